@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing, the demo and the
+# benchmarks need. Idempotent and quiet when all is there.
+#   scripts/deps.sh           install what is missing (needs root)
+#   scripts/deps.sh --check   only say what is missing; exit 1 if anything is
+set -euo pipefail
+
+PKGS=(
+	# build
+	make gcc clang llvm pkg-config libc6-dev linux-libc-dev
+	libbpf-dev bpftool libelf-dev zlib1g-dev libxdp-dev xdp-tools
+	libmicrohttpd-dev libfyaml-dev libcmocka-dev clang-format
+	# the lab and the tests
+	iproute2 ethtool tcpdump iputils-ping procps util-linux kmod jq
+	curl atftp tftp-hpa isc-dhcp-client busybox-static udhcpc
+	# peers for comparison (benchmarks, proxy-mode tests)
+	dnsmasq-base tftpd-hpa kea-admin
+	# the end-to-end machines
+	ipxe ipxe-qemu qemu-system-x86 ovmf
+)
+
+missing() {
+	local have
+	have=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PKGS[@]}" 2>/dev/null |
+		awk '$2 == "installed" { print $1 }')
+	for p in "${PKGS[@]}"; do
+		grep -qx -- "$p" <<<"$have" || echo "$p"
+	done
+}
+
+mapfile -t need < <(missing)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "${1:-}" = "--check" ]; then
+	echo "missing Debian packages: ${need[*]}" >&2
+	echo "install them with: sudo scripts/deps.sh" >&2
+	exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing Debian packages: ${need[*]}" >&2
+	echo "run as root: scripts/deps.sh   (or: apt-get install ${need[*]})" >&2
+	exit 1
+fi
+
+echo "deps: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Package scripts must not start tftpd-hpa or dnsmasq on this host's interfaces:
+# the tests start the peers themselves, inside the lab's namespaces.
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	own_policy=true
+fi
+trap 'if $own_policy; then rm -f "$policy"; fi' EXIT
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+mapfile -t still < <(missing)
+if [ ${#still[@]} -ne 0 ]; then
+	echo "deps: still missing after apt-get install: ${still[*]}" >&2
+	exit 1
+fi

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The lab: a server namespace and a client namespace joined by a veth pair,
+# a bridge in the client namespace with tap devices for QEMU machines, and
+# addresses from 198.18.0.0/15 (RFC 2544's benchmark range) that exist only there.
+#
+#   scripts/lab.sh up      create it (idempotent)
+#   scripts/lab.sh down    remove it and everything in it (idempotent)
+#   scripts/lab.sh env     print the names and addresses as shell variables
+#
+# LAB=NAME (1-8 characters of [a-z0-9], default "xpxe") prefixes every name,
+# so tests can run several labs side by side:
+#   namespaces  NAME-srv, NAME-cli
+#   server      NAME-s0  198.18.0.1/24   (xpxe attaches here)
+#   client      NAME-c0 (bridge port, runs an XDP_PASS program), bridge NAME-br
+#               198.18.0.2/24, taps NAME-t0..NAME-t3 for QEMU
+set -euo pipefail
+
+LAB=${LAB:-xpxe}
+if ! [[ $LAB =~ ^[a-z0-9]{1,8}$ ]]; then
+	echo "lab: LAB must be 1-8 characters of a-z0-9, not '$LAB'" >&2
+	exit 2
+fi
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+
+NS_SRV=$LAB-srv
+NS_CLI=$LAB-cli
+IF_SRV=$LAB-s0
+IF_CLI=$LAB-c0
+IF_BR=$LAB-br
+TAPS=("$LAB-t0" "$LAB-t1" "$LAB-t2" "$LAB-t3")
+SRV_IP=198.18.0.1
+CLI_IP=198.18.0.2
+PREFIX=24
+XDP_PASS_OBJ=${XDP_PASS_OBJ:-$root/build/xdp_pass.bpf.o}
+
+in_srv() { ip netns exec "$NS_SRV" "$@"; }
+in_cli() { ip netns exec "$NS_CLI" "$@"; }
+
+print_env() {
+	cat <<VARS
+LAB=$LAB
+NS_SRV=$NS_SRV
+NS_CLI=$NS_CLI
+IF_SRV=$IF_SRV
+IF_CLI=$IF_CLI
+IF_BR=$IF_BR
+TAPS="${TAPS[*]}"
+SRV_IP=$SRV_IP
+CLI_IP=$CLI_IP
+PREFIX=$PREFIX
+VARS
+}
+
+ensure_bpffs() {
+	# The daemon mounts it too; the lab needs it for the client's XDP_PASS program.
+	if ! stat -f -c %T /sys/fs/bpf 2>/dev/null | grep -q bpf; then
+		mount -t bpf bpf /sys/fs/bpf
+	fi
+}
+
+up() {
+	if [ ! -f "$XDP_PASS_OBJ" ]; then
+		echo "lab: $XDP_PASS_OBJ is missing: run 'make' first" >&2
+		exit 1
+	fi
+	ensure_bpffs
+	ip netns list | grep -qw "^$NS_SRV" || ip netns add "$NS_SRV"
+	ip netns list | grep -qw "^$NS_CLI" || ip netns add "$NS_CLI"
+	in_srv ip link set lo up
+	in_cli ip link set lo up
+
+	if ! in_srv ip link show "$IF_SRV" >/dev/null 2>&1; then
+		ip link add "$IF_SRV" netns "$NS_SRV" type veth peer name "$IF_CLI" netns "$NS_CLI"
+	fi
+	# Real checksums on the wire: with tx offload on, veth hands frames over as
+	# CHECKSUM_PARTIAL and replies built from them go out with wrong checksums.
+	in_srv ethtool -K "$IF_SRV" tx off >/dev/null
+	in_cli ethtool -K "$IF_CLI" tx off >/dev/null
+	in_srv ip addr replace "$SRV_IP/$PREFIX" dev "$IF_SRV"
+	in_srv ip link set "$IF_SRV" up
+
+	in_cli ip link show "$IF_BR" >/dev/null 2>&1 ||
+		in_cli ip link add "$IF_BR" type bridge stp_state 0 forward_delay 0
+	in_cli ip link set "$IF_CLI" master "$IF_BR"
+	for tap in "${TAPS[@]}"; do
+		in_cli ip link show "$tap" >/dev/null 2>&1 || in_cli ip tuntap add dev "$tap" mode tap
+		in_cli ip link set "$tap" master "$IF_BR"
+		in_cli ip link set "$tap" up
+	done
+	in_cli ip addr replace "$CLI_IP/$PREFIX" dev "$IF_BR"
+	in_cli ip link set "$IF_CLI" up
+	in_cli ip link set "$IF_BR" up
+	# XDP_TX frames from the server reach this peer reliably only when it runs XDP.
+	if ! in_cli ip link show "$IF_CLI" | grep -q 'prog/xdp'; then
+		in_cli ip link set dev "$IF_CLI" xdpdrv obj "$XDP_PASS_OBJ" sec xdp
+	fi
+}
+
+down() {
+	local ns pids
+	for ns in "$NS_CLI" "$NS_SRV"; do
+		ip netns list | grep -qw "^$ns" || continue
+		pids=$(ip netns pids "$ns" 2>/dev/null || true)
+		if [ -n "$pids" ]; then
+			kill $pids 2>/dev/null || true
+			for _ in 1 2 3 4 5 6 7 8 9 10; do
+				pids=$(ip netns pids "$ns" 2>/dev/null || true)
+				[ -z "$pids" ] && break
+				sleep 0.2
+			done
+			[ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+		fi
+		ip netns del "$ns"
+	done
+	# Pins of the lab's interfaces; the programs went with the namespaces' devices.
+	rm -rf "/sys/fs/bpf/xpxe/$IF_SRV" /run/xpxe/lock/"$IF_SRV"
+	rmdir /sys/fs/bpf/xpxe 2>/dev/null || true
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+env) print_env ;;
+*)
+	echo "usage: [LAB=NAME] $0 up|down|env" >&2
+	exit 2
+	;;
+esac

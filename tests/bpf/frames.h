@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Builds test frames for bpf_prog_test_run_opts: Ethernet/IPv4/UDP with real
+ * checksums, so a program under test sees what a wire would carry.
+ */
+#ifndef XPXE_TEST_FRAMES_H
+#define XPXE_TEST_FRAMES_H
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+
+#define FRAME_MAX 2048
+
+static const uint8_t frame_client_mac[ETH_ALEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8_t frame_server_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+
+static inline uint16_t frame_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static inline uint32_t frame_csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; len -= 2, p += 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+/* Writes an Ethernet header; returns its length. */
+static inline size_t frame_eth(uint8_t *buf, uint16_t proto)
+{
+	struct ethhdr *eth = (struct ethhdr *)buf;
+
+	memcpy(eth->h_dest, frame_server_mac, ETH_ALEN);
+	memcpy(eth->h_source, frame_client_mac, ETH_ALEN);
+	eth->h_proto = htons(proto);
+	return sizeof(*eth);
+}
+
+/* A whole Ethernet/IPv4/UDP frame carrying PAYLOAD; returns the frame length. */
+static inline size_t frame_udp(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport,
+			       uint16_t dport, const void *payload, size_t plen)
+{
+	size_t off = frame_eth(buf, ETH_P_IP);
+	struct iphdr *iph = (struct iphdr *)(buf + off);
+	struct udphdr *udph = (struct udphdr *)(iph + 1);
+	uint32_t sum;
+	uint16_t csum;
+
+	memset(iph, 0, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_UDP;
+	iph->tot_len = htons(sizeof(*iph) + sizeof(*udph) + plen);
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	csum = htons(frame_csum_fold(frame_csum_add(0, iph, sizeof(*iph))));
+	iph->check = csum;
+
+	udph->source = htons(sport);
+	udph->dest = htons(dport);
+	udph->len = htons(sizeof(*udph) + plen);
+	udph->check = 0;
+	memcpy(udph + 1, payload, plen);
+	/* The pseudo-header: addresses, protocol, UDP length. */
+	sum = frame_csum_add(0, &iph->saddr, 8);
+	sum += IPPROTO_UDP + sizeof(*udph) + plen;
+	sum = frame_csum_add(sum, udph, sizeof(*udph) + plen);
+	csum = htons(frame_csum_fold(sum));
+	udph->check = csum ? csum : 0xffff;
+	return off + sizeof(*iph) + sizeof(*udph) + plen;
+}
+
+static inline struct iphdr *frame_iph(uint8_t *buf)
+{
+	return (struct iphdr *)(buf + sizeof(struct ethhdr));
+}
+
+#endif /* XPXE_TEST_FRAMES_H */

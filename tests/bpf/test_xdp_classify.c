@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xdp_pxe run by the kernel on crafted frames (bpf_prog_test_run_opts): each
+ * case names a frame, the verdict expected and the one counter that must grow.
+ * The output frame must equal the input: a passed frame is never modified.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xpxe.skel.h"
+#include "counters.h"
+#include "frames.h"
+
+#define CLIENT_IP htonl(0xc6120064) /* 198.18.0.100 */
+#define SERVER_IP htonl(0xc6120001) /* 198.18.0.1 */
+
+struct classify_case {
+	const char *name;
+	size_t (*build)(uint8_t *buf);
+	int verdict;
+	enum xpxe_counter counter;
+};
+
+static const uint8_t some_payload[300] = { 1, 1, 6, 0 }; /* a BOOTREQUEST's first bytes */
+
+static size_t build_arp(uint8_t *buf)
+{
+	size_t len = frame_eth(buf, ETH_P_ARP);
+
+	memset(buf + len, 0, 28);
+	return len + 28;
+}
+
+static size_t build_eth_only(uint8_t *buf)
+{
+	/* Shorter frames never reach XDP: the kernel refuses them before the program runs. */
+	return frame_eth(buf, ETH_P_IP);
+}
+
+static size_t build_vlan(uint8_t *buf)
+{
+	size_t len = frame_eth(buf, ETH_P_8021Q);
+
+	memset(buf + len, 0, 46);
+	return len + 46;
+}
+
+static size_t build_dhcp(uint8_t *buf)
+{
+	return frame_udp(buf, 0, 0xffffffff, 68, 67, some_payload, sizeof(some_payload));
+}
+
+static size_t build_pxe_4011(uint8_t *buf)
+{
+	return frame_udp(buf, CLIENT_IP, SERVER_IP, 4011, 4011, some_payload, sizeof(some_payload));
+}
+
+static size_t build_tftp(uint8_t *buf)
+{
+	static const char rrq[] = "\0\1undionly.kpxe\0octet";
+
+	return frame_udp(buf, CLIENT_IP, SERVER_IP, 40000, 69, rrq, sizeof(rrq));
+}
+
+static size_t build_other_udp(uint8_t *buf)
+{
+	return frame_udp(buf, CLIENT_IP, SERVER_IP, 5353, 53, some_payload, 20);
+}
+
+static size_t build_icmp(uint8_t *buf)
+{
+	size_t len = build_other_udp(buf);
+
+	frame_iph(buf)->protocol = IPPROTO_ICMP;
+	return len;
+}
+
+static size_t build_ip_truncated(uint8_t *buf)
+{
+	build_dhcp(buf);
+	return sizeof(struct ethhdr) + 12; /* half an IPv4 header */
+}
+
+static size_t build_ihl_too_small(uint8_t *buf)
+{
+	size_t len = build_dhcp(buf);
+
+	frame_iph(buf)->ihl = 4;
+	return len;
+}
+
+static size_t build_tot_len_lies(uint8_t *buf)
+{
+	size_t len = build_dhcp(buf);
+
+	frame_iph(buf)->tot_len = htons(1400); /* the frame holds far less */
+	return len;
+}
+
+static size_t build_fragment(uint8_t *buf)
+{
+	size_t len = build_dhcp(buf);
+
+	frame_iph(buf)->frag_off = htons(0x2000); /* more fragments */
+	return len;
+}
+
+static size_t build_udp_len_lies(uint8_t *buf)
+{
+	size_t len = build_dhcp(buf);
+	struct udphdr *udph = (struct udphdr *)(frame_iph(buf) + 1);
+
+	udph->len = htons(ntohs(udph->len) + 1);
+	return len;
+}
+
+static size_t build_udp_len_too_small(uint8_t *buf)
+{
+	size_t len = build_dhcp(buf);
+	struct udphdr *udph = (struct udphdr *)(frame_iph(buf) + 1);
+
+	udph->len = htons(4);
+	return len;
+}
+
+static size_t build_ipv6(uint8_t *buf)
+{
+	size_t len = frame_eth(buf, ETH_P_IPV6);
+
+	memset(buf + len, 0, 60);
+	buf[len] = 0x60;
+	return len + 60;
+}
+
+static const struct classify_case cases[] = {
+	{ "arp", build_arp, XDP_PASS, XPXE_CNT_PASS_NOT_IPV4 },
+	{ "ipv6", build_ipv6, XDP_PASS, XPXE_CNT_PASS_NOT_IPV4 },
+	{ "ethernet header only", build_eth_only, XDP_PASS, XPXE_CNT_PASS_TRUNCATED_IPV4 },
+	{ "vlan tagged", build_vlan, XDP_PASS, XPXE_CNT_PASS_VLAN },
+	{ "icmp", build_icmp, XDP_PASS, XPXE_CNT_PASS_NOT_UDP },
+	{ "dhcp to 67", build_dhcp, XDP_PASS, XPXE_CNT_PASS_DHCP },
+	{ "pxe to 4011", build_pxe_4011, XDP_PASS, XPXE_CNT_PASS_DHCP },
+	{ "tftp rrq", build_tftp, XDP_PASS, XPXE_CNT_PASS_TFTP },
+	{ "other udp", build_other_udp, XDP_PASS, XPXE_CNT_PASS_OTHER_PORT },
+	{ "ipv4 header cut", build_ip_truncated, XDP_PASS, XPXE_CNT_PASS_TRUNCATED_IPV4 },
+	{ "ihl below 5", build_ihl_too_small, XDP_PASS, XPXE_CNT_PASS_BAD_IPV4_HEADER },
+	{ "tot_len past the frame", build_tot_len_lies, XDP_PASS, XPXE_CNT_PASS_BAD_IPV4_HEADER },
+	{ "ipv4 fragment", build_fragment, XDP_PASS, XPXE_CNT_PASS_IPV4_FRAGMENT },
+	{ "udp len past the packet", build_udp_len_lies, XDP_PASS, XPXE_CNT_PASS_TRUNCATED_UDP },
+	{ "udp len below 8", build_udp_len_too_small, XDP_PASS, XPXE_CNT_PASS_TRUNCATED_UDP },
+};
+
+static struct xpxe_bpf *skel;
+
+static int setup(void **state)
+{
+	(void)state;
+	skel = xpxe_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	xpxe_bpf__destroy(skel);
+	return 0;
+}
+
+static void run_case(void **state)
+{
+	const struct classify_case *c = *state;
+	uint8_t in[FRAME_MAX] = { 0 }, out[FRAME_MAX];
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
+	int counters_fd = bpf_map__fd(skel->maps.counters);
+	size_t len = c->build(in);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+
+	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
+	assert_int_equal(opts.retval, c->verdict);
+	assert_int_equal(opts.data_size_out, len);
+	assert_memory_equal(out, in, len);
+	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
+	/* Exactly one outcome counted, plus the frame itself. */
+	for (int i = 0; i < XPXE_CNT_MAX; i++) {
+		__u64 expect = before[i];
+
+		if (i == XPXE_CNT_RX_FRAMES || i == (int)c->counter)
+			expect++;
+		if (after[i] != expect)
+			fail_msg("%s: counter %s went %llu -> %llu", c->name, xpxe_counter_names[i],
+				 (unsigned long long)before[i], (unsigned long long)after[i]);
+	}
+}
+
+static void test_every_counter_has_a_name(void **state)
+{
+	(void)state;
+	for (int i = 0; i < XPXE_CNT_MAX; i++)
+		assert_non_null(xpxe_counter_names[i]);
+}
+
+int main(void)
+{
+	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
+	struct CMUnitTest tests[N_CASES + 1] = {
+		cmocka_unit_test(test_every_counter_has_a_name),
+	};
+
+	for (int i = 0; i < N_CASES; i++) {
+		tests[i + 1] = (struct CMUnitTest){
+			.name = cases[i].name,
+			.test_func = run_case,
+			.initial_state = (void *)&cases[i],
+		};
+	}
+	return _cmocka_run_group_tests("xdp_classify", tests, N_CASES + 1, setup, teardown);
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "dataplane.h"
+#include "json.h"
+#include "log.h"
+#include "privs.h"
+
+/* Sends REQUEST; on success *DOC holds the parsed reply. Prints why not otherwise. */
+static int ask_daemon(const char *socket_path, const char *request, struct fy_document **doc,
+		      char **raw, bool quiet_if_absent)
+{
+	int err = xpxe_ctl_request(socket_path, request, raw);
+
+	if (err == -ENOENT || err == -ECONNREFUSED) {
+		if (!quiet_if_absent)
+			fprintf(stderr,
+				"xpxe: no daemon answers on %s (is 'xpxe serve' running?)\n",
+				socket_path);
+		return XPXE_EXIT_NO_DAEMON;
+	}
+	if (err == -EACCES) {
+		fprintf(stderr, "xpxe: %s is root-only: run this as root\n", socket_path);
+		return XPXE_EXIT_ERROR;
+	}
+	if (err) {
+		fprintf(stderr, "xpxe: talking to the daemon on %s failed: %s\n", socket_path,
+			strerror(-err));
+		return XPXE_EXIT_ERROR;
+	}
+	*doc = xpxe_json_parse(*raw, strlen(*raw));
+	if (!*doc) {
+		fprintf(stderr, "xpxe: the daemon's reply is not JSON: %s\n", *raw);
+		return XPXE_EXIT_ERROR;
+	}
+	return XPXE_EXIT_OK;
+}
+
+static void print_iface(struct fy_node *iface)
+{
+	struct fy_node *counters = fy_node_by_path(iface, "/counters", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node_pair *pair;
+	void *iter = NULL;
+	const char *via = xpxe_json_str(iface, "/attach_via");
+
+	printf("interface %s (ifindex %llu)\n", xpxe_json_str(iface, "/name"),
+	       xpxe_json_u64(iface, "/ifindex", 0));
+	printf("  program   %s, prog id %llu\n", "xdp_pxe", xpxe_json_u64(iface, "/prog_id", 0));
+	printf("  attached  %s mode, %s\n", xpxe_json_str(iface, "/attach_mode"),
+	       via && !strcmp(via, "dispatcher")
+		   ? "through the libxdp dispatcher"
+		   : "alone (this kernel cannot run the libxdp dispatcher)");
+	printf("  pins      %s\n", xpxe_json_str(iface, "/pin_dir"));
+	printf("  counters\n");
+	while (counters && (pair = fy_node_mapping_iterate(counters, &iter)))
+		printf("    %-24s %s\n", fy_node_get_scalar0(fy_node_pair_key(pair)),
+		       fy_node_get_scalar0(fy_node_pair_value(pair)));
+}
+
+int xpxe_cli_status(const char *socket_path, bool json)
+{
+	struct fy_document *doc = NULL;
+	struct fy_node *root, *ifaces, *iface;
+	char *raw = NULL;
+	void *iter = NULL;
+	int rc;
+
+	rc = ask_daemon(socket_path, "{\"cmd\":\"status\"}", &doc, &raw, false);
+	if (rc)
+		goto out;
+	root = fy_document_root(doc);
+	if (xpxe_json_str(root, "/error")) {
+		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(root, "/error"));
+		rc = XPXE_EXIT_ERROR;
+		goto out;
+	}
+	if (json) {
+		printf("%s\n", raw);
+		goto out;
+	}
+	printf("xpxe %s, daemon pid %llu, up %llus, control socket %s\n",
+	       xpxe_json_str(root, "/version"), xpxe_json_u64(root, "/pid", 0),
+	       xpxe_json_u64(root, "/uptime_s", 0), xpxe_json_str(root, "/socket"));
+	ifaces = fy_node_by_path(root, "/interfaces", FY_NT, FYNWF_DONT_FOLLOW);
+	while (ifaces && (iface = fy_node_sequence_iterate(ifaces, &iter)))
+		print_iface(iface);
+out:
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}
+
+int xpxe_cli_detach(const char *socket_path, const char *ifname)
+{
+	struct fy_document *doc = NULL, *req = fy_document_create(NULL);
+	struct fy_node *req_root = fy_node_create_mapping(req);
+	char *request, *raw = NULL;
+	const char *why, *code;
+	int rc, err;
+
+	fy_document_set_root(req, req_root);
+	xpxe_json_add_str(req_root, "cmd", "detach");
+	xpxe_json_add_str(req_root, "iface", ifname);
+	request = xpxe_json_emit(req);
+	fy_document_destroy(req);
+	if (!request)
+		return XPXE_EXIT_ERROR;
+	rc = ask_daemon(socket_path, request, &doc, &raw, true);
+	free(request);
+	if (rc == XPXE_EXIT_OK) {
+		struct fy_node *root = fy_document_root(doc);
+
+		code = xpxe_json_str(root, "/code");
+		if (!xpxe_json_str(root, "/error")) {
+			printf("detached xpxe from %s\n", ifname);
+			goto out;
+		}
+		if (!code || strcmp(code, "not_served")) {
+			fprintf(stderr, "xpxe: %s\n", xpxe_json_str(root, "/error"));
+			rc = XPXE_EXIT_ERROR;
+			goto out;
+		}
+	} else if (rc != XPXE_EXIT_NO_DAEMON) {
+		goto out;
+	}
+
+	/* No daemon serves it: remove what a killed daemon may have left running. */
+	if (!xpxe_have_bpf_privileges(&why)) {
+		fprintf(stderr, "xpxe: detaching needs root (CAP_BPF and CAP_NET_ADMIN): %s\n",
+			why);
+		rc = XPXE_EXIT_ERROR;
+		goto out;
+	}
+	err = xpxe_dataplane_detach_orphan(ifname);
+	if (err == -ENOENT) {
+		fprintf(stderr, "xpxe: xpxe is not attached to %s (no program, no pins)\n", ifname);
+		rc = XPXE_EXIT_NOT_FOUND;
+	} else if (err) {
+		rc = XPXE_EXIT_ERROR;
+	} else {
+		printf("detached xpxe from %s\n", ifname);
+		rc = XPXE_EXIT_OK;
+	}
+out:
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}

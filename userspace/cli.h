@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_CLI_H
+#define XPXE_CLI_H
+
+#include <stdbool.h>
+
+/* Exit codes every subcommand uses, so scripts can tell the cases apart. */
+enum xpxe_exit {
+	XPXE_EXIT_OK = 0,
+	XPXE_EXIT_ERROR = 1,	 /* the command ran and failed */
+	XPXE_EXIT_USAGE = 2,	 /* bad flags or arguments */
+	XPXE_EXIT_NO_DAEMON = 3, /* no daemon answers on the control socket */
+	XPXE_EXIT_NOT_FOUND = 4, /* the interface (or object) named is not there */
+};
+
+int xpxe_cli_status(const char *socket_path, bool json);
+int xpxe_cli_detach(const char *socket_path, const char *ifname);
+
+#endif /* XPXE_CLI_H */

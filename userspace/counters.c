@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "counters.h"
+
+const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
+	[XPXE_CNT_RX_FRAMES] = "rx_frames",
+	[XPXE_CNT_PASS_TRUNCATED_ETH] = "pass_truncated_eth",
+	[XPXE_CNT_PASS_VLAN] = "pass_vlan",
+	[XPXE_CNT_PASS_NOT_IPV4] = "pass_not_ipv4",
+	[XPXE_CNT_PASS_TRUNCATED_IPV4] = "pass_truncated_ipv4",
+	[XPXE_CNT_PASS_BAD_IPV4_HEADER] = "pass_bad_ipv4_header",
+	[XPXE_CNT_PASS_IPV4_FRAGMENT] = "pass_ipv4_fragment",
+	[XPXE_CNT_PASS_NOT_UDP] = "pass_not_udp",
+	[XPXE_CNT_PASS_TRUNCATED_UDP] = "pass_truncated_udp",
+	[XPXE_CNT_PASS_OTHER_PORT] = "pass_other_port",
+	[XPXE_CNT_PASS_DHCP] = "pass_dhcp",
+	[XPXE_CNT_PASS_TFTP] = "pass_tftp",
+};
+
+int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *percpu;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (__u32 key = 0; key < XPXE_CNT_MAX; key++) {
+		totals[key] = 0;
+		if (bpf_map_lookup_elem(map_fd, &key, percpu)) {
+			int err = -errno;
+
+			free(percpu);
+			return err;
+		}
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			totals[key] += percpu[cpu];
+	}
+	free(percpu);
+	return 0;
+}

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "xpxe.skel.h"
+
+#include "counters.h"
+#include "dataplane.h"
+#include "iflock.h"
+#include "log.h"
+#include "netif.h"
+#include "pins.h"
+
+/*
+ * Finds xpxe's program on IFINDEX and detaches it. Returns 1 when one was
+ * detached, 0 when none is attached, -EEXIST when another tool's program
+ * holds the interface alone (no dispatcher to share it through).
+ */
+static int detach_attached_xpxe(const char *ifname, int ifindex)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int err = 0;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp) || !mp)
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (!p) {
+			err = 0;
+		} else if (strcmp(xdp_program__name(p), XPXE_PROG_NAME)) {
+			log_error("%s runs XDP program '%s' (id %u), which is not xpxe's; "
+				  "detach it first (ip link set dev %s xdp off)",
+				  ifname, xdp_program__name(p), xdp_program__id(p), ifname);
+			err = -EEXIST;
+		} else {
+			err = xdp_multiprog__detach(mp);
+			err = err ? err : 1;
+		}
+		goto out;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+		if (strcmp(xdp_program__name(p), XPXE_PROG_NAME))
+			continue;
+		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+		err = err ? err : 1;
+		break;
+	}
+out:
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static int read_attachment(struct xpxe_dataplane *dp)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(dp->ifindex);
+
+	if (libxdp_get_error(mp) || !mp)
+		return -ENOENT;
+	dp->native = xdp_multiprog__attach_mode(mp) == XDP_MODE_NATIVE;
+	dp->dispatcher = !xdp_multiprog__is_legacy(mp);
+	dp->prog_id = xdp_program__id(dp->prog);
+	xdp_multiprog__close(mp);
+	return 0;
+}
+
+static int set_map_pins(struct xpxe_bpf *skel, const char *ifname)
+{
+	struct bpf_map *map;
+	char path[256];
+	int err;
+
+	/* libbpf reuses a map already pinned there, so a restarted daemon keeps its state. */
+	bpf_object__for_each_map (map, skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		err = xpxe_pin_path(path, sizeof(path), ifname, bpf_map__name(map));
+		if (!err)
+			err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int pin_program(struct xpxe_dataplane *dp)
+{
+	char path[256];
+	int err;
+
+	err = xpxe_pin_path(path, sizeof(path), dp->ifname, XPXE_PIN_PROG);
+	if (err)
+		return err;
+	unlink(path); /* a previous daemon's pin of the program it ran */
+	err = bpf_program__pin(dp->skel->progs.xdp_pxe, path);
+	if (err)
+		log_error("cannot pin the program at %s: %s", path, strerror(-err));
+	return err;
+}
+
+static int check_interface(struct xpxe_dataplane *dp, const char *ifname,
+			   const struct xpxe_attach_opts *opts)
+{
+	pid_t owner;
+
+	if (!xpxe_ifname_valid(ifname)) {
+		log_error("'%s' is not a valid interface name", ifname);
+		return -EINVAL;
+	}
+	snprintf(dp->ifname, sizeof(dp->ifname), "%s", ifname);
+	dp->ifindex = if_nametoindex(ifname);
+	if (!dp->ifindex) {
+		log_error("interface %s does not exist in this network namespace", ifname);
+		return -ENODEV;
+	}
+	if (!opts->allow_default_route && xpxe_netif_carries_default_route(ifname)) {
+		log_error("refusing %s: it carries the default route, so it is likely a production "
+			  "network where a PXE responder would be a rogue DHCP server; "
+			  "pass --allow-default-route if this is really the provisioning network",
+			  ifname);
+		return -EPERM;
+	}
+	dp->lock_fd = xpxe_iflock_take(ifname, &owner);
+	if (dp->lock_fd == -EBUSY) {
+		log_error("%s is already served by another xpxe (pid %d); stop it first, "
+			  "or use 'xpxe detach -i %s'",
+			  ifname, (int)owner, ifname);
+		return -EBUSY;
+	}
+	if (dp->lock_fd < 0) {
+		log_error("cannot lock %s under %s: %s", ifname, XPXE_RUN_DIR,
+			  strerror(-dp->lock_fd));
+		return dp->lock_fd;
+	}
+	return 0;
+}
+
+int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
+			  const struct xpxe_attach_opts *opts)
+{
+	struct xdp_program_opts prog_opts = { .sz = sizeof(prog_opts) };
+	int err;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->lock_fd = -1;
+	err = check_interface(dp, ifname, opts);
+	if (err)
+		goto fail;
+	err = xpxe_bpffs_ensure();
+	if (err)
+		goto fail;
+
+	/* The lock is ours, so anything xpxe left here belongs to a daemon that died. */
+	dp->adopted = xpxe_pin_dir_exists(ifname);
+	err = detach_attached_xpxe(ifname, dp->ifindex);
+	if (err < 0)
+		goto fail;
+	if (err > 0 || dp->adopted)
+		log_info("%s: taking over the data plane a previous xpxe left (%s)", ifname,
+			 dp->adopted ? "pinned maps reused" : "program replaced");
+
+	dp->skel = xpxe_bpf__open();
+	if (!dp->skel) {
+		err = -errno;
+		log_error("cannot open the embedded BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	err = xpxe_pin_dir_create(ifname);
+	if (!err)
+		err = set_map_pins(dp->skel, ifname);
+	if (err)
+		goto fail;
+
+	/* libxdp loads the object: as a dispatcher component where the kernel allows, else alone.
+	 */
+	prog_opts.obj = dp->skel->obj;
+	prog_opts.prog_name = XPXE_PROG_NAME;
+	dp->prog = xdp_program__create(&prog_opts);
+	err = libxdp_get_error(dp->prog);
+	if (err) {
+		dp->prog = NULL;
+		log_error("cannot prepare the XDP program: %s", strerror(-err));
+		goto fail;
+	}
+	xpxe_log_hold_library_warnings();
+	err = xdp_program__attach(dp->prog, dp->ifindex, XDP_MODE_UNSPEC, 0);
+	xpxe_log_release_library_warnings(err != 0);
+	if (err) {
+		log_error("cannot attach the XDP program to %s: %s", ifname, strerror(-err));
+		goto fail;
+	}
+	err = read_attachment(dp);
+	if (!err)
+		err = pin_program(dp);
+	if (err) {
+		xpxe_dataplane_detach(dp);
+		return err;
+	}
+	log_info("%s: attached %s (prog id %u) in %s mode, %s", ifname, XPXE_PROG_NAME, dp->prog_id,
+		 dp->native ? "native" : "generic",
+		 dp->dispatcher ? "through the libxdp dispatcher"
+				: "alone (this kernel cannot run the libxdp dispatcher)");
+	return 0;
+fail:
+	if (dp->prog)
+		xdp_program__close(dp->prog);
+	xpxe_bpf__destroy(dp->skel);
+	if (dp->lock_fd >= 0 && !dp->adopted)
+		xpxe_pin_dir_remove(ifname);
+	xpxe_iflock_release(dp->lock_fd, dp->ifname);
+	memset(dp, 0, sizeof(*dp));
+	dp->lock_fd = -1;
+	return err;
+}
+
+void xpxe_dataplane_detach(struct xpxe_dataplane *dp)
+{
+	int err;
+
+	if (!dp->skel)
+		return;
+	err = xdp_program__detach(dp->prog, dp->ifindex,
+				  dp->native ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+	if (err)
+		log_error("%s: cannot detach prog id %u: %s", dp->ifname, dp->prog_id,
+			  strerror(-err));
+	else
+		log_info("%s: detached prog id %u", dp->ifname, dp->prog_id);
+	xpxe_pin_dir_remove(dp->ifname);
+	xdp_program__close(dp->prog);
+	xpxe_bpf__destroy(dp->skel);
+	xpxe_iflock_release(dp->lock_fd, dp->ifname);
+	memset(dp, 0, sizeof(*dp));
+	dp->lock_fd = -1;
+}
+
+int xpxe_dataplane_counters(const struct xpxe_dataplane *dp, __u64 totals[XPXE_CNT_MAX])
+{
+	return xpxe_counters_read(bpf_map__fd(dp->skel->maps.counters), totals);
+}
+
+int xpxe_dataplane_detach_orphan(const char *ifname)
+{
+	bool had_pins;
+	pid_t owner;
+	int ifindex, lock_fd, detached = 0, err = 0;
+
+	if (!xpxe_ifname_valid(ifname)) {
+		log_error("'%s' is not a valid interface name", ifname);
+		return -EINVAL;
+	}
+	lock_fd = xpxe_iflock_take(ifname, &owner);
+	if (lock_fd == -EBUSY) {
+		log_error(
+		    "%s is served by xpxe pid %d, which does not answer on its control socket",
+		    ifname, (int)owner);
+		return -EBUSY;
+	}
+	had_pins = xpxe_pin_dir_exists(ifname);
+	ifindex = if_nametoindex(ifname);
+	if (ifindex) {
+		detached = detach_attached_xpxe(ifname, ifindex);
+		if (detached < 0)
+			err = detached;
+	}
+	if (had_pins && xpxe_pin_dir_remove(ifname))
+		err = err ? err : -EIO;
+	xpxe_iflock_release(lock_fd, ifname);
+	if (!err && !detached && !had_pins)
+		return -ENOENT;
+	if (!err)
+		log_info("%s: %s%s", ifname, detached > 0 ? "detached xpxe's program" : "",
+			 had_pins ? (detached > 0 ? " and removed its pins" : "removed stale pins")
+				  : "");
+	return err;
+}

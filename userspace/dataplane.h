@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_DATAPLANE_H
+#define XPXE_DATAPLANE_H
+
+#include <stdbool.h>
+#include <net/if.h>
+#include <linux/types.h>
+
+#include "xpxe.h"
+
+struct xpxe_bpf;
+struct xdp_program;
+
+/* The data plane of one interface: the loaded programs, their maps and how they are attached. */
+struct xpxe_dataplane {
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	int lock_fd;
+	struct xpxe_bpf *skel;
+	struct xdp_program *prog;
+	bool native;	 /* driver mode; false: generic (skb) mode */
+	bool dispatcher; /* attached through libxdp's dispatcher; false: alone */
+	bool adopted;	 /* a previous daemon's pins were found and reused */
+	__u32 prog_id;
+};
+
+struct xpxe_attach_opts {
+	bool allow_default_route;
+};
+
+/*
+ * Checks IFNAME (exists, no default route unless allowed, not served by another
+ * xpxe), loads the programs, attaches them and pins their maps. Returns 0 or a
+ * negative errno after logging one clear message that says why.
+ */
+int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
+			  const struct xpxe_attach_opts *opts);
+
+/* Detaches the program, removes the pins and frees everything. */
+void xpxe_dataplane_detach(struct xpxe_dataplane *dp);
+
+/* Sums the per-CPU counters of DP. */
+int xpxe_dataplane_counters(const struct xpxe_dataplane *dp, __u64 totals[XPXE_CNT_MAX]);
+
+/*
+ * For `xpxe detach` when no daemon serves IFNAME: detaches xpxe's program left
+ * on it (a daemon killed with SIGKILL leaves the data plane running) and removes
+ * its pins. Returns 0, -ENOENT when neither program nor pins were there, or a
+ * negative errno after logging why.
+ */
+int xpxe_dataplane_detach_orphan(const char *ifname);
+
+#endif /* XPXE_DATAPLANE_H */

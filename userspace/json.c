@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+static void discard_diag(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag, (void)user, (void)buf, (void)len;
+}
+
+struct fy_document *xpxe_json_parse(const char *text, size_t len)
+{
+	/* Diagnostics go nowhere: a bad request is answered with an error, not logged twice. */
+	struct fy_diag_cfg diag_cfg;
+	struct fy_parse_cfg cfg = { .flags = FYPCF_JSON_FORCE | FYPCF_QUIET };
+	struct fy_document *doc;
+
+	fy_diag_cfg_default(&diag_cfg);
+	diag_cfg.fp = NULL;
+	diag_cfg.output_fn = discard_diag;
+	diag_cfg.level = FYET_ERROR;
+	cfg.diag = fy_diag_create(&diag_cfg);
+	doc = fy_document_build_from_string(&cfg, text, len);
+	fy_diag_unref(cfg.diag);
+	return doc;
+}
+
+static struct fy_node *key_node(struct fy_node *map, const char *key)
+{
+	return fy_node_create_scalar_copy(fy_node_document(map), key, strlen(key));
+}
+
+void xpxe_json_add_node(struct fy_node *map, const char *key, struct fy_node *value)
+{
+	fy_node_mapping_append(map, key_node(map, key), value);
+}
+
+/*
+ * A string node in double-quoted style: without the quotes a string such as
+ * "123" or "true" would come out of the JSON emitter as a number or a bool.
+ * libfyaml 0.7 has no setter for a node's style, so the node is parsed from
+ * its own double-quoted YAML form.
+ */
+static struct fy_node *quoted_scalar(struct fy_document *doc, const char *value)
+{
+	size_t len = strlen(value), pos = 0;
+	char *text = malloc(len * 4 + 3);
+	struct fy_node *node;
+
+	if (!text)
+		return NULL;
+	text[pos++] = '"';
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			text[pos++] = '\\';
+			text[pos++] = *p;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			pos += sprintf(text + pos, "\\x%02x", *p);
+		} else {
+			text[pos++] = *p;
+		}
+	}
+	text[pos++] = '"';
+	/* The node points into TEXT, which the document frees when it is destroyed. */
+	node = fy_node_build_from_malloc_string(doc, text, pos);
+	if (!node)
+		free(text);
+	return node;
+}
+
+void xpxe_json_add_str(struct fy_node *map, const char *key, const char *value)
+{
+	xpxe_json_add_node(map, key, quoted_scalar(fy_node_document(map), value));
+}
+
+void xpxe_json_add_u64(struct fy_node *map, const char *key, unsigned long long value)
+{
+	char text[24];
+	int n = snprintf(text, sizeof(text), "%llu", value);
+
+	xpxe_json_add_node(map, key, fy_node_create_scalar_copy(fy_node_document(map), text, n));
+}
+
+void xpxe_json_add_bool(struct fy_node *map, const char *key, bool value)
+{
+	const char *text = value ? "true" : "false";
+
+	xpxe_json_add_node(map, key,
+			   fy_node_create_scalar_copy(fy_node_document(map), text, strlen(text)));
+}
+
+const char *xpxe_json_str(struct fy_node *node, const char *path)
+{
+	struct fy_node *n = fy_node_by_path(node, path, FY_NT, FYNWF_DONT_FOLLOW);
+
+	return n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+}
+
+unsigned long long xpxe_json_u64(struct fy_node *node, const char *path,
+				 unsigned long long fallback)
+{
+	const char *text = xpxe_json_str(node, path);
+	char *end;
+	unsigned long long v;
+
+	if (!text || !*text)
+		return fallback;
+	v = strtoull(text, &end, 10);
+	return *end ? fallback : v;
+}
+
+char *xpxe_json_emit(struct fy_document *doc)
+{
+	char *text = fy_emit_document_to_string(doc, FYECF_MODE_JSON_ONELINE);
+	size_t len;
+
+	if (!text)
+		return NULL;
+	len = strlen(text);
+	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	return text;
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "ctl.h"
+#include "dataplane.h"
+#include "json.h"
+#include "log.h"
+#include "privs.h"
+#include "serve.h"
+
+struct daemon {
+	struct xpxe_dataplane ifaces[XPXE_MAX_IFACES];
+	int n_ifaces;
+	const char *socket_path;
+	struct timespec started;
+	bool stop;
+};
+
+static struct fy_node *iface_status(struct fy_document *doc, const struct xpxe_dataplane *dp)
+{
+	struct fy_node *node = fy_node_create_mapping(doc);
+	struct fy_node *counters = fy_node_create_mapping(doc);
+	char pin_dir[256];
+	__u64 totals[XPXE_CNT_MAX];
+
+	snprintf(pin_dir, sizeof(pin_dir), "%s/%s", XPXE_PIN_ROOT, dp->ifname);
+	xpxe_json_add_str(node, "name", dp->ifname);
+	xpxe_json_add_u64(node, "ifindex", dp->ifindex);
+	xpxe_json_add_str(node, "attach_mode", dp->native ? "native" : "generic");
+	xpxe_json_add_str(node, "attach_via", dp->dispatcher ? "dispatcher" : "single");
+	xpxe_json_add_u64(node, "prog_id", dp->prog_id);
+	xpxe_json_add_str(node, "pin_dir", pin_dir);
+	xpxe_json_add_bool(node, "adopted", dp->adopted);
+	if (!xpxe_dataplane_counters(dp, totals))
+		for (int i = 0; i < XPXE_CNT_MAX; i++)
+			xpxe_json_add_u64(counters, xpxe_counter_names[i], totals[i]);
+	xpxe_json_add_node(node, "counters", counters);
+	return node;
+}
+
+static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_node *reply)
+{
+	struct fy_node *list = fy_node_create_sequence(doc);
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	xpxe_json_add_str(reply, "version", XPXE_VERSION);
+	xpxe_json_add_u64(reply, "pid", getpid());
+	xpxe_json_add_u64(reply, "uptime_s", now.tv_sec - d->started.tv_sec);
+	xpxe_json_add_str(reply, "socket", d->socket_path);
+	for (int i = 0; i < d->n_ifaces; i++)
+		fy_node_sequence_append(list, iface_status(doc, &d->ifaces[i]));
+	xpxe_json_add_node(reply, "interfaces", list);
+}
+
+static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_node *reply)
+{
+	const char *ifname = xpxe_json_str(request, "/iface");
+
+	if (!ifname) {
+		xpxe_json_add_str(reply, "error", "detach needs \"iface\"");
+		return;
+	}
+	for (int i = 0; i < d->n_ifaces; i++) {
+		if (strcmp(d->ifaces[i].ifname, ifname))
+			continue;
+		log_info("%s: detach requested over the control socket", ifname);
+		xpxe_dataplane_detach(&d->ifaces[i]);
+		d->ifaces[i] = d->ifaces[--d->n_ifaces];
+		xpxe_json_add_str(reply, "detached", ifname);
+		if (!d->n_ifaces) {
+			log_info("no interface left to serve; exiting");
+			d->stop = true;
+		}
+		return;
+	}
+	xpxe_json_add_str(reply, "error", "this daemon does not serve that interface");
+	xpxe_json_add_str(reply, "code", "not_served");
+}
+
+static char *handle_request(struct daemon *d, const char *text)
+{
+	struct fy_document *req = xpxe_json_parse(text, strlen(text));
+	struct fy_document *doc = fy_document_create(NULL);
+	struct fy_node *reply = fy_node_create_mapping(doc);
+	const char *cmd = req ? xpxe_json_str(fy_document_root(req), "/cmd") : NULL;
+	char *out;
+
+	fy_document_set_root(doc, reply);
+	if (!req)
+		xpxe_json_add_str(reply, "error", "request is not valid JSON");
+	else if (!cmd)
+		xpxe_json_add_str(reply, "error", "request has no \"cmd\"");
+	else if (!strcmp(cmd, "status"))
+		reply_status(d, doc, reply);
+	else if (!strcmp(cmd, "detach"))
+		reply_detach(d, fy_document_root(req), reply);
+	else
+		xpxe_json_add_str(reply, "error", "unknown command");
+	out = xpxe_json_emit(doc);
+	fy_document_destroy(doc);
+	fy_document_destroy(req);
+	return out;
+}
+
+static void serve_connection(struct daemon *d, int listen_fd)
+{
+	char *request = NULL, *reply;
+	int fd, err;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	err = xpxe_ctl_read_request(fd, &request);
+	if (err) {
+		log_debug("control socket: dropped a client: %s", strerror(-err));
+		close(fd);
+		return;
+	}
+	reply = handle_request(d, request);
+	if (reply && xpxe_ctl_write_reply(fd, reply))
+		log_debug("control socket: client left before its reply");
+	free(reply);
+	free(request);
+	close(fd);
+}
+
+static int block_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	/* A CLI that disconnects early must not kill the daemon with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
+{
+	struct pollfd pfds[2] = {
+		{ .fd = sig_fd, .events = POLLIN },
+		{ .fd = listen_fd, .events = POLLIN },
+	};
+
+	while (!d->stop) {
+		if (poll(pfds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			return;
+		}
+		if (pfds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				log_info("received %s; detaching and exiting",
+					 strsignal(si.ssi_signo));
+			return;
+		}
+		if (pfds[1].revents & POLLIN)
+			serve_connection(d, listen_fd);
+	}
+}
+
+int xpxe_serve(const struct xpxe_serve_opts *opts)
+{
+	static struct daemon d;
+	const char *why;
+	int listen_fd, sig_fd, exit_code = 1;
+
+	if (!xpxe_have_bpf_privileges(&why)) {
+		log_error("xpxe serve needs root (CAP_BPF and CAP_NET_ADMIN): %s", why);
+		return 1;
+	}
+	d.socket_path = opts->socket_path;
+	clock_gettime(CLOCK_MONOTONIC, &d.started);
+	sig_fd = block_signals();
+	if (sig_fd < 0) {
+		log_error("cannot set up signal handling: %s", strerror(-sig_fd));
+		return 1;
+	}
+	listen_fd = xpxe_ctl_listen(opts->socket_path);
+	if (listen_fd == -EADDRINUSE) {
+		log_error("another xpxe daemon answers on %s; stop it, or give this one its own "
+			  "--socket",
+			  opts->socket_path);
+		goto out_sig;
+	}
+	if (listen_fd < 0) {
+		log_error("cannot listen on %s: %s", opts->socket_path, strerror(-listen_fd));
+		goto out_sig;
+	}
+	for (int i = 0; i < opts->n_ifnames; i++) {
+		struct xpxe_attach_opts attach_opts = {
+			.allow_default_route = opts->allow_default_route,
+		};
+
+		if (xpxe_dataplane_attach(&d.ifaces[d.n_ifaces], opts->ifnames[i], &attach_opts))
+			goto out_detach;
+		d.n_ifaces++;
+	}
+	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
+		 opts->socket_path);
+	run_loop(&d, listen_fd, sig_fd);
+	exit_code = 0;
+out_detach:
+	for (int i = 0; i < d.n_ifaces; i++)
+		xpxe_dataplane_detach(&d.ifaces[i]);
+	d.n_ifaces = 0;
+	close(listen_fd);
+	unlink(opts->socket_path);
+out_sig:
+	close(sig_fd);
+	return exit_code;
+}
