@@ -82,8 +82,15 @@ counter() { # NAME -> the counter's value from `xpxe status --json`
 	"$XPXE" status --json | jq -r ".interfaces[0].counters.$1"
 }
 
+# at_exit COMMAND...: run COMMAND during cleanup (e.g. remove an extra namespace).
+AT_EXIT=()
+at_exit() { AT_EXIT+=("$*"); }
+
 cleanup() {
-	local rc=$?
+	local rc=$? cmd
+	for cmd in "${AT_EXIT[@]}"; do
+		eval "$cmd" >/dev/null 2>&1
+	done
 	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
 	lab down >/dev/null 2>&1
 	if [ "$TAP_FAILED" -gt 0 ] && [ -s "$WORK/daemon.log" ]; then

@@ -69,7 +69,7 @@ check "the running daemon kept its interface through all that" \
 # An interface that carries the default route, in a namespace made for this check only.
 NS_DR=$LAB-dr
 ip netns add "$NS_DR"
-trap 'ip netns del "$NS_DR" 2>/dev/null; cleanup' EXIT
+at_exit ip netns del "$NS_DR"
 ip -n "$NS_DR" link add dr0 type veth peer name dr1
 ip -n "$NS_DR" addr add 198.19.255.1/30 dev dr0
 ip -n "$NS_DR" link set dr0 up
