@@ -57,7 +57,7 @@ xpxe: $(USER_OBJS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/test_%: tests/bpf/test_%.c tests/bpf/frames.h $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
+$(BUILD)/tests/test_%: tests/bpf/test_%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
 check: all $(UNIT_BINS) $(BPFT_BINS)

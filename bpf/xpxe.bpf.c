@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * xdp_pxe: the data plane on the provisioning interface. At this stage it
- * classifies every frame, counts the outcome and passes it on; the DHCP and
- * TFTP answers plug into the classification below.
+ * xdp_pxe: the data plane on the provisioning interface. It classifies every
+ * frame, answers DHCP/ProxyDHCP from templates (dhcp.h), and counts the
+ * outcome of each frame in exactly one counter.
  */
 #include "parse.h"
+#include "dhcp.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -31,7 +32,7 @@ int xdp_pxe(struct xdp_md *ctx)
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct udphdr *udph;
-	int ret;
+	int ret, verdict;
 
 	count_and(XPXE_CNT_RX_FRAMES, XDP_PASS);
 
@@ -54,7 +55,8 @@ int xdp_pxe(struct xdp_md *ctx)
 	switch (bpf_ntohs(udph->dest)) {
 	case XPXE_PORT_DHCP_SERVER:
 	case XPXE_PORT_PXE_BOOT:
-		return count_and(XPXE_CNT_PASS_DHCP, XDP_PASS);
+		ret = handle_dhcp(ctx, eth, iph, udph, ret, &verdict);
+		return count_and(ret, verdict);
 	case XPXE_PORT_TFTP:
 		return count_and(XPXE_CNT_PASS_TFTP, XDP_PASS);
 	default:

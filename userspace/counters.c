@@ -21,6 +21,19 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_PASS_OTHER_PORT] = "pass_other_port",
 	[XPXE_CNT_PASS_DHCP] = "pass_dhcp",
 	[XPXE_CNT_PASS_TFTP] = "pass_tftp",
+	[XPXE_CNT_DHCP_OFFER] = "dhcp_offer",
+	[XPXE_CNT_DHCP_ACK] = "dhcp_ack",
+	[XPXE_CNT_DHCP_ACK_4011] = "dhcp_ack_4011",
+	[XPXE_CNT_DHCP_NAK] = "dhcp_nak",
+	[XPXE_CNT_PASS_DHCP_MALFORMED] = "pass_dhcp_malformed",
+	[XPXE_CNT_PASS_DHCP_OVERLOAD] = "pass_dhcp_overload",
+	[XPXE_CNT_PASS_DHCP_NOT_PXE] = "pass_dhcp_not_pxe",
+	[XPXE_CNT_PASS_DHCP_UNKNOWN_MACHINE] = "pass_dhcp_unknown_machine",
+	[XPXE_CNT_PASS_DHCP_NO_BOOT_FILE] = "pass_dhcp_no_boot_file",
+	[XPXE_CNT_PASS_DHCP_SLOW_PATH] = "pass_dhcp_slow_path",
+	[XPXE_CNT_PASS_DHCP_OTHER_SERVER] = "pass_dhcp_other_server",
+	[XPXE_CNT_PASS_DHCP_IGNORED] = "pass_dhcp_ignored",
+	[XPXE_CNT_PASS_DHCP_NO_ROOM] = "pass_dhcp_no_room",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

@@ -3,6 +3,8 @@
  * xpxe: one binary. `xpxe serve` is the daemon; every other subcommand is a
  * client of it over the control socket.
  */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,21 +35,46 @@ static const char usage_main[] =
     "exit codes: 0 done, 1 failed, 2 bad usage, 3 no daemon answers, 4 not attached\n";
 
 static const char usage_serve[] =
-    "usage: xpxe serve -i IFACE [-i IFACE...] [--allow-default-route]\n"
-    "\n"
-    "Loads xpxe's XDP program, attaches it to each IFACE (native mode where the\n"
-    "driver supports it, else generic; through the libxdp dispatcher where the\n"
-    "kernel can run it, else alone), pins its maps under " XPXE_PIN_ROOT "/IFACE/,\n"
-    "listens on the control socket and logs to stderr. SIGINT or SIGTERM detach\n"
-    "and remove the pins. A daemon killed with SIGKILL leaves the program serving;\n"
-    "the next 'xpxe serve' on IFACE takes it over, 'xpxe detach' removes it.\n"
-    "\n"
-    "It refuses: an IFACE that does not exist; one that carries the default route\n"
-    "(a responder there would be a rogue DHCP server); one another xpxe serves;\n"
-    "and running without CAP_BPF and CAP_NET_ADMIN.\n"
-    "\n"
-    "  -i, --interface IFACE    interface to serve (up to 8)\n"
-    "  --allow-default-route    serve an interface that carries the default route\n";
+	"usage: xpxe serve -i IFACE [-i IFACE...] [OPTIONS]\n"
+	"\n"
+	"Loads xpxe's XDP program, attaches it to each IFACE (native mode where the\n"
+	"driver supports it, else generic; through the libxdp dispatcher where the\n"
+	"kernel can run it, else alone), pins its maps under " XPXE_PIN_ROOT "/IFACE/,\n"
+	"answers DHCP from XDP, listens on the control socket and logs to stderr.\n"
+	"SIGINT or SIGTERM detach and remove the pins. A daemon killed with SIGKILL\n"
+	"leaves the program serving; the next 'xpxe serve' on IFACE takes it over,\n"
+	"'xpxe detach' removes it.\n"
+	"\n"
+	"It refuses: an IFACE that does not exist; one that carries the default route\n"
+	"(a responder there would be a rogue DHCP server); one another xpxe serves;\n"
+	"and running without CAP_BPF and CAP_NET_ADMIN.\n"
+	"\n"
+	"  -i, --interface IFACE    interface to serve (up to 8)\n"
+	"  --allow-default-route    serve an interface that carries the default route\n"
+	"\n"
+	"DHCP:\n"
+	"  --mode proxy|full|off    proxy (default): another server gives addresses, xpxe\n"
+	"                           answers PXE, HTTP-boot and iPXE clients with boot\n"
+	"                           information; full: xpxe is the DHCP server of an\n"
+	"                           isolated network; off: no DHCP answers\n"
+	"  --server-ip IP           address to answer as (default: IFACE's first IPv4)\n"
+	"  --http ADDR:PORT         where iPXE scripts and HTTP boot files are served\n"
+	"                           (default: SERVER-IP:8080)\n"
+	"  --boot-file CLASS=FILE   boot file (TFTP name or http:// URL) for a client class:\n"
+	"                           bios (default undionly.kpxe), uefi-x64 (snponly.efi),\n"
+	"                           uefi-ia32, uefi-arm32, uefi-arm64, http-x64\n"
+	"                           (HTTP/assets/snponly.efi), http-ia32, http-arm32,\n"
+	"                           http-arm64, uboot-arm64, rpi, ipxe (HTTP/boot.ipxe);\n"
+	"                           a class without a file gets no answer\n"
+	"  --proxy-strategy auto|bypass|4011\n"
+	"                           how proxy mode hands PXE ROMs their file: in the OFFER\n"
+	"                           (bypass) or in the ACK to a request on port 4011;\n"
+	"                           auto (default): 4011 for UEFI, bypass otherwise\n"
+	"  --unknown answer|ignore  proxy mode: answer machines not in the inventory\n"
+	"                           (default answer)\n"
+	"  --reserve MAC=IP         full mode: a fixed address for MAC (repeatable)\n"
+	"  --router IP, --dns IP    full mode: options 3 and 6\n"
+	"  --lease-time SECONDS     full mode: lease time (default 3600)\n";
 
 static const char usage_status[] = "usage: xpxe status [--json]\n"
 				   "\n"
@@ -73,17 +100,132 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
 	return XPXE_EXIT_USAGE;
 }
 
+static int parse_ip(const char *text, struct in_addr *ip)
+{
+	return inet_pton(AF_INET, text, ip) == 1 ? 0 : -EINVAL;
+}
+
+/* One DHCP flag of `serve`; returns 0 or a usage error already printed. */
+static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dhcp)
+{
+	char text[300], *eq;
+	int class;
+
+	switch (c) {
+	case 'm':
+		if (!strcmp(arg, "proxy")) {
+			dhcp->mode = XPXE_MODE_PROXY;
+		} else if (!strcmp(arg, "full")) {
+			dhcp->mode = XPXE_MODE_FULL;
+		} else if (!strcmp(arg, "off")) {
+			dhcp->enabled = false;
+		} else {
+			return usage_error(usage_serve, "--mode takes proxy, full or off, not '%s'",
+					   arg);
+		}
+		return 0;
+	case 'S':
+		if (parse_ip(arg, &dhcp->server_ip))
+			return usage_error(usage_serve, "--server-ip: '%s' is not an IPv4 address",
+					   arg);
+		return 0;
+	case 'H':
+		if (!strchr(arg, ':') || strlen(arg) > 100)
+			return usage_error(usage_serve, "--http takes ADDR:PORT, not '%s'", arg);
+		snprintf(dhcp->http_base, sizeof(dhcp->http_base), "http://%s", arg);
+		return 0;
+	case 'B':
+		snprintf(text, sizeof(text), "%s", arg);
+		eq = strchr(text, '=');
+		if (eq)
+			*eq = '\0';
+		class = xpxe_boot_class_from_name(text);
+		if (!eq || class <= XPXE_BOOT_PLAIN || class == XPXE_BOOT_UNKNOWN_ARCH)
+			return usage_error(usage_serve, "--boot-file takes CLASS=FILE with a class "
+						       "listed below, not '%s'",
+					   arg);
+		/* Points into argv, which outlives the daemon. */
+		dhcp->profile.boot_file[class] = *(strchr(arg, '=') + 1) ? strchr(arg, '=') + 1
+									 : NULL;
+		return 0;
+	case 'P':
+		if (!strcmp(arg, "auto"))
+			dhcp->profile.strategy = XPXE_STRATEGY_AUTO;
+		else if (!strcmp(arg, "bypass"))
+			dhcp->profile.strategy = XPXE_STRATEGY_BYPASS;
+		else if (!strcmp(arg, "4011"))
+			dhcp->profile.strategy = XPXE_STRATEGY_4011;
+		else
+			return usage_error(usage_serve,
+					   "--proxy-strategy takes auto, bypass or 4011, not '%s'",
+					   arg);
+		return 0;
+	case 'U':
+		if (strcmp(arg, "answer") && strcmp(arg, "ignore"))
+			return usage_error(usage_serve, "--unknown takes answer or ignore, not '%s'",
+					   arg);
+		dhcp->answer_unknown = !strcmp(arg, "answer");
+		return 0;
+	case 'R': {
+		struct xpxe_reservation *r = &dhcp->reservations[dhcp->n_reservations];
+
+		snprintf(text, sizeof(text), "%s", arg);
+		eq = strchr(text, '=');
+		if (eq)
+			*eq = '\0';
+		if (dhcp->n_reservations == XPXE_MAX_RESERVATIONS)
+			return usage_error(usage_serve, "%s", "too many --reserve");
+		if (!eq || xpxe_parse_mac(text, r->mac) || parse_ip(eq + 1, &r->ip))
+			return usage_error(usage_serve, "--reserve takes MAC=IP, not '%s'", arg);
+		dhcp->n_reservations++;
+		return 0;
+	}
+	case 'r':
+		if (parse_ip(arg, &dhcp->router))
+			return usage_error(usage_serve, "--router: '%s' is not an IPv4 address",
+					   arg);
+		return 0;
+	case 'd':
+		if (parse_ip(arg, &dhcp->dns))
+			return usage_error(usage_serve, "--dns: '%s' is not an IPv4 address", arg);
+		return 0;
+	case 'T': {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (*end || !*arg || v < 60 || v > 0x7fffffff)
+			return usage_error(usage_serve,
+					   "--lease-time takes seconds (at least 60), not '%s'", arg);
+		dhcp->lease_time = (unsigned int)v;
+		return 0;
+	}
+	}
+	return usage_error(usage_serve, "%s", "unknown option");
+}
+
 static int cmd_serve(int argc, char **argv, const char *socket_path)
 {
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "allow-default-route", no_argument, NULL, 'D' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "server-ip", required_argument, NULL, 'S' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "boot-file", required_argument, NULL, 'B' },
+		{ "proxy-strategy", required_argument, NULL, 'P' },
+		{ "unknown", required_argument, NULL, 'U' },
+		{ "reserve", required_argument, NULL, 'R' },
+		{ "router", required_argument, NULL, 'r' },
+		{ "dns", required_argument, NULL, 'd' },
+		{ "lease-time", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct xpxe_serve_opts opts = { .socket_path = socket_path };
-	int c;
+	static struct xpxe_serve_opts opts;
+	int c, err;
 
+	opts.socket_path = socket_path;
+	xpxe_dhcp_settings_default(&opts.dhcp);
 	while ((c = getopt_long(argc, argv, "+i:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -100,15 +242,21 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		case 'h':
 			fputs(usage_serve, stdout);
 			return XPXE_EXIT_OK;
-		default:
+		case '?':
 			fputs(usage_serve, stderr);
 			return XPXE_EXIT_USAGE;
+		default:
+			err = serve_dhcp_flag(c, optarg, &opts.dhcp);
+			if (err)
+				return err;
 		}
 	}
 	if (optind < argc)
 		return usage_error(usage_serve, "unexpected argument '%s'", argv[optind]);
 	if (!opts.n_ifnames)
 		return usage_error(usage_serve, "%s", "serve needs an interface: -i IFACE");
+	if (opts.dhcp.n_reservations && opts.dhcp.mode != XPXE_MODE_FULL)
+		return usage_error(usage_serve, "%s", "--reserve needs --mode full");
 	return xpxe_serve(&opts);
 }
 

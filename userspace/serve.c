@@ -175,7 +175,7 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 	}
 }
 
-int xpxe_serve(const struct xpxe_serve_opts *opts)
+int xpxe_serve(struct xpxe_serve_opts *opts)
 {
 	static struct daemon d;
 	const char *why;
@@ -208,9 +208,15 @@ int xpxe_serve(const struct xpxe_serve_opts *opts)
 			.allow_default_route = opts->allow_default_route,
 		};
 
+		/* Per interface: the server address and URLs follow each interface's own address. */
+		struct xpxe_dhcp_settings dhcp = opts->dhcp;
+
 		if (xpxe_dataplane_attach(&d.ifaces[d.n_ifaces], opts->ifnames[i], &attach_opts))
 			goto out_detach;
 		d.n_ifaces++;
+		if (xpxe_dhcp_settings_resolve(&dhcp, opts->ifnames[i]) ||
+		    xpxe_dhcp_install(&d.ifaces[d.n_ifaces - 1], &dhcp))
+			goto out_detach;
 	}
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
 		 opts->socket_path);

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "dhcp.h"
+
 #define XPXE_MAX_IFACES 8
 
 struct xpxe_serve_opts {
@@ -11,9 +13,10 @@ struct xpxe_serve_opts {
 	int n_ifnames;
 	const char *socket_path;
 	bool allow_default_route;
+	struct xpxe_dhcp_settings dhcp;
 };
 
 /* Runs the daemon in the foreground until SIGINT/SIGTERM. Returns the process exit code. */
-int xpxe_serve(const struct xpxe_serve_opts *opts);
+int xpxe_serve(struct xpxe_serve_opts *opts);
 
 #endif /* XPXE_SERVE_H */

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * DHCP and ProxyDHCP in XDP: parse a BOOTREQUEST, decide what it gets, and
+ * turn the frame into the reply from a template userspace built.
+ */
+#ifndef XPXE_BPF_DHCP_H
+#define XPXE_BPF_DHCP_H
+
+#include "parse.h"
+#include "csum.h"
+#include "xpxe_dhcp.h"
+
+#define BOOTP_FIXED_LEN 236
+#define DHCP_MAGIC	0x63825363
+/* Options are copied to a per-CPU buffer and walked there: offsets into a map
+ * value are bounded by a mask, which the verifier follows where packet
+ * pointers at data-dependent offsets would need a bounds check per byte. */
+#define DHCP_OPTS_MAX  1024 /* longer option areas are not parsed (counted malformed) */
+#define DHCP_OPTS_MASK (DHCP_OPTS_MAX - 1)
+#define DHCP_MAX_OPTIONS 96 /* an option area with more entries before END is malformed */
+
+enum dhcp_msg_type {
+	DHCPDISCOVER = 1,
+	DHCPOFFER = 2,
+	DHCPREQUEST = 3,
+	DHCPDECLINE = 4,
+	DHCPACK = 5,
+	DHCPNAK = 6,
+	DHCPRELEASE = 7,
+	DHCPINFORM = 8,
+};
+
+/* Vendor class (option 60) prefixes. */
+enum dhcp_vendor {
+	VENDOR_NONE = 0,
+	VENDOR_PXE,  /* "PXEClient" */
+	VENDOR_HTTP, /* "HTTPClient" */
+};
+
+/* What the walk over the options found; lives in the per-CPU scratch map. */
+struct dhcp_request {
+	__u8 msg_type;
+	__u8 vendor;	/* enum dhcp_vendor */
+	__u8 is_ipxe;	/* option 77 "iPXE" or option 175 */
+	__u8 has_arch;	/* option 93 seen */
+	__u8 has_guid;	/* option 97 of 17 bytes seen */
+	__u8 overload;	/* option 52 seen */
+	__u8 found_end; /* option 255 reached inside the UDP payload */
+	__u8 malformed; /* an option ran past the payload */
+	__u16 arch;	/* option 93, host order */
+	__u16 vendor_arch; /* the 5 decimal digits after "...Client:Arch:", 0xffff if absent */
+	__be32 requested_ip; /* option 50 */
+	__be32 server_id;    /* option 54 */
+	__u8 guid[XPXE_DHCP_GUID_LEN];
+	__u8 pad[3];
+};
+
+struct dhcp_scratch {
+	struct dhcp_request req;
+	/* +2+255: an option's value may be read up to 257 bytes past an offset below the mask */
+	__u8 opts[DHCP_OPTS_MAX + 2 + 255 + 1];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dhcp_scratch);
+} dhcp_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xpxe_dhcp_config);
+} dhcp_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XPXE_DHCP_TEMPLATES);
+	__type(key, __u32);
+	__type(value, struct xpxe_dhcp_template);
+} dhcp_templates SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xpxe_mac_key);
+	__type(value, struct xpxe_dhcp_client);
+} dhcp_clients SEC(".maps");
+
+/* The fixed BOOTP header, as far as the reply needs it. */
+struct bootp_hdr {
+	__u8 op;
+	__u8 htype;
+	__u8 hlen;
+	__u8 hops;
+	__be32 xid;
+	__be16 secs;
+	__be16 flags;
+	__be32 ciaddr;
+	__be32 yiaddr;
+	__be32 siaddr;
+	__be32 giaddr;
+	__u8 chaddr[16];
+	/* sname[64], file[128], then the magic cookie at offset 236 */
+};
+
+static __always_inline __u16 digit_value(__u8 c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : 0xffff;
+}
+
+/* "PXEClient:Arch:00007:..." / "HTTPClient:Arch:00016:...": the vendor and the decimal arch. */
+static __always_inline void parse_vendor_class(struct dhcp_request *rq, const __u8 *v, __u32 len)
+{
+	__u32 arch_at, arch = 0;
+
+	if (len >= 9 && v[0] == 'P' && v[1] == 'X' && v[2] == 'E' && v[3] == 'C' && v[4] == 'l' &&
+	    v[5] == 'i' && v[6] == 'e' && v[7] == 'n' && v[8] == 't') {
+		rq->vendor = VENDOR_PXE;
+		arch_at = 15; /* after "PXEClient:Arch:" */
+	} else if (len >= 10 && v[0] == 'H' && v[1] == 'T' && v[2] == 'T' && v[3] == 'P' &&
+		   v[4] == 'C' && v[5] == 'l' && v[6] == 'i' && v[7] == 'e' && v[8] == 'n' &&
+		   v[9] == 't') {
+		rq->vendor = VENDOR_HTTP;
+		arch_at = 16; /* after "HTTPClient:Arch:" */
+	} else {
+		return;
+	}
+	if (len < arch_at + 5)
+		return;
+#pragma unroll
+	for (int i = 0; i < 5; i++) {
+		__u16 d = digit_value(v[arch_at + i]);
+
+		if (d > 9)
+			return;
+		arch = arch * 10 + d;
+	}
+	if (arch <= 0xffff)
+		rq->vendor_arch = arch;
+}
+
+static __always_inline void take_option(struct dhcp_request *rq, __u8 code, const __u8 *v,
+					__u32 len)
+{
+	switch (code) {
+	case 53:
+		if (len >= 1)
+			rq->msg_type = v[0];
+		break;
+	case 50:
+		if (len == 4)
+			__builtin_memcpy(&rq->requested_ip, v, 4);
+		break;
+	case 54:
+		if (len == 4)
+			__builtin_memcpy(&rq->server_id, v, 4);
+		break;
+	case 52:
+		rq->overload = 1;
+		break;
+	case 60:
+		parse_vendor_class(rq, v, len);
+		break;
+	case 77:
+		/* iPXE sends the bare string; RFC 3004 puts a length byte before each class. */
+		if ((len == 4 && v[0] == 'i' && v[1] == 'P' && v[2] == 'X' && v[3] == 'E') ||
+		    (len >= 5 && v[0] == 4 && v[1] == 'i' && v[2] == 'P' && v[3] == 'X' &&
+		     v[4] == 'E'))
+			rq->is_ipxe = 1;
+		break;
+	case 93:
+		if (len >= 2) {
+			rq->arch = (__u16)v[0] << 8 | v[1];
+			rq->has_arch = 1;
+		}
+		break;
+	case 97:
+		if (len == XPXE_DHCP_GUID_LEN) {
+			__builtin_memcpy(rq->guid, v, XPXE_DHCP_GUID_LEN);
+			rq->has_guid = 1;
+		}
+		break;
+	case 175:
+		rq->is_ipxe = 1;
+		break;
+	}
+}
+
+/*
+ * Walks the options of the BOOTREQUEST whose options start at OPTS_OFF in the
+ * frame and run OPTS_LEN bytes (the rest of the UDP payload).
+ */
+static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_scratch *s,
+					      __u32 opts_off, __u32 opts_len)
+{
+	struct dhcp_request *rq = &s->req;
+	__u32 off = 0;
+
+	__builtin_memset(rq, 0, sizeof(*rq));
+	rq->vendor_arch = 0xffff;
+	if (opts_len == 0 || opts_len > DHCP_OPTS_MAX)
+		return -1;
+	if (bpf_xdp_load_bytes(ctx, opts_off, s->opts, opts_len))
+		return -1;
+
+	for (int i = 0; i < DHCP_MAX_OPTIONS; i++) {
+		__u8 code, len;
+
+		off &= DHCP_OPTS_MASK;
+		if (off >= opts_len)
+			return -1; /* no END inside the payload */
+		code = s->opts[off];
+		if (code == 255) {
+			rq->found_end = 1;
+			return 0;
+		}
+		if (code == 0) {
+			off++;
+			continue;
+		}
+		if (off + 2 > opts_len)
+			return -1;
+		len = s->opts[(off + 1) & DHCP_OPTS_MASK];
+		if (off + 2 + len > opts_len)
+			return -1; /* the option claims more than the payload holds */
+		take_option(rq, code, &s->opts[off + 2], len);
+		off += 2 + len;
+	}
+	return -1;
+}
+
+/* The client class, from what the options said (PROTOCOL.md: PXE client DHCP). */
+static __always_inline __u32 dhcp_boot_class(const struct dhcp_request *rq)
+{
+	__u32 arch;
+
+	if (rq->is_ipxe)
+		return XPXE_BOOT_IPXE;
+	if (rq->vendor == VENDOR_NONE)
+		return XPXE_BOOT_PLAIN;
+	arch = rq->has_arch ? rq->arch : rq->vendor_arch;
+	if (rq->vendor == VENDOR_HTTP) {
+		switch (arch) {
+		case 15:
+			return XPXE_BOOT_HTTP_IA32;
+		case 16:
+			return XPXE_BOOT_HTTP_X64;
+		case 18:
+			return XPXE_BOOT_HTTP_ARM32;
+		case 19:
+			return XPXE_BOOT_HTTP_ARM64;
+		}
+		return XPXE_BOOT_UNKNOWN_ARCH;
+	}
+	switch (arch) {
+	case 0:
+		return XPXE_BOOT_BIOS;
+	case 6:
+		return XPXE_BOOT_UEFI_IA32;
+	case 7:
+	case 9:
+		return XPXE_BOOT_UEFI_X64;
+	case 10:
+		return XPXE_BOOT_UEFI_ARM32;
+	case 11:
+		return XPXE_BOOT_UEFI_ARM64;
+	case 15:
+		return XPXE_BOOT_HTTP_IA32;
+	case 16:
+		return XPXE_BOOT_HTTP_X64;
+	case 18:
+		return XPXE_BOOT_HTTP_ARM32;
+	case 19:
+		return XPXE_BOOT_HTTP_ARM64;
+	case 22:
+		return XPXE_BOOT_UBOOT_ARM64;
+	case 41:
+		return XPXE_BOOT_RPI;
+	}
+	return XPXE_BOOT_UNKNOWN_ARCH;
+}
+
+/* Where a reply goes (RFC 2131 4.1, PXE 2.1 for port 4011). */
+struct dhcp_dest {
+	__u8 mac[6];
+	__be16 port;
+	__be32 ip;
+};
+
+/* Everything of the request the reply needs, saved before the frame is rewritten. */
+struct dhcp_echo {
+	__be32 xid;
+	__be16 flags;
+	__u8 chaddr[6];
+	__be32 ciaddr;
+	__be32 giaddr;
+};
+
+static __always_inline __u32 csum_words(const __u8 *p, int n)
+{
+	__u32 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i + 1 < n; i += 2)
+		sum += (__u32)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (__u32)p[n - 1] << 8;
+	return sum;
+}
+
+/*
+ * Rewrites the frame in CTX into template T, patched for this client, ready
+ * for XDP_TX. Returns 0, or the counter that explains why not.
+ */
+static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpxe_dhcp_template *t,
+					    const struct dhcp_echo *echo,
+					    const struct dhcp_dest *dest, __be32 yiaddr, __be32 ciaddr,
+					    const struct dhcp_request *rq)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 len = t->len, guid_off = t->guid_off;
+	int delta = (int)len - (int)(data_end - data);
+	struct bootp_hdr *bp;
+	struct iphdr *iph;
+	struct udphdr *udph;
+	struct ethhdr *eth;
+	__u32 sum;
+
+	if (len < XPXE_OFF_OPTIONS || len > XPXE_DHCP_FRAME_MAX)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	/* Grow at the head: XDP guarantees headroom, not tailroom (DESIGN.md, lab facts). */
+	if (delta > 0 && bpf_xdp_adjust_head(ctx, -delta))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	if (bpf_xdp_store_bytes(ctx, 0, (void *)t->frame, len))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + XPXE_OFF_OPTIONS > data_end)
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	eth = data;
+	iph = data + XPXE_OFF_IP;
+	udph = data + XPXE_OFF_UDP;
+	bp = data + XPXE_OFF_BOOTP;
+
+	__builtin_memcpy(eth->h_dest, dest->mac, ETH_ALEN);
+	iph->daddr = dest->ip;
+	ipv4_set_csum(iph);
+	udph->dest = dest->port;
+	bp->xid = echo->xid;
+	bp->flags = echo->flags;
+	bp->ciaddr = ciaddr;
+	bp->yiaddr = yiaddr;
+	bp->giaddr = echo->giaddr;
+	__builtin_memcpy(bp->chaddr, echo->chaddr, 6);
+
+	sum = t->csum_base + csum_be32(dest->ip) + bpf_ntohs(dest->port);
+	sum += csum_be32(echo->xid) + bpf_ntohs(echo->flags);
+	sum += csum_be32(ciaddr) + csum_be32(yiaddr) + csum_be32(echo->giaddr);
+	sum += csum_words(echo->chaddr, 6);
+
+	/* The slot of option 97 stays PAD (zeros) when the client sent no GUID. */
+	if (guid_off && rq->has_guid) {
+		__u8 *slot;
+
+		guid_off &= 0x3fe;
+		slot = data + guid_off;
+		if ((void *)(slot + 2 + XPXE_DHCP_GUID_LEN) > data_end)
+			return XPXE_CNT_PASS_DHCP_NO_ROOM;
+		slot[0] = 97;
+		slot[1] = XPXE_DHCP_GUID_LEN;
+		__builtin_memcpy(slot + 2, rq->guid, XPXE_DHCP_GUID_LEN);
+		sum += (97 << 8 | XPXE_DHCP_GUID_LEN) + csum_words(rq->guid, XPXE_DHCP_GUID_LEN);
+	}
+	udph->check = udp_csum_final(sum);
+	return 0;
+}
+
+/* Where the reply to this request goes. */
+static __always_inline void dhcp_pick_dest(struct dhcp_dest *dest, const struct ethhdr *req_eth,
+					   const struct iphdr *req_iph,
+					   const struct udphdr *req_udph,
+					   const struct dhcp_echo *echo, __u32 reply, __be32 yiaddr)
+{
+	static const __u8 broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	if (reply == XPXE_REPLY_ACK_4011) {
+		/* A boot server request comes from an address: answer to its source. */
+		__builtin_memcpy(dest->mac, req_eth->h_source, 6);
+		dest->ip = req_iph->saddr;
+		dest->port = req_udph->source;
+	} else if (echo->giaddr) {
+		/* Relayed: to the relay, server port, by unicast. */
+		__builtin_memcpy(dest->mac, req_eth->h_source, 6);
+		dest->ip = echo->giaddr;
+		dest->port = bpf_htons(XPXE_PORT_DHCP_SERVER);
+	} else if (echo->ciaddr && reply != XPXE_REPLY_NAK) {
+		/* Renewing: the client has its address. */
+		__builtin_memcpy(dest->mac, req_eth->h_source, 6);
+		dest->ip = echo->ciaddr;
+		dest->port = bpf_htons(XPXE_PORT_DHCP_CLIENT);
+	} else if (!(echo->flags & bpf_htons(0x8000)) && yiaddr && reply != XPXE_REPLY_NAK) {
+		/* Broadcast flag clear: unicast to the new address at the client's MAC. */
+		__builtin_memcpy(dest->mac, echo->chaddr, 6);
+		dest->ip = yiaddr;
+		dest->port = bpf_htons(XPXE_PORT_DHCP_CLIENT);
+	} else {
+		__builtin_memcpy(dest->mac, broadcast, 6);
+		dest->ip = 0xffffffff;
+		dest->port = bpf_htons(XPXE_PORT_DHCP_CLIENT);
+	}
+}
+
+/*
+ * Handles a frame to UDP port 67 or 4011. Returns the counter of the outcome
+ * and sets *VERDICT (XDP_TX when a reply was built, else XDP_PASS).
+ */
+static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *iph,
+				       struct udphdr *udph, __u32 payload_len, int *verdict)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct xpxe_dhcp_template *t;
+	struct xpxe_dhcp_config *cfg;
+	struct xpxe_dhcp_client *client;
+	struct xpxe_mac_key key = {};
+	struct dhcp_scratch *s;
+	struct dhcp_echo echo;
+	struct dhcp_dest dest;
+	struct bootp_hdr *bp;
+	__u32 zero = 0, reply, boot, profile, idx, opts_off;
+	__be32 yiaddr = 0, ciaddr = 0, wanted;
+	__be32 *magic;
+	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
+	int ret;
+
+	*verdict = XDP_PASS;
+	cfg = bpf_map_lookup_elem(&dhcp_config, &zero);
+	if (!cfg || !cfg->enabled)
+		return XPXE_CNT_PASS_DHCP;
+
+	bp = (void *)(udph + 1);
+	magic = (void *)bp + BOOTP_FIXED_LEN;
+	if ((void *)(magic + 1) > data_end || payload_len < BOOTP_FIXED_LEN + 4)
+		return XPXE_CNT_PASS_DHCP_MALFORMED;
+	if (bp->op != 2 && bp->op != 1)
+		return XPXE_CNT_PASS_DHCP_MALFORMED;
+	if (bp->op == 2)
+		return XPXE_CNT_PASS_DHCP_IGNORED; /* another server's reply */
+	if (bp->htype != 1 || bp->hlen != 6 || *magic != bpf_htonl(DHCP_MAGIC))
+		return XPXE_CNT_PASS_DHCP_MALFORMED;
+
+	s = bpf_map_lookup_elem(&dhcp_scratch, &zero);
+	if (!s)
+		return XPXE_CNT_PASS_DHCP_MALFORMED;
+	opts_off = (void *)(magic + 1) - data;
+	if (dhcp_parse_options(ctx, s, opts_off, payload_len - BOOTP_FIXED_LEN - 4))
+		return XPXE_CNT_PASS_DHCP_MALFORMED;
+	if (s->req.overload)
+		return XPXE_CNT_PASS_DHCP_OVERLOAD;
+
+	echo.xid = bp->xid;
+	echo.flags = bp->flags;
+	echo.ciaddr = bp->ciaddr;
+	echo.giaddr = bp->giaddr;
+	__builtin_memcpy(echo.chaddr, bp->chaddr, 6);
+	__builtin_memcpy(key.addr, bp->chaddr, 6);
+	boot = dhcp_boot_class(&s->req);
+	client = bpf_map_lookup_elem(&dhcp_clients, &key);
+
+	if (on_4011) {
+		/* Boot server discovery (PXE 2.1), in both modes. */
+		if (s->req.msg_type != DHCPREQUEST && s->req.msg_type != DHCPINFORM)
+			return XPXE_CNT_PASS_DHCP_IGNORED;
+		if (boot == XPXE_BOOT_PLAIN)
+			return XPXE_CNT_PASS_DHCP_NOT_PXE;
+		reply = XPXE_REPLY_ACK_4011;
+		ciaddr = echo.ciaddr;
+	} else if (cfg->mode == XPXE_MODE_PROXY) {
+		if (s->req.msg_type != DHCPDISCOVER)
+			return XPXE_CNT_PASS_DHCP_IGNORED; /* the site's server handles the rest */
+		if (boot == XPXE_BOOT_PLAIN)
+			return XPXE_CNT_PASS_DHCP_NOT_PXE;
+		reply = XPXE_REPLY_OFFER;
+	} else {
+		switch (s->req.msg_type) {
+		case DHCPDISCOVER:
+			if (!client || !client->ip)
+				return XPXE_CNT_PASS_DHCP_SLOW_PATH;
+			reply = XPXE_REPLY_OFFER;
+			yiaddr = client->ip;
+			break;
+		case DHCPREQUEST:
+			if (s->req.server_id && s->req.server_id != cfg->server_ip)
+				return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
+			if (!client || !client->ip)
+				return XPXE_CNT_PASS_DHCP_SLOW_PATH;
+			wanted = s->req.requested_ip ? s->req.requested_ip : echo.ciaddr;
+			if (wanted == client->ip) {
+				reply = XPXE_REPLY_ACK;
+				yiaddr = client->ip;
+				ciaddr = echo.ciaddr;
+			} else {
+				reply = XPXE_REPLY_NAK;
+			}
+			break;
+		case DHCPDECLINE:
+		case DHCPRELEASE:
+		case DHCPINFORM:
+			return XPXE_CNT_PASS_DHCP_SLOW_PATH;
+		default:
+			return XPXE_CNT_PASS_DHCP_IGNORED;
+		}
+	}
+
+	if (client) {
+		profile = client->profile;
+	} else if (cfg->flags & XPXE_DHCP_F_ANSWER_UNKNOWN) {
+		profile = cfg->default_profile;
+	} else {
+		return XPXE_CNT_PASS_DHCP_UNKNOWN_MACHINE;
+	}
+	if (reply == XPXE_REPLY_NAK) {
+		profile = 0;
+		boot = XPXE_BOOT_PLAIN;
+	}
+	if (profile >= XPXE_DHCP_MAX_PROFILES)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	idx = xpxe_dhcp_template_index(profile, reply, boot);
+	t = bpf_map_lookup_elem(&dhcp_templates, &idx);
+	if (!t || !t->len)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+
+	dhcp_pick_dest(&dest, eth, iph, udph, &echo, reply, yiaddr);
+	ret = dhcp_build_reply(ctx, t, &echo, &dest, yiaddr, ciaddr, &s->req);
+	if (ret)
+		return ret;
+	if (client && reply == XPXE_REPLY_ACK)
+		client->last_seen_ns = bpf_ktime_get_boot_ns();
+	*verdict = XDP_TX;
+	switch (reply) {
+	case XPXE_REPLY_OFFER:
+		return XPXE_CNT_DHCP_OFFER;
+	case XPXE_REPLY_ACK:
+		return XPXE_CNT_DHCP_ACK;
+	case XPXE_REPLY_ACK_4011:
+		return XPXE_CNT_DHCP_ACK_4011;
+	default:
+		return XPXE_CNT_DHCP_NAK;
+	}
+}
+
+#endif /* XPXE_BPF_DHCP_H */

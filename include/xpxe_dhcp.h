@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * DHCP/ProxyDHCP shared between the XDP program and the daemon: the classes
+ * of clients, the reply templates userspace builds and XDP patches, the
+ * per-MAC client table and the settings of one interface.
+ */
+#ifndef XPXE_DHCP_H
+#define XPXE_DHCP_H
+
+#include <linux/types.h>
+
+/* What a client boots as, decided from options 60, 77, 93 and 175 (see PROTOCOL.md). */
+enum xpxe_boot_class {
+	XPXE_BOOT_PLAIN = 0, /* no PXE/HTTP/iPXE identity: an address only (full mode) */
+	XPXE_BOOT_BIOS,	     /* arch 0 */
+	XPXE_BOOT_UEFI_IA32, /* arch 6 */
+	XPXE_BOOT_UEFI_X64,  /* arch 7, and 9 which x64 firmware sends too (RFC 4578 erratum) */
+	XPXE_BOOT_UEFI_ARM32, /* arch 10 */
+	XPXE_BOOT_UEFI_ARM64, /* arch 11 */
+	XPXE_BOOT_HTTP_IA32,  /* arch 15, HTTPClient */
+	XPXE_BOOT_HTTP_X64,   /* arch 16, HTTPClient */
+	XPXE_BOOT_HTTP_ARM32, /* arch 18, HTTPClient */
+	XPXE_BOOT_HTTP_ARM64, /* arch 19, HTTPClient */
+	XPXE_BOOT_UBOOT_ARM64, /* arch 22 */
+	XPXE_BOOT_RPI,	       /* arch 41 */
+	XPXE_BOOT_IPXE,	       /* option 77 "iPXE" or option 175: gets the script URL */
+	XPXE_BOOT_UNKNOWN_ARCH, /* a PXE client of an architecture xpxe has no class for */
+	XPXE_BOOT_MAX,
+};
+
+/* Which reply a template is for. */
+enum xpxe_dhcp_reply {
+	XPXE_REPLY_OFFER = 0,
+	XPXE_REPLY_ACK,	     /* to a REQUEST on port 67 (full mode) */
+	XPXE_REPLY_ACK_4011, /* to a boot server REQUEST on port 4011 (PXE 2.1) */
+	XPXE_REPLY_NAK,
+	XPXE_REPLY_MAX,
+};
+
+#define XPXE_DHCP_MAX_PROFILES 16
+#define XPXE_DHCP_TEMPLATES    (XPXE_DHCP_MAX_PROFILES * XPXE_REPLY_MAX * XPXE_BOOT_MAX)
+
+/* Index of a template in the array map `dhcp_templates`. */
+static inline __u32 xpxe_dhcp_template_index(__u32 profile, __u32 reply, __u32 boot)
+{
+	return (profile * XPXE_REPLY_MAX + reply) * XPXE_BOOT_MAX + boot;
+}
+
+/*
+ * A reply is at most 14 + 20 + 8 + 548 bytes: a DHCP message of 548 bytes is
+ * the largest that every client must accept (an IP datagram of 576).
+ */
+#define XPXE_DHCP_MSG_MAX   548
+#define XPXE_DHCP_FRAME_MAX (14 + 20 + 8 + XPXE_DHCP_MSG_MAX)
+
+/* Offsets in a reply frame (Ethernet + 20-byte IPv4 + UDP + BOOTP). */
+#define XPXE_OFF_ETH_DST   0
+#define XPXE_OFF_IP	   14
+#define XPXE_OFF_UDP	   34
+#define XPXE_OFF_BOOTP	   42
+#define XPXE_OFF_XID	   (XPXE_OFF_BOOTP + 4)
+#define XPXE_OFF_FLAGS	   (XPXE_OFF_BOOTP + 10)
+#define XPXE_OFF_CIADDR	   (XPXE_OFF_BOOTP + 12)
+#define XPXE_OFF_YIADDR	   (XPXE_OFF_BOOTP + 16)
+#define XPXE_OFF_GIADDR	   (XPXE_OFF_BOOTP + 24)
+#define XPXE_OFF_CHADDR	   (XPXE_OFF_BOOTP + 28)
+#define XPXE_OFF_OPTIONS   (XPXE_OFF_BOOTP + 240) /* after the magic cookie */
+#define XPXE_DHCP_GUID_LEN 17			  /* option 97: type 0 + a 16-byte GUID */
+
+/*
+ * A reply frame built by userspace. Everything that differs per client is
+ * zero in FRAME and patched by XDP: Ethernet destination, IP destination and
+ * checksum, UDP ports and checksum, xid, flags, ciaddr, yiaddr, giaddr, chaddr,
+ * and option 97's GUID at GUID_OFF (0: the template echoes no option 97).
+ * CSUM_BASE is the one's complement sum of the UDP pseudo-header (without the
+ * destination address) and of the UDP header and payload as templated, so XDP
+ * only adds what it patched.
+ */
+struct xpxe_dhcp_template {
+	__u16 len;	/* of FRAME in bytes; 0: no reply for this slot */
+	__u16 guid_off; /* even, so the GUID's words line up for the checksum */
+	__u32 csum_base;
+	__u8 frame[XPXE_DHCP_FRAME_MAX];
+	__u8 pad[2];
+};
+
+enum xpxe_dhcp_mode {
+	XPXE_MODE_PROXY = 0, /* another server gives addresses; answer PXE/iPXE clients */
+	XPXE_MODE_FULL = 1,  /* xpxe is the DHCP server of an isolated network */
+};
+
+/* The settings of one interface, the one entry of the array map `dhcp_config`. */
+struct xpxe_dhcp_config {
+	__u32 enabled;	      /* 0: pass every DHCP frame (the skeleton's behaviour) */
+	__u32 mode;	      /* enum xpxe_dhcp_mode */
+	__be32 server_ip;     /* option 54, siaddr, the IP source of replies */
+	__u32 default_profile; /* profile for machines not in dhcp_clients (proxy mode) */
+	__u32 flags;	       /* XPXE_DHCP_F_* */
+	__u32 pad;
+};
+
+/* Proxy mode: answer machines that are not in dhcp_clients with the default profile. */
+#define XPXE_DHCP_F_ANSWER_UNKNOWN 0x1
+
+/* Key of `dhcp_clients`: the client's MAC, padded to 8 bytes. */
+struct xpxe_mac_key {
+	__u8 addr[6];
+	__u8 pad[2];
+};
+
+/* A machine the daemon knows: its address (full mode) and the profile it boots. */
+struct xpxe_dhcp_client {
+	__be32 ip;     /* leased or reserved address; 0 in proxy mode */
+	__u32 profile; /* < XPXE_DHCP_MAX_PROFILES */
+	__u32 flags;   /* XPXE_CLIENT_F_* */
+	__u32 pad;
+	__u64 last_seen_ns; /* CLOCK_BOOTTIME of the last request XDP answered */
+};
+
+#define XPXE_CLIENT_F_RESERVED 0x1 /* a reservation from the config: never expires */
+
+#endif /* XPXE_DHCP_H */

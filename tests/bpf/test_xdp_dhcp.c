@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xdp_pxe's DHCP answers, run by the kernel (bpf_prog_test_run_opts) on the
+ * requests real firmware sent in this lab (tests/fixtures/) and on crafted
+ * bad ones. Each case names the input, the settings, the verdict, the counter
+ * that must grow and, for a reply, what every field of it must hold; replies
+ * are decoded here independently of the code that built them, checksums
+ * included.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xpxe.skel.h"
+#include "counters.h"
+#include "dhcp.h"
+#include "frames.h"
+#include "pcap.h"
+
+#ifndef XPXE_FIXTURES
+#define XPXE_FIXTURES "tests/fixtures"
+#endif
+#define OVMF_PROXY XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
+#define OVMF_FULL  XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
+#define SEABIOS	   XPXE_FIXTURES "/seabios-ipxe-rom-full-dhcp.pcap"
+#define HTTPBOOT   XPXE_FIXTURES "/ovmf-httpboot-discover-dhcp.pcap"
+
+#define SERVER_IP "198.18.0.1"
+#define LEASE_IP  "198.18.0.125"
+
+enum dest_kind {
+	TO_BROADCAST = 1, /* ff:ff:ff:ff:ff:ff, 255.255.255.255:68 */
+	TO_SOURCE,	  /* the request's MAC, IP and port */
+	TO_YIADDR,	  /* chaddr, yiaddr:68 */
+	TO_RELAY,	  /* the request's MAC, giaddr:67 */
+};
+
+struct dhcp_case {
+	const char *name;
+	const char *pcap;
+	int frame;
+	void (*mutate)(uint8_t *frame, size_t *len);
+	enum xpxe_dhcp_mode mode;
+	enum xpxe_proxy_strategy strategy;
+	bool ignore_unknown;
+	bool known_client; /* the request's MAC is in dhcp_clients with LEASE_IP */
+	int verdict;
+	enum xpxe_counter counter;
+	/* the reply (verdict XDP_TX) */
+	uint8_t msg_type;
+	enum dest_kind dest;
+	bool yiaddr_is_lease;
+	bool ciaddr_echoed;
+	const char *boot_file; /* option 67 and the file field; NULL: neither */
+	const char *vendor;    /* option 60; NULL: absent */
+	bool discovery_ctl;    /* option 43 = 06 01 08 ff */
+	bool guid_echoed;      /* option 97 = the request's */
+	bool lease_options;    /* options 51, 58, 59, 1 */
+};
+
+/* --- mutations of real requests into bad or special ones ---------------------- */
+
+static uint8_t *bootp_of(uint8_t *f)
+{
+	return f + 42;
+}
+
+static uint8_t *find_option(uint8_t *f, size_t len, uint8_t code)
+{
+	uint8_t *o = bootp_of(f) + 240, *end = f + len;
+
+	while (o < end && *o != 255) {
+		if (*o == 0) {
+			o++;
+			continue;
+		}
+		if (*o == code)
+			return o;
+		o += 2 + o[1];
+	}
+	return NULL;
+}
+
+static void fix_lengths_and_checksums(uint8_t *f, size_t len)
+{
+	struct iphdr *iph = frame_iph(f);
+	struct udphdr *udph = (struct udphdr *)(iph + 1);
+	size_t udp_len = len - 34;
+	uint32_t sum;
+	uint16_t c;
+
+	iph->tot_len = htons(len - 14);
+	iph->check = 0;
+	iph->check = htons(frame_csum_fold(frame_csum_add(0, iph, 20)));
+	udph->len = htons(udp_len);
+	udph->check = 0;
+	sum = frame_csum_add(0, &iph->saddr, 8) + IPPROTO_UDP + udp_len;
+	c = frame_csum_fold(frame_csum_add(sum, udph, udp_len));
+	udph->check = htons(c ? c : 0xffff);
+}
+
+static void cut_end_option(uint8_t *f, size_t *len)
+{
+	uint8_t *o = bootp_of(f) + 240;
+
+	/* Walk to END, then cut the frame right before it. */
+	while (*o != 255)
+		o = *o ? o + 2 + o[1] : o + 1;
+	*len = o - f;
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void option_runs_past_end(uint8_t *f, size_t *len)
+{
+	uint8_t *o = find_option(f, *len, 60);
+
+	o[1] = 250; /* claims far more than the frame holds */
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void bad_magic(uint8_t *f, size_t *len)
+{
+	bootp_of(f)[236] = 0x64;
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void hlen_16(uint8_t *f, size_t *len)
+{
+	bootp_of(f)[2] = 16;
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void truncated_bootp(uint8_t *f, size_t *len)
+{
+	*len = 42 + 200; /* a header cut short: no room for the cookie */
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void with_overload(uint8_t *f, size_t *len)
+{
+	uint8_t *o = find_option(f, *len, 94); /* reuse the 3-byte UNDI option's bytes */
+
+	o[0] = 52;
+	o[1] = 1;
+	o[2] = 3;
+	o[3] = 0; /* the third byte becomes a PAD */
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void arch_arm64(uint8_t *f, size_t *len)
+{
+	uint8_t *o = find_option(f, *len, 93);
+
+	o[2] = 0;
+	o[3] = 11;
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void other_lease_requested(uint8_t *f, size_t *len)
+{
+	uint8_t *o = find_option(f, *len, 50);
+
+	o[5] = 99; /* 198.18.0.99 instead of the lease */
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void other_server_id(uint8_t *f, size_t *len)
+{
+	uint8_t *o = find_option(f, *len, 54);
+
+	o[5] = 2; /* 198.18.0.2: the client chose another server's offer */
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void relayed(uint8_t *f, size_t *len)
+{
+	uint8_t relay[4] = { 198, 18, 5, 1 };
+
+	memcpy(bootp_of(f) + 24, relay, 4);
+	bootp_of(f)[3] = 1; /* hops */
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void to_port_67(uint8_t *f, size_t *len)
+{
+	struct udphdr *udph = (struct udphdr *)(frame_iph(f) + 1);
+
+	udph->dest = htons(67);
+	fix_lengths_and_checksums(f, *len);
+}
+
+static void vlan_tagged(uint8_t *f, size_t *len)
+{
+	memmove(f + 16, f + 12, *len - 12);
+	f[12] = 0x81;
+	f[13] = 0x00;
+	f[14] = 0x00;
+	f[15] = 0x05;
+	*len += 4;
+}
+
+static void truncated_ip(uint8_t *f __attribute__((unused)), size_t *len)
+{
+	*len = 100; /* the IP header says ~370 bytes */
+}
+
+/* --- the cases ------------------------------------------------------------------ */
+
+#define PROXY_OFFER_4011                                                                     \
+	.verdict = XDP_TX, .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST, \
+	.vendor = "PXEClient", .guid_echoed = true
+
+static const struct dhcp_case cases[] = {
+	{ "proxy: OVMF DISCOVER (arch 7), strategy 4011: OFFER without a file", OVMF_PROXY, 0,
+	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
+	{ "proxy: OVMF DISCOVER, strategy bypass: OFFER with file and option 43", OVMF_PROXY, 0,
+	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_BYPASS, PROXY_OFFER_4011,
+	  .boot_file = "snponly.efi", .discovery_ctl = true },
+	{ "proxy: OVMF boot server REQUEST from 4011 to 4011: ACK to its source", OVMF_PROXY, 5,
+	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_ACK_4011, .msg_type = 5, .dest = TO_SOURCE,
+	  .ciaddr_echoed = true, .boot_file = "snponly.efi", .vendor = "PXEClient",
+	  .guid_echoed = true },
+	{ "proxy: iPXE's proxy REQUEST from port 68 to 4011: ACK to port 68", OVMF_PROXY, 12, NULL,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_ACK_4011, .msg_type = 5, .dest = TO_SOURCE,
+	  .ciaddr_echoed = true, .boot_file = "http://198.18.0.1:8080/boot.ipxe",
+	  .vendor = "PXEClient", .guid_echoed = true },
+	{ "proxy: SeaBIOS iPXE ROM DISCOVER: OFFER with the script URL", SEABIOS, 0, NULL,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
+	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .vendor = "PXEClient",
+	  .discovery_ctl = true, .guid_echoed = true },
+	{ "proxy: UEFI HTTP boot DISCOVER (arch 16): OFFER with HTTPClient and a URL", HTTPBOOT,
+	  4, NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
+	  .boot_file = "http://198.18.0.1:8080/assets/snponly.efi", .vendor = "HTTPClient",
+	  .discovery_ctl = true, .guid_echoed = true },
+	{ "proxy: a plain udhcpc DISCOVER is not ours", SEABIOS, 6, NULL, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_NOT_PXE },
+	{ "proxy: a REQUEST to the site's server is left to it", OVMF_PROXY, 3, NULL,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_IGNORED },
+	{ "proxy: another server's BOOTREPLY to port 68 passes", OVMF_PROXY, 2, NULL,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_OTHER_PORT },
+	{ "proxy: a BOOTREPLY sent to port 67 is ignored", OVMF_PROXY, 2, to_port_67,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_IGNORED },
+	{ "proxy: unknown machines ignored when told so", OVMF_PROXY, 0, NULL, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .ignore_unknown = true, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_UNKNOWN_MACHINE },
+	{ "proxy: ... but a known machine is answered", OVMF_PROXY, 0, NULL, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .ignore_unknown = true, .known_client = true, PROXY_OFFER_4011 },
+	{ "proxy: ARM64 UEFI with no boot file configured passes", OVMF_PROXY, 0, arch_arm64,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_NO_BOOT_FILE },
+
+	{ "full: OVMF DISCOVER of a known MAC: OFFER with lease and file", OVMF_FULL, 0, NULL,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
+	  .yiaddr_is_lease = true, .boot_file = "snponly.efi", .lease_options = true },
+	{ "full: OVMF REQUEST for its lease: ACK", OVMF_FULL, 2, NULL, XPXE_MODE_FULL,
+	  XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_ACK, .msg_type = 5, .dest = TO_BROADCAST,
+	  .yiaddr_is_lease = true, .boot_file = "snponly.efi", .lease_options = true },
+	{ "full: a REQUEST for another address: NAK", OVMF_FULL, 2, other_lease_requested,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6, .dest = TO_BROADCAST },
+	{ "full: a REQUEST for another server's offer passes", OVMF_FULL, 2, other_server_id,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_OTHER_SERVER },
+	{ "full: DISCOVER of an unknown MAC goes to the daemon", OVMF_FULL, 0, NULL,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_SLOW_PATH },
+	{ "full: iPXE DISCOVER, broadcast flag clear: unicast to the lease", SEABIOS, 0, NULL,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_YIADDR,
+	  .yiaddr_is_lease = true, .boot_file = "http://198.18.0.1:8080/boot.ipxe",
+	  .lease_options = true },
+	{ "full: the booted kernel's udhcpc gets an address only", SEABIOS, 6, NULL,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_YIADDR,
+	  .yiaddr_is_lease = true, .lease_options = true },
+	{ "full: relayed (giaddr set): unicast to the relay's port 67", OVMF_FULL, 0, relayed,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_RELAY,
+	  .yiaddr_is_lease = true, .boot_file = "snponly.efi", .lease_options = true },
+
+	{ "bad: no END option", OVMF_PROXY, 0, cut_end_option, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
+	{ "bad: an option running past the end", OVMF_PROXY, 0, option_runs_past_end,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
+	{ "bad: wrong magic cookie", OVMF_PROXY, 0, bad_magic, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
+	{ "bad: hlen 16", OVMF_PROXY, 0, hlen_16, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO,
+	  .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
+	{ "bad: BOOTP header cut short", OVMF_PROXY, 0, truncated_bootp, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
+	{ "bad: option overload (52) is left to the daemon", OVMF_PROXY, 0, with_overload,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_OVERLOAD },
+	{ "bad: VLAN-tagged DISCOVER passes", OVMF_PROXY, 0, vlan_tagged, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_VLAN },
+	{ "bad: frame shorter than its IP length", OVMF_PROXY, 0, truncated_ip, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_BAD_IPV4_HEADER },
+};
+
+/* --- set-up ----------------------------------------------------------------------- */
+
+static struct xpxe_bpf *skel;
+
+static int setup(void **state)
+{
+	(void)state;
+	skel = xpxe_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	xpxe_bpf__destroy(skel);
+	return 0;
+}
+
+static void configure(const struct dhcp_case *c, const uint8_t *request)
+{
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { 0 };
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client = { 0 };
+	int clients_fd = bpf_map__fd(skel->maps.dhcp_clients);
+
+	xpxe_dhcp_settings_default(&s);
+	s.mode = c->mode;
+	s.profile.strategy = c->strategy;
+	s.answer_unknown = !c->ignore_unknown;
+	inet_pton(AF_INET, SERVER_IP, &s.server_ip);
+	snprintf(s.http_base, sizeof(s.http_base), "http://%s:8080", SERVER_IP);
+	snprintf(s.ipxe_url, sizeof(s.ipxe_url), "%s/boot.ipxe", s.http_base);
+	snprintf(s.http_x64_url, sizeof(s.http_x64_url), "%s/assets/snponly.efi", s.http_base);
+	s.profile.boot_file[XPXE_BOOT_IPXE] = s.ipxe_url;
+	s.profile.boot_file[XPXE_BOOT_HTTP_X64] = s.http_x64_url;
+
+	net.mode = c->mode;
+	memcpy(net.server_mac, frame_server_mac, 6);
+	net.server_ip = s.server_ip;
+	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
+	net.lease_time = 3600;
+	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
+
+	/* Each case starts from an empty client table, then adds its own. */
+	memcpy(key.addr, bootp_of((uint8_t *)request) + 28, 6);
+	bpf_map_delete_elem(clients_fd, &key);
+	if (c->known_client) {
+		inet_pton(AF_INET, LEASE_IP, &client.ip);
+		assert_int_equal(bpf_map_update_elem(clients_fd, &key, &client, BPF_ANY), 0);
+	}
+}
+
+/* --- checking a reply, independently of how it was built --------------------------- */
+
+struct option_view {
+	const uint8_t *v[256];
+	uint8_t len[256];
+};
+
+static void decode_options(const uint8_t *o, const uint8_t *end, struct option_view *ov)
+{
+	memset(ov, 0, sizeof(*ov));
+	while (o < end && *o != 255) {
+		if (*o == 0) {
+			o++;
+			continue;
+		}
+		assert_true(o + 2 <= end);
+		assert_true(o + 2 + o[1] <= end);
+		assert_null(ov->v[*o]); /* each option once */
+		ov->v[*o] = o + 2;
+		ov->len[*o] = o[1];
+		o += 2 + o[1];
+	}
+	assert_true(o < end); /* an END option */
+}
+
+static void expect_option(const struct option_view *ov, uint8_t code, const void *value,
+			  size_t len)
+{
+	if (!value) {
+		if (ov->v[code])
+			fail_msg("option %u present, expected absent", code);
+		return;
+	}
+	if (!ov->v[code])
+		fail_msg("option %u absent", code);
+	assert_int_equal(ov->len[code], len);
+	assert_memory_equal(ov->v[code], value, len);
+}
+
+static void check_reply(const struct dhcp_case *c, const uint8_t *req, size_t req_len,
+			const uint8_t *out, size_t out_len)
+{
+	const struct iphdr *req_iph = frame_iph((uint8_t *)req);
+	const struct udphdr *req_udph = (const void *)(req_iph + 1);
+	const struct iphdr *iph = (const void *)(out + 14);
+	const struct udphdr *udph = (const void *)(iph + 1);
+	const uint8_t *bp = out + 42, *req_bp = req + 42;
+	struct in_addr server, lease, zero = { 0 }, want_ip;
+	uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint16_t want_port;
+	const uint8_t *want_mac;
+	struct option_view ov;
+	uint32_t sum;
+	size_t udp_len;
+
+	(void)req_len;
+	inet_pton(AF_INET, SERVER_IP, &server);
+	inet_pton(AF_INET, LEASE_IP, &lease);
+
+	/* Frame, IPv4 and UDP are well formed, checksums included. */
+	assert_true(out_len >= 42 + 300 && out_len <= XPXE_DHCP_FRAME_MAX);
+	assert_memory_equal(out + 6, frame_server_mac, 6);
+	assert_int_equal(out[12] << 8 | out[13], ETH_P_IP);
+	assert_int_equal(iph->version, 4);
+	assert_int_equal(iph->ihl, 5);
+	assert_int_equal(ntohs(iph->tot_len), out_len - 14);
+	assert_int_equal(iph->protocol, IPPROTO_UDP);
+	assert_int_equal(frame_csum_fold(frame_csum_add(0, iph, 20)), 0);
+	assert_int_equal(iph->saddr, server.s_addr);
+	udp_len = ntohs(udph->len);
+	assert_int_equal(udp_len, out_len - 34);
+	assert_int_not_equal(udph->check, 0);
+	sum = frame_csum_add(0, &iph->saddr, 8) + IPPROTO_UDP + udp_len;
+	assert_int_equal(frame_csum_fold(frame_csum_add(sum, udph, udp_len)), 0);
+
+	/* Where it goes. */
+	switch (c->dest) {
+	case TO_BROADCAST:
+		want_mac = bcast;
+		want_ip.s_addr = 0xffffffff;
+		want_port = 68;
+		break;
+	case TO_SOURCE:
+		want_mac = req + 6;
+		want_ip.s_addr = req_iph->saddr;
+		want_port = ntohs(req_udph->source);
+		break;
+	case TO_YIADDR:
+		want_mac = req_bp + 28;
+		want_ip = lease;
+		want_port = 68;
+		break;
+	default:
+		want_mac = req + 6;
+		memcpy(&want_ip.s_addr, req_bp + 24, 4);
+		want_port = 67;
+	}
+	assert_memory_equal(out, want_mac, 6);
+	assert_int_equal(iph->daddr, want_ip.s_addr);
+	assert_int_equal(ntohs(udph->dest), want_port);
+	assert_int_equal(ntohs(udph->source), c->counter == XPXE_CNT_DHCP_ACK_4011 ? 4011 : 67);
+
+	/* BOOTP. */
+	assert_int_equal(bp[0], 2);
+	assert_int_equal(bp[1], 1);
+	assert_int_equal(bp[2], 6);
+	assert_memory_equal(bp + 4, req_bp + 4, 4);   /* xid */
+	assert_memory_equal(bp + 10, req_bp + 10, 2); /* flags */
+	assert_memory_equal(bp + 12, c->ciaddr_echoed ? req_bp + 12 : (uint8_t *)&zero, 4);
+	assert_memory_equal(bp + 16, c->yiaddr_is_lease ? (uint8_t *)&lease : (uint8_t *)&zero, 4);
+	assert_memory_equal(bp + 24, req_bp + 24, 4); /* giaddr */
+	assert_memory_equal(bp + 28, req_bp + 28, 6); /* chaddr */
+	assert_int_equal(bp[236] << 24 | bp[237] << 16 | bp[238] << 8 | bp[239], 0x63825363);
+	if (c->boot_file) {
+		assert_string_equal((const char *)bp + 108, c->boot_file);
+		assert_string_equal((const char *)bp + 44, SERVER_IP);
+		assert_memory_equal(bp + 20, &server.s_addr, 4);
+	} else {
+		assert_int_equal(bp[108], 0);
+	}
+
+	decode_options(bp + 240, out + out_len, &ov);
+	expect_option(&ov, 53, &c->msg_type, 1);
+	expect_option(&ov, 54, &server.s_addr, 4);
+	expect_option(&ov, 67, c->boot_file, c->boot_file ? strlen(c->boot_file) : 0);
+	expect_option(&ov, 66, c->boot_file ? SERVER_IP : NULL, strlen(SERVER_IP));
+	expect_option(&ov, 60, c->vendor, c->vendor ? strlen(c->vendor) : 0);
+	expect_option(&ov, 43, c->discovery_ctl ? "\x06\x01\x08\xff" : NULL, 4);
+	if (c->guid_echoed) {
+		const uint8_t *req_opts = req_bp + 240;
+		struct option_view req_ov;
+
+		decode_options(req_opts, req + req_len, &req_ov);
+		assert_non_null(req_ov.v[97]);
+		expect_option(&ov, 97, req_ov.v[97], req_ov.len[97]);
+	} else {
+		expect_option(&ov, 97, NULL, 0);
+	}
+	if (c->lease_options) {
+		uint32_t lease_time = htonl(3600), t1 = htonl(1800), t2 = htonl(3150);
+		struct in_addr mask;
+
+		inet_pton(AF_INET, "255.255.255.0", &mask);
+		expect_option(&ov, 51, &lease_time, 4);
+		expect_option(&ov, 58, &t1, 4);
+		expect_option(&ov, 59, &t2, 4);
+		expect_option(&ov, 1, &mask.s_addr, 4);
+	} else {
+		expect_option(&ov, 51, NULL, 0);
+		expect_option(&ov, 1, NULL, 0);
+	}
+}
+
+static void run_case(void **state)
+{
+	const struct dhcp_case *c = *state;
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
+	int counters_fd = bpf_map__fd(skel->maps.counters);
+	int n = pcap_frame(c->pcap, c->frame, in, sizeof(in));
+	size_t len;
+
+	if (n < 0)
+		fail_msg("cannot read frame %d of %s (run from the repository root)", c->frame,
+			 c->pcap);
+	len = (size_t)n;
+	configure(c, in);
+	if (c->mutate)
+		c->mutate(in, &len);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+
+	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
+	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
+	for (int i = 0; i < XPXE_CNT_MAX; i++) {
+		__u64 expect = before[i] + (i == XPXE_CNT_RX_FRAMES || i == (int)c->counter);
+
+		if (after[i] != expect)
+			fail_msg("counter %s went %llu -> %llu", xpxe_counter_names[i],
+				 (unsigned long long)before[i], (unsigned long long)after[i]);
+	}
+	assert_int_equal(opts.retval, c->verdict);
+	if (c->verdict == XDP_PASS) {
+		/* A frame passed to the stack is the frame that came in. */
+		assert_int_equal(opts.data_size_out, len);
+		assert_memory_equal(out, in, len);
+		return;
+	}
+	check_reply(c, in, len, out, opts.data_size_out);
+}
+
+/* The cases above would all pass with DHCP answering off; this one proves it is on. */
+static void test_off_passes_everything(void **state)
+{
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { 0 };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	int n = pcap_frame(OVMF_PROXY, 0, in, sizeof(in));
+
+	(void)state;
+	assert_true(n > 0);
+	xpxe_dhcp_settings_default(&s);
+	s.enabled = false;
+	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = n, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
+	assert_int_equal(opts.retval, XDP_PASS);
+}
+
+int main(void)
+{
+	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
+	struct CMUnitTest tests[N_CASES + 1] = {
+		cmocka_unit_test(test_off_passes_everything),
+	};
+
+	for (int i = 0; i < N_CASES; i++) {
+		tests[i + 1] = (struct CMUnitTest){
+			.name = cases[i].name,
+			.test_func = run_case,
+			.initial_state = (void *)&cases[i],
+		};
+	}
+	return _cmocka_run_group_tests("xdp_dhcp", tests, N_CASES + 1, setup, teardown);
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Puts the DHCP settings of an interface into its maps: templates, config, clients. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <net/if.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xpxe.skel.h"
+
+#include "dataplane.h"
+#include "dhcp.h"
+#include "log.h"
+
+void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->enabled = true;
+	s->mode = XPXE_MODE_PROXY;
+	s->answer_unknown = true;
+	s->lease_time = 3600;
+	s->profile.strategy = XPXE_STRATEGY_AUTO;
+	/* Debian's ipxe package: undionly.kpxe chains from a BIOS ROM, snponly.efi from UEFI. */
+	s->profile.boot_file[XPXE_BOOT_BIOS] = "undionly.kpxe";
+	s->profile.boot_file[XPXE_BOOT_UEFI_X64] = "snponly.efi";
+}
+
+int xpxe_parse_mac(const char *text, unsigned char mac[6])
+{
+	unsigned int b[6];
+	char sep, tail;
+
+	if (strlen(text) != 17)
+		return -EINVAL;
+	sep = text[2];
+	if (sep != ':' && sep != '-')
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (i < 5 && text[i * 3 + 2] != sep)
+			return -EINVAL;
+		if (sscanf(text + i * 3, "%2x%c", &b[i], &tail) < 1 ||
+		    !isxdigit((unsigned char)text[i * 3]) || !isxdigit((unsigned char)text[i * 3 + 1]))
+			return -EINVAL;
+		mac[i] = (unsigned char)b[i];
+	}
+	return 0;
+}
+
+static int interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask)
+{
+	struct ifaddrs *ifas, *ifa;
+	int err = -EADDRNOTAVAIL;
+
+	if (getifaddrs(&ifas))
+		return -errno;
+	for (ifa = ifas; ifa; ifa = ifa->ifa_next) {
+		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != AF_INET ||
+		    strcmp(ifa->ifa_name, ifname))
+			continue;
+		*ip = ((struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
+		*mask = ((struct sockaddr_in *)ifa->ifa_netmask)->sin_addr;
+		err = 0;
+		break;
+	}
+	freeifaddrs(ifas);
+	return err;
+}
+
+static int interface_mac(const char *ifname, unsigned char mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *s, const char *ifname)
+{
+	struct in_addr ip = { 0 }, mask = { 0 };
+	char text[INET_ADDRSTRLEN];
+	int err;
+
+	if (!s->enabled)
+		return 0;
+	err = interface_ipv4(ifname, &ip, &mask);
+	if (err && !s->server_ip.s_addr) {
+		log_error("%s has no IPv4 address to answer DHCP from; give it one or pass "
+			  "--server-ip",
+			  ifname);
+		return err;
+	}
+	if (!s->server_ip.s_addr)
+		s->server_ip = ip;
+	if (!s->http_base[0]) {
+		inet_ntop(AF_INET, &s->server_ip, text, sizeof(text));
+		snprintf(s->http_base, sizeof(s->http_base), "http://%s:8080", text);
+	}
+	snprintf(s->ipxe_url, sizeof(s->ipxe_url), "%s/boot.ipxe", s->http_base);
+	snprintf(s->http_x64_url, sizeof(s->http_x64_url), "%s/assets/snponly.efi", s->http_base);
+	if (!s->profile.boot_file[XPXE_BOOT_IPXE])
+		s->profile.boot_file[XPXE_BOOT_IPXE] = s->ipxe_url;
+	if (!s->profile.boot_file[XPXE_BOOT_HTTP_X64])
+		s->profile.boot_file[XPXE_BOOT_HTTP_X64] = s->http_x64_url;
+	return 0;
+}
+
+static int install_templates(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
+			     const struct xpxe_dhcp_net *net)
+{
+	int fd = bpf_map__fd(skel->maps.dhcp_templates);
+	struct xpxe_dhcp_template t;
+	int err;
+
+	for (__u32 reply = 0; reply < XPXE_REPLY_MAX; reply++) {
+		for (__u32 boot = 0; boot < XPXE_BOOT_MAX; boot++) {
+			__u32 idx = xpxe_dhcp_template_index(0, reply, boot);
+
+			err = xpxe_dhcp_template_build(&t, reply, boot, &s->profile, net);
+			if (err) {
+				log_error("the boot file for %s does not fit a DHCP reply",
+					  xpxe_boot_class_names[boot]);
+				return err;
+			}
+			if (bpf_map_update_elem(fd, &idx, &t, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
+			const struct xpxe_dhcp_net *net)
+{
+	struct xpxe_dhcp_config cfg = { 0 };
+	__u32 zero = 0;
+	int err = 0;
+
+	if (s->enabled) {
+		err = install_templates(skel, s, net);
+		for (int i = 0; !err && i < s->n_reservations; i++) {
+			struct xpxe_mac_key key = { 0 };
+			struct xpxe_dhcp_client client = { .ip = s->reservations[i].ip.s_addr,
+							   .flags = XPXE_CLIENT_F_RESERVED };
+
+			memcpy(key.addr, s->reservations[i].mac, 6);
+			if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key, &client,
+						BPF_ANY))
+				err = -errno;
+		}
+		if (err)
+			return err;
+		cfg.enabled = 1;
+		cfg.mode = s->mode;
+		cfg.server_ip = s->server_ip.s_addr;
+		cfg.flags = s->answer_unknown ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
+	}
+	/* Written last: the program starts answering only once everything it reads is there. */
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s)
+{
+	struct xpxe_dhcp_net net = { 0 };
+	struct in_addr ip, mask = { 0 };
+	char text[INET_ADDRSTRLEN];
+	int err = 0;
+
+	if (s->enabled) {
+		net.mode = s->mode;
+		net.server_ip = s->server_ip;
+		net.router = s->router;
+		net.dns = s->dns;
+		net.lease_time = s->lease_time;
+		if (!interface_ipv4(dp->ifname, &ip, &mask))
+			net.netmask = mask;
+		else
+			net.netmask.s_addr = htonl(0xffffff00);
+		err = interface_mac(dp->ifname, net.server_mac);
+	}
+	if (!err)
+		err = xpxe_dhcp_load_maps(dp->skel, s, &net);
+	if (err) {
+		log_error("%s: cannot install the DHCP settings: %s", dp->ifname, strerror(-err));
+		return err;
+	}
+	if (s->enabled) {
+		inet_ntop(AF_INET, &s->server_ip, text, sizeof(text));
+		log_info("%s: answering DHCP in %s mode as %s", dp->ifname,
+			 s->mode == XPXE_MODE_FULL ? "full" : "proxy", text);
+	} else {
+		log_info("%s: DHCP answering is off", dp->ifname);
+	}
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_DHCP_SETUP_H
+#define XPXE_DHCP_SETUP_H
+
+#include <stdbool.h>
+#include <netinet/in.h>
+
+#include "dhcp_template.h"
+
+#define XPXE_MAX_RESERVATIONS 256
+
+struct xpxe_reservation {
+	unsigned char mac[6];
+	struct in_addr ip;
+};
+
+/* What `xpxe serve` was told about DHCP (flags today, the config file later). */
+struct xpxe_dhcp_settings {
+	bool enabled;
+	enum xpxe_dhcp_mode mode;
+	struct in_addr server_ip; /* 0: the interface's first IPv4 address */
+	char http_base[128];	  /* "http://IP:PORT": where iPXE scripts and HTTP boot files live */
+	struct xpxe_dhcp_profile profile; /* profile 0, the default */
+	bool answer_unknown;		  /* proxy mode: answer machines not in the inventory */
+	/* full mode */
+	struct in_addr pool_first, pool_last;
+	struct in_addr router, dns;
+	unsigned int lease_time;
+	struct xpxe_reservation reservations[XPXE_MAX_RESERVATIONS];
+	int n_reservations;
+	const char *leases_path;
+	/* storage for boot file names built from http_base */
+	char ipxe_url[160];
+	char http_x64_url[160];
+};
+
+/* Fills SETTINGS with the defaults (proxy mode, Debian's iPXE binaries, HTTP on port 8080). */
+void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *settings);
+
+/* Completes SETTINGS for IFNAME: server address, URLs. Logs and returns -errno on failure. */
+int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *settings, const char *ifname);
+
+struct xpxe_dataplane;
+struct xpxe_bpf;
+
+/* Fills the DHCP maps of SKEL: templates of profile 0, reservations, then dhcp_config. */
+int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *settings,
+			const struct xpxe_dhcp_net *net);
+
+/* Builds every template and fills dhcp_config/dhcp_clients of DP; DHCP answering starts here. */
+int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings);
+
+/* Parses "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff" (any case). */
+int xpxe_parse_mac(const char *text, unsigned char mac[6]);
+
+#endif /* XPXE_DHCP_SETUP_H */
