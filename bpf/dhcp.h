@@ -15,8 +15,8 @@
 /* Options are copied to a per-CPU buffer and walked there: offsets into a map
  * value are bounded by a mask, which the verifier follows where packet
  * pointers at data-dependent offsets would need a bounds check per byte. */
-#define DHCP_OPTS_MAX  1024 /* longer option areas are not parsed (counted malformed) */
-#define DHCP_OPTS_MASK (DHCP_OPTS_MAX - 1)
+#define DHCP_OPTS_MAX	 1024 /* longer option areas are not parsed (counted malformed) */
+#define DHCP_OPTS_MASK	 (DHCP_OPTS_MAX - 1)
 #define DHCP_MAX_OPTIONS 96 /* an option area with more entries before END is malformed */
 
 enum dhcp_msg_type {
@@ -40,15 +40,15 @@ enum dhcp_vendor {
 /* What the walk over the options found; lives in the per-CPU scratch map. */
 struct dhcp_request {
 	__u8 msg_type;
-	__u8 vendor;	/* enum dhcp_vendor */
-	__u8 is_ipxe;	/* option 77 "iPXE" or option 175 */
-	__u8 has_arch;	/* option 93 seen */
-	__u8 has_guid;	/* option 97 of 17 bytes seen */
-	__u8 overload;	/* option 52 seen */
-	__u8 found_end; /* option 255 reached inside the UDP payload */
-	__u8 malformed; /* an option ran past the payload */
-	__u16 arch;	/* option 93, host order */
-	__u16 vendor_arch; /* the 5 decimal digits after "...Client:Arch:", 0xffff if absent */
+	__u8 vendor;	     /* enum dhcp_vendor */
+	__u8 is_ipxe;	     /* option 77 "iPXE" or option 175 */
+	__u8 has_arch;	     /* option 93 seen */
+	__u8 has_guid;	     /* option 97 of 17 bytes seen */
+	__u8 overload;	     /* option 52 seen */
+	__u8 found_end;	     /* option 255 reached inside the UDP payload */
+	__u8 malformed;	     /* an option ran past the payload */
+	__u16 arch;	     /* option 93, host order */
+	__u16 vendor_arch;   /* the 5 decimal digits after "...Client:Arch:", 0xffff if absent */
 	__be32 requested_ip; /* option 50 */
 	__be32 server_id;    /* option 54 */
 	__u8 guid[XPXE_DHCP_GUID_LEN];
@@ -88,6 +88,11 @@ struct {
 	__type(key, struct xpxe_mac_key);
 	__type(value, struct xpxe_dhcp_client);
 } dhcp_clients SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20); /* ~900 queued requests: a rack's first DISCOVERs */
+} dhcp_queue SEC(".maps");
 
 /* The fixed BOOTP header, as far as the reply needs it. */
 struct bootp_hdr {
@@ -317,8 +322,8 @@ static __always_inline __u32 csum_words(const __u8 *p, int n)
  */
 static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpxe_dhcp_template *t,
 					    const struct dhcp_echo *echo,
-					    const struct dhcp_dest *dest, __be32 yiaddr, __be32 ciaddr,
-					    const struct dhcp_request *rq)
+					    const struct dhcp_dest *dest, __be32 yiaddr,
+					    __be32 ciaddr, const struct dhcp_request *rq)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -417,6 +422,40 @@ static __always_inline void dhcp_pick_dest(struct dhcp_dest *dest, const struct 
 	}
 }
 
+/* Hands the request to the daemon (full mode's slow path); the frame leaves the wire. */
+static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct bootp_hdr *bp,
+						const struct dhcp_request *rq, int *verdict)
+{
+	__u32 len = ctx->data_end - ctx->data;
+	struct xpxe_dhcp_queued *q;
+
+	if (len < 14 || len > XPXE_DHCP_QUEUE_FRAME_MAX)
+		return XPXE_CNT_PASS_DHCP_MALFORMED;
+	q = bpf_ringbuf_reserve(&dhcp_queue, sizeof(*q), 0);
+	if (!q)
+		return XPXE_CNT_PASS_DHCP_QUEUE_FULL;
+	__builtin_memcpy(q->mac, bp->chaddr, 6);
+	q->msg_type = rq->msg_type;
+	q->requested_ip = rq->requested_ip ? rq->requested_ip : bp->ciaddr;
+	q->server_id = rq->server_id;
+	q->frame_len = len;
+	/*
+	 * An identity after the check above, hidden from the compiler so it cannot
+	 * drop it: the verifier needs the bound 1..FRAME_MAX on the register that
+	 * carries the size into the helper.
+	 */
+	asm volatile("%[v] -= 1; %[v] &= %[m]; %[v] += 1"
+		     : [v] "+r"(len)
+		     : [m] "i"(XPXE_DHCP_QUEUE_FRAME_MAX - 1));
+	if (bpf_xdp_load_bytes(ctx, 0, q->frame, len)) {
+		bpf_ringbuf_discard(q, 0);
+		return XPXE_CNT_PASS_DHCP_MALFORMED;
+	}
+	bpf_ringbuf_submit(q, 0);
+	*verdict = XDP_DROP;
+	return XPXE_CNT_DHCP_TO_DAEMON;
+}
+
 /*
  * Handles a frame to UDP port 67 or 4011. Returns the counter of the outcome
  * and sets *VERDICT (XDP_TX when a reply was built, else XDP_PASS).
@@ -492,7 +531,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		switch (s->req.msg_type) {
 		case DHCPDISCOVER:
 			if (!client || !client->ip)
-				return XPXE_CNT_PASS_DHCP_SLOW_PATH;
+				return dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
 			reply = XPXE_REPLY_OFFER;
 			yiaddr = client->ip;
 			break;
@@ -500,7 +539,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			if (s->req.server_id && s->req.server_id != cfg->server_ip)
 				return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
 			if (!client || !client->ip)
-				return XPXE_CNT_PASS_DHCP_SLOW_PATH;
+				return dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
 			wanted = s->req.requested_ip ? s->req.requested_ip : echo.ciaddr;
 			if (wanted == client->ip) {
 				reply = XPXE_REPLY_ACK;
@@ -512,8 +551,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			break;
 		case DHCPDECLINE:
 		case DHCPRELEASE:
-		case DHCPINFORM:
-			return XPXE_CNT_PASS_DHCP_SLOW_PATH;
+			return dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
 		default:
 			return XPXE_CNT_PASS_DHCP_IGNORED;
 		}

@@ -41,15 +41,16 @@ enum xpxe_counter {
 	XPXE_CNT_DHCP_ACK,
 	XPXE_CNT_DHCP_ACK_4011,
 	XPXE_CNT_DHCP_NAK,
-	XPXE_CNT_PASS_DHCP_MALFORMED,	   /* bad op/htype/hlen/cookie, options past the end, no end */
-	XPXE_CNT_PASS_DHCP_OVERLOAD,	   /* option 52: options in sname/file, left to the daemon */
-	XPXE_CNT_PASS_DHCP_NOT_PXE,	   /* proxy mode: a plain DHCP client, not ours */
+	XPXE_CNT_PASS_DHCP_MALFORMED, /* bad op/htype/hlen/cookie, options past the end, no end */
+	XPXE_CNT_PASS_DHCP_OVERLOAD,  /* option 52: options in sname/file, left to the daemon */
+	XPXE_CNT_PASS_DHCP_NOT_PXE,   /* proxy mode: a plain DHCP client, not ours */
 	XPXE_CNT_PASS_DHCP_UNKNOWN_MACHINE, /* proxy mode: not in the inventory, unknowns ignored */
-	XPXE_CNT_PASS_DHCP_NO_BOOT_FILE,   /* nothing configured for this architecture */
-	XPXE_CNT_PASS_DHCP_SLOW_PATH,	   /* full mode: new client, DECLINE, RELEASE, INFORM */
-	XPXE_CNT_PASS_DHCP_OTHER_SERVER,   /* a REQUEST for another server's offer */
-	XPXE_CNT_PASS_DHCP_IGNORED,	   /* BOOTREPLY, or a message type this mode does not answer */
-	XPXE_CNT_PASS_DHCP_NO_ROOM,	   /* the driver gave no room to grow the frame */
+	XPXE_CNT_PASS_DHCP_NO_BOOT_FILE,    /* nothing configured for this architecture */
+	XPXE_CNT_DHCP_TO_DAEMON, /* full mode: new client, DECLINE, RELEASE: queued, then dropped */
+	XPXE_CNT_PASS_DHCP_QUEUE_FULL,	 /* ... but the daemon's queue was full */
+	XPXE_CNT_PASS_DHCP_OTHER_SERVER, /* a REQUEST for another server's offer */
+	XPXE_CNT_PASS_DHCP_IGNORED, /* BOOTREPLY, or a message type this mode does not answer */
+	XPXE_CNT_PASS_DHCP_NO_ROOM, /* the driver gave no room to grow the frame */
 	XPXE_CNT_MAX,
 };
 

@@ -11,19 +11,19 @@
 
 /* What a client boots as, decided from options 60, 77, 93 and 175 (see PROTOCOL.md). */
 enum xpxe_boot_class {
-	XPXE_BOOT_PLAIN = 0, /* no PXE/HTTP/iPXE identity: an address only (full mode) */
-	XPXE_BOOT_BIOS,	     /* arch 0 */
-	XPXE_BOOT_UEFI_IA32, /* arch 6 */
-	XPXE_BOOT_UEFI_X64,  /* arch 7, and 9 which x64 firmware sends too (RFC 4578 erratum) */
-	XPXE_BOOT_UEFI_ARM32, /* arch 10 */
-	XPXE_BOOT_UEFI_ARM64, /* arch 11 */
-	XPXE_BOOT_HTTP_IA32,  /* arch 15, HTTPClient */
-	XPXE_BOOT_HTTP_X64,   /* arch 16, HTTPClient */
-	XPXE_BOOT_HTTP_ARM32, /* arch 18, HTTPClient */
-	XPXE_BOOT_HTTP_ARM64, /* arch 19, HTTPClient */
-	XPXE_BOOT_UBOOT_ARM64, /* arch 22 */
-	XPXE_BOOT_RPI,	       /* arch 41 */
-	XPXE_BOOT_IPXE,	       /* option 77 "iPXE" or option 175: gets the script URL */
+	XPXE_BOOT_PLAIN = 0,	/* no PXE/HTTP/iPXE identity: an address only (full mode) */
+	XPXE_BOOT_BIOS,		/* arch 0 */
+	XPXE_BOOT_UEFI_IA32,	/* arch 6 */
+	XPXE_BOOT_UEFI_X64,	/* arch 7, and 9 which x64 firmware sends too (RFC 4578 erratum) */
+	XPXE_BOOT_UEFI_ARM32,	/* arch 10 */
+	XPXE_BOOT_UEFI_ARM64,	/* arch 11 */
+	XPXE_BOOT_HTTP_IA32,	/* arch 15, HTTPClient */
+	XPXE_BOOT_HTTP_X64,	/* arch 16, HTTPClient */
+	XPXE_BOOT_HTTP_ARM32,	/* arch 18, HTTPClient */
+	XPXE_BOOT_HTTP_ARM64,	/* arch 19, HTTPClient */
+	XPXE_BOOT_UBOOT_ARM64,	/* arch 22 */
+	XPXE_BOOT_RPI,		/* arch 41 */
+	XPXE_BOOT_IPXE,		/* option 77 "iPXE" or option 175: gets the script URL */
 	XPXE_BOOT_UNKNOWN_ARCH, /* a PXE client of an architecture xpxe has no class for */
 	XPXE_BOOT_MAX,
 };
@@ -91,9 +91,9 @@ enum xpxe_dhcp_mode {
 
 /* The settings of one interface, the one entry of the array map `dhcp_config`. */
 struct xpxe_dhcp_config {
-	__u32 enabled;	      /* 0: pass every DHCP frame (the skeleton's behaviour) */
-	__u32 mode;	      /* enum xpxe_dhcp_mode */
-	__be32 server_ip;     /* option 54, siaddr, the IP source of replies */
+	__u32 enabled;	       /* 0: pass every DHCP frame (the skeleton's behaviour) */
+	__u32 mode;	       /* enum xpxe_dhcp_mode */
+	__be32 server_ip;      /* option 54, siaddr, the IP source of replies */
 	__u32 default_profile; /* profile for machines not in dhcp_clients (proxy mode) */
 	__u32 flags;	       /* XPXE_DHCP_F_* */
 	__u32 pad;
@@ -118,5 +118,24 @@ struct xpxe_dhcp_client {
 };
 
 #define XPXE_CLIENT_F_RESERVED 0x1 /* a reservation from the config: never expires */
+
+/*
+ * Full mode's slow path: a request XDP cannot answer alone (a MAC without a
+ * binding, DECLINE, RELEASE) is queued to the daemon in the ring buffer
+ * `dhcp_queue` with what XDP parsed and the frame itself; the daemon binds an
+ * address and runs the program on the frame again to produce the reply.
+ */
+#define XPXE_DHCP_QUEUE_FRAME_MAX 1024
+
+struct xpxe_dhcp_queued {
+	__u8 mac[6];
+	__u8 msg_type;
+	__u8 pad;
+	__be32 requested_ip; /* option 50, or ciaddr */
+	__be32 server_id;
+	__u16 frame_len; /* bytes of FRAME used; frames longer than FRAME are not queued */
+	__u16 pad2;
+	__u8 frame[XPXE_DHCP_QUEUE_FRAME_MAX];
+};
 
 #endif /* XPXE_DHCP_H */

@@ -6,6 +6,9 @@
 #   scripts/lab.sh up      create it (idempotent)
 #   scripts/lab.sh down    remove it and everything in it (idempotent)
 #   scripts/lab.sh env     print the names and addresses as shell variables
+#   scripts/lab.sh host N [MAC]
+#                          a client host: namespace NAME-hN whose eth0 (MAC given or
+#                          random) is a port of the bridge; no address (it is a DHCP client)
 #
 # LAB=NAME (1-8 characters of [a-z0-9], default "xpxe") prefixes every name,
 # so tests can run several labs side by side:
@@ -97,10 +100,29 @@ up() {
 	fi
 }
 
+host() {
+	local n=$1 mac=${2:-} ns=$LAB-h$1 port=$LAB-h$1
+	if ! [[ $n =~ ^[0-9]{1,3}$ ]]; then
+		echo "lab: host takes a number, not '$n'" >&2
+		exit 2
+	fi
+	ip netns list | grep -qw "^$ns" || ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	if ! ip -n "$ns" link show eth0 >/dev/null 2>&1; then
+		ip link add eth0 netns "$ns" type veth peer name "$port" netns "$NS_CLI"
+	fi
+	[ -n "$mac" ] && ip -n "$ns" link set eth0 address "$mac"
+	ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
+	in_cli ethtool -K "$port" tx off >/dev/null
+	in_cli ip link set "$port" master "$IF_BR"
+	in_cli ip link set "$port" up
+	ip -n "$ns" link set eth0 up
+}
+
 down() {
 	local ns pids
-	for ns in "$NS_CLI" "$NS_SRV"; do
-		ip netns list | grep -qw "^$ns" || continue
+	# Every namespace named NAME-* belongs to this lab (servers, clients, hosts).
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-"); do
 		pids=$(ip netns pids "$ns" 2>/dev/null || true)
 		if [ -n "$pids" ]; then
 			kill $pids 2>/dev/null || true
@@ -121,9 +143,13 @@ down() {
 case "${1:-}" in
 up) up ;;
 down) down ;;
+host)
+	shift
+	host "$@"
+	;;
 env) print_env ;;
 *)
-	echo "usage: [LAB=NAME] $0 up|down|env" >&2
+	echo "usage: [LAB=NAME] $0 up|down|env|host N [MAC]" >&2
 	exit 2
 	;;
 esac

@@ -30,8 +30,8 @@ void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *s)
 	s->lease_time = 3600;
 	s->profile.strategy = XPXE_STRATEGY_AUTO;
 	/* Debian's ipxe package: undionly.kpxe chains from a BIOS ROM, snponly.efi from UEFI. */
-	s->profile.boot_file[XPXE_BOOT_BIOS] = "undionly.kpxe";
-	s->profile.boot_file[XPXE_BOOT_UEFI_X64] = "snponly.efi";
+	snprintf(s->profile.boot_file[XPXE_BOOT_BIOS], XPXE_BOOT_FILE_MAX, "undionly.kpxe");
+	snprintf(s->profile.boot_file[XPXE_BOOT_UEFI_X64], XPXE_BOOT_FILE_MAX, "snponly.efi");
 }
 
 int xpxe_parse_mac(const char *text, unsigned char mac[6])
@@ -48,7 +48,8 @@ int xpxe_parse_mac(const char *text, unsigned char mac[6])
 		if (i < 5 && text[i * 3 + 2] != sep)
 			return -EINVAL;
 		if (sscanf(text + i * 3, "%2x%c", &b[i], &tail) < 1 ||
-		    !isxdigit((unsigned char)text[i * 3]) || !isxdigit((unsigned char)text[i * 3 + 1]))
+		    !isxdigit((unsigned char)text[i * 3]) ||
+		    !isxdigit((unsigned char)text[i * 3 + 1]))
 			return -EINVAL;
 		mac[i] = (unsigned char)b[i];
 	}
@@ -113,12 +114,18 @@ int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *s, const char *ifname)
 		inet_ntop(AF_INET, &s->server_ip, text, sizeof(text));
 		snprintf(s->http_base, sizeof(s->http_base), "http://%s:8080", text);
 	}
-	snprintf(s->ipxe_url, sizeof(s->ipxe_url), "%s/boot.ipxe", s->http_base);
-	snprintf(s->http_x64_url, sizeof(s->http_x64_url), "%s/assets/snponly.efi", s->http_base);
-	if (!s->profile.boot_file[XPXE_BOOT_IPXE])
-		s->profile.boot_file[XPXE_BOOT_IPXE] = s->ipxe_url;
-	if (!s->profile.boot_file[XPXE_BOOT_HTTP_X64])
-		s->profile.boot_file[XPXE_BOOT_HTTP_X64] = s->http_x64_url;
+	/* A class the flags left alone gets its default; an explicit empty file means none. */
+	if (!s->boot_file_set[XPXE_BOOT_IPXE])
+		snprintf(s->profile.boot_file[XPXE_BOOT_IPXE], XPXE_BOOT_FILE_MAX, "%s/boot.ipxe",
+			 s->http_base);
+	if (!s->boot_file_set[XPXE_BOOT_HTTP_X64])
+		snprintf(s->profile.boot_file[XPXE_BOOT_HTTP_X64], XPXE_BOOT_FILE_MAX,
+			 "%s/assets/snponly.efi", s->http_base);
+	if (!s->leases_path[0])
+		snprintf(s->leases_path, sizeof(s->leases_path), "%s/%s.leases", XPXE_STATE_DIR,
+			 ifname);
+	if (s->mode == XPXE_MODE_FULL && !s->pool_first.s_addr && !s->n_reservations)
+		log_warn("full mode without --pool or --reserve: no machine will get an address");
 	return 0;
 }
 

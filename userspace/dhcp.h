@@ -19,20 +19,20 @@ struct xpxe_dhcp_settings {
 	bool enabled;
 	enum xpxe_dhcp_mode mode;
 	struct in_addr server_ip; /* 0: the interface's first IPv4 address */
-	char http_base[128];	  /* "http://IP:PORT": where iPXE scripts and HTTP boot files live */
+	char http_base[128]; /* "http://IP:PORT": where iPXE scripts and HTTP boot files live */
 	struct xpxe_dhcp_profile profile; /* profile 0, the default */
 	bool answer_unknown;		  /* proxy mode: answer machines not in the inventory */
 	/* full mode */
-	struct in_addr pool_first, pool_last;
+	struct in_addr pool_first, pool_last; /* 0: no pool, reservations only */
 	struct in_addr router, dns;
 	unsigned int lease_time;
 	struct xpxe_reservation reservations[XPXE_MAX_RESERVATIONS];
 	int n_reservations;
-	const char *leases_path;
-	/* storage for boot file names built from http_base */
-	char ipxe_url[160];
-	char http_x64_url[160];
+	char leases_path[256];		   /* default XPXE_STATE_DIR/IFNAME.leases */
+	bool boot_file_set[XPXE_BOOT_MAX]; /* given by a flag: no default filled in */
 };
+
+#define XPXE_STATE_DIR "/var/lib/xpxe"
 
 /* Fills SETTINGS with the defaults (proxy mode, Debian's iPXE binaries, HTTP on port 8080). */
 void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *settings);

@@ -103,7 +103,7 @@ int xpxe_dhcp_template_build(struct xpxe_dhcp_template *t, enum xpxe_dhcp_reply 
 			     const struct xpxe_dhcp_net *net)
 {
 	unsigned char *f = t->frame, *bootp = t->frame + XPXE_OFF_BOOTP;
-	const char *file = profile->boot_file[boot];
+	const char *file = profile->boot_file[boot][0] ? profile->boot_file[boot] : NULL;
 	bool proxy = net->mode == XPXE_MODE_PROXY;
 	bool full_lease = !proxy && (reply == XPXE_REPLY_OFFER || reply == XPXE_REPLY_ACK);
 	bool with_file, with_pxe_opts;
@@ -125,9 +125,8 @@ int xpxe_dhcp_template_build(struct xpxe_dhcp_template *t, enum xpxe_dhcp_reply 
 	}
 	with_pxe_opts = boot != XPXE_BOOT_PLAIN && reply != XPXE_REPLY_NAK;
 	/* The 4011 strategy's OFFER names no file: the client asks for it on 4011. */
-	with_file = with_pxe_opts &&
-		    !(proxy && reply == XPXE_REPLY_OFFER &&
-		      xpxe_dhcp_strategy_for(profile, boot) == XPXE_STRATEGY_4011);
+	with_file = with_pxe_opts && !(proxy && reply == XPXE_REPLY_OFFER &&
+				       xpxe_dhcp_strategy_for(profile, boot) == XPXE_STRATEGY_4011);
 	if (with_file && strlen(file) > 255)
 		return -ENAMETOOLONG;
 	inet_ntop(AF_INET, &net->server_ip, server_name, sizeof(server_name));
@@ -179,7 +178,8 @@ int xpxe_dhcp_template_build(struct xpxe_dhcp_template *t, enum xpxe_dhcp_reply 
 		else if (proxy || reply == XPXE_REPLY_ACK_4011)
 			put_opt(&w, 60, "PXEClient", 9);
 		if (proxy || reply == XPXE_REPLY_ACK_4011) {
-			/* A slot for the client's GUID, word-aligned for the checksum; PAD if none. */
+			/* A slot for the client's GUID, word-aligned for the checksum; PAD if none.
+			 */
 			if ((XPXE_OFF_OPTIONS + w.pos) & 1)
 				w.buf[w.pos++] = 0;
 			t->guid_off = XPXE_OFF_OPTIONS + w.pos;

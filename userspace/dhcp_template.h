@@ -14,9 +14,12 @@ enum xpxe_proxy_strategy {
 	XPXE_STRATEGY_4011,	/* OFFER without a boot file; the boot file in the ACK on 4011 */
 };
 
-/* What one profile boots: a file name (TFTP) or a URL (HTTP) per class; NULL: nothing. */
+/* A boot file name or URL, with its NUL; a DHCP option holds at most 255 bytes. */
+#define XPXE_BOOT_FILE_MAX 256
+
+/* What one profile boots: a file name (TFTP) or a URL (HTTP) per class; "": nothing. */
 struct xpxe_dhcp_profile {
-	const char *boot_file[XPXE_BOOT_MAX];
+	char boot_file[XPXE_BOOT_MAX][XPXE_BOOT_FILE_MAX];
 	enum xpxe_proxy_strategy strategy;
 };
 
@@ -25,9 +28,9 @@ struct xpxe_dhcp_net {
 	enum xpxe_dhcp_mode mode;
 	unsigned char server_mac[6];
 	struct in_addr server_ip;
-	struct in_addr netmask; /* full mode: option 1 */
-	struct in_addr router;	/* full mode: option 3, omitted when 0 */
-	struct in_addr dns;	/* full mode: option 6, omitted when 0 */
+	struct in_addr netmask;	 /* full mode: option 1 */
+	struct in_addr router;	 /* full mode: option 3, omitted when 0 */
+	struct in_addr dns;	 /* full mode: option 6, omitted when 0 */
 	unsigned int lease_time; /* full mode: option 51, seconds */
 };
 

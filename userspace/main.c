@@ -35,46 +35,50 @@ static const char usage_main[] =
     "exit codes: 0 done, 1 failed, 2 bad usage, 3 no daemon answers, 4 not attached\n";
 
 static const char usage_serve[] =
-	"usage: xpxe serve -i IFACE [-i IFACE...] [OPTIONS]\n"
-	"\n"
-	"Loads xpxe's XDP program, attaches it to each IFACE (native mode where the\n"
-	"driver supports it, else generic; through the libxdp dispatcher where the\n"
-	"kernel can run it, else alone), pins its maps under " XPXE_PIN_ROOT "/IFACE/,\n"
-	"answers DHCP from XDP, listens on the control socket and logs to stderr.\n"
-	"SIGINT or SIGTERM detach and remove the pins. A daemon killed with SIGKILL\n"
-	"leaves the program serving; the next 'xpxe serve' on IFACE takes it over,\n"
-	"'xpxe detach' removes it.\n"
-	"\n"
-	"It refuses: an IFACE that does not exist; one that carries the default route\n"
-	"(a responder there would be a rogue DHCP server); one another xpxe serves;\n"
-	"and running without CAP_BPF and CAP_NET_ADMIN.\n"
-	"\n"
-	"  -i, --interface IFACE    interface to serve (up to 8)\n"
-	"  --allow-default-route    serve an interface that carries the default route\n"
-	"\n"
-	"DHCP:\n"
-	"  --mode proxy|full|off    proxy (default): another server gives addresses, xpxe\n"
-	"                           answers PXE, HTTP-boot and iPXE clients with boot\n"
-	"                           information; full: xpxe is the DHCP server of an\n"
-	"                           isolated network; off: no DHCP answers\n"
-	"  --server-ip IP           address to answer as (default: IFACE's first IPv4)\n"
-	"  --http ADDR:PORT         where iPXE scripts and HTTP boot files are served\n"
-	"                           (default: SERVER-IP:8080)\n"
-	"  --boot-file CLASS=FILE   boot file (TFTP name or http:// URL) for a client class:\n"
-	"                           bios (default undionly.kpxe), uefi-x64 (snponly.efi),\n"
-	"                           uefi-ia32, uefi-arm32, uefi-arm64, http-x64\n"
-	"                           (HTTP/assets/snponly.efi), http-ia32, http-arm32,\n"
-	"                           http-arm64, uboot-arm64, rpi, ipxe (HTTP/boot.ipxe);\n"
-	"                           a class without a file gets no answer\n"
-	"  --proxy-strategy auto|bypass|4011\n"
-	"                           how proxy mode hands PXE ROMs their file: in the OFFER\n"
-	"                           (bypass) or in the ACK to a request on port 4011;\n"
-	"                           auto (default): 4011 for UEFI, bypass otherwise\n"
-	"  --unknown answer|ignore  proxy mode: answer machines not in the inventory\n"
-	"                           (default answer)\n"
-	"  --reserve MAC=IP         full mode: a fixed address for MAC (repeatable)\n"
-	"  --router IP, --dns IP    full mode: options 3 and 6\n"
-	"  --lease-time SECONDS     full mode: lease time (default 3600)\n";
+    "usage: xpxe serve -i IFACE [-i IFACE...] [OPTIONS]\n"
+    "\n"
+    "Loads xpxe's XDP program, attaches it to each IFACE (native mode where the\n"
+    "driver supports it, else generic; through the libxdp dispatcher where the\n"
+    "kernel can run it, else alone), pins its maps under " XPXE_PIN_ROOT "/IFACE/,\n"
+    "answers DHCP from XDP, listens on the control socket and logs to stderr.\n"
+    "SIGINT or SIGTERM detach and remove the pins. A daemon killed with SIGKILL\n"
+    "leaves the program serving; the next 'xpxe serve' on IFACE takes it over,\n"
+    "'xpxe detach' removes it.\n"
+    "\n"
+    "It refuses: an IFACE that does not exist; one that carries the default route\n"
+    "(a responder there would be a rogue DHCP server); one another xpxe serves;\n"
+    "and running without CAP_BPF and CAP_NET_ADMIN.\n"
+    "\n"
+    "  -i, --interface IFACE    interface to serve (up to 8)\n"
+    "  --allow-default-route    serve an interface that carries the default route\n"
+    "\n"
+    "DHCP:\n"
+    "  --mode proxy|full|off    proxy (default): another server gives addresses, xpxe\n"
+    "                           answers PXE, HTTP-boot and iPXE clients with boot\n"
+    "                           information; full: xpxe is the DHCP server of an\n"
+    "                           isolated network; off: no DHCP answers\n"
+    "  --server-ip IP           address to answer as (default: IFACE's first IPv4)\n"
+    "  --http ADDR:PORT         where iPXE scripts and HTTP boot files are served\n"
+    "                           (default: SERVER-IP:8080)\n"
+    "  --boot-file CLASS=FILE   boot file (TFTP name or http:// URL) for a client class:\n"
+    "                           bios (default undionly.kpxe), uefi-x64 (snponly.efi),\n"
+    "                           uefi-ia32, uefi-arm32, uefi-arm64, http-x64\n"
+    "                           (HTTP/assets/snponly.efi), http-ia32, http-arm32,\n"
+    "                           http-arm64, uboot-arm64, rpi, ipxe (HTTP/boot.ipxe);\n"
+    "                           a class without a file gets no answer\n"
+    "  --proxy-strategy auto|bypass|4011\n"
+    "                           how proxy mode hands PXE ROMs their file: in the OFFER\n"
+    "                           (bypass) or in the ACK to a request on port 4011;\n"
+    "                           auto (default): 4011 for UEFI, bypass otherwise\n"
+    "  --unknown answer|ignore  proxy mode: answer machines not in the inventory\n"
+    "                           (default answer)\n"
+    "  --pool FIRST-LAST        full mode: addresses for machines without a reservation;\n"
+    "                           a MAC keeps its address across boots and restarts\n"
+    "  --reserve MAC=IP         full mode: a fixed address for MAC (repeatable)\n"
+    "  --leases FILE            full mode: where bindings are kept\n"
+    "                           (default " XPXE_STATE_DIR "/IFACE.leases)\n"
+    "  --router IP, --dns IP    full mode: options 3 and 6\n"
+    "  --lease-time SECONDS     full mode: lease time (default 3600)\n";
 
 static const char usage_status[] = "usage: xpxe status [--json]\n"
 				   "\n"
@@ -141,12 +145,14 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 			*eq = '\0';
 		class = xpxe_boot_class_from_name(text);
 		if (!eq || class <= XPXE_BOOT_PLAIN || class == XPXE_BOOT_UNKNOWN_ARCH)
-			return usage_error(usage_serve, "--boot-file takes CLASS=FILE with a class "
-						       "listed below, not '%s'",
+			return usage_error(usage_serve,
+					   "--boot-file takes CLASS=FILE with a class "
+					   "listed below, not '%s'",
 					   arg);
-		/* Points into argv, which outlives the daemon. */
-		dhcp->profile.boot_file[class] = *(strchr(arg, '=') + 1) ? strchr(arg, '=') + 1
-									 : NULL;
+		if (strlen(eq + 1) >= XPXE_BOOT_FILE_MAX)
+			return usage_error(usage_serve, "--boot-file: '%s' is too long", arg);
+		snprintf(dhcp->profile.boot_file[class], XPXE_BOOT_FILE_MAX, "%s", eq + 1);
+		dhcp->boot_file_set[class] = true;
 		return 0;
 	case 'P':
 		if (!strcmp(arg, "auto"))
@@ -162,8 +168,8 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		return 0;
 	case 'U':
 		if (strcmp(arg, "answer") && strcmp(arg, "ignore"))
-			return usage_error(usage_serve, "--unknown takes answer or ignore, not '%s'",
-					   arg);
+			return usage_error(usage_serve,
+					   "--unknown takes answer or ignore, not '%s'", arg);
 		dhcp->answer_unknown = !strcmp(arg, "answer");
 		return 0;
 	case 'R': {
@@ -180,6 +186,24 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		dhcp->n_reservations++;
 		return 0;
 	}
+	case 'p':
+		snprintf(text, sizeof(text), "%s", arg);
+		eq = strchr(text, '-');
+		if (eq)
+			*eq = '\0';
+		if (!eq || parse_ip(text, &dhcp->pool_first) ||
+		    parse_ip(eq + 1, &dhcp->pool_last) ||
+		    ntohl(dhcp->pool_last.s_addr) < ntohl(dhcp->pool_first.s_addr) ||
+		    ntohl(dhcp->pool_last.s_addr) - ntohl(dhcp->pool_first.s_addr) >= 65536)
+			return usage_error(
+			    usage_serve,
+			    "--pool takes FIRST-LAST, at most 65536 addresses, not '%s'", arg);
+		return 0;
+	case 'L':
+		if (strlen(arg) >= sizeof(dhcp->leases_path))
+			return usage_error(usage_serve, "--leases: '%s' is too long", arg);
+		snprintf(dhcp->leases_path, sizeof(dhcp->leases_path), "%s", arg);
+		return 0;
 	case 'r':
 		if (parse_ip(arg, &dhcp->router))
 			return usage_error(usage_serve, "--router: '%s' is not an IPv4 address",
@@ -194,8 +218,8 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		unsigned long v = strtoul(arg, &end, 10);
 
 		if (*end || !*arg || v < 60 || v > 0x7fffffff)
-			return usage_error(usage_serve,
-					   "--lease-time takes seconds (at least 60), not '%s'", arg);
+			return usage_error(
+			    usage_serve, "--lease-time takes seconds (at least 60), not '%s'", arg);
 		dhcp->lease_time = (unsigned int)v;
 		return 0;
 	}
@@ -215,6 +239,8 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "proxy-strategy", required_argument, NULL, 'P' },
 		{ "unknown", required_argument, NULL, 'U' },
 		{ "reserve", required_argument, NULL, 'R' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "leases", required_argument, NULL, 'L' },
 		{ "router", required_argument, NULL, 'r' },
 		{ "dns", required_argument, NULL, 'd' },
 		{ "lease-time", required_argument, NULL, 'T' },
@@ -255,8 +281,9 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		return usage_error(usage_serve, "unexpected argument '%s'", argv[optind]);
 	if (!opts.n_ifnames)
 		return usage_error(usage_serve, "%s", "serve needs an interface: -i IFACE");
-	if (opts.dhcp.n_reservations && opts.dhcp.mode != XPXE_MODE_FULL)
-		return usage_error(usage_serve, "%s", "--reserve needs --mode full");
+	if ((opts.dhcp.n_reservations || opts.dhcp.pool_first.s_addr) &&
+	    opts.dhcp.mode != XPXE_MODE_FULL)
+		return usage_error(usage_serve, "%s", "--pool and --reserve need --mode full");
 	return xpxe_serve(&opts);
 }
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,21 +13,32 @@
 #include "counters.h"
 #include "ctl.h"
 #include "dataplane.h"
+#include "dhcp_server.h"
 #include "json.h"
 #include "log.h"
 #include "privs.h"
 #include "serve.h"
 
+/* One interface the daemon serves: its data plane and full mode's slow path. */
+struct served {
+	struct xpxe_dataplane dp;
+	struct xpxe_dhcp_server dhcp;
+};
+
 struct daemon {
-	struct xpxe_dataplane ifaces[XPXE_MAX_IFACES];
+	struct served ifaces[XPXE_MAX_IFACES];
 	int n_ifaces;
 	const char *socket_path;
 	struct timespec started;
 	bool stop;
 };
 
-static struct fy_node *iface_status(struct fy_document *doc, const struct xpxe_dataplane *dp)
+static struct fy_node *iface_status(struct fy_document *doc, const struct served *sv)
 {
+	const struct xpxe_dataplane *dp = &sv->dp;
+	const struct xpxe_dhcp_settings *ds = &sv->dhcp.settings;
+	struct fy_node *dhcp = fy_node_create_mapping(doc);
+	char ip[INET_ADDRSTRLEN];
 	struct fy_node *node = fy_node_create_mapping(doc);
 	struct fy_node *counters = fy_node_create_mapping(doc);
 	char pin_dir[256];
@@ -44,6 +56,24 @@ static struct fy_node *iface_status(struct fy_document *doc, const struct xpxe_d
 		for (int i = 0; i < XPXE_CNT_MAX; i++)
 			xpxe_json_add_u64(counters, xpxe_counter_names[i], totals[i]);
 	xpxe_json_add_node(node, "counters", counters);
+	xpxe_json_add_str(dhcp, "mode",
+			  !ds->enabled		       ? "off"
+			  : ds->mode == XPXE_MODE_FULL ? "full"
+						       : "proxy");
+	if (ds->enabled) {
+		inet_ntop(AF_INET, &ds->server_ip, ip, sizeof(ip));
+		xpxe_json_add_str(dhcp, "server_ip", ip);
+	}
+	if (ds->enabled && ds->mode == XPXE_MODE_FULL) {
+		xpxe_json_add_u64(dhcp, "bindings", sv->dhcp.leases.n);
+		xpxe_json_add_u64(dhcp, "allocated", sv->dhcp.allocated);
+		xpxe_json_add_u64(dhcp, "pool_exhausted", sv->dhcp.exhausted);
+		xpxe_json_add_u64(dhcp, "declined", sv->dhcp.declined);
+		xpxe_json_add_u64(dhcp, "replies_sent", sv->dhcp.sent);
+		xpxe_json_add_u64(dhcp, "send_errors", sv->dhcp.send_errors);
+		xpxe_json_add_str(dhcp, "leases_file", ds->leases_path);
+	}
+	xpxe_json_add_node(node, "dhcp", dhcp);
 	return node;
 }
 
@@ -62,6 +92,12 @@ static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "interfaces", list);
 }
 
+static void serve_stop(struct served *sv)
+{
+	xpxe_dhcp_server_stop(&sv->dhcp);
+	xpxe_dataplane_detach(&sv->dp);
+}
+
 static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_node *reply)
 {
 	const char *ifname = xpxe_json_str(request, "/iface");
@@ -71,11 +107,12 @@ static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_no
 		return;
 	}
 	for (int i = 0; i < d->n_ifaces; i++) {
-		if (strcmp(d->ifaces[i].ifname, ifname))
+		if (strcmp(d->ifaces[i].dp.ifname, ifname))
 			continue;
 		log_info("%s: detach requested over the control socket", ifname);
-		xpxe_dataplane_detach(&d->ifaces[i]);
+		serve_stop(&d->ifaces[i]);
 		d->ifaces[i] = d->ifaces[--d->n_ifaces];
+		d->ifaces[i].dhcp.dp = &d->ifaces[i].dp; /* it moved */
 		xpxe_json_add_str(reply, "detached", ifname);
 		if (!d->n_ifaces) {
 			log_info("no interface left to serve; exiting");
@@ -150,13 +187,18 @@ static int block_signals(void)
 
 static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 {
-	struct pollfd pfds[2] = {
-		{ .fd = sig_fd, .events = POLLIN },
-		{ .fd = listen_fd, .events = POLLIN },
-	};
+	struct pollfd pfds[2 + XPXE_MAX_IFACES];
+	int n;
 
 	while (!d->stop) {
-		if (poll(pfds, 2, -1) < 0) {
+		/* Rebuilt each round: a detach changes the set of interfaces. */
+		pfds[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+		pfds[1] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+		for (n = 0; n < d->n_ifaces; n++)
+			pfds[2 + n] =
+			    (struct pollfd){ .fd = xpxe_dhcp_server_fd(&d->ifaces[n].dhcp),
+					     .events = POLLIN };
+		if (poll(pfds, 2 + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -170,6 +212,9 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 					 strsignal(si.ssi_signo));
 			return;
 		}
+		for (int i = 0; i < n && i < d->n_ifaces; i++)
+			if (pfds[2 + i].revents & POLLIN)
+				xpxe_dhcp_server_process(&d->ifaces[i].dhcp);
 		if (pfds[1].revents & POLLIN)
 			serve_connection(d, listen_fd);
 	}
@@ -208,14 +253,19 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 			.allow_default_route = opts->allow_default_route,
 		};
 
-		/* Per interface: the server address and URLs follow each interface's own address. */
+		/* Per interface: the server address and URLs follow each interface's own address.
+		 */
 		struct xpxe_dhcp_settings dhcp = opts->dhcp;
 
-		if (xpxe_dataplane_attach(&d.ifaces[d.n_ifaces], opts->ifnames[i], &attach_opts))
+		struct served *sv = &d.ifaces[d.n_ifaces];
+
+		if (xpxe_dataplane_attach(&sv->dp, opts->ifnames[i], &attach_opts))
 			goto out_detach;
 		d.n_ifaces++;
+		sv->dhcp.packet_fd = -1;
 		if (xpxe_dhcp_settings_resolve(&dhcp, opts->ifnames[i]) ||
-		    xpxe_dhcp_install(&d.ifaces[d.n_ifaces - 1], &dhcp))
+		    xpxe_dhcp_install(&sv->dp, &dhcp) ||
+		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, &dhcp))
 			goto out_detach;
 	}
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
@@ -224,7 +274,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	exit_code = 0;
 out_detach:
 	for (int i = 0; i < d.n_ifaces; i++)
-		xpxe_dataplane_detach(&d.ifaces[i]);
+		serve_stop(&d.ifaces[i]);
 	d.n_ifaces = 0;
 	close(listen_fd);
 	unlink(opts->socket_path);

@@ -215,33 +215,32 @@ static void truncated_ip(uint8_t *f __attribute__((unused)), size_t *len)
 
 /* --- the cases ------------------------------------------------------------------ */
 
-#define PROXY_OFFER_4011                                                                     \
+#define PROXY_OFFER_4011                                                                        \
 	.verdict = XDP_TX, .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST, \
 	.vendor = "PXEClient", .guid_echoed = true
 
 static const struct dhcp_case cases[] = {
-	{ "proxy: OVMF DISCOVER (arch 7), strategy 4011: OFFER without a file", OVMF_PROXY, 0,
-	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
+	{ "proxy: OVMF DISCOVER (arch 7), strategy 4011: OFFER without a file", OVMF_PROXY, 0, NULL,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
 	{ "proxy: OVMF DISCOVER, strategy bypass: OFFER with file and option 43", OVMF_PROXY, 0,
-	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_BYPASS, PROXY_OFFER_4011,
-	  .boot_file = "snponly.efi", .discovery_ctl = true },
+	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_BYPASS, PROXY_OFFER_4011, .boot_file = "snponly.efi",
+	  .discovery_ctl = true },
 	{ "proxy: OVMF boot server REQUEST from 4011 to 4011: ACK to its source", OVMF_PROXY, 5,
 	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_ACK_4011, .msg_type = 5, .dest = TO_SOURCE,
 	  .ciaddr_echoed = true, .boot_file = "snponly.efi", .vendor = "PXEClient",
 	  .guid_echoed = true },
 	{ "proxy: iPXE's proxy REQUEST from port 68 to 4011: ACK to port 68", OVMF_PROXY, 12, NULL,
-	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
-	  .counter = XPXE_CNT_DHCP_ACK_4011, .msg_type = 5, .dest = TO_SOURCE,
-	  .ciaddr_echoed = true, .boot_file = "http://198.18.0.1:8080/boot.ipxe",
-	  .vendor = "PXEClient", .guid_echoed = true },
-	{ "proxy: SeaBIOS iPXE ROM DISCOVER: OFFER with the script URL", SEABIOS, 0, NULL,
-	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
-	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_ACK_4011,
+	  .msg_type = 5, .dest = TO_SOURCE, .ciaddr_echoed = true,
 	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .vendor = "PXEClient",
-	  .discovery_ctl = true, .guid_echoed = true },
-	{ "proxy: UEFI HTTP boot DISCOVER (arch 16): OFFER with HTTPClient and a URL", HTTPBOOT,
-	  4, NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
+	  .guid_echoed = true },
+	{ "proxy: SeaBIOS iPXE ROM DISCOVER: OFFER with the script URL", SEABIOS, 0, NULL,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_OFFER,
+	  .msg_type = 2, .dest = TO_BROADCAST, .boot_file = "http://198.18.0.1:8080/boot.ipxe",
+	  .vendor = "PXEClient", .discovery_ctl = true, .guid_echoed = true },
+	{ "proxy: UEFI HTTP boot DISCOVER (arch 16): OFFER with HTTPClient and a URL", HTTPBOOT, 4,
+	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
 	  .boot_file = "http://198.18.0.1:8080/assets/snponly.efi", .vendor = "HTTPClient",
 	  .discovery_ctl = true, .guid_echoed = true },
@@ -270,39 +269,40 @@ static const struct dhcp_case cases[] = {
 	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
 	  .yiaddr_is_lease = true, .boot_file = "snponly.efi", .lease_options = true },
 	{ "full: OVMF REQUEST for its lease: ACK", OVMF_FULL, 2, NULL, XPXE_MODE_FULL,
-	  XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
-	  .counter = XPXE_CNT_DHCP_ACK, .msg_type = 5, .dest = TO_BROADCAST,
-	  .yiaddr_is_lease = true, .boot_file = "snponly.efi", .lease_options = true },
+	  XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_ACK,
+	  .msg_type = 5, .dest = TO_BROADCAST, .yiaddr_is_lease = true, .boot_file = "snponly.efi",
+	  .lease_options = true },
 	{ "full: a REQUEST for another address: NAK", OVMF_FULL, 2, other_lease_requested,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6, .dest = TO_BROADCAST },
 	{ "full: a REQUEST for another server's offer passes", OVMF_FULL, 2, other_server_id,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_OTHER_SERVER },
-	{ "full: DISCOVER of an unknown MAC goes to the daemon", OVMF_FULL, 0, NULL,
-	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
-	  .counter = XPXE_CNT_PASS_DHCP_SLOW_PATH },
+	{ "full: DISCOVER of an unknown MAC goes to the daemon", OVMF_FULL, 0, NULL, XPXE_MODE_FULL,
+	  XPXE_STRATEGY_AUTO, .verdict = XDP_DROP, .counter = XPXE_CNT_DHCP_TO_DAEMON },
+	{ "full: REQUEST of a MAC without binding goes to the daemon", OVMF_FULL, 2, NULL,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .verdict = XDP_DROP,
+	  .counter = XPXE_CNT_DHCP_TO_DAEMON },
 	{ "full: iPXE DISCOVER, broadcast flag clear: unicast to the lease", SEABIOS, 0, NULL,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
-	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_YIADDR,
-	  .yiaddr_is_lease = true, .boot_file = "http://198.18.0.1:8080/boot.ipxe",
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_YIADDR, .yiaddr_is_lease = true,
+	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .lease_options = true },
+	{ "full: the booted kernel's udhcpc gets an address only", SEABIOS, 6, NULL, XPXE_MODE_FULL,
+	  XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_YIADDR, .yiaddr_is_lease = true,
 	  .lease_options = true },
-	{ "full: the booted kernel's udhcpc gets an address only", SEABIOS, 6, NULL,
-	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
-	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_YIADDR,
-	  .yiaddr_is_lease = true, .lease_options = true },
 	{ "full: relayed (giaddr set): unicast to the relay's port 67", OVMF_FULL, 0, relayed,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
-	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_RELAY,
-	  .yiaddr_is_lease = true, .boot_file = "snponly.efi", .lease_options = true },
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_RELAY, .yiaddr_is_lease = true,
+	  .boot_file = "snponly.efi", .lease_options = true },
 
-	{ "bad: no END option", OVMF_PROXY, 0, cut_end_option, XPXE_MODE_PROXY,
-	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
+	{ "bad: no END option", OVMF_PROXY, 0, cut_end_option, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO,
+	  .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
 	{ "bad: an option running past the end", OVMF_PROXY, 0, option_runs_past_end,
 	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
-	{ "bad: wrong magic cookie", OVMF_PROXY, 0, bad_magic, XPXE_MODE_PROXY,
-	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
+	{ "bad: wrong magic cookie", OVMF_PROXY, 0, bad_magic, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO,
+	  .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
 	{ "bad: hlen 16", OVMF_PROXY, 0, hlen_16, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO,
 	  .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_MALFORMED },
 	{ "bad: BOOTP header cut short", OVMF_PROXY, 0, truncated_bootp, XPXE_MODE_PROXY,
@@ -319,6 +319,18 @@ static const struct dhcp_case cases[] = {
 /* --- set-up ----------------------------------------------------------------------- */
 
 static struct xpxe_bpf *skel;
+static struct ring_buffer *queue;
+static struct xpxe_dhcp_queued last_queued;
+static int n_queued;
+
+static int on_queued(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	assert_int_equal(size, sizeof(last_queued));
+	memcpy(&last_queued, data, sizeof(last_queued));
+	n_queued++;
+	return 0;
+}
 
 static int setup(void **state)
 {
@@ -328,12 +340,14 @@ static int setup(void **state)
 		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
 		return -1;
 	}
-	return 0;
+	queue = ring_buffer__new(bpf_map__fd(skel->maps.dhcp_queue), on_queued, NULL, NULL);
+	return queue ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
+	ring_buffer__free(queue);
 	xpxe_bpf__destroy(skel);
 	return 0;
 }
@@ -352,10 +366,10 @@ static void configure(const struct dhcp_case *c, const uint8_t *request)
 	s.answer_unknown = !c->ignore_unknown;
 	inet_pton(AF_INET, SERVER_IP, &s.server_ip);
 	snprintf(s.http_base, sizeof(s.http_base), "http://%s:8080", SERVER_IP);
-	snprintf(s.ipxe_url, sizeof(s.ipxe_url), "%s/boot.ipxe", s.http_base);
-	snprintf(s.http_x64_url, sizeof(s.http_x64_url), "%s/assets/snponly.efi", s.http_base);
-	s.profile.boot_file[XPXE_BOOT_IPXE] = s.ipxe_url;
-	s.profile.boot_file[XPXE_BOOT_HTTP_X64] = s.http_x64_url;
+	snprintf(s.profile.boot_file[XPXE_BOOT_IPXE], XPXE_BOOT_FILE_MAX, "%s/boot.ipxe",
+		 s.http_base);
+	snprintf(s.profile.boot_file[XPXE_BOOT_HTTP_X64], XPXE_BOOT_FILE_MAX,
+		 "%s/assets/snponly.efi", s.http_base);
 
 	net.mode = c->mode;
 	memcpy(net.server_mac, frame_server_mac, 6);
@@ -398,8 +412,7 @@ static void decode_options(const uint8_t *o, const uint8_t *end, struct option_v
 	assert_true(o < end); /* an END option */
 }
 
-static void expect_option(const struct option_view *ov, uint8_t code, const void *value,
-			  size_t len)
+static void expect_option(const struct option_view *ov, uint8_t code, const void *value, size_t len)
 {
 	if (!value) {
 		if (ov->v[code])
@@ -556,6 +569,20 @@ static void run_case(void **state)
 				 (unsigned long long)before[i], (unsigned long long)after[i]);
 	}
 	assert_int_equal(opts.retval, c->verdict);
+	n_queued = 0;
+	ring_buffer__consume(queue);
+	if (c->verdict == XDP_DROP) {
+		/* Queued for the daemon: what XDP parsed, and the frame as it came. */
+		const uint8_t *req_bp = bootp_of(in);
+
+		assert_int_equal(n_queued, 1);
+		assert_memory_equal(last_queued.mac, req_bp + 28, 6);
+		assert_int_equal(last_queued.msg_type, c->frame == 0 ? 1 : 3);
+		assert_int_equal(last_queued.frame_len, len);
+		assert_memory_equal(last_queued.frame, in, len);
+		return;
+	}
+	assert_int_equal(n_queued, 0);
 	if (c->verdict == XDP_PASS) {
 		/* A frame passed to the stack is the frame that came in. */
 		assert_int_equal(opts.data_size_out, len);

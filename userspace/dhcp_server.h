@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_DHCP_SERVER_H
+#define XPXE_DHCP_SERVER_H
+
+#include "dhcp.h"
+#include "leases.h"
+
+struct xpxe_dataplane;
+struct ring_buffer;
+
+/*
+ * Full mode's slow path on one interface: takes the requests XDP queued
+ * (dhcp_queue), binds addresses from the pool, persists them, installs them in
+ * dhcp_clients and runs the program on the queued frame again so the reply is
+ * built by the one reply builder, then sends it.
+ */
+struct xpxe_dhcp_server {
+	struct xpxe_dataplane *dp;
+	struct xpxe_dhcp_settings settings;
+	struct xpxe_leases leases;
+	struct ring_buffer *queue;
+	struct xpxe_dhcp_queued *batch; /* what one round took from the queue */
+	int batch_n;
+	int packet_fd; /* AF_PACKET socket the replies leave through */
+	/* what the last batch found; counted for status */
+	unsigned long long allocated, exhausted, declined, released, sent, send_errors;
+};
+
+/* Prepares the slow path of DP (full mode only; a no-op in proxy mode). Logs why on failure. */
+int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *dp,
+			   const struct xpxe_dhcp_settings *settings);
+
+/* The fd to poll for queued requests, or -1 when there is no slow path. */
+int xpxe_dhcp_server_fd(const struct xpxe_dhcp_server *srv);
+
+/* Handles everything queued. */
+void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv);
+
+void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv);
+
+#endif /* XPXE_DHCP_SERVER_H */

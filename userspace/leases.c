@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dhcp.h"
+#include "leases.h"
+#include "log.h"
+
+#define POOL_MAX 65536
+
+int xpxe_leases_init(struct xpxe_leases *l, const char *path, struct in_addr first,
+		     struct in_addr last)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	if (!first.s_addr)
+		return 0;
+	if (ntohl(last.s_addr) < ntohl(first.s_addr) ||
+	    ntohl(last.s_addr) - ntohl(first.s_addr) >= POOL_MAX)
+		return -ERANGE;
+	l->pool_first = first;
+	l->pool_last = last;
+	l->pool_size = ntohl(last.s_addr) - ntohl(first.s_addr) + 1;
+	l->pool_used = calloc(l->pool_size, 1);
+	return l->pool_used ? 0 : -ENOMEM;
+}
+
+/* The slot of IP in pool_used, or -1 outside the pool. */
+static long pool_slot(const struct xpxe_leases *l, struct in_addr ip)
+{
+	uint32_t h = ntohl(ip.s_addr), first = ntohl(l->pool_first.s_addr);
+
+	if (!l->pool_size || h < first || h - first >= l->pool_size)
+		return -1;
+	return (long)(h - first);
+}
+
+static void mark(struct xpxe_leases *l, struct in_addr ip, unsigned char used)
+{
+	long slot = pool_slot(l, ip);
+
+	if (slot >= 0)
+		l->pool_used[slot] = used;
+}
+
+void xpxe_leases_free(struct xpxe_leases *l)
+{
+	free(l->items);
+	free(l->reserved);
+	free(l->pool_used);
+	l->items = NULL;
+	l->reserved = NULL;
+	l->pool_used = NULL;
+	l->n = l->cap = l->n_reserved = 0;
+}
+
+int xpxe_leases_reserve_ip(struct xpxe_leases *l, struct in_addr ip)
+{
+	struct in_addr *more = realloc(l->reserved, (l->n_reserved + 1) * sizeof(*more));
+
+	if (!more)
+		return -ENOMEM;
+	l->reserved = more;
+	l->reserved[l->n_reserved++] = ip;
+	mark(l, ip, 1);
+	return 0;
+}
+
+static int append(struct xpxe_leases *l, const struct xpxe_lease *lease)
+{
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 64;
+		struct xpxe_lease *more = realloc(l->items, cap * sizeof(*more));
+
+		if (!more)
+			return -ENOMEM;
+		l->items = more;
+		l->cap = cap;
+	}
+	l->items[l->n++] = *lease;
+	mark(l, lease->ip, 1);
+	return 0;
+}
+
+struct xpxe_lease *xpxe_leases_find(struct xpxe_leases *l, const unsigned char mac[6])
+{
+	for (int i = 0; i < l->n; i++)
+		if (!memcmp(l->items[i].mac, mac, 6))
+			return &l->items[i];
+	return NULL;
+}
+
+static bool ip_bound(const struct xpxe_leases *l, struct in_addr ip)
+{
+	long slot = pool_slot(l, ip);
+
+	if (slot >= 0)
+		return l->pool_used[slot];
+	for (int i = 0; i < l->n; i++)
+		if (l->items[i].ip.s_addr == ip.s_addr)
+			return true;
+	return false;
+}
+
+static bool in_pool(const struct xpxe_leases *l, struct in_addr ip)
+{
+	return pool_slot(l, ip) >= 0;
+}
+
+static int parse_line(char *line, struct xpxe_lease *lease)
+{
+	char mac[32], ip[32];
+	long long expires;
+	char extra;
+
+	if (sscanf(line, "%31s %31s %lld %c", mac, ip, &expires, &extra) != 3)
+		return -EINVAL;
+	if (xpxe_parse_mac(mac, lease->mac) || inet_pton(AF_INET, ip, &lease->ip) != 1 ||
+	    expires < 0)
+		return -EINVAL;
+	lease->expires = (time_t)expires;
+	return 0;
+}
+
+int xpxe_leases_load(struct xpxe_leases *l)
+{
+	char line[256], aside[300];
+	int lineno = 0, bad = 0, err = 0;
+	FILE *f = fopen(l->path, "r");
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct xpxe_lease lease;
+		char *p = line;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || *p == '\0')
+			continue;
+		if (!strchr(p, '\n') && !feof(f)) {
+			log_error("%s:%d: line too long", l->path, lineno);
+			bad++;
+			while (fgets(line, sizeof(line), f) && !strchr(line, '\n'))
+				;
+			continue;
+		}
+		if (parse_line(p, &lease)) {
+			log_error("%s:%d: expected 'MAC IP EXPIRES', got: %.*s", l->path, lineno,
+				  (int)strcspn(p, "\n"), p);
+			bad++;
+			continue;
+		}
+		if (xpxe_leases_find(l, lease.mac) || ip_bound(l, lease.ip)) {
+			log_error("%s:%d: duplicate MAC or address, line ignored", l->path, lineno);
+			bad++;
+			continue;
+		}
+		err = append(l, &lease);
+		if (err)
+			break;
+	}
+	fclose(f);
+	if (err)
+		return err;
+	if (bad) {
+		/* Keep the evidence; the good lines are rewritten by the next save. */
+		snprintf(aside, sizeof(aside), "%s.corrupt-%lld", l->path, (long long)time(NULL));
+		if (rename(l->path, aside))
+			return -errno;
+		log_warn("%s had %d bad line(s): moved aside to %s, %d binding(s) kept", l->path,
+			 bad, aside, l->n);
+	}
+	return bad;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char copy[256];
+	int fd, err = 0;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int mkdir_parents(const char *path)
+{
+	char copy[256];
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+int xpxe_leases_save(const struct xpxe_leases *l)
+{
+	char tmp[300], ip[INET_ADDRSTRLEN];
+	FILE *f;
+	int err = 0, fd;
+
+	err = mkdir_parents(l->path);
+	if (err)
+		return err;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", l->path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
+	fprintf(f, "# xpxe DHCP bindings: MAC IP EXPIRES(unix seconds)\n");
+	for (int i = 0; i < l->n; i++) {
+		const unsigned char *m = l->items[i].mac;
+
+		inet_ntop(AF_INET, &l->items[i].ip, ip, sizeof(ip));
+		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x %s %lld\n", m[0], m[1], m[2], m[3], m[4],
+			m[5], ip, (long long)l->items[i].expires);
+	}
+	/* A full disk shows up here or at fsync: the old file stays as it was. */
+	if (fflush(f) || fsync(fd))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, l->path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return err;
+	}
+	return fsync_dir_of(l->path);
+}
+
+struct xpxe_lease *xpxe_leases_allocate(struct xpxe_leases *l, const unsigned char mac[6],
+					struct in_addr want, time_t now, bool *created,
+					struct xpxe_lease *evicted)
+{
+	struct xpxe_lease *lease = xpxe_leases_find(l, mac), *oldest = NULL;
+	struct xpxe_lease fresh = { 0 };
+	long slot;
+
+	*created = false;
+	memset(evicted, 0, sizeof(*evicted));
+	if (lease)
+		return lease;
+	if (!l->pool_size)
+		return NULL;
+	memcpy(fresh.mac, mac, 6);
+	slot = pool_slot(l, want);
+	if (slot >= 0 && !l->pool_used[slot]) {
+		fresh.ip = want;
+	} else {
+		for (uint32_t i = 0; i < l->pool_size; i++) {
+			if (!l->pool_used[i]) {
+				fresh.ip.s_addr = htonl(ntohl(l->pool_first.s_addr) + i);
+				break;
+			}
+		}
+	}
+	if (!fresh.ip.s_addr) {
+		/* Exhausted: take over the binding that expired longest ago, if any. */
+		for (int i = 0; i < l->n; i++)
+			if (l->items[i].expires < now && in_pool(l, l->items[i].ip) &&
+			    (!oldest || l->items[i].expires < oldest->expires))
+				oldest = &l->items[i];
+		if (!oldest)
+			return NULL;
+		*evicted = *oldest;
+		memcpy(oldest->mac, mac, 6);
+		*created = true;
+		return oldest;
+	}
+	if (append(l, &fresh))
+		return NULL;
+	*created = true;
+	return &l->items[l->n - 1];
+}
+
+void xpxe_leases_remove(struct xpxe_leases *l, const unsigned char mac[6])
+{
+	struct xpxe_lease *lease = xpxe_leases_find(l, mac);
+
+	if (!lease)
+		return;
+	mark(l, lease->ip, 0);
+	for (int i = 0; i < l->n_reserved; i++)
+		if (l->reserved[i].s_addr == lease->ip.s_addr)
+			mark(l, lease->ip, 1);
+	*lease = l->items[--l->n];
+}
+
+bool xpxe_leases_pool_full(const struct xpxe_leases *l)
+{
+	for (uint32_t i = 0; i < l->pool_size; i++)
+		if (!l->pool_used[i])
+			return false;
+	return l->pool_size != 0;
+}
+
+void xpxe_leases_forget(struct xpxe_leases *l)
+{
+	while (l->n)
+		xpxe_leases_remove(l, l->items[l->n - 1].mac);
+}
