@@ -104,3 +104,67 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# --- DHCP clients ---------------------------------------------------------------------------
+
+# dhclient_run HOST_NS NAME [CONF_LINES...]: one DORA with ISC dhclient on eth0 of HOST_NS;
+# the bound address, server and boot file land in $WORK/NAME.result. Returns dhclient's status.
+dhclient_run() {
+	local ns=$1 name=$2 line
+	shift 2
+	: >"$WORK/$name.conf"
+	for line in "$@"; do echo "$line" >>"$WORK/$name.conf"; done
+	# Our own script: it records what dhclient got and configures nothing outside the lab.
+	cat >"$WORK/$name.sh" <<SCRIPT
+#!/bin/sh
+case "\$reason" in BOUND|RENEW|REBIND|REBOOT)
+	echo "ip=\$new_ip_address server=\$new_dhcp_server_identifier file=\$new_filename" >"$WORK/$name.result"
+	ip addr replace "\$new_ip_address/24" dev "\$interface" ;;
+esac
+exit 0
+SCRIPT
+	chmod +x "$WORK/$name.sh"
+	rm -f "$WORK/$name.result"
+	timeout 30 ip netns exec "$ns" dhclient -1 -v -cf "$WORK/$name.conf" -sf "$WORK/$name.sh" \
+		-lf "$WORK/$name.leases" -pf "$WORK/$name.pid" eth0 >"$WORK/$name.log" 2>&1
+}
+
+# result_field NAME KEY: a value from $WORK/NAME.result
+result_field() {
+	sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" "$WORK/$1.result" 2>/dev/null
+}
+
+# capture_start HOST_NS NAME: tcpdump on eth0 of HOST_NS into $WORK/NAME.pcap (DHCP ports)
+capture_start() {
+	ip netns exec "$1" tcpdump -ni eth0 -U -w "$WORK/$2.pcap" \
+		'udp port 67 or udp port 68 or udp port 4011' >/dev/null 2>&1 &
+	CAPTURE_PID=$!
+	sleep 1
+}
+
+capture_stop() {
+	sleep 0.5
+	kill "$CAPTURE_PID" 2>/dev/null
+	wait "$CAPTURE_PID" 2>/dev/null
+}
+
+# The decoded replies one server sent: capture_replies NAME SERVER_IP
+capture_replies() {
+	tcpdump -nr "$WORK/$1.pcap" -vv "src host $2 and src port 67" 2>/dev/null
+}
+
+# udhcpc_run HOST_NS NAME [UDHCPC_ARGS...]: busybox udhcpc on eth0 of HOST_NS, at most
+# 3 DISCOVERs a second apart; what it bound lands in $WORK/NAME.result.
+udhcpc_run() {
+	local ns=$1 name=$2
+	shift 2
+	cat >"$WORK/$name.sh" <<SCRIPT
+#!/bin/sh
+[ "\$1" = bound ] && echo "ip=\$ip server=\$serverid file=\$boot_file siaddr=\$siaddr router=\$router" >"$WORK/$name.result"
+exit 0
+SCRIPT
+	chmod +x "$WORK/$name.sh"
+	rm -f "$WORK/$name.result"
+	timeout 20 ip netns exec "$ns" busybox udhcpc -i eth0 -n -q -t 3 -T 1 -A 1 \
+		-s "$WORK/$name.sh" "$@" >"$WORK/$name.log" 2>&1
+}

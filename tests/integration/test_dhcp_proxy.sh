@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Proxy mode in the lab, beside a dnsmasq acting as the site's DHCP server:
+# real clients (dhclient, udhcpc, perfdhcp, OVMF's 4011 request replayed) get
+# their address from dnsmasq and their boot information from xpxe's XDP
+# program; a plain client gets nothing from xpxe.
+LAB=tdproxy
+source "$(dirname "$0")/lib.sh"
+require_root
+
+lab up || { not_ok "lab up"; exit 1; }
+for n in 1 2 3 4; do lab host $n "52:54:00:d0:00:0$n"; done
+
+# The site's DHCP server, on the client-side bridge (198.18.0.2), as in the captures.
+in_cli dnsmasq --keep-in-foreground --user=root --port=0 --interface="$IF_BR" --bind-interfaces \
+	--dhcp-range=198.18.0.150,198.18.0.199,255.255.255.0,1h --dhcp-authoritative \
+	--dhcp-leasefile="$WORK/site.leases" --pid-file="$WORK/site.pid" \
+	--log-facility="$WORK/site.log" --log-dhcp &
+at_exit kill $!
+
+if start_daemon -i "$IF_SRV" --mode proxy; then ok "xpxe serves $IF_SRV in proxy mode"; else
+	not_ok "xpxe serves $IF_SRV in proxy mode"; exit 1; fi
+offers0=$(counter dhcp_offer)
+notpxe0=$(counter pass_dhcp_not_pxe)
+
+# --- a plain client: the site answers, xpxe stays silent ------------------------------
+capture_start "$LAB-h1" plain
+dhclient_run "$LAB-h1" plain
+rc=$?
+capture_stop
+ip=$(result_field plain ip)
+if [ $rc -eq 0 ] && [[ $ip == 198.18.0.1[5-9]* ]] && [ "$(result_field plain server)" = 198.18.0.2 ]; then
+	ok "plain dhclient gets $ip from the site's server"
+else
+	not_ok "plain dhclient gets an address from the site's server" "rc=$rc $(cat "$WORK/plain.result" 2>/dev/null)" "$(tail -5 "$WORK/plain.log")"
+fi
+check "xpxe sent nothing to the plain client" test -z "$(capture_replies plain 198.18.0.1)"
+if [ "$(counter pass_dhcp_not_pxe)" -gt "$notpxe0" ] && [ "$(counter dhcp_offer)" -eq "$offers0" ]; then
+	ok "counted as pass_dhcp_not_pxe, no offer"
+else
+	not_ok "counted as pass_dhcp_not_pxe, no offer" "not_pxe $notpxe0->$(counter pass_dhcp_not_pxe) offers $offers0->$(counter dhcp_offer)"
+fi
+
+# --- a BIOS PXE client (dhclient with the PXE vendor class) -------------------------------
+# A PXE ROM takes its address from the site's offer and its boot file from the proxy's;
+# dhclient cannot merge two offers, so it is told to take only the site's ('reject'),
+# and xpxe's offer is read off the wire.
+capture_start "$LAB-h2" bios
+dhclient_run "$LAB-h2" bios \
+	'reject 198.18.0.1;' \
+	'option pxe-arch code 93 = unsigned integer 16;' \
+	'send vendor-class-identifier "PXEClient:Arch:00000:UNDI:002001";' \
+	'send pxe-arch 0;'
+rc=$?
+capture_stop
+ip=$(result_field bios ip)
+if [ $rc -eq 0 ] && [[ $ip == 198.18.0.1[5-9]* ]]; then
+	ok "PXE dhclient still gets its address ($ip) from the site's server"
+else
+	not_ok "PXE dhclient gets its address from the site's server" "rc=$rc" "$(tail -5 "$WORK/bios.log")"
+fi
+offer=$(capture_replies bios 198.18.0.1)
+check "xpxe's proxy OFFER reached the client" grep -q "DHCP-Message (53), length 1: Offer" <<<"$offer"
+check "... without an address (yiaddr 0)" bash -c "! grep -q 'Your-IP' <<<\"\$1\"" _ "$offer"
+check "... with option 60 PXEClient" grep -q 'Vendor-Class (60), length 9: "PXEClient"' <<<"$offer"
+check "... with the BIOS boot file in file and option 67" \
+	bash -c "grep -q 'file \"undionly.kpxe\"' <<<\"\$1\" && grep -q 'BF (67), length 13: \"undionly.kpxe\"' <<<\"\$1\"" _ "$offer"
+check "... with option 43 discovery control 8 (bypass)" grep -q 'Vendor-Option (43), length 4: 6.1.8.255' <<<"$offer"
+check "... and a good UDP checksum" grep -q 'udp sum ok' <<<"$offer"
+
+# --- a UEFI PXE client: the 4011 strategy ---------------------------------------------------
+capture_start "$LAB-h3" uefi
+dhclient_run "$LAB-h3" uefi \
+	'reject 198.18.0.1;' \
+	'option pxe-arch code 93 = unsigned integer 16;' \
+	'send vendor-class-identifier "PXEClient:Arch:00007:UNDI:003000";' \
+	'send pxe-arch 7;'
+capture_stop
+offer=$(capture_replies uefi 198.18.0.1)
+check "UEFI client: xpxe's OFFER names no boot file (it asks on 4011)" \
+	bash -c "grep -q 'Offer' <<<\"\$1\" && ! grep -q 'BF (67)' <<<\"\$1\" && ! grep -q 'Vendor-Option (43)' <<<\"\$1\"" _ "$offer"
+
+# OVMF's own boot server request, replayed byte for byte from its address.
+ip -n "$LAB-h4" addr replace 198.18.0.197/24 dev eth0
+sleep 1 # DAD-free IPv4, but let the bridge learn the port
+out=$(ip netns exec "$LAB-h4" python3 "$ROOT/tests/integration/replay_bootp.py" \
+	"$ROOT/tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap" 5 198.18.0.197 4011 198.18.0.1 4011 2>&1)
+if grep -qx "from=198.18.0.1:4011" <<<"$out" && grep -qx "msg_type=5" <<<"$out" &&
+	grep -qx "file=snponly.efi" <<<"$out" && grep -qx "opt60=PXEClient" <<<"$out" &&
+	grep -qx "xid_matches=True" <<<"$out" && grep -qx "guid_echoed=True" <<<"$out"; then
+	ok "OVMF's 4011 request gets an ACK with snponly.efi from 198.18.0.1:4011"
+else
+	not_ok "OVMF's 4011 request gets its ACK" "${out//$'\n'/ | }"
+fi
+out=$(ip netns exec "$LAB-h4" python3 "$ROOT/tests/integration/replay_bootp.py" \
+	"$ROOT/tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap" 12 198.18.0.197 68 198.18.0.1 4011 2>&1)
+if grep -qx "opt67=http://198.18.0.1:8080/boot.ipxe" <<<"$out" && grep -qx "msg_type=5" <<<"$out"; then
+	ok "iPXE's proxy request (port 68 -> 4011) gets the script URL, not iPXE again"
+else
+	not_ok "iPXE's proxy request gets the script URL" "${out//$'\n'/ | }"
+fi
+check "counted as dhcp_ack_4011" test "$(counter dhcp_ack_4011)" -ge 2
+
+# --- perfdhcp with PXE options, through a relay address -------------------------------------
+ip -n "$LAB-h1" addr replace 198.18.0.11/24 dev eth0
+vci=$(printf 'PXEClient:Arch:00000:UNDI:002001' | od -An -tx1 | tr -d ' \n')
+out=$(ip netns exec "$LAB-h1" timeout 30 perfdhcp -4 -l eth0 -i -r 200 -p 3 -R 100 \
+	-o "60,$vci" -o 93,0000 198.18.0.1 2>&1)
+sent=$(awk '/DISCOVER-OFFER/{f=1} f&&/sent packets/{print $3; exit}' <<<"$out")
+recv=$(awk '/DISCOVER-OFFER/{f=1} f&&/received packets/{print $3; exit}' <<<"$out")
+if [ -n "$sent" ] && [ "$sent" -gt 100 ] && [ "$recv" = "$sent" ]; then
+	ok "perfdhcp: $recv of $sent relayed PXE DISCOVERs answered"
+else
+	not_ok "perfdhcp: every relayed PXE DISCOVER answered" "sent=$sent recv=$recv" "$(tail -20 <<<"$out")"
+fi
