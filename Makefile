@@ -60,6 +60,16 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
 $(BUILD)/tests/test_%: tests/bpf/test_%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
+$(BUILD)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CFLAGS) $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+
+BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(wildcard scripts/bench/*.c))
+
+# Benchmarks compare xpxe with its peers in one run; never part of `make check`.
+bench: all $(BENCH_BINS)
+	@for b in scripts/bench/*.sh; do bash "$$b" || exit 1; done
+
 check: all $(UNIT_BINS) $(BPFT_BINS)
 	@tests/run.sh $(UNIT_BINS) $(BPFT_BINS)
 

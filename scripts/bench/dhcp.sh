@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# DHCP benchmark: xpxe vs dnsmasq in one run on the same lab, under perfdhcp.
+#   full mode:  DORA/s for 1000 returning clients (MACs bound in a warm-up pass)
+#   proxy mode: DISCOVER->OFFER/s for PXE clients (options 60 and 93 set)
+#   per reply:  ns inside xdp_pxe (bpf_stats under load, test_run on real frames)
+# perfdhcp runs as a relay (giaddr 198.18.4.11) in a client host, so 1000 clients fit a /22.
+# Results: a Markdown table on stdout and in build/bench/dhcp.md. Runs a few minutes.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+export LAB=bdhcp
+eval "$(scripts/lab.sh env)"
+work=$(mktemp -d /tmp/xpxe-bench-dhcp.XXXXXX)
+export XPXE_SOCKET=$work/xpxe.sock
+out=build/bench/dhcp.md
+PERIOD=${PERIOD:-8}
+RATES_FULL=${RATES_FULL:-"5000 20000 40000"}
+RATE_COLD=${RATE_COLD:-2000}
+RATES_PROXY=${RATES_PROXY:-"10000 30000 50000"}
+server_pid=
+
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	sysctl -q kernel.bpf_stats_enabled=0
+	scripts/lab.sh down
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+scripts/lab.sh up
+scripts/lab.sh host 1
+ip -n "$LAB-h1" addr add 198.18.4.11/22 dev eth0
+ip -n "$NS_SRV" route add 198.18.4.0/22 dev "$IF_SRV"
+for i in $(seq 0 999); do printf '52:54:01:00:%02x:%02x\n' $((i / 256)) $((i % 256)); done >"$work/macs"
+vci=$(printf 'PXEClient:Arch:00000:UNDI:002001' | od -An -tx1 | tr -d ' \n')
+
+in_srv() { nsenter --net="/run/netns/$NS_SRV" "$@"; }
+
+start_xpxe() {
+	in_srv ./xpxe serve -i "$IF_SRV" "$@" >>"$work/xpxe.log" 2>&1 &
+	server_pid=$!
+	for _ in $(seq 50); do ./xpxe status >/dev/null 2>&1 && return 0; sleep 0.1; done
+	echo "xpxe did not start: $(tail -3 "$work/xpxe.log")" >&2
+	exit 1
+}
+
+start_dnsmasq() {
+	in_srv dnsmasq --keep-in-foreground --user=root --port=0 --interface="$IF_SRV" \
+		--bind-interfaces --dhcp-leasefile="$work/dnsmasq.leases" --log-facility=/dev/null \
+		--dhcp-lease-max=5000 "$@" &
+	server_pid=$!
+	sleep 1
+}
+
+stop_server() {
+	kill "$server_pid" 2>/dev/null
+	wait "$server_pid" 2>/dev/null
+	server_pid=
+}
+
+# perf RATE EXTRA_ARGS... -> "sent received" of the last exchange kind (ACK, or OFFER with -i)
+perf() {
+	local rate=$1 kind=REQUEST-ACK
+	shift
+	[[ " $* " == *" -i "* ]] && kind=DISCOVER-OFFER
+	ip netns exec "$LAB-h1" timeout $((PERIOD + 20)) perfdhcp -4 -l 198.18.4.11 -r "$rate" \
+		-p "$PERIOD" -M "$work/macs" "$@" 198.18.0.1 >"$work/perf.out" 2>&1
+	awk -v k="$kind" '$0 ~ k {f=1} f && /sent packets/ {s=$3} f && /received packets/ {print s, $3; exit}' \
+		"$work/perf.out"
+}
+
+prog_stats() { # run_time_ns run_cnt of xpxe's program
+	local id
+	id=$(./xpxe status --json | jq -r '.interfaces[0].prog_id')
+	bpftool -j prog show id "$id" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+
+row() { printf '| %s | %s | %s | %s | %s |\n' "$@" | tee -a "$out"; }
+
+mkdir -p build/bench
+{
+	echo "DHCP, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), perfdhcp $PERIOD s per rate"
+	echo
+	echo "| server | mode | offered/s | answered/s | loss |"
+	echo "| --- | --- | --- | --- | --- |"
+} | tee "$out"
+
+measure() { # NAME MODE RATES PERF_ARGS...
+	local name=$1 mode=$2 rates=$3 r sent recv
+	shift 3
+	for r in $rates; do
+		read -r sent recv < <(perf "$r" "$@")
+		sent=${sent:-0}
+		recv=${recv:-0}
+		row "$name" "$mode" "$r" "$((recv / PERIOD))" \
+			"$(awk -v s="$sent" -v r="$recv" 'BEGIN{ if (s) printf "%.1f%%", 100*(s-r)/s; else print "-" }')"
+	done
+}
+
+# --- full mode: 1000 returning clients --------------------------------------------------
+# The first pass is a rack powering on: every MAC new (xpxe: its first contact goes to the
+# daemon; dnsmasq: it pings each new address before offering it). It also warms up the
+# "returning" runs that follow.
+start_xpxe --mode full --pool 198.18.4.10-198.18.7.250 --leases "$work/xpxe.leases"
+measure xpxe "full, 1000 MACs from cold" "$RATE_COLD"
+perf 5000 >/dev/null
+sysctl -q kernel.bpf_stats_enabled=1
+read -r t0 c0 < <(prog_stats)
+measure xpxe "full, 1000 returning" "$RATES_FULL"
+read -r t1 c1 < <(prog_stats)
+sysctl -q kernel.bpf_stats_enabled=0
+bindings=$(./xpxe status --json | jq -r '.interfaces[0].dhcp.bindings')
+stop_server
+
+start_dnsmasq --dhcp-range=198.18.4.10,198.18.7.250,255.255.252.0,12h
+measure dnsmasq "full, 1000 MACs from cold" "$RATE_COLD"
+perf 5000 >/dev/null
+measure dnsmasq "full, 1000 returning" "$RATES_FULL"
+stop_server
+
+# --- proxy mode: PXE DISCOVER -> OFFER -------------------------------------------------------
+start_xpxe --mode proxy
+measure xpxe "proxy, PXE DO" "$RATES_PROXY" -i -o "60,$vci" -o 93,0000
+stop_server
+start_dnsmasq --dhcp-range=198.18.4.0,proxy,255.255.252.0 --pxe-service=x86PC,"xpxe bench",undionly
+measure dnsmasq "proxy, PXE DO" "$RATES_PROXY" -i -o "60,$vci" -o 93,0000
+stop_server
+
+{
+	echo
+	if [ "$((c1 - c0))" -gt 0 ]; then
+		echo "xdp_pxe under the full-mode load: $(((t1 - t0) / (c1 - c0))) ns per frame" \
+			"($((c1 - c0)) frames, kernel.bpf_stats_enabled); $bindings bindings after warm-up"
+	fi
+	echo
+	echo '```'
+	build/bench/xdp_ns 200000
+	echo '```'
+} | tee -a "$out"

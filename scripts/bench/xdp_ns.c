@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ns per reply inside xdp_pxe, measured by the kernel: bpf_prog_test_run_opts
+ * reports the program's run time. `repeat` cannot be used for replies: the
+ * kernel runs every repetition on the same buffer, so from the second run on
+ * the program sees its own reply. Instead each run has repeat 1 on a fresh
+ * copy, and the kernel-measured durations are averaged. Frames are the real
+ * firmware requests of tests/fixtures/.
+ *
+ *   build/bench/xdp_ns [RUNS]
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xpxe.skel.h"
+#include "dhcp.h"
+#include "../../tests/bpf/pcap.h"
+
+struct bench_case {
+	const char *name;
+	const char *pcap;
+	int frame;
+	enum xpxe_dhcp_mode mode;
+	int known; /* install the request's MAC with an address */
+	int verdict;
+};
+
+static const struct bench_case cases[] = {
+	{ "proxy OFFER to OVMF DISCOVER (arch 7)", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap",
+	  0, XPXE_MODE_PROXY, 0, XDP_TX },
+	{ "proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5,
+	  XPXE_MODE_PROXY, 0, XDP_TX },
+	{ "full OFFER to iPXE DISCOVER (known MAC)", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
+	  0, XPXE_MODE_FULL, 1, XDP_TX },
+	{ "full ACK to OVMF REQUEST (known MAC)", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
+	  XPXE_MODE_FULL, 1, XDP_TX },
+	{ "proxy pass of a plain udhcpc DISCOVER", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
+	  6, XPXE_MODE_PROXY, 0, XDP_PASS },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned int repeat = argc > 1 ? (unsigned int)atoi(argv[1]) : 200000;
+	struct xpxe_bpf *skel = xpxe_bpf__open_and_load();
+	unsigned char in[2048], out[2560];
+
+	if (!skel) {
+		fprintf(stderr, "cannot load the program (root?)\n");
+		return 1;
+	}
+	printf("%-44s %10s %8s\n", "case", "runs", "ns/run");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bench_case *c = &cases[i];
+		struct xpxe_dhcp_settings s;
+		struct xpxe_dhcp_net net = { .mode = c->mode, .lease_time = 3600 };
+		int n = pcap_frame(c->pcap, c->frame, in, sizeof(in));
+
+		if (n < 0) {
+			fprintf(stderr, "cannot read %s (run from the repository root)\n", c->pcap);
+			return 1;
+		}
+		xpxe_dhcp_settings_default(&s);
+		s.mode = c->mode;
+		inet_pton(AF_INET, "198.18.0.1", &s.server_ip);
+		snprintf(s.profile.boot_file[XPXE_BOOT_IPXE], XPXE_BOOT_FILE_MAX,
+			 "http://198.18.0.1:8080/boot.ipxe");
+		net.server_ip = s.server_ip;
+		inet_pton(AF_INET, "255.255.255.0", &net.netmask);
+		if (xpxe_dhcp_load_maps(skel, &s, &net))
+			return 1;
+		if (c->known) {
+			struct xpxe_mac_key key = { 0 };
+			struct xpxe_dhcp_client client = { 0 };
+
+			memcpy(key.addr, in + 42 + 28, 6);
+			inet_pton(AF_INET, "198.18.0.125", &client.ip);
+			bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key, &client,
+					    BPF_ANY);
+		}
+		unsigned long long total = 0;
+
+		for (unsigned int r = 0; r < repeat; r++) {
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = n,
+				    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+			if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts) ||
+			    (int)opts.retval != c->verdict) {
+				fprintf(stderr, "%s: unexpected verdict %u\n", c->name, opts.retval);
+				return 1;
+			}
+			total += opts.duration;
+		}
+		printf("%-44s %10u %8.0f\n", c->name, repeat, (double)total / repeat);
+	}
+	xpxe_bpf__destroy(skel);
+	return 0;
+}
