@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "ctl.h"
@@ -56,6 +57,17 @@ static void print_iface(struct fy_node *iface)
 		   ? "through the libxdp dispatcher"
 		   : "alone (this kernel cannot run the libxdp dispatcher)");
 	printf("  pins      %s\n", xpxe_json_str(iface, "/pin_dir"));
+	if (xpxe_json_str(iface, "/dhcp/mode")) {
+		const char *mode = xpxe_json_str(iface, "/dhcp/mode");
+
+		printf("  dhcp      %s", mode);
+		if (strcmp(mode, "off"))
+			printf(" mode, answering as %s", xpxe_json_str(iface, "/dhcp/server_ip"));
+		if (!strcmp(mode, "full"))
+			printf(", %llu binding(s) in %s", xpxe_json_u64(iface, "/dhcp/bindings", 0),
+			       xpxe_json_str(iface, "/dhcp/leases_file"));
+		printf("\n");
+	}
 	printf("  counters\n");
 	while (counters && (pair = fy_node_mapping_iterate(counters, &iter)))
 		printf("    %-24s %s\n", fy_node_get_scalar0(fy_node_pair_key(pair)),
@@ -146,6 +158,47 @@ int xpxe_cli_detach(const char *socket_path, const char *ifname)
 		printf("detached xpxe from %s\n", ifname);
 		rc = XPXE_EXIT_OK;
 	}
+out:
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}
+
+int xpxe_cli_leases(const char *socket_path, bool json)
+{
+	struct fy_document *doc = NULL;
+	struct fy_node *root, *list, *item;
+	char *raw = NULL, when[32];
+	void *iter = NULL;
+	int rc, n = 0;
+
+	rc = ask_daemon(socket_path, "{\"cmd\":\"leases\"}", &doc, &raw, false);
+	if (rc)
+		goto out;
+	root = fy_document_root(doc);
+	if (xpxe_json_str(root, "/error")) {
+		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(root, "/error"));
+		rc = XPXE_EXIT_ERROR;
+		goto out;
+	}
+	if (json) {
+		printf("%s\n", raw);
+		goto out;
+	}
+	list = fy_node_by_path(root, "/leases", FY_NT, FYNWF_DONT_FOLLOW);
+	printf("%-12s %-17s %-15s %s\n", "INTERFACE", "MAC", "IP", "EXPIRES (UTC)");
+	while (list && (item = fy_node_sequence_iterate(list, &iter))) {
+		time_t t = (time_t)xpxe_json_u64(item, "/expires", 0);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		printf("%-12s %-17s %-15s %s\n", xpxe_json_str(item, "/interface"),
+		       xpxe_json_str(item, "/mac"), xpxe_json_str(item, "/ip"), when);
+		n++;
+	}
+	if (!n)
+		printf("(no bindings: leases exist in full mode only)\n");
 out:
 	fy_document_destroy(doc);
 	free(raw);

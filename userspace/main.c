@@ -25,6 +25,7 @@ static const char usage_main[] =
     "  serve -i IFACE [-i IFACE...]   attach to IFACE and serve, in the foreground\n"
     "  status [--json]                interfaces, attach mode, program ids, counters\n"
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
+    "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
     "  version                        print the version\n"
     "  help [COMMAND]                 this text, or a command's\n"
     "\n"
@@ -86,6 +87,15 @@ static const char usage_status[] = "usage: xpxe status [--json]\n"
 				   "program id, pin folder and the data plane's counters.\n"
 				   "\n"
 				   "  --json   print the daemon's answer as one line of JSON\n";
+
+static const char usage_leases[] =
+    "usage: xpxe leases [--json]\n"
+    "\n"
+    "Lists full mode's DHCP bindings of every interface the daemon\n"
+    "serves: MAC, address and expiry. A MAC keeps its address across\n"
+    "boots and daemon restarts.\n"
+    "\n"
+    "  --json   print the daemon's answer as one line of JSON\n";
 
 static const char usage_detach[] =
     "usage: xpxe detach -i IFACE\n"
@@ -287,7 +297,9 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 	return xpxe_serve(&opts);
 }
 
-static int cmd_status(int argc, char **argv, const char *socket_path)
+/* A command whose one flag is --json: status and leases. */
+static int json_only_command(int argc, char **argv, const char *socket_path, const char *usage,
+			     int (*run)(const char *socket_path, bool json))
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -303,16 +315,26 @@ static int cmd_status(int argc, char **argv, const char *socket_path)
 			json = true;
 			break;
 		case 'h':
-			fputs(usage_status, stdout);
+			fputs(usage, stdout);
 			return XPXE_EXIT_OK;
 		default:
-			fputs(usage_status, stderr);
+			fputs(usage, stderr);
 			return XPXE_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		return usage_error(usage_status, "unexpected argument '%s'", argv[optind]);
-	return xpxe_cli_status(socket_path, json);
+		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	return run(socket_path, json);
+}
+
+static int cmd_status(int argc, char **argv, const char *socket_path)
+{
+	return json_only_command(argc, argv, socket_path, usage_status, xpxe_cli_status);
+}
+
+static int cmd_leases(int argc, char **argv, const char *socket_path)
+{
+	return json_only_command(argc, argv, socket_path, usage_leases, xpxe_cli_leases);
 }
 
 static int cmd_detach(int argc, char **argv, const char *socket_path)
@@ -357,6 +379,7 @@ static const struct command commands[] = {
 	{ "serve", cmd_serve, usage_serve },
 	{ "status", cmd_status, usage_status },
 	{ "detach", cmd_detach, usage_detach },
+	{ "leases", cmd_leases, usage_leases },
 };
 
 static const struct command *find_command(const char *name)

@@ -92,6 +92,32 @@ static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "interfaces", list);
 }
 
+/* Full mode's bindings of every interface, with when the program last answered each. */
+static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_node *reply)
+{
+	struct fy_node *list = fy_node_create_sequence(doc);
+	char mac[18], ip[INET_ADDRSTRLEN];
+
+	for (int i = 0; i < d->n_ifaces; i++) {
+		const struct xpxe_leases *l = &d->ifaces[i].dhcp.leases;
+
+		for (int j = 0; j < l->n; j++) {
+			struct fy_node *item = fy_node_create_mapping(doc);
+			const unsigned char *m = l->items[j].mac;
+
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+				 m[2], m[3], m[4], m[5]);
+			inet_ntop(AF_INET, &l->items[j].ip, ip, sizeof(ip));
+			xpxe_json_add_str(item, "interface", d->ifaces[i].dp.ifname);
+			xpxe_json_add_str(item, "mac", mac);
+			xpxe_json_add_str(item, "ip", ip);
+			xpxe_json_add_u64(item, "expires", (unsigned long long)l->items[j].expires);
+			fy_node_sequence_append(list, item);
+		}
+	}
+	xpxe_json_add_node(reply, "leases", list);
+}
+
 static void serve_stop(struct served *sv)
 {
 	xpxe_dhcp_server_stop(&sv->dhcp);
@@ -141,6 +167,8 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_status(d, doc, reply);
 	else if (!strcmp(cmd, "detach"))
 		reply_detach(d, fy_document_root(req), reply);
+	else if (!strcmp(cmd, "leases"))
+		reply_leases(d, doc, reply);
 	else
 		xpxe_json_add_str(reply, "error", "unknown command");
 	out = xpxe_json_emit(doc);

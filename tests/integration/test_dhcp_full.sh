@@ -97,3 +97,11 @@ dhclient_run "$LAB-h1" h1full
 check "the reservation still works with the pool exhausted" test "$(result_field h1full ip)" = 198.18.0.50
 acks=$(awk '/REQUEST-ACK/{f=1} f&&/received packets/{print $3; exit}' <<<"$out")
 check "perfdhcp completed DORAs for the machines that got an address" test "${acks:-0}" -gt 0
+
+n_file=$(grep -vc '^#' "$LEASES")
+check "xpxe leases --json lists every binding on disk ($n_file)" \
+	jq -e ".leases | length == $n_file" <<<"$("$XPXE" leases --json)"
+check "xpxe leases shows the pool MAC and its address" \
+	bash -c "'$XPXE' leases | grep -q '52:54:00:f0:00:02 *198.18.0.100'"
+check "xpxe status says full mode and the bindings" \
+	bash -c "'$XPXE' status | grep -q 'dhcp      full mode, answering as 198.18.0.1, $n_file binding'"
