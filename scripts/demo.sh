@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make demo`: the lab comes up, xpxe serves its server side, a client pings
-# across while `xpxe status` shows the program counting, then everything goes.
-# (The QEMU machine that PXE-boots through xpxe joins once DHCP and TFTP land.)
+# `make demo`: the lab comes up, xpxe serves its server side as the DHCP server
+# of the provisioning network, a client host asks for an address the way a UEFI
+# PXE ROM does and gets one with its boot file, `xpxe status` shows the program
+# counting, then everything goes.
+# (The QEMU machine that PXE-boots through xpxe joins once TFTP and HTTP land.)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,18 +27,33 @@ step() { printf '\n== %s\n' "$*"; }
 step "lab up: namespaces $NS_SRV and $NS_CLI, veth $IF_SRV <-> $IF_CLI, bridge $IF_BR"
 "$root/scripts/lab.sh" up
 
-step "xpxe serve -i $IF_SRV (in $NS_SRV, network namespace only so its pins stay visible)"
-nsenter --net="/run/netns/$NS_SRV" "$xpxe" serve -i "$IF_SRV" &
+step "xpxe serve -i $IF_SRV --mode full --pool 198.18.0.100-198.18.0.199 (in $NS_SRV)"
+nsenter --net="/run/netns/$NS_SRV" "$xpxe" serve -i "$IF_SRV" --mode full \
+	--pool 198.18.0.100-198.18.0.199 --router "$SRV_IP" --leases "$work/leases" &
 daemon=$!
 for _ in $(seq 50); do "$xpxe" status >/dev/null 2>&1 && break; sleep 0.1; done
 
 step "xpxe status"
 "$xpxe" status
 
-step "a client in $NS_CLI pings $SRV_IP across the veth"
-ip netns exec "$NS_CLI" ping -c 5 -i 0.2 "$SRV_IP"
+step "a client host (52:54:00:de:00:01) asks like a UEFI PXE ROM: udhcpc -V PXEClient:Arch:00007:..."
+"$root/scripts/lab.sh" host 1 52:54:00:de:00:01
+cat >"$work/udhcpc.sh" <<'SCRIPT'
+#!/bin/sh
+[ "$1" = bound ] && echo "   bound $ip from $serverid, boot file '$boot_file' on $siaddr, router $router"
+exit 0
+SCRIPT
+chmod +x "$work/udhcpc.sh"
+ip netns exec "$LAB-h1" busybox udhcpc -i eth0 -n -q -t 3 -T 1 -s "$work/udhcpc.sh" \
+	-V PXEClient:Arch:00007:UNDI:003000 -x 93:0007
+step "the same machine again: its binding is in the map now, so XDP alone answers"
+ip netns exec "$LAB-h1" busybox udhcpc -i eth0 -n -q -t 3 -T 1 -s "$work/udhcpc.sh" \
+	-V PXEClient:Arch:00007:UNDI:003000 -x 93:0007
 
-step "xpxe status: the program counted the frames"
+step "xpxe leases"
+"$xpxe" leases
+
+step "xpxe status: every frame's outcome, counted in the program"
 "$xpxe" status
 
 step "xpxe detach -i $IF_SRV"

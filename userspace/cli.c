@@ -70,7 +70,7 @@ static void print_iface(struct fy_node *iface)
 	}
 	printf("  counters\n");
 	while (counters && (pair = fy_node_mapping_iterate(counters, &iter)))
-		printf("    %-24s %s\n", fy_node_get_scalar0(fy_node_pair_key(pair)),
+		printf("    %-26s %s\n", fy_node_get_scalar0(fy_node_pair_key(pair)),
 		       fy_node_get_scalar0(fy_node_pair_value(pair)));
 }
 
