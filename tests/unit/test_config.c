@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* xpxe.yaml: what a good file gives, and the file:line:col of what a bad one got wrong. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static char path[64];
+
+static void write_file(const char *text)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/xpxe-config-test-%d.yaml", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char good[] = "interfaces: [prov0]\n"
+			   "mode: full\n"
+			   "server_ip: 198.18.0.1\n"
+			   "http:\n"
+			   "  listen: 198.18.0.1:8080\n"
+			   "  allow: [198.18.0.0/15]\n"
+			   "dhcp:\n"
+			   "  pool: 198.18.0.100-198.18.0.199\n"
+			   "  router: 198.18.0.1\n"
+			   "  lease_time: 600\n"
+			   "assets:\n"
+			   "  vmlinuz: /srv/talos/vmlinuz-amd64\n"
+			   "  initramfs: /srv/talos/initramfs-amd64.xz\n"
+			   "profiles:\n"
+			   "  default:\n"
+			   "    kernel: vmlinuz\n"
+			   "    initrd: initramfs\n"
+			   "    cmdline: console=ttyS0\n"
+			   "  tftp:\n"
+			   "    kernel: vmlinuz\n"
+			   "    initrd: initramfs\n"
+			   "    transport: tftp\n"
+			   "    strategy: bypass\n"
+			   "    boot_files: {uefi-arm64: ipxe-arm64.efi}\n"
+			   "default_profile: default\n"
+			   "machines:\n"
+			   "  - mac: [52:54:00:00:00:01, 52-54-00-00-00-11]\n"
+			   "    hostname: cp-1\n"
+			   "    ip: 198.18.0.50\n"
+			   "  - uuid: 4C4C4544-0000-0000-0000-000000000002\n"
+			   "    profile: tftp\n"
+			   "    install_disk: /dev/sda\n";
+
+static void test_good_file(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+	struct in_addr a;
+
+	(void)state;
+	write_file(good);
+	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
+	assert_int_equal(cfg.n_interfaces, 1);
+	assert_string_equal(cfg.interfaces[0], "prov0");
+	assert_int_equal(cfg.dhcp.mode, XPXE_MODE_FULL);
+	inet_pton(AF_INET, "198.18.0.199", &a);
+	assert_int_equal(cfg.dhcp.pool_last.s_addr, a.s_addr);
+	assert_int_equal(cfg.dhcp.lease_time, 600);
+	assert_int_equal(cfg.n_allow, 1);
+	assert_int_equal(cfg.n_assets, 2);
+	assert_int_equal(cfg.n_profiles, 2);
+	assert_int_equal(cfg.profiles[1].transport, XPXE_TRANSPORT_TFTP);
+	assert_string_equal(cfg.profiles[1].dhcp.boot_file[XPXE_BOOT_UEFI_ARM64], "ipxe-arm64.efi");
+	/* A profile starts from the built-in defaults. */
+	assert_string_equal(cfg.profiles[1].dhcp.boot_file[XPXE_BOOT_BIOS], "undionly.kpxe");
+	assert_int_equal(cfg.n_machines, 2);
+	assert_int_equal(cfg.machines[0].n_macs, 2);
+	assert_int_equal(cfg.machines[0].macs[1][5], 0x11);
+	assert_int_equal(cfg.machines[0].profile, -1);
+	assert_string_equal(cfg.machines[1].uuid, "4c4c4544-0000-0000-0000-000000000002");
+	assert_int_equal(cfg.machines[1].profile, 1);
+	xpxe_config_free(&cfg);
+	unlink(path);
+}
+
+struct bad_case {
+	const char *yaml;
+	const char *expect; /* a substring of the message, after the path */
+};
+
+static const struct bad_case bad[] = {
+	{ "interfaces: [prov0]\nmode: fast\n", ":2:7: 'mode' takes proxy, full or off, not 'fast'" },
+	{ "interfaces: [prov0]\nbogus: 1\n", ":2:1: unknown key 'bogus' in the top level" },
+	{ "server_ip: 198.18.0.300\n", ":1:12: '198.18.0.300' is not an IPv4 address" },
+	{ "dhcp:\n  pool: 198.18.0.9-198.18.0.1\n", ":2:9: 'pool' takes FIRST-LAST" },
+	{ "dhcp:\n  lease_time: 5\n", ":2:15: 'lease_time' takes a number from 60" },
+	{ "interfaces: [prov0\nmode: full\n", ":3:1: " },
+	{ "profiles:\n  p:\n    kernel: nope\n", "profile 'p': no asset 'nope' for its kernel" },
+	{ "machines:\n  - hostname: a\n    profile: missing\n", ":3:14: no profile 'missing'" },
+	{ "machines:\n  - mac: 52:54:00:00:00:01\n  - mac: 52:54:00:00:00:01\n",
+	  ":3: this MAC belongs to the machine of line 2 too" },
+	{ "machines:\n  - mac: 52:54:00:00:00:0g\n", ":2:10: expected a MAC" },
+	{ "machines:\n  - profile: default\n", "a machine needs a selector" },
+	{ "mode: proxy\nmachines:\n  - mac: 52:54:00:00:00:01\n    ip: 198.18.0.5\n",
+	  ":3: a machine's 'ip' is a reservation: it needs mode: full" },
+	{ "profiles:\n  x:\n    boot_files: {amiga: a.bin}\n", ":3:18: unknown client class 'amiga'" },
+	{ "", "the file is empty" },
+};
+
+static void test_bad_files(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct xpxe_config cfg;
+		struct xpxe_config_error err;
+
+		write_file(bad[i].yaml);
+		if (xpxe_config_load(path, &cfg, &err) == 0)
+			fail_msg("case %zu accepted:\n%s", i, bad[i].yaml);
+		if (!strstr(err.text, bad[i].expect) || strncmp(err.text, path, strlen(path)))
+			fail_msg("case %zu: got '%s', expected '%s'", i, err.text, bad[i].expect);
+		/* Nothing half-filled is left behind. */
+		assert_int_equal(cfg.n_machines, 0);
+		assert_null(cfg.machines);
+	}
+	unlink(path);
+}
+
+static void test_missing_file(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+
+	(void)state;
+	assert_true(xpxe_config_load("/nonexistent/xpxe.yaml", &cfg, &err) < 0);
+	assert_string_equal(err.text, "/nonexistent/xpxe.yaml: No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_missing_file),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xpxe.yaml: read with libfyaml, walked against the schema below, checked
+ * whole. Every error names the file, the line and the column, and says what
+ * was expected there (xpxe.yaml(5) documents the keys).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libfyaml.h>
+
+#include "config.h"
+#include "netif.h"
+
+struct walker {
+	const char *path;
+	struct xpxe_config_error *err;
+	int failed;
+	bool profile_defined[XPXE_DHCP_MAX_PROFILES];
+};
+
+static void mark_of(struct fy_node *n, int *line, int *col)
+{
+	struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+
+	*line = m ? m->line + 1 : 0;
+	*col = m ? m->column + 1 : 0;
+}
+
+/* Records the first error only: later ones are often its consequences. */
+static int fail(struct walker *w, struct fy_node *at, const char *fmt, ...)
+{
+	char what[384];
+	va_list ap;
+	int line, col;
+
+	if (w->failed++)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	mark_of(at, &line, &col);
+	if (line)
+		snprintf(w->err->text, sizeof(w->err->text), "%s:%d:%d: %s", w->path, line, col,
+			 what);
+	else
+		snprintf(w->err->text, sizeof(w->err->text), "%s: %s", w->path, what);
+	return -EINVAL;
+}
+
+static const char *scalar(struct walker *w, struct fy_node *key, struct fy_node *v,
+			  const char *what)
+{
+	if (!v || !fy_node_is_scalar(v)) {
+		fail(w, key, "'%s' takes %s", fy_node_get_scalar0(key), what);
+		return NULL;
+	}
+	return fy_node_get_scalar0(v);
+}
+
+static int copy_str(struct walker *w, struct fy_node *key, struct fy_node *v, char *dst,
+		    size_t size, const char *what)
+{
+	const char *s = scalar(w, key, v, what);
+
+	if (!s)
+		return -EINVAL;
+	if (strlen(s) >= size)
+		return fail(w, v, "'%s' is longer than %zu bytes", fy_node_get_scalar0(key),
+			    size - 1);
+	snprintf(dst, size, "%s", s);
+	return 0;
+}
+
+static int get_ip(struct walker *w, struct fy_node *key, struct fy_node *v, struct in_addr *ip)
+{
+	const char *s = scalar(w, key, v, "an IPv4 address");
+
+	if (!s)
+		return -EINVAL;
+	if (inet_pton(AF_INET, s, ip) != 1)
+		return fail(w, v, "'%s' is not an IPv4 address", s);
+	return 0;
+}
+
+static int get_net(struct walker *w, struct fy_node *v, struct xpxe_net_cfg *net)
+{
+	const char *s = fy_node_is_scalar(v) ? fy_node_get_scalar0(v) : NULL;
+	char addr[32];
+	const char *slash;
+	unsigned long bits = 32;
+
+	if (!s)
+		return fail(w, v, "expected a network such as 198.18.0.0/15");
+	slash = strchr(s, '/');
+	snprintf(addr, sizeof(addr), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
+	if (slash) {
+		char *end;
+
+		bits = strtoul(slash + 1, &end, 10);
+		if (*end || bits > 32 || !slash[1])
+			return fail(w, v, "'%s': the prefix length must be 0..32", s);
+	}
+	if (inet_pton(AF_INET, addr, &net->addr) != 1)
+		return fail(w, v, "'%s' is not an IPv4 network", s);
+	net->mask.s_addr = bits ? htonl(0xffffffffu << (32 - bits)) : 0;
+	net->addr.s_addr &= net->mask.s_addr;
+	return 0;
+}
+
+static int get_uint(struct walker *w, struct fy_node *key, struct fy_node *v, unsigned int min,
+		    unsigned int max, unsigned int *out)
+{
+	const char *s = scalar(w, key, v, "a number");
+	char *end;
+	unsigned long n;
+
+	if (!s)
+		return -EINVAL;
+	n = strtoul(s, &end, 10);
+	if (!*s || *end || n < min || n > max)
+		return fail(w, v, "'%s' takes a number from %u to %u, not '%s'",
+			    fy_node_get_scalar0(key), min, max, s);
+	*out = (unsigned int)n;
+	return 0;
+}
+
+static int get_strategy(struct walker *w, struct fy_node *key, struct fy_node *v,
+			enum xpxe_proxy_strategy *out)
+{
+	const char *s = scalar(w, key, v, "auto, bypass or 4011");
+
+	if (!s)
+		return -EINVAL;
+	if (!strcmp(s, "auto"))
+		*out = XPXE_STRATEGY_AUTO;
+	else if (!strcmp(s, "bypass"))
+		*out = XPXE_STRATEGY_BYPASS;
+	else if (!strcmp(s, "4011"))
+		*out = XPXE_STRATEGY_4011;
+	else
+		return fail(w, v, "'%s' takes auto, bypass or 4011, not '%s'",
+			    fy_node_get_scalar0(key), s);
+	return 0;
+}
+
+/* Calls FN for each KEY: VALUE of the mapping at NODE (named WHAT in messages). */
+typedef int (*pair_fn)(struct walker *w, struct fy_node *key, struct fy_node *value, void *ctx);
+
+static int each_pair(struct walker *w, struct fy_node *at, struct fy_node *node, const char *what,
+		     pair_fn fn, void *ctx)
+{
+	struct fy_node_pair *pair;
+	void *iter = NULL;
+	int err;
+
+	if (!node || !fy_node_is_mapping(node))
+		return fail(w, at, "%s must be a mapping of key: value", what);
+	while ((pair = fy_node_mapping_iterate(node, &iter))) {
+		struct fy_node *key = fy_node_pair_key(pair);
+
+		if (!key || !fy_node_is_scalar(key))
+			return fail(w, at, "%s: keys must be plain names", what);
+		err = fn(w, key, fy_node_pair_value(pair), ctx);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static bool is(struct fy_node *key, const char *name)
+{
+	return !strcmp(fy_node_get_scalar0(key), name);
+}
+
+static int unknown(struct walker *w, struct fy_node *key, const char *where, const char *known)
+{
+	return fail(w, key, "unknown key '%s' in %s (expected one of: %s)", fy_node_get_scalar0(key),
+		    where, known);
+}
+
+/* --- sections ------------------------------------------------------------------- */
+
+static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_config *cfg = ctx;
+
+	if (is(key, "listen"))
+		return copy_str(w, key, v, cfg->http_listen, sizeof(cfg->http_listen),
+				"ADDR:PORT");
+	if (is(key, "allow")) {
+		struct fy_node *item;
+		void *iter = NULL;
+
+		if (!fy_node_is_sequence(v))
+			return fail(w, key, "'allow' takes a list of networks");
+		while ((item = fy_node_sequence_iterate(v, &iter))) {
+			if (cfg->n_allow == XPXE_CFG_MAX_ALLOW)
+				return fail(w, item, "at most %d networks in 'allow'",
+					    XPXE_CFG_MAX_ALLOW);
+			if (get_net(w, item, &cfg->allow[cfg->n_allow++]))
+				return -EINVAL;
+		}
+		return 0;
+	}
+	return unknown(w, key, "http", "listen, allow");
+}
+
+static int parse_pool(struct walker *w, struct fy_node *key, struct fy_node *v,
+		      struct xpxe_dhcp_settings *d)
+{
+	const char *s = scalar(w, key, v, "FIRST-LAST");
+	char first[32];
+	const char *dash;
+
+	if (!s)
+		return -EINVAL;
+	dash = strchr(s, '-');
+	if (!dash || dash - s >= (long)sizeof(first))
+		return fail(w, v, "'pool' takes FIRST-LAST, not '%s'", s);
+	snprintf(first, sizeof(first), "%.*s", (int)(dash - s), s);
+	if (inet_pton(AF_INET, first, &d->pool_first) != 1 ||
+	    inet_pton(AF_INET, dash + 1, &d->pool_last) != 1 ||
+	    ntohl(d->pool_last.s_addr) < ntohl(d->pool_first.s_addr) ||
+	    ntohl(d->pool_last.s_addr) - ntohl(d->pool_first.s_addr) >= 65536)
+		return fail(w, v, "'pool' takes FIRST-LAST with FIRST <= LAST, at most 65536 "
+				  "addresses, not '%s'",
+			    s);
+	return 0;
+}
+
+static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_config *cfg = ctx;
+	struct xpxe_dhcp_settings *d = &cfg->dhcp;
+
+	if (is(key, "pool"))
+		return parse_pool(w, key, v, d);
+	if (is(key, "router"))
+		return get_ip(w, key, v, &d->router);
+	if (is(key, "dns"))
+		return get_ip(w, key, v, &d->dns);
+	if (is(key, "lease_time"))
+		return get_uint(w, key, v, 60, 0x7fffffff, &d->lease_time);
+	if (is(key, "leases"))
+		return copy_str(w, key, v, d->leases_path, sizeof(d->leases_path), "a file");
+	if (is(key, "unknown")) {
+		const char *s = scalar(w, key, v, "answer or ignore");
+
+		if (!s)
+			return -EINVAL;
+		if (strcmp(s, "answer") && strcmp(s, "ignore"))
+			return fail(w, v, "'unknown' takes answer or ignore, not '%s'", s);
+		d->answer_unknown = !strcmp(s, "answer");
+		return 0;
+	}
+	return unknown(w, key, "dhcp", "pool, router, dns, lease_time, leases, unknown");
+}
+
+static int asset_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_config *cfg = ctx;
+	struct xpxe_asset_cfg *a;
+
+	if (cfg->n_assets == XPXE_CFG_MAX_ASSETS)
+		return fail(w, key, "at most %d assets", XPXE_CFG_MAX_ASSETS);
+	if (xpxe_config_asset(cfg, fy_node_get_scalar0(key)))
+		return fail(w, key, "asset '%s' is defined twice", fy_node_get_scalar0(key));
+	a = &cfg->assets[cfg->n_assets];
+	if (strlen(fy_node_get_scalar0(key)) >= sizeof(a->name) ||
+	    strchr(fy_node_get_scalar0(key), '/'))
+		return fail(w, key, "asset names are at most %zu bytes, without '/'",
+			    sizeof(a->name) - 1);
+	snprintf(a->name, sizeof(a->name), "%s", fy_node_get_scalar0(key));
+	if (copy_str(w, key, v, a->path, sizeof(a->path), "a file path"))
+		return -EINVAL;
+	cfg->n_assets++;
+	return 0;
+}
+
+static int boot_file_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_profile_cfg *p = ctx;
+	int class = xpxe_boot_class_from_name(fy_node_get_scalar0(key));
+
+	if (class <= XPXE_BOOT_PLAIN || class == XPXE_BOOT_UNKNOWN_ARCH)
+		return fail(w, key,
+			    "unknown client class '%s' (expected bios, uefi-ia32, uefi-x64, "
+			    "uefi-arm32, uefi-arm64, http-ia32, http-x64, http-arm32, http-arm64, "
+			    "uboot-arm64, rpi, ipxe)",
+			    fy_node_get_scalar0(key));
+	p->boot_file_set[class] = true;
+	return copy_str(w, key, v, p->dhcp.boot_file[class], XPXE_BOOT_FILE_MAX,
+			"a file name or URL");
+}
+
+static int profile_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_profile_cfg *p = ctx;
+
+	if (is(key, "kernel"))
+		return copy_str(w, key, v, p->kernel, sizeof(p->kernel), "an asset name");
+	if (is(key, "initrd"))
+		return copy_str(w, key, v, p->initrd, sizeof(p->initrd), "an asset name");
+	if (is(key, "cmdline"))
+		return copy_str(w, key, v, p->cmdline, sizeof(p->cmdline), "kernel arguments");
+	if (is(key, "talos_config"))
+		return copy_str(w, key, v, p->talos_config, sizeof(p->talos_config),
+				"a file or folder");
+	if (is(key, "strategy"))
+		return get_strategy(w, key, v, &p->dhcp.strategy);
+	if (is(key, "transport")) {
+		const char *s = scalar(w, key, v, "http or tftp");
+
+		if (!s)
+			return -EINVAL;
+		if (!strcmp(s, "http"))
+			p->transport = XPXE_TRANSPORT_HTTP;
+		else if (!strcmp(s, "tftp"))
+			p->transport = XPXE_TRANSPORT_TFTP;
+		else
+			return fail(w, v, "'transport' takes http or tftp, not '%s'", s);
+		return 0;
+	}
+	if (is(key, "boot_files"))
+		return each_pair(w, key, v, "boot_files", boot_file_key, p);
+	return unknown(w, key, "a profile",
+		       "kernel, initrd, cmdline, transport, strategy, talos_config, boot_files");
+}
+
+static int profiles_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_config *cfg = ctx;
+	const char *name = fy_node_get_scalar0(key);
+	struct xpxe_profile_cfg *p;
+	int idx = xpxe_config_profile(cfg, name);
+
+	/* "default" exists from the start; a file may define it, once, like any other. */
+	if (idx >= 0 && w->profile_defined[idx])
+		return fail(w, key, "profile '%s' is defined twice", name);
+	if (idx < 0) {
+		if (cfg->n_profiles == XPXE_DHCP_MAX_PROFILES)
+			return fail(w, key, "at most %d profiles", XPXE_DHCP_MAX_PROFILES);
+		if (strlen(name) >= XPXE_CFG_NAME_MAX)
+			return fail(w, key, "profile names are at most %d bytes",
+				    XPXE_CFG_NAME_MAX - 1);
+		idx = cfg->n_profiles++;
+		cfg->profiles[idx] = cfg->profiles[0];
+		snprintf(cfg->profiles[idx].name, XPXE_CFG_NAME_MAX, "%s", name);
+	}
+	w->profile_defined[idx] = true;
+	p = &cfg->profiles[idx];
+	return each_pair(w, key, v, "a profile", profile_key, p);
+}
+
+struct machine_ctx {
+	struct xpxe_config *cfg;
+	struct xpxe_machine_cfg *m;
+	struct fy_node *profile_node;
+};
+
+static int machine_mac(struct walker *w, struct fy_node *v, struct xpxe_machine_cfg *m)
+{
+	const char *s = fy_node_is_scalar(v) ? fy_node_get_scalar0(v) : NULL;
+
+	if (m->n_macs == XPXE_CFG_MAX_MACS)
+		return fail(w, v, "at most %d MACs per machine", XPXE_CFG_MAX_MACS);
+	if (!s || xpxe_parse_mac(s, m->macs[m->n_macs]))
+		return fail(w, v, "expected a MAC such as 52:54:00:12:34:56");
+	m->n_macs++;
+	return 0;
+}
+
+static int machine_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct machine_ctx *mc = ctx;
+	struct xpxe_machine_cfg *m = mc->m;
+
+	if (is(key, "mac")) {
+		struct fy_node *item;
+		void *iter = NULL;
+
+		if (!fy_node_is_sequence(v))
+			return machine_mac(w, v, m);
+		while ((item = fy_node_sequence_iterate(v, &iter)))
+			if (machine_mac(w, item, m))
+				return -EINVAL;
+		return 0;
+	}
+	if (is(key, "uuid")) {
+		if (copy_str(w, key, v, m->uuid, sizeof(m->uuid), "a UUID"))
+			return -EINVAL;
+		for (char *c = m->uuid; *c; c++)
+			*c = (*c >= 'A' && *c <= 'F') ? *c - 'A' + 'a' : *c;
+		return 0;
+	}
+	if (is(key, "serial"))
+		return copy_str(w, key, v, m->serial, sizeof(m->serial), "a serial number");
+	if (is(key, "hostname"))
+		return copy_str(w, key, v, m->hostname, sizeof(m->hostname), "a host name");
+	if (is(key, "install_disk"))
+		return copy_str(w, key, v, m->install_disk, sizeof(m->install_disk), "a disk");
+	if (is(key, "ip"))
+		return get_ip(w, key, v, &m->ip);
+	if (is(key, "talos_config"))
+		return copy_str(w, key, v, m->talos_config, sizeof(m->talos_config), "a file");
+	if (is(key, "profile")) {
+		mc->profile_node = v;
+		return scalar(w, key, v, "a profile name") ? 0 : -EINVAL;
+	}
+	return unknown(w, key, "a machine",
+		       "mac, uuid, serial, hostname, install_disk, ip, profile, talos_config");
+}
+
+static int load_machines(struct walker *w, struct fy_node *key, struct fy_node *list,
+			 struct xpxe_config *cfg)
+{
+	struct fy_node *item;
+	void *iter = NULL;
+	int n = 0;
+
+	if (!fy_node_is_sequence(list))
+		return fail(w, key, "'machines' takes a list of machines");
+	n = fy_node_sequence_item_count(list);
+	cfg->machines = calloc(n ? n : 1, sizeof(*cfg->machines));
+	if (!cfg->machines)
+		return -ENOMEM;
+	while ((item = fy_node_sequence_iterate(list, &iter))) {
+		struct machine_ctx mc = { .cfg = cfg, .m = &cfg->machines[cfg->n_machines] };
+		int line, col;
+
+		if (each_pair(w, key, item, "a machine", machine_key, &mc))
+			return -EINVAL;
+		mark_of(fy_node_pair_key(fy_node_mapping_iterate(item, &(void *){ NULL })), &line,
+			&col);
+		mc.m->line = line;
+		if (!mc.m->n_macs && !mc.m->uuid[0] && !mc.m->serial[0] && !mc.m->hostname[0])
+			return fail(w, fy_node_pair_key(fy_node_mapping_iterate(item, &(void *){ NULL })),
+				    "a machine needs a selector: mac, uuid, serial or hostname");
+		if (mc.profile_node) {
+			const char *name = fy_node_get_scalar0(mc.profile_node);
+
+			mc.m->profile = xpxe_config_profile(cfg, name);
+			if (mc.m->profile < 0)
+				return fail(w, mc.profile_node,
+					    "no profile '%s' (profiles are defined before the "
+					    "machines that use them)",
+					    name);
+		} else {
+			mc.m->profile = -1; /* the default profile, whatever it is at the end */
+		}
+		cfg->n_machines++;
+	}
+	return 0;
+}
+
+static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_config *cfg = ctx;
+
+	if (is(key, "interfaces")) {
+		struct fy_node *item;
+		void *iter = NULL;
+
+		if (!fy_node_is_sequence(v))
+			return fail(w, key, "'interfaces' takes a list of interface names");
+		while ((item = fy_node_sequence_iterate(v, &iter))) {
+			const char *s = fy_node_is_scalar(item) ? fy_node_get_scalar0(item) : "";
+
+			if (cfg->n_interfaces == XPXE_CFG_MAX_INTERFACES)
+				return fail(w, item, "at most %d interfaces",
+					    XPXE_CFG_MAX_INTERFACES);
+			if (!xpxe_ifname_valid(s))
+				return fail(w, item, "'%s' is not an interface name", s);
+			snprintf(cfg->interfaces[cfg->n_interfaces++], 16, "%s", s);
+		}
+		return 0;
+	}
+	if (is(key, "mode")) {
+		const char *s = scalar(w, key, v, "proxy, full or off");
+
+		if (!s)
+			return -EINVAL;
+		if (!strcmp(s, "proxy"))
+			cfg->dhcp.mode = XPXE_MODE_PROXY;
+		else if (!strcmp(s, "full"))
+			cfg->dhcp.mode = XPXE_MODE_FULL;
+		else if (!strcmp(s, "off"))
+			cfg->dhcp.enabled = false;
+		else
+			return fail(w, v, "'mode' takes proxy, full or off, not '%s'", s);
+		return 0;
+	}
+	if (is(key, "server_ip"))
+		return get_ip(w, key, v, &cfg->dhcp.server_ip);
+	if (is(key, "state_dir"))
+		return copy_str(w, key, v, cfg->state_dir, sizeof(cfg->state_dir), "a folder");
+	if (is(key, "http"))
+		return each_pair(w, key, v, "http", http_key, cfg);
+	if (is(key, "dhcp"))
+		return each_pair(w, key, v, "dhcp", dhcp_key, cfg);
+	if (is(key, "assets"))
+		return each_pair(w, key, v, "assets", asset_key, cfg);
+	if (is(key, "profiles"))
+		return each_pair(w, key, v, "profiles", profiles_key, cfg);
+	if (is(key, "default_profile")) {
+		const char *s = fy_node_is_scalar(v) ? fy_node_get_scalar0(v) : NULL;
+
+		/* null or "none": machines that are not listed get no answer. */
+		if (!s || !strcmp(s, "none") || !strcmp(s, "null") || !strcmp(s, "~") || !*s) {
+			cfg->default_profile = -1;
+			return 0;
+		}
+		cfg->default_profile = xpxe_config_profile(cfg, s);
+		if (cfg->default_profile < 0)
+			return fail(w, v, "no profile '%s' (define it under profiles, before this)",
+				    s);
+		return 0;
+	}
+	if (is(key, "machines"))
+		return load_machines(w, key, v, cfg);
+	return unknown(w, key, "the top level",
+		       "interfaces, mode, server_ip, http, dhcp, state_dir, assets, profiles, "
+		       "default_profile, machines");
+}
+
+/* --- the whole ---------------------------------------------------------------------- */
+
+void xpxe_config_defaults(struct xpxe_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	xpxe_dhcp_settings_default(&cfg->dhcp);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", XPXE_STATE_DIR);
+	cfg->n_profiles = 1;
+	snprintf(cfg->profiles[0].name, XPXE_CFG_NAME_MAX, "default");
+	cfg->profiles[0].dhcp = cfg->dhcp.profile;
+	cfg->default_profile = 0;
+}
+
+int xpxe_config_profile(const struct xpxe_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (!strcmp(cfg->profiles[i].name, name))
+			return i;
+	return -1;
+}
+
+const struct xpxe_asset_cfg *xpxe_config_asset(const struct xpxe_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_assets; i++)
+		if (!strcmp(cfg->assets[i].name, name))
+			return &cfg->assets[i];
+	return NULL;
+}
+
+void xpxe_config_free(struct xpxe_config *cfg)
+{
+	free(cfg->machines);
+	cfg->machines = NULL;
+	cfg->n_machines = 0;
+}
+
+static int check_fail(struct xpxe_config_error *err, const struct xpxe_config *cfg, int line,
+		      const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (line)
+		snprintf(err->text, sizeof(err->text), "%s:%d: %s",
+			 cfg->path[0] ? cfg->path : "flags", line, what);
+	else
+		snprintf(err->text, sizeof(err->text), "%s: %s",
+			 cfg->path[0] ? cfg->path : "flags", what);
+	return -EINVAL;
+}
+
+int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
+{
+	for (int i = 0; i < cfg->n_profiles; i++) {
+		const struct xpxe_profile_cfg *p = &cfg->profiles[i];
+
+		if (p->kernel[0] && !xpxe_config_asset(cfg, p->kernel))
+			return check_fail(err, cfg, 0, "profile '%s': no asset '%s' for its kernel",
+					  p->name, p->kernel);
+		if (p->initrd[0] && !xpxe_config_asset(cfg, p->initrd))
+			return check_fail(err, cfg, 0, "profile '%s': no asset '%s' for its initrd",
+					  p->name, p->initrd);
+	}
+	for (int i = 0; i < cfg->n_machines; i++) {
+		const struct xpxe_machine_cfg *m = &cfg->machines[i];
+
+		if (m->ip.s_addr && cfg->dhcp.mode != XPXE_MODE_FULL)
+			return check_fail(err, cfg, m->line,
+					  "a machine's 'ip' is a reservation: it needs mode: full");
+		for (int j = 0; j < i; j++) {
+			const struct xpxe_machine_cfg *o = &cfg->machines[j];
+
+			for (int a = 0; a < m->n_macs; a++)
+				for (int b = 0; b < o->n_macs; b++)
+					if (!memcmp(m->macs[a], o->macs[b], 6))
+						return check_fail(err, cfg, m->line,
+								  "this MAC belongs to the machine "
+								  "of line %d too",
+								  o->line);
+			if (m->ip.s_addr && m->ip.s_addr == o->ip.s_addr)
+				return check_fail(err, cfg, m->line,
+						  "this ip is reserved for the machine of line %d "
+						  "too",
+						  o->line);
+			if (m->hostname[0] && !strcmp(m->hostname, o->hostname))
+				return check_fail(err, cfg, m->line,
+						  "hostname '%s' names the machine of line %d too",
+						  m->hostname, o->line);
+		}
+	}
+	if (cfg->dhcp.n_reservations && cfg->dhcp.mode != XPXE_MODE_FULL)
+		return check_fail(err, cfg, 0, "reservations need mode: full");
+	return 0;
+}
+
+int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_config_error *err)
+{
+	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET };
+	struct walker w = { .path = path, .err = err };
+	struct fy_diag_cfg diag_cfg;
+	struct fy_document *doc;
+	struct fy_diag *diag;
+	FILE *capture;
+	char *diag_text = NULL;
+	size_t diag_len = 0;
+	int ret;
+
+	xpxe_config_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	err->text[0] = '\0';
+
+	/* libfyaml's own message for a syntax error already says file:line:col. */
+	capture = open_memstream(&diag_text, &diag_len);
+	fy_diag_cfg_default(&diag_cfg);
+	diag_cfg.fp = capture;
+	diag_cfg.colorize = false;
+	diag_cfg.show_source = false;
+	diag = fy_diag_create(&diag_cfg);
+	pcfg.diag = diag;
+	doc = fy_document_build_from_file(&pcfg, path);
+	fy_diag_unref(diag);
+	if (capture)
+		fclose(capture);
+	if (!doc) {
+		FILE *probe = fopen(path, "r");
+
+		if (!probe) {
+			snprintf(err->text, sizeof(err->text), "%s: %s", path, strerror(errno));
+			ret = -errno;
+		} else {
+			bool empty = true;
+			int c;
+
+			/* Only blanks and comments: libfyaml builds no document, say why plainly. */
+			while (empty && (c = fgetc(probe)) != EOF) {
+				if (c == '#')
+					while ((c = fgetc(probe)) != EOF && c != '\n')
+						;
+				else if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+					empty = false;
+			}
+			fclose(probe);
+			if (empty)
+				snprintf(err->text, sizeof(err->text), "%s: the file is empty", path);
+			else if (diag_text && !strncmp(diag_text, path, strlen(path)))
+				snprintf(err->text, sizeof(err->text), "%s", diag_text);
+			else
+				snprintf(err->text, sizeof(err->text), "%s: not valid YAML", path);
+			ret = -EINVAL;
+		}
+		free(diag_text);
+		/* One line: drop libfyaml's trailing newline. */
+		err->text[strcspn(err->text, "\n")] = '\0';
+		return ret;
+	}
+	free(diag_text);
+	if (!fy_document_root(doc)) {
+		fy_document_destroy(doc);
+		snprintf(err->text, sizeof(err->text), "%s: the file is empty", path);
+		return -EINVAL;
+	}
+	ret = each_pair(&w, fy_document_root(doc), fy_document_root(doc), "the file", top_key, cfg);
+	cfg->dhcp.profile = cfg->profiles[cfg->default_profile >= 0 ? cfg->default_profile : 0].dhcp;
+	fy_document_destroy(doc);
+	if (!ret)
+		ret = xpxe_config_check(cfg, err);
+	if (ret) {
+		xpxe_config_free(cfg);
+		xpxe_config_defaults(cfg);
+	}
+	return ret;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_CONFIG_H
+#define XPXE_CONFIG_H
+
+#include <stdbool.h>
+#include <netinet/in.h>
+
+#include "dhcp.h"
+
+/*
+ * The configuration: the YAML file (xpxe.yaml(5), `-c FILE`) or the quick
+ * start flags of `xpxe serve`, both turned into this one structure. A config
+ * is checked whole before it is used, so a bad one never replaces a good one.
+ */
+
+#define XPXE_CFG_MAX_INTERFACES 8
+#define XPXE_CFG_MAX_ASSETS   64
+#define XPXE_CFG_MAX_ALLOW    16
+#define XPXE_CFG_MAX_MACS     8 /* per machine: a server with several NICs */
+#define XPXE_CFG_NAME_MAX     64
+#define XPXE_CFG_PATH_MAX     256
+#define XPXE_CFG_CMDLINE_MAX  1024
+
+enum xpxe_transport {
+	XPXE_TRANSPORT_HTTP = 0, /* iPXE fetches kernel and initrd over HTTP */
+	XPXE_TRANSPORT_TFTP,	 /* ... over tftp:// from the XDP fast path */
+};
+
+struct xpxe_asset_cfg {
+	char name[XPXE_CFG_NAME_MAX];
+	char path[XPXE_CFG_PATH_MAX];
+};
+
+struct xpxe_profile_cfg {
+	char name[XPXE_CFG_NAME_MAX];
+	char kernel[XPXE_CFG_NAME_MAX]; /* asset names; "" when the profile boots no kernel */
+	char initrd[XPXE_CFG_NAME_MAX];
+	char cmdline[XPXE_CFG_CMDLINE_MAX]; /* added after the Talos arguments */
+	enum xpxe_transport transport;
+	char talos_config[XPXE_CFG_PATH_MAX]; /* a file or a folder of MAC.yaml + default.yaml */
+	struct xpxe_dhcp_profile dhcp;	      /* boot files by class, ProxyDHCP strategy */
+	bool boot_file_set[XPXE_BOOT_MAX];
+};
+
+struct xpxe_net_cfg {
+	struct in_addr addr, mask;
+};
+
+struct xpxe_machine_cfg {
+	unsigned char macs[XPXE_CFG_MAX_MACS][6];
+	int n_macs;
+	char uuid[40]; /* lowercase, as Talos and iPXE print it */
+	char serial[XPXE_CFG_NAME_MAX];
+	char hostname[XPXE_CFG_NAME_MAX];
+	char install_disk[XPXE_CFG_NAME_MAX];
+	int profile; /* index in profiles; -1: the default profile */
+	struct in_addr ip; /* full mode: reserved address; 0: from the pool */
+	char talos_config[XPXE_CFG_PATH_MAX]; /* overrides the profile's */
+	int line;			      /* where it is defined, for messages */
+};
+
+struct xpxe_config {
+	char path[XPXE_CFG_PATH_MAX]; /* "" for a config made from flags */
+	char interfaces[XPXE_CFG_MAX_INTERFACES][16];
+	int n_interfaces;
+	struct xpxe_dhcp_settings dhcp; /* mode, server, pool, router, ...; profile 0 = default */
+	char http_listen[64];		/* ADDR:PORT; "" = SERVER_IP:8080 */
+	struct xpxe_net_cfg allow[XPXE_CFG_MAX_ALLOW]; /* sources that may fetch configs */
+	int n_allow;
+	char state_dir[XPXE_CFG_PATH_MAX];
+	struct xpxe_asset_cfg assets[XPXE_CFG_MAX_ASSETS];
+	int n_assets;
+	struct xpxe_profile_cfg profiles[XPXE_DHCP_MAX_PROFILES];
+	int n_profiles;
+	int default_profile; /* -1: machines not in `machines` are ignored */
+	struct xpxe_machine_cfg *machines;
+	int n_machines;
+};
+
+/* Where the first error was: "FILE:LINE:COL: what was expected". */
+struct xpxe_config_error {
+	char text[1024];
+};
+
+/* A config with the defaults: proxy mode, one profile "default" booting nothing yet. */
+void xpxe_config_defaults(struct xpxe_config *cfg);
+
+/*
+ * Reads and checks PATH. On error returns -EINVAL (or -errno) and fills ERR;
+ * CFG is then left empty, never half-filled.
+ */
+int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_config_error *err);
+
+/* Checks a config made from flags the same way a file is checked. */
+int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err);
+
+void xpxe_config_free(struct xpxe_config *cfg);
+
+/* The profile named NAME, or -1. */
+int xpxe_config_profile(const struct xpxe_config *cfg, const char *name);
+
+/* The asset named NAME, or NULL. */
+const struct xpxe_asset_cfg *xpxe_config_asset(const struct xpxe_config *cfg, const char *name);
+
+#endif /* XPXE_CONFIG_H */
