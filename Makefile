@@ -7,11 +7,11 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
-PKGS     := libbpf libxdp libfyaml
+PKGS     := libbpf libxdp libfyaml libmicrohttpd
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iuserspace -I$(BUILD) \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Wextra -Werror -Iinclude -I/usr/include/$(MULTIARCH)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

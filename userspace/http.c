@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <microhttpd.h>
+
+#include "http.h"
+#include "log.h"
+#include "render.h"
+
+#define SCRIPT_MAX 4096
+
+struct request {
+	struct MHD_Connection *conn;
+	struct in_addr src;
+	char src_text[INET_ADDRSTRLEN];
+};
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status,
+				 const char *type, const char *text, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)text,
+								   MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned int status,
+				  const char *why)
+{
+	char text[512];
+	int n = snprintf(text, sizeof(text), "%u %s\n", status, why);
+
+	return send_text(conn, status, "text/plain", text, (size_t)n < sizeof(text) ? n : 0);
+}
+
+static const char *arg(struct MHD_Connection *conn, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+
+	return v && *v ? v : NULL;
+}
+
+/* The address the program's bindings give MAC, or 0. */
+static in_addr_t binding_of(const struct xpxe_http_leases *l, const unsigned char mac[6])
+{
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client;
+
+	memcpy(key.addr, mac, 6);
+	for (int i = 0; i < l->n; i++)
+		if (!bpf_map_lookup_elem(l->clients_fds[i], &key, &client) && client.ip)
+			return client.ip;
+	return 0;
+}
+
+/* The MAC holding address IP in the bindings; false when none does. */
+static bool mac_of(const struct xpxe_http_leases *l, struct in_addr ip, unsigned char mac[6])
+{
+	for (int i = 0; i < l->n; i++) {
+		struct xpxe_mac_key key, next;
+		struct xpxe_dhcp_client client;
+		void *prev = NULL;
+
+		while (!bpf_map_get_next_key(l->clients_fds[i], prev, &next)) {
+			if (!bpf_map_lookup_elem(l->clients_fds[i], &next, &client) &&
+			    client.ip == ip.s_addr) {
+				memcpy(mac, next.addr, 6);
+				return true;
+			}
+			key = next;
+			prev = &key;
+		}
+	}
+	return false;
+}
+
+bool xpxe_http_allowed(const struct xpxe_config *cfg, struct in_addr src)
+{
+	if (!cfg->n_allow)
+		return true;
+	for (int i = 0; i < cfg->n_allow; i++)
+		if ((src.s_addr & cfg->allow[i].mask.s_addr) == cfg->allow[i].addr.s_addr)
+			return true;
+	return false;
+}
+
+/* Who asks: a machine of the inventory (*IDX >= 0) or an unknown one under the default profile. */
+struct who {
+	int idx;
+	int profile;
+	char mac[18]; /* normalised, "" when unknown */
+	char name[XPXE_CFG_NAME_MAX + 24];
+	char key[80]; /* boot-once key */
+};
+
+static int identify(struct xpxe_http *h, const struct request *rq, const struct xpxe_identity *id,
+		    struct who *who, const char **why)
+{
+	const struct xpxe_config *cfg = h->cfg;
+	const struct xpxe_machine_cfg *m;
+
+	memset(who, 0, sizeof(*who));
+	if (id->mac && xpxe_mac_normalize(id->mac, who->mac)) {
+		*why = "the MAC is not aa:bb:cc:dd:ee:ff";
+		return -1;
+	}
+	who->idx = xpxe_inventory_find(h->inv, id, why);
+	if (who->idx < 0) {
+		if (cfg->default_profile < 0)
+			return -1; /* unknown machines are ignored: WHY says why */
+		if (!who->mac[0]) {
+			*why = "an unknown machine must give its MAC";
+			return -1;
+		}
+		who->profile = cfg->default_profile;
+		snprintf(who->name, sizeof(who->name), "%s (not in the inventory)", who->mac);
+		snprintf(who->key, sizeof(who->key), "mac:%s", who->mac);
+		*why = NULL;
+		return 0;
+	}
+	m = &cfg->machines[who->idx];
+	who->profile = m->profile >= 0 ? m->profile : (cfg->default_profile >= 0 ? cfg->default_profile : 0);
+	if (!who->mac[0] && m->n_macs)
+		snprintf(who->mac, sizeof(who->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[0][0],
+			 m->macs[0][1], m->macs[0][2], m->macs[0][3], m->macs[0][4], m->macs[0][5]);
+	snprintf(who->name, sizeof(who->name), "%s", m->hostname[0] ? m->hostname : who->mac);
+	if (!who->name[0])
+		snprintf(who->name, sizeof(who->name), "line %d of the config", m->line);
+	xpxe_inventory_key(m, who->key, sizeof(who->key));
+	(void)rq;
+	return 0;
+}
+
+static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
+{
+	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
+				    arg(rq->conn, "serial"), NULL };
+	char script[SCRIPT_MAX], mac_text[18];
+	const struct xpxe_profile_cfg *p;
+	const char *why = NULL;
+	struct who who;
+	unsigned char mac[6];
+	int err;
+
+	/* A bare request: the address may name the machine through its binding. */
+	if (!id.mac && !id.uuid && !id.serial && mac_of(&h->leases, rq->src, mac)) {
+		snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+			 mac[1], mac[2], mac[3], mac[4], mac[5]);
+		id.mac = mac_text;
+	}
+	if (!id.mac && !id.uuid && !id.serial) {
+		xpxe_script_chain(script, sizeof(script), h->base);
+		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
+	}
+
+	pthread_mutex_lock(&h->inv->lock);
+	err = identify(h, rq, &id, &who, &why);
+	if (err) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
+		log_info("http: no boot script for %s (mac=%s uuid=%s): %s", rq->src_text,
+			 id.mac ? id.mac : "-", id.uuid ? id.uuid : "-", why);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, why);
+	}
+	if (xpxe_inventory_is_installed(h->inv, who.key, NULL)) {
+		pthread_mutex_unlock(&h->inv->lock);
+		xpxe_script_local(script, sizeof(script), who.name);
+		__atomic_add_fetch(&h->stats.local_boots, 1, __ATOMIC_RELAXED);
+		log_info("http: %s is installed: local-disk script to %s", who.name, rq->src_text);
+		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
+	}
+	p = &h->cfg->profiles[who.profile];
+	if (!p->kernel[0] || !p->initrd[0]) {
+		pthread_mutex_unlock(&h->inv->lock);
+		log_warn("http: profile '%s' of %s names no kernel/initrd", p->name, who.name);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "the machine's profile boots no kernel");
+	}
+	err = xpxe_script_boot(script, sizeof(script),
+			       &(struct xpxe_script_in){ .base = h->base,
+							 .tftp_base = h->tftp_base,
+							 .name = who.name,
+							 .kernel = p->kernel,
+							 .initrd = p->initrd,
+							 .cmdline = p->cmdline,
+							 .tftp = p->transport == XPXE_TRANSPORT_TFTP });
+	pthread_mutex_unlock(&h->inv->lock);
+	if (err)
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "script too long");
+	__atomic_add_fetch(&h->stats.scripts, 1, __ATOMIC_RELAXED);
+	log_info("http: boot script for %s (profile %s) to %s", who.name, p->name, rq->src_text);
+	return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
+}
+
+/* Parses "bytes=A-B" / "bytes=A-" / "bytes=-N" for a file of SIZE bytes. */
+static int parse_range(const char *h, off_t size, off_t *from, off_t *to)
+{
+	char *end;
+	long long a, b;
+
+	if (strncmp(h, "bytes=", 6) || strchr(h, ','))
+		return -EINVAL; /* several ranges: not supported, answered whole by the caller */
+	h += 6;
+	if (*h == '-') {
+		b = strtoll(h + 1, &end, 10);
+		if (*end || b <= 0)
+			return -EINVAL;
+		*from = b >= size ? 0 : size - b;
+		*to = size - 1;
+	} else {
+		a = strtoll(h, &end, 10);
+		if (*end != '-' || a < 0)
+			return -EINVAL;
+		if (end[1]) {
+			b = strtoll(end + 1, &end, 10);
+			if (*end || b < a)
+				return -EINVAL;
+		} else {
+			b = size - 1;
+		}
+		*from = a;
+		*to = b >= size ? size - 1 : b;
+	}
+	return *from < size ? 0 : -ERANGE;
+}
+
+static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name)
+{
+	const char *range = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Range");
+	const struct xpxe_asset_cfg *a;
+	struct MHD_Response *r;
+	char path[XPXE_CFG_PATH_MAX], text[96];
+	struct stat st;
+	off_t from = 0, to;
+	unsigned int status = MHD_HTTP_OK;
+	enum MHD_Result ret;
+	int fd, err;
+
+	pthread_mutex_lock(&h->inv->lock);
+	a = xpxe_config_asset(h->cfg, name);
+	if (a)
+		snprintf(path, sizeof(path), "%s", a->path);
+	pthread_mutex_unlock(&h->inv->lock);
+	if (!a)
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such asset");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		log_error("http: asset %s: %s: %s", name, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "asset unreadable");
+	}
+	to = st.st_size - 1;
+	if (range) {
+		err = parse_range(range, st.st_size, &from, &to);
+		if (err == -ERANGE) {
+			close(fd);
+			r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+			snprintf(text, sizeof(text), "bytes */%lld", (long long)st.st_size);
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, text);
+			ret = MHD_queue_response(rq->conn, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
+			MHD_destroy_response(r);
+			return ret;
+		}
+		if (!err)
+			status = MHD_HTTP_PARTIAL_CONTENT;
+		else
+			from = 0, to = st.st_size - 1;
+	}
+	/* The response owns FD and sends it with sendfile. */
+	r = MHD_create_response_from_fd_at_offset64(st.st_size ? to - from + 1 : 0, fd, from);
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	if (status == MHD_HTTP_PARTIAL_CONTENT) {
+		snprintf(text, sizeof(text), "bytes %lld-%lld/%lld", (long long)from, (long long)to,
+			 (long long)st.st_size);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, text);
+	}
+	ret = MHD_queue_response(rq->conn, status, r);
+	MHD_destroy_response(r);
+	__atomic_add_fetch(&h->stats.assets, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&h->stats.asset_bytes, st.st_size ? to - from + 1 : 0, __ATOMIC_RELAXED);
+	log_debug("http: asset %s (%lld-%lld) to %s", name, (long long)from, (long long)to,
+		  rq->src_text);
+	return ret;
+}
+
+/* Reads the machine's config document: a file, or DIR/<mac-hyphen>.yaml, else DIR/default.yaml. */
+static char *read_document(const char *path, const char *mac, char *used, size_t used_size,
+			   size_t *len)
+{
+	char candidate[XPXE_CFG_PATH_MAX + 32], hyphen[18];
+	struct stat st;
+	char *buf;
+	FILE *f;
+
+	if (!path[0])
+		return NULL;
+	snprintf(candidate, sizeof(candidate), "%s", path);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		snprintf(hyphen, sizeof(hyphen), "%s", mac);
+		for (char *c = hyphen; *c; c++)
+			*c = *c == ':' ? '-' : *c;
+		snprintf(candidate, sizeof(candidate), "%s/%s.yaml", path, hyphen);
+		if (!mac[0] || access(candidate, R_OK))
+			snprintf(candidate, sizeof(candidate), "%s/default.yaml", path);
+	}
+	f = fopen(candidate, "r");
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) || st.st_size > (16 << 20)) {
+		fclose(f);
+		return NULL;
+	}
+	buf = malloc(st.st_size + 1);
+	if (buf && fread(buf, 1, st.st_size, f) != (size_t)st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[st.st_size] = '\0';
+		*len = st.st_size;
+		snprintf(used, used_size, "%s", candidate);
+	}
+	return buf;
+}
+
+static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
+{
+	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
+				    arg(rq->conn, "serial"), arg(rq->conn, "hostname") };
+	const struct xpxe_machine_cfg *m = NULL;
+	char used[XPXE_CFG_PATH_MAX + 32], ip_text[INET_ADDRSTRLEN] = "", hyphen[18];
+	char *doc, *out = NULL;
+	const char *why = NULL, *bad_name;
+	struct who who;
+	size_t len, out_len;
+	unsigned char mac[6];
+	in_addr_t held = 0;
+	int bad_line, err;
+
+	pthread_mutex_lock(&h->inv->lock);
+	if (!xpxe_http_allowed(h->cfg, rq->src)) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
+		log_warn("http: config refused to %s: not in http.allow", rq->src_text);
+		return send_error(rq->conn, MHD_HTTP_FORBIDDEN, "source not allowed");
+	}
+	if (identify(h, rq, &id, &who, &why)) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
+		log_warn("http: no config for %s (mac=%s uuid=%s serial=%s): %s", rq->src_text,
+			 id.mac ? id.mac : "-", id.uuid ? id.uuid : "-",
+			 id.serial ? id.serial : "-", why);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, why);
+	}
+	if (who.idx >= 0)
+		m = &h->cfg->machines[who.idx];
+	/* Configs hold cluster secrets: when the machine holds an address, only it gets one. */
+	if (m) {
+		for (int i = 0; i < m->n_macs && !held; i++)
+			held = binding_of(&h->leases, m->macs[i]);
+	} else if (!xpxe_parse_mac(who.mac, mac)) {
+		held = binding_of(&h->leases, mac);
+	}
+	if (held && held != rq->src.s_addr) {
+		pthread_mutex_unlock(&h->inv->lock);
+		inet_ntop(AF_INET, &held, ip_text, sizeof(ip_text));
+		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
+		log_warn("http: config of %s refused to %s: the machine holds %s", who.name,
+			 rq->src_text, ip_text);
+		return send_error(rq->conn, MHD_HTTP_FORBIDDEN,
+				  "this machine's config is served only to its own address");
+	}
+	if (held)
+		inet_ntop(AF_INET, &held, ip_text, sizeof(ip_text));
+	else if (m && m->ip.s_addr)
+		inet_ntop(AF_INET, &m->ip, ip_text, sizeof(ip_text));
+	doc = read_document(m && m->talos_config[0] ? m->talos_config
+						     : h->cfg->profiles[who.profile].talos_config,
+			    who.mac, used, sizeof(used), &len);
+	if (!doc) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
+		log_warn("http: no config document for %s (profile %s)", who.name,
+			 h->cfg->profiles[who.profile].name);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no config document for this machine");
+	}
+	snprintf(hyphen, sizeof(hyphen), "%s", who.mac);
+	for (char *c = hyphen; *c; c++)
+		*c = *c == ':' ? '-' : *c;
+	err = xpxe_render_template(doc, len,
+				   &(struct xpxe_vars){ .hostname = m ? m->hostname : "",
+							.ip = ip_text,
+							.mac = who.mac,
+							.mac_hyphen = hyphen,
+							.uuid = m && m->uuid[0] ? m->uuid : id.uuid,
+							.serial = m && m->serial[0] ? m->serial : id.serial,
+							.install_disk = m ? m->install_disk : "" },
+				   &out, &out_len, &bad_name, &bad_line);
+	if (err) {
+		pthread_mutex_unlock(&h->inv->lock);
+		log_error("http: %s:%d: unknown template variable '{{%.*s}}'", used, bad_line,
+			  (int)strcspn(bad_name, " }"), bad_name);
+		free(doc);
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "config template error");
+	}
+	free(doc);
+	/* Boot-once: from now on this machine boots its disk, until re-armed. */
+	xpxe_inventory_set_installed(h->inv, who.key, true);
+	pthread_mutex_unlock(&h->inv->lock);
+	__atomic_add_fetch(&h->stats.configs, 1, __ATOMIC_RELAXED);
+	log_info("http: config %s for %s to %s (%zu bytes); boot-once set", used, who.name,
+		 rq->src_text, out_len);
+	{
+		struct MHD_Response *r = MHD_create_response_from_buffer(out_len, out,
+									   MHD_RESPMEM_MUST_FREE);
+		enum MHD_Result ret;
+
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/yaml");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		ret = MHD_queue_response(rq->conn, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **req_cls)
+{
+	struct xpxe_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct request rq = { .conn = conn };
+
+	(void)version;
+	(void)upload;
+	if (!*req_cls) { /* the headers are in; come back for the rest */
+		*req_cls = h;
+		return MHD_YES;
+	}
+	if (*upload_size)
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, "no request bodies here");
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD only");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		rq.src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
+	inet_ntop(AF_INET, &rq.src, rq.src_text, sizeof(rq.src_text));
+
+	if (!strcmp(url, "/boot.ipxe"))
+		return boot_script(h, &rq);
+	if (!strncmp(url, "/assets/", 8) && url[8] && !strchr(url + 8, '/'))
+		return asset(h, &rq, url + 8);
+	if (!strcmp(url, "/talos/config"))
+		return talos_config(h, &rq);
+	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char text[512];
+
+	(void)cls;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	log_debug("http: %s", text);
+}
+
+int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_inventory *inv,
+		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	char host[64];
+	const char *colon = strrchr(listen, ':');
+	char *end;
+	unsigned long port;
+
+	memset(h, 0, sizeof(*h));
+	h->inv = inv;
+	h->cfg = cfg;
+	h->leases = *leases;
+	if (!colon || colon - listen >= (long)sizeof(host)) {
+		log_error("http: '%s' is not ADDR:PORT", listen);
+		return -EINVAL;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || !port || port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+		log_error("http: '%s' is not ADDR:PORT with an IPv4 address", listen);
+		return -EINVAL;
+	}
+	addr.sin_port = htons((uint16_t)port);
+	snprintf(h->base, sizeof(h->base), "http://%s", listen);
+	snprintf(h->tftp_base, sizeof(h->tftp_base), "tftp://%s", host);
+	h->mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
+		/* A slow or stalled client is dropped, so it cannot hold a slot. */
+		MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_LIMIT, 2048,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	if (!h->mhd) {
+		log_error("http: cannot listen on %s (address in use, or not on this host?)",
+			  listen);
+		return -EADDRINUSE;
+	}
+	log_info("http: serving on %s", h->base);
+	return 0;
+}
+
+void xpxe_http_stop(struct xpxe_http *h)
+{
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);
+	h->mhd = NULL;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_HTTP_H
+#define XPXE_HTTP_H
+
+#include <stdbool.h>
+#include <netinet/in.h>
+
+#include "config.h"
+#include "inventory.h"
+
+/*
+ * The HTTP side (libmicrohttpd, epoll and a pool of threads, so a boot storm
+ * never waits on one slow client):
+ *   GET /boot.ipxe[?mac=..&uuid=..&serial=..]   the chain script, or a machine's script
+ *   GET|HEAD /assets/NAME                        a file, zero-copy, with Range
+ *   GET /talos/config?mac=..&uuid=..&serial=..&hostname=..   a machine's Talos config
+ */
+
+/* Where the program's DHCP bindings live, to tell which address a machine holds. */
+struct xpxe_http_leases {
+	int clients_fds[8]; /* dhcp_clients map of each interface */
+	int n;
+};
+
+struct xpxe_http_stats {
+	unsigned long long scripts, local_boots, assets, asset_bytes, configs, refused, not_found;
+};
+
+struct xpxe_http {
+	struct MHD_Daemon *mhd;
+	struct xpxe_inventory *inv; /* its lock also guards CFG during a reload */
+	const struct xpxe_config *cfg;
+	struct xpxe_http_leases leases;
+	char base[96]; /* http://ADDR:PORT as machines reach it */
+	char tftp_base[80];
+	struct xpxe_http_stats stats;
+};
+
+/*
+ * Listens on LISTEN ("ADDR:PORT"); BASE is the URL machines use. Returns 0 or
+ * -errno after one log line that says why.
+ */
+int xpxe_http_start(struct xpxe_http *http, const char *listen, struct xpxe_inventory *inv,
+		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases);
+void xpxe_http_stop(struct xpxe_http *http);
+
+/* True when SRC may fetch configs under CFG's allow list (empty list: everyone). */
+bool xpxe_http_allowed(const struct xpxe_config *cfg, struct in_addr src);
+
+#endif /* XPXE_HTTP_H */

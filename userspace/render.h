@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_RENDER_H
+#define XPXE_RENDER_H
+
+#include <stddef.h>
+
+/*
+ * What xpxe writes for a machine: its iPXE script and its Talos config.
+ *
+ * Talos configs are templates: `{{name}}` (spaces allowed inside the braces)
+ * is replaced by the machine's value. Names: hostname, ip, mac (aa:bb:...),
+ * mac_hyphen (aa-bb-...), uuid, serial, install_disk. An unknown name is an
+ * error, never silently empty. `${...}` is left alone: it is Talos's and iPXE's.
+ */
+
+struct xpxe_vars {
+	const char *hostname, *ip, *mac, *mac_hyphen, *uuid, *serial, *install_disk;
+};
+
+/*
+ * Renders TEMPLATE (LEN bytes) with VARS into a malloc'd *OUT of *OUT_LEN bytes.
+ * Returns 0, or -EINVAL with *BAD_NAME pointing into TEMPLATE at the unknown
+ * name (and *BAD_LINE its line) — the caller reports it.
+ */
+int xpxe_render_template(const char *template, size_t len, const struct xpxe_vars *vars,
+			 char **out, size_t *out_len, const char **bad_name, int *bad_line);
+
+/* The inputs of a boot script. */
+struct xpxe_script_in {
+	const char *base;     /* http://SERVER:PORT */
+	const char *tftp_base; /* tftp://SERVER */
+	const char *name;     /* the machine's name for the log line in the script */
+	const char *kernel, *initrd; /* asset names */
+	const char *cmdline;	     /* the profile's own arguments */
+	int tftp;		     /* fetch kernel and initrd over TFTP */
+};
+
+/*
+ * The first script, the same for everyone: it chains to the per-machine one
+ * with what iPXE knows of the machine, so the daemon can tell who asks.
+ */
+int xpxe_script_chain(char *buf, size_t size, const char *base);
+
+/* The per-machine script that boots the kernel with Talos's arguments. */
+int xpxe_script_boot(char *buf, size_t size, const struct xpxe_script_in *in);
+
+/* Boot-once: the script for an installed machine, which boots its local disk. */
+int xpxe_script_local(char *buf, size_t size, const char *name);
+
+#endif /* XPXE_RENDER_H */
