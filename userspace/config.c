@@ -180,8 +180,8 @@ static bool is(struct fy_node *key, const char *name)
 
 static int unknown(struct walker *w, struct fy_node *key, const char *where, const char *known)
 {
-	return fail(w, key, "unknown key '%s' in %s (expected one of: %s)", fy_node_get_scalar0(key),
-		    where, known);
+	return fail(w, key, "unknown key '%s' in %s (expected one of: %s)",
+		    fy_node_get_scalar0(key), where, known);
 }
 
 /* --- sections ------------------------------------------------------------------- */
@@ -191,8 +191,7 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 	struct xpxe_config *cfg = ctx;
 
 	if (is(key, "listen"))
-		return copy_str(w, key, v, cfg->http_listen, sizeof(cfg->http_listen),
-				"ADDR:PORT");
+		return copy_str(w, key, v, cfg->http_listen, sizeof(cfg->http_listen), "ADDR:PORT");
 	if (is(key, "allow")) {
 		struct fy_node *item;
 		void *iter = NULL;
@@ -228,8 +227,9 @@ static int parse_pool(struct walker *w, struct fy_node *key, struct fy_node *v,
 	    inet_pton(AF_INET, dash + 1, &d->pool_last) != 1 ||
 	    ntohl(d->pool_last.s_addr) < ntohl(d->pool_first.s_addr) ||
 	    ntohl(d->pool_last.s_addr) - ntohl(d->pool_first.s_addr) >= 65536)
-		return fail(w, v, "'pool' takes FIRST-LAST with FIRST <= LAST, at most 65536 "
-				  "addresses, not '%s'",
+		return fail(w, v,
+			    "'pool' takes FIRST-LAST with FIRST <= LAST, at most 65536 "
+			    "addresses, not '%s'",
 			    s);
 	return 0;
 }
@@ -440,8 +440,9 @@ static int load_machines(struct walker *w, struct fy_node *key, struct fy_node *
 			&col);
 		mc.m->line = line;
 		if (!mc.m->n_macs && !mc.m->uuid[0] && !mc.m->serial[0] && !mc.m->hostname[0])
-			return fail(w, fy_node_pair_key(fy_node_mapping_iterate(item, &(void *){ NULL })),
-				    "a machine needs a selector: mac, uuid, serial or hostname");
+			return fail(
+			    w, fy_node_pair_key(fy_node_mapping_iterate(item, &(void *){ NULL })),
+			    "a machine needs a selector: mac, uuid, serial or hostname");
 		if (mc.profile_node) {
 			const char *name = fy_node_get_scalar0(mc.profile_node);
 
@@ -578,8 +579,8 @@ static int check_fail(struct xpxe_config_error *err, const struct xpxe_config *c
 		snprintf(err->text, sizeof(err->text), "%s:%d: %s",
 			 cfg->path[0] ? cfg->path : "flags", line, what);
 	else
-		snprintf(err->text, sizeof(err->text), "%s: %s",
-			 cfg->path[0] ? cfg->path : "flags", what);
+		snprintf(err->text, sizeof(err->text), "%s: %s", cfg->path[0] ? cfg->path : "flags",
+			 what);
 	return -EINVAL;
 }
 
@@ -665,7 +666,8 @@ int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_conf
 			bool empty = true;
 			int c;
 
-			/* Only blanks and comments: libfyaml builds no document, say why plainly. */
+			/* Only blanks and comments: libfyaml builds no document, say why plainly.
+			 */
 			while (empty && (c = fgetc(probe)) != EOF) {
 				if (c == '#')
 					while ((c = fgetc(probe)) != EOF && c != '\n')
@@ -675,7 +677,8 @@ int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_conf
 			}
 			fclose(probe);
 			if (empty)
-				snprintf(err->text, sizeof(err->text), "%s: the file is empty", path);
+				snprintf(err->text, sizeof(err->text), "%s: the file is empty",
+					 path);
 			else if (diag_text && !strncmp(diag_text, path, strlen(path)))
 				snprintf(err->text, sizeof(err->text), "%s", diag_text);
 			else
@@ -694,7 +697,8 @@ int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_conf
 		return -EINVAL;
 	}
 	ret = each_pair(&w, fy_document_root(doc), fy_document_root(doc), "the file", top_key, cfg);
-	cfg->dhcp.profile = cfg->profiles[cfg->default_profile >= 0 ? cfg->default_profile : 0].dhcp;
+	cfg->dhcp.profile =
+	    cfg->profiles[cfg->default_profile >= 0 ? cfg->default_profile : 0].dhcp;
 	fy_document_destroy(doc);
 	if (!ret)
 		ret = xpxe_config_check(cfg, err);

@@ -14,12 +14,12 @@
  */
 
 #define XPXE_CFG_MAX_INTERFACES 8
-#define XPXE_CFG_MAX_ASSETS   64
-#define XPXE_CFG_MAX_ALLOW    16
-#define XPXE_CFG_MAX_MACS     8 /* per machine: a server with several NICs */
-#define XPXE_CFG_NAME_MAX     64
-#define XPXE_CFG_PATH_MAX     256
-#define XPXE_CFG_CMDLINE_MAX  1024
+#define XPXE_CFG_MAX_ASSETS	64
+#define XPXE_CFG_MAX_ALLOW	16
+#define XPXE_CFG_MAX_MACS	8 /* per machine: a server with several NICs */
+#define XPXE_CFG_NAME_MAX	64
+#define XPXE_CFG_PATH_MAX	256
+#define XPXE_CFG_CMDLINE_MAX	1024
 
 enum xpxe_transport {
 	XPXE_TRANSPORT_HTTP = 0, /* iPXE fetches kernel and initrd over HTTP */
@@ -53,8 +53,8 @@ struct xpxe_machine_cfg {
 	char serial[XPXE_CFG_NAME_MAX];
 	char hostname[XPXE_CFG_NAME_MAX];
 	char install_disk[XPXE_CFG_NAME_MAX];
-	int profile; /* index in profiles; -1: the default profile */
-	struct in_addr ip; /* full mode: reserved address; 0: from the pool */
+	int profile;			      /* index in profiles; -1: the default profile */
+	struct in_addr ip;		      /* full mode: reserved address; 0: from the pool */
 	char talos_config[XPXE_CFG_PATH_MAX]; /* overrides the profile's */
 	int line;			      /* where it is defined, for messages */
 };

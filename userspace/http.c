@@ -23,11 +23,11 @@ struct request {
 	char src_text[INET_ADDRSTRLEN];
 };
 
-static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status,
-				 const char *type, const char *text, size_t len)
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status, const char *type,
+				 const char *text, size_t len)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)text,
-								   MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!r)
@@ -39,8 +39,7 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int statu
 	return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned int status,
-				  const char *why)
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned int status, const char *why)
 {
 	char text[512];
 	int n = snprintf(text, sizeof(text), "%u %s\n", status, why);
@@ -134,7 +133,8 @@ static int identify(struct xpxe_http *h, const struct request *rq, const struct 
 		return 0;
 	}
 	m = &cfg->machines[who->idx];
-	who->profile = m->profile >= 0 ? m->profile : (cfg->default_profile >= 0 ? cfg->default_profile : 0);
+	who->profile =
+	    m->profile >= 0 ? m->profile : (cfg->default_profile >= 0 ? cfg->default_profile : 0);
 	if (!who->mac[0] && m->n_macs)
 		snprintf(who->mac, sizeof(who->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[0][0],
 			 m->macs[0][1], m->macs[0][2], m->macs[0][3], m->macs[0][4], m->macs[0][5]);
@@ -188,16 +188,18 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	if (!p->kernel[0] || !p->initrd[0]) {
 		pthread_mutex_unlock(&h->inv->lock);
 		log_warn("http: profile '%s' of %s names no kernel/initrd", p->name, who.name);
-		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "the machine's profile boots no kernel");
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
+				  "the machine's profile boots no kernel");
 	}
-	err = xpxe_script_boot(script, sizeof(script),
-			       &(struct xpxe_script_in){ .base = h->base,
-							 .tftp_base = h->tftp_base,
-							 .name = who.name,
-							 .kernel = p->kernel,
-							 .initrd = p->initrd,
-							 .cmdline = p->cmdline,
-							 .tftp = p->transport == XPXE_TRANSPORT_TFTP });
+	err = xpxe_script_boot(
+	    script, sizeof(script),
+	    &(struct xpxe_script_in){ .base = h->base,
+				      .tftp_base = h->tftp_base,
+				      .name = who.name,
+				      .kernel = p->kernel,
+				      .initrd = p->initrd,
+				      .cmdline = p->cmdline,
+				      .tftp = p->transport == XPXE_TRANSPORT_TFTP });
 	pthread_mutex_unlock(&h->inv->lock);
 	if (err)
 		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "script too long");
@@ -396,33 +398,36 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	else if (m && m->ip.s_addr)
 		inet_ntop(AF_INET, &m->ip, ip_text, sizeof(ip_text));
 	doc = read_document(m && m->talos_config[0] ? m->talos_config
-						     : h->cfg->profiles[who.profile].talos_config,
+						    : h->cfg->profiles[who.profile].talos_config,
 			    who.mac, used, sizeof(used), &len);
 	if (!doc) {
 		pthread_mutex_unlock(&h->inv->lock);
 		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
 		log_warn("http: no config document for %s (profile %s)", who.name,
 			 h->cfg->profiles[who.profile].name);
-		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no config document for this machine");
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
+				  "no config document for this machine");
 	}
 	snprintf(hyphen, sizeof(hyphen), "%s", who.mac);
 	for (char *c = hyphen; *c; c++)
 		*c = *c == ':' ? '-' : *c;
-	err = xpxe_render_template(doc, len,
-				   &(struct xpxe_vars){ .hostname = m ? m->hostname : "",
-							.ip = ip_text,
-							.mac = who.mac,
-							.mac_hyphen = hyphen,
-							.uuid = m && m->uuid[0] ? m->uuid : id.uuid,
-							.serial = m && m->serial[0] ? m->serial : id.serial,
-							.install_disk = m ? m->install_disk : "" },
-				   &out, &out_len, &bad_name, &bad_line);
+	err = xpxe_render_template(
+	    doc, len,
+	    &(struct xpxe_vars){ .hostname = m ? m->hostname : "",
+				 .ip = ip_text,
+				 .mac = who.mac,
+				 .mac_hyphen = hyphen,
+				 .uuid = m && m->uuid[0] ? m->uuid : id.uuid,
+				 .serial = m && m->serial[0] ? m->serial : id.serial,
+				 .install_disk = m ? m->install_disk : "" },
+	    &out, &out_len, &bad_name, &bad_line);
 	if (err) {
 		pthread_mutex_unlock(&h->inv->lock);
 		log_error("http: %s:%d: unknown template variable '{{%.*s}}'", used, bad_line,
 			  (int)strcspn(bad_name, " }"), bad_name);
 		free(doc);
-		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "config template error");
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "config template error");
 	}
 	free(doc);
 	/* Boot-once: from now on this machine boots its disk, until re-armed. */
@@ -432,8 +437,8 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	log_info("http: config %s for %s to %s (%zu bytes); boot-once set", used, who.name,
 		 rq->src_text, out_len);
 	{
-		struct MHD_Response *r = MHD_create_response_from_buffer(out_len, out,
-									   MHD_RESPMEM_MUST_FREE);
+		struct MHD_Response *r =
+		    MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
 		enum MHD_Result ret;
 
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/yaml");
@@ -512,12 +517,12 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	snprintf(h->base, sizeof(h->base), "http://%s", listen);
 	snprintf(h->tftp_base, sizeof(h->tftp_base), "tftp://%s", host);
 	h->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
-		/* A slow or stalled client is dropped, so it cannot hold a slot. */
-		MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_LIMIT, 2048,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
+	    /* A slow or stalled client is dropped, so it cannot hold a slot. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_LIMIT, 2048,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
 	if (!h->mhd) {
 		log_error("http: cannot listen on %s (address in use, or not on this host?)",
 			  listen);

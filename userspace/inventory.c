@@ -159,18 +159,16 @@ int xpxe_inventory_find(const struct xpxe_inventory *inv, const struct xpxe_iden
 	m = unique_match(cfg, offsetof(struct xpxe_machine_cfg, uuid), id->uuid);
 	if (m >= 0)
 		return m;
-	if (m == -2) {
-		*why = "its UUID is shared by several machines (a common firmware bug): add its MAC";
-		return -1;
-	}
+	/* A shared UUID names nobody, but the serial or hostname still may. */
+	*why = m == -2 ? "its UUID is shared by several machines (a common firmware bug): add "
+			 "its MAC"
+		       : "no machine in the inventory has this MAC, UUID, serial or hostname";
 	m = unique_match(cfg, offsetof(struct xpxe_machine_cfg, serial), id->serial);
+	if (m < 0)
+		m = unique_match(cfg, offsetof(struct xpxe_machine_cfg, hostname), id->hostname);
 	if (m >= 0)
-		return m;
-	m = unique_match(cfg, offsetof(struct xpxe_machine_cfg, hostname), id->hostname);
-	if (m >= 0)
-		return m;
-	*why = "no machine in the inventory has this MAC, UUID, serial or hostname";
-	return -1;
+		*why = NULL;
+	return m >= 0 ? m : -1;
 }
 
 int xpxe_inventory_set_installed(struct xpxe_inventory *inv, const char *key, bool installed)

@@ -31,7 +31,7 @@ struct xpxe_inventory {
 	struct installed {
 		char key[80];
 		time_t when;
-	} *installed;
+	} * installed;
 	int n_installed;
 };
 

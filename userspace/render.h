@@ -22,14 +22,14 @@ struct xpxe_vars {
  * Returns 0, or -EINVAL with *BAD_NAME pointing into TEMPLATE at the unknown
  * name (and *BAD_LINE its line) — the caller reports it.
  */
-int xpxe_render_template(const char *template, size_t len, const struct xpxe_vars *vars,
-			 char **out, size_t *out_len, const char **bad_name, int *bad_line);
+int xpxe_render_template(const char *template, size_t len, const struct xpxe_vars *vars, char **out,
+			 size_t *out_len, const char **bad_name, int *bad_line);
 
 /* The inputs of a boot script. */
 struct xpxe_script_in {
-	const char *base;     /* http://SERVER:PORT */
-	const char *tftp_base; /* tftp://SERVER */
-	const char *name;     /* the machine's name for the log line in the script */
+	const char *base;	     /* http://SERVER:PORT */
+	const char *tftp_base;	     /* tftp://SERVER */
+	const char *name;	     /* the machine's name for the log line in the script */
 	const char *kernel, *initrd; /* asset names */
 	const char *cmdline;	     /* the profile's own arguments */
 	int tftp;		     /* fetch kernel and initrd over TFTP */

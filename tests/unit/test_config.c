@@ -97,7 +97,8 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-	{ "interfaces: [prov0]\nmode: fast\n", ":2:7: 'mode' takes proxy, full or off, not 'fast'" },
+	{ "interfaces: [prov0]\nmode: fast\n",
+	  ":2:7: 'mode' takes proxy, full or off, not 'fast'" },
 	{ "interfaces: [prov0]\nbogus: 1\n", ":2:1: unknown key 'bogus' in the top level" },
 	{ "server_ip: 198.18.0.300\n", ":1:12: '198.18.0.300' is not an IPv4 address" },
 	{ "dhcp:\n  pool: 198.18.0.9-198.18.0.1\n", ":2:9: 'pool' takes FIRST-LAST" },
@@ -111,7 +112,8 @@ static const struct bad_case bad[] = {
 	{ "machines:\n  - profile: default\n", "a machine needs a selector" },
 	{ "mode: proxy\nmachines:\n  - mac: 52:54:00:00:00:01\n    ip: 198.18.0.5\n",
 	  ":3: a machine's 'ip' is a reservation: it needs mode: full" },
-	{ "profiles:\n  x:\n    boot_files: {amiga: a.bin}\n", ":3:18: unknown client class 'amiga'" },
+	{ "profiles:\n  x:\n    boot_files: {amiga: a.bin}\n",
+	  ":3:18: unknown client class 'amiga'" },
 	{ "", "the file is empty" },
 };
 
