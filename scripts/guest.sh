@@ -58,6 +58,8 @@ kernel_deb() {
 	if [ ! -s "$deb" ]; then
 		log "downloading $pkg $ver"
 		mkdir -p "$CACHE"
+		# A newer kernel replaces the older one in the cache.
+		rm -f "$CACHE"/linux-image-*-cloud-amd64_*.deb
 		# apt-get download writes to the current directory; as root it warns that the
 		# _apt user cannot write there, which is harmless.
 		(cd "$CACHE" && apt-get download -q "$pkg=$ver" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||

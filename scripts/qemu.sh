@@ -3,7 +3,6 @@
 # See usage() or `scripts/qemu.sh --help`.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB=${LAB:-xpxe}
 QEMU=${QEMU:-qemu-system-x86_64}
 OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
@@ -64,12 +63,12 @@ die() {
 
 firmware=bios
 rom=default
-kernel= initrd= append= append_set=false
-mac= nic=virtio-net-pci uuid= serial= memory=512
-tap= netns= accel=tcg log= console=false pcap= timeout=120 dry_run=false
+kernel='' initrd='' append='' append_set=false
+mac='' nic=virtio-net-pci uuid='' serial='' memory=512
+tap='' netns='' accel=tcg log='' console=false pcap='' timeout=120 dry_run=false
 extra=()
 
-need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
+need() { if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value"; fi; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bios) firmware=bios ;;
@@ -109,7 +108,9 @@ done
 [[ $LAB =~ ^[a-z0-9]{1,8}$ ]] || die "LAB must be 1-8 characters of a-z0-9, not '$LAB'"
 tap=${tap:-$LAB-t0}
 netns=${netns:-$LAB-cli}
-[[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || die "--timeout takes seconds, not '$timeout'"
+if ! [[ $timeout =~ ^[0-9]+$ ]] || [ "$timeout" -eq 0 ]; then
+	die "--timeout takes seconds, not '$timeout'"
+fi
 [[ $memory =~ ^[0-9]+$ ]] || die "--memory takes megabytes, not '$memory'"
 case "$accel" in tcg | kvm) ;; *) die "--accel is tcg or kvm, not '$accel'" ;; esac
 if [ -z "$mac" ]; then
@@ -130,6 +131,7 @@ log=${log:-qemu-${mac//:/-}.log}
 
 # graphics=off: SeaBIOS copies what option ROMs (iPXE) write on the screen to the serial
 # port, so the log shows the ROM's progress too.
+# shellcheck disable=SC2054  # the commas are QEMU's
 args=(-name "xpxe-$mac" -machine pc,graphics=off -accel "$accel" -m "$memory" -smp 1
 	-display none -monitor none -no-reboot -no-user-config)
 

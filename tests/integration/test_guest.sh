@@ -9,6 +9,7 @@
 LAB=guest1
 source "$(dirname "$0")/lib.sh"
 require_root
+export LAB # for scripts/qemu.sh
 
 GUEST=$ROOT/build/guest
 QEMU_SH=$ROOT/scripts/qemu.sh
@@ -151,7 +152,7 @@ APPEND_A='console=ttyS0 talos.platform=metal slab_nomerge pti=on talos.config=ht
 APPEND_B="console=ttyS0 talos.platform=metal slab_nomerge talos.config=tftp://$SRV_IP/${MAC_B//:/-}.yaml"
 boot() { # NAME TAP MAC UUID SERIAL APPEND
 	local start=$SECONDS rc=0
-	LAB=$LAB "$QEMU_SH" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initramfs.img" \
+	"$QEMU_SH" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initramfs.img" \
 		--append "$6" --tap "$2" --mac "$3" --uuid "$4" --serial "$5" \
 		--log "$WORK/$1.serial" --timeout 90 >"$WORK/$1.qemu" 2>&1 || rc=$?
 	echo "rc=$rc secs=$((SECONDS - start))" >"$WORK/$1.result"
@@ -179,7 +180,7 @@ for m in a b; do
 	else
 		not_ok "machine $m powered off by itself" "$(cat "$WORK/$m.result")" "$(show $m)"
 	fi
-	if has_line $m done && ! grep -aq '^XPXE-GUEST: failed' "$WORK/$m.serial"; then
+	if has_line $m "done" && ! grep -aq '^XPXE-GUEST: failed' "$WORK/$m.serial"; then
 		ok "machine $m reports done"
 	else
 		not_ok "machine $m reports done" "$(show $m)"
@@ -193,7 +194,7 @@ if [ "$got_url" = "$want_url" ]; then
 else
 	not_ok "A's URL is expanded as Talos does" "expected: $want_url" "got:      $got_url"
 fi
-want_log="200 ${want_url#http://$SRV_IP:$HTTP_PORT} mac=$MAC_A uuid=$uuid_a serial=$SERIAL_A hostname=guest-a"
+want_log="200 ${want_url#"http://$SRV_IP:$HTTP_PORT"} mac=$MAC_A uuid=$uuid_a serial=$SERIAL_A hostname=guest-a"
 if grep -qxF "$want_log" "$WORK/http.log"; then
 	ok "the server decodes exactly A's MAC, UUID, serial and hostname"
 else
@@ -205,7 +206,7 @@ else
 	not_ok "A retried after the server's 503" "attempts=$(guest_line a attempts)" "$(cat "$WORK/http.log")"
 fi
 for m in a b; do
-	M=$(tr a-z A-Z <<<$m)
+	M=$(tr '[:lower:]' '[:upper:]' <<<"$m")
 	mac_var=MAC_$M
 	file=$CONF/${!mac_var//:/-}.yaml
 	want=$(sha256sum "$file" | cut -d' ' -f1)
@@ -228,7 +229,7 @@ check "B: the URL without variables is used as given" \
 # Without talos.config= the guest fails at once; xpxe.shell then keeps it running.
 start=$SECONDS
 rc=0
-LAB=$LAB "$QEMU_SH" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initramfs.img" \
+"$QEMU_SH" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initramfs.img" \
 	--append "console=ttyS0 xpxe.shell" \
 	--tap "$LAB-t2" --mac "$MAC_C" --log "$WORK/c.serial" --timeout 12 >"$WORK/c.qemu" 2>&1 || rc=$?
 if [ "$rc" -eq 124 ] && [ $((SECONDS - start)) -lt 25 ] && has_line c "xpxe.shell: starting a shell; 'poweroff -f' to end"; then
@@ -239,4 +240,4 @@ fi
 check "... and no QEMU process is left behind" eval "! pgrep -f 'xpxe-$MAC_C' >/dev/null"
 check "scripts/qemu.sh --help" "$QEMU_SH" --help
 check "scripts/qemu.sh refuses an unknown option (status 2)" \
-	eval "LAB=$LAB '$QEMU_SH' --bogus >/dev/null 2>&1; [ \$? -eq 2 ]"
+	eval "'$QEMU_SH' --bogus >/dev/null 2>&1; [ \$? -eq 2 ]"
