@@ -52,7 +52,7 @@ Output and limits:
   -h, --help          this text
 
 Exit status: 0 when the guest powered off (or reset) by itself, 124 on timeout, QEMU's
-own status otherwise, 2 for bad usage.
+own status otherwise, 2 for bad usage or a missing lab.
 USAGE
 }
 
@@ -151,9 +151,6 @@ uefi)
 	cp "$OVMF_VARS" "$vars"
 	args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 		-drive "if=pflash,format=raw,unit=1,file=$vars")
-	;;
-bios)
-	# Option ROMs (iPXE) write to the screen; SeaBIOS copies that to the serial port.
 	;;
 esac
 
