@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# The "Talos-like" guest of the end-to-end tests: a kernel and an initramfs, made from
+# Debian packages only, whose /init does what Talos does when it fetches its machine
+# config (scripts/guest/init: DHCP, talos.config= with ${mac} ${uuid} ${serial}
+# ${hostname} expanded, HTTP or TFTP fetch with retries, a digest on the serial console).
+#
+#   scripts/guest.sh build [OUTDIR]   make OUTDIR/vmlinuz and OUTDIR/initramfs.img
+#                                     (default build/guest); skips what is up to date
+#   scripts/guest.sh info  [OUTDIR]   print what was built (kernel package, modules)
+#
+# The kernel is Debian's cloud kernel (linux-image-cloud-amd64 resolved to its versioned
+# package, fetched with `apt-get download`, unpacked with `dpkg-deb -x` into
+# build/cache/guest). It drives no e1000, only virtio-net, and that as modules: the
+# initramfs carries those modules in dependency order (from the depmod'ed modules.dep),
+# busybox-static (the installed package's /bin/busybox) and the files of scripts/guest/.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+CACHE=${XPXE_GUEST_CACHE:-$root/build/cache/guest}
+META_PKG=linux-image-cloud-amd64
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+# The NIC drivers the guest needs; their dependencies are found in modules.dep.
+NIC_MODULES=(virtio_pci virtio_net)
+
+die() {
+	echo "guest: $*" >&2
+	exit 1
+}
+log() { echo "guest: $*" >&2; }
+
+# The versioned kernel package the meta package depends on, e.g. linux-image-6.1.0-56-cloud-amd64.
+resolve_kernel_pkg() {
+	apt-cache depends "$META_PKG" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -1
+}
+
+# Prints the path of the kernel .deb in the cache, downloading it when missing.
+kernel_deb() {
+	local pkg ver deb
+	pkg=$(resolve_kernel_pkg)
+	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+		# A fresh machine may have no package lists yet.
+		log "apt-cache knows no $META_PKG: running apt-get update"
+		apt-get update -qq >&2 || true
+		pkg=$(resolve_kernel_pkg)
+	fi
+	if [ -z "$pkg" ]; then
+		# Offline with a warm cache: keep using the newest kernel already downloaded.
+		deb=$(ls -t "$CACHE"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | head -1 || true)
+		[ -n "$deb" ] && { echo "$deb"; return; }
+		die "cannot resolve $META_PKG (run 'apt-get update' as root)"
+	fi
+	ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
+	[ -n "$ver" ] || die "apt-cache has no version of $pkg"
+	# Debian file names carry the version with ':' (epoch) escaped as %3a.
+	deb=$CACHE/${pkg}_${ver//:/%3a}_amd64.deb
+	if [ ! -s "$deb" ]; then
+		log "downloading $pkg $ver"
+		mkdir -p "$CACHE"
+		# A newer kernel replaces the older one in the cache.
+		rm -f "$CACHE"/linux-image-*-cloud-amd64_*.deb
+		# apt-get download writes to the current directory; as root it warns that the
+		# _apt user cannot write there, which is harmless.
+		(cd "$CACHE" && apt-get download -q "$pkg=$ver" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||
+			true
+		[ -s "$deb" ] || die "apt-get download $pkg=$ver did not produce $deb"
+	fi
+	echo "$deb"
+}
+
+# Unpacks DEB into $CACHE/kernel (once per .deb) and runs depmod there, since the
+# package ships no modules.dep (dpkg's postinst makes it). Prints the kernel release.
+unpack_kernel() {
+	local deb=$1 tree=$CACHE/kernel release
+	if [ ! -f "$tree/.unpacked" ] || [ "$deb" -nt "$tree/.unpacked" ] ||
+		[ "$(cat "$tree/.unpacked")" != "$(basename "$deb")" ]; then
+		log "unpacking $(basename "$deb")"
+		rm -rf "$tree"
+		mkdir -p "$tree"
+		dpkg-deb -x "$deb" "$tree"
+		release=$(ls "$tree/lib/modules" | head -1)
+		[ -n "$release" ] || die "$deb has no lib/modules"
+		depmod -b "$tree" "$release"
+		basename "$deb" >"$tree/.unpacked"
+	fi
+	ls "$tree/lib/modules" | head -1
+}
+
+# Appends to MODS the modules (paths relative to lib/modules/RELEASE) that NAME needs,
+# NAME last, each once, in an order that insmod can follow: modules.dep lists a module's full set of
+# dependencies with the ones loaded last first, so a dependency's own line is resolved
+# before the module itself. Built-in modules have no line and need nothing.
+MODS=()
+declare -A SEEN=()
+module_order() {
+	local name=$1 moddir=$2 line path deps dep i
+	line=$(grep -E "(^|/)${name}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" || true)
+	if [ -z "$line" ]; then
+		if grep -qE "(^|/)${name}\.ko\$" "$moddir/modules.builtin"; then
+			return 0
+		fi
+		die "module $name is neither in modules.dep nor built in"
+	fi
+	path=${line%%:*}
+	[ -n "${SEEN[$path]:-}" ] && return 0
+	read -r -a deps <<<"${line#*:}"
+	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
+		dep=$(basename "${deps[$i]}")
+		module_order "${dep%%.ko*}" "$moddir"
+	done
+	SEEN[$path]=1
+	MODS+=("$path")
+}
+
+build() {
+	local out=${1:-$root/build/guest} deb release moddir tree stage m inputs newest
+	command -v dpkg-deb >/dev/null || die "dpkg-deb is missing"
+	command -v depmod >/dev/null || die "depmod is missing (Debian package kmod)"
+	[ -x "$BUSYBOX" ] || die "$BUSYBOX is missing (Debian package busybox-static)"
+	# A dynamic busybox would need its libraries in the initramfs.
+	if ldd "$BUSYBOX" >/dev/null 2>&1; then
+		die "$BUSYBOX is dynamically linked: install busybox-static"
+	fi
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
+
+	deb=$(kernel_deb)
+	release=$(unpack_kernel "$deb")
+	tree=$CACHE/kernel
+	moddir=$tree/lib/modules/$release
+
+	if [ ! -s "$out/vmlinuz" ] || [ "$deb" -nt "$out/vmlinuz" ]; then
+		cp "$tree/boot/vmlinuz-$release" "$out/vmlinuz.tmp"
+		mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+		log "$out/vmlinuz: $release"
+	fi
+
+	# The initramfs is remade when any of its inputs is newer than it.
+	inputs=("$deb" "$BUSYBOX" "${BASH_SOURCE[0]}" "$here"/guest/*)
+	newest=
+	for m in "${inputs[@]}"; do
+		if [ ! -s "$out/initramfs.img" ] || [ "$m" -nt "$out/initramfs.img" ]; then
+			newest=$m
+			break
+		fi
+	done
+	if [ -z "$newest" ]; then
+		log "$out is up to date"
+		return 0
+	fi
+
+	for m in "${NIC_MODULES[@]}"; do module_order "$m" "$moddir"; done
+	stage=$(mktemp -d "${TMPDIR:-/tmp}/xpxe-guest.XXXXXX")
+	# shellcheck disable=SC2064  # expand now: stage is local
+	trap "rm -rf '$stage'" EXIT
+	mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,run,tmp,lib/modules}
+	cp "$BUSYBOX" "$stage/bin/busybox"
+	# One link per applet, so /init can call them by name.
+	for m in $("$BUSYBOX" --list); do
+		[ "$m" = busybox ] || ln -s busybox "$stage/bin/$m"
+	done
+	install -m 755 "$here/guest/init" "$stage/init"
+	install -m 755 "$here/guest/udhcpc.script" "$stage/etc/udhcpc.script"
+	install -m 644 "$here/guest/talos-url.awk" "$stage/etc/talos-url.awk"
+	: >"$stage/etc/modules"
+	for m in "${MODS[@]}"; do
+		cp "$moddir/$m" "$stage/lib/modules/"
+		basename "$m" >>"$stage/etc/modules"
+	done
+	echo "$release" >"$stage/etc/kernel-release"
+
+	(cd "$stage" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) |
+		gzip -9n >"$out/initramfs.img.tmp"
+	mv "$out/initramfs.img.tmp" "$out/initramfs.img"
+	{
+		echo "kernel_package=$(basename "$deb")"
+		echo "kernel_release=$release"
+		echo "modules=$(tr '\n' ' ' <"$stage/etc/modules")"
+	} >"$out/guest.info"
+	log "$out/initramfs.img: $(stat -c %s "$out/initramfs.img") bytes, modules: $(tr '\n' ' ' <"$stage/etc/modules")"
+}
+
+case "${1:-}" in
+build)
+	shift
+	build "$@"
+	;;
+info) cat "${2:-$root/build/guest}/guest.info" ;;
+*)
+	echo "usage: $0 build [OUTDIR] | info [OUTDIR]   (default OUTDIR: build/guest)" >&2
+	exit 2
+	;;
+esac

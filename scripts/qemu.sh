@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# One QEMU machine on a tap of the lab's bridge, in the lab's client namespace.
+# See usage() or `scripts/qemu.sh --help`.
+set -euo pipefail
+
+LAB=${LAB:-xpxe}
+QEMU=${QEMU:-qemu-system-x86_64}
+OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+
+usage() {
+	cat <<USAGE
+usage: [LAB=NAME] $0 [OPTIONS] [-- EXTRA-QEMU-ARGS...]
+
+Runs one QEMU machine (software emulation, -accel tcg) whose virtio-net NIC is the tap
+TAP of the lab's bridge, inside the lab's client namespace NAME-cli (scripts/lab.sh up
+first). The serial console goes to a log file. It returns when the guest powers off
+or resets (-no-reboot: a reset ends QEMU too, with the same status 0, so read the log
+to tell them apart), kills QEMU and fails when the timeout passes first, and leaves no
+QEMU process behind. A network boot puts the NIC first in the boot order (bootindex).
+
+Firmware and boot:
+  --bios              SeaBIOS; the NIC's option ROM is QEMU's default, iPXE from
+                      ipxe-qemu, so the machine PXE-boots as iPXE (default)
+  --uefi              OVMF (package ovmf), with a private copy of OVMF_VARS per run;
+                      the NIC ROM is again iPXE unless --no-rom
+  --no-rom            no NIC option ROM (romfile=): under --uefi, OVMF's own PXE and
+                      HTTP boot clients run; under --bios nothing can network-boot
+  --rom FILE          this NIC option ROM instead of QEMU's default
+  --kernel FILE       direct boot, no PXE: this kernel ...
+  --initrd FILE       ... this initramfs ...
+  --append "ARGS"     ... and this command line (console=ttyS0 for a serial log)
+
+Machine:
+  --mac MAC           the NIC's MAC (default: 52:54:00 and three random bytes)
+  --nic MODEL         QEMU NIC model (default virtio-net-pci; the guest kernel drives
+                      only virtio-net, e1000 is for firmware-only tests)
+  --uuid UUID         SMBIOS system UUID (-smbios type=1,uuid=...)
+  --serial SERIAL     SMBIOS system serial number (-smbios type=1,serial=...)
+  --memory MB         RAM (default 512)
+  --tap TAP           the tap device (default NAME-t0)
+  --netns NS          the namespace holding the tap (default NAME-cli)
+  --accel ACCEL       tcg (default: the PXE ROMs ran here under tcg; under kvm the
+                      BIOS ROM stopped early) or kvm
+
+Output and limits:
+  --log FILE          serial console log (default: qemu-MAC.log in the current directory)
+  --console           also copy the serial console to this terminal
+  --pcap FILE         record the NIC's frames (QEMU filter-dump)
+  --timeout SECONDS   kill the machine after this long (default 120)
+  --dry-run           print the QEMU command line and exit
+  -h, --help          this text
+
+Exit status: 0 when the guest powered off (or reset) by itself, 124 on timeout, QEMU's
+own status otherwise, 2 for bad usage or a missing lab.
+USAGE
+}
+
+die() {
+	echo "qemu: $*" >&2
+	exit 2
+}
+
+firmware=bios
+rom=default
+kernel='' initrd='' append='' append_set=false
+mac='' nic=virtio-net-pci uuid='' serial='' memory=512
+tap='' netns='' accel=tcg log='' console=false pcap='' timeout=120 dry_run=false
+extra=()
+
+need() { if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value"; fi; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--bios) firmware=bios ;;
+	--uefi) firmware=uefi ;;
+	--no-rom) rom=none ;;
+	--rom) need "$@"; rom=$2; shift ;;
+	--kernel) need "$@"; kernel=$2; shift ;;
+	--initrd) need "$@"; initrd=$2; shift ;;
+	--append) [ $# -ge 2 ] || die "--append needs a value"; append=$2; append_set=true; shift ;;
+	--mac) need "$@"; mac=$2; shift ;;
+	--nic) need "$@"; nic=$2; shift ;;
+	--uuid) need "$@"; uuid=$2; shift ;;
+	--serial) need "$@"; serial=$2; shift ;;
+	--memory) need "$@"; memory=$2; shift ;;
+	--tap) need "$@"; tap=$2; shift ;;
+	--netns) need "$@"; netns=$2; shift ;;
+	--accel) need "$@"; accel=$2; shift ;;
+	--log) need "$@"; log=$2; shift ;;
+	--console) console=true ;;
+	--pcap) need "$@"; pcap=$2; shift ;;
+	--timeout) need "$@"; timeout=$2; shift ;;
+	--dry-run) dry_run=true ;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	--)
+		shift
+		extra=("$@")
+		break
+		;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+	shift
+done
+
+[[ $LAB =~ ^[a-z0-9]{1,8}$ ]] || die "LAB must be 1-8 characters of a-z0-9, not '$LAB'"
+tap=${tap:-$LAB-t0}
+netns=${netns:-$LAB-cli}
+if ! [[ $timeout =~ ^[0-9]+$ ]] || [ "$timeout" -eq 0 ]; then
+	die "--timeout takes seconds, not '$timeout'"
+fi
+[[ $memory =~ ^[0-9]+$ ]] || die "--memory takes megabytes, not '$memory'"
+case "$accel" in tcg | kvm) ;; *) die "--accel is tcg or kvm, not '$accel'" ;; esac
+if [ -z "$mac" ]; then
+	mac=$(printf '52:54:00:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)))
+fi
+[[ $mac =~ ^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$ ]] || die "--mac takes aa:bb:cc:dd:ee:ff, not '$mac'"
+if [ -n "$uuid" ] && ! [[ $uuid =~ ^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$ ]]; then
+	die "--uuid takes 8-4-4-4-12 hex digits, not '$uuid'"
+fi
+# QEMU's option syntax takes ',' as a separator (',,' escapes it).
+[[ $serial == *,* ]] && die "--serial may not contain ','"
+if [ -n "$kernel$initrd" ] || $append_set; then
+	[ -n "$kernel" ] || die "--initrd and --append need --kernel"
+	[ -f "$kernel" ] || die "no kernel file $kernel"
+	[ -z "$initrd" ] || [ -f "$initrd" ] || die "no initrd file $initrd"
+fi
+log=${log:-qemu-${mac//:/-}.log}
+
+# graphics=off: SeaBIOS copies what option ROMs (iPXE) write on the screen to the serial
+# port, so the log shows the ROM's progress too.
+# shellcheck disable=SC2054  # the commas are QEMU's
+args=(-name "xpxe-$mac" -machine pc,graphics=off -accel "$accel" -m "$memory" -smp 1
+	-display none -monitor none -no-reboot -no-user-config)
+
+# The serial console: a file, or the terminal with a copy in the file.
+if $console; then
+	args+=(-chardev "stdio,id=con0,signal=off,logfile=$log" -serial chardev:con0)
+else
+	args+=(-chardev "file,id=con0,path=$log" -serial chardev:con0)
+fi
+
+cleanup_files=()
+case "$firmware" in
+uefi)
+	[ -f "$OVMF_CODE" ] || die "no $OVMF_CODE (Debian package ovmf)"
+	vars=$(mktemp "${TMPDIR:-/tmp}/xpxe-ovmf-vars.XXXXXX")
+	cleanup_files+=("$vars")
+	cp "$OVMF_VARS" "$vars"
+	args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+		-drive "if=pflash,format=raw,unit=1,file=$vars")
+	;;
+esac
+
+dev="$nic,netdev=n0,mac=$mac"
+case "$rom" in
+default) ;;
+none) dev+=",romfile=" ;;
+*)
+	[ -f "$rom" ] || die "no ROM file $rom"
+	dev+=",romfile=$rom"
+	;;
+esac
+# A network boot tries the NIC first, then the rest (SeaBIOS and OVMF both follow
+# bootindex), rather than floppy, CD and disk first.
+[ -z "$kernel" ] && dev+=",bootindex=1"
+args+=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "$dev")
+[ -n "$pcap" ] && args+=(-object "filter-dump,id=dump0,netdev=n0,file=$pcap")
+
+smbios=
+[ -n "$uuid" ] && smbios+=",uuid=$uuid"
+[ -n "$serial" ] && smbios+=",serial=$serial"
+[ -n "$smbios" ] && args+=(-smbios "type=1$smbios")
+
+if [ -n "$kernel" ]; then
+	args+=(-kernel "$kernel")
+	[ -n "$initrd" ] && args+=(-initrd "$initrd")
+	$append_set && args+=(-append "$append")
+fi
+args+=("${extra[@]}")
+
+if $dry_run; then
+	printf '%q ' ip netns exec "$netns" "$QEMU" "${args[@]}"
+	echo
+	rm -f "${cleanup_files[@]}"
+	exit 0
+fi
+
+command -v "$QEMU" >/dev/null || die "$QEMU is missing (Debian package qemu-system-x86)"
+ip netns list | grep -qw "^$netns" || die "no namespace $netns (LAB=$LAB scripts/lab.sh up)"
+ip -n "$netns" link show "$tap" >/dev/null 2>&1 || die "no tap $tap in $netns"
+: >"$log"
+
+# QEMU runs under timeout(1), which kills it when the time is up (TERM, then KILL 5 s
+# later) and itself is QEMU's parent: setpriv --pdeathsig makes the kernel kill QEMU
+# should timeout die first, and our trap kills timeout (and so QEMU) when we are
+# interrupted. QEMU never outlives the timeout.
+QPID=
+on_exit() {
+	local rc=$?
+	if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then
+		kill -TERM "$QPID" 2>/dev/null
+		wait "$QPID" 2>/dev/null
+	fi
+	rm -f "${cleanup_files[@]}"
+	exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM HUP
+
+start=$(date +%s.%N)
+# With the console on the terminal, QEMU stays in our process group (timeout's
+# --foreground) so that it may write to the terminal.
+fg=()
+$console && fg=(--foreground)
+timeout "${fg[@]}" --kill-after=5 "$timeout" setpriv --pdeathsig KILL \
+	ip netns exec "$netns" "$QEMU" "${args[@]}" </dev/null &
+QPID=$!
+rc=0
+wait "$QPID" || rc=$?
+QPID=
+secs=$(echo "$(date +%s.%N) $start" | awk '{ printf "%.1f", $1 - $2 }')
+case $rc in
+0) echo "qemu: $mac: the guest powered off or reset after $secs s (log: $log)" >&2 ;;
+124 | 137) rc=124; echo "qemu: $mac timed out after $timeout s, killed (log: $log)" >&2 ;;
+*) echo "qemu: $mac: QEMU exited $rc after $secs s (log: $log)" >&2 ;;
+esac
+exit "$rc"
