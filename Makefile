@@ -7,7 +7,7 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
-PKGS     := libbpf libxdp libfyaml
+PKGS     := libbpf libxdp libfyaml libcrypto
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iuserspace -I$(BUILD) \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -42,13 +42,13 @@ $(BUILD)/.dir: | deps
 	@mkdir -p $(BUILD)/tests
 	@touch $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/xpxe.h | $(BUILD)/.dir
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) | $(BUILD)/.dir
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: userspace/%.c $(wildcard userspace/*.h) include/xpxe.h $(SKELS) | $(BUILD)/.dir
+$(BUILD)/%.o: userspace/%.c $(wildcard userspace/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -c $< -o $@
 
 xpxe: $(USER_OBJS)
