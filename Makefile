@@ -32,7 +32,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 # Keep the BPF objects and skeletons: they are intermediates, but the lab and tests use them.
 .SECONDARY:
 
-all: xpxe $(BUILD)/xdp_pass.bpf.o
+all: xpxe $(BPF_OBJS)
 
 deps:
 	@scripts/deps.sh

@@ -197,6 +197,9 @@ void xpxe_tftp_negotiate(const struct xpxe_tftp_request *req, uint64_t size, uns
 			v = plan->blksize;
 			break;
 		case XPXE_TFTP_OPT_TSIZE:
+			/* curl takes "tsize 0" for an error: an empty file goes without. */
+			if (!size)
+				continue;
 			v = size;
 			break;
 		case XPXE_TFTP_OPT_TIMEOUT:
@@ -207,7 +210,7 @@ void xpxe_tftp_negotiate(const struct xpxe_tftp_request *req, uint64_t size, uns
 		pos = put_string(plan->oack, pos, opt_names[opt]);
 		pos = put_string(plan->oack, pos, value);
 	}
-	plan->oack_len = req->n_opts ? pos : 0;
+	plan->oack_len = pos > 2 ? pos : 0;
 }
 
 size_t xpxe_tftp_error_packet(uint8_t *buf, int code, const char *message)

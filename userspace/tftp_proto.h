@@ -62,7 +62,7 @@ struct xpxe_tftp_plan {
 /*
  * Negotiates REQ's options for an asset of SIZE bytes on an interface that
  * carries at most BLKSIZE_MAX bytes per block: blksize clamped, tsize answered
- * with SIZE, timeout echoed, others left out of the OACK.
+ * with SIZE (left out when SIZE is 0), timeout echoed, others left out.
  */
 void xpxe_tftp_negotiate(const struct xpxe_tftp_request *req, uint64_t size, unsigned blksize_max,
 			 struct xpxe_tftp_plan *plan);

@@ -118,6 +118,25 @@ static void run_case(void **state)
 		assert_memory_equal(plan.oack, c->oack, c->oack_len);
 }
 
+static void test_tsize_of_an_empty_file_is_left_out(void **state)
+{
+	static const char rrq[] = "\0\1a\0octet\0tsize\0000\0blksize\0001468\0";
+	static const char oack[] = "\0\6blksize\0001468";
+	struct xpxe_tftp_request req;
+	struct xpxe_tftp_refusal why;
+	struct xpxe_tftp_plan plan;
+
+	(void)state;
+	assert_int_equal(xpxe_tftp_parse_request(rrq, sizeof(rrq) - 1, &req, &why), 0);
+	xpxe_tftp_negotiate(&req, 0, 1468, &plan);
+	assert_int_equal(plan.oack_len, sizeof(oack));
+	assert_memory_equal(plan.oack, oack, sizeof(oack));
+	/* tsize alone: no OACK at all, DATA 1 (empty) answers. */
+	assert_int_equal(xpxe_tftp_parse_request(rrq, 18, &req, &why), 0);
+	xpxe_tftp_negotiate(&req, 0, 1468, &plan);
+	assert_int_equal(plan.oack_len, 0);
+}
+
 static void test_error_packet(void **state)
 {
 	static const uint8_t want[] = "\0\5\0\1file not found";
@@ -209,6 +228,7 @@ int main(void)
 {
 	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
 	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_tsize_of_an_empty_file_is_left_out),
 		cmocka_unit_test(test_error_packet),
 		cmocka_unit_test(test_error_packet_long_message_is_cut),
 		cmocka_unit_test(test_blksize_for_mtu),
