@@ -276,18 +276,26 @@ static void refuse(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 		bump(t, ifc, error_counters[why->code]);
 }
 
-static void resend_first(struct xpxe_tftp *t, struct xfer *x)
+/*
+ * An RRQ from the port of a transfer we know. Returns true when it was that
+ * transfer's RRQ again (its answer is sent again while it may have been lost),
+ * false when that transfer has ended and this is a new one.
+ */
+static bool repeated_rrq(struct xpxe_tftp *t, struct xfer *x)
 {
 	struct xpxe_tftp_session s;
 
-	/* Only while the answer may have been lost: before the client acknowledged it. */
-	if (x->fd < 0 || x->ended || bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) ||
-	    s.state != XPXE_TFTP_ACTIVE || s.last_block > (x->first[1] == XPXE_TFTP_OACK ? 0 : 1))
-		return;
+	if (x->ended || bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) ||
+	    s.state != XPXE_TFTP_ACTIVE)
+		return false;
+	bump(t, x->ifc, XPXE_CNT_TFTP_RRQ_REPEATED);
+	/* Once the client acknowledged our answer, a late copy of its RRQ changes nothing. */
+	if (x->fd < 0 || s.last_block > (x->first[1] == XPXE_TFTP_OACK ? 0 : 1))
+		return true;
 	s.last_tx_ns = now_ns();
 	bpf_map_update_elem(x->ifc->sessions_fd, &x->key, &s, BPF_EXIST);
 	send_to(x->fd, x->first, x->first_len, x->key.client_ip, x->key.client_port);
-	bump(t, x->ifc, XPXE_CNT_TFTP_RRQ_REPEATED);
+	return true;
 }
 
 static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
@@ -399,13 +407,11 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		return;
 	}
 	x = find_xfer(t, ifc, from->sin_addr.s_addr, from->sin_port);
-	if (x && !x->ended && len >= 2 && buf[1] == XPXE_TFTP_RRQ) {
-		/* The client did not hear our answer and asks again from the same port. */
-		resend_first(t, x);
-		return;
-	}
-	if (x)
+	if (x && len >= 2 && buf[0] == 0 && buf[1] == XPXE_TFTP_RRQ) {
+		if (repeated_rrq(t, x))
+			return;
 		finish(t, x, true); /* a new request from the port of an ended transfer */
+	}
 	if (xpxe_tftp_parse_request(buf, len, &req, &why)) {
 		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
 		return;
