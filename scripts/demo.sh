@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the lab comes up, xpxe serves its server side, a client pings
 # across while `xpxe status` shows the program counting, then everything goes.
-# (The QEMU machine that PXE-boots through xpxe joins once DHCP and TFTP land.)
+# A client fetches an iPXE binary over TFTP, every block built in the kernel.
+# (The QEMU machine that PXE-boots through xpxe joins once DHCP lands.)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,7 +37,15 @@ step "xpxe status"
 step "a client in $NS_CLI pings $SRV_IP across the veth"
 ip netns exec "$NS_CLI" ping -c 5 -i 0.2 "$SRV_IP"
 
-step "xpxe status: the program counted the frames"
+step "xpxe assets: what is loaded in maps for TFTP"
+"$xpxe" assets
+
+step "a client in $NS_CLI fetches undionly.kpxe over TFTP (curl, blksize 1468)"
+ip netns exec "$NS_CLI" curl -sS --tftp-blksize 1468 -o "$work/undionly.kpxe" \
+	"tftp://$SRV_IP/undionly.kpxe"
+sha256sum "$work/undionly.kpxe" /usr/lib/ipxe/undionly.kpxe
+
+step "xpxe status: the program counted the frames and says which path built the blocks"
 "$xpxe" status
 
 step "xpxe detach -i $IF_SRV"
