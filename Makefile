@@ -26,6 +26,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
+BENCH_SRCS := $(wildcard scripts/bench/*.c)
+BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps check demo bench format format-check clean
 .DEFAULT_GOAL := all
@@ -60,18 +62,27 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
 $(BUILD)/tests/test_%: tests/bpf/test_%.c tests/bpf/frames.h $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
+$(BUILD)/bench/%: scripts/bench/%.c tests/bpf/frames.h $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lpthread
+
 check: all $(UNIT_BINS) $(BPFT_BINS)
 	@tests/run.sh $(UNIT_BINS) $(BPFT_BINS)
 
 demo: all
 	@scripts/demo.sh
 
+# Never part of check: minutes of load, and figures, not verdicts (see BENCHMARKS.md).
+bench: all $(BENCH_BINS)
+	@scripts/bench/tftp.sh
+
 format:
-	clang-format -i bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h tests/*/*.c tests/*/*.h
+	clang-format -i bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h tests/*/*.c tests/*/*.h \
+		scripts/bench/*.c
 
 format-check:
 	@clang-format --dry-run --Werror bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h \
-		tests/*/*.c tests/*/*.h
+		tests/*/*.c tests/*/*.h scripts/bench/*.c
 
 clean:
 	rm -rf $(BUILD) xpxe

@@ -47,6 +47,14 @@ struct {
 	__type(value, struct xpxe_tftp_session);
 } tftp_sessions SEC(".maps");
 
+/*
+ * Set once XDP could not grow an ACK into a full block on this interface (veth,
+ * NICs with 2 KiB buffers). From then on XDP hands every ACK-looking frame to
+ * tc_tftp, which looks the session up anyway, without a lookup of its own.
+ * Each interface loads its own copy of the programs: this is per interface.
+ */
+__u32 tftp_xdp_no_room;
+
 enum tftp_action {
 	TFTP_SEND, /* answer with the block described by struct tftp_block */
 	TFTP_DROP, /* consumed: nothing to send */
@@ -57,6 +65,7 @@ enum tftp_action {
 struct tftp_block {
 	struct xpxe_tftp_session *s;
 	const __u8 *src; /* the block's bytes, inside one chunk */
+	__u64 off;	 /* the block's offset in the asset */
 	__u32 len;	 /* 0..blksize */
 	__u32 block;	 /* full (32-bit) block number */
 	__u32 data_sum;	 /* one's complement sum of the bytes, as the packet aligns them */
@@ -141,14 +150,16 @@ static __always_inline __u32 tftp_block_sum(const struct xpxe_tftp_chunk *c, __u
 	return s;
 }
 
-/* Decides what an ACK asks for. Returns TFTP_SEND with B filled, or sets *REASON. */
+/*
+ * Decides what an ACK asks for: the block to send (B's block, len, retransmit)
+ * or, in *REASON, why nothing. The bytes come after, in tftp_load_block: XDP
+ * first learns whether it can grow the frame at all.
+ */
 static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s, __u16 acked,
 						    struct tftp_block *b, __u32 *reason)
 {
-	const struct xpxe_tftp_chunk *c;
-	void *chunks;
 	__u64 off;
-	__u32 last = s->last_block, len, idx, r;
+	__u32 last = s->last_block;
 
 	if (s->state != XPXE_TFTP_ACTIVE) {
 		*reason = XPXE_CNT_TFTP_ACK_STALE;
@@ -162,8 +173,12 @@ static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s,
 		}
 		b->block = last + 1;
 	} else if (last >= 1 && acked == (__u16)(last - 1)) {
-		/* DATA `last` was lost, or is late: only a late one is answered this fast. */
-		if (bpf_ktime_get_ns() - s->last_tx_ns < XPXE_TFTP_DUP_GUARD_NS) {
+		/*
+		 * DATA `last` was lost, or is late: only a late one is answered this
+		 * fast. The coarse clock lags the daemon's by up to a tick: signed.
+		 */
+		if ((__s64)(bpf_ktime_get_coarse_ns() - s->last_tx_ns) <
+		    (__s64)XPXE_TFTP_DUP_GUARD_NS) {
 			*reason = XPXE_CNT_TFTP_ACK_DUP_IGNORED;
 			return TFTP_DROP;
 		}
@@ -179,20 +194,29 @@ static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s,
 		*reason = XPXE_CNT_TFTP_ACK_STALE; /* a session the daemon never wrote */
 		return TFTP_DROP;
 	}
-	len = s->size - off < s->blksize ? s->size - off : s->blksize;
-	if (len > XPXE_TFTP_BLKSIZE_MAX)
-		len = XPXE_TFTP_BLKSIZE_MAX;
-	idx = off >> XPXE_TFTP_CHUNK_SHIFT;
-	r = off & (XPXE_TFTP_CHUNK - 1);
-	chunks = bpf_map_lookup_elem(&tftp_assets, &s->asset_slot);
+	b->s = s;
+	b->off = off;
+	b->len = s->size - off < s->blksize ? s->size - off : s->blksize;
+	return TFTP_SEND;
+}
+
+/* Finds B's bytes in its asset and sums them. TFTP_PASS when the asset is gone. */
+static __always_inline enum tftp_action tftp_load_block(struct tftp_block *b, __u32 *reason)
+{
+	const struct xpxe_tftp_chunk *c;
+	__u32 idx = b->off >> XPXE_TFTP_CHUNK_SHIFT, r = b->off & (XPXE_TFTP_CHUNK - 1);
+	__u32 len = b->len;
+	void *chunks;
+
+	chunks = bpf_map_lookup_elem(&tftp_assets, &b->s->asset_slot);
 	c = chunks ? bpf_map_lookup_elem(chunks, &idx) : NULL;
 	if (!c) {
 		*reason = XPXE_CNT_TFTP_NO_ASSET;
 		return TFTP_PASS;
 	}
-	b->s = s;
+	if (len > XPXE_TFTP_BLKSIZE_MAX)
+		len = XPXE_TFTP_BLKSIZE_MAX;
 	b->src = c->data + r;
-	b->len = len;
 	b->data_sum = tftp_block_sum(c, r, len);
 	return TFTP_SEND;
 }
@@ -305,7 +329,7 @@ static __always_inline void tftp_commit(const struct tftp_block *b)
 	struct xpxe_tftp_session *s = b->s;
 
 	s->last_block = b->block;
-	s->last_tx_ns = bpf_ktime_get_ns();
+	s->last_tx_ns = bpf_ktime_get_coarse_ns();
 	if (b->retransmit)
 		s->retransmits++;
 }
@@ -344,7 +368,9 @@ static __always_inline int tftp_skb_store(struct __sk_buff *skb, const struct tf
 /*
  * XDP: grows the ACK in place into the DATA frame and sends it back. Where the
  * driver leaves no room to grow (veth, 2 KiB NIC buffers), the ACK goes up to
- * the tc program instead, with the session untouched so tc decides the same.
+ * the tc program instead, with the session untouched so tc decides the same;
+ * the block is looked up only once the frame has grown, so that hand-over is
+ * cheap.
  */
 static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct tftp_block *b,
 						      void *counters_map, __u32 *reason)
@@ -353,7 +379,15 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 	int delta = (int)(XPXE_TFTP_HDRS_LEN + b->len) - (int)(data_end - data);
 
 	if (bpf_xdp_adjust_tail(ctx, delta)) {
+		/* Small growths may work where a full block does not: only a big one counts. */
+		if (delta > XPXE_TFTP_BLKSIZE_MAX / 2)
+			tftp_xdp_no_room = 1;
 		*reason = XPXE_CNT_TFTP_ACK_TO_TC;
+		return TFTP_PASS;
+	}
+	if (tftp_load_block(b, reason) != TFTP_SEND) {
+		/* Back to the ACK as it came: only its length changed. */
+		bpf_xdp_adjust_tail(ctx, -delta);
 		return TFTP_PASS;
 	}
 	data = (void *)(long)ctx->data;
@@ -367,6 +401,12 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 	tftp_tally_block(counters_map, b);
 	*reason = XPXE_CNT_TFTP_DATA_XDP;
 	return TFTP_SEND;
+}
+
+/* True when XDP should leave this frame to tc_tftp at once (see tftp_xdp_no_room). */
+static __always_inline bool tftp_xdp_leave_to_tc(const struct udphdr *udph, void *data_end)
+{
+	return tftp_xdp_no_room && tftp_opcode(udph, data_end) == XPXE_TFTP_ACK;
 }
 
 /*

@@ -71,6 +71,8 @@ int xdp_pxe(struct xdp_md *ctx)
 		__u32 reason;
 		enum tftp_action act;
 
+		if (tftp_xdp_leave_to_tc(udph, data_end))
+			return count_and(XPXE_CNT_TFTP_ACK_TO_TC, XDP_PASS);
 		act = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason);
 		if (act == TFTP_SEND)
 			act = tftp_xdp_send(ctx, &blk, &counters, &reason);
@@ -109,6 +111,8 @@ int tc_tftp(struct __sk_buff *skb)
 	if (ret == TFTP_PASS) /* counted by xdp_pxe already */
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
 
+	if (tftp_load_block(&blk, &reason) != TFTP_SEND)
+		return count_and(reason, TC_ACT_OK);
 	if (bpf_skb_change_tail(skb, XPXE_TFTP_HDRS_LEN + blk.len, 0))
 		return count_and(XPXE_CNT_TFTP_TC_NO_ROOM, TC_ACT_OK);
 	data = (void *)(long)skb->data;

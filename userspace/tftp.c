@@ -83,8 +83,8 @@ static __u64 now_ns(void)
 {
 	struct timespec ts;
 
-	/* The clock bpf_ktime_get_ns reads: the sessions' send times compare across both. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* The clock bpf_ktime_get_coarse_ns reads: send times are compared across both. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
