@@ -49,13 +49,17 @@ static void print_tftp(struct fy_node *iface)
 	if (!path)
 		return;
 	if (!strcmp(path, "tc"))
-		how = "DATA blocks built by tc_tftp (XDP cannot grow frames on this driver)";
+		how = "DATA blocks built by tc_tftp";
 	else if (!strcmp(path, "xdp"))
 		how = "DATA blocks built by XDP (XDP_TX)";
 	else if (!strcmp(path, "xdp+tc"))
 		how = "DATA blocks built by XDP where the frame had room, else by tc_tftp";
 	printf("  tftp      %s; tc fallback prog id %llu\n", how,
 	       xpxe_json_u64(iface, "/tftp/tc_prog_id", 0));
+	if (xpxe_json_str(iface, "/tftp/xdp_no_room") &&
+	    !strcmp(xpxe_json_str(iface, "/tftp/xdp_no_room"), "true"))
+		printf("            XDP cannot grow an ACK into a full block on this driver: "
+		       "ACKs go to tc\n");
 	printf("            blocks: xdp %llu, tc %llu, daemon %llu; %llu bytes; %llu transfers "
 	       "running\n",
 	       xpxe_json_u64(iface, "/tftp/blocks_xdp", 0),

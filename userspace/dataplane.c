@@ -341,6 +341,16 @@ int xpxe_dataplane_counters_fd(const struct xpxe_dataplane *dp)
 	return bpf_map__fd(dp->skel->maps.counters);
 }
 
+bool xpxe_dataplane_xdp_no_room(const struct xpxe_dataplane *dp)
+{
+	__u32 zero = 0;
+	struct xpxe_bpf__bss bss;
+
+	/* The program's .bss, read through its map: libxdp loaded it, not the skeleton. */
+	return !bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bss), &zero, &bss) &&
+	       bss.tftp_xdp_no_room;
+}
+
 int xpxe_dataplane_counters(const struct xpxe_dataplane *dp, __u64 totals[XPXE_CNT_MAX])
 {
 	return xpxe_counters_read(bpf_map__fd(dp->skel->maps.counters), totals);

@@ -42,6 +42,7 @@ static struct fy_node *tftp_status(struct daemon *d, struct fy_document *doc,
 			  : tc	    ? "tc"
 				    : "none yet");
 	xpxe_json_add_u64(node, "tc_prog_id", dp->tc_prog_id);
+	xpxe_json_add_bool(node, "xdp_no_room", xpxe_dataplane_xdp_no_room(dp));
 	xpxe_json_add_u64(node, "blocks_xdp", xdp);
 	xpxe_json_add_u64(node, "blocks_tc", tc);
 	xpxe_json_add_u64(node, "blocks_daemon", totals[XPXE_CNT_TFTP_DATA_DAEMON]);

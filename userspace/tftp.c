@@ -659,8 +659,10 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 		prev = &key;
 		if (bpf_map_lookup_elem(ifc->sessions_fd, &key, &s))
 			continue;
-		if (s.state != XPXE_TFTP_ACTIVE)
-			continue; /* ended: the sweep of an unknown session is not needed */
+		if (s.state != XPXE_TFTP_ACTIVE) {
+			bpf_map_delete_elem(ifc->sessions_fd, &key); /* ended meanwhile */
+			continue;
+		}
 		x = new_xfer(t, ifc, &key);
 		if (!x)
 			break;

@@ -161,6 +161,8 @@ fi
 status=$("$XPXE" status --json)
 check "status: the lab's veth takes the tc path, and says so" \
 	jq -e '.interfaces[0].tftp.path | test("^(tc|xdp\\+tc)$")' <<<"$status"
+check "status: XDP found no room to grow full blocks on veth, and says so" \
+	jq -e '.interfaces[0].tftp.xdp_no_room == true' <<<"$status"
 check "status: blocks by tc are counted, and acks_to_tc match them" \
 	jq -e '.interfaces[0].tftp | .blocks_tc > 50000 and .acks_to_tc >= .blocks_tc' <<<"$status"
 tc_id=$(jq -r '.interfaces[0].tftp.tc_prog_id' <<<"$status")
