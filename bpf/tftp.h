@@ -64,11 +64,12 @@ enum tftp_action {
 /* What an ACK asks for: the block to send, and where the reply goes. */
 struct tftp_block {
 	struct xpxe_tftp_session *s;
-	const __u8 *src; /* the block's bytes, inside one chunk */
-	__u64 off;	 /* the block's offset in the asset */
-	__u32 len;	 /* 0..blksize */
-	__u32 block;	 /* full (32-bit) block number */
-	__u32 data_sum;	 /* one's complement sum of the bytes, as the packet aligns them */
+	const struct xpxe_tftp_chunk *chunk; /* the chunk that holds the block */
+	const __u8 *src;		     /* the block's bytes, inside it */
+	__u64 off;			     /* the block's offset in the asset */
+	__u32 len;			     /* 0..blksize */
+	__u32 block;			     /* full (32-bit) block number */
+	__u32 data_sum; /* one's complement sum of the bytes, as the packet aligns them */
 	__be32 client_ip, server_ip;
 	__be16 client_port, server_port;
 	__u8 client_mac[ETH_ALEN], server_mac[ETH_ALEN];
@@ -200,7 +201,7 @@ static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s,
 	return TFTP_SEND;
 }
 
-/* Finds B's bytes in its asset and sums them. TFTP_PASS when the asset is gone. */
+/* Finds B's bytes in its asset. TFTP_PASS when the asset is gone. */
 static __always_inline enum tftp_action tftp_load_block(struct tftp_block *b, __u32 *reason)
 {
 	const struct xpxe_tftp_chunk *c;
@@ -216,9 +217,20 @@ static __always_inline enum tftp_action tftp_load_block(struct tftp_block *b, __
 	}
 	if (len > XPXE_TFTP_BLKSIZE_MAX)
 		len = XPXE_TFTP_BLKSIZE_MAX;
+	b->chunk = c;
 	b->src = c->data + r;
-	b->data_sum = tftp_block_sum(c, r, len);
 	return TFTP_SEND;
+}
+
+/*
+ * Sums B's bytes. Called once they are copied into the frame: the few bytes it
+ * reads at each end are then in cache, and only the stored sums may miss.
+ */
+static __always_inline void tftp_sum_block(struct tftp_block *b)
+{
+	__u32 len = b->len > XPXE_TFTP_BLKSIZE_MAX ? XPXE_TFTP_BLKSIZE_MAX : b->len;
+
+	b->data_sum = tftp_block_sum(b->chunk, b->off & (XPXE_TFTP_CHUNK - 1), len);
 }
 
 /*
@@ -390,12 +402,13 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 		bpf_xdp_adjust_tail(ctx, -delta);
 		return TFTP_PASS;
 	}
+	*reason = XPXE_CNT_TFTP_BUILD_FAILED;
+	if (b->len && tftp_xdp_store(ctx, b))
+		return TFTP_DROP;
+	tftp_sum_block(b);
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	*reason = XPXE_CNT_TFTP_BUILD_FAILED;
 	if (tftp_write_data_headers(data, data_end, b))
-		return TFTP_DROP;
-	if (b->len && tftp_xdp_store(ctx, b))
 		return TFTP_DROP;
 	tftp_commit(b);
 	tftp_tally_block(counters_map, b);

@@ -115,9 +115,12 @@ int tc_tftp(struct __sk_buff *skb)
 		return count_and(reason, TC_ACT_OK);
 	if (bpf_skb_change_tail(skb, XPXE_TFTP_HDRS_LEN + blk.len, 0))
 		return count_and(XPXE_CNT_TFTP_TC_NO_ROOM, TC_ACT_OK);
+	if (blk.len && tftp_skb_store(skb, &blk))
+		return count_and(XPXE_CNT_TFTP_BUILD_FAILED, TC_ACT_SHOT);
+	tftp_sum_block(&blk);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	if (tftp_write_data_headers(data, data_end, &blk) || (blk.len && tftp_skb_store(skb, &blk)))
+	if (tftp_write_data_headers(data, data_end, &blk))
 		return count_and(XPXE_CNT_TFTP_BUILD_FAILED, TC_ACT_SHOT);
 	/* The checksums are final: let the receiver check them, as one on a wire would. */
 	bpf_csum_level(skb, BPF_CSUM_LEVEL_RESET);

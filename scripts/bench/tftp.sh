@@ -35,6 +35,14 @@ trap finish EXIT
 say() { printf '== %s\n' "$*" >&2; }
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 
+# Other work on the machine skews every figure: wait (up to 5 minutes) for it to be quiet.
+for _ in $(seq 30); do
+	awk '{ exit !($1 < 0.5) }' /proc/loadavg && break
+	say "load average $(cut -d' ' -f1-3 /proc/loadavg): waiting for a quiet machine"
+	sleep 10
+done
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
 "$root/scripts/lab.sh" up
 # The client side's bridge need not run iptables on every frame (br_netfilter is
 # loaded on this host): a cost of the client, the same for every server.
@@ -194,6 +202,9 @@ xdp_pxe builds the block itself there):
 | tc_tftp, a frame of no transfer (repeat 10^6) | $(val tc_no_session_repeat_ns) |
 
 Loading the 32 MiB asset into its map took $load_ms ms.
+
+Load average before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg) (the machine's
+other work shares its $(nproc) CPUs with the lab).
 EOF
 say "wrote $root/BENCHMARKS.md"
 cat "$root/BENCHMARKS.md"

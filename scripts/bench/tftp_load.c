@@ -213,12 +213,17 @@ static void *run(void *arg)
 			socklen_t fl = sizeof(from);
 			ssize_t r;
 
-			while (!x->done && !x->failed &&
-			       (r = recvfrom(x->fd, buf, sizeof(buf), MSG_DONTWAIT,
-					     (struct sockaddr *)&from, &fl)) > 0) {
+			/*
+			 * One read per wake-up: in lockstep a transfer has one block in
+			 * flight, and a second read would only return EAGAIN (epoll is
+			 * level-triggered: anything more is reported again).
+			 */
+			if (x->done || x->failed)
+				continue;
+			r = recvfrom(x->fd, buf, sizeof(buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &fl);
+			if (r > 0)
 				on_packet(x, buf, r, &from);
-				fl = sizeof(from);
-			}
 		}
 		t = now();
 		left = 0;

@@ -176,13 +176,16 @@ sleep 0.3
 kill -KILL "$DAEMON_PID"
 wait_daemon
 start_daemon -i "$IF_SRV" "${ASSETS[@]}" || not_ok "serve starts over a killed daemon's data plane"
-check "the restarted daemon takes over the running transfer" \
-	grep -q "took over 1 TFTP transfer" "$WORK/daemon.log"
+check "the restarted daemon takes over the transfers still running" \
+	grep -Eq "took over [1-9][0-9]* TFTP transfer" "$WORK/daemon.log"
 if wait "$adoptee" && [ "$(sha "$OUT/adopted2")" = "$(sha "$FILES/f1m.new")" ]; then
-	ok "... which completes with the right content"
+	ok "... the one in flight completes with the right content"
 else
-	not_ok "... which completes" "$(cat "$WORK/adopted2.out")"
+	not_ok "... the one in flight completes" "$(cat "$WORK/adopted2.out")"
 fi
+seen() { grep -q "sent (slot [0-9]*, from a previous daemon)" "$WORK/daemon.log"; }
+for _ in $(seq 40); do seen && break; sleep 0.1; done
+check "... and the new daemon saw it end (it tracks what it took over)" seen
 freed() { grep -q "the last transfer a previous daemon started from slot [0-9]* ended; freed it" "$WORK/daemon.log"; }
 for _ in $(seq 60); do freed && break; sleep 0.1; done
 check "... and the new daemon frees the old asset slot it read from" freed
