@@ -6,6 +6,7 @@
  */
 #include "parse.h"
 #include "dhcp.h"
+#include "tftp.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -57,11 +58,77 @@ int xdp_pxe(struct xdp_md *ctx)
 	case XPXE_PORT_PXE_BOOT:
 		ret = handle_dhcp(ctx, eth, iph, udph, ret, &verdict);
 		return count_and(ret, verdict);
-	case XPXE_PORT_TFTP:
-		return count_and(XPXE_CNT_PASS_TFTP, XDP_PASS);
-	default:
-		return count_and(XPXE_CNT_PASS_OTHER_PORT, XDP_PASS);
+	case XPXE_PORT_TFTP: {
+		__u32 reason = XPXE_CNT_PASS_TFTP;
+		enum tftp_action act = TFTP_PASS;
+
+		/* RRQs go to the daemon; a WRQ is refused right here. */
+		if (tftp_opcode(udph, data_end) == XPXE_TFTP_WRQ)
+			act = tftp_xdp_refuse_wrq(ctx, &reason);
+		return count_and(reason, act == TFTP_SEND ? XDP_TX : XDP_PASS);
 	}
+	default: {
+		/* An ACK of a transfer, to the port the daemon answered its RRQ from. */
+		struct tftp_block blk;
+		__u32 reason;
+		enum tftp_action act;
+
+		if (tftp_xdp_leave_to_tc(udph, data_end))
+			return count_and(XPXE_CNT_TFTP_ACK_TO_TC, XDP_PASS);
+		act = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason);
+		if (act == TFTP_SEND)
+			act = tftp_xdp_send(ctx, &blk, &counters, &reason);
+		return count_and(reason, act == TFTP_SEND   ? XDP_TX
+					 : act == TFTP_DROP ? XDP_DROP
+							    : XDP_PASS);
+	}
+	}
+}
+
+/*
+ * tc_tftp: the fallback for the ACKs xdp_pxe could not grow into DATA frames
+ * (it passes them up unchanged): on clsact ingress, an skb can always grow.
+ * Same sessions, same decision, same block builder; the DATA frame leaves
+ * through the interface the ACK came in on.
+ */
+SEC("tc")
+int tc_tftp(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct hdr_cursor cur = { .pos = data };
+	struct tftp_block blk;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	struct udphdr *udph;
+	__u32 reason;
+	int ret;
+
+	if (parse_ethhdr(&cur, data_end, &eth) != ETH_P_IP ||
+	    parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP ||
+	    parse_udphdr(&cur, data_end, iph, &udph) < 0)
+		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
+	ret = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason);
+	if (ret == TFTP_DROP)
+		return count_and(reason, TC_ACT_SHOT);
+	if (ret == TFTP_PASS) /* counted by xdp_pxe already */
+		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
+
+	if (tftp_load_block(&blk, &reason) != TFTP_SEND)
+		return count_and(reason, TC_ACT_OK);
+	if (bpf_skb_change_tail(skb, XPXE_TFTP_HDRS_LEN + blk.len, 0))
+		return count_and(XPXE_CNT_TFTP_TC_NO_ROOM, TC_ACT_OK);
+	if (blk.len && tftp_skb_store(skb, &blk))
+		return count_and(XPXE_CNT_TFTP_BUILD_FAILED, TC_ACT_SHOT);
+	tftp_sum_block(&blk);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (tftp_write_data_headers(data, data_end, &blk))
+		return count_and(XPXE_CNT_TFTP_BUILD_FAILED, TC_ACT_SHOT);
+	/* The checksums are final: let the receiver check them, as one on a wire would. */
+	bpf_csum_level(skb, BPF_CSUM_LEVEL_RESET);
+	tftp_commit(&blk);
+	tftp_tally_block(&counters, &blk);
+	return count_and(XPXE_CNT_TFTP_DATA_TC, bpf_redirect(skb->ifindex, 0));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

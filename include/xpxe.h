@@ -51,6 +51,40 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_DHCP_OTHER_SERVER, /* a REQUEST for another server's offer */
 	XPXE_CNT_PASS_DHCP_IGNORED, /* BOOTREPLY, or a message type this mode does not answer */
 	XPXE_CNT_PASS_DHCP_NO_ROOM, /* the driver gave no room to grow the frame */
+	/* TFTP */
+	/*
+	 * pass_tftp above counts the RRQs (and other requests to port 69) passed to
+	 * the daemon. Below: the XDP outcomes, then the tc program's outcomes, two
+	 * tallies and the daemon's own counts, each group marked.
+	 */
+	XPXE_CNT_TFTP_DATA_XDP,	  /* an ACK answered with the next DATA by XDP_TX */
+	XPXE_CNT_TFTP_ACK_TO_TC,  /* an ACK left to the tc program: no room to grow it here */
+	XPXE_CNT_TFTP_DATA_TC,	  /* tc: an ACK answered with the next DATA (bpf_redirect) */
+	XPXE_CNT_TFTP_TC_NO_ROOM, /* tc: the frame could not be grown either; passed */
+	XPXE_CNT_TFTP_TC_PASS,	  /* tc: not an ACK of a transfer; passed to the stack */
+	XPXE_CNT_TFTP_SESSIONS_COMPLETED, /* the ACK of the final block (dropped) */
+	XPXE_CNT_TFTP_SESSIONS_ABORTED,	  /* an ERROR from the client, e.g. after a tsize probe */
+	XPXE_CNT_TFTP_ACK_STALE,       /* an ACK of no block in flight, or of an ended transfer */
+	XPXE_CNT_TFTP_ACK_DUP_IGNORED, /* a repeated ACK too soon: the Sorcerer's Apprentice */
+	XPXE_CNT_TFTP_PASS_SESSION,    /* another opcode to a transfer port: to the daemon */
+	XPXE_CNT_TFTP_NO_ASSET,	       /* the transfer's asset is not in its slot: passed */
+	XPXE_CNT_TFTP_WRQ_REFUSED,     /* a WRQ answered with ERROR 4 by XDP_TX */
+	XPXE_CNT_TFTP_BUILD_FAILED,    /* a grown frame could not be written (never expected) */
+	/* Tallies, not outcomes: XDP and tc add to them besides counting the outcome. */
+	XPXE_CNT_TFTP_BYTES,	   /* DATA payload bytes sent by XDP and tc */
+	XPXE_CNT_TFTP_RETRANSMITS, /* DATA blocks sent again for a repeated ACK */
+	/* Written by the daemon only (the RRQ slow path): never by a program. */
+	XPXE_CNT_TFTP_RRQ,		/* RRQs answered with an OACK or DATA 1 */
+	XPXE_CNT_TFTP_RRQ_REPEATED,	/* an RRQ repeated by a client: its answer sent again */
+	XPXE_CNT_TFTP_DATA_DAEMON,	/* DATA 1 sent by the daemon (RRQs without options) */
+	XPXE_CNT_TFTP_SESSIONS_OPENED,	/* transfers installed in tftp_sessions */
+	XPXE_CNT_TFTP_SESSIONS_EXPIRED, /* transfers whose client went silent */
+	XPXE_CNT_TFTP_ERR_UNDEFINED,	/* ERROR 0 sent (e.g. netascii asked for) */
+	XPXE_CNT_TFTP_ERR_NOT_FOUND,	/* ERROR 1 sent */
+	XPXE_CNT_TFTP_ERR_ACCESS,	/* ERROR 2 sent ('..' in a name) */
+	XPXE_CNT_TFTP_ERR_ILLEGAL_OP,	/* ERROR 4 sent (WRQ, malformed request) */
+	XPXE_CNT_TFTP_ERR_UNKNOWN_TID,	/* ERROR 5 sent to a stranger on a transfer port */
+	XPXE_CNT_TFTP_ERR_BAD_OPTION,	/* ERROR 8 sent */
 	XPXE_CNT_MAX,
 };
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the lab comes up, xpxe serves its server side as the DHCP server
 # of the provisioning network, a client host asks for an address the way a UEFI
-# PXE ROM does and gets one with its boot file, `xpxe status` shows the program
+# PXE ROM does and gets one with its boot file, fetches that boot file over
+# TFTP (every block built in the kernel), `xpxe status` shows the programs
 # counting, then everything goes.
-# (The QEMU machine that PXE-boots through xpxe joins once TFTP and HTTP land.)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,7 +53,16 @@ ip netns exec "$LAB-h1" busybox udhcpc -i eth0 -n -q -t 3 -T 1 -s "$work/udhcpc.
 step "xpxe leases"
 "$xpxe" leases
 
-step "xpxe status: every frame's outcome, counted in the program"
+step "xpxe assets: what is loaded in maps for TFTP"
+"$xpxe" assets
+
+step "the client fetches its boot file, snponly.efi, over TFTP (curl, blksize 1468)"
+ip -n "$LAB-h1" addr replace 198.18.0.100/24 dev eth0
+ip netns exec "$LAB-h1" curl -sS --tftp-blksize 1468 -o "$work/snponly.efi" \
+	"tftp://$SRV_IP/snponly.efi"
+sha256sum "$work/snponly.efi" /usr/lib/ipxe/snponly.efi
+
+step "xpxe status: every frame's outcome, counted in the programs, and which path built the blocks"
 "$xpxe" status
 
 step "xpxe detach -i $IF_SRV"

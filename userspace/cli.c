@@ -42,6 +42,33 @@ static int ask_daemon(const char *socket_path, const char *request, struct fy_do
 	return XPXE_EXIT_OK;
 }
 
+static void print_tftp(struct fy_node *iface)
+{
+	const char *path = xpxe_json_str(iface, "/tftp/path");
+	const char *how = "no DATA block sent yet";
+
+	if (!path)
+		return;
+	if (!strcmp(path, "tc"))
+		how = "DATA blocks built by tc_tftp";
+	else if (!strcmp(path, "xdp"))
+		how = "DATA blocks built by XDP (XDP_TX)";
+	else if (!strcmp(path, "xdp+tc"))
+		how = "DATA blocks built by XDP where the frame had room, else by tc_tftp";
+	printf("  tftp      %s; tc fallback prog id %llu\n", how,
+	       xpxe_json_u64(iface, "/tftp/tc_prog_id", 0));
+	if (xpxe_json_str(iface, "/tftp/xdp_no_room") &&
+	    !strcmp(xpxe_json_str(iface, "/tftp/xdp_no_room"), "true"))
+		printf("            XDP cannot grow an ACK into a full block on this driver: "
+		       "ACKs go to tc\n");
+	printf("            blocks: xdp %llu, tc %llu, daemon %llu; %llu bytes; %llu transfers "
+	       "running\n",
+	       xpxe_json_u64(iface, "/tftp/blocks_xdp", 0),
+	       xpxe_json_u64(iface, "/tftp/blocks_tc", 0),
+	       xpxe_json_u64(iface, "/tftp/blocks_daemon", 0),
+	       xpxe_json_u64(iface, "/tftp/bytes", 0), xpxe_json_u64(iface, "/tftp/transfers", 0));
+}
+
 static void print_iface(struct fy_node *iface)
 {
 	struct fy_node *counters = fy_node_by_path(iface, "/counters", FY_NT, FYNWF_DONT_FOLLOW);
@@ -68,6 +95,7 @@ static void print_iface(struct fy_node *iface)
 			       xpxe_json_str(iface, "/dhcp/leases_file"));
 		printf("\n");
 	}
+	print_tftp(iface);
 	printf("  counters\n");
 	while (counters && (pair = fy_node_mapping_iterate(counters, &iter)))
 		printf("    %-26s %s\n", fy_node_get_scalar0(fy_node_pair_key(pair)),
@@ -101,6 +129,50 @@ int xpxe_cli_status(const char *socket_path, bool json)
 	ifaces = fy_node_by_path(root, "/interfaces", FY_NT, FYNWF_DONT_FOLLOW);
 	while (ifaces && (iface = fy_node_sequence_iterate(ifaces, &iter)))
 		print_iface(iface);
+out:
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}
+
+int xpxe_cli_assets(const char *socket_path, bool json, bool reload)
+{
+	struct fy_document *doc = NULL;
+	struct fy_node *root, *list, *as;
+	char *raw = NULL;
+	void *iter = NULL;
+	int rc;
+
+	rc = ask_daemon(socket_path,
+			reload ? "{\"cmd\":\"assets\",\"reload\":true}" : "{\"cmd\":\"assets\"}",
+			&doc, &raw, false);
+	if (rc)
+		goto out;
+	root = fy_document_root(doc);
+	if (xpxe_json_str(root, "/error")) {
+		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(root, "/error"));
+		rc = XPXE_EXIT_ERROR;
+		goto out;
+	}
+	if (json) {
+		printf("%s\n", raw);
+		goto out;
+	}
+	if (reload)
+		printf("reloaded %llu changed asset(s)\n", xpxe_json_u64(root, "/reloaded", 0));
+	printf("%-20s %12s %10s %10s %9s  %s\n", "NAME", "SIZE", "BLOCKS@512", "@1468", "TRANSFERS",
+	       "SHA256");
+	list = fy_node_by_path(root, "/assets", FY_NT, FYNWF_DONT_FOLLOW);
+	while (list && (as = fy_node_sequence_iterate(list, &iter))) {
+		const char *cur = xpxe_json_str(as, "/current");
+
+		printf("%-20s %12llu %10llu %10llu %9llu  %s%s\n", xpxe_json_str(as, "/name"),
+		       xpxe_json_u64(as, "/size", 0), xpxe_json_u64(as, "/blocks_512", 0),
+		       xpxe_json_u64(as, "/blocks_1468", 0), xpxe_json_u64(as, "/transfers", 0),
+		       xpxe_json_str(as, "/sha256"),
+		       cur && !strcmp(cur, "false") ? "  (replaced; freed after its transfers)"
+						    : "");
+	}
 out:
 	fy_document_destroy(doc);
 	free(raw);

@@ -14,6 +14,7 @@ enum xpxe_exit {
 };
 
 int xpxe_cli_status(const char *socket_path, bool json);
+int xpxe_cli_assets(const char *socket_path, bool json, bool reload);
 int xpxe_cli_detach(const char *socket_path, const char *ifname);
 int xpxe_cli_leases(const char *socket_path, bool json);
 

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "netif.h"
 #include "pins.h"
+#include "xpxe_tftp.h"
 
 /*
  * Finds xpxe's program on IFINDEX and detaches it. Returns 1 when one was
@@ -101,6 +102,83 @@ static int pin_program(struct xpxe_dataplane *dp)
 		return err;
 	unlink(path); /* a previous daemon's pin of the program it ran */
 	err = bpf_program__pin(dp->skel->progs.xdp_pxe, path);
+	if (err)
+		log_error("cannot pin the program at %s: %s", path, strerror(-err));
+	return err;
+}
+
+static bool prog_is_named(__u32 prog_id, const char *name)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	bool match;
+
+	if (fd < 0)
+		return false;
+	match = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name);
+	close(fd);
+	return match;
+}
+
+/*
+ * Removes xpxe's tc_tftp filter from IFINDEX's clsact ingress. Returns 1 when
+ * one was removed, 0 when none is there. The clsact qdisc stays: other tools
+ * may hang filters on it.
+ */
+static int detach_tc(const char *ifname, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XPXE_TFTP_TC_HANDLE,
+		    .priority = XPXE_TFTP_TC_PRIO);
+	int err;
+
+	xpxe_log_hold_library_warnings();
+	err = bpf_tc_query(&hook, &opts);
+	xpxe_log_release_library_warnings(false);
+	if (err || !prog_is_named(opts.prog_id, XPXE_TFTP_TC_PROG_NAME))
+		return 0;
+	opts.prog_id = 0;
+	opts.prog_fd = 0;
+	opts.flags = 0;
+	err = bpf_tc_detach(&hook, &opts);
+	if (err) {
+		log_error("%s: cannot remove the tc filter of %s: %s", ifname,
+			  XPXE_TFTP_TC_PROG_NAME, strerror(-err));
+		return err;
+	}
+	return 1;
+}
+
+/* The TFTP fallback: tc_tftp on clsact ingress, replacing the one a previous daemon left. */
+static int attach_tc(struct xpxe_dataplane *dp)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XPXE_TFTP_TC_HANDLE, .priority = XPXE_TFTP_TC_PRIO,
+		    .flags = BPF_TC_F_REPLACE, .prog_fd = bpf_program__fd(dp->skel->progs.tc_tftp));
+	char path[256];
+	int err;
+
+	xpxe_log_hold_library_warnings();
+	err = bpf_tc_hook_create(&hook);
+	xpxe_log_release_library_warnings(err && err != -EEXIST);
+	if (err && err != -EEXIST) {
+		log_error("%s: cannot add a clsact qdisc for the TFTP fallback: %s", dp->ifname,
+			  strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		log_error("%s: cannot attach %s on tc ingress: %s", dp->ifname,
+			  XPXE_TFTP_TC_PROG_NAME, strerror(-err));
+		return err;
+	}
+	dp->tc_prog_id = opts.prog_id;
+	err = xpxe_pin_path(path, sizeof(path), dp->ifname, XPXE_TFTP_PIN_TC_PROG);
+	if (err)
+		return err;
+	unlink(path);
+	err = bpf_program__pin(dp->skel->progs.tc_tftp, path);
 	if (err)
 		log_error("cannot pin the program at %s: %s", path, strerror(-err));
 	return err;
@@ -200,14 +278,18 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 	err = read_attachment(dp);
 	if (!err)
 		err = pin_program(dp);
+	if (!err)
+		err = attach_tc(dp);
 	if (err) {
 		xpxe_dataplane_detach(dp);
 		return err;
 	}
-	log_info("%s: attached %s (prog id %u) in %s mode, %s", ifname, XPXE_PROG_NAME, dp->prog_id,
-		 dp->native ? "native" : "generic",
+	log_info("%s: attached %s (prog id %u) in %s mode, %s; TFTP fallback %s (prog id %u) on "
+		 "tc ingress",
+		 ifname, XPXE_PROG_NAME, dp->prog_id, dp->native ? "native" : "generic",
 		 dp->dispatcher ? "through the libxdp dispatcher"
-				: "alone (this kernel cannot run the libxdp dispatcher)");
+				: "alone (this kernel cannot run the libxdp dispatcher)",
+		 XPXE_TFTP_TC_PROG_NAME, dp->tc_prog_id);
 	return 0;
 fail:
 	if (dp->prog)
@@ -227,6 +309,8 @@ void xpxe_dataplane_detach(struct xpxe_dataplane *dp)
 
 	if (!dp->skel)
 		return;
+	if (dp->tc_prog_id)
+		detach_tc(dp->ifname, dp->ifindex);
 	err = xdp_program__detach(dp->prog, dp->ifindex,
 				  dp->native ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
 	if (err)
@@ -240,6 +324,31 @@ void xpxe_dataplane_detach(struct xpxe_dataplane *dp)
 	xpxe_iflock_release(dp->lock_fd, dp->ifname);
 	memset(dp, 0, sizeof(*dp));
 	dp->lock_fd = -1;
+}
+
+int xpxe_dataplane_tftp_sessions_fd(const struct xpxe_dataplane *dp)
+{
+	return bpf_map__fd(dp->skel->maps.tftp_sessions);
+}
+
+int xpxe_dataplane_tftp_assets_fd(const struct xpxe_dataplane *dp)
+{
+	return bpf_map__fd(dp->skel->maps.tftp_assets);
+}
+
+int xpxe_dataplane_counters_fd(const struct xpxe_dataplane *dp)
+{
+	return bpf_map__fd(dp->skel->maps.counters);
+}
+
+bool xpxe_dataplane_xdp_no_room(const struct xpxe_dataplane *dp)
+{
+	__u32 zero = 0;
+	struct xpxe_bpf__bss bss;
+
+	/* The program's .bss, read through its map: libxdp loaded it, not the skeleton. */
+	return !bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.bss), &zero, &bss) &&
+	       bss.tftp_xdp_no_room;
 }
 
 int xpxe_dataplane_counters(const struct xpxe_dataplane *dp, __u64 totals[XPXE_CNT_MAX])
@@ -267,9 +376,15 @@ int xpxe_dataplane_detach_orphan(const char *ifname)
 	had_pins = xpxe_pin_dir_exists(ifname);
 	ifindex = if_nametoindex(ifname);
 	if (ifindex) {
+		int tc = detach_tc(ifname, ifindex);
+
 		detached = detach_attached_xpxe(ifname, ifindex);
 		if (detached < 0)
 			err = detached;
+		else if (tc < 0)
+			err = tc;
+		else if (tc > 0 && !detached)
+			detached = 1;
 	}
 	if (had_pins && xpxe_pin_dir_remove(ifname))
 		err = err ? err : -EIO;

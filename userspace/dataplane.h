@@ -22,6 +22,7 @@ struct xpxe_dataplane {
 	bool dispatcher; /* attached through libxdp's dispatcher; false: alone */
 	bool adopted;	 /* a previous daemon's pins were found and reused */
 	__u32 prog_id;
+	__u32 tc_prog_id; /* tc_tftp on clsact ingress: TFTP blocks XDP cannot grow */
 };
 
 struct xpxe_attach_opts {
@@ -38,6 +39,14 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 
 /* Detaches the program, removes the pins and frees everything. */
 void xpxe_dataplane_detach(struct xpxe_dataplane *dp);
+
+/* The maps the TFTP slow path fills. */
+int xpxe_dataplane_tftp_sessions_fd(const struct xpxe_dataplane *dp);
+int xpxe_dataplane_tftp_assets_fd(const struct xpxe_dataplane *dp);
+int xpxe_dataplane_counters_fd(const struct xpxe_dataplane *dp);
+
+/* True once XDP found no room to grow an ACK into a full DATA frame here (tc builds them). */
+bool xpxe_dataplane_xdp_no_room(const struct xpxe_dataplane *dp);
 
 /* Sums the per-CPU counters of DP. */
 int xpxe_dataplane_counters(const struct xpxe_dataplane *dp, __u64 totals[XPXE_CNT_MAX]);

@@ -24,6 +24,7 @@ static const char usage_main[] =
     "commands:\n"
     "  serve -i IFACE [-i IFACE...]   attach to IFACE and serve, in the foreground\n"
     "  status [--json]                interfaces, attach mode, program ids, counters\n"
+    "  assets [--json] [--reload]     the files served over TFTP: size, sha256, blocks\n"
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
     "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
     "  version                        print the version\n"
@@ -40,18 +41,37 @@ static const char usage_serve[] =
     "\n"
     "Loads xpxe's XDP program, attaches it to each IFACE (native mode where the\n"
     "driver supports it, else generic; through the libxdp dispatcher where the\n"
-    "kernel can run it, else alone), pins its maps under " XPXE_PIN_ROOT "/IFACE/,\n"
-    "answers DHCP from XDP, listens on the control socket and logs to stderr.\n"
-    "SIGINT or SIGTERM detach and remove the pins. A daemon killed with SIGKILL\n"
-    "leaves the program serving; the next 'xpxe serve' on IFACE takes it over,\n"
-    "'xpxe detach' removes it.\n"
+    "kernel can run it, else alone) with its TFTP fallback on tc ingress, pins\n"
+    "its maps under " XPXE_PIN_ROOT "/IFACE/, answers DHCP from XDP, listens on\n"
+    "the control socket and logs to stderr. SIGINT or SIGTERM detach and remove\n"
+    "the pins. A daemon killed with SIGKILL leaves the programs serving (DHCP\n"
+    "for known machines, running TFTP transfers); the next 'xpxe serve' on IFACE\n"
+    "takes them over, 'xpxe detach' removes them.\n"
+    "\n"
+    "TFTP: the daemon answers each read request on UDP port 69 (in its network\n"
+    "namespace) and the data plane sends every further block from BPF maps. The\n"
+    "files are loaded into those maps at start: each --asset, --kernel as\n"
+    "'vmlinuz', --initrd as 'initramfs', and Debian's iPXE binaries from\n" XPXE_IPXE_DIR
+    " (undionly.kpxe, ipxe.efi, snponly.efi) where present and\n"
+    "no other file took the name. A client names exactly an asset's name (a\n"
+    "leading '/' is ignored); nothing else is ever served. Writes are refused.\n"
+    "'xpxe assets --reload' loads changed files again.\n"
     "\n"
     "It refuses: an IFACE that does not exist; one that carries the default route\n"
     "(a responder there would be a rogue DHCP server); one another xpxe serves;\n"
-    "and running without CAP_BPF and CAP_NET_ADMIN.\n"
+    "an asset it cannot load; UDP port 69 taken by another server; and running\n"
+    "without CAP_BPF and CAP_NET_ADMIN.\n"
     "\n"
-    "  -i, --interface IFACE    interface to serve (up to 8)\n"
-    "  --allow-default-route    serve an interface that carries the default route\n"
+    "  -i, --interface IFACE       interface to serve (up to 8)\n"
+    "  --allow-default-route       serve an interface that carries the default route\n"
+    "\n"
+    "TFTP:\n"
+    "  --asset NAME=FILE           serve FILE over TFTP as NAME (up to 64; repeatable)\n"
+    "  --kernel FILE               the same as --asset vmlinuz=FILE\n"
+    "  --initrd FILE               the same as --asset initramfs=FILE\n"
+    "  --no-default-assets         do not serve Debian's iPXE binaries\n"
+    "  --tftp-idle-timeout SECONDS end a transfer whose client is silent this long\n"
+    "                              (default 30, at least 3x its timeout option)\n"
     "\n"
     "DHCP:\n"
     "  --mode proxy|full|off    proxy (default): another server gives addresses, xpxe\n"
@@ -96,6 +116,17 @@ static const char usage_leases[] =
     "boots and daemon restarts.\n"
     "\n"
     "  --json   print the daemon's answer as one line of JSON\n";
+
+static const char usage_assets[] =
+    "usage: xpxe assets [--json] [--reload]\n"
+    "\n"
+    "Asks the daemon what it serves over TFTP: each asset's name, size, sha256,\n"
+    "number of blocks at blksize 512 and 1468, and transfers reading it. A\n"
+    "replaced asset is listed until its last transfer ends.\n"
+    "\n"
+    "  --reload   first load again every asset whose file changed; transfers\n"
+    "             running finish with the content they started with\n"
+    "  --json     print the daemon's answer as one line of JSON\n";
 
 static const char usage_detach[] =
     "usage: xpxe detach -i IFACE\n"
@@ -214,7 +245,7 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 			return usage_error(usage_serve, "--leases: '%s' is too long", arg);
 		snprintf(dhcp->leases_path, sizeof(dhcp->leases_path), "%s", arg);
 		return 0;
-	case 'r':
+	case 'G':
 		if (parse_ip(arg, &dhcp->router))
 			return usage_error(usage_serve, "--router: '%s' is not an IPv4 address",
 					   arg);
@@ -223,7 +254,7 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		if (parse_ip(arg, &dhcp->dns))
 			return usage_error(usage_serve, "--dns: '%s' is not an IPv4 address", arg);
 		return 0;
-	case 'T': {
+	case 'E': {
 		char *end;
 		unsigned long v = strtoul(arg, &end, 10);
 
@@ -237,11 +268,35 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 	return usage_error(usage_serve, "%s", "unknown option");
 }
 
+/* Adds NAME=PATH to OPTS->assets; a later flag for the same name wins. */
+static int add_asset(struct xpxe_serve_opts *opts, const char *name, const char *path)
+{
+	for (int i = 0; i < opts->n_assets; i++) {
+		if (!strcmp(opts->assets[i].name, name)) {
+			opts->assets[i].path = path;
+			return 0;
+		}
+	}
+	if (opts->n_assets == XPXE_MAX_ASSETS)
+		return usage_error(usage_serve, "%s", "at most 64 assets");
+	if (!*path)
+		return usage_error(usage_serve, "asset %s: no file given", name);
+	opts->assets[opts->n_assets].name = name;
+	opts->assets[opts->n_assets].path = path;
+	opts->n_assets++;
+	return 0;
+}
+
 static int cmd_serve(int argc, char **argv, const char *socket_path)
 {
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "allow-default-route", no_argument, NULL, 'D' },
+		{ "asset", required_argument, NULL, 'a' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'r' },
+		{ "no-default-assets", no_argument, NULL, 'N' },
+		{ "tftp-idle-timeout", required_argument, NULL, 'T' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "server-ip", required_argument, NULL, 'S' },
 		{ "http", required_argument, NULL, 'H' },
@@ -251,14 +306,16 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "reserve", required_argument, NULL, 'R' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "leases", required_argument, NULL, 'L' },
-		{ "router", required_argument, NULL, 'r' },
+		{ "router", required_argument, NULL, 'G' },
 		{ "dns", required_argument, NULL, 'd' },
-		{ "lease-time", required_argument, NULL, 'T' },
+		{ "lease-time", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static struct xpxe_serve_opts opts;
-	int c, err;
+	char *eq, *end;
+	unsigned long v;
+	int c, rc;
 
 	opts.socket_path = socket_path;
 	xpxe_dhcp_settings_default(&opts.dhcp);
@@ -275,6 +332,33 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		case 'D':
 			opts.allow_default_route = true;
 			break;
+		case 'a':
+			eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				return usage_error(usage_serve, "--asset wants NAME=FILE, not '%s'",
+						   optarg);
+			*eq = '\0';
+			rc = add_asset(&opts, optarg, eq + 1);
+			if (rc)
+				return rc;
+			break;
+		case 'k':
+		case 'r':
+			rc = add_asset(&opts, c == 'k' ? "vmlinuz" : "initramfs", optarg);
+			if (rc)
+				return rc;
+			break;
+		case 'N':
+			opts.no_default_assets = true;
+			break;
+		case 'T':
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > 86400)
+				return usage_error(
+				    usage_serve,
+				    "--tftp-idle-timeout wants 1..86400 seconds, not '%s'", optarg);
+			opts.tftp_idle_timeout_s = v;
+			break;
 		case 'h':
 			fputs(usage_serve, stdout);
 			return XPXE_EXIT_OK;
@@ -282,9 +366,9 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			fputs(usage_serve, stderr);
 			return XPXE_EXIT_USAGE;
 		default:
-			err = serve_dhcp_flag(c, optarg, &opts.dhcp);
-			if (err)
-				return err;
+			rc = serve_dhcp_flag(c, optarg, &opts.dhcp);
+			if (rc)
+				return rc;
 		}
 	}
 	if (optind < argc)
@@ -337,6 +421,38 @@ static int cmd_leases(int argc, char **argv, const char *socket_path)
 	return json_only_command(argc, argv, socket_path, usage_leases, xpxe_cli_leases);
 }
 
+static int cmd_assets(int argc, char **argv, const char *socket_path)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "reload", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool json = false, reload = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'R':
+			reload = true;
+			break;
+		case 'h':
+			fputs(usage_assets, stdout);
+			return XPXE_EXIT_OK;
+		default:
+			fputs(usage_assets, stderr);
+			return XPXE_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error(usage_assets, "unexpected argument '%s'", argv[optind]);
+	return xpxe_cli_assets(socket_path, json, reload);
+}
+
 static int cmd_detach(int argc, char **argv, const char *socket_path)
 {
 	static const struct option longopts[] = {
@@ -376,9 +492,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "serve", cmd_serve, usage_serve },
-	{ "status", cmd_status, usage_status },
-	{ "detach", cmd_detach, usage_detach },
+	{ "serve", cmd_serve, usage_serve },	{ "status", cmd_status, usage_status },
+	{ "assets", cmd_assets, usage_assets }, { "detach", cmd_detach, usage_detach },
 	{ "leases", cmd_leases, usage_leases },
 };
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assets.h"
 #include "counters.h"
 #include "ctl.h"
 #include "dataplane.h"
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "privs.h"
 #include "serve.h"
+#include "tftp.h"
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
 struct served {
@@ -28,12 +30,39 @@ struct served {
 struct daemon {
 	struct served ifaces[XPXE_MAX_IFACES];
 	int n_ifaces;
+	struct xpxe_assets assets;
+	struct xpxe_tftp *tftp;
 	const char *socket_path;
 	struct timespec started;
 	bool stop;
 };
 
-static struct fy_node *iface_status(struct fy_document *doc, const struct served *sv)
+/* Which path built this interface's TFTP blocks: the counters tell. */
+static struct fy_node *tftp_status(struct daemon *d, struct fy_document *doc,
+				   const struct xpxe_dataplane *dp, const __u64 *totals)
+{
+	struct fy_node *node = fy_node_create_mapping(doc);
+	__u64 xdp = totals[XPXE_CNT_TFTP_DATA_XDP], tc = totals[XPXE_CNT_TFTP_DATA_TC];
+
+	xpxe_json_add_str(node, "path",
+			  xdp && tc ? "xdp+tc"
+			  : xdp	    ? "xdp"
+			  : tc	    ? "tc"
+				    : "none yet");
+	xpxe_json_add_u64(node, "tc_prog_id", dp->tc_prog_id);
+	xpxe_json_add_bool(node, "xdp_no_room", xpxe_dataplane_xdp_no_room(dp));
+	xpxe_json_add_u64(node, "blocks_xdp", xdp);
+	xpxe_json_add_u64(node, "blocks_tc", tc);
+	xpxe_json_add_u64(node, "blocks_daemon", totals[XPXE_CNT_TFTP_DATA_DAEMON]);
+	xpxe_json_add_u64(node, "acks_to_tc", totals[XPXE_CNT_TFTP_ACK_TO_TC]);
+	xpxe_json_add_u64(node, "bytes", totals[XPXE_CNT_TFTP_BYTES]);
+	xpxe_json_add_u64(node, "transfers",
+			  d->tftp ? xpxe_tftp_transfers(d->tftp, dp->ifindex) : 0);
+	return node;
+}
+
+static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
+				    const struct served *sv)
 {
 	const struct xpxe_dataplane *dp = &sv->dp;
 	const struct xpxe_dhcp_settings *ds = &sv->dhcp.settings;
@@ -42,7 +71,7 @@ static struct fy_node *iface_status(struct fy_document *doc, const struct served
 	struct fy_node *node = fy_node_create_mapping(doc);
 	struct fy_node *counters = fy_node_create_mapping(doc);
 	char pin_dir[256];
-	__u64 totals[XPXE_CNT_MAX];
+	__u64 totals[XPXE_CNT_MAX] = { 0 };
 
 	snprintf(pin_dir, sizeof(pin_dir), "%s/%s", XPXE_PIN_ROOT, dp->ifname);
 	xpxe_json_add_str(node, "name", dp->ifname);
@@ -55,6 +84,7 @@ static struct fy_node *iface_status(struct fy_document *doc, const struct served
 	if (!xpxe_dataplane_counters(dp, totals))
 		for (int i = 0; i < XPXE_CNT_MAX; i++)
 			xpxe_json_add_u64(counters, xpxe_counter_names[i], totals[i]);
+	xpxe_json_add_node(node, "tftp", tftp_status(d, doc, dp, totals));
 	xpxe_json_add_node(node, "counters", counters);
 	xpxe_json_add_str(dhcp, "mode",
 			  !ds->enabled		       ? "off"
@@ -77,6 +107,46 @@ static struct fy_node *iface_status(struct fy_document *doc, const struct served
 	return node;
 }
 
+static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_node *request,
+			 struct fy_node *reply)
+{
+	struct fy_node *list = fy_node_create_sequence(doc);
+	const char *reload = xpxe_json_str(request, "/reload");
+
+	if (reload && !strcmp(reload, "true")) {
+		int n = xpxe_assets_reload(&d->assets);
+
+		if (n < 0)
+			xpxe_json_add_str(reply, "error", "reloading failed: see the daemon's log");
+		else
+			xpxe_json_add_u64(reply, "reloaded", n);
+	}
+	for (int i = 0; i < XPXE_TFTP_ASSET_SLOTS; i++) {
+		const struct xpxe_asset *as = d->assets.slots[i];
+		struct fy_node *node;
+		char hex[65];
+
+		if (!as)
+			continue;
+		node = fy_node_create_mapping(doc);
+		for (int b = 0; b < 32; b++)
+			sprintf(hex + 2 * b, "%02x", as->sha256[b]);
+		xpxe_json_add_str(node, "name", as->name);
+		xpxe_json_add_str(node, "path", as->path);
+		xpxe_json_add_u64(node, "size", as->size);
+		xpxe_json_add_str(node, "sha256", hex);
+		xpxe_json_add_u64(node, "blocks_512", as->size / 512 + 1);
+		xpxe_json_add_u64(node, "blocks_1468", as->size / 1468 + 1);
+		xpxe_json_add_u64(node, "slot", as->slot);
+		xpxe_json_add_u64(node, "map_bytes", as->map_len);
+		xpxe_json_add_u64(node, "load_us", (unsigned long long)(as->load_ms * 1000));
+		xpxe_json_add_u64(node, "transfers", as->refs);
+		xpxe_json_add_bool(node, "current", as->current);
+		fy_node_sequence_append(list, node);
+	}
+	xpxe_json_add_node(reply, "assets", list);
+}
+
 static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_node *reply)
 {
 	struct fy_node *list = fy_node_create_sequence(doc);
@@ -88,7 +158,7 @@ static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_u64(reply, "uptime_s", now.tv_sec - d->started.tv_sec);
 	xpxe_json_add_str(reply, "socket", d->socket_path);
 	for (int i = 0; i < d->n_ifaces; i++)
-		fy_node_sequence_append(list, iface_status(doc, &d->ifaces[i]));
+		fy_node_sequence_append(list, iface_status(d, doc, &d->ifaces[i]));
 	xpxe_json_add_node(reply, "interfaces", list);
 }
 
@@ -118,9 +188,12 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "leases", list);
 }
 
-static void serve_stop(struct served *sv)
+static void serve_stop(struct daemon *d, struct served *sv)
 {
 	xpxe_dhcp_server_stop(&sv->dhcp);
+	if (d->tftp)
+		xpxe_tftp_remove_iface(d->tftp, sv->dp.ifindex);
+	xpxe_assets_remove_outer(&d->assets, xpxe_dataplane_tftp_assets_fd(&sv->dp));
 	xpxe_dataplane_detach(&sv->dp);
 }
 
@@ -136,7 +209,7 @@ static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_no
 		if (strcmp(d->ifaces[i].dp.ifname, ifname))
 			continue;
 		log_info("%s: detach requested over the control socket", ifname);
-		serve_stop(&d->ifaces[i]);
+		serve_stop(d, &d->ifaces[i]);
 		d->ifaces[i] = d->ifaces[--d->n_ifaces];
 		d->ifaces[i].dhcp.dp = &d->ifaces[i].dp; /* it moved */
 		xpxe_json_add_str(reply, "detached", ifname);
@@ -169,6 +242,8 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_detach(d, fy_document_root(req), reply);
 	else if (!strcmp(cmd, "leases"))
 		reply_leases(d, doc, reply);
+	else if (!strcmp(cmd, "assets"))
+		reply_assets(d, doc, fy_document_root(req), reply);
 	else
 		xpxe_json_add_str(reply, "error", "unknown command");
 	out = xpxe_json_emit(doc);
@@ -215,18 +290,19 @@ static int block_signals(void)
 
 static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 {
-	struct pollfd pfds[2 + XPXE_MAX_IFACES];
+	struct pollfd pfds[3 + XPXE_MAX_IFACES];
 	int n;
 
 	while (!d->stop) {
 		/* Rebuilt each round: a detach changes the set of interfaces. */
 		pfds[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 		pfds[1] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+		pfds[2] = (struct pollfd){ .fd = xpxe_tftp_fd(d->tftp), .events = POLLIN };
 		for (n = 0; n < d->n_ifaces; n++)
-			pfds[2 + n] =
+			pfds[3 + n] =
 			    (struct pollfd){ .fd = xpxe_dhcp_server_fd(&d->ifaces[n].dhcp),
 					     .events = POLLIN };
-		if (poll(pfds, 2 + n, -1) < 0) {
+		if (poll(pfds, 3 + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -241,11 +317,73 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 			return;
 		}
 		for (int i = 0; i < n && i < d->n_ifaces; i++)
-			if (pfds[2 + i].revents & POLLIN)
+			if (pfds[3 + i].revents & POLLIN)
 				xpxe_dhcp_server_process(&d->ifaces[i].dhcp);
 		if (pfds[1].revents & POLLIN)
 			serve_connection(d, listen_fd);
+		if (pfds[2].revents & POLLIN)
+			xpxe_tftp_process(d->tftp);
 	}
+}
+
+static bool file_exists(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+/* --asset/--kernel/--initrd, then Debian's iPXE binaries under the names not taken. */
+static int load_assets(struct daemon *d, const struct xpxe_serve_opts *opts)
+{
+	static const char *const defaults[] = { XPXE_DEFAULT_ASSETS };
+	char path[256];
+	int err;
+
+	for (int i = 0; i < opts->n_assets; i++) {
+		err = xpxe_assets_load(&d->assets, opts->assets[i].name, opts->assets[i].path);
+		if (err)
+			return err;
+	}
+	if (opts->no_default_assets)
+		return 0;
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", XPXE_IPXE_DIR, defaults[i]);
+		if (xpxe_assets_find(&d->assets, defaults[i]))
+			continue;
+		if (!file_exists(path)) {
+			log_info("no %s (Debian package ipxe): not serving %s", path, defaults[i]);
+			continue;
+		}
+		err = xpxe_assets_load(&d->assets, defaults[i], path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Takes over running transfers first, so their asset slots are kept, then loads and listens. */
+static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
+{
+	struct xpxe_tftp_opts topts = { .idle_timeout_s = opts->tftp_idle_timeout_s };
+	int err;
+
+	xpxe_assets_init(&d->assets);
+	err = xpxe_tftp_open(&d->tftp, &d->assets, &topts);
+	if (err) {
+		log_error("cannot start TFTP: %s", strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < d->n_ifaces && !err; i++)
+		err = xpxe_tftp_add_iface(d->tftp, d->ifaces[i].dp.ifname, d->ifaces[i].dp.ifindex,
+					  xpxe_dataplane_tftp_sessions_fd(&d->ifaces[i].dp),
+					  xpxe_dataplane_counters_fd(&d->ifaces[i].dp));
+	for (int i = 0; i < d->n_ifaces && !err; i++)
+		err = xpxe_assets_add_outer(&d->assets,
+					    xpxe_dataplane_tftp_assets_fd(&d->ifaces[i].dp));
+	if (!err)
+		err = load_assets(d, opts);
+	if (!err)
+		err = xpxe_tftp_listen(d->tftp);
+	return err;
 }
 
 int xpxe_serve(struct xpxe_serve_opts *opts)
@@ -296,14 +434,19 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, &dhcp))
 			goto out_detach;
 	}
+	if (start_tftp(&d, opts))
+		goto out_detach;
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
 		 opts->socket_path);
 	run_loop(&d, listen_fd, sig_fd);
 	exit_code = 0;
 out_detach:
+	xpxe_tftp_close(d.tftp);
+	d.tftp = NULL;
 	for (int i = 0; i < d.n_ifaces; i++)
-		serve_stop(&d.ifaces[i]);
+		serve_stop(&d, &d.ifaces[i]);
 	d.n_ifaces = 0;
+	xpxe_assets_free(&d.assets);
 	close(listen_fd);
 	unlink(opts->socket_path);
 out_sig:

@@ -7,6 +7,16 @@
 #include "dhcp.h"
 
 #define XPXE_MAX_IFACES 8
+#define XPXE_MAX_ASSETS 64
+
+/* Debian's ipxe package: served under these names unless --no-default-assets. */
+#define XPXE_IPXE_DIR	    "/usr/lib/ipxe"
+#define XPXE_DEFAULT_ASSETS "undionly.kpxe", "ipxe.efi", "snponly.efi"
+
+struct xpxe_serve_asset {
+	const char *name;
+	const char *path;
+};
 
 struct xpxe_serve_opts {
 	const char *ifnames[XPXE_MAX_IFACES];
@@ -14,6 +24,10 @@ struct xpxe_serve_opts {
 	const char *socket_path;
 	bool allow_default_route;
 	struct xpxe_dhcp_settings dhcp;
+	struct xpxe_serve_asset assets[XPXE_MAX_ASSETS]; /* --asset, --kernel, --initrd */
+	int n_assets;
+	bool no_default_assets;
+	unsigned tftp_idle_timeout_s; /* 0: the default */
 };
 
 /* Runs the daemon in the foreground until SIGINT/SIGTERM. Returns the process exit code. */

@@ -35,8 +35,8 @@ static const struct bench_case cases[] = {
 	  0, XPXE_MODE_PROXY, 0, XDP_TX },
 	{ "proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5,
 	  XPXE_MODE_PROXY, 0, XDP_TX },
-	{ "full OFFER to iPXE DISCOVER (known MAC)", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
-	  0, XPXE_MODE_FULL, 1, XDP_TX },
+	{ "full OFFER to iPXE DISCOVER (known MAC)",
+	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX },
 	{ "full ACK to OVMF REQUEST (known MAC)", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
 	  XPXE_MODE_FULL, 1, XDP_TX },
 	{ "proxy pass of a plain udhcpc DISCOVER", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
@@ -89,7 +89,8 @@ int main(int argc, char **argv)
 				    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 			if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts) ||
 			    (int)opts.retval != c->verdict) {
-				fprintf(stderr, "%s: unexpected verdict %u\n", c->name, opts.retval);
+				fprintf(stderr, "%s: unexpected verdict %u\n", c->name,
+					opts.retval);
 				return 1;
 			}
 			total += opts.duration;

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * TFTP in the data plane: the maps, the ACK -> DATA decision and the block
+ * builder, shared by the XDP program and its tc fallback (see xpxe.bpf.c).
+ * The daemon answers RRQs and installs sessions; everything here runs per
+ * ACK and must stay cheap: one session lookup, two array lookups, one copy,
+ * and a checksum made of precomputed sums (see xpxe_tftp.h).
+ */
+#ifndef XPXE_BPF_TFTP_H
+#define XPXE_BPF_TFTP_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xpxe.h"
+#include "xpxe_tftp.h"
+#include "csum.h"
+
+/* One asset: the template of the maps the daemon creates, one per loaded file. */
+struct tftp_chunks {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	/* Mmapable so a 100 MB file is loaded with memcpy; INNER_MAP: any number of chunks. */
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	/* Sizes, not types: clang emits the chunk's BTF only as a forward declaration here. */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xpxe_tftp_chunk));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XPXE_TFTP_ASSET_SLOTS);
+	__type(key, __u32);
+	__array(values, struct tftp_chunks);
+} tftp_assets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XPXE_TFTP_SESSIONS_MAX);
+	__type(key, struct xpxe_tftp_key);
+	__type(value, struct xpxe_tftp_session);
+} tftp_sessions SEC(".maps");
+
+/*
+ * Set once XDP could not grow an ACK into a full block on this interface (veth,
+ * NICs with 2 KiB buffers). From then on XDP hands every ACK-looking frame to
+ * tc_tftp, which looks the session up anyway, without a lookup of its own.
+ * Each interface loads its own copy of the programs: this is per interface.
+ */
+__u32 tftp_xdp_no_room;
+
+enum tftp_action {
+	TFTP_SEND, /* answer with the block described by struct tftp_block */
+	TFTP_DROP, /* consumed: nothing to send */
+	TFTP_PASS, /* not ours to answer: to the next layer */
+};
+
+/* What an ACK asks for: the block to send, and where the reply goes. */
+struct tftp_block {
+	struct xpxe_tftp_session *s;
+	const struct xpxe_tftp_chunk *chunk; /* the chunk that holds the block */
+	const __u8 *src;		     /* the block's bytes, inside it */
+	__u64 off;			     /* the block's offset in the asset */
+	__u32 len;			     /* 0..blksize */
+	__u32 block;			     /* full (32-bit) block number */
+	__u32 data_sum; /* one's complement sum of the bytes, as the packet aligns them */
+	__be32 client_ip, server_ip;
+	__be16 client_port, server_port;
+	__u8 client_mac[ETH_ALEN], server_mac[ETH_ALEN];
+	bool retransmit;
+};
+
+/* Adds N to a per-CPU tally (the caller's counters map) without counting an outcome. */
+static __always_inline void tftp_tally(void *counters_map, __u32 idx, __u64 n)
+{
+	__u64 *slot = bpf_map_lookup_elem(counters_map, &idx);
+
+	if (slot)
+		*slot += n;
+}
+
+/* The TFTP opcode of the UDP payload behind UDPH, or -1 when there is none. */
+static __always_inline int tftp_opcode(const struct udphdr *udph, void *data_end)
+{
+	const __be16 *op = (const void *)(udph + 1);
+
+	if ((void *)(op + 2) > data_end || bpf_ntohs(udph->len) < sizeof(*udph) + 4)
+		return -1;
+	return bpf_ntohs(op[0]);
+}
+
+/*
+ * The sum of the first K (0..15) bytes at P as 16-bit words in memory order,
+ * folded. P must have 16 readable bytes. Two 8-byte loads and masks instead of
+ * a byte loop: this runs twice per block.
+ */
+static __always_inline __u32 tftp_sum_head(const __u8 *p, __u32 k)
+{
+	__u64 lo = *(const __u64 *)p, hi = *(const __u64 *)(p + 8);
+	__u32 s;
+
+	if (k < 8) {
+		lo &= (1ull << (k * 8)) - 1;
+		hi = 0;
+	} else {
+		hi &= (1ull << ((k - 8) * 8)) - 1;
+	}
+	s = (lo & 0xffff) + ((lo >> 16) & 0xffff) + ((lo >> 32) & 0xffff) + (lo >> 48);
+	s += (hi & 0xffff) + ((hi >> 16) & 0xffff) + ((hi >> 32) & 0xffff) + (hi >> 48);
+	s = (s & 0xffff) + (s >> 16);
+	return (s & 0xffff) + (s >> 16);
+}
+
+/*
+ * The folded sum, as big-endian words, of chunk bytes [0, X): the stored sum
+ * up to the stride below X plus the few bytes after it. Loads in memory order
+ * give byte-swapped words on little-endian machines; bpf_ntohs swaps them back.
+ */
+static __always_inline __u32 tftp_prefix_sum(const struct xpxe_tftp_chunk *c, __u32 x)
+{
+	__u32 base = x & ~(XPXE_TFTP_CSUM_STRIDE - 1), idx = x >> XPXE_TFTP_CSUM_SHIFT;
+	__u32 head;
+
+	/* Both hold for every X the callers pass; the verifier needs to see them. */
+	if (base > XPXE_TFTP_CHUNK_DATA - XPXE_TFTP_CSUM_STRIDE || idx >= XPXE_TFTP_CHUNK_CSUMS)
+		return 0;
+	head = tftp_sum_head(c->data + base, x & (XPXE_TFTP_CSUM_STRIDE - 1));
+	return c->csum[idx] + bpf_ntohs((__u16)head);
+}
+
+/* The sum of chunk bytes [R, R + LEN) as a packet that starts them at an even offset sees it. */
+static __always_inline __u32 tftp_block_sum(const struct xpxe_tftp_chunk *c, __u32 r, __u32 len)
+{
+	__u32 s = tftp_prefix_sum(c, r + len) + 0x1fffe - tftp_prefix_sum(c, r);
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	/*
+	 * Starting at an odd offset, each byte's weight in the sum swaps between
+	 * high and low: the packet's sum is the byte-swapped one (RFC 1071 2(B)).
+	 */
+	if (r & 1)
+		s = ((s & 0xff) << 8) | (s >> 8);
+	return s;
+}
+
+/*
+ * Decides what an ACK asks for: the block to send (B's block, len, retransmit)
+ * or, in *REASON, why nothing. The bytes come after, in tftp_load_block: XDP
+ * first learns whether it can grow the frame at all.
+ */
+static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s, __u16 acked,
+						    struct tftp_block *b, __u32 *reason)
+{
+	__u64 off;
+	__u32 last = s->last_block;
+
+	if (s->state != XPXE_TFTP_ACTIVE) {
+		*reason = XPXE_CNT_TFTP_ACK_STALE;
+		return TFTP_DROP;
+	}
+	if (acked == (__u16)last) {
+		if (last >= s->final_block) {
+			s->state = XPXE_TFTP_DONE;
+			*reason = XPXE_CNT_TFTP_SESSIONS_COMPLETED;
+			return TFTP_DROP;
+		}
+		b->block = last + 1;
+	} else if (last >= 1 && acked == (__u16)(last - 1)) {
+		/*
+		 * DATA `last` was lost, or is late: only a late one is answered this
+		 * fast. The coarse clock lags the daemon's by up to a tick: signed.
+		 */
+		if ((__s64)(bpf_ktime_get_coarse_ns() - s->last_tx_ns) <
+		    (__s64)XPXE_TFTP_DUP_GUARD_NS) {
+			*reason = XPXE_CNT_TFTP_ACK_DUP_IGNORED;
+			return TFTP_DROP;
+		}
+		b->block = last;
+		b->retransmit = true;
+	} else {
+		*reason = XPXE_CNT_TFTP_ACK_STALE;
+		return TFTP_DROP;
+	}
+
+	off = (__u64)(b->block - 1) * s->blksize;
+	if (off > s->size || s->blksize > XPXE_TFTP_BLKSIZE_MAX) {
+		*reason = XPXE_CNT_TFTP_ACK_STALE; /* a session the daemon never wrote */
+		return TFTP_DROP;
+	}
+	b->s = s;
+	b->off = off;
+	b->len = s->size - off < s->blksize ? s->size - off : s->blksize;
+	return TFTP_SEND;
+}
+
+/* Finds B's bytes in its asset. TFTP_PASS when the asset is gone. */
+static __always_inline enum tftp_action tftp_load_block(struct tftp_block *b, __u32 *reason)
+{
+	const struct xpxe_tftp_chunk *c;
+	__u32 idx = b->off >> XPXE_TFTP_CHUNK_SHIFT, r = b->off & (XPXE_TFTP_CHUNK - 1);
+	__u32 len = b->len;
+	void *chunks;
+
+	chunks = bpf_map_lookup_elem(&tftp_assets, &b->s->asset_slot);
+	c = chunks ? bpf_map_lookup_elem(chunks, &idx) : NULL;
+	if (!c) {
+		*reason = XPXE_CNT_TFTP_NO_ASSET;
+		return TFTP_PASS;
+	}
+	if (len > XPXE_TFTP_BLKSIZE_MAX)
+		len = XPXE_TFTP_BLKSIZE_MAX;
+	b->chunk = c;
+	b->src = c->data + r;
+	return TFTP_SEND;
+}
+
+/*
+ * Sums B's bytes. Called once they are copied into the frame: the few bytes it
+ * reads at each end are then in cache, and only the stored sums may miss.
+ */
+static __always_inline void tftp_sum_block(struct tftp_block *b)
+{
+	__u32 len = b->len > XPXE_TFTP_BLKSIZE_MAX ? XPXE_TFTP_BLKSIZE_MAX : b->len;
+
+	b->data_sum = tftp_block_sum(b->chunk, b->off & (XPXE_TFTP_CHUNK - 1), len);
+}
+
+/*
+ * A frame to a port other than the well-known ones: an ACK or ERROR of a
+ * transfer in tftp_sessions, or not ours (*REASON pass_other_port).
+ */
+static __always_inline enum tftp_action tftp_on_session_frame(struct ethhdr *eth, struct iphdr *iph,
+							      struct udphdr *udph, void *data_end,
+							      struct tftp_block *b, __u32 *reason)
+{
+	struct xpxe_tftp_key key = {
+		.client_ip = iph->saddr,
+		.client_port = udph->source,
+		.server_port = udph->dest,
+	};
+	struct xpxe_tftp_session *s;
+	const __be16 *p = (const void *)(udph + 1);
+	int op;
+
+	s = bpf_map_lookup_elem(&tftp_sessions, &key);
+	if (!s) {
+		*reason = XPXE_CNT_PASS_OTHER_PORT;
+		return TFTP_PASS;
+	}
+	op = tftp_opcode(udph, data_end);
+	if (op == XPXE_TFTP_ERROR) {
+		if (s->state == XPXE_TFTP_ACTIVE) {
+			s->state = XPXE_TFTP_ABORTED;
+			s->client_error = bpf_ntohs(p[1]);
+		}
+		*reason = XPXE_CNT_TFTP_SESSIONS_ABORTED;
+		return TFTP_DROP;
+	}
+	if (op != XPXE_TFTP_ACK) {
+		/* The daemon's socket on that port answers it (ERROR 4). */
+		*reason = XPXE_CNT_TFTP_PASS_SESSION;
+		return TFTP_PASS;
+	}
+	__builtin_memcpy(b->client_mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(b->server_mac, eth->h_dest, ETH_ALEN);
+	b->client_ip = iph->saddr;
+	b->server_ip = iph->daddr;
+	b->client_port = udph->source;
+	b->server_port = udph->dest;
+	b->retransmit = false;
+	return tftp_on_ack(s, bpf_ntohs(p[1]), b, reason);
+}
+
+/*
+ * Writes Ethernet, IPv4 and UDP headers of a reply from server to client
+ * carrying PAYLOAD_LEN bytes of UDP payload whose sum is PAYLOAD_SUM.
+ */
+static __always_inline int tftp_write_headers(void *data, void *data_end,
+					      const struct tftp_block *b, __u32 payload_len,
+					      __u32 payload_sum)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	struct udphdr *udph = (void *)(iph + 1);
+	__u16 udp_len = sizeof(*udph) + payload_len;
+	__u32 sum;
+
+	if ((void *)(udph + 1) > data_end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, b->client_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, b->server_mac, ETH_ALEN);
+	eth->h_proto = bpf_htons(ETH_P_IP);
+
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = 0;
+	iph->tot_len = bpf_htons(sizeof(*iph) + udp_len);
+	iph->id = 0;			   /* atomic datagram (RFC 6864): DF and no id */
+	iph->frag_off = bpf_htons(0x4000); /* DF */
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_UDP;
+	iph->saddr = b->server_ip;
+	iph->daddr = b->client_ip;
+	ipv4_set_csum(iph);
+
+	udph->source = b->server_port;
+	udph->dest = b->client_port;
+	udph->len = bpf_htons(udp_len);
+	sum = csum_udp_pseudo(b->server_ip, b->client_ip, udp_len) + bpf_ntohs(b->server_port) +
+	      bpf_ntohs(b->client_port) + udp_len + payload_sum;
+	udph->check = udp_csum_final(sum);
+	return 0;
+}
+
+/* Writes the headers of DATA B into a frame of XPXE_TFTP_HDRS_LEN + B->len bytes. */
+static __always_inline int tftp_write_data_headers(void *data, void *data_end,
+						   const struct tftp_block *b)
+{
+	__be16 *tftp = data + XPXE_TFTP_HDRS_LEN - 4;
+	__u16 block = b->block & 0xffff; /* rolls over past 65535 to 0 */
+
+	if ((void *)(tftp + 2) > data_end)
+		return -1;
+	tftp[0] = bpf_htons(XPXE_TFTP_DATA);
+	tftp[1] = bpf_htons(block);
+	return tftp_write_headers(data, data_end, b, 4 + b->len,
+				  XPXE_TFTP_DATA + block + b->data_sum);
+}
+
+/* Records that B went out: the next ACK is judged against it. */
+static __always_inline void tftp_commit(const struct tftp_block *b)
+{
+	struct xpxe_tftp_session *s = b->s;
+
+	s->last_block = b->block;
+	s->last_tx_ns = bpf_ktime_get_coarse_ns();
+	if (b->retransmit)
+		s->retransmits++;
+}
+
+static __always_inline void tftp_tally_block(void *counters_map, const struct tftp_block *b)
+{
+	tftp_tally(counters_map, XPXE_CNT_TFTP_BYTES, b->len);
+	if (b->retransmit)
+		tftp_tally(counters_map, XPXE_CNT_TFTP_RETRANSMITS, 1);
+}
+
+/*
+ * The copies need the verifier to see 1 <= len <= BLKSIZE_MAX in the very
+ * register passed: the barrier stops clang from re-deriving it from a spill.
+ */
+static __always_inline int tftp_xdp_store(struct xdp_md *ctx, const struct tftp_block *b)
+{
+	__u64 len = b->len;
+
+	barrier_var(len);
+	if (len < 1 || len > XPXE_TFTP_BLKSIZE_MAX)
+		return -1;
+	return bpf_xdp_store_bytes(ctx, XPXE_TFTP_HDRS_LEN, (void *)b->src, len);
+}
+
+static __always_inline int tftp_skb_store(struct __sk_buff *skb, const struct tftp_block *b)
+{
+	__u64 len = b->len;
+
+	barrier_var(len);
+	if (len < 1 || len > XPXE_TFTP_BLKSIZE_MAX)
+		return -1;
+	return bpf_skb_store_bytes(skb, XPXE_TFTP_HDRS_LEN, b->src, len, 0);
+}
+
+/*
+ * XDP: grows the ACK in place into the DATA frame and sends it back. Where the
+ * driver leaves no room to grow (veth, 2 KiB NIC buffers), the ACK goes up to
+ * the tc program instead, with the session untouched so tc decides the same;
+ * the block is looked up only once the frame has grown, so that hand-over is
+ * cheap.
+ */
+static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct tftp_block *b,
+						      void *counters_map, __u32 *reason)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	int delta = (int)(XPXE_TFTP_HDRS_LEN + b->len) - (int)(data_end - data);
+
+	if (bpf_xdp_adjust_tail(ctx, delta)) {
+		/* Small growths may work where a full block does not: only a big one counts. */
+		if (delta > XPXE_TFTP_BLKSIZE_MAX / 2)
+			tftp_xdp_no_room = 1;
+		*reason = XPXE_CNT_TFTP_ACK_TO_TC;
+		return TFTP_PASS;
+	}
+	if (tftp_load_block(b, reason) != TFTP_SEND) {
+		/* Back to the ACK as it came: only its length changed. */
+		bpf_xdp_adjust_tail(ctx, -delta);
+		return TFTP_PASS;
+	}
+	*reason = XPXE_CNT_TFTP_BUILD_FAILED;
+	if (b->len && tftp_xdp_store(ctx, b))
+		return TFTP_DROP;
+	tftp_sum_block(b);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (tftp_write_data_headers(data, data_end, b))
+		return TFTP_DROP;
+	tftp_commit(b);
+	tftp_tally_block(counters_map, b);
+	*reason = XPXE_CNT_TFTP_DATA_XDP;
+	return TFTP_SEND;
+}
+
+/* True when XDP should leave this frame to tc_tftp at once (see tftp_xdp_no_room). */
+static __always_inline bool tftp_xdp_leave_to_tc(const struct udphdr *udph, void *data_end)
+{
+	return tftp_xdp_no_room && tftp_opcode(udph, data_end) == XPXE_TFTP_ACK;
+}
+
+/*
+ * XDP, on port 69: a WRQ is refused with ERROR 4 from the data plane itself.
+ * Returns TFTP_PASS when the frame cannot be resized (the daemon answers then).
+ */
+static __always_inline enum tftp_action tftp_xdp_refuse_wrq(struct xdp_md *ctx, __u32 *reason)
+{
+	/* A literal, not a static array: clang folds it into stores, no .rodata map. */
+	const char *msg = XPXE_TFTP_MSG_READ_ONLY;
+	const __u32 msg_size = sizeof(XPXE_TFTP_MSG_READ_ONLY);
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	struct udphdr *udph = (void *)(iph + 1);
+	struct tftp_block b = {};
+	__u8 *payload;
+	__u32 sum = XPXE_TFTP_ERROR + XPXE_TFTP_ERR_ILLEGAL_OP;
+	int delta = (int)(XPXE_TFTP_HDRS_LEN + msg_size) - (int)(data_end - data);
+
+	/* The caller parsed these; options in the request's IP header move nothing we read. */
+	if ((void *)(udph + 1) > data_end || iph->ihl != 5) {
+		*reason = XPXE_CNT_PASS_TFTP;
+		return TFTP_PASS;
+	}
+	__builtin_memcpy(b.client_mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(b.server_mac, eth->h_dest, ETH_ALEN);
+	b.client_ip = iph->saddr;
+	b.server_ip = iph->daddr;
+	b.client_port = udph->source;
+	b.server_port = udph->dest;
+	if (bpf_xdp_adjust_tail(ctx, delta)) {
+		*reason = XPXE_CNT_PASS_TFTP;
+		return TFTP_PASS;
+	}
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	payload = data + XPXE_TFTP_HDRS_LEN - 4;
+	if ((void *)(payload + 4 + msg_size) > data_end) {
+		*reason = XPXE_CNT_TFTP_BUILD_FAILED;
+		return TFTP_DROP;
+	}
+	payload[0] = 0;
+	payload[1] = XPXE_TFTP_ERROR;
+	payload[2] = 0;
+	payload[3] = XPXE_TFTP_ERR_ILLEGAL_OP;
+	__builtin_memcpy(payload + 4, msg, msg_size);
+#pragma unroll
+	for (int i = 0; i < (int)msg_size; i++)
+		sum += i & 1 ? msg[i] : msg[i] << 8;
+	if (tftp_write_headers(data, data_end, &b, 4 + msg_size, sum)) {
+		*reason = XPXE_CNT_TFTP_BUILD_FAILED;
+		return TFTP_DROP;
+	}
+	*reason = XPXE_CNT_TFTP_WRQ_REFUSED;
+	return TFTP_SEND;
+}
+
+#endif /* XPXE_BPF_TFTP_H */

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tftp_load: a lean many-session TFTP client for benchmarks. N transfers of
+ * one file run at once, each on its own UDP socket, spread over one epoll
+ * thread per CPU. Every DATA block is compared byte for byte with the same
+ * bytes of FILE, a local copy whose SHA-256 must be the one given: each
+ * download is checked whole, and the check costs a memcmp of hot memory, not a
+ * hash per block. The client, not the server, is what usually limits a lab: it
+ * does nothing per block but one recv, one memcmp and one send.
+ *
+ *   tftp_load -s SERVER -f NAME -r FILE -S SHA256 -n CLIENTS [-b BLKSIZE]
+ *             [-t THREADS] [-w TIMEOUT_MS]
+ *
+ * Prints one line of key=value pairs: clients, ok, failed, bytes, seconds,
+ * mbps (aggregate MB/s, 10^6 bytes), retries. Exits 1 when a transfer failed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#define MAX_RETRIES 20
+
+struct xfer {
+	int fd;
+	struct sockaddr_in server; /* port 69 until the first answer names the transfer's port */
+	uint8_t last[600];	   /* the last packet sent, for a resend */
+	size_t last_len;
+	uint32_t expect; /* the next block (full number) */
+	unsigned blksize;
+	uint64_t bytes;
+	double sent_at;
+	unsigned retries;
+	bool done, failed;
+};
+
+struct worker {
+	pthread_t thread;
+	struct xfer *xfers;
+	int n;
+};
+
+static const char *opt_name, *opt_sha, *opt_file;
+static const uint8_t *ref; /* the file's bytes */
+static uint64_t ref_size;
+static unsigned opt_blksize = 1468, opt_timeout_ms = 500;
+static struct in_addr opt_server;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void send_last(struct xfer *x)
+{
+	if (sendto(x->fd, x->last, x->last_len, 0, (struct sockaddr *)&x->server,
+		   sizeof(x->server)) < 0 &&
+	    errno != EAGAIN)
+		x->failed = true;
+	x->sent_at = now();
+}
+
+static void ack(struct xfer *x, uint16_t block)
+{
+	x->last[0] = 0;
+	x->last[1] = 4;
+	x->last[2] = block >> 8;
+	x->last[3] = block & 0xff;
+	x->last_len = 4;
+	send_last(x);
+}
+
+static void start(struct xfer *x)
+{
+	int n = snprintf((char *)x->last + 2, sizeof(x->last) - 2, "%s%coctet%cblksize%c%u%c",
+			 opt_name, 0, 0, 0, opt_blksize, 0);
+
+	x->last[0] = 0;
+	x->last[1] = 1;
+	x->last_len = 2 + n;
+	x->expect = 1;
+	x->blksize = 512; /* until an OACK says otherwise */
+	send_last(x);
+}
+
+static void finish(struct xfer *x)
+{
+	x->done = true;
+	if (x->bytes != ref_size) {
+		fprintf(stderr, "tftp_load: %llu bytes, want %llu\n", (unsigned long long)x->bytes,
+			(unsigned long long)ref_size);
+		x->failed = true;
+	}
+}
+
+/* The block's bytes must be the file's at the same offset. */
+static bool matches(const struct xfer *x, const uint8_t *data, size_t len)
+{
+	uint64_t off = (uint64_t)(x->expect - 1) * x->blksize;
+
+	return off + len <= ref_size && !memcmp(ref + off, data, len);
+}
+
+/* Maps FILE and checks its SHA-256: what every download is compared with. */
+static int load_reference(void)
+{
+	uint8_t digest[32];
+	char hex[65];
+	struct stat st;
+	int fd = open(opt_file, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st))
+		return -1;
+	ref_size = st.st_size;
+	ref = mmap(NULL, ref_size ? ref_size : 1, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	close(fd);
+	if (ref == MAP_FAILED || !EVP_Digest(ref, ref_size, digest, NULL, EVP_sha256(), NULL))
+		return -1;
+	for (int i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", digest[i]);
+	if (strcmp(hex, opt_sha)) {
+		fprintf(stderr, "tftp_load: %s has sha256 %s, not %s\n", opt_file, hex, opt_sha);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct sockaddr_in *from)
+{
+	uint16_t op, block;
+
+	if (n < 4)
+		return;
+	op = p[0] << 8 | p[1];
+	block = p[2] << 8 | p[3];
+	x->server.sin_port = from->sin_port; /* the transfer's own port from now on */
+	switch (op) {
+	case 6: /* OACK: find blksize */
+		for (const uint8_t *q = p + 2; q < p + n;) {
+			const char *k = (const char *)q, *v = k + strnlen(k, p + n - q) + 1;
+
+			if ((const uint8_t *)v >= p + n)
+				break;
+			if (!strcasecmp(k, "blksize"))
+				x->blksize = atoi(v);
+			q = (const uint8_t *)v + strnlen(v, p + n - (const uint8_t *)v) + 1;
+		}
+		if (x->expect == 1)
+			ack(x, 0);
+		return;
+	case 3:
+		if (block == (uint16_t)x->expect) {
+			if (!matches(x, p + 4, n - 4)) {
+				fprintf(stderr, "tftp_load: block %u differs from the file\n",
+					x->expect);
+				x->failed = true;
+				return;
+			}
+			x->bytes += n - 4;
+			x->expect++;
+			ack(x, block);
+			if ((size_t)(n - 4) < x->blksize)
+				finish(x);
+		} else if (block == (uint16_t)(x->expect - 1)) {
+			ack(x, block); /* a duplicate: our ACK was lost */
+		}
+		return;
+	case 5:
+		fprintf(stderr, "tftp_load: ERROR %u %.*s\n", block, (int)(n - 4), p + 4);
+		x->failed = true;
+		return;
+	}
+}
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event evs[256];
+	int ep = epoll_create1(0), left = w->n;
+
+	for (int i = 0; i < w->n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->xfers[i] };
+
+		epoll_ctl(ep, EPOLL_CTL_ADD, w->xfers[i].fd, &ev);
+		start(&w->xfers[i]);
+	}
+	while (left > 0) {
+		int n = epoll_wait(ep, evs, 256, 20);
+		double t;
+
+		for (int i = 0; i < n; i++) {
+			struct xfer *x = evs[i].data.ptr;
+			uint8_t buf[2048];
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			ssize_t r;
+
+			/*
+			 * One read per wake-up: in lockstep a transfer has one block in
+			 * flight, and a second read would only return EAGAIN (epoll is
+			 * level-triggered: anything more is reported again).
+			 */
+			if (x->done || x->failed)
+				continue;
+			r = recvfrom(x->fd, buf, sizeof(buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &fl);
+			if (r > 0)
+				on_packet(x, buf, r, &from);
+		}
+		t = now();
+		left = 0;
+		for (int i = 0; i < w->n; i++) {
+			struct xfer *x = &w->xfers[i];
+
+			if (x->done || x->failed)
+				continue;
+			if (t - x->sent_at > opt_timeout_ms / 1e3) {
+				if (++x->retries > MAX_RETRIES) {
+					fprintf(stderr, "tftp_load: no answer after %u retries\n",
+						MAX_RETRIES);
+					x->failed = true;
+					continue;
+				}
+				send_last(x);
+			}
+			left++;
+		}
+	}
+	close(ep);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned clients = 1, threads = sysconf(_SC_NPROCESSORS_ONLN), ok = 0, failed = 0;
+	unsigned long long bytes = 0, retries = 0;
+	struct xfer *xfers;
+	struct worker *ws;
+	double t0, secs;
+	int c;
+
+	while ((c = getopt(argc, argv, "s:f:r:n:S:b:t:w:")) != -1) {
+		switch (c) {
+		case 's':
+			if (!inet_aton(optarg, &opt_server))
+				return 2;
+			break;
+		case 'f':
+			opt_name = optarg;
+			break;
+		case 'r':
+			opt_file = optarg;
+			break;
+		case 'n':
+			clients = atoi(optarg);
+			break;
+		case 'S':
+			opt_sha = optarg;
+			break;
+		case 'b':
+			opt_blksize = atoi(optarg);
+			break;
+		case 't':
+			threads = atoi(optarg);
+			break;
+		case 'w':
+			opt_timeout_ms = atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!opt_name || !opt_sha || !opt_file || !opt_server.s_addr || !clients || !threads) {
+		fprintf(stderr, "usage: tftp_load -s SERVER -f NAME -r FILE -S SHA256 -n CLIENTS "
+				"[-b BLKSIZE] [-t THREADS] [-w TIMEOUT_MS]\n");
+		return 2;
+	}
+	if (load_reference())
+		return 1;
+	if (threads > clients)
+		threads = clients;
+	xfers = calloc(clients, sizeof(*xfers));
+	ws = calloc(threads, sizeof(*ws));
+	for (unsigned i = 0; i < clients; i++) {
+		struct sockaddr_in any = { .sin_family = AF_INET };
+		int buf = 1 << 20;
+
+		xfers[i].fd = socket(AF_INET, SOCK_DGRAM, 0);
+		setsockopt(xfers[i].fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+		if (xfers[i].fd < 0 || bind(xfers[i].fd, (struct sockaddr *)&any, sizeof(any))) {
+			perror("tftp_load: socket");
+			return 1;
+		}
+		xfers[i].server.sin_family = AF_INET;
+		xfers[i].server.sin_addr = opt_server;
+		xfers[i].server.sin_port = htons(69);
+	}
+	t0 = now();
+	for (unsigned i = 0, first = 0; i < threads; i++) {
+		unsigned n = clients / threads + (i < clients % threads);
+
+		ws[i].xfers = xfers + first;
+		ws[i].n = n;
+		first += n;
+		pthread_create(&ws[i].thread, NULL, run, &ws[i]);
+	}
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(ws[i].thread, NULL);
+	secs = now() - t0;
+	for (unsigned i = 0; i < clients; i++) {
+		bytes += xfers[i].bytes;
+		retries += xfers[i].retries;
+		if (xfers[i].done && !xfers[i].failed)
+			ok++;
+		else
+			failed++;
+	}
+	printf("clients=%u ok=%u failed=%u bytes=%llu seconds=%.3f mbps=%.1f retries=%llu\n",
+	       clients, ok, failed, bytes, secs, bytes / secs / 1e6, retries);
+	return failed ? 1 : 0;
+}

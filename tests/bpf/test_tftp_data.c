@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The TFTP data plane run by the kernel on crafted frames: an ACK in, the
+ * DATA frame out, compared byte for byte with one built independently here
+ * (frames.h computes its checksums the slow, obvious way). Each case runs
+ * through both paths, xdp_pxe (XDP_TX) and tc_tftp (the tc fallback), on the
+ * same sessions and the same assets, loaded by the daemon's own asset store.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xpxe.skel.h"
+#include "assets.h"
+#include "counters.h"
+#include "frames.h"
+#include "xpxe_tftp.h"
+
+#define CLIENT_IP   htonl(0xc6120064) /* 198.18.0.100 */
+#define SERVER_IP   htonl(0xc6120001) /* 198.18.0.1 */
+#define CLIENT_PORT 1554
+
+enum { ASSET_RANDOM, ASSET_1024, ASSET_ROLLOVER, N_ASSETS };
+
+static const uint64_t asset_sizes[N_ASSETS] = {
+	[ASSET_RANDOM] = 200000,
+	[ASSET_1024] = 1024,
+	[ASSET_ROLLOVER] = 65536 * 8 + 5, /* at blksize 8: block 65537 goes out as block 1 */
+};
+
+static struct xpxe_bpf *skel;
+static struct xpxe_assets assets;
+static uint8_t *content[N_ASSETS];
+static uint32_t slot_of[N_ASSETS];
+
+enum expect { SEND, DROP, PASS };
+
+struct data_case {
+	const char *name;
+	int asset;
+	unsigned blksize;
+	uint32_t last_block; /* the session before the ACK */
+	uint16_t ack;
+	bool timed_out; /* the last DATA left long ago: a repeated ACK is a client's retry */
+	enum expect expect;
+	uint32_t block;		   /* the DATA expected (full number) */
+	enum xpxe_counter counter; /* the outcome of a DROP (SEND: data_xdp or data_tc) */
+};
+
+static const struct data_case cases[] = {
+	{ "ACK 0 of the OACK -> DATA 1", ASSET_RANDOM, 512, 0, 0, false, SEND, 1, XPXE_CNT_MAX },
+	{ "ACK 1 -> DATA 2 at 1468", ASSET_RANDOM, 1468, 1, 1, false, SEND, 2, XPXE_CNT_MAX },
+	{ "a block across the 64 KiB chunk boundary", ASSET_RANDOM, 1468, 44, 44, false, SEND, 45,
+	  XPXE_CNT_MAX },
+	{ "odd blksize, odd offset", ASSET_RANDOM, 1001, 1, 1, false, SEND, 2, XPXE_CNT_MAX },
+	{ "odd blksize, even offset", ASSET_RANDOM, 1001, 2, 2, false, SEND, 3, XPXE_CNT_MAX },
+	{ "blksize 8", ASSET_RANDOM, 8, 99, 99, false, SEND, 100, XPXE_CNT_MAX },
+	{ "the final short block", ASSET_RANDOM, 1468, 136, 136, false, SEND, 137, XPXE_CNT_MAX },
+	{ "the final empty block", ASSET_1024, 512, 2, 2, false, SEND, 3, XPXE_CNT_MAX },
+	{ "block 65536 goes out as 0", ASSET_ROLLOVER, 8, 65535, 65535, false, SEND, 65536,
+	  XPXE_CNT_MAX },
+	{ "after the rollover: ACK 0 -> DATA 1 (65537)", ASSET_ROLLOVER, 8, 65536, 0, false, SEND,
+	  65537, XPXE_CNT_MAX },
+	{ "a repeated ACK after a client timeout resends", ASSET_RANDOM, 512, 5, 4, true, SEND, 5,
+	  XPXE_CNT_MAX },
+	{ "a repeated ACK right after the DATA: Sorcerer's Apprentice", ASSET_RANDOM, 512, 5, 4,
+	  false, DROP, 0, XPXE_CNT_TFTP_ACK_DUP_IGNORED },
+	{ "ACK of the final block ends the transfer", ASSET_1024, 512, 3, 3, false, DROP, 0,
+	  XPXE_CNT_TFTP_SESSIONS_COMPLETED },
+	{ "an ACK of an older block is stale", ASSET_RANDOM, 512, 9, 3, true, DROP, 0,
+	  XPXE_CNT_TFTP_ACK_STALE },
+	{ "an ACK of a block not sent yet is stale", ASSET_RANDOM, 512, 9, 10, true, DROP, 0,
+	  XPXE_CNT_TFTP_ACK_STALE },
+};
+
+static uint8_t *make_content(uint64_t size, uint32_t seed)
+{
+	uint8_t *p = malloc(size ? size : 1);
+	uint32_t x = seed;
+
+	for (uint64_t i = 0; i < size; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
+	}
+	return p;
+}
+
+static int load_asset(int i)
+{
+	char path[] = "/tmp/xpxe-test-asset.XXXXXX", name[16];
+	int fd = mkstemp(path), err;
+
+	if (fd < 0)
+		return -1;
+	content[i] = make_content(asset_sizes[i], 0x9e3779b9u + i);
+	if (write(fd, content[i], asset_sizes[i]) != (ssize_t)asset_sizes[i]) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	snprintf(name, sizeof(name), "asset%d", i);
+	err = xpxe_assets_load(&assets, name, path);
+	unlink(path);
+	if (err)
+		return err;
+	slot_of[i] = xpxe_assets_find(&assets, name)->slot;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	skel = xpxe_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
+		return -1;
+	}
+	xpxe_assets_init(&assets);
+	if (xpxe_assets_add_outer(&assets, bpf_map__fd(skel->maps.tftp_assets)))
+		return -1;
+	for (int i = 0; i < N_ASSETS; i++)
+		if (load_asset(i))
+			return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	xpxe_assets_free(&assets);
+	xpxe_bpf__destroy(skel);
+	for (int i = 0; i < N_ASSETS; i++)
+		free(content[i]);
+	return 0;
+}
+
+/* A frame from the server back to the client, as xpxe builds them: DF set, no IP id. */
+static size_t frame_from_server(uint8_t *buf, uint16_t sport, uint16_t dport, const void *payload,
+				size_t plen)
+{
+	size_t len = frame_udp(buf, SERVER_IP, CLIENT_IP, sport, dport, payload, plen);
+	struct ethhdr *eth = (struct ethhdr *)buf;
+	struct iphdr *iph = frame_iph(buf);
+
+	memcpy(eth->h_dest, frame_client_mac, ETH_ALEN);
+	memcpy(eth->h_source, frame_server_mac, ETH_ALEN);
+	iph->frag_off = htons(0x4000);
+	iph->check = 0;
+	iph->check = htons(frame_csum_fold(frame_csum_add(0, iph, sizeof(*iph))));
+	return len;
+}
+
+static size_t build_ack(uint8_t *buf, uint16_t server_port, uint16_t block)
+{
+	uint8_t ack[4] = { 0, XPXE_TFTP_ACK, block >> 8, block & 0xff };
+
+	return frame_udp(buf, CLIENT_IP, SERVER_IP, CLIENT_PORT, server_port, ack, sizeof(ack));
+}
+
+static size_t build_data(uint8_t *buf, const struct data_case *c, uint16_t server_port)
+{
+	static uint8_t payload[4 + XPXE_TFTP_BLKSIZE_MAX];
+	uint64_t off = (uint64_t)(c->block - 1) * c->blksize, size = asset_sizes[c->asset];
+	size_t len = size - off < c->blksize ? size - off : c->blksize;
+
+	payload[0] = 0;
+	payload[1] = XPXE_TFTP_DATA;
+	payload[2] = (c->block >> 8) & 0xff;
+	payload[3] = c->block & 0xff;
+	memcpy(payload + 4, content[c->asset] + off, len);
+	return frame_from_server(buf, server_port, CLIENT_PORT, payload, 4 + len);
+}
+
+static struct xpxe_tftp_key session_key(uint16_t server_port)
+{
+	struct xpxe_tftp_key key = {
+		.client_ip = CLIENT_IP,
+		.client_port = htons(CLIENT_PORT),
+		.server_port = htons(server_port),
+	};
+
+	return key;
+}
+
+static void put_session(uint16_t server_port, int asset, unsigned blksize, uint32_t last_block,
+			bool timed_out)
+{
+	struct xpxe_tftp_key key = session_key(server_port);
+	struct xpxe_tftp_session s = {
+		.size = asset_sizes[asset],
+		.asset_slot = slot_of[asset],
+		.blksize = blksize,
+		.last_block = last_block,
+		.final_block = asset_sizes[asset] / blksize + 1,
+		.state = XPXE_TFTP_ACTIVE,
+	};
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s.last_tx_ns = timed_out ? 0 : (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
+}
+
+static struct xpxe_tftp_session get_session(uint16_t server_port)
+{
+	struct xpxe_tftp_key key = session_key(server_port);
+	struct xpxe_tftp_session s;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
+	return s;
+}
+
+static void read_counters(__u64 *totals)
+{
+	assert_int_equal(xpxe_counters_read(bpf_map__fd(skel->maps.counters), totals), 0);
+}
+
+struct run {
+	int retval;
+	uint8_t out[FRAME_MAX];
+	uint32_t out_len;
+};
+
+static void run_prog(bool tc, const uint8_t *in, size_t len, struct run *r)
+{
+	int fd = bpf_program__fd(tc ? skel->progs.tc_tftp : skel->progs.xdp_pxe);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = r->out,
+		    .data_size_out = sizeof(r->out), .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(fd, &opts), 0);
+	r->retval = opts.retval;
+	r->out_len = opts.data_size_out;
+}
+
+static int verdict_of(bool tc, enum expect e)
+{
+	static const int xdp[] = { [SEND] = XDP_TX, [DROP] = XDP_DROP, [PASS] = XDP_PASS };
+	static const int cls[] = {
+		[SEND] = TC_ACT_REDIRECT, [DROP] = TC_ACT_SHOT, [PASS] = TC_ACT_OK
+	};
+
+	return tc ? cls[e] : xdp[e];
+}
+
+/* Every counter moved by exactly what WANT says, and no other. */
+static void assert_counter_deltas(const char *name, const __u64 *before, const __u64 *after,
+				  const __u64 *want)
+{
+	for (int i = 0; i < XPXE_CNT_MAX; i++)
+		if (after[i] - before[i] != want[i])
+			fail_msg("%s: counter %s moved by %llu, expected %llu", name,
+				 xpxe_counter_names[i], (unsigned long long)(after[i] - before[i]),
+				 (unsigned long long)want[i]);
+}
+
+static void run_data_case(const struct data_case *c, bool tc, uint16_t server_port)
+{
+	uint8_t in[FRAME_MAX] = { 0 }, want[FRAME_MAX];
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
+	size_t in_len, want_len;
+	struct xpxe_tftp_session s;
+	struct run r;
+
+	put_session(server_port, c->asset, c->blksize, c->last_block, c->timed_out);
+	in_len = build_ack(in, server_port, c->ack);
+	read_counters(before);
+	run_prog(tc, in, in_len, &r);
+	read_counters(after);
+	assert_int_equal(r.retval, verdict_of(tc, c->expect));
+	if (!tc)
+		delta[XPXE_CNT_RX_FRAMES] = 1;
+	s = get_session(server_port);
+	if (c->expect == SEND) {
+		bool resend = c->block == c->last_block;
+
+		want_len = build_data(want, c, server_port);
+		assert_int_equal(r.out_len, want_len);
+		assert_memory_equal(r.out, want, want_len);
+		assert_int_equal(s.last_block, c->block);
+		assert_int_equal(s.retransmits, resend ? 1 : 0);
+		delta[tc ? XPXE_CNT_TFTP_DATA_TC : XPXE_CNT_TFTP_DATA_XDP] = 1;
+		delta[XPXE_CNT_TFTP_BYTES] = want_len - XPXE_TFTP_HDRS_LEN;
+		delta[XPXE_CNT_TFTP_RETRANSMITS] = resend;
+	} else {
+		assert_int_equal(r.out_len, in_len);
+		assert_memory_equal(r.out, in, in_len);
+		assert_int_equal(s.last_block, c->last_block);
+		assert_int_equal(s.state, c->counter == XPXE_CNT_TFTP_SESSIONS_COMPLETED
+					      ? XPXE_TFTP_DONE
+					      : XPXE_TFTP_ACTIVE);
+		delta[c->counter] = 1;
+	}
+	assert_counter_deltas(c->name, before, after, delta);
+}
+
+static void test_data_xdp(void **state)
+{
+	const struct data_case *c = *state;
+
+	run_data_case(c, false, 40000 + (c - cases));
+}
+
+static void test_data_tc(void **state)
+{
+	const struct data_case *c = *state;
+
+	run_data_case(c, true, 41000 + (c - cases));
+}
+
+/* A transfer end to end through one program: every block equal, then the final ACK. */
+static void whole_transfer(bool tc, int asset, unsigned blksize)
+{
+	uint16_t port = tc ? 42001 : 42000;
+	uint32_t final = asset_sizes[asset] / blksize + 1;
+	uint8_t in[FRAME_MAX] = { 0 }, want[FRAME_MAX];
+	struct run r;
+
+	put_session(port, asset, blksize, 0, false);
+	for (uint32_t b = 1; b <= final; b++) {
+		struct data_case c = { .asset = asset, .blksize = blksize, .block = b };
+		size_t want_len = build_data(want, &c, port);
+
+		run_prog(tc, in, build_ack(in, port, (b - 1) & 0xffff), &r);
+		assert_int_equal(r.retval, verdict_of(tc, SEND));
+		assert_int_equal(r.out_len, want_len);
+		if (memcmp(r.out, want, want_len))
+			fail_msg("block %u differs", b);
+	}
+	run_prog(tc, in, build_ack(in, port, final & 0xffff), &r);
+	assert_int_equal(r.retval, verdict_of(tc, DROP));
+	assert_int_equal(get_session(port).state, XPXE_TFTP_DONE);
+}
+
+static void test_whole_transfer_xdp(void **state)
+{
+	(void)state;
+	whole_transfer(false, ASSET_RANDOM, 1468);
+	whole_transfer(false, ASSET_RANDOM, 777);
+}
+
+static void test_whole_transfer_tc(void **state)
+{
+	(void)state;
+	whole_transfer(true, ASSET_RANDOM, 1468);
+	whole_transfer(true, ASSET_RANDOM, 513);
+}
+
+static void test_wrq_refused_by_xdp(void **state)
+{
+	static const char wrq[] = "\0\2boot.img\0octet";
+	static const char err[] = "\0\5\0\4" XPXE_TFTP_MSG_READ_ONLY;
+	uint8_t in[FRAME_MAX] = { 0 }, want[FRAME_MAX];
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
+	size_t want_len;
+	struct run r;
+
+	(void)state;
+	read_counters(before);
+	run_prog(false, in, frame_udp(in, CLIENT_IP, SERVER_IP, CLIENT_PORT, 69, wrq, sizeof(wrq)),
+		 &r);
+	read_counters(after);
+	assert_int_equal(r.retval, XDP_TX);
+	want_len = frame_from_server(want, 69, CLIENT_PORT, err, sizeof(err));
+	assert_int_equal(r.out_len, want_len);
+	assert_memory_equal(r.out, want, want_len);
+	delta[XPXE_CNT_RX_FRAMES] = delta[XPXE_CNT_TFTP_WRQ_REFUSED] = 1;
+	assert_counter_deltas("wrq", before, after, delta);
+}
+
+/* Frames that are not the data plane's to answer leave unchanged, counted as such. */
+static void passes_unchanged(bool tc, const uint8_t *in, size_t len, enum xpxe_counter counter)
+{
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
+	struct run r;
+
+	read_counters(before);
+	run_prog(tc, in, len, &r);
+	read_counters(after);
+	assert_int_equal(r.retval, verdict_of(tc, PASS));
+	assert_int_equal(r.out_len, len);
+	assert_memory_equal(r.out, in, len);
+	delta[counter] = 1;
+	if (!tc)
+		delta[XPXE_CNT_RX_FRAMES] = 1;
+	assert_counter_deltas("pass", before, after, delta);
+}
+
+static void test_rrq_goes_to_the_daemon(void **state)
+{
+	static const char rrq[] = "\0\1snponly.efi\0octet\0tsize\0000\0blksize\0001468";
+	uint8_t in[FRAME_MAX] = { 0 };
+	size_t len = frame_udp(in, CLIENT_IP, SERVER_IP, CLIENT_PORT, 69, rrq, sizeof(rrq));
+
+	(void)state;
+	passes_unchanged(false, in, len, XPXE_CNT_PASS_TFTP);
+	passes_unchanged(true, in, len, XPXE_CNT_TFTP_TC_PASS);
+}
+
+static void test_ack_without_session_passes(void **state)
+{
+	uint8_t in[FRAME_MAX] = { 0 };
+	size_t len = build_ack(in, 43999, 1);
+
+	(void)state;
+	passes_unchanged(false, in, len, XPXE_CNT_PASS_OTHER_PORT);
+	passes_unchanged(true, in, len, XPXE_CNT_TFTP_TC_PASS);
+}
+
+static void test_other_opcode_to_a_transfer_goes_to_the_daemon(void **state)
+{
+	static const char rrq[] = "\0\1x\0octet";
+	uint8_t in[FRAME_MAX] = { 0 };
+	size_t len = frame_udp(in, CLIENT_IP, SERVER_IP, CLIENT_PORT, 43001, rrq, sizeof(rrq));
+
+	(void)state;
+	put_session(43001, ASSET_RANDOM, 512, 1, false);
+	passes_unchanged(false, in, len, XPXE_CNT_TFTP_PASS_SESSION);
+}
+
+static void test_session_without_asset_passes(void **state)
+{
+	uint8_t in[FRAME_MAX] = { 0 };
+	size_t len = build_ack(in, 43002, 1);
+	struct xpxe_tftp_key key = session_key(43002);
+	struct xpxe_tftp_session s;
+
+	(void)state;
+	put_session(43002, ASSET_RANDOM, 512, 1, false);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
+	s.asset_slot = XPXE_TFTP_ASSET_SLOTS - 1; /* nothing published there */
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
+	passes_unchanged(false, in, len, XPXE_CNT_TFTP_NO_ASSET);
+	assert_int_equal(get_session(43002).last_block, 1);
+}
+
+static void test_client_error_aborts(void **state)
+{
+	static const char err[] = "\0\5\0\10User aborted the transfer";
+	uint8_t in[FRAME_MAX] = { 0 }, ack[FRAME_MAX] = { 0 };
+	size_t len = frame_udp(in, CLIENT_IP, SERVER_IP, CLIENT_PORT, 43003, err, sizeof(err));
+	struct xpxe_tftp_session s;
+	struct run r;
+
+	(void)state;
+	put_session(43003, ASSET_RANDOM, 1468, 0, false);
+	run_prog(false, in, len, &r);
+	assert_int_equal(r.retval, XDP_DROP);
+	s = get_session(43003);
+	assert_int_equal(s.state, XPXE_TFTP_ABORTED);
+	assert_int_equal(s.client_error, XPXE_TFTP_ERR_BAD_OPTION);
+	/* A late ACK of the aborted transfer gets nothing. */
+	run_prog(false, ack, build_ack(ack, 43003, 0), &r);
+	assert_int_equal(r.retval, XDP_DROP);
+}
+
+static void test_tc_passes_what_is_not_udp(void **state)
+{
+	uint8_t in[FRAME_MAX] = { 0 };
+	size_t len = frame_eth(in, ETH_P_ARP) + 28;
+
+	(void)state;
+	passes_unchanged(true, in, len, XPXE_CNT_TFTP_TC_PASS);
+}
+
+int main(void)
+{
+	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_whole_transfer_xdp),
+		cmocka_unit_test(test_whole_transfer_tc),
+		cmocka_unit_test(test_wrq_refused_by_xdp),
+		cmocka_unit_test(test_rrq_goes_to_the_daemon),
+		cmocka_unit_test(test_ack_without_session_passes),
+		cmocka_unit_test(test_other_opcode_to_a_transfer_goes_to_the_daemon),
+		cmocka_unit_test(test_session_without_asset_passes),
+		cmocka_unit_test(test_client_error_aborts),
+		cmocka_unit_test(test_tc_passes_what_is_not_udp),
+	};
+	enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
+	static struct CMUnitTest tests[2 * N_CASES + N_FIXED];
+	static char names[2 * N_CASES][128];
+
+	for (int i = 0; i < N_CASES; i++) {
+		snprintf(names[2 * i], sizeof(names[0]), "xdp: %s", cases[i].name);
+		snprintf(names[2 * i + 1], sizeof(names[0]), "tc: %s", cases[i].name);
+		tests[2 * i] = (struct CMUnitTest){ .name = names[2 * i],
+						    .test_func = test_data_xdp,
+						    .initial_state = (void *)&cases[i] };
+		tests[2 * i + 1] = (struct CMUnitTest){ .name = names[2 * i + 1],
+							.test_func = test_data_tc,
+							.initial_state = (void *)&cases[i] };
+	}
+	memcpy(tests + 2 * N_CASES, fixed, sizeof(fixed));
+	return _cmocka_run_group_tests("tftp_data", tests, 2 * N_CASES + N_FIXED, setup, teardown);
+}

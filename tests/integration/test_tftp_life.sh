@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# The life of TFTP transfers in the lab: a lost DATA block recovered by the
+# client's retry, a stranger on a transfer's port (ERROR 5), an asset replaced
+# while a transfer of the old content runs, a silent client expired, a daemon
+# killed and restarted mid-transfer (the data plane carries on), a 100 MB
+# asset, and what serve refuses. Each step checks the sha256 of what arrived.
+LAB=tftp2
+source "$(dirname "$0")/lib.sh"
+require_root
+
+PROBE=$ROOT/tests/integration/tftp_probe.pl
+probe() { in_cli perl "$PROBE" "$SRV_IP" "$@"; }
+hex() { printf "$@" | od -An -v -tx1 | tr -d ' \n'; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+pins=/sys/fs/bpf/xpxe/$IF_SRV
+
+lab up || { not_ok "lab up"; exit 1; }
+ok "lab up"
+
+FILES=$WORK/files
+OUT=$WORK/out
+mkdir -p "$FILES" "$OUT"
+head -c 300000 /dev/urandom >"$FILES/f300k"
+head -c 1000000 /dev/urandom >"$FILES/f1m"
+head -c 1000000 /dev/urandom >"$FILES/f1m.new"
+head -c $((100 * 1000 * 1000)) /dev/urandom >"$FILES/f100m"
+cp "$FILES/f1m" "$FILES/f1m.old"
+ASSETS=(--no-default-assets --asset "f300k=$FILES/f300k" --asset "f1m=$FILES/f1m"
+	--asset "f100m=$FILES/f100m")
+
+# --- what serve refuses -------------------------------------------------------------
+out=$(timeout 10 nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --asset "x=$FILES/nosuch" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "asset x: cannot read" <<<"$out"; then
+	ok "an asset that cannot be read is refused (exit 1)"
+else
+	not_ok "an asset that cannot be read is refused" "exit $rc: $out"
+fi
+out=$(timeout 10 nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --asset "../x=$FILES/f1m" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "asset name '../x' is not valid" <<<"$out"; then
+	ok "an asset name with '..' is refused (exit 1)"
+else
+	not_ok "an asset name with '..' is refused" "exit $rc: $out"
+fi
+check "... and the refusals left no program and no tc filter behind" \
+	bash -c "[ -z \"\$(ip netns exec $NS_SRV ip -d link show dev $IF_SRV | grep prog/xdp)\" ] &&
+		[ -z \"\$(ip netns exec $NS_SRV tc filter show dev $IF_SRV ingress)\" ]"
+ip netns exec "$NS_SRV" perl -MIO::Socket::INET -e \
+	'my $s = IO::Socket::INET->new(LocalPort => 69, Proto => "udp") or die; sleep 30' &
+squatter=$!
+at_exit "kill $squatter"
+sleep 0.3
+out=$(timeout 10 nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --no-default-assets 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -q "cannot bind UDP port 69 for TFTP: Address already in use.*another TFTP server" <<<"$out"; then
+	ok "port 69 taken by another server: refused, and said so"
+else
+	not_ok "port 69 taken by another server: refused" "exit $rc: $out"
+fi
+kill "$squatter"
+wait "$squatter" 2>/dev/null
+
+# --- a 100 MB asset -------------------------------------------------------------------
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" || { not_ok "serve starts"; exit 1; }
+ok "serve starts with a 100 MB asset"
+line=$(grep "asset f100m:" "$WORK/daemon.log")
+check "its load time is logged ($(sed 's/.*loaded in/loaded in/' <<<"$line"))" grep -q "loaded in [0-9.]* ms" <<<"$line"
+check "xpxe assets: its sha256 is the file's" \
+	jq -e --arg s "$(sha "$FILES/f100m")" '.assets[] | select(.name == "f100m") | .sha256 == $s' \
+	<<<"$("$XPXE" assets --json)"
+
+# --- a lost DATA block --------------------------------------------------------------
+in_cli tc qdisc add dev "$IF_CLI" clsact
+drop_once() {
+	in_cli tc filter del dev "$IF_CLI" ingress 2>/dev/null
+	in_cli tc filter add dev "$IF_CLI" ingress bpf da obj "$ROOT/build/lab_drop.bpf.o" sec tc
+}
+for client in atftp tftp-hpa; do
+	drop_once || not_ok "the drop filter loads on $IF_CLI"
+	re0=$(counter tftp_retransmits)
+	rm -f "$OUT/drop"
+	if [ $client = atftp ]; then
+		in_cli atftp --tftp-timeout 1 --get -r f300k -l "$OUT/drop" "$SRV_IP" >/dev/null 2>&1
+	else
+		printf 'binary\nrexmt 1\nget f300k %s\n' "$OUT/drop" | in_cli tftp "$SRV_IP" >/dev/null 2>&1
+	fi
+	re1=$(counter tftp_retransmits)
+	if [ -f "$OUT/drop" ] && [ "$(sha "$OUT/drop")" = "$(sha "$FILES/f300k")" ] && [ "$re1" -gt "$re0" ]; then
+		ok "$client: DATA 5 dropped once on the way; the retry got it again ($re0 -> $re1 retransmits)"
+	else
+		not_ok "$client: a dropped DATA recovers" "retransmits $re0 -> $re1, file: $(ls -l "$OUT/drop" 2>&1)"
+	fi
+done
+in_cli tc filter del dev "$IF_CLI" ingress
+
+# --- a stranger on a transfer's port ---------------------------------------------------
+probe rrq=f300k,blksize=512 blocks=2 sleep=1500 rest save="$OUT/patient" >"$WORK/patient.out" 2>&1 &
+patient=$!
+for _ in $(seq 30); do grep -q OACK "$WORK/patient.out" && break; sleep 0.1; done
+port=$(awk '/^OACK/ { print $2 }' "$WORK/patient.out")
+out=$(probe send="$port:$(hex '\0\4\0\3')" recv)
+if [[ $out == "$port 00050005"* ]]; then
+	ok "an ACK from another port to a transfer's port gets ERROR 5"
+else
+	not_ok "an ACK from a stranger gets ERROR 5" "port '$port', got: $out"
+fi
+if wait "$patient" && [ "$(sha "$OUT/patient")" = "$(sha "$FILES/f300k")" ]; then
+	ok "... and the transfer it aimed at completes undisturbed"
+else
+	not_ok "... and the transfer completes undisturbed" "$(cat "$WORK/patient.out")"
+fi
+
+# --- an RRQ again from the same port ----------------------------------------------------
+rep0=$(counter tftp_rrq_repeated)
+rrq=$(hex '\0\1f300k\0octet\0blksize\0001468\0')
+out=$(probe send=69:"$rrq" recv send=69:"$rrq" recv)
+first=$(head -1 <<<"$out")
+second=$(tail -1 <<<"$out")
+if [ "$first" = "$second" ] && [[ $first == *" 0006"* ]] && [ "$(counter tftp_rrq_repeated)" -gt "$rep0" ]; then
+	ok "an RRQ repeated before the OACK is acknowledged gets the same OACK from the same port"
+else
+	not_ok "a repeated RRQ gets the same OACK" "$out"
+fi
+out=$(probe rrq=f300k,blksize=1468 rest rrq=f300k,blksize=1468 rest save="$OUT/twice")
+ports=$(awk '/^OACK/ { print $2 }' <<<"$out" | sort -u | wc -l)
+if [ "$ports" -eq 2 ] && [ "$(sha "$OUT/twice")" = "$(sha "$FILES/f300k")" ]; then
+	ok "a new RRQ from the port of a finished transfer starts a new one"
+else
+	not_ok "a new RRQ from the port of a finished transfer starts a new one" "$out"
+fi
+
+# --- an asset replaced while a transfer of it runs -------------------------------------
+probe rrq=f1m,blksize=512 blocks=10 sleep=2000 rest save="$OUT/old" >"$WORK/old.out" 2>&1 &
+slow=$!
+for _ in $(seq 30); do grep -q OACK "$WORK/old.out" && break; sleep 0.1; done
+cp "$FILES/f1m.new" "$FILES/f1m"
+out=$("$XPXE" assets --reload)
+check "xpxe assets --reload loads the changed file again" grep -q "reloaded 1 changed asset" <<<"$out"
+listing=$("$XPXE" assets --json)
+check "... the old content stays, for the transfer still reading it" \
+	jq -e '[.assets[] | select(.name == "f1m")] | length == 2 and
+		(map(select(.current == false))[0].transfers == 1)' <<<"$listing"
+in_cli curl -sS --tftp-blksize 1468 -o "$OUT/new" "tftp://$SRV_IP/f1m"
+check "a new transfer gets the new content" test "$(sha "$OUT/new")" = "$(sha "$FILES/f1m.new")"
+if wait "$slow" && [ "$(sha "$OUT/old")" = "$(sha "$FILES/f1m.old")" ]; then
+	ok "the transfer that started before the reload finishes with the old content"
+else
+	not_ok "the running transfer finishes with the old content" "$(cat "$WORK/old.out")"
+fi
+gone() { "$XPXE" assets --json | jq -e '[.assets[] | select(.name == "f1m")] | length == 1' >/dev/null; }
+for _ in $(seq 60); do gone && break; sleep 0.1; done
+check "... and then the old content is freed" gone
+check "... which the log says" grep -q "asset f1m: the last transfer of the replaced content ended" "$WORK/daemon.log"
+
+# --- SIGKILL mid-transfer: the data plane goes on --------------------------------------------
+probe rrq=f1m,blksize=512 blocks=100 sleep=2500 rest save="$OUT/survivor" >"$WORK/survivor.out" 2>&1 &
+survivor=$!
+for _ in $(seq 30); do grep -q OACK "$WORK/survivor.out" && break; sleep 0.1; done
+sleep 0.3
+kill -KILL "$DAEMON_PID"
+wait_daemon
+if wait "$survivor" && [ "$(sha "$OUT/survivor")" = "$(sha "$FILES/f1m.new")" ]; then
+	ok "a transfer completes after its daemon was killed (XDP and tc still serve it)"
+else
+	not_ok "a transfer completes after SIGKILL" "$(cat "$WORK/survivor.out")"
+fi
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" || not_ok "serve starts over a killed daemon's data plane"
+probe rrq=f1m,blksize=1468 rest save="$OUT/again" >/dev/null
+check "the new daemon answers RRQs again" test "$(sha "$OUT/again")" = "$(sha "$FILES/f1m.new")"
+
+probe rrq=f1m,blksize=512 blocks=50 sleep=2500 rest save="$OUT/adopted2" >"$WORK/adopted2.out" 2>&1 &
+adoptee=$!
+for _ in $(seq 30); do grep -q OACK "$WORK/adopted2.out" && break; sleep 0.1; done
+sleep 0.3
+kill -KILL "$DAEMON_PID"
+wait_daemon
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" || not_ok "serve starts over a killed daemon's data plane"
+check "the restarted daemon takes over the transfers still running" \
+	grep -Eq "took over [1-9][0-9]* TFTP transfer" "$WORK/daemon.log"
+if wait "$adoptee" && [ "$(sha "$OUT/adopted2")" = "$(sha "$FILES/f1m.new")" ]; then
+	ok "... the one in flight completes with the right content"
+else
+	not_ok "... the one in flight completes" "$(cat "$WORK/adopted2.out")"
+fi
+seen() { grep -q "sent (slot [0-9]*, from a previous daemon)" "$WORK/daemon.log"; }
+for _ in $(seq 40); do seen && break; sleep 0.1; done
+check "... and the new daemon saw it end (it tracks what it took over)" seen
+freed() { grep -q "the last transfer a previous daemon started from slot [0-9]* ended; freed it" "$WORK/daemon.log"; }
+for _ in $(seq 60); do freed && break; sleep 0.1; done
+check "... and the new daemon frees the old asset slot it read from" freed
+
+# --- a silent client expires --------------------------------------------------------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-idle-timeout 2 || not_ok "serve --tftp-idle-timeout 2"
+exp0=$(counter tftp_sessions_expired)
+probe rrq=f1m,blksize=512 blocks=3 >/dev/null
+sessions() { bpftool -j map dump pinned "$pins/tftp_sessions" | jq length; }
+check "the silent client's session is in the map" test "$(sessions)" -eq 1
+expired() { [ "$(counter tftp_sessions_expired)" -gt "$exp0" ]; }
+for _ in $(seq 60); do expired && break; sleep 0.1; done
+check "after 2 s without an ACK the transfer expires (tftp_sessions_expired)" expired
+check "... its session is gone from the map" test "$(sessions)" -eq 0
+check "... and the log says why" grep -q "no ACK for 2 s after block 4 of 1954; expired" "$WORK/daemon.log"
+
+# --- SIGTERM and detach leave nothing ----------------------------------------------------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+check "SIGTERM leaves no tc filter on $IF_SRV" \
+	test -z "$(ip netns exec "$NS_SRV" tc filter show dev "$IF_SRV" ingress)"
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" || not_ok "serve starts again"
+kill -KILL "$DAEMON_PID"
+wait_daemon
+check "after SIGKILL the tc program stays" \
+	bash -c "ip netns exec $NS_SRV tc filter show dev $IF_SRV ingress | grep -q tc_tftp"
+check "xpxe detach with no daemon removes the XDP program, the tc filter and the pins" \
+	bash -c "nsenter --net=/run/netns/$NS_SRV '$XPXE' detach -i $IF_SRV >/dev/null &&
+		[ -z \"\$(ip netns exec $NS_SRV tc filter show dev $IF_SRV ingress)\" ] &&
+		[ -z \"\$(ip netns exec $NS_SRV ip -d link show dev $IF_SRV | grep prog/xdp)\" ] &&
+		[ ! -e $pins ]"

@@ -1,0 +1,120 @@
+#!/usr/bin/perl
+# A scriptable TFTP client for the lab tests: what curl, atftp and tftp-hpa
+# cannot be made to do (malformed requests, pauses between blocks, ACKs from a
+# stranger). Perl because perl-base is on every Debian machine.
+#
+#   tftp_probe.pl HOST STEP...        the steps run in order on one UDP socket
+#
+#   send=PORT:HEX   send the bytes HEX to HOST:PORT ('last': the port that last answered)
+#   recv[=MS]       wait up to MS ms (default 3000) for a datagram;
+#                   print "PORT HEX", or "timeout"
+#   rrq=NAME[,OPT=VAL...]  send an RRQ (octet) to port 69 and take the answer:
+#                   OACK -> ACK 0; DATA 1 -> keep it; print "OACK PORT HEX" or
+#                   "DATA PORT" (PORT: the transfer's server port) or "ERROR CODE MESSAGE"
+#   blocks=N        receive and acknowledge N more DATA blocks (fewer if the last comes)
+#   rest            receive and acknowledge DATA blocks until the final (short) one
+#   save=FILE       write the data received so far to FILE
+#   port            print the local port
+#   sleep=MS
+#
+# It exits 1 when a step meets something it did not expect (a timeout, an ERROR).
+use strict;
+use warnings;
+use IO::Socket::INET;
+use IO::Select;
+use Socket qw(pack_sockaddr_in unpack_sockaddr_in inet_aton);
+
+my $host = shift or die "usage: tftp_probe.pl HOST STEP...\n";
+my $sock = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '0.0.0.0') or die "socket: $!\n";
+my $sel = IO::Select->new($sock);
+my ($last_port, $blksize, $expect, $done, $data) = (undef, 512, 1, 0, '');
+
+sub send_to {
+	my ($port, $bytes) = @_;
+	$sock->send($bytes, 0, pack_sockaddr_in($port, inet_aton($host))) or die "send: $!\n";
+}
+
+sub recv_one {
+	my ($ms) = @_;
+	return () unless $sel->can_read($ms / 1000);
+	my $from = recv($sock, my $buf, 65535, 0);
+	die "recv: $!\n" unless defined $from;
+	my ($port) = unpack_sockaddr_in($from);
+	$last_port = $port;
+	return ($port, $buf);
+}
+
+# Takes one DATA (the block expected), acknowledges it; false at the final block.
+sub take_block {
+	my ($port, $buf) = recv_one(3000);
+	die "timeout waiting for DATA $expect\n" unless defined $port;
+	my ($op, $block) = unpack('nn', $buf);
+	die sprintf("ERROR %d %s\n", $block, substr($buf, 4)) if $op == 5;
+	die "opcode $op, not DATA\n" unless $op == 3;
+	if ($block == ($expect & 0xffff)) {
+		$data .= substr($buf, 4);
+		$expect++;
+		$done = length($buf) - 4 < $blksize;
+	}
+	send_to($port, pack('nn', 4, $block));
+	return !$done;
+}
+
+for (@ARGV) {
+	if (/^send=(\w+):([0-9a-f]*)$/) {
+		send_to($1 eq 'last' ? $last_port : $1, pack('H*', $2));
+	} elsif (/^recv(?:=(\d+))?$/) {
+		my ($port, $buf) = recv_one($1 // 3000);
+		print defined $port ? "$port " . unpack('H*', $buf) . "\n" : "timeout\n";
+	} elsif (/^rrq=([^,]+)((?:,[^=,]+=[^,]*)*)$/) {
+		my ($name, $opts) = ($1, $2);
+		my $req = pack('n', 1) . "$name\0octet\0";
+		for (split /,/, $opts) {
+			next unless length;
+			my ($k, $v) = split /=/, $_, 2;
+			$req .= "$k\0$v\0";
+			$blksize = $v if lc $k eq 'blksize';
+		}
+		($expect, $done, $data) = (1, 0, '');
+		send_to(69, $req);
+		my ($port, $buf) = recv_one(3000);
+		die "timeout waiting for the answer to the RRQ\n" unless defined $port;
+		my ($op, $arg) = unpack('nn', $buf);
+		if ($op == 6) {
+			my %o = split /\0/, substr($buf, 2);
+			$blksize = 512 unless exists $o{blksize};
+			$blksize = $o{blksize} if exists $o{blksize};
+			print "OACK $port ", unpack('H*', $buf), "\n";
+			send_to($port, pack('nn', 4, 0));
+		} elsif ($op == 3) {
+			$blksize = 512;
+			$data = substr($buf, 4);
+			$expect = 2;
+			$done = length($buf) - 4 < $blksize;
+			send_to($port, pack('nn', 4, 1));
+			print "DATA $port\n";
+		} elsif ($op == 5) {
+			my $msg = substr($buf, 4);
+			$msg =~ s/\0.*//s;
+			print "ERROR $arg $msg\n";
+			exit 1;
+		} else {
+			die "opcode $op in answer to the RRQ\n";
+		}
+	} elsif (/^blocks=(\d+)$/) {
+		for (1 .. $1) { last if $done || !take_block(); }
+	} elsif ($_ eq 'rest') {
+		while (!$done) { take_block(); }
+	} elsif (/^save=(.+)$/) {
+		open(my $fh, '>:raw', $1) or die "$1: $!\n";
+		print $fh $data;
+		close $fh;
+	} elsif ($_ eq 'port') {
+		print $sock->sockport, "\n";
+	} elsif (/^sleep=(\d+)$/) {
+		select(undef, undef, undef, $1 / 1000);
+	} else {
+		die "unknown step '$_'\n";
+	}
+	STDOUT->flush();
+}

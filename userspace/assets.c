@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <openssl/evp.h>
+
+#include "assets.h"
+#include "log.h"
+
+void xpxe_assets_init(struct xpxe_assets *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+bool xpxe_asset_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = name;
+
+	if (n == 0 || n > XPXE_TFTP_NAME_MAX || name[0] == '/' || name[n - 1] == '/')
+		return false;
+	for (const char *c = name; *c; c++)
+		if (*c <= ' ' || *c == 0x7f || *c == '\\')
+			return false;
+	/* No empty, "." or ".." component: an RRQ could never name it. */
+	while (*p) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && !strncmp(p, "..", 2)))
+			return false;
+		p += len;
+		if (*p)
+			p++;
+	}
+	return true;
+}
+
+/* Sum of big-endian 16-bit words of BUF (LEN even), not folded. */
+static uint64_t sum_words(const uint8_t *buf, size_t len)
+{
+	uint64_t s = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)buf[i] << 8 | buf[i + 1];
+	return s;
+}
+
+static uint16_t fold16(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+void xpxe_asset_fill_chunk(struct xpxe_tftp_chunk *c, const uint8_t *file, uint64_t size,
+			   uint32_t idx)
+{
+	uint64_t off = (uint64_t)idx << XPXE_TFTP_CHUNK_SHIFT;
+	size_t n = off < size
+		       ? (size - off < XPXE_TFTP_CHUNK_DATA ? size - off : XPXE_TFTP_CHUNK_DATA)
+		       : 0;
+
+	memcpy(c->data, file + off, n);
+	memset(c->data + n, 0, XPXE_TFTP_CHUNK_DATA - n);
+	c->csum[0] = 0;
+	for (uint32_t i = 1; i <= XPXE_TFTP_CHUNK_DATA / XPXE_TFTP_CSUM_STRIDE; i++)
+		c->csum[i] =
+		    fold16(c->csum[i - 1] + sum_words(c->data + (i - 1) * XPXE_TFTP_CSUM_STRIDE,
+						      XPXE_TFTP_CSUM_STRIDE));
+	for (uint32_t i = XPXE_TFTP_CHUNK_DATA / XPXE_TFTP_CSUM_STRIDE + 1;
+	     i < XPXE_TFTP_CHUNK_CSUMS; i++)
+		c->csum[i] = 0;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void unload(struct xpxe_asset *as)
+{
+	if (as->chunks)
+		munmap((void *)as->chunks, as->map_len);
+	if (as->map_fd >= 0)
+		close(as->map_fd);
+	free(as);
+}
+
+/* Clears SLOT in every outer map: the kernel frees the chunks once no program runs on them. */
+static void clear_slot(struct xpxe_assets *a, uint32_t slot)
+{
+	for (int i = 0; i < a->n_outer; i++)
+		if (bpf_map_delete_elem(a->outer_fds[i], &slot) && errno != ENOENT)
+			log_warn("cannot clear asset slot %u: %s", slot, strerror(errno));
+}
+
+static void release_slot(struct xpxe_assets *a, uint32_t slot)
+{
+	struct xpxe_asset *as = a->slots[slot];
+
+	if (!as || as->current || as->refs)
+		return;
+	log_info("asset %s: the last transfer of the replaced content ended; freed slot %u",
+		 as->name, slot);
+	clear_slot(a, slot);
+	a->slots[slot] = NULL;
+	unload(as);
+}
+
+void xpxe_assets_free(struct xpxe_assets *a)
+{
+	for (uint32_t i = 0; i < XPXE_TFTP_ASSET_SLOTS; i++) {
+		if (a->slots[i])
+			unload(a->slots[i]);
+		a->slots[i] = NULL;
+	}
+	a->n_outer = 0;
+}
+
+static int publish(struct xpxe_assets *a, const struct xpxe_asset *as)
+{
+	for (int i = 0; i < a->n_outer; i++) {
+		if (bpf_map_update_elem(a->outer_fds[i], &as->slot, &as->map_fd, BPF_ANY)) {
+			int err = -errno;
+
+			log_error("asset %s: cannot publish it in slot %u: %s", as->name, as->slot,
+				  strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int xpxe_assets_add_outer(struct xpxe_assets *a, int outer_fd)
+{
+	int err;
+
+	if (a->n_outer == XPXE_ASSETS_MAX_OUTER)
+		return -ENOSPC;
+	a->outer_fds[a->n_outer++] = outer_fd;
+	for (uint32_t slot = 0; slot < XPXE_TFTP_ASSET_SLOTS; slot++) {
+		if (a->slots[slot]) {
+			err = publish(a, a->slots[slot]);
+			if (err)
+				return err;
+		} else if (!a->orphan_refs[slot] && bpf_map_delete_elem(outer_fd, &slot) == 0) {
+			log_debug("cleared asset slot %u a previous daemon left", slot);
+		}
+	}
+	return 0;
+}
+
+void xpxe_assets_remove_outer(struct xpxe_assets *a, int outer_fd)
+{
+	for (int i = 0; i < a->n_outer; i++) {
+		if (a->outer_fds[i] == outer_fd) {
+			a->outer_fds[i] = a->outer_fds[--a->n_outer];
+			return;
+		}
+	}
+}
+
+void xpxe_assets_hold_orphan(struct xpxe_assets *a, uint32_t slot)
+{
+	if (slot < XPXE_TFTP_ASSET_SLOTS)
+		a->orphan_refs[slot]++;
+}
+
+static int free_slot(const struct xpxe_assets *a)
+{
+	for (int i = 0; i < XPXE_TFTP_ASSET_SLOTS; i++)
+		if (!a->slots[i] && !a->orphan_refs[i])
+			return i;
+	return -1;
+}
+
+/* Creates the chunk map and fills it from FD through a writable mapping. */
+static int fill_map(struct xpxe_asset *as, int fd)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	size_t page = sysconf(_SC_PAGESIZE);
+	const uint8_t *file = NULL;
+	struct xpxe_tftp_chunk *chunks;
+	EVP_MD_CTX *md = NULL;
+	int err = 0;
+
+	as->n_chunks = (uint32_t)(as->size >> XPXE_TFTP_CHUNK_SHIFT) + 1;
+	as->map_len =
+	    ((size_t)as->n_chunks * sizeof(struct xpxe_tftp_chunk) + page - 1) & ~(page - 1);
+	as->map_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xpxe_asset", sizeof(__u32),
+				    sizeof(struct xpxe_tftp_chunk), as->n_chunks, &opts);
+	if (as->map_fd < 0)
+		return -errno;
+	chunks = mmap(NULL, as->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, as->map_fd, 0);
+	if (chunks == MAP_FAILED)
+		return -errno;
+	if (as->size) {
+		file = mmap(NULL, as->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (file == MAP_FAILED) {
+			err = -errno;
+			file = NULL;
+			goto out;
+		}
+	}
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(md, file ? file : (const void *)"", as->size) ||
+	    !EVP_DigestFinal_ex(md, as->sha256, NULL)) {
+		err = -EIO;
+		goto out;
+	}
+	for (uint32_t i = 0; i < as->n_chunks; i++)
+		xpxe_asset_fill_chunk(&chunks[i], file, as->size, i);
+out:
+	EVP_MD_CTX_free(md);
+	if (file)
+		munmap((void *)file, as->size);
+	munmap(chunks, as->map_len);
+	if (err)
+		return err;
+	/* Immutable from here on: no syscall can change what transfers read. */
+	if (bpf_map_freeze(as->map_fd))
+		return -errno;
+	as->chunks = mmap(NULL, as->map_len, PROT_READ, MAP_SHARED, as->map_fd, 0);
+	if (as->chunks == MAP_FAILED) {
+		as->chunks = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+int xpxe_assets_load(struct xpxe_assets *a, const char *name, const char *path)
+{
+	struct xpxe_asset *as, *old = xpxe_assets_find(a, name);
+	struct timespec t0;
+	struct stat st;
+	int fd, slot, err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!xpxe_asset_name_valid(name)) {
+		log_error("asset name '%s' is not valid (1-255 printable bytes, no '\\', spaces, "
+			  "empty, '.' or '..' parts, no leading or trailing '/')",
+			  name);
+		return -EINVAL;
+	}
+	slot = free_slot(a);
+	if (slot < 0) {
+		log_error("asset %s: all %d slots are taken", name, XPXE_TFTP_ASSET_SLOTS);
+		return -ENOSPC;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = -errno;
+		log_error("asset %s: cannot read %s: %s", name, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > XPXE_TFTP_ASSET_MAX) {
+		log_error("asset %s: %s is %s", name, path,
+			  S_ISREG(st.st_mode) ? "larger than 4 GiB - 1 byte"
+					      : "not a regular file");
+		close(fd);
+		return -EINVAL;
+	}
+	as = calloc(1, sizeof(*as));
+	if (!as) {
+		close(fd);
+		return -ENOMEM;
+	}
+	snprintf(as->name, sizeof(as->name), "%s", name);
+	snprintf(as->path, sizeof(as->path), "%s", path);
+	as->size = st.st_size;
+	as->dev = st.st_dev;
+	as->ino = st.st_ino;
+	as->mtime = st.st_mtim;
+	as->slot = slot;
+	as->map_fd = -1;
+	err = fill_map(as, fd);
+	close(fd);
+	if (err) {
+		log_error("asset %s: cannot load %s into a BPF map: %s", name, path,
+			  strerror(-err));
+		unload(as);
+		return err;
+	}
+	a->slots[slot] = as;
+	err = publish(a, as);
+	if (err) {
+		clear_slot(a, slot);
+		a->slots[slot] = NULL;
+		unload(as);
+		return err;
+	}
+	as->current = true;
+	as->load_ms = ms_since(&t0);
+	log_info("asset %s: %llu bytes from %s in slot %u, loaded in %.1f ms (%.0f MB/s)%s", name,
+		 (unsigned long long)as->size, path, slot, as->load_ms,
+		 as->load_ms > 0 ? as->size / 1e3 / as->load_ms : 0.0,
+		 old ? "; transfers of the previous content finish on it" : "");
+	if (old) {
+		old->current = false;
+		release_slot(a, old->slot);
+	}
+	return 0;
+}
+
+int xpxe_assets_reload(struct xpxe_assets *a)
+{
+	struct xpxe_asset *list[XPXE_TFTP_ASSET_SLOTS];
+	int n = 0, changed = 0, err = 0;
+
+	for (int i = 0; i < XPXE_TFTP_ASSET_SLOTS; i++)
+		if (a->slots[i] && a->slots[i]->current)
+			list[n++] = a->slots[i];
+	for (int i = 0; i < n; i++) {
+		struct xpxe_asset *as = list[i];
+		struct stat st;
+		int e;
+
+		if (stat(as->path, &st)) {
+			log_warn("asset %s: %s is gone (%s); keeping what is loaded", as->name,
+				 as->path, strerror(errno));
+			continue;
+		}
+		if ((uint64_t)st.st_size == as->size && st.st_ino == as->ino &&
+		    st.st_dev == as->dev && st.st_mtim.tv_sec == as->mtime.tv_sec &&
+		    st.st_mtim.tv_nsec == as->mtime.tv_nsec)
+			continue;
+		e = xpxe_assets_load(a, as->name, as->path);
+		if (e)
+			err = err ? err : e;
+		else
+			changed++;
+	}
+	return err ? err : changed;
+}
+
+struct xpxe_asset *xpxe_assets_find(struct xpxe_assets *a, const char *name)
+{
+	for (int i = 0; i < XPXE_TFTP_ASSET_SLOTS; i++)
+		if (a->slots[i] && a->slots[i]->current && !strcmp(a->slots[i]->name, name))
+			return a->slots[i];
+	return NULL;
+}
+
+void xpxe_assets_get(struct xpxe_assets *a, uint32_t slot)
+{
+	if (slot < XPXE_TFTP_ASSET_SLOTS && a->slots[slot])
+		a->slots[slot]->refs++;
+}
+
+void xpxe_assets_put(struct xpxe_assets *a, uint32_t slot)
+{
+	if (slot >= XPXE_TFTP_ASSET_SLOTS)
+		return;
+	if (a->slots[slot] && a->slots[slot]->refs) {
+		a->slots[slot]->refs--;
+		release_slot(a, slot);
+	} else if (a->orphan_refs[slot] && !--a->orphan_refs[slot] && !a->slots[slot]) {
+		log_info("the last transfer a previous daemon started from slot %u ended; freed it",
+			 slot);
+		clear_slot(a, slot);
+	}
+}
+
+size_t xpxe_asset_read_block(const struct xpxe_asset *as, uint32_t block, unsigned blksize,
+			     uint8_t *buf)
+{
+	uint64_t off = (uint64_t)(block - 1) * blksize;
+	size_t len;
+	const struct xpxe_tftp_chunk *c;
+
+	if (block == 0 || off > as->size)
+		return 0;
+	len = as->size - off < blksize ? as->size - off : blksize;
+	c = &as->chunks[off >> XPXE_TFTP_CHUNK_SHIFT];
+	memcpy(buf, c->data + (off & (XPXE_TFTP_CHUNK - 1)), len);
+	return len;
+}

@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "counters.h"
+#include "log.h"
+#include "tftp.h"
+#include "tftp_proto.h"
+
+#define MAX_IFACES 8
+#define N_BUCKETS  4096
+/* A transfer whose end the data plane recorded stays this long, so late ACKs are dropped. */
+#define ENDED_GRACE_S 2
+/* Requests handled per wake-up, so a storm cannot starve the control socket. */
+#define RRQ_BATCH 256
+
+struct iface {
+	bool used;
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	int sessions_fd;
+	int counters_fd;
+	unsigned blksize_max;
+	unsigned transfers;
+	__u64 own[XPXE_CNT_MAX]; /* the counters the daemon writes (see xpxe.h) */
+};
+
+struct xfer {
+	struct xfer *next; /* in its hash bucket */
+	struct iface *ifc;
+	struct xpxe_tftp_key key;
+	int fd; /* the transfer's port; -1 when a previous daemon's port could not be taken */
+	uint32_t slot;
+	bool adopted;
+	bool ended;
+	char name[XPXE_TFTP_NAME_MAX + 1];
+	uint64_t size;
+	unsigned blksize;
+	unsigned idle_s;
+	uint32_t last_block;
+	__u64 started_ns;
+	double progress, ended_at;
+	uint8_t first[4 + XPXE_TFTP_BLKSIZE_MAX]; /* the OACK or DATA 1, for a repeated RRQ */
+	size_t first_len;
+};
+
+struct xpxe_tftp {
+	struct xpxe_assets *assets;
+	struct xpxe_tftp_opts opts;
+	int epfd, listen_fd, timer_fd;
+	int ncpus;
+	struct iface ifaces[MAX_IFACES];
+	struct xfer *buckets[N_BUCKETS];
+};
+
+/* Tags for the epoll entries that are not transfers. */
+static char listen_tag, timer_tag;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	/* The clock bpf_ktime_get_coarse_ns reads: send times are compared across both. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
+{
+	__u64 values[t->ncpus];
+	__u32 key = c;
+
+	/* Only the daemon writes these slots: the sum lives in CPU 0's, the others stay 0. */
+	memset(values, 0, sizeof(values));
+	values[0] = ++ifc->own[c];
+	if (bpf_map_update_elem(ifc->counters_fd, &key, values, BPF_ANY))
+		log_debug("cannot update counter %s: %s", xpxe_counter_names[c], strerror(errno));
+}
+
+static const enum xpxe_counter error_counters[9] = {
+	[XPXE_TFTP_ERR_UNDEFINED] = XPXE_CNT_TFTP_ERR_UNDEFINED,
+	[XPXE_TFTP_ERR_NOT_FOUND] = XPXE_CNT_TFTP_ERR_NOT_FOUND,
+	[XPXE_TFTP_ERR_ACCESS] = XPXE_CNT_TFTP_ERR_ACCESS,
+	[XPXE_TFTP_ERR_ILLEGAL_OP] = XPXE_CNT_TFTP_ERR_ILLEGAL_OP,
+	[XPXE_TFTP_ERR_UNKNOWN_TID] = XPXE_CNT_TFTP_ERR_UNKNOWN_TID,
+	[XPXE_TFTP_ERR_BAD_OPTION] = XPXE_CNT_TFTP_ERR_BAD_OPTION,
+};
+
+static struct iface *find_iface(struct xpxe_tftp *t, int ifindex)
+{
+	for (int i = 0; i < MAX_IFACES; i++)
+		if (t->ifaces[i].used && t->ifaces[i].ifindex == ifindex)
+			return &t->ifaces[i];
+	return NULL;
+}
+
+static unsigned bucket_of(__be32 ip, __be16 port)
+{
+	uint32_t h = ntohl(ip) * 2654435761u ^ ntohs(port) * 40503u;
+
+	return (h ^ (h >> 16)) % N_BUCKETS;
+}
+
+static struct xfer *find_xfer(struct xpxe_tftp *t, const struct iface *ifc, __be32 ip, __be16 port)
+{
+	for (struct xfer *x = t->buckets[bucket_of(ip, port)]; x; x = x->next)
+		if (x->ifc == ifc && x->key.client_ip == ip && x->key.client_port == port)
+			return x;
+	return NULL;
+}
+
+static void addr_str(char *buf, size_t len, __be32 ip, __be16 port)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &ip, a, sizeof(a));
+	snprintf(buf, len, "%s:%u", a, ntohs(port));
+}
+
+/* A client's name, fit for a log line: printable ASCII, others escaped, cut at 80. */
+static void printable(char *out, size_t len, const char *in, size_t in_len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < in_len && in[i] && o + 5 < len; i++) {
+		unsigned char c = in[i];
+
+		if (o >= 80) {
+			o += snprintf(out + o, len - o, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = c;
+		else
+			o += snprintf(out + o, len - o, "\\x%02x", c);
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
+{
+	struct xfer **pp = &t->buckets[bucket_of(x->key.client_ip, x->key.client_port)];
+
+	if (delete_session && bpf_map_delete_elem(x->ifc->sessions_fd, &x->key) && errno != ENOENT)
+		log_debug("cannot delete a TFTP session: %s", strerror(errno));
+	if (x->fd >= 0) {
+		epoll_ctl(t->epfd, EPOLL_CTL_DEL, x->fd, NULL);
+		close(x->fd);
+	}
+	xpxe_assets_put(t->assets, x->slot);
+	while (*pp && *pp != x)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = x->next;
+	x->ifc->transfers--;
+	free(x);
+}
+
+static struct xfer *new_xfer(struct xpxe_tftp *t, struct iface *ifc,
+			     const struct xpxe_tftp_key *key)
+{
+	struct xfer *x = calloc(1, sizeof(*x));
+	unsigned b;
+
+	if (!x)
+		return NULL;
+	x->ifc = ifc;
+	x->key = *key;
+	x->fd = -1;
+	x->started_ns = now_ns();
+	x->progress = now_s();
+	x->idle_s = t->opts.idle_timeout_s;
+	b = bucket_of(key->client_ip, key->client_port);
+	x->next = t->buckets[b];
+	t->buckets[b] = x;
+	ifc->transfers++;
+	return x;
+}
+
+static int watch(struct xpxe_tftp *t, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* A UDP socket on LOCAL:PORT (0: the kernel picks), non-blocking. */
+static int udp_socket(__be32 local, __be16 port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = local,
+				  .sin_port = port };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void send_to(int fd, const void *buf, size_t len, __be32 ip, __be16 port)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = ip, .sin_port = port };
+
+	if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		log_debug("TFTP: sendto: %s", strerror(errno));
+}
+
+/* Answers from port 69 with the address the request was sent to as the source. */
+static void send_from_69(struct xpxe_tftp *t, const void *buf, size_t len, __be32 ip, __be16 port,
+			 struct in_addr local)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = ip, .sin_port = port };
+	char control[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = &to,
+		.msg_namelen = sizeof(to),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
+
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(*pi));
+	pi->ipi_spec_dst = local;
+	if (sendmsg(t->listen_fd, &msg, 0) < 0)
+		log_debug("TFTP: sendmsg: %s", strerror(errno));
+}
+
+static void refuse(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tftp_refusal *why,
+		   const char *what, __be32 ip, __be16 port, struct in_addr local)
+{
+	uint8_t pkt[XPXE_TFTP_REPLY_MAX];
+	char who[32];
+
+	addr_str(who, sizeof(who), ip, port);
+	if (why->code < 0) {
+		log_debug("TFTP %s: %s: %s", who, what, why->message);
+		return;
+	}
+	log_info("TFTP %s: %s: ERROR %d (%s)", who, what, why->code, why->message);
+	send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, why->code, why->message), ip, port, local);
+	if (ifc && why->code < 9 && error_counters[why->code])
+		bump(t, ifc, error_counters[why->code]);
+}
+
+/*
+ * An RRQ from the port of a transfer we know. Returns true when it was that
+ * transfer's RRQ again (its answer is sent again while it may have been lost),
+ * false when that transfer has ended and this is a new one.
+ */
+static bool repeated_rrq(struct xpxe_tftp *t, struct xfer *x)
+{
+	struct xpxe_tftp_session s;
+
+	if (x->ended || bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) ||
+	    s.state != XPXE_TFTP_ACTIVE)
+		return false;
+	bump(t, x->ifc, XPXE_CNT_TFTP_RRQ_REPEATED);
+	/* Once the client acknowledged our answer, a late copy of its RRQ changes nothing. */
+	if (x->fd < 0 || s.last_block > (x->first[1] == XPXE_TFTP_OACK ? 0 : 1))
+		return true;
+	s.last_tx_ns = now_ns();
+	bpf_map_update_elem(x->ifc->sessions_fd, &x->key, &s, BPF_EXIST);
+	send_to(x->fd, x->first, x->first_len, x->key.client_ip, x->key.client_port);
+	return true;
+}
+
+static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
+			   const struct xpxe_tftp_request *req, struct xpxe_asset *as,
+			   const struct sockaddr_in *from, struct in_addr local)
+{
+	struct xpxe_tftp_refusal why = { .code = XPXE_TFTP_ERR_UNDEFINED };
+	struct xpxe_tftp_plan plan;
+	struct xpxe_tftp_session s = { 0 };
+	struct xpxe_tftp_key key = {
+		.client_ip = from->sin_addr.s_addr,
+		.client_port = from->sin_port,
+	};
+	struct sockaddr_in sa;
+	socklen_t sa_len = sizeof(sa);
+	struct xfer *x;
+	char who[32];
+	int fd;
+
+	addr_str(who, sizeof(who), key.client_ip, key.client_port);
+	xpxe_tftp_negotiate(req, as->size, ifc->blksize_max, &plan);
+	fd = udp_socket(local.s_addr, 0);
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &sa_len)) {
+		snprintf(why.message, sizeof(why.message), "out of ports: %s", strerror(-fd));
+		if (fd >= 0)
+			close(fd);
+		refuse(t, ifc, &why, "RRQ", key.client_ip, key.client_port, local);
+		return;
+	}
+	key.server_port = sa.sin_port;
+	s.size = (__u32)as->size;
+	s.asset_slot = as->slot;
+	s.blksize = plan.blksize;
+	s.final_block = (__u32)xpxe_tftp_blocks(as->size, plan.blksize);
+	s.last_block = plan.oack_len ? 0 : 1;
+	s.state = XPXE_TFTP_ACTIVE;
+	s.last_tx_ns = now_ns();
+	/* Installed before the answer leaves: the first ACK may come back at once. */
+	if (bpf_map_update_elem(ifc->sessions_fd, &key, &s, BPF_ANY)) {
+		snprintf(why.message, sizeof(why.message), "cannot install the transfer: %s",
+			 strerror(errno));
+		close(fd);
+		refuse(t, ifc, &why, "RRQ", key.client_ip, key.client_port, local);
+		return;
+	}
+	x = new_xfer(t, ifc, &key);
+	if (!x || watch(t, fd, x)) {
+		bpf_map_delete_elem(ifc->sessions_fd, &key);
+		close(fd);
+		if (x) {
+			x->fd = -1;
+			x->slot = XPXE_TFTP_ASSET_SLOTS; /* holds nothing */
+			finish(t, x, false);
+		}
+		return;
+	}
+	x->fd = fd;
+	x->slot = as->slot;
+	x->size = as->size;
+	x->blksize = plan.blksize;
+	x->last_block = s.last_block;
+	if (plan.timeout_s && plan.timeout_s * 3 > x->idle_s)
+		x->idle_s = plan.timeout_s * 3;
+	snprintf(x->name, sizeof(x->name), "%s", as->name);
+	xpxe_assets_get(t->assets, as->slot);
+	if (plan.oack_len) {
+		memcpy(x->first, plan.oack, plan.oack_len);
+		x->first_len = plan.oack_len;
+	} else {
+		x->first[1] = XPXE_TFTP_DATA;
+		x->first[3] = 1;
+		x->first_len = 4 + xpxe_asset_read_block(as, 1, plan.blksize, x->first + 4);
+		bump(t, ifc, XPXE_CNT_TFTP_DATA_DAEMON);
+	}
+	send_to(fd, x->first, x->first_len, key.client_ip, key.client_port);
+	bump(t, ifc, XPXE_CNT_TFTP_RRQ);
+	bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
+	log_debug("TFTP %s: RRQ %s (%llu bytes), blksize %u%s, from port %u", who, as->name,
+		  (unsigned long long)as->size, plan.blksize, plan.oack_len ? ", OACK" : "",
+		  ntohs(key.server_port));
+}
+
+static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
+			   const struct sockaddr_in *from, const struct in_pktinfo *pi)
+{
+	struct iface *ifc = find_iface(t, pi->ipi_ifindex);
+	struct xpxe_tftp_refusal why;
+	struct xpxe_tftp_request req;
+	struct xpxe_asset *as;
+	struct xfer *x;
+	char what[128], name[400];
+
+	if (!from->sin_port || from->sin_addr.s_addr == INADDR_ANY ||
+	    from->sin_addr.s_addr == INADDR_BROADCAST)
+		return;
+	printable(name, sizeof(name), len > 2 ? (const char *)buf + 2 : "", len > 2 ? len - 2 : 0);
+	if (len >= 2 && buf[0] == 0 && (buf[1] == XPXE_TFTP_RRQ || buf[1] == XPXE_TFTP_WRQ))
+		snprintf(what, sizeof(what), "%s '%s'", buf[1] == XPXE_TFTP_WRQ ? "WRQ" : "RRQ",
+			 name);
+	else
+		snprintf(what, sizeof(what), "opcode %d to port 69",
+			 len >= 2 ? buf[0] << 8 | buf[1] : -1);
+	if (!ifc) {
+		why.code = XPXE_TFTP_ERR_UNDEFINED;
+		snprintf(why.message, sizeof(why.message),
+			 "TFTP is served only on the interfaces xpxe serves");
+		refuse(t, NULL, &why, what, from->sin_addr.s_addr, from->sin_port,
+		       pi->ipi_spec_dst);
+		return;
+	}
+	x = find_xfer(t, ifc, from->sin_addr.s_addr, from->sin_port);
+	if (x && len >= 2 && buf[0] == 0 && buf[1] == XPXE_TFTP_RRQ) {
+		if (repeated_rrq(t, x))
+			return;
+		finish(t, x, true); /* a new request from the port of an ended transfer */
+	}
+	if (xpxe_tftp_parse_request(buf, len, &req, &why)) {
+		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		return;
+	}
+	as = xpxe_assets_find(t->assets, req.name);
+	if (!as) {
+		why.code = XPXE_TFTP_ERR_NOT_FOUND;
+		snprintf(why.message, sizeof(why.message), "file not found");
+		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		return;
+	}
+	start_transfer(t, ifc, &req, as, from, pi->ipi_spec_dst);
+}
+
+static void read_requests(struct xpxe_tftp *t)
+{
+	for (int i = 0; i < RRQ_BATCH; i++) {
+		uint8_t buf[2048];
+		char control[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct sockaddr_in from;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = {
+			.msg_name = &from,
+			.msg_namelen = sizeof(from),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = control,
+			.msg_controllen = sizeof(control),
+		};
+		struct in_pktinfo *pi = NULL;
+		ssize_t n = recvmsg(t->listen_fd, &msg, 0);
+
+		if (n < 0)
+			return;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
+				pi = (struct in_pktinfo *)CMSG_DATA(cm);
+		if (!pi || (msg.msg_flags & MSG_TRUNC))
+			continue;
+		handle_request(t, buf, n, &from, pi);
+	}
+}
+
+/* Something reached a transfer's port that the data plane left to us. */
+static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
+{
+	uint8_t buf[2048], pkt[XPXE_TFTP_REPLY_MAX];
+	struct sockaddr_in from;
+	socklen_t from_len = sizeof(from);
+	char who[32];
+	ssize_t n;
+
+	while ((n = recvfrom(x->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &from_len)) >=
+	       0) {
+		int op = n >= 2 ? buf[0] << 8 | buf[1] : -1;
+
+		addr_str(who, sizeof(who), from.sin_addr.s_addr, from.sin_port);
+		from_len = sizeof(from);
+		if (op == XPXE_TFTP_ERROR)
+			continue; /* never answered; the data plane records a client's ERROR */
+		if (from.sin_addr.s_addr != x->key.client_ip ||
+		    from.sin_port != x->key.client_port) {
+			log_info("TFTP %s: packet to the port of a transfer to another client: "
+				 "ERROR 5",
+				 who);
+			send_to(x->fd, pkt,
+				xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNKNOWN_TID,
+						       "unknown transfer ID"),
+				from.sin_addr.s_addr, from.sin_port);
+			bump(t, x->ifc, XPXE_CNT_TFTP_ERR_UNKNOWN_TID);
+			continue;
+		}
+		if (op == XPXE_TFTP_ACK) {
+			/* Only when the session left the map under us (evicted). */
+			log_debug("TFTP %s: an ACK reached the daemon; its session is gone", who);
+			continue;
+		}
+		log_info("TFTP %s: opcode %d during a transfer: ERROR 4", who, op);
+		send_to(
+		    x->fd, pkt,
+		    xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_ILLEGAL_OP, "illegal TFTP operation"),
+		    from.sin_addr.s_addr, from.sin_port);
+		bump(t, x->ifc, XPXE_CNT_TFTP_ERR_ILLEGAL_OP);
+	}
+}
+
+static void log_end(const struct xfer *x, const struct xpxe_tftp_session *s)
+{
+	char who[32];
+
+	addr_str(who, sizeof(who), x->key.client_ip, x->key.client_port);
+	if (s->state == XPXE_TFTP_DONE) {
+		/* The sweep sees the end up to a second late: time it by the last DATA sent. */
+		double t = (s->last_tx_ns - x->started_ns) / 1e9;
+
+		log_info("TFTP %s: sent %s, %llu bytes in %u blocks of %u, %.2f MB/s, "
+			 "%u retransmitted",
+			 who, x->name, (unsigned long long)x->size, s->final_block, x->blksize,
+			 t > 0 ? x->size / t / 1e6 : 0.0, s->retransmits);
+	} else if (s->last_block == 0 && s->client_error == XPXE_TFTP_ERR_BAD_OPTION) {
+		log_debug("TFTP %s: %s: the client ended it after the OACK (a size probe)", who,
+			  x->name);
+	} else {
+		log_info("TFTP %s: %s: the client aborted at block %u of %u with ERROR %u", who,
+			 x->name, s->last_block, s->final_block, s->client_error);
+	}
+}
+
+static void sweep(struct xpxe_tftp *t)
+{
+	double now = now_s();
+
+	for (int b = 0; b < N_BUCKETS; b++) {
+		struct xfer *x = t->buckets[b], *next;
+
+		for (; x; x = next) {
+			struct xpxe_tftp_session s;
+			char who[32];
+
+			next = x->next;
+			if (x->ended) {
+				if (now - x->ended_at >= ENDED_GRACE_S)
+					finish(t, x, true);
+				continue;
+			}
+			addr_str(who, sizeof(who), x->key.client_ip, x->key.client_port);
+			if (bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s)) {
+				log_info("TFTP %s: %s: the session left the table (too many "
+					 "transfers at once?)",
+					 who, x->name);
+				bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
+				finish(t, x, false);
+				continue;
+			}
+			if (s.state != XPXE_TFTP_ACTIVE) {
+				log_end(x, &s);
+				x->ended = true;
+				x->ended_at = now;
+				continue;
+			}
+			if (s.last_block != x->last_block) {
+				x->last_block = s.last_block;
+				x->progress = now;
+			} else if (now - x->progress >= x->idle_s) {
+				log_info(
+				    "TFTP %s: %s: no ACK for %u s after block %u of %u; expired",
+				    who, x->name, x->idle_s, s.last_block, s.final_block);
+				bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
+				finish(t, x, true);
+			}
+		}
+	}
+}
+
+void xpxe_tftp_process(struct xpxe_tftp *t)
+{
+	struct epoll_event evs[64];
+	int n = epoll_wait(t->epfd, evs, 64, 0);
+
+	for (int i = 0; i < n; i++) {
+		void *tag = evs[i].data.ptr;
+
+		if (tag == &listen_tag) {
+			read_requests(t);
+		} else if (tag == &timer_tag) {
+			uint64_t ticks;
+
+			if (read(t->timer_fd, &ticks, sizeof(ticks)) > 0)
+				sweep(t);
+		} else {
+			read_transfer(t, tag);
+		}
+	}
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* One socket per running transfer: thousands, far past the usual 1024. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
+		   const struct xpxe_tftp_opts *opts)
+{
+	struct itimerspec every_second = { .it_interval.tv_sec = 1, .it_value.tv_sec = 1 };
+	struct xpxe_tftp *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	t->assets = assets;
+	t->opts = *opts;
+	if (!t->opts.idle_timeout_s)
+		t->opts.idle_timeout_s = XPXE_TFTP_IDLE_TIMEOUT_DEFAULT;
+	t->listen_fd = t->timer_fd = -1;
+	t->ncpus = libbpf_num_possible_cpus();
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	t->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (t->ncpus <= 0 || t->epfd < 0 || t->timer_fd < 0 ||
+	    timerfd_settime(t->timer_fd, 0, &every_second, NULL)) {
+		err = t->ncpus <= 0 ? -EINVAL : -errno;
+		xpxe_tftp_close(t);
+		return err;
+	}
+	err = watch(t, t->timer_fd, &timer_tag);
+	if (err) {
+		xpxe_tftp_close(t);
+		return err;
+	}
+	raise_fd_limit();
+	*tp = t;
+	return 0;
+}
+
+static unsigned iface_mtu(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned mtu = 1500;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr))
+		mtu = ifr.ifr_mtu;
+	if (fd >= 0)
+		close(fd);
+	return mtu;
+}
+
+/* Takes over the transfers a previous daemon left running in IFC's map. */
+static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
+{
+	struct xpxe_tftp_key key, next, *prev = NULL;
+	unsigned adopted = 0;
+
+	while (!bpf_map_get_next_key(ifc->sessions_fd, prev, &next)) {
+		struct xpxe_tftp_session s;
+		struct xfer *x;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(ifc->sessions_fd, &key, &s))
+			continue;
+		if (s.state != XPXE_TFTP_ACTIVE) {
+			bpf_map_delete_elem(ifc->sessions_fd, &key); /* ended meanwhile */
+			continue;
+		}
+		x = new_xfer(t, ifc, &key);
+		if (!x)
+			break;
+		x->adopted = true;
+		x->slot = s.asset_slot;
+		x->size = s.size;
+		x->blksize = s.blksize;
+		x->last_block = s.last_block;
+		snprintf(x->name, sizeof(x->name), "(slot %u, from a previous daemon)",
+			 s.asset_slot);
+		xpxe_assets_hold_orphan(t->assets, s.asset_slot);
+		/* Reserve its port again, so the kernel gives it to no one else. */
+		x->fd = udp_socket(INADDR_ANY, key.server_port);
+		if (x->fd >= 0 && watch(t, x->fd, x)) {
+			close(x->fd);
+			x->fd = -1;
+		}
+		adopted++;
+	}
+	if (adopted)
+		log_info("%s: took over %u TFTP transfer(s) a previous xpxe left running",
+			 ifc->ifname, adopted);
+}
+
+int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
+			int counters_fd)
+{
+	__u64 totals[XPXE_CNT_MAX];
+	struct iface *ifc = NULL;
+
+	for (int i = 0; i < MAX_IFACES && !ifc; i++)
+		if (!t->ifaces[i].used)
+			ifc = &t->ifaces[i];
+	if (!ifc)
+		return -ENOSPC;
+	memset(ifc, 0, sizeof(*ifc));
+	ifc->used = true;
+	snprintf(ifc->ifname, sizeof(ifc->ifname), "%s", ifname);
+	ifc->ifindex = ifindex;
+	ifc->sessions_fd = sessions_fd;
+	ifc->counters_fd = counters_fd;
+	ifc->blksize_max = xpxe_tftp_blksize_for_mtu(iface_mtu(ifname));
+	/* Counters a previous daemon wrote (pinned map): carry on from them. */
+	if (!xpxe_counters_read(counters_fd, totals))
+		for (int c = XPXE_CNT_TFTP_RRQ; c <= XPXE_CNT_TFTP_ERR_BAD_OPTION; c++)
+			ifc->own[c] = totals[c];
+	adopt_sessions(t, ifc);
+	return 0;
+}
+
+void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex)
+{
+	struct iface *ifc = find_iface(t, ifindex);
+
+	if (!ifc)
+		return;
+	for (int b = 0; b < N_BUCKETS; b++) {
+		struct xfer *x = t->buckets[b], *next;
+
+		for (; x; x = next) {
+			next = x->next;
+			if (x->ifc == ifc)
+				finish(t, x, false);
+		}
+	}
+	ifc->used = false;
+}
+
+int xpxe_tftp_listen(struct xpxe_tftp *t)
+{
+	int one = 1, rcvbuf = 4 << 20, err;
+
+	t->listen_fd = udp_socket(INADDR_ANY, htons(XPXE_PORT_TFTP));
+	if (t->listen_fd < 0) {
+		err = t->listen_fd;
+		t->listen_fd = -1;
+		log_error("cannot bind UDP port %d for TFTP: %s%s", XPXE_PORT_TFTP, strerror(-err),
+			  err == -EADDRINUSE ? " (another TFTP server runs in this network "
+					       "namespace: stop it)"
+					     : "");
+		return err;
+	}
+	/* A boot storm sends a burst of RRQs: room for them while one is answered. */
+	setsockopt(t->listen_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (setsockopt(t->listen_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)))
+		return -errno;
+	return watch(t, t->listen_fd, &listen_tag);
+}
+
+int xpxe_tftp_fd(const struct xpxe_tftp *t)
+{
+	return t->epfd;
+}
+
+unsigned xpxe_tftp_transfers(const struct xpxe_tftp *t, int ifindex)
+{
+	for (int i = 0; i < MAX_IFACES; i++)
+		if (t->ifaces[i].used && t->ifaces[i].ifindex == ifindex)
+			return t->ifaces[i].transfers;
+	return 0;
+}
+
+void xpxe_tftp_close(struct xpxe_tftp *t)
+{
+	if (!t)
+		return;
+	for (int b = 0; b < N_BUCKETS; b++) {
+		struct xfer *x = t->buckets[b], *next;
+
+		for (; x; x = next) {
+			next = x->next;
+			if (x->fd >= 0)
+				close(x->fd);
+			free(x);
+		}
+	}
+	if (t->listen_fd >= 0)
+		close(t->listen_fd);
+	if (t->timer_fd >= 0)
+		close(t->timer_fd);
+	if (t->epfd >= 0)
+		close(t->epfd);
+	free(t);
+}

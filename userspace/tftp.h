@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_TFTP_SERVER_H
+#define XPXE_TFTP_SERVER_H
+
+#include <stdbool.h>
+
+#include "assets.h"
+
+/*
+ * The TFTP slow path in the daemon: a UDP socket on port 69 answers each RRQ
+ * (OACK, DATA 1 or ERROR) from a new port of its own, after installing the
+ * transfer in the interface's tftp_sessions map; the data plane sends every
+ * later block. The socket of each transfer stays open while it runs: it keeps
+ * the port reserved and answers strangers with ERROR 5. Once a second the
+ * daemon looks at its transfers: logs those done, expires silent ones.
+ */
+
+struct xpxe_tftp;
+
+struct xpxe_tftp_opts {
+	unsigned idle_timeout_s; /* a client silent this long has gone: its transfer expires */
+};
+
+#define XPXE_TFTP_IDLE_TIMEOUT_DEFAULT 30
+
+int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
+		   const struct xpxe_tftp_opts *opts);
+
+/*
+ * Serves TFTP on an interface whose data plane has the maps SESSIONS_FD and
+ * COUNTERS_FD. Transfers a previous daemon left in SESSIONS_FD are taken over
+ * (and the asset slots they read are kept): call this before publishing assets.
+ */
+int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
+			int counters_fd);
+
+/* Ends the transfers of IFINDEX and forgets it (its data plane is going away). */
+void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex);
+
+/* Binds UDP port 69 (in this network namespace). Returns 0 or a negative errno, logged. */
+int xpxe_tftp_listen(struct xpxe_tftp *t);
+
+/* A descriptor that becomes readable when there is work: then call xpxe_tftp_process. */
+int xpxe_tftp_fd(const struct xpxe_tftp *t);
+void xpxe_tftp_process(struct xpxe_tftp *t);
+
+/* Transfers running on IFINDEX. */
+unsigned xpxe_tftp_transfers(const struct xpxe_tftp *t, int ifindex);
+
+void xpxe_tftp_close(struct xpxe_tftp *t);
+
+#endif /* XPXE_TFTP_SERVER_H */

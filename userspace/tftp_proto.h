@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_TFTP_PROTO_H
+#define XPXE_TFTP_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xpxe_tftp.h"
+
+/*
+ * The TFTP requests the daemon answers (RFC 1350, options per RFC 2347/2348/
+ * 2349), as pure functions: bytes in, a decision and bytes out. The sockets
+ * live in tftp.c.
+ */
+
+/* The longest answer the daemon builds: an OACK or an ERROR. */
+#define XPXE_TFTP_REPLY_MAX 512
+
+/* Options in the order the client listed them; only those xpxe answers. */
+enum xpxe_tftp_opt {
+	XPXE_TFTP_OPT_BLKSIZE,
+	XPXE_TFTP_OPT_TSIZE,
+	XPXE_TFTP_OPT_TIMEOUT,
+	XPXE_TFTP_OPT_MAX,
+};
+
+struct xpxe_tftp_request {
+	int opcode;
+	char name[XPXE_TFTP_NAME_MAX + 1]; /* leading slashes dropped */
+	unsigned long opt_value[XPXE_TFTP_OPT_MAX];
+	int opt_order[XPXE_TFTP_OPT_MAX]; /* enum xpxe_tftp_opt, in the client's order */
+	int n_opts;
+	bool windowsize_asked; /* RFC 7440: not offered yet, the client falls back to 1 */
+};
+
+/* Why a request is refused: the ERROR to send (code < 0: send nothing). */
+struct xpxe_tftp_refusal {
+	int code;
+	char message[128];
+};
+
+/*
+ * Parses a request received on port 69. Returns 0 with REQ filled when it is
+ * an RRQ for a name that may be an asset, or -1 with WHY filled: a WRQ (4), a
+ * malformed request (4), another opcode (4; an ERROR or ACK gets no answer,
+ * code -1), a mode other than octet (0 for netascii and mail, else 4), a name
+ * that climbs out with '..' (2), an over-long or empty name (1), an option with
+ * a bad value or given twice (8). See "TFTP" in README.md.
+ */
+int xpxe_tftp_parse_request(const void *buf, size_t len, struct xpxe_tftp_request *req,
+			    struct xpxe_tftp_refusal *why);
+
+/* What is negotiated for one transfer. */
+struct xpxe_tftp_plan {
+	unsigned blksize;
+	unsigned timeout_s; /* 0: none asked */
+	uint8_t oack[XPXE_TFTP_REPLY_MAX];
+	size_t oack_len; /* 0: no option accepted, the answer is DATA 1 */
+};
+
+/*
+ * Negotiates REQ's options for an asset of SIZE bytes on an interface that
+ * carries at most BLKSIZE_MAX bytes per block: blksize clamped, tsize answered
+ * with SIZE (left out when SIZE is 0), timeout echoed, others left out.
+ */
+void xpxe_tftp_negotiate(const struct xpxe_tftp_request *req, uint64_t size, unsigned blksize_max,
+			 struct xpxe_tftp_plan *plan);
+
+/* Writes an ERROR packet into BUF (XPXE_TFTP_REPLY_MAX bytes); returns its length. */
+size_t xpxe_tftp_error_packet(uint8_t *buf, int code, const char *message);
+
+/* The largest block for an interface MTU (IPv4, UDP and TFTP headers), within the layout. */
+unsigned xpxe_tftp_blksize_for_mtu(unsigned mtu);
+
+/* The number of DATA blocks a transfer of SIZE bytes takes (the last one short, maybe empty). */
+static inline uint64_t xpxe_tftp_blocks(uint64_t size, unsigned blksize)
+{
+	return size / blksize + 1;
+}
+
+#endif /* XPXE_TFTP_PROTO_H */
