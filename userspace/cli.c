@@ -276,3 +276,77 @@ out:
 	free(raw);
 	return rc;
 }
+
+int xpxe_cli_machines(const char *socket_path, bool json)
+{
+	struct fy_document *doc = NULL;
+	struct fy_node *root, *list, *item;
+	char *raw = NULL;
+	void *iter = NULL;
+	int rc;
+
+	rc = ask_daemon(socket_path, "{\"cmd\":\"machines\"}", &doc, &raw, false);
+	if (rc)
+		goto out;
+	root = fy_document_root(doc);
+	if (xpxe_json_str(root, "/error")) {
+		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(root, "/error"));
+		rc = XPXE_EXIT_ERROR;
+		goto out;
+	}
+	if (json) {
+		printf("%s\n", raw);
+		goto out;
+	}
+	list = fy_node_by_path(root, "/machines", FY_NT, FYNWF_DONT_FOLLOW);
+	printf("%-16s %-20s %-12s %-15s %s\n", "HOSTNAME", "MAC", "PROFILE", "IP", "BOOT");
+	while (list && (item = fy_node_sequence_iterate(list, &iter))) {
+		const char *host = xpxe_json_str(item, "/hostname");
+		const char *ip = xpxe_json_str(item, "/ip");
+		const char *inst = xpxe_json_str(item, "/installed");
+
+		printf("%-16s %-20s %-12s %-15s %s\n", host && *host ? host : "-",
+		       xpxe_json_str(item, "/mac"), xpxe_json_str(item, "/profile"),
+		       ip && *ip ? ip : "-",
+		       inst && !strcmp(inst, "true") ? "local disk (installed)" : "install");
+	}
+out:
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}
+
+int xpxe_cli_boot_once(const char *socket_path, const char *machine, bool installed)
+{
+	struct fy_document *doc = NULL, *req = fy_document_create(NULL);
+	struct fy_node *req_root = fy_node_create_mapping(req), *root;
+	char *request, *raw = NULL;
+	int rc;
+
+	fy_document_set_root(req, req_root);
+	xpxe_json_add_str(req_root, "cmd", installed ? "mark-installed" : "rearm");
+	xpxe_json_add_str(req_root, "machine", machine);
+	request = xpxe_json_emit(req);
+	fy_document_destroy(req);
+	if (!request)
+		return XPXE_EXIT_ERROR;
+	rc = ask_daemon(socket_path, request, &doc, &raw, false);
+	free(request);
+	if (rc)
+		goto out;
+	root = fy_document_root(doc);
+	if (xpxe_json_str(root, "/error")) {
+		const char *code = xpxe_json_str(root, "/code");
+
+		fprintf(stderr, "xpxe: %s: %s\n", machine, xpxe_json_str(root, "/error"));
+		rc = code && !strcmp(code, "not_found") ? XPXE_EXIT_NOT_FOUND : XPXE_EXIT_ERROR;
+		goto out;
+	}
+	printf("%s: %s\n", xpxe_json_str(root, "/key"),
+	       installed ? "installed: its next PXE boot goes to its disk"
+			 : "re-armed: its next PXE boot installs it again");
+out:
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}

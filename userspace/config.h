@@ -13,6 +13,7 @@
  * is checked whole before it is used, so a bad one never replaces a good one.
  */
 
+#define XPXE_CONFIG_PATH	"/etc/xpxe/xpxe.yaml"
 #define XPXE_CFG_MAX_INTERFACES 8
 #define XPXE_CFG_MAX_ASSETS	64
 #define XPXE_CFG_MAX_ALLOW	16

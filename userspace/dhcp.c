@@ -18,6 +18,7 @@
 #include "xpxe.skel.h"
 
 #include "dataplane.h"
+#include "config.h"
 #include "dhcp.h"
 #include "log.h"
 
@@ -27,6 +28,7 @@ void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *s)
 	s->enabled = true;
 	s->mode = XPXE_MODE_PROXY;
 	s->answer_unknown = true;
+	s->default_profile = 0;
 	s->lease_time = 3600;
 	s->profile.strategy = XPXE_STRATEGY_AUTO;
 	/* Debian's ipxe package: undionly.kpxe chains from a BIOS ROM, snponly.efi from UEFI. */
@@ -114,13 +116,7 @@ int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *s, const char *ifname)
 		inet_ntop(AF_INET, &s->server_ip, text, sizeof(text));
 		snprintf(s->http_base, sizeof(s->http_base), "http://%s:8080", text);
 	}
-	/* A class the flags left alone gets its default; an explicit empty file means none. */
-	if (!s->boot_file_set[XPXE_BOOT_IPXE])
-		snprintf(s->profile.boot_file[XPXE_BOOT_IPXE], XPXE_BOOT_FILE_MAX, "%s/boot.ipxe",
-			 s->http_base);
-	if (!s->boot_file_set[XPXE_BOOT_HTTP_X64])
-		snprintf(s->profile.boot_file[XPXE_BOOT_HTTP_X64], XPXE_BOOT_FILE_MAX,
-			 "%s/assets/snponly.efi", s->http_base);
+	xpxe_dhcp_profile_defaults(&s->profile, s->boot_file_set, s->http_base);
 	if (!s->leases_path[0])
 		snprintf(s->leases_path, sizeof(s->leases_path), "%s/%s.leases", XPXE_STATE_DIR,
 			 ifname);
@@ -129,24 +125,81 @@ int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *s, const char *ifname)
 	return 0;
 }
 
-static int install_templates(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
-			     const struct xpxe_dhcp_net *net)
+void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE_BOOT_MAX],
+				const char *http_base)
 {
-	int fd = bpf_map__fd(skel->maps.dhcp_templates);
+	/* A class the config left alone gets its default; an explicit empty file means none. */
+	if (!set[XPXE_BOOT_IPXE])
+		snprintf(p->boot_file[XPXE_BOOT_IPXE], XPXE_BOOT_FILE_MAX, "%s/boot.ipxe",
+			 http_base);
+	if (!set[XPXE_BOOT_HTTP_X64])
+		snprintf(p->boot_file[XPXE_BOOT_HTTP_X64], XPXE_BOOT_FILE_MAX,
+			 "%s/assets/snponly.efi", http_base);
+}
+
+static int install_profile(int fd, __u32 profile, const struct xpxe_dhcp_profile *p,
+			   const struct xpxe_dhcp_net *net)
+{
 	struct xpxe_dhcp_template t;
 	int err;
 
 	for (__u32 reply = 0; reply < XPXE_REPLY_MAX; reply++) {
 		for (__u32 boot = 0; boot < XPXE_BOOT_MAX; boot++) {
-			__u32 idx = xpxe_dhcp_template_index(0, reply, boot);
+			__u32 idx = xpxe_dhcp_template_index(profile, reply, boot);
 
-			err = xpxe_dhcp_template_build(&t, reply, boot, &s->profile, net);
+			err = xpxe_dhcp_template_build(&t, reply, boot, p, net);
 			if (err) {
 				log_error("the boot file for %s does not fit a DHCP reply",
 					  xpxe_boot_class_names[boot]);
 				return err;
 			}
 			if (bpf_map_update_elem(fd, &idx, &t, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+static int install_templates(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
+			     const struct xpxe_dhcp_net *net)
+{
+	int fd = bpf_map__fd(skel->maps.dhcp_templates);
+	int err = 0;
+
+	if (!s->profiles)
+		return install_profile(fd, 0, &s->profile, net);
+	for (int i = 0; i < s->n_profiles && !err; i++) {
+		struct xpxe_dhcp_profile p = s->profiles[i].dhcp;
+
+		xpxe_dhcp_profile_defaults(&p, s->profiles[i].boot_file_set, s->http_base);
+		err = install_profile(fd, i, &p, net);
+	}
+	return err;
+}
+
+/* The inventory's machines in dhcp_clients: their profile, and their reserved address. */
+static int install_machines(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s)
+{
+	int fd = bpf_map__fd(skel->maps.dhcp_clients);
+
+	for (int i = 0; i < s->n_machines; i++) {
+		const struct xpxe_machine_cfg *m = &s->machines[i];
+		int profile = m->profile >= 0 ? m->profile : s->default_profile;
+		struct xpxe_dhcp_client client = {
+			.ip = s->mode == XPXE_MODE_FULL ? m->ip.s_addr : 0,
+			.profile = profile >= 0 ? (__u32)profile : 0,
+			.flags = m->ip.s_addr ? XPXE_CLIENT_F_RESERVED : 0,
+		};
+
+		for (int j = 0; j < m->n_macs; j++) {
+			struct xpxe_mac_key key = { 0 };
+			struct xpxe_dhcp_client old;
+
+			memcpy(key.addr, m->macs[j], 6);
+			/* Keep an address the pool gave it (full mode, no reservation). */
+			if (!client.ip && !bpf_map_lookup_elem(fd, &key, &old))
+				client.ip = old.ip;
+			if (bpf_map_update_elem(fd, &key, &client, BPF_ANY))
 				return -errno;
 		}
 	}
@@ -162,6 +215,8 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 
 	if (s->enabled) {
 		err = install_templates(skel, s, net);
+		if (!err)
+			err = install_machines(skel, s);
 		for (int i = 0; !err && i < s->n_reservations; i++) {
 			struct xpxe_mac_key key = { 0 };
 			struct xpxe_dhcp_client client = { .ip = s->reservations[i].ip.s_addr,
@@ -177,7 +232,9 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		cfg.enabled = 1;
 		cfg.mode = s->mode;
 		cfg.server_ip = s->server_ip.s_addr;
-		cfg.flags = s->answer_unknown ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
+		cfg.default_profile = s->default_profile >= 0 ? (__u32)s->default_profile : 0;
+		cfg.flags =
+		    s->answer_unknown && s->default_profile >= 0 ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
 	}
 	/* Written last: the program starts answering only once everything it reads is there. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &zero, &cfg, BPF_ANY))

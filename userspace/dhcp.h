@@ -7,6 +7,9 @@
 
 #include "dhcp_template.h"
 
+struct xpxe_profile_cfg;
+struct xpxe_machine_cfg;
+
 #define XPXE_MAX_RESERVATIONS 256
 
 struct xpxe_reservation {
@@ -30,6 +33,12 @@ struct xpxe_dhcp_settings {
 	int n_reservations;
 	char leases_path[256];		   /* default XPXE_STATE_DIR/IFNAME.leases */
 	bool boot_file_set[XPXE_BOOT_MAX]; /* given by a flag: no default filled in */
+	/* From the config: every profile (index = profile id) and the inventory. */
+	const struct xpxe_profile_cfg *profiles; /* NULL: PROFILE above is the only one */
+	int n_profiles;
+	int default_profile; /* for machines not in the inventory; -1: ignore them */
+	const struct xpxe_machine_cfg *machines;
+	int n_machines;
 };
 
 #define XPXE_STATE_DIR "/var/lib/xpxe"
@@ -49,6 +58,10 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 
 /* Builds every template and fills dhcp_config/dhcp_clients of DP; DHCP answering starts here. */
 int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings);
+
+/* Fills the boot files a profile did not set that depend on the HTTP address (ipxe, http-x64). */
+void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE_BOOT_MAX],
+				const char *http_base);
 
 /* Parses "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff" (any case). */
 int xpxe_parse_mac(const char *text, unsigned char mac[6]);

@@ -15,6 +15,7 @@
 
 #include "xpxe.skel.h"
 
+#include "config.h"
 #include "dataplane.h"
 #include "dhcp_server.h"
 #include "log.h"
@@ -40,12 +41,17 @@ static void mac_text(const unsigned char *m, char out[18])
 static int install_binding(struct xpxe_dhcp_server *srv, const unsigned char mac[6],
 			   struct in_addr ip, __u32 flags)
 {
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
 	struct xpxe_mac_key key = { 0 };
-	struct xpxe_dhcp_client client = { .ip = ip.s_addr, .flags = flags };
+	struct xpxe_dhcp_client client = { .ip = ip.s_addr, .flags = flags }, old;
 
 	memcpy(key.addr, mac, 6);
-	if (bpf_map_update_elem(bpf_map__fd(srv->dp->skel->maps.dhcp_clients), &key, &client,
-				BPF_ANY))
+	/* An inventory machine keeps its profile; only the address is the pool's. */
+	if (!bpf_map_lookup_elem(fd, &key, &old))
+		client.profile = old.profile;
+	else if (srv->settings.default_profile >= 0)
+		client.profile = (__u32)srv->settings.default_profile;
+	if (bpf_map_update_elem(fd, &key, &client, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -79,6 +85,9 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 	}
 	for (int i = 0; i < s->n_reservations; i++)
 		xpxe_leases_reserve_ip(&srv->leases, s->reservations[i].ip);
+	for (int i = 0; i < s->n_machines; i++)
+		if (s->machines[i].ip.s_addr)
+			xpxe_leases_reserve_ip(&srv->leases, s->machines[i].ip);
 	bad = xpxe_leases_load(&srv->leases);
 	if (bad < 0) {
 		log_error("%s: cannot read %s: %s", dp->ifname, s->leases_path, strerror(-bad));

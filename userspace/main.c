@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xpxe.h"
 #include "cli.h"
+#include "config.h"
 #include "log.h"
 #include "netif.h"
 #include "serve.h"
@@ -27,6 +29,7 @@ static const char usage_main[] =
     "  assets [--json] [--reload]     the files served over TFTP: size, sha256, blocks\n"
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
     "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
+    "  machines [list|mark-installed|rearm]  the inventory and its boot-once state\n"
     "  version                        print the version\n"
     "  help [COMMAND]                 this text, or a command's\n"
     "\n"
@@ -62,8 +65,25 @@ static const char usage_serve[] =
     "an asset it cannot load; UDP port 69 taken by another server; and running\n"
     "without CAP_BPF and CAP_NET_ADMIN.\n"
     "\n"
-    "  -i, --interface IFACE       interface to serve (up to 8)\n"
+    "HTTP (SERVER:8080 unless --http or http.listen says otherwise): /boot.ipxe\n"
+    "(iPXE's script, per machine), /assets/NAME (the assets, with Range),\n"
+    "/talos/config?mac=&uuid=&serial= (the machine's Talos config; once served,\n"
+    "the machine boots from its disk until 'xpxe machines rearm').\n"
+    "\n"
+    "Without -c, /etc/xpxe/xpxe.yaml is read when it exists and no -i or quick-start\n"
+    "flag is given; otherwise the flags below make a config of one profile.\n"
+    "\n"
+    "  -c, --config FILE           the config file (see xpxe.yaml in README.md)\n"
+    "  -i, --interface IFACE       interface to serve (up to 8; overrides the file's)\n"
     "  --allow-default-route       serve an interface that carries the default route\n"
+    "  --state-dir DIR             boot-once marks (default " XPXE_STATE_DIR ")\n"
+    "\n"
+    "Quick start (no config file):\n"
+    "  --talos-config DIR|FILE     Talos configs: DIR/aa-bb-cc-dd-ee-ff.yaml for the\n"
+    "                              machine with that MAC, else DIR/default.yaml\n"
+    "  --cmdline \"ARGS\"            kernel arguments after talos.platform=metal\n"
+    "                              slab_nomerge pti=on (e.g. console=ttyS0)\n"
+    "  --transport http|tftp       how iPXE fetches kernel and initrd (default http)\n"
     "\n"
     "TFTP:\n"
     "  --asset NAME=FILE           serve FILE over TFTP as NAME (up to 64; repeatable)\n"
@@ -107,6 +127,19 @@ static const char usage_status[] = "usage: xpxe status [--json]\n"
 				   "program id, pin folder and the data plane's counters.\n"
 				   "\n"
 				   "  --json   print the daemon's answer as one line of JSON\n";
+
+static const char usage_machines[] =
+    "usage: xpxe machines [list] [--json]\n"
+    "       xpxe machines mark-installed MACHINE\n"
+    "       xpxe machines rearm MACHINE\n"
+    "\n"
+    "The inventory of the config and each machine's boot-once state. A machine\n"
+    "that has fetched its Talos config (or was marked installed) gets a script\n"
+    "that boots its local disk at every PXE boot, until it is re-armed. MACHINE\n"
+    "is a MAC, a hostname, a UUID or a serial; a MAC not in the inventory works\n"
+    "too (machines booted under the default profile).\n"
+    "\n"
+    "  --json   print the daemon's answer as one line of JSON\n";
 
 static const char usage_leases[] =
     "usage: xpxe leases [--json]\n"
@@ -297,6 +330,11 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "initrd", required_argument, NULL, 'r' },
 		{ "no-default-assets", no_argument, NULL, 'N' },
 		{ "tftp-idle-timeout", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "talos-config", required_argument, NULL, 'C' },
+		{ "cmdline", required_argument, NULL, 'K' },
+		{ "transport", required_argument, NULL, 'X' },
+		{ "state-dir", required_argument, NULL, 'V' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "server-ip", required_argument, NULL, 'S' },
 		{ "http", required_argument, NULL, 'H' },
@@ -315,11 +353,11 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 	static struct xpxe_serve_opts opts;
 	char *eq, *end;
 	unsigned long v;
-	int c, rc;
+	int c, rc, quick_start_flags = 0;
 
 	opts.socket_path = socket_path;
 	xpxe_dhcp_settings_default(&opts.dhcp);
-	while ((c = getopt_long(argc, argv, "+i:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (!xpxe_ifname_valid(optarg))
@@ -331,6 +369,30 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			break;
 		case 'D':
 			opts.allow_default_route = true;
+			break;
+		case 'c':
+			opts.config_path = optarg;
+			break;
+		case 'C':
+			opts.talos_config = optarg;
+			quick_start_flags++;
+			break;
+		case 'K':
+			if (strlen(optarg) >= XPXE_CFG_CMDLINE_MAX)
+				return usage_error(usage_serve, "%s", "--cmdline is too long");
+			opts.cmdline = optarg;
+			quick_start_flags++;
+			break;
+		case 'X':
+			if (strcmp(optarg, "http") && strcmp(optarg, "tftp"))
+				return usage_error(usage_serve,
+						   "--transport takes http or tftp, not '%s'",
+						   optarg);
+			opts.tftp_transport = !strcmp(optarg, "tftp");
+			quick_start_flags++;
+			break;
+		case 'V':
+			opts.state_dir = optarg;
 			break;
 		case 'a':
 			eq = strchr(optarg, '=');
@@ -369,12 +431,24 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			rc = serve_dhcp_flag(c, optarg, &opts.dhcp);
 			if (rc)
 				return rc;
+			quick_start_flags++;
 		}
 	}
 	if (optind < argc)
 		return usage_error(usage_serve, "unexpected argument '%s'", argv[optind]);
-	if (!opts.n_ifnames)
-		return usage_error(usage_serve, "%s", "serve needs an interface: -i IFACE");
+	/* A config file is the whole story: quick-start flags beside it would be ignored. */
+	if (opts.config_path && (quick_start_flags || opts.n_assets))
+		return usage_error(usage_serve, "%s",
+				   "-c FILE takes no quick-start flags (only -i, "
+				   "--allow-default-route, --state-dir, --no-default-assets, "
+				   "--tftp-idle-timeout): put them in the file");
+	if (!opts.config_path && !opts.n_ifnames && !access(XPXE_CONFIG_PATH, R_OK) &&
+	    !quick_start_flags && !opts.n_assets)
+		opts.config_path = XPXE_CONFIG_PATH;
+	if (!opts.config_path && !opts.n_ifnames)
+		return usage_error(usage_serve, "%s",
+				   "serve needs an interface (-i IFACE) or a config file "
+				   "(-c FILE, default " XPXE_CONFIG_PATH ")");
 	if ((opts.dhcp.n_reservations || opts.dhcp.pool_first.s_addr) &&
 	    opts.dhcp.mode != XPXE_MODE_FULL)
 		return usage_error(usage_serve, "%s", "--pool and --reserve need --mode full");
@@ -414,6 +488,21 @@ static int json_only_command(int argc, char **argv, const char *socket_path, con
 static int cmd_status(int argc, char **argv, const char *socket_path)
 {
 	return json_only_command(argc, argv, socket_path, usage_status, xpxe_cli_status);
+}
+
+static int cmd_machines(int argc, char **argv, const char *socket_path)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "mark-installed") || !strcmp(argv[1], "rearm"))) {
+		if (argc != 3)
+			return usage_error(usage_machines, "%s needs one MACHINE", argv[1]);
+		return xpxe_cli_boot_once(socket_path, argv[2], !strcmp(argv[1], "mark-installed"));
+	}
+	if (argc >= 2 && !strcmp(argv[1], "list")) {
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	return json_only_command(argc, argv, socket_path, usage_machines, xpxe_cli_machines);
 }
 
 static int cmd_leases(int argc, char **argv, const char *socket_path)
@@ -494,7 +583,7 @@ struct command {
 static const struct command commands[] = {
 	{ "serve", cmd_serve, usage_serve },	{ "status", cmd_status, usage_status },
 	{ "assets", cmd_assets, usage_assets }, { "detach", cmd_detach, usage_detach },
-	{ "leases", cmd_leases, usage_leases },
+	{ "leases", cmd_leases, usage_leases }, { "machines", cmd_machines, usage_machines },
 };
 
 static const struct command *find_command(const char *name)

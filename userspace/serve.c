@@ -20,6 +20,9 @@
 #include "privs.h"
 #include "serve.h"
 #include "tftp.h"
+#include "config.h"
+#include "http.h"
+#include "inventory.h"
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
 struct served {
@@ -32,6 +35,9 @@ struct daemon {
 	int n_ifaces;
 	struct xpxe_assets assets;
 	struct xpxe_tftp *tftp;
+	struct xpxe_config cfg;
+	struct xpxe_inventory inv;
+	struct xpxe_http http;
 	const char *socket_path;
 	struct timespec started;
 	bool stop;
@@ -188,6 +194,116 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "leases", list);
 }
 
+/* The inventory and each machine's boot-once state; installed unknown machines too. */
+static void reply_machines(struct daemon *d, struct fy_document *doc, struct fy_node *reply)
+{
+	struct fy_node *list = fy_node_create_sequence(doc);
+	char key[80], mac[18 * XPXE_CFG_MAX_MACS], ip[INET_ADDRSTRLEN];
+	time_t when;
+
+	pthread_mutex_lock(&d->inv.lock);
+	for (int i = 0; i < d->cfg.n_machines; i++) {
+		const struct xpxe_machine_cfg *m = &d->cfg.machines[i];
+		struct fy_node *item = fy_node_create_mapping(doc);
+		int profile = m->profile >= 0 ? m->profile : d->cfg.default_profile;
+		size_t pos = 0;
+
+		mac[0] = '\0';
+		for (int j = 0; j < m->n_macs; j++)
+			pos += snprintf(mac + pos, sizeof(mac) - pos,
+					"%s%02x:%02x:%02x:%02x:%02x:%02x", j ? "," : "",
+					m->macs[j][0], m->macs[j][1], m->macs[j][2], m->macs[j][3],
+					m->macs[j][4], m->macs[j][5]);
+		xpxe_inventory_key(m, key, sizeof(key));
+		xpxe_json_add_str(item, "hostname", m->hostname);
+		xpxe_json_add_str(item, "mac", mac);
+		xpxe_json_add_str(item, "uuid", m->uuid);
+		xpxe_json_add_str(item, "serial", m->serial);
+		xpxe_json_add_str(item, "profile",
+				  profile >= 0 ? d->cfg.profiles[profile].name : "");
+		inet_ntop(AF_INET, &m->ip, ip, sizeof(ip));
+		xpxe_json_add_str(item, "ip", m->ip.s_addr ? ip : "");
+		xpxe_json_add_str(item, "key", key);
+		xpxe_json_add_bool(item, "installed",
+				   xpxe_inventory_is_installed(&d->inv, key, &when));
+		xpxe_json_add_u64(item, "installed_at",
+				  xpxe_inventory_is_installed(&d->inv, key, &when)
+				      ? (unsigned long long)when
+				      : 0);
+		fy_node_sequence_append(list, item);
+	}
+	/* Machines outside the inventory that booted under the default profile. */
+	for (int i = 0; i < d->inv.n_installed; i++) {
+		struct fy_node *item;
+		bool listed = false;
+
+		for (int j = 0; j < d->cfg.n_machines && !listed; j++) {
+			xpxe_inventory_key(&d->cfg.machines[j], key, sizeof(key));
+			listed = !strcmp(key, d->inv.installed[i].key);
+		}
+		if (listed)
+			continue;
+		item = fy_node_create_mapping(doc);
+		xpxe_json_add_str(item, "hostname", "");
+		xpxe_json_add_str(
+		    item, "mac",
+		    strncmp(d->inv.installed[i].key, "mac:", 4) ? "" : d->inv.installed[i].key + 4);
+		xpxe_json_add_str(item, "profile",
+				  d->cfg.default_profile >= 0
+				      ? d->cfg.profiles[d->cfg.default_profile].name
+				      : "");
+		xpxe_json_add_str(item, "key", d->inv.installed[i].key);
+		xpxe_json_add_bool(item, "installed", true);
+		xpxe_json_add_u64(item, "installed_at",
+				  (unsigned long long)d->inv.installed[i].when);
+		fy_node_sequence_append(list, item);
+	}
+	pthread_mutex_unlock(&d->inv.lock);
+	xpxe_json_add_node(reply, "machines", list);
+}
+
+/* mark-installed / rearm: by MAC, hostname, UUID or serial; an unknown MAC works too. */
+static void reply_boot_once(struct daemon *d, struct fy_node *request, struct fy_node *reply,
+			    bool installed)
+{
+	const char *who = xpxe_json_str(request, "/machine"), *why;
+	struct xpxe_identity id = { 0 };
+	char key[80], mac[18];
+	int idx, err;
+
+	if (!who) {
+		xpxe_json_add_str(reply, "error", "needs \"machine\"");
+		return;
+	}
+	if (!xpxe_mac_normalize(who, mac))
+		id.mac = who;
+	else
+		id.hostname = id.uuid = id.serial = who;
+	pthread_mutex_lock(&d->inv.lock);
+	idx = xpxe_inventory_find(&d->inv, &id, &why);
+	if (idx >= 0) {
+		xpxe_inventory_key(&d->cfg.machines[idx], key, sizeof(key));
+	} else if (id.mac) {
+		snprintf(key, sizeof(key), "mac:%s", mac);
+	} else {
+		pthread_mutex_unlock(&d->inv.lock);
+		xpxe_json_add_str(reply, "error", why);
+		xpxe_json_add_str(reply, "code", "not_found");
+		return;
+	}
+	err = xpxe_inventory_set_installed(&d->inv, key, installed);
+	pthread_mutex_unlock(&d->inv.lock);
+	if (err) {
+		xpxe_json_add_str(reply, "error", strerror(-err));
+		return;
+	}
+	log_info("%s: %s", key,
+		 installed ? "marked installed: boots from its disk"
+			   : "re-armed: installs again at its next PXE boot");
+	xpxe_json_add_str(reply, "key", key);
+	xpxe_json_add_bool(reply, "installed", installed);
+}
+
 static void serve_stop(struct daemon *d, struct served *sv)
 {
 	xpxe_dhcp_server_stop(&sv->dhcp);
@@ -242,6 +358,10 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_detach(d, fy_document_root(req), reply);
 	else if (!strcmp(cmd, "leases"))
 		reply_leases(d, doc, reply);
+	else if (!strcmp(cmd, "machines"))
+		reply_machines(d, doc, reply);
+	else if (!strcmp(cmd, "mark-installed") || !strcmp(cmd, "rearm"))
+		reply_boot_once(d, fy_document_root(req), reply, !strcmp(cmd, "mark-installed"));
 	else if (!strcmp(cmd, "assets"))
 		reply_assets(d, doc, fy_document_root(req), reply);
 	else
@@ -331,33 +451,131 @@ static bool file_exists(const char *path)
 	return access(path, R_OK) == 0;
 }
 
-/* --asset/--kernel/--initrd, then Debian's iPXE binaries under the names not taken. */
-static int load_assets(struct daemon *d, const struct xpxe_serve_opts *opts)
+/* Every asset of the config: TFTP serves them from maps, HTTP from their files. */
+static int load_assets(struct daemon *d)
 {
-	static const char *const defaults[] = { XPXE_DEFAULT_ASSETS };
-	char path[256];
-	int err;
+	for (int i = 0; i < d->cfg.n_assets; i++) {
+		int err =
+		    xpxe_assets_load(&d->assets, d->cfg.assets[i].name, d->cfg.assets[i].path);
 
-	for (int i = 0; i < opts->n_assets; i++) {
-		err = xpxe_assets_load(&d->assets, opts->assets[i].name, opts->assets[i].path);
-		if (err)
-			return err;
-	}
-	if (opts->no_default_assets)
-		return 0;
-	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", XPXE_IPXE_DIR, defaults[i]);
-		if (xpxe_assets_find(&d->assets, defaults[i]))
-			continue;
-		if (!file_exists(path)) {
-			log_info("no %s (Debian package ipxe): not serving %s", path, defaults[i]);
-			continue;
-		}
-		err = xpxe_assets_load(&d->assets, defaults[i], path);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/* Debian's iPXE binaries join the assets under the names nothing else took. */
+static void add_default_assets(struct xpxe_config *cfg)
+{
+	static const char *const defaults[] = { XPXE_DEFAULT_ASSETS };
+
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		struct xpxe_asset_cfg *a = &cfg->assets[cfg->n_assets];
+
+		if (xpxe_config_asset(cfg, defaults[i]) || cfg->n_assets == XPXE_CFG_MAX_ASSETS)
+			continue;
+		snprintf(a->path, sizeof(a->path), "%s/%s", XPXE_IPXE_DIR, defaults[i]);
+		if (!file_exists(a->path)) {
+			log_info("no %s (Debian package ipxe): not serving %s", a->path,
+				 defaults[i]);
+			continue;
+		}
+		snprintf(a->name, sizeof(a->name), "%s", defaults[i]);
+		cfg->n_assets++;
+	}
+}
+
+/* The quick start: one profile, "default", made of the flags. */
+static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_opts *opts,
+			     struct xpxe_config_error *err)
+{
+	struct xpxe_profile_cfg *p = &cfg->profiles[0];
+
+	xpxe_config_defaults(cfg);
+	cfg->dhcp = opts->dhcp;
+	p->dhcp = opts->dhcp.profile;
+	memcpy(p->boot_file_set, opts->dhcp.boot_file_set, sizeof(p->boot_file_set));
+	for (int i = 0; i < opts->n_assets; i++) {
+		struct xpxe_asset_cfg *a = &cfg->assets[cfg->n_assets++];
+
+		snprintf(a->name, sizeof(a->name), "%s", opts->assets[i].name);
+		snprintf(a->path, sizeof(a->path), "%s", opts->assets[i].path);
+	}
+	if (xpxe_config_asset(cfg, "vmlinuz"))
+		snprintf(p->kernel, sizeof(p->kernel), "vmlinuz");
+	if (xpxe_config_asset(cfg, "initramfs"))
+		snprintf(p->initrd, sizeof(p->initrd), "initramfs");
+	snprintf(p->cmdline, sizeof(p->cmdline), "%s", opts->cmdline ? opts->cmdline : "");
+	if (opts->talos_config)
+		snprintf(p->talos_config, sizeof(p->talos_config), "%s", opts->talos_config);
+	p->transport = opts->tftp_transport ? XPXE_TRANSPORT_TFTP : XPXE_TRANSPORT_HTTP;
+	if (opts->dhcp.http_base[0])
+		snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s",
+			 opts->dhcp.http_base + strlen("http://"));
+	cfg->default_profile = opts->dhcp.answer_unknown ? 0 : -1;
+	return xpxe_config_check(cfg, err);
+}
+
+/* The config this daemon runs: the file, else the flags; -i and --state-dir apply to both. */
+static int make_config(struct daemon *d, const struct xpxe_serve_opts *opts)
+{
+	struct xpxe_config_error err;
+	int ret;
+
+	if (opts->config_path)
+		ret = xpxe_config_load(opts->config_path, &d->cfg, &err);
+	else
+		ret = config_from_flags(&d->cfg, opts, &err);
+	if (ret) {
+		log_error("%s", err.text);
+		return ret;
+	}
+	if (opts->n_ifnames) {
+		d->cfg.n_interfaces = 0;
+		for (int i = 0; i < opts->n_ifnames; i++)
+			snprintf(d->cfg.interfaces[d->cfg.n_interfaces++], 16, "%s",
+				 opts->ifnames[i]);
+	}
+	if (!d->cfg.n_interfaces) {
+		log_error("%s: no interface to serve: list them under 'interfaces' or pass -i",
+			  opts->config_path);
+		return -EINVAL;
+	}
+	if (opts->state_dir)
+		snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", opts->state_dir);
+	if (!opts->no_default_assets)
+		add_default_assets(&d->cfg);
+	/* The DHCP side reads the inventory and the profiles from the config. */
+	d->cfg.dhcp.profiles = d->cfg.profiles;
+	d->cfg.dhcp.n_profiles = d->cfg.n_profiles;
+	d->cfg.dhcp.default_profile = d->cfg.default_profile;
+	d->cfg.dhcp.machines = d->cfg.machines;
+	d->cfg.dhcp.n_machines = d->cfg.n_machines;
+	if (d->cfg.http_listen[0] && !d->cfg.dhcp.http_base[0])
+		snprintf(d->cfg.dhcp.http_base, sizeof(d->cfg.dhcp.http_base), "http://%s",
+			 d->cfg.http_listen);
+	return 0;
+}
+
+static int start_http(struct daemon *d)
+{
+	struct xpxe_http_leases leases = { 0 };
+	char listen[64], ip[INET_ADDRSTRLEN];
+	int err;
+
+	err = xpxe_inventory_open(&d->inv, &d->cfg);
+	if (err)
+		return err;
+	for (int i = 0; i < d->n_ifaces && leases.n < 8; i++)
+		leases.clients_fds[leases.n++] = xpxe_dataplane_dhcp_clients_fd(&d->ifaces[i].dp);
+	if (d->cfg.http_listen[0]) {
+		snprintf(listen, sizeof(listen), "%s", d->cfg.http_listen);
+	} else {
+		/* Where the DHCP answers point: the first interface's server address. */
+		inet_ntop(AF_INET, &d->ifaces[0].dhcp.settings.server_ip, ip, sizeof(ip));
+		snprintf(listen, sizeof(listen), "%s:8080", ip);
+	}
+	return xpxe_http_start(&d->http, listen, &d->inv, &d->cfg, &leases);
 }
 
 /* Takes over running transfers first, so their asset slots are kept, then loads and listens. */
@@ -380,7 +598,7 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 		err = xpxe_assets_add_outer(&d->assets,
 					    xpxe_dataplane_tftp_assets_fd(&d->ifaces[i].dp));
 	if (!err)
-		err = load_assets(d, opts);
+		err = load_assets(d);
 	if (!err)
 		err = xpxe_tftp_listen(d->tftp);
 	return err;
@@ -396,6 +614,8 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		log_error("xpxe serve needs root (CAP_BPF and CAP_NET_ADMIN): %s", why);
 		return 1;
 	}
+	if (make_config(&d, opts))
+		return 1;
 	d.socket_path = opts->socket_path;
 	clock_gettime(CLOCK_MONOTONIC, &d.started);
 	sig_fd = block_signals();
@@ -414,33 +634,35 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		log_error("cannot listen on %s: %s", opts->socket_path, strerror(-listen_fd));
 		goto out_sig;
 	}
-	for (int i = 0; i < opts->n_ifnames; i++) {
+	for (int i = 0; i < d.cfg.n_interfaces; i++) {
 		struct xpxe_attach_opts attach_opts = {
 			.allow_default_route = opts->allow_default_route,
 		};
 
 		/* Per interface: the server address and URLs follow each interface's own address.
 		 */
-		struct xpxe_dhcp_settings dhcp = opts->dhcp;
+		struct xpxe_dhcp_settings dhcp = d.cfg.dhcp;
 
 		struct served *sv = &d.ifaces[d.n_ifaces];
 
-		if (xpxe_dataplane_attach(&sv->dp, opts->ifnames[i], &attach_opts))
+		if (xpxe_dataplane_attach(&sv->dp, d.cfg.interfaces[i], &attach_opts))
 			goto out_detach;
 		d.n_ifaces++;
 		sv->dhcp.packet_fd = -1;
-		if (xpxe_dhcp_settings_resolve(&dhcp, opts->ifnames[i]) ||
+		if (xpxe_dhcp_settings_resolve(&dhcp, d.cfg.interfaces[i]) ||
 		    xpxe_dhcp_install(&sv->dp, &dhcp) ||
 		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, &dhcp))
 			goto out_detach;
 	}
-	if (start_tftp(&d, opts))
+	if (start_tftp(&d, opts) || start_http(&d))
 		goto out_detach;
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
 		 opts->socket_path);
 	run_loop(&d, listen_fd, sig_fd);
 	exit_code = 0;
 out_detach:
+	xpxe_http_stop(&d.http);
+	xpxe_inventory_close(&d.inv);
 	xpxe_tftp_close(d.tftp);
 	d.tftp = NULL;
 	for (int i = 0; i < d.n_ifaces; i++)

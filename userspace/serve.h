@@ -28,6 +28,12 @@ struct xpxe_serve_opts {
 	int n_assets;
 	bool no_default_assets;
 	unsigned tftp_idle_timeout_s; /* 0: the default */
+	/* the config file, or the quick start's profile */
+	const char *config_path;  /* -c FILE; NULL: quick start from the flags */
+	const char *talos_config; /* --talos-config DIR or FILE */
+	const char *cmdline;	  /* --cmdline */
+	bool tftp_transport;	  /* --transport tftp */
+	const char *state_dir;	  /* --state-dir */
 };
 
 /* Runs the daemon in the foreground until SIGINT/SIGTERM. Returns the process exit code. */
