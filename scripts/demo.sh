@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# `make demo`: the lab comes up, xpxe serves its server side as the DHCP server
-# of the provisioning network, a client host asks for an address the way a UEFI
-# PXE ROM does and gets one with its boot file, fetches that boot file over
-# TFTP (every block built in the kernel), `xpxe status` shows the programs
-# counting, then everything goes.
+# `make demo`: the lab comes up, xpxe serves it as the DHCP server of the
+# provisioning network, and a QEMU machine (SeaBIOS + iPXE ROM, software
+# emulation) PXE-boots through it to its Talos config, its serial console on
+# screen: DHCP from XDP, the iPXE script, kernel and initramfs over HTTP, and the
+# Talos-like guest fetching and checking its machine config. Then the digest it
+# printed is compared with the file on the server, `xpxe status` and
+# `xpxe machines` show what happened, and everything goes.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,6 +14,8 @@ eval "$("$root/scripts/lab.sh" env)"
 work=$(mktemp -d /tmp/xpxe-demo.XXXXXX)
 export XPXE_SOCKET=$work/xpxe.sock
 xpxe=$root/xpxe
+guest=$root/build/guest
+mac=52:54:00:de:00:01
 daemon=
 
 finish() {
@@ -24,45 +28,73 @@ trap finish EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "lab up: namespaces $NS_SRV and $NS_CLI, veth $IF_SRV <-> $IF_CLI, bridge $IF_BR"
+step "the Talos-like guest: Debian's cloud kernel + a busybox initramfs (scripts/guest.sh)"
+"$root/scripts/guest.sh" build "$guest"
+
+step "lab up: namespaces $NS_SRV and $NS_CLI, veth $IF_SRV <-> $IF_CLI, bridge $IF_BR, taps"
 "$root/scripts/lab.sh" up
 
-step "xpxe serve -i $IF_SRV --mode full --pool 198.18.0.100-198.18.0.199 (in $NS_SRV)"
-nsenter --net="/run/netns/$NS_SRV" "$xpxe" serve -i "$IF_SRV" --mode full \
-	--pool 198.18.0.100-198.18.0.199 --router "$SRV_IP" --leases "$work/leases" &
+mkdir -p "$work/talos"
+cat >"$work/talos/${mac//:/-}.yaml" <<'YAML'
+version: v1alpha1
+machine:
+  type: controlplane
+  network:
+    hostname: {{hostname}}
+  install:
+    disk: {{install_disk}}
+cluster:
+  controlPlane:
+    endpoint: https://198.18.0.10:6443
+YAML
+cat >"$work/xpxe.yaml" <<YAML
+interfaces: [$IF_SRV]
+mode: full
+dhcp:
+  pool: 198.18.0.100-198.18.0.199
+  router: $SRV_IP
+  leases: $work/leases
+state_dir: $work/state
+assets:
+  vmlinuz: $guest/vmlinuz
+  initramfs: $guest/initramfs.img
+profiles:
+  default:
+    kernel: vmlinuz
+    initrd: initramfs
+    cmdline: console=ttyS0
+    talos_config: $work/talos
+machines:
+  - mac: $mac
+    hostname: demo-cp-1
+    install_disk: /dev/vda
+YAML
+
+step "xpxe serve -c xpxe.yaml (in $NS_SRV; network namespace only, so its pins outlive it)"
+nsenter --net="/run/netns/$NS_SRV" "$xpxe" serve -c "$work/xpxe.yaml" &
 daemon=$!
 for _ in $(seq 50); do "$xpxe" status >/dev/null 2>&1 && break; sleep 0.1; done
 
-step "xpxe status"
-"$xpxe" status
+step "xpxe machines"
+"$xpxe" machines
 
-step "a client host (52:54:00:de:00:01) asks like a UEFI PXE ROM: udhcpc -V PXEClient:Arch:00007:..."
-"$root/scripts/lab.sh" host 1 52:54:00:de:00:01
-cat >"$work/udhcpc.sh" <<'SCRIPT'
-#!/bin/sh
-[ "$1" = bound ] && echo "   bound $ip from $serverid, boot file '$boot_file' on $siaddr, router $router"
-exit 0
-SCRIPT
-chmod +x "$work/udhcpc.sh"
-ip netns exec "$LAB-h1" busybox udhcpc -i eth0 -n -q -t 3 -T 1 -s "$work/udhcpc.sh" \
-	-V PXEClient:Arch:00007:UNDI:003000 -x 93:0007
-step "the same machine again: its binding is in the map now, so XDP alone answers"
-ip netns exec "$LAB-h1" busybox udhcpc -i eth0 -n -q -t 3 -T 1 -s "$work/udhcpc.sh" \
-	-V PXEClient:Arch:00007:UNDI:003000 -x 93:0007
+step "QEMU machine $mac PXE-boots (SeaBIOS + iPXE ROM, -accel tcg); its serial console:"
+"$root/scripts/qemu.sh" --bios --mac "$mac" --tap "$LAB-t0" --timeout 180 \
+	--uuid 5ec0f1e2-0000-4000-8000-000000000001 --serial SN-DEMO-1 \
+	--log "$work/serial.log" --console
 
-step "xpxe leases"
-"$xpxe" leases
+step "the digest the machine printed, against the document xpxe served for it"
+got=$(sed -n 's/.*XPXE-GUEST: sha256=\([0-9a-f]*\).*/\1/p' "$work/serial.log" | tail -1)
+want=$(sed -e 's/{{hostname}}/demo-cp-1/' -e 's|{{install_disk}}|/dev/vda|' \
+	"$work/talos/${mac//:/-}.yaml" | sha256sum | cut -d' ' -f1)
+echo "machine: $got"
+echo "server:  $want"
+[ -n "$got" ] && [ "$got" = "$want" ] && echo "MATCH" || { echo "MISMATCH"; exit 1; }
 
-step "xpxe assets: what is loaded in maps for TFTP"
-"$xpxe" assets
+step "xpxe machines: installed, so its next PXE boot goes to its disk (boot-once)"
+"$xpxe" machines
 
-step "the client fetches its boot file, snponly.efi, over TFTP (curl, blksize 1468)"
-ip -n "$LAB-h1" addr replace 198.18.0.100/24 dev eth0
-ip netns exec "$LAB-h1" curl -sS --tftp-blksize 1468 -o "$work/snponly.efi" \
-	"tftp://$SRV_IP/snponly.efi"
-sha256sum "$work/snponly.efi" /usr/lib/ipxe/snponly.efi
-
-step "xpxe status: every frame's outcome, counted in the programs, and which path built the blocks"
+step "xpxe status: every frame's outcome, counted in the programs"
 "$xpxe" status
 
 step "xpxe detach -i $IF_SRV"
