@@ -69,6 +69,31 @@ static void print_tftp(struct fy_node *iface)
 	       xpxe_json_u64(iface, "/tftp/bytes", 0), xpxe_json_u64(iface, "/tftp/transfers", 0));
 }
 
+/*
+ * Asks the daemon for a listing. Prints its error, or with JSON its answer as
+ * it came; returns the exit code. *ROOT is set only when the caller still has
+ * the answer to print as text.
+ */
+static int query(const char *socket_path, const char *request, bool json, struct fy_document **doc,
+		 char **raw, struct fy_node **root)
+{
+	int rc = ask_daemon(socket_path, request, doc, raw, false);
+
+	*root = NULL;
+	if (rc)
+		return rc;
+	if (xpxe_json_str(fy_document_root(*doc), "/error")) {
+		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(fy_document_root(*doc), "/error"));
+		return XPXE_EXIT_ERROR;
+	}
+	if (json) {
+		printf("%s\n", *raw);
+		return XPXE_EXIT_OK;
+	}
+	*root = fy_document_root(*doc);
+	return XPXE_EXIT_OK;
+}
+
 static void print_iface(struct fy_node *iface)
 {
 	struct fy_node *counters = fy_node_by_path(iface, "/counters", FY_NT, FYNWF_DONT_FOLLOW);
@@ -110,19 +135,9 @@ int xpxe_cli_status(const char *socket_path, bool json)
 	void *iter = NULL;
 	int rc;
 
-	rc = ask_daemon(socket_path, "{\"cmd\":\"status\"}", &doc, &raw, false);
-	if (rc)
+	rc = query(socket_path, "{\"cmd\":\"status\"}", json, &doc, &raw, &root);
+	if (rc || !root)
 		goto out;
-	root = fy_document_root(doc);
-	if (xpxe_json_str(root, "/error")) {
-		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(root, "/error"));
-		rc = XPXE_EXIT_ERROR;
-		goto out;
-	}
-	if (json) {
-		printf("%s\n", raw);
-		goto out;
-	}
 	printf("xpxe %s, daemon pid %llu, up %llus, control socket %s\n",
 	       xpxe_json_str(root, "/version"), xpxe_json_u64(root, "/pid", 0),
 	       xpxe_json_u64(root, "/uptime_s", 0), xpxe_json_str(root, "/socket"));
@@ -143,21 +158,11 @@ int xpxe_cli_assets(const char *socket_path, bool json, bool reload)
 	void *iter = NULL;
 	int rc;
 
-	rc = ask_daemon(socket_path,
-			reload ? "{\"cmd\":\"assets\",\"reload\":true}" : "{\"cmd\":\"assets\"}",
-			&doc, &raw, false);
-	if (rc)
+	rc = query(socket_path,
+		   reload ? "{\"cmd\":\"assets\",\"reload\":true}" : "{\"cmd\":\"assets\"}", json,
+		   &doc, &raw, &root);
+	if (rc || !root)
 		goto out;
-	root = fy_document_root(doc);
-	if (xpxe_json_str(root, "/error")) {
-		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(root, "/error"));
-		rc = XPXE_EXIT_ERROR;
-		goto out;
-	}
-	if (json) {
-		printf("%s\n", raw);
-		goto out;
-	}
 	if (reload)
 		printf("reloaded %llu changed asset(s)\n", xpxe_json_u64(root, "/reloaded", 0));
 	printf("%-20s %12s %10s %10s %9s  %s\n", "NAME", "SIZE", "BLOCKS@512", "@1468", "TRANSFERS",
@@ -244,19 +249,9 @@ int xpxe_cli_leases(const char *socket_path, bool json)
 	void *iter = NULL;
 	int rc, n = 0;
 
-	rc = ask_daemon(socket_path, "{\"cmd\":\"leases\"}", &doc, &raw, false);
-	if (rc)
+	rc = query(socket_path, "{\"cmd\":\"leases\"}", json, &doc, &raw, &root);
+	if (rc || !root)
 		goto out;
-	root = fy_document_root(doc);
-	if (xpxe_json_str(root, "/error")) {
-		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(root, "/error"));
-		rc = XPXE_EXIT_ERROR;
-		goto out;
-	}
-	if (json) {
-		printf("%s\n", raw);
-		goto out;
-	}
 	list = fy_node_by_path(root, "/leases", FY_NT, FYNWF_DONT_FOLLOW);
 	printf("%-12s %-17s %-15s %s\n", "INTERFACE", "MAC", "IP", "EXPIRES (UTC)");
 	while (list && (item = fy_node_sequence_iterate(list, &iter))) {
@@ -285,19 +280,9 @@ int xpxe_cli_machines(const char *socket_path, bool json)
 	void *iter = NULL;
 	int rc;
 
-	rc = ask_daemon(socket_path, "{\"cmd\":\"machines\"}", &doc, &raw, false);
-	if (rc)
+	rc = query(socket_path, "{\"cmd\":\"machines\"}", json, &doc, &raw, &root);
+	if (rc || !root)
 		goto out;
-	root = fy_document_root(doc);
-	if (xpxe_json_str(root, "/error")) {
-		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(root, "/error"));
-		rc = XPXE_EXIT_ERROR;
-		goto out;
-	}
-	if (json) {
-		printf("%s\n", raw);
-		goto out;
-	}
 	list = fy_node_by_path(root, "/machines", FY_NT, FYNWF_DONT_FOLLOW);
 	printf("%-16s %-20s %-12s %-15s %s\n", "HOSTNAME", "MAC", "PROFILE", "IP", "BOOT");
 	while (list && (item = fy_node_sequence_iterate(list, &iter))) {

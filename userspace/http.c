@@ -459,14 +459,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 	(void)version;
 	(void)upload;
+	/* Refused on the headers alone: a body is never read. */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD only");
 	if (!*req_cls) { /* the headers are in; come back for the rest */
 		*req_cls = h;
 		return MHD_YES;
 	}
 	if (*upload_size)
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, "no request bodies here");
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD only");
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		rq.src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;

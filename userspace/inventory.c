@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "inventory.h"
 #include "log.h"
 
@@ -64,33 +65,19 @@ static int load_state(struct xpxe_inventory *inv)
 	return 0;
 }
 
-static int save_state(const struct xpxe_inventory *inv)
+static int write_state(FILE *f, void *ctx)
 {
-	char tmp[sizeof(inv->state_path) + 8];
-	FILE *f;
-	int fd, err = 0;
+	const struct xpxe_inventory *inv = ctx;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", inv->state_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
 	fprintf(f, "# xpxe boot-once: machines that boot from their disk (KEY UNIXTIME)\n");
 	for (int i = 0; i < inv->n_installed; i++)
 		fprintf(f, "%s %lld\n", inv->installed[i].key, (long long)inv->installed[i].when);
-	if (fflush(f) || fsync(fd))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, inv->state_path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return ferror(f) ? -EIO : 0;
+}
+
+static int save_state(const struct xpxe_inventory *inv)
+{
+	return xpxe_write_atomically(inv->state_path, 0600, write_state, (void *)inv);
 }
 
 int xpxe_inventory_open(struct xpxe_inventory *inv, const struct xpxe_config *cfg)

@@ -2,13 +2,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "dhcp.h"
 #include "leases.h"
 #include "log.h"
@@ -182,57 +182,11 @@ int xpxe_leases_load(struct xpxe_leases *l)
 	return bad;
 }
 
-static int fsync_dir_of(const char *path)
+static int write_bindings(FILE *f, void *ctx)
 {
-	char copy[256];
-	int fd, err = 0;
+	const struct xpxe_leases *l = ctx;
+	char ip[INET_ADDRSTRLEN];
 
-	snprintf(copy, sizeof(copy), "%s", path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int mkdir_parents(const char *path)
-{
-	char copy[256];
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
-int xpxe_leases_save(const struct xpxe_leases *l)
-{
-	char tmp[300], ip[INET_ADDRSTRLEN];
-	FILE *f;
-	int err = 0, fd;
-
-	err = mkdir_parents(l->path);
-	if (err)
-		return err;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", l->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		unlink(tmp);
-		return err;
-	}
 	fprintf(f, "# xpxe DHCP bindings: MAC IP EXPIRES(unix seconds)\n");
 	for (int i = 0; i < l->n; i++) {
 		const unsigned char *m = l->items[i].mac;
@@ -241,18 +195,12 @@ int xpxe_leases_save(const struct xpxe_leases *l)
 		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x %s %lld\n", m[0], m[1], m[2], m[3], m[4],
 			m[5], ip, (long long)l->items[i].expires);
 	}
-	/* A full disk shows up here or at fsync: the old file stays as it was. */
-	if (fflush(f) || fsync(fd))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, l->path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	return fsync_dir_of(l->path);
+	return ferror(f) ? -EIO : 0;
+}
+
+int xpxe_leases_save(const struct xpxe_leases *l)
+{
+	return xpxe_write_atomically(l->path, 0600, write_bindings, (void *)l);
 }
 
 struct xpxe_lease *xpxe_leases_allocate(struct xpxe_leases *l, const unsigned char mac[6],

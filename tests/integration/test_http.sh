@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The HTTP side with curl in the lab: boot scripts per machine, assets with Range
+# and HEAD, Talos configs by MAC/UUID/serial with their templates, 404 for the
+# unknown, 403 for the wrong address, boot-once and rearm, and config files
+# refused with the line and column of their mistake.
+LAB=thttp
+source "$(dirname "$0")/lib.sh"
+require_root
+
+lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
+lab host 1 52:54:00:c1:00:01
+lab host 2 52:54:00:c1:00:02
+
+head -c 1048576 /dev/urandom >"$WORK/kernel"
+head -c 300000 /dev/urandom >"$WORK/initrd"
+mkdir -p "$WORK/talos"
+printf 'machine:\n  network:\n    hostname: {{hostname}}\n  install:\n    disk: {{install_disk}}\n# {{mac}} {{ip}} {{uuid}} {{serial}}\n' \
+	>"$WORK/talos/cp.yaml"
+printf 'broken: {{hostnme}}\n' >"$WORK/talos/broken.yaml"
+cat >"$WORK/xpxe.yaml" <<YAML
+interfaces: [$IF_SRV]
+mode: full
+dhcp: {pool: 198.18.0.100-198.18.0.109, leases: $WORK/leases}
+state_dir: $WORK/state
+assets: {vmlinuz: $WORK/kernel, initramfs: $WORK/initrd}
+profiles:
+  default: {kernel: vmlinuz, initrd: initramfs, cmdline: console=ttyS0, talos_config: $WORK/talos/cp.yaml}
+  broken: {kernel: vmlinuz, initrd: initramfs, talos_config: $WORK/talos/broken.yaml}
+default_profile: none
+machines:
+  - {mac: 52:54:00:c1:00:01, hostname: cp-1, install_disk: /dev/sda, uuid: 11111111-2222-3333-4444-555555555555}
+  - {mac: 52:54:00:c1:00:02, hostname: cp-2, serial: SER2}
+  - {uuid: AAAAAAAA-0000-0000-0000-000000000001, hostname: dup-a}
+  - {uuid: aaaaaaaa-0000-0000-0000-000000000001, hostname: dup-b, serial: SERB}
+  - {mac: 52:54:00:c1:00:09, hostname: bad-tpl, profile: broken}
+YAML
+
+if start_daemon -c "$WORK/xpxe.yaml"; then ok "serve -c starts"; else not_ok "serve -c starts"; exit 1; fi
+URL=http://198.18.0.1:8080
+get() { # NS PATH -> "STATUS BODY" (curl from a host or the client namespace)
+	ip netns exec "$1" curl -s -o "$WORK/body" -w '%{http_code}' "$URL$2"
+}
+
+# --- scripts ----------------------------------------------------------------------------------
+check "a bare /boot.ipxe chains to itself with the machine's identity" \
+	bash -c "[ \"\$(ip netns exec $NS_CLI curl -s $URL/boot.ipxe)\" != '' ] && ip netns exec $NS_CLI curl -s $URL/boot.ipxe | grep -q 'chain $URL/boot.ipxe?mac=\${mac:hexhyp}&uuid=\${uuid}'"
+code=$(get "$NS_CLI" "/boot.ipxe?mac=52-54-00-C1-00-01")
+check "a machine's script (MAC in another spelling): 200" test "$code" = 200
+check "... boots its kernel with Talos's arguments and the config URL" \
+	grep -q "kernel $URL/assets/vmlinuz initrd=initrd talos.platform=metal slab_nomerge pti=on console=ttyS0 talos.config=$URL/talos/config?mac=\${mac}" "$WORK/body"
+check "an unknown MAC with no default profile: 404" test "$(get "$NS_CLI" '/boot.ipxe?mac=52:54:00:ff:ff:ff')" = 404
+check "... and the log says why" grep -q "no boot script for .*no machine in the inventory" "$WORK/daemon.log"
+
+# --- assets -------------------------------------------------------------------------------------
+code=$(get "$NS_CLI" /assets/vmlinuz)
+check "GET /assets/vmlinuz: 200 and the file's bytes" bash -c "[ $code = 200 ] && cmp -s '$WORK/body' '$WORK/kernel'"
+hdr=$(ip netns exec "$NS_CLI" curl -sI "$URL/assets/initramfs")
+check "HEAD: Content-Length is the file's size" grep -qi "content-length: 300000" <<<"$hdr"
+ip netns exec "$NS_CLI" curl -s -r 1000-1999 -D "$WORK/hdr" -o "$WORK/part" "$URL/assets/vmlinuz"
+check "Range 1000-1999: 206, 1000 bytes, the right ones" \
+	bash -c "grep -q ' 206' '$WORK/hdr' && grep -qi 'content-range: bytes 1000-1999/1048576' '$WORK/hdr' && cmp -s '$WORK/part' <(tail -c +1001 '$WORK/kernel' | head -c 1000)"
+check "a range past the end: 416" test "$(ip netns exec "$NS_CLI" curl -s -o /dev/null -w '%{http_code}' -r 2000000-2000010 "$URL/assets/vmlinuz")" = 416
+check "a name that is not an asset: 404" test "$(get "$NS_CLI" /assets/passwd)" = 404
+check "a path outside /assets: 404" test "$(ip netns exec "$NS_CLI" curl -s --path-as-is -o /dev/null -w '%{http_code}' "$URL/assets/../../etc/passwd")" = 404
+check "POST is refused: 405" test "$(ip netns exec "$NS_CLI" curl -s -o /dev/null -w '%{http_code}' -d x "$URL/assets/vmlinuz")" = 405
+
+# --- Talos configs ------------------------------------------------------------------------------
+# cp-1 gets an address first, so its config is tied to it.
+udhcpc_run "$LAB-h1" h1
+ip1=$(result_field h1 ip)
+check "cp-1 gets an address from the pool ($ip1)" test -n "$ip1"
+ip -n "$LAB-h1" addr replace "$ip1/24" dev eth0
+code=$(get "$LAB-h1" "/talos/config?mac=52%3A54%3A00%3Ac1%3A00%3A01&uuid=x")
+check "cp-1 fetches its config from its own address: 200" test "$code" = 200
+check "... templated with its hostname, disk, MAC, address and UUID" \
+	grep -qx "# 52:54:00:c1:00:01 $ip1 11111111-2222-3333-4444-555555555555 " "$WORK/body"
+check "... hostname: cp-1" grep -q "hostname: cp-1" "$WORK/body"
+check "another address asking for cp-1's config: 403" \
+	test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c1:00:01')" = 403
+check "... logged" grep -q "config of cp-1 refused to 198.18.0.2: the machine holds $ip1" "$WORK/daemon.log"
+check "by serial (cp-2 holds no address): 200" test "$(get "$NS_CLI" '/talos/config?serial=SER2')" = 200
+check "a UUID two machines share (any case) matches neither: 404" \
+	test "$(get "$NS_CLI" '/talos/config?uuid=aaaaaaaa-0000-0000-0000-000000000001')" = 404
+check "... but their serial still finds one" \
+	test "$(get "$NS_CLI" '/talos/config?uuid=aaaaaaaa-0000-0000-0000-000000000001&serial=SERB')" = 200
+check "an unknown machine: 404" test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:ff:00:00')" = 404
+check "a template with an unknown name: 500, never a half-filled secret" \
+	test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c1:00:09')" = 500
+check "... and the log names the file, line and name" grep -q "broken.yaml:1: unknown template variable '{{hostnme}}'" "$WORK/daemon.log"
+
+# --- boot-once ------------------------------------------------------------------------------------
+get "$LAB-h1" "/boot.ipxe?mac=52:54:00:c1:00:01" >/dev/null
+check "after its config, cp-1's script boots its local disk" grep -q "cp-1 is installed: booting from its disk" "$WORK/body"
+check "xpxe machines shows it installed" bash -c "'$XPXE' machines | grep -q 'cp-1 .*local disk (installed)'"
+check "xpxe machines rearm 52:54:00:c1:00:01" "$XPXE" machines rearm 52:54:00:c1:00:01
+get "$LAB-h1" "/boot.ipxe?mac=52:54:00:c1:00:01" >/dev/null
+check "... and its script installs again" grep -q "^kernel " "$WORK/body"
+check "xpxe machines mark-installed cp-2 (by hostname)" "$XPXE" machines mark-installed cp-2
+check "... cp-2 now boots its disk" bash -c "ip netns exec $NS_CLI curl -s '$URL/boot.ipxe?mac=52:54:00:c1:00:02' | grep -q 'installed'"
+refused_rc=0
+"$XPXE" machines rearm nobody-at-all >/dev/null 2>&1 || refused_rc=$?
+check "rearm of a machine nobody knows: exit 4" test "$refused_rc" = 4
+check "the boot-once state is on disk" grep -q "^mac:52:54:00:c1:00:02 " "$WORK/state/installed"
+
+# --- config files refused with where and why ---------------------------------------------------------
+bad_config() { # DESCRIPTION YAML EXPECTED-MESSAGE
+	printf '%b' "$2" >"$WORK/bad.yaml"
+	out=$(nsenter --net="/run/netns/$NS_SRV" "$XPXE" --socket "$WORK/bad.sock" serve -c "$WORK/bad.yaml" 2>&1)
+	rc=$?
+	if [ $rc -eq 1 ] && grep -qF "$3" <<<"$out"; then ok "$1"; else
+		not_ok "$1" "exit $rc: $out"; fi
+}
+bad_config "a bad mode: refused with line and column" "interfaces: [$IF_SRV]\nmode: fast\n" \
+	"bad.yaml:2:7: 'mode' takes proxy, full or off, not 'fast'"
+bad_config "a YAML syntax error: refused with line and column" "interfaces: [$IF_SRV\nmode: full\n" "bad.yaml:3:1:"
+bad_config "an unknown key: refused, the expected keys listed" "interfaces: [$IF_SRV]\nmachnes: []\n" \
+	"bad.yaml:2:1: unknown key 'machnes' in the top level (expected one of:"
+check "the running daemon kept serving through the refusals" \
+	test "$(get "$NS_CLI" /assets/initramfs)" = 200
