@@ -326,6 +326,23 @@ void xpxe_dataplane_detach(struct xpxe_dataplane *dp)
 	dp->lock_fd = -1;
 }
 
+void xpxe_dataplane_release(struct xpxe_dataplane *dp)
+{
+	if (!dp->skel)
+		return;
+	/*
+	 * Neither closing libxdp's program nor destroying the skeleton detaches: the
+	 * interface holds the XDP program, clsact the tc one, bpffs the maps.
+	 */
+	log_info("%s: left attached (prog id %u, tc prog id %u) with its pins in %s/%s", dp->ifname,
+		 dp->prog_id, dp->tc_prog_id, XPXE_PIN_ROOT, dp->ifname);
+	xdp_program__close(dp->prog);
+	xpxe_bpf__destroy(dp->skel);
+	xpxe_iflock_release(dp->lock_fd, dp->ifname);
+	memset(dp, 0, sizeof(*dp));
+	dp->lock_fd = -1;
+}
+
 int xpxe_dataplane_tftp_sessions_fd(const struct xpxe_dataplane *dp)
 {
 	return bpf_map__fd(dp->skel->maps.tftp_sessions);

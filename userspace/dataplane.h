@@ -40,6 +40,13 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 /* Detaches the program, removes the pins and frees everything. */
 void xpxe_dataplane_detach(struct xpxe_dataplane *dp);
 
+/*
+ * Lets go of DP without touching the kernel: the programs stay attached and the
+ * maps pinned, serving as after SIGKILL, until the next serve adopts them or
+ * `xpxe detach` removes them. Frees this process's handles and its lock.
+ */
+void xpxe_dataplane_release(struct xpxe_dataplane *dp);
+
 /* The maps the TFTP slow path fills. */
 int xpxe_dataplane_tftp_sessions_fd(const struct xpxe_dataplane *dp);
 int xpxe_dataplane_tftp_assets_fd(const struct xpxe_dataplane *dp);

@@ -47,9 +47,9 @@ static const char usage_serve[] =
     "kernel can run it, else alone) with its TFTP fallback on tc ingress, pins\n"
     "its maps under " XPXE_PIN_ROOT "/IFACE/, answers DHCP from XDP, listens on\n"
     "the control socket and logs to stderr. SIGINT or SIGTERM detach and remove\n"
-    "the pins. A daemon killed with SIGKILL leaves the programs serving (DHCP\n"
-    "for known machines, running TFTP transfers); the next 'xpxe serve' on IFACE\n"
-    "takes them over, 'xpxe detach' removes them.\n"
+    "the pins (unless --keep-attached). A daemon killed with SIGKILL leaves the\n"
+    "programs serving (DHCP for known machines, running TFTP transfers); the\n"
+    "next 'xpxe serve' on IFACE takes them over, 'xpxe detach' removes them.\n"
     "\n"
     "TFTP: the daemon answers each read request on UDP port 69 (in its network\n"
     "namespace) and the data plane sends every further block from BPF maps. The\n"
@@ -77,6 +77,10 @@ static const char usage_serve[] =
     "  -i, --interface IFACE       interface to serve (up to 8; overrides the file's)\n"
     "  --allow-default-route       serve an interface that carries the default route\n"
     "  --state-dir DIR             boot-once marks (default " XPXE_STATE_DIR ")\n"
+    "  --keep-attached             on SIGINT/SIGTERM exit but leave the programs\n"
+    "                              attached and pinned, as SIGKILL would: they keep\n"
+    "                              answering; the next serve adopts them (the\n"
+    "                              systemd units use this for restarts)\n"
     "\n"
     "Quick start (no config file):\n"
     "  --talos-config DIR|FILE     Talos configs: DIR/aa-bb-cc-dd-ee-ff.yaml for the\n"
@@ -335,6 +339,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "cmdline", required_argument, NULL, 'K' },
 		{ "transport", required_argument, NULL, 'X' },
 		{ "state-dir", required_argument, NULL, 'V' },
+		{ "keep-attached", no_argument, NULL, 'A' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "server-ip", required_argument, NULL, 'S' },
 		{ "http", required_argument, NULL, 'H' },
@@ -394,6 +399,9 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		case 'V':
 			opts.state_dir = optarg;
 			break;
+		case 'A':
+			opts.keep_attached = true;
+			break;
 		case 'a':
 			eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)
@@ -441,7 +449,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		return usage_error(usage_serve, "%s",
 				   "-c FILE takes no quick-start flags (only -i, "
 				   "--allow-default-route, --state-dir, --no-default-assets, "
-				   "--tftp-idle-timeout): put them in the file");
+				   "--tftp-idle-timeout, --keep-attached): put them in the file");
 	if (!opts.config_path && !opts.n_ifnames && !access(XPXE_CONFIG_PATH, R_OK) &&
 	    !quick_start_flags && !opts.n_assets)
 		opts.config_path = XPXE_CONFIG_PATH;

@@ -17,6 +17,7 @@
 #include "dhcp_server.h"
 #include "json.h"
 #include "log.h"
+#include "notify.h"
 #include "privs.h"
 #include "serve.h"
 #include "tftp.h"
@@ -41,6 +42,8 @@ struct daemon {
 	const char *socket_path;
 	struct timespec started;
 	bool stop;
+	bool keep_attached; /* --keep-attached */
+	bool signalled;	    /* stopped by SIGINT/SIGTERM, not by the last detach */
 };
 
 /* Which path built this interface's TFTP blocks: the counters tell. */
@@ -313,6 +316,14 @@ static void serve_stop(struct daemon *d, struct served *sv)
 	xpxe_dataplane_detach(&sv->dp);
 }
 
+/* --keep-attached: this daemon goes, the data plane stays (see xpxe_dataplane_release). */
+static void serve_release(struct daemon *d, struct served *sv)
+{
+	xpxe_dhcp_server_stop(&sv->dhcp);
+	xpxe_assets_remove_outer(&d->assets, xpxe_dataplane_tftp_assets_fd(&sv->dp));
+	xpxe_dataplane_release(&sv->dp);
+}
+
 static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_node *reply)
 {
 	const char *ifname = xpxe_json_str(request, "/iface");
@@ -432,8 +443,14 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 			struct signalfd_siginfo si;
 
 			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-				log_info("received %s; detaching and exiting",
-					 strsignal(si.ssi_signo));
+				log_info("received %s; %s", strsignal(si.ssi_signo),
+					 d->keep_attached
+					     ? "exiting with the data plane left attached "
+					       "(--keep-attached): it keeps answering from its "
+					       "pinned maps, the next 'xpxe serve' adopts it, "
+					       "'xpxe detach -i IFACE' removes it"
+					     : "detaching and exiting");
+			d->signalled = true;
 			return;
 		}
 		for (int i = 0; i < n && i < d->n_ifaces; i++)
@@ -617,6 +634,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	if (make_config(&d, opts))
 		return 1;
 	d.socket_path = opts->socket_path;
+	d.keep_attached = opts->keep_attached;
 	clock_gettime(CLOCK_MONOTONIC, &d.started);
 	sig_fd = block_signals();
 	if (sig_fd < 0) {
@@ -658,15 +676,22 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		goto out_detach;
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
 		 opts->socket_path);
+	xpxe_notify("READY=1\nSTATUS=serving; the programs are attached and HTTP listens");
 	run_loop(&d, listen_fd, sig_fd);
+	xpxe_notify("STOPPING=1");
 	exit_code = 0;
 out_detach:
 	xpxe_http_stop(&d.http);
 	xpxe_inventory_close(&d.inv);
 	xpxe_tftp_close(d.tftp);
 	d.tftp = NULL;
-	for (int i = 0; i < d.n_ifaces; i++)
-		serve_stop(&d, &d.ifaces[i]);
+	for (int i = 0; i < d.n_ifaces; i++) {
+		/* Only a signal leaves it attached: a failed start undoes what it did. */
+		if (d.keep_attached && d.signalled)
+			serve_release(&d, &d.ifaces[i]);
+		else
+			serve_stop(&d, &d.ifaces[i]);
+	}
 	d.n_ifaces = 0;
 	xpxe_assets_free(&d.assets);
 	close(listen_fd);

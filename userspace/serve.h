@@ -34,9 +34,13 @@ struct xpxe_serve_opts {
 	const char *cmdline;	  /* --cmdline */
 	bool tftp_transport;	  /* --transport tftp */
 	const char *state_dir;	  /* --state-dir */
+	bool keep_attached;	  /* --keep-attached: SIGTERM leaves the data plane serving */
 };
 
-/* Runs the daemon in the foreground until SIGINT/SIGTERM. Returns the process exit code. */
+/*
+ * Runs the daemon in the foreground until SIGINT/SIGTERM. Returns the process exit code.
+ * Tells a service manager (sd_notify) when it serves and when it stops.
+ */
 int xpxe_serve(struct xpxe_serve_opts *opts);
 
 #endif /* XPXE_SERVE_H */
