@@ -87,3 +87,78 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) xpxe
+
+# --- Installing it as a service ------------------------------------------------------------
+# `make install` (PREFIX=/usr/local) or the Debian package (PREFIX=/usr, see debian/rules).
+# Installs and enables nothing that runs: the units are neither enabled nor started, and
+# the example config names no interface (a PXE responder on the wrong network is a rogue
+# DHCP server). An operator's /etc/xpxe/xpxe.yaml is never overwritten or removed.
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL     ?= install
+UNITS       := xpxe.service xpxe@.service
+CONF        := $(DESTDIR)$(SYSCONFDIR)/xpxe/xpxe.yaml
+# Debian's linker hardening flags (relro, now) reach the link through LDLIBS.
+xpxe: LDLIBS += $(LDFLAGS)
+
+.PHONY: install uninstall deb
+
+install: xpxe
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/xpxe
+	$(INSTALL) -m 0755 xpxe $(DESTDIR)$(SBINDIR)/xpxe
+	$(INSTALL) -m 0644 man/xpxe.8 $(DESTDIR)$(MANDIR)/man8/xpxe.8
+	$(INSTALL) -m 0644 man/xpxe.yaml.5 $(DESTDIR)$(MANDIR)/man5/xpxe.yaml.5
+	@# The units name the binary where it was installed.
+	for u in $(UNITS); do \
+		sed 's|@sbindir@|$(SBINDIR)|g' etc/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	$(INSTALL) -m 0644 etc/bash-completion/xpxe $(DESTDIR)$(BASHCOMPDIR)/xpxe
+	@if [ -e $(CONF) ]; then \
+		echo "install: kept $(CONF) as it is (the example is etc/xpxe.yaml)"; \
+	else \
+		echo "$(INSTALL) -m 0644 etc/xpxe.yaml $(CONF)"; \
+		$(INSTALL) -m 0644 etc/xpxe.yaml $(CONF); \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		echo "install: nothing enabled or started; run 'systemctl daemon-reload', name an"; \
+		echo "  interface in $(CONF), then 'systemctl enable --now xpxe' (see xpxe(8))"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/xpxe $(DESTDIR)$(MANDIR)/man8/xpxe.8 \
+		$(DESTDIR)$(MANDIR)/man5/xpxe.yaml.5 $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+		$(DESTDIR)$(BASHCOMPDIR)/xpxe
+	@# The config goes only when it is still the example: an edited one is the operator's.
+	@if cmp -s etc/xpxe.yaml $(CONF); then \
+		echo "rm -f $(CONF)"; rm -f $(CONF); \
+	elif [ -e $(CONF) ]; then \
+		echo "uninstall: kept $(CONF): it differs from the example"; \
+	fi
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/xpxe 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ] && [ -d /sys/fs/bpf/xpxe ]; then \
+		echo "uninstall: xpxe's programs are still attached to: $$(ls /sys/fs/bpf/xpxe);"; \
+		echo "  they keep answering until removed (ip link set dev IFACE xdp off, and tc)"; \
+	fi
+
+# The Debian package, built from a copy of the tracked tree under build/deb/ (the .deb
+# lands there too): nothing is written into the source tree.
+DEB_VERSION = $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
+deb:
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/xpxe-$(DEB_VERSION)
+	@# What git tracks or would (not build/, not tests/out/); a plain copy without git.
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			tar --null --ignore-failed-read -T - -cf -; \
+	else \
+		tar --exclude=./build --exclude=./xpxe --exclude=./tests/out -cf - .; \
+	fi | tar -xf - -C $(BUILD)/deb/xpxe-$(DEB_VERSION)
+	cd $(BUILD)/deb/xpxe-$(DEB_VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The man pages against the code, so they cannot drift: every long flag of every
+# command's --help is in xpxe(8) and every flag there exists; every key config.c
+# accepts is a tag of its section in xpxe.yaml(5) and every tag there is accepted;
+# both pages render without a warning. Needs no lab and no root.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+XPXE=$ROOT/xpxe
+MAN8=$ROOT/man/xpxe.8
+MAN5=$ROOT/man/xpxe.yaml.5
+N=0
+FAILED=0
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+not_ok() {
+	N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"; shift
+	[ $# -gt 0 ] && printf '#   %s\n' "$@"
+	return 0
+}
+trap 'echo "1..$N"; [ "$FAILED" -eq 0 ]' EXIT
+
+# A man page's source as text: font escapes and \& gone, \- and \e made plain.
+plain() { sed -e 's/\\f[BIRP]//g' -e 's/\\&//g' -e 's/\\-/-/g' -e 's/\\e/\\/g' "$1"; }
+flags_in() { grep -o -- '--[a-z][a-z0-9-]*' | sort -u; }
+
+# --- xpxe(8) against --help ----------------------------------------------------------------
+commands=$("$XPXE" --help | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
+if [ -n "$commands" ]; then ok "xpxe --help lists the commands: ${commands//$'\n'/ }"; else not_ok "xpxe --help lists commands"; fi
+man8=$(plain "$MAN8")
+# Not the systemctl lines of the examples: those flags are systemctl's.
+man8_flags=$(grep -v systemctl <<<"$man8" | flags_in)
+help_flags=$("$XPXE" --help | flags_in)
+for cmd in $commands; do
+	if ! grep -qx "\.B $cmd\( .*\)\?" <<<"$man8" && ! grep -qx "\.B $cmd\b.*" <<<"$man8"; then
+		not_ok "xpxe(8) has an entry for the command '$cmd'"
+		continue
+	fi
+	"$XPXE" help "$cmd" >/dev/null 2>&1 || { ok "xpxe(8) has an entry for '$cmd' (no help text of its own)"; continue; }
+	flags=$("$XPXE" "$cmd" --help | flags_in)
+	help_flags=$(printf '%s\n%s\n' "$help_flags" "$flags" | sort -u)
+	missing=$(comm -23 <(echo "$flags") <(echo "$man8_flags") | tr '\n' ' ')
+	if [ -z "$missing" ]; then
+		ok "xpxe(8) documents '$cmd' and its $(echo "$flags" | grep -c .) flags"
+	else
+		not_ok "xpxe(8) documents every flag of 'xpxe $cmd --help'" "missing: $missing"
+	fi
+done
+# The other way: a flag the man page names must exist (--help and --version are main's own).
+stale=$(comm -13 <(printf '%s\n--help\n--version\n' "$help_flags" | sort -u) <(echo "$man8_flags") | tr '\n' ' ')
+if [ -z "$stale" ]; then ok "every flag xpxe(8) names is in some --help"; else not_ok "every flag xpxe(8) names exists" "unknown to --help: $stale"; fi
+version=$(sed -n 's/^#define XPXE_VERSION "\(.*\)"/\1/p' "$ROOT/include/xpxe.h")
+if grep -q "^\.TH XPXE 8 .*\"xpxe $version\"" "$MAN8" && grep -q "^\.TH XPXE.YAML 5 .*\"xpxe $version\"" "$MAN5"; then
+	ok "both pages carry the version $version"
+else
+	not_ok "both pages carry the version $version (.TH lines)"
+fi
+
+# --- xpxe.yaml(5) against config.c ----------------------------------------------------------
+# config.c's schema: unknown(w, key, "WHERE", "k1, k2, ...") per section, and the client
+# classes of boot_files in its "(expected bios, ...)" message.
+accepted=$(perl -0777 -ne '
+	my %sec = ("the top level" => "Top level", "http" => "http", "dhcp" => "dhcp",
+		   "a profile" => "profiles", "a machine" => "machines");
+	while (/unknown\(w, key, "([^"]*)",\s*((?:"[^"]*"\s*)+)\)/g) {
+		my ($where, $lits) = ($1, $2);
+		my $keys = join "", $lits =~ /"([^"]*)"/g;
+		print "$sec{$where}:$_\n" for split /,\s*/, $keys;
+	}
+	if (/unknown client class .*?\(expected ((?:[^)"]|"\s*")*)\)/s) {
+		(my $l = $1) =~ s/"\s*"//g;
+		print "boot_files:$_\n" for split /,\s*/, $l;
+	}' "$ROOT/userspace/config.c" | sort -u)
+# The page's tags: the word after each .TP, by .SS section.
+documented=$(plain "$MAN5" | awk '
+	/^\.SH/ { sec = "" }
+	/^\.SS/ { sec = $0; sub(/^\.SS "?/, "", sec); sub(/"$/, "", sec); next }
+	tp { tp = 0; if (sec != "" && $1 ~ /^\.B/) print sec ":" $2; next }
+	/^\.TP/ { tp = 1 }' | sort -u)
+n_sections=$(cut -d: -f1 <<<"$accepted" | sort -u | grep -c .)
+if [ "$(grep -c . <<<"$accepted")" -ge 40 ] && [ "$n_sections" -eq 6 ]; then
+	ok "config.c's schema read: $(grep -c . <<<"$accepted") keys in $n_sections sections"
+else
+	not_ok "config.c's schema read (keys in 6 sections)" "${accepted//$'\n'/ }"
+fi
+missing=$(comm -23 <(echo "$accepted") <(echo "$documented") | tr '\n' ' ')
+if [ -z "$missing" ]; then ok "xpxe.yaml(5) documents every key in its section"; else not_ok "xpxe.yaml(5) documents every key" "missing: $missing"; fi
+extra=$(comm -13 <(echo "$accepted") <(echo "$documented") | tr '\n' ' ')
+if [ -z "$extra" ]; then ok "every key xpxe.yaml(5) documents is accepted"; else not_ok "every key xpxe.yaml(5) documents is accepted" "not in config.c: $extra"; fi
+
+# --- rendering ------------------------------------------------------------------------------
+for page in "$MAN8" "$MAN5"; do
+	warn=$(groff -man -ww -z "$page" 2>&1)
+	if [ -z "$warn" ]; then ok "groff -man -ww: no warning in $(basename "$page")"; else not_ok "groff -ww: $(basename "$page")" "$warn"; fi
+	out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+	text=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null | grep -c .)
+	if [ -z "$out" ] && [ "$text" -gt 50 ]; then
+		ok "man -l renders $(basename "$page") ($text lines) without a warning"
+	else
+		not_ok "man -l renders $(basename "$page")" "$out"
+	fi
+done
