@@ -160,5 +160,8 @@ deb:
 	else \
 		tar --exclude=./build --exclude=./xpxe --exclude=./tests/out -cf - .; \
 	fi | tar -xf - -C $(BUILD)/deb/xpxe-$(DEB_VERSION)
-	cd $(BUILD)/deb/xpxe-$(DEB_VERSION) && dpkg-buildpackage -us -uc -b
+	@# A clean environment: this make's variables (BUILD=... on its command line) must
+	@# not reach the package's own make through MAKEFLAGS.
+	cd $(BUILD)/deb/xpxe-$(DEB_VERSION) && \
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES dpkg-buildpackage -us -uc -b
 	@ls $(BUILD)/deb/*.deb
