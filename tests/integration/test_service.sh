@@ -176,7 +176,7 @@ expand_set() { # @set or call -> the calls it holds
 	*) echo "$1" ;;
 	esac
 }
-# shellcheck disable=SC2046
+# shellcheck disable=SC2013 # words of one line
 allowed=$(for s in $(sed -n 's/^SystemCallFilter=//p' "$UNIT"); do expand_set "$s"; done | sort -u)
 families=$(sed -n 's/^RestrictAddressFamilies=//p' "$UNIT")
 traced=()
@@ -209,7 +209,7 @@ fi
 fams=$(cat "$WORK"/strace[12] 2>/dev/null | grep -o 'socket(AF_[A-Z0-9]*' | sed 's/socket(//' | sort -u)
 outside=$(comm -23 <(echo "$fams") <(tr ' ' '\n' <<<"$families" | sort -u) | tr '\n' ' ')
 if [ -n "$fams" ] && [ -z "$outside" ]; then
-	ok "its socket families ($(echo $fams)) are in RestrictAddressFamilies"
+	ok "its socket families (${fams//$'\n'/ }) are in RestrictAddressFamilies"
 else
 	not_ok "socket families within RestrictAddressFamilies=$families" "outside: $outside"
 fi
