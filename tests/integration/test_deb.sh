@@ -33,7 +33,7 @@ fi
 # --- build ------------------------------------------------------------------------------------
 before=$(git -C "$ROOT" status --porcelain --ignored 2>/dev/null | grep -v '^!! build/$')
 start=$(date +%s)
-if make -s -C "$ROOT" deb BUILD="$WORK/build" >"$WORK/build.log" 2>&1; then
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$ROOT" deb BUILD="$WORK/build" >"$WORK/build.log" 2>&1; then
 	ok "make deb: dpkg-buildpackage -us -uc -b succeeds ($(($(date +%s) - start)) s)"
 else
 	not_ok "make deb" "$(tail -15 "$WORK/build.log")"

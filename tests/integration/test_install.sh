@@ -27,7 +27,8 @@ trap 'rm -rf "$WORK"; echo "1..$N"; [ "$FAILED" -eq 0 ]' EXIT
 
 # Files (not folders) under a tree, as "MODE PATH", sorted.
 tree() { (cd "$1" && find . \( -type f -o -type l \) -printf '%m %P\n' | sort); }
-mk() { make -s -C "$ROOT" "$@"; }
+# Not the make that may run this test (make check): its jobserver and flags are not ours.
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$ROOT" "$@"; }
 
 # --- make install, PREFIX=/usr/local ---------------------------------------------------------
 D=$WORK/local
