@@ -11,9 +11,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "notify.h"
 
-int xpxe_notify(const char *state)
+static int send_state(const char *state)
 {
 	const char *name = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -43,4 +44,15 @@ int xpxe_notify(const char *state)
 		err = -EMSGSIZE;
 	close(fd);
 	return err ? err : 1;
+}
+
+int xpxe_notify(const char *state)
+{
+	int err = send_state(state);
+
+	/* systemd would wait for READY=1 until its start timeout: say why it never came. */
+	if (err < 0)
+		log_warn("cannot notify the service manager (NOTIFY_SOCKET=%s) of %.*s: %s",
+			 getenv("NOTIFY_SOCKET"), (int)strcspn(state, "\n"), state, strerror(-err));
+	return err;
 }
