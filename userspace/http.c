@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <microhttpd.h>
 
+#include "counters.h"
 #include "http.h"
 #include "log.h"
 #include "render.h"
@@ -449,6 +450,84 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	}
 }
 
+static void metric(FILE *f, const char *name, const char *help, const char *type)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Prometheus text format: the programs' counters summed over CPUs, HTTP and inventory figures. */
+static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
+{
+	__u64 totals[XPXE_CNT_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	int installed, machines;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	metric(f, "xpxe_frames_total",
+	       "Frames the XDP/tc programs handled, by interface and outcome (one outcome each; "
+	       "tftp_bytes and tftp_retransmits are tallies)",
+	       "counter");
+	for (int i = 0; i < h->leases.n; i++) {
+		if (xpxe_counters_read(h->leases.counters_fds[i], totals))
+			continue;
+		for (int c = 0; c < XPXE_CNT_MAX; c++)
+			fprintf(f, "xpxe_frames_total{interface=\"%s\",outcome=\"%s\"} %llu\n",
+				h->leases.ifnames[i], xpxe_counter_names[c],
+				(unsigned long long)totals[c]);
+	}
+	metric(f, "xpxe_dhcp_bindings", "DHCP bindings (full mode) held in the program's map",
+	       "gauge");
+	for (int i = 0; i < h->leases.n; i++) {
+		struct xpxe_mac_key key, next;
+		void *prev = NULL;
+		int n = 0;
+
+		while (!bpf_map_get_next_key(h->leases.clients_fds[i], prev, &next)) {
+			struct xpxe_dhcp_client client;
+
+			if (!bpf_map_lookup_elem(h->leases.clients_fds[i], &next, &client) &&
+			    client.ip)
+				n++;
+			key = next;
+			prev = &key;
+		}
+		fprintf(f, "xpxe_dhcp_bindings{interface=\"%s\"} %d\n", h->leases.ifnames[i], n);
+	}
+	metric(f, "xpxe_http_requests_total", "HTTP answers by kind", "counter");
+	fprintf(f, "xpxe_http_requests_total{kind=\"script\"} %llu\n", h->stats.scripts);
+	fprintf(f, "xpxe_http_requests_total{kind=\"local_boot_script\"} %llu\n",
+		h->stats.local_boots);
+	fprintf(f, "xpxe_http_requests_total{kind=\"asset\"} %llu\n", h->stats.assets);
+	fprintf(f, "xpxe_http_requests_total{kind=\"config\"} %llu\n", h->stats.configs);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused\"} %llu\n", h->stats.refused);
+	fprintf(f, "xpxe_http_requests_total{kind=\"not_found\"} %llu\n", h->stats.not_found);
+	metric(f, "xpxe_http_asset_bytes_total", "Asset bytes sent over HTTP", "counter");
+	fprintf(f, "xpxe_http_asset_bytes_total %llu\n", h->stats.asset_bytes);
+	pthread_mutex_lock(&h->inv->lock);
+	machines = h->cfg->n_machines;
+	installed = h->inv->n_installed;
+	pthread_mutex_unlock(&h->inv->lock);
+	metric(f, "xpxe_machines", "Machines in the inventory", "gauge");
+	fprintf(f, "xpxe_machines %d\n", machines);
+	metric(f, "xpxe_machines_installed", "Machines that boot their disk (boot-once)", "gauge");
+	fprintf(f, "xpxe_machines_installed %d\n", installed);
+	fclose(f);
+	{
+		struct MHD_Response *r =
+		    MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		enum MHD_Result ret;
+
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; version=0.0.4");
+		ret = MHD_queue_response(rq->conn, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **req_cls)
@@ -479,6 +558,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return asset(h, &rq, url + 8);
 	if (!strcmp(url, "/talos/config"))
 		return talos_config(h, &rq);
+	if (!strcmp(url, "/metrics"))
+		return metrics(h, &rq);
 	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
 }
 

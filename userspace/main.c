@@ -24,12 +24,13 @@ static const char usage_main[] =
     "A PXE responder whose DHCP and TFTP answers run in XDP.\n"
     "\n"
     "commands:\n"
-    "  serve -i IFACE [-i IFACE...]   attach to IFACE and serve, in the foreground\n"
+    "  serve -c FILE | -i IFACE ...   attach and serve, in the foreground\n"
     "  status [--json]                interfaces, attach mode, program ids, counters\n"
     "  assets [--json] [--reload]     the files served over TFTP: size, sha256, blocks\n"
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
     "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
     "  machines [list|mark-installed|rearm]  the inventory and its boot-once state\n"
+    "  reload                         read the config again (a bad one changes nothing)\n"
     "  version                        print the version\n"
     "  help [COMMAND]                 this text, or a command's\n"
     "\n"
@@ -140,6 +141,16 @@ static const char usage_machines[] =
     "too (machines booted under the default profile).\n"
     "\n"
     "  --json   print the daemon's answer as one line of JSON\n";
+
+static const char usage_reload[] =
+    "usage: xpxe reload\n"
+    "\n"
+    "Asks the daemon to read its config again (the file given with -c, or the\n"
+    "quick start's files). The new config is checked whole first: a bad one\n"
+    "changes nothing and the error says where. Machines, profiles, assets and\n"
+    "boot files change in place; transfers in flight finish with what they\n"
+    "started with. Interfaces, mode, server_ip, http.listen and state_dir need a\n"
+    "restart. SIGHUP does the same.\n";
 
 static const char usage_leases[] =
     "usage: xpxe leases [--json]\n"
@@ -505,6 +516,17 @@ static int cmd_machines(int argc, char **argv, const char *socket_path)
 	return json_only_command(argc, argv, socket_path, usage_machines, xpxe_cli_machines);
 }
 
+static int cmd_reload(int argc, char **argv, const char *socket_path)
+{
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage_reload, stdout);
+		return XPXE_EXIT_OK;
+	}
+	if (argc > 1)
+		return usage_error(usage_reload, "unexpected argument '%s'", argv[1]);
+	return xpxe_cli_reload(socket_path);
+}
+
 static int cmd_leases(int argc, char **argv, const char *socket_path)
 {
 	return json_only_command(argc, argv, socket_path, usage_leases, xpxe_cli_leases);
@@ -584,6 +606,7 @@ static const struct command commands[] = {
 	{ "serve", cmd_serve, usage_serve },	{ "status", cmd_status, usage_status },
 	{ "assets", cmd_assets, usage_assets }, { "detach", cmd_detach, usage_detach },
 	{ "leases", cmd_leases, usage_leases }, { "machines", cmd_machines, usage_machines },
+	{ "reload", cmd_reload, usage_reload },
 };
 
 static const struct command *find_command(const char *name)

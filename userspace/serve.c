@@ -35,6 +35,7 @@ struct daemon {
 	int n_ifaces;
 	struct xpxe_assets assets;
 	struct xpxe_tftp *tftp;
+	const struct xpxe_serve_opts *opts;
 	struct xpxe_config cfg;
 	struct xpxe_inventory inv;
 	struct xpxe_http http;
@@ -339,6 +340,9 @@ static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_no
 	xpxe_json_add_str(reply, "code", "not_served");
 }
 
+static void reply_reload(struct daemon *d, struct fy_node *reply);
+static int reload(struct daemon *d, char *why, size_t why_size);
+
 static char *handle_request(struct daemon *d, const char *text)
 {
 	struct fy_document *req = xpxe_json_parse(text, strlen(text));
@@ -358,6 +362,8 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_detach(d, fy_document_root(req), reply);
 	else if (!strcmp(cmd, "leases"))
 		reply_leases(d, doc, reply);
+	else if (!strcmp(cmd, "reload"))
+		reply_reload(d, reply);
 	else if (!strcmp(cmd, "machines"))
 		reply_machines(d, doc, reply);
 	else if (!strcmp(cmd, "mark-installed") || !strcmp(cmd, "rearm"))
@@ -401,6 +407,7 @@ static int block_signals(void)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
 	/* A CLI that disconnects early must not kill the daemon with SIGPIPE. */
@@ -431,9 +438,17 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		if (pfds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-				log_info("received %s; detaching and exiting",
-					 strsignal(si.ssi_signo));
+			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				char why[1100];
+
+				log_info("received SIGHUP: reloading");
+				if (reload(d, why, sizeof(why)))
+					log_error("reload refused: %s", why);
+				continue;
+			}
+			log_info("received %s; detaching and exiting", strsignal(si.ssi_signo));
 			return;
 		}
 		for (int i = 0; i < n && i < d->n_ifaces; i++)
@@ -517,44 +532,145 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 }
 
 /* The config this daemon runs: the file, else the flags; -i and --state-dir apply to both. */
-static int make_config(struct daemon *d, const struct xpxe_serve_opts *opts)
+static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *opts,
+		       struct xpxe_config_error *err)
 {
-	struct xpxe_config_error err;
 	int ret;
 
 	if (opts->config_path)
-		ret = xpxe_config_load(opts->config_path, &d->cfg, &err);
+		ret = xpxe_config_load(opts->config_path, cfg, err);
 	else
-		ret = config_from_flags(&d->cfg, opts, &err);
+		ret = config_from_flags(cfg, opts, err);
+	if (ret)
+		return ret;
+	if (opts->n_ifnames) {
+		cfg->n_interfaces = 0;
+		for (int i = 0; i < opts->n_ifnames; i++)
+			snprintf(cfg->interfaces[cfg->n_interfaces++], 16, "%s", opts->ifnames[i]);
+	}
+	if (!cfg->n_interfaces) {
+		snprintf(err->text, sizeof(err->text),
+			 "%s: no interface to serve: list them under 'interfaces' or pass -i",
+			 opts->config_path);
+		xpxe_config_free(cfg);
+		return -EINVAL;
+	}
+	if (opts->state_dir)
+		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", opts->state_dir);
+	if (!opts->no_default_assets)
+		add_default_assets(cfg);
+	if (cfg->http_listen[0] && !cfg->dhcp.http_base[0])
+		snprintf(cfg->dhcp.http_base, sizeof(cfg->dhcp.http_base), "http://%s",
+			 cfg->http_listen);
+	return 0;
+}
+
+/* The DHCP side reads the inventory and the profiles from the config, where it now lives. */
+static void link_config(struct xpxe_config *cfg)
+{
+	cfg->dhcp.profiles = cfg->profiles;
+	cfg->dhcp.n_profiles = cfg->n_profiles;
+	cfg->dhcp.default_profile = cfg->default_profile;
+	cfg->dhcp.machines = cfg->machines;
+	cfg->dhcp.n_machines = cfg->n_machines;
+}
+
+static int make_config(struct daemon *d, const struct xpxe_serve_opts *opts)
+{
+	struct xpxe_config_error err;
+	int ret = load_config(&d->cfg, opts, &err);
+
 	if (ret) {
 		log_error("%s", err.text);
 		return ret;
 	}
-	if (opts->n_ifnames) {
-		d->cfg.n_interfaces = 0;
-		for (int i = 0; i < opts->n_ifnames; i++)
-			snprintf(d->cfg.interfaces[d->cfg.n_interfaces++], 16, "%s",
-				 opts->ifnames[i]);
+	link_config(&d->cfg);
+	return 0;
+}
+
+/*
+ * Reload: the new config is read and checked whole first; a bad one changes
+ * nothing. What a reload can change: machines, profiles, assets, boot files,
+ * Talos configs. Interfaces, mode, addresses and the HTTP listener need a
+ * restart (refused with that reason). Transfers in flight keep going: the
+ * asset store keeps replaced content until its last transfer ends.
+ */
+static int reload(struct daemon *d, char *why, size_t why_size)
+{
+	static struct xpxe_config fresh;
+	struct xpxe_config_error err;
+	struct xpxe_config old;
+	int ret;
+
+	ret = load_config(&fresh, d->opts, &err);
+	if (ret) {
+		snprintf(why, why_size, "%s; the running config is kept", err.text);
+		return ret;
 	}
-	if (!d->cfg.n_interfaces) {
-		log_error("%s: no interface to serve: list them under 'interfaces' or pass -i",
-			  opts->config_path);
+	if (fresh.n_interfaces != d->cfg.n_interfaces ||
+	    memcmp(fresh.interfaces, d->cfg.interfaces, sizeof(fresh.interfaces)) ||
+	    fresh.dhcp.enabled != d->cfg.dhcp.enabled || fresh.dhcp.mode != d->cfg.dhcp.mode ||
+	    fresh.dhcp.server_ip.s_addr != d->cfg.dhcp.server_ip.s_addr ||
+	    strcmp(fresh.http_listen, d->cfg.http_listen) ||
+	    strcmp(fresh.state_dir, d->cfg.state_dir)) {
+		xpxe_config_free(&fresh);
+		snprintf(
+		    why, why_size,
+		    "interfaces, mode, server_ip, http.listen and state_dir change only with a "
+		    "restart; the running config is kept");
 		return -EINVAL;
 	}
-	if (opts->state_dir)
-		snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", opts->state_dir);
-	if (!opts->no_default_assets)
-		add_default_assets(&d->cfg);
-	/* The DHCP side reads the inventory and the profiles from the config. */
-	d->cfg.dhcp.profiles = d->cfg.profiles;
-	d->cfg.dhcp.n_profiles = d->cfg.n_profiles;
-	d->cfg.dhcp.default_profile = d->cfg.default_profile;
-	d->cfg.dhcp.machines = d->cfg.machines;
-	d->cfg.dhcp.n_machines = d->cfg.n_machines;
-	if (d->cfg.http_listen[0] && !d->cfg.dhcp.http_base[0])
-		snprintf(d->cfg.dhcp.http_base, sizeof(d->cfg.dhcp.http_base), "http://%s",
-			 d->cfg.http_listen);
+	for (int i = 0; i < fresh.n_assets; i++) {
+		ret = xpxe_assets_load(&d->assets, fresh.assets[i].name, fresh.assets[i].path);
+		if (ret) {
+			xpxe_config_free(&fresh);
+			snprintf(why, why_size, "asset %s (%s): %s; the running config is kept",
+				 fresh.assets[i].name, fresh.assets[i].path, strerror(-ret));
+			return ret;
+		}
+	}
+	/* HTTP threads read the config under the inventory's lock. */
+	pthread_mutex_lock(&d->inv.lock);
+	old = d->cfg;
+	d->cfg = fresh;
+	link_config(&d->cfg);
+	pthread_mutex_unlock(&d->inv.lock);
+	xpxe_config_free(&old);
+	for (int i = 0; i < d->n_ifaces; i++) {
+		struct served *sv = &d->ifaces[i];
+		struct xpxe_dhcp_settings dhcp = d->cfg.dhcp;
+
+		/* What the interface resolved at start (its address, URLs, bindings file) stays. */
+		dhcp.server_ip = sv->dhcp.settings.server_ip;
+		memcpy(dhcp.http_base, sv->dhcp.settings.http_base, sizeof(dhcp.http_base));
+		memcpy(dhcp.leases_path, sv->dhcp.settings.leases_path, sizeof(dhcp.leases_path));
+		xpxe_dhcp_settings_resolve(&dhcp, sv->dp.ifname);
+		ret = xpxe_dhcp_install(&sv->dp, &dhcp);
+		if (ret) {
+			snprintf(why, why_size, "%s: DHCP settings: %s", sv->dp.ifname,
+				 strerror(-ret));
+			return ret;
+		}
+		sv->dhcp.settings = dhcp;
+	}
+	log_info("reloaded %s: %d machine(s), %d profile(s), %d asset(s)",
+		 d->opts->config_path ? d->opts->config_path : "the flags", d->cfg.n_machines,
+		 d->cfg.n_profiles, d->cfg.n_assets);
 	return 0;
+}
+
+static void reply_reload(struct daemon *d, struct fy_node *reply)
+{
+	char why[1100];
+
+	if (reload(d, why, sizeof(why))) {
+		log_error("reload refused: %s", why);
+		xpxe_json_add_str(reply, "error", why);
+		return;
+	}
+	xpxe_json_add_u64(reply, "machines", d->cfg.n_machines);
+	xpxe_json_add_u64(reply, "profiles", d->cfg.n_profiles);
+	xpxe_json_add_u64(reply, "assets", d->cfg.n_assets);
 }
 
 static int start_http(struct daemon *d)
@@ -566,8 +682,11 @@ static int start_http(struct daemon *d)
 	err = xpxe_inventory_open(&d->inv, &d->cfg);
 	if (err)
 		return err;
-	for (int i = 0; i < d->n_ifaces && leases.n < 8; i++)
-		leases.clients_fds[leases.n++] = xpxe_dataplane_dhcp_clients_fd(&d->ifaces[i].dp);
+	for (int i = 0; i < d->n_ifaces && leases.n < 8; i++) {
+		leases.clients_fds[leases.n] = xpxe_dataplane_dhcp_clients_fd(&d->ifaces[i].dp);
+		leases.counters_fds[leases.n] = xpxe_dataplane_counters_fd(&d->ifaces[i].dp);
+		snprintf(leases.ifnames[leases.n++], 16, "%s", d->ifaces[i].dp.ifname);
+	}
 	if (d->cfg.http_listen[0]) {
 		snprintf(listen, sizeof(listen), "%s", d->cfg.http_listen);
 	} else {
@@ -614,6 +733,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		log_error("xpxe serve needs root (CAP_BPF and CAP_NET_ADMIN): %s", why);
 		return 1;
 	}
+	d.opts = opts;
 	if (make_config(&d, opts))
 		return 1;
 	d.socket_path = opts->socket_path;
