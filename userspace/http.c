@@ -13,6 +13,7 @@
 
 #include "counters.h"
 #include "http.h"
+#include "events.h"
 #include "log.h"
 #include "render.h"
 
@@ -182,7 +183,7 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		pthread_mutex_unlock(&h->inv->lock);
 		xpxe_script_local(script, sizeof(script), who.name);
 		__atomic_add_fetch(&h->stats.local_boots, 1, __ATOMIC_RELAXED);
-		log_info("http: %s is installed: local-disk script to %s", who.name, rq->src_text);
+		xpxe_event(XPXE_EV_LOCAL_BOOT, who.mac, rq->src_text, NULL, who.name, 0);
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
 	p = &h->cfg->profiles[who.profile];
@@ -205,7 +206,13 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	if (err)
 		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "script too long");
 	__atomic_add_fetch(&h->stats.scripts, 1, __ATOMIC_RELAXED);
-	log_info("http: boot script for %s (profile %s) to %s", who.name, p->name, rq->src_text);
+	{
+		char detail[XPXE_CFG_NAME_MAX * 2 + 16];
+
+		snprintf(detail, sizeof(detail), "%s, profile %s", who.name,
+			 h->cfg->profiles[who.profile].name);
+		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, detail, 0);
+	}
 	return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 }
 
@@ -301,8 +308,17 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	MHD_destroy_response(r);
 	__atomic_add_fetch(&h->stats.assets, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&h->stats.asset_bytes, st.st_size ? to - from + 1 : 0, __ATOMIC_RELAXED);
-	log_debug("http: asset %s (%lld-%lld) to %s", name, (long long)from, (long long)to,
-		  rq->src_text);
+	{
+		unsigned char mac[6];
+		char mac_text[18] = "";
+
+		/* Which machine: the one holding the source address, when there is a binding. */
+		if (mac_of(&h->leases, rq->src, mac))
+			snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x",
+				 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		xpxe_event(XPXE_EV_ASSET, mac_text, rq->src_text, NULL, name,
+			   st.st_size ? (uint64_t)(to - from + 1) : 0);
+	}
 	return ret;
 }
 
@@ -391,6 +407,8 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
 		log_warn("http: config of %s refused to %s: the machine holds %s", who.name,
 			 rq->src_text, ip_text);
+		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL,
+			   "asked from another address", 0);
 		return send_error(rq->conn, MHD_HTTP_FORBIDDEN,
 				  "this machine's config is served only to its own address");
 	}
@@ -406,6 +424,8 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
 		log_warn("http: no config document for %s (profile %s)", who.name,
 			 h->cfg->profiles[who.profile].name);
+		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL,
+			   "no config document", 0);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
 				  "no config document for this machine");
 	}
@@ -426,6 +446,8 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		pthread_mutex_unlock(&h->inv->lock);
 		log_error("http: %s:%d: unknown template variable '{{%.*s}}'", used, bad_line,
 			  (int)strcspn(bad_name, " }"), bad_name);
+		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL, "template error",
+			   0);
 		free(doc);
 		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "config template error");
@@ -435,8 +457,7 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	xpxe_inventory_set_installed(h->inv, who.key, true);
 	pthread_mutex_unlock(&h->inv->lock);
 	__atomic_add_fetch(&h->stats.configs, 1, __ATOMIC_RELAXED);
-	log_info("http: config %s for %s to %s (%zu bytes); boot-once set", used, who.name,
-		 rq->src_text, out_len);
+	xpxe_event(XPXE_EV_CONFIG, who.mac, rq->src_text, NULL, who.name, out_len);
 	{
 		struct MHD_Response *r =
 		    MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
@@ -510,6 +531,15 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	machines = h->cfg->n_machines;
 	installed = h->inv->n_installed;
 	pthread_mutex_unlock(&h->inv->lock);
+	{
+		unsigned int stages[XPXE_STAGE_MAX];
+
+		xpxe_events_stage_counts(stages);
+		metric(f, "xpxe_machines_by_stage", "Machines seen, by their boot stage", "gauge");
+		for (int i = 1; i < XPXE_STAGE_MAX; i++)
+			fprintf(f, "xpxe_machines_by_stage{stage=\"%s\"} %u\n", xpxe_stage_names[i],
+				stages[i]);
+	}
 	metric(f, "xpxe_machines", "Machines in the inventory", "gauge");
 	fprintf(f, "xpxe_machines %d\n", machines);
 	metric(f, "xpxe_machines_installed", "Machines that boot their disk (boot-once)", "gauge");

@@ -23,11 +23,14 @@
 #include "config.h"
 #include "http.h"
 #include "inventory.h"
+#include "events.h"
+#include <bpf/libbpf.h>
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
 struct served {
 	struct xpxe_dataplane dp;
 	struct xpxe_dhcp_server dhcp;
+	struct ring_buffer *events; /* the programs' replies, for the fleet view */
 };
 
 struct daemon {
@@ -305,8 +308,43 @@ static void reply_boot_once(struct daemon *d, struct fy_node *request, struct fy
 	xpxe_json_add_bool(reply, "installed", installed);
 }
 
+static int on_dp_event(void *ctx, void *data, size_t size)
+{
+	const struct served *sv = ctx;
+	const struct xpxe_dp_event *e = data;
+	char mac[18], ip[INET_ADDRSTRLEN];
+
+	if (size < sizeof(*e) || e->type >= XPXE_EV_MAX)
+		return 0;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1], e->mac[2],
+		 e->mac[3], e->mac[4], e->mac[5]);
+	inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
+	xpxe_event(e->type, mac, e->ip ? ip : NULL, sv->dp.ifname,
+		   e->boot < XPXE_BOOT_MAX ? xpxe_boot_class_names[e->boot] : NULL, 0);
+	return 0;
+}
+
+/* The inventory's names, for the fleet view. */
+static void name_machines(const struct xpxe_config *cfg)
+{
+	char mac[18];
+
+	for (int i = 0; i < cfg->n_machines; i++) {
+		const struct xpxe_machine_cfg *m = &cfg->machines[i];
+
+		for (int j = 0; j < m->n_macs && m->hostname[0]; j++) {
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[j][0],
+				 m->macs[j][1], m->macs[j][2], m->macs[j][3], m->macs[j][4],
+				 m->macs[j][5]);
+			xpxe_event_name(mac, m->hostname);
+		}
+	}
+}
+
 static void serve_stop(struct daemon *d, struct served *sv)
 {
+	ring_buffer__free(sv->events);
+	sv->events = NULL;
 	xpxe_dhcp_server_stop(&sv->dhcp);
 	if (d->tftp)
 		xpxe_tftp_remove_iface(d->tftp, sv->dp.ifindex);
@@ -329,6 +367,13 @@ static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_no
 		serve_stop(d, &d->ifaces[i]);
 		d->ifaces[i] = d->ifaces[--d->n_ifaces];
 		d->ifaces[i].dhcp.dp = &d->ifaces[i].dp; /* it moved */
+		if (d->ifaces[i].events) {
+			/* The ring's callback context moved with it: make it anew. */
+			ring_buffer__free(d->ifaces[i].events);
+			d->ifaces[i].events =
+			    ring_buffer__new(xpxe_dataplane_events_fd(&d->ifaces[i].dp),
+					     on_dp_event, &d->ifaces[i], NULL);
+		}
 		xpxe_json_add_str(reply, "detached", ifname);
 		if (!d->n_ifaces) {
 			log_info("no interface left to serve; exiting");
@@ -341,6 +386,72 @@ static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_no
 }
 
 static void reply_reload(struct daemon *d, struct fy_node *reply);
+
+static void add_time(struct fy_node *node, const char *key, struct timespec t)
+{
+	xpxe_json_add_u64(node, key, (unsigned long long)t.tv_sec * 1000 + t.tv_nsec / 1000000);
+}
+
+/* The fleet view: each machine's stage, address, bytes and last problem. */
+static void reply_fleet(struct fy_document *doc, struct fy_node *reply)
+{
+	static struct xpxe_machine_view views[4096];
+	struct fy_node *list = fy_node_create_sequence(doc);
+	int n = xpxe_events_fleet(views, 4096);
+
+	for (int i = 0; i < n; i++) {
+		struct fy_node *item = fy_node_create_mapping(doc);
+
+		xpxe_json_add_str(item, "mac", views[i].mac);
+		xpxe_json_add_str(item, "hostname", views[i].hostname);
+		xpxe_json_add_str(item, "ip", views[i].ip);
+		xpxe_json_add_str(item, "stage", xpxe_stage_names[views[i].stage]);
+		xpxe_json_add_u64(item, "stage_index", views[i].stage);
+		add_time(item, "first_ms", views[i].first);
+		add_time(item, "last_ms", views[i].last);
+		xpxe_json_add_u64(item, "bytes", views[i].bytes);
+		xpxe_json_add_u64(item, "dhcp_rounds", views[i].dhcp_rounds);
+		xpxe_json_add_str(item, "problem", views[i].problem);
+		fy_node_sequence_append(list, item);
+	}
+	xpxe_json_add_node(reply, "machines", list);
+}
+
+/* Events after "since", of one "mac" when given; "next" says where to ask from next time. */
+static void reply_events(struct fy_document *doc, struct fy_node *request, struct fy_node *reply)
+{
+	static struct xpxe_event events[512];
+	struct fy_node *list = fy_node_create_sequence(doc);
+	uint64_t next;
+	char mac[18];
+	const char *want = xpxe_json_str(request, "/mac");
+	int n;
+
+	if (want && xpxe_mac_normalize(want, mac)) {
+		xpxe_json_add_str(reply, "error", "mac is not aa:bb:cc:dd:ee:ff");
+		return;
+	}
+	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), want ? mac : NULL, events, 512,
+			      &next);
+	for (int i = 0; i < n; i++) {
+		struct fy_node *item = fy_node_create_mapping(doc);
+
+		xpxe_json_add_u64(item, "seq", events[i].seq);
+		add_time(item, "time_ms", events[i].when);
+		xpxe_json_add_str(item, "event",
+				  xpxe_event_names[events[i].type]
+				      ? xpxe_event_names[events[i].type]
+				      : "unknown");
+		xpxe_json_add_str(item, "mac", events[i].mac);
+		xpxe_json_add_str(item, "ip", events[i].ip);
+		xpxe_json_add_str(item, "iface", events[i].iface);
+		xpxe_json_add_str(item, "detail", events[i].detail);
+		xpxe_json_add_u64(item, "bytes", events[i].bytes);
+		fy_node_sequence_append(list, item);
+	}
+	xpxe_json_add_node(reply, "events", list);
+	xpxe_json_add_u64(reply, "next", next);
+}
 static int reload(struct daemon *d, char *why, size_t why_size);
 
 static char *handle_request(struct daemon *d, const char *text)
@@ -364,6 +475,10 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_leases(d, doc, reply);
 	else if (!strcmp(cmd, "reload"))
 		reply_reload(d, reply);
+	else if (!strcmp(cmd, "fleet"))
+		reply_fleet(doc, reply);
+	else if (!strcmp(cmd, "events"))
+		reply_events(doc, fy_document_root(req), reply);
 	else if (!strcmp(cmd, "machines"))
 		reply_machines(d, doc, reply);
 	else if (!strcmp(cmd, "mark-installed") || !strcmp(cmd, "rearm"))
@@ -417,7 +532,7 @@ static int block_signals(void)
 
 static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 {
-	struct pollfd pfds[3 + XPXE_MAX_IFACES];
+	struct pollfd pfds[3 + 2 * XPXE_MAX_IFACES];
 	int n;
 
 	while (!d->stop) {
@@ -425,11 +540,20 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		pfds[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 		pfds[1] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
 		pfds[2] = (struct pollfd){ .fd = xpxe_tftp_fd(d->tftp), .events = POLLIN };
-		for (n = 0; n < d->n_ifaces; n++)
+		for (n = 0; n < d->n_ifaces; n++) {
 			pfds[3 + n] =
 			    (struct pollfd){ .fd = xpxe_dhcp_server_fd(&d->ifaces[n].dhcp),
 					     .events = POLLIN };
-		if (poll(pfds, 3 + n, -1) < 0) {
+			pfds[3 + XPXE_MAX_IFACES + n] =
+			    (struct pollfd){ .fd = d->ifaces[n].events
+						       ? ring_buffer__epoll_fd(d->ifaces[n].events)
+						       : -1,
+					     .events = POLLIN };
+		}
+		/* Unused slots between the two groups have fd -1: poll skips them. */
+		for (int i = n; i < XPXE_MAX_IFACES; i++)
+			pfds[3 + i].fd = -1;
+		if (poll(pfds, 3 + XPXE_MAX_IFACES + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -451,9 +575,12 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 			log_info("received %s; detaching and exiting", strsignal(si.ssi_signo));
 			return;
 		}
-		for (int i = 0; i < n && i < d->n_ifaces; i++)
+		for (int i = 0; i < n && i < d->n_ifaces; i++) {
 			if (pfds[3 + i].revents & POLLIN)
 				xpxe_dhcp_server_process(&d->ifaces[i].dhcp);
+			if (pfds[3 + XPXE_MAX_IFACES + i].revents & POLLIN)
+				ring_buffer__consume(d->ifaces[i].events);
+		}
 		if (pfds[1].revents & POLLIN)
 			serve_connection(d, listen_fd);
 		if (pfds[2].revents & POLLIN)
@@ -653,6 +780,7 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 		}
 		sv->dhcp.settings = dhcp;
 	}
+	name_machines(&d->cfg);
 	log_info("reloaded %s: %d machine(s), %d profile(s), %d asset(s)",
 		 d->opts->config_path ? d->opts->config_path : "the flags", d->cfg.n_machines,
 		 d->cfg.n_profiles, d->cfg.n_assets);
@@ -773,9 +901,12 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		    xpxe_dhcp_install(&sv->dp, &dhcp) ||
 		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, &dhcp))
 			goto out_detach;
+		sv->events =
+		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
 	}
 	if (start_tftp(&d, opts) || start_http(&d))
 		goto out_detach;
+	name_machines(&d.cfg);
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
 		 opts->socket_path);
 	run_loop(&d, listen_fd, sig_fd);
