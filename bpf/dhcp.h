@@ -9,6 +9,7 @@
 #include "parse.h"
 #include "csum.h"
 #include "xpxe_dhcp.h"
+#include "xpxe_events.h"
 
 #define BOOTP_FIXED_LEN 236
 #define DHCP_MAGIC	0x63825363
@@ -93,6 +94,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20); /* ~900 queued requests: a rack's first DISCOVERs */
 } dhcp_queue SEC(".maps");
+
+/* Replies the program sent, for the daemon's fleet view; lossy by design when full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} events SEC(".maps");
 
 /* The fixed BOOTP header, as far as the reply needs it. */
 struct bootp_hdr {
@@ -579,8 +586,21 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	ret = dhcp_build_reply(ctx, t, &echo, &dest, yiaddr, ciaddr, &s->req);
 	if (ret)
 		return ret;
-	if (client && reply == XPXE_REPLY_ACK)
-		client->last_seen_ns = bpf_ktime_get_boot_ns();
+	{
+		struct xpxe_dp_event ev = {
+			.type = XPXE_EV_DHCP_OFFER + reply, /* enum order matches xpxe_dhcp_reply */
+			.boot = boot,
+			.ip = yiaddr,
+			.ifindex = ctx->ingress_ifindex,
+			.ts_ns = bpf_ktime_get_boot_ns(),
+		};
+
+		__builtin_memcpy(ev.mac, echo.chaddr, 6);
+		if (client && reply == XPXE_REPLY_ACK)
+			client->last_seen_ns = ev.ts_ns;
+		/* A full ring loses a fleet-view event, never a reply. */
+		bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
+	}
 	*verdict = XDP_TX;
 	switch (reply) {
 	case XPXE_REPLY_OFFER:

@@ -12,7 +12,7 @@ PKGS=(
 	libmicrohttpd-dev libfyaml-dev libcmocka-dev libssl-dev clang-format
 	# the lab and the tests
 	iproute2 ethtool tcpdump iputils-ping procps util-linux kmod jq
-	curl atftp tftp-hpa isc-dhcp-client busybox-static udhcpc python3
+	curl atftp tftp-hpa isc-dhcp-client busybox-static udhcpc python3 tmux
 	# peers for comparison (benchmarks, proxy-mode tests)
 	dnsmasq-base tftpd-hpa kea-admin
 	# the end-to-end machines

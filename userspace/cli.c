@@ -335,3 +335,20 @@ out:
 	free(raw);
 	return rc;
 }
+
+int xpxe_cli_reload(const char *socket_path)
+{
+	struct fy_document *doc = NULL;
+	struct fy_node *root;
+	char *raw = NULL;
+	int rc;
+
+	rc = query(socket_path, "{\"cmd\":\"reload\"}", false, &doc, &raw, &root);
+	if (!rc && root)
+		printf("reloaded: %llu machine(s), %llu profile(s), %llu asset(s)\n",
+		       xpxe_json_u64(root, "/machines", 0), xpxe_json_u64(root, "/profiles", 0),
+		       xpxe_json_u64(root, "/assets", 0));
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}

@@ -18,6 +18,7 @@ int xpxe_cli_assets(const char *socket_path, bool json, bool reload);
 int xpxe_cli_detach(const char *socket_path, const char *ifname);
 int xpxe_cli_leases(const char *socket_path, bool json);
 int xpxe_cli_machines(const char *socket_path, bool json);
+int xpxe_cli_reload(const char *socket_path);
 int xpxe_cli_boot_once(const char *socket_path, const char *machine, bool installed);
 
 #endif /* XPXE_CLI_H */

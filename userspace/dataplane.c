@@ -353,6 +353,11 @@ int xpxe_dataplane_tftp_assets_fd(const struct xpxe_dataplane *dp)
 	return bpf_map__fd(dp->skel->maps.tftp_assets);
 }
 
+int xpxe_dataplane_events_fd(const struct xpxe_dataplane *dp)
+{
+	return bpf_map__fd(dp->skel->maps.events);
+}
+
 int xpxe_dataplane_dhcp_clients_fd(const struct xpxe_dataplane *dp)
 {
 	return bpf_map__fd(dp->skel->maps.dhcp_clients);

@@ -52,6 +52,7 @@ int xpxe_dataplane_tftp_sessions_fd(const struct xpxe_dataplane *dp);
 int xpxe_dataplane_tftp_assets_fd(const struct xpxe_dataplane *dp);
 int xpxe_dataplane_counters_fd(const struct xpxe_dataplane *dp);
 int xpxe_dataplane_dhcp_clients_fd(const struct xpxe_dataplane *dp);
+int xpxe_dataplane_events_fd(const struct xpxe_dataplane *dp);
 
 /* True once XDP found no room to grow an ACK into a full DATA frame here (tc builds them). */
 bool xpxe_dataplane_xdp_no_room(const struct xpxe_dataplane *dp);

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "dhcp_server.h"
+#include "events.h"
 #include "log.h"
 
 #define BATCH_MAX 256
@@ -232,7 +233,8 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 		if (created) {
 			srv->allocated++;
 			inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
-			log_info("%s: bound %s to %s", srv->dp->ifname, mac, ip);
+			xpxe_event(XPXE_EV_LEASE_BOUND, mac, ip, srv->dp->ifname, "from the pool",
+				   0);
 		}
 		return true;
 	case 4: /* DECLINE: someone else answers ARP for it; never offer it again */

@@ -11,7 +11,9 @@
 #include <bpf/bpf.h>
 #include <microhttpd.h>
 
+#include "counters.h"
 #include "http.h"
+#include "events.h"
 #include "log.h"
 #include "render.h"
 
@@ -181,7 +183,7 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		pthread_mutex_unlock(&h->inv->lock);
 		xpxe_script_local(script, sizeof(script), who.name);
 		__atomic_add_fetch(&h->stats.local_boots, 1, __ATOMIC_RELAXED);
-		log_info("http: %s is installed: local-disk script to %s", who.name, rq->src_text);
+		xpxe_event(XPXE_EV_LOCAL_BOOT, who.mac, rq->src_text, NULL, who.name, 0);
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
 	p = &h->cfg->profiles[who.profile];
@@ -204,7 +206,13 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	if (err)
 		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "script too long");
 	__atomic_add_fetch(&h->stats.scripts, 1, __ATOMIC_RELAXED);
-	log_info("http: boot script for %s (profile %s) to %s", who.name, p->name, rq->src_text);
+	{
+		char detail[XPXE_CFG_NAME_MAX * 2 + 16];
+
+		snprintf(detail, sizeof(detail), "%s, profile %s", who.name,
+			 h->cfg->profiles[who.profile].name);
+		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, detail, 0);
+	}
 	return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 }
 
@@ -300,8 +308,17 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	MHD_destroy_response(r);
 	__atomic_add_fetch(&h->stats.assets, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&h->stats.asset_bytes, st.st_size ? to - from + 1 : 0, __ATOMIC_RELAXED);
-	log_debug("http: asset %s (%lld-%lld) to %s", name, (long long)from, (long long)to,
-		  rq->src_text);
+	{
+		unsigned char mac[6];
+		char mac_text[18] = "";
+
+		/* Which machine: the one holding the source address, when there is a binding. */
+		if (mac_of(&h->leases, rq->src, mac))
+			snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x",
+				 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		xpxe_event(XPXE_EV_ASSET, mac_text, rq->src_text, NULL, name,
+			   st.st_size ? (uint64_t)(to - from + 1) : 0);
+	}
 	return ret;
 }
 
@@ -390,6 +407,8 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
 		log_warn("http: config of %s refused to %s: the machine holds %s", who.name,
 			 rq->src_text, ip_text);
+		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL,
+			   "asked from another address", 0);
 		return send_error(rq->conn, MHD_HTTP_FORBIDDEN,
 				  "this machine's config is served only to its own address");
 	}
@@ -405,6 +424,8 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
 		log_warn("http: no config document for %s (profile %s)", who.name,
 			 h->cfg->profiles[who.profile].name);
+		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL,
+			   "no config document", 0);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
 				  "no config document for this machine");
 	}
@@ -425,6 +446,8 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		pthread_mutex_unlock(&h->inv->lock);
 		log_error("http: %s:%d: unknown template variable '{{%.*s}}'", used, bad_line,
 			  (int)strcspn(bad_name, " }"), bad_name);
+		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL, "template error",
+			   0);
 		free(doc);
 		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "config template error");
@@ -434,8 +457,7 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	xpxe_inventory_set_installed(h->inv, who.key, true);
 	pthread_mutex_unlock(&h->inv->lock);
 	__atomic_add_fetch(&h->stats.configs, 1, __ATOMIC_RELAXED);
-	log_info("http: config %s for %s to %s (%zu bytes); boot-once set", used, who.name,
-		 rq->src_text, out_len);
+	xpxe_event(XPXE_EV_CONFIG, who.mac, rq->src_text, NULL, who.name, out_len);
 	{
 		struct MHD_Response *r =
 		    MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
@@ -443,6 +465,93 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/yaml");
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		ret = MHD_queue_response(rq->conn, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+}
+
+static void metric(FILE *f, const char *name, const char *help, const char *type)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Prometheus text format: the programs' counters summed over CPUs, HTTP and inventory figures. */
+static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
+{
+	__u64 totals[XPXE_CNT_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	int installed, machines;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	metric(f, "xpxe_frames_total",
+	       "Frames the XDP/tc programs handled, by interface and outcome (one outcome each; "
+	       "tftp_bytes and tftp_retransmits are tallies)",
+	       "counter");
+	for (int i = 0; i < h->leases.n; i++) {
+		if (xpxe_counters_read(h->leases.counters_fds[i], totals))
+			continue;
+		for (int c = 0; c < XPXE_CNT_MAX; c++)
+			fprintf(f, "xpxe_frames_total{interface=\"%s\",outcome=\"%s\"} %llu\n",
+				h->leases.ifnames[i], xpxe_counter_names[c],
+				(unsigned long long)totals[c]);
+	}
+	metric(f, "xpxe_dhcp_bindings", "DHCP bindings (full mode) held in the program's map",
+	       "gauge");
+	for (int i = 0; i < h->leases.n; i++) {
+		struct xpxe_mac_key key, next;
+		void *prev = NULL;
+		int n = 0;
+
+		while (!bpf_map_get_next_key(h->leases.clients_fds[i], prev, &next)) {
+			struct xpxe_dhcp_client client;
+
+			if (!bpf_map_lookup_elem(h->leases.clients_fds[i], &next, &client) &&
+			    client.ip)
+				n++;
+			key = next;
+			prev = &key;
+		}
+		fprintf(f, "xpxe_dhcp_bindings{interface=\"%s\"} %d\n", h->leases.ifnames[i], n);
+	}
+	metric(f, "xpxe_http_requests_total", "HTTP answers by kind", "counter");
+	fprintf(f, "xpxe_http_requests_total{kind=\"script\"} %llu\n", h->stats.scripts);
+	fprintf(f, "xpxe_http_requests_total{kind=\"local_boot_script\"} %llu\n",
+		h->stats.local_boots);
+	fprintf(f, "xpxe_http_requests_total{kind=\"asset\"} %llu\n", h->stats.assets);
+	fprintf(f, "xpxe_http_requests_total{kind=\"config\"} %llu\n", h->stats.configs);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused\"} %llu\n", h->stats.refused);
+	fprintf(f, "xpxe_http_requests_total{kind=\"not_found\"} %llu\n", h->stats.not_found);
+	metric(f, "xpxe_http_asset_bytes_total", "Asset bytes sent over HTTP", "counter");
+	fprintf(f, "xpxe_http_asset_bytes_total %llu\n", h->stats.asset_bytes);
+	pthread_mutex_lock(&h->inv->lock);
+	machines = h->cfg->n_machines;
+	installed = h->inv->n_installed;
+	pthread_mutex_unlock(&h->inv->lock);
+	{
+		unsigned int stages[XPXE_STAGE_MAX];
+
+		xpxe_events_stage_counts(stages);
+		metric(f, "xpxe_machines_by_stage", "Machines seen, by their boot stage", "gauge");
+		for (int i = 1; i < XPXE_STAGE_MAX; i++)
+			fprintf(f, "xpxe_machines_by_stage{stage=\"%s\"} %u\n", xpxe_stage_names[i],
+				stages[i]);
+	}
+	metric(f, "xpxe_machines", "Machines in the inventory", "gauge");
+	fprintf(f, "xpxe_machines %d\n", machines);
+	metric(f, "xpxe_machines_installed", "Machines that boot their disk (boot-once)", "gauge");
+	fprintf(f, "xpxe_machines_installed %d\n", installed);
+	fclose(f);
+	{
+		struct MHD_Response *r =
+		    MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		enum MHD_Result ret;
+
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; version=0.0.4");
 		ret = MHD_queue_response(rq->conn, MHD_HTTP_OK, r);
 		MHD_destroy_response(r);
 		return ret;
@@ -479,6 +588,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return asset(h, &rq, url + 8);
 	if (!strcmp(url, "/talos/config"))
 		return talos_config(h, &rq);
+	if (!strcmp(url, "/metrics"))
+		return metrics(h, &rq);
 	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
 }
 

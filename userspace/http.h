@@ -14,11 +14,14 @@
  *   GET /boot.ipxe[?mac=..&uuid=..&serial=..]   the chain script, or a machine's script
  *   GET|HEAD /assets/NAME                        a file, zero-copy, with Range
  *   GET /talos/config?mac=..&uuid=..&serial=..&hostname=..   a machine's Talos config
+ *   GET /metrics                                  Prometheus text: counters, HTTP, inventory
  */
 
-/* Where the program's DHCP bindings live, to tell which address a machine holds. */
+/* What HTTP reads of each interface's data plane: bindings (who holds which address), counters. */
 struct xpxe_http_leases {
-	int clients_fds[8]; /* dhcp_clients map of each interface */
+	int clients_fds[8];  /* dhcp_clients map of each interface */
+	int counters_fds[8]; /* its per-CPU counters, for /metrics */
+	char ifnames[8][16];
 	int n;
 };
 

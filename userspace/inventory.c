@@ -11,6 +11,7 @@
 
 #include "atomic.h"
 #include "inventory.h"
+#include "events.h"
 #include "log.h"
 
 int xpxe_mac_normalize(const char *text, char out[18])
@@ -183,6 +184,9 @@ int xpxe_inventory_set_installed(struct xpxe_inventory *inv, const char *key, bo
 	err = save_state(inv);
 	if (err)
 		log_error("cannot save %s: %s", inv->state_path, strerror(-err));
+	else
+		xpxe_event(installed ? XPXE_EV_INSTALLED : XPXE_EV_REARMED,
+			   strncmp(key, "mac:", 4) ? NULL : key + 4, NULL, NULL, key, 0);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 
 enum xpxe_log_level xpxe_log_threshold = XPXE_LOG_INFO;
+bool xpxe_log_json;
 
 static const char *const level_names[] = {
 	[XPXE_LOG_ERROR] = "error",
@@ -37,8 +38,28 @@ static void vlog(enum xpxe_log_level level, const char *fmt, va_list ap)
 	len = strlen(line);
 	while (len && line[len - 1] == '\n')
 		line[--len] = '\0';
-	fprintf(stderr, "%s.%03ldZ %s %s\n", stamp, now.tv_nsec / 1000000, level_names[level],
-		line);
+	if (!xpxe_log_json) {
+		fprintf(stderr, "%s.%03ldZ %s %s\n", stamp, now.tv_nsec / 1000000,
+			level_names[level], line);
+		return;
+	}
+	/* An event line is already a JSON object's fields; anything else becomes "msg". */
+	if (line[0] == '{') {
+		fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",%s\n", stamp,
+			now.tv_nsec / 1000000, level_names[level], line + 1);
+		return;
+	}
+	fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"", stamp,
+		now.tv_nsec / 1000000, level_names[level]);
+	for (const char *c = line; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(stderr, "\\%c", *c);
+		else if ((unsigned char)*c < 0x20)
+			fprintf(stderr, "\\u%04x", *c);
+		else
+			fputc(*c, stderr);
+	}
+	fputs("\"}\n", stderr);
 }
 
 void xpxe_log(enum xpxe_log_level level, const char *fmt, ...)

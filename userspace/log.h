@@ -14,6 +14,9 @@ enum xpxe_log_level {
 /* Messages at or below this level reach stderr; `-v` raises it to DEBUG. */
 extern enum xpxe_log_level xpxe_log_threshold;
 
+/* One JSON object per line instead of text (--log-format json). */
+extern bool xpxe_log_json;
+
 void xpxe_log(enum xpxe_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

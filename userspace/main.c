@@ -13,6 +13,8 @@
 
 #include "xpxe.h"
 #include "cli.h"
+#include "inventory.h"
+#include "watch.h"
 #include "config.h"
 #include "log.h"
 #include "netif.h"
@@ -24,18 +26,24 @@ static const char usage_main[] =
     "A PXE responder whose DHCP and TFTP answers run in XDP.\n"
     "\n"
     "commands:\n"
-    "  serve -i IFACE [-i IFACE...]   attach to IFACE and serve, in the foreground\n"
+    "  serve -c FILE | -i IFACE ...   attach and serve, in the foreground\n"
     "  status [--json]                interfaces, attach mode, program ids, counters\n"
     "  assets [--json] [--reload]     the files served over TFTP: size, sha256, blocks\n"
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
     "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
     "  machines [list|mark-installed|rearm]  the inventory and its boot-once state\n"
+    "  reload                         read the config again (a bad one changes nothing)\n"
+    "  watch [--once]                 the fleet as it boots, live (lines when not a tty)\n"
+    "  trace MAC [--once]             one machine's events as they come\n"
     "  version                        print the version\n"
     "  help [COMMAND]                 this text, or a command's\n"
     "\n"
     "options:\n"
     "  --socket PATH   control socket (default " XPXE_SOCKET_PATH ", or $XPXE_SOCKET)\n"
     "  -v, --verbose   log libbpf's and libxdp's own messages too\n"
+    "  --log-format text|json\n"
+    "                  the daemon's log lines: text with key=value events (default),\n"
+    "                  or one JSON object per line\n"
     "\n"
     "exit codes: 0 done, 1 failed, 2 bad usage, 3 no daemon answers, 4 not attached\n";
 
@@ -144,6 +152,37 @@ static const char usage_machines[] =
     "too (machines booted under the default profile).\n"
     "\n"
     "  --json   print the daemon's answer as one line of JSON\n";
+
+static const char usage_reload[] =
+    "usage: xpxe reload\n"
+    "\n"
+    "Asks the daemon to read its config again (the file given with -c, or the\n"
+    "quick start's files). The new config is checked whole first: a bad one\n"
+    "changes nothing and the error says where. Machines, profiles, assets and\n"
+    "boot files change in place; transfers in flight finish with what they\n"
+    "started with. Interfaces, mode, server_ip, http.listen and state_dir need a\n"
+    "restart. SIGHUP does the same.\n";
+
+static const char usage_watch[] =
+    "usage: xpxe watch [--once] [--interval SECONDS]\n"
+    "\n"
+    "The fleet as it boots: each machine's MAC, hostname, address, stage (dhcp\n"
+    "offer, address, boot file, ipxe script, downloading, config, installed,\n"
+    "local disk), progress through those stages, bytes fetched over HTTP, time\n"
+    "since its first DHCP packet, and its last problem (in red). On a terminal\n"
+    "the table is redrawn in place; when the output is not a terminal, every\n"
+    "event is printed as one line instead.\n"
+    "\n"
+    "  --once               print once and exit\n"
+    "  --interval SECONDS   refresh period (default 1)\n";
+
+static const char usage_trace[] = "usage: xpxe trace MAC [--once]\n"
+				  "\n"
+				  "One machine's events as they come (DHCP answers, the\n"
+				  "binding, scripts, downloads, its config, boot-once), one\n"
+				  "line each, until Ctrl-C.\n"
+				  "\n"
+				  "  --once   print the events so far and exit\n";
 
 static const char usage_leases[] =
     "usage: xpxe leases [--json]\n"
@@ -513,6 +552,85 @@ static int cmd_machines(int argc, char **argv, const char *socket_path)
 	return json_only_command(argc, argv, socket_path, usage_machines, xpxe_cli_machines);
 }
 
+static int cmd_reload(int argc, char **argv, const char *socket_path)
+{
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage_reload, stdout);
+		return XPXE_EXIT_OK;
+	}
+	if (argc > 1)
+		return usage_error(usage_reload, "unexpected argument '%s'", argv[1]);
+	return xpxe_cli_reload(socket_path);
+}
+
+static int cmd_watch(int argc, char **argv, const char *socket_path)
+{
+	static const struct option longopts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "interval", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	unsigned int interval_ms = 1000;
+	bool once = false;
+	char *end;
+	double v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			once = true;
+			break;
+		case 'n':
+			v = strtod(optarg, &end);
+			if (*end || v < 0.1 || v > 3600)
+				return usage_error(
+				    usage_watch, "--interval takes 0.1..3600 s, not '%s'", optarg);
+			interval_ms = (unsigned int)(v * 1000);
+			break;
+		case 'h':
+			fputs(usage_watch, stdout);
+			return XPXE_EXIT_OK;
+		default:
+			fputs(usage_watch, stderr);
+			return XPXE_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error(usage_watch, "unexpected argument '%s'", argv[optind]);
+	return xpxe_cli_watch(socket_path, once, interval_ms);
+}
+
+static int cmd_trace(int argc, char **argv, const char *socket_path)
+{
+	static const struct option longopts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool once = false;
+	char mac[18];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			once = true;
+			break;
+		case 'h':
+			fputs(usage_trace, stdout);
+			return XPXE_EXIT_OK;
+		default:
+			fputs(usage_trace, stderr);
+			return XPXE_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || xpxe_mac_normalize(argv[optind], mac))
+		return usage_error(usage_trace, "%s", "trace takes one MAC (aa:bb:cc:dd:ee:ff)");
+	return xpxe_cli_trace(socket_path, mac, once);
+}
+
 static int cmd_leases(int argc, char **argv, const char *socket_path)
 {
 	return json_only_command(argc, argv, socket_path, usage_leases, xpxe_cli_leases);
@@ -592,6 +710,8 @@ static const struct command commands[] = {
 	{ "serve", cmd_serve, usage_serve },	{ "status", cmd_status, usage_status },
 	{ "assets", cmd_assets, usage_assets }, { "detach", cmd_detach, usage_detach },
 	{ "leases", cmd_leases, usage_leases }, { "machines", cmd_machines, usage_machines },
+	{ "reload", cmd_reload, usage_reload }, { "watch", cmd_watch, usage_watch },
+	{ "trace", cmd_trace, usage_trace },
 };
 
 static const struct command *find_command(const char *name)
@@ -607,6 +727,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "log-format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -625,6 +746,13 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			xpxe_log_threshold = XPXE_LOG_DEBUG;
+			break;
+		case 'F':
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				return usage_error(usage_main,
+						   "--log-format takes text or json, not '%s'",
+						   optarg);
+			xpxe_log_json = !strcmp(optarg, "json");
 			break;
 		case 'h':
 			fputs(usage_main, stdout);

@@ -24,11 +24,14 @@
 #include "config.h"
 #include "http.h"
 #include "inventory.h"
+#include "events.h"
+#include <bpf/libbpf.h>
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
 struct served {
 	struct xpxe_dataplane dp;
 	struct xpxe_dhcp_server dhcp;
+	struct ring_buffer *events; /* the programs' replies, for the fleet view */
 };
 
 struct daemon {
@@ -36,6 +39,7 @@ struct daemon {
 	int n_ifaces;
 	struct xpxe_assets assets;
 	struct xpxe_tftp *tftp;
+	const struct xpxe_serve_opts *opts;
 	struct xpxe_config cfg;
 	struct xpxe_inventory inv;
 	struct xpxe_http http;
@@ -307,8 +311,43 @@ static void reply_boot_once(struct daemon *d, struct fy_node *request, struct fy
 	xpxe_json_add_bool(reply, "installed", installed);
 }
 
+static int on_dp_event(void *ctx, void *data, size_t size)
+{
+	const struct served *sv = ctx;
+	const struct xpxe_dp_event *e = data;
+	char mac[18], ip[INET_ADDRSTRLEN];
+
+	if (size < sizeof(*e) || e->type >= XPXE_EV_MAX)
+		return 0;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1], e->mac[2],
+		 e->mac[3], e->mac[4], e->mac[5]);
+	inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
+	xpxe_event(e->type, mac, e->ip ? ip : NULL, sv->dp.ifname,
+		   e->boot < XPXE_BOOT_MAX ? xpxe_boot_class_names[e->boot] : NULL, 0);
+	return 0;
+}
+
+/* The inventory's names, for the fleet view. */
+static void name_machines(const struct xpxe_config *cfg)
+{
+	char mac[18];
+
+	for (int i = 0; i < cfg->n_machines; i++) {
+		const struct xpxe_machine_cfg *m = &cfg->machines[i];
+
+		for (int j = 0; j < m->n_macs && m->hostname[0]; j++) {
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[j][0],
+				 m->macs[j][1], m->macs[j][2], m->macs[j][3], m->macs[j][4],
+				 m->macs[j][5]);
+			xpxe_event_name(mac, m->hostname);
+		}
+	}
+}
+
 static void serve_stop(struct daemon *d, struct served *sv)
 {
+	ring_buffer__free(sv->events);
+	sv->events = NULL;
 	xpxe_dhcp_server_stop(&sv->dhcp);
 	if (d->tftp)
 		xpxe_tftp_remove_iface(d->tftp, sv->dp.ifindex);
@@ -319,6 +358,8 @@ static void serve_stop(struct daemon *d, struct served *sv)
 /* --keep-attached: this daemon goes, the data plane stays (see xpxe_dataplane_release). */
 static void serve_release(struct daemon *d, struct served *sv)
 {
+	ring_buffer__free(sv->events);
+	sv->events = NULL;
 	xpxe_dhcp_server_stop(&sv->dhcp);
 	xpxe_assets_remove_outer(&d->assets, xpxe_dataplane_tftp_assets_fd(&sv->dp));
 	xpxe_dataplane_release(&sv->dp);
@@ -339,6 +380,13 @@ static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_no
 		serve_stop(d, &d->ifaces[i]);
 		d->ifaces[i] = d->ifaces[--d->n_ifaces];
 		d->ifaces[i].dhcp.dp = &d->ifaces[i].dp; /* it moved */
+		if (d->ifaces[i].events) {
+			/* The ring's callback context moved with it: make it anew. */
+			ring_buffer__free(d->ifaces[i].events);
+			d->ifaces[i].events =
+			    ring_buffer__new(xpxe_dataplane_events_fd(&d->ifaces[i].dp),
+					     on_dp_event, &d->ifaces[i], NULL);
+		}
 		xpxe_json_add_str(reply, "detached", ifname);
 		if (!d->n_ifaces) {
 			log_info("no interface left to serve; exiting");
@@ -349,6 +397,75 @@ static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_no
 	xpxe_json_add_str(reply, "error", "this daemon does not serve that interface");
 	xpxe_json_add_str(reply, "code", "not_served");
 }
+
+static void reply_reload(struct daemon *d, struct fy_node *reply);
+
+static void add_time(struct fy_node *node, const char *key, struct timespec t)
+{
+	xpxe_json_add_u64(node, key, (unsigned long long)t.tv_sec * 1000 + t.tv_nsec / 1000000);
+}
+
+/* The fleet view: each machine's stage, address, bytes and last problem. */
+static void reply_fleet(struct fy_document *doc, struct fy_node *reply)
+{
+	static struct xpxe_machine_view views[4096];
+	struct fy_node *list = fy_node_create_sequence(doc);
+	int n = xpxe_events_fleet(views, 4096);
+
+	for (int i = 0; i < n; i++) {
+		struct fy_node *item = fy_node_create_mapping(doc);
+
+		xpxe_json_add_str(item, "mac", views[i].mac);
+		xpxe_json_add_str(item, "hostname", views[i].hostname);
+		xpxe_json_add_str(item, "ip", views[i].ip);
+		xpxe_json_add_str(item, "stage", xpxe_stage_names[views[i].stage]);
+		xpxe_json_add_u64(item, "stage_index", views[i].stage);
+		add_time(item, "first_ms", views[i].first);
+		add_time(item, "last_ms", views[i].last);
+		xpxe_json_add_u64(item, "bytes", views[i].bytes);
+		xpxe_json_add_u64(item, "dhcp_rounds", views[i].dhcp_rounds);
+		xpxe_json_add_str(item, "problem", views[i].problem);
+		fy_node_sequence_append(list, item);
+	}
+	xpxe_json_add_node(reply, "machines", list);
+}
+
+/* Events after "since", of one "mac" when given; "next" says where to ask from next time. */
+static void reply_events(struct fy_document *doc, struct fy_node *request, struct fy_node *reply)
+{
+	static struct xpxe_event events[512];
+	struct fy_node *list = fy_node_create_sequence(doc);
+	uint64_t next;
+	char mac[18];
+	const char *want = xpxe_json_str(request, "/mac");
+	int n;
+
+	if (want && xpxe_mac_normalize(want, mac)) {
+		xpxe_json_add_str(reply, "error", "mac is not aa:bb:cc:dd:ee:ff");
+		return;
+	}
+	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), want ? mac : NULL, events, 512,
+			      &next);
+	for (int i = 0; i < n; i++) {
+		struct fy_node *item = fy_node_create_mapping(doc);
+
+		xpxe_json_add_u64(item, "seq", events[i].seq);
+		add_time(item, "time_ms", events[i].when);
+		xpxe_json_add_str(item, "event",
+				  xpxe_event_names[events[i].type]
+				      ? xpxe_event_names[events[i].type]
+				      : "unknown");
+		xpxe_json_add_str(item, "mac", events[i].mac);
+		xpxe_json_add_str(item, "ip", events[i].ip);
+		xpxe_json_add_str(item, "iface", events[i].iface);
+		xpxe_json_add_str(item, "detail", events[i].detail);
+		xpxe_json_add_u64(item, "bytes", events[i].bytes);
+		fy_node_sequence_append(list, item);
+	}
+	xpxe_json_add_node(reply, "events", list);
+	xpxe_json_add_u64(reply, "next", next);
+}
+static int reload(struct daemon *d, char *why, size_t why_size);
 
 static char *handle_request(struct daemon *d, const char *text)
 {
@@ -369,6 +486,12 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_detach(d, fy_document_root(req), reply);
 	else if (!strcmp(cmd, "leases"))
 		reply_leases(d, doc, reply);
+	else if (!strcmp(cmd, "reload"))
+		reply_reload(d, reply);
+	else if (!strcmp(cmd, "fleet"))
+		reply_fleet(doc, reply);
+	else if (!strcmp(cmd, "events"))
+		reply_events(doc, fy_document_root(req), reply);
 	else if (!strcmp(cmd, "machines"))
 		reply_machines(d, doc, reply);
 	else if (!strcmp(cmd, "mark-installed") || !strcmp(cmd, "rearm"))
@@ -412,6 +535,7 @@ static int block_signals(void)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
 	/* A CLI that disconnects early must not kill the daemon with SIGPIPE. */
@@ -421,7 +545,7 @@ static int block_signals(void)
 
 static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 {
-	struct pollfd pfds[3 + XPXE_MAX_IFACES];
+	struct pollfd pfds[3 + 2 * XPXE_MAX_IFACES];
 	int n;
 
 	while (!d->stop) {
@@ -429,11 +553,20 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		pfds[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 		pfds[1] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
 		pfds[2] = (struct pollfd){ .fd = xpxe_tftp_fd(d->tftp), .events = POLLIN };
-		for (n = 0; n < d->n_ifaces; n++)
+		for (n = 0; n < d->n_ifaces; n++) {
 			pfds[3 + n] =
 			    (struct pollfd){ .fd = xpxe_dhcp_server_fd(&d->ifaces[n].dhcp),
 					     .events = POLLIN };
-		if (poll(pfds, 3 + n, -1) < 0) {
+			pfds[3 + XPXE_MAX_IFACES + n] =
+			    (struct pollfd){ .fd = d->ifaces[n].events
+						       ? ring_buffer__epoll_fd(d->ifaces[n].events)
+						       : -1,
+					     .events = POLLIN };
+		}
+		/* Unused slots between the two groups have fd -1: poll skips them. */
+		for (int i = n; i < XPXE_MAX_IFACES; i++)
+			pfds[3 + i].fd = -1;
+		if (poll(pfds, 3 + XPXE_MAX_IFACES + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -442,20 +575,32 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		if (pfds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-				log_info("received %s; %s", strsignal(si.ssi_signo),
-					 d->keep_attached
-					     ? "exiting with the data plane left attached "
-					       "(--keep-attached): it keeps answering from its "
-					       "pinned maps, the next 'xpxe serve' adopts it, "
-					       "'xpxe detach -i IFACE' removes it"
-					     : "detaching and exiting");
+			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				char why[1100];
+
+				log_info("received SIGHUP: reloading");
+				if (reload(d, why, sizeof(why)))
+					log_error("reload refused: %s", why);
+				continue;
+			}
+			log_info("received %s; %s", strsignal(si.ssi_signo),
+				 d->keep_attached
+				     ? "exiting with the data plane left attached "
+				       "(--keep-attached): it keeps answering from its "
+				       "pinned maps, the next 'xpxe serve' adopts it, "
+				       "'xpxe detach -i IFACE' removes it"
+				     : "detaching and exiting");
 			d->signalled = true;
 			return;
 		}
-		for (int i = 0; i < n && i < d->n_ifaces; i++)
+		for (int i = 0; i < n && i < d->n_ifaces; i++) {
 			if (pfds[3 + i].revents & POLLIN)
 				xpxe_dhcp_server_process(&d->ifaces[i].dhcp);
+			if (pfds[3 + XPXE_MAX_IFACES + i].revents & POLLIN)
+				ring_buffer__consume(d->ifaces[i].events);
+		}
 		if (pfds[1].revents & POLLIN)
 			serve_connection(d, listen_fd);
 		if (pfds[2].revents & POLLIN)
@@ -534,44 +679,146 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 }
 
 /* The config this daemon runs: the file, else the flags; -i and --state-dir apply to both. */
-static int make_config(struct daemon *d, const struct xpxe_serve_opts *opts)
+static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *opts,
+		       struct xpxe_config_error *err)
 {
-	struct xpxe_config_error err;
 	int ret;
 
 	if (opts->config_path)
-		ret = xpxe_config_load(opts->config_path, &d->cfg, &err);
+		ret = xpxe_config_load(opts->config_path, cfg, err);
 	else
-		ret = config_from_flags(&d->cfg, opts, &err);
+		ret = config_from_flags(cfg, opts, err);
+	if (ret)
+		return ret;
+	if (opts->n_ifnames) {
+		cfg->n_interfaces = 0;
+		for (int i = 0; i < opts->n_ifnames; i++)
+			snprintf(cfg->interfaces[cfg->n_interfaces++], 16, "%s", opts->ifnames[i]);
+	}
+	if (!cfg->n_interfaces) {
+		snprintf(err->text, sizeof(err->text),
+			 "%s: no interface to serve: list them under 'interfaces' or pass -i",
+			 opts->config_path);
+		xpxe_config_free(cfg);
+		return -EINVAL;
+	}
+	if (opts->state_dir)
+		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", opts->state_dir);
+	if (!opts->no_default_assets)
+		add_default_assets(cfg);
+	if (cfg->http_listen[0] && !cfg->dhcp.http_base[0])
+		snprintf(cfg->dhcp.http_base, sizeof(cfg->dhcp.http_base), "http://%s",
+			 cfg->http_listen);
+	return 0;
+}
+
+/* The DHCP side reads the inventory and the profiles from the config, where it now lives. */
+static void link_config(struct xpxe_config *cfg)
+{
+	cfg->dhcp.profiles = cfg->profiles;
+	cfg->dhcp.n_profiles = cfg->n_profiles;
+	cfg->dhcp.default_profile = cfg->default_profile;
+	cfg->dhcp.machines = cfg->machines;
+	cfg->dhcp.n_machines = cfg->n_machines;
+}
+
+static int make_config(struct daemon *d, const struct xpxe_serve_opts *opts)
+{
+	struct xpxe_config_error err;
+	int ret = load_config(&d->cfg, opts, &err);
+
 	if (ret) {
 		log_error("%s", err.text);
 		return ret;
 	}
-	if (opts->n_ifnames) {
-		d->cfg.n_interfaces = 0;
-		for (int i = 0; i < opts->n_ifnames; i++)
-			snprintf(d->cfg.interfaces[d->cfg.n_interfaces++], 16, "%s",
-				 opts->ifnames[i]);
+	link_config(&d->cfg);
+	return 0;
+}
+
+/*
+ * Reload: the new config is read and checked whole first; a bad one changes
+ * nothing. What a reload can change: machines, profiles, assets, boot files,
+ * Talos configs. Interfaces, mode, addresses and the HTTP listener need a
+ * restart (refused with that reason). Transfers in flight keep going: the
+ * asset store keeps replaced content until its last transfer ends.
+ */
+static int reload(struct daemon *d, char *why, size_t why_size)
+{
+	static struct xpxe_config fresh;
+	struct xpxe_config_error err;
+	struct xpxe_config old;
+	int ret;
+
+	ret = load_config(&fresh, d->opts, &err);
+	if (ret) {
+		snprintf(why, why_size, "%s; the running config is kept", err.text);
+		return ret;
 	}
-	if (!d->cfg.n_interfaces) {
-		log_error("%s: no interface to serve: list them under 'interfaces' or pass -i",
-			  opts->config_path);
+	if (fresh.n_interfaces != d->cfg.n_interfaces ||
+	    memcmp(fresh.interfaces, d->cfg.interfaces, sizeof(fresh.interfaces)) ||
+	    fresh.dhcp.enabled != d->cfg.dhcp.enabled || fresh.dhcp.mode != d->cfg.dhcp.mode ||
+	    fresh.dhcp.server_ip.s_addr != d->cfg.dhcp.server_ip.s_addr ||
+	    strcmp(fresh.http_listen, d->cfg.http_listen) ||
+	    strcmp(fresh.state_dir, d->cfg.state_dir)) {
+		xpxe_config_free(&fresh);
+		snprintf(
+		    why, why_size,
+		    "interfaces, mode, server_ip, http.listen and state_dir change only with a "
+		    "restart; the running config is kept");
 		return -EINVAL;
 	}
-	if (opts->state_dir)
-		snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", opts->state_dir);
-	if (!opts->no_default_assets)
-		add_default_assets(&d->cfg);
-	/* The DHCP side reads the inventory and the profiles from the config. */
-	d->cfg.dhcp.profiles = d->cfg.profiles;
-	d->cfg.dhcp.n_profiles = d->cfg.n_profiles;
-	d->cfg.dhcp.default_profile = d->cfg.default_profile;
-	d->cfg.dhcp.machines = d->cfg.machines;
-	d->cfg.dhcp.n_machines = d->cfg.n_machines;
-	if (d->cfg.http_listen[0] && !d->cfg.dhcp.http_base[0])
-		snprintf(d->cfg.dhcp.http_base, sizeof(d->cfg.dhcp.http_base), "http://%s",
-			 d->cfg.http_listen);
+	for (int i = 0; i < fresh.n_assets; i++) {
+		ret = xpxe_assets_load(&d->assets, fresh.assets[i].name, fresh.assets[i].path);
+		if (ret) {
+			xpxe_config_free(&fresh);
+			snprintf(why, why_size, "asset %s (%s): %s; the running config is kept",
+				 fresh.assets[i].name, fresh.assets[i].path, strerror(-ret));
+			return ret;
+		}
+	}
+	/* HTTP threads read the config under the inventory's lock. */
+	pthread_mutex_lock(&d->inv.lock);
+	old = d->cfg;
+	d->cfg = fresh;
+	link_config(&d->cfg);
+	pthread_mutex_unlock(&d->inv.lock);
+	xpxe_config_free(&old);
+	for (int i = 0; i < d->n_ifaces; i++) {
+		struct served *sv = &d->ifaces[i];
+		struct xpxe_dhcp_settings dhcp = d->cfg.dhcp;
+
+		/* What the interface resolved at start (its address, URLs, bindings file) stays. */
+		dhcp.server_ip = sv->dhcp.settings.server_ip;
+		memcpy(dhcp.http_base, sv->dhcp.settings.http_base, sizeof(dhcp.http_base));
+		memcpy(dhcp.leases_path, sv->dhcp.settings.leases_path, sizeof(dhcp.leases_path));
+		xpxe_dhcp_settings_resolve(&dhcp, sv->dp.ifname);
+		ret = xpxe_dhcp_install(&sv->dp, &dhcp);
+		if (ret) {
+			snprintf(why, why_size, "%s: DHCP settings: %s", sv->dp.ifname,
+				 strerror(-ret));
+			return ret;
+		}
+		sv->dhcp.settings = dhcp;
+	}
+	name_machines(&d->cfg);
+	log_info("reloaded %s: %d machine(s), %d profile(s), %d asset(s)",
+		 d->opts->config_path ? d->opts->config_path : "the flags", d->cfg.n_machines,
+		 d->cfg.n_profiles, d->cfg.n_assets);
 	return 0;
+}
+
+static void reply_reload(struct daemon *d, struct fy_node *reply)
+{
+	char why[1100];
+
+	if (reload(d, why, sizeof(why))) {
+		log_error("reload refused: %s", why);
+		xpxe_json_add_str(reply, "error", why);
+		return;
+	}
+	xpxe_json_add_u64(reply, "machines", d->cfg.n_machines);
+	xpxe_json_add_u64(reply, "profiles", d->cfg.n_profiles);
+	xpxe_json_add_u64(reply, "assets", d->cfg.n_assets);
 }
 
 static int start_http(struct daemon *d)
@@ -583,8 +830,11 @@ static int start_http(struct daemon *d)
 	err = xpxe_inventory_open(&d->inv, &d->cfg);
 	if (err)
 		return err;
-	for (int i = 0; i < d->n_ifaces && leases.n < 8; i++)
-		leases.clients_fds[leases.n++] = xpxe_dataplane_dhcp_clients_fd(&d->ifaces[i].dp);
+	for (int i = 0; i < d->n_ifaces && leases.n < 8; i++) {
+		leases.clients_fds[leases.n] = xpxe_dataplane_dhcp_clients_fd(&d->ifaces[i].dp);
+		leases.counters_fds[leases.n] = xpxe_dataplane_counters_fd(&d->ifaces[i].dp);
+		snprintf(leases.ifnames[leases.n++], 16, "%s", d->ifaces[i].dp.ifname);
+	}
 	if (d->cfg.http_listen[0]) {
 		snprintf(listen, sizeof(listen), "%s", d->cfg.http_listen);
 	} else {
@@ -631,6 +881,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		log_error("xpxe serve needs root (CAP_BPF and CAP_NET_ADMIN): %s", why);
 		return 1;
 	}
+	d.opts = opts;
 	if (make_config(&d, opts))
 		return 1;
 	d.socket_path = opts->socket_path;
@@ -671,9 +922,12 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		    xpxe_dhcp_install(&sv->dp, &dhcp) ||
 		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, &dhcp))
 			goto out_detach;
+		sv->events =
+		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
 	}
 	if (start_tftp(&d, opts) || start_http(&d))
 		goto out_detach;
+	name_machines(&d.cfg);
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
 		 opts->socket_path);
 	xpxe_notify("READY=1\nSTATUS=serving; the programs are attached and HTTP listens");

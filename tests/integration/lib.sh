@@ -53,7 +53,9 @@ in_cli() { ip netns exec "$NS_CLI" "$@"; }
 
 # Runs `xpxe serve` in the server namespace (network namespace only: pins stay visible).
 start_daemon() {
-	nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve "$@" >>"$WORK/daemon.log" 2>&1 &
+	# shellcheck disable=SC2086 # DAEMON_GLOBAL_OPTS: options before the command, word-split
+	nsenter --net="/run/netns/$NS_SRV" "$XPXE" ${DAEMON_GLOBAL_OPTS:-} serve "$@" \
+		>>"$WORK/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	local _
 	for _ in $(seq 50); do

@@ -102,6 +102,39 @@ refused_rc=0
 check "rearm of a machine nobody knows: exit 4" test "$refused_rc" = 4
 check "the boot-once state is on disk" grep -q "^mac:52:54:00:c1:00:02 " "$WORK/state/installed"
 
+# --- /metrics --------------------------------------------------------------------------------------
+metrics=$(ip netns exec "$NS_CLI" curl -s "$URL/metrics")
+check "/metrics: the programs' counters by interface and outcome" \
+	bash -c "grep -Eq '^xpxe_frames_total\{interface=\"$IF_SRV\",outcome=\"dhcp_ack\"\} [1-9]' <<<\"\$1\"" _ "$metrics"
+check "/metrics: HTTP answers by kind" \
+	bash -c "grep -Eq '^xpxe_http_requests_total\{kind=\"refused\"\} [1-9]' <<<\"\$1\"" _ "$metrics"
+check "/metrics: the inventory (5 machines) and the bindings" \
+	bash -c "grep -qx 'xpxe_machines 5' <<<\"\$1\" && grep -Eq '^xpxe_dhcp_bindings\{interface=\"$IF_SRV\"\} [1-9]' <<<\"\$1\"" _ "$metrics"
+
+# --- reload: a new machine in place; a bad file changes nothing ---------------------------------------
+check "before the reload, cp-3 is unknown (404)" test "$(get "$NS_CLI" '/boot.ipxe?mac=52:54:00:c1:00:03')" = 404
+cp "$WORK/xpxe.yaml" "$WORK/xpxe.yaml.good"
+echo "  - {mac: 52:54:00:c1:00:03, hostname: cp-3}" >>"$WORK/xpxe.yaml"
+check "xpxe reload takes the new machine" "$XPXE" reload
+check "... cp-3's script is served now" test "$(get "$NS_CLI" '/boot.ipxe?mac=52:54:00:c1:00:03')" = 200
+sed -i 's/^mode: full$/mode: fast/' "$WORK/xpxe.yaml"
+out=$("$XPXE" reload 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -qF "xpxe.yaml:2:7: 'mode' takes proxy, full or off, not 'fast'; the running config is kept" <<<"$out"; then
+	ok "a bad file: reload refused with line and column, exit 1"
+else
+	not_ok "a bad file: reload refused with line and column" "exit $rc: $out"
+fi
+check "... and the running config still serves cp-3" test "$(get "$NS_CLI" '/boot.ipxe?mac=52:54:00:c1:00:03')" = 200
+sed -i 's/^interfaces: .*/interfaces: [lo]/; s/^mode: fast$/mode: full/' "$WORK/xpxe.yaml"
+out=$("$XPXE" reload 2>&1)
+check "a reload that changes the interfaces is refused: restart needed" grep -q "change only with a restart" <<<"$out"
+cp "$WORK/xpxe.yaml.good" "$WORK/xpxe.yaml"
+kill -HUP "$DAEMON_PID"
+sleep 1
+check "SIGHUP reloads too (cp-3 gone again)" test "$(get "$NS_CLI" '/boot.ipxe?mac=52:54:00:c1:00:03')" = 404
+check "... and the log says so" grep -q "received SIGHUP: reloading" "$WORK/daemon.log"
+
 # --- config files refused with where and why ---------------------------------------------------------
 bad_config() { # DESCRIPTION YAML EXPECTED-MESSAGE
 	printf '%b' "$2" >"$WORK/bad.yaml"

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * `xpxe watch`: the fleet as a table redrawn in place on a terminal, or the
+ * events as lines when the output is not a terminal (a pipe, a log, ssh -T).
+ * `xpxe trace MAC`: one machine's events as they come.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "json.h"
+#include "watch.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* The daemon's answer; the document points into *RAW, so free *RAW only after it. */
+static struct fy_document *ask(const char *socket_path, const char *request, char **raw, int *rc)
+{
+	struct fy_document *doc;
+	int err;
+
+	*raw = NULL;
+	err = xpxe_ctl_request(socket_path, request, raw);
+	if (err) {
+		fprintf(stderr, "xpxe: no daemon answers on %s\n", socket_path);
+		*rc = XPXE_EXIT_NO_DAEMON;
+		return NULL;
+	}
+	doc = xpxe_json_parse(*raw, strlen(*raw));
+	if (!doc || xpxe_json_str(fy_document_root(doc), "/error")) {
+		fprintf(stderr, "xpxe: %s\n",
+			doc ? xpxe_json_str(fy_document_root(doc), "/error") : "bad reply");
+		fy_document_destroy(doc);
+		free(*raw);
+		*raw = NULL;
+		*rc = XPXE_EXIT_ERROR;
+		return NULL;
+	}
+	return doc;
+}
+
+static void human_bytes(unsigned long long b, char *out, size_t size)
+{
+	if (b >= 10ull << 20)
+		snprintf(out, size, "%llu MB", b >> 20);
+	else if (b >= 10ull << 10)
+		snprintf(out, size, "%llu kB", b >> 10);
+	else
+		snprintf(out, size, "%llu B", b);
+}
+
+static void clock_text(unsigned long long ms, char *out, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, size, "%H:%M:%S", &tm);
+}
+
+static void print_event(struct fy_node *e)
+{
+	char when[16], bytes[24] = "";
+	const char *detail = xpxe_json_str(e, "/detail");
+	unsigned long long b = xpxe_json_u64(e, "/bytes", 0);
+
+	clock_text(xpxe_json_u64(e, "/time_ms", 0), when, sizeof(when));
+	if (b)
+		human_bytes(b, bytes, sizeof(bytes));
+	printf("%s %-18s %-17s %-15s %s%s%s\n", when, xpxe_json_str(e, "/event"),
+	       *xpxe_json_str(e, "/mac") ? xpxe_json_str(e, "/mac") : "-",
+	       *xpxe_json_str(e, "/ip") ? xpxe_json_str(e, "/ip") : "-", detail ? detail : "",
+	       b ? " " : "", bytes);
+}
+
+/* Prints the events after *SINCE (of MAC when given); returns the exit code. */
+static int print_new_events(const char *socket_path, const char *mac, unsigned long long *since)
+{
+	struct fy_document *doc;
+	struct fy_node *list, *e;
+	char request[128], *raw;
+	void *iter = NULL;
+	int rc = XPXE_EXIT_OK;
+
+	snprintf(request, sizeof(request), "{\"cmd\":\"events\",\"since\":%llu%s%s%s}", *since,
+		 mac ? ",\"mac\":\"" : "", mac ? mac : "", mac ? "\"" : "");
+	doc = ask(socket_path, request, &raw, &rc);
+	if (!doc)
+		return rc;
+	list = fy_node_by_path(fy_document_root(doc), "/events", FY_NT, FYNWF_DONT_FOLLOW);
+	while (list && (e = fy_node_sequence_iterate(list, &iter)))
+		print_event(e);
+	*since = xpxe_json_u64(fy_document_root(doc), "/next", *since);
+	fy_document_destroy(doc);
+	free(raw);
+	fflush(stdout);
+	return rc;
+}
+
+static void draw_fleet(struct fy_document *doc)
+{
+	struct fy_node *list = fy_node_by_path(fy_document_root(doc), "/machines", FY_NT,
+					       FYNWF_DONT_FOLLOW),
+		       *m;
+	struct timespec now;
+	void *iter = NULL;
+	int n = 0, installed = 0, problems = 0;
+	char when[16];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	while (list && (m = fy_node_sequence_iterate(list, &iter))) {
+		n++;
+		installed += xpxe_json_u64(m, "/stage_index", 0) >= 7;
+		problems += *xpxe_json_str(m, "/problem") != '\0';
+	}
+	clock_text((unsigned long long)now.tv_sec * 1000, when, sizeof(when));
+	/* Home, clear: redrawn in place, no scrolling. */
+	printf("\033[H\033[J");
+	printf("\033[1mxpxe watch\033[0m  %d machine(s), %d installed, %d with problems"
+	       "   %s   (Ctrl-C quits)\n\n",
+	       n, installed, problems, when);
+	printf("%-17s %-14s %-15s %-12s %-10s %-9s %8s  %s\n", "MAC", "HOSTNAME", "IP", "STAGE",
+	       "PROGRESS", "BYTES", "ELAPSED", "PROBLEM");
+	iter = NULL;
+	while (list && (m = fy_node_sequence_iterate(list, &iter))) {
+		unsigned long long stage = xpxe_json_u64(m, "/stage_index", 0);
+		unsigned long long first = xpxe_json_u64(m, "/first_ms", 0);
+		unsigned long long last = xpxe_json_u64(m, "/last_ms", 0);
+		const char *problem = xpxe_json_str(m, "/problem");
+		char bar[11], bytes[24];
+		unsigned long long secs;
+
+		/* Eight stages from the first OFFER to the disk. */
+		for (int i = 0; i < 10; i++)
+			bar[i] = (unsigned long long)i < stage * 10 / 8 ? '#' : '.';
+		bar[10] = '\0';
+		human_bytes(xpxe_json_u64(m, "/bytes", 0), bytes, sizeof(bytes));
+		secs = (stage >= 6 ? last : (unsigned long long)now.tv_sec * 1000) - first;
+		printf("%s%-17s %-14.14s %-15s %-12s [%s] %-9s %5llu:%02llu  %s%s\n",
+		       *problem ? "\033[31m" : "", xpxe_json_str(m, "/mac"),
+		       *xpxe_json_str(m, "/hostname") ? xpxe_json_str(m, "/hostname") : "-",
+		       *xpxe_json_str(m, "/ip") ? xpxe_json_str(m, "/ip") : "-",
+		       xpxe_json_str(m, "/stage"), bar, bytes, secs / 60000, secs / 1000 % 60,
+		       problem, *problem ? "\033[0m" : "");
+	}
+	fflush(stdout);
+}
+
+int xpxe_cli_watch(const char *socket_path, bool once, unsigned int interval_ms)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	unsigned long long since = 0;
+	int rc = XPXE_EXIT_OK;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (tty)
+		printf("\033[?25l"); /* no cursor flicker while redrawing */
+	while (!stop) {
+		if (tty) {
+			char *raw;
+			struct fy_document *doc =
+			    ask(socket_path, "{\"cmd\":\"fleet\"}", &raw, &rc);
+
+			if (!doc)
+				break;
+			draw_fleet(doc);
+			fy_document_destroy(doc);
+			free(raw);
+		} else {
+			rc = print_new_events(socket_path, NULL, &since);
+			if (rc)
+				break;
+		}
+		if (once)
+			break;
+		usleep(interval_ms * 1000);
+	}
+	if (tty)
+		printf("\033[?25h\n");
+	return rc;
+}
+
+int xpxe_cli_trace(const char *socket_path, const char *mac, bool once)
+{
+	unsigned long long since = 0;
+	int rc = XPXE_EXIT_OK;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop) {
+		rc = print_new_events(socket_path, mac, &since);
+		if (rc || once)
+			break;
+		usleep(500 * 1000);
+	}
+	return rc;
+}
