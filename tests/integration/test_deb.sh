@@ -24,7 +24,13 @@ check() {
 	shift
 	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "command: $*" "${out//$'\n'/ | }"; fi
 }
-trap 'rm -rf "$WORK"; echo "1..$N"; [ "$FAILED" -eq 0 ]' EXIT
+finish() {
+	local rc=$?
+	rm -rf "$WORK"
+	echo "1..$N"
+	[ "$FAILED" -eq 0 ] && [ $rc -eq 0 ] || exit 1
+}
+trap finish EXIT
 if [ "$(id -u)" -ne 0 ]; then
 	not_ok "the package test needs root (namespaces, dpkg in an overlay)"
 	exit 1

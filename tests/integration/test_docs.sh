@@ -16,7 +16,12 @@ not_ok() {
 	[ $# -gt 0 ] && printf '#   %s\n' "$@"
 	return 0
 }
-trap 'echo "1..$N"; [ "$FAILED" -eq 0 ]' EXIT
+finish() {
+	local rc=$?
+	echo "1..$N"
+	[ "$FAILED" -eq 0 ] && [ $rc -eq 0 ] || exit 1
+}
+trap finish EXIT
 
 # A man page's source as text: font escapes and \& gone, \- and \e made plain.
 plain() { sed -e 's/\\f[BIRP]//g' -e 's/\\&//g' -e 's/\\-/-/g' -e 's/\\e/\\/g' "$1"; }
@@ -29,6 +34,10 @@ man8=$(plain "$MAN8")
 # Not the systemctl lines of the examples: those flags are systemctl's.
 man8_flags=$(grep -v systemctl <<<"$man8" | flags_in)
 help_flags=$("$XPXE" --help | flags_in)
+missing=$(comm -23 <(echo "$help_flags") <(echo "$man8_flags") | tr '\n' ' ')
+if [ -z "$missing" ]; then ok "xpxe(8) documents the global flags of xpxe --help"; else
+	not_ok "xpxe(8) documents every flag of 'xpxe --help'" "missing: $missing"
+fi
 for cmd in $commands; do
 	if ! grep -qx "\.B $cmd\( .*\)\?" <<<"$man8" && ! grep -qx "\.B $cmd\b.*" <<<"$man8"; then
 		not_ok "xpxe(8) has an entry for the command '$cmd'"
@@ -36,6 +45,10 @@ for cmd in $commands; do
 	fi
 	"$XPXE" help "$cmd" >/dev/null 2>&1 || { ok "xpxe(8) has an entry for '$cmd' (no help text of its own)"; continue; }
 	flags=$("$XPXE" "$cmd" --help | flags_in)
+	if [ -z "$flags" ]; then
+		ok "xpxe(8) has an entry for '$cmd' (no flags)"
+		continue
+	fi
 	help_flags=$(printf '%s\n%s\n' "$help_flags" "$flags" | sort -u)
 	missing=$(comm -23 <(echo "$flags") <(echo "$man8_flags") | tr '\n' ' ')
 	if [ -z "$missing" ]; then

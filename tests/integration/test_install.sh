@@ -23,7 +23,13 @@ check() {
 	shift
 	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "command: $*" "${out//$'\n'/ | }"; fi
 }
-trap 'rm -rf "$WORK"; echo "1..$N"; [ "$FAILED" -eq 0 ]' EXIT
+finish() {
+	local rc=$?
+	rm -rf "$WORK"
+	echo "1..$N"
+	[ "$FAILED" -eq 0 ] && [ $rc -eq 0 ] || exit 1
+}
+trap finish EXIT
 
 # Files (not folders) under a tree, as "MODE PATH", sorted.
 tree() { (cd "$1" && find . \( -type f -o -type l \) -printf '%m %P\n' | sort); }
@@ -101,7 +107,10 @@ show() { sed -n "s/^$2=//p" "$U/$1"; } # UNIT KEY -> its value in the file
 check "Type=notify (the daemon sends READY=1 itself)" test "$(show xpxe.service Type)" = notify
 check "the service stops with --keep-attached (detaches nothing)" \
 	bash -c "grep -qx 'Environment=XPXE_SERVE_OPTS=--keep-attached' '$U/xpxe.service' && grep -q '^ExecStart=.* \$XPXE_SERVE_OPTS$' '$U/xpxe.service'"
-check "no ExecReload (there is no reload yet, and SIGHUP would end the daemon)" bash -c "! grep -q '^ExecReload' '$U/xpxe.service' '$U/xpxe@pkgt0.service'"
+for u in xpxe.service xpxe@pkgt0.service; do
+	check "$u: ExecReload runs 'xpxe reload' (it waits for the daemon's verdict)" \
+		test "$(show "$u" ExecReload)" = "$D/usr/local/sbin/xpxe reload"
+done
 check "the template serves its instance's interface" grep -q '^ExecStart=.* -i %i ' "$U/xpxe@pkgt0.service"
 check "capabilities: exactly BPF, NET_ADMIN, SYS_ADMIN, NET_RAW, NET_BIND_SERVICE" \
 	test "$(show xpxe.service CapabilityBoundingSet | tr ' ' '\n' | sort | tr '\n' ' ')" = \
@@ -149,6 +158,9 @@ complete_words() { # WORDS... -> what completing the last word offers (through t
 }
 export XPXE_BIN=$ROOT/xpxe
 check "completion: 'xpxe se' -> serve" test "$(complete_words xpxe se)" = serve
+check "completion: 'xpxe tr' -> trace (commands from the binary's help)" test "$(complete_words xpxe tr)" = trace
+check "completion: 'xpxe --log-format ' -> text json" \
+	test "$(complete_words xpxe --log-format '' | tr '\n' ' ')" = "text json "
 check "completion: 'xpxe serve --keep' -> --keep-attached (flags from the binary's help)" \
 	test "$(complete_words xpxe serve --keep)" = --keep-attached
 check "completion: 'xpxe serve --mode ' -> proxy full off" \

@@ -189,24 +189,31 @@ in_cli curl -s -o /dev/null http://198.18.0.1:8080/assets/undionly.kpxe
 "$XPXE" leases >/dev/null
 "$XPXE" machines >/dev/null
 "$XPXE" assets --reload >/dev/null
+"$XPXE" watch --once >/dev/null
+# systemctl reload runs `xpxe reload` inside the unit's sandbox: the client is traced too.
+strace -f -qq -o "$WORK/strace3" "$XPXE" reload >/dev/null
+reload_rc=$?
+kill -HUP "$(xpxe_pid)"
+sleep 0.5
 kill -TERM "$(xpxe_pid)"
 wait_daemon
 start_cmd strace -f -qq -o "$WORK/strace2" -- -i "$IF_SRV" "${FULL[@]}" && traced+=(2)
 "$XPXE" detach -i "$IF_SRV" >/dev/null
 wait_daemon
-if [ ${#traced[@]} -eq 2 ] && [ -n "$(result_field h2 ip)" ]; then
-	ok "two traced sessions ran (DHCP, TFTP, HTTP, control socket, reload, stop, adopt, detach)"
+if [ ${#traced[@]} -eq 2 ] && [ -n "$(result_field h2 ip)" ] && [ "$reload_rc" -eq 0 ] &&
+	[ "$(grep -c 'reloaded ' "$WORK/daemon.log")" -ge 2 ]; then
+	ok "two traced sessions ran (DHCP, TFTP, HTTP, control socket, xpxe reload, SIGHUP, stop, adopt, detach)"
 else
-	not_ok "the traced sessions ran" "started: ${traced[*]}, h2 ip '$(result_field h2 ip)'"
+	not_ok "the traced sessions ran" "started: ${traced[*]}, h2 ip '$(result_field h2 ip)', reload exit $reload_rc"
 fi
-used=$(cat "$WORK"/strace[12] 2>/dev/null | sed -n 's/^[0-9]* *\([a-z0-9_]*\)(.*/\1/p' | sort -u)
+used=$(cat "$WORK"/strace[123] 2>/dev/null | sed -n 's/^[0-9]* *\([a-z0-9_]*\)(.*/\1/p' | sort -u)
 outside=$(comm -23 <(echo "$used") <(echo "$allowed") | tr '\n' ' ')
 if [ "$(grep -c . <<<"$used")" -gt 30 ] && [ -z "$outside" ]; then
 	ok "all $(grep -c . <<<"$used") system calls it made are in SystemCallFilter=$(sed -n 's/^SystemCallFilter=//p' "$UNIT")"
 else
 	not_ok "every system call is in the units' SystemCallFilter" "outside: $outside"
 fi
-fams=$(cat "$WORK"/strace[12] 2>/dev/null | grep -o 'socket(AF_[A-Z0-9]*' | sed 's/socket(//' | sort -u)
+fams=$(cat "$WORK"/strace[123] 2>/dev/null | grep -o 'socket(AF_[A-Z0-9]*' | sed 's/socket(//' | sort -u)
 outside=$(comm -23 <(echo "$fams") <(tr ' ' '\n' <<<"$families" | sort -u) | tr '\n' ' ')
 if [ -n "$fams" ] && [ -z "$outside" ]; then
 	ok "its socket families (${fams//$'\n'/ }) are in RestrictAddressFamilies"
@@ -214,5 +221,5 @@ else
 	not_ok "socket families within RestrictAddressFamilies=$families" "outside: $outside"
 fi
 check "no memory both writable and executable (MemoryDenyWriteExecute=yes)" \
-	bash -c "! grep -E 'PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE|PROT_READ\|PROT_WRITE\|PROT_EXEC' $WORK/strace1 $WORK/strace2 | grep -q ."
+	bash -c "! grep -E 'PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE|PROT_READ\|PROT_WRITE\|PROT_EXEC' $WORK/strace1 $WORK/strace2 $WORK/strace3 | grep -q ."
 check "nothing left on $IF_SRV" nothing_left
