@@ -628,6 +628,60 @@ int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
 	return 0;
 }
 
+/*
+ * Refuses a file that is not UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF), as YAML requires, before libfyaml reads it: libfyaml
+ * 0.7.12 loops forever on a '%' directive followed by an invalid sequence (two
+ * bytes "%\x91" hang it; found by tests/fuzz/fuzz_config.c). Returns 0 when the
+ * file is UTF-8 or cannot be read (the caller then says why).
+ */
+static int check_utf8(const char *path, struct xpxe_config_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	int c, line = 1, col = 1, ret = 0;
+
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF) {
+		unsigned int cp, more, min;
+		int first = c;
+
+		if (c < 0x80) {
+			if (c == '\n')
+				line++, col = 0;
+			col++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			cp = c & 0x1f, more = 1, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			cp = c & 0x0f, more = 2, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			cp = c & 0x07, more = 3, min = 0x10000;
+		else
+			more = 0, cp = 0,
+			min = 1; /* a stray continuation byte, or 0xc0, 0xc1, 0xf5.. */
+		for (unsigned int i = 0; i < more; i++) {
+			c = fgetc(f);
+			if (c == EOF || (c & 0xc0) != 0x80) {
+				cp = 0;
+				break;
+			}
+			cp = cp << 6 | (c & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+			snprintf(err->text, sizeof(err->text),
+				 "%s:%d:%d: not UTF-8 text (a sequence starting with byte 0x%02x)",
+				 path, line, col, first);
+			ret = -EINVAL;
+			break;
+		}
+		col++;
+	}
+	fclose(f);
+	return ret;
+}
+
 int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_config_error *err)
 {
 	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET };
@@ -643,6 +697,9 @@ int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_conf
 	xpxe_config_defaults(cfg);
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 	err->text[0] = '\0';
+	ret = check_utf8(path, err);
+	if (ret)
+		return ret;
 
 	/* libfyaml's own message for a syntax error already says file:line:col. */
 	capture = open_memstream(&diag_text, &diag_len);
