@@ -28,7 +28,8 @@ for bin in "$@"; do
 	mkdir -p "$corpus"
 	echo "# fuzz $name: ${time_each}s from $seeds"
 	# detect_leaks stays on: a leak per request is a daemon that grows until it dies.
-	ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
+	LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/tests/fuzz/lsan.supp} \
+		ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		"$bin" -max_total_time="$time_each" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 		-print_final_stats=1 -artifact_prefix="$work/artifacts/$name-" "${dict[@]}" \

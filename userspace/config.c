@@ -32,6 +32,14 @@ static void mark_of(struct fy_node *n, int *line, int *col)
 	*col = m ? m->column + 1 : 0;
 }
 
+/* Errors are one line (a log line, a line on stderr), whatever a key or value in the file holds. */
+static void one_line(char *text)
+{
+	for (char *c = text; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
 /* Records the first error only: later ones are often its consequences. */
 static int fail(struct walker *w, struct fy_node *at, const char *fmt, ...)
 {
@@ -44,6 +52,7 @@ static int fail(struct walker *w, struct fy_node *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	one_line(what);
 	mark_of(at, &line, &col);
 	if (line)
 		snprintf(w->err->text, sizeof(w->err->text), "%s:%d:%d: %s", w->path, line, col,
@@ -575,6 +584,7 @@ static int check_fail(struct xpxe_config_error *err, const struct xpxe_config *c
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	one_line(what);
 	if (line)
 		snprintf(err->text, sizeof(err->text), "%s:%d: %s",
 			 cfg->path[0] ? cfg->path : "flags", line, what);

@@ -38,27 +38,65 @@ void xpxe_json_add_node(struct fy_node *map, const char *key, struct fy_node *va
 }
 
 /*
- * A string node: without more, a string such as "123" or "true" would come
- * out of the JSON emitter as a number or a bool. Tagged !!str, the emitter
- * quotes it. (It was once built from its own double-quoted YAML form, with
- * escapes; libfyaml 0.7.12 leaks 512 bytes emitting a scalar of five escapes
- * or more: fy_atom_is_number returns without freeing its iterator. Found by
- * tests/fuzz/fuzz_json.c.)
+ * A string node in a quoted style: without the quotes a string such as "123"
+ * or "true" would come out of the JSON emitter as a number or a bool.
+ * libfyaml 0.7 has no setter for a node's style, so the node is parsed from
+ * its own quoted YAML form: single-quoted (only a quote is escaped, as '')
+ * or double-quoted ('"', '\' and control characters escaped), whichever needs
+ * fewer escapes. libfyaml 0.7.12 leaks 512 bytes emitting a scalar that its
+ * escapes cut into more than eight pieces (fy_atom_is_number returns without
+ * freeing its iterator; found by tests/fuzz/fuzz_json.c): a string now needs
+ * four control characters, or four of each quote, which no reply carries.
  */
-static struct fy_node *string_scalar(struct fy_document *doc, const char *value)
+static struct fy_node *quoted_scalar(struct fy_document *doc, const char *value)
 {
-	struct fy_node *node = fy_node_create_scalar_copy(doc, value, strlen(value));
+	size_t len = strlen(value), pos = 0, single = 0, dbl = 0;
+	char *text = malloc(len * 4 + 3);
+	bool control = false;
+	struct fy_node *node;
 
-	if (node && fy_node_set_tag(node, "!!str", FY_NT)) {
-		fy_node_free(node);
+	if (!text)
 		return NULL;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if (*p == '\'')
+			single++;
+		else if (*p == '"' || *p == '\\')
+			dbl++;
+		else if (*p < 0x20 || *p == 0x7f)
+			dbl++, control = true; /* single quotes cannot carry them */
 	}
+	if (!control && single < dbl) {
+		text[pos++] = '\'';
+		for (const char *p = value; *p; p++) {
+			if (*p == '\'')
+				text[pos++] = '\'';
+			text[pos++] = *p;
+		}
+		text[pos++] = '\'';
+	} else {
+		text[pos++] = '"';
+		for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+			if (*p == '"' || *p == '\\') {
+				text[pos++] = '\\';
+				text[pos++] = *p;
+			} else if (*p < 0x20 || *p == 0x7f) {
+				pos += sprintf(text + pos, "\\x%02x", *p);
+			} else {
+				text[pos++] = *p;
+			}
+		}
+		text[pos++] = '"';
+	}
+	/* The node points into TEXT, which the document frees when it is destroyed. */
+	node = fy_node_build_from_malloc_string(doc, text, pos);
+	if (!node)
+		free(text);
 	return node;
 }
 
 void xpxe_json_add_str(struct fy_node *map, const char *key, const char *value)
 {
-	xpxe_json_add_node(map, key, string_scalar(fy_node_document(map), value));
+	xpxe_json_add_node(map, key, quoted_scalar(fy_node_document(map), value));
 }
 
 void xpxe_json_add_u64(struct fy_node *map, const char *key, unsigned long long value)

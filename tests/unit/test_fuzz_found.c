@@ -52,8 +52,10 @@ static void test_render_stray_braces_after_a_long_value(void **state)
 
 /*
  * json: replies were built from double-quoted YAML with escapes, and libfyaml
- * 0.7.12 leaks 512 bytes emitting a scalar of five escapes or more. Strings
- * must still come back exactly, and stay strings when they look like numbers.
+ * 0.7.12 leaks 512 bytes emitting a scalar that escapes cut into more than
+ * eight pieces; they now take the quoting with fewer escapes. Strings must
+ * still come back exactly (leading spaces too), and stay strings when they
+ * look like numbers.
  */
 static void test_json_strings_come_back_as_they_went(void **state)
 {
@@ -67,7 +69,9 @@ static void test_json_strings_come_back_as_they_went(void **state)
 		"-1.5e3",
 		"",
 		" lead: [x] #c ",
-		"it's",
+		" oq55",
+		"it's a'b'c'd'e'f",
+		"q\"q\"q\"q\"q\\q\\q",
 		"\xc3\xa9\xf0\x9f\x98\x80",
 	};
 
@@ -148,12 +152,33 @@ static void test_config_not_utf8_is_refused_not_hung_on(void **state)
 	unlink(path);
 }
 
+/* config: a key with line breaks made a multi-line error; errors are one line. */
+static void test_config_error_is_one_line(void **state)
+{
+	static struct xpxe_config cfg;
+	struct xpxe_config_error err;
+	char path[64];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/xpxe-fuzz-found-%d.yaml", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"interfaces\": [\"prov0\"], \"htt\n\n\n\np\": 1}\n", f);
+	fclose(f);
+	assert_int_equal(xpxe_config_load(path, &cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.text, ": unknown key 'htt"));
+	assert_null(strchr(err.text, '\n'));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render_stray_braces_after_a_long_value),
 		cmocka_unit_test(test_json_strings_come_back_as_they_went),
 		cmocka_unit_test(test_config_not_utf8_is_refused_not_hung_on),
+		cmocka_unit_test(test_config_error_is_one_line),
 	};
 
 	return cmocka_run_group_tests_name("fuzz_found", tests, NULL, NULL);
