@@ -13,7 +13,8 @@
  *  - a frame passed or dropped is left as it came, byte for byte;
  *  - a reply is a well-formed Ethernet/IPv4/UDP frame of at most 1514 bytes, with
  *    correct checksums and lengths, from a unicast MAC and address (the server's
- *    for DHCP; the one the request was sent to for TFTP), back to the sender;
+ *    for DHCP; the one the request was sent to for TFTP), to where the protocol
+ *    says (broadcast, the sender, chaddr or the relay), echoing xid and chaddr;
  *  - a DATA block holds the asset's bytes of the block the session records;
  *  - in proxy mode (and on port 4011 in any mode) no DHCP reply goes to a client
  *    whose request carried no PXEClient/HTTPClient/iPXE identity;
@@ -22,7 +23,8 @@
  * XPXE_FUZZ_ITERATIONS (default 20000: a few seconds, part of make check) and
  * XPXE_FUZZ_SEED (default fixed, printed) choose the run; `make fuzz` runs
  * millions. A violation prints the seed, the frame number and the frame, and
- * writes the frame to tests/out/ so it can become a regression case below.
+ * writes the frame to tests/out/: once fixed, it goes to tests/fuzz/corpus/xdp/
+ * (every run replays those first, as seeds) and becomes a case below.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1374,10 +1376,16 @@ static bool run_both(const struct frame *f, const char **what)
 	return run_one(!tc_first, f);
 }
 
+/* Phase I's share of N frames: the last one takes the remainder, so the phases run exactly N. */
+static unsigned long frames_of(int i, unsigned long n)
+{
+	return n / N_PHASES + (i == N_PHASES - 1 ? n % N_PHASES : 0);
+}
+
 static void fuzz_phase(void **state)
 {
 	const struct phase *p = *state;
-	unsigned long n = iterations / N_PHASES;
+	unsigned long n = frames_of(p - phases, iterations);
 	const char *what;
 	struct frame f;
 
@@ -1657,7 +1665,7 @@ int main(void)
 	memcpy(tests, first, sizeof(first));
 	for (int i = 0; i < N_PHASES; i++) {
 		snprintf(names[i], sizeof(names[i]), "fuzz: %s: %lu frames", phases[i].name,
-			 n / N_PHASES);
+			 frames_of(i, n));
 		tests[N_FIRST + i] = (struct CMUnitTest){ .name = names[i],
 							  .test_func = fuzz_phase,
 							  .initial_state = (void *)&phases[i] };

@@ -72,6 +72,8 @@ static void test_json_strings_come_back_as_they_went(void **state)
 		" oq55",
 		"it's a'b'c'd'e'f",
 		"q\"q\"q\"q\"q\\q\\q",
+		"q\"q\"q\"q\"q\"q\\q\\q\\=0bc''q",
+		"q\"\"\"''q",
 		"\xc3\xa9\xf0\x9f\x98\x80",
 	};
 
