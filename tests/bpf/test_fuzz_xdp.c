@@ -1284,7 +1284,7 @@ static bool check_run(bool tc, const struct frame *f, int retval, const uint8_t 
 				  !memcmp(last_queued.frame, f->b, f->len),
 			      "the queued request is not the frame as it came");
 	}
-	if (want == XDP_PASS || want == XDP_DROP || want == TC_ACT_OK || want == TC_ACT_SHOT) {
+	if (tc ? want != TC_ACT_REDIRECT : want != XDP_TX) {
 		CHECK(out_len == f->len && !memcmp(out, f->b, f->len),
 		      "%s: %s changed the frame it %s", tc ? "tc" : "xdp",
 		      xpxe_counter_names[outcome],
