@@ -165,3 +165,32 @@ deb:
 	cd $(BUILD)/deb/xpxe-$(DEB_VERSION) && \
 		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES dpkg-buildpackage -us -uc -b
 	@ls $(BUILD)/deb/*.deb
+
+# --- fuzzing: `make fuzz`, never part of check (minutes; see SECURITY.md) -------------
+# libFuzzer harnesses of the userspace parsers (tests/fuzz/fuzz_*.c), built with clang and
+# ASan+UBSan over their own instrumented copy of the userspace objects, each run for
+# FUZZ_TIME seconds from its seed corpus (tests/fuzz/corpus/NAME/); then the BPF program
+# fuzzer (tests/bpf/test_fuzz_xdp.c) on XPXE_FUZZ_ITERATIONS frames.
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 60
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	       -Iinclude -Iuserspace -I$(BUILD) -Itests/fuzz \
+	       $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_OBJS   := $(patsubst userspace/%.c,$(BUILD)/fuzz/obj/%.o,$(filter-out userspace/main.c,$(USER_SRCS)))
+
+.PHONY: fuzz fuzz-build
+
+$(BUILD)/fuzz/obj/%.o: userspace/%.c $(wildcard userspace/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)/.dir
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS) $(BUILD)/tests/test_fuzz_xdp
+
+fuzz: all fuzz-build
+	@FUZZ_TIME=$(FUZZ_TIME) scripts/fuzz.sh $(FUZZ_BINS)

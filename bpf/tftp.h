@@ -76,6 +76,21 @@ struct tftp_block {
 	bool retransmit;
 };
 
+/*
+ * Whether a frame was sent to one host: a unicast MAC and a unicast IPv4
+ * destination. The data plane answers from the request's destination, so an
+ * answer to a broadcast or multicast request would leave from a group MAC or
+ * address, which receivers discard (and IEEE 802.3 and RFC 1122 forbid). Such
+ * requests are the daemon's: its socket answers from the interface's address.
+ */
+static __always_inline bool tftp_to_unicast(const struct ethhdr *eth, const struct iphdr *iph)
+{
+	__u32 daddr = bpf_ntohl(iph->daddr);
+
+	/* Not 0.0.0.0, not 224.0.0.0/4 (multicast), not 240.0.0.0/4 (255.255.255.255 included). */
+	return !(eth->h_dest[0] & 1) && daddr && (daddr >> 28) < 0xe;
+}
+
 /* Adds N to a per-CPU tally (the caller's counters map) without counting an outcome. */
 static __always_inline void tftp_tally(void *counters_map, __u32 idx, __u64 n)
 {
@@ -250,6 +265,11 @@ static __always_inline enum tftp_action tftp_on_session_frame(struct ethhdr *eth
 	const __be16 *p = (const void *)(udph + 1);
 	int op;
 
+	/* A transfer's frames come to the server alone: to a group address, they are not ours. */
+	if (!tftp_to_unicast(eth, iph)) {
+		*reason = XPXE_CNT_PASS_OTHER_PORT;
+		return TFTP_PASS;
+	}
 	s = bpf_map_lookup_elem(&tftp_sessions, &key);
 	if (!s) {
 		*reason = XPXE_CNT_PASS_OTHER_PORT;
@@ -389,7 +409,19 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	int delta = (int)(XPXE_TFTP_HDRS_LEN + b->len) - (int)(data_end - data);
+	bool loaded = false;
 
+	/*
+	 * An ACK longer than its DATA frame (padding, trailing bytes, IP options,
+	 * before a short last block) must shrink, and the bytes cut off come back
+	 * zeroed if it grows again: find the block first then, so that a missing
+	 * asset passes the ACK on as it came.
+	 */
+	if (delta < 0) {
+		if (tftp_load_block(b, reason) != TFTP_SEND)
+			return TFTP_PASS;
+		loaded = true;
+	}
 	if (bpf_xdp_adjust_tail(ctx, delta)) {
 		/* Small growths may work where a full block does not: only a big one counts. */
 		if (delta > XPXE_TFTP_BLKSIZE_MAX / 2)
@@ -397,8 +429,8 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 		*reason = XPXE_CNT_TFTP_ACK_TO_TC;
 		return TFTP_PASS;
 	}
-	if (tftp_load_block(b, reason) != TFTP_SEND) {
-		/* Back to the ACK as it came: only its length changed. */
+	if (!loaded && tftp_load_block(b, reason) != TFTP_SEND) {
+		/* Back to the ACK as it came: it only grew, and shrinks back exactly. */
 		bpf_xdp_adjust_tail(ctx, -delta);
 		return TFTP_PASS;
 	}
@@ -441,7 +473,7 @@ static __always_inline enum tftp_action tftp_xdp_refuse_wrq(struct xdp_md *ctx, 
 	int delta = (int)(XPXE_TFTP_HDRS_LEN + msg_size) - (int)(data_end - data);
 
 	/* The caller parsed these; options in the request's IP header move nothing we read. */
-	if ((void *)(udph + 1) > data_end || iph->ihl != 5) {
+	if ((void *)(udph + 1) > data_end || iph->ihl != 5 || !tftp_to_unicast(eth, iph)) {
 		*reason = XPXE_CNT_PASS_TFTP;
 		return TFTP_PASS;
 	}

@@ -32,6 +32,14 @@ static void mark_of(struct fy_node *n, int *line, int *col)
 	*col = m ? m->column + 1 : 0;
 }
 
+/* Errors are one line (a log line, a line on stderr), whatever a key or value in the file holds. */
+static void one_line(char *text)
+{
+	for (char *c = text; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
 /* Records the first error only: later ones are often its consequences. */
 static int fail(struct walker *w, struct fy_node *at, const char *fmt, ...)
 {
@@ -44,6 +52,7 @@ static int fail(struct walker *w, struct fy_node *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	one_line(what);
 	mark_of(at, &line, &col);
 	if (line)
 		snprintf(w->err->text, sizeof(w->err->text), "%s:%d:%d: %s", w->path, line, col,
@@ -575,6 +584,7 @@ static int check_fail(struct xpxe_config_error *err, const struct xpxe_config *c
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	one_line(what);
 	if (line)
 		snprintf(err->text, sizeof(err->text), "%s:%d: %s",
 			 cfg->path[0] ? cfg->path : "flags", line, what);
@@ -628,6 +638,60 @@ int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
 	return 0;
 }
 
+/*
+ * Refuses a file that is not UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF), as YAML requires, before libfyaml reads it: libfyaml
+ * 0.7.12 loops forever on a '%' directive followed by an invalid sequence (two
+ * bytes "%\x91" hang it; found by tests/fuzz/fuzz_config.c). Returns 0 when the
+ * file is UTF-8 or cannot be read (the caller then says why).
+ */
+static int check_utf8(const char *path, struct xpxe_config_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	int c, line = 1, col = 1, ret = 0;
+
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF) {
+		unsigned int cp, more, min;
+		int first = c;
+
+		if (c < 0x80) {
+			if (c == '\n')
+				line++, col = 0;
+			col++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			cp = c & 0x1f, more = 1, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			cp = c & 0x0f, more = 2, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			cp = c & 0x07, more = 3, min = 0x10000;
+		else
+			more = 0, cp = 0,
+			min = 1; /* a stray continuation byte, or 0xc0, 0xc1, 0xf5.. */
+		for (unsigned int i = 0; i < more; i++) {
+			c = fgetc(f);
+			if (c == EOF || (c & 0xc0) != 0x80) {
+				cp = 0;
+				break;
+			}
+			cp = cp << 6 | (c & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+			snprintf(err->text, sizeof(err->text),
+				 "%s:%d:%d: not UTF-8 text (a sequence starting with byte 0x%02x)",
+				 path, line, col, first);
+			ret = -EINVAL;
+			break;
+		}
+		col++;
+	}
+	fclose(f);
+	return ret;
+}
+
 int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_config_error *err)
 {
 	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET };
@@ -643,6 +707,9 @@ int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_conf
 	xpxe_config_defaults(cfg);
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 	err->text[0] = '\0';
+	ret = check_utf8(path, err);
+	if (ret)
+		return ret;
 
 	/* libfyaml's own message for a syntax error already says file:line:col. */
 	capture = open_memstream(&diag_text, &diag_len);

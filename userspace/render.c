@@ -43,49 +43,40 @@ int xpxe_render_template(const char *t, size_t len, const struct xpxe_vars *vars
 	if (!buf)
 		return -ENOMEM;
 	for (size_t i = 0; i < len;) {
-		const char *open = NULL, *name, *value;
-		size_t name_len, j, need;
+		const char *name = NULL, *value = NULL;
+		size_t name_len = 0, j = i + 2, need;
 
 		if (t[i] == '\n')
 			line++;
-		if (i + 1 < len && t[i] == '{' && t[i + 1] == '{')
-			open = t + i;
-		if (!open) {
-			if (pos + 1 >= cap) {
-				char *bigger = realloc(buf, cap *= 2);
-
-				if (!bigger) {
-					free(buf);
-					return -ENOMEM;
-				}
-				buf = bigger;
-			}
-			buf[pos++] = t[i++];
-			continue;
-		}
 		/* {{ name }}: a name of [a-z_], spaces around it; anything else is text. */
-		j = i + 2;
-		while (j < len && t[j] == ' ')
-			j++;
-		name = t + j;
-		while (j < len && (islower((unsigned char)t[j]) || t[j] == '_'))
-			j++;
-		name_len = t + j - name;
-		while (j < len && t[j] == ' ')
-			j++;
-		if (!name_len || j + 1 >= len || t[j] != '}' || t[j + 1] != '}') {
-			buf[pos++] = t[i++];
-			continue;
+		if (i + 1 < len && t[i] == '{' && t[i + 1] == '{') {
+			while (j < len && t[j] == ' ')
+				j++;
+			name = t + j;
+			while (j < len && (islower((unsigned char)t[j]) || t[j] == '_'))
+				j++;
+			name_len = t + j - name;
+			while (j < len && t[j] == ' ')
+				j++;
+			if (j + 1 >= len || t[j] != '}' || t[j + 1] != '}')
+				name_len = 0;
 		}
-		value = lookup(vars, name, name_len);
-		if (!value) {
-			free(buf);
-			*bad_name = name;
-			*bad_line = line;
-			return -EINVAL;
+		if (name_len) {
+			value = lookup(vars, name, name_len);
+			if (!value) {
+				free(buf);
+				*bad_name = name;
+				*bad_line = line;
+				return -EINVAL;
+			}
 		}
-		need = strlen(value);
-		while (pos + need + 1 >= cap) {
+		/*
+		 * Room for a value, or one byte of text, and the final NUL: one check for
+		 * both (a "{{" that names nothing once skipped it, and a value the client
+		 * chose, such as its uuid, could bring the text to the end of the buffer).
+		 */
+		need = value ? strlen(value) : 1;
+		while (pos + need + 1 > cap) {
 			char *bigger = realloc(buf, cap *= 2);
 
 			if (!bigger) {
@@ -94,9 +85,13 @@ int xpxe_render_template(const char *t, size_t len, const struct xpxe_vars *vars
 			}
 			buf = bigger;
 		}
-		memcpy(buf + pos, value, need);
-		pos += need;
-		i = j + 2;
+		if (value) {
+			memcpy(buf + pos, value, need);
+			pos += need;
+			i = j + 2;
+		} else {
+			buf[pos++] = t[i++];
+		}
 	}
 	buf[pos] = '\0';
 	*out = buf;
