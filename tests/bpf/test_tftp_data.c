@@ -204,6 +204,7 @@ static void put_session(uint16_t server_port, int asset, unsigned blksize, uint3
 		.asset_slot = slot_of[asset],
 		.blksize = blksize,
 		.last_block = last_block,
+		.win_base = last_block ? last_block - 1 : 0, /* lockstep: a window of one */
 		.final_block = asset_sizes[asset] / blksize + 1,
 		.state = XPXE_TFTP_ACTIVE,
 	};
