@@ -468,7 +468,9 @@ static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx,
 	meta->size = b->s->size;
 	meta->asset_slot = b->s->asset_slot;
 	meta->blksize = b->s->blksize;
+	meta->resent = b->win.resent;
 	meta->magic = XPXE_TFTP_XSK_MAGIC;
+	meta->pad = 0;
 	if (bpf_redirect_map(&tftp_xsks, queue, XDP_PASS) != XDP_REDIRECT) {
 		bpf_xdp_adjust_meta(ctx, (int)sizeof(*meta)); /* the socket left meanwhile */
 		return TFTP_PASS;

@@ -125,7 +125,7 @@ struct xpxe_tftp_session {
 /*
  * What XDP hands the daemon in front of a redirected ACK (XDP metadata): the
  * window to send, and where from. The reply's addresses and ports are the
- * ACK's own, swapped. 20 bytes: a multiple of 4, within the 32 XDP allows.
+ * ACK's own, swapped. 24 bytes: a multiple of 4, within the 32 XDP allows.
  */
 struct xpxe_tftp_xsk_meta {
 	__u32 first_block; /* full block numbers */
@@ -133,7 +133,9 @@ struct xpxe_tftp_xsk_meta {
 	__u32 size; /* the asset's size and slot, as in the session */
 	__u32 asset_slot;
 	__u16 blksize;
-	__u16 magic; /* XPXE_TFTP_XSK_MAGIC: written last, checked first */
+	__u16 resent; /* blocks of the window sent before (a restart when > 0) */
+	__u16 magic;  /* XPXE_TFTP_XSK_MAGIC: what the daemon checks first */
+	__u16 pad;
 };
 
 #define XPXE_TFTP_XSK_MAGIC 0x7877
