@@ -70,9 +70,9 @@ struct {
 __u32 tftp_xdp_no_room;
 
 enum tftp_action {
-	TFTP_SEND, /* answer with the block described by struct tftp_block */
-	TFTP_DROP, /* consumed: nothing to send */
-	TFTP_PASS, /* not ours to answer: to the next layer */
+	TFTP_SEND,     /* answer with the block described by struct tftp_block */
+	TFTP_DROP,     /* consumed: nothing to send */
+	TFTP_PASS,     /* not ours to answer: to the next layer */
 	TFTP_REDIRECT, /* a window: the ACK goes to the daemon's AF_XDP socket */
 };
 
@@ -446,8 +446,8 @@ static __always_inline bool tftp_xdp_leave_to_tc(struct xdp_md *ctx, const struc
  * refused on this interface) the ACK is passed up untouched, tc passes it too,
  * and the daemon's UDP socket of the transfer decides and sends the window.
  */
-static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx,
-							  struct tftp_block *b, __u32 *reason)
+static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, struct tftp_block *b,
+							  __u32 *reason)
 {
 	struct xpxe_tftp_xsk_meta *meta;
 	__u32 queue = ctx->rx_queue_index;

@@ -90,15 +90,15 @@ enum xpxe_counter {
 	 * then the daemon's counts (it sends the windows).
 	 */
 	XPXE_CNT_TFTP_ACK_TO_XSK,    /* window decided; the ACK redirected to the daemon's AF_XDP */
-	XPXE_CNT_TFTP_ACK_TO_DAEMON, /* no AF_XDP socket on its queue: passed to the daemon's port */
+	XPXE_CNT_TFTP_ACK_TO_DAEMON, /* no AF_XDP socket on its queue: passed up to its port */
 	/* Written by the daemon only. */
-	XPXE_CNT_TFTP_WINDOWS,		/* windows sent (AF_XDP or the transfer's UDP socket) */
-	XPXE_CNT_TFTP_WINDOW_RESTARTS,	/* windows started again after an ACK of an earlier block */
-	XPXE_CNT_TFTP_DATA_XSK,		/* DATA blocks of windows sent through AF_XDP */
-	XPXE_CNT_TFTP_DATA_WINDOW_UDP,	/* ... through the transfer's UDP socket (AF_XDP fallback) */
-	XPXE_CNT_TFTP_WINDOW_RESENT,	/* DATA blocks of windows that were sent before */
-	XPXE_CNT_TFTP_XSK_TX_FULL,	/* DATA blocks not sent: AF_XDP had no free frame or slot */
-	XPXE_CNT_TFTP_BYTES_DAEMON,	/* DATA payload bytes the daemon sent (windows, DATA 1) */
+	XPXE_CNT_TFTP_WINDOWS,	       /* windows sent (AF_XDP or the transfer's UDP socket) */
+	XPXE_CNT_TFTP_WINDOW_RESTARTS, /* windows started again after an ACK of an earlier block */
+	XPXE_CNT_TFTP_DATA_XSK,	       /* DATA blocks of windows sent through AF_XDP */
+	XPXE_CNT_TFTP_DATA_WINDOW_UDP, /* ... through the transfer's UDP socket (AF_XDP fallback) */
+	XPXE_CNT_TFTP_WINDOW_RESENT,   /* DATA blocks of windows that were sent before */
+	XPXE_CNT_TFTP_XSK_TX_FULL,     /* DATA blocks not sent: AF_XDP had no free frame or slot */
+	XPXE_CNT_TFTP_BYTES_DAEMON,    /* DATA payload bytes the daemon sent (windows, DATA 1) */
 	XPXE_CNT_MAX,
 };
 

@@ -170,9 +170,8 @@ struct xpxe_tftp_window {
  * not a loss (the Sorcerer's Apprentice): ignored. No client times out that
  * fast, so a loss is still answered: at the client's retry at the latest.
  */
-static inline enum xpxe_tftp_verdict xpxe_tftp_decide(const struct xpxe_tftp_session *s,
-						      __u16 ack, __u64 now_ns,
-						      struct xpxe_tftp_window *w)
+static inline enum xpxe_tftp_verdict xpxe_tftp_decide(const struct xpxe_tftp_session *s, __u16 ack,
+						      __u64 now_ns, struct xpxe_tftp_window *w)
 {
 	__u32 base = s->win_base, last = s->last_block, final = s->final_block;
 	__u32 ws = s->windowsize > 1 ? s->windowsize : 1;
@@ -183,7 +182,8 @@ static inline enum xpxe_tftp_verdict xpxe_tftp_decide(const struct xpxe_tftp_ses
 	if (m == last && last >= final)
 		return XPXE_TFTP_COMPLETED;
 	/* The coarse clocks of the daemon and the programs may differ by a tick: signed. */
-	if (m == base && m < last && (__s64)(now_ns - s->last_tx_ns) < (__s64)XPXE_TFTP_DUP_GUARD_NS)
+	if (m == base && m < last &&
+	    (__s64)(now_ns - s->last_tx_ns) < (__s64)XPXE_TFTP_DUP_GUARD_NS)
 		return XPXE_TFTP_DUP;
 	if (m >= final)
 		return XPXE_TFTP_STALE; /* a session the daemon never wrote */

@@ -414,8 +414,9 @@ static void map_orphan(struct xpxe_assets *a, uint32_t slot)
 	if (!bpf_obj_get_info_by_fd(fd, &info, &info_len) &&
 	    info.value_size == sizeof(struct xpxe_tftp_chunk) && info.max_entries) {
 		size_t page = sysconf(_SC_PAGESIZE);
-		size_t len = ((size_t)info.max_entries * sizeof(struct xpxe_tftp_chunk) + page - 1) &
-			     ~(page - 1);
+		size_t len =
+		    ((size_t)info.max_entries * sizeof(struct xpxe_tftp_chunk) + page - 1) &
+		    ~(page - 1);
 
 		/* Frozen: only a read-only mapping is allowed, and all that is needed. */
 		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);

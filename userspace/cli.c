@@ -79,16 +79,15 @@ static void print_window(struct fy_node *iface)
 		       xpxe_json_u64(sock, "/rings/tx/size", 0),
 		       xpxe_json_u64(sock, "/tx_frames_free", 0),
 		       xpxe_json_u64(sock, "/tx_frames", 0));
-		printf("            %llu ACKs in, %llu frames out; drops: rx %llu, rx ring full "
-		       "%llu, fill ring empty %llu, invalid rx %llu / tx %llu; no TX frame %llu, "
-		       "kick errors %llu\n",
-		       xpxe_json_u64(sock, "/rx_acks", 0), xpxe_json_u64(sock, "/tx_sent", 0),
-		       xpxe_json_u64(sock, "/rx_dropped", 0),
-		       xpxe_json_u64(sock, "/rx_ring_full", 0),
-		       xpxe_json_u64(sock, "/rx_fill_empty", 0),
-		       xpxe_json_u64(sock, "/rx_invalid", 0), xpxe_json_u64(sock, "/tx_invalid", 0),
-		       xpxe_json_u64(sock, "/tx_no_frame", 0),
-		       xpxe_json_u64(sock, "/tx_kick_errors", 0));
+		printf(
+		    "            %llu ACKs in, %llu frames out; drops: rx %llu, rx ring full "
+		    "%llu, fill ring empty %llu, invalid rx %llu / tx %llu; no TX frame %llu, "
+		    "kick errors %llu\n",
+		    xpxe_json_u64(sock, "/rx_acks", 0), xpxe_json_u64(sock, "/tx_sent", 0),
+		    xpxe_json_u64(sock, "/rx_dropped", 0), xpxe_json_u64(sock, "/rx_ring_full", 0),
+		    xpxe_json_u64(sock, "/rx_fill_empty", 0), xpxe_json_u64(sock, "/rx_invalid", 0),
+		    xpxe_json_u64(sock, "/tx_invalid", 0), xpxe_json_u64(sock, "/tx_no_frame", 0),
+		    xpxe_json_u64(sock, "/tx_kick_errors", 0));
 	}
 }
 

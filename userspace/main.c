@@ -443,9 +443,9 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		case 'W':
 			v = strtoul(optarg, &end, 10);
 			if (*end || !*optarg || v < 1 || v > XPXE_TFTP_WINDOWSIZE_LIMIT)
-				return usage_error(usage_serve,
-						   "--tftp-windowsize-max wants 1..1024 blocks, not '%s'",
-						   optarg);
+				return usage_error(
+				    usage_serve,
+				    "--tftp-windowsize-max wants 1..1024 blocks, not '%s'", optarg);
 			opts.tftp_windowsize_max = v;
 			break;
 		case 'h':

@@ -541,7 +541,8 @@ static void window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 		return;
 	}
 	if (s.state != XPXE_TFTP_ACTIVE || s.windowsize <= 1)
-		return; /* the programs answer lockstep transfers; this one reached us by accident */
+		return; /* the programs answer lockstep transfers; this one reached us by accident
+			 */
 	switch (xpxe_tftp_decide(&s, ack, now_ns(), &w)) {
 	case XPXE_TFTP_SEND:
 		break;
@@ -653,8 +654,7 @@ static void read_xsk(struct xpxe_tftp *t, struct xsk_entry *e)
 	struct xsk_rx rx = { .t = t, .ifc = e->ifc, .xsk = e->xsk };
 
 	/* A bounded batch: epoll is level-triggered, the rest wakes us again. */
-	if (xpxe_xsk_rx(e->xsk, XSK_BATCH, sizeof(struct xpxe_tftp_xsk_meta), window_over_xsk,
-			&rx))
+	if (xpxe_xsk_rx(e->xsk, XSK_BATCH, sizeof(struct xpxe_tftp_xsk_meta), window_over_xsk, &rx))
 		xpxe_xsk_tx_flush(e->xsk);
 }
 

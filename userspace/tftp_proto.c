@@ -298,9 +298,8 @@ uint16_t xpxe_tftp_chunk_sum(const struct xpxe_tftp_chunk *c, uint32_t r, uint32
 	return (uint16_t)s;
 }
 
-size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks,
-			      uint32_t n_chunks, uint64_t size, unsigned blksize, uint32_t block,
-			      uint32_t *sum)
+size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks, uint32_t n_chunks,
+			      uint64_t size, unsigned blksize, uint32_t block, uint32_t *sum)
 {
 	uint64_t off = (uint64_t)(block - 1) * blksize;
 	uint32_t idx = off >> XPXE_TFTP_CHUNK_SHIFT, r = off & (XPXE_TFTP_CHUNK - 1);

@@ -111,9 +111,8 @@ uint16_t xpxe_tftp_chunk_sum(const struct xpxe_tftp_chunk *c, uint32_t r, uint32
  * BLKSIZE bytes); *SUM gets the payload's sum. Returns the payload's length,
  * or 0 when the block is not in the asset.
  */
-size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks,
-			      uint32_t n_chunks, uint64_t size, unsigned blksize, uint32_t block,
-			      uint32_t *sum);
+size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks, uint32_t n_chunks,
+			      uint64_t size, unsigned blksize, uint32_t block, uint32_t *sum);
 
 /* The whole frame of DATA BLOCK to P (XPXE_TFTP_HDRS_LEN + its bytes). Returns its length or 0. */
 size_t xpxe_tftp_data_frame(uint8_t *frame, const struct xpxe_tftp_peer *p,
