@@ -8,11 +8,18 @@
  * hash per block. The client, not the server, is what usually limits a lab: it
  * does nothing per block but one recv, one memcmp and one send.
  *
+ * With -W, it asks for windows of that many blocks (RFC 7440) and
+ * acknowledges the last block of each window (what the OACK granted; without
+ * windowsize in the OACK, every block); a gap in a window is acknowledged at
+ * once with the last block in order, a silence at the timeout. Datagrams are
+ * read in batches (recvmmsg) then.
+ *
  *   tftp_load -s SERVER -f NAME -r FILE -S SHA256 -n CLIENTS [-b BLKSIZE]
- *             [-t THREADS] [-w TIMEOUT_MS]
+ *             [-W WINDOWSIZE] [-t THREADS] [-w TIMEOUT_MS]
  *
  * Prints one line of key=value pairs: clients, ok, failed, bytes, seconds,
- * mbps (aggregate MB/s, 10^6 bytes), retries. Exits 1 when a transfer failed.
+ * mbps (aggregate MB/s, 10^6 bytes), retries, windowsize (the one granted to
+ * the first transfer). Exits 1 when a transfer failed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +50,9 @@ struct xfer {
 	size_t last_len;
 	uint32_t expect; /* the next block (full number) */
 	unsigned blksize;
+	unsigned window;    /* granted; 1: lockstep */
+	unsigned in_window; /* blocks received in order since the last ACK */
+	bool gap_acked;	    /* a gap in this window was acknowledged already */
 	uint64_t bytes;
 	double sent_at;
 	unsigned retries;
@@ -58,7 +68,7 @@ struct worker {
 static const char *opt_name, *opt_sha, *opt_file;
 static const uint8_t *ref; /* the file's bytes */
 static uint64_t ref_size;
-static unsigned opt_blksize = 1468, opt_timeout_ms = 500;
+static unsigned opt_blksize = 1468, opt_timeout_ms = 500, opt_window;
 static struct in_addr opt_server;
 
 static double now(void)
@@ -93,11 +103,15 @@ static void start(struct xfer *x)
 	int n = snprintf((char *)x->last + 2, sizeof(x->last) - 2, "%s%coctet%cblksize%c%u%c",
 			 opt_name, 0, 0, 0, opt_blksize, 0);
 
+	if (opt_window)
+		n += snprintf((char *)x->last + 2 + n, sizeof(x->last) - 2 - n, "windowsize%c%u%c",
+			      0, opt_window, 0);
 	x->last[0] = 0;
 	x->last[1] = 1;
 	x->last_len = 2 + n;
 	x->expect = 1;
 	x->blksize = 512; /* until an OACK says otherwise */
+	x->window = 1;
 	send_last(x);
 }
 
@@ -161,6 +175,8 @@ static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct 
 				break;
 			if (!strcasecmp(k, "blksize"))
 				x->blksize = atoi(v);
+			if (!strcasecmp(k, "windowsize"))
+				x->window = atoi(v) > 0 ? atoi(v) : 1;
 			q = (const uint8_t *)v + strnlen(v, p + n - (const uint8_t *)v) + 1;
 		}
 		if (x->expect == 1)
@@ -168,6 +184,8 @@ static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct 
 		return;
 	case 3:
 		if (block == (uint16_t)x->expect) {
+			bool last = (size_t)(n - 4) < x->blksize;
+
 			if (!matches(x, p + 4, n - 4)) {
 				fprintf(stderr, "tftp_load: block %u differs from the file\n",
 					x->expect);
@@ -176,11 +194,21 @@ static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct 
 			}
 			x->bytes += n - 4;
 			x->expect++;
-			ack(x, block);
-			if ((size_t)(n - 4) < x->blksize)
+			if (++x->in_window >= x->window || last) {
+				ack(x, block);
+				x->in_window = 0;
+				x->gap_acked = false;
+			}
+			if (last)
 				finish(x);
-		} else if (block == (uint16_t)(x->expect - 1)) {
+		} else if (x->window == 1 && block == (uint16_t)(x->expect - 1)) {
 			ack(x, block); /* a duplicate: our ACK was lost */
+		} else if (x->window > 1 && !x->gap_acked &&
+			   (uint16_t)(block - x->expect) < 0x8000) {
+			/* A block after a gap: resume after the last one in order. */
+			ack(x, (uint16_t)(x->expect - 1));
+			x->in_window = 0;
+			x->gap_acked = true;
 		}
 		return;
 	case 5:
@@ -188,6 +216,27 @@ static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct 
 		x->failed = true;
 		return;
 	}
+}
+
+static void read_batch(struct xfer *x)
+{
+	enum { BATCH = 64 };
+	static __thread uint8_t bufs[BATCH][2048];
+	static __thread struct sockaddr_in froms[BATCH];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	int r;
+
+	for (int i = 0; i < BATCH; i++) {
+		iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = sizeof(bufs[i]) };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &froms[i],
+							 .msg_namelen = sizeof(froms[i]),
+							 .msg_iov = &iov[i],
+							 .msg_iovlen = 1 } };
+	}
+	r = recvmmsg(x->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < r && !x->done && !x->failed; i++)
+		on_packet(x, bufs[i], msgs[i].msg_len, &froms[i]);
 }
 
 static void *run(void *arg)
@@ -216,10 +265,15 @@ static void *run(void *arg)
 			/*
 			 * One read per wake-up: in lockstep a transfer has one block in
 			 * flight, and a second read would only return EAGAIN (epoll is
-			 * level-triggered: anything more is reported again).
+			 * level-triggered: anything more is reported again). Windows
+			 * come in bursts: read them in one batch.
 			 */
 			if (x->done || x->failed)
 				continue;
+			if (opt_window) {
+				read_batch(x);
+				continue;
+			}
 			r = recvfrom(x->fd, buf, sizeof(buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&from, &fl);
 			if (r > 0)
@@ -257,7 +311,7 @@ int main(int argc, char **argv)
 	double t0, secs;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:f:r:n:S:b:t:w:")) != -1) {
+	while ((c = getopt(argc, argv, "s:f:r:n:S:b:t:w:W:")) != -1) {
 		switch (c) {
 		case 's':
 			if (!inet_aton(optarg, &opt_server))
@@ -284,13 +338,16 @@ int main(int argc, char **argv)
 		case 'w':
 			opt_timeout_ms = atoi(optarg);
 			break;
+		case 'W':
+			opt_window = atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!opt_name || !opt_sha || !opt_file || !opt_server.s_addr || !clients || !threads) {
 		fprintf(stderr, "usage: tftp_load -s SERVER -f NAME -r FILE -S SHA256 -n CLIENTS "
-				"[-b BLKSIZE] [-t THREADS] [-w TIMEOUT_MS]\n");
+				"[-b BLKSIZE] [-W WINDOWSIZE] [-t THREADS] [-w TIMEOUT_MS]\n");
 		return 2;
 	}
 	if (load_reference())
@@ -333,7 +390,8 @@ int main(int argc, char **argv)
 		else
 			failed++;
 	}
-	printf("clients=%u ok=%u failed=%u bytes=%llu seconds=%.3f mbps=%.1f retries=%llu\n",
-	       clients, ok, failed, bytes, secs, bytes / secs / 1e6, retries);
+	printf("clients=%u ok=%u failed=%u bytes=%llu seconds=%.3f mbps=%.1f retries=%llu "
+	       "windowsize=%u\n",
+	       clients, ok, failed, bytes, secs, bytes / secs / 1e6, retries, xfers[0].window);
 	return failed ? 1 : 0;
 }
