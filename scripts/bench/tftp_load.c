@@ -14,8 +14,13 @@
  * once with the last block in order, a silence at the timeout. Datagrams are
  * read in batches (recvmmsg) then.
  *
+ * With -D, each ACK leaves DELAY_US microseconds after the block it answers came
+ * in (the final one at once): a round trip like a real network's and a
+ * firmware's stack add, which the lab's veth pair lacks (~10 us) and which no
+ * qdisc of this kernel can add. Lockstep pays it per block, a window per window.
+ *
  *   tftp_load -s SERVER -f NAME -r FILE -S SHA256 -n CLIENTS [-b BLKSIZE]
- *             [-W WINDOWSIZE] [-t THREADS] [-w TIMEOUT_MS]
+ *             [-W WINDOWSIZE] [-D DELAY_US] [-t THREADS] [-w TIMEOUT_MS]
  *
  * Prints one line of key=value pairs: clients, ok, failed, bytes, seconds,
  * mbps (aggregate MB/s, 10^6 bytes), retries, windowsize (the one granted to
@@ -34,6 +39,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -55,6 +61,7 @@ struct xfer {
 	bool gap_acked;	    /* a gap in this window was acknowledged already */
 	uint64_t bytes;
 	double sent_at;
+	double ack_at; /* -D: when the ACK in LAST is due; 0: none waits */
 	unsigned retries;
 	bool done, failed;
 };
@@ -68,7 +75,7 @@ struct worker {
 static const char *opt_name, *opt_sha, *opt_file;
 static const uint8_t *ref; /* the file's bytes */
 static uint64_t ref_size;
-static unsigned opt_blksize = 1468, opt_timeout_ms = 500, opt_window;
+static unsigned opt_blksize = 1468, opt_timeout_ms = 500, opt_window, opt_delay_us;
 static struct in_addr opt_server;
 
 static double now(void)
@@ -88,13 +95,20 @@ static void send_last(struct xfer *x)
 	x->sent_at = now();
 }
 
-static void ack(struct xfer *x, uint16_t block)
+/* Sends ACK BLOCK, or with -D schedules it (AT_ONCE: the final one, never delayed). */
+static void ack(struct xfer *x, uint16_t block, bool at_once)
 {
 	x->last[0] = 0;
 	x->last[1] = 4;
 	x->last[2] = block >> 8;
 	x->last[3] = block & 0xff;
 	x->last_len = 4;
+	if (opt_delay_us && !at_once) {
+		x->ack_at = now() + opt_delay_us / 1e6;
+		x->sent_at = x->ack_at; /* the timeout runs from when it leaves */
+		return;
+	}
+	x->ack_at = 0;
 	send_last(x);
 }
 
@@ -180,7 +194,7 @@ static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct 
 			q = (const uint8_t *)v + strnlen(v, p + n - (const uint8_t *)v) + 1;
 		}
 		if (x->expect == 1)
-			ack(x, 0);
+			ack(x, 0, false);
 		return;
 	case 3:
 		if (block == (uint16_t)x->expect) {
@@ -195,18 +209,18 @@ static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct 
 			x->bytes += n - 4;
 			x->expect++;
 			if (++x->in_window >= x->window || last) {
-				ack(x, block);
+				ack(x, block, last);
 				x->in_window = 0;
 				x->gap_acked = false;
 			}
 			if (last)
 				finish(x);
 		} else if (x->window == 1 && block == (uint16_t)(x->expect - 1)) {
-			ack(x, block); /* a duplicate: our ACK was lost */
+			ack(x, block, false); /* a duplicate: our ACK was lost */
 		} else if (x->window > 1 && !x->gap_acked &&
 			   (uint16_t)(block - x->expect) < 0x8000) {
 			/* A block after a gap: resume after the last one in order. */
-			ack(x, (uint16_t)(x->expect - 1));
+			ack(x, (uint16_t)(x->expect - 1), false);
 			x->in_window = 0;
 			x->gap_acked = true;
 		}
@@ -252,8 +266,16 @@ static void *run(void *arg)
 		start(&w->xfers[i]);
 	}
 	while (left > 0) {
-		int n = epoll_wait(ep, evs, 256, 20);
-		double t;
+		struct timespec wait = { .tv_nsec = 20 * 1000 * 1000 };
+		double t = now(), due = t + 0.02;
+		int n;
+
+		/* With -D: wake up for the first ACK due. */
+		for (int i = 0; i < w->n; i++)
+			if (w->xfers[i].ack_at && w->xfers[i].ack_at < due)
+				due = w->xfers[i].ack_at;
+		wait.tv_nsec = due > t ? (long)((due - t) * 1e9) : 0;
+		n = epoll_pwait2(ep, evs, 256, &wait, NULL);
 
 		for (int i = 0; i < n; i++) {
 			struct xfer *x = evs[i].data.ptr;
@@ -286,6 +308,10 @@ static void *run(void *arg)
 
 			if (x->done || x->failed)
 				continue;
+			if (x->ack_at && x->ack_at <= t) {
+				x->ack_at = 0;
+				send_last(x);
+			}
 			if (t - x->sent_at > opt_timeout_ms / 1e3) {
 				if (++x->retries > MAX_RETRIES) {
 					fprintf(stderr, "tftp_load: no answer after %u retries\n",
@@ -311,7 +337,7 @@ int main(int argc, char **argv)
 	double t0, secs;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:f:r:n:S:b:t:w:W:")) != -1) {
+	while ((c = getopt(argc, argv, "s:f:r:n:S:b:t:w:W:D:")) != -1) {
 		switch (c) {
 		case 's':
 			if (!inet_aton(optarg, &opt_server))
@@ -341,13 +367,19 @@ int main(int argc, char **argv)
 		case 'W':
 			opt_window = atoi(optarg);
 			break;
+		case 'D':
+			opt_delay_us = atoi(optarg);
+			/* Microseconds, not the default 50 us of slack on every sleep. */
+			prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!opt_name || !opt_sha || !opt_file || !opt_server.s_addr || !clients || !threads) {
 		fprintf(stderr, "usage: tftp_load -s SERVER -f NAME -r FILE -S SHA256 -n CLIENTS "
-				"[-b BLKSIZE] [-W WINDOWSIZE] [-t THREADS] [-w TIMEOUT_MS]\n");
+				"[-b BLKSIZE] [-W WINDOWSIZE] [-D DELAY_US] [-t THREADS] "
+				"[-w TIMEOUT_MS]\n");
 		return 2;
 	}
 	if (load_reference())

@@ -3,8 +3,10 @@
 # xpxe vs dnsmasq in the same run, on the same lab (LAB=winbn), one 32 MiB file,
 # blksize 1468, scripts/bench/tftp_load.c asking windowsize W (every download checked
 # byte for byte):
-#   - one client's MB/s at windowsize 1, 4, 16 and 64; 64 clients' aggregate at 1 and 16;
-#     the median of RUNS runs; CPU seconds per GB for the whole machine (/proc/stat);
+#   - one client's MB/s at windowsize 1, 4, 16 and 64, on the bare lab and with a round trip
+#     of 100 us more (tftp_load -D: the client holds each ACK; the lab's veth has ~10 us and
+#     this kernel no qdisc to add delay); 64 clients' aggregate at 1 and 16; the median of
+#     RUNS runs; CPU seconds per GB for the whole machine (/proc/stat);
 #   - xpxe: the daemon's own CPU per GB (it sends the windows), and the windows it sent;
 #   - dnsmasq: whether its OACK grants windowsize at all.
 # Writes its section of BENCHMARKS.md (replacing the previous one) and build/bench/tftp_window.md.
@@ -55,11 +57,11 @@ ticks_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime of PID
 
 # One load run: prints "MBPS CPU_S_PER_GB DAEMON_CPU_S_PER_GB GRANTED", or fails when a
 # download did not match.
-load() { # CLIENTS WINDOWSIZE
+load() { # CLIENTS WINDOWSIZE DELAY_US
 	local b0 b1 d0=0 d1=0 out bytes mbps
 	[ -n "$daemon_pid" ] && d0=$(ticks_of "$daemon_pid")
 	b0=$(busy)
-	out=$(in_cli "$LOAD" -s "$SRV_IP" -f big32m -r "$file" -S "$sha" -n "$1" -b 1468 -W "$2")
+	out=$(in_cli "$LOAD" -s "$SRV_IP" -f big32m -r "$file" -S "$sha" -n "$1" -b 1468 -W "$2" -D "$3")
 	b1=$(busy)
 	[ -n "$daemon_pid" ] && d1=$(ticks_of "$daemon_pid")
 	bytes=$(sed 's/.*bytes=\([0-9]*\).*/\1/' <<<"$out")
@@ -71,18 +73,20 @@ load() { # CLIENTS WINDOWSIZE
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-CASES=("1 1" "1 4" "1 16" "1 64" "64 1" "64 16")
+# clients, windowsize asked, delay (us) added to each round trip
+CASES=("1 1 0" "1 4 0" "1 16 0" "1 64 0" "1 1 100" "1 4 100" "1 16 100" "1 64 100"
+	"64 1 0" "64 16 0" "64 64 0")
 declare -A MBPS CPU DCPU GRANTED
 measure() { # SERVER
-	local c n w lines
+	local c lines k
 	for c in "${CASES[@]}"; do
-		read -r n w <<<"$c"
-		lines=$(for _ in $(seq "$RUNS"); do load "$n" "$w"; done)
-		MBPS[$1,$n,$w]=$(awk '{ print $1 }' <<<"$lines" | median)
-		CPU[$1,$n,$w]=$(awk '{ print $2 }' <<<"$lines" | median)
-		DCPU[$1,$n,$w]=$(awk '{ print $3 }' <<<"$lines" | median)
-		GRANTED[$1,$n,$w]=$(awk '{ print $4 }' <<<"$lines" | head -1)
-		say "$1, $n client(s), windowsize $w (granted ${GRANTED[$1,$n,$w]}): ${MBPS[$1,$n,$w]} MB/s, ${CPU[$1,$n,$w]} CPU-s/GB"
+		k="$1,${c// /,}"
+		lines=$(for _ in $(seq "$RUNS"); do load $c; done)
+		MBPS[$k]=$(awk '{ print $1 }' <<<"$lines" | median)
+		CPU[$k]=$(awk '{ print $2 }' <<<"$lines" | median)
+		DCPU[$k]=$(awk '{ print $3 }' <<<"$lines" | median)
+		GRANTED[$k]=$(awk '{ print $4 }' <<<"$lines" | head -1)
+		say "$1, clients/windowsize/delay $c (granted ${GRANTED[$k]}): ${MBPS[$k]} MB/s, ${CPU[$k]} CPU-s/GB"
 	done
 }
 
@@ -138,13 +142,14 @@ section=$root/build/bench/tftp_window.md
 	echo "of one block through tc_tftp. Medians of $RUNS runs; CPU is the whole machine's per GB"
 	echo "delivered, \"daemon\" xpxe's own process (building and sending the windows)."
 	echo
-	echo "| clients | windowsize asked | xpxe MB/s | dnsmasq $version MB/s | xpxe / dnsmasq | xpxe CPU-s/GB (daemon) | dnsmasq CPU-s/GB |"
-	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| clients | windowsize asked | round trip + | xpxe MB/s | dnsmasq $version MB/s | xpxe / dnsmasq | xpxe CPU-s/GB (daemon) | dnsmasq CPU-s/GB |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for c in "${CASES[@]}"; do
-		read -r n w <<<"$c"
-		echo "| $n | $w | ${MBPS[xpxe,$n,$w]} | ${MBPS[dnsmasq,$n,$w]} |" \
-			"$(ratio "${MBPS[xpxe,$n,$w]}" "${MBPS[dnsmasq,$n,$w]}")× |" \
-			"${CPU[xpxe,$n,$w]} (${DCPU[xpxe,$n,$w]}) | ${CPU[dnsmasq,$n,$w]} |"
+		read -r n w d <<<"$c"
+		x="xpxe,$n,$w,$d"
+		m="dnsmasq,$n,$w,$d"
+		echo "| $n | $w | $d µs | ${MBPS[$x]} | ${MBPS[$m]} | $(ratio "${MBPS[$x]}" "${MBPS[$m]}")× |" \
+			"${CPU[$x]} (${DCPU[$x]}) | ${CPU[$m]} |"
 	done
 	echo
 	echo "Granted: xpxe answered windowsize 16 with the OACK \`$xpxe_oack\`; dnsmasq $version with"
