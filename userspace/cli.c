@@ -93,25 +93,38 @@ static void print_window(struct fy_node *iface)
 
 static void print_tftp(struct fy_node *iface)
 {
+	static const struct {
+		const char *token, *what;
+	} paths[] = {
+		{ "xdp", "XDP (XDP_TX)" },
+		{ "tc", "tc_tftp" },
+		{ "af_xdp", "AF_XDP (windows)" },
+		{ "udp", "the transfers' UDP sockets (windows without AF_XDP)" },
+	};
 	const char *path = xpxe_json_str(iface, "/tftp/path");
-	const char *how = "no DATA block sent yet";
+	char how[256] = "no DATA block sent yet";
+	size_t n = 0;
 
 	if (!path)
 		return;
-	if (!strncmp(path, "tc", 2))
-		how = "DATA blocks built by tc_tftp";
-	else if (!strncmp(path, "xdp+tc", 6))
-		how = "DATA blocks built by XDP where the frame had room, else by tc_tftp";
-	else if (!strncmp(path, "xdp", 3))
-		how = "DATA blocks built by XDP (XDP_TX)";
-	else if (strcmp(path, "none yet"))
-		how = "DATA blocks of windows only";
+	/* PATH is "none yet" or tokens joined by '+': name each path that sent blocks. */
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		size_t len = strlen(paths[i].token);
+		const char *p = path;
+
+		while ((p = strstr(p, paths[i].token)) &&
+		       ((p != path && p[-1] != '+') || (p[len] && p[len] != '+')))
+			p += len;
+		if (p)
+			n += snprintf(how + n, sizeof(how) - n, "%s%s",
+				      n ? ", " : "DATA blocks built by ", paths[i].what);
+	}
 	printf("  tftp      %s; tc fallback prog id %llu\n", how,
 	       xpxe_json_u64(iface, "/tftp/tc_prog_id", 0));
 	if (xpxe_json_str(iface, "/tftp/xdp_no_room") &&
 	    !strcmp(xpxe_json_str(iface, "/tftp/xdp_no_room"), "true"))
 		printf("            XDP cannot grow an ACK into a full block on this driver: "
-		       "ACKs go to tc\n");
+		       "lockstep ACKs go to tc\n");
 	printf("            blocks: xdp %llu, tc %llu, af_xdp %llu, udp %llu, daemon %llu; "
 	       "%llu bytes; %llu transfers running\n",
 	       xpxe_json_u64(iface, "/tftp/blocks_xdp", 0),
