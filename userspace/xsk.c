@@ -18,17 +18,19 @@
 
 /*
  * The UMEM of one socket: RX_FRAMES frames for the ACKs XDP redirects (all
- * kept in the fill ring), the rest for DATA frames. An ACK needs no more than
- * a window's worth of DATA, so few RX frames suffice; TX_FRAMES bound what is
- * in flight per queue (XPXE_TFTP_WINDOWSIZE_LIMIT fits). 8 MiB a queue.
+ * kept in the fill ring), the rest for DATA frames. An ACK asks for a whole
+ * window, so few RX frames suffice; TX_FRAMES bound what is in flight per
+ * queue (a window of XPXE_TFTP_WINDOWSIZE_LIMIT fits; in copy mode frames
+ * come back as soon as sendto returns). 4 MiB a queue, pinned by the kernel:
+ * a NIC with 64 queues costs 256 MiB.
  */
-#define N_FRAMES   4096
-#define RX_FRAMES  1024
+#define N_FRAMES   2048
+#define RX_FRAMES  512
 #define TX_FRAMES  (N_FRAMES - RX_FRAMES)
 #define FILL_SIZE  RX_FRAMES
 #define RX_SIZE	   RX_FRAMES
-#define TX_SIZE	   4096 /* >= TX_FRAMES: a free frame always has a slot */
-#define COMP_SIZE  4096
+#define TX_SIZE	   2048 /* >= TX_FRAMES: a free frame always has a slot */
+#define COMP_SIZE  2048
 #define KICK_LIMIT 256 /* sendto calls per flush: copy mode sends 32 frames per call */
 
 struct xpxe_xsk {
