@@ -176,6 +176,10 @@ unsigned xpxe_xsk_rx(struct xpxe_xsk *x, unsigned batch, size_t meta_len,
 			    d->addr & ~(uint64_t)(XPXE_XSK_FRAME_SIZE - 1);
 		}
 		xsk_ring_prod__submit(&x->fill, n);
+		/* A zero-copy driver may sleep on an empty fill ring: wake it (copy mode never
+		 * asks). */
+		if (xsk_ring_prod__needs_wakeup(&x->fill))
+			recvfrom(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	}
 	xsk_ring_cons__release(&x->rx, n);
 	x->rx_frames += n;
