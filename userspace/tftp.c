@@ -540,9 +540,9 @@ static void window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 		log_debug("TFTP %s: an ACK reached the daemon; its session is gone", who);
 		return;
 	}
+	/* Lockstep ACKs are the programs' to answer: one that reached us came by accident. */
 	if (s.state != XPXE_TFTP_ACTIVE || s.windowsize <= 1)
-		return; /* the programs answer lockstep transfers; this one reached us by accident
-			 */
+		return;
 	switch (xpxe_tftp_decide(&s, ack, now_ns(), &w)) {
 	case XPXE_TFTP_SEND:
 		break;
@@ -1021,6 +1021,8 @@ static void open_xsks(struct xpxe_tftp *t, struct iface *ifc)
 	}
 	ifc->windowsize_max = t->opts.windowsize_max;
 	ifc->no_window[0] = '\0';
+	/* The pinned counter may hold a previous daemon's redirects: count from here. */
+	ifc->xsk_redirected = program_counter(t, ifc, XPXE_CNT_TFTP_ACK_TO_XSK);
 	return;
 fail:
 	close_xsks(t, ifc);
