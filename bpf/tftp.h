@@ -4,7 +4,9 @@
  * builder, shared by the XDP program and its tc fallback (see xpxe.bpf.c).
  * The daemon answers RRQs and installs sessions; everything here runs per
  * ACK and must stay cheap: one session lookup, two array lookups, one copy,
- * and a checksum made of precomputed sums (see xpxe_tftp.h).
+ * and a checksum made of precomputed sums (see xpxe_tftp.h). For windowed
+ * transfers (RFC 7440) XDP decides the window and redirects the ACK, with the
+ * window in its metadata, to the daemon's AF_XDP socket, which sends it.
  */
 #ifndef XPXE_BPF_TFTP_H
 #define XPXE_BPF_TFTP_H
@@ -48,6 +50,18 @@ struct {
 } tftp_sessions SEC(".maps");
 
 /*
+ * The daemon's AF_XDP sockets, by RX queue: where XDP redirects the ACKs of
+ * windowed transfers. An empty slot (no daemon, or AF_XDP refused) sends them
+ * to the daemon's UDP socket of the transfer instead (tftp_ack_to_daemon).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XPXE_TFTP_XSK_QUEUES_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} tftp_xsks SEC(".maps");
+
+/*
  * Set once XDP could not grow an ACK into a full block on this interface (veth,
  * NICs with 2 KiB buffers). From then on XDP hands every ACK-looking frame to
  * tc_tftp, which looks the session up anyway, without a lookup of its own.
@@ -56,9 +70,10 @@ struct {
 __u32 tftp_xdp_no_room;
 
 enum tftp_action {
-	TFTP_SEND, /* answer with the block described by struct tftp_block */
-	TFTP_DROP, /* consumed: nothing to send */
-	TFTP_PASS, /* not ours to answer: to the next layer */
+	TFTP_SEND,     /* answer with the block described by struct tftp_block */
+	TFTP_DROP,     /* consumed: nothing to send */
+	TFTP_PASS,     /* not ours to answer: to the next layer */
+	TFTP_REDIRECT, /* a window: the ACK goes to the daemon's AF_XDP socket */
 };
 
 /* What an ACK asks for: the block to send, and where the reply goes. */
@@ -69,6 +84,7 @@ struct tftp_block {
 	__u64 off;			     /* the block's offset in the asset */
 	__u32 len;			     /* 0..blksize */
 	__u32 block;			     /* full (32-bit) block number */
+	struct xpxe_tftp_window win;	     /* the window it starts (block = win.first) */
 	__u32 data_sum; /* one's complement sum of the bytes, as the packet aligns them */
 	__be32 client_ip, server_ip;
 	__be16 client_port, server_port;
@@ -167,44 +183,37 @@ static __always_inline __u32 tftp_block_sum(const struct xpxe_tftp_chunk *c, __u
 }
 
 /*
- * Decides what an ACK asks for: the block to send (B's block, len, retransmit)
- * or, in *REASON, why nothing. The bytes come after, in tftp_load_block: XDP
- * first learns whether it can grow the frame at all.
+ * Decides what an ACK asks for (xpxe_tftp_decide): the window to send, whose
+ * first block B describes, or in *REASON why nothing. The bytes come after, in
+ * tftp_load_block: XDP first learns whether it can grow the frame at all. The
+ * session changes only once the reply is on its way (tftp_commit), so XDP can
+ * leave the same decision to tc.
  */
 static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s, __u16 acked,
 						    struct tftp_block *b, __u32 *reason)
 {
 	__u64 off;
-	__u32 last = s->last_block;
 
 	if (s->state != XPXE_TFTP_ACTIVE) {
 		*reason = XPXE_CNT_TFTP_ACK_STALE;
 		return TFTP_DROP;
 	}
-	if (acked == (__u16)last) {
-		if (last >= s->final_block) {
-			s->state = XPXE_TFTP_DONE;
-			*reason = XPXE_CNT_TFTP_SESSIONS_COMPLETED;
-			return TFTP_DROP;
-		}
-		b->block = last + 1;
-	} else if (last >= 1 && acked == (__u16)(last - 1)) {
-		/*
-		 * DATA `last` was lost, or is late: only a late one is answered this
-		 * fast. The coarse clock lags the daemon's by up to a tick: signed.
-		 */
-		if ((__s64)(bpf_ktime_get_coarse_ns() - s->last_tx_ns) <
-		    (__s64)XPXE_TFTP_DUP_GUARD_NS) {
-			*reason = XPXE_CNT_TFTP_ACK_DUP_IGNORED;
-			return TFTP_DROP;
-		}
-		b->block = last;
-		b->retransmit = true;
-	} else {
+	switch (xpxe_tftp_decide(s, acked, bpf_ktime_get_coarse_ns(), &b->win)) {
+	case XPXE_TFTP_SEND:
+		break;
+	case XPXE_TFTP_COMPLETED:
+		s->state = XPXE_TFTP_DONE;
+		*reason = XPXE_CNT_TFTP_SESSIONS_COMPLETED;
+		return TFTP_DROP;
+	case XPXE_TFTP_DUP:
+		*reason = XPXE_CNT_TFTP_ACK_DUP_IGNORED;
+		return TFTP_DROP;
+	default:
 		*reason = XPXE_CNT_TFTP_ACK_STALE;
 		return TFTP_DROP;
 	}
-
+	b->block = b->win.first;
+	b->retransmit = b->win.resent > 0;
 	off = (__u64)(b->block - 1) * s->blksize;
 	if (off > s->size || s->blksize > XPXE_TFTP_BLKSIZE_MAX) {
 		*reason = XPXE_CNT_TFTP_ACK_STALE; /* a session the daemon never wrote */
@@ -355,15 +364,15 @@ static __always_inline int tftp_write_data_headers(void *data, void *data_end,
 				  XPXE_TFTP_DATA + block + b->data_sum);
 }
 
-/* Records that B went out: the next ACK is judged against it. */
+/* Records that B's window went out: the next ACK is judged against it. */
 static __always_inline void tftp_commit(const struct tftp_block *b)
 {
 	struct xpxe_tftp_session *s = b->s;
 
-	s->last_block = b->block;
+	s->win_base = b->win.acked;
+	s->last_block = b->win.last;
 	s->last_tx_ns = bpf_ktime_get_coarse_ns();
-	if (b->retransmit)
-		s->retransmits++;
+	s->retransmits += b->win.resent;
 }
 
 static __always_inline void tftp_tally_block(void *counters_map, const struct tftp_block *b)
@@ -448,10 +457,59 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 	return TFTP_SEND;
 }
 
-/* True when XDP should leave this frame to tc_tftp at once (see tftp_xdp_no_room). */
-static __always_inline bool tftp_xdp_leave_to_tc(const struct udphdr *udph, void *data_end)
+/*
+ * True when XDP should leave this frame to tc_tftp at once (see
+ * tftp_xdp_no_room): only where no AF_XDP socket waits on this queue for the
+ * ACKs of windowed transfers, which only XDP can hand to it.
+ */
+static __always_inline bool tftp_xdp_leave_to_tc(struct xdp_md *ctx, const struct udphdr *udph,
+						 void *data_end)
 {
-	return tftp_xdp_no_room && tftp_opcode(udph, data_end) == XPXE_TFTP_ACK;
+	__u32 queue = ctx->rx_queue_index;
+
+	return tftp_xdp_no_room && tftp_opcode(udph, data_end) == XPXE_TFTP_ACK &&
+	       !bpf_map_lookup_elem(&tftp_xsks, &queue);
+}
+
+/*
+ * XDP, for a windowed transfer: the window is decided (B); the ACK goes to the
+ * daemon's AF_XDP socket on this queue with the window in its metadata, and
+ * the daemon sends the blocks. Without a socket there (no daemon, AF_XDP
+ * refused on this interface) the ACK is passed up untouched, tc passes it too,
+ * and the daemon's UDP socket of the transfer decides and sends the window.
+ */
+static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, struct tftp_block *b,
+							  __u32 *reason)
+{
+	struct xpxe_tftp_xsk_meta *meta;
+	__u32 queue = ctx->rx_queue_index;
+	void *data;
+
+	*reason = XPXE_CNT_TFTP_ACK_TO_DAEMON;
+	if (!bpf_map_lookup_elem(&tftp_xsks, &queue))
+		return TFTP_PASS;
+	/* Drivers without metadata support refuse: then the daemon's socket takes it. */
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return TFTP_PASS;
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(meta + 1) > data)
+		return TFTP_PASS;
+	meta->first_block = b->win.first;
+	meta->last_block = b->win.last;
+	meta->size = b->s->size;
+	meta->asset_slot = b->s->asset_slot;
+	meta->blksize = b->s->blksize;
+	meta->resent = b->win.resent;
+	meta->magic = XPXE_TFTP_XSK_MAGIC;
+	meta->pad = 0;
+	if (bpf_redirect_map(&tftp_xsks, queue, XDP_PASS) != XDP_REDIRECT) {
+		bpf_xdp_adjust_meta(ctx, (int)sizeof(*meta)); /* the socket left meanwhile */
+		return TFTP_PASS;
+	}
+	tftp_commit(b);
+	*reason = XPXE_CNT_TFTP_ACK_TO_XSK;
+	return TFTP_REDIRECT;
 }
 
 /*

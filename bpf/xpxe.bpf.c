@@ -73,14 +73,22 @@ int xdp_pxe(struct xdp_md *ctx)
 		__u32 reason;
 		enum tftp_action act;
 
-		if (tftp_xdp_leave_to_tc(udph, data_end))
+		if (tftp_xdp_leave_to_tc(ctx, udph, data_end))
 			return count_and(XPXE_CNT_TFTP_ACK_TO_TC, XDP_PASS);
 		act = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason);
-		if (act == TFTP_SEND)
-			act = tftp_xdp_send(ctx, &blk, &counters, &reason);
-		return count_and(reason, act == TFTP_SEND   ? XDP_TX
-					 : act == TFTP_DROP ? XDP_DROP
-							    : XDP_PASS);
+		if (act == TFTP_SEND) {
+			/* A window of blocks: the daemon's AF_XDP socket sends it. */
+			if (blk.s->windowsize > 1)
+				act = tftp_xsk_redirect(ctx, &blk, &reason);
+			else if (tftp_xdp_no_room)
+				act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_TC;
+			else
+				act = tftp_xdp_send(ctx, &blk, &counters, &reason);
+		}
+		return count_and(reason, act == TFTP_SEND	? XDP_TX
+					 : act == TFTP_REDIRECT ? XDP_REDIRECT
+					 : act == TFTP_DROP	? XDP_DROP
+								: XDP_PASS);
 	}
 	}
 }
@@ -110,7 +118,8 @@ int tc_tftp(struct __sk_buff *skb)
 	ret = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason);
 	if (ret == TFTP_DROP)
 		return count_and(reason, TC_ACT_SHOT);
-	if (ret == TFTP_PASS) /* counted by xdp_pxe already */
+	/* Passed by xdp_pxe (counted there); a window's ACK is the daemon's socket's to answer. */
+	if (ret == TFTP_PASS || blk.s->windowsize > 1)
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
 
 	if (tftp_load_block(&blk, &reason) != TFTP_SEND)

@@ -61,7 +61,7 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_ACK_TO_TC,  /* an ACK left to the tc program: no room to grow it here */
 	XPXE_CNT_TFTP_DATA_TC,	  /* tc: an ACK answered with the next DATA (bpf_redirect) */
 	XPXE_CNT_TFTP_TC_NO_ROOM, /* tc: the frame could not be grown either; passed */
-	XPXE_CNT_TFTP_TC_PASS,	  /* tc: not an ACK of a transfer; passed to the stack */
+	XPXE_CNT_TFTP_TC_PASS,	  /* tc: not an ACK it answers (none, or a window's); passed up */
 	XPXE_CNT_TFTP_SESSIONS_COMPLETED, /* the ACK of the final block (dropped) */
 	XPXE_CNT_TFTP_SESSIONS_ABORTED,	  /* an ERROR from the client, e.g. after a tsize probe */
 	XPXE_CNT_TFTP_ACK_STALE,       /* an ACK of no block in flight, or of an ended transfer */
@@ -85,6 +85,20 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_ERR_ILLEGAL_OP,	/* ERROR 4 sent (WRQ, malformed request) */
 	XPXE_CNT_TFTP_ERR_UNKNOWN_TID,	/* ERROR 5 sent to a stranger on a transfer port */
 	XPXE_CNT_TFTP_ERR_BAD_OPTION,	/* ERROR 8 sent */
+	/*
+	 * Windowed transfers (RFC 7440): XDP's outcomes for the ACKs of windows,
+	 * then the daemon's counts (it sends the windows).
+	 */
+	XPXE_CNT_TFTP_ACK_TO_XSK,    /* window decided; the ACK redirected to the daemon's AF_XDP */
+	XPXE_CNT_TFTP_ACK_TO_DAEMON, /* no AF_XDP socket on its queue: passed up to its port */
+	/* Written by the daemon only. */
+	XPXE_CNT_TFTP_WINDOWS,	       /* windows sent (AF_XDP or the transfer's UDP socket) */
+	XPXE_CNT_TFTP_WINDOW_RESTARTS, /* windows started again after an ACK of an earlier block */
+	XPXE_CNT_TFTP_DATA_XSK,	       /* DATA blocks of windows sent through AF_XDP */
+	XPXE_CNT_TFTP_DATA_WINDOW_UDP, /* ... through the transfer's UDP socket (AF_XDP fallback) */
+	XPXE_CNT_TFTP_WINDOW_RESENT,   /* DATA blocks of windows that were sent before */
+	XPXE_CNT_TFTP_XSK_TX_FULL,     /* DATA blocks not sent: AF_XDP had no free frame or slot */
+	XPXE_CNT_TFTP_BYTES_DAEMON,    /* DATA payload bytes the daemon sent (windows, DATA 1) */
 	XPXE_CNT_MAX,
 };
 

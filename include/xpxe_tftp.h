@@ -90,9 +90,12 @@ struct xpxe_tftp_session {
 	__u32 last_block;  /* full number of the last DATA sent; 0: only the OACK so far */
 	__u32 final_block; /* number of the last (short, maybe empty) block: size / blksize + 1 */
 	__u32 retransmits; /* DATA blocks sent again for a repeated ACK */
+	__u32 win_base;	   /* the ACK the last window answered: it was win_base + 1 .. last_block */
 	__u16 blksize;	   /* negotiated, XPXE_TFTP_BLKSIZE_MIN..MAX */
+	__u16 windowsize;  /* negotiated (RFC 7440); 0 or 1: lockstep, one block per ACK */
 	__u8 state;	   /* enum xpxe_tftp_state */
 	__u8 client_error; /* the error code the client sent, when ABORTED */
+	__u8 pad[6];
 };
 
 /*
@@ -105,6 +108,91 @@ struct xpxe_tftp_session {
 
 /* Room for thousands of concurrent transfers; the least recently used go first. */
 #define XPXE_TFTP_SESSIONS_MAX 16384
+
+/*
+ * Windowed transfers (RFC 7440). The client asks for a window of W blocks per
+ * ACK; xpxe grants up to the configured maximum (--tftp-windowsize-max), and
+ * only where the daemon has AF_XDP sockets on the interface: an XDP program
+ * answers one frame with one frame, so the W blocks of a window are sent by
+ * the daemon through an AF_XDP socket, after XDP decided the window (the same
+ * decision below for every path) and redirected the ACK to that socket.
+ */
+#define XPXE_TFTP_WINDOWSIZE_DEFAULT_MAX 16
+#define XPXE_TFTP_WINDOWSIZE_LIMIT	 1024 /* fits the TX frames of one socket (xsk.c) */
+/* AF_XDP sockets: one per RX queue, at most this many queues per interface. */
+#define XPXE_TFTP_XSK_QUEUES_MAX 64
+
+/*
+ * What XDP hands the daemon in front of a redirected ACK (XDP metadata): the
+ * window to send, and where from. The reply's addresses and ports are the
+ * ACK's own, swapped. 24 bytes: a multiple of 4, within the 32 XDP allows.
+ */
+struct xpxe_tftp_xsk_meta {
+	__u32 first_block; /* full block numbers */
+	__u32 last_block;
+	__u32 size; /* the asset's size and slot, as in the session */
+	__u32 asset_slot;
+	__u16 blksize;
+	__u16 resent; /* blocks of the window sent before (a restart when > 0) */
+	__u16 magic;  /* XPXE_TFTP_XSK_MAGIC: what the daemon checks first */
+	__u16 pad;
+};
+
+#define XPXE_TFTP_XSK_MAGIC 0x7877
+
+/* What an ACK asks for. */
+enum xpxe_tftp_verdict {
+	XPXE_TFTP_SEND,	     /* send blocks first..last of struct xpxe_tftp_window */
+	XPXE_TFTP_COMPLETED, /* the ACK of the final block: the transfer is done */
+	XPXE_TFTP_DUP,	     /* a repeated ACK too soon after its window: ignored */
+	XPXE_TFTP_STALE,     /* an ACK of no block of the last window */
+};
+
+struct xpxe_tftp_window {
+	__u32 acked;	   /* full number of the block the ACK names */
+	__u32 first, last; /* the blocks to send, full numbers */
+	__u32 resent;	   /* how many of them were sent before */
+};
+
+/*
+ * The one decision about an ACK, made by XDP and tc (lockstep, one block per
+ * ACK), XDP for windows, and by the daemon when a window's ACK reaches its
+ * socket instead: pure, so that whoever sends commits it (tftp_commit).
+ *
+ * The last window was blocks win_base + 1 .. last_block. ACK n is read as the
+ * full block number in [win_base, last_block] that ends in n (16-bit numbers
+ * roll over); any other is stale. The ACK of the window's last block asks for
+ * the next window; the ACK of an earlier block says the blocks after it were
+ * lost: the window starts again right after it (RFC 7440 section 4). With a
+ * window of 1 this is the lockstep rule: ACK n of DATA n gets DATA n+1, ACK
+ * n-1 gets DATA n again. A repeated ACK of win_base sooner than
+ * XPXE_TFTP_DUP_GUARD_NS after the window went out is the echo of a duplicate,
+ * not a loss (the Sorcerer's Apprentice): ignored. No client times out that
+ * fast, so a loss is still answered: at the client's retry at the latest.
+ */
+static inline enum xpxe_tftp_verdict xpxe_tftp_decide(const struct xpxe_tftp_session *s, __u16 ack,
+						      __u64 now_ns, struct xpxe_tftp_window *w)
+{
+	__u32 base = s->win_base, last = s->last_block, final = s->final_block;
+	__u32 ws = s->windowsize > 1 ? s->windowsize : 1;
+	__u32 m = base + (__u16)(ack - (__u16)base);
+
+	if (m > last)
+		return XPXE_TFTP_STALE;
+	if (m == last && last >= final)
+		return XPXE_TFTP_COMPLETED;
+	/* The coarse clocks of the daemon and the programs may differ by a tick: signed. */
+	if (m == base && m < last &&
+	    (__s64)(now_ns - s->last_tx_ns) < (__s64)XPXE_TFTP_DUP_GUARD_NS)
+		return XPXE_TFTP_DUP;
+	if (m >= final)
+		return XPXE_TFTP_STALE; /* a session the daemon never wrote */
+	w->acked = m;
+	w->first = m + 1;
+	w->last = final - m > ws ? m + ws : final;
+	w->resent = last > m ? (w->last < last ? w->last : last) - m : 0;
+	return XPXE_TFTP_SEND;
+}
 
 /*
  * The tc fallback (clsact ingress), for drivers where XDP cannot grow an ACK

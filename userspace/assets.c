@@ -117,12 +117,20 @@ static void release_slot(struct xpxe_assets *a, uint32_t slot)
 	unload(as);
 }
 
+static void unmap_orphan(struct xpxe_assets *a, uint32_t slot)
+{
+	if (a->orphan_chunks[slot])
+		munmap((void *)a->orphan_chunks[slot], a->orphan_len[slot]);
+	a->orphan_chunks[slot] = NULL;
+}
+
 void xpxe_assets_free(struct xpxe_assets *a)
 {
 	for (uint32_t i = 0; i < XPXE_TFTP_ASSET_SLOTS; i++) {
 		if (a->slots[i])
 			unload(a->slots[i]);
 		a->slots[i] = NULL;
+		unmap_orphan(a, i);
 	}
 	a->n_outer = 0;
 }
@@ -370,6 +378,7 @@ void xpxe_assets_put(struct xpxe_assets *a, uint32_t slot)
 	} else if (a->orphan_refs[slot] && !--a->orphan_refs[slot] && !a->slots[slot]) {
 		log_info("the last transfer a previous daemon started from slot %u ended; freed it",
 			 slot);
+		unmap_orphan(a, slot);
 		clear_slot(a, slot);
 	}
 }
@@ -387,4 +396,52 @@ size_t xpxe_asset_read_block(const struct xpxe_asset *as, uint32_t block, unsign
 	c = &as->chunks[off >> XPXE_TFTP_CHUNK_SHIFT];
 	memcpy(buf, c->data + (off & (XPXE_TFTP_CHUNK - 1)), len);
 	return len;
+}
+
+/* Maps the chunks a previous daemon left in SLOT, found through the first outer map. */
+static void map_orphan(struct xpxe_assets *a, uint32_t slot)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 id, info_len = sizeof(info);
+	void *p;
+	int fd;
+
+	if (!a->n_outer || bpf_map_lookup_elem(a->outer_fds[0], &slot, &id))
+		return;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &info_len) &&
+	    info.value_size == sizeof(struct xpxe_tftp_chunk) && info.max_entries) {
+		size_t page = sysconf(_SC_PAGESIZE);
+		size_t len =
+		    ((size_t)info.max_entries * sizeof(struct xpxe_tftp_chunk) + page - 1) &
+		    ~(page - 1);
+
+		/* Frozen: only a read-only mapping is allowed, and all that is needed. */
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		if (p != MAP_FAILED) {
+			a->orphan_chunks[slot] = p;
+			a->orphan_len[slot] = len;
+			a->orphan_n_chunks[slot] = info.max_entries;
+		}
+	}
+	close(fd);
+}
+
+const struct xpxe_tftp_chunk *xpxe_assets_chunks(struct xpxe_assets *a, uint32_t slot,
+						 uint32_t *n_chunks)
+{
+	if (slot >= XPXE_TFTP_ASSET_SLOTS)
+		return NULL;
+	if (a->slots[slot]) {
+		*n_chunks = a->slots[slot]->n_chunks;
+		return a->slots[slot]->chunks;
+	}
+	if (!a->orphan_refs[slot])
+		return NULL;
+	if (!a->orphan_chunks[slot])
+		map_orphan(a, slot);
+	*n_chunks = a->orphan_n_chunks[slot];
+	return a->orphan_chunks[slot];
 }

@@ -42,6 +42,10 @@ struct xpxe_assets {
 	struct xpxe_asset *slots[XPXE_TFTP_ASSET_SLOTS];
 	/* Slots whose maps a previous daemon left to transfers still running. */
 	unsigned orphan_refs[XPXE_TFTP_ASSET_SLOTS];
+	/* Their chunks, mapped read-only once a window needs them (xpxe_assets_chunks). */
+	const struct xpxe_tftp_chunk *orphan_chunks[XPXE_TFTP_ASSET_SLOTS];
+	size_t orphan_len[XPXE_TFTP_ASSET_SLOTS];
+	uint32_t orphan_n_chunks[XPXE_TFTP_ASSET_SLOTS];
 	int outer_fds[XPXE_ASSETS_MAX_OUTER];
 	int n_outer;
 };
@@ -77,6 +81,15 @@ struct xpxe_asset *xpxe_assets_find(struct xpxe_assets *a, const char *name);
 /* A transfer starts or ends reading SLOT. */
 void xpxe_assets_get(struct xpxe_assets *a, uint32_t slot);
 void xpxe_assets_put(struct xpxe_assets *a, uint32_t slot);
+
+/*
+ * The chunks the transfers reading SLOT read, and how many (the daemon's view
+ * of the same maps the programs read, no copy): a load's, or those of a map a
+ * previous daemon left there for a transfer this one took over. NULL when the
+ * slot holds neither.
+ */
+const struct xpxe_tftp_chunk *xpxe_assets_chunks(struct xpxe_assets *a, uint32_t slot,
+						 uint32_t *n_chunks);
 
 /* Copies block BLOCK (from 1) of BLKSIZE bytes into BUF; returns its length. */
 size_t xpxe_asset_read_block(const struct xpxe_asset *as, uint32_t block, unsigned blksize,

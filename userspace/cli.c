@@ -42,31 +42,98 @@ static int ask_daemon(const char *socket_path, const char *request, struct fy_do
 	return XPXE_EXIT_OK;
 }
 
+/* Windowed TFTP (RFC 7440): granted or why not, windows sent, each AF_XDP socket's rings. */
+static void print_window(struct fy_node *iface)
+{
+	struct fy_node *socks =
+	    fy_node_by_path(iface, "/tftp/window/sockets", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node *sock;
+	void *iter = NULL;
+
+	if (xpxe_json_str(iface, "/tftp/window/why_not")) {
+		printf("            windows not offered (clients go lockstep): %s\n",
+		       xpxe_json_str(iface, "/tftp/window/why_not"));
+		return;
+	}
+	printf("            windows of up to %llu blocks: %llu sent, %llu restarted (%llu blocks "
+	       "again), %llu blocks not sent for want of AF_XDP frames; ACKs to AF_XDP %llu, "
+	       "to the daemon's sockets %llu\n",
+	       xpxe_json_u64(iface, "/tftp/window/windowsize_max", 0),
+	       xpxe_json_u64(iface, "/tftp/window/windows", 0),
+	       xpxe_json_u64(iface, "/tftp/window/restarts", 0),
+	       xpxe_json_u64(iface, "/tftp/window/blocks_resent", 0),
+	       xpxe_json_u64(iface, "/tftp/window/blocks_not_sent", 0),
+	       xpxe_json_u64(iface, "/tftp/window/acks_to_xsk", 0),
+	       xpxe_json_u64(iface, "/tftp/window/acks_to_daemon", 0));
+	while (socks && (sock = fy_node_sequence_iterate(socks, &iter))) {
+		printf("  af_xdp    queue %llu (%s mode): rings fill %llu/%llu, completion "
+		       "%llu/%llu, rx %llu/%llu, tx %llu/%llu; TX frames free %llu/%llu\n",
+		       xpxe_json_u64(sock, "/queue", 0), xpxe_json_str(sock, "/mode"),
+		       xpxe_json_u64(sock, "/rings/fill/level", 0),
+		       xpxe_json_u64(sock, "/rings/fill/size", 0),
+		       xpxe_json_u64(sock, "/rings/completion/level", 0),
+		       xpxe_json_u64(sock, "/rings/completion/size", 0),
+		       xpxe_json_u64(sock, "/rings/rx/level", 0),
+		       xpxe_json_u64(sock, "/rings/rx/size", 0),
+		       xpxe_json_u64(sock, "/rings/tx/level", 0),
+		       xpxe_json_u64(sock, "/rings/tx/size", 0),
+		       xpxe_json_u64(sock, "/tx_frames_free", 0),
+		       xpxe_json_u64(sock, "/tx_frames", 0));
+		printf(
+		    "            %llu ACKs in, %llu frames out; drops: rx %llu, rx ring full "
+		    "%llu, fill ring empty %llu, invalid rx %llu / tx %llu; no TX frame %llu, "
+		    "kick errors %llu\n",
+		    xpxe_json_u64(sock, "/rx_acks", 0), xpxe_json_u64(sock, "/tx_sent", 0),
+		    xpxe_json_u64(sock, "/rx_dropped", 0), xpxe_json_u64(sock, "/rx_ring_full", 0),
+		    xpxe_json_u64(sock, "/rx_fill_empty", 0), xpxe_json_u64(sock, "/rx_invalid", 0),
+		    xpxe_json_u64(sock, "/tx_invalid", 0), xpxe_json_u64(sock, "/tx_no_frame", 0),
+		    xpxe_json_u64(sock, "/tx_kick_errors", 0));
+	}
+}
+
 static void print_tftp(struct fy_node *iface)
 {
+	static const struct {
+		const char *token, *what;
+	} paths[] = {
+		{ "xdp", "XDP (XDP_TX)" },
+		{ "tc", "tc_tftp" },
+		{ "af_xdp", "AF_XDP (windows)" },
+		{ "udp", "the transfers' UDP sockets (windows without AF_XDP)" },
+	};
 	const char *path = xpxe_json_str(iface, "/tftp/path");
-	const char *how = "no DATA block sent yet";
+	char how[256] = "no DATA block sent yet";
+	size_t n = 0;
 
 	if (!path)
 		return;
-	if (!strcmp(path, "tc"))
-		how = "DATA blocks built by tc_tftp";
-	else if (!strcmp(path, "xdp"))
-		how = "DATA blocks built by XDP (XDP_TX)";
-	else if (!strcmp(path, "xdp+tc"))
-		how = "DATA blocks built by XDP where the frame had room, else by tc_tftp";
+	/* PATH is "none yet" or tokens joined by '+': name each path that sent blocks. */
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		size_t len = strlen(paths[i].token);
+		const char *p = path;
+
+		while ((p = strstr(p, paths[i].token)) &&
+		       ((p != path && p[-1] != '+') || (p[len] && p[len] != '+')))
+			p += len;
+		if (p)
+			n += snprintf(how + n, sizeof(how) - n, "%s%s",
+				      n ? ", " : "DATA blocks built by ", paths[i].what);
+	}
 	printf("  tftp      %s; tc fallback prog id %llu\n", how,
 	       xpxe_json_u64(iface, "/tftp/tc_prog_id", 0));
 	if (xpxe_json_str(iface, "/tftp/xdp_no_room") &&
 	    !strcmp(xpxe_json_str(iface, "/tftp/xdp_no_room"), "true"))
 		printf("            XDP cannot grow an ACK into a full block on this driver: "
-		       "ACKs go to tc\n");
-	printf("            blocks: xdp %llu, tc %llu, daemon %llu; %llu bytes; %llu transfers "
-	       "running\n",
+		       "lockstep ACKs go to tc\n");
+	printf("            blocks: xdp %llu, tc %llu, af_xdp %llu, udp %llu, daemon %llu; "
+	       "%llu bytes; %llu transfers running\n",
 	       xpxe_json_u64(iface, "/tftp/blocks_xdp", 0),
 	       xpxe_json_u64(iface, "/tftp/blocks_tc", 0),
+	       xpxe_json_u64(iface, "/tftp/blocks_af_xdp", 0),
+	       xpxe_json_u64(iface, "/tftp/blocks_window_udp", 0),
 	       xpxe_json_u64(iface, "/tftp/blocks_daemon", 0),
 	       xpxe_json_u64(iface, "/tftp/bytes", 0), xpxe_json_u64(iface, "/tftp/transfers", 0));
+	print_window(iface);
 }
 
 /*

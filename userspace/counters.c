@@ -62,6 +62,15 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP_ERR_ILLEGAL_OP] = "tftp_err4_illegal_op",
 	[XPXE_CNT_TFTP_ERR_UNKNOWN_TID] = "tftp_err5_unknown_tid",
 	[XPXE_CNT_TFTP_ERR_BAD_OPTION] = "tftp_err8_bad_option",
+	[XPXE_CNT_TFTP_ACK_TO_XSK] = "tftp_ack_to_xsk",
+	[XPXE_CNT_TFTP_ACK_TO_DAEMON] = "tftp_ack_to_daemon",
+	[XPXE_CNT_TFTP_WINDOWS] = "tftp_windows",
+	[XPXE_CNT_TFTP_WINDOW_RESTARTS] = "tftp_window_restarts",
+	[XPXE_CNT_TFTP_DATA_XSK] = "tftp_data_xsk",
+	[XPXE_CNT_TFTP_DATA_WINDOW_UDP] = "tftp_data_window_udp",
+	[XPXE_CNT_TFTP_WINDOW_RESENT] = "tftp_window_resent",
+	[XPXE_CNT_TFTP_XSK_TX_FULL] = "tftp_xsk_tx_full",
+	[XPXE_CNT_TFTP_BYTES_DAEMON] = "tftp_bytes_daemon",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "xpxe.h"
+#include "xpxe_tftp.h" /* XPXE_TFTP_WINDOWSIZE_LIMIT, 1024 in the usage */
 #include "cli.h"
 #include "inventory.h"
 #include "watch.h"
@@ -66,7 +67,9 @@ static const char usage_serve[] =
     " (undionly.kpxe, ipxe.efi, snponly.efi) where present and\n"
     "no other file took the name. A client names exactly an asset's name (a\n"
     "leading '/' is ignored); nothing else is ever served. Writes are refused.\n"
-    "'xpxe assets --reload' loads changed files again.\n"
+    "'xpxe assets --reload' loads changed files again. Clients that ask for a\n"
+    "windowsize (RFC 7440) get their windows through the daemon's AF_XDP sockets,\n"
+    "one per RX queue of IFACE, from the same maps.\n"
     "\n"
     "It refuses: an IFACE that does not exist; one that carries the default route\n"
     "(a responder there would be a rogue DHCP server); one another xpxe serves;\n"
@@ -104,6 +107,10 @@ static const char usage_serve[] =
     "  --no-default-assets         do not serve Debian's iPXE binaries\n"
     "  --tftp-idle-timeout SECONDS end a transfer whose client is silent this long\n"
     "                              (default 30, at least 3x its timeout option)\n"
+    "  --tftp-windowsize-max N     grant clients windows of up to N blocks (RFC 7440,\n"
+    "                              1..1024, default 16; 1: lockstep only), sent through\n"
+    "                              AF_XDP sockets; without AF_XDP, windowsize is not\n"
+    "                              offered\n"
     "\n"
     "DHCP:\n"
     "  --mode proxy|full|off    proxy (default): another server gives addresses, xpxe\n"
@@ -373,6 +380,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "initrd", required_argument, NULL, 'r' },
 		{ "no-default-assets", no_argument, NULL, 'N' },
 		{ "tftp-idle-timeout", required_argument, NULL, 'T' },
+		{ "tftp-windowsize-max", required_argument, NULL, 'W' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "talos-config", required_argument, NULL, 'C' },
 		{ "cmdline", required_argument, NULL, 'K' },
@@ -468,6 +476,14 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 				    "--tftp-idle-timeout wants 1..86400 seconds, not '%s'", optarg);
 			opts.tftp_idle_timeout_s = v;
 			break;
+		case 'W':
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > XPXE_TFTP_WINDOWSIZE_LIMIT)
+				return usage_error(
+				    usage_serve,
+				    "--tftp-windowsize-max wants 1..1024 blocks, not '%s'", optarg);
+			opts.tftp_windowsize_max = v;
+			break;
 		case 'h':
 			fputs(usage_serve, stdout);
 			return XPXE_EXIT_OK;
@@ -488,7 +504,8 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		return usage_error(usage_serve, "%s",
 				   "-c FILE takes no quick-start flags (only -i, "
 				   "--allow-default-route, --state-dir, --no-default-assets, "
-				   "--tftp-idle-timeout, --keep-attached): put them in the file");
+				   "--tftp-idle-timeout, --tftp-windowsize-max, --keep-attached): put "
+				   "them in the file");
 	if (!opts.config_path && !opts.n_ifnames && !access(XPXE_CONFIG_PATH, R_OK) &&
 	    !quick_start_flags && !opts.n_assets)
 		opts.config_path = XPXE_CONFIG_PATH;

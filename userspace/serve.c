@@ -50,27 +50,102 @@ struct daemon {
 	bool signalled;	    /* stopped by SIGINT/SIGTERM, not by the last detach */
 };
 
-/* Which path built this interface's TFTP blocks: the counters tell. */
+/* One AF_XDP socket of windowed TFTP: its rings' fill levels, the kernel's drops, ours. */
+static struct fy_node *xsk_status(struct fy_document *doc, const struct xpxe_xsk_status *st)
+{
+	struct fy_node *node = fy_node_create_mapping(doc), *rings = fy_node_create_mapping(doc);
+	const struct {
+		const char *name;
+		unsigned level, size;
+	} r[] = {
+		{ "fill", st->fill, st->fill_size },
+		{ "completion", st->comp, st->comp_size },
+		{ "rx", st->rx, st->rx_size },
+		{ "tx", st->tx, st->tx_size },
+	};
+
+	xpxe_json_add_u64(node, "queue", st->queue);
+	xpxe_json_add_str(node, "mode", st->zerocopy ? "zero-copy" : "copy");
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		struct fy_node *ring = fy_node_create_mapping(doc);
+
+		xpxe_json_add_u64(ring, "level", r[i].level);
+		xpxe_json_add_u64(ring, "size", r[i].size);
+		xpxe_json_add_node(rings, r[i].name, ring);
+	}
+	xpxe_json_add_node(node, "rings", rings);
+	xpxe_json_add_u64(node, "tx_frames_free", st->tx_frames_free);
+	xpxe_json_add_u64(node, "tx_frames", st->tx_frames);
+	xpxe_json_add_u64(node, "rx_acks", st->rx_frames);
+	xpxe_json_add_u64(node, "tx_sent", st->tx_sent);
+	xpxe_json_add_u64(node, "tx_no_frame", st->tx_no_frame);
+	xpxe_json_add_u64(node, "tx_kick_errors", st->tx_kick_errors);
+	xpxe_json_add_u64(node, "rx_dropped", st->rx_dropped);
+	xpxe_json_add_u64(node, "rx_ring_full", st->rx_ring_full);
+	xpxe_json_add_u64(node, "rx_fill_empty", st->rx_fill_empty);
+	xpxe_json_add_u64(node, "rx_invalid", st->rx_invalid);
+	xpxe_json_add_u64(node, "tx_invalid", st->tx_invalid);
+	xpxe_json_add_u64(node, "tx_ring_empty", st->tx_ring_empty);
+	return node;
+}
+
+/* Windowed TFTP: what is granted, how many windows went out, and the AF_XDP sockets. */
+static struct fy_node *window_status(struct daemon *d, struct fy_document *doc,
+				     const struct xpxe_dataplane *dp, const __u64 *totals)
+{
+	static struct xpxe_tftp_window_status ws;
+	struct fy_node *node = fy_node_create_mapping(doc), *socks = fy_node_create_sequence(doc);
+
+	if (!d->tftp || xpxe_tftp_window_status(d->tftp, dp->ifindex, &ws))
+		memset(&ws, 0, sizeof(ws));
+	xpxe_json_add_u64(node, "windowsize_max", ws.windowsize_max);
+	xpxe_json_add_bool(node, "af_xdp", ws.n_xsks > 0);
+	if (ws.why_not[0])
+		xpxe_json_add_str(node, "why_not", ws.why_not);
+	xpxe_json_add_u64(node, "windows", totals[XPXE_CNT_TFTP_WINDOWS]);
+	xpxe_json_add_u64(node, "restarts", totals[XPXE_CNT_TFTP_WINDOW_RESTARTS]);
+	xpxe_json_add_u64(node, "blocks_resent", totals[XPXE_CNT_TFTP_WINDOW_RESENT]);
+	xpxe_json_add_u64(node, "blocks_not_sent", totals[XPXE_CNT_TFTP_XSK_TX_FULL]);
+	xpxe_json_add_u64(node, "acks_to_xsk", totals[XPXE_CNT_TFTP_ACK_TO_XSK]);
+	xpxe_json_add_u64(node, "acks_to_daemon", totals[XPXE_CNT_TFTP_ACK_TO_DAEMON]);
+	for (unsigned q = 0; q < ws.n_xsks; q++)
+		fy_node_sequence_append(socks, xsk_status(doc, &ws.xsks[q]));
+	xpxe_json_add_node(node, "sockets", socks);
+	return node;
+}
+
+/* Which paths built this interface's TFTP blocks: the counters tell. */
 static struct fy_node *tftp_status(struct daemon *d, struct fy_document *doc,
 				   const struct xpxe_dataplane *dp, const __u64 *totals)
 {
 	struct fy_node *node = fy_node_create_mapping(doc);
 	__u64 xdp = totals[XPXE_CNT_TFTP_DATA_XDP], tc = totals[XPXE_CNT_TFTP_DATA_TC];
+	__u64 xsk = totals[XPXE_CNT_TFTP_DATA_XSK], udp = totals[XPXE_CNT_TFTP_DATA_WINDOW_UDP];
+	char path[32] = "";
 
-	xpxe_json_add_str(node, "path",
-			  xdp && tc ? "xdp+tc"
-			  : xdp	    ? "xdp"
-			  : tc	    ? "tc"
-				    : "none yet");
+	/* "xdp", "tc", "af_xdp" (windows), "udp" (windows without AF_XDP), joined by '+'. */
+	if (xdp)
+		strcat(path, "+xdp");
+	if (tc)
+		strcat(path, "+tc");
+	if (xsk)
+		strcat(path, "+af_xdp");
+	if (udp)
+		strcat(path, "+udp");
+	xpxe_json_add_str(node, "path", path[0] ? path + 1 : "none yet");
 	xpxe_json_add_u64(node, "tc_prog_id", dp->tc_prog_id);
 	xpxe_json_add_bool(node, "xdp_no_room", xpxe_dataplane_xdp_no_room(dp));
 	xpxe_json_add_u64(node, "blocks_xdp", xdp);
 	xpxe_json_add_u64(node, "blocks_tc", tc);
+	xpxe_json_add_u64(node, "blocks_af_xdp", xsk);
+	xpxe_json_add_u64(node, "blocks_window_udp", udp);
 	xpxe_json_add_u64(node, "blocks_daemon", totals[XPXE_CNT_TFTP_DATA_DAEMON]);
 	xpxe_json_add_u64(node, "acks_to_tc", totals[XPXE_CNT_TFTP_ACK_TO_TC]);
-	xpxe_json_add_u64(node, "bytes", totals[XPXE_CNT_TFTP_BYTES]);
+	xpxe_json_add_u64(node, "bytes",
+			  totals[XPXE_CNT_TFTP_BYTES] + totals[XPXE_CNT_TFTP_BYTES_DAEMON]);
 	xpxe_json_add_u64(node, "transfers",
 			  d->tftp ? xpxe_tftp_transfers(d->tftp, dp->ifindex) : 0);
+	xpxe_json_add_node(node, "window", window_status(d, doc, dp, totals));
 	return node;
 }
 
@@ -94,6 +169,9 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 	xpxe_json_add_u64(node, "prog_id", dp->prog_id);
 	xpxe_json_add_str(node, "pin_dir", pin_dir);
 	xpxe_json_add_bool(node, "adopted", dp->adopted);
+	/* The daemon keeps its per-window counts in memory between writes: write them now. */
+	if (d->tftp)
+		xpxe_tftp_flush_counters(d->tftp);
 	if (!xpxe_dataplane_counters(dp, totals))
 		for (int i = 0; i < XPXE_CNT_MAX; i++)
 			xpxe_json_add_u64(counters, xpxe_counter_names[i], totals[i]);
@@ -848,7 +926,8 @@ static int start_http(struct daemon *d)
 /* Takes over running transfers first, so their asset slots are kept, then loads and listens. */
 static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
-	struct xpxe_tftp_opts topts = { .idle_timeout_s = opts->tftp_idle_timeout_s };
+	struct xpxe_tftp_opts topts = { .idle_timeout_s = opts->tftp_idle_timeout_s,
+					.windowsize_max = opts->tftp_windowsize_max };
 	int err;
 
 	xpxe_assets_init(&d->assets);
@@ -860,7 +939,8 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 	for (int i = 0; i < d->n_ifaces && !err; i++)
 		err = xpxe_tftp_add_iface(d->tftp, d->ifaces[i].dp.ifname, d->ifaces[i].dp.ifindex,
 					  xpxe_dataplane_tftp_sessions_fd(&d->ifaces[i].dp),
-					  xpxe_dataplane_counters_fd(&d->ifaces[i].dp));
+					  xpxe_dataplane_counters_fd(&d->ifaces[i].dp),
+					  xpxe_dataplane_tftp_xsks_fd(&d->ifaces[i].dp));
 	for (int i = 0; i < d->n_ifaces && !err; i++)
 		err = xpxe_assets_add_outer(&d->assets,
 					    xpxe_dataplane_tftp_assets_fd(&d->ifaces[i].dp));

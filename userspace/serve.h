@@ -28,6 +28,7 @@ struct xpxe_serve_opts {
 	int n_assets;
 	bool no_default_assets;
 	unsigned tftp_idle_timeout_s; /* 0: the default */
+	unsigned tftp_windowsize_max; /* --tftp-windowsize-max; 0: the default */
 	/* the config file, or the quick start's profile */
 	const char *config_path;  /* -c FILE; NULL: quick start from the flags */
 	const char *talos_config; /* --talos-config DIR or FILE */

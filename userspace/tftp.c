@@ -21,6 +21,7 @@
 #include "log.h"
 #include "tftp.h"
 #include "tftp_proto.h"
+#include "xsk.h"
 
 #define MAX_IFACES 8
 #define N_BUCKETS  4096
@@ -28,6 +29,18 @@
 #define ENDED_GRACE_S 2
 /* Requests handled per wake-up, so a storm cannot starve the control socket. */
 #define RRQ_BATCH 256
+/* ACKs of windows taken from an AF_XDP socket per wake-up. */
+#define XSK_BATCH 64
+/* Seconds in a row in which XDP redirected ACKs to AF_XDP and none arrived: AF_XDP is broken. */
+#define XSK_STUCK_S 3
+
+struct iface;
+
+/* An AF_XDP socket of an interface, as the epoll entry that wakes us for it. */
+struct xsk_entry {
+	struct iface *ifc;
+	struct xpxe_xsk *xsk;
+};
 
 struct iface {
 	bool used;
@@ -35,9 +48,17 @@ struct iface {
 	int ifindex;
 	int sessions_fd;
 	int counters_fd;
+	int xskmap_fd;
 	unsigned blksize_max;
+	unsigned windowsize_max; /* what RRQs are granted here; 1 without AF_XDP */
+	char no_window[160];	 /* why windows are not offered here (empty: they are) */
+	struct xsk_entry xsks[XPXE_TFTP_XSK_QUEUES_MAX];
+	unsigned n_xsks;
+	__u64 xsk_redirected, xsk_received; /* at the last sweep: see watch_xsk */
+	unsigned xsk_stuck;
 	unsigned transfers;
 	__u64 own[XPXE_CNT_MAX]; /* the counters the daemon writes (see xpxe.h) */
+	bool own_dirty;		 /* own[] holds counts the map has not seen yet */
 };
 
 struct xfer {
@@ -51,6 +72,7 @@ struct xfer {
 	char name[XPXE_TFTP_NAME_MAX + 1];
 	uint64_t size;
 	unsigned blksize;
+	unsigned windowsize;
 	unsigned idle_s;
 	uint32_t last_block;
 	__u64 started_ns;
@@ -88,16 +110,46 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
+/* True for the counters only the daemon writes (see xpxe.h). */
+static bool daemon_counter(int c)
+{
+	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
+	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_DAEMON);
+}
+
+static void write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
 {
 	__u64 values[t->ncpus];
 	__u32 key = c;
 
 	/* Only the daemon writes these slots: the sum lives in CPU 0's, the others stay 0. */
 	memset(values, 0, sizeof(values));
-	values[0] = ++ifc->own[c];
+	values[0] = ifc->own[c];
 	if (bpf_map_update_elem(ifc->counters_fd, &key, values, BPF_ANY))
 		log_debug("cannot update counter %s: %s", xpxe_counter_names[c], strerror(errno));
+}
+
+static void bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
+{
+	ifc->own[c]++;
+	write_counter(t, ifc, c);
+}
+
+/* Adds N to a counter in memory only: per window, a syscall would cost more than the window. */
+static void tally(struct iface *ifc, enum xpxe_counter c, __u64 n)
+{
+	ifc->own[c] += n;
+	ifc->own_dirty = true;
+}
+
+/* Writes what tally() counted to the map (each second, and before `xpxe status`). */
+static void flush_tallies(struct xpxe_tftp *t, struct iface *ifc)
+{
+	if (!ifc->own_dirty)
+		return;
+	for (int c = XPXE_CNT_TFTP_WINDOWS; c <= XPXE_CNT_TFTP_BYTES_DAEMON; c++)
+		write_counter(t, ifc, c);
+	ifc->own_dirty = false;
 }
 
 static const enum xpxe_counter error_counters[9] = {
@@ -316,7 +368,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	int fd;
 
 	addr_str(who, sizeof(who), key.client_ip, key.client_port);
-	xpxe_tftp_negotiate(req, as->size, ifc->blksize_max, &plan);
+	xpxe_tftp_negotiate(req, as->size, ifc->blksize_max, ifc->windowsize_max, &plan);
 	fd = udp_socket(local.s_addr, 0);
 	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &sa_len)) {
 		snprintf(why.message, sizeof(why.message), "out of ports: %s", strerror(-fd));
@@ -329,8 +381,10 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	s.size = (__u32)as->size;
 	s.asset_slot = as->slot;
 	s.blksize = plan.blksize;
+	s.windowsize = plan.windowsize;
 	s.final_block = (__u32)xpxe_tftp_blocks(as->size, plan.blksize);
 	s.last_block = plan.oack_len ? 0 : 1;
+	s.win_base = 0; /* the OACK (block 0) or DATA 1 answered the RRQ */
 	s.state = XPXE_TFTP_ACTIVE;
 	s.last_tx_ns = now_ns();
 	/* Installed before the answer leaves: the first ACK may come back at once. */
@@ -356,6 +410,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	x->slot = as->slot;
 	x->size = as->size;
 	x->blksize = plan.blksize;
+	x->windowsize = plan.windowsize;
 	x->last_block = s.last_block;
 	if (plan.timeout_s && plan.timeout_s * 3 > x->idle_s)
 		x->idle_s = plan.timeout_s * 3;
@@ -369,13 +424,14 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		x->first[3] = 1;
 		x->first_len = 4 + xpxe_asset_read_block(as, 1, plan.blksize, x->first + 4);
 		bump(t, ifc, XPXE_CNT_TFTP_DATA_DAEMON);
+		tally(ifc, XPXE_CNT_TFTP_BYTES_DAEMON, x->first_len - 4);
 	}
 	send_to(fd, x->first, x->first_len, key.client_ip, key.client_port);
 	bump(t, ifc, XPXE_CNT_TFTP_RRQ);
 	bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
-	log_debug("TFTP %s: RRQ %s (%llu bytes), blksize %u%s, from port %u", who, as->name,
-		  (unsigned long long)as->size, plan.blksize, plan.oack_len ? ", OACK" : "",
-		  ntohs(key.server_port));
+	log_debug("TFTP %s: RRQ %s (%llu bytes), blksize %u, windowsize %u%s, from port %u", who,
+		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
+		  plan.oack_len ? ", OACK" : "", ntohs(key.server_port));
 }
 
 static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
@@ -455,6 +511,153 @@ static void read_requests(struct xpxe_tftp *t)
 	}
 }
 
+/*
+ * The ACK of a window that reached the transfer's own socket: XDP found no
+ * AF_XDP socket on its queue (none was ever opened there, or AF_XDP broke).
+ * The same decision as XDP's, made here, and the window sent from this socket
+ * (the kernel's UDP stack builds the frames): slower, but the transfer goes on.
+ */
+static void window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
+{
+	enum { BATCH = 64 };
+	static uint8_t bufs[BATCH][4 + XPXE_TFTP_BLKSIZE_MAX];
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = x->key.client_ip,
+				  .sin_port = x->key.client_port };
+	struct iovec iov[BATCH];
+	struct mmsghdr msgs[BATCH];
+	struct xpxe_tftp_session s;
+	struct xpxe_tftp_window w;
+	const struct xpxe_tftp_chunk *chunks;
+	struct iface *ifc = x->ifc;
+	uint32_t n_chunks, sum, block;
+	__u64 bytes = 0;
+	char who[32];
+
+	addr_str(who, sizeof(who), x->key.client_ip, x->key.client_port);
+	if (bpf_map_lookup_elem(ifc->sessions_fd, &x->key, &s)) {
+		/* Only when the session left the map under us (evicted). */
+		log_debug("TFTP %s: an ACK reached the daemon; its session is gone", who);
+		return;
+	}
+	/* Lockstep ACKs are the programs' to answer: one that reached us came by accident. */
+	if (s.state != XPXE_TFTP_ACTIVE || s.windowsize <= 1)
+		return;
+	switch (xpxe_tftp_decide(&s, ack, now_ns(), &w)) {
+	case XPXE_TFTP_SEND:
+		break;
+	case XPXE_TFTP_COMPLETED:
+		s.state = XPXE_TFTP_DONE;
+		bpf_map_update_elem(ifc->sessions_fd, &x->key, &s, BPF_EXIST);
+		return;
+	default:
+		return; /* a duplicate, or stale */
+	}
+	chunks = xpxe_assets_chunks(t->assets, s.asset_slot, &n_chunks);
+	if (!chunks)
+		return;
+	s.win_base = w.acked;
+	s.last_block = w.last;
+	s.last_tx_ns = now_ns();
+	s.retransmits += w.resent;
+	if (bpf_map_update_elem(ifc->sessions_fd, &x->key, &s, BPF_EXIST))
+		return;
+	for (block = w.first; block <= w.last;) {
+		unsigned n = 0;
+
+		for (; n < BATCH && block <= w.last; n++, block++) {
+			size_t len = xpxe_tftp_data_payload(bufs[n], chunks, n_chunks, s.size,
+							    s.blksize, block, &sum);
+
+			if (!len)
+				break;
+			iov[n] = (struct iovec){ .iov_base = bufs[n], .iov_len = len };
+			msgs[n] = (struct mmsghdr){ .msg_hdr = { .msg_name = &to,
+								 .msg_namelen = sizeof(to),
+								 .msg_iov = &iov[n],
+								 .msg_iovlen = 1 } };
+			bytes += len - 4;
+		}
+		if (!n || sendmmsg(x->fd, msgs, n, 0) < 0)
+			break;
+		tally(ifc, XPXE_CNT_TFTP_DATA_WINDOW_UDP, n);
+	}
+	tally(ifc, XPXE_CNT_TFTP_WINDOWS, 1);
+	tally(ifc, XPXE_CNT_TFTP_BYTES_DAEMON, bytes);
+	if (w.resent) {
+		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESTARTS, 1);
+		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESENT, w.resent);
+	}
+}
+
+/*
+ * The ACK of a window that XDP redirected to an AF_XDP socket, with the window
+ * it decided in front (struct xpxe_tftp_xsk_meta): its blocks, built straight
+ * into the socket's UMEM frames from the asset maps. Sent at the batch's end.
+ */
+struct xsk_rx {
+	struct xpxe_tftp *t;
+	struct iface *ifc;
+	struct xpxe_xsk *xsk;
+};
+
+static void window_over_xsk(void *arg, const uint8_t *frame, uint32_t len, const void *meta_p)
+{
+	struct xsk_rx *rx = arg;
+	struct iface *ifc = rx->ifc;
+	struct xpxe_tftp_xsk_meta m;
+	struct xpxe_tftp_peer peer;
+	const struct xpxe_tftp_chunk *chunks;
+	uint32_t n_chunks, block, sent = 0;
+	__u64 bytes = 0;
+
+	memcpy(&m, meta_p, sizeof(m));
+	if (m.magic != XPXE_TFTP_XSK_MAGIC || !m.first_block || m.last_block < m.first_block ||
+	    m.last_block - m.first_block >= XPXE_TFTP_WINDOWSIZE_LIMIT ||
+	    xpxe_tftp_peer_from_frame(frame, len, &peer))
+		return;
+	chunks = xpxe_assets_chunks(rx->t->assets, m.asset_slot, &n_chunks);
+	if (!chunks)
+		return;
+	for (block = m.first_block; block <= m.last_block; block++) {
+		uint8_t *f = xpxe_xsk_tx_frame(rx->xsk);
+		size_t flen;
+
+		if (!f) {
+			/* Send what is queued: in copy mode that completes frames at once. */
+			xpxe_xsk_tx_flush(rx->xsk);
+			f = xpxe_xsk_tx_frame(rx->xsk);
+		}
+		if (!f)
+			break;
+		flen = xpxe_tftp_data_frame(f, &peer, chunks, n_chunks, m.size, m.blksize, block);
+		if (!flen)
+			break;
+		xpxe_xsk_tx_push(rx->xsk, flen);
+		sent++;
+		bytes += flen - XPXE_TFTP_HDRS_LEN;
+	}
+	/* What did not fit comes again at the client's retry: the ACK of what it got. */
+	if (block <= m.last_block)
+		tally(ifc, XPXE_CNT_TFTP_XSK_TX_FULL, m.last_block - block + 1);
+	tally(ifc, XPXE_CNT_TFTP_WINDOWS, 1);
+	tally(ifc, XPXE_CNT_TFTP_DATA_XSK, sent);
+	tally(ifc, XPXE_CNT_TFTP_BYTES_DAEMON, bytes);
+	if (m.resent) {
+		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESTARTS, 1);
+		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESENT, m.resent);
+	}
+}
+
+static void read_xsk(struct xpxe_tftp *t, struct xsk_entry *e)
+{
+	struct xsk_rx rx = { .t = t, .ifc = e->ifc, .xsk = e->xsk };
+
+	/* A bounded batch: epoll is level-triggered, the rest wakes us again. */
+	if (xpxe_xsk_rx(e->xsk, XSK_BATCH, sizeof(struct xpxe_tftp_xsk_meta), window_over_xsk, &rx))
+		xpxe_xsk_tx_flush(e->xsk);
+}
+
 /* Something reached a transfer's port that the data plane left to us. */
 static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 {
@@ -485,8 +688,8 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 			continue;
 		}
 		if (op == XPXE_TFTP_ACK) {
-			/* Only when the session left the map under us (evicted). */
-			log_debug("TFTP %s: an ACK reached the daemon; its session is gone", who);
+			if (n >= 4)
+				window_over_udp(t, x, (uint16_t)(buf[2] << 8 | buf[3]));
 			continue;
 		}
 		log_info("TFTP %s: opcode %d during a transfer: ERROR 4", who, op);
@@ -520,9 +723,75 @@ static void log_end(const struct xfer *x, const struct xpxe_tftp_session *s)
 	}
 }
 
+static void close_xsks(struct xpxe_tftp *t, struct iface *ifc)
+{
+	for (unsigned q = 0; q < ifc->n_xsks; q++) {
+		epoll_ctl(t->epfd, EPOLL_CTL_DEL, xpxe_xsk_fd(ifc->xsks[q].xsk), NULL);
+		xpxe_xsk_close(ifc->xsks[q].xsk);
+	}
+	ifc->n_xsks = 0;
+}
+
+static __u64 program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
+{
+	__u64 values[t->ncpus], sum = 0;
+	__u32 key = c;
+
+	if (bpf_map_lookup_elem(ifc->counters_fd, &key, values))
+		return 0;
+	for (int i = 0; i < t->ncpus; i++)
+		sum += values[i];
+	return sum;
+}
+
+/*
+ * Once a second: did the ACKs XDP redirected to AF_XDP arrive? The program
+ * cannot see a redirect fail (the kernel drops the frame after it returned).
+ * When several seconds in a row saw redirects and no arrival, the kernel
+ * refuses AF_XDP on this interface: the sockets are closed, so running windowed
+ * transfers go on through their UDP sockets and new ones get windowsize 1.
+ */
+static void watch_xsk(struct xpxe_tftp *t, struct iface *ifc)
+{
+	__u64 redirected, received = 0;
+
+	if (!ifc->n_xsks)
+		return;
+	redirected = program_counter(t, ifc, XPXE_CNT_TFTP_ACK_TO_XSK);
+	for (unsigned q = 0; q < ifc->n_xsks; q++) {
+		struct xpxe_xsk_status st;
+
+		xpxe_xsk_status(ifc->xsks[q].xsk, &st);
+		received += st.rx_frames;
+	}
+	if (received != ifc->xsk_received || redirected == ifc->xsk_redirected)
+		ifc->xsk_stuck = 0;
+	else
+		ifc->xsk_stuck++;
+	ifc->xsk_redirected = redirected;
+	ifc->xsk_received = received;
+	if (ifc->xsk_stuck < XSK_STUCK_S)
+		return;
+	log_error("%s: XDP redirected ACKs of windowed TFTP transfers to AF_XDP for %d s and none "
+		  "arrived: AF_XDP does not work here; windows go out through the transfers' UDP "
+		  "sockets, and new transfers get no windowsize",
+		  ifc->ifname, XSK_STUCK_S);
+	snprintf(ifc->no_window, sizeof(ifc->no_window),
+		 "AF_XDP sockets received none of the ACKs XDP redirected to them");
+	close_xsks(t, ifc);
+	ifc->windowsize_max = 1;
+}
+
 static void sweep(struct xpxe_tftp *t)
 {
 	double now = now_s();
+
+	for (int i = 0; i < MAX_IFACES; i++) {
+		if (!t->ifaces[i].used)
+			continue;
+		watch_xsk(t, &t->ifaces[i]);
+		flush_tallies(t, &t->ifaces[i]);
+	}
 
 	for (int b = 0; b < N_BUCKETS; b++) {
 		struct xfer *x = t->buckets[b], *next;
@@ -566,6 +835,19 @@ static void sweep(struct xpxe_tftp *t)
 	}
 }
 
+/* The AF_XDP socket TAG stands for, or NULL when it is a transfer's. */
+static struct xsk_entry *xsk_of_tag(struct xpxe_tftp *t, void *tag)
+{
+	for (int i = 0; i < MAX_IFACES; i++) {
+		struct iface *ifc = &t->ifaces[i];
+
+		if (ifc->used && ifc->n_xsks && (struct xsk_entry *)tag >= ifc->xsks &&
+		    (struct xsk_entry *)tag < ifc->xsks + ifc->n_xsks)
+			return tag;
+	}
+	return NULL;
+}
+
 void xpxe_tftp_process(struct xpxe_tftp *t)
 {
 	struct epoll_event evs[64];
@@ -573,8 +855,11 @@ void xpxe_tftp_process(struct xpxe_tftp *t)
 
 	for (int i = 0; i < n; i++) {
 		void *tag = evs[i].data.ptr;
+		struct xsk_entry *e;
 
-		if (tag == &listen_tag) {
+		if ((e = xsk_of_tag(t, tag))) {
+			read_xsk(t, e);
+		} else if (tag == &listen_tag) {
 			read_requests(t);
 		} else if (tag == &timer_tag) {
 			uint64_t ticks;
@@ -611,6 +896,8 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 	t->opts = *opts;
 	if (!t->opts.idle_timeout_s)
 		t->opts.idle_timeout_s = XPXE_TFTP_IDLE_TIMEOUT_DEFAULT;
+	if (!t->opts.windowsize_max)
+		t->opts.windowsize_max = XPXE_TFTP_WINDOWSIZE_DEFAULT_MAX;
 	t->listen_fd = t->timer_fd = -1;
 	t->ncpus = libbpf_num_possible_cpus();
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -670,6 +957,7 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 		x->slot = s.asset_slot;
 		x->size = s.size;
 		x->blksize = s.blksize;
+		x->windowsize = s.windowsize;
 		x->last_block = s.last_block;
 		snprintf(x->name, sizeof(x->name), "(slot %u, from a previous daemon)",
 			 s.asset_slot);
@@ -687,8 +975,63 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 			 ifc->ifname, adopted);
 }
 
+/*
+ * Windows need the daemon's AF_XDP sockets, one per RX queue: without all of
+ * them, windowsize is not offered here (every transfer goes lockstep, served
+ * by XDP or tc), and IFC->no_window says why.
+ */
+static void open_xsks(struct xpxe_tftp *t, struct iface *ifc)
+{
+	unsigned queues = xpxe_xsk_rx_queues(ifc->ifname), probing = !queues;
+	int err = 0;
+
+	if (t->opts.windowsize_max <= 1) {
+		snprintf(ifc->no_window, sizeof(ifc->no_window), "--tftp-windowsize-max is 1");
+		return;
+	}
+	/* A driver that does not say how many queues it has: open until the kernel says no. */
+	if (probing)
+		queues = XPXE_TFTP_XSK_QUEUES_MAX;
+	if (queues > XPXE_TFTP_XSK_QUEUES_MAX) {
+		snprintf(ifc->no_window, sizeof(ifc->no_window),
+			 "%u RX queues, more than the %d AF_XDP sockets xpxe opens", queues,
+			 XPXE_TFTP_XSK_QUEUES_MAX);
+		goto fail;
+	}
+	for (unsigned q = 0; q < queues; q++) {
+		struct xsk_entry *e = &ifc->xsks[q];
+
+		err = xpxe_xsk_open(&e->xsk, ifc->ifname, q, ifc->xskmap_fd);
+		if (err == -EINVAL && probing && q > 0)
+			break; /* past the last queue */
+		if (err) {
+			snprintf(ifc->no_window, sizeof(ifc->no_window),
+				 "cannot open an AF_XDP socket on RX queue %u: %s", q,
+				 strerror(-err));
+			goto fail;
+		}
+		e->ifc = ifc;
+		ifc->n_xsks++;
+		err = watch(t, xpxe_xsk_fd(e->xsk), e);
+		if (err) {
+			snprintf(ifc->no_window, sizeof(ifc->no_window), "epoll: %s",
+				 strerror(-err));
+			goto fail;
+		}
+	}
+	ifc->windowsize_max = t->opts.windowsize_max;
+	ifc->no_window[0] = '\0';
+	/* The pinned counter may hold a previous daemon's redirects: count from here. */
+	ifc->xsk_redirected = program_counter(t, ifc, XPXE_CNT_TFTP_ACK_TO_XSK);
+	return;
+fail:
+	close_xsks(t, ifc);
+	log_warn("%s: TFTP windowsize not offered (clients go lockstep): %s", ifc->ifname,
+		 ifc->no_window);
+}
+
 int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
-			int counters_fd)
+			int counters_fd, int xskmap_fd)
 {
 	__u64 totals[XPXE_CNT_MAX];
 	struct iface *ifc = NULL;
@@ -704,12 +1047,21 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 	ifc->ifindex = ifindex;
 	ifc->sessions_fd = sessions_fd;
 	ifc->counters_fd = counters_fd;
+	ifc->xskmap_fd = xskmap_fd;
 	ifc->blksize_max = xpxe_tftp_blksize_for_mtu(iface_mtu(ifname));
+	ifc->windowsize_max = 1;
 	/* Counters a previous daemon wrote (pinned map): carry on from them. */
 	if (!xpxe_counters_read(counters_fd, totals))
-		for (int c = XPXE_CNT_TFTP_RRQ; c <= XPXE_CNT_TFTP_ERR_BAD_OPTION; c++)
-			ifc->own[c] = totals[c];
+		for (int c = 0; c < XPXE_CNT_MAX; c++)
+			if (daemon_counter(c))
+				ifc->own[c] = totals[c];
 	adopt_sessions(t, ifc);
+	open_xsks(t, ifc);
+	if (ifc->n_xsks)
+		log_info("%s: TFTP windows up to %u blocks, sent through %u AF_XDP socket(s) "
+			 "(%s mode)",
+			 ifname, ifc->windowsize_max, ifc->n_xsks,
+			 xpxe_xsk_zerocopy(ifc->xsks[0].xsk) ? "zero-copy" : "copy");
 	return 0;
 }
 
@@ -728,6 +1080,7 @@ void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex)
 				finish(t, x, false);
 		}
 	}
+	close_xsks(t, ifc);
 	ifc->used = false;
 }
 
@@ -765,10 +1118,35 @@ unsigned xpxe_tftp_transfers(const struct xpxe_tftp *t, int ifindex)
 	return 0;
 }
 
+void xpxe_tftp_flush_counters(struct xpxe_tftp *t)
+{
+	for (int i = 0; i < MAX_IFACES; i++)
+		if (t->ifaces[i].used)
+			flush_tallies(t, &t->ifaces[i]);
+}
+
+int xpxe_tftp_window_status(struct xpxe_tftp *t, int ifindex, struct xpxe_tftp_window_status *ws)
+{
+	struct iface *ifc = find_iface(t, ifindex);
+
+	memset(ws, 0, sizeof(*ws));
+	if (!ifc)
+		return -ENOENT;
+	ws->windowsize_max = ifc->windowsize_max;
+	snprintf(ws->why_not, sizeof(ws->why_not), "%s", ifc->no_window);
+	ws->n_xsks = ifc->n_xsks;
+	for (unsigned q = 0; q < ifc->n_xsks; q++)
+		xpxe_xsk_status(ifc->xsks[q].xsk, &ws->xsks[q]);
+	return 0;
+}
+
 void xpxe_tftp_close(struct xpxe_tftp *t)
 {
 	if (!t)
 		return;
+	for (int i = 0; i < MAX_IFACES; i++)
+		if (t->ifaces[i].used)
+			close_xsks(t, &t->ifaces[i]);
 	for (int b = 0; b < N_BUCKETS; b++) {
 		struct xfer *x = t->buckets[b], *next;
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "assets.h"
+#include "xsk.h"
 
 /*
  * The TFTP slow path in the daemon: a UDP socket on port 69 answers each RRQ
@@ -19,6 +20,7 @@ struct xpxe_tftp;
 
 struct xpxe_tftp_opts {
 	unsigned idle_timeout_s; /* a client silent this long has gone: its transfer expires */
+	unsigned windowsize_max; /* the largest window granted (RFC 7440); 1: none; 0: default */
 };
 
 #define XPXE_TFTP_IDLE_TIMEOUT_DEFAULT 30
@@ -27,12 +29,15 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		   const struct xpxe_tftp_opts *opts);
 
 /*
- * Serves TFTP on an interface whose data plane has the maps SESSIONS_FD and
- * COUNTERS_FD. Transfers a previous daemon left in SESSIONS_FD are taken over
- * (and the asset slots they read are kept): call this before publishing assets.
+ * Serves TFTP on an interface whose data plane has the maps SESSIONS_FD,
+ * COUNTERS_FD and XSKMAP_FD. Transfers a previous daemon left in SESSIONS_FD
+ * are taken over (and the asset slots they read are kept): call this before
+ * publishing assets. Opens an AF_XDP socket per RX queue for windowed
+ * transfers; where that fails, windowsize is not offered (logged, and said in
+ * xpxe_tftp_window_status), and TFTP is served all the same.
  */
 int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
-			int counters_fd);
+			int counters_fd, int xskmap_fd);
 
 /* Ends the transfers of IFINDEX and forgets it (its data plane is going away). */
 void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex);
@@ -46,6 +51,19 @@ void xpxe_tftp_process(struct xpxe_tftp *t);
 
 /* Transfers running on IFINDEX. */
 unsigned xpxe_tftp_transfers(const struct xpxe_tftp *t, int ifindex);
+
+/* Writes the counts kept in memory to the counters map (done each second anyway). */
+void xpxe_tftp_flush_counters(struct xpxe_tftp *t);
+
+/* Windowed TFTP on one interface: what is granted, and its AF_XDP sockets. */
+struct xpxe_tftp_window_status {
+	unsigned windowsize_max; /* 1: windows not offered */
+	char why_not[160];	 /* why not, when they are not */
+	unsigned n_xsks;
+	struct xpxe_xsk_status xsks[XPXE_TFTP_XSK_QUEUES_MAX];
+};
+
+int xpxe_tftp_window_status(struct xpxe_tftp *t, int ifindex, struct xpxe_tftp_window_status *ws);
 
 void xpxe_tftp_close(struct xpxe_tftp *t);
 

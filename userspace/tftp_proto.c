@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +13,7 @@ static const char *const opt_names[XPXE_TFTP_OPT_MAX] = {
 	[XPXE_TFTP_OPT_BLKSIZE] = "blksize",
 	[XPXE_TFTP_OPT_TSIZE] = "tsize",
 	[XPXE_TFTP_OPT_TIMEOUT] = "timeout",
+	[XPXE_TFTP_OPT_WINDOWSIZE] = "windowsize",
 };
 
 static int refuse(struct xpxe_tftp_refusal *why, int code, const char *fmt, const char *arg)
@@ -88,10 +93,6 @@ static int parse_option(const char *name, const char *value, struct xpxe_tftp_re
 	unsigned long v;
 	int opt;
 
-	if (!strcasecmp(name, "windowsize")) {
-		req->windowsize_asked = true;
-		return 0;
-	}
 	for (opt = 0; opt < XPXE_TFTP_OPT_MAX; opt++)
 		if (!strcasecmp(name, opt_names[opt]))
 			break;
@@ -103,7 +104,8 @@ static int parse_option(const char *name, const char *value, struct xpxe_tftp_re
 				      opt_names[opt]);
 	if (!parse_number(value, &v) ||
 	    (opt == XPXE_TFTP_OPT_BLKSIZE && (v < XPXE_TFTP_BLKSIZE_MIN || v > 65464)) ||
-	    (opt == XPXE_TFTP_OPT_TIMEOUT && (v < 1 || v > 255)))
+	    (opt == XPXE_TFTP_OPT_TIMEOUT && (v < 1 || v > 255)) ||
+	    (opt == XPXE_TFTP_OPT_WINDOWSIZE && (v < 1 || v > 65535)))
 		return refuse(why, XPXE_TFTP_ERR_BAD_OPTION, "bad value for option %s",
 			      opt_names[opt]);
 	req->opt_value[opt] = v;
@@ -179,13 +181,14 @@ static size_t put_string(uint8_t *buf, size_t pos, const char *s)
 }
 
 void xpxe_tftp_negotiate(const struct xpxe_tftp_request *req, uint64_t size, unsigned blksize_max,
-			 struct xpxe_tftp_plan *plan)
+			 unsigned windowsize_max, struct xpxe_tftp_plan *plan)
 {
 	char value[24];
 	size_t pos = 2;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->blksize = XPXE_TFTP_BLKSIZE_DEFAULT;
+	plan->windowsize = 1;
 	plan->oack[1] = XPXE_TFTP_OACK;
 	for (int i = 0; i < req->n_opts; i++) {
 		int opt = req->opt_order[i];
@@ -204,6 +207,13 @@ void xpxe_tftp_negotiate(const struct xpxe_tftp_request *req, uint64_t size, uns
 			break;
 		case XPXE_TFTP_OPT_TIMEOUT:
 			plan->timeout_s = v;
+			break;
+		case XPXE_TFTP_OPT_WINDOWSIZE:
+			/* 1 is what the client gets without the option: nothing to say. */
+			if (windowsize_max <= 1)
+				continue;
+			plan->windowsize = v < windowsize_max ? v : windowsize_max;
+			v = plan->windowsize;
 			break;
 		}
 		snprintf(value, sizeof(value), "%lu", v);
@@ -233,4 +243,122 @@ unsigned xpxe_tftp_blksize_for_mtu(unsigned mtu)
 	if (max < XPXE_TFTP_BLKSIZE_MIN)
 		max = XPXE_TFTP_BLKSIZE_MIN;
 	return max < XPXE_TFTP_BLKSIZE_MAX ? max : XPXE_TFTP_BLKSIZE_MAX;
+}
+
+int xpxe_tftp_peer_from_frame(const uint8_t *frame, size_t len, struct xpxe_tftp_peer *p)
+{
+	const struct ethhdr *eth = (const void *)frame;
+	const struct iphdr *iph = (const void *)(eth + 1);
+	const struct udphdr *udph;
+	size_t ihl;
+
+	if (len < sizeof(*eth) + sizeof(*iph) || eth->h_proto != htons(ETH_P_IP) ||
+	    iph->version != 4 || iph->protocol != IPPROTO_UDP)
+		return -1;
+	ihl = iph->ihl * 4u;
+	if (ihl < sizeof(*iph) || len < sizeof(*eth) + ihl + sizeof(*udph))
+		return -1;
+	udph = (const void *)((const uint8_t *)iph + ihl);
+	memcpy(p->client_mac, eth->h_source, ETH_ALEN);
+	memcpy(p->server_mac, eth->h_dest, ETH_ALEN);
+	p->client_ip = iph->saddr;
+	p->server_ip = iph->daddr;
+	p->client_port = udph->source;
+	p->server_port = udph->dest;
+	return 0;
+}
+
+static uint32_t fold(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+/* The sum of chunk bytes [0, X) as big-endian words: the stored sum, plus the bytes after it. */
+static uint32_t prefix_sum(const struct xpxe_tftp_chunk *c, uint32_t x)
+{
+	uint32_t base = x & ~(XPXE_TFTP_CSUM_STRIDE - 1);
+	uint64_t s = c->csum[x >> XPXE_TFTP_CSUM_SHIFT];
+
+	/* BASE is even: bytes at even offsets from it are the high halves of words. */
+	for (uint32_t i = base; i < x; i++)
+		s += (i & 1) ? c->data[i] : (uint32_t)c->data[i] << 8;
+	return fold(s);
+}
+
+uint16_t xpxe_tftp_chunk_sum(const struct xpxe_tftp_chunk *c, uint32_t r, uint32_t len)
+{
+	/* One's complement subtraction: adding the complement. */
+	uint32_t s = fold((uint64_t)prefix_sum(c, r + len) + (~prefix_sum(c, r) & 0xffff));
+
+	/* From an odd offset each byte weighs as the other half of its word (RFC 1071 2(B)). */
+	if (r & 1)
+		s = ((s & 0xff) << 8) | (s >> 8);
+	return (uint16_t)s;
+}
+
+size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks, uint32_t n_chunks,
+			      uint64_t size, unsigned blksize, uint32_t block, uint32_t *sum)
+{
+	uint64_t off = (uint64_t)(block - 1) * blksize;
+	uint32_t idx = off >> XPXE_TFTP_CHUNK_SHIFT, r = off & (XPXE_TFTP_CHUNK - 1);
+	size_t len;
+
+	if (block == 0 || off > size || idx >= n_chunks || blksize > XPXE_TFTP_BLKSIZE_MAX ||
+	    blksize < XPXE_TFTP_BLKSIZE_MIN)
+		return 0;
+	len = size - off < blksize ? size - off : blksize;
+	buf[0] = 0;
+	buf[1] = XPXE_TFTP_DATA;
+	buf[2] = (uint8_t)(block >> 8); /* rolls over past 65535 to 0 */
+	buf[3] = (uint8_t)block;
+	memcpy(buf + 4, chunks[idx].data + r, len);
+	*sum = XPXE_TFTP_DATA + (block & 0xffff) + xpxe_tftp_chunk_sum(&chunks[idx], r, len);
+	return 4 + len;
+}
+
+size_t xpxe_tftp_data_frame(uint8_t *frame, const struct xpxe_tftp_peer *p,
+			    const struct xpxe_tftp_chunk *chunks, uint32_t n_chunks, uint64_t size,
+			    unsigned blksize, uint32_t block)
+{
+	struct ethhdr *eth = (void *)frame;
+	struct iphdr *iph = (void *)(eth + 1);
+	struct udphdr *udph = (void *)(iph + 1);
+	const uint16_t *w = (const uint16_t *)iph;
+	uint32_t payload_sum, sum = 0;
+	size_t n = xpxe_tftp_data_payload((uint8_t *)(udph + 1), chunks, n_chunks, size, blksize,
+					  block, &payload_sum);
+	uint16_t udp_len = sizeof(*udph) + n, c;
+
+	if (!n)
+		return 0;
+	memcpy(eth->h_dest, p->client_mac, ETH_ALEN);
+	memcpy(eth->h_source, p->server_mac, ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IP);
+	/* As the programs write it: DF, no id (RFC 6864), TTL 64, no options. */
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = 0;
+	iph->tot_len = htons(sizeof(*iph) + udp_len);
+	iph->id = 0;
+	iph->frag_off = htons(0x4000);
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_UDP;
+	iph->check = 0;
+	iph->saddr = p->server_ip;
+	iph->daddr = p->client_ip;
+	for (size_t i = 0; i < sizeof(*iph) / 2; i++)
+		sum += ntohs(w[i]);
+	iph->check = htons((uint16_t)~fold(sum));
+
+	udph->source = p->server_port;
+	udph->dest = p->client_port;
+	udph->len = htons(udp_len);
+	sum = (ntohl(p->server_ip) >> 16) + (ntohl(p->server_ip) & 0xffff) +
+	      (ntohl(p->client_ip) >> 16) + (ntohl(p->client_ip) & 0xffff) + IPPROTO_UDP + udp_len;
+	sum += ntohs(p->server_port) + ntohs(p->client_port) + udp_len + payload_sum;
+	c = (uint16_t)~fold(sum);
+	udph->check = htons(c ? c : 0xffff); /* a computed 0 goes as 0xffff (RFC 768) */
+	return sizeof(*eth) + sizeof(*iph) + udp_len;
 }

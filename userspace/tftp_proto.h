@@ -22,6 +22,7 @@ enum xpxe_tftp_opt {
 	XPXE_TFTP_OPT_BLKSIZE,
 	XPXE_TFTP_OPT_TSIZE,
 	XPXE_TFTP_OPT_TIMEOUT,
+	XPXE_TFTP_OPT_WINDOWSIZE,
 	XPXE_TFTP_OPT_MAX,
 };
 
@@ -31,7 +32,6 @@ struct xpxe_tftp_request {
 	unsigned long opt_value[XPXE_TFTP_OPT_MAX];
 	int opt_order[XPXE_TFTP_OPT_MAX]; /* enum xpxe_tftp_opt, in the client's order */
 	int n_opts;
-	bool windowsize_asked; /* RFC 7440: not offered yet, the client falls back to 1 */
 };
 
 /* Why a request is refused: the ERROR to send (code < 0: send nothing). */
@@ -46,7 +46,8 @@ struct xpxe_tftp_refusal {
  * malformed request (4), another opcode (4; an ERROR or ACK gets no answer,
  * code -1), a mode other than octet (0 for netascii and mail, else 4), a name
  * that climbs out with '..' (2), an over-long or empty name (1), an option with
- * a bad value or given twice (8). See "TFTP" in README.md.
+ * a bad value (blksize 8..65464, timeout 1..255, windowsize 1..65535) or given
+ * twice (8). See "TFTP" in README.md.
  */
 int xpxe_tftp_parse_request(const void *buf, size_t len, struct xpxe_tftp_request *req,
 			    struct xpxe_tftp_refusal *why);
@@ -54,18 +55,21 @@ int xpxe_tftp_parse_request(const void *buf, size_t len, struct xpxe_tftp_reques
 /* What is negotiated for one transfer. */
 struct xpxe_tftp_plan {
 	unsigned blksize;
-	unsigned timeout_s; /* 0: none asked */
+	unsigned windowsize; /* 1: lockstep */
+	unsigned timeout_s;  /* 0: none asked */
 	uint8_t oack[XPXE_TFTP_REPLY_MAX];
 	size_t oack_len; /* 0: no option accepted, the answer is DATA 1 */
 };
 
 /*
  * Negotiates REQ's options for an asset of SIZE bytes on an interface that
- * carries at most BLKSIZE_MAX bytes per block: blksize clamped, tsize answered
- * with SIZE (left out when SIZE is 0), timeout echoed, others left out.
+ * carries at most BLKSIZE_MAX bytes per block and sends windows of at most
+ * WINDOWSIZE_MAX blocks: blksize clamped, tsize answered with SIZE (left out
+ * when SIZE is 0), timeout echoed, windowsize clamped (left out when that
+ * leaves 1: the client then goes lockstep, as RFC 7440 says), others left out.
  */
 void xpxe_tftp_negotiate(const struct xpxe_tftp_request *req, uint64_t size, unsigned blksize_max,
-			 struct xpxe_tftp_plan *plan);
+			 unsigned windowsize_max, struct xpxe_tftp_plan *plan);
 
 /* Writes an ERROR packet into BUF (XPXE_TFTP_REPLY_MAX bytes); returns its length. */
 size_t xpxe_tftp_error_packet(uint8_t *buf, int code, const char *message);
@@ -78,5 +82,41 @@ static inline uint64_t xpxe_tftp_blocks(uint64_t size, unsigned blksize)
 {
 	return size / blksize + 1;
 }
+
+/*
+ * DATA frames built by the daemon (the blocks of windows sent through AF_XDP),
+ * byte for byte what the programs build (bpf/tftp.h): the reply to an ACK, from
+ * the asset's chunks, with the checksums made of the chunks' prefix sums.
+ */
+
+/* Where a reply goes: the ACK's addresses and ports, swapped. All in network order. */
+struct xpxe_tftp_peer {
+	uint8_t client_mac[6], server_mac[6];
+	uint32_t client_ip, server_ip;
+	uint16_t client_port, server_port;
+};
+
+/* Reads the peer from an ACK frame (Ethernet, IPv4, UDP). Returns 0, or -1 when it is not one. */
+int xpxe_tftp_peer_from_frame(const uint8_t *frame, size_t len, struct xpxe_tftp_peer *p);
+
+/*
+ * The one's complement sum of chunk bytes [R, R + LEN) (R + LEN within the
+ * chunk's data) as a packet that starts them at an even offset sees it.
+ */
+uint16_t xpxe_tftp_chunk_sum(const struct xpxe_tftp_chunk *c, uint32_t r, uint32_t len);
+
+/*
+ * Writes DATA BLOCK (full number, from 1) of an asset of SIZE bytes in
+ * N_CHUNKS chunks, BLKSIZE bytes a block, as TFTP payload into BUF (4 + up to
+ * BLKSIZE bytes); *SUM gets the payload's sum. Returns the payload's length,
+ * or 0 when the block is not in the asset.
+ */
+size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks, uint32_t n_chunks,
+			      uint64_t size, unsigned blksize, uint32_t block, uint32_t *sum);
+
+/* The whole frame of DATA BLOCK to P (XPXE_TFTP_HDRS_LEN + its bytes). Returns its length or 0. */
+size_t xpxe_tftp_data_frame(uint8_t *frame, const struct xpxe_tftp_peer *p,
+			    const struct xpxe_tftp_chunk *chunks, uint32_t n_chunks, uint64_t size,
+			    unsigned blksize, uint32_t block);
 
 #endif /* XPXE_TFTP_PROTO_H */

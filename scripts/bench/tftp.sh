@@ -8,7 +8,8 @@
 #   - xpxe's ns per DATA block in its programs under that traffic
 #     (kernel.bpf_stats_enabled: run_time_ns / run_cnt), and from
 #     bpf_prog_test_run_opts (scripts/bench/tftp_prog_ns.c).
-# Writes BENCHMARKS.md at the top of the tree. RUNS=N (default 3).
+# Writes BENCHMARKS.md at the top of the tree, then runs tftp_window.sh (windows, RFC 7440),
+# which adds its section. RUNS=N (default 3).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -224,3 +225,6 @@ other work shares its $(nproc) CPUs with the lab).
 EOF
 say "wrote $root/BENCHMARKS.md"
 cat "$root/BENCHMARKS.md"
+
+# Windowed TFTP (RFC 7440), xpxe vs dnsmasq: a lab of its own, its own section of BENCHMARKS.md.
+"$root/scripts/bench/tftp_window.sh"

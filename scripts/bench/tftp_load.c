@@ -8,11 +8,23 @@
  * hash per block. The client, not the server, is what usually limits a lab: it
  * does nothing per block but one recv, one memcmp and one send.
  *
+ * With -W, it asks for windows of that many blocks (RFC 7440) and
+ * acknowledges the last block of each window (what the OACK granted; without
+ * windowsize in the OACK, every block); a gap in a window is acknowledged at
+ * once with the last block in order, a silence at the timeout. Datagrams are
+ * read in batches (recvmmsg) then.
+ *
+ * With -D, each ACK leaves DELAY_US microseconds after the block it answers came
+ * in (the final one at once): a round trip like a real network's and a
+ * firmware's stack add, which the lab's veth pair lacks (~10 us) and which no
+ * qdisc of this kernel can add. Lockstep pays it per block, a window per window.
+ *
  *   tftp_load -s SERVER -f NAME -r FILE -S SHA256 -n CLIENTS [-b BLKSIZE]
- *             [-t THREADS] [-w TIMEOUT_MS]
+ *             [-W WINDOWSIZE] [-D DELAY_US] [-t THREADS] [-w TIMEOUT_MS]
  *
  * Prints one line of key=value pairs: clients, ok, failed, bytes, seconds,
- * mbps (aggregate MB/s, 10^6 bytes), retries. Exits 1 when a transfer failed.
+ * mbps (aggregate MB/s, 10^6 bytes), retries, windowsize (the one granted to
+ * the first transfer). Exits 1 when a transfer failed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +39,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -43,8 +56,12 @@ struct xfer {
 	size_t last_len;
 	uint32_t expect; /* the next block (full number) */
 	unsigned blksize;
+	unsigned window;    /* granted; 1: lockstep */
+	unsigned in_window; /* blocks received in order since the last ACK */
+	bool gap_acked;	    /* a gap in this window was acknowledged already */
 	uint64_t bytes;
 	double sent_at;
+	double ack_at; /* -D: when the ACK in LAST is due; 0: none waits */
 	unsigned retries;
 	bool done, failed;
 };
@@ -58,7 +75,7 @@ struct worker {
 static const char *opt_name, *opt_sha, *opt_file;
 static const uint8_t *ref; /* the file's bytes */
 static uint64_t ref_size;
-static unsigned opt_blksize = 1468, opt_timeout_ms = 500;
+static unsigned opt_blksize = 1468, opt_timeout_ms = 500, opt_window, opt_delay_us;
 static struct in_addr opt_server;
 
 static double now(void)
@@ -78,13 +95,20 @@ static void send_last(struct xfer *x)
 	x->sent_at = now();
 }
 
-static void ack(struct xfer *x, uint16_t block)
+/* Sends ACK BLOCK, or with -D schedules it (AT_ONCE: the final one, never delayed). */
+static void ack(struct xfer *x, uint16_t block, bool at_once)
 {
 	x->last[0] = 0;
 	x->last[1] = 4;
 	x->last[2] = block >> 8;
 	x->last[3] = block & 0xff;
 	x->last_len = 4;
+	if (opt_delay_us && !at_once) {
+		x->ack_at = now() + opt_delay_us / 1e6;
+		x->sent_at = x->ack_at; /* the timeout runs from when it leaves */
+		return;
+	}
+	x->ack_at = 0;
 	send_last(x);
 }
 
@@ -93,11 +117,15 @@ static void start(struct xfer *x)
 	int n = snprintf((char *)x->last + 2, sizeof(x->last) - 2, "%s%coctet%cblksize%c%u%c",
 			 opt_name, 0, 0, 0, opt_blksize, 0);
 
+	if (opt_window)
+		n += snprintf((char *)x->last + 2 + n, sizeof(x->last) - 2 - n, "windowsize%c%u%c",
+			      0, opt_window, 0);
 	x->last[0] = 0;
 	x->last[1] = 1;
 	x->last_len = 2 + n;
 	x->expect = 1;
 	x->blksize = 512; /* until an OACK says otherwise */
+	x->window = 1;
 	send_last(x);
 }
 
@@ -161,13 +189,17 @@ static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct 
 				break;
 			if (!strcasecmp(k, "blksize"))
 				x->blksize = atoi(v);
+			if (!strcasecmp(k, "windowsize"))
+				x->window = atoi(v) > 0 ? atoi(v) : 1;
 			q = (const uint8_t *)v + strnlen(v, p + n - (const uint8_t *)v) + 1;
 		}
 		if (x->expect == 1)
-			ack(x, 0);
+			ack(x, 0, false);
 		return;
 	case 3:
 		if (block == (uint16_t)x->expect) {
+			bool last = (size_t)(n - 4) < x->blksize;
+
 			if (!matches(x, p + 4, n - 4)) {
 				fprintf(stderr, "tftp_load: block %u differs from the file\n",
 					x->expect);
@@ -176,11 +208,21 @@ static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct 
 			}
 			x->bytes += n - 4;
 			x->expect++;
-			ack(x, block);
-			if ((size_t)(n - 4) < x->blksize)
+			if (++x->in_window >= x->window || last) {
+				ack(x, block, last);
+				x->in_window = 0;
+				x->gap_acked = false;
+			}
+			if (last)
 				finish(x);
-		} else if (block == (uint16_t)(x->expect - 1)) {
-			ack(x, block); /* a duplicate: our ACK was lost */
+		} else if (x->window == 1 && block == (uint16_t)(x->expect - 1)) {
+			ack(x, block, false); /* a duplicate: our ACK was lost */
+		} else if (x->window > 1 && !x->gap_acked &&
+			   (uint16_t)(block - x->expect) < 0x8000) {
+			/* A block after a gap: resume after the last one in order. */
+			ack(x, (uint16_t)(x->expect - 1), false);
+			x->in_window = 0;
+			x->gap_acked = true;
 		}
 		return;
 	case 5:
@@ -188,6 +230,27 @@ static void on_packet(struct xfer *x, const uint8_t *p, ssize_t n, const struct 
 		x->failed = true;
 		return;
 	}
+}
+
+static void read_batch(struct xfer *x)
+{
+	enum { BATCH = 64 };
+	static __thread uint8_t bufs[BATCH][2048];
+	static __thread struct sockaddr_in froms[BATCH];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	int r;
+
+	for (int i = 0; i < BATCH; i++) {
+		iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = sizeof(bufs[i]) };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &froms[i],
+							 .msg_namelen = sizeof(froms[i]),
+							 .msg_iov = &iov[i],
+							 .msg_iovlen = 1 } };
+	}
+	r = recvmmsg(x->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < r && !x->done && !x->failed; i++)
+		on_packet(x, bufs[i], msgs[i].msg_len, &froms[i]);
 }
 
 static void *run(void *arg)
@@ -203,8 +266,16 @@ static void *run(void *arg)
 		start(&w->xfers[i]);
 	}
 	while (left > 0) {
-		int n = epoll_wait(ep, evs, 256, 20);
-		double t;
+		struct timespec wait = { .tv_nsec = 20 * 1000 * 1000 };
+		double t = now(), due = t + 0.02;
+		int n;
+
+		/* With -D: wake up for the first ACK due. */
+		for (int i = 0; i < w->n; i++)
+			if (w->xfers[i].ack_at && w->xfers[i].ack_at < due)
+				due = w->xfers[i].ack_at;
+		wait.tv_nsec = due > t ? (long)((due - t) * 1e9) : 0;
+		n = epoll_pwait2(ep, evs, 256, &wait, NULL);
 
 		for (int i = 0; i < n; i++) {
 			struct xfer *x = evs[i].data.ptr;
@@ -216,10 +287,15 @@ static void *run(void *arg)
 			/*
 			 * One read per wake-up: in lockstep a transfer has one block in
 			 * flight, and a second read would only return EAGAIN (epoll is
-			 * level-triggered: anything more is reported again).
+			 * level-triggered: anything more is reported again). Windows
+			 * come in bursts: read them in one batch.
 			 */
 			if (x->done || x->failed)
 				continue;
+			if (opt_window) {
+				read_batch(x);
+				continue;
+			}
 			r = recvfrom(x->fd, buf, sizeof(buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&from, &fl);
 			if (r > 0)
@@ -232,6 +308,10 @@ static void *run(void *arg)
 
 			if (x->done || x->failed)
 				continue;
+			if (x->ack_at && x->ack_at <= t) {
+				x->ack_at = 0;
+				send_last(x);
+			}
 			if (t - x->sent_at > opt_timeout_ms / 1e3) {
 				if (++x->retries > MAX_RETRIES) {
 					fprintf(stderr, "tftp_load: no answer after %u retries\n",
@@ -257,7 +337,7 @@ int main(int argc, char **argv)
 	double t0, secs;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:f:r:n:S:b:t:w:")) != -1) {
+	while ((c = getopt(argc, argv, "s:f:r:n:S:b:t:w:W:D:")) != -1) {
 		switch (c) {
 		case 's':
 			if (!inet_aton(optarg, &opt_server))
@@ -284,13 +364,22 @@ int main(int argc, char **argv)
 		case 'w':
 			opt_timeout_ms = atoi(optarg);
 			break;
+		case 'W':
+			opt_window = atoi(optarg);
+			break;
+		case 'D':
+			opt_delay_us = atoi(optarg);
+			/* Microseconds, not the default 50 us of slack on every sleep. */
+			prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (!opt_name || !opt_sha || !opt_file || !opt_server.s_addr || !clients || !threads) {
 		fprintf(stderr, "usage: tftp_load -s SERVER -f NAME -r FILE -S SHA256 -n CLIENTS "
-				"[-b BLKSIZE] [-t THREADS] [-w TIMEOUT_MS]\n");
+				"[-b BLKSIZE] [-W WINDOWSIZE] [-D DELAY_US] [-t THREADS] "
+				"[-w TIMEOUT_MS]\n");
 		return 2;
 	}
 	if (load_reference())
@@ -333,7 +422,8 @@ int main(int argc, char **argv)
 		else
 			failed++;
 	}
-	printf("clients=%u ok=%u failed=%u bytes=%llu seconds=%.3f mbps=%.1f retries=%llu\n",
-	       clients, ok, failed, bytes, secs, bytes / secs / 1e6, retries);
+	printf("clients=%u ok=%u failed=%u bytes=%llu seconds=%.3f mbps=%.1f retries=%llu "
+	       "windowsize=%u\n",
+	       clients, ok, failed, bytes, secs, bytes / secs / 1e6, retries, xfers[0].window);
 	return failed ? 1 : 0;
 }

@@ -18,6 +18,10 @@
 #include <cmocka.h>
 
 #include <linux/pkt_cls.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -26,6 +30,7 @@
 #include "counters.h"
 #include "frames.h"
 #include "xpxe_tftp.h"
+#include "xsk.h"
 
 #define CLIENT_IP   htonl(0xc6120064) /* 198.18.0.100 */
 #define SERVER_IP   htonl(0xc6120001) /* 198.18.0.1 */
@@ -41,6 +46,8 @@ static const uint64_t asset_sizes[N_ASSETS] = {
 
 static struct xpxe_bpf *skel;
 static struct xpxe_assets assets;
+/* An AF_XDP socket on lo's queue 0, the queue test runs see: the redirect target. */
+static struct xpxe_xsk *xsk;
 static uint8_t *content[N_ASSETS];
 static uint32_t slot_of[N_ASSETS];
 
@@ -120,9 +127,33 @@ static int load_asset(int i)
 	return 0;
 }
 
+/* A network namespace of our own, with its lo up: the AF_XDP socket binds there. */
+static int private_lo(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd, err;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	err = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	err = err ? err : ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return err;
+}
+
 static int setup(void **state)
 {
+	int err;
+
 	(void)state;
+	if (private_lo()) {
+		fprintf(stderr, "# cannot make a network namespace (needs root)\n");
+		return -1;
+	}
 	skel = xpxe_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
@@ -134,12 +165,18 @@ static int setup(void **state)
 	for (int i = 0; i < N_ASSETS; i++)
 		if (load_asset(i))
 			return -1;
+	err = xpxe_xsk_open(&xsk, "lo", 0, bpf_map__fd(skel->maps.tftp_xsks));
+	if (err) {
+		fprintf(stderr, "# cannot open an AF_XDP socket on lo: %s\n", strerror(-err));
+		return -1;
+	}
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
+	xpxe_xsk_close(xsk);
 	xpxe_assets_free(&assets);
 	xpxe_bpf__destroy(skel);
 	for (int i = 0; i < N_ASSETS; i++)
@@ -204,6 +241,7 @@ static void put_session(uint16_t server_port, int asset, unsigned blksize, uint3
 		.asset_slot = slot_of[asset],
 		.blksize = blksize,
 		.last_block = last_block,
+		.win_base = last_block ? last_block - 1 : 0, /* lockstep: a window of one */
 		.final_block = asset_sizes[asset] / blksize + 1,
 		.state = XPXE_TFTP_ACTIVE,
 	};
@@ -468,6 +506,132 @@ static void test_client_error_aborts(void **state)
 	assert_int_equal(r.retval, XDP_DROP);
 }
 
+/* --- windows (RFC 7440): XDP decides, the daemon's AF_XDP socket sends -------------------- */
+
+static void put_window_session(uint16_t server_port, unsigned windowsize, uint32_t base,
+			       uint32_t last, bool timed_out)
+{
+	struct xpxe_tftp_key key = session_key(server_port);
+	struct xpxe_tftp_session s;
+
+	put_session(server_port, ASSET_RANDOM, 1468, last, timed_out);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
+	s.windowsize = windowsize;
+	s.win_base = base;
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
+}
+
+struct window_case {
+	const char *name;
+	uint32_t base, last;
+	bool timed_out;
+	uint16_t ack;
+	int verdict;			  /* XDP's */
+	enum xpxe_counter counter;	  /* its outcome */
+	uint32_t first, win_last, resent; /* the window in the metadata, for XDP_REDIRECT */
+};
+
+static const struct window_case window_cases[] = {
+	{ "ACK 0 of the OACK: the first window goes to AF_XDP", 0, 0, false, 0, XDP_REDIRECT,
+	  XPXE_CNT_TFTP_ACK_TO_XSK, 1, 16, 0 },
+	{ "ACK of the window's last block: the next window", 16, 32, false, 32, XDP_REDIRECT,
+	  XPXE_CNT_TFTP_ACK_TO_XSK, 33, 48, 0 },
+	{ "ACK inside the window: it starts again after it", 16, 32, false, 27, XDP_REDIRECT,
+	  XPXE_CNT_TFTP_ACK_TO_XSK, 28, 43, 5 },
+	{ "the window's base again after the client's timeout: resent whole", 16, 32, true, 16,
+	  XDP_REDIRECT, XPXE_CNT_TFTP_ACK_TO_XSK, 17, 32, 16 },
+	{ "the window's base again at once: a duplicate, dropped", 16, 32, false, 16, XDP_DROP,
+	  XPXE_CNT_TFTP_ACK_DUP_IGNORED, 0, 0, 0 },
+	{ "the last window is cut at the final block", 128, 130, false, 130, XDP_REDIRECT,
+	  XPXE_CNT_TFTP_ACK_TO_XSK, 131, 137, 0 },
+	{ "ACK of the final block: completed", 130, 137, false, 137, XDP_DROP,
+	  XPXE_CNT_TFTP_SESSIONS_COMPLETED, 0, 0, 0 },
+	{ "an ACK older than the window: stale", 16, 32, true, 3, XDP_DROP, XPXE_CNT_TFTP_ACK_STALE,
+	  0, 0, 0 },
+};
+
+static void test_window(void **state)
+{
+	const struct window_case *c = *state;
+	uint16_t port = 44000 + (c - window_cases);
+	uint8_t in[FRAME_MAX] = { 0 };
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
+	struct xpxe_tftp_xsk_meta meta;
+	struct xpxe_tftp_session s;
+	size_t in_len = build_ack(in, port, c->ack);
+	struct run r;
+
+	put_window_session(port, 16, c->base, c->last, c->timed_out);
+	read_counters(before);
+	run_prog(false, in, in_len, &r);
+	read_counters(after);
+	assert_int_equal(r.retval, c->verdict);
+	delta[XPXE_CNT_RX_FRAMES] = delta[c->counter] = 1;
+	assert_counter_deltas(c->name, before, after, delta);
+	s = get_session(port);
+	if (c->verdict != XDP_REDIRECT) {
+		assert_int_equal(r.out_len, in_len);
+		assert_memory_equal(r.out, in, in_len);
+		assert_int_equal(s.last_block, c->last);
+		assert_int_equal(s.win_base, c->base);
+		return;
+	}
+	/* The ACK as it came, behind the metadata that describes the window to send. */
+	assert_int_equal(r.out_len, sizeof(meta) + in_len);
+	assert_memory_equal(r.out + sizeof(meta), in, in_len);
+	memcpy(&meta, r.out, sizeof(meta));
+	assert_int_equal(meta.magic, XPXE_TFTP_XSK_MAGIC);
+	assert_int_equal(meta.first_block, c->first);
+	assert_int_equal(meta.last_block, c->win_last);
+	assert_int_equal(meta.resent, c->resent);
+	assert_int_equal(meta.size, asset_sizes[ASSET_RANDOM]);
+	assert_int_equal(meta.asset_slot, slot_of[ASSET_RANDOM]);
+	assert_int_equal(meta.blksize, 1468);
+	/* The session records the window: the next ACK is judged against it. */
+	assert_int_equal(s.win_base, c->first - 1);
+	assert_int_equal(s.last_block, c->win_last);
+	assert_int_equal(s.retransmits, c->resent);
+}
+
+/* No socket on the queue: XDP and tc pass the ACK up untouched, for the daemon's socket. */
+static void test_window_without_af_xdp(void **state)
+{
+	uint8_t in[FRAME_MAX] = { 0 };
+	size_t len = build_ack(in, 44100, 16);
+	__u32 queue = 0;
+	int fd = bpf_map__fd(skel->maps.tftp_xsks), xsk_fd = xpxe_xsk_fd(xsk);
+
+	(void)state;
+	put_window_session(44100, 16, 0, 16, false);
+	assert_int_equal(bpf_map_delete_elem(fd, &queue), 0);
+	passes_unchanged(false, in, len, XPXE_CNT_TFTP_ACK_TO_DAEMON);
+	passes_unchanged(true, in, len, XPXE_CNT_TFTP_TC_PASS);
+	assert_int_equal(bpf_map_update_elem(fd, &queue, &xsk_fd, BPF_ANY), 0);
+	assert_int_equal(get_session(44100).last_block, 16);
+	assert_int_equal(get_session(44100).win_base, 0);
+}
+
+/*
+ * Where XDP cannot grow frames (veth), ACKs of lockstep transfers still go to
+ * tc, but only after XDP looked for a windowed session: windows reach AF_XDP.
+ */
+static void test_window_where_xdp_has_no_room(void **state)
+{
+	uint8_t in[FRAME_MAX] = { 0 };
+	struct run r;
+
+	(void)state;
+	skel->bss->tftp_xdp_no_room = 1;
+	put_window_session(44101, 16, 0, 0, false);
+	run_prog(false, in, build_ack(in, 44101, 0), &r);
+	assert_int_equal(r.retval, XDP_REDIRECT);
+	put_session(44102, ASSET_RANDOM, 1468, 3, false);
+	passes_unchanged(false, in, build_ack(in, 44102, 3), XPXE_CNT_TFTP_ACK_TO_TC);
+	assert_int_equal(get_session(44102).last_block, 3);
+	skel->bss->tftp_xdp_no_room = 0;
+}
+
 static void test_tc_passes_what_is_not_udp(void **state)
 {
 	uint8_t in[FRAME_MAX] = { 0 };
@@ -490,10 +654,13 @@ int main(void)
 		cmocka_unit_test(test_session_without_asset_passes),
 		cmocka_unit_test(test_client_error_aborts),
 		cmocka_unit_test(test_tc_passes_what_is_not_udp),
+		cmocka_unit_test(test_window_without_af_xdp),
+		cmocka_unit_test(test_window_where_xdp_has_no_room),
 	};
 	enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
-	static struct CMUnitTest tests[2 * N_CASES + N_FIXED];
-	static char names[2 * N_CASES][128];
+	enum { N_WINDOWS = sizeof(window_cases) / sizeof(window_cases[0]) };
+	static struct CMUnitTest tests[2 * N_CASES + N_FIXED + N_WINDOWS];
+	static char names[2 * N_CASES + N_WINDOWS][128];
 
 	for (int i = 0; i < N_CASES; i++) {
 		snprintf(names[2 * i], sizeof(names[0]), "xdp: %s", cases[i].name);
@@ -506,5 +673,14 @@ int main(void)
 							.initial_state = (void *)&cases[i] };
 	}
 	memcpy(tests + 2 * N_CASES, fixed, sizeof(fixed));
-	return _cmocka_run_group_tests("tftp_data", tests, 2 * N_CASES + N_FIXED, setup, teardown);
+	for (int i = 0; i < N_WINDOWS; i++) {
+		snprintf(names[2 * N_CASES + i], sizeof(names[0]), "window: %s",
+			 window_cases[i].name);
+		tests[2 * N_CASES + N_FIXED + i] =
+		    (struct CMUnitTest){ .name = names[2 * N_CASES + i],
+					 .test_func = test_window,
+					 .initial_state = (void *)&window_cases[i] };
+	}
+	return _cmocka_run_group_tests("tftp_data", tests, 2 * N_CASES + N_FIXED + N_WINDOWS, setup,
+				       teardown);
 }

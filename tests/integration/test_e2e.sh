@@ -132,21 +132,27 @@ check "... clears its boot-once mark" \
 	jq -e '.machines[] | select(.hostname == "bios-1") | .installed == false' <<<"$("$XPXE" machines --json)"
 
 # --- UEFI: OVMF's own PXE, snponly.efi over TFTP from the data plane -------------------------------------
-blocks0=$("$XPXE" status --json | jq '.interfaces[0].tftp.blocks_xdp + .interfaces[0].tftp.blocks_tc')
+# Blocks by every path: XDP, tc (lockstep), AF_XDP and the UDP fallback (windows).
+blocks() { "$XPXE" status --json | jq '.interfaces[0].tftp | .blocks_xdp + .blocks_tc + .blocks_af_xdp + .blocks_window_udp'; }
+blocks0=$(blocks)
+windows0=$("$XPXE" status --json | jq '.interfaces[0].tftp.window.windows')
 t0=$(date +%s)
 boot uefi 02 1 180 --uefi --no-rom
 report "UEFI machine (OVMF PXE, unknown MAC, default profile) boots to default.yaml in $(($(date +%s) - t0)) s" \
 	uefi "$(expected_sha 02 '' 198.18.0.100 "$WORK/talos/default.yaml" '')"
-blocks1=$("$XPXE" status --json | jq '.interfaces[0].tftp.blocks_xdp + .interfaces[0].tftp.blocks_tc')
+blocks1=$(blocks)
+windows1=$("$XPXE" status --json | jq '.interfaces[0].tftp.window.windows')
 check "... snponly.efi came over TFTP, block by block from the data plane ($blocks0 -> $blocks1 blocks)" \
 	test "$((blocks1 - blocks0))" -ge 100
+check "... in windows of 4 blocks, as OVMF asks (RFC 7440; $((windows1 - windows0)) windows)" \
+	test "$((windows1 - windows0))" -ge 25
 
 # --- pure TFTP: kernel and initramfs over tftp:// ---------------------------------------------------------
 t0=$(date +%s)
 boot tftp 03 2 180 --bios
 report "TFTP profile: kernel and initramfs over tftp:// from the data plane, config in $(($(date +%s) - t0)) s" \
 	tftp "$(expected_sha 03 tftp-1 198.18.0.53)"
-blocks2=$("$XPXE" status --json | jq '.interfaces[0].tftp.blocks_xdp + .interfaces[0].tftp.blocks_tc')
+blocks2=$(blocks)
 check "... ~15 MB of blocks went out ($((blocks2 - blocks1)) blocks)" test "$((blocks2 - blocks1))" -ge 9000
 
 # --- a fleet: three machines at once ---------------------------------------------------------------------

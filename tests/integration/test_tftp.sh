@@ -129,10 +129,10 @@ if [ "$rc" -eq 68 ]; then ok "curl exits 68 (TFTP file not found) for an unknown
 abort0=$(counter tftp_sessions_aborted)
 rrq=$(hex '\0\1snponly.efi\0octet\0tsize\0000\0blksize\0001468\0windowsize\0004\0')
 out=$(probe send=69:"$rrq" recv send=last:"$(hex '\0\5\0\10User aborted the transfer\0')")
-want_oack=$(hex '\0\6tsize\0%s\0blksize\0001468\0' "$(stat -c %s /usr/lib/ipxe/snponly.efi)")
+want_oack=$(hex '\0\6tsize\0%s\0blksize\0001468\0windowsize\0004\0' "$(stat -c %s /usr/lib/ipxe/snponly.efi)")
 port=${out%% *}
 if [ "${out#* }" = "$want_oack" ] && [ "$port" -ne 69 ]; then
-	ok "OVMF's size probe: an OACK with tsize and blksize 1468, no windowsize, from port $port"
+	ok "OVMF's size probe: an OACK with tsize, blksize 1468 and windowsize 4, from port $port"
 else
 	not_ok "OVMF's size probe: the OACK" "got: $out" "want: $want_oack"
 fi

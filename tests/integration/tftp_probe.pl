@@ -11,8 +11,12 @@
 #   rrq=NAME[,OPT=VAL...]  send an RRQ (octet) to port 69 and take the answer:
 #                   OACK -> ACK 0; DATA 1 -> keep it; print "OACK PORT HEX" or
 #                   "DATA PORT" (PORT: the transfer's server port) or "ERROR CODE MESSAGE"
-#   blocks=N        receive and acknowledge N more DATA blocks (fewer if the last comes)
+#   blocks=N        receive and acknowledge N more DATA blocks (fewer if the last comes);
+#                   with a windowsize W in the OACK, the last block of each window is
+#                   acknowledged (RFC 7440), and after a timeout the last block in order
 #   rest            receive and acknowledge DATA blocks until the final (short) one
+#   drain[=MS]      receive until MS ms (default 300) pass without a datagram; print
+#                   "blocks N N ..." (the DATA block numbers, in order) or "blocks none"
 #   save=FILE       write the data received so far to FILE
 #   port            print the local port
 #   sleep=MS
@@ -28,6 +32,7 @@ my $host = shift or die "usage: tftp_probe.pl HOST STEP...\n";
 my $sock = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '0.0.0.0') or die "socket: $!\n";
 my $sel = IO::Select->new($sock);
 my ($last_port, $blksize, $expect, $done, $data) = (undef, 512, 1, 0, '');
+my ($window, $in_window, $port_of_transfer) = (1, 0, undef);
 
 sub send_to {
 	my ($port, $bytes) = @_;
@@ -46,6 +51,7 @@ sub recv_one {
 
 # Takes one DATA (the block expected), acknowledges it; false at the final block.
 sub take_block {
+	return take_window_block() if $window > 1;
 	my ($port, $buf) = recv_one(3000);
 	die "timeout waiting for DATA $expect\n" unless defined $port;
 	my ($op, $block) = unpack('nn', $buf);
@@ -58,6 +64,32 @@ sub take_block {
 	}
 	send_to($port, pack('nn', 4, $block));
 	return !$done;
+}
+
+# The same with windows: the block expected is kept and the last of a window (or the
+# final one) acknowledged; others are ignored; a timeout acknowledges the last in order.
+sub take_window_block {
+	for my $try (1 .. 5) {
+		my ($port, $buf) = recv_one(1000);
+		unless (defined $port) {
+			send_to($port_of_transfer, pack('nn', 4, ($expect - 1) & 0xffff));
+			$in_window = 0;
+			next;
+		}
+		my ($op, $block) = unpack('nn', $buf);
+		die sprintf("ERROR %d %s\n", $block, substr($buf, 4)) if $op == 5;
+		die "opcode $op, not DATA\n" unless $op == 3;
+		next unless $block == ($expect & 0xffff);
+		$data .= substr($buf, 4);
+		$expect++;
+		$done = length($buf) - 4 < $blksize;
+		if (++$in_window == $window || $done) {
+			send_to($port, pack('nn', 4, $block));
+			$in_window = 0;
+		}
+		return !$done;
+	}
+	die "timeout waiting for DATA $expect\n";
 }
 
 for (@ARGV) {
@@ -80,14 +112,16 @@ for (@ARGV) {
 		my ($port, $buf) = recv_one(3000);
 		die "timeout waiting for the answer to the RRQ\n" unless defined $port;
 		my ($op, $arg) = unpack('nn', $buf);
+		$port_of_transfer = $port;
 		if ($op == 6) {
-			my %o = split /\0/, substr($buf, 2);
+			my %o = map { lc } split /\0/, substr($buf, 2);
 			$blksize = 512 unless exists $o{blksize};
 			$blksize = $o{blksize} if exists $o{blksize};
+			($window, $in_window) = ($o{windowsize} // 1, 0);
 			print "OACK $port ", unpack('H*', $buf), "\n";
 			send_to($port, pack('nn', 4, 0));
 		} elsif ($op == 3) {
-			$blksize = 512;
+			($blksize, $window) = (512, 1);
 			$data = substr($buf, 4);
 			$expect = 2;
 			$done = length($buf) - 4 < $blksize;
@@ -109,6 +143,13 @@ for (@ARGV) {
 		open(my $fh, '>:raw', $1) or die "$1: $!\n";
 		print $fh $data;
 		close $fh;
+	} elsif (/^drain(?:=(\d+))?$/) {
+		my @blocks;
+		while (my ($port, $buf) = recv_one($1 // 300)) {
+			my ($op, $block) = unpack('nn', $buf);
+			push @blocks, $block if $op == 3;
+		}
+		print 'blocks ', (@blocks ? join(' ', @blocks) : 'none'), "\n";
 	} elsif ($_ eq 'port') {
 		print $sock->sockport, "\n";
 	} elsif (/^sleep=(\d+)$/) {

@@ -23,9 +23,10 @@ struct request_case {
 	size_t len;
 	int code;	   /* the ERROR expected; -2: accepted */
 	const char *asset; /* when accepted: the name it resolves to */
-	const char *oack;  /* when accepted: the OACK for a 173792-byte asset, MTU 1500 */
-	size_t oack_len;   /* 0: no OACK, DATA 1 answers */
+	const char *oack;  /* when accepted: the OACK for a 173792-byte asset, MTU 1500, */
+	size_t oack_len;   /* windows of up to 16 blocks; 0: no OACK, DATA 1 answers */
 	unsigned blksize;
+	unsigned windowsize; /* 0: 1 */
 };
 
 #define ACCEPTED -2
@@ -37,30 +38,36 @@ struct request_case {
 static const struct request_case cases[] = {
 	{ "OVMF size probe: tsize, blksize, windowsize",
 	  REQ("\0\1snponly.efi\0octet\0tsize\0000\0blksize\0001468\0windowsize\0004\0"), ACCEPTED,
-	  "snponly.efi", REQ("\0\6tsize\000173792\0blksize\0001468\0"), 1468 },
+	  "snponly.efi", REQ("\0\6tsize\000173792\0blksize\0001468\0windowsize\0004\0"), 1468, 4 },
 	{ "OVMF download: blksize, windowsize",
 	  REQ("\0\1snponly.efi\0octet\0blksize\0001468\0windowsize\0004\0"), ACCEPTED,
-	  "snponly.efi", REQ("\0\6blksize\0001468\0"), 1468 },
+	  "snponly.efi", REQ("\0\6blksize\0001468\0windowsize\0004\0"), 1468, 4 },
+	{ "windowsize above the maximum is clamped", REQ("\0\1a\0octet\0windowsize\00064\0"),
+	  ACCEPTED, "a", REQ("\0\6windowsize\00016\0"), 512, 16 },
+	{ "windowsize 1 is accepted as it is", REQ("\0\1a\0octet\0WindowSize\0001\0"), ACCEPTED,
+	  "a", REQ("\0\6windowsize\0001\0"), 512, 1 },
+	{ "windowsize 65535 is the most", REQ("\0\1a\0octet\0windowsize\00065535\0"), ACCEPTED, "a",
+	  REQ("\0\6windowsize\00016\0"), 512, 16 },
 	{ "no options: DATA 1 at 512", REQ("\0\1undionly.kpxe\0octet\0"), ACCEPTED, "undionly.kpxe",
-	  NULL, 0, 512 },
+	  NULL, 0, 512, 1 },
 	{ "mode and option names in any case", REQ("\0\1a\0OcTeT\0BLKSIZE\0001024\0"), ACCEPTED,
-	  "a", REQ("\0\6blksize\0001024\0"), 1024 },
+	  "a", REQ("\0\6blksize\0001024\0"), 1024, 1 },
 	{ "blksize above the MTU is clamped", REQ("\0\1a\0octet\0blksize\00065464\0"), ACCEPTED,
-	  "a", REQ("\0\6blksize\0001468\0"), 1468 },
+	  "a", REQ("\0\6blksize\0001468\0"), 1468, 1 },
 	{ "blksize 8 is the least", REQ("\0\1a\0octet\0blksize\0008\0"), ACCEPTED, "a",
-	  REQ("\0\6blksize\0008\0"), 8 },
+	  REQ("\0\6blksize\0008\0"), 8, 1 },
 	{ "timeout echoed", REQ("\0\1a\0octet\0timeout\0003\0"), ACCEPTED, "a",
-	  REQ("\0\6timeout\0003\0"), 512 },
+	  REQ("\0\6timeout\0003\0"), 512, 1 },
 	{ "unknown options left out", REQ("\0\1a\0octet\0multicast\0\0rollover\0000\0"), ACCEPTED,
-	  "a", NULL, 0, 512 },
+	  "a", NULL, 0, 512, 1 },
 	{ "a leading slash is dropped", REQ("\0\1/undionly.kpxe\0octet\0"), ACCEPTED,
-	  "undionly.kpxe", NULL, 0, 512 },
+	  "undionly.kpxe", NULL, 0, 512, 1 },
 	{ "several leading slashes too", REQ("\0\1///boot/x\0octet\0"), ACCEPTED, "boot/x", NULL, 0,
-	  512 },
-	{ "NUL padding after the options", REQ("\0\1a\0octet\0\0\0\0"), ACCEPTED, "a", NULL, 0,
-	  512 },
+	  512, 1 },
+	{ "NUL padding after the options", REQ("\0\1a\0octet\0\0\0\0"), ACCEPTED, "a", NULL, 0, 512,
+	  1 },
 	{ "case is kept: no folding", REQ("\0\1UNDIONLY.KPXE\0octet\0"), ACCEPTED, "UNDIONLY.KPXE",
-	  NULL, 0, 512 },
+	  NULL, 0, 512, 1 },
 	REFUSE("WRQ: read-only", "\0\2a\0octet\0", 4),
 	REFUSE("DATA to port 69", "\0\3\0\1xxxx", 4),
 	REFUSE("unknown opcode", "\0\11a\0octet\0", 4),
@@ -89,6 +96,9 @@ static const struct request_case cases[] = {
 	REFUSE("timeout 0", "\0\1a\0octet\0timeout\0000\0", 8),
 	REFUSE("timeout 256", "\0\1a\0octet\0timeout\000256\0", 8),
 	REFUSE("tsize not a number", "\0\1a\0octet\0tsize\0-1\0", 8),
+	REFUSE("windowsize 0", "\0\1a\0octet\0windowsize\0000\0", 8),
+	REFUSE("windowsize 65536", "\0\1a\0octet\0windowsize\00065536\0", 8),
+	REFUSE("windowsize not a number", "\0\1a\0octet\0windowsize\0many\0", 8),
 	REFUSE("an option given twice", "\0\1a\0octet\0blksize\000512\0BlkSize\0001024\0", 8),
 	REFUSE("an option without a value", "\0\1a\0octet\0blksize\0", 8),
 	REFUSE("an option without its NUL", "\0\1a\0octet\0blksize\0001468", 8),
@@ -111,8 +121,9 @@ static void run_case(void **state)
 	if (rc)
 		fail_msg("%s: refused with ERROR %d (%s)", c->name, why.code, why.message);
 	assert_string_equal(req.name, c->asset);
-	xpxe_tftp_negotiate(&req, 173792, xpxe_tftp_blksize_for_mtu(1500), &plan);
+	xpxe_tftp_negotiate(&req, 173792, xpxe_tftp_blksize_for_mtu(1500), 16, &plan);
 	assert_int_equal(plan.blksize, c->blksize);
+	assert_int_equal(plan.windowsize, c->windowsize ? c->windowsize : 1);
 	assert_int_equal(plan.oack_len, c->oack_len);
 	if (c->oack_len)
 		assert_memory_equal(plan.oack, c->oack, c->oack_len);
@@ -128,13 +139,30 @@ static void test_tsize_of_an_empty_file_is_left_out(void **state)
 
 	(void)state;
 	assert_int_equal(xpxe_tftp_parse_request(rrq, sizeof(rrq) - 1, &req, &why), 0);
-	xpxe_tftp_negotiate(&req, 0, 1468, &plan);
+	xpxe_tftp_negotiate(&req, 0, 1468, 16, &plan);
 	assert_int_equal(plan.oack_len, sizeof(oack));
 	assert_memory_equal(plan.oack, oack, sizeof(oack));
 	/* tsize alone: no OACK at all, DATA 1 (empty) answers. */
 	assert_int_equal(xpxe_tftp_parse_request(rrq, 18, &req, &why), 0);
-	xpxe_tftp_negotiate(&req, 0, 1468, &plan);
+	xpxe_tftp_negotiate(&req, 0, 1468, 16, &plan);
 	assert_int_equal(plan.oack_len, 0);
+}
+
+/* Without AF_XDP (or with --tftp-windowsize-max 1) the option is left out: lockstep. */
+static void test_windowsize_left_out_without_windows(void **state)
+{
+	static const char rrq[] = "\0\1a\0octet\0blksize\0001468\0windowsize\0004\0";
+	static const char oack[] = "\0\6blksize\0001468";
+	struct xpxe_tftp_request req;
+	struct xpxe_tftp_refusal why;
+	struct xpxe_tftp_plan plan;
+
+	(void)state;
+	assert_int_equal(xpxe_tftp_parse_request(rrq, sizeof(rrq) - 1, &req, &why), 0);
+	xpxe_tftp_negotiate(&req, 1000, 1468, 1, &plan);
+	assert_int_equal(plan.windowsize, 1);
+	assert_int_equal(plan.oack_len, sizeof(oack));
+	assert_memory_equal(plan.oack, oack, sizeof(oack));
 }
 
 static void test_error_packet(void **state)
@@ -229,6 +257,7 @@ int main(void)
 	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_tsize_of_an_empty_file_is_left_out),
+		cmocka_unit_test(test_windowsize_left_out_without_windows),
 		cmocka_unit_test(test_error_packet),
 		cmocka_unit_test(test_error_packet_long_message_is_cut),
 		cmocka_unit_test(test_blksize_for_mtu),
