@@ -501,11 +501,12 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		return usage_error(usage_serve, "unexpected argument '%s'", argv[optind]);
 	/* A config file is the whole story: quick-start flags beside it would be ignored. */
 	if (opts.config_path && (quick_start_flags || opts.n_assets))
-		return usage_error(usage_serve, "%s",
-				   "-c FILE takes no quick-start flags (only -i, "
-				   "--allow-default-route, --state-dir, --no-default-assets, "
-				   "--tftp-idle-timeout, --tftp-windowsize-max, --keep-attached): put "
-				   "them in the file");
+		return usage_error(
+		    usage_serve, "%s",
+		    "-c FILE takes no quick-start flags (only -i, "
+		    "--allow-default-route, --state-dir, --no-default-assets, "
+		    "--tftp-idle-timeout, --tftp-windowsize-max, --keep-attached): put "
+		    "them in the file");
 	if (!opts.config_path && !opts.n_ifnames && !access(XPXE_CONFIG_PATH, R_OK) &&
 	    !quick_start_flags && !opts.n_assets)
 		opts.config_path = XPXE_CONFIG_PATH;
