@@ -244,29 +244,9 @@ static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_sc
 	return -1;
 }
 
-/* The client class, from what the options said (PROTOCOL.md: PXE client DHCP). */
-static __always_inline __u32 dhcp_boot_class(const struct dhcp_request *rq)
+/* The class option 93 (or the digits of option 60) names. */
+static __always_inline __u32 arch_class(__u32 arch)
 {
-	__u32 arch;
-
-	if (rq->is_ipxe)
-		return XPXE_BOOT_IPXE;
-	if (rq->vendor == VENDOR_NONE)
-		return XPXE_BOOT_PLAIN;
-	arch = rq->has_arch ? rq->arch : rq->vendor_arch;
-	if (rq->vendor == VENDOR_HTTP) {
-		switch (arch) {
-		case 15:
-			return XPXE_BOOT_HTTP_IA32;
-		case 16:
-			return XPXE_BOOT_HTTP_X64;
-		case 18:
-			return XPXE_BOOT_HTTP_ARM32;
-		case 19:
-			return XPXE_BOOT_HTTP_ARM64;
-		}
-		return XPXE_BOOT_UNKNOWN_ARCH;
-	}
 	switch (arch) {
 	case 0:
 		return XPXE_BOOT_BIOS;
@@ -293,6 +273,23 @@ static __always_inline __u32 dhcp_boot_class(const struct dhcp_request *rq)
 		return XPXE_BOOT_RPI;
 	}
 	return XPXE_BOOT_UNKNOWN_ARCH;
+}
+
+/* The client class, from what the options said (PROTOCOL.md: PXE client DHCP). */
+static __always_inline __u32 dhcp_boot_class(const struct dhcp_request *rq)
+{
+	__u32 class;
+
+	if (rq->is_ipxe)
+		return XPXE_BOOT_IPXE;
+	if (rq->vendor == VENDOR_NONE)
+		return XPXE_BOOT_PLAIN;
+	class = arch_class(rq->has_arch ? rq->arch : rq->vendor_arch);
+	/* An HTTPClient takes only an HTTP boot answer: a PXE architecture from it is unknown. */
+	if (rq->vendor == VENDOR_HTTP &&
+	    (class < XPXE_BOOT_HTTP_IA32 || class > XPXE_BOOT_HTTP_ARM64))
+		return XPXE_BOOT_UNKNOWN_ARCH;
+	return class;
 }
 
 /* Where a reply goes (RFC 2131 4.1, PXE 2.1 for port 4011). */

@@ -165,6 +165,15 @@ static void arch_arm64(uint8_t *f, size_t *len)
 	fix_lengths_and_checksums(f, *len);
 }
 
+static void arch_x64_pxe(uint8_t *f, size_t *len)
+{
+	uint8_t *o = find_option(f, *len, 93);
+
+	o[2] = 0;
+	o[3] = 7; /* an HTTPClient naming a PXE architecture */
+	fix_lengths_and_checksums(f, *len);
+}
+
 static void other_lease_requested(uint8_t *f, size_t *len)
 {
 	uint8_t *o = find_option(f, *len, 50);
@@ -244,6 +253,9 @@ static const struct dhcp_case cases[] = {
 	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
 	  .boot_file = "http://198.18.0.1:8080/assets/snponly.efi", .vendor = "HTTPClient",
 	  .discovery_ctl = true, .guid_echoed = true },
+	{ "proxy: an HTTPClient with a PXE architecture gets no PXE answer", HTTPBOOT, 4,
+	  arch_x64_pxe, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_NO_BOOT_FILE },
 	{ "proxy: a plain udhcpc DISCOVER is not ours", SEABIOS, 6, NULL, XPXE_MODE_PROXY,
 	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_NOT_PXE },
 	{ "proxy: a REQUEST to the site's server is left to it", OVMF_PROXY, 3, NULL,
