@@ -194,6 +194,21 @@ static void refresh_expiries(struct xpxe_dhcp_server *srv)
 	}
 }
 
+/*
+ * With default_profile none, only the inventory's machines get an address: they
+ * are in dhcp_clients (with address 0 until the pool gives one).
+ */
+static bool known_or_welcome(struct xpxe_dhcp_server *srv, const unsigned char mac[6])
+{
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client;
+
+	if (srv->settings.default_profile >= 0)
+		return true;
+	memcpy(key.addr, mac, 6);
+	return !bpf_map_lookup_elem(bpf_map__fd(srv->dp->skel->maps.dhcp_clients), &key, &client);
+}
+
 /* Binds, or unbinds, what Q asks; true when the request should then be answered. */
 static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
 			 bool *changed)
@@ -208,6 +223,12 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 	switch (q->msg_type) {
 	case 1: /* DISCOVER */
 	case 3: /* REQUEST */
+		if (!known_or_welcome(srv, q->mac)) {
+			srv->ignored++;
+			log_debug("%s: %s is not in the inventory and default_profile is none",
+				  srv->dp->ifname, mac);
+			return false;
+		}
 		if (q->msg_type == 3 && !xpxe_leases_find(l, q->mac) &&
 		    (!want.s_addr ||
 		     (q->server_id && q->server_id != srv->settings.server_ip.s_addr)))

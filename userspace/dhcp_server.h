@@ -24,6 +24,7 @@ struct xpxe_dhcp_server {
 	int packet_fd; /* AF_PACKET socket the replies leave through */
 	/* what the last batch found; counted for status */
 	unsigned long long allocated, exhausted, declined, released, sent, send_errors;
+	unsigned long long ignored; /* unknown MACs refused (default_profile none) */
 };
 
 /* Prepares the slow path of DP (full mode only; a no-op in proxy mode). Logs why on failure. */

@@ -189,6 +189,7 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_u64(dhcp, "bindings", sv->dhcp.leases.n);
 		xpxe_json_add_u64(dhcp, "allocated", sv->dhcp.allocated);
 		xpxe_json_add_u64(dhcp, "pool_exhausted", sv->dhcp.exhausted);
+		xpxe_json_add_u64(dhcp, "unknown_ignored", sv->dhcp.ignored);
 		xpxe_json_add_u64(dhcp, "declined", sv->dhcp.declined);
 		xpxe_json_add_u64(dhcp, "replies_sent", sv->dhcp.sent);
 		xpxe_json_add_u64(dhcp, "send_errors", sv->dhcp.send_errors);

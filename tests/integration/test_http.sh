@@ -10,6 +10,7 @@ require_root
 lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
 lab host 1 52:54:00:c1:00:01
 lab host 2 52:54:00:c1:00:02
+lab host 3 52:54:00:c1:00:33
 
 head -c 1048576 /dev/urandom >"$WORK/kernel"
 head -c 300000 /dev/urandom >"$WORK/initrd"
@@ -63,6 +64,12 @@ check "a range past the end: 416" test "$(ip netns exec "$NS_CLI" curl -s -o /de
 check "a name that is not an asset: 404" test "$(get "$NS_CLI" /assets/passwd)" = 404
 check "a path outside /assets: 404" test "$(ip netns exec "$NS_CLI" curl -s --path-as-is -o /dev/null -w '%{http_code}' "$URL/assets/../../etc/passwd")" = 404
 check "POST is refused: 405" test "$(ip netns exec "$NS_CLI" curl -s -o /dev/null -w '%{http_code}' -d x "$URL/assets/vmlinuz")" = 405
+
+# --- default_profile none: a machine not in the inventory gets no address either ----------
+udhcpc_run "$LAB-h3" h3
+check "an unknown MAC gets no DHCP answer (default_profile: none)" test ! -s "$WORK/h3.result"
+check "... counted as unknown_ignored" jq -e '.interfaces[0].dhcp.unknown_ignored > 0' <<<"$("$XPXE" status --json)"
+check "... and it got no binding" bash -c "! grep -q '52:54:00:c1:00:33' '$WORK/leases' 2>/dev/null"
 
 # --- Talos configs ------------------------------------------------------------------------------
 # cp-1 gets an address first, so its config is tied to it.
