@@ -90,9 +90,9 @@ measure() { # SERVER
 	done
 }
 
-oack() { # -> the OACK the server running now sends for windowsize 16
+oack() { # -> the options of the OACK the server running now sends for windowsize 16
 	in_cli perl "$PROBE" "$SRV_IP" rrq=big32m,blksize=1468,windowsize=16 2>/dev/null |
-		awk '/^OACK/ { print $3 }' | xxd -r -p | tr '\0' ' '
+		awk '/^OACK/ { print substr($3, 5) }' | xxd -r -p | tr '\0' ' ' | sed 's/ $//'
 }
 
 # --- xpxe ---------------------------------------------------------------------------------
@@ -153,10 +153,10 @@ section=$root/build/bench/tftp_window.md
 	done
 	echo
 	echo "Granted: xpxe answered windowsize 16 with the OACK \`$xpxe_oack\`; dnsmasq $version with"
-	echo "\`${dnsmasq_oack:-no OACK}\`: Debian's dnsmasq 2.90 does not implement windowsize (no"
-	echo "such string in the binary; windowsize came with 2.92), so every dnsmasq row is lockstep"
-	echo "whatever was asked. xpxe sent $windows windows in these runs ($restarts restarted, $not_sent"
-	echo "blocks not sent for want of AF_XDP frames)."
+	echo "\`${dnsmasq_oack:-no OACK}\`: this dnsmasq does not implement windowsize (its OACK leaves it"
+	echo "out$(strings "$(command -v dnsmasq)" | grep -qi windowsize || echo ", and the word is nowhere in its binary")),"
+	echo "so every dnsmasq row is lockstep whatever was asked. xpxe sent $windows windows in these"
+	echo "runs ($restarts restarted, $not_sent blocks not sent for want of AF_XDP frames)."
 	echo
 	echo "Load average before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)."
 } >"$section"
