@@ -163,8 +163,8 @@ What the figures say. A window costs one trip through the daemon (ACK redirected
 the daemon woken, the blocks built into UMEM, sendto) where lockstep costs one run of tc_tftp
 per block with no process woken: on this lab's bare veth pair (~10 µs a round trip) a window of
 4 is slower than lockstep for one client, and windows of 16 and 64 are faster. Add 100 µs to
-each round trip (tftp_load -D: still less than a switched LAN and a firmware's network stack
-add) and every lockstep server falls to one block per round trip, xpxe's too, while windows
+each round trip (tftp_load -D: about what a switched LAN adds, before a firmware's own network
+stack adds more) and every lockstep server falls to one block per round trip, xpxe's too, while windows
 keep most of their speed: that is what OVMF (windowsize 4) and atftp gain on a real network.
 In copy mode each block is copied once more than on the tc path (into UMEM by the daemon, then
 into an skb by the kernel's AF_XDP transmit; tc copies once, into the ACK's skb); a driver with
