@@ -240,10 +240,32 @@ check "status: no AF_XDP drops, no block left unsent" \
 		(.sockets | all(.rx_dropped == 0 and .rx_ring_full == 0 and .tx_invalid == 0))' \
 	<<<"$("$XPXE" status --json)"
 
+# --- two RX queues: a socket on each --------------------------------------------------------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+check "SIGTERM removes the pins, the XSKMAP with them" test ! -e "$pins"
+# veth takes more server RX queues only when its peer has as many TX queues.
+in_cli ethtool -L "$IF_CLI" rx 2 tx 2 && in_srv ethtool -L "$IF_SRV" rx 2 tx 2
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 || not_ok "serve starts on 2 queues"
+check "with 2 RX queues, 2 AF_XDP sockets" \
+	grep -q "TFTP windows up to 64 blocks, sent through 2 AF_XDP socket(s)" "$WORK/daemon.log"
+pids=()
+for i in $(seq 16); do
+	atftp_get 16 1468 f300k "$OUT/q$i" >/dev/null 2>&1 &
+	pids+=($!)
+done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+same=0
+for i in $(seq 16); do [ "$(sha "$OUT/q$i" 2>/dev/null)" = "$(sha "$FILES/f300k")" ] && same=$((same + 1)); done
+check "16 clients spread over both queues all complete ($same of 16 match)" test "$failed" -eq 0 -a "$same" -eq 16
+check "... and each queue's socket took ACKs and sent windows" \
+	jq -e '.interfaces[0].tftp.window.sockets | length == 2 and all(.rx_acks > 0 and .tx_sent > 0)' \
+	<<<"$("$XPXE" status --json)"
+
 # --- windows off ------------------------------------------------------------------------------
 kill -TERM "$DAEMON_PID"
 wait_daemon
-check "SIGTERM leaves the XSKMAP empty (and the pins gone)" test ! -e "$pins"
 start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 1 || not_ok "serve --tftp-windowsize-max 1"
 want=$(hex '\0\6tsize\000%s\0blksize\0001468\0' "${SIZE[f3m]}")
 got=$(oack_of "$(hex '\0\1f3m\0octet\0tsize\0000\0blksize\0001468\0windowsize\0004\0')")
