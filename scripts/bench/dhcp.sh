@@ -4,7 +4,8 @@
 #   proxy mode: DISCOVER->OFFER/s for PXE clients (options 60 and 93 set)
 #   per reply:  ns inside xdp_pxe (bpf_stats under load, test_run on real frames)
 # perfdhcp runs as a relay (giaddr 198.18.4.11) in a client host, so 1000 clients fit a /22.
-# Results: a Markdown table on stdout and in build/bench/dhcp.md. Runs a few minutes.
+# Results: a Markdown table on stdout and in build/bench/dhcp.md, and its section of
+# BENCHMARKS.md (scripts/bench/section.sh). Runs a few minutes.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -33,6 +34,8 @@ ip -n "$LAB-h1" addr add 198.18.4.11/22 dev eth0
 ip -n "$NS_SRV" route add 198.18.4.0/22 dev "$IF_SRV"
 for i in $(seq 0 999); do printf '52:54:01:00:%02x:%02x\n' $((i / 256)) $((i % 256)); done >"$work/macs"
 vci=$(printf 'PXEClient:Arch:00000:UNDI:002001' | od -An -tx1 | tr -d ' \n')
+
+. scripts/bench/section.sh
 
 in_srv() { nsenter --net="/run/netns/$NS_SRV" "$@"; }
 
@@ -137,3 +140,39 @@ stop_server
 	build/bench/xdp_ns 200000
 	echo '```'
 } | tee -a "$out"
+
+{
+	cat <<'TEXT'
+## DHCP: xpxe vs dnsmasq under perfdhcp
+
+Written by `scripts/bench/dhcp.sh` (part of `make bench`), same lab, same run. perfdhcp
+(Debian's kea-admin) runs in a client host of the lab as a relay (giaddr 198.18.4.11, so 1000
+clients fit a /22), with a list of 1000 MACs (`-M`). "From cold": every MAC new (xpxe: its first
+contact goes to the daemon, which binds and persists it; dnsmasq: it pings each new address
+first). "Returning": the same 1000 MACs again, all bound (xpxe answers them in XDP alone).
+"Proxy, PXE DO": DISCOVER → OFFER with options 60 `PXEClient:Arch:00000:UNDI:002001` and 93.
+
+TEXT
+	cat "$out"
+	echo
+	cat <<'TEXT'
+Where the bottleneck is: perfdhcp. It tops out near 30,000 DORA/s (four packets each, two of
+them sent by it) and 50,000 DISCOVER/s from one core, and both servers follow it to that
+ceiling with under 0.3 % loss, so this run cannot separate them: the ratio is ~1.0× at every
+rate, not the 20× issue 4 aims for. The difference shows per reply instead: xpxe's program
+builds a reply in ~230–270 ns (`bpf_prog_test_run_opts`, one run per call, the kernel's own
+timing included) and costs 475 ns per frame under this load (bpf_stats, every frame the
+interface sees, cache-cold map reads included), with no socket, no context switch and no
+daemon involved for a known MAC; dnsmasq's reply is a full trip through the socket layer and
+its single-threaded loop. A load generator that outruns dnsmasq (several perfdhcp processes,
+or an AF_XDP one) is what the 20× figure needs; on this 2-core machine the generator, the veth
+softirq that runs xdp_pxe, and the server share the same two cores. dnsmasq's ~650–1,300 DORA/s
+for 1000 clients quoted in issue 4 came from new clients at 40,000/s offered (its ping check
+before each new address); at 2,000/s offered from cold, both answered everything here.
+
+Command: `make bench` (or `bash scripts/bench/dhcp.sh`; `PERIOD=`, `RATES_FULL=`,
+`RATES_PROXY=`, `RATE_COLD=` to change the load).
+TEXT
+} >"$work/section.md"
+bench_section "DHCP: xpxe vs dnsmasq" "$work/section.md"
+echo "== wrote its section of BENCHMARKS.md" >&2

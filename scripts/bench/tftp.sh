@@ -8,8 +8,8 @@
 #   - xpxe's ns per DATA block in its programs under that traffic
 #     (kernel.bpf_stats_enabled: run_time_ns / run_cnt), and from
 #     bpf_prog_test_run_opts (scripts/bench/tftp_prog_ns.c).
-# Writes BENCHMARKS.md at the top of the tree, then runs tftp_window.sh (windows, RFC 7440),
-# which adds its section. RUNS=N (default 3).
+# Writes its section of BENCHMARKS.md (scripts/bench/section.sh), then runs
+# tftp_window.sh (windows, RFC 7440), which writes its own. RUNS=N (default 3).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -34,6 +34,7 @@ finish() {
 trap finish EXIT
 
 say() { printf '== %s\n' "$*" >&2; }
+. "$root/scripts/bench/section.sh"
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 
 # Other work on the machine skews every figure: wait (up to 5 minutes) for it to be quiet.
@@ -153,15 +154,13 @@ val() { sed -n "s/^$1=//p" <<<"$progns"; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-cat >"$root/BENCHMARKS.md" <<EOF
-# Benchmarks
+cat >"$work/section.md" <<EOF
+## TFTP: one 32 MiB file, blksize 1468
 
 Written by \`make bench\` (\`scripts/bench/tftp.sh\`, RUNS=$RUNS) on $(date -u +%Y-%m-%d) —
 $(nproc) CPUs ($cpu_model), $(free -g | awk '/^Mem:/ { print $2 }') GiB, Linux $(uname -r), in the
 lab (\`scripts/lab.sh\`: veth pair, tx checksum offload off, client peer with an XDP_PASS
 program). Every server, same run, same topology; each figure is the median of $RUNS runs.
-
-## TFTP: one 32 MiB file, blksize 1468
 
 Client: \`scripts/bench/tftp_load.c\` (one epoll thread per CPU, one UDP socket per transfer,
 lockstep ACK per block; every block compared byte for byte with the file, whose sha256 is
@@ -180,7 +179,7 @@ $(ratio "${MBPS[xpxe,8]}" "${MBPS[dnsmasq,8]}")×, 64 clients $(ratio "${MBPS[xp
 CPU per GB at 8 clients $(ratio "${CPU[xpxe,8]}" "${CPU[dnsmasq,8]}")×, at 64 $(ratio "${CPU[xpxe,64]}" "${CPU[dnsmasq,64]}")×.
 xpxe / tftpd-hpa: one client $(ratio "${MBPS[xpxe,1]}" "${MBPS[tftpd,1]}")×, 64 clients $(ratio "${MBPS[xpxe,64]}" "${MBPS[tftpd,64]}")×.
 
-## xpxe's programs, per DATA block
+### xpxe's programs, per DATA block
 
 Under the traffic above (\`sysctl kernel.bpf_stats_enabled=1\`, bpftool's run_time_ns / run_cnt,
 $blocks blocks):
@@ -223,8 +222,9 @@ Loading the 32 MiB asset into its map took $load_ms ms.
 Load average before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg) (the machine's
 other work shares its $(nproc) CPUs with the lab).
 EOF
-say "wrote $root/BENCHMARKS.md"
-cat "$root/BENCHMARKS.md"
+bench_section "TFTP: one 32 MiB file" "$work/section.md"
+say "wrote its section of $root/BENCHMARKS.md"
+cat "$work/section.md"
 
 # Windowed TFTP (RFC 7440), xpxe vs dnsmasq: a lab of its own, its own section of BENCHMARKS.md.
 "$root/scripts/bench/tftp_window.sh"

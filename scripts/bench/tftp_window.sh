@@ -173,12 +173,6 @@ TEXT
 	echo
 	echo "Load average before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)."
 } >"$section"
-# Replace this section of BENCHMARKS.md (up to the next "## "), or append it.
-awk -v f="$section" '
-	/^## TFTP windows/ { skip = 1; while ((getline l < f) > 0) print l; printed = 1; next }
-	skip && /^## / { skip = 0 }
-	!skip { print }
-	END { if (!printed) { print ""; while ((getline l < f) > 0) print l } }
-' "$root/BENCHMARKS.md" >"$work/bench.md" && cp "$work/bench.md" "$root/BENCHMARKS.md"
+bench_section "TFTP windows" "$section"
 say "wrote its section of $root/BENCHMARKS.md"
 cat "$section"
