@@ -1,7 +1,9 @@
 # Shared by the lab tests: TAP reporting, the lab, the daemon, cleanup.
 # A test script sets LAB (unique per script) before sourcing this file.
+# XPXE_LAB=NAME overrides it, so two checkouts can run the same test at once.
 # shellcheck shell=bash
 set -uo pipefail
+LAB=${XPXE_LAB:-$LAB}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 XPXE=$ROOT/xpxe
