@@ -166,7 +166,11 @@ esac
 # A network boot tries the NIC first, then the rest (SeaBIOS and OVMF both follow
 # bootindex), rather than floppy, CD and disk first.
 [ -z "$kernel" ] && dev+=",bootindex=1"
-args+=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "$dev")
+netdev="tap,id=n0,ifname=$tap,script=no,downscript=no"
+# filter-dump writes what the tap carries, and with virtio-net that starts with the
+# 10-byte virtio-net header unless the tap goes without one (vnet_hdr=off).
+[ -n "$pcap" ] && netdev+=",vnet_hdr=off"
+args+=(-netdev "$netdev" -device "$dev")
 [ -n "$pcap" ] && args+=(-object "filter-dump,id=dump0,netdev=n0,file=$pcap")
 
 smbios=

@@ -51,6 +51,12 @@ static bool is_http(enum xpxe_boot_class boot)
 enum xpxe_proxy_strategy xpxe_dhcp_strategy_for(const struct xpxe_dhcp_profile *profile,
 						enum xpxe_boot_class boot)
 {
+	/*
+	 * UEFI HTTP boot has no boot server discovery (EDK2's HttpBootDxe never talks to
+	 * 4011): it takes the URL from the offer or boots nothing, whatever the profile says.
+	 */
+	if (is_http(boot))
+		return XPXE_STRATEGY_BYPASS;
 	if (profile->strategy != XPXE_STRATEGY_AUTO)
 		return profile->strategy;
 	return is_uefi(boot) ? XPXE_STRATEGY_4011 : XPXE_STRATEGY_BYPASS;

@@ -43,7 +43,7 @@ int xpxe_dhcp_template_build(struct xpxe_dhcp_template *t, enum xpxe_dhcp_reply 
 			     enum xpxe_boot_class boot, const struct xpxe_dhcp_profile *profile,
 			     const struct xpxe_dhcp_net *net);
 
-/* The strategy actually used for BOOT under PROFILE (AUTO resolved). */
+/* The strategy actually used for BOOT under PROFILE (AUTO resolved; bypass for HTTP boot). */
 enum xpxe_proxy_strategy xpxe_dhcp_strategy_for(const struct xpxe_dhcp_profile *profile,
 						enum xpxe_boot_class boot);
 

@@ -29,10 +29,13 @@
 #ifndef XPXE_FIXTURES
 #define XPXE_FIXTURES "tests/fixtures"
 #endif
-#define OVMF_PROXY XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
-#define OVMF_FULL  XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
-#define SEABIOS	   XPXE_FIXTURES "/seabios-ipxe-rom-full-dhcp.pcap"
-#define HTTPBOOT   XPXE_FIXTURES "/ovmf-httpboot-discover-dhcp.pcap"
+#define OVMF_PROXY  XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
+#define OVMF_FULL   XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
+#define SEABIOS	    XPXE_FIXTURES "/seabios-ipxe-rom-full-dhcp.pcap"
+#define HTTPBOOT    XPXE_FIXTURES "/ovmf-httpboot-discover-dhcp.pcap"
+#define HTTP_FULL   XPXE_FIXTURES "/ovmf-httpboot-full-dhcp.pcap"
+#define HTTP_PROXY  XPXE_FIXTURES "/ovmf-httpboot-proxy-dhcp.pcap"
+#define SNPONLY_URL "http://198.18.0.1:8080/assets/snponly.efi"
 
 #define SERVER_IP "198.18.0.1"
 #define LEASE_IP  "198.18.0.125"
@@ -251,8 +254,16 @@ static const struct dhcp_case cases[] = {
 	{ "proxy: UEFI HTTP boot DISCOVER (arch 16): OFFER with HTTPClient and a URL", HTTPBOOT, 4,
 	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
-	  .boot_file = "http://198.18.0.1:8080/assets/snponly.efi", .vendor = "HTTPClient",
-	  .discovery_ctl = true, .guid_echoed = true },
+	  .boot_file = SNPONLY_URL, .vendor = "HTTPClient", .discovery_ctl = true,
+	  .guid_echoed = true },
+	{ "proxy: HTTP boot DISCOVER, strategy 4011: the URL is in the OFFER all the same",
+	  HTTP_PROXY, 0, NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_4011, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
+	  .boot_file = SNPONLY_URL, .vendor = "HTTPClient", .discovery_ctl = true,
+	  .guid_echoed = true },
+	{ "proxy: HTTP boot REQUEST to the site's server is left to it", HTTP_PROXY, 3, NULL,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_IGNORED },
 	{ "proxy: an HTTPClient with a PXE architecture gets no PXE answer", HTTPBOOT, 4,
 	  arch_x64_pxe, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_NO_BOOT_FILE },
@@ -283,6 +294,16 @@ static const struct dhcp_case cases[] = {
 	{ "full: OVMF REQUEST for its lease: ACK", OVMF_FULL, 2, NULL, XPXE_MODE_FULL,
 	  XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_ACK,
 	  .msg_type = 5, .dest = TO_BROADCAST, .yiaddr_is_lease = true, .boot_file = "snponly.efi",
+	  .lease_options = true },
+	{ "full: OVMF HTTP boot DISCOVER: OFFER with lease, URL and HTTPClient", HTTP_FULL, 0, NULL,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
+	  .yiaddr_is_lease = true, .boot_file = SNPONLY_URL, .vendor = "HTTPClient",
+	  .lease_options = true },
+	{ "full: OVMF HTTP boot REQUEST for its lease: ACK with URL and HTTPClient", HTTP_FULL, 2,
+	  NULL, XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_ACK, .msg_type = 5, .dest = TO_BROADCAST,
+	  .yiaddr_is_lease = true, .boot_file = SNPONLY_URL, .vendor = "HTTPClient",
 	  .lease_options = true },
 	{ "full: a REQUEST for another address: NAK", OVMF_FULL, 2, other_lease_requested,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
