@@ -16,8 +16,8 @@ Runs one QEMU machine (software emulation, -accel tcg) whose virtio-net NIC is t
 TAP of the lab's bridge, inside the lab's client namespace NAME-cli (scripts/lab.sh up
 first). The serial console goes to a log file. It returns when the guest powers off
 or resets (-no-reboot: a reset ends QEMU too, with the same status 0, so read the log
-to tell them apart), kills QEMU and fails when the timeout passes first, and leaves no
-QEMU process behind. A network boot puts the NIC first in the boot order (bootindex).
+to tell them apart; SeaBIOS resets as soon as it has nothing left to boot), kills QEMU
+and fails when the timeout passes first, and leaves no QEMU process behind. A network boot puts the NIC first in the boot order (bootindex).
 
 Firmware and boot:
   --bios              SeaBIOS; the NIC's option ROM is QEMU's default, iPXE from
@@ -27,6 +27,11 @@ Firmware and boot:
   --no-rom            no NIC option ROM (romfile=): under --uefi, OVMF's own PXE and
                       HTTP boot clients run; under --bios nothing can network-boot
   --rom FILE          this NIC option ROM instead of QEMU's default
+  --http-boot         UEFI HTTP boot first (implies --uefi --no-rom): OVMF's PXE
+                      clients are turned off through fw_cfg (opt/org.tianocore/
+                      IPv4PXESupport and IPv6PXESupport = n), so its first network
+                      boot option is "UEFI HTTPv4" rather than PXEv4, PXEv6 and
+                      then, ~2 minutes later under tcg, HTTP
   --kernel FILE       direct boot, no PXE: this kernel ...
   --initrd FILE       ... this initramfs ...
   --append "ARGS"     ... and this command line (console=ttyS0 for a serial log)
@@ -62,7 +67,7 @@ die() {
 }
 
 firmware=bios
-rom=default
+rom=default http_boot=false
 kernel='' initrd='' append='' append_set=false
 mac='' nic=virtio-net-pci uuid='' serial='' memory=512
 tap='' netns='' accel=tcg log='' console=false pcap='' timeout=120 dry_run=false
@@ -75,6 +80,7 @@ while [ $# -gt 0 ]; do
 	--uefi) firmware=uefi ;;
 	--no-rom) rom=none ;;
 	--rom) need "$@"; rom=$2; shift ;;
+	--http-boot) firmware=uefi rom=none http_boot=true ;;
 	--kernel) need "$@"; kernel=$2; shift ;;
 	--initrd) need "$@"; initrd=$2; shift ;;
 	--append) [ $# -ge 2 ] || die "--append needs a value"; append=$2; append_set=true; shift ;;
@@ -106,6 +112,9 @@ while [ $# -gt 0 ]; do
 done
 
 [[ $LAB =~ ^[a-z0-9]{1,8}$ ]] || die "LAB must be 1-8 characters of a-z0-9, not '$LAB'"
+if $http_boot && { [ "$firmware" != uefi ] || [ "$rom" != none ]; }; then
+	die "--http-boot is OVMF's own HTTP boot: not with --bios or --rom"
+fi
 tap=${tap:-$LAB-t0}
 netns=${netns:-$LAB-cli}
 if ! [[ $timeout =~ ^[0-9]+$ ]] || [ "$timeout" -eq 0 ]; then
@@ -132,8 +141,10 @@ log=${log:-qemu-${mac//:/-}.log}
 # graphics=off: SeaBIOS copies what option ROMs (iPXE) write on the screen to the serial
 # port, so the log shows the ROM's progress too.
 # shellcheck disable=SC2054  # the commas are QEMU's
+# reboot-timeout=0: SeaBIOS with nothing left to boot resets at once (rather than hang until
+# the timeout), and -no-reboot turns that reset into QEMU's exit.
 args=(-name "xpxe-$mac" -machine pc,graphics=off -accel "$accel" -m "$memory" -smp 1
-	-display none -monitor none -no-reboot -no-user-config)
+	-display none -monitor none -no-reboot -no-user-config -boot reboot-timeout=0)
 
 # The serial console: a file, or the terminal with a copy in the file.
 if $console; then
@@ -151,6 +162,15 @@ uefi)
 	cp "$OVMF_VARS" "$vars"
 	args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 		-drive "if=pflash,format=raw,unit=1,file=$vars")
+	# OVMF makes boot options PXEv4, PXEv6, HTTPv4, HTTPv6 for a NIC, in that order,
+	# and bootindex puts them first as a group. Its PxeBcPcdProducerLib reads these
+	# fw_cfg files (edk2 >= stable202011; Debian 12's 2022.11 honours them): without
+	# the PXE drivers, HTTPv4 is the first option tried.
+	# shellcheck disable=SC2054  # the commas are QEMU's
+	if $http_boot; then
+		args+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n
+			-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
+	fi
 	;;
 esac
 
