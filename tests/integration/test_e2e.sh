@@ -122,6 +122,18 @@ boot() {
 		--serial "SN-$name" "$@" >"$WORK/$name.qemu" 2>&1
 }
 
+# together "NAME MAC-SUFFIX TAP TIMEOUT QEMU-ARGS..."...: boots those machines at once and
+# waits for all of them
+together() {
+	local spec pids=()
+	for spec in "$@"; do
+		# shellcheck disable=SC2086 # each spec is boot's words
+		boot $spec &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+
 # guest_ok NAME EXPECTED-SHA: the guest fetched exactly that document and its checks passed
 guest_ok() {
 	local log=$WORK/$1.serial got
@@ -198,22 +210,10 @@ blocks0=$(blocks) windows0=$(windows)
 t0=$(date +%s)
 boot tftp 03 4 300 --bios &
 ptftp=$!
-boot bios 01 0 240 --bios &
-p1=$!
-boot uefi 02 1 240 --uefi --no-rom &
-p2=$!
-boot http 04 2 240 --http-boot &
-p3=$!
-wait $p1 $p2 $p3
+together "bios 01 0 240 --bios" "uefi 02 1 240 --uefi --no-rom" "http 04 2 240 --http-boot"
 installed_after_first=$("$XPXE" machines --json)
-boot bios2 01 0 120 --bios &
-pids=($!)
-taps=(1 2 3 5)
-for i in 0 1 2 3; do
-	boot "fleet$((i + 5))" "0$((i + 5))" "${taps[$i]}" 300 --bios &
-	pids+=($!)
-done
-wait "${pids[@]}"
+together "bios2 01 0 120 --bios" "fleet5 05 1 300 --bios" "fleet6 06 2 300 --bios" \
+	"fleet7 07 3 300 --bios" "fleet8 08 5 300 --bios"
 wait $ptftp
 secs=$(($(date +%s) - t0))
 blocks1=$(blocks) windows1=$(windows)
@@ -284,13 +284,8 @@ else
 	not_ok "xpxe serves the lab in proxy mode"
 fi
 t0=$(date +%s)
-boot proxy 0a 0 240 --uefi --no-rom &
-p1=$!
-boot bypass 0b 1 240 --uefi --no-rom &
-p2=$!
-boot proxyhttp 0c 2 240 --http-boot &
-p3=$!
-wait $p1 $p2 $p3
+together "proxy 0a 0 240 --uefi --no-rom" "bypass 0b 1 240 --uefi --no-rom" \
+	"proxyhttp 0c 2 240 --http-boot"
 echo "# proxy mode: 3 machines at once in $(($(date +%s) - t0)) s"
 
 report "proxy mode: OVMF gets its address from dnsmasq, snponly.efi via 4011, its config in $(took proxy)" \
