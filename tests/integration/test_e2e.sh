@@ -36,7 +36,7 @@ talos_doc() { # NAME -> a machine config naming its host through the template
 	printf 'version: v1alpha1\nmachine:\n  type: worker\n  token: %s\n  network:\n    hostname: {{hostname}}\n  install:\n    disk: {{install_disk}}\n# for {{mac}} at {{ip}}\n' \
 		"$(echo "$1" | sha256sum | cut -c1-16)"
 }
-for m in 01 03 04 05 06 07 08 0b; do talos_doc "m$m" >"$WORK/talos/52-54-00-e2-00-$m.yaml"; done
+for m in 01 03 04 05 06 07 08 0b 0c; do talos_doc "m$m" >"$WORK/talos/52-54-00-e2-00-$m.yaml"; done
 talos_doc default >"$WORK/talos/default.yaml"
 
 # The document a machine must receive: its file with the template filled as xpxe fills it.
@@ -54,7 +54,8 @@ expected_default_sha() { expected_sha "$1" '' "${2-}" "$WORK/talos/default.yaml"
 # kernel panic anyway, it resets at once and -no-reboot ends QEMU, rather than the timeout.
 CMDLINE="console=ttyS0 no_timer_check panic=1"
 
-# The profiles both configs share: the guest over HTTP, over TFTP, or ProxyDHCP bypass.
+# The profiles both configs share: the guest over HTTP, over TFTP, or the ProxyDHCP
+# strategies bypass and 4011 named (auto, the default's, is 4011 for UEFI PXE ROMs).
 profiles_yaml() {
 	cat <<YAML
 assets:
@@ -77,6 +78,12 @@ profiles:
     initrd: initramfs
     cmdline: $CMDLINE
     strategy: bypass
+    talos_config: $WORK/talos
+  pxe4011:
+    kernel: vmlinuz
+    initrd: initramfs
+    cmdline: $CMDLINE
+    strategy: 4011
     talos_config: $WORK/talos
 YAML
 }
@@ -112,14 +119,23 @@ if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves the lab from a config
 	not_ok "xpxe serves the lab from a config file"; exit 1; fi
 
 # boot NAME MAC-SUFFIX TAP TIMEOUT QEMU-ARGS...: one machine; its serial console in
-# $WORK/NAME.serial, its NIC's frames in $WORK/NAME.pcap, qemu.sh's verdict in $WORK/NAME.qemu
+# $WORK/NAME.serial, its NIC's frames in $WORK/NAME.pcap, qemu.sh's verdict in $WORK/NAME.qemu.
+# Run in the background only (start): exec makes the background job qemu.sh itself.
 boot() {
 	local name=$1 mac=52:54:00:e2:00:$2 tap=$LAB-t$3 timeout=$4
 	shift 4
-	"${QEMU[@]}" --mac "$mac" --tap "$tap" --timeout "$timeout" --log "$WORK/$name.serial" \
+	exec "${QEMU[@]}" --mac "$mac" --tap "$tap" --timeout "$timeout" --log "$WORK/$name.serial" \
 		--pcap "$WORK/$name.pcap" \
 		--uuid "$(printf '00000000-0000-4000-8000-0000000000%s' "$(echo "$mac" | cut -d: -f6)")" \
 		--serial "SN-$name" "$@" >"$WORK/$name.qemu" 2>&1
+}
+
+# start "NAME MAC-SUFFIX TAP TIMEOUT QEMU-ARGS...": boots that machine in the background ($!);
+# should the test end first, cleanup stops its qemu.sh, which stops its QEMU.
+start() {
+	# shellcheck disable=SC2086 # the spec is boot's words
+	boot $1 &
+	at_exit kill $!
 }
 
 # together "NAME MAC-SUFFIX TAP TIMEOUT QEMU-ARGS..."...: boots those machines at once and
@@ -127,8 +143,7 @@ boot() {
 together() {
 	local spec pids=()
 	for spec in "$@"; do
-		# shellcheck disable=SC2086 # each spec is boot's words
-		boot $spec &
+		start "$spec"
 		pids+=($!)
 	done
 	wait "${pids[@]}"
@@ -208,7 +223,7 @@ done
 # and the fleet of four.
 blocks0=$(blocks) windows0=$(windows)
 t0=$(date +%s)
-boot tftp 03 4 300 --bios &
+start "tftp 03 4 300 --bios"
 ptftp=$!
 together "bios 01 0 240 --bios" "uefi 02 1 240 --uefi --no-rom" "http 04 2 240 --http-boot"
 installed_after_first=$("$XPXE" machines --json)
@@ -277,6 +292,7 @@ state_dir: $WORK/state-proxy
 $(profiles_yaml)
 machines:
   - {mac: 52:54:00:e2:00:0b, hostname: proxy-b, install_disk: /dev/vda, profile: bypass}
+  - {mac: 52:54:00:e2:00:0c, hostname: proxy-h, install_disk: /dev/vda, profile: pxe4011}
 YAML
 if start_daemon -c "$WORK/proxy.yaml"; then
 	ok "xpxe serves the lab in proxy mode"
@@ -303,8 +319,9 @@ check "... xpxe's OFFER carried snponly.efi and discovery control 8 (option 43)"
 	has_frame bypass "$FROM_XPXE" "$OFFER" 'file "snponly.efi"' 'Vendor-Option (43), length 4: 6.1.8.255'
 check "... and it never asked on 4011" no_frame bypass 'udp port 4011'
 
-report "proxy mode, UEFI HTTP boot: OVMF gets its address from dnsmasq, the URL from xpxe, its config in $(took proxyhttp)" \
-	proxyhttp "$(expected_default_sha 0c)"
+# Its profile says 4011, which HTTP boot cannot do: it gets its URL in the OFFER all the same.
+report "proxy mode, UEFI HTTP boot (profile strategy 4011): OVMF gets its address from dnsmasq, the URL from xpxe, its config in $(took proxyhttp)" \
+	proxyhttp "$(expected_sha 0c proxy-h '')"
 check "... OVMF's first network boot was UEFI HTTP boot: $(first_boot proxyhttp)" \
 	first_boot_is proxyhttp '"UEFI HTTPv4'
 check "... its address came from the site's server" grep -q "DHCPACK.*52:54:00:e2:00:0c" "$WORK/site.log"
