@@ -99,6 +99,18 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_WINDOW_RESENT,   /* DATA blocks of windows that were sent before */
 	XPXE_CNT_TFTP_XSK_TX_FULL,     /* DATA blocks not sent: AF_XDP had no free frame or slot */
 	XPXE_CNT_TFTP_BYTES_DAEMON,    /* DATA payload bytes the daemon sent (windows, DATA 1) */
+	/*
+	 * Abuse limits (SECURITY.md): XDP's drops of DHCP requests over a rate,
+	 * then the daemon's refusals (it writes those).
+	 */
+	XPXE_CNT_DROP_DHCP_RATE_MAC,	/* over its MAC's rate (dhcp.mac_rate): dropped */
+	XPXE_CNT_DROP_DHCP_RATE_GLOBAL, /* a MAC not in dhcp_clients, over this CPU's rate */
+	/* Written by the daemon only. */
+	XPXE_CNT_DHCP_OFFER_HOLDS,     /* pool addresses held for a new MAC's DISCOVER */
+	XPXE_CNT_DHCP_HOLDS_RECLAIMED, /* holds given to another MAC: no REQUEST in time */
+	XPXE_CNT_DHCP_POOL_EXHAUSTED,  /* new MACs refused: no free, held-out or expired address */
+	XPXE_CNT_DHCP_REQUEST_UNOFFERED, /* REQUESTs of a MAC with no offer nor binding: silence */
+	XPXE_CNT_TFTP_SESSIONS_REFUSED,	 /* RRQs answered ERROR 0 at tftp.max_sessions */
 	XPXE_CNT_MAX,
 };
 

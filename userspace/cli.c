@@ -211,6 +211,16 @@ int xpxe_cli_status(const char *socket_path, bool json)
 	ifaces = fy_node_by_path(root, "/interfaces", FY_NT, FYNWF_DONT_FOLLOW);
 	while (ifaces && (iface = fy_node_sequence_iterate(ifaces, &iter)))
 		print_iface(iface);
+	printf("http        %llu connection(s) open (at most %llu, %llu per address, %llu s "
+	       "idle); refused %llu at the total, %llu per address; %llu timed out without a "
+	       "request\n",
+	       xpxe_json_u64(root, "/http/connections_open", 0),
+	       xpxe_json_u64(root, "/http/max_connections", 0),
+	       xpxe_json_u64(root, "/http/max_per_ip", 0),
+	       xpxe_json_u64(root, "/http/timeout_s", 0),
+	       xpxe_json_u64(root, "/http/refused_total", 0),
+	       xpxe_json_u64(root, "/http/refused_per_ip", 0),
+	       xpxe_json_u64(root, "/http/timed_out", 0));
 out:
 	fy_document_destroy(doc);
 	free(raw);

@@ -216,7 +216,13 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		}
 		return 0;
 	}
-	return unknown(w, key, "http", "listen, allow");
+	if (is(key, "max_connections"))
+		return get_uint(w, key, v, 1, 65536, &cfg->http_limits.max_connections);
+	if (is(key, "max_per_ip"))
+		return get_uint(w, key, v, 1, 65536, &cfg->http_limits.max_per_ip);
+	if (is(key, "timeout"))
+		return get_uint(w, key, v, 1, 3600, &cfg->http_limits.timeout_s);
+	return unknown(w, key, "http", "listen, allow, max_connections, max_per_ip, timeout");
 }
 
 static int parse_pool(struct walker *w, struct fy_node *key, struct fy_node *v,
@@ -258,6 +264,22 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		return get_uint(w, key, v, 60, 0x7fffffff, &d->lease_time);
 	if (is(key, "leases"))
 		return copy_str(w, key, v, d->leases_path, sizeof(d->leases_path), "a file");
+	if (is(key, "offer_hold"))
+		return get_uint(w, key, v, 1, 3600, &d->offer_hold);
+	if (is(key, "mac_rate") || is(key, "global_rate")) {
+		const char *s = scalar(w, key, v, "RATE[/BURST]");
+		bool mac = is(key, "mac_rate");
+
+		if (!s)
+			return -EINVAL;
+		if (xpxe_parse_rate(s, mac ? &d->mac_rate : &d->global_rate,
+				    mac ? &d->mac_burst : &d->global_burst))
+			return fail(w, v,
+				    "'%s' takes RATE[/BURST] (frames per second, 0: no limit), "
+				    "not '%s'",
+				    fy_node_get_scalar0(key), s);
+		return 0;
+	}
 	if (is(key, "unknown")) {
 		const char *s = scalar(w, key, v, "answer or ignore");
 
@@ -268,7 +290,9 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		d->answer_unknown = !strcmp(s, "answer");
 		return 0;
 	}
-	return unknown(w, key, "dhcp", "pool, router, dns, lease_time, leases, unknown");
+	return unknown(w, key, "dhcp",
+		       "pool, router, dns, lease_time, leases, unknown, offer_hold, mac_rate, "
+		       "global_rate");
 }
 
 static int asset_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
@@ -550,6 +574,9 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 	snprintf(cfg->profiles[0].name, XPXE_CFG_NAME_MAX, "default");
 	cfg->profiles[0].dhcp = cfg->dhcp.profile;
 	cfg->default_profile = 0;
+	cfg->http_limits = (struct xpxe_http_limits){ .max_connections = XPXE_HTTP_MAX_CONNECTIONS,
+						      .max_per_ip = XPXE_HTTP_MAX_PER_IP,
+						      .timeout_s = XPXE_HTTP_TIMEOUT_S };
 }
 
 int xpxe_config_profile(const struct xpxe_config *cfg, const char *name)

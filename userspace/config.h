@@ -60,6 +60,15 @@ struct xpxe_machine_cfg {
 	int line;			      /* where it is defined, for messages */
 };
 
+/* HTTP's limits on connections (http.max_connections, max_per_ip, timeout). */
+struct xpxe_http_limits {
+	unsigned max_connections, max_per_ip, timeout_s;
+};
+
+#define XPXE_HTTP_MAX_CONNECTIONS 2048
+#define XPXE_HTTP_MAX_PER_IP	  32
+#define XPXE_HTTP_TIMEOUT_S	  30
+
 struct xpxe_config {
 	char path[XPXE_CFG_PATH_MAX]; /* "" for a config made from flags */
 	char interfaces[XPXE_CFG_MAX_INTERFACES][16];
@@ -68,6 +77,7 @@ struct xpxe_config {
 	char http_listen[64];		/* ADDR:PORT; "" = SERVER_IP:8080 */
 	struct xpxe_net_cfg allow[XPXE_CFG_MAX_ALLOW]; /* sources that may fetch configs */
 	int n_allow;
+	struct xpxe_http_limits http_limits;
 	char state_dir[XPXE_CFG_PATH_MAX];
 	struct xpxe_asset_cfg assets[XPXE_CFG_MAX_ASSETS];
 	int n_assets;

@@ -30,10 +30,44 @@ void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *s)
 	s->answer_unknown = true;
 	s->default_profile = 0;
 	s->lease_time = 3600;
+	s->offer_hold = XPXE_DHCP_OFFER_HOLD;
+	s->mac_rate = XPXE_DHCP_MAC_RATE;
+	s->mac_burst = XPXE_DHCP_MAC_BURST;
+	s->global_rate = XPXE_DHCP_GLOBAL_RATE;
+	s->global_burst = XPXE_DHCP_GLOBAL_BURST;
 	s->profile.strategy = XPXE_STRATEGY_AUTO;
 	/* Debian's ipxe package: undionly.kpxe chains from a BIOS ROM, snponly.efi from UEFI. */
 	snprintf(s->profile.boot_file[XPXE_BOOT_BIOS], XPXE_BOOT_FILE_MAX, "undionly.kpxe");
 	snprintf(s->profile.boot_file[XPXE_BOOT_UEFI_X64], XPXE_BOOT_FILE_MAX, "snponly.efi");
+}
+
+int xpxe_parse_rate(const char *text, unsigned int *rate, unsigned int *burst)
+{
+	char *end;
+	unsigned long r = strtoul(text, &end, 10), b;
+
+	if (end == text || *text == '-' || r > 10000000)
+		return -EINVAL;
+	b = r ? r : 1;
+	if (*end == '/') {
+		const char *at = end + 1;
+
+		b = strtoul(at, &end, 10);
+		if (end == at || *at == '-' || !b || b > 10000000)
+			return -EINVAL;
+	}
+	if (*end)
+		return -EINVAL;
+	*rate = (unsigned int)r;
+	*burst = (unsigned int)b;
+	return 0;
+}
+
+/* A limit of RATE frames per second with BURST at once, as the program keeps it. */
+static void rate_to_gcra(unsigned int rate, unsigned int burst, __u64 *interval, __u64 *tolerance)
+{
+	*interval = rate ? 1000000000ull / rate : 0;
+	*tolerance = rate && burst > 1 ? (__u64)(burst - 1) * *interval : 0;
 }
 
 int xpxe_parse_mac(const char *text, unsigned char mac[6])
@@ -196,8 +230,11 @@ static int install_machines(struct xpxe_bpf *skel, const struct xpxe_dhcp_settin
 			struct xpxe_dhcp_client old;
 
 			memcpy(key.addr, m->macs[j], 6);
-			/* Keep an address the pool gave it (full mode, no reservation). */
-			if (!client.ip && !bpf_map_lookup_elem(fd, &key, &old))
+			/* Keep an address the pool gave it (full mode, no reservation); not one
+			 * only offered by a daemon that is gone: offers are not in the bindings
+			 * file. */
+			if (!client.ip && !bpf_map_lookup_elem(fd, &key, &old) &&
+			    !(old.flags & XPXE_CLIENT_F_OFFERED))
 				client.ip = old.ip;
 			if (bpf_map_update_elem(fd, &key, &client, BPF_ANY))
 				return -errno;
@@ -235,6 +272,10 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		cfg.default_profile = s->default_profile >= 0 ? (__u32)s->default_profile : 0;
 		cfg.flags =
 		    s->answer_unknown && s->default_profile >= 0 ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
+		rate_to_gcra(s->mac_rate, s->mac_burst, &cfg.mac_interval_ns,
+			     &cfg.mac_tolerance_ns);
+		rate_to_gcra(s->global_rate, s->global_burst, &cfg.global_interval_ns,
+			     &cfg.global_tolerance_ns);
 	}
 	/* Written last: the program starts answering only once everything it reads is there. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &zero, &cfg, BPF_ANY))

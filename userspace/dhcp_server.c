@@ -16,6 +16,7 @@
 #include "xpxe.skel.h"
 
 #include "config.h"
+#include "counters.h"
 #include "dataplane.h"
 #include "dhcp_server.h"
 #include "events.h"
@@ -57,12 +58,62 @@ static int install_binding(struct xpxe_dhcp_server *srv, const unsigned char mac
 	return 0;
 }
 
+static bool in_inventory(const struct xpxe_dhcp_server *srv, const unsigned char mac[6])
+{
+	for (int i = 0; i < srv->settings.n_machines; i++)
+		for (int j = 0; j < srv->settings.machines[i].n_macs; j++)
+			if (!memcmp(srv->settings.machines[i].macs[j], mac, 6))
+				return true;
+	return false;
+}
+
+/* Takes MAC's address away in the program; an inventory machine keeps its entry (its profile). */
 static void uninstall_binding(struct xpxe_dhcp_server *srv, const unsigned char mac[6])
 {
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
 	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client;
 
 	memcpy(key.addr, mac, 6);
-	bpf_map_delete_elem(bpf_map__fd(srv->dp->skel->maps.dhcp_clients), &key);
+	if (in_inventory(srv, mac) && !bpf_map_lookup_elem(fd, &key, &client)) {
+		client.ip = 0;
+		client.flags = 0;
+		bpf_map_update_elem(fd, &key, &client, BPF_EXIST);
+		return;
+	}
+	bpf_map_delete_elem(fd, &key);
+}
+
+/*
+ * Offers a previous daemon held (SIGKILL, pins adopted) or that a reload of
+ * the file forgot: no longer in the table, so their REQUEST would go unanswered
+ * while the program kept OFFERing them. Taken out of the program.
+ */
+static void drop_stale_offers(struct xpxe_dhcp_server *srv)
+{
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
+	struct xpxe_mac_key key, next, stale[256];
+	void *prev = NULL;
+	int n;
+
+	do {
+		n = 0;
+		prev = NULL;
+		while (n < 256 && !bpf_map_get_next_key(fd, prev, &next)) {
+			struct xpxe_dhcp_client client;
+			struct xpxe_lease *lease;
+
+			if (!bpf_map_lookup_elem(fd, &next, &client) &&
+			    (client.flags & XPXE_CLIENT_F_OFFERED) &&
+			    (!(lease = xpxe_leases_find(&srv->leases, next.addr)) ||
+			     !lease->offered))
+				stale[n++] = next;
+			key = next;
+			prev = &key;
+		}
+		for (int i = 0; i < n; i++)
+			uninstall_binding(srv, stale[i].addr);
+	} while (n == 256);
 }
 
 int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *dp,
@@ -105,6 +156,7 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 			return err;
 		}
 	}
+	drop_stale_offers(srv);
 	srv->batch = calloc(BATCH_MAX, sizeof(*srv->batch));
 	if (!srv->batch)
 		return -ENOMEM;
@@ -209,15 +261,95 @@ static bool known_or_welcome(struct xpxe_dhcp_server *srv, const unsigned char m
 	return !bpf_map_lookup_elem(bpf_map__fd(srv->dp->skel->maps.dhcp_clients), &key, &client);
 }
 
-/* Binds, or unbinds, what Q asks; true when the request should then be answered. */
+/*
+ * A DISCOVER from a MAC without a binding: an address is held for it (in
+ * memory only, for offer_hold seconds) and offered. A flood of DISCOVERs from
+ * made-up MACs thus holds the pool only as long as it keeps sending, writes
+ * nothing to disk, and every held address goes back once its hold ran out.
+ */
+static bool hold_offer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
+		       bool *changed)
+{
+	struct xpxe_leases *l = &srv->leases;
+	struct in_addr want = { .s_addr = q->requested_ip };
+	struct xpxe_lease *lease, evicted;
+	char mac[18], old[18];
+	bool created;
+
+	mac_text(q->mac, mac);
+	if (xpxe_leases_pool_full(l))
+		refresh_expiries(srv);
+	lease = xpxe_leases_allocate(l, q->mac, want, now, &created, &evicted);
+	if (!lease) {
+		/* Logged once a second at most: a flood would fill the log, not the pool. */
+		if (!srv->exhausted || now != srv->exhausted_logged) {
+			log_warn("%s: no free address in the pool for %s (%llu new MACs "
+				 "refused so far)",
+				 srv->dp->ifname, mac, srv->exhausted + 1);
+			srv->exhausted_logged = now;
+		}
+		srv->exhausted++;
+		return false;
+	}
+	if (!created)
+		return true; /* bound or held already: offered again */
+	if (evicted.ip.s_addr) {
+		mac_text(evicted.mac, old);
+		uninstall_binding(srv, evicted.mac);
+		if (evicted.offered) {
+			srv->holds_reclaimed++;
+			log_debug("%s: %s never asked for its offer; the address goes to %s",
+				  srv->dp->ifname, old, mac);
+		} else {
+			*changed = true; /* the file loses the expired binding */
+			log_info("%s: %s's expired binding goes to %s", srv->dp->ifname, old, mac);
+		}
+	}
+	lease->offered = true;
+	lease->expires = now + srv->settings.offer_hold;
+	srv->held++;
+	return true;
+}
+
+/* A REQUEST that reached the daemon: it confirms its offer, or renews a binding. */
+static bool bind_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
+			 bool *changed)
+{
+	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, q->mac);
+	char mac[18], ip[INET_ADDRSTRLEN];
+
+	mac_text(q->mac, mac);
+	/*
+	 * No offer and no binding (INIT-REBOOT of a stranger, a REQUEST for an
+	 * offer this daemon never made or has forgotten): RFC 2131 4.3.2 says stay
+	 * silent; the client starts over with a DISCOVER. A REQUEST for another
+	 * address than the one held is left unanswered too: the daemon only
+	 * answers what the program can then ACK.
+	 */
+	if (!lease || (q->requested_ip && q->requested_ip != lease->ip.s_addr)) {
+		srv->unoffered++;
+		log_debug("%s: REQUEST from %s for an address it was not offered: silence",
+			  srv->dp->ifname, mac);
+		return false;
+	}
+	lease->expires = now + srv->settings.lease_time;
+	*changed = true;
+	if (lease->offered) {
+		lease->offered = false;
+		srv->allocated++;
+		inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
+		xpxe_event(XPXE_EV_LEASE_BOUND, mac, ip, srv->dp->ifname, "from the pool", 0);
+	}
+	return true;
+}
+
+/* Holds, binds or unbinds what Q asks; true when the request should then be answered. */
 static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
 			 bool *changed)
 {
 	struct xpxe_leases *l = &srv->leases;
-	struct xpxe_lease *lease, evicted;
-	struct in_addr want = { .s_addr = q->requested_ip };
+	struct xpxe_lease *lease;
 	char mac[18], ip[INET_ADDRSTRLEN];
-	bool created;
 
 	mac_text(q->mac, mac);
 	switch (q->msg_type) {
@@ -229,35 +361,8 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 				  srv->dp->ifname, mac);
 			return false;
 		}
-		if (q->msg_type == 3 && !xpxe_leases_find(l, q->mac) &&
-		    (!want.s_addr ||
-		     (q->server_id && q->server_id != srv->settings.server_ip.s_addr)))
-			return false; /* INIT-REBOOT of a stranger: RFC 2131 4.3.2 says stay silent
-				       */
-		if (xpxe_leases_pool_full(l))
-			refresh_expiries(srv);
-		lease = xpxe_leases_allocate(l, q->mac, want, now, &created, &evicted);
-		if (!lease) {
-			srv->exhausted++;
-			log_warn("%s: no free address in the pool for %s", srv->dp->ifname, mac);
-			return false;
-		}
-		if (evicted.ip.s_addr) {
-			char old[18];
-
-			mac_text(evicted.mac, old);
-			uninstall_binding(srv, evicted.mac);
-			log_info("%s: %s's expired binding goes to %s", srv->dp->ifname, old, mac);
-		}
-		lease->expires = now + srv->settings.lease_time;
-		*changed = true;
-		if (created) {
-			srv->allocated++;
-			inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
-			xpxe_event(XPXE_EV_LEASE_BOUND, mac, ip, srv->dp->ifname, "from the pool",
-				   0);
-		}
-		return true;
+		return q->msg_type == 1 ? hold_offer(srv, q, now, changed)
+					: bind_request(srv, q, now, changed);
 	case 4: /* DECLINE: someone else answers ARP for it; never offer it again */
 		lease = xpxe_leases_find(l, q->mac);
 		if (lease && lease->ip.s_addr == q->requested_ip) {
@@ -278,6 +383,29 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 		return false;
 	}
 	return false;
+}
+
+/* Adds what this round counted to the interface's counters (xpxe.h: written by the daemon). */
+static void flush_counters(struct xpxe_dhcp_server *srv)
+{
+	const struct {
+		enum xpxe_counter c;
+		unsigned long long *now;
+	} own[] = {
+		{ XPXE_CNT_DHCP_OFFER_HOLDS, &srv->held },
+		{ XPXE_CNT_DHCP_HOLDS_RECLAIMED, &srv->holds_reclaimed },
+		{ XPXE_CNT_DHCP_POOL_EXHAUSTED, &srv->exhausted },
+		{ XPXE_CNT_DHCP_REQUEST_UNOFFERED, &srv->unoffered },
+	};
+	int fd = xpxe_dataplane_counters_fd(srv->dp);
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		__u64 *flushed = &srv->flushed[own[i].c - XPXE_CNT_DHCP_OFFER_HOLDS];
+
+		if (*own[i].now != *flushed &&
+		    !xpxe_counter_add(fd, own[i].c, *own[i].now - *flushed))
+			*flushed = *own[i].now;
+	}
 }
 
 void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
@@ -303,6 +431,7 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 			/* Reload what is on disk, so memory never runs ahead of it. */
 			xpxe_leases_forget(&srv->leases);
 			xpxe_leases_load(&srv->leases);
+			drop_stale_offers(srv);
 			return;
 		}
 	}
@@ -312,10 +441,13 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 		if (!answer_it[i])
 			continue;
 		lease = xpxe_leases_find(&srv->leases, srv->batch[i].mac);
-		if (!lease || install_binding(srv, lease->mac, lease->ip, 0))
+		/* A held address is OFFERed by the program, which sends its REQUEST back here. */
+		if (!lease || install_binding(srv, lease->mac, lease->ip,
+					      lease->offered ? XPXE_CLIENT_F_OFFERED : 0))
 			continue;
 		answer(srv, &srv->batch[i]);
 	}
+	flush_counters(srv);
 }
 
 void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv)

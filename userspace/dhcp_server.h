@@ -25,6 +25,10 @@ struct xpxe_dhcp_server {
 	/* what the last batch found; counted for status */
 	unsigned long long allocated, exhausted, declined, released, sent, send_errors;
 	unsigned long long ignored; /* unknown MACs refused (default_profile none) */
+	/* offers held, holds given to another MAC, REQUESTs without an offer (see xpxe.h) */
+	unsigned long long held, holds_reclaimed, unoffered;
+	__u64 flushed[4]; /* the part of held..unoffered already in the counters map */
+	time_t exhausted_logged;
 };
 
 /* Prepares the slow path of DP (full mode only; a no-op in proxy mode). Logs why on failure. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -525,6 +526,19 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_http_requests_total{kind=\"config\"} %llu\n", h->stats.configs);
 	fprintf(f, "xpxe_http_requests_total{kind=\"refused\"} %llu\n", h->stats.refused);
 	fprintf(f, "xpxe_http_requests_total{kind=\"not_found\"} %llu\n", h->stats.not_found);
+	metric(f, "xpxe_http_connections_total",
+	       "HTTP connections: accepted, refused at a limit, timed out without a request",
+	       "counter");
+	fprintf(f, "xpxe_http_connections_total{outcome=\"accepted\"} %llu\n",
+		h->stats.conn_accepted);
+	fprintf(f, "xpxe_http_connections_total{outcome=\"refused_per_ip\"} %llu\n",
+		h->stats.conn_refused_per_ip);
+	fprintf(f, "xpxe_http_connections_total{outcome=\"refused_total\"} %llu\n",
+		h->stats.conn_refused_total);
+	fprintf(f, "xpxe_http_connections_total{outcome=\"timed_out\"} %llu\n",
+		h->stats.conn_timed_out);
+	metric(f, "xpxe_http_connections_open", "HTTP connections open now", "gauge");
+	fprintf(f, "xpxe_http_connections_open %u\n", h->n_open);
 	metric(f, "xpxe_http_asset_bytes_total", "Asset bytes sent over HTTP", "counter");
 	fprintf(f, "xpxe_http_asset_bytes_total %llu\n", h->stats.asset_bytes);
 	pthread_mutex_lock(&h->inv->lock);
@@ -577,6 +591,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	}
 	if (*upload_size)
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, "no request bodies here");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context) {
+		pthread_mutex_lock(&h->conns_lock);
+		((struct xpxe_http_conn *)ci->socket_context)->requests++;
+		pthread_mutex_unlock(&h->conns_lock);
+	}
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		rq.src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
@@ -591,6 +611,77 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!strcmp(url, "/metrics"))
 		return metrics(h, &rq);
 	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The limits on connections, checked here rather than by MHD's own options
+ * so that each refusal is counted: at most max_per_ip from one address and
+ * max_connections in all. MHD's own limit sits a little above, as a backstop.
+ */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct xpxe_http *h = cls;
+	struct in_addr src = { 0 };
+	unsigned same = 0;
+	enum MHD_Result ret = MHD_YES;
+
+	if (addr->sa_family == AF_INET && addrlen >= sizeof(struct sockaddr_in))
+		src = ((const struct sockaddr_in *)addr)->sin_addr;
+	pthread_mutex_lock(&h->conns_lock);
+	for (unsigned i = 0; i < h->n_conns_slots; i++)
+		same += h->conns[i].used && h->conns[i].src.s_addr == src.s_addr;
+	if (h->n_open >= h->limits.max_connections) {
+		h->stats.conn_refused_total++;
+		ret = MHD_NO;
+	} else if (same >= h->limits.max_per_ip) {
+		h->stats.conn_refused_per_ip++;
+		ret = MHD_NO;
+	}
+	pthread_mutex_unlock(&h->conns_lock);
+	return ret;
+}
+
+/* Keeps the table of open connections, and counts those that ended without a request. */
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	struct xpxe_http *h = cls;
+	struct xpxe_http_conn *c = *socket_context;
+
+	pthread_mutex_lock(&h->conns_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		for (unsigned i = 0; i < h->n_conns_slots && !*socket_context; i++) {
+			if (h->conns[i].used)
+				continue;
+			c = &h->conns[i];
+			*c = (struct xpxe_http_conn){ .used = true, .started = mono_now() };
+			if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+				c->src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
+			*socket_context = c;
+		}
+		h->n_open++;
+		h->stats.conn_accepted++;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* Silent past the timeout without one whole request: a slow client, dropped. */
+		if (c && !c->requests && mono_now() - c->started >= h->limits.timeout_s - 0.5)
+			h->stats.conn_timed_out++;
+		if (c)
+			c->used = false;
+		*socket_context = NULL;
+		h->n_open--;
+	}
+	pthread_mutex_unlock(&h->conns_lock);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -615,6 +706,13 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	h->inv = inv;
 	h->cfg = cfg;
 	h->leases = *leases;
+	h->limits = cfg->http_limits;
+	/* A few slots more than the limit: MHD's threads may accept a handful at once. */
+	h->n_conns_slots = h->limits.max_connections + 64;
+	h->conns = calloc(h->n_conns_slots, sizeof(*h->conns));
+	if (!h->conns)
+		return -ENOMEM;
+	pthread_mutex_init(&h->conns_lock, NULL);
 	if (!colon || colon - listen >= (long)sizeof(host)) {
 		log_error("http: '%s' is not ADDR:PORT", listen);
 		return -EINVAL;
@@ -629,12 +727,13 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	snprintf(h->base, sizeof(h->base), "http://%s", listen);
 	snprintf(h->tftp_base, sizeof(h->tftp_base), "tftp://%s", host);
 	h->mhd = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, accept_policy,
+	    h, handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
 	    /* A slow or stalled client is dropped, so it cannot hold a slot. */
-	    MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_LIMIT, 2048,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	    NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
 	if (!h->mhd) {
 		log_error("http: cannot listen on %s (address in use, or not on this host?)",
 			  listen);
@@ -649,4 +748,8 @@ void xpxe_http_stop(struct xpxe_http *h)
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	h->mhd = NULL;
+	if (h->conns)
+		pthread_mutex_destroy(&h->conns_lock);
+	free(h->conns);
+	h->conns = NULL;
 }

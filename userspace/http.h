@@ -2,6 +2,7 @@
 #ifndef XPXE_HTTP_H
 #define XPXE_HTTP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <netinet/in.h>
 
@@ -27,6 +28,17 @@ struct xpxe_http_leases {
 
 struct xpxe_http_stats {
 	unsigned long long scripts, local_boots, assets, asset_bytes, configs, refused, not_found;
+	/* connections: accepted, refused at the per-address or the total limit, and closed
+	 * after the idle timeout without one complete request (slow clients, slowloris) */
+	unsigned long long conn_accepted, conn_refused_per_ip, conn_refused_total, conn_timed_out;
+};
+
+/* A connection being served; slots of an array, so its limits can be counted. */
+struct xpxe_http_conn {
+	bool used;
+	struct in_addr src;
+	double started;
+	unsigned requests;
 };
 
 struct xpxe_http {
@@ -37,6 +49,10 @@ struct xpxe_http {
 	char base[96]; /* http://ADDR:PORT as machines reach it */
 	char tftp_base[80];
 	struct xpxe_http_stats stats;
+	struct xpxe_http_limits limits;
+	pthread_mutex_t conns_lock; /* MHD's threads accept and close connections */
+	struct xpxe_http_conn *conns;
+	unsigned n_conns_slots, n_open;
 };
 
 /*

@@ -120,6 +120,7 @@ static int parse_line(char *line, struct xpxe_lease *lease)
 	long long expires;
 	char extra;
 
+	memset(lease, 0, sizeof(*lease));
 	if (sscanf(line, "%31s %31s %lld %c", mac, ip, &expires, &extra) != 3)
 		return -EINVAL;
 	if (xpxe_parse_mac(mac, lease->mac) || inet_pton(AF_INET, ip, &lease->ip) != 1 ||
@@ -191,6 +192,8 @@ static int write_bindings(FILE *f, void *ctx)
 	for (int i = 0; i < l->n; i++) {
 		const unsigned char *m = l->items[i].mac;
 
+		if (l->items[i].offered)
+			continue;
 		inet_ntop(AF_INET, &l->items[i].ip, ip, sizeof(ip));
 		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x %s %lld\n", m[0], m[1], m[2], m[3], m[4],
 			m[5], ip, (long long)l->items[i].expires);
@@ -239,6 +242,7 @@ struct xpxe_lease *xpxe_leases_allocate(struct xpxe_leases *l, const unsigned ch
 			return NULL;
 		*evicted = *oldest;
 		memcpy(oldest->mac, mac, 6);
+		oldest->offered = false;
 		*created = true;
 		return oldest;
 	}
@@ -259,6 +263,15 @@ void xpxe_leases_remove(struct xpxe_leases *l, const unsigned char mac[6])
 		if (l->reserved[i].s_addr == lease->ip.s_addr)
 			mark(l, lease->ip, 1);
 	*lease = l->items[--l->n];
+}
+
+int xpxe_leases_offered(const struct xpxe_leases *l)
+{
+	int n = 0;
+
+	for (int i = 0; i < l->n; i++)
+		n += l->items[i].offered;
+	return n;
 }
 
 bool xpxe_leases_pool_full(const struct xpxe_leases *l)

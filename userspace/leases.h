@@ -13,11 +13,13 @@
  * atomically, so a crash at any moment leaves either the old or the new file.
  *
  * File format, one binding a line: "MAC IP EXPIRES" (EXPIRES in Unix seconds),
- * '#' starts a comment.
+ * '#' starts a comment. Addresses only offered (held for a REQUEST) are in the
+ * table but not in the file: an offer binds nothing (RFC 2131 4.3.1).
  */
 
 struct xpxe_lease {
 	unsigned char mac[6];
+	bool offered; /* only held for a DISCOVER until EXPIRES: in memory, never in the file */
 	struct in_addr ip;
 	time_t expires;
 };
@@ -67,6 +69,9 @@ struct xpxe_lease *xpxe_leases_find(struct xpxe_leases *l, const unsigned char m
 struct xpxe_lease *xpxe_leases_allocate(struct xpxe_leases *l, const unsigned char mac[6],
 					struct in_addr want, time_t now, bool *created,
 					struct xpxe_lease *evicted);
+
+/* Bindings held only for an offer. */
+int xpxe_leases_offered(const struct xpxe_leases *l);
 
 /* True when every pool address is bound or reserved. */
 bool xpxe_leases_pool_full(const struct xpxe_leases *l);

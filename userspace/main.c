@@ -111,6 +111,14 @@ static const char usage_serve[] =
     "                              1..1024, default 16; 1: lockstep only), sent through\n"
     "                              AF_XDP sockets; without AF_XDP, windowsize is not\n"
     "                              offered\n"
+    "  --tftp-max-sessions N       transfers at once, over all interfaces (default\n"
+    "                              4096); a read request beyond gets ERROR 0 'server\n"
+    "                              busy' (tftp_sessions_refused)\n"
+    "\n"
+    "HTTP (these three also go with -c, and override the file's http: keys):\n"
+    "  --http-max-connections N    connections at once (default 2048)\n"
+    "  --http-max-per-ip N         connections at once from one address (default 32)\n"
+    "  --http-timeout SECONDS      close a connection silent this long (default 30)\n"
     "\n"
     "DHCP:\n"
     "  --mode proxy|full|off    proxy (default): another server gives addresses, xpxe\n"
@@ -138,7 +146,19 @@ static const char usage_serve[] =
     "  --leases FILE            full mode: where bindings are kept\n"
     "                           (default " XPXE_STATE_DIR "/IFACE.leases)\n"
     "  --router IP, --dns IP    full mode: options 3 and 6\n"
-    "  --lease-time SECONDS     full mode: lease time (default 3600)\n";
+    "  --lease-time SECONDS     full mode: lease time (default 3600)\n"
+    "  --offer-hold SECONDS     full mode: how long an address offered to a new MAC\n"
+    "                           is held for its REQUEST (default 30); unclaimed, it\n"
+    "                           goes back to the pool (nothing is written to disk\n"
+    "                           before the REQUEST)\n"
+    "  --dhcp-mac-rate RATE[/BURST]\n"
+    "                           requests per second from one MAC, BURST at once\n"
+    "                           (default 20/60; 0: no limit); more are dropped in XDP\n"
+    "                           (drop_dhcp_rate_mac)\n"
+    "  --dhcp-global-rate RATE[/BURST]\n"
+    "                           requests per second per CPU from MACs not known yet\n"
+    "                           (default 10000/10000; 0: no limit); more are dropped\n"
+    "                           (drop_dhcp_rate_global); known machines never wait\n";
 
 static const char usage_status[] = "usage: xpxe status [--json]\n"
 				   "\n"
@@ -234,6 +254,17 @@ static int parse_ip(const char *text, struct in_addr *ip)
 }
 
 /* One DHCP flag of `serve`; returns 0 or a usage error already printed. */
+/* Codes of the long options that have no short letter. */
+enum {
+	OPT_OFFER_HOLD = 1000,
+	OPT_MAC_RATE,
+	OPT_GLOBAL_RATE,
+	OPT_TFTP_MAX_SESSIONS,
+	OPT_HTTP_MAX_CONNECTIONS,
+	OPT_HTTP_MAX_PER_IP,
+	OPT_HTTP_TIMEOUT,
+};
+
 static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dhcp)
 {
 	char text[300], *eq;
@@ -347,6 +378,28 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		dhcp->lease_time = (unsigned int)v;
 		return 0;
 	}
+	case OPT_OFFER_HOLD: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (*end || !*arg || v < 1 || v > 3600)
+			return usage_error(usage_serve,
+					   "--offer-hold takes 1..3600 seconds, not '%s'", arg);
+		dhcp->offer_hold = (unsigned int)v;
+		return 0;
+	}
+	case OPT_MAC_RATE:
+	case OPT_GLOBAL_RATE:
+		if (xpxe_parse_rate(arg, c == OPT_MAC_RATE ? &dhcp->mac_rate : &dhcp->global_rate,
+				    c == OPT_MAC_RATE ? &dhcp->mac_burst : &dhcp->global_burst))
+			return usage_error(
+			    usage_serve,
+			    c == OPT_MAC_RATE ? "--dhcp-mac-rate takes RATE[/BURST] (frames per "
+						"second, 0: no limit), not '%s'"
+					      : "--dhcp-global-rate takes RATE[/BURST] (frames per "
+						"second, 0: no limit), not '%s'",
+			    arg);
+		return 0;
 	}
 	return usage_error(usage_serve, "%s", "unknown option");
 }
@@ -399,6 +452,13 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "router", required_argument, NULL, 'G' },
 		{ "dns", required_argument, NULL, 'd' },
 		{ "lease-time", required_argument, NULL, 'E' },
+		{ "offer-hold", required_argument, NULL, OPT_OFFER_HOLD },
+		{ "dhcp-mac-rate", required_argument, NULL, OPT_MAC_RATE },
+		{ "dhcp-global-rate", required_argument, NULL, OPT_GLOBAL_RATE },
+		{ "tftp-max-sessions", required_argument, NULL, OPT_TFTP_MAX_SESSIONS },
+		{ "http-max-connections", required_argument, NULL, OPT_HTTP_MAX_CONNECTIONS },
+		{ "http-max-per-ip", required_argument, NULL, OPT_HTTP_MAX_PER_IP },
+		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -484,6 +544,30 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 				    "--tftp-windowsize-max wants 1..1024 blocks, not '%s'", optarg);
 			opts.tftp_windowsize_max = v;
 			break;
+		case OPT_TFTP_MAX_SESSIONS:
+		case OPT_HTTP_MAX_CONNECTIONS:
+		case OPT_HTTP_MAX_PER_IP:
+		case OPT_HTTP_TIMEOUT: {
+			static const struct {
+				const char *why;
+				unsigned long max;
+			} lim[] = {
+				{ "--tftp-max-sessions wants 1..16384 transfers, not '%s'",
+				  XPXE_TFTP_SESSIONS_MAX },
+				{ "--http-max-connections wants 1..65536, not '%s'", 65536 },
+				{ "--http-max-per-ip wants 1..65536, not '%s'", 65536 },
+				{ "--http-timeout wants 1..3600 seconds, not '%s'", 3600 },
+			};
+			int k = c - OPT_TFTP_MAX_SESSIONS;
+			unsigned *to[] = { &opts.tftp_max_sessions, &opts.http_max_connections,
+					   &opts.http_max_per_ip, &opts.http_timeout_s };
+
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > lim[k].max)
+				return usage_error(usage_serve, lim[k].why, optarg);
+			*to[k] = v;
+			break;
+		}
 		case 'h':
 			fputs(usage_serve, stdout);
 			return XPXE_EXIT_OK;
@@ -505,7 +589,9 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		    usage_serve, "%s",
 		    "-c FILE takes no quick-start flags (only -i, "
 		    "--allow-default-route, --state-dir, --no-default-assets, "
-		    "--tftp-idle-timeout, --tftp-windowsize-max, --keep-attached): put "
+		    "--tftp-idle-timeout, --tftp-windowsize-max, --tftp-max-sessions, "
+		    "--http-max-connections, --http-max-per-ip, --http-timeout, "
+		    "--keep-attached): put "
 		    "them in the file");
 	if (!opts.config_path && !opts.n_ifnames && !access(XPXE_CONFIG_PATH, R_OK) &&
 	    !quick_start_flags && !opts.n_assets)

@@ -186,7 +186,10 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_str(dhcp, "server_ip", ip);
 	}
 	if (ds->enabled && ds->mode == XPXE_MODE_FULL) {
-		xpxe_json_add_u64(dhcp, "bindings", sv->dhcp.leases.n);
+		xpxe_json_add_u64(dhcp, "bindings",
+				  sv->dhcp.leases.n - xpxe_leases_offered(&sv->dhcp.leases));
+		xpxe_json_add_u64(dhcp, "offers_held", xpxe_leases_offered(&sv->dhcp.leases));
+		xpxe_json_add_u64(dhcp, "offer_hold_s", ds->offer_hold);
 		xpxe_json_add_u64(dhcp, "allocated", sv->dhcp.allocated);
 		xpxe_json_add_u64(dhcp, "pool_exhausted", sv->dhcp.exhausted);
 		xpxe_json_add_u64(dhcp, "unknown_ignored", sv->dhcp.ignored);
@@ -239,6 +242,23 @@ static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "assets", list);
 }
 
+/* HTTP's connections and their limits (the listener serves every interface). */
+static struct fy_node *http_status(struct daemon *d, struct fy_document *doc)
+{
+	const struct xpxe_http *h = &d->http;
+	struct fy_node *node = fy_node_create_mapping(doc);
+
+	xpxe_json_add_u64(node, "connections_open", h->n_open);
+	xpxe_json_add_u64(node, "connections_accepted", h->stats.conn_accepted);
+	xpxe_json_add_u64(node, "refused_per_ip", h->stats.conn_refused_per_ip);
+	xpxe_json_add_u64(node, "refused_total", h->stats.conn_refused_total);
+	xpxe_json_add_u64(node, "timed_out", h->stats.conn_timed_out);
+	xpxe_json_add_u64(node, "max_connections", h->limits.max_connections);
+	xpxe_json_add_u64(node, "max_per_ip", h->limits.max_per_ip);
+	xpxe_json_add_u64(node, "timeout_s", h->limits.timeout_s);
+	return node;
+}
+
 static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_node *reply)
 {
 	struct fy_node *list = fy_node_create_sequence(doc);
@@ -252,6 +272,7 @@ static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_no
 	for (int i = 0; i < d->n_ifaces; i++)
 		fy_node_sequence_append(list, iface_status(d, doc, &d->ifaces[i]));
 	xpxe_json_add_node(reply, "interfaces", list);
+	xpxe_json_add_node(reply, "http", http_status(d, doc));
 }
 
 /* Full mode's bindings of every interface, with when the program last answered each. */
@@ -264,8 +285,13 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 		const struct xpxe_leases *l = &d->ifaces[i].dhcp.leases;
 
 		for (int j = 0; j < l->n; j++) {
-			struct fy_node *item = fy_node_create_mapping(doc);
+			struct fy_node *item;
 			const unsigned char *m = l->items[j].mac;
+
+			if (l->items[j].offered)
+				continue; /* only held for a REQUEST: not a lease (status counts
+					     them) */
+			item = fy_node_create_mapping(doc);
 
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
 				 m[2], m[3], m[4], m[5]);
@@ -783,6 +809,12 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 	}
 	if (opts->state_dir)
 		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", opts->state_dir);
+	if (opts->http_max_connections)
+		cfg->http_limits.max_connections = opts->http_max_connections;
+	if (opts->http_max_per_ip)
+		cfg->http_limits.max_per_ip = opts->http_max_per_ip;
+	if (opts->http_timeout_s)
+		cfg->http_limits.timeout_s = opts->http_timeout_s;
 	if (!opts->no_default_assets)
 		add_default_assets(cfg);
 	if (cfg->http_listen[0] && !cfg->dhcp.http_base[0])
@@ -928,7 +960,8 @@ static int start_http(struct daemon *d)
 static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
 	struct xpxe_tftp_opts topts = { .idle_timeout_s = opts->tftp_idle_timeout_s,
-					.windowsize_max = opts->tftp_windowsize_max };
+					.windowsize_max = opts->tftp_windowsize_max,
+					.max_sessions = opts->tftp_max_sessions };
 	int err;
 
 	xpxe_assets_init(&d->assets);

@@ -88,6 +88,8 @@ struct xpxe_tftp {
 	int ncpus;
 	struct iface ifaces[MAX_IFACES];
 	struct xfer *buckets[N_BUCKETS];
+	unsigned n_xfers;	   /* transfers held, all interfaces: at most opts.max_sessions */
+	unsigned refused_recently; /* RRQs refused as busy since the last sweep (logged there) */
 };
 
 /* Tags for the epoll entries that are not transfers. */
@@ -114,7 +116,8 @@ static __u64 now_ns(void)
 static bool daemon_counter(int c)
 {
 	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
-	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_DAEMON);
+	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_DAEMON) ||
+	       c == XPXE_CNT_TFTP_SESSIONS_REFUSED;
 }
 
 static void write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
@@ -228,6 +231,7 @@ static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
 	if (*pp)
 		*pp = x->next;
 	x->ifc->transfers--;
+	t->n_xfers--;
 	free(x);
 }
 
@@ -249,6 +253,7 @@ static struct xfer *new_xfer(struct xpxe_tftp *t, struct iface *ifc,
 	x->next = t->buckets[b];
 	t->buckets[b] = x;
 	ifc->transfers++;
+	t->n_xfers++;
 	return x;
 }
 
@@ -477,6 +482,18 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		why.code = XPXE_TFTP_ERR_NOT_FOUND;
 		snprintf(why.message, sizeof(why.message), "file not found");
 		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		return;
+	}
+	if (t->n_xfers >= t->opts.max_sessions) {
+		/* A flood of RRQs: a clear answer, logged once a second (sweep), not per request.
+		 */
+		static const char busy[] = "server busy: too many transfers, try again later";
+		uint8_t pkt[XPXE_TFTP_REPLY_MAX];
+
+		send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNDEFINED, busy),
+			     from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_REFUSED);
+		t->refused_recently++;
 		return;
 	}
 	start_transfer(t, ifc, &req, as, from, pi->ipi_spec_dst);
@@ -786,6 +803,12 @@ static void sweep(struct xpxe_tftp *t)
 {
 	double now = now_s();
 
+	if (t->refused_recently) {
+		log_warn("TFTP: %u read request(s) refused in the last second: %u transfers "
+			 "running (--tftp-max-sessions)",
+			 t->refused_recently, t->n_xfers);
+		t->refused_recently = 0;
+	}
 	for (int i = 0; i < MAX_IFACES; i++) {
 		if (!t->ifaces[i].used)
 			continue;
@@ -898,6 +921,8 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		t->opts.idle_timeout_s = XPXE_TFTP_IDLE_TIMEOUT_DEFAULT;
 	if (!t->opts.windowsize_max)
 		t->opts.windowsize_max = XPXE_TFTP_WINDOWSIZE_DEFAULT_MAX;
+	if (!t->opts.max_sessions)
+		t->opts.max_sessions = XPXE_TFTP_MAX_SESSIONS_DEFAULT;
 	t->listen_fd = t->timer_fd = -1;
 	t->ncpus = libbpf_num_possible_cpus();
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
