@@ -624,32 +624,42 @@ static double mono_now(void)
 /*
  * The limits on connections, checked here rather than by MHD's own options
  * so that each refusal is counted: at most max_per_ip from one address and
- * max_connections in all. MHD's own limit sits a little above, as a backstop.
+ * max_connections in all. MHD's threads accept in parallel, so a connection
+ * takes its slot here, under the lock, before the next one is counted; MHD's
+ * own limit sits above ours, so nothing MHD refuses has taken a slot.
  */
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct xpxe_http *h = cls;
 	struct in_addr src = { 0 };
+	struct xpxe_http_conn *free_slot = NULL;
 	unsigned same = 0;
-	enum MHD_Result ret = MHD_YES;
+	enum MHD_Result ret = MHD_NO;
 
 	if (addr->sa_family == AF_INET && addrlen >= sizeof(struct sockaddr_in))
 		src = ((const struct sockaddr_in *)addr)->sin_addr;
 	pthread_mutex_lock(&h->conns_lock);
-	for (unsigned i = 0; i < h->n_conns_slots; i++)
-		same += h->conns[i].used && h->conns[i].src.s_addr == src.s_addr;
-	if (h->n_open >= h->limits.max_connections) {
+	for (unsigned i = 0; i < h->n_conns_slots; i++) {
+		if (!h->conns[i].used)
+			free_slot = free_slot ? free_slot : &h->conns[i];
+		else
+			same += h->conns[i].src.s_addr == src.s_addr;
+	}
+	if (h->n_open >= h->limits.max_connections || !free_slot) {
 		h->stats.conn_refused_total++;
-		ret = MHD_NO;
 	} else if (same >= h->limits.max_per_ip) {
 		h->stats.conn_refused_per_ip++;
-		ret = MHD_NO;
+	} else {
+		*free_slot = (struct xpxe_http_conn){ .used = true, .src = src };
+		h->n_open++;
+		h->stats.conn_accepted++;
+		ret = MHD_YES;
 	}
 	pthread_mutex_unlock(&h->conns_lock);
 	return ret;
 }
 
-/* Keeps the table of open connections, and counts those that ended without a request. */
+/* Ties a connection to the slot it took, and counts those that ended without a request. */
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			      enum MHD_ConnectionNotificationCode code)
 {
@@ -660,24 +670,22 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		struct in_addr src = { 0 };
 
+		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+			src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
 		for (unsigned i = 0; i < h->n_conns_slots && !*socket_context; i++) {
-			if (h->conns[i].used)
-				continue;
 			c = &h->conns[i];
-			*c = (struct xpxe_http_conn){ .used = true, .started = mono_now() };
-			if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-				c->src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
-			*socket_context = c;
+			if (c->used && !c->started && c->src.s_addr == src.s_addr) {
+				c->started = mono_now();
+				*socket_context = c;
+			}
 		}
-		h->n_open++;
-		h->stats.conn_accepted++;
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
 		/* Silent past the timeout without one whole request: a slow client, dropped. */
-		if (c && !c->requests && mono_now() - c->started >= h->limits.timeout_s - 0.5)
+		if (!c->requests && mono_now() - c->started >= h->limits.timeout_s - 0.5)
 			h->stats.conn_timed_out++;
-		if (c)
-			c->used = false;
+		c->used = false;
 		*socket_context = NULL;
 		h->n_open--;
 	}

@@ -37,7 +37,7 @@ struct xpxe_http_stats {
 struct xpxe_http_conn {
 	bool used;
 	struct in_addr src;
-	double started;
+	double started; /* 0: accepted, MHD has not started it yet */
 	unsigned requests;
 };
 
