@@ -35,9 +35,9 @@
 #define OVMF_PROXY XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
 #define OVMF_FULL  XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
 
-#define MS    1000000ull
-#define T0    (1000ull * 1000 * MS) /* any fixed "now" */
-#define CHADDR 42 + 28		    /* the client MAC in the BOOTP header */
+#define MS     1000000ull
+#define T0     (1000ull * 1000 * MS) /* any fixed "now" */
+#define CHADDR 42 + 28		     /* the client MAC in the BOOTP header */
 
 static struct xpxe_bpf *skel;
 static struct ring_buffer *queue;
@@ -160,8 +160,8 @@ static void run(const char *pcap, int frame, uint8_t last_byte, int verdict,
 		__u64 expect = before[i] + (i == XPXE_CNT_RX_FRAMES || i == (int)outcome);
 
 		if (after[i] != expect)
-			fail_msg("MAC ..:%02x: counter %s went %llu -> %llu (expected %s)", last_byte,
-				 xpxe_counter_names[i], (unsigned long long)before[i],
+			fail_msg("MAC ..:%02x: counter %s went %llu -> %llu (expected %s)",
+				 last_byte, xpxe_counter_names[i], (unsigned long long)before[i],
 				 (unsigned long long)after[i], xpxe_counter_names[outcome]);
 	}
 	assert_int_equal(opts.retval, verdict);
