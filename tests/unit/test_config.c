@@ -32,10 +32,15 @@ static const char good[] = "interfaces: [prov0]\n"
 			   "http:\n"
 			   "  listen: 198.18.0.1:8080\n"
 			   "  allow: [198.18.0.0/15]\n"
+			   "  max_per_ip: 8\n"
+			   "  timeout: 5\n"
 			   "dhcp:\n"
 			   "  pool: 198.18.0.100-198.18.0.199\n"
 			   "  router: 198.18.0.1\n"
 			   "  lease_time: 600\n"
+			   "  offer_hold: 10\n"
+			   "  mac_rate: 5/15\n"
+			   "  global_rate: 0\n"
 			   "assets:\n"
 			   "  vmlinuz: /srv/talos/vmlinuz-amd64\n"
 			   "  initramfs: /srv/talos/initramfs-amd64.xz\n"
@@ -74,6 +79,13 @@ static void test_good_file(void **state)
 	inet_pton(AF_INET, "198.18.0.199", &a);
 	assert_int_equal(cfg.dhcp.pool_last.s_addr, a.s_addr);
 	assert_int_equal(cfg.dhcp.lease_time, 600);
+	assert_int_equal(cfg.dhcp.offer_hold, 10);
+	assert_int_equal(cfg.dhcp.mac_rate, 5);
+	assert_int_equal(cfg.dhcp.mac_burst, 15);
+	assert_int_equal(cfg.dhcp.global_rate, 0); /* no limit */
+	assert_int_equal(cfg.http_limits.max_per_ip, 8);
+	assert_int_equal(cfg.http_limits.timeout_s, 5);
+	assert_int_equal(cfg.http_limits.max_connections, XPXE_HTTP_MAX_CONNECTIONS);
 	assert_int_equal(cfg.n_allow, 1);
 	assert_int_equal(cfg.n_assets, 2);
 	assert_int_equal(cfg.n_profiles, 2);
@@ -114,6 +126,10 @@ static const struct bad_case bad[] = {
 	  ":3: a machine's 'ip' is a reservation: it needs mode: full" },
 	{ "profiles:\n  x:\n    boot_files: {amiga: a.bin}\n",
 	  ":3:18: unknown client class 'amiga'" },
+	{ "dhcp:\n  mac_rate: 5/0\n", ":2:13: 'mac_rate' takes RATE[/BURST]" },
+	{ "dhcp:\n  global_rate: fast\n", ":2:16: 'global_rate' takes RATE[/BURST]" },
+	{ "dhcp:\n  offer_hold: 0\n", ":2:15: 'offer_hold' takes a number from 1 to 3600" },
+	{ "http:\n  max_per_ip: 0\n", ":2:15: 'max_per_ip' takes a number from 1 to 65536" },
 	{ "", "the file is empty" },
 };
 
