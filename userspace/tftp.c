@@ -522,8 +522,18 @@ static void read_requests(struct xpxe_tftp *t)
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
 			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
 				pi = (struct in_pktinfo *)CMSG_DATA(cm);
-		if (!pi || (msg.msg_flags & MSG_TRUNC))
+		if (!pi)
 			continue;
+		if (msg.msg_flags & MSG_TRUNC) {
+			/* No request is this long (a name is at most 255 bytes): refused, counted.
+			 */
+			struct xpxe_tftp_refusal why = { .code = XPXE_TFTP_ERR_ILLEGAL_OP };
+
+			snprintf(why.message, sizeof(why.message), "request too long");
+			refuse(t, find_iface(t, pi->ipi_ifindex), &why, "request to port 69",
+			       from.sin_addr.s_addr, from.sin_port, pi->ipi_spec_dst);
+			continue;
+		}
 		handle_request(t, buf, n, &from, pi);
 	}
 }

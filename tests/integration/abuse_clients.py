@@ -4,8 +4,8 @@
 #
 #   abuse_clients.py rrq SERVER NAME SOURCES PER_SOURCE
 #       From each source address (comma-separated), PER_SOURCE sockets on their
-#       own ports each send one read request for NAME and never acknowledge
-#       anything. Prints "sent N data D busy B other O": first answers seen
+#       own ports each send one read request for NAME (45 every 100 ms) and
+#       never acknowledge anything. Prints "sent N data D busy B other O": first answers seen
 #       within 2 s (DATA/OACK, ERROR 0 "busy", anything else).
 #   abuse_clients.py slowloris SERVER PORT SOURCES PER_SOURCE HOLD
 #       From each source address, PER_SOURCE connections that send half a
@@ -27,8 +27,11 @@ def rrq(server, name, sources, per_source):
             s.bind((src, 0))
             s.setblocking(False)
             socks.append(s)
-    for s in socks:
+    # Paced over 2 s (45 every 100 ms), so the flood lasts while the test looks around.
+    for i, s in enumerate(socks):
         s.sendto(packet, (server, 69))
+        if i % 45 == 44:
+            time.sleep(0.1)
     answered = {}
     deadline = time.time() + 2
     while time.time() < deadline and len(answered) < len(socks):

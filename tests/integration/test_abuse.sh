@@ -25,7 +25,7 @@ lab host 3 52:54:00:a0:00:03 # a new machine, after the flood
 ATTACKERS=198.18.0.201,198.18.0.202,198.18.0.203
 for a in ${ATTACKERS//,/ }; do in_cli ip addr add "$a/24" dev "$IF_BR"; done
 
-head -c $((24 * 1024 * 1024)) /dev/urandom >"$WORK/big"
+head -c $((32 * 1024 * 1024)) /dev/urandom >"$WORK/big"
 head -c 300000 /dev/urandom >"$WORK/kernel"
 LEASES=$WORK/bindings
 if start_daemon -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 \
@@ -51,7 +51,7 @@ check "during the flood, the reserved MAC (dhclient) gets 198.18.0.50" \
 	test "$(result_field h1 ip)" = 198.18.0.50
 wait $FLOOD
 offers=$(awk '/DISCOVER-OFFER/{f=1} f&&/received packets/{print $3; exit}' "$WORK/flood.out")
-check "the flood got offers (${offers:-0}) for at most the pool's 10 addresses" \
+check "the flood got offers (${offers:-0}): the pool's 10, then holds that ran out" \
 	test "${offers:-0}" -ge 10
 check "addresses were held for the flood's DISCOVERs (dhcp_offer_holds)" counter_is_positive dhcp_offer_holds
 check "new MACs were refused with the pool held (dhcp_pool_exhausted)" counter_is_positive dhcp_pool_exhausted
@@ -79,27 +79,35 @@ check "one MAC at 200/s is dropped in XDP past its rate (drop_dhcp_rate_mac)" \
 	counter_is_positive drop_dhcp_rate_mac
 
 # --- TFTP: a flood of read requests -------------------------------------------------------
+# 32 MiB in 512-byte blocks (65537 of them: most of a second here), the flood in its middle.
 in_cli curl -sS --tftp-no-options -o "$WORK/big.out" "tftp://$SRV_IP/big" 2>"$WORK/curl-big.log" &
 LIVE=$!
-sleep 0.3
+sleep 0.1
 in_cli python3 "$CLIENTS" rrq "$SRV_IP" vmlinuz "$ATTACKERS" 300 >"$WORK/rrq.out" 2>&1 &
 RRQ=$!
-sleep 0.5
+overlap=no
+while kill -0 $LIVE 2>/dev/null; do
+	[ "$(counter tftp_sessions_refused)" -gt 0 ] && overlap=yes && break
+	sleep 0.05
+done
 t0=$(date +%s%N)
 "$XPXE" status >/dev/null
 t_status=$((($(date +%s%N) - t0) / 1000000))
 t0=$(date +%s%N)
 code=$(in_cli curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$SRV_IP:8080/boot.ipxe")
 t_http=$((($(date +%s%N) - t0) / 1000000))
+kill -0 $RRQ 2>/dev/null && flooding=yes || flooding=no
 wait $RRQ
 read -r _ sent _ data _ busy _ other <"$WORK/rrq.out"
 check "during the RRQ flood the control socket answers (${t_status} ms)" test "$t_status" -lt 2000
 check "... and HTTP answers /boot.ipxe ($code, ${t_http} ms)" test "$code" = 200
+check "... while the flood was still coming" test "$flooding" = yes
 check "the flood's 900 RRQs: at most 63 transfers beside the live one, ERROR 0 busy for the rest ($(cat "$WORK/rrq.out"))" \
 	bash -c "[ '$sent' = 900 ] && [ '$data' -le 63 ] && [ '$busy' -ge 700 ] && [ '$other' = 0 ]"
 check "each refusal counted (tftp_sessions_refused = $busy)" test "$(counter tftp_sessions_refused)" = "$busy"
 check "... and logged once a second, not per request" \
 	test "$(grep -c 'read request(s) refused in the last second' "$WORK/daemon.log")" -le 10
+check "the 32 MiB transfer was still running when the flood was being refused" test "$overlap" = yes
 if wait $LIVE && [ "$(sha "$WORK/big.out")" = "$(sha "$WORK/big")" ]; then
 	ok "the transfer running during the flood completed with the right sha256"
 else
@@ -110,6 +118,13 @@ sleep 4.5 # the flood's silent transfers expire (--tftp-idle-timeout 3)
 in_cli curl -sS -o "$WORK/k.out" "tftp://$SRV_IP/vmlinuz" 2>"$WORK/curl-k.log"
 check "once the flood's transfers expired, a new one is served (sha256)" \
 	test "$(sha "$WORK/k.out" 2>/dev/null)" = "$(sha "$WORK/kernel")"
+
+# A datagram longer than any request (3000 bytes): refused, not dropped unseen.
+err4=$(counter tftp_err4_illegal_op)
+big_rrq=$(printf '\0\1%s\0octet\0' "$(head -c 3000 /dev/zero | tr '\0' a)" | od -An -v -tx1 | tr -d ' \n')
+out=$(in_cli perl "$ROOT/tests/integration/tftp_probe.pl" "$SRV_IP" send=69:"$big_rrq" recv)
+check "a 3000-byte request gets ERROR 4 ($out)" bash -c "[[ '$out' =~ ^[0-9]+\ 00050004 ]]"
+check "... counted (tftp_err4_illegal_op)" test "$(counter tftp_err4_illegal_op)" -gt "$err4"
 
 # --- HTTP: slowloris ------------------------------------------------------------------------
 # 3 addresses x 12 half-sent requests, held 5 s; the limit is 8 per address, 3 s idle.
