@@ -7,13 +7,19 @@
 #       own ports each send one read request for NAME (45 every 100 ms) and
 #       never acknowledge anything. Prints "sent N data D busy B other O": first answers seen
 #       within 2 s (DATA/OACK, ERROR 0 "busy", anything else).
+#   abuse_clients.py request SERVER MAC IP
+#       One DHCPREQUEST from client MAC for IP, naming SERVER as the server (the
+#       SELECTING state of a client that was never offered IP), to SERVER:67.
+#       Prints what came back within 2 s: "reply N" (N bytes) or "silence".
 #   abuse_clients.py slowloris SERVER PORT SOURCES PER_SOURCE HOLD
 #       From each source address, PER_SOURCE connections that send half a
 #       request (no blank line) and then nothing. Holds them HOLD seconds and
 #       prints "opened N refused R closed_by_server C": connections refused or
 #       reset at once, and those the server closed while they were held.
+import os
 import select
 import socket
+import struct
 import sys
 import time
 
@@ -53,6 +59,22 @@ def rrq(server, name, sources, per_source):
     kinds = list(answered.values())
     print("sent %d data %d busy %d other %d" % (len(socks), kinds.count("data"),
                                                  kinds.count("busy"), kinds.count("other")))
+
+
+def request(server, mac, ip):
+    chaddr = bytes.fromhex(mac.replace(":", "")).ljust(16, b"\0")
+    bootp = struct.pack("!BBBBIHH4s4s4s4s16s", 1, 1, 6, 0, int.from_bytes(os.urandom(4), "big"),
+                        0, 0x8000, bytes(4), bytes(4), bytes(4), bytes(4), chaddr)
+    bootp += bytes(64 + 128) + b"\x63\x82\x53\x63"
+    bootp += b"\x35\x01\x03" + b"\x32\x04" + socket.inet_aton(ip)
+    bootp += b"\x36\x04" + socket.inet_aton(server) + b"\xff"
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(bootp, (server, 67))
+    try:
+        print("reply %d" % len(s.recv(2048)))
+    except socket.timeout:
+        print("silence")
 
 
 def slowloris(server, port, sources, per_source, hold):
@@ -108,6 +130,8 @@ def slowloris(server, port, sources, per_source, hold):
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "rrq":
         rrq(sys.argv[2], sys.argv[3], sys.argv[4].split(","), int(sys.argv[5]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "request":
+        request(sys.argv[2], sys.argv[3], sys.argv[4])
     elif len(sys.argv) == 7 and sys.argv[1] == "slowloris":
         slowloris(sys.argv[2], int(sys.argv[3]), sys.argv[4].split(","), int(sys.argv[5]),
                   float(sys.argv[6]))

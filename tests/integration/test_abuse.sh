@@ -4,11 +4,13 @@
 #   only held, the pool is refused per policy and comes back, nothing reaches
 #   the bindings file, a reservation (dhclient) keeps its address meanwhile;
 #   one MAC hammering is dropped in XDP, strangers over the global rate too;
+#   a REQUEST for an address never offered gets silence;
 # - a flood of TFTP read requests from many addresses and ports: capped with
 #   ERROR 0, while a running transfer completes with the right sha256 and
 #   HTTP and the control socket keep answering;
 # - slowloris on HTTP: half-sent requests from a few addresses are refused past
-#   the per-address limit and dropped at the timeout, while curl fetches.
+#   the per-address limit and dropped at the timeout, while curl fetches; past
+#   the total limit, connections are refused too.
 LAB=aabuse
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -72,6 +74,11 @@ check "after the flood's holds ran out, a new machine (udhcpc) gets a pool addre
 check "... taken back from an unclaimed offer (dhcp_holds_reclaimed)" counter_is_positive dhcp_holds_reclaimed
 check "... and only its binding is on disk" \
 	bash -c "[ \"\$(grep -vc '^#' '$LEASES')\" = 1 ] && grep -q '^52:54:00:a0:00:03 $ip3 ' '$LEASES'"
+# A REQUEST for an address never offered to that MAC: silence, counted, nothing bound.
+out=$(in_cli python3 "$CLIENTS" request "$SRV_IP" 52:54:00:a0:0e:01 198.18.0.105)
+check "a REQUEST for an address never offered gets no answer ($out)" test "$out" = silence
+check "... counted (dhcp_request_unoffered)" test "$(counter dhcp_request_unoffered)" = 1
+check "... and binds nothing" bash -c "! grep -q '52:54:00:a0:0e:01' '$LEASES'"
 # One MAC hammering: 200 DISCOVERs a second from a single client.
 ip netns exec "$LAB-h2" timeout 10 perfdhcp -4 -l eth0 -i -R 1 -r 200 -p 2 198.18.0.1 \
 	>"$WORK/hammer.out" 2>&1
@@ -145,3 +152,15 @@ check "counted: 12 refused per address, 24 timed out without a request" \
 check "xpxe status shows the HTTP limits" bash -c "'$XPXE' status | grep -q '^http .*8 per address, 3 s idle.*refused 0 at the total, 12 per address; 24 timed out'"
 in_cli curl -s "http://$SRV_IP:8080/metrics" >"$WORK/metrics"
 check "/metrics exports them" grep -q 'xpxe_http_connections_total{outcome="timed_out"} 24' "$WORK/metrics"
+
+# The total limit: 10 connections, from 2 addresses x 8.
+kill -TERM "$DAEMON_PID"
+wait_daemon
+start_daemon -i "$IF_SRV" --http-max-connections 10 --http-max-per-ip 8 --http-timeout 3 ||
+	not_ok "serve starts again with --http-max-connections 10"
+in_cli python3 "$CLIENTS" slowloris "$SRV_IP" 8080 198.18.0.201,198.18.0.202 8 1 >"$WORK/slow2.out" 2>&1
+read -r _ opened _ refused _ <"$WORK/slow2.out"
+check "past 10 connections in all, the rest were refused ($(cat "$WORK/slow2.out"))" \
+	bash -c "[ '$opened' = 16 ] && [ '$refused' = 6 ]"
+check "... counted as refused_total" \
+	jq -e '.http.refused_total == 6 and .http.refused_per_ip == 0' <<<"$("$XPXE" status --json)"
