@@ -587,7 +587,9 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		struct xpxe_dp_event ev = {
 			.type = XPXE_EV_DHCP_OFFER + reply, /* enum order matches xpxe_dhcp_reply */
 			.boot = boot,
-			.ip = yiaddr,
+			/* the machine's address: its new one, or where its 4011 request came from
+			 */
+			.ip = reply == XPXE_REPLY_ACK_4011 ? iph->saddr : yiaddr,
 			.ifindex = ctx->ingress_ifindex,
 			.ts_ns = bpf_ktime_get_boot_ns(),
 		};
