@@ -253,9 +253,14 @@ static int write_added(FILE *f, void *ctx)
 	const struct xpxe_config *cfg = ((struct added_ctx *)ctx)->cfg;
 
 	/* MACHINES_HEADER_LINES lines, then one machine a line. */
+	int n = 0;
+
+	for (int i = 0; i < cfg->n_machines; i++)
+		n += cfg->machines[i].added;
 	fprintf(f, "# xpxe: machines added with 'xpxe machines add', merged with the config "
 		   "file's.\n# Change them with 'xpxe machines add' and 'xpxe machines rm'.\n"
-		   "machines:\n");
+		   "machines:%s\n",
+		n ? "" : " []");
 	for (int i = 0; i < cfg->n_machines; i++) {
 		char *line;
 
