@@ -257,9 +257,10 @@ static int write_added(FILE *f, void *ctx)
 
 	for (int i = 0; i < cfg->n_machines; i++)
 		n += cfg->machines[i].added;
-	fprintf(f, "# xpxe: machines added with 'xpxe machines add', merged with the config "
-		   "file's.\n# Change them with 'xpxe machines add' and 'xpxe machines rm'.\n"
-		   "machines:%s\n",
+	fprintf(f,
+		"# xpxe: machines added with 'xpxe machines add', merged with the config "
+		"file's.\n# Change them with 'xpxe machines add' and 'xpxe machines rm'.\n"
+		"machines:%s\n",
 		n ? "" : " []");
 	for (int i = 0; i < cfg->n_machines; i++) {
 		char *line;

@@ -30,17 +30,35 @@ static const char *profile_name(const struct xpxe_config *cfg, int profile)
 	return profile >= 0 ? cfg->profiles[profile].name : "";
 }
 
-/* The machine MACHINE names (MAC, hostname, UUID or serial): its index, or -1 with *WHY. */
-static int find(struct xpxe_machines_ctl *c, const char *machine, char mac[18], const char **why)
+/*
+ * The machine REQUEST's "machine" names (MAC, hostname, UUID or serial), with
+ * the inventory locked: its index, or -1 for a MAC outside it (MAC set, only
+ * when ANY_MAC), or -2 after an error reply (not locked then).
+ */
+static int find_locked(struct xpxe_machines_ctl *c, struct fy_node *request, struct fy_node *reply,
+		       bool any_mac, char mac[18])
 {
+	const char *machine = xpxe_json_str(request, "/machine"), *why;
 	struct xpxe_identity id = { 0 };
+	int idx;
 
 	mac[0] = '\0';
+	if (!machine) {
+		fail(reply, "invalid", "needs \"machine\"");
+		return -2;
+	}
 	if (!xpxe_mac_normalize(machine, mac))
 		id.mac = machine;
 	else
 		id.hostname = id.uuid = id.serial = machine;
-	return xpxe_inventory_find(c->inv, &id, why);
+	pthread_mutex_lock(&c->inv->lock);
+	idx = xpxe_inventory_find(c->inv, &id, &why);
+	if (idx < 0 && (!any_mac || !mac[0])) {
+		pthread_mutex_unlock(&c->inv->lock);
+		fail(reply, "not_found", why);
+		return -2;
+	}
+	return idx;
 }
 
 /* The machine-level facts of M (selectors, profile, reservation, origin) into ITEM. */
@@ -130,25 +148,15 @@ static void reply_list(struct xpxe_machines_ctl *c, struct fy_document *doc, str
 static void reply_boot_once(struct xpxe_machines_ctl *c, struct fy_node *request,
 			    struct fy_node *reply, bool installed)
 {
-	const char *who = xpxe_json_str(request, "/machine"), *why;
 	char key[80], mac[18];
-	int idx, err;
+	int idx = find_locked(c, request, reply, true, mac), err;
 
-	if (!who) {
-		fail(reply, "invalid", "needs \"machine\"");
+	if (idx == -2)
 		return;
-	}
-	pthread_mutex_lock(&c->inv->lock);
-	idx = find(c, who, mac, &why);
-	if (idx >= 0) {
+	if (idx >= 0)
 		xpxe_inventory_key(&c->cfg->machines[idx], key, sizeof(key));
-	} else if (mac[0]) {
+	else
 		snprintf(key, sizeof(key), "mac:%s", mac);
-	} else {
-		pthread_mutex_unlock(&c->inv->lock);
-		fail(reply, "not_found", why);
-		return;
-	}
 	err = xpxe_inventory_set_installed(c->inv, key, installed);
 	pthread_mutex_unlock(&c->inv->lock);
 	if (err) {
@@ -193,20 +201,8 @@ static void add_history(struct fy_document *doc, struct fy_node *item, const cha
 	int n = xpxe_events_since(0, mac, events, XPXE_EVENT_RING, &next);
 	int nv = xpxe_events_fleet(views, 4096);
 
-	for (int i = n > 10 ? n - 10 : 0; i < n; i++) {
-		struct fy_node *e = fy_node_create_mapping(doc);
-
-		xpxe_json_add_u64(e, "time_ms",
-				  (unsigned long long)events[i].when.tv_sec * 1000 +
-				      events[i].when.tv_nsec / 1000000);
-		xpxe_json_add_str(e, "event",
-				  xpxe_event_names[events[i].type]
-				      ? xpxe_event_names[events[i].type]
-				      : "unknown");
-		xpxe_json_add_str(e, "ip", events[i].ip);
-		xpxe_json_add_str(e, "detail", events[i].detail);
-		fy_node_sequence_append(list, e);
-	}
+	for (int i = n > 10 ? n - 10 : 0; i < n; i++)
+		fy_node_sequence_append(list, xpxe_json_event(doc, &events[i]));
 	xpxe_json_add_node(item, "events", list);
 	for (int i = 0; i < nv; i++) {
 		if (strcmp(views[i].mac, mac))
@@ -223,8 +219,8 @@ static void add_history(struct fy_document *doc, struct fy_node *item, const cha
 static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 		       struct fy_node *request, struct fy_node *reply)
 {
-	const char *who = xpxe_json_str(request, "/machine"), *why, *how, *ifname = NULL;
-	struct fy_node *item = fy_node_create_mapping(doc);
+	const char *how, *ifname = NULL;
+	struct fy_node *item;
 	const struct xpxe_machine_cfg *m = NULL;
 	const struct xpxe_learned *learned;
 	const struct xpxe_lease *lease;
@@ -235,19 +231,10 @@ static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 	time_t when;
 	int idx;
 
-	if (!who) {
-		fy_node_free(item);
-		fail(reply, "invalid", "needs \"machine\"");
+	idx = find_locked(c, request, reply, true, mac);
+	if (idx == -2)
 		return;
-	}
-	pthread_mutex_lock(&c->inv->lock);
-	idx = find(c, who, mac, &why);
-	if (idx < 0 && !mac[0]) {
-		pthread_mutex_unlock(&c->inv->lock);
-		fy_node_free(item);
-		fail(reply, "not_found", why);
-		return;
-	}
+	item = fy_node_create_mapping(doc);
 	if (idx >= 0) {
 		m = &c->cfg->machines[idx];
 		add_facts(c, doc, item, m);
@@ -421,24 +408,14 @@ static void reply_add(struct xpxe_machines_ctl *c, struct fy_document *doc, stru
 
 static void reply_rm(struct xpxe_machines_ctl *c, struct fy_node *request, struct fy_node *reply)
 {
-	const char *who = xpxe_json_str(request, "/machine"), *why;
 	struct xpxe_config *cfg = c->cfg;
 	unsigned char gone[XPXE_CFG_MAX_MACS][6];
 	struct xpxe_machine_cfg m;
 	char mac[18], where[XPXE_CFG_PATH_MAX + 40], text[XPXE_CFG_PATH_MAX + 200];
-	int idx, n_gone;
+	int idx = find_locked(c, request, reply, false, mac), n_gone;
 
-	if (!who) {
-		fail(reply, "invalid", "needs \"machine\"");
+	if (idx < 0)
 		return;
-	}
-	pthread_mutex_lock(&c->inv->lock);
-	idx = find(c, who, mac, &why);
-	if (idx < 0) {
-		pthread_mutex_unlock(&c->inv->lock);
-		fail(reply, "not_found", why);
-		return;
-	}
 	m = cfg->machines[idx];
 	if (!m.added) {
 		pthread_mutex_unlock(&c->inv->lock);
@@ -467,7 +444,8 @@ static void reply_rm(struct xpxe_machines_ctl *c, struct fy_node *request, struc
 	n_gone = m.n_macs;
 	memcpy(gone, m.macs, sizeof(gone));
 	apply(c, NULL, (const unsigned char(*)[6])gone, n_gone);
-	log_info("machine removed: %s", m.hostname[0] ? m.hostname : who);
+	log_info("machine removed: %s",
+		 m.hostname[0] ? m.hostname : xpxe_json_str(request, "/machine"));
 	xpxe_json_add_bool(reply, "removed", true);
 	xpxe_json_add_str(reply, "hostname", m.hostname);
 }

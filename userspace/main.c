@@ -546,21 +546,24 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 }
 
 /* A command whose one flag is --json: status and leases. */
-static int json_only_command(int argc, char **argv, const char *socket_path, const char *usage,
-			     int (*run)(const char *socket_path, bool json))
+/*
+ * The flags of a command whose one flag is --json, up to its arguments (NARGS of
+ * them, each after the flags or between them). Returns -1 to go on, else the exit code.
+ */
+static int json_flag(int argc, char **argv, const char *usage, int nargs, bool *json)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool json = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	*json = false;
+	while ((c = getopt_long(argc, argv, nargs ? "h" : "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -570,9 +573,21 @@ static int json_only_command(int argc, char **argv, const char *socket_path, con
 			return XPXE_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
+	if (!nargs && optind < argc)
 		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	return run(socket_path, json);
+	if (nargs && optind + nargs != argc)
+		return usage_error(usage, "%s needs one MACHINE", argv[0]);
+	return -1;
+}
+
+/* A command whose one flag is --json: status, leases, machines list. */
+static int json_only_command(int argc, char **argv, const char *socket_path, const char *usage,
+			     int (*run)(const char *socket_path, bool json))
+{
+	bool json;
+	int rc = json_flag(argc, argv, usage, 0, &json);
+
+	return rc >= 0 ? rc : run(socket_path, json);
 }
 
 static int cmd_status(int argc, char **argv, const char *socket_path)
@@ -584,30 +599,10 @@ static int cmd_status(int argc, char **argv, const char *socket_path)
 static int machines_one(int argc, char **argv, const char *socket_path,
 			int (*run)(const char *socket_path, const char *machine, bool json))
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	bool json = false;
-	int c;
+	bool json;
+	int rc = json_flag(argc, argv, usage_machines, 1, &json);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(usage_machines, stdout);
-			return XPXE_EXIT_OK;
-		default:
-			fputs(usage_machines, stderr);
-			return XPXE_EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc)
-		return usage_error(usage_machines, "%s needs one MACHINE", argv[0]);
-	return run(socket_path, argv[optind], json);
+	return rc >= 0 ? rc : run(socket_path, argv[optind], json);
 }
 
 static int machines_add(int argc, char **argv, const char *socket_path)

@@ -411,22 +411,8 @@ static void reply_events(struct fy_document *doc, struct fy_node *request, struc
 	}
 	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), want ? mac : NULL, events, 512,
 			      &next);
-	for (int i = 0; i < n; i++) {
-		struct fy_node *item = fy_node_create_mapping(doc);
-
-		xpxe_json_add_u64(item, "seq", events[i].seq);
-		add_time(item, "time_ms", events[i].when);
-		xpxe_json_add_str(item, "event",
-				  xpxe_event_names[events[i].type]
-				      ? xpxe_event_names[events[i].type]
-				      : "unknown");
-		xpxe_json_add_str(item, "mac", events[i].mac);
-		xpxe_json_add_str(item, "ip", events[i].ip);
-		xpxe_json_add_str(item, "iface", events[i].iface);
-		xpxe_json_add_str(item, "detail", events[i].detail);
-		xpxe_json_add_u64(item, "bytes", events[i].bytes);
-		fy_node_sequence_append(list, item);
-	}
+	for (int i = 0; i < n; i++)
+		fy_node_sequence_append(list, xpxe_json_event(doc, &events[i]));
 	xpxe_json_add_node(reply, "events", list);
 	xpxe_json_add_u64(reply, "next", next);
 }

@@ -155,11 +155,12 @@ static void load_base(struct xpxe_config *cfg)
 {
 	struct xpxe_config_error err;
 
-	write_file("mode: full\n"
-		   "profiles: {other: {}}\n"
-		   "machines:\n"
-		   "  - {mac: 52:54:00:00:00:01, hostname: cp-1, uuid: 11111111-0000-0000-0000-0000000"
-		   "00001, ip: 198.18.0.50}\n");
+	write_file(
+	    "mode: full\n"
+	    "profiles: {other: {}}\n"
+	    "machines:\n"
+	    "  - {mac: 52:54:00:00:00:01, hostname: cp-1, uuid: 11111111-0000-0000-0000-0000000"
+	    "00001, ip: 198.18.0.50}\n");
 	if (xpxe_config_load(path, cfg, &err))
 		fail_msg("%s", err.text);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/tmp/xpxe-state-%d", (int)getpid());
@@ -256,9 +257,10 @@ static void test_machines_file(void **state)
 	assert_int_equal(xpxe_config_load_machines("/nonexistent/machines.yaml", &cfg, &err), 0);
 	assert_int_equal(cfg.n_machines, 1);
 	f = fopen(file, "w");
-	fputs("# comment\nmachines:\n  - {\"mac\": [\"52:54:00:00:00:02\"], \"profile\": \"other\"}\n"
-	      "  - {\"mac\": [\"52:54:00:00:00:03\"], \"ip\": \"198.18.0.52\"}\n",
-	      f);
+	fputs(
+	    "# comment\nmachines:\n  - {\"mac\": [\"52:54:00:00:00:02\"], \"profile\": \"other\"}\n"
+	    "  - {\"mac\": [\"52:54:00:00:00:03\"], \"ip\": \"198.18.0.52\"}\n",
+	    f);
 	fclose(f);
 	assert_int_equal(xpxe_config_load_machines(file, &cfg, &err), 0);
 	assert_int_equal(cfg.n_machines, 3);
@@ -268,7 +270,8 @@ static void test_machines_file(void **state)
 	fputs("machines:\n  - {\"mac\": [\"52:54:00:00:00:01\"]}\n", f);
 	fclose(f);
 	assert_int_not_equal(xpxe_config_load_machines(file, &cfg, &err), 0);
-	assert_non_null(strstr(err.text, "machines.yaml:2: this MAC belongs to the machine of /tmp/"));
+	assert_non_null(
+	    strstr(err.text, "machines.yaml:2: this MAC belongs to the machine of /tmp/"));
 	assert_int_equal(cfg.n_machines, 3); /* nothing of a bad file is kept */
 	f = fopen(file, "w");
 	fputs("machines:\n  - {\"mac\": [\"52:54:00:00:00:0x\"]}\n", f);
@@ -284,10 +287,8 @@ static void test_machines_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_file),
-		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_machines_add_checks),
+		cmocka_unit_test(test_good_file),     cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_machines_add_checks),
 		cmocka_unit_test(test_machines_file),
 	};
 
