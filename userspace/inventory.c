@@ -95,6 +95,21 @@ void xpxe_state_move_aside(const char *path)
 		log_warn("%s moved aside to %s", path, aside);
 }
 
+static int write_learned(FILE *f, void *ctx)
+{
+	const struct xpxe_inventory *inv = ctx;
+	char ip[INET_ADDRSTRLEN];
+
+	fprintf(f, "# xpxe: addresses machines were seen using (KEY IP UNIXTIME HOW); their "
+		   "configs go only there\n");
+	for (int i = 0; i < inv->n_learned; i++) {
+		inet_ntop(AF_INET, &inv->learned[i].ip, ip, sizeof(ip));
+		fprintf(f, "%s %s %lld %s\n", inv->learned[i].key, ip,
+			(long long)inv->learned[i].when, inv->learned[i].how);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
 /* KEY IP UNIXTIME HOW, one a line; bad lines are reported and the file moved aside. */
 static int load_learned(struct xpxe_inventory *inv)
 {
@@ -131,24 +146,11 @@ static int load_learned(struct xpxe_inventory *inv)
 		more[inv->n_learned++] = l;
 	}
 	fclose(f);
-	if (bad)
-		xpxe_state_move_aside(inv->learned_path);
-	return 0;
-}
-
-static int write_learned(FILE *f, void *ctx)
-{
-	const struct xpxe_inventory *inv = ctx;
-	char ip[INET_ADDRSTRLEN];
-
-	fprintf(f, "# xpxe: addresses machines were seen using (KEY IP UNIXTIME HOW); their "
-		   "configs go only there\n");
-	for (int i = 0; i < inv->n_learned; i++) {
-		inet_ntop(AF_INET, &inv->learned[i].ip, ip, sizeof(ip));
-		fprintf(f, "%s %s %lld %s\n", inv->learned[i].key, ip,
-			(long long)inv->learned[i].when, inv->learned[i].how);
-	}
-	return ferror(f) ? -EIO : 0;
+	if (!bad)
+		return 0;
+	/* Keep the evidence aside; the good lines go back in place at once. */
+	xpxe_state_move_aside(inv->learned_path);
+	return xpxe_write_atomically(inv->learned_path, 0600, write_learned, inv);
 }
 
 int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_addr ip,
@@ -162,12 +164,22 @@ int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_
 		l->when = time(NULL); /* in memory only: no write for a machine that stays put */
 		return 0;
 	}
-	if (!l) {
+	if (!l && inv->n_learned == XPXE_LEARNED_MAX) {
+		/* Bounded (anyone can name a MAC in a script URL): the oldest is forgotten. */
+		l = &inv->learned[0];
+		for (int i = 1; i < inv->n_learned; i++)
+			if (inv->learned[i].when < l->when)
+				l = &inv->learned[i];
+		log_warn("%d machine addresses known: forgetting %s's", XPXE_LEARNED_MAX, l->key);
+	} else if (!l) {
 		l = realloc(inv->learned, (inv->n_learned + 1) * sizeof(*l));
 		if (!l)
 			return -ENOMEM;
 		inv->learned = l;
 		l = &l[inv->n_learned++];
+		l->key[0] = '\0';
+	}
+	if (strcmp(l->key, key)) {
 		memset(l, 0, sizeof(*l));
 		snprintf(l->key, sizeof(l->key), "%s", key);
 	}
@@ -175,7 +187,7 @@ int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_
 	l->when = time(NULL);
 	snprintf(l->how, sizeof(l->how), "%s", how);
 	inet_ntop(AF_INET, &ip, text, sizeof(text));
-	log_info("%s uses %s (seen in its %s): its config goes only there", key, text, how);
+	log_info("%s is at %s (%s): its config goes only there", key, text, how);
 	err = xpxe_write_atomically(inv->learned_path, 0600, write_learned, inv);
 	if (err)
 		log_error("cannot save %s: %s", inv->learned_path, strerror(-err));

@@ -28,6 +28,8 @@ struct xpxe_identity {
  * binding): the source of its port-4011 boot server request, or of its
  * /boot.ipxe fetch. Its config is served only there (http.config_access).
  */
+#define XPXE_LEARNED_MAX 16384 /* addresses kept; the oldest goes first */
+
 struct xpxe_learned {
 	char key[80]; /* the machine's boot-once key */
 	struct in_addr ip;
