@@ -104,7 +104,7 @@ static bool mac_of(const struct xpxe_http_leases *l, struct in_addr ip, unsigned
 }
 
 in_addr_t xpxe_http_config_address(struct xpxe_http *h, int idx, const char *mac, const char *key,
-				   const char **how)
+				   const char **how, bool *bound)
 {
 	const struct xpxe_machine_cfg *m = idx >= 0 ? &h->cfg->machines[idx] : NULL;
 	const struct xpxe_learned *learned;
@@ -117,6 +117,7 @@ in_addr_t xpxe_http_config_address(struct xpxe_http *h, int idx, const char *mac
 	} else if (mac && !xpxe_parse_mac(mac, addr)) {
 		held = binding_of(&h->leases, addr);
 	}
+	*bound = held != 0;
 	if (held) {
 		*how = m && m->ip.s_addr == held ? "its reservation" : "its lease";
 		return held;
@@ -438,6 +439,7 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	struct who who;
 	size_t len, out_len;
 	in_addr_t known;
+	bool bound;
 	int bad_line, err;
 
 	pthread_mutex_lock(&h->inv->lock);
@@ -461,7 +463,7 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	 * Configs hold cluster secrets: a machine whose address xpxe knows (its
 	 * lease or reservation, else the address it booted from) gets it there only.
 	 */
-	known = xpxe_http_config_address(h, who.idx, who.mac, who.key, &how);
+	known = xpxe_http_config_address(h, who.idx, who.mac, who.key, &how, &bound);
 	if (known && known != rq->src.s_addr) {
 		char log_why[96];
 
@@ -478,7 +480,8 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 				     "xpxe knows no address of this machine: it must boot through "
 				     "xpxe first");
 	}
-	if (known)
+	/* {{ip}}: the address xpxe gave it, not one it was merely seen at. */
+	if (bound)
 		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
 	else if (m && m->ip.s_addr)
 		inet_ntop(AF_INET, &m->ip, ip_text, sizeof(ip_text));

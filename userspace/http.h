@@ -53,11 +53,11 @@ void xpxe_http_stop(struct xpxe_http *http);
  * The address the config of a machine goes to, 0 when xpxe knows none: its
  * lease or reservation (full mode), else the address it was seen booting
  * from. IDX is its index in the inventory, or -1 with MAC for a machine
- * outside it; KEY its boot-once key. *HOW says which, for messages. Call
- * with the inventory's lock held.
+ * outside it; KEY its boot-once key. *HOW says which, for messages; *BOUND
+ * whether it is a binding xpxe gave. Call with the inventory's lock held.
  */
 in_addr_t xpxe_http_config_address(struct xpxe_http *h, int idx, const char *mac, const char *key,
-				   const char **how);
+				   const char **how, bool *bound);
 
 /* The document PATH (a file, or a folder of MAC.yaml + default.yaml) gives MAC. */
 void xpxe_http_document_path(const char *path, const char *mac, char *out, size_t size);

@@ -228,6 +228,7 @@ static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 	unsigned char addr[6];
 	const char *talos;
 	in_addr_t to;
+	bool bound;
 	time_t when;
 	int idx;
 
@@ -278,7 +279,7 @@ static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 			  .talos_config;
 	xpxe_http_document_path(talos, mac, doc_path, sizeof(doc_path));
 	xpxe_json_add_str(item, "talos_config", doc_path);
-	to = c->http ? xpxe_http_config_address(c->http, idx, mac, key, &how) : 0;
+	to = c->http ? xpxe_http_config_address(c->http, idx, mac, key, &how, &bound) : 0;
 	xpxe_json_add_str(item, "config_to",
 			  to ? inet_ntop(AF_INET, &to, ip, sizeof(ip))
 			  : c->cfg->config_without_address == XPXE_UNBOUND_SERVE ? "anyone"
