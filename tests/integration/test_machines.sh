@@ -56,6 +56,12 @@ udhcpc_run "$LAB-h2" h2
 check "the reservation reached the DHCP map at once: w-2 gets 198.18.0.50" test "$(result_field h2 ip)" = 198.18.0.50
 check "... and its boot script is served (default_profile none: only known machines)" \
 	test "$(in_cli curl -s -o /dev/null -w '%{http_code}' "$URL/boot.ipxe?mac=52:54:00:c2:00:02")" = 200
+ip -n "$LAB-h2" addr replace 198.18.0.50/24 dev eth0
+check "... and its config, to its reserved address, templated with its hostname" \
+	bash -c "[ \"\$(ip netns exec $LAB-h2 curl -s -o '$WORK/w2' -w '%{http_code}' '$URL/talos/config?mac=52:54:00:c2:00:02')\" = 200 ] && grep -q 'hostname: \"w-2\"' '$WORK/w2'"
+sleep 0.3
+check "machines show: its lease state, boot-once, stage and last events" \
+	jq -e '.machine.config_to == "198.18.0.50" and .machine.config_to_why == "its reservation" and .machine.installed == true and .machine.stage != null and ([.machine.events[].event] | index("dhcp_ack") != null and index("config") != null)' <<<"$("$XPXE" machines show w-2 --json)"
 run 5 "a MAC of the config file's machine: refused (exit 5), naming file:line" \
 	"the machine to add: this MAC belongs to the machine of $WORK/xpxe.yaml:11 too" \
 	"$XPXE" machines add --mac 52:54:00:c2:00:01
@@ -159,6 +165,7 @@ machines:
   - {mac: 52:54:00:c2:00:05, hostname: p-5}
 YAML
 if start_daemon -c "$WORK/proxy.yaml"; then ok "serve starts (proxy mode)"; else not_ok "serve starts (proxy)"; exit 1; fi
+ip -n "$LAB-h2" addr flush dev eth0
 ip -n "$LAB-h2" addr replace 198.18.0.62/24 dev eth0
 ip -n "$LAB-h3" addr replace 198.18.0.197/24 dev eth0
 get() { ip netns exec "$1" curl -s -o "$WORK/body" -w '%{http_code}' "${@:3}" "$URL$2"; }
