@@ -4,7 +4,7 @@
 # map, kept across a restart and a reload, exit codes), a reload that adds and
 # removes reservations inside the pool (never handed out / allocatable again),
 # and configs served only to the address a machine was seen at (proxy mode:
-# its 4011 request, its boot script), boot-once only on a whole GET.
+# its 4011 request, its boot script), boot-once only on a whole GET, http.allow on top.
 LAB=cmach
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -200,10 +200,12 @@ check "the learned addresses are kept in the state folder" \
 kill -TERM "$DAEMON_PID"
 wait_daemon
 # http.config_without_address: serve, the explicit opt-out: served, but no boot-once.
-sed -i "s|^state_dir: .*|state_dir: $WORK/pstate\nhttp: {config_without_address: serve}|" "$WORK/proxy.yaml"
+sed -i "s|^state_dir: .*|state_dir: $WORK/pstate\nhttp: {config_without_address: serve, allow: [198.18.0.0/26]}|" "$WORK/proxy.yaml"
 if start_daemon -c "$WORK/proxy.yaml"; then ok "serve starts again (config_without_address: serve)"; else
 	not_ok "serve starts again"; exit 1; fi
 check "after the restart, p-2's config still goes only to 198.18.0.62" test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c2:00:02')" = 403
+check "http.allow applies on top: p-ovmf's own address (198.18.0.197) is outside it: 403" \
+	bash -c "[ \"\$(ip netns exec $LAB-h3 curl -s -o '$WORK/body' -w '%{http_code}' '$URL/talos/config?mac=52:54:00:c0:00:03')\" = 403 ] && grep -q 'source not allowed' '$WORK/body'"
 check "p-5 (never seen) with config_without_address: serve: 200 to anyone" test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c2:00:05')" = 200
 sleep 0.3
 check "... boot-once not set by it" jq -e '.machine.installed == false and .machine.config_to == "anyone"' <<<"$("$XPXE" machines show p-5 --json)"
