@@ -226,7 +226,8 @@ static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 	const struct xpxe_lease *lease;
 	char key[80], mac[18], ip[INET_ADDRSTRLEN], doc_path[XPXE_CFG_PATH_MAX + 32];
 	unsigned char addr[6];
-	const char *talos;
+	const char *talos, *to_text;
+	int profile;
 	in_addr_t to;
 	bool bound;
 	time_t when;
@@ -270,25 +271,29 @@ static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 		xpxe_json_add_node(item, "seen_at", l);
 	}
 	/* Who its config goes to, and which document: what /talos/config would do. */
-	talos = m && m->talos_config[0]
-		    ? m->talos_config
-		    : c->cfg
-			  ->profiles[m && m->profile >= 0	    ? m->profile
-				     : c->cfg->default_profile >= 0 ? c->cfg->default_profile
-								    : 0]
-			  .talos_config;
+	profile = m && m->profile >= 0 ? m->profile : c->cfg->default_profile;
+	if (m && profile < 0)
+		profile = 0; /* as identify() in http.c: a listed machine is never ignored */
+	talos = m && m->talos_config[0] ? m->talos_config
+		: profile >= 0		? c->cfg->profiles[profile].talos_config
+					: "";
 	xpxe_http_document_path(talos, mac, doc_path, sizeof(doc_path));
 	xpxe_json_add_str(item, "talos_config", doc_path);
 	to = c->http ? xpxe_http_config_address(c->http, idx, mac, key, &how, &bound) : 0;
-	xpxe_json_add_str(item, "config_to",
-			  to ? inet_ntop(AF_INET, &to, ip, sizeof(ip))
-			  : c->cfg->config_without_address == XPXE_UNBOUND_SERVE ? "anyone"
-										 : "nobody");
-	xpxe_json_add_str(item, "config_to_why",
-			  to ? how
-			  : c->cfg->config_without_address == XPXE_UNBOUND_SERVE
-			      ? "no address known; http.config_without_address: serve"
-			      : "no address known yet: it must boot through xpxe first");
+	if (profile < 0) {
+		to_text = "nobody";
+		how = "not in the inventory, and default_profile is none";
+	} else if (to) {
+		to_text = inet_ntop(AF_INET, &to, ip, sizeof(ip));
+	} else if (c->cfg->config_without_address == XPXE_UNBOUND_SERVE) {
+		to_text = "anyone";
+		how = "no address known; http.config_without_address: serve";
+	} else {
+		to_text = "nobody";
+		how = "no address known yet: it must boot through xpxe first";
+	}
+	xpxe_json_add_str(item, "config_to", to_text);
+	xpxe_json_add_str(item, "config_to_why", how);
 	xpxe_json_add_bool(item, "installed", xpxe_inventory_is_installed(c->inv, key, &when));
 	xpxe_json_add_u64(item, "installed_at",
 			  xpxe_inventory_is_installed(c->inv, key, &when) ? (unsigned long long)when

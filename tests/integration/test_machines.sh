@@ -97,6 +97,8 @@ run 5 "rm of the config file's machine: refused, 'edit the file and run xpxe rel
 	"$XPXE" machines rm cp-1
 run 4 "rm of a machine nobody knows: exit 4" "no machine in the inventory" "$XPXE" machines rm nobody
 run 4 "show of a machine nobody knows: exit 4" "no machine" "$XPXE" machines show nobody
+check "show of a MAC outside the inventory: what it would get (nothing: default_profile none)" \
+	jq -e '.machine.in_inventory == false and .machine.config_to == "nobody" and (.machine.config_to_why | test("default_profile is none"))' <<<"$("$XPXE" machines show 52:54:00:ff:ff:ff --json)"
 run 0 "rm u-9 (by hostname)" "removed u-9" "$XPXE" machines rm u-9
 check "... gone from machines.yaml, w-2 kept" \
 	bash -c "! grep -q u-9 '$WORK/state/machines.yaml' && grep -q '\"hostname\": \"w-2\"' '$WORK/state/machines.yaml'"
