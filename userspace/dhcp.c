@@ -191,8 +191,12 @@ static int put_machine(int fd, const struct xpxe_dhcp_settings *s, const struct 
 		struct xpxe_dhcp_client old, c = client;
 
 		memcpy(key.addr, m->macs[j], 6);
-		/* Keep an address the pool gave it (full mode, no reservation). */
-		if (!c.ip && !bpf_map_lookup_elem(fd, &key, &old))
+		/*
+		 * Keep an address the pool gave it (full mode, no reservation), never
+		 * one a reservation it lost gave it: that one is the pool's again.
+		 */
+		if (!c.ip && !bpf_map_lookup_elem(fd, &key, &old) &&
+		    !(old.flags & XPXE_CLIENT_F_RESERVED))
 			c.ip = old.ip;
 		if (bpf_map_update_elem(fd, &key, &c, BPF_ANY))
 			return -errno;

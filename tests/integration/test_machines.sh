@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 require_root
 
 lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
-for n in 2 3 4 5 7; do lab host $n "52:54:00:c2:00:0$n"; done
+for n in 2 3 4 5 6 7; do lab host $n "52:54:00:c2:00:0$n"; done
 
 head -c 100000 /dev/urandom >"$WORK/kernel"
 head -c 100000 /dev/urandom >"$WORK/initrd"
@@ -140,6 +140,15 @@ udhcpc_run "$LAB-h7" h7
 check "the removed reservation .101 is allocatable again: cp-7 gets it" test "$(result_field h7 ip)" = 198.18.0.101
 check "machines added at run time survived both reloads" \
 	bash -c "'$XPXE' machines show w-2 >/dev/null"
+# cp-6 stays but loses its reservation: its address must go through the pool (and its file).
+write_config "{mac: 52:54:00:c2:00:05, hostname: cp-5}" \
+	"{mac: 52:54:00:c2:00:06, hostname: cp-6}" \
+	"{mac: 52:54:00:c2:00:07, hostname: cp-7}"
+check "reload: cp-6 loses its reservation" "$XPXE" reload
+udhcpc_run "$LAB-h6" h6
+check "cp-6 gets .100 again (it asks for it, and it is free)" test "$(result_field h6 ip)" = 198.18.0.100
+check "... now as a pool binding on disk, so no one else can be given it" \
+	grep -q '^52:54:00:c2:00:06 198.18.0.100 ' "$WORK/leases"
 
 # --- a config file that now clashes with an added machine: the reload is refused ----------
 write_config "{mac: 52:54:00:c2:00:02, hostname: cp-2}"
