@@ -542,7 +542,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
 	__u32 zero = 0, reply, boot, profile, idx, opts_off;
-	__be32 yiaddr = 0, ciaddr = 0, wanted;
+	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0;
 	__be32 *magic;
 	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
 	int ret;
@@ -596,6 +596,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			return XPXE_CNT_PASS_DHCP_NOT_PXE;
 		reply = XPXE_REPLY_ACK_4011;
 		ciaddr = echo.ciaddr;
+		seen_at = iph->saddr; /* read now: building the reply moves the packet */
 	} else if (cfg->mode == XPXE_MODE_PROXY) {
 		if (s->req.msg_type != DHCPDISCOVER)
 			return XPXE_CNT_PASS_DHCP_IGNORED; /* the site's server handles the rest */
@@ -659,7 +660,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		struct xpxe_dp_event ev = {
 			.type = XPXE_EV_DHCP_OFFER + reply, /* enum order matches xpxe_dhcp_reply */
 			.boot = boot,
-			.ip = yiaddr,
+			.ip = yiaddr ? yiaddr : seen_at, /* its new address, or its 4011 source */
 			.ifindex = ctx->ingress_ifindex,
 			.ts_ns = bpf_ktime_get_boot_ns(),
 		};

@@ -31,7 +31,7 @@ struct xpxe_dp_event {
 	__u8 type; /* enum xpxe_event_type */
 	__u8 boot; /* enum xpxe_boot_class of the request */
 	__u8 mac[6];
-	__be32 ip; /* the address given (yiaddr), 0 in proxy mode */
+	__be32 ip; /* the address given (yiaddr); a 4011 request's source; else 0 */
 	__u32 ifindex;
 	__u64 ts_ns; /* CLOCK_BOOTTIME */
 };

@@ -62,6 +62,16 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 /* Builds every template and fills dhcp_config/dhcp_clients of DP; DHCP answering starts here. */
 int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings);
 
+/*
+ * Puts machine M in DP's dhcp_clients: its profile, its reservation (full
+ * mode), else the address the pool gave it. For a machine added at run time.
+ */
+int xpxe_dhcp_put_machine(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings,
+			  const struct xpxe_machine_cfg *m);
+
+/* IFNAME's first IPv4 address and its mask; -EADDRNOTAVAIL when it has none. */
+int xpxe_interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask);
+
 /* Fills the boot files a profile did not set that depend on the HTTP address (ipxe, http-x64). */
 void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE_BOOT_MAX],
 				const char *http_base);

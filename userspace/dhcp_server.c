@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "counters.h"
+#include "dhcp.h"
 #include "dataplane.h"
 #include "dhcp_server.h"
 #include "events.h"
@@ -58,30 +59,33 @@ static int install_binding(struct xpxe_dhcp_server *srv, const unsigned char mac
 	return 0;
 }
 
-static bool in_inventory(const struct xpxe_dhcp_server *srv, const unsigned char mac[6])
+/* The machine of SETTINGS that has MAC, or NULL. */
+static const struct xpxe_machine_cfg *machine_of(const struct xpxe_dhcp_settings *s,
+						 const unsigned char mac[6])
 {
-	for (int i = 0; i < srv->settings.n_machines; i++)
-		for (int j = 0; j < srv->settings.machines[i].n_macs; j++)
-			if (!memcmp(srv->settings.machines[i].macs[j], mac, 6))
-				return true;
-	return false;
+	for (int i = 0; i < s->n_machines; i++)
+		for (int j = 0; j < s->machines[i].n_macs; j++)
+			if (!memcmp(s->machines[i].macs[j], mac, 6))
+				return &s->machines[i];
+	return NULL;
 }
 
-/* Takes MAC's address away in the program; an inventory machine keeps its entry (its profile). */
-static void uninstall_binding(struct xpxe_dhcp_server *srv, const unsigned char mac[6])
+/* MAC's map entry once it holds no pool address: an inventory machine keeps its entry. */
+static void unbind_entry(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
+			 const unsigned char mac[6])
 {
 	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
 	struct xpxe_mac_key key = { 0 };
 	struct xpxe_dhcp_client client;
 
 	memcpy(key.addr, mac, 6);
-	if (in_inventory(srv, mac) && !bpf_map_lookup_elem(fd, &key, &client)) {
+	if (!machine_of(s, mac)) {
+		bpf_map_delete_elem(fd, &key);
+	} else if (!bpf_map_lookup_elem(fd, &key, &client)) {
 		client.ip = 0;
-		client.flags = 0;
-		bpf_map_update_elem(fd, &key, &client, BPF_EXIST);
-		return;
+		client.flags &= ~XPXE_CLIENT_F_OFFERED;
+		bpf_map_update_elem(fd, &key, &client, BPF_ANY);
 	}
-	bpf_map_delete_elem(fd, &key);
 }
 
 /*
@@ -112,7 +116,7 @@ static void drop_stale_offers(struct xpxe_dhcp_server *srv)
 			prev = &key;
 		}
 		for (int i = 0; i < n; i++)
-			uninstall_binding(srv, stale[i].addr);
+			unbind_entry(srv, &srv->settings, stale[i].addr);
 	} while (n == 256);
 }
 
@@ -295,7 +299,7 @@ static bool hold_offer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queu
 		return true; /* bound or held already: offered again */
 	if (evicted.ip.s_addr) {
 		mac_text(evicted.mac, old);
-		uninstall_binding(srv, evicted.mac);
+		unbind_entry(srv, &srv->settings, evicted.mac);
 		if (evicted.offered) {
 			srv->holds_reclaimed++;
 			log_debug("%s: %s never asked for its offer; the address goes to %s",
@@ -369,9 +373,9 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 			inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
 			log_warn("%s: %s declined %s (in use elsewhere?): quarantined",
 				 srv->dp->ifname, mac, ip);
-			xpxe_leases_reserve_ip(l, lease->ip);
+			xpxe_leases_quarantine_ip(l, lease->ip);
 			xpxe_leases_remove(l, q->mac);
-			uninstall_binding(srv, q->mac);
+			unbind_entry(srv, &srv->settings, q->mac);
 			srv->declined++;
 			*changed = true;
 		}
@@ -461,4 +465,93 @@ void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv)
 	srv->batch = NULL;
 	srv->queue = NULL;
 	srv->packet_fd = -1;
+}
+
+/* Drops MAC's pool binding (WHY for the log). */
+static void drop_binding(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
+			 const unsigned char mac[6], const char *why)
+{
+	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, mac);
+	char text[18], ip[INET_ADDRSTRLEN];
+
+	if (!lease)
+		return;
+	mac_text(mac, text);
+	inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
+	log_warn("%s: %s's pool binding %s dropped: %s", srv->dp->ifname, text, ip, why);
+	xpxe_leases_remove(&srv->leases, mac);
+	unbind_entry(srv, s, mac);
+}
+
+int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
+			  const unsigned char (*gone)[6], int n_gone)
+{
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients), n = 0, before, err;
+	struct in_addr ips[XPXE_MAX_RESERVATIONS + 1];
+	struct in_addr *reserved = ips;
+
+	srv->settings.machines = s->machines;
+	srv->settings.n_machines = s->n_machines;
+	srv->settings.default_profile = s->default_profile;
+	for (int i = 0; i < n_gone; i++) {
+		struct xpxe_mac_key key = { 0 };
+		struct xpxe_dhcp_client client = { 0 };
+		struct xpxe_lease *lease =
+		    srv->queue ? xpxe_leases_find(&srv->leases, gone[i]) : NULL;
+
+		if (machine_of(s, gone[i]))
+			continue; /* still listed (moved to another machine entry) */
+		memcpy(key.addr, gone[i], 6);
+		if (lease && s->default_profile >= 0) {
+			client.ip = lease->ip.s_addr;
+			client.profile = (__u32)s->default_profile;
+			client.flags = lease->offered ? XPXE_CLIENT_F_OFFERED : 0;
+			bpf_map_update_elem(fd, &key, &client, BPF_ANY);
+		} else {
+			bpf_map_delete_elem(fd, &key);
+		}
+	}
+	if (!srv->queue)
+		return 0; /* proxy mode, or DHCP off: no pool */
+
+	if (s->n_reservations + s->n_machines > XPXE_MAX_RESERVATIONS &&
+	    !(reserved = calloc(s->n_reservations + s->n_machines, sizeof(*reserved))))
+		return -ENOMEM;
+	before = srv->leases.n;
+	for (int i = 0; i < s->n_reservations; i++)
+		reserved[n++] = s->reservations[i].ip;
+	for (int i = 0; i < s->n_machines; i++) {
+		const struct xpxe_machine_cfg *m = &s->machines[i];
+		struct xpxe_lease *holder;
+
+		if (!m->ip.s_addr)
+			continue;
+		reserved[n++] = m->ip;
+		/* A reserved machine is answered from its reservation: no pool address too. */
+		for (int j = 0; j < m->n_macs; j++)
+			drop_binding(srv, s, m->macs[j], "the machine has a reservation now");
+		holder = xpxe_leases_holder(&srv->leases, m->ip);
+		if (holder)
+			drop_binding(srv, s, holder->mac, "its address is reserved now");
+	}
+	for (int i = 0; i < s->n_reservations; i++) {
+		struct xpxe_lease *holder = xpxe_leases_holder(&srv->leases, s->reservations[i].ip);
+
+		if (holder && memcmp(holder->mac, s->reservations[i].mac, 6))
+			drop_binding(srv, s, holder->mac, "its address is reserved now");
+	}
+	err = xpxe_leases_set_reserved(&srv->leases, reserved, n);
+	if (reserved != ips)
+		free(reserved);
+	if (err)
+		return err;
+	if (srv->leases.n != before) {
+		err = xpxe_leases_save(&srv->leases);
+		if (err) {
+			log_error("%s: cannot save %s: %s", srv->dp->ifname, srv->leases.path,
+				  strerror(-err));
+			return err;
+		}
+	}
+	return before - srv->leases.n;
 }

@@ -43,4 +43,18 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv);
 
 void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv);
 
+/*
+ * After the inventory changed (a reload, `machines add` or `rm`), with SETTINGS
+ * the new one: the MACs in GONE (machines no longer listed) lose what the
+ * inventory gave them in dhcp_clients (they keep a pool binding when unknown
+ * machines are answered); a pool binding on an address that is now reserved,
+ * or held by a machine that now has a reservation, is dropped (its MAC gets
+ * another address at its next DHCP); the pool's reserved addresses are marked
+ * again, so a new reservation is never handed out and a removed one becomes
+ * allocatable. Call it before xpxe_dhcp_install / xpxe_dhcp_put_machine.
+ * Returns the number of bindings dropped, or -errno.
+ */
+int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *settings,
+			  const unsigned char (*gone)[6], int n_gone);
+
 #endif /* XPXE_DHCP_SERVER_H */

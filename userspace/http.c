@@ -20,10 +20,23 @@
 
 #define SCRIPT_MAX 4096
 
+/*
+ * What one HTTP request leaves for its end (libmicrohttpd's completion
+ * callback): a config's boot-once mark is set only once the whole document
+ * went out to the machine, never for a HEAD or a client that left early.
+ */
+struct pending {
+	char key[80]; /* boot-once key to set; "" for none */
+	char name[XPXE_CFG_NAME_MAX + 24];
+	char src_text[INET_ADDRSTRLEN];
+};
+
 struct request {
 	struct MHD_Connection *conn;
 	struct in_addr src;
 	char src_text[INET_ADDRSTRLEN];
+	bool head;
+	struct pending *pending;
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status, const char *type,
@@ -89,6 +102,36 @@ static bool mac_of(const struct xpxe_http_leases *l, struct in_addr ip, unsigned
 		}
 	}
 	return false;
+}
+
+in_addr_t xpxe_http_config_address(struct xpxe_http *h, int idx, const char *mac, const char *key,
+				   const char **how, bool *bound)
+{
+	const struct xpxe_machine_cfg *m = idx >= 0 ? &h->cfg->machines[idx] : NULL;
+	const struct xpxe_learned *learned;
+	unsigned char addr[6];
+	in_addr_t held = 0;
+
+	if (m) {
+		for (int i = 0; i < m->n_macs && !held; i++)
+			held = binding_of(&h->leases, m->macs[i]);
+	} else if (mac && !xpxe_parse_mac(mac, addr)) {
+		held = binding_of(&h->leases, addr);
+	}
+	*bound = held != 0;
+	if (held) {
+		*how = m && m->ip.s_addr == held ? "its reservation" : "its lease";
+		return held;
+	}
+	learned = xpxe_inventory_learned(h->inv, key);
+	if (learned) {
+		*how = !strcmp(learned->how, "dhcp-4011")
+			   ? "the address of its boot server request"
+			   : "the address it fetched its script from";
+		return learned->ip.s_addr;
+	}
+	*how = "no address known";
+	return 0;
 }
 
 bool xpxe_http_allowed(const struct xpxe_config *cfg, struct in_addr src)
@@ -180,6 +223,9 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 			 id.mac ? id.mac : "-", id.uuid ? id.uuid : "-", why);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, why);
 	}
+	/* Where the machine boots from: its config goes there (unless a binding says else). */
+	if (rq->src.s_addr)
+		xpxe_inventory_learn(h->inv, who.key, rq->src, "boot-script");
 	if (xpxe_inventory_is_installed(h->inv, who.key, NULL)) {
 		pthread_mutex_unlock(&h->inv->lock);
 		xpxe_script_local(script, sizeof(script), who.name);
@@ -323,26 +369,34 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	return ret;
 }
 
+void xpxe_http_document_path(const char *path, const char *mac, char *out, size_t size)
+{
+	char hyphen[18];
+	struct stat st;
+
+	snprintf(out, size, "%s", path);
+	if (!path[0] || stat(path, &st) || !S_ISDIR(st.st_mode))
+		return;
+	snprintf(hyphen, sizeof(hyphen), "%s", mac);
+	for (char *c = hyphen; *c; c++)
+		*c = *c == ':' ? '-' : *c;
+	snprintf(out, size, "%s/%s.yaml", path, hyphen);
+	if (!mac[0] || access(out, R_OK))
+		snprintf(out, size, "%s/default.yaml", path);
+}
+
 /* Reads the machine's config document: a file, or DIR/<mac-hyphen>.yaml, else DIR/default.yaml. */
 static char *read_document(const char *path, const char *mac, char *used, size_t used_size,
 			   size_t *len)
 {
-	char candidate[XPXE_CFG_PATH_MAX + 32], hyphen[18];
+	char candidate[XPXE_CFG_PATH_MAX + 32];
 	struct stat st;
 	char *buf;
 	FILE *f;
 
 	if (!path[0])
 		return NULL;
-	snprintf(candidate, sizeof(candidate), "%s", path);
-	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-		snprintf(hyphen, sizeof(hyphen), "%s", mac);
-		for (char *c = hyphen; *c; c++)
-			*c = *c == ':' ? '-' : *c;
-		snprintf(candidate, sizeof(candidate), "%s/%s.yaml", path, hyphen);
-		if (!mac[0] || access(candidate, R_OK))
-			snprintf(candidate, sizeof(candidate), "%s/default.yaml", path);
-	}
+	xpxe_http_document_path(path, mac, candidate, sizeof(candidate));
 	f = fopen(candidate, "r");
 	if (!f)
 		return NULL;
@@ -364,6 +418,17 @@ static char *read_document(const char *path, const char *mac, char *used, size_t
 	return buf;
 }
 
+/* A 403 for a config, with the lock held: counted, logged, an event for the fleet view. */
+static enum MHD_Result refuse_config(struct xpxe_http *h, struct request *rq, const struct who *who,
+				     const char *log_why, const char *answer)
+{
+	pthread_mutex_unlock(&h->inv->lock);
+	__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
+	log_warn("http: config of %s refused to %s: %s", who->name, rq->src_text, log_why);
+	xpxe_event(XPXE_EV_CONFIG_REFUSED, who->mac, rq->src_text, NULL, answer, 0);
+	return send_error(rq->conn, MHD_HTTP_FORBIDDEN, answer);
+}
+
 static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 {
 	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
@@ -371,11 +436,11 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	const struct xpxe_machine_cfg *m = NULL;
 	char used[XPXE_CFG_PATH_MAX + 32], ip_text[INET_ADDRSTRLEN] = "", hyphen[18];
 	char *doc, *out = NULL;
-	const char *why = NULL, *bad_name;
+	const char *why = NULL, *bad_name, *how;
 	struct who who;
 	size_t len, out_len;
-	unsigned char mac[6];
-	in_addr_t held = 0;
+	in_addr_t known;
+	bool bound;
 	int bad_line, err;
 
 	pthread_mutex_lock(&h->inv->lock);
@@ -395,26 +460,30 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	}
 	if (who.idx >= 0)
 		m = &h->cfg->machines[who.idx];
-	/* Configs hold cluster secrets: when the machine holds an address, only it gets one. */
-	if (m) {
-		for (int i = 0; i < m->n_macs && !held; i++)
-			held = binding_of(&h->leases, m->macs[i]);
-	} else if (!xpxe_parse_mac(who.mac, mac)) {
-		held = binding_of(&h->leases, mac);
+	/*
+	 * Configs hold cluster secrets: a machine whose address xpxe knows (its
+	 * lease or reservation, else the address it booted from) gets it there only.
+	 */
+	known = xpxe_http_config_address(h, who.idx, who.mac, who.key, &how, &bound);
+	if (known && known != rq->src.s_addr) {
+		char log_why[96];
+
+		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
+		snprintf(log_why, sizeof(log_why), "the machine is at %s (%s)", ip_text, how);
+		return refuse_config(h, rq, &who, log_why,
+				     "this machine's config is served only to its own address");
 	}
-	if (held && held != rq->src.s_addr) {
-		pthread_mutex_unlock(&h->inv->lock);
-		inet_ntop(AF_INET, &held, ip_text, sizeof(ip_text));
-		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
-		log_warn("http: config of %s refused to %s: the machine holds %s", who.name,
-			 rq->src_text, ip_text);
-		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL,
-			   "asked from another address", 0);
-		return send_error(rq->conn, MHD_HTTP_FORBIDDEN,
-				  "this machine's config is served only to its own address");
+	if (!known && h->cfg->config_without_address == XPXE_UNBOUND_REFUSE) {
+		__atomic_add_fetch(&h->stats.refused_no_address, 1, __ATOMIC_RELAXED);
+		return refuse_config(h, rq, &who,
+				     "xpxe has seen no address of this machine (it did not boot "
+				     "through xpxe; http.config_without_address: refuse)",
+				     "xpxe knows no address of this machine: it must boot through "
+				     "xpxe first");
 	}
-	if (held)
-		inet_ntop(AF_INET, &held, ip_text, sizeof(ip_text));
+	/* {{ip}}: the address xpxe gave it, not one it was merely seen at. */
+	if (bound)
+		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
 	else if (m && m->ip.s_addr)
 		inet_ntop(AF_INET, &m->ip, ip_text, sizeof(ip_text));
 	doc = read_document(m && m->talos_config[0] ? m->talos_config
@@ -454,9 +523,21 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 				  "config template error");
 	}
 	free(doc);
-	/* Boot-once: from now on this machine boots its disk, until re-armed. */
-	xpxe_inventory_set_installed(h->inv, who.key, true);
 	pthread_mutex_unlock(&h->inv->lock);
+	/*
+	 * Boot-once: from now on this machine boots its disk, until re-armed. Set
+	 * once the whole document has gone to the machine's own address (completed()).
+	 */
+	if (known && !rq->head) {
+		snprintf(rq->pending->key, sizeof(rq->pending->key), "%s", who.key);
+		snprintf(rq->pending->name, sizeof(rq->pending->name), "%s", who.name);
+		snprintf(rq->pending->src_text, sizeof(rq->pending->src_text), "%s", rq->src_text);
+	} else if (!known) {
+		__atomic_add_fetch(&h->stats.configs_no_address, 1, __ATOMIC_RELAXED);
+		log_warn("http: config of %s served to %s, an address xpxe never saw it use "
+			 "(http.config_without_address: serve): boot-once not set",
+			 who.name, rq->src_text);
+	}
 	__atomic_add_fetch(&h->stats.configs, 1, __ATOMIC_RELAXED);
 	xpxe_event(XPXE_EV_CONFIG, who.mac, rq->src_text, NULL, who.name, out_len);
 	{
@@ -525,6 +606,10 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_http_requests_total{kind=\"asset\"} %llu\n", h->stats.assets);
 	fprintf(f, "xpxe_http_requests_total{kind=\"config\"} %llu\n", h->stats.configs);
 	fprintf(f, "xpxe_http_requests_total{kind=\"refused\"} %llu\n", h->stats.refused);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused_no_address\"} %llu\n",
+		h->stats.refused_no_address);
+	fprintf(f, "xpxe_http_requests_total{kind=\"config_no_address\"} %llu\n",
+		h->stats.configs_no_address);
 	fprintf(f, "xpxe_http_requests_total{kind=\"not_found\"} %llu\n", h->stats.not_found);
 	metric(f, "xpxe_http_connections_total",
 	       "HTTP connections: accepted, refused at a limit, timed out without a request",
@@ -582,21 +667,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 	(void)version;
 	(void)upload;
+	if (!*req_cls) { /* a whole request head: this connection is not a slow one */
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci && ci->socket_context) {
+			pthread_mutex_lock(&h->conns_lock);
+			((struct xpxe_http_conn *)ci->socket_context)->requests++;
+			pthread_mutex_unlock(&h->conns_lock);
+		}
+	}
 	/* Refused on the headers alone: a body is never read. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD only");
 	if (!*req_cls) { /* the headers are in; come back for the rest */
-		*req_cls = h;
-		return MHD_YES;
+		*req_cls = calloc(1, sizeof(struct pending));
+		return *req_cls ? MHD_YES : MHD_NO;
 	}
+	rq.pending = *req_cls;
+	rq.head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	if (*upload_size)
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, "no request bodies here");
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci && ci->socket_context) {
-		pthread_mutex_lock(&h->conns_lock);
-		((struct xpxe_http_conn *)ci->socket_context)->requests++;
-		pthread_mutex_unlock(&h->conns_lock);
-	}
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		rq.src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
@@ -611,6 +700,29 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!strcmp(url, "/metrics"))
 		return metrics(h, &rq);
 	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+/* The end of a request: boot-once is set only for a config that went out whole. */
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct xpxe_http *h = cls;
+	struct pending *p = *req_cls;
+
+	(void)conn;
+	if (p && p->key[0]) {
+		if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+			pthread_mutex_lock(&h->inv->lock);
+			xpxe_inventory_set_installed(h->inv, p->key, true);
+			pthread_mutex_unlock(&h->inv->lock);
+		} else {
+			log_warn("http: the config of %s did not reach %s whole (code %d): "
+				 "boot-once not set",
+				 p->name, p->src_text, (int)toe);
+		}
+	}
+	free(p);
+	*req_cls = NULL;
 }
 
 static double mono_now(void)
@@ -741,7 +853,8 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
 	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	    NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	    MHD_OPTION_END);
 	if (!h->mhd) {
 		log_error("http: cannot listen on %s (address in use, or not on this host?)",
 			  listen);

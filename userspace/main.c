@@ -32,7 +32,7 @@ static const char usage_main[] =
     "  assets [--json] [--reload]     the files served over TFTP: size, sha256, blocks\n"
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
     "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
-    "  machines [list|mark-installed|rearm]  the inventory and its boot-once state\n"
+    "  machines [list|show|add|rm|mark-installed|rearm]  the inventory, boot-once\n"
     "  reload                         read the config again (a bad one changes nothing)\n"
     "  watch [--once]                 the fleet as it boots, live (lines when not a tty)\n"
     "  trace MAC [--once]             one machine's events as they come\n"
@@ -46,7 +46,8 @@ static const char usage_main[] =
     "                  the daemon's log lines: text with key=value events (default),\n"
     "                  or one JSON object per line\n"
     "\n"
-    "exit codes: 0 done, 1 failed, 2 bad usage, 3 no daemon answers, 4 not attached\n";
+    "exit codes: 0 done, 1 failed, 2 bad usage, 3 no daemon answers, 4 not attached (or\n"
+    "no such machine), 5 refused (it clashes with the inventory, or is the config file's)\n";
 
 static const char usage_serve[] =
     "usage: xpxe serve -i IFACE [-i IFACE...] [OPTIONS]\n"
@@ -169,16 +170,40 @@ static const char usage_status[] = "usage: xpxe status [--json]\n"
 
 static const char usage_machines[] =
     "usage: xpxe machines [list] [--json]\n"
+    "       xpxe machines show MACHINE [--json]\n"
+    "       xpxe machines add --mac MAC [--mac MAC...] [--hostname NAME] [--uuid UUID]\n"
+    "                         [--serial SERIAL] [--profile NAME] [--ip IP]\n"
+    "                         [--install-disk DISK] [--talos-config FILE] [--json]\n"
+    "       xpxe machines rm MACHINE [--json]\n"
     "       xpxe machines mark-installed MACHINE\n"
     "       xpxe machines rearm MACHINE\n"
     "\n"
-    "The inventory of the config and each machine's boot-once state. A machine\n"
-    "that has fetched its Talos config (or was marked installed) gets a script\n"
-    "that boots its local disk at every PXE boot, until it is re-armed. MACHINE\n"
-    "is a MAC, a hostname, a UUID or a serial; a MAC not in the inventory works\n"
-    "too (machines booted under the default profile).\n"
+    "The inventory: the config file's machines and those added at run time, and\n"
+    "each machine's boot-once state. A machine that has fetched its Talos config\n"
+    "(or was marked installed) gets a script that boots its local disk at every\n"
+    "PXE boot, until it is re-armed. MACHINE is a MAC, a hostname, a UUID or a\n"
+    "serial; a MAC not in the inventory works too (machines booted under the\n"
+    "default profile).\n"
     "\n"
-    "  --json   print the daemon's answer as one line of JSON\n";
+    "  show     everything known about one machine: selectors, profile, reserved\n"
+    "           address, lease, the address it was seen at, which config document\n"
+    "           it gets and to which address, boot-once, stage and last events\n"
+    "  add      a machine, checked as the config file's are (at least one of\n"
+    "           --mac, --uuid, --serial, --hostname); it takes effect at once (DHCP\n"
+    "           maps, scripts, configs) and is kept in STATE_DIR/machines.yaml, so\n"
+    "           it survives restarts and reloads. Refused (exit 5) when a MAC,\n"
+    "           hostname, UUID, serial or address is another machine's, or the\n"
+    "           address is outside the served subnet or bound from the pool\n"
+    "  rm       a machine added with 'add'; a machine of the config file is\n"
+    "           refused (exit 5): edit the file and run 'xpxe reload'\n"
+    "\n"
+    "  --mac MAC, --hostname NAME, --uuid UUID, --serial SERIAL, --profile NAME,\n"
+    "  --ip IP, --install-disk DISK, --talos-config FILE\n"
+    "           the machine's keys, as in xpxe.yaml(5) (--ip: full mode's reservation)\n"
+    "  --json   print the daemon's answer as one line of JSON\n"
+    "\n"
+    "exit codes: 0 done, 2 bad usage or an invalid value, 3 no daemon, 4 no such\n"
+    "machine, 5 refused (a clash, or the config file's machine), 1 other failures\n";
 
 static const char usage_reload[] =
     "usage: xpxe reload\n"
@@ -607,21 +632,24 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 }
 
 /* A command whose one flag is --json: status and leases. */
-static int json_only_command(int argc, char **argv, const char *socket_path, const char *usage,
-			     int (*run)(const char *socket_path, bool json))
+/*
+ * The flags of a command whose one flag is --json, up to its arguments (NARGS of
+ * them, each after the flags or between them). Returns -1 to go on, else the exit code.
+ */
+static int json_flag(int argc, char **argv, const char *usage, int nargs, bool *json)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool json = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	*json = false;
+	while ((c = getopt_long(argc, argv, nargs ? "h" : "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -631,14 +659,84 @@ static int json_only_command(int argc, char **argv, const char *socket_path, con
 			return XPXE_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
+	if (!nargs && optind < argc)
 		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	return run(socket_path, json);
+	if (nargs && optind + nargs != argc)
+		return usage_error(usage, "%s needs one MACHINE", argv[0]);
+	return -1;
+}
+
+/* A command whose one flag is --json: status, leases, machines list. */
+static int json_only_command(int argc, char **argv, const char *socket_path, const char *usage,
+			     int (*run)(const char *socket_path, bool json))
+{
+	bool json;
+	int rc = json_flag(argc, argv, usage, 0, &json);
+
+	return rc >= 0 ? rc : run(socket_path, json);
 }
 
 static int cmd_status(int argc, char **argv, const char *socket_path)
 {
 	return json_only_command(argc, argv, socket_path, usage_status, xpxe_cli_status);
+}
+
+/* machines show|rm MACHINE [--json] */
+static int machines_one(int argc, char **argv, const char *socket_path,
+			int (*run)(const char *socket_path, const char *machine, bool json))
+{
+	bool json;
+	int rc = json_flag(argc, argv, usage_machines, 1, &json);
+
+	return rc >= 0 ? rc : run(socket_path, argv[optind], json);
+}
+
+static int machines_add(int argc, char **argv, const char *socket_path)
+{
+	static const struct option longopts[] = {
+		{ "mac", required_argument, NULL, 'm' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "uuid", required_argument, NULL, 'u' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "install-disk", required_argument, NULL, 'd' },
+		{ "talos-config", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct xpxe_cli_field fields[32];
+	bool json = false;
+	int c, n = 0, idx;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage_machines, stdout);
+			return XPXE_EXIT_OK;
+		case '?':
+			fputs(usage_machines, stderr);
+			return XPXE_EXIT_USAGE;
+		default:
+			if (n == (int)(sizeof(fields) / sizeof(fields[0])))
+				return usage_error(usage_machines, "%s", "too many flags");
+			/* The config file's key: the flag's name with '_' for '-'. */
+			fields[n].key = c == 'd'   ? "install_disk"
+					: c == 't' ? "talos_config"
+						   : longopts[idx].name;
+			fields[n++].value = optarg;
+		}
+	}
+	if (optind < argc)
+		return usage_error(usage_machines, "unexpected argument '%s'", argv[optind]);
+	if (!n)
+		return usage_error(usage_machines, "%s",
+				   "add needs the machine: --mac, --uuid, --serial or --hostname");
+	return xpxe_cli_machine_add(socket_path, fields, n, json);
 }
 
 static int cmd_machines(int argc, char **argv, const char *socket_path)
@@ -648,6 +746,12 @@ static int cmd_machines(int argc, char **argv, const char *socket_path)
 			return usage_error(usage_machines, "%s needs one MACHINE", argv[1]);
 		return xpxe_cli_boot_once(socket_path, argv[2], !strcmp(argv[1], "mark-installed"));
 	}
+	if (argc >= 2 && !strcmp(argv[1], "show"))
+		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_machine_show);
+	if (argc >= 2 && !strcmp(argv[1], "rm"))
+		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_machine_rm);
+	if (argc >= 2 && !strcmp(argv[1], "add"))
+		return machines_add(argc - 1, argv + 1, socket_path);
 	if (argc >= 2 && !strcmp(argv[1], "list")) {
 		argv[1] = argv[0];
 		argc--;

@@ -25,10 +25,12 @@
 #include "http.h"
 #include "inventory.h"
 #include "events.h"
+#include "machines.h"
 #include <bpf/libbpf.h>
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
 struct served {
+	struct xpxe_inventory *inv; /* where a 4011 request's address is learned */
 	struct xpxe_dataplane dp;
 	struct xpxe_dhcp_server dhcp;
 	struct ring_buffer *events; /* the programs' replies, for the fleet view */
@@ -46,8 +48,9 @@ struct daemon {
 	const char *socket_path;
 	struct timespec started;
 	bool stop;
-	bool keep_attached; /* --keep-attached */
-	bool signalled;	    /* stopped by SIGINT/SIGTERM, not by the last detach */
+	bool keep_attached;   /* --keep-attached */
+	bool signalled;	      /* stopped by SIGINT/SIGTERM, not by the last detach */
+	int dropped_bindings; /* by the last reload: pool bindings on now reserved addresses */
 };
 
 /* One AF_XDP socket of windowed TFTP: its rings' fill levels, the kernel's drops, ours. */
@@ -306,116 +309,6 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "leases", list);
 }
 
-/* The inventory and each machine's boot-once state; installed unknown machines too. */
-static void reply_machines(struct daemon *d, struct fy_document *doc, struct fy_node *reply)
-{
-	struct fy_node *list = fy_node_create_sequence(doc);
-	char key[80], mac[18 * XPXE_CFG_MAX_MACS], ip[INET_ADDRSTRLEN];
-	time_t when;
-
-	pthread_mutex_lock(&d->inv.lock);
-	for (int i = 0; i < d->cfg.n_machines; i++) {
-		const struct xpxe_machine_cfg *m = &d->cfg.machines[i];
-		struct fy_node *item = fy_node_create_mapping(doc);
-		int profile = m->profile >= 0 ? m->profile : d->cfg.default_profile;
-		size_t pos = 0;
-
-		mac[0] = '\0';
-		for (int j = 0; j < m->n_macs; j++)
-			pos += snprintf(mac + pos, sizeof(mac) - pos,
-					"%s%02x:%02x:%02x:%02x:%02x:%02x", j ? "," : "",
-					m->macs[j][0], m->macs[j][1], m->macs[j][2], m->macs[j][3],
-					m->macs[j][4], m->macs[j][5]);
-		xpxe_inventory_key(m, key, sizeof(key));
-		xpxe_json_add_str(item, "hostname", m->hostname);
-		xpxe_json_add_str(item, "mac", mac);
-		xpxe_json_add_str(item, "uuid", m->uuid);
-		xpxe_json_add_str(item, "serial", m->serial);
-		xpxe_json_add_str(item, "profile",
-				  profile >= 0 ? d->cfg.profiles[profile].name : "");
-		inet_ntop(AF_INET, &m->ip, ip, sizeof(ip));
-		xpxe_json_add_str(item, "ip", m->ip.s_addr ? ip : "");
-		xpxe_json_add_str(item, "key", key);
-		xpxe_json_add_bool(item, "installed",
-				   xpxe_inventory_is_installed(&d->inv, key, &when));
-		xpxe_json_add_u64(item, "installed_at",
-				  xpxe_inventory_is_installed(&d->inv, key, &when)
-				      ? (unsigned long long)when
-				      : 0);
-		fy_node_sequence_append(list, item);
-	}
-	/* Machines outside the inventory that booted under the default profile. */
-	for (int i = 0; i < d->inv.n_installed; i++) {
-		struct fy_node *item;
-		bool listed = false;
-
-		for (int j = 0; j < d->cfg.n_machines && !listed; j++) {
-			xpxe_inventory_key(&d->cfg.machines[j], key, sizeof(key));
-			listed = !strcmp(key, d->inv.installed[i].key);
-		}
-		if (listed)
-			continue;
-		item = fy_node_create_mapping(doc);
-		xpxe_json_add_str(item, "hostname", "");
-		xpxe_json_add_str(
-		    item, "mac",
-		    strncmp(d->inv.installed[i].key, "mac:", 4) ? "" : d->inv.installed[i].key + 4);
-		xpxe_json_add_str(item, "profile",
-				  d->cfg.default_profile >= 0
-				      ? d->cfg.profiles[d->cfg.default_profile].name
-				      : "");
-		xpxe_json_add_str(item, "key", d->inv.installed[i].key);
-		xpxe_json_add_bool(item, "installed", true);
-		xpxe_json_add_u64(item, "installed_at",
-				  (unsigned long long)d->inv.installed[i].when);
-		fy_node_sequence_append(list, item);
-	}
-	pthread_mutex_unlock(&d->inv.lock);
-	xpxe_json_add_node(reply, "machines", list);
-}
-
-/* mark-installed / rearm: by MAC, hostname, UUID or serial; an unknown MAC works too. */
-static void reply_boot_once(struct daemon *d, struct fy_node *request, struct fy_node *reply,
-			    bool installed)
-{
-	const char *who = xpxe_json_str(request, "/machine"), *why;
-	struct xpxe_identity id = { 0 };
-	char key[80], mac[18];
-	int idx, err;
-
-	if (!who) {
-		xpxe_json_add_str(reply, "error", "needs \"machine\"");
-		return;
-	}
-	if (!xpxe_mac_normalize(who, mac))
-		id.mac = who;
-	else
-		id.hostname = id.uuid = id.serial = who;
-	pthread_mutex_lock(&d->inv.lock);
-	idx = xpxe_inventory_find(&d->inv, &id, &why);
-	if (idx >= 0) {
-		xpxe_inventory_key(&d->cfg.machines[idx], key, sizeof(key));
-	} else if (id.mac) {
-		snprintf(key, sizeof(key), "mac:%s", mac);
-	} else {
-		pthread_mutex_unlock(&d->inv.lock);
-		xpxe_json_add_str(reply, "error", why);
-		xpxe_json_add_str(reply, "code", "not_found");
-		return;
-	}
-	err = xpxe_inventory_set_installed(&d->inv, key, installed);
-	pthread_mutex_unlock(&d->inv.lock);
-	if (err) {
-		xpxe_json_add_str(reply, "error", strerror(-err));
-		return;
-	}
-	log_info("%s: %s", key,
-		 installed ? "marked installed: boots from its disk"
-			   : "re-armed: installs again at its next PXE boot");
-	xpxe_json_add_str(reply, "key", key);
-	xpxe_json_add_bool(reply, "installed", installed);
-}
-
 static int on_dp_event(void *ctx, void *data, size_t size)
 {
 	const struct served *sv = ctx;
@@ -427,26 +320,19 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1], e->mac[2],
 		 e->mac[3], e->mac[4], e->mac[5]);
 	inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
+	/* A boot server request (4011) comes from the machine's own address: its config goes
+	 * there. */
+	if (e->type == XPXE_EV_DHCP_ACK_4011 && e->ip) {
+		char key[80];
+
+		pthread_mutex_lock(&sv->inv->lock);
+		xpxe_inventory_key_of_mac(sv->inv, e->mac, key, sizeof(key));
+		xpxe_inventory_learn(sv->inv, key, (struct in_addr){ e->ip }, "dhcp-4011");
+		pthread_mutex_unlock(&sv->inv->lock);
+	}
 	xpxe_event(e->type, mac, e->ip ? ip : NULL, sv->dp.ifname,
 		   e->boot < XPXE_BOOT_MAX ? xpxe_boot_class_names[e->boot] : NULL, 0);
 	return 0;
-}
-
-/* The inventory's names, for the fleet view. */
-static void name_machines(const struct xpxe_config *cfg)
-{
-	char mac[18];
-
-	for (int i = 0; i < cfg->n_machines; i++) {
-		const struct xpxe_machine_cfg *m = &cfg->machines[i];
-
-		for (int j = 0; j < m->n_macs && m->hostname[0]; j++) {
-			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[j][0],
-				 m->macs[j][1], m->macs[j][2], m->macs[j][3], m->macs[j][4],
-				 m->macs[j][5]);
-			xpxe_event_name(mac, m->hostname);
-		}
-	}
 }
 
 static void serve_stop(struct daemon *d, struct served *sv)
@@ -551,26 +437,23 @@ static void reply_events(struct fy_document *doc, struct fy_node *request, struc
 	}
 	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), want ? mac : NULL, events, 512,
 			      &next);
-	for (int i = 0; i < n; i++) {
-		struct fy_node *item = fy_node_create_mapping(doc);
-
-		xpxe_json_add_u64(item, "seq", events[i].seq);
-		add_time(item, "time_ms", events[i].when);
-		xpxe_json_add_str(item, "event",
-				  xpxe_event_names[events[i].type]
-				      ? xpxe_event_names[events[i].type]
-				      : "unknown");
-		xpxe_json_add_str(item, "mac", events[i].mac);
-		xpxe_json_add_str(item, "ip", events[i].ip);
-		xpxe_json_add_str(item, "iface", events[i].iface);
-		xpxe_json_add_str(item, "detail", events[i].detail);
-		xpxe_json_add_u64(item, "bytes", events[i].bytes);
-		fy_node_sequence_append(list, item);
-	}
+	for (int i = 0; i < n; i++)
+		fy_node_sequence_append(list, xpxe_json_event(doc, &events[i]));
 	xpxe_json_add_node(reply, "events", list);
 	xpxe_json_add_u64(reply, "next", next);
 }
 static int reload(struct daemon *d, char *why, size_t why_size);
+
+/* The machine commands, with every interface's DHCP side. */
+static bool machines_reply(struct daemon *d, const char *cmd, struct fy_document *doc,
+			   struct fy_node *request, struct fy_node *reply)
+{
+	struct xpxe_machines_ctl c = { .cfg = &d->cfg, .inv = &d->inv, .http = &d->http };
+
+	for (int i = 0; i < d->n_ifaces; i++)
+		c.dhcp[c.n_dhcp++] = &d->ifaces[i].dhcp;
+	return xpxe_machines_reply(&c, cmd, doc, request, reply);
+}
 
 static char *handle_request(struct daemon *d, const char *text)
 {
@@ -597,10 +480,8 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_fleet(doc, reply);
 	else if (!strcmp(cmd, "events"))
 		reply_events(doc, fy_document_root(req), reply);
-	else if (!strcmp(cmd, "machines"))
-		reply_machines(d, doc, reply);
-	else if (!strcmp(cmd, "mark-installed") || !strcmp(cmd, "rearm"))
-		reply_boot_once(d, fy_document_root(req), reply, !strcmp(cmd, "mark-installed"));
+	else if (machines_reply(d, cmd, doc, fy_document_root(req), reply))
+		;
 	else if (!strcmp(cmd, "assets"))
 		reply_assets(d, doc, fy_document_root(req), reply);
 	else
@@ -784,7 +665,43 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 }
 
 /* The config this daemon runs: the file, else the flags; -i and --state-dir apply to both. */
-static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *opts,
+/* Each interface's own address and network, for the check of reserved addresses. */
+static void find_subnets(struct xpxe_config *cfg)
+{
+	cfg->n_subnets = 0;
+	for (int i = 0; i < cfg->n_interfaces; i++) {
+		struct xpxe_subnet_cfg *n = &cfg->subnets[cfg->n_subnets];
+
+		if (xpxe_interface_ipv4(cfg->interfaces[i], &n->addr, &n->mask))
+			continue;
+		snprintf(n->ifname, sizeof(n->ifname), "%s", cfg->interfaces[i]);
+		cfg->n_subnets++;
+	}
+}
+
+/*
+ * The machines added at run time (STATE_DIR/machines.yaml) join the config's.
+ * At start a file that cannot be taken is reported and moved aside (the daemon
+ * serves the config file's machines); at a reload it refuses the reload.
+ */
+static int load_added_machines(struct xpxe_config *cfg, bool starting,
+			       struct xpxe_config_error *err)
+{
+	char path[XPXE_CFG_PATH_MAX + 32];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, XPXE_MACHINES_FILE);
+	ret = xpxe_config_load_machines(path, cfg, err);
+	if (!ret || !starting)
+		return ret;
+	log_error("%s", err->text);
+	log_error("the machines added with 'xpxe machines add' cannot be taken: serving the "
+		  "config's machines only");
+	xpxe_state_move_aside(path);
+	return 0;
+}
+
+static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *opts, bool starting,
 		       struct xpxe_config_error *err)
 {
 	int ret;
@@ -815,6 +732,15 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 		cfg->http_limits.max_per_ip = opts->http_max_per_ip;
 	if (opts->http_timeout_s)
 		cfg->http_limits.timeout_s = opts->http_timeout_s;
+	/* Again, now that the interfaces' subnets are known; then the added machines. */
+	find_subnets(cfg);
+	ret = xpxe_config_check(cfg, err);
+	if (!ret)
+		ret = load_added_machines(cfg, starting, err);
+	if (ret) {
+		xpxe_config_free(cfg);
+		return ret;
+	}
 	if (!opts->no_default_assets)
 		add_default_assets(cfg);
 	if (cfg->http_listen[0] && !cfg->dhcp.http_base[0])
@@ -836,7 +762,7 @@ static void link_config(struct xpxe_config *cfg)
 static int make_config(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
 	struct xpxe_config_error err;
-	int ret = load_config(&d->cfg, opts, &err);
+	int ret = load_config(&d->cfg, opts, true, &err);
 
 	if (ret) {
 		log_error("%s", err.text);
@@ -858,9 +784,10 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 	static struct xpxe_config fresh;
 	struct xpxe_config_error err;
 	struct xpxe_config old;
-	int ret;
+	unsigned char(*gone)[6];
+	int ret, n_gone = 0, dropped = 0;
 
-	ret = load_config(&fresh, d->opts, &err);
+	ret = load_config(&fresh, d->opts, false, &err);
 	if (ret) {
 		snprintf(why, why_size, "%s; the running config is kept", err.text);
 		return ret;
@@ -887,6 +814,19 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 			return ret;
 		}
 	}
+	/* Every MAC of the old inventory: those no longer listed lose what it gave them. */
+	for (int i = 0; i < d->cfg.n_machines; i++)
+		n_gone += d->cfg.machines[i].n_macs;
+	gone = calloc(n_gone + 1, sizeof(*gone));
+	if (!gone) {
+		xpxe_config_free(&fresh);
+		snprintf(why, why_size, "out of memory; the running config is kept");
+		return -ENOMEM;
+	}
+	n_gone = 0;
+	for (int i = 0; i < d->cfg.n_machines; i++)
+		for (int j = 0; j < d->cfg.machines[i].n_macs; j++)
+			memcpy(gone[n_gone++], d->cfg.machines[i].macs[j], 6);
 	/* HTTP threads read the config under the inventory's lock. */
 	pthread_mutex_lock(&d->inv.lock);
 	old = d->cfg;
@@ -903,15 +843,23 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 		memcpy(dhcp.http_base, sv->dhcp.settings.http_base, sizeof(dhcp.http_base));
 		memcpy(dhcp.leases_path, sv->dhcp.settings.leases_path, sizeof(dhcp.leases_path));
 		xpxe_dhcp_settings_resolve(&dhcp, sv->dp.ifname);
-		ret = xpxe_dhcp_install(&sv->dp, &dhcp);
+		/* Reservations re-marked in the pool, stale entries out, before the maps. */
+		ret = xpxe_dhcp_server_sync(&sv->dhcp, &dhcp, (const unsigned char(*)[6])gone,
+					    n_gone);
+		if (ret > 0)
+			dropped += ret;
+		ret = ret < 0 ? ret : xpxe_dhcp_install(&sv->dp, &dhcp);
 		if (ret) {
 			snprintf(why, why_size, "%s: DHCP settings: %s", sv->dp.ifname,
 				 strerror(-ret));
+			free(gone);
 			return ret;
 		}
 		sv->dhcp.settings = dhcp;
 	}
-	name_machines(&d->cfg);
+	xpxe_machines_name(&d->cfg);
+	free(gone);
+	d->dropped_bindings = dropped;
 	log_info("reloaded %s: %d machine(s), %d profile(s), %d asset(s)",
 		 d->opts->config_path ? d->opts->config_path : "the flags", d->cfg.n_machines,
 		 d->cfg.n_profiles, d->cfg.n_assets);
@@ -930,6 +878,7 @@ static void reply_reload(struct daemon *d, struct fy_node *reply)
 	xpxe_json_add_u64(reply, "machines", d->cfg.n_machines);
 	xpxe_json_add_u64(reply, "profiles", d->cfg.n_profiles);
 	xpxe_json_add_u64(reply, "assets", d->cfg.n_assets);
+	xpxe_json_add_u64(reply, "bindings_dropped", d->dropped_bindings);
 }
 
 static int start_http(struct daemon *d)
@@ -1028,6 +977,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 
 		struct served *sv = &d.ifaces[d.n_ifaces];
 
+		sv->inv = &d.inv;
 		if (xpxe_dataplane_attach(&sv->dp, d.cfg.interfaces[i], &attach_opts))
 			goto out_detach;
 		d.n_ifaces++;
@@ -1041,7 +991,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	}
 	if (start_tftp(&d, opts) || start_http(&d))
 		goto out_detach;
-	name_machines(&d.cfg);
+	xpxe_machines_name(&d.cfg);
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
 		 opts->socket_path);
 	xpxe_notify("READY=1\nSTATUS=serving; the programs are attached and HTTP listens");

@@ -233,6 +233,43 @@ static void test_unwritable_place_fails_loudly(void **state)
 	xpxe_leases_free(&l);
 }
 
+/* A reload changes the reservations: a new one is never handed out, a removed one is free again. */
+static void test_reservations_replaced(void **state)
+{
+	struct xpxe_leases l;
+	struct xpxe_lease *a, evicted;
+	struct in_addr none = { 0 }, two[2];
+	bool created;
+
+	(void)state;
+	assert_int_equal(xpxe_leases_init(&l, path, ip("198.18.0.100"), ip("198.18.0.103")), 0);
+	assert_int_equal(xpxe_leases_reserve_ip(&l, ip("198.18.0.100")), 0);
+	a = xpxe_leases_allocate(&l, mac_a, none, 1, &created, &evicted);
+	assert_int_equal(a->ip.s_addr, ip("198.18.0.101").s_addr);
+	assert_int_equal(xpxe_leases_quarantine_ip(&l, ip("198.18.0.103")), 0);
+	/* The reload: .100 no longer reserved, .102 reserved now. */
+	two[0] = ip("198.18.0.102");
+	assert_int_equal(xpxe_leases_set_reserved(&l, two, 1), 0);
+	assert_true(xpxe_leases_ip_free(&l, ip("198.18.0.100")));
+	assert_false(xpxe_leases_ip_free(&l, ip("198.18.0.101"))); /* still a's */
+	assert_false(xpxe_leases_ip_free(&l, ip("198.18.0.102"))); /* reserved */
+	assert_false(xpxe_leases_ip_free(&l, ip("198.18.0.103"))); /* declined: stays out */
+	a = xpxe_leases_allocate(&l, mac_b, ip("198.18.0.102"), 1, &created, &evicted);
+	assert_int_equal(a->ip.s_addr, ip("198.18.0.100").s_addr);
+	assert_true(xpxe_leases_pool_full(&l));
+	assert_ptr_equal(xpxe_leases_holder(&l, ip("198.18.0.100")), a);
+	assert_null(xpxe_leases_holder(&l, ip("198.18.0.102")));
+	/* A binding removed on a reserved address leaves it reserved. */
+	two[1] = ip("198.18.0.100");
+	assert_int_equal(xpxe_leases_set_reserved(&l, two, 2), 0);
+	xpxe_leases_remove(&l, mac_b);
+	assert_false(xpxe_leases_ip_free(&l, ip("198.18.0.100")));
+	assert_int_equal(xpxe_leases_set_reserved(&l, NULL, 0), 0);
+	assert_true(xpxe_leases_ip_free(&l, ip("198.18.0.100")));
+	assert_true(xpxe_leases_ip_free(&l, ip("198.18.0.102")));
+	xpxe_leases_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +282,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_place_fails_loudly, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_reservations_replaced, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("leases", tests, NULL, NULL);
