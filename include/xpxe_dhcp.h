@@ -138,6 +138,12 @@ struct xpxe_dhcp_client {
  */
 #define XPXE_CLIENT_F_OFFERED 0x2
 
+/* True when C holds its address (leased or reserved), not one only offered. */
+static inline int xpxe_dhcp_client_bound(const struct xpxe_dhcp_client *c)
+{
+	return c->ip && !(c->flags & XPXE_CLIENT_F_OFFERED);
+}
+
 /* Defaults of the limits (dhcp.mac_rate/mac_burst, global_rate/global_burst). */
 #define XPXE_DHCP_MAC_RATE     20 /* frames/s per MAC; firmware retries every few seconds */
 #define XPXE_DHCP_MAC_BURST    60

@@ -78,7 +78,8 @@ static in_addr_t binding_of(const struct xpxe_http_leases *l, const unsigned cha
 
 	memcpy(key.addr, mac, 6);
 	for (int i = 0; i < l->n; i++)
-		if (!bpf_map_lookup_elem(l->clients_fds[i], &key, &client) && client.ip)
+		if (!bpf_map_lookup_elem(l->clients_fds[i], &key, &client) &&
+		    xpxe_dhcp_client_bound(&client))
 			return client.ip;
 	return 0;
 }
@@ -93,7 +94,7 @@ static bool mac_of(const struct xpxe_http_leases *l, struct in_addr ip, unsigned
 
 		while (!bpf_map_get_next_key(l->clients_fds[i], prev, &next)) {
 			if (!bpf_map_lookup_elem(l->clients_fds[i], &next, &client) &&
-			    client.ip == ip.s_addr) {
+			    xpxe_dhcp_client_bound(&client) && client.ip == ip.s_addr) {
 				memcpy(mac, next.addr, 6);
 				return true;
 			}
@@ -592,7 +593,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 			struct xpxe_dhcp_client client;
 
 			if (!bpf_map_lookup_elem(h->leases.clients_fds[i], &next, &client) &&
-			    client.ip)
+			    xpxe_dhcp_client_bound(&client))
 				n++;
 			key = next;
 			prev = &key;
