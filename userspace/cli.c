@@ -183,8 +183,11 @@ static void print_iface(struct fy_node *iface)
 		if (strcmp(mode, "off"))
 			printf(" mode, answering as %s", xpxe_json_str(iface, "/dhcp/server_ip"));
 		if (!strcmp(mode, "full"))
-			printf(", %llu binding(s) in %s", xpxe_json_u64(iface, "/dhcp/bindings", 0),
-			       xpxe_json_str(iface, "/dhcp/leases_file"));
+			printf(", %llu binding(s) in %s, %llu offer(s) held (%llu s)",
+			       xpxe_json_u64(iface, "/dhcp/bindings", 0),
+			       xpxe_json_str(iface, "/dhcp/leases_file"),
+			       xpxe_json_u64(iface, "/dhcp/offers_held", 0),
+			       xpxe_json_u64(iface, "/dhcp/offer_hold_s", 0));
 		printf("\n");
 	}
 	print_tftp(iface);

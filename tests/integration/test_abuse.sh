@@ -63,6 +63,7 @@ check "no made-up MAC reached the bindings file" bash -c "! grep -qv '^#' '$LEAS
 status=$("$XPXE" status --json)
 check "xpxe status: no binding, offers held" \
 	jq -e '.interfaces[0].dhcp.bindings == 0 and .interfaces[0].dhcp.offers_held > 0' <<<"$status"
+check "... and in text" bash -c "'$XPXE' status | grep -q '0 binding(s) in .*, [1-9][0-9]* offer(s) held (3 s)'"
 in_cli curl -s "http://$SRV_IP:8080/metrics" >"$WORK/metrics"
 check "/metrics exports the DHCP refusals" \
 	grep -q 'outcome="dhcp_pool_exhausted"} [1-9]' "$WORK/metrics"
