@@ -9,7 +9,7 @@
 #include "parse.h"
 #include "csum.h"
 #include "xpxe_dhcp.h"
-#include "xpxe_events.h"
+#include "events.h"
 
 #define BOOTP_FIXED_LEN 236
 #define DHCP_MAGIC	0x63825363
@@ -94,12 +94,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20); /* ~900 queued requests: a rack's first DISCOVERs */
 } dhcp_queue SEC(".maps");
-
-/* Replies the program sent, for the daemon's fleet view; lossy by design when full. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 18);
-} events SEC(".maps");
 
 /* The fixed BOOTP header, as far as the reply needs it. */
 struct bootp_hdr {

@@ -476,6 +476,78 @@ static void metric(FILE *f, const char *name, const char *help, const char *type
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* TFTP by interface: transfers running and ended, errors, bytes by the path that sent them. */
+static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
+{
+	static const struct {
+		const char *outcome;
+		enum xpxe_counter c;
+	} ends[] = {
+		{ "started", XPXE_CNT_TFTP_SESSIONS_OPENED },
+		{ "completed", XPXE_CNT_TFTP_SESSIONS_COMPLETED },
+		{ "aborted", XPXE_CNT_TFTP_SESSIONS_ABORTED },
+		{ "expired", XPXE_CNT_TFTP_SESSIONS_EXPIRED },
+	};
+	static const struct {
+		const char *path;
+		enum xpxe_counter c;
+	} paths[] = {
+		{ "xdp", XPXE_CNT_TFTP_BYTES },
+		{ "tc", XPXE_CNT_TFTP_BYTES_TC },
+		{ "af_xdp", XPXE_CNT_TFTP_BYTES_XSK },
+		{ "udp", XPXE_CNT_TFTP_BYTES_DAEMON },
+	};
+	__u64 totals[8][XPXE_CNT_MAX];
+	bool ok[8]; /* as many as struct xpxe_http_leases holds */
+	char names[XPXE_EVENTS_IFACES][16];
+	unsigned int running[XPXE_EVENTS_IFACES];
+	int n_running = xpxe_events_tftp_in_flight(names, running, XPXE_EVENTS_IFACES);
+
+	for (int i = 0; i < l->n; i++)
+		ok[i] = !xpxe_counters_read(l->counters_fds[i], totals[i]);
+	metric(f, "xpxe_tftp_transfers_in_flight", "TFTP transfers running (each second)", "gauge");
+	for (int i = 0; i < n_running; i++)
+		fprintf(f, "xpxe_tftp_transfers_in_flight{interface=\"%s\"} %u\n", names[i],
+			running[i]);
+	metric(f, "xpxe_tftp_transfers_total",
+	       "TFTP transfers started, and ended by outcome (aborted: an ERROR from the client; "
+	       "expired: silent, or evicted)",
+	       "counter");
+	for (int i = 0; i < l->n; i++)
+		for (size_t k = 0; ok[i] && k < sizeof(ends) / sizeof(ends[0]); k++)
+			fprintf(f,
+				"xpxe_tftp_transfers_total{interface=\"%s\",outcome=\"%s\"} %llu\n",
+				l->ifnames[i], ends[k].outcome,
+				(unsigned long long)totals[i][ends[k].c]);
+	metric(f, "xpxe_tftp_errors_sent_total", "TFTP ERROR packets sent (requests refused)",
+	       "counter");
+	for (int i = 0; i < l->n; i++) {
+		__u64 sent = 0;
+
+		for (int c = XPXE_CNT_TFTP_ERR_UNDEFINED; c <= XPXE_CNT_TFTP_ERR_BAD_OPTION; c++)
+			sent += totals[i][c];
+		sent += totals[i][XPXE_CNT_TFTP_WRQ_REFUSED];
+		if (ok[i])
+			fprintf(f, "xpxe_tftp_errors_sent_total{interface=\"%s\"} %llu\n",
+				l->ifnames[i], (unsigned long long)sent);
+	}
+	metric(f, "xpxe_tftp_retransmits_total", "TFTP DATA blocks sent again", "counter");
+	for (int i = 0; i < l->n; i++)
+		if (ok[i])
+			fprintf(f, "xpxe_tftp_retransmits_total{interface=\"%s\"} %llu\n",
+				l->ifnames[i],
+				(unsigned long long)(totals[i][XPXE_CNT_TFTP_RETRANSMITS] +
+						     totals[i][XPXE_CNT_TFTP_WINDOW_RESENT]));
+	metric(f, "xpxe_tftp_bytes_total",
+	       "TFTP DATA payload bytes by the path that sent them (udp: the daemon's sockets)",
+	       "counter");
+	for (int i = 0; i < l->n; i++)
+		for (size_t k = 0; ok[i] && k < sizeof(paths) / sizeof(paths[0]); k++)
+			fprintf(f, "xpxe_tftp_bytes_total{interface=\"%s\",path=\"%s\"} %llu\n",
+				l->ifnames[i], paths[k].path,
+				(unsigned long long)totals[i][paths[k].c]);
+}
+
 /* Prometheus text format: the programs' counters summed over CPUs, HTTP and inventory figures. */
 static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 {
@@ -499,6 +571,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 				h->leases.ifnames[i], xpxe_counter_names[c],
 				(unsigned long long)totals[c]);
 	}
+	tftp_metrics(f, &h->leases);
 	metric(f, "xpxe_dhcp_bindings", "DHCP bindings (full mode) held in the program's map",
 	       "gauge");
 	for (int i = 0; i < h->leases.n; i++) {

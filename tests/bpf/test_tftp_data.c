@@ -331,7 +331,8 @@ static void run_data_case(const struct data_case *c, bool tc, uint16_t server_po
 		assert_int_equal(s.last_block, c->block);
 		assert_int_equal(s.retransmits, resend ? 1 : 0);
 		delta[tc ? XPXE_CNT_TFTP_DATA_TC : XPXE_CNT_TFTP_DATA_XDP] = 1;
-		delta[XPXE_CNT_TFTP_BYTES] = want_len - XPXE_TFTP_HDRS_LEN;
+		delta[tc ? XPXE_CNT_TFTP_BYTES_TC : XPXE_CNT_TFTP_BYTES] =
+		    want_len - XPXE_TFTP_HDRS_LEN;
 		delta[XPXE_CNT_TFTP_RETRANSMITS] = resend;
 	} else {
 		assert_int_equal(r.out_len, in_len);

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The ring buffer of events (include/xpxe_events.h) that DHCP replies and
+ * TFTP transfer ends are reported through, for the daemon's fleet view.
+ */
+#ifndef XPXE_BPF_EVENTS_H
+#define XPXE_BPF_EVENTS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xpxe_events.h"
+
+/* Lossy by design when full: a lost event costs a line of the fleet view, never a reply. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} events SEC(".maps");
+
+#endif /* XPXE_BPF_EVENTS_H */
