@@ -278,8 +278,8 @@ static __always_inline void tftp_note_rrq(const struct ethhdr *eth, const struct
 
 /*
  * Reports the end of a transfer (the caller saw it ACTIVE, so once): the ACK
- * of its final block or the client's ERROR. The only event TFTP sends from
- * here; off the per-block path.
+ * of its final block or the client's ERROR, with PATH the program that saw it.
+ * The only event TFTP sends from here; off the per-block path.
  */
 static __always_inline void tftp_report_end(const __u8 *mac, const struct xpxe_tftp_key *key,
 					    const struct xpxe_tftp_session *s, __u8 type,
@@ -296,6 +296,9 @@ static __always_inline void tftp_report_end(const __u8 *mac, const struct xpxe_t
 		.client_error = s->client_error,
 	};
 
+	/* XDP saw the ACK, but where it has no room to grow them tc sent the blocks. */
+	if (path == XPXE_TFTP_PATH_XDP && tftp_xdp_no_room)
+		ev.h.boot = XPXE_TFTP_PATH_TC;
 	__builtin_memcpy(ev.h.mac, mac, ETH_ALEN);
 	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
 }
