@@ -148,7 +148,8 @@ static void log_line(const struct xpxe_event *e, bool problem)
 }
 
 /* Moves M's transfer view along for a TFTP event; the problem it shows, if any. */
-static void fold_transfer(struct xpxe_machine_view *m, int type, const struct xpxe_tftp_report *r)
+static void fold_transfer(struct xpxe_machine_view *m, int type, const struct xpxe_tftp_report *r,
+			  bool problem)
 {
 	struct xpxe_transfer_view *x = &m->xfer;
 
@@ -173,7 +174,8 @@ static void fold_transfer(struct xpxe_machine_view *m, int type, const struct xp
 		break;
 	case XPXE_EV_TFTP_ABORTED:
 	case XPXE_EV_TFTP_EXPIRED:
-		x->state = XPXE_XFER_FAILED;
+		/* A size probe (aborted after the OACK) fetched nothing, and failed nothing. */
+		x->state = problem ? XPXE_XFER_FAILED : XPXE_XFER_NONE;
 		break;
 	}
 }
@@ -216,7 +218,7 @@ static void record(int type, const char *mac, const char *ip, const char *iface,
 		if (type == XPXE_EV_DHCP_OFFER)
 			m->dhcp_rounds++;
 		if (r && r->file)
-			fold_transfer(m, type, r);
+			fold_transfer(m, type, r, problem);
 		if (type == XPXE_EV_CONFIG_REFUSED)
 			snprintf(m->problem, sizeof(m->problem), "config refused: %s", e->detail);
 		else if (problem && type != XPXE_EV_TFTP_RETRANSMIT)

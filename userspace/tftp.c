@@ -255,6 +255,23 @@ static void report(int type, const struct xfer *x, const struct xpxe_tftp_sessio
 	xpxe_event_tftp(type, &r);
 }
 
+/*
+ * The end of X, as its session S records it: reported once, by the program's
+ * event when it arrives (xpxe_tftp_on_end), else by the sweep.
+ */
+static void report_end(struct xfer *x, const struct xpxe_tftp_session *s)
+{
+	if (x->reported)
+		return;
+	x->reported = true;
+	/* Blocks sent again since the last sweep: their burst before the end. */
+	if (s->retransmits > x->retransmits) {
+		report(XPXE_EV_TFTP_RETRANSMIT, x, s, NULL);
+		x->retransmits = s->retransmits;
+	}
+	report(s->state == XPXE_TFTP_DONE ? XPXE_EV_TFTP_DONE : XPXE_EV_TFTP_ABORTED, x, s, NULL);
+}
+
 /* A client's name, fit for a log line: printable ASCII, others escaped, cut at 80. */
 static void printable(char *out, size_t len, const char *in, size_t in_len)
 {
@@ -635,8 +652,7 @@ static void window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 	case XPXE_TFTP_COMPLETED:
 		s.state = XPXE_TFTP_DONE;
 		bpf_map_update_elem(ifc->sessions_fd, &x->key, &s, BPF_EXIST);
-		x->reported = true;
-		report(XPXE_EV_TFTP_DONE, x, &s, NULL);
+		report_end(x, &s);
 		return;
 	default:
 		return; /* a duplicate, or stale */
@@ -807,23 +823,6 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 		    from.sin_addr.s_addr, from.sin_port);
 		bump(t, x->ifc, XPXE_CNT_TFTP_ERR_ILLEGAL_OP);
 	}
-}
-
-/*
- * The end of X, as its session S records it: reported once, by the program's
- * event when it arrives (xpxe_tftp_on_end), else by the sweep.
- */
-static void report_end(struct xfer *x, const struct xpxe_tftp_session *s)
-{
-	if (x->reported)
-		return;
-	x->reported = true;
-	/* Blocks sent again since the last sweep: their burst before the end. */
-	if (s->retransmits > x->retransmits) {
-		report(XPXE_EV_TFTP_RETRANSMIT, x, s, NULL);
-		x->retransmits = s->retransmits;
-	}
-	report(s->state == XPXE_TFTP_DONE ? XPXE_EV_TFTP_DONE : XPXE_EV_TFTP_ABORTED, x, s, NULL);
 }
 
 static void close_xsks(struct xpxe_tftp *t, struct iface *ifc)
