@@ -1040,6 +1040,10 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		 opts->socket_path);
 	xpxe_notify("READY=1\nSTATUS=serving; the programs are attached and HTTP listens");
 	run_loop(&d, listen_fd, sig_fd);
+	/* The ends of transfers the programs wrote since the last round (no wakeup): logged. */
+	for (int i = 0; i < d.n_ifaces; i++)
+		if (d.ifaces[i].events)
+			ring_buffer__consume(d.ifaces[i].events);
 	xpxe_notify("STOPPING=1");
 	exit_code = 0;
 out_detach:
