@@ -2,7 +2,7 @@
 # TFTP in the fleet view, with real clients on two machines (their own MACs):
 # curl, tftp-hpa (a DATA block dropped once: a retransmit) and atftp (a window,
 # AF_XDP) complete transfers; a missing file is refused; a client aborts with an
-# ERROR; one goes silent and expires. Checked: the events (log lines, `xpxe
+# ERROR; one goes silent and expires, another's session is evicted. Checked: the events (log lines, `xpxe
 # trace MAC`), the progress bar of a running transfer in `xpxe watch` under tmux,
 # the problems in red, and /metrics (in flight, outcomes, errors, bytes by path).
 LAB=etevent
@@ -102,6 +102,18 @@ check "xpxe watch: the expired transfer in red, as its machine's problem" \
 	grep -q $'\e\[31m'"$MAC2.*f1m failed tc *tftp_expired: no ACK for 4 s" <<<"$screen_esc"
 check "... the finished one as done" grep -Eq "$MAC1 .* f1m done tc" <<<"$screen_esc"
 
+# --- a session evicted from the map (as when 16384 transfers run at once) -------------
+in_h1 perl "$PROBE" "$SRV_IP" rrq=f300k,blksize=512 blocks=2 >/dev/null 2>&1 # then silent
+sessions=/sys/fs/bpf/xpxe/$IF_SRV/tftp_sessions
+# The running one (state 1): the paused transfer's ended session may still be there.
+key=$(bpftool -j map dump pinned "$sessions" |
+	jq -r '[.[] | select(.formatted.value.state == 1)][0].key | map(ltrimstr("0x")) | join(" ")')
+check "bpftool deletes the silent transfer's session ($key)" \
+	bpftool map delete pinned "$sessions" key hex $key
+for _ in $(seq 20); do grep -q "event=tftp_expired mac=$MAC1" <(log) && break; sleep 0.1; done
+check "tftp_expired: a session evicted from the map, within a second" \
+	grep -Eq "event=tftp_expired mac=$MAC1 .*detail=\"f300k: the session left the table" <(log)
+
 # --- the per-MAC timeline, and the counters --------------------------------------------
 trace=$("$XPXE" trace $MAC2 --once)
 check "xpxe trace MAC: that machine's TFTP stages in order" \
@@ -114,8 +126,8 @@ metric() { sed -n "s/^$1 //p" <<<"$metrics"; }
 lbl="interface=\"$IF_SRV\""
 check "/metrics: completed transfers ($(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"completed\"}"))" \
 	test "$(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"completed\"}")" -ge 4
-check "/metrics: aborted, expired" test "$(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"aborted\"}")" -ge 1 -a \
-	"$(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"expired\"}")" -ge 1
+check "/metrics: aborted, expired (silent, evicted)" test "$(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"aborted\"}")" -ge 1 -a \
+	"$(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"expired\"}")" -ge 2
 check "/metrics: errors sent" test "$(metric "xpxe_tftp_errors_sent_total{$lbl}")" -ge 1
 check "/metrics: retransmits" test "$(metric "xpxe_tftp_retransmits_total{$lbl}")" -ge 1
 # curl's f300k, the paused f1m, tftp-hpa's f300k but its DATA 1 (the daemon sends that one)
