@@ -8,6 +8,11 @@
 LAB=ejournal
 JOURNALD=/lib/systemd/systemd-journald
 if [ -z "${XPXE_JOURNAL_NS:-}" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "not ok 1 - the journald test needs root (a mount namespace, the lab)"
+		echo "1..1"
+		exit 1
+	fi
 	# The whole test, lab included, in a mount namespace of its own.
 	exec unshare -m --propagation private env XPXE_JOURNAL_NS=1 bash "$0" "$@"
 fi
