@@ -60,7 +60,7 @@ struct iface {
 	unsigned xsk_stuck;
 	unsigned transfers;
 	unsigned running;	 /* transfers not ended, at the last sweep */
-	bool lockstep_tc;	 /* the last lockstep transfer ended on tc: XDP had no room */
+	bool lockstep_tc;	 /* XDP had no room to grow ACKs here: tc sends lockstep blocks */
 	__u64 own[XPXE_CNT_MAX]; /* the counters the daemon writes (see xpxe.h) */
 	bool own_dirty;		 /* own[] holds counts the map has not seen yet */
 };
@@ -894,6 +894,9 @@ static void sweep(struct xpxe_tftp *t)
 		watch_xsk(t, &t->ifaces[i]);
 		flush_tallies(t, &t->ifaces[i]);
 		t->ifaces[i].running = 0;
+		/* XDP hands ACKs to tc once it found no room to grow them: tc sends the blocks. */
+		if (program_counter(t, &t->ifaces[i], XPXE_CNT_TFTP_ACK_TO_TC))
+			t->ifaces[i].lockstep_tc = true;
 	}
 
 	for (int b = 0; b < N_BUCKETS; b++) {
@@ -971,7 +974,7 @@ void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tft
 	/* Windows leave through AF_XDP (or UDP) whichever program saw their last ACK. */
 	if (x->windowsize <= 1 && e->h.boot < XPXE_TFTP_PATH_MAX) {
 		x->path = e->h.boot;
-		ifc->lockstep_tc = e->h.boot == XPXE_TFTP_PATH_TC;
+		ifc->lockstep_tc |= e->h.boot == XPXE_TFTP_PATH_TC;
 	}
 	if (!x->mac[0])
 		mac_str(x->mac, e->h.mac);
@@ -1199,10 +1202,12 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 	ifc->blksize_max = xpxe_tftp_blksize_for_mtu(iface_mtu(ifname));
 	ifc->windowsize_max = 1;
 	/* Counters a previous daemon wrote (pinned map): carry on from them. */
-	if (!xpxe_counters_read(counters_fd, totals))
+	if (!xpxe_counters_read(counters_fd, totals)) {
 		for (int c = 0; c < XPXE_CNT_MAX; c++)
 			if (daemon_counter(c))
 				ifc->own[c] = totals[c];
+		ifc->lockstep_tc = totals[XPXE_CNT_TFTP_ACK_TO_TC] > 0;
+	}
 	adopt_sessions(t, ifc);
 	open_xsks(t, ifc);
 	if (ifc->n_xsks)

@@ -62,6 +62,8 @@ in_h2 tc filter add dev eth0 ingress bpf da obj "$ROOT/build/lab_drop.bpf.o" sec
 printf 'binary\nrexmt 1\nget f300k %s\n' "$OUT/h" | in_h2 tftp "$SRV_IP" >/dev/null 2>&1
 check "tftp-hpa fetches f300k intact after a lost block" test "$(sha "$OUT/h" 2>/dev/null)" = "$(sha "$FILES/f300k")"
 sleep 1.2
+check "the next lockstep transfer's start names tc: XDP found no room to grow ACKs on veth" \
+	grep -Eq "event=tftp_start mac=$MAC2 .*detail=\"f300k size=300000 blksize=512 windowsize=1 path=tc\"" <(log)
 check "tftp_retransmit: the burst, with its count, before the end" \
 	grep -Eq "event=tftp_retransmit mac=$MAC2 .*detail=\"f300k retransmits=1 \(\+1\) at block [0-9]+ of 586\"" <(log)
 check "... and tftp_done counts it" grep -Eq "event=tftp_done mac=$MAC2 .*retransmits=1 " <(log)
