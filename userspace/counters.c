@@ -51,6 +51,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP_BUILD_FAILED] = "tftp_build_failed",
 	[XPXE_CNT_TFTP_BYTES] = "tftp_bytes",
 	[XPXE_CNT_TFTP_RETRANSMITS] = "tftp_retransmits",
+	[XPXE_CNT_TFTP_BYTES_TC] = "tftp_bytes_tc",
 	[XPXE_CNT_TFTP_RRQ] = "tftp_rrq",
 	[XPXE_CNT_TFTP_RRQ_REPEATED] = "tftp_rrq_repeated",
 	[XPXE_CNT_TFTP_DATA_DAEMON] = "tftp_data_daemon",
@@ -71,6 +72,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP_WINDOW_RESENT] = "tftp_window_resent",
 	[XPXE_CNT_TFTP_XSK_TX_FULL] = "tftp_xsk_tx_full",
 	[XPXE_CNT_TFTP_BYTES_DAEMON] = "tftp_bytes_daemon",
+	[XPXE_CNT_TFTP_BYTES_XSK] = "tftp_bytes_xsk",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])
