@@ -71,8 +71,9 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_WRQ_REFUSED,     /* a WRQ answered with ERROR 4 by XDP_TX */
 	XPXE_CNT_TFTP_BUILD_FAILED,    /* a grown frame could not be written (never expected) */
 	/* Tallies, not outcomes: XDP and tc add to them besides counting the outcome. */
-	XPXE_CNT_TFTP_BYTES,	   /* DATA payload bytes sent by XDP and tc */
+	XPXE_CNT_TFTP_BYTES,	   /* DATA payload bytes sent by XDP (XDP_TX) */
 	XPXE_CNT_TFTP_RETRANSMITS, /* DATA blocks sent again for a repeated ACK */
+	XPXE_CNT_TFTP_BYTES_TC,	   /* DATA payload bytes sent by tc (not in tftp_bytes) */
 	/* Written by the daemon only (the RRQ slow path): never by a program. */
 	XPXE_CNT_TFTP_RRQ,		/* RRQs answered with an OACK or DATA 1 */
 	XPXE_CNT_TFTP_RRQ_REPEATED,	/* an RRQ repeated by a client: its answer sent again */
@@ -98,7 +99,9 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_DATA_WINDOW_UDP, /* ... through the transfer's UDP socket (AF_XDP fallback) */
 	XPXE_CNT_TFTP_WINDOW_RESENT,   /* DATA blocks of windows that were sent before */
 	XPXE_CNT_TFTP_XSK_TX_FULL,     /* DATA blocks not sent: AF_XDP had no free frame or slot */
-	XPXE_CNT_TFTP_BYTES_DAEMON,    /* DATA payload bytes the daemon sent (windows, DATA 1) */
+	XPXE_CNT_TFTP_BYTES_DAEMON,    /* DATA payload bytes the daemon's UDP sockets sent (DATA 1,
+					* windows without AF_XDP) */
+	XPXE_CNT_TFTP_BYTES_XSK,       /* DATA payload bytes of windows sent through AF_XDP */
 	/*
 	 * Abuse limits (SECURITY.md): XDP's drops of DHCP requests over a rate,
 	 * then the daemon's refusals (it writes those).

@@ -353,6 +353,11 @@ int xpxe_dataplane_tftp_xsks_fd(const struct xpxe_dataplane *dp)
 	return bpf_map__fd(dp->skel->maps.tftp_xsks);
 }
 
+int xpxe_dataplane_tftp_rrq_macs_fd(const struct xpxe_dataplane *dp)
+{
+	return bpf_map__fd(dp->skel->maps.tftp_rrq_macs);
+}
+
 int xpxe_dataplane_tftp_assets_fd(const struct xpxe_dataplane *dp)
 {
 	return bpf_map__fd(dp->skel->maps.tftp_assets);

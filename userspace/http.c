@@ -559,6 +559,84 @@ static void metric(FILE *f, const char *name, const char *help, const char *type
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A counter of the programs shown as a label's value (outcome="completed", path="tc"). */
+struct labelled_counter {
+	const char *value;
+	enum xpxe_counter c;
+};
+
+/* NAME{interface=...,LABEL=...} for each interface whose counters were read (OK) and each of T. */
+static void labelled_lines(FILE *f, const char *name, const char *label,
+			   const struct labelled_counter *t, size_t n,
+			   const struct xpxe_http_leases *l, __u64 totals[][XPXE_CNT_MAX],
+			   const bool *ok)
+{
+	for (int i = 0; i < l->n; i++)
+		for (size_t k = 0; ok[i] && k < n; k++)
+			fprintf(f, "%s{interface=\"%s\",%s=\"%s\"} %llu\n", name, l->ifnames[i],
+				label, t[k].value, (unsigned long long)totals[i][t[k].c]);
+}
+
+/* TFTP by interface: transfers running and ended, errors, bytes by the path that sent them. */
+static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
+{
+	static const struct labelled_counter ends[] = {
+		{ "started", XPXE_CNT_TFTP_SESSIONS_OPENED },
+		{ "completed", XPXE_CNT_TFTP_SESSIONS_COMPLETED },
+		{ "aborted", XPXE_CNT_TFTP_SESSIONS_ABORTED },
+		{ "expired", XPXE_CNT_TFTP_SESSIONS_EXPIRED },
+	};
+	static const struct labelled_counter paths[] = {
+		{ "xdp", XPXE_CNT_TFTP_BYTES },
+		{ "tc", XPXE_CNT_TFTP_BYTES_TC },
+		{ "af_xdp", XPXE_CNT_TFTP_BYTES_XSK },
+		{ "udp", XPXE_CNT_TFTP_BYTES_DAEMON },
+	};
+	__u64 totals[8][XPXE_CNT_MAX];
+	bool ok[8]; /* as many as struct xpxe_http_leases holds */
+	char names[XPXE_EVENTS_IFACES][16];
+	unsigned int running[XPXE_EVENTS_IFACES];
+	int n_running = xpxe_events_tftp_in_flight(names, running, XPXE_EVENTS_IFACES);
+
+	for (int i = 0; i < l->n; i++)
+		ok[i] = !xpxe_counters_read(l->counters_fds[i], totals[i]);
+	metric(f, "xpxe_tftp_transfers_in_flight", "TFTP transfers running (each second)", "gauge");
+	for (int i = 0; i < n_running; i++)
+		fprintf(f, "xpxe_tftp_transfers_in_flight{interface=\"%s\"} %u\n", names[i],
+			running[i]);
+	metric(f, "xpxe_tftp_transfers_total",
+	       "TFTP transfers started, and ended by outcome (aborted: an ERROR from the client; "
+	       "expired: silent, or evicted)",
+	       "counter");
+	labelled_lines(f, "xpxe_tftp_transfers_total", "outcome", ends,
+		       sizeof(ends) / sizeof(ends[0]), l, totals, ok);
+	metric(f, "xpxe_tftp_errors_sent_total", "TFTP ERROR packets sent (requests refused)",
+	       "counter");
+	for (int i = 0; i < l->n; i++) {
+		__u64 sent = 0;
+
+		if (!ok[i])
+			continue;
+		sent = totals[i][XPXE_CNT_TFTP_WRQ_REFUSED];
+		for (int c = XPXE_CNT_TFTP_ERR_UNDEFINED; c <= XPXE_CNT_TFTP_ERR_BAD_OPTION; c++)
+			sent += totals[i][c];
+		fprintf(f, "xpxe_tftp_errors_sent_total{interface=\"%s\"} %llu\n", l->ifnames[i],
+			(unsigned long long)sent);
+	}
+	metric(f, "xpxe_tftp_retransmits_total", "TFTP DATA blocks sent again", "counter");
+	for (int i = 0; i < l->n; i++)
+		if (ok[i])
+			fprintf(f, "xpxe_tftp_retransmits_total{interface=\"%s\"} %llu\n",
+				l->ifnames[i],
+				(unsigned long long)(totals[i][XPXE_CNT_TFTP_RETRANSMITS] +
+						     totals[i][XPXE_CNT_TFTP_WINDOW_RESENT]));
+	metric(f, "xpxe_tftp_bytes_total",
+	       "TFTP DATA payload bytes by the path that sent them (udp: the daemon's sockets)",
+	       "counter");
+	labelled_lines(f, "xpxe_tftp_bytes_total", "path", paths, sizeof(paths) / sizeof(paths[0]),
+		       l, totals, ok);
+}
+
 /* Prometheus text format: the programs' counters summed over CPUs, HTTP and inventory figures. */
 static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 {
@@ -582,6 +660,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 				h->leases.ifnames[i], xpxe_counter_names[c],
 				(unsigned long long)totals[c]);
 	}
+	tftp_metrics(f, &h->leases);
 	metric(f, "xpxe_dhcp_bindings", "DHCP bindings (full mode) held in the program's map",
 	       "gauge");
 	for (int i = 0; i < h->leases.n; i++) {

@@ -45,6 +45,12 @@ static const char usage_main[] =
     "  --log-format text|json\n"
     "                  the daemon's log lines: text with key=value events (default),\n"
     "                  or one JSON object per line\n"
+    "  --log-target auto|stderr|journal\n"
+    "                  where the daemon's lines go: auto (default) sends them to\n"
+    "                  journald when it listens (" XPXE_JOURNAL_SOCKET "),\n"
+    "                  with each event's fields (XPXE_EVENT, XPXE_MAC, XPXE_IP, ...),\n"
+    "                  and to stderr too unless stderr is already the journal's;\n"
+    "                  journal: only there (fails when no journald listens)\n"
     "\n"
     "exit codes: 0 done, 1 failed, 2 bad usage, 3 no daemon answers, 4 not attached (or\n"
     "no such machine), 5 refused (it clashes with the inventory, or is the config file's)\n";
@@ -56,7 +62,8 @@ static const char usage_serve[] =
     "driver supports it, else generic; through the libxdp dispatcher where the\n"
     "kernel can run it, else alone) with its TFTP fallback on tc ingress, pins\n"
     "its maps under " XPXE_PIN_ROOT "/IFACE/, answers DHCP from XDP, listens on\n"
-    "the control socket and logs to stderr. SIGINT or SIGTERM detach and remove\n"
+    "the control socket and logs to journald and/or stderr (--log-target, see\n"
+    "'xpxe help'). SIGINT or SIGTERM detach and remove\n"
     "the pins (unless --keep-attached). A daemon killed with SIGKILL leaves the\n"
     "programs serving (DHCP for known machines, running TFTP transfers); the\n"
     "next 'xpxe serve' on IFACE takes them over, 'xpxe detach' removes them.\n"
@@ -936,13 +943,15 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log-format", required_argument, NULL, 'F' },
+		{ "log-target", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *socket_path = getenv("XPXE_SOCKET");
 	const struct command *cmd;
-	int c;
+	enum xpxe_log_target target = XPXE_LOG_TARGET_AUTO;
+	int c, err;
 
 	if (!socket_path || !*socket_path)
 		socket_path = XPXE_SOCKET_PATH;
@@ -961,6 +970,19 @@ int main(int argc, char **argv)
 						   "--log-format takes text or json, not '%s'",
 						   optarg);
 			xpxe_log_json = !strcmp(optarg, "json");
+			break;
+		case 'T':
+			if (!strcmp(optarg, "auto"))
+				target = XPXE_LOG_TARGET_AUTO;
+			else if (!strcmp(optarg, "stderr"))
+				target = XPXE_LOG_TARGET_STDERR;
+			else if (!strcmp(optarg, "journal"))
+				target = XPXE_LOG_TARGET_JOURNAL;
+			else
+				return usage_error(usage_main,
+						   "--log-target takes auto, stderr or journal, "
+						   "not '%s'",
+						   optarg);
 			break;
 		case 'h':
 			fputs(usage_main, stdout);
@@ -996,5 +1018,14 @@ int main(int argc, char **argv)
 	if (!cmd)
 		return usage_error(usage_main, "unknown command '%s'", argv[0]);
 	xpxe_log_hook_libraries();
+	/* Only the daemon logs; the client commands answer on stdout and stderr. */
+	if (!strcmp(cmd->name, "serve")) {
+		err = xpxe_log_set_target(target);
+		if (err) {
+			log_error("--log-target journal: no journald listens on %s: %s",
+				  XPXE_JOURNAL_SOCKET, strerror(-err));
+			return XPXE_EXIT_ERROR;
+		}
+	}
 	return cmd->run(argc, argv, socket_path);
 }

@@ -34,6 +34,7 @@ struct served {
 	struct xpxe_dataplane dp;
 	struct xpxe_dhcp_server dhcp;
 	struct ring_buffer *events; /* the programs' replies, for the fleet view */
+	struct xpxe_tftp *tftp;	    /* where the ends of transfers go; NULL until TFTP starts */
 };
 
 struct daemon {
@@ -145,7 +146,8 @@ static struct fy_node *tftp_status(struct daemon *d, struct fy_document *doc,
 	xpxe_json_add_u64(node, "blocks_daemon", totals[XPXE_CNT_TFTP_DATA_DAEMON]);
 	xpxe_json_add_u64(node, "acks_to_tc", totals[XPXE_CNT_TFTP_ACK_TO_TC]);
 	xpxe_json_add_u64(node, "bytes",
-			  totals[XPXE_CNT_TFTP_BYTES] + totals[XPXE_CNT_TFTP_BYTES_DAEMON]);
+			  totals[XPXE_CNT_TFTP_BYTES] + totals[XPXE_CNT_TFTP_BYTES_TC] +
+			      totals[XPXE_CNT_TFTP_BYTES_XSK] + totals[XPXE_CNT_TFTP_BYTES_DAEMON]);
 	xpxe_json_add_u64(node, "transfers",
 			  d->tftp ? xpxe_tftp_transfers(d->tftp, dp->ifindex) : 0);
 	xpxe_json_add_node(node, "window", window_status(d, doc, dp, totals));
@@ -317,6 +319,11 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e) || e->type >= XPXE_EV_MAX)
 		return 0;
+	if (e->type == XPXE_EV_TFTP_DONE || e->type == XPXE_EV_TFTP_ABORTED) {
+		if (size >= sizeof(struct xpxe_dp_tftp_event) && sv->tftp)
+			xpxe_tftp_on_end(sv->tftp, sv->dp.ifindex, data);
+		return 0;
+	}
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1], e->mac[2],
 		 e->mac[3], e->mac[4], e->mac[5]);
 	inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
@@ -416,6 +423,18 @@ static void reply_fleet(struct fy_document *doc, struct fy_node *reply)
 		xpxe_json_add_u64(item, "bytes", views[i].bytes);
 		xpxe_json_add_u64(item, "dhcp_rounds", views[i].dhcp_rounds);
 		xpxe_json_add_str(item, "problem", views[i].problem);
+		if (views[i].xfer.state) {
+			const struct xpxe_transfer_view *x = &views[i].xfer;
+			struct fy_node *t = fy_node_create_mapping(doc);
+
+			xpxe_json_add_str(t, "file", x->file);
+			xpxe_json_add_str(t, "path", x->path);
+			xpxe_json_add_str(t, "state", xpxe_transfer_state_names[x->state]);
+			xpxe_json_add_u64(t, "size", x->size);
+			xpxe_json_add_u64(t, "done", x->done);
+			xpxe_json_add_u64(t, "retransmits", x->retransmits);
+			xpxe_json_add_node(item, "transfer", t);
+		}
 		fy_node_sequence_append(list, item);
 	}
 	xpxe_json_add_node(reply, "machines", list);
@@ -584,7 +603,12 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		for (int i = 0; i < n && i < d->n_ifaces; i++) {
 			if (pfds[3 + i].revents & POLLIN)
 				xpxe_dhcp_server_process(&d->ifaces[i].dhcp);
-			if (pfds[3 + XPXE_MAX_IFACES + i].revents & POLLIN)
+			/*
+			 * Each round, not only when woken: the ends of TFTP transfers are
+			 * written without a wakeup (it cost ~6 us a record here), and the
+			 * TFTP timer brings a round each second, before its sweep.
+			 */
+			if (d->ifaces[i].events)
 				ring_buffer__consume(d->ifaces[i].events);
 		}
 		if (pfds[1].revents & POLLIN)
@@ -923,7 +947,8 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 		err = xpxe_tftp_add_iface(d->tftp, d->ifaces[i].dp.ifname, d->ifaces[i].dp.ifindex,
 					  xpxe_dataplane_tftp_sessions_fd(&d->ifaces[i].dp),
 					  xpxe_dataplane_counters_fd(&d->ifaces[i].dp),
-					  xpxe_dataplane_tftp_xsks_fd(&d->ifaces[i].dp));
+					  xpxe_dataplane_tftp_xsks_fd(&d->ifaces[i].dp),
+					  xpxe_dataplane_tftp_rrq_macs_fd(&d->ifaces[i].dp));
 	for (int i = 0; i < d->n_ifaces && !err; i++)
 		err = xpxe_assets_add_outer(&d->assets,
 					    xpxe_dataplane_tftp_assets_fd(&d->ifaces[i].dp));
@@ -991,11 +1016,17 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	}
 	if (start_tftp(&d, opts) || start_http(&d))
 		goto out_detach;
+	for (int i = 0; i < d.n_ifaces; i++)
+		d.ifaces[i].tftp = d.tftp;
 	xpxe_machines_name(&d.cfg);
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
 		 opts->socket_path);
 	xpxe_notify("READY=1\nSTATUS=serving; the programs are attached and HTTP listens");
 	run_loop(&d, listen_fd, sig_fd);
+	/* The ends of transfers the programs wrote since the last round (no wakeup): logged. */
+	for (int i = 0; i < d.n_ifaces; i++)
+		if (d.ifaces[i].events)
+			ring_buffer__consume(d.ifaces[i].events);
 	xpxe_notify("STOPPING=1");
 	exit_code = 0;
 out_detach:

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "assets.h"
+#include "xpxe_events.h"
 #include "xsk.h"
 
 /*
@@ -40,7 +41,13 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
  * xpxe_tftp_window_status), and TFTP is served all the same.
  */
 int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
-			int counters_fd, int xskmap_fd);
+			int counters_fd, int xskmap_fd, int rrq_macs_fd);
+
+/*
+ * A program saw a transfer end on IFINDEX (the ACK of its final block, or the
+ * client's ERROR): reported at once, rather than at the next sweep.
+ */
+void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tftp_event *e);
 
 /* Ends the transfers of IFINDEX and forgets it (its data plane is going away). */
 void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex);

@@ -1031,7 +1031,8 @@ static int tc_verdict_of(int c)
 
 static bool is_tally(int c)
 {
-	return c == XPXE_CNT_TFTP_BYTES || c == XPXE_CNT_TFTP_RETRANSMITS;
+	return c == XPXE_CNT_TFTP_BYTES || c == XPXE_CNT_TFTP_BYTES_TC ||
+	       c == XPXE_CNT_TFTP_RETRANSMITS;
 }
 
 /*
@@ -1254,9 +1255,13 @@ static bool check_data_block(const uint8_t *in, size_t in_len, const uint8_t *o,
 	      s.last_block, n - XPXE_TFTP_HDRS_LEN, len);
 	CHECK(!memcmp(o + XPXE_TFTP_HDRS_LEN, content[fz->asset] + off, len),
 	      "DATA %u does not hold the asset's bytes", s.last_block);
-	CHECK(after[XPXE_CNT_TFTP_BYTES] - before[XPXE_CNT_TFTP_BYTES] == len,
-	      "tftp_bytes moved by %llu for a %" PRIu64 "-byte block",
-	      (unsigned long long)(after[XPXE_CNT_TFTP_BYTES] - before[XPXE_CNT_TFTP_BYTES]), len);
+	CHECK(after[XPXE_CNT_TFTP_BYTES] + after[XPXE_CNT_TFTP_BYTES_TC] -
+		      before[XPXE_CNT_TFTP_BYTES] - before[XPXE_CNT_TFTP_BYTES_TC] ==
+		  len,
+	      "tftp_bytes + tftp_bytes_tc moved by %llu for a %" PRIu64 "-byte block",
+	      (unsigned long long)(after[XPXE_CNT_TFTP_BYTES] + after[XPXE_CNT_TFTP_BYTES_TC] -
+				   before[XPXE_CNT_TFTP_BYTES] - before[XPXE_CNT_TFTP_BYTES_TC]),
+	      len);
 	CHECK(after[XPXE_CNT_TFTP_RETRANSMITS] - before[XPXE_CNT_TFTP_RETRANSMITS] <= 1,
 	      "tftp_retransmits moved by more than one");
 	return true;
@@ -1277,6 +1282,7 @@ static bool check_run(bool tc, const struct frame *f, int retval, const uint8_t 
 	      retval, xpxe_counter_names[outcome], want);
 	if (outcome != XPXE_CNT_TFTP_DATA_XDP && outcome != XPXE_CNT_TFTP_DATA_TC)
 		CHECK(after[XPXE_CNT_TFTP_BYTES] == before[XPXE_CNT_TFTP_BYTES] &&
+			  after[XPXE_CNT_TFTP_BYTES_TC] == before[XPXE_CNT_TFTP_BYTES_TC] &&
 			  after[XPXE_CNT_TFTP_RETRANSMITS] == before[XPXE_CNT_TFTP_RETRANSMITS],
 		      "%s: TFTP tallies moved without a DATA block (%s)", tc ? "tc" : "xdp",
 		      xpxe_counter_names[outcome]);
