@@ -15,6 +15,15 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* The build that made the pinned maps (XPXE_LAYOUT_ID, written by the daemon): a daemon of
+ * another build reads it before reusing them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} layout SEC(".maps");
+
 /* The one exit of the program: count why, then return the verdict. */
 static __always_inline int count_and(__u32 reason, int verdict)
 {

@@ -121,6 +121,7 @@ enum xpxe_counter {
 #define XPXE_BPFFS_ROOT	 "/sys/fs/bpf"
 #define XPXE_PIN_ROOT	 XPXE_BPFFS_ROOT "/xpxe"
 #define XPXE_PIN_PROG	 "xdp_pxe"
+#define XPXE_PIN_LAYOUT	 "layout" /* the build that made the pins: see dataplane.c */
 #define XPXE_RUN_DIR	 "/run/xpxe"
 #define XPXE_SOCKET_PATH XPXE_RUN_DIR "/xpxe.sock"
 
