@@ -11,6 +11,10 @@ PKGS     := libbpf libxdp libfyaml libmicrohttpd libcrypto
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iuserspace -I$(BUILD) \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The shared structs and counters live in include/: a daemon reuses pinned maps only when the
+# pins were made by a build of the same headers (see dataplane.c).
+LAYOUT_ID := $(shell cat $(sort $(wildcard include/*.h)) | sha256sum | cut -c1-16)
+CFLAGS   += -DXPXE_LAYOUT_ID=0x$(LAYOUT_ID)ULL
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Wextra -Werror -Iinclude -I/usr/include/$(MULTIARCH)
 

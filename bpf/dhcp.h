@@ -6,10 +6,12 @@
 #ifndef XPXE_BPF_DHCP_H
 #define XPXE_BPF_DHCP_H
 
+#include <stdbool.h>
+
 #include "parse.h"
 #include "csum.h"
 #include "xpxe_dhcp.h"
-#include "xpxe_events.h"
+#include "events.h"
 
 #define BOOTP_FIXED_LEN 236
 #define DHCP_MAGIC	0x63825363
@@ -95,11 +97,21 @@ struct {
 	__uint(max_entries, 1 << 20); /* ~900 queued requests: a rack's first DISCOVERs */
 } dhcp_queue SEC(".maps");
 
-/* Replies the program sent, for the daemon's fleet view; lossy by design when full. */
+/* Per-MAC rate limit: each MAC's GCRA timestamp; strangers that rotate MACs age out first. */
 struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 18);
-} events SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct xpxe_mac_key);
+	__type(value, __u64);
+} dhcp_rate_mac SEC(".maps");
+
+/* The global limit for MACs not in dhcp_clients, one timestamp per CPU: no atomics needed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dhcp_rate_global SEC(".maps");
 
 /* The fixed BOOTP header, as far as the reply needs it. */
 struct bootp_hdr {
@@ -426,6 +438,52 @@ static __always_inline void dhcp_pick_dest(struct dhcp_dest *dest, const struct 
 	}
 }
 
+/*
+ * GCRA (a token bucket kept as one timestamp): true when a frame at NOW fits,
+ * and then *TAT moves on by one interval. BURST frames fit at once, then one
+ * per interval.
+ */
+static __always_inline bool rate_allow(__u64 *tat, __u64 now, __u64 interval, __u64 tolerance)
+{
+	__u64 t = *tat > now ? *tat : now;
+
+	if (t - now > tolerance)
+		return false;
+	*tat = t + interval;
+	return true;
+}
+
+/*
+ * The limits of CFG for a request from the MAC KEY (KNOWN: in dhcp_clients).
+ * Returns 0, or the drop counter that says which limit it broke.
+ * Races between CPUs on one MAC's entry can let a frame or two more through:
+ * a limit, not an exact count.
+ */
+static __always_inline int dhcp_rate_check(const struct xpxe_dhcp_config *cfg,
+					   const struct xpxe_mac_key *key, bool known)
+{
+	__u64 now = cfg->clock_ns ? cfg->clock_ns : bpf_ktime_get_ns();
+	__u32 zero = 0;
+	__u64 *tat;
+
+	if (cfg->mac_interval_ns) {
+		tat = bpf_map_lookup_elem(&dhcp_rate_mac, key);
+		if (!tat) {
+			__u64 first = now + cfg->mac_interval_ns;
+
+			bpf_map_update_elem(&dhcp_rate_mac, key, &first, BPF_ANY);
+		} else if (!rate_allow(tat, now, cfg->mac_interval_ns, cfg->mac_tolerance_ns)) {
+			return XPXE_CNT_DROP_DHCP_RATE_MAC;
+		}
+	}
+	if (cfg->global_interval_ns && !known) {
+		tat = bpf_map_lookup_elem(&dhcp_rate_global, &zero);
+		if (tat && !rate_allow(tat, now, cfg->global_interval_ns, cfg->global_tolerance_ns))
+			return XPXE_CNT_DROP_DHCP_RATE_GLOBAL;
+	}
+	return 0;
+}
+
 /* Hands the request to the daemon (full mode's slow path); the frame leaves the wire. */
 static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct bootp_hdr *bp,
 						const struct dhcp_request *rq, int *verdict)
@@ -478,7 +536,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
 	__u32 zero = 0, reply, boot, profile, idx, opts_off;
-	__be32 yiaddr = 0, ciaddr = 0, wanted;
+	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0;
 	__be32 *magic;
 	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
 	int ret;
@@ -499,6 +557,15 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	if (bp->htype != 1 || bp->hlen != 6 || *magic != bpf_htonl(DHCP_MAGIC))
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 
+	/* Limits first: a flood is dropped before its options cost a walk. */
+	__builtin_memcpy(key.addr, bp->chaddr, 6);
+	client = bpf_map_lookup_elem(&dhcp_clients, &key);
+	ret = dhcp_rate_check(cfg, &key, client != NULL);
+	if (ret) {
+		*verdict = XDP_DROP;
+		return ret;
+	}
+
 	s = bpf_map_lookup_elem(&dhcp_scratch, &zero);
 	if (!s)
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
@@ -513,9 +580,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	echo.ciaddr = bp->ciaddr;
 	echo.giaddr = bp->giaddr;
 	__builtin_memcpy(echo.chaddr, bp->chaddr, 6);
-	__builtin_memcpy(key.addr, bp->chaddr, 6);
 	boot = dhcp_boot_class(&s->req);
-	client = bpf_map_lookup_elem(&dhcp_clients, &key);
 
 	if (on_4011) {
 		/* Boot server discovery (PXE 2.1), in both modes. */
@@ -525,6 +590,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			return XPXE_CNT_PASS_DHCP_NOT_PXE;
 		reply = XPXE_REPLY_ACK_4011;
 		ciaddr = echo.ciaddr;
+		seen_at = iph->saddr; /* read now: building the reply moves the packet */
 	} else if (cfg->mode == XPXE_MODE_PROXY) {
 		if (s->req.msg_type != DHCPDISCOVER)
 			return XPXE_CNT_PASS_DHCP_IGNORED; /* the site's server handles the rest */
@@ -542,7 +608,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		case DHCPREQUEST:
 			if (s->req.server_id && s->req.server_id != cfg->server_ip)
 				return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
-			if (!client || !client->ip)
+			/* An offer is only held: the daemon binds (and persists) before the ACK. */
+			if (!client || !client->ip || (client->flags & XPXE_CLIENT_F_OFFERED))
 				return dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
 			wanted = s->req.requested_ip ? s->req.requested_ip : echo.ciaddr;
 			if (wanted == client->ip) {
@@ -587,7 +654,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		struct xpxe_dp_event ev = {
 			.type = XPXE_EV_DHCP_OFFER + reply, /* enum order matches xpxe_dhcp_reply */
 			.boot = boot,
-			.ip = yiaddr,
+			.ip = yiaddr ? yiaddr : seen_at, /* its new address, or its 4011 source */
 			.ifindex = ctx->ingress_ifindex,
 			.ts_ns = bpf_ktime_get_boot_ns(),
 		};
@@ -595,8 +662,12 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		__builtin_memcpy(ev.mac, echo.chaddr, 6);
 		if (client && reply == XPXE_REPLY_ACK)
 			client->last_seen_ns = ev.ts_ns;
-		/* A full ring loses a fleet-view event, never a reply. */
-		bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
+		/*
+		 * A full ring loses a fleet-view event, never a reply. No wakeup: waking
+		 * the daemon cost ~7 us a reply here (see bpf/events.h); it reads the
+		 * ring each round, at least once a second.
+		 */
+		bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP);
 	}
 	*verdict = XDP_TX;
 	switch (reply) {

@@ -23,6 +23,7 @@
 #include "xpxe.h"
 #include "xpxe_tftp.h"
 #include "csum.h"
+#include "events.h"
 
 /* One asset: the template of the maps the daemon creates, one per loaded file. */
 struct tftp_chunks {
@@ -48,6 +49,13 @@ struct {
 	__type(key, struct xpxe_tftp_key);
 	__type(value, struct xpxe_tftp_session);
 } tftp_sessions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XPXE_TFTP_RRQ_MACS_MAX);
+	__type(key, struct xpxe_tftp_key);
+	__type(value, struct xpxe_tftp_rrq_mac);
+} tftp_rrq_macs SEC(".maps");
 
 /*
  * The daemon's AF_XDP sockets, by RX queue: where XDP redirects the ACKs of
@@ -257,13 +265,60 @@ static __always_inline void tftp_sum_block(struct tftp_block *b)
 	b->data_sum = tftp_block_sum(b->chunk, b->off & (XPXE_TFTP_CHUNK - 1), len);
 }
 
+/* Notes the source MAC of an RRQ on its way up to the daemon (see tftp_rrq_macs). */
+static __always_inline void tftp_note_rrq(const struct ethhdr *eth, const struct iphdr *iph,
+					  const struct udphdr *udph)
+{
+	struct xpxe_tftp_key key = { .client_ip = iph->saddr, .client_port = udph->source };
+	struct xpxe_tftp_rrq_mac v = {};
+
+	__builtin_memcpy(v.mac, eth->h_source, ETH_ALEN);
+	bpf_map_update_elem(&tftp_rrq_macs, &key, &v, BPF_ANY);
+}
+
+/*
+ * Reports the end of a transfer (the caller saw it ACTIVE, so once): the ACK
+ * of its final block or the client's ERROR. HOW is the event type, with the
+ * path of the program that saw it (enum xpxe_tftp_path) shifted left by 8. The
+ * only event TFTP sends from here, and a function of its own (a BPF-to-BPF
+ * call, five arguments at most): off the per-block path, it leaves that code
+ * as it was.
+ */
+static __noinline void tftp_report_end(const __u8 *mac, const struct xpxe_tftp_key *key,
+				       const struct xpxe_tftp_session *s, __u32 how, __u32 ifindex)
+{
+	struct xpxe_dp_tftp_event ev = {
+		.h = { .type = how & 0xff,
+		       .boot = how >> 8,
+		       .ip = key->client_ip,
+		       .ifindex = ifindex,
+		       .ts_ns = bpf_ktime_get_boot_ns() },
+		.key = *key,
+		.retransmits = s->retransmits,
+		.client_error = s->client_error,
+	};
+
+	/* XDP saw the ACK, but where it has no room to grow them tc sent the blocks. */
+	if (ev.h.boot == XPXE_TFTP_PATH_XDP && tftp_xdp_no_room)
+		ev.h.boot = XPXE_TFTP_PATH_TC;
+	__builtin_memcpy(ev.h.mac, mac, ETH_ALEN);
+	/*
+	 * No wakeup: waking the daemon cost ~6 us a record here (a self-IPI in a
+	 * VM), ~60 times the record. It reads the ring at least each second.
+	 */
+	bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP);
+}
+
 /*
  * A frame to a port other than the well-known ones: an ACK or ERROR of a
- * transfer in tftp_sessions, or not ours (*REASON pass_other_port).
+ * transfer in tftp_sessions, or not ours (*REASON pass_other_port). IFINDEX
+ * and PATH (enum xpxe_tftp_path: the calling program) go into the event
+ * reporting a transfer's end.
  */
 static __always_inline enum tftp_action tftp_on_session_frame(struct ethhdr *eth, struct iphdr *iph,
 							      struct udphdr *udph, void *data_end,
-							      struct tftp_block *b, __u32 *reason)
+							      struct tftp_block *b, __u32 *reason,
+							      __u32 ifindex, __u8 path)
 {
 	struct xpxe_tftp_key key = {
 		.client_ip = iph->saddr,
@@ -289,6 +344,8 @@ static __always_inline enum tftp_action tftp_on_session_frame(struct ethhdr *eth
 		if (s->state == XPXE_TFTP_ACTIVE) {
 			s->state = XPXE_TFTP_ABORTED;
 			s->client_error = bpf_ntohs(p[1]);
+			tftp_report_end(eth->h_source, &key, s,
+					XPXE_EV_TFTP_ABORTED | (__u32)path << 8, ifindex);
 		}
 		*reason = XPXE_CNT_TFTP_SESSIONS_ABORTED;
 		return TFTP_DROP;
@@ -305,7 +362,12 @@ static __always_inline enum tftp_action tftp_on_session_frame(struct ethhdr *eth
 	b->client_port = udph->source;
 	b->server_port = udph->dest;
 	b->retransmit = false;
-	return tftp_on_ack(s, bpf_ntohs(p[1]), b, reason);
+	if (tftp_on_ack(s, bpf_ntohs(p[1]), b, reason) == TFTP_SEND)
+		return TFTP_SEND;
+	if (*reason == XPXE_CNT_TFTP_SESSIONS_COMPLETED)
+		tftp_report_end(eth->h_source, &key, s, XPXE_EV_TFTP_DONE | (__u32)path << 8,
+				ifindex);
+	return TFTP_DROP;
 }
 
 /*
@@ -375,9 +437,11 @@ static __always_inline void tftp_commit(const struct tftp_block *b)
 	s->retransmits += b->win.resent;
 }
 
-static __always_inline void tftp_tally_block(void *counters_map, const struct tftp_block *b)
+/* BYTES: the sending program's byte tally (tftp_bytes for XDP, tftp_bytes_tc for tc). */
+static __always_inline void tftp_tally_block(void *counters_map, const struct tftp_block *b,
+					     __u32 bytes)
 {
-	tftp_tally(counters_map, XPXE_CNT_TFTP_BYTES, b->len);
+	tftp_tally(counters_map, bytes, b->len);
 	if (b->retransmit)
 		tftp_tally(counters_map, XPXE_CNT_TFTP_RETRANSMITS, 1);
 }
@@ -452,7 +516,7 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 	if (tftp_write_data_headers(data, data_end, b))
 		return TFTP_DROP;
 	tftp_commit(b);
-	tftp_tally_block(counters_map, b);
+	tftp_tally_block(counters_map, b, XPXE_CNT_TFTP_BYTES);
 	*reason = XPXE_CNT_TFTP_DATA_XDP;
 	return TFTP_SEND;
 }

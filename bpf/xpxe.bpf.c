@@ -15,6 +15,15 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* The build that made the pinned maps (XPXE_LAYOUT_ID, written by the daemon): a daemon of
+ * another build reads it before reusing them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} layout SEC(".maps");
+
 /* The one exit of the program: count why, then return the verdict. */
 static __always_inline int count_and(__u32 reason, int verdict)
 {
@@ -62,8 +71,12 @@ int xdp_pxe(struct xdp_md *ctx)
 		__u32 reason = XPXE_CNT_PASS_TFTP;
 		enum tftp_action act = TFTP_PASS;
 
-		/* RRQs go to the daemon; a WRQ is refused right here. */
-		if (tftp_opcode(udph, data_end) == XPXE_TFTP_WRQ)
+		int op = tftp_opcode(udph, data_end);
+
+		/* RRQs go to the daemon (their MAC noted); a WRQ is refused right here. */
+		if (op == XPXE_TFTP_RRQ)
+			tftp_note_rrq(eth, iph, udph);
+		else if (op == XPXE_TFTP_WRQ)
 			act = tftp_xdp_refuse_wrq(ctx, &reason);
 		return count_and(reason, act == TFTP_SEND ? XDP_TX : XDP_PASS);
 	}
@@ -75,7 +88,8 @@ int xdp_pxe(struct xdp_md *ctx)
 
 		if (tftp_xdp_leave_to_tc(ctx, udph, data_end))
 			return count_and(XPXE_CNT_TFTP_ACK_TO_TC, XDP_PASS);
-		act = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason);
+		act = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason,
+					    ctx->ingress_ifindex, XPXE_TFTP_PATH_XDP);
 		if (act == TFTP_SEND) {
 			/* A window of blocks: the daemon's AF_XDP socket sends it. */
 			if (blk.s->windowsize > 1)
@@ -115,7 +129,8 @@ int tc_tftp(struct __sk_buff *skb)
 	    parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP ||
 	    parse_udphdr(&cur, data_end, iph, &udph) < 0)
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
-	ret = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason);
+	ret = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason, skb->ifindex,
+				    XPXE_TFTP_PATH_TC);
 	if (ret == TFTP_DROP)
 		return count_and(reason, TC_ACT_SHOT);
 	/* Passed by xdp_pxe (counted there); a window's ACK is the daemon's socket's to answer. */
@@ -136,7 +151,7 @@ int tc_tftp(struct __sk_buff *skb)
 	/* The checksums are final: let the receiver check them, as one on a wire would. */
 	bpf_csum_level(skb, BPF_CSUM_LEVEL_RESET);
 	tftp_commit(&blk);
-	tftp_tally_block(&counters, &blk);
+	tftp_tally_block(&counters, &blk, XPXE_CNT_TFTP_BYTES_TC);
 	return count_and(XPXE_CNT_TFTP_DATA_TC, bpf_redirect(skb->ifindex, 0));
 }
 

@@ -71,8 +71,9 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_WRQ_REFUSED,     /* a WRQ answered with ERROR 4 by XDP_TX */
 	XPXE_CNT_TFTP_BUILD_FAILED,    /* a grown frame could not be written (never expected) */
 	/* Tallies, not outcomes: XDP and tc add to them besides counting the outcome. */
-	XPXE_CNT_TFTP_BYTES,	   /* DATA payload bytes sent by XDP and tc */
+	XPXE_CNT_TFTP_BYTES,	   /* DATA payload bytes sent by XDP (XDP_TX) */
 	XPXE_CNT_TFTP_RETRANSMITS, /* DATA blocks sent again for a repeated ACK */
+	XPXE_CNT_TFTP_BYTES_TC,	   /* DATA payload bytes sent by tc (not in tftp_bytes) */
 	/* Written by the daemon only (the RRQ slow path): never by a program. */
 	XPXE_CNT_TFTP_RRQ,		/* RRQs answered with an OACK or DATA 1 */
 	XPXE_CNT_TFTP_RRQ_REPEATED,	/* an RRQ repeated by a client: its answer sent again */
@@ -98,7 +99,21 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_DATA_WINDOW_UDP, /* ... through the transfer's UDP socket (AF_XDP fallback) */
 	XPXE_CNT_TFTP_WINDOW_RESENT,   /* DATA blocks of windows that were sent before */
 	XPXE_CNT_TFTP_XSK_TX_FULL,     /* DATA blocks not sent: AF_XDP had no free frame or slot */
-	XPXE_CNT_TFTP_BYTES_DAEMON,    /* DATA payload bytes the daemon sent (windows, DATA 1) */
+	XPXE_CNT_TFTP_BYTES_DAEMON,    /* DATA payload bytes the daemon's UDP sockets sent (DATA 1,
+					* windows without AF_XDP) */
+	XPXE_CNT_TFTP_BYTES_XSK,       /* DATA payload bytes of windows sent through AF_XDP */
+	/*
+	 * Abuse limits (SECURITY.md): XDP's drops of DHCP requests over a rate,
+	 * then the daemon's refusals (it writes those).
+	 */
+	XPXE_CNT_DROP_DHCP_RATE_MAC,	/* over its MAC's rate (dhcp.mac_rate): dropped */
+	XPXE_CNT_DROP_DHCP_RATE_GLOBAL, /* a MAC not in dhcp_clients, over this CPU's rate */
+	/* Written by the daemon only. */
+	XPXE_CNT_DHCP_OFFER_HOLDS,     /* pool addresses held for a new MAC's DISCOVER */
+	XPXE_CNT_DHCP_HOLDS_RECLAIMED, /* holds given to another MAC: no REQUEST in time */
+	XPXE_CNT_DHCP_POOL_EXHAUSTED,  /* new MACs refused: no free, held-out or expired address */
+	XPXE_CNT_DHCP_REQUEST_UNOFFERED, /* REQUESTs of a MAC with no offer nor binding: silence */
+	XPXE_CNT_TFTP_SESSIONS_REFUSED,	 /* RRQs answered ERROR 0 at tftp.max_sessions */
 	XPXE_CNT_MAX,
 };
 
@@ -106,6 +121,7 @@ enum xpxe_counter {
 #define XPXE_BPFFS_ROOT	 "/sys/fs/bpf"
 #define XPXE_PIN_ROOT	 XPXE_BPFFS_ROOT "/xpxe"
 #define XPXE_PIN_PROG	 "xdp_pxe"
+#define XPXE_PIN_LAYOUT	 "layout" /* the build that made the pins: see dataplane.c */
 #define XPXE_RUN_DIR	 "/run/xpxe"
 #define XPXE_SOCKET_PATH XPXE_RUN_DIR "/xpxe.sock"
 

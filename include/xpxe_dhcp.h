@@ -97,6 +97,19 @@ struct xpxe_dhcp_config {
 	__u32 default_profile; /* profile for machines not in dhcp_clients (proxy mode) */
 	__u32 flags;	       /* XPXE_DHCP_F_* */
 	__u32 pad;
+	/*
+	 * Rate limits on requests (GCRA: a token bucket kept as one timestamp,
+	 * the "theoretical arrival time"): an interval of 1e9/RATE ns between
+	 * frames, and a tolerance of (BURST - 1) intervals. Interval 0: no limit.
+	 * The MAC limit holds for every request; the global one, per CPU, only
+	 * for MACs not in dhcp_clients, so strangers cannot crowd out machines
+	 * already known.
+	 */
+	__u64 mac_interval_ns;
+	__u64 mac_tolerance_ns;
+	__u64 global_interval_ns;
+	__u64 global_tolerance_ns;
+	__u64 clock_ns; /* tests only: "now" for the limits; 0: bpf_ktime_get_ns() */
 };
 
 /* Proxy mode: answer machines that are not in dhcp_clients with the default profile. */
@@ -118,6 +131,25 @@ struct xpxe_dhcp_client {
 };
 
 #define XPXE_CLIENT_F_RESERVED 0x1 /* a reservation from the config: never expires */
+/*
+ * An address offered to a new MAC and held for offer_hold seconds: XDP
+ * repeats the OFFER, but its REQUEST goes to the daemon, which makes (and
+ * persists) the binding before the ACK.
+ */
+#define XPXE_CLIENT_F_OFFERED 0x2
+
+/* True when C holds its address (leased or reserved), not one only offered. */
+static inline int xpxe_dhcp_client_bound(const struct xpxe_dhcp_client *c)
+{
+	return c->ip && !(c->flags & XPXE_CLIENT_F_OFFERED);
+}
+
+/* Defaults of the limits (dhcp.mac_rate/mac_burst, global_rate/global_burst). */
+#define XPXE_DHCP_MAC_RATE     20 /* frames/s per MAC; firmware retries every few seconds */
+#define XPXE_DHCP_MAC_BURST    60
+#define XPXE_DHCP_GLOBAL_RATE  10000 /* frames/s per CPU from MACs not known yet */
+#define XPXE_DHCP_GLOBAL_BURST 10000 /* a rack of 1000 machines powering on at once, 10 times */
+#define XPXE_DHCP_OFFER_HOLD   30    /* seconds an offered address waits for its REQUEST */
 
 /*
  * Full mode's slow path: a request XDP cannot answer alone (a MAC without a

@@ -9,20 +9,29 @@
 
 #include <linux/types.h>
 
+#include "xpxe_tftp.h"
+
 enum xpxe_event_type {
 	XPXE_EV_DHCP_OFFER = 1,
 	XPXE_EV_DHCP_ACK,
 	XPXE_EV_DHCP_ACK_4011,
 	XPXE_EV_DHCP_NAK,
+	/* TFTP, sent by a program as struct xpxe_dp_tftp_event */
+	XPXE_EV_TFTP_DONE,    /* the ACK of the final block */
+	XPXE_EV_TFTP_ABORTED, /* an ERROR from the client */
 	/* the daemon's own, never sent by a program */
 	XPXE_EV_LEASE_BOUND = 32,
-	XPXE_EV_SCRIPT,		/* the per-machine iPXE script */
-	XPXE_EV_LOCAL_BOOT,	/* boot-once: the local-disk script */
-	XPXE_EV_ASSET,		/* an asset over HTTP (bytes) */
-	XPXE_EV_CONFIG,		/* the Talos config served (bytes) */
-	XPXE_EV_CONFIG_REFUSED, /* 403/404/500 for a config */
-	XPXE_EV_INSTALLED,	/* boot-once set */
-	XPXE_EV_REARMED,	/* boot-once cleared */
+	XPXE_EV_SCRIPT,		 /* the per-machine iPXE script */
+	XPXE_EV_LOCAL_BOOT,	 /* boot-once: the local-disk script */
+	XPXE_EV_ASSET,		 /* an asset over HTTP (bytes) */
+	XPXE_EV_CONFIG,		 /* the Talos config served (bytes) */
+	XPXE_EV_CONFIG_REFUSED,	 /* 403/404/500 for a config */
+	XPXE_EV_INSTALLED,	 /* boot-once set */
+	XPXE_EV_REARMED,	 /* boot-once cleared */
+	XPXE_EV_TFTP_START,	 /* an RRQ answered: a transfer installed */
+	XPXE_EV_TFTP_RETRANSMIT, /* blocks sent again in the last second (a burst) */
+	XPXE_EV_TFTP_ERROR,	 /* an ERROR sent: a request refused */
+	XPXE_EV_TFTP_EXPIRED,	 /* the client went silent, or its session was evicted */
 	XPXE_EV_MAX,
 };
 
@@ -31,9 +40,32 @@ struct xpxe_dp_event {
 	__u8 type; /* enum xpxe_event_type */
 	__u8 boot; /* enum xpxe_boot_class of the request */
 	__u8 mac[6];
-	__be32 ip; /* the address given (yiaddr), 0 in proxy mode */
+	__be32 ip; /* the address given (yiaddr); a 4011 request's source; else 0 */
 	__u32 ifindex;
 	__u64 ts_ns; /* CLOCK_BOOTTIME */
+};
+
+/* Which path sent a transfer's blocks (the `boot` byte of a TFTP event). */
+enum xpxe_tftp_path {
+	XPXE_TFTP_PATH_XDP,
+	XPXE_TFTP_PATH_TC,
+	XPXE_TFTP_PATH_AF_XDP,
+	XPXE_TFTP_PATH_UDP, /* the daemon's socket of the transfer */
+	XPXE_TFTP_PATH_MAX,
+};
+
+/*
+ * The end of a transfer, seen by a program (once per transfer: the ACK of
+ * the final block, or the client's ERROR): the record above (mac and ip the
+ * client's, boot the path) and the session it ended. Nothing per block: the
+ * daemon follows progress and retransmits in tftp_sessions once a second.
+ */
+struct xpxe_dp_tftp_event {
+	struct xpxe_dp_event h;
+	struct xpxe_tftp_key key;
+	__u32 retransmits;
+	__u8 client_error;
+	__u8 pad[3];
 };
 
 #endif /* XPXE_EVENTS_H */

@@ -95,7 +95,19 @@ struct xpxe_tftp_session {
 	__u16 windowsize;  /* negotiated (RFC 7440); 0 or 1: lockstep, one block per ACK */
 	__u8 state;	   /* enum xpxe_tftp_state */
 	__u8 client_error; /* the error code the client sent, when ABORTED */
-	__u8 pad[6];
+	__u8 client_mac[6]; /* the RRQ's source MAC (tftp_rrq_macs), for the fleet view */
+};
+
+/*
+ * The source MAC of each RRQ, by client address and port (server_port 0),
+ * noted by XDP as the RRQ passes up: the daemon's socket sees no MAC, and
+ * the fleet view follows machines by MAC. Per RRQ, never per block.
+ */
+#define XPXE_TFTP_RRQ_MACS_MAX 4096
+
+struct xpxe_tftp_rrq_mac {
+	__u8 mac[6];
+	__u8 pad[2];
 };
 
 /*

@@ -19,7 +19,8 @@ PKGS=(
 	dnsmasq-base tftpd-hpa kea-admin
 	# the end-to-end machines
 	ipxe ipxe-qemu qemu-system-x86 ovmf
-	# packaging and its tests: the .deb, systemd-analyze, man -l, completion, strace
+	# packaging and its tests: the .deb, systemd-analyze (and journald, journalctl for
+	# test_journal.sh), man -l, completion, strace
 	dpkg-dev debhelper systemd man-db groff-base bash-completion strace
 )
 

@@ -183,8 +183,11 @@ static void print_iface(struct fy_node *iface)
 		if (strcmp(mode, "off"))
 			printf(" mode, answering as %s", xpxe_json_str(iface, "/dhcp/server_ip"));
 		if (!strcmp(mode, "full"))
-			printf(", %llu binding(s) in %s", xpxe_json_u64(iface, "/dhcp/bindings", 0),
-			       xpxe_json_str(iface, "/dhcp/leases_file"));
+			printf(", %llu binding(s) in %s, %llu offer(s) held (%llu s)",
+			       xpxe_json_u64(iface, "/dhcp/bindings", 0),
+			       xpxe_json_str(iface, "/dhcp/leases_file"),
+			       xpxe_json_u64(iface, "/dhcp/offers_held", 0),
+			       xpxe_json_u64(iface, "/dhcp/offer_hold_s", 0));
 		printf("\n");
 	}
 	print_tftp(iface);
@@ -211,6 +214,16 @@ int xpxe_cli_status(const char *socket_path, bool json)
 	ifaces = fy_node_by_path(root, "/interfaces", FY_NT, FYNWF_DONT_FOLLOW);
 	while (ifaces && (iface = fy_node_sequence_iterate(ifaces, &iter)))
 		print_iface(iface);
+	printf("http        %llu connection(s) open (at most %llu, %llu per address, %llu s "
+	       "idle); refused %llu at the total, %llu per address; %llu timed out without a "
+	       "request\n",
+	       xpxe_json_u64(root, "/http/connections_open", 0),
+	       xpxe_json_u64(root, "/http/max_connections", 0),
+	       xpxe_json_u64(root, "/http/max_per_ip", 0),
+	       xpxe_json_u64(root, "/http/timeout_s", 0),
+	       xpxe_json_u64(root, "/http/refused_total", 0),
+	       xpxe_json_u64(root, "/http/refused_per_ip", 0),
+	       xpxe_json_u64(root, "/http/timed_out", 0));
 out:
 	fy_document_destroy(doc);
 	free(raw);
@@ -351,16 +364,19 @@ int xpxe_cli_machines(const char *socket_path, bool json)
 	if (rc || !root)
 		goto out;
 	list = fy_node_by_path(root, "/machines", FY_NT, FYNWF_DONT_FOLLOW);
-	printf("%-16s %-20s %-12s %-15s %s\n", "HOSTNAME", "MAC", "PROFILE", "IP", "BOOT");
+	printf("%-16s %-20s %-12s %-15s %-24s %s\n", "HOSTNAME", "MAC", "PROFILE", "IP", "BOOT",
+	       "FROM");
 	while (list && (item = fy_node_sequence_iterate(list, &iter))) {
 		const char *host = xpxe_json_str(item, "/hostname");
 		const char *ip = xpxe_json_str(item, "/ip");
 		const char *inst = xpxe_json_str(item, "/installed");
 
-		printf("%-16s %-20s %-12s %-15s %s\n", host && *host ? host : "-",
+		printf("%-16s %-20s %-12s %-15s %-24s %s\n", host && *host ? host : "-",
 		       xpxe_json_str(item, "/mac"), xpxe_json_str(item, "/profile"),
 		       ip && *ip ? ip : "-",
-		       inst && !strcmp(inst, "true") ? "local disk (installed)" : "install");
+		       inst && !strcmp(inst, "true") ? "local disk (installed)" : "install",
+		       xpxe_json_str(item, "/defined_at") ? xpxe_json_str(item, "/defined_at")
+							  : "(booted, not listed)");
 	}
 out:
 	fy_document_destroy(doc);
@@ -412,9 +428,215 @@ int xpxe_cli_reload(const char *socket_path)
 
 	rc = query(socket_path, "{\"cmd\":\"reload\"}", false, &doc, &raw, &root);
 	if (!rc && root)
-		printf("reloaded: %llu machine(s), %llu profile(s), %llu asset(s)\n",
+		printf("reloaded: %llu machine(s), %llu profile(s), %llu asset(s); %llu pool "
+		       "binding(s) dropped for new reservations\n",
 		       xpxe_json_u64(root, "/machines", 0), xpxe_json_u64(root, "/profiles", 0),
-		       xpxe_json_u64(root, "/assets", 0));
+		       xpxe_json_u64(root, "/assets", 0),
+		       xpxe_json_u64(root, "/bindings_dropped", 0));
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}
+
+/* The exit code a machine command's error CODE stands for. */
+static int machine_exit(const char *code)
+{
+	if (!code)
+		return XPXE_EXIT_ERROR;
+	if (!strcmp(code, "not_found"))
+		return XPXE_EXIT_NOT_FOUND;
+	if (!strcmp(code, "invalid"))
+		return XPXE_EXIT_USAGE;
+	if (!strcmp(code, "conflict") || !strcmp(code, "in_config"))
+		return XPXE_EXIT_REFUSED;
+	return XPXE_EXIT_ERROR;
+}
+
+/*
+ * Sends REQ (consumed) and returns the exit code: the daemon's error printed
+ * with its code's exit code; with JSON the answer printed as it came (an error
+ * too); otherwise *ROOT left for the caller to print.
+ */
+static int machine_request(const char *socket_path, struct fy_document *req, bool json,
+			   struct fy_document **doc, char **raw, struct fy_node **root)
+{
+	char *request = xpxe_json_emit(req);
+	const char *error;
+	int rc;
+
+	fy_document_destroy(req);
+	*root = NULL;
+	if (!request)
+		return XPXE_EXIT_ERROR;
+	rc = ask_daemon(socket_path, request, doc, raw, false);
+	free(request);
+	if (rc)
+		return rc;
+	error = xpxe_json_str(fy_document_root(*doc), "/error");
+	if (json)
+		printf("%s\n", *raw);
+	else if (error)
+		fprintf(stderr, "xpxe: %s\n", error);
+	if (error)
+		return machine_exit(xpxe_json_str(fy_document_root(*doc), "/code"));
+	if (!json)
+		*root = fy_document_root(*doc);
+	return XPXE_EXIT_OK;
+}
+
+static struct fy_document *machine_cmd(const char *cmd, struct fy_node **root)
+{
+	struct fy_document *req = fy_document_create(NULL);
+
+	*root = fy_node_create_mapping(req);
+	fy_document_set_root(req, *root);
+	xpxe_json_add_str(*root, "cmd", cmd);
+	return req;
+}
+
+static void print_time(const char *label, unsigned long long t, const char *after)
+{
+	char when[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("%-12s %s%s\n", label, when, after);
+}
+
+static void print_field(const char *label, struct fy_node *m, const char *path)
+{
+	const char *v = xpxe_json_str(m, path);
+
+	printf("%-12s %s\n", label, v && *v ? v : "-");
+}
+
+int xpxe_cli_machine_show(const char *socket_path, const char *machine, bool json)
+{
+	struct fy_node *req_root, *root, *m, *macs, *events, *item;
+	struct fy_document *doc = NULL, *req = machine_cmd("machine-show", &req_root);
+	char *raw = NULL;
+	void *iter = NULL;
+	const char *inst;
+	int rc;
+
+	xpxe_json_add_str(req_root, "machine", machine);
+	rc = machine_request(socket_path, req, json, &doc, &raw, &root);
+	if (rc || !root)
+		goto out;
+	m = fy_node_by_path(root, "/machine", FY_NT, FYNWF_DONT_FOLLOW);
+	printf("%-12s %s\n", "machine", machine);
+	if (!strcmp(xpxe_json_str(m, "/source"), "unknown"))
+		printf("%-12s not in the inventory (the default profile's)\n", "defined");
+	else
+		printf("%-12s %s (%s)\n", "defined",
+		       !strcmp(xpxe_json_str(m, "/source"), "added") ? "xpxe machines add"
+								     : "the config file",
+		       xpxe_json_str(m, "/defined_at"));
+	macs = fy_node_by_path(m, "/macs", FY_NT, FYNWF_DONT_FOLLOW);
+	while (macs && (item = fy_node_sequence_iterate(macs, &iter)))
+		printf("%-12s %s\n", "mac", fy_node_get_scalar0(item));
+	print_field("hostname", m, "/hostname");
+	print_field("uuid", m, "/uuid");
+	print_field("serial", m, "/serial");
+	print_field("profile", m, "/profile");
+	print_field("install disk", m, "/install_disk");
+	print_field("reserved ip", m, "/reserved_ip");
+	if (xpxe_json_str(m, "/lease/ip")) {
+		char after[64];
+
+		snprintf(after, sizeof(after), " (%s, %s)", xpxe_json_str(m, "/lease/ip"),
+			 xpxe_json_str(m, "/lease/interface"));
+		print_time("lease until", xpxe_json_u64(m, "/lease/expires", 0), after);
+	} else {
+		printf("%-12s -\n", "lease");
+	}
+	if (xpxe_json_str(m, "/seen_at/ip")) {
+		char after[80];
+
+		snprintf(after, sizeof(after), " at %s (%s)", xpxe_json_str(m, "/seen_at/ip"),
+			 xpxe_json_str(m, "/seen_at/how"));
+		print_time("seen", xpxe_json_u64(m, "/seen_at/when", 0), after);
+	}
+	print_field("config file", m, "/talos_config");
+	printf("%-12s %s (%s)\n", "config to", xpxe_json_str(m, "/config_to"),
+	       xpxe_json_str(m, "/config_to_why"));
+	inst = xpxe_json_str(m, "/installed");
+	if (inst && !strcmp(inst, "true"))
+		print_time("installed", xpxe_json_u64(m, "/installed_at", 0),
+			   ": its PXE boots go to its disk until 'xpxe machines rearm'");
+	else
+		printf("%-12s its next PXE boot installs it\n", "boot");
+	if (xpxe_json_str(m, "/stage"))
+		printf("%-12s %s%s%s\n", "stage", xpxe_json_str(m, "/stage"),
+		       *xpxe_json_str(m, "/problem") ? "; last problem: " : "",
+		       xpxe_json_str(m, "/problem"));
+	events = fy_node_by_path(m, "/events", FY_NT, FYNWF_DONT_FOLLOW);
+	iter = NULL;
+	while (events && (item = fy_node_sequence_iterate(events, &iter))) {
+		time_t t = (time_t)(xpxe_json_u64(item, "/time_ms", 0) / 1000);
+		char when[16];
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		printf("%-12s %s %-14s %-15s %s\n", "event", when, xpxe_json_str(item, "/event"),
+		       xpxe_json_str(item, "/ip"), xpxe_json_str(item, "/detail"));
+	}
+out:
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}
+
+int xpxe_cli_machine_add(const char *socket_path, const struct xpxe_cli_field *fields, int n,
+			 bool json)
+{
+	struct fy_document *doc = NULL, *req;
+	struct fy_node *req_root, *machine, *macs = NULL, *root;
+	char *raw = NULL;
+	int rc;
+
+	req = machine_cmd("machine-add", &req_root);
+	machine = fy_node_create_mapping(req);
+	/* Names and values as given: the daemon checks them, as it checks the config file. */
+	for (int i = 0; i < n; i++) {
+		if (strcmp(fields[i].key, "mac")) {
+			xpxe_json_add_str(machine, fields[i].key, fields[i].value);
+			continue;
+		}
+		if (!macs)
+			macs = fy_node_create_sequence(req);
+		fy_node_sequence_append(macs, fy_node_create_scalar_copy(req, fields[i].value,
+									 strlen(fields[i].value)));
+	}
+	if (macs)
+		xpxe_json_add_node(machine, "mac", macs);
+	xpxe_json_add_node(req_root, "machine", machine);
+	rc = machine_request(socket_path, req, json, &doc, &raw, &root);
+	if (!rc && root)
+		printf("added %s (%s): it takes effect now\n",
+		       *xpxe_json_str(root, "/machine/hostname")
+			   ? xpxe_json_str(root, "/machine/hostname")
+			   : "the machine",
+		       xpxe_json_str(root, "/machine/defined_at"));
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}
+
+int xpxe_cli_machine_rm(const char *socket_path, const char *machine, bool json)
+{
+	struct fy_node *req_root, *root;
+	struct fy_document *doc = NULL, *req = machine_cmd("machine-rm", &req_root);
+	char *raw = NULL;
+	int rc;
+
+	xpxe_json_add_str(req_root, "machine", machine);
+	rc = machine_request(socket_path, req, json, &doc, &raw, &root);
+	if (!rc && root)
+		printf("removed %s\n", machine);
 	fy_document_destroy(doc);
 	free(raw);
 	return rc;

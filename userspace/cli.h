@@ -11,6 +11,12 @@ enum xpxe_exit {
 	XPXE_EXIT_USAGE = 2,	 /* bad flags or arguments */
 	XPXE_EXIT_NO_DAEMON = 3, /* no daemon answers on the control socket */
 	XPXE_EXIT_NOT_FOUND = 4, /* the interface (or object) named is not there */
+	XPXE_EXIT_REFUSED = 5,	 /* refused: it clashes with the inventory, or is the file's */
+};
+
+/* One KEY VALUE of `machines add`, passed to the daemon as given. */
+struct xpxe_cli_field {
+	const char *key, *value;
 };
 
 int xpxe_cli_status(const char *socket_path, bool json);
@@ -19,6 +25,10 @@ int xpxe_cli_detach(const char *socket_path, const char *ifname);
 int xpxe_cli_leases(const char *socket_path, bool json);
 int xpxe_cli_machines(const char *socket_path, bool json);
 int xpxe_cli_reload(const char *socket_path);
+int xpxe_cli_machine_show(const char *socket_path, const char *machine, bool json);
+int xpxe_cli_machine_add(const char *socket_path, const struct xpxe_cli_field *fields, int n,
+			 bool json);
+int xpxe_cli_machine_rm(const char *socket_path, const char *machine, bool json);
 int xpxe_cli_boot_once(const char *socket_path, const char *machine, bool installed);
 
 #endif /* XPXE_CLI_H */

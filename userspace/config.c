@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <libfyaml.h>
 
@@ -20,6 +22,8 @@ struct walker {
 	const char *path;
 	struct xpxe_config_error *err;
 	int failed;
+	bool no_marks; /* a control socket request: its line and column mean nothing */
+	bool added;    /* the state folder's machines file */
 	bool profile_defined[XPXE_DHCP_MAX_PROFILES];
 };
 
@@ -53,7 +57,7 @@ static int fail(struct walker *w, struct fy_node *at, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	one_line(what);
-	mark_of(at, &line, &col);
+	mark_of(w->no_marks ? NULL : at, &line, &col);
 	if (line)
 		snprintf(w->err->text, sizeof(w->err->text), "%s:%d:%d: %s", w->path, line, col,
 			 what);
@@ -216,7 +220,29 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		}
 		return 0;
 	}
-	return unknown(w, key, "http", "listen, allow");
+	if (is(key, "max_connections"))
+		return get_uint(w, key, v, 1, 65536, &cfg->http_limits.max_connections);
+	if (is(key, "max_per_ip"))
+		return get_uint(w, key, v, 1, 65536, &cfg->http_limits.max_per_ip);
+	if (is(key, "timeout"))
+		return get_uint(w, key, v, 1, 3600, &cfg->http_limits.timeout_s);
+	if (is(key, "config_without_address")) {
+		const char *s = scalar(w, key, v, "refuse or serve");
+
+		if (!s)
+			return -EINVAL;
+		if (!strcmp(s, "refuse"))
+			cfg->config_without_address = XPXE_UNBOUND_REFUSE;
+		else if (!strcmp(s, "serve"))
+			cfg->config_without_address = XPXE_UNBOUND_SERVE;
+		else
+			return fail(w, v,
+				    "'config_without_address' takes refuse or serve, not '%s'", s);
+		return 0;
+	}
+	return unknown(w, key, "http",
+		       "listen, allow, config_without_address, max_connections, max_per_ip, "
+		       "timeout");
 }
 
 static int parse_pool(struct walker *w, struct fy_node *key, struct fy_node *v,
@@ -258,6 +284,22 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		return get_uint(w, key, v, 60, 0x7fffffff, &d->lease_time);
 	if (is(key, "leases"))
 		return copy_str(w, key, v, d->leases_path, sizeof(d->leases_path), "a file");
+	if (is(key, "offer_hold"))
+		return get_uint(w, key, v, 1, 3600, &d->offer_hold);
+	if (is(key, "mac_rate") || is(key, "global_rate")) {
+		const char *s = scalar(w, key, v, "RATE[/BURST]");
+		bool mac = is(key, "mac_rate");
+
+		if (!s)
+			return -EINVAL;
+		if (xpxe_parse_rate(s, mac ? &d->mac_rate : &d->global_rate,
+				    mac ? &d->mac_burst : &d->global_burst))
+			return fail(w, v,
+				    "'%s' takes RATE[/BURST] (frames per second, 0: no limit), "
+				    "not '%s'",
+				    fy_node_get_scalar0(key), s);
+		return 0;
+	}
 	if (is(key, "unknown")) {
 		const char *s = scalar(w, key, v, "answer or ignore");
 
@@ -268,7 +310,9 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		d->answer_unknown = !strcmp(s, "answer");
 		return 0;
 	}
-	return unknown(w, key, "dhcp", "pool, router, dns, lease_time, leases, unknown");
+	return unknown(w, key, "dhcp",
+		       "pool, router, dns, lease_time, leases, unknown, offer_hold, mac_rate, "
+		       "global_rate");
 }
 
 static int asset_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
@@ -368,7 +412,6 @@ static int profiles_key(struct walker *w, struct fy_node *key, struct fy_node *v
 }
 
 struct machine_ctx {
-	struct xpxe_config *cfg;
 	struct xpxe_machine_cfg *m;
 	struct fy_node *profile_node;
 };
@@ -426,44 +469,58 @@ static int machine_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 		       "mac, uuid, serial, hostname, install_disk, ip, profile, talos_config");
 }
 
+/* One machine of a `machines` list (AT names the list in messages), into M. */
+static int machine_from_node(struct walker *w, struct fy_node *at, struct fy_node *item,
+			     const struct xpxe_config *cfg, struct xpxe_machine_cfg *m)
+{
+	struct machine_ctx mc = { .m = m };
+	struct fy_node *first;
+	int line, col;
+
+	memset(m, 0, sizeof(*m));
+	m->added = w->added;
+	if (each_pair(w, at, item, "a machine", machine_key, &mc))
+		return -EINVAL;
+	first = fy_node_pair_key(fy_node_mapping_iterate(item, &(void *){ NULL }));
+	mark_of(w->no_marks ? NULL : first, &line, &col);
+	m->line = line;
+	if (!m->n_macs && !m->uuid[0] && !m->serial[0] && !m->hostname[0])
+		return fail(w, first ? first : at,
+			    "a machine needs a selector: mac, uuid, serial or hostname");
+	if (mc.profile_node) {
+		const char *name = fy_node_get_scalar0(mc.profile_node);
+
+		m->profile = xpxe_config_profile(cfg, name);
+		if (m->profile < 0)
+			return fail(w, mc.profile_node,
+				    "no profile '%s' (profiles are defined before the "
+				    "machines that use them)",
+				    name);
+	} else {
+		m->profile = -1; /* the default profile, whatever it is at the end */
+	}
+	return 0;
+}
+
+/* Appends the machines of LIST to CFG's. */
 static int load_machines(struct walker *w, struct fy_node *key, struct fy_node *list,
 			 struct xpxe_config *cfg)
 {
+	struct xpxe_machine_cfg *more;
 	struct fy_node *item;
 	void *iter = NULL;
-	int n = 0;
+	int n;
 
 	if (!fy_node_is_sequence(list))
 		return fail(w, key, "'machines' takes a list of machines");
 	n = fy_node_sequence_item_count(list);
-	cfg->machines = calloc(n ? n : 1, sizeof(*cfg->machines));
-	if (!cfg->machines)
+	more = realloc(cfg->machines, (cfg->n_machines + n + 1) * sizeof(*more));
+	if (!more)
 		return -ENOMEM;
+	cfg->machines = more;
 	while ((item = fy_node_sequence_iterate(list, &iter))) {
-		struct machine_ctx mc = { .cfg = cfg, .m = &cfg->machines[cfg->n_machines] };
-		int line, col;
-
-		if (each_pair(w, key, item, "a machine", machine_key, &mc))
+		if (machine_from_node(w, key, item, cfg, &cfg->machines[cfg->n_machines]))
 			return -EINVAL;
-		mark_of(fy_node_pair_key(fy_node_mapping_iterate(item, &(void *){ NULL })), &line,
-			&col);
-		mc.m->line = line;
-		if (!mc.m->n_macs && !mc.m->uuid[0] && !mc.m->serial[0] && !mc.m->hostname[0])
-			return fail(
-			    w, fy_node_pair_key(fy_node_mapping_iterate(item, &(void *){ NULL })),
-			    "a machine needs a selector: mac, uuid, serial or hostname");
-		if (mc.profile_node) {
-			const char *name = fy_node_get_scalar0(mc.profile_node);
-
-			mc.m->profile = xpxe_config_profile(cfg, name);
-			if (mc.m->profile < 0)
-				return fail(w, mc.profile_node,
-					    "no profile '%s' (profiles are defined before the "
-					    "machines that use them)",
-					    name);
-		} else {
-			mc.m->profile = -1; /* the default profile, whatever it is at the end */
-		}
 		cfg->n_machines++;
 	}
 	return 0;
@@ -550,6 +607,9 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 	snprintf(cfg->profiles[0].name, XPXE_CFG_NAME_MAX, "default");
 	cfg->profiles[0].dhcp = cfg->dhcp.profile;
 	cfg->default_profile = 0;
+	cfg->http_limits = (struct xpxe_http_limits){ .max_connections = XPXE_HTTP_MAX_CONNECTIONS,
+						      .max_per_ip = XPXE_HTTP_MAX_PER_IP,
+						      .timeout_s = XPXE_HTTP_TIMEOUT_S };
 }
 
 int xpxe_config_profile(const struct xpxe_config *cfg, const char *name)
@@ -575,8 +635,8 @@ void xpxe_config_free(struct xpxe_config *cfg)
 	cfg->n_machines = 0;
 }
 
-static int check_fail(struct xpxe_config_error *err, const struct xpxe_config *cfg, int line,
-		      const char *fmt, ...)
+/* The text of one error of a whole-config check: "WHERE: what". */
+static int check_fail(struct xpxe_config_error *err, const char *where, const char *fmt, ...)
 {
 	char what[400];
 	va_list ap;
@@ -585,13 +645,119 @@ static int check_fail(struct xpxe_config_error *err, const struct xpxe_config *c
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	one_line(what);
-	if (line)
-		snprintf(err->text, sizeof(err->text), "%s:%d: %s",
-			 cfg->path[0] ? cfg->path : "flags", line, what);
-	else
-		snprintf(err->text, sizeof(err->text), "%s: %s", cfg->path[0] ? cfg->path : "flags",
-			 what);
+	snprintf(err->text, sizeof(err->text), "%s: %s", where, what);
 	return -EINVAL;
+}
+
+static const char *config_name(const struct xpxe_config *cfg)
+{
+	return cfg->path[0] ? cfg->path : "flags";
+}
+
+void xpxe_config_origin(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m, char *out,
+			size_t size)
+{
+	if (m->added && !m->line)
+		snprintf(out, size, "the machine to add");
+	else if (m->added)
+		snprintf(out, size, "%s/%s:%d", cfg->state_dir, XPXE_MACHINES_FILE, m->line);
+	else if (m->line)
+		snprintf(out, size, "%s:%d", config_name(cfg), m->line);
+	else
+		snprintf(out, size, "%s", config_name(cfg));
+}
+
+/* "line N" within the same file, else "FILE:LINE", of the machine O that M clashes with. */
+static void other_origin(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m,
+			 const struct xpxe_machine_cfg *o, char *out, size_t size)
+{
+	if (m->added == o->added && m->line)
+		snprintf(out, size, "line %d", o->line);
+	else
+		xpxe_config_origin(cfg, o, out, size);
+}
+
+static bool same_mac(const struct xpxe_machine_cfg *m, const struct xpxe_machine_cfg *o)
+{
+	for (int a = 0; a < m->n_macs; a++)
+		for (int b = 0; b < o->n_macs; b++)
+			if (!memcmp(m->macs[a], o->macs[b], 6))
+				return true;
+	return false;
+}
+
+/* A reservation must be a host address of a served subnet, and not a server's own. */
+static int check_subnet(const struct xpxe_config *cfg, const char *at, struct in_addr ip,
+			struct xpxe_config_error *err)
+{
+	char text[INET_ADDRSTRLEN];
+
+	if (!cfg->n_subnets)
+		return 0;
+	inet_ntop(AF_INET, &ip, text, sizeof(text));
+	for (int i = 0; i < cfg->n_subnets; i++) {
+		const struct xpxe_subnet_cfg *n = &cfg->subnets[i];
+		in_addr_t net = n->addr.s_addr & n->mask.s_addr;
+
+		if ((ip.s_addr & n->mask.s_addr) != net)
+			continue;
+		if (ip.s_addr == n->addr.s_addr)
+			return check_fail(err, at, "ip %s is the address of %s itself", text,
+					  n->ifname);
+		if (n->mask.s_addr != 0xffffffff &&
+		    (ip.s_addr == net || ip.s_addr == (net | ~n->mask.s_addr)))
+			return check_fail(err, at,
+					  "ip %s is the network or broadcast address of %s", text,
+					  n->ifname);
+		return 0;
+	}
+	{
+		struct in_addr net = { cfg->subnets[0].addr.s_addr & cfg->subnets[0].mask.s_addr };
+		char net_text[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &net, net_text, sizeof(net_text));
+		return check_fail(err, at, "ip %s is outside every served subnet (%s: %s/%d%s)",
+				  text, cfg->subnets[0].ifname, net_text,
+				  __builtin_popcount(cfg->subnets[0].mask.s_addr),
+				  cfg->n_subnets > 1 ? ", ..." : "");
+	}
+}
+
+int xpxe_config_check_machine(const struct xpxe_config *cfg, int i, struct xpxe_config_error *err)
+{
+	const struct xpxe_machine_cfg *m = &cfg->machines[i];
+	char at[XPXE_CFG_PATH_MAX + 40], other[XPXE_CFG_PATH_MAX + 40];
+	/* The file may list machines that share a UUID (a firmware bug: they match none by it);
+	 * `machines add` refuses to make one, since the older machine would lose its match. */
+	bool strict = m->added && !m->line;
+
+	xpxe_config_origin(cfg, m, at, sizeof(at));
+	if (m->ip.s_addr && cfg->dhcp.mode != XPXE_MODE_FULL)
+		return check_fail(err, at,
+				  "a machine's 'ip' is a reservation: it needs mode: full");
+	if (m->ip.s_addr && check_subnet(cfg, at, m->ip, err))
+		return -EINVAL;
+	for (int j = 0; j < i; j++) {
+		const struct xpxe_machine_cfg *o = &cfg->machines[j];
+
+		other_origin(cfg, m, o, other, sizeof(other));
+		if (same_mac(m, o))
+			return check_fail(err, at, "this MAC belongs to the machine of %s too",
+					  other);
+		if (m->ip.s_addr && m->ip.s_addr == o->ip.s_addr)
+			return check_fail(err, at, "this ip is reserved for the machine of %s too",
+					  other);
+		if (m->hostname[0] && !strcasecmp(m->hostname, o->hostname))
+			return check_fail(err, at, "hostname '%s' names the machine of %s too",
+					  m->hostname, other);
+		if (strict && m->uuid[0] && !strcmp(m->uuid, o->uuid))
+			return check_fail(err, at, "uuid %s is the machine of %s's too", m->uuid,
+					  other);
+		if (strict && m->serial[0] && !strcasecmp(m->serial, o->serial))
+			return check_fail(err, at, "serial '%s' is the machine of %s's too",
+					  m->serial, other);
+	}
+	return 0;
 }
 
 int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
@@ -600,41 +766,19 @@ int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
 		const struct xpxe_profile_cfg *p = &cfg->profiles[i];
 
 		if (p->kernel[0] && !xpxe_config_asset(cfg, p->kernel))
-			return check_fail(err, cfg, 0, "profile '%s': no asset '%s' for its kernel",
-					  p->name, p->kernel);
+			return check_fail(err, config_name(cfg),
+					  "profile '%s': no asset '%s' for its kernel", p->name,
+					  p->kernel);
 		if (p->initrd[0] && !xpxe_config_asset(cfg, p->initrd))
-			return check_fail(err, cfg, 0, "profile '%s': no asset '%s' for its initrd",
-					  p->name, p->initrd);
+			return check_fail(err, config_name(cfg),
+					  "profile '%s': no asset '%s' for its initrd", p->name,
+					  p->initrd);
 	}
-	for (int i = 0; i < cfg->n_machines; i++) {
-		const struct xpxe_machine_cfg *m = &cfg->machines[i];
-
-		if (m->ip.s_addr && cfg->dhcp.mode != XPXE_MODE_FULL)
-			return check_fail(err, cfg, m->line,
-					  "a machine's 'ip' is a reservation: it needs mode: full");
-		for (int j = 0; j < i; j++) {
-			const struct xpxe_machine_cfg *o = &cfg->machines[j];
-
-			for (int a = 0; a < m->n_macs; a++)
-				for (int b = 0; b < o->n_macs; b++)
-					if (!memcmp(m->macs[a], o->macs[b], 6))
-						return check_fail(err, cfg, m->line,
-								  "this MAC belongs to the machine "
-								  "of line %d too",
-								  o->line);
-			if (m->ip.s_addr && m->ip.s_addr == o->ip.s_addr)
-				return check_fail(err, cfg, m->line,
-						  "this ip is reserved for the machine of line %d "
-						  "too",
-						  o->line);
-			if (m->hostname[0] && !strcmp(m->hostname, o->hostname))
-				return check_fail(err, cfg, m->line,
-						  "hostname '%s' names the machine of line %d too",
-						  m->hostname, o->line);
-		}
-	}
+	for (int i = 0; i < cfg->n_machines; i++)
+		if (xpxe_config_check_machine(cfg, i, err))
+			return -EINVAL;
 	if (cfg->dhcp.n_reservations && cfg->dhcp.mode != XPXE_MODE_FULL)
-		return check_fail(err, cfg, 0, "reservations need mode: full");
+		return check_fail(err, config_name(cfg), "reservations need mode: full");
 	return 0;
 }
 
@@ -692,20 +836,17 @@ static int check_utf8(const char *path, struct xpxe_config_error *err)
 	return ret;
 }
 
-int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_config_error *err)
+/* Reads PATH into *DOC; an error names the file, and the line and column where it can. */
+static int build_document(const char *path, struct fy_document **doc, struct xpxe_config_error *err)
 {
 	struct fy_parse_cfg pcfg = { .flags = FYPCF_QUIET };
-	struct walker w = { .path = path, .err = err };
 	struct fy_diag_cfg diag_cfg;
-	struct fy_document *doc;
 	struct fy_diag *diag;
 	FILE *capture;
 	char *diag_text = NULL;
 	size_t diag_len = 0;
 	int ret;
 
-	xpxe_config_defaults(cfg);
-	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 	err->text[0] = '\0';
 	ret = check_utf8(path, err);
 	if (ret)
@@ -719,11 +860,11 @@ int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_conf
 	diag_cfg.show_source = false;
 	diag = fy_diag_create(&diag_cfg);
 	pcfg.diag = diag;
-	doc = fy_document_build_from_file(&pcfg, path);
+	*doc = fy_document_build_from_file(&pcfg, path);
 	fy_diag_unref(diag);
 	if (capture)
 		fclose(capture);
-	if (!doc) {
+	if (!*doc) {
 		FILE *probe = fopen(path, "r");
 
 		if (!probe) {
@@ -758,11 +899,26 @@ int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_conf
 		return ret;
 	}
 	free(diag_text);
-	if (!fy_document_root(doc)) {
-		fy_document_destroy(doc);
+	if (!fy_document_root(*doc)) {
+		fy_document_destroy(*doc);
+		*doc = NULL;
 		snprintf(err->text, sizeof(err->text), "%s: the file is empty", path);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_config_error *err)
+{
+	struct walker w = { .path = path, .err = err };
+	struct fy_document *doc;
+	int ret;
+
+	xpxe_config_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	ret = build_document(path, &doc, err);
+	if (ret)
+		return ret;
 	ret = each_pair(&w, fy_document_root(doc), fy_document_root(doc), "the file", top_key, cfg);
 	cfg->dhcp.profile =
 	    cfg->profiles[cfg->default_profile >= 0 ? cfg->default_profile : 0].dhcp;
@@ -774,4 +930,49 @@ int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_conf
 		xpxe_config_defaults(cfg);
 	}
 	return ret;
+}
+
+static int machines_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	if (is(key, "machines"))
+		return load_machines(w, key, v, ctx);
+	return fail(w, key, "unknown key '%s' (this file holds only 'machines')",
+		    fy_node_get_scalar0(key));
+}
+
+int xpxe_config_load_machines(const char *file, struct xpxe_config *cfg,
+			      struct xpxe_config_error *err)
+{
+	struct walker w = { .path = file, .err = err, .added = true };
+	struct fy_document *doc;
+	int first = cfg->n_machines, ret;
+
+	if (access(file, F_OK) && errno == ENOENT)
+		return 0;
+	ret = build_document(file, &doc, err);
+	if (ret)
+		return ret;
+	ret = each_pair(&w, fy_document_root(doc), fy_document_root(doc), "the file", machines_key,
+			cfg);
+	fy_document_destroy(doc);
+	for (int i = first; !ret && i < cfg->n_machines; i++)
+		ret = xpxe_config_check_machine(cfg, i, err);
+	if (ret)
+		cfg->n_machines = first;
+	return ret;
+}
+
+int xpxe_config_parse_machine(const struct xpxe_config *cfg, struct fy_node *node,
+			      const char *where, struct xpxe_machine_cfg *m,
+			      struct xpxe_config_error *err)
+{
+	struct walker w = { .path = where, .err = err, .no_marks = true, .added = true };
+
+	err->text[0] = '\0';
+	if (!node || !fy_node_is_mapping(node)) {
+		snprintf(err->text, sizeof(err->text), "%s: a machine is a mapping of key: value",
+			 where);
+		return -EINVAL;
+	}
+	return machine_from_node(&w, node, node, cfg, m) ? -EINVAL : 0;
 }

@@ -3,9 +3,12 @@
 #define XPXE_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <netinet/in.h>
 
 #include "dhcp.h"
+
+struct fy_node;
 
 /*
  * The configuration: the YAML file (xpxe.yaml(5), `-c FILE`) or the quick
@@ -58,7 +61,29 @@ struct xpxe_machine_cfg {
 	struct in_addr ip;		      /* full mode: reserved address; 0: from the pool */
 	char talos_config[XPXE_CFG_PATH_MAX]; /* overrides the profile's */
 	int line;			      /* where it is defined, for messages */
+	bool added; /* by `xpxe machines add`, kept in STATE_DIR/machines.yaml, not the file */
 };
+
+/* An interface's own address and network: reserved addresses must lie inside one. */
+struct xpxe_subnet_cfg {
+	char ifname[16];
+	struct in_addr addr, mask;
+};
+
+/* A config asked for a machine whose address xpxe does not know (http.config_without_address). */
+enum xpxe_unbound_config {
+	XPXE_UNBOUND_REFUSE = 0, /* 403: the machine must boot through xpxe first (default) */
+	XPXE_UNBOUND_SERVE,	 /* served to whoever names it; boot-once is then not set */
+};
+
+/* HTTP's limits on connections (http.max_connections, max_per_ip, timeout). */
+struct xpxe_http_limits {
+	unsigned max_connections, max_per_ip, timeout_s;
+};
+
+#define XPXE_HTTP_MAX_CONNECTIONS 2048
+#define XPXE_HTTP_MAX_PER_IP	  32
+#define XPXE_HTTP_TIMEOUT_S	  30
 
 struct xpxe_config {
 	char path[XPXE_CFG_PATH_MAX]; /* "" for a config made from flags */
@@ -68,15 +93,23 @@ struct xpxe_config {
 	char http_listen[64];		/* ADDR:PORT; "" = SERVER_IP:8080 */
 	struct xpxe_net_cfg allow[XPXE_CFG_MAX_ALLOW]; /* sources that may fetch configs */
 	int n_allow;
+	enum xpxe_unbound_config config_without_address;
+	struct xpxe_http_limits http_limits;
 	char state_dir[XPXE_CFG_PATH_MAX];
 	struct xpxe_asset_cfg assets[XPXE_CFG_MAX_ASSETS];
 	int n_assets;
 	struct xpxe_profile_cfg profiles[XPXE_DHCP_MAX_PROFILES];
 	int n_profiles;
-	int default_profile; /* -1: machines not in `machines` are ignored */
-	struct xpxe_machine_cfg *machines;
+	int default_profile;		   /* -1: machines not in `machines` are ignored */
+	struct xpxe_machine_cfg *machines; /* the file's first, then those added at run time */
 	int n_machines;
+	/* Filled by the daemon from its interfaces (0: unknown, e.g. in unit tests). */
+	struct xpxe_subnet_cfg subnets[XPXE_CFG_MAX_INTERFACES];
+	int n_subnets;
 };
+
+/* Where machines added at run time are kept, below state_dir. */
+#define XPXE_MACHINES_FILE "machines.yaml"
 
 /* Where the first error was: "FILE:LINE:COL: what was expected". */
 struct xpxe_config_error {
@@ -96,6 +129,35 @@ int xpxe_config_load(const char *path, struct xpxe_config *cfg, struct xpxe_conf
 int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err);
 
 void xpxe_config_free(struct xpxe_config *cfg);
+
+/*
+ * Checks machine I against machines 0..I-1 and the config (mode, subnets):
+ * duplicate MACs, hostnames and reserved addresses, a reservation outside
+ * every subnet or on a server's own address. The one check of a machine,
+ * whether it comes from the file, the state folder or `xpxe machines add`.
+ */
+int xpxe_config_check_machine(const struct xpxe_config *cfg, int i, struct xpxe_config_error *err);
+
+/*
+ * Appends the machines of FILE (a YAML mapping with one key, `machines`, as
+ * `xpxe machines add` writes it) to CFG, marked added. A missing file adds
+ * nothing. Checks each like the config file's, with FILE:LINE:COL in errors.
+ */
+int xpxe_config_load_machines(const char *file, struct xpxe_config *cfg,
+			      struct xpxe_config_error *err);
+
+/*
+ * Parses one machine from NODE (a mapping with the keys of a machine in
+ * xpxe.yaml(5)) into M, exactly as the config file's machines are; WHERE
+ * names the source in errors. M is not checked against the others.
+ */
+int xpxe_config_parse_machine(const struct xpxe_config *cfg, struct fy_node *node,
+			      const char *where, struct xpxe_machine_cfg *m,
+			      struct xpxe_config_error *err);
+
+/* "FILE:LINE" of M for messages (the config file, or the state folder's machines file). */
+void xpxe_config_origin(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m, char *out,
+			size_t size);
 
 /* The profile named NAME, or -1. */
 int xpxe_config_profile(const struct xpxe_config *cfg, const char *name);

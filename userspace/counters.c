@@ -51,6 +51,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP_BUILD_FAILED] = "tftp_build_failed",
 	[XPXE_CNT_TFTP_BYTES] = "tftp_bytes",
 	[XPXE_CNT_TFTP_RETRANSMITS] = "tftp_retransmits",
+	[XPXE_CNT_TFTP_BYTES_TC] = "tftp_bytes_tc",
 	[XPXE_CNT_TFTP_RRQ] = "tftp_rrq",
 	[XPXE_CNT_TFTP_RRQ_REPEATED] = "tftp_rrq_repeated",
 	[XPXE_CNT_TFTP_DATA_DAEMON] = "tftp_data_daemon",
@@ -71,6 +72,14 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP_WINDOW_RESENT] = "tftp_window_resent",
 	[XPXE_CNT_TFTP_XSK_TX_FULL] = "tftp_xsk_tx_full",
 	[XPXE_CNT_TFTP_BYTES_DAEMON] = "tftp_bytes_daemon",
+	[XPXE_CNT_TFTP_BYTES_XSK] = "tftp_bytes_xsk",
+	[XPXE_CNT_DROP_DHCP_RATE_MAC] = "drop_dhcp_rate_mac",
+	[XPXE_CNT_DROP_DHCP_RATE_GLOBAL] = "drop_dhcp_rate_global",
+	[XPXE_CNT_DHCP_OFFER_HOLDS] = "dhcp_offer_holds",
+	[XPXE_CNT_DHCP_HOLDS_RECLAIMED] = "dhcp_holds_reclaimed",
+	[XPXE_CNT_DHCP_POOL_EXHAUSTED] = "dhcp_pool_exhausted",
+	[XPXE_CNT_DHCP_REQUEST_UNOFFERED] = "dhcp_request_unoffered",
+	[XPXE_CNT_TFTP_SESSIONS_REFUSED] = "tftp_sessions_refused",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])
@@ -96,4 +105,26 @@ int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])
 	}
 	free(percpu);
 	return 0;
+}
+
+int xpxe_counter_add(int map_fd, enum xpxe_counter c, __u64 n)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 key = c;
+	__u64 *percpu;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	/* Only the daemon writes its counters: their sum lives in CPU 0's slot. */
+	if (bpf_map_lookup_elem(map_fd, &key, percpu) ||
+	    (percpu[0] += n, bpf_map_update_elem(map_fd, &key, percpu, BPF_ANY)))
+		err = -errno;
+	free(percpu);
+	return err;
 }

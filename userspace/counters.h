@@ -12,4 +12,7 @@ extern const char *const xpxe_counter_names[XPXE_CNT_MAX];
 /* Sums the per-CPU array MAP_FD into TOTALS, one value per enum xpxe_counter. */
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX]);
 
+/* Adds N to counter C of MAP_FD, one the daemon writes (never a program). -errno on failure. */
+int xpxe_counter_add(int map_fd, enum xpxe_counter c, __u64 n);
+
 #endif /* XPXE_COUNTERS_H */

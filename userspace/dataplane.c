@@ -92,6 +92,39 @@ static int set_map_pins(struct xpxe_bpf *skel, const char *ifname)
 	return 0;
 }
 
+/* The build id the pinned maps of IFNAME were made by; 0 when there is none (pins of a build
+ * from before the layout map). */
+static __u64 pinned_layout(const char *ifname)
+{
+	char path[256];
+	__u32 key = 0;
+	__u64 id = 0;
+	int fd;
+
+	if (xpxe_pin_path(path, sizeof(path), ifname, XPXE_PIN_LAYOUT))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &key, &id))
+		id = 0;
+	close(fd);
+	return id;
+}
+
+static int write_layout(struct xpxe_dataplane *dp)
+{
+	__u32 key = 0;
+	__u64 id = XPXE_LAYOUT_ID;
+	int err =
+	    bpf_map__update_elem(dp->skel->maps.layout, &key, sizeof(key), &id, sizeof(id), 0);
+
+	if (err)
+		log_error("%s: cannot record the build in the layout map: %s", dp->ifname,
+			  strerror(-err));
+	return err;
+}
+
 static int pin_program(struct xpxe_dataplane *dp)
 {
 	char path[256];
@@ -225,7 +258,8 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 			  const struct xpxe_attach_opts *opts)
 {
 	struct xdp_program_opts prog_opts = { .sz = sizeof(prog_opts) };
-	int err;
+	int err, replaced;
+	__u64 layout;
 
 	memset(dp, 0, sizeof(*dp));
 	dp->lock_fd = -1;
@@ -238,10 +272,26 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 
 	/* The lock is ours, so anything xpxe left here belongs to a daemon that died. */
 	dp->adopted = xpxe_pin_dir_exists(ifname);
-	err = detach_attached_xpxe(ifname, dp->ifindex);
+	layout = dp->adopted ? pinned_layout(ifname) : XPXE_LAYOUT_ID;
+	err = replaced = detach_attached_xpxe(ifname, dp->ifindex);
 	if (err < 0)
 		goto fail;
-	if (err > 0 || dp->adopted)
+	/* Another build's maps may hold other structs or count other things under the same
+	 * index: reusing them would read garbage. What matters survives on disk. */
+	if (layout != XPXE_LAYOUT_ID) {
+		log_warn(
+		    "%s: the pinned maps were made by another xpxe build (layout %016llx, this "
+		    "build %016llx): starting a fresh data plane; leases and boot-once marks "
+		    "come back from disk, TFTP transfers in flight must start again",
+		    ifname, (unsigned long long)layout, (unsigned long long)XPXE_LAYOUT_ID);
+		err = xpxe_pin_dir_remove(ifname);
+		if (err) {
+			log_error("%s: cannot remove the old pins: %s", ifname, strerror(-err));
+			goto fail;
+		}
+		dp->adopted = false;
+	}
+	if (replaced > 0 || dp->adopted)
 		log_info("%s: taking over the data plane a previous xpxe left (%s)", ifname,
 			 dp->adopted ? "pinned maps reused" : "program replaced");
 
@@ -276,6 +326,8 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 		goto fail;
 	}
 	err = read_attachment(dp);
+	if (!err)
+		err = write_layout(dp);
 	if (!err)
 		err = pin_program(dp);
 	if (!err)
@@ -351,6 +403,11 @@ int xpxe_dataplane_tftp_sessions_fd(const struct xpxe_dataplane *dp)
 int xpxe_dataplane_tftp_xsks_fd(const struct xpxe_dataplane *dp)
 {
 	return bpf_map__fd(dp->skel->maps.tftp_xsks);
+}
+
+int xpxe_dataplane_tftp_rrq_macs_fd(const struct xpxe_dataplane *dp)
+{
+	return bpf_map__fd(dp->skel->maps.tftp_rrq_macs);
 }
 
 int xpxe_dataplane_tftp_assets_fd(const struct xpxe_dataplane *dp)

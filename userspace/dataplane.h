@@ -52,6 +52,8 @@ int xpxe_dataplane_tftp_sessions_fd(const struct xpxe_dataplane *dp);
 int xpxe_dataplane_tftp_assets_fd(const struct xpxe_dataplane *dp);
 /* The XSKMAP where the TFTP daemon enters its AF_XDP sockets (windowed transfers). */
 int xpxe_dataplane_tftp_xsks_fd(const struct xpxe_dataplane *dp);
+/* Where XDP notes each RRQ's source MAC (the daemon's socket sees none). */
+int xpxe_dataplane_tftp_rrq_macs_fd(const struct xpxe_dataplane *dp);
 int xpxe_dataplane_counters_fd(const struct xpxe_dataplane *dp);
 int xpxe_dataplane_dhcp_clients_fd(const struct xpxe_dataplane *dp);
 int xpxe_dataplane_events_fd(const struct xpxe_dataplane *dp);

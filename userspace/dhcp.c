@@ -30,10 +30,44 @@ void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *s)
 	s->answer_unknown = true;
 	s->default_profile = 0;
 	s->lease_time = 3600;
+	s->offer_hold = XPXE_DHCP_OFFER_HOLD;
+	s->mac_rate = XPXE_DHCP_MAC_RATE;
+	s->mac_burst = XPXE_DHCP_MAC_BURST;
+	s->global_rate = XPXE_DHCP_GLOBAL_RATE;
+	s->global_burst = XPXE_DHCP_GLOBAL_BURST;
 	s->profile.strategy = XPXE_STRATEGY_AUTO;
 	/* Debian's ipxe package: undionly.kpxe chains from a BIOS ROM, snponly.efi from UEFI. */
 	snprintf(s->profile.boot_file[XPXE_BOOT_BIOS], XPXE_BOOT_FILE_MAX, "undionly.kpxe");
 	snprintf(s->profile.boot_file[XPXE_BOOT_UEFI_X64], XPXE_BOOT_FILE_MAX, "snponly.efi");
+}
+
+int xpxe_parse_rate(const char *text, unsigned int *rate, unsigned int *burst)
+{
+	char *end;
+	unsigned long r = strtoul(text, &end, 10), b;
+
+	if (end == text || *text == '-' || r > 10000000)
+		return -EINVAL;
+	b = r ? r : 1;
+	if (*end == '/') {
+		const char *at = end + 1;
+
+		b = strtoul(at, &end, 10);
+		if (end == at || *at == '-' || !b || b > 10000000)
+			return -EINVAL;
+	}
+	if (*end)
+		return -EINVAL;
+	*rate = (unsigned int)r;
+	*burst = (unsigned int)b;
+	return 0;
+}
+
+/* A limit of RATE frames per second with BURST at once, as the program keeps it. */
+static void rate_to_gcra(unsigned int rate, unsigned int burst, __u64 *interval, __u64 *tolerance)
+{
+	*interval = rate ? 1000000000ull / rate : 0;
+	*tolerance = rate && burst > 1 ? (__u64)(burst - 1) * *interval : 0;
 }
 
 int xpxe_parse_mac(const char *text, unsigned char mac[6])
@@ -58,7 +92,7 @@ int xpxe_parse_mac(const char *text, unsigned char mac[6])
 	return 0;
 }
 
-static int interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask)
+int xpxe_interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask)
 {
 	struct ifaddrs *ifas, *ifa;
 	int err = -EADDRNOTAVAIL;
@@ -103,7 +137,7 @@ int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *s, const char *ifname)
 
 	if (!s->enabled)
 		return 0;
-	err = interface_ipv4(ifname, &ip, &mask);
+	err = xpxe_interface_ipv4(ifname, &ip, &mask);
 	if (err && !s->server_ip.s_addr) {
 		log_error("%s has no IPv4 address to answer DHCP from; give it one or pass "
 			  "--server-ip",
@@ -177,33 +211,53 @@ static int install_templates(struct xpxe_bpf *skel, const struct xpxe_dhcp_setti
 	return err;
 }
 
+static int put_machine(int fd, const struct xpxe_dhcp_settings *s, const struct xpxe_machine_cfg *m)
+{
+	int profile = m->profile >= 0 ? m->profile : s->default_profile;
+	struct xpxe_dhcp_client client = {
+		.ip = s->mode == XPXE_MODE_FULL ? m->ip.s_addr : 0,
+		.profile = profile >= 0 ? (__u32)profile : 0,
+		.flags = m->ip.s_addr ? XPXE_CLIENT_F_RESERVED : 0,
+	};
+
+	for (int j = 0; j < m->n_macs; j++) {
+		struct xpxe_mac_key key = { 0 };
+		struct xpxe_dhcp_client old, c = client;
+
+		memcpy(key.addr, m->macs[j], 6);
+		/*
+		 * Keep an address the pool gave it (full mode, no reservation), never
+		 * one a reservation it lost gave it: that one is the pool's again.
+		 */
+		if (!c.ip && !bpf_map_lookup_elem(fd, &key, &old) &&
+		    !(old.flags & XPXE_CLIENT_F_RESERVED)) {
+			c.ip = old.ip;
+			/* Only offered, not bound: its REQUEST still goes to the daemon (which
+			 * at start drops offers it does not hold: they are in no file). */
+			c.flags |= old.flags & XPXE_CLIENT_F_OFFERED;
+		}
+		if (bpf_map_update_elem(fd, &key, &c, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int xpxe_dhcp_put_machine(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+			  const struct xpxe_machine_cfg *m)
+{
+	if (!s->enabled)
+		return 0;
+	return put_machine(bpf_map__fd(dp->skel->maps.dhcp_clients), s, m);
+}
+
 /* The inventory's machines in dhcp_clients: their profile, and their reserved address. */
 static int install_machines(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s)
 {
-	int fd = bpf_map__fd(skel->maps.dhcp_clients);
+	int fd = bpf_map__fd(skel->maps.dhcp_clients), err = 0;
 
-	for (int i = 0; i < s->n_machines; i++) {
-		const struct xpxe_machine_cfg *m = &s->machines[i];
-		int profile = m->profile >= 0 ? m->profile : s->default_profile;
-		struct xpxe_dhcp_client client = {
-			.ip = s->mode == XPXE_MODE_FULL ? m->ip.s_addr : 0,
-			.profile = profile >= 0 ? (__u32)profile : 0,
-			.flags = m->ip.s_addr ? XPXE_CLIENT_F_RESERVED : 0,
-		};
-
-		for (int j = 0; j < m->n_macs; j++) {
-			struct xpxe_mac_key key = { 0 };
-			struct xpxe_dhcp_client old;
-
-			memcpy(key.addr, m->macs[j], 6);
-			/* Keep an address the pool gave it (full mode, no reservation). */
-			if (!client.ip && !bpf_map_lookup_elem(fd, &key, &old))
-				client.ip = old.ip;
-			if (bpf_map_update_elem(fd, &key, &client, BPF_ANY))
-				return -errno;
-		}
-	}
-	return 0;
+	for (int i = 0; i < s->n_machines && !err; i++)
+		err = put_machine(fd, s, &s->machines[i]);
+	return err;
 }
 
 int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
@@ -235,6 +289,10 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		cfg.default_profile = s->default_profile >= 0 ? (__u32)s->default_profile : 0;
 		cfg.flags =
 		    s->answer_unknown && s->default_profile >= 0 ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
+		rate_to_gcra(s->mac_rate, s->mac_burst, &cfg.mac_interval_ns,
+			     &cfg.mac_tolerance_ns);
+		rate_to_gcra(s->global_rate, s->global_burst, &cfg.global_interval_ns,
+			     &cfg.global_tolerance_ns);
 	}
 	/* Written last: the program starts answering only once everything it reads is there. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &zero, &cfg, BPF_ANY))
@@ -255,7 +313,7 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 		net.router = s->router;
 		net.dns = s->dns;
 		net.lease_time = s->lease_time;
-		if (!interface_ipv4(dp->ifname, &ip, &mask))
+		if (!xpxe_interface_ipv4(dp->ifname, &ip, &mask))
 			net.netmask = mask;
 		else
 			net.netmask.s_addr = htonl(0xffffff00);

@@ -29,6 +29,9 @@ struct xpxe_dhcp_settings {
 	struct in_addr pool_first, pool_last; /* 0: no pool, reservations only */
 	struct in_addr router, dns;
 	unsigned int lease_time;
+	unsigned int offer_hold; /* seconds an offered address waits for the REQUEST */
+	/* XDP's limits, frames per second and burst (0: no limit); global is per CPU */
+	unsigned int mac_rate, mac_burst, global_rate, global_burst;
 	struct xpxe_reservation reservations[XPXE_MAX_RESERVATIONS];
 	int n_reservations;
 	char leases_path[256];		   /* default XPXE_STATE_DIR/IFNAME.leases */
@@ -59,9 +62,25 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 /* Builds every template and fills dhcp_config/dhcp_clients of DP; DHCP answering starts here. */
 int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings);
 
+/*
+ * Puts machine M in DP's dhcp_clients: its profile, its reservation (full
+ * mode), else the address the pool gave it. For a machine added at run time.
+ */
+int xpxe_dhcp_put_machine(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings,
+			  const struct xpxe_machine_cfg *m);
+
+/* IFNAME's first IPv4 address and its mask; -EADDRNOTAVAIL when it has none. */
+int xpxe_interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask);
+
 /* Fills the boot files a profile did not set that depend on the HTTP address (ipxe, http-x64). */
 void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE_BOOT_MAX],
 				const char *http_base);
+
+/*
+ * Parses a rate limit "RATE[/BURST]" (frames per second, 0: no limit; BURST
+ * defaults to RATE, at least 1). -EINVAL when it is not one.
+ */
+int xpxe_parse_rate(const char *text, unsigned int *rate, unsigned int *burst);
 
 /* Parses "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff" (any case). */
 int xpxe_parse_mac(const char *text, unsigned char mac[6]);

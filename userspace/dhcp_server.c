@@ -16,6 +16,8 @@
 #include "xpxe.skel.h"
 
 #include "config.h"
+#include "counters.h"
+#include "dhcp.h"
 #include "dataplane.h"
 #include "dhcp_server.h"
 #include "events.h"
@@ -57,12 +59,65 @@ static int install_binding(struct xpxe_dhcp_server *srv, const unsigned char mac
 	return 0;
 }
 
-static void uninstall_binding(struct xpxe_dhcp_server *srv, const unsigned char mac[6])
+/* The machine of SETTINGS that has MAC, or NULL. */
+static const struct xpxe_machine_cfg *machine_of(const struct xpxe_dhcp_settings *s,
+						 const unsigned char mac[6])
 {
+	for (int i = 0; i < s->n_machines; i++)
+		for (int j = 0; j < s->machines[i].n_macs; j++)
+			if (!memcmp(s->machines[i].macs[j], mac, 6))
+				return &s->machines[i];
+	return NULL;
+}
+
+/* MAC's map entry once it holds no pool address: an inventory machine keeps its entry. */
+static void unbind_entry(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
+			 const unsigned char mac[6])
+{
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
 	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client;
 
 	memcpy(key.addr, mac, 6);
-	bpf_map_delete_elem(bpf_map__fd(srv->dp->skel->maps.dhcp_clients), &key);
+	if (!machine_of(s, mac)) {
+		bpf_map_delete_elem(fd, &key);
+	} else if (!bpf_map_lookup_elem(fd, &key, &client)) {
+		client.ip = 0;
+		client.flags &= ~XPXE_CLIENT_F_OFFERED;
+		bpf_map_update_elem(fd, &key, &client, BPF_ANY);
+	}
+}
+
+/*
+ * Offers a previous daemon held (SIGKILL, pins adopted) or that a reload of
+ * the file forgot: no longer in the table, so their REQUEST would go unanswered
+ * while the program kept OFFERing them. Taken out of the program.
+ */
+static void drop_stale_offers(struct xpxe_dhcp_server *srv)
+{
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
+	struct xpxe_mac_key key, next, stale[256];
+	void *prev = NULL;
+	int n;
+
+	do {
+		n = 0;
+		prev = NULL;
+		while (n < 256 && !bpf_map_get_next_key(fd, prev, &next)) {
+			struct xpxe_dhcp_client client;
+			struct xpxe_lease *lease;
+
+			if (!bpf_map_lookup_elem(fd, &next, &client) &&
+			    (client.flags & XPXE_CLIENT_F_OFFERED) &&
+			    (!(lease = xpxe_leases_find(&srv->leases, next.addr)) ||
+			     !lease->offered))
+				stale[n++] = next;
+			key = next;
+			prev = &key;
+		}
+		for (int i = 0; i < n; i++)
+			unbind_entry(srv, &srv->settings, stale[i].addr);
+	} while (n == 256);
 }
 
 int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *dp,
@@ -105,6 +160,7 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 			return err;
 		}
 	}
+	drop_stale_offers(srv);
 	srv->batch = calloc(BATCH_MAX, sizeof(*srv->batch));
 	if (!srv->batch)
 		return -ENOMEM;
@@ -209,15 +265,95 @@ static bool known_or_welcome(struct xpxe_dhcp_server *srv, const unsigned char m
 	return !bpf_map_lookup_elem(bpf_map__fd(srv->dp->skel->maps.dhcp_clients), &key, &client);
 }
 
-/* Binds, or unbinds, what Q asks; true when the request should then be answered. */
+/*
+ * A DISCOVER from a MAC without a binding: an address is held for it (in
+ * memory only, for offer_hold seconds) and offered. A flood of DISCOVERs from
+ * made-up MACs thus holds the pool only as long as it keeps sending, writes
+ * nothing to disk, and every held address goes back once its hold ran out.
+ */
+static bool hold_offer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
+		       bool *changed)
+{
+	struct xpxe_leases *l = &srv->leases;
+	struct in_addr want = { .s_addr = q->requested_ip };
+	struct xpxe_lease *lease, evicted;
+	char mac[18], old[18];
+	bool created;
+
+	mac_text(q->mac, mac);
+	if (xpxe_leases_pool_full(l))
+		refresh_expiries(srv);
+	lease = xpxe_leases_allocate(l, q->mac, want, now, &created, &evicted);
+	if (!lease) {
+		/* Logged once a second at most: a flood would fill the log, not the pool. */
+		if (!srv->exhausted || now != srv->exhausted_logged) {
+			log_warn("%s: no free address in the pool for %s (%llu new MACs "
+				 "refused so far)",
+				 srv->dp->ifname, mac, srv->exhausted + 1);
+			srv->exhausted_logged = now;
+		}
+		srv->exhausted++;
+		return false;
+	}
+	if (!created)
+		return true; /* bound or held already: offered again */
+	if (evicted.ip.s_addr) {
+		mac_text(evicted.mac, old);
+		unbind_entry(srv, &srv->settings, evicted.mac);
+		if (evicted.offered) {
+			srv->holds_reclaimed++;
+			log_debug("%s: %s never asked for its offer; the address goes to %s",
+				  srv->dp->ifname, old, mac);
+		} else {
+			*changed = true; /* the file loses the expired binding */
+			log_info("%s: %s's expired binding goes to %s", srv->dp->ifname, old, mac);
+		}
+	}
+	lease->offered = true;
+	lease->expires = now + srv->settings.offer_hold;
+	srv->held++;
+	return true;
+}
+
+/* A REQUEST that reached the daemon: it confirms its offer, or renews a binding. */
+static bool bind_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
+			 bool *changed)
+{
+	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, q->mac);
+	char mac[18], ip[INET_ADDRSTRLEN];
+
+	mac_text(q->mac, mac);
+	/*
+	 * No offer and no binding (INIT-REBOOT of a stranger, a REQUEST for an
+	 * offer this daemon never made or has forgotten): RFC 2131 4.3.2 says stay
+	 * silent; the client starts over with a DISCOVER. A REQUEST for another
+	 * address than the one held is left unanswered too: the daemon only
+	 * answers what the program can then ACK.
+	 */
+	if (!lease || (q->requested_ip && q->requested_ip != lease->ip.s_addr)) {
+		srv->unoffered++;
+		log_debug("%s: REQUEST from %s for an address it was not offered: silence",
+			  srv->dp->ifname, mac);
+		return false;
+	}
+	lease->expires = now + srv->settings.lease_time;
+	*changed = true;
+	if (lease->offered) {
+		lease->offered = false;
+		srv->allocated++;
+		inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
+		xpxe_event(XPXE_EV_LEASE_BOUND, mac, ip, srv->dp->ifname, "from the pool", 0);
+	}
+	return true;
+}
+
+/* Holds, binds or unbinds what Q asks; true when the request should then be answered. */
 static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
 			 bool *changed)
 {
 	struct xpxe_leases *l = &srv->leases;
-	struct xpxe_lease *lease, evicted;
-	struct in_addr want = { .s_addr = q->requested_ip };
+	struct xpxe_lease *lease;
 	char mac[18], ip[INET_ADDRSTRLEN];
-	bool created;
 
 	mac_text(q->mac, mac);
 	switch (q->msg_type) {
@@ -229,44 +365,17 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 				  srv->dp->ifname, mac);
 			return false;
 		}
-		if (q->msg_type == 3 && !xpxe_leases_find(l, q->mac) &&
-		    (!want.s_addr ||
-		     (q->server_id && q->server_id != srv->settings.server_ip.s_addr)))
-			return false; /* INIT-REBOOT of a stranger: RFC 2131 4.3.2 says stay silent
-				       */
-		if (xpxe_leases_pool_full(l))
-			refresh_expiries(srv);
-		lease = xpxe_leases_allocate(l, q->mac, want, now, &created, &evicted);
-		if (!lease) {
-			srv->exhausted++;
-			log_warn("%s: no free address in the pool for %s", srv->dp->ifname, mac);
-			return false;
-		}
-		if (evicted.ip.s_addr) {
-			char old[18];
-
-			mac_text(evicted.mac, old);
-			uninstall_binding(srv, evicted.mac);
-			log_info("%s: %s's expired binding goes to %s", srv->dp->ifname, old, mac);
-		}
-		lease->expires = now + srv->settings.lease_time;
-		*changed = true;
-		if (created) {
-			srv->allocated++;
-			inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
-			xpxe_event(XPXE_EV_LEASE_BOUND, mac, ip, srv->dp->ifname, "from the pool",
-				   0);
-		}
-		return true;
+		return q->msg_type == 1 ? hold_offer(srv, q, now, changed)
+					: bind_request(srv, q, now, changed);
 	case 4: /* DECLINE: someone else answers ARP for it; never offer it again */
 		lease = xpxe_leases_find(l, q->mac);
 		if (lease && lease->ip.s_addr == q->requested_ip) {
 			inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
 			log_warn("%s: %s declined %s (in use elsewhere?): quarantined",
 				 srv->dp->ifname, mac, ip);
-			xpxe_leases_reserve_ip(l, lease->ip);
+			xpxe_leases_quarantine_ip(l, lease->ip);
 			xpxe_leases_remove(l, q->mac);
-			uninstall_binding(srv, q->mac);
+			unbind_entry(srv, &srv->settings, q->mac);
 			srv->declined++;
 			*changed = true;
 		}
@@ -278,6 +387,29 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 		return false;
 	}
 	return false;
+}
+
+/* Adds what this round counted to the interface's counters (xpxe.h: written by the daemon). */
+static void flush_counters(struct xpxe_dhcp_server *srv)
+{
+	const struct {
+		enum xpxe_counter c;
+		unsigned long long *now;
+	} own[] = {
+		{ XPXE_CNT_DHCP_OFFER_HOLDS, &srv->held },
+		{ XPXE_CNT_DHCP_HOLDS_RECLAIMED, &srv->holds_reclaimed },
+		{ XPXE_CNT_DHCP_POOL_EXHAUSTED, &srv->exhausted },
+		{ XPXE_CNT_DHCP_REQUEST_UNOFFERED, &srv->unoffered },
+	};
+	int fd = xpxe_dataplane_counters_fd(srv->dp);
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		__u64 *flushed = &srv->flushed[own[i].c - XPXE_CNT_DHCP_OFFER_HOLDS];
+
+		if (*own[i].now != *flushed &&
+		    !xpxe_counter_add(fd, own[i].c, *own[i].now - *flushed))
+			*flushed = *own[i].now;
+	}
 }
 
 void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
@@ -303,6 +435,7 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 			/* Reload what is on disk, so memory never runs ahead of it. */
 			xpxe_leases_forget(&srv->leases);
 			xpxe_leases_load(&srv->leases);
+			drop_stale_offers(srv);
 			return;
 		}
 	}
@@ -312,10 +445,13 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 		if (!answer_it[i])
 			continue;
 		lease = xpxe_leases_find(&srv->leases, srv->batch[i].mac);
-		if (!lease || install_binding(srv, lease->mac, lease->ip, 0))
+		/* A held address is OFFERed by the program, which sends its REQUEST back here. */
+		if (!lease || install_binding(srv, lease->mac, lease->ip,
+					      lease->offered ? XPXE_CLIENT_F_OFFERED : 0))
 			continue;
 		answer(srv, &srv->batch[i]);
 	}
+	flush_counters(srv);
 }
 
 void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv)
@@ -329,4 +465,93 @@ void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv)
 	srv->batch = NULL;
 	srv->queue = NULL;
 	srv->packet_fd = -1;
+}
+
+/* Drops MAC's pool binding (WHY for the log). */
+static void drop_binding(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
+			 const unsigned char mac[6], const char *why)
+{
+	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, mac);
+	char text[18], ip[INET_ADDRSTRLEN];
+
+	if (!lease)
+		return;
+	mac_text(mac, text);
+	inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
+	log_warn("%s: %s's pool binding %s dropped: %s", srv->dp->ifname, text, ip, why);
+	xpxe_leases_remove(&srv->leases, mac);
+	unbind_entry(srv, s, mac);
+}
+
+int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
+			  const unsigned char (*gone)[6], int n_gone)
+{
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients), n = 0, before, err;
+	struct in_addr ips[XPXE_MAX_RESERVATIONS + 1];
+	struct in_addr *reserved = ips;
+
+	srv->settings.machines = s->machines;
+	srv->settings.n_machines = s->n_machines;
+	srv->settings.default_profile = s->default_profile;
+	for (int i = 0; i < n_gone; i++) {
+		struct xpxe_mac_key key = { 0 };
+		struct xpxe_dhcp_client client = { 0 };
+		struct xpxe_lease *lease =
+		    srv->queue ? xpxe_leases_find(&srv->leases, gone[i]) : NULL;
+
+		if (machine_of(s, gone[i]))
+			continue; /* still listed (moved to another machine entry) */
+		memcpy(key.addr, gone[i], 6);
+		if (lease && s->default_profile >= 0) {
+			client.ip = lease->ip.s_addr;
+			client.profile = (__u32)s->default_profile;
+			client.flags = lease->offered ? XPXE_CLIENT_F_OFFERED : 0;
+			bpf_map_update_elem(fd, &key, &client, BPF_ANY);
+		} else {
+			bpf_map_delete_elem(fd, &key);
+		}
+	}
+	if (!srv->queue)
+		return 0; /* proxy mode, or DHCP off: no pool */
+
+	if (s->n_reservations + s->n_machines > XPXE_MAX_RESERVATIONS &&
+	    !(reserved = calloc(s->n_reservations + s->n_machines, sizeof(*reserved))))
+		return -ENOMEM;
+	before = srv->leases.n;
+	for (int i = 0; i < s->n_reservations; i++)
+		reserved[n++] = s->reservations[i].ip;
+	for (int i = 0; i < s->n_machines; i++) {
+		const struct xpxe_machine_cfg *m = &s->machines[i];
+		struct xpxe_lease *holder;
+
+		if (!m->ip.s_addr)
+			continue;
+		reserved[n++] = m->ip;
+		/* A reserved machine is answered from its reservation: no pool address too. */
+		for (int j = 0; j < m->n_macs; j++)
+			drop_binding(srv, s, m->macs[j], "the machine has a reservation now");
+		holder = xpxe_leases_holder(&srv->leases, m->ip);
+		if (holder)
+			drop_binding(srv, s, holder->mac, "its address is reserved now");
+	}
+	for (int i = 0; i < s->n_reservations; i++) {
+		struct xpxe_lease *holder = xpxe_leases_holder(&srv->leases, s->reservations[i].ip);
+
+		if (holder && memcmp(holder->mac, s->reservations[i].mac, 6))
+			drop_binding(srv, s, holder->mac, "its address is reserved now");
+	}
+	err = xpxe_leases_set_reserved(&srv->leases, reserved, n);
+	if (reserved != ips)
+		free(reserved);
+	if (err)
+		return err;
+	if (srv->leases.n != before) {
+		err = xpxe_leases_save(&srv->leases);
+		if (err) {
+			log_error("%s: cannot save %s: %s", srv->dp->ifname, srv->leases.path,
+				  strerror(-err));
+			return err;
+		}
+	}
+	return before - srv->leases.n;
 }

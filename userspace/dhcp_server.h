@@ -25,6 +25,10 @@ struct xpxe_dhcp_server {
 	/* what the last batch found; counted for status */
 	unsigned long long allocated, exhausted, declined, released, sent, send_errors;
 	unsigned long long ignored; /* unknown MACs refused (default_profile none) */
+	/* offers held, holds given to another MAC, REQUESTs without an offer (see xpxe.h) */
+	unsigned long long held, holds_reclaimed, unoffered;
+	__u64 flushed[4]; /* the part of held..unoffered already in the counters map */
+	time_t exhausted_logged;
 };
 
 /* Prepares the slow path of DP (full mode only; a no-op in proxy mode). Logs why on failure. */
@@ -38,5 +42,19 @@ int xpxe_dhcp_server_fd(const struct xpxe_dhcp_server *srv);
 void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv);
 
 void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv);
+
+/*
+ * After the inventory changed (a reload, `machines add` or `rm`), with SETTINGS
+ * the new one: the MACs in GONE (machines no longer listed) lose what the
+ * inventory gave them in dhcp_clients (they keep a pool binding when unknown
+ * machines are answered); a pool binding on an address that is now reserved,
+ * or held by a machine that now has a reservation, is dropped (its MAC gets
+ * another address at its next DHCP); the pool's reserved addresses are marked
+ * again, so a new reservation is never handed out and a removed one becomes
+ * allocatable. Call it before xpxe_dhcp_install / xpxe_dhcp_put_machine.
+ * Returns the number of bindings dropped, or -errno.
+ */
+int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *settings,
+			  const unsigned char (*gone)[6], int n_gone);
 
 #endif /* XPXE_DHCP_SERVER_H */

@@ -18,6 +18,7 @@ const char *const xpxe_stage_names[XPXE_STAGE_MAX] = {
 	[XPXE_STAGE_DHCP] = "dhcp offer",
 	[XPXE_STAGE_ADDRESS] = "address",
 	[XPXE_STAGE_BOOT_FILE] = "boot file",
+	[XPXE_STAGE_TFTP] = "tftp",
 	[XPXE_STAGE_SCRIPT] = "ipxe script",
 	[XPXE_STAGE_DOWNLOAD] = "downloading",
 	[XPXE_STAGE_CONFIG] = "config",
@@ -30,6 +31,8 @@ const char *const xpxe_event_names[XPXE_EV_MAX] = {
 	[XPXE_EV_DHCP_ACK] = "dhcp_ack",
 	[XPXE_EV_DHCP_ACK_4011] = "dhcp_ack_4011",
 	[XPXE_EV_DHCP_NAK] = "dhcp_nak",
+	[XPXE_EV_TFTP_DONE] = "tftp_done",
+	[XPXE_EV_TFTP_ABORTED] = "tftp_aborted",
 	[XPXE_EV_LEASE_BOUND] = "lease_bound",
 	[XPXE_EV_SCRIPT] = "script",
 	[XPXE_EV_LOCAL_BOOT] = "local_boot_script",
@@ -38,6 +41,32 @@ const char *const xpxe_event_names[XPXE_EV_MAX] = {
 	[XPXE_EV_CONFIG_REFUSED] = "config_refused",
 	[XPXE_EV_INSTALLED] = "installed",
 	[XPXE_EV_REARMED] = "rearmed",
+	[XPXE_EV_TFTP_START] = "tftp_start",
+	[XPXE_EV_TFTP_RETRANSMIT] = "tftp_retransmit",
+	[XPXE_EV_TFTP_ERROR] = "tftp_error",
+	[XPXE_EV_TFTP_EXPIRED] = "tftp_expired",
+};
+
+const char *const xpxe_transfer_state_names[] = {
+	[XPXE_XFER_NONE] = "",
+	[XPXE_XFER_RUNNING] = "running",
+	[XPXE_XFER_DONE] = "done",
+	[XPXE_XFER_FAILED] = "failed",
+};
+
+const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_MAX] = {
+	[XPXE_TFTP_PATH_XDP] = "xdp",
+	[XPXE_TFTP_PATH_TC] = "tc",
+	[XPXE_TFTP_PATH_AF_XDP] = "af_xdp",
+	[XPXE_TFTP_PATH_UDP] = "udp",
+};
+
+/* Events that tell of a problem are logged as warnings. */
+static const bool warn_event[XPXE_EV_MAX] = {
+	[XPXE_EV_CONFIG_REFUSED] = true,
+	[XPXE_EV_TFTP_ERROR] = true,
+	[XPXE_EV_TFTP_EXPIRED] = true,
+	[XPXE_EV_TFTP_RETRANSMIT] = true,
 };
 
 static const int stage_of_event[XPXE_EV_MAX] = {
@@ -50,6 +79,7 @@ static const int stage_of_event[XPXE_EV_MAX] = {
 	[XPXE_EV_ASSET] = XPXE_STAGE_DOWNLOAD,
 	[XPXE_EV_CONFIG] = XPXE_STAGE_CONFIG,
 	[XPXE_EV_INSTALLED] = XPXE_STAGE_INSTALLED,
+	[XPXE_EV_TFTP_START] = XPXE_STAGE_TFTP,
 };
 
 static struct {
@@ -59,6 +89,10 @@ static struct {
 	uint64_t next_seq; /* seq of the next event; the ring holds the last XPXE_EVENT_RING */
 	struct xpxe_machine_view *machines;
 	int n_machines, cap;
+	struct {
+		char name[16];
+		unsigned int transfers;
+	} in_flight[XPXE_EVENTS_IFACES];
 } ev = { .lock = PTHREAD_MUTEX_INITIALIZER, .next_seq = 1 };
 
 static struct xpxe_machine_view *view_of(const char *mac)
@@ -84,26 +118,70 @@ static struct xpxe_machine_view *view_of(const char *mac)
 	return more;
 }
 
-static void log_line(const struct xpxe_event *e)
+static void log_line(const struct xpxe_event *e, bool problem)
 {
 	const char *name = e->type > 0 && e->type < XPXE_EV_MAX && xpxe_event_names[e->type]
 			       ? xpxe_event_names[e->type]
 			       : "unknown";
+	enum xpxe_log_level level = problem ? XPXE_LOG_WARN : XPXE_LOG_INFO;
+	char bytes[24];
+	const struct xpxe_log_field fields[] = {
+		{ "XPXE_EVENT", name },	    { "XPXE_MAC", e->mac },	  { "XPXE_IP", e->ip },
+		{ "XPXE_IFACE", e->iface }, { "XPXE_DETAIL", e->detail }, { "XPXE_BYTES", bytes },
+	};
 
+#define N_FIELDS (int)(sizeof(fields) / sizeof(fields[0]))
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes);
+	/* The journal gets the fields as such (journalctl XPXE_MAC=...), stderr the line. */
 	if (xpxe_log_json)
-		xpxe_log(XPXE_LOG_INFO,
-			 "{\"event\":\"%s\",\"mac\":\"%s\",\"ip\":\"%s\",\"iface\":\"%s\","
-			 "\"detail\":\"%s\",\"bytes\":%llu}",
-			 name, e->mac, e->ip, e->iface, e->detail, (unsigned long long)e->bytes);
+		xpxe_log_with(level, fields, N_FIELDS,
+			      "{\"event\":\"%s\",\"mac\":\"%s\",\"ip\":\"%s\",\"iface\":\"%s\","
+			      "\"detail\":\"%s\",\"bytes\":%llu}",
+			      name, e->mac, e->ip, e->iface, e->detail,
+			      (unsigned long long)e->bytes);
 	else
-		xpxe_log(XPXE_LOG_INFO, "event=%s mac=%s ip=%s iface=%s%s%s%s bytes=%llu", name,
-			 e->mac[0] ? e->mac : "-", e->ip[0] ? e->ip : "-",
-			 e->iface[0] ? e->iface : "-", e->detail[0] ? " detail=\"" : "", e->detail,
-			 e->detail[0] ? "\"" : "", (unsigned long long)e->bytes);
+		xpxe_log_with(level, fields, N_FIELDS,
+			      "event=%s mac=%s ip=%s iface=%s%s%s%s bytes=%llu", name,
+			      e->mac[0] ? e->mac : "-", e->ip[0] ? e->ip : "-",
+			      e->iface[0] ? e->iface : "-", e->detail[0] ? " detail=\"" : "",
+			      e->detail, e->detail[0] ? "\"" : "", (unsigned long long)e->bytes);
 }
 
-void xpxe_event(int type, const char *mac, const char *ip, const char *iface, const char *detail,
-		uint64_t bytes)
+/* Moves M's transfer view along for a TFTP event; the problem it shows, if any. */
+static void fold_transfer(struct xpxe_machine_view *m, int type, const struct xpxe_tftp_report *r,
+			  bool problem)
+{
+	struct xpxe_transfer_view *x = &m->xfer;
+
+	if (type == XPXE_EV_TFTP_START || !x->state || strcmp(x->file, r->file)) {
+		memset(x, 0, sizeof(*x));
+		snprintf(x->file, sizeof(x->file), "%s", r->file);
+		x->size = r->size;
+		x->state = XPXE_XFER_RUNNING;
+	}
+	if (r->path >= 0 && r->path < XPXE_TFTP_PATH_MAX)
+		snprintf(x->path, sizeof(x->path), "%s", xpxe_tftp_path_names[r->path]);
+	if (r->done > x->done)
+		x->done = r->done;
+	if (r->retransmits > x->retransmits)
+		x->retransmits = r->retransmits;
+	switch (type) {
+	case XPXE_EV_TFTP_DONE:
+		x->state = XPXE_XFER_DONE;
+		x->done = x->size;
+		if (!strncmp(m->problem, "tftp", 4))
+			m->problem[0] = '\0'; /* a retry got through */
+		break;
+	case XPXE_EV_TFTP_ABORTED:
+	case XPXE_EV_TFTP_EXPIRED:
+		/* A size probe (aborted after the OACK) fetched nothing, and failed nothing. */
+		x->state = problem ? XPXE_XFER_FAILED : XPXE_XFER_NONE;
+		break;
+	}
+}
+
+static void record(int type, const char *mac, const char *ip, const char *iface, const char *detail,
+		   uint64_t bytes, const struct xpxe_tftp_report *r, bool problem)
 {
 	struct xpxe_event *e;
 	struct xpxe_machine_view *m = NULL;
@@ -128,6 +206,9 @@ void xpxe_event(int type, const char *mac, const char *ip, const char *iface, co
 	if (m) {
 		int stage = type < XPXE_EV_MAX ? stage_of_event[type] : 0;
 
+		/* A transfer after the script is the kernel or initramfs: downloading. */
+		if (stage == XPXE_STAGE_TFTP && m->stage >= XPXE_STAGE_SCRIPT)
+			stage = XPXE_STAGE_DOWNLOAD;
 		if (!m->first.tv_sec)
 			m->first = e->when;
 		m->last = e->when;
@@ -136,8 +217,13 @@ void xpxe_event(int type, const char *mac, const char *ip, const char *iface, co
 		m->bytes += bytes;
 		if (type == XPXE_EV_DHCP_OFFER)
 			m->dhcp_rounds++;
+		if (r && r->file)
+			fold_transfer(m, type, r, problem);
 		if (type == XPXE_EV_CONFIG_REFUSED)
 			snprintf(m->problem, sizeof(m->problem), "config refused: %s", e->detail);
+		else if (problem && type != XPXE_EV_TFTP_RETRANSMIT)
+			snprintf(m->problem, sizeof(m->problem), "%s: %s", xpxe_event_names[type],
+				 r && r->why ? r->why : e->detail);
 		/* A new boot starts over at DHCP; otherwise a stage only moves forward. */
 		if (stage &&
 		    (stage > m->stage || type == XPXE_EV_DHCP_OFFER || type == XPXE_EV_REARMED)) {
@@ -148,8 +234,106 @@ void xpxe_event(int type, const char *mac, const char *ip, const char *iface, co
 		if (type == XPXE_EV_REARMED)
 			m->stage = XPXE_STAGE_NONE;
 	}
-	log_line(e);
+	log_line(e, problem);
 	pthread_mutex_unlock(&ev.lock);
+}
+
+void xpxe_event(int type, const char *mac, const char *ip, const char *iface, const char *detail,
+		uint64_t bytes)
+{
+	record(type, mac, ip, iface, detail, bytes, NULL, type < XPXE_EV_MAX && warn_event[type]);
+}
+
+void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
+{
+	char detail[160];
+	const char *path =
+	    r->path >= 0 && r->path < XPXE_TFTP_PATH_MAX ? xpxe_tftp_path_names[r->path] : "-";
+	bool problem = type < XPXE_EV_MAX && warn_event[type];
+	uint64_t bytes = 0;
+
+	switch (type) {
+	case XPXE_EV_TFTP_START:
+		snprintf(detail, sizeof(detail), "%s size=%llu blksize=%u windowsize=%u path=%s",
+			 r->file, (unsigned long long)r->size, r->blksize, r->windowsize, path);
+		break;
+	case XPXE_EV_TFTP_DONE:
+		snprintf(detail, sizeof(detail),
+			 "%s blocks=%u path=%s retransmits=%u seconds=%.3f MB/s=%.2f", r->file,
+			 r->final_block, path, r->retransmits, r->seconds,
+			 r->seconds > 0 ? r->size / r->seconds / 1e6 : 0.0);
+		bytes = r->size;
+		break;
+	case XPXE_EV_TFTP_RETRANSMIT:
+		snprintf(detail, sizeof(detail), "%s retransmits=%u (+%u) at block %u of %u",
+			 r->file, r->retransmits, r->new_retransmits, r->block, r->final_block);
+		break;
+	case XPXE_EV_TFTP_ABORTED:
+		/* OVMF asks for the size, then ends the transfer after the OACK: not a problem. */
+		problem = !(r->block == 0 && r->error == 8);
+		snprintf(detail, sizeof(detail), "%s ERROR %d from the client at block %u of %u%s",
+			 r->file, r->error, r->block, r->final_block,
+			 problem ? "" : " (a size probe)");
+		break;
+	default: /* an ERROR sent, an expiry */
+		snprintf(detail, sizeof(detail), "%s%s%s", r->file ? r->file : "",
+			 r->file ? ": " : "", r->why ? r->why : "");
+		break;
+	}
+	record(type, r->mac && r->mac[0] ? r->mac : NULL, r->ip, r->iface, detail, bytes, r,
+	       problem);
+}
+
+void xpxe_event_tftp_progress(const char *mac, const char *file, uint64_t done,
+			      unsigned int retransmits)
+{
+	struct xpxe_machine_view *m;
+
+	pthread_mutex_lock(&ev.lock);
+	m = view_of(mac);
+	if (m && m->xfer.state == XPXE_XFER_RUNNING && !strcmp(m->xfer.file, file)) {
+		if (done > m->xfer.done)
+			m->xfer.done = done;
+		m->xfer.retransmits = retransmits;
+	}
+	pthread_mutex_unlock(&ev.lock);
+}
+
+void xpxe_events_set_tftp_in_flight(const char *iface, unsigned int n)
+{
+	int free_slot = -1;
+
+	pthread_mutex_lock(&ev.lock);
+	for (int i = 0; i < XPXE_EVENTS_IFACES; i++) {
+		if (!strcmp(ev.in_flight[i].name, iface)) {
+			ev.in_flight[i].transfers = n;
+			free_slot = -2;
+			break;
+		}
+		if (!ev.in_flight[i].name[0] && free_slot == -1)
+			free_slot = i;
+	}
+	if (free_slot >= 0) {
+		snprintf(ev.in_flight[free_slot].name, sizeof(ev.in_flight[free_slot].name), "%s",
+			 iface);
+		ev.in_flight[free_slot].transfers = n;
+	}
+	pthread_mutex_unlock(&ev.lock);
+}
+
+int xpxe_events_tftp_in_flight(char names[][16], unsigned int *counts, int max)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&ev.lock);
+	for (int i = 0; i < XPXE_EVENTS_IFACES && n < max; i++) {
+		if (!ev.in_flight[i].name[0])
+			continue;
+		memcpy(names[n], ev.in_flight[i].name, 16);
+		counts[n++] = ev.in_flight[i].transfers;
+	}
+	pthread_mutex_unlock(&ev.lock);
+	return n;
 }
 
 void xpxe_event_name(const char *mac, const char *hostname)

@@ -22,8 +22,9 @@ enum xpxe_stage {
 	XPXE_STAGE_DHCP,       /* offered */
 	XPXE_STAGE_ADDRESS,    /* ACKed */
 	XPXE_STAGE_BOOT_FILE,  /* a boot server ACK on 4011 */
+	XPXE_STAGE_TFTP,       /* the boot file over TFTP */
 	XPXE_STAGE_SCRIPT,     /* iPXE runs: it fetched its script */
-	XPXE_STAGE_DOWNLOAD,   /* kernel / initramfs over HTTP */
+	XPXE_STAGE_DOWNLOAD,   /* kernel / initramfs (HTTP, or TFTP after the script) */
 	XPXE_STAGE_CONFIG,     /* the Talos config fetched */
 	XPXE_STAGE_INSTALLED,  /* boot-once set */
 	XPXE_STAGE_LOCAL_BOOT, /* booting its disk */
@@ -46,6 +47,25 @@ struct xpxe_event {
 	uint64_t bytes;
 };
 
+/* A machine's current (or last) transfer, for its progress bar. */
+enum xpxe_transfer_state {
+	XPXE_XFER_NONE = 0,
+	XPXE_XFER_RUNNING,
+	XPXE_XFER_DONE,
+	XPXE_XFER_FAILED,
+};
+
+extern const char *const xpxe_transfer_state_names[];
+extern const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_MAX];
+
+struct xpxe_transfer_view {
+	char file[64];
+	char path[8]; /* xdp, tc, af_xdp, udp */
+	uint64_t size, done;
+	unsigned int retransmits;
+	int state; /* enum xpxe_transfer_state */
+};
+
 struct xpxe_machine_view {
 	char mac[18];
 	char ip[16];
@@ -55,11 +75,44 @@ struct xpxe_machine_view {
 	uint64_t bytes;
 	unsigned int dhcp_rounds; /* OFFERs seen: many without an ACK is a stuck machine */
 	char problem[96];	  /* the last refusal, "" when none */
+	struct xpxe_transfer_view xfer;
 };
 
 /* Records an event; MAC may be NULL. Thread-safe. */
 void xpxe_event(int type, const char *mac, const char *ip, const char *iface, const char *detail,
 		uint64_t bytes);
+
+/* A TFTP transfer's facts, for its events and its machine's progress bar. */
+struct xpxe_tftp_report {
+	const char *mac; /* NULL or "" when unknown */
+	const char *ip, *iface;
+	const char *file;
+	int path; /* enum xpxe_tftp_path */
+	uint64_t size;
+	uint64_t done; /* bytes the client acknowledged */
+	unsigned int blksize, windowsize;
+	unsigned int retransmits, new_retransmits;
+	unsigned int block, final_block;
+	double seconds;	 /* since the RRQ */
+	int error;	 /* the ERROR code sent or received */
+	const char *why; /* what went wrong, in words */
+};
+
+/*
+ * Records a TFTP event (XPXE_EV_TFTP_*, or an error with no transfer: FILE
+ * NULL) and moves its machine's transfer view along. Thread-safe.
+ */
+void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r);
+
+/* A running transfer's progress, read from its session each second: the view only, no event. */
+void xpxe_event_tftp_progress(const char *mac, const char *file, uint64_t done,
+			      unsigned int retransmits);
+
+/* Transfers running on IFACE now, for /metrics (set by the TFTP slow path). */
+#define XPXE_EVENTS_IFACES 8
+void xpxe_events_set_tftp_in_flight(const char *iface, unsigned int n);
+/* Copies at most MAX (interface, transfers running) pairs; returns how many. */
+int xpxe_events_tftp_in_flight(char names[][16], unsigned int *counts, int max);
 
 /* Sets the hostname shown for MAC (from the inventory). */
 void xpxe_event_name(const char *mac, const char *hostname);

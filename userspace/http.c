@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -19,10 +20,23 @@
 
 #define SCRIPT_MAX 4096
 
+/*
+ * What one HTTP request leaves for its end (libmicrohttpd's completion
+ * callback): a config's boot-once mark is set only once the whole document
+ * went out to the machine, never for a HEAD or a client that left early.
+ */
+struct pending {
+	char key[80]; /* boot-once key to set; "" for none */
+	char name[XPXE_CFG_NAME_MAX + 24];
+	char src_text[INET_ADDRSTRLEN];
+};
+
 struct request {
 	struct MHD_Connection *conn;
 	struct in_addr src;
 	char src_text[INET_ADDRSTRLEN];
+	bool head;
+	struct pending *pending;
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status, const char *type,
@@ -64,7 +78,8 @@ static in_addr_t binding_of(const struct xpxe_http_leases *l, const unsigned cha
 
 	memcpy(key.addr, mac, 6);
 	for (int i = 0; i < l->n; i++)
-		if (!bpf_map_lookup_elem(l->clients_fds[i], &key, &client) && client.ip)
+		if (!bpf_map_lookup_elem(l->clients_fds[i], &key, &client) &&
+		    xpxe_dhcp_client_bound(&client))
 			return client.ip;
 	return 0;
 }
@@ -79,7 +94,7 @@ static bool mac_of(const struct xpxe_http_leases *l, struct in_addr ip, unsigned
 
 		while (!bpf_map_get_next_key(l->clients_fds[i], prev, &next)) {
 			if (!bpf_map_lookup_elem(l->clients_fds[i], &next, &client) &&
-			    client.ip == ip.s_addr) {
+			    xpxe_dhcp_client_bound(&client) && client.ip == ip.s_addr) {
 				memcpy(mac, next.addr, 6);
 				return true;
 			}
@@ -88,6 +103,36 @@ static bool mac_of(const struct xpxe_http_leases *l, struct in_addr ip, unsigned
 		}
 	}
 	return false;
+}
+
+in_addr_t xpxe_http_config_address(struct xpxe_http *h, int idx, const char *mac, const char *key,
+				   const char **how, bool *bound)
+{
+	const struct xpxe_machine_cfg *m = idx >= 0 ? &h->cfg->machines[idx] : NULL;
+	const struct xpxe_learned *learned;
+	unsigned char addr[6];
+	in_addr_t held = 0;
+
+	if (m) {
+		for (int i = 0; i < m->n_macs && !held; i++)
+			held = binding_of(&h->leases, m->macs[i]);
+	} else if (mac && !xpxe_parse_mac(mac, addr)) {
+		held = binding_of(&h->leases, addr);
+	}
+	*bound = held != 0;
+	if (held) {
+		*how = m && m->ip.s_addr == held ? "its reservation" : "its lease";
+		return held;
+	}
+	learned = xpxe_inventory_learned(h->inv, key);
+	if (learned) {
+		*how = !strcmp(learned->how, "dhcp-4011")
+			   ? "the address of its boot server request"
+			   : "the address it fetched its script from";
+		return learned->ip.s_addr;
+	}
+	*how = "no address known";
+	return 0;
 }
 
 bool xpxe_http_allowed(const struct xpxe_config *cfg, struct in_addr src)
@@ -179,6 +224,9 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 			 id.mac ? id.mac : "-", id.uuid ? id.uuid : "-", why);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, why);
 	}
+	/* Where the machine boots from: its config goes there (unless a binding says else). */
+	if (rq->src.s_addr)
+		xpxe_inventory_learn(h->inv, who.key, rq->src, "boot-script");
 	if (xpxe_inventory_is_installed(h->inv, who.key, NULL)) {
 		pthread_mutex_unlock(&h->inv->lock);
 		xpxe_script_local(script, sizeof(script), who.name);
@@ -322,26 +370,34 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	return ret;
 }
 
+void xpxe_http_document_path(const char *path, const char *mac, char *out, size_t size)
+{
+	char hyphen[18];
+	struct stat st;
+
+	snprintf(out, size, "%s", path);
+	if (!path[0] || stat(path, &st) || !S_ISDIR(st.st_mode))
+		return;
+	snprintf(hyphen, sizeof(hyphen), "%s", mac);
+	for (char *c = hyphen; *c; c++)
+		*c = *c == ':' ? '-' : *c;
+	snprintf(out, size, "%s/%s.yaml", path, hyphen);
+	if (!mac[0] || access(out, R_OK))
+		snprintf(out, size, "%s/default.yaml", path);
+}
+
 /* Reads the machine's config document: a file, or DIR/<mac-hyphen>.yaml, else DIR/default.yaml. */
 static char *read_document(const char *path, const char *mac, char *used, size_t used_size,
 			   size_t *len)
 {
-	char candidate[XPXE_CFG_PATH_MAX + 32], hyphen[18];
+	char candidate[XPXE_CFG_PATH_MAX + 32];
 	struct stat st;
 	char *buf;
 	FILE *f;
 
 	if (!path[0])
 		return NULL;
-	snprintf(candidate, sizeof(candidate), "%s", path);
-	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-		snprintf(hyphen, sizeof(hyphen), "%s", mac);
-		for (char *c = hyphen; *c; c++)
-			*c = *c == ':' ? '-' : *c;
-		snprintf(candidate, sizeof(candidate), "%s/%s.yaml", path, hyphen);
-		if (!mac[0] || access(candidate, R_OK))
-			snprintf(candidate, sizeof(candidate), "%s/default.yaml", path);
-	}
+	xpxe_http_document_path(path, mac, candidate, sizeof(candidate));
 	f = fopen(candidate, "r");
 	if (!f)
 		return NULL;
@@ -363,6 +419,17 @@ static char *read_document(const char *path, const char *mac, char *used, size_t
 	return buf;
 }
 
+/* A 403 for a config, with the lock held: counted, logged, an event for the fleet view. */
+static enum MHD_Result refuse_config(struct xpxe_http *h, struct request *rq, const struct who *who,
+				     const char *log_why, const char *answer)
+{
+	pthread_mutex_unlock(&h->inv->lock);
+	__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
+	log_warn("http: config of %s refused to %s: %s", who->name, rq->src_text, log_why);
+	xpxe_event(XPXE_EV_CONFIG_REFUSED, who->mac, rq->src_text, NULL, answer, 0);
+	return send_error(rq->conn, MHD_HTTP_FORBIDDEN, answer);
+}
+
 static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 {
 	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
@@ -370,11 +437,11 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	const struct xpxe_machine_cfg *m = NULL;
 	char used[XPXE_CFG_PATH_MAX + 32], ip_text[INET_ADDRSTRLEN] = "", hyphen[18];
 	char *doc, *out = NULL;
-	const char *why = NULL, *bad_name;
+	const char *why = NULL, *bad_name, *how;
 	struct who who;
 	size_t len, out_len;
-	unsigned char mac[6];
-	in_addr_t held = 0;
+	in_addr_t known;
+	bool bound;
 	int bad_line, err;
 
 	pthread_mutex_lock(&h->inv->lock);
@@ -394,26 +461,30 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	}
 	if (who.idx >= 0)
 		m = &h->cfg->machines[who.idx];
-	/* Configs hold cluster secrets: when the machine holds an address, only it gets one. */
-	if (m) {
-		for (int i = 0; i < m->n_macs && !held; i++)
-			held = binding_of(&h->leases, m->macs[i]);
-	} else if (!xpxe_parse_mac(who.mac, mac)) {
-		held = binding_of(&h->leases, mac);
+	/*
+	 * Configs hold cluster secrets: a machine whose address xpxe knows (its
+	 * lease or reservation, else the address it booted from) gets it there only.
+	 */
+	known = xpxe_http_config_address(h, who.idx, who.mac, who.key, &how, &bound);
+	if (known && known != rq->src.s_addr) {
+		char log_why[96];
+
+		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
+		snprintf(log_why, sizeof(log_why), "the machine is at %s (%s)", ip_text, how);
+		return refuse_config(h, rq, &who, log_why,
+				     "this machine's config is served only to its own address");
 	}
-	if (held && held != rq->src.s_addr) {
-		pthread_mutex_unlock(&h->inv->lock);
-		inet_ntop(AF_INET, &held, ip_text, sizeof(ip_text));
-		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
-		log_warn("http: config of %s refused to %s: the machine holds %s", who.name,
-			 rq->src_text, ip_text);
-		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL,
-			   "asked from another address", 0);
-		return send_error(rq->conn, MHD_HTTP_FORBIDDEN,
-				  "this machine's config is served only to its own address");
+	if (!known && h->cfg->config_without_address == XPXE_UNBOUND_REFUSE) {
+		__atomic_add_fetch(&h->stats.refused_no_address, 1, __ATOMIC_RELAXED);
+		return refuse_config(h, rq, &who,
+				     "xpxe has seen no address of this machine (it did not boot "
+				     "through xpxe; http.config_without_address: refuse)",
+				     "xpxe knows no address of this machine: it must boot through "
+				     "xpxe first");
 	}
-	if (held)
-		inet_ntop(AF_INET, &held, ip_text, sizeof(ip_text));
+	/* {{ip}}: the address xpxe gave it, not one it was merely seen at. */
+	if (bound)
+		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
 	else if (m && m->ip.s_addr)
 		inet_ntop(AF_INET, &m->ip, ip_text, sizeof(ip_text));
 	doc = read_document(m && m->talos_config[0] ? m->talos_config
@@ -453,9 +524,21 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 				  "config template error");
 	}
 	free(doc);
-	/* Boot-once: from now on this machine boots its disk, until re-armed. */
-	xpxe_inventory_set_installed(h->inv, who.key, true);
 	pthread_mutex_unlock(&h->inv->lock);
+	/*
+	 * Boot-once: from now on this machine boots its disk, until re-armed. Set
+	 * once the whole document has gone to the machine's own address (completed()).
+	 */
+	if (known && !rq->head) {
+		snprintf(rq->pending->key, sizeof(rq->pending->key), "%s", who.key);
+		snprintf(rq->pending->name, sizeof(rq->pending->name), "%s", who.name);
+		snprintf(rq->pending->src_text, sizeof(rq->pending->src_text), "%s", rq->src_text);
+	} else if (!known) {
+		__atomic_add_fetch(&h->stats.configs_no_address, 1, __ATOMIC_RELAXED);
+		log_warn("http: config of %s served to %s, an address xpxe never saw it use "
+			 "(http.config_without_address: serve): boot-once not set",
+			 who.name, rq->src_text);
+	}
 	__atomic_add_fetch(&h->stats.configs, 1, __ATOMIC_RELAXED);
 	xpxe_event(XPXE_EV_CONFIG, who.mac, rq->src_text, NULL, who.name, out_len);
 	{
@@ -474,6 +557,84 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 static void metric(FILE *f, const char *name, const char *help, const char *type)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A counter of the programs shown as a label's value (outcome="completed", path="tc"). */
+struct labelled_counter {
+	const char *value;
+	enum xpxe_counter c;
+};
+
+/* NAME{interface=...,LABEL=...} for each interface whose counters were read (OK) and each of T. */
+static void labelled_lines(FILE *f, const char *name, const char *label,
+			   const struct labelled_counter *t, size_t n,
+			   const struct xpxe_http_leases *l, __u64 totals[][XPXE_CNT_MAX],
+			   const bool *ok)
+{
+	for (int i = 0; i < l->n; i++)
+		for (size_t k = 0; ok[i] && k < n; k++)
+			fprintf(f, "%s{interface=\"%s\",%s=\"%s\"} %llu\n", name, l->ifnames[i],
+				label, t[k].value, (unsigned long long)totals[i][t[k].c]);
+}
+
+/* TFTP by interface: transfers running and ended, errors, bytes by the path that sent them. */
+static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
+{
+	static const struct labelled_counter ends[] = {
+		{ "started", XPXE_CNT_TFTP_SESSIONS_OPENED },
+		{ "completed", XPXE_CNT_TFTP_SESSIONS_COMPLETED },
+		{ "aborted", XPXE_CNT_TFTP_SESSIONS_ABORTED },
+		{ "expired", XPXE_CNT_TFTP_SESSIONS_EXPIRED },
+	};
+	static const struct labelled_counter paths[] = {
+		{ "xdp", XPXE_CNT_TFTP_BYTES },
+		{ "tc", XPXE_CNT_TFTP_BYTES_TC },
+		{ "af_xdp", XPXE_CNT_TFTP_BYTES_XSK },
+		{ "udp", XPXE_CNT_TFTP_BYTES_DAEMON },
+	};
+	__u64 totals[8][XPXE_CNT_MAX];
+	bool ok[8]; /* as many as struct xpxe_http_leases holds */
+	char names[XPXE_EVENTS_IFACES][16];
+	unsigned int running[XPXE_EVENTS_IFACES];
+	int n_running = xpxe_events_tftp_in_flight(names, running, XPXE_EVENTS_IFACES);
+
+	for (int i = 0; i < l->n; i++)
+		ok[i] = !xpxe_counters_read(l->counters_fds[i], totals[i]);
+	metric(f, "xpxe_tftp_transfers_in_flight", "TFTP transfers running (each second)", "gauge");
+	for (int i = 0; i < n_running; i++)
+		fprintf(f, "xpxe_tftp_transfers_in_flight{interface=\"%s\"} %u\n", names[i],
+			running[i]);
+	metric(f, "xpxe_tftp_transfers_total",
+	       "TFTP transfers started, and ended by outcome (aborted: an ERROR from the client; "
+	       "expired: silent, or evicted)",
+	       "counter");
+	labelled_lines(f, "xpxe_tftp_transfers_total", "outcome", ends,
+		       sizeof(ends) / sizeof(ends[0]), l, totals, ok);
+	metric(f, "xpxe_tftp_errors_sent_total", "TFTP ERROR packets sent (requests refused)",
+	       "counter");
+	for (int i = 0; i < l->n; i++) {
+		__u64 sent = 0;
+
+		if (!ok[i])
+			continue;
+		sent = totals[i][XPXE_CNT_TFTP_WRQ_REFUSED];
+		for (int c = XPXE_CNT_TFTP_ERR_UNDEFINED; c <= XPXE_CNT_TFTP_ERR_BAD_OPTION; c++)
+			sent += totals[i][c];
+		fprintf(f, "xpxe_tftp_errors_sent_total{interface=\"%s\"} %llu\n", l->ifnames[i],
+			(unsigned long long)sent);
+	}
+	metric(f, "xpxe_tftp_retransmits_total", "TFTP DATA blocks sent again", "counter");
+	for (int i = 0; i < l->n; i++)
+		if (ok[i])
+			fprintf(f, "xpxe_tftp_retransmits_total{interface=\"%s\"} %llu\n",
+				l->ifnames[i],
+				(unsigned long long)(totals[i][XPXE_CNT_TFTP_RETRANSMITS] +
+						     totals[i][XPXE_CNT_TFTP_WINDOW_RESENT]));
+	metric(f, "xpxe_tftp_bytes_total",
+	       "TFTP DATA payload bytes by the path that sent them (udp: the daemon's sockets)",
+	       "counter");
+	labelled_lines(f, "xpxe_tftp_bytes_total", "path", paths, sizeof(paths) / sizeof(paths[0]),
+		       l, totals, ok);
 }
 
 /* Prometheus text format: the programs' counters summed over CPUs, HTTP and inventory figures. */
@@ -499,6 +660,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 				h->leases.ifnames[i], xpxe_counter_names[c],
 				(unsigned long long)totals[c]);
 	}
+	tftp_metrics(f, &h->leases);
 	metric(f, "xpxe_dhcp_bindings", "DHCP bindings (full mode) held in the program's map",
 	       "gauge");
 	for (int i = 0; i < h->leases.n; i++) {
@@ -510,7 +672,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 			struct xpxe_dhcp_client client;
 
 			if (!bpf_map_lookup_elem(h->leases.clients_fds[i], &next, &client) &&
-			    client.ip)
+			    xpxe_dhcp_client_bound(&client))
 				n++;
 			key = next;
 			prev = &key;
@@ -524,7 +686,24 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_http_requests_total{kind=\"asset\"} %llu\n", h->stats.assets);
 	fprintf(f, "xpxe_http_requests_total{kind=\"config\"} %llu\n", h->stats.configs);
 	fprintf(f, "xpxe_http_requests_total{kind=\"refused\"} %llu\n", h->stats.refused);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused_no_address\"} %llu\n",
+		h->stats.refused_no_address);
+	fprintf(f, "xpxe_http_requests_total{kind=\"config_no_address\"} %llu\n",
+		h->stats.configs_no_address);
 	fprintf(f, "xpxe_http_requests_total{kind=\"not_found\"} %llu\n", h->stats.not_found);
+	metric(f, "xpxe_http_connections_total",
+	       "HTTP connections: accepted, refused at a limit, timed out without a request",
+	       "counter");
+	fprintf(f, "xpxe_http_connections_total{outcome=\"accepted\"} %llu\n",
+		h->stats.conn_accepted);
+	fprintf(f, "xpxe_http_connections_total{outcome=\"refused_per_ip\"} %llu\n",
+		h->stats.conn_refused_per_ip);
+	fprintf(f, "xpxe_http_connections_total{outcome=\"refused_total\"} %llu\n",
+		h->stats.conn_refused_total);
+	fprintf(f, "xpxe_http_connections_total{outcome=\"timed_out\"} %llu\n",
+		h->stats.conn_timed_out);
+	metric(f, "xpxe_http_connections_open", "HTTP connections open now", "gauge");
+	fprintf(f, "xpxe_http_connections_open %u\n", h->n_open);
 	metric(f, "xpxe_http_asset_bytes_total", "Asset bytes sent over HTTP", "counter");
 	fprintf(f, "xpxe_http_asset_bytes_total %llu\n", h->stats.asset_bytes);
 	pthread_mutex_lock(&h->inv->lock);
@@ -568,13 +747,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 	(void)version;
 	(void)upload;
+	if (!*req_cls) { /* a whole request head: this connection is not a slow one */
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci && ci->socket_context) {
+			pthread_mutex_lock(&h->conns_lock);
+			((struct xpxe_http_conn *)ci->socket_context)->requests++;
+			pthread_mutex_unlock(&h->conns_lock);
+		}
+	}
 	/* Refused on the headers alone: a body is never read. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD only");
 	if (!*req_cls) { /* the headers are in; come back for the rest */
-		*req_cls = h;
-		return MHD_YES;
+		*req_cls = calloc(1, sizeof(struct pending));
+		return *req_cls ? MHD_YES : MHD_NO;
 	}
+	rq.pending = *req_cls;
+	rq.head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	if (*upload_size)
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, "no request bodies here");
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -591,6 +780,108 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!strcmp(url, "/metrics"))
 		return metrics(h, &rq);
 	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+/* The end of a request: boot-once is set only for a config that went out whole. */
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct xpxe_http *h = cls;
+	struct pending *p = *req_cls;
+
+	(void)conn;
+	if (p && p->key[0]) {
+		if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+			pthread_mutex_lock(&h->inv->lock);
+			xpxe_inventory_set_installed(h->inv, p->key, true);
+			pthread_mutex_unlock(&h->inv->lock);
+		} else {
+			log_warn("http: the config of %s did not reach %s whole (code %d): "
+				 "boot-once not set",
+				 p->name, p->src_text, (int)toe);
+		}
+	}
+	free(p);
+	*req_cls = NULL;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The limits on connections, checked here rather than by MHD's own options
+ * so that each refusal is counted: at most max_per_ip from one address and
+ * max_connections in all. MHD's threads accept in parallel, so a connection
+ * takes its slot here, under the lock, before the next one is counted; MHD's
+ * own limit sits above ours, so nothing MHD refuses has taken a slot.
+ */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct xpxe_http *h = cls;
+	struct in_addr src = { 0 };
+	struct xpxe_http_conn *free_slot = NULL;
+	unsigned same = 0;
+	enum MHD_Result ret = MHD_NO;
+
+	if (addr->sa_family == AF_INET && addrlen >= sizeof(struct sockaddr_in))
+		src = ((const struct sockaddr_in *)addr)->sin_addr;
+	pthread_mutex_lock(&h->conns_lock);
+	for (unsigned i = 0; i < h->n_conns_slots; i++) {
+		if (!h->conns[i].used)
+			free_slot = free_slot ? free_slot : &h->conns[i];
+		else
+			same += h->conns[i].src.s_addr == src.s_addr;
+	}
+	if (h->n_open >= h->limits.max_connections || !free_slot) {
+		h->stats.conn_refused_total++;
+	} else if (same >= h->limits.max_per_ip) {
+		h->stats.conn_refused_per_ip++;
+	} else {
+		*free_slot = (struct xpxe_http_conn){ .used = true, .src = src };
+		h->n_open++;
+		h->stats.conn_accepted++;
+		ret = MHD_YES;
+	}
+	pthread_mutex_unlock(&h->conns_lock);
+	return ret;
+}
+
+/* Ties a connection to the slot it took, and counts those that ended without a request. */
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	struct xpxe_http *h = cls;
+	struct xpxe_http_conn *c = *socket_context;
+
+	pthread_mutex_lock(&h->conns_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		struct in_addr src = { 0 };
+
+		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+			src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
+		for (unsigned i = 0; i < h->n_conns_slots && !*socket_context; i++) {
+			c = &h->conns[i];
+			if (c->used && !c->started && c->src.s_addr == src.s_addr) {
+				c->started = mono_now();
+				*socket_context = c;
+			}
+		}
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
+		/* Silent past the timeout without one whole request: a slow client, dropped. */
+		if (!c->requests && mono_now() - c->started >= h->limits.timeout_s - 0.5)
+			h->stats.conn_timed_out++;
+		c->used = false;
+		*socket_context = NULL;
+		h->n_open--;
+	}
+	pthread_mutex_unlock(&h->conns_lock);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -615,6 +906,13 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	h->inv = inv;
 	h->cfg = cfg;
 	h->leases = *leases;
+	h->limits = cfg->http_limits;
+	/* A few slots more than the limit: MHD's threads may accept a handful at once. */
+	h->n_conns_slots = h->limits.max_connections + 64;
+	h->conns = calloc(h->n_conns_slots, sizeof(*h->conns));
+	if (!h->conns)
+		return -ENOMEM;
+	pthread_mutex_init(&h->conns_lock, NULL);
 	if (!colon || colon - listen >= (long)sizeof(host)) {
 		log_error("http: '%s' is not ADDR:PORT", listen);
 		return -EINVAL;
@@ -629,12 +927,14 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	snprintf(h->base, sizeof(h->base), "http://%s", listen);
 	snprintf(h->tftp_base, sizeof(h->tftp_base), "tftp://%s", host);
 	h->mhd = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, accept_policy,
+	    h, handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
 	    /* A slow or stalled client is dropped, so it cannot hold a slot. */
-	    MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_LIMIT, 2048,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	    NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	    MHD_OPTION_END);
 	if (!h->mhd) {
 		log_error("http: cannot listen on %s (address in use, or not on this host?)",
 			  listen);
@@ -649,4 +949,8 @@ void xpxe_http_stop(struct xpxe_http *h)
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	h->mhd = NULL;
+	if (h->conns)
+		pthread_mutex_destroy(&h->conns_lock);
+	free(h->conns);
+	h->conns = NULL;
 }

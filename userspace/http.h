@@ -2,6 +2,7 @@
 #ifndef XPXE_HTTP_H
 #define XPXE_HTTP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <netinet/in.h>
 
@@ -27,6 +28,19 @@ struct xpxe_http_leases {
 
 struct xpxe_http_stats {
 	unsigned long long scripts, local_boots, assets, asset_bytes, configs, refused, not_found;
+	unsigned long long refused_no_address; /* 403: no address known (of refused) */
+	unsigned long long configs_no_address; /* served with no address known (serve) */
+	/* connections: accepted, refused at the per-address or the total limit, and closed
+	 * after the idle timeout without one complete request (slow clients, slowloris) */
+	unsigned long long conn_accepted, conn_refused_per_ip, conn_refused_total, conn_timed_out;
+};
+
+/* A connection being served; slots of an array, so its limits can be counted. */
+struct xpxe_http_conn {
+	bool used;
+	struct in_addr src;
+	double started; /* 0: accepted, MHD has not started it yet */
+	unsigned requests;
 };
 
 struct xpxe_http {
@@ -37,6 +51,10 @@ struct xpxe_http {
 	char base[96]; /* http://ADDR:PORT as machines reach it */
 	char tftp_base[80];
 	struct xpxe_http_stats stats;
+	struct xpxe_http_limits limits;
+	pthread_mutex_t conns_lock; /* MHD's threads accept and close connections */
+	struct xpxe_http_conn *conns;
+	unsigned n_conns_slots, n_open;
 };
 
 /*
@@ -46,6 +64,19 @@ struct xpxe_http {
 int xpxe_http_start(struct xpxe_http *http, const char *listen, struct xpxe_inventory *inv,
 		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases);
 void xpxe_http_stop(struct xpxe_http *http);
+
+/*
+ * The address the config of a machine goes to, 0 when xpxe knows none: its
+ * lease or reservation (full mode), else the address it was seen booting
+ * from. IDX is its index in the inventory, or -1 with MAC for a machine
+ * outside it; KEY its boot-once key. *HOW says which, for messages; *BOUND
+ * whether it is a binding xpxe gave. Call with the inventory's lock held.
+ */
+in_addr_t xpxe_http_config_address(struct xpxe_http *h, int idx, const char *mac, const char *key,
+				   const char **how, bool *bound);
+
+/* The document PATH (a file, or a folder of MAC.yaml + default.yaml) gives MAC. */
+void xpxe_http_document_path(const char *path, const char *mac, char *out, size_t size);
 
 /* True when SRC may fetch configs under CFG's allow list (empty list: everyone). */
 bool xpxe_http_allowed(const struct xpxe_config *cfg, struct in_addr src);

@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include "atomic.h"
+#include "json.h"
 #include "inventory.h"
 #include "events.h"
 #include "log.h"
@@ -81,6 +84,226 @@ static int save_state(const struct xpxe_inventory *inv)
 	return xpxe_write_atomically(inv->state_path, 0600, write_state, (void *)inv);
 }
 
+void xpxe_state_move_aside(const char *path)
+{
+	char aside[XPXE_CFG_PATH_MAX + 64];
+
+	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, (long long)time(NULL));
+	if (rename(path, aside))
+		log_error("cannot move %s aside: %s", path, strerror(errno));
+	else
+		log_warn("%s moved aside to %s", path, aside);
+}
+
+static int write_learned(FILE *f, void *ctx)
+{
+	const struct xpxe_inventory *inv = ctx;
+	char ip[INET_ADDRSTRLEN];
+
+	fprintf(f, "# xpxe: addresses machines were seen using (KEY IP UNIXTIME HOW); their "
+		   "configs go only there\n");
+	for (int i = 0; i < inv->n_learned; i++) {
+		inet_ntop(AF_INET, &inv->learned[i].ip, ip, sizeof(ip));
+		fprintf(f, "%s %s %lld %s\n", inv->learned[i].key, ip,
+			(long long)inv->learned[i].when, inv->learned[i].how);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* KEY IP UNIXTIME HOW, one a line; bad lines are reported and the file moved aside. */
+static int load_learned(struct xpxe_inventory *inv)
+{
+	char line[256], key[80], ip[32], how[16];
+	long long when;
+	int lineno = 0, bad = 0;
+	FILE *f = fopen(inv->learned_path, "r");
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct xpxe_learned l = { 0 }, *more;
+		char extra;
+
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (sscanf(line, "%79s %31s %lld %15s %c", key, ip, &when, how, &extra) != 4 ||
+		    inet_pton(AF_INET, ip, &l.ip) != 1 || when < 0 || !strchr(line, '\n')) {
+			log_error("%s:%d: expected 'KEY IP UNIXTIME HOW'", inv->learned_path,
+				  lineno);
+			bad++;
+			continue;
+		}
+		more = realloc(inv->learned, (inv->n_learned + 1) * sizeof(*more));
+		if (!more) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		inv->learned = more;
+		snprintf(l.key, sizeof(l.key), "%s", key);
+		snprintf(l.how, sizeof(l.how), "%s", how);
+		l.when = (time_t)when;
+		more[inv->n_learned++] = l;
+	}
+	fclose(f);
+	if (!bad)
+		return 0;
+	/* Keep the evidence aside; the good lines go back in place at once. */
+	xpxe_state_move_aside(inv->learned_path);
+	return xpxe_write_atomically(inv->learned_path, 0600, write_learned, inv);
+}
+
+int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_addr ip,
+			 const char *how)
+{
+	struct xpxe_learned *l = (struct xpxe_learned *)xpxe_inventory_learned(inv, key);
+	char text[INET_ADDRSTRLEN];
+	int err;
+
+	if (l && l->ip.s_addr == ip.s_addr) {
+		l->when = time(NULL); /* in memory only: no write for a machine that stays put */
+		return 0;
+	}
+	if (!l && inv->n_learned == XPXE_LEARNED_MAX) {
+		/* Bounded (anyone can name a MAC in a script URL): the oldest is forgotten. */
+		l = &inv->learned[0];
+		for (int i = 1; i < inv->n_learned; i++)
+			if (inv->learned[i].when < l->when)
+				l = &inv->learned[i];
+		log_warn("%d machine addresses known: forgetting %s's", XPXE_LEARNED_MAX, l->key);
+	} else if (!l) {
+		l = realloc(inv->learned, (inv->n_learned + 1) * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		inv->learned = l;
+		l = &l[inv->n_learned++];
+		l->key[0] = '\0';
+	}
+	if (strcmp(l->key, key)) {
+		memset(l, 0, sizeof(*l));
+		snprintf(l->key, sizeof(l->key), "%s", key);
+	}
+	l->ip = ip;
+	l->when = time(NULL);
+	snprintf(l->how, sizeof(l->how), "%s", how);
+	inet_ntop(AF_INET, &ip, text, sizeof(text));
+	log_info("%s is at %s (%s): its config goes only there", key, text, how);
+	err = xpxe_write_atomically(inv->learned_path, 0600, write_learned, inv);
+	if (err)
+		log_error("cannot save %s: %s", inv->learned_path, strerror(-err));
+	return err;
+}
+
+const struct xpxe_learned *xpxe_inventory_learned(const struct xpxe_inventory *inv, const char *key)
+{
+	for (int i = 0; i < inv->n_learned; i++)
+		if (!strcmp(inv->learned[i].key, key))
+			return &inv->learned[i];
+	return NULL;
+}
+
+void xpxe_inventory_key_of_mac(const struct xpxe_inventory *inv, const unsigned char mac[6],
+			       char *key, size_t size)
+{
+	const struct xpxe_config *cfg = inv->cfg;
+
+	for (int i = 0; i < cfg->n_machines; i++)
+		for (int j = 0; j < cfg->machines[i].n_macs; j++)
+			if (!memcmp(cfg->machines[i].macs[j], mac, 6)) {
+				xpxe_inventory_key(&cfg->machines[i], key, size);
+				return;
+			}
+	snprintf(key, size, "mac:%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+}
+
+/* One machine as the flow mapping of a line of machines.yaml (JSON is YAML). */
+static char *machine_line(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m)
+{
+	struct fy_document *doc = fy_document_create(NULL);
+	struct fy_node *map = fy_node_create_mapping(doc), *macs = fy_node_create_sequence(doc);
+	char mac[18], ip[INET_ADDRSTRLEN];
+	char *text;
+
+	fy_document_set_root(doc, map);
+	for (int j = 0; j < m->n_macs; j++) {
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[j][0],
+			 m->macs[j][1], m->macs[j][2], m->macs[j][3], m->macs[j][4], m->macs[j][5]);
+		fy_node_sequence_append(macs, fy_node_create_scalar_copy(doc, mac, strlen(mac)));
+	}
+	if (m->n_macs)
+		xpxe_json_add_node(map, "mac", macs);
+	else
+		fy_node_free(macs);
+	if (m->uuid[0])
+		xpxe_json_add_str(map, "uuid", m->uuid);
+	if (m->serial[0])
+		xpxe_json_add_str(map, "serial", m->serial);
+	if (m->hostname[0])
+		xpxe_json_add_str(map, "hostname", m->hostname);
+	if (m->install_disk[0])
+		xpxe_json_add_str(map, "install_disk", m->install_disk);
+	if (m->ip.s_addr)
+		xpxe_json_add_str(map, "ip", inet_ntop(AF_INET, &m->ip, ip, sizeof(ip)));
+	if (m->profile >= 0)
+		xpxe_json_add_str(map, "profile", cfg->profiles[m->profile].name);
+	if (m->talos_config[0])
+		xpxe_json_add_str(map, "talos_config", m->talos_config);
+	text = xpxe_json_emit(doc);
+	fy_document_destroy(doc);
+	return text;
+}
+
+#define MACHINES_HEADER_LINES 3
+
+struct added_ctx {
+	const struct xpxe_config *cfg;
+};
+
+static int write_added(FILE *f, void *ctx)
+{
+	const struct xpxe_config *cfg = ((struct added_ctx *)ctx)->cfg;
+
+	/* MACHINES_HEADER_LINES lines, then one machine a line. */
+	int n = 0;
+
+	for (int i = 0; i < cfg->n_machines; i++)
+		n += cfg->machines[i].added;
+	fprintf(f,
+		"# xpxe: machines added with 'xpxe machines add', merged with the config "
+		"file's.\n# Change them with 'xpxe machines add' and 'xpxe machines rm'.\n"
+		"machines:%s\n",
+		n ? "" : " []");
+	for (int i = 0; i < cfg->n_machines; i++) {
+		char *line;
+
+		if (!cfg->machines[i].added)
+			continue;
+		line = machine_line(cfg, &cfg->machines[i]);
+		if (!line)
+			return -ENOMEM;
+		fprintf(f, "  - %s\n", line);
+		free(line);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int xpxe_inventory_save_added(struct xpxe_inventory *inv, struct xpxe_config *cfg)
+{
+	struct added_ctx ctx = { cfg };
+	int err = xpxe_write_atomically(inv->machines_path, 0600, write_added, &ctx);
+	int line = MACHINES_HEADER_LINES;
+
+	if (err) {
+		log_error("cannot save %s: %s", inv->machines_path, strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < cfg->n_machines; i++)
+		if (cfg->machines[i].added)
+			cfg->machines[i].line = ++line;
+	return 0;
+}
+
 int xpxe_inventory_open(struct xpxe_inventory *inv, const struct xpxe_config *cfg)
 {
 	int err;
@@ -93,9 +316,14 @@ int xpxe_inventory_open(struct xpxe_inventory *inv, const struct xpxe_config *cf
 		return -errno;
 	}
 	snprintf(inv->state_path, sizeof(inv->state_path), "%s/installed", cfg->state_dir);
+	snprintf(inv->learned_path, sizeof(inv->learned_path), "%s/addresses", cfg->state_dir);
+	snprintf(inv->machines_path, sizeof(inv->machines_path), "%s/%s", cfg->state_dir,
+		 XPXE_MACHINES_FILE);
 	err = load_state(inv);
 	if (err)
 		log_error("cannot read %s: %s", inv->state_path, strerror(-err));
+	if (!err && (err = load_learned(inv)))
+		log_error("cannot read %s: %s", inv->learned_path, strerror(-err));
 	return err;
 }
 
@@ -104,6 +332,9 @@ void xpxe_inventory_close(struct xpxe_inventory *inv)
 	free(inv->installed);
 	inv->installed = NULL;
 	inv->n_installed = 0;
+	free(inv->learned);
+	inv->learned = NULL;
+	inv->n_learned = 0;
 	pthread_mutex_destroy(&inv->lock);
 }
 

@@ -23,10 +23,28 @@ struct xpxe_identity {
 	const char *hostname;
 };
 
+/*
+ * An address xpxe saw a machine use (proxy mode, or a machine without a
+ * binding): the source of its port-4011 boot server request, or of its
+ * /boot.ipxe fetch. Its config is served only there (http.config_access).
+ */
+#define XPXE_LEARNED_MAX 16384 /* addresses kept; the oldest goes first */
+
+struct xpxe_learned {
+	char key[80]; /* the machine's boot-once key */
+	struct in_addr ip;
+	time_t when;
+	char how[16]; /* "dhcp-4011", "boot-script" */
+};
+
 struct xpxe_inventory {
 	pthread_mutex_t lock; /* HTTP threads and the control socket share it */
 	const struct xpxe_config *cfg;
 	char state_path[XPXE_CFG_PATH_MAX + 16];
+	char learned_path[XPXE_CFG_PATH_MAX + 16];  /* STATE_DIR/addresses */
+	char machines_path[XPXE_CFG_PATH_MAX + 16]; /* STATE_DIR/machines.yaml */
+	struct xpxe_learned *learned;
+	int n_learned;
 	/* boot-once: keys of installed machines ("mac:..." / "uuid:..." / ...) and when */
 	struct installed {
 		char key[80];
@@ -53,6 +71,30 @@ void xpxe_inventory_key(const struct xpxe_machine_cfg *m, char *key, size_t size
 /* Boot-once: marks or clears KEY; persisted before returning 0. */
 int xpxe_inventory_set_installed(struct xpxe_inventory *inv, const char *key, bool installed);
 bool xpxe_inventory_is_installed(struct xpxe_inventory *inv, const char *key, time_t *when);
+
+/*
+ * Records that the machine of KEY uses address IP (HOW: what showed it);
+ * persisted (atomically) when it changed. Call with the lock held.
+ */
+int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_addr ip,
+			 const char *how);
+
+/* The address learned for KEY, or NULL. Call with the lock held. */
+const struct xpxe_learned *xpxe_inventory_learned(const struct xpxe_inventory *inv,
+						  const char *key);
+
+/* The boot-once key of whoever has MAC: its machine's, else "mac:MAC". */
+void xpxe_inventory_key_of_mac(const struct xpxe_inventory *inv, const unsigned char mac[6],
+			       char *key, size_t size);
+
+/*
+ * Writes the machines of CFG marked added to STATE_DIR/machines.yaml,
+ * atomically, and renumbers their lines to match the file. -errno on failure.
+ */
+int xpxe_inventory_save_added(struct xpxe_inventory *inv, struct xpxe_config *cfg);
+
+/* Moves a state file that cannot be read aside to PATH.corrupt-UNIXTIME; logs where. */
+void xpxe_state_move_aside(const char *path);
 
 /* "aa:bb:cc:dd:ee:ff" from any accepted spelling; -EINVAL otherwise. */
 int xpxe_mac_normalize(const char *text, char out[18]);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "json.h"
 
 static void discard_diag(struct fy_diag *diag, void *user, const char *buf, size_t len)
@@ -139,4 +140,21 @@ char *xpxe_json_emit(struct fy_document *doc)
 	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
 		text[--len] = '\0';
 	return text;
+}
+
+struct fy_node *xpxe_json_event(struct fy_document *doc, const struct xpxe_event *e)
+{
+	struct fy_node *item = fy_node_create_mapping(doc);
+	const char *name = e->type >= 0 && e->type < XPXE_EV_MAX ? xpxe_event_names[e->type] : NULL;
+
+	xpxe_json_add_u64(item, "seq", e->seq);
+	xpxe_json_add_u64(item, "time_ms",
+			  (unsigned long long)e->when.tv_sec * 1000 + e->when.tv_nsec / 1000000);
+	xpxe_json_add_str(item, "event", name ? name : "unknown");
+	xpxe_json_add_str(item, "mac", e->mac);
+	xpxe_json_add_str(item, "ip", e->ip);
+	xpxe_json_add_str(item, "iface", e->iface);
+	xpxe_json_add_str(item, "detail", e->detail);
+	xpxe_json_add_u64(item, "bytes", e->bytes);
+	return item;
 }

@@ -27,6 +27,11 @@ const char *xpxe_json_str(struct fy_node *node, const char *path);
 unsigned long long xpxe_json_u64(struct fy_node *node, const char *path,
 				 unsigned long long fallback);
 
+struct xpxe_event;
+
+/* An event as the control socket sends it (xpxe trace, xpxe machines show). */
+struct fy_node *xpxe_json_event(struct fy_document *doc, const struct xpxe_event *e);
+
 /* One line of JSON without the trailing newline; free() it. */
 char *xpxe_json_emit(struct fy_document *doc);
 

@@ -54,23 +54,78 @@ void xpxe_leases_free(struct xpxe_leases *l)
 {
 	free(l->items);
 	free(l->reserved);
+	free(l->quarantined);
 	free(l->pool_used);
 	l->items = NULL;
 	l->reserved = NULL;
+	l->quarantined = NULL;
 	l->pool_used = NULL;
-	l->n = l->cap = l->n_reserved = 0;
+	l->n = l->cap = l->n_reserved = l->n_quarantined = 0;
+}
+
+static int add_ip(struct in_addr **list, int *n, struct in_addr ip)
+{
+	struct in_addr *more = realloc(*list, (*n + 1) * sizeof(*more));
+
+	if (!more)
+		return -ENOMEM;
+	*list = more;
+	more[(*n)++] = ip;
+	return 0;
 }
 
 int xpxe_leases_reserve_ip(struct xpxe_leases *l, struct in_addr ip)
 {
-	struct in_addr *more = realloc(l->reserved, (l->n_reserved + 1) * sizeof(*more));
+	int err = add_ip(&l->reserved, &l->n_reserved, ip);
 
-	if (!more)
+	if (!err)
+		mark(l, ip, 1);
+	return err;
+}
+
+int xpxe_leases_quarantine_ip(struct xpxe_leases *l, struct in_addr ip)
+{
+	int err = add_ip(&l->quarantined, &l->n_quarantined, ip);
+
+	if (!err)
+		mark(l, ip, 1);
+	return err;
+}
+
+/* Every pool address again from what holds it: bindings, reservations, quarantine. */
+static void remark(struct xpxe_leases *l)
+{
+	if (l->pool_used)
+		memset(l->pool_used, 0, l->pool_size);
+	for (int i = 0; i < l->n; i++)
+		mark(l, l->items[i].ip, 1);
+	for (int i = 0; i < l->n_reserved; i++)
+		mark(l, l->reserved[i], 1);
+	for (int i = 0; i < l->n_quarantined; i++)
+		mark(l, l->quarantined[i], 1);
+}
+
+int xpxe_leases_set_reserved(struct xpxe_leases *l, const struct in_addr *ips, int n)
+{
+	struct in_addr *copy = NULL;
+
+	if (n && !(copy = malloc(n * sizeof(*copy))))
 		return -ENOMEM;
-	l->reserved = more;
-	l->reserved[l->n_reserved++] = ip;
-	mark(l, ip, 1);
+	if (n)
+		memcpy(copy, ips, n * sizeof(*copy));
+	free(l->reserved);
+	l->reserved = copy;
+	l->n_reserved = n;
+	remark(l);
 	return 0;
+}
+
+struct xpxe_lease *xpxe_leases_holder(struct xpxe_leases *l, struct in_addr ip)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->items[i].ip.s_addr == ip.s_addr)
+			return &l->items[i];
+	return NULL;
 }
 
 static int append(struct xpxe_leases *l, const struct xpxe_lease *lease)
@@ -114,12 +169,20 @@ static bool in_pool(const struct xpxe_leases *l, struct in_addr ip)
 	return pool_slot(l, ip) >= 0;
 }
 
+bool xpxe_leases_ip_free(const struct xpxe_leases *l, struct in_addr ip)
+{
+	long slot = pool_slot(l, ip);
+
+	return slot >= 0 && !l->pool_used[slot];
+}
+
 static int parse_line(char *line, struct xpxe_lease *lease)
 {
 	char mac[32], ip[32];
 	long long expires;
 	char extra;
 
+	memset(lease, 0, sizeof(*lease));
 	if (sscanf(line, "%31s %31s %lld %c", mac, ip, &expires, &extra) != 3)
 		return -EINVAL;
 	if (xpxe_parse_mac(mac, lease->mac) || inet_pton(AF_INET, ip, &lease->ip) != 1 ||
@@ -191,6 +254,8 @@ static int write_bindings(FILE *f, void *ctx)
 	for (int i = 0; i < l->n; i++) {
 		const unsigned char *m = l->items[i].mac;
 
+		if (l->items[i].offered)
+			continue;
 		inet_ntop(AF_INET, &l->items[i].ip, ip, sizeof(ip));
 		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x %s %lld\n", m[0], m[1], m[2], m[3], m[4],
 			m[5], ip, (long long)l->items[i].expires);
@@ -239,6 +304,7 @@ struct xpxe_lease *xpxe_leases_allocate(struct xpxe_leases *l, const unsigned ch
 			return NULL;
 		*evicted = *oldest;
 		memcpy(oldest->mac, mac, 6);
+		oldest->offered = false;
 		*created = true;
 		return oldest;
 	}
@@ -252,13 +318,28 @@ void xpxe_leases_remove(struct xpxe_leases *l, const unsigned char mac[6])
 {
 	struct xpxe_lease *lease = xpxe_leases_find(l, mac);
 
+	struct in_addr ip;
+
 	if (!lease)
 		return;
-	mark(l, lease->ip, 0);
-	for (int i = 0; i < l->n_reserved; i++)
-		if (l->reserved[i].s_addr == lease->ip.s_addr)
-			mark(l, lease->ip, 1);
+	ip = lease->ip;
 	*lease = l->items[--l->n];
+	mark(l, ip, 0);
+	for (int i = 0; i < l->n_reserved; i++)
+		if (l->reserved[i].s_addr == ip.s_addr)
+			mark(l, ip, 1);
+	for (int i = 0; i < l->n_quarantined; i++)
+		if (l->quarantined[i].s_addr == ip.s_addr)
+			mark(l, ip, 1);
+}
+
+int xpxe_leases_offered(const struct xpxe_leases *l)
+{
+	int n = 0;
+
+	for (int i = 0; i < l->n; i++)
+		n += l->items[i].offered;
+	return n;
 }
 
 bool xpxe_leases_pool_full(const struct xpxe_leases *l)

@@ -13,11 +13,13 @@
  * atomically, so a crash at any moment leaves either the old or the new file.
  *
  * File format, one binding a line: "MAC IP EXPIRES" (EXPIRES in Unix seconds),
- * '#' starts a comment.
+ * '#' starts a comment. Addresses only offered (held for a REQUEST) are in the
+ * table but not in the file: an offer binds nothing (RFC 2131 4.3.1).
  */
 
 struct xpxe_lease {
 	unsigned char mac[6];
+	bool offered; /* only held for a DISCOVER until EXPIRES: in memory, never in the file */
 	struct in_addr ip;
 	time_t expires;
 };
@@ -27,9 +29,12 @@ struct xpxe_leases {
 	struct in_addr pool_first, pool_last; /* host order comparisons; 0: no pool */
 	struct xpxe_lease *items;
 	int n, cap;
-	/* addresses that are never handed out from the pool (reservations) */
+	/* addresses that are never handed out from the pool: reservations, ... */
 	struct in_addr *reserved;
 	int n_reserved;
+	/* ... and addresses a client DECLINEd (in use elsewhere), until the daemon restarts */
+	struct in_addr *quarantined;
+	int n_quarantined;
 	/* one byte per pool address: bound or reserved, so allocation is not quadratic */
 	unsigned char *pool_used;
 	uint32_t pool_size;
@@ -43,6 +48,22 @@ void xpxe_leases_free(struct xpxe_leases *l);
 
 /* Marks IP as not allocatable from the pool. */
 int xpxe_leases_reserve_ip(struct xpxe_leases *l, struct in_addr ip);
+
+/*
+ * Replaces the reservations with IPS (a reload, a machine added or removed):
+ * an address no longer reserved becomes allocatable, unless bound or
+ * quarantined; a new one is never handed out again.
+ */
+int xpxe_leases_set_reserved(struct xpxe_leases *l, const struct in_addr *ips, int n);
+
+/* Marks IP as DECLINEd: never handed out again (until the daemon restarts). */
+int xpxe_leases_quarantine_ip(struct xpxe_leases *l, struct in_addr ip);
+
+/* True when IP is free to allocate: in the pool, not bound, reserved or quarantined. */
+bool xpxe_leases_ip_free(const struct xpxe_leases *l, struct in_addr ip);
+
+/* The binding holding IP, or NULL. */
+struct xpxe_lease *xpxe_leases_holder(struct xpxe_leases *l, struct in_addr ip);
 
 /*
  * Loads the file. A missing file is an empty table. A file with bad lines is
@@ -67,6 +88,9 @@ struct xpxe_lease *xpxe_leases_find(struct xpxe_leases *l, const unsigned char m
 struct xpxe_lease *xpxe_leases_allocate(struct xpxe_leases *l, const unsigned char mac[6],
 					struct in_addr want, time_t now, bool *created,
 					struct xpxe_lease *evicted);
+
+/* Bindings held only for an offer. */
+int xpxe_leases_offered(const struct xpxe_leases *l);
 
 /* True when every pool address is bound or reserved. */
 bool xpxe_leases_pool_full(const struct xpxe_leases *l);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +13,34 @@
 
 enum xpxe_log_level xpxe_log_threshold = XPXE_LOG_INFO;
 bool xpxe_log_json;
+static bool to_stderr = true, to_journal;
+
+/* syslog priorities, as the journal's PRIORITY field has them. */
+static const int priorities[] = {
+	[XPXE_LOG_ERROR] = 3,
+	[XPXE_LOG_WARN] = 4,
+	[XPXE_LOG_INFO] = 6,
+	[XPXE_LOG_DEBUG] = 7,
+};
+
+int xpxe_log_set_target(enum xpxe_log_target target)
+{
+	int err = target == XPXE_LOG_TARGET_STDERR ? -ENOTCONN : xpxe_journal_open();
+
+	to_journal = !err;
+	switch (target) {
+	case XPXE_LOG_TARGET_STDERR:
+		to_stderr = true;
+		return 0;
+	case XPXE_LOG_TARGET_JOURNAL:
+		to_stderr = !!err; /* the error is reported there */
+		return err;
+	default:
+		/* A service's stderr already goes to the journal: one copy of each line. */
+		to_stderr = !to_journal || !xpxe_journal_is_stderr();
+		return 0;
+	}
+}
 
 static const char *const level_names[] = {
 	[XPXE_LOG_ERROR] = "error",
@@ -20,7 +49,8 @@ static const char *const level_names[] = {
 	[XPXE_LOG_DEBUG] = "debug",
 };
 
-static void vlog(enum xpxe_log_level level, const char *fmt, va_list ap)
+static void vlog(enum xpxe_log_level level, const struct xpxe_log_field *fields, int n_fields,
+		 const char *fmt, va_list ap)
 {
 	struct timespec now;
 	struct tm tm;
@@ -38,6 +68,10 @@ static void vlog(enum xpxe_log_level level, const char *fmt, va_list ap)
 	len = strlen(line);
 	while (len && line[len - 1] == '\n')
 		line[--len] = '\0';
+	/* The journal stamps entries itself; if it refuses one, stderr gets the line. */
+	if (to_journal && !xpxe_journal_send(priorities[level], line, fields, n_fields) &&
+	    !to_stderr)
+		return;
 	if (!xpxe_log_json) {
 		fprintf(stderr, "%s.%03ldZ %s %s\n", stamp, now.tv_nsec / 1000000,
 			level_names[level], line);
@@ -67,7 +101,17 @@ void xpxe_log(enum xpxe_log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(level, fmt, ap);
+	vlog(level, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void xpxe_log_with(enum xpxe_log_level level, const struct xpxe_log_field *fields, int n_fields,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fields, n_fields, fmt, ap);
 	va_end(ap);
 }
 
@@ -109,7 +153,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	}
 	/* libbpf's warnings include the verifier log of a rejected program: keep them visible. */
-	vlog(level == LIBBPF_WARN ? XPXE_LOG_WARN : XPXE_LOG_DEBUG, fmt, ap);
+	vlog(level == LIBBPF_WARN ? XPXE_LOG_WARN : XPXE_LOG_DEBUG, NULL, 0, fmt, ap);
 	return 0;
 }
 
@@ -120,7 +164,7 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
 	 * to a single program; xpxe reports that itself, so keep libxdp's at debug.
 	 */
 	(void)level;
-	vlog(XPXE_LOG_DEBUG, fmt, ap);
+	vlog(XPXE_LOG_DEBUG, NULL, 0, fmt, ap);
 	return 0;
 }
 

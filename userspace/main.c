@@ -32,7 +32,7 @@ static const char usage_main[] =
     "  assets [--json] [--reload]     the files served over TFTP: size, sha256, blocks\n"
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
     "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
-    "  machines [list|mark-installed|rearm]  the inventory and its boot-once state\n"
+    "  machines [list|show|add|rm|mark-installed|rearm]  the inventory, boot-once\n"
     "  reload                         read the config again (a bad one changes nothing)\n"
     "  watch [--once]                 the fleet as it boots, live (lines when not a tty)\n"
     "  trace MAC [--once]             one machine's events as they come\n"
@@ -45,8 +45,15 @@ static const char usage_main[] =
     "  --log-format text|json\n"
     "                  the daemon's log lines: text with key=value events (default),\n"
     "                  or one JSON object per line\n"
+    "  --log-target auto|stderr|journal\n"
+    "                  where the daemon's lines go: auto (default) sends them to\n"
+    "                  journald when it listens (" XPXE_JOURNAL_SOCKET "),\n"
+    "                  with each event's fields (XPXE_EVENT, XPXE_MAC, XPXE_IP, ...),\n"
+    "                  and to stderr too unless stderr is already the journal's;\n"
+    "                  journal: only there (fails when no journald listens)\n"
     "\n"
-    "exit codes: 0 done, 1 failed, 2 bad usage, 3 no daemon answers, 4 not attached\n";
+    "exit codes: 0 done, 1 failed, 2 bad usage, 3 no daemon answers, 4 not attached (or\n"
+    "no such machine), 5 refused (it clashes with the inventory, or is the config file's)\n";
 
 static const char usage_serve[] =
     "usage: xpxe serve -i IFACE [-i IFACE...] [OPTIONS]\n"
@@ -55,7 +62,8 @@ static const char usage_serve[] =
     "driver supports it, else generic; through the libxdp dispatcher where the\n"
     "kernel can run it, else alone) with its TFTP fallback on tc ingress, pins\n"
     "its maps under " XPXE_PIN_ROOT "/IFACE/, answers DHCP from XDP, listens on\n"
-    "the control socket and logs to stderr. SIGINT or SIGTERM detach and remove\n"
+    "the control socket and logs to journald and/or stderr (--log-target, see\n"
+    "'xpxe help'). SIGINT or SIGTERM detach and remove\n"
     "the pins (unless --keep-attached). A daemon killed with SIGKILL leaves the\n"
     "programs serving (DHCP for known machines, running TFTP transfers); the\n"
     "next 'xpxe serve' on IFACE takes them over, 'xpxe detach' removes them.\n"
@@ -111,6 +119,14 @@ static const char usage_serve[] =
     "                              1..1024, default 16; 1: lockstep only), sent through\n"
     "                              AF_XDP sockets; without AF_XDP, windowsize is not\n"
     "                              offered\n"
+    "  --tftp-max-sessions N       transfers at once, over all interfaces (default\n"
+    "                              4096); a read request beyond gets ERROR 0 'server\n"
+    "                              busy' (tftp_sessions_refused)\n"
+    "\n"
+    "HTTP (these three also go with -c, and override the file's http: keys):\n"
+    "  --http-max-connections N    connections at once (default 2048)\n"
+    "  --http-max-per-ip N         connections at once from one address (default 32)\n"
+    "  --http-timeout SECONDS      close a connection silent this long (default 30)\n"
     "\n"
     "DHCP:\n"
     "  --mode proxy|full|off    proxy (default): another server gives addresses, xpxe\n"
@@ -139,7 +155,19 @@ static const char usage_serve[] =
     "  --leases FILE            full mode: where bindings are kept\n"
     "                           (default " XPXE_STATE_DIR "/IFACE.leases)\n"
     "  --router IP, --dns IP    full mode: options 3 and 6\n"
-    "  --lease-time SECONDS     full mode: lease time (default 3600)\n";
+    "  --lease-time SECONDS     full mode: lease time (default 3600)\n"
+    "  --offer-hold SECONDS     full mode: how long an address offered to a new MAC\n"
+    "                           is held for its REQUEST (default 30); unclaimed, it\n"
+    "                           goes back to the pool (nothing is written to disk\n"
+    "                           before the REQUEST)\n"
+    "  --dhcp-mac-rate RATE[/BURST]\n"
+    "                           requests per second from one MAC, BURST at once\n"
+    "                           (default 20/60; 0: no limit); more are dropped in XDP\n"
+    "                           (drop_dhcp_rate_mac)\n"
+    "  --dhcp-global-rate RATE[/BURST]\n"
+    "                           requests per second per CPU from MACs not known yet\n"
+    "                           (default 10000/10000; 0: no limit); more are dropped\n"
+    "                           (drop_dhcp_rate_global); known machines never wait\n";
 
 static const char usage_status[] = "usage: xpxe status [--json]\n"
 				   "\n"
@@ -150,16 +178,40 @@ static const char usage_status[] = "usage: xpxe status [--json]\n"
 
 static const char usage_machines[] =
     "usage: xpxe machines [list] [--json]\n"
+    "       xpxe machines show MACHINE [--json]\n"
+    "       xpxe machines add --mac MAC [--mac MAC...] [--hostname NAME] [--uuid UUID]\n"
+    "                         [--serial SERIAL] [--profile NAME] [--ip IP]\n"
+    "                         [--install-disk DISK] [--talos-config FILE] [--json]\n"
+    "       xpxe machines rm MACHINE [--json]\n"
     "       xpxe machines mark-installed MACHINE\n"
     "       xpxe machines rearm MACHINE\n"
     "\n"
-    "The inventory of the config and each machine's boot-once state. A machine\n"
-    "that has fetched its Talos config (or was marked installed) gets a script\n"
-    "that boots its local disk at every PXE boot, until it is re-armed. MACHINE\n"
-    "is a MAC, a hostname, a UUID or a serial; a MAC not in the inventory works\n"
-    "too (machines booted under the default profile).\n"
+    "The inventory: the config file's machines and those added at run time, and\n"
+    "each machine's boot-once state. A machine that has fetched its Talos config\n"
+    "(or was marked installed) gets a script that boots its local disk at every\n"
+    "PXE boot, until it is re-armed. MACHINE is a MAC, a hostname, a UUID or a\n"
+    "serial; a MAC not in the inventory works too (machines booted under the\n"
+    "default profile).\n"
     "\n"
-    "  --json   print the daemon's answer as one line of JSON\n";
+    "  show     everything known about one machine: selectors, profile, reserved\n"
+    "           address, lease, the address it was seen at, which config document\n"
+    "           it gets and to which address, boot-once, stage and last events\n"
+    "  add      a machine, checked as the config file's are (at least one of\n"
+    "           --mac, --uuid, --serial, --hostname); it takes effect at once (DHCP\n"
+    "           maps, scripts, configs) and is kept in STATE_DIR/machines.yaml, so\n"
+    "           it survives restarts and reloads. Refused (exit 5) when a MAC,\n"
+    "           hostname, UUID, serial or address is another machine's, or the\n"
+    "           address is outside the served subnet or bound from the pool\n"
+    "  rm       a machine added with 'add'; a machine of the config file is\n"
+    "           refused (exit 5): edit the file and run 'xpxe reload'\n"
+    "\n"
+    "  --mac MAC, --hostname NAME, --uuid UUID, --serial SERIAL, --profile NAME,\n"
+    "  --ip IP, --install-disk DISK, --talos-config FILE\n"
+    "           the machine's keys, as in xpxe.yaml(5) (--ip: full mode's reservation)\n"
+    "  --json   print the daemon's answer as one line of JSON\n"
+    "\n"
+    "exit codes: 0 done, 2 bad usage or an invalid value, 3 no daemon, 4 no such\n"
+    "machine, 5 refused (a clash, or the config file's machine), 1 other failures\n";
 
 static const char usage_reload[] =
     "usage: xpxe reload\n"
@@ -235,6 +287,17 @@ static int parse_ip(const char *text, struct in_addr *ip)
 }
 
 /* One DHCP flag of `serve`; returns 0 or a usage error already printed. */
+/* Codes of the long options that have no short letter. */
+enum {
+	OPT_OFFER_HOLD = 1000,
+	OPT_MAC_RATE,
+	OPT_GLOBAL_RATE,
+	OPT_TFTP_MAX_SESSIONS,
+	OPT_HTTP_MAX_CONNECTIONS,
+	OPT_HTTP_MAX_PER_IP,
+	OPT_HTTP_TIMEOUT,
+};
+
 static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dhcp)
 {
 	char text[300], *eq;
@@ -348,6 +411,28 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		dhcp->lease_time = (unsigned int)v;
 		return 0;
 	}
+	case OPT_OFFER_HOLD: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (*end || !*arg || v < 1 || v > 3600)
+			return usage_error(usage_serve,
+					   "--offer-hold takes 1..3600 seconds, not '%s'", arg);
+		dhcp->offer_hold = (unsigned int)v;
+		return 0;
+	}
+	case OPT_MAC_RATE:
+	case OPT_GLOBAL_RATE:
+		if (xpxe_parse_rate(arg, c == OPT_MAC_RATE ? &dhcp->mac_rate : &dhcp->global_rate,
+				    c == OPT_MAC_RATE ? &dhcp->mac_burst : &dhcp->global_burst))
+			return usage_error(
+			    usage_serve,
+			    c == OPT_MAC_RATE ? "--dhcp-mac-rate takes RATE[/BURST] (frames per "
+						"second, 0: no limit), not '%s'"
+					      : "--dhcp-global-rate takes RATE[/BURST] (frames per "
+						"second, 0: no limit), not '%s'",
+			    arg);
+		return 0;
 	}
 	return usage_error(usage_serve, "%s", "unknown option");
 }
@@ -400,6 +485,13 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "router", required_argument, NULL, 'G' },
 		{ "dns", required_argument, NULL, 'd' },
 		{ "lease-time", required_argument, NULL, 'E' },
+		{ "offer-hold", required_argument, NULL, OPT_OFFER_HOLD },
+		{ "dhcp-mac-rate", required_argument, NULL, OPT_MAC_RATE },
+		{ "dhcp-global-rate", required_argument, NULL, OPT_GLOBAL_RATE },
+		{ "tftp-max-sessions", required_argument, NULL, OPT_TFTP_MAX_SESSIONS },
+		{ "http-max-connections", required_argument, NULL, OPT_HTTP_MAX_CONNECTIONS },
+		{ "http-max-per-ip", required_argument, NULL, OPT_HTTP_MAX_PER_IP },
+		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -485,6 +577,30 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 				    "--tftp-windowsize-max wants 1..1024 blocks, not '%s'", optarg);
 			opts.tftp_windowsize_max = v;
 			break;
+		case OPT_TFTP_MAX_SESSIONS:
+		case OPT_HTTP_MAX_CONNECTIONS:
+		case OPT_HTTP_MAX_PER_IP:
+		case OPT_HTTP_TIMEOUT: {
+			static const struct {
+				const char *why;
+				unsigned long max;
+			} lim[] = {
+				{ "--tftp-max-sessions wants 1..16384 transfers, not '%s'",
+				  XPXE_TFTP_SESSIONS_MAX },
+				{ "--http-max-connections wants 1..65536, not '%s'", 65536 },
+				{ "--http-max-per-ip wants 1..65536, not '%s'", 65536 },
+				{ "--http-timeout wants 1..3600 seconds, not '%s'", 3600 },
+			};
+			int k = c - OPT_TFTP_MAX_SESSIONS;
+			unsigned *to[] = { &opts.tftp_max_sessions, &opts.http_max_connections,
+					   &opts.http_max_per_ip, &opts.http_timeout_s };
+
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > lim[k].max)
+				return usage_error(usage_serve, lim[k].why, optarg);
+			*to[k] = v;
+			break;
+		}
 		case 'h':
 			fputs(usage_serve, stdout);
 			return XPXE_EXIT_OK;
@@ -506,7 +622,9 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		    usage_serve, "%s",
 		    "-c FILE takes no quick-start flags (only -i, "
 		    "--allow-default-route, --state-dir, --no-default-assets, "
-		    "--tftp-idle-timeout, --tftp-windowsize-max, --keep-attached): put "
+		    "--tftp-idle-timeout, --tftp-windowsize-max, --tftp-max-sessions, "
+		    "--http-max-connections, --http-max-per-ip, --http-timeout, "
+		    "--keep-attached): put "
 		    "them in the file");
 	if (!opts.config_path && !opts.n_ifnames && !access(XPXE_CONFIG_PATH, R_OK) &&
 	    !quick_start_flags && !opts.n_assets)
@@ -522,21 +640,24 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 }
 
 /* A command whose one flag is --json: status and leases. */
-static int json_only_command(int argc, char **argv, const char *socket_path, const char *usage,
-			     int (*run)(const char *socket_path, bool json))
+/*
+ * The flags of a command whose one flag is --json, up to its arguments (NARGS of
+ * them, each after the flags or between them). Returns -1 to go on, else the exit code.
+ */
+static int json_flag(int argc, char **argv, const char *usage, int nargs, bool *json)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool json = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	*json = false;
+	while ((c = getopt_long(argc, argv, nargs ? "h" : "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -546,14 +667,84 @@ static int json_only_command(int argc, char **argv, const char *socket_path, con
 			return XPXE_EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
+	if (!nargs && optind < argc)
 		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	return run(socket_path, json);
+	if (nargs && optind + nargs != argc)
+		return usage_error(usage, "%s needs one MACHINE", argv[0]);
+	return -1;
+}
+
+/* A command whose one flag is --json: status, leases, machines list. */
+static int json_only_command(int argc, char **argv, const char *socket_path, const char *usage,
+			     int (*run)(const char *socket_path, bool json))
+{
+	bool json;
+	int rc = json_flag(argc, argv, usage, 0, &json);
+
+	return rc >= 0 ? rc : run(socket_path, json);
 }
 
 static int cmd_status(int argc, char **argv, const char *socket_path)
 {
 	return json_only_command(argc, argv, socket_path, usage_status, xpxe_cli_status);
+}
+
+/* machines show|rm MACHINE [--json] */
+static int machines_one(int argc, char **argv, const char *socket_path,
+			int (*run)(const char *socket_path, const char *machine, bool json))
+{
+	bool json;
+	int rc = json_flag(argc, argv, usage_machines, 1, &json);
+
+	return rc >= 0 ? rc : run(socket_path, argv[optind], json);
+}
+
+static int machines_add(int argc, char **argv, const char *socket_path)
+{
+	static const struct option longopts[] = {
+		{ "mac", required_argument, NULL, 'm' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "uuid", required_argument, NULL, 'u' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "install-disk", required_argument, NULL, 'd' },
+		{ "talos-config", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct xpxe_cli_field fields[32];
+	bool json = false;
+	int c, n = 0, idx;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage_machines, stdout);
+			return XPXE_EXIT_OK;
+		case '?':
+			fputs(usage_machines, stderr);
+			return XPXE_EXIT_USAGE;
+		default:
+			if (n == (int)(sizeof(fields) / sizeof(fields[0])))
+				return usage_error(usage_machines, "%s", "too many flags");
+			/* The config file's key: the flag's name with '_' for '-'. */
+			fields[n].key = c == 'd'   ? "install_disk"
+					: c == 't' ? "talos_config"
+						   : longopts[idx].name;
+			fields[n++].value = optarg;
+		}
+	}
+	if (optind < argc)
+		return usage_error(usage_machines, "unexpected argument '%s'", argv[optind]);
+	if (!n)
+		return usage_error(usage_machines, "%s",
+				   "add needs the machine: --mac, --uuid, --serial or --hostname");
+	return xpxe_cli_machine_add(socket_path, fields, n, json);
 }
 
 static int cmd_machines(int argc, char **argv, const char *socket_path)
@@ -563,6 +754,12 @@ static int cmd_machines(int argc, char **argv, const char *socket_path)
 			return usage_error(usage_machines, "%s needs one MACHINE", argv[1]);
 		return xpxe_cli_boot_once(socket_path, argv[2], !strcmp(argv[1], "mark-installed"));
 	}
+	if (argc >= 2 && !strcmp(argv[1], "show"))
+		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_machine_show);
+	if (argc >= 2 && !strcmp(argv[1], "rm"))
+		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_machine_rm);
+	if (argc >= 2 && !strcmp(argv[1], "add"))
+		return machines_add(argc - 1, argv + 1, socket_path);
 	if (argc >= 2 && !strcmp(argv[1], "list")) {
 		argv[1] = argv[0];
 		argc--;
@@ -747,13 +944,15 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log-format", required_argument, NULL, 'F' },
+		{ "log-target", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *socket_path = getenv("XPXE_SOCKET");
 	const struct command *cmd;
-	int c;
+	enum xpxe_log_target target = XPXE_LOG_TARGET_AUTO;
+	int c, err;
 
 	if (!socket_path || !*socket_path)
 		socket_path = XPXE_SOCKET_PATH;
@@ -772,6 +971,19 @@ int main(int argc, char **argv)
 						   "--log-format takes text or json, not '%s'",
 						   optarg);
 			xpxe_log_json = !strcmp(optarg, "json");
+			break;
+		case 'T':
+			if (!strcmp(optarg, "auto"))
+				target = XPXE_LOG_TARGET_AUTO;
+			else if (!strcmp(optarg, "stderr"))
+				target = XPXE_LOG_TARGET_STDERR;
+			else if (!strcmp(optarg, "journal"))
+				target = XPXE_LOG_TARGET_JOURNAL;
+			else
+				return usage_error(usage_main,
+						   "--log-target takes auto, stderr or journal, "
+						   "not '%s'",
+						   optarg);
 			break;
 		case 'h':
 			fputs(usage_main, stdout);
@@ -807,5 +1019,14 @@ int main(int argc, char **argv)
 	if (!cmd)
 		return usage_error(usage_main, "unknown command '%s'", argv[0]);
 	xpxe_log_hook_libraries();
+	/* Only the daemon logs; the client commands answer on stdout and stderr. */
+	if (!strcmp(cmd->name, "serve")) {
+		err = xpxe_log_set_target(target);
+		if (err) {
+			log_error("--log-target journal: no journald listens on %s: %s",
+				  XPXE_JOURNAL_SOCKET, strerror(-err));
+			return XPXE_EXIT_ERROR;
+		}
+	}
 	return cmd->run(argc, argv, socket_path);
 }

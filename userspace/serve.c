@@ -25,13 +25,16 @@
 #include "http.h"
 #include "inventory.h"
 #include "events.h"
+#include "machines.h"
 #include <bpf/libbpf.h>
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
 struct served {
+	struct xpxe_inventory *inv; /* where a 4011 request's address is learned */
 	struct xpxe_dataplane dp;
 	struct xpxe_dhcp_server dhcp;
 	struct ring_buffer *events; /* the programs' replies, for the fleet view */
+	struct xpxe_tftp *tftp;	    /* where the ends of transfers go; NULL until TFTP starts */
 };
 
 struct daemon {
@@ -46,8 +49,9 @@ struct daemon {
 	const char *socket_path;
 	struct timespec started;
 	bool stop;
-	bool keep_attached; /* --keep-attached */
-	bool signalled;	    /* stopped by SIGINT/SIGTERM, not by the last detach */
+	bool keep_attached;   /* --keep-attached */
+	bool signalled;	      /* stopped by SIGINT/SIGTERM, not by the last detach */
+	int dropped_bindings; /* by the last reload: pool bindings on now reserved addresses */
 };
 
 /* One AF_XDP socket of windowed TFTP: its rings' fill levels, the kernel's drops, ours. */
@@ -142,7 +146,8 @@ static struct fy_node *tftp_status(struct daemon *d, struct fy_document *doc,
 	xpxe_json_add_u64(node, "blocks_daemon", totals[XPXE_CNT_TFTP_DATA_DAEMON]);
 	xpxe_json_add_u64(node, "acks_to_tc", totals[XPXE_CNT_TFTP_ACK_TO_TC]);
 	xpxe_json_add_u64(node, "bytes",
-			  totals[XPXE_CNT_TFTP_BYTES] + totals[XPXE_CNT_TFTP_BYTES_DAEMON]);
+			  totals[XPXE_CNT_TFTP_BYTES] + totals[XPXE_CNT_TFTP_BYTES_TC] +
+			      totals[XPXE_CNT_TFTP_BYTES_XSK] + totals[XPXE_CNT_TFTP_BYTES_DAEMON]);
 	xpxe_json_add_u64(node, "transfers",
 			  d->tftp ? xpxe_tftp_transfers(d->tftp, dp->ifindex) : 0);
 	xpxe_json_add_node(node, "window", window_status(d, doc, dp, totals));
@@ -186,7 +191,10 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_str(dhcp, "server_ip", ip);
 	}
 	if (ds->enabled && ds->mode == XPXE_MODE_FULL) {
-		xpxe_json_add_u64(dhcp, "bindings", sv->dhcp.leases.n);
+		xpxe_json_add_u64(dhcp, "bindings",
+				  sv->dhcp.leases.n - xpxe_leases_offered(&sv->dhcp.leases));
+		xpxe_json_add_u64(dhcp, "offers_held", xpxe_leases_offered(&sv->dhcp.leases));
+		xpxe_json_add_u64(dhcp, "offer_hold_s", ds->offer_hold);
 		xpxe_json_add_u64(dhcp, "allocated", sv->dhcp.allocated);
 		xpxe_json_add_u64(dhcp, "pool_exhausted", sv->dhcp.exhausted);
 		xpxe_json_add_u64(dhcp, "unknown_ignored", sv->dhcp.ignored);
@@ -239,6 +247,23 @@ static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "assets", list);
 }
 
+/* HTTP's connections and their limits (the listener serves every interface). */
+static struct fy_node *http_status(struct daemon *d, struct fy_document *doc)
+{
+	const struct xpxe_http *h = &d->http;
+	struct fy_node *node = fy_node_create_mapping(doc);
+
+	xpxe_json_add_u64(node, "connections_open", h->n_open);
+	xpxe_json_add_u64(node, "connections_accepted", h->stats.conn_accepted);
+	xpxe_json_add_u64(node, "refused_per_ip", h->stats.conn_refused_per_ip);
+	xpxe_json_add_u64(node, "refused_total", h->stats.conn_refused_total);
+	xpxe_json_add_u64(node, "timed_out", h->stats.conn_timed_out);
+	xpxe_json_add_u64(node, "max_connections", h->limits.max_connections);
+	xpxe_json_add_u64(node, "max_per_ip", h->limits.max_per_ip);
+	xpxe_json_add_u64(node, "timeout_s", h->limits.timeout_s);
+	return node;
+}
+
 static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_node *reply)
 {
 	struct fy_node *list = fy_node_create_sequence(doc);
@@ -252,6 +277,7 @@ static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_no
 	for (int i = 0; i < d->n_ifaces; i++)
 		fy_node_sequence_append(list, iface_status(d, doc, &d->ifaces[i]));
 	xpxe_json_add_node(reply, "interfaces", list);
+	xpxe_json_add_node(reply, "http", http_status(d, doc));
 }
 
 /* Full mode's bindings of every interface, with when the program last answered each. */
@@ -264,8 +290,13 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 		const struct xpxe_leases *l = &d->ifaces[i].dhcp.leases;
 
 		for (int j = 0; j < l->n; j++) {
-			struct fy_node *item = fy_node_create_mapping(doc);
+			struct fy_node *item;
 			const unsigned char *m = l->items[j].mac;
+
+			if (l->items[j].offered)
+				continue; /* only held for a REQUEST: not a lease (status counts
+					     them) */
+			item = fy_node_create_mapping(doc);
 
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
 				 m[2], m[3], m[4], m[5]);
@@ -280,116 +311,6 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "leases", list);
 }
 
-/* The inventory and each machine's boot-once state; installed unknown machines too. */
-static void reply_machines(struct daemon *d, struct fy_document *doc, struct fy_node *reply)
-{
-	struct fy_node *list = fy_node_create_sequence(doc);
-	char key[80], mac[18 * XPXE_CFG_MAX_MACS], ip[INET_ADDRSTRLEN];
-	time_t when;
-
-	pthread_mutex_lock(&d->inv.lock);
-	for (int i = 0; i < d->cfg.n_machines; i++) {
-		const struct xpxe_machine_cfg *m = &d->cfg.machines[i];
-		struct fy_node *item = fy_node_create_mapping(doc);
-		int profile = m->profile >= 0 ? m->profile : d->cfg.default_profile;
-		size_t pos = 0;
-
-		mac[0] = '\0';
-		for (int j = 0; j < m->n_macs; j++)
-			pos += snprintf(mac + pos, sizeof(mac) - pos,
-					"%s%02x:%02x:%02x:%02x:%02x:%02x", j ? "," : "",
-					m->macs[j][0], m->macs[j][1], m->macs[j][2], m->macs[j][3],
-					m->macs[j][4], m->macs[j][5]);
-		xpxe_inventory_key(m, key, sizeof(key));
-		xpxe_json_add_str(item, "hostname", m->hostname);
-		xpxe_json_add_str(item, "mac", mac);
-		xpxe_json_add_str(item, "uuid", m->uuid);
-		xpxe_json_add_str(item, "serial", m->serial);
-		xpxe_json_add_str(item, "profile",
-				  profile >= 0 ? d->cfg.profiles[profile].name : "");
-		inet_ntop(AF_INET, &m->ip, ip, sizeof(ip));
-		xpxe_json_add_str(item, "ip", m->ip.s_addr ? ip : "");
-		xpxe_json_add_str(item, "key", key);
-		xpxe_json_add_bool(item, "installed",
-				   xpxe_inventory_is_installed(&d->inv, key, &when));
-		xpxe_json_add_u64(item, "installed_at",
-				  xpxe_inventory_is_installed(&d->inv, key, &when)
-				      ? (unsigned long long)when
-				      : 0);
-		fy_node_sequence_append(list, item);
-	}
-	/* Machines outside the inventory that booted under the default profile. */
-	for (int i = 0; i < d->inv.n_installed; i++) {
-		struct fy_node *item;
-		bool listed = false;
-
-		for (int j = 0; j < d->cfg.n_machines && !listed; j++) {
-			xpxe_inventory_key(&d->cfg.machines[j], key, sizeof(key));
-			listed = !strcmp(key, d->inv.installed[i].key);
-		}
-		if (listed)
-			continue;
-		item = fy_node_create_mapping(doc);
-		xpxe_json_add_str(item, "hostname", "");
-		xpxe_json_add_str(
-		    item, "mac",
-		    strncmp(d->inv.installed[i].key, "mac:", 4) ? "" : d->inv.installed[i].key + 4);
-		xpxe_json_add_str(item, "profile",
-				  d->cfg.default_profile >= 0
-				      ? d->cfg.profiles[d->cfg.default_profile].name
-				      : "");
-		xpxe_json_add_str(item, "key", d->inv.installed[i].key);
-		xpxe_json_add_bool(item, "installed", true);
-		xpxe_json_add_u64(item, "installed_at",
-				  (unsigned long long)d->inv.installed[i].when);
-		fy_node_sequence_append(list, item);
-	}
-	pthread_mutex_unlock(&d->inv.lock);
-	xpxe_json_add_node(reply, "machines", list);
-}
-
-/* mark-installed / rearm: by MAC, hostname, UUID or serial; an unknown MAC works too. */
-static void reply_boot_once(struct daemon *d, struct fy_node *request, struct fy_node *reply,
-			    bool installed)
-{
-	const char *who = xpxe_json_str(request, "/machine"), *why;
-	struct xpxe_identity id = { 0 };
-	char key[80], mac[18];
-	int idx, err;
-
-	if (!who) {
-		xpxe_json_add_str(reply, "error", "needs \"machine\"");
-		return;
-	}
-	if (!xpxe_mac_normalize(who, mac))
-		id.mac = who;
-	else
-		id.hostname = id.uuid = id.serial = who;
-	pthread_mutex_lock(&d->inv.lock);
-	idx = xpxe_inventory_find(&d->inv, &id, &why);
-	if (idx >= 0) {
-		xpxe_inventory_key(&d->cfg.machines[idx], key, sizeof(key));
-	} else if (id.mac) {
-		snprintf(key, sizeof(key), "mac:%s", mac);
-	} else {
-		pthread_mutex_unlock(&d->inv.lock);
-		xpxe_json_add_str(reply, "error", why);
-		xpxe_json_add_str(reply, "code", "not_found");
-		return;
-	}
-	err = xpxe_inventory_set_installed(&d->inv, key, installed);
-	pthread_mutex_unlock(&d->inv.lock);
-	if (err) {
-		xpxe_json_add_str(reply, "error", strerror(-err));
-		return;
-	}
-	log_info("%s: %s", key,
-		 installed ? "marked installed: boots from its disk"
-			   : "re-armed: installs again at its next PXE boot");
-	xpxe_json_add_str(reply, "key", key);
-	xpxe_json_add_bool(reply, "installed", installed);
-}
-
 static int on_dp_event(void *ctx, void *data, size_t size)
 {
 	const struct served *sv = ctx;
@@ -398,29 +319,27 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e) || e->type >= XPXE_EV_MAX)
 		return 0;
+	if (e->type == XPXE_EV_TFTP_DONE || e->type == XPXE_EV_TFTP_ABORTED) {
+		if (size >= sizeof(struct xpxe_dp_tftp_event) && sv->tftp)
+			xpxe_tftp_on_end(sv->tftp, sv->dp.ifindex, data);
+		return 0;
+	}
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1], e->mac[2],
 		 e->mac[3], e->mac[4], e->mac[5]);
 	inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
+	/* A boot server request (4011) comes from the machine's own address: its config goes
+	 * there. */
+	if (e->type == XPXE_EV_DHCP_ACK_4011 && e->ip) {
+		char key[80];
+
+		pthread_mutex_lock(&sv->inv->lock);
+		xpxe_inventory_key_of_mac(sv->inv, e->mac, key, sizeof(key));
+		xpxe_inventory_learn(sv->inv, key, (struct in_addr){ e->ip }, "dhcp-4011");
+		pthread_mutex_unlock(&sv->inv->lock);
+	}
 	xpxe_event(e->type, mac, e->ip ? ip : NULL, sv->dp.ifname,
 		   e->boot < XPXE_BOOT_MAX ? xpxe_boot_class_names[e->boot] : NULL, 0);
 	return 0;
-}
-
-/* The inventory's names, for the fleet view. */
-static void name_machines(const struct xpxe_config *cfg)
-{
-	char mac[18];
-
-	for (int i = 0; i < cfg->n_machines; i++) {
-		const struct xpxe_machine_cfg *m = &cfg->machines[i];
-
-		for (int j = 0; j < m->n_macs && m->hostname[0]; j++) {
-			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[j][0],
-				 m->macs[j][1], m->macs[j][2], m->macs[j][3], m->macs[j][4],
-				 m->macs[j][5]);
-			xpxe_event_name(mac, m->hostname);
-		}
-	}
 }
 
 static void serve_stop(struct daemon *d, struct served *sv)
@@ -504,6 +423,18 @@ static void reply_fleet(struct fy_document *doc, struct fy_node *reply)
 		xpxe_json_add_u64(item, "bytes", views[i].bytes);
 		xpxe_json_add_u64(item, "dhcp_rounds", views[i].dhcp_rounds);
 		xpxe_json_add_str(item, "problem", views[i].problem);
+		if (views[i].xfer.state) {
+			const struct xpxe_transfer_view *x = &views[i].xfer;
+			struct fy_node *t = fy_node_create_mapping(doc);
+
+			xpxe_json_add_str(t, "file", x->file);
+			xpxe_json_add_str(t, "path", x->path);
+			xpxe_json_add_str(t, "state", xpxe_transfer_state_names[x->state]);
+			xpxe_json_add_u64(t, "size", x->size);
+			xpxe_json_add_u64(t, "done", x->done);
+			xpxe_json_add_u64(t, "retransmits", x->retransmits);
+			xpxe_json_add_node(item, "transfer", t);
+		}
 		fy_node_sequence_append(list, item);
 	}
 	xpxe_json_add_node(reply, "machines", list);
@@ -525,26 +456,23 @@ static void reply_events(struct fy_document *doc, struct fy_node *request, struc
 	}
 	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), want ? mac : NULL, events, 512,
 			      &next);
-	for (int i = 0; i < n; i++) {
-		struct fy_node *item = fy_node_create_mapping(doc);
-
-		xpxe_json_add_u64(item, "seq", events[i].seq);
-		add_time(item, "time_ms", events[i].when);
-		xpxe_json_add_str(item, "event",
-				  xpxe_event_names[events[i].type]
-				      ? xpxe_event_names[events[i].type]
-				      : "unknown");
-		xpxe_json_add_str(item, "mac", events[i].mac);
-		xpxe_json_add_str(item, "ip", events[i].ip);
-		xpxe_json_add_str(item, "iface", events[i].iface);
-		xpxe_json_add_str(item, "detail", events[i].detail);
-		xpxe_json_add_u64(item, "bytes", events[i].bytes);
-		fy_node_sequence_append(list, item);
-	}
+	for (int i = 0; i < n; i++)
+		fy_node_sequence_append(list, xpxe_json_event(doc, &events[i]));
 	xpxe_json_add_node(reply, "events", list);
 	xpxe_json_add_u64(reply, "next", next);
 }
 static int reload(struct daemon *d, char *why, size_t why_size);
+
+/* The machine commands, with every interface's DHCP side. */
+static bool machines_reply(struct daemon *d, const char *cmd, struct fy_document *doc,
+			   struct fy_node *request, struct fy_node *reply)
+{
+	struct xpxe_machines_ctl c = { .cfg = &d->cfg, .inv = &d->inv, .http = &d->http };
+
+	for (int i = 0; i < d->n_ifaces; i++)
+		c.dhcp[c.n_dhcp++] = &d->ifaces[i].dhcp;
+	return xpxe_machines_reply(&c, cmd, doc, request, reply);
+}
 
 static char *handle_request(struct daemon *d, const char *text)
 {
@@ -571,10 +499,8 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_fleet(doc, reply);
 	else if (!strcmp(cmd, "events"))
 		reply_events(doc, fy_document_root(req), reply);
-	else if (!strcmp(cmd, "machines"))
-		reply_machines(d, doc, reply);
-	else if (!strcmp(cmd, "mark-installed") || !strcmp(cmd, "rearm"))
-		reply_boot_once(d, fy_document_root(req), reply, !strcmp(cmd, "mark-installed"));
+	else if (machines_reply(d, cmd, doc, fy_document_root(req), reply))
+		;
 	else if (!strcmp(cmd, "assets"))
 		reply_assets(d, doc, fy_document_root(req), reply);
 	else
@@ -677,7 +603,12 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		for (int i = 0; i < n && i < d->n_ifaces; i++) {
 			if (pfds[3 + i].revents & POLLIN)
 				xpxe_dhcp_server_process(&d->ifaces[i].dhcp);
-			if (pfds[3 + XPXE_MAX_IFACES + i].revents & POLLIN)
+			/*
+			 * Each round, not only when woken: the ends of TFTP transfers are
+			 * written without a wakeup (it cost ~6 us a record here), and the
+			 * TFTP timer brings a round each second, before its sweep.
+			 */
+			if (d->ifaces[i].events)
 				ring_buffer__consume(d->ifaces[i].events);
 		}
 		if (pfds[1].revents & POLLIN)
@@ -758,7 +689,43 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 }
 
 /* The config this daemon runs: the file, else the flags; -i and --state-dir apply to both. */
-static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *opts,
+/* Each interface's own address and network, for the check of reserved addresses. */
+static void find_subnets(struct xpxe_config *cfg)
+{
+	cfg->n_subnets = 0;
+	for (int i = 0; i < cfg->n_interfaces; i++) {
+		struct xpxe_subnet_cfg *n = &cfg->subnets[cfg->n_subnets];
+
+		if (xpxe_interface_ipv4(cfg->interfaces[i], &n->addr, &n->mask))
+			continue;
+		snprintf(n->ifname, sizeof(n->ifname), "%s", cfg->interfaces[i]);
+		cfg->n_subnets++;
+	}
+}
+
+/*
+ * The machines added at run time (STATE_DIR/machines.yaml) join the config's.
+ * At start a file that cannot be taken is reported and moved aside (the daemon
+ * serves the config file's machines); at a reload it refuses the reload.
+ */
+static int load_added_machines(struct xpxe_config *cfg, bool starting,
+			       struct xpxe_config_error *err)
+{
+	char path[XPXE_CFG_PATH_MAX + 32];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, XPXE_MACHINES_FILE);
+	ret = xpxe_config_load_machines(path, cfg, err);
+	if (!ret || !starting)
+		return ret;
+	log_error("%s", err->text);
+	log_error("the machines added with 'xpxe machines add' cannot be taken: serving the "
+		  "config's machines only");
+	xpxe_state_move_aside(path);
+	return 0;
+}
+
+static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *opts, bool starting,
 		       struct xpxe_config_error *err)
 {
 	int ret;
@@ -783,6 +750,21 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 	}
 	if (opts->state_dir)
 		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", opts->state_dir);
+	if (opts->http_max_connections)
+		cfg->http_limits.max_connections = opts->http_max_connections;
+	if (opts->http_max_per_ip)
+		cfg->http_limits.max_per_ip = opts->http_max_per_ip;
+	if (opts->http_timeout_s)
+		cfg->http_limits.timeout_s = opts->http_timeout_s;
+	/* Again, now that the interfaces' subnets are known; then the added machines. */
+	find_subnets(cfg);
+	ret = xpxe_config_check(cfg, err);
+	if (!ret)
+		ret = load_added_machines(cfg, starting, err);
+	if (ret) {
+		xpxe_config_free(cfg);
+		return ret;
+	}
 	if (!opts->no_default_assets)
 		add_default_assets(cfg);
 	if (cfg->http_listen[0] && !cfg->dhcp.http_base[0])
@@ -804,7 +786,7 @@ static void link_config(struct xpxe_config *cfg)
 static int make_config(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
 	struct xpxe_config_error err;
-	int ret = load_config(&d->cfg, opts, &err);
+	int ret = load_config(&d->cfg, opts, true, &err);
 
 	if (ret) {
 		log_error("%s", err.text);
@@ -826,9 +808,10 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 	static struct xpxe_config fresh;
 	struct xpxe_config_error err;
 	struct xpxe_config old;
-	int ret;
+	unsigned char(*gone)[6];
+	int ret, n_gone = 0, dropped = 0;
 
-	ret = load_config(&fresh, d->opts, &err);
+	ret = load_config(&fresh, d->opts, false, &err);
 	if (ret) {
 		snprintf(why, why_size, "%s; the running config is kept", err.text);
 		return ret;
@@ -855,6 +838,19 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 			return ret;
 		}
 	}
+	/* Every MAC of the old inventory: those no longer listed lose what it gave them. */
+	for (int i = 0; i < d->cfg.n_machines; i++)
+		n_gone += d->cfg.machines[i].n_macs;
+	gone = calloc(n_gone + 1, sizeof(*gone));
+	if (!gone) {
+		xpxe_config_free(&fresh);
+		snprintf(why, why_size, "out of memory; the running config is kept");
+		return -ENOMEM;
+	}
+	n_gone = 0;
+	for (int i = 0; i < d->cfg.n_machines; i++)
+		for (int j = 0; j < d->cfg.machines[i].n_macs; j++)
+			memcpy(gone[n_gone++], d->cfg.machines[i].macs[j], 6);
 	/* HTTP threads read the config under the inventory's lock. */
 	pthread_mutex_lock(&d->inv.lock);
 	old = d->cfg;
@@ -871,15 +867,23 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 		memcpy(dhcp.http_base, sv->dhcp.settings.http_base, sizeof(dhcp.http_base));
 		memcpy(dhcp.leases_path, sv->dhcp.settings.leases_path, sizeof(dhcp.leases_path));
 		xpxe_dhcp_settings_resolve(&dhcp, sv->dp.ifname);
-		ret = xpxe_dhcp_install(&sv->dp, &dhcp);
+		/* Reservations re-marked in the pool, stale entries out, before the maps. */
+		ret = xpxe_dhcp_server_sync(&sv->dhcp, &dhcp, (const unsigned char(*)[6])gone,
+					    n_gone);
+		if (ret > 0)
+			dropped += ret;
+		ret = ret < 0 ? ret : xpxe_dhcp_install(&sv->dp, &dhcp);
 		if (ret) {
 			snprintf(why, why_size, "%s: DHCP settings: %s", sv->dp.ifname,
 				 strerror(-ret));
+			free(gone);
 			return ret;
 		}
 		sv->dhcp.settings = dhcp;
 	}
-	name_machines(&d->cfg);
+	xpxe_machines_name(&d->cfg);
+	free(gone);
+	d->dropped_bindings = dropped;
 	log_info("reloaded %s: %d machine(s), %d profile(s), %d asset(s)",
 		 d->opts->config_path ? d->opts->config_path : "the flags", d->cfg.n_machines,
 		 d->cfg.n_profiles, d->cfg.n_assets);
@@ -898,6 +902,7 @@ static void reply_reload(struct daemon *d, struct fy_node *reply)
 	xpxe_json_add_u64(reply, "machines", d->cfg.n_machines);
 	xpxe_json_add_u64(reply, "profiles", d->cfg.n_profiles);
 	xpxe_json_add_u64(reply, "assets", d->cfg.n_assets);
+	xpxe_json_add_u64(reply, "bindings_dropped", d->dropped_bindings);
 }
 
 static int start_http(struct daemon *d)
@@ -928,7 +933,8 @@ static int start_http(struct daemon *d)
 static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
 	struct xpxe_tftp_opts topts = { .idle_timeout_s = opts->tftp_idle_timeout_s,
-					.windowsize_max = opts->tftp_windowsize_max };
+					.windowsize_max = opts->tftp_windowsize_max,
+					.max_sessions = opts->tftp_max_sessions };
 	int err;
 
 	xpxe_assets_init(&d->assets);
@@ -941,7 +947,8 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 		err = xpxe_tftp_add_iface(d->tftp, d->ifaces[i].dp.ifname, d->ifaces[i].dp.ifindex,
 					  xpxe_dataplane_tftp_sessions_fd(&d->ifaces[i].dp),
 					  xpxe_dataplane_counters_fd(&d->ifaces[i].dp),
-					  xpxe_dataplane_tftp_xsks_fd(&d->ifaces[i].dp));
+					  xpxe_dataplane_tftp_xsks_fd(&d->ifaces[i].dp),
+					  xpxe_dataplane_tftp_rrq_macs_fd(&d->ifaces[i].dp));
 	for (int i = 0; i < d->n_ifaces && !err; i++)
 		err = xpxe_assets_add_outer(&d->assets,
 					    xpxe_dataplane_tftp_assets_fd(&d->ifaces[i].dp));
@@ -995,6 +1002,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 
 		struct served *sv = &d.ifaces[d.n_ifaces];
 
+		sv->inv = &d.inv;
 		if (xpxe_dataplane_attach(&sv->dp, d.cfg.interfaces[i], &attach_opts))
 			goto out_detach;
 		d.n_ifaces++;
@@ -1008,11 +1016,17 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	}
 	if (start_tftp(&d, opts) || start_http(&d))
 		goto out_detach;
-	name_machines(&d.cfg);
+	for (int i = 0; i < d.n_ifaces; i++)
+		d.ifaces[i].tftp = d.tftp;
+	xpxe_machines_name(&d.cfg);
 	log_info("xpxe %s serving %d interface(s); control socket %s", XPXE_VERSION, d.n_ifaces,
 		 opts->socket_path);
 	xpxe_notify("READY=1\nSTATUS=serving; the programs are attached and HTTP listens");
 	run_loop(&d, listen_fd, sig_fd);
+	/* The ends of transfers the programs wrote since the last round (no wakeup): logged. */
+	for (int i = 0; i < d.n_ifaces; i++)
+		if (d.ifaces[i].events)
+			ring_buffer__consume(d.ifaces[i].events);
 	xpxe_notify("STOPPING=1");
 	exit_code = 0;
 out_detach:

@@ -29,6 +29,9 @@ struct xpxe_serve_opts {
 	bool no_default_assets;
 	unsigned tftp_idle_timeout_s; /* 0: the default */
 	unsigned tftp_windowsize_max; /* --tftp-windowsize-max; 0: the default */
+	unsigned tftp_max_sessions;   /* --tftp-max-sessions; 0: the default */
+	/* --http-max-connections, --http-max-per-ip, --http-timeout; 0: the config's */
+	unsigned http_max_connections, http_max_per_ip, http_timeout_s;
 	/* the config file, or the quick start's profile */
 	const char *config_path;  /* -c FILE; NULL: quick start from the flags */
 	const char *talos_config; /* --talos-config DIR or FILE */

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "counters.h"
+#include "events.h"
 #include "log.h"
 #include "tftp.h"
 #include "tftp_proto.h"
@@ -49,6 +50,7 @@ struct iface {
 	int sessions_fd;
 	int counters_fd;
 	int xskmap_fd;
+	int rrq_macs_fd;
 	unsigned blksize_max;
 	unsigned windowsize_max; /* what RRQs are granted here; 1 without AF_XDP */
 	char no_window[160];	 /* why windows are not offered here (empty: they are) */
@@ -57,6 +59,8 @@ struct iface {
 	__u64 xsk_redirected, xsk_received; /* at the last sweep: see watch_xsk */
 	unsigned xsk_stuck;
 	unsigned transfers;
+	unsigned running;	 /* transfers not ended, at the last sweep */
+	bool lockstep_tc;	 /* XDP had no room to grow ACKs here: tc sends lockstep blocks */
 	__u64 own[XPXE_CNT_MAX]; /* the counters the daemon writes (see xpxe.h) */
 	bool own_dirty;		 /* own[] holds counts the map has not seen yet */
 };
@@ -75,6 +79,10 @@ struct xfer {
 	unsigned windowsize;
 	unsigned idle_s;
 	uint32_t last_block;
+	uint32_t retransmits; /* as last reported */
+	char mac[18];	      /* the client's, "" when unknown */
+	int path;	      /* enum xpxe_tftp_path: where its blocks go */
+	bool reported;	      /* its end was reported (an event of the program, or the sweep) */
 	__u64 started_ns;
 	double progress, ended_at;
 	uint8_t first[4 + XPXE_TFTP_BLKSIZE_MAX]; /* the OACK or DATA 1, for a repeated RRQ */
@@ -88,6 +96,8 @@ struct xpxe_tftp {
 	int ncpus;
 	struct iface ifaces[MAX_IFACES];
 	struct xfer *buckets[N_BUCKETS];
+	unsigned n_xfers;	   /* transfers held, all interfaces: at most opts.max_sessions */
+	unsigned refused_recently; /* RRQs refused as busy since the last sweep (logged there) */
 };
 
 /* Tags for the epoll entries that are not transfers. */
@@ -114,7 +124,8 @@ static __u64 now_ns(void)
 static bool daemon_counter(int c)
 {
 	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
-	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_DAEMON);
+	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_XSK) ||
+	       c == XPXE_CNT_TFTP_SESSIONS_REFUSED;
 }
 
 static void write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
@@ -147,7 +158,7 @@ static void flush_tallies(struct xpxe_tftp *t, struct iface *ifc)
 {
 	if (!ifc->own_dirty)
 		return;
-	for (int c = XPXE_CNT_TFTP_WINDOWS; c <= XPXE_CNT_TFTP_BYTES_DAEMON; c++)
+	for (int c = XPXE_CNT_TFTP_WINDOWS; c <= XPXE_CNT_TFTP_BYTES_XSK; c++)
 		write_counter(t, ifc, c);
 	ifc->own_dirty = false;
 }
@@ -192,6 +203,78 @@ static void addr_str(char *buf, size_t len, __be32 ip, __be16 port)
 	snprintf(buf, len, "%s:%u", a, ntohs(port));
 }
 
+static void mac_str(char *buf, const uint8_t mac[6])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+/* The MAC XDP saw on the RRQ from IP:PORT (tftp_rrq_macs); false when it saw none. */
+static bool rrq_mac(const struct iface *ifc, __be32 ip, __be16 port, uint8_t mac[6])
+{
+	struct xpxe_tftp_key key = { .client_ip = ip, .client_port = port };
+	struct xpxe_tftp_rrq_mac v;
+
+	if (!ifc || bpf_map_lookup_elem(ifc->rrq_macs_fd, &key, &v))
+		return false;
+	memcpy(mac, v.mac, 6);
+	return true;
+}
+
+/* The path a new transfer's blocks take: XDP until it found no room here, then tc. */
+static int lockstep_path(const struct iface *ifc);
+
+/* An event about transfer X, with what the session S (may be NULL) says of its progress. */
+static void report(int type, const struct xfer *x, const struct xpxe_tftp_session *s,
+		   const char *why)
+{
+	char ip[INET_ADDRSTRLEN];
+	struct xpxe_tftp_report r = {
+		.mac = x->mac,
+		.ip = ip,
+		.iface = x->ifc->ifname,
+		.file = x->name,
+		.path = x->path,
+		.size = x->size,
+		.blksize = x->blksize,
+		.windowsize = x->windowsize,
+		.why = why,
+	};
+
+	inet_ntop(AF_INET, &x->key.client_ip, ip, sizeof(ip));
+	if (s) {
+		/* Blocks up to the window's base are acknowledged (the last one may be short). */
+		__u64 acked = (__u64)s->win_base * x->blksize;
+
+		r.done = acked < x->size ? acked : x->size;
+		r.retransmits = s->retransmits;
+		r.new_retransmits = s->retransmits - x->retransmits;
+		r.block = s->last_block;
+		r.final_block = s->final_block;
+		r.error = s->client_error;
+		/* The sweep sees the end up to a second late: time it by the last DATA sent. */
+		r.seconds = (s->last_tx_ns - x->started_ns) / 1e9;
+	}
+	xpxe_event_tftp(type, &r);
+}
+
+/*
+ * The end of X, as its session S records it: reported once, by the program's
+ * event when it arrives (xpxe_tftp_on_end), else by the sweep.
+ */
+static void report_end(struct xfer *x, const struct xpxe_tftp_session *s)
+{
+	if (x->reported)
+		return;
+	x->reported = true;
+	/* Blocks sent again since the last sweep: their burst before the end. */
+	if (s->retransmits > x->retransmits) {
+		report(XPXE_EV_TFTP_RETRANSMIT, x, s, NULL);
+		x->retransmits = s->retransmits;
+	}
+	report(s->state == XPXE_TFTP_DONE ? XPXE_EV_TFTP_DONE : XPXE_EV_TFTP_ABORTED, x, s, NULL);
+}
+
 /* A client's name, fit for a log line: printable ASCII, others escaped, cut at 80. */
 static void printable(char *out, size_t len, const char *in, size_t in_len)
 {
@@ -228,6 +311,7 @@ static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
 	if (*pp)
 		*pp = x->next;
 	x->ifc->transfers--;
+	t->n_xfers--;
 	free(x);
 }
 
@@ -249,6 +333,7 @@ static struct xfer *new_xfer(struct xpxe_tftp *t, struct iface *ifc,
 	x->next = t->buckets[b];
 	t->buckets[b] = x;
 	ifc->transfers++;
+	t->n_xfers++;
 	return x;
 }
 
@@ -322,7 +407,23 @@ static void refuse(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 		log_debug("TFTP %s: %s: %s", who, what, why->message);
 		return;
 	}
-	log_info("TFTP %s: %s: ERROR %d (%s)", who, what, why->code, why->message);
+	{
+		char mac[18] = "", ip_text[INET_ADDRSTRLEN], detail[200];
+		uint8_t raw[6];
+
+		if (rrq_mac(ifc, ip, port, raw))
+			mac_str(mac, raw);
+		inet_ntop(AF_INET, &ip, ip_text, sizeof(ip_text));
+		snprintf(detail, sizeof(detail), "%s: ERROR %d (%s) from port 69 to %s", what,
+			 why->code, why->message, who);
+		xpxe_event_tftp(XPXE_EV_TFTP_ERROR,
+				&(struct xpxe_tftp_report){ .mac = mac,
+							    .ip = ip_text,
+							    .iface = ifc ? ifc->ifname : NULL,
+							    .path = -1,
+							    .error = why->code,
+							    .why = detail });
+	}
 	send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, why->code, why->message), ip, port, local);
 	if (ifc && why->code < 9 && error_counters[why->code])
 		bump(t, ifc, error_counters[why->code]);
@@ -387,6 +488,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	s.win_base = 0; /* the OACK (block 0) or DATA 1 answered the RRQ */
 	s.state = XPXE_TFTP_ACTIVE;
 	s.last_tx_ns = now_ns();
+	rrq_mac(ifc, key.client_ip, key.client_port, s.client_mac);
 	/* Installed before the answer leaves: the first ACK may come back at once. */
 	if (bpf_map_update_elem(ifc->sessions_fd, &key, &s, BPF_ANY)) {
 		snprintf(why.message, sizeof(why.message), "cannot install the transfer: %s",
@@ -412,6 +514,11 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	x->blksize = plan.blksize;
 	x->windowsize = plan.windowsize;
 	x->last_block = s.last_block;
+	x->path = plan.windowsize <= 1 ? lockstep_path(ifc)
+		  : ifc->n_xsks	       ? XPXE_TFTP_PATH_AF_XDP
+				       : XPXE_TFTP_PATH_UDP;
+	if (memcmp(s.client_mac, (uint8_t[6]){ 0 }, 6))
+		mac_str(x->mac, s.client_mac);
 	if (plan.timeout_s && plan.timeout_s * 3 > x->idle_s)
 		x->idle_s = plan.timeout_s * 3;
 	snprintf(x->name, sizeof(x->name), "%s", as->name);
@@ -429,6 +536,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	send_to(fd, x->first, x->first_len, key.client_ip, key.client_port);
 	bump(t, ifc, XPXE_CNT_TFTP_RRQ);
 	bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
+	report(XPXE_EV_TFTP_START, x, NULL, NULL);
 	log_debug("TFTP %s: RRQ %s (%llu bytes), blksize %u, windowsize %u%s, from port %u", who,
 		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
 		  plan.oack_len ? ", OACK" : "", ntohs(key.server_port));
@@ -479,6 +587,18 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
 		return;
 	}
+	if (t->n_xfers >= t->opts.max_sessions) {
+		/* A flood of RRQs: a clear answer, logged once a second (sweep), not per request.
+		 */
+		static const char busy[] = "server busy: too many transfers, try again later";
+		uint8_t pkt[XPXE_TFTP_REPLY_MAX];
+
+		send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNDEFINED, busy),
+			     from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_REFUSED);
+		t->refused_recently++;
+		return;
+	}
 	start_transfer(t, ifc, &req, as, from, pi->ipi_spec_dst);
 }
 
@@ -505,8 +625,18 @@ static void read_requests(struct xpxe_tftp *t)
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
 			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
 				pi = (struct in_pktinfo *)CMSG_DATA(cm);
-		if (!pi || (msg.msg_flags & MSG_TRUNC))
+		if (!pi)
 			continue;
+		if (msg.msg_flags & MSG_TRUNC) {
+			/* No request is this long (a name is at most 255 bytes): refused, counted.
+			 */
+			struct xpxe_tftp_refusal why = { .code = XPXE_TFTP_ERR_ILLEGAL_OP };
+
+			snprintf(why.message, sizeof(why.message), "request too long");
+			refuse(t, find_iface(t, pi->ipi_ifindex), &why, "request to port 69",
+			       from.sin_addr.s_addr, from.sin_port, pi->ipi_spec_dst);
+			continue;
+		}
 		handle_request(t, buf, n, &from, pi);
 	}
 }
@@ -549,6 +679,7 @@ static void window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 	case XPXE_TFTP_COMPLETED:
 		s.state = XPXE_TFTP_DONE;
 		bpf_map_update_elem(ifc->sessions_fd, &x->key, &s, BPF_EXIST);
+		report_end(x, &s);
 		return;
 	default:
 		return; /* a duplicate, or stale */
@@ -642,7 +773,7 @@ static void window_over_xsk(void *arg, const uint8_t *frame, uint32_t len, const
 		tally(ifc, XPXE_CNT_TFTP_XSK_TX_FULL, m.last_block - block + 1);
 	tally(ifc, XPXE_CNT_TFTP_WINDOWS, 1);
 	tally(ifc, XPXE_CNT_TFTP_DATA_XSK, sent);
-	tally(ifc, XPXE_CNT_TFTP_BYTES_DAEMON, bytes);
+	tally(ifc, XPXE_CNT_TFTP_BYTES_XSK, bytes);
 	if (m.resent) {
 		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESTARTS, 1);
 		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESENT, m.resent);
@@ -656,6 +787,22 @@ static void read_xsk(struct xpxe_tftp *t, struct xsk_entry *e)
 	/* A bounded batch: epoll is level-triggered, the rest wakes us again. */
 	if (xpxe_xsk_rx(e->xsk, XSK_BATCH, sizeof(struct xpxe_tftp_xsk_meta), window_over_xsk, &rx))
 		xpxe_xsk_tx_flush(e->xsk);
+}
+
+/* A packet from FROM (WHO) to the port of X's transfer, which is not FROM's: ERROR 5. */
+static void stranger_error(const struct xfer *x, const struct sockaddr_in *from, const char *who)
+{
+	char ip[INET_ADDRSTRLEN], why[96];
+
+	inet_ntop(AF_INET, &from->sin_addr, ip, sizeof(ip));
+	snprintf(why, sizeof(why), "%s sent to the port of a transfer to another client: ERROR 5",
+		 who);
+	xpxe_event_tftp(XPXE_EV_TFTP_ERROR,
+			&(struct xpxe_tftp_report){ .ip = ip,
+						    .iface = x->ifc->ifname,
+						    .path = -1,
+						    .error = XPXE_TFTP_ERR_UNKNOWN_TID,
+						    .why = why });
 }
 
 /* Something reached a transfer's port that the data plane left to us. */
@@ -677,9 +824,7 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 			continue; /* never answered; the data plane records a client's ERROR */
 		if (from.sin_addr.s_addr != x->key.client_ip ||
 		    from.sin_port != x->key.client_port) {
-			log_info("TFTP %s: packet to the port of a transfer to another client: "
-				 "ERROR 5",
-				 who);
+			stranger_error(x, &from, who);
 			send_to(x->fd, pkt,
 				xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNKNOWN_TID,
 						       "unknown transfer ID"),
@@ -692,34 +837,18 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 				window_over_udp(t, x, (uint16_t)(buf[2] << 8 | buf[3]));
 			continue;
 		}
-		log_info("TFTP %s: opcode %d during a transfer: ERROR 4", who, op);
+		{
+			char why[64];
+
+			snprintf(why, sizeof(why), "opcode %d during the transfer: ERROR 4 sent",
+				 op);
+			report(XPXE_EV_TFTP_ERROR, x, NULL, why);
+		}
 		send_to(
 		    x->fd, pkt,
 		    xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_ILLEGAL_OP, "illegal TFTP operation"),
 		    from.sin_addr.s_addr, from.sin_port);
 		bump(t, x->ifc, XPXE_CNT_TFTP_ERR_ILLEGAL_OP);
-	}
-}
-
-static void log_end(const struct xfer *x, const struct xpxe_tftp_session *s)
-{
-	char who[32];
-
-	addr_str(who, sizeof(who), x->key.client_ip, x->key.client_port);
-	if (s->state == XPXE_TFTP_DONE) {
-		/* The sweep sees the end up to a second late: time it by the last DATA sent. */
-		double t = (s->last_tx_ns - x->started_ns) / 1e9;
-
-		log_info("TFTP %s: sent %s, %llu bytes in %u blocks of %u, %.2f MB/s, "
-			 "%u retransmitted",
-			 who, x->name, (unsigned long long)x->size, s->final_block, x->blksize,
-			 t > 0 ? x->size / t / 1e6 : 0.0, s->retransmits);
-	} else if (s->last_block == 0 && s->client_error == XPXE_TFTP_ERR_BAD_OPTION) {
-		log_debug("TFTP %s: %s: the client ended it after the OACK (a size probe)", who,
-			  x->name);
-	} else {
-		log_info("TFTP %s: %s: the client aborted at block %u of %u with ERROR %u", who,
-			 x->name, s->last_block, s->final_block, s->client_error);
 	}
 }
 
@@ -786,11 +915,21 @@ static void sweep(struct xpxe_tftp *t)
 {
 	double now = now_s();
 
+	if (t->refused_recently) {
+		log_warn("TFTP: %u read request(s) refused in the last second: %u transfers "
+			 "running (--tftp-max-sessions)",
+			 t->refused_recently, t->n_xfers);
+		t->refused_recently = 0;
+	}
 	for (int i = 0; i < MAX_IFACES; i++) {
 		if (!t->ifaces[i].used)
 			continue;
 		watch_xsk(t, &t->ifaces[i]);
 		flush_tallies(t, &t->ifaces[i]);
+		t->ifaces[i].running = 0;
+		/* XDP hands ACKs to tc once it found no room to grow them: tc sends the blocks. */
+		if (program_counter(t, &t->ifaces[i], XPXE_CNT_TFTP_ACK_TO_TC))
+			t->ifaces[i].lockstep_tc = true;
 	}
 
 	for (int b = 0; b < N_BUCKETS; b++) {
@@ -798,7 +937,7 @@ static void sweep(struct xpxe_tftp *t)
 
 		for (; x; x = next) {
 			struct xpxe_tftp_session s;
-			char who[32];
+			char why[80];
 
 			next = x->next;
 			if (x->ended) {
@@ -806,33 +945,73 @@ static void sweep(struct xpxe_tftp *t)
 					finish(t, x, true);
 				continue;
 			}
-			addr_str(who, sizeof(who), x->key.client_ip, x->key.client_port);
 			if (bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s)) {
-				log_info("TFTP %s: %s: the session left the table (too many "
-					 "transfers at once?)",
-					 who, x->name);
+				report(XPXE_EV_TFTP_EXPIRED, x, NULL,
+				       "the session left the table (too many transfers at once?)");
 				bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
 				finish(t, x, false);
 				continue;
 			}
 			if (s.state != XPXE_TFTP_ACTIVE) {
-				log_end(x, &s);
+				report_end(x, &s);
 				x->ended = true;
 				x->ended_at = now;
 				continue;
 			}
+			/* Retransmits since the last second: one event per burst, not per block. */
+			if (s.retransmits > x->retransmits) {
+				report(XPXE_EV_TFTP_RETRANSMIT, x, &s, NULL);
+				x->retransmits = s.retransmits;
+			}
 			if (s.last_block != x->last_block) {
 				x->last_block = s.last_block;
 				x->progress = now;
+				if (x->mac[0])
+					xpxe_event_tftp_progress(
+					    x->mac, x->name,
+					    (__u64)s.win_base * x->blksize < x->size
+						? (__u64)s.win_base * x->blksize
+						: x->size,
+					    s.retransmits);
 			} else if (now - x->progress >= x->idle_s) {
-				log_info(
-				    "TFTP %s: %s: no ACK for %u s after block %u of %u; expired",
-				    who, x->name, x->idle_s, s.last_block, s.final_block);
+				snprintf(why, sizeof(why), "no ACK for %u s after block %u of %u",
+					 x->idle_s, s.last_block, s.final_block);
+				report(XPXE_EV_TFTP_EXPIRED, x, &s, why);
 				bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
 				finish(t, x, true);
+				continue;
 			}
+			x->ifc->running++;
 		}
 	}
+	for (int i = 0; i < MAX_IFACES; i++)
+		if (t->ifaces[i].used)
+			xpxe_events_set_tftp_in_flight(t->ifaces[i].ifname, t->ifaces[i].running);
+}
+
+/* The path of lockstep transfers here: XDP, until it found no room to grow ACKs (tc). */
+static int lockstep_path(const struct iface *ifc)
+{
+	return ifc->lockstep_tc ? XPXE_TFTP_PATH_TC : XPXE_TFTP_PATH_XDP;
+}
+
+void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tftp_event *e)
+{
+	struct iface *ifc = find_iface(t, ifindex);
+	struct xfer *x = ifc ? find_xfer(t, ifc, e->key.client_ip, e->key.client_port) : NULL;
+	struct xpxe_tftp_session s;
+
+	if (!x || x->key.server_port != e->key.server_port || x->reported ||
+	    bpf_map_lookup_elem(ifc->sessions_fd, &x->key, &s))
+		return;
+	/* Windows leave through AF_XDP (or UDP) whichever program saw their last ACK. */
+	if (x->windowsize <= 1 && e->h.boot < XPXE_TFTP_PATH_MAX) {
+		x->path = e->h.boot;
+		ifc->lockstep_tc |= e->h.boot == XPXE_TFTP_PATH_TC;
+	}
+	if (!x->mac[0])
+		mac_str(x->mac, e->h.mac);
+	report_end(x, &s);
 }
 
 /* The AF_XDP socket TAG stands for, or NULL when it is a transfer's. */
@@ -898,6 +1077,8 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		t->opts.idle_timeout_s = XPXE_TFTP_IDLE_TIMEOUT_DEFAULT;
 	if (!t->opts.windowsize_max)
 		t->opts.windowsize_max = XPXE_TFTP_WINDOWSIZE_DEFAULT_MAX;
+	if (!t->opts.max_sessions)
+		t->opts.max_sessions = XPXE_TFTP_MAX_SESSIONS_DEFAULT;
 	t->listen_fd = t->timer_fd = -1;
 	t->ncpus = libbpf_num_possible_cpus();
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -959,6 +1140,10 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 		x->blksize = s.blksize;
 		x->windowsize = s.windowsize;
 		x->last_block = s.last_block;
+		x->retransmits = s.retransmits;
+		x->path = s.windowsize > 1 ? XPXE_TFTP_PATH_AF_XDP : XPXE_TFTP_PATH_XDP;
+		if (memcmp(s.client_mac, (uint8_t[6]){ 0 }, 6))
+			mac_str(x->mac, s.client_mac);
 		snprintf(x->name, sizeof(x->name), "(slot %u, from a previous daemon)",
 			 s.asset_slot);
 		xpxe_assets_hold_orphan(t->assets, s.asset_slot);
@@ -1031,7 +1216,7 @@ fail:
 }
 
 int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
-			int counters_fd, int xskmap_fd)
+			int counters_fd, int xskmap_fd, int rrq_macs_fd)
 {
 	__u64 totals[XPXE_CNT_MAX];
 	struct iface *ifc = NULL;
@@ -1048,13 +1233,16 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 	ifc->sessions_fd = sessions_fd;
 	ifc->counters_fd = counters_fd;
 	ifc->xskmap_fd = xskmap_fd;
+	ifc->rrq_macs_fd = rrq_macs_fd;
 	ifc->blksize_max = xpxe_tftp_blksize_for_mtu(iface_mtu(ifname));
 	ifc->windowsize_max = 1;
 	/* Counters a previous daemon wrote (pinned map): carry on from them. */
-	if (!xpxe_counters_read(counters_fd, totals))
+	if (!xpxe_counters_read(counters_fd, totals)) {
 		for (int c = 0; c < XPXE_CNT_MAX; c++)
 			if (daemon_counter(c))
 				ifc->own[c] = totals[c];
+		ifc->lockstep_tc = totals[XPXE_CNT_TFTP_ACK_TO_TC] > 0;
+	}
 	adopt_sessions(t, ifc);
 	open_xsks(t, ifc);
 	if (ifc->n_xsks)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "assets.h"
+#include "xpxe_events.h"
 #include "xsk.h"
 
 /*
@@ -21,9 +22,12 @@ struct xpxe_tftp;
 struct xpxe_tftp_opts {
 	unsigned idle_timeout_s; /* a client silent this long has gone: its transfer expires */
 	unsigned windowsize_max; /* the largest window granted (RFC 7440); 1: none; 0: default */
+	unsigned max_sessions;	 /* transfers at once, all interfaces; 0: default */
 };
 
 #define XPXE_TFTP_IDLE_TIMEOUT_DEFAULT 30
+/* Far above a rack's boot (one transfer per machine), far below the fd limit and the map. */
+#define XPXE_TFTP_MAX_SESSIONS_DEFAULT 4096
 
 int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		   const struct xpxe_tftp_opts *opts);
@@ -37,7 +41,13 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
  * xpxe_tftp_window_status), and TFTP is served all the same.
  */
 int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
-			int counters_fd, int xskmap_fd);
+			int counters_fd, int xskmap_fd, int rrq_macs_fd);
+
+/*
+ * A program saw a transfer end on IFINDEX (the ACK of its final block, or the
+ * client's ERROR): reported at once, rather than at the next sweep.
+ */
+void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tftp_event *e);
 
 /* Ends the transfers of IFINDEX and forgets it (its data plane is going away). */
 void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex);

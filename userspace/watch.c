@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "events.h"
 #include "json.h"
 #include "watch.h"
 
@@ -108,6 +109,24 @@ static int print_new_events(const char *socket_path, const char *mac, unsigned l
 	return rc;
 }
 
+/* "FILE 42% tc", "FILE done xdp", "FILE failed", and the retransmits when any. */
+static void transfer_text(struct fy_node *x, unsigned long long pct, unsigned long long rtx,
+			  char *out, size_t size)
+{
+	const char *state = xpxe_json_str(x, "/state");
+	char what[8];
+	int n;
+
+	if (!strcmp(state, "running"))
+		snprintf(what, sizeof(what), "%llu%%", pct);
+	else
+		snprintf(what, sizeof(what), "%s", state);
+	n = snprintf(out, size, "%.16s %s %s", xpxe_json_str(x, "/file"), what,
+		     xpxe_json_str(x, "/path"));
+	if (rtx && n > 0 && (size_t)n < size)
+		snprintf(out + n, size - n, " rtx=%llu", rtx);
+}
+
 static void draw_fleet(struct fy_document *doc)
 {
 	struct fy_node *list = fy_node_by_path(fy_document_root(doc), "/machines", FY_NT,
@@ -121,7 +140,7 @@ static void draw_fleet(struct fy_document *doc)
 	clock_gettime(CLOCK_REALTIME, &now);
 	while (list && (m = fy_node_sequence_iterate(list, &iter))) {
 		n++;
-		installed += xpxe_json_u64(m, "/stage_index", 0) >= 7;
+		installed += xpxe_json_u64(m, "/stage_index", 0) >= XPXE_STAGE_INSTALLED;
 		problems += *xpxe_json_str(m, "/problem") != '\0';
 	}
 	clock_text((unsigned long long)now.tv_sec * 1000, when, sizeof(when));
@@ -130,29 +149,45 @@ static void draw_fleet(struct fy_document *doc)
 	printf("\033[1mxpxe watch\033[0m  %d machine(s), %d installed, %d with problems"
 	       "   %s   (Ctrl-C quits)\n\n",
 	       n, installed, problems, when);
-	printf("%-17s %-14s %-15s %-12s %-10s %-9s %8s  %s\n", "MAC", "HOSTNAME", "IP", "STAGE",
-	       "PROGRESS", "BYTES", "ELAPSED", "PROBLEM");
+	printf("%-17s %-14s %-15s %-12s %-12s %-9s %8s  %-28s %s\n", "MAC", "HOSTNAME", "IP",
+	       "STAGE", "PROGRESS", "BYTES", "ELAPSED", "TRANSFER", "PROBLEM");
 	iter = NULL;
 	while (list && (m = fy_node_sequence_iterate(list, &iter))) {
 		unsigned long long stage = xpxe_json_u64(m, "/stage_index", 0);
 		unsigned long long first = xpxe_json_u64(m, "/first_ms", 0);
 		unsigned long long last = xpxe_json_u64(m, "/last_ms", 0);
 		const char *problem = xpxe_json_str(m, "/problem");
-		char bar[11], bytes[24];
-		unsigned long long secs;
+		struct fy_node *x = fy_node_by_path(m, "/transfer", FY_NT, FYNWF_DONT_FOLLOW);
+		char bar[11], bytes[24], xfer[40] = "";
+		unsigned long long secs, done = 10 * stage, of = 10 * (XPXE_STAGE_MAX - 1);
+		bool running = x && !strcmp(xpxe_json_str(x, "/state"), "running");
+		unsigned long long rtx = x ? xpxe_json_u64(x, "/retransmits", 0) : 0;
 
-		/* Eight stages from the first OFFER to the disk. */
+		/* The current transfer's bytes while one runs; else the stages, OFFER to disk. */
+		if (running) {
+			done = xpxe_json_u64(x, "/done", 0);
+			of = xpxe_json_u64(x, "/size", 0);
+		}
+		if (!of)
+			of = done = 1;
 		for (int i = 0; i < 10; i++)
-			bar[i] = (unsigned long long)i < stage * 10 / 8 ? '#' : '.';
+			bar[i] = (unsigned long long)i < done * 10 / of ? '#' : '.';
 		bar[10] = '\0';
+		if (x)
+			transfer_text(x, running ? done * 100 / of : 0, rtx, xfer, sizeof(xfer));
 		human_bytes(xpxe_json_u64(m, "/bytes", 0), bytes, sizeof(bytes));
-		secs = (stage >= 6 ? last : (unsigned long long)now.tv_sec * 1000) - first;
-		printf("%s%-17s %-14.14s %-15s %-12s [%s] %-9s %5llu:%02llu  %s%s\n",
-		       *problem ? "\033[31m" : "", xpxe_json_str(m, "/mac"),
+		secs = (stage >= XPXE_STAGE_CONFIG ? last : (unsigned long long)now.tv_sec * 1000) -
+		       first;
+		/* Red: a problem; yellow: blocks sent again in the current transfer. */
+		printf("%s%-17s %-14.14s %-15s %-12s [%s] %-9s %5llu:%02llu  %-28s %s%s\n",
+		       *problem		? "\033[31m"
+		       : running && rtx ? "\033[33m"
+					: "",
+		       xpxe_json_str(m, "/mac"),
 		       *xpxe_json_str(m, "/hostname") ? xpxe_json_str(m, "/hostname") : "-",
 		       *xpxe_json_str(m, "/ip") ? xpxe_json_str(m, "/ip") : "-",
-		       xpxe_json_str(m, "/stage"), bar, bytes, secs / 60000, secs / 1000 % 60,
-		       problem, *problem ? "\033[0m" : "");
+		       xpxe_json_str(m, "/stage"), bar, bytes, secs / 60000, secs / 1000 % 60, xfer,
+		       problem, *problem || (running && rtx) ? "\033[0m" : "");
 	}
 	fflush(stdout);
 }

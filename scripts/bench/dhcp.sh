@@ -39,8 +39,11 @@ vci=$(printf 'PXEClient:Arch:00000:UNDI:002001' | od -An -tx1 | tr -d ' \n')
 
 in_srv() { nsenter --net="/run/netns/$NS_SRV" "$@"; }
 
+# Without the rate limits: perfdhcp reuses 1000 MACs for up to 50,000 requests/s, 50 per MAC
+# per second, far past any machine's (and the limits' defaults); dnsmasq has none either.
 start_xpxe() {
-	in_srv ./xpxe serve -i "$IF_SRV" "$@" >>"$work/xpxe.log" 2>&1 &
+	in_srv ./xpxe serve -i "$IF_SRV" --dhcp-mac-rate 0 --dhcp-global-rate 0 "$@" \
+		>>"$work/xpxe.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 50); do ./xpxe status >/dev/null 2>&1 && return 0; sleep 0.1; done
 	echo "xpxe did not start: $(tail -3 "$work/xpxe.log")" >&2

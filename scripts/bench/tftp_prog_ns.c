@@ -27,6 +27,7 @@
 #include "assets.h"
 #include "frames.h"
 #include "log.h"
+#include "xpxe.h"
 #include "xpxe_tftp.h"
 
 #define CLIENT_IP htonl(0xc6120064)
@@ -79,6 +80,54 @@ static double data_path(int prog_fd, uint16_t port, uint32_t slot, int passes, i
 		}
 	}
 	return (double)total / runs;
+}
+
+static int drop_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx, (void)data, (void)size;
+	return 0;
+}
+
+/*
+ * The ACK of a transfer's final block, one run per call: the end of a transfer
+ * (with its event into the ring buffer, emptied between runs, untimed, as the
+ * daemon would).
+ */
+static double final_ack(int prog_fd, uint16_t port, uint32_t slot, int want)
+{
+	struct xpxe_tftp_key key = { CLIENT_IP, htons(1554), htons(port) };
+	struct ring_buffer *rb =
+	    ring_buffer__new(bpf_map__fd(skel->maps.events), drop_event, NULL, NULL);
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	uint32_t final = SIZE / BLKSIZE + 1;
+	unsigned long long total = 0;
+	int n = 100000;
+
+	for (int i = 0; i < n; i++) {
+		struct xpxe_tftp_session s = {
+			.size = SIZE,
+			.asset_slot = slot,
+			.blksize = BLKSIZE,
+			.final_block = final,
+			.last_block = final,
+			.win_base = final - 1,
+			.state = XPXE_TFTP_ACTIVE,
+		};
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in,
+			    .data_size_in = ack(in, port, final & 0xffff), .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
+
+		bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY);
+		if (bpf_prog_test_run_opts(prog_fd, &opts) || (int)opts.retval != want) {
+			fprintf(stderr, "final ACK: retval %d\n", opts.retval);
+			exit(1);
+		}
+		total += opts.duration;
+		if (rb)
+			ring_buffer__consume(rb);
+	}
+	ring_buffer__free(rb);
+	return (double)total / n;
 }
 
 /* The same frame for no transfer, one run per call: what a single timed run costs by itself. */
@@ -153,6 +202,20 @@ int main(int argc, char **argv)
 	       single(bpf_program__fd(skel->progs.xdp_pxe), frame, ack(frame, 49999, 1), XDP_PASS));
 	printf("tc_no_session_single_ns=%.0f\n", single(bpf_program__fd(skel->progs.tc_tftp), frame,
 							ack(frame, 49999, 1), TC_ACT_OK));
+	printf("xdp_end_ns=%.0f\n",
+	       final_ack(bpf_program__fd(skel->progs.xdp_pxe), 40002, slot, XDP_DROP));
+	printf("tc_end_ns=%.0f\n",
+	       final_ack(bpf_program__fd(skel->progs.tc_tftp), 40003, slot, TC_ACT_SHOT));
+	{
+		static const uint8_t rrq[] = "\0\1bench\0octet\0blksize\0"
+					     "1468";
+
+		printf("xdp_rrq_repeat_ns=%.0f\n",
+		       repeated(bpf_program__fd(skel->progs.xdp_pxe), frame,
+				frame_udp(frame, CLIENT_IP, SERVER_IP, 1555, XPXE_PORT_TFTP, rrq,
+					  sizeof(rrq)),
+				XDP_PASS));
+	}
 	printf("blocks_per_pass=%u passes=%d size=%u\n", SIZE / BLKSIZE + 1, passes, SIZE);
 	xpxe_assets_free(&assets);
 	xpxe_bpf__destroy(skel);

@@ -29,6 +29,7 @@
 #include "assets.h"
 #include "counters.h"
 #include "frames.h"
+#include "xpxe_events.h"
 #include "xpxe_tftp.h"
 #include "xsk.h"
 
@@ -331,7 +332,8 @@ static void run_data_case(const struct data_case *c, bool tc, uint16_t server_po
 		assert_int_equal(s.last_block, c->block);
 		assert_int_equal(s.retransmits, resend ? 1 : 0);
 		delta[tc ? XPXE_CNT_TFTP_DATA_TC : XPXE_CNT_TFTP_DATA_XDP] = 1;
-		delta[XPXE_CNT_TFTP_BYTES] = want_len - XPXE_TFTP_HDRS_LEN;
+		delta[tc ? XPXE_CNT_TFTP_BYTES_TC : XPXE_CNT_TFTP_BYTES] =
+		    want_len - XPXE_TFTP_HDRS_LEN;
 		delta[XPXE_CNT_TFTP_RETRANSMITS] = resend;
 	} else {
 		assert_int_equal(r.out_len, in_len);
@@ -360,6 +362,51 @@ static void test_data_tc(void **state)
 }
 
 /* A transfer end to end through one program: every block equal, then the final ACK. */
+/* --- the events of a transfer's end (the ring buffer `events`) --------------------------- */
+
+static struct xpxe_dp_tftp_event seen[8];
+static int n_seen;
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	assert_int_equal(size, sizeof(seen[0]));
+	if (n_seen < 8)
+		memcpy(&seen[n_seen], data, sizeof(seen[0]));
+	n_seen++;
+	return 0;
+}
+
+/* Reads the ring: how many records arrived since the last call (kept in seen[]). */
+static int read_events(void)
+{
+	struct ring_buffer *rb =
+	    ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+
+	assert_non_null(rb);
+	n_seen = 0;
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return n_seen;
+}
+
+/* The one record of a transfer's end: TYPE, the client's MAC and address, its session, PATH. */
+static void assert_end_event(int type, uint16_t server_port, int path, uint8_t client_error)
+{
+	const struct xpxe_dp_tftp_event *e = &seen[0];
+
+	assert_int_equal(read_events(), 1);
+	assert_int_equal(e->h.type, type);
+	assert_int_equal(e->h.boot, path);
+	assert_memory_equal(e->h.mac, frame_client_mac, 6);
+	assert_int_equal(e->h.ip, CLIENT_IP);
+	assert_int_equal(e->key.client_ip, CLIENT_IP);
+	assert_int_equal(e->key.client_port, htons(CLIENT_PORT));
+	assert_int_equal(e->key.server_port, htons(server_port));
+	assert_int_equal(e->client_error, client_error);
+	assert_true(e->h.ts_ns > 0);
+}
+
 static void whole_transfer(bool tc, int asset, unsigned blksize)
 {
 	uint16_t port = tc ? 42001 : 42000;
@@ -368,6 +415,7 @@ static void whole_transfer(bool tc, int asset, unsigned blksize)
 	struct run r;
 
 	put_session(port, asset, blksize, 0, false);
+	read_events();
 	for (uint32_t b = 1; b <= final; b++) {
 		struct data_case c = { .asset = asset, .blksize = blksize, .block = b };
 		size_t want_len = build_data(want, &c, port);
@@ -378,9 +426,15 @@ static void whole_transfer(bool tc, int asset, unsigned blksize)
 		if (memcmp(r.out, want, want_len))
 			fail_msg("block %u differs", b);
 	}
+	/* Nothing per block ... */
+	assert_int_equal(read_events(), 0);
 	run_prog(tc, in, build_ack(in, port, final & 0xffff), &r);
 	assert_int_equal(r.retval, verdict_of(tc, DROP));
 	assert_int_equal(get_session(port).state, XPXE_TFTP_DONE);
+	/* ... one record at the end, from the program that saw the last ACK; once. */
+	assert_end_event(XPXE_EV_TFTP_DONE, port, tc ? XPXE_TFTP_PATH_TC : XPXE_TFTP_PATH_XDP, 0);
+	run_prog(tc, in, build_ack(in, port, final & 0xffff), &r);
+	assert_int_equal(read_events(), 0);
 }
 
 static void test_whole_transfer_xdp(void **state)
@@ -443,9 +497,15 @@ static void test_rrq_goes_to_the_daemon(void **state)
 	uint8_t in[FRAME_MAX] = { 0 };
 	size_t len = frame_udp(in, CLIENT_IP, SERVER_IP, CLIENT_PORT, 69, rrq, sizeof(rrq));
 
+	struct xpxe_tftp_key key = { .client_ip = CLIENT_IP, .client_port = htons(CLIENT_PORT) };
+	struct xpxe_tftp_rrq_mac mac;
+
 	(void)state;
 	passes_unchanged(false, in, len, XPXE_CNT_PASS_TFTP);
 	passes_unchanged(true, in, len, XPXE_CNT_TFTP_TC_PASS);
+	/* Its source MAC noted for the daemon, whose socket sees none. */
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_rrq_macs), &key, &mac), 0);
+	assert_memory_equal(mac.mac, frame_client_mac, 6);
 }
 
 static void test_ack_without_session_passes(void **state)
@@ -496,14 +556,18 @@ static void test_client_error_aborts(void **state)
 
 	(void)state;
 	put_session(43003, ASSET_RANDOM, 1468, 0, false);
+	read_events();
 	run_prog(false, in, len, &r);
 	assert_int_equal(r.retval, XDP_DROP);
 	s = get_session(43003);
 	assert_int_equal(s.state, XPXE_TFTP_ABORTED);
 	assert_int_equal(s.client_error, XPXE_TFTP_ERR_BAD_OPTION);
-	/* A late ACK of the aborted transfer gets nothing. */
+	assert_end_event(XPXE_EV_TFTP_ABORTED, 43003, XPXE_TFTP_PATH_XDP, XPXE_TFTP_ERR_BAD_OPTION);
+	/* A late ACK of the aborted transfer gets nothing, a second ERROR no second event. */
 	run_prog(false, ack, build_ack(ack, 43003, 0), &r);
 	assert_int_equal(r.retval, XDP_DROP);
+	run_prog(false, in, len, &r);
+	assert_int_equal(read_events(), 0);
 }
 
 /* --- windows (RFC 7440): XDP decides, the daemon's AF_XDP socket sends -------------------- */

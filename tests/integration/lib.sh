@@ -7,38 +7,12 @@ LAB=${XPXE_LAB:-$LAB}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 XPXE=$ROOT/xpxe
-TAP_N=0
-TAP_FAILED=0
 WORK=$(mktemp -d "/tmp/xpxe-test-$LAB.XXXXXX")
 SOCK=$WORK/xpxe.sock
 export XPXE_SOCKET=$SOCK
 DAEMON_PID=
 
-ok() {
-	TAP_N=$((TAP_N + 1))
-	echo "ok $TAP_N - $1"
-}
-
-not_ok() {
-	TAP_N=$((TAP_N + 1))
-	TAP_FAILED=$((TAP_FAILED + 1))
-	echo "not ok $TAP_N - $1"
-	shift
-	[ $# -gt 0 ] && printf '#   %s\n' "$@"
-	return 0
-}
-
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
-check() {
-	local desc=$1
-	shift
-	local output
-	if output=$("$@" 2>&1); then
-		ok "$desc"
-	else
-		not_ok "$desc" "command: $*" "${output//$'\n'/ | }"
-	fi
-}
+source "$ROOT/tests/integration/tap.sh"
 
 require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -102,9 +76,7 @@ cleanup() {
 		sed 's/^/#   /' "$WORK/daemon.log"
 	fi
 	rm -rf "$WORK"
-	echo "1..$TAP_N"
-	[ "$TAP_FAILED" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
-	exit 1
+	tap_end "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

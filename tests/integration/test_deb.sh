@@ -8,27 +8,11 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d /tmp/xpxe-test-deb.XXXXXX)
-N=0
-FAILED=0
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	echo "not ok $N - $1"
-	shift
-	[ $# -gt 0 ] && printf '#   %s\n' "$@"
-	return 0
-}
-check() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "command: $*" "${out//$'\n'/ | }"; fi
-}
+source "$ROOT/tests/integration/tap.sh"
 finish() {
 	local rc=$?
 	rm -rf "$WORK"
-	echo "1..$N"
-	[ "$FAILED" -eq 0 ] && [ $rc -eq 0 ] || exit 1
+	tap_end "$rc"
 }
 trap finish EXIT
 if [ "$(id -u)" -ne 0 ]; then

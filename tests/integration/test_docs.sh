@@ -8,20 +8,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 XPXE=$ROOT/xpxe
 MAN8=$ROOT/man/xpxe.8
 MAN5=$ROOT/man/xpxe.yaml.5
-N=0
-FAILED=0
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() {
-	N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"; shift
-	[ $# -gt 0 ] && printf '#   %s\n' "$@"
-	return 0
-}
-finish() {
-	local rc=$?
-	echo "1..$N"
-	[ "$FAILED" -eq 0 ] && [ $rc -eq 0 ] || exit 1
-}
-trap finish EXIT
+source "$ROOT/tests/integration/tap.sh"
+trap 'tap_end $?' EXIT
 
 # A man page's source as text: font escapes and \& gone, \- and \e made plain.
 plain() { sed -e 's/\\f[BIRP]//g' -e 's/\\&//g' -e 's/\\-/-/g' -e 's/\\e/\\/g' "$1"; }

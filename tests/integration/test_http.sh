@@ -84,13 +84,18 @@ check "... templated with its hostname, disk, MAC, address and UUID" \
 check "... hostname: cp-1" grep -q "hostname: cp-1" "$WORK/body"
 check "another address asking for cp-1's config: 403" \
 	test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c1:00:01')" = 403
-check "... logged" grep -q "config of cp-1 refused to 198.18.0.2: the machine holds $ip1" "$WORK/daemon.log"
-check "by serial (cp-2 holds no address): 200" test "$(get "$NS_CLI" '/talos/config?serial=SER2')" = 200
+check "... logged" grep -q "config of cp-1 refused to 198.18.0.2: the machine is at $ip1 (its lease)" "$WORK/daemon.log"
+check "by serial, before cp-2 was seen booting (no address known): 403" \
+	test "$(get "$NS_CLI" '/talos/config?serial=SER2')" = 403
+check "cp-2 fetches its boot script by serial from 198.18.0.2" test "$(get "$NS_CLI" '/boot.ipxe?serial=SER2')" = 200
+check "... then by serial from that address: 200" test "$(get "$NS_CLI" '/talos/config?serial=SER2')" = 200
 check "a UUID two machines share (any case) matches neither: 404" \
 	test "$(get "$NS_CLI" '/talos/config?uuid=aaaaaaaa-0000-0000-0000-000000000001')" = 404
+get "$NS_CLI" '/boot.ipxe?serial=SERB' >/dev/null
 check "... but their serial still finds one" \
 	test "$(get "$NS_CLI" '/talos/config?uuid=aaaaaaaa-0000-0000-0000-000000000001&serial=SERB')" = 200
 check "an unknown machine: 404" test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:ff:00:00')" = 404
+get "$NS_CLI" '/boot.ipxe?mac=52:54:00:c1:00:09' >/dev/null
 check "a template with an unknown name: 500, never a half-filled secret" \
 	test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c1:00:09')" = 500
 check "... and the log names the file, line and name" grep -q "broken.yaml:1: unknown template variable '{{hostnme}}'" "$WORK/daemon.log"

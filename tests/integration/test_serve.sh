@@ -127,6 +127,24 @@ rx2=$(counter rx_frames)
 if [[ $rx1 =~ ^[0-9]+$ && $rx2 =~ ^[0-9]+$ ]] && [ "$rx2" -ge "$rx1" ]; then ok "counters survived the restart ($rx1 -> $rx2)"; else not_ok "counters survived the restart" "$rx1 -> $rx2"; fi
 kill -KILL "$DAEMON_PID"
 wait_daemon
+
+# --- pins of another build: never reused --------------------------------------------------
+layout_map=/sys/fs/bpf/xpxe/$IF_SRV/layout
+layout_of_build() { bpftool -j map dump pinned "$layout_map" | jq -r '.[0].value'; }
+ours=$(layout_of_build)
+check "the layout map holds this build's id" test "$ours" != 0 -a -n "$ours"
+# As an older or newer xpxe would have left them: another id in the layout map.
+bpftool map update pinned "$layout_map" key 0 0 0 0 value 1 2 3 4 5 6 7 8
+: >"$WORK/daemon.log"
+start_daemon -i "$IF_SRV" || not_ok "serve starts over another build's pins"
+check "another build's pins are named in the log" \
+	grep -q "made by another xpxe build (layout 0807060504030201" "$WORK/daemon.log"
+check "another build's pins are not adopted" jq -e '.interfaces[0].adopted == false' <<<"$("$XPXE" status --json)"
+check "the fresh maps carry this build's id" test "$(layout_of_build)" = "$ours"
+rx3=$(counter rx_frames)
+if [[ $rx3 =~ ^[0-9]+$ ]] && [ "$rx3" -lt "$rx2" ]; then ok "fresh counters, not another build's ($rx2 -> $rx3)"; else not_ok "fresh counters after another build's pins" "$rx2 -> $rx3"; fi
+kill -KILL "$DAEMON_PID"
+wait_daemon
 out=$(nsenter --net="/run/netns/$NS_SRV" "$XPXE" detach -i "$IF_SRV" 2>&1)
 rc=$?
 if [ $rc -eq 0 ] && [ -z "$(xdp_prog_on "$NS_SRV" "$IF_SRV")" ] && [ ! -e "/sys/fs/bpf/xpxe/$IF_SRV" ]; then

@@ -183,7 +183,7 @@ if wait "$adoptee" && [ "$(sha "$OUT/adopted2")" = "$(sha "$FILES/f1m.new")" ]; 
 else
 	not_ok "... the one in flight completes" "$(cat "$WORK/adopted2.out")"
 fi
-seen() { grep -q "sent (slot [0-9]*, from a previous daemon)" "$WORK/daemon.log"; }
+seen() { grep -q "event=tftp_done .*(slot [0-9]*, from a previous daemon)" "$WORK/daemon.log"; }
 for _ in $(seq 40); do seen && break; sleep 0.1; done
 check "... and the new daemon saw it end (it tracks what it took over)" seen
 freed() { grep -q "the last transfer a previous daemon started from slot [0-9]* ended; freed it" "$WORK/daemon.log"; }
@@ -202,7 +202,7 @@ expired() { [ "$(counter tftp_sessions_expired)" -gt "$exp0" ]; }
 for _ in $(seq 60); do expired && break; sleep 0.1; done
 check "after 2 s without an ACK the transfer expires (tftp_sessions_expired)" expired
 check "... its session is gone from the map" test "$(sessions)" -eq 0
-check "... and the log says why" grep -q "no ACK for 2 s after block 4 of 1954; expired" "$WORK/daemon.log"
+check "... and the log says why" grep -q "event=tftp_expired .*no ACK for 2 s after block 4 of 1954" "$WORK/daemon.log"
 
 # --- SIGTERM and detach leave nothing ----------------------------------------------------------
 kill -TERM "$DAEMON_PID"

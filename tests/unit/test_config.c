@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <libfyaml.h>
+
 #include "config.h"
 
 static char path[64];
@@ -32,10 +34,15 @@ static const char good[] = "interfaces: [prov0]\n"
 			   "http:\n"
 			   "  listen: 198.18.0.1:8080\n"
 			   "  allow: [198.18.0.0/15]\n"
+			   "  max_per_ip: 8\n"
+			   "  timeout: 5\n"
 			   "dhcp:\n"
 			   "  pool: 198.18.0.100-198.18.0.199\n"
 			   "  router: 198.18.0.1\n"
 			   "  lease_time: 600\n"
+			   "  offer_hold: 10\n"
+			   "  mac_rate: 5/15\n"
+			   "  global_rate: 0\n"
 			   "assets:\n"
 			   "  vmlinuz: /srv/talos/vmlinuz-amd64\n"
 			   "  initramfs: /srv/talos/initramfs-amd64.xz\n"
@@ -74,6 +81,13 @@ static void test_good_file(void **state)
 	inet_pton(AF_INET, "198.18.0.199", &a);
 	assert_int_equal(cfg.dhcp.pool_last.s_addr, a.s_addr);
 	assert_int_equal(cfg.dhcp.lease_time, 600);
+	assert_int_equal(cfg.dhcp.offer_hold, 10);
+	assert_int_equal(cfg.dhcp.mac_rate, 5);
+	assert_int_equal(cfg.dhcp.mac_burst, 15);
+	assert_int_equal(cfg.dhcp.global_rate, 0); /* no limit */
+	assert_int_equal(cfg.http_limits.max_per_ip, 8);
+	assert_int_equal(cfg.http_limits.timeout_s, 5);
+	assert_int_equal(cfg.http_limits.max_connections, XPXE_HTTP_MAX_CONNECTIONS);
 	assert_int_equal(cfg.n_allow, 1);
 	assert_int_equal(cfg.n_assets, 2);
 	assert_int_equal(cfg.n_profiles, 2);
@@ -114,6 +128,12 @@ static const struct bad_case bad[] = {
 	  ":3: a machine's 'ip' is a reservation: it needs mode: full" },
 	{ "profiles:\n  x:\n    boot_files: {amiga: a.bin}\n",
 	  ":3:18: unknown client class 'amiga'" },
+	{ "http: {config_without_address: maybe}\n",
+	  ":1:32: 'config_without_address' takes refuse or serve, not 'maybe'" },
+	{ "dhcp:\n  mac_rate: 5/0\n", ":2:13: 'mac_rate' takes RATE[/BURST]" },
+	{ "dhcp:\n  global_rate: fast\n", ":2:16: 'global_rate' takes RATE[/BURST]" },
+	{ "dhcp:\n  offer_hold: 0\n", ":2:15: 'offer_hold' takes a number from 1 to 3600" },
+	{ "http:\n  max_per_ip: 0\n", ":2:15: 'max_per_ip' takes a number from 1 to 65536" },
 	{ "", "the file is empty" },
 };
 
@@ -146,12 +166,146 @@ static void test_missing_file(void **state)
 	assert_string_equal(err.text, "/nonexistent/xpxe.yaml: No such file or directory");
 }
 
+/* A full-mode config with one machine from the file and the served subnet 198.18.0.0/24. */
+static void load_base(struct xpxe_config *cfg)
+{
+	struct xpxe_config_error err;
+
+	write_file(
+	    "mode: full\n"
+	    "profiles: {other: {}}\n"
+	    "machines:\n"
+	    "  - {mac: 52:54:00:00:00:01, hostname: cp-1, uuid: 11111111-0000-0000-0000-0000000"
+	    "00001, ip: 198.18.0.50}\n");
+	if (xpxe_config_load(path, cfg, &err))
+		fail_msg("%s", err.text);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/tmp/xpxe-state-%d", (int)getpid());
+	snprintf(cfg->subnets[0].ifname, sizeof(cfg->subnets[0].ifname), "prov0");
+	inet_pton(AF_INET, "198.18.0.1", &cfg->subnets[0].addr);
+	inet_pton(AF_INET, "255.255.255.0", &cfg->subnets[0].mask);
+	cfg->n_subnets = 1;
+}
+
+/* One machine as `xpxe machines add` sends it: checked as added (line 0), or NULL if invalid. */
+static const char *try_add(struct xpxe_config *cfg, const char *json, struct xpxe_config_error *err)
+{
+	struct fy_document *doc = fy_document_build_from_string(NULL, json, FY_NT);
+	struct xpxe_machine_cfg m;
+	int ret;
+
+	assert_non_null(doc);
+	ret = xpxe_config_parse_machine(cfg, fy_document_root(doc), "the machine to add", &m, err);
+	fy_document_destroy(doc);
+	if (ret)
+		return err->text;
+	cfg->machines = realloc(cfg->machines, (cfg->n_machines + 1) * sizeof(m));
+	cfg->machines[cfg->n_machines] = m;
+	return xpxe_config_check_machine(cfg, cfg->n_machines, err) ? err->text : NULL;
+}
+
+static const struct {
+	const char *json;
+	const char *expect; /* NULL: accepted */
+} adds[] = {
+	{ "{\"mac\": [\"52-54-00-00-00-02\"], \"hostname\": \"w-2\", \"profile\": \"other\", "
+	  "\"ip\": \"198.18.0.51\"}",
+	  NULL },
+	{ "{\"mac\": \"52:54:00:00:00:0g\"}",
+	  "the machine to add: expected a MAC such as 52:54:00:12:34:56" },
+	{ "{\"profile\": \"nope\", \"mac\": \"52:54:00:00:00:03\"}", "no profile 'nope'" },
+	{ "{\"profile\": \"other\"}", "a machine needs a selector" },
+	{ "{\"mac\": \"52:54:00:00:00:03\", \"color\": \"red\"}", "unknown key 'color'" },
+	{ "{\"ip\": \"198.18.0.300\", \"mac\": \"52:54:00:00:00:03\"}",
+	  "'198.18.0.300' is not an IPv4 address" },
+	{ "{\"mac\": \"52:54:00:00:00:01\"}",
+	  "the machine to add: this MAC belongs to the machine of /tmp/xpxe-config-test-" },
+	{ "{\"mac\": \"52:54:00:00:00:03\", \"hostname\": \"CP-1\"}",
+	  "hostname 'CP-1' names the machine of" },
+	{ "{\"mac\": \"52:54:00:00:00:03\", \"ip\": \"198.18.0.50\"}",
+	  "this ip is reserved for the machine of" },
+	{ "{\"mac\": \"52:54:00:00:00:03\", \"ip\": \"10.1.2.3\"}",
+	  "ip 10.1.2.3 is outside every served subnet (prov0: 198.18.0.0/24)" },
+	{ "{\"mac\": \"52:54:00:00:00:03\", \"ip\": \"198.18.0.1\"}",
+	  "ip 198.18.0.1 is the address of prov0 itself" },
+	{ "{\"mac\": \"52:54:00:00:00:03\", \"ip\": \"198.18.0.255\"}",
+	  "is the network or broadcast address of prov0" },
+	/* The file may hold a shared UUID (a firmware bug); add refuses to make one. */
+	{ "{\"uuid\": \"11111111-0000-0000-0000-000000000001\"}",
+	  "uuid 11111111-0000-0000-0000-000000000001 is the machine of" },
+};
+
+static void test_machines_add_checks(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+
+	(void)state;
+	load_base(&cfg);
+	for (size_t i = 0; i < sizeof(adds) / sizeof(adds[0]); i++) {
+		const char *got = try_add(&cfg, adds[i].json, &err);
+
+		if (!adds[i].expect && got)
+			fail_msg("case %zu refused: %s", i, got);
+		if (adds[i].expect && (!got || !strstr(got, adds[i].expect)))
+			fail_msg("case %zu: got '%s', expected '%s'", i, got ? got : "accepted",
+				 adds[i].expect);
+		if (!got)
+			cfg.n_machines++;
+	}
+	assert_int_equal(cfg.n_machines, 2);
+	assert_true(cfg.machines[1].added);
+	assert_int_equal(cfg.machines[1].profile, xpxe_config_profile(&cfg, "other"));
+	xpxe_config_free(&cfg);
+	unlink(path);
+}
+
+/* STATE_DIR/machines.yaml: read back with lines for messages; a clash names both files. */
+static void test_machines_file(void **state)
+{
+	char file[128];
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+	FILE *f;
+
+	(void)state;
+	load_base(&cfg);
+	snprintf(file, sizeof(file), "%s.machines", path);
+	assert_int_equal(xpxe_config_load_machines("/nonexistent/machines.yaml", &cfg, &err), 0);
+	assert_int_equal(cfg.n_machines, 1);
+	f = fopen(file, "w");
+	fputs(
+	    "# comment\nmachines:\n  - {\"mac\": [\"52:54:00:00:00:02\"], \"profile\": \"other\"}\n"
+	    "  - {\"mac\": [\"52:54:00:00:00:03\"], \"ip\": \"198.18.0.52\"}\n",
+	    f);
+	fclose(f);
+	assert_int_equal(xpxe_config_load_machines(file, &cfg, &err), 0);
+	assert_int_equal(cfg.n_machines, 3);
+	assert_true(cfg.machines[2].added);
+	assert_int_equal(cfg.machines[2].line, 4);
+	f = fopen(file, "w");
+	fputs("machines:\n  - {\"mac\": [\"52:54:00:00:00:01\"]}\n", f);
+	fclose(f);
+	assert_int_not_equal(xpxe_config_load_machines(file, &cfg, &err), 0);
+	assert_non_null(
+	    strstr(err.text, "machines.yaml:2: this MAC belongs to the machine of /tmp/"));
+	assert_int_equal(cfg.n_machines, 3); /* nothing of a bad file is kept */
+	f = fopen(file, "w");
+	fputs("machines:\n  - {\"mac\": [\"52:54:00:00:00:0x\"]}\n", f);
+	fclose(f);
+	assert_int_not_equal(xpxe_config_load_machines(file, &cfg, &err), 0);
+	if (!strstr(err.text, ".machines:2:15: expected a MAC"))
+		fail_msg("got %s", err.text);
+	unlink(file);
+	xpxe_config_free(&cfg);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_file),
-		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_good_file),     cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_machines_add_checks),
+		cmocka_unit_test(test_machines_file),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

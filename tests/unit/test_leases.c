@@ -136,6 +136,48 @@ static void test_save_then_load(void **state)
 	xpxe_leases_free(&back);
 }
 
+/*
+ * An address only offered (held for a REQUEST) is never written: a flood of
+ * DISCOVERs leaves the file alone. Once its hold has run out, it goes to the
+ * next new MAC when the pool is full; while it runs, the new MAC is refused.
+ */
+static void test_offers_held_not_written(void **state)
+{
+	struct xpxe_leases l, back;
+	struct xpxe_lease *a, *b, *c, evicted;
+	struct in_addr none = { 0 };
+	bool created;
+
+	(void)state;
+	assert_int_equal(xpxe_leases_init(&l, path, ip("198.18.0.100"), ip("198.18.0.101")), 0);
+	a = xpxe_leases_allocate(&l, mac_a, none, 100, &created, &evicted);
+	a->expires = 100 + 3600;
+	b = xpxe_leases_allocate(&l, mac_b, none, 100, &created, &evicted);
+	b->offered = true;
+	b->expires = 100 + 30;
+	assert_int_equal(xpxe_leases_offered(&l), 1);
+	assert_int_equal(xpxe_leases_save(&l), 0);
+	assert_int_equal(xpxe_leases_init(&back, path, ip("198.18.0.100"), ip("198.18.0.101")), 0);
+	assert_int_equal(xpxe_leases_load(&back), 0);
+	assert_int_equal(back.n, 1);
+	assert_memory_equal(back.items[0].mac, mac_a, 6);
+	assert_false(back.items[0].offered);
+
+	/* The pool is full: while the hold runs, a new MAC is refused... */
+	assert_true(xpxe_leases_pool_full(&l));
+	assert_null(xpxe_leases_allocate(&l, mac_c, none, 100 + 29, &created, &evicted));
+	/* ... once it ran out, the new MAC takes its address, as a plain binding. */
+	c = xpxe_leases_allocate(&l, mac_c, none, 100 + 31, &created, &evicted);
+	assert_non_null(c);
+	assert_true(created);
+	assert_memory_equal(evicted.mac, mac_b, 6);
+	assert_true(evicted.offered);
+	assert_int_equal(c->ip.s_addr, ip("198.18.0.101").s_addr);
+	assert_false(c->offered);
+	xpxe_leases_free(&l);
+	xpxe_leases_free(&back);
+}
+
 static void test_bad_file_moved_aside_good_lines_kept(void **state)
 {
 	struct xpxe_leases l;
@@ -191,6 +233,43 @@ static void test_unwritable_place_fails_loudly(void **state)
 	xpxe_leases_free(&l);
 }
 
+/* A reload changes the reservations: a new one is never handed out, a removed one is free again. */
+static void test_reservations_replaced(void **state)
+{
+	struct xpxe_leases l;
+	struct xpxe_lease *a, evicted;
+	struct in_addr none = { 0 }, two[2];
+	bool created;
+
+	(void)state;
+	assert_int_equal(xpxe_leases_init(&l, path, ip("198.18.0.100"), ip("198.18.0.103")), 0);
+	assert_int_equal(xpxe_leases_reserve_ip(&l, ip("198.18.0.100")), 0);
+	a = xpxe_leases_allocate(&l, mac_a, none, 1, &created, &evicted);
+	assert_int_equal(a->ip.s_addr, ip("198.18.0.101").s_addr);
+	assert_int_equal(xpxe_leases_quarantine_ip(&l, ip("198.18.0.103")), 0);
+	/* The reload: .100 no longer reserved, .102 reserved now. */
+	two[0] = ip("198.18.0.102");
+	assert_int_equal(xpxe_leases_set_reserved(&l, two, 1), 0);
+	assert_true(xpxe_leases_ip_free(&l, ip("198.18.0.100")));
+	assert_false(xpxe_leases_ip_free(&l, ip("198.18.0.101"))); /* still a's */
+	assert_false(xpxe_leases_ip_free(&l, ip("198.18.0.102"))); /* reserved */
+	assert_false(xpxe_leases_ip_free(&l, ip("198.18.0.103"))); /* declined: stays out */
+	a = xpxe_leases_allocate(&l, mac_b, ip("198.18.0.102"), 1, &created, &evicted);
+	assert_int_equal(a->ip.s_addr, ip("198.18.0.100").s_addr);
+	assert_true(xpxe_leases_pool_full(&l));
+	assert_ptr_equal(xpxe_leases_holder(&l, ip("198.18.0.100")), a);
+	assert_null(xpxe_leases_holder(&l, ip("198.18.0.102")));
+	/* A binding removed on a reserved address leaves it reserved. */
+	two[1] = ip("198.18.0.100");
+	assert_int_equal(xpxe_leases_set_reserved(&l, two, 2), 0);
+	xpxe_leases_remove(&l, mac_b);
+	assert_false(xpxe_leases_ip_free(&l, ip("198.18.0.100")));
+	assert_int_equal(xpxe_leases_set_reserved(&l, NULL, 0), 0);
+	assert_true(xpxe_leases_ip_free(&l, ip("198.18.0.100")));
+	assert_true(xpxe_leases_ip_free(&l, ip("198.18.0.102")));
+	xpxe_leases_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,10 +277,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_asked_address_is_honoured_when_free, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_save_then_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offers_held_not_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_file_moved_aside_good_lines_kept, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_place_fails_loudly, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_reservations_replaced, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("leases", tests, NULL, NULL);

@@ -129,6 +129,35 @@ static void run_case(void **state)
 		assert_memory_equal(plan.oack, c->oack, c->oack_len);
 }
 
+/* A name of XPXE_TFTP_NAME_MAX bytes is taken whole; one byte more is refused, never cut. */
+static void test_name_length_bound(void **state)
+{
+	uint8_t rrq[2 + XPXE_TFTP_NAME_MAX + 1 + 1 + 6];
+	struct xpxe_tftp_request req;
+	struct xpxe_tftp_refusal why;
+
+	(void)state;
+	for (int extra = 0; extra <= 1; extra++) {
+		size_t n = XPXE_TFTP_NAME_MAX + extra, len = 0;
+
+		rrq[len++] = 0;
+		rrq[len++] = 1;
+		memset(rrq + len, 'a', n);
+		len += n;
+		rrq[len++] = 0;
+		memcpy(rrq + len, "octet", 6);
+		len += 6;
+		if (!extra) {
+			assert_int_equal(xpxe_tftp_parse_request(rrq, len, &req, &why), 0);
+			assert_int_equal(strlen(req.name), XPXE_TFTP_NAME_MAX);
+		} else {
+			assert_int_equal(xpxe_tftp_parse_request(rrq, len, &req, &why), -1);
+			assert_int_equal(why.code, XPXE_TFTP_ERR_NOT_FOUND);
+			assert_non_null(strstr(why.message, "name too long"));
+		}
+	}
+}
+
 static void test_tsize_of_an_empty_file_is_left_out(void **state)
 {
 	static const char rrq[] = "\0\1a\0octet\0tsize\0000\0blksize\0001468\0";
@@ -260,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_windowsize_left_out_without_windows),
 		cmocka_unit_test(test_error_packet),
 		cmocka_unit_test(test_error_packet_long_message_is_cut),
+		cmocka_unit_test(test_name_length_bound),
 		cmocka_unit_test(test_blksize_for_mtu),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_asset_names),

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xdp_pxe's limits on DHCP requests, run by the kernel (bpf_prog_test_run_opts)
+ * on a real firmware DISCOVER: the per-MAC bucket and the per-CPU bucket for
+ * MACs not yet known. Time is driven through dhcp_config's clock_ns, so the
+ * "N+1th frame in the window" and "the bucket refills" are exact, not timed.
+ * The test pins itself to one CPU: the global bucket is per CPU.
+ *
+ * Also here: a binding only offered (XPXE_CLIENT_F_OFFERED) is OFFERed by XDP
+ * but its REQUEST goes to the daemon, which binds before the ACK.
+ */
+#include <arpa/inet.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xpxe.skel.h"
+#include "counters.h"
+#include "dhcp.h"
+#include "frames.h"
+#include "pcap.h"
+
+#ifndef XPXE_FIXTURES
+#define XPXE_FIXTURES "tests/fixtures"
+#endif
+#define OVMF_PROXY XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
+#define OVMF_FULL  XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
+
+#define MS     1000000ull
+#define T0     (1000ull * 1000 * MS) /* any fixed "now" */
+#define CHADDR 42 + 28		     /* the client MAC in the BOOTP header */
+
+static struct xpxe_bpf *skel;
+static struct ring_buffer *queue;
+static int n_queued;
+
+static int on_queued(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	n_queued++;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	cpu_set_t one;
+
+	(void)state;
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		fprintf(stderr, "# cannot pin the test to CPU 0: the global bucket is per CPU\n");
+		return -1;
+	}
+	skel = xpxe_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
+		return -1;
+	}
+	queue = ring_buffer__new(bpf_map__fd(skel->maps.dhcp_queue), on_queued, NULL, NULL);
+	return queue ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ring_buffer__free(queue);
+	xpxe_bpf__destroy(skel);
+	return 0;
+}
+
+/* Fresh settings and empty buckets: MODE, the two limits (0: none), no known MACs. */
+static void configure(enum xpxe_dhcp_mode mode, unsigned mac_rate, unsigned mac_burst,
+		      unsigned global_rate, unsigned global_burst)
+{
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { .mode = mode, .lease_time = 3600 };
+	int fds[] = { bpf_map__fd(skel->maps.dhcp_clients), bpf_map__fd(skel->maps.dhcp_rate_mac) };
+	struct xpxe_mac_key key;
+	__u32 zero = 0;
+	__u64 tat[512] = { 0 }; /* per CPU */
+
+	xpxe_dhcp_settings_default(&s);
+	s.mode = mode;
+	s.mac_rate = mac_rate;
+	s.mac_burst = mac_burst;
+	s.global_rate = global_rate;
+	s.global_burst = global_burst;
+	inet_pton(AF_INET, "198.18.0.1", &s.server_ip);
+	snprintf(s.http_base, sizeof(s.http_base), "http://198.18.0.1:8080");
+	net.server_ip = s.server_ip;
+	memcpy(net.server_mac, frame_server_mac, 6);
+	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
+	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		while (!bpf_map_get_next_key(fds[i], NULL, &key))
+			assert_int_equal(bpf_map_delete_elem(fds[i], &key), 0);
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_rate_global), &zero, tat, BPF_ANY), 0);
+}
+
+/* Sets the program's "now" (dhcp_config.clock_ns). */
+static void set_clock(__u64 now)
+{
+	struct xpxe_dhcp_config cfg;
+	int fd = bpf_map__fd(skel->maps.dhcp_config);
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &cfg), 0);
+	cfg.clock_ns = now;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+}
+
+static void make_known(uint8_t last_byte, __u32 flags)
+{
+	struct xpxe_mac_key key = { .addr = { 0x52, 0x54, 0x00, 0xab, 0x00, last_byte } };
+	struct xpxe_dhcp_client client = { .flags = flags };
+
+	inet_pton(AF_INET, "198.18.0.125", &client.ip);
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key, &client, BPF_ANY), 0);
+}
+
+/*
+ * Runs frame FRAME of PCAP with the client MAC 52:54:00:ab:00:LAST_BYTE (UDP
+ * checksum 0: none, valid for IPv4) and checks that exactly OUTCOME was counted
+ * (besides rx_frames) and VERDICT returned.
+ */
+static void run(const char *pcap, int frame, uint8_t last_byte, int verdict,
+		enum xpxe_counter outcome)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0x00, last_byte };
+	int n = pcap_frame(pcap, frame, in, sizeof(in));
+	int counters_fd = bpf_map__fd(skel->maps.counters);
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
+
+	if (n < 0)
+		fail_msg("cannot read frame %d of %s (run from the repository root)", frame, pcap);
+	memcpy(in + CHADDR, mac, 6);
+	memcpy(in + 6, mac, 6);
+	((struct udphdr *)(frame_iph(in) + 1))->check = 0;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = n, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
+	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
+	for (int i = 0; i < XPXE_CNT_MAX; i++) {
+		__u64 expect = before[i] + (i == XPXE_CNT_RX_FRAMES || i == (int)outcome);
+
+		if (after[i] != expect)
+			fail_msg("MAC ..:%02x: counter %s went %llu -> %llu (expected %s)",
+				 last_byte, xpxe_counter_names[i], (unsigned long long)before[i],
+				 (unsigned long long)after[i], xpxe_counter_names[outcome]);
+	}
+	assert_int_equal(opts.retval, verdict);
+	ring_buffer__consume(queue);
+}
+
+static void offer(uint8_t mac)
+{
+	run(OVMF_PROXY, 0, mac, XDP_TX, XPXE_CNT_DHCP_OFFER);
+}
+
+static void dropped(uint8_t mac, enum xpxe_counter why)
+{
+	run(OVMF_PROXY, 0, mac, XDP_DROP, why);
+}
+
+/* 10/s, burst 3: the 4th DISCOVER at one instant is dropped; another MAC is not affected. */
+static void test_mac_burst_then_drop(void **state)
+{
+	(void)state;
+	configure(XPXE_MODE_PROXY, 10, 3, 0, 0);
+	set_clock(T0);
+	for (int i = 0; i < 3; i++)
+		offer(1);
+	dropped(1, XPXE_CNT_DROP_DHCP_RATE_MAC);
+	dropped(1, XPXE_CNT_DROP_DHCP_RATE_MAC);
+	offer(2);
+	offer(2);
+	offer(2);
+	dropped(2, XPXE_CNT_DROP_DHCP_RATE_MAC);
+}
+
+/* One interval (100 ms at 10/s) refills one frame; a long pause refills the burst, no more. */
+static void test_mac_bucket_refills(void **state)
+{
+	(void)state;
+	configure(XPXE_MODE_PROXY, 10, 3, 0, 0);
+	set_clock(T0);
+	for (int i = 0; i < 3; i++)
+		offer(1);
+	dropped(1, XPXE_CNT_DROP_DHCP_RATE_MAC);
+	set_clock(T0 + 99 * MS);
+	dropped(1, XPXE_CNT_DROP_DHCP_RATE_MAC);
+	set_clock(T0 + 100 * MS);
+	offer(1);
+	dropped(1, XPXE_CNT_DROP_DHCP_RATE_MAC);
+	set_clock(T0 + 60000 * MS);
+	for (int i = 0; i < 3; i++)
+		offer(1);
+	dropped(1, XPXE_CNT_DROP_DHCP_RATE_MAC);
+}
+
+/* The per-CPU bucket holds strangers only: a known MAC is answered when it is empty. */
+static void test_global_strangers_only(void **state)
+{
+	(void)state;
+	configure(XPXE_MODE_PROXY, 0, 0, 10, 2);
+	make_known(9, 0);
+	set_clock(T0);
+	offer(1);
+	offer(2);
+	dropped(3, XPXE_CNT_DROP_DHCP_RATE_GLOBAL);
+	dropped(1, XPXE_CNT_DROP_DHCP_RATE_GLOBAL);
+	for (int i = 0; i < 5; i++)
+		offer(9); /* known: no global limit, and no MAC limit configured */
+	set_clock(T0 + 100 * MS);
+	offer(3);
+	dropped(4, XPXE_CNT_DROP_DHCP_RATE_GLOBAL);
+}
+
+/* A frame the MAC limit drops does not take a token from the global bucket. */
+static void test_mac_limit_first(void **state)
+{
+	(void)state;
+	configure(XPXE_MODE_PROXY, 10, 1, 10, 2);
+	set_clock(T0);
+	offer(1);
+	for (int i = 0; i < 5; i++)
+		dropped(1, XPXE_CNT_DROP_DHCP_RATE_MAC);
+	offer(2);
+	dropped(3, XPXE_CNT_DROP_DHCP_RATE_GLOBAL);
+}
+
+/* Rate 0: no limit at all. */
+static void test_off(void **state)
+{
+	(void)state;
+	configure(XPXE_MODE_PROXY, 0, 0, 0, 0);
+	set_clock(T0);
+	for (int i = 0; i < 200; i++)
+		offer(1);
+}
+
+/*
+ * The defaults never trip for real boots: 1000 machines powering on at the
+ * same instant (each DISCOVER from a MAC not known yet), then each firmware
+ * retrying its DISCOVER every second for a minute.
+ */
+static void test_defaults_carry_a_rack(void **state)
+{
+	(void)state;
+	configure(XPXE_MODE_PROXY, XPXE_DHCP_MAC_RATE, XPXE_DHCP_MAC_BURST, XPXE_DHCP_GLOBAL_RATE,
+		  XPXE_DHCP_GLOBAL_BURST);
+	set_clock(T0);
+	for (int m = 0; m < 250; m++) /* 250 MACs by the last byte, 4 frames each: 1000 */
+		for (int i = 0; i < 4; i++)
+			offer((uint8_t)m);
+	for (int s = 1; s <= 60; s++) {
+		set_clock(T0 + (__u64)s * 1000 * MS);
+		offer(7);
+	}
+}
+
+/* An address only offered: XDP OFFERs it again, the REQUEST goes to the daemon. */
+static void test_offered_request_to_daemon(void **state)
+{
+	(void)state;
+	configure(XPXE_MODE_FULL, 0, 0, 0, 0);
+	make_known(5, XPXE_CLIENT_F_OFFERED);
+	n_queued = 0;
+	run(OVMF_FULL, 0, 5, XDP_TX, XPXE_CNT_DHCP_OFFER);
+	run(OVMF_FULL, 2, 5, XDP_DROP, XPXE_CNT_DHCP_TO_DAEMON);
+	assert_int_equal(n_queued, 1);
+	make_known(5, 0); /* bound by the daemon: XDP ACKs */
+	run(OVMF_FULL, 2, 5, XDP_TX, XPXE_CNT_DHCP_ACK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mac_burst_then_drop),
+		cmocka_unit_test(test_mac_bucket_refills),
+		cmocka_unit_test(test_global_strangers_only),
+		cmocka_unit_test(test_mac_limit_first),
+		cmocka_unit_test(test_off),
+		cmocka_unit_test(test_defaults_carry_a_rack),
+		cmocka_unit_test(test_offered_request_to_daemon),
+	};
+
+	return cmocka_run_group_tests_name("xdp_ratelimit", tests, setup, teardown);
+}

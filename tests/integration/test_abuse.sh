@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Hostile clients in the lab, each with a counted outcome (SECURITY.md):
+# - a flood of DISCOVERs from made-up MACs (perfdhcp) in full mode: offers are
+#   only held, the pool is refused per policy and comes back, nothing reaches
+#   the bindings file, a reservation (dhclient) keeps its address meanwhile;
+#   one MAC hammering is dropped in XDP, strangers over the global rate too;
+#   a REQUEST for an address never offered gets silence;
+# - a flood of TFTP read requests from many addresses and ports: capped with
+#   ERROR 0, while a running transfer completes with the right sha256 and
+#   HTTP and the control socket keep answering;
+# - slowloris on HTTP: half-sent requests from a few addresses are refused past
+#   the per-address limit and dropped at the timeout, while curl fetches; past
+#   the total limit, connections are refused too.
+LAB=aabuse
+source "$(dirname "$0")/lib.sh"
+require_root
+
+CLIENTS=$ROOT/tests/integration/abuse_clients.py
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+counter_is_positive() { test "$(counter "$1")" -gt 0; }
+
+lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
+lab host 1 52:54:00:a0:00:01 # the reserved machine
+lab host 2 52:54:00:a0:00:02 # the flooder
+lab host 3 52:54:00:a0:00:03 # a new machine, after the flood
+# Sources of the TFTP and HTTP floods: extra addresses of the client namespace.
+ATTACKERS=198.18.0.201,198.18.0.202,198.18.0.203
+for a in ${ATTACKERS//,/ }; do in_cli ip addr add "$a/24" dev "$IF_BR"; done
+
+head -c $((32 * 1024 * 1024)) /dev/urandom >"$WORK/big"
+head -c 300000 /dev/urandom >"$WORK/kernel"
+LEASES=$WORK/bindings
+if start_daemon -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 \
+	--reserve 52:54:00:a0:00:01=198.18.0.50 --leases "$LEASES" --offer-hold 3 \
+	--dhcp-global-rate 100/100 --asset big="$WORK/big" --kernel "$WORK/kernel" \
+	--tftp-max-sessions 64 --tftp-idle-timeout 3 \
+	--http-max-per-ip 8 --http-timeout 3; then
+	ok "xpxe serves with tight limits"
+else
+	not_ok "xpxe serves with tight limits"
+	exit 1
+fi
+
+# --- DHCP: a flood of DISCOVERs from made-up MACs -------------------------------------------
+ip -n "$LAB-h2" addr replace 198.18.0.12/24 dev eth0
+# DISCOVER -> OFFER only (-i), each from another random MAC (-R), 600/s for 5 s.
+ip netns exec "$LAB-h2" timeout 20 perfdhcp -4 -l eth0 -i -R 1000000 -r 600 -p 5 198.18.0.1 \
+	>"$WORK/flood.out" 2>&1 &
+FLOOD=$!
+sleep 1.5
+dhclient_run "$LAB-h1" h1
+check "during the flood, the reserved MAC (dhclient) gets 198.18.0.50" \
+	test "$(result_field h1 ip)" = 198.18.0.50
+wait $FLOOD
+offers=$(awk '/DISCOVER-OFFER/{f=1} f&&/received packets/{print $3; exit}' "$WORK/flood.out")
+check "the flood got offers (${offers:-0}): the pool's 10, then holds that ran out" \
+	test "${offers:-0}" -ge 10
+check "addresses were held for the flood's DISCOVERs (dhcp_offer_holds)" counter_is_positive dhcp_offer_holds
+check "new MACs were refused with the pool held (dhcp_pool_exhausted)" counter_is_positive dhcp_pool_exhausted
+check "strangers over the global rate were dropped in XDP (drop_dhcp_rate_global)" \
+	counter_is_positive drop_dhcp_rate_global
+check "no made-up MAC reached the bindings file" bash -c "! grep -qv '^#' '$LEASES' 2>/dev/null"
+status=$("$XPXE" status --json)
+check "xpxe status: no binding, offers held" \
+	jq -e '.interfaces[0].dhcp.bindings == 0 and .interfaces[0].dhcp.offers_held > 0' <<<"$status"
+check "... and in text" bash -c "'$XPXE' status | grep -q '0 binding(s) in .*, [1-9][0-9]* offer(s) held (3 s)'"
+in_cli curl -s "http://$SRV_IP:8080/metrics" >"$WORK/metrics"
+check "/metrics exports the DHCP refusals" \
+	grep -q 'outcome="dhcp_pool_exhausted"} [1-9]' "$WORK/metrics"
+sleep 3.5 # the holds run out
+udhcpc_run "$LAB-h3" h3
+ip3=$(result_field h3 ip)
+check "after the flood's holds ran out, a new machine (udhcpc) gets a pool address ($ip3)" \
+	bash -c "[[ '$ip3' == 198.18.0.1[0-9][0-9] ]]"
+check "... taken back from an unclaimed offer (dhcp_holds_reclaimed)" counter_is_positive dhcp_holds_reclaimed
+check "... and only its binding is on disk" \
+	bash -c "[ \"\$(grep -vc '^#' '$LEASES')\" = 1 ] && grep -q '^52:54:00:a0:00:03 $ip3 ' '$LEASES'"
+# A REQUEST for an address never offered to that MAC: silence, counted, nothing bound.
+out=$(in_cli python3 "$CLIENTS" request "$SRV_IP" 52:54:00:a0:0e:01 198.18.0.105)
+check "a REQUEST for an address never offered gets no answer ($out)" test "$out" = silence
+check "... counted (dhcp_request_unoffered)" test "$(counter dhcp_request_unoffered)" = 1
+check "... and binds nothing" bash -c "! grep -q '52:54:00:a0:0e:01' '$LEASES'"
+# One MAC hammering: 200 DISCOVERs a second from a single client.
+ip netns exec "$LAB-h2" timeout 10 perfdhcp -4 -l eth0 -i -R 1 -r 200 -p 2 198.18.0.1 \
+	>"$WORK/hammer.out" 2>&1
+check "one MAC at 200/s is dropped in XDP past its rate (drop_dhcp_rate_mac)" \
+	counter_is_positive drop_dhcp_rate_mac
+
+# --- TFTP: a flood of read requests -------------------------------------------------------
+# 32 MiB in 512-byte blocks (65537 of them: most of a second here), the flood in its middle.
+in_cli curl -sS --tftp-no-options -o "$WORK/big.out" "tftp://$SRV_IP/big" 2>"$WORK/curl-big.log" &
+LIVE=$!
+sleep 0.1
+in_cli python3 "$CLIENTS" rrq "$SRV_IP" vmlinuz "$ATTACKERS" 300 >"$WORK/rrq.out" 2>&1 &
+RRQ=$!
+overlap=no
+while kill -0 $LIVE 2>/dev/null; do
+	[ "$(counter tftp_sessions_refused)" -gt 0 ] && overlap=yes && break
+	sleep 0.05
+done
+t0=$(date +%s%N)
+"$XPXE" status >/dev/null
+t_status=$((($(date +%s%N) - t0) / 1000000))
+t0=$(date +%s%N)
+code=$(in_cli curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$SRV_IP:8080/boot.ipxe")
+t_http=$((($(date +%s%N) - t0) / 1000000))
+kill -0 $RRQ 2>/dev/null && flooding=yes || flooding=no
+wait $RRQ
+read -r _ sent _ data _ busy _ other <"$WORK/rrq.out"
+check "during the RRQ flood the control socket answers (${t_status} ms)" test "$t_status" -lt 2000
+check "... and HTTP answers /boot.ipxe ($code, ${t_http} ms)" test "$code" = 200
+check "... while the flood was still coming" test "$flooding" = yes
+check "the flood's 900 RRQs: at most 63 transfers beside the live one, ERROR 0 busy for the rest ($(cat "$WORK/rrq.out"))" \
+	bash -c "[ '$sent' = 900 ] && [ '$data' -le 63 ] && [ '$busy' -ge 700 ] && [ '$other' = 0 ]"
+check "each refusal counted (tftp_sessions_refused = $busy)" test "$(counter tftp_sessions_refused)" = "$busy"
+check "... and logged once a second, not per request" \
+	test "$(grep -c 'read request(s) refused in the last second' "$WORK/daemon.log")" -le 10
+check "the 32 MiB transfer was still running when the flood was being refused" test "$overlap" = yes
+if wait $LIVE && [ "$(sha "$WORK/big.out")" = "$(sha "$WORK/big")" ]; then
+	ok "the transfer running during the flood completed with the right sha256"
+else
+	not_ok "the transfer running during the flood completed with the right sha256" \
+		"$(cat "$WORK/curl-big.log")" "$(stat -c %s "$WORK/big.out" 2>/dev/null) bytes"
+fi
+sleep 4.5 # the flood's silent transfers expire (--tftp-idle-timeout 3)
+in_cli curl -sS -o "$WORK/k.out" "tftp://$SRV_IP/vmlinuz" 2>"$WORK/curl-k.log"
+check "once the flood's transfers expired, a new one is served (sha256)" \
+	test "$(sha "$WORK/k.out" 2>/dev/null)" = "$(sha "$WORK/kernel")"
+
+# A datagram longer than any request (3000 bytes): refused, not dropped unseen.
+err4=$(counter tftp_err4_illegal_op)
+big_rrq=$(printf '\0\1%s\0octet\0' "$(head -c 3000 /dev/zero | tr '\0' a)" | od -An -v -tx1 | tr -d ' \n')
+out=$(in_cli perl "$ROOT/tests/integration/tftp_probe.pl" "$SRV_IP" send=69:"$big_rrq" recv)
+check "a 3000-byte request gets ERROR 4 ($out)" bash -c "[[ '$out' =~ ^[0-9]+\ 00050004 ]]"
+check "... counted (tftp_err4_illegal_op)" test "$(counter tftp_err4_illegal_op)" -gt "$err4"
+
+# --- HTTP: slowloris ------------------------------------------------------------------------
+# 3 addresses x 12 half-sent requests, held 5 s; the limit is 8 per address, 3 s idle.
+in_cli python3 "$CLIENTS" slowloris "$SRV_IP" 8080 "$ATTACKERS" 12 5 >"$WORK/slow.out" 2>&1 &
+SLOW=$!
+sleep 1
+code=$(in_cli curl -s -m 5 -o "$WORK/script" -w '%{http_code}' "http://$SRV_IP:8080/boot.ipxe")
+check "during slowloris, curl gets /boot.ipxe ($code)" test "$code" = 200
+in_cli curl -s -m 10 -o "$WORK/k.http" "http://$SRV_IP:8080/assets/vmlinuz"
+check "... and an asset, whole (sha256)" test "$(sha "$WORK/k.http" 2>/dev/null)" = "$(sha "$WORK/kernel")"
+wait $SLOW
+read -r _ opened _ refused _ closed <"$WORK/slow.out"
+check "connections past 8 per address were refused ($(cat "$WORK/slow.out"))" \
+	bash -c "[ '$opened' = 36 ] && [ '$refused' = 12 ] && [ '$closed' = 24 ]"
+status=$("$XPXE" status --json)
+check "counted: 12 refused per address, 24 timed out without a request" \
+	jq -e '.http.refused_per_ip == 12 and .http.timed_out == 24' <<<"$status"
+check "xpxe status shows the HTTP limits" bash -c "'$XPXE' status | grep -q '^http .*8 per address, 3 s idle.*refused 0 at the total, 12 per address; 24 timed out'"
+in_cli curl -s "http://$SRV_IP:8080/metrics" >"$WORK/metrics"
+check "/metrics exports them" grep -q 'xpxe_http_connections_total{outcome="timed_out"} 24' "$WORK/metrics"
+
+# The total limit: 10 connections, from 2 addresses x 8.
+kill -TERM "$DAEMON_PID"
+wait_daemon
+start_daemon -i "$IF_SRV" --http-max-connections 10 --http-max-per-ip 8 --http-timeout 3 ||
+	not_ok "serve starts again with --http-max-connections 10"
+in_cli python3 "$CLIENTS" slowloris "$SRV_IP" 8080 198.18.0.201,198.18.0.202 8 1 >"$WORK/slow2.out" 2>&1
+read -r _ opened _ refused _ <"$WORK/slow2.out"
+check "past 10 connections in all, the rest were refused ($(cat "$WORK/slow2.out"))" \
+	bash -c "[ '$opened' = 16 ] && [ '$refused' = 6 ]"
+check "... counted as refused_total" \
+	jq -e '.http.refused_total == 6 and .http.refused_per_ip == 0' <<<"$("$XPXE" status --json)"

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# TFTP in the fleet view, with real clients on two machines (their own MACs):
+# curl, tftp-hpa (a DATA block dropped once: a retransmit) and atftp (a window,
+# AF_XDP) complete transfers; a missing file is refused; a client aborts with an
+# ERROR; one goes silent and expires, another's session is evicted. Checked: the events (log lines, `xpxe
+# trace MAC`), the progress bar of a running transfer in `xpxe watch` under tmux,
+# the problems in red, and /metrics (in flight, outcomes, errors, bytes by path).
+LAB=etevent
+source "$(dirname "$0")/lib.sh"
+require_root
+
+PROBE=$ROOT/tests/integration/tftp_probe.pl
+hex() { printf "$@" | od -An -v -tx1 | tr -d ' \n'; } # printf ARGS -> hex
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+MAC1=52:54:00:79:00:01
+MAC2=52:54:00:79:00:02
+
+lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
+lab host 1 $MAC1
+lab host 2 $MAC2
+ip -n "$LAB-h1" addr add 198.18.0.51/24 dev eth0
+ip -n "$LAB-h2" addr add 198.18.0.52/24 dev eth0
+in_h1() { ip netns exec "$LAB-h1" "$@"; }
+in_h2() { ip netns exec "$LAB-h2" "$@"; }
+
+FILES=$WORK/files
+OUT=$WORK/out
+mkdir -p "$FILES" "$OUT"
+head -c 300000 /dev/urandom >"$FILES/f300k"
+head -c 1048576 /dev/urandom >"$FILES/f1m"
+# The idle timeout bounds the pause below (progress shown) and the wait for an expiry.
+if start_daemon -i "$IF_SRV" --asset "f300k=$FILES/f300k" --asset "f1m=$FILES/f1m" \
+	--no-default-assets --tftp-idle-timeout 4 --tftp-windowsize-max 16; then
+	ok "serve starts"
+else
+	not_ok "serve starts"
+	exit 1
+fi
+URL=http://$SRV_IP:8080
+log() { cat "$WORK/daemon.log"; }
+
+# --- a lockstep transfer (curl) and a windowed one (atftp, AF_XDP) ----------------
+in_h1 curl -sS --tftp-blksize 1468 -o "$OUT/c" "tftp://$SRV_IP/f300k"
+check "curl fetches f300k intact" test "$(sha "$OUT/c")" = "$(sha "$FILES/f300k")"
+in_h1 timeout 20 atftp --option "blksize 1468" --option "windowsize 8" --get -r f1m \
+	-l "$OUT/a" "$SRV_IP" >/dev/null 2>&1
+check "atftp with windowsize 8 fetches f1m intact" test "$(sha "$OUT/a" 2>/dev/null)" = "$(sha "$FILES/f1m")"
+sleep 1.2 # a sweep: the ends arrive as the programs' events, or at the sweep at the latest
+check "tftp_start: file, size, blksize, windowsize and path, with the client's MAC" \
+	grep -Eq "event=tftp_start mac=$MAC1 ip=198.18.0.51 iface=$IF_SRV detail=\"f300k size=300000 blksize=1468 windowsize=1 path=(tc|xdp)\"" <(log)
+check "tftp_done: the lockstep transfer, by the program that sent its last block (tc here)" \
+	grep -Eq "event=tftp_done mac=$MAC1 .* detail=\"f300k blocks=205 path=tc retransmits=0 seconds=[0-9.]+ MB/s=[0-9.]+\" bytes=300000" <(log)
+check "tftp_start of the window says af_xdp" \
+	grep -Eq "event=tftp_start mac=$MAC1 .*detail=\"f1m size=1048576 blksize=1468 windowsize=8 path=af_xdp\"" <(log)
+check "tftp_done of the window" \
+	grep -Eq "event=tftp_done mac=$MAC1 .*detail=\"f1m blocks=715 path=af_xdp .* bytes=1048576" <(log)
+
+# --- a retransmit (tftp-hpa, DATA 5 dropped once on h2's way in) --------------------
+in_h2 tc qdisc add dev eth0 clsact
+in_h2 tc filter add dev eth0 ingress bpf da obj "$ROOT/build/lab_drop.bpf.o" sec tc ||
+	not_ok "the drop filter loads on $LAB-h2"
+printf 'binary\nrexmt 1\nget f300k %s\n' "$OUT/h" | in_h2 tftp "$SRV_IP" >/dev/null 2>&1
+check "tftp-hpa fetches f300k intact after a lost block" test "$(sha "$OUT/h" 2>/dev/null)" = "$(sha "$FILES/f300k")"
+sleep 1.2
+check "the next lockstep transfer's start names tc: XDP found no room to grow ACKs on veth" \
+	grep -Eq "event=tftp_start mac=$MAC2 .*detail=\"f300k size=300000 blksize=512 windowsize=1 path=tc\"" <(log)
+check "tftp_retransmit: the burst, with its count, before the end" \
+	grep -Eq "event=tftp_retransmit mac=$MAC2 .*detail=\"f300k retransmits=1 \(\+1\) at block [0-9]+ of 586\"" <(log)
+check "... and tftp_done counts it" grep -Eq "event=tftp_done mac=$MAC2 .*retransmits=1 " <(log)
+
+# --- refused, aborted -------------------------------------------------------------
+in_h1 curl -s -o /dev/null "tftp://$SRV_IP/nothing-here"
+check "tftp_error: a missing file refused, with the requester's MAC" \
+	grep -Eq "event=tftp_error mac=$MAC1 .*detail=\"RRQ 'nothing-here': ERROR 1 \(file not found\)" <(log)
+in_h1 perl "$PROBE" "$SRV_IP" rrq=f1m,blksize=512 blocks=3 \
+	send=last:"$(hex '\0\5\0\0stop\0')" >/dev/null 2>&1
+for _ in $(seq 30); do grep -q "event=tftp_aborted" <(log) && break; sleep 0.1; done
+check "tftp_aborted: the client's ERROR, with where it stopped" \
+	grep -Eq "event=tftp_aborted mac=$MAC1 .*detail=\"f1m ERROR 0 from the client at block 4 of 2049\"" <(log)
+
+# --- a transfer in progress, and one that goes silent, in xpxe watch --------------
+in_h2 perl "$PROBE" "$SRV_IP" rrq=f1m,blksize=512 blocks=2 >/dev/null 2>&1 # then silent
+in_h1 perl "$PROBE" "$SRV_IP" rrq=f1m,blksize=512 blocks=1000 sleep=3000 rest save="$OUT/p" \
+	>"$WORK/p.out" 2>&1 &
+paused=$!
+tmux kill-session -t "$LAB" 2>/dev/null
+tmux new-session -d -s "$LAB" -x 200 -y 20 "XPXE_SOCKET=$SOCK $XPXE watch --interval 0.3"
+at_exit tmux kill-session -t "$LAB"
+sleep 2 # the sweep reads the session's progress once a second
+screen=$(tmux capture-pane -p -t "$LAB")
+check "xpxe watch: the running transfer's progress bar and percentage" \
+	grep -Eq "$MAC1 .* \[####\.\.\.\.\.\.\] .* f1m 4[0-9]% tc" <<<"$screen"
+metrics=$(in_cli curl -s "$URL/metrics")
+check "/metrics: transfers in flight" \
+	grep -Eq "^xpxe_tftp_transfers_in_flight\{interface=\"$IF_SRV\"\} [12]$" <<<"$metrics"
+wait "$paused"
+check "... and that transfer completes intact" test "$(sha "$OUT/p" 2>/dev/null)" = "$(sha "$FILES/f1m")"
+for _ in $(seq 60); do grep -q "event=tftp_expired mac=$MAC2" <(log) && break; sleep 0.1; done
+check "tftp_expired: the silent client, with why" \
+	grep -Eq "event=tftp_expired mac=$MAC2 .*detail=\"f1m: no ACK for 4 s after block 3 of 2049\"" <(log)
+sleep 0.6
+screen_esc=$(tmux capture-pane -p -e -t "$LAB")
+check "xpxe watch: the expired transfer in red, as its machine's problem" \
+	grep -q $'\e\[31m'"$MAC2.*f1m failed tc *tftp_expired: no ACK for 4 s" <<<"$screen_esc"
+check "... the finished one as done" grep -Eq "$MAC1 .* f1m done tc" <<<"$screen_esc"
+
+# --- a session evicted from the map (as when 16384 transfers run at once) -------------
+in_h1 perl "$PROBE" "$SRV_IP" rrq=f300k,blksize=512 blocks=2 >/dev/null 2>&1 # then silent
+sessions=/sys/fs/bpf/xpxe/$IF_SRV/tftp_sessions
+# The running one (state 1): the paused transfer's ended session may still be there.
+key=$(bpftool -j map dump pinned "$sessions" |
+	jq -r '[.[] | select(.formatted.value.state == 1)][0].key | map(ltrimstr("0x")) | join(" ")')
+check "bpftool deletes the silent transfer's session ($key)" \
+	bpftool map delete pinned "$sessions" key hex $key
+for _ in $(seq 20); do grep -q "event=tftp_expired mac=$MAC1" <(log) && break; sleep 0.1; done
+check "tftp_expired: a session evicted from the map, within a second" \
+	grep -Eq "event=tftp_expired mac=$MAC1 .*detail=\"f300k: the session left the table" <(log)
+
+# --- the per-MAC timeline, and the counters --------------------------------------------
+trace=$("$XPXE" trace $MAC2 --once)
+check "xpxe trace MAC: that machine's TFTP stages in order" \
+	bash -c 'grep -oE "tftp_[a-z]+" <<<"$1" | tr "\n" " " | grep -q "tftp_start tftp_retransmit tftp_done tftp_start tftp_expired"' _ "$trace"
+check "... and none of the other machine's" bash -c "! grep -q $MAC1 <<<\"\$1\"" _ "$trace"
+fleet=$("$XPXE" watch --once | cat)
+check "xpxe watch (lines) prints the TFTP events" grep -Eq "^[0-9:]{8} tftp_done +$MAC1" <<<"$fleet"
+metrics=$(in_cli curl -s "$URL/metrics")
+metric() { sed -n "s/^$1 //p" <<<"$metrics"; }
+lbl="interface=\"$IF_SRV\""
+check "/metrics: completed transfers ($(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"completed\"}"))" \
+	test "$(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"completed\"}")" -ge 4
+check "/metrics: aborted, expired (silent, evicted)" test "$(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"aborted\"}")" -ge 1 -a \
+	"$(metric "xpxe_tftp_transfers_total{$lbl,outcome=\"expired\"}")" -ge 2
+check "/metrics: errors sent" test "$(metric "xpxe_tftp_errors_sent_total{$lbl}")" -ge 1
+check "/metrics: retransmits" test "$(metric "xpxe_tftp_retransmits_total{$lbl}")" -ge 1
+# curl's f300k, the paused f1m, tftp-hpa's f300k but its DATA 1 (the daemon sends that one)
+check "/metrics: bytes by path: tc" test "$(metric "xpxe_tftp_bytes_total{$lbl,path=\"tc\"}")" -ge $((300000 + 1048576 + 300000 - 512))
+check "/metrics: bytes by path: af_xdp" test "$(metric "xpxe_tftp_bytes_total{$lbl,path=\"af_xdp\"}")" -ge 1048576
+check "/metrics: no transfer in flight any more" \
+	grep -Eq "^xpxe_tftp_transfers_in_flight\{$lbl\} 0$" <<<"$metrics"

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_MACHINES_H
+#define XPXE_MACHINES_H
+
+#include <libfyaml.h>
+
+#include "config.h"
+#include "dhcp_server.h"
+#include "http.h"
+#include "inventory.h"
+
+/*
+ * The control socket's machine commands: list, show, add, rm, mark-installed
+ * and rearm. Machines added at run time join the config's (marked added),
+ * are written to STATE_DIR/machines.yaml before the answer, and reach the
+ * DHCP maps of every interface at once. Errors carry a "code" the CLI turns
+ * into its exit code: not_found, invalid, conflict, in_config.
+ */
+struct xpxe_machines_ctl {
+	struct xpxe_config *cfg;
+	struct xpxe_inventory *inv;
+	struct xpxe_http *http;
+	struct xpxe_dhcp_server *dhcp[XPXE_CFG_MAX_INTERFACES]; /* each served interface */
+	int n_dhcp;
+};
+
+/*
+ * Answers CMD: "machines" (the list), "machine-show", "machine-add", "machine-rm",
+ * "mark-installed" or "rearm". False when CMD is none of those.
+ */
+bool xpxe_machines_reply(struct xpxe_machines_ctl *c, const char *cmd, struct fy_document *doc,
+			 struct fy_node *request, struct fy_node *reply);
+
+/* The inventory's names, for the fleet view. */
+void xpxe_machines_name(const struct xpxe_config *cfg);
+
+#endif /* XPXE_MACHINES_H */
