@@ -150,6 +150,6 @@ check "completion: 'xpxe serve --keep' -> --keep-attached (flags from the binary
 check "completion: 'xpxe serve --mode ' -> proxy full off" \
 	test "$(complete_words xpxe serve --mode '' | tr '\n' ' ')" = "proxy full off "
 check "completion: 'xpxe detach -i l' offers lo" grep -qx lo <<<"$(complete_words xpxe detach -i l)"
-check "completion: 'xpxe machines ' -> list mark-installed rearm" \
-	test "$(complete_words xpxe machines '' | tr '\n' ' ')" = "list mark-installed rearm "
+check "completion: 'xpxe machines ' -> list show add rm mark-installed rearm" \
+	test "$(complete_words xpxe machines '' | tr '\n' ' ')" = "list show add rm mark-installed rearm "
 mk uninstall DESTDIR="$D" >/dev/null 2>&1
