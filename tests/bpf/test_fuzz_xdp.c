@@ -53,6 +53,7 @@
 #include "counters.h"
 #include "dhcp.h"
 #include "frames.h"
+#include "test_assets.h"
 #include "pcap.h"
 #include "xpxe_tftp.h"
 
@@ -1568,40 +1569,13 @@ static void test_coverage(void **state)
 
 /* --- set-up ------------------------------------------------------------------------------- */
 
-static uint8_t *make_content(uint64_t size, uint32_t x)
-{
-	uint8_t *p = malloc(size ? size : 1);
-
-	for (uint64_t i = 0; i < size; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (uint8_t)x;
-	}
-	return p;
-}
-
 static int load_asset(int i)
 {
-	char path[] = "/tmp/xpxe-fuzz-asset.XXXXXX", name[16];
-	int fd = mkstemp(path), err;
+	char name[16];
 
-	if (fd < 0)
-		return -1;
-	content[i] = make_content(asset_sizes[i], 0x9e3779b9u + i);
-	if (write(fd, content[i], asset_sizes[i]) != (ssize_t)asset_sizes[i]) {
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	close(fd);
+	content[i] = test_asset_content(asset_sizes[i], 0x9e3779b9u + i);
 	snprintf(name, sizeof(name), "asset%d", i);
-	err = xpxe_assets_load(&assets, name, path);
-	unlink(path);
-	if (err)
-		return err;
-	slot_of[i] = xpxe_assets_find(&assets, name)->slot;
-	return 0;
+	return test_asset_load(&assets, name, content[i], asset_sizes[i], &slot_of[i]);
 }
 
 static unsigned long env_number(const char *name, unsigned long fallback)

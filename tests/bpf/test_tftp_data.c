@@ -29,6 +29,7 @@
 #include "assets.h"
 #include "counters.h"
 #include "frames.h"
+#include "test_assets.h"
 #include "xpxe_events.h"
 #include "xpxe_tftp.h"
 #include "xsk.h"
@@ -92,40 +93,13 @@ static const struct data_case cases[] = {
 	  XPXE_CNT_TFTP_ACK_STALE },
 };
 
-static uint8_t *make_content(uint64_t size, uint32_t seed)
-{
-	uint8_t *p = malloc(size ? size : 1);
-	uint32_t x = seed;
-
-	for (uint64_t i = 0; i < size; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = (uint8_t)x;
-	}
-	return p;
-}
-
 static int load_asset(int i)
 {
-	char path[] = "/tmp/xpxe-test-asset.XXXXXX", name[16];
-	int fd = mkstemp(path), err;
+	char name[16];
 
-	if (fd < 0)
-		return -1;
-	content[i] = make_content(asset_sizes[i], 0x9e3779b9u + i);
-	if (write(fd, content[i], asset_sizes[i]) != (ssize_t)asset_sizes[i]) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
+	content[i] = test_asset_content(asset_sizes[i], 0x9e3779b9u + i);
 	snprintf(name, sizeof(name), "asset%d", i);
-	err = xpxe_assets_load(&assets, name, path);
-	unlink(path);
-	if (err)
-		return err;
-	slot_of[i] = xpxe_assets_find(&assets, name)->slot;
-	return 0;
+	return test_asset_load(&assets, name, content[i], asset_sizes[i], &slot_of[i]);
 }
 
 /* A network namespace of our own, with its lo up: the AF_XDP socket binds there. */
