@@ -56,6 +56,23 @@ xdp_prog_on() { # NS IFACE -> prints the attached XDP program id, or nothing
 		sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -1
 }
 
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# wait_downloads REF OUT_PREFIX N PID...: waits for the clients' PIDs (so it runs in this shell,
+# not a subshell), then sets FAILED (how many exited non-zero) and SAME (how many of
+# OUT_PREFIX1 .. OUT_PREFIXN have REF's sha256).
+wait_downloads() {
+	local ref=$1 prefix=$2 n=$3 p i want
+	shift 3
+	FAILED=0
+	SAME=0
+	for p in "$@"; do wait "$p" || FAILED=$((FAILED + 1)); done
+	want=$(sha "$ref")
+	for i in $(seq "$n"); do
+		[ -f "$prefix$i" ] && [ "$(sha "$prefix$i")" = "$want" ] && SAME=$((SAME + 1))
+	done
+}
+
 counter() { # NAME -> the counter's value from `xpxe status --json`
 	"$XPXE" status --json | jq -r ".interfaces[0].counters.$1"
 }

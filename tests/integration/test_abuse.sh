@@ -16,7 +16,6 @@ source "$(dirname "$0")/lib.sh"
 require_root
 
 CLIENTS=$ROOT/tests/integration/abuse_clients.py
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 counter_is_positive() { test "$(counter "$1")" -gt 0; }
 
 lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }

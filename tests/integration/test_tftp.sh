@@ -11,7 +11,6 @@ require_root
 PROBE=$ROOT/tests/integration/tftp_probe.pl
 probe() { in_cli perl "$PROBE" "$SRV_IP" "$@"; }
 hex() { printf "$@" | od -An -v -tx1 | tr -d ' \n'; } # printf ARGS -> hex
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 lab up || { not_ok "lab up"; exit 1; }
 ok "lab up"
@@ -183,12 +182,8 @@ for i in $(seq 64); do
 	esac
 	pids+=($!)
 done
-failed=0
-for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
-same=0
-for i in $(seq 64); do
-	[ -f "$OUT/m$i" ] && [ "$(sha "$OUT/m$i")" = "$(sha "$FILES/f1468x100")" ] && same=$((same + 1))
-done
+wait_downloads "$FILES/f1468x100" "$OUT/m" 64 "${pids[@]}"
+failed=$FAILED same=$SAME
 if [ "$failed" -eq 0 ] && [ "$same" -eq 64 ]; then
 	ok "64 clients at once (curl, atftp, tftp-hpa): all 64 complete with the right sha256"
 else

@@ -11,7 +11,6 @@ require_root
 
 PROBE=$ROOT/tests/integration/tftp_probe.pl
 hex() { printf "$@" | od -An -v -tx1 | tr -d ' \n'; } # printf ARGS -> hex
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 MAC1=52:54:00:79:00:01
 MAC2=52:54:00:79:00:02
 

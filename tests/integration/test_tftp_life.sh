@@ -11,7 +11,6 @@ require_root
 PROBE=$ROOT/tests/integration/tftp_probe.pl
 probe() { in_cli perl "$PROBE" "$SRV_IP" "$@"; }
 hex() { printf "$@" | od -An -v -tx1 | tr -d ' \n'; }
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 pins=/sys/fs/bpf/xpxe/$IF_SRV
 
 lab up || { not_ok "lab up"; exit 1; }

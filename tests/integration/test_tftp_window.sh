@@ -14,7 +14,6 @@ require_root
 PROBE=$ROOT/tests/integration/tftp_probe.pl
 probe() { in_cli perl "$PROBE" "$SRV_IP" "$@"; }
 hex() { printf "$@" | od -An -v -tx1 | tr -d ' \n'; } # printf ARGS -> hex
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 window() { "$XPXE" status --json | jq -r ".interfaces[0].tftp.window.$1"; }
 tftp_field() { "$XPXE" status --json | jq -r ".interfaces[0].tftp.$1"; }
 pins=/sys/fs/bpf/xpxe/$IF_SRV
@@ -224,12 +223,8 @@ for i in $(seq 64); do
 	atftp_get $((i % 2 ? 16 : 4)) 1468 f300k "$OUT/m$i" >/dev/null 2>&1 &
 	pids+=($!)
 done
-failed=0
-for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
-same=0
-for i in $(seq 64); do
-	[ -f "$OUT/m$i" ] && [ "$(sha "$OUT/m$i")" = "$(sha "$FILES/f300k")" ] && same=$((same + 1))
-done
+wait_downloads "$FILES/f300k" "$OUT/m" 64 "${pids[@]}"
+failed=$FAILED same=$SAME
 if [ "$failed" -eq 0 ] && [ "$same" -eq 64 ]; then
 	ok "64 atftp clients at once, windowsize 4 and 16: all 64 complete with the right sha256"
 else
@@ -254,11 +249,8 @@ for i in $(seq 16); do
 	atftp_get 16 1468 f300k "$OUT/q$i" >/dev/null 2>&1 &
 	pids+=($!)
 done
-failed=0
-for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
-same=0
-for i in $(seq 16); do [ "$(sha "$OUT/q$i" 2>/dev/null)" = "$(sha "$FILES/f300k")" ] && same=$((same + 1)); done
-check "16 clients spread over both queues all complete ($same of 16 match)" test "$failed" -eq 0 -a "$same" -eq 16
+wait_downloads "$FILES/f300k" "$OUT/q" 16 "${pids[@]}"
+check "16 clients spread over both queues all complete ($SAME of 16 match)" test "$FAILED" -eq 0 -a "$SAME" -eq 16
 check "... and each queue's socket took ACKs and sent windows" \
 	jq -e '.interfaces[0].tftp.window.sockets | length == 2 and all(.rx_acks > 0 and .tx_sent > 0)' \
 	<<<"$("$XPXE" status --json)"
