@@ -3,6 +3,17 @@
 
 BUILD    := build
 CC       ?= gcc
+# `make SANITIZE=1 [check]`: the daemon, CLI and test binaries built with ASan+UBSan into
+# their own folder (build-asan/, the binary build-asan/xpxe), so both builds live side by side.
+# The BPF programs are not instrumented (clang's BPF target has no sanitizers).
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+BUILD    := build-asan
+# clang: its one runtime writes ASan, LSan and UBSan reports alike to log_path (gcc's
+# separate libubsan ignores it and prints to stderr, where a daemon's report goes unseen).
+CC       := clang
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
@@ -16,6 +27,10 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iuserspace
 LAYOUT_ID := $(shell cat $(sort $(wildcard include/*.h)) | sha256sum | cut -c1-16)
 CFLAGS   += -DXPXE_LAYOUT_ID=0x$(LAYOUT_ID)ULL
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread
+CFLAGS   += $(SAN_FLAGS)
+LDLIBS   += $(SAN_FLAGS)
+# The binary the tests run: ./xpxe, or $(BUILD)/xpxe when sanitized.
+XPXE_BIN := $(if $(SAN_FLAGS),$(BUILD)/xpxe,xpxe)
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Wextra -Werror -Iinclude -I/usr/include/$(MULTIARCH)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -38,7 +53,7 @@ BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Keep the BPF objects and skeletons: they are intermediates, but the lab and tests use them.
 .SECONDARY:
 
-all: xpxe $(BPF_OBJS)
+all: $(XPXE_BIN) $(BPF_OBJS)
 
 deps:
 	@scripts/deps.sh
@@ -57,7 +72,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/%.o: userspace/%.c $(wildcard userspace/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -c $< -o $@
 
-xpxe: $(USER_OBJS)
+$(XPXE_BIN): $(USER_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
@@ -70,8 +85,18 @@ $(BUILD)/bench/%: scripts/bench/%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKEL
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lpthread
 
+# The tests find the binary and the BPF objects through XPXE_BIN and XPXE_BUILD. Sanitized,
+# every report goes to a file under $(BUILD)/sanitizer/ and tests/run.sh fails the suite
+# during which it appeared (a daemon's report would otherwise hide in its log).
+SAN_LOGS := $(abspath $(BUILD))/sanitizer
+SAN_ENV  := XPXE_SANITIZER_LOGS=$(SAN_LOGS) XPXE_TEST_OUT=$(abspath $(BUILD))/test-out \
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:fast_unwind_on_malloc=0:log_path=$(SAN_LOGS)/report \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOGS)/report \
+	LSAN_OPTIONS=suppressions=$(abspath tests/sanitizer.supp):print_suppressions=0
 check: all $(UNIT_BINS) $(BPFT_BINS)
-	@tests/run.sh $(UNIT_BINS) $(BPFT_BINS)
+	@$(if $(SAN_FLAGS),rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS) &&) \
+		XPXE_BIN=$(abspath $(XPXE_BIN)) XPXE_BUILD=$(abspath $(BUILD)) \
+		$(if $(SAN_FLAGS),$(SAN_ENV)) tests/run.sh $(UNIT_BINS) $(BPFT_BINS)
 
 demo: all
 	@scripts/demo.sh
@@ -90,7 +115,7 @@ format-check:
 		tests/*/*.c tests/*/*.h scripts/bench/*.c
 
 clean:
-	rm -rf $(BUILD) xpxe
+	rm -rf build build-asan xpxe
 
 # --- Installing it as a service ------------------------------------------------------------
 # `make install` (PREFIX=/usr/local) or the Debian package (PREFIX=/usr, see debian/rules).
@@ -107,7 +132,7 @@ INSTALL     ?= install
 UNITS       := xpxe.service xpxe@.service
 CONF        := $(DESTDIR)$(SYSCONFDIR)/xpxe/xpxe.yaml
 # Debian's linker hardening flags (relro, now) reach the link through LDLIBS.
-xpxe: LDLIBS += $(LDFLAGS)
+$(XPXE_BIN): LDLIBS += $(LDFLAGS)
 
 .PHONY: install uninstall deb
 

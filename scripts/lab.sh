@@ -35,7 +35,7 @@ TAPS=("$LAB-t0" "$LAB-t1" "$LAB-t2" "$LAB-t3")
 SRV_IP=198.18.0.1
 CLI_IP=198.18.0.2
 PREFIX=24
-XDP_PASS_OBJ=${XDP_PASS_OBJ:-$root/build/xdp_pass.bpf.o}
+XDP_PASS_OBJ=${XDP_PASS_OBJ:-${XPXE_BUILD:-$root/build}/xdp_pass.bpf.o}
 
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }

@@ -14,6 +14,21 @@ passed=0
 failed=0
 failed_names=()
 
+# Under `make SANITIZE=1 check`, ASan/UBSan/LSan write each report to a file in
+# $XPXE_SANITIZER_LOGS (log_path): a report that appears while a suite runs fails that
+# suite, whether it came from a test binary, the CLI or a daemon in the background.
+sanitizer_reports() {
+	[ -n "${XPXE_SANITIZER_LOGS:-}" ] || return 0
+	local f
+	for f in "$XPXE_SANITIZER_LOGS"/*; do
+		case $f in *.seen) continue ;; esac
+		[ -e "$f" ] && [ ! -e "$f.seen" ] || continue
+		echo "not ok - sanitizer report $(basename "$f")"
+		sed 's/^/#   /' "$f"
+		touch "$f.seen"
+	done
+}
+
 run_suite() {
 	local name=$1
 	shift
@@ -21,6 +36,7 @@ run_suite() {
 	echo "# suite $name"
 	"$@" >"$log" 2>&1
 	rc=$?
+	sanitizer_reports >>"$log"
 	sed 's/^/  /' "$log"
 	ok=$(grep -c '^ok ' "$log")
 	notok=$(grep -c '^not ok ' "$log")

@@ -67,7 +67,8 @@ void xpxe_asset_fill_chunk(struct xpxe_tftp_chunk *c, const uint8_t *file, uint6
 		       ? (size - off < XPXE_TFTP_CHUNK_DATA ? size - off : XPXE_TFTP_CHUNK_DATA)
 		       : 0;
 
-	memcpy(c->data, file + off, n);
+	if (n) /* an empty file is mapped nowhere: FILE is NULL, and NULL + 0 is undefined */
+		memcpy(c->data, file + off, n);
 	memset(c->data + n, 0, XPXE_TFTP_CHUNK_DATA - n);
 	c->csum[0] = 0;
 	for (uint32_t i = 1; i <= XPXE_TFTP_CHUNK_DATA / XPXE_TFTP_CSUM_STRIDE; i++)

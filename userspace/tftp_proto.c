@@ -248,21 +248,23 @@ unsigned xpxe_tftp_blksize_for_mtu(unsigned mtu)
 int xpxe_tftp_peer_from_frame(const uint8_t *frame, size_t len, struct xpxe_tftp_peer *p)
 {
 	const struct ethhdr *eth = (const void *)frame;
-	const struct iphdr *iph = (const void *)(eth + 1);
+	struct iphdr iph; /* copied out: 14 bytes into the frame it is not 4-byte aligned */
 	const struct udphdr *udph;
 	size_t ihl;
 
-	if (len < sizeof(*eth) + sizeof(*iph) || eth->h_proto != htons(ETH_P_IP) ||
-	    iph->version != 4 || iph->protocol != IPPROTO_UDP)
+	if (len < sizeof(*eth) + sizeof(iph) || eth->h_proto != htons(ETH_P_IP))
 		return -1;
-	ihl = iph->ihl * 4u;
-	if (ihl < sizeof(*iph) || len < sizeof(*eth) + ihl + sizeof(*udph))
+	memcpy(&iph, eth + 1, sizeof(iph));
+	if (iph.version != 4 || iph.protocol != IPPROTO_UDP)
 		return -1;
-	udph = (const void *)((const uint8_t *)iph + ihl);
+	ihl = iph.ihl * 4u;
+	if (ihl < sizeof(iph) || len < sizeof(*eth) + ihl + sizeof(*udph))
+		return -1;
+	udph = (const void *)(frame + sizeof(*eth) + ihl);
 	memcpy(p->client_mac, eth->h_source, ETH_ALEN);
 	memcpy(p->server_mac, eth->h_dest, ETH_ALEN);
-	p->client_ip = iph->saddr;
-	p->server_ip = iph->daddr;
+	p->client_ip = iph.saddr;
+	p->server_ip = iph.daddr;
 	p->client_port = udph->source;
 	p->server_port = udph->dest;
 	return 0;
@@ -323,9 +325,13 @@ size_t xpxe_tftp_data_frame(uint8_t *frame, const struct xpxe_tftp_peer *p,
 			    unsigned blksize, uint32_t block)
 {
 	struct ethhdr *eth = (void *)frame;
-	struct iphdr *iph = (void *)(eth + 1);
-	struct udphdr *udph = (void *)(iph + 1);
-	const uint16_t *w = (const uint16_t *)iph;
+	/*
+	 * The IPv4 header sits 14 bytes into the frame (UMEM frames are page aligned): not
+	 * where a struct iphdr may be accessed in place. It is built here and copied in.
+	 */
+	struct iphdr iph = { 0 };
+	struct udphdr *udph = (void *)(frame + sizeof(*eth) + sizeof(iph));
+	const uint16_t *w = (const uint16_t *)&iph;
 	uint32_t payload_sum, sum = 0;
 	size_t n = xpxe_tftp_data_payload((uint8_t *)(udph + 1), chunks, n_chunks, size, blksize,
 					  block, &payload_sum);
@@ -337,20 +343,18 @@ size_t xpxe_tftp_data_frame(uint8_t *frame, const struct xpxe_tftp_peer *p,
 	memcpy(eth->h_source, p->server_mac, ETH_ALEN);
 	eth->h_proto = htons(ETH_P_IP);
 	/* As the programs write it: DF, no id (RFC 6864), TTL 64, no options. */
-	iph->version = 4;
-	iph->ihl = 5;
-	iph->tos = 0;
-	iph->tot_len = htons(sizeof(*iph) + udp_len);
-	iph->id = 0;
-	iph->frag_off = htons(0x4000);
-	iph->ttl = 64;
-	iph->protocol = IPPROTO_UDP;
-	iph->check = 0;
-	iph->saddr = p->server_ip;
-	iph->daddr = p->client_ip;
-	for (size_t i = 0; i < sizeof(*iph) / 2; i++)
+	iph.version = 4;
+	iph.ihl = 5;
+	iph.tot_len = htons(sizeof(iph) + udp_len);
+	iph.frag_off = htons(0x4000);
+	iph.ttl = 64;
+	iph.protocol = IPPROTO_UDP;
+	iph.saddr = p->server_ip;
+	iph.daddr = p->client_ip;
+	for (size_t i = 0; i < sizeof(iph) / 2; i++)
 		sum += ntohs(w[i]);
-	iph->check = htons((uint16_t)~fold(sum));
+	iph.check = htons((uint16_t)~fold(sum));
+	memcpy(frame + sizeof(*eth), &iph, sizeof(iph));
 
 	udph->source = p->server_port;
 	udph->dest = p->client_port;
@@ -360,5 +364,5 @@ size_t xpxe_tftp_data_frame(uint8_t *frame, const struct xpxe_tftp_peer *p,
 	sum += ntohs(p->server_port) + ntohs(p->client_port) + udp_len + payload_sum;
 	c = (uint16_t)~fold(sum);
 	udph->check = htons(c ? c : 0xffff); /* a computed 0 goes as 0xffff (RFC 768) */
-	return sizeof(*eth) + sizeof(*iph) + udp_len;
+	return sizeof(*eth) + sizeof(iph) + udp_len;
 }

@@ -165,7 +165,7 @@ static size_t frame_from_server(uint8_t *buf, uint16_t sport, uint16_t dport, co
 {
 	size_t len = frame_udp(buf, SERVER_IP, CLIENT_IP, sport, dport, payload, plen);
 	struct ethhdr *eth = (struct ethhdr *)buf;
-	struct iphdr *iph = frame_iph(buf);
+	frame_iphdr *iph = frame_iph(buf);
 
 	memcpy(eth->h_dest, frame_client_mac, ETH_ALEN);
 	memcpy(eth->h_source, frame_server_mac, ETH_ALEN);

@@ -95,7 +95,7 @@ static uint8_t *find_option(uint8_t *f, size_t len, uint8_t code)
 
 static void fix_lengths_and_checksums(uint8_t *f, size_t len)
 {
-	struct iphdr *iph = frame_iph(f);
+	frame_iphdr *iph = frame_iph(f);
 	struct udphdr *udph = (struct udphdr *)(iph + 1);
 	size_t udp_len = len - 34;
 	uint32_t sum;
@@ -461,9 +461,9 @@ static void expect_option(const struct option_view *ov, uint8_t code, const void
 static void check_reply(const struct dhcp_case *c, const uint8_t *req, size_t req_len,
 			const uint8_t *out, size_t out_len)
 {
-	const struct iphdr *req_iph = frame_iph((uint8_t *)req);
+	const frame_iphdr *req_iph = frame_iph((uint8_t *)req);
 	const struct udphdr *req_udph = (const void *)(req_iph + 1);
-	const struct iphdr *iph = (const void *)(out + 14);
+	const frame_iphdr *iph = (const void *)(out + 14);
 	const struct udphdr *udph = (const void *)(iph + 1);
 	const uint8_t *bp = out + 42, *req_bp = req + 42;
 	struct in_addr server, lease, zero = { 0 }, want_ip;

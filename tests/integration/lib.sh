@@ -6,7 +6,9 @@ set -uo pipefail
 LAB=${XPXE_LAB:-$LAB}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-XPXE=$ROOT/xpxe
+XPXE=${XPXE_BIN:-$ROOT/xpxe}
+# The BPF objects of the build under test (build/, or build-asan/ with make SANITIZE=1).
+BUILD=${XPXE_BUILD:-$ROOT/build}
 WORK=$(mktemp -d "/tmp/xpxe-test-$LAB.XXXXXX")
 SOCK=$WORK/xpxe.sock
 export XPXE_SOCKET=$SOCK

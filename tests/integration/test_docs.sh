@@ -5,7 +5,7 @@
 # both pages render without a warning. Needs no lab and no root.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-XPXE=$ROOT/xpxe
+XPXE=${XPXE_BIN:-$ROOT/xpxe}
 MAN8=$ROOT/man/xpxe.8
 MAN5=$ROOT/man/xpxe.yaml.5
 source "$ROOT/tests/integration/tap.sh"

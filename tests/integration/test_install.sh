@@ -119,7 +119,7 @@ fi
 
 # --- the example config -------------------------------------------------------------------------
 # Valid, and names no interface: serve reads it whole, then refuses for want of one.
-out=$("$ROOT/xpxe" --socket "$WORK/none.sock" serve -c "$ROOT/etc/xpxe.yaml" 2>&1)
+out=$("${XPXE_BIN:-$ROOT/xpxe}" --socket "$WORK/none.sock" serve -c "$ROOT/etc/xpxe.yaml" 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && grep -q "etc/xpxe.yaml: no interface to serve: list them under 'interfaces' or pass -i" <<<"$out" &&
 	[ "$(grep -c . <<<"$out")" -eq 1 ]; then
@@ -140,7 +140,7 @@ complete_words() { # WORDS... -> what completing the last word offers (through t
 		_xpxe xpxe "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$D/usr/local/share/bash-completion/completions/xpxe" "$@"
 }
-export XPXE_BIN=$ROOT/xpxe
+export XPXE_BIN=${XPXE_BIN:-$ROOT/xpxe}
 check "completion: 'xpxe se' -> serve" test "$(complete_words xpxe se)" = serve
 check "completion: 'xpxe tr' -> trace (commands from the binary's help)" test "$(complete_words xpxe tr)" = trace
 check "completion: 'xpxe --log-format ' -> text json" \

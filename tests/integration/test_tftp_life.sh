@@ -73,7 +73,7 @@ check "xpxe assets: its sha256 is the file's" \
 in_cli tc qdisc add dev "$IF_CLI" clsact
 drop_once() {
 	in_cli tc filter del dev "$IF_CLI" ingress 2>/dev/null
-	in_cli tc filter add dev "$IF_CLI" ingress bpf da obj "$ROOT/build/lab_drop.bpf.o" sec tc
+	in_cli tc filter add dev "$IF_CLI" ingress bpf da obj "$BUILD/lab_drop.bpf.o" sec tc
 }
 for client in atftp tftp-hpa; do
 	drop_once || not_ok "the drop filter loads on $IF_CLI"

@@ -90,7 +90,7 @@ fetched "atftp windowsize 7, blksize 1001 (odd sizes, odd offsets)" "$OUT/odd" "
 # windows go out through the driver's xmit path, which needs no XDP on the peer.
 in_cli ip link set dev "$IF_CLI" xdp off
 fetched "atftp windowsize 64: f3m" "$OUT/64.f3m" "$FILES/f3m" atftp_get 64 1468 f3m "$OUT/64.f3m"
-in_cli ip link set dev "$IF_CLI" xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp
+in_cli ip link set dev "$IF_CLI" xdpdrv obj "$BUILD/xdp_pass.bpf.o" sec xdp
 status=$("$XPXE" status --json)
 check "every block of those windows went through AF_XDP, none through tc" \
 	jq -e --argjson tc0 "$tc0" --argjson x0 "$xsk0" '.interfaces[0].tftp |
@@ -155,7 +155,7 @@ fi
 in_cli tc qdisc add dev "$IF_CLI" clsact
 drop_once() {
 	in_cli tc filter del dev "$IF_CLI" ingress 2>/dev/null
-	in_cli tc filter add dev "$IF_CLI" ingress bpf da obj "$ROOT/build/lab_drop.bpf.o" sec tc
+	in_cli tc filter add dev "$IF_CLI" ingress bpf da obj "$BUILD/lab_drop.bpf.o" sec tc
 }
 for w in 16 4; do
 	[ "$w" = 16 ] && where="in the middle of the window 1-16" || where="the first block of the window 5-8"

@@ -164,7 +164,7 @@ static size_t reference_frame(uint8_t *buf, const struct asset *a, unsigned blks
 	uint64_t off = (uint64_t)(block - 1) * blksize;
 	size_t len = a->size - off < blksize ? a->size - off : blksize, n;
 	struct ethhdr *eth = (struct ethhdr *)buf;
-	struct iphdr *iph = frame_iph(buf);
+	frame_iphdr *iph = frame_iph(buf);
 
 	payload[0] = 0;
 	payload[1] = XPXE_TFTP_DATA;
