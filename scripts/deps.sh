@@ -15,6 +15,8 @@ PKGS=(
 	# the lab and the tests
 	iproute2 ethtool tcpdump iputils-ping procps util-linux kmod jq
 	curl atftp tftp-hpa isc-dhcp-client busybox-static udhcpc python3 tmux
+	# the daemon under memcheck (test_valgrind.sh)
+	valgrind
 	# peers for comparison (benchmarks, proxy-mode tests)
 	dnsmasq-base tftpd-hpa kea-admin
 	# the end-to-end machines

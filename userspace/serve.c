@@ -570,7 +570,7 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		}
 		/* Unused slots between the two groups have fd -1: poll skips them. */
 		for (int i = n; i < XPXE_MAX_IFACES; i++)
-			pfds[3 + i].fd = -1;
+			pfds[3 + i] = (struct pollfd){ .fd = -1 };
 		if (poll(pfds, 3 + XPXE_MAX_IFACES + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
