@@ -188,6 +188,9 @@ static void print_iface(struct fy_node *iface)
 			       xpxe_json_str(iface, "/dhcp/leases_file"),
 			       xpxe_json_u64(iface, "/dhcp/offers_held", 0),
 			       xpxe_json_u64(iface, "/dhcp/offer_hold_s", 0));
+		if (xpxe_json_u64(iface, "/dhcp/save_errors", 0))
+			printf(" (%llu failed write(s): see the log)",
+			       xpxe_json_u64(iface, "/dhcp/save_errors", 0));
 		printf("\n");
 	}
 	print_tftp(iface);

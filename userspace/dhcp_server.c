@@ -412,6 +412,21 @@ static void flush_counters(struct xpxe_dhcp_server *srv)
 	}
 }
 
+/* Installs the bindings the map lacks; those there keep their record of the last ACK. */
+static void reinstall_missing(struct xpxe_dhcp_server *srv)
+{
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
+
+	for (int i = 0; i < srv->leases.n; i++) {
+		struct xpxe_mac_key key = { 0 };
+		struct xpxe_dhcp_client client;
+
+		memcpy(key.addr, srv->leases.items[i].mac, 6);
+		if (bpf_map_lookup_elem(fd, &key, &client))
+			install_binding(srv, key.addr, srv->leases.items[i].ip, 0);
+	}
+}
+
 void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 {
 	bool answer_it[BATCH_MAX];
@@ -430,12 +445,18 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 	if (changed) {
 		err = xpxe_leases_save(&srv->leases);
 		if (err) {
+			srv->save_errors++;
 			log_error("%s: cannot save %s: %s; %d request(s) left unanswered",
 				  srv->dp->ifname, srv->leases.path, strerror(-err), srv->batch_n);
-			/* Reload what is on disk, so memory never runs ahead of it. */
+			/*
+			 * Reload what is on disk, so memory never runs ahead of it, and put
+			 * its bindings back in the map (an expired one given away in this
+			 * batch was taken out of it).
+			 */
 			xpxe_leases_forget(&srv->leases);
 			xpxe_leases_load(&srv->leases);
 			drop_stale_offers(srv);
+			reinstall_missing(srv);
 			return;
 		}
 	}

@@ -392,7 +392,7 @@ int xpxe_inventory_find(const struct xpxe_inventory *inv, const struct xpxe_iden
 
 int xpxe_inventory_set_installed(struct xpxe_inventory *inv, const char *key, bool installed)
 {
-	struct installed *more;
+	struct installed *more, removed;
 	int i, err;
 
 	for (i = 0; i < inv->n_installed; i++)
@@ -410,12 +410,22 @@ int xpxe_inventory_set_installed(struct xpxe_inventory *inv, const char *key, bo
 		snprintf(more[inv->n_installed].key, sizeof(more->key), "%s", key);
 		more[inv->n_installed++].when = time(NULL);
 	} else {
+		removed = inv->installed[i];
 		inv->installed[i] = inv->installed[--inv->n_installed];
 	}
 	err = save_state(inv);
-	if (err)
-		log_error("cannot save %s: %s", inv->state_path, strerror(-err));
-	else
+	if (err) {
+		/* The file kept the old state (disk full): so does memory, as after a restart. */
+		if (installed) {
+			inv->n_installed--;
+		} else {
+			inv->installed[inv->n_installed++] = inv->installed[i];
+			inv->installed[i] = removed;
+		}
+		inv->save_errors++;
+		log_error("cannot save %s: %s; %s stays %s", inv->state_path, strerror(-err), key,
+			  installed ? "armed" : "installed");
+	} else
 		xpxe_event(installed ? XPXE_EV_INSTALLED : XPXE_EV_REARMED,
 			   strncmp(key, "mac:", 4) ? NULL : key + 4, NULL, NULL, key, 0);
 	return err;

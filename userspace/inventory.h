@@ -51,6 +51,7 @@ struct xpxe_inventory {
 		time_t when;
 	} * installed;
 	int n_installed;
+	unsigned long long save_errors; /* the boot-once file could not be written */
 };
 
 /* Binds INV to CFG and loads the boot-once state. -errno and a log line on failure. */

@@ -201,6 +201,7 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_u64(dhcp, "declined", sv->dhcp.declined);
 		xpxe_json_add_u64(dhcp, "replies_sent", sv->dhcp.sent);
 		xpxe_json_add_u64(dhcp, "send_errors", sv->dhcp.send_errors);
+		xpxe_json_add_u64(dhcp, "save_errors", sv->dhcp.save_errors);
 		xpxe_json_add_str(dhcp, "leases_file", ds->leases_path);
 	}
 	xpxe_json_add_node(node, "dhcp", dhcp);
@@ -274,6 +275,7 @@ static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_u64(reply, "pid", getpid());
 	xpxe_json_add_u64(reply, "uptime_s", now.tv_sec - d->started.tv_sec);
 	xpxe_json_add_str(reply, "socket", d->socket_path);
+	xpxe_json_add_u64(reply, "state_save_errors", d->inv.save_errors);
 	for (int i = 0; i < d->n_ifaces; i++)
 		fy_node_sequence_append(list, iface_status(d, doc, &d->ifaces[i]));
 	xpxe_json_add_node(reply, "interfaces", list);

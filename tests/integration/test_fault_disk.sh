@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Disk full under the state: the bindings file and the boot-once file on a 64 KiB tmpfs
+# that the test fills up. A new MAC's binding cannot be written: the error is logged
+# and counted (save_errors), the request goes unanswered (never an address that is not
+# on disk), the old file stays byte for byte and memory does not run ahead of it; known
+# MACs keep being answered from XDP; `machines mark-installed` fails with the reason and
+# changes nothing. Once space is back, both work again.
+LAB=fdisk
+source "$(dirname "$0")/lib.sh"
+require_root
+
+STATE=$WORK/state
+mkdir -p "$STATE"
+if ! mount -t tmpfs -o size=64k,mode=0700 xpxe-test-full "$STATE"; then
+	not_ok "mount a 64 KiB tmpfs for the state"
+	exit 1
+fi
+at_exit "umount -l '$STATE'"
+lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
+for n in 1 2 3; do lab host $n "52:54:00:d1:00:0$n" >>"$WORK/lab.log" 2>&1; done
+LEASES=$STATE/bindings
+
+if start_daemon -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 \
+	--leases "$LEASES" --state-dir "$STATE" --no-default-assets; then
+	ok "serve in full mode, its state on a 64 KiB tmpfs"
+else
+	not_ok "serve in full mode, its state on a 64 KiB tmpfs"
+	exit 1
+fi
+dhcp_json() { "$XPXE" status --json | jq -r ".interfaces[0].dhcp.$1"; }
+
+udhcpc_run "$LAB-h1" h1
+check "a first MAC is bound while there is room" test "$(result_field h1 ip)" = 198.18.0.100
+cp "$LEASES" "$WORK/bindings.before"
+
+# --- fill the disk --------------------------------------------------------------------------
+dd if=/dev/zero of="$STATE/filler" bs=4k >/dev/null 2>&1
+check "the tmpfs is full" bash -c "! echo x >'$STATE/probe' 2>/dev/null"
+rm -f "$STATE/probe"
+
+to_daemon=$(counter dhcp_to_daemon)
+udhcpc_run "$LAB-h2" h2
+check "a new MAC gets no address: its binding cannot be written" test -z "$(result_field h2 ip)"
+check "... its requests reached the daemon" test "$(counter dhcp_to_daemon)" -gt "$to_daemon"
+errors=$(dhcp_json save_errors)
+check "... the failed writes are counted (save_errors $errors)" test "${errors:-0}" -ge 1
+check "... and logged with the reason" grep -q "cannot save $LEASES: No space left on device" "$WORK/daemon.log"
+check "xpxe status says so" bash -c "'$XPXE' status | grep -q 'failed write(s): see the log'"
+check "the bindings file is unchanged, byte for byte" cmp "$LEASES" "$WORK/bindings.before"
+check "no temporary file is left behind" test ! -e "$LEASES.tmp"
+check "memory holds what the disk holds: 1 binding" test "$(dhcp_json bindings)" = 1
+check "... not the new MAC" bash -c "! '$XPXE' leases | grep -q 52:54:00:d1:00:02"
+
+to_daemon=$(counter dhcp_to_daemon)
+udhcpc_run "$LAB-h1" h1again
+check "the known MAC is still answered, with its address" test "$(result_field h1again ip)" = 198.18.0.100
+check "... from XDP (dhcp_to_daemon unchanged)" test "$(counter dhcp_to_daemon)" = "$to_daemon"
+
+out=$("$XPXE" machines mark-installed 52:54:00:d1:00:01 2>&1)
+rc=$?
+check "mark-installed fails, saying why (exit $rc: $out)" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'No space left on device' <<<'$out'"
+check "... the boot-once state is unchanged (no file, no mark)" \
+	bash -c "[ ! -s '$STATE/installed' ] && ! '$XPXE' machines --json | jq -e '.machines[]? | select(.mac == \"52:54:00:d1:00:01\") | .installed' >/dev/null"
+check "... and counted (state_save_errors 1)" test "$("$XPXE" status --json | jq .state_save_errors)" = 1
+
+# --- space again ------------------------------------------------------------------------------
+rm -f "$STATE/filler"
+udhcpc_run "$LAB-h2" h2late
+check "with room again, the new MAC is bound" test "$(result_field h2late ip)" = 198.18.0.101
+check "... and written" grep -q '^52:54:00:d1:00:02 198.18.0.101 ' "$LEASES"
+check "... next to the old binding" grep -q '^52:54:00:d1:00:01 198.18.0.100 ' "$LEASES"
+check "mark-installed works again" "$XPXE" machines mark-installed 52:54:00:d1:00:01
+check "... and is on disk" grep -q '^mac:52:54:00:d1:00:01 ' "$STATE/installed"
+check "the daemon ran through it all" kill -0 "$DAEMON_PID"
