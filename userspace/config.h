@@ -4,7 +4,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 
 #include "dhcp.h"
 
@@ -33,6 +35,17 @@ enum xpxe_transport {
 struct xpxe_asset_cfg {
 	char name[XPXE_CFG_NAME_MAX];
 	char path[XPXE_CFG_PATH_MAX];
+	/*
+	 * Not config: the file as the daemon loaded it into the maps (serve.c fills it in).
+	 * HTTP serves the file only while it is still that one, so HTTP and TFTP never
+	 * hand out different bytes under one name (see http.c).
+	 */
+	struct xpxe_file_id {
+		dev_t dev;
+		ino_t ino;
+		off_t size;
+		struct timespec mtime;
+	} loaded;
 };
 
 struct xpxe_profile_cfg {

@@ -300,6 +300,7 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 {
 	const char *range = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Range");
 	const struct xpxe_asset_cfg *a;
+	struct xpxe_file_id loaded;
 	struct MHD_Response *r;
 	char path[XPXE_CFG_PATH_MAX], text[96];
 	struct stat st;
@@ -310,8 +311,10 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 
 	pthread_mutex_lock(&h->inv->lock);
 	a = xpxe_config_asset(h->cfg, name);
-	if (a)
+	if (a) {
 		snprintf(path, sizeof(path), "%s", a->path);
+		loaded = a->loaded;
+	}
 	pthread_mutex_unlock(&h->inv->lock);
 	if (!a)
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such asset");
@@ -321,6 +324,25 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 		if (fd >= 0)
 			close(fd);
 		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "asset unreadable");
+	}
+	/*
+	 * TFTP serves the copy loaded into the maps (`xpxe assets` lists its sha256). A file
+	 * replaced, truncated or still being written since then is not served at all: never
+	 * other bytes than TFTP's under the same name, never a half-copied kernel. A file
+	 * that shrinks during a response ends it short: the client sees a body shorter than
+	 * its Content-Length, never other bytes.
+	 */
+	if (st.st_dev != loaded.dev || st.st_ino != loaded.ino || st.st_size != loaded.size ||
+	    st.st_mtim.tv_sec != loaded.mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != loaded.mtime.tv_nsec) {
+		close(fd);
+		__atomic_add_fetch(&h->stats.asset_changed, 1, __ATOMIC_RELAXED);
+		log_warn("http: asset %s: %s changed on disk since it was loaded; refused until "
+			 "'xpxe assets --reload' loads it again",
+			 name, path);
+		return send_error(
+		    rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "asset changed on disk since it was loaded: xpxe assets --reload");
 	}
 	to = st.st_size - 1;
 	if (range) {
@@ -691,6 +713,8 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_http_requests_total{kind=\"config_no_address\"} %llu\n",
 		h->stats.configs_no_address);
 	fprintf(f, "xpxe_http_requests_total{kind=\"not_found\"} %llu\n", h->stats.not_found);
+	fprintf(f, "xpxe_http_requests_total{kind=\"asset_changed\"} %llu\n",
+		h->stats.asset_changed);
 	metric(f, "xpxe_http_connections_total",
 	       "HTTP connections: accepted, refused at a limit, timed out without a request",
 	       "counter");

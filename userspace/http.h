@@ -33,6 +33,7 @@ struct xpxe_http_stats {
 	/* connections: accepted, refused at the per-address or the total limit, and closed
 	 * after the idle timeout without one complete request (slow clients, slowloris) */
 	unsigned long long conn_accepted, conn_refused_per_ip, conn_refused_total, conn_timed_out;
+	unsigned long long asset_changed; /* refused: the file is no longer what was loaded */
 };
 
 /* A connection being served; slots of an array, so its limits can be counted. */

@@ -208,6 +208,22 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 	return node;
 }
 
+/* Tells HTTP which file each asset's maps were loaded from (see xpxe_asset_cfg). */
+static void note_loaded_assets(struct daemon *d)
+{
+	pthread_mutex_lock(&d->inv.lock);
+	for (int i = 0; i < d->cfg.n_assets; i++) {
+		const struct xpxe_asset *as = xpxe_assets_find(&d->assets, d->cfg.assets[i].name);
+
+		d->cfg.assets[i].loaded = as ? (struct xpxe_file_id){ .dev = as->dev,
+								      .ino = as->ino,
+								      .size = (off_t)as->size,
+								      .mtime = as->mtime }
+					     : (struct xpxe_file_id){ 0 };
+	}
+	pthread_mutex_unlock(&d->inv.lock);
+}
+
 static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_node *request,
 			 struct fy_node *reply)
 {
@@ -217,6 +233,7 @@ static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_no
 	if (reload && !strcmp(reload, "true")) {
 		int n = xpxe_assets_reload(&d->assets);
 
+		note_loaded_assets(d);
 		if (n < 0)
 			xpxe_json_add_str(reply, "error", "reloading failed: see the daemon's log");
 		else
@@ -635,6 +652,7 @@ static int load_assets(struct daemon *d)
 		if (err)
 			return err;
 	}
+	note_loaded_assets(d);
 	return 0;
 }
 
@@ -860,6 +878,7 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 	link_config(&d->cfg);
 	pthread_mutex_unlock(&d->inv.lock);
 	xpxe_config_free(&old);
+	note_loaded_assets(d);
 	for (int i = 0; i < d->n_ifaces; i++) {
 		struct served *sv = &d->ifaces[i];
 		struct xpxe_dhcp_settings dhcp = d->cfg.dhcp;
