@@ -467,9 +467,26 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 			continue;
 		lease = xpxe_leases_find(&srv->leases, srv->batch[i].mac);
 		/* A held address is OFFERed by the program, which sends its REQUEST back here. */
-		if (!lease || install_binding(srv, lease->mac, lease->ip,
-					      lease->offered ? XPXE_CLIENT_F_OFFERED : 0))
+		if (!lease)
 			continue;
+		err = install_binding(srv, lease->mac, lease->ip,
+				      lease->offered ? XPXE_CLIENT_F_OFFERED : 0);
+		if (err) {
+			/*
+			 * The map is full (E2BIG): the binding (or the offer held) keeps
+			 * the address for this MAC, but XDP cannot answer it; each retry
+			 * comes back here and is counted, never answered by anything else.
+			 */
+			char mac[18];
+
+			mac_text(lease->mac, mac);
+			srv->install_errors++;
+			log_error("%s: cannot install %s's binding in dhcp_clients: %s; request "
+				  "left unanswered",
+				  srv->dp->ifname, mac,
+				  err == -E2BIG ? "the map is full" : strerror(-err));
+			continue;
+		}
 		answer(srv, &srv->batch[i]);
 	}
 	flush_counters(srv);

@@ -29,7 +29,8 @@ struct xpxe_dhcp_server {
 	unsigned long long held, holds_reclaimed, unoffered;
 	__u64 flushed[4]; /* the part of held..unoffered already in the counters map */
 	time_t exhausted_logged;
-	unsigned long long save_errors; /* the bindings file could not be written (disk full) */
+	unsigned long long save_errors;	   /* the bindings file could not be written (disk full) */
+	unsigned long long install_errors; /* a binding the dhcp_clients map refused (full) */
 };
 
 /* Prepares the slow path of DP (full mode only; a no-op in proxy mode). Logs why on failure. */

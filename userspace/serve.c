@@ -202,6 +202,7 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_u64(dhcp, "replies_sent", sv->dhcp.sent);
 		xpxe_json_add_u64(dhcp, "send_errors", sv->dhcp.send_errors);
 		xpxe_json_add_u64(dhcp, "save_errors", sv->dhcp.save_errors);
+		xpxe_json_add_u64(dhcp, "install_errors", sv->dhcp.install_errors);
 		xpxe_json_add_str(dhcp, "leases_file", ds->leases_path);
 	}
 	xpxe_json_add_node(node, "dhcp", dhcp);
