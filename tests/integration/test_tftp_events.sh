@@ -56,7 +56,7 @@ check "tftp_done of the window" \
 
 # --- a retransmit (tftp-hpa, DATA 5 dropped once on h2's way in) --------------------
 in_h2 tc qdisc add dev eth0 clsact
-in_h2 tc filter add dev eth0 ingress bpf da obj "$ROOT/build/lab_drop.bpf.o" sec tc ||
+in_h2 tc filter add dev eth0 ingress bpf da obj "$BUILD/lab_drop.bpf.o" sec tc ||
 	not_ok "the drop filter loads on $LAB-h2"
 printf 'binary\nrexmt 1\nget f300k %s\n' "$OUT/h" | in_h2 tftp "$SRV_IP" >/dev/null 2>&1
 check "tftp-hpa fetches f300k intact after a lost block" test "$(sha "$OUT/h" 2>/dev/null)" = "$(sha "$FILES/f300k")"

@@ -67,7 +67,8 @@ H=http://$SRV_IP:8080
 check "HTTP: the boot script" bash -c "ip netns exec $NS_CLI curl -sf '$H/boot.ipxe?mac=52-54-00-7a-00-01' | grep -q '^#!ipxe'"
 check "HTTP: an asset, intact" bash -c "ip netns exec $NS_CLI curl -sf '$H/assets/small' | sha256sum | grep -q $want"
 check "HTTP: a Range request" bash -c "[ \$(ip netns exec $NS_CLI curl -sf -r 10-19 '$H/assets/small' | wc -c) = 10 ]"
-check "HTTP: a Talos config, templated" bash -c "ip netns exec $NS_CLI curl -sf '$H/talos/config?mac=52:54:00:7a:00:09' | grep -q '52:54:00:7a:00:09'"
+ip -n "$LAB-h1" addr replace 198.18.0.100/24 dev eth0
+check "HTTP: a Talos config, templated, to the machine's own address" bash -c "ip netns exec $LAB-h1 curl -sf '$H/talos/config?mac=52:54:00:7a:00:01' | grep -q '52:54:00:7a:00:01'"
 check "HTTP: a bound machine's config to another address is 403" bash -c "[ \$(ip netns exec $NS_CLI curl -s -o /dev/null -w '%{http_code}' '$H/talos/config?mac=52:54:00:7a:00:01') = 403 ]"
 check "HTTP: /metrics" bash -c "ip netns exec $NS_CLI curl -sf '$H/metrics' | grep -q xpxe_frames_total"
 check "HTTP: an unknown path is 404" bash -c "[ \$(ip netns exec $NS_CLI curl -s -o /dev/null -w '%{http_code}' '$H/nope') = 404 ]"
