@@ -392,42 +392,41 @@ int xpxe_inventory_find(const struct xpxe_inventory *inv, const struct xpxe_iden
 
 int xpxe_inventory_set_installed(struct xpxe_inventory *inv, const char *key, bool installed)
 {
-	struct installed *more, removed;
+	struct installed *more;
+	bool change;
 	int i, err;
 
 	for (i = 0; i < inv->n_installed; i++)
 		if (!strcmp(inv->installed[i].key, key))
 			break;
-	if (installed && i < inv->n_installed)
+	change = installed ? i == inv->n_installed : i < inv->n_installed;
+	if (!change && !inv->unsaved)
 		return 0;
-	if (!installed && i == inv->n_installed)
-		return 0;
-	if (installed) {
+	if (change && installed) {
 		more = realloc(inv->installed, (inv->n_installed + 1) * sizeof(*more));
 		if (!more)
 			return -ENOMEM;
 		inv->installed = more;
 		snprintf(more[inv->n_installed].key, sizeof(more->key), "%s", key);
 		more[inv->n_installed++].when = time(NULL);
-	} else {
-		removed = inv->installed[i];
+	} else if (change) {
 		inv->installed[i] = inv->installed[--inv->n_installed];
 	}
+	/*
+	 * Memory follows the request even when the file cannot (disk full): a machine that
+	 * took its config must boot its disk next, not install again. The file catches up at
+	 * the next call that writes it; until then a restart would lose the change.
+	 */
 	err = save_state(inv);
+	inv->unsaved = err != 0;
 	if (err) {
-		/* The file kept the old state (disk full): so does memory, as after a restart. */
-		if (installed) {
-			inv->n_installed--;
-		} else {
-			inv->installed[inv->n_installed++] = inv->installed[i];
-			inv->installed[i] = removed;
-		}
 		inv->save_errors++;
-		log_error("cannot save %s: %s; %s stays %s", inv->state_path, strerror(-err), key,
-			  installed ? "armed" : "installed");
-	} else
+		log_error("cannot save %s: %s; %s is %s in memory only, until a write succeeds",
+			  inv->state_path, strerror(-err), key, installed ? "installed" : "armed");
+	} else if (change) {
 		xpxe_event(installed ? XPXE_EV_INSTALLED : XPXE_EV_REARMED,
 			   strncmp(key, "mac:", 4) ? NULL : key + 4, NULL, NULL, key, 0);
+	}
 	return err;
 }
 

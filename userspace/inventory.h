@@ -52,6 +52,7 @@ struct xpxe_inventory {
 	} * installed;
 	int n_installed;
 	unsigned long long save_errors; /* the boot-once file could not be written */
+	bool unsaved;			/* memory holds a change the file does not */
 };
 
 /* Binds INV to CFG and loads the boot-once state. -errno and a log line on failure. */

@@ -150,6 +150,7 @@ static void reply_boot_once(struct xpxe_machines_ctl *c, struct fy_node *request
 {
 	char key[80], mac[18];
 	int idx = find_locked(c, request, reply, true, mac), err;
+	bool unsaved;
 
 	if (idx == -2)
 		return;
@@ -158,9 +159,16 @@ static void reply_boot_once(struct xpxe_machines_ctl *c, struct fy_node *request
 	else
 		snprintf(key, sizeof(key), "mac:%s", mac);
 	err = xpxe_inventory_set_installed(c->inv, key, installed);
+	unsaved = c->inv->unsaved;
 	pthread_mutex_unlock(&c->inv->lock);
 	if (err) {
-		xpxe_json_add_str(reply, "error", strerror(-err));
+		char why[160];
+
+		/* A write that failed (disk full) leaves the change in effect, in memory. */
+		snprintf(why, sizeof(why), "%s%s", strerror(-err),
+			 unsaved ? "; in effect, but in memory only until the state can be written"
+				 : "");
+		xpxe_json_add_str(reply, "error", why);
 		return;
 	}
 	log_info("%s: %s", key,

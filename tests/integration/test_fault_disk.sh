@@ -3,8 +3,10 @@
 # that the test fills up. A new MAC's binding cannot be written: the error is logged
 # and counted (save_errors), the request goes unanswered (never an address that is not
 # on disk), the old file stays byte for byte and memory does not run ahead of it; known
-# MACs keep being answered from XDP; `machines mark-installed` fails with the reason and
-# changes nothing. Once space is back, both work again.
+# MACs keep being answered from XDP. A boot-once mark that cannot be written (`machines
+# mark-installed`, or a machine taking its config) is counted (state_save_errors), the
+# file stays as it was, and the mark holds in memory: a machine that took its config
+# boots its disk next, never installs twice. Once space is back, everything is written.
 LAB=fdisk
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -19,9 +21,11 @@ at_exit "umount -l '$STATE'"
 lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
 for n in 1 2 3; do lab host $n "52:54:00:d1:00:0$n" >>"$WORK/lab.log" 2>&1; done
 LEASES=$STATE/bindings
+mkdir -p "$WORK/talos"
+echo "machine: {} # {{mac}}" >"$WORK/talos/default.yaml"
 
 if start_daemon -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 \
-	--leases "$LEASES" --state-dir "$STATE" --no-default-assets; then
+	--leases "$LEASES" --state-dir "$STATE" --no-default-assets --talos-config "$WORK/talos"; then
 	ok "serve in full mode, its state on a 64 KiB tmpfs"
 else
 	not_ok "serve in full mode, its state on a 64 KiB tmpfs"
@@ -31,6 +35,9 @@ dhcp_json() { "$XPXE" status --json | jq -r ".interfaces[0].dhcp.$1"; }
 
 udhcpc_run "$LAB-h1" h1
 check "a first MAC is bound while there is room" test "$(result_field h1 ip)" = 198.18.0.100
+udhcpc_run "$LAB-h3" h3
+check "a second one too" test "$(result_field h3 ip)" = 198.18.0.101
+ip -n "$LAB-h3" addr replace 198.18.0.101/24 dev eth0
 cp "$LEASES" "$WORK/bindings.before"
 
 # --- fill the disk --------------------------------------------------------------------------
@@ -48,7 +55,7 @@ check "... and logged with the reason" grep -q "cannot save $LEASES: No space le
 check "xpxe status says so" bash -c "'$XPXE' status | grep -q 'failed write(s): see the log'"
 check "the bindings file is unchanged, byte for byte" cmp "$LEASES" "$WORK/bindings.before"
 check "no temporary file is left behind" test ! -e "$LEASES.tmp"
-check "memory holds what the disk holds: 1 binding" test "$(dhcp_json bindings)" = 1
+check "memory holds what the disk holds: 2 bindings" test "$(dhcp_json bindings)" = 2
 check "... not the new MAC" bash -c "! '$XPXE' leases | grep -q 52:54:00:d1:00:02"
 
 to_daemon=$(counter dhcp_to_daemon)
@@ -59,17 +66,28 @@ check "... from XDP (dhcp_to_daemon unchanged)" test "$(counter dhcp_to_daemon)"
 out=$("$XPXE" machines mark-installed 52:54:00:d1:00:01 2>&1)
 rc=$?
 check "mark-installed fails, saying why (exit $rc: $out)" \
-	bash -c "[ $rc -ne 0 ] && grep -q 'No space left on device' <<<'$out'"
-check "... the boot-once state is unchanged (no file, no mark)" \
-	bash -c "[ ! -s '$STATE/installed' ] && ! '$XPXE' machines --json | jq -e '.machines[]? | select(.mac == \"52:54:00:d1:00:01\") | .installed' >/dev/null"
-check "... and counted (state_save_errors 1)" test "$("$XPXE" status --json | jq .state_save_errors)" = 1
+	bash -c "[ $rc -ne 0 ] && grep -q 'No space left on device; in effect, but in memory only' <<<'$out'"
+check "... the file is unchanged (no mark in it)" test ! -s "$STATE/installed"
+installed() { "$XPXE" machines --json | jq -e ".machines[]? | select(.mac == \"$1\") | .installed" >/dev/null; }
+check "... the mark holds in memory" installed 52:54:00:d1:00:01
+check "... counted (state_save_errors 1)" test "$("$XPXE" status --json | jq .state_save_errors)" = 1
+code=$(ip netns exec "$LAB-h3" curl -s -o "$WORK/config" -w '%{http_code}' \
+	"http://$SRV_IP:8080/talos/config?mac=52:54:00:d1:00:03")
+check "a machine takes its config with the disk full ($code)" \
+	bash -c "[ $code = 200 ] && grep -q 52:54:00:d1:00:03 '$WORK/config'"
+check "... its boot-once mark holds in memory" installed 52:54:00:d1:00:03
+check "... so its next PXE boot boots its disk, it does not install again" \
+	bash -c "ip netns exec $LAB-h3 curl -s 'http://$SRV_IP:8080/boot.ipxe?mac=52-54-00-d1-00-03' | grep -q 'booting from its disk'"
+check "... the failed write counted (state_save_errors 2)" test "$("$XPXE" status --json | jq .state_save_errors)" = 2
+check "... the file still unchanged" test ! -s "$STATE/installed"
 
 # --- space again ------------------------------------------------------------------------------
 rm -f "$STATE/filler"
 udhcpc_run "$LAB-h2" h2late
-check "with room again, the new MAC is bound" test "$(result_field h2late ip)" = 198.18.0.101
-check "... and written" grep -q '^52:54:00:d1:00:02 198.18.0.101 ' "$LEASES"
-check "... next to the old binding" grep -q '^52:54:00:d1:00:01 198.18.0.100 ' "$LEASES"
-check "mark-installed works again" "$XPXE" machines mark-installed 52:54:00:d1:00:01
-check "... and is on disk" grep -q '^mac:52:54:00:d1:00:01 ' "$STATE/installed"
+check "with room again, the new MAC is bound" test "$(result_field h2late ip)" = 198.18.0.102
+check "... and written" grep -q '^52:54:00:d1:00:02 198.18.0.102 ' "$LEASES"
+check "... next to the old bindings" test "$(grep -c '^52:54:00:d1:00:0[13] 198.18.0.10[01] ' "$LEASES")" -eq 2
+check "mark-installed succeeds now" "$XPXE" machines mark-installed 52:54:00:d1:00:01
+check "... and writes both marks held in memory" \
+	bash -c "grep -q '^mac:52:54:00:d1:00:01 ' '$STATE/installed' && grep -q '^mac:52:54:00:d1:00:03 ' '$STATE/installed'"
 check "the daemon ran through it all" kill -0 "$DAEMON_PID"
