@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -153,11 +154,53 @@ static void test_learned_addresses(void **state)
 	xpxe_config_free(&cfg);
 }
 
+/*
+ * A boot-once mark that cannot be written (here: the temporary file cannot be made)
+ * holds in memory, counted, the file untouched; the next call writes it.
+ */
+static void test_boot_once_survives_a_failed_write(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_inventory inv;
+	char tmp[160], file[128];
+	FILE *f;
+
+	(void)state;
+	base_config(&cfg);
+	assert_int_equal(xpxe_inventory_open(&inv, &cfg), 0);
+	snprintf(file, sizeof(file), "%s/installed", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	assert_int_equal(mkdir(tmp, 0700), 0); /* where the new file would be written */
+	assert_int_not_equal(xpxe_inventory_set_installed(&inv, "mac:52:54:00:00:00:01", true), 0);
+	assert_true(xpxe_inventory_is_installed(&inv, "mac:52:54:00:00:00:01", NULL));
+	assert_true(inv.unsaved);
+	assert_int_equal(inv.save_errors, 1);
+	assert_int_equal(access(file, F_OK), -1);
+	assert_int_equal(rmdir(tmp), 0);
+	assert_int_equal(xpxe_inventory_set_installed(&inv, "mac:52:54:00:00:00:01", true), 0);
+	assert_false(inv.unsaved);
+	f = fopen(file, "r");
+	assert_non_null(f);
+	{
+		char line[128];
+		bool found = false;
+
+		while (fgets(line, sizeof(line), f))
+			found |= !strncmp(line, "mac:52:54:00:00:00:01 ", 22);
+		assert_true(found);
+	}
+	fclose(f);
+	xpxe_inventory_close(&inv);
+	xpxe_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_added_machines_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_learned_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_once_survives_a_failed_write, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("inventory", tests, NULL, NULL);
