@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Disk full under the state: the bindings file and the boot-once file on a 64 KiB tmpfs
 # that the test fills up. A new MAC's binding cannot be written: the error is logged
-# and counted (save_errors), the request goes unanswered (never an address that is not
+# and counted (save_errors), its REQUEST goes unanswered (no ACK for an address that is not
 # on disk), the old file stays byte for byte and memory does not run ahead of it; known
 # MACs keep being answered from XDP. A boot-once mark that cannot be written (`machines
 # mark-installed`, or a machine taking its config) is counted (state_save_errors), the
