@@ -17,7 +17,6 @@ A=$WORK/asset
 head -c $((1 << 20)) /dev/urandom >"$WORK/v1"
 head -c $((1 << 20)) /dev/urandom >"$WORK/v2"
 cp "$WORK/v1" "$A"
-sha() { sha256sum <"$1" | cut -d' ' -f1; }
 V1=$(sha "$WORK/v1")
 V2=$(sha "$WORK/v2")
 start_daemon -i "$IF_SRV" --mode off --asset "asset=$A" --no-default-assets \
