@@ -12,7 +12,7 @@ require_root
 lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
 for n in 1 2 3; do lab host $n "52:54:00:b1:00:0$n" >>"$WORK/lab.log" 2>&1; done
 head -c $((2 << 20)) /dev/urandom >"$WORK/asset"
-want=$(sha256sum "$WORK/asset" | cut -d' ' -f1)
+want=$(sha "$WORK/asset")
 start_daemon -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 --leases "$WORK/bindings" \
 	--state-dir "$WORK/state" --asset "asset=$WORK/asset" --no-default-assets ||
 	{ not_ok "serve starts"; exit 1; }
@@ -27,11 +27,11 @@ all_serve() {
 	check "$tag: DHCP binds a new machine (the daemon's slow path)" test -n "$(result_field "h$new$tag" ip)"
 	rm -f "$WORK/tftp.$tag"
 	in_cli timeout 30 curl -s --tftp-blksize 1468 -o "$WORK/tftp.$tag" "tftp://$SRV_IP/asset"
-	check "$tag: TFTP lockstep, intact" test "$(sha256sum <"$WORK/tftp.$tag" | cut -d' ' -f1)" = "$want"
+	check "$tag: TFTP lockstep, intact" test "$(sha "$WORK/tftp.$tag")" = "$want"
 	rm -f "$WORK/win.$tag"
 	(cd "$WORK" && timeout 30 ip netns exec "$NS_CLI" atftp --option "windowsize 8" \
 		--option "blksize 1468" -g -r asset -l "$WORK/win.$tag" "$SRV_IP" >/dev/null 2>&1)
-	check "$tag: TFTP windowsize 8, intact" test "$(sha256sum <"$WORK/win.$tag" | cut -d' ' -f1)" = "$want"
+	check "$tag: TFTP windowsize 8, intact" test "$(sha "$WORK/win.$tag")" = "$want"
 	check "$tag: HTTP serves the asset" bash -c "ip netns exec $NS_CLI curl -sf --max-time 10 http://$SRV_IP:8080/assets/asset | sha256sum | grep -q $want"
 }
 
