@@ -183,6 +183,18 @@ int xpxe_dhcp_template_build(struct xpxe_dhcp_template *t, enum xpxe_dhcp_reply 
 			put_opt(&w, 60, "HTTPClient", 10);
 		else if (proxy || reply == XPXE_REPLY_ACK_4011)
 			put_opt(&w, 60, "PXEClient", 9);
+		if (boot == XPXE_BOOT_IPXE && full_lease) {
+			/*
+			 * iPXE's no-pxedhcp (175.176 = 1): a full-mode offer is the whole answer,
+			 * so iPXE need not wait ~3 s for ProxyDHCP offers before its REQUEST, as
+			 * it does when the offer lacks option 60 PXEClient (README, iPXE's
+			 * waits). Proxy mode's offer carries no address: iPXE reads the flag
+			 * only from the offer it leases from, so none there.
+			 */
+			static const unsigned char no_pxedhcp[] = { 176, 1, 1 };
+
+			put_opt(&w, 175, no_pxedhcp, sizeof(no_pxedhcp));
+		}
 		if (proxy || reply == XPXE_REPLY_ACK_4011) {
 			/* A slot for the client's GUID, word-aligned for the checksum; PAD if none.
 			 */

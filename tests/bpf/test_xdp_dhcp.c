@@ -68,6 +68,7 @@ struct dhcp_case {
 	bool discovery_ctl;    /* option 43 = 06 01 08 ff */
 	bool guid_echoed;      /* option 97 = the request's */
 	bool lease_options;    /* options 51, 58, 59, 1 */
+	bool no_pxedhcp;       /* option 175 = b0 01 01 (iPXE: do not wait for ProxyDHCP) */
 };
 
 /* --- mutations of real requests into bad or special ones ---------------------- */
@@ -316,10 +317,21 @@ static const struct dhcp_case cases[] = {
 	{ "full: REQUEST of a MAC without binding goes to the daemon", OVMF_FULL, 2, NULL,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .verdict = XDP_DROP,
 	  .counter = XPXE_CNT_DHCP_TO_DAEMON },
-	{ "full: iPXE DISCOVER, broadcast flag clear: unicast to the lease", SEABIOS, 0, NULL,
+	{ "full: iPXE DISCOVER, broadcast flag clear: unicast to the lease, no ProxyDHCP wait",
+	  SEABIOS, 0, NULL, XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true,
+	  .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_YIADDR,
+	  .yiaddr_is_lease = true, .boot_file = "http://198.18.0.1:8080/boot.ipxe",
+	  .lease_options = true, .no_pxedhcp = true },
+	{ "full: snponly.efi's iPXE DISCOVER (UEFI): OFFER with no-pxedhcp", HTTP_FULL, 4, NULL,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_YIADDR, .yiaddr_is_lease = true,
-	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .lease_options = true },
+	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .lease_options = true,
+	  .no_pxedhcp = true },
+	{ "full: snponly.efi's iPXE REQUEST (UEFI): ACK with no-pxedhcp", HTTP_FULL, 8, NULL,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_ACK, .msg_type = 5, .dest = TO_YIADDR, .yiaddr_is_lease = true,
+	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .lease_options = true,
+	  .no_pxedhcp = true },
 	{ "full: the booted kernel's udhcpc gets an address only", SEABIOS, 6, NULL, XPXE_MODE_FULL,
 	  XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_YIADDR, .yiaddr_is_lease = true,
@@ -547,6 +559,7 @@ static void check_reply(const struct dhcp_case *c, const uint8_t *req, size_t re
 	expect_option(&ov, 66, c->boot_file ? SERVER_IP : NULL, strlen(SERVER_IP));
 	expect_option(&ov, 60, c->vendor, c->vendor ? strlen(c->vendor) : 0);
 	expect_option(&ov, 43, c->discovery_ctl ? "\x06\x01\x08\xff" : NULL, 4);
+	expect_option(&ov, 175, c->no_pxedhcp ? "\xb0\x01\x01" : NULL, 3);
 	if (c->guid_echoed) {
 		const uint8_t *req_opts = req_bp + 240;
 		struct option_view req_ov;

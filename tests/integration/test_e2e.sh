@@ -251,6 +251,10 @@ report "UEFI machine (OVMF PXE, unknown MAC, default profile) boots to default.y
 check "... snponly.efi came over TFTP ($(tftp_frames uefi) frames)" test "$(tftp_frames uefi)" -ge 100
 check "... in windows of 4 blocks, as OVMF asks (RFC 7440; $((windows1 - windows0)) windows; iPXE asks none)" \
 	test "$((windows1 - windows0))" -ge 25
+# iPXE leaves DISCOVER at once only on this flag (README, iPXE's waits); firmware never gets it.
+check "... xpxe's OFFER to its iPXE carried the script URL and no-pxedhcp (option 175.176)" \
+	has_frame uefi "$FROM_XPXE" "$OFFER" 'boot.ipxe' 'Unknown (175), length 3: 176.1.1'
+check "... and its replies to OVMF's PXE did not" no_frame uefi "$FROM_XPXE" 'snponly.efi' 'Unknown (175)'
 
 report "UEFI HTTP boot machine (OVMF HTTPClient, full mode) boots to its own config in $(took http)" \
 	http "$(expected_sha 04 http-1 198.18.0.54)"
@@ -311,6 +315,8 @@ check "... and xpxe answered its boot server request (4011)" test "$(counter dhc
 # tcpdump decodes no BOOTP between ports 4011: the reply's bytes name the file.
 check "... with snponly.efi, from port 4011" bash -c \
 	"tcpdump -r '$WORK/proxy.pcap' -w - 'src host 198.18.0.1 and udp src port 4011' 2>/dev/null | grep -a -q snponly.efi"
+check "... and xpxe's proxy offers carry no no-pxedhcp (they are what iPXE waits for)" \
+	no_frame proxy "$FROM_XPXE" 'Unknown (175)'
 
 report "proxy mode, strategy bypass (its MAC's profile): OVMF boots to its own config in $(took bypass)" \
 	bypass "$(expected_sha 0b proxy-b '')"
