@@ -53,7 +53,11 @@ check "... windows went through AF_XDP again" test "$(counter tftp_ack_to_xsk)" 
 # --- the peer (the cable side) goes down mid-transfer, then up ---------------------------------
 # atftp retransmits its ACK after 1 s: curl would wait its own retry time (72 s here, in
 # its log: "set timeouts ... retry 72") before asking again.
+# ACKs paced to about 1000/s (tbf: this kernel has no netem): the 4096 blocks take seconds,
+# so the link surely goes down mid-transfer.
 rm -f "$WORK/cut"
+in_cli tc qdisc add dev "$IF_CLI" root tbf rate 512kbit burst 1600 latency 1s
+at_exit "ip netns exec $NS_CLI tc qdisc del dev $IF_CLI root"
 (cd "$WORK" && timeout 60 ip netns exec "$NS_CLI" atftp --tftp-timeout 1 --option "blksize 512" \
 	-g -r asset -l "$WORK/cut" "$SRV_IP" >/dev/null 2>&1) &
 cut=$!
@@ -65,6 +69,7 @@ sleep 2
 in_cli ip link set dev "$IF_CLI" up
 wait "$cut"
 rc=$?
+in_cli tc qdisc del dev "$IF_CLI" root
 check "a transfer cut by the link going down completes after it (atftp exit $rc)" \
 	bash -c "[ $rc -eq 0 ] && [ \"\$(sha256sum <'$WORK/cut' | cut -d' ' -f1)\" = $want ]"
 check "after the peer's down/up: the same XDP program is attached" test "$(xdp_prog_on "$NS_SRV" "$IF_SRV")" = "$prog"
