@@ -206,6 +206,10 @@ windows() { "$XPXE" status --json | jq '.interfaces[0].tftp.window.windows'; }
 tftp_frames() {
 	tcpdump -nr "$WORK/$1.pcap" 'udp and src host 198.18.0.1 and not src port 67 and not src port 4011' 2>/dev/null | wc -l
 }
+# Router Solicitations the machine's iPXE sent; without an answer, 7 in its ~15.75 s wait.
+solicitations() { tcpdump -nr "$WORK/$1.pcap" 'icmp6 and ip6[40] == 133' 2>/dev/null | wc -l; }
+got_ra() { has_frame "$1" 'icmp6 and ip6[40] == 134 and ip6[7] == 255' 'router advertisement' \
+	'hop limit 0, Flags [none]' 'router lifetime 0s' 'source link-address option'; }
 took() { sed -n 's/.* after \([0-9.]*\) s .*/\1 s/p' "$WORK/$1.qemu"; } # NAME -> its boot's time
 
 # The full-mode part runs 8 machines on 6 taps: two more than lab.sh makes.
@@ -236,6 +240,9 @@ echo "# full mode: 9 boots of 8 machines, at most 6 at once, in $secs s"
 
 report "BIOS machine boots to its own Talos config (hostname templated) in $(took bios)" \
 	bios "$(expected_sha 01 bios-1 198.18.0.51)"
+check "... iPXE's Router Solicitation got xpxe's empty Router Advertisement" got_ra bios
+check "... so iPXE stopped soliciting ($(solicitations bios) RS, not the 7 of a 15 s wait)" \
+	test "$(solicitations bios)" -lt 7
 check "... its URL carried its MAC" grep -q "XPXE-GUEST: url=http://198.18.0.1:8080/talos/config?mac=52:54:00:e2:00:01" "$WORK/bios.serial"
 check "... and it is marked installed (boot-once)" \
 	jq -e '.machines[] | select(.hostname == "bios-1") | .installed == true' <<<"$installed_after_first"
@@ -248,6 +255,8 @@ check "... clears its boot-once mark" \
 
 report "UEFI machine (OVMF PXE, unknown MAC, default profile) boots to default.yaml in $(took uefi)" \
 	uefi "$(expected_default_sha 02 198.18.0.100)"
+check "... its iPXE (snponly.efi) got xpxe's empty RA too" got_ra uefi
+check "... and stopped soliciting ($(solicitations uefi) RS)" test "$(solicitations uefi)" -lt 7
 check "... snponly.efi came over TFTP ($(tftp_frames uefi) frames)" test "$(tftp_frames uefi)" -ge 100
 check "... in windows of 4 blocks, as OVMF asks (RFC 7440; $((windows1 - windows0)) windows; iPXE asks none)" \
 	test "$((windows1 - windows0))" -ge 25
@@ -317,6 +326,8 @@ check "... with snponly.efi, from port 4011" bash -c \
 	"tcpdump -r '$WORK/proxy.pcap' -w - 'src host 198.18.0.1 and udp src port 4011' 2>/dev/null | grep -a -q snponly.efi"
 check "... and xpxe's proxy offers carry no no-pxedhcp (they are what iPXE waits for)" \
 	no_frame proxy "$FROM_XPXE" 'Unknown (175)'
+check "... and no Router Advertisement (dhcp.router_advert auto is off in proxy mode)" \
+	no_frame proxy 'icmp6 and ip6[40] == 134' 'router advertisement'
 
 report "proxy mode, strategy bypass (its MAC's profile): OVMF boots to its own config in $(took bypass)" \
 	bypass "$(expected_sha 0b proxy-b '')"
