@@ -3,6 +3,7 @@
 # xpxe's empty Router Advertisement from the server's link-local address, a
 # stranger's gets none, and dhcp.router_advert: off turns it off. The client is a
 # raw ICMPv6 socket in a lab host (rs_probe.py); the kernel checks the RA's checksum.
+# In proxy mode, with router_advert: on, the inventory's machines get it.
 LAB=tndp
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -48,20 +49,34 @@ fi
 check "... it went to the kernel, counted (pass_ndp_rs_ignored $ignored0 -> $(counter pass_ndp_rs_ignored))" \
 	test "$(counter pass_ndp_rs_ignored)" -gt "$ignored0"
 
-# --- dhcp.router_advert: off ------------------------------------------------------------
+# --- proxy mode, dhcp.router_advert: on: the inventory's machines -----------------------------
 kill -TERM "$DAEMON_PID"
 wait_daemon
 cat >"$WORK/xpxe.yaml" <<YAML
 interfaces: [$IF_SRV]
-mode: full
+mode: proxy
 state_dir: $WORK/state
 dhcp:
-  router_advert: off
+  router_advert: on
 machines:
-  - {mac: $KNOWN, hostname: known-1, ip: 198.18.0.60}
+  - {mac: $KNOWN, hostname: known-1}
 YAML
-if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves $IF_SRV with router_advert: off"; else
-	not_ok "xpxe serves $IF_SRV with router_advert: off" "$(tail -5 "$WORK/daemon.log")"; exit 1; fi
+if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves $IF_SRV in proxy mode, router_advert: on"; else
+	not_ok "xpxe serves $IF_SRV in proxy mode, router_advert: on" "$(tail -5 "$WORK/daemon.log")"; exit 1; fi
+probe 1 2
+if grep -qxF "$want" "$WORK/h1.ra"; then ok "... the inventory machine's RS gets the empty RA"; else
+	not_ok "... the inventory machine's RS gets the empty RA" "got: $(tr '\n' '|' <"$WORK/h1.ra")"; fi
+if probe 2 1.5; then not_ok "... a stranger's RS gets none" "$(cat "$WORK/h2.ra")"; else
+	ok "... a stranger's RS gets none"; fi
+
+# --- --router-advert off, full mode -----------------------------------------------------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+if start_daemon -i "$IF_SRV" --mode full --reserve "$KNOWN=198.18.0.60" --router-advert off; then
+	ok "xpxe serves $IF_SRV in full mode with --router-advert off"
+else
+	not_ok "xpxe serves $IF_SRV with --router-advert off" "$(tail -5 "$WORK/daemon.log")"; exit 1
+fi
 ignored0=$(counter pass_ndp_rs_ignored)
 if probe 1 1.5; then
 	not_ok "router_advert off: the reserved machine's RS gets no RA" "$(cat "$WORK/h1.ra")"
