@@ -91,16 +91,16 @@ static __always_inline bool ndp_addr_equal(const struct in6_addr *a, const struc
 }
 
 /*
- * RFC 4861 6.1.1 on the ICMP message copied to MSG (LEN bytes, zero after):
- * code 0, at least 8 bytes, a valid checksum, every option of non-zero
- * length, and no source link-layer option when the source is ::.
+ * RFC 4861 6.1.1 on the ICMP message copied to MSG (LEN bytes, 8 or more,
+ * zero after; the caller checked the hop limit): code 0, a valid checksum,
+ * every option of non-zero length, no source link-layer option from ::.
  */
 static __always_inline bool ndp_rs_valid(const struct ipv6hdr *ip6, const __u8 *msg, __u32 len)
 {
 	__u32 sum, off = NDP_ICMP_HDR_LEN;
 	bool unspecified = ndp_is_unspecified(&ip6->saddr);
 
-	if (msg[1] != 0 || len < NDP_ICMP_HDR_LEN)
+	if (msg[1] != 0)
 		return false;
 	sum = ndp_sum(ip6->saddr.s6_addr, 16) + ndp_sum(ip6->daddr.s6_addr, 16) + len +
 	      IPPROTO_ICMPV6;
@@ -145,8 +145,9 @@ static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, cons
 }
 
 /*
- * An IPv6 frame (the Ethernet header parsed): returns the counter of its
- * outcome and sets *VERDICT. Anything but an RS is not ours (pass_not_ipv4).
+ * A frame that is not IPv4 (its Ethernet header checked): returns the counter
+ * of its outcome and sets *VERDICT. Anything but an RS is not ours
+ * (pass_not_ipv4).
  */
 static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 {
@@ -161,6 +162,13 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 	int delta;
 
 	*verdict = XDP_PASS;
+	/*
+	 * Its own test of the EtherType, which the compiler cannot merge with the
+	 * caller's: merged, they became a tree that IPv4 frames paid for as well.
+	 */
+	barrier_var(eth);
+	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IPV6))
+		return XPXE_CNT_PASS_NOT_IPV4;
 	if (icmp + 1 > (__u8 *)data_end || ip6->version != 6 || ip6->nexthdr != IPPROTO_ICMPV6 ||
 	    icmp[0] != NDP_RS)
 		return XPXE_CNT_PASS_NOT_IPV4;

@@ -51,12 +51,9 @@ int xdp_pxe(struct xdp_md *ctx)
 	if (ret < 0)
 		return count_and(-ret, XDP_PASS);
 	if (ret != ETH_P_IP) {
-		/* Off the IPv4 path: IPv4 frames pay for no IPv6 test. */
-		if (ret == ETH_P_IPV6) {
-			ret = handle_ndp(ctx, &verdict);
-			return count_and(ret, verdict);
-		}
-		return count_and(XPXE_CNT_PASS_NOT_IPV4, XDP_PASS);
+		/* IPv6 Router Solicitations; anything else not IPv4 is passed (pass_not_ipv4). */
+		ret = handle_ndp(ctx, &verdict);
+		return count_and(ret, verdict);
 	}
 
 	ret = parse_iphdr(&cur, data_end, &iph);
