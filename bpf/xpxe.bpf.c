@@ -7,6 +7,7 @@
 #include "parse.h"
 #include "dhcp.h"
 #include "tftp.h"
+#include "ndp.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -49,8 +50,11 @@ int xdp_pxe(struct xdp_md *ctx)
 	ret = parse_ethhdr(&cur, data_end, &eth);
 	if (ret < 0)
 		return count_and(-ret, XDP_PASS);
-	if (ret != ETH_P_IP)
-		return count_and(XPXE_CNT_PASS_NOT_IPV4, XDP_PASS);
+	if (ret != ETH_P_IP) {
+		/* IPv6 Router Solicitations; anything else not IPv4 is passed (pass_not_ipv4). */
+		ret = handle_ndp(ctx, &verdict);
+		return count_and(ret, verdict);
+	}
 
 	ret = parse_iphdr(&cur, data_end, &iph);
 	if (ret < 0)

@@ -110,10 +110,20 @@ struct xpxe_dhcp_config {
 	__u64 global_interval_ns;
 	__u64 global_tolerance_ns;
 	__u64 clock_ns; /* tests only: "now" for the limits; 0: bpf_ktime_get_ns() */
+	/* Router Advertisements (XPXE_DHCP_F_ROUTER_ADVERT, bpf/ndp.h): their sources. */
+	__u8 server_mac[6];
+	__u8 pad2[2];
+	__u8 server_ll[16]; /* the interface's IPv6 link-local address */
 };
 
 /* Proxy mode: answer machines that are not in dhcp_clients with the default profile. */
 #define XPXE_DHCP_F_ANSWER_UNKNOWN 0x1
+/*
+ * Answer the IPv6 Router Solicitations of the machines in dhcp_clients (bound
+ * or reserved, in full mode) with an empty Router Advertisement: it ends iPXE's
+ * wait for routers (README.md, iPXE's waits) and makes no one use us as a router.
+ */
+#define XPXE_DHCP_F_ROUTER_ADVERT 0x2
 
 /* Key of `dhcp_clients`: the client's MAC, padded to 8 bytes. */
 struct xpxe_mac_key {

@@ -178,6 +178,7 @@ static void print_iface(struct fy_node *iface)
 	printf("  pins      %s\n", xpxe_json_str(iface, "/pin_dir"));
 	if (xpxe_json_str(iface, "/dhcp/mode")) {
 		const char *mode = xpxe_json_str(iface, "/dhcp/mode");
+		const char *ra = xpxe_json_str(iface, "/dhcp/router_advert");
 
 		printf("  dhcp      %s", mode);
 		if (strcmp(mode, "off"))
@@ -188,6 +189,8 @@ static void print_iface(struct fy_node *iface)
 			       xpxe_json_str(iface, "/dhcp/leases_file"),
 			       xpxe_json_u64(iface, "/dhcp/offers_held", 0),
 			       xpxe_json_u64(iface, "/dhcp/offer_hold_s", 0));
+		if (ra && !strcmp(ra, "true"))
+			printf(", empty IPv6 router advertisements");
 		if (xpxe_json_u64(iface, "/dhcp/save_errors", 0))
 			printf(" (%llu failed write(s): see the log)",
 			       xpxe_json_u64(iface, "/dhcp/save_errors", 0));

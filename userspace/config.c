@@ -310,9 +310,24 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		d->answer_unknown = !strcmp(s, "answer");
 		return 0;
 	}
+	if (is(key, "router_advert")) {
+		const char *s = scalar(w, key, v, "auto, on or off");
+
+		if (!s)
+			return -EINVAL;
+		if (!strcmp(s, "auto"))
+			d->router_advert = XPXE_RA_AUTO;
+		else if (!strcmp(s, "on"))
+			d->router_advert = XPXE_RA_ON;
+		else if (!strcmp(s, "off"))
+			d->router_advert = XPXE_RA_OFF;
+		else
+			return fail(w, v, "'router_advert' takes auto, on or off, not '%s'", s);
+		return 0;
+	}
 	return unknown(w, key, "dhcp",
 		       "pool, router, dns, lease_time, leases, unknown, offer_hold, mac_rate, "
-		       "global_rate");
+		       "global_rate, router_advert");
 }
 
 static int asset_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)

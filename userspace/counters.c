@@ -80,6 +80,10 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_DHCP_POOL_EXHAUSTED] = "dhcp_pool_exhausted",
 	[XPXE_CNT_DHCP_REQUEST_UNOFFERED] = "dhcp_request_unoffered",
 	[XPXE_CNT_TFTP_SESSIONS_REFUSED] = "tftp_sessions_refused",
+	[XPXE_CNT_NDP_RA_SENT] = "ndp_ra_sent",
+	[XPXE_CNT_PASS_NDP_RS_IGNORED] = "pass_ndp_rs_ignored",
+	[XPXE_CNT_PASS_NDP_RS_INVALID] = "pass_ndp_rs_invalid",
+	[XPXE_CNT_PASS_NDP_NO_ROOM] = "pass_ndp_no_room",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

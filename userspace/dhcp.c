@@ -129,6 +129,43 @@ static int interface_mac(const char *ifname, unsigned char mac[6])
 	return err;
 }
 
+bool xpxe_dhcp_router_advert(const struct xpxe_dhcp_settings *s)
+{
+	return s->router_advert == XPXE_RA_ON ||
+	       (s->router_advert == XPXE_RA_AUTO && s->mode == XPXE_MODE_FULL);
+}
+
+void xpxe_interface_link_local(const char *ifname, const unsigned char mac[6], struct in6_addr *ll)
+{
+	struct ifaddrs *ifs, *ifa;
+
+	if (!getifaddrs(&ifs)) {
+		for (ifa = ifs; ifa; ifa = ifa->ifa_next) {
+			const struct sockaddr_in6 *a = (const void *)ifa->ifa_addr;
+
+			if (a && a->sin6_family == AF_INET6 && !strcmp(ifa->ifa_name, ifname) &&
+			    IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr)) {
+				*ll = a->sin6_addr;
+				freeifaddrs(ifs);
+				return;
+			}
+		}
+		freeifaddrs(ifs);
+	}
+	/* RFC 4291 appendix A: the MAC with ff:fe in the middle, the U/L bit flipped. */
+	memset(ll, 0, sizeof(*ll));
+	ll->s6_addr[0] = 0xfe;
+	ll->s6_addr[1] = 0x80;
+	ll->s6_addr[8] = mac[0] ^ 0x02;
+	ll->s6_addr[9] = mac[1];
+	ll->s6_addr[10] = mac[2];
+	ll->s6_addr[11] = 0xff;
+	ll->s6_addr[12] = 0xfe;
+	ll->s6_addr[13] = mac[3];
+	ll->s6_addr[14] = mac[4];
+	ll->s6_addr[15] = mac[5];
+}
+
 int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *s, const char *ifname)
 {
 	struct in_addr ip = { 0 }, mask = { 0 };
@@ -289,6 +326,10 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		cfg.default_profile = s->default_profile >= 0 ? (__u32)s->default_profile : 0;
 		cfg.flags =
 		    s->answer_unknown && s->default_profile >= 0 ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
+		if (xpxe_dhcp_router_advert(s))
+			cfg.flags |= XPXE_DHCP_F_ROUTER_ADVERT;
+		memcpy(cfg.server_mac, net->server_mac, sizeof(cfg.server_mac));
+		memcpy(cfg.server_ll, &net->server_ll, sizeof(cfg.server_ll));
 		rate_to_gcra(s->mac_rate, s->mac_burst, &cfg.mac_interval_ns,
 			     &cfg.mac_tolerance_ns);
 		rate_to_gcra(s->global_rate, s->global_burst, &cfg.global_interval_ns,
@@ -318,6 +359,8 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 		else
 			net.netmask.s_addr = htonl(0xffffff00);
 		err = interface_mac(dp->ifname, net.server_mac);
+		if (!err)
+			xpxe_interface_link_local(dp->ifname, net.server_mac, &net.server_ll);
 	}
 	if (!err)
 		err = xpxe_dhcp_load_maps(dp->skel, s, &net);
@@ -327,8 +370,14 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 	}
 	if (s->enabled) {
 		inet_ntop(AF_INET, &s->server_ip, text, sizeof(text));
+		char ll[INET6_ADDRSTRLEN];
+
 		log_info("%s: answering DHCP in %s mode as %s", dp->ifname,
 			 s->mode == XPXE_MODE_FULL ? "full" : "proxy", text);
+		if (xpxe_dhcp_router_advert(s))
+			log_info("%s: answering its machines' IPv6 Router Solicitations from %s "
+				 "(router lifetime 0)",
+				 dp->ifname, inet_ntop(AF_INET6, &net.server_ll, ll, sizeof(ll)));
 	} else {
 		log_info("%s: DHCP answering is off", dp->ifname);
 	}

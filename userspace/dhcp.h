@@ -17,6 +17,13 @@ struct xpxe_reservation {
 	struct in_addr ip;
 };
 
+/* dhcp.router_advert: answer IPv6 Router Solicitations (bpf/ndp.h) or not. */
+enum xpxe_router_advert {
+	XPXE_RA_AUTO = 0, /* on in full mode, off in proxy mode (the site may have routers) */
+	XPXE_RA_ON,
+	XPXE_RA_OFF,
+};
+
 /* What `xpxe serve` was told about DHCP (flags today, the config file later). */
 struct xpxe_dhcp_settings {
 	bool enabled;
@@ -25,6 +32,7 @@ struct xpxe_dhcp_settings {
 	char http_base[128]; /* "http://IP:PORT": where iPXE scripts and HTTP boot files live */
 	struct xpxe_dhcp_profile profile; /* profile 0, the default */
 	bool answer_unknown;		  /* proxy mode: answer machines not in the inventory */
+	enum xpxe_router_advert router_advert;
 	/* full mode */
 	struct in_addr pool_first, pool_last; /* 0: no pool, reservations only */
 	struct in_addr router, dns;
@@ -68,6 +76,15 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
  */
 int xpxe_dhcp_put_machine(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings,
 			  const struct xpxe_machine_cfg *m);
+
+/* Whether S answers Router Solicitations (router_advert resolved against the mode). */
+bool xpxe_dhcp_router_advert(const struct xpxe_dhcp_settings *s);
+
+/*
+ * IFNAME's IPv6 link-local address, or, when it has none (IPv6 off on it),
+ * the one the kernel would give it: fe80::/64 with the EUI-64 of MAC.
+ */
+void xpxe_interface_link_local(const char *ifname, const unsigned char mac[6], struct in6_addr *ll);
 
 /* IFNAME's first IPv4 address and its mask; -EADDRNOTAVAIL when it has none. */
 int xpxe_interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask);

@@ -28,10 +28,11 @@ struct xpxe_dhcp_net {
 	enum xpxe_dhcp_mode mode;
 	unsigned char server_mac[6];
 	struct in_addr server_ip;
-	struct in_addr netmask;	 /* full mode: option 1 */
-	struct in_addr router;	 /* full mode: option 3, omitted when 0 */
-	struct in_addr dns;	 /* full mode: option 6, omitted when 0 */
-	unsigned int lease_time; /* full mode: option 51, seconds */
+	struct in6_addr server_ll; /* the source of Router Advertisements */
+	struct in_addr netmask;	   /* full mode: option 1 */
+	struct in_addr router;	   /* full mode: option 3, omitted when 0 */
+	struct in_addr dns;	   /* full mode: option 6, omitted when 0 */
+	unsigned int lease_time;   /* full mode: option 51, seconds */
 };
 
 /*

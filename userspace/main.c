@@ -149,6 +149,11 @@ static const char usage_serve[] =
     "                           HTTP boot clients always get their URL in the OFFER\n"
     "  --unknown answer|ignore  proxy mode: answer machines not in the inventory\n"
     "                           (default answer)\n"
+    "  --router-advert auto|on|off\n"
+    "                           answer the IPv6 Router Solicitations of the machines\n"
+    "                           xpxe serves with an empty Router Advertisement (ends\n"
+    "                           old iPXE's 15 s wait for a router); auto (default):\n"
+    "                           on in full mode, off in proxy mode\n"
     "  --pool FIRST-LAST        full mode: addresses for machines without a reservation;\n"
     "                           a MAC keeps its address across boots and restarts\n"
     "  --reserve MAC=IP         full mode: a fixed address for MAC (repeatable)\n"
@@ -296,6 +301,7 @@ enum {
 	OPT_HTTP_MAX_CONNECTIONS,
 	OPT_HTTP_MAX_PER_IP,
 	OPT_HTTP_TIMEOUT,
+	OPT_ROUTER_ADVERT,
 };
 
 static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dhcp)
@@ -359,6 +365,17 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 			return usage_error(usage_serve,
 					   "--unknown takes answer or ignore, not '%s'", arg);
 		dhcp->answer_unknown = !strcmp(arg, "answer");
+		return 0;
+	case OPT_ROUTER_ADVERT:
+		if (!strcmp(arg, "auto"))
+			dhcp->router_advert = XPXE_RA_AUTO;
+		else if (!strcmp(arg, "on"))
+			dhcp->router_advert = XPXE_RA_ON;
+		else if (!strcmp(arg, "off"))
+			dhcp->router_advert = XPXE_RA_OFF;
+		else
+			return usage_error(usage_serve,
+					   "--router-advert takes auto, on or off, not '%s'", arg);
 		return 0;
 	case 'R': {
 		struct xpxe_reservation *r = &dhcp->reservations[dhcp->n_reservations];
@@ -479,6 +496,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "boot-file", required_argument, NULL, 'B' },
 		{ "proxy-strategy", required_argument, NULL, 'P' },
 		{ "unknown", required_argument, NULL, 'U' },
+		{ "router-advert", required_argument, NULL, OPT_ROUTER_ADVERT },
 		{ "reserve", required_argument, NULL, 'R' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "leases", required_argument, NULL, 'L' },

@@ -189,6 +189,7 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 	if (ds->enabled) {
 		inet_ntop(AF_INET, &ds->server_ip, ip, sizeof(ip));
 		xpxe_json_add_str(dhcp, "server_ip", ip);
+		xpxe_json_add_bool(dhcp, "router_advert", xpxe_dhcp_router_advert(ds));
 	}
 	if (ds->enabled && ds->mode == XPXE_MODE_FULL) {
 		xpxe_json_add_u64(dhcp, "bindings",

@@ -28,19 +28,25 @@ struct bench_case {
 	enum xpxe_dhcp_mode mode;
 	int known; /* install the request's MAC with an address */
 	int verdict;
+	int mac_off; /* where that MAC is in the frame; 0: the DHCP chaddr */
 };
 
 static const struct bench_case cases[] = {
 	{ "proxy OFFER to OVMF DISCOVER (arch 7)", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap",
-	  0, XPXE_MODE_PROXY, 0, XDP_TX },
+	  0, XPXE_MODE_PROXY, 0, XDP_TX, 0 },
 	{ "proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5,
-	  XPXE_MODE_PROXY, 0, XDP_TX },
+	  XPXE_MODE_PROXY, 0, XDP_TX, 0 },
 	{ "full OFFER to iPXE DISCOVER (known MAC)",
-	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX },
+	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0 },
 	{ "full ACK to OVMF REQUEST (known MAC)", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
-	  XPXE_MODE_FULL, 1, XDP_TX },
+	  XPXE_MODE_FULL, 1, XDP_TX, 0 },
 	{ "proxy pass of a plain udhcpc DISCOVER", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
-	  6, XPXE_MODE_PROXY, 0, XDP_PASS },
+	  6, XPXE_MODE_PROXY, 0, XDP_PASS, 0 },
+	/* IPv6 (bpf/ndp.h): an answered RS, and one from a stranger. */
+	{ "full RA to iPXE RS (known MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
+	  XPXE_MODE_FULL, 1, XDP_TX, 6 },
+	{ "full pass of an RS (unknown MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
+	  XPXE_MODE_FULL, 0, XDP_PASS, 6 },
 };
 
 static int cmp_uint(const void *a, const void *b)
@@ -98,15 +104,17 @@ int main(int argc, char **argv)
 		inet_pton(AF_INET, "255.255.255.0", &net.netmask);
 		if (xpxe_dhcp_load_maps(skel, &s, &net))
 			return 1;
-		if (c->known) {
-			struct xpxe_mac_key key = { 0 };
-			struct xpxe_dhcp_client client = { 0 };
+		struct xpxe_mac_key key = { 0 };
+		struct xpxe_dhcp_client client = { 0 };
 
-			memcpy(key.addr, in + 42 + 28, 6);
-			inet_pton(AF_INET, "198.18.0.125", &client.ip);
+		/* Known, or not: an earlier case may have installed the same MAC. */
+		memcpy(key.addr, in + (c->mac_off ? c->mac_off : 42 + 28), 6);
+		inet_pton(AF_INET, "198.18.0.125", &client.ip);
+		if (c->known)
 			bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key, &client,
 					    BPF_ANY);
-		}
+		else
+			bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp_clients), &key);
 		unsigned long long total = 0;
 		/*
 		 * The ring of events emptied after each run (untimed), as the daemon does:

@@ -206,6 +206,21 @@ windows() { "$XPXE" status --json | jq '.interfaces[0].tftp.window.windows'; }
 tftp_frames() {
 	tcpdump -nr "$WORK/$1.pcap" 'udp and src host 198.18.0.1 and not src port 67 and not src port 4011' 2>/dev/null | wc -l
 }
+# The machine's own frames (its NIC's capture sees the bridge's multicast too): Router
+# Solicitations, and the SYN of its first HTTP connection (iPXE fetching its script).
+# rs_before_script NAME MAC -> "RS-COUNT SECONDS-FROM-FIRST-RS-TO-SYN": without an answer,
+# iPXE sends 7 RS in its ~15.75 s wait before it fetches the script.
+rs_before_script() {
+	tcpdump -tt -nr "$WORK/$1.pcap" "ether src $2 and ((icmp6 and ip6[40] == 133) or
+		(tcp dst port 8080 and tcp[tcpflags] & tcp-syn != 0))" 2>/dev/null |
+		awk '/solicitation/ { if (!n++) t = $1; next }
+			/Flags \[S\]/ { printf "%d %.2f\n", n, n ? $1 - t : -1; found = 1; exit }
+			END { if (!found) print n, "-1" }'
+}
+# got_ra NAME MAC: xpxe's empty RA (README.md, iPXE's waits) came to the machine's MAC
+got_ra() { has_frame "$1" "ether dst $2 and icmp6 and ip6[40] == 134 and ip6[7] == 255" \
+	'router advertisement' 'hop limit 0, Flags [none]' 'router lifetime 0s' \
+	'source link-address option' 'icmp6 sum ok'; }
 took() { sed -n 's/.* after \([0-9.]*\) s .*/\1 s/p' "$WORK/$1.qemu"; } # NAME -> its boot's time
 
 # The full-mode part runs 8 machines on 6 taps: two more than lab.sh makes.
@@ -236,6 +251,10 @@ echo "# full mode: 9 boots of 8 machines, at most 6 at once, in $secs s"
 
 report "BIOS machine boots to its own Talos config (hostname templated) in $(took bios)" \
 	bios "$(expected_sha 01 bios-1 198.18.0.51)"
+read -r rs secs <<<"$(rs_before_script bios 52:54:00:e2:00:01)"
+check "... iPXE's Router Solicitation got xpxe's empty Router Advertisement" got_ra bios 52:54:00:e2:00:01
+check "... so iPXE fetched its script after $rs RS ($secs s), not the 7 of a 15 s wait" \
+	test "$rs" -ge 1 -a "$rs" -lt 7
 check "... its URL carried its MAC" grep -q "XPXE-GUEST: url=http://198.18.0.1:8080/talos/config?mac=52:54:00:e2:00:01" "$WORK/bios.serial"
 check "... and it is marked installed (boot-once)" \
 	jq -e '.machines[] | select(.hostname == "bios-1") | .installed == true' <<<"$installed_after_first"
@@ -248,6 +267,9 @@ check "... clears its boot-once mark" \
 
 report "UEFI machine (OVMF PXE, unknown MAC, default profile) boots to default.yaml in $(took uefi)" \
 	uefi "$(expected_default_sha 02 198.18.0.100)"
+read -r rs secs <<<"$(rs_before_script uefi 52:54:00:e2:00:02)"
+check "... its iPXE (snponly.efi) got xpxe's empty RA too" got_ra uefi 52:54:00:e2:00:02
+check "... and fetched its script after $rs RS ($secs s)" test "$rs" -ge 1 -a "$rs" -lt 7
 check "... snponly.efi came over TFTP ($(tftp_frames uefi) frames)" test "$(tftp_frames uefi)" -ge 100
 check "... in windows of 4 blocks, as OVMF asks (RFC 7440; $((windows1 - windows0)) windows; iPXE asks none)" \
 	test "$((windows1 - windows0))" -ge 25
@@ -317,6 +339,8 @@ check "... with snponly.efi, from port 4011" bash -c \
 	"tcpdump -r '$WORK/proxy.pcap' -w - 'src host 198.18.0.1 and udp src port 4011' 2>/dev/null | grep -a -q snponly.efi"
 check "... and xpxe's proxy offers carry no no-pxedhcp (they are what iPXE waits for)" \
 	no_frame proxy "$FROM_XPXE" 'Unknown (175)'
+check "... and no Router Advertisement (dhcp.router_advert auto is off in proxy mode)" \
+	no_frame proxy 'icmp6 and ip6[40] == 134' 'router advertisement'
 
 report "proxy mode, strategy bypass (its MAC's profile): OVMF boots to its own config in $(took bypass)" \
 	bypass "$(expected_sha 0b proxy-b '')"
