@@ -152,6 +152,7 @@ static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, cons
 static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct xpxe_mac_key key = { 0 };
 	struct xpxe_dhcp_config *cfg;
 	struct ndp_scratch *s;
 	struct ndp_ra_frame *ra;
@@ -193,6 +194,11 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 	if (!ndp_is_ff02(&ip6->daddr, NDP_ALL_ROUTERS_2) &&
 	    !ndp_addr_equal(&ip6->daddr, (const struct in6_addr *)cfg->server_ll))
 		return XPXE_CNT_PASS_NDP_RS_IGNORED;
+	/* The machine's DHCP limit covers its solicitations too: whoever spoofs its MAC gets no
+	 * stream of RAs from us (a firmware sends a handful per boot). */
+	__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
+	if (dhcp_rate_check(cfg, &key, true))
+		return XPXE_CNT_PASS_NDP_RS_RATE;
 
 	ra = &s->ra;
 	/* RFC 4861 6.2.6: to the solicitor's address, or all nodes when it has none yet. */

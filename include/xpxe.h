@@ -119,6 +119,7 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_NDP_RS_IGNORED, /* a valid RS not ours to answer: off, or not our machine */
 	XPXE_CNT_PASS_NDP_RS_INVALID, /* fails RFC 4861 6.1.1 (or longer than xpxe parses) */
 	XPXE_CNT_PASS_NDP_NO_ROOM,    /* the frame could not be resized into the RA */
+	XPXE_CNT_PASS_NDP_RS_RATE,    /* an RS past its MAC's DHCP rate limit: not answered */
 	XPXE_CNT_MAX,
 };
 

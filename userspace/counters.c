@@ -84,6 +84,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_PASS_NDP_RS_IGNORED] = "pass_ndp_rs_ignored",
 	[XPXE_CNT_PASS_NDP_RS_INVALID] = "pass_ndp_rs_invalid",
 	[XPXE_CNT_PASS_NDP_NO_ROOM] = "pass_ndp_no_room",
+	[XPXE_CNT_PASS_NDP_RS_RATE] = "pass_ndp_rs_rate",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

@@ -382,6 +382,57 @@ static void run_case(void **state)
 	check_ra(c, in, out, opts.data_size_out);
 }
 
+/* One RS through xdp_pxe: its verdict, and the counter it moved (besides rx_frames). */
+static int send_rs(const uint8_t *in, size_t len, enum xpxe_counter counter)
+{
+	uint8_t out[FRAME_MAX + 512];
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
+	int counters_fd = bpf_map__fd(skel->maps.counters);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+
+	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
+	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
+	assert_int_equal(after[counter], before[counter] + 1);
+	return (int)opts.retval;
+}
+
+/* A machine's solicitations share its DHCP rate limit: past it, no RA until the bucket refills. */
+static void test_rs_rate_limited(void **state)
+{
+	static const struct ndp_case bound = {
+		"rate",	      NULL,   XPXE_MODE_FULL,	    XPXE_RA_AUTO, false,
+		CLIENT_BOUND, XDP_TX, XPXE_CNT_NDP_RA_SENT, false
+	};
+	const __u64 second = 1000000000ull, t0 = 1000 * second;
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_config cfg;
+	uint8_t in[FRAME_MAX];
+	int n = pcap_frame(IPXE_RS, 0, in, sizeof(in) - 64),
+	    fd = bpf_map__fd(skel->maps.dhcp_config);
+	__u32 zero = 0;
+
+	(void)state;
+	assert_true(n > 0);
+	configure(&bound, in);
+	/* One a second, no burst, on a clock the test drives. */
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &cfg), 0);
+	cfg.mac_interval_ns = second;
+	cfg.mac_tolerance_ns = 0;
+	cfg.clock_ns = t0;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+	memcpy(key.addr, in + 6, 6);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp_rate_mac), &key);
+
+	assert_int_equal(send_rs(in, n, XPXE_CNT_NDP_RA_SENT), XDP_TX);
+	assert_int_equal(send_rs(in, n, XPXE_CNT_PASS_NDP_RS_RATE), XDP_PASS);
+	cfg.clock_ns = t0 + second;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+	assert_int_equal(send_rs(in, n, XPXE_CNT_NDP_RA_SENT), XDP_TX);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp_rate_mac), &key);
+}
+
 /* With no link-local address on the interface, the kernel's EUI-64 one. */
 static void test_link_local_fallback(void **state)
 {
@@ -395,17 +446,18 @@ static void test_link_local_fallback(void **state)
 int main(void)
 {
 	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
-	struct CMUnitTest tests[N_CASES + 1] = {
+	struct CMUnitTest tests[N_CASES + 2] = {
 		cmocka_unit_test(test_link_local_fallback),
+		cmocka_unit_test(test_rs_rate_limited),
 	};
 
 	xpxe_interface_link_local("xpxe-no-such0", frame_server_mac, &server_ll);
 	for (int i = 0; i < N_CASES; i++) {
-		tests[i + 1] = (struct CMUnitTest){
+		tests[i + 2] = (struct CMUnitTest){
 			.name = cases[i].name,
 			.test_func = run_case,
 			.initial_state = (void *)&cases[i],
 		};
 	}
-	return _cmocka_run_group_tests("xdp_ndp", tests, N_CASES + 1, setup, teardown);
+	return _cmocka_run_group_tests("xdp_ndp", tests, N_CASES + 2, setup, teardown);
 }
