@@ -29,7 +29,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 BENCH_SRCS := $(wildcard scripts/bench/*.c)
 BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check demo bench format format-check clean
+.PHONY: all deps bench-deps check demo bench format format-check clean
 .DEFAULT_GOAL := all
 # Keep the BPF objects and skeletons: they are intermediates, but the lab and tests use them.
 .SECONDARY:
@@ -38,6 +38,10 @@ all: xpxe $(BPF_OBJS)
 
 deps:
 	@scripts/deps.sh
+
+# What only the benchmarks need (nginx, gnuplot): never a dependency of check.
+bench-deps:
+	@scripts/deps.sh --bench
 
 # Order-only: checking the packages never forces a rebuild.
 $(BUILD)/.dir: | deps
@@ -73,9 +77,10 @@ demo: all
 	@scripts/demo.sh
 
 # Never part of check: minutes of load, and figures, not verdicts (see BENCHMARKS.md).
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) | bench-deps
 	@scripts/bench/dhcp.sh
 	@scripts/bench/tftp.sh
+	@scripts/bench/storm.sh
 
 format:
 	clang-format -i bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h tests/*/*.c tests/*/*.h \

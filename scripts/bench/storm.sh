@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# `make bench` (boot storm): M machines power on at once; each does DHCP (DORA, PXE options)
+# -> TFTP of the boot file (IPXE_KIB, default 1 MiB) -> HTTP: the iPXE script, the initramfs
+# (INITRD_MIB, 64) and the kernel (KERNEL_MIB, 16) it names -> GET /talos/config?mac=...
+# (scripts/bench/storm.c; every download compared byte for byte, every config with the
+# machine's own). Time until the last machine has its config, and p50/p99 of one machine's
+# time, xpxe (full mode: DHCP, TFTP and HTTP) against dnsmasq (DHCP and TFTP) with nginx (HTTP:
+# the same files, the same script, a config file per MAC), on the same lab, same run.
+#   MACHINES="256 1024"  sizes of the storm     RUNS=3   runs per server and size
+#   QUIET_WAIT=N: wait up to N x 10 s (default 30) for a load average under 0.5 first
+# Each run starts its server afresh (no leases, no boot-once marks: a rack from cold), after
+# a discarded warm-up storm of WARMUP machines. Writes its section of BENCHMARKS.md
+# (scripts/bench/section.sh), build/bench/storm.md and the figure docs/bench/storm.png.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export LAB=${XPXE_LAB:-storm}
+eval "$("$root/scripts/lab.sh" env)"
+MACHINES=${MACHINES:-"256 1024"}
+RUNS=${RUNS:-3}
+WARMUP=${WARMUP:-32}
+IPXE_KIB=${IPXE_KIB:-1024}
+KERNEL_MIB=${KERNEL_MIB:-16}
+INITRD_MIB=${INITRD_MIB:-64}
+STORM=$root/build/bench/storm
+HTTP=$SRV_IP:8080
+POOL=198.18.4.16-198.18.7.250 # the /22 the machines' relays (198.18.4.1, .2, ...) live in
+work=$(mktemp -d /tmp/xpxe-bench-storm.XXXXXX)
+chmod 755 "$work" # nginx's workers and dnsmasq's TFTP read the files as other users
+mkdir -m 755 "$work/root" "$work/www" "$work/www/cfg" "$work/talos"
+export XPXE_SOCKET=$work/xpxe.sock
+pids=()
+out=$root/build/bench/storm.md
+ulimit -n "$(ulimit -Hn)" # a socket per machine in storm, per transfer in dnsmasq
+
+finish() {
+	stop_servers
+	"$root/scripts/lab.sh" down
+	rm -rf "$work"
+}
+trap finish EXIT
+
+say() { printf '== %s\n' "$*" >&2; }
+. "$root/scripts/bench/section.sh"
+in_srv() { ip netns exec "$NS_SRV" "$@"; }
+in_cli() { ip netns exec "$NS_CLI" "$@"; }
+
+stop_servers() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+	done
+	pids=()
+}
+
+# QUIET_WAIT=0: do not wait (short trial runs on a busy machine).
+for _ in $(seq "${QUIET_WAIT:-30}"); do
+	awk '{ exit !($1 < 0.5) }' /proc/loadavg && break
+	say "load average $(cut -d' ' -f1-3 /proc/loadavg): waiting for a quiet machine"
+	sleep 10
+done
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+"$root/scripts/lab.sh" up
+in_cli sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 \
+	net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+# The machines: every address of the pool is local to the client namespace (AnyIP), so each
+# machine's sockets bind its own leased address; the server reaches the /22 on its link.
+in_cli ip route add local 198.18.4.0/22 dev lo
+# Machines that have no address yet do not answer pings (dnsmasq pings each address it offers).
+in_cli sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+in_srv ip route add 198.18.4.0/22 dev "$IF_SRV"
+
+# --- the files: the same bytes for every server --------------------------------------------
+head -c $((IPXE_KIB << 10)) /dev/urandom >"$work/root/snponly.efi"
+head -c $((KERNEL_MIB << 20)) /dev/urandom >"$work/root/vmlinuz"
+head -c $((INITRD_MIB << 20)) /dev/urandom >"$work/root/initramfs"
+cat >"$work/talos/default.yaml" <<'YAML'
+version: v1alpha1
+machine:
+  type: worker
+  token: storm.bench0000000000
+  network:
+    interfaces:
+      - deviceSelector:
+          hardwareAddr: "{{mac}}"
+        dhcp: true
+  install:
+    disk: /dev/sda
+cluster:
+  controlPlane:
+    endpoint: https://198.18.0.1:6443
+YAML
+chmod 644 "$work"/root/* "$work/talos/default.yaml"
+# nginx's copy of the script xpxe writes, with the same URLs; configs rendered per MAC below.
+cat >"$work/www/boot.ipxe" <<EOF
+#!ipxe
+echo storm: booting
+initrd --name initrd http://$HTTP/assets/initramfs || goto failed
+kernel http://$HTTP/assets/vmlinuz initrd=initrd talos.platform=metal slab_nomerge pti=on talos.config=http://$HTTP/talos/config?mac=\${mac}&uuid=\${uuid}&serial=\${serial} || goto failed
+boot || goto failed
+:failed
+echo storm: boot failed
+EOF
+max_m=$(tr ' ' '\n' <<<"$MACHINES $WARMUP" | sort -n | tail -1)
+for i in $(seq 0 $((max_m - 1))); do
+	mac=$(printf '02:53:00:00:%02x:%02x' $((i >> 8)) $((i & 255)))
+	sed "s/{{mac}}/$mac/g" "$work/talos/default.yaml" >"$work/www/cfg/$mac.yaml"
+done
+chmod -R a+rX "$work/www"
+cat >"$work/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err warn;
+events { worker_connections 8192; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_timeout 30;
+	client_body_temp_path $work/nginx-tmp;
+	proxy_temp_path $work/nginx-tmp;
+	fastcgi_temp_path $work/nginx-tmp;
+	uwsgi_temp_path $work/nginx-tmp;
+	scgi_temp_path $work/nginx-tmp;
+	server {
+		listen $HTTP;
+		default_type application/octet-stream;
+		location = /boot.ipxe { root $work/www; }
+		location /assets/ { alias $work/root/; }
+		location = /talos/config { root $work/www/cfg; try_files /\$arg_mac.yaml =404; }
+	}
+}
+EOF
+
+hz=$(getconf CLK_TCK)
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+
+wait_for() { # CMD...: up to 5 s
+	for _ in $(seq 50); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+
+start_xpxe() {
+	rm -rf "$work/state" "$work/xpxe.leases"
+	mkdir -p "$work/state"
+	nsenter --net="/run/netns/$NS_SRV" "$root/xpxe" serve -i "$IF_SRV" --mode full \
+		--pool "$POOL" --leases "$work/xpxe.leases" --state-dir "$work/state" \
+		--no-default-assets --asset "snponly.efi=$work/root/snponly.efi" \
+		--kernel "$work/root/vmlinuz" --initrd "$work/root/initramfs" \
+		--talos-config "$work/talos" --http "$HTTP" --tftp-windowsize-max 1 \
+		>>"$work/xpxe.log" 2>&1 &
+	pids+=($!)
+	wait_for "$root/xpxe" status || { say "xpxe did not start: $(tail -3 "$work/xpxe.log")"; exit 1; }
+}
+
+start_peer() {
+	rm -f "$work/dnsmasq.leases"
+	# Not through in_srv: $! must be the server itself (ip netns exec execs it), not a
+	# subshell whose death would leave it running.
+	ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root \
+		--interface="$IF_SRV" --bind-interfaces --log-facility="$work/dnsmasq.log" \
+		--dhcp-leasefile="$work/dnsmasq.leases" --dhcp-lease-max=5000 \
+		--dhcp-range=198.18.4.16,198.18.7.250,255.255.252.0,1h --dhcp-boot=snponly.efi \
+		--enable-tftp --tftp-root="$work/root" --tftp-max=5000 --no-ping &
+	pids+=($!)
+	mkdir -p "$work/nginx-tmp"
+	ip netns exec "$NS_SRV" nginx -c "$work/nginx.conf" &
+	pids+=($!)
+	wait_for in_srv bash -c "ss -Hlun 'sport = :69' | grep -q . && ss -Hltn 'sport = :8080' | grep -q ." ||
+		{ say "dnsmasq or nginx did not start"; exit 1; }
+}
+
+# CPU ticks (user + system) of every process in the server namespace: xpxe, or dnsmasq and
+# nginx's master and workers. Softirq work (the veth, XDP, tc) is counted by no process.
+server_ticks() {
+	local p t=0
+	for p in $(ip netns pids "$NS_SRV"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+
+# storm_once SERVER M: one storm against a fresh server; prints storm's line and
+# "cpu_s=" (the whole machine's busy CPU seconds during the storm).
+storm_once() {
+	local server=$1 m=$2 b0 b1 line rc=0
+	in_srv ip neigh flush all
+	"start_$server"
+	b0=$(busy)
+	line=$(in_cli "$STORM" -s "$SRV_IP" -g 198.18.4.1 -n "$m" -F snponly.efi \
+		-T "$work/root/snponly.efi" -I "$work/root/initramfs" -K "$work/root/vmlinuz" \
+		-C "$work/talos/default.yaml" -u "http://$HTTP/boot.ipxe?mac=\${mac:hexhyp}" \
+		-o "$work/$server-$m.csv" 2>"$work/storm.err") || rc=$?
+	b1=$(busy)
+	srv=$(server_ticks)
+	stop_servers
+	if [ "$rc" -ne 0 ]; then
+		say "$server, $m machines: a machine failed: $line"
+		cat "$work/storm.err" >&2
+		exit 1
+	fi
+	echo "$line cpu_s=$(awk -v c=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.1f", c / hz }')" \
+		"server_cpu_s=$(awk -v c="$srv" -v hz="$hz" 'BEGIN { printf "%.1f", c / hz }')"
+}
+
+val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+# median and spread of KEY over the lines of RUNS: "MEDIAN (MIN–MAX)"
+stat() {
+	local key=$1 lines=$2
+	while read -r l; do val "$key" "$l"; done <<<"$lines" | sort -n |
+		awk '{ v[NR] = $1 }
+		END {
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			if (NR > 1) printf "%s (%s–%s)", m, v[1], v[NR]; else printf "%s", m
+		}'
+}
+
+mkdir -p "$root/build/bench" "$root/docs/bench"
+declare -A LINES
+for m in $MACHINES; do
+	for server in xpxe peer; do
+		say "$server: warm-up, $WARMUP machines"
+		storm_once "$server" "$WARMUP" >/dev/null
+		lines=
+		for r in $(seq "$RUNS"); do
+			l=$(storm_once "$server" "$m")
+			say "$server, $m machines, run $r: $l"
+			lines+=$l$'\n'
+		done
+		LINES[$server,$m]=${lines%$'\n'}
+		# The figure: the last run's machines, sorted by the time each had its config.
+		awk '!/^#/ { print $10 - $3 }' "$work/$server-$m.csv" | sort -n >"$work/cdf-$server-$m"
+	done
+done
+
+# --- the figure: share of the machines done against time, at the largest storm -------------
+big=$(tr ' ' '\n' <<<"$MACHINES" | sort -n | tail -1)
+if command -v gnuplot >/dev/null; then
+	gnuplot <<EOF
+set terminal pngcairo size 800,480 font ",10"
+set output "$root/docs/bench/storm.png"
+set title "Boot storm: $big machines, DHCP + TFTP ${IPXE_KIB} KiB + HTTP $((KERNEL_MIB + INITRD_MIB)) MiB + config (last run)"
+set xlabel "seconds from power-on until the machine has its config"
+set ylabel "machines done"
+set key bottom right
+set grid
+plot "$work/cdf-xpxe-$big" using 1:0 with lines lw 2 title "xpxe", \
+     "$work/cdf-peer-$big" using 1:0 with lines lw 2 title "dnsmasq + nginx"
+EOF
+else
+	say "gnuplot missing (make bench-deps): no figure"
+fi
+
+{
+	echo "| machines | server | last config s | p50 s | p99 s | DHCP p50 s | TFTP p50 s | script p50 s | initrd p50 s | kernel p50 s | config p50 s | MB/s | CPU s: machine | storm | server | retries |"
+	echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for m in $MACHINES; do
+		for server in xpxe peer; do
+			l=${LINES[$server,$m]}
+			name=xpxe
+			[ "$server" = peer ] && name="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }') + nginx $(nginx -v 2>&1 | sed 's|.*/||')"
+			printf '| %s | %s' "$m" "$name"
+			for k in seconds p50 p99 dhcp_p50 tftp_p50 script_p50 initrd_p50 kernel_p50 \
+				config_p50 mbps cpu_s storm_cpu_s server_cpu_s retries; do
+				printf ' | %s' "$(stat "$k" "$l")"
+			done
+			printf ' |\n'
+		done
+	done
+} >"$out"
+cat "$out"
+
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+cat >"$work/section.md" <<EOF
+## Boot storm: M machines, DHCP → TFTP → HTTP → config
+
+Written by \`scripts/bench/storm.sh\` (run by \`make bench\`; MACHINES="$MACHINES" RUNS=$RUNS
+WARMUP=$WARMUP) on $(date -u +%Y-%m-%d) — $(nproc) CPUs ($cpu_model), Linux $(uname -r), lab
+LAB=$LAB. Each machine (\`scripts/bench/storm.c\`, one epoll thread per CPU in the client
+namespace) does what a UEFI PXE ROM, iPXE and a Talos kernel do: DHCP DORA with options 60
+\`PXEClient:Arch:00007\`, 93, 94 and 97 (through a relay, giaddr 198.18.4.1+thread, as
+\`dhcp.sh\` does), TFTP of the boot file the ACK names (${IPXE_KIB} KiB, blksize 1468, lockstep)
+from its new address, then over HTTP the iPXE script, the initramfs (${INITRD_MIB} MiB) and
+the kernel (${KERNEL_MIB} MiB) the script names, and the \`talos.config=\` URL of its kernel line.
+Every download is compared byte for byte with the file, every config with the machine's own
+(its MAC rendered in); a run with one machine failed fails. All machines power on at once.
+Servers: xpxe \`--mode full\` (DHCP from XDP and its daemon, TFTP from BPF, HTTP by its
+libmicrohttpd, config rendered per MAC) against dnsmasq (DHCP, its address ping check
+included, and TFTP) with nginx (sendfile; the same script, a config file per MAC). Each run
+starts the server afresh (no bindings, no boot-once marks); a storm of $WARMUP machines
+before each server's runs is discarded. Median of $RUNS runs (min–max in brackets). "last
+config": seconds from power-on until the last machine had its config; p50/p99: one machine's
+time from its DISCOVER to its config; the phase columns: medians of each phase's duration;
+MB/s: all downloads over the storm; CPU s: the whole machine's busy time during the storm
+(softirq included), storm's own, and the server processes' (user + system; the veth's,
+XDP's and tc's softirq work is counted by no process).
+
+$(cat "$out")
+
+![boot storm](docs/bench/storm.png)
+
+Load average before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg).
+EOF
+bench_section "Boot storm" "$work/section.md"
+say "wrote its section of $root/BENCHMARKS.md"
