@@ -66,7 +66,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
 $(BUILD)/tests/test_%: tests/bpf/test_%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/bench/%: scripts/bench/%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
+$(BUILD)/bench/%: scripts/bench/%.c $(wildcard scripts/bench/*.h tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lpthread
 
@@ -84,11 +84,11 @@ bench: all $(BENCH_BINS) | bench-deps
 
 format:
 	clang-format -i bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h tests/*/*.c tests/*/*.h \
-		scripts/bench/*.c
+		scripts/bench/*.c scripts/bench/*.h
 
 format-check:
 	@clang-format --dry-run --Werror bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h \
-		tests/*/*.c tests/*/*.h scripts/bench/*.c
+		tests/*/*.c tests/*/*.h scripts/bench/*.c scripts/bench/*.h
 
 clean:
 	rm -rf $(BUILD) xpxe

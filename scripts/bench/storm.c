@@ -32,9 +32,9 @@
  * Prints one line of key=value pairs: machines, ok, failed, seconds (until
  * the last machine had its config), p50/p99/max of one machine's time from
  * its DISCOVER to its config, the median time of each phase, bytes, mbps
- * (aggregate, 10^6 bytes/s), retries, storm_cpu_s (this program's own CPU time). -o writes one line per machine: its
- * MAC, address and the time each phase ended (seconds from the start).
- * Exits 1 when a machine failed.
+ * (aggregate, 10^6 bytes/s), retries, storm_cpu_s (this program's own CPU time). -o writes one line
+ * per machine: its MAC, address and the time each phase ended (seconds from the start). Exits 1
+ * when a machine failed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +54,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "stats.h"
 
 #define MAX_TRIES   20
 #define XID_BASE    0x53000000u
@@ -87,7 +89,7 @@ struct machine {
 	uint8_t mac[6];
 	char mac_colon[18], mac_hyphen[18];
 	int thread;
-	enum phase phase;
+	enum phase phase, failed_in;
 	struct in_addr ip, server_id, next_server;
 	double t_start, t_end[PH_DONE]; /* t_end[p]: when phase p ended */
 	double sent_at;
@@ -157,6 +159,7 @@ static void fail(struct machine *m, const char *why)
 		close(m->fd);
 	m->fd = -1;
 	m->why = why;
+	m->failed_in = m->phase;
 	m->phase = PH_FAILED;
 }
 
@@ -740,8 +743,9 @@ static void *run(void *arg)
 				continue;
 			}
 			/* DHCP as a PXE ROM: 4, 8, 16, 32 s; TFTP: -w. */
-			if (t - m->sent_at < (m->phase == PH_TFTP ? opt_timeout_ms / 1e3
-								  : 4 << (m->tries < 3 ? m->tries : 3)))
+			if (t - m->sent_at < (m->phase == PH_TFTP
+						  ? opt_timeout_ms / 1e3
+						  : 4 << (m->tries < 3 ? m->tries : 3)))
 				continue;
 			if (++m->tries > MAX_TRIES) {
 				fail(m,
@@ -759,20 +763,6 @@ static void *run(void *arg)
 	close(w->relay_fd);
 	close(w->ep);
 	return NULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double p)
-{
-	if (!n)
-		return 0;
-	return v[(int)(p * (n - 1) + 0.5)];
 }
 
 static char *read_text(const char *path)
@@ -921,8 +911,14 @@ int main(int argc, char **argv)
 		retries += m->retries;
 		if (m->phase != PH_DONE) {
 			if (failed++ < 5)
-				fprintf(stderr, "storm: %s failed in %s: %s\n", m->mac_colon,
-					phase_names[m->phase], m->why ? m->why : "?");
+				fprintf(
+				    stderr,
+				    "storm: %s (%s) failed in %s: %s (TFTP block %u, HTTP %llu of "
+				    "%llu bytes)\n",
+				    m->mac_colon, inet_ntoa(m->ip), phase_names[m->failed_in],
+				    m->why ? m->why : "?", m->expect,
+				    (unsigned long long)m->body_got,
+				    (unsigned long long)m->body_len);
 			why_first = why_first ? why_first : m->why;
 			continue;
 		}
@@ -941,16 +937,14 @@ int main(int argc, char **argv)
 	}
 	if (csv)
 		fclose(csv);
-	qsort(total, ok, sizeof(double), cmp_double);
-	for (int p = 0; p < PH_DONE; p++)
-		qsort(phase[p], ok, sizeof(double), cmp_double);
 	printf("machines=%u ok=%u failed=%u seconds=%.3f p50=%.3f p99=%.3f max=%.3f", machines, ok,
-	       failed, last, pct(total, ok, 0.5), pct(total, ok, 0.99), pct(total, ok, 1));
+	       failed, last, bench_quantile(total, ok, 0.5), bench_quantile(total, ok, 0.99),
+	       bench_quantile(total, ok, 1));
 	/* DORA as one phase: DISCOVER->OFFER and REQUEST->ACK. */
-	printf(" dhcp_p50=%.3f",
-	       pct(phase[PH_DISCOVER], ok, 0.5) + pct(phase[PH_REQUEST], ok, 0.5));
+	printf(" dhcp_p50=%.3f", bench_quantile(phase[PH_DISCOVER], ok, 0.5) +
+				     bench_quantile(phase[PH_REQUEST], ok, 0.5));
 	for (int p = PH_TFTP; p < PH_DONE; p++)
-		printf(" %s_p50=%.3f", phase_names[p], pct(phase[p], ok, 0.5));
+		printf(" %s_p50=%.3f", phase_names[p], bench_quantile(phase[p], ok, 0.5));
 	getrusage(RUSAGE_SELF, &ru);
 	printf(" bytes=%llu mbps=%.1f retries=%llu storm_cpu_s=%.1f\n", bytes,
 	       last > 0 ? bytes / last / 1e6 : 0, retries,
