@@ -212,6 +212,7 @@ set title "TFTP, one 32 MiB file, blksize 1468, lockstep: aggregate MB/s (median
 set xlabel "concurrent transfers"
 set ylabel "MB/s"
 set logscale x 2
+set xrange [0.7:$(tr ' ' '\n' <<<"$CLIENTS" | sort -n | tail -1)*1.4]
 set xtics ($(tr ' ' '\n' <<<"$CLIENTS" | sed 's/.*/"&" &/' | paste -sd,))
 set yrange [0:*]
 set key top left
@@ -233,7 +234,7 @@ lab (\`scripts/lab.sh\`: veth pair, tx checksum offload off, client peer with an
 program). Every server, same run, same topology; each figure is the median of $RUNS runs.
 
 Client: \`scripts/bench/tftp_load.c\` (one epoll thread per CPU, one UDP socket per transfer,
-lockstep ACK per block; every block compared byte for byte with the file, whose sha256 is
+all transfers started at once, lockstep ACK per block; every block compared byte for byte with the file, whose sha256 is
 checked: every download verified whole). The client namespace's bridge runs without
 br_netfilter (\`bridge-nf-call-*tables=0\` there). CPU is the whole machine's (client included)
 busy time from /proc/stat, per GB delivered.
