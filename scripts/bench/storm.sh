@@ -42,10 +42,7 @@ finish() {
 }
 trap finish EXIT
 
-say() { printf '== %s\n' "$*" >&2; }
-. "$root/scripts/bench/section.sh"
-in_srv() { ip netns exec "$NS_SRV" "$@"; }
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
+. "$root/scripts/bench/lib.sh"
 
 stop_servers() {
 	local p
@@ -55,17 +52,8 @@ stop_servers() {
 	pids=()
 }
 
-# QUIET_WAIT=0: do not wait (short trial runs on a busy machine).
-for _ in $(seq "${QUIET_WAIT:-30}"); do
-	awk '{ exit !($1 < 0.5) }' /proc/loadavg && break
-	say "load average $(cut -d' ' -f1-3 /proc/loadavg): waiting for a quiet machine"
-	sleep 10
-done
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-
-"$root/scripts/lab.sh" up
-in_cli sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 \
-	net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+bench_wait_quiet
+bench_lab_up
 # The machines: every address of the pool is local to the client namespace (AnyIP), so each
 # machine's sockets bind its own leased address; the server reaches the /22 on its link.
 in_cli ip route add local 198.18.4.0/22 dev lo
@@ -144,7 +132,6 @@ http {
 EOF
 
 hz=$(getconf CLK_TCK)
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 softirq() { awk '/^cpu / { print $8 }' /proc/stat; }
 
 wait_for() { # CMD...: up to 5 s

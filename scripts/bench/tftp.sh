@@ -37,31 +37,14 @@ finish() {
 }
 trap finish EXIT
 
-say() { printf '== %s\n' "$*" >&2; }
-. "$root/scripts/bench/section.sh"
-in_srv() { ip netns exec "$NS_SRV" "$@"; }
-
-# Other work on the machine skews every figure: wait (up to 5 minutes) for it to be quiet.
-# QUIET_WAIT=0: do not wait (short trial runs on a busy machine).
-for _ in $(seq "${QUIET_WAIT:-30}"); do
-	awk '{ exit !($1 < 0.5) }' /proc/loadavg && break
-	say "load average $(cut -d' ' -f1-3 /proc/loadavg): waiting for a quiet machine"
-	sleep 10
-done
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-
-"$root/scripts/lab.sh" up
-# The client side's bridge need not run iptables on every frame (br_netfilter is
-# loaded on this host): a cost of the client, the same for every server.
-ip netns exec "$NS_CLI" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
-	net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+. "$root/scripts/bench/lib.sh"
+bench_wait_quiet
+bench_lab_up
 file=$work/root/big32m
 head -c $((32 << 20)) /dev/urandom >"$file"
 chmod 644 "$file"
 sha=$(sha256sum "$file" | cut -d' ' -f1)
 hz=$(getconf CLK_TCK)
-
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
 # One load run: prints "MBPS CPU_S_PER_GB P50 P99", or fails when a download did not match.
 load() {
