@@ -28,3 +28,18 @@ bench_lab_up() {
 		net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0 \
 		2>/dev/null || true
 }
+
+# bench_plot PNG: gnuplot's commands from stdin drawn into PNG (800x480, a grid), or a word
+# on why not (gnuplot-nox comes with make bench-deps).
+bench_plot() {
+	if ! command -v gnuplot >/dev/null; then
+		say "gnuplot missing (make bench-deps): no $1"
+		cat >/dev/null
+		return 0
+	fi
+	mkdir -p "$(dirname "$1")"
+	{
+		printf 'set terminal pngcairo size 800,480 font ",10"\nset output "%s"\nset grid\n' "$1"
+		cat
+	} | gnuplot
+}

@@ -251,22 +251,15 @@ done
 
 # --- the figure: share of the machines done against time, at the largest storm -------------
 big=$(tr ' ' '\n' <<<"$MACHINES" | sort -n | tail -1)
-if command -v gnuplot >/dev/null; then
-	gnuplot <<EOF
-set terminal pngcairo size 800,480 font ",10"
-set output "$root/docs/bench/storm.png"
+bench_plot "$root/docs/bench/storm.png" <<EOF
 set title "Boot storm: $big machines, DHCP + TFTP ${IPXE_KIB} KiB + HTTP $((KERNEL_MIB + INITRD_MIB)) MiB + config (last run)"
 set xlabel "seconds from power-on until the machine has its config"
 set ylabel "machines done"
 set key bottom right
 set yrange [0:$big]
-set grid
 plot "$work/cdf-xpxe-$big" using 1:0 with lines lw 2 title "xpxe", \
      "$work/cdf-peer-$big" using 1:0 with lines lw 2 title "dnsmasq + nginx"
 EOF
-else
-	say "gnuplot missing (make bench-deps): no figure"
-fi
 
 {
 	echo "| machines | server | failed | last config s | p50 s | p99 s | DHCP p50 s | TFTP p50 s | script p50 s | initrd p50 s | kernel p50 s | config p50 s | MB/s | CPU s: machine | storm | server | retries | veth drops |"

@@ -185,12 +185,8 @@ tables() {
 }
 
 # The figure: MB/s against clients, one line per server.
-mkdir -p "$root/docs/bench"
 for n in $CLIENTS; do echo "$n ${MBPS[xpxe,$n]} ${MBPS[dnsmasq,$n]} ${MBPS[tftpd,$n]}"; done >"$work/plot.dat"
-if command -v gnuplot >/dev/null; then
-	gnuplot <<PLOT
-set terminal pngcairo size 800,480 font ",10"
-set output "$root/docs/bench/tftp.png"
+bench_plot "$root/docs/bench/tftp.png" <<PLOT
 set title "TFTP, one 32 MiB file, blksize 1468, lockstep: aggregate MB/s (median of $RUNS runs)"
 set xlabel "concurrent transfers"
 set ylabel "MB/s"
@@ -199,14 +195,10 @@ set xrange [0.7:$(tr ' ' '\n' <<<"$CLIENTS" | sort -n | tail -1)*1.4]
 set xtics ($(tr ' ' '\n' <<<"$CLIENTS" | sed 's/.*/"&" &/' | paste -sd,))
 set yrange [0:*]
 set key top left
-set grid
 plot "$work/plot.dat" using 1:2 with linespoints lw 2 pt 7 title "${NAME[xpxe]}", \\
      "" using 1:3 with linespoints lw 2 pt 5 title "${NAME[dnsmasq]}", \\
      "" using 1:4 with linespoints lw 2 pt 9 title "${NAME[tftpd]}"
 PLOT
-else
-	say "gnuplot missing (make bench-deps): no figure"
-fi
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cat >"$work/section.md" <<EOF
 ## TFTP: one 32 MiB file, blksize 1468
