@@ -41,5 +41,5 @@ bench_plot() {
 	{
 		printf 'set terminal pngcairo size 800,480 font ",10"\nset output "%s"\nset grid\n' "$1"
 		cat
-	} | gnuplot
+	} | gnuplot || say "gnuplot failed: $1 not drawn"
 }

@@ -17,7 +17,7 @@
  *      every {{mac}} replaced by the machine's MAC.
  *
  * Every machine's address is its own (yiaddr): the namespace must own the
- * pool, e.g. `ip route add local 198.18.4.0/22 dev lo` (the kernel's AnyIP).
+ * pool, e.g. `ip route add local 198.18.8.0/21 dev lo` (the kernel's AnyIP).
  * Downloads are streamed and compared with the reference files, mapped once;
  * nothing per machine is kept but its state (M x 80 MiB never sits in memory).
  * One epoll thread per CPU, each with a share of the machines.

@@ -9,6 +9,7 @@
 # time, xpxe (full mode: DHCP, TFTP and HTTP) against dnsmasq (DHCP and TFTP) with nginx (HTTP:
 # the same files, the same script, a config file per MAC), on the same lab, same run.
 #   MACHINES="256 1024"  sizes of the storm     RUNS=3   runs per server and size
+#   SERVERS="xpxe peer"  (a trial may run one)
 #   QUIET_WAIT=N: wait up to N x 10 s (default 30) for a load average under 0.5 first
 # Each run starts its server afresh (no leases, no boot-once marks: a rack from cold), after
 # a discarded warm-up storm of WARMUP machines. Writes its section of BENCHMARKS.md
@@ -20,13 +21,18 @@ export LAB=${XPXE_LAB:-storm}
 eval "$("$root/scripts/lab.sh" env)"
 MACHINES=${MACHINES:-"256 1024"}
 RUNS=${RUNS:-3}
+SERVERS=${SERVERS:-"xpxe peer"} # for trials: one of them only
 WARMUP=${WARMUP:-32}
+DEADLINE=${DEADLINE:-600} # seconds a storm may take before its unfinished machines count as failed
 IPXE_KIB=${IPXE_KIB:-1024}
 KERNEL_MIB=${KERNEL_MIB:-4}
 INITRD_MIB=${INITRD_MIB:-16}
 STORM=$root/build/bench/storm
+XPXE=${XPXE:-$root/xpxe} # another build of it (a sanitized one, say)
 HTTP=$SRV_IP:8080
-POOL=198.18.4.16-198.18.7.250 # the /22 the machines' relays (198.18.4.1, .2, ...) live in
+# The machines' network: their relays (198.18.8.1, .2, ...: one a thread) and 2021 addresses.
+NET=198.18.8.0/21
+POOL=198.18.8.16-198.18.15.250
 work=$(mktemp -d /tmp/xpxe-bench-storm.XXXXXX)
 chmod 755 "$work" # nginx's workers and dnsmasq's TFTP read the files as other users
 mkdir -m 755 "$work/root" "$work/www" "$work/www/cfg" "$work/talos"
@@ -55,11 +61,18 @@ stop_servers() {
 bench_wait_quiet
 bench_lab_up
 # The machines: every address of the pool is local to the client namespace (AnyIP), so each
-# machine's sockets bind its own leased address; the server reaches the /22 on its link.
-in_cli ip route add local 198.18.4.0/22 dev lo
+# machine's sockets bind its own leased address; the server reaches NET on its link.
+in_cli ip route add local "$NET" dev lo
 # Machines that have no address yet do not answer pings (dnsmasq pings each address it offers).
 in_cli sysctl -qw net.ipv4.icmp_echo_ignore_all=1
-in_srv ip route add 198.18.4.0/22 dev "$IF_SRV"
+in_srv ip route add "$NET" dev "$IF_SRV"
+# A neighbour table for a thousand machines and more (the default's hard limit is 1024 entries:
+# a 1024-machine trial overflowed it, and the server could not answer a machine's TFTP), as a
+# server on a network that large needs.
+for ns in "$NS_SRV" "$NS_CLI"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.neigh.default.gc_thresh1=4096 \
+		net.ipv4.neigh.default.gc_thresh2=8192 net.ipv4.neigh.default.gc_thresh3=16384
+done
 # A queue on each end of the veth pair, as a server's NIC has one: without it (veth's default
 # is noqueue) a full XDP ring of the peer drops every frame, and the storm's TCP floods it (a
 # trial run lost ~1.9 million frames and machines' TFTP with them); with it, veth pauses the
@@ -142,7 +155,7 @@ wait_for() { # CMD...: up to 5 s
 start_xpxe() {
 	rm -rf "$work/state" "$work/xpxe.leases"
 	mkdir -p "$work/state"
-	nsenter --net="/run/netns/$NS_SRV" "$root/xpxe" serve -i "$IF_SRV" --mode full \
+	nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --mode full \
 		--pool "$POOL" --leases "$work/xpxe.leases" --state-dir "$work/state" \
 		--no-default-assets --asset "snponly.efi=$work/root/snponly.efi" \
 		--kernel "$work/root/vmlinuz" --initrd "$work/root/initramfs" \
@@ -159,7 +172,7 @@ start_peer() {
 	ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root \
 		--interface="$IF_SRV" --bind-interfaces --log-facility="$work/dnsmasq.log" \
 		--dhcp-leasefile="$work/dnsmasq.leases" --dhcp-lease-max=5000 \
-		--dhcp-range=198.18.4.16,198.18.7.250,255.255.252.0,1h --dhcp-boot=snponly.efi \
+		--dhcp-range="${POOL%-*},${POOL#*-},255.255.248.0,1h" --dhcp-boot=snponly.efi \
 		--enable-tftp --tftp-root="$work/root" --tftp-max=5000 --no-ping &
 	pids+=($!)
 	mkdir -p "$work/nginx-tmp"
@@ -191,25 +204,29 @@ server_ticks() {
 # storm_once SERVER M: one storm against a fresh server; prints storm's line and
 # "cpu_s=" (the whole machine's busy CPU seconds during the storm).
 storm_once() {
-	local server=$1 m=$2 b0 b1 d0 d1 q0 q1 line rc=0
+	local server=$1 m=$2 b0 b1 d0 d1 q0 q1 p line rc=0
 	in_srv ip neigh flush all
 	"start_$server"
 	b0=$(busy)
 	q0=$(softirq)
 	d0=$(drops)
-	line=$(in_cli "$STORM" -s "$SRV_IP" -g 198.18.4.1 -n "$m" -F snponly.efi \
+	line=$(in_cli "$STORM" -s "$SRV_IP" -g 198.18.8.1 -n "$m" -F snponly.efi \
 		-T "$work/root/snponly.efi" -I "$work/root/initramfs" -K "$work/root/vmlinuz" \
 		-C "$work/talos/default.yaml" -u "http://$HTTP/boot.ipxe?mac=\${mac:hexhyp}" \
-		-o "$work/$server-$m.csv" 2>"$work/storm.err") || rc=$?
+		-W "$DEADLINE" -o "$work/$server-$m.csv" 2>"$work/storm.err") || rc=$?
 	b1=$(busy)
 	q1=$(softirq)
 	d1=$(drops)
 	srv=$(server_ticks)
+	for p in "${pids[@]}"; do
+		kill -0 "$p" 2>/dev/null || say "$server, $m machines: server process $p had exited"
+	done
 	stop_servers
 	if [ "$rc" -ne 0 ]; then
 		# Counted, not hidden: the table has the failures; the reasons are kept.
 		say "$server, $m machines: machines failed: $line"
 		cp "$work/storm.err" "$root/build/bench/storm-$server-$m.err"
+		cat "$work"/{xpxe.log,dnsmasq.log,nginx.err} >"$root/build/bench/storm-$server-$m.log" 2>/dev/null || true
 		head -5 "$work/storm.err" >&2
 	fi
 	[ -n "$line" ] || { say "storm did not run: $(cat "$work/storm.err")"; exit 1; }
@@ -234,7 +251,7 @@ stat() {
 mkdir -p "$root/build/bench" "$root/docs/bench"
 declare -A LINES
 for m in $MACHINES; do
-	for server in xpxe peer; do
+	for server in $SERVERS; do
 		say "$server: warm-up, $WARMUP machines"
 		storm_once "$server" "$WARMUP" >/dev/null
 		lines=
@@ -265,7 +282,7 @@ EOF
 	echo "| machines | server | failed | last config s | p50 s | p99 s | DHCP p50 s | TFTP p50 s | script p50 s | initrd p50 s | kernel p50 s | config p50 s | MB/s | CPU s: machine | storm | server | retries | veth drops |"
 	echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for m in $MACHINES; do
-		for server in xpxe peer; do
+		for server in $SERVERS; do
 			l=${LINES[$server,$m]}
 			name=xpxe
 			[ "$server" = peer ] && name="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }') + nginx $(nginx -v 2>&1 | sed 's|.*/||')"
@@ -283,7 +300,7 @@ cat "$out"
 # Where the time went in the largest storm: shares of the machine's busy CPU time.
 bottleneck() {
 	local s l
-	for s in xpxe peer; do
+	for s in $SERVERS; do
 		l=${LINES[$s,$big]}
 		awk -v n="$(nproc)" -v big="$big" \
 			-v name="$([ $s = xpxe ] && echo xpxe || echo "dnsmasq + nginx")" \
@@ -302,7 +319,7 @@ Written by \`scripts/bench/storm.sh\` (run by \`make bench\`; MACHINES="$MACHINE
 WARMUP=$WARMUP) on $(date -u +%Y-%m-%d) — $(nproc) CPUs ($cpu_model), Linux $(uname -r), lab
 LAB=$LAB. Each machine (\`scripts/bench/storm.c\`, one epoll thread per CPU in the client
 namespace) does what a UEFI PXE ROM, iPXE and a Talos kernel do: DHCP DORA with options 60
-\`PXEClient:Arch:00007\`, 93, 94 and 97 (through a relay, giaddr 198.18.4.1+thread, as
+\`PXEClient:Arch:00007\`, 93, 94 and 97 (through a relay, giaddr 198.18.8.1+thread, as
 \`dhcp.sh\` does), TFTP of the boot file the ACK names (${IPXE_KIB} KiB, blksize 1468, lockstep)
 from its new address, then over HTTP the iPXE script, the initramfs (${INITRD_MIB} MiB) and
 the kernel (${KERNEL_MIB} MiB) the script names, and the \`talos.config=\` URL of its kernel line.
