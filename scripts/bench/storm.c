@@ -27,14 +27,17 @@
  *         [-o CSV]
  *
  * DHCP is sent again after 4, 8, 16 then every 32 s as a PXE ROM does; TFTP's
- * requests and ACKs after -w (default 1000 ms).
+ * requests and ACKs after -w (default 1000 ms). A machine fails after 20
+ * unanswered tries, an HTTP download silent for 30 s, or at the deadline -W
+ * (default 600 s from the start); the others carry on.
  *
  * Prints one line of key=value pairs: machines, ok, failed, seconds (until
  * the last machine had its config), p50/p99/max of one machine's time from
  * its DISCOVER to its config, the median time of each phase, bytes, mbps
- * (aggregate, 10^6 bytes/s), retries, storm_cpu_s (this program's own CPU time). -o writes one line
- * per machine: its MAC, address and the time each phase ended (seconds from the start). Exits 1
- * when a machine failed.
+ * (aggregate, 10^6 bytes/s), retries, storm_cpu_s (this program's own CPU
+ * time). -o writes one line per machine: its MAC, address and the time each
+ * phase ended (seconds from the start). Exits 1 when a machine failed, with
+ * the first five reasons on stderr.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -360,6 +360,10 @@ sooner joins the HTTP crowd sooner, so a faster TFTP moves machines from the TFT
 HTTP one without making the last config come sooner. In CPU time:
 
 $(bottleneck)
+
+When a machine failed, its reason is in build/bench/storm-SERVER-M.err and the server's log
+beside it (.log).
+
 A Talos-sized trial on the same lab (KERNEL_MIB=16 INITRD_MIB=64 MACHINES=256 RUNS=1, on
 2026-11-26 with a load average of 4–13 from other work): 80.7 s until the last config for xpxe,
 80.4 s for dnsmasq + nginx, ~270 MB/s for both, no machine failed; xpxe's TFTP p50 5.0 s
