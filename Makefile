@@ -48,7 +48,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 BENCH_SRCS := $(wildcard scripts/bench/*.c)
 BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check demo bench format format-check clean
+.PHONY: all deps bench-deps check demo bench format format-check clean
 .DEFAULT_GOAL := all
 # Keep the BPF objects and skeletons: they are intermediates, but the lab and tests use them.
 .SECONDARY:
@@ -57,6 +57,10 @@ all: $(XPXE_BIN) $(BPF_OBJS)
 
 deps:
 	@scripts/deps.sh
+
+# What only the benchmarks need (nginx, gnuplot): never a dependency of check.
+bench-deps:
+	@scripts/deps.sh --bench
 
 # Order-only: checking the packages never forces a rebuild.
 $(BUILD)/.dir: | deps
@@ -81,7 +85,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
 $(BUILD)/tests/test_%: tests/bpf/test_%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/bench/%: scripts/bench/%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
+$(BUILD)/bench/%: scripts/bench/%.c $(wildcard scripts/bench/*.h tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lpthread
 
@@ -102,17 +106,18 @@ demo: all
 	@scripts/demo.sh
 
 # Never part of check: minutes of load, and figures, not verdicts (see BENCHMARKS.md).
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) | bench-deps
 	@scripts/bench/dhcp.sh
 	@scripts/bench/tftp.sh
+	@scripts/bench/storm.sh
 
 format:
 	clang-format -i bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h tests/*/*.c tests/*/*.h \
-		scripts/bench/*.c
+		scripts/bench/*.c scripts/bench/*.h
 
 format-check:
 	@clang-format --dry-run --Werror bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h \
-		tests/*/*.c tests/*/*.h scripts/bench/*.c
+		tests/*/*.c tests/*/*.h scripts/bench/*.c scripts/bench/*.h
 
 clean:
 	rm -rf build build-asan xpxe

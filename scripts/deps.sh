@@ -3,6 +3,7 @@
 # benchmarks need. Idempotent and quiet when all is there.
 #   scripts/deps.sh           install what is missing (needs root)
 #   scripts/deps.sh --check   only say what is missing; exit 1 if anything is
+#   scripts/deps.sh --bench   also what only `make bench` needs (BENCH_PKGS)
 set -euo pipefail
 
 PKGS=(
@@ -25,10 +26,18 @@ PKGS=(
 	# test_journal.sh), man -l, completion, strace
 	dpkg-dev debhelper systemd man-db groff-base bash-completion strace
 )
+# Only `make bench` (make bench-deps): the boot storm's plain HTTP peer, the plots.
+BENCH_PKGS=(nginx gnuplot-nox)
+mode=${1:-}
+if [ "$mode" = "--bench" ]; then
+	PKGS+=("${BENCH_PKGS[@]}")
+	mode=
+fi
 
 missing() {
 	local have
-	have=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PKGS[@]}" 2>/dev/null |
+	# dpkg-query fails on a package it never heard of: that one is missing, not all.
+	have=$({ dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PKGS[@]}" 2>/dev/null || true; } |
 		awk '$2 == "installed" { print $1 }')
 	for p in "${PKGS[@]}"; do
 		grep -qx -- "$p" <<<"$have" || echo "$p"
@@ -38,7 +47,7 @@ missing() {
 mapfile -t need < <(missing)
 [ ${#need[@]} -eq 0 ] && exit 0
 
-if [ "${1:-}" = "--check" ]; then
+if [ "$mode" = "--check" ]; then
 	echo "missing Debian packages: ${need[*]}" >&2
 	echo "install them with: sudo scripts/deps.sh" >&2
 	exit 1

@@ -31,9 +31,15 @@ static int on_queued(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct xpxe_dhcp_queued))
 		return 0;
+	if (srv->batch_n >= BATCH_MAX) /* not reached: the round stops at a full batch */
+		return -E2BIG;
 	memcpy(&srv->batch[srv->batch_n++], data, sizeof(struct xpxe_dhcp_queued));
-	/* A positive return stops this round; the rest waits in the ring for the next one. */
-	return srv->batch_n == BATCH_MAX ? 1 : 0;
+	/*
+	 * A full batch stops this round: the rest waits in the ring for the next one. Only a
+	 * negative return stops libbpf (a positive one is ignored, and a rack of more than
+	 * BATCH_MAX new machines wrote past the batch); this sample is consumed all the same.
+	 */
+	return srv->batch_n == BATCH_MAX ? -E2BIG : 0;
 }
 
 static void mac_text(const unsigned char *m, char out[18])

@@ -3,19 +3,23 @@
 # the same lab (LAB=tftpbn), fetching one 32 MiB file with blksize 1468 with
 # scripts/bench/tftp_load.c (every download checked byte for byte):
 #   - MB/s for 1 client (latency-bound: one block per round trip), and the
-#     aggregate for 8 and 64 clients at once; the median of RUNS runs;
+#     aggregate for 8, 64 and 256 clients at once (CLIENTS="1 8 64 256"); the
+#     median of RUNS runs, and the p50/p99 time of one transfer to complete;
 #   - CPU seconds per GB for the whole machine (client included), /proc/stat;
 #   - xpxe's ns per DATA block in its programs under that traffic
 #     (kernel.bpf_stats_enabled: run_time_ns / run_cnt), and from
 #     bpf_prog_test_run_opts (scripts/bench/tftp_prog_ns.c).
 # Writes its section of BENCHMARKS.md (scripts/bench/section.sh), then runs
 # tftp_window.sh (windows, RFC 7440), which writes its own. RUNS=N (default 3).
+# Plots MB/s against clients for each server into docs/bench/tftp.png (gnuplot).
+# XPXE_LAB=NAME: another lab name; QUIET_WAIT=0: no waiting for a quiet machine.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-export LAB=tftpbn
+export LAB=${XPXE_LAB:-tftpbn}
 eval "$("$root/scripts/lab.sh" env)"
 RUNS=${RUNS:-3}
+CLIENTS=${CLIENTS:-"1 8 64 256"}
 LOAD=$root/build/bench/tftp_load
 PROGNS=$root/build/bench/tftp_prog_ns
 work=$(mktemp -d /tmp/xpxe-bench.XXXXXX)
@@ -33,32 +37,16 @@ finish() {
 }
 trap finish EXIT
 
-say() { printf '== %s\n' "$*" >&2; }
-. "$root/scripts/bench/section.sh"
-in_srv() { ip netns exec "$NS_SRV" "$@"; }
-
-# Other work on the machine skews every figure: wait (up to 5 minutes) for it to be quiet.
-for _ in $(seq 30); do
-	awk '{ exit !($1 < 0.5) }' /proc/loadavg && break
-	say "load average $(cut -d' ' -f1-3 /proc/loadavg): waiting for a quiet machine"
-	sleep 10
-done
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-
-"$root/scripts/lab.sh" up
-# The client side's bridge need not run iptables on every frame (br_netfilter is
-# loaded on this host): a cost of the client, the same for every server.
-ip netns exec "$NS_CLI" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
-	net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+. "$root/scripts/bench/lib.sh"
+bench_wait_quiet
+bench_lab_up
 file=$work/root/big32m
 head -c $((32 << 20)) /dev/urandom >"$file"
 chmod 644 "$file"
 sha=$(sha256sum "$file" | cut -d' ' -f1)
 hz=$(getconf CLK_TCK)
 
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-
-# One load run: prints "MBPS CPU_S_PER_GB", or fails when a download did not match.
+# One load run: prints "MBPS CPU_S_PER_GB P50 P99", or fails when a download did not match.
 load() {
 	local n=$1 b0 b1 out bytes mbps
 	b0=$(busy)
@@ -67,19 +55,26 @@ load() {
 	bytes=$(sed 's/.*bytes=\([0-9]*\).*/\1/' <<<"$out")
 	mbps=$(sed 's/.*mbps=\([0-9.]*\).*/\1/' <<<"$out")
 	awk -v m="$mbps" -v c=$((b1 - b0)) -v hz="$hz" -v b="$bytes" \
-		'BEGIN { printf "%.1f %.2f\n", m, c / hz / (b / 1e9) }'
+		-v p50="$(sed 's/.* p50=\([0-9.]*\).*/\1/' <<<"$out")" \
+		-v p99="$(sed 's/.* p99=\([0-9.]*\).*/\1/' <<<"$out")" \
+		'BEGIN { printf "%.1f %.2f %s %s\n", m, c / hz / (b / 1e9), p50, p99 }'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s–%s", v[1], v[NR] }'; }
 
-declare -A MBPS CPU
+declare -A MBPS CPU SPREAD P50 P99
 measure() { # SERVER
 	local n r lines
-	for n in 1 8 64; do
+	for n in $CLIENTS; do
 		lines=$(for r in $(seq "$RUNS"); do load "$n"; done)
 		MBPS[$1,$n]=$(awk '{ print $1 }' <<<"$lines" | median)
+		SPREAD[$1,$n]=$(awk '{ print $1 }' <<<"$lines" | spread)
 		CPU[$1,$n]=$(awk '{ print $2 }' <<<"$lines" | median)
-		say "$1, $n client(s): ${MBPS[$1,$n]} MB/s, ${CPU[$1,$n]} CPU-s/GB"
+		P50[$1,$n]=$(awk '{ print $3 }' <<<"$lines" | median)
+		P99[$1,$n]=$(awk '{ print $4 }' <<<"$lines" | median)
+		say "$1, $n client(s): ${MBPS[$1,$n]} MB/s (${SPREAD[$1,$n]}), ${CPU[$1,$n]} CPU-s/GB," \
+			"a transfer done in ${P50[$1,$n]} s (p50), ${P99[$1,$n]} s (p99)"
 	done
 }
 
@@ -153,6 +148,57 @@ progns=$("$PROGNS" 3)
 val() { sed -n "s/^$1=//p" <<<"$progns"; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+declare -A NAME=([xpxe]="xpxe ($path path)" [dnsmasq]="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }')" [tftpd]="tftpd-hpa")
+# table TITLE CELL: one row per server, one column per client count; CELL SERVER N prints a cell.
+table() {
+	local n server
+	printf '| server |'
+	for n in $CLIENTS; do printf ' %s at %s |' "$1" "$n"; done
+	printf '\n| --- |'
+	for n in $CLIENTS; do printf ' ---: |'; done
+	printf '\n'
+	for server in xpxe dnsmasq tftpd; do
+		printf '| %s |' "${NAME[$server]}"
+		for n in $CLIENTS; do printf ' %s |' "$($2 "$server" "$n")"; done
+		printf '\n'
+	done
+}
+cell_mbps() { echo "${MBPS[$1,$2]} (${SPREAD[$1,$2]})"; }
+cell_cpu() { echo "${CPU[$1,$2]}"; }
+cell_done() { echo "${P50[$1,$2]} / ${P99[$1,$2]}"; }
+tables() {
+	echo "MB/s (aggregate of all clients), median (min–max of $RUNS runs):"
+	echo
+	table "MB/s" cell_mbps
+	echo
+	echo "Whole-machine CPU seconds per GB delivered:"
+	echo
+	table "CPU-s/GB" cell_cpu
+	echo
+	echo "Seconds until one transfer had its last block, p50 / p99 over the clients (all start"
+	echo "at once; the median of $RUNS runs):"
+	echo
+	table "p50 / p99 s" cell_done
+	echo
+	echo "![TFTP throughput against clients](docs/bench/tftp.png)"
+}
+
+# The figure: MB/s against clients, one line per server.
+for n in $CLIENTS; do echo "$n ${MBPS[xpxe,$n]} ${MBPS[dnsmasq,$n]} ${MBPS[tftpd,$n]}"; done >"$work/plot.dat"
+bench_plot "$root/docs/bench/tftp.png" <<PLOT
+set title "TFTP, one 32 MiB file, blksize 1468, lockstep: aggregate MB/s (median of $RUNS runs)"
+set xlabel "concurrent transfers"
+set ylabel "MB/s"
+set logscale x 2
+set xrange [0.7:$(tr ' ' '\n' <<<"$CLIENTS" | sort -n | tail -1)*1.4]
+set xtics ($(tr ' ' '\n' <<<"$CLIENTS" | sed 's/.*/"&" &/' | paste -sd,))
+set yrange [0:*]
+set key top left
+plot "$work/plot.dat" using 1:2 with linespoints lw 2 pt 7 title "${NAME[xpxe]}", \\
+     "" using 1:3 with linespoints lw 2 pt 5 title "${NAME[dnsmasq]}", \\
+     "" using 1:4 with linespoints lw 2 pt 9 title "${NAME[tftpd]}"
+PLOT
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cat >"$work/section.md" <<EOF
 ## TFTP: one 32 MiB file, blksize 1468
@@ -163,21 +209,18 @@ lab (\`scripts/lab.sh\`: veth pair, tx checksum offload off, client peer with an
 program). Every server, same run, same topology; each figure is the median of $RUNS runs.
 
 Client: \`scripts/bench/tftp_load.c\` (one epoll thread per CPU, one UDP socket per transfer,
-lockstep ACK per block; every block compared byte for byte with the file, whose sha256 is
+all transfers started at once, lockstep ACK per block; every block compared byte for byte with the file, whose sha256 is
 checked: every download verified whole). The client namespace's bridge runs without
 br_netfilter (\`bridge-nf-call-*tables=0\` there). CPU is the whole machine's (client included)
 busy time from /proc/stat, per GB delivered.
 
-| server | 1 client MB/s | 8 clients MB/s | 64 clients MB/s | CPU-s/GB at 1 | at 8 | at 64 |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
-| xpxe ($path path) | ${MBPS[xpxe,1]} | ${MBPS[xpxe,8]} | ${MBPS[xpxe,64]} | ${CPU[xpxe,1]} | ${CPU[xpxe,8]} | ${CPU[xpxe,64]} |
-| dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }') | ${MBPS[dnsmasq,1]} | ${MBPS[dnsmasq,8]} | ${MBPS[dnsmasq,64]} | ${CPU[dnsmasq,1]} | ${CPU[dnsmasq,8]} | ${CPU[dnsmasq,64]} |
-| tftpd-hpa | ${MBPS[tftpd,1]} | ${MBPS[tftpd,8]} | ${MBPS[tftpd,64]} | ${CPU[tftpd,1]} | ${CPU[tftpd,8]} | ${CPU[tftpd,64]} |
+$(tables)
 
 xpxe / dnsmasq: one client $(ratio "${MBPS[xpxe,1]}" "${MBPS[dnsmasq,1]}")×, 8 clients
 $(ratio "${MBPS[xpxe,8]}" "${MBPS[dnsmasq,8]}")×, 64 clients $(ratio "${MBPS[xpxe,64]}" "${MBPS[dnsmasq,64]}")×;
 CPU per GB at 8 clients $(ratio "${CPU[xpxe,8]}" "${CPU[dnsmasq,8]}")×, at 64 $(ratio "${CPU[xpxe,64]}" "${CPU[dnsmasq,64]}")×.
 xpxe / tftpd-hpa: one client $(ratio "${MBPS[xpxe,1]}" "${MBPS[tftpd,1]}")×, 64 clients $(ratio "${MBPS[xpxe,64]}" "${MBPS[tftpd,64]}")×.
+At 256 clients: xpxe / dnsmasq $(ratio "${MBPS[xpxe,256]:-0}" "${MBPS[dnsmasq,256]:-0}")×, xpxe / tftpd-hpa $(ratio "${MBPS[xpxe,256]:-0}" "${MBPS[tftpd,256]:-0}")×.
 
 ### xpxe's programs, per DATA block
 
@@ -239,4 +282,5 @@ say "wrote its section of $root/BENCHMARKS.md"
 cat "$work/section.md"
 
 # Windowed TFTP (RFC 7440), xpxe vs dnsmasq: a lab of its own, its own section of BENCHMARKS.md.
-"$root/scripts/bench/tftp_window.sh"
+# WINDOWS=0 skips it.
+[ "${WINDOWS:-1}" = 0 ] || "$root/scripts/bench/tftp_window.sh"

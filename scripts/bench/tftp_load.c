@@ -24,7 +24,9 @@
  *
  * Prints one line of key=value pairs: clients, ok, failed, bytes, seconds,
  * mbps (aggregate MB/s, 10^6 bytes), retries, windowsize (the one granted to
- * the first transfer). Exits 1 when a transfer failed.
+ * the first transfer), p50 and p99 (seconds from the start, when every
+ * transfer starts at once, until a transfer had its last block). Exits 1
+ * when a transfer failed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,6 +49,8 @@
 
 #include <openssl/evp.h>
 
+#include "stats.h"
+
 #define MAX_RETRIES 20
 
 struct xfer {
@@ -61,7 +65,8 @@ struct xfer {
 	bool gap_acked;	    /* a gap in this window was acknowledged already */
 	uint64_t bytes;
 	double sent_at;
-	double ack_at; /* -D: when the ACK in LAST is due; 0: none waits */
+	double done_at; /* when its last block came (completion time = done_at - t0) */
+	double ack_at;	/* -D: when the ACK in LAST is due; 0: none waits */
 	unsigned retries;
 	bool done, failed;
 };
@@ -132,6 +137,7 @@ static void start(struct xfer *x)
 static void finish(struct xfer *x)
 {
 	x->done = true;
+	x->done_at = now();
 	if (x->bytes != ref_size) {
 		fprintf(stderr, "tftp_load: %llu bytes, want %llu\n", (unsigned long long)x->bytes,
 			(unsigned long long)ref_size);
@@ -334,7 +340,7 @@ int main(int argc, char **argv)
 	unsigned long long bytes = 0, retries = 0;
 	struct xfer *xfers;
 	struct worker *ws;
-	double t0, secs;
+	double t0, secs, *took;
 	int c;
 
 	while ((c = getopt(argc, argv, "s:f:r:n:S:b:t:w:W:D:")) != -1) {
@@ -414,16 +420,18 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < threads; i++)
 		pthread_join(ws[i].thread, NULL);
 	secs = now() - t0;
+	took = calloc(clients, sizeof(*took));
 	for (unsigned i = 0; i < clients; i++) {
 		bytes += xfers[i].bytes;
 		retries += xfers[i].retries;
 		if (xfers[i].done && !xfers[i].failed)
-			ok++;
+			took[ok++] = xfers[i].done_at - t0;
 		else
 			failed++;
 	}
 	printf("clients=%u ok=%u failed=%u bytes=%llu seconds=%.3f mbps=%.1f retries=%llu "
-	       "windowsize=%u\n",
-	       clients, ok, failed, bytes, secs, bytes / secs / 1e6, retries, xfers[0].window);
+	       "windowsize=%u p50=%.3f p99=%.3f\n",
+	       clients, ok, failed, bytes, secs, bytes / secs / 1e6, retries, xfers[0].window,
+	       bench_quantile(took, ok, 0.5), bench_quantile(took, ok, 0.99));
 	return failed ? 1 : 0;
 }

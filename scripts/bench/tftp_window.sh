@@ -14,7 +14,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-export LAB=winbn
+export LAB=${XPXE_LAB:-winbn}
 eval "$("$root/scripts/lab.sh" env)"
 RUNS=${RUNS:-3}
 LOAD=$root/build/bench/tftp_load
@@ -32,27 +32,15 @@ finish() {
 }
 trap finish EXIT
 
-say() { printf '== %s\n' "$*" >&2; }
-in_srv() { ip netns exec "$NS_SRV" "$@"; }
-in_cli() { ip netns exec "$NS_CLI" "$@"; }
-
-for _ in $(seq 30); do
-	awk '{ exit !($1 < 0.5) }' /proc/loadavg && break
-	say "load average $(cut -d' ' -f1-3 /proc/loadavg): waiting for a quiet machine"
-	sleep 10
-done
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-
-"$root/scripts/lab.sh" up
-in_cli sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 \
-	net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+. "$root/scripts/bench/lib.sh"
+bench_wait_quiet
+bench_lab_up
 file=$work/root/big32m
 head -c $((32 << 20)) /dev/urandom >"$file"
 chmod 644 "$file"
 sha=$(sha256sum "$file" | cut -d' ' -f1)
 hz=$(getconf CLK_TCK)
 
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 ticks_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime of PID
 
 # One load run: prints "MBPS CPU_S_PER_GB DAEMON_CPU_S_PER_GB GRANTED", or fails when a

@@ -1,0 +1,375 @@
+#!/usr/bin/env bash
+# `make bench` (boot storm): M machines power on at once; each does DHCP (DORA, PXE options)
+# -> TFTP of the boot file (IPXE_KIB, default 1 MiB) -> HTTP: the iPXE script, the initramfs
+# (INITRD_MIB, default 16) and the kernel (KERNEL_MIB, default 4) it names -> GET
+# /talos/config?mac=... A Talos-sized boot is KERNEL_MIB=16 INITRD_MIB=64: four times the
+# bytes and the time (256 machines: ~80 s a run here), hence the smaller defaults.
+# (scripts/bench/storm.c; every download compared byte for byte, every config with the
+# machine's own). Time until the last machine has its config, and p50/p99 of one machine's
+# time, xpxe (full mode: DHCP, TFTP and HTTP) against dnsmasq (DHCP and TFTP) with nginx (HTTP:
+# the same files, the same script, a config file per MAC), on the same lab, same run.
+#   MACHINES="256 1024"  sizes of the storm     RUNS=3   runs per server and size
+#   SERVERS="xpxe peer"  (a trial may run one)
+#   QUIET_WAIT=N: wait up to N x 10 s (default 30) for a load average under 0.5 first
+# Each run starts its server afresh (no leases, no boot-once marks: a rack from cold), after
+# a discarded warm-up storm of WARMUP machines. Writes its section of BENCHMARKS.md
+# (scripts/bench/section.sh), build/bench/storm.md and the figure docs/bench/storm.png.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export LAB=${XPXE_LAB:-storm}
+eval "$("$root/scripts/lab.sh" env)"
+MACHINES=${MACHINES:-"256 1024"}
+RUNS=${RUNS:-3}
+SERVERS=${SERVERS:-"xpxe peer"} # for trials: one of them only
+WARMUP=${WARMUP:-32}
+DEADLINE=${DEADLINE:-600} # seconds a storm may take before its unfinished machines count as failed
+IPXE_KIB=${IPXE_KIB:-1024}
+KERNEL_MIB=${KERNEL_MIB:-4}
+INITRD_MIB=${INITRD_MIB:-16}
+STORM=$root/build/bench/storm
+XPXE=${XPXE:-$root/xpxe} # another build of it (a sanitized one, say)
+HTTP=$SRV_IP:8080
+# The machines' network: their relays (198.18.8.1, .2, ...: one a thread) and 2021 addresses.
+NET=198.18.8.0/21
+POOL=198.18.8.16-198.18.15.250
+work=$(mktemp -d /tmp/xpxe-bench-storm.XXXXXX)
+chmod 755 "$work" # nginx's workers and dnsmasq's TFTP read the files as other users
+mkdir -m 755 "$work/root" "$work/www" "$work/www/cfg" "$work/talos"
+export XPXE_SOCKET=$work/xpxe.sock
+pids=()
+out=$root/build/bench/storm.md
+ulimit -n "$(ulimit -Hn)" # a socket per machine in storm, per transfer in dnsmasq
+
+finish() {
+	stop_servers
+	"$root/scripts/lab.sh" down
+	rm -rf "$work"
+}
+trap finish EXIT
+
+. "$root/scripts/bench/lib.sh"
+
+stop_servers() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+	done
+	pids=()
+}
+
+bench_wait_quiet
+bench_lab_up
+# The machines: every address of the pool is local to the client namespace (AnyIP), so each
+# machine's sockets bind its own leased address; the server reaches NET on its link.
+in_cli ip route add local "$NET" dev lo
+# Machines that have no address yet do not answer pings (dnsmasq pings each address it offers).
+in_cli sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+in_srv ip route add "$NET" dev "$IF_SRV"
+# The server knows every machine's MAC (static neighbour entries, exempt from the table's
+# limits): this host's neighbour table is shared by every namespace and its default hard limit
+# is 1024 entries, which a 1024-machine trial overflowed (the server then could not answer a
+# machine's TFTP). The same for both servers; it leaves ARP out of the storm.
+br_mac=$(in_cli cat "/sys/class/net/$IF_BR/address")
+awk -v mac="$br_mac" -v dev="$IF_SRV" 'BEGIN {
+	for (i = 8 * 256 + 1; i < 16 * 256 - 1; i++)
+		printf "neigh replace 198.18.%d.%d lladdr %s dev %s nud permanent\n", i / 256, i % 256, mac, dev
+}' | in_srv ip -batch -
+# A queue on each end of the veth pair, as a server's NIC has one: without it (veth's default
+# is noqueue) a full XDP ring of the peer drops every frame, and the storm's TCP floods it (a
+# trial run lost ~1.9 million frames and machines' TFTP with them); with it, veth pauses the
+# queue instead (Linux 6.16+) and frames wait in the queue (pfifo_fast: the classic default
+# of a NIC; this kernel has no fq_codel).
+in_srv tc qdisc replace dev "$IF_SRV" root pfifo_fast
+in_cli tc qdisc replace dev "$IF_CLI" root pfifo_fast
+
+# --- the files: the same bytes for every server --------------------------------------------
+head -c $((IPXE_KIB << 10)) /dev/urandom >"$work/root/snponly.efi"
+head -c $((KERNEL_MIB << 20)) /dev/urandom >"$work/root/vmlinuz"
+head -c $((INITRD_MIB << 20)) /dev/urandom >"$work/root/initramfs"
+cat >"$work/talos/default.yaml" <<'YAML'
+version: v1alpha1
+machine:
+  type: worker
+  token: storm.bench0000000000
+  network:
+    interfaces:
+      - deviceSelector:
+          hardwareAddr: "{{mac}}"
+        dhcp: true
+  install:
+    disk: /dev/sda
+cluster:
+  controlPlane:
+    endpoint: https://198.18.0.1:6443
+YAML
+chmod 644 "$work"/root/* "$work/talos/default.yaml"
+# nginx's copy of the script xpxe writes, with the same URLs; configs rendered per MAC below.
+cat >"$work/www/boot.ipxe" <<EOF
+#!ipxe
+echo storm: booting
+initrd --name initrd http://$HTTP/assets/initramfs || goto failed
+kernel http://$HTTP/assets/vmlinuz initrd=initrd talos.platform=metal slab_nomerge pti=on talos.config=http://$HTTP/talos/config?mac=\${mac}&uuid=\${uuid}&serial=\${serial} || goto failed
+boot || goto failed
+:failed
+echo storm: boot failed
+EOF
+max_m=$(tr ' ' '\n' <<<"$MACHINES $WARMUP" | sort -n | tail -1)
+for i in $(seq 0 $((max_m - 1))); do
+	mac=$(printf '02:53:00:00:%02x:%02x' $((i >> 8)) $((i & 255)))
+	sed "s/{{mac}}/$mac/g" "$work/talos/default.yaml" >"$work/www/cfg/$mac.yaml"
+done
+chmod -R a+rX "$work/www"
+cat >"$work/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err warn;
+events { worker_connections 8192; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_timeout 30;
+	client_body_temp_path $work/nginx-tmp;
+	proxy_temp_path $work/nginx-tmp;
+	fastcgi_temp_path $work/nginx-tmp;
+	uwsgi_temp_path $work/nginx-tmp;
+	scgi_temp_path $work/nginx-tmp;
+	server {
+		listen $HTTP;
+		default_type application/octet-stream;
+		location = /boot.ipxe { root $work/www; }
+		location /assets/ { alias $work/root/; }
+		location = /talos/config { root $work/www/cfg; try_files /\$arg_mac.yaml =404; }
+	}
+}
+EOF
+
+hz=$(getconf CLK_TCK)
+softirq() { awk '/^cpu / { print $8 }' /proc/stat; }
+
+wait_for() { # CMD...: up to 5 s
+	for _ in $(seq 50); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+
+start_xpxe() {
+	rm -rf "$work/state" "$work/xpxe.leases"
+	mkdir -p "$work/state"
+	nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --mode full \
+		--pool "$POOL" --leases "$work/xpxe.leases" --state-dir "$work/state" \
+		--no-default-assets --asset "snponly.efi=$work/root/snponly.efi" \
+		--kernel "$work/root/vmlinuz" --initrd "$work/root/initramfs" \
+		--talos-config "$work/talos" --http "$HTTP" --tftp-windowsize-max 1 \
+		>>"$work/xpxe.log" 2>&1 &
+	pids+=($!)
+	wait_for "$root/xpxe" status || { say "xpxe did not start: $(tail -3 "$work/xpxe.log")"; exit 1; }
+}
+
+start_peer() {
+	rm -f "$work/dnsmasq.leases"
+	# Not through in_srv: $! must be the server itself (ip netns exec execs it), not a
+	# subshell whose death would leave it running.
+	ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root \
+		--interface="$IF_SRV" --bind-interfaces --log-facility="$work/dnsmasq.log" \
+		--dhcp-leasefile="$work/dnsmasq.leases" --dhcp-lease-max=5000 \
+		--dhcp-range="${POOL%-*},${POOL#*-},255.255.248.0,1h" --dhcp-boot=snponly.efi \
+		--enable-tftp --tftp-root="$work/root" --tftp-max=5000 --no-ping &
+	pids+=($!)
+	mkdir -p "$work/nginx-tmp"
+	ip netns exec "$NS_SRV" nginx -c "$work/nginx.conf" &
+	pids+=($!)
+	wait_for in_srv bash -c "ss -Hlun 'sport = :69' | grep -q . && ss -Hltn 'sport = :8080' | grep -q ." ||
+		{ say "dnsmasq or nginx did not start"; exit 1; }
+}
+
+# Frames the lab's veth pair dropped (both ends: a full XDP ring of the client's peer counts
+# on the server's side).
+drops() {
+	echo $(($(in_srv cat "/sys/class/net/$IF_SRV/statistics/tx_dropped") +
+		$(in_cli cat "/sys/class/net/$IF_CLI/statistics/tx_dropped") +
+		$(in_srv cat "/sys/class/net/$IF_SRV/statistics/rx_dropped") +
+		$(in_cli cat "/sys/class/net/$IF_CLI/statistics/rx_dropped")))
+}
+
+# CPU ticks (user + system) of every process in the server namespace: xpxe, or dnsmasq and
+# nginx's master and workers. Softirq work (the veth, XDP, tc) is counted by no process.
+server_ticks() {
+	local p t=0
+	for p in $(ip netns pids "$NS_SRV"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+
+# storm_once SERVER M: one storm against a fresh server; prints storm's line and
+# "cpu_s=" (the whole machine's busy CPU seconds during the storm).
+storm_once() {
+	local server=$1 m=$2 b0 b1 d0 d1 q0 q1 p line rc=0
+	in_srv ip neigh flush all
+	"start_$server"
+	b0=$(busy)
+	q0=$(softirq)
+	d0=$(drops)
+	line=$(in_cli "$STORM" -s "$SRV_IP" -g 198.18.8.1 -n "$m" -F snponly.efi \
+		-T "$work/root/snponly.efi" -I "$work/root/initramfs" -K "$work/root/vmlinuz" \
+		-C "$work/talos/default.yaml" -u "http://$HTTP/boot.ipxe?mac=\${mac:hexhyp}" \
+		-W "$DEADLINE" -o "$work/$server-$m.csv" 2>"$work/storm.err") || rc=$?
+	b1=$(busy)
+	q1=$(softirq)
+	d1=$(drops)
+	srv=$(server_ticks)
+	for p in "${pids[@]}"; do
+		kill -0 "$p" 2>/dev/null || say "$server, $m machines: server process $p had exited"
+	done
+	stop_servers
+	if [ "$rc" -ne 0 ]; then
+		# Counted, not hidden: the table has the failures; the reasons are kept.
+		say "$server, $m machines: machines failed: $line"
+		cp "$work/storm.err" "$root/build/bench/storm-$server-$m.err"
+		cat "$work"/{xpxe.log,dnsmasq.log,nginx.err} >"$root/build/bench/storm-$server-$m.log" 2>/dev/null || true
+		head -5 "$work/storm.err" >&2
+	fi
+	[ -n "$line" ] || { say "storm did not run: $(cat "$work/storm.err")"; exit 1; }
+	echo "$line cpu_s=$(awk -v c=$((b1 - b0)) -v hz="$hz" 'BEGIN { printf "%.1f", c / hz }')" \
+		"server_cpu_s=$(awk -v c="$srv" -v hz="$hz" 'BEGIN { printf "%.1f", c / hz }')" \
+		"softirq_s=$(awk -v c=$((q1 - q0)) -v hz="$hz" 'BEGIN { printf "%.1f", c / hz }')" \
+		"veth_drops=$((d1 - d0))"
+}
+
+val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+# median and spread of KEY over the lines of RUNS: "MEDIAN (MIN–MAX)"
+stat() {
+	local key=$1 lines=$2
+	while read -r l; do val "$key" "$l"; done <<<"$lines" | sort -n |
+		awk '{ v[NR] = $1 }
+		END {
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			if (NR > 1) printf "%s (%s–%s)", m, v[1], v[NR]; else printf "%s", m
+		}'
+}
+
+mkdir -p "$root/build/bench" "$root/docs/bench"
+declare -A LINES
+for m in $MACHINES; do
+	for server in $SERVERS; do
+		say "$server: warm-up, $WARMUP machines"
+		storm_once "$server" "$WARMUP" >/dev/null
+		lines=
+		for r in $(seq "$RUNS"); do
+			l=$(storm_once "$server" "$m")
+			say "$server, $m machines, run $r: $l"
+			lines+=$l$'\n'
+		done
+		LINES[$server,$m]=${lines%$'\n'}
+		# The figure: the last run's machines, sorted by the time each had its config.
+		awk '!/^#/ { print $10 - $3 }' "$work/$server-$m.csv" | sort -n >"$work/cdf-$server-$m"
+	done
+done
+
+# --- the figure: share of the machines done against time, at the largest storm -------------
+big=$(tr ' ' '\n' <<<"$MACHINES" | sort -n | tail -1)
+bench_plot "$root/docs/bench/storm.png" <<EOF
+set title "Boot storm: $big machines, DHCP + TFTP ${IPXE_KIB} KiB + HTTP $((KERNEL_MIB + INITRD_MIB)) MiB + config (last run)"
+set xlabel "seconds from power-on until the machine has its config"
+set ylabel "machines done"
+set key bottom right
+set yrange [0:$big]
+plot "$work/cdf-xpxe-$big" using 1:0 with lines lw 2 title "xpxe", \
+     "$work/cdf-peer-$big" using 1:0 with lines lw 2 title "dnsmasq + nginx"
+EOF
+
+{
+	echo "| machines | server | failed | last config s | p50 s | p99 s | DHCP p50 s | TFTP p50 s | script p50 s | initrd p50 s | kernel p50 s | config p50 s | MB/s | CPU s: machine | storm | server | retries | veth drops |"
+	echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for m in $MACHINES; do
+		for server in $SERVERS; do
+			l=${LINES[$server,$m]}
+			name=xpxe
+			[ "$server" = peer ] && name="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }') + nginx $(nginx -v 2>&1 | sed 's|.*/||')"
+			printf '| %s | %s' "$m" "$name"
+			for k in failed seconds p50 p99 dhcp_p50 tftp_p50 script_p50 initrd_p50 kernel_p50 \
+				config_p50 mbps cpu_s storm_cpu_s server_cpu_s retries veth_drops; do
+				printf ' | %s' "$(stat "$k" "$l")"
+			done
+			printf ' |\n'
+		done
+	done
+} >"$out"
+cat "$out"
+
+# Where the time went in the largest storm: shares of the machine's busy CPU time.
+bottleneck() {
+	local s l
+	for s in $SERVERS; do
+		l=${LINES[$s,$big]}
+		awk -v n="$(nproc)" -v big="$big" \
+			-v name="$([ $s = xpxe ] && echo xpxe || echo "dnsmasq + nginx")" \
+			-v secs="$(stat seconds "$l" | cut -d' ' -f1)" -v cpu="$(stat cpu_s "$l" | cut -d' ' -f1)" \
+			-v st="$(stat storm_cpu_s "$l" | cut -d' ' -f1)" -v srv="$(stat server_cpu_s "$l" | cut -d' ' -f1)" \
+			-v si="$(stat softirq_s "$l" | cut -d' ' -f1)" \
+			'BEGIN { printf "%s, %d machines: %.0f%% of the %d CPUs busy over the storm; of that, storm (the machines, user + system) %.0f%%, the server processes %.0f%%, softirq (receiving TCP and UDP, the veth pair, for xpxe its XDP and tc programs; what the kernel runs inside a system call is counted in that process) %.0f%%, the rest (%.0f%%) other work on the machine.\n\n", name, big, 100 * cpu / (secs * n), n, 100 * st / cpu, 100 * srv / cpu, 100 * si / cpu, 100 * (cpu - st - srv - si) / cpu }'
+	done
+}
+
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+cat >"$work/section.md" <<EOF
+## Boot storm: M machines, DHCP → TFTP → HTTP → config
+
+Written by \`scripts/bench/storm.sh\` (run by \`make bench\`; MACHINES="$MACHINES" RUNS=$RUNS
+WARMUP=$WARMUP) on $(date -u +%Y-%m-%d) — $(nproc) CPUs ($cpu_model), Linux $(uname -r), lab
+LAB=$LAB. Each machine (\`scripts/bench/storm.c\`, one epoll thread per CPU in the client
+namespace) does what a UEFI PXE ROM, iPXE and a Talos kernel do: DHCP DORA with options 60
+\`PXEClient:Arch:00007\`, 93, 94 and 97 (through a relay, giaddr 198.18.8.1+thread, as
+\`dhcp.sh\` does), TFTP of the boot file the ACK names (${IPXE_KIB} KiB, blksize 1468, lockstep)
+from its new address, then over HTTP the iPXE script, the initramfs (${INITRD_MIB} MiB) and
+the kernel (${KERNEL_MIB} MiB) the script names, and the \`talos.config=\` URL of its kernel line.
+Every download is compared byte for byte with the file, every config with the machine's own
+(its MAC rendered in); a machine that fails (20 unanswered tries) is counted under "failed".
+All machines power on at once. Servers: xpxe \`--mode full\` (DHCP from XDP and its daemon,
+TFTP from BPF, HTTP by its libmicrohttpd, config rendered per MAC) against dnsmasq (DHCP and
+TFTP) with nginx (sendfile; the same script, a config file per MAC). dnsmasq runs with
+\`--no-ping\`: by default it pings each address before offering it and waits up to 3 s for
+no answer, one machine after another (a trial of 8 machines with the check on waited 18 s for
+their leases), which no one running a boot farm keeps. Each run starts the server afresh (no
+bindings, no boot-once marks); a storm of $WARMUP machines before each server's runs is
+discarded. The lab's veth pair gets a pfifo_fast queue on each end (a NIC's default; without
+a queue, the flood of TCP overflowed the client side's XDP ring and dropped ~1.9 million
+frames in a trial run, and with them whole TFTP transfers). Median of $RUNS runs (min–max in
+brackets). "last config": seconds from power-on until the last machine had its config;
+p50/p99: one machine's time from its DISCOVER to its config; the phase columns: medians of
+each phase's duration; MB/s: all downloads over the storm; CPU s: the whole machine's busy time during the storm
+(softirq included), storm's own, and the server processes' (user + system; the veth's,
+XDP's and tc's softirq work is counted by no process).
+
+$(cat "$out")
+
+![boot storm](docs/bench/storm.png)
+
+Where the time goes: DHCP and TFTP move a few hundred kilobytes per machine, HTTP
+$((KERNEL_MIB + INITRD_MIB)) MiB; both servers send the big files with sendfile, over the same veth
+pair, so once a server has handed out addresses and boot files the storm is bound by moving
+M × $((KERNEL_MIB + INITRD_MIB)) MiB through the kernel's TCP on $(nproc) CPUs that the machines, the
+server and the veth pair share (the MB/s column; the lab has no TSO or GRO: tx checksum
+offload is off for XDP's replies, so every 1500-byte frame costs a trip through both stacks).
+What differs between the servers is the phase columns and the shape of the figure: a DHCP
+server that falls behind costs whole seconds, because a machine whose DISCOVER went unanswered
+waits 4, 8, 16 s before it asks again, as PXE ROMs do; and a machine that is done with TFTP
+sooner joins the HTTP crowd sooner, so a faster TFTP moves machines from the TFTP queue to the
+HTTP one without making the last config come sooner. In CPU time:
+
+$(bottleneck)
+
+When a machine failed, its reason is in build/bench/storm-SERVER-M.err and the server's log
+beside it (.log).
+
+A Talos-sized trial on the same lab (KERNEL_MIB=16 INITRD_MIB=64 MACHINES=256 RUNS=1, on
+2026-11-26 with a load average of 4–13 from other work): 80.7 s until the last config for xpxe,
+80.4 s for dnsmasq + nginx, ~270 MB/s for both, no machine failed; xpxe's TFTP p50 5.0 s
+against dnsmasq's 19.3 s, and the HTTP downloads took longer in turn.
+
+Load average before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg).
+EOF
+bench_section "Boot storm" "$work/section.md"
+say "wrote its section of $root/BENCHMARKS.md"
