@@ -21,11 +21,12 @@ else
 	not_ok "xpxe serves $IF_SRV in full mode"
 	exit 1
 fi
-# DISCOVER only (-i): the first of each MAC goes to the daemon, which binds it. The daemon is
-# stopped for the first second, so the whole burst waits in the queue at once, as when the
-# daemon is busy (a leases file to write, a slow disk) when a rack powers on.
+# Whole DORAs: each MAC's first DISCOVER goes to the daemon (which holds an address for it),
+# then its REQUEST (which binds it, on disk). The daemon is stopped for the first second, so
+# the whole burst of DISCOVERs waits in the queue at once, as when the daemon is busy (a
+# leases file to write, a slow disk) when a rack powers on.
 kill -STOP "$DAEMON_PID"
-ip netns exec "$LAB-h1" timeout 30 perfdhcp -4 -l 198.18.4.11 -r 30000 -p 3 -i -M "$WORK/macs" \
+ip netns exec "$LAB-h1" timeout 30 perfdhcp -4 -l 198.18.4.11 -r 30000 -p 3 -M "$WORK/macs" \
 	198.18.0.1 >"$WORK/perf.out" 2>&1 &
 perf_pid=$!
 sleep 1
@@ -33,7 +34,8 @@ kill -CONT "$DAEMON_PID"
 wait "$perf_pid"
 check "the daemon lives on after the burst" kill -0 "$DAEMON_PID"
 check "... and answers" "$XPXE" status
-check "every one of the $N machines is bound" test "$(grep -vc '^#' "$WORK/leases")" -eq "$N"
-check "no address is bound twice" test "$(awk '!/^#/ { print $2 }' "$WORK/leases" | sort | uniq -d | wc -l)" -eq 0
+check "every one of the $N machines is bound" test "$(grep -vc '^#' "$WORK/leases" 2>/dev/null)" = "$N"
+check "no address is bound twice" \
+	test -s "$WORK/leases" -a "$(awk '!/^#/ { print $2 }' "$WORK/leases" | sort | uniq -d | wc -l)" -eq 0
 offers=$(awk '/DISCOVER-OFFER/ { f = 1 } f && /received packets/ { print $3; exit }' "$WORK/perf.out")
 check "perfdhcp got OFFERs ($offers)" test "${offers:-0}" -gt "$N"
