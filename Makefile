@@ -97,7 +97,7 @@ SAN_ENV  := XPXE_SANITIZER_LOGS=$(SAN_LOGS) XPXE_TEST_OUT=$(abspath $(BUILD))/te
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:fast_unwind_on_malloc=0:log_path=$(SAN_LOGS)/report \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOGS)/report \
 	LSAN_OPTIONS=suppressions=$(abspath tests/sanitizer.supp):print_suppressions=0
-check: all $(UNIT_BINS) $(BPFT_BINS)
+check: all $(UNIT_BINS) $(BPFT_BINS) $(BUILD)/bench/storm
 	@$(if $(SAN_FLAGS),rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS) &&) \
 		XPXE_BIN=$(abspath $(XPXE_BIN)) XPXE_BUILD=$(abspath $(BUILD)) \
 		$(if $(SAN_FLAGS),$(SAN_ENV)) tests/run.sh $(UNIT_BINS) $(BPFT_BINS)

@@ -7,28 +7,14 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
-#include "parse.h"
-#include "xpxe_tftp.h"
+#include "lab_tftp.h"
 
 __u32 dropped;
 
 SEC("tc")
 int lab_drop(struct __sk_buff *skb)
 {
-	void *data_end = (void *)(long)skb->data_end;
-	struct hdr_cursor cur = { .pos = (void *)(long)skb->data };
-	struct ethhdr *eth;
-	struct iphdr *iph;
-	struct udphdr *udph;
-	__be16 *tftp;
-
-	if (parse_ethhdr(&cur, data_end, &eth) != ETH_P_IP ||
-	    parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP ||
-	    parse_udphdr(&cur, data_end, iph, &udph) < 4)
-		return TC_ACT_OK;
-	tftp = cur.pos;
-	if ((void *)(tftp + 2) > data_end || tftp[0] != bpf_htons(XPXE_TFTP_DATA) ||
-	    tftp[1] != bpf_htons(5) || dropped)
+	if (lab_tftp_data_block(skb) != 5 || dropped)
 		return TC_ACT_OK;
 	dropped = 1;
 	return TC_ACT_SHOT;

@@ -28,7 +28,8 @@
  *
  * DHCP is sent again after 4, 8, 16 then every 32 s as a PXE ROM does; TFTP's
  * requests and ACKs after -w (default 1000 ms). A machine fails after 20
- * unanswered tries, an HTTP download silent for 30 s, or at the deadline -W
+ * unanswered tries in a row (a block that arrives resets the count, as a
+ * ROM's per-packet retries), an HTTP download silent for 30 s, or at the deadline -W
  * (default 600 s from the start); the others carry on.
  *
  * Prints one line of key=value pairs: machines, ok, failed, seconds (until
@@ -359,6 +360,7 @@ static void tftp_start(struct machine *m)
 	m->expect = 1;
 	m->blksize = 512;
 	m->got = 0;
+	m->tries = 0;
 	tftp_send_last(m);
 }
 
@@ -385,8 +387,10 @@ static void tftp_receive(struct worker *w, struct machine *m)
 				m->blksize = atoi(v);
 			q = (const uint8_t *)v + strnlen(v, p + n - (const uint8_t *)v) + 1;
 		}
-		if (m->expect == 1)
+		if (m->expect == 1) {
+			m->tries = 0;
 			tftp_ack(m, 0);
+		}
 	} else if (op == 3 && block == (uint16_t)m->expect) {
 		uint64_t off = (uint64_t)(m->expect - 1) * m->blksize, len = n - 4;
 
@@ -397,6 +401,9 @@ static void tftp_receive(struct worker *w, struct machine *m)
 		m->got += len;
 		w->bytes += len;
 		m->expect++;
+		/* 20 unanswered tries in a row fail a machine, as a ROM's per-packet retries do:
+		 * not 20 over the whole transfer (a 1 MiB file is 715 blocks). */
+		m->tries = 0;
 		tftp_ack(m, block);
 		if (len < m->blksize) {
 			if (m->got != ref_tftp.size) {

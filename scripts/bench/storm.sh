@@ -326,7 +326,7 @@ namespace) does what a UEFI PXE ROM, iPXE and a Talos kernel do: DHCP DORA with 
 from its new address, then over HTTP the iPXE script, the initramfs (${INITRD_MIB} MiB) and
 the kernel (${KERNEL_MIB} MiB) the script names, and the \`talos.config=\` URL of its kernel line.
 Every download is compared byte for byte with the file, every config with the machine's own
-(its MAC rendered in); a machine that fails (20 unanswered tries) is counted under "failed".
+(its MAC rendered in); a machine that fails (20 unanswered tries in a row) is counted under "failed".
 All machines power on at once. Servers: xpxe \`--mode full\` (DHCP from XDP and its daemon,
 TFTP from BPF, HTTP by its libmicrohttpd, config rendered per MAC) against dnsmasq (DHCP and
 TFTP) with nginx (sendfile; the same script, a config file per MAC). dnsmasq runs with

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* For the lab's drop programs (lab_drop*.bpf.c) only: which TFTP DATA block a frame carries. */
+#ifndef XPXE_BPF_LAB_TFTP_H
+#define XPXE_BPF_LAB_TFTP_H
+
+#include <linux/bpf.h>
+
+#include "parse.h"
+#include "xpxe_tftp.h"
+
+/* The block number of the TFTP DATA frame in SKB, or -1 when it carries none. */
+static __always_inline int lab_tftp_data_block(struct __sk_buff *skb)
+{
+	void *data_end = (void *)(long)skb->data_end;
+	struct hdr_cursor cur = { .pos = (void *)(long)skb->data };
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	struct udphdr *udph;
+	__be16 *tftp;
+
+	if (parse_ethhdr(&cur, data_end, &eth) != ETH_P_IP ||
+	    parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP ||
+	    parse_udphdr(&cur, data_end, iph, &udph) < 4)
+		return -1;
+	tftp = cur.pos;
+	if ((void *)(tftp + 2) > data_end || tftp[0] != bpf_htons(XPXE_TFTP_DATA))
+		return -1;
+	return bpf_ntohs(tftp[1]);
+}
+
+#endif /* XPXE_BPF_LAB_TFTP_H */
