@@ -55,10 +55,13 @@ static int install_binding(struct xpxe_dhcp_server *srv, const unsigned char mac
 	struct xpxe_dhcp_client client = { .ip = ip.s_addr, .flags = flags }, old;
 
 	memcpy(key.addr, mac, 6);
-	/* An inventory machine keeps its profile; only the address is the pool's. */
-	if (!bpf_map_lookup_elem(fd, &key, &old))
+	/* An inventory machine keeps its profile; only the address is the pool's. The last
+	 * renewal XDP answered stays too: the file's expiry does not see those. */
+	if (!bpf_map_lookup_elem(fd, &key, &old)) {
 		client.profile = old.profile;
-	else if (srv->settings.default_profile >= 0)
+		if (old.ip == client.ip)
+			client.last_seen_ns = old.last_seen_ns;
+	} else if (srv->settings.default_profile >= 0)
 		client.profile = (__u32)srv->settings.default_profile;
 	if (bpf_map_update_elem(fd, &key, &client, BPF_ANY))
 		return -errno;
@@ -160,7 +163,16 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 		return err;
 	}
 	for (int i = 0; i < srv->leases.n; i++) {
-		err = install_binding(srv, srv->leases.items[i].mac, srv->leases.items[i].ip, 0);
+		struct xpxe_lease *lease = &srv->leases.items[i];
+
+		/*
+		 * Renewals are answered in XDP and never reach the file, so its expiry says
+		 * nothing of a machine still renewing. Adopted maps know (last_seen_ns); a fresh
+		 * data plane does not: every binding gets a whole lease before it can be reclaimed.
+		 */
+		if (!dp->adopted && lease->expires < time(NULL) + (time_t)s->lease_time)
+			lease->expires = time(NULL) + (time_t)s->lease_time;
+		err = install_binding(srv, lease->mac, lease->ip, 0);
 		if (err) {
 			log_error("%s: cannot install a binding: %s", dp->ifname, strerror(-err));
 			return err;
@@ -511,15 +523,18 @@ void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv)
 	srv->packet_fd = -1;
 }
 
-/* Drops MAC's pool binding (WHY for the log). */
+/* Drops MAC_IN's pool binding (WHY for the log). */
 static void drop_binding(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
-			 const unsigned char mac[6], const char *why)
+			 const unsigned char mac_in[6], const char *why)
 {
-	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, mac);
+	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, mac_in);
 	char text[18], ip[INET_ADDRSTRLEN];
+	unsigned char mac[6];
 
 	if (!lease)
 		return;
+	/* MAC_IN may point into the table, whose last lease takes the removed one's slot. */
+	memcpy(mac, mac_in, 6);
 	mac_text(mac, text);
 	inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
 	log_warn("%s: %s's pool binding %s dropped: %s", srv->dp->ifname, text, ip, why);

@@ -312,11 +312,18 @@ static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 	xpxe_json_add_node(reply, "machine", item);
 }
 
-/* The machines array moved or changed: the DHCP side reads it through these. */
+/*
+ * The machines array moved or changed: the DHCP side reads it through these, each server
+ * through its own copy of the settings, at once (a refused add has moved it too).
+ */
 static void relink(struct xpxe_machines_ctl *c)
 {
 	c->cfg->dhcp.machines = c->cfg->machines;
 	c->cfg->dhcp.n_machines = c->cfg->n_machines;
+	for (int i = 0; i < c->n_dhcp; i++) {
+		c->dhcp[i]->settings.machines = c->cfg->machines;
+		c->dhcp[i]->settings.n_machines = c->cfg->n_machines;
+	}
 }
 
 /* Every interface's DHCP maps and pool after the inventory changed (GONE: MACs removed). */

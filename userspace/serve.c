@@ -878,6 +878,17 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 	old = d->cfg;
 	d->cfg = fresh;
 	link_config(&d->cfg);
+	/* Each server's settings point into the config: none may outlive the old one, even
+	 * when an interface below fails to take the new settings. */
+	for (int i = 0; i < d->n_ifaces; i++) {
+		struct xpxe_dhcp_settings *s = &d->ifaces[i].dhcp.settings;
+
+		s->profiles = d->cfg.dhcp.profiles;
+		s->n_profiles = d->cfg.dhcp.n_profiles;
+		s->default_profile = d->cfg.dhcp.default_profile;
+		s->machines = d->cfg.dhcp.machines;
+		s->n_machines = d->cfg.dhcp.n_machines;
+	}
 	pthread_mutex_unlock(&d->inv.lock);
 	xpxe_config_free(&old);
 	note_loaded_assets(d);
