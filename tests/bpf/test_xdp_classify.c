@@ -18,6 +18,7 @@
 #include "xpxe.skel.h"
 #include "counters.h"
 #include "frames.h"
+#include "xdp_run.h"
 
 #define CLIENT_IP htonl(0xc6120064) /* 198.18.0.100 */
 #define SERVER_IP htonl(0xc6120001) /* 198.18.0.1 */
@@ -182,28 +183,13 @@ static void run_case(void **state)
 {
 	const struct classify_case *c = *state;
 	uint8_t in[FRAME_MAX] = { 0 }, out[FRAME_MAX];
-	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
-	int counters_fd = bpf_map__fd(skel->maps.counters);
 	size_t len = c->build(in);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
+	__u32 out_len;
 
-	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
-	assert_int_equal(opts.retval, c->verdict);
-	assert_int_equal(opts.data_size_out, len);
+	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),
+			 c->verdict);
+	assert_int_equal(out_len, len);
 	assert_memory_equal(out, in, len);
-	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
-	/* Exactly one outcome counted, plus the frame itself. */
-	for (int i = 0; i < XPXE_CNT_MAX; i++) {
-		__u64 expect = before[i];
-
-		if (i == XPXE_CNT_RX_FRAMES || i == (int)c->counter)
-			expect++;
-		if (after[i] != expect)
-			fail_msg("%s: counter %s went %llu -> %llu", c->name, xpxe_counter_names[i],
-				 (unsigned long long)before[i], (unsigned long long)after[i]);
-	}
 }
 
 static void test_every_counter_has_a_name(void **state)

@@ -24,6 +24,7 @@
 #include "counters.h"
 #include "dhcp.h"
 #include "frames.h"
+#include "xdp_run.h"
 #include "pcap.h"
 
 #ifndef XPXE_FIXTURES
@@ -589,10 +590,9 @@ static void run_case(void **state)
 {
 	const struct dhcp_case *c = *state;
 	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
-	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
-	int counters_fd = bpf_map__fd(skel->maps.counters);
 	int n = pcap_frame(c->pcap, c->frame, in, sizeof(in));
 	size_t len;
+	__u32 out_len;
 
 	if (n < 0)
 		fail_msg("cannot read frame %d of %s (run from the repository root)", c->frame,
@@ -601,20 +601,8 @@ static void run_case(void **state)
 	configure(c, in);
 	if (c->mutate)
 		c->mutate(in, &len);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
-
-	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
-	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
-	for (int i = 0; i < XPXE_CNT_MAX; i++) {
-		__u64 expect = before[i] + (i == XPXE_CNT_RX_FRAMES || i == (int)c->counter);
-
-		if (after[i] != expect)
-			fail_msg("counter %s went %llu -> %llu", xpxe_counter_names[i],
-				 (unsigned long long)before[i], (unsigned long long)after[i]);
-	}
-	assert_int_equal(opts.retval, c->verdict);
+	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),
+			 c->verdict);
 	n_queued = 0;
 	ring_buffer__consume(queue);
 	if (c->verdict == XDP_DROP) {
@@ -631,11 +619,11 @@ static void run_case(void **state)
 	assert_int_equal(n_queued, 0);
 	if (c->verdict == XDP_PASS) {
 		/* A frame passed to the stack is the frame that came in. */
-		assert_int_equal(opts.data_size_out, len);
+		assert_int_equal(out_len, len);
 		assert_memory_equal(out, in, len);
 		return;
 	}
-	check_reply(c, in, len, out, opts.data_size_out);
+	check_reply(c, in, len, out, out_len);
 }
 
 /* The cases above would all pass with DHCP answering off; this one proves it is on. */

@@ -23,6 +23,7 @@
 #include "counters.h"
 #include "dhcp.h"
 #include "frames.h"
+#include "xdp_run.h"
 #include "pcap.h"
 
 #ifndef XPXE_FIXTURES
@@ -344,10 +345,9 @@ static void run_case(void **state)
 {
 	const struct ndp_case *c = *state;
 	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
-	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
-	int counters_fd = bpf_map__fd(skel->maps.counters);
 	int n = pcap_frame(IPXE_RS, 0, in, sizeof(in) - 64);
 	size_t len;
+	__u32 out_len;
 
 	if (n < 0)
 		fail_msg("cannot read %s (run from the repository root)", IPXE_RS);
@@ -359,43 +359,23 @@ static void run_case(void **state)
 	configure(c, in);
 	if (c->mutate)
 		c->mutate(in, &len);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
-
-	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
-	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
-	for (int i = 0; i < XPXE_CNT_MAX; i++) {
-		__u64 expect = before[i] + (i == XPXE_CNT_RX_FRAMES || i == (int)c->counter);
-
-		if (after[i] != expect)
-			fail_msg("counter %s went %llu -> %llu", xpxe_counter_names[i],
-				 (unsigned long long)before[i], (unsigned long long)after[i]);
-	}
-	assert_int_equal(opts.retval, c->verdict);
+	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),
+			 c->verdict);
 	if (c->verdict == XDP_PASS) {
 		/* A frame passed to the stack is the frame that came in. */
-		assert_int_equal(opts.data_size_out, len);
+		assert_int_equal(out_len, len);
 		assert_memory_equal(out, in, len);
 		return;
 	}
-	check_ra(c, in, out, opts.data_size_out);
+	check_ra(c, in, out, out_len);
 }
 
-/* One RS through xdp_pxe: its verdict, and the counter it moved (besides rx_frames). */
+/* One RS through xdp_pxe: its verdict, with COUNTER its one outcome. */
 static int send_rs(const uint8_t *in, size_t len, enum xpxe_counter counter)
 {
 	uint8_t out[FRAME_MAX + 512];
-	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
-	int counters_fd = bpf_map__fd(skel->maps.counters);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
 
-	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
-	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
-	assert_int_equal(after[counter], before[counter] + 1);
-	return (int)opts.retval;
+	return xdp_run_counted(skel, in, len, out, sizeof(out), NULL, counter);
 }
 
 /* A machine's solicitations share its DHCP rate limit: past it, no RA until the bucket refills. */

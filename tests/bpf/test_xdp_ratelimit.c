@@ -27,6 +27,7 @@
 #include "counters.h"
 #include "dhcp.h"
 #include "frames.h"
+#include "xdp_run.h"
 #include "pcap.h"
 
 #ifndef XPXE_FIXTURES
@@ -143,28 +144,13 @@ static void run(const char *pcap, int frame, uint8_t last_byte, int verdict,
 	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
 	const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0x00, last_byte };
 	int n = pcap_frame(pcap, frame, in, sizeof(in));
-	int counters_fd = bpf_map__fd(skel->maps.counters);
-	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
 
 	if (n < 0)
 		fail_msg("cannot read frame %d of %s (run from the repository root)", frame, pcap);
 	memcpy(in + CHADDR, mac, 6);
 	memcpy(in + 6, mac, 6);
 	((struct udphdr *)(frame_iph(in) + 1))->check = 0;
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = n, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
-	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
-	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
-	for (int i = 0; i < XPXE_CNT_MAX; i++) {
-		__u64 expect = before[i] + (i == XPXE_CNT_RX_FRAMES || i == (int)outcome);
-
-		if (after[i] != expect)
-			fail_msg("MAC ..:%02x: counter %s went %llu -> %llu (expected %s)",
-				 last_byte, xpxe_counter_names[i], (unsigned long long)before[i],
-				 (unsigned long long)after[i], xpxe_counter_names[outcome]);
-	}
-	assert_int_equal(opts.retval, verdict);
+	assert_int_equal(xdp_run_counted(skel, in, n, out, sizeof(out), NULL, outcome), verdict);
 	ring_buffer__consume(queue);
 }
 
