@@ -95,17 +95,22 @@ void xpxe_state_move_aside(const char *path)
 		log_warn("%s moved aside to %s", path, aside);
 }
 
+struct learned_list {
+	const struct xpxe_learned *items;
+	int n;
+};
+
 static int write_learned(FILE *f, void *ctx)
 {
-	const struct xpxe_inventory *inv = ctx;
+	const struct learned_list *list = ctx;
 	char ip[INET_ADDRSTRLEN];
 
 	fprintf(f, "# xpxe: addresses machines were seen using (KEY IP UNIXTIME HOW); their "
 		   "configs go only there\n");
-	for (int i = 0; i < inv->n_learned; i++) {
-		inet_ntop(AF_INET, &inv->learned[i].ip, ip, sizeof(ip));
-		fprintf(f, "%s %s %lld %s\n", inv->learned[i].key, ip,
-			(long long)inv->learned[i].when, inv->learned[i].how);
+	for (int i = 0; i < list->n; i++) {
+		inet_ntop(AF_INET, &list->items[i].ip, ip, sizeof(ip));
+		fprintf(f, "%s %s %lld %s\n", list->items[i].key, ip,
+			(long long)list->items[i].when, list->items[i].how);
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -150,7 +155,8 @@ static int load_learned(struct xpxe_inventory *inv)
 		return 0;
 	/* Keep the evidence aside; the good lines go back in place at once. */
 	xpxe_state_move_aside(inv->learned_path);
-	return xpxe_write_atomically(inv->learned_path, 0600, write_learned, inv);
+	return xpxe_write_atomically(inv->learned_path, 0600, write_learned,
+				     &(struct learned_list){ inv->learned, inv->n_learned });
 }
 
 int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_addr ip,
@@ -158,7 +164,6 @@ int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_
 {
 	struct xpxe_learned *l = (struct xpxe_learned *)xpxe_inventory_learned(inv, key);
 	char text[INET_ADDRSTRLEN];
-	int err;
 
 	if (l && l->ip.s_addr == ip.s_addr) {
 		l->when = time(NULL); /* in memory only: no write for a machine that stays put */
@@ -188,9 +193,42 @@ int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_
 	snprintf(l->how, sizeof(l->how), "%s", how);
 	inet_ntop(AF_INET, &ip, text, sizeof(text));
 	log_info("%s is at %s (%s): its config goes only there", key, text, how);
-	err = xpxe_write_atomically(inv->learned_path, 0600, write_learned, inv);
-	if (err)
+	inv->learned_unsaved = true;
+	return 0;
+}
+
+int xpxe_inventory_save_learned(struct xpxe_inventory *inv, bool now)
+{
+	struct learned_list copy = { 0 };
+	struct xpxe_learned *items = NULL;
+	time_t t = time(NULL);
+	int err;
+
+	pthread_mutex_lock(&inv->lock);
+	if (!inv->learned_unsaved || (!now && t == inv->learned_saved)) {
+		pthread_mutex_unlock(&inv->lock);
+		return 0;
+	}
+	if (inv->n_learned && !(items = malloc(inv->n_learned * sizeof(*items)))) {
+		pthread_mutex_unlock(&inv->lock);
+		return -ENOMEM;
+	}
+	if (items)
+		memcpy(items, inv->learned, inv->n_learned * sizeof(*items));
+	copy.items = items;
+	copy.n = inv->n_learned;
+	inv->learned_unsaved = false;
+	inv->learned_saved = t;
+	pthread_mutex_unlock(&inv->lock);
+
+	err = xpxe_write_atomically(inv->learned_path, 0600, write_learned, &copy);
+	free(items);
+	if (err) {
 		log_error("cannot save %s: %s", inv->learned_path, strerror(-err));
+		pthread_mutex_lock(&inv->lock);
+		inv->learned_unsaved = true; /* the next round tries again */
+		pthread_mutex_unlock(&inv->lock);
+	}
 	return err;
 }
 
@@ -329,6 +367,7 @@ int xpxe_inventory_open(struct xpxe_inventory *inv, const struct xpxe_config *cf
 
 void xpxe_inventory_close(struct xpxe_inventory *inv)
 {
+	xpxe_inventory_save_learned(inv, true);
 	free(inv->installed);
 	inv->installed = NULL;
 	inv->n_installed = 0;

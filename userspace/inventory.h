@@ -53,6 +53,8 @@ struct xpxe_inventory {
 	int n_installed;
 	unsigned long long save_errors; /* the boot-once file could not be written */
 	bool unsaved;			/* memory holds a change the file does not */
+	bool learned_unsaved;		/* a learned address the addresses file lacks */
+	time_t learned_saved;		/* when that file was last written */
 };
 
 /* Binds INV to CFG and loads the boot-once state. -errno and a log line on failure. */
@@ -75,11 +77,19 @@ int xpxe_inventory_set_installed(struct xpxe_inventory *inv, const char *key, bo
 bool xpxe_inventory_is_installed(struct xpxe_inventory *inv, const char *key, time_t *when);
 
 /*
- * Records that the machine of KEY uses address IP (HOW: what showed it);
- * persisted (atomically) when it changed. Call with the lock held.
+ * Records that the machine of KEY uses address IP (HOW: what showed it). Call with the lock
+ * held. The file follows within a second (xpxe_inventory_save_learned), not here: anyone can
+ * name a new MAC in a script URL, and a write each would stall every HTTP thread.
  */
 int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_addr ip,
 			 const char *how);
+
+/*
+ * Writes STATE_DIR/addresses (atomically) when a learned address changed, at most once a
+ * second unless NOW: from a copy taken under the lock, written outside it. Called by the
+ * daemon's loop each round, and with NOW when it stops. -errno on failure (retried later).
+ */
+int xpxe_inventory_save_learned(struct xpxe_inventory *inv, bool now);
 
 /* The address learned for KEY, or NULL. Call with the lock held. */
 const struct xpxe_learned *xpxe_inventory_learned(const struct xpxe_inventory *inv,
