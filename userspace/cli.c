@@ -390,49 +390,14 @@ out:
 	return rc;
 }
 
-int xpxe_cli_boot_once(const char *socket_path, const char *machine, bool installed)
-{
-	struct fy_document *doc = NULL, *req = fy_document_create(NULL);
-	struct fy_node *req_root = fy_node_create_mapping(req), *root;
-	char *request, *raw = NULL;
-	int rc;
-
-	fy_document_set_root(req, req_root);
-	xpxe_json_add_str(req_root, "cmd", installed ? "mark-installed" : "rearm");
-	xpxe_json_add_str(req_root, "machine", machine);
-	request = xpxe_json_emit(req);
-	fy_document_destroy(req);
-	if (!request)
-		return XPXE_EXIT_ERROR;
-	rc = ask_daemon(socket_path, request, &doc, &raw, false);
-	free(request);
-	if (rc)
-		goto out;
-	root = fy_document_root(doc);
-	if (xpxe_json_str(root, "/error")) {
-		const char *code = xpxe_json_str(root, "/code");
-
-		fprintf(stderr, "xpxe: %s: %s\n", machine, xpxe_json_str(root, "/error"));
-		rc = code && !strcmp(code, "not_found") ? XPXE_EXIT_NOT_FOUND : XPXE_EXIT_ERROR;
-		goto out;
-	}
-	printf("%s: %s\n", xpxe_json_str(root, "/key"),
-	       installed ? "installed: its next PXE boot goes to its disk"
-			 : "re-armed: its next PXE boot installs it again");
-out:
-	fy_document_destroy(doc);
-	free(raw);
-	return rc;
-}
-
-int xpxe_cli_reload(const char *socket_path)
+int xpxe_cli_reload(const char *socket_path, bool json)
 {
 	struct fy_document *doc = NULL;
 	struct fy_node *root;
 	char *raw = NULL;
 	int rc;
 
-	rc = query(socket_path, "{\"cmd\":\"reload\"}", false, &doc, &raw, &root);
+	rc = query(socket_path, "{\"cmd\":\"reload\"}", json, &doc, &raw, &root);
 	if (!rc && root)
 		printf("reloaded: %llu machine(s), %llu profile(s), %llu asset(s); %llu pool "
 		       "binding(s) dropped for new reservations\n",
@@ -630,6 +595,35 @@ int xpxe_cli_machine_add(const char *socket_path, const struct xpxe_cli_field *f
 	fy_document_destroy(doc);
 	free(raw);
 	return rc;
+}
+
+static int boot_once(const char *socket_path, const char *machine, bool installed, bool json)
+{
+	struct fy_node *req_root, *root;
+	struct fy_document *doc = NULL,
+			   *req = machine_cmd(installed ? "mark-installed" : "rearm", &req_root);
+	char *raw = NULL;
+	int rc;
+
+	xpxe_json_add_str(req_root, "machine", machine);
+	rc = machine_request(socket_path, req, json, &doc, &raw, &root);
+	if (!rc && root)
+		printf("%s: %s\n", xpxe_json_str(root, "/key"),
+		       installed ? "installed: its next PXE boot goes to its disk"
+				 : "re-armed: its next PXE boot installs it again");
+	fy_document_destroy(doc);
+	free(raw);
+	return rc;
+}
+
+int xpxe_cli_mark_installed(const char *socket_path, const char *machine, bool json)
+{
+	return boot_once(socket_path, machine, true, json);
+}
+
+int xpxe_cli_rearm(const char *socket_path, const char *machine, bool json)
+{
+	return boot_once(socket_path, machine, false, json);
 }
 
 int xpxe_cli_machine_rm(const char *socket_path, const char *machine, bool json)

@@ -24,11 +24,12 @@ int xpxe_cli_assets(const char *socket_path, bool json, bool reload);
 int xpxe_cli_detach(const char *socket_path, const char *ifname);
 int xpxe_cli_leases(const char *socket_path, bool json);
 int xpxe_cli_machines(const char *socket_path, bool json);
-int xpxe_cli_reload(const char *socket_path);
+int xpxe_cli_reload(const char *socket_path, bool json);
 int xpxe_cli_machine_show(const char *socket_path, const char *machine, bool json);
 int xpxe_cli_machine_add(const char *socket_path, const struct xpxe_cli_field *fields, int n,
 			 bool json);
 int xpxe_cli_machine_rm(const char *socket_path, const char *machine, bool json);
-int xpxe_cli_boot_once(const char *socket_path, const char *machine, bool installed);
+int xpxe_cli_mark_installed(const char *socket_path, const char *machine, bool json);
+int xpxe_cli_rearm(const char *socket_path, const char *machine, bool json);
 
 #endif /* XPXE_CLI_H */

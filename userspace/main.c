@@ -33,7 +33,7 @@ static const char usage_main[] =
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
     "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
     "  machines [list|show|add|rm|mark-installed|rearm]  the inventory, boot-once\n"
-    "  reload                         read the config again (a bad one changes nothing)\n"
+    "  reload [--json]                read the config again (a bad one changes nothing)\n"
     "  watch [--once]                 the fleet as it boots, live (lines when not a tty)\n"
     "  trace MAC [--once]             one machine's events as they come\n"
     "  version                        print the version\n"
@@ -188,8 +188,8 @@ static const char usage_machines[] =
     "                         [--serial SERIAL] [--profile NAME] [--ip IP]\n"
     "                         [--install-disk DISK] [--talos-config FILE] [--json]\n"
     "       xpxe machines rm MACHINE [--json]\n"
-    "       xpxe machines mark-installed MACHINE\n"
-    "       xpxe machines rearm MACHINE\n"
+    "       xpxe machines mark-installed MACHINE [--json]\n"
+    "       xpxe machines rearm MACHINE [--json]\n"
     "\n"
     "The inventory: the config file's machines and those added at run time, and\n"
     "each machine's boot-once state. A machine that has fetched its Talos config\n"
@@ -219,14 +219,16 @@ static const char usage_machines[] =
     "machine, 5 refused (a clash, or the config file's machine), 1 other failures\n";
 
 static const char usage_reload[] =
-    "usage: xpxe reload\n"
+    "usage: xpxe reload [--json]\n"
     "\n"
     "Asks the daemon to read its config again (the file given with -c, or the\n"
     "quick start's files). The new config is checked whole first: a bad one\n"
     "changes nothing and the error says where. Machines, profiles, assets and\n"
     "boot files change in place; transfers in flight finish with what they\n"
     "started with. Interfaces, mode, server_ip, http.listen and state_dir need a\n"
-    "restart. SIGHUP does the same.\n";
+    "restart. SIGHUP does the same.\n"
+    "\n"
+    "  --json   print the daemon's answer as one line of JSON\n";
 
 static const char usage_watch[] =
     "usage: xpxe watch [--once] [--interval SECONDS]\n"
@@ -657,7 +659,6 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 	return xpxe_serve(&opts);
 }
 
-/* A command whose one flag is --json: status and leases. */
 /*
  * The flags of a command whose one flag is --json, up to its arguments (NARGS of
  * them, each after the flags or between them). Returns -1 to go on, else the exit code.
@@ -692,7 +693,7 @@ static int json_flag(int argc, char **argv, const char *usage, int nargs, bool *
 	return -1;
 }
 
-/* A command whose one flag is --json: status, leases, machines list. */
+/* A command whose one flag is --json: status, leases, machines list, reload. */
 static int json_only_command(int argc, char **argv, const char *socket_path, const char *usage,
 			     int (*run)(const char *socket_path, bool json))
 {
@@ -707,7 +708,7 @@ static int cmd_status(int argc, char **argv, const char *socket_path)
 	return json_only_command(argc, argv, socket_path, usage_status, xpxe_cli_status);
 }
 
-/* machines show|rm MACHINE [--json] */
+/* machines show|rm|mark-installed|rearm MACHINE [--json] */
 static int machines_one(int argc, char **argv, const char *socket_path,
 			int (*run)(const char *socket_path, const char *machine, bool json))
 {
@@ -767,11 +768,10 @@ static int machines_add(int argc, char **argv, const char *socket_path)
 
 static int cmd_machines(int argc, char **argv, const char *socket_path)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "mark-installed") || !strcmp(argv[1], "rearm"))) {
-		if (argc != 3)
-			return usage_error(usage_machines, "%s needs one MACHINE", argv[1]);
-		return xpxe_cli_boot_once(socket_path, argv[2], !strcmp(argv[1], "mark-installed"));
-	}
+	if (argc >= 2 && !strcmp(argv[1], "mark-installed"))
+		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_mark_installed);
+	if (argc >= 2 && !strcmp(argv[1], "rearm"))
+		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_rearm);
 	if (argc >= 2 && !strcmp(argv[1], "show"))
 		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_machine_show);
 	if (argc >= 2 && !strcmp(argv[1], "rm"))
@@ -788,13 +788,7 @@ static int cmd_machines(int argc, char **argv, const char *socket_path)
 
 static int cmd_reload(int argc, char **argv, const char *socket_path)
 {
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(usage_reload, stdout);
-		return XPXE_EXIT_OK;
-	}
-	if (argc > 1)
-		return usage_error(usage_reload, "unexpected argument '%s'", argv[1]);
-	return xpxe_cli_reload(socket_path);
+	return json_only_command(argc, argv, socket_path, usage_reload, xpxe_cli_reload);
 }
 
 static int cmd_watch(int argc, char **argv, const char *socket_path)

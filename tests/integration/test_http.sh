@@ -108,6 +108,10 @@ check "xpxe machines rearm 52:54:00:c1:00:01" "$XPXE" machines rearm 52:54:00:c1
 get "$LAB-h1" "/boot.ipxe?mac=52:54:00:c1:00:01" >/dev/null
 check "... and its script installs again" grep -q "^kernel " "$WORK/body"
 check "xpxe machines mark-installed cp-2 (by hostname)" "$XPXE" machines mark-installed cp-2
+check "... and with --json, the daemon's answer as JSON" \
+	bash -c "'$XPXE' machines mark-installed cp-2 --json | jq -e '.key | startswith(\"mac:\")'"
+check "xpxe reload --json: the counts as JSON" \
+	bash -c "'$XPXE' reload --json | jq -e '.machines >= 1 and .profiles >= 1'"
 check "... cp-2 now boots its disk" bash -c "ip netns exec $NS_CLI curl -s '$URL/boot.ipxe?mac=52:54:00:c1:00:02' | grep -q 'installed'"
 refused_rc=0
 "$XPXE" machines rearm nobody-at-all >/dev/null 2>&1 || refused_rc=$?
