@@ -85,6 +85,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
 $(BUILD)/tests/test_%: tests/bpf/test_%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
+# The reflector's loader embeds its program (bpf/bench_reflect.bpf.c) as a skeleton.
+$(BUILD)/bench/tftp_reflect: $(BUILD)/bench_reflect.skel.h
+
 $(BUILD)/bench/%: scripts/bench/%.c $(wildcard scripts/bench/*.h tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lpthread

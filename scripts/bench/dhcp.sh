@@ -2,6 +2,8 @@
 # DHCP benchmark: xpxe vs dnsmasq in one run on the same lab, under perfdhcp.
 #   full mode:  DORA/s for 1000 returning clients (MACs bound in a warm-up pass)
 #   proxy mode: DISCOVER->OFFER/s for PXE clients (options 60 and 93 set)
+#   avalanche:  N new clients at once, each retrying with back-off (perfdhcp --scenario
+#               avalanche): seconds until all have addresses (AVALANCHE="256 1024")
 #   per reply:  ns inside xdp_pxe (bpf_stats under load, test_run on real frames)
 # perfdhcp runs as a relay (giaddr 198.18.4.11) in a client host, so 1000 clients fit a /22.
 # Results: a Markdown table on stdout and in build/bench/dhcp.md, and its section of
@@ -18,6 +20,9 @@ PERIOD=${PERIOD:-8}
 RATES_FULL=${RATES_FULL:-"5000 20000 40000"}
 RATE_COLD=${RATE_COLD:-2000}
 RATES_PROXY=${RATES_PROXY:-"10000 30000 50000"}
+AVALANCHE=${AVALANCHE:-"256 1024"}
+AVALANCHE_RUNS=${AVALANCHE_RUNS:-3}
+AVALANCHE_TIMEOUT=${AVALANCHE_TIMEOUT:-120}
 server_pid=
 
 cleanup() {
@@ -39,11 +44,12 @@ vci=$(printf 'PXEClient:Arch:00000:UNDI:002001' | od -An -tx1 | tr -d ' \n')
 
 in_srv() { nsenter --net="/run/netns/$NS_SRV" "$@"; }
 
-# Without the rate limits: perfdhcp reuses 1000 MACs for up to 50,000 requests/s, 50 per MAC
-# per second, far past any machine's (and the limits' defaults); dnsmasq has none either.
+# The rate runs go without the rate limits: perfdhcp reuses 1000 MACs for up to 50,000
+# requests/s, 50 per MAC per second, far past any machine's (and the limits' defaults); dnsmasq
+# has none either. The avalanche runs keep the defaults, as a rack powering on meets them.
+NO_LIMITS=(--dhcp-mac-rate 0 --dhcp-global-rate 0)
 start_xpxe() {
-	in_srv ./xpxe serve -i "$IF_SRV" --dhcp-mac-rate 0 --dhcp-global-rate 0 "$@" \
-		>>"$work/xpxe.log" 2>&1 &
+	in_srv ./xpxe serve -i "$IF_SRV" --state-dir "$work/state" "$@" >>"$work/xpxe.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 50); do ./xpxe status >/dev/null 2>&1 && return 0; sleep 0.1; done
 	echo "xpxe did not start: $(tail -3 "$work/xpxe.log")" >&2
@@ -107,7 +113,8 @@ measure() { # NAME MODE RATES PERF_ARGS...
 # The first pass is a rack powering on: every MAC new (xpxe: its first contact goes to the
 # daemon; dnsmasq: it pings each new address before offering it). It also warms up the
 # "returning" runs that follow.
-start_xpxe --mode full --pool 198.18.4.10-198.18.7.250 --leases "$work/xpxe.leases"
+start_xpxe "${NO_LIMITS[@]}" --mode full --pool 198.18.4.10-198.18.7.250 \
+	--leases "$work/xpxe.leases"
 measure xpxe "full, 1000 MACs from cold" "$RATE_COLD"
 perf 5000 >/dev/null
 sysctl -q kernel.bpf_stats_enabled=1
@@ -125,12 +132,63 @@ measure dnsmasq "full, 1000 returning" "$RATES_FULL"
 stop_server
 
 # --- proxy mode: PXE DISCOVER -> OFFER -------------------------------------------------------
-start_xpxe --mode proxy
+start_xpxe "${NO_LIMITS[@]}" --mode proxy
 measure xpxe "proxy, PXE DO" "$RATES_PROXY" -i -o "60,$vci" -o 93,0000
 stop_server
 start_dnsmasq --dhcp-range=198.18.4.0,proxy,255.255.252.0 --pxe-service=x86PC,"xpxe bench",undionly
 measure dnsmasq "proxy, PXE DO" "$RATES_PROXY" -i -o "60,$vci" -o 93,0000
 stop_server
+
+# --- avalanche: a rack powering on at once ---------------------------------------------------
+# perfdhcp --scenario avalanche -R N: N new clients send their DISCOVER at once, each retries
+# with exponential back-off until it is answered, and perfdhcp reports when all N have their
+# addresses. Each run starts the server afresh (no leases). dnsmasq twice: as shipped (it pings
+# each address before offering it) and with --no-ping, as a boot farm would run it.
+# avalanche N -> "seconds resent" (seconds empty when not every client had its address in time)
+avalanche() {
+	ip netns exec "$LAB-h1" timeout -s INT "$AVALANCHE_TIMEOUT" perfdhcp -4 -l 198.18.4.11 \
+		--scenario avalanche -R "$1" 198.18.0.1 >"$work/aval.out" 2>&1
+	awk '/^It took/ { split($3, t, ":"); secs = t[1] * 3600 + t[2] * 60 + t[3]; n = $6 }
+	     /^Requests resent:/ { resent = $3 }
+	     END { printf "%s %s\n", (n == want ? secs : ""), resent }' want="$1" "$work/aval.out"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s–%s", v[1], v[NR] }'; }
+measure_avalanche() { # NAME START_COMMAND...
+	local name=$1 n r lines secs resent failed
+	shift
+	for n in $AVALANCHE; do
+		lines=$(for r in $(seq "$AVALANCHE_RUNS"); do
+			rm -rf "$work/xpxe.leases" "$work/dnsmasq.leases" "$work/state"
+			"$@"
+			avalanche "$n"
+			stop_server
+		done)
+		failed=$(awk 'NF < 2 { f++ } END { print f + 0 }' <<<"$lines")
+		secs=$(awk 'NF == 2 { print $1 }' <<<"$lines")
+		resent=$(awk '{ print $NF }' <<<"$lines" | median)
+		if [ -n "$secs" ]; then
+			printf '| %s | %s | %s (%s) | %s | %s |\n' "$name" "$n" "$(median <<<"$secs")" \
+				"$(spread <<<"$secs")" "$resent" "$failed of $AVALANCHE_RUNS"
+		else
+			printf '| %s | %s | over %s s | %s | %s |\n' "$name" "$n" "$AVALANCHE_TIMEOUT" \
+				"$resent" "$failed of $AVALANCHE_RUNS"
+		fi
+	done
+}
+{
+	echo
+	echo "Avalanche (\`perfdhcp --scenario avalanche -R N\`, from cold, $AVALANCHE_RUNS runs each):"
+	echo
+	echo "| server | clients | s until all had an address, median (min–max) | DISCOVER/REQUEST resent (median) | runs over ${AVALANCHE_TIMEOUT} s |"
+	echo "| --- | ---: | ---: | ---: | ---: |"
+	measure_avalanche xpxe start_xpxe --mode full --pool 198.18.4.10-198.18.7.250 \
+		--leases "$work/xpxe.leases"
+	measure_avalanche "dnsmasq --no-ping" start_dnsmasq --no-ping \
+		--dhcp-range=198.18.4.10,198.18.7.250,255.255.252.0,12h
+	measure_avalanche "dnsmasq (pings first)" start_dnsmasq \
+		--dhcp-range=198.18.4.10,198.18.7.250,255.255.252.0,12h
+} | tee -a "$out"
 
 {
 	echo
@@ -174,7 +232,8 @@ for 1000 clients quoted in issue 4 came from new clients at 40,000/s offered (it
 before each new address); at 2,000/s offered from cold, both answered everything here.
 
 Command: `make bench` (or `bash scripts/bench/dhcp.sh`; `PERIOD=`, `RATES_FULL=`,
-`RATES_PROXY=`, `RATE_COLD=` to change the load).
+`RATES_PROXY=`, `RATE_COLD=`, `AVALANCHE=`, `AVALANCHE_RUNS=`, `AVALANCHE_TIMEOUT=` to change
+the load).
 TEXT
 } >"$work/section.md"
 bench_section "DHCP: xpxe vs dnsmasq" "$work/section.md"

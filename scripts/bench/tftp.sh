@@ -22,6 +22,7 @@ RUNS=${RUNS:-3}
 CLIENTS=${CLIENTS:-"1 8 64 256"}
 LOAD=$root/build/bench/tftp_load
 PROGNS=$root/build/bench/tftp_prog_ns
+REFLECT=$root/build/bench/tftp_reflect
 work=$(mktemp -d /tmp/xpxe-bench.XXXXXX)
 chmod 755 "$work" # the peers read the file as their own users
 mkdir -m 755 "$work/root"
@@ -44,13 +45,16 @@ file=$work/root/big32m
 head -c $((32 << 20)) /dev/urandom >"$file"
 chmod 644 "$file"
 sha=$(sha256sum "$file" | cut -d' ' -f1)
+# What a load run fetches and checks against: FILE for every server, the reflector's own below.
+bench_file=$file
+bench_sha=$sha
 hz=$(getconf CLK_TCK)
 
 # One load run: prints "MBPS CPU_S_PER_GB P50 P99", or fails when a download did not match.
 load() {
 	local n=$1 b0 b1 out bytes mbps
 	b0=$(busy)
-	out=$(ip netns exec "$NS_CLI" "$LOAD" -s "$SRV_IP" -f big32m -r "$file" -S "$sha" -n "$n" -b 1468)
+	out=$(ip netns exec "$NS_CLI" "$LOAD" -s "$SRV_IP" -f big32m -r "$bench_file" -S "$bench_sha" -n "$n" -b 1468)
 	b1=$(busy)
 	bytes=$(sed 's/.*bytes=\([0-9]*\).*/\1/' <<<"$out")
 	mbps=$(sed 's/.*mbps=\([0-9.]*\).*/\1/' <<<"$out")
@@ -142,14 +146,40 @@ wait_port69 || { say "in.tftpd did not start"; exit 1; }
 measure tftpd
 stop_server
 
+# --- the client's own ceiling ------------------------------------------------------------------
+# tftp_reflect: a stateless tc program answering each ACK with the next block of one hot block
+# of bytes (bpf/bench_reflect.bpf.c), an XDP_PASS program on the server's end as xdp_pxe is
+# there: what tftp_load, the veth pair and the kernel carry with the server's own work taken out.
+say "the client's ceiling: tftp_reflect"
+in_srv ip link set dev "$IF_SRV" xdpdrv obj "$root/build/xdp_pass.bpf.o" sec xdp
+in_srv "$REFLECT" -i "$IF_SRV" -o "$work/ceiling32m" >"$work/reflect.out" 2>"$work/reflect.err" &
+server_pid=$!
+for _ in $(seq 50); do grep -q ready "$work/reflect.out" && break; sleep 0.1; done
+grep -q ready "$work/reflect.out" || { say "tftp_reflect did not start: $(cat "$work/reflect.err")"; exit 1; }
+bench_file=$work/ceiling32m
+bench_sha=$(sha256sum "$bench_file" | cut -d' ' -f1)
+measure ceiling
+stop_server
+in_srv ip link set dev "$IF_SRV" xdpdrv off
+say "tftp_reflect answered: $(tail -1 "$work/reflect.out")"
+
 # --- the programs alone ------------------------------------------------------------------------
 say "bpf_prog_test_run_opts"
 progns=$("$PROGNS" 3)
 val() { sed -n "s/^$1=//p" <<<"$progns"; }
 
+# share SERVER: its MB/s as a percentage of the ceiling's, for each client count.
+share() {
+	local n
+	for n in $CLIENTS; do
+		awk -v a="${MBPS[$1,$n]}" -v b="${MBPS[ceiling,$n]}" \
+			'BEGIN { printf "%.0f %%\n", (b > 0 ? 100 * a / b : 0) }'
+	done | paste -sd, | sed 's/,/, /g'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-declare -A NAME=([xpxe]="xpxe ($path path)" [dnsmasq]="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }')" [tftpd]="tftpd-hpa")
+declare -A NAME=([xpxe]="xpxe ($path path)" [dnsmasq]="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }')" [tftpd]="tftpd-hpa"
+	[ceiling]="the client's ceiling (tftp_reflect)")
 # table TITLE CELL: one row per server, one column per client count; CELL SERVER N prints a cell.
 table() {
 	local n server
@@ -158,7 +188,7 @@ table() {
 	printf '\n| --- |'
 	for n in $CLIENTS; do printf ' ---: |'; done
 	printf '\n'
-	for server in xpxe dnsmasq tftpd; do
+	for server in xpxe dnsmasq tftpd ceiling; do
 		printf '| %s |' "${NAME[$server]}"
 		for n in $CLIENTS; do printf ' %s |' "$($2 "$server" "$n")"; done
 		printf '\n'
@@ -185,7 +215,9 @@ tables() {
 }
 
 # The figure: MB/s against clients, one line per server.
-for n in $CLIENTS; do echo "$n ${MBPS[xpxe,$n]} ${MBPS[dnsmasq,$n]} ${MBPS[tftpd,$n]}"; done >"$work/plot.dat"
+for n in $CLIENTS; do
+	echo "$n ${MBPS[xpxe,$n]} ${MBPS[dnsmasq,$n]} ${MBPS[tftpd,$n]} ${MBPS[ceiling,$n]}"
+done >"$work/plot.dat"
 bench_plot "$root/docs/bench/tftp.png" <<PLOT
 set title "TFTP, one 32 MiB file, blksize 1468, lockstep: aggregate MB/s (median of $RUNS runs)"
 set xlabel "concurrent transfers"
@@ -197,7 +229,8 @@ set yrange [0:*]
 set key top left
 plot "$work/plot.dat" using 1:2 with linespoints lw 2 pt 7 title "${NAME[xpxe]}", \\
      "" using 1:3 with linespoints lw 2 pt 5 title "${NAME[dnsmasq]}", \\
-     "" using 1:4 with linespoints lw 2 pt 9 title "${NAME[tftpd]}"
+     "" using 1:4 with linespoints lw 2 pt 9 title "${NAME[tftpd]}", \\
+     "" using 1:5 with linespoints lw 1 dt 2 pt 1 lc rgb "gray40" title "${NAME[ceiling]}"
 PLOT
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cat >"$work/section.md" <<EOF
@@ -214,7 +247,15 @@ checked: every download verified whole). The client namespace's bridge runs with
 br_netfilter (\`bridge-nf-call-*tables=0\` there). CPU is the whole machine's (client included)
 busy time from /proc/stat, per GB delivered.
 
-$(tables)
+The last row of each table is the client's own ceiling: tftp_load against
+\`scripts/bench/tftp_reflect.c\`, a stateless tc program (\`bpf/bench_reflect.bpf.c\`) that
+answers each ACK with the next block the way xpxe's tc path sends one (grow the ACK, copy the
+block, headers and checksums, redirect) but with no session to find and one hot block of bytes
+(the file it serves is that block repeated; the client checks every byte as for the others).
+The same client, veth pair and kernel with the server's work taken out: no server on this lab
+can go faster, and a figure near it is bound by the client and the veth pair, not the server.
+Share of that ceiling, MB/s, by clients ($CLIENTS):
+xpxe $(share xpxe), dnsmasq $(share dnsmasq), tftpd-hpa $(share tftpd).
 
 xpxe / dnsmasq: one client $(ratio "${MBPS[xpxe,1]}" "${MBPS[dnsmasq,1]}")×, 8 clients
 $(ratio "${MBPS[xpxe,8]}" "${MBPS[dnsmasq,8]}")×, 64 clients $(ratio "${MBPS[xpxe,64]}" "${MBPS[dnsmasq,64]}")×;
