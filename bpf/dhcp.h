@@ -519,6 +519,27 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
 }
 
 /*
+ * The limits apply only to what xpxe would answer or queue, checked once it
+ * knows: a frame meant for another DHCP server on this host (proxy mode's
+ * plain clients and their REQUESTs) goes to the stack even in a flood.
+ */
+static __always_inline int dhcp_limit_then_queue(struct xdp_md *ctx,
+						 const struct xpxe_dhcp_config *cfg,
+						 const struct xpxe_mac_key *key,
+						 const struct xpxe_dhcp_client *client,
+						 const struct bootp_hdr *bp,
+						 const struct dhcp_request *rq, int *verdict)
+{
+	int ret = dhcp_rate_check(cfg, key, client != NULL);
+
+	if (ret) {
+		*verdict = XDP_DROP;
+		return ret;
+	}
+	return dhcp_queue_to_daemon(ctx, bp, rq, verdict);
+}
+
+/*
  * Handles a frame to UDP port 67 or 4011. Returns the counter of the outcome
  * and sets *VERDICT (XDP_TX when a reply was built, else XDP_PASS).
  */
@@ -557,15 +578,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	if (bp->htype != 1 || bp->hlen != 6 || *magic != bpf_htonl(DHCP_MAGIC))
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 
-	/* Limits first: a flood is dropped before its options cost a walk. */
 	__builtin_memcpy(key.addr, bp->chaddr, 6);
 	client = bpf_map_lookup_elem(&dhcp_clients, &key);
-	ret = dhcp_rate_check(cfg, &key, client != NULL);
-	if (ret) {
-		*verdict = XDP_DROP;
-		return ret;
-	}
-
 	s = bpf_map_lookup_elem(&dhcp_scratch, &zero);
 	if (!s)
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
@@ -601,7 +615,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		switch (s->req.msg_type) {
 		case DHCPDISCOVER:
 			if (!client || !client->ip)
-				return dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
+				return dhcp_limit_then_queue(ctx, cfg, &key, client, bp, &s->req,
+							     verdict);
 			reply = XPXE_REPLY_OFFER;
 			yiaddr = client->ip;
 			break;
@@ -610,7 +625,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 				return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
 			/* An offer is only held: the daemon binds (and persists) before the ACK. */
 			if (!client || !client->ip || (client->flags & XPXE_CLIENT_F_OFFERED))
-				return dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
+				return dhcp_limit_then_queue(ctx, cfg, &key, client, bp, &s->req,
+							     verdict);
 			wanted = s->req.requested_ip ? s->req.requested_ip : echo.ciaddr;
 			if (wanted == client->ip) {
 				reply = XPXE_REPLY_ACK;
@@ -622,7 +638,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			break;
 		case DHCPDECLINE:
 		case DHCPRELEASE:
-			return dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
+			return dhcp_limit_then_queue(ctx, cfg, &key, client, bp, &s->req, verdict);
 		default:
 			return XPXE_CNT_PASS_DHCP_IGNORED;
 		}
@@ -641,6 +657,11 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	}
 	if (profile >= XPXE_DHCP_MAX_PROFILES)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	ret = dhcp_rate_check(cfg, &key, client != NULL);
+	if (ret) {
+		*verdict = XDP_DROP;
+		return ret;
+	}
 	idx = xpxe_dhcp_template_index(profile, reply, boot);
 	t = bpf_map_lookup_elem(&dhcp_templates, &idx);
 	if (!t || !t->len)

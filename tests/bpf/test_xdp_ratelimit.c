@@ -35,6 +35,9 @@
 #endif
 #define OVMF_PROXY XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
 #define OVMF_FULL  XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
+#define SEABIOS	   XPXE_FIXTURES "/seabios-ipxe-rom-full-dhcp.pcap"
+#define OVMF_PROXY_SITE_REQUEST 3 /* OVMF's REQUEST to the site's DHCP server */
+#define SEABIOS_UDHCPC_DISCOVER 6 /* the booted kernel's plain DISCOVER */
 
 #define MS     1000000ull
 #define T0     (1000ull * 1000 * MS) /* any fixed "now" */
@@ -231,6 +234,28 @@ static void test_mac_limit_first(void **state)
 	dropped(3, XPXE_CNT_DROP_DHCP_RATE_GLOBAL);
 }
 
+/*
+ * Proxy mode: what is another server's to answer goes to the stack whatever the
+ * limits, and takes no token: a REQUEST to the site's server from a MAC whose
+ * bucket is empty, and plain DISCOVERs from more strangers than the global
+ * bucket holds.
+ */
+static void test_not_ours_never_limited(void **state)
+{
+	(void)state;
+	configure(XPXE_MODE_PROXY, 10, 1, 10, 2);
+	set_clock(T0);
+	offer(1);
+	for (int i = 0; i < 5; i++)
+		run(OVMF_PROXY, OVMF_PROXY_SITE_REQUEST, 1, XDP_PASS, XPXE_CNT_PASS_DHCP_IGNORED);
+	for (int m = 20; m < 30; m++)
+		run(SEABIOS, SEABIOS_UDHCPC_DISCOVER, (uint8_t)m, XDP_PASS,
+		    XPXE_CNT_PASS_DHCP_NOT_PXE);
+	dropped(1, XPXE_CNT_DROP_DHCP_RATE_MAC);
+	offer(2);
+	dropped(3, XPXE_CNT_DROP_DHCP_RATE_GLOBAL);
+}
+
 /* Rate 0: no limit at all. */
 static void test_off(void **state)
 {
@@ -282,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_mac_bucket_refills),
 		cmocka_unit_test(test_global_strangers_only),
 		cmocka_unit_test(test_mac_limit_first),
+		cmocka_unit_test(test_not_ours_never_limited),
 		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_defaults_carry_a_rack),
 		cmocka_unit_test(test_offered_request_to_daemon),
