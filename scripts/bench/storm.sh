@@ -9,7 +9,8 @@
 # time, xpxe (full mode: DHCP, TFTP and HTTP) against dnsmasq (DHCP and TFTP) with nginx (HTTP:
 # the same files, the same script, a config file per MAC), on the same lab, same run.
 #   MACHINES="256 1024"  sizes of the storm     RUNS=3   runs per server and size
-#   SERVERS="xpxe peer"  (a trial may run one)
+#   SERVERS="xpxe peer peer_xdp"  (a trial may run some; peer_xdp: dnsmasq + nginx with an
+#                        XDP_PASS program on the server's veth, as xpxe has its own there)
 #   QUIET_WAIT=N: wait up to N x 10 s (default 30) for a load average under 0.5 first
 # Each run starts its server afresh (no leases, no boot-once marks: a rack from cold), after
 # a discarded warm-up storm of WARMUP machines. Writes its section of BENCHMARKS.md
@@ -21,7 +22,7 @@ export LAB=${XPXE_LAB:-storm}
 eval "$("$root/scripts/lab.sh" env)"
 MACHINES=${MACHINES:-"256 1024"}
 RUNS=${RUNS:-3}
-SERVERS=${SERVERS:-"xpxe peer"} # for trials: one of them only
+SERVERS=${SERVERS:-"xpxe peer peer_xdp"} # for trials: some of them only
 WARMUP=${WARMUP:-32}
 DEADLINE=${DEADLINE:-600} # seconds a storm may take before its unfinished machines count as failed
 IPXE_KIB=${IPXE_KIB:-1024}
@@ -184,6 +185,15 @@ start_peer() {
 		{ say "dnsmasq or nginx did not start"; exit 1; }
 }
 
+# The same peers with an XDP program that passes every frame on the server's end of the veth
+# pair, as xpxe has xdp_pxe there: what a veth's XDP receive path costs the TCP of the storm,
+# whatever the server (veth hands each frame to XDP in a page of its own, then builds the skb
+# again: a copy and a NAPI round that a NIC's driver does not add).
+start_peer_xdp() {
+	start_peer
+	in_srv ip link set dev "$IF_SRV" xdpdrv obj "$root/build/xdp_pass.bpf.o" sec xdp
+}
+
 # Frames the lab's veth pair dropped (both ends: a full XDP ring of the client's peer counts
 # on the server's side).
 drops() {
@@ -224,6 +234,7 @@ storm_once() {
 		kill -0 "$p" 2>/dev/null || say "$server, $m machines: server process $p had exited"
 	done
 	stop_servers
+	in_srv ip link set dev "$IF_SRV" xdpdrv off # start_peer_xdp's (xpxe detaches its own)
 	if [ "$rc" -ne 0 ]; then
 		# Counted, not hidden: the table has the failures; the reasons are kept.
 		say "$server, $m machines: machines failed: $line"
@@ -268,6 +279,9 @@ for m in $MACHINES; do
 	done
 done
 
+peer_name="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }') + nginx $(nginx -v 2>&1 | sed 's|.*/||')"
+declare -A NAME=([xpxe]=xpxe [peer]="$peer_name" [peer_xdp]="$peer_name, XDP_PASS on the server's veth")
+
 # --- the figure: share of the machines done against time, at the largest storm -------------
 big=$(tr ' ' '\n' <<<"$MACHINES" | sort -n | tail -1)
 bench_plot "$root/docs/bench/storm.png" <<EOF
@@ -276,8 +290,8 @@ set xlabel "seconds from power-on until the machine has its config"
 set ylabel "machines done"
 set key bottom right
 set yrange [0:$big]
-plot "$work/cdf-xpxe-$big" using 1:0 with lines lw 2 title "xpxe", \
-     "$work/cdf-peer-$big" using 1:0 with lines lw 2 title "dnsmasq + nginx"
+plot $(for s in $SERVERS; do printf '"%s" using 1:0 with lines lw 2 title "%s", ' \
+	"$work/cdf-$s-$big" "${NAME[$s]}"; done | sed 's/, $//')
 EOF
 
 {
@@ -286,9 +300,7 @@ EOF
 	for m in $MACHINES; do
 		for server in $SERVERS; do
 			l=${LINES[$server,$m]}
-			name=xpxe
-			[ "$server" = peer ] && name="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }') + nginx $(nginx -v 2>&1 | sed 's|.*/||')"
-			printf '| %s | %s' "$m" "$name"
+			printf '| %s | %s' "$m" "${NAME[$server]}"
 			for k in failed seconds p50 p99 dhcp_p50 tftp_p50 script_p50 initrd_p50 kernel_p50 \
 				config_p50 mbps cpu_s storm_cpu_s server_cpu_s retries veth_drops; do
 				printf ' | %s' "$(stat "$k" "$l")"
@@ -305,7 +317,7 @@ bottleneck() {
 	for s in $SERVERS; do
 		l=${LINES[$s,$big]}
 		awk -v n="$(nproc)" -v big="$big" \
-			-v name="$([ $s = xpxe ] && echo xpxe || echo "dnsmasq + nginx")" \
+			-v name="${NAME[$s]}" \
 			-v secs="$(stat seconds "$l" | cut -d' ' -f1)" -v cpu="$(stat cpu_s "$l" | cut -d' ' -f1)" \
 			-v st="$(stat storm_cpu_s "$l" | cut -d' ' -f1)" -v srv="$(stat server_cpu_s "$l" | cut -d' ' -f1)" \
 			-v si="$(stat softirq_s "$l" | cut -d' ' -f1)" \
@@ -360,6 +372,13 @@ sooner joins the HTTP crowd sooner, so a faster TFTP moves machines from the TFT
 HTTP one without making the last config come sooner. In CPU time:
 
 $(bottleneck)
+
+The rows "XDP_PASS on the server's veth" are dnsmasq + nginx again with an XDP program that
+passes every frame attached where xpxe attaches xdp_pxe: a veth runs XDP on a copy of each
+frame it receives, in a page of its own, and builds the skb again after it, a cost a NIC's
+driver does not add (its XDP runs before any skb exists). Read xpxe's rows against those to
+see xpxe's servers, and against the plain peer's to see what XDP on a veth costs the storm's
+TCP in this lab.
 
 When a machine failed, its reason is in build/bench/storm-SERVER-M.err and the server's log
 beside it (.log).
