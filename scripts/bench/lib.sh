@@ -6,6 +6,29 @@
 say() { printf '== %s\n' "$*" >&2; }
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
+# Stops every process in the server's namespace and waits until none is left, so that the next
+# server has the namespace, its ports and its interface to itself. Not `kill $!`: a server
+# started in the background through a shell function (in_srv CMD &) is a child of the subshell
+# $! names, and outlives it (an earlier dhcp.sh measured "dnsmasq" while xpxe, left running,
+# answered from XDP). Fails loudly when something had to be killed with SIGKILL.
+bench_stop_servers() {
+	local pids
+	pids=$(ip netns pids "$NS_SRV" 2>/dev/null || true)
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	for _ in $(seq 50); do
+		pids=$(ip netns pids "$NS_SRV" 2>/dev/null || true)
+		if [ -z "$pids" ]; then
+			wait 2>/dev/null || true # reap them
+			return 0
+		fi
+		sleep 0.1
+	done
+	say "still running in $NS_SRV 5 s after SIGTERM, killed: $(ps -o comm= -p "${pids//$'\n'/,}" | paste -sd' ')"
+	kill -9 $pids 2>/dev/null
+	wait 2>/dev/null || true
+	return 1
+}
+
 # Busy CPU ticks of the whole machine (user, nice, system, irq, softirq, steal).
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 

@@ -42,6 +42,8 @@ pids=()
 out=$root/build/bench/storm.md
 ulimit -n "$(ulimit -Hn)" # a socket per machine in storm, per transfer in dnsmasq
 
+. "$root/scripts/bench/lib.sh"
+
 finish() {
 	stop_servers
 	"$root/scripts/lab.sh" down
@@ -49,13 +51,8 @@ finish() {
 }
 trap finish EXIT
 
-. "$root/scripts/bench/lib.sh"
-
 stop_servers() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
-	done
+	bench_stop_servers
 	pids=()
 }
 

@@ -30,15 +30,16 @@ export XPXE_SOCKET=$work/xpxe.sock
 server_pid=
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 
+. "$root/scripts/bench/lib.sh"
+
 finish() {
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	bench_stop_servers
 	sysctl -q kernel.bpf_stats_enabled="$stats_was"
 	"$root/scripts/lab.sh" down
 	rm -rf "$work"
 }
 trap finish EXIT
 
-. "$root/scripts/bench/lib.sh"
 bench_wait_quiet
 bench_lab_up
 file=$work/root/big32m
@@ -70,6 +71,7 @@ spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%s–%s", v[1], v[NR] }';
 declare -A MBPS CPU SPREAD P50 P99
 measure() { # SERVER
 	local n r lines
+	load 8 >/dev/null # warm-up, discarded: page cache, maps, the server's first sessions
 	for n in $CLIENTS; do
 		lines=$(for r in $(seq "$RUNS"); do load "$n"; done)
 		MBPS[$1,$n]=$(awk '{ print $1 }' <<<"$lines" | median)
@@ -91,7 +93,7 @@ wait_port69() {
 }
 
 stop_server() {
-	kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+	bench_stop_servers
 	server_pid=
 }
 
@@ -239,7 +241,8 @@ cat >"$work/section.md" <<EOF
 Written by \`make bench\` (\`scripts/bench/tftp.sh\`, RUNS=$RUNS) on $(date -u +%Y-%m-%d) —
 $(nproc) CPUs ($cpu_model), $(free -g | awk '/^Mem:/ { print $2 }') GiB, Linux $(uname -r), in the
 lab (\`scripts/lab.sh\`: veth pair, tx checksum offload off, client peer with an XDP_PASS
-program). Every server, same run, same topology; each figure is the median of $RUNS runs.
+program). Every server, same run, same topology; each figure is the median of $RUNS runs,
+after a discarded warm-up run of 8 clients per server.
 
 Client: \`scripts/bench/tftp_load.c\` (one epoll thread per CPU, one UDP socket per transfer,
 all transfers started at once, lockstep ACK per block; every block compared byte for byte with the file, whose sha256 is

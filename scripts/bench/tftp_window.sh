@@ -25,14 +25,15 @@ mkdir -m 755 "$work/root"
 export XPXE_SOCKET=$work/xpxe.sock
 server_pid=
 
+. "$root/scripts/bench/lib.sh"
+
 finish() {
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	bench_stop_servers
 	"$root/scripts/lab.sh" down
 	rm -rf "$work"
 }
 trap finish EXIT
 
-. "$root/scripts/bench/lib.sh"
 bench_wait_quiet
 bench_lab_up
 file=$work/root/big32m
@@ -98,7 +99,7 @@ windows=$(($(jq '.interfaces[0].tftp.window.windows' <<<"$status") - w0))
 restarts=$(jq '.interfaces[0].tftp.window.restarts' <<<"$status")
 not_sent=$(jq '.interfaces[0].tftp.window.blocks_not_sent' <<<"$status")
 mode=$(jq -r '.interfaces[0].tftp.window.sockets[0].mode' <<<"$status")
-kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+bench_stop_servers
 server_pid=
 daemon_pid=
 
@@ -111,7 +112,7 @@ server_pid=$!
 for _ in $(seq 50); do in_srv ss -Hlun 'sport = :69' | grep -q . && break; sleep 0.1; done
 dnsmasq_oack=$(oack)
 measure dnsmasq
-kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+bench_stop_servers
 server_pid=
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
