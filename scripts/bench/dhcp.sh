@@ -181,7 +181,7 @@ measure_avalanche() { # NAME START_COMMAND...
 }
 {
 	echo
-	echo "Avalanche (\`perfdhcp --scenario avalanche -R N\`, from cold, $AVALANCHE_RUNS runs each):"
+	echo "Avalanche (\`perfdhcp --scenario avalanche -R N\`, from cold, $AVALANCHE_RUNS runs each, dnsmasq as shipped one):"
 	echo
 	echo "| server | clients | s until all had an address, median (min–max) | DISCOVER/REQUEST resent (median) | runs over ${AVALANCHE_TIMEOUT} s |"
 	echo "| --- | ---: | ---: | ---: | ---: |"
@@ -189,7 +189,8 @@ measure_avalanche() { # NAME START_COMMAND...
 		--leases "$work/xpxe.leases"
 	measure_avalanche "dnsmasq --no-ping" start_dnsmasq --no-ping \
 		--dhcp-range=198.18.4.10,198.18.7.250,255.255.252.0,12h
-	measure_avalanche "dnsmasq (pings first)" start_dnsmasq \
+	# One run each: a client at a time waits for its ping to go unanswered, so it takes minutes.
+	AVALANCHE_RUNS=1 measure_avalanche "dnsmasq as shipped (pings first)" start_dnsmasq \
 		--dhcp-range=198.18.4.10,198.18.7.250,255.255.252.0,12h
 } | tee -a "$out"
 
