@@ -41,6 +41,8 @@ ip -n "$LAB-h1" addr add 198.18.4.11/22 dev eth0
 ip -n "$NS_SRV" route add 198.18.4.0/22 dev "$IF_SRV"
 for i in $(seq 0 999); do printf '52:54:01:00:%02x:%02x\n' $((i / 256)) $((i % 256)); done >"$work/macs"
 vci=$(printf 'PXEClient:Arch:00000:UNDI:002001' | od -An -tx1 | tr -d ' \n')
+# Every request a BIOS PXE ROM's: vendor class and client architecture (options 60 and 93).
+PXE=(-o "60,$vci" -o 93,0000)
 
 
 in_srv() { nsenter --net="/run/netns/$NS_SRV" "$@"; }
@@ -117,11 +119,11 @@ measure() { # NAME MODE RATES PERF_ARGS...
 # that follow.
 start_xpxe "${NO_LIMITS[@]}" --mode full --pool 198.18.4.10-198.18.7.250 \
 	--leases "$work/xpxe.leases"
-measure xpxe "full, 1000 MACs from cold" "$RATE_COLD"
-perf 5000 >/dev/null
+measure xpxe "full, 1000 MACs from cold" "$RATE_COLD" "${PXE[@]}"
+perf 5000 "${PXE[@]}" >/dev/null
 sysctl -q kernel.bpf_stats_enabled=1
 read -r t0 c0 < <(prog_stats)
-measure xpxe "full, 1000 returning" "$RATES_FULL"
+measure xpxe "full, 1000 returning" "$RATES_FULL" "${PXE[@]}"
 read -r t1 c1 < <(prog_stats)
 sysctl -q kernel.bpf_stats_enabled=0
 bindings=$(./xpxe status --json | jq -r '.interfaces[0].dhcp.bindings')
@@ -130,18 +132,19 @@ stop_server
 # --no-ping: as shipped, dnsmasq pings each new address and waits for no answer before it offers
 # it, one client after another; it bound none of 1000 clients in 2 s at 500/s that way (the
 # avalanche below shows it), so that "returning" would measure nothing. No boot farm keeps it.
-start_dnsmasq --no-ping --dhcp-range=198.18.4.10,198.18.7.250,255.255.252.0,12h
-measure dnsmasq "full, 1000 MACs from cold" "$RATE_COLD"
-perf 5000 >/dev/null
-measure dnsmasq "full, 1000 returning" "$RATES_FULL"
+start_dnsmasq --no-ping --dhcp-range=198.18.4.10,198.18.7.250,255.255.252.0,12h \
+	--dhcp-boot=undionly.kpxe
+measure dnsmasq "full, 1000 MACs from cold" "$RATE_COLD" "${PXE[@]}"
+perf 5000 "${PXE[@]}" >/dev/null
+measure dnsmasq "full, 1000 returning" "$RATES_FULL" "${PXE[@]}"
 stop_server
 
 # --- proxy mode: PXE DISCOVER -> OFFER -------------------------------------------------------
 start_xpxe "${NO_LIMITS[@]}" --mode proxy
-measure xpxe "proxy, PXE DO" "$RATES_PROXY" -i -o "60,$vci" -o 93,0000
+measure xpxe "proxy, PXE DO" "$RATES_PROXY" -i "${PXE[@]}"
 stop_server
 start_dnsmasq --dhcp-range=198.18.4.0,proxy,255.255.252.0 --pxe-service=x86PC,"xpxe bench",undionly
-measure dnsmasq "proxy, PXE DO" "$RATES_PROXY" -i -o "60,$vci" -o 93,0000
+measure dnsmasq "proxy, PXE DO" "$RATES_PROXY" -i "${PXE[@]}"
 stop_server
 
 # --- avalanche: a rack powering on at once ---------------------------------------------------
@@ -233,9 +236,11 @@ clients fit a /22), with a list of 1000 MACs (`-M`). "From cold": every MAC new 
 contact goes to the daemon, which binds and persists it; dnsmasq runs with `--no-ping` here:
 as shipped it pings each new address first, and bound none of 1000 clients in a 2 s trial at
 500/s; the avalanche below shows it). "Returning": the same 1000 MACs again, all bound (xpxe
-answers them in XDP alone). Each server runs alone in the server's namespace (the one before it
+answers them in XDP alone). Every request carries a BIOS PXE ROM's options 60
+`PXEClient:Arch:00000:UNDI:002001` and 93, and both servers answer with a boot file (dnsmasq
+`--dhcp-boot=undionly.kpxe`). Each server runs alone in the server's namespace (the one before it
 stopped and gone: an earlier version of this script left xpxe running under the dnsmasq rows).
-"Proxy, PXE DO": DISCOVER → OFFER with options 60 `PXEClient:Arch:00000:UNDI:002001` and 93.
+"Proxy, PXE DO": DISCOVER → OFFER (the site's DHCP server gives the address).
 
 TEXT
 	cat "$out"
