@@ -250,6 +250,8 @@ checked: every download verified whole). The client namespace's bridge runs with
 br_netfilter (\`bridge-nf-call-*tables=0\` there). CPU is the whole machine's (client included)
 busy time from /proc/stat, per GB delivered.
 
+$(tables)
+
 The last row of each table is the client's own ceiling: tftp_load against
 \`scripts/bench/tftp_reflect.c\`, a stateless tc program (\`bpf/bench_reflect.bpf.c\`) that
 answers each ACK with the next block the way xpxe's tc path sends one (grow the ACK, copy the
