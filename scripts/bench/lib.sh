@@ -62,7 +62,8 @@ bench_plot() {
 	fi
 	mkdir -p "$(dirname "$1")"
 	{
-		printf 'set terminal pngcairo size 800,480 font ",10"\nset output "%s"\nset grid\n' "$1"
+		# noenhanced: a title's "_" (XDP_PASS) is text, not a subscript
+		printf 'set terminal pngcairo size 800,480 font ",10" noenhanced\nset output "%s"\nset grid\n' "$1"
 		cat
 	} | gnuplot || say "gnuplot failed: $1 not drawn"
 }
