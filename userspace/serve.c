@@ -969,7 +969,8 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
 	struct xpxe_tftp_opts topts = { .idle_timeout_s = opts->tftp_idle_timeout_s,
 					.windowsize_max = opts->tftp_windowsize_max,
-					.max_sessions = opts->tftp_max_sessions };
+					.max_sessions = opts->tftp_max_sessions,
+					.max_per_ip = opts->tftp_max_per_ip };
 	int err;
 
 	xpxe_assets_init(&d->assets);

@@ -89,6 +89,13 @@ struct xfer {
 	size_t first_len;
 };
 
+/* How many transfers one client address holds, for --tftp-max-per-ip. */
+struct ip_count {
+	struct ip_count *next; /* in its hash bucket */
+	__be32 ip;
+	unsigned n;
+};
+
 struct xpxe_tftp {
 	struct xpxe_assets *assets;
 	struct xpxe_tftp_opts opts;
@@ -96,8 +103,11 @@ struct xpxe_tftp {
 	int ncpus;
 	struct iface ifaces[MAX_IFACES];
 	struct xfer *buckets[N_BUCKETS];
+	struct ip_count *per_ip[N_BUCKETS];
 	unsigned n_xfers;	   /* transfers held, all interfaces: at most opts.max_sessions */
 	unsigned refused_recently; /* RRQs refused as busy since the last sweep (logged there) */
+	unsigned refused_per_ip_recently; /* ... at --tftp-max-per-ip */
+	__be32 refused_per_ip_last;	  /* the address refused last, for that log line */
 };
 
 /* Tags for the epoll entries that are not transfers. */
@@ -125,7 +135,7 @@ static bool daemon_counter(int c)
 {
 	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
 	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_XSK) ||
-	       c == XPXE_CNT_TFTP_SESSIONS_REFUSED;
+	       c == XPXE_CNT_TFTP_SESSIONS_REFUSED || c == XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP;
 }
 
 static void write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
@@ -185,6 +195,44 @@ static unsigned bucket_of(__be32 ip, __be16 port)
 	uint32_t h = ntohl(ip) * 2654435761u ^ ntohs(port) * 40503u;
 
 	return (h ^ (h >> 16)) % N_BUCKETS;
+}
+
+static struct ip_count **ip_slot(struct xpxe_tftp *t, __be32 ip)
+{
+	struct ip_count **pp = &t->per_ip[bucket_of(ip, 0)];
+
+	while (*pp && (*pp)->ip != ip)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static unsigned transfers_from(struct xpxe_tftp *t, __be32 ip)
+{
+	const struct ip_count *c = *ip_slot(t, ip);
+
+	return c ? c->n : 0;
+}
+
+/*
+ * One transfer more (DELTA 1) or fewer (-1) from IP. Without memory for its entry the address
+ * goes uncounted: the cap is then looser for it, never stricter.
+ */
+static void count_ip(struct xpxe_tftp *t, __be32 ip, int delta)
+{
+	struct ip_count **pp = ip_slot(t, ip), *c = *pp;
+
+	if (!c) {
+		if (delta < 0 || !(c = calloc(1, sizeof(*c))))
+			return;
+		c->ip = ip;
+		*pp = c;
+	}
+	if (delta < 0 && --c->n == 0) {
+		*pp = c->next;
+		free(c);
+	} else if (delta > 0) {
+		c->n++;
+	}
 }
 
 static struct xfer *find_xfer(struct xpxe_tftp *t, const struct iface *ifc, __be32 ip, __be16 port)
@@ -312,6 +360,7 @@ static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
 		*pp = x->next;
 	x->ifc->transfers--;
 	t->n_xfers--;
+	count_ip(t, x->key.client_ip, -1);
 	free(x);
 }
 
@@ -334,6 +383,7 @@ static struct xfer *new_xfer(struct xpxe_tftp *t, struct iface *ifc,
 	t->buckets[b] = x;
 	ifc->transfers++;
 	t->n_xfers++;
+	count_ip(t, key->client_ip, 1);
 	return x;
 }
 
@@ -585,6 +635,18 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		why.code = XPXE_TFTP_ERR_NOT_FOUND;
 		snprintf(why.message, sizeof(why.message), "file not found");
 		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		return;
+	}
+	if (transfers_from(t, from->sin_addr.s_addr) >= t->opts.max_per_ip) {
+		/* One host holds its share: the rest of the rack keeps the other sessions. */
+		static const char mine[] = "too many transfers from your address, try again later";
+		uint8_t pkt[XPXE_TFTP_REPLY_MAX];
+
+		send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNDEFINED, mine),
+			     from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP);
+		t->refused_per_ip_recently++;
+		t->refused_per_ip_last = from->sin_addr.s_addr;
 		return;
 	}
 	if (t->n_xfers >= t->opts.max_sessions) {
@@ -924,6 +986,15 @@ static void sweep(struct xpxe_tftp *t)
 			 t->refused_recently, t->n_xfers);
 		t->refused_recently = 0;
 	}
+	if (t->refused_per_ip_recently) {
+		char ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &t->refused_per_ip_last, ip, sizeof(ip));
+		log_warn("TFTP: %u read request(s) refused in the last second from addresses "
+			 "already running %u transfers, %s the last (--tftp-max-per-ip)",
+			 t->refused_per_ip_recently, t->opts.max_per_ip, ip);
+		t->refused_per_ip_recently = 0;
+	}
 	for (int i = 0; i < MAX_IFACES; i++) {
 		if (!t->ifaces[i].used)
 			continue;
@@ -1082,6 +1153,8 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		t->opts.windowsize_max = XPXE_TFTP_WINDOWSIZE_DEFAULT_MAX;
 	if (!t->opts.max_sessions)
 		t->opts.max_sessions = XPXE_TFTP_MAX_SESSIONS_DEFAULT;
+	if (!t->opts.max_per_ip)
+		t->opts.max_per_ip = XPXE_TFTP_MAX_PER_IP_DEFAULT;
 	t->listen_fd = t->timer_fd = -1;
 	t->ncpus = libbpf_num_possible_cpus();
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1346,6 +1419,10 @@ void xpxe_tftp_close(struct xpxe_tftp *t)
 			if (x->fd >= 0)
 				close(x->fd);
 			free(x);
+		}
+		for (struct ip_count *c = t->per_ip[b], *next; c; c = next) {
+			next = c->next;
+			free(c);
 		}
 	}
 	if (t->listen_fd >= 0)
