@@ -637,6 +637,7 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		if (pfds[2].revents & POLLIN)
 			xpxe_tftp_process(d->tftp);
 		xpxe_inventory_save_learned(&d->inv, false);
+		xpxe_inventory_retry_state(&d->inv);
 	}
 }
 
