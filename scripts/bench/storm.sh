@@ -12,9 +12,11 @@
 #   SERVERS="xpxe peer peer_xdp"  (a trial may run some; peer_xdp: dnsmasq + nginx with an
 #                        XDP_PASS program on the server's veth, as xpxe has its own there)
 #   QUIET_WAIT=N: wait up to N x 10 s (default 30) for a load average under 0.5 first
+#   TITLE="Boot storm" STEM=storm: its section of BENCHMARKS.md, build/bench/STEM.md and
+#                        docs/bench/STEM.png
 # Each run starts its server afresh (no leases, no boot-once marks: a rack from cold), after
 # a discarded warm-up storm of WARMUP machines. Writes its section of BENCHMARKS.md
-# (scripts/bench/section.sh), build/bench/storm.md and the figure docs/bench/storm.png.
+# (scripts/bench/section.sh), build/bench/STEM.md and the figure docs/bench/STEM.png.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -24,6 +26,10 @@ MACHINES=${MACHINES:-"256 1024"}
 RUNS=${RUNS:-3}
 SERVERS=${SERVERS:-"xpxe peer peer_xdp"} # for trials: some of them only
 WARMUP=${WARMUP:-32}
+# The section of BENCHMARKS.md it writes, and the name of its table and figure: another pair
+# (the Talos-sized storm of `make bench`) keeps this one's figures.
+TITLE=${TITLE:-Boot storm}
+STEM=${STEM:-storm}
 DEADLINE=${DEADLINE:-600} # seconds a storm may take before its unfinished machines count as failed
 IPXE_KIB=${IPXE_KIB:-1024}
 KERNEL_MIB=${KERNEL_MIB:-4}
@@ -39,7 +45,7 @@ chmod 755 "$work" # nginx's workers and dnsmasq's TFTP read the files as other u
 mkdir -m 755 "$work/root" "$work/www" "$work/www/cfg" "$work/talos"
 export XPXE_SOCKET=$work/xpxe.sock
 pids=()
-out=$root/build/bench/storm.md
+out=$root/build/bench/$STEM.md
 ulimit -n "$(ulimit -Hn)" # a socket per machine in storm, per transfer in dnsmasq
 
 . "$root/scripts/bench/lib.sh"
@@ -281,7 +287,7 @@ declare -A NAME=([xpxe]=xpxe [peer]="$peer_name" [peer_xdp]="$peer_name, XDP_PAS
 
 # --- the figure: share of the machines done against time, at the largest storm -------------
 big=$(tr ' ' '\n' <<<"$MACHINES" | sort -n | tail -1)
-bench_plot "$root/docs/bench/storm.png" <<EOF
+bench_plot "$root/docs/bench/$STEM.png" <<EOF
 set title "Boot storm: $big machines, DHCP + TFTP ${IPXE_KIB} KiB + HTTP $((KERNEL_MIB + INITRD_MIB)) MiB + config (last run)"
 set xlabel "seconds from power-on until the machine has its config"
 set ylabel "machines done"
@@ -324,7 +330,7 @@ bottleneck() {
 
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cat >"$work/section.md" <<EOF
-## Boot storm: M machines, DHCP → TFTP → HTTP → config
+## $TITLE: M machines, DHCP → TFTP → HTTP → config
 
 Written by \`scripts/bench/storm.sh\` (run by \`make bench\`; MACHINES="$MACHINES" RUNS=$RUNS
 WARMUP=$WARMUP) on $(date -u +%Y-%m-%d) — $(nproc) CPUs ($cpu_model), Linux $(uname -r), lab
@@ -354,7 +360,7 @@ XDP's and tc's softirq work is counted by no process).
 
 $(cat "$out")
 
-![boot storm](docs/bench/storm.png)
+![$TITLE](docs/bench/$STEM.png)
 
 Where the time goes: DHCP and TFTP move a few hundred kilobytes per machine, HTTP
 $((KERNEL_MIB + INITRD_MIB)) MiB; both servers send the big files with sendfile, over the same veth
@@ -380,12 +386,7 @@ TCP in this lab.
 When a machine failed, its reason is in build/bench/storm-SERVER-M.err and the server's log
 beside it (.log).
 
-A Talos-sized trial on the same lab (KERNEL_MIB=16 INITRD_MIB=64 MACHINES=256 RUNS=1, on
-2026-11-26 with a load average of 4–13 from other work): 80.7 s until the last config for xpxe,
-80.4 s for dnsmasq + nginx, ~270 MB/s for both, no machine failed; xpxe's TFTP p50 5.0 s
-against dnsmasq's 19.3 s, and the HTTP downloads took longer in turn.
-
 Load average before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg).
 EOF
-bench_section "Boot storm" "$work/section.md"
+bench_section "$TITLE" "$work/section.md"
 say "wrote its section of $root/BENCHMARKS.md"

@@ -250,13 +250,15 @@ checked: every download verified whole). The client namespace's bridge runs with
 br_netfilter (\`bridge-nf-call-*tables=0\` there). CPU is the whole machine's (client included)
 busy time from /proc/stat, per GB delivered.
 
+$(tables)
+
 The last row of each table is the client's own ceiling: tftp_load against
 \`scripts/bench/tftp_reflect.c\`, a stateless tc program (\`bpf/bench_reflect.bpf.c\`) that
 answers each ACK with the next block the way xpxe's tc path sends one (grow the ACK, copy the
 block, headers and checksums, redirect) but with no session to find and one hot block of bytes
 (the file it serves is that block repeated; the client checks every byte as for the others).
-The same client, veth pair and kernel with the server's work taken out: no server on this lab
-can go faster, and a figure near it is bound by the client and the veth pair, not the server.
+The same client, veth pair and kernel with the server's work taken out: a server's figure
+within the runs' spread of it is bound by the client and the veth pair, not by the server.
 Share of that ceiling, MB/s, by clients ($CLIENTS):
 xpxe $(share xpxe), dnsmasq $(share dnsmasq), tftpd-hpa $(share tftpd).
 
