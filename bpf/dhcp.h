@@ -523,12 +523,10 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
  * knows: a frame meant for another DHCP server on this host (proxy mode's
  * plain clients and their REQUESTs) goes to the stack even in a flood.
  */
-static __always_inline int dhcp_limit_then_queue(struct xdp_md *ctx,
-						 const struct xpxe_dhcp_config *cfg,
-						 const struct xpxe_mac_key *key,
-						 const struct xpxe_dhcp_client *client,
-						 const struct bootp_hdr *bp,
-						 const struct dhcp_request *rq, int *verdict)
+static __always_inline int
+dhcp_limit_then_queue(struct xdp_md *ctx, const struct xpxe_dhcp_config *cfg,
+		      const struct xpxe_mac_key *key, const struct xpxe_dhcp_client *client,
+		      const struct bootp_hdr *bp, const struct dhcp_request *rq, int *verdict)
 {
 	int ret = dhcp_rate_check(cfg, key, client != NULL);
 

@@ -114,6 +114,7 @@ enum xpxe_counter {
 	XPXE_CNT_DHCP_POOL_EXHAUSTED,  /* new MACs refused: no free, held-out or expired address */
 	XPXE_CNT_DHCP_REQUEST_UNOFFERED, /* REQUESTs of a MAC with no offer nor binding: silence */
 	XPXE_CNT_TFTP_SESSIONS_REFUSED,	 /* RRQs answered ERROR 0 at tftp.max_sessions */
+	XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP, /* ... at --tftp-max-per-ip from one address */
 	/* IPv6 Router Solicitations (bpf/ndp.h); other IPv6 frames count in pass_not_ipv4. */
 	XPXE_CNT_NDP_RA_SENT,	      /* an RS answered with an empty RA by XDP_TX */
 	XPXE_CNT_PASS_NDP_RS_IGNORED, /* a valid RS not ours to answer: off, or not our machine */

@@ -80,6 +80,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_DHCP_POOL_EXHAUSTED] = "dhcp_pool_exhausted",
 	[XPXE_CNT_DHCP_REQUEST_UNOFFERED] = "dhcp_request_unoffered",
 	[XPXE_CNT_TFTP_SESSIONS_REFUSED] = "tftp_sessions_refused",
+	[XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP] = "tftp_sessions_refused_per_ip",
 	[XPXE_CNT_NDP_RA_SENT] = "ndp_ra_sent",
 	[XPXE_CNT_PASS_NDP_RS_IGNORED] = "pass_ndp_rs_ignored",
 	[XPXE_CNT_PASS_NDP_RS_INVALID] = "pass_ndp_rs_invalid",

@@ -232,6 +232,27 @@ int xpxe_inventory_save_learned(struct xpxe_inventory *inv, bool now)
 	return err;
 }
 
+int xpxe_inventory_retry_state(struct xpxe_inventory *inv)
+{
+	time_t t = time(NULL);
+	int err = 0;
+
+	pthread_mutex_lock(&inv->lock);
+	if (inv->unsaved && t != inv->state_retried) {
+		inv->state_retried = t;
+		err = save_state(inv);
+		if (!err) {
+			inv->unsaved = false;
+			log_info(
+			    "saved %s: the boot-once changes held in memory since a failed write "
+			    "are on disk now",
+			    inv->state_path);
+		}
+	}
+	pthread_mutex_unlock(&inv->lock);
+	return err;
+}
+
 const struct xpxe_learned *xpxe_inventory_learned(const struct xpxe_inventory *inv, const char *key)
 {
 	for (int i = 0; i < inv->n_learned; i++)

@@ -53,6 +53,7 @@ struct xpxe_inventory {
 	int n_installed;
 	unsigned long long save_errors; /* the boot-once file could not be written */
 	bool unsaved;			/* memory holds a change the file does not */
+	time_t state_retried;		/* when the daemon's loop last tried that file again */
 	bool learned_unsaved;		/* a learned address the addresses file lacks */
 	time_t learned_saved;		/* when that file was last written */
 };
@@ -90,6 +91,13 @@ int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_
  * daemon's loop each round, and with NOW when it stops. -errno on failure (retried later).
  */
 int xpxe_inventory_save_learned(struct xpxe_inventory *inv, bool now);
+
+/*
+ * Writes the boot-once file again after a write failed (disk full) and none succeeded since:
+ * at most once a second, from the daemon's loop, so that marks held in memory reach the disk
+ * once there is room, not only at the next mark. -errno on failure (tried again later).
+ */
+int xpxe_inventory_retry_state(struct xpxe_inventory *inv);
 
 /* The address learned for KEY, or NULL. Call with the lock held. */
 const struct xpxe_learned *xpxe_inventory_learned(const struct xpxe_inventory *inv,

@@ -122,6 +122,9 @@ static const char usage_serve[] =
     "  --tftp-max-sessions N       transfers at once, over all interfaces (default\n"
     "                              4096); a read request beyond gets ERROR 0 'server\n"
     "                              busy' (tftp_sessions_refused)\n"
+    "  --tftp-max-per-ip N         transfers at once from one address (default 32); a\n"
+    "                              read request beyond gets ERROR 0 'too many transfers\n"
+    "                              from your address' (tftp_sessions_refused_per_ip)\n"
     "\n"
     "HTTP (these three also go with -c, and override the file's http: keys):\n"
     "  --http-max-connections N    connections at once (default 2048)\n"
@@ -300,6 +303,7 @@ enum {
 	OPT_MAC_RATE,
 	OPT_GLOBAL_RATE,
 	OPT_TFTP_MAX_SESSIONS,
+	OPT_TFTP_MAX_PER_IP,
 	OPT_HTTP_MAX_CONNECTIONS,
 	OPT_HTTP_MAX_PER_IP,
 	OPT_HTTP_TIMEOUT,
@@ -509,6 +513,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "dhcp-mac-rate", required_argument, NULL, OPT_MAC_RATE },
 		{ "dhcp-global-rate", required_argument, NULL, OPT_GLOBAL_RATE },
 		{ "tftp-max-sessions", required_argument, NULL, OPT_TFTP_MAX_SESSIONS },
+		{ "tftp-max-per-ip", required_argument, NULL, OPT_TFTP_MAX_PER_IP },
 		{ "http-max-connections", required_argument, NULL, OPT_HTTP_MAX_CONNECTIONS },
 		{ "http-max-per-ip", required_argument, NULL, OPT_HTTP_MAX_PER_IP },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
@@ -598,6 +603,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			opts.tftp_windowsize_max = v;
 			break;
 		case OPT_TFTP_MAX_SESSIONS:
+		case OPT_TFTP_MAX_PER_IP:
 		case OPT_HTTP_MAX_CONNECTIONS:
 		case OPT_HTTP_MAX_PER_IP:
 		case OPT_HTTP_TIMEOUT: {
@@ -607,13 +613,16 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			} lim[] = {
 				{ "--tftp-max-sessions wants 1..16384 transfers, not '%s'",
 				  XPXE_TFTP_SESSIONS_MAX },
+				{ "--tftp-max-per-ip wants 1..16384 transfers, not '%s'",
+				  XPXE_TFTP_SESSIONS_MAX },
 				{ "--http-max-connections wants 1..65536, not '%s'", 65536 },
 				{ "--http-max-per-ip wants 1..65536, not '%s'", 65536 },
 				{ "--http-timeout wants 1..3600 seconds, not '%s'", 3600 },
 			};
 			int k = c - OPT_TFTP_MAX_SESSIONS;
-			unsigned *to[] = { &opts.tftp_max_sessions, &opts.http_max_connections,
-					   &opts.http_max_per_ip, &opts.http_timeout_s };
+			unsigned *to[] = { &opts.tftp_max_sessions, &opts.tftp_max_per_ip,
+					   &opts.http_max_connections, &opts.http_max_per_ip,
+					   &opts.http_timeout_s };
 
 			v = strtoul(optarg, &end, 10);
 			if (*end || !*optarg || v < 1 || v > lim[k].max)
@@ -643,6 +652,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		    "-c FILE takes no quick-start flags (only -i, "
 		    "--allow-default-route, --state-dir, --no-default-assets, "
 		    "--tftp-idle-timeout, --tftp-windowsize-max, --tftp-max-sessions, "
+		    "--tftp-max-per-ip, "
 		    "--http-max-connections, --http-max-per-ip, --http-timeout, "
 		    "--keep-attached): put "
 		    "them in the file");

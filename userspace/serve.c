@@ -637,6 +637,7 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		if (pfds[2].revents & POLLIN)
 			xpxe_tftp_process(d->tftp);
 		xpxe_inventory_save_learned(&d->inv, false);
+		xpxe_inventory_retry_state(&d->inv);
 	}
 }
 
@@ -969,7 +970,8 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
 	struct xpxe_tftp_opts topts = { .idle_timeout_s = opts->tftp_idle_timeout_s,
 					.windowsize_max = opts->tftp_windowsize_max,
-					.max_sessions = opts->tftp_max_sessions };
+					.max_sessions = opts->tftp_max_sessions,
+					.max_per_ip = opts->tftp_max_per_ip };
 	int err;
 
 	xpxe_assets_init(&d->assets);

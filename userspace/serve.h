@@ -30,6 +30,7 @@ struct xpxe_serve_opts {
 	unsigned tftp_idle_timeout_s; /* 0: the default */
 	unsigned tftp_windowsize_max; /* --tftp-windowsize-max; 0: the default */
 	unsigned tftp_max_sessions;   /* --tftp-max-sessions; 0: the default */
+	unsigned tftp_max_per_ip;     /* --tftp-max-per-ip; 0: the default */
 	/* --http-max-connections, --http-max-per-ip, --http-timeout; 0: the config's */
 	unsigned http_max_connections, http_max_per_ip, http_timeout_s;
 	/* the config file, or the quick start's profile */

@@ -21,86 +21,15 @@
 #include "events.h"
 #include "log.h"
 #include "tftp.h"
+#include "tftp_internal.h"
 #include "tftp_proto.h"
 #include "xsk.h"
 
-#define MAX_IFACES 8
-#define N_BUCKETS  4096
 /* A transfer whose end the data plane recorded stays this long, so late ACKs are dropped. */
 #define ENDED_GRACE_S 2
 /* Requests handled per wake-up, so a storm cannot starve the control socket. */
 #define RRQ_BATCH 256
-/* ACKs of windows taken from an AF_XDP socket per wake-up. */
-#define XSK_BATCH 64
-/* Seconds in a row in which XDP redirected ACKs to AF_XDP and none arrived: AF_XDP is broken. */
-#define XSK_STUCK_S 3
 
-struct iface;
-
-/* An AF_XDP socket of an interface, as the epoll entry that wakes us for it. */
-struct xsk_entry {
-	struct iface *ifc;
-	struct xpxe_xsk *xsk;
-};
-
-struct iface {
-	bool used;
-	char ifname[IFNAMSIZ];
-	int ifindex;
-	int sessions_fd;
-	int counters_fd;
-	int xskmap_fd;
-	int rrq_macs_fd;
-	unsigned blksize_max;
-	unsigned windowsize_max; /* what RRQs are granted here; 1 without AF_XDP */
-	char no_window[160];	 /* why windows are not offered here (empty: they are) */
-	struct xsk_entry xsks[XPXE_TFTP_XSK_QUEUES_MAX];
-	unsigned n_xsks;
-	__u64 xsk_redirected, xsk_received; /* at the last sweep: see watch_xsk */
-	unsigned xsk_stuck;
-	unsigned transfers;
-	unsigned running;	 /* transfers not ended, at the last sweep */
-	bool lockstep_tc;	 /* XDP had no room to grow ACKs here: tc sends lockstep blocks */
-	__u64 own[XPXE_CNT_MAX]; /* the counters the daemon writes (see xpxe.h) */
-	bool own_dirty;		 /* own[] holds counts the map has not seen yet */
-};
-
-struct xfer {
-	struct xfer *next; /* in its hash bucket */
-	struct iface *ifc;
-	struct xpxe_tftp_key key;
-	int fd; /* the transfer's port; -1 when a previous daemon's port could not be taken */
-	uint32_t slot;
-	bool adopted;
-	bool ended;
-	char name[XPXE_TFTP_NAME_MAX + 1];
-	uint64_t size;
-	unsigned blksize;
-	unsigned windowsize;
-	unsigned idle_s;
-	uint32_t last_block;
-	uint32_t retransmits; /* as last reported */
-	char mac[18];	      /* the client's, "" when unknown */
-	int path;	      /* enum xpxe_tftp_path: where its blocks go */
-	bool reported;	      /* its end was reported (an event of the program, or the sweep) */
-	__u64 started_ns;
-	double progress, ended_at;
-	uint8_t first[4 + XPXE_TFTP_BLKSIZE_MAX]; /* the OACK or DATA 1, for a repeated RRQ */
-	size_t first_len;
-};
-
-struct xpxe_tftp {
-	struct xpxe_assets *assets;
-	struct xpxe_tftp_opts opts;
-	int epfd, listen_fd, timer_fd;
-	int ncpus;
-	struct iface ifaces[MAX_IFACES];
-	struct xfer *buckets[N_BUCKETS];
-	unsigned n_xfers;	   /* transfers held, all interfaces: at most opts.max_sessions */
-	unsigned refused_recently; /* RRQs refused as busy since the last sweep (logged there) */
-};
-
-/* Tags for the epoll entries that are not transfers. */
 static char listen_tag, timer_tag;
 
 static double now_s(void)
@@ -111,7 +40,7 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static __u64 now_ns(void)
+__u64 tftp_now_ns(void)
 {
 	struct timespec ts;
 
@@ -125,7 +54,7 @@ static bool daemon_counter(int c)
 {
 	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
 	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_XSK) ||
-	       c == XPXE_CNT_TFTP_SESSIONS_REFUSED;
+	       c == XPXE_CNT_TFTP_SESSIONS_REFUSED || c == XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP;
 }
 
 static void write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
@@ -147,13 +76,13 @@ static void bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
 }
 
 /* Adds N to a counter in memory only: per window, a syscall would cost more than the window. */
-static void tally(struct iface *ifc, enum xpxe_counter c, __u64 n)
+void tftp_tally(struct iface *ifc, enum xpxe_counter c, __u64 n)
 {
 	ifc->own[c] += n;
 	ifc->own_dirty = true;
 }
 
-/* Writes what tally() counted to the map (each second, and before `xpxe status`). */
+/* Writes what tftp_tally() counted to the map (each second, and before `xpxe status`). */
 static void flush_tallies(struct xpxe_tftp *t, struct iface *ifc)
 {
 	if (!ifc->own_dirty)
@@ -172,7 +101,7 @@ static const enum xpxe_counter error_counters[9] = {
 	[XPXE_TFTP_ERR_BAD_OPTION] = XPXE_CNT_TFTP_ERR_BAD_OPTION,
 };
 
-static struct iface *find_iface(struct xpxe_tftp *t, int ifindex)
+struct iface *tftp_find_iface(struct xpxe_tftp *t, int ifindex)
 {
 	for (int i = 0; i < MAX_IFACES; i++)
 		if (t->ifaces[i].used && t->ifaces[i].ifindex == ifindex)
@@ -187,6 +116,44 @@ static unsigned bucket_of(__be32 ip, __be16 port)
 	return (h ^ (h >> 16)) % N_BUCKETS;
 }
 
+static struct ip_count **ip_slot(struct xpxe_tftp *t, __be32 ip)
+{
+	struct ip_count **pp = &t->per_ip[bucket_of(ip, 0)];
+
+	while (*pp && (*pp)->ip != ip)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static unsigned transfers_from(struct xpxe_tftp *t, __be32 ip)
+{
+	const struct ip_count *c = *ip_slot(t, ip);
+
+	return c ? c->n : 0;
+}
+
+/*
+ * One transfer more (DELTA 1) or fewer (-1) from IP. Without memory for its entry the address
+ * goes uncounted: the cap is then looser for it, never stricter.
+ */
+static void count_ip(struct xpxe_tftp *t, __be32 ip, int delta)
+{
+	struct ip_count **pp = ip_slot(t, ip), *c = *pp;
+
+	if (!c) {
+		if (delta < 0 || !(c = calloc(1, sizeof(*c))))
+			return;
+		c->ip = ip;
+		*pp = c;
+	}
+	if (delta < 0 && --c->n == 0) {
+		*pp = c->next;
+		free(c);
+	} else if (delta > 0) {
+		c->n++;
+	}
+}
+
 static struct xfer *find_xfer(struct xpxe_tftp *t, const struct iface *ifc, __be32 ip, __be16 port)
 {
 	for (struct xfer *x = t->buckets[bucket_of(ip, port)]; x; x = x->next)
@@ -195,7 +162,7 @@ static struct xfer *find_xfer(struct xpxe_tftp *t, const struct iface *ifc, __be
 	return NULL;
 }
 
-static void addr_str(char *buf, size_t len, __be32 ip, __be16 port)
+void tftp_addr_str(char *buf, size_t len, __be32 ip, __be16 port)
 {
 	char a[INET_ADDRSTRLEN];
 
@@ -262,7 +229,7 @@ static void report(int type, const struct xfer *x, const struct xpxe_tftp_sessio
  * The end of X, as its session S records it: reported once, by the program's
  * event when it arrives (xpxe_tftp_on_end), else by the sweep.
  */
-static void report_end(struct xfer *x, const struct xpxe_tftp_session *s)
+void tftp_report_end(struct xfer *x, const struct xpxe_tftp_session *s)
 {
 	if (x->reported)
 		return;
@@ -312,6 +279,7 @@ static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
 		*pp = x->next;
 	x->ifc->transfers--;
 	t->n_xfers--;
+	count_ip(t, x->key.client_ip, -1);
 	free(x);
 }
 
@@ -326,7 +294,7 @@ static struct xfer *new_xfer(struct xpxe_tftp *t, struct iface *ifc,
 	x->ifc = ifc;
 	x->key = *key;
 	x->fd = -1;
-	x->started_ns = now_ns();
+	x->started_ns = tftp_now_ns();
 	x->progress = now_s();
 	x->idle_s = t->opts.idle_timeout_s;
 	b = bucket_of(key->client_ip, key->client_port);
@@ -334,10 +302,11 @@ static struct xfer *new_xfer(struct xpxe_tftp *t, struct iface *ifc,
 	t->buckets[b] = x;
 	ifc->transfers++;
 	t->n_xfers++;
+	count_ip(t, key->client_ip, 1);
 	return x;
 }
 
-static int watch(struct xpxe_tftp *t, int fd, void *tag)
+int tftp_watch(struct xpxe_tftp *t, int fd, void *tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
 
@@ -402,7 +371,7 @@ static void refuse(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	uint8_t pkt[XPXE_TFTP_REPLY_MAX];
 	char who[32];
 
-	addr_str(who, sizeof(who), ip, port);
+	tftp_addr_str(who, sizeof(who), ip, port);
 	if (why->code < 0) {
 		log_debug("TFTP %s: %s: %s", who, what, why->message);
 		return;
@@ -445,7 +414,7 @@ static bool repeated_rrq(struct xpxe_tftp *t, struct xfer *x)
 	/* Once the client acknowledged our answer, a late copy of its RRQ changes nothing. */
 	if (x->fd < 0 || s.last_block > (x->first[1] == XPXE_TFTP_OACK ? 0 : 1))
 		return true;
-	s.last_tx_ns = now_ns();
+	s.last_tx_ns = tftp_now_ns();
 	bpf_map_update_elem(x->ifc->sessions_fd, &x->key, &s, BPF_EXIST);
 	send_to(x->fd, x->first, x->first_len, x->key.client_ip, x->key.client_port);
 	return true;
@@ -468,7 +437,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	char who[32];
 	int fd;
 
-	addr_str(who, sizeof(who), key.client_ip, key.client_port);
+	tftp_addr_str(who, sizeof(who), key.client_ip, key.client_port);
 	xpxe_tftp_negotiate(req, as->size, ifc->blksize_max, ifc->windowsize_max, &plan);
 	fd = udp_socket(local.s_addr, 0);
 	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &sa_len)) {
@@ -487,7 +456,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	s.last_block = plan.oack_len ? 0 : 1;
 	s.win_base = 0; /* the OACK (block 0) or DATA 1 answered the RRQ */
 	s.state = XPXE_TFTP_ACTIVE;
-	s.last_tx_ns = now_ns();
+	s.last_tx_ns = tftp_now_ns();
 	rrq_mac(ifc, key.client_ip, key.client_port, s.client_mac);
 	/* Installed before the answer leaves: the first ACK may come back at once. */
 	if (bpf_map_update_elem(ifc->sessions_fd, &key, &s, BPF_ANY)) {
@@ -498,7 +467,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		return;
 	}
 	x = new_xfer(t, ifc, &key);
-	if (!x || watch(t, fd, x)) {
+	if (!x || tftp_watch(t, fd, x)) {
 		bpf_map_delete_elem(ifc->sessions_fd, &key);
 		close(fd);
 		if (x) {
@@ -531,7 +500,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		x->first[3] = 1;
 		x->first_len = 4 + xpxe_asset_read_block(as, 1, plan.blksize, x->first + 4);
 		bump(t, ifc, XPXE_CNT_TFTP_DATA_DAEMON);
-		tally(ifc, XPXE_CNT_TFTP_BYTES_DAEMON, x->first_len - 4);
+		tftp_tally(ifc, XPXE_CNT_TFTP_BYTES_DAEMON, x->first_len - 4);
 	}
 	send_to(fd, x->first, x->first_len, key.client_ip, key.client_port);
 	bump(t, ifc, XPXE_CNT_TFTP_RRQ);
@@ -545,7 +514,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 			   const struct sockaddr_in *from, const struct in_pktinfo *pi)
 {
-	struct iface *ifc = find_iface(t, pi->ipi_ifindex);
+	struct iface *ifc = tftp_find_iface(t, pi->ipi_ifindex);
 	struct xpxe_tftp_refusal why;
 	struct xpxe_tftp_request req;
 	struct xpxe_asset *as;
@@ -585,6 +554,18 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		why.code = XPXE_TFTP_ERR_NOT_FOUND;
 		snprintf(why.message, sizeof(why.message), "file not found");
 		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		return;
+	}
+	if (transfers_from(t, from->sin_addr.s_addr) >= t->opts.max_per_ip) {
+		/* One host holds its share: the rest of the rack keeps the other sessions. */
+		static const char mine[] = "too many transfers from your address, try again later";
+		uint8_t pkt[XPXE_TFTP_REPLY_MAX];
+
+		send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNDEFINED, mine),
+			     from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP);
+		t->refused_per_ip_recently++;
+		t->refused_per_ip_last = from->sin_addr.s_addr;
 		return;
 	}
 	if (t->n_xfers >= t->opts.max_sessions) {
@@ -633,160 +614,12 @@ static void read_requests(struct xpxe_tftp *t)
 			struct xpxe_tftp_refusal why = { .code = XPXE_TFTP_ERR_ILLEGAL_OP };
 
 			snprintf(why.message, sizeof(why.message), "request too long");
-			refuse(t, find_iface(t, pi->ipi_ifindex), &why, "request to port 69",
+			refuse(t, tftp_find_iface(t, pi->ipi_ifindex), &why, "request to port 69",
 			       from.sin_addr.s_addr, from.sin_port, pi->ipi_spec_dst);
 			continue;
 		}
 		handle_request(t, buf, n, &from, pi);
 	}
-}
-
-/*
- * The ACK of a window that reached the transfer's own socket: XDP found no
- * AF_XDP socket on its queue (none was ever opened there, or AF_XDP broke).
- * The same decision as XDP's, made here, and the window sent from this socket
- * (the kernel's UDP stack builds the frames): slower, but the transfer goes on.
- */
-static void window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
-{
-	enum { BATCH = 64 };
-	static uint8_t bufs[BATCH][4 + XPXE_TFTP_BLKSIZE_MAX];
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = x->key.client_ip,
-				  .sin_port = x->key.client_port };
-	struct iovec iov[BATCH];
-	struct mmsghdr msgs[BATCH];
-	struct xpxe_tftp_session s;
-	struct xpxe_tftp_window w;
-	const struct xpxe_tftp_chunk *chunks;
-	struct iface *ifc = x->ifc;
-	uint32_t n_chunks, sum, block;
-	__u64 bytes = 0;
-	char who[32];
-
-	addr_str(who, sizeof(who), x->key.client_ip, x->key.client_port);
-	if (bpf_map_lookup_elem(ifc->sessions_fd, &x->key, &s)) {
-		/* Only when the session left the map under us (evicted). */
-		log_debug("TFTP %s: an ACK reached the daemon; its session is gone", who);
-		return;
-	}
-	/* Lockstep ACKs are the programs' to answer: one that reached us came by accident. */
-	if (s.state != XPXE_TFTP_ACTIVE || s.windowsize <= 1)
-		return;
-	switch (xpxe_tftp_decide(&s, ack, now_ns(), &w)) {
-	case XPXE_TFTP_SEND:
-		break;
-	case XPXE_TFTP_COMPLETED:
-		s.state = XPXE_TFTP_DONE;
-		bpf_map_update_elem(ifc->sessions_fd, &x->key, &s, BPF_EXIST);
-		report_end(x, &s);
-		return;
-	default:
-		return; /* a duplicate, or stale */
-	}
-	chunks = xpxe_assets_chunks(t->assets, s.asset_slot, &n_chunks);
-	if (!chunks)
-		return;
-	s.win_base = w.acked;
-	s.last_block = w.last;
-	s.last_tx_ns = now_ns();
-	s.retransmits += w.resent;
-	if (bpf_map_update_elem(ifc->sessions_fd, &x->key, &s, BPF_EXIST))
-		return;
-	for (block = w.first; block <= w.last;) {
-		unsigned n = 0;
-
-		for (; n < BATCH && block <= w.last; n++, block++) {
-			size_t len = xpxe_tftp_data_payload(bufs[n], chunks, n_chunks, s.size,
-							    s.blksize, block, &sum);
-
-			if (!len)
-				break;
-			iov[n] = (struct iovec){ .iov_base = bufs[n], .iov_len = len };
-			msgs[n] = (struct mmsghdr){ .msg_hdr = { .msg_name = &to,
-								 .msg_namelen = sizeof(to),
-								 .msg_iov = &iov[n],
-								 .msg_iovlen = 1 } };
-			bytes += len - 4;
-		}
-		if (!n || sendmmsg(x->fd, msgs, n, 0) < 0)
-			break;
-		tally(ifc, XPXE_CNT_TFTP_DATA_WINDOW_UDP, n);
-	}
-	tally(ifc, XPXE_CNT_TFTP_WINDOWS, 1);
-	tally(ifc, XPXE_CNT_TFTP_BYTES_DAEMON, bytes);
-	if (w.resent) {
-		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESTARTS, 1);
-		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESENT, w.resent);
-	}
-}
-
-/*
- * The ACK of a window that XDP redirected to an AF_XDP socket, with the window
- * it decided in front (struct xpxe_tftp_xsk_meta): its blocks, built straight
- * into the socket's UMEM frames from the asset maps. Sent at the batch's end.
- */
-struct xsk_rx {
-	struct xpxe_tftp *t;
-	struct iface *ifc;
-	struct xpxe_xsk *xsk;
-};
-
-static void window_over_xsk(void *arg, const uint8_t *frame, uint32_t len, const void *meta_p)
-{
-	struct xsk_rx *rx = arg;
-	struct iface *ifc = rx->ifc;
-	struct xpxe_tftp_xsk_meta m;
-	struct xpxe_tftp_peer peer;
-	const struct xpxe_tftp_chunk *chunks;
-	uint32_t n_chunks, block, sent = 0;
-	__u64 bytes = 0;
-
-	memcpy(&m, meta_p, sizeof(m));
-	if (m.magic != XPXE_TFTP_XSK_MAGIC || !m.first_block || m.last_block < m.first_block ||
-	    m.last_block - m.first_block >= XPXE_TFTP_WINDOWSIZE_LIMIT ||
-	    xpxe_tftp_peer_from_frame(frame, len, &peer))
-		return;
-	chunks = xpxe_assets_chunks(rx->t->assets, m.asset_slot, &n_chunks);
-	if (!chunks)
-		return;
-	for (block = m.first_block; block <= m.last_block; block++) {
-		uint8_t *f = xpxe_xsk_tx_frame(rx->xsk);
-		size_t flen;
-
-		if (!f) {
-			/* Send what is queued: in copy mode that completes frames at once. */
-			xpxe_xsk_tx_flush(rx->xsk);
-			f = xpxe_xsk_tx_frame(rx->xsk);
-		}
-		if (!f)
-			break;
-		flen = xpxe_tftp_data_frame(f, &peer, chunks, n_chunks, m.size, m.blksize, block);
-		if (!flen)
-			break;
-		xpxe_xsk_tx_push(rx->xsk, flen);
-		sent++;
-		bytes += flen - XPXE_TFTP_HDRS_LEN;
-	}
-	/* What did not fit comes again at the client's retry: the ACK of what it got. */
-	if (block <= m.last_block)
-		tally(ifc, XPXE_CNT_TFTP_XSK_TX_FULL, m.last_block - block + 1);
-	tally(ifc, XPXE_CNT_TFTP_WINDOWS, 1);
-	tally(ifc, XPXE_CNT_TFTP_DATA_XSK, sent);
-	tally(ifc, XPXE_CNT_TFTP_BYTES_XSK, bytes);
-	if (m.resent) {
-		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESTARTS, 1);
-		tally(ifc, XPXE_CNT_TFTP_WINDOW_RESENT, m.resent);
-	}
-}
-
-static void read_xsk(struct xpxe_tftp *t, struct xsk_entry *e)
-{
-	struct xsk_rx rx = { .t = t, .ifc = e->ifc, .xsk = e->xsk };
-
-	/* A bounded batch: epoll is level-triggered, the rest wakes us again. */
-	if (xpxe_xsk_rx(e->xsk, XSK_BATCH, sizeof(struct xpxe_tftp_xsk_meta), window_over_xsk, &rx))
-		xpxe_xsk_tx_flush(e->xsk);
 }
 
 /* A packet from FROM (WHO) to the port of X's transfer, which is not FROM's: ERROR 5. */
@@ -818,7 +651,7 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 	       0) {
 		int op = n >= 2 ? buf[0] << 8 | buf[1] : -1;
 
-		addr_str(who, sizeof(who), from.sin_addr.s_addr, from.sin_port);
+		tftp_addr_str(who, sizeof(who), from.sin_addr.s_addr, from.sin_port);
 		from_len = sizeof(from);
 		if (op == XPXE_TFTP_ERROR)
 			continue; /* never answered; the data plane records a client's ERROR */
@@ -834,7 +667,7 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 		}
 		if (op == XPXE_TFTP_ACK) {
 			if (n >= 4)
-				window_over_udp(t, x, (uint16_t)(buf[2] << 8 | buf[3]));
+				tftp_window_over_udp(t, x, (uint16_t)(buf[2] << 8 | buf[3]));
 			continue;
 		}
 		{
@@ -852,16 +685,7 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 	}
 }
 
-static void close_xsks(struct xpxe_tftp *t, struct iface *ifc)
-{
-	for (unsigned q = 0; q < ifc->n_xsks; q++) {
-		epoll_ctl(t->epfd, EPOLL_CTL_DEL, xpxe_xsk_fd(ifc->xsks[q].xsk), NULL);
-		xpxe_xsk_close(ifc->xsks[q].xsk);
-	}
-	ifc->n_xsks = 0;
-}
-
-static __u64 program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
+__u64 tftp_program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
 {
 	__u64 values[t->ncpus], sum = 0;
 	__u32 key = c;
@@ -876,44 +700,6 @@ static __u64 program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_c
 	return sum;
 }
 
-/*
- * Once a second: did the ACKs XDP redirected to AF_XDP arrive? The program
- * cannot see a redirect fail (the kernel drops the frame after it returned).
- * When several seconds in a row saw redirects and no arrival, the kernel
- * refuses AF_XDP on this interface: the sockets are closed, so running windowed
- * transfers go on through their UDP sockets and new ones get windowsize 1.
- */
-static void watch_xsk(struct xpxe_tftp *t, struct iface *ifc)
-{
-	__u64 redirected, received = 0;
-
-	if (!ifc->n_xsks)
-		return;
-	redirected = program_counter(t, ifc, XPXE_CNT_TFTP_ACK_TO_XSK);
-	for (unsigned q = 0; q < ifc->n_xsks; q++) {
-		struct xpxe_xsk_status st;
-
-		xpxe_xsk_status(ifc->xsks[q].xsk, &st);
-		received += st.rx_frames;
-	}
-	if (received != ifc->xsk_received || redirected == ifc->xsk_redirected)
-		ifc->xsk_stuck = 0;
-	else
-		ifc->xsk_stuck++;
-	ifc->xsk_redirected = redirected;
-	ifc->xsk_received = received;
-	if (ifc->xsk_stuck < XSK_STUCK_S)
-		return;
-	log_error("%s: XDP redirected ACKs of windowed TFTP transfers to AF_XDP for %d s and none "
-		  "arrived: AF_XDP does not work here; windows go out through the transfers' UDP "
-		  "sockets, and new transfers get no windowsize",
-		  ifc->ifname, XSK_STUCK_S);
-	snprintf(ifc->no_window, sizeof(ifc->no_window),
-		 "AF_XDP sockets received none of the ACKs XDP redirected to them");
-	close_xsks(t, ifc);
-	ifc->windowsize_max = 1;
-}
-
 static void sweep(struct xpxe_tftp *t)
 {
 	double now = now_s();
@@ -924,14 +710,23 @@ static void sweep(struct xpxe_tftp *t)
 			 t->refused_recently, t->n_xfers);
 		t->refused_recently = 0;
 	}
+	if (t->refused_per_ip_recently) {
+		char ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &t->refused_per_ip_last, ip, sizeof(ip));
+		log_warn("TFTP: %u read request(s) refused in the last second from addresses "
+			 "already running %u transfers, %s the last (--tftp-max-per-ip)",
+			 t->refused_per_ip_recently, t->opts.max_per_ip, ip);
+		t->refused_per_ip_recently = 0;
+	}
 	for (int i = 0; i < MAX_IFACES; i++) {
 		if (!t->ifaces[i].used)
 			continue;
-		watch_xsk(t, &t->ifaces[i]);
+		tftp_watch_xsk(t, &t->ifaces[i]);
 		flush_tallies(t, &t->ifaces[i]);
 		t->ifaces[i].running = 0;
 		/* XDP hands ACKs to tc once it found no room to grow them: tc sends the blocks. */
-		if (program_counter(t, &t->ifaces[i], XPXE_CNT_TFTP_ACK_TO_TC))
+		if (tftp_program_counter(t, &t->ifaces[i], XPXE_CNT_TFTP_ACK_TO_TC))
 			t->ifaces[i].lockstep_tc = true;
 	}
 
@@ -956,7 +751,7 @@ static void sweep(struct xpxe_tftp *t)
 				continue;
 			}
 			if (s.state != XPXE_TFTP_ACTIVE) {
-				report_end(x, &s);
+				tftp_report_end(x, &s);
 				x->ended = true;
 				x->ended_at = now;
 				continue;
@@ -1000,7 +795,7 @@ static int lockstep_path(const struct iface *ifc)
 
 void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tftp_event *e)
 {
-	struct iface *ifc = find_iface(t, ifindex);
+	struct iface *ifc = tftp_find_iface(t, ifindex);
 	struct xfer *x = ifc ? find_xfer(t, ifc, e->key.client_ip, e->key.client_port) : NULL;
 	struct xpxe_tftp_session s;
 
@@ -1014,7 +809,7 @@ void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tft
 	}
 	if (!x->mac[0])
 		mac_str(x->mac, e->h.mac);
-	report_end(x, &s);
+	tftp_report_end(x, &s);
 }
 
 /* The AF_XDP socket TAG stands for, or NULL when it is a transfer's. */
@@ -1040,7 +835,7 @@ void xpxe_tftp_process(struct xpxe_tftp *t)
 		struct xsk_entry *e;
 
 		if ((e = xsk_of_tag(t, tag))) {
-			read_xsk(t, e);
+			tftp_read_xsk(t, e);
 		} else if (tag == &listen_tag) {
 			read_requests(t);
 		} else if (tag == &timer_tag) {
@@ -1082,6 +877,8 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		t->opts.windowsize_max = XPXE_TFTP_WINDOWSIZE_DEFAULT_MAX;
 	if (!t->opts.max_sessions)
 		t->opts.max_sessions = XPXE_TFTP_MAX_SESSIONS_DEFAULT;
+	if (!t->opts.max_per_ip)
+		t->opts.max_per_ip = XPXE_TFTP_MAX_PER_IP_DEFAULT;
 	t->listen_fd = t->timer_fd = -1;
 	t->ncpus = libbpf_num_possible_cpus();
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1092,7 +889,7 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		xpxe_tftp_close(t);
 		return err;
 	}
-	err = watch(t, t->timer_fd, &timer_tag);
+	err = tftp_watch(t, t->timer_fd, &timer_tag);
 	if (err) {
 		xpxe_tftp_close(t);
 		return err;
@@ -1152,7 +949,7 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 		xpxe_assets_hold_orphan(t->assets, s.asset_slot);
 		/* Reserve its port again, so the kernel gives it to no one else. */
 		x->fd = udp_socket(INADDR_ANY, key.server_port);
-		if (x->fd >= 0 && watch(t, x->fd, x)) {
+		if (x->fd >= 0 && tftp_watch(t, x->fd, x)) {
 			close(x->fd);
 			x->fd = -1;
 		}
@@ -1168,56 +965,6 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
  * them, windowsize is not offered here (every transfer goes lockstep, served
  * by XDP or tc), and IFC->no_window says why.
  */
-static void open_xsks(struct xpxe_tftp *t, struct iface *ifc)
-{
-	unsigned queues = xpxe_xsk_rx_queues(ifc->ifname), probing = !queues;
-	int err = 0;
-
-	if (t->opts.windowsize_max <= 1) {
-		snprintf(ifc->no_window, sizeof(ifc->no_window), "--tftp-windowsize-max is 1");
-		return;
-	}
-	/* A driver that does not say how many queues it has: open until the kernel says no. */
-	if (probing)
-		queues = XPXE_TFTP_XSK_QUEUES_MAX;
-	if (queues > XPXE_TFTP_XSK_QUEUES_MAX) {
-		snprintf(ifc->no_window, sizeof(ifc->no_window),
-			 "%u RX queues, more than the %d AF_XDP sockets xpxe opens", queues,
-			 XPXE_TFTP_XSK_QUEUES_MAX);
-		goto fail;
-	}
-	for (unsigned q = 0; q < queues; q++) {
-		struct xsk_entry *e = &ifc->xsks[q];
-
-		err = xpxe_xsk_open(&e->xsk, ifc->ifname, q, ifc->xskmap_fd);
-		if (err == -EINVAL && probing && q > 0)
-			break; /* past the last queue */
-		if (err) {
-			snprintf(ifc->no_window, sizeof(ifc->no_window),
-				 "cannot open an AF_XDP socket on RX queue %u: %s", q,
-				 strerror(-err));
-			goto fail;
-		}
-		e->ifc = ifc;
-		ifc->n_xsks++;
-		err = watch(t, xpxe_xsk_fd(e->xsk), e);
-		if (err) {
-			snprintf(ifc->no_window, sizeof(ifc->no_window), "epoll: %s",
-				 strerror(-err));
-			goto fail;
-		}
-	}
-	ifc->windowsize_max = t->opts.windowsize_max;
-	ifc->no_window[0] = '\0';
-	/* The pinned counter may hold a previous daemon's redirects: count from here. */
-	ifc->xsk_redirected = program_counter(t, ifc, XPXE_CNT_TFTP_ACK_TO_XSK);
-	return;
-fail:
-	close_xsks(t, ifc);
-	log_warn("%s: TFTP windowsize not offered (clients go lockstep): %s", ifc->ifname,
-		 ifc->no_window);
-}
-
 int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
 			int counters_fd, int xskmap_fd, int rrq_macs_fd)
 {
@@ -1247,7 +994,7 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 		ifc->lockstep_tc = totals[XPXE_CNT_TFTP_ACK_TO_TC] > 0;
 	}
 	adopt_sessions(t, ifc);
-	open_xsks(t, ifc);
+	tftp_open_xsks(t, ifc);
 	if (ifc->n_xsks)
 		log_info("%s: TFTP windows up to %u blocks, sent through %u AF_XDP socket(s) "
 			 "(%s mode)",
@@ -1258,7 +1005,7 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 
 void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex)
 {
-	struct iface *ifc = find_iface(t, ifindex);
+	struct iface *ifc = tftp_find_iface(t, ifindex);
 
 	if (!ifc)
 		return;
@@ -1271,7 +1018,7 @@ void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex)
 				finish(t, x, false);
 		}
 	}
-	close_xsks(t, ifc);
+	tftp_close_xsks(t, ifc);
 	ifc->used = false;
 }
 
@@ -1293,7 +1040,7 @@ int xpxe_tftp_listen(struct xpxe_tftp *t)
 	setsockopt(t->listen_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (setsockopt(t->listen_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)))
 		return -errno;
-	return watch(t, t->listen_fd, &listen_tag);
+	return tftp_watch(t, t->listen_fd, &listen_tag);
 }
 
 int xpxe_tftp_fd(const struct xpxe_tftp *t)
@@ -1316,28 +1063,13 @@ void xpxe_tftp_flush_counters(struct xpxe_tftp *t)
 			flush_tallies(t, &t->ifaces[i]);
 }
 
-int xpxe_tftp_window_status(struct xpxe_tftp *t, int ifindex, struct xpxe_tftp_window_status *ws)
-{
-	struct iface *ifc = find_iface(t, ifindex);
-
-	memset(ws, 0, sizeof(*ws));
-	if (!ifc)
-		return -ENOENT;
-	ws->windowsize_max = ifc->windowsize_max;
-	snprintf(ws->why_not, sizeof(ws->why_not), "%s", ifc->no_window);
-	ws->n_xsks = ifc->n_xsks;
-	for (unsigned q = 0; q < ifc->n_xsks; q++)
-		xpxe_xsk_status(ifc->xsks[q].xsk, &ws->xsks[q]);
-	return 0;
-}
-
 void xpxe_tftp_close(struct xpxe_tftp *t)
 {
 	if (!t)
 		return;
 	for (int i = 0; i < MAX_IFACES; i++)
 		if (t->ifaces[i].used)
-			close_xsks(t, &t->ifaces[i]);
+			tftp_close_xsks(t, &t->ifaces[i]);
 	for (int b = 0; b < N_BUCKETS; b++) {
 		struct xfer *x = t->buckets[b], *next;
 
@@ -1346,6 +1078,10 @@ void xpxe_tftp_close(struct xpxe_tftp *t)
 			if (x->fd >= 0)
 				close(x->fd);
 			free(x);
+		}
+		for (struct ip_count *c = t->per_ip[b], *next; c; c = next) {
+			next = c->next;
+			free(c);
 		}
 	}
 	if (t->listen_fd >= 0)

@@ -23,11 +23,18 @@ struct xpxe_tftp_opts {
 	unsigned idle_timeout_s; /* a client silent this long has gone: its transfer expires */
 	unsigned windowsize_max; /* the largest window granted (RFC 7440); 1: none; 0: default */
 	unsigned max_sessions;	 /* transfers at once, all interfaces; 0: default */
+	unsigned max_per_ip;	 /* transfers at once from one client address; 0: default */
 };
 
 #define XPXE_TFTP_IDLE_TIMEOUT_DEFAULT 30
 /* Far above a rack's boot (one transfer per machine), far below the fd limit and the map. */
 #define XPXE_TFTP_MAX_SESSIONS_DEFAULT 4096
+/*
+ * A firmware runs one transfer at a time, and a few more linger when it starts over from a
+ * new port (the old one waits out its idle timeout): far below this. One host cannot take
+ * the whole --tftp-max-sessions from the rack.
+ */
+#define XPXE_TFTP_MAX_PER_IP_DEFAULT 32
 
 int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		   const struct xpxe_tftp_opts *opts);

@@ -104,7 +104,7 @@ prog_stats() { # PROG_ID -> "run_time_ns run_cnt"
 # --- xpxe ---------------------------------------------------------------------------
 say "xpxe"
 nsenter --net="/run/netns/$NS_SRV" "$root/xpxe" serve -i "$IF_SRV" --no-default-assets \
-	--asset "big32m=$file" 2>"$work/xpxe.log" &
+	--asset "big32m=$file" --tftp-max-per-ip 4096 2>"$work/xpxe.log" &
 server_pid=$!
 for _ in $(seq 50); do "$root/xpxe" status >/dev/null 2>&1 && break; sleep 0.1; done
 status=$("$root/xpxe" status --json)

@@ -87,7 +87,7 @@ oack() { # -> the options of the OACK the server running now sends for windowsiz
 # --- xpxe ---------------------------------------------------------------------------------
 say "xpxe"
 nsenter --net="/run/netns/$NS_SRV" "$root/xpxe" serve -i "$IF_SRV" --no-default-assets \
-	--asset "big32m=$file" --tftp-windowsize-max 64 2>"$work/xpxe.log" &
+	--asset "big32m=$file" --tftp-windowsize-max 64 --tftp-max-per-ip 4096 2>"$work/xpxe.log" &
 server_pid=$!
 daemon_pid=$server_pid
 for _ in $(seq 50); do "$root/xpxe" status >/dev/null 2>&1 && break; sleep 0.1; done

@@ -33,9 +33,9 @@
 #ifndef XPXE_FIXTURES
 #define XPXE_FIXTURES "tests/fixtures"
 #endif
-#define OVMF_PROXY XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
-#define OVMF_FULL  XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
-#define SEABIOS	   XPXE_FIXTURES "/seabios-ipxe-rom-full-dhcp.pcap"
+#define OVMF_PROXY		XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
+#define OVMF_FULL		XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
+#define SEABIOS			XPXE_FIXTURES "/seabios-ipxe-rom-full-dhcp.pcap"
 #define OVMF_PROXY_SITE_REQUEST 3 /* OVMF's REQUEST to the site's DHCP server */
 #define SEABIOS_UDHCPC_DISCOVER 6 /* the booted kernel's plain DISCOVER */
 

@@ -54,11 +54,14 @@ def rrq(server, name, sources, per_source):
                 answered[s] = "data"
             elif op == 5 and data[3] == 0 and b"busy" in data:
                 answered[s] = "busy"
+            elif op == 5 and data[3] == 0 and b"from your address" in data:
+                answered[s] = "mine"
             else:
                 answered[s] = "other"
     kinds = list(answered.values())
-    print("sent %d data %d busy %d other %d" % (len(socks), kinds.count("data"),
-                                                 kinds.count("busy"), kinds.count("other")))
+    print("sent %d data %d busy %d mine %d other %d" % (
+        len(socks), kinds.count("data"), kinds.count("busy"), kinds.count("mine"),
+        kinds.count("other")))
 
 
 def request(server, mac, ip):

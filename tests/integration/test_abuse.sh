@@ -32,7 +32,7 @@ LEASES=$WORK/bindings
 if start_daemon -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 \
 	--reserve 52:54:00:a0:00:01=198.18.0.50 --leases "$LEASES" --offer-hold 3 \
 	--dhcp-global-rate 100/100 --asset big="$WORK/big" --kernel "$WORK/kernel" \
-	--tftp-max-sessions 64 --tftp-idle-timeout 3 \
+	--tftp-max-sessions 64 --tftp-max-per-ip 30 --tftp-idle-timeout 3 \
 	--http-max-per-ip 8 --http-timeout 3; then
 	ok "xpxe serves with tight limits"
 else
@@ -105,15 +105,21 @@ code=$(in_cli curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$SRV_IP:8080/b
 t_http=$((($(date +%s%N) - t0) / 1000000))
 kill -0 $RRQ 2>/dev/null && flooding=yes || flooding=no
 wait $RRQ
-read -r _ sent _ data _ busy _ other <"$WORK/rrq.out"
+read -r _ sent _ data _ busy _ mine _ other <"$WORK/rrq.out"
 check "during the RRQ flood the control socket answers (${t_status} ms)" test "$t_status" -lt 2000
 check "... and HTTP answers /boot.ipxe ($code, ${t_http} ms)" test "$code" = 200
 check "... while the flood was still coming" test "$flooding" = yes
-check "the flood's 900 RRQs: at most 63 transfers beside the live one, ERROR 0 busy for the rest ($(cat "$WORK/rrq.out"))" \
-	bash -c "[ '$sent' = 900 ] && [ '$data' -le 63 ] && [ '$busy' -ge 700 ] && [ '$other' = 0 ]"
-check "each refusal counted (tftp_sessions_refused = $busy)" test "$(counter tftp_sessions_refused)" = "$busy"
-check "... and logged once a second, not per request" \
-	test "$(grep -c 'read request(s) refused in the last second' "$WORK/daemon.log")" -le 10
+# 300 RRQs from each of 3 addresses, one address after the other: the first two stop at 30
+# transfers each (--tftp-max-per-ip), the third at the 64 of --tftp-max-sessions.
+check "the flood's 900 RRQs: at most 63 transfers beside the live one, ERROR 0 for the rest ($(cat "$WORK/rrq.out"))" \
+	bash -c "[ '$sent' = 900 ] && [ '$data' -le 63 ] && [ '$((data + busy + mine))' = 900 ] && [ '$other' = 0 ]"
+check "... 'too many transfers from your address' past 30 from one address ($mine), 'server busy' past 64 in all ($busy)" \
+	bash -c "[ '$mine' -ge 500 ] && [ '$busy' -ge 200 ]"
+check "each refusal counted (tftp_sessions_refused = $busy, tftp_sessions_refused_per_ip = $mine)" \
+	bash -c "[ '$(counter tftp_sessions_refused)' = '$busy' ] && [ '$(counter tftp_sessions_refused_per_ip)' = '$mine' ]"
+check "... and logged once a second, not per request, with the address" \
+	bash -c "[ \$(grep -c 'read request(s) refused in the last second' '$WORK/daemon.log') -le 20 ] &&
+		grep -q 'already running 30 transfers, 198.18.0.20[12] the last (--tftp-max-per-ip)' '$WORK/daemon.log'"
 check "the 32 MiB transfer was still running when the flood was being refused" test "$overlap" = yes
 if wait $LIVE && [ "$(sha "$WORK/big.out")" = "$(sha "$WORK/big")" ]; then
 	ok "the transfer running during the flood completed with the right sha256"

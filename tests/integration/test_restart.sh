@@ -10,8 +10,9 @@ require_root
 lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
 head -c $((24 << 20)) /dev/urandom >"$WORK/big"
 want=$(sha256sum "$WORK/big" | cut -d' ' -f1)
+# 32 transfers from one host below: --tftp-max-per-ip above them.
 SERVE=(-i "$IF_SRV" --mode off --asset "big=$WORK/big" --no-default-assets
-	--state-dir "$WORK/state")
+	--state-dir "$WORK/state" --tftp-max-per-ip 64)
 
 if start_daemon "${SERVE[@]}"; then ok "serve starts with a 24 MiB asset"; else
 	not_ok "serve starts"; exit 1; fi
