@@ -94,7 +94,9 @@ in_cli python3 "$CLIENTS" rrq "$SRV_IP" vmlinuz "$ATTACKERS" 300 >"$WORK/rrq.out
 RRQ=$!
 overlap=no
 while kill -0 $LIVE 2>/dev/null; do
-	[ "$(counter tftp_sessions_refused)" -gt 0 ] && overlap=yes && break
+	# The first refusals are per address (the flood's first address passes 30 first).
+	[ "$(($(counter tftp_sessions_refused) + $(counter tftp_sessions_refused_per_ip)))" -gt 0 ] &&
+		overlap=yes && break
 	sleep 0.05
 done
 t0=$(date +%s%N)

@@ -34,7 +34,7 @@ for f in "${!SIZE[@]}"; do head -c "${SIZE[$f]}" /dev/urandom >"$FILES/$f"; done
 ASSETS=(--no-default-assets)
 for f in "${!SIZE[@]}"; do ASSETS+=(--asset "$f=$FILES/$f"); done
 
-start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 64 || {
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 256 || {
 	not_ok "serve starts"
 	exit 1
 }
@@ -201,7 +201,7 @@ check "... its windows went out through its UDP socket (blocks_window_udp)" \
 # --- a daemon killed mid-window is taken over ---------------------------------------------------
 kill -TERM "$DAEMON_PID"
 wait_daemon
-start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 64 || not_ok "serve starts again"
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 256 || not_ok "serve starts again"
 probe rrq=f3m,blksize=1468,windowsize=16 blocks=64 sleep=2000 rest save="$OUT/survivor" \
 	>"$WORK/survivor.out" 2>&1 &
 survivor=$!
@@ -209,7 +209,7 @@ for _ in $(seq 30); do grep -q OACK "$WORK/survivor.out" && break; sleep 0.1; do
 sleep 0.3
 kill -KILL "$DAEMON_PID"
 wait_daemon
-start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 64 || not_ok "serve starts over a killed daemon"
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 256 || not_ok "serve starts over a killed daemon"
 check "the new daemon takes over the windowed transfer" grep -Eq "took over 1 TFTP transfer" "$WORK/daemon.log"
 if wait "$survivor" && [ "$(sha "$OUT/survivor")" = "$(sha "$FILES/f3m")" ]; then
 	ok "... which completes through the new daemon's AF_XDP socket"
@@ -241,7 +241,7 @@ wait_daemon
 check "SIGTERM removes the pins, the XSKMAP with them" test ! -e "$pins"
 # veth takes more server RX queues only when its peer has as many TX queues.
 in_cli ethtool -L "$IF_CLI" rx 2 tx 2 && in_srv ethtool -L "$IF_SRV" rx 2 tx 2
-start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 64 || not_ok "serve starts on 2 queues"
+start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 256 || not_ok "serve starts on 2 queues"
 check "with 2 RX queues, 2 AF_XDP sockets" \
 	grep -q "TFTP windows up to 64 blocks, sent through 2 AF_XDP socket(s)" "$WORK/daemon.log"
 pids=()
