@@ -30,6 +30,7 @@
 /* Requests handled per wake-up, so a storm cannot starve the control socket. */
 #define RRQ_BATCH 256
 
+/* Tags for the epoll entries that are not transfers. */
 static char listen_tag, timer_tag;
 
 static double now_s(void)

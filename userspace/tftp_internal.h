@@ -93,8 +93,6 @@ struct xpxe_tftp {
 	__be32 refused_per_ip_last;	  /* the address refused last, for that log line */
 };
 
-/* Tags for the epoll entries that are not transfers. */
-
 /* tftp.c */
 __u64 tftp_now_ns(void);
 void tftp_tally(struct iface *ifc, enum xpxe_counter c, __u64 n);
