@@ -37,7 +37,10 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 # Programs embedded in the binary; the others (xdp_pass) are loaded by the lab scripts.
 SKELS     := $(BUILD)/xpxe.skel.h
-USER_SRCS := $(wildcard userspace/*.c)
+# userspace/ has a folder per job (userspace/JOB/*.c, one header its interface): objects
+# keep the folders (build/JOB/NAME.o).
+USER_SRCS := $(wildcard userspace/*.c userspace/*/*.c)
+USER_HDRS := $(wildcard userspace/*.h userspace/*/*.h)
 USER_OBJS := $(patsubst userspace/%.c,$(BUILD)/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(BUILD)/main.o,$(USER_OBJS))
 
@@ -73,7 +76,8 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) | $(BU
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: userspace/%.c $(wildcard userspace/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)/.dir
+$(BUILD)/%.o: userspace/%.c $(USER_HDRS) $(wildcard include/*.h) $(SKELS) | $(BUILD)/.dir
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(XPXE_BIN): $(USER_OBJS)
@@ -116,13 +120,13 @@ bench: all $(BENCH_BINS) | bench-deps
 	@TITLE="Talos-sized boot storm" STEM=storm-talos KERNEL_MIB=16 INITRD_MIB=64 MACHINES=1024 \
 		RUNS=1 DEADLINE=900 scripts/bench/storm.sh
 
+FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h include/*.h tests/*/*.c tests/*/*.h \
+	scripts/bench/*.c scripts/bench/*.h) $(USER_SRCS) $(USER_HDRS)
 format:
-	clang-format -i bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h tests/*/*.c tests/*/*.h \
-		scripts/bench/*.c scripts/bench/*.h
+	clang-format -i $(FORMAT_SRCS)
 
 format-check:
-	@clang-format --dry-run --Werror bpf/*.c bpf/*.h include/*.h userspace/*.c userspace/*.h \
-		tests/*/*.c tests/*/*.h scripts/bench/*.c scripts/bench/*.h
+	@clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build build-asan xpxe
@@ -222,7 +226,7 @@ FUZZ_OBJS   := $(patsubst userspace/%.c,$(BUILD)/fuzz/obj/%.o,$(filter-out users
 
 .PHONY: fuzz fuzz-build
 
-$(BUILD)/fuzz/obj/%.o: userspace/%.c $(wildcard userspace/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)/.dir
+$(BUILD)/fuzz/obj/%.o: userspace/%.c $(USER_HDRS) $(wildcard include/*.h) $(SKELS) | $(BUILD)/.dir
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
