@@ -227,6 +227,7 @@ static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_sc
 	rq->vendor_arch = 0xffff;
 	if (opts_len == 0 || opts_len > DHCP_OPTS_MAX)
 		return -1;
+	size_bounded(opts_len, DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
 	if (bpf_xdp_load_bytes(ctx, opts_off, s->opts, opts_len))
 		return -1;
 
@@ -358,6 +359,7 @@ static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpx
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
 	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	size_bounded(len, XPXE_DHCP_FRAME_MAX); /* for Linux 6.1: see parse.h */
 	if (bpf_xdp_store_bytes(ctx, 0, (void *)t->frame, len))
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
 
@@ -501,14 +503,7 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
 	q->requested_ip = rq->requested_ip ? rq->requested_ip : bp->ciaddr;
 	q->server_id = rq->server_id;
 	q->frame_len = len;
-	/*
-	 * An identity after the check above, hidden from the compiler so it cannot
-	 * drop it: the verifier needs the bound 1..FRAME_MAX on the register that
-	 * carries the size into the helper.
-	 */
-	asm volatile("%[v] -= 1; %[v] &= %[m]; %[v] += 1"
-		     : [v] "+r"(len)
-		     : [m] "i"(XPXE_DHCP_QUEUE_FRAME_MAX - 1));
+	size_bounded(len, XPXE_DHCP_QUEUE_FRAME_MAX); /* the verifier's bound: see parse.h */
 	if (bpf_xdp_load_bytes(ctx, 0, q->frame, len)) {
 		bpf_ringbuf_discard(q, 0);
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
