@@ -66,7 +66,7 @@ struct dhcp_scratch {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, XPXE_DHCP_SCRATCH_SLOTS); /* the wire's, the re-runs' (xpxe_dhcp.h) */
 	__type(key, __u32);
 	__type(value, struct dhcp_scratch);
 } dhcp_scratch SEC(".maps");
@@ -549,7 +549,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
-	__u32 zero = 0, reply, boot, profile, idx, opts_off;
+	__u32 zero = 0, reply, boot, profile, idx, opts_off, slot;
 	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0;
 	__be32 *magic;
 	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
@@ -573,7 +573,9 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 
 	__builtin_memcpy(key.addr, bp->chaddr, 6);
 	client = bpf_map_lookup_elem(&dhcp_clients, &key);
-	s = bpf_map_lookup_elem(&dhcp_scratch, &zero);
+	slot = ctx->ingress_ifindex == XPXE_LOOPBACK_IFINDEX ? XPXE_DHCP_SCRATCH_RERUN
+							     : XPXE_DHCP_SCRATCH_WIRE;
+	s = bpf_map_lookup_elem(&dhcp_scratch, &slot);
 	if (!s)
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 	opts_off = (void *)(magic + 1) - data;

@@ -48,7 +48,10 @@ struct ndp_ra_frame {
 
 _Static_assert(sizeof(struct ndp_ra_frame) == NDP_RA_FRAME_LEN, "RA frame layout");
 
-/* The RS and the RA under construction: too big for xdp_pxe's stack next to the rest. */
+/*
+ * The RS and the RA under construction: too big for xdp_pxe's stack next to the rest.
+ * One slot: the daemon re-runs DHCP requests only (see XPXE_DHCP_SCRATCH_RERUN).
+ */
 struct ndp_scratch {
 	__u8 msg[NDP_RS_MAX + 8]; /* the RS's ICMP message, zero after it; +8: masked reads */
 	struct ndp_ra_frame ra;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "netif.h"
 #include "pins.h"
+#include "xpxe_dhcp.h"
 #include "xpxe_tftp.h"
 
 /*
@@ -231,6 +232,11 @@ static int check_interface(struct xpxe_dataplane *dp, const char *ifname,
 	if (!dp->ifindex) {
 		log_error("interface %s does not exist in this network namespace", ifname);
 		return -ENODEV;
+	}
+	if (dp->ifindex == XPXE_LOOPBACK_IFINDEX) {
+		/* No PXE client is there, and the program takes its frames for re-runs. */
+		log_error("refusing %s: it is the loopback device", ifname);
+		return -EINVAL;
 	}
 	if (!opts->allow_default_route && xpxe_netif_carries_default_route(ifname)) {
 		log_error("refusing %s: it carries the default route, so it is likely a production "
