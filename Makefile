@@ -107,7 +107,7 @@ check: all $(UNIT_BINS) $(BPFT_BINS) $(BUILD)/bench/storm
 
 # The kernel matrix: Debian 12's 6.1 and Debian's 6.12 (bookworm-backports) booted side by
 # side under QEMU, each running the BPF program tests and a lab smoke test (scripts/kernels.sh).
-# make check runs the 6.1 pass (tests/integration/test_kernels.sh); this runs them all.
+# make check runs it too (tests/integration/test_kernels.sh); this runs it alone.
 check-kernels: all $(BPFT_BINS)
 	@XPXE_BIN=$(abspath $(XPXE_BIN)) XPXE_BUILD=$(abspath $(BUILD)) scripts/kernels.sh run 6.1 6.12
 

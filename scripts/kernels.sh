@@ -121,26 +121,8 @@ fetch() {
 
 # --- the initramfs --------------------------------------------------------------------
 
-# Appends to MODS the modules NAME needs, NAME last, each once, in insmod order (as guest.sh).
-MODS=()
-declare -A SEEN=()
-module_order() {
-	local name=$1 moddir=$2 line path deps i dep
-	line=$(grep -E "(^|/)${name}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" || true)
-	if [ -z "$line" ]; then
-		grep -qE "(^|/)${name}\.ko\$" "$moddir/modules.builtin" && return 0
-		die "module $name is neither in modules.dep nor built in"
-	fi
-	path=${line%%:*}
-	[ -n "${SEEN[$path]:-}" ] && return 0
-	read -r -a deps <<<"${line#*:}"
-	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
-		dep=$(basename "${deps[$i]}")
-		module_order "${dep%%.ko*}" "$moddir"
-	done
-	SEEN[$path]=1
-	MODS+=("$path")
-}
+# module_order NAME MODDIR: appends NAME's modules to MODS, in insmod order (scripts/modules.sh).
+source "$here/modules.sh"
 
 # Copies FILE and every shared library it links into STAGE, at the same paths.
 copy_with_libs() {
@@ -206,6 +188,8 @@ build_initramfs() {
 	cp "$BUILD"/*.bpf.o "$stage/xpxe/obj/"
 	cp "$root"/tests/fixtures/*.pcap "$stage/xpxe/tests/fixtures/"
 	cp -r "$root/tests/fuzz/corpus/xdp" "$stage/xpxe/tests/fuzz/corpus/"
+	# A sanitized build (make SANITIZE=1) reports what the host's make check suppresses alike.
+	cp "$root/tests/sanitizer.supp" "$stage/xpxe/"
 	install -m 755 "$here/kernels/init" "$stage/init"
 	install -m 755 "$here/kernels/smoke.sh" "$stage/xpxe/smoke.sh"
 	echo "$kernel" >"$stage/etc/xpxe-kernel"
