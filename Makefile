@@ -51,7 +51,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 BENCH_SRCS := $(wildcard scripts/bench/*.c)
 BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps bench-deps check demo bench format format-check clean
+.PHONY: all deps bench-deps check check-kernels demo bench format format-check clean
 .DEFAULT_GOAL := all
 # Keep the BPF objects and skeletons: they are intermediates, but the lab and tests use them.
 .SECONDARY:
@@ -108,6 +108,12 @@ check: all $(UNIT_BINS) $(BPFT_BINS) $(BUILD)/bench/storm
 	@$(if $(SAN_FLAGS),rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS) &&) \
 		XPXE_BIN=$(abspath $(XPXE_BIN)) XPXE_BUILD=$(abspath $(BUILD)) \
 		$(if $(SAN_FLAGS),$(SAN_ENV)) tests/run.sh $(UNIT_BINS) $(BPFT_BINS)
+
+# The kernel matrix: Debian 12's 6.1 and Debian's 6.12 (bookworm-backports) booted side by
+# side under QEMU, each running the BPF program tests and a lab smoke test (scripts/kernels.sh).
+# make check runs it too (tests/integration/test_kernels.sh); this runs it alone.
+check-kernels: all $(BPFT_BINS)
+	@XPXE_BIN=$(abspath $(XPXE_BIN)) XPXE_BUILD=$(abspath $(BUILD)) scripts/kernels.sh run 6.1 6.12
 
 demo: all
 	@scripts/demo.sh

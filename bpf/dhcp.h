@@ -66,7 +66,7 @@ struct dhcp_scratch {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, XPXE_DHCP_SCRATCH_SLOTS); /* the wire's, the re-runs' (xpxe_dhcp.h) */
 	__type(key, __u32);
 	__type(value, struct dhcp_scratch);
 } dhcp_scratch SEC(".maps");
@@ -227,6 +227,7 @@ static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_sc
 	rq->vendor_arch = 0xffff;
 	if (opts_len == 0 || opts_len > DHCP_OPTS_MAX)
 		return -1;
+	size_bounded(opts_len, DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
 	if (bpf_xdp_load_bytes(ctx, opts_off, s->opts, opts_len))
 		return -1;
 
@@ -358,6 +359,7 @@ static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpx
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
 	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	size_bounded(len, XPXE_DHCP_FRAME_MAX); /* for Linux 6.1: see parse.h */
 	if (bpf_xdp_store_bytes(ctx, 0, (void *)t->frame, len))
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
 
@@ -501,14 +503,7 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
 	q->requested_ip = rq->requested_ip ? rq->requested_ip : bp->ciaddr;
 	q->server_id = rq->server_id;
 	q->frame_len = len;
-	/*
-	 * An identity after the check above, hidden from the compiler so it cannot
-	 * drop it: the verifier needs the bound 1..FRAME_MAX on the register that
-	 * carries the size into the helper.
-	 */
-	asm volatile("%[v] -= 1; %[v] &= %[m]; %[v] += 1"
-		     : [v] "+r"(len)
-		     : [m] "i"(XPXE_DHCP_QUEUE_FRAME_MAX - 1));
+	size_bounded(len, XPXE_DHCP_QUEUE_FRAME_MAX); /* the verifier's bound: see parse.h */
 	if (bpf_xdp_load_bytes(ctx, 0, q->frame, len)) {
 		bpf_ringbuf_discard(q, 0);
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
@@ -554,7 +549,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
-	__u32 zero = 0, reply, boot, profile, idx, opts_off;
+	__u32 zero = 0, reply, boot, profile, idx, opts_off, slot;
 	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0;
 	__be32 *magic;
 	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
@@ -578,7 +573,9 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 
 	__builtin_memcpy(key.addr, bp->chaddr, 6);
 	client = bpf_map_lookup_elem(&dhcp_clients, &key);
-	s = bpf_map_lookup_elem(&dhcp_scratch, &zero);
+	slot = ctx->ingress_ifindex == XPXE_LOOPBACK_IFINDEX ? XPXE_DHCP_SCRATCH_RERUN
+							     : XPXE_DHCP_SCRATCH_WIRE;
+	s = bpf_map_lookup_elem(&dhcp_scratch, &slot);
 	if (!s)
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 	opts_off = (void *)(magic + 1) - data;

@@ -48,7 +48,10 @@ struct ndp_ra_frame {
 
 _Static_assert(sizeof(struct ndp_ra_frame) == NDP_RA_FRAME_LEN, "RA frame layout");
 
-/* The RS and the RA under construction: too big for xdp_pxe's stack next to the rest. */
+/*
+ * The RS and the RA under construction: too big for xdp_pxe's stack next to the rest.
+ * One slot: the daemon re-runs DHCP requests only (see XPXE_DHCP_SCRATCH_RERUN).
+ */
 struct ndp_scratch {
 	__u8 msg[NDP_RS_MAX + 8]; /* the RS's ICMP message, zero after it; +8: masked reads */
 	struct ndp_ra_frame ra;
@@ -174,7 +177,7 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 	    icmp[0] != NDP_RS)
 		return XPXE_CNT_PASS_NOT_IPV4;
 
-	len = bpf_ntohs(ip6->payload_len);
+	len = ntohs_bounded(ip6->payload_len);
 	if (ip6->hop_limit != NDP_HOP_LIMIT || len < NDP_ICMP_HDR_LEN || len > NDP_RS_MAX ||
 	    icmp + NDP_ICMP_HDR_LEN > (__u8 *)data_end || (void *)icmp + len > data_end)
 		return XPXE_CNT_PASS_NDP_RS_INVALID;
@@ -182,6 +185,7 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 	if (!s)
 		return XPXE_CNT_PASS_NDP_RS_INVALID;
 	__builtin_memset(s, 0, sizeof(*s));
+	size_bounded(len, NDP_RS_MAX); /* for Linux 6.1: see parse.h */
 	if (bpf_xdp_load_bytes(ctx, NDP_ETH_IP6_LEN, s->msg, len))
 		return XPXE_CNT_PASS_NDP_RS_INVALID;
 	if (!ndp_rs_valid(ip6, s->msg, len))

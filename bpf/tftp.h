@@ -22,6 +22,7 @@
 
 #include "xpxe.h"
 #include "xpxe_tftp.h"
+#include "parse.h"
 #include "csum.h"
 #include "events.h"
 
@@ -170,6 +171,7 @@ static __always_inline __u32 tftp_prefix_sum(const struct xpxe_tftp_chunk *c, __
 	if (base > XPXE_TFTP_CHUNK_DATA - XPXE_TFTP_CSUM_STRIDE || idx >= XPXE_TFTP_CHUNK_CSUMS)
 		return 0;
 	head = tftp_sum_head(c->data + base, x & (XPXE_TFTP_CSUM_STRIDE - 1));
+	index_bounded(idx, XPXE_TFTP_CHUNK_CSUMS); /* for Linux 6.1: see parse.h */
 	return c->csum[idx] + bpf_ntohs((__u16)head);
 }
 
@@ -448,7 +450,9 @@ static __always_inline void tftp_tally_block(void *counters_map, const struct tf
 
 /*
  * The copies need the verifier to see 1 <= len <= BLKSIZE_MAX in the very
- * register passed: the barrier stops clang from re-deriving it from a spill.
+ * register passed: the barrier stops clang from re-deriving it from a spill,
+ * and size_bounded gives Linux 6.1 the lower bound (clang turns len < 1 into
+ * len == 0, from which 6.1 learns none; see parse.h).
  */
 static __always_inline int tftp_xdp_store(struct xdp_md *ctx, const struct tftp_block *b)
 {
@@ -457,6 +461,7 @@ static __always_inline int tftp_xdp_store(struct xdp_md *ctx, const struct tftp_
 	barrier_var(len);
 	if (len < 1 || len > XPXE_TFTP_BLKSIZE_MAX)
 		return -1;
+	size_bounded(len, XPXE_TFTP_BLKSIZE_MAX);
 	return bpf_xdp_store_bytes(ctx, XPXE_TFTP_HDRS_LEN, (void *)b->src, len);
 }
 
@@ -467,6 +472,7 @@ static __always_inline int tftp_skb_store(struct __sk_buff *skb, const struct tf
 	barrier_var(len);
 	if (len < 1 || len > XPXE_TFTP_BLKSIZE_MAX)
 		return -1;
+	size_bounded(len, XPXE_TFTP_BLKSIZE_MAX);
 	return bpf_skb_store_bytes(skb, XPXE_TFTP_HDRS_LEN, b->src, len, 0);
 }
 

@@ -180,4 +180,18 @@ struct xpxe_dhcp_queued {
 	__u8 frame[XPXE_DHCP_QUEUE_FRAME_MAX];
 };
 
+/*
+ * The re-run has a scratch slot of its own: dhcp_scratch (per CPU, where the program
+ * keeps the request it parsed) holds one for frames from the wire and one for the
+ * daemon's re-runs. Before Linux 6.3, bpf_prog_test_run leaves bottom halves enabled,
+ * so a frame arriving on the same CPU runs the program in the middle of a re-run: with
+ * one slot it overwrote the request the re-run was answering. A test run's frame comes
+ * in on the loopback device (ifindex 1 in every network namespace), which xpxe never
+ * serves: that is how the program knows which slot is its own.
+ */
+#define XPXE_DHCP_SCRATCH_WIRE	0
+#define XPXE_DHCP_SCRATCH_RERUN 1
+#define XPXE_DHCP_SCRATCH_SLOTS 2
+#define XPXE_LOOPBACK_IFINDEX	1
+
 #endif /* XPXE_DHCP_H */

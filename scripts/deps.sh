@@ -22,6 +22,8 @@ PKGS=(
 	dnsmasq-base tftpd-hpa kea-admin
 	# the end-to-end machines
 	ipxe ipxe-qemu qemu-system-x86 ovmf
+	# the kernel matrix (scripts/kernels.sh): 6.12's modules are xz-compressed
+	xz-utils
 	# packaging and its tests: the .deb, systemd-analyze (and journald, journalctl for
 	# test_journal.sh), man -l, completion, strace
 	dpkg-dev debhelper systemd man-db groff-base bash-completion strace

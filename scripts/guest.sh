@@ -87,31 +87,8 @@ unpack_kernel() {
 	ls "$tree/lib/modules" | head -1
 }
 
-# Appends to MODS the modules (paths relative to lib/modules/RELEASE) that NAME needs,
-# NAME last, each once, in an order that insmod can follow: modules.dep lists a module's full set of
-# dependencies with the ones loaded last first, so a dependency's own line is resolved
-# before the module itself. Built-in modules have no line and need nothing.
-MODS=()
-declare -A SEEN=()
-module_order() {
-	local name=$1 moddir=$2 line path deps dep i
-	line=$(grep -E "(^|/)${name}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" || true)
-	if [ -z "$line" ]; then
-		if grep -qE "(^|/)${name}\.ko\$" "$moddir/modules.builtin"; then
-			return 0
-		fi
-		die "module $name is neither in modules.dep nor built in"
-	fi
-	path=${line%%:*}
-	[ -n "${SEEN[$path]:-}" ] && return 0
-	read -r -a deps <<<"${line#*:}"
-	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
-		dep=$(basename "${deps[$i]}")
-		module_order "${dep%%.ko*}" "$moddir"
-	done
-	SEEN[$path]=1
-	MODS+=("$path")
-}
+# module_order NAME MODDIR: appends NAME's modules to MODS (scripts/modules.sh).
+source "$here/modules.sh"
 
 build() {
 	local out=${1:-$root/build/guest} deb release moddir tree stage m inputs newest

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "netif.h"
 #include "pins.h"
+#include "xpxe_dhcp.h"
 #include "xpxe_tftp.h"
 
 /*
@@ -232,6 +234,11 @@ static int check_interface(struct xpxe_dataplane *dp, const char *ifname,
 		log_error("interface %s does not exist in this network namespace", ifname);
 		return -ENODEV;
 	}
+	if (dp->ifindex == XPXE_LOOPBACK_IFINDEX) {
+		/* No PXE client is there, and the program takes its frames for re-runs. */
+		log_error("refusing %s: it is the loopback device", ifname);
+		return -EINVAL;
+	}
 	if (!opts->allow_default_route && xpxe_netif_carries_default_route(ifname)) {
 		log_error("refusing %s: it carries the default route, so it is likely a production "
 			  "network where a PXE responder would be a rogue DHCP server; "
@@ -254,10 +261,64 @@ static int check_interface(struct xpxe_dataplane *dp, const char *ifname,
 	return 0;
 }
 
+/* libxdp reads it when it attaches: set, it attaches the program alone. */
+#define SKIP_DISPATCHER "LIBXDP_SKIP_DISPATCHER"
+
+/*
+ * Opens the embedded object, with its maps pinned (or reused) under the interface's pin
+ * directory, and attaches xdp_pxe through libxdp: as a dispatcher component where the kernel
+ * allows, else alone; ALONE: alone in any case. Undoes what it did when it fails.
+ */
+static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
+{
+	struct xdp_program_opts prog_opts = { .sz = sizeof(prog_opts) };
+	int err;
+
+	dp->skel = xpxe_bpf__open();
+	if (!dp->skel) {
+		err = -errno;
+		log_error("cannot open the embedded BPF object: %s", strerror(errno));
+		return err;
+	}
+	err = set_map_pins(dp->skel, dp->ifname);
+	if (err)
+		goto fail;
+	prog_opts.obj = dp->skel->obj;
+	prog_opts.prog_name = XPXE_PROG_NAME;
+	dp->prog = xdp_program__create(&prog_opts);
+	err = libxdp_get_error(dp->prog);
+	if (err) {
+		dp->prog = NULL;
+		log_error("cannot prepare the XDP program: %s", strerror(-err));
+		goto fail;
+	}
+	if (alone)
+		setenv(SKIP_DISPATCHER, "1", 1);
+	xpxe_log_hold_library_warnings();
+	err = xdp_program__attach(dp->prog, dp->ifindex, XDP_MODE_UNSPEC, 0);
+	/* A refusal that a second try without the dispatcher may cure is no news yet. */
+	xpxe_log_release_library_warnings(err != 0 && (alone || err != -EINVAL));
+	if (alone)
+		unsetenv(SKIP_DISPATCHER);
+	if (err) {
+		if (alone || err != -EINVAL)
+			log_error("cannot attach the XDP program to %s: %s", dp->ifname,
+				  strerror(-err));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (dp->prog)
+		xdp_program__close(dp->prog);
+	dp->prog = NULL;
+	xpxe_bpf__destroy(dp->skel);
+	dp->skel = NULL;
+	return err;
+}
+
 int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 			  const struct xpxe_attach_opts *opts)
 {
-	struct xdp_program_opts prog_opts = { .sz = sizeof(prog_opts) };
 	int err, replaced;
 	__u64 layout;
 
@@ -295,36 +356,20 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 		log_info("%s: taking over the data plane a previous xpxe left (%s)", ifname,
 			 dp->adopted ? "pinned maps reused" : "program replaced");
 
-	dp->skel = xpxe_bpf__open();
-	if (!dp->skel) {
-		err = -errno;
-		log_error("cannot open the embedded BPF object: %s", strerror(errno));
-		goto fail;
-	}
 	err = xpxe_pin_dir_create(ifname);
-	if (!err)
-		err = set_map_pins(dp->skel, ifname);
 	if (err)
 		goto fail;
-
-	/* libxdp loads the object: as a dispatcher component where the kernel allows, else alone.
-	 */
-	prog_opts.obj = dp->skel->obj;
-	prog_opts.prog_name = XPXE_PROG_NAME;
-	dp->prog = xdp_program__create(&prog_opts);
-	err = libxdp_get_error(dp->prog);
-	if (err) {
-		dp->prog = NULL;
-		log_error("cannot prepare the XDP program: %s", strerror(-err));
-		goto fail;
+	err = load_and_attach(dp, false);
+	if (err == -EINVAL && !getenv(SKIP_DISPATCHER)) {
+		/* Debian 12's libxdp (1.3) builds a dispatcher whose slots do not change packet
+		 * data; kernels from 6.12 on refuse to put xdp_pxe, which does, in them. */
+		log_warn(
+		    "%s: the kernel refused xdp_pxe in the libxdp dispatcher: attaching it alone",
+		    ifname);
+		err = load_and_attach(dp, true);
 	}
-	xpxe_log_hold_library_warnings();
-	err = xdp_program__attach(dp->prog, dp->ifindex, XDP_MODE_UNSPEC, 0);
-	xpxe_log_release_library_warnings(err != 0);
-	if (err) {
-		log_error("cannot attach the XDP program to %s: %s", ifname, strerror(-err));
+	if (err)
 		goto fail;
-	}
 	err = read_attachment(dp);
 	if (!err)
 		err = write_layout(dp);

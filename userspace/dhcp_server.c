@@ -203,7 +203,11 @@ int xpxe_dhcp_server_fd(const struct xpxe_dhcp_server *srv)
 	return srv->queue ? ring_buffer__epoll_fd(srv->queue) : -1;
 }
 
-/* Runs the program on FRAME, as if it had just arrived, and sends what it answers. */
+/*
+ * Runs the program on FRAME, as if it had just arrived, and sends what it answers. A test
+ * run's frame comes in on the loopback device: the program parses it in a scratch slot of
+ * its own, which a frame from the wire cannot overwrite mid-run (XPXE_DHCP_SCRATCH_RERUN).
+ */
 static void answer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q)
 {
 	unsigned char out[XPXE_DHCP_FRAME_MAX + 512];

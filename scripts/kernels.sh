@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# The kernel matrix: xpxe's BPF programs and a short lab smoke test, run inside QEMU guests
+# that boot Debian's own kernels, so the verifiers users have (Debian 12's 6.1, the 6.12 of
+# Debian 13 from bookworm-backports) judge every program. The lab's own kernel is the host's:
+# `make check` covers it.
+#
+#   scripts/kernels.sh run [KERNEL...]    boot each KERNEL (default: 6.1 6.12) side by side,
+#                                         print TAP lines "ok N - [KERNEL] ..." and a summary
+#   scripts/kernels.sh fetch KERNEL       download and unpack it (prints the tree)
+#   scripts/kernels.sh initramfs KERNEL   build its initramfs (prints the file)
+#
+# Everything comes from Debian packages: the kernel .deb (`apt-get download`, `dpkg-deb -x`)
+# with its own modules (veth, sch_ingress, cls_bpf), busybox-static, and this build's
+# binaries with the shared libraries they link (ldd) copied in. Downloads are cached in
+# build/cache/kernels/ (XPXE_KERNEL_CACHE); a second run downloads nothing. 6.12 comes from a
+# bookworm-backports source that this script keeps in its own apt configuration there, so the
+# host's apt sources are never changed.
+#
+# Environment: XPXE_BIN, XPXE_BUILD (the build under test; default ./xpxe and build/),
+# XPXE_KERNEL_TIMEOUT (seconds per guest, default 780: under run.sh's 900), XPXE_KERNEL_OUT (where the guests'
+# console and result logs go, default build/kernels), XPXE_KERNEL_FUZZ (frames for
+# test_fuzz_xdp, default 2000), XPXE_KERNEL_ONLY (verify, tests or smoke: that part alone).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+CACHE=${XPXE_KERNEL_CACHE:-$root/build/cache/kernels}
+BUILD=${XPXE_BUILD:-$root/build}
+XPXE=${XPXE_BIN:-$root/xpxe}
+OUT=${XPXE_KERNEL_OUT:-$BUILD/kernels}
+TIMEOUT=${XPXE_KERNEL_TIMEOUT:-780}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+DEFAULT_KERNELS=(6.1 6.12)
+# What the guest needs from the kernel package, their dependencies found in modules.dep.
+MODULES=(veth sch_ingress cls_bpf)
+# Host binaries the guest runs besides busybox: namespaces and XDP attach (iproute2), tx
+# checksum offload off (ethtool), program loading (bpftool).
+HOST_BINS=(ip ethtool bpftool)
+
+die() {
+	echo "kernels: $*" >&2
+	exit 1
+}
+log() { echo "kernels: $*" >&2; }
+
+# --- fetching a kernel ------------------------------------------------------------------
+
+# apt-get/apt-cache with the cache's own configuration for KERNEL: 6.1 uses the host's
+# sources (bookworm, bookworm-security); 6.12 a private bookworm-backports source.
+APT_OPTS=()
+apt_for() {
+	local kernel=$1 dir=$CACHE/apt
+	APT_OPTS=()
+	case $kernel in
+	6.1) ;;
+	6.12)
+		mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+			"http://deb.debian.org/debian bookworm-backports main" >"$dir/sources.list"
+		APT_OPTS=(-o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
+			-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache")
+		;;
+	*) die "unknown kernel '$kernel' (known: ${DEFAULT_KERNELS[*]})" ;;
+	esac
+}
+
+# The versioned package the cloud meta package depends on, e.g. linux-image-6.1.0-57-cloud-amd64.
+resolve_pkg() {
+	local kernel=$1 pkg
+	pkg=$(apt-cache "${APT_OPTS[@]}" depends linux-image-cloud-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -1)
+	case $kernel:$pkg in
+	6.1:linux-image-6.1.*) echo "$pkg" ;;
+	6.12:linux-image-6.12.*) echo "$pkg" ;;
+	*) return 1 ;;
+	esac
+}
+
+# Prints the unpacked tree of KERNEL (boot/vmlinuz-*, lib/modules/*), fetching it when missing.
+fetch() {
+	local kernel=$1 pkg ver deb tree
+	apt_for "$kernel"
+	if ! pkg=$(resolve_pkg "$kernel"); then
+		log "$kernel: no package lists for it yet: apt-get update"
+		apt-get "${APT_OPTS[@]}" -o DPkg::Lock::Timeout=900 update -qq >&2 || true
+		pkg=$(resolve_pkg "$kernel") || pkg=
+	fi
+	if [ -z "$pkg" ]; then
+		# Offline with a warm cache: keep the kernel already there.
+		tree=$(ls -d "$CACHE/$kernel"/linux-image-* 2>/dev/null | tail -1 || true)
+		[ -n "$tree" ] && [ -f "$tree/.unpacked" ] && { echo "$tree"; return; }
+		die "$kernel: cannot resolve linux-image-cloud-amd64 (apt-get update as root?)"
+	fi
+	ver=$(apt-cache "${APT_OPTS[@]}" show --no-all-versions "$pkg" | sed -n 's/^Version: //p' | head -1)
+	[ -n "$ver" ] || die "$kernel: apt-cache has no version of $pkg"
+	tree=$CACHE/$kernel/$pkg-$ver
+	if [ ! -f "$tree/.unpacked" ]; then
+		deb=$CACHE/$kernel/${pkg}_${ver//:/%3a}_amd64.deb
+		mkdir -p "$CACHE/$kernel"
+		if [ ! -s "$deb" ]; then
+			log "$kernel: downloading $pkg $ver"
+			# A newer kernel replaces the older one in the cache.
+			rm -rf "${CACHE:?}/$kernel"/linux-image-*
+			(cd "$CACHE/$kernel" && apt-get "${APT_OPTS[@]}" download -q "$pkg=$ver" 2>&1 |
+				grep -v '^W: Download is performed unsandboxed' >&2) || true
+			[ -s "$deb" ] || die "$kernel: apt-get download $pkg=$ver did not produce $deb"
+		fi
+		rm -rf "$tree"
+		mkdir -p "$tree"
+		dpkg-deb -x "$deb" "$tree"
+		local release
+		release=$(ls "$tree/lib/modules" | head -1)
+		[ -n "$release" ] || die "$deb has no lib/modules"
+		depmod -b "$tree" "$release"
+		basename "$deb" >"$tree/.unpacked"
+		# The tree is all the guest needs: the .deb goes.
+		rm -f "$deb"
+	fi
+	echo "$tree"
+}
+
+# --- the initramfs --------------------------------------------------------------------
+
+# module_order NAME MODDIR: appends NAME's modules to MODS, in insmod order (scripts/modules.sh).
+source "$here/modules.sh"
+
+# Copies FILE and every shared library it links into STAGE, at the same paths.
+copy_with_libs() {
+	local stage=$1 file=$2 lib
+	mkdir -p "$stage$(dirname "$file")"
+	cp -L "$file" "$stage$file"
+	for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$stage$lib" ] && continue
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+}
+
+# Builds the initramfs of KERNEL from TREE into FILE.
+build_initramfs() {
+	local kernel=$1 tree=$2 file=$3 release moddir stage m b t
+	release=$(ls "$tree/lib/modules" | head -1)
+	moddir=$tree/lib/modules/$release
+	[ -x "$BUSYBOX" ] || die "$BUSYBOX is missing (Debian package busybox-static)"
+	if ldd "$BUSYBOX" >/dev/null 2>&1; then die "$BUSYBOX is dynamically linked: install busybox-static"; fi
+	[ -x "$XPXE" ] || die "no $XPXE: build it first (make)"
+	MODS=()
+	SEEN=()
+	for m in "${MODULES[@]}"; do module_order "$m" "$moddir"; done
+
+	stage=$(mktemp -d "${TMPDIR:-/tmp}/xpxe-kernels.XXXXXX")
+	mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,run,tmp,lib/modules,xpxe/tests}
+	cp "$BUSYBOX" "$stage/bin/busybox"
+	for m in $("$BUSYBOX" --list); do
+		[ "$m" = busybox ] || ln -sf busybox "$stage/bin/$m"
+	done
+	# The real tools, in /xpxe/bin: busybox sh runs its own applet (ip) before any in PATH.
+	mkdir -p "$stage/xpxe/bin"
+	for b in "${HOST_BINS[@]}"; do
+		t=$(command -v "$b") || die "$b is missing on this host (scripts/deps.sh)"
+		copy_with_libs "$stage" "$t"
+		ln -sf "$t" "$stage/xpxe/bin/$b"
+	done
+	: >"$stage/etc/modules"
+	for m in "${MODS[@]}"; do
+		# busybox insmod reads plain .ko files: 6.12's are xz-compressed.
+		case $m in
+		*.ko.xz) xz -dc "$moddir/$m" >"$stage/lib/modules/$(basename "${m%.xz}")" ;;
+		*.ko) cp "$moddir/$m" "$stage/lib/modules/" ;;
+		*) die "module $m: unknown compression" ;;
+		esac
+		basename "${m%.xz}" >>"$stage/etc/modules"
+	done
+	# libxdp reads its dispatcher from disk.
+	mkdir -p "$stage/usr/lib/x86_64-linux-gnu/bpf"
+	cp /usr/lib/x86_64-linux-gnu/bpf/*.o "$stage/usr/lib/x86_64-linux-gnu/bpf/" 2>/dev/null || true
+
+	# The build under test: the daemon, the BPF program tests and what they read.
+	copy_with_libs "$stage" "$(realpath "$XPXE")"
+	ln -sf "$(realpath "$XPXE")" "$stage/xpxe/xpxe"
+	for t in "$BUILD"/tests/test_xdp_* "$BUILD"/tests/test_tftp_data "$BUILD"/tests/test_tftp_lru \
+		"$BUILD"/tests/test_fuzz_xdp; do
+		[ -x "$t" ] || die "no $t: build it first (make check builds them)"
+		copy_with_libs "$stage" "$(realpath "$t")"
+		ln -sf "$(realpath "$t")" "$stage/xpxe/tests/$(basename "$t")"
+	done
+	mkdir -p "$stage/xpxe/obj" "$stage/xpxe/tests/fixtures" "$stage/xpxe/tests/fuzz/corpus"
+	cp "$BUILD"/*.bpf.o "$stage/xpxe/obj/"
+	cp "$root"/tests/fixtures/*.pcap "$stage/xpxe/tests/fixtures/"
+	cp -r "$root/tests/fuzz/corpus/xdp" "$stage/xpxe/tests/fuzz/corpus/"
+	# A sanitized build (make SANITIZE=1) reports what the host's make check suppresses alike.
+	cp "$root/tests/sanitizer.supp" "$stage/xpxe/"
+	install -m 755 "$here/kernels/init" "$stage/init"
+	install -m 755 "$here/kernels/smoke.sh" "$stage/xpxe/smoke.sh"
+	echo "$kernel" >"$stage/etc/xpxe-kernel"
+
+	mkdir -p "$(dirname "$file")"
+	(cd "$stage" && find . | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc -R 0:0 2>/dev/null) |
+		gzip -1 >"$file.tmp"
+	mv "$file.tmp" "$file"
+	rm -rf "$stage"
+}
+
+# --- booting --------------------------------------------------------------------------
+
+# Boots KERNEL with its initramfs; the guest writes its TAP lines to its second serial port.
+boot() {
+	local kernel=$1 tree=$2 initrd=$3 dir
+	dir=$OUT/$kernel
+	mkdir -p "$dir"
+	: >"$dir/results.log"
+	# -icount shift=auto: guest time follows the instructions run, not the host's clock.
+	# Without it 6.12 crashed at boot on a loaded host here (random oopses during early
+	# init, 6 boots of 6 beside a busy CPU; none with it), under Debian 12's QEMU 7.2.
+	timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -name "xpxe-kernel-$kernel" \
+		-machine pc -accel tcg -icount shift=auto -m 1536 -smp 1 \
+		-display none -monitor none -no-reboot -no-user-config -nic none \
+		-chardev "file,id=con0,path=$dir/console.log" -serial chardev:con0 \
+		-chardev "file,id=res0,path=$dir/results.log" -serial chardev:res0 \
+		-kernel "$tree"/boot/vmlinuz-* -initrd "$initrd" \
+		-append "console=ttyS0 quiet panic=-1 xpxe.fuzz=${XPXE_KERNEL_FUZZ:-2000}${XPXE_KERNEL_ONLY:+ xpxe.only=$XPXE_KERNEL_ONLY}" \
+		</dev/null >"$dir/qemu.log" 2>&1
+}
+
+run() {
+	local kernels=("$@") k trees=() initrds=() pids=() starts=() rc n line secs failed=0
+	[ ${#kernels[@]} -gt 0 ] || kernels=("${DEFAULT_KERNELS[@]}")
+	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (qemu-system-x86)"
+	for k in "${kernels[@]}"; do
+		trees+=("$(fetch "$k")")
+		initrds+=("$OUT/$k/initramfs.img")
+		build_initramfs "$k" "${trees[-1]}" "${initrds[-1]}"
+	done
+	# Side by side: one guest per core.
+	for i in "${!kernels[@]}"; do
+		starts+=("$(date +%s)")
+		boot "${kernels[$i]}" "${trees[$i]}" "${initrds[$i]}" &
+		pids+=($!)
+	done
+	n=0
+	for i in "${!kernels[@]}"; do
+		k=${kernels[$i]}
+		rc=0
+		wait "${pids[$i]}" || rc=$?
+		secs=$(($(date +%s) - starts[i]))
+		# The guest's TAP lines, each named by its kernel (numbered again here).
+		while IFS= read -r line; do
+			line=${line%$'\r'}
+			case $line in
+			"ok "* | "not ok "*)
+				n=$((n + 1))
+				[[ $line == not* ]] && failed=$((failed + 1))
+				echo "$line" | sed -E "s/^(not ok|ok) [0-9]* ?-? ?/\1 $n - [$k] /"
+				;;
+			"#"*) echo "$line" ;;
+			esac
+		done <"$OUT/$k/results.log"
+		if ! grep -q '^xpxe-kernels: done' "$OUT/$k/results.log"; then
+			n=$((n + 1))
+			failed=$((failed + 1))
+			echo "not ok $n - [$k] the guest finished its run (qemu exit $rc after ${secs} s; see $OUT/$k/console.log)"
+			tail -n 20 "$OUT/$k/console.log" | sed 's/^/#   /'
+		fi
+		echo "# [$k] $(sed -n 's/^xpxe-kernels: kernel //p' "$OUT/$k/results.log" | head -1): ${secs} s in QEMU (tcg)"
+	done
+	echo "$((n - failed)) passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$n" -gt 0 ]
+}
+
+case "${1:-}" in
+fetch) fetch "${2:?which kernel}" ;;
+initramfs)
+	tree=$(fetch "${2:?which kernel}")
+	build_initramfs "$2" "$tree" "$OUT/$2/initramfs.img"
+	echo "$OUT/$2/initramfs.img"
+	;;
+run)
+	shift
+	run "$@"
+	;;
+*)
+	echo "usage: $0 run [KERNEL...] | fetch KERNEL | initramfs KERNEL   (kernels: ${DEFAULT_KERNELS[*]})" >&2
+	exit 2
+	;;
+esac
