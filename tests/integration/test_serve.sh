@@ -8,8 +8,141 @@ require_root
 lab up || { not_ok "lab up"; exit 1; }
 ok "lab up"
 
+refused() { # DESCRIPTION EXPECTED_EXIT PATTERN COMMAND...
+	local desc=$1 want=$2 pattern=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ] && grep -q -- "$pattern" <<<"$out"; then
+		ok "$desc"
+	else
+		not_ok "$desc" "exit $rc (want $want), output: ${out//$'\n'/ | }"
+	fi
+}
+in_srv_xpxe() { nsenter --net="/run/netns/$NS_SRV" "$XPXE" "$@"; }
+
+# --- every mistake is caught before the interface is touched -----------------------------------
+# The kernel tells every change of a link (an XDP program attached shows as xdp/id:N) and of tc
+# (the clsact qdisc, the tc_tftp filter) to its monitors: watched from before the first serve to
+# a marker change after the last, so nothing in between can go unseen, even for a millisecond.
+ip -n "$NS_SRV" monitor link >"$WORK/mon-link" 2>&1 &
+MON_LINK=$!
+tc -n "$NS_SRV" monitor >"$WORK/mon-tc" 2>&1 &
+MON_TC=$!
+at_exit "kill $MON_LINK $MON_TC"
+# Both monitors listen once a change made now reaches them (lo's mtu, a qdisc on lo).
+ip -n "$NS_SRV" link set dev lo mtu 65535
+tc -n "$NS_SRV" qdisc add dev lo clsact
+for _ in $(seq 100); do
+	grep -q "lo: .*mtu 65535" "$WORK/mon-link" && grep -q "clsact.*dev lo" "$WORK/mon-tc" && break
+	sleep 0.1
+done
+tc -n "$NS_SRV" qdisc del dev lo clsact
+# What holds a port (HTTP's 8080, TFTP's 69) until killed: PROTO PORT NAME
+hold_port() {
+	ip netns exec "$NS_SRV" python3 -c '
+import socket, sys, time
+tcp = sys.argv[1] == "tcp"
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+s.bind(("198.18.0.1" if tcp else "0.0.0.0", int(sys.argv[2])))
+tcp and s.listen()
+print("ready", flush=True)
+time.sleep(600)' "$1" "$2" >"$WORK/$3.out" 2>&1 &
+	HOLDER=$!
+	at_exit "kill $HOLDER"
+	for _ in $(seq 100); do grep -q ready "$WORK/$3.out" && return 0; sleep 0.1; done
+	return 1
+}
+cat >"$WORK/list.yaml" <<YAML
+interfaces:
+  - name: $IF_SRV
+YAML
+printf 'interfaces: [%s]\nprofiles: {default: {talos_config: %s}}\n' "$IF_SRV" "$WORK/nosuch" \
+	>"$WORK/notalos.yaml"
+mkdir -p "$WORK/talos"
+printf 'machine: {network: {hostname: "{{hostnme}}"}}\n' >"$WORK/talos/default.yaml"
+printf 'interfaces: [%s]\nprofiles: {default: {talos_config: %s}}\n' "$IF_SRV" "$WORK/talos" \
+	>"$WORK/badtpl.yaml"
+# Each refusal, by serve and by check: the same checks, the same message, exit 1.
+before_attach() { # DESCRIPTION PATTERN SERVE_ARGS...
+	local desc=$1 pattern=$2 s c
+	shift 2
+	s=$(in_srv_xpxe --socket "$WORK/pre.sock" serve "$@" 2>&1)
+	refused "serve refuses $desc" 1 "$pattern" in_srv_xpxe --socket "$WORK/pre.sock" serve "$@"
+	c=$(in_srv_xpxe --socket "$WORK/pre.sock" check "$@" 2>&1)
+	if [ "$(sed 's/^[^ ]* //' <<<"$c")" = "$(sed 's/^[^ ]* //' <<<"$s")" ]; then
+		ok "... check says the same (${c#* })"
+	else
+		not_ok "... check says what serve says" "serve: $s" "check: $c"
+	fi
+}
+before_attach "a kernel that does not exist" "error --kernel: asset vmlinuz: cannot read /no/such/file: No such file" \
+	-i "$IF_SRV" --kernel /no/such/file
+before_attach "a Talos config that does not exist" "talos_config of profile 'default': /no/such: No such file" \
+	-i "$IF_SRV" --talos-config /no/such
+before_attach "a pool outside the interface's subnet" "error --pool: pool 10.0.0.100-10.0.0.199 is outside the subnet of $IF_SRV (198.18.0.0/24)" \
+	-i "$IF_SRV" --mode full --pool 10.0.0.100-10.0.0.199
+before_attach "a reservation outside it" "error --reserve 52:54:00:00:00:01=10.0.0.5: ip 10.0.0.5 is outside every served subnet ($IF_SRV: 198.18.0.0/24)" \
+	-i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.199 --reserve 5254.0000.0001=10.0.0.5
+before_attach "a server address this host does not have" "error --server-ip: server_ip 198.18.0.9 is not an address of this host" \
+	-i "$IF_SRV" --server-ip 198.18.0.9
+before_attach "an HTTP address that is not ADDR:PORT" "HTTP's '198.18.0.1:99999' is not ADDR:PORT" \
+	-i "$IF_SRV" --http 198.18.0.1:99999
+before_attach "interfaces: as a list of mappings, with line and column" "list.yaml:2:5: 'interfaces' takes a list of interface names" \
+	-c "$WORK/list.yaml"
+before_attach "a missing talos_config of the file, with line and column" "notalos.yaml:2:36: talos_config of profile 'default': $WORK/nosuch: No such file" \
+	-c "$WORK/notalos.yaml"
+before_attach "an unknown {{placeholder}} in a Talos config, with file and line" "talos/default.yaml:1: unknown placeholder '{{hostnme}}' in the Talos config of profile 'default'" \
+	-c "$WORK/badtpl.yaml"
+if hold_port tcp 8080 http-holder; then
+	before_attach "HTTP's port taken by another server" "HTTP cannot listen on 198.18.0.1:8080: Address already in use" -i "$IF_SRV"
+	kill "$HOLDER"
+	wait "$HOLDER" 2>/dev/null
+else
+	not_ok "a server holds 198.18.0.1:8080 for the test" "$(cat "$WORK/http-holder.out")"
+fi
+if hold_port udp 69 tftp-holder; then
+	before_attach "UDP port 69 taken by another server" "TFTP cannot bind UDP port 69: Address already in use (another TFTP server" -i "$IF_SRV"
+	kill "$HOLDER"
+	wait "$HOLDER" 2>/dev/null
+else
+	not_ok "a server holds UDP port 69 for the test" "$(cat "$WORK/tftp-holder.out")"
+fi
+out=$(in_srv_xpxe --socket "$WORK/pre.sock" check -i "$IF_SRV" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^  $IF_SRV  *198.18.0.1/24; proxy mode, answering as 198.18.0.1" <<<"$out" &&
+	grep -q "^  http  *198.18.0.1:8080" <<<"$out"; then
+	ok "check of a good command line: exit 0, and what serve would serve"
+else
+	not_ok "check of a good command line" "exit $rc: ${out//$'\n'/ | }"
+fi
+# The marker after the last of them: once the monitors show it, they have shown all before it.
+ip -n "$NS_SRV" link set dev lo mtu 65534
+tc -n "$NS_SRV" qdisc add dev lo clsact
+for _ in $(seq 100); do
+	[ "$(grep -c "clsact.*dev lo" "$WORK/mon-tc")" -ge 2 ] && grep -q "lo: .*mtu 65534" "$WORK/mon-link" && break
+	sleep 0.1
+done
+tc -n "$NS_SRV" qdisc del dev lo clsact
+if grep -q "lo: .*mtu 65534" "$WORK/mon-link" && ! grep -q "xdp" "$WORK/mon-link"; then
+	ok "no XDP program was on $IF_SRV at any moment of all that (ip monitor link)"
+else
+	not_ok "no XDP program at any moment" "$(tr '\n' '|' <"$WORK/mon-link")"
+fi
+if [ "$(grep -c "clsact.*dev lo" "$WORK/mon-tc")" -ge 2 ] && ! grep -q "dev $IF_SRV" "$WORK/mon-tc"; then
+	ok "... and no tc qdisc or filter either (tc monitor)"
+else
+	not_ok "no tc change on $IF_SRV" "$(tr '\n' '|' <"$WORK/mon-tc")"
+fi
+check "... and no pins" test ! -e "/sys/fs/bpf/xpxe/$IF_SRV"
+
 # --- attach and status ----------------------------------------------------
 if start_daemon -i "$IF_SRV"; then ok "serve attaches to $IF_SRV"; else not_ok "serve attaches to $IF_SRV"; exit 1; fi
+# The monitors above were not blind: they show this attach.
+for _ in $(seq 50); do grep -q "xdp" "$WORK/mon-link" && grep -q "filter dev $IF_SRV" "$WORK/mon-tc" && break; sleep 0.1; done
+check "the same monitors show an attach (xdp/id on $IF_SRV, the tc_tftp filter)" \
+	bash -c "grep -q 'xdp' '$WORK/mon-link' && grep -q 'filter dev $IF_SRV' '$WORK/mon-tc'"
+kill "$MON_LINK" "$MON_TC"
 status=$("$XPXE" status --json)
 check "status --json is JSON naming the interface" \
 	jq -e ".interfaces[0].name == \"$IF_SRV\"" <<<"$status"
@@ -39,18 +172,6 @@ else
 fi
 
 # --- refusals ---------------------------------------------------------------
-refused() { # DESCRIPTION EXPECTED_EXIT PATTERN COMMAND...
-	local desc=$1 want=$2 pattern=$3 out rc
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -eq "$want" ] && grep -q -- "$pattern" <<<"$out"; then
-		ok "$desc"
-	else
-		not_ok "$desc" "exit $rc (want $want), output: ${out//$'\n'/ | }"
-	fi
-}
-in_srv_xpxe() { nsenter --net="/run/netns/$NS_SRV" "$XPXE" "$@"; }
 
 refused "a second serve on the same interface is refused" 1 "already served by another xpxe (pid $DAEMON_PID)" \
 	in_srv_xpxe --socket "$WORK/second.sock" serve -i "$IF_SRV"
