@@ -440,6 +440,7 @@ static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_no
 }
 
 static void reply_reload(struct daemon *d, struct fy_node *reply);
+static int reload(struct daemon *d, char *why, size_t why_size);
 
 static void add_time(struct fy_node *node, const char *key, struct timespec t)
 {
@@ -483,22 +484,31 @@ static void reply_fleet(struct fy_document *doc, struct fy_node *reply)
 	xpxe_json_add_node(reply, "machines", list);
 }
 
-/* Events after "since", of one "mac" when given; "next" says where to ask from next time. */
-static void reply_events(struct fy_document *doc, struct fy_node *request, struct fy_node *reply)
+/* Events after "since", of one "machine" (any selector) or "mac" when given; "next" says where
+ * to ask from next time. */
+static void reply_events(struct daemon *d, struct fy_document *doc, struct fy_node *request,
+			 struct fy_node *reply)
 {
 	static struct xpxe_event events[512];
 	struct fy_node *list = fy_node_create_sequence(doc);
+	struct xpxe_machines_ctl c = { .cfg = &d->cfg, .inv = &d->inv, .http = &d->http };
+	char macs[XPXE_CFG_MAX_MACS][18];
+	const char *want = xpxe_json_str(request, "/machine"), *why = NULL;
 	uint64_t next;
-	char mac[18];
-	const char *want = xpxe_json_str(request, "/mac");
-	int n;
+	int n, n_macs = 0;
 
-	if (want && xpxe_mac_normalize(want, mac)) {
-		xpxe_json_add_str(reply, "error", "mac is not aa:bb:cc:dd:ee:ff");
-		return;
+	if (!want)
+		want = xpxe_json_str(request, "/mac");
+	if (want) {
+		n_macs = xpxe_machines_macs(&c, want, macs, XPXE_CFG_MAX_MACS, &why);
+		if (n_macs < 0) {
+			xpxe_json_add_str(reply, "error", why);
+			xpxe_json_add_str(reply, "code", "not_found");
+			return;
+		}
 	}
-	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), want ? mac : NULL, events, 512,
-			      &next);
+	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), (const char(*)[18])macs, n_macs,
+			      events, 512, &next);
 	for (int i = 0; i < n; i++)
 		fy_node_sequence_append(list, xpxe_json_event(doc, &events[i]));
 	xpxe_json_add_node(reply, "events", list);
@@ -541,7 +551,7 @@ static char *handle_request(struct daemon *d, const char *text)
 	else if (!strcmp(cmd, "fleet"))
 		reply_fleet(doc, reply);
 	else if (!strcmp(cmd, "events"))
-		reply_events(doc, fy_document_root(req), reply);
+		reply_events(d, doc, fy_document_root(req), reply);
 	else if (machines_reply(d, cmd, doc, fy_document_root(req), reply))
 		;
 	else if (!strcmp(cmd, "assets"))
