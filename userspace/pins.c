@@ -29,11 +29,24 @@ static bool same_ns(const char *a, const char *b)
 	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* True when this process's mount namespace is not that of PROC (when it can be read). */
+static bool other_mount_ns(const char *proc)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/ns/mnt", proc);
+	return !stat(path, &st) && !same_ns("/proc/self/ns/mnt", path);
+}
+
 bool xpxe_bpffs_private(void)
 {
-	/* Unknown (no /proc/1 to compare with): not worth a warning. */
-	return !bpffs_mounted() && access("/proc/1/ns/mnt", F_OK) == 0 &&
-	       !same_ns("/proc/self/ns/mnt", "/proc/1/ns/mnt");
+	char parent[32];
+
+	/* PID 1's namespace, or where it cannot be read (a container), the parent's: `ip netns
+	 * exec` makes one for the command it runs. Unknown: not worth a warning. */
+	snprintf(parent, sizeof(parent), "/proc/%d", (int)getppid());
+	return !bpffs_mounted() && (other_mount_ns("/proc/1") || other_mount_ns(parent));
 }
 
 int xpxe_bpffs_ensure(void)

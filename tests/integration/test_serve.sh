@@ -171,6 +171,24 @@ else
 	not_ok "the program counted the 5 echo requests" "rx $rx0->$rx1 not_udp $icmp0->$icmp1"
 fi
 
+# status: the counters that are not zero; --all for the rest; --json has them all.
+text=$("$XPXE" status)
+all=$("$XPXE" status --all)
+n_json=$("$XPXE" status --json | jq '.interfaces[0].counters | length')
+n_nonzero=$("$XPXE" status --json | jq '[.interfaces[0].counters[] | select(. != 0)] | length')
+n_text=$(sed -n '/^  counters/,/^http/p' <<<"$text" | grep -cE '^    [a-z_0-9]+ +[0-9]+$')
+n_all=$(sed -n '/^  counters/,/^http/p' <<<"$all" | grep -cE '^    [a-z_0-9]+ +[0-9]+$')
+check "status lists the $n_nonzero counters that are not zero, and says how many more there are" \
+	bash -c "[ $n_text = $n_nonzero ] && grep -q '($((n_json - n_nonzero)) more at zero: xpxe status --all)' <<<\"\$1\"" _ "$text"
+check "... status --all lists all $n_json, as --json has them" test "$n_all" = "$n_json"
+check "... and no line of status shows a zero counter" bash -c "! sed -n '/^  counters/,/^http/p' <<<\"\$1\" | grep -qE '^    [a-z_0-9]+ +0$'" _ "$text"
+# The global options go before the command or among its flags.
+check "--socket after the command is taken (status --socket PATH)" \
+	bash -c "XPXE_SOCKET=/nonexistent '$XPXE' status --socket '$SOCK' | grep -q 'interface $IF_SRV'"
+check "... and before it" bash -c "XPXE_SOCKET=/nonexistent '$XPXE' --socket '$SOCK' status --json | jq -e .pid >/dev/null"
+out=$("$XPXE" leases 2>&1)
+check "leases in proxy mode says why there are none" grep -q "leases exist in full mode only, and no interface is served in full mode" <<<"$out"
+
 # --- refusals ---------------------------------------------------------------
 
 refused "a second serve on the same interface is refused" 1 "already served by another xpxe (pid $DAEMON_PID)" \
@@ -181,6 +199,30 @@ refused "an interface that does not exist is refused" 1 "does not exist" \
 	in_srv_xpxe --socket "$WORK/third.sock" serve -i nosuch0
 refused "serve without -i is a usage error" 2 "needs an interface" in_srv_xpxe serve
 refused "an unknown command is a usage error" 2 "unknown command" "$XPXE" frobnicate
+# A usage error is its message and where the usage is, not the whole help after it.
+out=$("$XPXE" serve --pool 2>&1)
+rc=$?
+if [ $rc = 2 ] && [ "$(wc -l <<<"$out")" -le 3 ] && grep -q "^Try 'xpxe help serve' for its usage.$" <<<"$out"; then
+	ok "a usage error prints its line and a pointer to 'xpxe help serve' ($(wc -l <<<"$out") lines)"
+else
+	not_ok "a usage error is short" "exit $rc: ${out//$'\n'/ | }"
+fi
+refused "serve --pool 10.0.0.9-10.0.0.1: says it is reversed" 2 "its first address comes after its last" \
+	"$XPXE" serve -i "$IF_SRV" --mode full --pool 10.0.0.9-10.0.0.1
+refused "-c with a quick-start flag names the flags that go with -c" 2 "(only -i, --allow-default-route, .*--tftp-max-per-ip, .*--keep-attached)" \
+	"$XPXE" serve -c /dev/null --kernel /dev/null
+for h in version help check; do
+	check "xpxe help $h: its usage, exit 0" bash -c "'$XPXE' help $h | grep -q '^usage: xpxe $h'"
+done
+check "xpxe version --help and xpxe help help" bash -c "'$XPXE' version --help | grep -q 'usage: xpxe version' && '$XPXE' help help | grep -q 'usage: xpxe help'"
+# check beside a running daemon: the daemon is reported, the rest checked; exit 0.
+out=$(in_srv_xpxe check -i "$IF_SRV" 2>&1)
+rc=$?
+if [ $rc = 0 ] && grep -q "served now by xpxe pid $DAEMON_PID" <<<"$out" && grep -q "A daemon runs already ($SOCK)" <<<"$out"; then
+	ok "check beside the running daemon: exit 0, the daemon named, 'xpxe reload' pointed to"
+else
+	not_ok "check beside the running daemon" "exit $rc: ${out//$'\n'/ | }"
+fi
 refused "without CAP_BPF/CAP_NET_ADMIN serve is refused" 1 "needs root" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	"$XPXE" --socket "$WORK/nobody.sock" serve -i "$IF_SRV"
@@ -242,6 +284,25 @@ if [[ $rx0 =~ ^[0-9]+$ && $rx1 =~ ^[0-9]+$ ]] && [ $((rx1 - rx0)) -ge 3 ]; then
 else
 	not_ok "after SIGKILL the program keeps counting" "rx '$rx0' -> '$rx1'"
 fi
+# From the host's network namespace: the interface is not here, its program runs in $NS_SRV.
+refused "detach from another network namespace refuses: nothing detached, where to run it said" 1 \
+	"$IF_SRV is attached in network namespace $NS_SRV, not this one: nothing was detached; run it there: nsenter --net=/run/netns/$NS_SRV xpxe detach -i $IF_SRV" \
+	"$XPXE" detach -i "$IF_SRV"
+check "... the program still runs there, and its pins are kept" \
+	test -n "$(xdp_prog_on "$NS_SRV" "$IF_SRV")" -a -e "/sys/fs/bpf/xpxe/$IF_SRV/counters"
+# Another namespace with an interface of the same name: its serve must not take these pins.
+NS_OTHER=$LAB-o
+ip netns add "$NS_OTHER"
+at_exit ip netns del "$NS_OTHER"
+ip -n "$NS_OTHER" link add "$IF_SRV" type veth peer name o1
+ip -n "$NS_OTHER" addr add 198.19.254.1/24 dev "$IF_SRV"
+ip -n "$NS_OTHER" link set "$IF_SRV" up
+ip -n "$NS_OTHER" link set o1 up
+refused "serve of a same-named interface in another namespace refuses these pins" 1 \
+	"holds the pins of an interface $IF_SRV of network namespace $NS_SRV, not this one" \
+	nsenter --net="/run/netns/$NS_OTHER" "$XPXE" --socket "$WORK/other.sock" serve -i "$IF_SRV"
+check "... and attached nothing there" test -z "$(xdp_prog_on "$NS_OTHER" "$IF_SRV")"
+ip netns del "$NS_OTHER"
 start_daemon -i "$IF_SRV" || not_ok "serve starts over a killed daemon's data plane"
 check "the new daemon adopted the pins" jq -e '.interfaces[0].adopted == true' <<<"$("$XPXE" status --json)"
 rx2=$(counter rx_frames)
@@ -275,6 +336,25 @@ else
 fi
 refused "detach again: not attached (exit 4)" 4 "not attached" \
 	nsenter --net="/run/netns/$NS_SRV" "$XPXE" detach -i "$IF_SRV"
+
+# --- under ip netns exec: a bpffs of its own, said so ---------------------------------------
+ip netns exec "$NS_SRV" "$XPXE" --socket "$WORK/ipne.sock" serve -i "$IF_SRV" >"$WORK/ipne.log" 2>&1 &
+ipne=$!
+for _ in $(seq 100); do grep -q "serving 1 interface" "$WORK/ipne.log" && break; kill -0 $ipne 2>/dev/null || break; sleep 0.1; done
+check "serve under 'ip netns exec' warns that its pins are private to it, and says what to run" \
+	grep -q "warn /sys/fs/bpf is a bpffs of this process's own mount namespace (as under 'ip netns exec'.*nsenter --net=/run/netns/NAME xpxe serve" "$WORK/ipne.log"
+kill -TERM $ipne
+wait $ipne
+check "... and SIGTERM detaches it as always" test -z "$(xdp_prog_on "$NS_SRV" "$IF_SRV")"
+
+# --- a full-mode daemon's bindings follow state_dir ------------------------------------------
+printf 'interfaces: [%s]\nmode: full\ndhcp: {pool: 198.18.0.100-198.18.0.109}\nstate_dir: %s\n' \
+	"$IF_SRV" "$WORK/st" >"$WORK/full.yaml"
+out=$(in_srv_xpxe check -c "$WORK/full.yaml" 2>&1)
+check "the default bindings file is STATE_DIR/IFACE.leases (check says where)" \
+	grep -q "full mode, answering as 198.18.0.1, pool 198.18.0.100-198.18.0.109, bindings in $WORK/st/$IF_SRV.leases" <<<"$out"
+out=$(in_srv_xpxe check -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 --state-dir "$WORK/st2" 2>&1)
+check "... --state-dir too" grep -q "bindings in $WORK/st2/$IF_SRV.leases" <<<"$out"
 
 # --- lab down leaves nothing ------------------------------------------------------
 lab down
