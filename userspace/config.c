@@ -812,6 +812,30 @@ static bool same_mac(const struct xpxe_machine_cfg *m, const struct xpxe_machine
 	return false;
 }
 
+/* "prov0: 198.18.0.0/24, prov0: 198.18.4.0/22 (routed)": each network once, for messages. */
+static void served_networks(const struct xpxe_config *cfg, char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < cfg->n_subnets && n < size; i++) {
+		const struct xpxe_subnet_cfg *s = &cfg->subnets[i];
+		struct in_addr net = { s->addr.s_addr & s->mask.s_addr };
+		char text[INET_ADDRSTRLEN];
+		bool seen = false;
+
+		for (int j = 0; j < i && !seen; j++)
+			seen = (cfg->subnets[j].addr.s_addr & cfg->subnets[j].mask.s_addr) ==
+				   net.s_addr &&
+			       cfg->subnets[j].mask.s_addr == s->mask.s_addr;
+		if (seen)
+			continue;
+		inet_ntop(AF_INET, &net, text, sizeof(text));
+		n += snprintf(out + n, size - n, "%s%s: %s/%d%s", n ? ", " : "", s->ifname, text,
+			      __builtin_popcount(s->mask.s_addr), s->routed ? " (routed)" : "");
+	}
+}
+
 /* A reservation must be a host address of a served subnet, and not a server's own. */
 static int check_subnet(const struct xpxe_config *cfg, const char *at, struct in_addr ip,
 			struct xpxe_config_error *err)
@@ -827,7 +851,7 @@ static int check_subnet(const struct xpxe_config *cfg, const char *at, struct in
 
 		if ((ip.s_addr & n->mask.s_addr) != net)
 			continue;
-		if (ip.s_addr == n->addr.s_addr)
+		if (!n->routed && ip.s_addr == n->addr.s_addr)
 			return check_fail(err, at, "ip %s is the address of %s itself", text,
 					  n->ifname);
 		if (n->mask.s_addr != 0xffffffff &&
@@ -838,14 +862,10 @@ static int check_subnet(const struct xpxe_config *cfg, const char *at, struct in
 		return 0;
 	}
 	{
-		struct in_addr net = { cfg->subnets[0].addr.s_addr & cfg->subnets[0].mask.s_addr };
-		char net_text[INET_ADDRSTRLEN];
+		char nets[200];
 
-		inet_ntop(AF_INET, &net, net_text, sizeof(net_text));
-		return check_fail(err, at, "ip %s is outside every served subnet (%s: %s/%d%s)",
-				  text, cfg->subnets[0].ifname, net_text,
-				  __builtin_popcount(cfg->subnets[0].mask.s_addr),
-				  cfg->n_subnets > 1 ? ", ..." : "");
+		served_networks(cfg, nets, sizeof(nets));
+		return check_fail(err, at, "ip %s is outside every served subnet (%s)", text, nets);
 	}
 }
 
@@ -897,7 +917,24 @@ void xpxe_config_where(const struct xpxe_config *cfg, struct xpxe_cfg_mark at, c
 		snprintf(out, size, "%s", flag);
 }
 
-/* The pool lies inside each served interface's subnet, clear of its own addresses. */
+/* The network of IFNAME (its own, or a routed one) that holds FIRST..LAST (host order), or NULL. */
+static const struct xpxe_subnet_cfg *
+subnet_holding(const struct xpxe_config *cfg, const char *ifname, in_addr_t first, in_addr_t last)
+{
+	for (int i = 0; i < cfg->n_subnets; i++) {
+		const struct xpxe_subnet_cfg *n = &cfg->subnets[i];
+		in_addr_t mask = ntohl(n->mask.s_addr), net = ntohl(n->addr.s_addr) & mask;
+
+		if (!strcmp(n->ifname, ifname) && (first & mask) == net && (last & mask) == net)
+			return n;
+	}
+	return NULL;
+}
+
+/*
+ * The pool lies inside a network of each served interface: its own subnet (clear of its
+ * address, network and broadcast addresses), or one a route sends through it (a relay's).
+ */
 static int check_pool(const struct xpxe_config *cfg, struct xpxe_config_error *err)
 {
 	in_addr_t first = ntohl(cfg->dhcp.pool_first.s_addr),
@@ -911,25 +948,33 @@ static int check_pool(const struct xpxe_config *cfg, struct xpxe_config_error *e
 	inet_ntop(AF_INET, &cfg->dhcp.pool_last, b, sizeof(b));
 	snprintf(pool, sizeof(pool), "%s-%s", a, b);
 	for (int i = 0; i < cfg->n_subnets; i++) {
-		const struct xpxe_subnet_cfg *n = &cfg->subnets[i];
+		const struct xpxe_subnet_cfg *n = &cfg->subnets[i], *in;
 		in_addr_t mask = ntohl(n->mask.s_addr), own = ntohl(n->addr.s_addr);
-		in_addr_t net = own & mask, bcast = net | ~mask;
-		struct in_addr net_be = { htonl(net) };
+		in_addr_t net, bcast;
+		struct in_addr net_be = { htonl(own & mask) };
 
+		if (n->routed)
+			continue; /* judged with its interface's own subnet, below */
 		inet_ntop(AF_INET, &net_be, a, sizeof(a));
-		if ((first & mask) != net || (last & mask) != net)
-			return check_fail(err, where,
-					  "pool %s is outside the subnet of %s (%s/%d): machines "
-					  "there could not use its addresses",
-					  pool, n->ifname, a, __builtin_popcount(mask));
-		if (own >= first && own <= last)
+		in = subnet_holding(cfg, n->ifname, first, last);
+		if (!in)
+			return check_fail(
+			    err, where,
+			    "pool %s is outside the subnet of %s (%s/%d), and no route "
+			    "sends it through %s (a relay's network needs one): machines "
+			    "there could not use its addresses",
+			    pool, n->ifname, a, __builtin_popcount(mask), n->ifname);
+		mask = ntohl(in->mask.s_addr);
+		net = ntohl(in->addr.s_addr) & mask;
+		bcast = net | ~mask;
+		inet_ntop(AF_INET, &(struct in_addr){ htonl(net) }, a, sizeof(a));
+		if (!in->routed && own >= first && own <= last)
 			return check_fail(err, where, "pool %s holds the address of %s itself",
 					  pool, n->ifname);
-		if (mask != 0xffffffff && ((net >= first && net <= last) || bcast <= last))
+		if (mask < 0xfffffffe && ((net >= first && net <= last) || bcast <= last))
 			return check_fail(err, where,
-					  "pool %s holds the network or broadcast address of %s "
-					  "(%s/%d)",
-					  pool, n->ifname, a, __builtin_popcount(mask));
+					  "pool %s holds the network or broadcast address of %s/%d",
+					  pool, a, __builtin_popcount(mask));
 	}
 	return 0;
 }

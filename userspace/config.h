@@ -85,11 +85,18 @@ struct xpxe_machine_cfg {
 	bool added; /* by `xpxe machines add`, kept in STATE_DIR/machines.yaml, not the file */
 };
 
-/* An interface's own address and network: reserved addresses must lie inside one. */
+/*
+ * A network machines of an interface live on: its own (its address and mask), or one a
+ * route sends through it (a relay's, ROUTED; ADDR is the network). Reserved addresses
+ * and the pool must lie inside one.
+ */
 struct xpxe_subnet_cfg {
 	char ifname[16];
 	struct in_addr addr, mask;
+	bool routed;
 };
+
+#define XPXE_CFG_MAX_SUBNETS 64
 
 /* A config asked for a machine whose address xpxe does not know (http.config_without_address). */
 enum xpxe_unbound_config {
@@ -127,7 +134,7 @@ struct xpxe_config {
 	struct xpxe_machine_cfg *machines; /* the file's first, then those added at run time */
 	int n_machines;
 	/* Filled by the daemon from its interfaces (0: unknown, e.g. in unit tests). */
-	struct xpxe_subnet_cfg subnets[XPXE_CFG_MAX_INTERFACES];
+	struct xpxe_subnet_cfg subnets[XPXE_CFG_MAX_SUBNETS];
 	int n_subnets;
 };
 

@@ -17,6 +17,7 @@
 #include "dhcp_server.h"
 #include "json.h"
 #include "log.h"
+#include "netif.h"
 #include "notify.h"
 #include "privs.h"
 #include "serve.h"
@@ -745,9 +746,14 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 }
 
 /* The config this daemon runs: the file, else the flags; -i and --state-dir apply to both. */
-/* Each interface's own address and network, for the check of reserved addresses. */
+/*
+ * The networks of each interface, for the checks of the pool and reserved addresses: its
+ * own address and network, and those its routes send through it (relayed networks).
+ */
 static void find_subnets(struct xpxe_config *cfg)
 {
+	struct in_addr nets[XPXE_CFG_MAX_SUBNETS], masks[XPXE_CFG_MAX_SUBNETS];
+
 	cfg->n_subnets = 0;
 	for (int i = 0; i < cfg->n_interfaces; i++) {
 		struct xpxe_subnet_cfg *n = &cfg->subnets[cfg->n_subnets];
@@ -755,7 +761,25 @@ static void find_subnets(struct xpxe_config *cfg)
 		if (xpxe_interface_ipv4(cfg->interfaces[i], &n->addr, &n->mask))
 			continue;
 		snprintf(n->ifname, sizeof(n->ifname), "%s", cfg->interfaces[i]);
+		n->routed = false;
 		cfg->n_subnets++;
+	}
+	for (int i = 0; i < cfg->n_interfaces; i++) {
+		FILE *f = fopen("/proc/net/route", "r");
+		int n = f ? xpxe_route4_networks(f, cfg->interfaces[i], nets, masks,
+						 XPXE_CFG_MAX_SUBNETS - cfg->n_subnets)
+			  : 0;
+
+		if (f)
+			fclose(f);
+		for (int j = 0; j < n; j++) {
+			struct xpxe_subnet_cfg *s = &cfg->subnets[cfg->n_subnets++];
+
+			snprintf(s->ifname, sizeof(s->ifname), "%s", cfg->interfaces[i]);
+			s->addr = nets[j];
+			s->mask = masks[j];
+			s->routed = true;
+		}
 	}
 }
 

@@ -116,6 +116,11 @@ if [ $rc -eq 0 ] && grep -q "^  $IF_SRV  *198.18.0.1/24; proxy mode, answering a
 else
 	not_ok "check of a good command line" "exit $rc: ${out//$'\n'/ | }"
 fi
+# A relay's network, routed through the interface: its pool is not a typo.
+in_srv ip route add 198.18.4.0/22 dev "$IF_SRV"
+check "a pool on a network routed through the interface (a relay's) passes check" \
+	in_srv_xpxe --socket "$WORK/pre.sock" check -i "$IF_SRV" --mode full --pool 198.18.4.16-198.18.7.250
+in_srv ip route del 198.18.4.0/22 dev "$IF_SRV"
 # The marker after the last of them: once the monitors show it, they have shown all before it.
 ip -n "$NS_SRV" link set dev lo mtu 65534
 tc -n "$NS_SRV" qdisc add dev lo clsact

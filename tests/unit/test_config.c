@@ -191,7 +191,10 @@ static void test_missing_file(void **state)
 	assert_string_equal(err.text, "/nonexistent/xpxe.yaml: No such file or directory");
 }
 
-/* The quick start's pool and reservations against the interface's subnet (198.18.0.0/24). */
+/*
+ * The quick start's pool and reservations against the interface's subnet (198.18.0.0/24)
+ * and a relay's network routed through it (198.18.4.0/22).
+ */
 static void test_pool_and_reservations(void **state)
 {
 	static const struct {
@@ -205,11 +208,18 @@ static void test_pool_and_reservations(void **state)
 		{ "198.18.0.1", "198.18.0.9", NULL, NULL,
 		  "pool 198.18.0.1-198.18.0.9 holds the address of prov0 itself" },
 		{ "198.18.0.200", "198.18.0.255", NULL, NULL,
-		  "holds the network or broadcast address of prov0" },
+		  "holds the network or broadcast address of 198.18.0.0/24" },
 		{ "198.18.0.100", "198.18.0.199", "\x52\x54\x00\x00\x00\x01", "198.18.0.50", NULL },
+		/* A relay's network, routed through prov0: its pool and reservations are fine. */
+		{ "198.18.4.16", "198.18.7.250", NULL, NULL, NULL },
+		{ "198.18.4.0", "198.18.4.250", NULL, NULL,
+		  "holds the network or broadcast address of 198.18.4.0/22" },
+		{ "198.18.8.16", "198.18.8.250", NULL, NULL,
+		  "and no route sends it through prov0" },
+		{ "198.18.0.100", "198.18.0.199", "\x52\x54\x00\x00\x00\x01", "198.18.5.5", NULL },
 		{ "198.18.0.100", "198.18.0.199", "\x52\x54\x00\x00\x00\x01", "10.0.0.5",
 		  "--reserve 52:54:00:00:00:01=10.0.0.5: ip 10.0.0.5 is outside every served "
-		  "subnet (prov0: 198.18.0.0/24)" },
+		  "subnet (prov0: 198.18.0.0/24, prov0: 198.18.4.0/22 (routed))" },
 	};
 
 	(void)state;
@@ -230,7 +240,11 @@ static void test_pool_and_reservations(void **state)
 		snprintf(cfg.subnets[0].ifname, sizeof(cfg.subnets[0].ifname), "prov0");
 		inet_pton(AF_INET, "198.18.0.1", &cfg.subnets[0].addr);
 		inet_pton(AF_INET, "255.255.255.0", &cfg.subnets[0].mask);
-		cfg.n_subnets = 1;
+		snprintf(cfg.subnets[1].ifname, sizeof(cfg.subnets[1].ifname), "prov0");
+		inet_pton(AF_INET, "198.18.4.0", &cfg.subnets[1].addr);
+		inet_pton(AF_INET, "255.255.252.0", &cfg.subnets[1].mask);
+		cfg.subnets[1].routed = true;
+		cfg.n_subnets = 2;
 		ret = xpxe_config_check(&cfg, &err);
 		if (!cases[i].expect && ret)
 			fail_msg("case %zu refused: %s", i, err.text);
