@@ -360,6 +360,15 @@ check "the default bindings file is STATE_DIR/IFACE.leases (check says where)" \
 	grep -q "full mode, answering as 198.18.0.1, pool 198.18.0.100-198.18.0.109, bindings in $WORK/st/$IF_SRV.leases" <<<"$out"
 out=$(in_srv_xpxe check -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 --state-dir "$WORK/st2" 2>&1)
 check "... --state-dir too" grep -q "bindings in $WORK/st2/$IF_SRV.leases" <<<"$out"
+if start_daemon -c "$WORK/full.yaml"; then
+	check "... and serve keeps them there" \
+		jq -e ".interfaces[0].dhcp.leases_file == \"$WORK/st/$IF_SRV.leases\"" <<<"$("$XPXE" status --json)"
+	check "leases in full mode with none bound yet says just that" bash -c "'$XPXE' leases | grep -qx '(no bindings yet)'"
+	kill -TERM "$DAEMON_PID"
+	wait_daemon
+else
+	not_ok "serve -c a full-mode file starts"
+fi
 
 # --- lab down leaves nothing ------------------------------------------------------
 lab down
