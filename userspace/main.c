@@ -385,6 +385,28 @@ enum {
 	case OPT_LOG_FORMAT: \
 	case OPT_LOG_TARGET
 
+static int global_option(int c, const char *arg);
+
+/*
+ * What every command's flags share: --help, the global options, a flag it does not
+ * know. Returns -1 to go on parsing, else the exit code.
+ */
+static int common_option(int c, const char *usage)
+{
+	int rc;
+
+	switch (c) {
+	case 'h':
+		fputs(usage, stdout);
+		return XPXE_EXIT_OK;
+	CASE_GLOBAL_OPTION:
+		rc = global_option(c, optarg);
+		return rc ? rc : -1;
+	default:
+		return usage_hint(usage);
+	}
+}
+
 static struct {
 	const char *socket;
 	enum xpxe_log_target target;
@@ -697,9 +719,11 @@ static int serve_or_check(int argc, char **argv, bool check)
 	xpxe_dhcp_settings_default(&opts.dhcp);
 	while ((c = getopt_long(argc, argv, "+i:c:hv", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+		case '?':
 		CASE_GLOBAL_OPTION:
-			rc = global_option(c, optarg);
-			if (rc)
+			rc = common_option(c, serve_usage);
+			if (rc >= 0)
 				return rc;
 			break;
 		case 'i':
@@ -803,11 +827,6 @@ static int serve_or_check(int argc, char **argv, bool check)
 			*to[k] = v;
 			break;
 		}
-		case 'h':
-			fputs(serve_usage, stdout);
-			return XPXE_EXIT_OK;
-		case '?':
-			return usage_hint(serve_usage);
 		default:
 			rc = serve_dhcp_flag(c, optarg, &opts.dhcp);
 			if (rc)
@@ -888,16 +907,10 @@ static int json_flag(int argc, char **argv, const char *usage, int nargs, bool *
 				return usage_error(usage, "%s", "unrecognized option '--all'");
 			*all = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return XPXE_EXIT_OK;
-		CASE_GLOBAL_OPTION:
-			rc = global_option(c, optarg);
-			if (rc)
-				return rc;
-			break;
 		default:
-			return usage_hint(usage);
+			rc = common_option(c, usage);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (!nargs && optind < argc)
@@ -961,15 +974,12 @@ static int machines_add(int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			fputs(usage_machines, stdout);
-			return XPXE_EXIT_OK;
+		case '?':
 		CASE_GLOBAL_OPTION:
-			rc = global_option(c, optarg);
-			if (rc)
+			rc = common_option(c, usage_machines);
+			if (rc >= 0)
 				return rc;
 			break;
-		case '?':
-			return usage_hint(usage_machines);
 		default:
 			if (n == (int)(sizeof(fields) / sizeof(fields[0])))
 				return usage_error(usage_machines, "%s", "too many flags");
@@ -1040,16 +1050,10 @@ static int cmd_watch(int argc, char **argv)
 				    usage_watch, "--interval takes 0.1..3600 s, not '%s'", optarg);
 			interval_ms = (unsigned int)(v * 1000);
 			break;
-		case 'h':
-			fputs(usage_watch, stdout);
-			return XPXE_EXIT_OK;
-		CASE_GLOBAL_OPTION:
-			rc = global_option(c, optarg);
-			if (rc)
-				return rc;
-			break;
 		default:
-			return usage_hint(usage_watch);
+			rc = common_option(c, usage_watch);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind < argc)
@@ -1073,16 +1077,10 @@ static int cmd_trace(int argc, char **argv)
 		case 'o':
 			once = true;
 			break;
-		case 'h':
-			fputs(usage_trace, stdout);
-			return XPXE_EXIT_OK;
-		CASE_GLOBAL_OPTION:
-			rc = global_option(c, optarg);
-			if (rc)
-				return rc;
-			break;
 		default:
-			return usage_hint(usage_trace);
+			rc = common_option(c, usage_trace);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind + 1 != argc || !*argv[optind])
@@ -1116,16 +1114,10 @@ static int cmd_assets(int argc, char **argv)
 		case 'R':
 			reload = true;
 			break;
-		case 'h':
-			fputs(usage_assets, stdout);
-			return XPXE_EXIT_OK;
-		CASE_GLOBAL_OPTION:
-			rc = global_option(c, optarg);
-			if (rc)
-				return rc;
-			break;
 		default:
-			return usage_hint(usage_assets);
+			rc = common_option(c, usage_assets);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind < argc)
@@ -1149,16 +1141,10 @@ static int cmd_detach(int argc, char **argv)
 		case 'i':
 			ifname = optarg;
 			break;
-		case 'h':
-			fputs(usage_detach, stdout);
-			return XPXE_EXIT_OK;
-		CASE_GLOBAL_OPTION:
-			rc = global_option(c, optarg);
-			if (rc)
-				return rc;
-			break;
 		default:
-			return usage_hint(usage_detach);
+			rc = common_option(c, usage_detach);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind < argc)
@@ -1182,16 +1168,10 @@ static int no_flags(int argc, char **argv, const char *usage, int max_args)
 
 	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(usage, stdout);
-			return XPXE_EXIT_OK;
-		CASE_GLOBAL_OPTION:
-			rc = global_option(c, optarg);
-			if (rc)
-				return rc;
-			break;
 		default:
-			return usage_hint(usage);
+			rc = common_option(c, usage);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (argc - optind > max_args)
@@ -1269,19 +1249,13 @@ int main(int argc, char **argv)
 	/* '+': stop at the command name, its flags are its own. */
 	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(usage_main, stdout);
-			return XPXE_EXIT_OK;
 		case 'V':
 			printf("xpxe %s\n", XPXE_VERSION);
 			return XPXE_EXIT_OK;
-		CASE_GLOBAL_OPTION:
-			rc = global_option(c, optarg);
-			if (rc)
-				return rc;
-			break;
 		default:
-			return usage_hint(usage_main);
+			rc = common_option(c, usage_main);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind >= argc) {
