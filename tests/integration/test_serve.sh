@@ -102,7 +102,7 @@ else
 	not_ok "a server holds 198.18.0.1:8080 for the test" "$(cat "$WORK/http-holder.out")"
 fi
 if hold_port udp 69 tftp-holder; then
-	before_attach "UDP port 69 taken by another server" "TFTP cannot bind UDP port 69: Address already in use (another TFTP server" -i "$IF_SRV"
+	before_attach "UDP port 69 taken by another server" "cannot bind UDP port 69 for TFTP: Address already in use (another TFTP server" -i "$IF_SRV"
 	kill "$HOLDER"
 	wait "$HOLDER" 2>/dev/null
 else

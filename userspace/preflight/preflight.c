@@ -449,7 +449,7 @@ static int check_ports(const struct xpxe_config *cfg, const struct xpxe_prefligh
 	sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(XPXE_PORT_TFTP) };
 	err = try_bind(SOCK_DGRAM, &sa);
 	if (err) {
-		log_error("TFTP cannot bind UDP port %d: %s%s", XPXE_PORT_TFTP, strerror(-err),
+		log_error("cannot bind UDP port %d for TFTP: %s%s", XPXE_PORT_TFTP, strerror(-err),
 			  err == -EADDRINUSE ? " (another TFTP server runs in this network "
 					       "namespace: stop it)"
 			  : err == -EACCES   ? " (needs CAP_NET_BIND_SERVICE)"
@@ -531,8 +531,9 @@ void xpxe_preflight_report(const struct xpxe_config *cfg, const struct xpxe_serv
 	char ip[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], has[40];
 	bool busy = false;
 
-	printf("xpxe check: %s is valid; serve would start with it:\n",
-	       cfg->path[0] ? cfg->path : "the quick start's flags");
+	printf("xpxe check: %s pass%s every check; serve would start with %s:\n",
+	       cfg->path[0] ? cfg->path : "the quick start's flags", cfg->path[0] ? "es" : "",
+	       cfg->path[0] ? "it" : "them");
 	for (int i = 0; i < cfg->n_interfaces; i++) {
 		const struct xpxe_dhcp_settings *s = &pf->dhcp[i];
 
