@@ -149,20 +149,24 @@ static int query(const char *socket_path, const char *request, bool json, struct
 	*root = NULL;
 	if (rc)
 		return rc;
+	/* With --json the answer is printed as it came, an error too (scripts read both). */
+	if (json)
+		printf("%s\n", *raw);
 	if (xpxe_json_str(fy_document_root(*doc), "/error")) {
-		fprintf(stderr, "xpxe: %s\n", xpxe_json_str(fy_document_root(*doc), "/error"));
+		if (!json)
+			fprintf(stderr, "xpxe: %s\n",
+				xpxe_json_str(fy_document_root(*doc), "/error"));
 		return XPXE_EXIT_ERROR;
 	}
-	if (json) {
-		printf("%s\n", *raw);
+	if (json)
 		return XPXE_EXIT_OK;
-	}
 	*root = fy_document_root(*doc);
 	return XPXE_EXIT_OK;
 }
 
-static void print_iface(struct fy_node *iface)
+static void print_iface(struct fy_node *iface, bool all)
 {
+	int zeros = 0;
 	struct fy_node *counters = fy_node_by_path(iface, "/counters", FY_NT, FYNWF_DONT_FOLLOW);
 	struct fy_node_pair *pair;
 	void *iter = NULL;
@@ -197,13 +201,22 @@ static void print_iface(struct fy_node *iface)
 		printf("\n");
 	}
 	print_tftp(iface);
-	printf("  counters\n");
-	while (counters && (pair = fy_node_mapping_iterate(counters, &iter)))
-		printf("    %-26s %s\n", fy_node_get_scalar0(fy_node_pair_key(pair)),
-		       fy_node_get_scalar0(fy_node_pair_value(pair)));
+	printf("  counters%s\n", all ? "" : " (not zero)");
+	while (counters && (pair = fy_node_mapping_iterate(counters, &iter))) {
+		const char *value = fy_node_get_scalar0(fy_node_pair_value(pair));
+
+		/* Dozens of outcomes, most of them never seen: the rest with --all. */
+		if (!all && !strcmp(value, "0")) {
+			zeros++;
+			continue;
+		}
+		printf("    %-26s %s\n", fy_node_get_scalar0(fy_node_pair_key(pair)), value);
+	}
+	if (zeros)
+		printf("    (%d more at zero: xpxe status --all)\n", zeros);
 }
 
-int xpxe_cli_status(const char *socket_path, bool json)
+int xpxe_cli_status(const char *socket_path, bool json, bool all)
 {
 	struct fy_document *doc = NULL;
 	struct fy_node *root, *ifaces, *iface;
@@ -219,7 +232,7 @@ int xpxe_cli_status(const char *socket_path, bool json)
 	       xpxe_json_u64(root, "/uptime_s", 0), xpxe_json_str(root, "/socket"));
 	ifaces = fy_node_by_path(root, "/interfaces", FY_NT, FYNWF_DONT_FOLLOW);
 	while (ifaces && (iface = fy_node_sequence_iterate(ifaces, &iter)))
-		print_iface(iface);
+		print_iface(iface, all);
 	printf("http        %llu connection(s) open (at most %llu, %llu per address, %llu s "
 	       "idle); refused %llu at the total, %llu per address; %llu timed out without a "
 	       "request\n",
@@ -239,7 +252,7 @@ out:
 int xpxe_cli_assets(const char *socket_path, bool json, bool reload)
 {
 	struct fy_document *doc = NULL;
-	struct fy_node *root, *list, *as;
+	struct fy_node *root, *list, *as, *gone;
 	char *raw = NULL;
 	void *iter = NULL;
 	int rc;
@@ -247,8 +260,23 @@ int xpxe_cli_assets(const char *socket_path, bool json, bool reload)
 	rc = query(socket_path,
 		   reload ? "{\"cmd\":\"assets\",\"reload\":true}" : "{\"cmd\":\"assets\"}", json,
 		   &doc, &raw, &root);
-	if (rc || !root)
+	if (rc)
 		goto out;
+	/* Files gone from disk: TFTP serves what was loaded, HTTP answers 503 until they are back.
+	 */
+	gone = fy_node_by_path(fy_document_root(doc), "/gone", FY_NT, FYNWF_DONT_FOLLOW);
+	while (gone && (as = fy_node_sequence_iterate(gone, &iter))) {
+		if (!json)
+			fprintf(stderr,
+				"xpxe: asset %s: %s is gone from disk: TFTP serves what was "
+				"loaded, HTTP answers 503 until the file is back and 'xpxe assets "
+				"--reload' has run\n",
+				xpxe_json_str(as, "/name"), xpxe_json_str(as, "/path"));
+		rc = XPXE_EXIT_ERROR;
+	}
+	if (!root)
+		goto out;
+	iter = NULL;
 	if (reload)
 		printf("reloaded %llu changed asset(s)\n", xpxe_json_u64(root, "/reloaded", 0));
 	printf("%-20s %12s %10s %10s %9s  %s\n", "NAME", "SIZE", "BLOCKS@512", "@1468", "TRANSFERS",
@@ -350,8 +378,12 @@ int xpxe_cli_leases(const char *socket_path, bool json)
 		       xpxe_json_str(item, "/mac"), xpxe_json_str(item, "/ip"), when);
 		n++;
 	}
-	if (!n)
-		printf("(no bindings: leases exist in full mode only)\n");
+	if (!n && xpxe_json_str(root, "/full_mode") &&
+	    !strcmp(xpxe_json_str(root, "/full_mode"), "true"))
+		printf("(no bindings yet)\n");
+	else if (!n)
+		printf("(no bindings: leases exist in full mode only, and no interface is served "
+		       "in full mode)\n");
 out:
 	fy_document_destroy(doc);
 	free(raw);

@@ -19,7 +19,7 @@ struct xpxe_cli_field {
 	const char *key, *value;
 };
 
-int xpxe_cli_status(const char *socket_path, bool json);
+int xpxe_cli_status(const char *socket_path, bool json, bool all);
 int xpxe_cli_assets(const char *socket_path, bool json, bool reload);
 int xpxe_cli_detach(const char *socket_path, const char *ifname);
 int xpxe_cli_leases(const char *socket_path, bool json);

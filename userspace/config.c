@@ -5,6 +5,7 @@
  * was expected there (xpxe.yaml(5) documents the keys).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,13 +28,39 @@ struct walker {
 	bool profile_defined[XPXE_DHCP_MAX_PROFILES];
 };
 
+/*
+ * Where node N starts. libfyaml marks scalars only: a mapping is where its first key is,
+ * a sequence where its first item is (0, 0 for an empty one: the caller names its key).
+ */
 static void mark_of(struct fy_node *n, int *line, int *col)
 {
-	struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
-	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+	struct fy_token *t = NULL;
+	const struct fy_mark *m;
+	void *iter = NULL;
 
+	while (n && !fy_node_is_scalar(n)) {
+		if (fy_node_is_mapping(n)) {
+			struct fy_node_pair *first = fy_node_mapping_iterate(n, &iter);
+
+			n = first ? fy_node_pair_key(first) : NULL;
+		} else {
+			n = fy_node_sequence_iterate(n, &iter);
+		}
+		iter = NULL;
+	}
+	t = n ? fy_node_get_scalar_token(n) : NULL;
+	m = t ? fy_token_start_mark(t) : NULL;
 	*line = m ? m->line + 1 : 0;
 	*col = m ? m->column + 1 : 0;
+}
+
+static struct xpxe_cfg_mark mark(const struct walker *w, struct fy_node *n)
+{
+	struct xpxe_cfg_mark at = { 0, 0 };
+
+	if (!w->no_marks)
+		mark_of(n, &at.line, &at.col);
+	return at;
 }
 
 /* Errors are one line (a log line, a line on stderr), whatever a key or value in the file holds. */
@@ -199,12 +226,25 @@ static int unknown(struct walker *w, struct fy_node *key, const char *where, con
 
 /* --- sections ------------------------------------------------------------------- */
 
+/* A profile as xpxe starts it: the default boot files and strategy, nothing to boot yet. */
+static void builtin_profile(struct xpxe_profile_cfg *p, const char *name)
+{
+	struct xpxe_dhcp_settings d;
+
+	xpxe_dhcp_settings_default(&d);
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, XPXE_CFG_NAME_MAX, "%s", name);
+	p->dhcp = d.profile;
+}
+
 static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
 {
 	struct xpxe_config *cfg = ctx;
 
-	if (is(key, "listen"))
+	if (is(key, "listen")) {
+		cfg->http_listen_at = mark(w, v);
 		return copy_str(w, key, v, cfg->http_listen, sizeof(cfg->http_listen), "ADDR:PORT");
+	}
 	if (is(key, "allow")) {
 		struct fy_node *item;
 		void *iter = NULL;
@@ -246,9 +286,10 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 }
 
 static int parse_pool(struct walker *w, struct fy_node *key, struct fy_node *v,
-		      struct xpxe_dhcp_settings *d)
+		      struct xpxe_config *cfg)
 {
-	const char *s = scalar(w, key, v, "FIRST-LAST");
+	struct xpxe_dhcp_settings *d = &cfg->dhcp;
+	const char *s = scalar(w, key, v, "FIRST-LAST"), *why;
 	char first[32];
 	const char *dash;
 
@@ -259,13 +300,12 @@ static int parse_pool(struct walker *w, struct fy_node *key, struct fy_node *v,
 		return fail(w, v, "'pool' takes FIRST-LAST, not '%s'", s);
 	snprintf(first, sizeof(first), "%.*s", (int)(dash - s), s);
 	if (inet_pton(AF_INET, first, &d->pool_first) != 1 ||
-	    inet_pton(AF_INET, dash + 1, &d->pool_last) != 1 ||
-	    ntohl(d->pool_last.s_addr) < ntohl(d->pool_first.s_addr) ||
-	    ntohl(d->pool_last.s_addr) - ntohl(d->pool_first.s_addr) >= 65536)
-		return fail(w, v,
-			    "'pool' takes FIRST-LAST with FIRST <= LAST, at most 65536 "
-			    "addresses, not '%s'",
-			    s);
+	    inet_pton(AF_INET, dash + 1, &d->pool_last) != 1)
+		return fail(w, v, "'pool' takes FIRST-LAST (two IPv4 addresses), not '%s'", s);
+	why = xpxe_pool_problem(d->pool_first, d->pool_last);
+	if (why)
+		return fail(w, v, "'pool' %s: %s", s, why);
+	cfg->pool_at = mark(w, v);
 	return 0;
 }
 
@@ -275,7 +315,7 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 	struct xpxe_dhcp_settings *d = &cfg->dhcp;
 
 	if (is(key, "pool"))
-		return parse_pool(w, key, v, d);
+		return parse_pool(w, key, v, cfg);
 	if (is(key, "router"))
 		return get_ip(w, key, v, &d->router);
 	if (is(key, "dns"))
@@ -347,6 +387,7 @@ static int asset_key(struct walker *w, struct fy_node *key, struct fy_node *v, v
 	snprintf(a->name, sizeof(a->name), "%s", fy_node_get_scalar0(key));
 	if (copy_str(w, key, v, a->path, sizeof(a->path), "a file path"))
 		return -EINVAL;
+	a->at = mark(w, v);
 	cfg->n_assets++;
 	return 0;
 }
@@ -371,15 +412,21 @@ static int profile_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 {
 	struct xpxe_profile_cfg *p = ctx;
 
-	if (is(key, "kernel"))
+	if (is(key, "kernel")) {
+		p->kernel_at = mark(w, v);
 		return copy_str(w, key, v, p->kernel, sizeof(p->kernel), "an asset name");
-	if (is(key, "initrd"))
+	}
+	if (is(key, "initrd")) {
+		p->initrd_at = mark(w, v);
 		return copy_str(w, key, v, p->initrd, sizeof(p->initrd), "an asset name");
+	}
 	if (is(key, "cmdline"))
 		return copy_str(w, key, v, p->cmdline, sizeof(p->cmdline), "kernel arguments");
-	if (is(key, "talos_config"))
+	if (is(key, "talos_config")) {
+		p->talos_config_at = mark(w, v);
 		return copy_str(w, key, v, p->talos_config, sizeof(p->talos_config),
 				"a file or folder");
+	}
 	if (is(key, "strategy"))
 		return get_strategy(w, key, v, &p->dhcp.strategy);
 	if (is(key, "transport")) {
@@ -418,12 +465,47 @@ static int profiles_key(struct walker *w, struct fy_node *key, struct fy_node *v
 			return fail(w, key, "profile names are at most %d bytes",
 				    XPXE_CFG_NAME_MAX - 1);
 		idx = cfg->n_profiles++;
-		cfg->profiles[idx] = cfg->profiles[0];
-		snprintf(cfg->profiles[idx].name, XPXE_CFG_NAME_MAX, "%s", name);
+		/* The built-in profile, never what the file made of "default" so far: a
+		 * profile's contents do not depend on where it is written. */
+		builtin_profile(&cfg->profiles[idx], name);
 	}
 	w->profile_defined[idx] = true;
 	p = &cfg->profiles[idx];
 	return each_pair(w, key, v, "a profile", profile_key, p);
+}
+
+/* 8-4-4-4-12 hex digits, any case: the SMBIOS UUID as firmware, iPXE and Talos print it. */
+static bool uuid_valid(const char *u)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (strlen(u) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == '-' ? u[i] != '-' : !isxdigit((unsigned char)u[i]))
+			return false;
+	return true;
+}
+
+/* RFC 1123: labels of letters, digits and '-' (not first or last), 1..63 bytes, dots between. */
+static bool hostname_valid(const char *h)
+{
+	size_t label = 0;
+
+	for (const char *c = h;; c++) {
+		if (*c == '.' || !*c) {
+			if (!label || c[-1] == '-')
+				return false;
+			if (!*c)
+				return true;
+			label = 0;
+		} else if (isalnum((unsigned char)*c) || (*c == '-' && label)) {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
 }
 
 struct machine_ctx {
@@ -437,8 +519,11 @@ static int machine_mac(struct walker *w, struct fy_node *v, struct xpxe_machine_
 
 	if (m->n_macs == XPXE_CFG_MAX_MACS)
 		return fail(w, v, "at most %d MACs per machine", XPXE_CFG_MAX_MACS);
-	if (!s || xpxe_parse_mac(s, m->macs[m->n_macs]))
-		return fail(w, v, "expected a MAC such as 52:54:00:12:34:56");
+	if (!s)
+		return fail(w, v, "expected a MAC such as " XPXE_MAC_SPELLINGS);
+	if (xpxe_parse_mac(s, m->macs[m->n_macs]))
+		return fail(w, v, "'%s' is not a MAC: expected a MAC such as " XPXE_MAC_SPELLINGS,
+			    s);
 	m->n_macs++;
 	return 0;
 }
@@ -462,20 +547,35 @@ static int machine_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 	if (is(key, "uuid")) {
 		if (copy_str(w, key, v, m->uuid, sizeof(m->uuid), "a UUID"))
 			return -EINVAL;
+		if (!uuid_valid(m->uuid))
+			return fail(w, v,
+				    "'%s' is not a UUID (32 hex digits as 8-4-4-4-12, such as "
+				    "4c4c4544-0042-3510-8051-b4c04f4b4d32)",
+				    fy_node_get_scalar0(v));
 		for (char *c = m->uuid; *c; c++)
 			*c = (*c >= 'A' && *c <= 'F') ? *c - 'A' + 'a' : *c;
 		return 0;
 	}
 	if (is(key, "serial"))
 		return copy_str(w, key, v, m->serial, sizeof(m->serial), "a serial number");
-	if (is(key, "hostname"))
-		return copy_str(w, key, v, m->hostname, sizeof(m->hostname), "a host name");
+	if (is(key, "hostname")) {
+		if (copy_str(w, key, v, m->hostname, sizeof(m->hostname), "a host name"))
+			return -EINVAL;
+		if (!hostname_valid(m->hostname))
+			return fail(w, v,
+				    "'%s' is not a host name (letters, digits and '-', in labels "
+				    "of 1 to 63 separated by '.', no '-' at either end of one)",
+				    m->hostname);
+		return 0;
+	}
 	if (is(key, "install_disk"))
 		return copy_str(w, key, v, m->install_disk, sizeof(m->install_disk), "a disk");
 	if (is(key, "ip"))
 		return get_ip(w, key, v, &m->ip);
-	if (is(key, "talos_config"))
+	if (is(key, "talos_config")) {
+		m->talos_config_at = mark(w, v);
 		return copy_str(w, key, v, m->talos_config, sizeof(m->talos_config), "a file");
+	}
 	if (is(key, "profile")) {
 		mc->profile_node = v;
 		return scalar(w, key, v, "a profile name") ? 0 : -EINVAL;
@@ -552,13 +652,23 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 		if (!fy_node_is_sequence(v))
 			return fail(w, key, "'interfaces' takes a list of interface names");
 		while ((item = fy_node_sequence_iterate(v, &iter))) {
-			const char *s = fy_node_is_scalar(item) ? fy_node_get_scalar0(item) : "";
+			const char *s = fy_node_is_scalar(item) ? fy_node_get_scalar0(item) : NULL;
 
+			/* `- name: prov0` is a mapping: say what the list holds instead. */
+			if (!s)
+				return fail(w, item,
+					    "'interfaces' takes a list of interface names, such as "
+					    "[prov0] or '- prov0', not %s",
+					    fy_node_is_mapping(item) ? "a mapping (key: value)"
+								     : "a list");
 			if (cfg->n_interfaces == XPXE_CFG_MAX_INTERFACES)
 				return fail(w, item, "at most %d interfaces",
 					    XPXE_CFG_MAX_INTERFACES);
 			if (!xpxe_ifname_valid(s))
-				return fail(w, item, "'%s' is not an interface name", s);
+				return fail(w, item,
+					    "'%s' is not an interface name (1 to 15 bytes, no "
+					    "'/', ':' or spaces)",
+					    s);
 			snprintf(cfg->interfaces[cfg->n_interfaces++], 16, "%s", s);
 		}
 		return 0;
@@ -578,8 +688,10 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 			return fail(w, v, "'mode' takes proxy, full or off, not '%s'", s);
 		return 0;
 	}
-	if (is(key, "server_ip"))
+	if (is(key, "server_ip")) {
+		cfg->server_ip_at = mark(w, v);
 		return get_ip(w, key, v, &cfg->dhcp.server_ip);
+	}
 	if (is(key, "state_dir"))
 		return copy_str(w, key, v, cfg->state_dir, sizeof(cfg->state_dir), "a folder");
 	if (is(key, "http"))
@@ -619,8 +731,7 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 	xpxe_dhcp_settings_default(&cfg->dhcp);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", XPXE_STATE_DIR);
 	cfg->n_profiles = 1;
-	snprintf(cfg->profiles[0].name, XPXE_CFG_NAME_MAX, "default");
-	cfg->profiles[0].dhcp = cfg->dhcp.profile;
+	builtin_profile(&cfg->profiles[0], "default");
 	cfg->default_profile = 0;
 	cfg->http_limits = (struct xpxe_http_limits){ .max_connections = XPXE_HTTP_MAX_CONNECTIONS,
 						      .max_per_ip = XPXE_HTTP_MAX_PER_IP,
@@ -701,6 +812,30 @@ static bool same_mac(const struct xpxe_machine_cfg *m, const struct xpxe_machine
 	return false;
 }
 
+/* "prov0: 198.18.0.0/24, prov0: 198.18.4.0/22 (routed)": each network once, for messages. */
+static void served_networks(const struct xpxe_config *cfg, char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < cfg->n_subnets && n < size; i++) {
+		const struct xpxe_subnet_cfg *s = &cfg->subnets[i];
+		struct in_addr net = { s->addr.s_addr & s->mask.s_addr };
+		char text[INET_ADDRSTRLEN];
+		bool seen = false;
+
+		for (int j = 0; j < i && !seen; j++)
+			seen = (cfg->subnets[j].addr.s_addr & cfg->subnets[j].mask.s_addr) ==
+				   net.s_addr &&
+			       cfg->subnets[j].mask.s_addr == s->mask.s_addr;
+		if (seen)
+			continue;
+		inet_ntop(AF_INET, &net, text, sizeof(text));
+		n += snprintf(out + n, size - n, "%s%s: %s/%d%s", n ? ", " : "", s->ifname, text,
+			      __builtin_popcount(s->mask.s_addr), s->routed ? " (routed)" : "");
+	}
+}
+
 /* A reservation must be a host address of a served subnet, and not a server's own. */
 static int check_subnet(const struct xpxe_config *cfg, const char *at, struct in_addr ip,
 			struct xpxe_config_error *err)
@@ -716,7 +851,7 @@ static int check_subnet(const struct xpxe_config *cfg, const char *at, struct in
 
 		if ((ip.s_addr & n->mask.s_addr) != net)
 			continue;
-		if (ip.s_addr == n->addr.s_addr)
+		if (!n->routed && ip.s_addr == n->addr.s_addr)
 			return check_fail(err, at, "ip %s is the address of %s itself", text,
 					  n->ifname);
 		if (n->mask.s_addr != 0xffffffff &&
@@ -727,14 +862,10 @@ static int check_subnet(const struct xpxe_config *cfg, const char *at, struct in
 		return 0;
 	}
 	{
-		struct in_addr net = { cfg->subnets[0].addr.s_addr & cfg->subnets[0].mask.s_addr };
-		char net_text[INET_ADDRSTRLEN];
+		char nets[200];
 
-		inet_ntop(AF_INET, &net, net_text, sizeof(net_text));
-		return check_fail(err, at, "ip %s is outside every served subnet (%s: %s/%d%s)",
-				  text, cfg->subnets[0].ifname, net_text,
-				  __builtin_popcount(cfg->subnets[0].mask.s_addr),
-				  cfg->n_subnets > 1 ? ", ..." : "");
+		served_networks(cfg, nets, sizeof(nets));
+		return check_fail(err, at, "ip %s is outside every served subnet (%s)", text, nets);
 	}
 }
 
@@ -775,25 +906,132 @@ int xpxe_config_check_machine(const struct xpxe_config *cfg, int i, struct xpxe_
 	return 0;
 }
 
+void xpxe_config_where(const struct xpxe_config *cfg, struct xpxe_cfg_mark at, const char *flag,
+		       char *out, size_t size)
+{
+	if (at.line)
+		snprintf(out, size, "%s:%d:%d", config_name(cfg), at.line, at.col);
+	else if (cfg->path[0] || !flag)
+		snprintf(out, size, "%s", config_name(cfg));
+	else
+		snprintf(out, size, "%s", flag);
+}
+
+/* The network of IFNAME (its own, or a routed one) that holds FIRST..LAST (host order), or NULL. */
+static const struct xpxe_subnet_cfg *
+subnet_holding(const struct xpxe_config *cfg, const char *ifname, in_addr_t first, in_addr_t last)
+{
+	for (int i = 0; i < cfg->n_subnets; i++) {
+		const struct xpxe_subnet_cfg *n = &cfg->subnets[i];
+		in_addr_t mask = ntohl(n->mask.s_addr), net = ntohl(n->addr.s_addr) & mask;
+
+		if (!strcmp(n->ifname, ifname) && (first & mask) == net && (last & mask) == net)
+			return n;
+	}
+	return NULL;
+}
+
+/*
+ * The pool lies inside a network of each served interface: its own subnet (clear of its
+ * address, network and broadcast addresses), or one a route sends through it (a relay's).
+ */
+static int check_pool(const struct xpxe_config *cfg, struct xpxe_config_error *err)
+{
+	in_addr_t first = ntohl(cfg->dhcp.pool_first.s_addr),
+		  last = ntohl(cfg->dhcp.pool_last.s_addr);
+	char where[XPXE_CFG_PATH_MAX + 40], pool[40], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	if (!cfg->dhcp.enabled || cfg->dhcp.mode != XPXE_MODE_FULL || !first)
+		return 0;
+	xpxe_config_where(cfg, cfg->pool_at, "--pool", where, sizeof(where));
+	inet_ntop(AF_INET, &cfg->dhcp.pool_first, a, sizeof(a));
+	inet_ntop(AF_INET, &cfg->dhcp.pool_last, b, sizeof(b));
+	snprintf(pool, sizeof(pool), "%s-%s", a, b);
+	for (int i = 0; i < cfg->n_subnets; i++) {
+		const struct xpxe_subnet_cfg *n = &cfg->subnets[i], *in;
+		in_addr_t mask = ntohl(n->mask.s_addr), own = ntohl(n->addr.s_addr);
+		in_addr_t net, bcast;
+		struct in_addr net_be = { htonl(own & mask) };
+
+		if (n->routed)
+			continue; /* judged with its interface's own subnet, below */
+		inet_ntop(AF_INET, &net_be, a, sizeof(a));
+		in = subnet_holding(cfg, n->ifname, first, last);
+		if (!in)
+			return check_fail(
+			    err, where,
+			    "pool %s is outside the subnet of %s (%s/%d), and no route "
+			    "sends it through %s (a relay's network needs one): machines "
+			    "there could not use its addresses",
+			    pool, n->ifname, a, __builtin_popcount(mask), n->ifname);
+		mask = ntohl(in->mask.s_addr);
+		net = ntohl(in->addr.s_addr) & mask;
+		bcast = net | ~mask;
+		inet_ntop(AF_INET, &(struct in_addr){ htonl(net) }, a, sizeof(a));
+		if (!in->routed && own >= first && own <= last)
+			return check_fail(err, where, "pool %s holds the address of %s itself",
+					  pool, n->ifname);
+		if (mask < 0xfffffffe && ((net >= first && net <= last) || bcast <= last))
+			return check_fail(err, where,
+					  "pool %s holds the network or broadcast address of %s/%d",
+					  pool, a, __builtin_popcount(mask));
+	}
+	return 0;
+}
+
+/* --reserve MAC=IP (the quick start's reservations): inside a served subnet, one each. */
+static int check_reservations(const struct xpxe_config *cfg, struct xpxe_config_error *err)
+{
+	const struct xpxe_dhcp_settings *d = &cfg->dhcp;
+	char at[80], ip[INET_ADDRSTRLEN];
+
+	if (d->n_reservations && d->mode != XPXE_MODE_FULL)
+		return check_fail(err, config_name(cfg), "reservations need mode: full");
+	for (int i = 0; i < d->n_reservations; i++) {
+		const unsigned char *m = d->reservations[i].mac;
+
+		inet_ntop(AF_INET, &d->reservations[i].ip, ip, sizeof(ip));
+		snprintf(at, sizeof(at), "--reserve %02x:%02x:%02x:%02x:%02x:%02x=%s", m[0], m[1],
+			 m[2], m[3], m[4], m[5], ip);
+		if (check_subnet(cfg, at, d->reservations[i].ip, err))
+			return -EINVAL;
+		for (int j = 0; j < i; j++) {
+			if (!memcmp(d->reservations[j].mac, m, 6))
+				return check_fail(err, at, "this MAC is reserved twice");
+			if (d->reservations[j].ip.s_addr == d->reservations[i].ip.s_addr)
+				return check_fail(err, at, "ip %s is reserved twice", ip);
+		}
+	}
+	return 0;
+}
+
 int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
 {
+	char where[XPXE_CFG_PATH_MAX + 40];
+
 	for (int i = 0; i < cfg->n_profiles; i++) {
 		const struct xpxe_profile_cfg *p = &cfg->profiles[i];
 
-		if (p->kernel[0] && !xpxe_config_asset(cfg, p->kernel))
-			return check_fail(err, config_name(cfg),
-					  "profile '%s': no asset '%s' for its kernel", p->name,
-					  p->kernel);
-		if (p->initrd[0] && !xpxe_config_asset(cfg, p->initrd))
-			return check_fail(err, config_name(cfg),
-					  "profile '%s': no asset '%s' for its initrd", p->name,
-					  p->initrd);
+		if (p->kernel[0] && !xpxe_config_asset(cfg, p->kernel)) {
+			xpxe_config_where(cfg, p->kernel_at, NULL, where, sizeof(where));
+			return check_fail(err, where,
+					  "profile '%s': no asset '%s' for its kernel (define it "
+					  "under assets)",
+					  p->name, p->kernel);
+		}
+		if (p->initrd[0] && !xpxe_config_asset(cfg, p->initrd)) {
+			xpxe_config_where(cfg, p->initrd_at, NULL, where, sizeof(where));
+			return check_fail(err, where,
+					  "profile '%s': no asset '%s' for its initrd (define it "
+					  "under assets)",
+					  p->name, p->initrd);
+		}
 	}
 	for (int i = 0; i < cfg->n_machines; i++)
 		if (xpxe_config_check_machine(cfg, i, err))
 			return -EINVAL;
-	if (cfg->dhcp.n_reservations && cfg->dhcp.mode != XPXE_MODE_FULL)
-		return check_fail(err, config_name(cfg), "reservations need mode: full");
+	if (check_reservations(cfg, err) || check_pool(cfg, err))
+		return -EINVAL;
 	return 0;
 }
 

@@ -27,6 +27,11 @@ struct fy_node;
 #define XPXE_CFG_PATH_MAX	256
 #define XPXE_CFG_CMDLINE_MAX	1024
 
+/* Where a value was in the file, for messages (line 0: not from a file, e.g. the flags). */
+struct xpxe_cfg_mark {
+	int line, col;
+};
+
 enum xpxe_transport {
 	XPXE_TRANSPORT_HTTP = 0, /* iPXE fetches kernel and initrd over HTTP */
 	XPXE_TRANSPORT_TFTP,	 /* ... over tftp:// from the XDP fast path */
@@ -35,6 +40,7 @@ enum xpxe_transport {
 struct xpxe_asset_cfg {
 	char name[XPXE_CFG_NAME_MAX];
 	char path[XPXE_CFG_PATH_MAX];
+	struct xpxe_cfg_mark at;
 	/*
 	 * Not config: the file as the daemon loaded it into the maps (serve.c fills it in).
 	 * HTTP serves the file only while it is still that one, so HTTP and TFTP never
@@ -57,6 +63,7 @@ struct xpxe_profile_cfg {
 	char talos_config[XPXE_CFG_PATH_MAX]; /* a file or a folder of MAC.yaml + default.yaml */
 	struct xpxe_dhcp_profile dhcp;	      /* boot files by class, ProxyDHCP strategy */
 	bool boot_file_set[XPXE_BOOT_MAX];
+	struct xpxe_cfg_mark kernel_at, initrd_at, talos_config_at;
 };
 
 struct xpxe_net_cfg {
@@ -73,15 +80,23 @@ struct xpxe_machine_cfg {
 	int profile;			      /* index in profiles; -1: the default profile */
 	struct in_addr ip;		      /* full mode: reserved address; 0: from the pool */
 	char talos_config[XPXE_CFG_PATH_MAX]; /* overrides the profile's */
-	int line;			      /* where it is defined, for messages */
+	struct xpxe_cfg_mark talos_config_at;
+	int line;   /* where it is defined, for messages */
 	bool added; /* by `xpxe machines add`, kept in STATE_DIR/machines.yaml, not the file */
 };
 
-/* An interface's own address and network: reserved addresses must lie inside one. */
+/*
+ * A network machines of an interface live on: its own (its address and mask), or one a
+ * route sends through it (a relay's, ROUTED; ADDR is the network). Reserved addresses
+ * and the pool must lie inside one.
+ */
 struct xpxe_subnet_cfg {
 	char ifname[16];
 	struct in_addr addr, mask;
+	bool routed;
 };
+
+#define XPXE_CFG_MAX_SUBNETS 64
 
 /* A config asked for a machine whose address xpxe does not know (http.config_without_address). */
 enum xpxe_unbound_config {
@@ -104,6 +119,8 @@ struct xpxe_config {
 	int n_interfaces;
 	struct xpxe_dhcp_settings dhcp; /* mode, server, pool, router, ...; profile 0 = default */
 	char http_listen[64];		/* ADDR:PORT; "" = SERVER_IP:8080 */
+	/* Where the values checked against the host were written (server_ip, http.listen, pool). */
+	struct xpxe_cfg_mark server_ip_at, http_listen_at, pool_at;
 	struct xpxe_net_cfg allow[XPXE_CFG_MAX_ALLOW]; /* sources that may fetch configs */
 	int n_allow;
 	enum xpxe_unbound_config config_without_address;
@@ -117,7 +134,7 @@ struct xpxe_config {
 	struct xpxe_machine_cfg *machines; /* the file's first, then those added at run time */
 	int n_machines;
 	/* Filled by the daemon from its interfaces (0: unknown, e.g. in unit tests). */
-	struct xpxe_subnet_cfg subnets[XPXE_CFG_MAX_INTERFACES];
+	struct xpxe_subnet_cfg subnets[XPXE_CFG_MAX_SUBNETS];
 	int n_subnets;
 };
 
@@ -167,6 +184,13 @@ int xpxe_config_load_machines(const char *file, struct xpxe_config *cfg,
 int xpxe_config_parse_machine(const struct xpxe_config *cfg, struct fy_node *node,
 			      const char *where, struct xpxe_machine_cfg *m,
 			      struct xpxe_config_error *err);
+
+/*
+ * Where a value of CFG came from, for messages: "FILE:LINE:COL" when AT has a
+ * line, else the file, else FLAG (the quick start's flag, e.g. "--pool").
+ */
+void xpxe_config_where(const struct xpxe_config *cfg, struct xpxe_cfg_mark at, const char *flag,
+		       char *out, size_t size);
 
 /* "FILE:LINE" of M for messages (the config file, or the state folder's machines file). */
 void xpxe_config_origin(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m, char *out,

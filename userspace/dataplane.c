@@ -219,22 +219,42 @@ static int attach_tc(struct xpxe_dataplane *dp)
 	return err;
 }
 
-static int check_interface(struct xpxe_dataplane *dp, const char *ifname,
-			   const struct xpxe_attach_opts *opts)
+/* -EXDEV when IFNAME's pins record another network namespace than this one (logged). */
+static int check_pins_netns(const char *ifname)
 {
-	pid_t owner;
+	struct xpxe_netns theirs, ours;
+	char where[300], name[256];
 
+	if (!xpxe_pin_dir_exists(ifname) || xpxe_pin_netns_read(ifname, &theirs) ||
+	    xpxe_netns_self(&ours) || (theirs.dev == ours.dev && theirs.ino == ours.ino))
+		return 0;
+	xpxe_netns_describe(&theirs, where, sizeof(where));
+	xpxe_netns_named(&theirs, name, sizeof(name));
+	log_error("%s/%s/ holds the pins of an interface %s of network namespace %s, not this "
+		  "one (pins are named by interface: one namespace at a time serves a name); "
+		  "detach it there first: %s%s%sxpxe detach -i %s",
+		  XPXE_PIN_ROOT, ifname, ifname, where,
+		  name[0] ? "nsenter --net=/run/netns/" : "nsenter --net=NETNS_FILE ", name,
+		  name[0] ? " " : "", ifname);
+	return -EXDEV;
+}
+
+int xpxe_dataplane_check(const char *ifname, const struct xpxe_attach_opts *opts, pid_t *owner)
+{
+	unsigned int ifindex;
+	int fd;
+
+	*owner = 0;
 	if (!xpxe_ifname_valid(ifname)) {
 		log_error("'%s' is not a valid interface name", ifname);
 		return -EINVAL;
 	}
-	snprintf(dp->ifname, sizeof(dp->ifname), "%s", ifname);
-	dp->ifindex = if_nametoindex(ifname);
-	if (!dp->ifindex) {
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
 		log_error("interface %s does not exist in this network namespace", ifname);
 		return -ENODEV;
 	}
-	if (dp->ifindex == XPXE_LOOPBACK_IFINDEX) {
+	if (ifindex == XPXE_LOOPBACK_IFINDEX) {
 		/* No PXE client is there, and the program takes its frames for re-runs. */
 		log_error("refusing %s: it is the loopback device", ifname);
 		return -EINVAL;
@@ -246,6 +266,32 @@ static int check_interface(struct xpxe_dataplane *dp, const char *ifname,
 			  ifname);
 		return -EPERM;
 	}
+	/* Free, or whose: the daemon that holds it keeps it; we only looked. */
+	fd = xpxe_iflock_take(ifname, owner);
+	if (fd == -EBUSY)
+		return -EBUSY;
+	if (fd < 0) {
+		log_error("cannot lock %s under %s: %s", ifname, XPXE_RUN_DIR, strerror(-fd));
+		return fd;
+	}
+	xpxe_iflock_release(fd, ifname);
+	return check_pins_netns(ifname);
+}
+
+static int check_interface(struct xpxe_dataplane *dp, const char *ifname,
+			   const struct xpxe_attach_opts *opts)
+{
+	pid_t owner;
+	int err = xpxe_dataplane_check(ifname, opts, &owner);
+
+	if (err == -EBUSY)
+		log_error("%s is already served by another xpxe (pid %d); stop it first, "
+			  "or use 'xpxe detach -i %s'",
+			  ifname, (int)owner, ifname);
+	if (err)
+		return err;
+	snprintf(dp->ifname, sizeof(dp->ifname), "%s", ifname);
+	dp->ifindex = if_nametoindex(ifname);
 	dp->lock_fd = xpxe_iflock_take(ifname, &owner);
 	if (dp->lock_fd == -EBUSY) {
 		log_error("%s is already served by another xpxe (pid %d); stop it first, "
@@ -357,6 +403,8 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 			 dp->adopted ? "pinned maps reused" : "program replaced");
 
 	err = xpxe_pin_dir_create(ifname);
+	if (!err)
+		err = xpxe_pin_netns_write(ifname);
 	if (err)
 		goto fail;
 	err = load_and_attach(dp, false);
@@ -492,7 +540,8 @@ int xpxe_dataplane_counters(const struct xpxe_dataplane *dp, __u64 totals[XPXE_C
 
 int xpxe_dataplane_detach_orphan(const char *ifname)
 {
-	bool had_pins;
+	struct xpxe_netns theirs, ours;
+	bool had_pins, recorded;
 	pid_t owner;
 	int ifindex, lock_fd, detached = 0, err = 0;
 
@@ -509,6 +558,34 @@ int xpxe_dataplane_detach_orphan(const char *ifname)
 	}
 	had_pins = xpxe_pin_dir_exists(ifname);
 	ifindex = if_nametoindex(ifname);
+	recorded = had_pins && !xpxe_pin_netns_read(ifname, &theirs);
+	/*
+	 * Pins of another namespace's IFNAME: its program runs there, out of reach; removing
+	 * the pins would only hide it. Pins of this namespace whose interface is gone are
+	 * stale (the program went with the interface).
+	 */
+	if ((recorded && !xpxe_netns_self(&ours) &&
+	     (theirs.dev != ours.dev || theirs.ino != ours.ino)) ||
+	    (had_pins && !recorded && !ifindex)) {
+		char where[300], name[256] = "";
+
+		if (recorded) {
+			xpxe_netns_describe(&theirs, where, sizeof(where));
+			xpxe_netns_named(&theirs, name, sizeof(name));
+		}
+		log_error("%s is attached in network namespace %s, not this one: nothing was "
+			  "detached; run it there: %s%s%sxpxe detach -i %s",
+			  ifname, recorded ? where : "(unknown: its pins record none)",
+			  name[0] ? "nsenter --net=/run/netns/" : "nsenter --net=NETNS_FILE ", name,
+			  name[0] ? " " : "", ifname);
+		xpxe_iflock_release(lock_fd, ifname);
+		return -EXDEV;
+	}
+	if (!had_pins && xpxe_bpffs_private())
+		log_warn("%s: this process has a mount namespace of its own without %s (as under "
+			 "'ip netns exec'): the pins, if any, are out of its sight and stay; run "
+			 "'nsenter --net=/run/netns/NAME xpxe detach -i %s' to remove them too",
+			 ifname, XPXE_BPFFS_ROOT, ifname);
 	if (ifindex) {
 		int tc = detach_tc(ifname, ifindex);
 
@@ -527,7 +604,9 @@ int xpxe_dataplane_detach_orphan(const char *ifname)
 		return -ENOENT;
 	if (!err)
 		log_info("%s: %s%s", ifname, detached > 0 ? "detached xpxe's program" : "",
-			 had_pins ? (detached > 0 ? " and removed its pins" : "removed stale pins")
+			 had_pins ? (detached > 0 ? " and removed its pins"
+				     : ifindex	  ? "removed stale pins"
+						  : "removed stale pins (the interface is gone)")
 				  : "");
 	return err;
 }

@@ -3,6 +3,7 @@
 #define XPXE_DATAPLANE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <net/if.h>
 #include <linux/types.h>
 
@@ -30,9 +31,16 @@ struct xpxe_attach_opts {
 };
 
 /*
- * Checks IFNAME (exists, no default route unless allowed, not served by another
- * xpxe), loads the programs, attaches them and pins their maps. Returns 0 or a
- * negative errno after logging one clear message that says why.
+ * The checks of IFNAME before anything touches it: a valid name, here in this
+ * network namespace, no default route unless allowed, not locked by another xpxe
+ * (-EBUSY, *OWNER its pid; not logged: the caller says what it means), and pins,
+ * if any, of this namespace. Returns 0 or a negative errno after logging why.
+ */
+int xpxe_dataplane_check(const char *ifname, const struct xpxe_attach_opts *opts, pid_t *owner);
+
+/*
+ * Checks IFNAME (as xpxe_dataplane_check), loads the programs, attaches them and pins their maps.
+ * Returns 0 or a negative errno after logging one clear message that says why.
  */
 int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 			  const struct xpxe_attach_opts *opts);
@@ -67,8 +75,9 @@ int xpxe_dataplane_counters(const struct xpxe_dataplane *dp, __u64 totals[XPXE_C
 /*
  * For `xpxe detach` when no daemon serves IFNAME: detaches xpxe's program left
  * on it (a daemon killed with SIGKILL leaves the data plane running) and removes
- * its pins. Returns 0, -ENOENT when neither program nor pins were there, or a
- * negative errno after logging why.
+ * its pins. Returns 0, -ENOENT when neither program nor pins were there, -EXDEV
+ * when they are another network namespace's (nothing touched), or a negative
+ * errno after logging why.
  */
 int xpxe_dataplane_detach_orphan(const char *ifname);
 

@@ -72,24 +72,45 @@ static void rate_to_gcra(unsigned int rate, unsigned int burst, __u64 *interval,
 
 int xpxe_parse_mac(const char *text, unsigned char mac[6])
 {
-	unsigned int b[6];
-	char sep, tail;
+	char hex[13];
+	size_t len = strlen(text), n = 0;
+	int group; /* hex digits between separators: 2 (: or -), 4 (Cisco's .), 12 (none) */
+	char sep = 0;
 
-	if (strlen(text) != 17)
+	if (len == 17 && (text[2] == ':' || text[2] == '-'))
+		group = 2, sep = text[2];
+	else if (len == 14 && text[4] == '.')
+		group = 4, sep = '.';
+	else if (len == 12)
+		group = 12;
+	else
 		return -EINVAL;
-	sep = text[2];
-	if (sep != ':' && sep != '-')
-		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		/* A separator after every GROUP digits, and nowhere else. */
+		if (sep && i % (group + 1) == (size_t)group) {
+			if (text[i] != sep)
+				return -EINVAL;
+			continue;
+		}
+		if (!isxdigit((unsigned char)text[i]))
+			return -EINVAL;
+		hex[n++] = text[i];
+	}
 	for (int i = 0; i < 6; i++) {
-		if (i < 5 && text[i * 3 + 2] != sep)
-			return -EINVAL;
-		if (sscanf(text + i * 3, "%2x%c", &b[i], &tail) < 1 ||
-		    !isxdigit((unsigned char)text[i * 3]) ||
-		    !isxdigit((unsigned char)text[i * 3 + 1]))
-			return -EINVAL;
-		mac[i] = (unsigned char)b[i];
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
+
+		mac[i] = (unsigned char)strtoul(byte, NULL, 16);
 	}
 	return 0;
+}
+
+const char *xpxe_pool_problem(struct in_addr first, struct in_addr last)
+{
+	if (ntohl(last.s_addr) < ntohl(first.s_addr))
+		return "its first address comes after its last (write it FIRST-LAST, low to high)";
+	if (ntohl(last.s_addr) - ntohl(first.s_addr) >= 65536)
+		return "more than 65536 addresses";
+	return NULL;
 }
 
 int xpxe_interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask)

@@ -99,7 +99,17 @@ void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE
  */
 int xpxe_parse_rate(const char *text, unsigned int *rate, unsigned int *burst);
 
-/* Parses "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff" (any case). */
+/*
+ * Parses a MAC in any of its usual spellings, any case: "aa:bb:cc:dd:ee:ff",
+ * "aa-bb-cc-dd-ee-ff" (Windows, Talos file names), "aabb.ccdd.eeff" (Cisco) and
+ * "aabbccddeeff" (BMCs). -EINVAL for anything else.
+ */
 int xpxe_parse_mac(const char *text, unsigned char mac[6]);
+
+/* What messages show as the spellings xpxe_parse_mac takes. */
+#define XPXE_MAC_SPELLINGS "52:54:00:12:34:56 (or 52-54-00-12-34-56, 5254.0012.3456, 525400123456)"
+
+/* Why FIRST-LAST cannot be a pool (reversed, too large), or NULL when it can. */
+const char *xpxe_pool_problem(struct in_addr first, struct in_addr last);
 
 #endif /* XPXE_DHCP_SETUP_H */

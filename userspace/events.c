@@ -54,11 +54,10 @@ const char *const xpxe_transfer_state_names[] = {
 	[XPXE_XFER_FAILED] = "failed",
 };
 
-const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_MAX] = {
-	[XPXE_TFTP_PATH_XDP] = "xdp",
-	[XPXE_TFTP_PATH_TC] = "tc",
-	[XPXE_TFTP_PATH_AF_XDP] = "af_xdp",
-	[XPXE_TFTP_PATH_UDP] = "udp",
+const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_LOCKSTEP + 1] = {
+	[XPXE_TFTP_PATH_XDP] = "xdp",	      [XPXE_TFTP_PATH_TC] = "tc",
+	[XPXE_TFTP_PATH_AF_XDP] = "af_xdp",   [XPXE_TFTP_PATH_UDP] = "udp",
+	[XPXE_TFTP_PATH_LOCKSTEP] = "xdp/tc",
 };
 
 /* Events that tell of a problem are logged as warnings. */
@@ -159,7 +158,7 @@ static void fold_transfer(struct xpxe_machine_view *m, int type, const struct xp
 		x->size = r->size;
 		x->state = XPXE_XFER_RUNNING;
 	}
-	if (r->path >= 0 && r->path < XPXE_TFTP_PATH_MAX)
+	if (r->path >= 0 && r->path <= XPXE_TFTP_PATH_LOCKSTEP)
 		snprintf(x->path, sizeof(x->path), "%s", xpxe_tftp_path_names[r->path]);
 	if (r->done > x->done)
 		x->done = r->done;
@@ -247,8 +246,9 @@ void xpxe_event(int type, const char *mac, const char *ip, const char *iface, co
 void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
 {
 	char detail[160];
-	const char *path =
-	    r->path >= 0 && r->path < XPXE_TFTP_PATH_MAX ? xpxe_tftp_path_names[r->path] : "-";
+	const char *path = r->path >= 0 && r->path <= XPXE_TFTP_PATH_LOCKSTEP
+			       ? xpxe_tftp_path_names[r->path]
+			       : "-";
 	bool problem = type < XPXE_EV_MAX && warn_event[type];
 	uint64_t bytes = 0;
 
@@ -336,6 +336,22 @@ int xpxe_events_tftp_in_flight(char names[][16], unsigned int *counts, int max)
 	return n;
 }
 
+void xpxe_events_clear_names(void)
+{
+	int kept = 0;
+
+	pthread_mutex_lock(&ev.lock);
+	for (int i = 0; i < ev.n_machines; i++) {
+		/* Listed only for its name, never seen: it goes with its name. */
+		if (!ev.machines[i].first.tv_sec)
+			continue;
+		ev.machines[i].hostname[0] = '\0';
+		ev.machines[kept++] = ev.machines[i];
+	}
+	ev.n_machines = kept;
+	pthread_mutex_unlock(&ev.lock);
+}
+
 void xpxe_event_name(const char *mac, const char *hostname)
 {
 	struct xpxe_machine_view *m;
@@ -347,8 +363,17 @@ void xpxe_event_name(const char *mac, const char *hostname)
 	pthread_mutex_unlock(&ev.lock);
 }
 
-int xpxe_events_since(uint64_t since, const char *mac, struct xpxe_event *out, int max,
-		      uint64_t *next)
+/* True when MAC is one of MACS (N of them); any MAC when N is 0. */
+static bool mac_among(const char *mac, const char (*macs)[18], int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(mac, macs[i]))
+			return true;
+	return !n;
+}
+
+int xpxe_events_since(uint64_t since, const char (*macs)[18], int n_macs, struct xpxe_event *out,
+		      int max, uint64_t *next)
 {
 	uint64_t first, seq;
 	int n = 0;
@@ -359,7 +384,7 @@ int xpxe_events_since(uint64_t since, const char *mac, struct xpxe_event *out, i
 	for (; seq < ev.next_seq && n < max; seq++) {
 		const struct xpxe_event *e = &ev.ring[seq % XPXE_EVENT_RING];
 
-		if (mac && strcmp(e->mac, mac))
+		if (!mac_among(e->mac, macs, n_macs))
 			continue;
 		out[n++] = *e;
 	}

@@ -56,7 +56,9 @@ enum xpxe_transfer_state {
 };
 
 extern const char *const xpxe_transfer_state_names[];
-extern const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_MAX];
+/* A lockstep transfer before the interface showed which of XDP and tc sends its blocks. */
+#define XPXE_TFTP_PATH_LOCKSTEP XPXE_TFTP_PATH_MAX
+extern const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_LOCKSTEP + 1];
 
 struct xpxe_transfer_view {
 	char file[64];
@@ -87,7 +89,7 @@ struct xpxe_tftp_report {
 	const char *mac; /* NULL or "" when unknown */
 	const char *ip, *iface;
 	const char *file;
-	int path; /* enum xpxe_tftp_path */
+	int path; /* enum xpxe_tftp_path, or XPXE_TFTP_PATH_LOCKSTEP */
 	uint64_t size;
 	uint64_t done; /* bytes the client acknowledged */
 	unsigned int blksize, windowsize;
@@ -117,12 +119,15 @@ int xpxe_events_tftp_in_flight(char names[][16], unsigned int *counts, int max);
 /* Sets the hostname shown for MAC (from the inventory). */
 void xpxe_event_name(const char *mac, const char *hostname);
 
+/* Forgets every name given with xpxe_event_name, and the machines listed only for theirs. */
+void xpxe_events_clear_names(void);
+
 /*
- * Copies events with seq > SINCE (for MAC only, when not NULL) into OUT, at
- * most MAX; returns how many. *NEXT gets the seq to ask from next time.
+ * Copies events with seq > SINCE (of the N_MACS MACS only, when N_MACS is not 0)
+ * into OUT, at most MAX; returns how many. *NEXT gets the seq to ask from next time.
  */
-int xpxe_events_since(uint64_t since, const char *mac, struct xpxe_event *out, int max,
-		      uint64_t *next);
+int xpxe_events_since(uint64_t since, const char (*macs)[18], int n_macs, struct xpxe_event *out,
+		      int max, uint64_t *next);
 
 /* Copies the fleet (at most MAX machines) into OUT; returns how many. */
 int xpxe_events_fleet(struct xpxe_machine_view *out, int max);

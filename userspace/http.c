@@ -319,6 +319,16 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	if (!a)
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such asset");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* Gone since it was loaded: as for a replaced file, TFTP still has the bytes. */
+		__atomic_add_fetch(&h->stats.asset_changed, 1, __ATOMIC_RELAXED);
+		log_warn("http: asset %s: %s is gone from disk since it was loaded; refused until "
+			 "it is back and 'xpxe assets --reload' loads it again",
+			 name, path);
+		return send_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "asset file gone from disk since it was loaded: put it back, "
+				  "then xpxe assets --reload");
+	}
 	if (fd < 0 || fstat(fd, &st)) {
 		log_error("http: asset %s: %s: %s", name, path, strerror(errno));
 		if (fd >= 0)

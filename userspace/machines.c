@@ -47,10 +47,10 @@ static int find_locked(struct xpxe_machines_ctl *c, struct fy_node *request, str
 		fail(reply, "invalid", "needs \"machine\"");
 		return -2;
 	}
+	/* A MAC first; else (or a serial that reads as a bare-hex MAC) the other selectors. */
 	if (!xpxe_mac_normalize(machine, mac))
 		id.mac = machine;
-	else
-		id.hostname = id.uuid = id.serial = machine;
+	id.hostname = id.uuid = id.serial = machine;
 	pthread_mutex_lock(&c->inv->lock);
 	idx = xpxe_inventory_find(c->inv, &id, &why);
 	if (idx < 0 && (!any_mac || !mac[0])) {
@@ -206,7 +206,7 @@ static void add_history(struct fy_document *doc, struct fy_node *item, const cha
 	static struct xpxe_machine_view views[4096];
 	struct fy_node *list = fy_node_create_sequence(doc);
 	uint64_t next;
-	int n = xpxe_events_since(0, mac, events, XPXE_EVENT_RING, &next);
+	int n = xpxe_events_since(0, (const char(*)[18])mac, 1, events, XPXE_EVENT_RING, &next);
 	int nv = xpxe_events_fleet(views, 4096);
 
 	for (int i = n > 10 ? n - 10 : 0; i < n; i++)
@@ -465,6 +465,7 @@ static void reply_rm(struct xpxe_machines_ctl *c, struct fy_node *request, struc
 	n_gone = m.n_macs;
 	memcpy(gone, m.macs, sizeof(gone));
 	apply(c, NULL, (const unsigned char(*)[6])gone, n_gone);
+	xpxe_machines_name(cfg);
 	log_info("machine removed: %s",
 		 m.hostname[0] ? m.hostname : xpxe_json_str(request, "/machine"));
 	xpxe_json_add_bool(reply, "removed", true);
@@ -489,10 +490,45 @@ bool xpxe_machines_reply(struct xpxe_machines_ctl *c, const char *cmd, struct fy
 	return true;
 }
 
+int xpxe_machines_macs(struct xpxe_machines_ctl *c, const char *machine, char (*macs)[18], int max,
+		       const char **why)
+{
+	struct fy_document *doc = fy_document_create(NULL);
+	struct fy_node *request = fy_node_create_mapping(doc), *reply = fy_node_create_mapping(doc);
+	char mac[18];
+	int idx, n = 0;
+
+	xpxe_json_add_str(request, "machine", machine);
+	idx = find_locked(c, request, reply, true, mac);
+	if (idx == -2) {
+		/* find_locked's own words, kept past the document. */
+		static __thread char text[160];
+
+		snprintf(text, sizeof(text), "%s", xpxe_json_str(reply, "/error"));
+		*why = text;
+		fy_document_destroy(doc);
+		return -ENOENT;
+	}
+	if (idx < 0) {
+		snprintf(macs[n++], 18, "%s", mac); /* a machine booted, not in the inventory */
+	} else {
+		for (int j = 0; j < c->cfg->machines[idx].n_macs && n < max; j++)
+			mac_text(c->cfg->machines[idx].macs[j], macs[n++]);
+		if (!n)
+			*why = "the machine has no MAC in the inventory: its events cannot be told "
+			       "apart (add its MAC)";
+	}
+	pthread_mutex_unlock(&c->inv->lock);
+	fy_document_destroy(doc);
+	return n ? n : -ENOENT;
+}
+
 void xpxe_machines_name(const struct xpxe_config *cfg)
 {
 	char mac[18];
 
+	/* Machines removed from the inventory lose their names (and, never seen, their row). */
+	xpxe_events_clear_names();
 	for (int i = 0; i < cfg->n_machines; i++) {
 		const struct xpxe_machine_cfg *m = &cfg->machines[i];
 

@@ -31,7 +31,15 @@ struct xpxe_machines_ctl {
 bool xpxe_machines_reply(struct xpxe_machines_ctl *c, const char *cmd, struct fy_document *doc,
 			 struct fy_node *request, struct fy_node *reply);
 
-/* The inventory's names, for the fleet view. */
+/*
+ * The MACs (at most MAX) of the machine MACHINE names (a MAC, hostname, UUID or
+ * serial; a MAC outside the inventory stands for itself): how many, or -ENOENT
+ * with *WHY.
+ */
+int xpxe_machines_macs(struct xpxe_machines_ctl *c, const char *machine, char (*macs)[18], int max,
+		       const char **why);
+
+/* The inventory's names, for the fleet view (those no longer in it are dropped). */
 void xpxe_machines_name(const struct xpxe_config *cfg);
 
 #endif /* XPXE_MACHINES_H */

@@ -28,18 +28,19 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  serve -c FILE | -i IFACE ...   attach and serve, in the foreground\n"
-    "  status [--json]                interfaces, attach mode, program ids, counters\n"
+    "  check -c FILE | -i IFACE ...   what serve checks before it attaches, then exit\n"
+    "  status [--json] [--all]        interfaces, attach mode, program ids, counters\n"
     "  assets [--json] [--reload]     the files served over TFTP: size, sha256, blocks\n"
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
     "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
     "  machines [list|show|add|rm|mark-installed|rearm]  the inventory, boot-once\n"
     "  reload [--json]                read the config again (a bad one changes nothing)\n"
     "  watch [--once]                 the fleet as it boots, live (lines when not a tty)\n"
-    "  trace MAC [--once]             one machine's events as they come\n"
+    "  trace MACHINE [--once]         one machine's events as they come\n"
     "  version                        print the version\n"
     "  help [COMMAND]                 this text, or a command's\n"
     "\n"
-    "options:\n"
+    "options (before the command or among its flags):\n"
     "  --socket PATH   control socket (default " XPXE_SOCKET_PATH ", or $XPXE_SOCKET)\n"
     "  -v, --verbose   log libbpf's and libxdp's own messages too\n"
     "  --log-format text|json\n"
@@ -79,15 +80,21 @@ static const char usage_serve[] =
     "windowsize (RFC 7440) get their windows through the daemon's AF_XDP sockets,\n"
     "one per RX queue of IFACE, from the same maps.\n"
     "\n"
-    "It refuses: an IFACE that does not exist; one that carries the default route\n"
-    "(a responder there would be a rogue DHCP server); one another xpxe serves;\n"
-    "an asset it cannot load; UDP port 69 taken by another server; and running\n"
-    "without CAP_BPF and CAP_NET_ADMIN.\n"
+    "It refuses, before it touches any interface: an IFACE that does not exist\n"
+    "here; one that carries the default route (a responder there would be a rogue\n"
+    "DHCP server); one another xpxe serves, or whose pins are another network\n"
+    "namespace's; an asset file it cannot read; a Talos config that does not\n"
+    "exist or uses an unknown {{placeholder}}; a server IP this host does not\n"
+    "have; a pool or reservation outside IFACE's subnet; an HTTP address that is\n"
+    "not this host's or is taken; UDP port 69 taken by another server; and\n"
+    "running without CAP_BPF and CAP_NET_ADMIN. 'xpxe check' runs these checks\n"
+    "alone.\n"
     "\n"
     "HTTP (SERVER:8080 unless --http or http.listen says otherwise): /boot.ipxe\n"
     "(iPXE's script, per machine), /assets/NAME (the assets, with Range),\n"
-    "/talos/config?mac=&uuid=&serial= (the machine's Talos config; once served,\n"
-    "the machine boots from its disk until 'xpxe machines rearm').\n"
+    "/talos/config?mac=&uuid=&serial= (the machine's Talos config, to its own\n"
+    "address and http.allow's networks only; once served, the machine boots from\n"
+    "its disk until 'xpxe machines rearm'), /metrics.\n"
     "\n"
     "Without -c, /etc/xpxe/xpxe.yaml is read when it exists and no -i or quick-start\n"
     "flag is given; otherwise the flags below make a config of one profile.\n"
@@ -95,7 +102,8 @@ static const char usage_serve[] =
     "  -c, --config FILE           the config file (see xpxe.yaml in README.md)\n"
     "  -i, --interface IFACE       interface to serve (up to 8; overrides the file's)\n"
     "  --allow-default-route       serve an interface that carries the default route\n"
-    "  --state-dir DIR             boot-once marks (default " XPXE_STATE_DIR ")\n"
+    "  --state-dir DIR             boot-once marks, added machines, default leases\n"
+    "                              files (default " XPXE_STATE_DIR ")\n"
     "  --keep-attached             on SIGINT/SIGTERM exit but leave the programs\n"
     "                              attached and pinned, as SIGKILL would: they keep\n"
     "                              answering; the next serve adopts them (the\n"
@@ -136,7 +144,8 @@ static const char usage_serve[] =
     "                           answers PXE, HTTP-boot and iPXE clients with boot\n"
     "                           information; full: xpxe is the DHCP server of an\n"
     "                           isolated network; off: no DHCP answers\n"
-    "  --server-ip IP           address to answer as (default: IFACE's first IPv4)\n"
+    "  --server-ip IP           address to answer as (default: IFACE's first IPv4);\n"
+    "                           one of this host's\n"
     "  --http ADDR:PORT         where iPXE scripts and HTTP boot files are served\n"
     "                           (default: SERVER-IP:8080)\n"
     "  --boot-file CLASS=FILE   boot file (TFTP name or http:// URL) for a client class:\n"
@@ -157,11 +166,14 @@ static const char usage_serve[] =
     "                           xpxe serves with an empty Router Advertisement (ends\n"
     "                           old iPXE's 15 s wait for a router); auto (default):\n"
     "                           on in full mode, off in proxy mode\n"
-    "  --pool FIRST-LAST        full mode: addresses for machines without a reservation;\n"
-    "                           a MAC keeps its address across boots and restarts\n"
-    "  --reserve MAC=IP         full mode: a fixed address for MAC (repeatable)\n"
+    "  --pool FIRST-LAST        full mode: addresses for machines without a reservation,\n"
+    "                           inside IFACE's subnet or a network routed through it\n"
+    "                           (a relay's); a MAC keeps its address across boots\n"
+    "  --reserve MAC=IP         full mode: a fixed address for MAC (repeatable), inside\n"
+    "                           those networks; MAC as aa:bb:cc:dd:ee:ff,\n"
+    "                           aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff\n"
     "  --leases FILE            full mode: where bindings are kept\n"
-    "                           (default " XPXE_STATE_DIR "/IFACE.leases)\n"
+    "                           (default STATE_DIR/IFACE.leases)\n"
     "  --router IP, --dns IP    full mode: options 3 and 6\n"
     "  --lease-time SECONDS     full mode: lease time (default 3600)\n"
     "  --offer-hold SECONDS     full mode: how long an address offered to a new MAC\n"
@@ -177,12 +189,44 @@ static const char usage_serve[] =
     "                           (default 10000/10000; 0: no limit); more are dropped\n"
     "                           (drop_dhcp_rate_global); known machines never wait\n";
 
-static const char usage_status[] = "usage: xpxe status [--json]\n"
-				   "\n"
-				   "Asks the daemon for each interface it serves: attach mode,\n"
-				   "program id, pin folder and the data plane's counters.\n"
-				   "\n"
-				   "  --json   print the daemon's answer as one line of JSON\n";
+static const char usage_check[] =
+    "usage: xpxe check -c FILE | -i IFACE [-i IFACE...] [OPTIONS]\n"
+    "\n"
+    "Runs every check 'xpxe serve' runs before it touches an interface, with the\n"
+    "same flags, and exits: the config (file or quick-start flags) and what it\n"
+    "names on this host: each interface (it exists here, carries no default route\n"
+    "unless --allow-default-route, no other xpxe serves it, its pins are this\n"
+    "network namespace's), the addresses (server IP, pool and reservations inside\n"
+    "the interface's subnet), the asset files, the Talos configs and their\n"
+    "{{placeholders}}, the HTTP address and UDP port 69 (free, and this host's),\n"
+    "the control socket, and the privileges serve needs. Nothing is attached,\n"
+    "loaded or bound. Prints what serve would serve, or the first problem.\n"
+    "A daemon already serving the interfaces is reported, not counted as a\n"
+    "problem: 'xpxe reload' applies a file to it.\n"
+    "\n"
+    "  OPTIONS   those of 'xpxe serve' (see 'xpxe help serve')\n"
+    "\n"
+    "exit codes: 0 serve would start, 1 a problem (the message says where),\n"
+    "2 bad usage\n";
+
+static const char usage_version[] = "usage: xpxe version\n"
+				    "\n"
+				    "Prints the version (the same as 'xpxe --version').\n";
+
+static const char usage_help[] = "usage: xpxe help [COMMAND]\n"
+				 "\n"
+				 "Prints the usage of xpxe, or of COMMAND (the same as\n"
+				 "'xpxe COMMAND --help').\n";
+
+static const char usage_status[] =
+    "usage: xpxe status [--json] [--all]\n"
+    "\n"
+    "Asks the daemon for each interface it serves: attach mode, program id, pin\n"
+    "folder, the TFTP paths and the data plane's counters: those that are not zero\n"
+    "(every frame ends in one of them), all of them with --all.\n"
+    "\n"
+    "  --all    list the counters that are still zero too\n"
+    "  --json   print the daemon's answer as one line of JSON (every counter)\n";
 
 static const char usage_machines[] =
     "usage: xpxe machines [list] [--json]\n"
@@ -197,7 +241,8 @@ static const char usage_machines[] =
     "The inventory: the config file's machines and those added at run time, and\n"
     "each machine's boot-once state. A machine that has fetched its Talos config\n"
     "(or was marked installed) gets a script that boots its local disk at every\n"
-    "PXE boot, until it is re-armed. MACHINE is a MAC, a hostname, a UUID or a\n"
+    "PXE boot, until it is re-armed. MACHINE is a MAC (aa:bb:cc:dd:ee:ff,\n"
+    "aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff), a hostname, a UUID or a\n"
     "serial; a MAC not in the inventory works too (machines booted under the\n"
     "default profile).\n"
     "\n"
@@ -229,7 +274,8 @@ static const char usage_reload[] =
     "changes nothing and the error says where. Machines, profiles, assets and\n"
     "boot files change in place; transfers in flight finish with what they\n"
     "started with. Interfaces, mode, server_ip, http.listen and state_dir need a\n"
-    "restart. SIGHUP does the same.\n"
+    "restart, and so do http's limits, dhcp.pool and dhcp.leases: a reload that\n"
+    "changes one is refused, naming it. SIGHUP does the same.\n"
     "\n"
     "  --json   print the daemon's answer as one line of JSON\n";
 
@@ -237,22 +283,31 @@ static const char usage_watch[] =
     "usage: xpxe watch [--once] [--interval SECONDS]\n"
     "\n"
     "The fleet as it boots: each machine's MAC, hostname, address, stage (dhcp\n"
-    "offer, address, boot file, ipxe script, downloading, config, installed,\n"
-    "local disk), progress through those stages, bytes fetched over HTTP, time\n"
-    "since its first DHCP packet, and its last problem (in red). On a terminal\n"
+    "offer, address, boot file, tftp, ipxe script, downloading, config,\n"
+    "installed, local disk), a progress bar (of the running TFTP transfer while\n"
+    "there is one, else of the stages), bytes fetched, time since its first\n"
+    "DHCP packet ('-' for a machine of the inventory not seen yet), its current\n"
+    "or last TFTP transfer (file, percentage or done/failed, the path that sends\n"
+    "its blocks: xdp, tc, af_xdp or udp, and rtx=N blocks sent again) and its\n"
+    "last problem (in red; a transfer with retransmits in yellow). On a terminal\n"
     "the table is redrawn in place; when the output is not a terminal, every\n"
-    "event is printed as one line instead.\n"
+    "event is printed as one line instead (see 'xpxe help trace').\n"
     "\n"
     "  --once               print once and exit\n"
     "  --interval SECONDS   refresh period (default 1)\n";
 
-static const char usage_trace[] = "usage: xpxe trace MAC [--once]\n"
-				  "\n"
-				  "One machine's events as they come (DHCP answers, the\n"
-				  "binding, scripts, downloads, its config, boot-once), one\n"
-				  "line each, until Ctrl-C.\n"
-				  "\n"
-				  "  --once   print the events so far and exit\n";
+static const char usage_trace[] =
+    "usage: xpxe trace MACHINE [--once]\n"
+    "\n"
+    "One machine's events as they come, one line each, until Ctrl-C: DHCP\n"
+    "(dhcp_offer, dhcp_ack, dhcp_ack_4011, dhcp_nak, lease_bound), TFTP\n"
+    "(tftp_start, tftp_retransmit, tftp_done, tftp_aborted, tftp_error,\n"
+    "tftp_expired), HTTP (script, asset, config, config_refused,\n"
+    "local_boot_script) and boot-once (installed, rearmed). MACHINE is a MAC,\n"
+    "a hostname, a UUID or a serial, as for 'xpxe machines show'; the events of\n"
+    "each of the machine's MACs are shown.\n"
+    "\n"
+    "  --once   print the events so far and exit\n";
 
 static const char usage_leases[] =
     "usage: xpxe leases [--json]\n"
@@ -279,16 +334,116 @@ static const char usage_detach[] =
     "\n"
     "Removes xpxe's XDP program and its pins from IFACE. When a daemon serves\n"
     "IFACE it is asked to do it (and exits once it serves nothing); otherwise the\n"
-    "program and pins a killed daemon left are removed directly (needs root).\n"
+    "program and pins a killed daemon left are removed directly (needs root), in\n"
+    "IFACE's network namespace only: elsewhere it refuses (exit 1), removes\n"
+    "nothing and says what to run there.\n"
     "\n"
     "  -i, --interface IFACE    interface to detach from\n";
+
+/* After a usage error: where the usage is, not the whole of it (it would bury the error). */
+static int usage_hint(const char *usage)
+{
+	char cmd[16] = "";
+
+	/* "usage: xpxe serve ...": the command's name; the main usage has none. */
+	if (sscanf(usage, "usage: xpxe %15[a-z]", cmd) == 1)
+		fprintf(stderr, "Try 'xpxe help %s' for its usage.\n", cmd);
+	else
+		fprintf(stderr, "Try 'xpxe help' for the usage.\n");
+	return XPXE_EXIT_USAGE;
+}
 
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "xpxe: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage);
-	return XPXE_EXIT_USAGE;
+	fprintf(stderr, "\n");
+	return usage_hint(usage);
+}
+
+/*
+ * The global options: before the command or anywhere among its own flags
+ * (`xpxe status --socket PATH` as well as `xpxe --socket PATH status`).
+ */
+enum {
+	OPT_SOCKET = 2000,
+	OPT_LOG_FORMAT,
+	OPT_LOG_TARGET,
+};
+
+#define GLOBAL_LONGOPTS                                                                           \
+	{ "socket", required_argument, NULL, OPT_SOCKET }, { "verbose", no_argument, NULL, 'v' }, \
+	    { "log-format", required_argument, NULL, OPT_LOG_FORMAT },                            \
+	{                                                                                         \
+		"log-target", required_argument, NULL, OPT_LOG_TARGET                             \
+	}
+
+/* The case labels of the global options, in every command's switch. */
+#define CASE_GLOBAL_OPTION   \
+	case 'v':            \
+	case OPT_SOCKET:     \
+	case OPT_LOG_FORMAT: \
+	case OPT_LOG_TARGET
+
+static int global_option(int c, const char *arg);
+
+/*
+ * What every command's flags share: --help, the global options, a flag it does not
+ * know. Returns -1 to go on parsing, else the exit code.
+ */
+static int common_option(int c, const char *usage)
+{
+	int rc;
+
+	switch (c) {
+	case 'h':
+		fputs(usage, stdout);
+		return XPXE_EXIT_OK;
+	CASE_GLOBAL_OPTION:
+		rc = global_option(c, optarg);
+		return rc ? rc : -1;
+	default:
+		return usage_hint(usage);
+	}
+}
+
+static struct {
+	const char *socket;
+	enum xpxe_log_target target;
+	bool target_given;
+} g;
+
+/* Applies global option C (with ARG); returns 0, or the exit code of a usage error. */
+static int global_option(int c, const char *arg)
+{
+	switch (c) {
+	case OPT_SOCKET:
+		g.socket = arg;
+		return 0;
+	case 'v':
+		xpxe_log_threshold = XPXE_LOG_DEBUG;
+		return 0;
+	case OPT_LOG_FORMAT:
+		if (strcmp(arg, "text") && strcmp(arg, "json"))
+			return usage_error(usage_main, "--log-format takes text or json, not '%s'",
+					   arg);
+		xpxe_log_json = !strcmp(arg, "json");
+		return 0;
+	case OPT_LOG_TARGET:
+		if (!strcmp(arg, "auto"))
+			g.target = XPXE_LOG_TARGET_AUTO;
+		else if (!strcmp(arg, "stderr"))
+			g.target = XPXE_LOG_TARGET_STDERR;
+		else if (!strcmp(arg, "journal"))
+			g.target = XPXE_LOG_TARGET_JOURNAL;
+		else
+			return usage_error(usage_main,
+					   "--log-target takes auto, stderr or journal, not '%s'",
+					   arg);
+		g.target_given = true;
+		return 0;
+	}
+	return usage_error(usage_main, "%s", "unknown option");
 }
 
 static int parse_ip(const char *text, struct in_addr *ip)
@@ -310,6 +465,9 @@ enum {
 	OPT_ROUTER_ADVERT,
 };
 
+/* The usage serve's flags are errors of: serve's, or check's (the same flags). */
+static const char *serve_usage = usage_serve;
+
 static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dhcp)
 {
 	char text[300], *eq;
@@ -324,18 +482,18 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		} else if (!strcmp(arg, "off")) {
 			dhcp->enabled = false;
 		} else {
-			return usage_error(usage_serve, "--mode takes proxy, full or off, not '%s'",
+			return usage_error(serve_usage, "--mode takes proxy, full or off, not '%s'",
 					   arg);
 		}
 		return 0;
 	case 'S':
 		if (parse_ip(arg, &dhcp->server_ip))
-			return usage_error(usage_serve, "--server-ip: '%s' is not an IPv4 address",
+			return usage_error(serve_usage, "--server-ip: '%s' is not an IPv4 address",
 					   arg);
 		return 0;
 	case 'H':
 		if (!strchr(arg, ':') || strlen(arg) > 100)
-			return usage_error(usage_serve, "--http takes ADDR:PORT, not '%s'", arg);
+			return usage_error(serve_usage, "--http takes ADDR:PORT, not '%s'", arg);
 		snprintf(dhcp->http_base, sizeof(dhcp->http_base), "http://%s", arg);
 		return 0;
 	case 'B':
@@ -345,12 +503,12 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 			*eq = '\0';
 		class = xpxe_boot_class_from_name(text);
 		if (!eq || class <= XPXE_BOOT_PLAIN || class == XPXE_BOOT_UNKNOWN_ARCH)
-			return usage_error(usage_serve,
+			return usage_error(serve_usage,
 					   "--boot-file takes CLASS=FILE with a class "
 					   "listed below, not '%s'",
 					   arg);
 		if (strlen(eq + 1) >= XPXE_BOOT_FILE_MAX)
-			return usage_error(usage_serve, "--boot-file: '%s' is too long", arg);
+			return usage_error(serve_usage, "--boot-file: '%s' is too long", arg);
 		snprintf(dhcp->profile.boot_file[class], XPXE_BOOT_FILE_MAX, "%s", eq + 1);
 		dhcp->boot_file_set[class] = true;
 		return 0;
@@ -362,13 +520,13 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		else if (!strcmp(arg, "4011"))
 			dhcp->profile.strategy = XPXE_STRATEGY_4011;
 		else
-			return usage_error(usage_serve,
+			return usage_error(serve_usage,
 					   "--proxy-strategy takes auto, bypass or 4011, not '%s'",
 					   arg);
 		return 0;
 	case 'U':
 		if (strcmp(arg, "answer") && strcmp(arg, "ignore"))
-			return usage_error(usage_serve,
+			return usage_error(serve_usage,
 					   "--unknown takes answer or ignore, not '%s'", arg);
 		dhcp->answer_unknown = !strcmp(arg, "answer");
 		return 0;
@@ -380,7 +538,7 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		else if (!strcmp(arg, "off"))
 			dhcp->router_advert = XPXE_RA_OFF;
 		else
-			return usage_error(usage_serve,
+			return usage_error(serve_usage,
 					   "--router-advert takes auto, on or off, not '%s'", arg);
 		return 0;
 	case 'R': {
@@ -391,9 +549,17 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		if (eq)
 			*eq = '\0';
 		if (dhcp->n_reservations == XPXE_MAX_RESERVATIONS)
-			return usage_error(usage_serve, "%s", "too many --reserve");
-		if (!eq || xpxe_parse_mac(text, r->mac) || parse_ip(eq + 1, &r->ip))
-			return usage_error(usage_serve, "--reserve takes MAC=IP, not '%s'", arg);
+			return usage_error(serve_usage, "%s", "too many --reserve");
+		if (!eq)
+			return usage_error(serve_usage, "--reserve takes MAC=IP, not '%s'", arg);
+		if (xpxe_parse_mac(text, r->mac))
+			return usage_error(serve_usage,
+					   "--reserve %s: not a MAC: expected a MAC such "
+					   "as " XPXE_MAC_SPELLINGS,
+					   text);
+		if (parse_ip(eq + 1, &r->ip))
+			return usage_error(serve_usage, "--reserve: '%s' is not an IPv4 address",
+					   eq + 1);
 		dhcp->n_reservations++;
 		return 0;
 	}
@@ -402,27 +568,29 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		eq = strchr(text, '-');
 		if (eq)
 			*eq = '\0';
-		if (!eq || parse_ip(text, &dhcp->pool_first) ||
-		    parse_ip(eq + 1, &dhcp->pool_last) ||
-		    ntohl(dhcp->pool_last.s_addr) < ntohl(dhcp->pool_first.s_addr) ||
-		    ntohl(dhcp->pool_last.s_addr) - ntohl(dhcp->pool_first.s_addr) >= 65536)
-			return usage_error(
-			    usage_serve,
-			    "--pool takes FIRST-LAST, at most 65536 addresses, not '%s'", arg);
+		if (!eq || parse_ip(text, &dhcp->pool_first) || parse_ip(eq + 1, &dhcp->pool_last))
+			return usage_error(serve_usage,
+					   "--pool takes FIRST-LAST (two IPv4 addresses), not '%s'",
+					   arg);
+		if (xpxe_pool_problem(dhcp->pool_first, dhcp->pool_last)) {
+			snprintf(text, sizeof(text), "--pool %s: %s", arg,
+				 xpxe_pool_problem(dhcp->pool_first, dhcp->pool_last));
+			return usage_error(serve_usage, "%s", text);
+		}
 		return 0;
 	case 'L':
 		if (strlen(arg) >= sizeof(dhcp->leases_path))
-			return usage_error(usage_serve, "--leases: '%s' is too long", arg);
+			return usage_error(serve_usage, "--leases: '%s' is too long", arg);
 		snprintf(dhcp->leases_path, sizeof(dhcp->leases_path), "%s", arg);
 		return 0;
 	case 'G':
 		if (parse_ip(arg, &dhcp->router))
-			return usage_error(usage_serve, "--router: '%s' is not an IPv4 address",
+			return usage_error(serve_usage, "--router: '%s' is not an IPv4 address",
 					   arg);
 		return 0;
 	case 'd':
 		if (parse_ip(arg, &dhcp->dns))
-			return usage_error(usage_serve, "--dns: '%s' is not an IPv4 address", arg);
+			return usage_error(serve_usage, "--dns: '%s' is not an IPv4 address", arg);
 		return 0;
 	case 'E': {
 		char *end;
@@ -430,7 +598,7 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 
 		if (*end || !*arg || v < 60 || v > 0x7fffffff)
 			return usage_error(
-			    usage_serve, "--lease-time takes seconds (at least 60), not '%s'", arg);
+			    serve_usage, "--lease-time takes seconds (at least 60), not '%s'", arg);
 		dhcp->lease_time = (unsigned int)v;
 		return 0;
 	}
@@ -439,7 +607,7 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		unsigned long v = strtoul(arg, &end, 10);
 
 		if (*end || !*arg || v < 1 || v > 3600)
-			return usage_error(usage_serve,
+			return usage_error(serve_usage,
 					   "--offer-hold takes 1..3600 seconds, not '%s'", arg);
 		dhcp->offer_hold = (unsigned int)v;
 		return 0;
@@ -449,7 +617,7 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 		if (xpxe_parse_rate(arg, c == OPT_MAC_RATE ? &dhcp->mac_rate : &dhcp->global_rate,
 				    c == OPT_MAC_RATE ? &dhcp->mac_burst : &dhcp->global_burst))
 			return usage_error(
-			    usage_serve,
+			    serve_usage,
 			    c == OPT_MAC_RATE ? "--dhcp-mac-rate takes RATE[/BURST] (frames per "
 						"second, 0: no limit), not '%s'"
 					      : "--dhcp-global-rate takes RATE[/BURST] (frames per "
@@ -457,7 +625,7 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 			    arg);
 		return 0;
 	}
-	return usage_error(usage_serve, "%s", "unknown option");
+	return usage_error(serve_usage, "%s", "unknown option");
 }
 
 /* Adds NAME=PATH to OPTS->assets; a later flag for the same name wins. */
@@ -470,16 +638,36 @@ static int add_asset(struct xpxe_serve_opts *opts, const char *name, const char 
 		}
 	}
 	if (opts->n_assets == XPXE_MAX_ASSETS)
-		return usage_error(usage_serve, "%s", "at most 64 assets");
+		return usage_error(serve_usage, "%s", "at most 64 assets");
 	if (!*path)
-		return usage_error(usage_serve, "asset %s: no file given", name);
+		return usage_error(serve_usage, "asset %s: no file given", name);
 	opts->assets[opts->n_assets].name = name;
 	opts->assets[opts->n_assets].path = path;
 	opts->n_assets++;
 	return 0;
 }
 
-static int cmd_serve(int argc, char **argv, const char *socket_path)
+/*
+ * The flags serve takes beside -c FILE: how to run, not what to serve (the file says
+ * that). The refusal lists them from here, and test_docs.sh checks xpxe(8) against it.
+ */
+static const char *const with_config_flags[] = {
+	"-i",
+	"--allow-default-route",
+	"--state-dir",
+	"--no-default-assets",
+	"--tftp-idle-timeout",
+	"--tftp-windowsize-max",
+	"--tftp-max-sessions",
+	"--tftp-max-per-ip",
+	"--http-max-connections",
+	"--http-max-per-ip",
+	"--http-timeout",
+	"--keep-attached",
+};
+
+/* `serve`, and `check` (CHECK): the same flags, the same checks; check stops before attaching. */
+static int serve_or_check(int argc, char **argv, bool check)
 {
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
@@ -518,23 +706,32 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "http-max-per-ip", required_argument, NULL, OPT_HTTP_MAX_PER_IP },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
+		GLOBAL_LONGOPTS,
 		{ 0 },
 	};
 	static struct xpxe_serve_opts opts;
-	char *eq, *end;
+	char *eq, *end, text[512];
 	unsigned long v;
-	int c, rc, quick_start_flags = 0;
+	int c, rc, quick_start_flags = 0, err;
+	size_t n;
 
-	opts.socket_path = socket_path;
+	serve_usage = check ? usage_check : usage_serve;
 	xpxe_dhcp_settings_default(&opts.dhcp);
-	while ((c = getopt_long(argc, argv, "+i:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:c:hv", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+		case '?':
+		CASE_GLOBAL_OPTION:
+			rc = common_option(c, serve_usage);
+			if (rc >= 0)
+				return rc;
+			break;
 		case 'i':
 			if (!xpxe_ifname_valid(optarg))
-				return usage_error(usage_serve, "'%s' is not an interface name",
+				return usage_error(serve_usage, "'%s' is not an interface name",
 						   optarg);
 			if (opts.n_ifnames == XPXE_MAX_IFACES)
-				return usage_error(usage_serve, "%s", "at most 8 interfaces");
+				return usage_error(serve_usage, "%s", "at most 8 interfaces");
 			opts.ifnames[opts.n_ifnames++] = optarg;
 			break;
 		case 'D':
@@ -549,13 +746,13 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			break;
 		case 'K':
 			if (strlen(optarg) >= XPXE_CFG_CMDLINE_MAX)
-				return usage_error(usage_serve, "%s", "--cmdline is too long");
+				return usage_error(serve_usage, "%s", "--cmdline is too long");
 			opts.cmdline = optarg;
 			quick_start_flags++;
 			break;
 		case 'X':
 			if (strcmp(optarg, "http") && strcmp(optarg, "tftp"))
-				return usage_error(usage_serve,
+				return usage_error(serve_usage,
 						   "--transport takes http or tftp, not '%s'",
 						   optarg);
 			opts.tftp_transport = !strcmp(optarg, "tftp");
@@ -570,7 +767,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		case 'a':
 			eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)
-				return usage_error(usage_serve, "--asset wants NAME=FILE, not '%s'",
+				return usage_error(serve_usage, "--asset wants NAME=FILE, not '%s'",
 						   optarg);
 			*eq = '\0';
 			rc = add_asset(&opts, optarg, eq + 1);
@@ -590,7 +787,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			v = strtoul(optarg, &end, 10);
 			if (*end || !*optarg || v < 1 || v > 86400)
 				return usage_error(
-				    usage_serve,
+				    serve_usage,
 				    "--tftp-idle-timeout wants 1..86400 seconds, not '%s'", optarg);
 			opts.tftp_idle_timeout_s = v;
 			break;
@@ -598,7 +795,7 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			v = strtoul(optarg, &end, 10);
 			if (*end || !*optarg || v < 1 || v > XPXE_TFTP_WINDOWSIZE_LIMIT)
 				return usage_error(
-				    usage_serve,
+				    serve_usage,
 				    "--tftp-windowsize-max wants 1..1024 blocks, not '%s'", optarg);
 			opts.tftp_windowsize_max = v;
 			break;
@@ -626,16 +823,10 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 
 			v = strtoul(optarg, &end, 10);
 			if (*end || !*optarg || v < 1 || v > lim[k].max)
-				return usage_error(usage_serve, lim[k].why, optarg);
+				return usage_error(serve_usage, lim[k].why, optarg);
 			*to[k] = v;
 			break;
 		}
-		case 'h':
-			fputs(usage_serve, stdout);
-			return XPXE_EXIT_OK;
-		case '?':
-			fputs(usage_serve, stderr);
-			return XPXE_EXIT_USAGE;
 		default:
 			rc = serve_dhcp_flag(c, optarg, &opts.dhcp);
 			if (rc)
@@ -644,56 +835,82 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		}
 	}
 	if (optind < argc)
-		return usage_error(usage_serve, "unexpected argument '%s'", argv[optind]);
+		return usage_error(serve_usage, "unexpected argument '%s'", argv[optind]);
 	/* A config file is the whole story: quick-start flags beside it would be ignored. */
-	if (opts.config_path && (quick_start_flags || opts.n_assets))
-		return usage_error(
-		    usage_serve, "%s",
-		    "-c FILE takes no quick-start flags (only -i, "
-		    "--allow-default-route, --state-dir, --no-default-assets, "
-		    "--tftp-idle-timeout, --tftp-windowsize-max, --tftp-max-sessions, "
-		    "--tftp-max-per-ip, "
-		    "--http-max-connections, --http-max-per-ip, --http-timeout, "
-		    "--keep-attached): put "
-		    "them in the file");
+	if (opts.config_path && (quick_start_flags || opts.n_assets)) {
+		n = snprintf(text, sizeof(text), "-c FILE takes no quick-start flags (only");
+		for (size_t i = 0; i < sizeof(with_config_flags) / sizeof(with_config_flags[0]);
+		     i++)
+			n += snprintf(text + n, sizeof(text) - n, "%s%s", i ? ", " : " ",
+				      with_config_flags[i]);
+		snprintf(text + n, sizeof(text) - n, "): put them in the file");
+		return usage_error(serve_usage, "%s", text);
+	}
 	if (!opts.config_path && !opts.n_ifnames && !access(XPXE_CONFIG_PATH, R_OK) &&
 	    !quick_start_flags && !opts.n_assets)
 		opts.config_path = XPXE_CONFIG_PATH;
 	if (!opts.config_path && !opts.n_ifnames)
-		return usage_error(usage_serve, "%s",
+		return usage_error(serve_usage, "%s",
 				   "serve needs an interface (-i IFACE) or a config file "
 				   "(-c FILE, default " XPXE_CONFIG_PATH ")");
 	if ((opts.dhcp.n_reservations || opts.dhcp.pool_first.s_addr) &&
 	    opts.dhcp.mode != XPXE_MODE_FULL)
-		return usage_error(usage_serve, "%s", "--pool and --reserve need --mode full");
+		return usage_error(serve_usage, "%s", "--pool and --reserve need --mode full");
+	opts.socket_path = g.socket;
+	opts.check_only = check;
+	/* Only the daemon logs; check reports on stderr, as the client commands do. */
+	if (check && !g.target_given)
+		g.target = XPXE_LOG_TARGET_STDERR;
+	err = xpxe_log_set_target(g.target);
+	if (err) {
+		log_error("--log-target journal: no journald listens on %s: %s",
+			  XPXE_JOURNAL_SOCKET, strerror(-err));
+		return XPXE_EXIT_ERROR;
+	}
 	return xpxe_serve(&opts);
 }
 
+static int cmd_serve(int argc, char **argv)
+{
+	return serve_or_check(argc, argv, false);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	return serve_or_check(argc, argv, true);
+}
+
 /*
- * The flags of a command whose one flag is --json, up to its arguments (NARGS of
- * them, each after the flags or between them). Returns -1 to go on, else the exit code.
+ * The flags of a command whose flags are --json (and --all where ALL is not NULL), up
+ * to its arguments (NARGS of them, after the flags or between them). Returns -1 to go
+ * on, else the exit code.
  */
-static int json_flag(int argc, char **argv, const char *usage, int nargs, bool *json)
+static int json_flag(int argc, char **argv, const char *usage, int nargs, bool *json, bool *all)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
+		GLOBAL_LONGOPTS,
 		{ 0 },
 	};
-	int c;
+	int c, rc;
 
 	*json = false;
-	while ((c = getopt_long(argc, argv, nargs ? "h" : "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, nargs ? "hv" : "+hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			*json = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return XPXE_EXIT_OK;
+		case 'a':
+			if (!all)
+				return usage_error(usage, "%s", "unrecognized option '--all'");
+			*all = true;
+			break;
 		default:
-			fputs(usage, stderr);
-			return XPXE_EXIT_USAGE;
+			rc = common_option(c, usage);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (!nargs && optind < argc)
@@ -703,32 +920,35 @@ static int json_flag(int argc, char **argv, const char *usage, int nargs, bool *
 	return -1;
 }
 
-/* A command whose one flag is --json: status, leases, machines list, reload. */
-static int json_only_command(int argc, char **argv, const char *socket_path, const char *usage,
+/* A command whose one flag is --json: leases, machines list, reload. */
+static int json_only_command(int argc, char **argv, const char *usage,
 			     int (*run)(const char *socket_path, bool json))
 {
 	bool json;
-	int rc = json_flag(argc, argv, usage, 0, &json);
+	int rc = json_flag(argc, argv, usage, 0, &json, NULL);
 
-	return rc >= 0 ? rc : run(socket_path, json);
+	return rc >= 0 ? rc : run(g.socket, json);
 }
 
-static int cmd_status(int argc, char **argv, const char *socket_path)
+static int cmd_status(int argc, char **argv)
 {
-	return json_only_command(argc, argv, socket_path, usage_status, xpxe_cli_status);
+	bool json, all = false;
+	int rc = json_flag(argc, argv, usage_status, 0, &json, &all);
+
+	return rc >= 0 ? rc : xpxe_cli_status(g.socket, json, all);
 }
 
 /* machines show|rm|mark-installed|rearm MACHINE [--json] */
-static int machines_one(int argc, char **argv, const char *socket_path,
+static int machines_one(int argc, char **argv,
 			int (*run)(const char *socket_path, const char *machine, bool json))
 {
 	bool json;
-	int rc = json_flag(argc, argv, usage_machines, 1, &json);
+	int rc = json_flag(argc, argv, usage_machines, 1, &json, NULL);
 
-	return rc >= 0 ? rc : run(socket_path, argv[optind], json);
+	return rc >= 0 ? rc : run(g.socket, argv[optind], json);
 }
 
-static int machines_add(int argc, char **argv, const char *socket_path)
+static int machines_add(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "mac", required_argument, NULL, 'm' },
@@ -741,23 +961,25 @@ static int machines_add(int argc, char **argv, const char *socket_path)
 		{ "talos-config", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		GLOBAL_LONGOPTS,
 		{ 0 },
 	};
 	struct xpxe_cli_field fields[32];
 	bool json = false;
-	int c, n = 0, idx;
+	int c, n = 0, idx, rc;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", longopts, &idx)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
 		case 'h':
-			fputs(usage_machines, stdout);
-			return XPXE_EXIT_OK;
 		case '?':
-			fputs(usage_machines, stderr);
-			return XPXE_EXIT_USAGE;
+		CASE_GLOBAL_OPTION:
+			rc = common_option(c, usage_machines);
+			if (rc >= 0)
+				return rc;
+			break;
 		default:
 			if (n == (int)(sizeof(fields) / sizeof(fields[0])))
 				return usage_error(usage_machines, "%s", "too many flags");
@@ -773,49 +995,50 @@ static int machines_add(int argc, char **argv, const char *socket_path)
 	if (!n)
 		return usage_error(usage_machines, "%s",
 				   "add needs the machine: --mac, --uuid, --serial or --hostname");
-	return xpxe_cli_machine_add(socket_path, fields, n, json);
+	return xpxe_cli_machine_add(g.socket, fields, n, json);
 }
 
-static int cmd_machines(int argc, char **argv, const char *socket_path)
+static int cmd_machines(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "mark-installed"))
-		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_mark_installed);
+		return machines_one(argc - 1, argv + 1, xpxe_cli_mark_installed);
 	if (argc >= 2 && !strcmp(argv[1], "rearm"))
-		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_rearm);
+		return machines_one(argc - 1, argv + 1, xpxe_cli_rearm);
 	if (argc >= 2 && !strcmp(argv[1], "show"))
-		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_machine_show);
+		return machines_one(argc - 1, argv + 1, xpxe_cli_machine_show);
 	if (argc >= 2 && !strcmp(argv[1], "rm"))
-		return machines_one(argc - 1, argv + 1, socket_path, xpxe_cli_machine_rm);
+		return machines_one(argc - 1, argv + 1, xpxe_cli_machine_rm);
 	if (argc >= 2 && !strcmp(argv[1], "add"))
-		return machines_add(argc - 1, argv + 1, socket_path);
+		return machines_add(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "list")) {
 		argv[1] = argv[0];
 		argc--;
 		argv++;
 	}
-	return json_only_command(argc, argv, socket_path, usage_machines, xpxe_cli_machines);
+	return json_only_command(argc, argv, usage_machines, xpxe_cli_machines);
 }
 
-static int cmd_reload(int argc, char **argv, const char *socket_path)
+static int cmd_reload(int argc, char **argv)
 {
-	return json_only_command(argc, argv, socket_path, usage_reload, xpxe_cli_reload);
+	return json_only_command(argc, argv, usage_reload, xpxe_cli_reload);
 }
 
-static int cmd_watch(int argc, char **argv, const char *socket_path)
+static int cmd_watch(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "once", no_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		GLOBAL_LONGOPTS,
 		{ 0 },
 	};
 	unsigned int interval_ms = 1000;
 	bool once = false;
 	char *end;
 	double v;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			once = true;
@@ -827,65 +1050,63 @@ static int cmd_watch(int argc, char **argv, const char *socket_path)
 				    usage_watch, "--interval takes 0.1..3600 s, not '%s'", optarg);
 			interval_ms = (unsigned int)(v * 1000);
 			break;
-		case 'h':
-			fputs(usage_watch, stdout);
-			return XPXE_EXIT_OK;
 		default:
-			fputs(usage_watch, stderr);
-			return XPXE_EXIT_USAGE;
+			rc = common_option(c, usage_watch);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind < argc)
 		return usage_error(usage_watch, "unexpected argument '%s'", argv[optind]);
-	return xpxe_cli_watch(socket_path, once, interval_ms);
+	return xpxe_cli_watch(g.socket, once, interval_ms);
 }
 
-static int cmd_trace(int argc, char **argv, const char *socket_path)
+static int cmd_trace(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "once", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		GLOBAL_LONGOPTS,
 		{ 0 },
 	};
 	bool once = false;
-	char mac[18];
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			once = true;
 			break;
-		case 'h':
-			fputs(usage_trace, stdout);
-			return XPXE_EXIT_OK;
 		default:
-			fputs(usage_trace, stderr);
-			return XPXE_EXIT_USAGE;
+			rc = common_option(c, usage_trace);
+			if (rc >= 0)
+				return rc;
 		}
 	}
-	if (optind + 1 != argc || xpxe_mac_normalize(argv[optind], mac))
-		return usage_error(usage_trace, "%s", "trace takes one MAC (aa:bb:cc:dd:ee:ff)");
-	return xpxe_cli_trace(socket_path, mac, once);
+	if (optind + 1 != argc || !*argv[optind])
+		return usage_error(usage_trace, "%s",
+				   "trace takes one MACHINE: a MAC, hostname, UUID or serial");
+	return xpxe_cli_trace(g.socket, argv[optind], once);
 }
 
-static int cmd_leases(int argc, char **argv, const char *socket_path)
+static int cmd_leases(int argc, char **argv)
 {
-	return json_only_command(argc, argv, socket_path, usage_leases, xpxe_cli_leases);
+	return json_only_command(argc, argv, usage_leases, xpxe_cli_leases);
 }
 
-static int cmd_assets(int argc, char **argv, const char *socket_path)
+static int cmd_assets(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "reload", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
+		GLOBAL_LONGOPTS,
 		{ 0 },
 	};
 	bool json = false, reload = false;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -893,40 +1114,37 @@ static int cmd_assets(int argc, char **argv, const char *socket_path)
 		case 'R':
 			reload = true;
 			break;
-		case 'h':
-			fputs(usage_assets, stdout);
-			return XPXE_EXIT_OK;
 		default:
-			fputs(usage_assets, stderr);
-			return XPXE_EXIT_USAGE;
+			rc = common_option(c, usage_assets);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind < argc)
 		return usage_error(usage_assets, "unexpected argument '%s'", argv[optind]);
-	return xpxe_cli_assets(socket_path, json, reload);
+	return xpxe_cli_assets(g.socket, json, reload);
 }
 
-static int cmd_detach(int argc, char **argv, const char *socket_path)
+static int cmd_detach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
+		GLOBAL_LONGOPTS,
 		{ 0 },
 	};
 	const char *ifname = NULL;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+i:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			ifname = optarg;
 			break;
-		case 'h':
-			fputs(usage_detach, stdout);
-			return XPXE_EXIT_OK;
 		default:
-			fputs(usage_detach, stderr);
-			return XPXE_EXIT_USAGE;
+			rc = common_option(c, usage_detach);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind < argc)
@@ -935,21 +1153,57 @@ static int cmd_detach(int argc, char **argv, const char *socket_path)
 		return usage_error(usage_detach, "%s", "detach needs an interface: -i IFACE");
 	if (!xpxe_ifname_valid(ifname))
 		return usage_error(usage_detach, "'%s' is not an interface name", ifname);
-	return xpxe_cli_detach(socket_path, ifname);
+	return xpxe_cli_detach(g.socket, ifname);
 }
+
+/* `version` and `help` take no flags of their own but --help (and the global ones). */
+static int no_flags(int argc, char **argv, const char *usage, int max_args)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		GLOBAL_LONGOPTS,
+		{ 0 },
+	};
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
+		switch (c) {
+		default:
+			rc = common_option(c, usage);
+			if (rc >= 0)
+				return rc;
+		}
+	}
+	if (argc - optind > max_args)
+		return usage_error(usage, "unexpected argument '%s'", argv[optind + max_args]);
+	return -1;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	int rc = no_flags(argc, argv, usage_version, 0);
+
+	if (rc >= 0)
+		return rc;
+	printf("xpxe %s\n", XPXE_VERSION);
+	return XPXE_EXIT_OK;
+}
+
+static int cmd_help(int argc, char **argv);
 
 struct command {
 	const char *name;
-	int (*run)(int argc, char **argv, const char *socket_path);
+	int (*run)(int argc, char **argv);
 	const char *usage;
 };
 
 static const struct command commands[] = {
-	{ "serve", cmd_serve, usage_serve },	{ "status", cmd_status, usage_status },
-	{ "assets", cmd_assets, usage_assets }, { "detach", cmd_detach, usage_detach },
-	{ "leases", cmd_leases, usage_leases }, { "machines", cmd_machines, usage_machines },
-	{ "reload", cmd_reload, usage_reload }, { "watch", cmd_watch, usage_watch },
-	{ "trace", cmd_trace, usage_trace },
+	{ "serve", cmd_serve, usage_serve },	      { "check", cmd_check, usage_check },
+	{ "status", cmd_status, usage_status },	      { "assets", cmd_assets, usage_assets },
+	{ "detach", cmd_detach, usage_detach },	      { "leases", cmd_leases, usage_leases },
+	{ "machines", cmd_machines, usage_machines }, { "reload", cmd_reload, usage_reload },
+	{ "watch", cmd_watch, usage_watch },	      { "trace", cmd_trace, usage_trace },
+	{ "version", cmd_version, usage_version },    { "help", cmd_help, usage_help },
 };
 
 static const struct command *find_command(const char *name)
@@ -960,62 +1214,48 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *cmd;
+	int rc = no_flags(argc, argv, usage_help, 1);
+
+	if (rc >= 0)
+		return rc;
+	if (optind == argc) {
+		fputs(usage_main, stdout);
+		return XPXE_EXIT_OK;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd)
+		return usage_error(usage_main, "unknown command '%s'", argv[optind]);
+	fputs(cmd->usage, stdout);
+	return XPXE_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "log-format", required_argument, NULL, 'F' },
-		{ "log-target", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		GLOBAL_LONGOPTS,
 		{ 0 },
 	};
-	const char *socket_path = getenv("XPXE_SOCKET");
 	const struct command *cmd;
-	enum xpxe_log_target target = XPXE_LOG_TARGET_AUTO;
-	int c, err;
+	int c, rc;
 
-	if (!socket_path || !*socket_path)
-		socket_path = XPXE_SOCKET_PATH;
+	g.socket = getenv("XPXE_SOCKET");
+	if (!g.socket || !*g.socket)
+		g.socket = XPXE_SOCKET_PATH;
 	/* '+': stop at the command name, its flags are its own. */
 	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's':
-			socket_path = optarg;
-			break;
-		case 'v':
-			xpxe_log_threshold = XPXE_LOG_DEBUG;
-			break;
-		case 'F':
-			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return usage_error(usage_main,
-						   "--log-format takes text or json, not '%s'",
-						   optarg);
-			xpxe_log_json = !strcmp(optarg, "json");
-			break;
-		case 'T':
-			if (!strcmp(optarg, "auto"))
-				target = XPXE_LOG_TARGET_AUTO;
-			else if (!strcmp(optarg, "stderr"))
-				target = XPXE_LOG_TARGET_STDERR;
-			else if (!strcmp(optarg, "journal"))
-				target = XPXE_LOG_TARGET_JOURNAL;
-			else
-				return usage_error(usage_main,
-						   "--log-target takes auto, stderr or journal, "
-						   "not '%s'",
-						   optarg);
-			break;
-		case 'h':
-			fputs(usage_main, stdout);
-			return XPXE_EXIT_OK;
 		case 'V':
 			printf("xpxe %s\n", XPXE_VERSION);
 			return XPXE_EXIT_OK;
 		default:
-			fputs(usage_main, stderr);
-			return XPXE_EXIT_USAGE;
+			rc = common_option(c, usage_main);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind >= argc) {
@@ -1025,30 +1265,9 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* reset getopt for the command's own flags (0: full re-initialisation) */
-
-	if (!strcmp(argv[0], "version")) {
-		printf("xpxe %s\n", XPXE_VERSION);
-		return XPXE_EXIT_OK;
-	}
-	if (!strcmp(argv[0], "help")) {
-		cmd = argc > 1 ? find_command(argv[1]) : NULL;
-		if (argc > 1 && !cmd)
-			return usage_error(usage_main, "unknown command '%s'", argv[1]);
-		fputs(cmd ? cmd->usage : usage_main, stdout);
-		return XPXE_EXIT_OK;
-	}
 	cmd = find_command(argv[0]);
 	if (!cmd)
 		return usage_error(usage_main, "unknown command '%s'", argv[0]);
 	xpxe_log_hook_libraries();
-	/* Only the daemon logs; the client commands answer on stdout and stderr. */
-	if (!strcmp(cmd->name, "serve")) {
-		err = xpxe_log_set_target(target);
-		if (err) {
-			log_error("--log-target journal: no journald listens on %s: %s",
-				  XPXE_JOURNAL_SOCKET, strerror(-err));
-			return XPXE_EXIT_ERROR;
-		}
-	}
-	return cmd->run(argc, argv, socket_path);
+	return cmd->run(argc, argv);
 }

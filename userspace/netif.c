@@ -36,6 +36,28 @@ bool xpxe_route4_has_default(FILE *routes, const char *ifname)
 	return false;
 }
 
+int xpxe_route4_networks(FILE *routes, const char *ifname, struct in_addr *nets,
+			 struct in_addr *masks, int max)
+{
+	char line[512], dev[IFNAMSIZ + 1];
+	unsigned long dest, gateway, flags, refcnt, use, metric, mask;
+	int n = 0;
+
+	if (!fgets(line, sizeof(line), routes)) /* header */
+		return 0;
+	/* The file holds addresses as the kernel stores them: network order, printed as one
+	 * native-endian number. */
+	while (n < max && fgets(line, sizeof(line), routes)) {
+		if (sscanf(line, "%16s %lx %lx %lx %lu %lu %lu %lx", dev, &dest, &gateway, &flags,
+			   &refcnt, &use, &metric, &mask) != 8 ||
+		    !mask || strcmp(dev, ifname))
+			continue;
+		nets[n].s_addr = (in_addr_t)dest;
+		masks[n++].s_addr = (in_addr_t)mask;
+	}
+	return n;
+}
+
 bool xpxe_route6_has_default(FILE *routes, const char *ifname)
 {
 	char line[512], dest[33], src[33], next[33], dev[IFNAMSIZ + 1];

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <netinet/in.h>
 
 /* True when NAME can be an interface name (1..15 bytes, no '/', no whitespace, not . or ..). */
 bool xpxe_ifname_valid(const char *name);
@@ -16,6 +17,13 @@ bool xpxe_route4_has_default(FILE *routes, const char *ifname);
 
 /* The same for /proc/net/ipv6_route: destination ::/0 through IFNAME. */
 bool xpxe_route6_has_default(FILE *routes, const char *ifname);
+
+/*
+ * The networks the routing table text ROUTES (/proc/net/route) sends through IFNAME,
+ * the default route left out: at most MAX into NETS and MASKS; returns how many.
+ */
+int xpxe_route4_networks(FILE *routes, const char *ifname, struct in_addr *nets,
+			 struct in_addr *masks, int max);
 
 /* Checks this network namespace's IPv4 and IPv6 tables. */
 bool xpxe_netif_carries_default_route(const char *ifname);

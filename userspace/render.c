@@ -8,29 +8,86 @@
 
 #include "render.h"
 
-static const char *lookup(const struct xpxe_vars *v, const char *name, size_t len)
+/* The names, in the order of enum xpxe_var, and where each value sits in struct xpxe_vars. */
+const char *const xpxe_var_names[XPXE_VAR_MAX] = {
+	[XPXE_VAR_HOSTNAME] = "hostname",
+	[XPXE_VAR_IP] = "ip",
+	[XPXE_VAR_MAC] = "mac",
+	[XPXE_VAR_MAC_HYPHEN] = "mac_hyphen",
+	[XPXE_VAR_UUID] = "uuid",
+	[XPXE_VAR_SERIAL] = "serial",
+	[XPXE_VAR_INSTALL_DISK] = "install_disk",
+};
+
+static const size_t var_offsets[XPXE_VAR_MAX] = {
+	[XPXE_VAR_HOSTNAME] = offsetof(struct xpxe_vars, hostname),
+	[XPXE_VAR_IP] = offsetof(struct xpxe_vars, ip),
+	[XPXE_VAR_MAC] = offsetof(struct xpxe_vars, mac),
+	[XPXE_VAR_MAC_HYPHEN] = offsetof(struct xpxe_vars, mac_hyphen),
+	[XPXE_VAR_UUID] = offsetof(struct xpxe_vars, uuid),
+	[XPXE_VAR_SERIAL] = offsetof(struct xpxe_vars, serial),
+	[XPXE_VAR_INSTALL_DISK] = offsetof(struct xpxe_vars, install_disk),
+};
+
+/* The variable NAME (LEN bytes) stands for, or -1. */
+static int var_of(const char *name, size_t len)
 {
-	static const struct {
+	for (int v = 0; v < XPXE_VAR_MAX; v++)
+		if (strlen(xpxe_var_names[v]) == len && !memcmp(xpxe_var_names[v], name, len))
+			return v;
+	return -1;
+}
+
+/*
+ * A placeholder at T[I]: `{{ name }}`, a name of [a-z_] with spaces around it. Returns
+ * the length of its name (0: none, plain text) with *NAME set and *END just past it.
+ */
+static size_t placeholder_at(const char *t, size_t len, size_t i, const char **name, size_t *end)
+{
+	size_t j = i + 2, name_len;
+
+	if (i + 1 >= len || t[i] != '{' || t[i + 1] != '{')
+		return 0;
+	while (j < len && t[j] == ' ')
+		j++;
+	*name = t + j;
+	while (j < len && (islower((unsigned char)t[j]) || t[j] == '_'))
+		j++;
+	name_len = t + j - *name;
+	while (j < len && t[j] == ' ')
+		j++;
+	if (j + 1 >= len || t[j] != '}' || t[j + 1] != '}')
+		return 0;
+	*end = j + 2;
+	return name_len;
+}
+
+int xpxe_template_scan(const char *t, size_t len, int lines[XPXE_VAR_MAX], const char **bad_name,
+		       int *bad_line)
+{
+	int line = 1;
+
+	memset(lines, 0, XPXE_VAR_MAX * sizeof(*lines));
+	for (size_t i = 0; i < len;) {
 		const char *name;
-		size_t off;
-	} names[] = {
-		{ "hostname", offsetof(struct xpxe_vars, hostname) },
-		{ "ip", offsetof(struct xpxe_vars, ip) },
-		{ "mac", offsetof(struct xpxe_vars, mac) },
-		{ "mac_hyphen", offsetof(struct xpxe_vars, mac_hyphen) },
-		{ "uuid", offsetof(struct xpxe_vars, uuid) },
-		{ "serial", offsetof(struct xpxe_vars, serial) },
-		{ "install_disk", offsetof(struct xpxe_vars, install_disk) },
-	};
+		size_t end, name_len = placeholder_at(t, len, i, &name, &end);
+		int v;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strlen(names[i].name) == len && !memcmp(names[i].name, name, len)) {
-			const char *value = *(const char *const *)((const char *)v + names[i].off);
-
-			return value ? value : "";
+		if (!name_len) {
+			line += t[i++] == '\n';
+			continue;
 		}
+		v = var_of(name, name_len);
+		if (v < 0) {
+			*bad_name = name;
+			*bad_line = line;
+			return -EINVAL;
+		}
+		if (!lines[v])
+			lines[v] = line;
+		i = end;
 	}
-	return NULL;
+	return 0;
 }
 
 int xpxe_render_template(const char *t, size_t len, const struct xpxe_vars *vars, char **out,
@@ -44,38 +101,29 @@ int xpxe_render_template(const char *t, size_t len, const struct xpxe_vars *vars
 		return -ENOMEM;
 	for (size_t i = 0; i < len;) {
 		const char *name = NULL, *value = NULL;
-		size_t name_len = 0, j = i + 2, need;
+		size_t end = 0, need, name_len = placeholder_at(t, len, i, &name, &end);
 
 		if (t[i] == '\n')
 			line++;
-		/* {{ name }}: a name of [a-z_], spaces around it; anything else is text. */
-		if (i + 1 < len && t[i] == '{' && t[i + 1] == '{') {
-			while (j < len && t[j] == ' ')
-				j++;
-			name = t + j;
-			while (j < len && (islower((unsigned char)t[j]) || t[j] == '_'))
-				j++;
-			name_len = t + j - name;
-			while (j < len && t[j] == ' ')
-				j++;
-			if (j + 1 >= len || t[j] != '}' || t[j + 1] != '}')
-				name_len = 0;
-		}
 		if (name_len) {
-			value = lookup(vars, name, name_len);
-			if (!value) {
+			int v = var_of(name, name_len);
+
+			if (v < 0) {
 				free(buf);
 				*bad_name = name;
 				*bad_line = line;
 				return -EINVAL;
 			}
+			value = *(const char *const *)((const char *)vars + var_offsets[v]);
+			if (!value)
+				value = "";
 		}
 		/*
 		 * Room for a value, or one byte of text, and the final NUL: one check for
 		 * both (a "{{" that names nothing once skipped it, and a value the client
 		 * chose, such as its uuid, could bring the text to the end of the buffer).
 		 */
-		need = value ? strlen(value) : 1;
+		need = name_len ? strlen(value) : 1;
 		while (pos + need + 1 > cap) {
 			char *bigger = realloc(buf, cap *= 2);
 
@@ -85,10 +133,10 @@ int xpxe_render_template(const char *t, size_t len, const struct xpxe_vars *vars
 			}
 			buf = bigger;
 		}
-		if (value) {
+		if (name_len) {
 			memcpy(buf + pos, value, need);
 			pos += need;
-			i = j + 2;
+			i = end;
 		} else {
 			buf[pos++] = t[i++];
 		}

@@ -17,6 +17,28 @@ struct xpxe_vars {
 	const char *hostname, *ip, *mac, *mac_hyphen, *uuid, *serial, *install_disk;
 };
 
+/* The placeholders, by the names templates use (xpxe_var_names). */
+enum xpxe_var {
+	XPXE_VAR_HOSTNAME,
+	XPXE_VAR_IP,
+	XPXE_VAR_MAC,
+	XPXE_VAR_MAC_HYPHEN,
+	XPXE_VAR_UUID,
+	XPXE_VAR_SERIAL,
+	XPXE_VAR_INSTALL_DISK,
+	XPXE_VAR_MAX,
+};
+
+extern const char *const xpxe_var_names[XPXE_VAR_MAX];
+
+/*
+ * Which placeholders TEMPLATE (LEN bytes) uses, without rendering it: LINES[v] is
+ * the line of v's first use, 0 when unused. Returns 0, or -EINVAL at an unknown
+ * name (*BAD_NAME, *BAD_LINE), as xpxe_render_template would: the same scanner.
+ */
+int xpxe_template_scan(const char *t, size_t len, int lines[XPXE_VAR_MAX], const char **bad_name,
+		       int *bad_line);
+
 /*
  * Renders TEMPLATE (LEN bytes) with VARS into a malloc'd *OUT of *OUT_LEN bytes.
  * Returns 0, or -EINVAL with *BAD_NAME pointing into TEMPLATE at the unknown

@@ -17,6 +17,7 @@
 #include "dhcp_server.h"
 #include "json.h"
 #include "log.h"
+#include "netif.h"
 #include "notify.h"
 #include "privs.h"
 #include "serve.h"
@@ -26,6 +27,7 @@
 #include "inventory.h"
 #include "events.h"
 #include "machines.h"
+#include "preflight/preflight.h"
 #include <bpf/libbpf.h>
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
@@ -232,6 +234,8 @@ static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_no
 	struct fy_node *list = fy_node_create_sequence(doc);
 	const char *reload = xpxe_json_str(request, "/reload");
 
+	struct fy_node *gone = fy_node_create_sequence(doc);
+
 	if (reload && !strcmp(reload, "true")) {
 		int n = xpxe_assets_reload(&d->assets);
 
@@ -241,6 +245,19 @@ static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_no
 		else
 			xpxe_json_add_u64(reply, "reloaded", n);
 	}
+	/* A file deleted since it was loaded: TFTP still serves it, HTTP cannot (503). */
+	for (int i = 0; i < XPXE_TFTP_ASSET_SLOTS; i++) {
+		const struct xpxe_asset *as = d->assets.slots[i];
+		struct fy_node *node;
+
+		if (!as || !as->current || !access(as->path, F_OK))
+			continue;
+		node = fy_node_create_mapping(doc);
+		xpxe_json_add_str(node, "name", as->name);
+		xpxe_json_add_str(node, "path", as->path);
+		fy_node_sequence_append(gone, node);
+	}
+	xpxe_json_add_node(reply, "gone", gone);
 	for (int i = 0; i < XPXE_TFTP_ASSET_SLOTS; i++) {
 		const struct xpxe_asset *as = d->assets.slots[i];
 		struct fy_node *node;
@@ -306,6 +323,12 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 {
 	struct fy_node *list = fy_node_create_sequence(doc);
 	char mac[18], ip[INET_ADDRSTRLEN];
+	bool full = false;
+
+	for (int i = 0; i < d->n_ifaces; i++)
+		full |= d->ifaces[i].dhcp.settings.enabled &&
+			d->ifaces[i].dhcp.settings.mode == XPXE_MODE_FULL;
+	xpxe_json_add_bool(reply, "full_mode", full);
 
 	for (int i = 0; i < d->n_ifaces; i++) {
 		const struct xpxe_leases *l = &d->ifaces[i].dhcp.leases;
@@ -418,6 +441,7 @@ static void reply_detach(struct daemon *d, struct fy_node *request, struct fy_no
 }
 
 static void reply_reload(struct daemon *d, struct fy_node *reply);
+static int reload(struct daemon *d, char *why, size_t why_size);
 
 static void add_time(struct fy_node *node, const char *key, struct timespec t)
 {
@@ -461,22 +485,31 @@ static void reply_fleet(struct fy_document *doc, struct fy_node *reply)
 	xpxe_json_add_node(reply, "machines", list);
 }
 
-/* Events after "since", of one "mac" when given; "next" says where to ask from next time. */
-static void reply_events(struct fy_document *doc, struct fy_node *request, struct fy_node *reply)
+/* Events after "since", of one "machine" (any selector) or "mac" when given; "next" says where
+ * to ask from next time. */
+static void reply_events(struct daemon *d, struct fy_document *doc, struct fy_node *request,
+			 struct fy_node *reply)
 {
 	static struct xpxe_event events[512];
 	struct fy_node *list = fy_node_create_sequence(doc);
+	struct xpxe_machines_ctl c = { .cfg = &d->cfg, .inv = &d->inv, .http = &d->http };
+	char macs[XPXE_CFG_MAX_MACS][18];
+	const char *want = xpxe_json_str(request, "/machine"), *why = NULL;
 	uint64_t next;
-	char mac[18];
-	const char *want = xpxe_json_str(request, "/mac");
-	int n;
+	int n, n_macs = 0;
 
-	if (want && xpxe_mac_normalize(want, mac)) {
-		xpxe_json_add_str(reply, "error", "mac is not aa:bb:cc:dd:ee:ff");
-		return;
+	if (!want)
+		want = xpxe_json_str(request, "/mac");
+	if (want) {
+		n_macs = xpxe_machines_macs(&c, want, macs, XPXE_CFG_MAX_MACS, &why);
+		if (n_macs < 0) {
+			xpxe_json_add_str(reply, "error", why);
+			xpxe_json_add_str(reply, "code", "not_found");
+			return;
+		}
 	}
-	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), want ? mac : NULL, events, 512,
-			      &next);
+	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), (const char(*)[18])macs, n_macs,
+			      events, 512, &next);
 	for (int i = 0; i < n; i++)
 		fy_node_sequence_append(list, xpxe_json_event(doc, &events[i]));
 	xpxe_json_add_node(reply, "events", list);
@@ -519,7 +552,7 @@ static char *handle_request(struct daemon *d, const char *text)
 	else if (!strcmp(cmd, "fleet"))
 		reply_fleet(doc, reply);
 	else if (!strcmp(cmd, "events"))
-		reply_events(doc, fy_document_root(req), reply);
+		reply_events(d, doc, fy_document_root(req), reply);
 	else if (machines_reply(d, cmd, doc, fy_document_root(req), reply))
 		;
 	else if (!strcmp(cmd, "assets"))
@@ -713,9 +746,14 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 }
 
 /* The config this daemon runs: the file, else the flags; -i and --state-dir apply to both. */
-/* Each interface's own address and network, for the check of reserved addresses. */
+/*
+ * The networks of each interface, for the checks of the pool and reserved addresses: its
+ * own address and network, and those its routes send through it (relayed networks).
+ */
 static void find_subnets(struct xpxe_config *cfg)
 {
+	struct in_addr nets[XPXE_CFG_MAX_SUBNETS], masks[XPXE_CFG_MAX_SUBNETS];
+
 	cfg->n_subnets = 0;
 	for (int i = 0; i < cfg->n_interfaces; i++) {
 		struct xpxe_subnet_cfg *n = &cfg->subnets[cfg->n_subnets];
@@ -723,7 +761,25 @@ static void find_subnets(struct xpxe_config *cfg)
 		if (xpxe_interface_ipv4(cfg->interfaces[i], &n->addr, &n->mask))
 			continue;
 		snprintf(n->ifname, sizeof(n->ifname), "%s", cfg->interfaces[i]);
+		n->routed = false;
 		cfg->n_subnets++;
+	}
+	for (int i = 0; i < cfg->n_interfaces; i++) {
+		FILE *f = fopen("/proc/net/route", "r");
+		int n = f ? xpxe_route4_networks(f, cfg->interfaces[i], nets, masks,
+						 XPXE_CFG_MAX_SUBNETS - cfg->n_subnets)
+			  : 0;
+
+		if (f)
+			fclose(f);
+		for (int j = 0; j < n; j++) {
+			struct xpxe_subnet_cfg *s = &cfg->subnets[cfg->n_subnets++];
+
+			snprintf(s->ifname, sizeof(s->ifname), "%s", cfg->interfaces[i]);
+			s->addr = nets[j];
+			s->mask = masks[j];
+			s->routed = true;
+		}
 	}
 }
 
@@ -794,7 +850,11 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 	if (cfg->http_listen[0] && !cfg->dhcp.http_base[0])
 		snprintf(cfg->dhcp.http_base, sizeof(cfg->dhcp.http_base), "http://%s",
 			 cfg->http_listen);
-	return 0;
+	/* The files it names, before anything is loaded from them (start, check, reload). */
+	ret = xpxe_preflight_files(cfg, err);
+	if (ret)
+		xpxe_config_free(cfg);
+	return ret;
 }
 
 /* The DHCP side reads the inventory and the profiles from the config, where it now lives. */
@@ -820,6 +880,96 @@ static int make_config(struct daemon *d, const struct xpxe_serve_opts *opts)
 	return 0;
 }
 
+/* The text of a config's mode, for messages. */
+static const char *mode_text(const struct xpxe_config *cfg)
+{
+	return !cfg->dhcp.enabled ? "off" : cfg->dhcp.mode == XPXE_MODE_FULL ? "full" : "proxy";
+}
+
+static void interfaces_text(const struct xpxe_config *cfg, char *out, size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < cfg->n_interfaces && n < size; i++)
+		n += snprintf(out + n, size - n, "%s%s", i ? "," : "", cfg->interfaces[i]);
+}
+
+static void pool_text(const struct xpxe_config *cfg, char *out, size_t size)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	if (!cfg->dhcp.pool_first.s_addr) {
+		snprintf(out, size, "none");
+		return;
+	}
+	inet_ntop(AF_INET, &cfg->dhcp.pool_first, a, sizeof(a));
+	inet_ntop(AF_INET, &cfg->dhcp.pool_last, b, sizeof(b));
+	snprintf(out, size, "%s-%s", a, b);
+}
+
+/*
+ * What a reload cannot apply (the data plane, the listeners and the pool were set up
+ * with it): the first key that differs between OLD and NEW, named with both values in
+ * WHY; 0 when none does.
+ */
+static int restart_only_change(const struct xpxe_config *old, const struct xpxe_config *new,
+			       char *why, size_t why_size)
+{
+	char was[300], now[300];
+	const char *key = NULL;
+
+	if (old->n_interfaces != new->n_interfaces ||
+	    memcmp(old->interfaces, new->interfaces, sizeof(old->interfaces))) {
+		key = "interfaces";
+		interfaces_text(old, was, sizeof(was));
+		interfaces_text(new, now, sizeof(now));
+	} else if (strcmp(mode_text(old), mode_text(new))) {
+		key = "mode";
+		snprintf(was, sizeof(was), "%s", mode_text(old));
+		snprintf(now, sizeof(now), "%s", mode_text(new));
+	} else if (old->dhcp.server_ip.s_addr != new->dhcp.server_ip.s_addr) {
+		key = "server_ip";
+		inet_ntop(AF_INET, &old->dhcp.server_ip, was, sizeof(was));
+		inet_ntop(AF_INET, &new->dhcp.server_ip, now, sizeof(now));
+	} else if (strcmp(old->http_listen, new->http_listen)) {
+		key = "http.listen";
+		snprintf(was, sizeof(was), "%s",
+			 old->http_listen[0] ? old->http_listen : "default");
+		snprintf(now, sizeof(now), "%s",
+			 new->http_listen[0] ? new->http_listen : "default");
+	} else if (memcmp(&old->http_limits, &new->http_limits, sizeof(old->http_limits))) {
+		key = "http.max_connections, max_per_ip or timeout";
+		snprintf(was, sizeof(was), "%u, %u, %u s", old->http_limits.max_connections,
+			 old->http_limits.max_per_ip, old->http_limits.timeout_s);
+		snprintf(now, sizeof(now), "%u, %u, %u s", new->http_limits.max_connections,
+			 new->http_limits.max_per_ip, new->http_limits.timeout_s);
+	} else if (old->dhcp.pool_first.s_addr != new->dhcp.pool_first.s_addr ||
+		   old->dhcp.pool_last.s_addr != new->dhcp.pool_last.s_addr) {
+		key = "dhcp.pool";
+		pool_text(old, was, sizeof(was));
+		pool_text(new, now, sizeof(now));
+	} else if (strcmp(old->dhcp.leases_path, new->dhcp.leases_path)) {
+		key = "dhcp.leases";
+		snprintf(was, sizeof(was), "%s",
+			 old->dhcp.leases_path[0] ? old->dhcp.leases_path : "default");
+		snprintf(now, sizeof(now), "%s",
+			 new->dhcp.leases_path[0] ? new->dhcp.leases_path : "default");
+	} else if (strcmp(old->state_dir, new->state_dir)) {
+		key = "state_dir";
+		snprintf(was, sizeof(was), "%s", old->state_dir);
+		snprintf(now, sizeof(now), "%s", new->state_dir);
+	}
+	if (!key)
+		return 0;
+	snprintf(why, why_size,
+		 "%s changed (%s -> %s): it changes only with a restart (so do interfaces, mode, "
+		 "server_ip, http.listen, http's limits, dhcp.pool, dhcp.leases and state_dir); "
+		 "the running config is kept",
+		 key, was, now);
+	return -EINVAL;
+}
+
 /*
  * Reload: the new config is read and checked whole first; a bad one changes
  * nothing. What a reload can change: machines, profiles, assets, boot files,
@@ -840,18 +990,10 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 		snprintf(why, why_size, "%s; the running config is kept", err.text);
 		return ret;
 	}
-	if (fresh.n_interfaces != d->cfg.n_interfaces ||
-	    memcmp(fresh.interfaces, d->cfg.interfaces, sizeof(fresh.interfaces)) ||
-	    fresh.dhcp.enabled != d->cfg.dhcp.enabled || fresh.dhcp.mode != d->cfg.dhcp.mode ||
-	    fresh.dhcp.server_ip.s_addr != d->cfg.dhcp.server_ip.s_addr ||
-	    strcmp(fresh.http_listen, d->cfg.http_listen) ||
-	    strcmp(fresh.state_dir, d->cfg.state_dir)) {
+	ret = restart_only_change(&d->cfg, &fresh, why, why_size);
+	if (ret) {
 		xpxe_config_free(&fresh);
-		snprintf(
-		    why, why_size,
-		    "interfaces, mode, server_ip, http.listen and state_dir change only with a "
-		    "restart; the running config is kept");
-		return -EINVAL;
+		return ret;
 	}
 	for (int i = 0; i < fresh.n_assets; i++) {
 		ret = xpxe_assets_load(&d->assets, fresh.assets[i].name, fresh.assets[i].path);
@@ -941,10 +1083,9 @@ static void reply_reload(struct daemon *d, struct fy_node *reply)
 	xpxe_json_add_u64(reply, "bindings_dropped", d->dropped_bindings);
 }
 
-static int start_http(struct daemon *d)
+static int start_http(struct daemon *d, const char *listen)
 {
 	struct xpxe_http_leases leases = { 0 };
-	char listen[64], ip[INET_ADDRSTRLEN];
 	int err;
 
 	err = xpxe_inventory_open(&d->inv, &d->cfg);
@@ -954,13 +1095,6 @@ static int start_http(struct daemon *d)
 		leases.clients_fds[leases.n] = xpxe_dataplane_dhcp_clients_fd(&d->ifaces[i].dp);
 		leases.counters_fds[leases.n] = xpxe_dataplane_counters_fd(&d->ifaces[i].dp);
 		snprintf(leases.ifnames[leases.n++], 16, "%s", d->ifaces[i].dp.ifname);
-	}
-	if (d->cfg.http_listen[0]) {
-		snprintf(listen, sizeof(listen), "%s", d->cfg.http_listen);
-	} else {
-		/* Where the DHCP answers point: the first interface's server address. */
-		inet_ntop(AF_INET, &d->ifaces[0].dhcp.settings.server_ip, ip, sizeof(ip));
-		snprintf(listen, sizeof(listen), "%s:8080", ip);
 	}
 	return xpxe_http_start(&d->http, listen, &d->inv, &d->cfg, &leases);
 }
@@ -999,16 +1133,28 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 int xpxe_serve(struct xpxe_serve_opts *opts)
 {
 	static struct daemon d;
+	static struct xpxe_preflight pf;
 	const char *why;
 	int listen_fd, sig_fd, exit_code = 1;
 
 	if (!xpxe_have_bpf_privileges(&why)) {
-		log_error("xpxe serve needs root (CAP_BPF and CAP_NET_ADMIN): %s", why);
+		log_error("xpxe %s needs root (CAP_BPF and CAP_NET_ADMIN): %s",
+			  opts->check_only ? "check (as serve)" : "serve", why);
 		return 1;
 	}
 	d.opts = opts;
+	/* Everything that can be checked, before any interface is touched (xpxe check too). */
 	if (make_config(&d, opts))
 		return 1;
+	if (xpxe_preflight_host(&d.cfg, opts, &pf)) {
+		xpxe_config_free(&d.cfg);
+		return 1;
+	}
+	if (opts->check_only) {
+		xpxe_preflight_report(&d.cfg, opts, &pf);
+		xpxe_config_free(&d.cfg);
+		return 0;
+	}
 	d.socket_path = opts->socket_path;
 	d.keep_attached = opts->keep_attached;
 	clock_gettime(CLOCK_MONOTONIC, &d.started);
@@ -1033,10 +1179,9 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 			.allow_default_route = opts->allow_default_route,
 		};
 
-		/* Per interface: the server address and URLs follow each interface's own address.
-		 */
-		struct xpxe_dhcp_settings dhcp = d.cfg.dhcp;
-
+		/* Per interface: the server address and URLs follow each interface's own address
+		 * (resolved by the checks). */
+		struct xpxe_dhcp_settings *dhcp = &pf.dhcp[i];
 		struct served *sv = &d.ifaces[d.n_ifaces];
 
 		sv->inv = &d.inv;
@@ -1044,14 +1189,13 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 			goto out_detach;
 		d.n_ifaces++;
 		sv->dhcp.packet_fd = -1;
-		if (xpxe_dhcp_settings_resolve(&dhcp, d.cfg.interfaces[i]) ||
-		    xpxe_dhcp_install(&sv->dp, &dhcp) ||
-		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, &dhcp))
+		if (xpxe_dhcp_install(&sv->dp, dhcp) ||
+		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, dhcp))
 			goto out_detach;
 		sv->events =
 		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
 	}
-	if (start_tftp(&d, opts) || start_http(&d))
+	if (start_tftp(&d, opts) || start_http(&d, pf.http_listen))
 		goto out_detach;
 	for (int i = 0; i < d.n_ifaces; i++)
 		d.ifaces[i].tftp = d.tftp;

@@ -40,6 +40,7 @@ struct xpxe_serve_opts {
 	bool tftp_transport;	  /* --transport tftp */
 	const char *state_dir;	  /* --state-dir */
 	bool keep_attached;	  /* --keep-attached: SIGTERM leaves the data plane serving */
+	bool check_only;	  /* `xpxe check`: run the checks before attaching, then return */
 };
 
 /*

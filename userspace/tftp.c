@@ -41,6 +41,15 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CLOCK_BOOTTIME, the clock of the programs' event stamps (bpf_ktime_get_boot_ns). */
+static __u64 boot_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 __u64 tftp_now_ns(void)
 {
 	struct timespec ts;
@@ -189,8 +198,8 @@ static bool rrq_mac(const struct iface *ifc, __be32 ip, __be16 port, uint8_t mac
 	return true;
 }
 
-/* The path a new transfer's blocks take: XDP until it found no room here, then tc. */
-static int lockstep_path(const struct iface *ifc);
+/* The path a lockstep transfer's blocks take here: XDP, tc, or not known yet. */
+static int lockstep_path(struct xpxe_tftp *t, struct iface *ifc);
 
 /* An event about transfer X, with what the session S (may be NULL) says of its progress. */
 static void report(int type, const struct xfer *x, const struct xpxe_tftp_session *s,
@@ -220,8 +229,13 @@ static void report(int type, const struct xfer *x, const struct xpxe_tftp_sessio
 		r.block = s->last_block;
 		r.final_block = s->final_block;
 		r.error = s->client_error;
-		/* The sweep sees the end up to a second late: time it by the last DATA sent. */
-		r.seconds = (s->last_tx_ns - x->started_ns) / 1e9;
+		/*
+		 * From the RRQ to the end: the final ACK's moment when the program's event
+		 * told it (xpxe_tftp_on_end), else the last DATA sent (the sweep sees the
+		 * end up to a second late).
+		 */
+		r.seconds =
+		    s->last_tx_ns > x->started_ns ? (s->last_tx_ns - x->started_ns) / 1e9 : 0;
 	}
 	xpxe_event_tftp(type, &r);
 }
@@ -484,7 +498,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	x->blksize = plan.blksize;
 	x->windowsize = plan.windowsize;
 	x->last_block = s.last_block;
-	x->path = plan.windowsize <= 1 ? lockstep_path(ifc)
+	x->path = plan.windowsize <= 1 ? lockstep_path(t, ifc)
 		  : ifc->n_xsks	       ? XPXE_TFTP_PATH_AF_XDP
 				       : XPXE_TFTP_PATH_UDP;
 	if (memcmp(s.client_mac, (uint8_t[6]){ 0 }, 6))
@@ -752,6 +766,8 @@ static void sweep(struct xpxe_tftp *t)
 				continue;
 			}
 			if (s.state != XPXE_TFTP_ACTIVE) {
+				if (x->windowsize <= 1)
+					x->path = lockstep_path(t, x->ifc);
 				tftp_report_end(x, &s);
 				x->ended = true;
 				x->ended_at = now;
@@ -788,10 +804,19 @@ static void sweep(struct xpxe_tftp *t)
 			xpxe_events_set_tftp_in_flight(t->ifaces[i].ifname, t->ifaces[i].running);
 }
 
-/* The path of lockstep transfers here: XDP, until it found no room to grow ACKs (tc). */
-static int lockstep_path(const struct iface *ifc)
+/*
+ * The path of lockstep transfers here: tc once XDP handed it ACKs it had no room to
+ * grow, XDP once it sent blocks itself; before either, not known (the first transfer
+ * on an interface: its events say xdp/tc, its end says which).
+ */
+static int lockstep_path(struct xpxe_tftp *t, struct iface *ifc)
 {
-	return ifc->lockstep_tc ? XPXE_TFTP_PATH_TC : XPXE_TFTP_PATH_XDP;
+	if (!ifc->lockstep_tc && tftp_program_counter(t, ifc, XPXE_CNT_TFTP_ACK_TO_TC))
+		ifc->lockstep_tc = true;
+	if (ifc->lockstep_tc)
+		return XPXE_TFTP_PATH_TC;
+	return tftp_program_counter(t, ifc, XPXE_CNT_TFTP_DATA_XDP) ? XPXE_TFTP_PATH_XDP
+								    : XPXE_TFTP_PATH_LOCKSTEP;
 }
 
 void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tftp_event *e)
@@ -803,13 +828,23 @@ void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tft
 	if (!x || x->key.server_port != e->key.server_port || x->reported ||
 	    bpf_map_lookup_elem(ifc->sessions_fd, &x->key, &s))
 		return;
-	/* Windows leave through AF_XDP (or UDP) whichever program saw their last ACK. */
+	/*
+	 * Windows leave through AF_XDP (or UDP) whichever program saw their last ACK. A
+	 * lockstep transfer's path is the program that saw its final ACK, but XDP also
+	 * completes transfers whose blocks tc sent (it could not grow those ACKs, and a
+	 * final ACK needs no block): where XDP never sent a block here, tc sent them.
+	 */
 	if (x->windowsize <= 1 && e->h.boot < XPXE_TFTP_PATH_MAX) {
-		x->path = e->h.boot;
-		ifc->lockstep_tc |= e->h.boot == XPXE_TFTP_PATH_TC;
+		x->path = e->h.boot == XPXE_TFTP_PATH_XDP &&
+				  !tftp_program_counter(t, ifc, XPXE_CNT_TFTP_DATA_XDP)
+			      ? XPXE_TFTP_PATH_TC
+			      : e->h.boot;
+		ifc->lockstep_tc |= x->path == XPXE_TFTP_PATH_TC;
 	}
 	if (!x->mac[0])
 		mac_str(x->mac, e->h.mac);
+	/* Timed to the end itself: the event's moment (boot clock) on started_ns's clock. */
+	s.last_tx_ns = e->h.ts_ns + tftp_now_ns() - boot_now_ns();
 	tftp_report_end(x, &s);
 }
 

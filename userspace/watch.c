@@ -40,12 +40,14 @@ static struct fy_document *ask(const char *socket_path, const char *request, cha
 	}
 	doc = xpxe_json_parse(*raw, strlen(*raw));
 	if (!doc || xpxe_json_str(fy_document_root(doc), "/error")) {
+		const char *code = doc ? xpxe_json_str(fy_document_root(doc), "/code") : NULL;
+
 		fprintf(stderr, "xpxe: %s\n",
 			doc ? xpxe_json_str(fy_document_root(doc), "/error") : "bad reply");
+		*rc = code && !strcmp(code, "not_found") ? XPXE_EXIT_NOT_FOUND : XPXE_EXIT_ERROR;
 		fy_document_destroy(doc);
 		free(*raw);
 		*raw = NULL;
-		*rc = XPXE_EXIT_ERROR;
 		return NULL;
 	}
 	return doc;
@@ -85,18 +87,27 @@ static void print_event(struct fy_node *e)
 	       b ? " " : "", bytes);
 }
 
-/* Prints the events after *SINCE (of MAC when given); returns the exit code. */
-static int print_new_events(const char *socket_path, const char *mac, unsigned long long *since)
+/* Prints the events after *SINCE (of MACHINE when given); returns the exit code. */
+static int print_new_events(const char *socket_path, const char *machine, unsigned long long *since)
 {
-	struct fy_document *doc;
-	struct fy_node *list, *e;
-	char request[128], *raw;
+	struct fy_document *doc, *req = fy_document_create(NULL);
+	struct fy_node *list, *e, *root = fy_node_create_mapping(req);
+	char *request, *raw;
 	void *iter = NULL;
 	int rc = XPXE_EXIT_OK;
 
-	snprintf(request, sizeof(request), "{\"cmd\":\"events\",\"since\":%llu%s%s%s}", *since,
-		 mac ? ",\"mac\":\"" : "", mac ? mac : "", mac ? "\"" : "");
+	/* Built, not printed: a hostname or serial may hold any character. */
+	fy_document_set_root(req, root);
+	xpxe_json_add_str(root, "cmd", "events");
+	xpxe_json_add_u64(root, "since", *since);
+	if (machine)
+		xpxe_json_add_str(root, "machine", machine);
+	request = xpxe_json_emit(req);
+	fy_document_destroy(req);
+	if (!request)
+		return XPXE_EXIT_ERROR;
 	doc = ask(socket_path, request, &raw, &rc);
+	free(request);
 	if (!doc)
 		return rc;
 	list = fy_node_by_path(fy_document_root(doc), "/events", FY_NT, FYNWF_DONT_FOLLOW);
@@ -127,7 +138,7 @@ static void transfer_text(struct fy_node *x, unsigned long long pct, unsigned lo
 		snprintf(out + n, size - n, " rtx=%llu", rtx);
 }
 
-static void draw_fleet(struct fy_document *doc)
+static void draw_fleet(struct fy_document *doc, bool once)
 {
 	struct fy_node *list = fy_node_by_path(fy_document_root(doc), "/machines", FY_NT,
 					       FYNWF_DONT_FOLLOW),
@@ -146,9 +157,8 @@ static void draw_fleet(struct fy_document *doc)
 	clock_text((unsigned long long)now.tv_sec * 1000, when, sizeof(when));
 	/* Home, clear: redrawn in place, no scrolling. */
 	printf("\033[H\033[J");
-	printf("\033[1mxpxe watch\033[0m  %d machine(s), %d installed, %d with problems"
-	       "   %s   (Ctrl-C quits)\n\n",
-	       n, installed, problems, when);
+	printf("\033[1mxpxe watch\033[0m  %d machine(s), %d installed, %d with problems   %s%s\n\n",
+	       n, installed, problems, when, once ? "" : "   (Ctrl-C quits)");
 	printf("%-17s %-14s %-15s %-12s %-12s %-9s %8s  %-28s %s\n", "MAC", "HOSTNAME", "IP",
 	       "STAGE", "PROGRESS", "BYTES", "ELAPSED", "TRANSFER", "PROBLEM");
 	iter = NULL;
@@ -158,7 +168,7 @@ static void draw_fleet(struct fy_document *doc)
 		unsigned long long last = xpxe_json_u64(m, "/last_ms", 0);
 		const char *problem = xpxe_json_str(m, "/problem");
 		struct fy_node *x = fy_node_by_path(m, "/transfer", FY_NT, FYNWF_DONT_FOLLOW);
-		char bar[11], bytes[24], xfer[40] = "";
+		char bar[11], bytes[24], xfer[40] = "", elapsed[24];
 		unsigned long long secs, done = 10 * stage, of = 10 * (XPXE_STAGE_MAX - 1);
 		bool running = x && !strcmp(xpxe_json_str(x, "/state"), "running");
 		unsigned long long rtx = x ? xpxe_json_u64(x, "/retransmits", 0) : 0;
@@ -178,16 +188,22 @@ static void draw_fleet(struct fy_document *doc)
 		human_bytes(xpxe_json_u64(m, "/bytes", 0), bytes, sizeof(bytes));
 		secs = (stage >= XPXE_STAGE_CONFIG ? last : (unsigned long long)now.tv_sec * 1000) -
 		       first;
+		/* A machine of the inventory not seen yet has no first packet to count from. */
+		if (first)
+			snprintf(elapsed, sizeof(elapsed), "%llu:%02llu", secs / 60000,
+				 secs / 1000 % 60);
+		else
+			snprintf(elapsed, sizeof(elapsed), "-");
 		/* Red: a problem; yellow: blocks sent again in the current transfer. */
-		printf("%s%-17s %-14.14s %-15s %-12s [%s] %-9s %5llu:%02llu  %-28s %s%s\n",
+		printf("%s%-17s %-14.14s %-15s %-12s [%s] %-9s %8s  %-28s %s%s\n",
 		       *problem		? "\033[31m"
 		       : running && rtx ? "\033[33m"
 					: "",
 		       xpxe_json_str(m, "/mac"),
 		       *xpxe_json_str(m, "/hostname") ? xpxe_json_str(m, "/hostname") : "-",
 		       *xpxe_json_str(m, "/ip") ? xpxe_json_str(m, "/ip") : "-",
-		       xpxe_json_str(m, "/stage"), bar, bytes, secs / 60000, secs / 1000 % 60, xfer,
-		       problem, *problem || (running && rtx) ? "\033[0m" : "");
+		       xpxe_json_str(m, "/stage"), bar, bytes, elapsed, xfer, problem,
+		       *problem || (running && rtx) ? "\033[0m" : "");
 	}
 	fflush(stdout);
 }
@@ -210,7 +226,7 @@ int xpxe_cli_watch(const char *socket_path, bool once, unsigned int interval_ms)
 
 			if (!doc)
 				break;
-			draw_fleet(doc);
+			draw_fleet(doc, once);
 			fy_document_destroy(doc);
 			free(raw);
 		} else {
@@ -227,7 +243,7 @@ int xpxe_cli_watch(const char *socket_path, bool once, unsigned int interval_ms)
 	return rc;
 }
 
-int xpxe_cli_trace(const char *socket_path, const char *mac, bool once)
+int xpxe_cli_trace(const char *socket_path, const char *machine, bool once)
 {
 	unsigned long long since = 0;
 	int rc = XPXE_EXIT_OK;
@@ -235,7 +251,7 @@ int xpxe_cli_trace(const char *socket_path, const char *mac, bool once)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	while (!stop) {
-		rc = print_new_events(socket_path, mac, &since);
+		rc = print_new_events(socket_path, machine, &since);
 		if (rc || once)
 			break;
 		usleep(500 * 1000);

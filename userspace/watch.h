@@ -7,7 +7,10 @@
 /* The fleet, redrawn every INTERVAL_MS on a terminal; events as lines otherwise. */
 int xpxe_cli_watch(const char *socket_path, bool once, unsigned int interval_ms);
 
-/* One machine's events (MAC normalised) as they come; ONCE: those so far, then exit. */
-int xpxe_cli_trace(const char *socket_path, const char *mac, bool once);
+/*
+ * The events of MACHINE (a MAC, hostname, UUID or serial: the daemon resolves it to
+ * the machine's MACs) as they come; ONCE: those so far, then exit.
+ */
+int xpxe_cli_trace(const char *socket_path, const char *machine, bool once);
 
 #endif /* XPXE_WATCH_H */

@@ -31,7 +31,10 @@ for cmd in $commands; do
 		not_ok "xpxe(8) has an entry for the command '$cmd'"
 		continue
 	fi
-	"$XPXE" help "$cmd" >/dev/null 2>&1 || { ok "xpxe(8) has an entry for '$cmd' (no help text of its own)"; continue; }
+	if ! "$XPXE" help "$cmd" >/dev/null 2>&1; then
+		not_ok "'xpxe help $cmd' prints its usage (exit 0)" "exit $?"
+		continue
+	fi
 	flags=$("$XPXE" "$cmd" --help | flags_in)
 	if [ -z "$flags" ]; then
 		ok "xpxe(8) has an entry for '$cmd' (no flags)"
@@ -54,6 +57,64 @@ if grep -q "^\.TH XPXE 8 .*\"xpxe $version\"" "$MAN8" && grep -q "^\.TH XPXE.YAM
 else
 	not_ok "both pages carry the version $version (.TH lines)"
 fi
+
+# The flags serve takes beside -c: its refusal lists them (main.c), and so must xpxe(8).
+with_c=$("$XPXE" serve -c /dev/null --kernel /dev/null 2>&1 | sed -n 's/.*(only \(.*\)): put them in the file.*/\1/p' |
+	tr ',' '\n' | sed 's/^ *//' | sort)
+man_with_c=$(awk '/^\.BI \\-c " FILE/ { on = 1; next } on && /are accepted/ { exit } on' "$MAN8" | plain /dev/stdin |
+	grep -oE -- '(^|[ ])(-i|--[a-z-]+)' | sed 's/^ //' | sort -u)
+if [ "$(grep -c . <<<"$with_c")" -ge 10 ] && [ "$with_c" = "$man_with_c" ]; then
+	ok "xpxe(8) lists the $(grep -c . <<<"$with_c") flags serve takes beside -c, as its refusal does"
+else
+	not_ok "xpxe(8)'s flags beside -c are serve's" "serve: ${with_c//$'\n'/ }" "xpxe(8): ${man_with_c//$'\n'/ }"
+fi
+
+# The exit codes: xpxe --help, xpxe(8) and the README list the same ones.
+codes_help=$("$XPXE" --help | sed -n '/^exit codes:/,$p' | grep -oE '(^|[ ,:])[0-9] ' | tr -dc '0-9\n' | sort -u | tr -d '\n')
+codes_man=$(awk '/^\.SH EXIT STATUS/ { on = 1; next } /^\.SH/ { on = 0 } on && prev ~ /^\.TP/ { print $2 } { prev = $0 }' "$MAN8" | sort -u | tr -d '\n')
+codes_readme=$(grep -m1 '^- Exit codes:' -A2 "$ROOT/README.md" | grep -oE '(^|[ ,:])[0-9] ' | tr -dc '0-9\n' | sort -u | tr -d '\n')
+if [ "$codes_help" = 012345 ] && [ "$codes_man" = "$codes_help" ] && [ "$codes_readme" = "$codes_help" ]; then
+	ok "exit codes 0-5 in xpxe --help, xpxe(8) and the README alike"
+else
+	not_ok "the same exit codes everywhere" "help: $codes_help" "xpxe(8): $codes_man" "README: $codes_readme"
+fi
+
+# help watch names every stage of the fleet view, help trace every event (events.c's tables).
+names_of() { # TABLE -> the strings of events.c's table TABLE
+	awk -v t="$1" '$0 ~ t"\\[" { on = 1; next } on && /^};/ { exit } on' "$ROOT/userspace/events.c" |
+		grep -o '"[^"]*"' | tr -d '"' | grep -vx -- '-'
+}
+watch_help=$("$XPXE" help watch | tr '\n' ' ' | tr -s ' ')
+missing=$(while read -r st; do grep -qF "$st" <<<"$watch_help" || echo "$st"; done < <(names_of xpxe_stage_names) | tr '\n' ',')
+if [ -z "$missing" ] && [ "$(names_of xpxe_stage_names | grep -c .)" -ge 9 ]; then ok "help watch names every stage ($(names_of xpxe_stage_names | tr '\n' ',' | sed 's/,$//'))"; else
+	not_ok "help watch names every stage" "missing: $missing"; fi
+trace_help=$("$XPXE" help trace | tr '\n' ' ')
+missing=$(while read -r ev; do grep -qw -- "$ev" <<<"$trace_help" || echo "$ev"; done < <(names_of xpxe_event_names) | tr '\n' ' ')
+if [ -z "$missing" ] && [ "$(names_of xpxe_event_names | grep -c .)" -ge 18 ]; then ok "help trace names every event, the TFTP ones too"; else
+	not_ok "help trace names every event" "missing: $missing"; fi
+
+# The README's chain script is render.c's, character for character.
+chain=$(perl -0777 -ne 'print $1 if /xpxe_script_chain.*?"(chain [^;]*?)\\n",/s' "$ROOT/userspace/render.c" |
+	perl -0777 -pe 's/"\s*"//g; s/%s/http:\/\/SERVER/')
+if [ -n "$chain" ] && grep -qF "\`$chain\`" "$ROOT/README.md"; then ok "the README quotes /boot.ipxe's chain line as render.c writes it"; else
+	not_ok "the README quotes the chain line" "render.c: $chain"; fi
+
+# The MAC spellings the parser takes (dhcp.h's XPXE_MAC_SPELLINGS) are the ones the docs name.
+spellings=$(sed -n 's/^#define XPXE_MAC_SPELLINGS "\(.*\)"/\1/p' "$ROOT/userspace/dhcp.h" | grep -oE '[0-9a-f][0-9a-f:.-]{11,16}')
+for doc in "$ROOT/README.md" "$MAN5"; do
+	text=$(plain "$doc")
+	missing=$(while read -r m; do grep -qF -- "$m" <<<"$text" || echo "$m"; done <<<"$spellings" | tr '\n' ' ')
+	if [ "$(grep -c . <<<"$spellings")" = 4 ] && [ -z "$missing" ]; then ok "$(basename "$doc") names the 4 MAC spellings xpxe takes"; else
+		not_ok "$(basename "$doc") names the MAC spellings" "missing: $missing"; fi
+done
+# (With -c the command line is refused after its flags are parsed: nothing runs.)
+refused=$(for m in $spellings; do
+	"$XPXE" serve -i lo --mode full --reserve "$m=10.0.0.1" -c /dev/null 2>&1 | grep -q 'not a MAC' && echo "$m"
+done)
+if [ -z "$refused" ]; then ok "serve --reserve takes each of them"; else not_ok "serve --reserve takes each spelling" "refused: $refused"; fi
+# What http.allow guards, in the example config: Talos configs, not "anything".
+check "etc/xpxe.yaml says http.allow guards Talos configs, as xpxe.yaml(5) and the code do" \
+	bash -c "grep -q 'allow: .*# only these networks may fetch Talos configs' '$ROOT/etc/xpxe.yaml' && ! grep -q 'fetch anything' '$ROOT/etc/xpxe.yaml'"
 
 # --- xpxe.yaml(5) against config.c ----------------------------------------------------------
 # config.c's schema: unknown(w, key, "WHERE", "k1, k2, ...") per section, and the client

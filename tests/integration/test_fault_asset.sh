@@ -32,6 +32,9 @@ http_code() { in_cli curl -s -o "$WORK/h" -w '%{http_code}' --max-time 10 "$H"; 
 listed_sha() { "$XPXE" assets --json | jq -r '.assets[] | select(.name == "asset" and .current) | .sha256'; }
 changed() { in_cli curl -s "http://$SRV_IP:8080/metrics" | sed -n 's/^xpxe_http_requests_total{kind="asset_changed"} //p'; }
 
+# --mode off answers no DHCP, and HTTP still listens on the interface's address, not on all.
+check "--mode off: HTTP listens on $SRV_IP:8080, not 0.0.0.0" \
+	bash -c "ip netns exec $NS_SRV ss -Hltn 'sport = :8080' | grep -q ' $SRV_IP:8080 ' && ! ip netns exec $NS_SRV ss -Hltn 'sport = :8080' | grep -q '0.0.0.0:8080'"
 check "TFTP serves what was loaded" test "$(tftp_sha)" = "$V1"
 check "HTTP serves the same" bash -c "[ \$(ip netns exec $NS_CLI curl -s --max-time 10 '$H' | sha256sum | cut -d' ' -f1) = $V1 ]"
 
@@ -55,6 +58,23 @@ check "truncated: TFTP serves the loaded snapshot, whole" test "$(tftp_sha)" = "
 code=$(http_code)
 check "truncated: HTTP refuses it with 503 ($code), no short body as if whole" test "$code" = 503
 check "... counted (asset_changed $(changed))" test "$(changed)" = 2
+
+# --- deleted ---------------------------------------------------------------------------------------
+cp "$A" "$WORK/kept"
+rm "$A"
+check "deleted: TFTP serves the loaded snapshot, whole" test "$(tftp_sha)" = "$V2"
+code=$(http_code)
+check "deleted: HTTP refuses it with 503 too ($code), as a replaced file" test "$code" = 503
+check "... saying what to do" grep -q 'gone from disk since it was loaded: put it back, then xpxe assets --reload' "$WORK/h"
+check "... counted (asset_changed $(changed))" test "$(changed)" = 3
+rc=0
+out=$("$XPXE" assets --reload 2>&1) || rc=$?
+check "assets --reload names the file gone, exit 1 (not 'reloaded 0' and done)" \
+	bash -c "[ $rc = 1 ] && grep -q 'asset asset: $A is gone from disk: TFTP serves what was loaded, HTTP answers 503' <<<\"\$1\"" _ "$out"
+check "... --json lists it under gone" bash -c "'$XPXE' assets --json | jq -e '.gone[0].name == \"asset\"'"
+mv "$WORK/kept" "$A"
+"$XPXE" assets --reload >/dev/null
+check "back on disk and reloaded: HTTP serves it again" test "$(http_code)" = 200
 
 # --- truncated during an HTTP response ----------------------------------------------------------
 head -c $((64 << 20)) /dev/urandom >"$WORK/big"

@@ -17,7 +17,7 @@ head -c 300000 /dev/urandom >"$WORK/initrd"
 mkdir -p "$WORK/talos"
 printf 'machine:\n  network:\n    hostname: {{hostname}}\n  install:\n    disk: {{install_disk}}\n# {{mac}} {{ip}} {{uuid}} {{serial}}\n' \
 	>"$WORK/talos/cp.yaml"
-printf 'broken: {{hostnme}}\n' >"$WORK/talos/broken.yaml"
+printf 'fine: {{hostname}}\n' >"$WORK/talos/broken.yaml" # broken once the daemon runs
 cat >"$WORK/xpxe.yaml" <<YAML
 interfaces: [$IF_SRV]
 mode: full
@@ -37,6 +37,9 @@ machines:
 YAML
 
 if start_daemon -c "$WORK/xpxe.yaml"; then ok "serve -c starts"; else not_ok "serve -c starts"; exit 1; fi
+# A placeholder some machines would get empty: said at start, with the line and who.
+check "a warning at start: cp.yaml's {{install_disk}} is empty for the machines without one" \
+	grep -q "warn $WORK/talos/cp.yaml:5: {{install_disk}} is empty for cp-2 and 2 more machine(s)" "$WORK/daemon.log"
 URL=http://198.18.0.1:8080
 get() { # NS PATH -> "STATUS BODY" (curl from a host or the client namespace)
 	ip netns exec "$1" curl -s -o "$WORK/body" -w '%{http_code}' "$URL$2"
@@ -96,9 +99,26 @@ check "... but their serial still finds one" \
 	test "$(get "$NS_CLI" '/talos/config?uuid=aaaaaaaa-0000-0000-0000-000000000001&serial=SERB')" = 200
 check "an unknown machine: 404" test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:ff:00:00')" = 404
 get "$NS_CLI" '/boot.ipxe?mac=52:54:00:c1:00:09' >/dev/null
-check "a template with an unknown name: 500, never a half-filled secret" \
+# Checked at start, check and reload; a document edited on disk after them is found at its fetch.
+printf 'broken: {{hostnme}}\n' >"$WORK/talos/broken.yaml"
+check "a template broken after the start, at its fetch: 500, never a half-filled secret" \
 	test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c1:00:09')" = 500
 check "... and the log names the file, line and name" grep -q "broken.yaml:1: unknown template variable '{{hostnme}}'" "$WORK/daemon.log"
+out=$(nsenter --net="/run/netns/$NS_SRV" "$XPXE" check -c "$WORK/xpxe.yaml" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -qF "$WORK/talos/broken.yaml:1: unknown placeholder '{{hostnme}}' in the Talos config of profile 'broken'" <<<"$out"; then
+	ok "xpxe check finds it before any fetch: the document's file and line, exit 1"
+else
+	not_ok "xpxe check finds the unknown placeholder" "exit $rc: $out"
+fi
+out=$("$XPXE" reload --json 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && jq -e '.error | test("broken.yaml:1: unknown placeholder .*the running config is kept")' <<<"$out" >/dev/null; then
+	ok "reload refuses it too; --json prints the refusal as JSON, exit 1"
+else
+	not_ok "reload --json refuses the unknown placeholder, as JSON" "exit $rc: $out"
+fi
+printf 'fine: {{hostname}}\n' >"$WORK/talos/broken.yaml"
 
 # --- boot-once ------------------------------------------------------------------------------------
 get "$LAB-h1" "/boot.ipxe?mac=52:54:00:c1:00:01" >/dev/null
@@ -142,9 +162,15 @@ else
 	not_ok "a bad file: reload refused with line and column" "exit $rc: $out"
 fi
 check "... and the running config still serves cp-3" test "$(get "$NS_CLI" '/boot.ipxe?mac=52:54:00:c1:00:03')" = 200
-sed -i 's/^interfaces: .*/interfaces: [lo]/; s/^mode: fast$/mode: full/' "$WORK/xpxe.yaml"
+sed -i 's/^mode: fast$/mode: proxy/' "$WORK/xpxe.yaml"
 out=$("$XPXE" reload 2>&1)
-check "a reload that changes the interfaces is refused: restart needed" grep -q "change only with a restart" <<<"$out"
+check "a reload that changes the mode is refused, naming the key and both values" \
+	grep -qF "mode changed (full -> proxy): it changes only with a restart" <<<"$out"
+sed -i 's/^mode: proxy$/mode: full/; s/198.18.0.100-198.18.0.109/198.18.0.100-198.18.0.119/' "$WORK/xpxe.yaml"
+out=$("$XPXE" reload 2>&1)
+rc=$?
+check "a changed pool is refused too (it used to be kept silently), exit 1" \
+	bash -c "[ $rc = 1 ] && grep -qF 'dhcp.pool changed (198.18.0.100-198.18.0.109 -> 198.18.0.100-198.18.0.119): it changes only with a restart' <<<\"\$1\"" _ "$out"
 cp "$WORK/xpxe.yaml.good" "$WORK/xpxe.yaml"
 kill -HUP "$DAEMON_PID"
 sleep 1

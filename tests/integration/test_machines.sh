@@ -75,6 +75,15 @@ run 5 "the server's own address: refused" "ip 198.18.0.1 is the address of $IF_S
 	"$XPXE" machines add --mac 52:54:00:c2:00:09 --ip 198.18.0.1
 run 2 "a bad MAC: exit 2 with the config loader's message" "expected a MAC such as 52:54:00:12:34:56" \
 	"$XPXE" machines add --mac 52:54:00:c2:00
+run 2 "a bad UUID: exit 2, naming it" "'0000aaaa-0000-0000-0000-00000000009' is not a UUID" \
+	"$XPXE" machines add --mac 52:54:00:c2:00:09 --uuid 0000aaaa-0000-0000-0000-00000000009
+run 2 "a hostname with a space: exit 2, naming it" "'cp 9' is not a host name" \
+	"$XPXE" machines add --mac 52:54:00:c2:00:09 --hostname "cp 9"
+run 0 "--socket after the command, and a MAC in Cisco's spelling, are taken" "added" \
+	"$XPXE" machines add --mac 5254.00c2.0008 --socket "$SOCK"
+run 0 "... a BMC's bare spelling names the same machine" "^mac +52:54:00:c2:00:08" \
+	"$XPXE" machines show 525400C20008
+run 0 "... and it goes again (rm)" "removed" "$XPXE" machines rm 52-54-00-c2-00-08
 run 2 "an unknown profile: exit 2" "no profile 'nope'" \
 	"$XPXE" machines add --mac 52:54:00:c2:00:09 --profile nope
 run 2 "no selector: exit 2" "a machine needs a selector" "$XPXE" machines add --profile other
@@ -218,6 +227,12 @@ if start_daemon -c "$WORK/proxy.yaml"; then ok "serve starts again (config_witho
 check "after the restart, p-2's config still goes only to 198.18.0.62" test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c2:00:02')" = 403
 check "http.allow applies on top: p-ovmf's own address (198.18.0.197) is outside it: 403" \
 	bash -c "[ \"\$(ip netns exec $LAB-h3 curl -s -o '$WORK/body' -w '%{http_code}' '$URL/talos/config?mac=52:54:00:c0:00:03')\" = 403 ] && grep -q 'source not allowed' '$WORK/body'"
+# http.allow guards the secrets (configs): machines anywhere fetch scripts and assets (TFTP
+# hands the same bytes to anyone), and the operators' scraper reads /metrics.
+code_from_h3() { ip netns exec "$LAB-h3" curl -s -o /dev/null -w '%{http_code}' "$URL$1"; }
+check "... while its script, an asset and /metrics answer it: 200 (http.allow guards configs only)" \
+	bash -c "[ \"\$1\" = 200 ] && [ \"\$2\" = 200 ] && [ \"\$3\" = 200 ]" _ \
+	"$(code_from_h3 '/boot.ipxe?mac=52:54:00:c0:00:03')" "$(code_from_h3 /assets/vmlinuz)" "$(code_from_h3 /metrics)"
 check "p-5 (never seen) with config_without_address: serve: 200 to anyone" test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c2:00:05')" = 200
 sleep 0.3
 check "... boot-once not set by it" jq -e '.machine.installed == false and .machine.config_to == "anyone"' <<<"$("$XPXE" machines show p-5 --json)"

@@ -25,6 +25,7 @@ profiles:
 machines:
   - {mac: 52:54:00:77:00:01, hostname: watch-1}
   - {mac: 52:54:00:77:00:02, hostname: watch-2}
+  - {mac: 52:54:00:77:00:03, hostname: watch-3}
 YAML
 DAEMON_GLOBAL_OPTS="--log-format json"
 if start_daemon -c "$WORK/xpxe.yaml"; then ok "serve starts with --log-format json"; else
@@ -51,6 +52,25 @@ check "... the asset line says how many bytes" grep -Eq " asset .*vmlinuz 195 kB
 trace=$("$XPXE" trace 52-54-00-77-00-01 --once)
 check "xpxe trace MAC shows that machine's events" grep -q " config .*52:54:00:77:00:01" <<<"$trace"
 check "... and no other machine's" bash -c "! grep -q 52:54:00:77:00:02 <<<\"\$1\"" _ "$trace"
+check "xpxe trace takes a hostname as well, as every machine command does" \
+	bash -c "[ \"\$1\" = \"\$2\" ]" _ "$trace" "$("$XPXE" trace watch-1 --once)"
+rc=0
+out=$("$XPXE" trace nobody-here --once 2>&1) || rc=$?
+check "... a selector nobody has: exit 4, saying so" \
+	bash -c "[ $rc = 4 ] && grep -q 'no machine in the inventory' <<<\"\$1\"" _ "$out"
+
+# On a terminal (script gives it one), --once draws the table once: no Ctrl-C to press.
+once=$(XPXE_SOCKET=$SOCK script -qec "$XPXE watch --once" /dev/null | tr -d '\r')
+check "watch --once on a terminal: the table, without '(Ctrl-C quits)'" \
+	bash -c "grep -q '3 machine(s)' <<<\"\$1\" && ! grep -q 'Ctrl-C' <<<\"\$1\"" _ "$once"
+check "... watch-3, listed but never seen: ELAPSED '-' (not the time since 1970)" \
+	grep -Eq "52:54:00:77:00:03 +watch-3 +- +- +\[\.+\] +0 B +- " <<<"$once"
+cp "$WORK/xpxe.yaml" "$WORK/xpxe.yaml.3"
+sed -i '/watch-3/d' "$WORK/xpxe.yaml"
+"$XPXE" reload >/dev/null
+once=$(XPXE_SOCKET=$SOCK script -qec "$XPXE watch --once" /dev/null | tr -d '\r')
+check "... and once reloaded out of the inventory, it leaves the table" \
+	bash -c "grep -q '2 machine(s)' <<<\"\$1\" && ! grep -q watch-3 <<<\"\$1\"" _ "$once"
 
 tmux kill-session -t "$LAB" 2>/dev/null
 tmux new-session -d -s "$LAB" -x 160 -y 20 "XPXE_SOCKET=$SOCK $XPXE watch --interval 0.5"

@@ -59,7 +59,8 @@ static const char good[] = "interfaces: [prov0]\n"
 			   "    boot_files: {uefi-arm64: ipxe-arm64.efi}\n"
 			   "default_profile: default\n"
 			   "machines:\n"
-			   "  - mac: [52:54:00:00:00:01, 52-54-00-00-00-11]\n"
+			   "  - mac: [52:54:00:00:00:01, 52-54-00-00-00-11, 5254.0000.0021, "
+			   "525400000031]\n"
 			   "    hostname: cp-1\n"
 			   "    ip: 198.18.0.50\n"
 			   "  - uuid: 4C4C4544-0000-0000-0000-000000000002\n"
@@ -96,8 +97,14 @@ static void test_good_file(void **state)
 	/* A profile starts from the built-in defaults. */
 	assert_string_equal(cfg.profiles[1].dhcp.boot_file[XPXE_BOOT_BIOS], "undionly.kpxe");
 	assert_int_equal(cfg.n_machines, 2);
-	assert_int_equal(cfg.machines[0].n_macs, 2);
+	assert_int_equal(cfg.machines[0].n_macs, 4);
 	assert_int_equal(cfg.machines[0].macs[1][5], 0x11);
+	/* Cisco's dotted and a BMC's bare spelling are the same MACs. */
+	assert_memory_equal(cfg.machines[0].macs[2], "\x52\x54\x00\x00\x00\x21", 6);
+	assert_memory_equal(cfg.machines[0].macs[3], "\x52\x54\x00\x00\x00\x31", 6);
+	/* A profile written after "default" does not take default's cmdline. */
+	assert_string_equal(cfg.profiles[0].cmdline, "console=ttyS0");
+	assert_string_equal(cfg.profiles[1].cmdline, "");
 	assert_int_equal(cfg.machines[0].profile, -1);
 	assert_string_equal(cfg.machines[1].uuid, "4c4c4544-0000-0000-0000-000000000002");
 	assert_int_equal(cfg.machines[1].profile, 1);
@@ -115,14 +122,32 @@ static const struct bad_case bad[] = {
 	  ":2:7: 'mode' takes proxy, full or off, not 'fast'" },
 	{ "interfaces: [prov0]\nbogus: 1\n", ":2:1: unknown key 'bogus' in the top level" },
 	{ "server_ip: 198.18.0.300\n", ":1:12: '198.18.0.300' is not an IPv4 address" },
-	{ "dhcp:\n  pool: 198.18.0.9-198.18.0.1\n", ":2:9: 'pool' takes FIRST-LAST" },
+	{ "dhcp:\n  pool: 198.18.0.9-198.18.0.1\n",
+	  ":2:9: 'pool' 198.18.0.9-198.18.0.1: its first address comes after its last" },
+	{ "dhcp:\n  pool: 198.18.0.9\n", ":2:9: 'pool' takes FIRST-LAST, not '198.18.0.9'" },
+	/* A list of mappings where names are expected: the item's line and column, and why. */
+	{ "interfaces:\n  - name: prov0\n",
+	  ":2:5: 'interfaces' takes a list of interface names, such as [prov0] or '- prov0', "
+	  "not a mapping" },
+	{ "interfaces: [[prov0]]\n", ":1:15: 'interfaces' takes a list of interface names" },
+	{ "interfaces: [prov0, 'a b']\n", "'a b' is not an interface name (1 to 15 bytes" },
+	{ "profiles:\n  p:\n    kernel: nope\n",
+	  ":3:13: profile 'p': no asset 'nope' for its kernel (define it under assets)" },
+	{ "machines:\n  - uuid: 4c4c4544-0000-0000-0000-00000000002\n",
+	  ":2:11: '4c4c4544-0000-0000-0000-00000000002' is not a UUID" },
+	{ "machines:\n  - uuid: 4c4c4544x0000-0000-0000-000000000002\n", "is not a UUID" },
+	{ "machines:\n  - hostname: cp 1\n", ":2:15: 'cp 1' is not a host name" },
+	{ "machines:\n  - hostname: -cp\n", "'-cp' is not a host name" },
+	{ "machines:\n  - hostname: cp..1\n", "'cp..1' is not a host name" },
 	{ "dhcp:\n  lease_time: 5\n", ":2:15: 'lease_time' takes a number from 60" },
 	{ "interfaces: [prov0\nmode: full\n", ":3:1: " },
-	{ "profiles:\n  p:\n    kernel: nope\n", "profile 'p': no asset 'nope' for its kernel" },
 	{ "machines:\n  - hostname: a\n    profile: missing\n", ":3:14: no profile 'missing'" },
 	{ "machines:\n  - mac: 52:54:00:00:00:01\n  - mac: 52:54:00:00:00:01\n",
 	  ":3: this MAC belongs to the machine of line 2 too" },
-	{ "machines:\n  - mac: 52:54:00:00:00:0g\n", ":2:10: expected a MAC" },
+	{ "machines:\n  - mac: 52:54:00:00:00:0g\n",
+	  ":2:10: '52:54:00:00:00:0g' is not a MAC: expected a MAC such as 52:54:00:12:34:56" },
+	{ "machines:\n  - mac: 5254.0000.00001\n", "'5254.0000.00001' is not a MAC" },
+	{ "machines:\n  - mac: 52:54-00:00:00:01\n", "'52:54-00:00:00:01' is not a MAC" },
 	{ "machines:\n  - profile: default\n", "a machine needs a selector" },
 	{ "mode: proxy\nmachines:\n  - mac: 52:54:00:00:00:01\n    ip: 198.18.0.5\n",
 	  ":3: a machine's 'ip' is a reservation: it needs mode: full" },
@@ -164,6 +189,69 @@ static void test_missing_file(void **state)
 	(void)state;
 	assert_true(xpxe_config_load("/nonexistent/xpxe.yaml", &cfg, &err) < 0);
 	assert_string_equal(err.text, "/nonexistent/xpxe.yaml: No such file or directory");
+}
+
+/*
+ * The quick start's pool and reservations against the interface's subnet (198.18.0.0/24)
+ * and a relay's network routed through it (198.18.4.0/22).
+ */
+static void test_pool_and_reservations(void **state)
+{
+	static const struct {
+		const char *first, *last, *mac, *ip, *expect; /* expect NULL: accepted */
+	} cases[] = {
+		{ "198.18.0.100", "198.18.0.199", NULL, NULL, NULL },
+		{ "10.0.0.100", "10.0.0.199", NULL, NULL,
+		  "--pool: pool 10.0.0.100-10.0.0.199 is outside the subnet of prov0 "
+		  "(198.18.0.0/24)" },
+		{ "198.18.0.200", "198.18.1.10", NULL, NULL, "is outside the subnet of prov0" },
+		{ "198.18.0.1", "198.18.0.9", NULL, NULL,
+		  "pool 198.18.0.1-198.18.0.9 holds the address of prov0 itself" },
+		{ "198.18.0.200", "198.18.0.255", NULL, NULL,
+		  "holds the network or broadcast address of 198.18.0.0/24" },
+		{ "198.18.0.100", "198.18.0.199", "\x52\x54\x00\x00\x00\x01", "198.18.0.50", NULL },
+		/* A relay's network, routed through prov0: its pool and reservations are fine. */
+		{ "198.18.4.16", "198.18.7.250", NULL, NULL, NULL },
+		{ "198.18.4.0", "198.18.4.250", NULL, NULL,
+		  "holds the network or broadcast address of 198.18.4.0/22" },
+		{ "198.18.8.16", "198.18.8.250", NULL, NULL,
+		  "and no route sends it through prov0" },
+		{ "198.18.0.100", "198.18.0.199", "\x52\x54\x00\x00\x00\x01", "198.18.5.5", NULL },
+		{ "198.18.0.100", "198.18.0.199", "\x52\x54\x00\x00\x00\x01", "10.0.0.5",
+		  "--reserve 52:54:00:00:00:01=10.0.0.5: ip 10.0.0.5 is outside every served "
+		  "subnet (prov0: 198.18.0.0/24, prov0: 198.18.4.0/22 (routed))" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xpxe_config cfg;
+		struct xpxe_config_error err = { "" };
+		int ret;
+
+		xpxe_config_defaults(&cfg);
+		cfg.dhcp.mode = XPXE_MODE_FULL;
+		inet_pton(AF_INET, cases[i].first, &cfg.dhcp.pool_first);
+		inet_pton(AF_INET, cases[i].last, &cfg.dhcp.pool_last);
+		if (cases[i].mac) {
+			memcpy(cfg.dhcp.reservations[0].mac, cases[i].mac, 6);
+			inet_pton(AF_INET, cases[i].ip, &cfg.dhcp.reservations[0].ip);
+			cfg.dhcp.n_reservations = 1;
+		}
+		snprintf(cfg.subnets[0].ifname, sizeof(cfg.subnets[0].ifname), "prov0");
+		inet_pton(AF_INET, "198.18.0.1", &cfg.subnets[0].addr);
+		inet_pton(AF_INET, "255.255.255.0", &cfg.subnets[0].mask);
+		snprintf(cfg.subnets[1].ifname, sizeof(cfg.subnets[1].ifname), "prov0");
+		inet_pton(AF_INET, "198.18.4.0", &cfg.subnets[1].addr);
+		inet_pton(AF_INET, "255.255.252.0", &cfg.subnets[1].mask);
+		cfg.subnets[1].routed = true;
+		cfg.n_subnets = 2;
+		ret = xpxe_config_check(&cfg, &err);
+		if (!cases[i].expect && ret)
+			fail_msg("case %zu refused: %s", i, err.text);
+		if (cases[i].expect && (!ret || !strstr(err.text, cases[i].expect)))
+			fail_msg("case %zu: got '%s', expected '%s'", i,
+				 ret ? err.text : "accepted", cases[i].expect);
+	}
 }
 
 /* A full-mode config with one machine from the file and the served subnet 198.18.0.0/24. */
@@ -211,7 +299,12 @@ static const struct {
 	  "\"ip\": \"198.18.0.51\"}",
 	  NULL },
 	{ "{\"mac\": \"52:54:00:00:00:0g\"}",
-	  "the machine to add: expected a MAC such as 52:54:00:12:34:56" },
+	  "the machine to add: '52:54:00:00:00:0g' is not a MAC: expected a MAC such as "
+	  "52:54:00:12:34:56" },
+	{ "{\"mac\": \"52:54:00:00:00:04\", \"uuid\": \"not-a-uuid\"}",
+	  "the machine to add: 'not-a-uuid' is not a UUID" },
+	{ "{\"mac\": \"52:54:00:00:00:04\", \"hostname\": \"with space\"}",
+	  "the machine to add: 'with space' is not a host name" },
 	{ "{\"profile\": \"nope\", \"mac\": \"52:54:00:00:00:03\"}", "no profile 'nope'" },
 	{ "{\"profile\": \"other\"}", "a machine needs a selector" },
 	{ "{\"mac\": \"52:54:00:00:00:03\", \"color\": \"red\"}", "unknown key 'color'" },
@@ -293,7 +386,7 @@ static void test_machines_file(void **state)
 	fputs("machines:\n  - {\"mac\": [\"52:54:00:00:00:0x\"]}\n", f);
 	fclose(f);
 	assert_int_not_equal(xpxe_config_load_machines(file, &cfg, &err), 0);
-	if (!strstr(err.text, ".machines:2:15: expected a MAC"))
+	if (!strstr(err.text, ".machines:2:15: '52:54:00:00:00:0x' is not a MAC"))
 		fail_msg("got %s", err.text);
 	unlink(file);
 	xpxe_config_free(&cfg);
@@ -305,7 +398,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),     cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_machines_add_checks),
-		cmocka_unit_test(test_machines_file),
+		cmocka_unit_test(test_machines_file), cmocka_unit_test(test_pool_and_reservations),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -67,8 +67,8 @@ static void test_added_machines_round_trip(void **state)
 	memcpy(m->macs[0], "\x52\x54\x00\x00\x00\x02", 6);
 	memcpy(m->macs[1], "\x52\x54\x00\x00\x00\x12", 6);
 	/* Values YAML would misread unquoted: the writer must quote them. */
-	snprintf(m->hostname, sizeof(m->hostname), "w-2: \"yes\" # no comment");
-	snprintf(m->serial, sizeof(m->serial), "0012");
+	snprintf(m->hostname, sizeof(m->hostname), "w-2");
+	snprintf(m->serial, sizeof(m->serial), "0012: \"yes\" # no comment");
 	snprintf(m->uuid, sizeof(m->uuid), "4c4c4544-0000-0000-0000-000000000002");
 	snprintf(m->install_disk, sizeof(m->install_disk), "/dev/disk/by-id/x y");
 	snprintf(m->talos_config, sizeof(m->talos_config), "/srv/talos/w-2.yaml");
@@ -87,7 +87,7 @@ static void test_added_machines_round_trip(void **state)
 	assert_int_equal(back.machines[0].n_macs, 2);
 	assert_memory_equal(back.machines[0].macs[1], m->macs[1], 6);
 	assert_string_equal(back.machines[0].hostname, m->hostname);
-	assert_string_equal(back.machines[0].serial, "0012");
+	assert_string_equal(back.machines[0].serial, m->serial);
 	assert_string_equal(back.machines[0].uuid, m->uuid);
 	assert_string_equal(back.machines[0].install_disk, m->install_disk);
 	assert_string_equal(back.machines[0].talos_config, m->talos_config);
