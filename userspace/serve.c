@@ -45,6 +45,7 @@ struct daemon {
 	const struct xpxe_serve_opts *opts;
 	struct xpxe_config cfg;
 	struct xpxe_inventory inv;
+	struct xpxe_store *store; /* machines, marks, bindings shared with other responders */
 	struct xpxe_http http;
 	const char *socket_path;
 	struct timespec started;
@@ -204,6 +205,8 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_u64(dhcp, "send_errors", sv->dhcp.send_errors);
 		xpxe_json_add_u64(dhcp, "save_errors", sv->dhcp.save_errors);
 		xpxe_json_add_u64(dhcp, "install_errors", sv->dhcp.install_errors);
+		xpxe_json_add_u64(dhcp, "store_refused", sv->dhcp.store_refused);
+		xpxe_json_add_u64(dhcp, "store_conflicts", sv->dhcp.store_conflicts);
 		xpxe_json_add_str(dhcp, "leases_file", ds->leases_path);
 	}
 	xpxe_json_add_node(node, "dhcp", dhcp);
@@ -299,6 +302,12 @@ static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_no
 		fy_node_sequence_append(list, iface_status(d, doc, &d->ifaces[i]));
 	xpxe_json_add_node(reply, "interfaces", list);
 	xpxe_json_add_node(reply, "http", http_status(d, doc));
+	{
+		struct fy_node *store = fy_node_create_mapping(doc);
+
+		xpxe_store_status(d->store, doc, store);
+		xpxe_json_add_node(reply, "store", store);
+	}
 }
 
 /* Full mode's bindings of every interface, with when the program last answered each. */
@@ -488,7 +497,9 @@ static int reload(struct daemon *d, char *why, size_t why_size);
 static bool machines_reply(struct daemon *d, const char *cmd, struct fy_document *doc,
 			   struct fy_node *request, struct fy_node *reply)
 {
-	struct xpxe_machines_ctl c = { .cfg = &d->cfg, .inv = &d->inv, .http = &d->http };
+	struct xpxe_machines_ctl c = {
+		.cfg = &d->cfg, .inv = &d->inv, .http = &d->http, .store = d->store
+	};
 
 	for (int i = 0; i < d->n_ifaces; i++)
 		c.dhcp[c.n_dhcp++] = &d->ifaces[i].dhcp;
@@ -569,9 +580,34 @@ static int block_signals(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC);
 }
 
+/* What changed in the shared store (any responder's doing) into this one's maps and files. */
+static void take_store_changes(struct daemon *d)
+{
+	struct xpxe_store_changes ch;
+
+	xpxe_store_take(d->store, &ch);
+	if (ch.machines_changed) {
+		struct xpxe_machines_ctl c = {
+			.cfg = &d->cfg, .inv = &d->inv, .http = &d->http, .store = d->store
+		};
+
+		for (int i = 0; i < d->n_ifaces; i++)
+			c.dhcp[c.n_dhcp++] = &d->ifaces[i].dhcp;
+		xpxe_machines_sync(&c, ch.machines, ch.n_machines);
+	}
+	if (ch.marks_changed)
+		xpxe_inventory_sync_marks(&d->inv, ch.marks, ch.n_marks);
+	if (ch.n_leases || ch.leases_snapshot)
+		for (int i = 0; i < d->n_ifaces; i++)
+			xpxe_dhcp_server_apply(&d->ifaces[i].dhcp, ch.leases, ch.n_leases,
+					       ch.leases_snapshot);
+	xpxe_store_changes_free(&ch);
+}
+
 static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 {
-	struct pollfd pfds[3 + 2 * XPXE_MAX_IFACES];
+	struct pollfd pfds[4 + 2 * XPXE_MAX_IFACES];
+	time_t ticked = 0;
 	int n;
 
 	while (!d->stop) {
@@ -592,7 +628,9 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		/* Unused slots between the two groups have fd -1: poll skips them. */
 		for (int i = n; i < XPXE_MAX_IFACES; i++)
 			pfds[3 + i] = (struct pollfd){ .fd = -1 };
-		if (poll(pfds, 3 + XPXE_MAX_IFACES + n, -1) < 0) {
+		pfds[3 + XPXE_MAX_IFACES + n] =
+		    (struct pollfd){ .fd = xpxe_store_fd(d->store), .events = POLLIN };
+		if (poll(pfds, 4 + XPXE_MAX_IFACES + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -636,6 +674,13 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 			serve_connection(d, listen_fd);
 		if (pfds[2].revents & POLLIN)
 			xpxe_tftp_process(d->tftp);
+		if (pfds[3 + XPXE_MAX_IFACES + n].revents & POLLIN)
+			take_store_changes(d);
+		if (time(NULL) != ticked) {
+			ticked = time(NULL);
+			for (int i = 0; i < d->n_ifaces; i++)
+				xpxe_dhcp_server_tick(&d->ifaces[i].dhcp);
+		}
 		xpxe_inventory_save_learned(&d->inv, false);
 		xpxe_inventory_retry_state(&d->inv);
 	}
@@ -774,6 +819,12 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 	}
 	if (opts->state_dir)
 		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", opts->state_dir);
+	if (opts->store_url &&
+	    (xpxe_store_parse_url(&cfg->store, opts->store_url, err->text, sizeof(err->text)) ||
+	     xpxe_store_cfg_finish(&cfg->store, err->text, sizeof(err->text)))) {
+		xpxe_config_free(cfg);
+		return -EINVAL;
+	}
 	if (opts->http_max_connections)
 		cfg->http_limits.max_connections = opts->http_max_connections;
 	if (opts->http_max_per_ip)
@@ -845,12 +896,13 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 	    fresh.dhcp.enabled != d->cfg.dhcp.enabled || fresh.dhcp.mode != d->cfg.dhcp.mode ||
 	    fresh.dhcp.server_ip.s_addr != d->cfg.dhcp.server_ip.s_addr ||
 	    strcmp(fresh.http_listen, d->cfg.http_listen) ||
-	    strcmp(fresh.state_dir, d->cfg.state_dir)) {
+	    strcmp(fresh.state_dir, d->cfg.state_dir) ||
+	    memcmp(&fresh.store, &d->cfg.store, sizeof(fresh.store))) {
 		xpxe_config_free(&fresh);
 		snprintf(
 		    why, why_size,
-		    "interfaces, mode, server_ip, http.listen and state_dir change only with a "
-		    "restart; the running config is kept");
+		    "interfaces, mode, server_ip, http.listen, state_dir and store change only "
+		    "with a restart; the running config is kept");
 		return -EINVAL;
 	}
 	for (int i = 0; i < fresh.n_assets; i++) {
@@ -950,6 +1002,7 @@ static int start_http(struct daemon *d)
 	err = xpxe_inventory_open(&d->inv, &d->cfg);
 	if (err)
 		return err;
+	d->inv.store = d->store;
 	for (int i = 0; i < d->n_ifaces && leases.n < 8; i++) {
 		leases.clients_fds[leases.n] = xpxe_dataplane_dhcp_clients_fd(&d->ifaces[i].dp);
 		leases.counters_fds[leases.n] = xpxe_dataplane_counters_fd(&d->ifaces[i].dp);
@@ -1017,6 +1070,11 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		log_error("cannot set up signal handling: %s", strerror(-sig_fd));
 		return 1;
 	}
+	/* The store's thread starts now; the daemon does not wait for etcd to answer. */
+	if (xpxe_store_open(&d.store, &d.cfg.store, d.cfg.interfaces[0])) {
+		close(sig_fd);
+		return 1;
+	}
 	listen_fd = xpxe_ctl_listen(opts->socket_path);
 	if (listen_fd == -EADDRINUSE) {
 		log_error("another xpxe daemon answers on %s; stop it, or give this one its own "
@@ -1046,7 +1104,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		sv->dhcp.packet_fd = -1;
 		if (xpxe_dhcp_settings_resolve(&dhcp, d.cfg.interfaces[i]) ||
 		    xpxe_dhcp_install(&sv->dp, &dhcp) ||
-		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, &dhcp))
+		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, &dhcp, d.store))
 			goto out_detach;
 		sv->events =
 		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
@@ -1068,6 +1126,10 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	exit_code = 0;
 out_detach:
 	xpxe_http_stop(&d.http);
+	/* The store's queued marks go first, while it may still answer (see xpxe_store_close). */
+	xpxe_store_close(d.store);
+	d.store = NULL;
+	d.inv.store = NULL;
 	xpxe_inventory_close(&d.inv);
 	xpxe_tftp_close(d.tftp);
 	d.tftp = NULL;
@@ -1083,6 +1145,8 @@ out_detach:
 	close(listen_fd);
 	unlink(opts->socket_path);
 out_sig:
+	xpxe_store_close(d.store);
+	d.store = NULL;
 	close(sig_fd);
 	return exit_code;
 }

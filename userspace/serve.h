@@ -40,6 +40,7 @@ struct xpxe_serve_opts {
 	bool tftp_transport;	  /* --transport tftp */
 	const char *state_dir;	  /* --state-dir */
 	bool keep_attached;	  /* --keep-attached: SIGTERM leaves the data plane serving */
+	const char *store_url;	  /* --store files|etcd://HOST:PORT,...: overrides store.url */
 };
 
 /*
