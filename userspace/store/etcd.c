@@ -36,7 +36,6 @@ struct pending_mark {
 struct etcd {
 	struct xpxe_store *s;
 	const struct xpxe_store_cfg *cfg;
-	char ifname[16];
 	time_t started;
 
 	/* The calling threads' connections (the daemon's loop: bindings, machines). */
@@ -145,7 +144,7 @@ static int call(struct etcd *e, struct wire *w, const char *path, char *body,
 	pthread_mutex_unlock(&e->lock);
 	err = c.err;
 	if (doc) {
-		*doc = c.reply ? xpxe_json_parse(c.reply, c.reply_len) : NULL;
+		*doc = wire_parse_reply(&c);
 		if (!err && !*doc)
 			err = -EPROTO;
 	}
@@ -435,7 +434,7 @@ static int register_self(struct etcd *e)
 	if (err)
 		return err;
 	snprintf(rel, sizeof(rel), "responders/%s", e->s->name);
-	value = rec_responder_value(e->s->name, e->ifname, e->started);
+	value = rec_responder_value(e->s->name, e->s->ifname, e->started);
 	if (!value)
 		return -ENOMEM;
 	err = put_or_delete(e, &e->thread_wire, rel, value, e->liveness_lease);
@@ -448,17 +447,19 @@ static int keepalive(struct etcd *e)
 {
 	struct fy_document *doc;
 	char body[64];
-	const char *ttl;
+	const char *text;
+	long long ttl;
 	int err;
 
 	snprintf(body, sizeof(body), "{\"ID\":\"%lld\"}", e->liveness_lease);
 	err = call(e, &e->thread_wire, "/v3/lease/keepalive", body, &doc);
-	ttl = doc ? xpxe_json_str(fy_document_root(doc), "/result/TTL") : NULL;
+	text = doc ? xpxe_json_str(fy_document_root(doc), "/result/TTL") : NULL;
+	ttl = text ? atoll(text) : 0;
 	fy_document_destroy(doc);
 	e->keepalive_at = time(NULL);
 	if (err)
 		return err;
-	if (!ttl || atoll(ttl) <= 0) {
+	if (ttl <= 0) {
 		/* The lease ran out while etcd was away: register again. */
 		log_info("store: this responder's liveness lease had ended: registering again");
 		return register_self(e);
@@ -1217,8 +1218,7 @@ void etcd_leases(struct etcd *e, struct xpxe_store_lease_req *reqs, int n, unsig
 	wire_run(&e->call_wire, calls, n);
 	pthread_mutex_unlock(&e->call_lock);
 	for (int i = 0; i < n; i++) {
-		struct fy_document *doc =
-		    calls[i].reply ? xpxe_json_parse(calls[i].reply, calls[i].reply_len) : NULL;
+		struct fy_document *doc = wire_parse_reply(&calls[i]);
 		bool succeeded = false;
 		int err = calls[i].err;
 

@@ -40,6 +40,11 @@ void wire_free(struct wire *w);
 /* Runs CALLS at once (WIRE_PARALLEL at a time), each failing over across the endpoints. */
 void wire_run(struct wire *w, struct wire_call *calls, int n);
 void wire_call_free(struct wire_call *c);
+/*
+ * The answer of C as a JSON document, which takes C's reply over (libfyaml keeps pointers
+ * into the text it parsed, so the text lives as long as the document); NULL if not JSON.
+ */
+struct fy_document *wire_parse_reply(struct wire_call *c);
 /* The TLS and timeout options of CFG on one handle (the watch's uses them too). */
 void wire_setup(CURL *easy, const struct xpxe_store_cfg *cfg, long timeout_ms);
 
@@ -116,6 +121,7 @@ struct store_stats {
 struct xpxe_store {
 	struct xpxe_store_cfg cfg;
 	char name[XPXE_STORE_NAME_MAX];
+	char ifname[16];   /* the first interface served (in this responder's liveness record) */
 	struct etcd *etcd; /* NULL: the files backend */
 };
 

@@ -417,7 +417,7 @@ static int to_files(struct migrate *m)
 		wire_call_free(&c);
 		return -EIO;
 	}
-	doc = xpxe_json_parse(c.reply, c.reply_len);
+	doc = wire_parse_reply(&c);
 	err = doc ? wire_kvs(fy_document_root(doc), "/kvs", &s.kvs, &s.n) : -EPROTO;
 	fy_document_destroy(doc);
 	wire_call_free(&c);

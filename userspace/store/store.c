@@ -130,6 +130,7 @@ int xpxe_store_open(struct xpxe_store **out, const struct xpxe_store_cfg *cfg,
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
+	snprintf(s->ifname, sizeof(s->ifname), "%s", first_ifname ? first_ifname : "");
 	if (cfg->name[0]) {
 		snprintf(s->name, sizeof(s->name), "%s", cfg->name);
 	} else {

@@ -104,6 +104,34 @@ char *json_quote(const char *text)
 	return out;
 }
 
+static void quiet(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag, (void)user, (void)buf, (void)len;
+}
+
+struct fy_document *wire_parse_reply(struct wire_call *c)
+{
+	struct fy_diag_cfg diag_cfg;
+	struct fy_parse_cfg cfg = { .flags = FYPCF_JSON_FORCE | FYPCF_QUIET };
+	struct fy_document *doc;
+
+	if (!c->reply)
+		return NULL;
+	fy_diag_cfg_default(&diag_cfg);
+	diag_cfg.fp = NULL;
+	diag_cfg.output_fn = quiet;
+	diag_cfg.level = FYET_ERROR;
+	cfg.diag = fy_diag_create(&diag_cfg);
+	/* The document refers to the text rather than copying it: it takes it over. */
+	doc = fy_document_build_from_malloc_string(&cfg, c->reply, c->reply_len);
+	fy_diag_unref(cfg.diag);
+	if (doc) {
+		c->reply = NULL;
+		c->reply_len = 0;
+	}
+	return doc;
+}
+
 long long wire_revision(struct fy_node *root)
 {
 	const char *rev = xpxe_json_str(root, "/header/revision");
