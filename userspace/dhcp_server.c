@@ -769,7 +769,8 @@ static void process_shared(struct xpxe_dhcp_server *srv, bool *answer_it, time_t
 }
 
 void xpxe_dhcp_server_apply(struct xpxe_dhcp_server *srv,
-			    const struct xpxe_store_lease_change *changes, int n, bool snapshot)
+			    const struct xpxe_store_lease_change *changes, int n, bool snapshot,
+			    long long snapshot_rev)
 {
 	struct xpxe_leases *l = &srv->leases;
 	int before = l->n;
@@ -795,7 +796,8 @@ void xpxe_dhcp_server_apply(struct xpxe_dhcp_server *srv,
 	if (snapshot) {
 		/* What the store no longer has goes; holds this responder is making stay. */
 		for (int i = l->n - 1; i >= 0; i--)
-			if (!l->items[i].seen && (l->items[i].rev || !l->items[i].offered) &&
+			if (!l->items[i].seen && l->items[i].rev <= snapshot_rev &&
+			    (l->items[i].rev || !l->items[i].offered) &&
 			    xpxe_leases_in_pool(l, l->items[i].ip))
 				forget(srv, l->items[i].mac);
 		log_info("%s: %d binding(s) of the pool after reading the store (%d before)",

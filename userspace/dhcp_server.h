@@ -54,10 +54,12 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 /*
  * Bindings that came from the shared store (made by any responder): into the table and
  * dhcp_clients when their address is in this pool; a delete takes them out. SNAPSHOT: the
- * list is the whole set (a resync): bindings of the pool it lacks go.
+ * list is the whole set at SNAPSHOT_REV (a resync): bindings of the pool it lacks go, those
+ * made since stay.
  */
 void xpxe_dhcp_server_apply(struct xpxe_dhcp_server *srv,
-			    const struct xpxe_store_lease_change *changes, int n, bool snapshot);
+			    const struct xpxe_store_lease_change *changes, int n, bool snapshot,
+			    long long snapshot_rev);
 
 /* Once a second from the daemon's loop: writes the copy of the bindings when it lags. */
 void xpxe_dhcp_server_tick(struct xpxe_dhcp_server *srv);

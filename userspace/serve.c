@@ -600,7 +600,7 @@ static void take_store_changes(struct daemon *d)
 	if (ch.n_leases || ch.leases_snapshot)
 		for (int i = 0; i < d->n_ifaces; i++)
 			xpxe_dhcp_server_apply(&d->ifaces[i].dhcp, ch.leases, ch.n_leases,
-					       ch.leases_snapshot);
+					       ch.leases_snapshot, ch.snapshot_rev);
 	xpxe_store_changes_free(&ch);
 }
 

@@ -100,12 +100,13 @@ etcd_url() {
 	echo "etcd://$out"
 }
 
-# wait_for SECONDS COMMAND...: until COMMAND succeeds (a condition, polled), at most SECONDS.
+# wait_for SECONDS 'CONDITION': until the shell text CONDITION succeeds (evaluated anew each
+# time: quote it, so that $(...) in it is not expanded once before), at most SECONDS.
 wait_for() {
 	local limit=$1 t0
 	shift
 	t0=$(date +%s)
-	until "$@" >/dev/null 2>&1; do
+	until eval "$*" >/dev/null 2>&1; do
 		[ $(($(date +%s) - t0)) -ge "$limit" ] && return 1
 		sleep 0.1
 	done

@@ -46,14 +46,14 @@ ip netns exec "$LAB-h1" tcpdump -B 65536 -ni eth0 -U -w "$WORK/race.pcap" 'udp p
 	>/dev/null 2>"$WORK/tcpdump.err" &
 tcpdump_pid=$!
 at_exit "kill $tcpdump_pid"
-wait_for 10 grep -q "listening on" "$WORK/tcpdump.err"
+wait_for 10 'grep -q "listening on" "$WORK/tcpdump.err"'
 # perfdhcp picks each exchange's MAC from the list at random: 3000 exchanges over the 1000
 # MACs (its -M). A MAC that comes back is a machine that reboots: the same address, sticky.
 ip netns exec "$LAB-h1" timeout 120 perfdhcp -4 -l eth0 -r 200 -n 3000 -M "$WORK/macs" all \
 	>"$WORK/perf.out" 2>&1
 acks=$(awk '/REQUEST-ACK/ { f = 1 } f && /received packets/ { print $3; exit }' "$WORK/perf.out")
 echo "# perfdhcp: $acks ACKs; $(grep -m1 'Rate:' "$WORK/perf.out")"
-wait_for 10 test "$(tcpdump -nr "$WORK/race.pcap" 2>/dev/null | grep -c 'Reply')" -gt 0
+wait_for 10 'test "$(tcpdump -nr "$WORK/race.pcap" 2>/dev/null | grep -c Reply)" -gt 0'
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null
 

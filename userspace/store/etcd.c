@@ -75,6 +75,7 @@ struct etcd {
 	struct xpxe_store_lease_change *lchanges;
 	int n_lchanges, cap_lchanges;
 	bool leases_snapshot;
+	long long snapshot_rev;
 	char (*responders)[XPXE_STORE_NAME_MAX];
 	int n_responders;
 	struct pending_mark *pending;
@@ -546,6 +547,7 @@ static int resync(struct etcd *e)
 		apply_kv(e, kvs[i].key, kvs[i].value, kvs[i].mod_rev);
 	overlay_pending(e);
 	e->machines_changed = e->marks_changed = e->leases_snapshot = true;
+	e->snapshot_rev = e->revision;
 	e->stats.resyncs++;
 	pthread_mutex_unlock(&e->lock);
 	wire_kvs_free(kvs, n);
@@ -621,8 +623,8 @@ static void watch_line(struct etcd *e, const char *line, size_t len)
 		const char *why = xpxe_json_str(root, "/result/cancel_reason");
 
 		e->watch_failed = true;
-		set_down(e,
-			 why ? why : "the watch was cancelled (compacted?): reading it all again");
+		log_info("store: etcd cancelled the watch (%s): reading it all again",
+			 why ? why : "compacted?");
 		fy_document_destroy(doc);
 		return;
 	}
@@ -760,8 +762,16 @@ static void *run(void *arg)
 					snprintf(why, sizeof(why), "the watch stream broke: %s",
 						 curl_easy_strerror(msg->data.result));
 			stop_watch(e);
+			/*
+			 * Its member may be gone while the others serve: read everything again
+			 * through whichever answers, and watch there. Requests meanwhile fail over
+			 * by themselves; only a failed reconnection means etcd is away.
+			 */
 			if (!e->watch_failed)
-				set_down(e, why);
+				log_info("store: %s: reconnecting", why);
+			pthread_mutex_lock(&e->lock);
+			e->resync_wanted = true;
+			pthread_mutex_unlock(&e->lock);
 			continue;
 		}
 		curl_multi_poll(e->watch_multi, NULL, 0, 500, NULL);
@@ -902,6 +912,7 @@ void etcd_take(struct etcd *e, struct xpxe_store_changes *out)
 	out->leases = e->lchanges;
 	out->n_leases = e->n_lchanges;
 	out->leases_snapshot = e->leases_snapshot;
+	out->snapshot_rev = e->snapshot_rev;
 	e->lchanges = NULL;
 	e->n_lchanges = e->cap_lchanges = 0;
 	e->leases_snapshot = false;

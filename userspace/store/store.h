@@ -108,7 +108,8 @@ struct xpxe_store_changes {
 	bool marks_changed; /* MARKS is then the whole set */
 	struct xpxe_store_mark *marks;
 	int n_marks;
-	bool leases_snapshot; /* LEASES is the whole set (a resync), not changes */
+	bool leases_snapshot;	/* LEASES is the whole set (a resync), not changes */
+	long long snapshot_rev; /* ... as of this revision: newer bindings are not in it */
 	struct xpxe_store_lease_change *leases;
 	int n_leases;
 };
