@@ -335,6 +335,8 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 			xpxe_json_add_str(item, "mac", mac);
 			xpxe_json_add_str(item, "ip", ip);
 			xpxe_json_add_u64(item, "expires", (unsigned long long)l->items[j].expires);
+			/* The responder that made it, with a shared store ("": this one's file). */
+			xpxe_json_add_str(item, "by", l->items[j].by);
 			fy_node_sequence_append(list, item);
 		}
 	}
