@@ -22,6 +22,36 @@ for i in 1 2 3; do etcd_start "$i"; done
 if etcd_wait_healthy; then ok "a three-member etcd cluster runs in the lab"; else
 	not_ok "a three-member etcd cluster runs in the lab" "$(tail -3 "$WORK/etcd/m1.log")"; exit 1; fi
 
+# --- xpxe store migrate: files to etcd and back (under a prefix of its own) ---------------------
+mkdir -p "$WORK/files"
+cat >"$WORK/files/machines.yaml" <<'YAML'
+machines:
+  - {"mac": ["52:54:00:0a:00:01", "52:54:00:0a:00:02"], "hostname": "m-1", "ip": "198.18.4.50"}
+  - {"uuid": "4c4c4544-0042-3510-8051-b4c04f4b4d32", "hostname": "m-2"}
+YAML
+printf '# marks\nmac:52:54:00:0a:00:01 1700000000\nuuid:4c4c4544-0042-3510-8051-b4c04f4b4d32 1700000001\n' \
+	>"$WORK/files/installed"
+printf '# bindings\n52:54:00:0a:00:09 198.18.4.99 1900000000\n' >"$WORK/files/prov0.leases"
+MIGRATE=(ip netns exec "$NS_SRV" "$XPXE" store migrate --prefix /migrated/)
+check "xpxe store migrate: files to etcd" "${MIGRATE[@]}" --from files --to "$(etcd_url)" \
+	--state-dir "$WORK/files" --leases "$WORK/files/prov0.leases"
+check "... etcd has the 2 machines, 2 marks and the binding (by IP and by MAC)" \
+	test "$(ectl get --prefix /migrated/ --keys-only | grep -c .)" = 6
+check "... a second run keeps what etcd has (6 kept)" \
+	bash -c "${MIGRATE[*]} --from files --to $(etcd_url) --state-dir $WORK/files --leases $WORK/files/prov0.leases | grep -q '6 key(s) of 6 kept'"
+check "xpxe store migrate: etcd back to files" "${MIGRATE[@]}" --from "$(etcd_url)" --to files \
+	--state-dir "$WORK/back" --leases "$WORK/back/prov0.leases"
+check "... the same marks and bindings" \
+	bash -c "diff <(grep -v '^#' $WORK/files/installed | sort) <(grep -v '^#' $WORK/back/installed | sort) &&
+		diff <(grep -v '^#' $WORK/files/prov0.leases) <(grep -v '^#' $WORK/back/prov0.leases)"
+check "... the same machines" \
+	test "$(grep -c 'hostname' "$WORK/back/machines.yaml")" = 2 -a \
+	"$(grep -c '52:54:00:0a:00:02\|4c4c4544-0042-3510-8051-b4c04f4b4d32' "$WORK/back/machines.yaml")" = 2
+check "... and files that exist are not replaced without --force" \
+	bash -c "! ${MIGRATE[*]} --from $(etcd_url) --to files --state-dir $WORK/back 2>$WORK/migrate.err && grep -q 'exists: not replaced' $WORK/migrate.err"
+check "migrate refuses a store that does not answer, with exit code 1" \
+	bash -c "${MIGRATE[*]} --from files --to etcd://198.18.200.99:2379 --state-dir $WORK/files; test \$? = 1"
+
 SERVE=(-i "$IF_SRV" --mode full --pool 198.18.4.16-198.18.7.250 --server-ip 198.18.4.1 --leases "$WORK/leases"
 	--state-dir "$WORK/state" --no-default-assets --store "$(etcd_url)"
 	--dhcp-mac-rate 0 --dhcp-global-rate 0)
