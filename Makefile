@@ -117,6 +117,7 @@ bench: all $(BENCH_BINS) | bench-deps
 	@scripts/bench/dhcp.sh
 	@scripts/bench/tftp.sh
 	@scripts/bench/storm.sh
+	@scripts/bench/store.sh
 	@TITLE="Talos-sized boot storm" STEM=storm-talos KERNEL_MIB=16 INITRD_MIB=64 MACHINES=1024 \
 		RUNS=1 DEADLINE=900 scripts/bench/storm.sh
 

@@ -241,15 +241,16 @@ static void print_store(struct fy_node *root)
 	while (list && (item = fy_node_sequence_iterate(list, &iter)))
 		printf("%s %s", n++ ? "," : "", fy_node_get_scalar0(item));
 	printf("%s\n", n ? "" : " none known");
-	printf("            %llu request(s), %llu failed, %llu race(s) lost, %llu value(s) refused, "
-	       "%llu resync(s); latency p50 %.1f ms, p99 %.1f ms; %llu boot-once change(s) "
-	       "waiting\n",
-	       xpxe_json_u64(root, "/store/requests", 0), xpxe_json_u64(root, "/store/errors", 0),
-	       xpxe_json_u64(root, "/store/conflicts", 0), xpxe_json_u64(root, "/store/refused", 0),
-	       xpxe_json_u64(root, "/store/resyncs", 0),
-	       xpxe_json_u64(root, "/store/latency_p50_us", 0) / 1000.0,
-	       xpxe_json_u64(root, "/store/latency_p99_us", 0) / 1000.0,
-	       xpxe_json_u64(root, "/store/pending_marks", 0));
+	printf(
+	    "            %llu request(s), %llu failed, %llu race(s) lost, %llu value(s) refused, "
+	    "%llu resync(s); latency p50 %.1f ms, p99 %.1f ms; %llu boot-once change(s) "
+	    "waiting\n",
+	    xpxe_json_u64(root, "/store/requests", 0), xpxe_json_u64(root, "/store/errors", 0),
+	    xpxe_json_u64(root, "/store/conflicts", 0), xpxe_json_u64(root, "/store/refused", 0),
+	    xpxe_json_u64(root, "/store/resyncs", 0),
+	    xpxe_json_u64(root, "/store/latency_p50_us", 0) / 1000.0,
+	    xpxe_json_u64(root, "/store/latency_p99_us", 0) / 1000.0,
+	    xpxe_json_u64(root, "/store/pending_marks", 0));
 }
 
 int xpxe_cli_status(const char *socket_path, bool json)

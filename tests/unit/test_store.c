@@ -57,9 +57,9 @@ static void test_urls(void **state)
 	(void)state;
 	xpxe_store_cfg_default(&cfg);
 	assert_int_equal(cfg.backend, XPXE_STORE_FILES);
-	assert_int_equal(xpxe_store_parse_url(&cfg, "etcd://198.18.200.11:2379,etcd-2:2379", why,
-					      sizeof(why)),
-			 0);
+	assert_int_equal(
+	    xpxe_store_parse_url(&cfg, "etcd://198.18.200.11:2379,etcd-2:2379", why, sizeof(why)),
+	    0);
 	assert_int_equal(cfg.backend, XPXE_STORE_ETCD);
 	assert_int_equal(cfg.n_endpoints, 2);
 	assert_int_equal(xpxe_store_cfg_finish(&cfg, why, sizeof(why)), 0);
@@ -75,9 +75,10 @@ static void test_urls(void **state)
 	assert_int_equal(xpxe_store_parse_url(&cfg, "files", why, sizeof(why)), 0);
 	assert_int_equal(cfg.backend, XPXE_STORE_FILES);
 
-	static const char *const bad[] = { "etcd://", "etcd://host", "etcd://host:0",
-					   "etcd://host:99999", "etcd://:2379", "http://h:2379",
-					   "etcd://h:2379/path", "consul://h:8500" };
+	static const char *const bad[] = {
+		"etcd://",	"etcd://host",	 "etcd://host:0",      "etcd://host:99999",
+		"etcd://:2379", "http://h:2379", "etcd://h:2379/path", "consul://h:8500"
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
 		assert_int_not_equal(xpxe_store_parse_url(&cfg, bad[i], why, sizeof(why)), 0);
@@ -163,13 +164,14 @@ static void test_machine_records(void **state)
 
 	(void)state;
 	value = rec_machine_value("{\"mac\": [\"52:54:00:00:00:01\"], \"hostname\": \"cp-1\"}");
-	assert_int_equal(rec_machine_parse("mac:52:54:00:00:00:01", value, &m, why, sizeof(why)), 0);
+	assert_int_equal(rec_machine_parse("mac:52:54:00:00:00:01", value, &m, why, sizeof(why)),
+			 0);
 	assert_string_equal(m.key, "mac:52:54:00:00:00:01");
 	assert_non_null(strstr(m.json, "cp-1"));
 	free(m.json);
 	/* The key names another machine than the value. */
-	assert_int_not_equal(rec_machine_parse("mac:52:54:00:00:00:02", value, &m, why, sizeof(why)),
-			     0);
+	assert_int_not_equal(
+	    rec_machine_parse("mac:52:54:00:00:00:02", value, &m, why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "the key names machine mac:52:54:00:00:00:02"));
 	free(value);
 	/* A machine known by its UUID only. */
@@ -190,7 +192,8 @@ static void test_machine_records(void **state)
 		{ "{\"xpxe\":\"installed\",\"v\":1}", "not an xpxe machine record" },
 		{ "{\"xpxe\":\"machine\",\"v\":2,\"machine\":{}}", "record version 2" },
 		{ "{\"xpxe\":\"machine\",\"v\":1,\"machine\":\"cp-1\"}", "is not an object" },
-		{ "{\"xpxe\":\"machine\",\"v\":1,\"machine\":{\"mac\":\"zz\"}}", "no valid selector" },
+		{ "{\"xpxe\":\"machine\",\"v\":1,\"machine\":{\"mac\":\"zz\"}}",
+		  "no valid selector" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
@@ -214,8 +217,8 @@ static void test_lease_records(void **state)
 	(void)state;
 	inet_pton(AF_INET, "198.18.0.9", &l.ip);
 	value = rec_lease_value(&l);
-	assert_int_equal(rec_lease_parse(REC_LEASE_IP, "198.18.0.9", value, &back, why, sizeof(why)),
-			 0);
+	assert_int_equal(
+	    rec_lease_parse(REC_LEASE_IP, "198.18.0.9", value, &back, why, sizeof(why)), 0);
 	assert_memory_equal(back.mac, l.mac, 6);
 	assert_int_equal(back.ip.s_addr, l.ip.s_addr);
 	assert_int_equal(back.expires, l.expires);
@@ -248,7 +251,9 @@ static void test_lease_records(void **state)
 
 static void test_mark_records(void **state)
 {
-	struct xpxe_store_mark m = { .key = "mac:52:54:00:00:00:01", .when = 1700000000, .by = "a\"b" },
+	struct xpxe_store_mark m = { .key = "mac:52:54:00:00:00:01",
+				     .when = 1700000000,
+				     .by = "a\"b" },
 			       back;
 	char why[256], *value = rec_mark_value(&m);
 
@@ -279,10 +284,14 @@ static void test_responder_records(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base64),		 cmocka_unit_test(test_range_end),
-		cmocka_unit_test(test_urls),		 cmocka_unit_test(test_config_key),
-		cmocka_unit_test(test_kinds),		 cmocka_unit_test(test_machine_records),
-		cmocka_unit_test(test_lease_records),	 cmocka_unit_test(test_mark_records),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_range_end),
+		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_config_key),
+		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_machine_records),
+		cmocka_unit_test(test_lease_records),
+		cmocka_unit_test(test_mark_records),
 		cmocka_unit_test(test_responder_records),
 	};
 
