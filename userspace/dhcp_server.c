@@ -315,6 +315,34 @@ static bool known_or_welcome(struct xpxe_dhcp_server *srv, const unsigned char m
 }
 
 /*
+ * Q's MAC's binding, or a free pool address for it (an expired binding when the pool is
+ * full: its holder in *EVICTED); NULL, counted and logged once a second, when there is none.
+ */
+static struct xpxe_lease *take_address(struct xpxe_dhcp_server *srv,
+				       const struct xpxe_dhcp_queued *q, time_t now, bool *created,
+				       struct xpxe_lease *evicted)
+{
+	struct in_addr want = { .s_addr = q->requested_ip };
+	struct xpxe_lease *lease;
+	char mac[18];
+
+	if (xpxe_leases_pool_full(&srv->leases))
+		refresh_expiries(srv);
+	lease = xpxe_leases_allocate(&srv->leases, q->mac, want, now, created, evicted);
+	if (lease)
+		return lease;
+	/* Logged once a second at most: a flood would fill the log, not the pool. */
+	mac_text(q->mac, mac);
+	if (!srv->exhausted || now != srv->exhausted_logged) {
+		log_warn("%s: no free address in the pool for %s (%llu new MACs refused so far)",
+			 srv->dp->ifname, mac, srv->exhausted + 1);
+		srv->exhausted_logged = now;
+	}
+	srv->exhausted++;
+	return NULL;
+}
+
+/*
  * A DISCOVER from a MAC without a binding: an address is held for it (in
  * memory only, for offer_hold seconds) and offered. A flood of DISCOVERs from
  * made-up MACs thus holds the pool only as long as it keeps sending, writes
@@ -323,27 +351,14 @@ static bool known_or_welcome(struct xpxe_dhcp_server *srv, const unsigned char m
 static bool hold_offer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
 		       bool *changed)
 {
-	struct xpxe_leases *l = &srv->leases;
-	struct in_addr want = { .s_addr = q->requested_ip };
 	struct xpxe_lease *lease, evicted;
 	char mac[18], old[18];
 	bool created;
 
 	mac_text(q->mac, mac);
-	if (xpxe_leases_pool_full(l))
-		refresh_expiries(srv);
-	lease = xpxe_leases_allocate(l, q->mac, want, now, &created, &evicted);
-	if (!lease) {
-		/* Logged once a second at most: a flood would fill the log, not the pool. */
-		if (!srv->exhausted || now != srv->exhausted_logged) {
-			log_warn("%s: no free address in the pool for %s (%llu new MACs "
-				 "refused so far)",
-				 srv->dp->ifname, mac, srv->exhausted + 1);
-			srv->exhausted_logged = now;
-		}
-		srv->exhausted++;
+	lease = take_address(srv, q, now, &created, &evicted);
+	if (!lease)
 		return false;
-	}
 	if (!created)
 		return true; /* bound or held already: offered again */
 	if (evicted.ip.s_addr) {
@@ -570,7 +585,6 @@ static bool plan(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q,
 {
 	struct xpxe_leases *l = &srv->leases;
 	struct xpxe_lease *lease = xpxe_leases_find(l, q->mac), evicted;
-	struct in_addr want = { .s_addr = q->requested_ip };
 	bool created;
 	char mac[18];
 
@@ -630,19 +644,9 @@ static bool plan(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q,
 		refuse_away(srv, q->mac, now);
 		return false;
 	}
-	if (xpxe_leases_pool_full(l))
-		refresh_expiries(srv);
-	lease = xpxe_leases_allocate(l, q->mac, want, now, &created, &evicted);
-	if (!lease) {
-		if (!srv->exhausted || now != srv->exhausted_logged) {
-			log_warn("%s: no free address in the pool for %s (%llu new MACs refused so "
-				 "far)",
-				 srv->dp->ifname, mac, srv->exhausted + 1);
-			srv->exhausted_logged = now;
-		}
-		srv->exhausted++;
+	lease = take_address(srv, q, now, &created, &evicted);
+	if (!lease)
 		return false;
-	}
 	lease->offered = true;
 	lease->expires = now + srv->settings.offer_hold;
 	lease->rev = 0;

@@ -103,7 +103,7 @@ one_run() { # STORE URL RUN
 	capture_end
 	./xpxe leases --json | jq -r '.leases[].mac' >"$work/macs"
 	bound=$(grep -c . "$work/macs")
-	times=$(scripts/bench/dora_times.py "$work/first.pcap")
+	times=$(tests/integration/dhcp_acks.py --times "$work/first.pcap")
 	R[$store|first|$run]="$(awk -v a="$t0" -v b="$t1" -v n="$bound" 'BEGIN { printf "%.2f %.0f", b - a, n / (b - a) }') $bound $times"
 	# Returning: the bound MACs again, at a steady rate (XDP answers from the maps).
 	req0=$(./xpxe status --json | jq -r '.store.requests // 0')
@@ -112,7 +112,7 @@ one_run() { # STORE URL RUN
 		-M "$work/macs" 198.18.0.1 >"$work/back.out" 2>&1
 	capture_end
 	acks=$(awk '/REQUEST-ACK/ { f = 1 } f && /received packets/ { print $3; exit }' "$work/back.out")
-	times=$(scripts/bench/dora_times.py "$work/back.pcap")
+	times=$(tests/integration/dhcp_acks.py --times "$work/back.pcap")
 	R[$store|back|$run]="$((acks / PERIOD)) $times"
 	R[$store|requests|$run]="$req0 $(($(./xpxe status --json | jq -r '.store.requests // 0') - req0))"
 	# etcd first: bench_stop_servers waits for every background job of this shell.

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""Reads a pcap of DHCP traffic and prints, per address given in an ACK, the MACs it was
-given to: 'IP MAC[,MAC...]' one a line. Exit 1 when an address went to two MACs (printed
-first, prefixed 'TWICE'), 0 otherwise. Usage: dhcp_acks.py FILE.pcap"""
+"""Reads a pcap of DHCP traffic taken at the clients.
+  dhcp_acks.py FILE.pcap          per address given in an ACK, the MACs it was given to:
+                                  'IP MAC[,MAC...]' one a line; exit 1 when an address went
+                                  to two MACs (those printed first, prefixed 'TWICE')
+  dhcp_acks.py --times FILE.pcap  DORA times: for each ACK, the time since that MAC's last
+                                  DISCOVER: 'acks=N macs=M p50_ms=X p99_ms=Y max_ms=Z'
+                                  (scripts/bench/store.sh)"""
 import struct
 import sys
 
@@ -13,19 +17,21 @@ def frames(path):
             return
         magic = struct.unpack('<I', head[:4])[0]
         endian = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
+        scale = 1e-9 if magic in (0xa1b23c4d, 0x4d3cb2a1) else 1e-6
         while True:
             rec = f.read(16)
             if len(rec) < 16:
                 return
-            _, _, incl, _ = struct.unpack(endian + 'IIII', rec)
+            sec, frac, incl, _ = struct.unpack(endian + 'IIII', rec)
             data = f.read(incl)
             if len(data) < incl:
                 return
-            yield data
+            yield sec + frac * scale, data
 
 
-def acks(path):
-    for data in frames(path):
+def messages(path):
+    """(time, op, yiaddr, chaddr, DHCP message type) of each DHCP frame."""
+    for t, data in frames(path):
         if len(data) < 14 + 20 + 8 + 240 or data[12:14] != b'\x08\x00':
             continue
         ihl = (data[14] & 15) * 4
@@ -33,16 +39,14 @@ def acks(path):
             continue
         udp = 14 + ihl
         sport, dport = struct.unpack('>HH', data[udp:udp + 4])
-        if sport != 67:
+        if 67 not in (sport, dport):
             continue
         bootp = udp + 8
-        if data[bootp] != 2:  # BOOTREPLY
-            continue
         yiaddr = '.'.join(str(b) for b in data[bootp + 16:bootp + 20])
         chaddr = ':'.join('%02x' % b for b in data[bootp + 28:bootp + 34])
         opts = bootp + 240
         msg = None
-        while opts < len(data):
+        while opts + 1 < len(data):
             code = data[opts]
             if code == 255:
                 break
@@ -53,14 +57,37 @@ def acks(path):
             if code == 53 and length == 1:
                 msg = data[opts + 2]
             opts += 2 + length
-        if msg == 5:
-            yield yiaddr, chaddr
+        yield t, data[bootp], yiaddr, chaddr, msg
+
+
+def times(path):
+    last_discover = {}
+    took = []
+    macs = set()
+    for t, op, _, mac, msg in messages(path):
+        if op == 1 and msg == 1:
+            last_discover[mac] = t
+        elif op == 2 and msg == 5 and mac in last_discover:
+            took.append(t - last_discover.pop(mac))
+            macs.add(mac)
+    took.sort()
+    n = len(took)
+
+    def pct(p):
+        return took[min(n - 1, int(n * p))] * 1000 if n else 0
+
+    print('acks=%d macs=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f' %
+          (n, len(macs), pct(0.50), pct(0.99), took[-1] * 1000 if n else 0))
+    return 0
 
 
 def main():
+    if sys.argv[1] == '--times':
+        return times(sys.argv[2])
     given = {}
-    for ip, mac in acks(sys.argv[1]):
-        given.setdefault(ip, set()).add(mac)
+    for _, op, ip, mac, msg in messages(sys.argv[1]):
+        if op == 2 and msg == 5:  # a BOOTREPLY that is an ACK
+            given.setdefault(ip, set()).add(mac)
     twice = {ip: macs for ip, macs in given.items() if len(macs) > 1}
     for ip, macs in sorted(twice.items()):
         print('TWICE %s %s' % (ip, ','.join(sorted(macs))))
