@@ -16,7 +16,7 @@ PKGS=(
 	# make fuzz: libFuzzer and the sanitizers' runtimes of Debian 12's clang (14)
 	libclang-rt-14-dev
 	# the shared store's tests: a real etcd (single member and a cluster) in the lab
-	etcd-server etcd-client
+	etcd-server etcd-client openssl
 	# the lab and the tests
 	iproute2 ethtool tcpdump iputils-ping procps util-linux kmod jq
 	curl atftp tftp-hpa isc-dhcp-client busybox-static udhcpc python3 tmux

@@ -52,6 +52,38 @@ check "... and files that exist are not replaced without --force" \
 check "migrate refuses a store that does not answer, with exit code 1" \
 	bash -c "${MIGRATE[*]} --from files --to etcd://198.18.200.99:2379 --state-dir $WORK/files; test \$? = 1"
 
+# --- TLS: an etcd that wants HTTPS and a client certificate (its own member, .14) ------------
+TLS=$WORK/tls
+mkdir -p "$TLS"
+ip -n "$ETCD_NS" addr add "$ETCD_NET.14/24" dev "$ETCD_BR"
+{
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=xpxe-test-ca \
+		-keyout "$TLS/ca.key" -out "$TLS/ca.pem"
+	for who in server client; do
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=$who" -keyout "$TLS/$who.key" \
+			-out "$TLS/$who.csr"
+		# etcd's gateway reaches its own gRPC port with the server's certificate: both usages.
+		printf 'subjectAltName=IP:%s\nextendedKeyUsage=%s\n' "$ETCD_NET.14" \
+			"$([ $who = server ] && echo serverAuth,clientAuth || echo clientAuth)" >"$TLS/$who.ext"
+		openssl x509 -req -in "$TLS/$who.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" \
+			-CAcreateserial -days 2 -extfile "$TLS/$who.ext" -out "$TLS/$who.pem"
+	done
+} >"$TLS/openssl.log" 2>&1
+ip netns exec "$ETCD_NS" etcd --name tls --data-dir "$WORK/etcd/tls" \
+	--listen-client-urls "https://$ETCD_NET.14:2379" --advertise-client-urls "https://$ETCD_NET.14:2379" \
+	--listen-peer-urls "http://$ETCD_NET.14:2380" --initial-advertise-peer-urls "http://$ETCD_NET.14:2380" \
+	--initial-cluster "tls=http://$ETCD_NET.14:2380" --cert-file "$TLS/server.pem" \
+	--key-file "$TLS/server.key" --client-cert-auth --trusted-ca-file "$TLS/ca.pem" \
+	>>"$WORK/etcd/tls.log" 2>&1 &
+at_exit "kill -9 $!"
+TLS_MIGRATE=(ip netns exec "$NS_SRV" "$XPXE" store migrate --from files --to "etcd://$ETCD_NET.14:2379"
+	--state-dir "$WORK/files" --prefix /tls/)
+check "TLS: migrate reaches an etcd that wants a client certificate (--ca, --cert, --key)" \
+	wait_for 30 '"${TLS_MIGRATE[@]}" --ca "$TLS/ca.pem" --cert "$TLS/client.pem" --key "$TLS/client.key" --force'
+check "... and fails without the client certificate" \
+	bash -c "! ${TLS_MIGRATE[*]} --ca $TLS/ca.pem 2>/dev/null"
+check "... or without the CA that signed etcd's" bash -c "! ${TLS_MIGRATE[*]} 2>/dev/null"
+
 SERVE=(-i "$IF_SRV" --mode full --pool 198.18.4.16-198.18.7.250 --server-ip 198.18.4.1 --leases "$WORK/leases"
 	--state-dir "$WORK/state" --no-default-assets --store "$(etcd_url)"
 	--dhcp-mac-rate 0 --dhcp-global-rate 0)
