@@ -276,8 +276,8 @@ static void drop_responder(struct etcd *e, const char *name)
 	for (int i = 0; i < e->n_responders; i++)
 		if (!strcmp(e->responders[i], name)) {
 			log_info("store: responder %s is gone (its liveness lease ended)", name);
-			memcpy(e->responders[i], e->responders[--e->n_responders],
-			       XPXE_STORE_NAME_MAX);
+			memmove(e->responders[i], e->responders[--e->n_responders],
+				XPXE_STORE_NAME_MAX);
 			return;
 		}
 }
@@ -903,7 +903,7 @@ void etcd_take(struct etcd *e, struct xpxe_store_changes *out)
 	}
 	if (e->marks_changed) {
 		out->marks = calloc(e->n_marks + 1, sizeof(*out->marks));
-		if (out->marks)
+		if (out->marks && e->n_marks)
 			memcpy(out->marks, e->marks, e->n_marks * sizeof(*out->marks));
 		out->n_marks = out->marks ? e->n_marks : 0;
 		out->marks_changed = out->marks != NULL;
