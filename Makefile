@@ -18,7 +18,7 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
-PKGS     := libbpf libxdp libfyaml libmicrohttpd libcrypto
+PKGS     := libbpf libxdp libfyaml libmicrohttpd libcrypto libcurl
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iuserspace -I$(BUILD) \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -123,6 +123,7 @@ bench: all $(BENCH_BINS) | bench-deps
 	@scripts/bench/dhcp.sh
 	@scripts/bench/tftp.sh
 	@scripts/bench/storm.sh
+	@scripts/bench/store.sh
 	@TITLE="Talos-sized boot storm" STEM=storm-talos KERNEL_MIB=16 INITRD_MIB=64 MACHINES=1024 \
 		RUNS=1 DEADLINE=900 scripts/bench/storm.sh
 

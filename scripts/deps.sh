@@ -11,8 +11,12 @@ PKGS=(
 	make gcc clang llvm pkg-config libc6-dev linux-libc-dev
 	libbpf-dev bpftool libelf-dev zlib1g-dev libxdp-dev xdp-tools
 	libmicrohttpd-dev libfyaml-dev libcmocka-dev libssl-dev clang-format
+	# the etcd store's client: etcd's v3 JSON gateway over HTTP (README: the store)
+	libcurl4-openssl-dev
 	# make fuzz: libFuzzer and the sanitizers' runtimes of Debian 12's clang (14)
 	libclang-rt-14-dev
+	# the shared store's tests: a real etcd (single member and a cluster) in the lab
+	etcd-server etcd-client openssl
 	# the lab and the tests
 	iproute2 ethtool tcpdump iputils-ping procps util-linux kmod jq
 	curl atftp tftp-hpa isc-dhcp-client busybox-static udhcpc python3 tmux

@@ -198,6 +198,9 @@ static void print_iface(struct fy_node *iface, bool all)
 		if (xpxe_json_u64(iface, "/dhcp/save_errors", 0))
 			printf(" (%llu failed write(s): see the log)",
 			       xpxe_json_u64(iface, "/dhcp/save_errors", 0));
+		if (xpxe_json_u64(iface, "/dhcp/store_refused", 0))
+			printf(" (%llu new machine(s) refused while the store was away)",
+			       xpxe_json_u64(iface, "/dhcp/store_refused", 0));
 		printf("\n");
 	}
 	print_tftp(iface);
@@ -214,6 +217,53 @@ static void print_iface(struct fy_node *iface, bool all)
 	}
 	if (zeros)
 		printf("    (%d more at zero: xpxe status --all)\n", zeros);
+}
+
+/* The store: files, or etcd and its health (the daemon's "store" node). */
+static void print_store(struct fy_node *root)
+{
+	struct fy_node *list;
+	struct fy_node *item;
+	void *iter = NULL;
+	const char *backend = xpxe_json_str(root, "/store/backend");
+	const char *up = xpxe_json_str(root, "/store/up");
+	time_t since = (time_t)xpxe_json_u64(root, "/store/since", 0);
+	char when[32] = "?";
+	int n = 0;
+
+	if (!backend)
+		return;
+	if (strcmp(backend, "etcd")) {
+		printf("store       files (this host's state folder); nothing shared\n");
+		return;
+	}
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&since));
+	printf("store       etcd %s (prefix %s%s), this responder '%s'\n",
+	       xpxe_json_str(root, "/store/url"), xpxe_json_str(root, "/store/prefix"),
+	       strcmp(xpxe_json_str(root, "/store/tls") ?: "", "true") ? "" : ", TLS",
+	       xpxe_json_str(root, "/store/name"));
+	if (up && !strcmp(up, "true"))
+		printf("            up since %s, revision %llu\n", when,
+		       xpxe_json_u64(root, "/store/revision", 0));
+	else
+		printf("            AWAY since %s: %s; serving what it knows, new machines get no "
+		       "address until it is back\n",
+		       when, xpxe_json_str(root, "/store/health"));
+	printf("            responders alive:");
+	list = fy_node_by_path(root, "/store/responders", FY_NT, FYNWF_DONT_FOLLOW);
+	while (list && (item = fy_node_sequence_iterate(list, &iter)))
+		printf("%s %s", n++ ? "," : "", fy_node_get_scalar0(item));
+	printf("%s\n", n ? "" : " none known");
+	printf(
+	    "            %llu request(s), %llu failed, %llu race(s) lost, %llu value(s) refused, "
+	    "%llu resync(s); latency p50 %.1f ms, p99 %.1f ms; %llu boot-once change(s) "
+	    "waiting\n",
+	    xpxe_json_u64(root, "/store/requests", 0), xpxe_json_u64(root, "/store/errors", 0),
+	    xpxe_json_u64(root, "/store/conflicts", 0), xpxe_json_u64(root, "/store/refused", 0),
+	    xpxe_json_u64(root, "/store/resyncs", 0),
+	    xpxe_json_u64(root, "/store/latency_p50_us", 0) / 1000.0,
+	    xpxe_json_u64(root, "/store/latency_p99_us", 0) / 1000.0,
+	    xpxe_json_u64(root, "/store/pending_marks", 0));
 }
 
 int xpxe_cli_status(const char *socket_path, bool json, bool all)
@@ -243,6 +293,7 @@ int xpxe_cli_status(const char *socket_path, bool json, bool all)
 	       xpxe_json_u64(root, "/http/refused_total", 0),
 	       xpxe_json_u64(root, "/http/refused_per_ip", 0),
 	       xpxe_json_u64(root, "/http/timed_out", 0));
+	print_store(root);
 out:
 	fy_document_destroy(doc);
 	free(raw);
@@ -367,15 +418,17 @@ int xpxe_cli_leases(const char *socket_path, bool json)
 	if (rc || !root)
 		goto out;
 	list = fy_node_by_path(root, "/leases", FY_NT, FYNWF_DONT_FOLLOW);
-	printf("%-12s %-17s %-15s %s\n", "INTERFACE", "MAC", "IP", "EXPIRES (UTC)");
+	printf("%-12s %-17s %-15s %-19s  %s\n", "INTERFACE", "MAC", "IP", "EXPIRES (UTC)", "BY");
 	while (list && (item = fy_node_sequence_iterate(list, &iter))) {
 		time_t t = (time_t)xpxe_json_u64(item, "/expires", 0);
+		const char *by = xpxe_json_str(item, "/by");
 		struct tm tm;
 
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		printf("%-12s %-17s %-15s %s\n", xpxe_json_str(item, "/interface"),
-		       xpxe_json_str(item, "/mac"), xpxe_json_str(item, "/ip"), when);
+		printf("%-12s %-17s %-15s %-19s  %s\n", xpxe_json_str(item, "/interface"),
+		       xpxe_json_str(item, "/mac"), xpxe_json_str(item, "/ip"), when,
+		       by && *by ? by : "-");
 		n++;
 	}
 	if (!n && xpxe_json_str(root, "/full_mode") &&

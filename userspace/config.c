@@ -237,6 +237,55 @@ static void builtin_profile(struct xpxe_profile_cfg *p, const char *name)
 	p->dhcp = d.profile;
 }
 
+/* store: etcd://HOST:PORT,... | files, or a mapping with url, prefix, name, ca, cert, key. */
+static int store_url(struct walker *w, struct fy_node *v, struct xpxe_store_cfg *st)
+{
+	char why[256];
+
+	if (xpxe_store_parse_url(st, fy_node_get_scalar0(v), why, sizeof(why)))
+		return fail(w, v, "%s", why);
+	return 0;
+}
+
+static int store_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_store_cfg *st = ctx;
+
+	if (is(key, "url"))
+		return scalar(w, key, v, "files or etcd://HOST:PORT[,HOST:PORT...]")
+			   ? store_url(w, v, st)
+			   : -EINVAL;
+	if (is(key, "prefix"))
+		return copy_str(w, key, v, st->prefix, sizeof(st->prefix), "a key prefix");
+	if (is(key, "name"))
+		return copy_str(w, key, v, st->name, sizeof(st->name), "this responder's name");
+	if (is(key, "ca"))
+		return copy_str(w, key, v, st->ca, sizeof(st->ca), "a file");
+	if (is(key, "cert"))
+		return copy_str(w, key, v, st->cert, sizeof(st->cert), "a file");
+	if (is(key, "key"))
+		return copy_str(w, key, v, st->key, sizeof(st->key), "a file");
+	if (is(key, "timeout_ms"))
+		return get_uint(w, key, v, 100, 60000, &st->timeout_ms);
+	return unknown(w, key, "store", "url, prefix, name, ca, cert, key, timeout_ms");
+}
+
+static int parse_store(struct walker *w, struct fy_node *key, struct fy_node *v,
+		       struct xpxe_config *cfg)
+{
+	char why[256];
+
+	if (v && fy_node_is_scalar(v)) {
+		if (store_url(w, v, &cfg->store))
+			return -EINVAL;
+	} else if (each_pair(w, key, v, "store", store_key, &cfg->store)) {
+		return -EINVAL;
+	}
+	if (xpxe_store_cfg_finish(&cfg->store, why, sizeof(why)))
+		return fail(w, key, "%s", why);
+	return 0;
+}
+
 static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
 {
 	struct xpxe_config *cfg = ctx;
@@ -696,6 +745,8 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 		return copy_str(w, key, v, cfg->state_dir, sizeof(cfg->state_dir), "a folder");
 	if (is(key, "http"))
 		return each_pair(w, key, v, "http", http_key, cfg);
+	if (is(key, "store"))
+		return parse_store(w, key, v, cfg);
 	if (is(key, "dhcp"))
 		return each_pair(w, key, v, "dhcp", dhcp_key, cfg);
 	if (is(key, "assets"))
@@ -719,8 +770,8 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 	if (is(key, "machines"))
 		return load_machines(w, key, v, cfg);
 	return unknown(w, key, "the top level",
-		       "interfaces, mode, server_ip, http, dhcp, state_dir, assets, profiles, "
-		       "default_profile, machines");
+		       "interfaces, mode, server_ip, http, dhcp, state_dir, store, assets, "
+		       "profiles, default_profile, machines");
 }
 
 /* --- the whole ---------------------------------------------------------------------- */
@@ -730,6 +781,7 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	xpxe_dhcp_settings_default(&cfg->dhcp);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", XPXE_STATE_DIR);
+	xpxe_store_cfg_default(&cfg->store);
 	cfg->n_profiles = 1;
 	builtin_profile(&cfg->profiles[0], "default");
 	cfg->default_profile = 0;

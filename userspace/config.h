@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "dhcp.h"
+#include "store/store.h"
 
 struct fy_node;
 
@@ -126,6 +127,7 @@ struct xpxe_config {
 	enum xpxe_unbound_config config_without_address;
 	struct xpxe_http_limits http_limits;
 	char state_dir[XPXE_CFG_PATH_MAX];
+	struct xpxe_store_cfg store; /* where machines, marks and bindings are shared (store:) */
 	struct xpxe_asset_cfg assets[XPXE_CFG_MAX_ASSETS];
 	int n_assets;
 	struct xpxe_profile_cfg profiles[XPXE_DHCP_MAX_PROFILES];

@@ -129,8 +129,18 @@ static void drop_stale_offers(struct xpxe_dhcp_server *srv)
 	} while (n == 256);
 }
 
+/* FNV-1a of NAME: where this responder starts looking for a free address. */
+static uint32_t name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
 int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *dp,
-			   const struct xpxe_dhcp_settings *settings)
+			   const struct xpxe_dhcp_settings *settings, struct xpxe_store *store)
 {
 	const struct xpxe_dhcp_settings *s = settings;
 	int err, bad;
@@ -139,6 +149,7 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 	srv->packet_fd = -1;
 	srv->dp = dp;
 	srv->settings = *settings;
+	srv->store = store;
 	if (!s->enabled || s->mode != XPXE_MODE_FULL)
 		return 0;
 
@@ -182,6 +193,15 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 	srv->batch = calloc(BATCH_MAX, sizeof(*srv->batch));
 	if (!srv->batch)
 		return -ENOMEM;
+	if (xpxe_store_shared(store)) {
+		/* Responders sharing the pool look for free addresses from different places. */
+		if (srv->leases.pool_size)
+			srv->leases.scan_from =
+			    name_hash(xpxe_store_name(store)) % srv->leases.pool_size;
+		srv->reqs = calloc(BATCH_MAX, sizeof(*srv->reqs));
+		if (!srv->reqs)
+			return -ENOMEM;
+	}
 	srv->queue = ring_buffer__new(bpf_map__fd(dp->skel->maps.dhcp_queue), on_queued, srv, NULL);
 	if (!srv->queue) {
 		log_error("%s: cannot open the DHCP queue: %s", dp->ifname, strerror(errno));
@@ -194,7 +214,8 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 			  strerror(errno));
 		return err;
 	}
-	log_info("%s: %d binding(s) from %s", dp->ifname, srv->leases.n, s->leases_path);
+	log_info("%s: %d binding(s) from %s%s", dp->ifname, srv->leases.n, s->leases_path,
+		 xpxe_store_shared(store) ? " (this responder's copy; the store's follow)" : "");
 	return 0;
 }
 
@@ -264,6 +285,16 @@ static void refresh_expiries(struct xpxe_dhcp_server *srv)
 		time_t seen;
 
 		memcpy(key.addr, srv->leases.items[i].mac, 6);
+		/*
+		 * Another responder's binding: its renewals go to that responder, which this one
+		 * cannot see. While that responder lives, the binding is taken as in use.
+		 */
+		if (srv->leases.items[i].by[0] &&
+		    strcmp(srv->leases.items[i].by, xpxe_store_name(srv->store)) &&
+		    xpxe_store_responder_alive(srv->store, srv->leases.items[i].by)) {
+			srv->leases.items[i].expires = time(NULL) + srv->settings.lease_time;
+			continue;
+		}
 		if (bpf_map_lookup_elem(fd, &key, &client) || !client.last_seen_ns)
 			continue;
 		seen = expiry_from_last_seen(client.last_seen_ns, srv->settings.lease_time);
@@ -288,6 +319,34 @@ static bool known_or_welcome(struct xpxe_dhcp_server *srv, const unsigned char m
 }
 
 /*
+ * Q's MAC's binding, or a free pool address for it (an expired binding when the pool is
+ * full: its holder in *EVICTED); NULL, counted and logged once a second, when there is none.
+ */
+static struct xpxe_lease *take_address(struct xpxe_dhcp_server *srv,
+				       const struct xpxe_dhcp_queued *q, time_t now, bool *created,
+				       struct xpxe_lease *evicted)
+{
+	struct in_addr want = { .s_addr = q->requested_ip };
+	struct xpxe_lease *lease;
+	char mac[18];
+
+	if (xpxe_leases_pool_full(&srv->leases))
+		refresh_expiries(srv);
+	lease = xpxe_leases_allocate(&srv->leases, q->mac, want, now, created, evicted);
+	if (lease)
+		return lease;
+	/* Logged once a second at most: a flood would fill the log, not the pool. */
+	mac_text(q->mac, mac);
+	if (!srv->exhausted || now != srv->exhausted_logged) {
+		log_warn("%s: no free address in the pool for %s (%llu new MACs refused so far)",
+			 srv->dp->ifname, mac, srv->exhausted + 1);
+		srv->exhausted_logged = now;
+	}
+	srv->exhausted++;
+	return NULL;
+}
+
+/*
  * A DISCOVER from a MAC without a binding: an address is held for it (in
  * memory only, for offer_hold seconds) and offered. A flood of DISCOVERs from
  * made-up MACs thus holds the pool only as long as it keeps sending, writes
@@ -296,27 +355,14 @@ static bool known_or_welcome(struct xpxe_dhcp_server *srv, const unsigned char m
 static bool hold_offer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
 		       bool *changed)
 {
-	struct xpxe_leases *l = &srv->leases;
-	struct in_addr want = { .s_addr = q->requested_ip };
 	struct xpxe_lease *lease, evicted;
 	char mac[18], old[18];
 	bool created;
 
 	mac_text(q->mac, mac);
-	if (xpxe_leases_pool_full(l))
-		refresh_expiries(srv);
-	lease = xpxe_leases_allocate(l, q->mac, want, now, &created, &evicted);
-	if (!lease) {
-		/* Logged once a second at most: a flood would fill the log, not the pool. */
-		if (!srv->exhausted || now != srv->exhausted_logged) {
-			log_warn("%s: no free address in the pool for %s (%llu new MACs "
-				 "refused so far)",
-				 srv->dp->ifname, mac, srv->exhausted + 1);
-			srv->exhausted_logged = now;
-		}
-		srv->exhausted++;
+	lease = take_address(srv, q, now, &created, &evicted);
+	if (!lease)
 		return false;
-	}
 	if (!created)
 		return true; /* bound or held already: offered again */
 	if (evicted.ip.s_addr) {
@@ -449,6 +495,340 @@ static void reinstall_missing(struct xpxe_dhcp_server *srv)
 	}
 }
 
+/* --- a shared store (etcd): bindings agreed with the other responders ------------------------ */
+
+static void answer_batch(struct xpxe_dhcp_server *srv, const bool *answer_it);
+
+static void to_store(const struct xpxe_lease *lease, struct xpxe_store_lease *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->mac, lease->mac, 6);
+	out->ip = lease->ip;
+	out->expires = lease->expires;
+	out->offered = lease->offered;
+	out->rev = lease->rev;
+	snprintf(out->by, sizeof(out->by), "%s", lease->by);
+}
+
+/* Removes MAC_IN's entry from the table and its pool address from dhcp_clients. */
+static void forget(struct xpxe_dhcp_server *srv, const unsigned char mac_in[6])
+{
+	unsigned char mac[6];
+
+	memcpy(mac, mac_in, 6); /* MAC_IN may point into the table */
+	xpxe_leases_remove(&srv->leases, mac);
+	unbind_entry(srv, &srv->settings, mac);
+	srv->copy_dirty = true;
+}
+
+/*
+ * Takes SL (what the store holds) into the table, in place of whatever disagrees with it,
+ * and into dhcp_clients, so XDP answers that MAC as every responder does. NULL when its
+ * address is not in this pool (another segment's), or older than what the table has.
+ */
+static struct xpxe_lease *adopt(struct xpxe_dhcp_server *srv, const struct xpxe_store_lease *sl)
+{
+	struct xpxe_leases *l = &srv->leases;
+	struct xpxe_lease *cur, fresh = { 0 };
+
+	if (!xpxe_leases_in_pool(l, sl->ip))
+		return NULL;
+	cur = xpxe_leases_find(l, sl->mac);
+	if (cur && cur->rev > sl->rev && sl->rev)
+		return cur->ip.s_addr == sl->ip.s_addr ? cur : NULL;
+	if (cur && cur->ip.s_addr != sl->ip.s_addr) {
+		forget(srv, sl->mac);
+		cur = NULL;
+	}
+	if (!cur) {
+		struct xpxe_lease *other = xpxe_leases_holder(l, sl->ip);
+
+		if (other)
+			forget(srv, other->mac);
+		memcpy(fresh.mac, sl->mac, 6);
+		fresh.ip = sl->ip;
+		cur = xpxe_leases_put(l, &fresh);
+		if (!cur)
+			return NULL;
+	}
+	if (cur->offered != sl->offered || cur->expires != sl->expires || cur->rev != sl->rev)
+		srv->copy_dirty = true;
+	cur->offered = sl->offered;
+	cur->expires = sl->expires;
+	cur->rev = sl->rev;
+	snprintf(cur->by, sizeof(cur->by), "%s", sl->by);
+	cur->seen = true;
+	install_binding(srv, cur->mac, cur->ip, cur->offered ? XPXE_CLIENT_F_OFFERED : 0);
+	return cur;
+}
+
+/* The store is away: the new machine gets nothing (never a guess that could double-book). */
+static void refuse_away(struct xpxe_dhcp_server *srv, const unsigned char *m, time_t now)
+{
+	char mac[18];
+
+	mac_text(m, mac);
+	if (now != srv->store_refused_logged) {
+		log_warn("%s: the store is away: %s (a new machine) gets no address until it is "
+			 "back (%llu refused so far)",
+			 srv->dp->ifname, mac, srv->store_refused + 1);
+		srv->store_refused_logged = now;
+	}
+	srv->store_refused++;
+}
+
+/*
+ * What request Q needs: nothing more (*ANSWER says whether to answer), or the transaction
+ * in REQ (true). A DISCOVER of a new MAC takes a free address of the table (which holds
+ * every responder's bindings) and holds it in the store; a REQUEST for a held address
+ * binds it there. MOVED: the MAC's binding on another segment, which the hold takes over.
+ */
+static bool plan(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
+		 const struct xpxe_store_lease *moved, bool *answer,
+		 struct xpxe_store_lease_req *req)
+{
+	struct xpxe_leases *l = &srv->leases;
+	struct xpxe_lease *lease = xpxe_leases_find(l, q->mac), evicted;
+	bool created;
+	char mac[18];
+
+	*answer = false;
+	memset(req, 0, sizeof(*req));
+	mac_text(q->mac, mac);
+	switch (q->msg_type) {
+	case 1: /* DISCOVER */
+	case 3: /* REQUEST */
+		if (!known_or_welcome(srv, q->mac)) {
+			srv->ignored++;
+			return false;
+		}
+		break;
+	case 4: /* DECLINE */
+		if (lease && lease->ip.s_addr == q->requested_ip) {
+			log_warn("%s: %s declined its address (in use elsewhere?): quarantined",
+				 srv->dp->ifname, mac);
+			req->op = XPXE_STORE_RELEASE;
+			to_store(lease, &req->want);
+			xpxe_leases_quarantine_ip(l, lease->ip);
+			forget(srv, q->mac);
+			srv->declined++;
+			return true;
+		}
+		return false;
+	case 7: /* RELEASE: sticky, as without a store */
+		srv->released++;
+		return false;
+	default:
+		return false;
+	}
+	if (q->msg_type == 3) {
+		if (!lease || (q->requested_ip && q->requested_ip != lease->ip.s_addr)) {
+			srv->unoffered++;
+			return false;
+		}
+		if (!lease->offered) {
+			*answer = true; /* bound already, by this responder or another */
+			return false;
+		}
+		if (!xpxe_store_up(srv->store)) {
+			refuse_away(srv, q->mac, now);
+			return false;
+		}
+		req->op = XPXE_STORE_BIND;
+		to_store(lease, &req->want);
+		req->want.offered = false;
+		req->want.expires = now + srv->settings.lease_time;
+		return true;
+	}
+	if (lease) {
+		*answer = true; /* held or bound (by anyone): offered again, the same address */
+		return false;
+	}
+	if (!xpxe_store_up(srv->store)) {
+		refuse_away(srv, q->mac, now);
+		return false;
+	}
+	lease = take_address(srv, q, now, &created, &evicted);
+	if (!lease)
+		return false;
+	lease->offered = true;
+	lease->expires = now + srv->settings.offer_hold;
+	lease->rev = 0;
+	lease->by[0] = '\0';
+	req->op = XPXE_STORE_HOLD;
+	to_store(lease, &req->want);
+	if (evicted.ip.s_addr) {
+		unbind_entry(srv, &srv->settings, evicted.mac);
+		req->replace = true;
+		to_store(&evicted, &req->replaced);
+	} else if (moved) {
+		req->replace = true;
+		req->replaced = *moved;
+	}
+	return true;
+}
+
+/* The answer to one transaction; true when its request is to be planned again. */
+static bool settle(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q,
+		   struct xpxe_store_lease_req *req, time_t now, bool *answer)
+{
+	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, q->mac);
+	const char *me = xpxe_store_name(srv->store);
+	char mac[18], ip[INET_ADDRSTRLEN];
+
+	mac_text(q->mac, mac);
+	if (req->op == XPXE_STORE_RELEASE)
+		return false;
+	if (req->err == 0) {
+		if (!lease || lease->ip.s_addr != req->want.ip.s_addr)
+			return false; /* the watch moved it meanwhile: its next request is served */
+		lease->rev = req->rev;
+		snprintf(lease->by, sizeof(lease->by), "%s", me);
+		if (req->op == XPXE_STORE_BIND) {
+			lease->offered = false;
+			lease->expires = req->want.expires;
+			srv->allocated++;
+			inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
+			xpxe_event(XPXE_EV_LEASE_BOUND, mac, ip, srv->dp->ifname,
+				   "from the pool, in the store", 0);
+		} else {
+			srv->held++;
+		}
+		srv->copy_dirty = true;
+		*answer = true;
+		return false;
+	}
+	if (req->err != -EEXIST) {
+		/* The store went away in the middle: no address for it (never a guess). */
+		if (req->op == XPXE_STORE_HOLD && lease && !lease->rev)
+			forget(srv, q->mac);
+		refuse_away(srv, q->mac, now);
+		return false;
+	}
+	srv->store_conflicts++;
+	if (req->op == XPXE_STORE_HOLD && lease && !lease->rev)
+		forget(srv, q->mac); /* the candidate address was not ours to give */
+	if (req->have_by_ip && memcmp(req->by_ip.mac, q->mac, 6))
+		adopt(srv, &req->by_ip); /* another MAC has that address: the table learns it */
+	if (!req->have_by_mac) {
+		/* The MAC has nothing in the store: a hold that ran out before its REQUEST. */
+		if (req->op == XPXE_STORE_BIND && lease)
+			forget(srv, q->mac);
+		return req->op == XPXE_STORE_HOLD;
+	}
+	if (!xpxe_leases_in_pool(&srv->leases, req->by_mac.ip)) {
+		/* The MAC was bound on another segment: it moves here (HOLD replacing it). */
+		if (req->op != XPXE_STORE_HOLD || req->replace)
+			return false;
+		return true;
+	}
+	lease = adopt(srv, &req->by_mac);
+	if (!lease)
+		return false;
+	if (req->op == XPXE_STORE_HOLD || !lease->offered) {
+		/* Another responder holds or bound this MAC: the same address, from here too. */
+		*answer = true;
+		return false;
+	}
+	/* BIND: held again meanwhile (by another responder): bind at its revision. */
+	return lease->ip.s_addr == req->want.ip.s_addr;
+}
+
+/*
+ * The batch against the store: every request's transaction at once, then those that lost a
+ * race (the address was taken meanwhile) planned again with what the store said, a few times.
+ */
+static void process_shared(struct xpxe_dhcp_server *srv, bool *answer_it, time_t now)
+{
+	static struct xpxe_store_lease moved[BATCH_MAX];
+	static bool has_moved[BATCH_MAX];
+	int todo[BATCH_MAX], n_todo = 0, slot[BATCH_MAX];
+
+	for (int i = 0; i < srv->batch_n; i++) {
+		todo[n_todo++] = i;
+		has_moved[i] = false;
+	}
+	for (int round = 0; round < 4 && n_todo; round++) {
+		int n = 0, again = 0;
+
+		for (int t = 0; t < n_todo; t++) {
+			int i = todo[t];
+
+			if (plan(srv, &srv->batch[i], now, has_moved[i] ? &moved[i] : NULL,
+				 &answer_it[i], &srv->reqs[n]))
+				slot[n++] = i;
+		}
+		xpxe_store_leases(srv->store, srv->reqs, n, srv->settings.offer_hold);
+		for (int k = 0; k < n; k++) {
+			struct xpxe_store_lease_req *req = &srv->reqs[k];
+			int i = slot[k];
+
+			if (!settle(srv, &srv->batch[i], req, now, &answer_it[i]))
+				continue;
+			if (req->have_by_mac && req->op == XPXE_STORE_HOLD &&
+			    !xpxe_leases_in_pool(&srv->leases, req->by_mac.ip)) {
+				moved[i] = req->by_mac;
+				has_moved[i] = true;
+			}
+			todo[again++] = i;
+		}
+		n_todo = again;
+	}
+}
+
+void xpxe_dhcp_server_apply(struct xpxe_dhcp_server *srv,
+			    const struct xpxe_store_lease_change *changes, int n, bool snapshot,
+			    long long snapshot_rev)
+{
+	struct xpxe_leases *l = &srv->leases;
+	int before = l->n;
+
+	if (!srv->reqs)
+		return; /* no pool here, or no shared store */
+	if (snapshot)
+		for (int i = 0; i < l->n; i++)
+			l->items[i].seen = false;
+	for (int i = 0; i < n; i++) {
+		const struct xpxe_store_lease_change *c = &changes[i];
+		struct xpxe_lease *holder;
+
+		if (!c->deleted) {
+			adopt(srv, &c->lease);
+			continue;
+		}
+		holder = xpxe_leases_holder(l, c->lease.ip);
+		/* A delete older than what the table has (a new hold on the address) is stale. */
+		if (holder && (!holder->rev || holder->rev <= c->lease.rev))
+			forget(srv, holder->mac);
+	}
+	if (snapshot) {
+		/* What the store no longer has goes; holds this responder is making stay. */
+		for (int i = l->n - 1; i >= 0; i--)
+			if (!l->items[i].seen && l->items[i].rev <= snapshot_rev &&
+			    (l->items[i].rev || !l->items[i].offered) &&
+			    xpxe_leases_in_pool(l, l->items[i].ip))
+				forget(srv, l->items[i].mac);
+		log_info("%s: %d binding(s) of the pool after reading the store (%d before)",
+			 srv->dp->ifname, l->n - xpxe_leases_offered(l), before);
+	}
+}
+
+void xpxe_dhcp_server_tick(struct xpxe_dhcp_server *srv)
+{
+	int err;
+
+	if (!srv->queue || !srv->copy_dirty)
+		return;
+	err = xpxe_leases_save(&srv->leases);
+	if (err) {
+		srv->save_errors++;
+		log_error("%s: cannot save the copy of the bindings %s: %s (the store has them)",
+			  srv->dp->ifname, srv->leases.path, strerror(-err));
+		return;
+	}
+	srv->copy_dirty = false;
+}
+
 void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 {
 	bool answer_it[BATCH_MAX];
@@ -460,6 +840,11 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 		return;
 	srv->batch_n = 0;
 	ring_buffer__consume(srv->queue);
+	if (srv->reqs) {
+		process_shared(srv, answer_it, now);
+		answer_batch(srv, answer_it);
+		return;
+	}
 	for (int i = 0; i < srv->batch_n; i++)
 		answer_it[i] = take_request(srv, &srv->batch[i], now, &changed);
 
@@ -482,6 +867,14 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 			return;
 		}
 	}
+	answer_batch(srv, answer_it);
+}
+
+/* Installs what the batch's answered requests hold in dhcp_clients and answers them. */
+static void answer_batch(struct xpxe_dhcp_server *srv, const bool *answer_it)
+{
+	int err;
+
 	for (int i = 0; i < srv->batch_n; i++) {
 		struct xpxe_lease *lease;
 
@@ -520,8 +913,12 @@ void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv)
 		ring_buffer__free(srv->queue);
 	if (srv->packet_fd >= 0)
 		close(srv->packet_fd);
+	if (srv->copy_dirty && srv->queue)
+		xpxe_leases_save(&srv->leases);
 	xpxe_leases_free(&srv->leases);
 	free(srv->batch);
+	free(srv->reqs);
+	srv->reqs = NULL;
 	srv->batch = NULL;
 	srv->queue = NULL;
 	srv->packet_fd = -1;
@@ -542,6 +939,13 @@ static void drop_binding(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_se
 	mac_text(mac, text);
 	inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
 	log_warn("%s: %s's pool binding %s dropped: %s", srv->dp->ifname, text, ip, why);
+	if (srv->reqs && lease->rev) {
+		/* The store's too: every responder drops it the same way, one of them wins. */
+		struct xpxe_store_lease_req req = { .op = XPXE_STORE_RELEASE };
+
+		to_store(lease, &req.want);
+		xpxe_store_leases(srv->store, &req, 1, 0);
+	}
 	xpxe_leases_remove(&srv->leases, mac);
 	unbind_entry(srv, s, mac);
 }

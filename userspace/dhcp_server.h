@@ -4,6 +4,7 @@
 
 #include "dhcp.h"
 #include "leases.h"
+#include "store/store.h"
 
 struct xpxe_dataplane;
 struct ring_buffer;
@@ -31,11 +32,37 @@ struct xpxe_dhcp_server {
 	time_t exhausted_logged;
 	unsigned long long save_errors;	   /* the bindings file could not be written (disk full) */
 	unsigned long long install_errors; /* a binding the dhcp_clients map refused (full) */
+	/*
+	 * A shared store (etcd): bindings are made there first; the file is this responder's
+	 * copy, written from the daemon's loop (xpxe_dhcp_server_tick).
+	 */
+	struct xpxe_store *store;
+	struct xpxe_store_lease_req *reqs;  /* one round's transactions */
+	unsigned long long store_refused;   /* new machines left unanswered: the store was away */
+	unsigned long long store_conflicts; /* transactions another responder won */
+	time_t store_refused_logged;
+	bool copy_dirty; /* the file lags the table */
 };
 
-/* Prepares the slow path of DP (full mode only; a no-op in proxy mode). Logs why on failure. */
+/*
+ * Prepares the slow path of DP (full mode only; a no-op in proxy mode). STORE: where bindings
+ * are made (a shared store makes them there, the file is then a copy). Logs why on failure.
+ */
 int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *dp,
-			   const struct xpxe_dhcp_settings *settings);
+			   const struct xpxe_dhcp_settings *settings, struct xpxe_store *store);
+
+/*
+ * Bindings that came from the shared store (made by any responder): into the table and
+ * dhcp_clients when their address is in this pool; a delete takes them out. SNAPSHOT: the
+ * list is the whole set at SNAPSHOT_REV (a resync): bindings of the pool it lacks go, those
+ * made since stay.
+ */
+void xpxe_dhcp_server_apply(struct xpxe_dhcp_server *srv,
+			    const struct xpxe_store_lease_change *changes, int n, bool snapshot,
+			    long long snapshot_rev);
+
+/* Once a second from the daemon's loop: writes the copy of the bindings when it lags. */
+void xpxe_dhcp_server_tick(struct xpxe_dhcp_server *srv);
 
 /* The fd to poll for queued requests, or -1 when there is no slow path. */
 int xpxe_dhcp_server_fd(const struct xpxe_dhcp_server *srv);

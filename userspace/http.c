@@ -757,6 +757,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_machines %d\n", machines);
 	metric(f, "xpxe_machines_installed", "Machines that boot their disk (boot-once)", "gauge");
 	fprintf(f, "xpxe_machines_installed %d\n", installed);
+	xpxe_store_metrics(h->inv->store, f);
 	fclose(f);
 	{
 		struct MHD_Response *r =

@@ -95,6 +95,8 @@ void xpxe_state_move_aside(const char *path)
 		log_warn("%s moved aside to %s", path, aside);
 }
 
+static char *machine_line(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m);
+
 struct learned_list {
 	const struct xpxe_learned *items;
 	int n;
@@ -274,6 +276,11 @@ void xpxe_inventory_key_of_mac(const struct xpxe_inventory *inv, const unsigned 
 			}
 	snprintf(key, size, "mac:%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
 		 mac[4], mac[5]);
+}
+
+char *xpxe_inventory_machine_json(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m)
+{
+	return machine_line(cfg, m);
 }
 
 /* One machine as the flow mapping of a line of machines.yaml (JSON is YAML). */
@@ -487,7 +494,61 @@ int xpxe_inventory_set_installed(struct xpxe_inventory *inv, const char *key, bo
 		xpxe_event(installed ? XPXE_EV_INSTALLED : XPXE_EV_REARMED,
 			   strncmp(key, "mac:", 4) ? NULL : key + 4, NULL, NULL, key, 0);
 	}
+	if (change)
+		xpxe_store_mark(inv->store, key, installed, time(NULL));
 	return err;
+}
+
+void xpxe_inventory_sync_marks(struct xpxe_inventory *inv, const struct xpxe_store_mark *marks,
+			       int n)
+{
+	int added = 0, cleared = 0, err;
+
+	pthread_mutex_lock(&inv->lock);
+	/* Cleared: here, not in the store. */
+	for (int i = inv->n_installed - 1; i >= 0; i--) {
+		bool there = false;
+
+		for (int j = 0; j < n && !there; j++)
+			there = !strcmp(marks[j].key, inv->installed[i].key);
+		if (there)
+			continue;
+		xpxe_event(XPXE_EV_REARMED,
+			   strncmp(inv->installed[i].key, "mac:", 4) ? NULL
+								     : inv->installed[i].key + 4,
+			   NULL, NULL, "re-armed in the store", 0);
+		inv->installed[i] = inv->installed[--inv->n_installed];
+		cleared++;
+	}
+	/* Marked: in the store, not here. */
+	for (int j = 0; j < n; j++) {
+		struct installed *more;
+
+		if (xpxe_inventory_is_installed(inv, marks[j].key, NULL))
+			continue;
+		more = realloc(inv->installed, (inv->n_installed + 1) * sizeof(*more));
+		if (!more)
+			break;
+		inv->installed = more;
+		snprintf(more[inv->n_installed].key, sizeof(more->key), "%s", marks[j].key);
+		more[inv->n_installed++].when = marks[j].when;
+		xpxe_event(XPXE_EV_INSTALLED,
+			   strncmp(marks[j].key, "mac:", 4) ? NULL : marks[j].key + 4, NULL, NULL,
+			   marks[j].by[0] ? marks[j].by : "marked in the store", 0);
+		added++;
+	}
+	if (added || cleared) {
+		log_info("store: boot-once from the store: %d marked, %d re-armed (%d in all)",
+			 added, cleared, inv->n_installed);
+		err = save_state(inv);
+		inv->unsaved = err != 0;
+		if (err) {
+			inv->save_errors++;
+			log_error("cannot save %s (this responder's copy of the marks): %s",
+				  inv->state_path, strerror(-err));
+		}
+	}
+	pthread_mutex_unlock(&inv->lock);
 }
 
 bool xpxe_inventory_is_installed(struct xpxe_inventory *inv, const char *key, time_t *when)

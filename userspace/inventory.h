@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "store/store.h"
 
 /*
  * The machines xpxe knows (from the config) and their boot-once state: a
@@ -56,6 +57,7 @@ struct xpxe_inventory {
 	time_t state_retried;		/* when the daemon's loop last tried that file again */
 	bool learned_unsaved;		/* a learned address the addresses file lacks */
 	time_t learned_saved;		/* when that file was last written */
+	struct xpxe_store *store;	/* marks are shared through it (etcd); NULL: files only */
 };
 
 /* Binds INV to CFG and loads the boot-once state. -errno and a log line on failure. */
@@ -73,7 +75,10 @@ int xpxe_inventory_find(const struct xpxe_inventory *inv, const struct xpxe_iden
 /* The key a machine's boot-once state is stored under. */
 void xpxe_inventory_key(const struct xpxe_machine_cfg *m, char *key, size_t size);
 
-/* Boot-once: marks or clears KEY; persisted before returning 0. */
+/*
+ * Boot-once: marks or clears KEY; persisted before returning 0. With a shared store the
+ * change goes there too (queued: written at once, or when the store is back).
+ */
 int xpxe_inventory_set_installed(struct xpxe_inventory *inv, const char *key, bool installed);
 bool xpxe_inventory_is_installed(struct xpxe_inventory *inv, const char *key, time_t *when);
 
@@ -112,6 +117,16 @@ void xpxe_inventory_key_of_mac(const struct xpxe_inventory *inv, const unsigned 
  * atomically, and renumbers their lines to match the file. -errno on failure.
  */
 int xpxe_inventory_save_added(struct xpxe_inventory *inv, struct xpxe_config *cfg);
+
+/*
+ * The store's boot-once marks (the whole set): what they add or clear takes effect here
+ * and in STATE_DIR/installed, this responder's copy. Takes the lock.
+ */
+void xpxe_inventory_sync_marks(struct xpxe_inventory *inv, const struct xpxe_store_mark *marks,
+			       int n);
+
+/* One machine as a line of JSON, as STATE_DIR/machines.yaml and the store hold it; free() it. */
+char *xpxe_inventory_machine_json(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m);
 
 /* Moves a state file that cannot be read aside to PATH.corrupt-UNIXTIME; logs where. */
 void xpxe_state_move_aside(const char *path);

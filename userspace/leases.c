@@ -169,6 +169,16 @@ static bool in_pool(const struct xpxe_leases *l, struct in_addr ip)
 	return pool_slot(l, ip) >= 0;
 }
 
+bool xpxe_leases_in_pool(const struct xpxe_leases *l, struct in_addr ip)
+{
+	return in_pool(l, ip);
+}
+
+struct xpxe_lease *xpxe_leases_put(struct xpxe_leases *l, const struct xpxe_lease *lease)
+{
+	return append(l, lease) ? NULL : &l->items[l->n - 1];
+}
+
 bool xpxe_leases_ip_free(const struct xpxe_leases *l, struct in_addr ip)
 {
 	long slot = pool_slot(l, ip);
@@ -287,7 +297,9 @@ struct xpxe_lease *xpxe_leases_allocate(struct xpxe_leases *l, const unsigned ch
 	if (slot >= 0 && !l->pool_used[slot]) {
 		fresh.ip = want;
 	} else {
-		for (uint32_t i = 0; i < l->pool_size; i++) {
+		for (uint32_t n = 0; n < l->pool_size; n++) {
+			uint32_t i = (l->scan_from + n) % l->pool_size;
+
 			if (!l->pool_used[i]) {
 				fresh.ip.s_addr = htonl(ntohl(l->pool_first.s_addr) + i);
 				break;
@@ -305,6 +317,8 @@ struct xpxe_lease *xpxe_leases_allocate(struct xpxe_leases *l, const unsigned ch
 		*evicted = *oldest;
 		memcpy(oldest->mac, mac, 6);
 		oldest->offered = false;
+		oldest->rev = 0;
+		oldest->by[0] = '\0';
 		*created = true;
 		return oldest;
 	}

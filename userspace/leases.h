@@ -7,6 +7,8 @@
 #include <time.h>
 #include <netinet/in.h>
 
+#include "store/store.h"
+
 /*
  * Full mode's address bindings: one address per MAC, sticky (a MAC that comes
  * back gets the address it had), persisted to a text file that is replaced
@@ -22,6 +24,10 @@ struct xpxe_lease {
 	bool offered; /* only held for a DISCOVER until EXPIRES: in memory, never in the file */
 	struct in_addr ip;
 	time_t expires;
+	/* A shared store (etcd): the pair's revision there (0: not from it), who made it. */
+	long long rev;
+	char by[XPXE_STORE_NAME_MAX];
+	bool seen; /* a resync of the store names it */
 };
 
 struct xpxe_leases {
@@ -38,6 +44,8 @@ struct xpxe_leases {
 	/* one byte per pool address: bound or reserved, so allocation is not quadratic */
 	unsigned char *pool_used;
 	uint32_t pool_size;
+	/* where the search for a free address starts: responders sharing a pool start apart */
+	uint32_t scan_from;
 };
 
 /* Initialises L for PATH and the pool FIRST..LAST (both 0: reservations only). -errno on failure.
@@ -88,6 +96,12 @@ struct xpxe_lease *xpxe_leases_find(struct xpxe_leases *l, const unsigned char m
 struct xpxe_lease *xpxe_leases_allocate(struct xpxe_leases *l, const unsigned char mac[6],
 					struct in_addr want, time_t now, bool *created,
 					struct xpxe_lease *evicted);
+
+/* Adds LEASE (its MAC and address free in the table). NULL when out of memory. */
+struct xpxe_lease *xpxe_leases_put(struct xpxe_leases *l, const struct xpxe_lease *lease);
+
+/* True when IP lies in the pool. */
+bool xpxe_leases_in_pool(const struct xpxe_leases *l, struct in_addr ip);
 
 /* Bindings held only for an offer. */
 int xpxe_leases_offered(const struct xpxe_leases *l);

@@ -373,6 +373,38 @@ static bool ip_taken(struct xpxe_machines_ctl *c, const struct xpxe_machine_cfg 
 	return false;
 }
 
+/* A machine to add, into the shared store first: -errno with WHY when it cannot go there. */
+static int put_in_store(struct xpxe_machines_ctl *c, const struct xpxe_machine_cfg *m, char *why,
+			size_t size)
+{
+	char key[80], *json;
+	int err;
+
+	if (!xpxe_store_shared(c->store))
+		return 0;
+	xpxe_inventory_key(m, key, sizeof(key));
+	json = xpxe_inventory_machine_json(c->cfg, m);
+	if (!json) {
+		snprintf(why, size, "out of memory");
+		return -ENOMEM;
+	}
+	err = xpxe_store_put_machine(c->store, key, json);
+	free(json);
+	if (err == -EEXIST)
+		snprintf(why, size,
+			 "the store already has machine %s (another responder added it): see 'xpxe "
+			 "machines show'",
+			 key);
+	else if (err == -EAGAIN)
+		snprintf(
+		    why, size,
+		    "the store (etcd) cannot be reached: machines can be added when it is back "
+		    "(xpxe status says when)");
+	else if (err)
+		snprintf(why, size, "the store refused the machine: %s", strerror(-err));
+	return err;
+}
+
 static void reply_add(struct xpxe_machines_ctl *c, struct fy_document *doc, struct fy_node *request,
 		      struct fy_node *reply)
 {
@@ -382,6 +414,7 @@ static void reply_add(struct xpxe_machines_ctl *c, struct fy_document *doc, stru
 	struct xpxe_machine_cfg m, *more;
 	struct fy_node *item;
 	char why[sizeof(err.text)];
+	int err_store;
 
 	if (xpxe_config_parse_machine(cfg, node, "the machine to add", &m, &err)) {
 		fail(reply, "invalid", err.text);
@@ -408,6 +441,12 @@ static void reply_add(struct xpxe_machines_ctl *c, struct fy_document *doc, stru
 		return;
 	}
 	cfg->n_machines++;
+	if ((err_store = put_in_store(c, &cfg->machines[cfg->n_machines - 1], why, sizeof(why)))) {
+		cfg->n_machines--;
+		pthread_mutex_unlock(&c->inv->lock);
+		fail(reply, err_store == -EEXIST ? "conflict" : "error", why);
+		return;
+	}
 	if (xpxe_inventory_save_added(c->inv, cfg)) {
 		cfg->n_machines--;
 		pthread_mutex_unlock(&c->inv->lock);
@@ -446,6 +485,23 @@ static void reply_rm(struct xpxe_machines_ctl *c, struct fy_node *request, struc
 			 where);
 		fail(reply, "in_config", text);
 		return;
+	}
+	if (xpxe_store_shared(c->store)) {
+		char key[80];
+		int err;
+
+		xpxe_inventory_key(&m, key, sizeof(key));
+		err = xpxe_store_delete_machine(c->store, key);
+		if (err) {
+			pthread_mutex_unlock(&c->inv->lock);
+			snprintf(text, sizeof(text), "%s",
+				 err == -EAGAIN
+				     ? "the store (etcd) cannot be reached: machines can "
+				       "be removed when it is back"
+				     : "the store refused the removal: see the daemon's log");
+			fail(reply, "error", text);
+			return;
+		}
 	}
 	memmove(&cfg->machines[idx], &cfg->machines[idx + 1],
 		(cfg->n_machines - idx - 1) * sizeof(m));
@@ -521,6 +577,122 @@ int xpxe_machines_macs(struct xpxe_machines_ctl *c, const char *machine, char (*
 	pthread_mutex_unlock(&c->inv->lock);
 	fy_document_destroy(doc);
 	return n ? n : -ENOENT;
+}
+
+/* Store machines refused already (KEY at REV): said once in the log, not at every change. */
+static struct refused {
+	char key[80];
+	long long rev;
+} refused[64];
+static int n_refused;
+
+static bool refused_before(const char *key, long long rev)
+{
+	for (int i = 0; i < n_refused; i++)
+		if (!strcmp(refused[i].key, key) && refused[i].rev == rev)
+			return true;
+	snprintf(refused[n_refused % 64].key, sizeof(refused->key), "%s", key);
+	refused[n_refused % 64].rev = rev;
+	n_refused = n_refused < 64 ? n_refused + 1 : 64;
+	return false;
+}
+
+/* The store's machine SM as a machine of CFG (checked against the others); -EINVAL, logged. */
+static int from_store(struct xpxe_config *cfg, const struct xpxe_store_machine *sm,
+		      struct xpxe_machine_cfg *m)
+{
+	struct fy_document *doc = xpxe_json_parse(sm->json, strlen(sm->json));
+	struct xpxe_config_error err = { "" };
+	char where[120];
+	int ret;
+
+	snprintf(where, sizeof(where), "the store's machines/%s", sm->key);
+	ret = doc ? xpxe_config_parse_machine(cfg, fy_document_root(doc), where, m, &err) : -EINVAL;
+	fy_document_destroy(doc);
+	if (!ret) {
+		struct xpxe_machine_cfg *more =
+		    realloc(cfg->machines, (cfg->n_machines + 1) * sizeof(*more));
+
+		if (!more)
+			return -ENOMEM;
+		cfg->machines = more;
+		more[cfg->n_machines] = *m;
+		more[cfg->n_machines].added = true;
+		ret = xpxe_config_check_machine(cfg, cfg->n_machines, &err);
+		if (!ret)
+			cfg->n_machines++;
+	}
+	if (ret && !refused_before(sm->key, sm->rev))
+		log_error("store: machine %s refused, not applied on this responder: %s", sm->key,
+			  err.text[0] ? err.text : "not a machine");
+	return ret;
+}
+
+void xpxe_machines_sync(struct xpxe_machines_ctl *c, const struct xpxe_store_machine *ms, int n)
+{
+	struct xpxe_config *cfg = c->cfg;
+	unsigned char(*gone)[6] = NULL;
+	int n_gone = 0, removed = 0, first_new, added = 0;
+	char key[80], *json;
+
+	pthread_mutex_lock(&c->inv->lock);
+	gone = calloc((size_t)cfg->n_machines * XPXE_CFG_MAX_MACS + 1, sizeof(*gone));
+	if (!gone) {
+		pthread_mutex_unlock(&c->inv->lock);
+		return;
+	}
+	/* Added machines the store no longer has as they are here: out. */
+	for (int i = cfg->n_machines - 1; i >= 0; i--) {
+		struct xpxe_machine_cfg *m = &cfg->machines[i];
+		bool same = false;
+
+		if (!m->added)
+			continue;
+		xpxe_inventory_key(m, key, sizeof(key));
+		json = xpxe_inventory_machine_json(cfg, m);
+		for (int j = 0; j < n && !same; j++)
+			same = !strcmp(ms[j].key, key) && json && !strcmp(ms[j].json, json);
+		free(json);
+		if (same)
+			continue;
+		for (int j = 0; j < m->n_macs; j++)
+			memcpy(gone[n_gone++], m->macs[j], 6);
+		memmove(m, m + 1, (cfg->n_machines - i - 1) * sizeof(*m));
+		cfg->n_machines--;
+		removed++;
+	}
+	/* The store's machines this responder lacks: in, each checked. */
+	first_new = cfg->n_machines;
+	for (int j = 0; j < n; j++) {
+		struct xpxe_machine_cfg m;
+		bool have = false;
+
+		for (int i = 0; i < cfg->n_machines && !have; i++) {
+			if (!cfg->machines[i].added)
+				continue;
+			xpxe_inventory_key(&cfg->machines[i], key, sizeof(key));
+			have = !strcmp(key, ms[j].key);
+		}
+		if (!have && !from_store(cfg, &ms[j], &m))
+			added++;
+	}
+	relink(c);
+	if (added || removed)
+		xpxe_inventory_save_added(c->inv, cfg);
+	pthread_mutex_unlock(&c->inv->lock);
+	if (!added && !removed) {
+		free(gone);
+		return;
+	}
+	apply(c, NULL, (const unsigned char(*)[6])gone, n_gone);
+	for (int i = first_new; i < cfg->n_machines; i++)
+		for (int k = 0; k < c->n_dhcp; k++)
+			xpxe_dhcp_put_machine(c->dhcp[k]->dp, &c->dhcp[k]->settings,
+					      &cfg->machines[i]);
+	xpxe_machines_name(cfg);
+	free(gone);
+	log_info("store: machines from the store: %d added, %d removed (%d in the inventory)",
+		 added, removed, cfg->n_machines);
 }
 
 void xpxe_machines_name(const struct xpxe_config *cfg)

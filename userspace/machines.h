@@ -22,6 +22,7 @@ struct xpxe_machines_ctl {
 	struct xpxe_http *http;
 	struct xpxe_dhcp_server *dhcp[XPXE_CFG_MAX_INTERFACES]; /* each served interface */
 	int n_dhcp;
+	struct xpxe_store *store; /* machines added go there first (etcd); NULL: files only */
 };
 
 /*
@@ -38,6 +39,15 @@ bool xpxe_machines_reply(struct xpxe_machines_ctl *c, const char *cmd, struct fy
  */
 int xpxe_machines_macs(struct xpxe_machines_ctl *c, const char *machine, char (*macs)[18], int max,
 		       const char **why);
+
+/*
+ * The store's machines (the whole set of machines added at run time, by any responder):
+ * those this responder lacks are added, those gone from the store removed, each checked
+ * as `machines add` checks it (one that fails is refused with a log line, never applied);
+ * STATE_DIR/machines.yaml follows as this responder's copy.
+ */
+void xpxe_machines_sync(struct xpxe_machines_ctl *c, const struct xpxe_store_machine *machines,
+			int n);
 
 /* The inventory's names, for the fleet view (those no longer in it are dropped). */
 void xpxe_machines_name(const struct xpxe_config *cfg);

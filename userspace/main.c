@@ -20,6 +20,7 @@
 #include "log.h"
 #include "netif.h"
 #include "serve.h"
+#include "store/store.h"
 
 static const char usage_main[] =
     "usage: xpxe [--socket PATH] [-v] COMMAND [ARGS]\n"
@@ -34,6 +35,7 @@ static const char usage_main[] =
     "  detach -i IFACE                remove xpxe's program and pins from IFACE\n"
     "  leases [--json]                full mode's DHCP bindings (MAC, IP, expiry)\n"
     "  machines [list|show|add|rm|mark-installed|rearm]  the inventory, boot-once\n"
+    "  store migrate --from SRC --to DST  files <-> etcd: machines, marks, bindings\n"
     "  reload [--json]                read the config again (a bad one changes nothing)\n"
     "  watch [--once]                 the fleet as it boots, live (lines when not a tty)\n"
     "  trace MACHINE [--once]         one machine's events as they come\n"
@@ -104,6 +106,12 @@ static const char usage_serve[] =
     "  --allow-default-route       serve an interface that carries the default route\n"
     "  --state-dir DIR             boot-once marks, added machines, default leases\n"
     "                              files (default " XPXE_STATE_DIR ")\n"
+    "  --store files|etcd://HOST:PORT[,HOST:PORT...]\n"
+    "                              where machines added, boot-once marks and full mode's\n"
+    "                              bindings live (default files: this host's state\n"
+    "                              folder); etcd: shared by every responder using the\n"
+    "                              same etcd, the files stay as this one's copy\n"
+    "                              (overrides store: in the file; TLS options there)\n"
     "  --keep-attached             on SIGINT/SIGTERM exit but leave the programs\n"
     "                              attached and pinned, as SIGKILL would: they keep\n"
     "                              answering; the next serve adopts them (the\n"
@@ -463,6 +471,7 @@ enum {
 	OPT_HTTP_MAX_PER_IP,
 	OPT_HTTP_TIMEOUT,
 	OPT_ROUTER_ADVERT,
+	OPT_STORE,
 };
 
 /* The usage serve's flags are errors of: serve's, or check's (the same flags). */
@@ -684,6 +693,7 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "transport", required_argument, NULL, 'X' },
 		{ "state-dir", required_argument, NULL, 'V' },
 		{ "keep-attached", no_argument, NULL, 'A' },
+		{ "store", required_argument, NULL, OPT_STORE },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "server-ip", required_argument, NULL, 'S' },
 		{ "http", required_argument, NULL, 'H' },
@@ -764,6 +774,16 @@ static int serve_or_check(int argc, char **argv, bool check)
 		case 'A':
 			opts.keep_attached = true;
 			break;
+		case OPT_STORE: {
+			struct xpxe_store_cfg st;
+			char why[256];
+
+			xpxe_store_cfg_default(&st);
+			if (xpxe_store_parse_url(&st, optarg, why, sizeof(why)))
+				return usage_error(usage_serve, "--store: %s", why);
+			opts.store_url = optarg;
+			break;
+		}
 		case 'a':
 			eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)
@@ -1197,13 +1217,26 @@ struct command {
 	const char *usage;
 };
 
+/* The store is reached directly: no daemon needed. */
+static int cmd_store(int argc, char **argv)
+{
+	return xpxe_store_command(argc, argv);
+}
+
 static const struct command commands[] = {
-	{ "serve", cmd_serve, usage_serve },	      { "check", cmd_check, usage_check },
-	{ "status", cmd_status, usage_status },	      { "assets", cmd_assets, usage_assets },
-	{ "detach", cmd_detach, usage_detach },	      { "leases", cmd_leases, usage_leases },
-	{ "machines", cmd_machines, usage_machines }, { "reload", cmd_reload, usage_reload },
-	{ "watch", cmd_watch, usage_watch },	      { "trace", cmd_trace, usage_trace },
-	{ "version", cmd_version, usage_version },    { "help", cmd_help, usage_help },
+	{ "serve", cmd_serve, usage_serve },
+	{ "check", cmd_check, usage_check },
+	{ "status", cmd_status, usage_status },
+	{ "assets", cmd_assets, usage_assets },
+	{ "detach", cmd_detach, usage_detach },
+	{ "leases", cmd_leases, usage_leases },
+	{ "machines", cmd_machines, usage_machines },
+	{ "reload", cmd_reload, usage_reload },
+	{ "watch", cmd_watch, usage_watch },
+	{ "trace", cmd_trace, usage_trace },
+	{ "store", cmd_store, xpxe_store_usage },
+	{ "version", cmd_version, usage_version },
+	{ "help", cmd_help, usage_help },
 };
 
 static const struct command *find_command(const char *name)

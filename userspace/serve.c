@@ -47,6 +47,7 @@ struct daemon {
 	const struct xpxe_serve_opts *opts;
 	struct xpxe_config cfg;
 	struct xpxe_inventory inv;
+	struct xpxe_store *store; /* machines, marks, bindings shared with other responders */
 	struct xpxe_http http;
 	const char *socket_path;
 	struct timespec started;
@@ -206,6 +207,8 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_u64(dhcp, "send_errors", sv->dhcp.send_errors);
 		xpxe_json_add_u64(dhcp, "save_errors", sv->dhcp.save_errors);
 		xpxe_json_add_u64(dhcp, "install_errors", sv->dhcp.install_errors);
+		xpxe_json_add_u64(dhcp, "store_refused", sv->dhcp.store_refused);
+		xpxe_json_add_u64(dhcp, "store_conflicts", sv->dhcp.store_conflicts);
 		xpxe_json_add_str(dhcp, "leases_file", ds->leases_path);
 	}
 	xpxe_json_add_node(node, "dhcp", dhcp);
@@ -316,6 +319,12 @@ static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_no
 		fy_node_sequence_append(list, iface_status(d, doc, &d->ifaces[i]));
 	xpxe_json_add_node(reply, "interfaces", list);
 	xpxe_json_add_node(reply, "http", http_status(d, doc));
+	{
+		struct fy_node *store = fy_node_create_mapping(doc);
+
+		xpxe_store_status(d->store, doc, store);
+		xpxe_json_add_node(reply, "store", store);
+	}
 }
 
 /* Full mode's bindings of every interface, with when the program last answered each. */
@@ -349,6 +358,8 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 			xpxe_json_add_str(item, "mac", mac);
 			xpxe_json_add_str(item, "ip", ip);
 			xpxe_json_add_u64(item, "expires", (unsigned long long)l->items[j].expires);
+			/* The responder that made it, with a shared store ("": this one's file). */
+			xpxe_json_add_str(item, "by", l->items[j].by);
 			fy_node_sequence_append(list, item);
 		}
 	}
@@ -521,7 +532,9 @@ static int reload(struct daemon *d, char *why, size_t why_size);
 static bool machines_reply(struct daemon *d, const char *cmd, struct fy_document *doc,
 			   struct fy_node *request, struct fy_node *reply)
 {
-	struct xpxe_machines_ctl c = { .cfg = &d->cfg, .inv = &d->inv, .http = &d->http };
+	struct xpxe_machines_ctl c = {
+		.cfg = &d->cfg, .inv = &d->inv, .http = &d->http, .store = d->store
+	};
 
 	for (int i = 0; i < d->n_ifaces; i++)
 		c.dhcp[c.n_dhcp++] = &d->ifaces[i].dhcp;
@@ -602,9 +615,34 @@ static int block_signals(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC);
 }
 
+/* What changed in the shared store (any responder's doing) into this one's maps and files. */
+static void take_store_changes(struct daemon *d)
+{
+	struct xpxe_store_changes ch;
+
+	xpxe_store_take(d->store, &ch);
+	if (ch.machines_changed) {
+		struct xpxe_machines_ctl c = {
+			.cfg = &d->cfg, .inv = &d->inv, .http = &d->http, .store = d->store
+		};
+
+		for (int i = 0; i < d->n_ifaces; i++)
+			c.dhcp[c.n_dhcp++] = &d->ifaces[i].dhcp;
+		xpxe_machines_sync(&c, ch.machines, ch.n_machines);
+	}
+	if (ch.marks_changed)
+		xpxe_inventory_sync_marks(&d->inv, ch.marks, ch.n_marks);
+	if (ch.n_leases || ch.leases_snapshot)
+		for (int i = 0; i < d->n_ifaces; i++)
+			xpxe_dhcp_server_apply(&d->ifaces[i].dhcp, ch.leases, ch.n_leases,
+					       ch.leases_snapshot, ch.snapshot_rev);
+	xpxe_store_changes_free(&ch);
+}
+
 static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 {
-	struct pollfd pfds[3 + 2 * XPXE_MAX_IFACES];
+	struct pollfd pfds[4 + 2 * XPXE_MAX_IFACES];
+	time_t ticked = 0;
 	int n;
 
 	while (!d->stop) {
@@ -625,7 +663,9 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		/* Unused slots between the two groups have fd -1: poll skips them. */
 		for (int i = n; i < XPXE_MAX_IFACES; i++)
 			pfds[3 + i] = (struct pollfd){ .fd = -1 };
-		if (poll(pfds, 3 + XPXE_MAX_IFACES + n, -1) < 0) {
+		pfds[3 + XPXE_MAX_IFACES + n] =
+		    (struct pollfd){ .fd = xpxe_store_fd(d->store), .events = POLLIN };
+		if (poll(pfds, 4 + XPXE_MAX_IFACES + n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -669,6 +709,13 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 			serve_connection(d, listen_fd);
 		if (pfds[2].revents & POLLIN)
 			xpxe_tftp_process(d->tftp);
+		if (pfds[3 + XPXE_MAX_IFACES + n].revents & POLLIN)
+			take_store_changes(d);
+		if (time(NULL) != ticked) {
+			ticked = time(NULL);
+			for (int i = 0; i < d->n_ifaces; i++)
+				xpxe_dhcp_server_tick(&d->ifaces[i].dhcp);
+		}
 		xpxe_inventory_save_learned(&d->inv, false);
 		xpxe_inventory_retry_state(&d->inv);
 	}
@@ -830,6 +877,12 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 	}
 	if (opts->state_dir)
 		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", opts->state_dir);
+	if (opts->store_url &&
+	    (xpxe_store_parse_url(&cfg->store, opts->store_url, err->text, sizeof(err->text)) ||
+	     xpxe_store_cfg_finish(&cfg->store, err->text, sizeof(err->text)))) {
+		xpxe_config_free(cfg);
+		return -EINVAL;
+	}
 	if (opts->http_max_connections)
 		cfg->http_limits.max_connections = opts->http_max_connections;
 	if (opts->http_max_per_ip)
@@ -959,14 +1012,20 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		key = "state_dir";
 		snprintf(was, sizeof(was), "%s", old->state_dir);
 		snprintf(now, sizeof(now), "%s", new->state_dir);
+	} else if (memcmp(&old->store, &new->store, sizeof(old->store))) {
+		key = "store";
+		snprintf(was, sizeof(was), "%.200s", old->store.url);
+		snprintf(now, sizeof(now), "%.200s%s", new->store.url,
+			 strcmp(old->store.url, new->store.url) ? "" : " (prefix, name or TLS)");
 	}
 	if (!key)
 		return 0;
-	snprintf(why, why_size,
-		 "%s changed (%s -> %s): it changes only with a restart (so do interfaces, mode, "
-		 "server_ip, http.listen, http's limits, dhcp.pool, dhcp.leases and state_dir); "
-		 "the running config is kept",
-		 key, was, now);
+	snprintf(
+	    why, why_size,
+	    "%s changed (%s -> %s): it changes only with a restart (so do interfaces, mode, "
+	    "server_ip, http.listen, http's limits, dhcp.pool, dhcp.leases, state_dir and store); "
+	    "the running config is kept",
+	    key, was, now);
 	return -EINVAL;
 }
 
@@ -1091,6 +1150,7 @@ static int start_http(struct daemon *d, const char *listen)
 	err = xpxe_inventory_open(&d->inv, &d->cfg);
 	if (err)
 		return err;
+	d->inv.store = d->store;
 	for (int i = 0; i < d->n_ifaces && leases.n < 8; i++) {
 		leases.clients_fds[leases.n] = xpxe_dataplane_dhcp_clients_fd(&d->ifaces[i].dp);
 		leases.counters_fds[leases.n] = xpxe_dataplane_counters_fd(&d->ifaces[i].dp);
@@ -1163,6 +1223,11 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		log_error("cannot set up signal handling: %s", strerror(-sig_fd));
 		return 1;
 	}
+	/* The store's thread starts now; the daemon does not wait for etcd to answer. */
+	if (xpxe_store_open(&d.store, &d.cfg.store, d.cfg.interfaces[0])) {
+		close(sig_fd);
+		return 1;
+	}
 	listen_fd = xpxe_ctl_listen(opts->socket_path);
 	if (listen_fd == -EADDRINUSE) {
 		log_error("another xpxe daemon answers on %s; stop it, or give this one its own "
@@ -1190,7 +1255,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		d.n_ifaces++;
 		sv->dhcp.packet_fd = -1;
 		if (xpxe_dhcp_install(&sv->dp, dhcp) ||
-		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, dhcp))
+		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, dhcp, d.store))
 			goto out_detach;
 		sv->events =
 		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
@@ -1212,6 +1277,10 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	exit_code = 0;
 out_detach:
 	xpxe_http_stop(&d.http);
+	/* The store's queued marks go first, while it may still answer (see xpxe_store_close). */
+	xpxe_store_close(d.store);
+	d.store = NULL;
+	d.inv.store = NULL;
 	xpxe_inventory_close(&d.inv);
 	xpxe_tftp_close(d.tftp);
 	d.tftp = NULL;
@@ -1227,6 +1296,8 @@ out_detach:
 	close(listen_fd);
 	unlink(opts->socket_path);
 out_sig:
+	xpxe_store_close(d.store);
+	d.store = NULL;
 	close(sig_fd);
 	return exit_code;
 }

@@ -41,6 +41,7 @@ struct xpxe_serve_opts {
 	const char *state_dir;	  /* --state-dir */
 	bool keep_attached;	  /* --keep-attached: SIGTERM leaves the data plane serving */
 	bool check_only;	  /* `xpxe check`: run the checks before attaching, then return */
+	const char *store_url;	  /* --store files|etcd://HOST:PORT,...: overrides store.url */
 };
 
 /*

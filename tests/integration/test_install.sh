@@ -157,4 +157,8 @@ check "completion: 'xpxe serve --mode ' -> proxy full off" \
 check "completion: 'xpxe detach -i l' offers lo" grep -qx lo <<<"$(complete_words xpxe detach -i l)"
 check "completion: 'xpxe machines ' -> list show add rm mark-installed rearm" \
 	test "$(complete_words xpxe machines '' | tr '\n' ' ')" = "list show add rm mark-installed rearm "
+check "completion: 'xpxe store ' -> migrate; 'xpxe store migrate --fr' -> --from" \
+	test "$(complete_words xpxe store '')/$(complete_words xpxe store migrate --fr)" = migrate/--from
+check "completion: 'xpxe serve --store ' -> files etcd://" \
+	test "$(complete_words xpxe serve --store '' | tr '\n' ' ')" = "files etcd:// "
 mk uninstall DESTDIR="$D" >/dev/null 2>&1
