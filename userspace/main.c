@@ -106,7 +106,24 @@ static const char usage_serve[] =
     "                              machine with that MAC, else DIR/default.yaml\n"
     "  --cmdline \"ARGS\"            kernel arguments after talos.platform=metal\n"
     "                              slab_nomerge pti=on (e.g. console=ttyS0)\n"
-    "  --transport http|tftp       how iPXE fetches kernel and initrd (default http)\n"
+    "  --transport http|tftp|uki|grub\n"
+    "                              http, tftp: how iPXE fetches kernel and initrd\n"
+    "                              (default http); uki: boot the UKI of --uki; grub:\n"
+    "                              UEFI machines boot through shim and signed GRUB\n"
+    "                              (Secure Boot; Debian's shim-signed and\n"
+    "                              grub-efi-amd64-signed, or --asset shimx64.efi=,\n"
+    "                              grubx64.efi=), GRUB loads kernel and initrd\n"
+    "  --uki FILE                  serve FILE, a signed Unified Kernel Image, as\n"
+    "                              asset 'uki' and boot it (--transport uki): UEFI\n"
+    "                              HTTP boot clients get /uki/uki, iPXE chains to\n"
+    "                              it. Under Secure Boot its own command line is the\n"
+    "                              only one: it must carry talos.config= (xpxe logs\n"
+    "                              what it finds); refused unless it is a PE image\n"
+    "                              with .linux and .initrd\n"
+    "  --tls-cert FILE --tls-key FILE\n"
+    "                              HTTPS on SERVER:8443 with this PEM certificate and\n"
+    "                              key (reread on 'xpxe reload'); talos.config= URLs\n"
+    "                              then point there\n"
     "\n"
     "TFTP:\n"
     "  --asset NAME=FILE           serve FILE over TFTP as NAME (up to 64; repeatable)\n"
@@ -308,6 +325,9 @@ enum {
 	OPT_HTTP_MAX_PER_IP,
 	OPT_HTTP_TIMEOUT,
 	OPT_ROUTER_ADVERT,
+	OPT_UKI,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
 };
 
 static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dhcp)
@@ -494,6 +514,9 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "talos-config", required_argument, NULL, 'C' },
 		{ "cmdline", required_argument, NULL, 'K' },
 		{ "transport", required_argument, NULL, 'X' },
+		{ "uki", required_argument, NULL, OPT_UKI },
+		{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+		{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 		{ "state-dir", required_argument, NULL, 'V' },
 		{ "keep-attached", no_argument, NULL, 'A' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -553,12 +576,30 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			opts.cmdline = optarg;
 			quick_start_flags++;
 			break;
-		case 'X':
-			if (strcmp(optarg, "http") && strcmp(optarg, "tftp"))
+		case 'X': {
+			enum xpxe_transport t;
+
+			if (xpxe_transport_parse(optarg, &t))
 				return usage_error(usage_serve,
-						   "--transport takes http or tftp, not '%s'",
+						   "--transport takes http, tftp, uki or grub, not "
+						   "'%s'",
 						   optarg);
-			opts.tftp_transport = !strcmp(optarg, "tftp");
+			opts.transport = t;
+			quick_start_flags++;
+			break;
+		}
+		case OPT_UKI:
+			rc = add_asset(&opts, "uki", optarg);
+			if (rc)
+				return rc;
+			opts.transport = XPXE_TRANSPORT_UKI;
+			break;
+		case OPT_TLS_CERT:
+			opts.tls_cert = optarg;
+			quick_start_flags++;
+			break;
+		case OPT_TLS_KEY:
+			opts.tls_key = optarg;
 			quick_start_flags++;
 			break;
 		case 'V':
