@@ -876,8 +876,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		rq.src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
 	inet_ntop(AF_INET, &rq.src, rq.src_text, sizeof(rq.src_text));
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
-	rq.tls = h->mhd_tls && ci && ci->daemon == h->mhd_tls;
+	/* The daemon a connection reports is its worker thread's: ask for a TLS session. */
+	ci = h->mhd_tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	rq.tls = ci && ci->tls_session;
 
 	if (!strcmp(url, "/boot.ipxe"))
 		return boot_script(h, &rq);
