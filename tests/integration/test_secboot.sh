@@ -207,6 +207,8 @@ check "... never the installer" bash -c "! grep -aq 'XPXE-GUEST' '$WORK/grub2.se
 # --- boot-once for UKIs: /uki/ answers an installed machine (known by its binding) 404 ------
 uki_code() { # SOURCE-IP NAME -> the HTTP status /uki/NAME gives that address
 	in_cli ip addr add "$1/24" dev "$IF_BR" 2>/dev/null
+	# The server's neighbour entry still names the QEMU machine that held the address.
+	in_srv ip neigh flush to "$1" dev "$IF_SRV"
 	in_cli curl -s -m 10 --interface "$1" -o "$WORK/uki.out" -w '%{http_code}' "http://$SRV_IP:8080/uki/$2"
 	in_cli ip addr del "$1/24" dev "$IF_BR" 2>/dev/null
 }
