@@ -60,6 +60,18 @@ head -c 20000 "$WORK/uki.efi" >"$WORK/cut.efi"
 check "--uki with a UKI cut short is refused: 'a truncated image'" \
 	refused "$WORK/cut.efi" "past the end of the file"
 
+# The quick start: --uki alone makes a uki profile; iPXE clients get a script that chains to it.
+if start_daemon -i "$IF_SRV" --state-dir "$WORK/quick" --uki "$WORK/uki.efi"; then
+	in_cli curl -s -m 10 -o "$WORK/q.efi" "http://$SRV_IP:8080/uki/uki"
+	in_cli curl -s -m 10 -o "$WORK/q.ipxe" "http://$SRV_IP:8080/boot.ipxe?mac=52-54-00-5b-00-09"
+	check "serve --uki FILE: HTTP serves it at /uki/uki" cmp -s "$WORK/q.efi" "$WORK/uki.efi"
+	check "... and iPXE's script chains to it" grep -qx "chain http://$SRV_IP:8080/uki/uki || goto failed" "$WORK/q.ipxe"
+	kill -TERM "$DAEMON_PID"
+	wait_daemon
+else
+	not_ok "serve --uki FILE starts"
+fi
+
 # --- the config ---------------------------------------------------------------------------------
 mkdir -p "$WORK/talos" "$WORK/state"
 for m in 01 02 03; do

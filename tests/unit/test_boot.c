@@ -284,9 +284,10 @@ static void test_grub_render(void **state)
 	    "?mac=${net_default_mac}&uuid=${xpxe_uuid}\"\n");
 	/* Each profile that boots a kernel, over TFTP, its arguments quoted. */
 	HAS("function xpxe_profile_0 {\n");
-	HAS("\tlinux /vmlinuz talos.platform=metal slab_nomerge pti=on 'console=ttyS0' "
-	    "'x='\\''y'\\''' \"$xpxe_config\"\n\tinitrd /initramfs\n\tboot\n");
-	HAS("\tlinux /k2 talos.platform=metal slab_nomerge pti=on \"$xpxe_config\"\n");
+	HAS("\tlinux '/vmlinuz' talos.platform=metal slab_nomerge pti=on 'console=ttyS0' "
+	    "'x='\\''y'\\''' \"$xpxe_config\"\n\tinitrd '/initramfs'\n\tboot\n");
+	HAS("\techo \"xpxe: booting $1, profile\" 'workers'\n"
+	    "\tlinux '/k2' talos.platform=metal slab_nomerge pti=on \"$xpxe_config\"\n");
 	/* Boot-once: installed MACs and UUIDs, by name where the inventory has one. */
 	HAS("if [ \"$net_default_mac\" = \"52:54:00:00:00:01\" ]; then\n\txpxe_local 'w-1'\nfi\n");
 	HAS("if [ \"$xpxe_uuid\" = \"00000000-0000-4000-8000-0000000000aa\" ]; then\n"

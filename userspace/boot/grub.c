@@ -84,12 +84,22 @@ static bool boots_kernel(const struct xpxe_profile_cfg *p)
 /* One function per profile that boots a kernel: xpxe_profile_N NAME. */
 static void put_profile(FILE *f, int idx, const struct xpxe_profile_cfg *p)
 {
+	char path[XPXE_CFG_NAME_MAX + 2];
+
+	/* Names from the config are quoted: GRUB's script would expand or split them. */
 	fprintf(f, "function xpxe_profile_%d {\n", idx);
-	fprintf(f, "\techo \"xpxe: booting $1 (profile %s)\"\n", p->name);
-	fprintf(f, "\tlinux /%s talos.platform=metal slab_nomerge pti=on", p->kernel);
+	fprintf(f, "\techo \"xpxe: booting $1, profile\" ");
+	put_quoted(f, p->name);
+	snprintf(path, sizeof(path), "/%s", p->kernel);
+	fprintf(f, "\n\tlinux ");
+	put_quoted(f, path);
+	fprintf(f, " talos.platform=metal slab_nomerge pti=on");
 	put_words(f, p->cmdline);
 	fprintf(f, " \"$xpxe_config\"\n");
-	fprintf(f, "\tinitrd /%s\n", p->initrd);
+	snprintf(path, sizeof(path), "/%s", p->initrd);
+	fprintf(f, "\tinitrd ");
+	put_quoted(f, path);
+	fputc('\n', f);
 	fprintf(f, "\tboot\n");
 	fprintf(f, "\techo \"xpxe: boot failed; back to the firmware in 5 s\"\n");
 	fprintf(f, "\tsleep 5\n");
