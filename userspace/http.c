@@ -417,8 +417,6 @@ static bool is_uki(const struct xpxe_config *cfg, const char *name)
 	return false;
 }
 
-static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name);
-
 /*
  * GET /uki/NAME: the UKI HTTP boot clients get in their DHCP answer. Boot-once
  * applies when xpxe knows who asks (the binding of the source address): an
@@ -1008,16 +1006,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static struct MHD_Daemon *start_mhd(struct xpxe_http *h, unsigned int flags,
 				    const struct sockaddr_in *addr)
 {
-	if (flags & MHD_USE_TLS)
-		return MHD_start_daemon(
-		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | flags, 0,
-		    accept_policy, h, handle, h, MHD_OPTION_SOCK_ADDR, addr,
-		    MHD_OPTION_THREAD_POOL_SIZE, 4, MHD_OPTION_CONNECTION_TIMEOUT,
-		    (unsigned int)h->limits.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-		    (unsigned int)h->n_conns_slots, MHD_OPTION_NOTIFY_CONNECTION, notify_connection,
-		    h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed,
-		    h, MHD_OPTION_HTTPS_CERT_CALLBACK, xpxe_tls_callback(), MHD_OPTION_END);
+	/* Without TLS the list ends one option early: the certificate callback is left out. */
+	enum MHD_OPTION last =
+	    flags & MHD_USE_TLS ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END;
+
 	return MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | flags, 0,
 	    accept_policy, h, handle, h, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
@@ -1026,7 +1018,7 @@ static struct MHD_Daemon *start_mhd(struct xpxe_http *h, unsigned int flags,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
 	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 	    NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-	    MHD_OPTION_END);
+	    last, xpxe_tls_callback(), MHD_OPTION_END);
 }
 
 static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const char *host);

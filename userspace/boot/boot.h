@@ -13,7 +13,7 @@
  * (.linux), the initramfs (.initrd) and the command line (.cmdline), signed as
  * a whole. xpxe checks a UKI when it loads it (xpxe_uki_check) and reads its
  * command line: under Secure Boot the stub ignores any other, so talos.config=
- * must be in it (xpxe_uki_talos_config says whether it points at this server).
+ * must be in it (xpxe_uki_talos_config reads it out, for the log at load).
  *
  * shim + GRUB: Microsoft-signed shim loads the distribution's signed GRUB,
  * which reads grub.cfg: xpxe renders it from the inventory and the profiles
