@@ -18,7 +18,7 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
-PKGS     := libbpf libxdp libfyaml libmicrohttpd libcrypto libcurl
+PKGS     := libbpf libxdp libfyaml libmicrohttpd libcrypto libcurl gnutls
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iuserspace -I$(BUILD) \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -28,6 +28,10 @@ PKGS=(
 	ipxe ipxe-qemu qemu-system-x86 ovmf
 	# the kernel matrix (scripts/kernels.sh): 6.12's modules are xz-compressed
 	xz-utils
+	# Secure Boot (test_secboot.sh): the UKI stub, signing, an ESP for the disk; shim-signed
+	# and grub-efi-amd64-signed are fetched by scripts/secboot.sh (apt-get download), not
+	# installed: their scripts would run grub-install on an EFI host
+	systemd-boot-efi sbsigntool mtools openssl
 	# packaging and its tests: the .deb, systemd-analyze (and journald, journalctl for
 	# test_journal.sh), man -l, completion, strace
 	dpkg-dev debhelper systemd man-db groff-base bash-completion strace

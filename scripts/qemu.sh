@@ -27,6 +27,12 @@ Firmware and boot:
   --no-rom            no NIC option ROM (romfile=): under --uefi, OVMF's own PXE and
                       HTTP boot clients run; under --bios nothing can network-boot
   --rom FILE          this NIC option ROM instead of QEMU's default
+  --secure-boot KEYS  OVMF with Secure Boot on (implies --uefi): KEYS is snakeoil
+                      (Debian's test keys enrolled: PkKek-1-snakeoil signs what may
+                      boot) or ms (Microsoft's keys: shim-signed, grub-efi-*-signed);
+                      a q35 machine with SMM and a secure pflash, as that firmware needs
+  --disk FILE         a virtio disk (raw) after the NIC in the boot order: what a
+                      machine sent to its disk (boot-once) tries next
   --http-boot         UEFI HTTP boot first (implies --uefi --no-rom): OVMF's PXE
                       clients are turned off through fw_cfg (opt/org.tianocore/
                       IPv4PXESupport and IPv6PXESupport = n), so its first network
@@ -67,7 +73,7 @@ die() {
 }
 
 firmware=bios
-rom=default http_boot=false
+rom=default http_boot=false secure_boot='' disk=
 kernel='' initrd='' append='' append_set=false
 mac='' nic=virtio-net-pci uuid='' serial='' memory=512
 tap='' netns='' accel=tcg log='' console=false pcap='' timeout=120 dry_run=false
@@ -81,6 +87,8 @@ while [ $# -gt 0 ]; do
 	--no-rom) rom=none ;;
 	--rom) need "$@"; rom=$2; shift ;;
 	--http-boot) firmware=uefi rom=none http_boot=true ;;
+	--secure-boot) need "$@"; firmware=uefi secure_boot=$2; shift ;;
+	--disk) need "$@"; disk=$2; shift ;;
 	--kernel) need "$@"; kernel=$2; shift ;;
 	--initrd) need "$@"; initrd=$2; shift ;;
 	--append) [ $# -ge 2 ] || die "--append needs a value"; append=$2; append_set=true; shift ;;
@@ -115,6 +123,15 @@ done
 if $http_boot && { [ "$firmware" != uefi ] || [ "$rom" != none ]; }; then
 	die "--http-boot is OVMF's own HTTP boot: not with --bios or --rom"
 fi
+case "$secure_boot" in
+'' | snakeoil | ms) ;;
+*) die "--secure-boot takes snakeoil or ms, not '$secure_boot'" ;;
+esac
+[ -z "$disk" ] || [ -f "$disk" ] || die "no disk file $disk"
+if [ -n "$secure_boot" ]; then
+	OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.$secure_boot.fd
+	OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.$secure_boot.fd
+fi
 tap=${tap:-$LAB-t0}
 netns=${netns:-$LAB-cli}
 if ! [[ $timeout =~ ^[0-9]+$ ]] || [ "$timeout" -eq 0 ]; then
@@ -143,7 +160,11 @@ log=${log:-qemu-${mac//:/-}.log}
 # shellcheck disable=SC2054  # the commas are QEMU's
 # reboot-timeout=0: SeaBIOS with nothing left to boot resets at once (rather than hang until
 # the timeout), and -no-reboot turns that reset into QEMU's exit.
-args=(-name "xpxe-$mac" -machine pc,graphics=off -accel "$accel" -m "$memory" -smp 1
+machine=pc,graphics=off
+# Secure Boot firmware keeps its variables safe from the OS through SMM: a q35 machine
+# with SMM on, and the variable store on a pflash only SMM may write.
+[ -n "$secure_boot" ] && machine=q35,smm=on,graphics=off
+args=(-name "xpxe-$mac" -machine "$machine" -accel "$accel" -m "$memory" -smp 1
 	-display none -monitor none -no-reboot -no-user-config -boot reboot-timeout=0)
 
 # The serial console: a file, or the terminal with a copy in the file.
@@ -162,6 +183,7 @@ uefi)
 	cp "$OVMF_VARS" "$vars"
 	args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 		-drive "if=pflash,format=raw,unit=1,file=$vars")
+	[ -n "$secure_boot" ] && args+=(-global driver=cfi.pflash01,property=secure,value=on)
 	# OVMF makes boot options PXEv4, PXEv6, HTTPv4, HTTPv6 for a NIC, in that order,
 	# and bootindex puts them first as a group. Its PxeBcPcdProducerLib reads these
 	# fw_cfg files (edk2 >= stable202011; Debian 12's 2022.11 honours them): without
@@ -191,6 +213,8 @@ netdev="tap,id=n0,ifname=$tap,script=no,downscript=no"
 # 10-byte virtio-net header unless the tap goes without one (vnet_hdr=off).
 [ -n "$pcap" ] && netdev+=",vnet_hdr=off"
 args+=(-netdev "$netdev" -device "$dev")
+# shellcheck disable=SC2054  # the commas are QEMU's
+[ -n "$disk" ] && args+=(-drive "if=none,id=d0,format=raw,file=$disk" -device "virtio-blk-pci,drive=d0,bootindex=2")
 [ -n "$pcap" ] && args+=(-object "filter-dump,id=dump0,netdev=n0,file=$pcap")
 
 smbios=

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -324,13 +325,38 @@ int xpxe_assets_load(struct xpxe_assets *a, const char *name, const char *path)
 	return 0;
 }
 
+int xpxe_assets_load_text(struct xpxe_assets *a, const char *name, const char *text, size_t len)
+{
+	char path[64];
+	int fd = memfd_create(name, MFD_CLOEXEC), err;
+	struct xpxe_asset *as;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len) {
+		err = errno ? -errno : -EIO;
+		close(fd);
+		return err;
+	}
+	/* Loaded through its /proc path, like any file; the memfd goes once it is in the map. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	err = xpxe_assets_load(a, name, path);
+	close(fd);
+	as = err ? NULL : xpxe_assets_find(a, name);
+	if (as) {
+		as->generated = true;
+		snprintf(as->path, sizeof(as->path), "(made by xpxe)");
+	}
+	return err;
+}
+
 int xpxe_assets_reload(struct xpxe_assets *a)
 {
 	struct xpxe_asset *list[XPXE_TFTP_ASSET_SLOTS];
 	int n = 0, changed = 0, err = 0;
 
 	for (int i = 0; i < XPXE_TFTP_ASSET_SLOTS; i++)
-		if (a->slots[i] && a->slots[i]->current)
+		if (a->slots[i] && a->slots[i]->current && !a->slots[i]->generated)
 			list[n++] = a->slots[i];
 	for (int i = 0; i < n; i++) {
 		struct xpxe_asset *as = list[i];

@@ -36,6 +36,7 @@ struct xpxe_asset {
 	ino_t ino;
 	struct timespec mtime;
 	double load_ms;
+	bool generated; /* made by the daemon (xpxe_assets_load_text): no file to watch */
 };
 
 struct xpxe_assets {
@@ -71,6 +72,12 @@ void xpxe_assets_hold_orphan(struct xpxe_assets *a, uint32_t slot);
  * or a negative errno after logging why.
  */
 int xpxe_assets_load(struct xpxe_assets *a, const char *name, const char *path);
+
+/*
+ * Loads LEN bytes of TEXT as NAME, a file the daemon makes itself (GRUB's
+ * first grub.cfg); a reload leaves it alone. Returns 0 or a negative errno.
+ */
+int xpxe_assets_load_text(struct xpxe_assets *a, const char *name, const char *text, size_t len);
 
 /* Loads again every asset whose file changed (size, mtime, inode). Returns how many, or -errno. */
 int xpxe_assets_reload(struct xpxe_assets *a);

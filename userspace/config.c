@@ -315,6 +315,22 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		return get_uint(w, key, v, 1, 65536, &cfg->http_limits.max_per_ip);
 	if (is(key, "timeout"))
 		return get_uint(w, key, v, 1, 3600, &cfg->http_limits.timeout_s);
+	if (is(key, "tls_cert"))
+		return copy_str(w, key, v, cfg->tls.cert, sizeof(cfg->tls.cert), "a PEM file");
+	if (is(key, "tls_key"))
+		return copy_str(w, key, v, cfg->tls.key, sizeof(cfg->tls.key), "a PEM file");
+	if (is(key, "tls_listen"))
+		return copy_str(w, key, v, cfg->tls.listen, sizeof(cfg->tls.listen), "ADDR:PORT");
+	if (is(key, "config_over_http")) {
+		const char *s = scalar(w, key, v, "serve or refuse");
+
+		if (!s)
+			return -EINVAL;
+		if (strcmp(s, "serve") && strcmp(s, "refuse"))
+			return fail(w, v, "'config_over_http' takes serve or refuse, not '%s'", s);
+		cfg->tls.refuse_plain = !strcmp(s, "refuse");
+		return 0;
+	}
 	if (is(key, "config_without_address")) {
 		const char *s = scalar(w, key, v, "refuse or serve");
 
@@ -331,7 +347,7 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 	}
 	return unknown(w, key, "http",
 		       "listen, allow, config_without_address, max_connections, max_per_ip, "
-		       "timeout");
+		       "timeout, tls_cert, tls_key, tls_listen, config_over_http");
 }
 
 static int parse_pool(struct walker *w, struct fy_node *key, struct fy_node *v,
@@ -478,23 +494,22 @@ static int profile_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 	}
 	if (is(key, "strategy"))
 		return get_strategy(w, key, v, &p->dhcp.strategy);
+	if (is(key, "uki"))
+		return copy_str(w, key, v, p->uki, sizeof(p->uki), "an asset name");
 	if (is(key, "transport")) {
-		const char *s = scalar(w, key, v, "http or tftp");
+		const char *s = scalar(w, key, v, "http, tftp, uki or grub");
 
 		if (!s)
 			return -EINVAL;
-		if (!strcmp(s, "http"))
-			p->transport = XPXE_TRANSPORT_HTTP;
-		else if (!strcmp(s, "tftp"))
-			p->transport = XPXE_TRANSPORT_TFTP;
-		else
-			return fail(w, v, "'transport' takes http or tftp, not '%s'", s);
+		if (xpxe_transport_parse(s, &p->transport))
+			return fail(w, v, "'transport' takes http, tftp, uki or grub, not '%s'", s);
 		return 0;
 	}
 	if (is(key, "boot_files"))
 		return each_pair(w, key, v, "boot_files", boot_file_key, p);
 	return unknown(w, key, "a profile",
-		       "kernel, initrd, cmdline, transport, strategy, talos_config, boot_files");
+		       "kernel, initrd, uki, cmdline, transport, strategy, talos_config, "
+		       "boot_files");
 }
 
 static int profiles_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
@@ -790,6 +805,19 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 						      .timeout_s = XPXE_HTTP_TIMEOUT_S };
 }
 
+int xpxe_transport_parse(const char *text, enum xpxe_transport *out)
+{
+	static const char *const names[] = { "http", "tftp", "uki", "grub" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(text, names[i])) {
+			*out = (enum xpxe_transport)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 int xpxe_config_profile(const struct xpxe_config *cfg, const char *name)
 {
 	for (int i = 0; i < cfg->n_profiles; i++)
@@ -1078,7 +1106,26 @@ int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
 					  "under assets)",
 					  p->name, p->initrd);
 		}
+		if (p->transport == XPXE_TRANSPORT_UKI && !p->uki[0])
+			return check_fail(
+			    err, config_name(cfg),
+			    "profile '%s': transport uki needs 'uki: ASSET', the asset "
+			    "holding the UKI",
+			    p->name);
+		if (p->uki[0] && !xpxe_config_asset(cfg, p->uki))
+			return check_fail(
+			    err, config_name(cfg),
+			    "profile '%s': no asset '%s' for its UKI (define it under "
+			    "assets)",
+			    p->name, p->uki);
 	}
+	if (!cfg->tls.cert[0] != !cfg->tls.key[0])
+		return check_fail(err, config_name(cfg),
+				  "http: HTTPS needs both tls_cert and tls_key");
+	if (cfg->tls.refuse_plain && !cfg->tls.cert[0])
+		return check_fail(err, config_name(cfg),
+				  "http: config_over_http: refuse needs HTTPS (tls_cert, tls_key): "
+				  "configs would reach no one");
 	for (int i = 0; i < cfg->n_machines; i++)
 		if (xpxe_config_check_machine(cfg, i, err))
 			return -EINVAL;

@@ -36,6 +36,8 @@ struct xpxe_cfg_mark {
 enum xpxe_transport {
 	XPXE_TRANSPORT_HTTP = 0, /* iPXE fetches kernel and initrd over HTTP */
 	XPXE_TRANSPORT_TFTP,	 /* ... over tftp:// from the XDP fast path */
+	XPXE_TRANSPORT_UKI,	 /* one signed EFI binary (a UKI): HTTP boot, or iPXE's chain */
+	XPXE_TRANSPORT_GRUB,	 /* shim + signed GRUB, whose grub.cfg xpxe renders */
 };
 
 struct xpxe_asset_cfg {
@@ -61,6 +63,9 @@ struct xpxe_profile_cfg {
 	char initrd[XPXE_CFG_NAME_MAX];
 	char cmdline[XPXE_CFG_CMDLINE_MAX]; /* added after the Talos arguments */
 	enum xpxe_transport transport;
+	char uki[XPXE_CFG_NAME_MAX]; /* transport uki: the asset holding the UKI */
+	/* Not config: the UKI's PE machine type, from its check at load (boot/profile.c). */
+	unsigned short uki_machine;
 	char talos_config[XPXE_CFG_PATH_MAX]; /* a file or a folder of MAC.yaml + default.yaml */
 	struct xpxe_dhcp_profile dhcp;	      /* boot files by class, ProxyDHCP strategy */
 	bool boot_file_set[XPXE_BOOT_MAX];
@@ -105,6 +110,13 @@ enum xpxe_unbound_config {
 	XPXE_UNBOUND_SERVE,	 /* served to whoever names it; boot-once is then not set */
 };
 
+/* HTTPS (http.tls_cert, tls_key, tls_listen): off while no certificate is given. */
+struct xpxe_tls_cfg {
+	char cert[XPXE_CFG_PATH_MAX], key[XPXE_CFG_PATH_MAX]; /* PEM files */
+	char listen[64];				      /* ADDR:PORT; "" = SERVER_IP:8443 */
+	bool refuse_plain; /* http.config_over_http: refuse (configs over HTTPS only) */
+};
+
 /* HTTP's limits on connections (http.max_connections, max_per_ip, timeout). */
 struct xpxe_http_limits {
 	unsigned max_connections, max_per_ip, timeout_s;
@@ -126,6 +138,7 @@ struct xpxe_config {
 	int n_allow;
 	enum xpxe_unbound_config config_without_address;
 	struct xpxe_http_limits http_limits;
+	struct xpxe_tls_cfg tls;
 	char state_dir[XPXE_CFG_PATH_MAX];
 	struct xpxe_store_cfg store; /* where machines, marks and bindings are shared (store:) */
 	struct xpxe_asset_cfg assets[XPXE_CFG_MAX_ASSETS];
@@ -197,6 +210,9 @@ void xpxe_config_where(const struct xpxe_config *cfg, struct xpxe_cfg_mark at, c
 /* "FILE:LINE" of M for messages (the config file, or the state folder's machines file). */
 void xpxe_config_origin(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m, char *out,
 			size_t size);
+
+/* "http", "tftp", "uki" or "grub" into *OUT; -EINVAL for anything else. */
+int xpxe_transport_parse(const char *text, enum xpxe_transport *out);
 
 /* The profile named NAME, or -1. */
 int xpxe_config_profile(const struct xpxe_config *cfg, const char *name);

@@ -17,6 +17,7 @@
 
 #include "xpxe.skel.h"
 
+#include "boot/boot.h"
 #include "dataplane.h"
 #include "config.h"
 #include "dhcp.h"
@@ -264,6 +265,8 @@ static int install_templates(struct xpxe_bpf *skel, const struct xpxe_dhcp_setti
 		struct xpxe_dhcp_profile p = s->profiles[i].dhcp;
 
 		xpxe_dhcp_profile_defaults(&p, s->profiles[i].boot_file_set, s->http_base);
+		xpxe_boot_profile_files(&p, s->profiles[i].boot_file_set, &s->profiles[i],
+					s->http_base);
 		err = install_profile(fd, i, &p, net);
 	}
 	return err;

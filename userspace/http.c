@@ -12,11 +12,13 @@
 #include <bpf/bpf.h>
 #include <microhttpd.h>
 
+#include "boot/boot.h"
 #include "counters.h"
 #include "http.h"
 #include "events.h"
 #include "log.h"
 #include "render.h"
+#include "tls/tls.h"
 
 #define SCRIPT_MAX 4096
 
@@ -36,6 +38,7 @@ struct request {
 	struct in_addr src;
 	char src_text[INET_ADDRSTRLEN];
 	bool head;
+	bool tls; /* came in over HTTPS */
 	struct pending *pending;
 };
 
@@ -235,6 +238,19 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
 	p = &h->cfg->profiles[who.profile];
+	if (p->transport == XPXE_TRANSPORT_UKI && p->uki[0]) {
+		char url[XPXE_CFG_NAME_MAX + 128];
+
+		snprintf(url, sizeof(url), "%s/uki/%s", h->base, p->uki);
+		err = xpxe_script_uki(script, sizeof(script), who.name, url, h->base);
+		pthread_mutex_unlock(&h->inv->lock);
+		if (err)
+			return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					  "script too long");
+		__atomic_add_fetch(&h->stats.scripts, 1, __ATOMIC_RELAXED);
+		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, who.name, 0);
+		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
+	}
 	if (!p->kernel[0] || !p->initrd[0]) {
 		pthread_mutex_unlock(&h->inv->lock);
 		log_warn("http: profile '%s' of %s names no kernel/initrd", p->name, who.name);
@@ -244,6 +260,7 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	err = xpxe_script_boot(
 	    script, sizeof(script),
 	    &(struct xpxe_script_in){ .base = h->base,
+				      .config_base = h->config_base,
 				      .tftp_base = h->tftp_base,
 				      .name = who.name,
 				      .kernel = p->kernel,
@@ -402,6 +419,56 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	return ret;
 }
 
+static bool is_uki(const struct xpxe_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (!strcmp(cfg->profiles[i].uki, name))
+			return true;
+	return false;
+}
+
+/*
+ * GET /uki/NAME: the UKI HTTP boot clients get in their DHCP answer. Boot-once
+ * applies when xpxe knows who asks (the binding of the source address): an
+ * installed machine gets a 404, and its firmware goes on to its next boot
+ * option, the disk.
+ */
+static enum MHD_Result uki(struct xpxe_http *h, struct request *rq, const char *name)
+{
+	struct xpxe_identity id = { 0 };
+	unsigned char mac[6];
+	char mac_text[18] = "";
+	const char *why;
+	struct who who;
+	bool known, installed = false;
+
+	pthread_mutex_lock(&h->inv->lock);
+	known = is_uki(h->cfg, name);
+	if (known && mac_of(&h->leases, rq->src, mac)) {
+		snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+			 mac[1], mac[2], mac[3], mac[4], mac[5]);
+		id.mac = mac_text;
+		if (!identify(h, rq, &id, &who, &why)) {
+			xpxe_inventory_learn(h->inv, who.key, rq->src, "boot-script");
+			installed = xpxe_inventory_is_installed(h->inv, who.key, NULL);
+		}
+	}
+	pthread_mutex_unlock(&h->inv->lock);
+	if (!known)
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no profile boots such a UKI");
+	if (installed) {
+		__atomic_add_fetch(&h->stats.local_boots, 1, __ATOMIC_RELAXED);
+		log_info("http: %s is installed: no UKI for it, its firmware goes on to its disk "
+			 "(xpxe machines rearm to reinstall)",
+			 who.name);
+		xpxe_event(XPXE_EV_LOCAL_BOOT, who.mac, rq->src_text, NULL, who.name, 0);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
+				  "this machine is installed: boot from its disk");
+	}
+	__atomic_add_fetch(&h->stats.ukis, 1, __ATOMIC_RELAXED);
+	return asset(h, rq, name);
+}
+
 void xpxe_http_document_path(const char *path, const char *mac, char *out, size_t size)
 {
 	char hyphen[18];
@@ -477,6 +544,16 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	int bad_line, err;
 
 	pthread_mutex_lock(&h->inv->lock);
+	if (h->cfg->tls.refuse_plain && !rq->tls) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&h->stats.refused_plain, 1, __ATOMIC_RELAXED);
+		log_warn("http: config refused to %s over plain HTTP (http.config_over_http: "
+			 "refuse): its talos.config= must be %s/talos/config",
+			 rq->src_text, h->tls_base);
+		return send_error(rq->conn, MHD_HTTP_FORBIDDEN,
+				  "configs are served over HTTPS only");
+	}
 	if (!xpxe_http_allowed(h->cfg, rq->src)) {
 		pthread_mutex_unlock(&h->inv->lock);
 		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
@@ -725,6 +802,9 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_http_requests_total{kind=\"not_found\"} %llu\n", h->stats.not_found);
 	fprintf(f, "xpxe_http_requests_total{kind=\"asset_changed\"} %llu\n",
 		h->stats.asset_changed);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused_plain_http\"} %llu\n",
+		h->stats.refused_plain);
+	fprintf(f, "xpxe_http_requests_total{kind=\"uki\"} %llu\n", h->stats.ukis);
 	metric(f, "xpxe_http_connections_total",
 	       "HTTP connections: accepted, refused at a limit, timed out without a request",
 	       "counter");
@@ -805,6 +885,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		rq.src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
 	inet_ntop(AF_INET, &rq.src, rq.src_text, sizeof(rq.src_text));
+	/* The daemon a connection reports is its worker thread's: ask for a TLS session. */
+	ci = h->mhd_tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	rq.tls = ci && ci->tls_session;
 
 	if (!strcmp(url, "/boot.ipxe"))
 		return boot_script(h, &rq);
@@ -812,6 +895,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return asset(h, &rq, url + 8);
 	if (!strcmp(url, "/talos/config"))
 		return talos_config(h, &rq);
+	if (!strncmp(url, "/uki/", 5) && url[5] && !strchr(url + 5, '/'))
+		return uki(h, &rq, url + 5);
 	if (!strcmp(url, "/metrics"))
 		return metrics(h, &rq);
 	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
@@ -928,6 +1013,27 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", text);
 }
 
+/* One listener (FLAGS: 0, or MHD_USE_TLS) with the limits, callbacks and handler of H. */
+static struct MHD_Daemon *start_mhd(struct xpxe_http *h, unsigned int flags,
+				    const struct sockaddr_in *addr)
+{
+	/* Without TLS the list ends one option early: the certificate callback is left out. */
+	enum MHD_OPTION last =
+	    flags & MHD_USE_TLS ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END;
+
+	return MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | flags, 0,
+	    accept_policy, h, handle, h, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
+	    /* A slow or stalled client is dropped, so it cannot hold a slot. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	    NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	    last, xpxe_tls_callback(), MHD_OPTION_END);
+}
+
+static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const char *host);
+
 int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_inventory *inv,
 		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases)
 {
@@ -960,22 +1066,87 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	}
 	addr.sin_port = htons((uint16_t)port);
 	snprintf(h->base, sizeof(h->base), "http://%s", listen);
+	snprintf(h->config_base, sizeof(h->config_base), "%s", h->base);
 	snprintf(h->tftp_base, sizeof(h->tftp_base), "tftp://%s", host);
-	h->mhd = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, accept_policy,
-	    h, handle, h, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
-	    /* A slow or stalled client is dropped, so it cannot hold a slot. */
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
-	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-	    MHD_OPTION_END);
+	h->mhd = start_mhd(h, 0, &addr);
 	if (!h->mhd) {
 		log_error("http: cannot listen on %s (address in use, or not on this host?)",
 			  listen);
 		return -EADDRINUSE;
 	}
 	log_info("http: serving on %s", h->base);
+	return cfg->tls.cert[0] ? start_tls(h, cfg, host) : 0;
+}
+
+/*
+ * HTTPS beside HTTP: the same handler, limits and connection slots (the limits
+ * count both). Assets stay on plain HTTP too, for firmware without TLS.
+ */
+static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const char *host)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	char listen[96], why[512], text[160];
+	const char *colon;
+	unsigned long port = 0;
+	int err;
+
+	if (!MHD_is_feature_supported(MHD_FEATURE_TLS) ||
+	    !MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK)) {
+		log_error("http: this libmicrohttpd has no TLS (GnuTLS): no HTTPS");
+		return -ENOTSUP;
+	}
+	if (cfg->tls.listen[0])
+		snprintf(listen, sizeof(listen), "%s", cfg->tls.listen);
+	else
+		snprintf(listen, sizeof(listen), "%.63s:8443", host);
+	colon = strrchr(listen, ':');
+	if (colon)
+		port = strtoul(colon + 1, NULL, 10);
+	if (!colon || !port || port > 65535 ||
+	    inet_pton(AF_INET,
+		      (snprintf(text, sizeof(text), "%.*s", (int)(colon - listen), listen), text),
+		      &addr.sin_addr) != 1) {
+		log_error("http: tls_listen '%s' is not ADDR:PORT with an IPv4 address", listen);
+		return -EINVAL;
+	}
+	addr.sin_port = htons((uint16_t)port);
+	err = xpxe_tls_open(&h->tls, cfg->tls.cert, cfg->tls.key, why, sizeof(why));
+	if (err) {
+		log_error("http: %s", why);
+		return err;
+	}
+	xpxe_tls_bind(h->tls);
+	h->mhd_tls = start_mhd(h, MHD_USE_TLS, &addr);
+	if (!h->mhd_tls) {
+		log_error("http: cannot listen for HTTPS on %s (address in use, or not on this "
+			  "host?)",
+			  listen);
+		return -EADDRINUSE;
+	}
+	snprintf(h->tls_base, sizeof(h->tls_base), "https://%s", listen);
+	snprintf(h->config_base, sizeof(h->config_base), "%s", h->tls_base);
+	xpxe_tls_describe(h->tls, text, sizeof(text));
+	log_info("http: serving HTTPS on %s (%s, %s); talos.config= URLs point there%s",
+		 h->tls_base, cfg->tls.cert, text,
+		 cfg->tls.refuse_plain ? "; configs over plain HTTP are refused" : "");
+	return 0;
+}
+
+int xpxe_http_tls_reload(struct xpxe_http *h, const struct xpxe_config *cfg, char *why,
+			 size_t why_size)
+{
+	struct xpxe_tls *fresh;
+	char text[160];
+	int err;
+
+	if (!h->tls)
+		return 0;
+	err = xpxe_tls_open(&fresh, cfg->tls.cert, cfg->tls.key, why, why_size);
+	if (err)
+		return err;
+	xpxe_tls_swap(h->tls, fresh);
+	xpxe_tls_describe(h->tls, text, sizeof(text));
+	log_info("http: HTTPS now serves %s (%s) to new connections", cfg->tls.cert, text);
 	return 0;
 }
 
@@ -984,6 +1155,11 @@ void xpxe_http_stop(struct xpxe_http *h)
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	h->mhd = NULL;
+	if (h->mhd_tls)
+		MHD_stop_daemon(h->mhd_tls);
+	h->mhd_tls = NULL;
+	xpxe_tls_free(h->tls);
+	h->tls = NULL;
 	if (h->conns)
 		pthread_mutex_destroy(&h->conns_lock);
 	free(h->conns);

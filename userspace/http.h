@@ -16,6 +16,10 @@
  *   GET|HEAD /assets/NAME                        a file, zero-copy, with Range
  *   GET /talos/config?mac=..&uuid=..&serial=..&hostname=..   a machine's Talos config
  *   GET /metrics                                  Prometheus text: counters, HTTP, inventory
+ *   GET|HEAD /uki/NAME                            a profile's UKI, unless the machine asking
+ *                                                 is installed (boot-once: 404, next option)
+ * The same on HTTPS (http.tls_cert, tls_key) when it is on; configs may be
+ * refused over plain HTTP (http.config_over_http: refuse).
  */
 
 /* What HTTP reads of each interface's data plane: bindings (who holds which address), counters. */
@@ -34,6 +38,8 @@ struct xpxe_http_stats {
 	 * after the idle timeout without one complete request (slow clients, slowloris) */
 	unsigned long long conn_accepted, conn_refused_per_ip, conn_refused_total, conn_timed_out;
 	unsigned long long asset_changed; /* refused: the file is no longer what was loaded */
+	unsigned long long refused_plain; /* configs refused over plain HTTP (of refused) */
+	unsigned long long ukis;	  /* UKIs sent from /uki/ */
 };
 
 /* A connection being served; slots of an array, so its limits can be counted. */
@@ -44,13 +50,19 @@ struct xpxe_http_conn {
 	unsigned requests;
 };
 
+struct xpxe_tls;
+
 struct xpxe_http {
 	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *mhd_tls; /* HTTPS, when the config names a certificate */
+	struct xpxe_tls *tls;
 	struct xpxe_inventory *inv; /* its lock also guards CFG during a reload */
 	const struct xpxe_config *cfg;
 	struct xpxe_http_leases leases;
 	char base[96]; /* http://ADDR:PORT as machines reach it */
 	char tftp_base[80];
+	char tls_base[112];    /* https://ADDR:PORT; "" without HTTPS */
+	char config_base[112]; /* where talos.config= URLs point: HTTPS when it is on */
 	struct xpxe_http_stats stats;
 	struct xpxe_http_limits limits;
 	pthread_mutex_t conns_lock; /* MHD's threads accept and close connections */
@@ -65,6 +77,14 @@ struct xpxe_http {
 int xpxe_http_start(struct xpxe_http *http, const char *listen, struct xpxe_inventory *inv,
 		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases);
 void xpxe_http_stop(struct xpxe_http *http);
+
+/*
+ * `xpxe reload`: reads CFG's certificate and key again; the next TLS handshake
+ * gets them, sessions in flight keep theirs. Returns 0, or -errno with WHY
+ * (the running certificate is kept).
+ */
+int xpxe_http_tls_reload(struct xpxe_http *http, const struct xpxe_config *cfg, char *why,
+			 size_t why_size);
 
 /*
  * The address the config of a machine goes to, 0 when xpxe knows none: its

@@ -96,7 +96,9 @@ static const char usage_serve[] =
     "(iPXE's script, per machine), /assets/NAME (the assets, with Range),\n"
     "/talos/config?mac=&uuid=&serial= (the machine's Talos config, to its own\n"
     "address and http.allow's networks only; once served, the machine boots from\n"
-    "its disk until 'xpxe machines rearm'), /metrics.\n"
+    "its disk until 'xpxe machines rearm'), /uki/NAME (a uki profile's UKI),\n"
+    "/metrics. With --tls-cert/--tls-key (http.tls_cert, tls_key) the same over\n"
+    "HTTPS on SERVER:8443, and talos.config= URLs point there.\n"
     "\n"
     "Without -c, /etc/xpxe/xpxe.yaml is read when it exists and no -i or quick-start\n"
     "flag is given; otherwise the flags below make a config of one profile.\n"
@@ -122,7 +124,24 @@ static const char usage_serve[] =
     "                              machine with that MAC, else DIR/default.yaml\n"
     "  --cmdline \"ARGS\"            kernel arguments after talos.platform=metal\n"
     "                              slab_nomerge pti=on (e.g. console=ttyS0)\n"
-    "  --transport http|tftp       how iPXE fetches kernel and initrd (default http)\n"
+    "  --transport http|tftp|uki|grub\n"
+    "                              http, tftp: how iPXE fetches kernel and initrd\n"
+    "                              (default http); uki: boot the UKI of --uki; grub:\n"
+    "                              UEFI machines boot through shim and signed GRUB\n"
+    "                              (Secure Boot; Debian's shim-signed and\n"
+    "                              grub-efi-amd64-signed, or --asset shimx64.efi=,\n"
+    "                              grubx64.efi=), GRUB loads kernel and initrd\n"
+    "  --uki FILE                  serve FILE, a signed Unified Kernel Image, as\n"
+    "                              asset 'uki' and boot it (--transport uki): UEFI\n"
+    "                              HTTP boot clients get /uki/uki, iPXE chains to\n"
+    "                              it. Under Secure Boot its own command line is the\n"
+    "                              only one: it must carry talos.config= (xpxe logs\n"
+    "                              what it finds); refused unless it is a PE image\n"
+    "                              with .linux and .initrd\n"
+    "  --tls-cert FILE --tls-key FILE\n"
+    "                              HTTPS on SERVER:8443 with this PEM certificate and\n"
+    "                              key (reread on 'xpxe reload'); talos.config= URLs\n"
+    "                              then point there\n"
     "\n"
     "TFTP:\n"
     "  --asset NAME=FILE           serve FILE over TFTP as NAME (up to 64; repeatable)\n"
@@ -472,6 +491,9 @@ enum {
 	OPT_HTTP_TIMEOUT,
 	OPT_ROUTER_ADVERT,
 	OPT_STORE,
+	OPT_UKI,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
 };
 
 /* The usage serve's flags are errors of: serve's, or check's (the same flags). */
@@ -691,6 +713,9 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "talos-config", required_argument, NULL, 'C' },
 		{ "cmdline", required_argument, NULL, 'K' },
 		{ "transport", required_argument, NULL, 'X' },
+		{ "uki", required_argument, NULL, OPT_UKI },
+		{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+		{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 		{ "state-dir", required_argument, NULL, 'V' },
 		{ "keep-attached", no_argument, NULL, 'A' },
 		{ "store", required_argument, NULL, OPT_STORE },
@@ -760,12 +785,30 @@ static int serve_or_check(int argc, char **argv, bool check)
 			opts.cmdline = optarg;
 			quick_start_flags++;
 			break;
-		case 'X':
-			if (strcmp(optarg, "http") && strcmp(optarg, "tftp"))
+		case 'X': {
+			enum xpxe_transport t;
+
+			if (xpxe_transport_parse(optarg, &t))
 				return usage_error(serve_usage,
-						   "--transport takes http or tftp, not '%s'",
+						   "--transport takes http, tftp, uki or grub, not "
+						   "'%s'",
 						   optarg);
-			opts.tftp_transport = !strcmp(optarg, "tftp");
+			opts.transport = t;
+			quick_start_flags++;
+			break;
+		}
+		case OPT_UKI:
+			rc = add_asset(&opts, "uki", optarg);
+			if (rc)
+				return rc;
+			opts.transport = XPXE_TRANSPORT_UKI;
+			break;
+		case OPT_TLS_CERT:
+			opts.tls_cert = optarg;
+			quick_start_flags++;
+			break;
+		case OPT_TLS_KEY:
+			opts.tls_key = optarg;
 			quick_start_flags++;
 			break;
 		case 'V':

@@ -182,8 +182,24 @@ int xpxe_script_boot(char *buf, size_t size, const struct xpxe_script_in *in)
 		     "echo xpxe: boot failed, retrying in 5 s\n"
 		     "sleep 5\n"
 		     "chain %s/boot.ipxe?mac=${mac:hexhyp}&uuid=${uuid}&serial=${serial}\n",
-		     in->name, from, sub, in->initrd, from, sub, in->kernel, in->cmdline, in->base,
-		     in->base);
+		     in->name, from, sub, in->initrd, from, sub, in->kernel, in->cmdline,
+		     in->config_base ? in->config_base : in->base, in->base);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+}
+
+int xpxe_script_uki(char *buf, size_t size, const char *name, const char *url, const char *base)
+{
+	/* The UKI's own command line applies (talos.config= inside it): iPXE passes none. */
+	int n = snprintf(buf, size,
+			 "#!ipxe\n"
+			 "echo xpxe: booting %s from its UKI\n"
+			 "chain %s || goto failed\n"
+			 ":failed\n"
+			 "echo xpxe: boot failed, retrying in 5 s\n"
+			 "sleep 5\n"
+			 "chain %s/boot.ipxe?mac=${mac:hexhyp}&uuid=${uuid}&serial=${serial}\n",
+			 name, url, base);
+
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
 

@@ -50,6 +50,7 @@ int xpxe_render_template(const char *template, size_t len, const struct xpxe_var
 /* The inputs of a boot script. */
 struct xpxe_script_in {
 	const char *base;	     /* http://SERVER:PORT */
+	const char *config_base;     /* where talos.config= points (https://... with HTTPS) */
 	const char *tftp_base;	     /* tftp://SERVER */
 	const char *name;	     /* the machine's name for the log line in the script */
 	const char *kernel, *initrd; /* asset names */
@@ -65,6 +66,9 @@ int xpxe_script_chain(char *buf, size_t size, const char *base);
 
 /* The per-machine script that boots the kernel with Talos's arguments. */
 int xpxe_script_boot(char *buf, size_t size, const struct xpxe_script_in *in);
+
+/* The per-machine script of a uki profile: iPXE chains to the UKI at URL. */
+int xpxe_script_uki(char *buf, size_t size, const char *name, const char *url, const char *base);
 
 /* Boot-once: the script for an installed machine, which boots its local disk. */
 int xpxe_script_local(char *buf, size_t size, const char *name);

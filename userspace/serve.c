@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "privs.h"
 #include "serve.h"
+#include "boot/boot.h"
 #include "tftp.h"
 #include "config.h"
 #include "http.h"
@@ -55,6 +56,9 @@ struct daemon {
 	bool keep_attached;   /* --keep-attached */
 	bool signalled;	      /* stopped by SIGINT/SIGTERM, not by the last detach */
 	int dropped_bindings; /* by the last reload: pool bindings on now reserved addresses */
+	char *grub_cfg;	      /* GRUB's grub.cfg as TFTP serves it (grub profiles) */
+	size_t grub_cfg_len;
+	time_t grub_checked; /* when the loop last made it again */
 };
 
 /* One AF_XDP socket of windowed TFTP: its rings' fill levels, the kernel's drops, ours. */
@@ -527,6 +531,7 @@ static void reply_events(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_u64(reply, "next", next);
 }
 static int reload(struct daemon *d, char *why, size_t why_size);
+static int refresh_grub_cfg(struct daemon *d);
 
 /* The machine commands, with every interface's DHCP side. */
 static bool machines_reply(struct daemon *d, const char *cmd, struct fy_document *doc,
@@ -718,6 +723,10 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		}
 		xpxe_inventory_save_learned(&d->inv, false);
 		xpxe_inventory_retry_state(&d->inv);
+		if (time(NULL) != d->grub_checked) {
+			d->grub_checked = time(NULL);
+			refresh_grub_cfg(d);
+		}
 	}
 }
 
@@ -761,6 +770,73 @@ static void add_default_assets(struct xpxe_config *cfg)
 	}
 }
 
+static bool has_grub_profile(const struct xpxe_config *cfg)
+{
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (cfg->profiles[i].transport == XPXE_TRANSPORT_GRUB)
+			return true;
+	return false;
+}
+
+/* Debian's signed shim and GRUB join the assets of a config with a grub profile. */
+static void add_grub_assets(struct xpxe_config *cfg)
+{
+	static const char *const files[][2] = {
+		{ "shimx64.efi", XPXE_SHIM_X64 },
+		{ "grubx64.efi", XPXE_GRUB_X64 },
+		{ "shimaa64.efi", XPXE_SHIM_ARM64 },
+		{ "grubaa64.efi", XPXE_GRUB_ARM64 },
+	};
+
+	if (!has_grub_profile(cfg))
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct xpxe_asset_cfg *a = &cfg->assets[cfg->n_assets];
+
+		if (xpxe_config_asset(cfg, files[i][0]) || cfg->n_assets == XPXE_CFG_MAX_ASSETS ||
+		    !file_exists(files[i][1]))
+			continue;
+		snprintf(a->name, sizeof(a->name), "%s", files[i][0]);
+		snprintf(a->path, sizeof(a->path), "%s", files[i][1]);
+		cfg->n_assets++;
+	}
+}
+
+/*
+ * GRUB's grub.cfg, served over TFTP as grub/grub.cfg: made again from the
+ * inventory and the profiles, and loaded when it differs from what TFTP serves
+ * (boot-once marks, reloads, machines added). The daemon's loop calls this
+ * once a second, so a storm of installs costs one load a second at most.
+ */
+static int refresh_grub_cfg(struct daemon *d)
+{
+	char *text;
+	size_t len;
+	int err;
+
+	if (!has_grub_profile(&d->cfg))
+		return 0;
+	pthread_mutex_lock(&d->inv.lock);
+	text = xpxe_grub_render(&d->cfg, &d->inv, d->http.config_base, &len);
+	pthread_mutex_unlock(&d->inv.lock);
+	if (!text)
+		return -ENOMEM;
+	if (d->grub_cfg && d->grub_cfg_len == len && !memcmp(d->grub_cfg, text, len)) {
+		free(text);
+		return 0;
+	}
+	err = xpxe_assets_load_text(&d->assets, XPXE_GRUB_CFG_NAME, text, len);
+	if (err) {
+		log_error("cannot serve %s over TFTP: %s", XPXE_GRUB_CFG_NAME, strerror(-err));
+		free(text);
+		return err;
+	}
+	free(d->grub_cfg);
+	d->grub_cfg = text;
+	d->grub_cfg_len = len;
+	return 0;
+}
+
 /* The quick start: one profile, "default", made of the flags. */
 static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_opts *opts,
 			     struct xpxe_config_error *err)
@@ -781,10 +857,16 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 		snprintf(p->kernel, sizeof(p->kernel), "vmlinuz");
 	if (xpxe_config_asset(cfg, "initramfs"))
 		snprintf(p->initrd, sizeof(p->initrd), "initramfs");
+	if (xpxe_config_asset(cfg, "uki"))
+		snprintf(p->uki, sizeof(p->uki), "uki");
+	if (opts->tls_cert)
+		snprintf(cfg->tls.cert, sizeof(cfg->tls.cert), "%s", opts->tls_cert);
+	if (opts->tls_key)
+		snprintf(cfg->tls.key, sizeof(cfg->tls.key), "%s", opts->tls_key);
 	snprintf(p->cmdline, sizeof(p->cmdline), "%s", opts->cmdline ? opts->cmdline : "");
 	if (opts->talos_config)
 		snprintf(p->talos_config, sizeof(p->talos_config), "%s", opts->talos_config);
-	p->transport = opts->tftp_transport ? XPXE_TRANSPORT_TFTP : XPXE_TRANSPORT_HTTP;
+	p->transport = (enum xpxe_transport)opts->transport;
 	if (opts->dhcp.http_base[0])
 		snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s",
 			 opts->dhcp.http_base + strlen("http://"));
@@ -898,8 +980,15 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 		xpxe_config_free(cfg);
 		return ret;
 	}
-	if (!opts->no_default_assets)
+	if (!opts->no_default_assets) {
 		add_default_assets(cfg);
+		add_grub_assets(cfg);
+	}
+	ret = xpxe_boot_check_profiles(cfg, err);
+	if (ret) {
+		xpxe_config_free(cfg);
+		return ret;
+	}
 	if (cfg->http_listen[0] && !cfg->dhcp.http_base[0])
 		snprintf(cfg->dhcp.http_base, sizeof(cfg->dhcp.http_base), "http://%s",
 			 cfg->http_listen);
@@ -1012,6 +1101,14 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		key = "state_dir";
 		snprintf(was, sizeof(was), "%s", old->state_dir);
 		snprintf(now, sizeof(now), "%s", new->state_dir);
+	} else if (!old->tls.cert[0] != !new->tls.cert[0]) {
+		key = "HTTPS (http.tls_cert and tls_key)";
+		snprintf(was, sizeof(was), "%s", old->tls.cert[0] ? "on" : "off");
+		snprintf(now, sizeof(now), "%s", new->tls.cert[0] ? "on" : "off");
+	} else if (strcmp(old->tls.listen, new->tls.listen)) {
+		key = "http.tls_listen";
+		snprintf(was, sizeof(was), "%s", old->tls.listen[0] ? old->tls.listen : "default");
+		snprintf(now, sizeof(now), "%s", new->tls.listen[0] ? new->tls.listen : "default");
 	} else if (memcmp(&old->store, &new->store, sizeof(old->store))) {
 		key = "store";
 		snprintf(was, sizeof(was), "%.200s", old->store.url);
@@ -1020,12 +1117,12 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 	}
 	if (!key)
 		return 0;
-	snprintf(
-	    why, why_size,
-	    "%s changed (%s -> %s): it changes only with a restart (so do interfaces, mode, "
-	    "server_ip, http.listen, http's limits, dhcp.pool, dhcp.leases, state_dir and store); "
-	    "the running config is kept",
-	    key, was, now);
+	snprintf(why, why_size,
+		 "%s changed (%s -> %s): it changes only with a restart (so do interfaces, mode, "
+		 "server_ip, http.listen, http's limits, HTTPS on or off, http.tls_listen, "
+		 "dhcp.pool, dhcp.leases, state_dir and store); "
+		 "the running config is kept",
+		 key, was, now);
 	return -EINVAL;
 }
 
@@ -1052,6 +1149,13 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 	ret = restart_only_change(&d->cfg, &fresh, why, why_size);
 	if (ret) {
 		xpxe_config_free(&fresh);
+		return ret;
+	}
+	/* The certificate first: a bad one refuses the reload before anything changed. */
+	ret = xpxe_http_tls_reload(&d->http, &fresh, why, why_size);
+	if (ret) {
+		xpxe_config_free(&fresh);
+		snprintf(why + strlen(why), why_size - strlen(why), "; the running config is kept");
 		return ret;
 	}
 	for (int i = 0; i < fresh.n_assets; i++) {
@@ -1120,6 +1224,7 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 	}
 	xpxe_machines_name(&d->cfg);
 	free(gone);
+	refresh_grub_cfg(d);
 	d->dropped_bindings = dropped;
 	log_info("reloaded %s: %d machine(s), %d profile(s), %d asset(s)",
 		 d->opts->config_path ? d->opts->config_path : "the flags", d->cfg.n_machines,
@@ -1260,7 +1365,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		sv->events =
 		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
 	}
-	if (start_tftp(&d, opts) || start_http(&d, pf.http_listen))
+	if (start_tftp(&d, opts) || start_http(&d, pf.http_listen) || refresh_grub_cfg(&d))
 		goto out_detach;
 	for (int i = 0; i < d.n_ifaces; i++)
 		d.ifaces[i].tftp = d.tftp;
@@ -1293,6 +1398,7 @@ out_detach:
 	}
 	d.n_ifaces = 0;
 	xpxe_assets_free(&d.assets);
+	free(d.grub_cfg);
 	close(listen_fd);
 	unlink(opts->socket_path);
 out_sig:

@@ -37,7 +37,9 @@ struct xpxe_serve_opts {
 	const char *config_path;  /* -c FILE; NULL: quick start from the flags */
 	const char *talos_config; /* --talos-config DIR or FILE */
 	const char *cmdline;	  /* --cmdline */
-	bool tftp_transport;	  /* --transport tftp */
+	int transport;		  /* --transport, --uki: enum xpxe_transport */
+	const char *tls_cert;	  /* --tls-cert: HTTPS on */
+	const char *tls_key;	  /* --tls-key */
 	const char *state_dir;	  /* --state-dir */
 	bool keep_attached;	  /* --keep-attached: SIGTERM leaves the data plane serving */
 	bool check_only;	  /* `xpxe check`: run the checks before attaching, then return */

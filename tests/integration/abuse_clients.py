@@ -16,6 +16,10 @@
 #       request (no blank line) and then nothing. Holds them HOLD seconds and
 #       prints "opened N refused R closed_by_server C": connections refused or
 #       reset at once, and those the server closed while they were held.
+#   abuse_clients.py slowloris-tls SERVER PORT SOURCES PER_SOURCE HOLD
+#       The same against HTTPS: each connection sends the first 5 bytes of a TLS
+#       record (a handshake header announcing 512 bytes) and then nothing, so the
+#       server waits inside its handshake.
 import os
 import select
 import socket
@@ -80,7 +84,11 @@ def request(server, mac, ip):
         print("silence")
 
 
-def slowloris(server, port, sources, per_source, hold):
+HALF_HTTP = b"GET /boot.ipxe HTTP/1.1\r\nHost: slow\r\nX-Slow: "
+HALF_TLS = b"\x16\x03\x01\x02\x00"
+
+
+def slowloris(server, port, sources, per_source, hold, half=HALF_HTTP):
     conns, refused = [], 0
     for src in sources:
         for _ in range(per_source):
@@ -89,7 +97,7 @@ def slowloris(server, port, sources, per_source, hold):
             s.settimeout(2)
             try:
                 s.connect((server, port))
-                s.sendall(b"GET /boot.ipxe HTTP/1.1\r\nHost: slow\r\nX-Slow: ")
+                s.sendall(half)
             except OSError:
                 refused += 1
                 s.close()
@@ -135,9 +143,9 @@ def main():
         rrq(sys.argv[2], sys.argv[3], sys.argv[4].split(","), int(sys.argv[5]))
     elif len(sys.argv) == 5 and sys.argv[1] == "request":
         request(sys.argv[2], sys.argv[3], sys.argv[4])
-    elif len(sys.argv) == 7 and sys.argv[1] == "slowloris":
+    elif len(sys.argv) == 7 and sys.argv[1] in ("slowloris", "slowloris-tls"):
         slowloris(sys.argv[2], int(sys.argv[3]), sys.argv[4].split(","), int(sys.argv[5]),
-                  float(sys.argv[6]))
+                  float(sys.argv[6]), HALF_TLS if sys.argv[1] == "slowloris-tls" else HALF_HTTP)
     else:
         sys.exit(__doc__ if __doc__ else "usage: see the header of this file")
 

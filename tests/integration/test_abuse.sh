@@ -10,7 +10,8 @@
 #   HTTP and the control socket keep answering;
 # - slowloris on HTTP: half-sent requests from a few addresses are refused past
 #   the per-address limit and dropped at the timeout, while curl fetches; past
-#   the total limit, connections are refused too.
+#   the total limit, connections are refused too. The same on HTTPS, with
+#   handshakes left half-sent, while curl fetches a config with the CA checked.
 LAB=aabuse
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -28,12 +29,22 @@ for a in ${ATTACKERS//,/ }; do in_cli ip addr add "$a/24" dev "$IF_BR"; done
 
 head -c $((32 * 1024 * 1024)) /dev/urandom >"$WORK/big"
 head -c 300000 /dev/urandom >"$WORK/kernel"
+# HTTPS: a CA of the test's own, and a certificate for the server's lab address.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=abuse-ca \
+	-keyout "$WORK/ca.key" -out "$WORK/ca.pem" >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$SRV_IP" \
+	-keyout "$WORK/tls.key" -out "$WORK/tls.csr" >/dev/null 2>&1
+openssl x509 -req -in "$WORK/tls.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
+	-days 2 -extfile <(echo "subjectAltName=IP:$SRV_IP") -out "$WORK/tls.pem" >/dev/null 2>&1
+TLS=(--tls-cert "$WORK/tls.pem" --tls-key "$WORK/tls.key")
+mkdir -p "$WORK/talos"
+echo "version: v1alpha1" >"$WORK/talos/default.yaml"
 LEASES=$WORK/bindings
 if start_daemon -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 \
 	--reserve 52:54:00:a0:00:01=198.18.0.50 --leases "$LEASES" --offer-hold 3 \
 	--dhcp-global-rate 100/100 --asset big="$WORK/big" --kernel "$WORK/kernel" \
 	--tftp-max-sessions 64 --tftp-max-per-ip 30 --tftp-idle-timeout 3 \
-	--http-max-per-ip 8 --http-timeout 3; then
+	--http-max-per-ip 8 --http-timeout 3 "${TLS[@]}" --talos-config "$WORK/talos"; then
 	ok "xpxe serves with tight limits"
 else
 	not_ok "xpxe serves with tight limits"
@@ -161,14 +172,40 @@ check "xpxe status shows the HTTP limits" bash -c "'$XPXE' status | grep -q '^ht
 in_cli curl -s "http://$SRV_IP:8080/metrics" >"$WORK/metrics"
 check "/metrics exports them" grep -q 'xpxe_http_connections_total{outcome="timed_out"} 24' "$WORK/metrics"
 
-# The total limit: 10 connections, from 2 addresses x 8.
+
+# --- HTTPS: handshakes left half-sent -------------------------------------------------------
+# The same 3 x 12 against port 8443: the limits count HTTP and HTTPS together.
+in_cli python3 "$CLIENTS" slowloris-tls "$SRV_IP" 8443 "$ATTACKERS" 12 5 >"$WORK/slowtls.out" 2>&1 &
+SLOW=$!
+sleep 1
+# The config of the reserved machine (198.18.0.50), fetched from its own address.
+in_cli ip addr add 198.18.0.50/24 dev "$IF_BR"
+code=$(in_cli curl -s -m 5 --cacert "$WORK/ca.pem" --interface 198.18.0.50 -o "$WORK/config" \
+	-w '%{http_code}' "https://$SRV_IP:8443/talos/config?mac=52:54:00:a0:00:01")
+check "during slowloris on HTTPS, curl gets a config over HTTPS, the CA checked ($code)" \
+	test "$code" = 200
+in_cli ip addr del 198.18.0.50/24 dev "$IF_BR"
+wait $SLOW
+read -r _ opened _ refused _ closed <"$WORK/slowtls.out"
+check "HTTPS connections past 8 per address were refused ($(cat "$WORK/slowtls.out"))" \
+	bash -c "[ '$opened' = 36 ] && [ '$refused' = 12 ] && [ '$closed' = 24 ]"
+check "counted with HTTP's: 24 refused per address, 48 timed out in all" \
+	jq -e '.http.refused_per_ip == 24 and .http.timed_out == 48' <<<"$("$XPXE" status --json)"
+
+# The total limit: 10 connections, from 2 addresses x 8; on HTTP, then on HTTPS.
 kill -TERM "$DAEMON_PID"
 wait_daemon
-start_daemon -i "$IF_SRV" --http-max-connections 10 --http-max-per-ip 8 --http-timeout 3 ||
-	not_ok "serve starts again with --http-max-connections 10"
+start_daemon -i "$IF_SRV" --http-max-connections 10 --http-max-per-ip 8 --http-timeout 3 \
+	"${TLS[@]}" || not_ok "serve starts again with --http-max-connections 10"
 in_cli python3 "$CLIENTS" slowloris "$SRV_IP" 8080 198.18.0.201,198.18.0.202 8 1 >"$WORK/slow2.out" 2>&1
 read -r _ opened _ refused _ <"$WORK/slow2.out"
 check "past 10 connections in all, the rest were refused ($(cat "$WORK/slow2.out"))" \
 	bash -c "[ '$opened' = 16 ] && [ '$refused' = 6 ]"
 check "... counted as refused_total" \
 	jq -e '.http.refused_total == 6 and .http.refused_per_ip == 0' <<<"$("$XPXE" status --json)"
+in_cli python3 "$CLIENTS" slowloris-tls "$SRV_IP" 8443 198.18.0.201,198.18.0.202 8 1 >"$WORK/slow3.out" 2>&1
+read -r _ opened _ refused _ <"$WORK/slow3.out"
+check "HTTPS: past 10 connections in all, the rest were refused ($(cat "$WORK/slow3.out"))" \
+	bash -c "[ '$opened' = 16 ] && [ '$refused' = 6 ]"
+check "... counted as refused_total" \
+	jq -e '.http.refused_total == 12 and .http.refused_per_ip == 0' <<<"$("$XPXE" status --json)"

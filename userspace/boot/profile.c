@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* What uki and grub profiles need from the config, and the boot files they give. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "boot/boot.h"
+#include "config.h"
+#include "dhcp.h"
+#include "log.h"
+
+static int profile_fail(struct xpxe_config_error *err, const struct xpxe_config *cfg,
+			const struct xpxe_profile_cfg *p, const char *what, const char *why)
+{
+	snprintf(err->text, sizeof(err->text), "%s: profile '%s': %s: %s",
+		 cfg->path[0] ? cfg->path : "flags", p->name, what, why);
+	return -EINVAL;
+}
+
+/* What the UKI's own command line means for its machines' configs, said once at load. */
+static void note_cmdline(const struct xpxe_profile_cfg *p, const struct xpxe_asset_cfg *a,
+			 const struct xpxe_uki_info *info)
+{
+	char url[1024], mbuf[24];
+
+	log_info("profile %s: UKI %s (%s): %s, %s, kernel %llu bytes, initramfs %llu bytes, "
+		 "command line '%s'",
+		 p->name, a->name, a->path, xpxe_pe_machine_name(info->machine, mbuf, sizeof(mbuf)),
+		 info->signed_image ? "signed" : "NOT signed", (unsigned long long)info->linux_size,
+		 (unsigned long long)info->initrd_size, info->cmdline);
+	if (!info->signed_image)
+		log_warn("profile %s: UKI %s carries no signature: firmware with Secure Boot on "
+			 "refuses it (sign it with sbsign or ukify)",
+			 p->name, a->name);
+	if (!xpxe_uki_talos_config(info->cmdline, url, sizeof(url)))
+		log_warn("profile %s: UKI %s has no talos.config= in its command line, and under "
+			 "Secure Boot nothing can add one: its machines get no config from xpxe "
+			 "(Talos waits in maintenance mode). Build it with "
+			 "talos.config=http(s)://SERVER/talos/config?mac=${mac}&uuid=${uuid}"
+			 "&serial=${serial} (Image Factory: customization.extraKernelArgs)",
+			 p->name, a->name);
+	else if (!strstr(url, "/talos/config"))
+		log_warn("profile %s: UKI %s's talos.config=%s is not xpxe's /talos/config: its "
+			 "machines fetch their config elsewhere",
+			 p->name, a->name, url);
+}
+
+int xpxe_boot_check_profiles(struct xpxe_config *cfg, struct xpxe_config_error *err)
+{
+	for (int i = 0; i < cfg->n_profiles; i++) {
+		struct xpxe_profile_cfg *p = &cfg->profiles[i];
+
+		if (p->uki[0]) {
+			const struct xpxe_asset_cfg *a = xpxe_config_asset(cfg, p->uki);
+			struct xpxe_uki_info info;
+			char why[300], what[XPXE_CFG_PATH_MAX + 80];
+
+			if (!a)
+				return profile_fail(err, cfg, p, p->uki, "no such asset");
+			snprintf(what, sizeof(what), "UKI %s (%s)", a->name, a->path);
+			if (xpxe_uki_check(a->path, &info, why, sizeof(why)))
+				return profile_fail(err, cfg, p, what, why);
+			p->uki_machine = info.machine;
+			note_cmdline(p, a, &info);
+		}
+		if (p->transport == XPXE_TRANSPORT_GRUB) {
+			if (!p->kernel[0] || !p->initrd[0])
+				return profile_fail(err, cfg, p, "transport grub",
+						    "it needs a kernel and an initrd to boot");
+			if (!xpxe_config_asset(cfg, "shimx64.efi") ||
+			    !xpxe_config_asset(cfg, "grubx64.efi"))
+				return profile_fail(
+				    err, cfg, p, "transport grub",
+				    "no assets shimx64.efi and grubx64.efi to serve (install "
+				    "shim-signed and grub-efi-amd64-signed, or name them under "
+				    "assets)");
+		}
+	}
+	return 0;
+}
+
+void xpxe_boot_profile_files(struct xpxe_dhcp_profile *p, const bool set[],
+			     const struct xpxe_profile_cfg *pc, const char *http_base)
+{
+	if (pc->transport == XPXE_TRANSPORT_UKI && pc->uki[0]) {
+		int class = pc->uki_machine == XPXE_PE_MACHINE_ARM64 ? XPXE_BOOT_HTTP_ARM64
+			    : pc->uki_machine == 0x14c		     ? XPXE_BOOT_HTTP_IA32
+								     : XPXE_BOOT_HTTP_X64;
+
+		if (!set[class])
+			snprintf(p->boot_file[class], XPXE_BOOT_FILE_MAX, "%s/uki/%s", http_base,
+				 pc->uki);
+	}
+	if (pc->transport == XPXE_TRANSPORT_GRUB) {
+		if (!set[XPXE_BOOT_UEFI_X64])
+			snprintf(p->boot_file[XPXE_BOOT_UEFI_X64], XPXE_BOOT_FILE_MAX,
+				 "shimx64.efi");
+		if (!set[XPXE_BOOT_UEFI_ARM64])
+			snprintf(p->boot_file[XPXE_BOOT_UEFI_ARM64], XPXE_BOOT_FILE_MAX,
+				 "shimaa64.efi");
+	}
+}
