@@ -11,11 +11,15 @@ PKGS=(
 	make gcc clang llvm pkg-config libc6-dev linux-libc-dev
 	libbpf-dev bpftool libelf-dev zlib1g-dev libxdp-dev xdp-tools
 	libmicrohttpd-dev libfyaml-dev libcmocka-dev libssl-dev clang-format
+	# the fleet page's files are built into the binary with xxd -i
+	xxd
 	# make fuzz: libFuzzer and the sanitizers' runtimes of Debian 12's clang (14)
 	libclang-rt-14-dev
 	# the lab and the tests
 	iproute2 ethtool tcpdump iputils-ping procps util-linux kmod jq
 	curl atftp tftp-hpa isc-dhcp-client busybox-static udhcpc python3 tmux
+	# the fleet page in a real browser (test_ui.sh; headless, driven over its DevTools pipe)
+	chromium
 	# the daemon under memcheck (test_valgrind.sh)
 	valgrind
 	# peers for comparison (benchmarks, proxy-mode tests)

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "log.h"
 #include "render.h"
+#include "ui/ui.h"
 
 #define SCRIPT_MAX 4096
 
@@ -747,6 +748,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_machines %d\n", machines);
 	metric(f, "xpxe_machines_installed", "Machines that boot their disk (boot-once)", "gauge");
 	fprintf(f, "xpxe_machines_installed %d\n", installed);
+	xpxe_ui_metrics(f);
 	fclose(f);
 	{
 		struct MHD_Response *r =

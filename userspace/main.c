@@ -131,6 +131,15 @@ static const char usage_serve[] =
     "  --http-max-per-ip N         connections at once from one address (default 32)\n"
     "  --http-timeout SECONDS      close a connection silent this long (default 30)\n"
     "\n"
+    "Fleet page (quick start; ui: in a config file):\n"
+    "  --ui ADDR:PORT              serve the fleet page there (default: off): each\n"
+    "                              machine's stage, progress, address, profile and\n"
+    "                              last problem, live, and the storm's plot; its own\n"
+    "                              listener and connection limit (32), apart from\n"
+    "                              the machines' HTTP\n"
+    "  --ui-allow NETWORK          who may see it (ADDR[/BITS], repeatable; default\n"
+    "                              127.0.0.0/8 only); others get 403\n"
+    "\n"
     "DHCP:\n"
     "  --mode proxy|full|off    proxy (default): another server gives addresses, xpxe\n"
     "                           answers PXE, HTTP-boot and iPXE clients with boot\n"
@@ -228,8 +237,8 @@ static const char usage_reload[] =
     "quick start's files). The new config is checked whole first: a bad one\n"
     "changes nothing and the error says where. Machines, profiles, assets and\n"
     "boot files change in place; transfers in flight finish with what they\n"
-    "started with. Interfaces, mode, server_ip, http.listen and state_dir need a\n"
-    "restart. SIGHUP does the same.\n"
+    "started with. Interfaces, mode, server_ip, http.listen, ui.listen,\n"
+    "ui.max_connections and state_dir need a restart. SIGHUP does the same.\n"
     "\n"
     "  --json   print the daemon's answer as one line of JSON\n";
 
@@ -308,6 +317,8 @@ enum {
 	OPT_HTTP_MAX_PER_IP,
 	OPT_HTTP_TIMEOUT,
 	OPT_ROUTER_ADVERT,
+	OPT_UI,
+	OPT_UI_ALLOW,
 };
 
 static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dhcp)
@@ -517,6 +528,8 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 		{ "http-max-connections", required_argument, NULL, OPT_HTTP_MAX_CONNECTIONS },
 		{ "http-max-per-ip", required_argument, NULL, OPT_HTTP_MAX_PER_IP },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
+		{ "ui", required_argument, NULL, OPT_UI },
+		{ "ui-allow", required_argument, NULL, OPT_UI_ALLOW },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -630,6 +643,30 @@ static int cmd_serve(int argc, char **argv, const char *socket_path)
 			*to[k] = v;
 			break;
 		}
+		case OPT_UI: {
+			struct sockaddr_in addr;
+
+			if (strlen(optarg) >= XPXE_UI_LISTEN_MAX ||
+			    xpxe_parse_listen(optarg, &addr))
+				return usage_error(usage_serve,
+						   "--ui takes ADDR:PORT with an IPv4 address, not "
+						   "'%s'",
+						   optarg);
+			opts.ui_listen = optarg;
+			quick_start_flags++;
+			break;
+		}
+		case OPT_UI_ALLOW:
+			if (opts.n_ui_allow == XPXE_CFG_MAX_ALLOW)
+				return usage_error(usage_serve, "%s",
+						   "at most 16 --ui-allow networks");
+			if (xpxe_parse_net(optarg, &opts.ui_allow[opts.n_ui_allow]))
+				return usage_error(
+				    usage_serve, "--ui-allow takes a network ADDR[/BITS], not '%s'",
+				    optarg);
+			opts.n_ui_allow++;
+			quick_start_flags++;
+			break;
 		case 'h':
 			fputs(usage_serve, stdout);
 			return XPXE_EXIT_OK;

@@ -26,6 +26,7 @@
 #include "inventory.h"
 #include "events.h"
 #include "machines.h"
+#include "ui/ui.h"
 #include <bpf/libbpf.h>
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
@@ -332,11 +333,27 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "leases", list);
 }
 
+/* A program's time (CLOCK_BOOTTIME ns) as CLOCK_REALTIME: its events are read up to 1 s late. */
+static const struct timespec *boot_to_realtime(__u64 ns, struct timespec *out)
+{
+	struct timespec boot, real;
+	__s64 t;
+
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_REALTIME, &real);
+	t = (__s64)real.tv_sec * 1000000000 + real.tv_nsec -
+	    ((__s64)boot.tv_sec * 1000000000 + boot.tv_nsec - (__s64)ns);
+	out->tv_sec = t / 1000000000;
+	out->tv_nsec = t % 1000000000;
+	return out;
+}
+
 static int on_dp_event(void *ctx, void *data, size_t size)
 {
 	const struct served *sv = ctx;
 	const struct xpxe_dp_event *e = data;
 	char mac[18], ip[INET_ADDRSTRLEN];
+	struct timespec when;
 
 	if (size < sizeof(*e) || e->type >= XPXE_EV_MAX)
 		return 0;
@@ -358,8 +375,9 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 		xpxe_inventory_learn(sv->inv, key, (struct in_addr){ e->ip }, "dhcp-4011");
 		pthread_mutex_unlock(&sv->inv->lock);
 	}
-	xpxe_event(e->type, mac, e->ip ? ip : NULL, sv->dp.ifname,
-		   e->boot < XPXE_BOOT_MAX ? xpxe_boot_class_names[e->boot] : NULL, 0);
+	xpxe_event_at(boot_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL,
+		      sv->dp.ifname,
+		      e->boot < XPXE_BOOT_MAX ? xpxe_boot_class_names[e->boot] : NULL);
 	return 0;
 }
 
@@ -708,6 +726,13 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 	if (opts->dhcp.http_base[0])
 		snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s",
 			 opts->dhcp.http_base + strlen("http://"));
+	/* --ui, --ui-allow: main.c checked them */
+	if (opts->ui_listen)
+		snprintf(cfg->ui.listen, sizeof(cfg->ui.listen), "%s", opts->ui_listen);
+	if (opts->n_ui_allow) {
+		cfg->ui.n_allow = opts->n_ui_allow;
+		memcpy(cfg->ui.allow, opts->ui_allow, sizeof(cfg->ui.allow));
+	}
 	cfg->default_profile = opts->dhcp.answer_unknown ? 0 : -1;
 	return xpxe_config_check(cfg, err);
 }
@@ -845,12 +870,13 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 	    fresh.dhcp.enabled != d->cfg.dhcp.enabled || fresh.dhcp.mode != d->cfg.dhcp.mode ||
 	    fresh.dhcp.server_ip.s_addr != d->cfg.dhcp.server_ip.s_addr ||
 	    strcmp(fresh.http_listen, d->cfg.http_listen) ||
+	    strcmp(fresh.ui.listen, d->cfg.ui.listen) ||
+	    fresh.ui.max_connections != d->cfg.ui.max_connections ||
 	    strcmp(fresh.state_dir, d->cfg.state_dir)) {
 		xpxe_config_free(&fresh);
-		snprintf(
-		    why, why_size,
-		    "interfaces, mode, server_ip, http.listen and state_dir change only with a "
-		    "restart; the running config is kept");
+		snprintf(why, why_size,
+			 "interfaces, mode, server_ip, http.listen, ui.listen, ui.max_connections "
+			 "and state_dir change only with a restart; the running config is kept");
 		return -EINVAL;
 	}
 	for (int i = 0; i < fresh.n_assets; i++) {
@@ -1051,7 +1077,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		sv->events =
 		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
 	}
-	if (start_tftp(&d, opts) || start_http(&d))
+	if (start_tftp(&d, opts) || start_http(&d) || xpxe_ui_start(&d.cfg, &d.inv.lock))
 		goto out_detach;
 	for (int i = 0; i < d.n_ifaces; i++)
 		d.ifaces[i].tftp = d.tftp;
@@ -1067,6 +1093,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	xpxe_notify("STOPPING=1");
 	exit_code = 0;
 out_detach:
+	xpxe_ui_stop();
 	xpxe_http_stop(&d.http);
 	xpxe_inventory_close(&d.inv);
 	xpxe_tftp_close(d.tftp);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "config.h"
 #include "dhcp.h"
 
 #define XPXE_MAX_IFACES 8
@@ -39,7 +40,10 @@ struct xpxe_serve_opts {
 	const char *cmdline;	  /* --cmdline */
 	bool tftp_transport;	  /* --transport tftp */
 	const char *state_dir;	  /* --state-dir */
-	bool keep_attached;	  /* --keep-attached: SIGTERM leaves the data plane serving */
+	const char *ui_listen;	  /* --ui ADDR:PORT: the fleet page */
+	struct xpxe_net_cfg ui_allow[XPXE_CFG_MAX_ALLOW]; /* --ui-allow NET (repeatable) */
+	int n_ui_allow;
+	bool keep_attached; /* --keep-attached: SIGTERM leaves the data plane serving */
 };
 
 /*

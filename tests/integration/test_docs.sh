@@ -59,7 +59,7 @@ fi
 # config.c's schema: unknown(w, key, "WHERE", "k1, k2, ...") per section, and the client
 # classes of boot_files in its "(expected bios, ...)" message.
 accepted=$(perl -0777 -ne '
-	my %sec = ("the top level" => "Top level", "http" => "http", "dhcp" => "dhcp",
+	my %sec = ("the top level" => "Top level", "http" => "http", "ui" => "ui", "dhcp" => "dhcp",
 		   "a profile" => "profiles", "a machine" => "machines");
 	while (/unknown\(w, key, "([^"]*)",\s*((?:"[^"]*"\s*)+)\)/g) {
 		my ($where, $lits) = ($1, $2);
@@ -77,10 +77,10 @@ documented=$(plain "$MAN5" | awk '
 	tp { tp = 0; if (sec != "" && $1 ~ /^\.B/) print sec ":" $2; next }
 	/^\.TP/ { tp = 1 }' | sort -u)
 n_sections=$(cut -d: -f1 <<<"$accepted" | sort -u | grep -c .)
-if [ "$(grep -c . <<<"$accepted")" -ge 40 ] && [ "$n_sections" -eq 6 ]; then
+if [ "$(grep -c . <<<"$accepted")" -ge 40 ] && [ "$n_sections" -eq 7 ]; then
 	ok "config.c's schema read: $(grep -c . <<<"$accepted") keys in $n_sections sections"
 else
-	not_ok "config.c's schema read (keys in 6 sections)" "${accepted//$'\n'/ }"
+	not_ok "config.c's schema read (keys in 7 sections)" "${accepted//$'\n'/ }"
 fi
 missing=$(comm -23 <(echo "$accepted") <(echo "$documented") | tr '\n' ' ')
 if [ -z "$missing" ]; then ok "xpxe.yaml(5) documents every key in its section"; else not_ok "xpxe.yaml(5) documents every key" "missing: $missing"; fi
