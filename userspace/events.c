@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "xpxe_dhcp.h"
+#include "dhcp_template.h"
 #include "events.h"
 #include "log.h"
 
@@ -188,11 +189,19 @@ static bool before(struct timespec a, struct timespec b)
 	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
 }
 
+/* What a record is besides its type. */
+enum {
+	RECORD_PROBLEM = 1, /* logged as a warning; the machine's last problem */
+	RECORD_OS_DHCP = 2, /* an operating system's DHCP: never a stage back, nor a new boot */
+};
+
 /* WHEN: when it happened (NULL: now). */
 static void record(const struct timespec *when, int type, const char *mac, const char *ip,
 		   const char *iface, const char *detail, uint64_t bytes,
-		   const struct xpxe_tftp_report *r, bool problem)
+		   const struct xpxe_tftp_report *r, int flags)
 {
+	bool problem = flags & RECORD_PROBLEM;
+
 	struct xpxe_event *e;
 	struct xpxe_machine_view *m = NULL;
 
@@ -221,9 +230,12 @@ static void record(const struct timespec *when, int type, const char *mac, const
 		/*
 		 * The programs' records are read up to a second late, after what the daemon
 		 * saw meanwhile (iPXE's DHCP, read after the script it fetched 40 ms later): a
-		 * late one never moves the machine back, nor starts a new boot.
+		 * late one never moves the machine back, nor starts a new boot. Nor does an
+		 * operating system's own DHCP (the installer's kernel before it fetches its
+		 * config, a node renewing its lease): only firmware and iPXE start over.
 		 */
 		bool late = before(e->when, m->last);
+		bool may_restart = !late && !(flags & RECORD_OS_DHCP);
 
 		/* A transfer after the script is the kernel or initramfs: downloading. */
 		if (stage == XPXE_STAGE_TFTP && m->stage >= XPXE_STAGE_SCRIPT)
@@ -239,8 +251,9 @@ static void record(const struct timespec *when, int type, const char *mac, const
 			m->dhcp_rounds++;
 		/* A boot starts with the machine's first event, or a DHCP offer after the last
 		 * one ended (its config, or its disk): iPXE's own DHCP is part of the same boot. */
-		if (stage && (m->stage == XPXE_STAGE_NONE || (type == XPXE_EV_DHCP_OFFER && !late &&
-							      m->stage >= XPXE_STAGE_CONFIG))) {
+		if (stage &&
+		    (m->stage == XPXE_STAGE_NONE || (type == XPXE_EV_DHCP_OFFER && may_restart &&
+						     m->stage >= XPXE_STAGE_CONFIG))) {
 			m->boot_start = e->when;
 			m->done = (struct timespec){ 0 };
 		}
@@ -252,8 +265,8 @@ static void record(const struct timespec *when, int type, const char *mac, const
 			snprintf(m->problem, sizeof(m->problem), "%s: %s", xpxe_event_names[type],
 				 r && r->why ? r->why : e->detail);
 		/* A new boot starts over at DHCP; otherwise a stage only moves forward. */
-		if (stage && (stage > m->stage ||
-			      (!late && (type == XPXE_EV_DHCP_OFFER || type == XPXE_EV_REARMED)))) {
+		if (stage && (stage > m->stage || (may_restart && (type == XPXE_EV_DHCP_OFFER ||
+								   type == XPXE_EV_REARMED)))) {
 			m->stage = stage;
 			if (stage >= XPXE_STAGE_CONFIG)
 				m->problem[0] = '\0';
@@ -274,13 +287,16 @@ void xpxe_event(int type, const char *mac, const char *ip, const char *iface, co
 		uint64_t bytes)
 {
 	record(NULL, type, mac, ip, iface, detail, bytes, NULL,
-	       type < XPXE_EV_MAX && warn_event[type]);
+	       type < XPXE_EV_MAX && warn_event[type] ? RECORD_PROBLEM : 0);
 }
 
-void xpxe_event_at(const struct timespec *when, int type, const char *mac, const char *ip,
-		   const char *iface, const char *detail)
+void xpxe_event_dhcp(const struct timespec *when, int type, const char *mac, const char *ip,
+		     const char *iface, int boot_class)
 {
-	record(when, type, mac, ip, iface, detail, 0, NULL, type < XPXE_EV_MAX && warn_event[type]);
+	record(when, type, mac, ip, iface,
+	       boot_class >= 0 && boot_class < XPXE_BOOT_MAX ? xpxe_boot_class_names[boot_class]
+							     : NULL,
+	       0, NULL, boot_class == XPXE_BOOT_PLAIN ? RECORD_OS_DHCP : 0);
 }
 
 void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
@@ -320,7 +336,7 @@ void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
 		break;
 	}
 	record(NULL, type, r->mac && r->mac[0] ? r->mac : NULL, r->ip, r->iface, detail, bytes, r,
-	       problem);
+	       problem ? RECORD_PROBLEM : 0);
 }
 
 void xpxe_event_tftp_progress(const char *mac, const char *file, uint64_t done,

@@ -87,9 +87,15 @@ struct xpxe_machine_view {
 void xpxe_event(int type, const char *mac, const char *ip, const char *iface, const char *detail,
 		uint64_t bytes);
 
-/* The same for an event that happened at WHEN (CLOCK_REALTIME): a program's record, read late. */
-void xpxe_event_at(const struct timespec *when, int type, const char *mac, const char *ip,
-		   const char *iface, const char *detail);
+/*
+ * A DHCP reply of the programs (XPXE_EV_DHCP_*), which happened at WHEN
+ * (CLOCK_REALTIME; their records are read up to a second late), to a client of
+ * BOOT_CLASS (enum xpxe_boot_class: its detail). A plain client (no PXE, HTTP
+ * boot or iPXE identity) is an operating system's own DHCP: part of the boot
+ * under way, or of none, it never sends its machine back to DHCP.
+ */
+void xpxe_event_dhcp(const struct timespec *when, int type, const char *mac, const char *ip,
+		     const char *iface, int boot_class);
 
 /* A TFTP transfer's facts, for its events and its machine's progress bar. */
 struct xpxe_tftp_report {

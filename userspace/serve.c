@@ -375,9 +375,8 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 		xpxe_inventory_learn(sv->inv, key, (struct in_addr){ e->ip }, "dhcp-4011");
 		pthread_mutex_unlock(&sv->inv->lock);
 	}
-	xpxe_event_at(boot_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL,
-		      sv->dp.ifname,
-		      e->boot < XPXE_BOOT_MAX ? xpxe_boot_class_names[e->boot] : NULL);
+	xpxe_event_dhcp(boot_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL,
+			sv->dp.ifname, e->boot);
 	return 0;
 }
 

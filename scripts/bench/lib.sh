@@ -80,6 +80,28 @@ bench_storm_net() {
 	in_cli tc qdisc replace dev "$IF_CLI" root pfifo_fast
 }
 
+# bench_storm_xpxe [SERVE-FLAGS...]: a fresh xpxe (no bindings, no boot-once marks) serving the
+# storm in full mode: its pool $POOL, the files of $work/root and $work/talos, HTTP at $HTTP,
+# lockstep TFTP as the storm's machines ask; its log $work/xpxe.log. Sets bench_xpxe_pid and
+# returns once it answers (XPXE_SOCKET), or exits.
+bench_storm_xpxe() {
+	rm -rf "$work/state" "$work/xpxe.leases"
+	mkdir -p "$work/state"
+	nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --mode full \
+		--pool "$POOL" --leases "$work/xpxe.leases" --state-dir "$work/state" \
+		--no-default-assets --asset "snponly.efi=$work/root/snponly.efi" \
+		--kernel "$work/root/vmlinuz" --initrd "$work/root/initramfs" \
+		--talos-config "$work/talos" --http "$HTTP" --tftp-windowsize-max 1 "$@" \
+		>>"$work/xpxe.log" 2>&1 &
+	bench_xpxe_pid=$!
+	for _ in $(seq 50); do
+		"$XPXE" status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	say "xpxe did not start: $(tail -3 "$work/xpxe.log")"
+	exit 1
+}
+
 # bench_plot PNG: gnuplot's commands from stdin drawn into PNG (800x480, a grid), or a word
 # on why not (gnuplot-nox comes with make bench-deps).
 bench_plot() {

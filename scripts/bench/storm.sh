@@ -138,16 +138,8 @@ wait_for() { # CMD...: up to 5 s
 }
 
 start_xpxe() {
-	rm -rf "$work/state" "$work/xpxe.leases"
-	mkdir -p "$work/state"
-	nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --mode full \
-		--pool "$POOL" --leases "$work/xpxe.leases" --state-dir "$work/state" \
-		--no-default-assets --asset "snponly.efi=$work/root/snponly.efi" \
-		--kernel "$work/root/vmlinuz" --initrd "$work/root/initramfs" \
-		--talos-config "$work/talos" --http "$HTTP" --tftp-windowsize-max 1 \
-		>>"$work/xpxe.log" 2>&1 &
-	pids+=($!)
-	wait_for "$root/xpxe" status || { say "xpxe did not start: $(tail -3 "$work/xpxe.log")"; exit 1; }
+	bench_storm_xpxe
+	pids+=("$bench_xpxe_pid")
 }
 
 start_peer() {

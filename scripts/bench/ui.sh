@@ -73,18 +73,8 @@ printf 'version: v1alpha1\nmachine:\n  type: worker\n  network:\n    hostname: "
 	>"$work/talos/default.yaml"
 
 start_xpxe() {
-	rm -rf "$work/state" "$work/xpxe.leases"
-	mkdir -p "$work/state"
-	nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --mode full \
-		--pool "$POOL" --leases "$work/xpxe.leases" --state-dir "$work/state" \
-		--no-default-assets --asset "snponly.efi=$work/root/snponly.efi" \
-		--kernel "$work/root/vmlinuz" --initrd "$work/root/initramfs" \
-		--talos-config "$work/talos" --http "$HTTP" --tftp-windowsize-max 1 --ui "$UI" \
-		>>"$work/xpxe.log" 2>&1 &
-	xpxe_pid=$!
-	for _ in $(seq 50); do "$XPXE" status >/dev/null 2>&1 && return 0; sleep 0.1; done
-	say "xpxe did not start: $(tail -3 "$work/xpxe.log")"
-	exit 1
+	bench_storm_xpxe --ui "$UI"
+	xpxe_pid=$bench_xpxe_pid
 }
 
 hz=$(getconf CLK_TCK)

@@ -143,12 +143,14 @@ seen() { # MAC -> the stages its row showed, one a line, repeats folded
 	awk '{ $1 = ""; print }' "$OUT/stages.log" | jq -r --arg m "$1" '.[$m] // empty' | uniq
 }
 order='"-" "dhcp offer" "address" "boot file" "tftp" "ipxe script" "downloading" "config" "installed" "local disk"'
-# forward_only: each change goes on in boot order, or back to DHCP (a DHCP of the same boot:
-# iPXE after the firmware's)
+# forward_only: each change goes on in boot order; back only to DHCP before iPXE has its
+# script (iPXE's own DHCP after the firmware's): never once the boot is under iPXE or the
+# installer (the installer's own DHCP is not a new boot)
 forward_only() {
 	awk -v order="$order" 'BEGIN { n = split(order, o, "\" \""); for (i = 1; i <= n; i++) { gsub(/"/, "", o[i]); idx[o[i]] = i } }
 		{ i = idx[$0]; if (!i) { print "unknown stage " $0; bad = 1 }
-		  if (NR > 1 && i < last && $0 != "dhcp offer" && $0 != "address") { print "back from " prev " to " $0; bad = 1 }
+		  if (NR > 1 && i < last && !(($0 == "dhcp offer" || $0 == "address") && last < idx["ipxe script"])) {
+			print "back from " prev " to " $0; bad = 1 }
 		  last = i; prev = $0 }
 		END { exit bad }'
 }

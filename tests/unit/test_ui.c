@@ -14,6 +14,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "xpxe_dhcp.h"
 #include "events.h"
 #include "json.h"
 #include "log.h"
@@ -146,8 +147,8 @@ static void test_late_record(void **state)
 	before.tv_sec -= 1;
 	xpxe_event(XPXE_EV_LEASE_BOUND, mac, "198.18.0.64", NULL, NULL, 0);
 	xpxe_event(XPXE_EV_SCRIPT, mac, "198.18.0.64", NULL, NULL, 0);
-	xpxe_event_at(&before, XPXE_EV_DHCP_OFFER, mac, NULL, "p0", "ipxe");
-	xpxe_event_at(&before, XPXE_EV_DHCP_ACK, mac, "198.18.0.64", "p0", "ipxe");
+	xpxe_event_dhcp(&before, XPXE_EV_DHCP_OFFER, mac, NULL, "p0", XPXE_BOOT_IPXE);
+	xpxe_event_dhcp(&before, XPXE_EV_DHCP_ACK, mac, "198.18.0.64", "p0", XPXE_BOOT_IPXE);
 	m = one(mac);
 	assert_string_equal(xpxe_stage_names[m.stage], "ipxe script");
 	/* Its time is when it happened, the machine's first event. */
@@ -155,6 +156,38 @@ static void test_late_record(void **state)
 	/* An offer that is not late: a new DHCP, as ever. */
 	xpxe_event(XPXE_EV_DHCP_OFFER, mac, NULL, "p0", NULL, 0);
 	assert_string_equal(xpxe_stage_names[one(mac).stage], "dhcp offer");
+}
+
+/*
+ * An operating system's own DHCP (no PXE, HTTP boot or iPXE identity) is not a
+ * new boot: the installer's kernel asks for an address before its config, and
+ * an installed node renews its lease; firmware's and iPXE's DHCP start over.
+ */
+static void test_os_dhcp(void **state)
+{
+	const char *mac = "52:54:00:28:00:07";
+	struct timespec now;
+	struct xpxe_machine_view m;
+
+	(void)state;
+	xpxe_event(XPXE_EV_SCRIPT, mac, "198.18.0.67", NULL, NULL, 0);
+	xpxe_event(XPXE_EV_ASSET, mac, "198.18.0.67", NULL, "vmlinuz", 1000);
+	clock_gettime(CLOCK_REALTIME, &now);
+	xpxe_event_dhcp(&now, XPXE_EV_DHCP_OFFER, mac, "198.18.0.67", "p0", XPXE_BOOT_PLAIN);
+	assert_string_equal(xpxe_stage_names[one(mac).stage], "downloading");
+	xpxe_event(XPXE_EV_CONFIG, mac, "198.18.0.67", NULL, NULL, 100);
+	xpxe_event(XPXE_EV_INSTALLED, mac, NULL, NULL, NULL, 0);
+	clock_gettime(CLOCK_REALTIME, &now);
+	xpxe_event_dhcp(&now, XPXE_EV_DHCP_OFFER, mac, "198.18.0.67", "p0", XPXE_BOOT_PLAIN);
+	m = one(mac);
+	assert_string_equal(xpxe_stage_names[m.stage], "installed");
+	assert_true(m.done.tv_sec > 0);
+	/* Its firmware's, after: the next boot. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	xpxe_event_dhcp(&now, XPXE_EV_DHCP_OFFER, mac, NULL, "p0", XPXE_BOOT_BIOS);
+	m = one(mac);
+	assert_string_equal(xpxe_stage_names[m.stage], "dhcp offer");
+	assert_int_equal(m.done.tv_sec, 0);
 }
 
 /* Whatever a host name or a problem holds, the answer is JSON that says it back. */
@@ -259,8 +292,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_versions),    cmocka_unit_test(test_boot_start_and_done),
-		cmocka_unit_test(test_late_record), cmocka_unit_test(test_json),
-		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_late_record), cmocka_unit_test(test_os_dhcp),
+		cmocka_unit_test(test_json),	    cmocka_unit_test(test_files),
 	};
 
 	xpxe_log_threshold = XPXE_LOG_ERROR; /* the events' log lines */
