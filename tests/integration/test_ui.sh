@@ -225,6 +225,16 @@ check "serve --ui takes ADDR:PORT only (exit $?): ${out%%$'\n'*}" \
 out=$("$XPXE" serve -i "$IF_SRV" --ui-allow 10.0.0.0/40 2>&1)
 check "serve --ui-allow takes networks only (exit $?): ${out%%$'\n'*}" \
 	test $? -eq 2 -a "${out%%$'\n'*}" = "xpxe: --ui-allow takes a network ADDR[/BITS], not '10.0.0.0/40'"
+# The page never shares the machines' listener (SO_REUSEPORT would split its connections).
+if start_daemon -i "$IF_SRV" --state-dir "$WORK/state2" --ui "$SRV_IP:8080"; then
+	not_ok "serve --ui on HTTP's own address and port is refused"
+	kill -TERM "$DAEMON_PID"
+	wait_daemon
+else
+	wait_daemon
+	check "serve --ui on HTTP's own address and port is refused (exit $?)" \
+		grep -q "ui: cannot listen on $SRV_IP:8080" "$WORK/daemon.log"
+fi
 if start_daemon -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.199 --leases "$WORK/leases" \
 	--state-dir "$WORK/state2" --ui 198.18.0.1:9091 --ui-allow 198.18.0.2/32; then
 	ok "quick start with --ui 198.18.0.1:9091 --ui-allow 198.18.0.2/32"

@@ -256,7 +256,9 @@ int xpxe_ui_start(const struct xpxe_config *cfg, pthread_mutex_t *cfg_lock)
 	    /* A page polls each second: a connection silent this long is gone. */
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_NOTIFY_CONNECTION,
 	    notify_connection, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	    /* Not MHD_OPTION_LISTENING_ADDRESS_REUSE (SO_REUSEPORT): on HTTP's address and
+	     * port, the kernel would share the machines' connections with the page. */
+	    MHD_OPTION_END);
 	if (!ui.mhd) {
 		log_error("ui: cannot listen on %s (address in use, or not on this host?)",
 			  cfg->ui.listen);
