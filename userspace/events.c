@@ -256,6 +256,11 @@ static void record(const struct timespec *when, int type, const char *mac, const
 						     m->stage >= XPXE_STAGE_CONFIG))) {
 			m->boot_start = e->when;
 			m->done = (struct timespec){ 0 };
+		} else if (stage && before(e->when, m->boot_start)) {
+			/* A record read late belongs to the boot under way (the ring is read in
+			 * order: the last boot's records came before this one's first): it started
+			 * then. */
+			m->boot_start = e->when;
 		}
 		if (r && r->file)
 			fold_transfer(m, type, r, problem);

@@ -151,8 +151,9 @@ static void test_late_record(void **state)
 	xpxe_event_dhcp(&before, XPXE_EV_DHCP_ACK, mac, "198.18.0.64", "p0", XPXE_BOOT_IPXE);
 	m = one(mac);
 	assert_string_equal(xpxe_stage_names[m.stage], "ipxe script");
-	/* Its time is when it happened, the machine's first event. */
+	/* Its time is when it happened, the machine's first event, and its boot's start. */
 	assert_int_equal(m.first.tv_sec, before.tv_sec);
+	assert_int_equal(m.boot_start.tv_sec, before.tv_sec);
 	/* An offer that is not late: a new DHCP, as ever. */
 	xpxe_event(XPXE_EV_DHCP_OFFER, mac, NULL, "p0", NULL, 0);
 	assert_string_equal(xpxe_stage_names[one(mac).stage], "dhcp offer");
