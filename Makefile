@@ -83,6 +83,17 @@ $(BUILD)/%.o: userspace/%.c $(USER_HDRS) $(wildcard include/*.h) $(SKELS) | $(BU
 $(XPXE_BIN): $(USER_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The fleet page's files (userspace/ui/page/: HTML, CSS, a script), built into the binary as
+# byte arrays ui_page_NAME_EXT with xxd -i: nothing to install beside it, no build step but this.
+UI_PAGE := $(sort $(wildcard userspace/ui/page/*))
+$(BUILD)/ui_page.h: $(UI_PAGE) | $(BUILD)/.dir
+	@for f in $(UI_PAGE); do \
+		printf 'static const unsigned char ui_page_%s[] = {\n' \
+			"$$(basename "$$f" | tr -c 'a-zA-Z0-9\n' _)" && xxd -i <"$$f" && \
+		printf '};\n' || exit 1; \
+	done >$@.tmp && mv $@.tmp $@
+$(BUILD)/ui/page.o $(BUILD)/fuzz/obj/ui/page.o: $(BUILD)/ui_page.h
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
@@ -126,6 +137,7 @@ bench: all $(BENCH_BINS) | bench-deps
 	@scripts/bench/store.sh
 	@TITLE="Talos-sized boot storm" STEM=storm-talos KERNEL_MIB=16 INITRD_MIB=64 MACHINES=1024 \
 		RUNS=1 DEADLINE=900 scripts/bench/storm.sh
+	@scripts/bench/ui.sh
 
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h include/*.h tests/*/*.c tests/*/*.h \
 	scripts/bench/*.c scripts/bench/*.h) $(USER_SRCS) $(USER_HDRS)

@@ -13,6 +13,8 @@ PKGS=(
 	libmicrohttpd-dev libfyaml-dev libcmocka-dev libssl-dev clang-format
 	# the etcd store's client: etcd's v3 JSON gateway over HTTP (README: the store)
 	libcurl4-openssl-dev
+	# the fleet page's files are built into the binary with xxd -i
+	xxd
 	# make fuzz: libFuzzer and the sanitizers' runtimes of Debian 12's clang (14)
 	libclang-rt-14-dev
 	# the shared store's tests: a real etcd (single member and a cluster) in the lab
@@ -20,6 +22,8 @@ PKGS=(
 	# the lab and the tests
 	iproute2 ethtool tcpdump iputils-ping procps util-linux kmod jq
 	curl atftp tftp-hpa isc-dhcp-client busybox-static udhcpc python3 tmux
+	# the fleet page in a real browser (test_ui.sh; headless, driven over its DevTools pipe)
+	chromium
 	# the daemon under memcheck (test_valgrind.sh)
 	valgrind
 	# peers for comparison (benchmarks, proxy-mode tests)

@@ -128,28 +128,73 @@ static int get_ip(struct walker *w, struct fy_node *key, struct fy_node *v, stru
 	return 0;
 }
 
+int xpxe_parse_net(const char *s, struct xpxe_net_cfg *net)
+{
+	char addr[32], *end;
+	const char *slash = strchr(s, '/');
+	unsigned long bits = 32;
+
+	if (strlen(s) >= sizeof(addr))
+		return -EINVAL;
+	snprintf(addr, sizeof(addr), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
+	if (slash) {
+		bits = strtoul(slash + 1, &end, 10);
+		if (*end || bits > 32 || !slash[1] || slash[1] < '0' || slash[1] > '9')
+			return -EINVAL;
+	}
+	if (inet_pton(AF_INET, addr, &net->addr) != 1)
+		return -EINVAL;
+	net->mask.s_addr = bits ? htonl(0xffffffffu << (32 - bits)) : 0;
+	net->addr.s_addr &= net->mask.s_addr;
+	return 0;
+}
+
+int xpxe_parse_listen(const char *s, struct sockaddr_in *addr)
+{
+	const char *colon = strrchr(s, ':');
+	char host[INET_ADDRSTRLEN], *end;
+	unsigned long port;
+
+	if (!colon || colon - s >= (long)sizeof(host))
+		return -EINVAL;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || !colon[1] || colon[1] < '0' || colon[1] > '9' || !port || port > 65535)
+		return -EINVAL;
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &addr->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
 static int get_net(struct walker *w, struct fy_node *v, struct xpxe_net_cfg *net)
 {
 	const char *s = fy_node_is_scalar(v) ? fy_node_get_scalar0(v) : NULL;
-	char addr[32];
-	const char *slash;
-	unsigned long bits = 32;
 
 	if (!s)
 		return fail(w, v, "expected a network such as 198.18.0.0/15");
-	slash = strchr(s, '/');
-	snprintf(addr, sizeof(addr), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
-	if (slash) {
-		char *end;
+	if (xpxe_parse_net(s, net))
+		return fail(w, v, "'%s' is not an IPv4 network (ADDR or ADDR/BITS, BITS 0..32)", s);
+	return 0;
+}
 
-		bits = strtoul(slash + 1, &end, 10);
-		if (*end || bits > 32 || !slash[1])
-			return fail(w, v, "'%s': the prefix length must be 0..32", s);
+/* A list of networks into NETS (at most XPXE_CFG_MAX_ALLOW), replacing what it held. */
+static int get_nets(struct walker *w, struct fy_node *key, struct fy_node *v,
+		    struct xpxe_net_cfg *nets, int *n)
+{
+	struct fy_node *item;
+	void *iter = NULL;
+
+	if (!fy_node_is_sequence(v))
+		return fail(w, key, "'%s' takes a list of networks", fy_node_get_scalar0(key));
+	*n = 0;
+	while ((item = fy_node_sequence_iterate(v, &iter))) {
+		if (*n == XPXE_CFG_MAX_ALLOW)
+			return fail(w, item, "at most %d networks in '%s'", XPXE_CFG_MAX_ALLOW,
+				    fy_node_get_scalar0(key));
+		if (get_net(w, item, &nets[(*n)++]))
+			return -EINVAL;
 	}
-	if (inet_pton(AF_INET, addr, &net->addr) != 1)
-		return fail(w, v, "'%s' is not an IPv4 network", s);
-	net->mask.s_addr = bits ? htonl(0xffffffffu << (32 - bits)) : 0;
-	net->addr.s_addr &= net->mask.s_addr;
 	return 0;
 }
 
@@ -294,21 +339,8 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		cfg->http_listen_at = mark(w, v);
 		return copy_str(w, key, v, cfg->http_listen, sizeof(cfg->http_listen), "ADDR:PORT");
 	}
-	if (is(key, "allow")) {
-		struct fy_node *item;
-		void *iter = NULL;
-
-		if (!fy_node_is_sequence(v))
-			return fail(w, key, "'allow' takes a list of networks");
-		while ((item = fy_node_sequence_iterate(v, &iter))) {
-			if (cfg->n_allow == XPXE_CFG_MAX_ALLOW)
-				return fail(w, item, "at most %d networks in 'allow'",
-					    XPXE_CFG_MAX_ALLOW);
-			if (get_net(w, item, &cfg->allow[cfg->n_allow++]))
-				return -EINVAL;
-		}
-		return 0;
-	}
+	if (is(key, "allow"))
+		return get_nets(w, key, v, cfg->allow, &cfg->n_allow);
 	if (is(key, "max_connections"))
 		return get_uint(w, key, v, 1, 65536, &cfg->http_limits.max_connections);
 	if (is(key, "max_per_ip"))
@@ -348,6 +380,34 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 	return unknown(w, key, "http",
 		       "listen, allow, config_without_address, max_connections, max_per_ip, "
 		       "timeout, tls_cert, tls_key, tls_listen, config_over_http");
+}
+
+/* The fleet page: off unless listen is set; only to the allow list (default: loopback). */
+static int ui_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_ui_cfg *ui = ctx;
+	struct sockaddr_in addr;
+
+	if (is(key, "listen")) {
+		if (copy_str(w, key, v, ui->listen, sizeof(ui->listen), "ADDR:PORT"))
+			return -EINVAL;
+		if (xpxe_parse_listen(ui->listen, &addr))
+			return fail(w, v, "'listen' takes ADDR:PORT with an IPv4 address, not '%s'",
+				    ui->listen);
+		return 0;
+	}
+	if (is(key, "allow")) {
+		if (get_nets(w, key, v, ui->allow, &ui->n_allow))
+			return -EINVAL;
+		if (!ui->n_allow)
+			return fail(w, key,
+				    "'allow' needs at least one network (0.0.0.0/0 lets everyone "
+				    "see the page)");
+		return 0;
+	}
+	if (is(key, "max_connections"))
+		return get_uint(w, key, v, 1, 1024, &ui->max_connections);
+	return unknown(w, key, "ui", "listen, allow, max_connections");
 }
 
 static int parse_pool(struct walker *w, struct fy_node *key, struct fy_node *v,
@@ -762,6 +822,8 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 		return each_pair(w, key, v, "http", http_key, cfg);
 	if (is(key, "store"))
 		return parse_store(w, key, v, cfg);
+	if (is(key, "ui"))
+		return each_pair(w, key, v, "ui", ui_key, &cfg->ui);
 	if (is(key, "dhcp"))
 		return each_pair(w, key, v, "dhcp", dhcp_key, cfg);
 	if (is(key, "assets"))
@@ -785,7 +847,7 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 	if (is(key, "machines"))
 		return load_machines(w, key, v, cfg);
 	return unknown(w, key, "the top level",
-		       "interfaces, mode, server_ip, http, dhcp, state_dir, store, assets, "
+		       "interfaces, mode, server_ip, http, ui, dhcp, state_dir, store, assets, "
 		       "profiles, default_profile, machines");
 }
 
@@ -803,6 +865,10 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 	cfg->http_limits = (struct xpxe_http_limits){ .max_connections = XPXE_HTTP_MAX_CONNECTIONS,
 						      .max_per_ip = XPXE_HTTP_MAX_PER_IP,
 						      .timeout_s = XPXE_HTTP_TIMEOUT_S };
+	/* The fleet page, when it is turned on, is for this host alone unless ui.allow says. */
+	cfg->ui.max_connections = XPXE_UI_MAX_CONNECTIONS;
+	cfg->ui.n_allow = 1;
+	xpxe_parse_net("127.0.0.0/8", &cfg->ui.allow[0]);
 }
 
 int xpxe_transport_parse(const char *text, enum xpxe_transport *out)

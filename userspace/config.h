@@ -122,6 +122,21 @@ struct xpxe_http_limits {
 	unsigned max_connections, max_per_ip, timeout_s;
 };
 
+/*
+ * The fleet page (ui:): its own listener, off while LISTEN is "", open only to
+ * the networks of ALLOW (default: loopback), with its own connection limit.
+ */
+#define XPXE_UI_LISTEN_MAX 64
+
+struct xpxe_ui_cfg {
+	char listen[XPXE_UI_LISTEN_MAX]; /* ADDR:PORT */
+	struct xpxe_net_cfg allow[XPXE_CFG_MAX_ALLOW];
+	int n_allow;
+	unsigned max_connections;
+};
+
+#define XPXE_UI_MAX_CONNECTIONS 32
+
 #define XPXE_HTTP_MAX_CONNECTIONS 2048
 #define XPXE_HTTP_MAX_PER_IP	  32
 #define XPXE_HTTP_TIMEOUT_S	  30
@@ -139,6 +154,7 @@ struct xpxe_config {
 	enum xpxe_unbound_config config_without_address;
 	struct xpxe_http_limits http_limits;
 	struct xpxe_tls_cfg tls;
+	struct xpxe_ui_cfg ui;
 	char state_dir[XPXE_CFG_PATH_MAX];
 	struct xpxe_store_cfg store; /* where machines, marks and bindings are shared (store:) */
 	struct xpxe_asset_cfg assets[XPXE_CFG_MAX_ASSETS];
@@ -213,6 +229,11 @@ void xpxe_config_origin(const struct xpxe_config *cfg, const struct xpxe_machine
 
 /* "http", "tftp", "uki" or "grub" into *OUT; -EINVAL for anything else. */
 int xpxe_transport_parse(const char *text, enum xpxe_transport *out);
+/* Parses "ADDR[/BITS]" (an IPv4 network) into NET; -EINVAL when it is not one. */
+int xpxe_parse_net(const char *text, struct xpxe_net_cfg *net);
+
+/* Parses "ADDR:PORT" (an IPv4 address and a port); -EINVAL when it is not one. */
+int xpxe_parse_listen(const char *text, struct sockaddr_in *addr);
 
 /* The profile named NAME, or -1. */
 int xpxe_config_profile(const struct xpxe_config *cfg, const char *name);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xpxe_dhcp.h"
+#include "dhcp_template.h"
 #include "events.h"
 #include "log.h"
 
@@ -88,6 +90,8 @@ static struct {
 	uint64_t next_seq; /* seq of the next event; the ring holds the last XPXE_EVENT_RING */
 	struct xpxe_machine_view *machines;
 	int n_machines, cap;
+	uint64_t version;	  /* bumped by every change of a machine's view */
+	char default_profile[64]; /* shown for machines whose view names none */
 	struct {
 		char name[16];
 		unsigned int transfers;
@@ -179,9 +183,24 @@ static void fold_transfer(struct xpxe_machine_view *m, int type, const struct xp
 	}
 }
 
-static void record(int type, const char *mac, const char *ip, const char *iface, const char *detail,
-		   uint64_t bytes, const struct xpxe_tftp_report *r, bool problem)
+static bool before(struct timespec a, struct timespec b)
 {
+	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+/* What a record is besides its type. */
+enum {
+	RECORD_PROBLEM = 1, /* logged as a warning; the machine's last problem */
+	RECORD_OS_DHCP = 2, /* an operating system's DHCP: never a stage back, nor a new boot */
+};
+
+/* WHEN: when it happened (NULL: now). */
+static void record(const struct timespec *when, int type, const char *mac, const char *ip,
+		   const char *iface, const char *detail, uint64_t bytes,
+		   const struct xpxe_tftp_report *r, int flags)
+{
+	bool problem = flags & RECORD_PROBLEM;
+
 	struct xpxe_event *e;
 	struct xpxe_machine_view *m = NULL;
 
@@ -189,7 +208,10 @@ static void record(int type, const char *mac, const char *ip, const char *iface,
 	e = &ev.ring[ev.next_seq % XPXE_EVENT_RING];
 	memset(e, 0, sizeof(*e));
 	e->seq = ev.next_seq++;
-	clock_gettime(CLOCK_REALTIME, &e->when);
+	if (when)
+		e->when = *when;
+	else
+		clock_gettime(CLOCK_REALTIME, &e->when);
 	e->type = type;
 	snprintf(e->mac, sizeof(e->mac), "%s", mac ? mac : "");
 	snprintf(e->ip, sizeof(e->ip), "%s", ip ? ip : "");
@@ -204,18 +226,41 @@ static void record(int type, const char *mac, const char *ip, const char *iface,
 		m = view_of(e->mac);
 	if (m) {
 		int stage = type < XPXE_EV_MAX ? stage_of_event[type] : 0;
+		/*
+		 * The programs' records are read up to a second late, after what the daemon
+		 * saw meanwhile (iPXE's DHCP, read after the script it fetched 40 ms later): a
+		 * late one never moves the machine back, nor starts a new boot. Nor does an
+		 * operating system's own DHCP (the installer's kernel before it fetches its
+		 * config, a node renewing its lease): only firmware and iPXE start over.
+		 */
+		bool late = before(e->when, m->last);
+		bool may_restart = !late && !(flags & RECORD_OS_DHCP);
 
 		/* A transfer after the script is the kernel or initramfs: downloading. */
 		if (stage == XPXE_STAGE_TFTP && m->stage >= XPXE_STAGE_SCRIPT)
 			stage = XPXE_STAGE_DOWNLOAD;
-		if (!m->first.tv_sec)
+		if (!m->first.tv_sec || before(e->when, m->first))
 			m->first = e->when;
-		m->last = e->when;
+		if (!late)
+			m->last = e->when;
 		if (e->ip[0] && strcmp(e->ip, "0.0.0.0"))
 			snprintf(m->ip, sizeof(m->ip), "%s", e->ip);
 		m->bytes += bytes;
 		if (type == XPXE_EV_DHCP_OFFER)
 			m->dhcp_rounds++;
+		/* A boot starts with the machine's first event, or a DHCP offer after the last
+		 * one ended (its config, or its disk): iPXE's own DHCP is part of the same boot. */
+		if (stage &&
+		    (m->stage == XPXE_STAGE_NONE || (type == XPXE_EV_DHCP_OFFER && may_restart &&
+						     m->stage >= XPXE_STAGE_CONFIG))) {
+			m->boot_start = e->when;
+			m->done = (struct timespec){ 0 };
+		} else if (stage && before(e->when, m->boot_start)) {
+			/* A record read late belongs to the boot under way (the ring is read in
+			 * order: the last boot's records came before this one's first): it started
+			 * then. */
+			m->boot_start = e->when;
+		}
 		if (r && r->file)
 			fold_transfer(m, type, r, problem);
 		if (type == XPXE_EV_CONFIG_REFUSED)
@@ -224,14 +269,19 @@ static void record(int type, const char *mac, const char *ip, const char *iface,
 			snprintf(m->problem, sizeof(m->problem), "%s: %s", xpxe_event_names[type],
 				 r && r->why ? r->why : e->detail);
 		/* A new boot starts over at DHCP; otherwise a stage only moves forward. */
-		if (stage &&
-		    (stage > m->stage || type == XPXE_EV_DHCP_OFFER || type == XPXE_EV_REARMED)) {
+		if (stage && (stage > m->stage || (may_restart && (type == XPXE_EV_DHCP_OFFER ||
+								   type == XPXE_EV_REARMED)))) {
 			m->stage = stage;
 			if (stage >= XPXE_STAGE_CONFIG)
 				m->problem[0] = '\0';
 		}
-		if (type == XPXE_EV_REARMED)
+		if (type == XPXE_EV_REARMED) {
 			m->stage = XPXE_STAGE_NONE;
+			m->done = (struct timespec){ 0 };
+		}
+		if (m->stage >= XPXE_STAGE_CONFIG && !m->done.tv_sec)
+			m->done = e->when;
+		m->version = ++ev.version;
 	}
 	log_line(e, problem);
 	pthread_mutex_unlock(&ev.lock);
@@ -240,7 +290,17 @@ static void record(int type, const char *mac, const char *ip, const char *iface,
 void xpxe_event(int type, const char *mac, const char *ip, const char *iface, const char *detail,
 		uint64_t bytes)
 {
-	record(type, mac, ip, iface, detail, bytes, NULL, type < XPXE_EV_MAX && warn_event[type]);
+	record(NULL, type, mac, ip, iface, detail, bytes, NULL,
+	       type < XPXE_EV_MAX && warn_event[type] ? RECORD_PROBLEM : 0);
+}
+
+void xpxe_event_dhcp(const struct timespec *when, int type, const char *mac, const char *ip,
+		     const char *iface, int boot_class)
+{
+	record(when, type, mac, ip, iface,
+	       boot_class >= 0 && boot_class < XPXE_BOOT_MAX ? xpxe_boot_class_names[boot_class]
+							     : NULL,
+	       0, NULL, boot_class == XPXE_BOOT_PLAIN ? RECORD_OS_DHCP : 0);
 }
 
 void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
@@ -280,8 +340,8 @@ void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
 			 r->file ? ": " : "", r->why ? r->why : "");
 		break;
 	}
-	record(type, r->mac && r->mac[0] ? r->mac : NULL, r->ip, r->iface, detail, bytes, r,
-	       problem);
+	record(NULL, type, r->mac && r->mac[0] ? r->mac : NULL, r->ip, r->iface, detail, bytes, r,
+	       problem ? RECORD_PROBLEM : 0);
 }
 
 void xpxe_event_tftp_progress(const char *mac, const char *file, uint64_t done,
@@ -291,10 +351,12 @@ void xpxe_event_tftp_progress(const char *mac, const char *file, uint64_t done,
 
 	pthread_mutex_lock(&ev.lock);
 	m = view_of(mac);
-	if (m && m->xfer.state == XPXE_XFER_RUNNING && !strcmp(m->xfer.file, file)) {
+	if (m && m->xfer.state == XPXE_XFER_RUNNING && !strcmp(m->xfer.file, file) &&
+	    (done > m->xfer.done || retransmits != m->xfer.retransmits)) {
 		if (done > m->xfer.done)
 			m->xfer.done = done;
 		m->xfer.retransmits = retransmits;
+		m->version = ++ev.version;
 	}
 	pthread_mutex_unlock(&ev.lock);
 }
@@ -346,21 +408,47 @@ void xpxe_events_clear_names(void)
 		if (!ev.machines[i].first.tv_sec)
 			continue;
 		ev.machines[i].hostname[0] = '\0';
+		ev.machines[i].profile[0] = '\0';
+		ev.machines[i].version = ++ev.version;
 		ev.machines[kept++] = ev.machines[i];
 	}
 	ev.n_machines = kept;
 	pthread_mutex_unlock(&ev.lock);
 }
 
-void xpxe_event_name(const char *mac, const char *hostname)
+void xpxe_event_name(const char *mac, const char *hostname, const char *profile)
 {
 	struct xpxe_machine_view *m;
 
 	pthread_mutex_lock(&ev.lock);
 	m = view_of(mac);
-	if (m)
+	if (m && (strcmp(m->hostname, hostname) || strcmp(m->profile, profile))) {
 		snprintf(m->hostname, sizeof(m->hostname), "%s", hostname);
+		snprintf(m->profile, sizeof(m->profile), "%s", profile);
+		m->version = ++ev.version;
+	}
 	pthread_mutex_unlock(&ev.lock);
+}
+
+void xpxe_events_default_profile(const char *profile)
+{
+	pthread_mutex_lock(&ev.lock);
+	if (strcmp(ev.default_profile, profile)) {
+		snprintf(ev.default_profile, sizeof(ev.default_profile), "%s", profile);
+		/* Those shown under the default now show another name. */
+		for (int i = 0; i < ev.n_machines; i++)
+			if (!ev.machines[i].profile[0])
+				ev.machines[i].version = ++ev.version;
+	}
+	pthread_mutex_unlock(&ev.lock);
+}
+
+/* A copy of M as the fleet's readers see it: the default profile where it names none. */
+static void copy_view(struct xpxe_machine_view *out, const struct xpxe_machine_view *m)
+{
+	*out = *m;
+	if (!out->profile[0])
+		memcpy(out->profile, ev.default_profile, sizeof(out->profile));
 }
 
 /* True when MAC is one of MACS (N of them); any MAC when N is 0. */
@@ -399,7 +487,30 @@ int xpxe_events_fleet(struct xpxe_machine_view *out, int max)
 
 	pthread_mutex_lock(&ev.lock);
 	n = ev.n_machines < max ? ev.n_machines : max;
-	memcpy(out, ev.machines, n * sizeof(*out));
+	for (int i = 0; i < n; i++)
+		copy_view(&out[i], &ev.machines[i]);
+	pthread_mutex_unlock(&ev.lock);
+	return n;
+}
+
+int xpxe_events_fleet_since(uint64_t since, struct xpxe_machine_view **out, uint64_t *version)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&ev.lock);
+	for (int i = 0; i < ev.n_machines; i++)
+		n += ev.machines[i].version > since;
+	/* One more: malloc(0) may return NULL, which would read as out of memory. */
+	*out = malloc((n + 1) * sizeof(**out));
+	if (!*out) {
+		pthread_mutex_unlock(&ev.lock);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (int i = 0; i < ev.n_machines; i++)
+		if (ev.machines[i].version > since)
+			copy_view(&(*out)[n++], &ev.machines[i]);
+	*version = ev.version;
 	pthread_mutex_unlock(&ev.lock);
 	return n;
 }

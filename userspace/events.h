@@ -72,8 +72,13 @@ struct xpxe_machine_view {
 	char mac[18];
 	char ip[16];
 	char hostname[64];
+	char profile[64]; /* its profile's name; "" outside the inventory without a default */
 	int stage;
 	struct timespec first, last;
+	/* Its current boot: the first event after the last one ended (or was re-armed), and when
+	 * it reached its config or its disk (0 until then): the fleet page's storm plot. */
+	struct timespec boot_start, done;
+	uint64_t version; /* the fleet's version at its last change (xpxe_events_fleet_since) */
 	uint64_t bytes;
 	unsigned int dhcp_rounds; /* OFFERs seen: many without an ACK is a stuck machine */
 	char problem[96];	  /* the last refusal, "" when none */
@@ -83,6 +88,16 @@ struct xpxe_machine_view {
 /* Records an event; MAC may be NULL. Thread-safe. */
 void xpxe_event(int type, const char *mac, const char *ip, const char *iface, const char *detail,
 		uint64_t bytes);
+
+/*
+ * A DHCP reply of the programs (XPXE_EV_DHCP_*), which happened at WHEN
+ * (CLOCK_REALTIME; their records are read up to a second late), to a client of
+ * BOOT_CLASS (enum xpxe_boot_class: its detail). A plain client (no PXE, HTTP
+ * boot or iPXE identity) is an operating system's own DHCP: part of the boot
+ * under way, or of none, it never sends its machine back to DHCP.
+ */
+void xpxe_event_dhcp(const struct timespec *when, int type, const char *mac, const char *ip,
+		     const char *iface, int boot_class);
 
 /* A TFTP transfer's facts, for its events and its machine's progress bar. */
 struct xpxe_tftp_report {
@@ -116,8 +131,11 @@ void xpxe_events_set_tftp_in_flight(const char *iface, unsigned int n);
 /* Copies at most MAX (interface, transfers running) pairs; returns how many. */
 int xpxe_events_tftp_in_flight(char names[][16], unsigned int *counts, int max);
 
-/* Sets the hostname shown for MAC (from the inventory). */
-void xpxe_event_name(const char *mac, const char *hostname);
+/* Sets the hostname and profile shown for MAC (from the inventory). */
+void xpxe_event_name(const char *mac, const char *hostname, const char *profile);
+
+/* The profile of machines outside the inventory ("" when they get no answer). */
+void xpxe_events_default_profile(const char *profile);
 
 /* Forgets every name given with xpxe_event_name, and the machines listed only for theirs. */
 void xpxe_events_clear_names(void);
@@ -131,6 +149,13 @@ int xpxe_events_since(uint64_t since, const char (*macs)[18], int n_macs, struct
 
 /* Copies the fleet (at most MAX machines) into OUT; returns how many. */
 int xpxe_events_fleet(struct xpxe_machine_view *out, int max);
+
+/*
+ * The machines that changed after the fleet's version SINCE (all of them for 0),
+ * in the fleet's order, in *OUT (malloc'ed; free() it). *VERSION gets the
+ * fleet's version now: ask from there next time. Returns how many, or -ENOMEM.
+ */
+int xpxe_events_fleet_since(uint64_t since, struct xpxe_machine_view **out, uint64_t *version);
 
 /* How many machines are at each stage (for /metrics). */
 void xpxe_events_stage_counts(unsigned int counts[XPXE_STAGE_MAX]);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "render.h"
 #include "tls/tls.h"
+#include "ui/ui.h"
 
 #define SCRIPT_MAX 4096
 
@@ -838,6 +839,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	metric(f, "xpxe_machines_installed", "Machines that boot their disk (boot-once)", "gauge");
 	fprintf(f, "xpxe_machines_installed %d\n", installed);
 	xpxe_store_metrics(h->inv->store, f);
+	xpxe_ui_metrics(f);
 	fclose(f);
 	{
 		struct MHD_Response *r =

@@ -701,12 +701,17 @@ void xpxe_machines_name(const struct xpxe_config *cfg)
 
 	/* Machines removed from the inventory lose their names (and, never seen, their row). */
 	xpxe_events_clear_names();
+	xpxe_events_default_profile(
+	    cfg->default_profile >= 0 ? cfg->profiles[cfg->default_profile].name : "");
 	for (int i = 0; i < cfg->n_machines; i++) {
 		const struct xpxe_machine_cfg *m = &cfg->machines[i];
+		/* As HTTP picks it: its own, else the default, else the first. */
+		int p = m->profile >= 0 ? m->profile
+					: (cfg->default_profile >= 0 ? cfg->default_profile : 0);
 
-		for (int j = 0; j < m->n_macs && m->hostname[0]; j++) {
+		for (int j = 0; j < m->n_macs; j++) {
 			mac_text(m->macs[j], mac);
-			xpxe_event_name(mac, m->hostname);
+			xpxe_event_name(mac, m->hostname, cfg->profiles[p].name);
 		}
 	}
 }

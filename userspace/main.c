@@ -166,6 +166,15 @@ static const char usage_serve[] =
     "  --http-max-per-ip N         connections at once from one address (default 32)\n"
     "  --http-timeout SECONDS      close a connection silent this long (default 30)\n"
     "\n"
+    "Fleet page (quick start; ui: in a config file):\n"
+    "  --ui ADDR:PORT              serve the fleet page there (default: off): each\n"
+    "                              machine's stage, progress, address, profile and\n"
+    "                              last problem, live, and the storm's plot; its own\n"
+    "                              listener and connection limit (32), apart from\n"
+    "                              the machines' HTTP\n"
+    "  --ui-allow NETWORK          who may see it (ADDR[/BITS], repeatable; default\n"
+    "                              127.0.0.0/8 only); others get 403\n"
+    "\n"
     "DHCP:\n"
     "  --mode proxy|full|off    proxy (default): another server gives addresses, xpxe\n"
     "                           answers PXE, HTTP-boot and iPXE clients with boot\n"
@@ -300,9 +309,10 @@ static const char usage_reload[] =
     "quick start's files). The new config is checked whole first: a bad one\n"
     "changes nothing and the error says where. Machines, profiles, assets and\n"
     "boot files change in place; transfers in flight finish with what they\n"
-    "started with. Interfaces, mode, server_ip, http.listen and state_dir need a\n"
-    "restart, and so do http's limits, dhcp.pool and dhcp.leases: a reload that\n"
-    "changes one is refused, naming it. SIGHUP does the same.\n"
+    "started with. Interfaces, mode, server_ip, http.listen, ui.listen,\n"
+    "ui.max_connections and state_dir need a restart, and so do http's limits,\n"
+    "HTTPS on or off, http.tls_listen, dhcp.pool, dhcp.leases and store: a reload\n"
+    "that changes one is refused, naming it. SIGHUP does the same.\n"
     "\n"
     "  --json   print the daemon's answer as one line of JSON\n";
 
@@ -494,6 +504,8 @@ enum {
 	OPT_UKI,
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
+	OPT_UI,
+	OPT_UI_ALLOW,
 };
 
 /* The usage serve's flags are errors of: serve's, or check's (the same flags). */
@@ -740,6 +752,8 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "http-max-connections", required_argument, NULL, OPT_HTTP_MAX_CONNECTIONS },
 		{ "http-max-per-ip", required_argument, NULL, OPT_HTTP_MAX_PER_IP },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
+		{ "ui", required_argument, NULL, OPT_UI },
+		{ "ui-allow", required_argument, NULL, OPT_UI_ALLOW },
 		{ "help", no_argument, NULL, 'h' },
 		GLOBAL_LONGOPTS,
 		{ 0 },
@@ -823,7 +837,7 @@ static int serve_or_check(int argc, char **argv, bool check)
 
 			xpxe_store_cfg_default(&st);
 			if (xpxe_store_parse_url(&st, optarg, why, sizeof(why)))
-				return usage_error(usage_serve, "--store: %s", why);
+				return usage_error(serve_usage, "--store: %s", why);
 			opts.store_url = optarg;
 			break;
 		}
@@ -890,6 +904,30 @@ static int serve_or_check(int argc, char **argv, bool check)
 			*to[k] = v;
 			break;
 		}
+		case OPT_UI: {
+			struct sockaddr_in addr;
+
+			if (strlen(optarg) >= XPXE_UI_LISTEN_MAX ||
+			    xpxe_parse_listen(optarg, &addr))
+				return usage_error(serve_usage,
+						   "--ui takes ADDR:PORT with an IPv4 address, not "
+						   "'%s'",
+						   optarg);
+			opts.ui_listen = optarg;
+			quick_start_flags++;
+			break;
+		}
+		case OPT_UI_ALLOW:
+			if (opts.n_ui_allow == XPXE_CFG_MAX_ALLOW)
+				return usage_error(serve_usage, "%s",
+						   "at most 16 --ui-allow networks");
+			if (xpxe_parse_net(optarg, &opts.ui_allow[opts.n_ui_allow]))
+				return usage_error(
+				    serve_usage, "--ui-allow takes a network ADDR[/BITS], not '%s'",
+				    optarg);
+			opts.n_ui_allow++;
+			quick_start_flags++;
+			break;
 		default:
 			rc = serve_dhcp_flag(c, optarg, &opts.dhcp);
 			if (rc)

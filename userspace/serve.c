@@ -29,6 +29,7 @@
 #include "events.h"
 #include "machines.h"
 #include "preflight/preflight.h"
+#include "ui/ui.h"
 #include <bpf/libbpf.h>
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
@@ -370,11 +371,27 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "leases", list);
 }
 
+/* A program's time (CLOCK_BOOTTIME ns) as CLOCK_REALTIME: its events are read up to 1 s late. */
+static const struct timespec *boot_to_realtime(__u64 ns, struct timespec *out)
+{
+	struct timespec boot, real;
+	__s64 t;
+
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_REALTIME, &real);
+	t = (__s64)real.tv_sec * 1000000000 + real.tv_nsec -
+	    ((__s64)boot.tv_sec * 1000000000 + boot.tv_nsec - (__s64)ns);
+	out->tv_sec = t / 1000000000;
+	out->tv_nsec = t % 1000000000;
+	return out;
+}
+
 static int on_dp_event(void *ctx, void *data, size_t size)
 {
 	const struct served *sv = ctx;
 	const struct xpxe_dp_event *e = data;
 	char mac[18], ip[INET_ADDRSTRLEN];
+	struct timespec when;
 
 	if (size < sizeof(*e) || e->type >= XPXE_EV_MAX)
 		return 0;
@@ -396,8 +413,8 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 		xpxe_inventory_learn(sv->inv, key, (struct in_addr){ e->ip }, "dhcp-4011");
 		pthread_mutex_unlock(&sv->inv->lock);
 	}
-	xpxe_event(e->type, mac, e->ip ? ip : NULL, sv->dp.ifname,
-		   e->boot < XPXE_BOOT_MAX ? xpxe_boot_class_names[e->boot] : NULL, 0);
+	xpxe_event_dhcp(boot_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL,
+			sv->dp.ifname, e->boot);
 	return 0;
 }
 
@@ -870,6 +887,13 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 	if (opts->dhcp.http_base[0])
 		snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s",
 			 opts->dhcp.http_base + strlen("http://"));
+	/* --ui, --ui-allow: main.c checked them */
+	if (opts->ui_listen)
+		snprintf(cfg->ui.listen, sizeof(cfg->ui.listen), "%s", opts->ui_listen);
+	if (opts->n_ui_allow) {
+		cfg->ui.n_allow = opts->n_ui_allow;
+		memcpy(cfg->ui.allow, opts->ui_allow, sizeof(cfg->ui.allow));
+	}
 	cfg->default_profile = opts->dhcp.answer_unknown ? 0 : -1;
 	return xpxe_config_check(cfg, err);
 }
@@ -1365,7 +1389,8 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		sv->events =
 		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
 	}
-	if (start_tftp(&d, opts) || start_http(&d, pf.http_listen) || refresh_grub_cfg(&d))
+	if (start_tftp(&d, opts) || start_http(&d, pf.http_listen) || refresh_grub_cfg(&d) ||
+	    xpxe_ui_start(&d.cfg, &d.inv.lock))
 		goto out_detach;
 	for (int i = 0; i < d.n_ifaces; i++)
 		d.ifaces[i].tftp = d.tftp;
@@ -1381,6 +1406,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	xpxe_notify("STOPPING=1");
 	exit_code = 0;
 out_detach:
+	xpxe_ui_stop();
 	xpxe_http_stop(&d.http);
 	/* The store's queued marks go first, while it may still answer (see xpxe_store_close). */
 	xpxe_store_close(d.store);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "config.h"
 #include "dhcp.h"
 
 #define XPXE_MAX_IFACES 8
@@ -41,9 +42,12 @@ struct xpxe_serve_opts {
 	const char *tls_cert;	  /* --tls-cert: HTTPS on */
 	const char *tls_key;	  /* --tls-key */
 	const char *state_dir;	  /* --state-dir */
-	bool keep_attached;	  /* --keep-attached: SIGTERM leaves the data plane serving */
-	bool check_only;	  /* `xpxe check`: run the checks before attaching, then return */
-	const char *store_url;	  /* --store files|etcd://HOST:PORT,...: overrides store.url */
+	const char *ui_listen;	  /* --ui ADDR:PORT: the fleet page */
+	struct xpxe_net_cfg ui_allow[XPXE_CFG_MAX_ALLOW]; /* --ui-allow NET (repeatable) */
+	int n_ui_allow;
+	bool keep_attached;    /* --keep-attached: SIGTERM leaves the data plane serving */
+	bool check_only;       /* `xpxe check`: run the checks before attaching, then return */
+	const char *store_url; /* --store files|etcd://HOST:PORT,...: overrides store.url */
 };
 
 /*

@@ -52,6 +52,56 @@ bench_lab_up() {
 		2>/dev/null || true
 }
 
+# The storm's machines (scripts/bench/storm.c) on the lab: their network 198.18.8.0/21, whose
+# every address is local to the client namespace (AnyIP), so each machine's sockets bind its
+# own leased address; the server reaches it on its link.
+bench_storm_net() {
+	in_cli ip route add local 198.18.8.0/21 dev lo
+	# Machines that have no address yet do not answer pings (dnsmasq pings each address it
+	# offers).
+	in_cli sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+	in_srv ip route add 198.18.8.0/21 dev "$IF_SRV"
+	# The server knows every machine's MAC (static neighbour entries, exempt from the table's
+	# limits): this host's neighbour table is shared by every namespace and its default hard
+	# limit is 1024 entries, which a 1024-machine trial overflowed (the server then could not
+	# answer a machine's TFTP). The same for every server; it leaves ARP out of the storm.
+	local br_mac
+	br_mac=$(in_cli cat "/sys/class/net/$IF_BR/address")
+	awk -v mac="$br_mac" -v dev="$IF_SRV" 'BEGIN {
+		for (i = 8 * 256 + 1; i < 16 * 256 - 1; i++)
+			printf "neigh replace 198.18.%d.%d lladdr %s dev %s nud permanent\n", i / 256, i % 256, mac, dev
+	}' | in_srv ip -batch -
+	# A queue on each end of the veth pair, as a server's NIC has one: without it (veth's
+	# default is noqueue) a full XDP ring of the peer drops every frame, and the storm's TCP
+	# floods it (a trial run lost ~1.9 million frames and machines' TFTP with them); with it,
+	# veth pauses the queue instead (Linux 6.16+) and frames wait in the queue (pfifo_fast:
+	# the classic default of a NIC; this kernel has no fq_codel).
+	in_srv tc qdisc replace dev "$IF_SRV" root pfifo_fast
+	in_cli tc qdisc replace dev "$IF_CLI" root pfifo_fast
+}
+
+# bench_storm_xpxe [SERVE-FLAGS...]: a fresh xpxe (no bindings, no boot-once marks) serving the
+# storm in full mode: its pool $POOL, the files of $work/root and $work/talos, HTTP at $HTTP,
+# lockstep TFTP as the storm's machines ask; its log $work/xpxe.log. Sets bench_xpxe_pid and
+# returns once it answers (XPXE_SOCKET), or exits.
+bench_storm_xpxe() {
+	rm -rf "$work/state" "$work/xpxe.leases"
+	mkdir -p "$work/state"
+	nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --mode full \
+		--pool "$POOL" --leases "$work/xpxe.leases" --state-dir "$work/state" \
+		--no-default-assets --asset "snponly.efi=$work/root/snponly.efi" \
+		--kernel "$work/root/vmlinuz" --initrd "$work/root/initramfs" \
+		--talos-config "$work/talos" --http "$HTTP" --tftp-windowsize-max 1 "$@" \
+		>>"$work/xpxe.log" 2>&1 &
+	bench_xpxe_pid=$!
+	for _ in $(seq 50); do
+		"$XPXE" status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	say "xpxe did not start: $(tail -3 "$work/xpxe.log")"
+	exit 1
+}
+
 # bench_plot PNG: gnuplot's commands from stdin drawn into PNG (800x480, a grid), or a word
 # on why not (gnuplot-nox comes with make bench-deps).
 bench_plot() {

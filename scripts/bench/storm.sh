@@ -37,8 +37,8 @@ INITRD_MIB=${INITRD_MIB:-16}
 STORM=$root/build/bench/storm
 XPXE=${XPXE:-$root/xpxe} # another build of it (a sanitized one, say)
 HTTP=$SRV_IP:8080
-# The machines' network: their relays (198.18.8.1, .2, ...: one a thread) and 2021 addresses.
-NET=198.18.8.0/21
+# The machines' network (bench_storm_net: 198.18.8.0/21): their relays (198.18.8.1, .2, ...:
+# one a thread) and 2021 addresses.
 POOL=198.18.8.16-198.18.15.250
 work=$(mktemp -d /tmp/xpxe-bench-storm.XXXXXX)
 chmod 755 "$work" # nginx's workers and dnsmasq's TFTP read the files as other users
@@ -64,28 +64,7 @@ stop_servers() {
 
 bench_wait_quiet
 bench_lab_up
-# The machines: every address of the pool is local to the client namespace (AnyIP), so each
-# machine's sockets bind its own leased address; the server reaches NET on its link.
-in_cli ip route add local "$NET" dev lo
-# Machines that have no address yet do not answer pings (dnsmasq pings each address it offers).
-in_cli sysctl -qw net.ipv4.icmp_echo_ignore_all=1
-in_srv ip route add "$NET" dev "$IF_SRV"
-# The server knows every machine's MAC (static neighbour entries, exempt from the table's
-# limits): this host's neighbour table is shared by every namespace and its default hard limit
-# is 1024 entries, which a 1024-machine trial overflowed (the server then could not answer a
-# machine's TFTP). The same for both servers; it leaves ARP out of the storm.
-br_mac=$(in_cli cat "/sys/class/net/$IF_BR/address")
-awk -v mac="$br_mac" -v dev="$IF_SRV" 'BEGIN {
-	for (i = 8 * 256 + 1; i < 16 * 256 - 1; i++)
-		printf "neigh replace 198.18.%d.%d lladdr %s dev %s nud permanent\n", i / 256, i % 256, mac, dev
-}' | in_srv ip -batch -
-# A queue on each end of the veth pair, as a server's NIC has one: without it (veth's default
-# is noqueue) a full XDP ring of the peer drops every frame, and the storm's TCP floods it (a
-# trial run lost ~1.9 million frames and machines' TFTP with them); with it, veth pauses the
-# queue instead (Linux 6.16+) and frames wait in the queue (pfifo_fast: the classic default
-# of a NIC; this kernel has no fq_codel).
-in_srv tc qdisc replace dev "$IF_SRV" root pfifo_fast
-in_cli tc qdisc replace dev "$IF_CLI" root pfifo_fast
+bench_storm_net
 
 # --- the files: the same bytes for every server --------------------------------------------
 head -c $((IPXE_KIB << 10)) /dev/urandom >"$work/root/snponly.efi"
@@ -159,16 +138,8 @@ wait_for() { # CMD...: up to 5 s
 }
 
 start_xpxe() {
-	rm -rf "$work/state" "$work/xpxe.leases"
-	mkdir -p "$work/state"
-	nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --mode full \
-		--pool "$POOL" --leases "$work/xpxe.leases" --state-dir "$work/state" \
-		--no-default-assets --asset "snponly.efi=$work/root/snponly.efi" \
-		--kernel "$work/root/vmlinuz" --initrd "$work/root/initramfs" \
-		--talos-config "$work/talos" --http "$HTTP" --tftp-windowsize-max 1 \
-		>>"$work/xpxe.log" 2>&1 &
-	pids+=($!)
-	wait_for "$root/xpxe" status || { say "xpxe did not start: $(tail -3 "$work/xpxe.log")"; exit 1; }
+	bench_storm_xpxe
+	pids+=("$bench_xpxe_pid")
 }
 
 start_peer() {

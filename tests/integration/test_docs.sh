@@ -120,7 +120,7 @@ check "etc/xpxe.yaml says http.allow guards Talos configs, as xpxe.yaml(5) and t
 # config.c's schema: unknown(w, key, "WHERE", "k1, k2, ...") per section, and the client
 # classes of boot_files in its "(expected bios, ...)" message.
 accepted=$(perl -0777 -ne '
-	my %sec = ("the top level" => "Top level", "http" => "http", "dhcp" => "dhcp",
+	my %sec = ("the top level" => "Top level", "http" => "http", "ui" => "ui", "dhcp" => "dhcp",
 		   "a profile" => "profiles", "a machine" => "machines", "store" => "store");
 	while (/unknown\(w, key, "([^"]*)",\s*((?:"[^"]*"\s*)+)\)/g) {
 		my ($where, $lits) = ($1, $2);

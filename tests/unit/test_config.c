@@ -36,6 +36,10 @@ static const char good[] = "interfaces: [prov0]\n"
 			   "  allow: [198.18.0.0/15]\n"
 			   "  max_per_ip: 8\n"
 			   "  timeout: 5\n"
+			   "ui:\n"
+			   "  listen: 127.0.0.1:9090\n"
+			   "  allow: [10.1.0.0/16, 192.0.2.7]\n"
+			   "  max_connections: 4\n"
 			   "dhcp:\n"
 			   "  pool: 198.18.0.100-198.18.0.199\n"
 			   "  router: 198.18.0.1\n"
@@ -90,6 +94,16 @@ static void test_good_file(void **state)
 	assert_int_equal(cfg.http_limits.timeout_s, 5);
 	assert_int_equal(cfg.http_limits.max_connections, XPXE_HTTP_MAX_CONNECTIONS);
 	assert_int_equal(cfg.n_allow, 1);
+	/* ui.allow replaces the default (loopback), it does not add to it. */
+	assert_string_equal(cfg.ui.listen, "127.0.0.1:9090");
+	assert_int_equal(cfg.ui.n_allow, 2);
+	inet_pton(AF_INET, "10.1.0.0", &a);
+	assert_int_equal(cfg.ui.allow[0].addr.s_addr, a.s_addr);
+	assert_int_equal(cfg.ui.allow[0].mask.s_addr, htonl(0xffff0000));
+	inet_pton(AF_INET, "192.0.2.7", &a);
+	assert_int_equal(cfg.ui.allow[1].addr.s_addr, a.s_addr);
+	assert_int_equal(cfg.ui.allow[1].mask.s_addr, 0xffffffff);
+	assert_int_equal(cfg.ui.max_connections, 4);
 	assert_int_equal(cfg.n_assets, 2);
 	assert_int_equal(cfg.n_profiles, 2);
 	assert_int_equal(cfg.profiles[1].transport, XPXE_TRANSPORT_TFTP);
@@ -159,6 +173,14 @@ static const struct bad_case bad[] = {
 	{ "dhcp:\n  global_rate: fast\n", ":2:16: 'global_rate' takes RATE[/BURST]" },
 	{ "dhcp:\n  offer_hold: 0\n", ":2:15: 'offer_hold' takes a number from 1 to 3600" },
 	{ "http:\n  max_per_ip: 0\n", ":2:15: 'max_per_ip' takes a number from 1 to 65536" },
+	{ "http:\n  allow: [198.18.0.0/33]\n", ":2:11: '198.18.0.0/33' is not an IPv4 network" },
+	{ "ui:\n  listen: 9090\n", ":2:11: 'listen' takes ADDR:PORT with an IPv4 address" },
+	{ "ui:\n  listen: localhost:9090\n", ":2:11: 'listen' takes ADDR:PORT with an IPv4" },
+	{ "ui:\n  listen: 127.0.0.1:0\n", ":2:11: 'listen' takes ADDR:PORT" },
+	{ "ui:\n  allow: []\n", ":2:3: 'allow' needs at least one network (0.0.0.0/0" },
+	{ "ui:\n  allow: [10.0.0.0/8x]\n", ":2:11: '10.0.0.0/8x' is not an IPv4 network" },
+	{ "ui:\n  max_connections: 0\n", ":2:20: 'max_connections' takes a number from 1" },
+	{ "ui:\n  port: 1\n", ":2:3: unknown key 'port' in ui (expected one of: listen, allow" },
 	{ "", "the file is empty" },
 };
 
@@ -178,6 +200,26 @@ static void test_bad_files(void **state)
 		assert_int_equal(cfg.n_machines, 0);
 		assert_null(cfg.machines);
 	}
+	unlink(path);
+}
+
+/* The fleet page is off unless asked for, and then for this host alone. */
+static void test_ui_defaults(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+	struct in_addr a;
+
+	(void)state;
+	write_file("interfaces: [prov0]\n");
+	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
+	assert_string_equal(cfg.ui.listen, "");
+	assert_int_equal(cfg.ui.n_allow, 1);
+	inet_pton(AF_INET, "127.0.0.0", &a);
+	assert_int_equal(cfg.ui.allow[0].addr.s_addr, a.s_addr);
+	assert_int_equal(cfg.ui.allow[0].mask.s_addr, htonl(0xff000000));
+	assert_int_equal(cfg.ui.max_connections, XPXE_UI_MAX_CONNECTIONS);
+	xpxe_config_free(&cfg);
 	unlink(path);
 }
 
@@ -399,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_good_file),     cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_machines_add_checks),
 		cmocka_unit_test(test_machines_file), cmocka_unit_test(test_pool_and_reservations),
+		cmocka_unit_test(test_ui_defaults),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
