@@ -237,7 +237,7 @@ FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 60
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	       -Iinclude -Iuserspace -I$(BUILD) -Itests/fuzz \
+	       -Iinclude -Iuserspace -I$(BUILD) -Itests/fuzz -DXPXE_LAYOUT_ID=0x$(LAYOUT_ID)ULL \
 	       $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))

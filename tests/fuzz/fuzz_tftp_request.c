@@ -31,10 +31,13 @@ static bool has_dotdot(const char *name)
 static void check_plan(const struct xpxe_tftp_request *req, uint64_t size, unsigned mtu)
 {
 	unsigned max = xpxe_tftp_blksize_for_mtu(mtu);
+	/* Any window limit the daemon may be given (--tftp-windowsize-max 1..LIMIT). */
+	unsigned window_max = 1 + mtu % XPXE_TFTP_WINDOWSIZE_LIMIT;
 	struct xpxe_tftp_plan plan;
 
-	xpxe_tftp_negotiate(req, size, max, &plan);
+	xpxe_tftp_negotiate(req, size, max, window_max, &plan);
 	FUZZ_ASSERT(max >= XPXE_TFTP_BLKSIZE_MIN && max <= XPXE_TFTP_BLKSIZE_MAX);
+	FUZZ_ASSERT(plan.windowsize >= 1 && plan.windowsize <= window_max);
 	bool asked = false;
 
 	for (int i = 0; i < req->n_opts; i++)

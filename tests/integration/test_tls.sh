@@ -106,3 +106,20 @@ YAML
 out=$("$XPXE" --socket "$WORK/other.sock" serve -c "$WORK/bad.yaml" 2>&1)
 check "a config with tls_cert and no tls_key is refused, saying why" \
 	grep -q "HTTPS needs both tls_cert and tls_key" <<<"$out"
+# A pair that does not match is refused at start, before any interface is touched (the
+# checks serve runs first: the daemon above keeps the interface, so a refusal that came
+# from the attach would name the interface instead).
+cat >"$WORK/bad2.yaml" <<YAML
+interfaces: [$IF_SRV]
+http:
+  tls_cert: $WORK/srv1.pem
+  tls_key: $WORK/srv2.key
+YAML
+out=$("$XPXE" --socket "$WORK/other.sock" serve -c "$WORK/bad2.yaml" 2>&1)
+rc=$?
+check "a certificate with another's key is refused at start ($rc), saying why" \
+	bash -c "[ $rc -eq 1 ] && grep -q 'tls_key: .*is not the key of the certificate' <<<'$out' &&
+		! grep -q 'already served' <<<'$out'"
+out=$(nsenter --net="/run/netns/$NS_SRV" "$XPXE" check -c "$WORK/xpxe.yaml" 2>&1)
+check "xpxe check names where HTTPS would listen" \
+	grep -q "https *$SRV_IP:8443 ($WORK/server.pem)" <<<"$out"

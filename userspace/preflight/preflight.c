@@ -24,6 +24,7 @@
 #include "pins.h"
 #include "render.h"
 #include "preflight/preflight.h"
+#include "tls/tls.h"
 
 #define DOC_MAX (16 << 20) /* as HTTP reads them */
 
@@ -295,6 +296,17 @@ int xpxe_preflight_files(const struct xpxe_config *cfg, struct xpxe_config_error
 
 	err->text[0] = '\0';
 	ret = check_assets(cfg, err);
+	if (!ret && cfg->tls.cert[0]) {
+		/* Loaded now, as HTTPS will load it: a bad pair never waits for the attach. */
+		struct xpxe_tls *tls;
+		char why[512];
+
+		if (xpxe_tls_open(&tls, cfg->tls.cert, cfg->tls.key, why, sizeof(why)))
+			ret = failf(err, "%s: http.tls_cert/tls_key: %s",
+				    cfg->path[0] ? cfg->path : "--tls-cert/--tls-key", why);
+		else
+			xpxe_tls_free(tls);
+	}
 	for (int i = 0; !ret && i < cfg->n_profiles; i++) {
 		const struct xpxe_profile_cfg *p = &cfg->profiles[i];
 
@@ -384,8 +396,9 @@ static int resolve_iface(const struct xpxe_config *cfg, int i, struct xpxe_dhcp_
 	return 0;
 }
 
-/* Parses ADDR:PORT (an IPv4 address) into SA; WHERE names it in the message. */
-static int parse_listen(const char *listen, const char *where, struct sockaddr_in *sa)
+/* Parses ADDR:PORT (an IPv4 address) into SA; WHAT and WHERE name it in the message. */
+static int parse_listen(const char *listen, const char *what, const char *where,
+			struct sockaddr_in *sa)
 {
 	const char *colon = strrchr(listen, ':');
 	char host[64], *end;
@@ -401,9 +414,9 @@ static int parse_listen(const char *listen, const char *where, struct sockaddr_i
 			return 0;
 		}
 	}
-	log_error("%s: HTTP's '%s' is not ADDR:PORT with an IPv4 address (such as "
+	log_error("%s: %s's '%s' is not ADDR:PORT with an IPv4 address (such as "
 		  "198.18.0.1:8080)",
-		  where, listen);
+		  where, what, listen);
 	return -EINVAL;
 }
 
@@ -423,6 +436,24 @@ static int try_bind(int type, const struct sockaddr_in *sa)
 	return err;
 }
 
+/* Whether WHAT (HTTP, HTTPS, the fleet page) can listen on LISTEN (logged when not). */
+static int check_listener(const char *what, const char *listen, const char *where)
+{
+	struct sockaddr_in sa;
+	int err = parse_listen(listen, what, where, &sa);
+
+	if (err)
+		return err;
+	err = try_bind(SOCK_STREAM, &sa);
+	if (err)
+		log_error("%s: %s cannot listen on %s: %s%s", where, what, listen, strerror(-err),
+			  err == -EADDRNOTAVAIL ? " (not an address of this host, in this network "
+						  "namespace)"
+			  : err == -EADDRINUSE	? " (another server listens there)"
+						: "");
+	return err;
+}
+
 static int check_ports(const struct xpxe_config *cfg, const struct xpxe_preflight *pf)
 {
 	struct sockaddr_in sa;
@@ -433,19 +464,16 @@ static int check_ports(const struct xpxe_config *cfg, const struct xpxe_prefligh
 			  sizeof(where));
 	if (!cfg->http_listen[0])
 		snprintf(where, sizeof(where), "HTTP (SERVER_IP:8080: no http.listen or --http)");
-	err = parse_listen(pf->http_listen, where, &sa);
+	err = check_listener("HTTP", pf->http_listen, where);
+	if (!err && pf->https_listen[0])
+		err = check_listener("HTTPS", pf->https_listen,
+				     cfg->tls.listen[0] ? "http.tls_listen"
+							: "HTTPS (SERVER_IP:8443)");
+	if (!err && cfg->ui.listen[0])
+		err = check_listener("the fleet page", cfg->ui.listen,
+				     cfg->path[0] ? "ui.listen" : "--ui");
 	if (err)
 		return err;
-	err = try_bind(SOCK_STREAM, &sa);
-	if (err) {
-		log_error("%s: HTTP cannot listen on %s: %s%s", where, pf->http_listen,
-			  strerror(-err),
-			  err == -EADDRNOTAVAIL ? " (not an address of this host, in this network "
-						  "namespace)"
-			  : err == -EADDRINUSE	? " (another server listens there)"
-						: "");
-		return err;
-	}
 	sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(XPXE_PORT_TFTP) };
 	err = try_bind(SOCK_DGRAM, &sa);
 	if (err) {
@@ -519,6 +547,16 @@ int xpxe_preflight_host(const struct xpxe_config *cfg, const struct xpxe_serve_o
 			  cfg->interfaces[0]);
 		return -EADDRNOTAVAIL;
 	}
+	if (cfg->tls.cert[0]) {
+		/* As HTTPS listens: http.tls_listen, or HTTP's address on port 8443. */
+		const char *colon = strrchr(pf->http_listen, ':');
+
+		if (cfg->tls.listen[0])
+			snprintf(pf->https_listen, sizeof(pf->https_listen), "%s", cfg->tls.listen);
+		else
+			snprintf(pf->https_listen, sizeof(pf->https_listen), "%.*s:8443",
+				 colon ? (int)(colon - pf->http_listen) : 0, pf->http_listen);
+	}
 	/* A running xpxe holds the ports itself: bound, they would say nothing. */
 	if (pf->daemon_answers || busy)
 		return 0;
@@ -559,6 +597,10 @@ void xpxe_preflight_report(const struct xpxe_config *cfg, const struct xpxe_serv
 		printf("\n");
 	}
 	printf("  %-15s %s\n", "http", pf->http_listen);
+	if (pf->https_listen[0])
+		printf("  %-15s %s (%s)\n", "https", pf->https_listen, cfg->tls.cert);
+	if (cfg->ui.listen[0])
+		printf("  %-15s %s\n", "fleet page", cfg->ui.listen);
 	printf("  %-15s UDP port %d\n", "tftp", XPXE_PORT_TFTP);
 	printf("  %-15s %d asset(s), %d profile(s), %d machine(s); state in %s\n", "config",
 	       cfg->n_assets, cfg->n_profiles, cfg->n_machines, cfg->state_dir);

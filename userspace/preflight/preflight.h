@@ -20,6 +20,7 @@ struct xpxe_preflight {
 	/* Per interface of the config, in its order: server address, URLs, leases file. */
 	struct xpxe_dhcp_settings dhcp[XPXE_MAX_IFACES];
 	char http_listen[64];	     /* ADDR:PORT */
+	char https_listen[64];	     /* ADDR:PORT, "" without HTTPS */
 	bool daemon_answers;	     /* check: a daemon answers on the control socket */
 	pid_t busy[XPXE_MAX_IFACES]; /* check: the xpxe serving each interface now, or 0 */
 };
