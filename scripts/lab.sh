@@ -55,6 +55,24 @@ PREFIX=$PREFIX
 VARS
 }
 
+# ready NS DEV [PORT_NS PORT]: waits until DEV of NS is operationally up and, given a bridge
+# port, until that port forwards. The kernel's link watch does both up to a second after
+# `ip link set up` (later on a busy machine), and until then a device drops what it sends
+# and a bridge port what it gets: a test's first frame would be lost. 120 s bounds a hang.
+ready() {
+	local ns=$1 dev=$2 port_ns=${3:-} port=${4:-} _
+	for _ in $(seq 1200); do
+		if [ "$(ip netns exec "$ns" cat "/sys/class/net/$dev/operstate" 2>/dev/null)" = up ] &&
+			{ [ -z "$port" ] ||
+				[ "$(ip netns exec "$port_ns" cat "/sys/class/net/$port/brport/state" 2>/dev/null)" = 3 ]; }; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "lab: $dev in $ns${port:+ (bridge port $port)} is not up after 120 s" >&2
+	return 1
+}
+
 ensure_bpffs() {
 	# The daemon mounts it too; the lab needs it for the client's XDP_PASS program.
 	if ! stat -f -c %T /sys/fs/bpf 2>/dev/null | grep -q bpf; then
@@ -98,6 +116,9 @@ up() {
 	if ! in_cli ip link show "$IF_CLI" | grep -q 'prog/xdp'; then
 		in_cli ip link set dev "$IF_CLI" xdpdrv obj "$XDP_PASS_OBJ" sec xdp
 	fi
+	ready "$NS_SRV" "$IF_SRV"
+	ready "$NS_CLI" "$IF_CLI" "$NS_CLI" "$IF_CLI"
+	ready "$NS_CLI" "$IF_BR"
 }
 
 host() {
@@ -117,6 +138,7 @@ host() {
 	in_cli ip link set "$port" master "$IF_BR"
 	in_cli ip link set "$port" up
 	ip -n "$ns" link set eth0 up
+	ready "$ns" eth0 "$NS_CLI" "$port"
 }
 
 down() {

@@ -15,8 +15,14 @@
 #                   with a windowsize W in the OACK, the last block of each window is
 #                   acknowledged (RFC 7440), and after a timeout the last block in order
 #   rest            receive and acknowledge DATA blocks until the final (short) one
-#   drain[=MS]      receive until MS ms (default 300) pass without a datagram; print
-#                   "blocks N N ..." (the DATA block numbers, in order) or "blocks none"
+#   hold=FILE[,MS]  hold the transfer open until FILE exists: print "holding", then every
+#                   MS ms (default 500) take one more DATA block (a whole window with a
+#                   windowsize), so the server always sees progress and never expires it;
+#                   print "held N" (N: the last block acknowledged). Tests hold a transfer
+#                   open while they look at it, rather than hope it outlasts them.
+#   drain[=MS]      receive until MS ms (default 300) pass without a datagram, the first
+#                   awaited 3000 ms; print "blocks N N ..." (the DATA block numbers, in order)
+#                   or "blocks none"
 #   save=FILE       write the data received so far to FILE
 #   port            print the local port
 #   sleep=MS
@@ -143,11 +149,24 @@ for (@ARGV) {
 		open(my $fh, '>:raw', $1) or die "$1: $!\n";
 		print $fh $data;
 		close $fh;
+	} elsif (/^hold=([^,]+)(?:,(\d+))?$/) {
+		my ($file, $ms) = ($1, $2 // 500);
+		print "holding\n";
+		STDOUT->flush();
+		until (-e $file || $done) {
+			select(undef, undef, undef, $ms / 1000);
+			do { take_block() } until $done || $in_window == 0;
+		}
+		print "held ", $expect - 1, "\n";
 	} elsif (/^drain(?:=(\d+))?$/) {
-		my @blocks;
-		while (my ($port, $buf) = recv_one($1 // 300)) {
+		my ($quiet, @blocks) = ($1 // 300);
+		# The first as patiently as recv (the server may be slow to start); then the rest
+		# of what it sends at once, until it pauses.
+		my $wait = 3000;
+		while (my ($port, $buf) = recv_one($wait)) {
 			my ($op, $block) = unpack('nn', $buf);
 			push @blocks, $block if $op == 3;
+			$wait = $quiet;
 		}
 		print 'blocks ', (@blocks ? join(' ', @blocks) : 'none'), "\n";
 	} elsif ($_ eq 'port') {
