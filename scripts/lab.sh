@@ -6,6 +6,8 @@
 #   scripts/lab.sh up      create it (idempotent)
 #   scripts/lab.sh down    remove it and everything in it (idempotent)
 #   scripts/lab.sh env     print the names and addresses as shell variables
+#   scripts/lab.sh ready   wait until the server and client links are up again (after a
+#                          test took one down) and the client's bridge port forwards
 #   scripts/lab.sh host N [MAC]
 #                          a client host: namespace NAME-hN whose eth0 (MAC given or
 #                          random) is a port of the bridge; no address (it is a DHCP client)
@@ -116,6 +118,10 @@ up() {
 	if ! in_cli ip link show "$IF_CLI" | grep -q 'prog/xdp'; then
 		in_cli ip link set dev "$IF_CLI" xdpdrv obj "$XDP_PASS_OBJ" sec xdp
 	fi
+	links_ready
+}
+
+links_ready() {
 	ready "$NS_SRV" "$IF_SRV"
 	ready "$NS_CLI" "$IF_CLI" "$NS_CLI" "$IF_CLI"
 	ready "$NS_CLI" "$IF_BR"
@@ -170,8 +176,9 @@ host)
 	host "$@"
 	;;
 env) print_env ;;
+ready) links_ready ;;
 *)
-	echo "usage: [LAB=NAME] $0 up|down|env|host N [MAC]" >&2
+	echo "usage: [LAB=NAME] $0 up|down|ready|env|host N [MAC]" >&2
 	exit 2
 	;;
 esac

@@ -43,9 +43,10 @@ wait_until() {
 }
 
 # For wait_until, a background helper's sign of life, or its end (then there is no point in
-# waiting on): there_or_dead FILE PID: FILE exists; said FILE PATTERN PID: a line of FILE
-# matches PATTERN (grep).
+# waiting on): there_or_dead FILE PID: FILE exists; grown_or_dead FILE PID: FILE is not
+# empty; said FILE PATTERN PID: a line of FILE matches PATTERN (grep).
 there_or_dead() { [ -e "$1" ] || ! kill -0 "$2" 2>/dev/null; }
+grown_or_dead() { [ -s "$1" ] || ! kill -0 "$2" 2>/dev/null; }
 said() { grep -q -- "$2" "$1" 2>/dev/null || ! kill -0 "$3" 2>/dev/null; }
 
 # daemon_answers: the daemon's control socket answers. started_or_dead PID: that, or PID ended
@@ -70,6 +71,7 @@ start_daemon() {
 # (and gives the device its queue) up to a second after `ip link set up`, later on a busy
 # machine: frames sent before are dropped. Tests wait for it after taking a link down.
 link_up() { [ "$(ip netns exec "$1" cat "/sys/class/net/$2/operstate" 2>/dev/null)" = up ]; }
+link_down() { ! link_up "$@"; }
 
 # udp_bound NS PORT: something in namespace NS listens on UDP port PORT (a server started
 # in the background is ready).
@@ -108,6 +110,13 @@ wait_downloads() {
 
 counter() { # NAME -> the counter's value from `xpxe status --json`
 	"$XPXE" status --json | jq -r ".interfaces[0].counters.$1"
+}
+# counter_index NAME: the counter's index in the programs' map (status lists them in that
+# order); pinned_counter INDEX: its value read from the pinned map, with no daemon to ask.
+counter_index() { "$XPXE" status --json | jq ".interfaces[0].counters | keys_unsorted | index(\"$1\")"; }
+pinned_counter() {
+	bpftool -j map dump pinned "/sys/fs/bpf/xpxe/$IF_SRV/counters" |
+		jq "[.[].formatted | select(.key == $1) | .values[].value] | add"
 }
 
 # at_exit COMMAND...: run COMMAND during cleanup (e.g. remove an extra namespace).

@@ -101,6 +101,10 @@ check "a template with an unknown name: 500, never a half-filled secret" \
 check "... and the log names the file, line and name" grep -q "broken.yaml:1: unknown template variable '{{hostnme}}'" "$WORK/daemon.log"
 
 # --- boot-once ------------------------------------------------------------------------------------
+# Set once cp-1's config went out whole: libmicrohttpd's completion callback, which may run
+# after curl has the last byte.
+installed() { "$XPXE" machines show "$1" --json | jq -e '.machine.installed == true' >/dev/null; }
+wait_until installed cp-1
 get "$LAB-h1" "/boot.ipxe?mac=52:54:00:c1:00:01" >/dev/null
 check "after its config, cp-1's script boots its local disk" grep -q "cp-1 is installed: booting from its disk" "$WORK/body"
 check "xpxe machines shows it installed" bash -c "'$XPXE' machines | grep -q 'cp-1 .*local disk (installed)'"
@@ -146,8 +150,11 @@ sed -i 's/^interfaces: .*/interfaces: [lo]/; s/^mode: fast$/mode: full/' "$WORK/
 out=$("$XPXE" reload 2>&1)
 check "a reload that changes the interfaces is refused: restart needed" grep -q "change only with a restart" <<<"$out"
 cp "$WORK/xpxe.yaml.good" "$WORK/xpxe.yaml"
+reloads() { grep -c "reloaded $WORK/xpxe.yaml" "$WORK/daemon.log"; }
+reloads0=$(reloads)
 kill -HUP "$DAEMON_PID"
-sleep 1
+reloaded() { [ "$(reloads)" -gt "$reloads0" ]; } # the daemon logs it once the reload is in effect
+wait_until reloaded
 check "SIGHUP reloads too (cp-3 gone again)" test "$(get "$NS_CLI" '/boot.ipxe?mac=52:54:00:c1:00:03')" = 404
 check "... and the log says so" grep -q "received SIGHUP: reloading" "$WORK/daemon.log"
 
