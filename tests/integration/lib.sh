@@ -179,11 +179,13 @@ result_field() {
 # capture_stop: capture_sync, then tcpdump ends. One capture at a time.
 # The marker: ethertype 0x88b5 (IEEE 802 local experimental), addressed to DEV's own MAC,
 # so no bridge forwards it and no program of ours ever sees it (tests/integration/mark.py).
+# Frames dropped by the kernel before tcpdump takes them are lost to any sync: snapshots of
+# 2048 bytes (our frames are at most 1514) in a 32 MiB buffer hold thousands of them.
 MARK_ETHERTYPE=0x88b5
 capture_start() {
 	CAPTURE_NS=$1 CAPTURE_NAME=$2 CAPTURE_DEV=${3:-eth0} CAPTURE_MARKS=0
 	local filter=${4:-udp port 67 or udp port 68 or udp port 4011}
-	ip netns exec "$CAPTURE_NS" tcpdump --immediate-mode -U -ni "$CAPTURE_DEV" \
+	ip netns exec "$CAPTURE_NS" tcpdump --immediate-mode -U -s 2048 -B 32768 -ni "$CAPTURE_DEV" \
 		-w "$WORK/$CAPTURE_NAME.pcap" "($filter) or ether proto $MARK_ETHERTYPE" \
 		>/dev/null 2>"$WORK/$CAPTURE_NAME.tcpdump" &
 	CAPTURE_PID=$!
