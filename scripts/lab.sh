@@ -6,6 +6,8 @@
 #   scripts/lab.sh up      create it (idempotent)
 #   scripts/lab.sh down    remove it and everything in it (idempotent)
 #   scripts/lab.sh env     print the names and addresses as shell variables
+#   scripts/lab.sh ready   wait until the server and client links are up again (after a
+#                          test took one down) and the client's bridge port forwards
 #   scripts/lab.sh host N [MAC]
 #                          a client host: namespace NAME-hN whose eth0 (MAC given or
 #                          random) is a port of the bridge; no address (it is a DHCP client)
@@ -55,6 +57,24 @@ PREFIX=$PREFIX
 VARS
 }
 
+# ready NS DEV [PORT_NS PORT]: waits until DEV of NS is operationally up and, given a bridge
+# port, until that port forwards. The kernel's link watch does both up to a second after
+# `ip link set up` (later on a busy machine), and until then a device drops what it sends
+# and a bridge port what it gets: a test's first frame would be lost. 120 s bounds a hang.
+ready() {
+	local ns=$1 dev=$2 port_ns=${3:-} port=${4:-} _
+	for _ in $(seq 1200); do
+		if [ "$(ip netns exec "$ns" cat "/sys/class/net/$dev/operstate" 2>/dev/null)" = up ] &&
+			{ [ -z "$port" ] ||
+				[ "$(ip netns exec "$port_ns" cat "/sys/class/net/$port/brport/state" 2>/dev/null)" = 3 ]; }; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "lab: $dev in $ns${port:+ (bridge port $port)} is not up after 120 s" >&2
+	return 1
+}
+
 ensure_bpffs() {
 	# The daemon mounts it too; the lab needs it for the client's XDP_PASS program.
 	if ! stat -f -c %T /sys/fs/bpf 2>/dev/null | grep -q bpf; then
@@ -98,6 +118,13 @@ up() {
 	if ! in_cli ip link show "$IF_CLI" | grep -q 'prog/xdp'; then
 		in_cli ip link set dev "$IF_CLI" xdpdrv obj "$XDP_PASS_OBJ" sec xdp
 	fi
+	links_ready
+}
+
+links_ready() {
+	ready "$NS_SRV" "$IF_SRV"
+	ready "$NS_CLI" "$IF_CLI" "$NS_CLI" "$IF_CLI"
+	ready "$NS_CLI" "$IF_BR"
 }
 
 host() {
@@ -117,6 +144,7 @@ host() {
 	in_cli ip link set "$port" master "$IF_BR"
 	in_cli ip link set "$port" up
 	ip -n "$ns" link set eth0 up
+	ready "$ns" eth0 "$NS_CLI" "$port"
 }
 
 down() {
@@ -148,8 +176,9 @@ host)
 	host "$@"
 	;;
 env) print_env ;;
+ready) links_ready ;;
 *)
-	echo "usage: [LAB=NAME] $0 up|down|env|host N [MAC]" >&2
+	echo "usage: [LAB=NAME] $0 up|down|ready|env|host N [MAC]" >&2
 	exit 2
 	;;
 esac

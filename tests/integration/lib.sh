@@ -13,6 +13,7 @@ WORK=$(mktemp -d "/tmp/xpxe-test-$LAB.XXXXXX")
 SOCK=$WORK/xpxe.sock
 export XPXE_SOCKET=$SOCK
 DAEMON_PID=
+CAPTURE_PID=
 
 source "$ROOT/tests/integration/tap.sh"
 
@@ -29,20 +30,52 @@ eval "$(lab env)"
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
 
+# wait_until COMMAND...: runs COMMAND every 0.1 s until it succeeds (status 0), or returns 1
+# once WAIT_S seconds (default 120) have passed. Tests wait for the condition they need, never
+# for a duration: the deadline only bounds a hang, so a slow or busy machine just waits longer.
+WAIT_S=${WAIT_S:-120}
+wait_until() {
+	local end=$((SECONDS + WAIT_S))
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+# For wait_until, a background helper's sign of life, or its end (then there is no point in
+# waiting on): there_or_dead FILE PID: FILE exists; grown_or_dead FILE PID: FILE is not
+# empty; said FILE PATTERN PID: a line of FILE matches PATTERN (grep).
+there_or_dead() { [ -e "$1" ] || ! kill -0 "$2" 2>/dev/null; }
+grown_or_dead() { [ -s "$1" ] || ! kill -0 "$2" 2>/dev/null; }
+said() { grep -q -- "$2" "$1" 2>/dev/null || ! kill -0 "$3" 2>/dev/null; }
+
+# daemon_answers: the daemon's control socket answers. started_or_dead PID: that, or PID ended
+# (wait_until stops at once on a daemon that died).
+daemon_answers() { [ -S "$SOCK" ] && "$XPXE" status >/dev/null 2>&1; }
+started_or_dead() { daemon_answers || ! kill -0 "$1" 2>/dev/null; }
+# wait_started PID: waits until the daemon answers; returns 1 if it died first (or hung).
+wait_started() {
+	wait_until started_or_dead "$1" && daemon_answers
+}
+
 # Runs `xpxe serve` in the server namespace (network namespace only: pins stay visible).
 start_daemon() {
 	# shellcheck disable=SC2086 # DAEMON_GLOBAL_OPTS: options before the command, word-split
 	nsenter --net="/run/netns/$NS_SRV" "$XPXE" ${DAEMON_GLOBAL_OPTS:-} serve "$@" \
 		>>"$WORK/daemon.log" 2>&1 &
 	DAEMON_PID=$!
-	local _
-	for _ in $(seq 50); do
-		[ -S "$SOCK" ] && "$XPXE" status >/dev/null 2>&1 && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	wait_started "$DAEMON_PID"
 }
+
+# link_up NS DEV: DEV of namespace NS is operationally up. The kernel's link watch sets that
+# (and gives the device its queue) up to a second after `ip link set up`, later on a busy
+# machine: frames sent before are dropped. Tests wait for it after taking a link down.
+link_up() { [ "$(ip netns exec "$1" cat "/sys/class/net/$2/operstate" 2>/dev/null)" = up ]; }
+link_down() { ! link_up "$@"; }
+
+# udp_bound NS PORT: something in namespace NS listens on UDP port PORT (a server started
+# in the background is ready).
+udp_bound() { ip netns exec "$1" ss -Hlun "sport = :$2" 2>/dev/null | grep -q .; }
 
 # Waits for the daemon to exit; returns its exit code.
 wait_daemon() {
@@ -78,6 +111,13 @@ wait_downloads() {
 counter() { # NAME -> the counter's value from `xpxe status --json`
 	"$XPXE" status --json | jq -r ".interfaces[0].counters.$1"
 }
+# counter_index NAME: the counter's index in the programs' map (status lists them in that
+# order); pinned_counter INDEX: its value read from the pinned map, with no daemon to ask.
+counter_index() { "$XPXE" status --json | jq ".interfaces[0].counters | keys_unsorted | index(\"$1\")"; }
+pinned_counter() {
+	bpftool -j map dump pinned "/sys/fs/bpf/xpxe/$IF_SRV/counters" |
+		jq "[.[].formatted | select(.key == $1) | .values[].value] | add"
+}
 
 # at_exit COMMAND...: run COMMAND during cleanup (e.g. remove an extra namespace).
 AT_EXIT=()
@@ -89,6 +129,7 @@ cleanup() {
 		eval "$cmd" >/dev/null 2>&1
 	done
 	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+	[ -n "$CAPTURE_PID" ] && kill "$CAPTURE_PID" 2>/dev/null
 	lab down >/dev/null 2>&1
 	if [ "$TAP_FAILED" -gt 0 ] && [ -s "$WORK/daemon.log" ]; then
 		echo "# daemon log:"
@@ -129,18 +170,45 @@ result_field() {
 	sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" "$WORK/$1.result" 2>/dev/null
 }
 
-# capture_start HOST_NS NAME: tcpdump on eth0 of HOST_NS into $WORK/NAME.pcap (DHCP ports)
+# capture_start NS NAME [DEV [FILTER]]: tcpdump on DEV (eth0) of namespace NS into
+# $WORK/NAME.pcap, FILTER by default the DHCP ports; returns once tcpdump listens (what
+# crosses DEV from then on is captured), 1 if it never does.
+# capture_sync: everything DEV saw so far is in the file: a marker frame goes out on DEV
+# and the call returns once tcpdump has written it (tcpdump takes frames from the kernel
+# in batches: a frame seen is not yet a frame written).
+# capture_stop: capture_sync, then tcpdump ends. One capture at a time.
+# The marker: ethertype 0x88b5 (IEEE 802 local experimental), addressed to DEV's own MAC,
+# so no bridge forwards it and no program of ours ever sees it (tests/integration/mark.py).
+# Frames dropped by the kernel before tcpdump takes them are lost to any sync: snapshots of
+# 2048 bytes (our frames are at most 1514) in a 32 MiB buffer hold thousands of them.
+MARK_ETHERTYPE=0x88b5
 capture_start() {
-	ip netns exec "$1" tcpdump -ni eth0 -U -w "$WORK/$2.pcap" \
-		'udp port 67 or udp port 68 or udp port 4011' >/dev/null 2>&1 &
+	CAPTURE_NS=$1 CAPTURE_NAME=$2 CAPTURE_DEV=${3:-eth0} CAPTURE_MARKS=0
+	local filter=${4:-udp port 67 or udp port 68 or udp port 4011}
+	ip netns exec "$CAPTURE_NS" tcpdump --immediate-mode -U -s 2048 -B 32768 -ni "$CAPTURE_DEV" \
+		-w "$WORK/$CAPTURE_NAME.pcap" "($filter) or ether proto $MARK_ETHERTYPE" \
+		>/dev/null 2>"$WORK/$CAPTURE_NAME.tcpdump" &
 	CAPTURE_PID=$!
-	sleep 1
+	wait_until capture_listening && kill -0 "$CAPTURE_PID" 2>/dev/null
 }
-
+capture_listening() {
+	grep -q "listening on" "$WORK/$CAPTURE_NAME.tcpdump" || ! kill -0 "$CAPTURE_PID" 2>/dev/null
+}
+capture_marks() { # how many markers are in the file so far
+	tcpdump -nr "$WORK/$CAPTURE_NAME.pcap" "ether proto $MARK_ETHERTYPE" 2>/dev/null | grep -c .
+}
+capture_has_marks() { [ "$(capture_marks)" -ge "$CAPTURE_MARKS" ]; }
+capture_sync() {
+	ip netns exec "$CAPTURE_NS" python3 "$ROOT/tests/integration/mark.py" "$CAPTURE_DEV" ||
+		return 1
+	CAPTURE_MARKS=$((CAPTURE_MARKS + 1))
+	wait_until capture_has_marks
+}
 capture_stop() {
-	sleep 0.5
+	capture_sync
 	kill "$CAPTURE_PID" 2>/dev/null
 	wait "$CAPTURE_PID" 2>/dev/null
+	CAPTURE_PID=
 }
 
 # The decoded replies one server sent: capture_replies NAME SERVER_IP

@@ -41,7 +41,7 @@ def main():
     payload = frame(path, int(index))[42:]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((src_ip, int(src_port)))
-    s.settimeout(3)
+    s.settimeout(30)  # bounds a hang only: the answer comes at once
     s.sendto(payload, (dst_ip, int(dst_port)))
     reply, peer = s.recvfrom(2048)
     opts = options(reply)

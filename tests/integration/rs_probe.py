@@ -27,7 +27,7 @@ def link_local_ready(iface):
 
 def main():
     iface, timeout = sys.argv[1], float(sys.argv[2])
-    deadline = time.time() + 10
+    deadline = time.time() + 120  # DAD takes a second or so; this only ends a hang
     while not link_local_ready(iface):
         if time.time() > deadline:
             print("no usable link-local address on " + iface, file=sys.stderr)

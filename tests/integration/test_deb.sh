@@ -125,7 +125,8 @@ cmd=${cmd//\$XPXE_SERVE_OPTS/--keep-attached}
 # shellcheck disable=SC2086 # the unit's words
 chroot "$R" $cmd >"$W/daemon.log" 2>&1 & # chroot execs it: $! is the daemon
 pid=$!
-for _ in $(seq 100); do in_root xpxe status >/dev/null 2>&1 && break; sleep 0.1; done
+# Until it answers (or died); 120 s only end a hang.
+for _ in $(seq 1200); do in_root xpxe status >/dev/null 2>&1 && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 t "the unit's command serves pkd0 with the installed config ($cmd)" in_root xpxe status
 kill -TERM $pid
 wait $pid

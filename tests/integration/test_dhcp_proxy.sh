@@ -15,7 +15,11 @@ in_cli dnsmasq --keep-in-foreground --user=root --port=0 --interface="$IF_BR" --
 	--dhcp-range=198.18.0.150,198.18.0.199,255.255.255.0,1h --dhcp-authoritative \
 	--dhcp-leasefile="$WORK/site.leases" --pid-file="$WORK/site.pid" \
 	--log-facility="$WORK/site.log" --log-dhcp &
-at_exit kill $!
+SITE=$!
+at_exit kill $SITE
+# The site's server answers once it listens on port 67.
+site_ready() { udp_bound "$NS_CLI" 67 || ! kill -0 $SITE 2>/dev/null; }
+wait_until site_ready
 
 if start_daemon -i "$IF_SRV" --mode proxy; then ok "xpxe serves $IF_SRV in proxy mode"; else
 	not_ok "xpxe serves $IF_SRV in proxy mode"; exit 1; fi
@@ -81,7 +85,6 @@ check "UEFI client: xpxe's OFFER names no boot file (it asks on 4011)" \
 
 # OVMF's own boot server request, replayed byte for byte from its address.
 ip -n "$LAB-h4" addr replace 198.18.0.197/24 dev eth0
-sleep 1 # DAD-free IPv4, but let the bridge learn the port
 out=$(ip netns exec "$LAB-h4" python3 "$ROOT/tests/integration/replay_bootp.py" \
 	"$ROOT/tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap" 5 198.18.0.197 4011 198.18.0.1 4011 2>&1)
 if grep -qx "from=198.18.0.1:4011" <<<"$out" && grep -qx "msg_type=5" <<<"$out" &&

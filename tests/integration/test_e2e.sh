@@ -309,7 +309,10 @@ wait_daemon
 in_cli dnsmasq --keep-in-foreground --user=root --port=0 --interface="$IF_BR" --bind-interfaces \
 	--dhcp-range=198.18.0.150,198.18.0.199,255.255.255.0,1h --dhcp-leasefile="$WORK/site.leases" \
 	--log-facility="$WORK/site.log" &
-at_exit kill $!
+SITE=$!
+at_exit kill $SITE
+site_ready() { udp_bound "$NS_CLI" 67 || ! kill -0 $SITE 2>/dev/null; }
+wait_until site_ready
 cat >"$WORK/proxy.yaml" <<YAML
 # the end-to-end test's config: proxy mode beside the site's dnsmasq
 interfaces: [$IF_SRV]

@@ -25,10 +25,10 @@ H=http://$SRV_IP:8080/assets/asset
 
 tftp_sha() {
 	rm -f "$WORK/t"
-	in_cli timeout 30 curl -s --tftp-blksize 1468 -o "$WORK/t" "tftp://$SRV_IP/asset"
+	in_cli timeout 120 curl -s --tftp-blksize 1468 -o "$WORK/t" "tftp://$SRV_IP/asset"
 	sha "$WORK/t"
 }
-http_code() { in_cli curl -s -o "$WORK/h" -w '%{http_code}' --max-time 10 "$H"; }
+http_code() { in_cli curl -s -o "$WORK/h" -w '%{http_code}' --max-time 60 "$H"; }
 listed_sha() { "$XPXE" assets --json | jq -r '.assets[] | select(.name == "asset" and .current) | .sha256'; }
 changed() { in_cli curl -s "http://$SRV_IP:8080/metrics" | sed -n 's/^xpxe_http_requests_total{kind="asset_changed"} //p'; }
 
@@ -36,7 +36,7 @@ changed() { in_cli curl -s "http://$SRV_IP:8080/metrics" | sed -n 's/^xpxe_http_
 check "--mode off: HTTP listens on $SRV_IP:8080, not 0.0.0.0" \
 	bash -c "ip netns exec $NS_SRV ss -Hltn 'sport = :8080' | grep -q ' $SRV_IP:8080 ' && ! ip netns exec $NS_SRV ss -Hltn 'sport = :8080' | grep -q '0.0.0.0:8080'"
 check "TFTP serves what was loaded" test "$(tftp_sha)" = "$V1"
-check "HTTP serves the same" bash -c "[ \$(ip netns exec $NS_CLI curl -s --max-time 10 '$H' | sha256sum | cut -d' ' -f1) = $V1 ]"
+check "HTTP serves the same" bash -c "[ \$(ip netns exec $NS_CLI curl -s --max-time 60 '$H' | sha256sum | cut -d' ' -f1) = $V1 ]"
 
 # --- replaced (a new file renamed over it, as package managers and cp --remove-destination do) --
 cp "$WORK/v2" "$A.new" && mv "$A.new" "$A"
@@ -49,7 +49,7 @@ check "... counted (asset_changed $(changed))" test "$(changed)" = 1
 check "... and logged" grep -q "asset asset: $A changed on disk since it was loaded" "$WORK/daemon.log"
 check "xpxe assets --reload loads it" bash -c "'$XPXE' assets --reload | grep -q '^asset '"
 check "reloaded: TFTP serves the new content" test "$(tftp_sha)" = "$V2"
-check "reloaded: HTTP serves it too" bash -c "[ \$(ip netns exec $NS_CLI curl -sf --max-time 10 '$H' | sha256sum | cut -d' ' -f1) = $V2 ]"
+check "reloaded: HTTP serves it too" bash -c "[ \$(ip netns exec $NS_CLI curl -sf --max-time 60 '$H' | sha256sum | cut -d' ' -f1) = $V2 ]"
 check "... as xpxe assets lists" test "$(listed_sha)" = "$V2"
 
 # --- truncated in place ----------------------------------------------------------------------------
@@ -80,9 +80,10 @@ check "back on disk and reloaded: HTTP serves it again" test "$(http_code)" = 20
 head -c $((64 << 20)) /dev/urandom >"$WORK/big"
 cp "$WORK/big" "$A"
 "$XPXE" assets --reload >/dev/null
-in_cli curl -s --limit-rate 4M --max-time 60 -o "$WORK/cut" "$H" &
+# 4 MB/s: the response lasts some 16 s; it is cut once its first bytes arrived.
+in_cli curl -s --limit-rate 4M --max-time 600 -o "$WORK/cut" "$H" &
 cut=$!
-sleep 1
+wait_until grown_or_dead "$WORK/cut" "$cut"
 truncate -s $((1 << 20)) "$A"
 wait "$cut"
 rc=$?

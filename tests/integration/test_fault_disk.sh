@@ -75,6 +75,9 @@ code=$(ip netns exec "$LAB-h3" curl -s -o "$WORK/config" -w '%{http_code}' \
 	"http://$SRV_IP:8080/talos/config?mac=52:54:00:d1:00:03")
 check "a machine takes its config with the disk full ($code)" \
 	bash -c "[ $code = 200 ] && grep -q 52:54:00:d1:00:03 '$WORK/config'"
+# Boot-once is set once the response has gone out whole (libmicrohttpd's completion callback,
+# which may run after curl has the last byte).
+wait_until installed 52:54:00:d1:00:03
 check "... its boot-once mark holds in memory" installed 52:54:00:d1:00:03
 check "... so its next PXE boot boots its disk, it does not install again" \
 	bash -c "ip netns exec $LAB-h3 curl -s 'http://$SRV_IP:8080/boot.ipxe?mac=52-54-00-d1-00-03' | grep -q 'booting from its disk'"
@@ -86,8 +89,8 @@ rm -f "$STATE/filler"
 marks_on_disk() {
 	grep -q '^mac:52:54:00:d1:00:01 ' "$STATE/installed" && grep -q '^mac:52:54:00:d1:00:03 ' "$STATE/installed"
 }
-for _ in $(seq 30); do marks_on_disk && break; sleep 0.1; done
-check "with room again, the marks held in memory reach the file within a second or two, unasked" marks_on_disk
+wait_until marks_on_disk
+check "with room again, the marks held in memory reach the file, unasked" marks_on_disk
 check "... and the log says so" grep -q "boot-once changes held in memory since a failed write are on disk now" "$WORK/daemon.log"
 udhcpc_run "$LAB-h2" h2late
 check "with room again, the new MAC is bound" test "$(result_field h2late ip)" = 198.18.0.102

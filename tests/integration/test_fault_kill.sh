@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `kill -9` of the daemon in the middle of a DHCP boot storm (full mode; test_restart.sh
 # does the same to TFTP): perfdhcp brings 64 new machines at 20 exchanges/s while the
-# daemon binds them; the daemon is killed mid-storm and started again 2 s later. Nothing
-# is lost: every binding written before the kill is there after it, with the same
-# address, none twice, the file whole; the data plane answered known machines while no
-# daemon ran; the new daemon adopts the data plane and binds the rest.
+# daemon binds them; the daemon is killed mid-storm (once it has written bindings) and
+# started again; the storm runs until the new daemon has bound more. Nothing is lost:
+# every binding written before the kill is there after it, with the same address, none
+# twice, the file whole; the data plane answered known machines while no daemon ran; the
+# new daemon adopts the data plane and binds the rest.
 LAB=fkill
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -21,10 +22,13 @@ check "a machine bound before the storm (198.18.0.100)" test "$(result_field h1 
 
 for i in $(seq 1 64); do printf '52:54:00:c2:00:%02x\n' "$i"; done >"$WORK/macs"
 ip -n "$LAB-h3" addr replace 198.18.0.12/24 dev eth0
-ip netns exec "$LAB-h3" timeout 30 perfdhcp -4 -l eth0 -r 20 -p 8 -M "$WORK/macs" 198.18.0.1 \
+# No -p: the storm goes on until this test stops it (SIGINT), however long each step takes.
+ip netns exec "$LAB-h3" timeout 600 perfdhcp -4 -l eth0 -r 20 -M "$WORK/macs" 198.18.0.1 \
 	>"$WORK/perfdhcp.log" 2>&1 &
 storm=$!
-sleep 1.5
+bindings() { grep -vc '^#' "$LEASES" 2>/dev/null; }
+storm_bound() { [ "$(bindings)" -gt 1 ]; } # beside the machine bound before it
+wait_until storm_bound
 cp "$LEASES" "$WORK/before-kill"
 kill -KILL "$DAEMON_PID"
 wait_daemon
@@ -34,9 +38,11 @@ check "the storm was binding machines when the daemon died ($n_before bindings)"
 # No daemon: the data plane alone answers the machines it knows.
 udhcpc_run "$LAB-h1" h1dead
 check "with no daemon, a known machine still gets its address" test "$(result_field h1dead ip)" = 198.18.0.100
-sleep 0.5
 start_daemon "${SERVE[@]}" || not_ok "a new daemon starts in the storm"
 check "... over the same data plane (adopted)" jq -e '.interfaces[0].adopted == true' <<<"$("$XPXE" status --json)"
+bound_more() { [ "$(bindings)" -gt "$n_before" ]; }
+wait_until bound_more
+kill -INT "$storm"
 wait "$storm"
 
 missing=0

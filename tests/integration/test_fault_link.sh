@@ -26,13 +26,13 @@ all_serve() {
 	udhcpc_run "$LAB-h$new" "h$new$tag"
 	check "$tag: DHCP binds a new machine (the daemon's slow path)" test -n "$(result_field "h$new$tag" ip)"
 	rm -f "$WORK/tftp.$tag"
-	in_cli timeout 30 curl -s --tftp-blksize 1468 -o "$WORK/tftp.$tag" "tftp://$SRV_IP/asset"
+	in_cli timeout 120 curl -s --tftp-blksize 1468 -o "$WORK/tftp.$tag" "tftp://$SRV_IP/asset"
 	check "$tag: TFTP lockstep, intact" test "$(sha "$WORK/tftp.$tag")" = "$want"
 	rm -f "$WORK/win.$tag"
-	(cd "$WORK" && timeout 30 ip netns exec "$NS_CLI" atftp --option "windowsize 8" \
+	(cd "$WORK" && timeout 120 ip netns exec "$NS_CLI" atftp --option "windowsize 8" \
 		--option "blksize 1468" -g -r asset -l "$WORK/win.$tag" "$SRV_IP" >/dev/null 2>&1)
 	check "$tag: TFTP windowsize 8, intact" test "$(sha "$WORK/win.$tag")" = "$want"
-	check "$tag: HTTP serves the asset" bash -c "ip netns exec $NS_CLI curl -sf --max-time 10 http://$SRV_IP:8080/assets/asset | sha256sum | grep -q $want"
+	check "$tag: HTTP serves the asset" bash -c "ip netns exec $NS_CLI curl -sf --max-time 60 http://$SRV_IP:8080/assets/asset | sha256sum | grep -q $want"
 }
 
 udhcpc_run "$LAB-h1" h1
@@ -42,30 +42,33 @@ all_serve before 2
 # --- the server side goes down and up -----------------------------------------------------
 xsk0=$(counter tftp_ack_to_xsk)
 in_srv ip link set dev "$IF_SRV" down
-sleep 1
+wait_until link_down "$NS_CLI" "$IF_CLI" # the cable side saw it go
 in_srv ip link set dev "$IF_SRV" up
-sleep 1
+lab ready
 check "after $IF_SRV down/up: the same XDP program is attached" test "$(xdp_prog_on "$NS_SRV" "$IF_SRV")" = "$prog"
 check "... and the daemon still runs" kill -0 "$DAEMON_PID"
 all_serve srvbounce 3
 check "... windows went through AF_XDP again" test "$(counter tftp_ack_to_xsk)" -gt "$xsk0"
 
 # --- the peer (the cable side) goes down mid-transfer, then up ---------------------------------
-# atftp retransmits its ACK after 1 s: curl would wait its own retry time (72 s here, in
-# its log: "set timeouts ... retry 72") before asking again.
+# atftp retransmits its ACK after its timeout (2 s here), 5 times before it gives up: curl
+# would wait its own retry time (72 s here, in its log: "set timeouts ... retry 72") before
+# asking again.
 # ACKs paced to about 1000/s (tbf: this kernel has no netem): the 4096 blocks take seconds,
-# so the link surely goes down mid-transfer.
+# however fast the machine, so the link goes down mid-transfer once its first bytes are in.
 rm -f "$WORK/cut"
 in_cli tc qdisc add dev "$IF_CLI" root tbf rate 512kbit burst 1600 latency 1s
 at_exit "ip netns exec $NS_CLI tc qdisc del dev $IF_CLI root"
-(cd "$WORK" && timeout 60 ip netns exec "$NS_CLI" atftp --tftp-timeout 1 --option "blksize 512" \
-	-g -r asset -l "$WORK/cut" "$SRV_IP" >/dev/null 2>&1) &
+(cd "$WORK" && timeout 300 ip netns exec "$NS_CLI" atftp --tftp-timeout 2 --option "blksize 512" \
+	-g -r asset -l "$WORK/cut" "$SRV_IP" >/dev/null 2>"$WORK/cut.err") &
 cut=$!
-for _ in $(seq 100); do [ -s "$WORK/cut" ] && break; sleep 0.01; done
+wait_until grown_or_dead "$WORK/cut" "$cut"
 in_cli ip link set dev "$IF_CLI" down
 got=$(stat -c %s "$WORK/cut" 2>/dev/null || echo 0)
-check "the link went down mid-transfer ($got of $((2 << 20)) bytes)" test "$got" -lt $((2 << 20))
-sleep 2
+check "the link went down mid-transfer ($got of $((2 << 20)) bytes)" \
+	test "$got" -gt 0 -a "$got" -lt $((2 << 20))
+# Up again once atftp has missed a block (its first retry), well inside its five.
+wait_until said "$WORK/cut.err" "timeout: retrying" "$cut"
 in_cli ip link set dev "$IF_CLI" up
 wait "$cut"
 rc=$?

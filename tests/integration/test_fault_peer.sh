@@ -18,25 +18,32 @@ in_cli dnsmasq --keep-in-foreground --user=root --port=0 --interface="$IF_BR" --
 	--dhcp-range=198.18.0.150,198.18.0.199,255.255.255.0,1h --dhcp-authoritative --no-ping \
 	--dhcp-leasefile="$WORK/peer.leases" --pid-file="$WORK/peer.pid" \
 	--log-facility="$WORK/peer.log" --log-dhcp &
-at_exit kill $!
+PEER=$!
+at_exit kill $PEER
+peer_ready() { udp_bound "$NS_CLI" 67 || ! kill -0 $PEER 2>/dev/null; }
+wait_until peer_ready
 PEER_IP=198.18.0.2
 LEASES=$WORK/bindings
 start_daemon -i "$IF_SRV" --mode full --pool 198.18.0.100-198.18.0.109 --leases "$LEASES" \
 	--state-dir "$WORK/state" --no-default-assets || { not_ok "serve starts"; exit 1; }
 
 # Everything on the segment, seen from the bridge the clients and dnsmasq sit on.
-in_cli tcpdump -ni "$IF_BR" -U -w "$WORK/seg.pcap" 'udp port 67 or udp port 68' >/dev/null 2>&1 &
-cap=$!
-at_exit kill $cap
-sleep 1
+capture_start "$NS_CLI" seg "$IF_BR" 'udp port 67 or udp port 68'
 # replies SERVER MAC: the DHCP replies SERVER sent to the client with that MAC (decoded)
 replies() {
 	tcpdump -nr "$WORK/seg.pcap" -vv "src host $1 and src port 67 and ether dst $2" 2>/dev/null
 }
+# offered_by_both MAC: the capture holds an OFFER to MAC from each server
+offered_by_both() {
+	capture_sync &&
+		replies 198.18.0.1 "$1" | grep -q 'DHCP-Message.*Offer' &&
+		replies "$PEER_IP" "$1" | grep -q 'DHCP-Message.*Offer'
+}
 
 # --- a client that takes whichever offer comes first ----------------------------------------
 dhclient_run "$LAB-h1" h1
-sleep 1
+# dhclient takes the first OFFER and may be done before the second is sent: wait for it.
+wait_until offered_by_both 52:54:00:e1:00:01
 got=$(result_field h1 ip)
 server=$(result_field h1 server)
 check "the client is bound by one of the two ($got from $server)" test -n "$got"
@@ -51,7 +58,8 @@ other0=$(counter pass_dhcp_other_server)
 naks0=$(counter dhcp_nak)
 acks0=$(counter dhcp_ack)
 dhclient_run "$LAB-h2" h2 "reject 198.18.0.1;"
-sleep 1
+# Everything on the wire until now is in the capture (xpxe's replies come from XDP, at once).
+capture_sync
 check "a client that rejects xpxe is bound by dnsmasq ($(result_field h2 ip))" \
 	bash -c "[ '$(result_field h2 server)' = $PEER_IP ] && [[ '$(result_field h2 ip)' == 198.18.0.1[5-9]* ]]"
 check "... its REQUEST for the other server is passed, counted (pass_dhcp_other_server)" \

@@ -64,7 +64,7 @@ lab up >"$WORK/lab.log" 2>&1 || {
 
 MAC_A=52:54:00:9a:00:01 UUID_A=0B0C0D0E-AAAA-BBBB-CCCC-0123456789AB SERIAL_A="SN 0001/A"
 MAC_B=52:54:00:9a:00:02 UUID_B=5EC0F1E2-1234-4321-ABCD-00000000000B SERIAL_B=SN-0002
-MAC_C=52:54:00:9a:00:03
+MAC_C=52:54:00:9a:00:03 MAC_D=52:54:00:9a:00:04
 uuid_a=$(tr 'A-F' 'a-f' <<<"$UUID_A")
 
 # One machine config per MAC, named as `xpxe serve --talos-config DIR` names them.
@@ -133,10 +133,13 @@ ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --port=0 --conf-file=/dev/n
 DNSMASQ_PID=$!
 at_exit "kill $DNSMASQ_PID"
 
-for _ in $(seq 50); do
-	in_srv curl -sf -o /dev/null "http://$SRV_IP:$HTTP_PORT/config?mac=$MAC_B" && break
-	sleep 0.1
-done
+# Both answer once they listen (HTTP answering a request; dnsmasq bound to DHCP and TFTP).
+servers_ready() {
+	{ in_srv curl -sf -o /dev/null "http://$SRV_IP:$HTTP_PORT/config?mac=$MAC_B" &&
+		udp_bound "$NS_SRV" 67 && udp_bound "$NS_SRV" 69; } ||
+		! kill -0 "$HTTP_PID" 2>/dev/null || ! kill -0 "$DNSMASQ_PID" 2>/dev/null
+}
+wait_until servers_ready
 : >"$WORK/http.log"
 if kill -0 "$HTTP_PID" 2>/dev/null && kill -0 "$DNSMASQ_PID" 2>/dev/null; then
 	ok "HTTP server and dnsmasq run in $NS_SRV"
@@ -147,14 +150,15 @@ fi
 
 # --- two machines at once ------------------------------------------------------------------
 # A: every variable, over HTTP, first answer 503. B: pti=on left out, the document over
-# TFTP (tftp://, path kept with its leading slash, as Talos asks for it).
+# TFTP (tftp://, path kept with its leading slash, as Talos asks for it). Each boots in
+# seconds; the timeout only ends a hang.
 APPEND_A='console=ttyS0 talos.platform=metal slab_nomerge pti=on talos.config=http://198.18.0.1:8080/config?mac=${mac}&uuid=${uuid}&serial=${serial}&hostname=${hostname}'
 APPEND_B="console=ttyS0 talos.platform=metal slab_nomerge talos.config=tftp://$SRV_IP/${MAC_B//:/-}.yaml"
 boot() { # NAME TAP MAC UUID SERIAL APPEND
 	local start=$SECONDS rc=0
 	"$QEMU_SH" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initramfs.img" \
 		--append "$6" --tap "$2" --mac "$3" --uuid "$4" --serial "$5" \
-		--log "$WORK/$1.serial" --timeout 90 >"$WORK/$1.qemu" 2>&1 || rc=$?
+		--log "$WORK/$1.serial" --timeout 300 >"$WORK/$1.qemu" 2>&1 || rc=$?
 	echo "rc=$rc secs=$((SECONDS - start))" >"$WORK/$1.result"
 }
 boot a "$LAB-t0" "$MAC_A" "$UUID_A" "$SERIAL_A" "$APPEND_A" &
@@ -225,19 +229,39 @@ check "B: check talos.platform=metal ok, slab_nomerge ok" \
 check "B: the URL without variables is used as given" \
 	test "$(guest_line b url)" = "tftp://$SRV_IP/${MAC_B//:/-}.yaml"
 
-# --- scripts/qemu.sh: a machine that never powers off is killed at its timeout ---------------
-# Without talos.config= the guest fails at once; xpxe.shell then keeps it running.
-start=$SECONDS
-rc=0
+# --- xpxe.shell, and how scripts/qemu.sh ends a machine that never powers off ---------------
+# Without talos.config= the guest fails at once; xpxe.shell then keeps it running. C shows its
+# shell and is then stopped as an interrupted qemu.sh stops its machine (SIGTERM). D, the same
+# never-ending guest with --timeout 12, is killed at its timeout whatever the machine's speed
+# (an outer bound of 300 s, SIGKILL, status 137, only ends a hang of qemu.sh itself).
 "$QEMU_SH" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initramfs.img" \
 	--append "console=ttyS0 xpxe.shell" \
-	--tap "$LAB-t2" --mac "$MAC_C" --log "$WORK/c.serial" --timeout 12 >"$WORK/c.qemu" 2>&1 || rc=$?
-if [ "$rc" -eq 124 ] && [ $((SECONDS - start)) -lt 25 ] && has_line c "xpxe.shell: starting a shell; 'poweroff -f' to end"; then
+	--tap "$LAB-t2" --mac "$MAC_C" --log "$WORK/c.serial" --timeout 300 >"$WORK/c.qemu" 2>&1 &
+PID_C=$!
+at_exit "kill $PID_C"
+start=$SECONDS
+rc=0
+timeout -s KILL 300 "$QEMU_SH" --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initramfs.img" \
+	--append "console=ttyS0 xpxe.shell" \
+	--tap "$LAB-t3" --mac "$MAC_D" --log "$WORK/d.serial" --timeout 12 >"$WORK/d.qemu" 2>&1 || rc=$?
+if [ "$rc" -eq 124 ] && grep -q "qemu: $MAC_D timed out after 12 s, killed" "$WORK/d.qemu"; then
 	ok "a guest still running at --timeout is killed: status 124 after $((SECONDS - start)) s"
 else
-	not_ok "a guest still running at --timeout is killed with status 124" "rc=$rc after $((SECONDS - start)) s" "$(show c)"
+	not_ok "a guest still running at --timeout is killed with status 124" "rc=$rc after $((SECONDS - start)) s" "$(show d)"
 fi
-check "... and no QEMU process is left behind" eval "! pgrep -f 'xpxe-$MAC_C' >/dev/null"
+check "... and no QEMU process is left behind" eval "! pgrep -f 'xpxe-$MAC_D' >/dev/null"
+shell_or_gone() { has_line c "xpxe.shell: starting a shell; 'poweroff -f' to end" || ! kill -0 $PID_C 2>/dev/null; }
+wait_until shell_or_gone
+if kill -0 $PID_C 2>/dev/null && has_line c "xpxe.shell: starting a shell; 'poweroff -f' to end"; then
+	ok "xpxe.shell: the guest without talos.config= keeps running, in its shell"
+else
+	not_ok "xpxe.shell: the guest keeps running in its shell" "$(show c)"
+fi
+kill -TERM $PID_C
+rc=0
+wait $PID_C || rc=$?
+check "an interrupted qemu.sh (SIGTERM) exits 130 ($rc)" test "$rc" -eq 130
+check "... and stops its QEMU" eval "! pgrep -f 'xpxe-$MAC_C' >/dev/null"
 check "scripts/qemu.sh --help" "$QEMU_SH" --help
 check "scripts/qemu.sh refuses an unknown option (status 2)" \
 	eval "'$QEMU_SH' --bogus >/dev/null 2>&1; [ \$? -eq 2 ]"

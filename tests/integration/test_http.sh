@@ -121,6 +121,10 @@ fi
 printf 'fine: {{hostname}}\n' >"$WORK/talos/broken.yaml"
 
 # --- boot-once ------------------------------------------------------------------------------------
+# Set once cp-1's config went out whole: libmicrohttpd's completion callback, which may run
+# after curl has the last byte.
+installed() { "$XPXE" machines show "$1" --json | jq -e '.machine.installed == true' >/dev/null; }
+wait_until installed cp-1
 get "$LAB-h1" "/boot.ipxe?mac=52:54:00:c1:00:01" >/dev/null
 check "after its config, cp-1's script boots its local disk" grep -q "cp-1 is installed: booting from its disk" "$WORK/body"
 check "xpxe machines shows it installed" bash -c "'$XPXE' machines | grep -q 'cp-1 .*local disk (installed)'"
@@ -172,8 +176,11 @@ rc=$?
 check "a changed pool is refused too (it used to be kept silently), exit 1" \
 	bash -c "[ $rc = 1 ] && grep -qF 'dhcp.pool changed (198.18.0.100-198.18.0.109 -> 198.18.0.100-198.18.0.119): it changes only with a restart' <<<\"\$1\"" _ "$out"
 cp "$WORK/xpxe.yaml.good" "$WORK/xpxe.yaml"
+reloads() { grep -c "reloaded $WORK/xpxe.yaml" "$WORK/daemon.log"; }
+reloads0=$(reloads)
 kill -HUP "$DAEMON_PID"
-sleep 1
+reloaded() { [ "$(reloads)" -gt "$reloads0" ]; } # the daemon logs it once the reload is in effect
+wait_until reloaded
 check "SIGHUP reloads too (cp-3 gone again)" test "$(get "$NS_CLI" '/boot.ipxe?mac=52:54:00:c1:00:03')" = 404
 check "... and the log says so" grep -q "received SIGHUP: reloading" "$WORK/daemon.log"
 

@@ -31,17 +31,16 @@ mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal ||
 "$JOURNALD" >"$WORK/journald.log" 2>&1 &
 JOURNALD_PID=$!
 at_exit kill "$JOURNALD_PID"
-for _ in $(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
+journald_listens() { [ -S /run/systemd/journal/socket ] || ! kill -0 "$JOURNALD_PID" 2>/dev/null; }
+wait_until journald_listens
 check "journald listens on /run/systemd/journal/socket" test -S /run/systemd/journal/socket
-# journalctl NAME=VALUE... -> the entries as JSON lines; waits up to 3 s for one
+# journalctl NAME=VALUE... -> the entries as JSON lines; waits for one (journald stores what
+# it is sent a moment later). Each query here expects one.
+journal_entries() { journalctl -D /run/log/journal -o json --no-pager "$@" 2>/dev/null; }
+journal_has() { journal_entries "$@" | grep -q .; }
 journal() {
-	local out _
-	for _ in $(seq 30); do
-		out=$(journalctl -D /run/log/journal -o json --no-pager "$@" 2>/dev/null)
-		[ -n "$out" ] && break
-		sleep 0.1
-	done
-	printf '%s\n' "$out"
+	wait_until journal_has "$@"
+	journal_entries "$@"
 }
 
 lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
@@ -77,8 +76,11 @@ wait_daemon
 before=$(journal SYSLOG_IDENTIFIER=xpxe | grep -c .)
 DAEMON_GLOBAL_OPTS="--log-target stderr" start_daemon "${SERVE[@]}" ||
 	not_ok "serve --log-target stderr starts"
+done_lines() { grep -c "event=tftp_done" "$WORK/daemon.log"; }
+done0=$(done_lines)
 ip netns exec "$LAB-h1" curl -sS -o /dev/null "tftp://$SRV_IP/f100k"
-sleep 0.5
+logged_done() { [ "$(done_lines)" -gt "$done0" ]; }
+wait_until logged_done # the daemon logged the transfer's end (to stderr only, it says)
 kill "$DAEMON_PID"
 wait_daemon
 check "--log-target stderr: nothing more in the journal" \
@@ -90,9 +92,10 @@ stream=$(stat -c '%d:%i' "$WORK/stream.log")
 nsenter --net="/run/netns/$NS_SRV" env JOURNAL_STREAM="$stream" "$XPXE" serve "${SERVE[@]}" \
 	>>"$WORK/stream.log" 2>&1 &
 DAEMON_PID=$!
-for _ in $(seq 50); do "$XPXE" status >/dev/null 2>&1 && break; sleep 0.1; done
+wait_started "$DAEMON_PID"
 ip netns exec "$LAB-h1" curl -sS -o /dev/null "tftp://$SRV_IP/f100k"
-sleep 0.5
+stream_dones() { [ "$(journal_entries SYSLOG_IDENTIFIER=xpxe XPXE_EVENT=tftp_done | grep -c .)" -ge 2 ]; }
+wait_until stream_dones # this transfer's end, beside the first one's
 kill "$DAEMON_PID"
 wait_daemon
 n=$(journal SYSLOG_IDENTIFIER=xpxe XPXE_EVENT=tftp_done | grep -c .)

@@ -59,9 +59,13 @@ check "... and its boot script is served (default_profile none: only known machi
 ip -n "$LAB-h2" addr replace 198.18.0.50/24 dev eth0
 check "... and its config, to its reserved address, templated with its hostname" \
 	bash -c "[ \"\$(ip netns exec $LAB-h2 curl -s -o '$WORK/w2' -w '%{http_code}' '$URL/talos/config?mac=52:54:00:c2:00:02')\" = 200 ] && grep -q 'hostname: \"w-2\"' '$WORK/w2'"
-sleep 0.3
-check "machines show: its lease state, boot-once, stage and last events" \
-	jq -e '.machine.config_to == "198.18.0.50" and .machine.config_to_why == "its reservation" and .machine.installed == true and .machine.stage != null and ([.machine.events[].event] | index("dhcp_ack") != null and index("config") != null)' <<<"$("$XPXE" machines show w-2 --json)"
+# Boot-once is set once the response went out whole (libmicrohttpd's completion callback), and
+# the events come through the main loop: both may follow curl's return.
+w2_shown() {
+	"$XPXE" machines show w-2 --json | jq -e '.machine.config_to == "198.18.0.50" and .machine.config_to_why == "its reservation" and .machine.installed == true and .machine.stage != null and ([.machine.events[].event] | index("dhcp_ack") != null and index("config") != null)'
+}
+wait_until w2_shown >/dev/null
+check "machines show: its lease state, boot-once, stage and last events" w2_shown
 run 5 "a MAC of the config file's machine: refused (exit 5), naming file:line" \
 	"the machine to add: this MAC belongs to the machine of $WORK/xpxe.yaml:11 too" \
 	"$XPXE" machines add --mac 52:54:00:c2:00:01
@@ -203,21 +207,25 @@ check "... sets no boot-once (nothing was served)" \
 	jq -e '.machine.installed == false' <<<"$("$XPXE" machines show p-2 --json)"
 check "p-2's GET from its own address: 200, its document" \
 	bash -c "[ \"\$(ip netns exec $LAB-h2 curl -s -o '$WORK/p2' -w '%{http_code}' '$URL/talos/config?mac=52:54:00:c2:00:02')\" = 200 ] && grep -q 'hostname: \"p-2\"' '$WORK/p2'"
-sleep 0.3 # the completion callback runs as the response ends
-check "... and only that fetch set boot-once" \
-	jq -e '.machine.installed == true' <<<"$("$XPXE" machines show p-2 --json)"
+installed() { "$XPXE" machines show "$1" --json | jq -e '.machine.installed == true' >/dev/null; }
+wait_until installed p-2 # the completion callback runs as the response ends, maybe after curl's
+check "... and only that fetch set boot-once" installed p-2
 # OVMF's boot server request (4011), replayed from its address: xpxe learns it there.
 out=$(ip netns exec "$LAB-h3" python3 "$ROOT/tests/integration/replay_bootp.py" \
 	"$ROOT/tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap" 5 198.18.0.197 4011 198.18.0.1 4011 2>&1)
 check "OVMF's 4011 request is answered" grep -qx "msg_type=5" <<<"$out"
-sleep 0.5 # the event ring is read by the main loop
-check "... and xpxe learned the machine's address from it" \
-	jq -e '.machine.seen_at.ip == "198.18.0.197" and .machine.seen_at.how == "dhcp-4011"' <<<"$("$XPXE" machines show 52:54:00:c0:00:03 --json)"
+learned_4011() {
+	"$XPXE" machines show 52:54:00:c0:00:03 --json |
+		jq -e '.machine.seen_at.ip == "198.18.0.197" and .machine.seen_at.how == "dhcp-4011"' >/dev/null
+}
+wait_until learned_4011 # the event ring is read by the main loop
+check "... and xpxe learned the machine's address from it" learned_4011
 check "p-ovmf's config from another address: 403" test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c0:00:03')" = 403
 check "p-ovmf's config from 198.18.0.197: 200" test "$(get "$LAB-h3" '/talos/config?mac=52:54:00:c0:00:03')" = 200
-# Written by the daemon's loop within a second or two of the learning, not by each request.
-check "the learned addresses are kept in the state folder" \
-	bash -c "for _ in \$(seq 30); do grep -q '^mac:52:54:00:c2:00:02 198.18.0.62 [0-9]* boot-script$' '$WORK/pstate/addresses' && exit 0; sleep 0.1; done; exit 1"
+# Written by the daemon's loop a moment after the learning, not by each request.
+addresses_kept() { grep -q '^mac:52:54:00:c2:00:02 198.18.0.62 [0-9]* boot-script$' "$WORK/pstate/addresses"; }
+wait_until addresses_kept
+check "the learned addresses are kept in the state folder" addresses_kept
 kill -TERM "$DAEMON_PID"
 wait_daemon
 # http.config_without_address: serve, the explicit opt-out: served, but no boot-once.
@@ -234,7 +242,8 @@ check "... while its script, an asset and /metrics answer it: 200 (http.allow gu
 	bash -c "[ \"\$1\" = 200 ] && [ \"\$2\" = 200 ] && [ \"\$3\" = 200 ]" _ \
 	"$(code_from_h3 '/boot.ipxe?mac=52:54:00:c0:00:03')" "$(code_from_h3 /assets/vmlinuz)" "$(code_from_h3 /metrics)"
 check "p-5 (never seen) with config_without_address: serve: 200 to anyone" test "$(get "$NS_CLI" '/talos/config?mac=52:54:00:c2:00:05')" = 200
-sleep 0.3
+# No wait: the handler decided before answering that this config sets no boot-once (logged
+# below); the completion callback has nothing to set for it.
 check "... boot-once not set by it" jq -e '.machine.installed == false and .machine.config_to == "anyone"' <<<"$("$XPXE" machines show p-5 --json)"
 check "... logged and counted" bash -c "grep -q 'config of p-5 served to 198.18.0.2, an address xpxe never saw it use' '$WORK/daemon.log' && ip netns exec $NS_CLI curl -s $URL/metrics | grep -qx 'xpxe_http_requests_total{kind=\"config_no_address\"} 1'"
 check "machines show (text) says all of it" \

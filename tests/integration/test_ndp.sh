@@ -17,7 +17,10 @@ lab host 2 52:54:00:f6:00:02
 # probe N TIMEOUT: rs_probe.py in host N; its RAs in $WORK/hN.ra
 probe() { ip netns exec "$LAB-h$1" python3 "$PROBE" eth0 "$2" >"$WORK/h$1.ra" 2>&1; }
 
-SRV_LL=$(in_srv ip -6 -o addr show dev "$IF_SRV" scope link | awk '{ sub("/.*", "", $4); print $4 }')
+srv_ll() { in_srv ip -6 -o addr show dev "$IF_SRV" scope link | awk '{ sub("/.*", "", $4); print $4 }'; }
+srv_ll_known() { [ -n "$(srv_ll)" ]; }
+wait_until srv_ll_known # the kernel adds it once the link is up, a moment after
+SRV_LL=$(srv_ll)
 SRV_MAC=$(in_srv cat "/sys/class/net/$IF_SRV/address")
 if [ -n "$SRV_LL" ]; then ok "the server's interface has a link-local address ($SRV_LL)"; else
 	not_ok "the server's interface has a link-local address"; exit 1; fi

@@ -19,15 +19,18 @@ if start_daemon "${SERVE[@]}"; then ok "serve starts with a 24 MiB asset"; else
 "$XPXE" machines mark-installed 52:54:00:00:00:42 >/dev/null
 
 # Small blocks, so each transfer is tens of thousands of round trips and still running.
+# (--max-time only ends a hang.)
 pids=()
 for i in $(seq 1 32); do
-	ip netns exec "$NS_CLI" curl -s --max-time 120 --tftp-blksize 512 -o "$WORK/out.$i" \
+	ip netns exec "$NS_CLI" curl -s --max-time 600 --tftp-blksize 512 -o "$WORK/out.$i" \
 		"tftp://$SRV_IP/big" &
 	pids+=($!)
 done
-sleep 1
-running=$("$XPXE" status --json | jq '.interfaces[0].tftp.transfers')
-check "32 transfers in flight when the daemon is killed ($running)" test "${running:-0}" -ge 16
+transfers() { "$XPXE" status --json | jq '.interfaces[0].tftp.transfers'; }
+all_running() { [ "$(transfers)" = 32 ]; }
+wait_until all_running
+running=$(transfers)
+check "32 transfers in flight when the daemon is killed ($running)" test "${running:-0}" -eq 32
 kill -KILL "$DAEMON_PID"
 wait_daemon
 if start_daemon "${SERVE[@]}"; then ok "a new daemon starts over the running data plane"; else

@@ -198,11 +198,11 @@ check "... and xpxe marked it installed" \
 
 # --- boot-once: the grub machine again --------------------------------------------------------
 # The daemon makes grub.cfg again within a second of the mark; then the machine boots again.
-for _ in $(seq 30); do
+grub_cfg_says_local() {
 	in_cli busybox tftp -g -r grub/grub.cfg -l "$WORK/grub.cfg" "$SRV_IP" 2>/dev/null &&
-		grep -q 'xpxe_local .grub-1.' "$WORK/grub.cfg" && break
-	sleep 0.5
-done
+		grep -q 'xpxe_local .grub-1.' "$WORK/grub.cfg"
+}
+wait_until grub_cfg_says_local
 check "grub/grub.cfg now sends grub-1 to its disk" grep -q "xpxe_local 'grub-1'" "$WORK/grub.cfg"
 t0=$(date +%s)
 boot grub2 03 2 300 --secure-boot ms --no-rom --disk "$WORK/disk.img"

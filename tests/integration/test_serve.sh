@@ -246,8 +246,13 @@ ip -n "$NS_DR" route add default via 198.19.255.2 dev dr0
 refused "an interface carrying the default route is refused" 1 "carries the default route" \
 	nsenter --net="/run/netns/$NS_DR" "$XPXE" --socket "$WORK/dr.sock" serve -i dr0
 check "... and nothing was attached to it" test -z "$(xdp_prog_on "$NS_DR" dr0)"
-nsenter --net="/run/netns/$NS_DR" timeout --preserve-status -s TERM 2 "$XPXE" --socket "$WORK/dr.sock" \
-	serve -i dr0 --allow-default-route >"$WORK/dr.log" 2>&1
+nsenter --net="/run/netns/$NS_DR" "$XPXE" --socket "$WORK/dr.sock" \
+	serve -i dr0 --allow-default-route >"$WORK/dr.log" 2>&1 &
+dr=$!
+dr_started() { "$XPXE" --socket "$WORK/dr.sock" status >/dev/null 2>&1 || ! kill -0 $dr 2>/dev/null; }
+wait_until dr_started # SIGTERM once it serves, not at a guess
+kill -TERM $dr
+wait $dr
 rc=$?
 if [ "$rc" -eq 0 ] && grep -q "attached xdp_pxe" "$WORK/dr.log"; then
 	ok "--allow-default-route serves it (and SIGTERM exits 0)"

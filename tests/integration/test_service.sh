@@ -28,13 +28,7 @@ start_cmd() {
 	rm -f "$SOCK"
 	nsenter --net="/run/netns/$NS_SRV" "${pre[@]}" "$XPXE" serve "$@" >>"$WORK/daemon.log" 2>&1 &
 	DAEMON_PID=$!
-	local _
-	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && "$XPXE" status >/dev/null 2>&1 && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	wait_started "$DAEMON_PID"
 }
 # The xpxe process itself (under strace it is the wrapper's child).
 xpxe_pid() { pgrep -x -P "$DAEMON_PID" xpxe || echo "$DAEMON_PID"; }
@@ -74,7 +68,7 @@ PY
 nsenter --net="/run/netns/$NS_SRV" python3 "$WORK/notify.py" "$WORK/notify.sock" "$WORK/notify.log" "$IF_SRV" &
 NOTIFY_PID=$!
 at_exit "kill $NOTIFY_PID"
-for _ in $(seq 50); do [ -e "$WORK/notify.sock.bound" ] && break; sleep 0.1; done
+wait_until there_or_dead "$WORK/notify.sock.bound" "$NOTIFY_PID"
 
 if NOTIFY_SOCKET=$WORK/notify.sock start_daemon -c "$ROOT/etc/xpxe.yaml" -i "$IF_SRV" \
 	--state-dir "$WORK/state" --keep-attached; then
@@ -86,7 +80,7 @@ fi
 check "... in proxy mode, as the example says" jq -e '.interfaces[0].dhcp.mode == "proxy"' <<<"$("$XPXE" status --json)"
 check "... HTTP answers /boot.ipxe in the lab" \
 	test "$(in_cli curl -s -o /dev/null -w '%{http_code}' http://198.18.0.1:8080/boot.ipxe)" = 200
-for _ in $(seq 20); do [ -s "$WORK/notify.log" ] && break; sleep 0.1; done
+wait_until said "$WORK/notify.log" '^READY=1' "$NOTIFY_PID" # sent as it attached, maybe after status answers
 check "sd_notify: READY=1 came once the program was attached and HTTP listened" \
 	grep -q "^READY=1|STATUS=.* xdp=ok http=ok$" "$WORK/notify.log"
 prog_id=$(xdp_prog_on "$NS_SRV" "$IF_SRV")
@@ -94,7 +88,7 @@ prog_id=$(xdp_prog_on "$NS_SRV" "$IF_SRV")
 # --- --keep-attached: SIGTERM leaves the data plane serving -------------------------------------
 kill -TERM "$DAEMON_PID"
 if wait_daemon; then ok "--keep-attached: SIGTERM exits 0"; else not_ok "--keep-attached: SIGTERM exits 0"; fi
-for _ in $(seq 20); do grep -q STOPPING "$WORK/notify.log" && break; sleep 0.1; done
+wait_until said "$WORK/notify.log" STOPPING "$NOTIFY_PID"
 check "sd_notify: STOPPING=1 on the way out" grep -qx "STOPPING=1" "$WORK/notify.log"
 check "the program stays attached (same id $prog_id)" test "$(xdp_prog_on "$NS_SRV" "$IF_SRV")" = "$prog_id"
 check "... with its tc fallback" bash -c "ip netns exec $NS_SRV tc filter show dev $IF_SRV ingress | grep -q tc_tftp"
@@ -195,8 +189,11 @@ in_cli curl -s -o /dev/null http://198.18.0.1:8080/assets/undionly.kpxe
 # systemctl reload runs `xpxe reload` inside the unit's sandbox: the client is traced too.
 "${untraced_lsan[@]}" strace -f -qq -o "$WORK/strace3" "$XPXE" reload >/dev/null
 reload_rc=$?
+reloads() { grep -c 'reloaded ' "$WORK/daemon.log"; }
+reloads0=$(reloads)
 kill -HUP "$(xpxe_pid)"
-sleep 0.5
+reloaded() { [ "$(reloads)" -gt "$reloads0" ]; }
+wait_until reloaded # the SIGHUP's reload is done (and traced) before the stop
 kill -TERM "$(xpxe_pid)"
 wait_daemon
 start_cmd "${untraced_lsan[@]}" strace -f -qq -o "$WORK/strace2" -- -i "$IF_SRV" "${FULL[@]}" && traced+=(2)

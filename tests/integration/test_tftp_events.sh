@@ -27,7 +27,7 @@ OUT=$WORK/out
 mkdir -p "$FILES" "$OUT"
 head -c 300000 /dev/urandom >"$FILES/f300k"
 head -c 1048576 /dev/urandom >"$FILES/f1m"
-# The idle timeout bounds the pause below (progress shown) and the wait for an expiry.
+# The idle timeout: a silent client's transfer expires 4 s after its last ACK.
 if start_daemon -i "$IF_SRV" --asset "f300k=$FILES/f300k" --asset "f1m=$FILES/f1m" \
 	--no-default-assets --tftp-idle-timeout 4 --tftp-windowsize-max 16; then
 	ok "serve starts"
@@ -44,7 +44,12 @@ check "curl fetches f300k intact" test "$(sha "$OUT/c")" = "$(sha "$FILES/f300k"
 in_h1 timeout 20 atftp --option "blksize 1468" --option "windowsize 8" --get -r f1m \
 	-l "$OUT/a" "$SRV_IP" >/dev/null 2>&1
 check "atftp with windowsize 8 fetches f1m intact" test "$(sha "$OUT/a" 2>/dev/null)" = "$(sha "$FILES/f1m")"
-sleep 1.2 # a sweep: the ends arrive as the programs' events, or at the sweep at the latest
+# The ends arrive as the programs' events, or at the daemon's sweep (once a second) at the latest.
+both_done() {
+	grep -q "event=tftp_done mac=$MAC1 .*detail=\"f300k " "$WORK/daemon.log" &&
+		grep -q "event=tftp_done mac=$MAC1 .*detail=\"f1m " "$WORK/daemon.log"
+}
+wait_until both_done
 check "tftp_start: file, size, blksize, windowsize and path (the interface's first: xdp/tc, not known yet), with the client's MAC" \
 	grep -Eq "event=tftp_start mac=$MAC1 ip=198.18.0.51 iface=$IF_SRV detail=\"f300k size=300000 blksize=1468 windowsize=1 path=xdp/tc\"" <(log)
 check "tftp_done: the lockstep transfer, by the program that sent its last block (tc here)" \
@@ -60,7 +65,8 @@ in_h2 tc filter add dev eth0 ingress bpf da obj "$BUILD/lab_drop.bpf.o" sec tc |
 	not_ok "the drop filter loads on $LAB-h2"
 printf 'binary\nrexmt 1\nget f300k %s\n' "$OUT/h" | in_h2 tftp "$SRV_IP" >/dev/null 2>&1
 check "tftp-hpa fetches f300k intact after a lost block" test "$(sha "$OUT/h" 2>/dev/null)" = "$(sha "$FILES/f300k")"
-sleep 1.2
+h2_done() { grep -q "event=tftp_done mac=$MAC2 " "$WORK/daemon.log"; }
+wait_until h2_done
 check "the next lockstep transfer's start names tc: XDP found no room to grow ACKs on veth" \
 	grep -Eq "event=tftp_start mac=$MAC2 .*detail=\"f300k size=300000 blksize=512 windowsize=1 path=tc\"" <(log)
 check "tftp_retransmit: the burst, with its count, before the end" \
@@ -81,46 +87,70 @@ check "tftp_error: a missing file refused, with the requester's MAC" \
 	grep -Eq "event=tftp_error mac=$MAC1 .*detail=\"RRQ 'nothing-here': ERROR 1 \(file not found\)" <(log)
 in_h1 perl "$PROBE" "$SRV_IP" rrq=f1m,blksize=512 blocks=3 \
 	send=last:"$(hex '\0\5\0\0stop\0')" >/dev/null 2>&1
-for _ in $(seq 30); do grep -q "event=tftp_aborted" <(log) && break; sleep 0.1; done
+aborted_logged() { grep -q "event=tftp_aborted" "$WORK/daemon.log"; }
+wait_until aborted_logged
 check "tftp_aborted: the client's ERROR, with where it stopped" \
 	grep -Eq "event=tftp_aborted mac=$MAC1 .*detail=\"f1m ERROR 0 from the client at block 4 of 2049\"" <(log)
 
 # --- a transfer in progress, and one that goes silent, in xpxe watch --------------
 in_h2 perl "$PROBE" "$SRV_IP" rrq=f1m,blksize=512 blocks=2 >/dev/null 2>&1 # then silent
-in_h1 perl "$PROBE" "$SRV_IP" rrq=f1m,blksize=512 blocks=1000 sleep=3000 rest save="$OUT/p" \
-	>"$WORK/p.out" 2>&1 &
+# h1's transfer is held at 43% (900 of 2049 blocks; then a block a second, so it never goes
+# idle and stays in the 40s for minutes) until the test has seen it in xpxe watch.
+in_h1 perl "$PROBE" "$SRV_IP" rrq=f1m,blksize=512 blocks=900 hold="$WORK/p.go",1000 rest \
+	save="$OUT/p" >"$WORK/p.out" 2>&1 &
 paused=$!
+wait_until said "$WORK/p.out" '^holding' "$paused"
 tmux kill-session -t "$LAB" 2>/dev/null
 tmux new-session -d -s "$LAB" -x 200 -y 20 "XPXE_SOCKET=$SOCK $XPXE watch --interval 0.3"
 at_exit tmux kill-session -t "$LAB"
-sleep 2 # the sweep reads the session's progress once a second
-screen=$(tmux capture-pane -p -t "$LAB")
-check "xpxe watch: the running transfer's progress bar and percentage" \
-	grep -Eq "$MAC1 .* \[####\.\.\.\.\.\.\] .* f1m 4[0-9]% tc" <<<"$screen"
+# on_screen [-e] PATTERN: the watch's screen (-e: with its colours) shows PATTERN (grep -E);
+# the screen lands in $WORK/screen.
+on_screen() {
+	local esc=
+	[ "$1" = -e ] && esc=-e && shift
+	tmux capture-pane -p $esc -t "$LAB" >"$WORK/screen" && grep -Eq -- "$1" "$WORK/screen"
+}
+bar="$MAC1 .* \[####\.\.\.\.\.\.\] .* f1m 4[0-9]% tc"
+wait_until on_screen "$bar" # the sweep reads the session's progress once a second
+check "xpxe watch: the running transfer's progress bar and percentage" grep -Eq "$bar" "$WORK/screen"
 metrics=$(in_cli curl -s "$URL/metrics")
 check "/metrics: transfers in flight" \
 	grep -Eq "^xpxe_tftp_transfers_in_flight\{interface=\"$IF_SRV\"\} [12]$" <<<"$metrics"
+touch "$WORK/p.go"
 wait "$paused"
 check "... and that transfer completes intact" test "$(sha "$OUT/p" 2>/dev/null)" = "$(sha "$FILES/f1m")"
-for _ in $(seq 60); do grep -q "event=tftp_expired mac=$MAC2" <(log) && break; sleep 0.1; done
+h2_expired() { grep -q "event=tftp_expired mac=$MAC2" "$WORK/daemon.log"; }
+wait_until h2_expired
 check "tftp_expired: the silent client, with why" \
 	grep -Eq "event=tftp_expired mac=$MAC2 .*detail=\"f1m: no ACK for 4 s after block 3 of 2049\"" <(log)
-sleep 0.6
-screen_esc=$(tmux capture-pane -p -e -t "$LAB")
-check "xpxe watch: the expired transfer in red, as its machine's problem" \
-	grep -q $'\e\[31m'"$MAC2.*f1m failed tc *tftp_expired: no ACK for 4 s" <<<"$screen_esc"
-check "... the finished one as done" grep -Eq "$MAC1 .* f1m done tc" <<<"$screen_esc"
+red=$'\e\[31m'"$MAC2.*f1m failed tc *tftp_expired: no ACK for 4 s"
+done_p="$MAC1 .* f1m done tc"
+both_shown() { on_screen -e "$red" && grep -Eq "$done_p" "$WORK/screen"; }
+wait_until both_shown # redrawn every 0.3 s
+check "xpxe watch: the expired transfer in red, as its machine's problem" grep -Eq "$red" "$WORK/screen"
+check "... the finished one as done" grep -Eq "$done_p" "$WORK/screen"
 
 # --- a session evicted from the map (as when 16384 transfers run at once) -------------
-in_h1 perl "$PROBE" "$SRV_IP" rrq=f300k,blksize=512 blocks=2 >/dev/null 2>&1 # then silent
+# The transfer goes on (a block every 0.5 s) until the daemon is stopped (SIGSTOP), then goes
+# silent, and its session is deleted: the daemon, stopped, cannot expire it for its silence
+# first, and on SIGCONT finds it gone.
+in_h1 perl "$PROBE" "$SRV_IP" rrq=f300k,blksize=512 blocks=2 hold="$WORK/evict.go" \
+	>"$WORK/evict.out" 2>&1 &
+evictee=$!
+wait_until said "$WORK/evict.out" '^holding' "$evictee"
+kill -STOP "$DAEMON_PID"
+touch "$WORK/evict.go"
+wait "$evictee"
 sessions=/sys/fs/bpf/xpxe/$IF_SRV/tftp_sessions
 # The running one (state 1): the paused transfer's ended session may still be there.
 key=$(bpftool -j map dump pinned "$sessions" |
 	jq -r '[.[] | select(.formatted.value.state == 1)][0].key | map(ltrimstr("0x")) | join(" ")')
 check "bpftool deletes the silent transfer's session ($key)" \
 	bpftool map delete pinned "$sessions" key hex $key
-for _ in $(seq 20); do grep -q "event=tftp_expired mac=$MAC1" <(log) && break; sleep 0.1; done
-check "tftp_expired: a session evicted from the map, within a second" \
+kill -CONT "$DAEMON_PID"
+h1_expired() { grep -q "event=tftp_expired mac=$MAC1" "$WORK/daemon.log"; }
+wait_until h1_expired # at its next sweep
+check "tftp_expired: a session evicted from the map, at the next sweep" \
 	grep -Eq "event=tftp_expired mac=$MAC1 .*detail=\"f300k: the session left the table" <(log)
 
 # --- the per-MAC timeline, and the counters --------------------------------------------

@@ -28,14 +28,14 @@ ASSETS=(--no-default-assets --asset "f300k=$FILES/f300k" --asset "f1m=$FILES/f1m
 	--asset "f100m=$FILES/f100m")
 
 # --- what serve refuses -------------------------------------------------------------
-out=$(timeout 10 nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --asset "x=$FILES/nosuch" 2>&1)
+out=$(timeout 120 nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --asset "x=$FILES/nosuch" 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && grep -q "asset x: cannot read" <<<"$out"; then
 	ok "an asset that cannot be read is refused (exit 1)"
 else
 	not_ok "an asset that cannot be read is refused" "exit $rc: $out"
 fi
-out=$(timeout 10 nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --asset "../x=$FILES/f1m" 2>&1)
+out=$(timeout 120 nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --asset "../x=$FILES/f1m" 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && grep -q "asset name '../x' is not valid" <<<"$out"; then
 	ok "an asset name with '..' is refused (exit 1)"
@@ -49,8 +49,9 @@ ip netns exec "$NS_SRV" perl -MIO::Socket::INET -e \
 	'my $s = IO::Socket::INET->new(LocalPort => 69, Proto => "udp") or die; sleep 30' &
 squatter=$!
 at_exit "kill $squatter"
-sleep 0.3
-out=$(timeout 10 nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --no-default-assets 2>&1)
+squatting() { udp_bound "$NS_SRV" 69 || ! kill -0 $squatter 2>/dev/null; }
+wait_until squatting
+out=$(timeout 120 nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --no-default-assets 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && grep -q "cannot bind UDP port 69 for TFTP: Address already in use.*another TFTP server" <<<"$out"; then
 	ok "port 69 taken by another server: refused, and said so"
@@ -94,11 +95,14 @@ done
 in_cli tc filter del dev "$IF_CLI" ingress
 
 # --- a stranger on a transfer's port ---------------------------------------------------
-probe rrq=f300k,blksize=512 blocks=2 sleep=1500 rest save="$OUT/patient" >"$WORK/patient.out" 2>&1 &
+# The transfer is held open by its client (a block every 0.5 s) while the stranger tries it.
+probe rrq=f300k,blksize=512 blocks=2 hold="$WORK/patient.go" rest save="$OUT/patient" \
+	>"$WORK/patient.out" 2>&1 &
 patient=$!
-for _ in $(seq 30); do grep -q OACK "$WORK/patient.out" && break; sleep 0.1; done
+wait_until said "$WORK/patient.out" '^holding' "$patient"
 port=$(awk '/^OACK/ { print $2 }' "$WORK/patient.out")
 out=$(probe send="$port:$(hex '\0\4\0\3')" recv)
+touch "$WORK/patient.go"
 if [[ $out == "$port 00050005"* ]]; then
 	ok "an ACK from another port to a transfer's port gets ERROR 5"
 else
@@ -130,9 +134,9 @@ else
 fi
 
 # --- an asset replaced while a transfer of it runs -------------------------------------
-probe rrq=f1m,blksize=512 blocks=10 sleep=2000 rest save="$OUT/old" >"$WORK/old.out" 2>&1 &
+probe rrq=f1m,blksize=512 blocks=10 hold="$WORK/old.go" rest save="$OUT/old" >"$WORK/old.out" 2>&1 &
 slow=$!
-for _ in $(seq 30); do grep -q OACK "$WORK/old.out" && break; sleep 0.1; done
+wait_until said "$WORK/old.out" '^holding' "$slow" # running until the new content is in place
 cp "$FILES/f1m.new" "$FILES/f1m"
 out=$("$XPXE" assets --reload)
 check "xpxe assets --reload loads the changed file again" grep -q "reloaded 1 changed asset" <<<"$out"
@@ -142,23 +146,27 @@ check "... the old content stays, for the transfer still reading it" \
 		(map(select(.current == false))[0].transfers == 1)' <<<"$listing"
 in_cli curl -sS --tftp-blksize 1468 -o "$OUT/new" "tftp://$SRV_IP/f1m"
 check "a new transfer gets the new content" test "$(sha "$OUT/new")" = "$(sha "$FILES/f1m.new")"
+touch "$WORK/old.go"
 if wait "$slow" && [ "$(sha "$OUT/old")" = "$(sha "$FILES/f1m.old")" ]; then
 	ok "the transfer that started before the reload finishes with the old content"
 else
 	not_ok "the running transfer finishes with the old content" "$(cat "$WORK/old.out")"
 fi
 gone() { "$XPXE" assets --json | jq -e '[.assets[] | select(.name == "f1m")] | length == 1' >/dev/null; }
-for _ in $(seq 60); do gone && break; sleep 0.1; done
+wait_until gone
 check "... and then the old content is freed" gone
 check "... which the log says" grep -q "asset f1m: the last transfer of the replaced content ended" "$WORK/daemon.log"
 
 # --- SIGKILL mid-transfer: the data plane goes on --------------------------------------------
-probe rrq=f1m,blksize=512 blocks=100 sleep=2500 rest save="$OUT/survivor" >"$WORK/survivor.out" 2>&1 &
+# Held open (a block every 0.5 s, answered by tc alone once the daemon is gone) until the
+# daemon was killed.
+probe rrq=f1m,blksize=512 blocks=100 hold="$WORK/survivor.go" rest save="$OUT/survivor" \
+	>"$WORK/survivor.out" 2>&1 &
 survivor=$!
-for _ in $(seq 30); do grep -q OACK "$WORK/survivor.out" && break; sleep 0.1; done
-sleep 0.3
+wait_until said "$WORK/survivor.out" '^holding' "$survivor"
 kill -KILL "$DAEMON_PID"
 wait_daemon
+touch "$WORK/survivor.go"
 if wait "$survivor" && [ "$(sha "$OUT/survivor")" = "$(sha "$FILES/f1m.new")" ]; then
 	ok "a transfer completes after its daemon was killed (XDP and tc still serve it)"
 else
@@ -168,25 +176,27 @@ start_daemon -i "$IF_SRV" "${ASSETS[@]}" || not_ok "serve starts over a killed d
 probe rrq=f1m,blksize=1468 rest save="$OUT/again" >/dev/null
 check "the new daemon answers RRQs again" test "$(sha "$OUT/again")" = "$(sha "$FILES/f1m.new")"
 
-probe rrq=f1m,blksize=512 blocks=50 sleep=2500 rest save="$OUT/adopted2" >"$WORK/adopted2.out" 2>&1 &
+# Held open until the new daemon has taken it over.
+probe rrq=f1m,blksize=512 blocks=50 hold="$WORK/adopted2.go" rest save="$OUT/adopted2" \
+	>"$WORK/adopted2.out" 2>&1 &
 adoptee=$!
-for _ in $(seq 30); do grep -q OACK "$WORK/adopted2.out" && break; sleep 0.1; done
-sleep 0.3
+wait_until said "$WORK/adopted2.out" '^holding' "$adoptee"
 kill -KILL "$DAEMON_PID"
 wait_daemon
 start_daemon -i "$IF_SRV" "${ASSETS[@]}" || not_ok "serve starts over a killed daemon's data plane"
 check "the restarted daemon takes over the transfers still running" \
 	grep -Eq "took over [1-9][0-9]* TFTP transfer" "$WORK/daemon.log"
+touch "$WORK/adopted2.go"
 if wait "$adoptee" && [ "$(sha "$OUT/adopted2")" = "$(sha "$FILES/f1m.new")" ]; then
 	ok "... the one in flight completes with the right content"
 else
 	not_ok "... the one in flight completes" "$(cat "$WORK/adopted2.out")"
 fi
 seen() { grep -q "event=tftp_done .*(slot [0-9]*, from a previous daemon)" "$WORK/daemon.log"; }
-for _ in $(seq 40); do seen && break; sleep 0.1; done
+wait_until seen
 check "... and the new daemon saw it end (it tracks what it took over)" seen
 freed() { grep -q "the last transfer a previous daemon started from slot [0-9]* ended; freed it" "$WORK/daemon.log"; }
-for _ in $(seq 60); do freed && break; sleep 0.1; done
+wait_until freed
 check "... and the new daemon frees the old asset slot it read from" freed
 
 # --- a silent client expires --------------------------------------------------------------
@@ -194,14 +204,22 @@ kill -TERM "$DAEMON_PID"
 wait_daemon
 start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-idle-timeout 2 || not_ok "serve --tftp-idle-timeout 2"
 exp0=$(counter tftp_sessions_expired)
-probe rrq=f1m,blksize=512 blocks=3 >/dev/null
+# The client keeps the transfer going (a block every 0.5 s) until its session was seen in the
+# map, then goes silent: the 2 s count from its last ACK, not from a guess.
+probe rrq=f1m,blksize=512 blocks=3 hold="$WORK/silent.go" >"$WORK/silent.out" 2>&1 &
+silent=$!
+wait_until said "$WORK/silent.out" '^holding' "$silent"
 sessions() { bpftool -j map dump pinned "$pins/tftp_sessions" | jq length; }
 check "the silent client's session is in the map" test "$(sessions)" -eq 1
+touch "$WORK/silent.go"
+wait "$silent"
+last=$(awk '/^held/ { print $2 }' "$WORK/silent.out")
 expired() { [ "$(counter tftp_sessions_expired)" -gt "$exp0" ]; }
-for _ in $(seq 60); do expired && break; sleep 0.1; done
+wait_until expired
 check "after 2 s without an ACK the transfer expires (tftp_sessions_expired)" expired
 check "... its session is gone from the map" test "$(sessions)" -eq 0
-check "... and the log says why" grep -q "event=tftp_expired .*no ACK for 2 s after block 4 of 1954" "$WORK/daemon.log"
+# The last DATA went out after the client's last ACK, of block $last.
+check "... and the log says why" grep -q "event=tftp_expired .*no ACK for 2 s after block $((last + 1)) of 1954" "$WORK/daemon.log"
 
 # --- SIGTERM and detach leave nothing ----------------------------------------------------------
 kill -TERM "$DAEMON_PID"

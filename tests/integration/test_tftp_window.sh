@@ -68,7 +68,7 @@ fetched() { # DESCRIPTION OUTFILE SOURCE COMMAND...
 atftp_get() { # WINDOWSIZE BLKSIZE NAME OUT [ATFTP ARGS...]
 	local w=$1 b=$2 name=$3 out=$4
 	shift 4
-	in_cli timeout 60 atftp "$@" --option "blksize $b" --option "windowsize $w" --get -r "$name" \
+	in_cli timeout 600 atftp "$@" --option "blksize $b" --option "windowsize $w" --get -r "$name" \
 		-l "$out" "$SRV_IP"
 }
 tc0=$(tftp_field blocks_tc)
@@ -133,22 +133,18 @@ check "ACK 3, older than the window: nothing" test "${lines[5]}" = "blocks none"
 check "... and the restart was counted ($re0 -> $(window restarts))" test "$(window restarts)" -gt "$re0"
 
 # --- checksums on the wire ---------------------------------------------------------------------
-ip netns exec "$NS_CLI" tcpdump --immediate-mode -U -B 32768 -n -i "$IF_CLI" -w "$WORK/wire.pcap" \
-	udp and src host "$SRV_IP" >/dev/null 2>"$WORK/tcpdump.err" &
-dump=$!
-at_exit "kill $dump"
-for _ in $(seq 50); do grep -q listening "$WORK/tcpdump.err" && break; sleep 0.1; done
+# On the client's bridge, where the frames end (the capture's marker frame stays there).
+capture_start "$NS_CLI" wire "$IF_BR" "udp and src host $SRV_IP"
 atftp_get 16 1468 f300k "$OUT/wire" >/dev/null 2>&1
 atftp_get 5 777 f300k "$OUT/wire2" >/dev/null 2>&1
-sleep 0.5
-kill "$dump" && wait "$dump" 2>/dev/null
+capture_stop
 sums=$(tcpdump -n -vv -r "$WORK/wire.pcap" 2>/dev/null)
 good=$(grep -c 'udp sum ok' <<<"$sums")
 bad=$(grep -c 'bad udp cksum' <<<"$sums")
 if [ "$good" -ge 500 ] && [ "$bad" -eq 0 ] && ! grep -q 'bad cksum' <<<"$sums"; then
 	ok "every frame sent through AF_XDP carries correct IPv4 and UDP checksums ($good checked)"
 else
-	not_ok "checksums on the wire" "$good ok, $bad bad" "$(tr "\n" " " <"$WORK/tcpdump.err")"
+	not_ok "checksums on the wire" "$good ok, $bad bad" "$(tr "\n" " " <"$WORK/wire.tcpdump")"
 fi
 
 # --- DATA lost inside a window --------------------------------------------------------------
@@ -202,15 +198,17 @@ check "... its windows went out through its UDP socket (blocks_window_udp)" \
 kill -TERM "$DAEMON_PID"
 wait_daemon
 start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 256 || not_ok "serve starts again"
-probe rrq=f3m,blksize=1468,windowsize=16 blocks=64 sleep=2000 rest save="$OUT/survivor" \
-	>"$WORK/survivor.out" 2>&1 &
+# The client pauses after 4 windows (hold, taking nothing: the windows are the daemon's to
+# send) until the new daemon has taken the transfer over; the idle timeout (30 s) is far.
+probe rrq=f3m,blksize=1468,windowsize=16 blocks=64 hold="$WORK/survivor.go",0 rest \
+	save="$OUT/survivor" >"$WORK/survivor.out" 2>&1 &
 survivor=$!
-for _ in $(seq 30); do grep -q OACK "$WORK/survivor.out" && break; sleep 0.1; done
-sleep 0.3
+wait_until said "$WORK/survivor.out" '^holding' "$survivor"
 kill -KILL "$DAEMON_PID"
 wait_daemon
 start_daemon -i "$IF_SRV" "${ASSETS[@]}" --tftp-windowsize-max 64 --tftp-max-per-ip 256 || not_ok "serve starts over a killed daemon"
 check "the new daemon takes over the windowed transfer" grep -Eq "took over 1 TFTP transfer" "$WORK/daemon.log"
+touch "$WORK/survivor.go"
 if wait "$survivor" && [ "$(sha "$OUT/survivor")" = "$(sha "$FILES/f3m")" ]; then
 	ok "... which completes through the new daemon's AF_XDP socket"
 else

@@ -43,8 +43,17 @@ udhcpc_run "$LAB-h2" h2
 ip netns exec "$NS_CLI" curl -s -o /dev/null "$URL/talos/config?mac=52:54:00:77:00:02"
 check "watch-1 got an address ($ip1)" test -n "$ip1"
 
-lines=$("$XPXE" watch --once | cat)
-for e in lease_bound dhcp_offer dhcp_ack script asset config installed config_refused; do
+EVENTS="lease_bound dhcp_offer dhcp_ack script asset config installed config_refused"
+# The events reach the daemon's main loop a moment after the clients are done (the programs'
+# ring, libmicrohttpd's completion callback for "installed"): wait until all are there.
+all_events() {
+	local e
+	"$XPXE" watch --once | cat >"$WORK/lines"
+	for e in $EVENTS; do grep -Eq "^[0-9:]{8} $e +52:54:00:77:00:0[12]" "$WORK/lines" || return 1; done
+}
+wait_until all_events
+lines=$(cat "$WORK/lines")
+for e in $EVENTS; do
 	check "xpxe watch (not a tty) prints the $e event as a line" \
 		grep -Eq "^[0-9:]{8} $e +52:54:00:77:00:0[12]" <<<"$lines"
 done
@@ -75,7 +84,8 @@ check "... and once reloaded out of the inventory, it leaves the table" \
 tmux kill-session -t "$LAB" 2>/dev/null
 tmux new-session -d -s "$LAB" -x 160 -y 20 "XPXE_SOCKET=$SOCK $XPXE watch --interval 0.5"
 at_exit tmux kill-session -t "$LAB"
-sleep 2
+drawn() { tmux capture-pane -p -t "$LAB" | grep -q "2 machine(s), 1 installed, 1 with problems"; }
+wait_until drawn
 screen=$(tmux capture-pane -p -t "$LAB")
 screen_esc=$(tmux capture-pane -p -e -t "$LAB")
 check "xpxe watch on a terminal draws the fleet table" grep -q "2 machine(s), 1 installed, 1 with problems" <<<"$screen"
@@ -83,12 +93,13 @@ check "... watch-1: its address, stage installed, a full progress bar" \
 	grep -Eq "52:54:00:77:00:01 +watch-1 +$ip1 +installed +\[########\.\.\]" <<<"$screen"
 check "... watch-2's problem in red" grep -q $'\e\[31m52:54:00:77:00:02.*config refused' <<<"$screen_esc"
 ip netns exec "$LAB-h1" curl -s -o /dev/null "$URL/boot.ipxe?mac=52-54-00-77-00-01"
-sleep 1.5
-check "... and redrawn in place as the machine moves on (local disk)" \
-	grep -Eq "watch-1 .* local disk " <<<"$(tmux capture-pane -p -t "$LAB")"
+local_disk() { tmux capture-pane -p -t "$LAB" | grep -Eq "watch-1 .* local disk "; }
+wait_until local_disk # redrawn every 0.5 s
+check "... and redrawn in place as the machine moves on (local disk)" local_disk
 tmux send-keys -t "$LAB" C-c
-sleep 0.5
-check "Ctrl-C ends xpxe watch" bash -c "! tmux has-session -t '$LAB' 2>/dev/null"
+session_gone() { ! tmux has-session -t "$LAB" 2>/dev/null; }
+wait_until session_gone
+check "Ctrl-C ends xpxe watch" session_gone
 
 metrics=$(ip netns exec "$NS_CLI" curl -s "$URL/metrics")
 check "/metrics counts machines by stage" grep -qx 'xpxe_machines_by_stage{stage="local disk"} 1' <<<"$metrics"

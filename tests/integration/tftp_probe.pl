@@ -6,7 +6,7 @@
 #   tftp_probe.pl HOST STEP...        the steps run in order on one UDP socket
 #
 #   send=PORT:HEX   send the bytes HEX to HOST:PORT ('last': the port that last answered)
-#   recv[=MS]       wait up to MS ms (default 3000) for a datagram;
+#   recv[=MS]       wait up to MS ms (default 30000) for a datagram;
 #                   print "PORT HEX", or "timeout"
 #   rrq=NAME[,OPT=VAL...]  send an RRQ (octet) to port 69 and take the answer:
 #                   OACK -> ACK 0; DATA 1 -> keep it; print "OACK PORT HEX" or
@@ -15,13 +15,21 @@
 #                   with a windowsize W in the OACK, the last block of each window is
 #                   acknowledged (RFC 7440), and after a timeout the last block in order
 #   rest            receive and acknowledge DATA blocks until the final (short) one
-#   drain[=MS]      receive until MS ms (default 300) pass without a datagram; print
-#                   "blocks N N ..." (the DATA block numbers, in order) or "blocks none"
+#   hold=FILE[,MS]  hold the transfer open until FILE exists: print "holding", then every
+#                   MS ms (default 500) take one more DATA block (a whole window with a
+#                   windowsize), so the server always sees progress and never expires it;
+#                   print "held N" (N: the last block acknowledged). MS 0: take nothing
+#                   meanwhile (a pause, which the server's idle timeout bounds). Tests hold
+#                   a transfer open while they look at it, rather than hope it outlasts them.
+#   drain[=MS]      receive until MS ms (default 300) pass without a datagram, the first
+#                   awaited 3000 ms; print "blocks N N ..." (the DATA block numbers, in order)
+#                   or "blocks none"
 #   save=FILE       write the data received so far to FILE
 #   port            print the local port
 #   sleep=MS
 #
-# It exits 1 when a step meets something it did not expect (a timeout, an ERROR).
+# It exits 1 when a step meets something it did not expect (a timeout, an ERROR). Its waits
+# for an answer (30 s) only end a hang: an answer is awaited, never raced.
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -52,7 +60,7 @@ sub recv_one {
 # Takes one DATA (the block expected), acknowledges it; false at the final block.
 sub take_block {
 	return take_window_block() if $window > 1;
-	my ($port, $buf) = recv_one(3000);
+	my ($port, $buf) = recv_one(30000);
 	die "timeout waiting for DATA $expect\n" unless defined $port;
 	my ($op, $block) = unpack('nn', $buf);
 	die sprintf("ERROR %d %s\n", $block, substr($buf, 4)) if $op == 5;
@@ -96,7 +104,7 @@ for (@ARGV) {
 	if (/^send=(\w+):([0-9a-f]*)$/) {
 		send_to($1 eq 'last' ? $last_port : $1, pack('H*', $2));
 	} elsif (/^recv(?:=(\d+))?$/) {
-		my ($port, $buf) = recv_one($1 // 3000);
+		my ($port, $buf) = recv_one($1 // 30000);
 		print defined $port ? "$port " . unpack('H*', $buf) . "\n" : "timeout\n";
 	} elsif (/^rrq=([^,]+)((?:,[^=,]+=[^,]*)*)$/) {
 		my ($name, $opts) = ($1, $2);
@@ -109,7 +117,7 @@ for (@ARGV) {
 		}
 		($expect, $done, $data) = (1, 0, '');
 		send_to(69, $req);
-		my ($port, $buf) = recv_one(3000);
+		my ($port, $buf) = recv_one(30000);
 		die "timeout waiting for the answer to the RRQ\n" unless defined $port;
 		my ($op, $arg) = unpack('nn', $buf);
 		$port_of_transfer = $port;
@@ -143,11 +151,25 @@ for (@ARGV) {
 		open(my $fh, '>:raw', $1) or die "$1: $!\n";
 		print $fh $data;
 		close $fh;
+	} elsif (/^hold=([^,]+)(?:,(\d+))?$/) {
+		my ($file, $ms) = ($1, $2 // 500);
+		print "holding\n";
+		STDOUT->flush();
+		until (-e $file || $done) {
+			select(undef, undef, undef, ($ms || 100) / 1000);
+			next unless $ms && !-e $file;
+			do { take_block() } until $done || $in_window == 0;
+		}
+		print "held ", $expect - 1, "\n";
 	} elsif (/^drain(?:=(\d+))?$/) {
-		my @blocks;
-		while (my ($port, $buf) = recv_one($1 // 300)) {
+		my ($quiet, @blocks) = ($1 // 300);
+		# The first as patiently as recv (the server may be slow to start); then the rest
+		# of what it sends at once, until it pauses.
+		my $wait = 3000;
+		while (my ($port, $buf) = recv_one($wait)) {
 			my ($op, $block) = unpack('nn', $buf);
 			push @blocks, $block if $op == 3;
+			$wait = $quiet;
 		}
 		print 'blocks ', (@blocks ? join(' ', @blocks) : 'none'), "\n";
 	} elsif ($_ eq 'port') {
