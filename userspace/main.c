@@ -707,6 +707,7 @@ static const char *const with_config_flags[] = {
 	"--http-max-per-ip",
 	"--http-timeout",
 	"--keep-attached",
+	"--store",
 };
 
 /* `serve`, and `check` (CHECK): the same flags, the same checks; check stops before attaching. */

@@ -225,31 +225,37 @@ static int write_etcd(struct migrate *m)
 	for (int i = 0; i < m->n; i++) {
 		char full[600], *k64, *v64, *body = NULL;
 		size_t vlen = strlen(m->values[i]);
+		int len = -1;
 
 		snprintf(full, sizeof(full), "%s%s", m->cfg.prefix, m->keys[i]);
 		k64 = malloc(4 * ((strlen(full) + 2) / 3) + 1);
 		v64 = malloc(4 * ((vlen + 2) / 3) + 1);
-		if (!k64 || !v64) {
-			free(k64);
-			free(v64);
-			return -ENOMEM;
+		if (k64 && v64) {
+			b64_encode(full, strlen(full), k64);
+			b64_encode(m->values[i], vlen, v64);
+			if (m->force)
+				len = asprintf(&body,
+					       "{\"success\":[{\"request_put\":{\"key\":\"%s\","
+					       "\"value\":\"%s\"}}]}",
+					       k64, v64);
+			else
+				len = asprintf(&body,
+					       "{\"compare\":[{\"key\":\"%s\",\"target\":"
+					       "\"CREATE\",\"result\":"
+					       "\"EQUAL\",\"create_revision\":\"0\"}],\"success\":["
+					       "{\"request_put\":"
+					       "{\"key\":\"%s\",\"value\":\"%s\"}}]}",
+					       k64, k64, v64);
 		}
-		b64_encode(full, strlen(full), k64);
-		b64_encode(m->values[i], vlen, v64);
-		if (m->force)
-			asprintf(
-			    &body,
-			    "{\"success\":[{\"request_put\":{\"key\":\"%s\",\"value\":\"%s\"}}]}",
-			    k64, v64);
-		else
-			asprintf(
-			    &body,
-			    "{\"compare\":[{\"key\":\"%s\",\"target\":\"CREATE\",\"result\":"
-			    "\"EQUAL\",\"create_revision\":\"0\"}],\"success\":[{\"request_put\":"
-			    "{\"key\":\"%s\",\"value\":\"%s\"}}]}",
-			    k64, k64, v64);
 		free(k64);
 		free(v64);
+		if (len < 0) {
+			/* Nothing was sent yet: the bodies made so far go, and so does the run. */
+			for (int j = 0; j < i; j++)
+				free(calls[j].body);
+			free(calls);
+			return -ENOMEM;
+		}
 		calls[i].path = "/v3/kv/txn";
 		calls[i].body = body;
 	}
