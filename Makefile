@@ -166,6 +166,8 @@ MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# The Grafana dashboard over /metrics, for operators to import.
+DATADIR     ?= $(PREFIX)/share/xpxe
 INSTALL     ?= install
 UNITS       := xpxe.service xpxe@.service
 CONF        := $(DESTDIR)$(SYSCONFDIR)/xpxe/xpxe.yaml
@@ -176,8 +178,10 @@ $(XPXE_BIN): LDLIBS += $(LDFLAGS)
 
 install: xpxe
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/xpxe
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/xpxe \
+		$(DESTDIR)$(DATADIR)
 	$(INSTALL) -m 0755 xpxe $(DESTDIR)$(SBINDIR)/xpxe
+	$(INSTALL) -m 0644 etc/grafana/xpxe.json $(DESTDIR)$(DATADIR)/grafana-dashboard.json
 	$(INSTALL) -m 0644 man/xpxe.8 $(DESTDIR)$(MANDIR)/man8/xpxe.8
 	$(INSTALL) -m 0644 man/xpxe.yaml.5 $(DESTDIR)$(MANDIR)/man5/xpxe.yaml.5
 	@# The units name the binary where it was installed.
@@ -201,7 +205,8 @@ install: xpxe
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/xpxe $(DESTDIR)$(MANDIR)/man8/xpxe.8 \
 		$(DESTDIR)$(MANDIR)/man5/xpxe.yaml.5 $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
-		$(DESTDIR)$(BASHCOMPDIR)/xpxe
+		$(DESTDIR)$(BASHCOMPDIR)/xpxe $(DESTDIR)$(DATADIR)/grafana-dashboard.json
+	@rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
 	@# The config goes only when it is still the example: an edited one is the operator's.
 	@if cmp -s etc/xpxe.yaml $(CONF); then \
 		echo "rm -f $(CONF)"; rm -f $(CONF); \

@@ -219,6 +219,25 @@ static void print_iface(struct fy_node *iface, bool all)
 		printf("    (%d more at zero: xpxe status --all)\n", zeros);
 }
 
+/* Where machines and operators reach the daemon: HTTP, HTTPS, the fleet page. */
+static void print_listeners(struct fy_node *root)
+{
+	const char *url = xpxe_json_str(root, "/http/url");
+	const char *https = xpxe_json_str(root, "/http/https_url");
+	const char *plain = xpxe_json_str(root, "/http/configs_over_http");
+	const char *ui = xpxe_json_str(root, "/http/ui");
+
+	if (url && *url)
+		printf("            serving %s", url);
+	if (https && *https)
+		printf("%s %s%s", url && *url ? " and" : "            serving", https,
+		       plain && !strcmp(plain, "false") ? " (configs over HTTPS only)" : "");
+	if ((url && *url) || (https && *https))
+		printf("\n");
+	if (ui && *ui)
+		printf("ui          the fleet page at http://%s/\n", ui);
+}
+
 /* The store: files, or etcd and its health (the daemon's "store" node). */
 static void print_store(struct fy_node *root)
 {
@@ -293,6 +312,7 @@ int xpxe_cli_status(const char *socket_path, bool json, bool all)
 	       xpxe_json_u64(root, "/http/refused_total", 0),
 	       xpxe_json_u64(root, "/http/refused_per_ip", 0),
 	       xpxe_json_u64(root, "/http/timed_out", 0));
+	print_listeners(root);
 	print_store(root);
 out:
 	fy_document_destroy(doc);

@@ -306,6 +306,10 @@ static struct fy_node *http_status(struct daemon *d, struct fy_document *doc)
 	xpxe_json_add_u64(node, "max_connections", h->limits.max_connections);
 	xpxe_json_add_u64(node, "max_per_ip", h->limits.max_per_ip);
 	xpxe_json_add_u64(node, "timeout_s", h->limits.timeout_s);
+	xpxe_json_add_str(node, "url", h->base);
+	xpxe_json_add_str(node, "https_url", h->tls_base);
+	xpxe_json_add_bool(node, "configs_over_http", !d->cfg.tls.refuse_plain);
+	xpxe_json_add_str(node, "ui", d->cfg.ui.listen);
 	return node;
 }
 

@@ -49,9 +49,10 @@ usr/share/doc/xpxe/README.md.gz
 usr/share/doc/xpxe/changelog.gz
 usr/share/doc/xpxe/copyright
 usr/share/man/man5/xpxe.yaml.5.gz
-usr/share/man/man8/xpxe.8.gz"
+usr/share/man/man8/xpxe.8.gz
+usr/share/xpxe/grafana-dashboard.json"
 if [ "$files" = "$want" ]; then
-	ok "its files: binary, units, man pages, completion, example config, docs, and nothing else"
+	ok "its files: binary, units, man pages, completion, dashboard, example config, docs, and nothing else"
 else
 	not_ok "the package's file list" "extra: $(comm -23 <(echo "$files") <(echo "$want") | tr '\n' ' ')" \
 		"missing: $(comm -13 <(echo "$files") <(echo "$want") | tr '\n' ' ')"

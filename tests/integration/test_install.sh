@@ -32,9 +32,10 @@ want="644 etc/xpxe/xpxe.yaml
 644 usr/local/share/bash-completion/completions/xpxe
 644 usr/local/share/man/man5/xpxe.yaml.5
 644 usr/local/share/man/man8/xpxe.8
+644 usr/local/share/xpxe/grafana-dashboard.json
 755 usr/local/sbin/xpxe"
 got=$(tree "$D")
-if [ "$got" = "$want" ]; then ok "the tree: binary (0755), units, man pages, completion, example config (0644)"; else
+if [ "$got" = "$want" ]; then ok "the tree: binary (0755), units, man pages, completion, dashboard, example config (0644)"; else
 	not_ok "the installed tree" "got: ${got//$'\n'/ | }" "want: ${want//$'\n'/ | }"
 fi
 check "the installed binary runs" "$D/usr/local/sbin/xpxe" version

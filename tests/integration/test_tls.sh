@@ -56,6 +56,8 @@ if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves HTTP and HTTPS"; else
 	not_ok "xpxe serves HTTP and HTTPS"; exit 1; fi
 check "... and says where HTTPS listens, with the certificate's fingerprint" \
 	grep -q "http: serving HTTPS on https://$SRV_IP:8443 ($WORK/server.pem, certificate SHA256 " "$WORK/daemon.log"
+check "xpxe status names both listeners, and that configs go over HTTPS only" \
+	bash -c "'$XPXE' status | grep -qF 'serving http://$SRV_IP:8080 and https://$SRV_IP:8443 (configs over HTTPS only)'"
 
 in_cli curl -s -m 10 -o "$WORK/script" "http://$SRV_IP:8080/boot.ipxe?mac=52-54-00-7c-00-01"
 check "the iPXE script's talos.config= points at HTTPS" \

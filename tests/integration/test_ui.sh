@@ -57,6 +57,8 @@ machines:
 YAML
 if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves the lab, with ui.listen"; else
 	not_ok "xpxe serves the lab, with ui.listen"; exit 1; fi
+check "xpxe status names the fleet page" \
+	bash -c "'$XPXE' status | grep -qF 'ui          the fleet page at http://0.0.0.0:9090/'"
 check "its log says where the page is" grep -q "ui: the fleet page is at http://0.0.0.0:9090/" "$WORK/daemon.log"
 
 status() { # NS URL [CURL-ARGS...] -> the HTTP status
