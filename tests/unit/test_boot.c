@@ -208,7 +208,7 @@ static void test_uki_check_file(void **state)
 	assert_int_equal(write(fd, img, len), (ssize_t)len);
 	close(fd);
 	assert_int_equal(xpxe_uki_check(path, &info, why, sizeof(why)), 0);
-	truncate(path, 0);
+	assert_int_equal(truncate(path, 0), 0);
 	assert_int_equal(xpxe_uki_check(path, &info, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "the file is empty");
 	unlink(path);
