@@ -124,11 +124,12 @@ fetch() {
 # module_order NAME MODDIR: appends NAME's modules to MODS, in insmod order (scripts/modules.sh).
 source "$here/modules.sh"
 
-# Copies FILE and every shared library it links into STAGE, at the same paths.
+# Copies FILE into STAGE at DEST (default: FILE's own path) and every shared library it links
+# at the same paths.
 copy_with_libs() {
-	local stage=$1 file=$2 lib
-	mkdir -p "$stage$(dirname "$file")"
-	cp -L "$file" "$stage$file"
+	local stage=$1 file=$2 dest=${3:-$2} lib
+	mkdir -p "$stage$(dirname "$dest")"
+	cp -L "$file" "$stage$dest"
 	for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*'); do
 		[ -e "$stage$lib" ] && continue
 		mkdir -p "$stage$(dirname "$lib")"
@@ -175,14 +176,14 @@ build_initramfs() {
 	mkdir -p "$stage/usr/lib/x86_64-linux-gnu/bpf"
 	cp /usr/lib/x86_64-linux-gnu/bpf/*.o "$stage/usr/lib/x86_64-linux-gnu/bpf/" 2>/dev/null || true
 
-	# The build under test: the daemon, the BPF program tests and what they read.
-	copy_with_libs "$stage" "$(realpath "$XPXE")"
-	ln -sf "$(realpath "$XPXE")" "$stage/xpxe/xpxe"
+	# The build under test: the daemon, the BPF program tests and what they read. At fixed
+	# paths under /xpxe, not the checkout's: the guest mounts a tmpfs on /tmp, which hid a
+	# checkout under /tmp (CI's fresh clone there found no binaries).
+	copy_with_libs "$stage" "$(realpath "$XPXE")" /xpxe/xpxe
 	for t in "$BUILD"/tests/test_xdp_* "$BUILD"/tests/test_tftp_data "$BUILD"/tests/test_tftp_lru \
 		"$BUILD"/tests/test_fuzz_xdp; do
 		[ -x "$t" ] || die "no $t: build it first (make check builds them)"
-		copy_with_libs "$stage" "$(realpath "$t")"
-		ln -sf "$(realpath "$t")" "$stage/xpxe/tests/$(basename "$t")"
+		copy_with_libs "$stage" "$(realpath "$t")" "/xpxe/tests/$(basename "$t")"
 	done
 	mkdir -p "$stage/xpxe/obj" "$stage/xpxe/tests/fixtures" "$stage/xpxe/tests/fuzz/corpus"
 	cp "$BUILD"/*.bpf.o "$stage/xpxe/obj/"
