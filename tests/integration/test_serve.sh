@@ -214,7 +214,7 @@ else
 fi
 refused "serve --pool 10.0.0.9-10.0.0.1: says it is reversed" 2 "its first address comes after its last" \
 	"$XPXE" serve -i "$IF_SRV" --mode full --pool 10.0.0.9-10.0.0.1
-refused "-c with a quick-start flag names the flags that go with -c" 2 "(only -i, --allow-default-route, .*--tftp-max-per-ip, .*--keep-attached)" \
+refused "-c with a quick-start flag names the flags that go with -c" 2 "(only -i, --allow-default-route, .*--tftp-max-per-ip, .*--keep-attached, --store)" \
 	"$XPXE" serve -c /dev/null --kernel /dev/null
 for h in version help check; do
 	check "xpxe help $h: its usage, exit 0" bash -c "'$XPXE' help $h | grep -q '^usage: xpxe $h'"
