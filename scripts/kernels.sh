@@ -215,7 +215,7 @@ boot() {
 	# init, 6 boots of 6 beside a busy CPU; none with it), under Debian 12's QEMU 7.2.
 	# -cpu qemu64,-cx16: 6.12 then double-faulted in SLUB's per-CPU fast path, on the
 	# cmpxchg16b QEMU 7.2's TCG emulates (kmem_cache_alloc under bpf_prog_test_run_skb, 27 s
-	# into the run, 3 runs of 3); without CX16 the kernel takes its own emulation of that
+	# into the run, in 2 of the last 3 runs); without CX16 the kernel takes its own emulation of that
 	# instruction, and the guest passed. Nothing xpxe does depends on the CPU model.
 	timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 -name "xpxe-kernel-$kernel" \
 		-machine pc -accel tcg -icount shift=auto -cpu qemu64,-cx16 -m 1536 -smp 1 \
