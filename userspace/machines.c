@@ -551,9 +551,14 @@ int xpxe_machines_macs(struct xpxe_machines_ctl *c, const char *machine, char (*
 {
 	struct fy_document *doc = fy_document_create(NULL);
 	struct fy_node *request = fy_node_create_mapping(doc), *reply = fy_node_create_mapping(doc);
+	struct fy_node *root = fy_node_create_mapping(doc);
 	char mac[18];
 	int idx, n = 0;
 
+	/* Nodes outside the document's tree outlive fy_document_destroy: hang both on its root. */
+	xpxe_json_add_node(root, "request", request);
+	xpxe_json_add_node(root, "reply", reply);
+	fy_document_set_root(doc, root);
 	xpxe_json_add_str(request, "machine", machine);
 	idx = find_locked(c, request, reply, true, mac);
 	if (idx == -2) {

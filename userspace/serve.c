@@ -527,7 +527,7 @@ static void reply_events(struct daemon *d, struct fy_document *doc, struct fy_no
 			 struct fy_node *reply)
 {
 	static struct xpxe_event events[512];
-	struct fy_node *list = fy_node_create_sequence(doc);
+	struct fy_node *list;
 	struct xpxe_machines_ctl c = { .cfg = &d->cfg, .inv = &d->inv, .http = &d->http };
 	char macs[XPXE_CFG_MAX_MACS][18];
 	const char *want = xpxe_json_str(request, "/machine"), *why = NULL;
@@ -546,6 +546,7 @@ static void reply_events(struct daemon *d, struct fy_document *doc, struct fy_no
 	}
 	n = xpxe_events_since(xpxe_json_u64(request, "/since", 0), (const char(*)[18])macs, n_macs,
 			      events, 512, &next);
+	list = fy_node_create_sequence(doc); /* after the refusal above, which would leak it */
 	for (int i = 0; i < n; i++)
 		fy_node_sequence_append(list, xpxe_json_event(doc, &events[i]));
 	xpxe_json_add_node(reply, "events", list);
