@@ -110,6 +110,8 @@ $(BUILD)/tests/test_dhcp_load_check: scripts/bench/dhcp_load.h
 
 # The reflector's loader embeds its program (bpf/bench_reflect.bpf.c) as a skeleton.
 $(BUILD)/bench/tftp_reflect: $(BUILD)/bench_reflect.skel.h
+# dhcp_load -X embeds its AF_XDP redirect (bpf/bench_xsk_dhcp.bpf.c) as one.
+$(BUILD)/bench/dhcp_load: $(BUILD)/bench_xsk_dhcp.skel.h
 
 $(BUILD)/bench/%: scripts/bench/%.c $(wildcard scripts/bench/*.h tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	@mkdir -p $(BUILD)/bench
