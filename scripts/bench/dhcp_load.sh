@@ -25,7 +25,9 @@ PERIOD=${PERIOD:-5}
 RATE_COLD=${RATE_COLD:-2000}	     # first contact: new machines per second
 COLD_DEADLINE=${COLD_DEADLINE:-60}   # seconds a first-contact run may take
 # The cross-check with perfdhcp: rates both tools reach, dnsmasq's (full, proxy) and xpxe's.
-RATES_CHECK=${RATES_CHECK:-"250 500 1000"}
+# dnsmasq rewrites its lease file after each ACK (~1 ms of CPU for 1000 leases here): in full
+# mode it keeps up with a few hundred per second on a loaded machine, no more.
+RATES_CHECK=${RATES_CHECK:-"100 200"}
 RATES_CHECK_PROXY=${RATES_CHECK_PROXY:-"2000 5000 10000"}
 RATES_CHECK_XPXE=${RATES_CHECK_XPXE:-"5000 20000"}
 AB_RUNS=${AB_RUNS:-3} # the generator's two back ends against the reflector, alternated
@@ -227,14 +229,16 @@ ratio() { awk -v x="${ANSWERED[$1]:-0}" -v d="${ANSWERED[$2]:-0}" 'BEGIN { if (d
 } | tee -a "$out"
 
 # --- the cross-check: perfdhcp and dhcp_load on dnsmasq, same rates, BIOS clients -------------
-perf() { # RATE ARGS... -> answered/s
+perf() { # RATE ARGS... -> "answered/s DISCOVERs sent/s"
 	local rate=$1 kind=REQUEST-ACK
 	shift
 	[[ " $* " == *" -i "* ]] && kind=DISCOVER-OFFER
 	ip netns exec "$LAB-h1" timeout $((PERIOD + 20)) perfdhcp -4 -l "$PERF_IP" -r "$rate" \
 		-p "$PERIOD" -M "$work/macs" "$@" "$SRV_IP" >"$work/perf.out" 2>&1
-	awk -v k="$kind" -v p="$PERIOD" '$0 ~ k { f = 1 } f && /received packets/ { print int($3 / p); exit }' \
-		"$work/perf.out"
+	awk -v k="$kind" -v p="$PERIOD" '
+		/DISCOVER-OFFER/ { d = 1 } d && /sent packets/ { sent = $3; d = 0 }
+		$0 ~ k { f = 1 } f && /received packets/ { recv = $3; f = 0 }
+		END { printf "%d %d\n", recv / p, sent / p }' "$work/perf.out"
 }
 for i in $(seq 0 999); do printf '52:54:05:00:%02x:%02x\n' $((i / 256)) $((i % 256)); done >"$work/macs"
 vci=$(printf 'PXEClient:Arch:00000:UNDI:002001' | od -An -tx1 | tr -d ' \n')
@@ -244,11 +248,11 @@ if command -v perfdhcp >/dev/null; then
 		echo
 		echo "Cross-check, BIOS PXE clients, $PERIOD s per rate, the two tools one after the other on the same server (answered/s; dhcp_load's loss and malformed/wrong in brackets):"
 		echo
-		echo "| server | mode | offered/s | perfdhcp | dhcp_load | difference |"
-		echo "| --- | --- | ---: | ---: | ---: | ---: |"
+		echo "| server | mode | offered/s | perfdhcp: sent/s | answered/s | dhcp_load: sent/s | answered/s | difference |"
+		echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	} | tee -a "$out"
 	check_rows() { # SERVER LABEL RATES PERF-ARGS... -- LOAD-ARGS...
-		local server=$1 label=$2 rates=$3 r p line pargs=() largs=()
+		local server=$1 label=$2 rates=$3 r p ps line pargs=() largs=()
 		shift 3
 		while [ "$1" != -- ]; do
 			pargs+=("$1")
@@ -257,10 +261,11 @@ if command -v perfdhcp >/dev/null; then
 		shift
 		largs=("$@")
 		for r in $rates; do
-			p=$(perf "$r" "${pargs[@]}")
+			read -r p ps < <(perf "$r" "${pargs[@]}")
 			line=$(ip netns exec "$LAB-h2" "$LOAD" -i eth0 -d "$SRV_MAC" -s "$SRV_IP" -g "$RELAY" \
 				-n 1000 -M 52:54:06:00:00:00 -c bios -r "$r" -t "$PERIOD" "${largs[@]}" 2>/dev/null)
-			printf '| %s | %s | %s | %s | %s (%s, %s/%s) | %s |\n' "$server" "$label" "$r" "${p:-0}" \
+			printf '| %s | %s | %s | %s | %s | %s | %s (%s, %s/%s) | %s |\n' "$server" "$label" \
+				"$r" "${ps:-0}" "${p:-0}" "$(kv offered_per_s "$line")" \
 				"$(kv answered_per_s "$line")" "$(kv loss "$line")" "$(kv malformed "$line")" \
 				"$(kv wrong "$line")" \
 				"$(awk -v a="${p:-0}" -v b="$(kv answered_per_s "$line")" 'BEGIN { if (a > 0) printf "%+.1f%%", 100 * (b - a) / a; else print "-" }')" |
@@ -269,9 +274,9 @@ if command -v perfdhcp >/dev/null; then
 	}
 	start_dnsmasq --no-ping --dhcp-range=198.18.64.10,198.18.127.250,255.255.192.0,12h \
 		--dhcp-boot=undionly.kpxe
-	perf 500 "${PXE[@]}" >/dev/null # binds perfdhcp's MACs
+	perf 200 "${PXE[@]}" >/dev/null # binds perfdhcp's MACs (most: it does not retry a NAK)
 	ip netns exec "$LAB-h2" "$LOAD" -i eth0 -d "$SRV_MAC" -s "$SRV_IP" -g "$RELAY" -n 1000 \
-		-M 52:54:06:00:00:00 -c bios -1 -r 500 -t "$COLD_DEADLINE" >/dev/null 2>&1
+		-M 52:54:06:00:00:00 -c bios -1 -r 200 -t "$COLD_DEADLINE" >/dev/null 2>&1
 	check_rows dnsmasq "full, 1000 returning" "$RATES_CHECK" "${PXE[@]}" --
 	stop_server
 	start_dnsmasq --dhcp-range=198.18.64.0,proxy,255.255.192.0 \
