@@ -590,15 +590,17 @@ int main(int argc, char **argv)
 		}
 		if (draining && (interrupted || !waiting() || now - t_last > timeout_ns))
 			break;
-		/* New exchanges: as many as the rate allows by now (a lag of more than 10 ms is
-		 * not made up in a burst: the offered rate printed is what went out). */
+		/* New exchanges: as many as the rate allows by now. A lag is made up in bursts, as
+		 * perfdhcp does, up to a second's worth (a generator descheduled on a busy machine
+		 * would otherwise offer less than it was told); the offered rate printed is what
+		 * went out. */
 		if (draining) {
 			budget = 0;
 		} else if (rate > 0) {
 			double due = rate * (now - t0) / 1e9;
 
-			if (due - credit > rate / 100 + BATCH)
-				credit = due - rate / 100 - BATCH;
+			if (due - credit > rate + BATCH)
+				credit = due - rate - BATCH;
 			budget = due > credit ? (uint64_t)(due - credit) : 0;
 		}
 		/* REQUESTs after OFFERs first. AF_XDP: a UMEM frame to build into, or none
