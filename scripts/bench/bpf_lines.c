@@ -12,7 +12,8 @@
  * Input lines "ADDRESS bpf_prog_TAG_NAME+0xOFF" (other symbols are skipped; without the
  * address, the offset is taken from the function's start). Prints the TOP (default
  * 25) source lines by samples: share, samples, file:line and the line's text; then the share
- * of samples that fell in the program at all.
+ * of samples that fell in the program at all. First, the program's size: instructions after
+ * the verifier's rewrites, JITed bytes, and the instructions the verifier walked to accept it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +66,9 @@ int main(int argc, char **argv)
 		perror("bpf_lines: program");
 		return 1;
 	}
+	/* The sizes the verifier and the JIT saw: what a change to the program moves first. */
+	printf("program %u %s: %u instructions, %u bytes JITed, %u instructions verified\n", id,
+	       info.name, info.xlated_prog_len / 8, info.jited_prog_len, info.verified_insns);
 	nlines = info.nr_line_info;
 	nfuncs = info.nr_func_info;
 	nksyms = info.nr_jited_ksyms;
