@@ -8,9 +8,10 @@
  * XDP program (bpf/bench_xsk_dhcp.bpf.c, attached for the run) hands it the replies before the
  * kernel makes a socket buffer of them, and requests go out in batches from its UMEM. -P uses a
  * packet socket instead (AF_PACKET, sendmmsg/recvmmsg in batches of 64, qdisc bypassed): on
- * this lab's veth pair AF_XDP answered 27-37 % more exchanges per second, alternated runs
- * against the reflector (BENCHMARKS.md). Either way, no UDP socket and no kernel stack in the
- * client's path but the driver's.
+ * this lab's veth pair, in runs alternated against the reflector on a busy machine, AF_XDP
+ * answered about a third more exchanges per second (medians; single rounds vary both ways)
+ * with a p50 latency of 300 us against 395 in every round (BENCHMARKS.md). Either way, no UDP
+ * socket and no kernel stack in the client's path but the driver's.
  *
  * Every frame received goes through the reply checker (dhcp_load.h: IP and UDP checksums,
  * lengths, BOOTP fields, options) and then against what that client expects: its xid and MAC,
