@@ -105,8 +105,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
 $(BUILD)/tests/test_%: tests/bpf/test_%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka
 
+# The DHCP load generator's reply checker is a header of scripts/bench, tested on its own.
+$(BUILD)/tests/test_dhcp_load_check: scripts/bench/dhcp_load.h
+
 # The reflector's loader embeds its program (bpf/bench_reflect.bpf.c) as a skeleton.
 $(BUILD)/bench/tftp_reflect: $(BUILD)/bench_reflect.skel.h
+# dhcp_load -X embeds its AF_XDP redirect (bpf/bench_xsk_dhcp.bpf.c) as one.
+$(BUILD)/bench/dhcp_load: $(BUILD)/bench_xsk_dhcp.skel.h
 
 $(BUILD)/bench/%: scripts/bench/%.c $(wildcard scripts/bench/*.h tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	@mkdir -p $(BUILD)/bench
@@ -137,6 +142,7 @@ demo: all
 # Never part of check: minutes of load, and figures, not verdicts (see BENCHMARKS.md).
 bench: all $(BENCH_BINS) | bench-deps
 	@scripts/bench/dhcp.sh
+	@scripts/bench/dhcp_load.sh
 	@scripts/bench/tftp.sh
 	@scripts/bench/storm.sh
 	@scripts/bench/store.sh

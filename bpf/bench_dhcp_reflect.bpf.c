@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The lab's DHCP ceiling, full mode: see bench_dhcp_reflect.h. */
+#include "bench_dhcp_reflect.h"
+
+SEC("xdp")
+int xdp_dhcp_reflect(struct xdp_md *ctx)
+{
+	return reflect(ctx, 0);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
