@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Admission of bulk downloads: the cap, the queue's order (control planes, then arrival). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "admit.h"
+
+/* What the server would resume, in order: the tickets' ctx. */
+static int resumed[64], n_resumed;
+
+static void note_resume(void *ctx)
+{
+	resumed[n_resumed++] = (int)(intptr_t)ctx;
+}
+
+static struct xpxe_admit_ticket tickets[32];
+
+static struct xpxe_admit_ticket *ticket(int id, int rank)
+{
+	struct xpxe_admit_ticket *t = &tickets[id];
+
+	memset(t, 0, sizeof(*t));
+	t->rank = rank;
+	t->ctx = (void *)(intptr_t)id;
+	snprintf(t->who, sizeof(t->who), "m%d", id);
+	return t;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	n_resumed = 0;
+	memset(resumed, 0, sizeof(resumed));
+	return 0;
+}
+
+/* MAX run at once; the next waits, and goes in when one leaves. */
+static void test_cap_then_fifo(void **state)
+{
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 2, 0, note_resume);
+	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 1.0));
+	assert_true(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 1.0));
+	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 1.0));
+	assert_false(xpxe_admit_enter(&a, ticket(4, XPXE_RANK_WORKER), 1.1));
+	assert_int_equal(a.active, 2);
+	assert_int_equal(a.waiting, 2);
+	assert_int_equal(tickets[3].state, XPXE_TICKET_WAITING);
+	assert_int_equal(n_resumed, 0);
+
+	xpxe_admit_leave(&a, &tickets[2], 3.0);
+	assert_int_equal(n_resumed, 1);
+	assert_int_equal(resumed[0], 3); /* first come, first served */
+	assert_int_equal(tickets[3].state, XPXE_TICKET_ADMITTED);
+	assert_int_equal(tickets[4].state, XPXE_TICKET_WAITING);
+	assert_int_equal(a.active, 2);
+	assert_int_equal(a.waiting, 1);
+
+	xpxe_admit_leave(&a, &tickets[1], 4.0);
+	assert_int_equal(resumed[1], 4);
+	assert_int_equal(a.stats.at_once, 2);
+	assert_int_equal(a.stats.after_wait, 2);
+	/* 3 waited 2 s, 4 waited 2.9 s */
+	assert_float_equal(a.stats.wait_seconds, 4.9, 1e-9);
+	xpxe_admit_leave(&a, &tickets[3], 5.0);
+	xpxe_admit_leave(&a, &tickets[4], 5.0);
+	assert_int_equal(a.active, 0);
+	assert_int_equal(a.waiting, 0);
+	assert_null(a.running);
+	xpxe_admit_destroy(&a);
+}
+
+/* A control plane that comes last goes before every worker that waits, in its own arrival order. */
+static void test_controlplane_first(void **state)
+{
+	struct xpxe_admit a;
+	const int want[] = { 5, 7, 2, 3, 4, 6 };
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 0, note_resume);
+	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
+	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 1));
+	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 2));
+	assert_false(xpxe_admit_enter(&a, ticket(4, XPXE_RANK_WORKER), 3));
+	assert_false(xpxe_admit_enter(&a, ticket(5, XPXE_RANK_CONTROLPLANE), 4));
+	assert_false(xpxe_admit_enter(&a, ticket(6, XPXE_RANK_WORKER), 5));
+	assert_false(xpxe_admit_enter(&a, ticket(7, XPXE_RANK_CONTROLPLANE), 6));
+	/* Each one that finishes hands its slot to the next in line. */
+	xpxe_admit_leave(&a, &tickets[1], 10);
+	for (int i = 0; i < 5; i++)
+		xpxe_admit_leave(&a, &tickets[want[i]], 11 + i);
+	assert_int_equal(n_resumed, 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(resumed[i], want[i]);
+	xpxe_admit_destroy(&a);
+}
+
+/* A control plane arriving with a slot free while only workers wait still waits for none. */
+static void test_controlplane_passes_waiting_workers(void **state)
+{
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 0, note_resume);
+	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
+	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 0));
+	/* A worker never overtakes the queue, even with a slot free (none is here: cap 1). */
+	a.max = 2;
+	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 0));
+	assert_true(xpxe_admit_enter(&a, ticket(4, XPXE_RANK_CONTROLPLANE), 0));
+	/* The raised cap's slot is filled at the next tick. */
+	assert_int_equal(xpxe_admit_tick(&a, 1), 0);
+	assert_int_equal(n_resumed, 0); /* 1 and 4 hold both slots */
+	xpxe_admit_leave(&a, &tickets[4], 2);
+	assert_int_equal(n_resumed, 1);
+	assert_int_equal(resumed[0], 2);
+	xpxe_admit_destroy(&a);
+}
+
+/* A request that ends while it waits leaves the queue without taking a slot. */
+static void test_leave_while_waiting(void **state)
+{
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 0, note_resume);
+	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
+	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 0));
+	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 0));
+	xpxe_admit_leave(&a, &tickets[2], 1);
+	assert_int_equal(a.waiting, 1);
+	assert_int_equal(a.active, 1);
+	assert_int_equal(n_resumed, 0);
+	xpxe_admit_leave(&a, &tickets[1], 2);
+	assert_int_equal(n_resumed, 1);
+	assert_int_equal(resumed[0], 3);
+	xpxe_admit_destroy(&a);
+}
+
+/* Past MAX_WAIT a waiter is let in over the cap: it must not time out in its firmware. */
+static void test_overdue_over_the_cap(void **state)
+{
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 30, note_resume);
+	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
+	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 0));
+	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 10));
+	assert_int_equal(xpxe_admit_tick(&a, 29.9), 0);
+	assert_int_equal(xpxe_admit_tick(&a, 30), 1);
+	assert_int_equal(resumed[0], 2);
+	assert_true(tickets[2].overdue);
+	assert_int_equal(a.active, 2);
+	assert_int_equal(a.stats.overdue, 1);
+	/* Over the cap: 1 leaving frees no slot for 3 (2 still runs, and the cap is 1). */
+	xpxe_admit_leave(&a, &tickets[1], 31);
+	assert_int_equal(n_resumed, 1);
+	xpxe_admit_leave(&a, &tickets[2], 32);
+	assert_int_equal(n_resumed, 2);
+	assert_int_equal(resumed[1], 3);
+	xpxe_admit_destroy(&a);
+}
+
+/* No cap: everyone at once, nothing queued. */
+static void test_no_cap(void **state)
+{
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 0, 0, note_resume);
+	for (int i = 0; i < 20; i++)
+		assert_true(xpxe_admit_enter(&a, ticket(i, XPXE_RANK_WORKER), 0));
+	assert_int_equal(a.active, 20);
+	xpxe_admit_destroy(&a);
+}
+
+/* Stopping: every waiter is resumed CLOSED, and the snapshot lists runners then the queue. */
+static void test_close_and_snapshot(void **state)
+{
+	struct xpxe_admit a;
+	struct xpxe_admit_view v[8];
+	struct xpxe_admit_stats st;
+	unsigned active, waiting;
+	int n;
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 0, note_resume);
+	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
+	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 1));
+	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_CONTROLPLANE), 2));
+	n = xpxe_admit_snapshot(&a, &active, &waiting, &st, v, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(active, 1);
+	assert_int_equal(waiting, 2);
+	assert_string_equal(v[0].who, "m1");
+	assert_false(v[0].waiting);
+	assert_string_equal(v[1].who, "m3");
+	assert_true(v[1].waiting);
+	assert_string_equal(v[2].who, "m2");
+	xpxe_admit_close(&a);
+	assert_int_equal(n_resumed, 2);
+	assert_int_equal(tickets[2].state, XPXE_TICKET_CLOSED);
+	assert_int_equal(tickets[3].state, XPXE_TICKET_CLOSED);
+	assert_int_equal(a.waiting, 0);
+	/* A CLOSED ticket leaving frees nothing. */
+	xpxe_admit_leave(&a, &tickets[3], 3);
+	assert_int_equal(a.active, 1);
+	xpxe_admit_destroy(&a);
+}
+
+static void test_rank_of_role(void **state)
+{
+	(void)state;
+	assert_int_equal(xpxe_admit_rank_of_role("controlplane"), XPXE_RANK_CONTROLPLANE);
+	assert_int_equal(xpxe_admit_rank_of_role("init"), XPXE_RANK_CONTROLPLANE);
+	assert_int_equal(xpxe_admit_rank_of_role("worker"), XPXE_RANK_WORKER);
+	assert_int_equal(xpxe_admit_rank_of_role("Controlplane"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_cap_then_fifo, setup),
+		cmocka_unit_test_setup(test_controlplane_first, setup),
+		cmocka_unit_test_setup(test_controlplane_passes_waiting_workers, setup),
+		cmocka_unit_test_setup(test_leave_while_waiting, setup),
+		cmocka_unit_test_setup(test_overdue_over_the_cap, setup),
+		cmocka_unit_test_setup(test_no_cap, setup),
+		cmocka_unit_test_setup(test_close_and_snapshot, setup),
+		cmocka_unit_test(test_rank_of_role),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+
+#include "admit.h"
+
+void xpxe_admit_init(struct xpxe_admit *a, unsigned max, unsigned max_wait_s,
+		     void (*resume)(void *ctx))
+{
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->lock, NULL);
+	a->max = max;
+	a->max_wait_s = max_wait_s;
+	a->resume = resume;
+}
+
+void xpxe_admit_destroy(struct xpxe_admit *a)
+{
+	pthread_mutex_destroy(&a->lock);
+}
+
+/* Puts T (just ADMITTED) on the running list, which status and watch show. */
+static void run(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
+{
+	t->run_next = a->running;
+	a->running = t;
+}
+
+static void unrun(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
+{
+	for (struct xpxe_admit_ticket **p = &a->running; *p; p = &(*p)->run_next)
+		if (*p == t) {
+			*p = t->run_next;
+			t->run_next = NULL;
+			return;
+		}
+}
+
+/* Removes T from LIST; false when it was not there. */
+static bool unlink_from(struct xpxe_admit_ticket **list, struct xpxe_admit_ticket *t)
+{
+	for (struct xpxe_admit_ticket **p = list; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			t->next = NULL;
+			return true;
+		}
+	return false;
+}
+
+/* Queues T behind every ticket of its rank or a higher one: rank first, then arrival. */
+static void insert_waiting(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
+{
+	struct xpxe_admit_ticket **p = &a->queue;
+
+	while (*p && (*p)->rank >= t->rank)
+		p = &(*p)->next;
+	t->next = *p;
+	*p = t;
+}
+
+/*
+ * Moves the head of the queue to the active list (ADMITTED) while slots are free; links
+ * them through RESUMED (their ->next no longer in use: the queue is done with them, and an
+ * admitted ticket is in no list but the caller's) for the caller to resume outside the lock.
+ */
+static void admit_heads(struct xpxe_admit *a, double now, struct xpxe_admit_ticket **resumed)
+{
+	while (a->queue && (!a->max || a->active < a->max)) {
+		struct xpxe_admit_ticket *t = a->queue;
+
+		a->queue = t->next;
+		a->waiting--;
+		a->active++;
+		t->state = XPXE_TICKET_ADMITTED;
+		t->admitted = now;
+		run(a, t);
+		a->stats.after_wait++;
+		a->stats.wait_seconds += now - t->queued;
+		t->next = *resumed;
+		*resumed = t;
+	}
+}
+
+static void resume_all(struct xpxe_admit *a, struct xpxe_admit_ticket *list)
+{
+	while (list) {
+		struct xpxe_admit_ticket *next = list->next;
+
+		/* After this call the request owns T again and may free it: NEXT is read first. */
+		list->next = NULL;
+		if (a->resume)
+			a->resume(list->ctx);
+		list = next;
+	}
+}
+
+bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now)
+{
+	bool go;
+
+	pthread_mutex_lock(&a->lock);
+	t->seq = ++a->seq;
+	t->next = NULL;
+	t->overdue = false;
+	/* Nobody waits ahead (of this rank or higher) and a slot is free: straight in. */
+	go = !a->max || a->closing ||
+	     (a->active < a->max && !(a->queue && a->queue->rank >= t->rank));
+	if (go) {
+		t->state = XPXE_TICKET_ADMITTED;
+		t->queued = 0;
+		t->admitted = now;
+		a->active++;
+		run(a, t);
+		a->stats.at_once++;
+	} else {
+		t->state = XPXE_TICKET_WAITING;
+		t->queued = now;
+		a->waiting++;
+		insert_waiting(a, t);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return go;
+}
+
+void xpxe_admit_leave(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now)
+{
+	struct xpxe_admit_ticket *resumed = NULL;
+
+	pthread_mutex_lock(&a->lock);
+	if (t->state == XPXE_TICKET_WAITING) {
+		if (unlink_from(&a->queue, t))
+			a->waiting--;
+	} else if (t->state == XPXE_TICKET_ADMITTED) {
+		unrun(a, t);
+		a->active--;
+		admit_heads(a, now, &resumed);
+	}
+	t->state = XPXE_TICKET_DONE;
+	pthread_mutex_unlock(&a->lock);
+	resume_all(a, resumed);
+}
+
+unsigned xpxe_admit_tick(struct xpxe_admit *a, double now)
+{
+	struct xpxe_admit_ticket *resumed = NULL, **p;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&a->lock);
+	/* Slots freed without a leave (a cap raised): fill them first. */
+	admit_heads(a, now, &resumed);
+	for (p = &a->queue; a->max_wait_s && *p;) {
+		struct xpxe_admit_ticket *t = *p;
+
+		if (now - t->queued < a->max_wait_s) {
+			p = &t->next;
+			continue;
+		}
+		*p = t->next;
+		a->waiting--;
+		a->active++;
+		t->state = XPXE_TICKET_ADMITTED;
+		t->overdue = true;
+		t->admitted = now;
+		run(a, t);
+		a->stats.overdue++;
+		a->stats.wait_seconds += now - t->queued;
+		t->next = resumed;
+		resumed = t;
+		n++;
+	}
+	pthread_mutex_unlock(&a->lock);
+	resume_all(a, resumed);
+	return n;
+}
+
+void xpxe_admit_close(struct xpxe_admit *a)
+{
+	struct xpxe_admit_ticket *list;
+
+	pthread_mutex_lock(&a->lock);
+	a->closing = true;
+	list = a->queue;
+	a->queue = NULL;
+	for (struct xpxe_admit_ticket *t = list; t; t = t->next) {
+		t->state = XPXE_TICKET_CLOSED;
+		a->waiting--;
+		a->stats.closed++;
+	}
+	pthread_mutex_unlock(&a->lock);
+	resume_all(a, list);
+}
+
+int xpxe_admit_snapshot(struct xpxe_admit *a, unsigned *active, unsigned *waiting,
+			struct xpxe_admit_stats *stats, struct xpxe_admit_view *out, int n)
+{
+	int k = 0;
+
+	pthread_mutex_lock(&a->lock);
+	*active = a->active;
+	*waiting = a->waiting;
+	*stats = a->stats;
+	for (struct xpxe_admit_ticket *t = a->running; t && k < n; t = t->run_next, k++) {
+		memcpy(out[k].who, t->who, sizeof(out[k].who));
+		memcpy(out[k].what, t->what, sizeof(out[k].what));
+		out[k].waiting = false;
+		out[k].rank = t->rank;
+		out[k].since = t->admitted;
+	}
+	for (struct xpxe_admit_ticket *t = a->queue; t && k < n; t = t->next, k++) {
+		memcpy(out[k].who, t->who, sizeof(out[k].who));
+		memcpy(out[k].what, t->what, sizeof(out[k].what));
+		out[k].waiting = true;
+		out[k].rank = t->rank;
+		out[k].since = t->queued;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return k;
+}
+
+int xpxe_admit_rank_of_role(const char *role)
+{
+	if (!strcmp(role, "controlplane") || !strcmp(role, "init"))
+		return XPXE_RANK_CONTROLPLANE;
+	if (!strcmp(role, "worker"))
+		return XPXE_RANK_WORKER;
+	return -1;
+}

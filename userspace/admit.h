@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_ADMIT_H
+#define XPXE_ADMIT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/*
+ * Admission for bulk downloads (kernel, initramfs, UKI over HTTP): at most MAX run at once,
+ * the others wait in one queue and go in as slots free. When the link is the bottleneck,
+ * sharing it among every machine of a boot storm makes them all finish near the end; letting
+ * a batch at a time through makes them finish one batch after another, with the same last
+ * one. The queue is ordered by rank (control planes first), then by arrival: first come,
+ * first served within a rank.
+ *
+ * A waiting client is held, not refused (firmware HTTP clients and iPXE retry badly, if at
+ * all): its connection is suspended, and resumed when it is admitted. One that has waited
+ * MAX_WAIT seconds is let in over the cap (a small share of the link), so no client waits
+ * longer than its firmware would.
+ *
+ * No I/O here: the caller says what "resume" means (the HTTP server resumes a connection),
+ * so the ordering is tested on its own (tests/unit/test_admit.c).
+ */
+
+#define XPXE_ADMIT_MAX_DEFAULT	    16
+#define XPXE_ADMIT_MAX_WAIT_DEFAULT 60 /* seconds; iPXE drops an idle HTTP connection later */
+
+/* Ranks: the higher goes first. */
+enum xpxe_admit_rank {
+	XPXE_RANK_WORKER = 0,
+	XPXE_RANK_CONTROLPLANE = 1, /* role controlplane or init */
+};
+
+enum xpxe_ticket_state {
+	XPXE_TICKET_NEW = 0,
+	XPXE_TICKET_WAITING,  /* in the queue */
+	XPXE_TICKET_ADMITTED, /* holds a slot (or was let in over the cap) */
+	XPXE_TICKET_CLOSED,   /* the server stops: answer without downloading */
+	XPXE_TICKET_DONE,     /* left */
+};
+
+/* One download; owned by its request, linked into the queue while it waits. */
+struct xpxe_admit_ticket {
+	struct xpxe_admit_ticket *next;	    /* in the queue (or the list to resume) */
+	struct xpxe_admit_ticket *run_next; /* in the running list, while ADMITTED */
+	enum xpxe_ticket_state state;
+	int rank;
+	bool overdue;		 /* let in over the cap after MAX_WAIT */
+	unsigned long long seq;	 /* arrival order */
+	double queued, admitted; /* monotonic seconds; queued 0: admitted at once */
+	void *ctx;		 /* what RESUME gets (the HTTP connection) */
+	char who[80];		 /* for xpxe watch and the log: the machine's name or address */
+	char what[64];		 /* the asset */
+};
+
+struct xpxe_admit_stats {
+	unsigned long long at_once, after_wait, overdue, closed;
+	double wait_seconds; /* summed over those admitted after a wait */
+};
+
+struct xpxe_admit {
+	pthread_mutex_t lock;
+	unsigned max;	     /* 0: no cap (every download at once) */
+	unsigned max_wait_s; /* 0: wait as long as it takes */
+	unsigned active, waiting;
+	struct xpxe_admit_ticket *queue;   /* best first */
+	struct xpxe_admit_ticket *running; /* the ADMITTED, newest first */
+	unsigned long long seq;
+	struct xpxe_admit_stats stats;
+	void (*resume)(void *ctx); /* called without the lock held */
+	bool closing;
+};
+
+void xpxe_admit_init(struct xpxe_admit *a, unsigned max, unsigned max_wait_s,
+		     void (*resume)(void *ctx));
+void xpxe_admit_destroy(struct xpxe_admit *a);
+
+/*
+ * A download asks to start at NOW: true when it may (T holds a slot), false when T waits in
+ * the queue (the caller suspends; RESUME(T->ctx) comes once T->state is ADMITTED or CLOSED).
+ * T's rank, ctx, who and what are set by the caller before.
+ */
+bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now);
+
+/* T's download ended (or its request did, waiting): its slot goes to the next in line. */
+void xpxe_admit_leave(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now);
+
+/* Lets in, over the cap, those that have waited MAX_WAIT seconds by NOW. Returns how many. */
+unsigned xpxe_admit_tick(struct xpxe_admit *a, double now);
+
+/* The server stops: every waiting ticket is CLOSED and resumed; no new one waits. */
+void xpxe_admit_close(struct xpxe_admit *a);
+
+/*
+ * A copy of the state for status, watch and /metrics: the counts and stats, and up to N of
+ * the tickets (ADMITTED ones first, then the queue in its order) into OUT; returns how many.
+ */
+struct xpxe_admit_view {
+	char who[80], what[64];
+	bool waiting;
+	int rank;
+	double since; /* when it queued, or was admitted */
+};
+int xpxe_admit_snapshot(struct xpxe_admit *a, unsigned *active, unsigned *waiting,
+			struct xpxe_admit_stats *stats, struct xpxe_admit_view *out, int n);
+
+/* "controlplane", "init" -> XPXE_RANK_CONTROLPLANE; "worker" -> XPXE_RANK_WORKER; else -1. */
+int xpxe_admit_rank_of_role(const char *role);
+
+#endif /* XPXE_ADMIT_H */
