@@ -58,6 +58,17 @@ static void insert_waiting(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
 	*p = t;
 }
 
+/* T leaves the queue (admitted or closed): onto RESUMED when its client is held, else its
+ * caller resumes it (xpxe_admit_held) */
+static void to_resume(struct xpxe_admit_ticket *t, struct xpxe_admit_ticket **resumed)
+{
+	t->next = NULL;
+	if (!t->held)
+		return;
+	t->next = *resumed;
+	*resumed = t;
+}
+
 /*
  * Moves the head of the queue to the active list (ADMITTED) while slots are free; links
  * them through RESUMED (their ->next no longer in use: the queue is done with them, and an
@@ -76,8 +87,7 @@ static void admit_heads(struct xpxe_admit *a, double now, struct xpxe_admit_tick
 		run(a, t);
 		a->stats.after_wait++;
 		a->stats.wait_seconds += now - t->queued;
-		t->next = *resumed;
-		*resumed = t;
+		to_resume(t, resumed);
 	}
 }
 
@@ -102,6 +112,7 @@ bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double 
 	t->seq = ++a->seq;
 	t->next = NULL;
 	t->overdue = false;
+	t->held = false;
 	/* Nobody waits ahead (of this rank or higher) and a slot is free: straight in. */
 	go = !a->max || a->closing ||
 	     (a->active < a->max && !(a->queue && a->queue->rank >= t->rank));
@@ -120,6 +131,17 @@ bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double 
 	}
 	pthread_mutex_unlock(&a->lock);
 	return go;
+}
+
+bool xpxe_admit_held(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
+{
+	bool owed;
+
+	pthread_mutex_lock(&a->lock);
+	t->held = true;
+	owed = t->state != XPXE_TICKET_WAITING;
+	pthread_mutex_unlock(&a->lock);
+	return owed;
 }
 
 void xpxe_admit_leave(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now)
@@ -164,8 +186,7 @@ unsigned xpxe_admit_tick(struct xpxe_admit *a, double now)
 		run(a, t);
 		a->stats.overdue++;
 		a->stats.wait_seconds += now - t->queued;
-		t->next = resumed;
-		resumed = t;
+		to_resume(t, &resumed);
 		n++;
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -175,16 +196,18 @@ unsigned xpxe_admit_tick(struct xpxe_admit *a, double now)
 
 void xpxe_admit_close(struct xpxe_admit *a)
 {
-	struct xpxe_admit_ticket *list;
+	struct xpxe_admit_ticket *list = NULL;
 
 	pthread_mutex_lock(&a->lock);
 	a->closing = true;
-	list = a->queue;
-	a->queue = NULL;
-	for (struct xpxe_admit_ticket *t = list; t; t = t->next) {
+	while (a->queue) {
+		struct xpxe_admit_ticket *t = a->queue;
+
+		a->queue = t->next;
 		t->state = XPXE_TICKET_CLOSED;
 		a->waiting--;
 		a->stats.closed++;
+		to_resume(t, &list);
 	}
 	pthread_mutex_unlock(&a->lock);
 	resume_all(a, list);

@@ -46,10 +46,11 @@ struct xpxe_admit_ticket {
 	enum xpxe_ticket_state state;
 	int rank;
 	bool overdue;		 /* let in over the cap after MAX_WAIT */
+	bool held;		 /* the caller has suspended it (xpxe_admit_held) */
 	unsigned long long seq;	 /* arrival order */
 	double queued, admitted; /* monotonic seconds; queued 0: admitted at once */
 	void *ctx;		 /* what RESUME gets (the HTTP connection) */
-	char who[80];		 /* for xpxe watch and the log: the machine's name or address */
+	char who[96];		 /* for xpxe watch and the log: the machine's name or address */
 	char what[64];		 /* the asset */
 };
 
@@ -82,6 +83,13 @@ void xpxe_admit_destroy(struct xpxe_admit *a);
  */
 bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now);
 
+/*
+ * After a false from enter, once the caller has suspended T's client: true when T was let in
+ * (or closed) in between, and the caller must resume it itself. Before this, nobody resumes
+ * T: a connection is never resumed before it was suspended.
+ */
+bool xpxe_admit_held(struct xpxe_admit *a, struct xpxe_admit_ticket *t);
+
 /* T's download ended (or its request did, waiting): its slot goes to the next in line. */
 void xpxe_admit_leave(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now);
 
@@ -96,7 +104,7 @@ void xpxe_admit_close(struct xpxe_admit *a);
  * the tickets (ADMITTED ones first, then the queue in its order) into OUT; returns how many.
  */
 struct xpxe_admit_view {
-	char who[80], what[64];
+	char who[96], what[64];
 	bool waiting;
 	int rank;
 	double since; /* when it queued, or was admitted */

@@ -32,7 +32,11 @@ struct pending {
 	char key[80]; /* boot-once key to set; "" for none */
 	char name[XPXE_CFG_NAME_MAX + 24];
 	char src_text[INET_ADDRSTRLEN];
+	struct xpxe_admit_ticket ticket; /* a bulk download's place (admit.h); NEW: none */
+	char mac[18];			 /* of the machine downloading, "" unknown */
 };
+
+static double mono_now(void);
 
 struct request {
 	struct MHD_Connection *conn;
@@ -314,6 +318,147 @@ static int parse_range(const char *h, off_t size, off_t *from, off_t *to)
 	return *from < size ? 0 : -ERANGE;
 }
 
+/*
+ * Whether a machine's Talos document says `machine:` ... `type: controlplane` (or init). A
+ * scan of lines, not a YAML parse: the document may hold {{placeholders}} that are YAML only
+ * once rendered. Reads at most the first 256 KiB.
+ */
+static bool document_says_controlplane(const char *path)
+{
+	char line[512];
+	bool in_machine = false, yes = false;
+	int lines = 0;
+	FILE *f = path[0] ? fopen(path, "r") : NULL;
+
+	if (!f)
+		return false;
+	while (!yes && fgets(line, sizeof(line), f) && ++lines < 8192) {
+		const char *p = line;
+		char word[16];
+
+		if (line[0] != ' ' && line[0] != '\t' && line[0] != '#' && line[0] != '\n') {
+			in_machine = !strncmp(line, "machine:", 8);
+			continue;
+		}
+		if (!in_machine)
+			continue;
+		p += strspn(p, " \t");
+		/* `type:` one level below machine: (its indentation is the first key's). */
+		if (strncmp(p, "type:", 5))
+			continue;
+		p += 5 + strspn(p + 5, " \t\"'");
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(p, " \t\"'#\r\n"), p);
+		yes = xpxe_admit_rank_of_role(word) == XPXE_RANK_CONTROLPLANE;
+	}
+	fclose(f);
+	return yes;
+}
+
+/*
+ * Who downloads from the source address, and its place in the queue: the machine holding the
+ * address (its binding, else the address it fetched its script from), its inventory role, else
+ * what its Talos document says. Fills WHO (a name for watch and the log) and MAC ("" unknown).
+ */
+static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text, size_t who_size,
+			 char mac_text[18])
+{
+	struct xpxe_identity id = { 0 };
+	const struct xpxe_learned *seen = NULL;
+	const struct xpxe_machine_cfg *m = NULL;
+	const char *why;
+	char doc[XPXE_CFG_PATH_MAX + 32], key[80];
+	struct who who;
+	unsigned char mac[6];
+	int rank = XPXE_RANK_WORKER;
+
+	snprintf(who_text, who_size, "%s", rq->src_text);
+	mac_text[0] = '\0';
+	doc[0] = '\0';
+	if (mac_of(&h->leases, rq->src, mac)) {
+		snprintf(mac_text, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+			 mac[3], mac[4], mac[5]);
+		id.mac = mac_text;
+	}
+	pthread_mutex_lock(&h->inv->lock);
+	if (!id.mac) /* the latest machine seen at this address */
+		for (int i = 0; i < h->inv->n_learned; i++)
+			if (h->inv->learned[i].ip.s_addr == rq->src.s_addr &&
+			    (!seen || h->inv->learned[i].when >= seen->when))
+				seen = &h->inv->learned[i];
+	if (seen && !strncmp(seen->key, "mac:", 4)) {
+		snprintf(mac_text, 18, "%s", seen->key + 4);
+		id.mac = mac_text;
+	} else if (seen) {
+		for (int i = 0; i < h->cfg->n_machines && !m; i++) {
+			xpxe_inventory_key(&h->cfg->machines[i], key, sizeof(key));
+			if (!strcmp(key, seen->key))
+				m = &h->cfg->machines[i];
+		}
+		if (m)
+			snprintf(who_text, who_size, "%s",
+				 m->hostname[0] ? m->hostname : seen->key);
+	}
+	if (id.mac && !identify(h, rq, &id, &who, &why)) {
+		snprintf(who_text, who_size, "%s", who.name);
+		m = who.idx >= 0 ? &h->cfg->machines[who.idx] : NULL;
+		xpxe_http_document_path(m && m->talos_config[0]
+					    ? m->talos_config
+					    : h->cfg->profiles[who.profile].talos_config,
+					who.mac, doc, sizeof(doc));
+	} else if (m) {
+		xpxe_http_document_path(
+		    m->talos_config[0]
+			? m->talos_config
+			: h->cfg->profiles[m->profile >= 0 ? m->profile : 0].talos_config,
+		    "", doc, sizeof(doc));
+	}
+	if (m && m->role[0])
+		rank = xpxe_admit_rank_of_role(m->role);
+	pthread_mutex_unlock(&h->inv->lock);
+	if (!(m && m->role[0]) && doc[0] && document_says_controlplane(doc))
+		rank = XPXE_RANK_CONTROLPLANE;
+	return rank < 0 ? XPXE_RANK_WORKER : rank;
+}
+
+/*
+ * A bulk download's turn (admit.h): 1 to send it now, 0 when it waits (the connection is
+ * suspended; MHD calls the handler again once it is resumed), -1 when the server stops.
+ */
+static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, char mac[18])
+{
+	struct xpxe_admit_ticket *t = &rq->pending->ticket;
+	unsigned ahead;
+
+	if (t->state == XPXE_TICKET_ADMITTED) {
+		memcpy(mac, rq->pending->mac, 18);
+		if (t->queued)
+			log_info("http: %s of %s starts after %.1f s in the queue%s", name, t->who,
+				 t->admitted - t->queued,
+				 t->overdue ? " (let in over the cap: downloads.max_wait)" : "");
+		return 1;
+	}
+	if (t->state == XPXE_TICKET_CLOSED)
+		return -1;
+	t->rank = download_rank(h, rq, t->who, sizeof(t->who), mac);
+	memcpy(rq->pending->mac, mac, 18);
+	snprintf(t->what, sizeof(t->what), "%s", name);
+	t->ctx = rq->conn;
+	if (xpxe_admit_enter(&h->admit, t, mono_now()))
+		return 1;
+	/* Held, not refused: firmware HTTP clients retry badly or not at all. */
+	MHD_suspend_connection(rq->conn);
+	pthread_mutex_lock(&h->admit.lock);
+	ahead = h->admit.waiting - 1;
+	pthread_mutex_unlock(&h->admit.lock);
+	log_info("http: %s of %s queued%s (%u downloads at once, %u others waiting)", name, t->who,
+		 t->rank == XPXE_RANK_CONTROLPLANE ? " ahead of the workers (control plane)" : "",
+		 h->admit.max, ahead);
+	xpxe_event(XPXE_EV_DOWNLOAD_QUEUED, mac, rq->src_text, NULL, name, 0);
+	if (xpxe_admit_held(&h->admit, t))
+		MHD_resume_connection(rq->conn); /* its turn came before it was suspended */
+	return 0;
+}
+
 static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name)
 {
 	const char *range = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Range");
@@ -325,6 +470,8 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	off_t from = 0, to;
 	unsigned int status = MHD_HTTP_OK;
 	enum MHD_Result ret;
+	char mac_text[18] = "";
+	bool who_known = false; /* MAC_TEXT is known (take_turn found it) */
 	int fd, err;
 
 	pthread_mutex_lock(&h->inv->lock);
@@ -336,6 +483,18 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	pthread_mutex_unlock(&h->inv->lock);
 	if (!a)
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such asset");
+	/* A large file waits its turn; small ones (and HEAD) never queue. */
+	if (!rq->head && h->downloads.max &&
+	    (unsigned long long)loaded.size >= h->downloads.min_size) {
+		int turn = take_turn(h, rq, name, mac_text);
+
+		if (!turn)
+			return MHD_YES;
+		if (turn < 0)
+			return send_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "the server is stopping");
+		who_known = true;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		/* Gone since it was loaded: as for a replaced file, TFTP still has the bytes. */
@@ -408,10 +567,9 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	__atomic_add_fetch(&h->stats.asset_bytes, st.st_size ? to - from + 1 : 0, __ATOMIC_RELAXED);
 	{
 		unsigned char mac[6];
-		char mac_text[18] = "";
 
 		/* Which machine: the one holding the source address, when there is a binding. */
-		if (mac_of(&h->leases, rq->src, mac))
+		if (!who_known && mac_of(&h->leases, rq->src, mac))
 			snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x",
 				 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 		xpxe_event(XPXE_EV_ASSET, mac_text, rq->src_text, NULL, name,
@@ -442,6 +600,9 @@ static enum MHD_Result uki(struct xpxe_http *h, struct request *rq, const char *
 	const char *why;
 	struct who who;
 	bool known, installed = false;
+
+	if (rq->pending->ticket.state != XPXE_TICKET_NEW)
+		return asset(h, rq, name); /* back from the queue: checked and counted before */
 
 	pthread_mutex_lock(&h->inv->lock);
 	known = is_uki(h->cfg, name);
@@ -669,6 +830,44 @@ static void metric(FILE *f, const char *name, const char *help, const char *type
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Bulk downloads (admit.h): how many run and wait, how they went in, and who is where. */
+static void download_metrics(FILE *f, struct xpxe_http *h)
+{
+	enum { SHOWN = 1024 };
+	struct xpxe_admit_view *v = calloc(SHOWN, sizeof(*v));
+	struct xpxe_admit_stats st;
+	unsigned active, waiting;
+	int n;
+
+	if (!v)
+		return;
+	n = xpxe_admit_snapshot(&h->admit, &active, &waiting, &st, v, SHOWN);
+	metric(f, "xpxe_http_downloads_max", "Bulk downloads allowed at once (0: no cap)", "gauge");
+	fprintf(f, "xpxe_http_downloads_max %u\n", h->downloads.max);
+	metric(f, "xpxe_http_downloads_active", "Bulk downloads running", "gauge");
+	fprintf(f, "xpxe_http_downloads_active %u\n", active);
+	metric(f, "xpxe_http_downloads_waiting", "Bulk downloads held in the queue", "gauge");
+	fprintf(f, "xpxe_http_downloads_waiting %u\n", waiting);
+	metric(f, "xpxe_http_downloads_admitted_total",
+	       "Bulk downloads started: at once, after a wait, over the cap after max_wait",
+	       "counter");
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"at_once\"} %llu\n", st.at_once);
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"after_wait\"} %llu\n", st.after_wait);
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"over_cap\"} %llu\n", st.overdue);
+	metric(f, "xpxe_http_download_wait_seconds_total",
+	       "Seconds bulk downloads waited in the queue before they started", "counter");
+	fprintf(f, "xpxe_http_download_wait_seconds_total %.3f\n", st.wait_seconds);
+	metric(f, "xpxe_http_download", "Who is downloading and who is queued, by machine",
+	       "gauge");
+	for (int i = 0; i < n; i++)
+		fprintf(f,
+			"xpxe_http_download{machine=\"%s\",asset=\"%s\",state=\"%s\","
+			"rank=\"%s\"} 1\n",
+			v[i].who, v[i].what, v[i].waiting ? "queued" : "downloading",
+			v[i].rank == XPXE_RANK_CONTROLPLANE ? "controlplane" : "worker");
+	free(v);
+}
+
 /* A counter of the programs shown as a label's value (outcome="completed", path="tc"). */
 struct labelled_counter {
 	const char *value;
@@ -819,6 +1018,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 		h->stats.conn_timed_out);
 	metric(f, "xpxe_http_connections_open", "HTTP connections open now", "gauge");
 	fprintf(f, "xpxe_http_connections_open %u\n", h->n_open);
+	download_metrics(f, h);
 	metric(f, "xpxe_http_asset_bytes_total", "Asset bytes sent over HTTP", "counter");
 	fprintf(f, "xpxe_http_asset_bytes_total %llu\n", h->stats.asset_bytes);
 	pthread_mutex_lock(&h->inv->lock);
@@ -912,6 +1112,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct pending *p = *req_cls;
 
 	(void)conn;
+	if (p &&
+	    (p->ticket.state == XPXE_TICKET_ADMITTED || p->ticket.state == XPXE_TICKET_WAITING))
+		xpxe_admit_leave(&h->admit, &p->ticket, mono_now());
 	if (p && p->key[0]) {
 		if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 			pthread_mutex_lock(&h->inv->lock);
@@ -1023,18 +1226,32 @@ static struct MHD_Daemon *start_mhd(struct xpxe_http *h, unsigned int flags,
 	enum MHD_OPTION last =
 	    flags & MHD_USE_TLS ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END;
 
-	return MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | flags, 0,
-	    accept_policy, h, handle, h, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
-	    /* A slow or stalled client is dropped, so it cannot hold a slot. */
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
-	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-	    last, xpxe_tls_callback(), MHD_OPTION_END);
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | flags,
+				0, accept_policy, h, handle, h, MHD_OPTION_SOCK_ADDR, addr,
+				MHD_OPTION_THREAD_POOL_SIZE, 4,
+				/* A slow or stalled client is dropped, so it cannot hold a slot. */
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
+				MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED,
+				completed, h, last, xpxe_tls_callback(), MHD_OPTION_END);
 }
 
 static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const char *host);
+
+/* admit.h's resume: a download whose turn came (or whose server stops) goes on. */
+static void resume_download(void *ctx)
+{
+	MHD_resume_connection(ctx);
+}
+
+void xpxe_http_tick(struct xpxe_http *h)
+{
+	if (h->conns)
+		xpxe_admit_tick(&h->admit, mono_now());
+}
 
 int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_inventory *inv,
 		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases)
@@ -1050,6 +1267,8 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	h->cfg = cfg;
 	h->leases = *leases;
 	h->limits = cfg->http_limits;
+	h->downloads = cfg->downloads;
+	xpxe_admit_init(&h->admit, h->downloads.max, h->downloads.max_wait_s, resume_download);
 	/* A few slots more than the limit: MHD's threads may accept a handful at once. */
 	h->n_conns_slots = h->limits.max_connections + 64;
 	h->conns = calloc(h->n_conns_slots, sizeof(*h->conns));
@@ -1154,6 +1373,9 @@ int xpxe_http_tls_reload(struct xpxe_http *h, const struct xpxe_config *cfg, cha
 
 void xpxe_http_stop(struct xpxe_http *h)
 {
+	/* Waiting downloads are resumed (503) first: MHD stops only connections it runs. */
+	if (h->conns)
+		xpxe_admit_close(&h->admit);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	h->mhd = NULL;
@@ -1162,8 +1384,10 @@ void xpxe_http_stop(struct xpxe_http *h)
 	h->mhd_tls = NULL;
 	xpxe_tls_free(h->tls);
 	h->tls = NULL;
-	if (h->conns)
+	if (h->conns) {
 		pthread_mutex_destroy(&h->conns_lock);
+		xpxe_admit_destroy(&h->admit);
+	}
 	free(h->conns);
 	h->conns = NULL;
 }

@@ -31,6 +31,15 @@ static struct xpxe_admit_ticket *ticket(int id, int rank)
 	return t;
 }
 
+/* Enters T as the server does: a false (queued) is followed by its suspension. */
+static bool wait_in(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now)
+{
+	if (xpxe_admit_enter(a, t, now))
+		return true;
+	assert_false(xpxe_admit_held(a, t));
+	return false;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -48,8 +57,8 @@ static void test_cap_then_fifo(void **state)
 	xpxe_admit_init(&a, 2, 0, note_resume);
 	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 1.0));
 	assert_true(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 1.0));
-	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 1.0));
-	assert_false(xpxe_admit_enter(&a, ticket(4, XPXE_RANK_WORKER), 1.1));
+	assert_false(wait_in(&a, ticket(3, XPXE_RANK_WORKER), 1.0));
+	assert_false(wait_in(&a, ticket(4, XPXE_RANK_WORKER), 1.1));
 	assert_int_equal(a.active, 2);
 	assert_int_equal(a.waiting, 2);
 	assert_int_equal(tickets[3].state, XPXE_TICKET_WAITING);
@@ -86,12 +95,12 @@ static void test_controlplane_first(void **state)
 	(void)state;
 	xpxe_admit_init(&a, 1, 0, note_resume);
 	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
-	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 1));
-	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 2));
-	assert_false(xpxe_admit_enter(&a, ticket(4, XPXE_RANK_WORKER), 3));
-	assert_false(xpxe_admit_enter(&a, ticket(5, XPXE_RANK_CONTROLPLANE), 4));
-	assert_false(xpxe_admit_enter(&a, ticket(6, XPXE_RANK_WORKER), 5));
-	assert_false(xpxe_admit_enter(&a, ticket(7, XPXE_RANK_CONTROLPLANE), 6));
+	assert_false(wait_in(&a, ticket(2, XPXE_RANK_WORKER), 1));
+	assert_false(wait_in(&a, ticket(3, XPXE_RANK_WORKER), 2));
+	assert_false(wait_in(&a, ticket(4, XPXE_RANK_WORKER), 3));
+	assert_false(wait_in(&a, ticket(5, XPXE_RANK_CONTROLPLANE), 4));
+	assert_false(wait_in(&a, ticket(6, XPXE_RANK_WORKER), 5));
+	assert_false(wait_in(&a, ticket(7, XPXE_RANK_CONTROLPLANE), 6));
 	/* Each one that finishes hands its slot to the next in line. */
 	xpxe_admit_leave(&a, &tickets[1], 10);
 	for (int i = 0; i < 5; i++)
@@ -110,10 +119,10 @@ static void test_controlplane_passes_waiting_workers(void **state)
 	(void)state;
 	xpxe_admit_init(&a, 1, 0, note_resume);
 	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
-	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 0));
+	assert_false(wait_in(&a, ticket(2, XPXE_RANK_WORKER), 0));
 	/* A worker never overtakes the queue, even with a slot free (none is here: cap 1). */
 	a.max = 2;
-	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 0));
+	assert_false(wait_in(&a, ticket(3, XPXE_RANK_WORKER), 0));
 	assert_true(xpxe_admit_enter(&a, ticket(4, XPXE_RANK_CONTROLPLANE), 0));
 	/* The raised cap's slot is filled at the next tick. */
 	assert_int_equal(xpxe_admit_tick(&a, 1), 0);
@@ -132,8 +141,8 @@ static void test_leave_while_waiting(void **state)
 	(void)state;
 	xpxe_admit_init(&a, 1, 0, note_resume);
 	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
-	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 0));
-	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 0));
+	assert_false(wait_in(&a, ticket(2, XPXE_RANK_WORKER), 0));
+	assert_false(wait_in(&a, ticket(3, XPXE_RANK_WORKER), 0));
 	xpxe_admit_leave(&a, &tickets[2], 1);
 	assert_int_equal(a.waiting, 1);
 	assert_int_equal(a.active, 1);
@@ -152,8 +161,8 @@ static void test_overdue_over_the_cap(void **state)
 	(void)state;
 	xpxe_admit_init(&a, 1, 30, note_resume);
 	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
-	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 0));
-	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_WORKER), 10));
+	assert_false(wait_in(&a, ticket(2, XPXE_RANK_WORKER), 0));
+	assert_false(wait_in(&a, ticket(3, XPXE_RANK_WORKER), 10));
 	assert_int_equal(xpxe_admit_tick(&a, 29.9), 0);
 	assert_int_equal(xpxe_admit_tick(&a, 30), 1);
 	assert_int_equal(resumed[0], 2);
@@ -166,6 +175,27 @@ static void test_overdue_over_the_cap(void **state)
 	xpxe_admit_leave(&a, &tickets[2], 32);
 	assert_int_equal(n_resumed, 2);
 	assert_int_equal(resumed[1], 3);
+	xpxe_admit_destroy(&a);
+}
+
+/*
+ * A slot frees between the enter that queued T and the suspension of T's client: T is
+ * admitted but not resumed (its connection is not suspended yet); held() says so instead.
+ */
+static void test_resume_never_before_suspend(void **state)
+{
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 0, note_resume);
+	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
+	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 0));
+	xpxe_admit_leave(&a, &tickets[1], 1);
+	assert_int_equal(tickets[2].state, XPXE_TICKET_ADMITTED);
+	assert_int_equal(n_resumed, 0);
+	assert_true(xpxe_admit_held(&a, &tickets[2])); /* the caller resumes it */
+	xpxe_admit_leave(&a, &tickets[2], 2);
+	assert_int_equal(a.active, 0);
 	xpxe_admit_destroy(&a);
 }
 
@@ -194,8 +224,8 @@ static void test_close_and_snapshot(void **state)
 	(void)state;
 	xpxe_admit_init(&a, 1, 0, note_resume);
 	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
-	assert_false(xpxe_admit_enter(&a, ticket(2, XPXE_RANK_WORKER), 1));
-	assert_false(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_CONTROLPLANE), 2));
+	assert_false(wait_in(&a, ticket(2, XPXE_RANK_WORKER), 1));
+	assert_false(wait_in(&a, ticket(3, XPXE_RANK_CONTROLPLANE), 2));
 	n = xpxe_admit_snapshot(&a, &active, &waiting, &st, v, 8);
 	assert_int_equal(n, 3);
 	assert_int_equal(active, 1);
@@ -228,6 +258,7 @@ static void test_rank_of_role(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_resume_never_before_suspend, setup),
 		cmocka_unit_test_setup(test_cap_then_fifo, setup),
 		cmocka_unit_test_setup(test_controlplane_first, setup),
 		cmocka_unit_test_setup(test_controlplane_passes_waiting_workers, setup),
