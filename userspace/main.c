@@ -345,10 +345,10 @@ static const char usage_trace[] =
     "One machine's events as they come, one line each, until Ctrl-C: DHCP\n"
     "(dhcp_offer, dhcp_ack, dhcp_ack_4011, dhcp_nak, lease_bound), TFTP\n"
     "(tftp_start, tftp_retransmit, tftp_done, tftp_aborted, tftp_error,\n"
-    "tftp_expired), HTTP (script, asset, config, config_refused,\n"
-    "local_boot_script) and boot-once (installed, rearmed). MACHINE is a MAC,\n"
-    "a hostname, a UUID or a serial, as for 'xpxe machines show'; the events of\n"
-    "each of the machine's MACs are shown.\n"
+    "tftp_expired), HTTP (script, download_queued, asset, config,\n"
+    "config_refused, local_boot_script) and boot-once (installed, rearmed).\n"
+    "MACHINE is a MAC, a hostname, a UUID or a serial, as for 'xpxe machines\n"
+    "show'; the events of each of the machine's MACs are shown.\n"
     "\n"
     "  --once   print the events so far and exit\n";
 
