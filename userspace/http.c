@@ -1112,6 +1112,13 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct pending *p = *req_cls;
 
 	(void)conn;
+	if (p && p->ticket.state == XPXE_TICKET_CLOSED)
+		__atomic_add_fetch(&h->closed_answered, 1, __ATOMIC_RELAXED);
+	/* A held download's end frees its slot for the next in line: said, as its start was. */
+	if (p && p->ticket.state == XPXE_TICKET_ADMITTED)
+		log_info("http: %s of %s %s; its slot goes to the next in line", p->ticket.what,
+			 p->ticket.who,
+			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "sent" : "ended early");
 	if (p &&
 	    (p->ticket.state == XPXE_TICKET_ADMITTED || p->ticket.state == XPXE_TICKET_WAITING))
 		xpxe_admit_leave(&h->admit, &p->ticket, mono_now());
@@ -1373,9 +1380,22 @@ int xpxe_http_tls_reload(struct xpxe_http *h, const struct xpxe_config *cfg, cha
 
 void xpxe_http_stop(struct xpxe_http *h)
 {
-	/* Waiting downloads are resumed (503) first: MHD stops only connections it runs. */
-	if (h->conns)
+	/*
+	 * Held downloads are answered first (503, not a connection cut without a word): they are
+	 * resumed, and MHD's threads answer them within a moment; a second at most is given.
+	 */
+	if (h->conns) {
+		struct timespec tick = { 0, 10 * 1000 * 1000 };
+		struct xpxe_admit_stats st;
+		unsigned active, waiting;
+
 		xpxe_admit_close(&h->admit);
+		xpxe_admit_snapshot(&h->admit, &active, &waiting, &st, NULL, 0);
+		for (int i = 0;
+		     i < 100 && __atomic_load_n(&h->closed_answered, __ATOMIC_RELAXED) < st.closed;
+		     i++)
+			nanosleep(&tick, NULL);
+	}
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	h->mhd = NULL;

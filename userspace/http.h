@@ -69,6 +69,7 @@ struct xpxe_http {
 	struct xpxe_http_limits limits;
 	struct xpxe_admit admit;	     /* bulk downloads: the cap and its queue */
 	struct xpxe_downloads_cfg downloads; /* as it started (a change needs a restart) */
+	unsigned long long closed_answered;  /* held downloads answered 503 at the stop */
 	pthread_mutex_t conns_lock;	     /* MHD's threads accept and close connections */
 	struct xpxe_http_conn *conns;
 	unsigned n_conns_slots, n_open;

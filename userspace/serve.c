@@ -630,9 +630,11 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_leases(d, doc, reply);
 	else if (!strcmp(cmd, "reload"))
 		reply_reload(d, reply);
-	else if (!strcmp(cmd, "fleet"))
+	else if (!strcmp(cmd, "fleet")) {
 		reply_fleet(doc, reply);
-	else if (!strcmp(cmd, "events"))
+		/* Who downloads and who waits for it (xpxe watch's line of downloads). */
+		xpxe_json_add_node(reply, "downloads", downloads_status(d, doc));
+	} else if (!strcmp(cmd, "events"))
 		reply_events(d, doc, fy_document_root(req), reply);
 	else if (machines_reply(d, cmd, doc, fy_document_root(req), reply))
 		;
