@@ -47,12 +47,20 @@ static bool unlink_from(struct xpxe_admit_ticket **list, struct xpxe_admit_ticke
 	return false;
 }
 
-/* Queues T behind every ticket of its rank or a higher one: rank first, then arrival. */
+/* Whether A goes before B: the higher rank, then the earlier machine, then the earlier file. */
+static bool ahead(const struct xpxe_admit_ticket *a, const struct xpxe_admit_ticket *b)
+{
+	if (a->rank != b->rank)
+		return a->rank > b->rank;
+	return a->seq <= b->seq;
+}
+
+/* Queues T in its place: behind every ticket that goes before it. */
 static void insert_waiting(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
 {
 	struct xpxe_admit_ticket **p = &a->queue;
 
-	while (*p && (*p)->rank >= t->rank)
+	while (*p && ahead(*p, t))
 		p = &(*p)->next;
 	t->next = *p;
 	*p = t;
@@ -109,13 +117,22 @@ bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double 
 	bool go;
 
 	pthread_mutex_lock(&a->lock);
-	t->seq = ++a->seq;
+	if (t->client) {
+		/* Its machine's place, taken with its first file (Knuth's multiplicative hash). */
+		struct xpxe_admit_place *pl =
+		    &a->places[(t->client * 2654435761u) % XPXE_ADMIT_PLACES];
+
+		if (pl->client != t->client)
+			*pl = (struct xpxe_admit_place){ t->client, ++a->seq };
+		t->seq = pl->seq;
+	} else {
+		t->seq = ++a->seq;
+	}
 	t->next = NULL;
 	t->overdue = false;
 	t->held = false;
 	/* Nobody waits ahead (of this rank or higher) and a slot is free: straight in. */
-	go = !a->max || a->closing ||
-	     (a->active < a->max && !(a->queue && a->queue->rank >= t->rank));
+	go = !a->max || a->closing || (a->active < a->max && !(a->queue && ahead(a->queue, t)));
 	if (go) {
 		t->state = XPXE_TICKET_ADMITTED;
 		t->queued = 0;

@@ -10,8 +10,10 @@
  * the others wait in one queue and go in as slots free. When the link is the bottleneck,
  * sharing it among every machine of a boot storm makes them all finish near the end; letting
  * a batch at a time through makes them finish one batch after another, with the same last
- * one. The queue is ordered by rank (control planes first), then by arrival: first come,
- * first served within a rank.
+ * one. The queue is ordered by rank (control planes first), then by the machine's arrival:
+ * first come, first served within a rank, and a machine keeps its place for its next file
+ * (its kernel after its initramfs), so machines finish whole, one after another, instead of
+ * every machine waiting for its second file behind every other machine's first.
  *
  * A waiting client is held, not refused (firmware HTTP clients and iPXE retry badly, if at
  * all): its connection is suspended, and resumed when it is admitted. One that has waited
@@ -24,6 +26,8 @@
 
 #define XPXE_ADMIT_MAX_DEFAULT	    16
 #define XPXE_ADMIT_MAX_WAIT_DEFAULT 60 /* seconds; iPXE drops an idle HTTP connection later */
+
+#define XPXE_ADMIT_PLACES 8192 /* clients whose place is kept (a collision loses one's place) */
 
 /* Ranks: the higher goes first. */
 enum xpxe_admit_rank {
@@ -47,7 +51,8 @@ struct xpxe_admit_ticket {
 	int rank;
 	bool overdue;		 /* let in over the cap after MAX_WAIT */
 	bool held;		 /* the caller has suspended it (xpxe_admit_held) */
-	unsigned long long seq;	 /* arrival order */
+	unsigned long long seq;	 /* its machine's arrival order (the queue's order in a rank) */
+	unsigned client;	 /* who asks (an IPv4 address); 0: unknown, a place of its own */
 	double queued, admitted; /* monotonic seconds; queued 0: admitted at once */
 	void *ctx;		 /* what RESUME gets (the HTTP connection) */
 	char who[96];		 /* for xpxe watch and the log: the machine's name or address */
@@ -67,6 +72,11 @@ struct xpxe_admit {
 	struct xpxe_admit_ticket *queue;   /* best first */
 	struct xpxe_admit_ticket *running; /* the ADMITTED, newest first */
 	unsigned long long seq;
+	/* The place each recent client took with its first file, by a hash of its address. */
+	struct xpxe_admit_place {
+		unsigned client;
+		unsigned long long seq;
+	} places[XPXE_ADMIT_PLACES];
 	struct xpxe_admit_stats stats;
 	void (*resume)(void *ctx); /* called without the lock held */
 	bool closing;
@@ -79,7 +89,7 @@ void xpxe_admit_destroy(struct xpxe_admit *a);
 /*
  * A download asks to start at NOW: true when it may (T holds a slot), false when T waits in
  * the queue (the caller suspends; RESUME(T->ctx) comes once T->state is ADMITTED or CLOSED).
- * T's rank, ctx, who and what are set by the caller before.
+ * T's rank, client, ctx, who and what are set by the caller before.
  */
 bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now);
 

@@ -440,6 +440,7 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	if (t->state == XPXE_TICKET_CLOSED)
 		return -1;
 	t->rank = download_rank(h, rq, t->who, sizeof(t->who), mac);
+	t->client = rq->src.s_addr; /* its next file keeps the place of its first */
 	memcpy(rq->pending->mac, mac, 18);
 	snprintf(t->what, sizeof(t->what), "%s", name);
 	t->ctx = rq->conn;

@@ -133,6 +133,42 @@ static void test_controlplane_passes_waiting_workers(void **state)
 	xpxe_admit_destroy(&a);
 }
 
+/*
+ * A machine keeps its place for its next file: its kernel, asked after its initramfs, goes
+ * before the first file of every machine that came after it (machines finish whole, one
+ * after another), but not before a control plane's.
+ */
+static void test_machine_keeps_its_place(void **state)
+{
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 0, note_resume);
+	ticket(1, XPXE_RANK_WORKER)->client = 0x0a000001; /* A's initramfs */
+	assert_true(xpxe_admit_enter(&a, &tickets[1], 0));
+	ticket(2, XPXE_RANK_WORKER)->client = 0x0a000002; /* B's initramfs */
+	assert_false(wait_in(&a, &tickets[2], 1));
+	ticket(3, XPXE_RANK_WORKER)->client = 0x0a000003; /* C's initramfs */
+	assert_false(wait_in(&a, &tickets[3], 2));
+	ticket(4, XPXE_RANK_CONTROLPLANE)->client = 0x0a000004; /* a control plane's */
+	assert_false(wait_in(&a, &tickets[4], 3));
+	xpxe_admit_leave(&a, &tickets[1], 4);		  /* A's initramfs is done: the cp goes */
+	ticket(5, XPXE_RANK_WORKER)->client = 0x0a000001; /* A's kernel: A's place, before B */
+	assert_false(wait_in(&a, &tickets[5], 5));
+	assert_int_equal(tickets[5].seq, tickets[1].seq);
+	xpxe_admit_leave(&a, &tickets[4], 6);
+	xpxe_admit_leave(&a, &tickets[5], 7);
+	xpxe_admit_leave(&a, &tickets[2], 8);
+	assert_int_equal(n_resumed, 4);
+	assert_int_equal(resumed[0], 4);
+	assert_int_equal(resumed[1], 5);
+	assert_int_equal(resumed[2], 2);
+	assert_int_equal(resumed[3], 3);
+	/* A client of no known address takes a place of its own each time. */
+	assert_true(ticket(6, XPXE_RANK_WORKER)->client == 0);
+	xpxe_admit_destroy(&a);
+}
+
 /* A request that ends while it waits leaves the queue without taking a slot. */
 static void test_leave_while_waiting(void **state)
 {
@@ -262,6 +298,7 @@ int main(void)
 		cmocka_unit_test_setup(test_cap_then_fifo, setup),
 		cmocka_unit_test_setup(test_controlplane_first, setup),
 		cmocka_unit_test_setup(test_controlplane_passes_waiting_workers, setup),
+		cmocka_unit_test_setup(test_machine_keeps_its_place, setup),
 		cmocka_unit_test_setup(test_leave_while_waiting, setup),
 		cmocka_unit_test_setup(test_overdue_over_the_cap, setup),
 		cmocka_unit_test_setup(test_no_cap, setup),
