@@ -118,9 +118,13 @@ bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double 
 
 	pthread_mutex_lock(&a->lock);
 	if (t->client) {
-		/* Its machine's place, taken with its first file (Knuth's multiplicative hash). */
+		/*
+		 * Its machine's place, taken with its first file. Knuth's multiplicative hash,
+		 * its top bits: an address in network order varies in its top byte, which
+		 * the product's low bits never see.
+		 */
 		struct xpxe_admit_place *pl =
-		    &a->places[(t->client * 2654435761u) % XPXE_ADMIT_PLACES];
+		    &a->places[(t->client * 2654435761u) >> (32 - XPXE_ADMIT_PLACES_BITS)];
 
 		if (pl->client != t->client)
 			*pl = (struct xpxe_admit_place){ t->client, ++a->seq };

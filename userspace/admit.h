@@ -27,7 +27,9 @@
 #define XPXE_ADMIT_MAX_DEFAULT	    16
 #define XPXE_ADMIT_MAX_WAIT_DEFAULT 60 /* seconds; iPXE drops an idle HTTP connection later */
 
-#define XPXE_ADMIT_PLACES 8192 /* clients whose place is kept (a collision loses one's place) */
+/* Clients whose place is kept (a collision loses one's place). */
+#define XPXE_ADMIT_PLACES_BITS 13
+#define XPXE_ADMIT_PLACES      (1u << XPXE_ADMIT_PLACES_BITS)
 
 /* Ranks: the higher goes first. */
 enum xpxe_admit_rank {

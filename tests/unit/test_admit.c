@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 
 #include "admit.h"
 
@@ -144,16 +145,18 @@ static void test_machine_keeps_its_place(void **state)
 
 	(void)state;
 	xpxe_admit_init(&a, 1, 0, note_resume);
-	ticket(1, XPXE_RANK_WORKER)->client = 0x0a000001; /* A's initramfs */
+	/* Addresses as the server has them: network order (198.18.8.1, .2, ...). */
+	ticket(1, XPXE_RANK_WORKER)->client = htonl(0xc6120801); /* A's initramfs */
 	assert_true(xpxe_admit_enter(&a, &tickets[1], 0));
-	ticket(2, XPXE_RANK_WORKER)->client = 0x0a000002; /* B's initramfs */
+	ticket(2, XPXE_RANK_WORKER)->client = htonl(0xc6120802); /* B's initramfs */
 	assert_false(wait_in(&a, &tickets[2], 1));
-	ticket(3, XPXE_RANK_WORKER)->client = 0x0a000003; /* C's initramfs */
+	ticket(3, XPXE_RANK_WORKER)->client = htonl(0xc6120803); /* C's initramfs */
 	assert_false(wait_in(&a, &tickets[3], 2));
-	ticket(4, XPXE_RANK_CONTROLPLANE)->client = 0x0a000004; /* a control plane's */
+	ticket(4, XPXE_RANK_CONTROLPLANE)->client = htonl(0xc6120804); /* a control plane's */
 	assert_false(wait_in(&a, &tickets[4], 3));
-	xpxe_admit_leave(&a, &tickets[1], 4);		  /* A's initramfs is done: the cp goes */
-	ticket(5, XPXE_RANK_WORKER)->client = 0x0a000001; /* A's kernel: A's place, before B */
+	xpxe_admit_leave(&a, &tickets[1], 4); /* A's initramfs is done: the cp goes */
+	ticket(5, XPXE_RANK_WORKER)->client =
+	    htonl(0xc6120801); /* A's kernel: A's place, before B */
 	assert_false(wait_in(&a, &tickets[5], 5));
 	assert_int_equal(tickets[5].seq, tickets[1].seq);
 	xpxe_admit_leave(&a, &tickets[4], 6);
@@ -166,6 +169,31 @@ static void test_machine_keeps_its_place(void **state)
 	assert_int_equal(resumed[3], 3);
 	/* A client of no known address takes a place of its own each time. */
 	assert_true(ticket(6, XPXE_RANK_WORKER)->client == 0);
+	xpxe_admit_destroy(&a);
+}
+
+/* A storm's machines (a /21 of addresses) each keep a place of their own. */
+static void test_places_of_a_storm(void **state)
+{
+	static struct xpxe_admit_ticket t[2048];
+	struct xpxe_admit a;
+	unsigned kept = 0;
+
+	(void)state;
+	xpxe_admit_init(&a, 0, 0, NULL);
+	for (unsigned i = 0; i < 2048; i++) {
+		t[i].client = htonl(0xc6120800 + i);
+		assert_true(xpxe_admit_enter(&a, &t[i], 0));
+	}
+	/* Their second files: the same place as their first, unless a collision took it. */
+	for (unsigned i = 0; i < 2048; i++) {
+		struct xpxe_admit_ticket again = { .client = htonl(0xc6120800 + i) };
+
+		assert_true(xpxe_admit_enter(&a, &again, 1));
+		kept += again.seq == t[i].seq;
+	}
+	/* The low bits of a multiplicative hash would keep 1 of 2048 here. */
+	assert_true(kept >= 1900);
 	xpxe_admit_destroy(&a);
 }
 
@@ -299,6 +327,7 @@ int main(void)
 		cmocka_unit_test_setup(test_controlplane_first, setup),
 		cmocka_unit_test_setup(test_controlplane_passes_waiting_workers, setup),
 		cmocka_unit_test_setup(test_machine_keeps_its_place, setup),
+		cmocka_unit_test_setup(test_places_of_a_storm, setup),
 		cmocka_unit_test_setup(test_leave_while_waiting, setup),
 		cmocka_unit_test_setup(test_overdue_over_the_cap, setup),
 		cmocka_unit_test_setup(test_no_cap, setup),
