@@ -141,7 +141,7 @@ struct xpxe_ui_cfg {
 
 /*
  * Admission of bulk downloads (downloads:, --max-downloads, --download-max-wait): at most MAX
- * kernel, initramfs and UKI downloads over HTTP at once, the rest held in a queue, control
+ * kernel and initramfs downloads over HTTP (/assets/) at once, the rest held in a queue, control
  * planes first (userspace/admit.h). MAX 0: no cap. MAX_WAIT_S: a waiter is let in over the
  * cap after this long (0: never). MIN_SIZE: smaller files never queue.
  */

@@ -460,7 +460,13 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	return 0;
 }
 
-static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name)
+/*
+ * A file of the assets. MAY_WAIT: a large one waits its turn (iPXE's downloads). A UKI does
+ * not: UEFI HTTP boot firmware (EDK2's HttpBootDxe) gives up on a response whose header does
+ * not come within seconds, and a held download has none.
+ */
+static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name,
+			     bool may_wait)
 {
 	const char *range = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Range");
 	const struct xpxe_asset_cfg *a;
@@ -485,7 +491,7 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	if (!a)
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such asset");
 	/* A large file waits its turn; small ones (and HEAD) never queue. */
-	if (!rq->head && h->downloads.max &&
+	if (may_wait && !rq->head && h->downloads.max &&
 	    (unsigned long long)loaded.size >= h->downloads.min_size) {
 		int turn = take_turn(h, rq, name, mac_text);
 
@@ -602,9 +608,6 @@ static enum MHD_Result uki(struct xpxe_http *h, struct request *rq, const char *
 	struct who who;
 	bool known, installed = false;
 
-	if (rq->pending->ticket.state != XPXE_TICKET_NEW)
-		return asset(h, rq, name); /* back from the queue: checked and counted before */
-
 	pthread_mutex_lock(&h->inv->lock);
 	known = is_uki(h->cfg, name);
 	if (known && mac_of(&h->leases, rq->src, mac)) {
@@ -629,7 +632,7 @@ static enum MHD_Result uki(struct xpxe_http *h, struct request *rq, const char *
 				  "this machine is installed: boot from its disk");
 	}
 	__atomic_add_fetch(&h->stats.ukis, 1, __ATOMIC_RELAXED);
-	return asset(h, rq, name);
+	return asset(h, rq, name, false);
 }
 
 void xpxe_http_document_path(const char *path, const char *mac, char *out, size_t size)
@@ -1095,7 +1098,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!strcmp(url, "/boot.ipxe"))
 		return boot_script(h, &rq);
 	if (!strncmp(url, "/assets/", 8) && url[8] && !strchr(url + 8, '/'))
-		return asset(h, &rq, url + 8);
+		return asset(h, &rq, url + 8, true);
 	if (!strcmp(url, "/talos/config"))
 		return talos_config(h, &rq);
 	if (!strncmp(url, "/uki/", 5) && url[5] && !strchr(url + 5, '/'))
