@@ -343,7 +343,16 @@ Every download is compared byte for byte with the file, every config with the ma
 (its MAC rendered in); a machine that fails (20 unanswered tries in a row) is counted under "failed".
 All machines power on at once. Servers: xpxe \`--mode full\` (DHCP from XDP and its daemon,
 TFTP from BPF, HTTP by its libmicrohttpd, config rendered per MAC) against dnsmasq (DHCP and
-TFTP) with nginx (sendfile; the same script, a config file per MAC). dnsmasq runs with
+TFTP) with nginx (sendfile; the same script, a config file per MAC). xpxe lets at most
+${MAX_DOWNLOADS:-64} kernel and initramfs downloads run at once and holds the others (\`downloads.max\`,
+\`--max-downloads\`), the machines whose config says \`type: controlplane\` first, then in the
+order machines asked (a machine keeps its place for its kernel after its initramfs); a held
+download goes in over the cap after ${MAX_WAIT} s (\`--download-max-wait\`; storm's machines give up
+on an HTTP download silent for 30 s). "xpxe, no cap" is the same xpxe with \`--max-downloads 0\`:
+every download at once, sharing the link, as before admission. Machines $CONTROLPLANES (by
+index) are the storm's three control planes: their configs say \`type: controlplane\` for every
+server, and "control planes' configs s" is when the last of them had its config, "machines done
+by then %" the share of the storm that had its config by then. dnsmasq runs with
 \`--no-ping\`: by default it pings each address before offering it and waits up to 3 s for
 no answer, one machine after another (a trial of 8 machines with the check on waited 18 s for
 their leases), which no one running a boot farm keeps. Each run starts the server afresh (no
@@ -352,7 +361,7 @@ discarded. The lab's veth pair gets a pfifo_fast queue on each end (a NIC's defa
 a queue, the flood of TCP overflowed the client side's XDP ring and dropped ~1.9 million
 frames in a trial run, and with them whole TFTP transfers). Median of $RUNS runs (min–max in
 brackets). "last config": seconds from power-on until the last machine had its config;
-p50/p99: one machine's time from its DISCOVER to its config; the phase columns: medians of
+p50/p90/p99: one machine's time from its DISCOVER to its config; the phase columns: medians of
 each phase's duration; MB/s: all downloads over the storm; CPU s: the whole machine's busy time during the storm
 (softirq included), storm's own, and the server processes' (user + system; the veth's,
 XDP's and tc's softirq work is counted by no process).
