@@ -73,6 +73,7 @@ static void to_resume(struct xpxe_admit_ticket *t, struct xpxe_admit_ticket **re
 	t->next = NULL;
 	if (!t->held)
 		return;
+	t->held = false; /* resumed: its next hold marks it again */
 	t->next = *resumed;
 	*resumed = t;
 }
@@ -147,6 +148,8 @@ bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double 
 	} else {
 		t->state = XPXE_TICKET_WAITING;
 		t->queued = now;
+		t->budget = 1; /* the header goes out with a first byte */
+		t->trickled = now;
 		a->waiting++;
 		insert_waiting(a, t);
 	}
@@ -154,13 +157,31 @@ bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double 
 	return go;
 }
 
+enum xpxe_body xpxe_admit_body(struct xpxe_admit *a, struct xpxe_admit_ticket *t, size_t *n)
+{
+	enum xpxe_body what = XPXE_BODY_HOLD;
+
+	pthread_mutex_lock(&a->lock);
+	if (t->state == XPXE_TICKET_ADMITTED) {
+		what = XPXE_BODY_GO;
+	} else if (t->state != XPXE_TICKET_WAITING) {
+		what = XPXE_BODY_STOP;
+	} else if (t->budget) {
+		what = XPXE_BODY_TRICKLE;
+		*n = *n < t->budget ? *n : t->budget;
+		t->budget -= *n;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return what;
+}
+
 bool xpxe_admit_held(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
 {
 	bool owed;
 
 	pthread_mutex_lock(&a->lock);
-	t->held = true;
-	owed = t->state != XPXE_TICKET_WAITING;
+	owed = t->state != XPXE_TICKET_WAITING || t->budget;
+	t->held = !owed;
 	pthread_mutex_unlock(&a->lock);
 	return owed;
 }
@@ -185,16 +206,24 @@ void xpxe_admit_leave(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double 
 
 unsigned xpxe_admit_tick(struct xpxe_admit *a, double now)
 {
-	struct xpxe_admit_ticket *resumed = NULL, **p;
+	struct xpxe_admit_ticket *resumed = NULL, *resumed_trickle = NULL, **p;
 	unsigned n = 0;
 
 	pthread_mutex_lock(&a->lock);
 	/* Slots freed without a leave (a cap raised): fill them first. */
 	admit_heads(a, now, &resumed);
-	for (p = &a->queue; a->max_wait_s && *p;) {
+	for (p = &a->queue; *p;) {
 		struct xpxe_admit_ticket *t = *p;
 
-		if (now - t->queued < a->max_wait_s) {
+		if (!a->max_wait_s || now - t->queued < a->max_wait_s) {
+			/* Still waiting: its trickle, when it is due and it is held. */
+			if (t->held && now - t->trickled >= XPXE_ADMIT_TRICKLE_S) {
+				t->budget += XPXE_ADMIT_TRICKLE_BYTES;
+				t->trickled = now;
+				t->held = false;
+				t->resume_next = resumed_trickle;
+				resumed_trickle = t;
+			}
 			p = &t->next;
 			continue;
 		}
@@ -212,6 +241,14 @@ unsigned xpxe_admit_tick(struct xpxe_admit *a, double now)
 	}
 	pthread_mutex_unlock(&a->lock);
 	resume_all(a, resumed);
+	/* The trickled stay in the queue (->next is its link): their own list. */
+	while (resumed_trickle) {
+		struct xpxe_admit_ticket *t = resumed_trickle;
+
+		resumed_trickle = t->resume_next;
+		if (a->resume)
+			a->resume(t->ctx);
+	}
 	return n;
 }
 

@@ -16,16 +16,19 @@
  * every machine waiting for its second file behind every other machine's first.
  *
  * A waiting client is held, not refused (firmware HTTP clients and iPXE retry badly, if at
- * all): its connection is suspended, and resumed when it is admitted. One that has waited
- * MAX_WAIT seconds is let in over the cap (a small share of the link), so no client waits
- * longer than its firmware would.
+ * all): its response's header goes out at once, then its body trickles, TRICKLE_BYTES every
+ * TRICKLE_S seconds (a client that gives up on a silent connection sees bytes come), until it
+ * is admitted and the rest goes at full speed. One that has waited MAX_WAIT seconds (when
+ * set) is let in over the cap.
  *
  * No I/O here: the caller says what "resume" means (the HTTP server resumes a connection),
  * so the ordering is tested on its own (tests/unit/test_admit.c).
  */
 
-#define XPXE_ADMIT_MAX_DEFAULT	    64 /* measured: fewer left the lab's link part idle */
-#define XPXE_ADMIT_MAX_WAIT_DEFAULT 60 /* seconds; iPXE drops an idle HTTP connection later */
+#define XPXE_ADMIT_MAX_DEFAULT	    64	 /* measured: fewer left the lab's link part idle */
+#define XPXE_ADMIT_MAX_WAIT_DEFAULT 0	 /* never: the trickle keeps held clients alive */
+#define XPXE_ADMIT_TRICKLE_S	    5	 /* a held download gets bytes this often ... */
+#define XPXE_ADMIT_TRICKLE_BYTES    1024 /* ... this many */
 
 /* Clients whose place is kept (a collision loses one's place). */
 #define XPXE_ADMIT_PLACES_BITS 13
@@ -47,12 +50,15 @@ enum xpxe_ticket_state {
 
 /* One download; owned by its request, linked into the queue while it waits. */
 struct xpxe_admit_ticket {
-	struct xpxe_admit_ticket *next;	    /* in the queue (or the list to resume) */
-	struct xpxe_admit_ticket *run_next; /* in the running list, while ADMITTED */
+	struct xpxe_admit_ticket *next;	       /* in the queue (or the list to resume) */
+	struct xpxe_admit_ticket *run_next;    /* in the running list, while ADMITTED */
+	struct xpxe_admit_ticket *resume_next; /* in a tick's list of those given their trickle */
 	enum xpxe_ticket_state state;
 	int rank;
 	bool overdue;		 /* let in over the cap after MAX_WAIT */
 	bool held;		 /* the caller has suspended it (xpxe_admit_held) */
+	unsigned budget;	 /* bytes it may send while it waits (the trickle) */
+	double trickled;	 /* when it last got some */
 	unsigned long long seq;	 /* its machine's arrival order (the queue's order in a rank) */
 	unsigned client;	 /* who asks (an IPv4 address); 0: unknown, a place of its own */
 	double queued, admitted; /* monotonic seconds; queued 0: admitted at once */
@@ -95,17 +101,31 @@ void xpxe_admit_destroy(struct xpxe_admit *a);
  */
 bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now);
 
+/* What a waiting download's body may do now (xpxe_admit_body). */
+enum xpxe_body {
+	XPXE_BODY_GO,	   /* admitted: all it wants */
+	XPXE_BODY_TRICKLE, /* waiting, with *N bytes of its trickle to send */
+	XPXE_BODY_HOLD,	   /* waiting, nothing to send: suspend, then xpxe_admit_held */
+	XPXE_BODY_STOP,	   /* the server stops */
+};
+
+/* For a ticket that waited: what its body may send now, at most *N bytes (*N: how many). */
+enum xpxe_body xpxe_admit_body(struct xpxe_admit *a, struct xpxe_admit_ticket *t, size_t *n);
+
 /*
- * After a false from enter, once the caller has suspended T's client: true when T was let in
- * (or closed) in between, and the caller must resume it itself. Before this, nobody resumes
- * T: a connection is never resumed before it was suspended.
+ * After a HOLD, once the caller has suspended T's client: true when T was let in (or closed,
+ * or given bytes) in between, and the caller must resume it itself. Before this, nobody
+ * resumes T: a connection is never resumed before it was suspended.
  */
 bool xpxe_admit_held(struct xpxe_admit *a, struct xpxe_admit_ticket *t);
 
 /* T's download ended (or its request did, waiting): its slot goes to the next in line. */
 void xpxe_admit_leave(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now);
 
-/* Lets in, over the cap, those that have waited MAX_WAIT seconds by NOW. Returns how many. */
+/*
+ * Once a second: lets in, over the cap, those that have waited MAX_WAIT seconds by NOW, and
+ * gives each held one its trickle every TRICKLE_S seconds (resumed). Returns how many went in.
+ */
 unsigned xpxe_admit_tick(struct xpxe_admit *a, double now);
 
 /* The server stops: every waiting ticket is CLOSED and resumed; no new one waits. */

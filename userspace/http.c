@@ -421,22 +421,14 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 }
 
 /*
- * A bulk download's turn (admit.h): 1 to send it now, 0 when it waits (the connection is
- * suspended; MHD calls the handler again once it is resumed), -1 when the server stops.
+ * A bulk download's turn (admit.h): 1 to send it now, 0 when it waits in the queue (its
+ * body is then a held one: held_read), -1 when the server stops.
  */
 static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, char mac[18])
 {
 	struct xpxe_admit_ticket *t = &rq->pending->ticket;
 	unsigned ahead;
 
-	if (t->state == XPXE_TICKET_ADMITTED) {
-		memcpy(mac, rq->pending->mac, 18);
-		if (t->queued)
-			log_info("http: %s of %s starts after %.1f s in the queue%s", name, t->who,
-				 t->admitted - t->queued,
-				 t->overdue ? " (let in over the cap: downloads.max_wait)" : "");
-		return 1;
-	}
 	if (t->state == XPXE_TICKET_CLOSED)
 		return -1;
 	t->rank = download_rank(h, rq, t->who, sizeof(t->who), mac);
@@ -447,7 +439,6 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	if (xpxe_admit_enter(&h->admit, t, mono_now()))
 		return 1;
 	/* Held, not refused: firmware HTTP clients retry badly or not at all. */
-	MHD_suspend_connection(rq->conn);
 	pthread_mutex_lock(&h->admit.lock);
 	ahead = h->admit.waiting - 1;
 	pthread_mutex_unlock(&h->admit.lock);
@@ -455,9 +446,64 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 		 t->rank == XPXE_RANK_CONTROLPLANE ? " ahead of the workers (control plane)" : "",
 		 h->admit.max, ahead);
 	xpxe_event(XPXE_EV_DOWNLOAD_QUEUED, mac, rq->src_text, NULL, name, 0);
-	if (xpxe_admit_held(&h->admit, t))
-		MHD_resume_connection(rq->conn); /* its turn came before it was suspended */
 	return 0;
+}
+
+/*
+ * The body of a download that waits in the queue: the header went out at once; the file's
+ * first bytes trickle (admit.h) until its turn comes, then the rest at full speed. Read with
+ * pread, not sendfile: MHD cannot pause a file response, and a held one must pause.
+ */
+struct held_body {
+	struct xpxe_http *h;
+	struct MHD_Connection *conn;
+	struct xpxe_admit_ticket *t; /* in the request's pending: lives as long as the body */
+	int fd;
+	off_t from, len;
+	bool started; /* its turn came: said once */
+};
+
+static ssize_t held_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct held_body *b = cls;
+	struct xpxe_admit_ticket *t = b->t;
+	size_t n = max;
+	ssize_t got;
+
+	if ((off_t)pos >= b->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	switch (xpxe_admit_body(&b->h->admit, t, &n)) {
+	case XPXE_BODY_GO:
+		if (!b->started) {
+			b->started = true;
+			log_info("http: %s of %s starts after %.1f s in the queue%s", t->what,
+				 t->who, t->admitted - t->queued,
+				 t->overdue ? " (let in over the cap: downloads.max_wait)" : "");
+		}
+		break;
+	case XPXE_BODY_TRICKLE:
+		break;
+	case XPXE_BODY_STOP:
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	case XPXE_BODY_HOLD:
+		/* Nothing to send: off MHD's loop until its turn or its trickle (no busy loop). */
+		MHD_suspend_connection(b->conn);
+		if (xpxe_admit_held(&b->h->admit, t))
+			MHD_resume_connection(b->conn); /* it changed before it was suspended */
+		return 0;
+	}
+	if ((off_t)n > b->len - (off_t)pos)
+		n = b->len - pos;
+	got = pread(b->fd, buf, n, b->from + (off_t)pos);
+	return got > 0 ? got : MHD_CONTENT_READER_END_WITH_ERROR; /* shrunk: end it short */
+}
+
+static void held_free(void *cls)
+{
+	struct held_body *b = cls;
+
+	close(b->fd);
+	free(b);
 }
 
 /*
@@ -479,6 +525,7 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	enum MHD_Result ret;
 	char mac_text[18] = "";
 	bool who_known = false; /* MAC_TEXT is known (take_turn found it) */
+	int turn = 1;		/* 0: it waits its turn (a held body) */
 	int fd, err;
 
 	pthread_mutex_lock(&h->inv->lock);
@@ -493,10 +540,7 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	/* A large file waits its turn; small ones (and HEAD) never queue. */
 	if (may_wait && !rq->head && h->downloads.max &&
 	    (unsigned long long)loaded.size >= h->downloads.min_size) {
-		int turn = take_turn(h, rq, name, mac_text);
-
-		if (!turn)
-			return MHD_YES;
+		turn = take_turn(h, rq, name, mac_text);
 		if (turn < 0)
 			return send_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 					  "the server is stopping");
@@ -555,8 +599,28 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 		else
 			from = 0, to = st.st_size - 1;
 	}
-	/* The response owns FD and sends it with sendfile. */
-	r = MHD_create_response_from_fd_at_offset64(st.st_size ? to - from + 1 : 0, fd, from);
+	if (!turn) {
+		struct held_body *b = calloc(1, sizeof(*b));
+
+		if (b) {
+			*b = (struct held_body){ .h = h,
+						 .conn = rq->conn,
+						 .t = &rq->pending->ticket,
+						 .fd = fd,
+						 .from = from,
+						 .len = st.st_size ? to - from + 1 : 0 };
+			r = MHD_create_response_from_callback(b->len, 256 << 10, held_read, b,
+							      held_free);
+			if (!r)
+				free(b);
+		} else {
+			r = NULL;
+		}
+	} else {
+		/* The response owns FD and sends it with sendfile. */
+		r = MHD_create_response_from_fd_at_offset64(st.st_size ? to - from + 1 : 0, fd,
+							    from);
+	}
 	if (!r) {
 		close(fd);
 		return MHD_NO;
@@ -1244,6 +1308,9 @@ static struct MHD_Daemon *start_mhd(struct xpxe_http *h, unsigned int flags,
 				/* A slow or stalled client is dropped, so it cannot hold a slot. */
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
+				/* A held download's body is read into the connection's
+				 * buffer (held_read): 128 KiB a write, not MHD's 32 KiB. */
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 << 10),
 				MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED,

@@ -32,12 +32,27 @@ static struct xpxe_admit_ticket *ticket(int id, int rank)
 	return t;
 }
 
-/* Enters T as the server does: a false (queued) is followed by its suspension. */
+/* A held body as the server runs it: sends what its trickle allows, then is suspended. */
+static void hold(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
+{
+	size_t n = 1 << 20;
+
+	while (xpxe_admit_body(a, t, &n) == XPXE_BODY_TRICKLE)
+		n = 1 << 20;
+	assert_false(xpxe_admit_held(a, t));
+}
+
+/* Enters T as the server does: a false (queued) is followed by its held body. */
 static bool wait_in(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now)
 {
+	size_t n = 4096;
+
 	if (xpxe_admit_enter(a, t, now))
 		return true;
-	assert_false(xpxe_admit_held(a, t));
+	/* The header goes out with a first byte, then nothing until its turn or its trickle. */
+	assert_int_equal(xpxe_admit_body(a, t, &n), XPXE_BODY_TRICKLE);
+	assert_int_equal(n, 1);
+	hold(a, t);
 	return false;
 }
 
@@ -228,6 +243,11 @@ static void test_overdue_over_the_cap(void **state)
 	assert_false(wait_in(&a, ticket(2, XPXE_RANK_WORKER), 0));
 	assert_false(wait_in(&a, ticket(3, XPXE_RANK_WORKER), 10));
 	assert_int_equal(xpxe_admit_tick(&a, 29.9), 0);
+	/* Both got their trickle (resumed) and were held again. */
+	assert_int_equal(n_resumed, 2);
+	hold(&a, &tickets[2]);
+	hold(&a, &tickets[3]);
+	n_resumed = 0;
 	assert_int_equal(xpxe_admit_tick(&a, 30), 1);
 	assert_int_equal(resumed[0], 2);
 	assert_true(tickets[2].overdue);
@@ -260,6 +280,52 @@ static void test_resume_never_before_suspend(void **state)
 	assert_true(xpxe_admit_held(&a, &tickets[2])); /* the caller resumes it */
 	xpxe_admit_leave(&a, &tickets[2], 2);
 	assert_int_equal(a.active, 0);
+	xpxe_admit_destroy(&a);
+}
+
+/*
+ * A held download gets TRICKLE_BYTES every TRICKLE_S seconds (its client sees bytes come),
+ * only once it is held (suspended), and goes at full speed once admitted.
+ */
+static void test_trickle(void **state)
+{
+	struct xpxe_admit a;
+	size_t n;
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 0, note_resume);
+	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
+	assert_false(wait_in(&a, ticket(2, XPXE_RANK_WORKER), 0));
+	assert_int_equal(xpxe_admit_tick(&a, XPXE_ADMIT_TRICKLE_S - 0.1), 0);
+	assert_int_equal(n_resumed, 0); /* not due yet */
+	xpxe_admit_tick(&a, XPXE_ADMIT_TRICKLE_S);
+	assert_int_equal(n_resumed, 1);
+	assert_int_equal(resumed[0], 2);
+	/* Resumed: its body may send the trickle's bytes, in pieces, then holds again. */
+	n = 1000;
+	assert_int_equal(xpxe_admit_body(&a, &tickets[2], &n), XPXE_BODY_TRICKLE);
+	assert_int_equal(n, 1000);
+	n = 1000;
+	assert_int_equal(xpxe_admit_body(&a, &tickets[2], &n), XPXE_BODY_TRICKLE);
+	assert_int_equal(n, XPXE_ADMIT_TRICKLE_BYTES - 1000);
+	n = 1000;
+	assert_int_equal(xpxe_admit_body(&a, &tickets[2], &n), XPXE_BODY_HOLD);
+	/* Not held (still running its body): the next tick gives it nothing. */
+	xpxe_admit_tick(&a, 2 * XPXE_ADMIT_TRICKLE_S);
+	assert_int_equal(n_resumed, 1);
+	assert_false(xpxe_admit_held(&a, &tickets[2]));
+	/* Its turn: resumed, and the body goes at full speed. */
+	xpxe_admit_leave(&a, &tickets[1], 11);
+	assert_int_equal(n_resumed, 2);
+	n = 1 << 20;
+	assert_int_equal(xpxe_admit_body(&a, &tickets[2], &n), XPXE_BODY_GO);
+	/* A held body of a server that stops: resumed, and it ends. */
+	assert_false(wait_in(&a, ticket(3, XPXE_RANK_WORKER), 12));
+	xpxe_admit_close(&a);
+	assert_int_equal(n_resumed, 3);
+	assert_int_equal(resumed[2], 3);
+	n = 1 << 20;
+	assert_int_equal(xpxe_admit_body(&a, &tickets[3], &n), XPXE_BODY_STOP);
 	xpxe_admit_destroy(&a);
 }
 
@@ -330,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup(test_places_of_a_storm, setup),
 		cmocka_unit_test_setup(test_leave_while_waiting, setup),
 		cmocka_unit_test_setup(test_overdue_over_the_cap, setup),
+		cmocka_unit_test_setup(test_trickle, setup),
 		cmocka_unit_test_setup(test_no_cap, setup),
 		cmocka_unit_test_setup(test_close_and_snapshot, setup),
 		cmocka_unit_test(test_rank_of_role),
