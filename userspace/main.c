@@ -170,7 +170,7 @@ static const char usage_serve[] =
     "                              are held in a queue, machines with role controlplane\n"
     "                              or init first, then in the order they asked\n"
     "  --download-max-wait SECONDS let a queued download in over the cap after this\n"
-    "                              long (default 60; 0: never), before firmware gives up\n"
+    "                              long (default 0: never; held ones get a trickle)\n"
     "\n"
     "Fleet page (quick start; ui: in a config file):\n"
     "  --ui ADDR:PORT              serve the fleet page there (default: off): each\n"

@@ -14,8 +14,7 @@
 #                        peer_xdp: dnsmasq + nginx with an XDP_PASS program on the server's
 #                        veth, as xpxe has its own there)
 #   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 64)
-#   MAX_WAIT=S           xpxe's --download-max-wait (default 25: storm's machines give up on
-#                        an HTTP download silent for 30 s)
+#   MAX_WAIT=S           xpxe's --download-max-wait (default 0: never)
 #   CONTROLPLANES="100 170 250"  the machines (by index) whose config says type: controlplane;
 #                        xpxe lets their downloads go first; the table says when the last of
 #                        them had its config (cp s) and what share of the storm had by then
@@ -34,7 +33,7 @@ MACHINES=${MACHINES:-"256 1024"}
 RUNS=${RUNS:-3}
 SERVERS=${SERVERS:-"xpxe xpxe_nocap peer peer_xdp"} # for trials: some of them only
 MAX_DOWNLOADS=${MAX_DOWNLOADS:-}
-MAX_WAIT=${MAX_WAIT:-25}
+MAX_WAIT=${MAX_WAIT:-0}
 CONTROLPLANES=${CONTROLPLANES:-"100 170 250"}
 WARMUP=${WARMUP:-32}
 # The section of BENCHMARKS.md it writes, and the name of its table and figure: another pair
@@ -347,8 +346,8 @@ TFTP) with nginx (sendfile; the same script, a config file per MAC). xpxe lets a
 ${MAX_DOWNLOADS:-64} kernel and initramfs downloads run at once and holds the others (\`downloads.max\`,
 \`--max-downloads\`), the machines whose config says \`type: controlplane\` first, then in the
 order machines asked (a machine keeps its place for its kernel after its initramfs); a held
-download goes in over the cap after ${MAX_WAIT} s (\`--download-max-wait\`; storm's machines give up
-on an HTTP download silent for 30 s). "xpxe, no cap" is the same xpxe with \`--max-downloads 0\`:
+download gets its header at once and its first bytes trickle (1 KiB every 5 s: storm's machines
+give up on an HTTP download silent for 30 s) until its turn. "xpxe, no cap" is the same xpxe with \`--max-downloads 0\`:
 every download at once, sharing the link, as before admission. Machines $CONTROLPLANES (by
 index) are the storm's three control planes: their configs say \`type: controlplane\` for every
 server, and "control planes' configs s" is when the last of them had its config, "machines done
