@@ -321,7 +321,7 @@ static int parse_range(const char *h, off_t size, off_t *from, off_t *to)
 /*
  * Whether a machine's Talos document says `machine:` ... `type: controlplane` (or init). A
  * scan of lines, not a YAML parse: the document may hold {{placeholders}} that are YAML only
- * once rendered. Reads at most the first 256 KiB.
+ * once rendered. Reads at most its first 8192 lines.
  */
 static bool document_says_controlplane(const char *path)
 {

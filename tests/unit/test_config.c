@@ -237,15 +237,15 @@ static void test_downloads(void **state)
 	write_file("interfaces: [prov0]\n");
 	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
 	assert_int_equal(cfg.downloads.max, 64);
-	assert_int_equal(cfg.downloads.max_wait_s, 60);
+	assert_int_equal(cfg.downloads.max_wait_s, 0);
 	assert_int_equal(cfg.downloads.min_size, 1 << 20);
 	xpxe_config_free(&cfg);
-	write_file("interfaces: [prov0]\ndownloads: {max: 0, max_wait: 0, min_size_kib: 64}\n"
+	write_file("interfaces: [prov0]\ndownloads: {max: 0, max_wait: 90, min_size_kib: 64}\n"
 		   "machines:\n  - {mac: 52:54:00:00:00:01, role: controlplane}\n"
 		   "  - {mac: 52:54:00:00:00:02, role: init}\n  - {mac: 52:54:00:00:00:03}\n");
 	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
 	assert_int_equal(cfg.downloads.max, 0);
-	assert_int_equal(cfg.downloads.max_wait_s, 0);
+	assert_int_equal(cfg.downloads.max_wait_s, 90);
 	assert_int_equal(cfg.downloads.min_size, 64 << 10);
 	assert_string_equal(cfg.machines[0].role, "controlplane");
 	assert_string_equal(cfg.machines[1].role, "init");
