@@ -383,6 +383,16 @@ HTTP one without making the last config come sooner. In CPU time:
 
 $(bottleneck)
 
+Admission (issue 23): read xpxe's row against "xpxe, no cap", the same server with every
+download at once, over the same link. With the cap, machines finish in a stream from the first
+HTTP downloads on instead of all near the end (p50 and p90 against the last config, and the
+figure), and the three control planes finish among the first (their column, and the share of the
+storm done by then); the last config depends on the cap keeping the link full (MB/s). No machine
+finishes before its TFTP does: the boot file's TFTP (lockstep, from the XDP path) spreads the
+machines' arrival at HTTP over the first part of the storm, and TFTP transfers are not admitted
+(only capped by \`--tftp-max-sessions\`). dnsmasq's slow DHCP spreads its machines out the same way
+from the start, which is why its first machines are done sooner.
+
 The rows "XDP_PASS on the server's veth" are dnsmasq + nginx again with an XDP program that
 passes every frame attached where xpxe attaches xdp_pxe: a veth runs XDP on a copy of each
 frame it receives, in a page of its own, and builds the skb again after it, a cost a NIC's
