@@ -32,6 +32,7 @@ enum xpxe_event_type {
 	XPXE_EV_TFTP_RETRANSMIT, /* blocks sent again in the last second (a burst) */
 	XPXE_EV_TFTP_ERROR,	 /* an ERROR sent: a request refused */
 	XPXE_EV_TFTP_EXPIRED,	 /* the client went silent, or its session was evicted */
+	XPXE_EV_DOWNLOAD_QUEUED, /* a bulk HTTP download waits its turn (downloads.max) */
 	XPXE_EV_MAX,
 };
 

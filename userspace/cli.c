@@ -220,6 +220,37 @@ static void print_iface(struct fy_node *iface, bool all)
 }
 
 /* Where machines and operators reach the daemon: HTTP, HTTPS, the fleet page. */
+/* Bulk downloads: the cap, who downloads, who waits (control planes first). */
+static void print_downloads(struct fy_node *root)
+{
+	struct fy_node *list =
+			   fy_node_by_path(root, "/http/downloads/list", FY_NT, FYNWF_DONT_FOLLOW),
+		       *item;
+	void *iter = NULL;
+
+	if (!xpxe_json_u64(root, "/http/downloads/max", 0)) {
+		printf("downloads   no cap (downloads.max 0): every download at once\n");
+		return;
+	}
+	printf("downloads   %llu running (at most %llu at once, files of %llu KiB or more), %llu "
+	       "queued; %llu went in at once, %llu after a wait (%.1f s in all), %llu over the "
+	       "cap after %llu s\n",
+	       xpxe_json_u64(root, "/http/downloads/active", 0),
+	       xpxe_json_u64(root, "/http/downloads/max", 0),
+	       xpxe_json_u64(root, "/http/downloads/min_size", 0) >> 10,
+	       xpxe_json_u64(root, "/http/downloads/waiting", 0),
+	       xpxe_json_u64(root, "/http/downloads/admitted_at_once", 0),
+	       xpxe_json_u64(root, "/http/downloads/admitted_after_wait", 0),
+	       xpxe_json_u64(root, "/http/downloads/wait_ms_total", 0) / 1000.0,
+	       xpxe_json_u64(root, "/http/downloads/admitted_over_cap", 0),
+	       xpxe_json_u64(root, "/http/downloads/max_wait_s", 0));
+	while (list && (item = fy_node_sequence_iterate(list, &iter)))
+		printf("            %-11s %-12s %-24s %-16s %llu s\n",
+		       xpxe_json_str(item, "/state"), xpxe_json_str(item, "/rank"),
+		       xpxe_json_str(item, "/who"), xpxe_json_str(item, "/asset"),
+		       xpxe_json_u64(item, "/seconds", 0));
+}
+
 static void print_listeners(struct fy_node *root)
 {
 	const char *url = xpxe_json_str(root, "/http/url");
@@ -312,6 +343,7 @@ int xpxe_cli_status(const char *socket_path, bool json, bool all)
 	       xpxe_json_u64(root, "/http/refused_total", 0),
 	       xpxe_json_u64(root, "/http/refused_per_ip", 0),
 	       xpxe_json_u64(root, "/http/timed_out", 0));
+	print_downloads(root);
 	print_listeners(root);
 	print_store(root);
 out:
@@ -618,6 +650,7 @@ int xpxe_cli_machine_show(const char *socket_path, const char *machine, bool jso
 	print_field("serial", m, "/serial");
 	print_field("profile", m, "/profile");
 	print_field("install disk", m, "/install_disk");
+	print_field("role", m, "/role");
 	print_field("reserved ip", m, "/reserved_ip");
 	if (xpxe_json_str(m, "/lease/ip")) {
 		char after[64];

@@ -16,6 +16,7 @@
 
 #include <libfyaml.h>
 
+#include "admit.h"
 #include "config.h"
 #include "netif.h"
 
@@ -382,6 +383,25 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		       "timeout, tls_cert, tls_key, tls_listen, config_over_http");
 }
 
+/* Admission of bulk downloads (admit.h). */
+static int downloads_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_downloads_cfg *dl = ctx;
+	unsigned kib;
+
+	if (is(key, "max"))
+		return get_uint(w, key, v, 0, 4096, &dl->max);
+	if (is(key, "max_wait"))
+		return get_uint(w, key, v, 0, 3600, &dl->max_wait_s);
+	if (is(key, "min_size_kib")) {
+		if (get_uint(w, key, v, 0, 1 << 22, &kib))
+			return -EINVAL;
+		dl->min_size = (unsigned long long)kib << 10;
+		return 0;
+	}
+	return unknown(w, key, "downloads", "max, max_wait, min_size_kib");
+}
+
 /* The fleet page: off unless listen is set; only to the allow list (default: loopback). */
 static int ui_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
 {
@@ -694,6 +714,14 @@ static int machine_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 	}
 	if (is(key, "install_disk"))
 		return copy_str(w, key, v, m->install_disk, sizeof(m->install_disk), "a disk");
+	if (is(key, "role")) {
+		if (copy_str(w, key, v, m->role, sizeof(m->role), "controlplane, init or worker"))
+			return -EINVAL;
+		if (xpxe_admit_rank_of_role(m->role) < 0)
+			return fail(w, v, "'role' takes controlplane, init or worker, not '%s'",
+				    m->role);
+		return 0;
+	}
 	if (is(key, "ip"))
 		return get_ip(w, key, v, &m->ip);
 	if (is(key, "talos_config")) {
@@ -705,7 +733,8 @@ static int machine_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 		return scalar(w, key, v, "a profile name") ? 0 : -EINVAL;
 	}
 	return unknown(w, key, "a machine",
-		       "mac, uuid, serial, hostname, install_disk, ip, profile, talos_config");
+		       "mac, uuid, serial, hostname, install_disk, ip, profile, role, "
+		       "talos_config");
 }
 
 /* One machine of a `machines` list (AT names the list in messages), into M. */
@@ -824,6 +853,8 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 		return parse_store(w, key, v, cfg);
 	if (is(key, "ui"))
 		return each_pair(w, key, v, "ui", ui_key, &cfg->ui);
+	if (is(key, "downloads"))
+		return each_pair(w, key, v, "downloads", downloads_key, &cfg->downloads);
 	if (is(key, "dhcp"))
 		return each_pair(w, key, v, "dhcp", dhcp_key, cfg);
 	if (is(key, "assets"))
@@ -847,8 +878,8 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 	if (is(key, "machines"))
 		return load_machines(w, key, v, cfg);
 	return unknown(w, key, "the top level",
-		       "interfaces, mode, server_ip, http, ui, dhcp, state_dir, store, assets, "
-		       "profiles, default_profile, machines");
+		       "interfaces, mode, server_ip, http, ui, downloads, dhcp, state_dir, store, "
+		       "assets, profiles, default_profile, machines");
 }
 
 /* --- the whole ---------------------------------------------------------------------- */
@@ -865,6 +896,9 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 	cfg->http_limits = (struct xpxe_http_limits){ .max_connections = XPXE_HTTP_MAX_CONNECTIONS,
 						      .max_per_ip = XPXE_HTTP_MAX_PER_IP,
 						      .timeout_s = XPXE_HTTP_TIMEOUT_S };
+	cfg->downloads = (struct xpxe_downloads_cfg){ .max = XPXE_ADMIT_MAX_DEFAULT,
+						      .max_wait_s = XPXE_ADMIT_MAX_WAIT_DEFAULT,
+						      .min_size = XPXE_DOWNLOADS_MIN_SIZE };
 	/* The fleet page, when it is turned on, is for this host alone unless ui.allow says. */
 	cfg->ui.max_connections = XPXE_UI_MAX_CONNECTIONS;
 	cfg->ui.n_allow = 1;

@@ -83,7 +83,9 @@ struct xpxe_machine_cfg {
 	char serial[XPXE_CFG_NAME_MAX];
 	char hostname[XPXE_CFG_NAME_MAX];
 	char install_disk[XPXE_CFG_NAME_MAX];
-	int profile;			      /* index in profiles; -1: the default profile */
+	char role[16]; /* controlplane, init or worker; "": unset (its place in the download queue)
+			*/
+	int profile;   /* index in profiles; -1: the default profile */
 	struct in_addr ip;		      /* full mode: reserved address; 0: from the pool */
 	char talos_config[XPXE_CFG_PATH_MAX]; /* overrides the profile's */
 	struct xpxe_cfg_mark talos_config_at;
@@ -137,6 +139,19 @@ struct xpxe_ui_cfg {
 
 #define XPXE_UI_MAX_CONNECTIONS 32
 
+/*
+ * Admission of bulk downloads (downloads:, --max-downloads, --download-max-wait): at most MAX
+ * kernel and initramfs downloads over HTTP (/assets/) at once, the rest held in a queue, control
+ * planes first (userspace/admit.h). MAX 0: no cap. MAX_WAIT_S: a waiter is let in over the
+ * cap after this long (0: never). MIN_SIZE: smaller files never queue.
+ */
+struct xpxe_downloads_cfg {
+	unsigned max, max_wait_s;
+	unsigned long long min_size;
+};
+
+#define XPXE_DOWNLOADS_MIN_SIZE (1ULL << 20)
+
 #define XPXE_HTTP_MAX_CONNECTIONS 2048
 #define XPXE_HTTP_MAX_PER_IP	  32
 #define XPXE_HTTP_TIMEOUT_S	  30
@@ -153,6 +168,7 @@ struct xpxe_config {
 	int n_allow;
 	enum xpxe_unbound_config config_without_address;
 	struct xpxe_http_limits http_limits;
+	struct xpxe_downloads_cfg downloads;
 	struct xpxe_tls_cfg tls;
 	struct xpxe_ui_cfg ui;
 	char state_dir[XPXE_CFG_PATH_MAX];

@@ -47,6 +47,7 @@ const char *const xpxe_event_names[XPXE_EV_MAX] = {
 	[XPXE_EV_TFTP_RETRANSMIT] = "tftp_retransmit",
 	[XPXE_EV_TFTP_ERROR] = "tftp_error",
 	[XPXE_EV_TFTP_EXPIRED] = "tftp_expired",
+	[XPXE_EV_DOWNLOAD_QUEUED] = "download_queued",
 };
 
 const char *const xpxe_transfer_state_names[] = {

@@ -32,7 +32,11 @@ struct pending {
 	char key[80]; /* boot-once key to set; "" for none */
 	char name[XPXE_CFG_NAME_MAX + 24];
 	char src_text[INET_ADDRSTRLEN];
+	struct xpxe_admit_ticket ticket; /* a bulk download's place (admit.h); NEW: none */
+	char mac[18];			 /* of the machine downloading, "" unknown */
 };
+
+static double mono_now(void);
 
 struct request {
 	struct MHD_Connection *conn;
@@ -314,7 +318,201 @@ static int parse_range(const char *h, off_t size, off_t *from, off_t *to)
 	return *from < size ? 0 : -ERANGE;
 }
 
-static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name)
+/*
+ * Whether a machine's Talos document says `machine:` ... `type: controlplane` (or init). A
+ * scan of lines, not a YAML parse: the document may hold {{placeholders}} that are YAML only
+ * once rendered. Reads at most its first 8192 lines.
+ */
+static bool document_says_controlplane(const char *path)
+{
+	char line[512];
+	bool in_machine = false, yes = false;
+	int lines = 0;
+	FILE *f = path[0] ? fopen(path, "r") : NULL;
+
+	if (!f)
+		return false;
+	while (!yes && fgets(line, sizeof(line), f) && ++lines < 8192) {
+		const char *p = line;
+		char word[16];
+
+		if (line[0] != ' ' && line[0] != '\t' && line[0] != '#' && line[0] != '\n') {
+			in_machine = !strncmp(line, "machine:", 8);
+			continue;
+		}
+		if (!in_machine)
+			continue;
+		p += strspn(p, " \t");
+		/* `type:` one level below machine: (its indentation is the first key's). */
+		if (strncmp(p, "type:", 5))
+			continue;
+		p += 5 + strspn(p + 5, " \t\"'");
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(p, " \t\"'#\r\n"), p);
+		yes = xpxe_admit_rank_of_role(word) == XPXE_RANK_CONTROLPLANE;
+	}
+	fclose(f);
+	return yes;
+}
+
+/*
+ * Who downloads from the source address, and its place in the queue: the machine holding the
+ * address (its binding, else the address it fetched its script from), its inventory role, else
+ * what its Talos document says. Fills WHO (a name for watch and the log) and MAC ("" unknown).
+ */
+static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text, size_t who_size,
+			 char mac_text[18])
+{
+	struct xpxe_identity id = { 0 };
+	const struct xpxe_learned *seen = NULL;
+	const struct xpxe_machine_cfg *m = NULL;
+	const char *why;
+	char doc[XPXE_CFG_PATH_MAX + 32], key[80];
+	struct who who;
+	unsigned char mac[6];
+	int rank = XPXE_RANK_WORKER;
+
+	snprintf(who_text, who_size, "%s", rq->src_text);
+	mac_text[0] = '\0';
+	doc[0] = '\0';
+	if (mac_of(&h->leases, rq->src, mac)) {
+		snprintf(mac_text, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+			 mac[3], mac[4], mac[5]);
+		id.mac = mac_text;
+	}
+	pthread_mutex_lock(&h->inv->lock);
+	if (!id.mac) /* the latest machine seen at this address */
+		for (int i = 0; i < h->inv->n_learned; i++)
+			if (h->inv->learned[i].ip.s_addr == rq->src.s_addr &&
+			    (!seen || h->inv->learned[i].when >= seen->when))
+				seen = &h->inv->learned[i];
+	if (seen && !strncmp(seen->key, "mac:", 4)) {
+		snprintf(mac_text, 18, "%s", seen->key + 4);
+		id.mac = mac_text;
+	} else if (seen) {
+		for (int i = 0; i < h->cfg->n_machines && !m; i++) {
+			xpxe_inventory_key(&h->cfg->machines[i], key, sizeof(key));
+			if (!strcmp(key, seen->key))
+				m = &h->cfg->machines[i];
+		}
+		if (m)
+			snprintf(who_text, who_size, "%s",
+				 m->hostname[0] ? m->hostname : seen->key);
+	}
+	if (id.mac && !identify(h, rq, &id, &who, &why)) {
+		snprintf(who_text, who_size, "%s", who.name);
+		m = who.idx >= 0 ? &h->cfg->machines[who.idx] : NULL;
+		xpxe_http_document_path(m && m->talos_config[0]
+					    ? m->talos_config
+					    : h->cfg->profiles[who.profile].talos_config,
+					who.mac, doc, sizeof(doc));
+	} else if (m) {
+		xpxe_http_document_path(
+		    m->talos_config[0]
+			? m->talos_config
+			: h->cfg->profiles[m->profile >= 0 ? m->profile : 0].talos_config,
+		    "", doc, sizeof(doc));
+	}
+	if (m && m->role[0])
+		rank = xpxe_admit_rank_of_role(m->role);
+	pthread_mutex_unlock(&h->inv->lock);
+	if (!(m && m->role[0]) && doc[0] && document_says_controlplane(doc))
+		rank = XPXE_RANK_CONTROLPLANE;
+	return rank < 0 ? XPXE_RANK_WORKER : rank;
+}
+
+/*
+ * A bulk download's turn (admit.h): 1 to send it now, 0 when it waits in the queue (its
+ * body is then a held one: held_read), -1 when the server stops.
+ */
+static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, char mac[18])
+{
+	struct xpxe_admit_ticket *t = &rq->pending->ticket;
+	unsigned ahead;
+
+	if (t->state == XPXE_TICKET_CLOSED)
+		return -1;
+	t->rank = download_rank(h, rq, t->who, sizeof(t->who), mac);
+	t->client = rq->src.s_addr; /* its next file keeps the place of its first */
+	memcpy(rq->pending->mac, mac, 18);
+	snprintf(t->what, sizeof(t->what), "%s", name);
+	t->ctx = rq->conn;
+	if (xpxe_admit_enter(&h->admit, t, mono_now()))
+		return 1;
+	/* Held, not refused: firmware HTTP clients retry badly or not at all. */
+	pthread_mutex_lock(&h->admit.lock);
+	ahead = h->admit.waiting - 1;
+	pthread_mutex_unlock(&h->admit.lock);
+	log_info("http: %s of %s queued%s (%u downloads at once, %u others waiting)", name, t->who,
+		 t->rank == XPXE_RANK_CONTROLPLANE ? " ahead of the workers (control plane)" : "",
+		 h->admit.max, ahead);
+	xpxe_event(XPXE_EV_DOWNLOAD_QUEUED, mac, rq->src_text, NULL, name, 0);
+	return 0;
+}
+
+/*
+ * The body of a download that waits in the queue: the header went out at once; the file's
+ * first bytes trickle (admit.h) until its turn comes, then the rest at full speed. Read with
+ * pread, not sendfile: MHD cannot pause a file response, and a held one must pause.
+ */
+struct held_body {
+	struct xpxe_http *h;
+	struct MHD_Connection *conn;
+	struct xpxe_admit_ticket *t; /* in the request's pending: lives as long as the body */
+	int fd;
+	off_t from, len;
+	bool started; /* its turn came: said once */
+};
+
+static ssize_t held_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct held_body *b = cls;
+	struct xpxe_admit_ticket *t = b->t;
+	size_t n = max;
+	ssize_t got;
+
+	if ((off_t)pos >= b->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	switch (xpxe_admit_body(&b->h->admit, t, &n)) {
+	case XPXE_BODY_GO:
+		if (!b->started) {
+			b->started = true;
+			log_info("http: %s of %s starts after %.1f s in the queue%s", t->what,
+				 t->who, t->admitted - t->queued,
+				 t->overdue ? " (let in over the cap: downloads.max_wait)" : "");
+		}
+		break;
+	case XPXE_BODY_TRICKLE:
+		break;
+	case XPXE_BODY_STOP:
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	case XPXE_BODY_HOLD:
+		/* Nothing to send: off MHD's loop until its turn or its trickle (no busy loop). */
+		MHD_suspend_connection(b->conn);
+		if (xpxe_admit_held(&b->h->admit, t))
+			MHD_resume_connection(b->conn); /* it changed before it was suspended */
+		return 0;
+	}
+	if ((off_t)n > b->len - (off_t)pos)
+		n = b->len - pos;
+	got = pread(b->fd, buf, n, b->from + (off_t)pos);
+	return got > 0 ? got : MHD_CONTENT_READER_END_WITH_ERROR; /* shrunk: end it short */
+}
+
+static void held_free(void *cls)
+{
+	struct held_body *b = cls;
+
+	close(b->fd);
+	free(b);
+}
+
+/*
+ * A file of the assets. MAY_WAIT: a large one waits its turn (iPXE's downloads). A UKI does
+ * not: UEFI HTTP boot firmware (EDK2's HttpBootDxe) gives up on a response whose header does
+ * not come within seconds, and a held download has none.
+ */
+static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name,
+			     bool may_wait)
 {
 	const char *range = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Range");
 	const struct xpxe_asset_cfg *a;
@@ -325,6 +523,9 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	off_t from = 0, to;
 	unsigned int status = MHD_HTTP_OK;
 	enum MHD_Result ret;
+	char mac_text[18] = "";
+	bool who_known = false; /* MAC_TEXT is known (take_turn found it) */
+	int turn = 1;		/* 0: it waits its turn (a held body) */
 	int fd, err;
 
 	pthread_mutex_lock(&h->inv->lock);
@@ -336,6 +537,15 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	pthread_mutex_unlock(&h->inv->lock);
 	if (!a)
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such asset");
+	/* A large file waits its turn; small ones (and HEAD) never queue. */
+	if (may_wait && !rq->head && h->downloads.max &&
+	    (unsigned long long)loaded.size >= h->downloads.min_size) {
+		turn = take_turn(h, rq, name, mac_text);
+		if (turn < 0)
+			return send_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "the server is stopping");
+		who_known = true;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		/* Gone since it was loaded: as for a replaced file, TFTP still has the bytes. */
@@ -389,8 +599,28 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 		else
 			from = 0, to = st.st_size - 1;
 	}
-	/* The response owns FD and sends it with sendfile. */
-	r = MHD_create_response_from_fd_at_offset64(st.st_size ? to - from + 1 : 0, fd, from);
+	if (!turn) {
+		struct held_body *b = calloc(1, sizeof(*b));
+
+		if (b) {
+			*b = (struct held_body){ .h = h,
+						 .conn = rq->conn,
+						 .t = &rq->pending->ticket,
+						 .fd = fd,
+						 .from = from,
+						 .len = st.st_size ? to - from + 1 : 0 };
+			r = MHD_create_response_from_callback(b->len, 256 << 10, held_read, b,
+							      held_free);
+			if (!r)
+				free(b);
+		} else {
+			r = NULL;
+		}
+	} else {
+		/* The response owns FD and sends it with sendfile. */
+		r = MHD_create_response_from_fd_at_offset64(st.st_size ? to - from + 1 : 0, fd,
+							    from);
+	}
 	if (!r) {
 		close(fd);
 		return MHD_NO;
@@ -408,10 +638,9 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	__atomic_add_fetch(&h->stats.asset_bytes, st.st_size ? to - from + 1 : 0, __ATOMIC_RELAXED);
 	{
 		unsigned char mac[6];
-		char mac_text[18] = "";
 
 		/* Which machine: the one holding the source address, when there is a binding. */
-		if (mac_of(&h->leases, rq->src, mac))
+		if (!who_known && mac_of(&h->leases, rq->src, mac))
 			snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x",
 				 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 		xpxe_event(XPXE_EV_ASSET, mac_text, rq->src_text, NULL, name,
@@ -467,7 +696,7 @@ static enum MHD_Result uki(struct xpxe_http *h, struct request *rq, const char *
 				  "this machine is installed: boot from its disk");
 	}
 	__atomic_add_fetch(&h->stats.ukis, 1, __ATOMIC_RELAXED);
-	return asset(h, rq, name);
+	return asset(h, rq, name, false);
 }
 
 void xpxe_http_document_path(const char *path, const char *mac, char *out, size_t size)
@@ -669,6 +898,44 @@ static void metric(FILE *f, const char *name, const char *help, const char *type
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Bulk downloads (admit.h): how many run and wait, how they went in, and who is where. */
+static void download_metrics(FILE *f, struct xpxe_http *h)
+{
+	enum { SHOWN = 1024 };
+	struct xpxe_admit_view *v = calloc(SHOWN, sizeof(*v));
+	struct xpxe_admit_stats st;
+	unsigned active, waiting;
+	int n;
+
+	if (!v)
+		return;
+	n = xpxe_admit_snapshot(&h->admit, &active, &waiting, &st, v, SHOWN);
+	metric(f, "xpxe_http_downloads_max", "Bulk downloads allowed at once (0: no cap)", "gauge");
+	fprintf(f, "xpxe_http_downloads_max %u\n", h->downloads.max);
+	metric(f, "xpxe_http_downloads_active", "Bulk downloads running", "gauge");
+	fprintf(f, "xpxe_http_downloads_active %u\n", active);
+	metric(f, "xpxe_http_downloads_waiting", "Bulk downloads held in the queue", "gauge");
+	fprintf(f, "xpxe_http_downloads_waiting %u\n", waiting);
+	metric(f, "xpxe_http_downloads_admitted_total",
+	       "Bulk downloads started: at once, after a wait, over the cap after max_wait",
+	       "counter");
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"at_once\"} %llu\n", st.at_once);
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"after_wait\"} %llu\n", st.after_wait);
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"over_cap\"} %llu\n", st.overdue);
+	metric(f, "xpxe_http_download_wait_seconds_total",
+	       "Seconds bulk downloads waited in the queue before they started", "counter");
+	fprintf(f, "xpxe_http_download_wait_seconds_total %.3f\n", st.wait_seconds);
+	metric(f, "xpxe_http_download", "Who is downloading and who is queued, by machine",
+	       "gauge");
+	for (int i = 0; i < n; i++)
+		fprintf(f,
+			"xpxe_http_download{machine=\"%s\",asset=\"%s\",state=\"%s\","
+			"rank=\"%s\"} 1\n",
+			v[i].who, v[i].what, v[i].waiting ? "queued" : "downloading",
+			v[i].rank == XPXE_RANK_CONTROLPLANE ? "controlplane" : "worker");
+	free(v);
+}
+
 /* A counter of the programs shown as a label's value (outcome="completed", path="tc"). */
 struct labelled_counter {
 	const char *value;
@@ -819,6 +1086,7 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 		h->stats.conn_timed_out);
 	metric(f, "xpxe_http_connections_open", "HTTP connections open now", "gauge");
 	fprintf(f, "xpxe_http_connections_open %u\n", h->n_open);
+	download_metrics(f, h);
 	metric(f, "xpxe_http_asset_bytes_total", "Asset bytes sent over HTTP", "counter");
 	fprintf(f, "xpxe_http_asset_bytes_total %llu\n", h->stats.asset_bytes);
 	pthread_mutex_lock(&h->inv->lock);
@@ -894,7 +1162,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!strcmp(url, "/boot.ipxe"))
 		return boot_script(h, &rq);
 	if (!strncmp(url, "/assets/", 8) && url[8] && !strchr(url + 8, '/'))
-		return asset(h, &rq, url + 8);
+		return asset(h, &rq, url + 8, true);
 	if (!strcmp(url, "/talos/config"))
 		return talos_config(h, &rq);
 	if (!strncmp(url, "/uki/", 5) && url[5] && !strchr(url + 5, '/'))
@@ -912,6 +1180,16 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct pending *p = *req_cls;
 
 	(void)conn;
+	if (p && p->ticket.state == XPXE_TICKET_CLOSED)
+		__atomic_add_fetch(&h->closed_answered, 1, __ATOMIC_RELAXED);
+	/* A held download's end frees its slot for the next in line: said, as its start was. */
+	if (p && p->ticket.state == XPXE_TICKET_ADMITTED)
+		log_info("http: %s of %s %s; its slot goes to the next in line", p->ticket.what,
+			 p->ticket.who,
+			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "sent" : "ended early");
+	if (p &&
+	    (p->ticket.state == XPXE_TICKET_ADMITTED || p->ticket.state == XPXE_TICKET_WAITING))
+		xpxe_admit_leave(&h->admit, &p->ticket, mono_now());
 	if (p && p->key[0]) {
 		if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 			pthread_mutex_lock(&h->inv->lock);
@@ -1023,18 +1301,35 @@ static struct MHD_Daemon *start_mhd(struct xpxe_http *h, unsigned int flags,
 	enum MHD_OPTION last =
 	    flags & MHD_USE_TLS ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END;
 
-	return MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | flags, 0,
-	    accept_policy, h, handle, h, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE, 4,
-	    /* A slow or stalled client is dropped, so it cannot hold a slot. */
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
-	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-	    last, xpxe_tls_callback(), MHD_OPTION_END);
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | flags,
+				0, accept_policy, h, handle, h, MHD_OPTION_SOCK_ADDR, addr,
+				MHD_OPTION_THREAD_POOL_SIZE, 4,
+				/* A slow or stalled client is dropped, so it cannot hold a slot. */
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
+				/* A held download's body is read into the connection's
+				 * buffer (held_read): 128 KiB a write, not MHD's 32 KiB. */
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 << 10),
+				MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED,
+				completed, h, last, xpxe_tls_callback(), MHD_OPTION_END);
 }
 
 static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const char *host);
+
+/* admit.h's resume: a download whose turn came (or whose server stops) goes on. */
+static void resume_download(void *ctx)
+{
+	MHD_resume_connection(ctx);
+}
+
+void xpxe_http_tick(struct xpxe_http *h)
+{
+	if (h->conns)
+		xpxe_admit_tick(&h->admit, mono_now());
+}
 
 int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_inventory *inv,
 		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases)
@@ -1050,6 +1345,8 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	h->cfg = cfg;
 	h->leases = *leases;
 	h->limits = cfg->http_limits;
+	h->downloads = cfg->downloads;
+	xpxe_admit_init(&h->admit, h->downloads.max, h->downloads.max_wait_s, resume_download);
 	/* A few slots more than the limit: MHD's threads may accept a handful at once. */
 	h->n_conns_slots = h->limits.max_connections + 64;
 	h->conns = calloc(h->n_conns_slots, sizeof(*h->conns));
@@ -1154,6 +1451,22 @@ int xpxe_http_tls_reload(struct xpxe_http *h, const struct xpxe_config *cfg, cha
 
 void xpxe_http_stop(struct xpxe_http *h)
 {
+	/*
+	 * Held downloads are answered first (503, not a connection cut without a word): they are
+	 * resumed, and MHD's threads answer them within a moment; a second at most is given.
+	 */
+	if (h->conns) {
+		struct timespec tick = { 0, 10 * 1000 * 1000 };
+		struct xpxe_admit_stats st;
+		unsigned active, waiting;
+
+		xpxe_admit_close(&h->admit);
+		xpxe_admit_snapshot(&h->admit, &active, &waiting, &st, NULL, 0);
+		for (int i = 0;
+		     i < 100 && __atomic_load_n(&h->closed_answered, __ATOMIC_RELAXED) < st.closed;
+		     i++)
+			nanosleep(&tick, NULL);
+	}
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	h->mhd = NULL;
@@ -1162,8 +1475,10 @@ void xpxe_http_stop(struct xpxe_http *h)
 	h->mhd_tls = NULL;
 	xpxe_tls_free(h->tls);
 	h->tls = NULL;
-	if (h->conns)
+	if (h->conns) {
 		pthread_mutex_destroy(&h->conns_lock);
+		xpxe_admit_destroy(&h->admit);
+	}
 	free(h->conns);
 	h->conns = NULL;
 }

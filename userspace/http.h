@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <netinet/in.h>
 
+#include "admit.h"
 #include "config.h"
 #include "inventory.h"
 
@@ -13,7 +14,8 @@
  * The HTTP side (libmicrohttpd, epoll and a pool of threads, so a boot storm
  * never waits on one slow client):
  *   GET /boot.ipxe[?mac=..&uuid=..&serial=..]   the chain script, or a machine's script
- *   GET|HEAD /assets/NAME                        a file, zero-copy, with Range
+ *   GET|HEAD /assets/NAME                        a file, zero-copy, with Range; a GET of
+ *                                                a large one waits its turn (admit.h)
  *   GET /talos/config?mac=..&uuid=..&serial=..&hostname=..   a machine's Talos config
  *   GET /metrics                                  Prometheus text: counters, HTTP, inventory
  *   GET|HEAD /uki/NAME                            a profile's UKI, unless the machine asking
@@ -65,7 +67,10 @@ struct xpxe_http {
 	char config_base[112]; /* where talos.config= URLs point: HTTPS when it is on */
 	struct xpxe_http_stats stats;
 	struct xpxe_http_limits limits;
-	pthread_mutex_t conns_lock; /* MHD's threads accept and close connections */
+	struct xpxe_admit admit;	     /* bulk downloads: the cap and its queue */
+	struct xpxe_downloads_cfg downloads; /* as it started (a change needs a restart) */
+	unsigned long long closed_answered;  /* held downloads answered 503 at the stop */
+	pthread_mutex_t conns_lock;	     /* MHD's threads accept and close connections */
 	struct xpxe_http_conn *conns;
 	unsigned n_conns_slots, n_open;
 };
@@ -77,6 +82,9 @@ struct xpxe_http {
 int xpxe_http_start(struct xpxe_http *http, const char *listen, struct xpxe_inventory *inv,
 		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases);
 void xpxe_http_stop(struct xpxe_http *http);
+
+/* Once a second, from the daemon's loop: downloads queued past downloads.max_wait go in. */
+void xpxe_http_tick(struct xpxe_http *http);
 
 /*
  * `xpxe reload`: reads CFG's certificate and key again; the next TLS handshake

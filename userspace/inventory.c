@@ -309,6 +309,8 @@ static char *machine_line(const struct xpxe_config *cfg, const struct xpxe_machi
 		xpxe_json_add_str(map, "hostname", m->hostname);
 	if (m->install_disk[0])
 		xpxe_json_add_str(map, "install_disk", m->install_disk);
+	if (m->role[0])
+		xpxe_json_add_str(map, "role", m->role);
 	if (m->ip.s_addr)
 		xpxe_json_add_str(map, "ip", inet_ntop(AF_INET, &m->ip, ip, sizeof(ip)));
 	if (m->profile >= 0)

@@ -77,6 +77,7 @@ static void add_facts(struct xpxe_machines_ctl *c, struct fy_document *doc, stru
 	xpxe_json_add_str(item, "uuid", m->uuid);
 	xpxe_json_add_str(item, "serial", m->serial);
 	xpxe_json_add_str(item, "install_disk", m->install_disk);
+	xpxe_json_add_str(item, "role", m->role);
 	xpxe_json_add_str(item, "profile", profile_name(c->cfg, m->profile));
 	xpxe_json_add_str(item, "reserved_ip",
 			  m->ip.s_addr ? inet_ntop(AF_INET, &m->ip, ip, sizeof(ip)) : "");

@@ -161,10 +161,16 @@ static const char usage_serve[] =
     "                              read request beyond gets ERROR 0 'too many transfers\n"
     "                              from your address' (tftp_sessions_refused_per_ip)\n"
     "\n"
-    "HTTP (these three also go with -c, and override the file's http: keys):\n"
+    "HTTP (these five also go with -c, and override the file's http: and downloads:):\n"
     "  --http-max-connections N    connections at once (default 2048)\n"
     "  --http-max-per-ip N         connections at once from one address (default 32)\n"
     "  --http-timeout SECONDS      close a connection silent this long (default 30)\n"
+    "  --max-downloads N           kernel and initramfs downloads (files of 1 MiB\n"
+    "                              or more) at once (default 64; 0: no cap); the others\n"
+    "                              are held in a queue, machines with role controlplane\n"
+    "                              or init first, then in the order they asked\n"
+    "  --download-max-wait SECONDS let a queued download in over the cap after this\n"
+    "                              long (default 0: never; held ones get a trickle)\n"
     "\n"
     "Fleet page (quick start; ui: in a config file):\n"
     "  --ui ADDR:PORT              serve the fleet page there (default: off): each\n"
@@ -339,10 +345,10 @@ static const char usage_trace[] =
     "One machine's events as they come, one line each, until Ctrl-C: DHCP\n"
     "(dhcp_offer, dhcp_ack, dhcp_ack_4011, dhcp_nak, lease_bound), TFTP\n"
     "(tftp_start, tftp_retransmit, tftp_done, tftp_aborted, tftp_error,\n"
-    "tftp_expired), HTTP (script, asset, config, config_refused,\n"
-    "local_boot_script) and boot-once (installed, rearmed). MACHINE is a MAC,\n"
-    "a hostname, a UUID or a serial, as for 'xpxe machines show'; the events of\n"
-    "each of the machine's MACs are shown.\n"
+    "tftp_expired), HTTP (script, download_queued, asset, config,\n"
+    "config_refused, local_boot_script) and boot-once (installed, rearmed).\n"
+    "MACHINE is a MAC, a hostname, a UUID or a serial, as for 'xpxe machines\n"
+    "show'; the events of each of the machine's MACs are shown.\n"
     "\n"
     "  --once   print the events so far and exit\n";
 
@@ -499,6 +505,8 @@ enum {
 	OPT_HTTP_MAX_CONNECTIONS,
 	OPT_HTTP_MAX_PER_IP,
 	OPT_HTTP_TIMEOUT,
+	OPT_MAX_DOWNLOADS,
+	OPT_DOWNLOAD_MAX_WAIT,
 	OPT_ROUTER_ADVERT,
 	OPT_STORE,
 	OPT_UKI,
@@ -706,6 +714,8 @@ static const char *const with_config_flags[] = {
 	"--http-max-connections",
 	"--http-max-per-ip",
 	"--http-timeout",
+	"--max-downloads",
+	"--download-max-wait",
 	"--keep-attached",
 	"--store",
 };
@@ -753,6 +763,8 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "http-max-connections", required_argument, NULL, OPT_HTTP_MAX_CONNECTIONS },
 		{ "http-max-per-ip", required_argument, NULL, OPT_HTTP_MAX_PER_IP },
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
+		{ "max-downloads", required_argument, NULL, OPT_MAX_DOWNLOADS },
+		{ "download-max-wait", required_argument, NULL, OPT_DOWNLOAD_MAX_WAIT },
 		{ "ui", required_argument, NULL, OPT_UI },
 		{ "ui-allow", required_argument, NULL, OPT_UI_ALLOW },
 		{ "help", no_argument, NULL, 'h' },
@@ -905,6 +917,26 @@ static int serve_or_check(int argc, char **argv, bool check)
 			*to[k] = v;
 			break;
 		}
+		case OPT_MAX_DOWNLOADS:
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v > 4096)
+				return usage_error(
+				    serve_usage,
+				    "--max-downloads wants 0..4096 (0: no cap), not '%s'", optarg);
+			opts.max_downloads = v;
+			opts.max_downloads_set = true;
+			break;
+		case OPT_DOWNLOAD_MAX_WAIT:
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v > 3600)
+				return usage_error(
+				    serve_usage,
+				    "--download-max-wait wants 0..3600 seconds (0: no "
+				    "bound), not '%s'",
+				    optarg);
+			opts.download_max_wait_s = v;
+			opts.download_max_wait_set = true;
+			break;
 		case OPT_UI: {
 			struct sockaddr_in addr;
 

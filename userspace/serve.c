@@ -292,6 +292,47 @@ static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "assets", list);
 }
 
+/* Bulk downloads: the cap, who downloads and who waits, in the queue's order. */
+static struct fy_node *downloads_status(struct daemon *d, struct fy_document *doc)
+{
+	struct xpxe_http *h = &d->http;
+	struct fy_node *node = fy_node_create_mapping(doc), *list = fy_node_create_sequence(doc);
+	struct xpxe_admit_view *v = calloc(256, sizeof(*v));
+	struct xpxe_admit_stats st = { 0 };
+	unsigned active = 0, waiting = 0;
+	struct timespec now;
+	int n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (h->conns && v)
+		n = xpxe_admit_snapshot(&h->admit, &active, &waiting, &st, v, 256);
+	xpxe_json_add_u64(node, "max", h->downloads.max);
+	xpxe_json_add_u64(node, "max_wait_s", h->downloads.max_wait_s);
+	xpxe_json_add_u64(node, "min_size", h->downloads.min_size);
+	xpxe_json_add_u64(node, "active", active);
+	xpxe_json_add_u64(node, "waiting", waiting);
+	xpxe_json_add_u64(node, "admitted_at_once", st.at_once);
+	xpxe_json_add_u64(node, "admitted_after_wait", st.after_wait);
+	xpxe_json_add_u64(node, "admitted_over_cap", st.overdue);
+	xpxe_json_add_u64(node, "wait_ms_total", (unsigned long long)(st.wait_seconds * 1000));
+	for (int i = 0; i < n; i++) {
+		struct fy_node *item = fy_node_create_mapping(doc);
+
+		xpxe_json_add_str(item, "who", v[i].who);
+		xpxe_json_add_str(item, "asset", v[i].what);
+		xpxe_json_add_str(item, "state", v[i].waiting ? "queued" : "downloading");
+		xpxe_json_add_str(item, "rank",
+				  v[i].rank == XPXE_RANK_CONTROLPLANE ? "controlplane" : "worker");
+		xpxe_json_add_u64(
+		    item, "seconds",
+		    (unsigned long long)(now.tv_sec + now.tv_nsec / 1e9 - v[i].since));
+		fy_node_sequence_append(list, item);
+	}
+	free(v);
+	xpxe_json_add_node(node, "list", list);
+	return node;
+}
+
 /* HTTP's connections and their limits (the listener serves every interface). */
 static struct fy_node *http_status(struct daemon *d, struct fy_document *doc)
 {
@@ -310,6 +351,7 @@ static struct fy_node *http_status(struct daemon *d, struct fy_document *doc)
 	xpxe_json_add_str(node, "https_url", h->tls_base);
 	xpxe_json_add_bool(node, "configs_over_http", !d->cfg.tls.refuse_plain);
 	xpxe_json_add_str(node, "ui", d->cfg.ui.listen);
+	xpxe_json_add_node(node, "downloads", downloads_status(d, doc));
 	return node;
 }
 
@@ -589,9 +631,11 @@ static char *handle_request(struct daemon *d, const char *text)
 		reply_leases(d, doc, reply);
 	else if (!strcmp(cmd, "reload"))
 		reply_reload(d, reply);
-	else if (!strcmp(cmd, "fleet"))
+	else if (!strcmp(cmd, "fleet")) {
 		reply_fleet(doc, reply);
-	else if (!strcmp(cmd, "events"))
+		/* Who downloads and who waits for it (xpxe watch's line of downloads). */
+		xpxe_json_add_node(reply, "downloads", downloads_status(d, doc));
+	} else if (!strcmp(cmd, "events"))
 		reply_events(d, doc, fy_document_root(req), reply);
 	else if (machines_reply(d, cmd, doc, fy_document_root(req), reply))
 		;
@@ -742,6 +786,7 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 			ticked = time(NULL);
 			for (int i = 0; i < d->n_ifaces; i++)
 				xpxe_dhcp_server_tick(&d->ifaces[i].dhcp);
+			xpxe_http_tick(&d->http); /* downloads waiting past their bound go in */
 		}
 		xpxe_inventory_save_learned(&d->inv, false);
 		xpxe_inventory_retry_state(&d->inv);
@@ -1000,6 +1045,10 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 		cfg->http_limits.max_per_ip = opts->http_max_per_ip;
 	if (opts->http_timeout_s)
 		cfg->http_limits.timeout_s = opts->http_timeout_s;
+	if (opts->max_downloads_set)
+		cfg->downloads.max = opts->max_downloads;
+	if (opts->download_max_wait_set)
+		cfg->downloads.max_wait_s = opts->download_max_wait_s;
 	/* Again, now that the interfaces' subnets are known; then the added machines. */
 	find_subnets(cfg);
 	ret = xpxe_config_check(cfg, err);
@@ -1115,6 +1164,12 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 			 old->http_limits.max_per_ip, old->http_limits.timeout_s);
 		snprintf(now, sizeof(now), "%u, %u, %u s", new->http_limits.max_connections,
 			 new->http_limits.max_per_ip, new->http_limits.timeout_s);
+	} else if (memcmp(&old->downloads, &new->downloads, sizeof(old->downloads))) {
+		key = "downloads.max, max_wait or min_size_kib";
+		snprintf(was, sizeof(was), "%u, %u s, %llu KiB", old->downloads.max,
+			 old->downloads.max_wait_s, old->downloads.min_size >> 10);
+		snprintf(now, sizeof(now), "%u, %u s, %llu KiB", new->downloads.max,
+			 new->downloads.max_wait_s, new->downloads.min_size >> 10);
 	} else if (old->dhcp.pool_first.s_addr != new->dhcp.pool_first.s_addr ||
 		   old->dhcp.pool_last.s_addr != new->dhcp.pool_last.s_addr) {
 		key = "dhcp.pool";

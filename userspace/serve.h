@@ -34,6 +34,9 @@ struct xpxe_serve_opts {
 	unsigned tftp_max_per_ip;     /* --tftp-max-per-ip; 0: the default */
 	/* --http-max-connections, --http-max-per-ip, --http-timeout; 0: the config's */
 	unsigned http_max_connections, http_max_per_ip, http_timeout_s;
+	/* --max-downloads, --download-max-wait (0 is a value: no cap, no bound); *_set: given */
+	unsigned max_downloads, download_max_wait_s;
+	bool max_downloads_set, download_max_wait_set;
 	/* the config file, or the quick start's profile */
 	const char *config_path;  /* -c FILE; NULL: quick start from the flags */
 	const char *talos_config; /* --talos-config DIR or FILE */

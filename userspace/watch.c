@@ -138,6 +138,32 @@ static void transfer_text(struct fy_node *x, unsigned long long pct, unsigned lo
 		snprintf(out + n, size - n, " rtx=%llu", rtx);
 }
 
+/*
+ * The line of bulk downloads: how many run, how many wait, and who is next (the queue's
+ * order: control planes first). Nothing when the daemon has no cap.
+ */
+static void draw_downloads(struct fy_node *root)
+{
+	struct fy_node *list = fy_node_by_path(root, "/downloads/list", FY_NT, FYNWF_DONT_FOLLOW),
+		       *item;
+	void *iter = NULL;
+	int shown = 0;
+
+	if (!xpxe_json_u64(root, "/downloads/max", 0))
+		return;
+	printf("downloads: %llu running (at most %llu), %llu queued",
+	       xpxe_json_u64(root, "/downloads/active", 0),
+	       xpxe_json_u64(root, "/downloads/max", 0),
+	       xpxe_json_u64(root, "/downloads/waiting", 0));
+	while (list && (item = fy_node_sequence_iterate(list, &iter)))
+		if (!strcmp(xpxe_json_str(item, "/state"), "queued") && shown++ < 8)
+			printf("%s %s%s", shown == 1 ? "; next:" : ",", xpxe_json_str(item, "/who"),
+			       strcmp(xpxe_json_str(item, "/rank"), "controlplane")
+				   ? ""
+				   : " (control plane)");
+	printf("%s\n\n", shown > 8 ? ", ..." : "");
+}
+
 static void draw_fleet(struct fy_document *doc, bool once)
 {
 	struct fy_node *list = fy_node_by_path(fy_document_root(doc), "/machines", FY_NT,
@@ -159,6 +185,7 @@ static void draw_fleet(struct fy_document *doc, bool once)
 	printf("\033[H\033[J");
 	printf("\033[1mxpxe watch\033[0m  %d machine(s), %d installed, %d with problems   %s%s\n\n",
 	       n, installed, problems, when, once ? "" : "   (Ctrl-C quits)");
+	draw_downloads(fy_document_root(doc));
 	printf("%-17s %-14s %-15s %-12s %-12s %-9s %8s  %-28s %s\n", "MAC", "HOSTNAME", "IP",
 	       "STAGE", "PROGRESS", "BYTES", "ELAPSED", "TRANSFER", "PROBLEM");
 	iter = NULL;

@@ -14,7 +14,8 @@
  *      the script's "initrd" and "kernel" URLs, fetched in that order and
  *      compared byte for byte with -I and -K; then the kernel line's
  *      talos.config= URL (${mac} expanded), whose body must be -C's text with
- *      every {{mac}} replaced by the machine's MAC.
+ *      every {{mac}} replaced by the machine's MAC (-P's text for the control
+ *      planes -p names).
  *
  * Every machine's address is its own (yiaddr): the namespace must own the
  * pool, e.g. `ip route add local 198.18.8.0/21 dev lo` (the kernel's AnyIP).
@@ -23,8 +24,8 @@
  * One epoll thread per CPU, each with a share of the machines.
  *
  *   storm -s SERVER -g RELAY -n MACHINES -F BOOTFILE -T FILE -I FILE -K FILE -C FILE
- *         [-u SCRIPT_URL] [-t THREADS] [-x MACBYTE] [-w TIMEOUT_MS] [-W DEADLINE_S]
- *         [-o CSV]
+ *         [-P FILE -p I,J,...] [-u SCRIPT_URL] [-t THREADS] [-x MACBYTE] [-w TIMEOUT_MS]
+ *         [-W DEADLINE_S] [-o CSV]
  *
  * DHCP is sent again after 4, 8, 16 then every 32 s as a PXE ROM does; TFTP's
  * requests and ACKs after -w (default 1000 ms). A machine fails after 20
@@ -33,8 +34,10 @@
  * (default 600 s from the start); the others carry on.
  *
  * Prints one line of key=value pairs: machines, ok, failed, seconds (until
- * the last machine had its config), p50/p99/max of one machine's time from
- * its DISCOVER to its config, the median time of each phase, bytes, mbps
+ * the last machine had its config), p50/p90/p99/max of one machine's time from
+ * its DISCOVER to its config; with -p, cp_s (when the last of the control
+ * planes, machines I, J, ..., had its config) and cp_pct (the share of the
+ * machines that had theirs by then, in percent), the median time of each phase, bytes, mbps
  * (aggregate, 10^6 bytes/s), retries, storm_cpu_s (this program's own CPU
  * time). -o writes one line per machine: its MAC, address and the time each
  * phase ended (seconds from the start). Exits 1 when a machine failed, with
@@ -94,6 +97,7 @@ struct machine {
 	char mac_colon[18], mac_hyphen[18];
 	int thread;
 	enum phase phase, failed_in;
+	bool cp; /* a control plane (-p): its config is -P's */
 	struct in_addr ip, server_id, next_server;
 	double t_start, t_end[PH_DONE]; /* t_end[p]: when phase p ended */
 	double sent_at;
@@ -131,7 +135,7 @@ static struct in_addr opt_server, opt_relay;
 static const char *opt_boot = "snponly.efi", *opt_script_url, *opt_csv;
 static unsigned opt_timeout_ms = 1000, opt_deadline_s = 600, opt_mac_byte;
 static struct ref ref_tftp, ref_kernel, ref_initrd;
-static char *config_template;
+static char *config_template, *cp_template; /* -C, and -P for the control planes */
 static double t0;
 
 static double now(void)
@@ -526,7 +530,7 @@ static int parse_script(struct machine *m)
 /* The config template with every {{mac}} replaced by the MAC. */
 static bool config_matches(const struct machine *m, const char *body, size_t len)
 {
-	const char *t = config_template;
+	const char *t = m->cp ? cp_template : config_template;
 	size_t o = 0;
 
 	while (*t) {
@@ -793,7 +797,8 @@ static char *read_text(const char *path)
 static void usage(void)
 {
 	fprintf(stderr, "usage: storm -s SERVER -g RELAY -n MACHINES -F BOOTFILE -T FILE -I FILE "
-			"-K FILE -C FILE [-u SCRIPT_URL] [-t THREADS] [-x MACBYTE] "
+			"-K FILE -C FILE [-P FILE -p I,J,...] [-u SCRIPT_URL] [-t THREADS] "
+			"[-x MACBYTE] "
 			"[-w TIMEOUT_MS] [-W DEADLINE_S] [-o CSV]\n");
 	exit(2);
 }
@@ -806,12 +811,14 @@ int main(int argc, char **argv)
 	char default_url[128];
 	struct machine *ms;
 	struct worker *ws;
-	double last = 0, *total, *phase[PH_DONE];
+	double last = 0, *total, *phase[PH_DONE], cp_last = 0;
+	const char *cp_list = NULL;
+	unsigned n_cp = 0, cp_ok = 0, by_cp = 0;
 	FILE *csv = NULL;
 	struct rusage ru;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:g:n:F:T:I:K:C:u:t:x:w:W:o:")) != -1) {
+	while ((c = getopt(argc, argv, "s:g:n:F:T:I:K:C:P:p:u:t:x:w:W:o:")) != -1) {
 		switch (c) {
 		case 's':
 			if (!inet_aton(optarg, &opt_server))
@@ -841,6 +848,12 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			config_template = read_text(optarg);
+			break;
+		case 'P':
+			cp_template = read_text(optarg);
+			break;
+		case 'p':
+			cp_list = optarg;
 			break;
 		case 'u':
 			opt_script_url = optarg;
@@ -887,6 +900,11 @@ int main(int argc, char **argv)
 		snprintf(m->mac_hyphen, sizeof(m->mac_hyphen), "%02x-%02x-%02x-%02x-%02x-%02x",
 			 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 		m->fd = -1;
+		for (const char *p = cp_list; p && *p; p += strcspn(p, ",") + !!p[strcspn(p, ",")])
+			if ((unsigned)atoi(p) == i && cp_template) {
+				m->cp = true;
+				n_cp++;
+			}
 		m->small = malloc(BODY_SMALL);
 		if (!m->small)
 			return 1;
@@ -938,6 +956,9 @@ int main(int argc, char **argv)
 		ok++;
 		if (m->t_end[PH_CONFIG] > last)
 			last = m->t_end[PH_CONFIG];
+		if (m->cp && m->t_end[PH_CONFIG] > cp_last)
+			cp_last = m->t_end[PH_CONFIG];
+		cp_ok += m->cp;
 		if (csv) {
 			fprintf(csv, "%s %s %.4f", m->mac_colon, inet_ntoa(m->ip), m->t_start);
 			for (int p = 0; p < PH_DONE; p++)
@@ -947,9 +968,18 @@ int main(int argc, char **argv)
 	}
 	if (csv)
 		fclose(csv);
-	printf("machines=%u ok=%u failed=%u seconds=%.3f p50=%.3f p99=%.3f max=%.3f", machines, ok,
-	       failed, last, bench_quantile(total, ok, 0.5), bench_quantile(total, ok, 0.99),
+	printf("machines=%u ok=%u failed=%u seconds=%.3f p50=%.3f p90=%.3f p99=%.3f max=%.3f",
+	       machines, ok, failed, last, bench_quantile(total, ok, 0.5),
+	       bench_quantile(total, ok, 0.9), bench_quantile(total, ok, 0.99),
 	       bench_quantile(total, ok, 1));
+	/* The control planes: when the last had its config, and how many machines had theirs. */
+	if (n_cp && cp_ok == n_cp) {
+		for (unsigned i = 0; i < machines; i++)
+			by_cp += ms[i].phase == PH_DONE && ms[i].t_end[PH_CONFIG] <= cp_last;
+		printf(" cp_s=%.3f cp_pct=%.1f", cp_last, 100.0 * by_cp / machines);
+	} else if (n_cp) {
+		printf(" cp_s=- cp_pct=-");
+	}
 	/* DORA as one phase: DISCOVER->OFFER and REQUEST->ACK. */
 	printf(" dhcp_p50=%.3f", bench_quantile(phase[PH_DISCOVER], ok, 0.5) +
 				     bench_quantile(phase[PH_REQUEST], ok, 0.5));

@@ -9,8 +9,15 @@
 # time, xpxe (full mode: DHCP, TFTP and HTTP) against dnsmasq (DHCP and TFTP) with nginx (HTTP:
 # the same files, the same script, a config file per MAC), on the same lab, same run.
 #   MACHINES="256 1024"  sizes of the storm     RUNS=3   runs per server and size
-#   SERVERS="xpxe peer peer_xdp"  (a trial may run some; peer_xdp: dnsmasq + nginx with an
-#                        XDP_PASS program on the server's veth, as xpxe has its own there)
+#   SERVERS="xpxe xpxe_nocap peer peer_xdp"  (a trial may run some; xpxe_nocap: xpxe with
+#                        --max-downloads 0, every download at once as before issue 23;
+#                        peer_xdp: dnsmasq + nginx with an XDP_PASS program on the server's
+#                        veth, as xpxe has its own there)
+#   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 64)
+#   MAX_WAIT=S           xpxe's --download-max-wait (default 0: never)
+#   CONTROLPLANES="100 170 250"  the machines (by index) whose config says type: controlplane;
+#                        xpxe lets their downloads go first; the table says when the last of
+#                        them had its config (cp s) and what share of the storm had by then
 #   QUIET_WAIT=N: wait up to N x 10 s (default 30) for a load average under 0.5 first
 #   TITLE="Boot storm" STEM=storm: its section of BENCHMARKS.md, build/bench/STEM.md and
 #                        docs/bench/STEM.png
@@ -24,7 +31,10 @@ export LAB=${XPXE_LAB:-storm}
 eval "$("$root/scripts/lab.sh" env)"
 MACHINES=${MACHINES:-"256 1024"}
 RUNS=${RUNS:-3}
-SERVERS=${SERVERS:-"xpxe peer peer_xdp"} # for trials: some of them only
+SERVERS=${SERVERS:-"xpxe xpxe_nocap peer peer_xdp"} # for trials: some of them only
+MAX_DOWNLOADS=${MAX_DOWNLOADS:-}
+MAX_WAIT=${MAX_WAIT:-0}
+CONTROLPLANES=${CONTROLPLANES:-"100 170 250"}
 WARMUP=${WARMUP:-32}
 # The section of BENCHMARKS.md it writes, and the name of its table and figure: another pair
 # (the Talos-sized storm of `make bench`) keeps this one's figures.
@@ -53,6 +63,9 @@ ulimit -n "$(ulimit -Hn)" # a socket per machine in storm, per transfer in dnsma
 finish() {
 	stop_servers
 	"$root/scripts/lab.sh" down
+	# Each machine's phase times (storm's -o) and the servers' logs, for a closer look.
+	mkdir -p "$root/build/bench/$STEM-runs"
+	cp "$work"/*.csv "$work"/*.log "$root/build/bench/$STEM-runs/" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap finish EXIT
@@ -86,7 +99,13 @@ cluster:
   controlPlane:
     endpoint: https://198.18.0.1:6443
 YAML
-chmod 644 "$work"/root/* "$work/talos/default.yaml"
+# The control planes' config: the same with type: controlplane (xpxe reads it to put their
+# downloads first; the storm checks each machine got its own).
+sed 's/^  type: worker$/  type: controlplane/' "$work/talos/default.yaml" >"$work/controlplane.yaml"
+for i in $CONTROLPLANES; do
+	cp "$work/controlplane.yaml" "$work/talos/$(printf '02-53-00-00-%02x-%02x' $((i >> 8)) $((i & 255))).yaml"
+done
+chmod 644 "$work"/root/* "$work"/talos/*.yaml "$work/controlplane.yaml"
 # nginx's copy of the script xpxe writes, with the same URLs; configs rendered per MAC below.
 cat >"$work/www/boot.ipxe" <<EOF
 #!ipxe
@@ -100,7 +119,9 @@ EOF
 max_m=$(tr ' ' '\n' <<<"$MACHINES $WARMUP" | sort -n | tail -1)
 for i in $(seq 0 $((max_m - 1))); do
 	mac=$(printf '02:53:00:00:%02x:%02x' $((i >> 8)) $((i & 255)))
-	sed "s/{{mac}}/$mac/g" "$work/talos/default.yaml" >"$work/www/cfg/$mac.yaml"
+	tpl=$work/talos/default.yaml
+	for c in $CONTROLPLANES; do [ "$c" = "$i" ] && tpl=$work/controlplane.yaml; done
+	sed "s/{{mac}}/$mac/g" "$tpl" >"$work/www/cfg/$mac.yaml"
 done
 chmod -R a+rX "$work/www"
 cat >"$work/nginx.conf" <<EOF
@@ -138,7 +159,13 @@ wait_for() { # CMD...: up to 5 s
 }
 
 start_xpxe() {
-	bench_storm_xpxe
+	bench_storm_xpxe ${MAX_DOWNLOADS:+--max-downloads "$MAX_DOWNLOADS"} --download-max-wait "$MAX_WAIT"
+	pids+=("$bench_xpxe_pid")
+}
+
+# xpxe as it was before admission (issue 23): every download at once, sharing the link.
+start_xpxe_nocap() {
+	bench_storm_xpxe --max-downloads 0
 	pids+=("$bench_xpxe_pid")
 }
 
@@ -198,7 +225,7 @@ storm_once() {
 	d0=$(drops)
 	line=$(in_cli "$STORM" -s "$SRV_IP" -g 198.18.8.1 -n "$m" -F snponly.efi \
 		-T "$work/root/snponly.efi" -I "$work/root/initramfs" -K "$work/root/vmlinuz" \
-		-C "$work/talos/default.yaml" -u "http://$HTTP/boot.ipxe?mac=\${mac:hexhyp}" \
+		-C "$work/talos/default.yaml" -P "$work/controlplane.yaml" -p "${CONTROLPLANES// /,}" -u "http://$HTTP/boot.ipxe?mac=\${mac:hexhyp}" \
 		-W "$DEADLINE" -o "$work/$server-$m.csv" 2>"$work/storm.err") || rc=$?
 	b1=$(busy)
 	q1=$(softirq)
@@ -208,7 +235,7 @@ storm_once() {
 		kill -0 "$p" 2>/dev/null || say "$server, $m machines: server process $p had exited"
 	done
 	stop_servers
-	in_srv ip link set dev "$IF_SRV" xdpdrv off # start_peer_xdp's (xpxe detaches its own)
+	in_srv ip link set dev "$IF_SRV" xdpdrv off 2>/dev/null # start_peer_xdp's (xpxe detaches its own)
 	if [ "$rc" -ne 0 ]; then
 		# Counted, not hidden: the table has the failures; the reasons are kept.
 		say "$server, $m machines: machines failed: $line"
@@ -254,7 +281,7 @@ for m in $MACHINES; do
 done
 
 peer_name="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }') + nginx $(nginx -v 2>&1 | sed 's|.*/||')"
-declare -A NAME=([xpxe]=xpxe [peer]="$peer_name" [peer_xdp]="$peer_name, XDP_PASS on the server's veth")
+declare -A NAME=([xpxe]="xpxe (at most ${MAX_DOWNLOADS:-64} downloads at once)" [xpxe_nocap]="xpxe, no cap (every download at once)" [peer]="$peer_name" [peer_xdp]="$peer_name, XDP_PASS on the server's veth")
 
 # --- the figure: share of the machines done against time, at the largest storm -------------
 big=$(tr ' ' '\n' <<<"$MACHINES" | sort -n | tail -1)
@@ -269,13 +296,13 @@ plot $(for s in $SERVERS; do printf '"%s" using 1:0 with lines lw 2 title "%s", 
 EOF
 
 {
-	echo "| machines | server | failed | last config s | p50 s | p99 s | DHCP p50 s | TFTP p50 s | script p50 s | initrd p50 s | kernel p50 s | config p50 s | MB/s | CPU s: machine | storm | server | retries | veth drops |"
-	echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| machines | server | failed | last config s | p50 s | p90 s | p99 s | control planes' configs s | machines done by then % | DHCP p50 s | TFTP p50 s | script p50 s | initrd p50 s | kernel p50 s | config p50 s | MB/s | CPU s: machine | storm | server | retries | veth drops |"
+	echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for m in $MACHINES; do
 		for server in $SERVERS; do
 			l=${LINES[$server,$m]}
 			printf '| %s | %s' "$m" "${NAME[$server]}"
-			for k in failed seconds p50 p99 dhcp_p50 tftp_p50 script_p50 initrd_p50 kernel_p50 \
+			for k in failed seconds p50 p90 p99 cp_s cp_pct dhcp_p50 tftp_p50 script_p50 initrd_p50 kernel_p50 \
 				config_p50 mbps cpu_s storm_cpu_s server_cpu_s retries veth_drops; do
 				printf ' | %s' "$(stat "$k" "$l")"
 			done
@@ -315,7 +342,16 @@ Every download is compared byte for byte with the file, every config with the ma
 (its MAC rendered in); a machine that fails (20 unanswered tries in a row) is counted under "failed".
 All machines power on at once. Servers: xpxe \`--mode full\` (DHCP from XDP and its daemon,
 TFTP from BPF, HTTP by its libmicrohttpd, config rendered per MAC) against dnsmasq (DHCP and
-TFTP) with nginx (sendfile; the same script, a config file per MAC). dnsmasq runs with
+TFTP) with nginx (sendfile; the same script, a config file per MAC). xpxe lets at most
+${MAX_DOWNLOADS:-64} kernel and initramfs downloads run at once and holds the others (\`downloads.max\`,
+\`--max-downloads\`), the machines whose config says \`type: controlplane\` first, then in the
+order machines asked (a machine keeps its place for its kernel after its initramfs); a held
+download gets its header at once and its first bytes trickle (1 KiB every 5 s: storm's machines
+give up on an HTTP download silent for 30 s) until its turn. "xpxe, no cap" is the same xpxe with \`--max-downloads 0\`:
+every download at once, sharing the link, as before admission. Machines $CONTROLPLANES (by
+index) are the storm's three control planes: their configs say \`type: controlplane\` for every
+server, and "control planes' configs s" is when the last of them had its config, "machines done
+by then %" the share of the storm that had its config by then. dnsmasq runs with
 \`--no-ping\`: by default it pings each address before offering it and waits up to 3 s for
 no answer, one machine after another (a trial of 8 machines with the check on waited 18 s for
 their leases), which no one running a boot farm keeps. Each run starts the server afresh (no
@@ -324,7 +360,7 @@ discarded. The lab's veth pair gets a pfifo_fast queue on each end (a NIC's defa
 a queue, the flood of TCP overflowed the client side's XDP ring and dropped ~1.9 million
 frames in a trial run, and with them whole TFTP transfers). Median of $RUNS runs (min–max in
 brackets). "last config": seconds from power-on until the last machine had its config;
-p50/p99: one machine's time from its DISCOVER to its config; the phase columns: medians of
+p50/p90/p99: one machine's time from its DISCOVER to its config; the phase columns: medians of
 each phase's duration; MB/s: all downloads over the storm; CPU s: the whole machine's busy time during the storm
 (softirq included), storm's own, and the server processes' (user + system; the veth's,
 XDP's and tc's softirq work is counted by no process).
@@ -346,6 +382,16 @@ sooner joins the HTTP crowd sooner, so a faster TFTP moves machines from the TFT
 HTTP one without making the last config come sooner. In CPU time:
 
 $(bottleneck)
+
+Admission (issue 23): read xpxe's row against "xpxe, no cap", the same server with every
+download at once, over the same link. With the cap, machines finish in a stream from the first
+HTTP downloads on instead of all near the end (p50 and p90 against the last config, and the
+figure), and the three control planes finish among the first (their column, and the share of the
+storm done by then); the last config depends on the cap keeping the link full (MB/s). No machine
+finishes before its TFTP does: the boot file's TFTP (lockstep, from the XDP path) spreads the
+machines' arrival at HTTP over the first part of the storm, and TFTP transfers are not admitted
+(only capped by \`--tftp-max-sessions\`). dnsmasq's slow DHCP spreads its machines out the same way
+from the start, which is why its first machines are done sooner.
 
 The rows "XDP_PASS on the server's veth" are dnsmasq + nginx again with an XDP program that
 passes every frame attached where xpxe attaches xdp_pxe: a veth runs XDP on a copy of each

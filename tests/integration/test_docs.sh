@@ -121,7 +121,8 @@ check "etc/xpxe.yaml says http.allow guards Talos configs, as xpxe.yaml(5) and t
 # classes of boot_files in its "(expected bios, ...)" message.
 accepted=$(perl -0777 -ne '
 	my %sec = ("the top level" => "Top level", "http" => "http", "ui" => "ui", "dhcp" => "dhcp",
-		   "a profile" => "profiles", "a machine" => "machines", "store" => "store");
+		   "a profile" => "profiles", "a machine" => "machines", "store" => "store",
+		   "downloads" => "downloads");
 	while (/unknown\(w, key, "([^"]*)",\s*((?:"[^"]*"\s*)+)\)/g) {
 		my ($where, $lits) = ($1, $2);
 		my $keys = join "", $lits =~ /"([^"]*)"/g;
@@ -138,10 +139,10 @@ documented=$(plain "$MAN5" | awk '
 	tp { tp = 0; if (sec != "" && $1 ~ /^\.B/) print sec ":" $2; next }
 	/^\.TP/ { tp = 1 }' | sort -u)
 n_sections=$(cut -d: -f1 <<<"$accepted" | sort -u | grep -c .)
-if [ "$(grep -c . <<<"$accepted")" -ge 40 ] && [ "$n_sections" -eq 8 ]; then
+if [ "$(grep -c . <<<"$accepted")" -ge 40 ] && [ "$n_sections" -eq 9 ]; then
 	ok "config.c's schema read: $(grep -c . <<<"$accepted") keys in $n_sections sections"
 else
-	not_ok "config.c's schema read (keys in 8 sections)" "${accepted//$'\n'/ }"
+	not_ok "config.c's schema read (keys in 9 sections)" "${accepted//$'\n'/ }"
 fi
 missing=$(comm -23 <(echo "$accepted") <(echo "$documented") | tr '\n' ' ')
 if [ -z "$missing" ]; then ok "xpxe.yaml(5) documents every key in its section"; else not_ok "xpxe.yaml(5) documents every key" "missing: $missing"; fi

@@ -181,6 +181,10 @@ static const struct bad_case bad[] = {
 	{ "ui:\n  allow: [10.0.0.0/8x]\n", ":2:11: '10.0.0.0/8x' is not an IPv4 network" },
 	{ "ui:\n  max_connections: 0\n", ":2:20: 'max_connections' takes a number from 1" },
 	{ "ui:\n  port: 1\n", ":2:3: unknown key 'port' in ui (expected one of: listen, allow" },
+	{ "downloads:\n  max: 5000\n", ":2:8: 'max' takes a number from 0 to 4096" },
+	{ "downloads:\n  slots: 1\n", ":2:3: unknown key 'slots' in downloads" },
+	{ "machines:\n  - {mac: 52:54:00:00:00:01, role: boss}\n",
+	  ":2:36: 'role' takes controlplane, init or worker, not 'boss'" },
 	{ "", "the file is empty" },
 };
 
@@ -219,6 +223,33 @@ static void test_ui_defaults(void **state)
 	assert_int_equal(cfg.ui.allow[0].addr.s_addr, a.s_addr);
 	assert_int_equal(cfg.ui.allow[0].mask.s_addr, htonl(0xff000000));
 	assert_int_equal(cfg.ui.max_connections, XPXE_UI_MAX_CONNECTIONS);
+	xpxe_config_free(&cfg);
+	unlink(path);
+}
+
+/* Admission of bulk downloads: its defaults, the file's keys, a machine's role. */
+static void test_downloads(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+
+	(void)state;
+	write_file("interfaces: [prov0]\n");
+	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
+	assert_int_equal(cfg.downloads.max, 64);
+	assert_int_equal(cfg.downloads.max_wait_s, 0);
+	assert_int_equal(cfg.downloads.min_size, 1 << 20);
+	xpxe_config_free(&cfg);
+	write_file("interfaces: [prov0]\ndownloads: {max: 0, max_wait: 90, min_size_kib: 64}\n"
+		   "machines:\n  - {mac: 52:54:00:00:00:01, role: controlplane}\n"
+		   "  - {mac: 52:54:00:00:00:02, role: init}\n  - {mac: 52:54:00:00:00:03}\n");
+	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
+	assert_int_equal(cfg.downloads.max, 0);
+	assert_int_equal(cfg.downloads.max_wait_s, 90);
+	assert_int_equal(cfg.downloads.min_size, 64 << 10);
+	assert_string_equal(cfg.machines[0].role, "controlplane");
+	assert_string_equal(cfg.machines[1].role, "init");
+	assert_string_equal(cfg.machines[2].role, "");
 	xpxe_config_free(&cfg);
 	unlink(path);
 }
@@ -441,7 +472,7 @@ int main(void)
 		cmocka_unit_test(test_good_file),     cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_machines_add_checks),
 		cmocka_unit_test(test_machines_file), cmocka_unit_test(test_pool_and_reservations),
-		cmocka_unit_test(test_ui_defaults),
+		cmocka_unit_test(test_ui_defaults),   cmocka_unit_test(test_downloads),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
