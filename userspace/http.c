@@ -203,7 +203,8 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 				    arg(rq->conn, "serial"), NULL };
 	char script[SCRIPT_MAX], mac_text[18];
 	const struct xpxe_profile_cfg *p;
-	const char *why = NULL;
+	const char *why = NULL, *kernel, *initrd;
+	enum xpxe_arch arch;
 	struct who who;
 	unsigned char mac[6];
 	int err;
@@ -252,8 +253,23 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, who.name, 0);
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
-	if (!p->kernel[0] || !p->initrd[0]) {
+	/* The machine's architecture's files (iPXE's ${buildarch}), never another's. */
+	arch = xpxe_arch_of_buildarch(arg(rq->conn, "arch"));
+	if (!xpxe_profile_kernel(p, arch, &kernel, &initrd)) {
+		char why[XPXE_CFG_NAME_MAX + 96];
+
 		pthread_mutex_unlock(&h->inv->lock);
+		if (arch != XPXE_ARCH_AMD64 || p->kernel_arm64[0]) {
+			/* A machine of an architecture its profile has no files for. */
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+			snprintf(why, sizeof(why), "profile '%s' has no %s kernel and initrd",
+				 p->name,
+				 arch == XPXE_ARCH_UNKNOWN ? arg(rq->conn, "arch")
+							   : xpxe_arch_name(arch));
+			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
+				 why);
+			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, why);
+		}
 		log_warn("http: profile '%s' of %s names no kernel/initrd", p->name, who.name);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
 				  "the machine's profile boots no kernel");
@@ -264,8 +280,8 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 				      .config_base = h->config_base,
 				      .tftp_base = h->tftp_base,
 				      .name = who.name,
-				      .kernel = p->kernel,
-				      .initrd = p->initrd,
+				      .kernel = kernel,
+				      .initrd = initrd,
 				      .cmdline = p->cmdline,
 				      .tftp = p->transport == XPXE_TRANSPORT_TFTP });
 	pthread_mutex_unlock(&h->inv->lock);
@@ -806,6 +822,8 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_http_requests_total{kind=\"refused_plain_http\"} %llu\n",
 		h->stats.refused_plain);
 	fprintf(f, "xpxe_http_requests_total{kind=\"uki\"} %llu\n", h->stats.ukis);
+	fprintf(f, "xpxe_http_requests_total{kind=\"no_arch_files\"} %llu\n",
+		h->stats.no_arch_files);
 	metric(f, "xpxe_http_connections_total",
 	       "HTTP connections: accepted, refused at a limit, timed out without a request",
 	       "counter");

@@ -147,6 +147,14 @@ static const char usage_serve[] =
     "  --asset NAME=FILE           serve FILE over TFTP as NAME (up to 64; repeatable)\n"
     "  --kernel FILE               the same as --asset vmlinuz=FILE\n"
     "  --initrd FILE               the same as --asset initramfs=FILE\n"
+    "  --kernel-arm64 FILE         arm64 machines' kernel (--asset vmlinuz-arm64=FILE)\n"
+    "  --initrd-arm64 FILE         ... and initramfs (--asset initramfs-arm64=FILE):\n"
+    "                              arm64 UEFI machines (PXE and HTTP boot) get\n"
+    "                              Debian's netboot GRUB (grubaa64.efi: grub-efi-\n"
+    "                              arm64-signed's, or --asset grubaa64.efi=FILE),\n"
+    "                              whose grub.cfg boots these; amd64 machines keep\n"
+    "                              --kernel and --initrd. A machine whose\n"
+    "                              architecture has no files gets none (counted)\n"
     "  --no-default-assets         do not serve Debian's iPXE binaries\n"
     "  --tftp-idle-timeout SECONDS end a transfer whose client is silent this long\n"
     "                              (default 30, at least 3x its timeout option)\n"
@@ -506,6 +514,8 @@ enum {
 	OPT_TLS_KEY,
 	OPT_UI,
 	OPT_UI_ALLOW,
+	OPT_KERNEL_ARM64,
+	OPT_INITRD_ARM64,
 };
 
 /* The usage serve's flags are errors of: serve's, or check's (the same flags). */
@@ -719,6 +729,8 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "asset", required_argument, NULL, 'a' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'r' },
+		{ "kernel-arm64", required_argument, NULL, OPT_KERNEL_ARM64 },
+		{ "initrd-arm64", required_argument, NULL, OPT_INITRD_ARM64 },
 		{ "no-default-assets", no_argument, NULL, 'N' },
 		{ "tftp-idle-timeout", required_argument, NULL, 'T' },
 		{ "tftp-windowsize-max", required_argument, NULL, 'W' },
@@ -855,6 +867,14 @@ static int serve_or_check(int argc, char **argv, bool check)
 		case 'k':
 		case 'r':
 			rc = add_asset(&opts, c == 'k' ? "vmlinuz" : "initramfs", optarg);
+			if (rc)
+				return rc;
+			break;
+		case OPT_KERNEL_ARM64:
+		case OPT_INITRD_ARM64:
+			rc = add_asset(&opts,
+				       c == OPT_KERNEL_ARM64 ? "vmlinuz-arm64" : "initramfs-arm64",
+				       optarg);
 			if (rc)
 				return rc;
 			break;
