@@ -296,7 +296,7 @@ static void print_profiles(struct fy_node *root)
 		printf("profile     %s:", xpxe_json_str(p, "/name"));
 		for (size_t a = 0; a < 2; a++) {
 			char path[32];
-			const char *kernel, *initrd, *stage;
+			const char *kernel, *initrd, *stage, *uki;
 
 			snprintf(path, sizeof(path), "/%s/kernel", arches[a]);
 			kernel = xpxe_json_str(p, path);
@@ -304,12 +304,18 @@ static void print_profiles(struct fy_node *root)
 			initrd = xpxe_json_str(p, path);
 			snprintf(path, sizeof(path), "/%s/second_stage", arches[a]);
 			stage = xpxe_json_str(p, path);
+			snprintf(path, sizeof(path), "/%s/uki", arches[a]);
+			uki = xpxe_json_str(p, path);
 			if (kernel && *kernel && initrd && *initrd)
 				printf("%s %s %s + %s%s%s%s", a ? ";" : "", arches[a], kernel,
 				       initrd, stage ? " (through " : "", stage ? stage : "",
 				       stage ? ")" : "");
-			else
+			else if (!uki)
 				printf("%s %s none (refused)", a ? ";" : "", arches[a]);
+			else
+				printf("%s %s", a ? ";" : "", arches[a]);
+			if (uki)
+				printf(", HTTP boot: UKI %s", uki);
 		}
 		printf("\n");
 	}

@@ -566,6 +566,8 @@ static int profile_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 		return get_strategy(w, key, v, &p->dhcp.strategy);
 	if (is(key, "uki"))
 		return copy_str(w, key, v, p->uki, sizeof(p->uki), "an asset name");
+	if (is(key, "uki_arm64"))
+		return copy_str(w, key, v, p->uki_arm64, sizeof(p->uki_arm64), "an asset name");
 	if (is(key, "transport")) {
 		const char *s = scalar(w, key, v, "http, tftp, uki or grub");
 
@@ -578,8 +580,8 @@ static int profile_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 	if (is(key, "boot_files"))
 		return each_pair(w, key, v, "boot_files", boot_file_key, p);
 	return unknown(w, key, "a profile",
-		       "kernel, initrd, kernel_arm64, initrd_arm64, uki, cmdline, transport, "
-		       "strategy, talos_config, boot_files");
+		       "kernel, initrd, kernel_arm64, initrd_arm64, uki, uki_arm64, cmdline, "
+		       "transport, strategy, talos_config, boot_files");
 }
 
 static int profiles_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
@@ -1200,6 +1202,12 @@ int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
 		if (check_asset(cfg, err, p, p->kernel_arm64, p->kernel_arm64_at, "arm64 kernel") ||
 		    check_asset(cfg, err, p, p->initrd_arm64, p->initrd_arm64_at, "arm64 initrd"))
 			return -EINVAL;
+		if (p->uki_arm64[0] && !xpxe_config_asset(cfg, p->uki_arm64))
+			return check_fail(
+			    err, config_name(cfg),
+			    "profile '%s': no asset '%s' for its arm64 UKI (define it "
+			    "under assets)",
+			    p->name, p->uki_arm64);
 		if (!p->kernel_arm64[0] != !p->initrd_arm64[0])
 			return check_fail(err, config_name(cfg),
 					  "profile '%s': kernel_arm64 and initrd_arm64 go together "

@@ -76,6 +76,11 @@ struct xpxe_profile_cfg {
 	char kernel_arm64[XPXE_CFG_NAME_MAX];
 	char initrd_arm64[XPXE_CFG_NAME_MAX];
 	struct xpxe_cfg_mark kernel_arm64_at, initrd_arm64_at;
+	/*
+	 * arm64 UEFI HTTP boot clients' UKI (uki_arm64): Debian's netboot GRUB cannot go
+	 * on after HTTP boot (it finds no network config there), so they boot a UKI.
+	 */
+	char uki_arm64[XPXE_CFG_NAME_MAX];
 	/* Not config: arm64 UEFI machines get GRUB (boot/profile.c found the asset). */
 	bool arm64_grub;
 	struct xpxe_dhcp_profile dhcp; /* boot files by class, ProxyDHCP strategy */

@@ -330,6 +330,16 @@ static int parse_range(const char *h, off_t size, off_t *from, off_t *to)
 	return *from < size ? 0 : -ERANGE;
 }
 
+/* NAME is a profile's UKI (uki, uki_arm64). */
+static bool is_uki(const struct xpxe_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (!strcmp(cfg->profiles[i].uki, name) ||
+		    !strcmp(cfg->profiles[i].uki_arm64, name))
+			return true;
+	return false;
+}
+
 static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name)
 {
 	const char *range = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Range");
@@ -411,7 +421,14 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 		close(fd);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	/*
+	 * UEFI HTTP boot (EDK2's HttpBootCheckImageType) runs what is application/efi
+	 * or named *.efi, and refuses anything else before downloading it ("Could not
+	 * retrieve NBP file size", seen with AAVMF and /uki/uki-arm64): UKIs say so.
+	 */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				is_uki(h->cfg, name) ? "application/efi"
+						     : "application/octet-stream");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	if (status == MHD_HTTP_PARTIAL_CONTENT) {
 		snprintf(text, sizeof(text), "bytes %lld-%lld/%lld", (long long)from, (long long)to,
@@ -434,14 +451,6 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 			   st.st_size ? (uint64_t)(to - from + 1) : 0);
 	}
 	return ret;
-}
-
-static bool is_uki(const struct xpxe_config *cfg, const char *name)
-{
-	for (int i = 0; i < cfg->n_profiles; i++)
-		if (!strcmp(cfg->profiles[i].uki, name))
-			return true;
-	return false;
 }
 
 /*

@@ -149,12 +149,15 @@ static const char usage_serve[] =
     "  --initrd FILE               the same as --asset initramfs=FILE\n"
     "  --kernel-arm64 FILE         arm64 machines' kernel (--asset vmlinuz-arm64=FILE)\n"
     "  --initrd-arm64 FILE         ... and initramfs (--asset initramfs-arm64=FILE):\n"
-    "                              arm64 UEFI machines (PXE and HTTP boot) get\n"
-    "                              Debian's netboot GRUB (grubaa64.efi: grub-efi-\n"
-    "                              arm64-signed's, or --asset grubaa64.efi=FILE),\n"
-    "                              whose grub.cfg boots these; amd64 machines keep\n"
-    "                              --kernel and --initrd. A machine whose\n"
-    "                              architecture has no files gets none (counted)\n"
+    "                              arm64 UEFI PXE clients get Debian's netboot\n"
+    "                              GRUB (grubaa64.efi: grub-efi-arm64-signed's, or\n"
+    "                              --asset grubaa64.efi=FILE), whose grub.cfg boots\n"
+    "                              these; amd64 machines keep --kernel and --initrd.\n"
+    "                              A machine whose architecture has no files gets\n"
+    "                              none (counted)\n"
+    "  --uki-arm64 FILE            arm64 UEFI HTTP boot clients' UKI (asset\n"
+    "                              'uki-arm64', /uki/uki-arm64): GRUB cannot go on\n"
+    "                              after HTTP boot; checked as --uki is\n"
     "  --no-default-assets         do not serve Debian's iPXE binaries\n"
     "  --tftp-idle-timeout SECONDS end a transfer whose client is silent this long\n"
     "                              (default 30, at least 3x its timeout option)\n"
@@ -516,6 +519,7 @@ enum {
 	OPT_UI_ALLOW,
 	OPT_KERNEL_ARM64,
 	OPT_INITRD_ARM64,
+	OPT_UKI_ARM64,
 };
 
 /* The usage serve's flags are errors of: serve's, or check's (the same flags). */
@@ -731,6 +735,7 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "initrd", required_argument, NULL, 'r' },
 		{ "kernel-arm64", required_argument, NULL, OPT_KERNEL_ARM64 },
 		{ "initrd-arm64", required_argument, NULL, OPT_INITRD_ARM64 },
+		{ "uki-arm64", required_argument, NULL, OPT_UKI_ARM64 },
 		{ "no-default-assets", no_argument, NULL, 'N' },
 		{ "tftp-idle-timeout", required_argument, NULL, 'T' },
 		{ "tftp-windowsize-max", required_argument, NULL, 'W' },
@@ -872,8 +877,11 @@ static int serve_or_check(int argc, char **argv, bool check)
 			break;
 		case OPT_KERNEL_ARM64:
 		case OPT_INITRD_ARM64:
+		case OPT_UKI_ARM64:
 			rc = add_asset(&opts,
-				       c == OPT_KERNEL_ARM64 ? "vmlinuz-arm64" : "initramfs-arm64",
+				       c == OPT_KERNEL_ARM64   ? "vmlinuz-arm64"
+				       : c == OPT_INITRD_ARM64 ? "initramfs-arm64"
+							       : "uki-arm64",
 				       optarg);
 			if (rc)
 				return rc;

@@ -322,6 +322,8 @@ static struct fy_node *profiles_status(struct daemon *d, struct fy_document *doc
 			xpxe_json_add_str(files, "initrd", initrd);
 			if (arches[a] == XPXE_ARCH_ARM64 && p->arm64_grub)
 				xpxe_json_add_str(files, "second_stage", XPXE_GRUB_ARM64_NAME);
+			if (arches[a] == XPXE_ARCH_ARM64 && p->uki_arm64[0])
+				xpxe_json_add_str(files, "uki", p->uki_arm64);
 			xpxe_json_add_node(node, xpxe_arch_name(arches[a]), files);
 		}
 		fy_node_sequence_append(list, node);
@@ -918,6 +920,8 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 		snprintf(p->kernel_arm64, sizeof(p->kernel_arm64), "vmlinuz-arm64");
 	if (xpxe_config_asset(cfg, "initramfs-arm64"))
 		snprintf(p->initrd_arm64, sizeof(p->initrd_arm64), "initramfs-arm64");
+	if (xpxe_config_asset(cfg, "uki-arm64"))
+		snprintf(p->uki_arm64, sizeof(p->uki_arm64), "uki-arm64");
 	if (xpxe_config_asset(cfg, "uki"))
 		snprintf(p->uki, sizeof(p->uki), "uki");
 	if (opts->tls_cert)

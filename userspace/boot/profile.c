@@ -130,6 +130,25 @@ int xpxe_boot_check_profiles(struct xpxe_config *cfg, struct xpxe_config_error *
 			p->uki_machine = info.machine;
 			note_cmdline(p, a, &info);
 		}
+		if (p->uki_arm64[0]) {
+			const struct xpxe_asset_cfg *a = xpxe_config_asset(cfg, p->uki_arm64);
+			struct xpxe_uki_info info;
+			char why[300], what[XPXE_CFG_PATH_MAX + 80];
+
+			if (!a)
+				return profile_fail(err, cfg, p, p->uki_arm64, "no such asset");
+			snprintf(what, sizeof(what), "uki_arm64 %s (%s)", a->name, a->path);
+			if (xpxe_uki_check(a->path, &info, why, sizeof(why)))
+				return profile_fail(err, cfg, p, what, why);
+			if (info.machine != XPXE_PE_MACHINE_ARM64) {
+				char mbuf[24];
+
+				snprintf(why, sizeof(why), "a UKI for %s, not arm64",
+					 xpxe_pe_machine_name(info.machine, mbuf, sizeof(mbuf)));
+				return profile_fail(err, cfg, p, what, why);
+			}
+			note_cmdline(p, a, &info);
+		}
 		if (p->transport == XPXE_TRANSPORT_GRUB) {
 			if (!p->kernel[0] || !p->initrd[0])
 				return profile_fail(err, cfg, p, "transport grub",
@@ -162,14 +181,18 @@ void xpxe_boot_profile_files(struct xpxe_dhcp_profile *p, const bool set[],
 	 * arm64 UEFI firmware runs no iPXE (Debian ships none for it): GRUB, whose
 	 * grub.cfg boots the profile's arm64 files over TFTP (PXE) or HTTP (HTTP boot).
 	 */
-	if (pc->arm64_grub && pc->transport != XPXE_TRANSPORT_GRUB) {
-		if (!set[XPXE_BOOT_UEFI_ARM64])
-			snprintf(p->boot_file[XPXE_BOOT_UEFI_ARM64], XPXE_BOOT_FILE_MAX, "%s",
-				 XPXE_GRUB_ARM64_NAME);
-		if (!set[XPXE_BOOT_HTTP_ARM64])
-			snprintf(p->boot_file[XPXE_BOOT_HTTP_ARM64], XPXE_BOOT_FILE_MAX,
-				 "%s/assets/%s", http_base, XPXE_GRUB_ARM64_NAME);
-	}
+	if (pc->arm64_grub && pc->transport != XPXE_TRANSPORT_GRUB && !set[XPXE_BOOT_UEFI_ARM64])
+		snprintf(p->boot_file[XPXE_BOOT_UEFI_ARM64], XPXE_BOOT_FILE_MAX, "%s",
+			 XPXE_GRUB_ARM64_NAME);
+	/*
+	 * HTTP boot: that GRUB, loaded over HTTP, finds no network config (it reads
+	 * PXE's DHCP answer, which HTTP boot leaves none of) and stops at its prompt,
+	 * measured with AAVMF. arm64 HTTP boot clients get the profile's arm64 UKI,
+	 * or nothing (pass_dhcp_no_boot_file) rather than a machine stuck there.
+	 */
+	if (pc->uki_arm64[0] && !set[XPXE_BOOT_HTTP_ARM64])
+		snprintf(p->boot_file[XPXE_BOOT_HTTP_ARM64], XPXE_BOOT_FILE_MAX, "%s/uki/%s",
+			 http_base, pc->uki_arm64);
 	if (pc->transport == XPXE_TRANSPORT_GRUB) {
 		if (!set[XPXE_BOOT_UEFI_X64])
 			snprintf(p->boot_file[XPXE_BOOT_UEFI_X64], XPXE_BOOT_FILE_MAX,
