@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,8 +490,9 @@ static void test_profile_files(void **state)
 	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_X64], "");
 
 	/*
-	 * arm64 files (http transport): arm64 UEFI machines get Debian's netboot GRUB over
-	 * TFTP (PXE) and HTTP (HTTP boot); amd64 classes are not touched.
+	 * arm64 files (http transport): arm64 UEFI PXE clients get Debian's netboot GRUB;
+	 * HTTP boot clients nothing (that GRUB stops at its prompt after HTTP boot) unless
+	 * the profile has an arm64 UKI; amd64 classes are not touched.
 	 */
 	memset(&p, 0, sizeof(p));
 	pc = (struct xpxe_profile_cfg){ .transport = XPXE_TRANSPORT_HTTP,
@@ -499,8 +501,13 @@ static void test_profile_files(void **state)
 					.arm64_grub = true };
 	xpxe_boot_profile_files(&p, set, &pc, "http://s:8080");
 	assert_string_equal(p.boot_file[XPXE_BOOT_UEFI_ARM64], "grubaa64.efi");
-	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_ARM64], "http://s:8080/assets/grubaa64.efi");
+	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_ARM64], "");
 	assert_string_equal(p.boot_file[XPXE_BOOT_UEFI_X64], "");
+	snprintf(pc.uki_arm64, sizeof(pc.uki_arm64), "a.efi");
+	xpxe_boot_profile_files(&p, set, &pc, "http://s:8080");
+	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_ARM64], "http://s:8080/uki/a.efi");
+	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_X64], "");
+	pc.uki_arm64[0] = '\0';
 	/*
 	 * Without the GRUB asset (or arm64 files) arm64 classes get no boot file: the data
 	 * plane answers them nothing and counts pass_dhcp_no_boot_file.
@@ -576,6 +583,28 @@ static void test_check_arches(void **state)
 	assert_int_equal(xpxe_boot_check_profiles(&cfg, &err), -EINVAL);
 	if (!strstr(err.text, "kernel_arm64 x64: an amd64 kernel, not arm64's"))
 		fail_msg("%s", err.text);
+
+	/* An arm64 UKI that is no UKI, or an x86-64 one: refused. */
+	snprintf(cfg.profiles[0].kernel_arm64, XPXE_CFG_NAME_MAX, "a64");
+	snprintf(cfg.profiles[0].uki_arm64, XPXE_CFG_NAME_MAX, "a64");
+	assert_int_equal(xpxe_boot_check_profiles(&cfg, &err), -EINVAL);
+	if (!strstr(err.text, "uki_arm64 a64 (") || !strstr(err.text, "no .linux section"))
+		fail_msg("%s", err.text);
+	{
+		static const struct section s[] = { { ".linux", "K", 1, 0 },
+						    { ".initrd", "I", 1, 0 } };
+
+		img = pe(XPXE_PE_MACHINE_X64, 10, false, s, 2, &len);
+		fd = open(x64, O_WRONLY | O_TRUNC);
+		assert_int_equal(write(fd, img, len), (ssize_t)len);
+		close(fd);
+		free(img);
+	}
+	snprintf(cfg.profiles[0].uki_arm64, XPXE_CFG_NAME_MAX, "x64");
+	assert_int_equal(xpxe_boot_check_profiles(&cfg, &err), -EINVAL);
+	if (!strstr(err.text, "a UKI for x86-64, not arm64"))
+		fail_msg("%s", err.text);
+	cfg.profiles[0].uki_arm64[0] = '\0';
 
 	/* No arm64 files (and no grub transport): no grub.cfg to make. */
 	cfg.profiles[0].kernel_arm64[0] = cfg.profiles[0].initrd_arm64[0] = '\0';
