@@ -256,19 +256,20 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	/* The machine's architecture's files (iPXE's ${buildarch}), never another's. */
 	arch = xpxe_arch_of_buildarch(arg(rq->conn, "arch"));
 	if (!xpxe_profile_kernel(p, arch, &kernel, &initrd)) {
-		char why[XPXE_CFG_NAME_MAX + 96];
+		char reason[XPXE_CFG_NAME_MAX + 96];
 
 		pthread_mutex_unlock(&h->inv->lock);
 		if (arch != XPXE_ARCH_AMD64 || p->kernel_arm64[0]) {
 			/* A machine of an architecture its profile has no files for. */
 			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
-			snprintf(why, sizeof(why), "profile '%s' has no %s kernel and initrd",
+			snprintf(reason, sizeof(reason), "profile '%s' has no %s kernel and initrd",
 				 p->name,
-				 arch == XPXE_ARCH_UNKNOWN ? arg(rq->conn, "arch")
+				 /* not the client's text: it goes to the log */
+				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
 							   : xpxe_arch_name(arch));
 			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
-				 why);
-			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, why);
+				 reason);
+			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, reason);
 		}
 		log_warn("http: profile '%s' of %s names no kernel/initrd", p->name, who.name);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
@@ -328,16 +329,6 @@ static int parse_range(const char *h, off_t size, off_t *from, off_t *to)
 		*to = b >= size ? size - 1 : b;
 	}
 	return *from < size ? 0 : -ERANGE;
-}
-
-/* NAME is a profile's UKI (uki, uki_arm64). */
-static bool is_uki(const struct xpxe_config *cfg, const char *name)
-{
-	for (int i = 0; i < cfg->n_profiles; i++)
-		if (!strcmp(cfg->profiles[i].uki, name) ||
-		    !strcmp(cfg->profiles[i].uki_arm64, name))
-			return true;
-	return false;
 }
 
 static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name)
@@ -421,14 +412,7 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 		close(fd);
 		return MHD_NO;
 	}
-	/*
-	 * UEFI HTTP boot (EDK2's HttpBootCheckImageType) runs what is application/efi
-	 * or named *.efi, and refuses anything else before downloading it ("Could not
-	 * retrieve NBP file size", seen with AAVMF and /uki/uki-arm64): UKIs say so.
-	 */
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				is_uki(h->cfg, name) ? "application/efi"
-						     : "application/octet-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	if (status == MHD_HTTP_PARTIAL_CONTENT) {
 		snprintf(text, sizeof(text), "bytes %lld-%lld/%lld", (long long)from, (long long)to,
@@ -451,6 +435,15 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 			   st.st_size ? (uint64_t)(to - from + 1) : 0);
 	}
 	return ret;
+}
+
+static bool is_uki(const struct xpxe_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (!strcmp(cfg->profiles[i].uki, name) ||
+		    !strcmp(cfg->profiles[i].uki_arm64, name))
+			return true;
+	return false;
 }
 
 /*
