@@ -677,6 +677,37 @@ static void test_config_keys(void **state)
 	unlink(path);
 }
 
+/* The arm64 keys of a profile, as the file gives them. */
+static void test_config_arm64_keys(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/xpxe-test-boot-cfg.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	if (load("assets: {k: /k, i: /i, ka: /ka, ia: /ia, u: /u}\n"
+		 "profiles:\n  mixed:\n    kernel: k\n    initrd: i\n    kernel_arm64: ka\n"
+		 "    initrd_arm64: ia\n    uki_arm64: u\n",
+		 &cfg, &err))
+		fail_msg("refused: %s", err.text);
+	assert_string_equal(cfg.profiles[1].name, "mixed");
+	assert_string_equal(cfg.profiles[1].kernel, "k");
+	assert_string_equal(cfg.profiles[1].kernel_arm64, "ka");
+	assert_string_equal(cfg.profiles[1].initrd_arm64, "ia");
+	assert_string_equal(cfg.profiles[1].uki_arm64, "u");
+	assert_int_equal(cfg.profiles[1].kernel_arm64_at.line, 6);
+	assert_true(xpxe_boot_uses_grub(&cfg));
+	xpxe_config_free(&cfg);
+	assert_int_equal(load("profiles:\n  s:\n    uki_arm64: nope\n", &cfg, &err), -EINVAL);
+	if (!strstr(err.text, "no asset 'nope' for its arm64 UKI"))
+		fail_msg("%s", err.text);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -692,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_profile_files),
 		cmocka_unit_test(test_check_arches),
 		cmocka_unit_test(test_config_keys),
+		cmocka_unit_test(test_config_arm64_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
