@@ -240,10 +240,23 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
 	p = &h->cfg->profiles[who.profile];
+	/* The machine's architecture's files (iPXE's ${buildarch}), never another's. */
+	arch = xpxe_arch_of_buildarch(arg(rq->conn, "arch"));
 	if (p->transport == XPXE_TRANSPORT_UKI && p->uki[0]) {
+		const char *name = xpxe_profile_uki(p, arch);
 		char url[XPXE_CFG_NAME_MAX + 128];
 
-		snprintf(url, sizeof(url), "%s/uki/%s", h->base, p->uki);
+		if (!name) {
+			pthread_mutex_unlock(&h->inv->lock);
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+			snprintf(url, sizeof(url), "profile '%s' has no %s UKI", p->name,
+				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
+							   : xpxe_arch_name(arch));
+			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
+				 url);
+			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, url);
+		}
+		snprintf(url, sizeof(url), "%s/uki/%s", h->base, name);
 		err = xpxe_script_uki(script, sizeof(script), who.name, url, h->base);
 		pthread_mutex_unlock(&h->inv->lock);
 		if (err)
@@ -253,8 +266,6 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, who.name, 0);
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
-	/* The machine's architecture's files (iPXE's ${buildarch}), never another's. */
-	arch = xpxe_arch_of_buildarch(arg(rq->conn, "arch"));
 	if (!xpxe_profile_kernel(p, arch, &kernel, &initrd)) {
 		char reason[XPXE_CFG_NAME_MAX + 96];
 

@@ -444,6 +444,22 @@ static void test_arch_of_machine(void **state)
 	assert_string_equal(k, "k2-arm64");
 	assert_string_equal(i, "i2-arm64");
 
+	/* UKIs (transport uki): each architecture's, never the other's. */
+	{
+		struct xpxe_profile_cfg u = { .uki = "x.efi", .uki_machine = XPXE_PE_MACHINE_X64 };
+
+		assert_string_equal(xpxe_profile_uki(&u, XPXE_ARCH_AMD64), "x.efi");
+		assert_null(xpxe_profile_uki(&u, XPXE_ARCH_ARM64));
+		snprintf(u.uki_arm64, sizeof(u.uki_arm64), "a.efi");
+		assert_string_equal(xpxe_profile_uki(&u, XPXE_ARCH_ARM64), "a.efi");
+		assert_null(xpxe_profile_uki(&u, XPXE_ARCH_ARM32));
+		/* A profile whose one UKI is arm64's: arm64 machines only. */
+		u = (struct xpxe_profile_cfg){ .uki = "a.efi",
+					       .uki_machine = XPXE_PE_MACHINE_ARM64 };
+		assert_string_equal(xpxe_profile_uki(&u, XPXE_ARCH_ARM64), "a.efi");
+		assert_null(xpxe_profile_uki(&u, XPXE_ARCH_AMD64));
+	}
+
 	/* An initramfs tells nothing: the profiles that name it do. */
 	assert_int_equal(xpxe_asset_arch(cfg, "i2-arm64", gz, sizeof(gz)), XPXE_ARCH_ARM64);
 	assert_int_equal(xpxe_asset_arch(cfg, "i2", gz, sizeof(gz)), XPXE_ARCH_AMD64);

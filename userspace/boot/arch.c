@@ -114,6 +114,18 @@ bool xpxe_profile_kernel(const struct xpxe_profile_cfg *p, enum xpxe_arch arch, 
 	return **kernel && **initrd;
 }
 
+const char *xpxe_profile_uki(const struct xpxe_profile_cfg *p, enum xpxe_arch arch)
+{
+	bool uki_arm64 = p->uki[0] && p->uki_machine == XPXE_PE_MACHINE_ARM64;
+
+	if (arch == XPXE_ARCH_ARM64)
+		return p->uki_arm64[0] ? p->uki_arm64 : uki_arm64 ? p->uki : NULL;
+	/* uki_machine 0: not checked (yet); x86, as a profile's uki was before arm64. */
+	if (arch == XPXE_ARCH_AMD64)
+		return p->uki[0] && !uki_arm64 ? p->uki : NULL;
+	return NULL;
+}
+
 enum xpxe_arch xpxe_asset_arch(const struct xpxe_config *cfg, const char *name, const uint8_t *head,
 			       size_t len)
 {

@@ -153,6 +153,12 @@ bool xpxe_profile_kernel(const struct xpxe_profile_cfg *p, enum xpxe_arch arch, 
 			 const char **initrd);
 
 /*
+ * The UKI of profile P for machines of ARCH: uki_arm64 for arm64 (or uki, when
+ * that is an arm64 image), uki for amd64 unless it is arm64's. NULL: none.
+ */
+const char *xpxe_profile_uki(const struct xpxe_profile_cfg *p, enum xpxe_arch arch);
+
+/*
  * Which architecture asset NAME is for, as `xpxe assets` shows it: sniffed
  * from its first bytes HEAD, else from the profiles that name it (an initrd
  * of arm64 machines only is arm64's); unknown when neither tells.
