@@ -342,6 +342,8 @@ static int parse_range(const char *h, off_t size, off_t *from, off_t *to)
 	return *from < size ? 0 : -ERANGE;
 }
 
+static bool is_uki(const struct xpxe_config *cfg, const char *name);
+
 static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name)
 {
 	const char *range = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Range");
@@ -353,6 +355,7 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	off_t from = 0, to;
 	unsigned int status = MHD_HTTP_OK;
 	enum MHD_Result ret;
+	bool efi = false;
 	int fd, err;
 
 	pthread_mutex_lock(&h->inv->lock);
@@ -360,6 +363,7 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	if (a) {
 		snprintf(path, sizeof(path), "%s", a->path);
 		loaded = a->loaded;
+		efi = is_uki(h->cfg, name);
 	}
 	pthread_mutex_unlock(&h->inv->lock);
 	if (!a)
@@ -423,7 +427,14 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 		close(fd);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	/*
+	 * UEFI HTTP boot (EDK2's HttpBootCheckImageType) runs only what is
+	 * application/efi or has a name ending in .efi: anything else fails before the
+	 * download ("Could not retrieve NBP file size", then "Not Found"), seen with
+	 * AAVMF and /uki/uki-arm64, every time. UKIs say what they are.
+	 */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				efi ? "application/efi" : "application/octet-stream");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	if (status == MHD_HTTP_PARTIAL_CONTENT) {
 		snprintf(text, sizeof(text), "bytes %lld-%lld/%lld", (long long)from, (long long)to,

@@ -98,6 +98,12 @@ check "xpxe status: the profile's files by architecture" \
 	grep -qx "profile     default: amd64 vmlinuz + initramfs; arm64 vmlinuz-arm64 + initramfs-arm64 (through grubaa64.efi), HTTP boot: UKI uki-arm64" \
 	<("$XPXE" status)
 
+# EDK2's HTTP boot runs only application/efi or *.efi: without it, "Could not retrieve NBP
+# file size" and "Not Found", every time (AAVMF, /uki/uki-arm64).
+check "/uki/uki-arm64 is served as application/efi (UEFI HTTP boot runs nothing else not named *.efi)" \
+	bash -c "ip netns exec '$NS_CLI' curl -s -m 10 -o /dev/null -D - 'http://$SRV_IP:8080/uki/uki-arm64' |
+		tr -d '\r' | grep -qix 'content-type: application/efi'"
+
 # boot NAME MAC TAP TIMEOUT QEMU-ARGS...: one machine in the background (cleanup stops it)
 boot() {
 	local name=$1 mac=$2 tap=$LAB-t$3 timeout=$4
