@@ -86,7 +86,11 @@ else
 	not_ok "the quick start with arm64 files starts"
 	exit 1
 fi
-"$XPXE" assets >"$WORK/assets.txt"
+"$XPXE" assets >"$WORK/assets.txt" 2>"$WORK/assets.err"
+rc=$?
+# grub/grub.cfg is made by the daemon (no file on disk): it is not "gone from disk".
+check "xpxe assets exits 0 ($rc) while serving the grub.cfg it made" \
+	bash -c "[ '$rc' = 0 ] && [ ! -s '$WORK/assets.err' ] && grep -q '^grub/grub.cfg ' '$WORK/assets.txt'"
 arch_of() { awk -v n="$1" '$1 == n { print $2 }' "$WORK/assets.txt"; }
 check "xpxe assets shows each file's architecture: vmlinuz amd64, vmlinuz-arm64 arm64 (from the files)" \
 	test "$(arch_of vmlinuz) $(arch_of vmlinuz-arm64) $(arch_of grubaa64.efi) $(arch_of uki-arm64) $(arch_of snponly.efi)" = "amd64 arm64 arm64 arm64 amd64"
