@@ -36,6 +36,10 @@ PKGS=(
 	# and grub-efi-amd64-signed are fetched by scripts/secboot.sh (apt-get download), not
 	# installed: their scripts would run grub-install on an EFI host
 	systemd-boot-efi sbsigntool mtools openssl
+	# arm64 machines (test_arm64.sh): QEMU's aarch64 system emulator and its UEFI firmware
+	# (AAVMF), and an objcopy that knows arm64 PE for the arm64 UKI; Debian's arm64 GRUB,
+	# kernel, busybox and UKI stub are fetched by scripts/arm64.sh (apt-get download)
+	qemu-system-arm qemu-efi-aarch64 binutils-aarch64-linux-gnu
 	# packaging and its tests: the .deb, systemd-analyze (and journald, journalctl for
 	# test_journal.sh), man -l, completion, strace
 	dpkg-dev debhelper systemd man-db groff-base bash-completion strace

@@ -20,6 +20,12 @@ to tell them apart; SeaBIOS resets as soon as it has nothing left to boot), kill
 and fails when the timeout passes first, and leaves no QEMU process behind. A network boot puts the NIC first in the boot order (bootindex).
 
 Firmware and boot:
+  --arch arm64        an arm64 machine: qemu-system-aarch64 -M virt (cortex-a57, tcg)
+                      with AAVMF (package qemu-efi-aarch64), a private copy of its
+                      variables, no NIC option ROM: AAVMF's own PXE and HTTP boot
+                      clients run (--uefi --no-rom implied; --http-boot, --disk,
+                      --kernel and the machine options apply; the serial console
+                      is ttyAMA0). Default amd64
   --bios              SeaBIOS; the NIC's option ROM is QEMU's default, iPXE from
                       ipxe-qemu, so the machine PXE-boots as iPXE (default)
   --uefi              OVMF (package ovmf), with a private copy of OVMF_VARS per run;
@@ -72,7 +78,7 @@ die() {
 	exit 2
 }
 
-firmware=bios
+firmware=bios arch=amd64
 rom=default http_boot=false secure_boot='' disk=
 kernel='' initrd='' append='' append_set=false
 mac='' nic=virtio-net-pci uuid='' serial='' memory=512
@@ -82,6 +88,7 @@ extra=()
 need() { if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value"; fi; }
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--arch) need "$@"; arch=$2; shift ;;
 	--bios) firmware=bios ;;
 	--uefi) firmware=uefi ;;
 	--no-rom) rom=none ;;
@@ -120,6 +127,18 @@ while [ $# -gt 0 ]; do
 done
 
 [[ $LAB =~ ^[a-z0-9]{1,8}$ ]] || die "LAB must be 1-8 characters of a-z0-9, not '$LAB'"
+case "$arch" in
+amd64) ;;
+arm64)
+	[ -z "$secure_boot" ] || die "--arch arm64: no --secure-boot (AAVMF's keys are not set up here)"
+	[ "$rom" = default ] || [ "$rom" = none ] || die "--arch arm64: no --rom (AAVMF's own network boot)"
+	firmware=uefi rom=none
+	QEMU=${QEMU_AARCH64:-qemu-system-aarch64}
+	OVMF_CODE=${AAVMF_CODE:-/usr/share/AAVMF/AAVMF_CODE.fd}
+	OVMF_VARS=${AAVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd}
+	;;
+*) die "--arch takes amd64 or arm64, not '$arch'" ;;
+esac
 if $http_boot && { [ "$firmware" != uefi ] || [ "$rom" != none ]; }; then
 	die "--http-boot is OVMF's own HTTP boot: not with --bios or --rom"
 fi
@@ -164,7 +183,10 @@ machine=pc,graphics=off
 # Secure Boot firmware keeps its variables safe from the OS through SMM: a q35 machine
 # with SMM on, and the variable store on a pflash only SMM may write.
 [ -n "$secure_boot" ] && machine=q35,smm=on,graphics=off
-args=(-name "xpxe-$mac" -machine "$machine" -accel "$accel" -m "$memory" -smp 1
+cpu=()
+# arm64: QEMU's generic virt board; the cloud kernel drives its PL011 UART and PCIe.
+[ "$arch" = arm64 ] && machine=virt cpu=(-cpu cortex-a57)
+args=(-name "xpxe-$mac" -machine "$machine" "${cpu[@]}" -accel "$accel" -m "$memory" -smp 1
 	-display none -monitor none -no-reboot -no-user-config -boot reboot-timeout=0)
 
 # The serial console: a file, or the terminal with a copy in the file.
@@ -177,7 +199,7 @@ fi
 cleanup_files=()
 case "$firmware" in
 uefi)
-	[ -f "$OVMF_CODE" ] || die "no $OVMF_CODE (Debian package ovmf)"
+	[ -f "$OVMF_CODE" ] || die "no $OVMF_CODE (Debian package $([ "$arch" = arm64 ] && echo qemu-efi-aarch64 || echo ovmf))"
 	vars=$(mktemp "${TMPDIR:-/tmp}/xpxe-ovmf-vars.XXXXXX")
 	cleanup_files+=("$vars")
 	cp "$OVMF_VARS" "$vars"
@@ -236,7 +258,8 @@ if $dry_run; then
 	exit 0
 fi
 
-command -v "$QEMU" >/dev/null || die "$QEMU is missing (Debian package qemu-system-x86)"
+command -v "$QEMU" >/dev/null ||
+	die "$QEMU is missing (Debian package $([ "$arch" = arm64 ] && echo qemu-system-arm || echo qemu-system-x86))"
 ip netns list | grep -qw "^$netns" || die "no namespace $netns (LAB=$LAB scripts/lab.sh up)"
 ip -n "$netns" link show "$tap" >/dev/null 2>&1 || die "no tap $tap in $netns"
 : >"$log"

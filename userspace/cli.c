@@ -316,6 +316,46 @@ static void print_store(struct fy_node *root)
 	    xpxe_json_u64(root, "/store/pending_marks", 0));
 }
 
+/* Each profile's files by architecture; a machine of an architecture without them is refused. */
+static void print_profiles(struct fy_node *root)
+{
+	struct fy_node *list = fy_node_by_path(root, "/profiles", FY_NT, FYNWF_DONT_FOLLOW), *p;
+	static const char *const arches[] = { "amd64", "arm64" };
+	void *iter = NULL;
+
+	while (list && (p = fy_node_sequence_iterate(list, &iter))) {
+		printf("profile     %s:", xpxe_json_str(p, "/name"));
+		for (size_t a = 0; a < 2; a++) {
+			char path[32];
+			const char *kernel, *initrd, *stage, *uki;
+
+			snprintf(path, sizeof(path), "/%s/kernel", arches[a]);
+			kernel = xpxe_json_str(p, path);
+			snprintf(path, sizeof(path), "/%s/initrd", arches[a]);
+			initrd = xpxe_json_str(p, path);
+			snprintf(path, sizeof(path), "/%s/second_stage", arches[a]);
+			stage = xpxe_json_str(p, path);
+			snprintf(path, sizeof(path), "/%s/uki", arches[a]);
+			uki = xpxe_json_str(p, path);
+			if (kernel && *kernel && initrd && *initrd)
+				printf("%s %s %s + %s%s%s%s", a ? ";" : "", arches[a], kernel,
+				       initrd, stage ? " (through " : "", stage ? stage : "",
+				       stage ? ")" : "");
+			else if (!uki)
+				printf("%s %s none (refused)", a ? ";" : "", arches[a]);
+			else
+				printf("%s %s", a ? ";" : "", arches[a]);
+			if (uki)
+				printf(", HTTP boot: UKI %s", uki);
+		}
+		printf("\n");
+	}
+	if (xpxe_json_u64(root, "/http/no_arch_files", 0))
+		printf("            %llu iPXE script(s) refused: no files for the machine's "
+		       "architecture\n",
+		       xpxe_json_u64(root, "/http/no_arch_files", 0));
+}
+
 int xpxe_cli_status(const char *socket_path, bool json, bool all)
 {
 	struct fy_document *doc = NULL;
@@ -345,6 +385,7 @@ int xpxe_cli_status(const char *socket_path, bool json, bool all)
 	       xpxe_json_u64(root, "/http/timed_out", 0));
 	print_downloads(root);
 	print_listeners(root);
+	print_profiles(root);
 	print_store(root);
 out:
 	fy_document_destroy(doc);
@@ -382,16 +423,18 @@ int xpxe_cli_assets(const char *socket_path, bool json, bool reload)
 	iter = NULL;
 	if (reload)
 		printf("reloaded %llu changed asset(s)\n", xpxe_json_u64(root, "/reloaded", 0));
-	printf("%-20s %12s %10s %10s %9s  %s\n", "NAME", "SIZE", "BLOCKS@512", "@1468", "TRANSFERS",
-	       "SHA256");
+	printf("%-20s %-6s %12s %10s %10s %9s  %s\n", "NAME", "ARCH", "SIZE", "BLOCKS@512", "@1468",
+	       "TRANSFERS", "SHA256");
 	list = fy_node_by_path(root, "/assets", FY_NT, FYNWF_DONT_FOLLOW);
 	while (list && (as = fy_node_sequence_iterate(list, &iter))) {
 		const char *cur = xpxe_json_str(as, "/current");
 
-		printf("%-20s %12llu %10llu %10llu %9llu  %s%s\n", xpxe_json_str(as, "/name"),
-		       xpxe_json_u64(as, "/size", 0), xpxe_json_u64(as, "/blocks_512", 0),
-		       xpxe_json_u64(as, "/blocks_1468", 0), xpxe_json_u64(as, "/transfers", 0),
-		       xpxe_json_str(as, "/sha256"),
+		const char *arch = xpxe_json_str(as, "/arch");
+
+		printf("%-20s %-6s %12llu %10llu %10llu %9llu  %s%s\n", xpxe_json_str(as, "/name"),
+		       arch ? arch : "-", xpxe_json_u64(as, "/size", 0),
+		       xpxe_json_u64(as, "/blocks_512", 0), xpxe_json_u64(as, "/blocks_1468", 0),
+		       xpxe_json_u64(as, "/transfers", 0), xpxe_json_str(as, "/sha256"),
 		       cur && !strcmp(cur, "false") ? "  (replaced; freed after its transfers)"
 						    : "");
 	}

@@ -565,6 +565,16 @@ static int profile_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 		p->initrd_at = mark(w, v);
 		return copy_str(w, key, v, p->initrd, sizeof(p->initrd), "an asset name");
 	}
+	if (is(key, "kernel_arm64")) {
+		p->kernel_arm64_at = mark(w, v);
+		return copy_str(w, key, v, p->kernel_arm64, sizeof(p->kernel_arm64),
+				"an asset name");
+	}
+	if (is(key, "initrd_arm64")) {
+		p->initrd_arm64_at = mark(w, v);
+		return copy_str(w, key, v, p->initrd_arm64, sizeof(p->initrd_arm64),
+				"an asset name");
+	}
 	if (is(key, "cmdline"))
 		return copy_str(w, key, v, p->cmdline, sizeof(p->cmdline), "kernel arguments");
 	if (is(key, "talos_config")) {
@@ -576,6 +586,8 @@ static int profile_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 		return get_strategy(w, key, v, &p->dhcp.strategy);
 	if (is(key, "uki"))
 		return copy_str(w, key, v, p->uki, sizeof(p->uki), "an asset name");
+	if (is(key, "uki_arm64"))
+		return copy_str(w, key, v, p->uki_arm64, sizeof(p->uki_arm64), "an asset name");
 	if (is(key, "transport")) {
 		const char *s = scalar(w, key, v, "http, tftp, uki or grub");
 
@@ -588,8 +600,8 @@ static int profile_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 	if (is(key, "boot_files"))
 		return each_pair(w, key, v, "boot_files", boot_file_key, p);
 	return unknown(w, key, "a profile",
-		       "kernel, initrd, uki, cmdline, transport, strategy, talos_config, "
-		       "boot_files");
+		       "kernel, initrd, kernel_arm64, initrd_arm64, uki, uki_arm64, cmdline, "
+		       "transport, strategy, talos_config, boot_files");
 }
 
 static int profiles_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
@@ -1185,6 +1197,21 @@ static int check_reservations(const struct xpxe_config *cfg, struct xpxe_config_
 	return 0;
 }
 
+/* NAME ("" : none) names an asset of CFG, or ERR says which profile lacks it for WHAT. */
+static int check_asset(const struct xpxe_config *cfg, struct xpxe_config_error *err,
+		       const struct xpxe_profile_cfg *p, const char *name, struct xpxe_cfg_mark at,
+		       const char *what)
+{
+	char where[XPXE_CFG_PATH_MAX + 40];
+
+	if (!name[0] || xpxe_config_asset(cfg, name))
+		return 0;
+	xpxe_config_where(cfg, at, NULL, where, sizeof(where));
+	return check_fail(err, where,
+			  "profile '%s': no asset '%s' for its %s (define it under assets)",
+			  p->name, name, what);
+}
+
 int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
 {
 	char where[XPXE_CFG_PATH_MAX + 40];
@@ -1206,6 +1233,20 @@ int xpxe_config_check(struct xpxe_config *cfg, struct xpxe_config_error *err)
 					  "under assets)",
 					  p->name, p->initrd);
 		}
+		if (check_asset(cfg, err, p, p->kernel_arm64, p->kernel_arm64_at, "arm64 kernel") ||
+		    check_asset(cfg, err, p, p->initrd_arm64, p->initrd_arm64_at, "arm64 initrd"))
+			return -EINVAL;
+		if (p->uki_arm64[0] && !xpxe_config_asset(cfg, p->uki_arm64))
+			return check_fail(
+			    err, config_name(cfg),
+			    "profile '%s': no asset '%s' for its arm64 UKI (define it "
+			    "under assets)",
+			    p->name, p->uki_arm64);
+		if (!p->kernel_arm64[0] != !p->initrd_arm64[0])
+			return check_fail(err, config_name(cfg),
+					  "profile '%s': kernel_arm64 and initrd_arm64 go together "
+					  "(arm64 machines boot both)",
+					  p->name);
 		if (p->transport == XPXE_TRANSPORT_UKI && !p->uki[0])
 			return check_fail(
 			    err, config_name(cfg),

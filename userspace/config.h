@@ -67,7 +67,23 @@ struct xpxe_profile_cfg {
 	/* Not config: the UKI's PE machine type, from its check at load (boot/profile.c). */
 	unsigned short uki_machine;
 	char talos_config[XPXE_CFG_PATH_MAX]; /* a file or a folder of MAC.yaml + default.yaml */
-	struct xpxe_dhcp_profile dhcp;	      /* boot files by class, ProxyDHCP strategy */
+	/*
+	 * arm64 machines' own kernel and initrd (kernel_arm64, initrd_arm64): one
+	 * profile serves a mixed fleet, each machine its architecture's files (kernel
+	 * and initrd above are amd64's). "": this profile boots no arm64 machine, which
+	 * is then refused, counted (boot/arch.c).
+	 */
+	char kernel_arm64[XPXE_CFG_NAME_MAX];
+	char initrd_arm64[XPXE_CFG_NAME_MAX];
+	struct xpxe_cfg_mark kernel_arm64_at, initrd_arm64_at;
+	/*
+	 * arm64 UEFI HTTP boot clients' UKI (uki_arm64): Debian's netboot GRUB cannot go
+	 * on after HTTP boot (it finds no network config there), so they boot a UKI.
+	 */
+	char uki_arm64[XPXE_CFG_NAME_MAX];
+	/* Not config: arm64 UEFI machines get GRUB (boot/profile.c found the asset). */
+	bool arm64_grub;
+	struct xpxe_dhcp_profile dhcp; /* boot files by class, ProxyDHCP strategy */
 	bool boot_file_set[XPXE_BOOT_MAX];
 	struct xpxe_cfg_mark kernel_at, initrd_at, talos_config_at;
 };

@@ -207,7 +207,8 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 				    arg(rq->conn, "serial"), NULL };
 	char script[SCRIPT_MAX], mac_text[18];
 	const struct xpxe_profile_cfg *p;
-	const char *why = NULL;
+	const char *why = NULL, *kernel, *initrd;
+	enum xpxe_arch arch;
 	struct who who;
 	unsigned char mac[6];
 	int err;
@@ -243,10 +244,23 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
 	p = &h->cfg->profiles[who.profile];
+	/* The machine's architecture's files (iPXE's ${buildarch}), never another's. */
+	arch = xpxe_arch_of_buildarch(arg(rq->conn, "arch"));
 	if (p->transport == XPXE_TRANSPORT_UKI && p->uki[0]) {
+		const char *name = xpxe_profile_uki(p, arch);
 		char url[XPXE_CFG_NAME_MAX + 128];
 
-		snprintf(url, sizeof(url), "%s/uki/%s", h->base, p->uki);
+		if (!name) {
+			pthread_mutex_unlock(&h->inv->lock);
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+			snprintf(url, sizeof(url), "profile '%s' has no %s UKI", p->name,
+				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
+							   : xpxe_arch_name(arch));
+			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
+				 url);
+			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, url);
+		}
+		snprintf(url, sizeof(url), "%s/uki/%s", h->base, name);
 		err = xpxe_script_uki(script, sizeof(script), who.name, url, h->base);
 		pthread_mutex_unlock(&h->inv->lock);
 		if (err)
@@ -256,8 +270,22 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, who.name, 0);
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
-	if (!p->kernel[0] || !p->initrd[0]) {
+	if (!xpxe_profile_kernel(p, arch, &kernel, &initrd)) {
+		char reason[XPXE_CFG_NAME_MAX + 96];
+
 		pthread_mutex_unlock(&h->inv->lock);
+		if (arch != XPXE_ARCH_AMD64 || p->kernel_arm64[0]) {
+			/* A machine of an architecture its profile has no files for. */
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+			snprintf(reason, sizeof(reason), "profile '%s' has no %s kernel and initrd",
+				 p->name,
+				 /* not the client's text: it goes to the log */
+				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
+							   : xpxe_arch_name(arch));
+			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
+				 reason);
+			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, reason);
+		}
 		log_warn("http: profile '%s' of %s names no kernel/initrd", p->name, who.name);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
 				  "the machine's profile boots no kernel");
@@ -268,8 +296,8 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 				      .config_base = h->config_base,
 				      .tftp_base = h->tftp_base,
 				      .name = who.name,
-				      .kernel = p->kernel,
-				      .initrd = p->initrd,
+				      .kernel = kernel,
+				      .initrd = initrd,
 				      .cmdline = p->cmdline,
 				      .tftp = p->transport == XPXE_TRANSPORT_TFTP });
 	pthread_mutex_unlock(&h->inv->lock);
@@ -317,6 +345,8 @@ static int parse_range(const char *h, off_t size, off_t *from, off_t *to)
 	}
 	return *from < size ? 0 : -ERANGE;
 }
+
+static bool is_uki(const struct xpxe_config *cfg, const char *name);
 
 /*
  * Whether a machine's Talos document says `machine:` ... `type: controlplane` (or init). A
@@ -526,6 +556,7 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	char mac_text[18] = "";
 	bool who_known = false; /* MAC_TEXT is known (take_turn found it) */
 	int turn = 1;		/* 0: it waits its turn (a held body) */
+	bool efi = false;
 	int fd, err;
 
 	pthread_mutex_lock(&h->inv->lock);
@@ -533,6 +564,7 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	if (a) {
 		snprintf(path, sizeof(path), "%s", a->path);
 		loaded = a->loaded;
+		efi = is_uki(h->cfg, name);
 	}
 	pthread_mutex_unlock(&h->inv->lock);
 	if (!a)
@@ -625,7 +657,14 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 		close(fd);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	/*
+	 * UEFI HTTP boot (EDK2's HttpBootCheckImageType) runs only what is
+	 * application/efi or has a name ending in .efi: anything else fails before the
+	 * download ("Could not retrieve NBP file size", then "Not Found"), seen with
+	 * AAVMF and /uki/uki-arm64, every time. UKIs say what they are.
+	 */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				efi ? "application/efi" : "application/octet-stream");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	if (status == MHD_HTTP_PARTIAL_CONTENT) {
 		snprintf(text, sizeof(text), "bytes %lld-%lld/%lld", (long long)from, (long long)to,
@@ -652,7 +691,8 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 static bool is_uki(const struct xpxe_config *cfg, const char *name)
 {
 	for (int i = 0; i < cfg->n_profiles; i++)
-		if (!strcmp(cfg->profiles[i].uki, name))
+		if (!strcmp(cfg->profiles[i].uki, name) ||
+		    !strcmp(cfg->profiles[i].uki_arm64, name))
 			return true;
 	return false;
 }
@@ -1073,6 +1113,8 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_http_requests_total{kind=\"refused_plain_http\"} %llu\n",
 		h->stats.refused_plain);
 	fprintf(f, "xpxe_http_requests_total{kind=\"uki\"} %llu\n", h->stats.ukis);
+	fprintf(f, "xpxe_http_requests_total{kind=\"no_arch_files\"} %llu\n",
+		h->stats.no_arch_files);
 	metric(f, "xpxe_http_connections_total",
 	       "HTTP connections: accepted, refused at a limit, timed out without a request",
 	       "counter");

@@ -40,6 +40,8 @@ struct xpxe_http_stats {
 	 * after the idle timeout without one complete request (slow clients, slowloris) */
 	unsigned long long conn_accepted, conn_refused_per_ip, conn_refused_total, conn_timed_out;
 	unsigned long long asset_changed; /* refused: the file is no longer what was loaded */
+	/* iPXE scripts refused: the profile has no files for the machine's architecture */
+	unsigned long long no_arch_files;
 	unsigned long long refused_plain; /* configs refused over plain HTTP (of refused) */
 	unsigned long long ukis;	  /* UKIs sent from /uki/ */
 };

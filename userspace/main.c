@@ -147,6 +147,17 @@ static const char usage_serve[] =
     "  --asset NAME=FILE           serve FILE over TFTP as NAME (up to 64; repeatable)\n"
     "  --kernel FILE               the same as --asset vmlinuz=FILE\n"
     "  --initrd FILE               the same as --asset initramfs=FILE\n"
+    "  --kernel-arm64 FILE         arm64 machines' kernel (--asset vmlinuz-arm64=FILE)\n"
+    "  --initrd-arm64 FILE         ... and initramfs (--asset initramfs-arm64=FILE):\n"
+    "                              arm64 UEFI PXE clients get Debian's netboot\n"
+    "                              GRUB (grubaa64.efi: grub-efi-arm64-signed's, or\n"
+    "                              --asset grubaa64.efi=FILE), whose grub.cfg boots\n"
+    "                              these; amd64 machines keep --kernel and --initrd.\n"
+    "                              A machine whose architecture has no files gets\n"
+    "                              none (counted)\n"
+    "  --uki-arm64 FILE            arm64 UEFI HTTP boot clients' UKI (asset\n"
+    "                              'uki-arm64', /uki/uki-arm64): GRUB cannot go on\n"
+    "                              after HTTP boot; checked as --uki is\n"
     "  --no-default-assets         do not serve Debian's iPXE binaries\n"
     "  --tftp-idle-timeout SECONDS end a transfer whose client is silent this long\n"
     "                              (default 30, at least 3x its timeout option)\n"
@@ -514,6 +525,9 @@ enum {
 	OPT_TLS_KEY,
 	OPT_UI,
 	OPT_UI_ALLOW,
+	OPT_KERNEL_ARM64,
+	OPT_INITRD_ARM64,
+	OPT_UKI_ARM64,
 };
 
 /* The usage serve's flags are errors of: serve's, or check's (the same flags). */
@@ -729,6 +743,9 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "asset", required_argument, NULL, 'a' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'r' },
+		{ "kernel-arm64", required_argument, NULL, OPT_KERNEL_ARM64 },
+		{ "initrd-arm64", required_argument, NULL, OPT_INITRD_ARM64 },
+		{ "uki-arm64", required_argument, NULL, OPT_UKI_ARM64 },
 		{ "no-default-assets", no_argument, NULL, 'N' },
 		{ "tftp-idle-timeout", required_argument, NULL, 'T' },
 		{ "tftp-windowsize-max", required_argument, NULL, 'W' },
@@ -867,6 +884,17 @@ static int serve_or_check(int argc, char **argv, bool check)
 		case 'k':
 		case 'r':
 			rc = add_asset(&opts, c == 'k' ? "vmlinuz" : "initramfs", optarg);
+			if (rc)
+				return rc;
+			break;
+		case OPT_KERNEL_ARM64:
+		case OPT_INITRD_ARM64:
+		case OPT_UKI_ARM64:
+			rc = add_asset(&opts,
+				       c == OPT_KERNEL_ARM64   ? "vmlinuz-arm64"
+				       : c == OPT_INITRD_ARM64 ? "initramfs-arm64"
+							       : "uki-arm64",
+				       optarg);
 			if (rc)
 				return rc;
 			break;

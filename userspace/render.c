@@ -181,7 +181,8 @@ int xpxe_script_boot(char *buf, size_t size, const struct xpxe_script_in *in)
 		     ":failed\n"
 		     "echo xpxe: boot failed, retrying in 5 s\n"
 		     "sleep 5\n"
-		     "chain %s/boot.ipxe?mac=${mac:hexhyp}&uuid=${uuid}&serial=${serial}\n",
+		     "chain %s/boot.ipxe?mac=${mac:hexhyp}&uuid=${uuid}&serial=${serial}"
+		     "&arch=${buildarch}\n",
 		     in->name, from, sub, in->initrd, from, sub, in->kernel, in->cmdline,
 		     in->config_base ? in->config_base : in->base, in->base);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
@@ -197,7 +198,8 @@ int xpxe_script_uki(char *buf, size_t size, const char *name, const char *url, c
 			 ":failed\n"
 			 "echo xpxe: boot failed, retrying in 5 s\n"
 			 "sleep 5\n"
-			 "chain %s/boot.ipxe?mac=${mac:hexhyp}&uuid=${uuid}&serial=${serial}\n",
+			 "chain %s/boot.ipxe?mac=${mac:hexhyp}&uuid=${uuid}&serial=${serial}"
+			 "&arch=${buildarch}\n",
 			 name, url, base);
 
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;

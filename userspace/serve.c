@@ -236,6 +236,15 @@ static void note_loaded_assets(struct daemon *d)
 	pthread_mutex_unlock(&d->inv.lock);
 }
 
+/* Which architecture AS is for: its first bytes as loaded, else the profiles that name it. */
+static enum xpxe_arch asset_arch(struct daemon *d, const struct xpxe_asset *as)
+{
+	uint8_t head[1468];
+	size_t n = as->size && as->chunks ? xpxe_asset_read_block(as, 1, sizeof(head), head) : 0;
+
+	return xpxe_asset_arch(&d->cfg, as->name, head, n);
+}
+
 static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_node *request,
 			 struct fy_node *reply)
 {
@@ -258,7 +267,7 @@ static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_no
 		const struct xpxe_asset *as = d->assets.slots[i];
 		struct fy_node *node;
 
-		if (!as || !as->current || !access(as->path, F_OK))
+		if (!as || !as->current || as->generated || !access(as->path, F_OK))
 			continue;
 		node = fy_node_create_mapping(doc);
 		xpxe_json_add_str(node, "name", as->name);
@@ -280,6 +289,7 @@ static void reply_assets(struct daemon *d, struct fy_document *doc, struct fy_no
 		xpxe_json_add_str(node, "path", as->path);
 		xpxe_json_add_u64(node, "size", as->size);
 		xpxe_json_add_str(node, "sha256", hex);
+		xpxe_json_add_str(node, "arch", xpxe_arch_name(asset_arch(d, as)));
 		xpxe_json_add_u64(node, "blocks_512", as->size / 512 + 1);
 		xpxe_json_add_u64(node, "blocks_1468", as->size / 1468 + 1);
 		xpxe_json_add_u64(node, "slot", as->slot);
@@ -333,6 +343,35 @@ static struct fy_node *downloads_status(struct daemon *d, struct fy_document *do
 	return node;
 }
 
+/* Each profile's files by architecture, as `xpxe status` shows them. */
+static struct fy_node *profiles_status(struct daemon *d, struct fy_document *doc)
+{
+	struct fy_node *list = fy_node_create_sequence(doc);
+
+	for (int i = 0; i < d->cfg.n_profiles; i++) {
+		const struct xpxe_profile_cfg *p = &d->cfg.profiles[i];
+		struct fy_node *node = fy_node_create_mapping(doc);
+		static const enum xpxe_arch arches[] = { XPXE_ARCH_AMD64, XPXE_ARCH_ARM64 };
+
+		xpxe_json_add_str(node, "name", p->name);
+		for (size_t a = 0; a < sizeof(arches) / sizeof(arches[0]); a++) {
+			struct fy_node *files = fy_node_create_mapping(doc);
+			const char *kernel, *initrd;
+
+			xpxe_profile_kernel(p, arches[a], &kernel, &initrd);
+			xpxe_json_add_str(files, "kernel", kernel);
+			xpxe_json_add_str(files, "initrd", initrd);
+			if (arches[a] == XPXE_ARCH_ARM64 && p->arm64_grub)
+				xpxe_json_add_str(files, "second_stage", XPXE_GRUB_ARM64_NAME);
+			if (arches[a] == XPXE_ARCH_ARM64 && p->uki_arm64[0])
+				xpxe_json_add_str(files, "uki", p->uki_arm64);
+			xpxe_json_add_node(node, xpxe_arch_name(arches[a]), files);
+		}
+		fy_node_sequence_append(list, node);
+	}
+	return list;
+}
+
 /* HTTP's connections and their limits (the listener serves every interface). */
 static struct fy_node *http_status(struct daemon *d, struct fy_document *doc)
 {
@@ -352,6 +391,7 @@ static struct fy_node *http_status(struct daemon *d, struct fy_document *doc)
 	xpxe_json_add_bool(node, "configs_over_http", !d->cfg.tls.refuse_plain);
 	xpxe_json_add_str(node, "ui", d->cfg.ui.listen);
 	xpxe_json_add_node(node, "downloads", downloads_status(d, doc));
+	xpxe_json_add_u64(node, "no_arch_files", h->stats.no_arch_files);
 	return node;
 }
 
@@ -370,6 +410,7 @@ static void reply_status(struct daemon *d, struct fy_document *doc, struct fy_no
 		fy_node_sequence_append(list, iface_status(d, doc, &d->ifaces[i]));
 	xpxe_json_add_node(reply, "interfaces", list);
 	xpxe_json_add_node(reply, "http", http_status(d, doc));
+	xpxe_json_add_node(reply, "profiles", profiles_status(d, doc));
 	{
 		struct fy_node *store = fy_node_create_mapping(doc);
 
@@ -839,10 +880,7 @@ static void add_default_assets(struct xpxe_config *cfg)
 
 static bool has_grub_profile(const struct xpxe_config *cfg)
 {
-	for (int i = 0; i < cfg->n_profiles; i++)
-		if (cfg->profiles[i].transport == XPXE_TRANSPORT_GRUB)
-			return true;
-	return false;
+	return xpxe_boot_uses_grub(cfg);
 }
 
 /* Debian's signed shim and GRUB join the assets of a config with a grub profile. */
@@ -924,6 +962,12 @@ static int config_from_flags(struct xpxe_config *cfg, const struct xpxe_serve_op
 		snprintf(p->kernel, sizeof(p->kernel), "vmlinuz");
 	if (xpxe_config_asset(cfg, "initramfs"))
 		snprintf(p->initrd, sizeof(p->initrd), "initramfs");
+	if (xpxe_config_asset(cfg, "vmlinuz-arm64"))
+		snprintf(p->kernel_arm64, sizeof(p->kernel_arm64), "vmlinuz-arm64");
+	if (xpxe_config_asset(cfg, "initramfs-arm64"))
+		snprintf(p->initrd_arm64, sizeof(p->initrd_arm64), "initramfs-arm64");
+	if (xpxe_config_asset(cfg, "uki-arm64"))
+		snprintf(p->uki_arm64, sizeof(p->uki_arm64), "uki-arm64");
 	if (xpxe_config_asset(cfg, "uki"))
 		snprintf(p->uki, sizeof(p->uki), "uki");
 	if (opts->tls_cert)

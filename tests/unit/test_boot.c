@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,10 +285,13 @@ static void test_grub_render(void **state)
 	    "?mac=${net_default_mac}&uuid=${xpxe_uuid}\"\n");
 	/* Each profile that boots a kernel, over TFTP, its arguments quoted. */
 	HAS("function xpxe_profile_0 {\n");
-	HAS("\tlinux '/vmlinuz' talos.platform=metal slab_nomerge pti=on 'console=ttyS0' "
-	    "'x='\\''y'\\''' \"$xpxe_config\"\n\tinitrd '/initramfs'\n\tboot\n");
+	HAS("\telse\n\t\tlinux '/vmlinuz' talos.platform=metal slab_nomerge pti=on 'console=ttyS0' "
+	    "'x='\\''y'\\''' \"$xpxe_config\"\n\t\tinitrd '/initramfs'\n\tfi\n\tboot\n");
 	HAS("\techo \"xpxe: booting $1, profile\" 'workers'\n"
-	    "\tlinux '/k2' talos.platform=metal slab_nomerge pti=on \"$xpxe_config\"\n");
+	    "\tif [ \"$grub_cpu\" = arm64 ]; then\n"
+	    "\t\techo \"xpxe: $1 is arm64 and profile\" 'workers' \"has no arm64 kernel: back to "
+	    "the firmware\"\n\t\tsleep 5\n\t\texit 1\n"
+	    "\telse\n\t\tlinux '/k2' talos.platform=metal slab_nomerge pti=on \"$xpxe_config\"\n");
 	/* Boot-once: installed MACs and UUIDs, by name where the inventory has one. */
 	HAS("if [ \"$net_default_mac\" = \"52:54:00:00:00:01\" ]; then\n\txpxe_local 'w-1'\nfi\n");
 	HAS("if [ \"$xpxe_uuid\" = \"00000000-0000-4000-8000-0000000000aa\" ]; then\n"
@@ -312,6 +316,159 @@ static void test_grub_render(void **state)
 	assert_null(strstr(text, "(not in the inventory)\"\n"));
 #undef HAS
 	free(text);
+}
+
+/* One profile, two architectures: GRUB's $grub_cpu picks each one's files, or says it has none. */
+static void test_grub_render_arches(void **state)
+{
+	struct xpxe_config *cfg = two_profiles();
+	struct xpxe_inventory inv = { 0 };
+	size_t len;
+	char *text;
+
+	(void)state;
+	snprintf(cfg->profiles[1].kernel_arm64, XPXE_CFG_NAME_MAX, "k2-arm64");
+	snprintf(cfg->profiles[1].initrd_arm64, XPXE_CFG_NAME_MAX, "i2-arm64");
+	/* An arm64-only profile: an amd64 GRUB (shim's, Secure Boot) is told so. */
+	cfg->profiles[0].kernel[0] = cfg->profiles[0].initrd[0] = '\0';
+	snprintf(cfg->profiles[0].kernel_arm64, XPXE_CFG_NAME_MAX, "vmlinuz-arm64");
+	snprintf(cfg->profiles[0].initrd_arm64, XPXE_CFG_NAME_MAX, "initramfs-arm64");
+	text = xpxe_grub_render(cfg, &inv, "http://s:8080", &len);
+	assert_non_null(text);
+#define HAS(s)                                                         \
+	do {                                                           \
+		if (!strstr(text, s))                                  \
+			fail_msg("grub.cfg lacks '%s':\n%s", s, text); \
+	} while (0)
+	HAS("\tif [ \"$grub_cpu\" = arm64 ]; then\n"
+	    "\t\tlinux '/k2-arm64' talos.platform=metal slab_nomerge pti=on \"$xpxe_config\"\n"
+	    "\t\tinitrd '/i2-arm64'\n"
+	    "\telse\n"
+	    "\t\tlinux '/k2' talos.platform=metal slab_nomerge pti=on \"$xpxe_config\"\n"
+	    "\t\tinitrd '/i2'\n"
+	    "\tfi\n\tboot\n");
+	HAS("\t\tlinux '/vmlinuz-arm64' talos.platform=metal slab_nomerge pti=on 'console=ttyS0' ");
+	HAS("\telse\n\t\techo \"xpxe: $1 is amd64 and profile\" 'default' \"has no amd64 kernel: "
+	    "back to the firmware\"\n\t\tsleep 5\n\t\texit 1\n\tfi\n");
+	/* A profile with arm64 files only still boots its machines (the default here). */
+	HAS("xpxe_profile_0 \"$net_default_mac (not in the inventory)\"\n");
+#undef HAS
+	free(text);
+	/* two_profiles' config is shared: as it was. */
+	snprintf(cfg->profiles[0].kernel, XPXE_CFG_NAME_MAX, "vmlinuz");
+	snprintf(cfg->profiles[0].initrd, XPXE_CFG_NAME_MAX, "initramfs");
+	cfg->profiles[0].kernel_arm64[0] = cfg->profiles[0].initrd_arm64[0] = '\0';
+	cfg->profiles[1].kernel_arm64[0] = cfg->profiles[1].initrd_arm64[0] = '\0';
+}
+
+/* --- architectures ------------------------------------------------------------------------ */
+
+static void test_arch_sniff(void **state)
+{
+	static const struct section text[] = { { ".text", "X", 1, 0 } };
+	uint8_t head[0x300] = { 0 }, *img;
+	size_t len;
+
+	(void)state;
+	/* PE: EFI binaries and kernels with an EFI stub, by their machine. */
+	img = pe(XPXE_PE_MACHINE_ARM64, 10, false, text, 1, &len);
+	assert_int_equal(xpxe_arch_sniff(img, len), XPXE_ARCH_ARM64);
+	/* A PE header past what was read: not guessed. */
+	assert_int_equal(xpxe_arch_sniff(img, PE_AT + 3), XPXE_ARCH_UNKNOWN);
+	free(img);
+	img = pe(XPXE_PE_MACHINE_X64, 10, false, text, 1, &len);
+	assert_int_equal(xpxe_arch_sniff(img, len), XPXE_ARCH_AMD64);
+	put16(img + PE_AT + 4, 0x14c);
+	assert_int_equal(xpxe_arch_sniff(img, len), XPXE_ARCH_I386);
+	put16(img + PE_AT + 4, 0x1c4);
+	assert_int_equal(xpxe_arch_sniff(img, len), XPXE_ARCH_ARM32);
+	/* e_lfanew pointing anywhere, even near the top of 32 bits: no read there. */
+	put32(img + 0x3c, 0xfffffffe);
+	assert_int_equal(xpxe_arch_sniff(img, len), XPXE_ARCH_UNKNOWN);
+	free(img);
+	/* ELF by e_machine. */
+	memcpy(head,
+	       "\x7f"
+	       "ELF",
+	       4);
+	put16(head + 18, 183);
+	assert_int_equal(xpxe_arch_sniff(head, 64), XPXE_ARCH_ARM64);
+	put16(head + 18, 62);
+	assert_int_equal(xpxe_arch_sniff(head, 64), XPXE_ARCH_AMD64);
+	put16(head + 18, 8); /* MIPS */
+	assert_int_equal(xpxe_arch_sniff(head, 64), XPXE_ARCH_UNKNOWN);
+	/* An arm64 Image without EFI stub; an x86 bzImage; a gzip'd initramfs. */
+	memset(head, 0, sizeof(head));
+	memcpy(head + 0x38, "ARM\x64", 4);
+	assert_int_equal(xpxe_arch_sniff(head, sizeof(head)), XPXE_ARCH_ARM64);
+	assert_int_equal(xpxe_arch_sniff(head, 0x3b), XPXE_ARCH_UNKNOWN);
+	memset(head, 0, sizeof(head));
+	memcpy(head + 0x202, "HdrS", 4);
+	assert_int_equal(xpxe_arch_sniff(head, sizeof(head)), XPXE_ARCH_AMD64);
+	memset(head, 0, sizeof(head));
+	head[0] = 0x1f;
+	head[1] = 0x8b;
+	assert_int_equal(xpxe_arch_sniff(head, sizeof(head)), XPXE_ARCH_UNKNOWN);
+	assert_int_equal(xpxe_arch_sniff(head, 0), XPXE_ARCH_UNKNOWN);
+}
+
+static void test_arch_of_machine(void **state)
+{
+	struct xpxe_config *cfg = two_profiles();
+	const struct xpxe_profile_cfg *p = &cfg->profiles[1];
+	const char *k, *i;
+	uint8_t gz[64] = { 0x1f, 0x8b };
+
+	(void)state;
+	/* iPXE's ${buildarch}: its BIOS build says i386 on amd64 machines. */
+	assert_int_equal(xpxe_arch_of_buildarch("x86_64"), XPXE_ARCH_AMD64);
+	assert_int_equal(xpxe_arch_of_buildarch("i386"), XPXE_ARCH_AMD64);
+	assert_int_equal(xpxe_arch_of_buildarch(NULL), XPXE_ARCH_AMD64);
+	assert_int_equal(xpxe_arch_of_buildarch(""), XPXE_ARCH_AMD64);
+	assert_int_equal(xpxe_arch_of_buildarch("arm64"), XPXE_ARCH_ARM64);
+	assert_int_equal(xpxe_arch_of_buildarch("arm32"), XPXE_ARCH_ARM32);
+	assert_int_equal(xpxe_arch_of_buildarch("riscv64"), XPXE_ARCH_UNKNOWN);
+	assert_string_equal(xpxe_arch_name(XPXE_ARCH_ARM64), "arm64");
+	assert_string_equal(xpxe_arch_name(XPXE_ARCH_UNKNOWN), "-");
+
+	/* A profile without arm64 files has none to give an arm64 machine, never amd64's. */
+	assert_true(xpxe_profile_kernel(p, XPXE_ARCH_AMD64, &k, &i));
+	assert_string_equal(k, "k2");
+	assert_false(xpxe_profile_kernel(p, XPXE_ARCH_ARM64, &k, &i));
+	assert_string_equal(k, "");
+	assert_false(xpxe_profile_kernel(p, XPXE_ARCH_ARM32, &k, &i));
+	assert_false(xpxe_profile_kernel(p, XPXE_ARCH_UNKNOWN, &k, &i));
+	snprintf(cfg->profiles[1].kernel_arm64, XPXE_CFG_NAME_MAX, "k2-arm64");
+	snprintf(cfg->profiles[1].initrd_arm64, XPXE_CFG_NAME_MAX, "i2-arm64");
+	assert_true(xpxe_profile_kernel(p, XPXE_ARCH_ARM64, &k, &i));
+	assert_string_equal(k, "k2-arm64");
+	assert_string_equal(i, "i2-arm64");
+
+	/* UKIs (transport uki): each architecture's, never the other's. */
+	{
+		struct xpxe_profile_cfg u = { .uki = "x.efi", .uki_machine = XPXE_PE_MACHINE_X64 };
+
+		assert_string_equal(xpxe_profile_uki(&u, XPXE_ARCH_AMD64), "x.efi");
+		assert_null(xpxe_profile_uki(&u, XPXE_ARCH_ARM64));
+		snprintf(u.uki_arm64, sizeof(u.uki_arm64), "a.efi");
+		assert_string_equal(xpxe_profile_uki(&u, XPXE_ARCH_ARM64), "a.efi");
+		assert_null(xpxe_profile_uki(&u, XPXE_ARCH_ARM32));
+		/* A profile whose one UKI is arm64's: arm64 machines only. */
+		u = (struct xpxe_profile_cfg){ .uki = "a.efi",
+					       .uki_machine = XPXE_PE_MACHINE_ARM64 };
+		assert_string_equal(xpxe_profile_uki(&u, XPXE_ARCH_ARM64), "a.efi");
+		assert_null(xpxe_profile_uki(&u, XPXE_ARCH_AMD64));
+	}
+
+	/* An initramfs tells nothing: the profiles that name it do. */
+	assert_int_equal(xpxe_asset_arch(cfg, "i2-arm64", gz, sizeof(gz)), XPXE_ARCH_ARM64);
+	assert_int_equal(xpxe_asset_arch(cfg, "i2", gz, sizeof(gz)), XPXE_ARCH_AMD64);
+	assert_int_equal(xpxe_asset_arch(cfg, "other", gz, sizeof(gz)), XPXE_ARCH_UNKNOWN);
+	/* Named by both architectures: no one's in particular. */
+	snprintf(cfg->profiles[0].initrd_arm64, XPXE_CFG_NAME_MAX, "i2");
+	assert_int_equal(xpxe_asset_arch(cfg, "i2", gz, sizeof(gz)), XPXE_ARCH_UNKNOWN);
+	cfg->profiles[0].initrd_arm64[0] = '\0';
+	cfg->profiles[1].kernel_arm64[0] = cfg->profiles[1].initrd_arm64[0] = '\0';
 }
 
 /* --- profiles ---------------------------------------------------------------------------- */
@@ -347,6 +504,129 @@ static void test_profile_files(void **state)
 	assert_string_equal(p.boot_file[XPXE_BOOT_UEFI_ARM64], "shimaa64.efi");
 	/* Signed GRUB has no HTTP: HTTP boot clients get no shim. */
 	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_X64], "");
+
+	/*
+	 * arm64 files (http transport): arm64 UEFI PXE clients get Debian's netboot GRUB;
+	 * HTTP boot clients nothing (that GRUB stops at its prompt after HTTP boot) unless
+	 * the profile has an arm64 UKI; amd64 classes are not touched.
+	 */
+	memset(&p, 0, sizeof(p));
+	pc = (struct xpxe_profile_cfg){ .transport = XPXE_TRANSPORT_HTTP,
+					.kernel_arm64 = "k",
+					.initrd_arm64 = "i",
+					.arm64_grub = true };
+	xpxe_boot_profile_files(&p, set, &pc, "http://s:8080");
+	assert_string_equal(p.boot_file[XPXE_BOOT_UEFI_ARM64], "grubaa64.efi");
+	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_ARM64], "");
+	assert_string_equal(p.boot_file[XPXE_BOOT_UEFI_X64], "");
+	snprintf(pc.uki_arm64, sizeof(pc.uki_arm64), "a.efi");
+	xpxe_boot_profile_files(&p, set, &pc, "http://s:8080");
+	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_ARM64], "http://s:8080/uki/a.efi");
+	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_X64], "");
+	pc.uki_arm64[0] = '\0';
+	/*
+	 * Without the GRUB asset (or arm64 files) arm64 classes get no boot file: the data
+	 * plane answers them nothing and counts pass_dhcp_no_boot_file.
+	 */
+	memset(&p, 0, sizeof(p));
+	pc.arm64_grub = false;
+	xpxe_boot_profile_files(&p, set, &pc, "http://s:8080");
+	assert_string_equal(p.boot_file[XPXE_BOOT_UEFI_ARM64], "");
+	assert_string_equal(p.boot_file[XPXE_BOOT_HTTP_ARM64], "");
+	/* What the config set wins. */
+	pc.arm64_grub = true;
+	set[XPXE_BOOT_UEFI_ARM64] = true;
+	snprintf(p.boot_file[XPXE_BOOT_UEFI_ARM64], XPXE_BOOT_FILE_MAX, "own.efi");
+	xpxe_boot_profile_files(&p, set, &pc, "http://s:8080");
+	assert_string_equal(p.boot_file[XPXE_BOOT_UEFI_ARM64], "own.efi");
+}
+
+/* Kernels named for the wrong architecture are refused at load, saying which. */
+static void test_check_arches(void **state)
+{
+	static const struct section text[] = { { ".text", "X", 1, 0 } };
+	char x64[] = "/tmp/xpxe-test-x64.XXXXXX", a64[] = "/tmp/xpxe-test-a64.XXXXXX";
+	struct xpxe_config_error err;
+	struct xpxe_config cfg;
+	size_t len;
+	uint8_t *img;
+	int fd;
+
+	(void)state;
+	img = pe(XPXE_PE_MACHINE_X64, 10, false, text, 1, &len);
+	fd = mkstemp(x64);
+	assert_int_equal(write(fd, img, len), (ssize_t)len);
+	close(fd);
+	free(img);
+	img = pe(XPXE_PE_MACHINE_ARM64, 10, false, text, 1, &len);
+	fd = mkstemp(a64);
+	assert_int_equal(write(fd, img, len), (ssize_t)len);
+	close(fd);
+	free(img);
+
+	xpxe_config_defaults(&cfg);
+	cfg.n_assets = 3;
+	snprintf(cfg.assets[0].name, XPXE_CFG_NAME_MAX, "x64");
+	snprintf(cfg.assets[0].path, XPXE_CFG_PATH_MAX, "%s", x64);
+	snprintf(cfg.assets[1].name, XPXE_CFG_NAME_MAX, "a64");
+	snprintf(cfg.assets[1].path, XPXE_CFG_PATH_MAX, "%s", a64);
+	snprintf(cfg.assets[2].name, XPXE_CFG_NAME_MAX, "initrd");
+	snprintf(cfg.assets[2].path, XPXE_CFG_PATH_MAX, "/dev/null");
+	snprintf(cfg.profiles[0].initrd, XPXE_CFG_NAME_MAX, "initrd");
+	snprintf(cfg.profiles[0].initrd_arm64, XPXE_CFG_NAME_MAX, "initrd");
+
+	/* The right way round: taken; no GRUB asset, so arm64 machines get no second stage. */
+	snprintf(cfg.profiles[0].kernel, XPXE_CFG_NAME_MAX, "x64");
+	snprintf(cfg.profiles[0].kernel_arm64, XPXE_CFG_NAME_MAX, "a64");
+	assert_int_equal(xpxe_boot_check_profiles(&cfg, &err), 0);
+	assert_false(cfg.profiles[0].arm64_grub);
+	assert_true(xpxe_boot_uses_grub(&cfg));
+	/* With it, they do. */
+	cfg.n_assets = 4;
+	snprintf(cfg.assets[3].name, XPXE_CFG_NAME_MAX, "grubaa64.efi");
+	snprintf(cfg.assets[3].path, XPXE_CFG_PATH_MAX, "%s", a64);
+	assert_int_equal(xpxe_boot_check_profiles(&cfg, &err), 0);
+	assert_true(cfg.profiles[0].arm64_grub);
+
+	/* Swapped: each is refused with what it is. */
+	snprintf(cfg.profiles[0].kernel, XPXE_CFG_NAME_MAX, "a64");
+	assert_int_equal(xpxe_boot_check_profiles(&cfg, &err), -EINVAL);
+	if (!strstr(err.text, "profile 'default': kernel a64: an arm64 kernel: name it as "
+			      "kernel_arm64"))
+		fail_msg("%s", err.text);
+	snprintf(cfg.profiles[0].kernel, XPXE_CFG_NAME_MAX, "x64");
+	snprintf(cfg.profiles[0].kernel_arm64, XPXE_CFG_NAME_MAX, "x64");
+	assert_int_equal(xpxe_boot_check_profiles(&cfg, &err), -EINVAL);
+	if (!strstr(err.text, "kernel_arm64 x64: an amd64 kernel, not arm64's"))
+		fail_msg("%s", err.text);
+
+	/* An arm64 UKI that is no UKI, or an x86-64 one: refused. */
+	snprintf(cfg.profiles[0].kernel_arm64, XPXE_CFG_NAME_MAX, "a64");
+	snprintf(cfg.profiles[0].uki_arm64, XPXE_CFG_NAME_MAX, "a64");
+	assert_int_equal(xpxe_boot_check_profiles(&cfg, &err), -EINVAL);
+	if (!strstr(err.text, "uki_arm64 a64 (") || !strstr(err.text, "no .linux section"))
+		fail_msg("%s", err.text);
+	{
+		static const struct section s[] = { { ".linux", "K", 1, 0 },
+						    { ".initrd", "I", 1, 0 } };
+
+		img = pe(XPXE_PE_MACHINE_X64, 10, false, s, 2, &len);
+		fd = open(x64, O_WRONLY | O_TRUNC);
+		assert_int_equal(write(fd, img, len), (ssize_t)len);
+		close(fd);
+		free(img);
+	}
+	snprintf(cfg.profiles[0].uki_arm64, XPXE_CFG_NAME_MAX, "x64");
+	assert_int_equal(xpxe_boot_check_profiles(&cfg, &err), -EINVAL);
+	if (!strstr(err.text, "a UKI for x86-64, not arm64"))
+		fail_msg("%s", err.text);
+	cfg.profiles[0].uki_arm64[0] = '\0';
+
+	/* No arm64 files (and no grub transport): no grub.cfg to make. */
+	cfg.profiles[0].kernel_arm64[0] = cfg.profiles[0].initrd_arm64[0] = '\0';
+	assert_false(xpxe_boot_uses_grub(&cfg));
+	unlink(x64);
+	unlink(a64);
 }
 
 /* --- config keys ----------------------------------------------------------------------- */
@@ -380,6 +660,11 @@ static void test_config_keys(void **state)
 		{ "http:\n  tls_cert: /c\n", "HTTPS needs both tls_cert and tls_key" },
 		{ "http:\n  config_over_http: refuse\n", "config_over_http: refuse needs HTTPS" },
 		{ "http:\n  config_over_http: maybe\n", "takes serve or refuse, not 'maybe'" },
+		{ "assets: {k: /k}\nprofiles:\n  s:\n    kernel_arm64: k\n    initrd_arm64: nope\n",
+		  "profile 's': no asset 'nope' for its arm64 initrd" },
+		{ "assets: {k: /k}\nprofiles:\n  s:\n    kernel_arm64: k\n",
+		  "kernel_arm64 and initrd_arm64 go together" },
+		{ "profiles:\n  s:\n    kernel_arm65: k\n", "kernel_arm64, initrd_arm64" },
 	};
 	struct xpxe_config cfg;
 	struct xpxe_config_error err;
@@ -408,6 +693,37 @@ static void test_config_keys(void **state)
 	unlink(path);
 }
 
+/* The arm64 keys of a profile, as the file gives them. */
+static void test_config_arm64_keys(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/xpxe-test-boot-cfg.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	if (load("assets: {k: /k, i: /i, ka: /ka, ia: /ia, u: /u}\n"
+		 "profiles:\n  mixed:\n    kernel: k\n    initrd: i\n    kernel_arm64: ka\n"
+		 "    initrd_arm64: ia\n    uki_arm64: u\n",
+		 &cfg, &err))
+		fail_msg("refused: %s", err.text);
+	assert_string_equal(cfg.profiles[1].name, "mixed");
+	assert_string_equal(cfg.profiles[1].kernel, "k");
+	assert_string_equal(cfg.profiles[1].kernel_arm64, "ka");
+	assert_string_equal(cfg.profiles[1].initrd_arm64, "ia");
+	assert_string_equal(cfg.profiles[1].uki_arm64, "u");
+	assert_int_equal(cfg.profiles[1].kernel_arm64_at.line, 6);
+	assert_true(xpxe_boot_uses_grub(&cfg));
+	xpxe_config_free(&cfg);
+	assert_int_equal(load("profiles:\n  s:\n    uki_arm64: nope\n", &cfg, &err), -EINVAL);
+	if (!strstr(err.text, "no asset 'nope' for its arm64 UKI"))
+		fail_msg("%s", err.text);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,8 +733,13 @@ int main(void)
 		cmocka_unit_test(test_uki_check_file),
 		cmocka_unit_test(test_grub_quote),
 		cmocka_unit_test(test_grub_render),
+		cmocka_unit_test(test_grub_render_arches),
+		cmocka_unit_test(test_arch_sniff),
+		cmocka_unit_test(test_arch_of_machine),
 		cmocka_unit_test(test_profile_files),
+		cmocka_unit_test(test_check_arches),
 		cmocka_unit_test(test_config_keys),
+		cmocka_unit_test(test_config_arm64_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,7 +105,65 @@ void xpxe_boot_profile_files(struct xpxe_dhcp_profile *p, const bool set[],
 #define XPXE_GRUB_X64	"/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed"
 #define XPXE_SHIM_ARM64 "/usr/lib/shim/shimaa64.efi.signed"
 #define XPXE_GRUB_ARM64 "/usr/lib/grub/arm64-efi-signed/grubnetaa64.efi.signed"
+/*
+ * arm64 UEFI firmware's second stage when a profile has arm64 files and no
+ * transport of its own says otherwise: Debian's netboot GRUB, served as this
+ * asset (XPXE_GRUB_ARM64 where grub-efi-arm64-signed is installed, or named
+ * under assets; scripts/arm64.sh fetches it), reading grub.cfg as above.
+ */
+#define XPXE_GRUB_ARM64_NAME "grubaa64.efi"
 /* The name GRUB reads its first config under (its embedded prefix is /grub). */
 #define XPXE_GRUB_CFG_NAME "grub/grub.cfg"
+
+/*
+ * Whether CFG needs grub/grub.cfg (and Debian's GRUB among its assets): a grub
+ * profile, or one with arm64 files (arm64 machines boot through GRUB).
+ */
+bool xpxe_boot_uses_grub(const struct xpxe_config *cfg);
+
+/* --- architectures (boot/arch.c) ----------------------------------------------------------- */
+
+enum xpxe_arch {
+	XPXE_ARCH_UNKNOWN = 0, /* not said, or not one a file tells */
+	XPXE_ARCH_AMD64,       /* x86: a profile's kernel and initrd */
+	XPXE_ARCH_ARM64,       /* its kernel_arm64 and initrd_arm64 */
+	XPXE_ARCH_I386,	       /* what a file may be; no profile keeps files for these */
+	XPXE_ARCH_ARM32,
+};
+
+/* "amd64", "arm64", "i386", "arm32"; "-" for unknown. */
+const char *xpxe_arch_name(enum xpxe_arch arch);
+
+/*
+ * The architecture of iPXE's ${buildarch}: x86_64 and i386 (iPXE's BIOS build,
+ * on any x86 CPU) are amd64, and so is none (an old chain script); arm64,
+ * arm32; anything else unknown.
+ */
+enum xpxe_arch xpxe_arch_of_buildarch(const char *buildarch);
+
+/*
+ * What a file's first LEN bytes say it runs on: PE's machine (EFI binaries,
+ * kernels with an EFI stub), ELF's, an arm64 Image's or an x86 bzImage's
+ * magic. Unknown for anything else (an initramfs).
+ */
+enum xpxe_arch xpxe_arch_sniff(const uint8_t *head, size_t len);
+
+/* P's kernel and initrd for ARCH into *KERNEL, *INITRD (""); false when P has none for it. */
+bool xpxe_profile_kernel(const struct xpxe_profile_cfg *p, enum xpxe_arch arch, const char **kernel,
+			 const char **initrd);
+
+/*
+ * The UKI of profile P for machines of ARCH: uki_arm64 for arm64 (or uki, when
+ * that is an arm64 image), uki for amd64 unless it is arm64's. NULL: none.
+ */
+const char *xpxe_profile_uki(const struct xpxe_profile_cfg *p, enum xpxe_arch arch);
+
+/*
+ * Which architecture asset NAME is for, as `xpxe assets` shows it: sniffed
+ * from its first bytes HEAD, else from the profiles that name it (an initrd
+ * of arm64 machines only is arm64's); unknown when neither tells.
+ */
+enum xpxe_arch xpxe_asset_arch(const struct xpxe_config *cfg, const char *name, const uint8_t *head,
+			       size_t len);
 
 #endif /* XPXE_BOOT_H */

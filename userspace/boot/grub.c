@@ -78,28 +78,62 @@ static void put_words(FILE *f, const char *args)
 
 static bool boots_kernel(const struct xpxe_profile_cfg *p)
 {
-	return p->kernel[0] && p->initrd[0];
+	return (p->kernel[0] && p->initrd[0]) || (p->kernel_arm64[0] && p->initrd_arm64[0]);
 }
 
-/* One function per profile that boots a kernel: xpxe_profile_N NAME. */
-static void put_profile(FILE *f, int idx, const struct xpxe_profile_cfg *p)
+/* The lines that boot KERNEL and INITRD of profile P, each after INDENT. */
+static void put_boot(FILE *f, const struct xpxe_profile_cfg *p, const char *kernel,
+		     const char *initrd, const char *indent)
 {
 	char path[XPXE_CFG_NAME_MAX + 2];
+
+	snprintf(path, sizeof(path), "/%s", kernel);
+	fprintf(f, "%slinux ", indent);
+	put_quoted(f, path);
+	fprintf(f, " talos.platform=metal slab_nomerge pti=on");
+	put_words(f, p->cmdline);
+	fprintf(f, " \"$xpxe_config\"\n");
+	snprintf(path, sizeof(path), "/%s", initrd);
+	fprintf(f, "%sinitrd ", indent);
+	put_quoted(f, path);
+	fputc('\n', f);
+}
+
+/* What GRUB does for a machine of an architecture P has no files for: it says so and leaves. */
+static void put_refusal(FILE *f, const struct xpxe_profile_cfg *p, const char *arch,
+			const char *indent)
+{
+	fprintf(f, "%secho \"xpxe: $1 is %s and profile\" ", indent, arch);
+	put_quoted(f, p->name);
+	fprintf(f, " \"has no %s kernel: back to the firmware\"\n", arch);
+	fprintf(f, "%ssleep 5\n%sexit 1\n", indent, indent);
+}
+
+/*
+ * One function per profile that boots a kernel: xpxe_profile_N NAME. The same
+ * grub.cfg serves amd64 and arm64 GRUB: $grub_cpu picks the architecture's files.
+ */
+static void put_profile(FILE *f, int idx, const struct xpxe_profile_cfg *p)
+{
+	bool amd64 = p->kernel[0] && p->initrd[0];
+	bool arm64 = p->kernel_arm64[0] && p->initrd_arm64[0];
 
 	/* Names from the config are quoted: GRUB's script would expand or split them. */
 	fprintf(f, "function xpxe_profile_%d {\n", idx);
 	fprintf(f, "\techo \"xpxe: booting $1, profile\" ");
 	put_quoted(f, p->name);
-	snprintf(path, sizeof(path), "/%s", p->kernel);
-	fprintf(f, "\n\tlinux ");
-	put_quoted(f, path);
-	fprintf(f, " talos.platform=metal slab_nomerge pti=on");
-	put_words(f, p->cmdline);
-	fprintf(f, " \"$xpxe_config\"\n");
-	snprintf(path, sizeof(path), "/%s", p->initrd);
-	fprintf(f, "\tinitrd ");
-	put_quoted(f, path);
 	fputc('\n', f);
+	fprintf(f, "\tif [ \"$grub_cpu\" = arm64 ]; then\n");
+	if (arm64)
+		put_boot(f, p, p->kernel_arm64, p->initrd_arm64, "\t\t");
+	else
+		put_refusal(f, p, "arm64", "\t\t");
+	fprintf(f, "\telse\n");
+	if (amd64)
+		put_boot(f, p, p->kernel, p->initrd, "\t\t");
+	else
+		put_refusal(f, p, "amd64", "\t\t");
+	fprintf(f, "\tfi\n");
 	fprintf(f, "\tboot\n");
 	fprintf(f, "\techo \"xpxe: boot failed; back to the firmware in 5 s\"\n");
 	fprintf(f, "\tsleep 5\n");

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* What uki and grub profiles need from the config, and the boot files they give. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "boot/boot.h"
 #include "config.h"
@@ -45,10 +47,75 @@ static void note_cmdline(const struct xpxe_profile_cfg *p, const struct xpxe_ass
 			 p->name, a->name, url);
 }
 
+/* What the file of asset NAME is for, from its first bytes; unknown when it cannot be read. */
+static enum xpxe_arch file_arch(const struct xpxe_config *cfg, const char *name)
+{
+	const struct xpxe_asset_cfg *a = xpxe_config_asset(cfg, name);
+	uint8_t head[4096];
+	ssize_t n = -1;
+	int fd;
+
+	if (!a || (fd = open(a->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return XPXE_ARCH_UNKNOWN; /* the asset load says why, in its own words */
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	return n > 0 ? xpxe_arch_sniff(head, (size_t)n) : XPXE_ARCH_UNKNOWN;
+}
+
+/*
+ * A kernel for the wrong machines boots nothing and says nothing: refused at
+ * load. An amd64 kernel must not be arm64's and an arm64 one must be arm64's
+ * (or of no architecture a header tells).
+ */
+static int check_arch(struct xpxe_config *cfg, struct xpxe_profile_cfg *p,
+		      struct xpxe_config_error *err)
+{
+	enum xpxe_arch a;
+	char what[XPXE_CFG_NAME_MAX + 40], why[80];
+
+	if (p->kernel[0] && (a = file_arch(cfg, p->kernel)) != XPXE_ARCH_UNKNOWN &&
+	    a != XPXE_ARCH_AMD64) {
+		snprintf(what, sizeof(what), "kernel %s", p->kernel);
+		snprintf(why, sizeof(why),
+			 "an %s kernel: name it as kernel_arm64 (kernel is amd64's)",
+			 xpxe_arch_name(a));
+		return profile_fail(err, cfg, p, what, why);
+	}
+	if (p->kernel_arm64[0] && (a = file_arch(cfg, p->kernel_arm64)) != XPXE_ARCH_UNKNOWN &&
+	    a != XPXE_ARCH_ARM64) {
+		snprintf(what, sizeof(what), "kernel_arm64 %s", p->kernel_arm64);
+		snprintf(why, sizeof(why), "an %s kernel, not arm64's", xpxe_arch_name(a));
+		return profile_fail(err, cfg, p, what, why);
+	}
+	p->arm64_grub = false;
+	if (p->kernel_arm64[0] && p->transport != XPXE_TRANSPORT_UKI) {
+		p->arm64_grub = xpxe_config_asset(cfg, XPXE_GRUB_ARM64_NAME) != NULL;
+		if (!p->arm64_grub)
+			log_warn("profile %s: arm64 machines get no second stage: no asset %s "
+				 "(install grub-efi-arm64-signed, whose %s it is, or name one "
+				 "under assets: scripts/arm64.sh fetch gets Debian's)",
+				 p->name, XPXE_GRUB_ARM64_NAME, XPXE_GRUB_ARM64);
+	}
+	return 0;
+}
+
+bool xpxe_boot_uses_grub(const struct xpxe_config *cfg)
+{
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (cfg->profiles[i].transport == XPXE_TRANSPORT_GRUB ||
+		    (cfg->profiles[i].kernel_arm64[0] &&
+		     cfg->profiles[i].transport != XPXE_TRANSPORT_UKI))
+			return true;
+	return false;
+}
+
 int xpxe_boot_check_profiles(struct xpxe_config *cfg, struct xpxe_config_error *err)
 {
 	for (int i = 0; i < cfg->n_profiles; i++) {
 		struct xpxe_profile_cfg *p = &cfg->profiles[i];
+
+		if (check_arch(cfg, p, err))
+			return -EINVAL;
 
 		if (p->uki[0]) {
 			const struct xpxe_asset_cfg *a = xpxe_config_asset(cfg, p->uki);
@@ -61,6 +128,25 @@ int xpxe_boot_check_profiles(struct xpxe_config *cfg, struct xpxe_config_error *
 			if (xpxe_uki_check(a->path, &info, why, sizeof(why)))
 				return profile_fail(err, cfg, p, what, why);
 			p->uki_machine = info.machine;
+			note_cmdline(p, a, &info);
+		}
+		if (p->uki_arm64[0]) {
+			const struct xpxe_asset_cfg *a = xpxe_config_asset(cfg, p->uki_arm64);
+			struct xpxe_uki_info info;
+			char why[300], what[XPXE_CFG_PATH_MAX + 80];
+
+			if (!a)
+				return profile_fail(err, cfg, p, p->uki_arm64, "no such asset");
+			snprintf(what, sizeof(what), "uki_arm64 %s (%s)", a->name, a->path);
+			if (xpxe_uki_check(a->path, &info, why, sizeof(why)))
+				return profile_fail(err, cfg, p, what, why);
+			if (info.machine != XPXE_PE_MACHINE_ARM64) {
+				char mbuf[24];
+
+				snprintf(why, sizeof(why), "a UKI for %s, not arm64",
+					 xpxe_pe_machine_name(info.machine, mbuf, sizeof(mbuf)));
+				return profile_fail(err, cfg, p, what, why);
+			}
 			note_cmdline(p, a, &info);
 		}
 		if (p->transport == XPXE_TRANSPORT_GRUB) {
@@ -91,6 +177,22 @@ void xpxe_boot_profile_files(struct xpxe_dhcp_profile *p, const bool set[],
 			snprintf(p->boot_file[class], XPXE_BOOT_FILE_MAX, "%s/uki/%s", http_base,
 				 pc->uki);
 	}
+	/*
+	 * arm64 UEFI firmware runs no iPXE (Debian ships none for it): GRUB, whose
+	 * grub.cfg boots the profile's arm64 files over TFTP (PXE) or HTTP (HTTP boot).
+	 */
+	if (pc->arm64_grub && pc->transport != XPXE_TRANSPORT_GRUB && !set[XPXE_BOOT_UEFI_ARM64])
+		snprintf(p->boot_file[XPXE_BOOT_UEFI_ARM64], XPXE_BOOT_FILE_MAX, "%s",
+			 XPXE_GRUB_ARM64_NAME);
+	/*
+	 * HTTP boot: that GRUB, loaded over HTTP, finds no network config (it reads
+	 * PXE's DHCP answer, which HTTP boot leaves none of) and stops at its prompt,
+	 * measured with AAVMF. arm64 HTTP boot clients get the profile's arm64 UKI,
+	 * or nothing (pass_dhcp_no_boot_file) rather than a machine stuck there.
+	 */
+	if (pc->uki_arm64[0] && !set[XPXE_BOOT_HTTP_ARM64])
+		snprintf(p->boot_file[XPXE_BOOT_HTTP_ARM64], XPXE_BOOT_FILE_MAX, "%s/uki/%s",
+			 http_base, pc->uki_arm64);
 	if (pc->transport == XPXE_TRANSPORT_GRUB) {
 		if (!set[XPXE_BOOT_UEFI_X64])
 			snprintf(p->boot_file[XPXE_BOOT_UEFI_X64], XPXE_BOOT_FILE_MAX,
