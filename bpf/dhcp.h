@@ -428,8 +428,8 @@ static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpx
 	size_bounded(len, XPXE_DHCP_FRAME_MAX); /* for Linux 6.1: see parse.h */
 	if (bpf_xdp_store_bytes(ctx, 0, (void *)t->frame, len))
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
-	return dhcp_patch_reply((void *)(long)ctx->data, (void *)(long)ctx->data_end, t, echo,
-				dest, yiaddr, ciaddr, rq);
+	return dhcp_patch_reply((void *)(long)ctx->data, (void *)(long)ctx->data_end, t, echo, dest,
+				yiaddr, ciaddr, rq);
 }
 
 /* Where the reply to this request goes. */

@@ -40,8 +40,8 @@ static __always_inline void dhcp_tc_pull(struct __sk_buff *skb)
  * (xdp_pxe counted why it passed it).
  */
 static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *eth,
-					  struct iphdr *iph, struct udphdr *udph,
-					  __u32 payload_len, int *verdict)
+					  struct iphdr *iph, struct udphdr *udph, __u32 payload_len,
+					  int *verdict)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	const struct xpxe_dhcp_template *t;

@@ -115,7 +115,8 @@ enum xpxe_counter {
 	 * Abuse limits (SECURITY.md): XDP's drops of DHCP requests over a rate,
 	 * then the daemon's refusals (it writes those).
 	 */
-	/* A proxy-mode DISCOVER over a rate is not answered but still passed up (tc): not ours alone. */
+	/* A proxy-mode DISCOVER over a rate is not answered but still passed up (tc): not ours
+	   alone. */
 	XPXE_CNT_DROP_DHCP_RATE_MAC,	/* over its MAC's rate (dhcp.mac_rate): dropped */
 	XPXE_CNT_DROP_DHCP_RATE_GLOBAL, /* a MAC not in dhcp_clients, over this CPU's rate */
 	/* Written by the daemon only. */

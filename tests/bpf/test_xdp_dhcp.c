@@ -267,18 +267,17 @@ static const struct dhcp_case cases[] = {
 	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .vendor = "PXEClient",
 	  .guid_echoed = true },
 	{ "proxy: SeaBIOS iPXE ROM DISCOVER: OFFER with the script URL", SEABIOS, 0, NULL,
-	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, TC_OFFER,
-	  .msg_type = 2, .dest = TO_BROADCAST, .boot_file = "http://198.18.0.1:8080/boot.ipxe",
-	  .vendor = "PXEClient", .discovery_ctl = true, .guid_echoed = true },
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, TC_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
+	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .vendor = "PXEClient",
+	  .discovery_ctl = true, .guid_echoed = true },
 	{ "proxy: UEFI HTTP boot DISCOVER (arch 16): OFFER with HTTPClient and a URL", HTTPBOOT, 4,
 	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, TC_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
 	  .boot_file = SNPONLY_URL, .vendor = "HTTPClient", .discovery_ctl = true,
 	  .guid_echoed = true },
 	{ "proxy: HTTP boot DISCOVER, strategy 4011: the URL is in the OFFER all the same",
 	  HTTP_PROXY, 0, NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_4011, TC_OFFER, .msg_type = 2,
-	  .dest = TO_BROADCAST,
-	  .boot_file = SNPONLY_URL, .vendor = "HTTPClient", .discovery_ctl = true,
-	  .guid_echoed = true },
+	  .dest = TO_BROADCAST, .boot_file = SNPONLY_URL, .vendor = "HTTPClient",
+	  .discovery_ctl = true, .guid_echoed = true },
 	{ "proxy: HTTP boot REQUEST to the site's server is left to it", HTTP_PROXY, 3, NULL,
 	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_IGNORED },
@@ -661,9 +660,9 @@ static void run_via_tc(const struct dhcp_case *c, const uint8_t *in, size_t len)
 	__u32 out_len;
 	int n;
 
-	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len,
-					 XPXE_CNT_DHCP_PROXY_TO_TC),
-			 XDP_PASS);
+	assert_int_equal(
+	    xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_DHCP_PROXY_TO_TC),
+	    XDP_PASS);
 	assert_int_equal(out_len, len);
 	assert_memory_equal(out, in, len);
 	assert_int_equal(tc_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),
