@@ -8,13 +8,8 @@
  * included.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <net/if.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,8 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -394,41 +387,11 @@ static int on_queued(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/*
- * A network namespace of the test's own, its loopback up: tc_tftp's copies for the stack
- * (bpf_clone_redirect in a test run goes to the loopback) arrive there and nowhere else, and
- * a packet socket on it reads them.
- */
-static int own_netns_lo(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	int fd;
-
-	if (unshare(CLONE_NEWNET)) {
-		fprintf(stderr, "# unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return -1;
-	}
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		return -1;
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 || ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
-		return -1;
-	close(fd);
-	lo_sock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	sll.sll_ifindex = ifr.ifr_ifindex;
-	if (lo_sock < 0 || bind(lo_sock, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		fprintf(stderr, "# a packet socket on lo: %s\n", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (own_netns_lo())
+	lo_sock = tc_test_netns();
+	if (lo_sock < 0)
 		return -1;
 	skel = xpxe_bpf__open_and_load();
 	if (!skel) {
