@@ -55,7 +55,9 @@ enum xpxe_counter {
 	 * Proxy mode: a PXE DISCOVER is for this host's own DHCP server as well (one may run, or
 	 * start, beside xpxe), so XDP passes it and tc_tftp answers it after a copy of the frame,
 	 * untouched, went up to the stack (bpf/dhcp_tc.h). tc counts the OFFER in dhcp_offer, or
-	 * why it sent none in the pass_dhcp_* counters above or drop_dhcp_rate_* below.
+	 * why it sent none in the pass_dhcp_* counters above or drop_dhcp_rate_* below. In
+	 * generic XDP mode xdp_pxe runs on the copy as well (skbs sent back in meet it again), so
+	 * there each such DISCOVER counts twice in rx_frames and dhcp_proxy_to_tc.
 	 */
 	XPXE_CNT_DHCP_PROXY_TO_TC,   /* XDP: a proxy-mode PXE DISCOVER passed for tc to answer */
 	XPXE_CNT_DHCP_TC_STACK_COPY, /* tc: the stack's copy of a DISCOVER it answered, passed up */
