@@ -214,22 +214,13 @@ static __always_inline void take_option(struct dhcp_request *rq, __u8 code, cons
 }
 
 /*
- * Walks the options of the BOOTREQUEST whose options start at OPTS_OFF in the
- * frame and run OPTS_LEN bytes (the rest of the UDP payload).
+ * Walks the OPTS_LEN bytes of options a loader (dhcp_parse_options here, the
+ * tc path's in dhcp_tc.h) copied to S->opts, into S->req.
  */
-static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_scratch *s,
-					      __u32 opts_off, __u32 opts_len)
+static __always_inline int dhcp_walk_options(struct dhcp_scratch *s, __u32 opts_len)
 {
 	struct dhcp_request *rq = &s->req;
 	__u32 off = 0;
-
-	__builtin_memset(rq, 0, sizeof(*rq));
-	rq->vendor_arch = 0xffff;
-	if (opts_len == 0 || opts_len > DHCP_OPTS_MAX)
-		return -1;
-	size_bounded(opts_len, DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
-	if (bpf_xdp_load_bytes(ctx, opts_off, s->opts, opts_len))
-		return -1;
 
 	for (int i = 0; i < DHCP_MAX_OPTIONS; i++) {
 		__u8 code, len;
@@ -255,6 +246,29 @@ static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_sc
 		off += 2 + len;
 	}
 	return -1;
+}
+
+/* The request's state before a walk; false when OPTS_LEN is none or more than xpxe parses. */
+static __always_inline bool dhcp_options_start(struct dhcp_scratch *s, __u32 opts_len)
+{
+	__builtin_memset(&s->req, 0, sizeof(s->req));
+	s->req.vendor_arch = 0xffff;
+	return opts_len > 0 && opts_len <= DHCP_OPTS_MAX;
+}
+
+/*
+ * Walks the options of the BOOTREQUEST whose options start at OPTS_OFF in the
+ * frame and run OPTS_LEN bytes (the rest of the UDP payload).
+ */
+static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_scratch *s,
+					      __u32 opts_off, __u32 opts_len)
+{
+	if (!dhcp_options_start(s, opts_len))
+		return -1;
+	size_bounded(opts_len, DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
+	if (bpf_xdp_load_bytes(ctx, opts_off, s->opts, opts_len))
+		return -1;
+	return dhcp_walk_options(s, opts_len);
 }
 
 /* The class option 93 (or the digits of option 60) names. */
@@ -334,37 +348,22 @@ static __always_inline __u32 csum_words(const __u8 *p, int n)
 }
 
 /*
- * Rewrites the frame in CTX into template T, patched for this client, ready
- * for XDP_TX. Returns 0, or the counter that explains why not.
+ * Patches the copy of template T at DATA (the frame, up to DATA_END) for this
+ * client. Returns 0, or the counter that explains why not.
  */
-static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpxe_dhcp_template *t,
+static __always_inline int dhcp_patch_reply(void *data, void *data_end,
+					    const struct xpxe_dhcp_template *t,
 					    const struct dhcp_echo *echo,
 					    const struct dhcp_dest *dest, __be32 yiaddr,
 					    __be32 ciaddr, const struct dhcp_request *rq)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 len = t->len, guid_off = t->guid_off;
-	int delta = (int)len - (int)(data_end - data);
+	__u32 guid_off = t->guid_off;
 	struct bootp_hdr *bp;
 	struct iphdr *iph;
 	struct udphdr *udph;
 	struct ethhdr *eth;
 	__u32 sum;
 
-	if (len < XPXE_OFF_OPTIONS || len > XPXE_DHCP_FRAME_MAX)
-		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	/* Grow at the head: XDP guarantees headroom, not tailroom (DESIGN.md, lab facts). */
-	if (delta > 0 && bpf_xdp_adjust_head(ctx, -delta))
-		return XPXE_CNT_PASS_DHCP_NO_ROOM;
-	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
-		return XPXE_CNT_PASS_DHCP_NO_ROOM;
-	size_bounded(len, XPXE_DHCP_FRAME_MAX); /* for Linux 6.1: see parse.h */
-	if (bpf_xdp_store_bytes(ctx, 0, (void *)t->frame, len))
-		return XPXE_CNT_PASS_DHCP_NO_ROOM;
-
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
 	if (data + XPXE_OFF_OPTIONS > data_end)
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
 	eth = data;
@@ -403,6 +402,34 @@ static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpx
 	}
 	udph->check = udp_csum_final(sum);
 	return 0;
+}
+
+/*
+ * Rewrites the frame in CTX into template T, patched for this client, ready
+ * for XDP_TX. Returns 0, or the counter that explains why not.
+ */
+static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpxe_dhcp_template *t,
+					    const struct dhcp_echo *echo,
+					    const struct dhcp_dest *dest, __be32 yiaddr,
+					    __be32 ciaddr, const struct dhcp_request *rq)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 len = t->len;
+	int delta = (int)len - (int)(data_end - data);
+
+	if (len < XPXE_OFF_OPTIONS || len > XPXE_DHCP_FRAME_MAX)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	/* Grow at the head: XDP guarantees headroom, not tailroom (DESIGN.md, lab facts). */
+	if (delta > 0 && bpf_xdp_adjust_head(ctx, -delta))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	size_bounded(len, XPXE_DHCP_FRAME_MAX); /* for Linux 6.1: see parse.h */
+	if (bpf_xdp_store_bytes(ctx, 0, (void *)t->frame, len))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	return dhcp_patch_reply((void *)(long)ctx->data, (void *)(long)ctx->data_end, t, echo, dest,
+				yiaddr, ciaddr, rq);
 }
 
 /* Where the reply to this request goes. */
@@ -533,6 +560,68 @@ dhcp_limit_then_queue(struct xdp_md *ctx, const struct xpxe_dhcp_config *cfg,
 }
 
 /*
+ * The template of REPLY for a request of class BOOT from the MAC KEY (CLIENT:
+ * its entry in dhcp_clients, if any), once the limits let it through. Returns
+ * 0 with *TP set, or the counter of why there is no reply.
+ */
+static __always_inline int dhcp_choose_template(const struct xpxe_dhcp_config *cfg,
+						const struct xpxe_mac_key *key,
+						const struct xpxe_dhcp_client *client, __u32 reply,
+						__u32 boot, const struct xpxe_dhcp_template **tp)
+{
+	const struct xpxe_dhcp_template *t;
+	__u32 profile, idx;
+	int ret;
+
+	if (client) {
+		profile = client->profile;
+	} else if (cfg->flags & XPXE_DHCP_F_ANSWER_UNKNOWN) {
+		profile = cfg->default_profile;
+	} else {
+		return XPXE_CNT_PASS_DHCP_UNKNOWN_MACHINE;
+	}
+	if (reply == XPXE_REPLY_NAK) {
+		profile = 0;
+		boot = XPXE_BOOT_PLAIN;
+	}
+	if (profile >= XPXE_DHCP_MAX_PROFILES)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	ret = dhcp_rate_check(cfg, key, client != NULL);
+	if (ret)
+		return ret;
+	idx = xpxe_dhcp_template_index(profile, reply, boot);
+	t = bpf_map_lookup_elem(&dhcp_templates, &idx);
+	if (!t || !t->len)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	*tp = t;
+	return 0;
+}
+
+/* Tells the daemon's fleet view that REPLY went to the MAC CHADDR. */
+static __always_inline void dhcp_reply_event(struct xpxe_dhcp_client *client, __u32 reply,
+					     __u32 boot, __be32 ip, __u32 ifindex,
+					     const __u8 *chaddr)
+{
+	struct xpxe_dp_event ev = {
+		.type = XPXE_EV_DHCP_OFFER + reply, /* enum order matches xpxe_dhcp_reply */
+		.boot = boot,
+		.ip = ip,
+		.ifindex = ifindex,
+		.ts_ns = bpf_ktime_get_boot_ns(),
+	};
+
+	__builtin_memcpy(ev.mac, chaddr, 6);
+	if (client && reply == XPXE_REPLY_ACK)
+		client->last_seen_ns = ev.ts_ns;
+	/*
+	 * A full ring loses a fleet-view event, never a reply. No wakeup: waking
+	 * the daemon cost ~7 us a reply here (see bpf/events.h); it reads the
+	 * ring each round, at least once a second.
+	 */
+	bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP);
+}
+
+/*
  * Handles a frame to UDP port 67 or 4011. Returns the counter of the outcome
  * and sets *VERDICT (XDP_TX when a reply was built, else XDP_PASS).
  */
@@ -549,7 +638,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
-	__u32 zero = 0, reply, boot, profile, idx, opts_off, slot;
+	__u32 zero = 0, reply, boot, opts_off, slot;
 	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0;
 	__be32 *magic;
 	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
@@ -605,7 +694,13 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			return XPXE_CNT_PASS_DHCP_IGNORED; /* the site's server handles the rest */
 		if (boot == XPXE_BOOT_PLAIN)
 			return XPXE_CNT_PASS_DHCP_NOT_PXE;
-		reply = XPXE_REPLY_OFFER;
+		/*
+		 * A DHCP server on this host (dnsmasq, Kea, one started after xpxe) must get
+		 * this DISCOVER too, or its PXE clients never get an address. XDP cannot both
+		 * pass a frame and send one: tc_tftp answers it, after a copy went up to the
+		 * stack (bpf/dhcp_tc.h).
+		 */
+		return XPXE_CNT_DHCP_PROXY_TO_TC;
 	} else {
 		switch (s->req.msg_type) {
 		case DHCPDISCOVER:
@@ -639,52 +734,20 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		}
 	}
 
-	if (client) {
-		profile = client->profile;
-	} else if (cfg->flags & XPXE_DHCP_F_ANSWER_UNKNOWN) {
-		profile = cfg->default_profile;
-	} else {
-		return XPXE_CNT_PASS_DHCP_UNKNOWN_MACHINE;
-	}
-	if (reply == XPXE_REPLY_NAK) {
-		profile = 0;
-		boot = XPXE_BOOT_PLAIN;
-	}
-	if (profile >= XPXE_DHCP_MAX_PROFILES)
-		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	ret = dhcp_rate_check(cfg, &key, client != NULL);
+	ret = dhcp_choose_template(cfg, &key, client, reply, boot, &t);
 	if (ret) {
-		*verdict = XDP_DROP;
+		if (ret == XPXE_CNT_DROP_DHCP_RATE_MAC || ret == XPXE_CNT_DROP_DHCP_RATE_GLOBAL)
+			*verdict = XDP_DROP;
 		return ret;
 	}
-	idx = xpxe_dhcp_template_index(profile, reply, boot);
-	t = bpf_map_lookup_elem(&dhcp_templates, &idx);
-	if (!t || !t->len)
-		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
 
 	dhcp_pick_dest(&dest, eth, iph, udph, &echo, reply, yiaddr);
 	ret = dhcp_build_reply(ctx, t, &echo, &dest, yiaddr, ciaddr, &s->req);
 	if (ret)
 		return ret;
-	{
-		struct xpxe_dp_event ev = {
-			.type = XPXE_EV_DHCP_OFFER + reply, /* enum order matches xpxe_dhcp_reply */
-			.boot = boot,
-			.ip = yiaddr ? yiaddr : seen_at, /* its new address, or its 4011 source */
-			.ifindex = ctx->ingress_ifindex,
-			.ts_ns = bpf_ktime_get_boot_ns(),
-		};
-
-		__builtin_memcpy(ev.mac, echo.chaddr, 6);
-		if (client && reply == XPXE_REPLY_ACK)
-			client->last_seen_ns = ev.ts_ns;
-		/*
-		 * A full ring loses a fleet-view event, never a reply. No wakeup: waking
-		 * the daemon cost ~7 us a reply here (see bpf/events.h); it reads the
-		 * ring each round, at least once a second.
-		 */
-		bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP);
-	}
+	dhcp_reply_event(client, reply, reply == XPXE_REPLY_NAK ? XPXE_BOOT_PLAIN : boot,
+			 yiaddr ? yiaddr : seen_at, /* its new address, or its 4011 source */
+			 ctx->ingress_ifindex, echo.chaddr);
 	*verdict = XDP_TX;
 	switch (reply) {
 	case XPXE_REPLY_OFFER:

@@ -6,6 +6,7 @@
  */
 #include "parse.h"
 #include "dhcp.h"
+#include "dhcp_tc.h"
 #include "tftp.h"
 #include "ndp.h"
 
@@ -116,23 +117,41 @@ int xdp_pxe(struct xdp_md *ctx)
  * (it passes them up unchanged): on clsact ingress, an skb can always grow.
  * Same sessions, same decision, same block builder; the DATA frame leaves
  * through the interface the ACK came in on.
+ * It also answers proxy mode's PXE DISCOVERs, which xdp_pxe passes so that the
+ * stack gets them too (dhcp_tc.h). One program, so a frame pays for one run;
+ * its name stays the one a daemon recognises its tc filter by (dataplane.c).
  */
 SEC("tc")
 int tc_tftp(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	struct hdr_cursor cur = { .pos = data };
+	void *data, *data_end;
+	struct hdr_cursor cur;
 	struct tftp_block blk;
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct udphdr *udph;
 	__u32 reason;
-	int ret;
+	int ret, verdict;
 
+	if (skb->mark == XPXE_SKB_MARK_STACK_COPY) {
+		/* The stack's copy of a DISCOVER answered below, come round again. */
+		skb->mark = 0;
+		return count_and(XPXE_CNT_DHCP_TC_STACK_COPY, TC_ACT_OK);
+	}
+	dhcp_tc_pull(skb);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	cur.pos = data;
 	if (parse_ethhdr(&cur, data_end, &eth) != ETH_P_IP ||
-	    parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP ||
-	    parse_udphdr(&cur, data_end, iph, &udph) < 0)
+	    parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP)
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
+	ret = parse_udphdr(&cur, data_end, iph, &udph);
+	if (ret < 0)
+		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
+	if (udph->dest == bpf_htons(XPXE_PORT_DHCP_SERVER)) {
+		ret = handle_dhcp_tc(skb, eth, iph, udph, ret, &verdict);
+		return count_and(ret, verdict);
+	}
 	ret = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason, skb->ifindex,
 				    XPXE_TFTP_PATH_TC);
 	if (ret == TFTP_DROP)

@@ -51,6 +51,17 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_DHCP_OTHER_SERVER, /* a REQUEST for another server's offer */
 	XPXE_CNT_PASS_DHCP_IGNORED, /* BOOTREPLY, or a message type this mode does not answer */
 	XPXE_CNT_PASS_DHCP_NO_ROOM, /* the driver gave no room to grow the frame */
+	/*
+	 * Proxy mode: a PXE DISCOVER is for this host's own DHCP server as well (one may run, or
+	 * start, beside xpxe), so XDP passes it and tc_tftp answers it after a copy of the frame,
+	 * untouched, went up to the stack (bpf/dhcp_tc.h). tc counts the OFFER in dhcp_offer, or
+	 * why it sent none in the pass_dhcp_* counters above or drop_dhcp_rate_* below. In
+	 * generic XDP mode xdp_pxe runs on the copy as well (skbs sent back in meet it again), so
+	 * there each such DISCOVER counts twice in rx_frames and dhcp_proxy_to_tc.
+	 */
+	XPXE_CNT_DHCP_PROXY_TO_TC,   /* XDP: a proxy-mode PXE DISCOVER passed for tc to answer */
+	XPXE_CNT_DHCP_TC_STACK_COPY, /* tc: the stack's copy of a DISCOVER it answered, passed up */
+	XPXE_CNT_DHCP_TC_NO_COPY,    /* tc: no copy could be made: the frame passed, unanswered */
 	/* TFTP */
 	/*
 	 * pass_tftp above counts the RRQs (and other requests to port 69) passed to
@@ -106,6 +117,8 @@ enum xpxe_counter {
 	 * Abuse limits (SECURITY.md): XDP's drops of DHCP requests over a rate,
 	 * then the daemon's refusals (it writes those).
 	 */
+	/* A proxy-mode DISCOVER over a rate is not answered but still passed up (tc): not ours
+	   alone. */
 	XPXE_CNT_DROP_DHCP_RATE_MAC,	/* over its MAC's rate (dhcp.mac_rate): dropped */
 	XPXE_CNT_DROP_DHCP_RATE_GLOBAL, /* a MAC not in dhcp_clients, over this CPU's rate */
 	/* Written by the daemon only. */
@@ -131,6 +144,14 @@ enum xpxe_counter {
 #define XPXE_PIN_LAYOUT	 "layout" /* the build that made the pins: see dataplane.c */
 #define XPXE_RUN_DIR	 "/run/xpxe"
 #define XPXE_SOCKET_PATH XPXE_RUN_DIR "/xpxe.sock"
+
+/*
+ * The skb mark of the copy of a proxy-mode DISCOVER that tc_tftp sends back in on ingress for
+ * the stack (bpf/dhcp_tc.h): the copy passes tc_tftp again, which knows it by this mark and
+ * clears it. A mark crosses a redirect within a namespace (skb_scrub_packet clears it only
+ * across namespaces). The bytes spell "xpxe".
+ */
+#define XPXE_SKB_MARK_STACK_COPY 0x78707865
 
 /* Name the XDP program carries in the kernel: how xpxe recognises its own. */
 #define XPXE_PROG_NAME "xdp_pxe"

@@ -69,9 +69,10 @@ static inline __u32 xpxe_dhcp_template_index(__u32 profile, __u32 reply, __u32 b
 
 /*
  * A reply frame built by userspace. Everything that differs per client is
- * zero in FRAME and patched by XDP: Ethernet destination, IP destination and
- * checksum, UDP ports and checksum, xid, flags, ciaddr, yiaddr, giaddr, chaddr,
- * and option 97's GUID at GUID_OFF (0: the template echoes no option 97).
+ * zero in FRAME and patched by XDP (by tc for proxy mode's OFFERs): Ethernet
+ * destination, IP destination and checksum, UDP ports and checksum, xid, flags,
+ * ciaddr, yiaddr, giaddr, chaddr, and option 97's GUID at GUID_OFF (0: the
+ * template echoes no option 97).
  * CSUM_BASE is the one's complement sum of the UDP pseudo-header (without the
  * destination address) and of the UDP header and payload as templated, so XDP
  * only adds what it patched.

@@ -35,6 +35,9 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_PASS_DHCP_OTHER_SERVER] = "pass_dhcp_other_server",
 	[XPXE_CNT_PASS_DHCP_IGNORED] = "pass_dhcp_ignored",
 	[XPXE_CNT_PASS_DHCP_NO_ROOM] = "pass_dhcp_no_room",
+	[XPXE_CNT_DHCP_PROXY_TO_TC] = "dhcp_proxy_to_tc",
+	[XPXE_CNT_DHCP_TC_STACK_COPY] = "dhcp_tc_stack_copy",
+	[XPXE_CNT_DHCP_TC_NO_COPY] = "dhcp_tc_no_copy",
 	/* TFTP */
 	[XPXE_CNT_TFTP_DATA_XDP] = "tftp_data_xdp",
 	[XPXE_CNT_TFTP_ACK_TO_TC] = "tftp_ack_to_tc",

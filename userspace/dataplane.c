@@ -185,7 +185,10 @@ static int detach_tc(const char *ifname, int ifindex)
 	return 1;
 }
 
-/* The TFTP fallback: tc_tftp on clsact ingress, replacing the one a previous daemon left. */
+/*
+ * tc_tftp on clsact ingress (the TFTP fallback, and proxy mode's PXE DISCOVERs: bpf/dhcp_tc.h),
+ * replacing the one a previous daemon left.
+ */
 static int attach_tc(struct xpxe_dataplane *dp)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->ifindex, .attach_point = BPF_TC_INGRESS);
@@ -198,7 +201,7 @@ static int attach_tc(struct xpxe_dataplane *dp)
 	err = bpf_tc_hook_create(&hook);
 	xpxe_log_release_library_warnings(err && err != -EEXIST);
 	if (err && err != -EEXIST) {
-		log_error("%s: cannot add a clsact qdisc for the TFTP fallback: %s", dp->ifname,
+		log_error("%s: cannot add a clsact qdisc for tc_tftp: %s", dp->ifname,
 			  strerror(-err));
 		return err;
 	}
@@ -429,8 +432,8 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 		xpxe_dataplane_detach(dp);
 		return err;
 	}
-	log_info("%s: attached %s (prog id %u) in %s mode, %s; TFTP fallback %s (prog id %u) on "
-		 "tc ingress",
+	log_info("%s: attached %s (prog id %u) in %s mode, %s; %s (TFTP fallback, proxy DISCOVERs; "
+		 "prog id %u) on tc ingress",
 		 ifname, XPXE_PROG_NAME, dp->prog_id, dp->native ? "native" : "generic",
 		 dp->dispatcher ? "through the libxdp dispatcher"
 				: "alone (this kernel cannot run the libxdp dispatcher)",

@@ -8,6 +8,8 @@
  * included.
  */
 #include <arpa/inet.h>
+#include <linux/pkt_cls.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
@@ -58,6 +61,11 @@ struct dhcp_case {
 	enum xpxe_proxy_strategy strategy;
 	bool ignore_unknown;
 	bool known_client; /* the request's MAC is in dhcp_clients with LEASE_IP */
+	/*
+	 * xdp_pxe passes the frame (dhcp_proxy_to_tc) for tc_tftp to answer: VERDICT and
+	 * COUNTER are then tc_tftp's, and a reply comes with the stack's copy of the request.
+	 */
+	bool via_tc;
 	int verdict;
 	enum xpxe_counter counter;
 	/* the reply (verdict XDP_TX) */
@@ -230,9 +238,10 @@ static void truncated_ip(uint8_t *f __attribute__((unused)), size_t *len)
 
 /* --- the cases ------------------------------------------------------------------ */
 
-#define PROXY_OFFER_4011                                                                        \
-	.verdict = XDP_TX, .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST, \
-	.vendor = "PXEClient", .guid_echoed = true
+/* A proxy-mode PXE DISCOVER: xdp_pxe passes it, tc_tftp answers after the stack's copy. */
+#define TC_OFFER .via_tc = true, .verdict = TC_ACT_REDIRECT, .counter = XPXE_CNT_DHCP_OFFER
+#define PROXY_OFFER_4011 \
+	TC_OFFER, .msg_type = 2, .dest = TO_BROADCAST, .vendor = "PXEClient", .guid_echoed = true
 
 static const struct dhcp_case cases[] = {
 	{ "proxy: OVMF DISCOVER (arch 7), strategy 4011: OFFER without a file", OVMF_PROXY, 0, NULL,
@@ -251,24 +260,22 @@ static const struct dhcp_case cases[] = {
 	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .vendor = "PXEClient",
 	  .guid_echoed = true },
 	{ "proxy: SeaBIOS iPXE ROM DISCOVER: OFFER with the script URL", SEABIOS, 0, NULL,
-	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_OFFER,
-	  .msg_type = 2, .dest = TO_BROADCAST, .boot_file = "http://198.18.0.1:8080/boot.ipxe",
-	  .vendor = "PXEClient", .discovery_ctl = true, .guid_echoed = true },
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, TC_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
+	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .vendor = "PXEClient",
+	  .discovery_ctl = true, .guid_echoed = true },
 	{ "proxy: UEFI HTTP boot DISCOVER (arch 16): OFFER with HTTPClient and a URL", HTTPBOOT, 4,
-	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_TX,
-	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
+	  NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, TC_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
 	  .boot_file = SNPONLY_URL, .vendor = "HTTPClient", .discovery_ctl = true,
 	  .guid_echoed = true },
 	{ "proxy: HTTP boot DISCOVER, strategy 4011: the URL is in the OFFER all the same",
-	  HTTP_PROXY, 0, NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_4011, .verdict = XDP_TX,
-	  .counter = XPXE_CNT_DHCP_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
-	  .boot_file = SNPONLY_URL, .vendor = "HTTPClient", .discovery_ctl = true,
-	  .guid_echoed = true },
+	  HTTP_PROXY, 0, NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_4011, TC_OFFER, .msg_type = 2,
+	  .dest = TO_BROADCAST, .boot_file = SNPONLY_URL, .vendor = "HTTPClient",
+	  .discovery_ctl = true, .guid_echoed = true },
 	{ "proxy: HTTP boot REQUEST to the site's server is left to it", HTTP_PROXY, 3, NULL,
 	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_IGNORED },
 	{ "proxy: an HTTPClient with a PXE architecture gets no PXE answer", HTTPBOOT, 4,
-	  arch_x64_pxe, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  arch_x64_pxe, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .via_tc = true, .verdict = TC_ACT_OK,
 	  .counter = XPXE_CNT_PASS_DHCP_NO_BOOT_FILE },
 	{ "proxy: a plain udhcpc DISCOVER is not ours", SEABIOS, 6, NULL, XPXE_MODE_PROXY,
 	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_NOT_PXE },
@@ -282,12 +289,12 @@ static const struct dhcp_case cases[] = {
 	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_IGNORED },
 	{ "proxy: unknown machines ignored when told so", OVMF_PROXY, 0, NULL, XPXE_MODE_PROXY,
-	  XPXE_STRATEGY_AUTO, .ignore_unknown = true, .verdict = XDP_PASS,
+	  XPXE_STRATEGY_AUTO, .ignore_unknown = true, .via_tc = true, .verdict = TC_ACT_OK,
 	  .counter = XPXE_CNT_PASS_DHCP_UNKNOWN_MACHINE },
 	{ "proxy: ... but a known machine is answered", OVMF_PROXY, 0, NULL, XPXE_MODE_PROXY,
 	  XPXE_STRATEGY_AUTO, .ignore_unknown = true, .known_client = true, PROXY_OFFER_4011 },
 	{ "proxy: ARM64 UEFI with no boot file configured passes", OVMF_PROXY, 0, arch_arm64,
-	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .via_tc = true, .verdict = TC_ACT_OK,
 	  .counter = XPXE_CNT_PASS_DHCP_NO_BOOT_FILE },
 
 	{ "full: OVMF DISCOVER of a known MAC: OFFER with lease and file", OVMF_FULL, 0, NULL,
@@ -367,6 +374,7 @@ static const struct dhcp_case cases[] = {
 
 static struct xpxe_bpf *skel;
 static struct ring_buffer *queue;
+static int lo_sock = -1;
 static struct xpxe_dhcp_queued last_queued;
 static int n_queued;
 
@@ -382,6 +390,9 @@ static int on_queued(void *ctx, void *data, size_t size)
 static int setup(void **state)
 {
 	(void)state;
+	lo_sock = tc_test_netns();
+	if (lo_sock < 0)
+		return -1;
 	skel = xpxe_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
@@ -587,6 +598,53 @@ static void check_reply(const struct dhcp_case *c, const uint8_t *req, size_t re
 	}
 }
 
+/*
+ * The copy of a request tc_tftp sent back in for the stack, as the loopback device of this
+ * test's namespace received it (the test runs' device): its length, or -1 when none comes
+ * within WAIT_MS.
+ */
+static int stack_copy(uint8_t *buf, size_t size, int wait_ms)
+{
+	struct pollfd p = { .fd = lo_sock, .events = POLLIN };
+
+	if (poll(&p, 1, wait_ms) != 1)
+		return -1;
+	return (int)recv(lo_sock, buf, size, MSG_DONTWAIT);
+}
+
+/*
+ * A proxy-mode PXE DISCOVER: xdp_pxe passes it untouched, counted dhcp_proxy_to_tc; tc_tftp
+ * then sends the stack its copy, byte for byte what came in, and answers from the frame
+ * (TC_ACT_REDIRECT), or lets the frame itself up (TC_ACT_OK) with no copy.
+ */
+static void run_via_tc(const struct dhcp_case *c, const uint8_t *in, size_t len)
+{
+	uint8_t out[FRAME_MAX + 512], copy[FRAME_MAX + 512];
+	__u32 out_len;
+	int n;
+
+	assert_int_equal(
+	    xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_DHCP_PROXY_TO_TC),
+	    XDP_PASS);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+	assert_int_equal(tc_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),
+			 c->verdict);
+	if (c->verdict != TC_ACT_REDIRECT) {
+		assert_int_equal(out_len, len);
+		assert_memory_equal(out, in, len);
+		assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1);
+		return;
+	}
+	n = stack_copy(copy, sizeof(copy), 2000);
+	if (n < 0)
+		fail_msg("the stack got no copy of the DISCOVER tc_tftp answered");
+	assert_int_equal(n, len);
+	assert_memory_equal(copy, in, len);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1); /* one copy */
+	check_reply(c, in, len, out, out_len);
+}
+
 static void run_case(void **state)
 {
 	const struct dhcp_case *c = *state;
@@ -602,8 +660,24 @@ static void run_case(void **state)
 	configure(c, in);
 	if (c->mutate)
 		c->mutate(in, &len);
+	if (c->via_tc) {
+		run_via_tc(c, in, len);
+		return;
+	}
 	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),
 			 c->verdict);
+	if (c->verdict == XDP_PASS) {
+		/* What XDP passes, tc passes too, untouched, and counts nothing but that. */
+		uint8_t tc_out[FRAME_MAX + 512];
+		__u32 tc_len;
+
+		assert_int_equal(tc_run_counted(skel, in, len, tc_out, sizeof(tc_out), &tc_len,
+						XPXE_CNT_TFTP_TC_PASS),
+				 TC_ACT_OK);
+		assert_int_equal(tc_len, len);
+		assert_memory_equal(tc_out, in, len);
+		assert_int_equal(stack_copy(tc_out, sizeof(tc_out), 0), -1);
+	}
 	n_queued = 0;
 	ring_buffer__consume(queue);
 	if (c->verdict == XDP_DROP) {
@@ -667,7 +741,7 @@ static void test_rerun_scratch_is_its_own(void **state)
 	size_t value = (bpf_map__value_size(skel->maps.dhcp_scratch) + 7) / 8 * 8;
 	size_t size = value * (size_t)ncpus;
 	uint8_t in[FRAME_MAX], out[FRAME_MAX], *buf;
-	int n = pcap_frame(OVMF_PROXY, 0, in, sizeof(in)), rerun_cpus = 0;
+	int n = pcap_frame(OVMF_PROXY, 5, in, sizeof(in)), rerun_cpus = 0; /* a 4011 REQUEST */
 	__u32 slot;
 
 	(void)state;
@@ -689,11 +763,11 @@ static void test_rerun_scratch_is_its_own(void **state)
 	for (size_t i = 0; i < size; i++)
 		if (buf[i] != 0xa5)
 			fail_msg("the re-run wrote the wire's scratch slot (byte %zu)", i);
-	/* ... and the re-run's holds the DISCOVER it parsed (msg_type comes first) on one. */
+	/* ... and the re-run's holds the REQUEST it parsed (msg_type comes first) on one. */
 	slot = XPXE_DHCP_SCRATCH_RERUN;
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.dhcp_scratch), &slot, buf), 0);
 	for (int cpu = 0; cpu < ncpus; cpu++)
-		rerun_cpus += buf[(size_t)cpu * value] == 1;
+		rerun_cpus += buf[(size_t)cpu * value] == 3;
 	assert_int_equal(rerun_cpus, 1);
 	free(buf);
 }

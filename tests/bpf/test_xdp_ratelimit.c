@@ -6,6 +6,9 @@
  * "N+1th frame in the window" and "the bucket refills" are exact, not timed.
  * The test pins itself to one CPU: the global bucket is per CPU.
  *
+ * Proxy mode's DISCOVERs are answered by tc_tftp (bpf/dhcp_tc.h), which applies the same limits
+ * after xdp_pxe passed them: over a limit, the frame goes up unanswered (TC_ACT_OK).
+ *
  * Also here: a binding only offered (XPXE_CLIENT_F_OFFERED) is OFFERed by XDP
  * but its REQUEST goes to the daemon, which binds before the ACK.
  */
@@ -46,6 +49,7 @@
 static struct xpxe_bpf *skel;
 static struct ring_buffer *queue;
 static int n_queued;
+static int lo_sock = -1; /* tc_tftp's copies for the stack arrive on its loopback */
 
 static int on_queued(void *ctx, void *data, size_t size)
 {
@@ -67,6 +71,9 @@ static int setup(void **state)
 		fprintf(stderr, "# cannot pin the test to CPU 0: the global bucket is per CPU\n");
 		return -1;
 	}
+	lo_sock = tc_test_netns();
+	if (lo_sock < 0)
+		return -1;
 	skel = xpxe_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
@@ -157,14 +164,35 @@ static void run(const char *pcap, int frame, uint8_t last_byte, int verdict,
 	ring_buffer__consume(queue);
 }
 
-static void offer(uint8_t mac)
+/*
+ * OVMF's proxy-mode DISCOVER from the MAC 52:54:00:ab:00:LAST_BYTE: xdp_pxe passes it, tc_tftp
+ * applies the limits and returns VERDICT, counting OUTCOME.
+ */
+static void run_via_tc(uint8_t last_byte, int verdict, enum xpxe_counter outcome)
 {
-	run(OVMF_PROXY, 0, mac, XDP_TX, XPXE_CNT_DHCP_OFFER);
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0x00, last_byte };
+	int n = pcap_frame(OVMF_PROXY, 0, in, sizeof(in));
+
+	assert_true(n > 0);
+	memcpy(in + CHADDR, mac, 6);
+	memcpy(in + 6, mac, 6);
+	((struct udphdr *)(frame_iph(in) + 1))->check = 0;
+	assert_int_equal(
+	    xdp_run_counted(skel, in, n, out, sizeof(out), NULL, XPXE_CNT_DHCP_PROXY_TO_TC),
+	    XDP_PASS);
+	assert_int_equal(tc_run_counted(skel, in, n, out, sizeof(out), NULL, outcome), verdict);
 }
 
+static void offer(uint8_t mac)
+{
+	run_via_tc(mac, TC_ACT_REDIRECT, XPXE_CNT_DHCP_OFFER);
+}
+
+/* Over a limit: no OFFER; the frame still goes up, for a DHCP server on this host. */
 static void dropped(uint8_t mac, enum xpxe_counter why)
 {
-	run(OVMF_PROXY, 0, mac, XDP_DROP, why);
+	run_via_tc(mac, TC_ACT_OK, why);
 }
 
 /* 10/s, burst 3: the 4th DISCOVER at one instant is dropped; another MAC is not affected. */

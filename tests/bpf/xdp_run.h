@@ -3,10 +3,21 @@
 #ifndef XPXE_TEST_XDP_RUN_H
 #define XPXE_TEST_XDP_RUN_H
 
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/pkt_cls.h>
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
@@ -43,6 +54,67 @@ static inline int xdp_run_counted(struct xpxe_bpf *skel, const void *in, size_t 
 	if (out_len)
 		*out_len = opts.data_size_out;
 	return (int)opts.retval;
+}
+
+/*
+ * Runs tc_tftp of SKEL once on the LEN bytes of IN, as xdp_run_counted runs xdp_pxe: the
+ * frame it leaves lands in OUT, OUTCOME and no other counter moves (tc does not count
+ * rx_frames). Returns the verdict. The run's device is the loopback of the caller's network
+ * namespace: what tc_tftp sends back in (bpf_clone_redirect) arrives there.
+ */
+static inline int tc_run_counted(struct xpxe_bpf *skel, const void *in, size_t len, void *out,
+				 size_t out_size, __u32 *out_len, enum xpxe_counter outcome)
+{
+	int counters_fd = bpf_map__fd(skel->maps.counters);
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
+		    .data_size_out = out_size, .repeat = 1);
+
+	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tc_tftp), &opts), 0);
+	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
+	for (int i = 0; i < XPXE_CNT_MAX; i++) {
+		__u64 expect = before[i] + (i == (int)outcome);
+
+		if (after[i] != expect)
+			fail_msg("tc: counter %s went %llu -> %llu (the outcome expected: %s)",
+				 xpxe_counter_names[i], (unsigned long long)before[i],
+				 (unsigned long long)after[i], xpxe_counter_names[outcome]);
+	}
+	if (out_len)
+		*out_len = opts.data_size_out;
+	return (int)opts.retval;
+}
+
+/*
+ * Moves the test into a network namespace of its own with its loopback up, for tc_tftp's test
+ * runs: the copies it sends back in for the stack (bpf_clone_redirect; a test run's device is
+ * the loopback) arrive there and nowhere else. Returns a packet socket that reads them, or -1.
+ */
+static inline int tc_test_netns(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int fd, sock;
+
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "# unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 || ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return -1;
+	close(fd);
+	sock = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	sll.sll_ifindex = ifr.ifr_ifindex;
+	if (sock < 0 || bind(sock, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		fprintf(stderr, "# a packet socket on lo: %s\n", strerror(errno));
+		return -1;
+	}
+	return sock;
 }
 
 #endif /* XPXE_TEST_XDP_RUN_H */

@@ -192,7 +192,7 @@ capture_start() {
 	wait_until capture_listening && kill -0 "$CAPTURE_PID" 2>/dev/null
 }
 capture_listening() {
-	grep -q "listening on" "$WORK/$CAPTURE_NAME.tcpdump" || ! kill -0 "$CAPTURE_PID" 2>/dev/null
+	grep -q "listening on" "$WORK/$CAPTURE_NAME.tcpdump" 2>/dev/null || ! kill -0 "$CAPTURE_PID" 2>/dev/null
 }
 capture_marks() { # how many markers are in the file so far
 	tcpdump -nr "$WORK/$CAPTURE_NAME.pcap" "ether proto $MARK_ETHERTYPE" 2>/dev/null | grep -c .

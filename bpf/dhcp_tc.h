@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * ProxyDHCP OFFERs from tc, so that a DHCP server on the same host gets the
+ * PXE DISCOVERs as well (issue 19). xdp_pxe passes a proxy-mode PXE DISCOVER
+ * (dhcp_proxy_to_tc); here on clsact ingress a clone of it, untouched and
+ * marked, goes back in on the same device's ingress for the stack, and the
+ * frame itself becomes the OFFER and leaves through the device. The clone
+ * passes through tc_tftp again, which knows it by its mark, clears the mark
+ * and lets it up. Same parser, same decision, same templates as XDP (dhcp.h).
+ */
+#ifndef XPXE_BPF_DHCP_TC_H
+#define XPXE_BPF_DHCP_TC_H
+
+#include <linux/pkt_cls.h>
+
+#include "dhcp.h"
+
+/*
+ * Some NICs hand tc the headers only in the skb's linear part, the rest in
+ * pages, where the parsers cannot read: a DHCP request to port 67 (no longer
+ * than a frame on the wire) is made linear whole. One load of 26 bytes when a
+ * frame is not linear, nothing when it is (veth, most drivers for small frames).
+ */
+static __always_inline void dhcp_tc_pull(struct __sk_buff *skb)
+{
+	__u8 h[26]; /* from the EtherType to the UDP destination port */
+
+	if ((long)skb->data_end - (long)skb->data >= skb->len || skb->len > 1518 ||
+	    bpf_skb_load_bytes(skb, 12, h, sizeof(h)))
+		return;
+	if (h[0] == 0x08 && h[1] == 0x00 && h[2] == 0x45 && h[11] == IPPROTO_UDP && h[24] == 0 &&
+	    h[25] == XPXE_PORT_DHCP_SERVER)
+		bpf_skb_pull_data(skb, skb->len);
+}
+
+/*
+ * The proxy-mode PXE DISCOVER in SKB (headers ETH, IPH, UDPH, a UDP payload
+ * of PAYLOAD_LEN bytes) answered: returns the counter of the outcome and sets
+ * *VERDICT. A frame that is not one goes up untouched, counted in tftp_tc_pass
+ * (xdp_pxe counted why it passed it).
+ */
+static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *eth,
+					  struct iphdr *iph, struct udphdr *udph, __u32 payload_len,
+					  int *verdict)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	const struct xpxe_dhcp_template *t;
+	struct xpxe_dhcp_config *cfg;
+	struct xpxe_dhcp_client *client;
+	struct xpxe_mac_key key = {};
+	struct dhcp_scratch *s;
+	struct dhcp_echo echo;
+	struct dhcp_dest dest;
+	struct bootp_hdr *bp;
+	__u32 zero = 0, slot = XPXE_DHCP_SCRATCH_WIRE, opts_len, opts_off, len, mark, boot;
+	__be32 *magic;
+	int ret;
+
+	*verdict = TC_ACT_OK;
+	cfg = bpf_map_lookup_elem(&dhcp_config, &zero);
+	if (!cfg || !cfg->enabled || cfg->mode != XPXE_MODE_PROXY)
+		return XPXE_CNT_TFTP_TC_PASS;
+	/* xdp_pxe's checks again, in its order: what it did not pass for tc is not ours. */
+	bp = (void *)(udph + 1);
+	magic = (void *)bp + BOOTP_FIXED_LEN;
+	if ((void *)(magic + 1) > data_end || payload_len < BOOTP_FIXED_LEN + 4 || bp->op != 1 ||
+	    bp->htype != 1 || bp->hlen != 6 || *magic != bpf_htonl(DHCP_MAGIC))
+		return XPXE_CNT_TFTP_TC_PASS;
+	s = bpf_map_lookup_elem(&dhcp_scratch, &slot);
+	if (!s)
+		return XPXE_CNT_TFTP_TC_PASS;
+	opts_len = payload_len - BOOTP_FIXED_LEN - 4;
+	opts_off = (void *)(magic + 1) - data;
+	if (!dhcp_options_start(s, opts_len))
+		return XPXE_CNT_TFTP_TC_PASS;
+	size_bounded(opts_len, DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
+	if (bpf_skb_load_bytes(skb, opts_off, s->opts, opts_len) || dhcp_walk_options(s, opts_len))
+		return XPXE_CNT_TFTP_TC_PASS;
+	boot = dhcp_boot_class(&s->req);
+	if (s->req.overload || s->req.msg_type != DHCPDISCOVER || boot == XPXE_BOOT_PLAIN)
+		return XPXE_CNT_TFTP_TC_PASS;
+
+	/* From here on, xdp_pxe counted dhcp_proxy_to_tc: the outcome is counted here. */
+	__builtin_memcpy(key.addr, bp->chaddr, 6);
+	client = bpf_map_lookup_elem(&dhcp_clients, &key);
+	/* Over a limit: no OFFER, but the stack has the frame, as it has a plain client's. */
+	ret = dhcp_choose_template(cfg, &key, client, XPXE_REPLY_OFFER, boot, &t);
+	if (ret)
+		return ret;
+	len = t->len;
+	if (len < XPXE_OFF_OPTIONS || len > XPXE_DHCP_FRAME_MAX)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	echo.xid = bp->xid;
+	echo.flags = bp->flags;
+	echo.ciaddr = bp->ciaddr;
+	echo.giaddr = bp->giaddr;
+	__builtin_memcpy(echo.chaddr, bp->chaddr, 6);
+	dhcp_pick_dest(&dest, eth, iph, udph, &echo, XPXE_REPLY_OFFER, 0);
+
+	/*
+	 * The stack's copy first, while the frame is as it came: a clone (the data is
+	 * shared until one side writes), marked so that this program lets it up when it
+	 * comes round again. The skb keeps its own mark.
+	 */
+	mark = skb->mark;
+	skb->mark = XPXE_SKB_MARK_STACK_COPY;
+	ret = bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS);
+	skb->mark = mark;
+	if (ret)
+		return XPXE_CNT_DHCP_TC_NO_COPY; /* the frame itself goes up instead */
+
+	/* The stack has its copy now: a frame that cannot become the OFFER is dropped. */
+	*verdict = TC_ACT_SHOT;
+	if (bpf_skb_change_tail(skb, len, 0))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	size_bounded(len, XPXE_DHCP_FRAME_MAX); /* for Linux 6.1: see parse.h */
+	if (bpf_skb_store_bytes(skb, 0, (void *)t->frame, len, 0))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	/* store_bytes made LEN bytes linear and writable: patch them in place. */
+	ret = dhcp_patch_reply((void *)(long)skb->data, (void *)(long)skb->data_end, t, &echo,
+			       &dest, 0, 0, &s->req);
+	if (ret)
+		return ret;
+	/* The checksums are final: let the receiver check them, as one on a wire would. */
+	bpf_csum_level(skb, BPF_CSUM_LEVEL_RESET);
+	dhcp_reply_event(client, XPXE_REPLY_OFFER, boot, 0, skb->ifindex, echo.chaddr);
+	*verdict = bpf_redirect(skb->ifindex, 0);
+	return XPXE_CNT_DHCP_OFFER;
+}
+
+#endif /* XPXE_BPF_DHCP_TC_H */
