@@ -62,14 +62,24 @@ struct xfer {
 	unsigned windowsize;
 	unsigned idle_s;
 	uint32_t last_block;
-	uint32_t retransmits; /* as last reported */
-	char mac[18];	      /* the client's, "" when unknown */
-	int path;	      /* enum xpxe_tftp_path: where its blocks go */
-	bool reported;	      /* its end was reported (an event of the program, or the sweep) */
+	uint32_t retransmits;	     /* as last reported */
+	uint32_t window_retransmits; /* as the last window sent from its UDP socket saw them */
+	char mac[18];		     /* the client's, "" when unknown */
+	int path;		     /* enum xpxe_tftp_path: where its blocks go */
+	bool reported; /* its end was reported (an event of the program, or the sweep) */
 	__u64 started_ns;
 	double progress, ended_at;
 	uint8_t first[4 + XPXE_TFTP_BLKSIZE_MAX]; /* the OACK or DATA 1, for a repeated RRQ */
 	size_t first_len;
+	uint64_t rrq_hash; /* of the RRQ's bytes: the same again is a copy, not a new request */
+	size_t rrq_len;
+	/*
+	 * Until the client acknowledged the first answer, the transfer proves nothing: its
+	 * RRQ may come from a forged address. Such transfers wait on their own list, oldest
+	 * first, the oldest dropped when a new RRQ needs room (see handle_request).
+	 */
+	bool confirmed;
+	struct xfer *unconfirmed_prev, *unconfirmed_next;
 };
 
 /* How many transfers one client address holds, for --tftp-max-per-ip. */
@@ -87,10 +97,14 @@ struct xpxe_tftp {
 	struct iface ifaces[MAX_IFACES];
 	struct xfer *buckets[N_BUCKETS];
 	struct ip_count *per_ip[N_BUCKETS];
-	unsigned n_xfers;	   /* transfers held, all interfaces: at most opts.max_sessions */
+	unsigned n_xfers; /* transfers held, all interfaces */
+	/* Of those, not acknowledged yet (at most opts.max_sessions): oldest first. */
+	unsigned n_unconfirmed;
+	struct xfer *unconfirmed_head, *unconfirmed_tail;
 	unsigned refused_recently; /* RRQs refused as busy since the last sweep (logged there) */
-	unsigned refused_per_ip_recently; /* ... at --tftp-max-per-ip */
-	__be32 refused_per_ip_last;	  /* the address refused last, for that log line */
+	unsigned unconfirmed_dropped_recently; /* ... unconfirmed transfers dropped (make_room) */
+	unsigned refused_per_ip_recently;      /* ... at --tftp-max-per-ip */
+	__be32 refused_per_ip_last;	       /* the address refused last, for that log line */
 };
 
 /* tftp.c */
