@@ -36,6 +36,13 @@
  * this fast, no running transfer this slow (its client ACKs each block within its timeout).
  */
 #define RRQ_COPY_NS (1000ull * 1000 * 1000)
+/*
+ * A transfer whose client has not acknowledged our first answer this long after it went out
+ * may make room for a new RRQ (make_room). A client on the segment answers within a few ms;
+ * younger ones are kept, or a burst of RRQs would push out each other's transfers before
+ * their ACKs could arrive.
+ */
+#define UNCONFIRMED_GRACE_NS (100ull * 1000 * 1000)
 
 /* Tags for the epoll entries that are not transfers. */
 static char listen_tag, timer_tag;
@@ -493,13 +500,15 @@ static void replace(struct xpxe_tftp *t, struct xfer *x)
 }
 
 /*
- * Room for one more transfer that proves nothing yet: the oldest of those are dropped (their
- * clients never acknowledged our answer: forged addresses, or gone), while the ones whose
- * client has acknowledged it since become transfers like any other.
+ * Room for one more transfer, at --tftp-max-sessions: the oldest transfer whose client never
+ * acknowledged our first answer (UNCONFIRMED_GRACE_NS after it) makes way. Forged RRQs (their
+ * answer goes to a machine that never asked) cannot hold the sessions against real clients.
+ * Transfers found acknowledged on the way become ones like any other. Returns false when
+ * there is no room: every transfer is acknowledged, or too young to tell.
  */
-static void make_room(struct xpxe_tftp *t)
+static bool make_room(struct xpxe_tftp *t)
 {
-	while (t->n_unconfirmed >= t->opts.max_sessions && t->unconfirmed_head) {
+	while (t->n_xfers >= t->opts.max_sessions && t->unconfirmed_head) {
 		struct xfer *x = t->unconfirmed_head;
 		struct xpxe_tftp_session s;
 
@@ -507,12 +516,15 @@ static void make_room(struct xpxe_tftp *t)
 			confirm(t, x);
 			continue;
 		}
+		if (tftp_now_ns() - x->started_ns < UNCONFIRMED_GRACE_NS)
+			break; /* the oldest is too young: so are the others */
 		report(XPXE_EV_TFTP_EXPIRED, x, NULL,
 		       "no ACK of its first answer: dropped for a newer request");
 		bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED);
 		t->unconfirmed_dropped_recently++;
 		finish(t, x, true);
 	}
+	return t->n_xfers < t->opts.max_sessions;
 }
 
 /* FNV-1a of an RRQ's bytes: the same bytes again is a copy (repeated_rrq). */
@@ -685,9 +697,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		t->refused_per_ip_last = from->sin_addr.s_addr;
 		return;
 	}
-	make_room(t);
-	/* Only acknowledged transfers count: forged requests make room for real ones. */
-	if (t->n_xfers - t->n_unconfirmed >= t->opts.max_sessions) {
+	if (!make_room(t)) {
 		/* A flood of RRQs: a clear answer, logged once a second (sweep), not per request.
 		 */
 		static const char busy[] = "server busy: too many transfers, try again later";
@@ -826,7 +836,7 @@ static void sweep(struct xpxe_tftp *t)
 	if (t->refused_recently) {
 		log_warn("TFTP: %u read request(s) refused in the last second: %u transfers "
 			 "running (--tftp-max-sessions)",
-			 t->refused_recently, t->n_xfers - t->n_unconfirmed);
+			 t->refused_recently, t->n_xfers);
 		t->refused_recently = 0;
 	}
 	if (t->unconfirmed_dropped_recently) {

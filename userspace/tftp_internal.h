@@ -75,8 +75,8 @@ struct xfer {
 	size_t rrq_len;
 	/*
 	 * Until the client acknowledged the first answer, the transfer proves nothing: its
-	 * RRQ may come from a forged address. Such transfers wait on their own list, oldest
-	 * first, the oldest dropped when a new RRQ needs room (see handle_request).
+	 * RRQ may come from a forged address. Such transfers are also on a list, oldest
+	 * first, the oldest dropped when a new RRQ needs room (make_room).
 	 */
 	bool confirmed;
 	struct xfer *unconfirmed_prev, *unconfirmed_next;
