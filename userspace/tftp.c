@@ -99,13 +99,6 @@ static void bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
 	write_counter(t, ifc, c);
 }
 
-/* Adds N to a counter in memory only: per window, a syscall would cost more than the window. */
-void tftp_tally(struct iface *ifc, enum xpxe_counter c, __u64 n)
-{
-	ifc->own[c] += n;
-	ifc->own_dirty = true;
-}
-
 /* Writes what tftp_tally() counted to the map (each second, and before `xpxe status`). */
 static void flush_tallies(struct xpxe_tftp *t, struct iface *ifc)
 {
@@ -124,14 +117,6 @@ static const enum xpxe_counter error_counters[9] = {
 	[XPXE_TFTP_ERR_UNKNOWN_TID] = XPXE_CNT_TFTP_ERR_UNKNOWN_TID,
 	[XPXE_TFTP_ERR_BAD_OPTION] = XPXE_CNT_TFTP_ERR_BAD_OPTION,
 };
-
-struct iface *tftp_find_iface(struct xpxe_tftp *t, int ifindex)
-{
-	for (int i = 0; i < MAX_IFACES; i++)
-		if (t->ifaces[i].used && t->ifaces[i].ifindex == ifindex)
-			return &t->ifaces[i];
-	return NULL;
-}
 
 static unsigned bucket_of(__be32 ip, __be16 port)
 {
@@ -184,14 +169,6 @@ static struct xfer *find_xfer(struct xpxe_tftp *t, const struct iface *ifc, __be
 		if (x->ifc == ifc && x->key.client_ip == ip && x->key.client_port == port)
 			return x;
 	return NULL;
-}
-
-void tftp_addr_str(char *buf, size_t len, __be32 ip, __be16 port)
-{
-	char a[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &ip, a, sizeof(a));
-	snprintf(buf, len, "%s:%u", a, ntohs(port));
 }
 
 static void mac_str(char *buf, const uint8_t mac[6])
@@ -258,7 +235,7 @@ static void report(int type, const struct xfer *x, const struct xpxe_tftp_sessio
  * The end of X, as its session S records it: reported once, by the program's
  * event when it arrives (xpxe_tftp_on_end), else by the sweep.
  */
-void tftp_report_end(struct xfer *x, const struct xpxe_tftp_session *s)
+static void tftp_report_end(struct xfer *x, const struct xpxe_tftp_session *s)
 {
 	if (x->reported)
 		return;
@@ -369,13 +346,6 @@ static struct xfer *new_xfer(struct xpxe_tftp *t, struct iface *ifc,
 	t->unconfirmed_tail = x;
 	t->n_unconfirmed++;
 	return x;
-}
-
-int tftp_watch(struct xpxe_tftp *t, int fd, void *tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
-
-	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
 /* A UDP socket on LOCAL:PORT (0: the kernel picks), non-blocking. */
@@ -812,21 +782,6 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 		    from.sin_addr.s_addr, from.sin_port);
 		bump(t, x->ifc, XPXE_CNT_TFTP_ERR_ILLEGAL_OP);
 	}
-}
-
-__u64 tftp_program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
-{
-	__u64 values[t->ncpus], sum = 0;
-	__u32 key = c;
-
-	/* The kernel fills every CPU's value; valgrind believes only the first
-	 * (tests/valgrind.supp). */
-	memset(values, 0, sizeof(values));
-	if (bpf_map_lookup_elem(ifc->counters_fd, &key, values))
-		return 0;
-	for (int i = 0; i < t->ncpus; i++)
-		sum += values[i];
-	return sum;
 }
 
 static void sweep(struct xpxe_tftp *t)

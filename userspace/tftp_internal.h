@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The TFTP daemon's own state, shared by its two files and nothing else: tftp.c (requests,
- * transfers, their ends and the sweep) and tftp_window.c (windows, RFC 7440: the blocks the
- * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket).
+ * The TFTP daemon's own state, shared by its files and nothing else: tftp.c (requests,
+ * transfers, their ends and the sweep), tftp_window.c (windows, RFC 7440: the blocks the
+ * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket) and
+ * tftp_iface.c (what both use). Calls go tftp.c -> tftp_window.c -> tftp_iface.c, no circle.
  */
 #ifndef XPXE_TFTP_INTERNAL_H
 #define XPXE_TFTP_INTERNAL_H
@@ -107,14 +108,15 @@ struct xpxe_tftp {
 	__be32 refused_per_ip_last;	       /* the address refused last, for that log line */
 };
 
-/* tftp.c */
-__u64 tftp_now_ns(void);
+/* tftp_iface.c: what both files below use (it calls neither) */
 void tftp_tally(struct iface *ifc, enum xpxe_counter c, __u64 n);
 struct iface *tftp_find_iface(struct xpxe_tftp *t, int ifindex);
 void tftp_addr_str(char *buf, size_t len, __be32 ip, __be16 port);
-void tftp_report_end(struct xfer *x, const struct xpxe_tftp_session *s);
 int tftp_watch(struct xpxe_tftp *t, int fd, void *tag);
 __u64 tftp_program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
+
+/* tftp.c (calls tftp_window.c; never called from there) */
+__u64 tftp_now_ns(void);
 
 /* tftp_window.c */
 void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack);
