@@ -457,6 +457,22 @@ static bool repeated_rrq(struct xpxe_tftp *t, struct xfer *x)
 	return true;
 }
 
+/*
+ * Whether X still runs. One that ended (the final ACK, the client's ERROR, as a size probe
+ * ends; or its session gone) gets its end reported, if the program's event has not yet.
+ */
+static bool running(struct xfer *x)
+{
+	struct xpxe_tftp_session s;
+
+	if (x->ended || bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s))
+		return false;
+	if (s.state == XPXE_TFTP_ACTIVE)
+		return true;
+	tftp_report_end(x, &s);
+	return false;
+}
+
 /* A running transfer ended by a new request from its client's address and port. */
 static void replace(struct xpxe_tftp *t, struct xfer *x)
 {
@@ -632,7 +648,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		return;
 	}
 	x = rrq ? find_xfer(t, ifc, from->sin_addr.s_addr, from->sin_port) : NULL;
-	if (x && x->ended) {
+	if (x && !running(x)) {
 		finish(t, x, true); /* a new request from the port of an ended transfer */
 		x = NULL;
 	} else if (x && x->rrq_len == len && x->rrq_hash == hash && repeated_rrq(t, x)) {

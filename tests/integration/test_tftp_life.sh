@@ -178,6 +178,20 @@ else
 	not_ok "a copy of the RRQ while its transfer progresses changes nothing" \
 		"replaced $rp0 -> $(counter tftp_sessions_replaced): $out"
 fi
+# A size probe (OVMF: RRQ with tsize, the OACK, ERROR 8 to end it), then the download from
+# the same port: the probe had ended, nothing is replaced.
+rp0=$(counter tftp_sessions_replaced)
+ab0=$(counter tftp_sessions_aborted)
+out=$(probe send=69:"$(hex '\0\1f300k\0octet\0tsize\0000\0blksize\0001468\0')" recv \
+	send=last:"$(hex '\0\5\0\10size probe\0')" rrq=f300k,blksize=1468 rest save="$OUT/probed" 2>&1)
+if [ "$(sha "$OUT/probed" 2>/dev/null)" = "$(sha "$FILES/f300k")" ] &&
+	[ "$(counter tftp_sessions_aborted)" = $((ab0 + 1)) ] &&
+	[ "$(counter tftp_sessions_replaced)" = "$rp0" ]; then
+	ok "after a size probe from the same port (aborted), the download starts; nothing counted as replaced"
+else
+	not_ok "after a size probe from the same port, the download starts" \
+		"replaced $rp0 -> $(counter tftp_sessions_replaced), aborted $ab0 -> $(counter tftp_sessions_aborted): $out"
+fi
 # Ended transfers are kept 2 s (late ACKs); the next step counts the transfers of f1m.
 no_transfers() { "$XPXE" status --json | jq -e '.interfaces[0].tftp.transfers == 0' >/dev/null; }
 wait_until no_transfers
