@@ -437,6 +437,7 @@ static __always_inline void tftp_commit(const struct tftp_block *b)
 	s->last_block = b->win.last;
 	s->last_tx_ns = bpf_ktime_get_coarse_ns();
 	s->retransmits += b->win.resent;
+	s->restarted = b->win.resent > 0;
 }
 
 /* BYTES: the sending program's byte tally (tftp_bytes for XDP, tftp_bytes_tc for tc). */
@@ -545,8 +546,9 @@ static __always_inline bool tftp_xdp_leave_to_tc(struct xdp_md *ctx, const struc
  * XDP, for a windowed transfer: the window is decided (B); the ACK goes to the
  * daemon's AF_XDP socket on this queue with the window in its metadata, and
  * the daemon sends the blocks. Without a socket there (no daemon, AF_XDP
- * refused on this interface) the ACK is passed up untouched, tc passes it too,
- * and the daemon's UDP socket of the transfer decides and sends the window.
+ * refused on this interface) the ACK is passed up untouched: tc decides the
+ * same window, commits it and passes the ACK on to the daemon's UDP socket of
+ * the transfer, which sends the window the session now records.
  */
 static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, struct tftp_block *b,
 							  __u32 *reason)

@@ -156,9 +156,17 @@ int tc_tftp(struct __sk_buff *skb)
 				    XPXE_TFTP_PATH_TC);
 	if (ret == TFTP_DROP)
 		return count_and(reason, TC_ACT_SHOT);
-	/* Passed by xdp_pxe (counted there); a window's ACK is the daemon's socket's to answer. */
-	if (ret == TFTP_PASS || blk.s->windowsize > 1)
+	/* Passed by xdp_pxe (counted there). */
+	if (ret == TFTP_PASS)
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
+	/*
+	 * A window XDP had no AF_XDP socket for: decided and recorded here, in place,
+	 * and sent by the daemon's socket of the transfer (which writes no session).
+	 */
+	if (blk.s->windowsize > 1) {
+		tftp_commit(&blk);
+		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
+	}
 
 	if (tftp_load_block(&blk, &reason) != TFTP_SEND)
 		return count_and(reason, TC_ACT_OK);

@@ -72,7 +72,8 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_ACK_TO_TC,  /* an ACK left to the tc program: no room to grow it here */
 	XPXE_CNT_TFTP_DATA_TC,	  /* tc: an ACK answered with the next DATA (bpf_redirect) */
 	XPXE_CNT_TFTP_TC_NO_ROOM, /* tc: the frame could not be grown either; passed */
-	XPXE_CNT_TFTP_TC_PASS,	  /* tc: not an ACK it answers (none, or a window's); passed up */
+	XPXE_CNT_TFTP_TC_PASS,	  /* tc: not an ACK it answers (none, or a window's: recorded
+				   * for the daemon's socket, which sends it); passed up */
 	XPXE_CNT_TFTP_SESSIONS_COMPLETED, /* the ACK of the final block (dropped) */
 	XPXE_CNT_TFTP_SESSIONS_ABORTED,	  /* an ERROR from the client, e.g. after a tsize probe */
 	XPXE_CNT_TFTP_ACK_STALE,       /* an ACK of no block in flight, or of an ended transfer */
@@ -128,6 +129,8 @@ enum xpxe_counter {
 	XPXE_CNT_DHCP_REQUEST_UNOFFERED, /* REQUESTs of a MAC with no offer nor binding: silence */
 	XPXE_CNT_TFTP_SESSIONS_REFUSED,	 /* RRQs answered ERROR 0 at tftp.max_sessions */
 	XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP, /* ... at --tftp-max-per-ip from one address */
+	XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED,    /* dropped before their first ACK, for a newer RRQ */
+	XPXE_CNT_TFTP_SESSIONS_REPLACED, /* ended by a new RRQ from the same address and port */
 	/* IPv6 Router Solicitations (bpf/ndp.h); other IPv6 frames count in pass_not_ipv4. */
 	XPXE_CNT_NDP_RA_SENT,	      /* an RS answered with an empty RA by XDP_TX */
 	XPXE_CNT_PASS_NDP_RS_IGNORED, /* a valid RS not ours to answer: off, or not our machine */

@@ -96,6 +96,8 @@ struct xpxe_tftp_session {
 	__u8 state;	   /* enum xpxe_tftp_state */
 	__u8 client_error; /* the error code the client sent, when ABORTED */
 	__u8 client_mac[6]; /* the RRQ's source MAC (tftp_rrq_macs), for the fleet view */
+	__u8 restarted;	    /* the last window was sent again from an earlier ACK (resent > 0) */
+	__u8 pad[3];
 };
 
 /*
@@ -168,8 +170,10 @@ struct xpxe_tftp_window {
 
 /*
  * The one decision about an ACK, made by XDP and tc (lockstep, one block per
- * ACK), XDP for windows, and by the daemon when a window's ACK reaches its
- * socket instead: pure, so that whoever sends commits it (tftp_commit).
+ * ACK), XDP for windows sent through AF_XDP, and tc for windows the daemon
+ * sends through its UDP socket: pure, so that whoever decides commits it in
+ * place (tftp_commit). The daemon never writes a running session: a write of
+ * the whole value would undo what the programs wrote meanwhile.
  *
  * The last window was blocks win_base + 1 .. last_block. ACK n is read as the
  * full block number in [win_base, last_block] that ends in n (16-bit numbers
@@ -177,10 +181,16 @@ struct xpxe_tftp_window {
  * the next window; the ACK of an earlier block says the blocks after it were
  * lost: the window starts again right after it (RFC 7440 section 4). With a
  * window of 1 this is the lockstep rule: ACK n of DATA n gets DATA n+1, ACK
- * n-1 gets DATA n again. A repeated ACK of win_base sooner than
- * XPXE_TFTP_DUP_GUARD_NS after the window went out is the echo of a duplicate,
- * not a loss (the Sorcerer's Apprentice): ignored. No client times out that
- * fast, so a loss is still answered: at the client's retry at the latest.
+ * n-1 gets DATA n again.
+ *
+ * A repeated ACK of win_base sooner than XPXE_TFTP_DUP_GUARD_NS after the
+ * window went out: in lockstep it is the echo of a duplicate, not a loss (the
+ * Sorcerer's Apprentice), and is ignored; no client times out that fast, so a
+ * loss is still answered at the client's retry. In a window it is what a
+ * client sends at once when a later block arrives and the window's first one
+ * did not: the window starts again now, not at the client's timeout. Only
+ * once: when the window was itself such a restart, the re-ACKs the rest of the
+ * lost window's blocks bring are ignored (one restart per loss, no storm).
  */
 static inline enum xpxe_tftp_verdict xpxe_tftp_decide(const struct xpxe_tftp_session *s, __u16 ack,
 						      __u64 now_ns, struct xpxe_tftp_window *w)
@@ -194,7 +204,7 @@ static inline enum xpxe_tftp_verdict xpxe_tftp_decide(const struct xpxe_tftp_ses
 	if (m == last && last >= final)
 		return XPXE_TFTP_COMPLETED;
 	/* The coarse clocks of the daemon and the programs may differ by a tick: signed. */
-	if (m == base && m < last &&
+	if (m == base && m < last && (ws <= 1 || s->restarted) &&
 	    (__s64)(now_ns - s->last_tx_ns) < (__s64)XPXE_TFTP_DUP_GUARD_NS)
 		return XPXE_TFTP_DUP;
 	if (m >= final)

@@ -29,6 +29,20 @@
 #define ENDED_GRACE_S 2
 /* Requests handled per wake-up, so a storm cannot starve the control socket. */
 #define RRQ_BATCH 256
+/*
+ * An RRQ identical to a running transfer's, sooner than this after the transfer's last block
+ * went out, is a late copy of it: the transfer goes on. Later, the client stopped and asks
+ * again from the same port (a firmware that rebooted reuses it): a new transfer. No reboot is
+ * this fast, no running transfer this slow (its client ACKs each block within its timeout).
+ */
+#define RRQ_COPY_NS (1000ull * 1000 * 1000)
+/*
+ * A transfer whose client has not acknowledged our first answer this long after it went out
+ * may make room for a new RRQ (make_room). A client on the segment answers within a few ms;
+ * younger ones are kept, or a burst of RRQs would push out each other's transfers before
+ * their ACKs could arrive.
+ */
+#define UNCONFIRMED_GRACE_NS (100ull * 1000 * 1000)
 
 /* Tags for the epoll entries that are not transfers. */
 static char listen_tag, timer_tag;
@@ -64,7 +78,7 @@ static bool daemon_counter(int c)
 {
 	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
 	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_XSK) ||
-	       c == XPXE_CNT_TFTP_SESSIONS_REFUSED || c == XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP;
+	       (c >= XPXE_CNT_TFTP_SESSIONS_REFUSED && c <= XPXE_CNT_TFTP_SESSIONS_REPLACED);
 }
 
 static void write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
@@ -85,13 +99,6 @@ static void bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
 	write_counter(t, ifc, c);
 }
 
-/* Adds N to a counter in memory only: per window, a syscall would cost more than the window. */
-void tftp_tally(struct iface *ifc, enum xpxe_counter c, __u64 n)
-{
-	ifc->own[c] += n;
-	ifc->own_dirty = true;
-}
-
 /* Writes what tftp_tally() counted to the map (each second, and before `xpxe status`). */
 static void flush_tallies(struct xpxe_tftp *t, struct iface *ifc)
 {
@@ -110,14 +117,6 @@ static const enum xpxe_counter error_counters[9] = {
 	[XPXE_TFTP_ERR_UNKNOWN_TID] = XPXE_CNT_TFTP_ERR_UNKNOWN_TID,
 	[XPXE_TFTP_ERR_BAD_OPTION] = XPXE_CNT_TFTP_ERR_BAD_OPTION,
 };
-
-struct iface *tftp_find_iface(struct xpxe_tftp *t, int ifindex)
-{
-	for (int i = 0; i < MAX_IFACES; i++)
-		if (t->ifaces[i].used && t->ifaces[i].ifindex == ifindex)
-			return &t->ifaces[i];
-	return NULL;
-}
 
 static unsigned bucket_of(__be32 ip, __be16 port)
 {
@@ -170,14 +169,6 @@ static struct xfer *find_xfer(struct xpxe_tftp *t, const struct iface *ifc, __be
 		if (x->ifc == ifc && x->key.client_ip == ip && x->key.client_port == port)
 			return x;
 	return NULL;
-}
-
-void tftp_addr_str(char *buf, size_t len, __be32 ip, __be16 port)
-{
-	char a[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &ip, a, sizeof(a));
-	snprintf(buf, len, "%s:%u", a, ntohs(port));
 }
 
 static void mac_str(char *buf, const uint8_t mac[6])
@@ -244,7 +235,7 @@ static void report(int type, const struct xfer *x, const struct xpxe_tftp_sessio
  * The end of X, as its session S records it: reported once, by the program's
  * event when it arrives (xpxe_tftp_on_end), else by the sweep.
  */
-void tftp_report_end(struct xfer *x, const struct xpxe_tftp_session *s)
+static void tftp_report_end(struct xfer *x, const struct xpxe_tftp_session *s)
 {
 	if (x->reported)
 		return;
@@ -277,9 +268,37 @@ static void printable(char *out, size_t len, const char *in, size_t in_len)
 	out[o < len ? o : len - 1] = '\0';
 }
 
+/* Whether the client acknowledged X's first answer: a program moved its session on since. */
+static bool acknowledged(const struct xfer *x, const struct xpxe_tftp_session *s)
+{
+	/* The first answer was the OACK (block 0) or DATA 1: each later one is recorded. */
+	return s->state != XPXE_TFTP_ACTIVE || s->win_base ||
+	       s->last_block != (x->first[1] == XPXE_TFTP_OACK ? 0u : 1u);
+}
+
+/* X's client acknowledged it: off the list of transfers that prove nothing yet. */
+static void confirm(struct xpxe_tftp *t, struct xfer *x)
+{
+	if (x->confirmed)
+		return;
+	if (x->unconfirmed_prev)
+		x->unconfirmed_prev->unconfirmed_next = x->unconfirmed_next;
+	else
+		t->unconfirmed_head = x->unconfirmed_next;
+	if (x->unconfirmed_next)
+		x->unconfirmed_next->unconfirmed_prev = x->unconfirmed_prev;
+	else
+		t->unconfirmed_tail = x->unconfirmed_prev;
+	x->unconfirmed_prev = x->unconfirmed_next = NULL;
+	x->confirmed = true;
+	t->n_unconfirmed--;
+}
+
 static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
 {
 	struct xfer **pp = &t->buckets[bucket_of(x->key.client_ip, x->key.client_port)];
+
+	confirm(t, x); /* off that list */
 
 	if (delete_session && bpf_map_delete_elem(x->ifc->sessions_fd, &x->key) && errno != ENOENT)
 		log_debug("cannot delete a TFTP session: %s", strerror(errno));
@@ -318,14 +337,15 @@ static struct xfer *new_xfer(struct xpxe_tftp *t, struct iface *ifc,
 	ifc->transfers++;
 	t->n_xfers++;
 	count_ip(t, key->client_ip, 1);
+	/* Unconfirmed until its client acknowledges the first answer: last on that list. */
+	x->unconfirmed_prev = t->unconfirmed_tail;
+	if (t->unconfirmed_tail)
+		t->unconfirmed_tail->unconfirmed_next = x;
+	else
+		t->unconfirmed_head = x;
+	t->unconfirmed_tail = x;
+	t->n_unconfirmed++;
 	return x;
-}
-
-int tftp_watch(struct xpxe_tftp *t, int fd, void *tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
-
-	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
 /* A UDP socket on LOCAL:PORT (0: the kernel picks), non-blocking. */
@@ -414,9 +434,13 @@ static void refuse(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 }
 
 /*
- * An RRQ from the port of a transfer we know. Returns true when it was that
- * transfer's RRQ again (its answer is sent again while it may have been lost),
- * false when that transfer has ended and this is a new one.
+ * An RRQ from the port of running transfer X, the same bytes as X's own. Returns true when
+ * it is a copy of X's request: answered again while the client has not acknowledged that
+ * answer (it may have been lost), ignored while the transfer runs. False when it is a new
+ * request: X has ended, or stalled (the client started over from the same port).
+ *
+ * The session is only read: the programs update it in place, and a write of the whole value
+ * from here would undo a block they recorded meanwhile.
  */
 static bool repeated_rrq(struct xpxe_tftp *t, struct xfer *x)
 {
@@ -425,19 +449,84 @@ static bool repeated_rrq(struct xpxe_tftp *t, struct xfer *x)
 	if (x->ended || bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) ||
 	    s.state != XPXE_TFTP_ACTIVE)
 		return false;
+	if (acknowledged(x, &s) && (__s64)(tftp_now_ns() - s.last_tx_ns) >= (__s64)RRQ_COPY_NS)
+		return false;
 	bump(t, x->ifc, XPXE_CNT_TFTP_RRQ_REPEATED);
-	/* Once the client acknowledged our answer, a late copy of its RRQ changes nothing. */
-	if (x->fd < 0 || s.last_block > (x->first[1] == XPXE_TFTP_OACK ? 0 : 1))
-		return true;
-	s.last_tx_ns = tftp_now_ns();
-	bpf_map_update_elem(x->ifc->sessions_fd, &x->key, &s, BPF_EXIST);
-	send_to(x->fd, x->first, x->first_len, x->key.client_ip, x->key.client_port);
+	if (x->fd >= 0 && !acknowledged(x, &s))
+		send_to(x->fd, x->first, x->first_len, x->key.client_ip, x->key.client_port);
 	return true;
+}
+
+/*
+ * Whether X still runs. One that ended (the final ACK, the client's ERROR, as a size probe
+ * ends; or its session gone) gets its end reported, if the program's event has not yet.
+ */
+static bool running(struct xfer *x)
+{
+	struct xpxe_tftp_session s;
+
+	if (x->ended || bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s))
+		return false;
+	if (s.state == XPXE_TFTP_ACTIVE)
+		return true;
+	tftp_report_end(x, &s);
+	return false;
+}
+
+/* A running transfer ended by a new request from its client's address and port. */
+static void replace(struct xpxe_tftp *t, struct xfer *x)
+{
+	struct xpxe_tftp_session s;
+	bool have = !bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s);
+
+	report(XPXE_EV_TFTP_EXPIRED, x, have ? &s : NULL,
+	       "a new read request from its address and port replaced it");
+	bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_REPLACED);
+	finish(t, x, true);
+}
+
+/*
+ * Room for one more transfer, at --tftp-max-sessions: the oldest transfer whose client never
+ * acknowledged our first answer (UNCONFIRMED_GRACE_NS after it) makes way. Forged RRQs (their
+ * answer goes to a machine that never asked) cannot hold the sessions against real clients.
+ * Transfers found acknowledged on the way become ones like any other. Returns false when
+ * there is no room: every transfer is acknowledged, or too young to tell.
+ */
+static bool make_room(struct xpxe_tftp *t)
+{
+	while (t->n_xfers >= t->opts.max_sessions && t->unconfirmed_head) {
+		struct xfer *x = t->unconfirmed_head;
+		struct xpxe_tftp_session s;
+
+		if (!bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) && acknowledged(x, &s)) {
+			confirm(t, x);
+			continue;
+		}
+		if (tftp_now_ns() - x->started_ns < UNCONFIRMED_GRACE_NS)
+			break; /* the oldest is too young: so are the others */
+		report(XPXE_EV_TFTP_EXPIRED, x, NULL,
+		       "no ACK of its first answer: dropped for a newer request");
+		bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED);
+		t->unconfirmed_dropped_recently++;
+		finish(t, x, true);
+	}
+	return t->n_xfers < t->opts.max_sessions;
+}
+
+/* FNV-1a of an RRQ's bytes: the same bytes again is a copy (repeated_rrq). */
+static uint64_t rrq_hash(const uint8_t *buf, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ buf[i]) * 1099511628211ull;
+	return h;
 }
 
 static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 			   const struct xpxe_tftp_request *req, struct xpxe_asset *as,
-			   const struct sockaddr_in *from, struct in_addr local)
+			   const struct sockaddr_in *from, struct in_addr local, uint64_t hash,
+			   size_t rrq_len)
 {
 	struct xpxe_tftp_refusal why = { .code = XPXE_TFTP_ERR_UNDEFINED };
 	struct xpxe_tftp_plan plan;
@@ -493,6 +582,8 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		return;
 	}
 	x->fd = fd;
+	x->rrq_hash = hash;
+	x->rrq_len = rrq_len;
 	x->slot = as->slot;
 	x->size = as->size;
 	x->blksize = plan.blksize;
@@ -535,6 +626,8 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	struct xpxe_asset *as;
 	struct xfer *x;
 	char what[128], name[400];
+	bool rrq = len >= 2 && buf[0] == 0 && buf[1] == XPXE_TFTP_RRQ;
+	uint64_t hash = rrq_hash(buf, len);
 
 	if (!from->sin_port || from->sin_addr.s_addr == INADDR_ANY ||
 	    from->sin_addr.s_addr == INADDR_BROADCAST)
@@ -554,11 +647,12 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		       pi->ipi_spec_dst);
 		return;
 	}
-	x = find_xfer(t, ifc, from->sin_addr.s_addr, from->sin_port);
-	if (x && len >= 2 && buf[0] == 0 && buf[1] == XPXE_TFTP_RRQ) {
-		if (repeated_rrq(t, x))
-			return;
+	x = rrq ? find_xfer(t, ifc, from->sin_addr.s_addr, from->sin_port) : NULL;
+	if (x && !running(x)) {
 		finish(t, x, true); /* a new request from the port of an ended transfer */
+		x = NULL;
+	} else if (x && x->rrq_len == len && x->rrq_hash == hash && repeated_rrq(t, x)) {
+		return;
 	}
 	if (xpxe_tftp_parse_request(buf, len, &req, &why)) {
 		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
@@ -571,6 +665,12 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
 		return;
 	}
+	/*
+	 * Another file, or the same after the transfer stalled (repeated_rrq): the client has
+	 * started over from that port, and waits for no more of the old transfer.
+	 */
+	if (x)
+		replace(t, x);
 	if (transfers_from(t, from->sin_addr.s_addr) >= t->opts.max_per_ip) {
 		/* One host holds its share: the rest of the rack keeps the other sessions. */
 		static const char mine[] = "too many transfers from your address, try again later";
@@ -583,7 +683,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		t->refused_per_ip_last = from->sin_addr.s_addr;
 		return;
 	}
-	if (t->n_xfers >= t->opts.max_sessions) {
+	if (!make_room(t)) {
 		/* A flood of RRQs: a clear answer, logged once a second (sweep), not per request.
 		 */
 		static const char busy[] = "server busy: too many transfers, try again later";
@@ -595,7 +695,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		t->refused_recently++;
 		return;
 	}
-	start_transfer(t, ifc, &req, as, from, pi->ipi_spec_dst);
+	start_transfer(t, ifc, &req, as, from, pi->ipi_spec_dst, hash, len);
 }
 
 static void read_requests(struct xpxe_tftp *t)
@@ -700,21 +800,6 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 	}
 }
 
-__u64 tftp_program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
-{
-	__u64 values[t->ncpus], sum = 0;
-	__u32 key = c;
-
-	/* The kernel fills every CPU's value; valgrind believes only the first
-	 * (tests/valgrind.supp). */
-	memset(values, 0, sizeof(values));
-	if (bpf_map_lookup_elem(ifc->counters_fd, &key, values))
-		return 0;
-	for (int i = 0; i < t->ncpus; i++)
-		sum += values[i];
-	return sum;
-}
-
 static void sweep(struct xpxe_tftp *t)
 {
 	double now = now_s();
@@ -724,6 +809,12 @@ static void sweep(struct xpxe_tftp *t)
 			 "running (--tftp-max-sessions)",
 			 t->refused_recently, t->n_xfers);
 		t->refused_recently = 0;
+	}
+	if (t->unconfirmed_dropped_recently) {
+		log_warn("TFTP: %u transfer(s) whose client never acknowledged the first answer "
+			 "dropped in the last second for newer requests (forged RRQs?)",
+			 t->unconfirmed_dropped_recently);
+		t->unconfirmed_dropped_recently = 0;
 	}
 	if (t->refused_per_ip_recently) {
 		char ip[INET_ADDRSTRLEN];
@@ -765,6 +856,8 @@ static void sweep(struct xpxe_tftp *t)
 				finish(t, x, false);
 				continue;
 			}
+			if (!x->confirmed && acknowledged(x, &s))
+				confirm(t, x);
 			if (s.state != XPXE_TFTP_ACTIVE) {
 				if (x->windowsize <= 1)
 					x->path = lockstep_path(t, x->ifc);
@@ -971,12 +1064,13 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 		if (!x)
 			break;
 		x->adopted = true;
+		confirm(t, x); /* its first answer is not known here: treated as acknowledged */
 		x->slot = s.asset_slot;
 		x->size = s.size;
 		x->blksize = s.blksize;
 		x->windowsize = s.windowsize;
 		x->last_block = s.last_block;
-		x->retransmits = s.retransmits;
+		x->retransmits = x->window_retransmits = s.retransmits;
 		x->path = s.windowsize > 1 ? XPXE_TFTP_PATH_AF_XDP : XPXE_TFTP_PATH_XDP;
 		if (memcmp(s.client_mac, (uint8_t[6]){ 0 }, 6))
 			mac_str(x->mac, s.client_mac);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The TFTP daemon's own state, shared by its two files and nothing else: tftp.c (requests,
- * transfers, their ends and the sweep) and tftp_window.c (windows, RFC 7440: the blocks the
- * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket).
+ * The TFTP daemon's own state, shared by its files and nothing else: tftp.c (requests,
+ * transfers, their ends and the sweep), tftp_window.c (windows, RFC 7440: the blocks the
+ * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket) and
+ * tftp_iface.c (what both use). Calls go tftp.c -> tftp_window.c -> tftp_iface.c, no circle.
  */
 #ifndef XPXE_TFTP_INTERNAL_H
 #define XPXE_TFTP_INTERNAL_H
@@ -62,14 +63,24 @@ struct xfer {
 	unsigned windowsize;
 	unsigned idle_s;
 	uint32_t last_block;
-	uint32_t retransmits; /* as last reported */
-	char mac[18];	      /* the client's, "" when unknown */
-	int path;	      /* enum xpxe_tftp_path: where its blocks go */
-	bool reported;	      /* its end was reported (an event of the program, or the sweep) */
+	uint32_t retransmits;	     /* as last reported */
+	uint32_t window_retransmits; /* as the last window sent from its UDP socket saw them */
+	char mac[18];		     /* the client's, "" when unknown */
+	int path;		     /* enum xpxe_tftp_path: where its blocks go */
+	bool reported; /* its end was reported (an event of the program, or the sweep) */
 	__u64 started_ns;
 	double progress, ended_at;
 	uint8_t first[4 + XPXE_TFTP_BLKSIZE_MAX]; /* the OACK or DATA 1, for a repeated RRQ */
 	size_t first_len;
+	uint64_t rrq_hash; /* of the RRQ's bytes: the same again is a copy, not a new request */
+	size_t rrq_len;
+	/*
+	 * Until the client acknowledged the first answer, the transfer proves nothing: its
+	 * RRQ may come from a forged address. Such transfers are also on a list, oldest
+	 * first, the oldest dropped when a new RRQ needs room (make_room).
+	 */
+	bool confirmed;
+	struct xfer *unconfirmed_prev, *unconfirmed_next;
 };
 
 /* How many transfers one client address holds, for --tftp-max-per-ip. */
@@ -87,20 +98,25 @@ struct xpxe_tftp {
 	struct iface ifaces[MAX_IFACES];
 	struct xfer *buckets[N_BUCKETS];
 	struct ip_count *per_ip[N_BUCKETS];
-	unsigned n_xfers;	   /* transfers held, all interfaces: at most opts.max_sessions */
+	unsigned n_xfers; /* transfers held, all interfaces */
+	/* Of those, not acknowledged yet (at most opts.max_sessions): oldest first. */
+	unsigned n_unconfirmed;
+	struct xfer *unconfirmed_head, *unconfirmed_tail;
 	unsigned refused_recently; /* RRQs refused as busy since the last sweep (logged there) */
-	unsigned refused_per_ip_recently; /* ... at --tftp-max-per-ip */
-	__be32 refused_per_ip_last;	  /* the address refused last, for that log line */
+	unsigned unconfirmed_dropped_recently; /* ... unconfirmed transfers dropped (make_room) */
+	unsigned refused_per_ip_recently;      /* ... at --tftp-max-per-ip */
+	__be32 refused_per_ip_last;	       /* the address refused last, for that log line */
 };
 
-/* tftp.c */
-__u64 tftp_now_ns(void);
+/* tftp_iface.c: what both files below use (it calls neither) */
 void tftp_tally(struct iface *ifc, enum xpxe_counter c, __u64 n);
 struct iface *tftp_find_iface(struct xpxe_tftp *t, int ifindex);
 void tftp_addr_str(char *buf, size_t len, __be32 ip, __be16 port);
-void tftp_report_end(struct xfer *x, const struct xpxe_tftp_session *s);
 int tftp_watch(struct xpxe_tftp *t, int fd, void *tag);
 __u64 tftp_program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
+
+/* tftp.c (calls tftp_window.c; never called from there) */
+__u64 tftp_now_ns(void);
 
 /* tftp_window.c */
 void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack);

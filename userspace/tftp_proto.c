@@ -206,6 +206,9 @@ void xpxe_tftp_negotiate(const struct xpxe_tftp_request *req, uint64_t size, uns
 			v = size;
 			break;
 		case XPXE_TFTP_OPT_TIMEOUT:
+			/* RFC 2349: echoed as asked, or declined (the client keeps its own). */
+			if (v > XPXE_TFTP_TIMEOUT_MAX)
+				continue;
 			plan->timeout_s = v;
 			break;
 		case XPXE_TFTP_OPT_WINDOWSIZE:

@@ -53,6 +53,14 @@ int xpxe_tftp_parse_request(const void *buf, size_t len, struct xpxe_tftp_reques
 			    struct xpxe_tftp_refusal *why);
 
 /* What is negotiated for one transfer. */
+/*
+ * The largest timeout option granted. A transfer lasts at least three of its client's timeouts
+ * without an ACK: 255 s would let one forged RRQ hold a session for 13 minutes. 10 s keeps
+ * that within the default --tftp-idle-timeout; a larger ask is declined (left out of the
+ * OACK: RFC 2349 lets the server only echo the value), and the client keeps its own timeout.
+ */
+#define XPXE_TFTP_TIMEOUT_MAX 10
+
 struct xpxe_tftp_plan {
 	unsigned blksize;
 	unsigned windowsize; /* 1: lockstep */
@@ -65,8 +73,8 @@ struct xpxe_tftp_plan {
  * Negotiates REQ's options for an asset of SIZE bytes on an interface that
  * carries at most BLKSIZE_MAX bytes per block and sends windows of at most
  * WINDOWSIZE_MAX blocks: blksize clamped, tsize answered with SIZE (left out
- * when SIZE is 0), timeout echoed, windowsize clamped (left out when that
- * leaves 1: the client then goes lockstep, as RFC 7440 says), others left out.
+ * when SIZE is 0), timeout echoed up to XPXE_TFTP_TIMEOUT_MAX (left out above), windowsize clamped
+ * (left out when that leaves 1: the client then goes lockstep, as RFC 7440 says), others left out.
  */
 void xpxe_tftp_negotiate(const struct xpxe_tftp_request *req, uint64_t size, unsigned blksize_max,
 			 unsigned windowsize_max, struct xpxe_tftp_plan *plan);

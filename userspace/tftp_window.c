@@ -29,8 +29,12 @@
 /*
  * The ACK of a window that reached the transfer's own socket: XDP found no
  * AF_XDP socket on its queue (none was ever opened there, or AF_XDP broke).
- * The same decision as XDP's, made here, and the window sent from this socket
- * (the kernel's UDP stack builds the frames): slower, but the transfer goes on.
+ * tc_tftp decided the window (the same decision as everywhere) and recorded it
+ * in the session on the way up; the window the session records is sent from
+ * this socket (the kernel's UDP stack builds the frames): slower, but the
+ * transfer goes on. The session is only read here: a write of the whole value
+ * from userspace would undo whatever the programs wrote to it meanwhile (the
+ * client's ERROR, the final ACK, the next window).
  */
 void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 {
@@ -42,7 +46,6 @@ void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 	struct iovec iov[BATCH];
 	struct mmsghdr msgs[BATCH];
 	struct xpxe_tftp_session s;
-	struct xpxe_tftp_window w;
 	const struct xpxe_tftp_chunk *chunks;
 	struct iface *ifc = x->ifc;
 	uint32_t n_chunks, sum, block;
@@ -58,30 +61,21 @@ void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 	/* Lockstep ACKs are the programs' to answer: one that reached us came by accident. */
 	if (s.state != XPXE_TFTP_ACTIVE || s.windowsize <= 1)
 		return;
-	switch (xpxe_tftp_decide(&s, ack, tftp_now_ns(), &w)) {
-	case XPXE_TFTP_SEND:
-		break;
-	case XPXE_TFTP_COMPLETED:
-		s.state = XPXE_TFTP_DONE;
-		bpf_map_update_elem(ifc->sessions_fd, &x->key, &s, BPF_EXIST);
-		tftp_report_end(x, &s);
+	/*
+	 * tc recorded this ACK's window: it starts right after the ACK. Else a later ACK
+	 * was recorded since (its own copy is on the way: that window goes then), or
+	 * none (tc dropped this one as a duplicate or stale before it came up).
+	 */
+	if ((uint16_t)s.win_base != ack || s.last_block <= s.win_base ||
+	    s.last_block - s.win_base > XPXE_TFTP_WINDOWSIZE_LIMIT || s.last_block > s.final_block)
 		return;
-	default:
-		return; /* a duplicate, or stale */
-	}
 	chunks = xpxe_assets_chunks(t->assets, s.asset_slot, &n_chunks);
 	if (!chunks)
 		return;
-	s.win_base = w.acked;
-	s.last_block = w.last;
-	s.last_tx_ns = tftp_now_ns();
-	s.retransmits += w.resent;
-	if (bpf_map_update_elem(ifc->sessions_fd, &x->key, &s, BPF_EXIST))
-		return;
-	for (block = w.first; block <= w.last;) {
+	for (block = s.win_base + 1; block <= s.last_block;) {
 		unsigned n = 0;
 
-		for (; n < BATCH && block <= w.last; n++, block++) {
+		for (; n < BATCH && block <= s.last_block; n++, block++) {
 			size_t len = xpxe_tftp_data_payload(bufs[n], chunks, n_chunks, s.size,
 							    s.blksize, block, &sum);
 
@@ -100,10 +94,12 @@ void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 	}
 	tftp_tally(ifc, XPXE_CNT_TFTP_WINDOWS, 1);
 	tftp_tally(ifc, XPXE_CNT_TFTP_BYTES_DAEMON, bytes);
-	if (w.resent) {
+	/* The blocks the window sent again: what the session's count grew by since the last. */
+	if (s.restarted) {
 		tftp_tally(ifc, XPXE_CNT_TFTP_WINDOW_RESTARTS, 1);
-		tftp_tally(ifc, XPXE_CNT_TFTP_WINDOW_RESENT, w.resent);
+		tftp_tally(ifc, XPXE_CNT_TFTP_WINDOW_RESENT, s.retransmits - x->window_retransmits);
 	}
+	x->window_retransmits = s.retransmits;
 }
 
 /*

@@ -9,12 +9,19 @@
 #       however slow the server). Every request's first answer is awaited (120 s
 #       bound a hang). With GATE (a path): once the first source's requests are
 #       all answered, it creates GATE.waiting and sends no more until GATE exists,
-#       so a test can look at the server in the middle of the flood. The transfers
-#       the server grants are acknowledged slowly (one block each every 0.5 s)
-#       until the flood ends, then never again: none expires while the flood is
-#       still counted, all go silent after it. Prints "sent N data D busy B mine M
+#       so a test can look at the server in the middle of the flood. The first answer
+#       of each transfer the server grants is acknowledged at once (as every client
+#       does: the server holds a transfer whose first answer is never acknowledged
+#       only until it needs the room), the next blocks slowly (one block each every
+#       0.5 s) until the flood ends, then never again: none expires while the flood
+#       is still counted, all go silent after it. Prints "sent N data D busy B mine M
 #       other O": the first answers (DATA/OACK, ERROR 0 "busy", ERROR 0 "from your
 #       address", anything else).
+#   abuse_clients.py forge SERVER NAME FIRST_IP COUNT [OPTION=VALUE...]
+#       COUNT read requests for NAME (with the TFTP options given) from COUNT forged
+#       source addresses, FIRST_IP and the ones after it, each from port 20000 + its
+#       index, sent through a raw socket: their answers go to machines that never
+#       asked (none is there), as a forging neighbour's would. Prints "forged N".
 #   abuse_clients.py request SERVER MAC IP
 #       One DHCPREQUEST from client MAC for IP, naming SERVER as the server (the
 #       SELECTING state of a client that was never offered IP), to SERVER:67.
@@ -55,6 +62,7 @@ def rrq(server, name, sources, per_source, gate=None):
         poller.register(s, select.POLLIN)
     answered = {}  # socket -> the kind of its first answer
     to_ack = {}  # socket of a granted transfer -> (server port, block) to acknowledge next
+    acked_first = set()  # sockets whose first answer was acknowledged
     gate_at = per_source if gate else None  # stop sending there until GATE exists
     sent = 0
     last_ack = time.monotonic()
@@ -85,7 +93,12 @@ def rrq(server, name, sources, per_source, gate=None):
                 else:
                     answered[s] = "other"
             if answered[s] == "data" and op in (3, 6) and len(data) >= 4:
-                to_ack[s] = (port, 0 if op == 6 else struct.unpack("!H", data[2:4])[0])
+                block = 0 if op == 6 else struct.unpack("!H", data[2:4])[0]
+                if block <= 1 and s not in acked_first:
+                    acked_first.add(s)
+                    s.sendto(struct.pack("!HH", 4, block), (server, port))
+                else:
+                    to_ack[s] = (port, block)
         if time.monotonic() - last_ack >= 0.5:
             for s, (port, block) in to_ack.items():
                 s.sendto(struct.pack("!HH", 4, block), (server, port))
@@ -95,6 +108,38 @@ def rrq(server, name, sources, per_source, gate=None):
     print("sent %d data %d busy %d mine %d other %d" % (
         sent, kinds.count("data"), kinds.count("busy"), kinds.count("mine"),
         kinds.count("other")))
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def forge(server, name, first_ip, count, options):
+    payload = b"\x00\x01" + name.encode() + b"\x00octet\x00"
+    for opt in options:
+        key, value = opt.split("=", 1)
+        payload += key.encode() + b"\0" + value.encode() + b"\0"
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    dst = socket.inet_aton(server)
+    first = struct.unpack("!I", socket.inet_aton(first_ip))[0]
+    for i in range(count):
+        src = struct.pack("!I", first + i)
+        sport = 20000 + i
+        udp_len = 8 + len(payload)
+        pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_UDP, udp_len)
+        udp = struct.pack("!HHHH", sport, 69, udp_len, 0) + payload
+        csum = checksum(pseudo + udp) or 0xFFFF
+        udp = udp[:6] + struct.pack("!H", csum) + udp[8:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, i & 0xFFFF, 0x4000, 64,
+                         socket.IPPROTO_UDP, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+        raw.sendto(ip + udp, (server, 0))
+    print("forged %d" % count)
 
 
 def request(server, mac, ip):
@@ -178,6 +223,8 @@ def main():
     if len(sys.argv) in (6, 7) and sys.argv[1] == "rrq":
         rrq(sys.argv[2], sys.argv[3], sys.argv[4].split(","), int(sys.argv[5]),
             sys.argv[6] if len(sys.argv) == 7 else None)
+    elif len(sys.argv) >= 6 and sys.argv[1] == "forge":
+        forge(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6:])
     elif len(sys.argv) == 5 and sys.argv[1] == "request":
         request(sys.argv[2], sys.argv[3], sys.argv[4])
     elif len(sys.argv) in (7, 8) and sys.argv[1] in ("slowloris", "slowloris-tls"):

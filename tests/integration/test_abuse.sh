@@ -7,7 +7,8 @@
 #   a REQUEST for an address never offered gets silence;
 # - a flood of TFTP read requests from many addresses and ports: capped with
 #   ERROR 0, while a running transfer completes with the right sha256 and
-#   HTTP and the control socket keep answering;
+#   HTTP and the control socket keep answering; read requests from forged
+#   addresses (never acknowledged, asking timeout 255) give way to real clients;
 # - slowloris on HTTP: half-sent requests from a few addresses are refused past
 #   the per-address limit and dropped at the timeout, while curl fetches; past
 #   the total limit, connections are refused too. The same on HTTPS, with
@@ -144,8 +145,9 @@ check "... 'too many transfers from your address' past 30 from one address ($min
 check "each refusal counted (tftp_sessions_refused = $busy, tftp_sessions_refused_per_ip = $mine)" \
 	bash -c "[ '$(counter tftp_sessions_refused)' = '$busy' ] && [ '$(counter tftp_sessions_refused_per_ip)' = '$mine' ]"
 # A sweep a second logs each kind of refusal at most once: 2 lines a second of the flood. The
-# sweep after the flood's last refusal writes its lines when its second comes: wait for them.
-wait_until grep -q 'refused in the last second from addresses already running' "$WORK/daemon.log"
+# flood may end within a second: the sweep after it logs what it refused.
+logged_per_ip() { grep -q 'already running 30 transfers' "$WORK/daemon.log"; }
+wait_until logged_per_ip
 lines=$(grep -c 'read request(s) refused in the last second' "$WORK/daemon.log")
 check "... and logged once a second, not per request, with the address ($lines lines over the flood's $flood_s s)" \
 	bash -c "[ $lines -le $((2 * (flood_s + 2))) ] &&
@@ -164,6 +166,45 @@ wait_until no_transfers
 in_cli curl -sS -o "$WORK/k.out" "tftp://$SRV_IP/vmlinuz" 2>"$WORK/curl-k.log"
 check "once the flood's transfers expired, a new one is served (sha256)" \
 	test "$(sha "$WORK/k.out" 2>/dev/null)" = "$(sha "$WORK/kernel")"
+
+# --- TFTP: forged read requests -----------------------------------------------------------
+# 100 RRQs from 100 forged addresses of the segment (a raw socket in the client's namespace),
+# each asking `timeout 255`: their answers go to no one, so none is ever acknowledged. 64 of
+# them fill --tftp-max-sessions. A real client still gets its file: the oldest transfer whose
+# client never acknowledged its first answer (0.1 s after it went out) makes room. The timeout
+# asked is declined (it would have held each for 3 x 255 s).
+wait_until no_transfers
+unc0=$(counter tftp_sessions_unconfirmed)
+forged_at=$(date +%s%N)
+in_cli python3 "$CLIENTS" forge "$SRV_IP" vmlinuz 198.18.0.150 100 timeout=255 >"$WORK/forge.out" 2>&1
+check "100 forged RRQs sent ($(cat "$WORK/forge.out"))" grep -qx 'forged 100' "$WORK/forge.out"
+full() { "$XPXE" status --json | jq -e '.interfaces[0].tftp.transfers == 64' >/dev/null; }
+wait_until full
+check "... they hold all 64 sessions" full
+# The transfers they hold are older than the 0.1 s in which a real client acknowledges.
+past_grace() { [ $((($(date +%s%N) - forged_at) / 1000000)) -ge 200 ]; }
+wait_until past_grace
+out=$(in_cli perl "$PROBE" "$SRV_IP" rrq=vmlinuz,timeout=255,blksize=1468 rest save="$WORK/k.forged" 2>&1)
+oack=$(awk '/^OACK/ { print $3 }' <<<"$out")
+check "meanwhile a real client gets its file (sha256): $(head -c 200 <<<"$out")" \
+	test "$(sha "$WORK/k.forged" 2>/dev/null)" = "$(sha "$WORK/kernel")"
+check "... its 'timeout 255' declined: the OACK is blksize 1468 alone ($oack)" \
+	test "$oack" = "$(printf '\0\6blksize\0001468\0' | od -An -v -tx1 | tr -d ' \n')"
+out=$(in_cli perl "$PROBE" "$SRV_IP" rrq=vmlinuz,timeout=10 rest save="$WORK/k.forged10" 2>&1)
+oack=$(awk '/^OACK/ { print $3 }' <<<"$out")
+check "... 'timeout 10' (the most granted) echoed byte for byte ($oack), the file whole" \
+	bash -c "[ '$oack' = '$(printf '\0\6timeout\00010\0' | od -An -v -tx1 | tr -d ' \n')' ] &&
+		[ '$(sha "$WORK/k.forged10" 2>/dev/null)' = '$(sha "$WORK/kernel")' ]"
+in_cli curl -sS -m 60 -o "$WORK/k.curl" "tftp://$SRV_IP/vmlinuz" 2>"$WORK/curl-forged.log"
+check "... and curl too" test "$(sha "$WORK/k.curl" 2>/dev/null)" = "$(sha "$WORK/kernel")"
+check "each took the place of a forged transfer (tftp_sessions_unconfirmed +$(($(counter tftp_sessions_unconfirmed) - unc0)))" \
+	test "$(($(counter tftp_sessions_unconfirmed) - unc0))" -ge 3
+# The sweep logs them, a second at most after.
+wait_until grep -q 'never acknowledged the first answer dropped in the last second' "$WORK/daemon.log"
+check "... logged once a second, not per transfer" \
+	test "$(grep -c 'never acknowledged the first answer dropped in the last second' "$WORK/daemon.log")" -le 2
+wait_until no_transfers
+check "the forged transfers expire at --tftp-idle-timeout (3 s), not 3 x 255 s" no_transfers
 
 # A datagram longer than any request (3000 bytes): refused, not dropped unseen.
 err4=$(counter tftp_err4_illegal_op)

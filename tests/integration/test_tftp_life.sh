@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The life of TFTP transfers in the lab: a lost DATA block recovered by the
-# client's retry, a stranger on a transfer's port (ERROR 5), an asset replaced
+# client's retry, a stranger on a transfer's port (ERROR 5), a new RRQ from a
+# running transfer's port (another file, or the same after a stall: it replaces
+# the transfer; a copy while it runs does not), an asset replaced
 # while a transfer of the old content runs, a silent client expired, a daemon
 # killed and restarted mid-transfer (the data plane carries on), a 100 MB
 # asset, and what serve refuses. Each step checks the sha256 of what arrived.
@@ -132,6 +134,67 @@ if [ "$ports" -eq 2 ] && [ "$(sha "$OUT/twice")" = "$(sha "$FILES/f300k")" ]; th
 else
 	not_ok "a new RRQ from the port of a finished transfer starts a new one" "$out"
 fi
+
+# --- a new RRQ from the port of a running transfer ----------------------------------------
+# Another file: the client started over from that port (a firmware that rebooted) and waits
+# for nothing more of the old transfer. Answered at once, from a new port; the old ended.
+rp0=$(counter tftp_sessions_replaced)
+rep0=$(counter tftp_rrq_repeated)
+out=$(probe rrq=f1m,blksize=512 blocks=5 drain rrq=f300k,blksize=1468 rest save="$OUT/other" 2>&1)
+ports=$(awk '/^OACK/ { print $2 }' <<<"$out" | sort -u | wc -l)
+if [ "$ports" -eq 2 ] && [ "$(sha "$OUT/other" 2>/dev/null)" = "$(sha "$FILES/f300k")" ] &&
+	[ "$(counter tftp_sessions_replaced)" = $((rp0 + 1)) ]; then
+	ok "an RRQ for another file from the port of a running transfer replaces it at once (tftp_sessions_replaced)"
+else
+	not_ok "an RRQ for another file from a running transfer's port replaces it" \
+		"replaced $rp0 -> $(counter tftp_sessions_replaced): $out"
+fi
+# The same file again, as a firmware that rebooted asks: the transfer had stalled (no ACK for
+# a while). Its first RRQ comes within the second after the last block went out and passes for
+# a late copy; its retry 1.5 s later (firmware retries) replaces the transfer.
+rp0=$(counter tftp_sessions_replaced)
+out=$(probe rrq=f1m,blksize=512 blocks=5 drain retry=1500 rrq=f1m,blksize=512 rest \
+	save="$OUT/again" 2>&1)
+ports=$(awk '/^OACK/ { print $2 }' <<<"$out" | sort -u | wc -l)
+if [ "$ports" -eq 2 ] && grep -q '^RRQ sent 2 times' <<<"$out" &&
+	[ "$(sha "$OUT/again" 2>/dev/null)" = "$(sha "$FILES/f1m")" ] &&
+	[ "$(counter tftp_sessions_replaced)" = $((rp0 + 1)) ]; then
+	ok "the same RRQ again once the transfer stalled (a reboot reusing the port) starts it over"
+else
+	not_ok "the same RRQ once the transfer stalled starts it over" \
+		"replaced $rp0 -> $(counter tftp_sessions_replaced): $out"
+fi
+# A copy of the RRQ while the transfer runs (a late duplicate): ignored, the transfer goes on
+# from where it is (the next block, not a new OACK from a new port).
+rp0=$(counter tftp_sessions_replaced)
+rep0=$(counter tftp_rrq_repeated)
+out=$(probe rrq=f1m,blksize=512 blocks=5 send=69:"$(hex '\0\1f1m\0octet\0blksize\000512\0')" \
+	rest save="$OUT/copy" 2>&1)
+if [ "$(sha "$OUT/copy" 2>/dev/null)" = "$(sha "$FILES/f1m")" ] &&
+	[ "$(awk '/^OACK/' <<<"$out" | wc -l)" = 1 ] &&
+	[ "$(counter tftp_sessions_replaced)" = "$rp0" ] && [ "$(counter tftp_rrq_repeated)" -gt "$rep0" ]; then
+	ok "a copy of the RRQ while its transfer progresses changes nothing (tftp_rrq_repeated)"
+else
+	not_ok "a copy of the RRQ while its transfer progresses changes nothing" \
+		"replaced $rp0 -> $(counter tftp_sessions_replaced): $out"
+fi
+# A size probe (OVMF: RRQ with tsize, the OACK, ERROR 8 to end it), then the download from
+# the same port: the probe had ended, nothing is replaced.
+rp0=$(counter tftp_sessions_replaced)
+ab0=$(counter tftp_sessions_aborted)
+out=$(probe send=69:"$(hex '\0\1f300k\0octet\0tsize\0000\0blksize\0001468\0')" recv \
+	send=last:"$(hex '\0\5\0\10size probe\0')" rrq=f300k,blksize=1468 rest save="$OUT/probed" 2>&1)
+if [ "$(sha "$OUT/probed" 2>/dev/null)" = "$(sha "$FILES/f300k")" ] &&
+	[ "$(counter tftp_sessions_aborted)" = $((ab0 + 1)) ] &&
+	[ "$(counter tftp_sessions_replaced)" = "$rp0" ]; then
+	ok "after a size probe from the same port (aborted), the download starts; nothing counted as replaced"
+else
+	not_ok "after a size probe from the same port, the download starts" \
+		"replaced $rp0 -> $(counter tftp_sessions_replaced), aborted $ab0 -> $(counter tftp_sessions_aborted): $out"
+fi
+# Ended transfers are kept 2 s (late ACKs); the next step counts the transfers of f1m.
+no_transfers() { "$XPXE" status --json | jq -e '.interfaces[0].tftp.transfers == 0' >/dev/null; }
+wait_until no_transfers
 
 # --- an asset replaced while a transfer of it runs -------------------------------------
 probe rrq=f1m,blksize=512 blocks=10 hold="$WORK/old.go" rest save="$OUT/old" >"$WORK/old.out" 2>&1 &

@@ -11,6 +11,8 @@
 #   rrq=NAME[,OPT=VAL...]  send an RRQ (octet) to port 69 and take the answer:
 #                   OACK -> ACK 0; DATA 1 -> keep it; print "OACK PORT HEX" or
 #                   "DATA PORT" (PORT: the transfer's server port) or "ERROR CODE MESSAGE"
+#   retry=MS        from then on, rrq sends its request again each MS ms without an answer
+#                   (as firmware does), and prints "RRQ sent N times" before its answer
 #   blocks=N        receive and acknowledge N more DATA blocks (fewer if the last comes);
 #                   with a windowsize W in the OACK, the last block of each window is
 #                   acknowledged (RFC 7440), and after a timeout the last block in order
@@ -41,6 +43,7 @@ my $sock = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '0.0.0.0') or die 
 my $sel = IO::Select->new($sock);
 my ($last_port, $blksize, $expect, $done, $data) = (undef, 512, 1, 0, '');
 my ($window, $in_window, $port_of_transfer) = (1, 0, undef);
+my $rrq_retry_ms = 0;
 
 sub send_to {
 	my ($port, $bytes) = @_;
@@ -116,9 +119,14 @@ for (@ARGV) {
 			$blksize = $v if lc $k eq 'blksize';
 		}
 		($expect, $done, $data) = (1, 0, '');
-		send_to(69, $req);
-		my ($port, $buf) = recv_one(30000);
+		my ($port, $buf, $sent);
+		for ($sent = 1; ; $sent++) {
+			send_to(69, $req);
+			($port, $buf) = recv_one($rrq_retry_ms || 30000);
+			last if defined $port || !$rrq_retry_ms || $sent * $rrq_retry_ms >= 30000;
+		}
 		die "timeout waiting for the answer to the RRQ\n" unless defined $port;
+		print "RRQ sent $sent times\n" if $rrq_retry_ms;
 		my ($op, $arg) = unpack('nn', $buf);
 		$port_of_transfer = $port;
 		if ($op == 6) {
@@ -143,6 +151,8 @@ for (@ARGV) {
 		} else {
 			die "opcode $op in answer to the RRQ\n";
 		}
+	} elsif (/^retry=(\d+)$/) {
+		$rrq_retry_ms = $1;
 	} elsif (/^blocks=(\d+)$/) {
 		for (1 .. $1) { last if $done || !take_block(); }
 	} elsif ($_ eq 'rest') {

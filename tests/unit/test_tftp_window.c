@@ -44,10 +44,10 @@ static const struct decide_case decide_cases[] = {
 	  20, XPXE_TFTP_SEND, 21, 36, 12 },
 	{ "ACK of the window's base, long after: the whole window again", 16, 32, 100, 16, LONG_AGO,
 	  16, XPXE_TFTP_SEND, 17, 32, 16 },
-	{ "ACK of the window's base right after it went out: a duplicate", 16, 32, 100, 16, RECENT,
-	  16, XPXE_TFTP_DUP, 0, 0, 0 },
-	{ "a repeated ACK after a restart is a duplicate too", 20, 36, 100, 16, RECENT, 20,
-	  XPXE_TFTP_DUP, 0, 0, 0 },
+	{ "ACK of the window's base right after it went out: its first block was lost, the "
+	  "window starts again at once",
+	  16, 32, 100, 16, RECENT, 16, XPXE_TFTP_SEND, 17, 32, 16 },
+
 	{ "an ACK older than the window is stale", 16, 32, 100, 16, LONG_AGO, 15, XPXE_TFTP_STALE,
 	  0, 0, 0 },
 	{ "an ACK of a block not sent is stale", 16, 32, 100, 16, LONG_AGO, 33, XPXE_TFTP_STALE, 0,
@@ -69,9 +69,21 @@ static const struct decide_case decide_cases[] = {
 	  XPXE_TFTP_DUP, 0, 0, 0 },
 };
 
-static void run_decide(void **state)
+/* The same, when the last window was itself a restart (the session's `restarted`). */
+static const struct decide_case after_restart_cases[] = {
+	{ "ACK of the window's base right after a restart from it: a duplicate (the lost "
+	  "window's later blocks each bring one)",
+	  16, 32, 100, 16, RECENT, 16, XPXE_TFTP_DUP, 0, 0, 0 },
+	{ "a repeated ACK after a restart from inside the window is a duplicate too", 20, 36, 100,
+	  16, RECENT, 20, XPXE_TFTP_DUP, 0, 0, 0 },
+	{ "long after a restart, a loss again: the window once more", 20, 36, 100, 16, LONG_AGO, 20,
+	  XPXE_TFTP_SEND, 21, 36, 16 },
+	{ "after a restart, the ACK of its last block: the next window", 20, 36, 100, 16, RECENT,
+	  36, XPXE_TFTP_SEND, 37, 52, 0 },
+};
+
+static void decide_one(const struct decide_case *c, bool restarted)
 {
-	const struct decide_case *c = *state;
 	struct xpxe_tftp_session s = {
 		.last_tx_ns = c->last_tx,
 		.last_block = c->last,
@@ -81,6 +93,7 @@ static void run_decide(void **state)
 		.blksize = 512,
 		.size = (c->final - 1) * 512,
 		.state = XPXE_TFTP_ACTIVE,
+		.restarted = restarted,
 	};
 	struct xpxe_tftp_window w = { 0 };
 	enum xpxe_tftp_verdict v = xpxe_tftp_decide(&s, c->ack, NOW, &w);
@@ -93,6 +106,16 @@ static void run_decide(void **state)
 	assert_int_equal(w.last, c->win_last);
 	assert_int_equal(w.resent, c->resent);
 	assert_int_equal(w.acked, c->first - 1);
+}
+
+static void run_decide(void **state)
+{
+	decide_one(*state, false);
+}
+
+static void run_decide_after_restart(void **state)
+{
+	decide_one(*state, true);
 }
 
 /* An asset laid out as the daemon does, in chunks, from random bytes. */
@@ -249,6 +272,7 @@ static void test_peer_from_an_ack(void **state)
 int main(void)
 {
 	enum { N_CASES = sizeof(decide_cases) / sizeof(decide_cases[0]) };
+	enum { N_AFTER = sizeof(after_restart_cases) / sizeof(after_restart_cases[0]) };
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_chunk_sum),
 		cmocka_unit_test(test_data_frames),
@@ -256,12 +280,18 @@ int main(void)
 		cmocka_unit_test(test_peer_from_an_ack),
 	};
 	enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
-	static struct CMUnitTest tests[N_CASES + N_FIXED];
+	static struct CMUnitTest tests[N_CASES + N_AFTER + N_FIXED];
 
 	for (int i = 0; i < N_CASES; i++)
 		tests[i] = (struct CMUnitTest){ .name = decide_cases[i].name,
 						.test_func = run_decide,
 						.initial_state = (void *)&decide_cases[i] };
-	memcpy(tests + N_CASES, fixed, sizeof(fixed));
-	return _cmocka_run_group_tests("tftp_window", tests, N_CASES + N_FIXED, NULL, NULL);
+	for (int i = 0; i < N_AFTER; i++)
+		tests[N_CASES + i] =
+		    (struct CMUnitTest){ .name = after_restart_cases[i].name,
+					 .test_func = run_decide_after_restart,
+					 .initial_state = (void *)&after_restart_cases[i] };
+	memcpy(tests + N_CASES + N_AFTER, fixed, sizeof(fixed));
+	return _cmocka_run_group_tests("tftp_window", tests, N_CASES + N_AFTER + N_FIXED, NULL,
+				       NULL);
 }
