@@ -148,8 +148,8 @@ check "completion: 'xpxe --log-format ' -> text json" \
 	test "$(complete_words xpxe --log-format '' | tr '\n' ' ')" = "text json "
 check "completion: 'xpxe serve --keep' -> --keep-attached (flags from the binary's help)" \
 	test "$(complete_words xpxe serve --keep)" = --keep-attached
-check "completion: 'xpxe check --ker' -> --kernel (check takes serve's flags)" \
-	test "$(complete_words xpxe check --ker)" = --kernel
+check "completion: 'xpxe check --ker' -> --kernel --kernel-arm64 (check takes serve's flags)" \
+	test "$(complete_words xpxe check --ker | tr '\n' ' ')" = "--kernel --kernel-arm64 "
 check "completion: 'xpxe status --so' -> --socket (global options go after the command too)" \
 	test "$(complete_words xpxe status --so)" = --socket
 check "completion: 'xpxe status --a' -> --all" test "$(complete_words xpxe status --a)" = --all
