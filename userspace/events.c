@@ -337,8 +337,11 @@ void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
 			 problem ? "" : " (a size probe)");
 		break;
 	default: /* an ERROR sent, an expiry */
-		snprintf(detail, sizeof(detail), "%s%s%s", r->file ? r->file : "",
-			 r->file ? ": " : "", r->why ? r->why : "");
+		if (r->expected)
+			problem = false;
+		/* First: a detail is cut at 95 characters. */
+		snprintf(detail, sizeof(detail), "%s%s%s%s", r->expected ? "(optional) " : "",
+			 r->file ? r->file : "", r->file ? ": " : "", r->why ? r->why : "");
 		break;
 	}
 	record(NULL, type, r->mac && r->mac[0] ? r->mac : NULL, r->ip, r->iface, detail, bytes, r,

@@ -113,6 +113,7 @@ struct xpxe_tftp_report {
 	double seconds;	 /* since the RRQ */
 	int error;	 /* the ERROR code sent or received */
 	const char *why; /* what went wrong, in words */
+	bool expected;	 /* a refusal the client expects and goes on from: no problem */
 };
 
 /*

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "counters.h"
+#include "boot/boot.h"
 #include "events.h"
 #include "log.h"
 #include "tftp.h"
@@ -400,8 +401,9 @@ static void send_from_69(struct xpxe_tftp *t, const void *buf, size_t len, __be3
 		log_debug("TFTP: sendmsg: %s", strerror(errno));
 }
 
+/* FILE: the file refused (NULL when the request named none or was not read). */
 static void refuse(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tftp_refusal *why,
-		   const char *what, __be32 ip, __be16 port, struct in_addr local)
+		   const char *what, const char *file, __be32 ip, __be16 port, struct in_addr local)
 {
 	uint8_t pkt[XPXE_TFTP_REPLY_MAX];
 	char who[32];
@@ -421,12 +423,15 @@ static void refuse(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 		snprintf(detail, sizeof(detail), "%s: ERROR %d (%s) from port 69 to %s", what,
 			 why->code, why->message, who);
 		xpxe_event_tftp(XPXE_EV_TFTP_ERROR,
-				&(struct xpxe_tftp_report){ .mac = mac,
-							    .ip = ip_text,
-							    .iface = ifc ? ifc->ifname : NULL,
-							    .path = -1,
-							    .error = why->code,
-							    .why = detail });
+				&(struct xpxe_tftp_report){
+				    .mac = mac,
+				    .ip = ip_text,
+				    .iface = ifc ? ifc->ifname : NULL,
+				    .path = -1,
+				    .error = why->code,
+				    .why = detail,
+				    .expected = file && why->code == XPXE_TFTP_ERR_NOT_FOUND &&
+						xpxe_boot_optional_file(file) });
 	}
 	send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, why->code, why->message), ip, port, local);
 	if (ifc && why->code < 9 && error_counters[why->code])
@@ -548,7 +553,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		snprintf(why.message, sizeof(why.message), "out of ports: %s", strerror(-fd));
 		if (fd >= 0)
 			close(fd);
-		refuse(t, ifc, &why, "RRQ", key.client_ip, key.client_port, local);
+		refuse(t, ifc, &why, "RRQ", NULL, key.client_ip, key.client_port, local);
 		return;
 	}
 	key.server_port = sa.sin_port;
@@ -567,7 +572,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		snprintf(why.message, sizeof(why.message), "cannot install the transfer: %s",
 			 strerror(errno));
 		close(fd);
-		refuse(t, ifc, &why, "RRQ", key.client_ip, key.client_port, local);
+		refuse(t, ifc, &why, "RRQ", NULL, key.client_ip, key.client_port, local);
 		return;
 	}
 	x = new_xfer(t, ifc, &key);
@@ -643,7 +648,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		why.code = XPXE_TFTP_ERR_UNDEFINED;
 		snprintf(why.message, sizeof(why.message),
 			 "TFTP is served only on the interfaces xpxe serves");
-		refuse(t, NULL, &why, what, from->sin_addr.s_addr, from->sin_port,
+		refuse(t, NULL, &why, what, NULL, from->sin_addr.s_addr, from->sin_port,
 		       pi->ipi_spec_dst);
 		return;
 	}
@@ -655,14 +660,16 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		return;
 	}
 	if (xpxe_tftp_parse_request(buf, len, &req, &why)) {
-		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		refuse(t, ifc, &why, what, NULL, from->sin_addr.s_addr, from->sin_port,
+		       pi->ipi_spec_dst);
 		return;
 	}
 	as = xpxe_assets_find(t->assets, req.name);
 	if (!as) {
 		why.code = XPXE_TFTP_ERR_NOT_FOUND;
 		snprintf(why.message, sizeof(why.message), "file not found");
-		refuse(t, ifc, &why, what, from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
+		refuse(t, ifc, &why, what, req.name, from->sin_addr.s_addr, from->sin_port,
+		       pi->ipi_spec_dst);
 		return;
 	}
 	/*
@@ -730,7 +737,7 @@ static void read_requests(struct xpxe_tftp *t)
 
 			snprintf(why.message, sizeof(why.message), "request too long");
 			refuse(t, tftp_find_iface(t, pi->ipi_ifindex), &why, "request to port 69",
-			       from.sin_addr.s_addr, from.sin_port, pi->ipi_spec_dst);
+			       NULL, from.sin_addr.s_addr, from.sin_port, pi->ipi_spec_dst);
 			continue;
 		}
 		handle_request(t, buf, n, &from, pi);

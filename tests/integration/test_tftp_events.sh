@@ -85,6 +85,15 @@ if awk -v s="$secs" 'BEGIN { exit !(s >= 0.9) }'; then ok "tftp_done's seconds s
 in_h1 curl -s -o /dev/null "tftp://$SRV_IP/nothing-here"
 check "tftp_error: a missing file refused, with the requester's MAC" \
 	grep -Eq "event=tftp_error mac=$MAC1 .*detail=\"RRQ 'nothing-here': ERROR 1 \(file not found\)" <(log)
+check "... as a warning, the machine's problem" grep -Eq " warn event=tftp_error .*'nothing-here'" <(log)
+# shim and GRUB ask for files they go on without: refused, but no machine's problem.
+in_h1 curl -s -o /dev/null "tftp://$SRV_IP/revocations_sbat.efi"
+in_h1 curl -s -o /dev/null "tftp://$SRV_IP/grub/x86_64-efi/command.lst"
+optional_logged() { [ "$(grep -c "(optional)" "$WORK/daemon.log")" = 2 ]; }
+wait_until optional_logged
+check "shim's revocations_sbat.efi and GRUB's command.lst refused as optional, logged as info" \
+	bash -c "grep -Eq ' info event=tftp_error .*detail=\"\(optional\) RRQ .revocations_sbat.efi.: ERROR 1 \(file not found\)' '$WORK/daemon.log' &&
+		grep -Eq ' info event=tftp_error .*detail=\"\(optional\) RRQ .grub/x86_64-efi/command.lst.: ERROR 1' '$WORK/daemon.log'"
 in_h1 perl "$PROBE" "$SRV_IP" rrq=f1m,blksize=512 blocks=3 \
 	send=last:"$(hex '\0\5\0\0stop\0')" >/dev/null 2>&1
 aborted_logged() { grep -q "event=tftp_aborted" "$WORK/daemon.log"; }

@@ -121,6 +121,13 @@ void xpxe_boot_profile_files(struct xpxe_dhcp_profile *p, const bool set[],
  */
 bool xpxe_boot_uses_grub(const struct xpxe_config *cfg);
 
+/*
+ * Whether NAME (a TFTP file name) is one shim or GRUB asks for and goes on without: shim's
+ * revocations_N.efi and shim_certificate_N.efi, the .lst files of GRUB's grub/ARCH-efi folder.
+ * Refusing it is the expected answer, not a machine's problem.
+ */
+bool xpxe_boot_optional_file(const char *name);
+
 /* --- architectures (boot/arch.c) ----------------------------------------------------------- */
 
 enum xpxe_arch {

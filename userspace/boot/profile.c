@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* What uki and grub profiles need from the config, and the boot files they give. */
+#include <fnmatch.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -107,6 +108,18 @@ bool xpxe_boot_uses_grub(const struct xpxe_config *cfg)
 		     cfg->profiles[i].transport != XPXE_TRANSPORT_UKI))
 			return true;
 	return false;
+}
+
+bool xpxe_boot_optional_file(const char *name)
+{
+	const char *base;
+
+	name += strspn(name, "/");
+	base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	return !fnmatch("revocations_*.efi", base, 0) ||
+	       !fnmatch("shim_certificate_*.efi", base, 0) ||
+	       !fnmatch("grub/*-efi/*.lst", name, FNM_PATHNAME);
 }
 
 int xpxe_boot_check_profiles(struct xpxe_config *cfg, struct xpxe_config_error *err)
