@@ -649,6 +649,12 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	if (reply == XPXE_REPLY_NAK) {
 		profile = 0;
 		boot = XPXE_BOOT_PLAIN;
+		/*
+		 * RFC 2131 4.3.2: a NAK through a relay MUST have the broadcast bit set; the
+		 * relay then broadcasts it, as the client may no longer have its address.
+		 */
+		if (echo.giaddr)
+			echo.flags |= bpf_htons(0x8000);
 	}
 	if (profile >= XPXE_DHCP_MAX_PROFILES)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;

@@ -71,6 +71,7 @@ struct dhcp_case {
 	bool guid_echoed;      /* option 97 = the request's */
 	bool lease_options;    /* options 51, 58, 59, 1 */
 	bool no_pxedhcp;       /* option 175 = b0 01 01 (iPXE: do not wait for ProxyDHCP) */
+	bool broadcast_bit;    /* flags: the request's with the broadcast bit set, not a copy */
 };
 
 /* --- mutations of real requests into bad or special ones ---------------------- */
@@ -205,6 +206,14 @@ static void relayed(uint8_t *f, size_t *len)
 	fix_lengths_and_checksums(f, *len);
 }
 
+/* A relayed REQUEST for an address not the client's, broadcast bit clear (a renewing client). */
+static void relayed_other_lease(uint8_t *f, size_t *len)
+{
+	bootp_of(f)[10] = 0; /* flags */
+	other_lease_requested(f, len);
+	relayed(f, len);
+}
+
 static void to_port_67(uint8_t *f, size_t *len)
 {
 	struct udphdr *udph = (struct udphdr *)(frame_iph(f) + 1);
@@ -311,6 +320,10 @@ static const struct dhcp_case cases[] = {
 	{ "full: a REQUEST for another address: NAK", OVMF_FULL, 2, other_lease_requested,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6, .dest = TO_BROADCAST },
+	{ "full: a relayed REQUEST for another address: NAK to the relay, broadcast bit set",
+	  OVMF_FULL, 2, relayed_other_lease, XPXE_MODE_FULL, XPXE_STRATEGY_AUTO,
+	  .known_client = true, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6,
+	  .dest = TO_RELAY, .broadcast_bit = true },
 	{ "full: a REQUEST for another server's offer passes", OVMF_FULL, 2, other_server_id,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_OTHER_SERVER },
@@ -539,8 +552,13 @@ static void check_reply(const struct dhcp_case *c, const uint8_t *req, size_t re
 	assert_int_equal(bp[0], 2);
 	assert_int_equal(bp[1], 1);
 	assert_int_equal(bp[2], 6);
-	assert_memory_equal(bp + 4, req_bp + 4, 4);   /* xid */
-	assert_memory_equal(bp + 10, req_bp + 10, 2); /* flags */
+	assert_memory_equal(bp + 4, req_bp + 4, 4); /* xid */
+	if (c->broadcast_bit) {
+		assert_int_equal(bp[10], req_bp[10] | 0x80); /* flags */
+		assert_int_equal(bp[11], req_bp[11]);
+	} else {
+		assert_memory_equal(bp + 10, req_bp + 10, 2);
+	}
 	assert_memory_equal(bp + 12, c->ciaddr_echoed ? req_bp + 12 : (uint8_t *)&zero, 4);
 	assert_memory_equal(bp + 16, c->yiaddr_is_lease ? (uint8_t *)&lease : (uint8_t *)&zero, 4);
 	assert_memory_equal(bp + 24, req_bp + 24, 4); /* giaddr */
