@@ -597,6 +597,9 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			return XPXE_CNT_PASS_DHCP_IGNORED;
 		if (boot == XPXE_BOOT_PLAIN)
 			return XPXE_CNT_PASS_DHCP_NOT_PXE;
+		/* Option 54 naming another boot server (a WDS beside xpxe): that server's. */
+		if (s->req.server_id && s->req.server_id != cfg->server_ip)
+			return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
 		reply = XPXE_REPLY_ACK_4011;
 		ciaddr = echo.ciaddr;
 		seen_at = iph->saddr; /* read now: building the reply moves the packet */

@@ -48,7 +48,7 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_DHCP_NO_BOOT_FILE,    /* nothing configured for this architecture */
 	XPXE_CNT_DHCP_TO_DAEMON, /* full mode: new client, DECLINE, RELEASE: queued, then dropped */
 	XPXE_CNT_PASS_DHCP_QUEUE_FULL,	 /* ... but the daemon's queue was full */
-	XPXE_CNT_PASS_DHCP_OTHER_SERVER, /* a REQUEST for another server's offer */
+	XPXE_CNT_PASS_DHCP_OTHER_SERVER, /* a REQUEST (67 or 4011) whose option 54 is not us */
 	XPXE_CNT_PASS_DHCP_IGNORED, /* BOOTREPLY, or a message type this mode does not answer */
 	XPXE_CNT_PASS_DHCP_NO_ROOM, /* the driver gave no room to grow the frame */
 	/* TFTP */
