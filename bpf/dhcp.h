@@ -97,11 +97,14 @@ struct {
 	__uint(max_entries, 1 << 20); /* ~900 queued requests: a rack's first DISCOVERs */
 } dhcp_queue SEC(".maps");
 
-/* Per-MAC rate limit: each MAC's GCRA timestamp; strangers that rotate MACs age out first. */
+/*
+ * Per-MAC rate limit: each sender's GCRA timestamp, keyed by what a neighbour cannot forge
+ * for another machine (struct xpxe_dhcp_rate_key); strangers that rotate MACs age out first.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, struct xpxe_mac_key);
+	__type(key, struct xpxe_dhcp_rate_key);
 	__type(value, __u64);
 } dhcp_rate_mac SEC(".maps");
 
@@ -455,14 +458,22 @@ static __always_inline bool rate_allow(__u64 *tat, __u64 now, __u64 interval, __
 	return true;
 }
 
+/* The rate key of a frame from the Ethernet source SRC for the client CHADDR. */
+static __always_inline void dhcp_rate_key(struct xpxe_dhcp_rate_key *key, const __u8 *src,
+					  const __u8 *chaddr)
+{
+	__builtin_memcpy(key->src, src, 6);
+	__builtin_memcpy(key->chaddr, chaddr, 6);
+}
+
 /*
- * The limits of CFG for a request from the MAC KEY (KNOWN: in dhcp_clients).
- * Returns 0, or the drop counter that says which limit it broke.
+ * The limits of CFG for a request charged to KEY (KNOWN: its chaddr is in
+ * dhcp_clients). Returns 0, or the drop counter that says which limit it broke.
  * Races between CPUs on one MAC's entry can let a frame or two more through:
  * a limit, not an exact count.
  */
 static __always_inline int dhcp_rate_check(const struct xpxe_dhcp_config *cfg,
-					   const struct xpxe_mac_key *key, bool known)
+					   const struct xpxe_dhcp_rate_key *key, bool known)
 {
 	__u64 now = cfg->clock_ns ? cfg->clock_ns : bpf_ktime_get_ns();
 	__u32 zero = 0;
@@ -520,10 +531,10 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
  */
 static __always_inline int
 dhcp_limit_then_queue(struct xdp_md *ctx, const struct xpxe_dhcp_config *cfg,
-		      const struct xpxe_mac_key *key, const struct xpxe_dhcp_client *client,
+		      const struct xpxe_dhcp_rate_key *rkey, const struct xpxe_dhcp_client *client,
 		      const struct bootp_hdr *bp, const struct dhcp_request *rq, int *verdict)
 {
-	int ret = dhcp_rate_check(cfg, key, client != NULL);
+	int ret = dhcp_rate_check(cfg, rkey, client != NULL);
 
 	if (ret) {
 		*verdict = XDP_DROP;
@@ -545,6 +556,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct xpxe_dhcp_config *cfg;
 	struct xpxe_dhcp_client *client;
 	struct xpxe_mac_key key = {};
+	struct xpxe_dhcp_rate_key rkey;
 	struct dhcp_scratch *s;
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
@@ -572,6 +584,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 
 	__builtin_memcpy(key.addr, bp->chaddr, 6);
+	dhcp_rate_key(&rkey, eth->h_source, bp->chaddr);
 	client = bpf_map_lookup_elem(&dhcp_clients, &key);
 	slot = ctx->ingress_ifindex == XPXE_LOOPBACK_IFINDEX ? XPXE_DHCP_SCRATCH_RERUN
 							     : XPXE_DHCP_SCRATCH_WIRE;
@@ -613,7 +626,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		switch (s->req.msg_type) {
 		case DHCPDISCOVER:
 			if (!client || !client->ip)
-				return dhcp_limit_then_queue(ctx, cfg, &key, client, bp, &s->req,
+				return dhcp_limit_then_queue(ctx, cfg, &rkey, client, bp, &s->req,
 							     verdict);
 			reply = XPXE_REPLY_OFFER;
 			yiaddr = client->ip;
@@ -623,7 +636,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 				return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
 			/* An offer is only held: the daemon binds (and persists) before the ACK. */
 			if (!client || !client->ip || (client->flags & XPXE_CLIENT_F_OFFERED))
-				return dhcp_limit_then_queue(ctx, cfg, &key, client, bp, &s->req,
+				return dhcp_limit_then_queue(ctx, cfg, &rkey, client, bp, &s->req,
 							     verdict);
 			wanted = s->req.requested_ip ? s->req.requested_ip : echo.ciaddr;
 			if (wanted == client->ip) {
@@ -636,7 +649,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			break;
 		case DHCPDECLINE:
 		case DHCPRELEASE:
-			return dhcp_limit_then_queue(ctx, cfg, &key, client, bp, &s->req, verdict);
+			return dhcp_limit_then_queue(ctx, cfg, &rkey, client, bp, &s->req, verdict);
 		default:
 			return XPXE_CNT_PASS_DHCP_IGNORED;
 		}
@@ -661,7 +674,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	}
 	if (profile >= XPXE_DHCP_MAX_PROFILES)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	ret = dhcp_rate_check(cfg, &key, client != NULL);
+	ret = dhcp_rate_check(cfg, &rkey, client != NULL);
 	if (ret) {
 		*verdict = XDP_DROP;
 		return ret;
