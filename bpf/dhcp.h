@@ -10,14 +10,18 @@
 
 #include "parse.h"
 #include "csum.h"
+#include "udp_csum.h"
 #include "xpxe_dhcp.h"
 #include "events.h"
 
 #define BOOTP_FIXED_LEN 236
 #define DHCP_MAGIC	0x63825363
-/* Options are copied to a per-CPU buffer and walked there: offsets into a map
- * value are bounded by a mask, which the verifier follows where packet
- * pointers at data-dependent offsets would need a bounds check per byte. */
+/* Where the options start in the UDP datagram: after its header, BOOTP's and the cookie. */
+#define DHCP_UDP_OPTS_OFF (8 + BOOTP_FIXED_LEN + 4)
+/* The datagram is copied to a per-CPU buffer and the options walked there:
+ * offsets into a map value are bounded by a mask, which the verifier follows
+ * where packet pointers at data-dependent offsets would need a bounds check
+ * per byte. The copy is also what the UDP checksum is summed over. */
 #define DHCP_OPTS_MAX	 1024 /* longer option areas are not parsed (counted malformed) */
 #define DHCP_OPTS_MASK	 (DHCP_OPTS_MAX - 1)
 #define DHCP_MAX_OPTIONS 96 /* an option area with more entries before END is malformed */
@@ -60,9 +64,15 @@ struct dhcp_request {
 
 struct dhcp_scratch {
 	struct dhcp_request req;
-	/* +2+255: an option's value may be read up to 257 bytes past an offset below the mask */
-	__u8 opts[DHCP_OPTS_MAX + 2 + 255 + 1];
+	/* The UDP datagram: header, BOOTP, cookie, then the options at DHCP_UDP_OPTS_OFF. */
+	__u8 udp[UDP_CSUM_BUF];
 };
+
+/* +2+255: an option's value may be read up to 257 bytes past an offset below the mask. */
+_Static_assert(DHCP_UDP_OPTS_OFF + DHCP_OPTS_MAX + 2 + 255 + 1 <= UDP_CSUM_BUF,
+	       "the options' walk stays inside the datagram's buffer");
+_Static_assert(DHCP_UDP_OPTS_OFF + DHCP_OPTS_MAX <= UDP_CSUM_BUF_MAX,
+	       "every datagram parsed can have its checksum checked");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -217,21 +227,22 @@ static __always_inline void take_option(struct dhcp_request *rq, __u8 code, cons
 }
 
 /*
- * Walks the options of the BOOTREQUEST whose options start at OPTS_OFF in the
- * frame and run OPTS_LEN bytes (the rest of the UDP payload).
+ * Copies the BOOTREQUEST's UDP datagram, at UDP_OFF in the frame, to S and
+ * walks its options, which run OPTS_LEN bytes (the rest of the datagram).
  */
 static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_scratch *s,
-					      __u32 opts_off, __u32 opts_len)
+					      __u32 udp_off, __u32 opts_len)
 {
 	struct dhcp_request *rq = &s->req;
-	__u32 off = 0;
+	const __u8 *opts = s->udp + DHCP_UDP_OPTS_OFF;
+	__u32 off = 0, udp_len = DHCP_UDP_OPTS_OFF + opts_len;
 
 	__builtin_memset(rq, 0, sizeof(*rq));
 	rq->vendor_arch = 0xffff;
 	if (opts_len == 0 || opts_len > DHCP_OPTS_MAX)
 		return -1;
-	size_bounded(opts_len, DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
-	if (bpf_xdp_load_bytes(ctx, opts_off, s->opts, opts_len))
+	size_bounded(udp_len, DHCP_UDP_OPTS_OFF + DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
+	if (bpf_xdp_load_bytes(ctx, udp_off, s->udp, udp_len))
 		return -1;
 
 	for (int i = 0; i < DHCP_MAX_OPTIONS; i++) {
@@ -240,7 +251,7 @@ static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_sc
 		off &= DHCP_OPTS_MASK;
 		if (off >= opts_len)
 			return -1; /* no END inside the payload */
-		code = s->opts[off];
+		code = opts[off];
 		if (code == 255) {
 			rq->found_end = 1;
 			return 0;
@@ -251,10 +262,10 @@ static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_sc
 		}
 		if (off + 2 > opts_len)
 			return -1;
-		len = s->opts[(off + 1) & DHCP_OPTS_MASK];
+		len = opts[(off + 1) & DHCP_OPTS_MASK];
 		if (off + 2 + len > opts_len)
 			return -1; /* the option claims more than the payload holds */
-		take_option(rq, code, &s->opts[off + 2], len);
+		take_option(rq, code, &opts[off + 2], len);
 		off += 2 + len;
 	}
 	return -1;
@@ -525,22 +536,43 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
 }
 
 /*
- * The limits apply only to what xpxe would answer or queue, checked once it
- * knows: a frame meant for another DHCP server on this host (proxy mode's
- * plain clients and their REQUESTs) goes to the stack even in a flood.
+ * What a request xpxe answers or queues must pass, checked once it knows the
+ * request is its own (a frame meant for another DHCP server on this host, proxy
+ * mode's plain clients and their REQUESTs, goes to the stack even in a flood):
+ * an intact UDP checksum (S holds the datagram of UDP_LEN bytes; a corrupted
+ * one is passed, the stack drops it, and it takes no token), then the limits
+ * (KNOWN: its chaddr is in dhcp_clients). Returns 0, or the counter of the
+ * outcome with *VERDICT set.
  */
-static __always_inline int
-dhcp_limit_then_queue(struct xdp_md *ctx, const struct xpxe_dhcp_config *cfg,
-		      const struct xpxe_dhcp_rate_key *rkey, const struct xpxe_dhcp_client *client,
-		      const struct bootp_hdr *bp, const struct dhcp_request *rq, int *verdict)
+static __always_inline int dhcp_admit(const struct xpxe_dhcp_config *cfg,
+				      const struct xpxe_dhcp_rate_key *rkey, bool known,
+				      struct dhcp_scratch *s, const struct iphdr *iph,
+				      __u32 udp_len, int *verdict)
 {
-	int ret = dhcp_rate_check(cfg, rkey, client != NULL);
+	int ret, sum = 0;
 
-	if (ret) {
-		*verdict = XDP_DROP;
-		return ret;
+	/* The checksum field, in the copy: 0 when the client sent none (RFC 768). */
+	if (s->udp[6] | s->udp[7]) {
+		sum = udp_csum_buf_sum(s->udp, udp_len);
+		if (sum < 0 || !udp_csum_matches(sum, iph->saddr, iph->daddr, udp_len))
+			return XPXE_CNT_PASS_BAD_UDP_CSUM;
 	}
-	return dhcp_queue_to_daemon(ctx, bp, rq, verdict);
+	ret = dhcp_rate_check(cfg, rkey, known);
+	if (ret)
+		*verdict = XDP_DROP;
+	return ret;
+}
+
+/* A request for the daemon: admitted (dhcp_admit), then queued. */
+static __always_inline int
+dhcp_admit_then_queue(struct xdp_md *ctx, const struct xpxe_dhcp_config *cfg,
+		      const struct xpxe_dhcp_rate_key *rkey, const struct xpxe_dhcp_client *client,
+		      const struct bootp_hdr *bp, struct dhcp_scratch *s, const struct iphdr *iph,
+		      __u32 udp_len, int *verdict)
+{
+	int ret = dhcp_admit(cfg, rkey, client != NULL, s, iph, udp_len, verdict);
+
+	return ret ? ret : dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
 }
 
 /*
@@ -561,7 +593,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
-	__u32 zero = 0, reply, boot, profile, idx, opts_off, slot;
+	__u32 zero = 0, reply, boot, profile, idx, slot, udp_len = payload_len + sizeof(*udph);
 	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0;
 	__be32 *magic;
 	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
@@ -591,8 +623,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	s = bpf_map_lookup_elem(&dhcp_scratch, &slot);
 	if (!s)
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
-	opts_off = (void *)(magic + 1) - data;
-	if (dhcp_parse_options(ctx, s, opts_off, payload_len - BOOTP_FIXED_LEN - 4))
+	if (dhcp_parse_options(ctx, s, (void *)udph - data, payload_len - BOOTP_FIXED_LEN - 4))
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 	if (s->req.overload)
 		return XPXE_CNT_PASS_DHCP_OVERLOAD;
@@ -626,8 +657,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		switch (s->req.msg_type) {
 		case DHCPDISCOVER:
 			if (!client || !client->ip)
-				return dhcp_limit_then_queue(ctx, cfg, &rkey, client, bp, &s->req,
-							     verdict);
+				return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph,
+							     udp_len, verdict);
 			reply = XPXE_REPLY_OFFER;
 			yiaddr = client->ip;
 			break;
@@ -636,8 +667,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 				return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
 			/* An offer is only held: the daemon binds (and persists) before the ACK. */
 			if (!client || !client->ip || (client->flags & XPXE_CLIENT_F_OFFERED))
-				return dhcp_limit_then_queue(ctx, cfg, &rkey, client, bp, &s->req,
-							     verdict);
+				return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph,
+							     udp_len, verdict);
 			wanted = s->req.requested_ip ? s->req.requested_ip : echo.ciaddr;
 			if (wanted == client->ip) {
 				reply = XPXE_REPLY_ACK;
@@ -649,7 +680,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			break;
 		case DHCPDECLINE:
 		case DHCPRELEASE:
-			return dhcp_limit_then_queue(ctx, cfg, &rkey, client, bp, &s->req, verdict);
+			return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph, udp_len,
+						     verdict);
 		default:
 			return XPXE_CNT_PASS_DHCP_IGNORED;
 		}
@@ -674,11 +706,9 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	}
 	if (profile >= XPXE_DHCP_MAX_PROFILES)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	ret = dhcp_rate_check(cfg, &rkey, client != NULL);
-	if (ret) {
-		*verdict = XDP_DROP;
+	ret = dhcp_admit(cfg, &rkey, client != NULL, s, iph, udp_len, verdict);
+	if (ret)
 		return ret;
-	}
 	idx = xpxe_dhcp_template_index(profile, reply, boot);
 	t = bpf_map_lookup_elem(&dhcp_templates, &idx);
 	if (!t || !t->len)

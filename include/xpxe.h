@@ -36,6 +36,13 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_OTHER_PORT,
 	XPXE_CNT_PASS_DHCP, /* DHCP answering is off on this interface */
 	XPXE_CNT_PASS_TFTP,
+	/*
+	 * A request xpxe would act on (DHCP or port 4011, a TFTP RRQ or WRQ) whose UDP checksum
+	 * is wrong: passed unanswered; the stack drops it.
+	 */
+	XPXE_CNT_PASS_BAD_UDP_CSUM,
+	/* A TFTP ACK or ERROR whose UDP checksum is wrong: dropped (passed, tc_tftp answers it). */
+	XPXE_CNT_DROP_BAD_UDP_CSUM,
 	/* DHCP */
 	XPXE_CNT_DHCP_OFFER,
 	XPXE_CNT_DHCP_ACK,

@@ -214,6 +214,58 @@ static void relayed_other_lease(uint8_t *f, size_t *len)
 	relayed(f, len);
 }
 
+/* A bit flipped in flight (the xid's): the UDP checksum no longer matches. */
+static void corrupted(uint8_t *f, size_t *len)
+{
+	(void)len;
+	bootp_of(f)[4] ^= 0x10;
+}
+
+/* Sent without a UDP checksum (0: none, allowed over IPv4). */
+static void no_udp_checksum(uint8_t *f, size_t *len)
+{
+	(void)len;
+	((struct udphdr *)(frame_iph(f) + 1))->check = 0;
+}
+
+/*
+ * Options filled up to 1023 bytes (the longest xpxe parses is 1024) with options 250...: a UDP
+ * datagram of 1271 bytes, summed in three calls of 512 bytes and an odd last byte.
+ */
+static void long_options(uint8_t *f, size_t *len)
+{
+	uint8_t *start = bootp_of(f) + 240, *o = start, code = 250;
+	size_t fill;
+
+	while (*o != 255)
+		o = *o ? o + 2 + o[1] : o + 1;
+	fill = 1023 - 1 - (size_t)(o - start);
+	while (fill) {
+		size_t n = fill > 257 ? 257 : fill == 258 ? 200 : fill;
+
+		if (n == 1) {
+			*o++ = 0; /* a PAD */
+		} else {
+			o[0] = code++; /* site-specific options, each once */
+			o[1] = (uint8_t)(n - 2);
+			memset(o + 2, 0xa5, n - 2);
+			o += n;
+		}
+		fill -= n;
+	}
+	*o++ = 255;
+	*len = (size_t)(o - f);
+	assert_int_equal(*len, 42 + 8 + 240 + 1023 - 8);
+	fix_lengths_and_checksums(f, *len);
+}
+
+/* ... and one byte of the last 512 flipped in flight. */
+static void long_options_corrupted(uint8_t *f, size_t *len)
+{
+	long_options(f, len);
+	f[*len - 20] ^= 0x01;
+}
+
 static void to_port_67(uint8_t *f, size_t *len)
 {
 	struct udphdr *udph = (struct udphdr *)(frame_iph(f) + 1);
@@ -381,6 +433,24 @@ static const struct dhcp_case cases[] = {
 	{ "bad: option overload (52) is left to the daemon", OVMF_PROXY, 0, with_overload,
 	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_OVERLOAD },
+	{ "bad: a DISCOVER corrupted in flight (UDP checksum wrong) passes unanswered", OVMF_PROXY,
+	  0, corrupted, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "bad: ... a boot server REQUEST (4011) too", OVMF_PROXY, 5, corrupted, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "bad: ... a full-mode REQUEST of a bound MAC is not ACKed", OVMF_FULL, 2, corrupted,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "bad: ... a new MAC's DISCOVER is not queued to the daemon", OVMF_FULL, 0, corrupted,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "bad: ... a DISCOVER of 1271 bytes of UDP, a byte of its last 512 flipped", OVMF_PROXY, 0,
+	  long_options_corrupted, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "proxy: the same DISCOVER intact: its checksum (three helper calls) matches", OVMF_PROXY,
+	  0, long_options, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
+	{ "proxy: a DISCOVER without a UDP checksum (0: none) is answered", OVMF_PROXY, 0,
+	  no_udp_checksum, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
 	{ "bad: VLAN-tagged DISCOVER passes", OVMF_PROXY, 0, vlan_tagged, XPXE_MODE_PROXY,
 	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_VLAN },
 	{ "bad: frame shorter than its IP length", OVMF_PROXY, 0, truncated_ip, XPXE_MODE_PROXY,
@@ -629,6 +699,7 @@ static void run_case(void **state)
 			 c->pcap);
 	len = (size_t)n;
 	configure(c, in);
+	ring_buffer__consume(queue); /* what a failed case before left queued is not this one's */
 	if (c->mutate)
 		c->mutate(in, &len);
 	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),
