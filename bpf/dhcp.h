@@ -18,11 +18,12 @@
 #define DHCP_MAGIC	0x63825363
 /* Where the options start in the UDP datagram: after its header, BOOTP's and the cookie. */
 #define DHCP_UDP_OPTS_OFF (8 + BOOTP_FIXED_LEN + 4)
-/* The datagram is copied to a per-CPU buffer and the options walked there:
- * offsets into a map value are bounded by a mask, which the verifier follows
- * where packet pointers at data-dependent offsets would need a bounds check
- * per byte. The copy is also what the UDP checksum is summed over. */
+/* Options are copied to a per-CPU buffer and walked there: offsets into a map
+ * value are bounded by a mask, which the verifier follows where packet
+ * pointers at data-dependent offsets would need a bounds check per byte. The
+ * UDP checksum sums the copy too (and the fixed part in the packet). */
 #define DHCP_OPTS_MAX	 1024 /* longer option areas are not parsed (counted malformed) */
+#define DHCP_OPTS_CALLS	 2    /* bpf_csum_diff calls for DHCP_OPTS_MAX bytes (udp_csum.h) */
 #define DHCP_OPTS_MASK	 (DHCP_OPTS_MAX - 1)
 #define DHCP_MAX_OPTIONS 96 /* an option area with more entries before END is malformed */
 
@@ -64,15 +65,15 @@ struct dhcp_request {
 
 struct dhcp_scratch {
 	struct dhcp_request req;
-	/* The UDP datagram: header, BOOTP, cookie, then the options at DHCP_UDP_OPTS_OFF. */
-	__u8 udp[UDP_CSUM_BUF];
+	/* +2+255: an option's value may be read up to 257 bytes past an offset below the mask */
+	__u8 opts[DHCP_OPTS_MAX + 2 + 255 + 1];
 };
 
-/* +2+255: an option's value may be read up to 257 bytes past an offset below the mask. */
-_Static_assert(DHCP_UDP_OPTS_OFF + DHCP_OPTS_MAX + 2 + 255 + 1 <= UDP_CSUM_BUF,
-	       "the options' walk stays inside the datagram's buffer");
-_Static_assert(DHCP_UDP_OPTS_OFF + DHCP_OPTS_MAX <= UDP_CSUM_BUF_MAX,
-	       "every datagram parsed can have its checksum checked");
+_Static_assert(DHCP_OPTS_MAX <= DHCP_OPTS_CALLS * UDP_CSUM_CALL_MAX &&
+		   DHCP_OPTS_CALLS * UDP_CSUM_CALL_MAX <=
+		       sizeof(((struct dhcp_scratch *)0)->opts) &&
+		   DHCP_OPTS_MAX + 3 <= sizeof(((struct dhcp_scratch *)0)->opts),
+	       "every option area parsed can be summed in its buffer");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -227,22 +228,22 @@ static __always_inline void take_option(struct dhcp_request *rq, __u8 code, cons
 }
 
 /*
- * Copies the BOOTREQUEST's UDP datagram, at UDP_OFF in the frame, to S and
- * walks its options, which run OPTS_LEN bytes (the rest of the datagram).
+ * Walks the options of the BOOTREQUEST whose options start at OPTS_OFF in the
+ * frame and run OPTS_LEN bytes (the rest of the UDP payload).
  */
 static __always_inline int dhcp_parse_options(struct xdp_md *ctx, struct dhcp_scratch *s,
-					      __u32 udp_off, __u32 opts_len)
+					      __u32 opts_off, __u32 opts_len)
 {
 	struct dhcp_request *rq = &s->req;
-	const __u8 *opts = s->udp + DHCP_UDP_OPTS_OFF;
-	__u32 off = 0, udp_len = DHCP_UDP_OPTS_OFF + opts_len;
+	const __u8 *opts = s->opts;
+	__u32 off = 0;
 
 	__builtin_memset(rq, 0, sizeof(*rq));
 	rq->vendor_arch = 0xffff;
 	if (opts_len == 0 || opts_len > DHCP_OPTS_MAX)
 		return -1;
-	size_bounded(udp_len, DHCP_UDP_OPTS_OFF + DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
-	if (bpf_xdp_load_bytes(ctx, udp_off, s->udp, udp_len))
+	size_bounded(opts_len, DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
+	if (bpf_xdp_load_bytes(ctx, opts_off, s->opts, opts_len))
 		return -1;
 
 	for (int i = 0; i < DHCP_MAX_OPTIONS; i++) {
@@ -539,22 +540,27 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
  * What a request xpxe answers or queues must pass, checked once it knows the
  * request is its own (a frame meant for another DHCP server on this host, proxy
  * mode's plain clients and their REQUESTs, goes to the stack even in a flood):
- * an intact UDP checksum (S holds the datagram of UDP_LEN bytes; a corrupted
- * one is passed, the stack drops it, and it takes no token), then the limits
- * (KNOWN: its chaddr is in dhcp_clients). Returns 0, or the counter of the
- * outcome with *VERDICT set.
+ * an intact UDP checksum (UDPH's datagram, UDP_LEN bytes: the fixed part
+ * summed in the packet, the options in S's copy; a corrupted one is passed,
+ * the stack drops it, and it takes no token), then the limits (KNOWN: its
+ * chaddr is in dhcp_clients). Returns 0, or the counter of the outcome with
+ * *VERDICT set.
  */
 static __always_inline int dhcp_admit(const struct xpxe_dhcp_config *cfg,
 				      const struct xpxe_dhcp_rate_key *rkey, bool known,
 				      struct dhcp_scratch *s, const struct iphdr *iph,
-				      __u32 udp_len, int *verdict)
+				      const struct udphdr *udph, __u32 udp_len, int *verdict)
 {
-	int ret, sum = 0;
+	__s64 sum;
+	int ret;
 
-	/* The checksum field, in the copy: 0 when the client sent none (RFC 768). */
-	if (s->udp[6] | s->udp[7]) {
-		sum = udp_csum_buf_sum(s->udp, udp_len);
-		if (sum < 0 || !udp_csum_matches(sum, iph->saddr, iph->daddr, udp_len))
+	/* 0: the client sent none (RFC 768). The caller checked the fixed part is in the frame. */
+	if (udph->check) {
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)udph, DHCP_UDP_OPTS_OFF, 0);
+		if (sum >= 0)
+			sum = udp_csum_add_buf(sum, s->opts, udp_len - DHCP_UDP_OPTS_OFF,
+					       DHCP_OPTS_CALLS, sizeof(s->opts));
+		if (sum < 0 || !udp_csum_matches(udp_csum_of(sum), iph->saddr, iph->daddr, udp_len))
 			return XPXE_CNT_PASS_BAD_UDP_CSUM;
 	}
 	ret = dhcp_rate_check(cfg, rkey, known);
@@ -568,9 +574,9 @@ static __always_inline int
 dhcp_admit_then_queue(struct xdp_md *ctx, const struct xpxe_dhcp_config *cfg,
 		      const struct xpxe_dhcp_rate_key *rkey, const struct xpxe_dhcp_client *client,
 		      const struct bootp_hdr *bp, struct dhcp_scratch *s, const struct iphdr *iph,
-		      __u32 udp_len, int *verdict)
+		      const struct udphdr *udph, __u32 udp_len, int *verdict)
 {
-	int ret = dhcp_admit(cfg, rkey, client != NULL, s, iph, udp_len, verdict);
+	int ret = dhcp_admit(cfg, rkey, client != NULL, s, iph, udph, udp_len, verdict);
 
 	return ret ? ret : dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
 }
@@ -623,7 +629,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	s = bpf_map_lookup_elem(&dhcp_scratch, &slot);
 	if (!s)
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
-	if (dhcp_parse_options(ctx, s, (void *)udph - data, payload_len - BOOTP_FIXED_LEN - 4))
+	if (dhcp_parse_options(ctx, s, (void *)(magic + 1) - data,
+			       payload_len - BOOTP_FIXED_LEN - 4))
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 	if (s->req.overload)
 		return XPXE_CNT_PASS_DHCP_OVERLOAD;
@@ -658,7 +665,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		case DHCPDISCOVER:
 			if (!client || !client->ip)
 				return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph,
-							     udp_len, verdict);
+							     udph, udp_len, verdict);
 			reply = XPXE_REPLY_OFFER;
 			yiaddr = client->ip;
 			break;
@@ -668,7 +675,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			/* An offer is only held: the daemon binds (and persists) before the ACK. */
 			if (!client || !client->ip || (client->flags & XPXE_CLIENT_F_OFFERED))
 				return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph,
-							     udp_len, verdict);
+							     udph, udp_len, verdict);
 			wanted = s->req.requested_ip ? s->req.requested_ip : echo.ciaddr;
 			if (wanted == client->ip) {
 				reply = XPXE_REPLY_ACK;
@@ -680,8 +687,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			break;
 		case DHCPDECLINE:
 		case DHCPRELEASE:
-			return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph, udp_len,
-						     verdict);
+			return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph, udph,
+						     udp_len, verdict);
 		default:
 			return XPXE_CNT_PASS_DHCP_IGNORED;
 		}
@@ -706,7 +713,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	}
 	if (profile >= XPXE_DHCP_MAX_PROFILES)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	ret = dhcp_admit(cfg, &rkey, client != NULL, s, iph, udp_len, verdict);
+	ret = dhcp_admit(cfg, &rkey, client != NULL, s, iph, udph, udp_len, verdict);
 	if (ret)
 		return ret;
 	idx = xpxe_dhcp_template_index(profile, reply, boot);

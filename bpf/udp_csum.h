@@ -5,8 +5,9 @@
  * be answered. The stack checks what it receives; frames answered in XDP never
  * reach it, so the check is here. A checksum of 0 means none was sent (allowed
  * over IPv4, RFC 768). Long datagrams are copied to a map value and summed by
- * bpf_csum_diff (the kernel's csum_partial, 512 bytes a call); the 12 bytes of
- * a TFTP ACK are summed where they are, with no helper call.
+ * bpf_csum_diff (the kernel's csum_partial, 512 bytes a call); DHCP sums its
+ * fixed part in the packet and its options in the copy it parses them from;
+ * the 12 bytes of a TFTP ACK are summed where they are, with no helper call.
  */
 #ifndef XPXE_BPF_UDP_CSUM_H
 #define XPXE_BPF_UDP_CSUM_H
@@ -40,21 +41,27 @@ struct {
 } udp_csum_scratch SEC(".maps");
 
 /*
- * The sum (RFC 1071) of the LEN bytes at BUF, a map value of UDP_CSUM_BUF bytes (LEN at
- * most UDP_CSUM_BUF_MAX), folded to 16 bits as big-endian words; -1 if the helper refused.
- * The up to 3 bytes after them are zeroed first: bpf_csum_diff sums whole 32-bit words.
+ * SEED (a bpf_csum_diff result, or 0) plus the sum of the LEN bytes at BUF, a map value of
+ * SIZE bytes, in CALLS calls of bpf_csum_diff at most (LEN at most CALLS * UDP_CSUM_CALL_MAX
+ * and SIZE - 3, SIZE at least CALLS * UDP_CSUM_CALL_MAX); negative if the helper refused or
+ * LEN is longer. The up to 3 bytes after them are zeroed first: the helper sums whole 32-bit
+ * words. CALLS and SIZE are constants: the loop unrolls into that many calls.
  */
-static __always_inline int udp_csum_buf_sum(__u8 *buf, __u32 len)
+static __always_inline __s64 udp_csum_add_buf(__s64 seed, __u8 *buf, __u32 len, const int calls,
+					      const __u32 size)
 {
-	__u32 end = len, s;
-	__s64 sum = 0;
+	__u32 end = len;
+	__s64 sum = seed;
 
-	index_bounded(end, UDP_CSUM_BUF_MAX + 1); /* for the verifier: see parse.h */
+	if (len > (__u32)calls * UDP_CSUM_CALL_MAX || len > size - 3)
+		return -1;
+	/* For the verifier: END below SIZE - 2, in its own register (see parse.h). */
+	asm("if %0 < %1 goto +1; %0 = 0" : "+r"(end) : "r"(size - 2));
 	buf[end] = 0;
 	buf[end + 1] = 0;
 	buf[end + 2] = 0;
 #pragma unroll
-	for (int i = 0; i < UDP_CSUM_CALLS; i++) {
+	for (int i = 0; i < calls; i++) {
 		__u32 n;
 
 		if (len <= (__u32)i * UDP_CSUM_CALL_MAX)
@@ -66,11 +73,18 @@ static __always_inline int udp_csum_buf_sum(__u8 *buf, __u32 len)
 		if (sum < 0)
 			return -1;
 	}
-	/*
-	 * csum_partial's sum of the words as they lie in memory (some kernels fold it to 16
-	 * bits, some do not: folded here either way); swapped, it is the big-endian words' sum.
-	 */
-	s = (__u32)sum;
+	return sum;
+}
+
+/*
+ * A bpf_csum_diff result as the sum of big-endian 16-bit words, folded: the helper returns
+ * csum_partial's sum of the words as they lie in memory (some kernels fold it to 16 bits,
+ * some do not: folded here either way); swapped, it is the big-endian words' sum.
+ */
+static __always_inline __u32 udp_csum_of(__s64 sum)
+{
+	__u32 s = (__u32)sum;
+
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return bpf_ntohs((__u16)s);
@@ -115,7 +129,7 @@ static __always_inline bool xdp_udp_csum_ok(struct xdp_md *ctx, const struct iph
 	__be32 saddr = iph->saddr, daddr = iph->daddr;
 	struct udp_csum_buf *buf;
 	__u32 zero = 0;
-	int sum;
+	__s64 sum;
 
 	if (!udph->check)
 		return true;
@@ -128,7 +142,10 @@ static __always_inline bool xdp_udp_csum_ok(struct xdp_md *ctx, const struct iph
 		size_bounded(udp_len, UDP_CSUM_BUF_MAX); /* for Linux 6.1: see parse.h */
 		if (bpf_xdp_load_bytes(ctx, (void *)udph - data, buf->b, udp_len))
 			return false;
-		sum = udp_csum_buf_sum(buf->b, udp_len);
+		sum = udp_csum_add_buf(0, buf->b, udp_len, UDP_CSUM_CALLS, UDP_CSUM_BUF);
+		if (sum < 0)
+			return false;
+		sum = udp_csum_of(sum);
 	} else {
 		return true; /* longer than anything xpxe answers: not checked */
 	}
