@@ -81,10 +81,12 @@ static __always_inline __s64 udp_csum_add_buf(__s64 seed, __u8 *buf, __u32 len, 
  * csum_partial's sum of the words as they lie in memory (some kernels fold it to 16 bits,
  * some do not: folded here either way); swapped, it is the big-endian words' sum.
  */
-static __always_inline __u32 udp_csum_of(__s64 sum)
+static __always_inline __u32 udp_csum_of(__u64 sum)
 {
-	__u32 s = (__u32)sum;
+	__u32 s;
 
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	s = (__u32)sum + (__u32)(sum >> 32);
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return bpf_ntohs((__u16)s);
@@ -133,7 +135,14 @@ static __always_inline bool xdp_udp_csum_ok(struct xdp_md *ctx, const struct iph
 
 	if (!udph->check)
 		return true;
-	if (udp_len <= UDP_CSUM_INLINE_MAX) {
+	if (udp_len == 12) {
+		/* A TFTP ACK (the per-block path): three 32-bit words, summed as in memory. */
+		const __u32 *w = (const __u32 *)udph;
+
+		if ((void *)(w + 3) > data_end)
+			return false;
+		sum = udp_csum_of((__u64)w[0] + w[1] + w[2]);
+	} else if (udp_len <= UDP_CSUM_INLINE_MAX) {
 		sum = udp_csum_small((const __u8 *)udph, udp_len, data_end);
 	} else if (udp_len <= UDP_CSUM_BUF_MAX) {
 		buf = bpf_map_lookup_elem(&udp_csum_scratch, &zero);
