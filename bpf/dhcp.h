@@ -10,15 +10,20 @@
 
 #include "parse.h"
 #include "csum.h"
+#include "udp_csum.h"
 #include "xpxe_dhcp.h"
 #include "events.h"
 
 #define BOOTP_FIXED_LEN 236
 #define DHCP_MAGIC	0x63825363
+/* Where the options start in the UDP datagram: after its header, BOOTP's and the cookie. */
+#define DHCP_UDP_OPTS_OFF (8 + BOOTP_FIXED_LEN + 4)
 /* Options are copied to a per-CPU buffer and walked there: offsets into a map
  * value are bounded by a mask, which the verifier follows where packet
- * pointers at data-dependent offsets would need a bounds check per byte. */
+ * pointers at data-dependent offsets would need a bounds check per byte. The
+ * UDP checksum sums the copy too (and the fixed part in the packet). */
 #define DHCP_OPTS_MAX	 1024 /* longer option areas are not parsed (counted malformed) */
+#define DHCP_OPTS_CALLS	 2    /* bpf_csum_diff calls for DHCP_OPTS_MAX bytes (udp_csum.h) */
 #define DHCP_OPTS_MASK	 (DHCP_OPTS_MAX - 1)
 #define DHCP_MAX_OPTIONS 96 /* an option area with more entries before END is malformed */
 
@@ -64,6 +69,12 @@ struct dhcp_scratch {
 	__u8 opts[DHCP_OPTS_MAX + 2 + 255 + 1];
 };
 
+_Static_assert(DHCP_OPTS_MAX <= DHCP_OPTS_CALLS * UDP_CSUM_CALL_MAX &&
+		   DHCP_OPTS_CALLS * UDP_CSUM_CALL_MAX <=
+		       sizeof(((struct dhcp_scratch *)0)->opts) &&
+		   DHCP_OPTS_MAX + 3 <= sizeof(((struct dhcp_scratch *)0)->opts),
+	       "every option area parsed can be summed in its buffer");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XPXE_DHCP_SCRATCH_SLOTS); /* the wire's, the re-runs' (xpxe_dhcp.h) */
@@ -97,11 +108,14 @@ struct {
 	__uint(max_entries, 1 << 20); /* ~900 queued requests: a rack's first DISCOVERs */
 } dhcp_queue SEC(".maps");
 
-/* Per-MAC rate limit: each MAC's GCRA timestamp; strangers that rotate MACs age out first. */
+/*
+ * Per-MAC rate limit: each sender's GCRA timestamp, keyed by what a neighbour cannot forge
+ * for another machine (struct xpxe_dhcp_rate_key); strangers that rotate MACs age out first.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, struct xpxe_mac_key);
+	__type(key, struct xpxe_dhcp_rate_key);
 	__type(value, __u64);
 } dhcp_rate_mac SEC(".maps");
 
@@ -220,6 +234,7 @@ static __always_inline void take_option(struct dhcp_request *rq, __u8 code, cons
 static __always_inline int dhcp_walk_options(struct dhcp_scratch *s, __u32 opts_len)
 {
 	struct dhcp_request *rq = &s->req;
+	const __u8 *opts = s->opts;
 	__u32 off = 0;
 
 	for (int i = 0; i < DHCP_MAX_OPTIONS; i++) {
@@ -228,7 +243,7 @@ static __always_inline int dhcp_walk_options(struct dhcp_scratch *s, __u32 opts_
 		off &= DHCP_OPTS_MASK;
 		if (off >= opts_len)
 			return -1; /* no END inside the payload */
-		code = s->opts[off];
+		code = opts[off];
 		if (code == 255) {
 			rq->found_end = 1;
 			return 0;
@@ -239,10 +254,10 @@ static __always_inline int dhcp_walk_options(struct dhcp_scratch *s, __u32 opts_
 		}
 		if (off + 2 > opts_len)
 			return -1;
-		len = s->opts[(off + 1) & DHCP_OPTS_MASK];
+		len = opts[(off + 1) & DHCP_OPTS_MASK];
 		if (off + 2 + len > opts_len)
 			return -1; /* the option claims more than the payload holds */
-		take_option(rq, code, &s->opts[off + 2], len);
+		take_option(rq, code, &opts[off + 2], len);
 		off += 2 + len;
 	}
 	return -1;
@@ -482,14 +497,22 @@ static __always_inline bool rate_allow(__u64 *tat, __u64 now, __u64 interval, __
 	return true;
 }
 
+/* The rate key of a frame from the Ethernet source SRC for the client CHADDR. */
+static __always_inline void dhcp_rate_key(struct xpxe_dhcp_rate_key *key, const __u8 *src,
+					  const __u8 *chaddr)
+{
+	__builtin_memcpy(key->src, src, 6);
+	__builtin_memcpy(key->chaddr, chaddr, 6);
+}
+
 /*
- * The limits of CFG for a request from the MAC KEY (KNOWN: in dhcp_clients).
- * Returns 0, or the drop counter that says which limit it broke.
+ * The limits of CFG for a request charged to KEY (KNOWN: its chaddr is in
+ * dhcp_clients). Returns 0, or the drop counter that says which limit it broke.
  * Races between CPUs on one MAC's entry can let a frame or two more through:
  * a limit, not an exact count.
  */
 static __always_inline int dhcp_rate_check(const struct xpxe_dhcp_config *cfg,
-					   const struct xpxe_mac_key *key, bool known)
+					   const struct xpxe_dhcp_rate_key *key, bool known)
 {
 	__u64 now = cfg->clock_ns ? cfg->clock_ns : bpf_ktime_get_ns();
 	__u32 zero = 0;
@@ -541,37 +564,66 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
 }
 
 /*
- * The limits apply only to what xpxe would answer or queue, checked once it
- * knows: a frame meant for another DHCP server on this host (proxy mode's
- * plain clients and their REQUESTs) goes to the stack even in a flood.
+ * What a request xpxe answers or queues must pass, checked once it knows the
+ * request is its own (a frame meant for another DHCP server on this host, proxy
+ * mode's plain clients and their REQUESTs, goes to the stack even in a flood):
+ * an intact UDP checksum (UDPH's datagram, UDP_LEN bytes: the fixed part
+ * summed in the packet, the options in S's copy; a corrupted one is passed,
+ * the stack drops it, and it takes no token), then the limits (KNOWN: its
+ * chaddr is in dhcp_clients). Returns 0, or the counter of the outcome with
+ * *VERDICT set.
  */
-static __always_inline int
-dhcp_limit_then_queue(struct xdp_md *ctx, const struct xpxe_dhcp_config *cfg,
-		      const struct xpxe_mac_key *key, const struct xpxe_dhcp_client *client,
-		      const struct bootp_hdr *bp, const struct dhcp_request *rq, int *verdict)
+static __always_inline int dhcp_admit(const struct xpxe_dhcp_config *cfg,
+				      const struct xpxe_dhcp_rate_key *rkey, bool known,
+				      struct dhcp_scratch *s, const struct iphdr *iph,
+				      const struct udphdr *udph, __u32 udp_len, int *verdict)
 {
-	int ret = dhcp_rate_check(cfg, key, client != NULL);
+	__s64 sum;
+	int ret;
 
-	if (ret) {
-		*verdict = XDP_DROP;
-		return ret;
+	/* 0: the client sent none (RFC 768). The caller checked the fixed part is in the frame. */
+	if (udph->check) {
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)udph, DHCP_UDP_OPTS_OFF, 0);
+		if (sum >= 0)
+			sum = udp_csum_add_buf(sum, s->opts, udp_len - DHCP_UDP_OPTS_OFF,
+					       DHCP_OPTS_CALLS, sizeof(s->opts));
+		if (sum < 0 || !udp_csum_matches(udp_csum_of(sum), iph->saddr, iph->daddr, udp_len))
+			return XPXE_CNT_PASS_BAD_UDP_CSUM;
 	}
-	return dhcp_queue_to_daemon(ctx, bp, rq, verdict);
+	ret = dhcp_rate_check(cfg, rkey, known);
+	if (ret)
+		*verdict = XDP_DROP;
+	return ret;
+}
+
+/* A request for the daemon: admitted (dhcp_admit), then queued. */
+static __always_inline int
+dhcp_admit_then_queue(struct xdp_md *ctx, const struct xpxe_dhcp_config *cfg,
+		      const struct xpxe_dhcp_rate_key *rkey, const struct xpxe_dhcp_client *client,
+		      const struct bootp_hdr *bp, struct dhcp_scratch *s, const struct iphdr *iph,
+		      const struct udphdr *udph, __u32 udp_len, int *verdict)
+{
+	int ret = dhcp_admit(cfg, rkey, client != NULL, s, iph, udph, udp_len, verdict);
+
+	return ret ? ret : dhcp_queue_to_daemon(ctx, bp, &s->req, verdict);
 }
 
 /*
- * The template of REPLY for a request of class BOOT from the MAC KEY (CLIENT:
- * its entry in dhcp_clients, if any), once the limits let it through. Returns
- * 0 with *TP set, or the counter of why there is no reply.
+ * The template of REPLY for a request of class BOOT (CLIENT: its chaddr's entry
+ * in dhcp_clients, if any), once dhcp_admit let it through (RKEY, S, IPH, UDPH,
+ * UDP_LEN: see there). Returns 0 with *TP set, or the counter of why there is
+ * no reply. XDP and tc (dhcp_tc.h) decide alike.
  */
 static __always_inline int dhcp_choose_template(const struct xpxe_dhcp_config *cfg,
-						const struct xpxe_mac_key *key,
+						const struct xpxe_dhcp_rate_key *rkey,
 						const struct xpxe_dhcp_client *client, __u32 reply,
-						__u32 boot, const struct xpxe_dhcp_template **tp)
+						__u32 boot, struct dhcp_scratch *s,
+						const struct iphdr *iph, const struct udphdr *udph,
+						__u32 udp_len, const struct xpxe_dhcp_template **tp)
 {
 	const struct xpxe_dhcp_template *t;
 	__u32 profile, idx;
-	int ret;
+	int ret, verdict;
 
 	if (client) {
 		profile = client->profile;
@@ -586,7 +638,7 @@ static __always_inline int dhcp_choose_template(const struct xpxe_dhcp_config *c
 	}
 	if (profile >= XPXE_DHCP_MAX_PROFILES)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	ret = dhcp_rate_check(cfg, key, client != NULL);
+	ret = dhcp_admit(cfg, rkey, client != NULL, s, iph, udph, udp_len, &verdict);
 	if (ret)
 		return ret;
 	idx = xpxe_dhcp_template_index(profile, reply, boot);
@@ -634,11 +686,12 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct xpxe_dhcp_config *cfg;
 	struct xpxe_dhcp_client *client;
 	struct xpxe_mac_key key = {};
+	struct xpxe_dhcp_rate_key rkey;
 	struct dhcp_scratch *s;
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
-	__u32 zero = 0, reply, boot, opts_off, slot;
+	__u32 zero = 0, reply, boot, slot, udp_len = payload_len + sizeof(*udph);
 	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0;
 	__be32 *magic;
 	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
@@ -661,14 +714,15 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 
 	__builtin_memcpy(key.addr, bp->chaddr, 6);
+	dhcp_rate_key(&rkey, eth->h_source, bp->chaddr);
 	client = bpf_map_lookup_elem(&dhcp_clients, &key);
 	slot = ctx->ingress_ifindex == XPXE_LOOPBACK_IFINDEX ? XPXE_DHCP_SCRATCH_RERUN
 							     : XPXE_DHCP_SCRATCH_WIRE;
 	s = bpf_map_lookup_elem(&dhcp_scratch, &slot);
 	if (!s)
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
-	opts_off = (void *)(magic + 1) - data;
-	if (dhcp_parse_options(ctx, s, opts_off, payload_len - BOOTP_FIXED_LEN - 4))
+	if (dhcp_parse_options(ctx, s, (void *)(magic + 1) - data,
+			       payload_len - BOOTP_FIXED_LEN - 4))
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 	if (s->req.overload)
 		return XPXE_CNT_PASS_DHCP_OVERLOAD;
@@ -686,6 +740,9 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			return XPXE_CNT_PASS_DHCP_IGNORED;
 		if (boot == XPXE_BOOT_PLAIN)
 			return XPXE_CNT_PASS_DHCP_NOT_PXE;
+		/* Option 54 naming another boot server (a WDS beside xpxe): that server's. */
+		if (s->req.server_id && s->req.server_id != cfg->server_ip)
+			return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
 		reply = XPXE_REPLY_ACK_4011;
 		ciaddr = echo.ciaddr;
 		seen_at = iph->saddr; /* read now: building the reply moves the packet */
@@ -705,8 +762,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		switch (s->req.msg_type) {
 		case DHCPDISCOVER:
 			if (!client || !client->ip)
-				return dhcp_limit_then_queue(ctx, cfg, &key, client, bp, &s->req,
-							     verdict);
+				return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph,
+							     udph, udp_len, verdict);
 			reply = XPXE_REPLY_OFFER;
 			yiaddr = client->ip;
 			break;
@@ -715,8 +772,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 				return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
 			/* An offer is only held: the daemon binds (and persists) before the ACK. */
 			if (!client || !client->ip || (client->flags & XPXE_CLIENT_F_OFFERED))
-				return dhcp_limit_then_queue(ctx, cfg, &key, client, bp, &s->req,
-							     verdict);
+				return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph,
+							     udph, udp_len, verdict);
 			wanted = s->req.requested_ip ? s->req.requested_ip : echo.ciaddr;
 			if (wanted == client->ip) {
 				reply = XPXE_REPLY_ACK;
@@ -728,13 +785,20 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 			break;
 		case DHCPDECLINE:
 		case DHCPRELEASE:
-			return dhcp_limit_then_queue(ctx, cfg, &key, client, bp, &s->req, verdict);
+			return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph, udph,
+						     udp_len, verdict);
 		default:
 			return XPXE_CNT_PASS_DHCP_IGNORED;
 		}
 	}
 
-	ret = dhcp_choose_template(cfg, &key, client, reply, boot, &t);
+	/*
+	 * RFC 2131 4.3.2: a NAK through a relay MUST have the broadcast bit set; the relay
+	 * then broadcasts it, as the client may no longer have its address.
+	 */
+	if (reply == XPXE_REPLY_NAK && echo.giaddr)
+		echo.flags |= bpf_htons(0x8000);
+	ret = dhcp_choose_template(cfg, &rkey, client, reply, boot, s, iph, udph, udp_len, &t);
 	if (ret) {
 		if (ret == XPXE_CNT_DROP_DHCP_RATE_MAC || ret == XPXE_CNT_DROP_DHCP_RATE_GLOBAL)
 			*verdict = XDP_DROP;

@@ -48,11 +48,13 @@ static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *
 	struct xpxe_dhcp_config *cfg;
 	struct xpxe_dhcp_client *client;
 	struct xpxe_mac_key key = {};
+	struct xpxe_dhcp_rate_key rkey;
 	struct dhcp_scratch *s;
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
 	__u32 zero = 0, slot = XPXE_DHCP_SCRATCH_WIRE, opts_len, opts_off, len, mark, boot;
+	__u32 udp_len = payload_len + sizeof(*udph);
 	__be32 *magic;
 	int ret;
 
@@ -82,9 +84,14 @@ static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *
 
 	/* From here on, xdp_pxe counted dhcp_proxy_to_tc: the outcome is counted here. */
 	__builtin_memcpy(key.addr, bp->chaddr, 6);
+	dhcp_rate_key(&rkey, eth->h_source, bp->chaddr);
 	client = bpf_map_lookup_elem(&dhcp_clients, &key);
-	/* Over a limit: no OFFER, but the stack has the frame, as it has a plain client's. */
-	ret = dhcp_choose_template(cfg, &key, client, XPXE_REPLY_OFFER, boot, &t);
+	/*
+	 * A bad UDP checksum or over a limit: no OFFER, but the stack has the frame, as it
+	 * has a plain client's (xdp_pxe left the checksum to this decision).
+	 */
+	ret = dhcp_choose_template(cfg, &rkey, client, XPXE_REPLY_OFFER, boot, s, iph, udph,
+				   udp_len, &t);
 	if (ret)
 		return ret;
 	len = t->len;

@@ -155,7 +155,7 @@ static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, cons
 static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_rate_key key;
 	struct xpxe_dhcp_config *cfg;
 	struct ndp_scratch *s;
 	struct ndp_ra_frame *ra;
@@ -199,8 +199,9 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 	    !ndp_addr_equal(&ip6->daddr, (const struct in6_addr *)cfg->server_ll))
 		return XPXE_CNT_PASS_NDP_RS_IGNORED;
 	/* The machine's DHCP limit covers its solicitations too: whoever spoofs its MAC gets no
-	 * stream of RAs from us (a firmware sends a handful per boot). */
-	__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
+	 * stream of RAs from us (a firmware sends a handful per boot). Its own DHCP requests are
+	 * charged to (its MAC, its MAC): so is its RS. */
+	dhcp_rate_key(&key, eth->h_source, eth->h_source);
 	if (dhcp_rate_check(cfg, &key, true))
 		return XPXE_CNT_PASS_NDP_RS_RATE;
 

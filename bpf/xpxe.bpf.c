@@ -78,6 +78,11 @@ int xdp_pxe(struct xdp_md *ctx)
 
 		int op = tftp_opcode(udph, data_end);
 
+		/* What XDP acts on must be intact: a corrupted request goes to the stack, which
+		 * drops it. */
+		if ((op == XPXE_TFTP_RRQ || op == XPXE_TFTP_WRQ) &&
+		    !xdp_udp_csum_ok(ctx, iph, udph, ret + sizeof(*udph)))
+			return count_and(XPXE_CNT_PASS_BAD_UDP_CSUM, XDP_PASS);
 		/* RRQs go to the daemon (their MAC noted); a WRQ is refused right here. */
 		if (op == XPXE_TFTP_RRQ)
 			tftp_note_rrq(eth, iph, udph);
@@ -90,7 +95,17 @@ int xdp_pxe(struct xdp_md *ctx)
 		struct tftp_block blk;
 		__u32 reason;
 		enum tftp_action act;
+		int op = tftp_opcode(udph, data_end);
 
+		/*
+		 * An ACK or ERROR XDP or tc_tftp acts on must be intact. A corrupted one is
+		 * dropped, not passed: tc_tftp would answer it. Checked before the session is
+		 * looked up (tc does that where XDP has no room), so a stranger's corrupted
+		 * frame that looks like one is dropped too: the stack would drop it as well.
+		 */
+		if ((op == XPXE_TFTP_ACK || op == XPXE_TFTP_ERROR) &&
+		    !xdp_udp_csum_ok(ctx, iph, udph, ret + sizeof(*udph)))
+			return count_and(XPXE_CNT_DROP_BAD_UDP_CSUM, XDP_DROP);
 		if (tftp_xdp_leave_to_tc(ctx, udph, data_end))
 			return count_and(XPXE_CNT_TFTP_ACK_TO_TC, XDP_PASS);
 		act = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason,

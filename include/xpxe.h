@@ -36,6 +36,13 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_OTHER_PORT,
 	XPXE_CNT_PASS_DHCP, /* DHCP answering is off on this interface */
 	XPXE_CNT_PASS_TFTP,
+	/*
+	 * A request xpxe would act on (DHCP or port 4011, a TFTP RRQ or WRQ) whose UDP checksum
+	 * is wrong: passed unanswered; the stack drops it.
+	 */
+	XPXE_CNT_PASS_BAD_UDP_CSUM,
+	/* A TFTP ACK or ERROR whose UDP checksum is wrong: dropped (passed, tc_tftp answers it). */
+	XPXE_CNT_DROP_BAD_UDP_CSUM,
 	/* DHCP */
 	XPXE_CNT_DHCP_OFFER,
 	XPXE_CNT_DHCP_ACK,
@@ -48,7 +55,7 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_DHCP_NO_BOOT_FILE,    /* nothing configured for this architecture */
 	XPXE_CNT_DHCP_TO_DAEMON, /* full mode: new client, DECLINE, RELEASE: queued, then dropped */
 	XPXE_CNT_PASS_DHCP_QUEUE_FULL,	 /* ... but the daemon's queue was full */
-	XPXE_CNT_PASS_DHCP_OTHER_SERVER, /* a REQUEST for another server's offer */
+	XPXE_CNT_PASS_DHCP_OTHER_SERVER, /* a REQUEST (67 or 4011) whose option 54 is not us */
 	XPXE_CNT_PASS_DHCP_IGNORED, /* BOOTREPLY, or a message type this mode does not answer */
 	XPXE_CNT_PASS_DHCP_NO_ROOM, /* the driver gave no room to grow the frame */
 	/*

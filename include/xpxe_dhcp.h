@@ -132,6 +132,19 @@ struct xpxe_mac_key {
 	__u8 pad[2];
 };
 
+/*
+ * Key of `dhcp_rate_mac`, the per-sender limit: the frame's Ethernet source and the client
+ * it speaks for (chaddr; an RS's is its Ethernet source). A neighbour chooses chaddr freely,
+ * but a switch delivers its frames with its own source MAC: a flood naming a victim's chaddr
+ * empties the flooder's bucket, never the victim's (a machine's own frames are keyed
+ * (MAC, MAC)). The machines behind one relay or router share its source MAC and are told
+ * apart by chaddr.
+ */
+struct xpxe_dhcp_rate_key {
+	__u8 src[6];
+	__u8 chaddr[6];
+};
+
 /* A machine the daemon knows: its address (full mode) and the profile it boots. */
 struct xpxe_dhcp_client {
 	__be32 ip;     /* leased or reserved address; 0 in proxy mode */

@@ -79,6 +79,7 @@ struct dhcp_case {
 	bool guid_echoed;      /* option 97 = the request's */
 	bool lease_options;    /* options 51, 58, 59, 1 */
 	bool no_pxedhcp;       /* option 175 = b0 01 01 (iPXE: do not wait for ProxyDHCP) */
+	bool broadcast_bit;    /* flags: the request's with the broadcast bit set, not a copy */
 };
 
 /* --- mutations of real requests into bad or special ones ---------------------- */
@@ -213,6 +214,66 @@ static void relayed(uint8_t *f, size_t *len)
 	fix_lengths_and_checksums(f, *len);
 }
 
+/* A relayed REQUEST for an address not the client's, broadcast bit clear (a renewing client). */
+static void relayed_other_lease(uint8_t *f, size_t *len)
+{
+	bootp_of(f)[10] = 0; /* flags */
+	other_lease_requested(f, len);
+	relayed(f, len);
+}
+
+/* A bit flipped in flight (the xid's): the UDP checksum no longer matches. */
+static void corrupted(uint8_t *f, size_t *len)
+{
+	(void)len;
+	bootp_of(f)[4] ^= 0x10;
+}
+
+/* Sent without a UDP checksum (0: none, allowed over IPv4). */
+static void no_udp_checksum(uint8_t *f, size_t *len)
+{
+	(void)len;
+	((struct udphdr *)(frame_iph(f) + 1))->check = 0;
+}
+
+/*
+ * Options filled up to 1023 bytes (the longest xpxe parses is 1024) with options 250...: a UDP
+ * datagram of 1271 bytes, summed in three calls of 512 bytes and an odd last byte.
+ */
+static void long_options(uint8_t *f, size_t *len)
+{
+	uint8_t *start = bootp_of(f) + 240, *o = start, code = 250;
+	size_t fill;
+
+	while (*o != 255)
+		o = *o ? o + 2 + o[1] : o + 1;
+	fill = 1023 - 1 - (size_t)(o - start);
+	while (fill) {
+		size_t n = fill > 257 ? 257 : fill == 258 ? 200 : fill;
+
+		if (n == 1) {
+			*o++ = 0; /* a PAD */
+		} else {
+			o[0] = code++; /* site-specific options, each once */
+			o[1] = (uint8_t)(n - 2);
+			memset(o + 2, 0xa5, n - 2);
+			o += n;
+		}
+		fill -= n;
+	}
+	*o++ = 255;
+	*len = (size_t)(o - f);
+	assert_int_equal(*len, 42 + 8 + 240 + 1023 - 8);
+	fix_lengths_and_checksums(f, *len);
+}
+
+/* ... and one byte of the last 512 flipped in flight. */
+static void long_options_corrupted(uint8_t *f, size_t *len)
+{
+	long_options(f, len);
+	f[*len - 20] ^= 0x01;
+}
+
 static void to_port_67(uint8_t *f, size_t *len)
 {
 	struct udphdr *udph = (struct udphdr *)(frame_iph(f) + 1);
@@ -259,6 +320,17 @@ static const struct dhcp_case cases[] = {
 	  .msg_type = 5, .dest = TO_SOURCE, .ciaddr_echoed = true,
 	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .vendor = "PXEClient",
 	  .guid_echoed = true },
+	{ "proxy: a 4011 REQUEST naming another boot server (option 54) is that server's",
+	  OVMF_PROXY, 12, other_server_id, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_DHCP_OTHER_SERVER },
+	{ "full: a 4011 REQUEST naming another boot server passes too", OVMF_FULL, 26,
+	  other_server_id, XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true,
+	  .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_DHCP_OTHER_SERVER },
+	{ "full: a 4011 REQUEST naming us (option 54) gets its ACK", OVMF_FULL, 26, NULL,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_ACK_4011, .msg_type = 5, .dest = TO_SOURCE,
+	  .ciaddr_echoed = true, .boot_file = "http://198.18.0.1:8080/boot.ipxe",
+	  .vendor = "PXEClient", .guid_echoed = true },
 	{ "proxy: SeaBIOS iPXE ROM DISCOVER: OFFER with the script URL", SEABIOS, 0, NULL,
 	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, TC_OFFER, .msg_type = 2, .dest = TO_BROADCAST,
 	  .boot_file = "http://198.18.0.1:8080/boot.ipxe", .vendor = "PXEClient",
@@ -318,6 +390,10 @@ static const struct dhcp_case cases[] = {
 	{ "full: a REQUEST for another address: NAK", OVMF_FULL, 2, other_lease_requested,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6, .dest = TO_BROADCAST },
+	{ "full: a relayed REQUEST for another address: NAK to the relay, broadcast bit set",
+	  OVMF_FULL, 2, relayed_other_lease, XPXE_MODE_FULL, XPXE_STRATEGY_AUTO,
+	  .known_client = true, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6,
+	  .dest = TO_RELAY, .broadcast_bit = true },
 	{ "full: a REQUEST for another server's offer passes", OVMF_FULL, 2, other_server_id,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_OTHER_SERVER },
@@ -364,6 +440,24 @@ static const struct dhcp_case cases[] = {
 	{ "bad: option overload (52) is left to the daemon", OVMF_PROXY, 0, with_overload,
 	  XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
 	  .counter = XPXE_CNT_PASS_DHCP_OVERLOAD },
+	{ "bad: a DISCOVER corrupted in flight (UDP checksum wrong) passes unanswered", OVMF_PROXY,
+	  0, corrupted, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .via_tc = true, .verdict = TC_ACT_OK,
+	  .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "bad: ... a boot server REQUEST (4011) too", OVMF_PROXY, 5, corrupted, XPXE_MODE_PROXY,
+	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "bad: ... a full-mode REQUEST of a bound MAC is not ACKed", OVMF_FULL, 2, corrupted,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "bad: ... a new MAC's DISCOVER is not queued to the daemon", OVMF_FULL, 0, corrupted,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "bad: ... a DISCOVER of 1271 bytes of UDP, a byte of its last 512 flipped", OVMF_PROXY, 0,
+	  long_options_corrupted, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, .via_tc = true,
+	  .verdict = TC_ACT_OK, .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
+	{ "proxy: the same DISCOVER intact: its checksum (three helper calls) matches", OVMF_PROXY,
+	  0, long_options, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
+	{ "proxy: a DISCOVER without a UDP checksum (0: none) is answered", OVMF_PROXY, 0,
+	  no_udp_checksum, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
 	{ "bad: VLAN-tagged DISCOVER passes", OVMF_PROXY, 0, vlan_tagged, XPXE_MODE_PROXY,
 	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_VLAN },
 	{ "bad: frame shorter than its IP length", OVMF_PROXY, 0, truncated_ip, XPXE_MODE_PROXY,
@@ -550,8 +644,13 @@ static void check_reply(const struct dhcp_case *c, const uint8_t *req, size_t re
 	assert_int_equal(bp[0], 2);
 	assert_int_equal(bp[1], 1);
 	assert_int_equal(bp[2], 6);
-	assert_memory_equal(bp + 4, req_bp + 4, 4);   /* xid */
-	assert_memory_equal(bp + 10, req_bp + 10, 2); /* flags */
+	assert_memory_equal(bp + 4, req_bp + 4, 4); /* xid */
+	if (c->broadcast_bit) {
+		assert_int_equal(bp[10], req_bp[10] | 0x80); /* flags */
+		assert_int_equal(bp[11], req_bp[11]);
+	} else {
+		assert_memory_equal(bp + 10, req_bp + 10, 2);
+	}
 	assert_memory_equal(bp + 12, c->ciaddr_echoed ? req_bp + 12 : (uint8_t *)&zero, 4);
 	assert_memory_equal(bp + 16, c->yiaddr_is_lease ? (uint8_t *)&lease : (uint8_t *)&zero, 4);
 	assert_memory_equal(bp + 24, req_bp + 24, 4); /* giaddr */
@@ -658,6 +757,7 @@ static void run_case(void **state)
 			 c->pcap);
 	len = (size_t)n;
 	configure(c, in);
+	ring_buffer__consume(queue); /* what a failed case before left queued is not this one's */
 	if (c->mutate)
 		c->mutate(in, &len);
 	if (c->via_tc) {

@@ -386,7 +386,7 @@ static void test_rs_rate_limited(void **state)
 		CLIENT_BOUND, XDP_TX, XPXE_CNT_NDP_RA_SENT, false
 	};
 	const __u64 second = 1000000000ull, t0 = 1000 * second;
-	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_rate_key key;
 	struct xpxe_dhcp_config cfg;
 	uint8_t in[FRAME_MAX];
 	int n = pcap_frame(IPXE_RS, 0, in, sizeof(in) - 64),
@@ -402,7 +402,8 @@ static void test_rs_rate_limited(void **state)
 	cfg.mac_tolerance_ns = 0;
 	cfg.clock_ns = t0;
 	assert_int_equal(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
-	memcpy(key.addr, in + 6, 6);
+	memcpy(key.src, in + 6, 6); /* the machine's own: charged to (its MAC, its MAC) */
+	memcpy(key.chaddr, in + 6, 6);
 	bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp_rate_mac), &key);
 
 	assert_int_equal(send_rs(in, n, XPXE_CNT_NDP_RA_SENT), XDP_TX);

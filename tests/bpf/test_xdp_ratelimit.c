@@ -39,8 +39,13 @@
 #define OVMF_PROXY		XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
 #define OVMF_FULL		XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
 #define SEABIOS			XPXE_FIXTURES "/seabios-ipxe-rom-full-dhcp.pcap"
-#define OVMF_PROXY_SITE_REQUEST 3 /* OVMF's REQUEST to the site's DHCP server */
-#define SEABIOS_UDHCPC_DISCOVER 6 /* the booted kernel's plain DISCOVER */
+#define IPXE_RS			XPXE_FIXTURES "/seabios-ipxe-rom-rs.pcap"
+#define OVMF_PROXY_SITE_REQUEST 3  /* OVMF's REQUEST to the site's DHCP server */
+#define OVMF_PROXY_4011_REQUEST 5  /* OVMF's boot server REQUEST, 4011 to 4011 */
+#define OVMF_FULL_DISCOVER	0  /* full mode: the DISCOVER ... */
+#define OVMF_FULL_REQUEST	2  /* ... the REQUEST for 198.18.0.125 ... */
+#define OVMF_FULL_4011_REQUEST	19 /* ... and the boot server REQUEST (no option 54) */
+#define SEABIOS_UDHCPC_DISCOVER 6  /* the booted kernel's plain DISCOVER */
 
 #define MS     1000000ull
 #define T0     (1000ull * 1000 * MS) /* any fixed "now" */
@@ -97,8 +102,10 @@ static void configure(enum xpxe_dhcp_mode mode, unsigned mac_rate, unsigned mac_
 {
 	struct xpxe_dhcp_settings s;
 	struct xpxe_dhcp_net net = { .mode = mode, .lease_time = 3600 };
-	int fds[] = { bpf_map__fd(skel->maps.dhcp_clients), bpf_map__fd(skel->maps.dhcp_rate_mac) };
+	int clients_fd = bpf_map__fd(skel->maps.dhcp_clients),
+	    rate_fd = bpf_map__fd(skel->maps.dhcp_rate_mac);
 	struct xpxe_mac_key key;
+	struct xpxe_dhcp_rate_key rkey;
 	__u32 zero = 0;
 	__u64 tat[512] = { 0 }; /* per CPU */
 
@@ -114,9 +121,10 @@ static void configure(enum xpxe_dhcp_mode mode, unsigned mac_rate, unsigned mac_
 	memcpy(net.server_mac, frame_server_mac, 6);
 	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		while (!bpf_map_get_next_key(fds[i], NULL, &key))
-			assert_int_equal(bpf_map_delete_elem(fds[i], &key), 0);
+	while (!bpf_map_get_next_key(clients_fd, NULL, &key))
+		assert_int_equal(bpf_map_delete_elem(clients_fd, &key), 0);
+	while (!bpf_map_get_next_key(rate_fd, NULL, &rkey))
+		assert_int_equal(bpf_map_delete_elem(rate_fd, &rkey), 0);
 	assert_int_equal(
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_rate_global), &zero, tat, BPF_ANY), 0);
 }
@@ -144,55 +152,88 @@ static void make_known(uint8_t last_byte, __u32 flags)
 }
 
 /*
- * Runs frame FRAME of PCAP with the client MAC 52:54:00:ab:00:LAST_BYTE (UDP
- * checksum 0: none, valid for IPv4) and checks that exactly OUTCOME was counted
- * (besides rx_frames) and VERDICT returned.
+ * Frame FRAME of PCAP into IN, sent from the Ethernet source 52:54:00:ab:00:SRC for the
+ * client (chaddr) 52:54:00:ab:00:CHADDR, relayed by GIADDR when it is not 0 (UDP checksum
+ * 0: none, valid for IPv4). Returns its length.
  */
-static void run(const char *pcap, int frame, uint8_t last_byte, int verdict,
-		enum xpxe_counter outcome)
+static int frame_as(uint8_t *in, size_t size, const char *pcap, int frame, uint8_t src,
+		    uint8_t chaddr, const char *giaddr)
 {
-	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
-	const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0x00, last_byte };
-	int n = pcap_frame(pcap, frame, in, sizeof(in));
+	const uint8_t src_mac[6] = { 0x52, 0x54, 0x00, 0xab, 0x00, src };
+	const uint8_t client[6] = { 0x52, 0x54, 0x00, 0xab, 0x00, chaddr };
+	int n = pcap_frame(pcap, frame, in, size);
 
 	if (n < 0)
 		fail_msg("cannot read frame %d of %s (run from the repository root)", frame, pcap);
-	memcpy(in + CHADDR, mac, 6);
-	memcpy(in + 6, mac, 6);
+	memcpy(in + CHADDR, client, 6);
+	memcpy(in + 6, src_mac, 6);
+	if (giaddr) {
+		assert_int_equal(inet_pton(AF_INET, giaddr, in + CHADDR - 4), 1);
+		in[CHADDR - 25] = 1; /* hops */
+	}
 	((struct udphdr *)(frame_iph(in) + 1))->check = 0;
+	return n;
+}
+
+/*
+ * Runs frame_as's frame through xdp_pxe and checks that exactly OUTCOME was counted
+ * (besides rx_frames) and VERDICT returned.
+ */
+static void run_as(const char *pcap, int frame, uint8_t src, uint8_t chaddr, const char *giaddr,
+		   int verdict, enum xpxe_counter outcome)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	int n = frame_as(in, sizeof(in), pcap, frame, src, chaddr, giaddr);
+
 	assert_int_equal(xdp_run_counted(skel, in, n, out, sizeof(out), NULL, outcome), verdict);
 	ring_buffer__consume(queue);
 }
 
 /*
- * OVMF's proxy-mode DISCOVER from the MAC 52:54:00:ab:00:LAST_BYTE: xdp_pxe passes it, tc_tftp
- * applies the limits and returns VERDICT, counting OUTCOME.
+ * A proxy-mode PXE DISCOVER (frame_as's frame): xdp_pxe passes it to tc_tftp, which applies
+ * the limits, returns VERDICT and counts OUTCOME.
  */
-static void run_via_tc(uint8_t last_byte, int verdict, enum xpxe_counter outcome)
+static void run_as_tc(const char *pcap, int frame, uint8_t src, uint8_t chaddr,
+		      const char *giaddr, int verdict, enum xpxe_counter outcome)
 {
 	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
-	const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0x00, last_byte };
-	int n = pcap_frame(OVMF_PROXY, 0, in, sizeof(in));
+	int n = frame_as(in, sizeof(in), pcap, frame, src, chaddr, giaddr);
 
-	assert_true(n > 0);
-	memcpy(in + CHADDR, mac, 6);
-	memcpy(in + 6, mac, 6);
-	((struct udphdr *)(frame_iph(in) + 1))->check = 0;
 	assert_int_equal(
 	    xdp_run_counted(skel, in, n, out, sizeof(out), NULL, XPXE_CNT_DHCP_PROXY_TO_TC),
 	    XDP_PASS);
 	assert_int_equal(tc_run_counted(skel, in, n, out, sizeof(out), NULL, outcome), verdict);
 }
 
+/* A machine's own frame: its MAC is both the Ethernet source and chaddr. */
+static void run(const char *pcap, int frame, uint8_t last_byte, int verdict,
+		enum xpxe_counter outcome)
+{
+	run_as(pcap, frame, last_byte, last_byte, NULL, verdict, outcome);
+}
+
+/* iPXE's Router Solicitation from 52:54:00:ab:00:SRC (its checksum does not cover the MAC). */
+static void solicit(uint8_t src, int verdict, enum xpxe_counter outcome)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0x00, src };
+	int n = pcap_frame(IPXE_RS, 0, in, sizeof(in));
+
+	if (n < 0)
+		fail_msg("cannot read %s (run from the repository root)", IPXE_RS);
+	memcpy(in + 6, mac, 6);
+	assert_int_equal(xdp_run_counted(skel, in, n, out, sizeof(out), NULL, outcome), verdict);
+}
+
 static void offer(uint8_t mac)
 {
-	run_via_tc(mac, TC_ACT_REDIRECT, XPXE_CNT_DHCP_OFFER);
+	run_as_tc(OVMF_PROXY, 0, mac, mac, NULL, TC_ACT_REDIRECT, XPXE_CNT_DHCP_OFFER);
 }
 
 /* Over a limit: no OFFER; the frame still goes up, for a DHCP server on this host. */
 static void dropped(uint8_t mac, enum xpxe_counter why)
 {
-	run_via_tc(mac, TC_ACT_OK, why);
+	run_as_tc(OVMF_PROXY, 0, mac, mac, NULL, TC_ACT_OK, why);
 }
 
 /* 10/s, burst 3: the 4th DISCOVER at one instant is dropped; another MAC is not affected. */
@@ -314,6 +355,65 @@ static void test_defaults_carry_a_rack(void **state)
 	}
 }
 
+/*
+ * Issue 19: a neighbour naming a victim's chaddr, from its own MAC, at far more than the
+ * limit. It empties its own bucket, not the victim's: the victim's DISCOVER, REQUEST, boot
+ * server REQUEST and Router Solicitation, all after the flood, are all answered. Keyed on
+ * chaddr, the flood left the victim nothing until its bucket refilled.
+ */
+static void test_spoofed_chaddr_spares_the_victim(void **state)
+{
+	const uint8_t victim = 5, neighbour = 66;
+
+	(void)state;
+	configure(XPXE_MODE_FULL, 10, 4, 0, 0);
+	make_known(victim, 0);
+	set_clock(T0);
+	for (int i = 0; i < 4; i++)
+		run_as(OVMF_FULL, OVMF_FULL_DISCOVER, neighbour, victim, NULL, XDP_TX,
+		       XPXE_CNT_DHCP_OFFER);
+	for (int i = 0; i < 20; i++)
+		run_as(OVMF_FULL, OVMF_FULL_DISCOVER, neighbour, victim, NULL, XDP_DROP,
+		       XPXE_CNT_DROP_DHCP_RATE_MAC);
+	run(OVMF_FULL, OVMF_FULL_DISCOVER, victim, XDP_TX, XPXE_CNT_DHCP_OFFER);
+	run(OVMF_FULL, OVMF_FULL_REQUEST, victim, XDP_TX, XPXE_CNT_DHCP_ACK);
+	run(OVMF_FULL, OVMF_FULL_4011_REQUEST, victim, XDP_TX, XPXE_CNT_DHCP_ACK_4011);
+	solicit(victim, XDP_TX, XPXE_CNT_NDP_RA_SENT);
+	/* The victim's own limit still holds: its fifth frame at this instant is one too many. */
+	solicit(victim, XDP_PASS, XPXE_CNT_PASS_NDP_RS_RATE);
+	run(OVMF_FULL, OVMF_FULL_DISCOVER, victim, XDP_DROP, XPXE_CNT_DROP_DHCP_RATE_MAC);
+}
+
+/*
+ * Behind a relay (giaddr set) or a router (a 4011 request from another subnet) every
+ * machine's frames come from the relay's MAC: each machine has its bucket all the same
+ * (chaddr tells them apart), and a neighbour that copies the relay's giaddr but sends
+ * from its own MAC drains none of them.
+ */
+static void test_relay_clients_apart(void **state)
+{
+	const uint8_t relay = 200, neighbour = 66;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY, 10, 3, 0, 0);
+	set_clock(T0);
+	for (uint8_t m = 1; m <= 100; m++)
+		for (int i = 0; i < 3; i++)
+			run_as_tc(OVMF_PROXY, 0, relay, m, "198.18.5.1", TC_ACT_REDIRECT,
+				  XPXE_CNT_DHCP_OFFER);
+	for (uint8_t m = 101; m <= 200; m++)
+		for (int i = 0; i < 3; i++)
+			run_as(OVMF_PROXY, OVMF_PROXY_4011_REQUEST, relay, m, NULL, XDP_TX,
+			       XPXE_CNT_DHCP_ACK_4011);
+	for (int i = 0; i < 10; i++)
+		run_as_tc(OVMF_PROXY, 0, neighbour, 1, "198.18.5.1",
+			  i < 3 ? TC_ACT_REDIRECT : TC_ACT_OK,
+			  i < 3 ? XPXE_CNT_DHCP_OFFER : XPXE_CNT_DROP_DHCP_RATE_MAC);
+	set_clock(T0 + 100 * MS);
+	run_as_tc(OVMF_PROXY, 0, relay, 1, "198.18.5.1", TC_ACT_REDIRECT, XPXE_CNT_DHCP_OFFER);
+	run_as_tc(OVMF_PROXY, 0, relay, 1, "198.18.5.1", TC_ACT_OK, XPXE_CNT_DROP_DHCP_RATE_MAC);
+}
+
 /* An address only offered: XDP OFFERs it again, the REQUEST goes to the daemon. */
 static void test_offered_request_to_daemon(void **state)
 {
@@ -339,6 +439,8 @@ int main(void)
 		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_defaults_carry_a_rack),
 		cmocka_unit_test(test_offered_request_to_daemon),
+		cmocka_unit_test(test_spoofed_chaddr_spares_the_victim),
+		cmocka_unit_test(test_relay_clients_apart),
 	};
 
 	return cmocka_run_group_tests_name("xdp_ratelimit", tests, setup, teardown);
