@@ -193,8 +193,8 @@ static void run_as(const char *pcap, int frame, uint8_t src, uint8_t chaddr, con
  * A proxy-mode PXE DISCOVER (frame_as's frame): xdp_pxe passes it to tc_tftp, which applies
  * the limits, returns VERDICT and counts OUTCOME.
  */
-static void run_as_tc(const char *pcap, int frame, uint8_t src, uint8_t chaddr,
-		      const char *giaddr, int verdict, enum xpxe_counter outcome)
+static void run_as_tc(const char *pcap, int frame, uint8_t src, uint8_t chaddr, const char *giaddr,
+		      int verdict, enum xpxe_counter outcome)
 {
 	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
 	int n = frame_as(in, sizeof(in), pcap, frame, src, chaddr, giaddr);
