@@ -144,6 +144,16 @@ only_amd64() {
 	[[ " $got" == *" vmlinuz "* && " $got" == *" initramfs "* && $got != *arm64* && $got != *grub* ]]
 }
 
+# has_fetched MAC NAME...: the daemon has reported each NAME sent to MAC. A transfer's end is
+# reported by the daemon's sweep, after the data plane's last block: the guest may be
+# fetching its config by then, so the checks wait for the reports they read.
+has_fetched() {
+	local mac=$1 got
+	shift
+	got=" $(fetched "$mac")"
+	for n in "$@"; do [[ $got == *" $n "* ]] || return 1; done
+}
+
 t0=$(date +%s)
 boot arm64-pxe "${MACS[0]}" 0 600 --arch arm64
 boot arm64-http "${MACS[1]}" 1 600 --arch arm64 --http-boot
@@ -155,18 +165,22 @@ echo "# four machines (two arm64, two amd64) side by side under tcg in $(($(date
 	"amd64 BIOS $(took amd64-bios), amd64 UEFI $(took amd64-uefi)"
 
 report "arm64, AAVMF PXE: GRUB -> its arm64 kernel boots to its own config" arm64-pxe "${MACS[0]}" aarch64
+wait_until has_fetched "${MACS[0]}" grub/grub.cfg grubaa64.efi initramfs-arm64 vmlinuz-arm64
 check "... over TFTP: GRUB, grub.cfg, the arm64 kernel and initramfs, nothing of amd64's ($(fetched "${MACS[0]}"))" \
 	test "$(fetched "${MACS[0]}")" = "grub/grub.cfg grubaa64.efi initramfs-arm64 vmlinuz-arm64 "
 report "arm64, AAVMF HTTP boot: its arm64 UKI boots to its own config" arm64-http "${MACS[1]}" aarch64
+wait_until has_fetched "${MACS[1]}" uki-arm64
 check "... the firmware fetched /uki/uki-arm64, nothing else ($(fetched "${MACS[1]}"))" \
 	bash -c "grep -aqF 'URI: http://198.18.0.1:8080/uki/uki-arm64' '$WORK/arm64-http.serial' &&
 		test '$(fetched "${MACS[1]}")' = 'uki-arm64 '"
 check "... its config URL is the UKI's, filled in by the guest as Talos does" \
 	test "$(guest arm64-http url)" = "http://198.18.0.1:8080/talos/config?mac=52%3A54%3A00%3Aa6%3A00%3A02&serial=&uuid="
 report "amd64, SeaBIOS + iPXE: its amd64 kernel boots to its own config" amd64-bios "${MACS[2]}" x86_64
+wait_until has_fetched "${MACS[2]}" vmlinuz initramfs
 check "... vmlinuz and initramfs over HTTP, nothing of arm64's ($(fetched "${MACS[2]}"))" \
 	only_amd64 "${MACS[2]}"
 report "amd64, OVMF + iPXE: its amd64 kernel boots to its own config" amd64-uefi "${MACS[3]}" x86_64
+wait_until has_fetched "${MACS[3]}" vmlinuz initramfs
 check "... vmlinuz and initramfs over HTTP, nothing of arm64's ($(fetched "${MACS[3]}"))" \
 	only_amd64 "${MACS[3]}"
 check "xpxe marked all four installed" \
