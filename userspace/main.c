@@ -13,13 +13,12 @@
 
 #include "xpxe.h"
 #include "xpxe_tftp.h" /* XPXE_TFTP_WINDOWSIZE_LIMIT, 1024 in the usage */
-#include "cli.h"
+#include "control/control.h"
 #include "inventory.h"
-#include "watch.h"
 #include "config.h"
 #include "log.h"
 #include "netif.h"
-#include "serve.h"
+#include "serve/serve.h"
 #include "store/store.h"
 
 static const char usage_main[] =

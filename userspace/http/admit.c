@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
 
-#include "admit.h"
+#include "http/admit.h"
 
 void xpxe_admit_init(struct xpxe_admit *a, unsigned max, unsigned max_wait_s,
 		     void (*resume)(void *ctx))
@@ -296,13 +296,4 @@ int xpxe_admit_snapshot(struct xpxe_admit *a, unsigned *active, unsigned *waitin
 	}
 	pthread_mutex_unlock(&a->lock);
 	return k;
-}
-
-int xpxe_admit_rank_of_role(const char *role)
-{
-	if (!strcmp(role, "controlplane") || !strcmp(role, "init"))
-		return XPXE_RANK_CONTROLPLANE;
-	if (!strcmp(role, "worker"))
-		return XPXE_RANK_WORKER;
-	return -1;
 }

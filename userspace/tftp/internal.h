@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The TFTP daemon's own state, shared by its files and nothing else: tftp.c (requests,
- * transfers, their ends and the sweep), tftp_window.c (windows, RFC 7440: the blocks the
+ * transfers, their ends and the sweep), window.c (windows, RFC 7440: the blocks the
  * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket) and
- * tftp_iface.c (what both use). Calls go tftp.c -> tftp_window.c -> tftp_iface.c, no circle.
+ * iface.c (what both use). Calls go tftp.c -> window.c -> iface.c, no circle.
  */
 #ifndef XPXE_TFTP_INTERNAL_H
 #define XPXE_TFTP_INTERNAL_H
@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "tftp.h"
+#include "tftp/tftp.h"
 #include "xpxe.h"
 #include "xpxe_tftp.h"
 
@@ -108,17 +108,17 @@ struct xpxe_tftp {
 	__be32 refused_per_ip_last;	       /* the address refused last, for that log line */
 };
 
-/* tftp_iface.c: what both files below use (it calls neither) */
+/* iface.c: what both files below use (it calls neither) */
 void tftp_tally(struct iface *ifc, enum xpxe_counter c, __u64 n);
 struct iface *tftp_find_iface(struct xpxe_tftp *t, int ifindex);
 void tftp_addr_str(char *buf, size_t len, __be32 ip, __be16 port);
 int tftp_watch(struct xpxe_tftp *t, int fd, void *tag);
 __u64 tftp_program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
 
-/* tftp.c (calls tftp_window.c; never called from there) */
+/* tftp.c (calls window.c; never called from there) */
 __u64 tftp_now_ns(void);
 
-/* tftp_window.c */
+/* window.c */
 void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack);
 void tftp_read_xsk(struct xpxe_tftp *t, struct xsk_entry *e);
 void tftp_open_xsks(struct xpxe_tftp *t, struct iface *ifc);

@@ -14,10 +14,10 @@
 
 #include "boot/boot.h"
 #include "counters.h"
-#include "http.h"
+#include "http/http.h"
 #include "events.h"
 #include "log.h"
-#include "render.h"
+#include "http/render.h"
 #include "tls/tls.h"
 #include "ui/ui.h"
 
@@ -378,7 +378,7 @@ static bool document_says_controlplane(const char *path)
 			continue;
 		p += 5 + strspn(p + 5, " \t\"'");
 		snprintf(word, sizeof(word), "%.*s", (int)strcspn(p, " \t\"'#\r\n"), p);
-		yes = xpxe_admit_rank_of_role(word) == XPXE_RANK_CONTROLPLANE;
+		yes = xpxe_role_rank(word) == XPXE_RANK_CONTROLPLANE;
 	}
 	fclose(f);
 	return yes;
@@ -443,7 +443,7 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 		    "", doc, sizeof(doc));
 	}
 	if (m && m->role[0])
-		rank = xpxe_admit_rank_of_role(m->role);
+		rank = xpxe_role_rank(m->role);
 	pthread_mutex_unlock(&h->inv->lock);
 	if (!(m && m->role[0]) && doc[0] && document_says_controlplane(doc))
 		rank = XPXE_RANK_CONTROLPLANE;

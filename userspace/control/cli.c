@@ -5,8 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "ctl.h"
+#include "control/cli.h"
+#include "control/ctl.h"
 #include "dataplane.h"
 #include "json.h"
 #include "log.h"

@@ -9,32 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dhcp_template.h"
-
-const char *const xpxe_boot_class_names[XPXE_BOOT_MAX] = {
-	[XPXE_BOOT_PLAIN] = "plain",
-	[XPXE_BOOT_BIOS] = "bios",
-	[XPXE_BOOT_UEFI_IA32] = "uefi-ia32",
-	[XPXE_BOOT_UEFI_X64] = "uefi-x64",
-	[XPXE_BOOT_UEFI_ARM32] = "uefi-arm32",
-	[XPXE_BOOT_UEFI_ARM64] = "uefi-arm64",
-	[XPXE_BOOT_HTTP_IA32] = "http-ia32",
-	[XPXE_BOOT_HTTP_X64] = "http-x64",
-	[XPXE_BOOT_HTTP_ARM32] = "http-arm32",
-	[XPXE_BOOT_HTTP_ARM64] = "http-arm64",
-	[XPXE_BOOT_UBOOT_ARM64] = "uboot-arm64",
-	[XPXE_BOOT_RPI] = "rpi",
-	[XPXE_BOOT_IPXE] = "ipxe",
-	[XPXE_BOOT_UNKNOWN_ARCH] = "unknown-arch",
-};
-
-int xpxe_boot_class_from_name(const char *name)
-{
-	for (int i = 0; i < XPXE_BOOT_MAX; i++)
-		if (!strcmp(xpxe_boot_class_names[i], name))
-			return i;
-	return -1;
-}
+#include "dhcp/template.h"
 
 static bool is_uefi(enum xpxe_boot_class boot)
 {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * What the two halves of the TFTP daemon both use: tftp.c (requests, transfers, the sweep)
- * and tftp_window.c (windows, AF_XDP) call these, and this file calls neither, so the two
- * depend on it and tftp.c on tftp_window.c, never the other way round.
+ * and window.c (windows, AF_XDP) call these, and this file calls neither, so the two
+ * depend on it and tftp.c on window.c, never the other way round.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 
 #include <bpf/bpf.h>
 
-#include "tftp_internal.h"
+#include "tftp/internal.h"
 
 /* Adds N to a counter in memory only: per window, a syscall would cost more than the window. */
 void tftp_tally(struct iface *ifc, enum xpxe_counter c, __u64 n)

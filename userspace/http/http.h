@@ -6,7 +6,8 @@
 #include <stdbool.h>
 #include <netinet/in.h>
 
-#include "admit.h"
+#include "http/admit.h"
+#include "http/render.h"
 #include "config.h"
 #include "inventory.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render.h"
+#include "http/render.h"
 
 /* The names, in the order of enum xpxe_var, and where each value sits in struct xpxe_vars. */
 const char *const xpxe_var_names[XPXE_VAR_MAX] = {

@@ -1,11 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-#ifndef XPXE_DHCP_SETUP_H
-#define XPXE_DHCP_SETUP_H
+/*
+ * What xpxe is told about DHCP and boot files: the settings, a profile's boot files, the
+ * names of the boot classes and the parsers of what flags and the config spell (MACs, rates,
+ * pools). A leaf every other part may use (config, boot, store, events, the DHCP server).
+ */
+#ifndef XPXE_DHCP_SETTINGS_H
+#define XPXE_DHCP_SETTINGS_H
 
 #include <stdbool.h>
 #include <netinet/in.h>
 
-#include "dhcp_template.h"
+#include "xpxe_dhcp.h"
+
+/* How a proxy hands a PXE ROM its boot file (PROTOCOL.md, ProxyDHCP). */
+enum xpxe_proxy_strategy {
+	XPXE_STRATEGY_AUTO = 0, /* UEFI classes: 4011 (as dnsmasq steers them); others: bypass */
+	XPXE_STRATEGY_BYPASS,	/* boot file in the OFFER, option 43 discovery control 8 */
+	XPXE_STRATEGY_4011,	/* OFFER without a boot file; the boot file in the ACK on 4011 */
+};
+
+/* A boot file name or URL, with its NUL; a DHCP option holds at most 255 bytes. */
+#define XPXE_BOOT_FILE_MAX 256
+
+/* What one profile boots: a file name (TFTP) or a URL (HTTP) per class; "": nothing. */
+struct xpxe_dhcp_profile {
+	char boot_file[XPXE_BOOT_MAX][XPXE_BOOT_FILE_MAX];
+	enum xpxe_proxy_strategy strategy;
+};
+
+/* Names of the classes as flags and status print them ("bios", "uefi-x64", ...). */
+extern const char *const xpxe_boot_class_names[XPXE_BOOT_MAX];
+
+/* The class named NAME, or -1. */
+int xpxe_boot_class_from_name(const char *name);
 
 struct xpxe_profile_cfg;
 struct xpxe_machine_cfg;
@@ -57,42 +84,6 @@ struct xpxe_dhcp_settings {
 /* Fills SETTINGS with the defaults (proxy mode, Debian's iPXE binaries, HTTP on port 8080). */
 void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *settings);
 
-/* Completes SETTINGS for IFNAME: server address, URLs. Logs and returns -errno on failure. */
-int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *settings, const char *ifname);
-
-struct xpxe_dataplane;
-struct xpxe_bpf;
-
-/* Fills the DHCP maps of SKEL: templates of profile 0, reservations, then dhcp_config. */
-int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *settings,
-			const struct xpxe_dhcp_net *net);
-
-/* Builds every template and fills dhcp_config/dhcp_clients of DP; DHCP answering starts here. */
-int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings);
-
-/*
- * Puts machine M in DP's dhcp_clients: its profile, its reservation (full
- * mode), else the address the pool gave it. For a machine added at run time.
- */
-int xpxe_dhcp_put_machine(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings,
-			  const struct xpxe_machine_cfg *m);
-
-/* Whether S answers Router Solicitations (router_advert resolved against the mode). */
-bool xpxe_dhcp_router_advert(const struct xpxe_dhcp_settings *s);
-
-/*
- * IFNAME's IPv6 link-local address, or, when it has none (IPv6 off on it),
- * the one the kernel would give it: fe80::/64 with the EUI-64 of MAC.
- */
-void xpxe_interface_link_local(const char *ifname, const unsigned char mac[6], struct in6_addr *ll);
-
-/* IFNAME's first IPv4 address and its mask; -EADDRNOTAVAIL when it has none. */
-int xpxe_interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask);
-
-/* Fills the boot files a profile did not set that depend on the HTTP address (ipxe, http-x64). */
-void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE_BOOT_MAX],
-				const char *http_base);
-
 /*
  * Parses a rate limit "RATE[/BURST]" (frames per second, 0: no limit; BURST
  * defaults to RATE, at least 1). -EINVAL when it is not one.
@@ -112,4 +103,4 @@ int xpxe_parse_mac(const char *text, unsigned char mac[6]);
 /* Why FIRST-LAST cannot be a pool (reversed, too large), or NULL when it can. */
 const char *xpxe_pool_problem(struct in_addr first, struct in_addr last);
 
-#endif /* XPXE_DHCP_SETUP_H */
+#endif /* XPXE_DHCP_SETTINGS_H */

@@ -5,8 +5,8 @@
 #include <libfyaml.h>
 
 #include "config.h"
-#include "dhcp_server.h"
-#include "http.h"
+#include "dhcp/dhcp.h"
+#include "http/http.h"
 #include "inventory.h"
 
 /*

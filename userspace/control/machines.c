@@ -7,10 +7,10 @@
 
 #include "dataplane.h"
 #include "events.h"
-#include "http.h"
+#include "http/http.h"
 #include "json.h"
 #include "log.h"
-#include "machines.h"
+#include "control/machines.h"
 
 static void mac_text(const unsigned char *m, char out[18])
 {

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "dhcp.h"
-#include "serve.h"
+#include "dhcp/dhcp.h"
+#include "serve/serve.h"
 
 /*
  * Everything `xpxe serve` can check before it touches an interface, so that a

@@ -20,98 +20,14 @@
 #include "boot/boot.h"
 #include "dataplane.h"
 #include "config.h"
-#include "dhcp.h"
+#include "dhcp/dhcp.h"
 #include "log.h"
-
-void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->enabled = true;
-	s->mode = XPXE_MODE_PROXY;
-	s->answer_unknown = true;
-	s->default_profile = 0;
-	s->lease_time = 3600;
-	s->offer_hold = XPXE_DHCP_OFFER_HOLD;
-	s->mac_rate = XPXE_DHCP_MAC_RATE;
-	s->mac_burst = XPXE_DHCP_MAC_BURST;
-	s->global_rate = XPXE_DHCP_GLOBAL_RATE;
-	s->global_burst = XPXE_DHCP_GLOBAL_BURST;
-	s->profile.strategy = XPXE_STRATEGY_AUTO;
-	/* Debian's ipxe package: undionly.kpxe chains from a BIOS ROM, snponly.efi from UEFI. */
-	snprintf(s->profile.boot_file[XPXE_BOOT_BIOS], XPXE_BOOT_FILE_MAX, "undionly.kpxe");
-	snprintf(s->profile.boot_file[XPXE_BOOT_UEFI_X64], XPXE_BOOT_FILE_MAX, "snponly.efi");
-}
-
-int xpxe_parse_rate(const char *text, unsigned int *rate, unsigned int *burst)
-{
-	char *end;
-	unsigned long r = strtoul(text, &end, 10), b;
-
-	if (end == text || *text == '-' || r > 10000000)
-		return -EINVAL;
-	b = r ? r : 1;
-	if (*end == '/') {
-		const char *at = end + 1;
-
-		b = strtoul(at, &end, 10);
-		if (end == at || *at == '-' || !b || b > 10000000)
-			return -EINVAL;
-	}
-	if (*end)
-		return -EINVAL;
-	*rate = (unsigned int)r;
-	*burst = (unsigned int)b;
-	return 0;
-}
 
 /* A limit of RATE frames per second with BURST at once, as the program keeps it. */
 static void rate_to_gcra(unsigned int rate, unsigned int burst, __u64 *interval, __u64 *tolerance)
 {
 	*interval = rate ? 1000000000ull / rate : 0;
 	*tolerance = rate && burst > 1 ? (__u64)(burst - 1) * *interval : 0;
-}
-
-int xpxe_parse_mac(const char *text, unsigned char mac[6])
-{
-	char hex[13];
-	size_t len = strlen(text), n = 0;
-	int group; /* hex digits between separators: 2 (: or -), 4 (Cisco's .), 12 (none) */
-	char sep = 0;
-
-	if (len == 17 && (text[2] == ':' || text[2] == '-'))
-		group = 2, sep = text[2];
-	else if (len == 14 && text[4] == '.')
-		group = 4, sep = '.';
-	else if (len == 12)
-		group = 12;
-	else
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		/* A separator after every GROUP digits, and nowhere else. */
-		if (sep && i % (group + 1) == (size_t)group) {
-			if (text[i] != sep)
-				return -EINVAL;
-			continue;
-		}
-		if (!isxdigit((unsigned char)text[i]))
-			return -EINVAL;
-		hex[n++] = text[i];
-	}
-	for (int i = 0; i < 6; i++) {
-		char byte[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
-
-		mac[i] = (unsigned char)strtoul(byte, NULL, 16);
-	}
-	return 0;
-}
-
-const char *xpxe_pool_problem(struct in_addr first, struct in_addr last)
-{
-	if (ntohl(last.s_addr) < ntohl(first.s_addr))
-		return "its first address comes after its last (write it FIRST-LAST, low to high)";
-	if (ntohl(last.s_addr) - ntohl(first.s_addr) >= 65536)
-		return "more than 65536 addresses";
-	return NULL;
 }
 
 int xpxe_interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask)

@@ -2,8 +2,9 @@
 #ifndef XPXE_DHCP_SERVER_H
 #define XPXE_DHCP_SERVER_H
 
-#include "dhcp.h"
-#include "leases.h"
+#include "dhcp_settings.h"
+#include "dhcp/template.h"
+#include "dhcp/leases.h"
 #include "store/store.h"
 
 struct xpxe_dataplane;

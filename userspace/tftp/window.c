@@ -17,8 +17,8 @@
 
 #include "assets.h"
 #include "log.h"
-#include "tftp_internal.h"
-#include "tftp_proto.h"
+#include "tftp/internal.h"
+#include "tftp/proto.h"
 #include "xsk.h"
 
 /* ACKs of windows taken from an AF_XDP socket per wake-up. */

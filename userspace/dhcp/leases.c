@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "atomic.h"
-#include "dhcp.h"
-#include "leases.h"
+#include "dhcp_settings.h"
+#include "dhcp/leases.h"
 #include "log.h"
 
 #define POOL_MAX 65536

@@ -11,11 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "ctl.h"
+#include "control/cli.h"
+#include "control/ctl.h"
 #include "events.h"
 #include "json.h"
-#include "watch.h"
+#include "control/watch.h"
 
 static volatile sig_atomic_t stop;
 

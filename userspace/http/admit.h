@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "config.h"
+
 /*
  * Admission for bulk downloads (kernel, initramfs over HTTP): at most MAX run at once,
  * the others wait in one queue and go in as slots free. When the link is the bottleneck,
@@ -25,20 +27,14 @@
  * so the ordering is tested on its own (tests/unit/test_admit.c).
  */
 
-#define XPXE_ADMIT_MAX_DEFAULT	    64	 /* measured: fewer left the lab's link part idle */
-#define XPXE_ADMIT_MAX_WAIT_DEFAULT 0	 /* never: the trickle keeps held clients alive */
-#define XPXE_ADMIT_TRICKLE_S	    5	 /* a held download gets bytes this often ... */
-#define XPXE_ADMIT_TRICKLE_BYTES    1024 /* ... this many */
+#define XPXE_ADMIT_TRICKLE_S	 5    /* a held download gets bytes this often ... */
+#define XPXE_ADMIT_TRICKLE_BYTES 1024 /* ... this many */
 
 /* Clients whose place is kept (a collision loses one's place). */
 #define XPXE_ADMIT_PLACES_BITS 13
 #define XPXE_ADMIT_PLACES      (1u << XPXE_ADMIT_PLACES_BITS)
 
-/* Ranks: the higher goes first. */
-enum xpxe_admit_rank {
-	XPXE_RANK_WORKER = 0,
-	XPXE_RANK_CONTROLPLANE = 1, /* role controlplane or init */
-};
+/* Ranks (enum xpxe_admit_rank, the higher goes first) are config.h's: a machine's role. */
 
 enum xpxe_ticket_state {
 	XPXE_TICKET_NEW = 0,
@@ -143,8 +139,5 @@ struct xpxe_admit_view {
 };
 int xpxe_admit_snapshot(struct xpxe_admit *a, unsigned *active, unsigned *waiting,
 			struct xpxe_admit_stats *stats, struct xpxe_admit_view *out, int n);
-
-/* "controlplane", "init" -> XPXE_RANK_CONTROLPLANE; "worker" -> XPXE_RANK_WORKER; else -1. */
-int xpxe_admit_rank_of_role(const char *role);
 
 #endif /* XPXE_ADMIT_H */

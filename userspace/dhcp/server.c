@@ -17,9 +17,9 @@
 
 #include "config.h"
 #include "counters.h"
-#include "dhcp.h"
+#include "dhcp/dhcp.h"
 #include "dataplane.h"
-#include "dhcp_server.h"
+#include "dhcp/server.h"
 #include "events.h"
 #include "log.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tftp_proto.h"
+#include "tftp/proto.h"
 
 static const char *const opt_names[XPXE_TFTP_OPT_MAX] = {
 	[XPXE_TFTP_OPT_BLKSIZE] = "blksize",

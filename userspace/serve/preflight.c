@@ -17,13 +17,12 @@
 #include <unistd.h>
 
 #include "xpxe_tftp.h"
-#include "ctl.h"
+#include "control/control.h"
 #include "dataplane.h"
-#include "http.h"
+#include "http/http.h"
 #include "log.h"
 #include "pins.h"
-#include "render.h"
-#include "preflight/preflight.h"
+#include "serve/preflight.h"
 #include "tls/tls.h"
 
 #define DOC_MAX (16 << 20) /* as HTTP reads them */

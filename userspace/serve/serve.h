@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "dhcp.h"
+#include "dhcp/dhcp.h"
 
 #define XPXE_MAX_IFACES 8
 #define XPXE_MAX_ASSETS 64

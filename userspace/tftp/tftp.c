@@ -21,9 +21,9 @@
 #include "boot/boot.h"
 #include "events.h"
 #include "log.h"
-#include "tftp.h"
-#include "tftp_internal.h"
-#include "tftp_proto.h"
+#include "tftp/tftp.h"
+#include "tftp/internal.h"
+#include "tftp/proto.h"
 #include "xsk.h"
 
 /* A transfer whose end the data plane recorded stays this long, so late ACKs are dropped. */

@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "control/ctl.h"
 #include "log.h"
 
 /* A client that sends nothing for this long is dropped: one slow client must not stall the daemon.
