@@ -36,8 +36,11 @@ static __always_inline int count_and(__u32 reason, int verdict)
 	return verdict;
 }
 
-SEC("xdp")
-int xdp_pxe(struct xdp_md *ctx)
+/*
+ * The body of both entry points below. FRAGS: the program was loaded as "xdp.frags"; a
+ * constant, so each entry point is compiled with its own branches only.
+ */
+static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor cur = { .pos = (void *)(long)ctx->data };
@@ -47,6 +50,8 @@ int xdp_pxe(struct xdp_md *ctx)
 	int ret, verdict;
 
 	count_and(XPXE_CNT_RX_FRAMES, XDP_PASS);
+	if (frags && bpf_xdp_get_buff_len(ctx) > (__u64)(data_end - (void *)(long)ctx->data))
+		return count_and(XPXE_CNT_PASS_MULTI_BUFFER, XDP_PASS);
 
 	ret = parse_ethhdr(&cur, data_end, &eth);
 	if (ret < 0)
@@ -112,7 +117,10 @@ int xdp_pxe(struct xdp_md *ctx)
 					    ctx->ingress_ifindex, XPXE_TFTP_PATH_XDP);
 		if (act == TFTP_SEND) {
 			/* A window of blocks: the daemon's AF_XDP socket sends it. */
-			if (blk.s->windowsize > 1)
+			if (blk.s->windowsize > 1 && frags)
+				/* No metadata here (below): tc sends the window by UDP. */
+				act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_DAEMON;
+			else if (blk.s->windowsize > 1)
 				act = tftp_xsk_redirect(ctx, &blk, &reason);
 			else if (tftp_xdp_no_room)
 				act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_TC;
@@ -125,6 +133,30 @@ int xdp_pxe(struct xdp_md *ctx)
 								: XDP_PASS);
 	}
 	}
+}
+
+SEC("xdp")
+int xdp_pxe(struct xdp_md *ctx)
+{
+	return xdp_pxe_frame(ctx, false);
+}
+
+/*
+ * xdp_pxe for interfaces with an MTU above 1500 (jumbo frames, 9000 on many provisioning
+ * networks): "xdp.frags" (BPF_F_XDP_HAS_FRAGS) says it takes frames that span several
+ * buffers, which a driver requires before it attaches a program to an interface whose MTU
+ * exceeds one buffer (veth from ~3.5 KB). Nothing reads past the first buffer: such a frame
+ * is counted and passed before any parsing (no DHCP, TFTP or NDP frame xpxe answers is that
+ * long), so no reply is ever built from part of a frame. The kernel refuses
+ * bpf_xdp_adjust_meta to such a program (measured on 6.18), so a window's ACK is not
+ * redirected to the daemon's AF_XDP socket with the window in its metadata: it is passed,
+ * and tc_tftp decides the window and the transfer's UDP socket sends it (as on a queue
+ * without a socket). The daemon attaches one of the two (dataplane.c), named apart.
+ */
+SEC("xdp.frags")
+int xdp_pxe_frags(struct xdp_md *ctx)
+{
+	return xdp_pxe_frame(ctx, true);
 }
 
 /*

@@ -21,6 +21,12 @@
 #include "xpxe_dhcp.h"
 #include "xpxe_tftp.h"
 
+/* NAME is one of the two builds of xpxe's XDP program. */
+static bool is_xpxe_prog(const char *name)
+{
+	return !strcmp(name, XPXE_PROG_NAME) || !strcmp(name, XPXE_PROG_NAME_FRAGS);
+}
+
 /*
  * Finds xpxe's program on IFINDEX and detaches it. Returns 1 when one was
  * detached, 0 when none is attached, -EEXIST when another tool's program
@@ -39,7 +45,7 @@ static int detach_attached_xpxe(const char *ifname, int ifindex)
 		p = xdp_multiprog__main_prog(mp);
 		if (!p) {
 			err = 0;
-		} else if (strcmp(xdp_program__name(p), XPXE_PROG_NAME)) {
+		} else if (!is_xpxe_prog(xdp_program__name(p))) {
 			log_error("%s runs XDP program '%s' (id %u), which is not xpxe's; "
 				  "detach it first (ip link set dev %s xdp off)",
 				  ifname, xdp_program__name(p), xdp_program__id(p), ifname);
@@ -51,7 +57,7 @@ static int detach_attached_xpxe(const char *ifname, int ifindex)
 		goto out;
 	}
 	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
-		if (strcmp(xdp_program__name(p), XPXE_PROG_NAME))
+		if (!is_xpxe_prog(xdp_program__name(p)))
 			continue;
 		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
 		err = err ? err : 1;
@@ -136,7 +142,7 @@ static int pin_program(struct xpxe_dataplane *dp)
 	if (err)
 		return err;
 	unlink(path); /* a previous daemon's pin of the program it ran */
-	err = bpf_program__pin(dp->skel->progs.xdp_pxe, path);
+	err = bpf_program__pin(dp->xdp, path);
 	if (err)
 		log_error("cannot pin the program at %s: %s", path, strerror(-err));
 	return err;
@@ -310,6 +316,50 @@ static int check_interface(struct xpxe_dataplane *dp, const char *ifname,
 	return 0;
 }
 
+/*
+ * Which build of the XDP program to load (bpf/xpxe.bpf.c): xdp_pxe_frags where the MTU exceeds
+ * a standard frame's (a driver attaches a program without multi-buffer support only up to
+ * about one page of MTU: veth ~3.5 KB, many NICs less), or where the kernel refuses
+ * bpf_xdp_adjust_meta to XDP programs, which xdp_pxe calls to hand a TFTP window to AF_XDP
+ * (measured: a 6.18 build that refuses it in every XDP program). xdp_pxe_frags sends windows
+ * through tc and the transfer's UDP socket instead; xdp_pxe everywhere else.
+ */
+static bool kernel_takes_xdp_meta(void)
+{
+	/* r2 = -8; call bpf_xdp_adjust_meta (r1: the context); r0 = XDP_PASS; exit. libbpf's
+	 * libbpf_probe_bpf_helper() said yes on the kernel that refuses it: load the call. */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .imm = -8 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_xdp_adjust_meta },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xpxe_meta_probe", "Dual BSD/GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static void choose_build(struct xpxe_dataplane *dp)
+{
+	unsigned mtu = xpxe_netif_mtu(dp->ifname);
+
+	dp->frags = true;
+	if (mtu > 1500)
+		log_info("%s: MTU %u: attaching the multi-buffer build of the XDP program (%s); "
+			 "TFTP windows go through tc and UDP, not AF_XDP",
+			 dp->ifname, mtu, XPXE_PROG_NAME_FRAGS);
+	else if (!kernel_takes_xdp_meta())
+		log_warn("%s: this kernel refuses bpf_xdp_adjust_meta to XDP programs: attaching "
+			 "%s; TFTP windows go through tc and UDP, not AF_XDP",
+			 dp->ifname, XPXE_PROG_NAME_FRAGS);
+	else
+		dp->frags = false;
+}
+
 /* libxdp reads it when it attaches: set, it attaches the program alone. */
 #define SKIP_DISPATCHER "LIBXDP_SKIP_DISPATCHER"
 
@@ -332,8 +382,12 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	err = set_map_pins(dp->skel, dp->ifname);
 	if (err)
 		goto fail;
+	/* Only the build chosen is loaded: the other need not pass this kernel's verifier. */
+	dp->xdp = dp->frags ? dp->skel->progs.xdp_pxe_frags : dp->skel->progs.xdp_pxe;
+	bpf_program__set_autoload(
+	    dp->frags ? dp->skel->progs.xdp_pxe : dp->skel->progs.xdp_pxe_frags, false);
 	prog_opts.obj = dp->skel->obj;
-	prog_opts.prog_name = XPXE_PROG_NAME;
+	prog_opts.prog_name = bpf_program__name(dp->xdp);
 	dp->prog = xdp_program__create(&prog_opts);
 	err = libxdp_get_error(dp->prog);
 	if (err) {
@@ -410,6 +464,7 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 		err = xpxe_pin_netns_write(ifname);
 	if (err)
 		goto fail;
+	choose_build(dp);
 	err = load_and_attach(dp, false);
 	if (err == -EINVAL && !getenv(SKIP_DISPATCHER)) {
 		/* Debian 12's libxdp (1.3) builds a dispatcher whose slots do not change packet
@@ -434,7 +489,7 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 	}
 	log_info("%s: attached %s (prog id %u) in %s mode, %s; %s (TFTP fallback, proxy DISCOVERs; "
 		 "prog id %u) on tc ingress",
-		 ifname, XPXE_PROG_NAME, dp->prog_id, dp->native ? "native" : "generic",
+		 ifname, bpf_program__name(dp->xdp), dp->prog_id, dp->native ? "native" : "generic",
 		 dp->dispatcher ? "through the libxdp dispatcher"
 				: "alone (this kernel cannot run the libxdp dispatcher)",
 		 XPXE_TFTP_TC_PROG_NAME, dp->tc_prog_id);

@@ -45,7 +45,8 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
  * are taken over (and the asset slots they read are kept): call this before
  * publishing assets. Opens an AF_XDP socket per RX queue for windowed
  * transfers; where that fails, windowsize is not offered (logged, and said in
- * xpxe_tftp_window_status), and TFTP is served all the same.
+ * xpxe_tftp_window_status), and TFTP is served all the same. XSKMAP_FD -1: the XDP
+ * program hands no window to AF_XDP (xdp_pxe_frags): windows go through UDP sockets.
  */
 int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
 			int counters_fd, int xskmap_fd, int rrq_macs_fd);

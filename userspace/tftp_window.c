@@ -226,6 +226,13 @@ void tftp_open_xsks(struct xpxe_tftp *t, struct iface *ifc)
 		snprintf(ifc->no_window, sizeof(ifc->no_window), "--tftp-windowsize-max is 1");
 		return;
 	}
+	if (ifc->xskmap_fd < 0) {
+		/* The XDP program hands no window to AF_XDP (xdp_pxe_frags, dataplane.c): tc
+		 * decides each window and the transfer's UDP socket sends it. */
+		ifc->windowsize_max = t->opts.windowsize_max;
+		ifc->no_window[0] = '\0';
+		return;
+	}
 	/* A driver that does not say how many queues it has: open until the kernel says no. */
 	if (probing)
 		queues = XPXE_TFTP_XSK_QUEUES_MAX;
