@@ -360,6 +360,17 @@ static void choose_build(struct xpxe_dataplane *dp)
 		dp->frags = false;
 }
 
+/*
+ * ERR, from an attach through the dispatcher, may be the dispatcher's doing, so that the
+ * program alone may attach: -EINVAL from kernels that refuse xdp_pxe in Debian 12's
+ * dispatcher; -ERANGE (the driver's "MTU too large") for xdp_pxe_frags where libxdp built
+ * the dispatcher without multi-buffer support (measured: Linux 6.1 with libxdp 1.3.1).
+ */
+static bool dispatcher_may_be_why(const struct xpxe_dataplane *dp, int err)
+{
+	return err == -EINVAL || (err == -ERANGE && dp->frags);
+}
+
 /* libxdp reads it when it attaches: set, it attaches the program alone. */
 #define SKIP_DISPATCHER "LIBXDP_SKIP_DISPATCHER"
 
@@ -400,11 +411,11 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	xpxe_log_hold_library_warnings();
 	err = xdp_program__attach(dp->prog, dp->ifindex, XDP_MODE_UNSPEC, 0);
 	/* A refusal that a second try without the dispatcher may cure is no news yet. */
-	xpxe_log_release_library_warnings(err != 0 && (alone || err != -EINVAL));
+	xpxe_log_release_library_warnings(err != 0 && (alone || !dispatcher_may_be_why(dp, err)));
 	if (alone)
 		unsetenv(SKIP_DISPATCHER);
 	if (err) {
-		if (alone || err != -EINVAL)
+		if (alone || !dispatcher_may_be_why(dp, err))
 			log_error("cannot attach the XDP program to %s: %s", dp->ifname,
 				  strerror(-err));
 		goto fail;
@@ -416,6 +427,7 @@ fail:
 	dp->prog = NULL;
 	xpxe_bpf__destroy(dp->skel);
 	dp->skel = NULL;
+	dp->xdp = NULL;
 	return err;
 }
 
@@ -466,12 +478,13 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 		goto fail;
 	choose_build(dp);
 	err = load_and_attach(dp, false);
-	if (err == -EINVAL && !getenv(SKIP_DISPATCHER)) {
+	if (dispatcher_may_be_why(dp, err) && !getenv(SKIP_DISPATCHER)) {
 		/* Debian 12's libxdp (1.3) builds a dispatcher whose slots do not change packet
-		 * data; kernels from 6.12 on refuse to put xdp_pxe, which does, in them. */
-		log_warn(
-		    "%s: the kernel refused xdp_pxe in the libxdp dispatcher: attaching it alone",
-		    ifname);
+		 * data; kernels from 6.12 on refuse to put xdp_pxe, which does, in them. On 6.1 it
+		 * builds one without multi-buffer support, which a jumbo MTU refuses. */
+		log_warn("%s: the kernel refused %s in the libxdp dispatcher (%s): attaching it "
+			 "alone",
+			 ifname, dp->frags ? XPXE_PROG_NAME_FRAGS : XPXE_PROG_NAME, strerror(-err));
 		err = load_and_attach(dp, true);
 	}
 	if (err)
