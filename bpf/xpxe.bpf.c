@@ -36,8 +36,11 @@ static __always_inline int count_and(__u32 reason, int verdict)
 	return verdict;
 }
 
-SEC("xdp")
-int xdp_pxe(struct xdp_md *ctx)
+/*
+ * The body of both entry points below. FRAGS: the program was loaded as "xdp.frags"; a
+ * constant, so each entry point is compiled with its own branches only.
+ */
+static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor cur = { .pos = (void *)(long)ctx->data };
@@ -47,6 +50,8 @@ int xdp_pxe(struct xdp_md *ctx)
 	int ret, verdict;
 
 	count_and(XPXE_CNT_RX_FRAMES, XDP_PASS);
+	if (frags && bpf_xdp_get_buff_len(ctx) > (__u64)(data_end - (void *)(long)ctx->data))
+		return count_and(XPXE_CNT_PASS_MULTI_BUFFER, XDP_PASS);
 
 	ret = parse_ethhdr(&cur, data_end, &eth);
 	if (ret < 0)
@@ -125,6 +130,27 @@ int xdp_pxe(struct xdp_md *ctx)
 								: XDP_PASS);
 	}
 	}
+}
+
+SEC("xdp")
+int xdp_pxe(struct xdp_md *ctx)
+{
+	return xdp_pxe_frame(ctx, false);
+}
+
+/*
+ * xdp_pxe for interfaces with an MTU above 1500 (jumbo frames, 9000 on many provisioning
+ * networks): "xdp.frags" (BPF_F_XDP_HAS_FRAGS) says it takes frames that span several
+ * buffers, which a driver requires before it attaches a program to an interface whose MTU
+ * exceeds one buffer (veth from ~3.5 KB). Nothing reads past the first buffer: such a frame
+ * is counted and passed before any parsing (no DHCP, TFTP or NDP frame xpxe answers is that
+ * long), so no reply is ever built from part of a frame. The daemon attaches one of the
+ * two (dataplane.c), named apart.
+ */
+SEC("xdp.frags")
+int xdp_pxe_frags(struct xdp_md *ctx)
+{
+	return xdp_pxe_frame(ctx, true);
 }
 
 /*

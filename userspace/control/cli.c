@@ -174,7 +174,9 @@ static void print_iface(struct fy_node *iface, bool all)
 
 	printf("interface %s (ifindex %llu)\n", xpxe_json_str(iface, "/name"),
 	       xpxe_json_u64(iface, "/ifindex", 0));
-	printf("  program   %s, prog id %llu\n", "xdp_pxe", xpxe_json_u64(iface, "/prog_id", 0));
+	printf("  program   %s, prog id %llu\n",
+	       xpxe_json_str(iface, "/prog_name") ? xpxe_json_str(iface, "/prog_name") : "xdp_pxe",
+	       xpxe_json_u64(iface, "/prog_id", 0));
 	printf("  attached  %s mode, %s\n", xpxe_json_str(iface, "/attach_mode"),
 	       via && !strcmp(via, "dispatcher")
 		   ? "through the libxdp dispatcher"

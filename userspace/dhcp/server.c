@@ -236,7 +236,7 @@ static void answer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = q->frame, .data_size_in = q->frame_len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
-	if (bpf_prog_test_run_opts(bpf_program__fd(srv->dp->skel->progs.xdp_pxe), &opts)) {
+	if (bpf_prog_test_run_opts(bpf_program__fd(srv->dp->xdp), &opts)) {
 		log_error("%s: running the program on a queued request failed: %s", srv->dp->ifname,
 			  strerror(errno));
 		srv->send_errors++;

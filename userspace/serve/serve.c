@@ -178,6 +178,7 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 	xpxe_json_add_u64(node, "ifindex", dp->ifindex);
 	xpxe_json_add_str(node, "attach_mode", dp->native ? "native" : "generic");
 	xpxe_json_add_str(node, "attach_via", dp->dispatcher ? "dispatcher" : "single");
+	xpxe_json_add_str(node, "prog_name", bpf_program__name(dp->xdp));
 	xpxe_json_add_u64(node, "prog_id", dp->prog_id);
 	xpxe_json_add_str(node, "pin_dir", pin_dir);
 	xpxe_json_add_bool(node, "adopted", dp->adopted);
@@ -1407,11 +1408,12 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 		return err;
 	}
 	for (int i = 0; i < d->n_ifaces && !err; i++)
-		err = xpxe_tftp_add_iface(d->tftp, d->ifaces[i].dp.ifname, d->ifaces[i].dp.ifindex,
-					  xpxe_dataplane_tftp_sessions_fd(&d->ifaces[i].dp),
-					  xpxe_dataplane_counters_fd(&d->ifaces[i].dp),
-					  xpxe_dataplane_tftp_xsks_fd(&d->ifaces[i].dp),
-					  xpxe_dataplane_tftp_rrq_macs_fd(&d->ifaces[i].dp));
+		err = xpxe_tftp_add_iface(
+		    d->tftp, d->ifaces[i].dp.ifname, d->ifaces[i].dp.ifindex,
+		    xpxe_dataplane_tftp_sessions_fd(&d->ifaces[i].dp),
+		    xpxe_dataplane_counters_fd(&d->ifaces[i].dp),
+		    xpxe_dataplane_tftp_xsks_fd(&d->ifaces[i].dp),
+		    xpxe_dataplane_tftp_rrq_macs_fd(&d->ifaces[i].dp));
 	for (int i = 0; i < d->n_ifaces && !err; i++)
 		err = xpxe_assets_add_outer(&d->assets,
 					    xpxe_dataplane_tftp_assets_fd(&d->ifaces[i].dp));

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -21,6 +20,7 @@
 #include "boot/boot.h"
 #include "events.h"
 #include "log.h"
+#include "netif.h"
 #include "tftp/tftp.h"
 #include "tftp/internal.h"
 #include "tftp/proto.h"
@@ -1035,20 +1035,6 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 	return 0;
 }
 
-static unsigned iface_mtu(const char *ifname)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	unsigned mtu = 1500;
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr))
-		mtu = ifr.ifr_mtu;
-	if (fd >= 0)
-		close(fd);
-	return mtu;
-}
-
 /* Takes over the transfers a previous daemon left running in IFC's map. */
 static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 {
@@ -1121,7 +1107,7 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 	ifc->counters_fd = counters_fd;
 	ifc->xskmap_fd = xskmap_fd;
 	ifc->rrq_macs_fd = rrq_macs_fd;
-	ifc->blksize_max = xpxe_tftp_blksize_for_mtu(iface_mtu(ifname));
+	ifc->blksize_max = xpxe_tftp_blksize_for_mtu(xpxe_netif_mtu(ifname));
 	ifc->windowsize_max = 1;
 	/* Counters a previous daemon wrote (pinned map): carry on from them. */
 	if (!xpxe_counters_read(counters_fd, totals)) {
