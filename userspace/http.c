@@ -205,7 +205,7 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 {
 	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
 				    arg(rq->conn, "serial"), NULL };
-	char script[SCRIPT_MAX], mac_text[18];
+	char script[SCRIPT_MAX], mac_text[18], detail[XPXE_CFG_NAME_MAX * 2 + 16];
 	const struct xpxe_profile_cfg *p;
 	const char *why = NULL, *kernel, *initrd;
 	enum xpxe_arch arch;
@@ -251,11 +251,12 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		char url[XPXE_CFG_NAME_MAX + 128];
 
 		if (!name) {
-			pthread_mutex_unlock(&h->inv->lock);
-			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+			/* P is the config's: formatted before a reload may free it. */
 			snprintf(url, sizeof(url), "profile '%s' has no %s UKI", p->name,
 				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
 							   : xpxe_arch_name(arch));
+			pthread_mutex_unlock(&h->inv->lock);
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
 			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
 				 url);
 			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, url);
@@ -271,22 +272,28 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
 	if (!xpxe_profile_kernel(p, arch, &kernel, &initrd)) {
-		char reason[XPXE_CFG_NAME_MAX + 96];
+		char reason[XPXE_CFG_NAME_MAX * 2 + 96];
+		/* A machine of an architecture its profile has no files for, or a profile
+		 * without a kernel. P is the config's: read before a reload may free it. */
+		bool wrong_arch = arch != XPXE_ARCH_AMD64 || p->kernel_arm64[0];
 
-		pthread_mutex_unlock(&h->inv->lock);
-		if (arch != XPXE_ARCH_AMD64 || p->kernel_arm64[0]) {
-			/* A machine of an architecture its profile has no files for. */
-			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+		if (wrong_arch)
 			snprintf(reason, sizeof(reason), "profile '%s' has no %s kernel and initrd",
 				 p->name,
 				 /* not the client's text: it goes to the log */
 				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
 							   : xpxe_arch_name(arch));
+		else
+			snprintf(reason, sizeof(reason),
+				 "profile '%s' of %s names no kernel/initrd", p->name, who.name);
+		pthread_mutex_unlock(&h->inv->lock);
+		if (wrong_arch) {
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
 			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
 				 reason);
 			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, reason);
 		}
-		log_warn("http: profile '%s' of %s names no kernel/initrd", p->name, who.name);
+		log_warn("http: %s", reason);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
 				  "the machine's profile boots no kernel");
 	}
@@ -300,17 +307,12 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 				      .initrd = initrd,
 				      .cmdline = p->cmdline,
 				      .tftp = p->transport == XPXE_TRANSPORT_TFTP });
+	snprintf(detail, sizeof(detail), "%s, profile %s", who.name, p->name);
 	pthread_mutex_unlock(&h->inv->lock);
 	if (err)
 		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "script too long");
 	__atomic_add_fetch(&h->stats.scripts, 1, __ATOMIC_RELAXED);
-	{
-		char detail[XPXE_CFG_NAME_MAX * 2 + 16];
-
-		snprintf(detail, sizeof(detail), "%s, profile %s", who.name,
-			 h->cfg->profiles[who.profile].name);
-		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, detail, 0);
-	}
+	xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, detail, 0);
 	return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 }
 
@@ -400,6 +402,7 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 	struct who who;
 	unsigned char mac[6];
 	int rank = XPXE_RANK_WORKER;
+	bool has_role;
 
 	snprintf(who_text, who_size, "%s", rq->src_text);
 	mac_text[0] = '\0';
@@ -442,10 +445,12 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 			: h->cfg->profiles[m->profile >= 0 ? m->profile : 0].talos_config,
 		    "", doc, sizeof(doc));
 	}
-	if (m && m->role[0])
+	/* M is the config's: read before a reload may free it. */
+	has_role = m && m->role[0];
+	if (has_role)
 		rank = xpxe_admit_rank_of_role(m->role);
 	pthread_mutex_unlock(&h->inv->lock);
-	if (!(m && m->role[0]) && doc[0] && document_says_controlplane(doc))
+	if (!has_role && doc[0] && document_says_controlplane(doc))
 		rank = XPXE_RANK_CONTROLPLANE;
 	return rank < 0 ? XPXE_RANK_WORKER : rank;
 }
@@ -870,10 +875,13 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 						    : h->cfg->profiles[who.profile].talos_config,
 			    who.mac, used, sizeof(used), &len);
 	if (!doc) {
+		char profile[XPXE_CFG_NAME_MAX];
+
+		/* The config's: copied before a reload may free it. */
+		snprintf(profile, sizeof(profile), "%s", h->cfg->profiles[who.profile].name);
 		pthread_mutex_unlock(&h->inv->lock);
 		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
-		log_warn("http: no config document for %s (profile %s)", who.name,
-			 h->cfg->profiles[who.profile].name);
+		log_warn("http: no config document for %s (profile %s)", who.name, profile);
 		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL,
 			   "no config document", 0);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
