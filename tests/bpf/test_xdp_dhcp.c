@@ -236,6 +236,20 @@ static void no_udp_checksum(uint8_t *f, size_t *len)
 	((struct udphdr *)(frame_iph(f) + 1))->check = 0;
 }
 
+/* From a sender with tx checksum offload: the pseudo-header's seed, no checksum computed. */
+static void offload_seed(uint8_t *f, size_t *len)
+{
+	(void)len;
+	frame_udp_offload_seed(f);
+}
+
+/* ... and a seed one off: a checksum damaged in flight like any other. */
+static void offload_seed_corrupted(uint8_t *f, size_t *len)
+{
+	offload_seed(f, len);
+	((struct udphdr *)(frame_iph(f) + 1))->check ^= htons(0x0100);
+}
+
 /*
  * Options filled up to 1023 bytes (the longest xpxe parses is 1024) with options 250...: a UDP
  * datagram of 1271 bytes, summed in three calls of 512 bytes and an odd last byte.
@@ -458,6 +472,15 @@ static const struct dhcp_case cases[] = {
 	  0, long_options, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
 	{ "proxy: a DISCOVER without a UDP checksum (0: none) is answered", OVMF_PROXY, 0,
 	  no_udp_checksum, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
+	{ "proxy: a DISCOVER with an offload seed as its checksum (CHECKSUM_PARTIAL) is answered",
+	  OVMF_PROXY, 0, offload_seed, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
+	{ "full: ... a REQUEST of a bound MAC with one gets its ACK", OVMF_FULL, 2, offload_seed,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_ACK, .msg_type = 5, .dest = TO_BROADCAST,
+	  .yiaddr_is_lease = true, .boot_file = "snponly.efi", .lease_options = true },
+	{ "bad: ... but a seed one off passes unanswered", OVMF_FULL, 2, offload_seed_corrupted,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
 	{ "bad: VLAN-tagged DISCOVER passes", OVMF_PROXY, 0, vlan_tagged, XPXE_MODE_PROXY,
 	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_VLAN },
 	{ "bad: frame shorter than its IP length", OVMF_PROXY, 0, truncated_ip, XPXE_MODE_PROXY,
