@@ -222,6 +222,14 @@ static void relayed_other_lease(uint8_t *f, size_t *len)
 	relayed(f, len);
 }
 
+/* A REQUEST for an address not the client's, broadcast bit clear, not relayed. */
+static void flags_clear_other_lease(uint8_t *f, size_t *len)
+{
+	bootp_of(f)[10] = 0; /* flags */
+	bootp_of(f)[11] = 0;
+	other_lease_requested(f, len);
+}
+
 /* A bit flipped in flight (the xid's): the UDP checksum no longer matches. */
 static void corrupted(uint8_t *f, size_t *len)
 {
@@ -404,6 +412,11 @@ static const struct dhcp_case cases[] = {
 	{ "full: a REQUEST for another address: NAK", OVMF_FULL, 2, other_lease_requested,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6, .dest = TO_BROADCAST },
+	{ "full: ... broadcast bit clear, not relayed: the NAK is broadcast all the same, flags "
+	  "as they came (RFC 2131 4.3.2)",
+	  OVMF_FULL, 2, flags_clear_other_lease, XPXE_MODE_FULL, XPXE_STRATEGY_AUTO,
+	  .known_client = true, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6,
+	  .dest = TO_BROADCAST },
 	{ "full: a relayed REQUEST for another address: NAK to the relay, broadcast bit set",
 	  OVMF_FULL, 2, relayed_other_lease, XPXE_MODE_FULL, XPXE_STRATEGY_AUTO,
 	  .known_client = true, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6,
@@ -895,12 +908,66 @@ static void test_rerun_scratch_is_its_own(void **state)
 	free(buf);
 }
 
+/* tc_tftp on IN with skb mark MARK: the verdict, counted OUTCOME; *MARK_OUT the mark after. */
+static int tc_run_marked(const uint8_t *in, size_t len, __u32 mark, __u32 *mark_out, uint8_t *out,
+			 size_t out_size, __u32 *out_len, enum xpxe_counter outcome)
+{
+	struct __sk_buff ctx = { .mark = mark };
+	int verdict = prog_run_counted_ctx(skel, skel->progs.tc_tftp, false, in, len, &ctx,
+					   sizeof(ctx), out, out_size, out_len, outcome);
+
+	*mark_out = ctx.mark;
+	return verdict;
+}
+
+static const struct dhcp_case proxy_offer = {
+	"proxy", OVMF_PROXY, 0, NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011
+};
+
+/* The proxy DISCOVER of OVMF_PROXY into IN, maps configured for it; its length. */
+static size_t proxy_discover(uint8_t *in, size_t size)
+{
+	int n = pcap_frame(OVMF_PROXY, 0, in, size);
+
+	assert_true(n > 0);
+	configure(&proxy_offer, in);
+	return (size_t)n;
+}
+
+/*
+ * The stack's copy of a DISCOVER answered in tc comes round with its mark: let up as it is,
+ * the mark cleared, counted dhcp_tc_stack_copy, no OFFER and no copy of the copy.
+ */
+static void test_tc_marked_copy(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512], copy[FRAME_MAX + 512];
+	size_t len = proxy_discover(in, sizeof(in));
+	__u32 out_len, mark;
+
+	(void)state;
+	assert_int_equal(tc_run_marked(in, len, XPXE_SKB_MARK_STACK_COPY, &mark, out, sizeof(out),
+				       &out_len, XPXE_CNT_DHCP_TC_STACK_COPY),
+			 TC_ACT_OK);
+	assert_int_equal(mark, 0);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1);
+	/* Another mark is not ours: the DISCOVER is answered, and its own mark kept. */
+	assert_int_equal(
+	    tc_run_marked(in, len, 7, &mark, out, sizeof(out), &out_len, XPXE_CNT_DHCP_OFFER),
+	    TC_ACT_REDIRECT);
+	assert_int_equal(mark, 7);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 2000), (int)len);
+	check_reply(&proxy_offer, in, len, out, out_len);
+}
+
 int main(void)
 {
-	enum { N_CASES = sizeof(cases) / sizeof(cases[0]), N_FIXED = 2 };
+	enum { N_CASES = sizeof(cases) / sizeof(cases[0]), N_FIXED = 3 };
 	struct CMUnitTest tests[N_CASES + N_FIXED] = {
 		cmocka_unit_test(test_off_passes_everything),
 		cmocka_unit_test(test_rerun_scratch_is_its_own),
+		cmocka_unit_test(test_tc_marked_copy),
 	};
 
 	for (int i = 0; i < N_CASES; i++) {
