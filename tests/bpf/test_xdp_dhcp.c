@@ -540,6 +540,29 @@ static int teardown(void **state)
 	return 0;
 }
 
+static void clear_tc_copies(void)
+{
+	int fd = bpf_map__fd(skel->maps.dhcp_tc_copies);
+	struct xpxe_dhcp_tc_copy_key key;
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		assert_int_equal(bpf_map_delete_elem(fd, &key), 0);
+}
+
+/* Every DISCOVER answered in tc as if long ago (past XPXE_DHCP_TC_COPY_NS). */
+static void age_tc_copies(void)
+{
+	int fd = bpf_map__fd(skel->maps.dhcp_tc_copies);
+	struct xpxe_dhcp_tc_copy_key key, *prev = NULL, next;
+	__u64 long_ago = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		assert_int_equal(bpf_map_update_elem(fd, &key, &long_ago, BPF_EXIST), 0);
+	}
+}
+
 static void configure(const struct dhcp_case *c, const uint8_t *request)
 {
 	struct xpxe_dhcp_settings s;
@@ -566,6 +589,8 @@ static void configure(const struct dhcp_case *c, const uint8_t *request)
 	net.lease_time = 3600;
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
 
+	/* No DISCOVER was answered in tc a moment ago (dhcp_tc_copies): each case is its own. */
+	clear_tc_copies();
 	/* Each case starts from an empty client table, then adds its own. */
 	memcpy(key.addr, bootp_of((uint8_t *)request) + 28, 6);
 	bpf_map_delete_elem(clients_fd, &key);
@@ -961,13 +986,52 @@ static void test_tc_marked_copy(void **state)
 	check_reply(&proxy_offer, in, len, out, out_len);
 }
 
+/*
+ * Should another filter rewrite the copy's mark, the copy is still known (dhcp_tc_copies, by
+ * xid and chaddr, for a moment): let up, not answered and copied again round and round; so is
+ * a duplicate within that moment. The client's own repeat, seconds later, is answered.
+ */
+static void test_tc_copy_mark_rewritten(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512], copy[FRAME_MAX + 512];
+	size_t len = proxy_discover(in, sizeof(in));
+	__u32 out_len, mark;
+	int n;
+
+	(void)state;
+	assert_int_equal(
+	    tc_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_DHCP_OFFER),
+	    TC_ACT_REDIRECT);
+	n = stack_copy(copy, sizeof(copy), 2000);
+	assert_int_equal(n, (int)len);
+	/* The copy, its mark gone. */
+	assert_int_equal(tc_run_marked(copy, (size_t)n, 0, &mark, out, sizeof(out), &out_len,
+				       XPXE_CNT_DHCP_TC_STACK_COPY),
+			 TC_ACT_OK);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1);
+	assert_int_equal(tc_run_marked(in, len, 0, &mark, out, sizeof(out), &out_len,
+				       XPXE_CNT_DHCP_TC_STACK_COPY),
+			 TC_ACT_OK);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1);
+	/* The client asks again, past the window (its entry made old): answered. */
+	age_tc_copies();
+	assert_int_equal(
+	    tc_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_DHCP_OFFER),
+	    TC_ACT_REDIRECT);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 2000), (int)len);
+	check_reply(&proxy_offer, in, len, out, out_len);
+}
+
 int main(void)
 {
-	enum { N_CASES = sizeof(cases) / sizeof(cases[0]), N_FIXED = 3 };
+	enum { N_CASES = sizeof(cases) / sizeof(cases[0]), N_FIXED = 4 };
 	struct CMUnitTest tests[N_CASES + N_FIXED] = {
 		cmocka_unit_test(test_off_passes_everything),
 		cmocka_unit_test(test_rerun_scratch_is_its_own),
 		cmocka_unit_test(test_tc_marked_copy),
+		cmocka_unit_test(test_tc_copy_mark_rewritten),
 	};
 
 	for (int i = 0; i < N_CASES; i++) {
