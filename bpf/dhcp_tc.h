@@ -27,18 +27,28 @@ struct {
 /*
  * Some NICs hand tc the headers only in the skb's linear part, the rest in
  * pages, where the parsers cannot read: a DHCP request to port 67 (no longer
- * than a frame on the wire) is made linear whole. One load of 26 bytes when a
- * frame is not linear, nothing when it is (veth, most drivers for small frames).
+ * than a frame on the wire) is made linear whole. One load when a frame is not
+ * linear (the EtherType through the longest IPv4 header and the UDP ports, so
+ * a header with options, as xdp_pxe's parser takes them, is found too),
+ * nothing when it is (veth, most drivers for small frames).
  */
+#define DHCP_TC_PULL_PEEK (2 + 60 + 4) /* EtherType, IPv4 header (ihl 15), UDP ports */
+
 static __always_inline void dhcp_tc_pull(struct __sk_buff *skb)
 {
-	__u8 h[26]; /* from the EtherType to the UDP destination port */
+	__u8 h[DHCP_TC_PULL_PEEK];
+	__u32 port;
 
+	/* A frame shorter than the peek is no DHCP request (those are 300 bytes and more). */
 	if ((long)skb->data_end - (long)skb->data >= skb->len || skb->len > 1518 ||
 	    bpf_skb_load_bytes(skb, 12, h, sizeof(h)))
 		return;
-	if (h[0] == 0x08 && h[1] == 0x00 && h[2] == 0x45 && h[11] == IPPROTO_UDP && h[24] == 0 &&
-	    h[25] == XPXE_PORT_DHCP_SERVER)
+	if (h[0] != 0x08 || h[1] != 0x00 || h[2] >> 4 != 4 || (h[2] & 0xf) < 5 ||
+	    h[11] != IPPROTO_UDP)
+		return;
+	port = 2 + (h[2] & 0xf) * 4 + 2; /* the UDP destination port, after the IPv4 header */
+	index_bounded(port, DHCP_TC_PULL_PEEK - 1); /* for the verifier: see parse.h */
+	if (h[port] == 0 && h[port + 1] == XPXE_PORT_DHCP_SERVER)
 		bpf_skb_pull_data(skb, skb->len);
 }
 
