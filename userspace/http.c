@@ -473,9 +473,12 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	t->ctx = rq->conn;
 	if (xpxe_admit_enter(&h->admit, t, mono_now()))
 		return 1;
-	/* Held, not refused: firmware HTTP clients retry badly or not at all. */
+	/*
+	 * Held, not refused: firmware HTTP clients retry badly or not at all. The others
+	 * waiting: this one may have been let in (and left the count) meanwhile.
+	 */
 	pthread_mutex_lock(&h->admit.lock);
-	ahead = h->admit.waiting - 1;
+	ahead = h->admit.waiting ? h->admit.waiting - 1 : 0;
 	pthread_mutex_unlock(&h->admit.lock);
 	log_info("http: %s of %s queued%s (%u downloads at once, %u others waiting)", name, t->who,
 		 t->rank == XPXE_RANK_CONTROLPLANE ? " ahead of the workers (control plane)" : "",
@@ -1502,8 +1505,11 @@ int xpxe_http_tls_reload(struct xpxe_http *h, const struct xpxe_config *cfg, cha
 void xpxe_http_stop(struct xpxe_http *h)
 {
 	/*
-	 * Held downloads are answered first (503, not a connection cut without a word): they are
-	 * resumed, and MHD's threads answer them within a moment; a second at most is given.
+	 * Held downloads are ended first: they are resumed, and MHD's threads end them within a
+	 * moment (a second at most is given). Their header (200 or 206) went out when they were
+	 * queued, so no status can say why: each body ends short of its Content-Length
+	 * (held_read's XPXE_BODY_STOP), which a client takes as a failed download to retry,
+	 * never as a whole file.
 	 */
 	if (h->conns) {
 		struct timespec tick = { 0, 10 * 1000 * 1000 };
