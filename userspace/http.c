@@ -205,6 +205,7 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 {
 	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
 				    arg(rq->conn, "serial"), NULL };
+	const char *buildarch = arg(rq->conn, "arch");
 	char script[SCRIPT_MAX], mac_text[18], detail[XPXE_CFG_NAME_MAX * 2 + 16];
 	const struct xpxe_profile_cfg *p;
 	const char *why = NULL, *kernel, *initrd;
@@ -213,8 +214,13 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	unsigned char mac[6];
 	int err;
 
-	/* A bare request: the address may name the machine through its binding. */
-	if (!id.mac && !id.uuid && !id.serial && mac_of(&h->leases, rq->src, mac)) {
+	/*
+	 * A bare request: the address may name the machine through its binding, but not its
+	 * architecture. Without arch=, the chain script asks again with ${buildarch}: an arm64
+	 * iPXE must not get amd64's files (what a request without arch= means below: an old
+	 * chain script's, from before arm64).
+	 */
+	if (!id.mac && !id.uuid && !id.serial && buildarch && mac_of(&h->leases, rq->src, mac)) {
 		snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
 			 mac[1], mac[2], mac[3], mac[4], mac[5]);
 		id.mac = mac_text;
@@ -245,7 +251,7 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	}
 	p = &h->cfg->profiles[who.profile];
 	/* The machine's architecture's files (iPXE's ${buildarch}), never another's. */
-	arch = xpxe_arch_of_buildarch(arg(rq->conn, "arch"));
+	arch = xpxe_arch_of_buildarch(buildarch);
 	if (p->transport == XPXE_TRANSPORT_UKI && p->uki[0]) {
 		const char *name = xpxe_profile_uki(p, arch);
 		char url[XPXE_CFG_NAME_MAX + 128];
