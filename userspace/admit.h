@@ -33,6 +33,12 @@
 /* Clients whose place is kept (a collision loses one's place). */
 #define XPXE_ADMIT_PLACES_BITS 13
 #define XPXE_ADMIT_PLACES      (1u << XPXE_ADMIT_PLACES_BITS)
+/*
+ * How long a place is kept after its client's last download entered or left: its next file
+ * comes within seconds (iPXE fetches them one after another). A machine back later (a
+ * reboot, a reinstall) queues anew, behind those that came since, not ahead of the storm.
+ */
+#define XPXE_ADMIT_PLACE_KEEP_S 60
 
 /* Ranks: the higher goes first. */
 enum xpxe_admit_rank {
@@ -84,6 +90,7 @@ struct xpxe_admit {
 	struct xpxe_admit_place {
 		unsigned client;
 		unsigned long long seq;
+		double seen; /* when its client's last download entered or left */
 	} places[XPXE_ADMIT_PLACES];
 	struct xpxe_admit_stats stats;
 	void (*resume)(void *ctx); /* called without the lock held */

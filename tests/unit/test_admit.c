@@ -187,6 +187,50 @@ static void test_machine_keeps_its_place(void **state)
 	xpxe_admit_destroy(&a);
 }
 
+/*
+ * A place is kept for the machine's next file, not forever: A back long after its last
+ * download (a reboot) queues behind B, who came since; within XPXE_ADMIT_PLACE_KEEP_S of
+ * its last download's end it still goes first.
+ */
+static void test_place_ages_out(void **state)
+{
+	const double later = 10 + XPXE_ADMIT_PLACE_KEEP_S + 1;
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 0, note_resume);
+	ticket(1, XPXE_RANK_WORKER)->client = htonl(0xc6120801); /* A, first boot */
+	assert_true(xpxe_admit_enter(&a, &tickets[1], 0));
+	xpxe_admit_leave(&a, &tickets[1], 10);
+	ticket(2, XPXE_RANK_WORKER)->client = htonl(0xc6120809); /* X holds the slot */
+	assert_true(xpxe_admit_enter(&a, &tickets[2], later - 1));
+	ticket(3, XPXE_RANK_WORKER)->client = htonl(0xc6120802); /* B waits */
+	assert_false(wait_in(&a, &tickets[3], later - 1));
+	ticket(4, XPXE_RANK_WORKER)->client = htonl(0xc6120801); /* A again, much later */
+	assert_false(wait_in(&a, &tickets[4], later));
+	assert_true(tickets[4].seq > tickets[3].seq);
+	xpxe_admit_leave(&a, &tickets[2], later + 1);
+	assert_int_equal(n_resumed, 1);
+	assert_int_equal(resumed[0], 3); /* B first */
+	xpxe_admit_leave(&a, &tickets[3], later + 2);
+	assert_int_equal(resumed[1], 4);
+	xpxe_admit_leave(&a, &tickets[4], later + 3);
+
+	/* Within the time kept, counted from its last download's end (not its start). */
+	ticket(5, XPXE_RANK_WORKER)->client = htonl(0xc6120809); /* X holds the slot */
+	assert_true(xpxe_admit_enter(&a, &tickets[5], later + 4));
+	ticket(6, XPXE_RANK_WORKER)->client = htonl(0xc6120803); /* C waits */
+	assert_false(wait_in(&a, &tickets[6], later + 4));
+	ticket(7, XPXE_RANK_WORKER)->client = htonl(0xc6120801); /* A's next file */
+	assert_false(wait_in(&a, &tickets[7], later + 3 + XPXE_ADMIT_PLACE_KEEP_S - 1));
+	assert_int_equal(tickets[7].seq, tickets[4].seq);
+	xpxe_admit_leave(&a, &tickets[5], later + 70);
+	assert_int_equal(resumed[2], 7); /* A before C */
+	xpxe_admit_leave(&a, &tickets[7], later + 71);
+	xpxe_admit_leave(&a, &tickets[6], later + 72);
+	xpxe_admit_destroy(&a);
+}
+
 /* A storm's machines (a /21 of addresses) each keep a place of their own. */
 static void test_places_of_a_storm(void **state)
 {
@@ -394,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup(test_controlplane_passes_waiting_workers, setup),
 		cmocka_unit_test_setup(test_machine_keeps_its_place, setup),
 		cmocka_unit_test_setup(test_places_of_a_storm, setup),
+		cmocka_unit_test_setup(test_place_ages_out, setup),
 		cmocka_unit_test_setup(test_leave_while_waiting, setup),
 		cmocka_unit_test_setup(test_overdue_over_the_cap, setup),
 		cmocka_unit_test_setup(test_trickle, setup),
