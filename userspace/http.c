@@ -359,18 +359,21 @@ static bool is_uki(const struct xpxe_config *cfg, const char *name);
 /*
  * Whether a machine's Talos document says `machine:` ... `type: controlplane` (or init). A
  * scan of lines, not a YAML parse: the document may hold {{placeholders}} that are YAML only
- * once rendered. Reads at most its first 8192 lines.
+ * once rendered. Reads at most its first 8192 lines, each whole (getline): a long line (a
+ * certificate, a list of SANs) read in pieces had its rest taken for a top-level key, which
+ * ended machine: before its type.
  */
-static bool document_says_controlplane(const char *path)
+bool xpxe_http_document_says_controlplane(const char *path)
 {
-	char line[512];
+	char *line = NULL;
+	size_t size = 0;
 	bool in_machine = false, yes = false;
 	int lines = 0;
 	FILE *f = path[0] ? fopen(path, "r") : NULL;
 
 	if (!f)
 		return false;
-	while (!yes && fgets(line, sizeof(line), f) && ++lines < 8192) {
+	while (!yes && getline(&line, &size, f) >= 0 && ++lines < 8192) {
 		const char *p = line;
 		char word[16];
 
@@ -388,6 +391,7 @@ static bool document_says_controlplane(const char *path)
 		snprintf(word, sizeof(word), "%.*s", (int)strcspn(p, " \t\"'#\r\n"), p);
 		yes = xpxe_admit_rank_of_role(word) == XPXE_RANK_CONTROLPLANE;
 	}
+	free(line);
 	fclose(f);
 	return yes;
 }
@@ -456,7 +460,7 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 	if (has_role)
 		rank = xpxe_admit_rank_of_role(m->role);
 	pthread_mutex_unlock(&h->inv->lock);
-	if (!has_role && doc[0] && document_says_controlplane(doc))
+	if (!has_role && doc[0] && xpxe_http_document_says_controlplane(doc))
 		rank = XPXE_RANK_CONTROLPLANE;
 	return rank < 0 ? XPXE_RANK_WORKER : rank;
 }

@@ -5,11 +5,14 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
 
 #include "admit.h"
+#include "http.h"
 
 /* What the server would resume, in order: the tickets' ctx. */
 static int resumed[64], n_resumed;
@@ -429,6 +432,52 @@ static void test_rank_of_role(void **state)
 	assert_int_equal(xpxe_admit_rank_of_role("Controlplane"), -1);
 }
 
+/* Writes TEXT to a file of its own; its path in PATH (PATH_MAX bytes). */
+static void write_doc(char *path, const char *text)
+{
+	int fd;
+
+	snprintf(path, 64, "/tmp/xpxe-test-admit-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/*
+ * A Talos document ranks its machine when the inventory gives no role: `type:` under
+ * `machine:`, after lines of any length (a long one read in pieces ended machine: early).
+ */
+static void test_document_rank(void **state)
+{
+	static char doc[8192];
+	char path[64];
+	int n;
+
+	(void)state;
+	n = snprintf(doc, sizeof(doc), "version: v1alpha1\nmachine:\n  certSANs: [");
+	for (int i = 0; i < 100; i++)
+		n +=
+		    snprintf(doc + n, sizeof(doc) - n, "%shost-%03d.example.com", i ? ", " : "", i);
+	snprintf(doc + n, sizeof(doc) - n, "]\n  type: controlplane\ncluster:\n  name: c\n");
+	assert_true(strlen(strchr(doc, '[')) > 1024);
+	write_doc(path, doc);
+	assert_true(xpxe_http_document_says_controlplane(path));
+	unlink(path);
+
+	write_doc(path, "machine:\n  type: worker\n");
+	assert_false(xpxe_http_document_says_controlplane(path));
+	unlink(path);
+	write_doc(path, "machine:\n  install: {}\ncluster:\n  type: controlplane\n");
+	assert_false(xpxe_http_document_says_controlplane(path)); /* not machine's */
+	unlink(path);
+	write_doc(path, "# a comment\nmachine:\n  type: \"init\"\n");
+	assert_true(xpxe_http_document_says_controlplane(path));
+	unlink(path);
+	assert_false(xpxe_http_document_says_controlplane(""));
+	assert_false(xpxe_http_document_says_controlplane("/nonexistent/xpxe.yaml"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +494,7 @@ int main(void)
 		cmocka_unit_test_setup(test_no_cap, setup),
 		cmocka_unit_test_setup(test_close_and_snapshot, setup),
 		cmocka_unit_test(test_rank_of_role),
+		cmocka_unit_test(test_document_rank),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
