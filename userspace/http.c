@@ -188,8 +188,7 @@ static int identify(struct xpxe_http *h, const struct request *rq, const struct 
 		return 0;
 	}
 	m = &cfg->machines[who->idx];
-	who->profile =
-	    m->profile >= 0 ? m->profile : (cfg->default_profile >= 0 ? cfg->default_profile : 0);
+	who->profile = xpxe_config_machine_profile(cfg, m);
 	if (!who->mac[0] && m->n_macs)
 		snprintf(who->mac, sizeof(who->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[0][0],
 			 m->macs[0][1], m->macs[0][2], m->macs[0][3], m->macs[0][4], m->macs[0][5]);
@@ -452,7 +451,7 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 		xpxe_http_document_path(
 		    m->talos_config[0]
 			? m->talos_config
-			: h->cfg->profiles[m->profile >= 0 ? m->profile : 0].talos_config,
+			: h->cfg->profiles[xpxe_config_machine_profile(h->cfg, m)].talos_config,
 		    "", doc, sizeof(doc));
 	}
 	/* M is the config's: read before a reload may free it. */

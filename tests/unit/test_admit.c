@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include "admit.h"
+#include "config.h"
 #include "http.h"
 
 /* What the server would resume, in order: the tickets' ctx. */
@@ -478,6 +479,26 @@ static void test_document_rank(void **state)
 	assert_false(xpxe_http_document_says_controlplane("/nonexistent/xpxe.yaml"));
 }
 
+/*
+ * The profile whose Talos document ranks a machine: its own, else the default profile (a
+ * machine of profile -1 took profile 0's document, whatever the default was).
+ */
+static void test_machine_profile(void **state)
+{
+	static struct xpxe_config cfg;
+	struct xpxe_machine_cfg m = { .profile = -1 };
+
+	(void)state;
+	cfg.n_profiles = 3;
+	cfg.default_profile = 2;
+	assert_int_equal(xpxe_config_machine_profile(&cfg, &m), 2);
+	m.profile = 1;
+	assert_int_equal(xpxe_config_machine_profile(&cfg, &m), 1);
+	m.profile = -1;
+	cfg.default_profile = -1; /* unknown machines ignored; a known one boots the first */
+	assert_int_equal(xpxe_config_machine_profile(&cfg, &m), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +516,7 @@ int main(void)
 		cmocka_unit_test_setup(test_close_and_snapshot, setup),
 		cmocka_unit_test(test_rank_of_role),
 		cmocka_unit_test(test_document_rank),
+		cmocka_unit_test(test_machine_profile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
