@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
+#include <strings.h>
 
 #include "admit.h"
 
@@ -304,6 +305,13 @@ int xpxe_admit_snapshot(struct xpxe_admit *a, unsigned *active, unsigned *waitin
 	}
 	pthread_mutex_unlock(&a->lock);
 	return k;
+}
+
+bool xpxe_admit_may_hold(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n < 4 || strcasecmp(name + n - 4, ".efi");
 }
 
 int xpxe_admit_rank_of_role(const char *role)

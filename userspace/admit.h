@@ -151,6 +151,15 @@ struct xpxe_admit_view {
 int xpxe_admit_snapshot(struct xpxe_admit *a, unsigned *active, unsigned *waiting,
 			struct xpxe_admit_stats *stats, struct xpxe_admit_view *out, int n);
 
+/*
+ * Whether a download of the asset NAME may be held in the queue: not an EFI binary (a name
+ * ending in .efi). UEFI firmware fetches those itself over HTTP boot (iPXE's snponly.efi,
+ * GRUB, shim) and gives up on a held one (EDK2's HttpBootDxe times out on a body that
+ * trickles); they are small next to a kernel and an initramfs, which iPXE fetches and waits
+ * for. UKIs, EFI binaries too, never wait either (their own URL, /uki/).
+ */
+bool xpxe_admit_may_hold(const char *name);
+
 /* "controlplane", "init" -> XPXE_RANK_CONTROLPLANE; "worker" -> XPXE_RANK_WORKER; else -1. */
 int xpxe_admit_rank_of_role(const char *role);
 

@@ -586,9 +586,9 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	pthread_mutex_unlock(&h->inv->lock);
 	if (!a)
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such asset");
-	/* A large file waits its turn; small ones (and HEAD) never queue. */
+	/* A large file waits its turn; small ones, EFI binaries (and HEAD) never queue. */
 	if (may_wait && !rq->head && h->downloads.max &&
-	    (unsigned long long)loaded.size >= h->downloads.min_size) {
+	    (unsigned long long)loaded.size >= h->downloads.min_size && xpxe_admit_may_hold(name)) {
 		turn = take_turn(h, rq, name, mac_text);
 		if (turn < 0)
 			return send_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,

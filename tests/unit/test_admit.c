@@ -499,6 +499,19 @@ static void test_machine_profile(void **state)
 	assert_int_equal(xpxe_config_machine_profile(&cfg, &m), 0);
 }
 
+/* What may be held: kernels and initramfs, not the EFI binaries firmware fetches itself. */
+static void test_may_hold(void **state)
+{
+	(void)state;
+	assert_true(xpxe_admit_may_hold("vmlinuz"));
+	assert_true(xpxe_admit_may_hold("initramfs.xz"));
+	assert_true(xpxe_admit_may_hold("efi"));
+	assert_true(xpxe_admit_may_hold("kernel.efi.sig"));
+	assert_false(xpxe_admit_may_hold("grubaa64.efi"));
+	assert_false(xpxe_admit_may_hold("BOOTX64.EFI"));
+	assert_false(xpxe_admit_may_hold("snponly.efi"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_rank_of_role),
 		cmocka_unit_test(test_document_rank),
 		cmocka_unit_test(test_machine_profile),
+		cmocka_unit_test(test_may_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
