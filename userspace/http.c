@@ -507,8 +507,25 @@ struct held_body {
 	struct xpxe_admit_ticket *t; /* in the request's pending: lives as long as the body */
 	int fd;
 	off_t from, len;
+	off_t size; /* the file's, and its modification time, when it was opened */
+	struct timespec mtime;
 	bool started; /* its turn came: said once */
 };
+
+/*
+ * Whether B's file is as it was when its download was queued. A held download reads it long
+ * after asset() checked it against the copy TFTP serves: a file rewritten in place meanwhile
+ * (replaced by rename, the open file keeps the bytes that were checked) would send other
+ * bytes than its first ones, or than TFTP's. Asked until it starts, as the file is not read
+ * at full speed until then.
+ */
+static bool held_file_unchanged(const struct held_body *b)
+{
+	struct stat st;
+
+	return !fstat(b->fd, &st) && st.st_size == b->size &&
+	       st.st_mtim.tv_sec == b->mtime.tv_sec && st.st_mtim.tv_nsec == b->mtime.tv_nsec;
+}
 
 static ssize_t held_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -519,6 +536,14 @@ static ssize_t held_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 	if ((off_t)pos >= b->len)
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (!b->started && !held_file_unchanged(b)) {
+		/* Ended short of its Content-Length: the client retries, and gets a 503. */
+		__atomic_add_fetch(&b->h->stats.asset_changed, 1, __ATOMIC_RELAXED);
+		log_warn("http: %s of %s: the file changed on disk while the download waited; "
+			 "ended, refused until 'xpxe assets --reload' loads it again",
+			 t->what, t->who);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
 	switch (xpxe_admit_body(&b->h->admit, t, &n)) {
 	case XPXE_BODY_GO:
 		if (!b->started) {
@@ -657,7 +682,9 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 						 .t = &rq->pending->ticket,
 						 .fd = fd,
 						 .from = from,
-						 .len = st.st_size ? to - from + 1 : 0 };
+						 .len = st.st_size ? to - from + 1 : 0,
+						 .size = st.st_size,
+						 .mtime = st.st_mtim };
 			r = MHD_create_response_from_callback(b->len, 256 << 10, held_read, b,
 							      held_free);
 			if (!r)
