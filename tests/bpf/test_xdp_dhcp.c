@@ -565,6 +565,7 @@ static void age_tc_copies(void)
 
 static void configure(const struct dhcp_case *c, const uint8_t *request)
 {
+	static uint8_t stray[FRAME_MAX + 512];
 	struct xpxe_dhcp_settings s;
 	struct xpxe_dhcp_net net = { 0 };
 	struct xpxe_mac_key key = { 0 };
@@ -591,6 +592,9 @@ static void configure(const struct dhcp_case *c, const uint8_t *request)
 
 	/* No DISCOVER was answered in tc a moment ago (dhcp_tc_copies): each case is its own. */
 	clear_tc_copies();
+	/* Nor is a copy for the stack a failed case left unread on the loopback. */
+	while (recv(lo_sock, stray, sizeof(stray), MSG_DONTWAIT) >= 0)
+		;
 	/* Each case starts from an empty client table, then adds its own. */
 	memcpy(key.addr, bootp_of((uint8_t *)request) + 28, 6);
 	bpf_map_delete_elem(clients_fd, &key);
