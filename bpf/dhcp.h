@@ -581,13 +581,18 @@ static __always_inline int dhcp_admit(const struct xpxe_dhcp_config *cfg,
 	__s64 sum;
 	int ret;
 
-	/* 0: the client sent none (RFC 768). The caller checked the fixed part is in the frame. */
+	/*
+	 * 0: the client sent none (RFC 768); an offload seed, none computed either
+	 * (udp_csum_partial). The caller checked the fixed part is in the frame.
+	 */
 	if (udph->check) {
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)udph, DHCP_UDP_OPTS_OFF, 0);
 		if (sum >= 0)
 			sum = udp_csum_add_buf(sum, s->opts, udp_len - DHCP_UDP_OPTS_OFF,
 					       DHCP_OPTS_CALLS, sizeof(s->opts));
-		if (sum < 0 || !udp_csum_matches(udp_csum_of(sum), iph->saddr, iph->daddr, udp_len))
+		if (sum < 0 ||
+		    (!udp_csum_matches(udp_csum_of(sum), iph->saddr, iph->daddr, udp_len) &&
+		     !udp_csum_partial(udph->check, iph->saddr, iph->daddr, udp_len)))
 			return XPXE_CNT_PASS_BAD_UDP_CSUM;
 	}
 	ret = dhcp_rate_check(cfg, rkey, known);

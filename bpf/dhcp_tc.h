@@ -6,7 +6,8 @@
  * marked, goes back in on the same device's ingress for the stack, and the
  * frame itself becomes the OFFER and leaves through the device. The clone
  * passes through tc_tftp again, which knows it by its mark, clears the mark
- * and lets it up. Same parser, same decision, same templates as XDP (dhcp.h).
+ * and lets it up; or, when something rewrote the mark, by dhcp_tc_copies.
+ * Same parser, same decision, same templates as XDP (dhcp.h).
  */
 #ifndef XPXE_BPF_DHCP_TC_H
 #define XPXE_BPF_DHCP_TC_H
@@ -15,21 +16,39 @@
 
 #include "dhcp.h"
 
+/* The DISCOVERs whose copy went up, by xid and chaddr: when (xpxe_dhcp.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XPXE_DHCP_TC_COPIES_MAX);
+	__type(key, struct xpxe_dhcp_tc_copy_key);
+	__type(value, __u64);
+} dhcp_tc_copies SEC(".maps");
+
 /*
  * Some NICs hand tc the headers only in the skb's linear part, the rest in
  * pages, where the parsers cannot read: a DHCP request to port 67 (no longer
- * than a frame on the wire) is made linear whole. One load of 26 bytes when a
- * frame is not linear, nothing when it is (veth, most drivers for small frames).
+ * than a frame on the wire) is made linear whole. One load when a frame is not
+ * linear (the EtherType through the longest IPv4 header and the UDP ports, so
+ * a header with options, as xdp_pxe's parser takes them, is found too),
+ * nothing when it is (veth, most drivers for small frames).
  */
+#define DHCP_TC_PULL_PEEK (2 + 60 + 4) /* EtherType, IPv4 header (ihl 15), UDP ports */
+
 static __always_inline void dhcp_tc_pull(struct __sk_buff *skb)
 {
-	__u8 h[26]; /* from the EtherType to the UDP destination port */
+	__u8 h[DHCP_TC_PULL_PEEK];
+	__u32 port;
 
+	/* A frame shorter than the peek is no DHCP request (those are 300 bytes and more). */
 	if ((long)skb->data_end - (long)skb->data >= skb->len || skb->len > 1518 ||
 	    bpf_skb_load_bytes(skb, 12, h, sizeof(h)))
 		return;
-	if (h[0] == 0x08 && h[1] == 0x00 && h[2] == 0x45 && h[11] == IPPROTO_UDP && h[24] == 0 &&
-	    h[25] == XPXE_PORT_DHCP_SERVER)
+	if (h[0] != 0x08 || h[1] != 0x00 || h[2] >> 4 != 4 || (h[2] & 0xf) < 5 ||
+	    h[11] != IPPROTO_UDP)
+		return;
+	port = 2 + (h[2] & 0xf) * 4 + 2; /* the UDP destination port, after the IPv4 header */
+	index_bounded(port, DHCP_TC_PULL_PEEK - 1); /* for the verifier: see parse.h */
+	if (h[port] == 0 && h[port + 1] == XPXE_PORT_DHCP_SERVER)
 		bpf_skb_pull_data(skb, skb->len);
 }
 
@@ -49,12 +68,14 @@ static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *
 	struct xpxe_dhcp_client *client;
 	struct xpxe_mac_key key = {};
 	struct xpxe_dhcp_rate_key rkey;
+	struct xpxe_dhcp_tc_copy_key ckey = {};
 	struct dhcp_scratch *s;
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
 	__u32 zero = 0, slot = XPXE_DHCP_SCRATCH_WIRE, opts_len, opts_off, len, mark, boot;
 	__u32 udp_len = payload_len + sizeof(*udph);
+	__u64 now, *sent;
 	__be32 *magic;
 	int ret;
 
@@ -81,6 +102,18 @@ static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *
 	boot = dhcp_boot_class(&s->req);
 	if (s->req.overload || s->req.msg_type != DHCPDISCOVER || boot == XPXE_BOOT_PLAIN)
 		return XPXE_CNT_TFTP_TC_PASS;
+
+	/*
+	 * The same DISCOVER as one answered a moment ago: the stack's copy come round with its
+	 * mark rewritten, or a duplicate (xpxe_dhcp.h). Up it goes, as the copy does with its
+	 * mark, and it is not answered (nor copied) again.
+	 */
+	ckey.xid = bp->xid;
+	__builtin_memcpy(ckey.chaddr, bp->chaddr, 6);
+	now = bpf_ktime_get_ns();
+	sent = bpf_map_lookup_elem(&dhcp_tc_copies, &ckey);
+	if (sent && now - *sent < XPXE_DHCP_TC_COPY_NS)
+		return XPXE_CNT_DHCP_TC_STACK_COPY;
 
 	/* From here on, xdp_pxe counted dhcp_proxy_to_tc: the outcome is counted here. */
 	__builtin_memcpy(key.addr, bp->chaddr, 6);
@@ -109,12 +142,15 @@ static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *
 	 * shared until one side writes), marked so that this program lets it up when it
 	 * comes round again. The skb keeps its own mark.
 	 */
+	bpf_map_update_elem(&dhcp_tc_copies, &ckey, &now, BPF_ANY);
 	mark = skb->mark;
 	skb->mark = XPXE_SKB_MARK_STACK_COPY;
 	ret = bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS);
 	skb->mark = mark;
-	if (ret)
+	if (ret) {
+		bpf_map_delete_elem(&dhcp_tc_copies, &ckey);
 		return XPXE_CNT_DHCP_TC_NO_COPY; /* the frame itself goes up instead */
+	}
 
 	/* The stack has its copy now: a frame that cannot become the OFFER is dropped. */
 	*verdict = TC_ACT_SHOT;

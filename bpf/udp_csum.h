@@ -4,7 +4,8 @@
  * port-4011 request, a TFTP request, ACK or ERROR): a corrupted frame must not
  * be answered. The stack checks what it receives; frames answered in XDP never
  * reach it, so the check is here. A checksum of 0 means none was sent (allowed
- * over IPv4, RFC 768). Long datagrams are copied to a map value and summed by
+ * over IPv4, RFC 768); so does the seed a sender with checksum offload leaves
+ * (udp_csum_partial). Long datagrams are copied to a map value and summed by
  * bpf_csum_diff (the kernel's csum_partial, 512 bytes a call); DHCP sums its
  * fixed part in the packet and its options in the copy it parses them from;
  * the 12 bytes of a TFTP ACK are summed where they are, with no helper call.
@@ -99,6 +100,19 @@ static __always_inline bool udp_csum_matches(__u32 data_sum, __be32 saddr, __be3
 	return !csum_fold(data_sum + csum_udp_pseudo(saddr, daddr, udp_len));
 }
 
+/*
+ * Whether CHECK is the seed a sender with checksum offload left for the device to finish
+ * (CHECKSUM_PARTIAL: a veth or tap peer with tx offload on, a VM's virtio-net): the
+ * pseudo-header's folded sum, not complemented (Linux's udp4_hwcsum). Such a frame never
+ * crossed a wire, so nothing computed a checksum to check: taken as "none", as 0 is, not as
+ * corrupted. Asked only when the sum does not match, so intact frames pay nothing for it.
+ */
+static __always_inline bool udp_csum_partial(__be16 check, __be32 saddr, __be32 daddr,
+					     __u32 udp_len)
+{
+	return check == (__u16)~csum_fold(csum_udp_pseudo(saddr, daddr, udp_len));
+}
+
 /* The sum of a datagram of at most UDP_CSUM_INLINE_MAX bytes at P, read in the packet. */
 static __always_inline int udp_csum_small(const __u8 *p, __u32 len, void *data_end)
 {
@@ -129,11 +143,12 @@ static __always_inline bool xdp_udp_csum_ok(struct xdp_md *ctx, const struct iph
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	__be32 saddr = iph->saddr, daddr = iph->daddr;
+	__be16 check = udph->check;
 	struct udp_csum_buf *buf;
 	__u32 zero = 0;
 	__s64 sum;
 
-	if (!udph->check)
+	if (!check)
 		return true;
 	if (udp_len == 12) {
 		/* A TFTP ACK (the per-block path): three 32-bit words, summed as in memory. */
@@ -158,7 +173,8 @@ static __always_inline bool xdp_udp_csum_ok(struct xdp_md *ctx, const struct iph
 	} else {
 		return true; /* longer than anything xpxe answers: not checked */
 	}
-	return sum >= 0 && udp_csum_matches(sum, saddr, daddr, udp_len);
+	return sum >= 0 && (udp_csum_matches(sum, saddr, daddr, udp_len) ||
+			    udp_csum_partial(check, saddr, daddr, udp_len));
 }
 
 #endif /* XPXE_BPF_UDP_CSUM_H */

@@ -160,7 +160,8 @@ enum xpxe_counter {
  * The skb mark of the copy of a proxy-mode DISCOVER that tc_tftp sends back in on ingress for
  * the stack (bpf/dhcp_tc.h): the copy passes tc_tftp again, which knows it by this mark and
  * clears it. A mark crosses a redirect within a namespace (skb_scrub_packet clears it only
- * across namespaces). The bytes spell "xpxe".
+ * across namespaces). The bytes spell "xpxe". Not the only guard: another filter may rewrite
+ * marks (dhcp_tc_copies, xpxe_dhcp.h).
  */
 #define XPXE_SKB_MARK_STACK_COPY 0x78707865
 

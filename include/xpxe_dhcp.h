@@ -208,4 +208,21 @@ struct xpxe_dhcp_queued {
 #define XPXE_DHCP_SCRATCH_SLOTS 2
 #define XPXE_LOOPBACK_IFINDEX	1
 
+/*
+ * The proxy-mode DISCOVERs tc_tftp answered and sent a copy of up for the stack, by xid and
+ * chaddr, with when (bpf/dhcp_tc.h): the copy comes round again within microseconds and is
+ * known by its skb mark (XPXE_SKB_MARK_STACK_COPY); should another filter rewrite marks, it is
+ * known by this, or it would be answered and copied again, round and round. The same DISCOVER
+ * within the window is not answered again: a copy, or a duplicate of one answered (a client
+ * repeats a DISCOVER after seconds, RFC 2131: 4; PXE: 4, 8, 16, 32).
+ */
+#define XPXE_DHCP_TC_COPIES_MAX 1024
+#define XPXE_DHCP_TC_COPY_NS	(100ull * 1000 * 1000)
+
+struct xpxe_dhcp_tc_copy_key {
+	__be32 xid;
+	__u8 chaddr[6];
+	__u8 pad[2];
+};
+
 #endif /* XPXE_DHCP_H */

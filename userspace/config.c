@@ -937,6 +937,13 @@ int xpxe_config_profile(const struct xpxe_config *cfg, const char *name)
 	return -1;
 }
 
+int xpxe_config_machine_profile(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m)
+{
+	if (m->profile >= 0)
+		return m->profile;
+	return cfg->default_profile >= 0 ? cfg->default_profile : 0;
+}
+
 const struct xpxe_asset_cfg *xpxe_config_asset(const struct xpxe_config *cfg, const char *name)
 {
 	for (int i = 0; i < cfg->n_assets; i++)

@@ -272,6 +272,12 @@ int xpxe_parse_listen(const char *text, struct sockaddr_in *addr);
 /* The profile named NAME, or -1. */
 int xpxe_config_profile(const struct xpxe_config *cfg, const char *name);
 
+/*
+ * The index of the profile machine M boots with: its own, else (-1) the default profile,
+ * else (default_profile -1: unknown machines ignored, but M is known) the first.
+ */
+int xpxe_config_machine_profile(const struct xpxe_config *cfg, const struct xpxe_machine_cfg *m);
+
 /* The asset named NAME, or NULL. */
 const struct xpxe_asset_cfg *xpxe_config_asset(const struct xpxe_config *cfg, const char *name);
 

@@ -94,4 +94,18 @@ static inline frame_iphdr *frame_iph(uint8_t *buf)
 	return (frame_iphdr *)(buf + sizeof(struct ethhdr));
 }
 
+/*
+ * Puts in the UDP checksum of the frame in BUF what a sender with checksum offload leaves
+ * there for its device to finish (CHECKSUM_PARTIAL, Linux's udp4_hwcsum): the pseudo-header's
+ * folded sum, not complemented. Frames from a veth or tap peer with tx offload on carry it.
+ */
+static inline void frame_udp_offload_seed(uint8_t *buf)
+{
+	frame_iphdr *iph = frame_iph(buf);
+	struct udphdr *udph = (struct udphdr *)((uint8_t *)iph + iph->ihl * 4);
+	uint32_t sum = frame_csum_add(0, &iph->saddr, 8) + IPPROTO_UDP + ntohs(udph->len);
+
+	udph->check = htons((uint16_t)~frame_csum_fold(sum));
+}
+
 #endif /* XPXE_TEST_FRAMES_H */

@@ -222,6 +222,14 @@ static void relayed_other_lease(uint8_t *f, size_t *len)
 	relayed(f, len);
 }
 
+/* A REQUEST for an address not the client's, broadcast bit clear, not relayed. */
+static void flags_clear_other_lease(uint8_t *f, size_t *len)
+{
+	bootp_of(f)[10] = 0; /* flags */
+	bootp_of(f)[11] = 0;
+	other_lease_requested(f, len);
+}
+
 /* A bit flipped in flight (the xid's): the UDP checksum no longer matches. */
 static void corrupted(uint8_t *f, size_t *len)
 {
@@ -234,6 +242,20 @@ static void no_udp_checksum(uint8_t *f, size_t *len)
 {
 	(void)len;
 	((struct udphdr *)(frame_iph(f) + 1))->check = 0;
+}
+
+/* From a sender with tx checksum offload: the pseudo-header's seed, no checksum computed. */
+static void offload_seed(uint8_t *f, size_t *len)
+{
+	(void)len;
+	frame_udp_offload_seed(f);
+}
+
+/* ... and a seed one off: a checksum damaged in flight like any other. */
+static void offload_seed_corrupted(uint8_t *f, size_t *len)
+{
+	offload_seed(f, len);
+	((struct udphdr *)(frame_iph(f) + 1))->check ^= htons(0x0100);
 }
 
 /*
@@ -390,6 +412,11 @@ static const struct dhcp_case cases[] = {
 	{ "full: a REQUEST for another address: NAK", OVMF_FULL, 2, other_lease_requested,
 	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
 	  .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6, .dest = TO_BROADCAST },
+	{ "full: ... broadcast bit clear, not relayed: the NAK is broadcast all the same, flags "
+	  "as they came (RFC 2131 4.3.2)",
+	  OVMF_FULL, 2, flags_clear_other_lease, XPXE_MODE_FULL, XPXE_STRATEGY_AUTO,
+	  .known_client = true, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6,
+	  .dest = TO_BROADCAST },
 	{ "full: a relayed REQUEST for another address: NAK to the relay, broadcast bit set",
 	  OVMF_FULL, 2, relayed_other_lease, XPXE_MODE_FULL, XPXE_STRATEGY_AUTO,
 	  .known_client = true, .verdict = XDP_TX, .counter = XPXE_CNT_DHCP_NAK, .msg_type = 6,
@@ -458,6 +485,15 @@ static const struct dhcp_case cases[] = {
 	  0, long_options, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
 	{ "proxy: a DISCOVER without a UDP checksum (0: none) is answered", OVMF_PROXY, 0,
 	  no_udp_checksum, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
+	{ "proxy: a DISCOVER with an offload seed as its checksum (CHECKSUM_PARTIAL) is answered",
+	  OVMF_PROXY, 0, offload_seed, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011 },
+	{ "full: ... a REQUEST of a bound MAC with one gets its ACK", OVMF_FULL, 2, offload_seed,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_TX,
+	  .counter = XPXE_CNT_DHCP_ACK, .msg_type = 5, .dest = TO_BROADCAST,
+	  .yiaddr_is_lease = true, .boot_file = "snponly.efi", .lease_options = true },
+	{ "bad: ... but a seed one off passes unanswered", OVMF_FULL, 2, offload_seed_corrupted,
+	  XPXE_MODE_FULL, XPXE_STRATEGY_AUTO, .known_client = true, .verdict = XDP_PASS,
+	  .counter = XPXE_CNT_PASS_BAD_UDP_CSUM },
 	{ "bad: VLAN-tagged DISCOVER passes", OVMF_PROXY, 0, vlan_tagged, XPXE_MODE_PROXY,
 	  XPXE_STRATEGY_AUTO, .verdict = XDP_PASS, .counter = XPXE_CNT_PASS_VLAN },
 	{ "bad: frame shorter than its IP length", OVMF_PROXY, 0, truncated_ip, XPXE_MODE_PROXY,
@@ -504,8 +540,32 @@ static int teardown(void **state)
 	return 0;
 }
 
+static void clear_tc_copies(void)
+{
+	int fd = bpf_map__fd(skel->maps.dhcp_tc_copies);
+	struct xpxe_dhcp_tc_copy_key key;
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		assert_int_equal(bpf_map_delete_elem(fd, &key), 0);
+}
+
+/* Every DISCOVER answered in tc as if long ago (past XPXE_DHCP_TC_COPY_NS). */
+static void age_tc_copies(void)
+{
+	int fd = bpf_map__fd(skel->maps.dhcp_tc_copies);
+	struct xpxe_dhcp_tc_copy_key key, *prev = NULL, next;
+	__u64 long_ago = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		assert_int_equal(bpf_map_update_elem(fd, &key, &long_ago, BPF_EXIST), 0);
+	}
+}
+
 static void configure(const struct dhcp_case *c, const uint8_t *request)
 {
+	static uint8_t stray[FRAME_MAX + 512];
 	struct xpxe_dhcp_settings s;
 	struct xpxe_dhcp_net net = { 0 };
 	struct xpxe_mac_key key = { 0 };
@@ -530,6 +590,11 @@ static void configure(const struct dhcp_case *c, const uint8_t *request)
 	net.lease_time = 3600;
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
 
+	/* No DISCOVER was answered in tc a moment ago (dhcp_tc_copies): each case is its own. */
+	clear_tc_copies();
+	/* Nor is a copy for the stack a failed case left unread on the loopback. */
+	while (recv(lo_sock, stray, sizeof(stray), MSG_DONTWAIT) >= 0)
+		;
 	/* Each case starts from an empty client table, then adds its own. */
 	memcpy(key.addr, bootp_of((uint8_t *)request) + 28, 6);
 	bpf_map_delete_elem(clients_fd, &key);
@@ -872,12 +937,150 @@ static void test_rerun_scratch_is_its_own(void **state)
 	free(buf);
 }
 
+/* tc_tftp on IN with skb mark MARK: the verdict, counted OUTCOME; *MARK_OUT the mark after. */
+static int tc_run_marked(const uint8_t *in, size_t len, __u32 mark, __u32 *mark_out, uint8_t *out,
+			 size_t out_size, __u32 *out_len, enum xpxe_counter outcome)
+{
+	struct __sk_buff ctx = { .mark = mark };
+	int verdict = prog_run_counted_ctx(skel, skel->progs.tc_tftp, false, in, len, &ctx,
+					   sizeof(ctx), out, out_size, out_len, outcome);
+
+	*mark_out = ctx.mark;
+	return verdict;
+}
+
+static const struct dhcp_case proxy_offer = {
+	"proxy", OVMF_PROXY, 0, NULL, XPXE_MODE_PROXY, XPXE_STRATEGY_AUTO, PROXY_OFFER_4011
+};
+
+/* The proxy DISCOVER of OVMF_PROXY into IN, maps configured for it; its length. */
+static size_t proxy_discover(uint8_t *in, size_t size)
+{
+	int n = pcap_frame(OVMF_PROXY, 0, in, size);
+
+	assert_true(n > 0);
+	configure(&proxy_offer, in);
+	return (size_t)n;
+}
+
+/*
+ * The stack's copy of a DISCOVER answered in tc comes round with its mark: let up as it is,
+ * the mark cleared, counted dhcp_tc_stack_copy, no OFFER and no copy of the copy.
+ */
+static void test_tc_marked_copy(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512], copy[FRAME_MAX + 512];
+	size_t len = proxy_discover(in, sizeof(in));
+	__u32 out_len, mark;
+
+	(void)state;
+	assert_int_equal(tc_run_marked(in, len, XPXE_SKB_MARK_STACK_COPY, &mark, out, sizeof(out),
+				       &out_len, XPXE_CNT_DHCP_TC_STACK_COPY),
+			 TC_ACT_OK);
+	assert_int_equal(mark, 0);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1);
+	/* Another mark is not ours: the DISCOVER is answered, and its own mark kept. */
+	assert_int_equal(
+	    tc_run_marked(in, len, 7, &mark, out, sizeof(out), &out_len, XPXE_CNT_DHCP_OFFER),
+	    TC_ACT_REDIRECT);
+	assert_int_equal(mark, 7);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 2000), (int)len);
+	check_reply(&proxy_offer, in, len, out, out_len);
+}
+
+/*
+ * Should another filter rewrite the copy's mark, the copy is still known (dhcp_tc_copies, by
+ * xid and chaddr, for a moment): let up, not answered and copied again round and round; so is
+ * a duplicate within that moment. The client's own repeat, seconds later, is answered.
+ */
+static void test_tc_copy_mark_rewritten(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512], copy[FRAME_MAX + 512];
+	size_t len = proxy_discover(in, sizeof(in));
+	__u32 out_len, mark;
+	int n;
+
+	(void)state;
+	assert_int_equal(
+	    tc_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_DHCP_OFFER),
+	    TC_ACT_REDIRECT);
+	n = stack_copy(copy, sizeof(copy), 2000);
+	assert_int_equal(n, (int)len);
+	/* The copy, its mark gone. */
+	assert_int_equal(tc_run_marked(copy, (size_t)n, 0, &mark, out, sizeof(out), &out_len,
+				       XPXE_CNT_DHCP_TC_STACK_COPY),
+			 TC_ACT_OK);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1);
+	assert_int_equal(tc_run_marked(in, len, 0, &mark, out, sizeof(out), &out_len,
+				       XPXE_CNT_DHCP_TC_STACK_COPY),
+			 TC_ACT_OK);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1);
+	/* The client asks again, past the window (its entry made old): answered. */
+	age_tc_copies();
+	assert_int_equal(
+	    tc_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_DHCP_OFFER),
+	    TC_ACT_REDIRECT);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 2000), (int)len);
+	check_reply(&proxy_offer, in, len, out, out_len);
+}
+
+/*
+ * A DISCOVER with IP options (ihl 6) is xdp_pxe's and tc_tftp's as one without: passed for tc,
+ * answered there (the OFFER has no options), the stack's copy as it came. (Test runs give tc
+ * a linear skb: dhcp_tc_pull's reading of a non-linear one is not reached here.)
+ */
+static void test_tc_ip_options(void **state)
+{
+	static const uint8_t options[4] = { 1, 1, 1, 0 }; /* NOP NOP NOP END */
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512], copy[FRAME_MAX + 512];
+	size_t len = proxy_discover(in, sizeof(in));
+	frame_iphdr *iph = frame_iph(in);
+	struct udphdr *udph;
+	uint8_t *bp;
+	uint32_t sum;
+	__u32 out_len;
+
+	(void)state;
+	memmove(in + 34 + 4, in + 34, len - 34);
+	memcpy(in + 34, options, 4);
+	len += 4;
+	iph->ihl = 6;
+	iph->tot_len = htons(len - 14);
+	iph->check = 0;
+	iph->check = htons(frame_csum_fold(frame_csum_add(0, iph, 24)));
+	udph = (struct udphdr *)(in + 38);
+	udph->check = 0;
+	sum = frame_csum_add(0, &iph->saddr, 8) + IPPROTO_UDP + ntohs(udph->len);
+	udph->check = htons(frame_csum_fold(frame_csum_add(sum, udph, ntohs(udph->len))));
+	bp = in + 46;
+
+	assert_int_equal(
+	    xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_DHCP_PROXY_TO_TC),
+	    XDP_PASS);
+	assert_int_equal(
+	    tc_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_DHCP_OFFER),
+	    TC_ACT_REDIRECT);
+	assert_int_equal(stack_copy(copy, sizeof(copy), 2000), (int)len);
+	assert_memory_equal(copy, in, len);
+	assert_int_equal(out[14], 0x45);
+	assert_int_equal(out[42], 2);			/* BOOTREPLY */
+	assert_memory_equal(out + 42 + 4, bp + 4, 4);	/* xid */
+	assert_memory_equal(out + 42 + 28, bp + 28, 6); /* chaddr */
+}
+
 int main(void)
 {
-	enum { N_CASES = sizeof(cases) / sizeof(cases[0]), N_FIXED = 2 };
+	enum { N_CASES = sizeof(cases) / sizeof(cases[0]), N_FIXED = 5 };
 	struct CMUnitTest tests[N_CASES + N_FIXED] = {
 		cmocka_unit_test(test_off_passes_everything),
 		cmocka_unit_test(test_rerun_scratch_is_its_own),
+		cmocka_unit_test(test_tc_marked_copy),
+		cmocka_unit_test(test_tc_copy_mark_rewritten),
+		cmocka_unit_test(test_tc_ip_options),
 	};
 
 	for (int i = 0; i < N_CASES; i++) {

@@ -191,13 +191,19 @@ static void run_as(const char *pcap, int frame, uint8_t src, uint8_t chaddr, con
 
 /*
  * A proxy-mode PXE DISCOVER (frame_as's frame): xdp_pxe passes it to tc_tftp, which applies
- * the limits, returns VERDICT and counts OUTCOME.
+ * the limits, returns VERDICT and counts OUTCOME. Each with an xid of its own: tc_tftp takes
+ * the same DISCOVER again within a moment for the stack's copy of the one it answered, not
+ * for a request (dhcp_tc_copies), and a flood is of requests.
  */
 static void run_as_tc(const char *pcap, int frame, uint8_t src, uint8_t chaddr, const char *giaddr,
 		      int verdict, enum xpxe_counter outcome)
 {
+	static uint32_t xid = 0x7a000000;
 	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
 	int n = frame_as(in, sizeof(in), pcap, frame, src, chaddr, giaddr);
+
+	xid++;
+	memcpy(in + CHADDR - 24, &xid, 4);
 
 	assert_int_equal(
 	    xdp_run_counted(skel, in, n, out, sizeof(out), NULL, XPXE_CNT_DHCP_PROXY_TO_TC),

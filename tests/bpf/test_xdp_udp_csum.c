@@ -5,7 +5,8 @@
  * bit flipped in flight: an ACK or ERROR of a transfer is dropped (passed, tc_tftp would
  * answer it) with its session untouched, an RRQ or WRQ passed unanswered (the stack drops
  * it), each counted. Odd lengths, the in-packet sum of short datagrams and the helper's of
- * long ones are covered; a checksum of 0 (none sent) is taken as it is. DHCP's checks are
+ * long ones are covered; a checksum of 0 (none sent) is taken as it is, and so is the seed a
+ * sender with checksum offload leaves (CHECKSUM_PARTIAL). DHCP's checks are
  * cases of test_xdp_dhcp.c.
  */
 #include <arpa/inet.h>
@@ -258,13 +259,54 @@ static void test_requests(void **state)
 	assert_int_equal(bpf_map_lookup_elem(macs_fd, &key, &mac), 0);
 }
 
+/*
+ * Frames from a sender with tx checksum offload (a veth or tap peer, a VM's virtio-net) carry
+ * only the pseudo-header's seed: nothing computed a checksum, so they are taken as "none",
+ * not dropped as corrupted. An ACK (summed in the packet), a long ERROR (summed by the
+ * helper), an RRQ; a seed one off is still a damaged checksum.
+ */
+static void test_offload_seed(void **state)
+{
+	static char long_err[4 + 700 + 1];
+	static const char rrq[] = "\0\1undionly.kpxe\0octet\0blksize\0001468";
+	struct xpxe_tftp_key key = { .client_ip = CLIENT_IP, .client_port = htons(CLIENT_PORT) };
+	int macs_fd = bpf_map__fd(skel->maps.tftp_rrq_macs);
+	struct xpxe_tftp_rrq_mac mac;
+	uint8_t in[FRAME_MAX];
+	size_t len;
+
+	(void)state;
+	skel->bss->tftp_xdp_no_room = 0;
+	put_session(44003, 3);
+	len = ack(in, 44003, 3);
+	frame_udp_offload_seed(in);
+	udp_of(in)->check ^= htons(0x0001);
+	expect(in, len, XDP_DROP, XPXE_CNT_DROP_BAD_UDP_CSUM);
+	assert_int_equal(get_session(44003).last_block, 3);
+	frame_udp_offload_seed(in);
+	expect_data(in, len, 4);
+
+	memcpy(long_err, "\0\5\0\0", 4);
+	memset(long_err + 4, 'y', 700);
+	put_session(44004, 3);
+	len = from_client(in, 44004, long_err, sizeof(long_err));
+	frame_udp_offload_seed(in);
+	expect(in, len, XDP_DROP, XPXE_CNT_TFTP_SESSIONS_ABORTED);
+	assert_int_equal(get_session(44004).state, XPXE_TFTP_ABORTED);
+
+	bpf_map_delete_elem(macs_fd, &key);
+	len = from_client(in, 69, rrq, sizeof(rrq));
+	frame_udp_offload_seed(in);
+	expect(in, len, XDP_PASS, XPXE_CNT_PASS_TFTP);
+	assert_int_equal(bpf_map_lookup_elem(macs_fd, &key, &mac), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ack),
-		cmocka_unit_test(test_ack_left_to_tc),
-		cmocka_unit_test(test_error),
-		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_ack),	     cmocka_unit_test(test_ack_left_to_tc),
+		cmocka_unit_test(test_error),	     cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_offload_seed),
 	};
 
 	return cmocka_run_group_tests_name("xdp_udp_csum", tests, setup, teardown);

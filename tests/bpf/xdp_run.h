@@ -35,12 +35,19 @@
  */
 static inline int prog_run_counted(struct xpxe_bpf *skel, struct bpf_program *prog, bool counts_rx,
 				   const void *in, size_t len, void *out, size_t out_size,
-				   __u32 *out_len, enum xpxe_counter outcome)
+				   __u32 *out_len, enum xpxe_counter outcome);
+
+/* The same with a context: CTX (CTX_SIZE bytes, e.g. a struct __sk_buff) in, and back. */
+static inline int prog_run_counted_ctx(struct xpxe_bpf *skel, struct bpf_program *prog,
+				       bool counts_rx, const void *in, size_t len, void *ctx,
+				       size_t ctx_size, void *out, size_t out_size, __u32 *out_len,
+				       enum xpxe_counter outcome)
 {
 	int counters_fd = bpf_map__fd(skel->maps.counters);
 	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = out_size, .repeat = 1);
+		    .data_size_out = out_size, .ctx_in = ctx, .ctx_size_in = ctx_size,
+		    .ctx_out = ctx, .ctx_size_out = ctx_size, .repeat = 1);
 
 	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
@@ -58,6 +65,14 @@ static inline int prog_run_counted(struct xpxe_bpf *skel, struct bpf_program *pr
 	if (out_len)
 		*out_len = opts.data_size_out;
 	return (int)opts.retval;
+}
+
+static inline int prog_run_counted(struct xpxe_bpf *skel, struct bpf_program *prog, bool counts_rx,
+				   const void *in, size_t len, void *out, size_t out_size,
+				   __u32 *out_len, enum xpxe_counter outcome)
+{
+	return prog_run_counted_ctx(skel, prog, counts_rx, in, len, NULL, 0, out, out_size, out_len,
+				    outcome);
 }
 
 /* xdp_pxe through prog_run_counted. */

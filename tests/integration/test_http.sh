@@ -80,6 +80,16 @@ udhcpc_run "$LAB-h1" h1
 ip1=$(result_field h1 ip)
 check "cp-1 gets an address from the pool ($ip1)" test -n "$ip1"
 ip -n "$LAB-h1" addr replace "$ip1/24" dev eth0
+# Its binding names cp-1 at that address, but not its architecture: an arm64 iPXE asking
+# bare must not get amd64's kernel (the chain script asks again with arch=${buildarch}).
+code=$(get "$LAB-h1" /boot.ipxe)
+check "cp-1's bare /boot.ipxe (bound, no arch=): the chain script, not a kernel" \
+	bash -c "[ $code = 200 ] && grep -q 'chain $URL/boot.ipxe?mac=' '$WORK/body' && ! grep -q '^kernel' '$WORK/body'"
+code=$(get "$LAB-h1" '/boot.ipxe?arch=x86_64')
+check "... with arch=x86_64, the binding names it: cp-1's script" \
+	bash -c "[ $code = 200 ] && grep -q '^kernel $URL/assets/vmlinuz' '$WORK/body'"
+check "... with arch=arm64, refused: its profile has no arm64 files (404)" \
+	test "$(get "$LAB-h1" '/boot.ipxe?arch=arm64')" = 404
 code=$(get "$LAB-h1" "/talos/config?mac=52%3A54%3A00%3Ac1%3A00%3A01&uuid=x")
 check "cp-1 fetches its config from its own address: 200" test "$code" = 200
 check "... templated with its hostname, disk, MAC, address and UUID" \

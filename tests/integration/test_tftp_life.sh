@@ -239,8 +239,11 @@ start_daemon -i "$IF_SRV" "${ASSETS[@]}" || not_ok "serve starts over a killed d
 probe rrq=f1m,blksize=1468 rest save="$OUT/again" >/dev/null
 check "the new daemon answers RRQs again" test "$(sha "$OUT/again")" = "$(sha "$FILES/f1m.new")"
 
-# Held open until the new daemon has taken it over.
-probe rrq=f1m,blksize=512 blocks=50 hold="$WORK/adopted2.go" rest save="$OUT/adopted2" \
+# Held open until the new daemon has taken it over; then a copy of its RRQ, right after a
+# block (a late duplicate): the new daemon knows no RRQ bytes of it, yet must take the copy
+# for one (the same file and options), not for a new request that replaces the transfer.
+probe rrq=f1m,blksize=512 blocks=50 hold="$WORK/adopted2.go" blocks=1 \
+	send=69:"$(hex '\0\1f1m\0octet\0blksize\000512\0')" rest save="$OUT/adopted2" \
 	>"$WORK/adopted2.out" 2>&1 &
 adoptee=$!
 wait_until said "$WORK/adopted2.out" '^holding' "$adoptee"
@@ -249,12 +252,19 @@ wait_daemon
 start_daemon -i "$IF_SRV" "${ASSETS[@]}" || not_ok "serve starts over a killed daemon's data plane"
 check "the restarted daemon takes over the transfers still running" \
 	grep -Eq "took over [1-9][0-9]* TFTP transfer" "$WORK/daemon.log"
+rp0=$(counter tftp_sessions_replaced)
+rep0=$(counter tftp_rrq_repeated)
 touch "$WORK/adopted2.go"
 if wait "$adoptee" && [ "$(sha "$OUT/adopted2")" = "$(sha "$FILES/f1m.new")" ]; then
 	ok "... the one in flight completes with the right content"
 else
 	not_ok "... the one in flight completes" "$(cat "$WORK/adopted2.out")"
 fi
+rp1=$(counter tftp_sessions_replaced)
+rep1=$(counter tftp_rrq_repeated)
+oacks=$(grep -c '^OACK' "$WORK/adopted2.out")
+check "... and the copy of its RRQ changed nothing (replaced $rp0 -> $rp1, repeated $rep0 -> $rep1, $oacks OACK)" \
+	test "$rp1" = "$rp0" -a "$rep1" -gt "$rep0" -a "$oacks" = 1
 seen() { grep -q "event=tftp_done .*(slot [0-9]*, from a previous daemon)" "$WORK/daemon.log"; }
 wait_until seen
 check "... and the new daemon saw it end (it tracks what it took over)" seen

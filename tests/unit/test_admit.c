@@ -5,10 +5,13 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
 
+#include "config.h"
 #include "http/http.h"
 
 /* What the server would resume, in order: the tickets' ctx. */
@@ -184,6 +187,50 @@ static void test_machine_keeps_its_place(void **state)
 	assert_int_equal(resumed[3], 3);
 	/* A client of no known address takes a place of its own each time. */
 	assert_true(ticket(6, XPXE_RANK_WORKER)->client == 0);
+	xpxe_admit_destroy(&a);
+}
+
+/*
+ * A place is kept for the machine's next file, not forever: A back long after its last
+ * download (a reboot) queues behind B, who came since; within XPXE_ADMIT_PLACE_KEEP_S of
+ * its last download's end it still goes first.
+ */
+static void test_place_ages_out(void **state)
+{
+	const double later = 10 + XPXE_ADMIT_PLACE_KEEP_S + 1;
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 1, 0, note_resume);
+	ticket(1, XPXE_RANK_WORKER)->client = htonl(0xc6120801); /* A, first boot */
+	assert_true(xpxe_admit_enter(&a, &tickets[1], 0));
+	xpxe_admit_leave(&a, &tickets[1], 10);
+	ticket(2, XPXE_RANK_WORKER)->client = htonl(0xc6120809); /* X holds the slot */
+	assert_true(xpxe_admit_enter(&a, &tickets[2], later - 1));
+	ticket(3, XPXE_RANK_WORKER)->client = htonl(0xc6120802); /* B waits */
+	assert_false(wait_in(&a, &tickets[3], later - 1));
+	ticket(4, XPXE_RANK_WORKER)->client = htonl(0xc6120801); /* A again, much later */
+	assert_false(wait_in(&a, &tickets[4], later));
+	assert_true(tickets[4].seq > tickets[3].seq);
+	xpxe_admit_leave(&a, &tickets[2], later + 1);
+	assert_int_equal(n_resumed, 1);
+	assert_int_equal(resumed[0], 3); /* B first */
+	xpxe_admit_leave(&a, &tickets[3], later + 2);
+	assert_int_equal(resumed[1], 4);
+	xpxe_admit_leave(&a, &tickets[4], later + 3);
+
+	/* Within the time kept, counted from its last download's end (not its start). */
+	ticket(5, XPXE_RANK_WORKER)->client = htonl(0xc6120809); /* X holds the slot */
+	assert_true(xpxe_admit_enter(&a, &tickets[5], later + 4));
+	ticket(6, XPXE_RANK_WORKER)->client = htonl(0xc6120803); /* C waits */
+	assert_false(wait_in(&a, &tickets[6], later + 4));
+	ticket(7, XPXE_RANK_WORKER)->client = htonl(0xc6120801); /* A's next file */
+	assert_false(wait_in(&a, &tickets[7], later + 3 + XPXE_ADMIT_PLACE_KEEP_S - 1));
+	assert_int_equal(tickets[7].seq, tickets[4].seq);
+	xpxe_admit_leave(&a, &tickets[5], later + 70);
+	assert_int_equal(resumed[2], 7); /* A before C */
+	xpxe_admit_leave(&a, &tickets[7], later + 71);
+	xpxe_admit_leave(&a, &tickets[6], later + 72);
 	xpxe_admit_destroy(&a);
 }
 
@@ -385,6 +432,85 @@ static void test_rank_of_role(void **state)
 	assert_int_equal(xpxe_role_rank("Controlplane"), -1);
 }
 
+/* Writes TEXT to a file of its own; its path in PATH (PATH_MAX bytes). */
+static void write_doc(char *path, const char *text)
+{
+	int fd;
+
+	snprintf(path, 64, "/tmp/xpxe-test-admit-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/*
+ * A Talos document ranks its machine when the inventory gives no role: `type:` under
+ * `machine:`, after lines of any length (a long one read in pieces ended machine: early).
+ */
+static void test_document_rank(void **state)
+{
+	static char doc[8192];
+	char path[64];
+	int n;
+
+	(void)state;
+	n = snprintf(doc, sizeof(doc), "version: v1alpha1\nmachine:\n  certSANs: [");
+	for (int i = 0; i < 100; i++)
+		n +=
+		    snprintf(doc + n, sizeof(doc) - n, "%shost-%03d.example.com", i ? ", " : "", i);
+	snprintf(doc + n, sizeof(doc) - n, "]\n  type: controlplane\ncluster:\n  name: c\n");
+	assert_true(strlen(strchr(doc, '[')) > 1024);
+	write_doc(path, doc);
+	assert_true(xpxe_http_document_says_controlplane(path));
+	unlink(path);
+
+	write_doc(path, "machine:\n  type: worker\n");
+	assert_false(xpxe_http_document_says_controlplane(path));
+	unlink(path);
+	write_doc(path, "machine:\n  install: {}\ncluster:\n  type: controlplane\n");
+	assert_false(xpxe_http_document_says_controlplane(path)); /* not machine's */
+	unlink(path);
+	write_doc(path, "# a comment\nmachine:\n  type: \"init\"\n");
+	assert_true(xpxe_http_document_says_controlplane(path));
+	unlink(path);
+	assert_false(xpxe_http_document_says_controlplane(""));
+	assert_false(xpxe_http_document_says_controlplane("/nonexistent/xpxe.yaml"));
+}
+
+/*
+ * The profile whose Talos document ranks a machine: its own, else the default profile (a
+ * machine of profile -1 took profile 0's document, whatever the default was).
+ */
+static void test_machine_profile(void **state)
+{
+	static struct xpxe_config cfg;
+	struct xpxe_machine_cfg m = { .profile = -1 };
+
+	(void)state;
+	cfg.n_profiles = 3;
+	cfg.default_profile = 2;
+	assert_int_equal(xpxe_config_machine_profile(&cfg, &m), 2);
+	m.profile = 1;
+	assert_int_equal(xpxe_config_machine_profile(&cfg, &m), 1);
+	m.profile = -1;
+	cfg.default_profile = -1; /* unknown machines ignored; a known one boots the first */
+	assert_int_equal(xpxe_config_machine_profile(&cfg, &m), 0);
+}
+
+/* What may be held: kernels and initramfs, not the EFI binaries firmware fetches itself. */
+static void test_may_hold(void **state)
+{
+	(void)state;
+	assert_true(xpxe_admit_may_hold("vmlinuz"));
+	assert_true(xpxe_admit_may_hold("initramfs.xz"));
+	assert_true(xpxe_admit_may_hold("efi"));
+	assert_true(xpxe_admit_may_hold("kernel.efi.sig"));
+	assert_false(xpxe_admit_may_hold("grubaa64.efi"));
+	assert_false(xpxe_admit_may_hold("BOOTX64.EFI"));
+	assert_false(xpxe_admit_may_hold("snponly.efi"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,12 +520,16 @@ int main(void)
 		cmocka_unit_test_setup(test_controlplane_passes_waiting_workers, setup),
 		cmocka_unit_test_setup(test_machine_keeps_its_place, setup),
 		cmocka_unit_test_setup(test_places_of_a_storm, setup),
+		cmocka_unit_test_setup(test_place_ages_out, setup),
 		cmocka_unit_test_setup(test_leave_while_waiting, setup),
 		cmocka_unit_test_setup(test_overdue_over_the_cap, setup),
 		cmocka_unit_test_setup(test_trickle, setup),
 		cmocka_unit_test_setup(test_no_cap, setup),
 		cmocka_unit_test_setup(test_close_and_snapshot, setup),
 		cmocka_unit_test(test_rank_of_role),
+		cmocka_unit_test(test_document_rank),
+		cmocka_unit_test(test_machine_profile),
+		cmocka_unit_test(test_may_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
+#include <strings.h>
 
 #include "http/admit.h"
 
@@ -113,22 +114,27 @@ static void resume_all(struct xpxe_admit *a, struct xpxe_admit_ticket *list)
 	}
 }
 
+/*
+ * CLIENT's place. Knuth's multiplicative hash, its top bits: an address in network order varies
+ * in its top byte, which the product's low bits never see.
+ */
+static struct xpxe_admit_place *place_of(struct xpxe_admit *a, unsigned client)
+{
+	return &a->places[(client * 2654435761u) >> (32 - XPXE_ADMIT_PLACES_BITS)];
+}
+
 bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now)
 {
 	bool go;
 
 	pthread_mutex_lock(&a->lock);
 	if (t->client) {
-		/*
-		 * Its machine's place, taken with its first file. Knuth's multiplicative hash,
-		 * its top bits: an address in network order varies in its top byte, which
-		 * the product's low bits never see.
-		 */
-		struct xpxe_admit_place *pl =
-		    &a->places[(t->client * 2654435761u) >> (32 - XPXE_ADMIT_PLACES_BITS)];
+		/* Its machine's place, taken with its first file, while it is recent. */
+		struct xpxe_admit_place *pl = place_of(a, t->client);
 
-		if (pl->client != t->client)
-			*pl = (struct xpxe_admit_place){ t->client, ++a->seq };
+		if (pl->client != t->client || now - pl->seen > XPXE_ADMIT_PLACE_KEEP_S)
+			*pl = (struct xpxe_admit_place){ t->client, ++a->seq, now };
+		pl->seen = now;
 		t->seq = pl->seq;
 	} else {
 		t->seq = ++a->seq;
@@ -191,6 +197,9 @@ void xpxe_admit_leave(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double 
 	struct xpxe_admit_ticket *resumed = NULL;
 
 	pthread_mutex_lock(&a->lock);
+	/* Its place is kept from here on (XPXE_ADMIT_PLACE_KEEP_S), for its next file. */
+	if (t->client && place_of(a, t->client)->client == t->client)
+		place_of(a, t->client)->seen = now;
 	if (t->state == XPXE_TICKET_WAITING) {
 		if (unlink_from(&a->queue, t))
 			a->waiting--;
@@ -296,4 +305,11 @@ int xpxe_admit_snapshot(struct xpxe_admit *a, unsigned *active, unsigned *waitin
 	}
 	pthread_mutex_unlock(&a->lock);
 	return k;
+}
+
+bool xpxe_admit_may_hold(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n < 4 || strcasecmp(name + n - 4, ".efi");
 }

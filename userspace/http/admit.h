@@ -33,6 +33,12 @@
 /* Clients whose place is kept (a collision loses one's place). */
 #define XPXE_ADMIT_PLACES_BITS 13
 #define XPXE_ADMIT_PLACES      (1u << XPXE_ADMIT_PLACES_BITS)
+/*
+ * How long a place is kept after its client's last download entered or left: its next file
+ * comes within seconds (iPXE fetches them one after another). A machine back later (a
+ * reboot, a reinstall) queues anew, behind those that came since, not ahead of the storm.
+ */
+#define XPXE_ADMIT_PLACE_KEEP_S 60
 
 /* Ranks (enum xpxe_admit_rank, the higher goes first) are config.h's: a machine's role. */
 
@@ -80,6 +86,7 @@ struct xpxe_admit {
 	struct xpxe_admit_place {
 		unsigned client;
 		unsigned long long seq;
+		double seen; /* when its client's last download entered or left */
 	} places[XPXE_ADMIT_PLACES];
 	struct xpxe_admit_stats stats;
 	void (*resume)(void *ctx); /* called without the lock held */
@@ -139,5 +146,14 @@ struct xpxe_admit_view {
 };
 int xpxe_admit_snapshot(struct xpxe_admit *a, unsigned *active, unsigned *waiting,
 			struct xpxe_admit_stats *stats, struct xpxe_admit_view *out, int n);
+
+/*
+ * Whether a download of the asset NAME may be held in the queue: not an EFI binary (a name
+ * ending in .efi). UEFI firmware fetches those itself over HTTP boot (iPXE's snponly.efi,
+ * GRUB, shim) and gives up on a held one (EDK2's HttpBootDxe times out on a body that
+ * trickles); they are small next to a kernel and an initramfs, which iPXE fetches and waits
+ * for. UKIs, EFI binaries too, never wait either (their own URL, /uki/).
+ */
+bool xpxe_admit_may_hold(const char *name);
 
 #endif /* XPXE_ADMIT_H */

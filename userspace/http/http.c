@@ -188,8 +188,7 @@ static int identify(struct xpxe_http *h, const struct request *rq, const struct 
 		return 0;
 	}
 	m = &cfg->machines[who->idx];
-	who->profile =
-	    m->profile >= 0 ? m->profile : (cfg->default_profile >= 0 ? cfg->default_profile : 0);
+	who->profile = xpxe_config_machine_profile(cfg, m);
 	if (!who->mac[0] && m->n_macs)
 		snprintf(who->mac, sizeof(who->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[0][0],
 			 m->macs[0][1], m->macs[0][2], m->macs[0][3], m->macs[0][4], m->macs[0][5]);
@@ -205,7 +204,8 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 {
 	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
 				    arg(rq->conn, "serial"), NULL };
-	char script[SCRIPT_MAX], mac_text[18];
+	const char *buildarch = arg(rq->conn, "arch");
+	char script[SCRIPT_MAX], mac_text[18], detail[XPXE_CFG_NAME_MAX * 2 + 16];
 	const struct xpxe_profile_cfg *p;
 	const char *why = NULL, *kernel, *initrd;
 	enum xpxe_arch arch;
@@ -213,8 +213,13 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	unsigned char mac[6];
 	int err;
 
-	/* A bare request: the address may name the machine through its binding. */
-	if (!id.mac && !id.uuid && !id.serial && mac_of(&h->leases, rq->src, mac)) {
+	/*
+	 * A bare request: the address may name the machine through its binding, but not its
+	 * architecture. Without arch=, the chain script asks again with ${buildarch}: an arm64
+	 * iPXE must not get amd64's files (what a request without arch= means below: an old
+	 * chain script's, from before arm64).
+	 */
+	if (!id.mac && !id.uuid && !id.serial && buildarch && mac_of(&h->leases, rq->src, mac)) {
 		snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
 			 mac[1], mac[2], mac[3], mac[4], mac[5]);
 		id.mac = mac_text;
@@ -245,17 +250,18 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	}
 	p = &h->cfg->profiles[who.profile];
 	/* The machine's architecture's files (iPXE's ${buildarch}), never another's. */
-	arch = xpxe_arch_of_buildarch(arg(rq->conn, "arch"));
+	arch = xpxe_arch_of_buildarch(buildarch);
 	if (p->transport == XPXE_TRANSPORT_UKI && p->uki[0]) {
 		const char *name = xpxe_profile_uki(p, arch);
 		char url[XPXE_CFG_NAME_MAX + 128];
 
 		if (!name) {
-			pthread_mutex_unlock(&h->inv->lock);
-			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+			/* P is the config's: formatted before a reload may free it. */
 			snprintf(url, sizeof(url), "profile '%s' has no %s UKI", p->name,
 				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
 							   : xpxe_arch_name(arch));
+			pthread_mutex_unlock(&h->inv->lock);
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
 			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
 				 url);
 			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, url);
@@ -271,22 +277,28 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
 	if (!xpxe_profile_kernel(p, arch, &kernel, &initrd)) {
-		char reason[XPXE_CFG_NAME_MAX + 96];
+		char reason[XPXE_CFG_NAME_MAX * 2 + 96];
+		/* A machine of an architecture its profile has no files for, or a profile
+		 * without a kernel. P is the config's: read before a reload may free it. */
+		bool wrong_arch = arch != XPXE_ARCH_AMD64 || p->kernel_arm64[0];
 
-		pthread_mutex_unlock(&h->inv->lock);
-		if (arch != XPXE_ARCH_AMD64 || p->kernel_arm64[0]) {
-			/* A machine of an architecture its profile has no files for. */
-			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+		if (wrong_arch)
 			snprintf(reason, sizeof(reason), "profile '%s' has no %s kernel and initrd",
 				 p->name,
 				 /* not the client's text: it goes to the log */
 				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
 							   : xpxe_arch_name(arch));
+		else
+			snprintf(reason, sizeof(reason),
+				 "profile '%s' of %s names no kernel/initrd", p->name, who.name);
+		pthread_mutex_unlock(&h->inv->lock);
+		if (wrong_arch) {
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
 			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
 				 reason);
 			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, reason);
 		}
-		log_warn("http: profile '%s' of %s names no kernel/initrd", p->name, who.name);
+		log_warn("http: %s", reason);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
 				  "the machine's profile boots no kernel");
 	}
@@ -300,17 +312,12 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 				      .initrd = initrd,
 				      .cmdline = p->cmdline,
 				      .tftp = p->transport == XPXE_TRANSPORT_TFTP });
+	snprintf(detail, sizeof(detail), "%s, profile %s", who.name, p->name);
 	pthread_mutex_unlock(&h->inv->lock);
 	if (err)
 		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "script too long");
 	__atomic_add_fetch(&h->stats.scripts, 1, __ATOMIC_RELAXED);
-	{
-		char detail[XPXE_CFG_NAME_MAX * 2 + 16];
-
-		snprintf(detail, sizeof(detail), "%s, profile %s", who.name,
-			 h->cfg->profiles[who.profile].name);
-		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, detail, 0);
-	}
+	xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, detail, 0);
 	return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 }
 
@@ -351,18 +358,21 @@ static bool is_uki(const struct xpxe_config *cfg, const char *name);
 /*
  * Whether a machine's Talos document says `machine:` ... `type: controlplane` (or init). A
  * scan of lines, not a YAML parse: the document may hold {{placeholders}} that are YAML only
- * once rendered. Reads at most its first 8192 lines.
+ * once rendered. Reads at most its first 8192 lines, each whole (getline): a long line (a
+ * certificate, a list of SANs) read in pieces had its rest taken for a top-level key, which
+ * ended machine: before its type.
  */
-static bool document_says_controlplane(const char *path)
+bool xpxe_http_document_says_controlplane(const char *path)
 {
-	char line[512];
+	char *line = NULL;
+	size_t size = 0;
 	bool in_machine = false, yes = false;
 	int lines = 0;
 	FILE *f = path[0] ? fopen(path, "r") : NULL;
 
 	if (!f)
 		return false;
-	while (!yes && fgets(line, sizeof(line), f) && ++lines < 8192) {
+	while (!yes && getline(&line, &size, f) >= 0 && ++lines < 8192) {
 		const char *p = line;
 		char word[16];
 
@@ -380,6 +390,7 @@ static bool document_says_controlplane(const char *path)
 		snprintf(word, sizeof(word), "%.*s", (int)strcspn(p, " \t\"'#\r\n"), p);
 		yes = xpxe_role_rank(word) == XPXE_RANK_CONTROLPLANE;
 	}
+	free(line);
 	fclose(f);
 	return yes;
 }
@@ -400,6 +411,7 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 	struct who who;
 	unsigned char mac[6];
 	int rank = XPXE_RANK_WORKER;
+	bool has_role;
 
 	snprintf(who_text, who_size, "%s", rq->src_text);
 	mac_text[0] = '\0';
@@ -439,13 +451,15 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 		xpxe_http_document_path(
 		    m->talos_config[0]
 			? m->talos_config
-			: h->cfg->profiles[m->profile >= 0 ? m->profile : 0].talos_config,
+			: h->cfg->profiles[xpxe_config_machine_profile(h->cfg, m)].talos_config,
 		    "", doc, sizeof(doc));
 	}
-	if (m && m->role[0])
+	/* M is the config's: read before a reload may free it. */
+	has_role = m && m->role[0];
+	if (has_role)
 		rank = xpxe_role_rank(m->role);
 	pthread_mutex_unlock(&h->inv->lock);
-	if (!(m && m->role[0]) && doc[0] && document_says_controlplane(doc))
+	if (!has_role && doc[0] && xpxe_http_document_says_controlplane(doc))
 		rank = XPXE_RANK_CONTROLPLANE;
 	return rank < 0 ? XPXE_RANK_WORKER : rank;
 }
@@ -468,9 +482,12 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	t->ctx = rq->conn;
 	if (xpxe_admit_enter(&h->admit, t, mono_now()))
 		return 1;
-	/* Held, not refused: firmware HTTP clients retry badly or not at all. */
+	/*
+	 * Held, not refused: firmware HTTP clients retry badly or not at all. The others
+	 * waiting: this one may have been let in (and left the count) meanwhile.
+	 */
 	pthread_mutex_lock(&h->admit.lock);
-	ahead = h->admit.waiting - 1;
+	ahead = h->admit.waiting ? h->admit.waiting - 1 : 0;
 	pthread_mutex_unlock(&h->admit.lock);
 	log_info("http: %s of %s queued%s (%u downloads at once, %u others waiting)", name, t->who,
 		 t->rank == XPXE_RANK_CONTROLPLANE ? " ahead of the workers (control plane)" : "",
@@ -490,8 +507,25 @@ struct held_body {
 	struct xpxe_admit_ticket *t; /* in the request's pending: lives as long as the body */
 	int fd;
 	off_t from, len;
+	off_t size; /* the file's, and its modification time, when it was opened */
+	struct timespec mtime;
 	bool started; /* its turn came: said once */
 };
+
+/*
+ * Whether B's file is as it was when its download was queued. A held download reads it long
+ * after asset() checked it against the copy TFTP serves: a file rewritten in place meanwhile
+ * (replaced by rename, the open file keeps the bytes that were checked) would send other
+ * bytes than its first ones, or than TFTP's. Asked until it starts, as the file is not read
+ * at full speed until then.
+ */
+static bool held_file_unchanged(const struct held_body *b)
+{
+	struct stat st;
+
+	return !fstat(b->fd, &st) && st.st_size == b->size &&
+	       st.st_mtim.tv_sec == b->mtime.tv_sec && st.st_mtim.tv_nsec == b->mtime.tv_nsec;
+}
 
 static ssize_t held_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -502,6 +536,14 @@ static ssize_t held_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 	if ((off_t)pos >= b->len)
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (!b->started && !held_file_unchanged(b)) {
+		/* Ended short of its Content-Length: the client retries, and gets a 503. */
+		__atomic_add_fetch(&b->h->stats.asset_changed, 1, __ATOMIC_RELAXED);
+		log_warn("http: %s of %s: the file changed on disk while the download waited; "
+			 "ended, refused until 'xpxe assets --reload' loads it again",
+			 t->what, t->who);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
 	switch (xpxe_admit_body(&b->h->admit, t, &n)) {
 	case XPXE_BODY_GO:
 		if (!b->started) {
@@ -569,9 +611,9 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 	pthread_mutex_unlock(&h->inv->lock);
 	if (!a)
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such asset");
-	/* A large file waits its turn; small ones (and HEAD) never queue. */
+	/* A large file waits its turn; small ones, EFI binaries (and HEAD) never queue. */
 	if (may_wait && !rq->head && h->downloads.max &&
-	    (unsigned long long)loaded.size >= h->downloads.min_size) {
+	    (unsigned long long)loaded.size >= h->downloads.min_size && xpxe_admit_may_hold(name)) {
 		turn = take_turn(h, rq, name, mac_text);
 		if (turn < 0)
 			return send_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -640,7 +682,9 @@ static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char
 						 .t = &rq->pending->ticket,
 						 .fd = fd,
 						 .from = from,
-						 .len = st.st_size ? to - from + 1 : 0 };
+						 .len = st.st_size ? to - from + 1 : 0,
+						 .size = st.st_size,
+						 .mtime = st.st_mtim };
 			r = MHD_create_response_from_callback(b->len, 256 << 10, held_read, b,
 							      held_free);
 			if (!r)
@@ -870,10 +914,13 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 						    : h->cfg->profiles[who.profile].talos_config,
 			    who.mac, used, sizeof(used), &len);
 	if (!doc) {
+		char profile[XPXE_CFG_NAME_MAX];
+
+		/* The config's: copied before a reload may free it. */
+		snprintf(profile, sizeof(profile), "%s", h->cfg->profiles[who.profile].name);
 		pthread_mutex_unlock(&h->inv->lock);
 		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
-		log_warn("http: no config document for %s (profile %s)", who.name,
-			 h->cfg->profiles[who.profile].name);
+		log_warn("http: no config document for %s (profile %s)", who.name, profile);
 		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL,
 			   "no config document", 0);
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
@@ -1494,8 +1541,11 @@ int xpxe_http_tls_reload(struct xpxe_http *h, const struct xpxe_config *cfg, cha
 void xpxe_http_stop(struct xpxe_http *h)
 {
 	/*
-	 * Held downloads are answered first (503, not a connection cut without a word): they are
-	 * resumed, and MHD's threads answer them within a moment; a second at most is given.
+	 * Held downloads are ended first: they are resumed, and MHD's threads end them within a
+	 * moment (a second at most is given). Their header (200 or 206) went out when they were
+	 * queued, so no status can say why: each body ends short of its Content-Length
+	 * (held_read's XPXE_BODY_STOP), which a client takes as a failed download to retry,
+	 * never as a whole file.
 	 */
 	if (h->conns) {
 		struct timespec tick = { 0, 10 * 1000 * 1000 };

@@ -110,6 +110,12 @@ in_addr_t xpxe_http_config_address(struct xpxe_http *h, int idx, const char *mac
 /* The document PATH (a file, or a folder of MAC.yaml + default.yaml) gives MAC. */
 void xpxe_http_document_path(const char *path, const char *mac, char *out, size_t size);
 
+/*
+ * Whether the Talos document at PATH says `machine:` `type: controlplane` (or init): a
+ * machine's rank in the download queue when its inventory gives it no role.
+ */
+bool xpxe_http_document_says_controlplane(const char *path);
+
 /* True when SRC may fetch configs under CFG's allow list (empty list: everyone). */
 bool xpxe_http_allowed(const struct xpxe_config *cfg, struct in_addr src);
 

@@ -622,6 +622,17 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		  plan.oack_len ? ", OACK" : "", ntohs(key.server_port));
 }
 
+/* Whether REQ for AS would make the transfer X runs: the same size, block and window sizes. */
+static bool same_transfer(const struct iface *ifc, const struct xfer *x,
+			  const struct xpxe_tftp_request *req, const struct xpxe_asset *as)
+{
+	struct xpxe_tftp_plan plan;
+
+	xpxe_tftp_negotiate(req, as->size, ifc->blksize_max, ifc->windowsize_max, &plan);
+	return as->size == x->size && plan.blksize == x->blksize &&
+	       plan.windowsize == x->windowsize;
+}
+
 static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 			   const struct sockaddr_in *from, const struct in_pktinfo *pi)
 {
@@ -671,6 +682,17 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		refuse(t, ifc, &why, what, req.name, from->sin_addr.s_addr, from->sin_port,
 		       pi->ipi_spec_dst);
 		return;
+	}
+	/*
+	 * A transfer a previous daemon started (adopt_sessions) has no RRQ bytes to compare
+	 * with: the same file (its size) with the same options is taken for its RRQ, whose bytes
+	 * are kept from now on, and a copy of it within the transfer leaves it be.
+	 */
+	if (x && x->adopted && !x->rrq_len && same_transfer(ifc, x, &req, as)) {
+		x->rrq_hash = hash;
+		x->rrq_len = len;
+		if (repeated_rrq(t, x))
+			return;
 	}
 	/*
 	 * Another file, or the same after the transfer stalled (repeated_rrq): the client has
