@@ -658,12 +658,13 @@ static __always_inline void dhcp_reply_event(struct xpxe_dhcp_client *client, __
 					     __u32 boot, __be32 ip, __u32 ifindex,
 					     const __u8 *chaddr)
 {
+	/* The coarse clock: jiffies are enough for a log line and a lease's age (xpxe_events.h). */
 	struct xpxe_dp_event ev = {
 		.type = XPXE_EV_DHCP_OFFER + reply, /* enum order matches xpxe_dhcp_reply */
 		.boot = boot,
 		.ip = ip,
 		.ifindex = ifindex,
-		.ts_ns = bpf_ktime_get_boot_ns(),
+		.ts_ns = bpf_ktime_get_coarse_ns(),
 	};
 
 	__builtin_memcpy(ev.mac, chaddr, 6);

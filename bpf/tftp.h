@@ -294,7 +294,7 @@ static __noinline void tftp_report_end(const __u8 *mac, const struct xpxe_tftp_k
 		       .boot = how >> 8,
 		       .ip = key->client_ip,
 		       .ifindex = ifindex,
-		       .ts_ns = bpf_ktime_get_boot_ns() },
+		       .ts_ns = bpf_ktime_get_coarse_ns() }, /* the clock of every event */
 		.key = *key,
 		.retransmits = s->retransmits,
 		.client_error = s->client_error,
