@@ -659,23 +659,26 @@ static __always_inline void dhcp_reply_event(struct xpxe_dhcp_client *client, __
 					     const __u8 *chaddr)
 {
 	/* The coarse clock: jiffies are enough for a log line and a lease's age (xpxe_events.h). */
-	struct xpxe_dp_event ev = {
-		.type = XPXE_EV_DHCP_OFFER + reply, /* enum order matches xpxe_dhcp_reply */
-		.boot = boot,
-		.ip = ip,
-		.ifindex = ifindex,
-		.ts_ns = bpf_ktime_get_coarse_ns(),
-	};
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct xpxe_dp_event *ev;
 
-	__builtin_memcpy(ev.mac, chaddr, 6);
 	if (client && reply == XPXE_REPLY_ACK)
-		client->last_seen_ns = ev.ts_ns;
+		client->last_seen_ns = now;
 	/*
 	 * A full ring loses a fleet-view event, never a reply. No wakeup: waking
 	 * the daemon cost ~7 us a reply here (see bpf/events.h); it reads the
-	 * ring each round, at least once a second.
+	 * ring each round, at least once a second. Written in place: no copy.
 	 */
-	bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP);
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->type = XPXE_EV_DHCP_OFFER + reply; /* enum order matches xpxe_dhcp_reply */
+	ev->boot = boot;
+	__builtin_memcpy(ev->mac, chaddr, 6);
+	ev->ip = ip;
+	ev->ifindex = ifindex;
+	ev->ts_ns = now;
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 }
 
 /*
