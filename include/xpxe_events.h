@@ -44,7 +44,7 @@ struct xpxe_dp_event {
 	__be32 ip; /* the address given (yiaddr); a 4011 request's source; else 0 */
 	__u32 ifindex;
 	/* CLOCK_MONOTONIC at jiffy resolution (bpf_ktime_get_coarse_ns: the boot clock's read
-	 * cost ~5 % of a DHCP reply) */
+	 * cost ~10 ns of each DHCP reply) */
 	__u64 ts_ns;
 };
 
