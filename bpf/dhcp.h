@@ -729,7 +729,6 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 
 	__builtin_memcpy(key.addr, bp->chaddr, 6);
 	dhcp_rate_key(&rkey, eth->h_source, bp->chaddr);
-	client = bpf_map_lookup_elem(&dhcp_clients, &key);
 	slot = ctx->ingress_ifindex == XPXE_LOOPBACK_IFINDEX ? XPXE_DHCP_SCRATCH_RERUN
 							     : XPXE_DHCP_SCRATCH_WIRE;
 	s = bpf_map_lookup_elem(&dhcp_scratch, &slot);
@@ -747,6 +746,22 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	__builtin_memcpy(echo.chaddr, bp->chaddr, 6);
 	boot = dhcp_boot_class(&s->req);
 
+	/* Proxy mode's DHCP port: passed on, a PXE DISCOVER to tc, with no client looked up. */
+	if (!on_4011 && cfg->mode == XPXE_MODE_PROXY) {
+		if (s->req.msg_type != DHCPDISCOVER)
+			return XPXE_CNT_PASS_DHCP_IGNORED; /* the site's server handles the rest */
+		if (boot == XPXE_BOOT_PLAIN)
+			return XPXE_CNT_PASS_DHCP_NOT_PXE;
+		/*
+		 * A DHCP server on this host (dnsmasq, Kea, one started after xpxe) must get
+		 * this DISCOVER too, or its PXE clients never get an address. XDP cannot both
+		 * pass a frame and send one: tc_tftp answers it, after a copy went up to the
+		 * stack (bpf/dhcp_tc.h).
+		 */
+		return XPXE_CNT_DHCP_PROXY_TO_TC;
+	}
+	/* Only for what is answered here: a proxy-mode pass does without (~30 ns a lookup). */
+	client = bpf_map_lookup_elem(&dhcp_clients, &key);
 	if (on_4011) {
 		/* Boot server discovery (PXE 2.1), in both modes. */
 		if (s->req.msg_type != DHCPREQUEST && s->req.msg_type != DHCPINFORM)
@@ -759,18 +774,6 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		reply = XPXE_REPLY_ACK_4011;
 		ciaddr = echo.ciaddr;
 		seen_at = iph->saddr; /* read now: building the reply moves the packet */
-	} else if (cfg->mode == XPXE_MODE_PROXY) {
-		if (s->req.msg_type != DHCPDISCOVER)
-			return XPXE_CNT_PASS_DHCP_IGNORED; /* the site's server handles the rest */
-		if (boot == XPXE_BOOT_PLAIN)
-			return XPXE_CNT_PASS_DHCP_NOT_PXE;
-		/*
-		 * A DHCP server on this host (dnsmasq, Kea, one started after xpxe) must get
-		 * this DISCOVER too, or its PXE clients never get an address. XDP cannot both
-		 * pass a frame and send one: tc_tftp answers it, after a copy went up to the
-		 * stack (bpf/dhcp_tc.h).
-		 */
-		return XPXE_CNT_DHCP_PROXY_TO_TC;
 	} else {
 		switch (s->req.msg_type) {
 		case DHCPDISCOVER:
