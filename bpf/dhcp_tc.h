@@ -73,7 +73,7 @@ static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
-	__u32 zero = 0, slot = XPXE_DHCP_SCRATCH_WIRE, opts_len, opts_off, len, mark, boot;
+	__u32 zero = 0, slot = XPXE_DHCP_SCRATCH_WIRE, opts_len, copy_len, len, mark, boot;
 	__u32 udp_len = payload_len + sizeof(*udph);
 	__u64 now, *sent;
 	__be32 *magic;
@@ -93,11 +93,13 @@ static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *
 	if (!s)
 		return XPXE_CNT_TFTP_TC_PASS;
 	opts_len = payload_len - BOOTP_FIXED_LEN - 4;
-	opts_off = (void *)(magic + 1) - data;
 	if (!dhcp_options_start(s, opts_len))
 		return XPXE_CNT_TFTP_TC_PASS;
-	size_bounded(opts_len, DHCP_OPTS_MAX); /* for Linux 6.1: see parse.h */
-	if (bpf_skb_load_bytes(skb, opts_off, s->opts, opts_len) || dhcp_walk_options(s, opts_len))
+	/* The datagram whole, as xdp_pxe copies it (dhcp_parse_options). */
+	copy_len = DHCP_UDP_OPTS_OFF + opts_len;
+	size_bounded(copy_len, DHCP_UDP_MAX); /* for Linux 6.1: see parse.h */
+	if (bpf_skb_load_bytes(skb, (void *)udph - data, s->udp, copy_len) ||
+	    dhcp_walk_options(s, opts_len))
 		return XPXE_CNT_TFTP_TC_PASS;
 	boot = dhcp_boot_class(&s->req);
 	if (s->req.overload || s->req.msg_type != DHCPDISCOVER || boot == XPXE_BOOT_PLAIN)

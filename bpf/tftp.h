@@ -95,6 +95,7 @@ struct tftp_block {
 	__u32 block;			     /* full (32-bit) block number */
 	struct xpxe_tftp_window win;	     /* the window it starts (block = win.first) */
 	__u32 data_sum; /* one's complement sum of the bytes, as the packet aligns them */
+	__u64 now_ns;	/* the coarse clock when the ACK was decided; its send time too */
 	__be32 client_ip, server_ip;
 	__be16 client_port, server_port;
 	__u8 client_mac[ETH_ALEN], server_mac[ETH_ALEN];
@@ -208,7 +209,9 @@ static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s,
 		*reason = XPXE_CNT_TFTP_ACK_STALE;
 		return TFTP_DROP;
 	}
-	switch (xpxe_tftp_decide(s, acked, bpf_ktime_get_coarse_ns(), &b->win)) {
+	/* Read once a block: tftp_commit records it as the send time (a call each, ~10 ns). */
+	b->now_ns = bpf_ktime_get_coarse_ns();
+	switch (xpxe_tftp_decide(s, acked, b->now_ns, &b->win)) {
 	case XPXE_TFTP_SEND:
 		break;
 	case XPXE_TFTP_COMPLETED:
@@ -294,7 +297,7 @@ static __noinline void tftp_report_end(const __u8 *mac, const struct xpxe_tftp_k
 		       .boot = how >> 8,
 		       .ip = key->client_ip,
 		       .ifindex = ifindex,
-		       .ts_ns = bpf_ktime_get_boot_ns() },
+		       .ts_ns = bpf_ktime_get_coarse_ns() }, /* the clock of every event */
 		.key = *key,
 		.retransmits = s->retransmits,
 		.client_error = s->client_error,
@@ -435,7 +438,7 @@ static __always_inline void tftp_commit(const struct tftp_block *b)
 
 	s->win_base = b->win.acked;
 	s->last_block = b->win.last;
-	s->last_tx_ns = bpf_ktime_get_coarse_ns();
+	s->last_tx_ns = b->now_ns;
 	s->retransmits += b->win.resent;
 	s->restarted = b->win.resent > 0;
 }

@@ -6,8 +6,8 @@
  * reach it, so the check is here. A checksum of 0 means none was sent (allowed
  * over IPv4, RFC 768); so does the seed a sender with checksum offload leaves
  * (udp_csum_partial). Long datagrams are copied to a map value and summed by
- * bpf_csum_diff (the kernel's csum_partial, 512 bytes a call); DHCP sums its
- * fixed part in the packet and its options in the copy it parses them from;
+ * bpf_csum_diff (the kernel's csum_partial, 512 bytes a call); DHCP sums the
+ * copy of the datagram it parses its options in;
  * the 12 bytes of a TFTP ACK are summed where they are, with no helper call.
  */
 #ifndef XPXE_BPF_UDP_CSUM_H

@@ -151,7 +151,7 @@ struct xpxe_dhcp_client {
 	__u32 profile; /* < XPXE_DHCP_MAX_PROFILES */
 	__u32 flags;   /* XPXE_CLIENT_F_* */
 	__u32 pad;
-	__u64 last_seen_ns; /* CLOCK_BOOTTIME of the last request XDP answered */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC (coarse) of the last request XDP answered */
 };
 
 #define XPXE_CLIENT_F_RESERVED 0x1 /* a reservation from the config: never expires */

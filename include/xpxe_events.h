@@ -43,7 +43,9 @@ struct xpxe_dp_event {
 	__u8 mac[6];
 	__be32 ip; /* the address given (yiaddr); a 4011 request's source; else 0 */
 	__u32 ifindex;
-	__u64 ts_ns; /* CLOCK_BOOTTIME */
+	/* CLOCK_MONOTONIC at jiffy resolution (bpf_ktime_get_coarse_ns: the boot clock's read
+	 * cost ~10 ns of each DHCP reply) */
+	__u64 ts_ns;
 };
 
 /* Which path sent a transfer's blocks (the `boot` byte of a TFTP event). */

@@ -7,7 +7,8 @@
  * copy, and the kernel-measured durations are averaged. Frames are the real
  * firmware requests of tests/fixtures/.
  *
- *   build/bench/xdp_ns [RUNS]
+ *   build/bench/xdp_ns [RUNS [CASE]]   CASE: only the cases whose name contains it
+ *                                     (a profile of one case: perf record on it)
  */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -97,6 +98,7 @@ static int own_netns(void)
 int main(int argc, char **argv)
 {
 	unsigned int repeat = argc > 1 ? (unsigned int)atoi(argv[1]) : 200000;
+	const char *only = argc > 2 ? argv[2] : NULL;
 	struct xpxe_bpf *skel = own_netns() ? NULL : xpxe_bpf__open_and_load();
 	unsigned char in[2048], out[2560];
 
@@ -120,8 +122,11 @@ int main(int argc, char **argv)
 		int limits = k % 2;
 		struct xpxe_dhcp_settings s;
 		struct xpxe_dhcp_net net = { .mode = c->mode, .lease_time = 3600 };
-		int n = pcap_frame(c->pcap, c->frame, in, sizeof(in));
+		int n;
 
+		if (only && !strstr(c->name, only))
+			continue;
+		n = pcap_frame(c->pcap, c->frame, in, sizeof(in));
 		if (n < 0) {
 			fprintf(stderr, "cannot read %s (run from the repository root)\n", c->pcap);
 			return 1;

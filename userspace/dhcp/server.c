@@ -257,14 +257,17 @@ static void answer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *
 	srv->sent++;
 }
 
-/* The CLOCK_BOOTTIME of "now", to turn the program's last_seen_ns into wall time. */
+/*
+ * The CLOCK_MONOTONIC of "now" (the program's clock, xpxe_dhcp.h), to turn its last_seen_ns
+ * into wall time. A host's suspended time does not age a lease: xpxe serves, it does not sleep.
+ */
 static time_t expiry_from_last_seen(__u64 last_seen_ns, unsigned int lease_time)
 {
-	struct timespec boot;
+	struct timespec mono;
 	__u64 now_ns;
 
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	now_ns = (__u64)boot.tv_sec * 1000000000ull + boot.tv_nsec;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	now_ns = (__u64)mono.tv_sec * 1000000000ull + mono.tv_nsec;
 	if (last_seen_ns > now_ns)
 		last_seen_ns = now_ns;
 	return time(NULL) - (time_t)((now_ns - last_seen_ns) / 1000000000ull) + lease_time;

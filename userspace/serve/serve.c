@@ -458,16 +458,16 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 	xpxe_json_add_node(reply, "leases", list);
 }
 
-/* A program's time (CLOCK_BOOTTIME ns) as CLOCK_REALTIME: its events are read up to 1 s late. */
-static const struct timespec *boot_to_realtime(__u64 ns, struct timespec *out)
+/* A program's time (CLOCK_MONOTONIC ns) as CLOCK_REALTIME: its events are read up to 1 s late. */
+static const struct timespec *mono_to_realtime(__u64 ns, struct timespec *out)
 {
-	struct timespec boot, real;
+	struct timespec mono, real;
 	__s64 t;
 
-	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	t = (__s64)real.tv_sec * 1000000000 + real.tv_nsec -
-	    ((__s64)boot.tv_sec * 1000000000 + boot.tv_nsec - (__s64)ns);
+	    ((__s64)mono.tv_sec * 1000000000 + mono.tv_nsec - (__s64)ns);
 	out->tv_sec = t / 1000000000;
 	out->tv_nsec = t % 1000000000;
 	return out;
@@ -500,7 +500,7 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 		xpxe_inventory_learn(sv->inv, key, (struct in_addr){ e->ip }, "dhcp-4011");
 		pthread_mutex_unlock(&sv->inv->lock);
 	}
-	xpxe_event_dhcp(boot_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL,
+	xpxe_event_dhcp(mono_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL,
 			sv->dp.ifname, e->boot);
 	return 0;
 }

@@ -56,15 +56,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* CLOCK_BOOTTIME, the clock of the programs' event stamps (bpf_ktime_get_boot_ns). */
-static __u64 boot_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 __u64 tftp_now_ns(void)
 {
 	struct timespec ts;
@@ -965,8 +956,8 @@ void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tft
 	}
 	if (!x->mac[0])
 		mac_str(x->mac, e->h.mac);
-	/* Timed to the end itself: the event's moment (boot clock) on started_ns's clock. */
-	s.last_tx_ns = e->h.ts_ns + tftp_now_ns() - boot_now_ns();
+	/* Timed to the end itself: the event's moment is on started_ns's clock (tftp_now_ns). */
+	s.last_tx_ns = e->h.ts_ns;
 	tftp_report_end(x, &s);
 }
 
