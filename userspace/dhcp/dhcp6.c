@@ -22,6 +22,7 @@
 #include "dataplane.h"
 #include "dhcp.h"
 #include "dhcp6.h"
+#include "json.h"
 #include "log.h"
 
 #define OPT_SERVERID 2
@@ -283,4 +284,25 @@ int xpxe_dhcp6_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_setting
 	log_info("%s: answering DHCPv6 boot requests (proxy-like) with URLs on %s", dp->ifname,
 		 inet_ntop(AF_INET6, &net.server_addr, text, sizeof(text)));
 	return 0;
+}
+
+struct fy_node *xpxe_dhcp6_status(const struct xpxe_dataplane *dp, struct fy_document *doc)
+{
+	struct fy_node *node = fy_node_create_mapping(doc);
+	struct xpxe_dhcp6_config cfg = { 0 };
+	char text[3 * XPXE_DHCP6_SERVER_DUID_MAX + 1] = "";
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.dhcp6_config), &zero, &cfg))
+		cfg.enabled = 0;
+	xpxe_json_add_str(node, "mode", cfg.enabled ? "proxy" : "off");
+	if (!cfg.enabled)
+		return node;
+	inet_ntop(AF_INET6, cfg.server_addr, text, sizeof(text));
+	xpxe_json_add_str(node, "server_addr", text);
+	for (unsigned int i = 0; i < cfg.duid_len && i < XPXE_DHCP6_SERVER_DUID_MAX; i++)
+		snprintf(text + 3 * i, sizeof(text) - 3 * i, "%02x%s", cfg.duid[i],
+			 i + 1 < cfg.duid_len ? ":" : "");
+	xpxe_json_add_str(node, "server_duid", text);
+	return node;
 }

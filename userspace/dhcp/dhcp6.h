@@ -57,4 +57,10 @@ int xpxe_interface_ipv6(const char *ifname, struct in6_addr *addr);
 int xpxe_dhcp6_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
 		       const unsigned char mac[6], const struct in6_addr *ll);
 
+struct fy_node;
+struct fy_document;
+
+/* What `xpxe status` says of DHCPv6 on DP: mode (proxy or off), the URLs' address, the DUID. */
+struct fy_node *xpxe_dhcp6_status(const struct xpxe_dataplane *dp, struct fy_document *doc);
+
 #endif /* XPXE_DHCP6_SETUP_H */
