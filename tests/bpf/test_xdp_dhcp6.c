@@ -124,37 +124,15 @@ static uint16_t udp6_folded(const uint8_t *f)
 	return (uint16_t)s;
 }
 
-static void set_udp6_csum(uint8_t *f)
-{
-	uint16_t c;
-
-	f[OFF_UDP + 6] = f[OFF_UDP + 7] = 0;
-	c = (uint16_t)~udp6_folded(f);
-	c = c ? c : 0xffff;
-	f[OFF_UDP + 6] = c >> 8;
-	f[OFF_UDP + 7] = c & 0xff;
-}
-
 /* Ethernet + IPv6 + UDP from SRC:SPORT to DST:DPORT carrying M; returns the frame length. */
 static size_t frame6(uint8_t *f, const char *src, const char *dst, uint16_t sport, uint16_t dport,
 		     const struct msg *m)
 {
-	size_t off = frame_eth(f, ETH_P_IPV6), ulen = 8 + m->len;
+	uint8_t s6[16], d6[16];
 
-	memset(f + off, 0, 40);
-	f[OFF_IP6] = 0x60;
-	f[OFF_PLEN] = ulen >> 8;
-	f[OFF_PLEN + 1] = ulen & 0xff;
-	f[OFF_NEXT] = 17;
-	f[OFF_IP6 + 7] = 1;
-	inet_pton(AF_INET6, src, f + OFF_SRC);
-	inet_pton(AF_INET6, dst, f + OFF_DST);
-	f[OFF_UDP] = sport >> 8, f[OFF_UDP + 1] = sport & 0xff;
-	f[OFF_UDP + 2] = dport >> 8, f[OFF_UDP + 3] = dport & 0xff;
-	f[OFF_UDP + 4] = ulen >> 8, f[OFF_UDP + 5] = ulen & 0xff;
-	memcpy(f + OFF_MSG, m->b, m->len);
-	set_udp6_csum(f);
-	return OFF_MSG + m->len;
+	inet_pton(AF_INET6, src, s6);
+	inet_pton(AF_INET6, dst, d6);
+	return frame_udp6(f, s6, d6, sport, dport, m->b, m->len);
 }
 
 /* A Solicit of CLS (arch ARCH) to ff02::1:2 from the client's link-local address. */
