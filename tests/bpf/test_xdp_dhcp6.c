@@ -29,6 +29,12 @@
 #include "dhcp6.h"
 #include "frames.h"
 #include "xdp_run.h"
+#include "pcap.h"
+
+#ifndef XPXE_FIXTURES
+#define XPXE_FIXTURES "tests/fixtures"
+#endif
+#define OVMF_DHCP6 XPXE_FIXTURES "/ovmf-dhcp6-pxe-http.pcap"
 
 #define OFF_IP6	 14
 #define OFF_PLEN (OFF_IP6 + 4)
@@ -44,7 +50,9 @@
 #define CLIENT_ADDR "fd00:198:18::77"
 #define ALL_SERVERS "ff02::1:2"
 
-static const uint8_t server_duid[] = { 0, 1, 0, 1, 0x2c, 0x0f, 0x10, 0x20, 2, 0, 0, 0, 0, 1 };
+/* The DUID of the xpxe that answered OVMF in the fixture (its 4011 Request names it). */
+static const uint8_t server_duid[] = { 0,    1,	   0,	 1,    0x32, 0xa7, 0xcd,
+				       0x9e, 0xe2, 0x24, 0x06, 0xf4, 0xa9, 0x5d };
 static const uint8_t client_duid[] = {
 	0,    4,    0x8a, 0x3b, 0x1f, 0x42, 0x5c, 0x33, 0x4d,
 	0x11, 0x9e, 0x0d, 0x6a, 0x55, 0x01, 0x02, 0x03, 0x04
@@ -388,6 +396,31 @@ static size_t to_other_port(uint8_t *f)
 	return frame6(f, CLIENT_LL, ALL_SERVERS, 546, 548, &m);
 }
 
+/* Frame N of OVMF's capture (tests/fixtures/README.md). */
+static size_t ovmf_frame(uint8_t *f, int n)
+{
+	int len = pcap_frame(OVMF_DHCP6, n, f, FRAME_MAX - 64);
+
+	if (len < 0)
+		fail_msg("cannot read %s (run from the repository root)", OVMF_DHCP6);
+	return (size_t)len;
+}
+
+static size_t ovmf_pxe_solicit(uint8_t *f)
+{
+	return ovmf_frame(f, 0);
+}
+
+static size_t ovmf_boot_service_request(uint8_t *f)
+{
+	return ovmf_frame(f, 1);
+}
+
+static size_t ovmf_http_solicit(uint8_t *f)
+{
+	return ovmf_frame(f, 2);
+}
+
 #define TFTP_URL "tftp://[" SERVER_ADDR "]/snponly.efi"
 #define HTTP_URL "http://[" SERVER_ADDR "]:8080/assets/snponly.efi"
 #define IPXE_URL "http://[" SERVER_ADDR "]:8080/boot.ipxe"
@@ -403,6 +436,13 @@ static size_t to_other_port(uint8_t *f)
 	}
 
 static const struct dhcp6_case cases[] = {
+	/* What OVMF sent in the lab: it took these answers and went on to the URLs. */
+	TX("ovmf_pxe_solicit_gets_advertise", ovmf_pxe_solicit, XPXE_CNT_DHCP6_ADVERTISE, TFTP_URL,
+	   "PXEClient"),
+	TX("ovmf_boot_service_request_4011_gets_reply", ovmf_boot_service_request,
+	   XPXE_CNT_DHCP6_REPLY, TFTP_URL, "PXEClient"),
+	TX("ovmf_http_solicit_gets_advertise", ovmf_http_solicit, XPXE_CNT_DHCP6_ADVERTISE,
+	   HTTP_URL, "HTTPClient"),
 	TX("edk2_pxe_solicit_gets_advertise", pxe_x64, XPXE_CNT_DHCP6_ADVERTISE, TFTP_URL,
 	   "PXEClient"),
 	TX("edk2_http_solicit_gets_advertise", http_x64, XPXE_CNT_DHCP6_ADVERTISE, HTTP_URL,
@@ -507,7 +547,9 @@ static const uint8_t *find_opt(const uint8_t *opts, size_t len, uint16_t code, s
 static void check_answer(const struct dhcp6_case *c, const uint8_t *rq, const uint8_t *a,
 			 size_t len)
 {
-	size_t ulen = (size_t)a[OFF_UDP + 4] << 8 | a[OFF_UDP + 5], olen;
+	size_t ulen = (size_t)a[OFF_UDP + 4] << 8 | a[OFF_UDP + 5], olen, rq_cid_len;
+	size_t rq_ulen = (size_t)rq[OFF_UDP + 4] << 8 | rq[OFF_UDP + 5];
+	const uint8_t *rq_cid;
 	uint8_t want_src[16];
 	const uint8_t *o;
 	const uint8_t *opts = a + OFF_MSG + 4;
@@ -536,10 +578,13 @@ static void check_answer(const struct dhcp6_case *c, const uint8_t *rq, const ui
 	/* The message: Advertise for a Solicit, else Reply; the transaction id echoed. */
 	assert_int_equal(a[OFF_MSG], c->counter == XPXE_CNT_DHCP6_ADVERTISE ? 2 : 7);
 	assert_memory_equal(a + OFF_MSG + 1, rq + OFF_MSG + 1, 3);
+	/* The request's client id, echoed byte for byte. */
+	rq_cid = find_opt(rq + OFF_MSG + 4, rq_ulen - 12, 1, &rq_cid_len);
+	assert_non_null(rq_cid);
 	o = find_opt(opts, opts_len, 1, &olen);
 	assert_non_null(o);
-	assert_int_equal(olen, sizeof(client_duid));
-	assert_memory_equal(o, client_duid, olen);
+	assert_int_equal(olen, rq_cid_len);
+	assert_memory_equal(o, rq_cid, olen);
 	o = find_opt(opts, opts_len, 2, &olen);
 	assert_non_null(o);
 	assert_int_equal(olen, sizeof(server_duid));
