@@ -25,8 +25,7 @@
 
 #include "xpxe.skel.h"
 #include "counters.h"
-#include "dhcp.h"
-#include "dhcp6.h"
+#include "dhcp/dhcp.h"
 #include "frames.h"
 #include "xdp_run.h"
 #include "pcap.h"

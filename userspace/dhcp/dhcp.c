@@ -21,7 +21,6 @@
 #include "dataplane.h"
 #include "config.h"
 #include "dhcp/dhcp.h"
-#include "dhcp/dhcp6.h"
 #include "log.h"
 
 /* A limit of RATE frames per second with BURST at once, as the program keeps it. */

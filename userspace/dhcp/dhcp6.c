@@ -20,8 +20,7 @@
 #include "boot/boot.h"
 #include "config.h"
 #include "dataplane.h"
-#include "dhcp.h"
-#include "dhcp6.h"
+#include "dhcp/dhcp.h"
 #include "json.h"
 #include "log.h"
 

@@ -6,7 +6,7 @@
 #include <netinet/in.h>
 
 #include "xpxe_dhcp6.h"
-#include "dhcp_template.h"
+#include "dhcp/template.h"
 
 struct xpxe_dhcp_settings;
 struct xpxe_dataplane;
