@@ -80,7 +80,8 @@ static void m_opt(struct msg *m, uint16_t code, const void *data, size_t len)
 	m->b[m->len + 1] = code & 0xff;
 	m->b[m->len + 2] = len >> 8;
 	m->b[m->len + 3] = len & 0xff;
-	memcpy(m->b + m->len + 4, data, len);
+	if (len) /* an empty option may come with no data pointer */
+		memcpy(m->b + m->len + 4, data, len);
 	m->len += 4 + len;
 }
 
