@@ -9,6 +9,7 @@
 #include "dhcp_tc.h"
 #include "tftp.h"
 #include "ndp.h"
+#include "dhcp6.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -57,8 +58,11 @@ static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 	if (ret < 0)
 		return count_and(-ret, XDP_PASS);
 	if (ret != ETH_P_IP) {
-		/* IPv6 Router Solicitations; anything else not IPv4 is passed (pass_not_ipv4). */
-		ret = handle_ndp(ctx, &verdict);
+		/* DHCPv6, then IPv6 Router Solicitations; anything else not IPv4 is passed
+		 * (pass_not_ipv4). */
+		ret = handle_dhcp6(ctx, &verdict);
+		if (ret == DHCP6_NOT_MINE)
+			ret = handle_ndp(ctx, &verdict);
 		return count_and(ret, verdict);
 	}
 

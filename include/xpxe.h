@@ -145,6 +145,20 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_NDP_RS_INVALID, /* fails RFC 4861 6.1.1 (or longer than xpxe parses) */
 	XPXE_CNT_PASS_NDP_NO_ROOM,    /* the frame could not be resized into the RA */
 	XPXE_CNT_PASS_NDP_RS_RATE,    /* an RS past its MAC's DHCP rate limit: not answered */
+	/*
+	 * DHCPv6 to UDP 547 or 4011 (bpf/dhcp6.h, proxy-like answers). A bad checksum counts in
+	 * pass_bad_udp_csum, rate limits in drop_dhcp_rate_*, an unknown machine or a class
+	 * with nothing to boot in pass_dhcp_unknown_machine and pass_dhcp_no_boot_file.
+	 */
+	XPXE_CNT_PASS_IPV6_EXT_HEADER,	  /* an IPv6 frame with extension headers: not parsed */
+	XPXE_CNT_DHCP6_ADVERTISE,	  /* a Solicit answered with an Advertise by XDP_TX */
+	XPXE_CNT_DHCP6_REPLY,		  /* a Request or Information-request answered (Reply) */
+	XPXE_CNT_PASS_DHCP6,		  /* DHCPv6 answering is off on this interface */
+	XPXE_CNT_PASS_DHCP6_MALFORMED,	  /* lying lengths, truncated options, no client id... */
+	XPXE_CNT_PASS_DHCP6_RELAY,	  /* Relay-forward/Relay-reply: not answered */
+	XPXE_CNT_PASS_DHCP6_IGNORED,	  /* a message type xpxe does not answer (Renew, ...) */
+	XPXE_CNT_PASS_DHCP6_NOT_PXE,	  /* no vendor class, user class iPXE or ORO 59 */
+	XPXE_CNT_PASS_DHCP6_OTHER_SERVER, /* a Request naming another server's DUID */
 	XPXE_CNT_MAX,
 };
 

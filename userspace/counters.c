@@ -94,6 +94,15 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_PASS_NDP_RS_INVALID] = "pass_ndp_rs_invalid",
 	[XPXE_CNT_PASS_NDP_NO_ROOM] = "pass_ndp_no_room",
 	[XPXE_CNT_PASS_NDP_RS_RATE] = "pass_ndp_rs_rate",
+	[XPXE_CNT_PASS_IPV6_EXT_HEADER] = "pass_ipv6_ext_header",
+	[XPXE_CNT_DHCP6_ADVERTISE] = "dhcp6_advertise",
+	[XPXE_CNT_DHCP6_REPLY] = "dhcp6_reply",
+	[XPXE_CNT_PASS_DHCP6] = "pass_dhcp6",
+	[XPXE_CNT_PASS_DHCP6_MALFORMED] = "pass_dhcp6_malformed",
+	[XPXE_CNT_PASS_DHCP6_RELAY] = "pass_dhcp6_relay",
+	[XPXE_CNT_PASS_DHCP6_IGNORED] = "pass_dhcp6_ignored",
+	[XPXE_CNT_PASS_DHCP6_NOT_PXE] = "pass_dhcp6_not_pxe",
+	[XPXE_CNT_PASS_DHCP6_OTHER_SERVER] = "pass_dhcp6_other_server",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

@@ -108,4 +108,35 @@ static inline void frame_udp_offload_seed(uint8_t *buf)
 	udph->check = htons((uint16_t)~frame_csum_fold(sum));
 }
 
+/*
+ * A whole Ethernet/IPv6/UDP frame from SRC to DST (16 bytes each) carrying PAYLOAD, hop limit
+ * 1 (DHCPv6 clients send that to ff02::1:2), the checksum mandatory in IPv6 (RFC 8200 8.1);
+ * returns the frame length.
+ */
+static inline size_t frame_udp6(uint8_t *buf, const uint8_t *src, const uint8_t *dst,
+				uint16_t sport, uint16_t dport, const void *payload, size_t plen)
+{
+	size_t off = frame_eth(buf, ETH_P_IPV6), ulen = 8 + plen;
+	uint8_t *ip6 = buf + off, *udp = ip6 + 40;
+	uint32_t sum;
+	uint16_t csum;
+
+	memset(ip6, 0, 48);
+	ip6[0] = 0x60;
+	ip6[4] = ulen >> 8, ip6[5] = ulen & 0xff;
+	ip6[6] = IPPROTO_UDP;
+	ip6[7] = 1;
+	memcpy(ip6 + 8, src, 16);
+	memcpy(ip6 + 24, dst, 16);
+	udp[0] = sport >> 8, udp[1] = sport & 0xff;
+	udp[2] = dport >> 8, udp[3] = dport & 0xff;
+	udp[4] = ulen >> 8, udp[5] = ulen & 0xff;
+	memcpy(udp + 8, payload, plen);
+	sum = frame_csum_add(0, ip6 + 8, 32) + IPPROTO_UDP + ulen;
+	csum = frame_csum_fold(frame_csum_add(sum, udp, ulen));
+	csum = csum ? csum : 0xffff;
+	udp[6] = csum >> 8, udp[7] = csum & 0xff;
+	return off + 40 + ulen;
+}
+
 #endif /* XPXE_TEST_FRAMES_H */

@@ -333,6 +333,44 @@ static size_t tftp_frame(uint8_t *b, uint16_t dport, const void *payload, size_t
 	return frame_udp(b, TFTP_CLIENT_IP, SERVER_IP, TFTP_CLIENT_PORT, dport, payload, plen);
 }
 
+/*
+ * DHCPv6 requests as EDK2 and iPXE send them (bpf/dhcp6.h): a PXE Solicit to ff02::1:2, the
+ * boot service Request to port 4011 naming the server DUID configure() installs, an iPXE
+ * Information-request.
+ */
+static void add_dhcp6_seeds(uint8_t *b)
+{
+	static const uint8_t head[] = {
+		1,    0xab, 0xcd, 0xef, /* Solicit, transaction id */
+		0,    1,    0,	  10,	0,    3,    0, 1,
+		0x52, 0x54, 0,	  0x12, 0x34, 0x56,	   /* client id: DUID-LL */
+		0,    6,    0,	  4,	0,    59,   0, 23, /* ORO: 59, 23 */
+		0,    61,   0,	  2,	0,    7,	   /* arch: x64 UEFI */
+	};
+	static const uint8_t vendor[] = { 0,   16,  0,	 15,  0,   0,	1,   0x57, 0,  9,
+					  'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n',  't' };
+	static const uint8_t sid[] = { 0,    2,	   0,	 14, 0, 1, 0, 1, 0x2c,
+				       0x0f, 0x10, 0x20, 2,  0, 0, 0, 0, 1 };
+	static const uint8_t ipxe_uc[] = { 0, 15, 0, 6, 0, 4, 'i', 'P', 'X', 'E' };
+	uint8_t m[128], src[16], all[16], srv[16];
+	size_t n;
+
+	inet_pton(AF_INET6, "fe80::5054:ff:fe12:3456", src);
+	inet_pton(AF_INET6, "ff02::1:2", all);
+	inet_pton(AF_INET6, "fd00:198:18::1", srv);
+	memcpy(m, head, sizeof(head));
+	memcpy(m + sizeof(head), vendor, sizeof(vendor));
+	n = sizeof(head) + sizeof(vendor);
+	add_seed("dhcp6 pxe solicit", b, frame_udp6(b, src, all, 546, 547, m, n));
+	m[0] = 3; /* Request, with the server id, to 4011 */
+	memcpy(m + n, sid, sizeof(sid));
+	add_seed("dhcp6 request 4011", b, frame_udp6(b, src, srv, 4011, 4011, m, n + sizeof(sid)));
+	m[0] = 11; /* Information-request from iPXE */
+	memcpy(m + sizeof(head), ipxe_uc, sizeof(ipxe_uc));
+	add_seed("dhcp6 ipxe information-request", b,
+		 frame_udp6(b, src, all, 546, 547, m, sizeof(head) + sizeof(ipxe_uc)));
+}
+
 static void make_seeds(void)
 {
 	static const char rrq[] = "\0\1snponly.efi\0octet\0tsize\0000\0blksize\0001468";
@@ -351,6 +389,7 @@ static void make_seeds(void)
 	add_known_mac(frame_client_mac, 0);
 	load_corpus(XPXE_FUZZ_CORPUS);
 
+	add_dhcp6_seeds(b);
 	add_seed("tftp rrq", b, tftp_frame(b, 69, rrq, sizeof(rrq)));
 	add_seed("tftp rrq, no options", b, tftp_frame(b, 69, rrq_plain, sizeof(rrq_plain)));
 	add_seed("tftp wrq", b, tftp_frame(b, 69, wrq, sizeof(wrq)));
@@ -873,6 +912,7 @@ static void configure(const struct phase *p)
 {
 	struct xpxe_dhcp_settings s;
 	struct xpxe_dhcp_net net = { 0 };
+	struct xpxe_dhcp6_net net6 = { 0 };
 	struct xpxe_mac_key key, next;
 
 	xpxe_dhcp_settings_default(&s);
@@ -896,6 +936,12 @@ static void configure(const struct phase *p)
 	net.netmask.s_addr = htonl(0xffffff00);
 	net.lease_time = 3600;
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
+	net6.duid_len = 14;
+	memcpy(net6.duid, "\0\1\0\1\x2c\x0f\x10\x20\2\0\0\0\0\1", 14);
+	memcpy(net6.server_mac, frame_server_mac, ETH_ALEN);
+	inet_pton(AF_INET6, "fe80::ff:fe00:1", &net6.server_ll);
+	inet_pton(AF_INET6, "fd00:198:18::1", &net6.server_addr);
+	assert_int_equal(xpxe_dhcp6_load_maps(skel, &s, p->dhcp ? &net6 : NULL), 0);
 
 	/* Every other known MAC is in the table: the rest are strangers. */
 	while (!bpf_map_get_next_key(clients_fd, NULL, &next))
@@ -1002,10 +1048,15 @@ static int xdp_verdict_of(int c)
 	case XPXE_CNT_TFTP_PASS_SESSION:
 	case XPXE_CNT_TFTP_NO_ASSET:
 	case XPXE_CNT_DHCP_PROXY_TO_TC:
+	case XPXE_CNT_PASS_NDP_RS_IGNORED ... XPXE_CNT_PASS_NDP_RS_RATE:
+	case XPXE_CNT_PASS_IPV6_EXT_HEADER:
+	case XPXE_CNT_PASS_DHCP6 ... XPXE_CNT_PASS_DHCP6_OTHER_SERVER:
 		return XDP_PASS;
 	case XPXE_CNT_DHCP_OFFER ... XPXE_CNT_DHCP_NAK:
 	case XPXE_CNT_TFTP_DATA_XDP:
 	case XPXE_CNT_TFTP_WRQ_REFUSED:
+	case XPXE_CNT_DHCP6_ADVERTISE:
+	case XPXE_CNT_DHCP6_REPLY:
 		return XDP_TX;
 	case XPXE_CNT_DHCP_TO_DAEMON:
 	case XPXE_CNT_DROP_BAD_UDP_CSUM:
@@ -1116,6 +1167,56 @@ static bool check_wire_frame(const uint8_t *o, size_t n)
 	CHECK(get16(udp + 6) != 0, "reply without a UDP checksum");
 	sum = frame_csum_add(0, ip + 12, 8) + IPPROTO_UDP + udp_len;
 	CHECK(frame_csum_fold(frame_csum_add(sum, udp, udp_len)) == 0, "reply UDP checksum wrong");
+	return true;
+}
+
+/*
+ * A DHCPv6 answer (bpf/dhcp6.h) to the request RQ: an IPv6/UDP frame whose lengths agree, from a
+ * unicast source to the request's source, its checksum valid (mandatory in IPv6), an Advertise
+ * or Reply with the request's transaction id, options that fill the message exactly, with a
+ * client id, a server id and a boot file URL.
+ */
+static bool check_dhcp6_answer(const uint8_t *rq, size_t rq_len, const uint8_t *o, size_t n,
+			       int outcome)
+{
+	const uint8_t *ip6 = o + 14, *udp = o + 54, *msg = o + 62;
+	bool seen[3] = { false };
+	size_t udp_len, off;
+	uint32_t sum;
+
+	CHECK(n >= 66 && n <= WIRE_MAX && rq_len >= 66, "DHCPv6 answer of %zu bytes", n);
+	CHECK(get16(o + 12) == ETH_P_IPV6, "DHCPv6 answer EtherType %#x", get16(o + 12));
+	CHECK(!(o[6] & 1), "DHCPv6 answer from a group MAC");
+	CHECK(!memcmp(o, rq + 6, 6), "DHCPv6 answer not to the requester's MAC");
+	CHECK(ip6[0] >> 4 == 6, "DHCPv6 answer IP version %u", ip6[0] >> 4);
+	CHECK(get16(ip6 + 4) == n - 54, "DHCPv6 answer payload length %u in %zu bytes",
+	      get16(ip6 + 4), n);
+	CHECK(ip6[6] == IPPROTO_UDP && ip6[7] > 0, "DHCPv6 answer next header %u, hop limit %u",
+	      ip6[6], ip6[7]);
+	CHECK(ip6[8] != 0xff, "DHCPv6 answer from a multicast address");
+	CHECK(!memcmp(ip6 + 24, rq + 14 + 8, 16), "DHCPv6 answer not to the requester's address");
+	udp_len = get16(udp + 4);
+	CHECK(udp_len == n - 54, "DHCPv6 answer UDP length %zu for %zu bytes", udp_len, n - 54);
+	CHECK(get16(udp + 6) != 0, "DHCPv6 answer without a UDP checksum");
+	sum = frame_csum_add(0, ip6 + 8, 32) + IPPROTO_UDP + udp_len;
+	CHECK(frame_csum_fold(frame_csum_add(sum, udp, udp_len)) == 0,
+	      "DHCPv6 answer UDP checksum wrong");
+	CHECK(msg[0] == (outcome == XPXE_CNT_DHCP6_ADVERTISE ? 2 : 7), "DHCPv6 answer type %u",
+	      msg[0]);
+	CHECK(!memcmp(msg + 1, rq + 63, 3), "DHCPv6 answer with another transaction id");
+	for (off = 4; off + 4 <= udp_len - 8;) {
+		unsigned int code = get16(msg + off), len = get16(msg + off + 2);
+
+		CHECK(off + 4 + len <= udp_len - 8, "DHCPv6 answer option %u runs past the end",
+		      code);
+		if (code == 1 || code == 2)
+			seen[code - 1] = true;
+		if (code == 59)
+			seen[2] = true;
+		off += 4 + len;
+	}
+	CHECK(off == udp_len - 8, "DHCPv6 answer options stop %zu bytes short", udp_len - 8 - off);
+	CHECK(seen[0] && seen[1] && seen[2], "DHCPv6 answer without client id, server id or URL");
 	return true;
 }
 
@@ -1318,6 +1419,8 @@ static bool check_run(bool tc, const struct frame *f, int retval, const uint8_t 
 		      (tc ? want == TC_ACT_SHOT : want == XDP_DROP) ? "dropped" : "passed");
 		return true;
 	}
+	if (outcome == XPXE_CNT_DHCP6_ADVERTISE || outcome == XPXE_CNT_DHCP6_REPLY)
+		return check_dhcp6_answer(f->b, f->len, out, out_len, outcome);
 	if (!check_wire_frame(out, out_len)) {
 		size_t n = strlen(why);
 
@@ -1563,7 +1666,10 @@ static void test_coverage(void **state)
 					XPXE_CNT_TFTP_SESSIONS_COMPLETED,
 					XPXE_CNT_TFTP_ACK_DUP_IGNORED,
 					XPXE_CNT_PASS_BAD_UDP_CSUM,
-					XPXE_CNT_DROP_BAD_UDP_CSUM };
+					XPXE_CNT_DROP_BAD_UDP_CSUM,
+					XPXE_CNT_DHCP6_ADVERTISE,
+					XPXE_CNT_DHCP6_REPLY,
+					XPXE_CNT_PASS_DHCP6_MALFORMED };
 	static const int tc_must[] = { XPXE_CNT_TFTP_DATA_TC, XPXE_CNT_TFTP_TC_PASS,
 				       XPXE_CNT_TFTP_ACK_STALE, XPXE_CNT_TFTP_NO_ASSET };
 

@@ -141,6 +141,7 @@ static size_t build_ipv6(uint8_t *buf)
 
 	memset(buf + len, 0, 60);
 	buf[len] = 0x60;
+	buf[len + 6] = 59; /* no next header */
 	return len + 60;
 }
 
@@ -170,9 +171,19 @@ static size_t build_dhcp_3000(uint8_t *buf)
 	return build_dhcp_sized(buf, 3000);
 }
 
+/* Extension headers are not walked (bpf/dhcp6.h): a hop-by-hop header, as MLD reports carry. */
+static size_t build_ipv6_hop_by_hop(uint8_t *buf)
+{
+	size_t len = build_ipv6(buf);
+
+	buf[14 + 6] = 0;
+	return len;
+}
+
 static const struct classify_case cases[] = {
 	{ "arp", build_arp, XDP_PASS, XPXE_CNT_PASS_NOT_IPV4 },
 	{ "ipv6", build_ipv6, XDP_PASS, XPXE_CNT_PASS_NOT_IPV4 },
+	{ "ipv6 hop-by-hop", build_ipv6_hop_by_hop, XDP_PASS, XPXE_CNT_PASS_IPV6_EXT_HEADER },
 	{ "ethernet header only", build_eth_only, XDP_PASS, XPXE_CNT_PASS_TRUNCATED_IPV4 },
 	{ "vlan tagged", build_vlan, XDP_PASS, XPXE_CNT_PASS_VLAN },
 	{ "icmp", build_icmp, XDP_PASS, XPXE_CNT_PASS_NOT_UDP },

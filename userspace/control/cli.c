@@ -205,6 +205,16 @@ static void print_iface(struct fy_node *iface, bool all)
 			       xpxe_json_u64(iface, "/dhcp/store_refused", 0));
 		printf("\n");
 	}
+	if (xpxe_json_str(iface, "/dhcp6/mode")) {
+		const char *mode = xpxe_json_str(iface, "/dhcp6/mode");
+
+		if (!strcmp(mode, "off"))
+			printf("  dhcpv6    off (no global or ULA address on the interface)\n");
+		else
+			printf("  dhcpv6    proxy-like: boot URLs on [%s], server DUID %s\n",
+			       xpxe_json_str(iface, "/dhcp6/server_addr"),
+			       xpxe_json_str(iface, "/dhcp6/server_duid"));
+	}
 	print_tftp(iface);
 	printf("  counters%s\n", all ? "" : " (not zero)");
 	while (counters && (pair = fy_node_mapping_iterate(counters, &iter))) {

@@ -304,6 +304,9 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 	}
 	if (!err)
 		err = xpxe_dhcp_load_maps(dp->skel, s, &net);
+	/* IPv6 when the interface has a global or ULA address: no flag (bpf/dhcp6.h). */
+	if (!err)
+		err = xpxe_dhcp6_install(dp, s, net.server_mac, &net.server_ll);
 	if (err) {
 		log_error("%s: cannot install the DHCP settings: %s", dp->ifname, strerror(-err));
 		return err;

@@ -4,6 +4,7 @@
  * are dhcp_settings.h's (a leaf: config, boot and the store use them too); dhcp.c fills the
  * BPF maps from them (below), server.h the daemon's DHCP server (first
  * contact, bindings, the BPF maps), template.h the reply template the XDP program copies.
+ * dhcp6.h the DHCPv6 boot answers (maps, server DUID, status).
  * leases.h is the server's own lease store and stays inside this folder (and its unit test).
  */
 #ifndef XPXE_DHCP_FOLDER_H
@@ -12,6 +13,7 @@
 #include "dhcp_settings.h"
 #include "dhcp/server.h"
 #include "dhcp/template.h"
+#include "dhcp/dhcp6.h"
 
 /* Completes SETTINGS for IFNAME: server address, URLs. Logs and returns -errno on failure. */
 int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *settings, const char *ifname);

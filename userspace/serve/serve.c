@@ -217,6 +217,7 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_str(dhcp, "leases_file", ds->leases_path);
 	}
 	xpxe_json_add_node(node, "dhcp", dhcp);
+	xpxe_json_add_node(node, "dhcp6", xpxe_dhcp6_status(dp, doc));
 	return node;
 }
 

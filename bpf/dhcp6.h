@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * DHCPv6 boot answers in XDP (RFC 8415, RFC 5970), proxy-like: a Solicit from
+ * a PXE, HTTP boot or iPXE client gets an Advertise without IA_NA, a Request or
+ * Information-request naming us (to 547, or to 4011 as EDK2's PXE sends it)
+ * gets a Reply; both carry the client's id, ours, the vendor class EDK2 checks
+ * and option 59, the boot file URL (docs/dhcp6-edk2.md). The address comes
+ * from another server or SLAAC. One parser, over a copy of the datagram in a
+ * per-CPU map (masked offsets the verifier follows); every frame that is not
+ * answered gets a counted outcome.
+ */
+#ifndef XPXE_BPF_DHCP6_H
+#define XPXE_BPF_DHCP6_H
+
+#include <linux/ipv6.h>
+
+#include "parse.h"
+#include "csum.h"
+#include "udp_csum.h"
+#include "dhcp.h"
+#include "xpxe_dhcp6.h"
+
+#define DHCP6_NOT_MINE	     (-1) /* not DHCPv6: the caller tries the next IPv6 handler */
+#define DHCP6_ETH_IP6_LEN    (14 + 40)
+#define DHCP6_UDP_MAX	     1024 /* longer datagrams are not parsed (counted malformed) */
+#define DHCP6_UDP_CALLS	     2	  /* bpf_csum_diff calls for DHCP6_UDP_MAX bytes (udp_csum.h) */
+#define DHCP6_UDP_MASK	     (DHCP6_UDP_MAX - 1)
+#define DHCP6_MSG_OFF	     8	/* the message in the datagram: after the UDP header */
+#define DHCP6_OPTS_OFF	     12 /* its options: after the type and the transaction id */
+#define DHCP6_MAX_OPTIONS    48 /* a message with more options is malformed */
+#define DHCP6_ORO_MAX	     32 /* option codes of an ORO looked at */
+#define DHCP6_HOP_LIMIT	     64
+#define DHCP6_OPT_CLIENTID   1
+#define DHCP6_OPT_SERVERID   2
+#define DHCP6_OPT_ORO	     6
+#define DHCP6_OPT_USER_CLASS 15
+#define DHCP6_OPT_VENDOR_CLS 16
+#define DHCP6_OPT_BOOTFILE   59
+#define DHCP6_OPT_ARCH	     61
+/* The reply: headers, the message header, the class's options, the client id (+4: zeros). */
+#define DHCP6_REPLY_UDP_MAX (DHCP6_MSG_OFF + 4 + XPXE_DHCP6_OPTS_MAX + 4 + XPXE_DHCP6_DUID_MAX)
+
+enum dhcp6_msg_type {
+	DHCP6_SOLICIT = 1,
+	DHCP6_ADVERTISE = 2,
+	DHCP6_REQUEST = 3,
+	DHCP6_REPLY = 7,
+	DHCP6_INFORMATION_REQUEST = 11,
+	DHCP6_RELAY_FORW = 12,
+	DHCP6_RELAY_REPL = 13,
+};
+
+/* What the walk over the options found. */
+struct dhcp6_request {
+	struct dhcp_request v4; /* vendor, is_ipxe, arch: what the IPv4 classifier reads */
+	__u16 cid_off;		/* the client id option (header included) in the datagram */
+	__u16 cid_len;		/* its length with the header; 0: none */
+	__u16 sid_off;		/* the server id option's data in the datagram */
+	__u16 sid_len;		/* its data's length; 0: none */
+	__u8 wants_url;		/* the ORO asks for option 59 */
+	__u8 pad[7];
+};
+
+struct dhcp6_scratch {
+	struct dhcp6_request req;
+	/* the request's UDP datagram; +264: an option is read up to 260 bytes past a masked offset
+	 */
+	__u8 in[DHCP6_UDP_MAX + 264];
+	__u8 hdr[DHCP6_ETH_IP6_LEN + 2]; /* the reply's Ethernet and IPv6 headers */
+	__u8 udp[DHCP6_UDP_MAX + 8];	 /* its UDP datagram (udp_csum_add_buf's room) */
+};
+
+_Static_assert(DHCP6_REPLY_UDP_MAX <= DHCP6_UDP_MAX, "a reply fits its buffer");
+_Static_assert(DHCP6_UDP_MAX <= DHCP6_UDP_CALLS * UDP_CSUM_CALL_MAX &&
+		   DHCP6_UDP_CALLS * UDP_CSUM_CALL_MAX <= DHCP6_UDP_MAX + 8 - 3,
+	       "every datagram parsed or sent can be summed in its buffer");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dhcp6_scratch);
+} dhcp6_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xpxe_dhcp6_config);
+} dhcp6_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XPXE_DHCP6_REPLIES);
+	__type(key, __u32);
+	__type(value, struct xpxe_dhcp6_reply);
+} dhcp6_replies SEC(".maps");
+
+static __always_inline __u32 dhcp6_get16(const __u8 *p)
+{
+	return (__u32)p[0] << 8 | p[1];
+}
+
+/* The sum of the 16 bytes of an IPv6 address as big-endian words. */
+static __always_inline __u32 dhcp6_sum_addr(const __u8 *a)
+{
+	__u32 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < 16; i += 2)
+		sum += (__u32)a[i] << 8 | a[i + 1];
+	return sum;
+}
+
+/* RFC 8200 4.1: the next headers that are extension headers (and ESP, which hides the rest). */
+static __always_inline bool dhcp6_is_ext_header(__u8 nexthdr)
+{
+	switch (nexthdr) {
+	case 0:	  /* hop-by-hop options */
+	case 43:  /* routing */
+	case 44:  /* fragment */
+	case 50:  /* ESP */
+	case 51:  /* AH */
+	case 60:  /* destination options */
+	case 135: /* mobility */
+	case 139: /* HIP */
+	case 140: /* shim6 */
+	case 253: /* experiments */
+	case 254:
+		return true;
+	}
+	return false;
+}
+
+/* Whether an ORO whose data is LEN bytes at IN[OFF] asks for option 59. */
+static __always_inline bool dhcp6_oro_wants_url(const __u8 *in, __u32 off, __u32 len)
+{
+	for (__u32 i = 0; i < DHCP6_ORO_MAX; i++) {
+		__u32 at = off + 2 * i;
+
+		if (2 * i + 2 > len)
+			break;
+		at &= DHCP6_UDP_MASK;
+		if (dhcp6_get16(&in[at]) == DHCP6_OPT_BOOTFILE)
+			return true;
+	}
+	return false;
+}
+
+/* One option: CODE, LEN bytes of data at IN[OFF] (OFF below DHCP6_UDP_MAX). */
+static __always_inline void dhcp6_take_option(struct dhcp6_request *rq, const __u8 *in, __u32 off,
+					      __u32 code, __u32 len)
+{
+	const __u8 *v = &in[off];
+	__u32 n;
+
+	switch (code) {
+	case DHCP6_OPT_CLIENTID:
+		if (!rq->cid_len && len >= 2 && len <= XPXE_DHCP6_DUID_MAX) {
+			rq->cid_off = off - 4;
+			rq->cid_len = len + 4;
+		}
+		break;
+	case DHCP6_OPT_SERVERID:
+		if (!rq->sid_len && len >= 2 && len <= XPXE_DHCP6_DUID_MAX) {
+			rq->sid_off = off;
+			rq->sid_len = len;
+		}
+		break;
+	case DHCP6_OPT_ORO:
+		if (dhcp6_oro_wants_url(in, off, len))
+			rq->wants_url = 1;
+		break;
+	case DHCP6_OPT_USER_CLASS:
+		/* RFC 8415 21.15: a list of (2-byte length, data); iPXE sends one, "iPXE". */
+		if (len >= 6 && dhcp6_get16(v) == 4 && v[2] == 'i' && v[3] == 'P' && v[4] == 'X' &&
+		    v[5] == 'E')
+			rq->v4.is_ipxe = 1;
+		break;
+	case DHCP6_OPT_VENDOR_CLS:
+		/* Enterprise number, then (2-byte length, data): "PXEClient:Arch:00007:...". */
+		if (len < 6)
+			break;
+		n = dhcp6_get16(v + 4);
+		if (n > len - 6)
+			n = len - 6;
+		parse_vendor_class(&rq->v4, v + 6, n);
+		break;
+	case DHCP6_OPT_ARCH:
+		/* RFC 5970: a list of architecture types; the first names this boot. */
+		if (len >= 2) {
+			rq->v4.arch = (__u16)dhcp6_get16(v);
+			rq->v4.has_arch = 1;
+		}
+		break;
+	}
+}
+
+/* Walks the options of the UDP_LEN-byte datagram in S->in. 0, or -1 when malformed. */
+static __always_inline int dhcp6_walk_options(struct dhcp6_scratch *s, __u32 udp_len)
+{
+	const __u8 *in = s->in;
+	__u32 off = DHCP6_OPTS_OFF;
+
+	for (int i = 0; i < DHCP6_MAX_OPTIONS; i++) {
+		__u32 code, len;
+
+		if (off == udp_len)
+			return 0;
+		if (off + 4 > udp_len)
+			return -1; /* an option header cut by the end */
+		off &= DHCP6_UDP_MASK;
+		code = dhcp6_get16(&in[off]);
+		len = dhcp6_get16(&in[off + 2]);
+		if (off + 4 + len > udp_len)
+			return -1; /* the option claims more than the message holds */
+		dhcp6_take_option(&s->req, in, off + 4, code, len);
+		off += 4 + len;
+	}
+	return -1;
+}
+
+/*
+ * The class of a request: the IPv4 classifier's (vendor class, user class,
+ * option 61 as option 93), and a client that asks for option 59 with nothing
+ * else than its architecture is a PXE client of that architecture.
+ */
+static __always_inline __u32 dhcp6_boot_class(const struct dhcp6_request *rq)
+{
+	__u32 boot = dhcp_boot_class(&rq->v4);
+
+	if (boot == XPXE_BOOT_PLAIN && rq->wants_url && rq->v4.has_arch)
+		boot = arch_class(rq->v4.arch);
+	return boot;
+}
+
+/* Whether the server id the request names (S->req.sid_*) is our DUID. */
+static __always_inline bool dhcp6_names_us(const struct dhcp6_scratch *s,
+					   const struct xpxe_dhcp6_config *cfg)
+{
+	__u32 off = s->req.sid_off;
+
+	if (s->req.sid_len != cfg->duid_len || cfg->duid_len > XPXE_DHCP6_SERVER_DUID_MAX)
+		return false;
+	off &= DHCP6_UDP_MASK;
+#pragma unroll
+	for (int i = 0; i < XPXE_DHCP6_SERVER_DUID_MAX; i++)
+		if (i < (int)cfg->duid_len && s->in[off + i] != cfg->duid[i])
+			return false;
+	return true;
+}
+
+/*
+ * Builds the answer of TYPE in S->hdr and S->udp, from the request in S->in
+ * (IP6 and UDPH: its headers, in the packet), with the options R, then writes
+ * it over the frame. Returns 0, or the counter of why not.
+ */
+static __always_inline int dhcp6_build(struct xdp_md *ctx, struct dhcp6_scratch *s,
+				       const struct xpxe_dhcp6_config *cfg,
+				       const struct xpxe_dhcp6_reply *r, const struct ethhdr *eth,
+				       const struct ipv6hdr *ip6, const struct udphdr *udph,
+				       __u8 type)
+{
+	struct ethhdr *oeth = (void *)s->hdr;
+	struct ipv6hdr *oip6 = (void *)(s->hdr + 14);
+	struct udphdr *oudp = (void *)s->udp;
+	__u32 opts_len = r->len, cid_len = s->req.cid_len, cid_at, udp_len, sum;
+	__s64 csum;
+	int delta;
+
+	if (!opts_len || opts_len > XPXE_DHCP6_OPTS_MAX)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	if (cid_len > XPXE_DHCP6_DUID_MAX + 4)
+		return XPXE_CNT_PASS_DHCP6_MALFORMED;
+	udp_len = DHCP6_OPTS_OFF + opts_len + cid_len;
+
+	__builtin_memcpy(oeth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(oeth->h_source, cfg->server_mac, ETH_ALEN);
+	oeth->h_proto = bpf_htons(ETH_P_IPV6);
+	__builtin_memset(oip6, 0, sizeof(*oip6));
+	oip6->version = 6;
+	oip6->payload_len = bpf_htons(udp_len);
+	oip6->nexthdr = IPPROTO_UDP;
+	oip6->hop_limit = DHCP6_HOP_LIMIT;
+	/* From the address the request went to, or our link-local one when that was ff02::1:2. */
+	if (ip6->daddr.s6_addr[0] == 0xff)
+		__builtin_memcpy(&oip6->saddr, cfg->server_ll, 16);
+	else
+		oip6->saddr = ip6->daddr;
+	oip6->daddr = ip6->saddr;
+
+	oudp->source = udph->dest;
+	oudp->dest = udph->source;
+	oudp->len = bpf_htons(udp_len);
+	oudp->check = 0;
+	s->udp[DHCP6_MSG_OFF] = type;
+	s->udp[DHCP6_MSG_OFF + 1] = s->in[DHCP6_MSG_OFF + 1]; /* the transaction id */
+	s->udp[DHCP6_MSG_OFF + 2] = s->in[DHCP6_MSG_OFF + 2];
+	s->udp[DHCP6_MSG_OFF + 3] = s->in[DHCP6_MSG_OFF + 3];
+	__builtin_memcpy(s->udp + DHCP6_OPTS_OFF, r->opts, XPXE_DHCP6_OPTS_MAX);
+	/* The client id last: the URL before it ends in its 0 byte (EDK2 reads it as a string). */
+	if (cid_len) {
+		__u32 from = DHCP6_ETH_IP6_LEN + s->req.cid_off;
+
+		cid_at = DHCP6_OPTS_OFF + opts_len;
+		size_bounded(cid_len, XPXE_DHCP6_DUID_MAX + 4); /* for Linux 6.1: see parse.h */
+		asm("if %0 <= %1 goto +1; %0 = %1"
+		    : "+r"(cid_at)
+		    : "i"(DHCP6_OPTS_OFF + XPXE_DHCP6_OPTS_MAX));
+		if (bpf_xdp_load_bytes(ctx, from, s->udp + cid_at, cid_len))
+			return XPXE_CNT_PASS_DHCP6_MALFORMED;
+	}
+
+	csum = udp_csum_add_buf(0, s->udp, udp_len, DHCP6_UDP_CALLS, sizeof(s->udp));
+	if (csum < 0)
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	sum = udp_csum_of(csum) + dhcp6_sum_addr(oip6->saddr.s6_addr) +
+	      dhcp6_sum_addr(oip6->daddr.s6_addr) + IPPROTO_UDP + udp_len;
+	oudp->check = udp_csum_final(sum); /* network order already */
+
+	/* Grow at the head: XDP guarantees headroom, not tailroom (DESIGN.md, lab facts). */
+	delta = (int)(DHCP6_ETH_IP6_LEN + udp_len) - (int)((long)ctx->data_end - (long)ctx->data);
+	if (delta > 0 && bpf_xdp_adjust_head(ctx, -delta))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	if (bpf_xdp_store_bytes(ctx, 0, s->hdr, DHCP6_ETH_IP6_LEN))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	size_bounded(udp_len, DHCP6_REPLY_UDP_MAX); /* for Linux 6.1: see parse.h */
+	if (bpf_xdp_store_bytes(ctx, DHCP6_ETH_IP6_LEN, s->udp, udp_len))
+		return XPXE_CNT_PASS_DHCP_NO_ROOM;
+	return 0;
+}
+
+/*
+ * A frame that is not IPv4: returns DHCP6_NOT_MINE when it is no DHCPv6 (the
+ * next handler's), else the counter of its outcome, with *VERDICT set.
+ */
+static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
+	struct udphdr *udph = (void *)(ip6 + 1);
+	const struct xpxe_dhcp6_reply *r;
+	struct xpxe_dhcp6_config *cfg6;
+	struct xpxe_dhcp_config *cfg;
+	struct xpxe_dhcp_client *client;
+	struct xpxe_mac_key key = {};
+	struct xpxe_dhcp_rate_key rkey;
+	struct dhcp6_scratch *s;
+	__u32 zero = 0, udp_len, profile, boot, idx, sum;
+	__u8 type, answer;
+	__s64 csum;
+	int ret;
+
+	*verdict = XDP_PASS;
+	if ((void *)(ip6 + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IPV6) ||
+	    ip6->version != 6)
+		return DHCP6_NOT_MINE;
+	if (dhcp6_is_ext_header(ip6->nexthdr))
+		return XPXE_CNT_PASS_IPV6_EXT_HEADER;
+	if (ip6->nexthdr != IPPROTO_UDP || (void *)(udph + 1) > data_end ||
+	    (udph->dest != bpf_htons(XPXE_PORT_DHCP6_SERVER) &&
+	     udph->dest != bpf_htons(XPXE_PORT_PXE_BOOT)))
+		return DHCP6_NOT_MINE;
+
+	cfg6 = bpf_map_lookup_elem(&dhcp6_config, &zero);
+	cfg = bpf_map_lookup_elem(&dhcp_config, &zero);
+	if (!cfg6 || !cfg6->enabled || !cfg || !cfg->enabled)
+		return XPXE_CNT_PASS_DHCP6;
+	udp_len = ntohs_bounded(udph->len);
+	if (udp_len < DHCP6_OPTS_OFF || udp_len > ntohs_bounded(ip6->payload_len) ||
+	    udp_len > DHCP6_UDP_MAX || (void *)udph + udp_len > data_end)
+		return XPXE_CNT_PASS_DHCP6_MALFORMED;
+	s = bpf_map_lookup_elem(&dhcp6_scratch, &zero);
+	if (!s)
+		return XPXE_CNT_PASS_DHCP6_MALFORMED;
+	__builtin_memset(&s->req, 0, sizeof(s->req));
+	s->req.v4.vendor_arch = 0xffff;
+	size_bounded(udp_len, DHCP6_UDP_MAX); /* for Linux 6.1: see parse.h */
+	if (bpf_xdp_load_bytes(ctx, DHCP6_ETH_IP6_LEN, s->in, udp_len))
+		return XPXE_CNT_PASS_DHCP6_MALFORMED;
+	/* Not optional in IPv6 (RFC 8200 8.1): 0 is as wrong as any other bad sum. */
+	csum = udp_csum_add_buf(0, s->in, udp_len, DHCP6_UDP_CALLS, sizeof(s->in));
+	if (csum < 0 || !udph->check)
+		return XPXE_CNT_PASS_BAD_UDP_CSUM;
+	sum = udp_csum_of(csum) + dhcp6_sum_addr(ip6->saddr.s6_addr) +
+	      dhcp6_sum_addr(ip6->daddr.s6_addr) + IPPROTO_UDP + udp_len;
+	if (csum_fold(sum))
+		return XPXE_CNT_PASS_BAD_UDP_CSUM;
+
+	type = s->in[DHCP6_MSG_OFF];
+	if (type == DHCP6_RELAY_FORW || type == DHCP6_RELAY_REPL)
+		return XPXE_CNT_PASS_DHCP6_RELAY;
+	if (dhcp6_walk_options(s, udp_len))
+		return XPXE_CNT_PASS_DHCP6_MALFORMED;
+	switch (type) {
+	case DHCP6_SOLICIT:
+		/* RFC 8415 16.2: a Solicit carries a client id and no server id. */
+		if (!s->req.cid_len || s->req.sid_len)
+			return XPXE_CNT_PASS_DHCP6_MALFORMED;
+		answer = DHCP6_ADVERTISE;
+		break;
+	case DHCP6_REQUEST:
+		/* 16.4: both ids; one naming another server is that server's. */
+		if (!s->req.cid_len || !s->req.sid_len)
+			return XPXE_CNT_PASS_DHCP6_MALFORMED;
+		if (!dhcp6_names_us(s, cfg6))
+			return XPXE_CNT_PASS_DHCP6_OTHER_SERVER;
+		answer = DHCP6_REPLY;
+		break;
+	case DHCP6_INFORMATION_REQUEST:
+		/* 16.12: no IA; a server id, if any, ours. */
+		if (s->req.sid_len && !dhcp6_names_us(s, cfg6))
+			return XPXE_CNT_PASS_DHCP6_OTHER_SERVER;
+		answer = DHCP6_REPLY;
+		break;
+	default:
+		/* Advertise/Reply of other servers, and the exchanges of addresses we never gave.
+		 */
+		return XPXE_CNT_PASS_DHCP6_IGNORED;
+	}
+	boot = dhcp6_boot_class(&s->req);
+	if (boot == XPXE_BOOT_PLAIN)
+		return XPXE_CNT_PASS_DHCP6_NOT_PXE;
+
+	/* On the link, the Ethernet source is the machine: its MAC keys the inventory. */
+	__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
+	client = bpf_map_lookup_elem(&dhcp_clients, &key);
+	if (client)
+		profile = client->profile;
+	else if (cfg->flags & XPXE_DHCP_F_ANSWER_UNKNOWN)
+		profile = cfg->default_profile;
+	else
+		return XPXE_CNT_PASS_DHCP_UNKNOWN_MACHINE;
+	if (profile >= XPXE_DHCP_MAX_PROFILES)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	dhcp_rate_key(&rkey, eth->h_source, eth->h_source);
+	ret = dhcp_rate_check(cfg, &rkey, client != NULL);
+	if (ret) {
+		*verdict = XDP_DROP;
+		return ret;
+	}
+	idx = xpxe_dhcp6_reply_index(profile, boot);
+	r = bpf_map_lookup_elem(&dhcp6_replies, &idx);
+	if (!r)
+		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, answer);
+	if (ret)
+		return ret;
+	*verdict = XDP_TX;
+	return answer == DHCP6_ADVERTISE ? XPXE_CNT_DHCP6_ADVERTISE : XPXE_CNT_DHCP6_REPLY;
+}
+
+#endif /* XPXE_BPF_DHCP6_H */

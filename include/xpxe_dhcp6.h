@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * DHCPv6 (RFC 8415) boot answers shared between xdp_pxe (bpf/dhcp6.h) and the
+ * daemon: the settings of one interface and the options each class of client
+ * gets. Proxy-like mode only: another server or SLAAC gives the address, xpxe
+ * answers the boot options (option 59, RFC 5970), the way EDK2 takes them
+ * (docs/dhcp6-edk2.md).
+ */
+#ifndef XPXE_DHCP6_H
+#define XPXE_DHCP6_H
+
+#include <linux/types.h>
+
+#include "xpxe_dhcp.h"
+
+#define XPXE_PORT_DHCP6_CLIENT 546
+#define XPXE_PORT_DHCP6_SERVER 547
+
+/* RFC 8415 section 11: a DUID is at most 128 bytes after its 2-byte type. */
+#define XPXE_DHCP6_DUID_MAX 130
+/* xpxe's own DUID (a DUID-LLT, 14 bytes for Ethernet) fits in this much. */
+#define XPXE_DHCP6_SERVER_DUID_MAX 20
+
+/* The settings of one interface, the one entry of the array map `dhcp6_config`. */
+struct xpxe_dhcp6_config {
+	__u32 enabled;	/* 0: pass every DHCPv6 frame (the interface has no global or ULA) */
+	__u32 duid_len; /* bytes of DUID used */
+	__u8 duid[XPXE_DHCP6_SERVER_DUID_MAX]; /* option 2 of every answer */
+	__u8 server_mac[6];
+	__u8 pad[2];
+	__u8 server_ll[16];   /* the source of answers to multicast (ff02::1:2) */
+	__u8 server_addr[16]; /* the global or ULA address the URLs name */
+};
+
+/*
+ * The options after the client's own of one (profile, class): server id,
+ * vendor class (PXEClient or HTTPClient, enterprise 343 as EDK2 checks), then
+ * boot file URL (59), in wire format. Built by userspace; XDP copies them
+ * behind the message header and appends the client id. LEN 0: no answer.
+ */
+#define XPXE_DHCP6_OPTS_MAX	  384
+#define XPXE_DHCP6_ENTERPRISE_PXE 343 /* what EDK2 sends and checks (PxeBcDhcp6.h) */
+
+struct xpxe_dhcp6_reply {
+	__u16 len;
+	__u16 pad;
+	__u8 opts[XPXE_DHCP6_OPTS_MAX];
+};
+
+#define XPXE_DHCP6_REPLIES (XPXE_DHCP_MAX_PROFILES * XPXE_BOOT_MAX)
+
+/* Index of a reply in the array map `dhcp6_replies`. */
+static inline __u32 xpxe_dhcp6_reply_index(__u32 profile, __u32 boot)
+{
+	return profile * XPXE_BOOT_MAX + boot;
+}
+
+#endif /* XPXE_DHCP6_H */
