@@ -230,7 +230,12 @@ void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE
 			 "%s/assets/snponly.efi", http_base);
 }
 
-static int install_profile(int fd, __u32 profile, const struct xpxe_dhcp_profile *p,
+/*
+ * Templates of PROFILE into FD: the array dhcp_templates (KEY_BASE 0, every slot), or a VLAN's
+ * set in the hash vlan_templates (KEY_BASE its xpxe_vlan_template_key base: only the slots
+ * that hold a reply, so unused ones take no memory).
+ */
+static int install_profile(int fd, __u32 key_base, __u32 profile, const struct xpxe_dhcp_profile *p,
 			   const struct xpxe_dhcp_net *net)
 {
 	struct xpxe_dhcp_template t;
@@ -246,6 +251,9 @@ static int install_profile(int fd, __u32 profile, const struct xpxe_dhcp_profile
 					  xpxe_boot_class_names[boot]);
 				return err;
 			}
+			if (key_base && !t.len)
+				continue;
+			idx |= key_base;
 			if (bpf_map_update_elem(fd, &idx, &t, BPF_ANY))
 				return -errno;
 		}
@@ -253,21 +261,20 @@ static int install_profile(int fd, __u32 profile, const struct xpxe_dhcp_profile
 	return 0;
 }
 
-static int install_templates(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
-			     const struct xpxe_dhcp_net *net)
+int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_settings *s,
+				const struct xpxe_dhcp_net *net)
 {
-	int fd = bpf_map__fd(skel->maps.dhcp_templates);
 	int err = 0;
 
 	if (!s->profiles)
-		return install_profile(fd, 0, &s->profile, net);
+		return install_profile(fd, key_base, 0, &s->profile, net);
 	for (int i = 0; i < s->n_profiles && !err; i++) {
 		struct xpxe_dhcp_profile p = s->profiles[i].dhcp;
 
 		xpxe_dhcp_profile_defaults(&p, s->profiles[i].boot_file_set, s->http_base);
 		xpxe_boot_profile_files(&p, s->profiles[i].boot_file_set, &s->profiles[i],
 					s->http_base);
-		err = install_profile(fd, i, &p, net);
+		err = install_profile(fd, key_base, i, &p, net);
 	}
 	return err;
 }
@@ -329,7 +336,8 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 	int err = 0;
 
 	if (s->enabled) {
-		err = install_templates(skel, s, net);
+		err =
+		    xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.dhcp_templates), 0, s, net);
 		if (!err)
 			err = install_machines(skel, s);
 		for (int i = 0; !err && i < s->n_reservations; i++) {
@@ -344,25 +352,32 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		}
 		if (err)
 			return err;
-		cfg.enabled = 1;
-		cfg.mode = s->mode;
-		cfg.server_ip = s->server_ip.s_addr;
-		cfg.default_profile = s->default_profile >= 0 ? (__u32)s->default_profile : 0;
-		cfg.flags =
-		    s->answer_unknown && s->default_profile >= 0 ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
-		if (xpxe_dhcp_router_advert(s))
-			cfg.flags |= XPXE_DHCP_F_ROUTER_ADVERT;
-		memcpy(cfg.server_mac, net->server_mac, sizeof(cfg.server_mac));
-		memcpy(cfg.server_ll, &net->server_ll, sizeof(cfg.server_ll));
-		rate_to_gcra(s->mac_rate, s->mac_burst, &cfg.mac_interval_ns,
-			     &cfg.mac_tolerance_ns);
-		rate_to_gcra(s->global_rate, s->global_burst, &cfg.global_interval_ns,
-			     &cfg.global_tolerance_ns);
+		xpxe_dhcp_config_of(s, net, &cfg);
 	}
 	/* Written last: the program starts answering only once everything it reads is there. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &zero, &cfg, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+void xpxe_dhcp_config_of(const struct xpxe_dhcp_settings *s, const struct xpxe_dhcp_net *net,
+			 struct xpxe_dhcp_config *cfg_out)
+{
+	struct xpxe_dhcp_config cfg = { 0 };
+
+	cfg.enabled = 1;
+	cfg.mode = s->mode;
+	cfg.server_ip = s->server_ip.s_addr;
+	cfg.default_profile = s->default_profile >= 0 ? (__u32)s->default_profile : 0;
+	cfg.flags = s->answer_unknown && s->default_profile >= 0 ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
+	if (xpxe_dhcp_router_advert(s))
+		cfg.flags |= XPXE_DHCP_F_ROUTER_ADVERT;
+	memcpy(cfg.server_mac, net->server_mac, sizeof(cfg.server_mac));
+	memcpy(cfg.server_ll, &net->server_ll, sizeof(cfg.server_ll));
+	rate_to_gcra(s->mac_rate, s->mac_burst, &cfg.mac_interval_ns, &cfg.mac_tolerance_ns);
+	rate_to_gcra(s->global_rate, s->global_burst, &cfg.global_interval_ns,
+		     &cfg.global_tolerance_ns);
+	*cfg_out = cfg;
 }
 
 int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s)

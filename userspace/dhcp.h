@@ -67,6 +67,17 @@ struct xpxe_bpf;
 int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *settings,
 			const struct xpxe_dhcp_net *net);
 
+/*
+ * Builds the templates of every profile of S for NET into FD: dhcp_templates (KEY_BASE 0) or a
+ * VLAN's set in vlan_templates (KEY_BASE: xpxe_vlan_template_key(its net, 0)).
+ */
+int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_settings *s,
+				const struct xpxe_dhcp_net *net);
+
+/* The dhcp_config entry of S (enabled) on NET. */
+void xpxe_dhcp_config_of(const struct xpxe_dhcp_settings *s, const struct xpxe_dhcp_net *net,
+			 struct xpxe_dhcp_config *cfg);
+
 /* Builds every template and fills dhcp_config/dhcp_clients of DP; DHCP answering starts here. */
 int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings);
 
