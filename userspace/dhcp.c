@@ -380,6 +380,40 @@ void xpxe_dhcp_config_of(const struct xpxe_dhcp_settings *s, const struct xpxe_d
 	*cfg_out = cfg;
 }
 
+/* Empties the map FD of __u32 or __be32 keys. */
+static void clear_map(int fd)
+{
+	__u32 key;
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+}
+
+/* S's VLANs into DP's maps (those of a previous install out first), each logged. */
+static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+			 const struct xpxe_dhcp_net *net)
+{
+	char name[16], ip[INET_ADDRSTRLEN];
+	int err;
+
+	clear_map(bpf_map__fd(dp->skel->maps.vlans));
+	clear_map(bpf_map__fd(dp->skel->maps.vlan_by_addr));
+	for (int i = 0; i < s->n_vlans; i++) {
+		const struct xpxe_vlan_cfg *v = &s->vlans[i];
+
+		err = xpxe_vlan_load_maps(dp->skel, s, net, v, (__u32)i + 1);
+		if (err)
+			return err;
+		xpxe_vlan_name(v, name, sizeof(name));
+		inet_ntop(AF_INET, &v->server_ip, ip, sizeof(ip));
+		if (s->enabled)
+			log_info("%s: VLAN %s: answering DHCP in %s mode as %s/%u", dp->ifname,
+				 name, s->mode == XPXE_MODE_FULL ? "full" : "proxy", ip, v->prefix);
+	}
+	return 0;
+}
+
 int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s)
 {
 	struct xpxe_dhcp_net net = { 0 };
@@ -403,6 +437,8 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 	}
 	if (!err)
 		err = xpxe_dhcp_load_maps(dp->skel, s, &net);
+	if (!err)
+		err = install_vlans(dp, s, &net);
 	if (err) {
 		log_error("%s: cannot install the DHCP settings: %s", dp->ifname, strerror(-err));
 		return err;

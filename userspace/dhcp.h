@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include "dhcp_template.h"
+#include "vlan.h"
 
 struct xpxe_profile_cfg;
 struct xpxe_machine_cfg;
@@ -50,6 +51,9 @@ struct xpxe_dhcp_settings {
 	int default_profile; /* for machines not in the inventory; -1: ignore them */
 	const struct xpxe_machine_cfg *machines;
 	int n_machines;
+	/* VLANs on the trunk (--vlan, vlans:): each answered as its own address (bpf/vlan.h) */
+	struct xpxe_vlan_cfg vlans[XPXE_VLAN_MAX];
+	int n_vlans;
 };
 
 #define XPXE_STATE_DIR "/var/lib/xpxe"

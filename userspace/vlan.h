@@ -6,6 +6,8 @@
 #ifndef XPXE_VLAN_SETUP_H
 #define XPXE_VLAN_SETUP_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <linux/types.h>
 
@@ -54,5 +56,30 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 
 /* Writes BASE with its host replaced by ADDR: "http://198.18.0.1:8080" -> "http://ADDR:8080". */
 void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size);
+
+
+struct xpxe_dataplane;
+
+/* What xpxe_vlan_start changed on the trunk, so that xpxe_vlan_stop undoes only that. */
+struct xpxe_vlan_runtime {
+	int n;				     /* VLANs started */
+	struct in_addr addrs[XPXE_VLAN_MAX]; /* their server addresses */
+	unsigned char prefixes[XPXE_VLAN_MAX];
+	bool added[XPXE_VLAN_MAX]; /* the address was not on the trunk before */
+	bool egress;		   /* tc_vlan_out attached on clsact egress */
+	const char *offload;	   /* what was done to rx-vlan-offload, for status */
+};
+
+/*
+ * Makes DP's interface a trunk for S's VLANs: rx VLAN offload off (so XDP sees the tags in
+ * the frame), each VLAN's server address on it (the kernel answers ARP, TFTP requests, HTTP
+ * there), and tc_vlan_out on clsact egress (tags what leaves from those addresses). Nothing
+ * when S has no VLANs. Returns 0, or -errno after logging why.
+ */
+int xpxe_vlan_start(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+		    struct xpxe_vlan_runtime *rt);
+
+/* Undoes what xpxe_vlan_start did (addresses it added, its egress filter). */
+void xpxe_vlan_stop(struct xpxe_dataplane *dp, struct xpxe_vlan_runtime *rt);
 
 #endif /* XPXE_VLAN_SETUP_H */
