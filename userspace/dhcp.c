@@ -399,7 +399,7 @@ static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_setti
 
 	clear_map(bpf_map__fd(dp->skel->maps.vlans));
 	clear_map(bpf_map__fd(dp->skel->maps.vlan_by_addr));
-	for (int i = 0; i < s->n_vlans; i++) {
+	for (int i = 0; i < s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname); i++) {
 		const struct xpxe_vlan_cfg *v = &s->vlans[i];
 
 		err = xpxe_vlan_load_maps(dp->skel, s, net, v, (__u32)i + 1);

@@ -54,6 +54,7 @@ struct xpxe_dhcp_settings {
 	/* VLANs on the trunk (--vlan, vlans:): each answered as its own address (bpf/vlan.h) */
 	struct xpxe_vlan_cfg vlans[XPXE_VLAN_MAX];
 	int n_vlans;
+	char vlan_ifname[16]; /* the trunk they are on (one for now) */
 };
 
 #define XPXE_STATE_DIR "/var/lib/xpxe"

@@ -1050,6 +1050,8 @@ static int serve_or_check(int argc, char **argv, bool check)
 			return usage_error(
 			    serve_usage, "%s",
 			    "--vlan needs exactly one -i: the trunk the VLANs are on");
+		snprintf(opts.dhcp.vlan_ifname, sizeof(opts.dhcp.vlan_ifname), "%s",
+			 opts.ifnames[0]);
 		if (xpxe_vlans_check(opts.dhcp.vlans, opts.dhcp.n_vlans, opts.dhcp.server_ip, &why,
 				     &at)) {
 			snprintf(text, sizeof(text), "--vlan %u: %s", opts.dhcp.vlans[at].vid, why);

@@ -200,7 +200,7 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_str(dhcp, "server_ip", ip);
 		xpxe_json_add_bool(dhcp, "router_advert", xpxe_dhcp_router_advert(ds));
 	}
-	if (ds->n_vlans) {
+	if (ds->n_vlans && !strcmp(dp->ifname, ds->vlan_ifname)) {
 		struct fy_node *vlans = fy_node_create_sequence(doc);
 		char name[16];
 
@@ -1057,7 +1057,7 @@ static void find_subnets(struct xpxe_config *cfg)
 	     i++) {
 		struct xpxe_subnet_cfg *n = &cfg->subnets[cfg->n_subnets++];
 
-		snprintf(n->ifname, sizeof(n->ifname), "VLAN %u", cfg->dhcp.vlans[i].vid);
+		snprintf(n->ifname, sizeof(n->ifname), "%s", cfg->dhcp.vlan_ifname);
 		n->addr = cfg->dhcp.vlans[i].server_ip;
 		n->mask.s_addr = htonl(~0u << (32 - cfg->dhcp.vlans[i].prefix));
 		n->routed = false;

@@ -296,7 +296,7 @@ int xpxe_vlan_start(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *
 	int err;
 
 	memset(rt, 0, sizeof(*rt));
-	if (!s->n_vlans)
+	if (!s->n_vlans || strcmp(dp->ifname, s->vlan_ifname))
 		return 0;
 	rt->offload = rx_offload_off(dp->ifname);
 	log_info("%s: trunk of %d VLAN(s); rx-vlan-offload %s", dp->ifname, s->n_vlans,
