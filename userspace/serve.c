@@ -499,7 +499,8 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 {
 	const struct served *sv = ctx;
 	const struct xpxe_dp_event *e = data;
-	char mac[18], ip[INET_ADDRSTRLEN];
+	char mac[18], ip[INET_ADDRSTRLEN], iface[32], vlan[16];
+	const struct xpxe_vlan_cfg *v;
 	struct timespec when;
 
 	if (size < sizeof(*e) || e->type >= XPXE_EV_MAX)
@@ -522,8 +523,16 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 		xpxe_inventory_learn(sv->inv, key, (struct in_addr){ e->ip }, "dhcp-4011");
 		pthread_mutex_unlock(&sv->inv->lock);
 	}
-	xpxe_event_dhcp(boot_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL,
-			sv->dp.ifname, e->boot);
+	/* On a VLAN (its subnet holds the address): IFACE.VID, as a VLAN device would be named. */
+	v = xpxe_vlan_of_ip(&sv->dhcp.settings, sv->dp.ifname, (struct in_addr){ e->ip });
+	if (v) {
+		xpxe_vlan_name(v, vlan, sizeof(vlan));
+		snprintf(iface, sizeof(iface), "%s.%s", sv->dp.ifname, vlan);
+	} else {
+		snprintf(iface, sizeof(iface), "%s", sv->dp.ifname);
+	}
+	xpxe_event_dhcp(boot_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL, iface,
+			e->boot);
 	return 0;
 }
 

@@ -116,6 +116,20 @@ int xpxe_vlans_check(const struct xpxe_vlan_cfg *vlans, int n, struct in_addr un
 	return 0;
 }
 
+const struct xpxe_vlan_cfg *xpxe_vlan_of_ip(const struct xpxe_dhcp_settings *s, const char *ifname,
+					    struct in_addr ip)
+{
+	if (!ip.s_addr || strcmp(ifname, s->vlan_ifname))
+		return NULL;
+	for (int i = 0; i < s->n_vlans; i++) {
+		in_addr_t mask = htonl(~0u << (32 - s->vlans[i].prefix));
+
+		if ((ip.s_addr & mask) == (s->vlans[i].server_ip.s_addr & mask))
+			return &s->vlans[i];
+	}
+	return NULL;
+}
+
 void xpxe_vlan_name(const struct xpxe_vlan_cfg *v, char *buf, size_t size)
 {
 	if (v->outer_vid)

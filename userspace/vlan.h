@@ -41,6 +41,10 @@ int xpxe_vlan_parse(const char *text, struct xpxe_vlan_cfg *v, const char **why)
 int xpxe_vlans_check(const struct xpxe_vlan_cfg *vlans, int n, struct in_addr untagged,
 		     const char **why, int *at);
 
+/* The VLAN of S's trunk IFNAME whose subnet holds IP, or NULL. */
+const struct xpxe_vlan_cfg *xpxe_vlan_of_ip(const struct xpxe_dhcp_settings *s, const char *ifname,
+					    struct in_addr ip);
+
 /* "10" or "100.10": the tag(s) of V, for logs and status. */
 void xpxe_vlan_name(const struct xpxe_vlan_cfg *v, char *buf, size_t size);
 
@@ -56,7 +60,6 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 
 /* Writes BASE with its host replaced by ADDR: "http://198.18.0.1:8080" -> "http://ADDR:8080". */
 void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size);
-
 
 struct xpxe_dataplane;
 

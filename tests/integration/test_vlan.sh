@@ -71,6 +71,9 @@ else
 fi
 check "both answered by XDP (dhcp_to_daemon 0), every frame of theirs untagged by it (vlan_rx)" \
 	test "$(counter dhcp_to_daemon)" -eq 0 -a "$(counter vlan_rx)" -ge 4
+ACK10="event=dhcp_ack mac=52:54:00:f1:00:01 ip=198.18.10.50 iface=$IF_SRV.10 "
+wait_until said "$WORK/daemon.log" "$ACK10" "$DAEMON_PID"
+check "the events name the VLAN: iface $IF_SRV.10" grep -q "$ACK10" "$WORK/daemon.log"
 udhcpc_run "$LAB-h4" h4
 check "the untagged network still works: h4 gets 198.18.0.60 from 198.18.0.1" \
 	test "$(result_field h4 ip)/$(result_field h4 server)" = 198.18.0.60/198.18.0.1
