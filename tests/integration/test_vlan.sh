@@ -53,6 +53,8 @@ check "status lists both VLANs" jq -e \
 	'[.interfaces[0].vlans[].vlan] == ["10","20"] and (.interfaces[0].rx_vlan_offload | startswith("off"))' \
 	<<<"$("$XPXE" status --json)"
 check "the log says what became of rx-vlan-offload" grep -q "rx-vlan-offload off" "$WORK/daemon.log"
+check "xpxe status prints them" sh -c \
+	"'$XPXE' status | grep -q 'vlans     10 as 198.18.10.1/24, 20 as 198.18.20.1/24; rx-vlan-offload off'"
 
 # --- DHCP on two VLANs, and the untagged network beside them ------------------------------
 udhcpc_run "$LAB-h1" h1
