@@ -40,7 +40,7 @@ in_srv ethtool -K "$IF_SRV" txvlan off >/dev/null
 FILE=$WORK/payload
 head -c 300000 /dev/urandom >"$FILE"
 SERVE=(-i "$IF_SRV" --mode full --asset "payload=$FILE"
-	--vlan 10=198.18.10.1/24 --vlan 20=198.18.20.1/24
+	--vlan "10=198.18.10.1/24" --vlan "20=198.18.20.1/24"
 	--reserve 52:54:00:f1:00:01=198.18.10.50 --reserve 52:54:00:f1:00:02=198.18.20.50
 	--reserve 52:54:00:f1:00:04=198.18.0.60)
 if start_daemon "${SERVE[@]}"; then ok "xpxe serves $IF_SRV with VLANs 10 and 20"; else
