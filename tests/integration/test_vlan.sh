@@ -43,6 +43,9 @@ SERVE=(-i "$IF_SRV" --mode full --asset "payload=$FILE"
 	--vlan "10=198.18.10.1/24" --vlan "20=198.18.20.1/24"
 	--reserve 52:54:00:f1:00:01=198.18.10.50 --reserve 52:54:00:f1:00:02=198.18.20.50
 	--reserve 52:54:00:f1:00:04=198.18.0.60)
+nsenter --net="/run/netns/$NS_SRV" "$XPXE" check "${SERVE[@]}" >"$WORK/check.out" 2>&1
+check "xpxe check accepts reservations inside the VLANs' subnets and lists the VLANs" \
+	grep -q "VLAN 20, answering as 198.18.20.1/24" "$WORK/check.out"
 if start_daemon "${SERVE[@]}"; then ok "xpxe serves $IF_SRV with VLANs 10 and 20"; else
 	not_ok "xpxe serves $IF_SRV with VLANs 10 and 20" "$(tail -5 "$WORK/daemon.log")"
 	exit 1
