@@ -6,7 +6,7 @@
  * ACK and must stay cheap: one session lookup, two array lookups, one copy,
  * and a checksum made of precomputed sums (see xpxe_tftp.h). For windowed
  * transfers (RFC 7440) XDP decides the window and redirects the ACK, with the
- * window in its metadata, to the daemon's AF_XDP socket, which sends it.
+ * window written in front of it, to the daemon's AF_XDP socket, which sends it.
  */
 #ifndef XPXE_BPF_TFTP_H
 #define XPXE_BPF_TFTP_H
@@ -544,7 +544,7 @@ static __always_inline bool tftp_xdp_leave_to_tc(struct xdp_md *ctx, const struc
 
 /*
  * XDP, for a windowed transfer: the window is decided (B); the ACK goes to the
- * daemon's AF_XDP socket on this queue with the window in its metadata, and
+ * daemon's AF_XDP socket on this queue with the window in front of it, and
  * the daemon sends the blocks. Without a socket there (no daemon, AF_XDP
  * refused on this interface) the ACK is passed up untouched: tc decides the
  * same window, commits it and passes the ACK on to the daemon's UDP socket of
@@ -555,18 +555,25 @@ static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, st
 {
 	struct xpxe_tftp_xsk_meta *meta;
 	__u32 queue = ctx->rx_queue_index;
-	void *data;
+	void *data_end;
 
 	*reason = XPXE_CNT_TFTP_ACK_TO_DAEMON;
 	if (!bpf_map_lookup_elem(&tftp_xsks, &queue))
 		return TFTP_PASS;
-	/* Drivers without metadata support refuse: then the daemon's socket takes it. */
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+	/*
+	 * The window goes in front of the frame itself, in its headroom, not in XDP metadata:
+	 * some kernels refuse bpf_xdp_adjust_meta in every XDP program (6.18.44 here: "program
+	 * of this type cannot use helper"), which would refuse xdp_pxe whole. Without room in
+	 * front the daemon's UDP socket takes the ACK.
+	 */
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*meta)))
 		return TFTP_PASS;
-	meta = (void *)(long)ctx->data_meta;
-	data = (void *)(long)ctx->data;
-	if ((void *)(meta + 1) > data)
+	meta = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if ((void *)(meta + 1) > data_end) {
+		bpf_xdp_adjust_head(ctx, (int)sizeof(*meta));
 		return TFTP_PASS;
+	}
 	meta->first_block = b->win.first;
 	meta->last_block = b->win.last;
 	meta->size = b->s->size;
@@ -576,7 +583,7 @@ static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, st
 	meta->magic = XPXE_TFTP_XSK_MAGIC;
 	meta->pad = 0;
 	if (bpf_redirect_map(&tftp_xsks, queue, XDP_PASS) != XDP_REDIRECT) {
-		bpf_xdp_adjust_meta(ctx, (int)sizeof(*meta)); /* the socket left meanwhile */
+		bpf_xdp_adjust_head(ctx, (int)sizeof(*meta)); /* the socket left meanwhile */
 		return TFTP_PASS;
 	}
 	tftp_commit(b);

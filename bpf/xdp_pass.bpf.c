@@ -13,4 +13,12 @@ int xdp_pass(struct xdp_md *ctx __attribute__((unused)))
 	return XDP_PASS;
 }
 
+/* The same for a jumbo-MTU lab (scripts/lab.sh, MTU=9000): a veth takes a program without
+ * multi-buffer support only while its peer's MTU fits one page. */
+SEC("xdp.frags")
+int xdp_pass_frags(struct xdp_md *ctx __attribute__((unused)))
+{
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -38,7 +38,7 @@ static __always_inline int count_and(__u32 reason, int verdict)
 }
 
 /* One untagged frame (NET 0), or one of the VLAN numbered NET with its tags off (bpf/vlan.h). */
-static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, __u32 net)
+static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor cur = { .pos = (void *)(long)ctx->data };
@@ -136,21 +136,48 @@ static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, __u32 net)
 	}
 }
 
-SEC("xdp")
-int xdp_pxe(struct xdp_md *ctx)
+/*
+ * The body of both entry points below. FRAGS: the program was loaded as "xdp.frags"; a
+ * constant, so each entry point is compiled with its own branches only.
+ */
+static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 {
+	void *data_end = (void *)(long)ctx->data_end;
 	struct vlan_frame vf = {};
 	int ret, verdict;
 
 	count_and(XPXE_CNT_RX_FRAMES, XDP_PASS);
+	if (frags && bpf_xdp_get_buff_len(ctx) > (__u64)(data_end - (void *)(long)ctx->data))
+		return count_and(XPXE_CNT_PASS_MULTI_BUFFER, XDP_PASS);
 	ret = vlan_xdp_strip(ctx, &vf, &counters);
 	if (ret)
 		return count_and(ret, XDP_PASS);
-	verdict = xdp_pxe_frame(ctx, vf.net);
+	verdict = xdp_pxe_untagged(ctx, vf.net);
 	/* The tags go back on what leaves (the reply) and on what goes up (as it came). */
 	if (vf.net && verdict != XDP_DROP && vlan_xdp_restore(ctx, &vf))
 		return count_and(XPXE_CNT_VLAN_RETAG_FAILED, XDP_DROP);
 	return verdict;
+}
+
+SEC("xdp")
+int xdp_pxe(struct xdp_md *ctx)
+{
+	return xdp_pxe_frame(ctx, false);
+}
+
+/*
+ * xdp_pxe for interfaces with an MTU above 1500 (jumbo frames, 9000 on many provisioning
+ * networks): "xdp.frags" (BPF_F_XDP_HAS_FRAGS) says it takes frames that span several
+ * buffers, which a driver requires before it attaches a program to an interface whose MTU
+ * exceeds one buffer (veth from ~3.5 KB). Nothing reads past the first buffer: such a frame
+ * is counted and passed before any parsing (no DHCP, TFTP or NDP frame xpxe answers is that
+ * long), so no reply is ever built from part of a frame. The daemon attaches one of the
+ * two (dataplane.c), named apart.
+ */
+SEC("xdp.frags")
+int xdp_pxe_frags(struct xdp_md *ctx)
+{
+	return xdp_pxe_frame(ctx, true);
 }
 
 /*

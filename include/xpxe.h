@@ -31,6 +31,7 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_TRUNCATED_IPV4,
 	XPXE_CNT_PASS_BAD_IPV4_HEADER,
 	XPXE_CNT_PASS_IPV4_FRAGMENT,
+	XPXE_CNT_PASS_MULTI_BUFFER, /* longer than the driver's first buffer (jumbo MTU): passed */
 	XPXE_CNT_PASS_NOT_UDP,
 	XPXE_CNT_PASS_TRUNCATED_UDP,
 	XPXE_CNT_PASS_OTHER_PORT,
@@ -172,7 +173,9 @@ enum xpxe_counter {
  */
 #define XPXE_SKB_MARK_STACK_COPY 0x78707865
 
-/* Name the XDP program carries in the kernel: how xpxe recognises its own. */
-#define XPXE_PROG_NAME "xdp_pxe"
+/* Names the XDP program carries in the kernel: how xpxe recognises its own. The second is
+ * its multi-buffer build (bpf/xpxe.bpf.c), attached instead where an MTU needs it. */
+#define XPXE_PROG_NAME	     "xdp_pxe"
+#define XPXE_PROG_NAME_FRAGS "xdp_pxe_frags"
 
 #endif /* XPXE_H */

@@ -137,9 +137,9 @@ struct xpxe_tftp_rrq_mac {
 #define XPXE_TFTP_XSK_QUEUES_MAX 64
 
 /*
- * What XDP hands the daemon in front of a redirected ACK (XDP metadata): the
- * window to send, and where from. The reply's addresses and ports are the
- * ACK's own, swapped. 24 bytes: a multiple of 4, within the 32 XDP allows.
+ * What XDP hands the daemon in front of a redirected ACK (in the frame, before its
+ * Ethernet header): the window to send, and where from. The reply's addresses and
+ * ports are the ACK's own, swapped. 24 bytes, taken from the frame's headroom.
  */
 struct xpxe_tftp_xsk_meta {
 	__u32 first_block; /* full block numbers */

@@ -16,7 +16,6 @@
 
 #include <libfyaml.h>
 
-#include "admit.h"
 #include "config.h"
 #include "netif.h"
 
@@ -771,7 +770,7 @@ static int machine_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 	if (is(key, "role")) {
 		if (copy_str(w, key, v, m->role, sizeof(m->role), "controlplane, init or worker"))
 			return -EINVAL;
-		if (xpxe_admit_rank_of_role(m->role) < 0)
+		if (xpxe_role_rank(m->role) < 0)
 			return fail(w, v, "'role' takes controlplane, init or worker, not '%s'",
 				    m->role);
 		return 0;
@@ -1512,4 +1511,13 @@ int xpxe_config_parse_machine(const struct xpxe_config *cfg, struct fy_node *nod
 		return -EINVAL;
 	}
 	return machine_from_node(&w, node, node, cfg, m) ? -EINVAL : 0;
+}
+
+int xpxe_role_rank(const char *role)
+{
+	if (!strcmp(role, "controlplane") || !strcmp(role, "init"))
+		return XPXE_RANK_CONTROLPLANE;
+	if (!strcmp(role, "worker"))
+		return XPXE_RANK_WORKER;
+	return -1;
 }

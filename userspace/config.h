@@ -8,7 +8,7 @@
 #include <netinet/in.h>
 #include <sys/types.h>
 
-#include "dhcp.h"
+#include "dhcp_settings.h"
 #include "store/store.h"
 
 struct fy_node;
@@ -158,7 +158,7 @@ struct xpxe_ui_cfg {
 /*
  * Admission of bulk downloads (downloads:, --max-downloads, --download-max-wait): at most MAX
  * kernel and initramfs downloads over HTTP (/assets/) at once, the rest held in a queue, control
- * planes first (userspace/admit.h). MAX 0: no cap. MAX_WAIT_S: a waiter is let in over the
+ * planes first (userspace/http/admit.h). MAX 0: no cap. MAX_WAIT_S: a waiter is let in over the
  * cap after this long (0: never). MIN_SIZE: smaller files never queue.
  */
 struct xpxe_downloads_cfg {
@@ -166,7 +166,9 @@ struct xpxe_downloads_cfg {
 	unsigned long long min_size;
 };
 
-#define XPXE_DOWNLOADS_MIN_SIZE (1ULL << 20)
+#define XPXE_DOWNLOADS_MIN_SIZE	    (1ULL << 20)
+#define XPXE_ADMIT_MAX_DEFAULT	    64 /* measured: fewer left the lab's link part idle */
+#define XPXE_ADMIT_MAX_WAIT_DEFAULT 0  /* never: the trickle keeps held clients alive */
 
 #define XPXE_HTTP_MAX_CONNECTIONS 2048
 #define XPXE_HTTP_MAX_PER_IP	  32
@@ -272,5 +274,14 @@ int xpxe_config_profile(const struct xpxe_config *cfg, const char *name);
 
 /* The asset named NAME, or NULL. */
 const struct xpxe_asset_cfg *xpxe_config_asset(const struct xpxe_config *cfg, const char *name);
+
+/* A machine's place in the download queue by its role: the higher goes first (http/admit.h). */
+enum xpxe_admit_rank {
+	XPXE_RANK_WORKER = 0,
+	XPXE_RANK_CONTROLPLANE = 1, /* role controlplane or init */
+};
+
+/* "controlplane", "init" -> XPXE_RANK_CONTROLPLANE; "worker" -> XPXE_RANK_WORKER; else -1. */
+int xpxe_role_rank(const char *role);
 
 #endif /* XPXE_CONFIG_H */

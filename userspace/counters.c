@@ -16,6 +16,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_PASS_TRUNCATED_IPV4] = "pass_truncated_ipv4",
 	[XPXE_CNT_PASS_BAD_IPV4_HEADER] = "pass_bad_ipv4_header",
 	[XPXE_CNT_PASS_IPV4_FRAGMENT] = "pass_ipv4_fragment",
+	[XPXE_CNT_PASS_MULTI_BUFFER] = "pass_multi_buffer",
 	[XPXE_CNT_PASS_NOT_UDP] = "pass_not_udp",
 	[XPXE_CNT_PASS_TRUNCATED_UDP] = "pass_truncated_udp",
 	[XPXE_CNT_PASS_OTHER_PORT] = "pass_other_port",

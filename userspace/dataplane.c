@@ -21,6 +21,12 @@
 #include "xpxe_dhcp.h"
 #include "xpxe_tftp.h"
 
+/* NAME is one of the two builds of xpxe's XDP program. */
+static bool is_xpxe_prog(const char *name)
+{
+	return !strcmp(name, XPXE_PROG_NAME) || !strcmp(name, XPXE_PROG_NAME_FRAGS);
+}
+
 /*
  * Finds xpxe's program on IFINDEX and detaches it. Returns 1 when one was
  * detached, 0 when none is attached, -EEXIST when another tool's program
@@ -39,7 +45,7 @@ static int detach_attached_xpxe(const char *ifname, int ifindex)
 		p = xdp_multiprog__main_prog(mp);
 		if (!p) {
 			err = 0;
-		} else if (strcmp(xdp_program__name(p), XPXE_PROG_NAME)) {
+		} else if (!is_xpxe_prog(xdp_program__name(p))) {
 			log_error("%s runs XDP program '%s' (id %u), which is not xpxe's; "
 				  "detach it first (ip link set dev %s xdp off)",
 				  ifname, xdp_program__name(p), xdp_program__id(p), ifname);
@@ -51,7 +57,7 @@ static int detach_attached_xpxe(const char *ifname, int ifindex)
 		goto out;
 	}
 	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
-		if (strcmp(xdp_program__name(p), XPXE_PROG_NAME))
+		if (!is_xpxe_prog(xdp_program__name(p)))
 			continue;
 		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
 		err = err ? err : 1;
@@ -136,7 +142,7 @@ static int pin_program(struct xpxe_dataplane *dp)
 	if (err)
 		return err;
 	unlink(path); /* a previous daemon's pin of the program it ran */
-	err = bpf_program__pin(dp->skel->progs.xdp_pxe, path);
+	err = bpf_program__pin(dp->xdp, path);
 	if (err)
 		log_error("cannot pin the program at %s: %s", path, strerror(-err));
 	return err;
@@ -310,6 +316,32 @@ static int check_interface(struct xpxe_dataplane *dp, const char *ifname,
 	return 0;
 }
 
+/*
+ * Which build of the XDP program to load (bpf/xpxe.bpf.c): xdp_pxe_frags where the MTU exceeds
+ * a standard frame's (a driver attaches a program without multi-buffer support only up to
+ * about one page of MTU: veth ~3.5 KB, many NICs less); xdp_pxe everywhere else.
+ */
+static void choose_build(struct xpxe_dataplane *dp)
+{
+	unsigned mtu = xpxe_netif_mtu(dp->ifname);
+
+	dp->frags = mtu > 1500;
+	if (dp->frags)
+		log_info("%s: MTU %u: attaching the multi-buffer build of the XDP program (%s)",
+			 dp->ifname, mtu, XPXE_PROG_NAME_FRAGS);
+}
+
+/*
+ * ERR, from an attach through the dispatcher, may be the dispatcher's doing, so that the
+ * program alone may attach: -EINVAL from kernels that refuse xdp_pxe in Debian 12's
+ * dispatcher; -ERANGE (the driver's "MTU too large") for xdp_pxe_frags where libxdp built
+ * the dispatcher without multi-buffer support (measured: Linux 6.1 with libxdp 1.3.1).
+ */
+static bool dispatcher_may_be_why(const struct xpxe_dataplane *dp, int err)
+{
+	return err == -EINVAL || (err == -ERANGE && dp->frags);
+}
+
 /* libxdp reads it when it attaches: set, it attaches the program alone. */
 #define SKIP_DISPATCHER "LIBXDP_SKIP_DISPATCHER"
 
@@ -332,8 +364,12 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	err = set_map_pins(dp->skel, dp->ifname);
 	if (err)
 		goto fail;
+	/* Only the build chosen is loaded: the other need not pass this kernel's verifier. */
+	dp->xdp = dp->frags ? dp->skel->progs.xdp_pxe_frags : dp->skel->progs.xdp_pxe;
+	bpf_program__set_autoload(
+	    dp->frags ? dp->skel->progs.xdp_pxe : dp->skel->progs.xdp_pxe_frags, false);
 	prog_opts.obj = dp->skel->obj;
-	prog_opts.prog_name = XPXE_PROG_NAME;
+	prog_opts.prog_name = bpf_program__name(dp->xdp);
 	dp->prog = xdp_program__create(&prog_opts);
 	err = libxdp_get_error(dp->prog);
 	if (err) {
@@ -346,11 +382,11 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	xpxe_log_hold_library_warnings();
 	err = xdp_program__attach(dp->prog, dp->ifindex, XDP_MODE_UNSPEC, 0);
 	/* A refusal that a second try without the dispatcher may cure is no news yet. */
-	xpxe_log_release_library_warnings(err != 0 && (alone || err != -EINVAL));
+	xpxe_log_release_library_warnings(err != 0 && (alone || !dispatcher_may_be_why(dp, err)));
 	if (alone)
 		unsetenv(SKIP_DISPATCHER);
 	if (err) {
-		if (alone || err != -EINVAL)
+		if (alone || !dispatcher_may_be_why(dp, err))
 			log_error("cannot attach the XDP program to %s: %s", dp->ifname,
 				  strerror(-err));
 		goto fail;
@@ -362,6 +398,7 @@ fail:
 	dp->prog = NULL;
 	xpxe_bpf__destroy(dp->skel);
 	dp->skel = NULL;
+	dp->xdp = NULL;
 	return err;
 }
 
@@ -410,13 +447,15 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 		err = xpxe_pin_netns_write(ifname);
 	if (err)
 		goto fail;
+	choose_build(dp);
 	err = load_and_attach(dp, false);
-	if (err == -EINVAL && !getenv(SKIP_DISPATCHER)) {
+	if (dispatcher_may_be_why(dp, err) && !getenv(SKIP_DISPATCHER)) {
 		/* Debian 12's libxdp (1.3) builds a dispatcher whose slots do not change packet
-		 * data; kernels from 6.12 on refuse to put xdp_pxe, which does, in them. */
-		log_warn(
-		    "%s: the kernel refused xdp_pxe in the libxdp dispatcher: attaching it alone",
-		    ifname);
+		 * data; kernels from 6.12 on refuse to put xdp_pxe, which does, in them. On 6.1 it
+		 * builds one without multi-buffer support, which a jumbo MTU refuses. */
+		log_warn("%s: the kernel refused %s in the libxdp dispatcher (%s): attaching it "
+			 "alone",
+			 ifname, dp->frags ? XPXE_PROG_NAME_FRAGS : XPXE_PROG_NAME, strerror(-err));
 		err = load_and_attach(dp, true);
 	}
 	if (err)
@@ -434,7 +473,7 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 	}
 	log_info("%s: attached %s (prog id %u) in %s mode, %s; %s (TFTP fallback, proxy DISCOVERs; "
 		 "prog id %u) on tc ingress",
-		 ifname, XPXE_PROG_NAME, dp->prog_id, dp->native ? "native" : "generic",
+		 ifname, bpf_program__name(dp->xdp), dp->prog_id, dp->native ? "native" : "generic",
 		 dp->dispatcher ? "through the libxdp dispatcher"
 				: "alone (this kernel cannot run the libxdp dispatcher)",
 		 XPXE_TFTP_TC_PROG_NAME, dp->tc_prog_id);

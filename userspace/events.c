@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "xpxe_dhcp.h"
-#include "dhcp_template.h"
+#include "dhcp_settings.h"
 #include "events.h"
 #include "log.h"
 

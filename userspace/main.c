@@ -13,13 +13,12 @@
 
 #include "xpxe.h"
 #include "xpxe_tftp.h" /* XPXE_TFTP_WINDOWSIZE_LIMIT, 1024 in the usage */
-#include "cli.h"
+#include "control/control.h"
 #include "inventory.h"
-#include "watch.h"
 #include "config.h"
 #include "log.h"
 #include "netif.h"
-#include "serve.h"
+#include "serve/serve.h"
 #include "store/store.h"
 
 static const char usage_main[] =
@@ -296,7 +295,8 @@ static const char usage_machines[] =
     "       xpxe machines show MACHINE [--json]\n"
     "       xpxe machines add --mac MAC [--mac MAC...] [--hostname NAME] [--uuid UUID]\n"
     "                         [--serial SERIAL] [--profile NAME] [--ip IP]\n"
-    "                         [--install-disk DISK] [--talos-config FILE] [--json]\n"
+    "                         [--install-disk DISK] [--talos-config FILE]\n"
+    "                         [--role controlplane|init|worker] [--json]\n"
     "       xpxe machines rm MACHINE [--json]\n"
     "       xpxe machines mark-installed MACHINE [--json]\n"
     "       xpxe machines rearm MACHINE [--json]\n"
@@ -324,6 +324,9 @@ static const char usage_machines[] =
     "  --mac MAC, --hostname NAME, --uuid UUID, --serial SERIAL, --profile NAME,\n"
     "  --ip IP, --install-disk DISK, --talos-config FILE\n"
     "           the machine's keys, as in xpxe.yaml(5) (--ip: full mode's reservation)\n"
+    "  --role controlplane|init|worker\n"
+    "           its place in the queue of bulk downloads: controlplane and init go to\n"
+    "           the front, worker keeps its turn (unset: its Talos config's type)\n"
     "  --json   print the daemon's answer as one line of JSON\n"
     "\n"
     "exit codes: 0 done, 2 bad usage or an invalid value, 3 no daemon, 4 no such\n"
@@ -1161,6 +1164,7 @@ static int machines_add(int argc, char **argv)
 		{ "ip", required_argument, NULL, 'i' },
 		{ "install-disk", required_argument, NULL, 'd' },
 		{ "talos-config", required_argument, NULL, 't' },
+		{ "role", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		GLOBAL_LONGOPTS,

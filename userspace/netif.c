@@ -2,6 +2,10 @@
 #include <ctype.h>
 #include <string.h>
 #include <net/if.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "netif.h"
 
@@ -93,4 +97,18 @@ bool xpxe_netif_carries_default_route(const char *ifname)
 		fclose(f);
 	}
 	return found;
+}
+
+unsigned xpxe_netif_mtu(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned mtu = 1500;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd >= 0 && !ioctl(fd, SIOCGIFMTU, &ifr))
+		mtu = ifr.ifr_mtu;
+	if (fd >= 0)
+		close(fd);
+	return mtu;
 }

@@ -25,6 +25,9 @@ bool xpxe_route6_has_default(FILE *routes, const char *ifname);
 int xpxe_route4_networks(FILE *routes, const char *ifname, struct in_addr *nets,
 			 struct in_addr *masks, int max);
 
+/* IFNAME's MTU (SIOCGIFMTU); 1500 when it cannot be read. */
+unsigned xpxe_netif_mtu(const char *ifname);
+
 /* Checks this network namespace's IPv4 and IPv6 tables. */
 bool xpxe_netif_carries_default_route(const char *ifname);
 

@@ -164,8 +164,10 @@ unsigned xpxe_xsk_rx(struct xpxe_xsk *x, unsigned batch, size_t meta_len,
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx + i);
 		const uint8_t *frame = xsk_umem__get_data(x->area, d->addr);
 
-		/* The kernel leaves XDP_PACKET_HEADROOM in front: the metadata is in it. */
-		fn(arg, frame, d->len, frame - meta_len);
+		/* XDP put META_LEN bytes in front of the frame (bpf/tftp.h, tftp_xsk_redirect). */
+		if (d->len < meta_len)
+			continue;
+		fn(arg, frame + meta_len, d->len - meta_len, frame);
 	}
 	/* Every frame came from the fill ring, so there is room to give them back. */
 	if (xsk_ring_prod__reserve(&x->fill, n, &fidx) == n) {

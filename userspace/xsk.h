@@ -51,7 +51,7 @@ bool xpxe_xsk_zerocopy(const struct xpxe_xsk *x);
 
 /*
  * Calls FN for each frame received (at most BATCH), with the frame and the
- * XDP metadata in front of it (META_LEN bytes, as XDP wrote them), then gives
+ * META_LEN bytes XDP put in front of it (the frame given to FN starts after them), then gives
  * the frames back to the kernel. Returns how many.
  */
 unsigned xpxe_xsk_rx(struct xpxe_xsk *x, unsigned batch, size_t meta_len,

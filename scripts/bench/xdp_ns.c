@@ -24,7 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "xpxe.skel.h"
-#include "dhcp.h"
+#include "dhcp/dhcp.h"
 #include "vlan.h"
 #include "../../tests/bpf/pcap.h"
 

@@ -3,7 +3,9 @@
 # a veth pair between two namespaces, `xpxe serve` attached to one end in full mode, and
 # from the other: a DHCP exchange (udhcpc), a TFTP transfer checked byte for byte (the
 # tc path: veth gives XDP no room to grow an ACK), an HTTP fetch (wget), then kill -9 of
-# the daemon, the data plane answering alone, and a second `xpxe serve` adopting it.
+# the daemon, the data plane answering alone, and a second `xpxe serve` adopting it. Then
+# the same link at MTU 9000: serve attaches the multi-buffer build (xdp_pxe_frags; through
+# libxdp's dispatcher where this kernel runs it) and answers DHCP, TFTP and HTTP.
 # Prints TAP lines. Addresses from 198.18.0.0/15; the guest has no other network.
 X=/xpxe/xpxe
 # iproute2 and ethtool by path: busybox sh prefers its own applet (ip) to PATH.
@@ -130,3 +132,48 @@ check "after the adoption: DHCP keeps the address ($ip3)" test "$ip3" = "$ip1"
 kill -TERM "$PID"
 wait "$PID"
 check "SIGTERM: the daemon exits 0" test $? -eq 0
+
+# --- jumbo MTU -----------------------------------------------------------------------------------
+# A veth takes a program without multi-buffer support only while its peer's MTU fits a page:
+# the client's XDP_PASS is its "xdp.frags" build, loaded by bpftool (ip's loader does not know
+# the section) and attached by ip in the client's network namespace alone (ip netns exec would
+# remount /sys, where the pin is).
+{
+	$IP -n cli link set dev c0 xdp off &&
+	$IP -n srv link set dev s0 mtu 9000 && $IP -n cli link set dev c0 mtu 9000 &&
+	/xpxe/bin/bpftool prog loadall /xpxe/obj/xdp_pass.bpf.o /sys/fs/bpf/smoke_pass &&
+	nsenter --net=/run/netns/cli $IP link set dev c0 xdp pinned /sys/fs/bpf/smoke_pass/xdp_pass_frags &&
+	rm -rf /sys/fs/bpf/smoke_pass
+} >"$W/jumbo.log" 2>&1
+if [ $? -ne 0 ]; then
+	not_ok "MTU 9000 on both ends, the multi-buffer XDP_PASS on the client's" "$(cat "$W/jumbo.log")"
+	exit 0
+fi
+ok "MTU 9000 on both ends, the multi-buffer XDP_PASS on the client's"
+if start_daemon; then
+	st=$("$X" status --json)
+	name=$(echo "$st" | grep -o '"prog_name": *"[a-z_]*"' | grep -o '[a-z_]*"$' | tr -d '"')
+	via=$(echo "$st" | grep -o '"attach_via": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"')
+	mode=$(echo "$st" | grep -o '"attach_mode": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"')
+	check "MTU 9000: serve attaches ${name:-?} $mode, through ${via:-?}" \
+		test "$name" = xdp_pxe_frags -a "$mode" = native
+else
+	not_ok "MTU 9000: xpxe serve attaches to s0" "$(tail -n 20 "$W/daemon.log")"
+	exit 0
+fi
+ip4=$(dhcp d4)
+check "MTU 9000: DHCP keeps the address ($ip4)" test "$ip4" = "$ip1"
+rm -f "$W/got.blob" "$W/http.vmlinuz"
+in_cli timeout 120 tftp -g -b 1468 -r blob -l "$W/got.blob" "$SRV" >>"$W/tftp.log" 2>&1
+check "MTU 9000: TFTP byte for byte" cmp "$W/blob" "$W/got.blob"
+in_cli timeout 60 wget -q -O "$W/http.vmlinuz" "http://$SRV:8080/assets/vmlinuz" >>"$W/wget.log" 2>&1
+check "MTU 9000: HTTP byte for byte" cmp "$W/vmlinuz" "$W/http.vmlinuz"
+mb=$(counter pass_multi_buffer)
+in_cli ping -c 2 -W 5 -s 8000 "$SRV" >"$W/ping.log" 2>&1
+check "MTU 9000: an 8000-byte ping is answered" grep -q '2 packets received' "$W/ping.log"
+mb2=$(counter pass_multi_buffer)
+check "... passed up as a multi-buffer frame (pass_multi_buffer ${mb:-?} -> ${mb2:-?})" \
+	test "${mb2:-0}" -ge "$((${mb:-0} + 2))"
+kill -TERM "$PID"
+wait "$PID"
+check "MTU 9000: SIGTERM, the daemon exits 0" test $? -eq 0

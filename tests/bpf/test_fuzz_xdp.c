@@ -51,7 +51,7 @@
 #include "xpxe.skel.h"
 #include "assets.h"
 #include "counters.h"
-#include "dhcp.h"
+#include "dhcp/dhcp.h"
 #include "frames.h"
 #include "test_assets.h"
 #include "pcap.h"

@@ -12,7 +12,7 @@
  * max_entries (free entries wait in per-CPU lists), so eviction starts during the fill. Every live
  * session survives; the evicted ones are all dead ones, and there are as many as the new ones
  * needed room (the daemon counts a transfer whose session left the map as tftp_sessions_expired,
- * see userspace/tftp.c).
+ * see userspace/tftp/tftp.c).
  */
 #include <stdarg.h>
 #include <stddef.h>

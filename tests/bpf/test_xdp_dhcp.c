@@ -26,7 +26,7 @@
 
 #include "xpxe.skel.h"
 #include "counters.h"
-#include "dhcp.h"
+#include "dhcp/dhcp.h"
 #include "frames.h"
 #include "xdp_run.h"
 #include "pcap.h"

@@ -24,7 +24,7 @@
 
 #include "xpxe.skel.h"
 #include "counters.h"
-#include "dhcp.h"
+#include "dhcp/dhcp.h"
 #include "vlan.h"
 #include "frames.h"
 #include "xdp_run.h"

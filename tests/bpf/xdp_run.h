@@ -68,6 +68,15 @@ static inline int xdp_run_counted(struct xpxe_bpf *skel, const void *in, size_t 
 				outcome);
 }
 
+/* xdp_pxe_frags (jumbo MTU: the multi-buffer build of xdp_pxe) through prog_run_counted. */
+static inline int xdp_frags_run_counted(struct xpxe_bpf *skel, const void *in, size_t len,
+					void *out, size_t out_size, __u32 *out_len,
+					enum xpxe_counter outcome)
+{
+	return prog_run_counted(skel, skel->progs.xdp_pxe_frags, true, in, len, out, out_size,
+				out_len, outcome);
+}
+
 /*
  * tc_tftp through prog_run_counted. The run's device is the loopback of the caller's network
  * namespace: what tc_tftp sends back in (bpf_clone_redirect) arrives there.

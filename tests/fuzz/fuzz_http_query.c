@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libFuzzer: what the HTTP handlers do with a request's query before anything
- * is served (userspace/http.c: identify). libmicrohttpd splits and decodes the
+ * is served (userspace/http/http.c: identify). libmicrohttpd splits and decodes the
  * query; the values (mac, uuid, serial, hostname: any bytes an unauthenticated
  * client sends) then go through xpxe_mac_normalize and xpxe_inventory_find
  * against a fixed inventory with the hard cases: a machine with two NICs, a

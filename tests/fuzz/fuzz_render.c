@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "render.h"
+#include "http/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libFuzzer: a UDP payload sent to port 69, through the daemon's request
- * parser and option negotiation (userspace/tftp_proto.c), exactly as long as
+ * parser and option negotiation (userspace/tftp/proto.c), exactly as long as
  * it came (ASan sees any read past it). An accepted request names an asset
  * that cannot climb out ('..'), with valid options; a refusal is an ERROR
  * that fits a packet; a negotiated plan stays within the asset layout's block
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "tftp_proto.h"
+#include "tftp/proto.h"
 
 /* Independent of the parser: does a component of NAME, split on '/' or '\', equal ".."? */
 static bool has_dotdot(const char *name)

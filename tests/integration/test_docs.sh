@@ -94,13 +94,13 @@ if [ -z "$missing" ] && [ "$(names_of xpxe_event_names | grep -c .)" -ge 18 ]; t
 	not_ok "help trace names every event" "missing: $missing"; fi
 
 # The README's chain script is render.c's, character for character.
-chain=$(perl -0777 -ne 'print $1 if /xpxe_script_chain.*?"(chain [^;]*?)\\n",/s' "$ROOT/userspace/render.c" |
+chain=$(perl -0777 -ne 'print $1 if /xpxe_script_chain.*?"(chain [^;]*?)\\n",/s' "$ROOT/userspace/http/render.c" |
 	perl -0777 -pe 's/"\s*"//g; s/%s/http:\/\/SERVER/')
 if [ -n "$chain" ] && grep -qF "\`$chain\`" "$ROOT/README.md"; then ok "the README quotes /boot.ipxe's chain line as render.c writes it"; else
 	not_ok "the README quotes the chain line" "render.c: $chain"; fi
 
 # The MAC spellings the parser takes (dhcp.h's XPXE_MAC_SPELLINGS) are the ones the docs name.
-spellings=$(sed -n 's/^#define XPXE_MAC_SPELLINGS "\(.*\)"/\1/p' "$ROOT/userspace/dhcp.h" | grep -oE '[0-9a-f][0-9a-f:.-]{11,16}')
+spellings=$(sed -n 's/^#define XPXE_MAC_SPELLINGS "\(.*\)"/\1/p' "$ROOT/userspace/dhcp_settings.h" | grep -oE '[0-9a-f][0-9a-f:.-]{11,16}')
 for doc in "$ROOT/README.md" "$MAN5"; do
 	text=$(plain "$doc")
 	missing=$(while read -r m; do grep -qF -- "$m" <<<"$text" || echo "$m"; done <<<"$spellings" | tr '\n' ' ')

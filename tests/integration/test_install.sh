@@ -158,6 +158,10 @@ check "completion: 'xpxe serve --mode ' -> proxy full off" \
 check "completion: 'xpxe detach -i l' offers lo" grep -qx lo <<<"$(complete_words xpxe detach -i l)"
 check "completion: 'xpxe machines ' -> list show add rm mark-installed rearm" \
 	test "$(complete_words xpxe machines '' | tr '\n' ' ')" = "list show add rm mark-installed rearm "
+check "completion: 'xpxe machines add --ro' -> --role" \
+	test "$(complete_words xpxe machines add --ro)" = --role
+check "completion: 'xpxe machines add --role ' -> controlplane init worker" \
+	test "$(complete_words xpxe machines add --role '' | tr '\n' ' ')" = "controlplane init worker "
 check "completion: 'xpxe store ' -> migrate; 'xpxe store migrate --fr' -> --from" \
 	test "$(complete_words xpxe store '')/$(complete_words xpxe store migrate --fr)" = migrate/--from
 check "completion: 'xpxe serve --store ' -> files etcd://" \

@@ -98,6 +98,13 @@ run 5 "an address another machine holds from the pool: refused" \
 	"ip 198.18.0.100 is bound to 52:54:00:c2:00:03 from the pool on $IF_SRV" \
 	"$XPXE" machines add --mac 52:54:00:c2:00:09 --ip 198.18.0.100
 run 0 "--json: the answer as JSON" '"added": true' "$XPXE" machines add --uuid 0000aaaa-0000-0000-0000-000000000009 --hostname u-9 --json
+run 0 "machines add --role controlplane" "added cp-9" \
+	"$XPXE" machines add --mac 52:54:00:c2:00:0a --hostname cp-9 --role controlplane
+check "... show: its role; machines.yaml keeps it" bash -c \
+	"'$XPXE' machines show cp-9 --json | jq -e '.machine.role == \"controlplane\"' &&
+	 grep -q '\"role\": \"controlplane\"' '$WORK/state/machines.yaml'"
+run 2 "--role with another word: exit 2, naming the words it takes" "'role' takes controlplane, init or worker, not 'boss'" \
+	"$XPXE" machines add --mac 52:54:00:c2:00:0b --role boss
 run 5 "a UUID another machine has: refused (it would make both unreachable by UUID)" \
 	"uuid 0000aaaa-0000-0000-0000-000000000009 is the machine of" \
 	"$XPXE" machines add --uuid 0000AAAA-0000-0000-0000-000000000009
@@ -122,6 +129,8 @@ wait_daemon
 if start_daemon -c "$WORK/xpxe.yaml"; then ok "the daemon starts again"; else not_ok "restart"; exit 1; fi
 check "after a restart, w-2 is still there with its reservation" \
 	jq -e '.machine.source == "added" and .machine.reserved_ip == "198.18.0.50"' <<<"$("$XPXE" machines show 52:54:00:c2:00:02 --json)"
+check "... and cp-9 with its role" \
+	jq -e '.machine.source == "added" and .machine.role == "controlplane"' <<<"$("$XPXE" machines show cp-9 --json)"
 udhcpc_run "$LAB-h2" h2
 check "... and answered from the map: 198.18.0.50" test "$(result_field h2 ip)" = 198.18.0.50
 check "xpxe reload keeps it" bash -c "'$XPXE' reload && '$XPXE' machines show w-2 --json | jq -e '.machine.source == \"added\"'"

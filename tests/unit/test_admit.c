@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 
-#include "admit.h"
+#include "http/http.h"
 
 /* What the server would resume, in order: the tickets' ctx. */
 static int resumed[64], n_resumed;
@@ -379,10 +379,10 @@ static void test_close_and_snapshot(void **state)
 static void test_rank_of_role(void **state)
 {
 	(void)state;
-	assert_int_equal(xpxe_admit_rank_of_role("controlplane"), XPXE_RANK_CONTROLPLANE);
-	assert_int_equal(xpxe_admit_rank_of_role("init"), XPXE_RANK_CONTROLPLANE);
-	assert_int_equal(xpxe_admit_rank_of_role("worker"), XPXE_RANK_WORKER);
-	assert_int_equal(xpxe_admit_rank_of_role("Controlplane"), -1);
+	assert_int_equal(xpxe_role_rank("controlplane"), XPXE_RANK_CONTROLPLANE);
+	assert_int_equal(xpxe_role_rank("init"), XPXE_RANK_CONTROLPLANE);
+	assert_int_equal(xpxe_role_rank("worker"), XPXE_RANK_WORKER);
+	assert_int_equal(xpxe_role_rank("Controlplane"), -1);
 }
 
 int main(void)

@@ -18,7 +18,7 @@
 
 #include "boot/boot.h"
 #include "config.h"
-#include "dhcp.h"
+#include "dhcp/dhcp.h"
 #include "inventory.h"
 
 /* --- PE images ----------------------------------------------------------------------- */

@@ -19,7 +19,7 @@
 
 #include "config.h"
 #include "json.h"
-#include "render.h"
+#include "http/http.h"
 
 /*
  * render: a "{{" that names nothing was copied without the room check every

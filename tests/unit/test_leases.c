@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "leases.h"
+#include "dhcp/leases.h"
 
 static char dir[64];
 static char path[128];

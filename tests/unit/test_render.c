@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "inventory.h"
-#include "render.h"
+#include "http/http.h"
 
 static const struct xpxe_vars vars = {
 	.hostname = "cp-1",

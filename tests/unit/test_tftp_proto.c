@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "assets.h"
-#include "tftp_proto.h"
+#include "tftp/proto.h"
 
 /* A request written as a C string literal: the length excludes the literal's own NUL. */
 #define REQ(s) s, sizeof(s) - 1

@@ -28,7 +28,7 @@
 
 #include <bpf/bpf.h>
 
-#include "tftp_internal.h"
+#include "tftp/internal.h"
 
 #define SESSIONS_FD 1000000 /* no real descriptor is this large */
 #define BLKSIZE	    512

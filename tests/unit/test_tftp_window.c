@@ -15,7 +15,7 @@
 
 #include "../bpf/frames.h"
 #include "assets.h"
-#include "tftp_proto.h"
+#include "tftp/proto.h"
 
 #define NOW	 (10ull * 1000 * 1000 * 1000)
 #define RECENT	 (NOW - 1000 * 1000)		   /* 1 ms ago */

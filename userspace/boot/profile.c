@@ -9,7 +9,7 @@
 
 #include "boot/boot.h"
 #include "config.h"
-#include "dhcp.h"
+#include "dhcp_settings.h"
 #include "log.h"
 
 static int profile_fail(struct xpxe_config_error *err, const struct xpxe_config *cfg,

@@ -16,7 +16,7 @@
 #include <libfyaml.h>
 
 #include "atomic.h"
-#include "dhcp.h"
+#include "dhcp_settings.h"
 #include "json.h"
 #include "store/internal.h"
 

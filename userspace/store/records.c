@@ -14,7 +14,7 @@
 
 #include <libfyaml.h>
 
-#include "dhcp.h"
+#include "dhcp_settings.h"
 #include "json.h"
 #include "store/internal.h"
 

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The DHCP folder's interface: what the rest of xpxe uses of it. The settings it works from
+ * are dhcp_settings.h's (a leaf: config, boot and the store use them too); dhcp.c fills the
+ * BPF maps from them (below), server.h the daemon's DHCP server (first
+ * contact, bindings, the BPF maps), template.h the reply template the XDP program copies.
+ * leases.h is the server's own lease store and stays inside this folder (and its unit test).
+ */
+#ifndef XPXE_DHCP_FOLDER_H
+#define XPXE_DHCP_FOLDER_H
+
+#include "dhcp_settings.h"
+#include "dhcp/server.h"
+#include "dhcp/template.h"
+
+/* Completes SETTINGS for IFNAME: server address, URLs. Logs and returns -errno on failure. */
+int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *settings, const char *ifname);
+
+struct xpxe_dataplane;
+struct xpxe_bpf;
+
+/* Fills the DHCP maps of SKEL: templates of profile 0, reservations, then dhcp_config. */
+int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *settings,
+			const struct xpxe_dhcp_net *net);
+
+/*
+ * Fills SKEL's maps for V, numbered NETNO (1..XPXE_VLAN_MAX): its reply templates (S's
+ * profiles, with V's server address and its HTTP base), its dhcp_config entry, then the tag
+ * and address lookups that make xdp_pxe and tc answer on it. NET: the trunk's untagged
+ * network (its MAC, lease time). Returns 0 or -errno.
+ */
+int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
+			const struct xpxe_dhcp_net *net, const struct xpxe_vlan_cfg *v,
+			__u32 netno);
+
+/* Writes BASE with its host replaced by ADDR: "http://198.18.0.1:8080" -> "http://ADDR:8080". */
+void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size);
+
+/*
+ * Builds the templates of every profile of S for NET into FD: dhcp_templates (KEY_BASE 0) or a
+ * VLAN's set in vlan_templates (KEY_BASE: xpxe_vlan_template_key(its net, 0)).
+ */
+int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_settings *s,
+				const struct xpxe_dhcp_net *net);
+
+/* The dhcp_config entry of S (enabled) on NET. */
+void xpxe_dhcp_config_of(const struct xpxe_dhcp_settings *s, const struct xpxe_dhcp_net *net,
+			 struct xpxe_dhcp_config *cfg);
+
+/* Builds every template and fills dhcp_config/dhcp_clients of DP; DHCP answering starts here. */
+int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings);
+
+/*
+ * Puts machine M in DP's dhcp_clients: its profile, its reservation (full
+ * mode), else the address the pool gave it. For a machine added at run time.
+ */
+int xpxe_dhcp_put_machine(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings,
+			  const struct xpxe_machine_cfg *m);
+
+/* Whether S answers Router Solicitations (router_advert resolved against the mode). */
+bool xpxe_dhcp_router_advert(const struct xpxe_dhcp_settings *s);
+
+/*
+ * IFNAME's IPv6 link-local address, or, when it has none (IPv6 off on it),
+ * the one the kernel would give it: fe80::/64 with the EUI-64 of MAC.
+ */
+void xpxe_interface_link_local(const char *ifname, const unsigned char mac[6], struct in6_addr *ll);
+
+/* IFNAME's first IPv4 address and its mask; -EADDRNOTAVAIL when it has none. */
+int xpxe_interface_ipv4(const char *ifname, struct in_addr *ip, struct in_addr *mask);
+
+/* Fills the boot files a profile did not set that depend on the HTTP address (ipxe, http-x64). */
+void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE_BOOT_MAX],
+				const char *http_base);
+
+#endif

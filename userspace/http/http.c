@@ -1,0 +1,1526 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <microhttpd.h>
+
+#include "boot/boot.h"
+#include "counters.h"
+#include "http/http.h"
+#include "events.h"
+#include "log.h"
+#include "http/render.h"
+#include "tls/tls.h"
+#include "ui/ui.h"
+
+#define SCRIPT_MAX 4096
+
+/*
+ * What one HTTP request leaves for its end (libmicrohttpd's completion
+ * callback): a config's boot-once mark is set only once the whole document
+ * went out to the machine, never for a HEAD or a client that left early.
+ */
+struct pending {
+	char key[80]; /* boot-once key to set; "" for none */
+	char name[XPXE_CFG_NAME_MAX + 24];
+	char src_text[INET_ADDRSTRLEN];
+	struct xpxe_admit_ticket ticket; /* a bulk download's place (admit.h); NEW: none */
+	char mac[18];			 /* of the machine downloading, "" unknown */
+};
+
+static double mono_now(void);
+
+struct request {
+	struct MHD_Connection *conn;
+	struct in_addr src;
+	char src_text[INET_ADDRSTRLEN];
+	bool head;
+	bool tls; /* came in over HTTPS */
+	struct pending *pending;
+};
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status, const char *type,
+				 const char *text, size_t len)
+{
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned int status, const char *why)
+{
+	char text[512];
+	int n = snprintf(text, sizeof(text), "%u %s\n", status, why);
+
+	return send_text(conn, status, "text/plain", text, (size_t)n < sizeof(text) ? n : 0);
+}
+
+static const char *arg(struct MHD_Connection *conn, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+
+	return v && *v ? v : NULL;
+}
+
+/* The address the program's bindings give MAC, or 0. */
+static in_addr_t binding_of(const struct xpxe_http_leases *l, const unsigned char mac[6])
+{
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client;
+
+	memcpy(key.addr, mac, 6);
+	for (int i = 0; i < l->n; i++)
+		if (!bpf_map_lookup_elem(l->clients_fds[i], &key, &client) &&
+		    xpxe_dhcp_client_bound(&client))
+			return client.ip;
+	return 0;
+}
+
+/* The MAC holding address IP in the bindings; false when none does. */
+static bool mac_of(const struct xpxe_http_leases *l, struct in_addr ip, unsigned char mac[6])
+{
+	for (int i = 0; i < l->n; i++) {
+		struct xpxe_mac_key key, next;
+		struct xpxe_dhcp_client client;
+		void *prev = NULL;
+
+		while (!bpf_map_get_next_key(l->clients_fds[i], prev, &next)) {
+			if (!bpf_map_lookup_elem(l->clients_fds[i], &next, &client) &&
+			    xpxe_dhcp_client_bound(&client) && client.ip == ip.s_addr) {
+				memcpy(mac, next.addr, 6);
+				return true;
+			}
+			key = next;
+			prev = &key;
+		}
+	}
+	return false;
+}
+
+in_addr_t xpxe_http_config_address(struct xpxe_http *h, int idx, const char *mac, const char *key,
+				   const char **how, bool *bound)
+{
+	const struct xpxe_machine_cfg *m = idx >= 0 ? &h->cfg->machines[idx] : NULL;
+	const struct xpxe_learned *learned;
+	unsigned char addr[6];
+	in_addr_t held = 0;
+
+	if (m) {
+		for (int i = 0; i < m->n_macs && !held; i++)
+			held = binding_of(&h->leases, m->macs[i]);
+	} else if (mac && !xpxe_parse_mac(mac, addr)) {
+		held = binding_of(&h->leases, addr);
+	}
+	*bound = held != 0;
+	if (held) {
+		*how = m && m->ip.s_addr == held ? "its reservation" : "its lease";
+		return held;
+	}
+	learned = xpxe_inventory_learned(h->inv, key);
+	if (learned) {
+		*how = !strcmp(learned->how, "dhcp-4011")
+			   ? "the address of its boot server request"
+			   : "the address it fetched its script from";
+		return learned->ip.s_addr;
+	}
+	*how = "no address known";
+	return 0;
+}
+
+bool xpxe_http_allowed(const struct xpxe_config *cfg, struct in_addr src)
+{
+	if (!cfg->n_allow)
+		return true;
+	for (int i = 0; i < cfg->n_allow; i++)
+		if ((src.s_addr & cfg->allow[i].mask.s_addr) == cfg->allow[i].addr.s_addr)
+			return true;
+	return false;
+}
+
+/* Who asks: a machine of the inventory (*IDX >= 0) or an unknown one under the default profile. */
+struct who {
+	int idx;
+	int profile;
+	char mac[18]; /* normalised, "" when unknown */
+	char name[XPXE_CFG_NAME_MAX + 24];
+	char key[80]; /* boot-once key */
+};
+
+static int identify(struct xpxe_http *h, const struct request *rq, const struct xpxe_identity *id,
+		    struct who *who, const char **why)
+{
+	const struct xpxe_config *cfg = h->cfg;
+	const struct xpxe_machine_cfg *m;
+
+	memset(who, 0, sizeof(*who));
+	if (id->mac && xpxe_mac_normalize(id->mac, who->mac)) {
+		*why = "the MAC is not aa:bb:cc:dd:ee:ff";
+		return -1;
+	}
+	who->idx = xpxe_inventory_find(h->inv, id, why);
+	if (who->idx < 0) {
+		if (cfg->default_profile < 0)
+			return -1; /* unknown machines are ignored: WHY says why */
+		if (!who->mac[0]) {
+			*why = "an unknown machine must give its MAC";
+			return -1;
+		}
+		who->profile = cfg->default_profile;
+		snprintf(who->name, sizeof(who->name), "%s (not in the inventory)", who->mac);
+		snprintf(who->key, sizeof(who->key), "mac:%s", who->mac);
+		*why = NULL;
+		return 0;
+	}
+	m = &cfg->machines[who->idx];
+	who->profile =
+	    m->profile >= 0 ? m->profile : (cfg->default_profile >= 0 ? cfg->default_profile : 0);
+	if (!who->mac[0] && m->n_macs)
+		snprintf(who->mac, sizeof(who->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m->macs[0][0],
+			 m->macs[0][1], m->macs[0][2], m->macs[0][3], m->macs[0][4], m->macs[0][5]);
+	snprintf(who->name, sizeof(who->name), "%s", m->hostname[0] ? m->hostname : who->mac);
+	if (!who->name[0])
+		snprintf(who->name, sizeof(who->name), "line %d of the config", m->line);
+	xpxe_inventory_key(m, who->key, sizeof(who->key));
+	(void)rq;
+	return 0;
+}
+
+static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
+{
+	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
+				    arg(rq->conn, "serial"), NULL };
+	char script[SCRIPT_MAX], mac_text[18];
+	const struct xpxe_profile_cfg *p;
+	const char *why = NULL, *kernel, *initrd;
+	enum xpxe_arch arch;
+	struct who who;
+	unsigned char mac[6];
+	int err;
+
+	/* A bare request: the address may name the machine through its binding. */
+	if (!id.mac && !id.uuid && !id.serial && mac_of(&h->leases, rq->src, mac)) {
+		snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+			 mac[1], mac[2], mac[3], mac[4], mac[5]);
+		id.mac = mac_text;
+	}
+	if (!id.mac && !id.uuid && !id.serial) {
+		xpxe_script_chain(script, sizeof(script), h->base);
+		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
+	}
+
+	pthread_mutex_lock(&h->inv->lock);
+	err = identify(h, rq, &id, &who, &why);
+	if (err) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
+		log_info("http: no boot script for %s (mac=%s uuid=%s): %s", rq->src_text,
+			 id.mac ? id.mac : "-", id.uuid ? id.uuid : "-", why);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, why);
+	}
+	/* Where the machine boots from: its config goes there (unless a binding says else). */
+	if (rq->src.s_addr)
+		xpxe_inventory_learn(h->inv, who.key, rq->src, "boot-script");
+	if (xpxe_inventory_is_installed(h->inv, who.key, NULL)) {
+		pthread_mutex_unlock(&h->inv->lock);
+		xpxe_script_local(script, sizeof(script), who.name);
+		__atomic_add_fetch(&h->stats.local_boots, 1, __ATOMIC_RELAXED);
+		xpxe_event(XPXE_EV_LOCAL_BOOT, who.mac, rq->src_text, NULL, who.name, 0);
+		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
+	}
+	p = &h->cfg->profiles[who.profile];
+	/* The machine's architecture's files (iPXE's ${buildarch}), never another's. */
+	arch = xpxe_arch_of_buildarch(arg(rq->conn, "arch"));
+	if (p->transport == XPXE_TRANSPORT_UKI && p->uki[0]) {
+		const char *name = xpxe_profile_uki(p, arch);
+		char url[XPXE_CFG_NAME_MAX + 128];
+
+		if (!name) {
+			pthread_mutex_unlock(&h->inv->lock);
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+			snprintf(url, sizeof(url), "profile '%s' has no %s UKI", p->name,
+				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
+							   : xpxe_arch_name(arch));
+			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
+				 url);
+			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, url);
+		}
+		snprintf(url, sizeof(url), "%s/uki/%s", h->base, name);
+		err = xpxe_script_uki(script, sizeof(script), who.name, url, h->base);
+		pthread_mutex_unlock(&h->inv->lock);
+		if (err)
+			return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					  "script too long");
+		__atomic_add_fetch(&h->stats.scripts, 1, __ATOMIC_RELAXED);
+		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, who.name, 0);
+		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
+	}
+	if (!xpxe_profile_kernel(p, arch, &kernel, &initrd)) {
+		char reason[XPXE_CFG_NAME_MAX + 96];
+
+		pthread_mutex_unlock(&h->inv->lock);
+		if (arch != XPXE_ARCH_AMD64 || p->kernel_arm64[0]) {
+			/* A machine of an architecture its profile has no files for. */
+			__atomic_add_fetch(&h->stats.no_arch_files, 1, __ATOMIC_RELAXED);
+			snprintf(reason, sizeof(reason), "profile '%s' has no %s kernel and initrd",
+				 p->name,
+				 /* not the client's text: it goes to the log */
+				 arch == XPXE_ARCH_UNKNOWN ? "such an architecture's"
+							   : xpxe_arch_name(arch));
+			log_warn("http: no boot script for %s (%s): %s", who.name, rq->src_text,
+				 reason);
+			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, reason);
+		}
+		log_warn("http: profile '%s' of %s names no kernel/initrd", p->name, who.name);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
+				  "the machine's profile boots no kernel");
+	}
+	err = xpxe_script_boot(
+	    script, sizeof(script),
+	    &(struct xpxe_script_in){ .base = h->base,
+				      .config_base = h->config_base,
+				      .tftp_base = h->tftp_base,
+				      .name = who.name,
+				      .kernel = kernel,
+				      .initrd = initrd,
+				      .cmdline = p->cmdline,
+				      .tftp = p->transport == XPXE_TRANSPORT_TFTP });
+	pthread_mutex_unlock(&h->inv->lock);
+	if (err)
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "script too long");
+	__atomic_add_fetch(&h->stats.scripts, 1, __ATOMIC_RELAXED);
+	{
+		char detail[XPXE_CFG_NAME_MAX * 2 + 16];
+
+		snprintf(detail, sizeof(detail), "%s, profile %s", who.name,
+			 h->cfg->profiles[who.profile].name);
+		xpxe_event(XPXE_EV_SCRIPT, who.mac, rq->src_text, NULL, detail, 0);
+	}
+	return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
+}
+
+/* Parses "bytes=A-B" / "bytes=A-" / "bytes=-N" for a file of SIZE bytes. */
+static int parse_range(const char *h, off_t size, off_t *from, off_t *to)
+{
+	char *end;
+	long long a, b;
+
+	if (strncmp(h, "bytes=", 6) || strchr(h, ','))
+		return -EINVAL; /* several ranges: not supported, answered whole by the caller */
+	h += 6;
+	if (*h == '-') {
+		b = strtoll(h + 1, &end, 10);
+		if (*end || b <= 0)
+			return -EINVAL;
+		*from = b >= size ? 0 : size - b;
+		*to = size - 1;
+	} else {
+		a = strtoll(h, &end, 10);
+		if (*end != '-' || a < 0)
+			return -EINVAL;
+		if (end[1]) {
+			b = strtoll(end + 1, &end, 10);
+			if (*end || b < a)
+				return -EINVAL;
+		} else {
+			b = size - 1;
+		}
+		*from = a;
+		*to = b >= size ? size - 1 : b;
+	}
+	return *from < size ? 0 : -ERANGE;
+}
+
+static bool is_uki(const struct xpxe_config *cfg, const char *name);
+
+/*
+ * Whether a machine's Talos document says `machine:` ... `type: controlplane` (or init). A
+ * scan of lines, not a YAML parse: the document may hold {{placeholders}} that are YAML only
+ * once rendered. Reads at most its first 8192 lines.
+ */
+static bool document_says_controlplane(const char *path)
+{
+	char line[512];
+	bool in_machine = false, yes = false;
+	int lines = 0;
+	FILE *f = path[0] ? fopen(path, "r") : NULL;
+
+	if (!f)
+		return false;
+	while (!yes && fgets(line, sizeof(line), f) && ++lines < 8192) {
+		const char *p = line;
+		char word[16];
+
+		if (line[0] != ' ' && line[0] != '\t' && line[0] != '#' && line[0] != '\n') {
+			in_machine = !strncmp(line, "machine:", 8);
+			continue;
+		}
+		if (!in_machine)
+			continue;
+		p += strspn(p, " \t");
+		/* `type:` one level below machine: (its indentation is the first key's). */
+		if (strncmp(p, "type:", 5))
+			continue;
+		p += 5 + strspn(p + 5, " \t\"'");
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(p, " \t\"'#\r\n"), p);
+		yes = xpxe_role_rank(word) == XPXE_RANK_CONTROLPLANE;
+	}
+	fclose(f);
+	return yes;
+}
+
+/*
+ * Who downloads from the source address, and its place in the queue: the machine holding the
+ * address (its binding, else the address it fetched its script from), its inventory role, else
+ * what its Talos document says. Fills WHO (a name for watch and the log) and MAC ("" unknown).
+ */
+static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text, size_t who_size,
+			 char mac_text[18])
+{
+	struct xpxe_identity id = { 0 };
+	const struct xpxe_learned *seen = NULL;
+	const struct xpxe_machine_cfg *m = NULL;
+	const char *why;
+	char doc[XPXE_CFG_PATH_MAX + 32], key[80];
+	struct who who;
+	unsigned char mac[6];
+	int rank = XPXE_RANK_WORKER;
+
+	snprintf(who_text, who_size, "%s", rq->src_text);
+	mac_text[0] = '\0';
+	doc[0] = '\0';
+	if (mac_of(&h->leases, rq->src, mac)) {
+		snprintf(mac_text, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+			 mac[3], mac[4], mac[5]);
+		id.mac = mac_text;
+	}
+	pthread_mutex_lock(&h->inv->lock);
+	if (!id.mac) /* the latest machine seen at this address */
+		for (int i = 0; i < h->inv->n_learned; i++)
+			if (h->inv->learned[i].ip.s_addr == rq->src.s_addr &&
+			    (!seen || h->inv->learned[i].when >= seen->when))
+				seen = &h->inv->learned[i];
+	if (seen && !strncmp(seen->key, "mac:", 4)) {
+		snprintf(mac_text, 18, "%s", seen->key + 4);
+		id.mac = mac_text;
+	} else if (seen) {
+		for (int i = 0; i < h->cfg->n_machines && !m; i++) {
+			xpxe_inventory_key(&h->cfg->machines[i], key, sizeof(key));
+			if (!strcmp(key, seen->key))
+				m = &h->cfg->machines[i];
+		}
+		if (m)
+			snprintf(who_text, who_size, "%s",
+				 m->hostname[0] ? m->hostname : seen->key);
+	}
+	if (id.mac && !identify(h, rq, &id, &who, &why)) {
+		snprintf(who_text, who_size, "%s", who.name);
+		m = who.idx >= 0 ? &h->cfg->machines[who.idx] : NULL;
+		xpxe_http_document_path(m && m->talos_config[0]
+					    ? m->talos_config
+					    : h->cfg->profiles[who.profile].talos_config,
+					who.mac, doc, sizeof(doc));
+	} else if (m) {
+		xpxe_http_document_path(
+		    m->talos_config[0]
+			? m->talos_config
+			: h->cfg->profiles[m->profile >= 0 ? m->profile : 0].talos_config,
+		    "", doc, sizeof(doc));
+	}
+	if (m && m->role[0])
+		rank = xpxe_role_rank(m->role);
+	pthread_mutex_unlock(&h->inv->lock);
+	if (!(m && m->role[0]) && doc[0] && document_says_controlplane(doc))
+		rank = XPXE_RANK_CONTROLPLANE;
+	return rank < 0 ? XPXE_RANK_WORKER : rank;
+}
+
+/*
+ * A bulk download's turn (admit.h): 1 to send it now, 0 when it waits in the queue (its
+ * body is then a held one: held_read), -1 when the server stops.
+ */
+static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, char mac[18])
+{
+	struct xpxe_admit_ticket *t = &rq->pending->ticket;
+	unsigned ahead;
+
+	if (t->state == XPXE_TICKET_CLOSED)
+		return -1;
+	t->rank = download_rank(h, rq, t->who, sizeof(t->who), mac);
+	t->client = rq->src.s_addr; /* its next file keeps the place of its first */
+	memcpy(rq->pending->mac, mac, 18);
+	snprintf(t->what, sizeof(t->what), "%s", name);
+	t->ctx = rq->conn;
+	if (xpxe_admit_enter(&h->admit, t, mono_now()))
+		return 1;
+	/* Held, not refused: firmware HTTP clients retry badly or not at all. */
+	pthread_mutex_lock(&h->admit.lock);
+	ahead = h->admit.waiting - 1;
+	pthread_mutex_unlock(&h->admit.lock);
+	log_info("http: %s of %s queued%s (%u downloads at once, %u others waiting)", name, t->who,
+		 t->rank == XPXE_RANK_CONTROLPLANE ? " ahead of the workers (control plane)" : "",
+		 h->admit.max, ahead);
+	xpxe_event(XPXE_EV_DOWNLOAD_QUEUED, mac, rq->src_text, NULL, name, 0);
+	return 0;
+}
+
+/*
+ * The body of a download that waits in the queue: the header went out at once; the file's
+ * first bytes trickle (admit.h) until its turn comes, then the rest at full speed. Read with
+ * pread, not sendfile: MHD cannot pause a file response, and a held one must pause.
+ */
+struct held_body {
+	struct xpxe_http *h;
+	struct MHD_Connection *conn;
+	struct xpxe_admit_ticket *t; /* in the request's pending: lives as long as the body */
+	int fd;
+	off_t from, len;
+	bool started; /* its turn came: said once */
+};
+
+static ssize_t held_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct held_body *b = cls;
+	struct xpxe_admit_ticket *t = b->t;
+	size_t n = max;
+	ssize_t got;
+
+	if ((off_t)pos >= b->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	switch (xpxe_admit_body(&b->h->admit, t, &n)) {
+	case XPXE_BODY_GO:
+		if (!b->started) {
+			b->started = true;
+			log_info("http: %s of %s starts after %.1f s in the queue%s", t->what,
+				 t->who, t->admitted - t->queued,
+				 t->overdue ? " (let in over the cap: downloads.max_wait)" : "");
+		}
+		break;
+	case XPXE_BODY_TRICKLE:
+		break;
+	case XPXE_BODY_STOP:
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	case XPXE_BODY_HOLD:
+		/* Nothing to send: off MHD's loop until its turn or its trickle (no busy loop). */
+		MHD_suspend_connection(b->conn);
+		if (xpxe_admit_held(&b->h->admit, t))
+			MHD_resume_connection(b->conn); /* it changed before it was suspended */
+		return 0;
+	}
+	if ((off_t)n > b->len - (off_t)pos)
+		n = b->len - pos;
+	got = pread(b->fd, buf, n, b->from + (off_t)pos);
+	return got > 0 ? got : MHD_CONTENT_READER_END_WITH_ERROR; /* shrunk: end it short */
+}
+
+static void held_free(void *cls)
+{
+	struct held_body *b = cls;
+
+	close(b->fd);
+	free(b);
+}
+
+/*
+ * A file of the assets. MAY_WAIT: a large one waits its turn (iPXE's downloads). A UKI does
+ * not: UEFI HTTP boot firmware (EDK2's HttpBootDxe) gives up on a response whose header does
+ * not come within seconds, and a held download has none.
+ */
+static enum MHD_Result asset(struct xpxe_http *h, struct request *rq, const char *name,
+			     bool may_wait)
+{
+	const char *range = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Range");
+	const struct xpxe_asset_cfg *a;
+	struct xpxe_file_id loaded;
+	struct MHD_Response *r;
+	char path[XPXE_CFG_PATH_MAX], text[96];
+	struct stat st;
+	off_t from = 0, to;
+	unsigned int status = MHD_HTTP_OK;
+	enum MHD_Result ret;
+	char mac_text[18] = "";
+	bool who_known = false; /* MAC_TEXT is known (take_turn found it) */
+	int turn = 1;		/* 0: it waits its turn (a held body) */
+	bool efi = false;
+	int fd, err;
+
+	pthread_mutex_lock(&h->inv->lock);
+	a = xpxe_config_asset(h->cfg, name);
+	if (a) {
+		snprintf(path, sizeof(path), "%s", a->path);
+		loaded = a->loaded;
+		efi = is_uki(h->cfg, name);
+	}
+	pthread_mutex_unlock(&h->inv->lock);
+	if (!a)
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such asset");
+	/* A large file waits its turn; small ones (and HEAD) never queue. */
+	if (may_wait && !rq->head && h->downloads.max &&
+	    (unsigned long long)loaded.size >= h->downloads.min_size) {
+		turn = take_turn(h, rq, name, mac_text);
+		if (turn < 0)
+			return send_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "the server is stopping");
+		who_known = true;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* Gone since it was loaded: as for a replaced file, TFTP still has the bytes. */
+		__atomic_add_fetch(&h->stats.asset_changed, 1, __ATOMIC_RELAXED);
+		log_warn("http: asset %s: %s is gone from disk since it was loaded; refused until "
+			 "it is back and 'xpxe assets --reload' loads it again",
+			 name, path);
+		return send_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "asset file gone from disk since it was loaded: put it back, "
+				  "then xpxe assets --reload");
+	}
+	if (fd < 0 || fstat(fd, &st)) {
+		log_error("http: asset %s: %s: %s", name, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "asset unreadable");
+	}
+	/*
+	 * TFTP serves the copy loaded into the maps (`xpxe assets` lists its sha256). A file
+	 * replaced, truncated or still being written since then is not served at all: never
+	 * other bytes than TFTP's under the same name, never a half-copied kernel. A file
+	 * that shrinks during a response ends it short: the client sees a body shorter than
+	 * its Content-Length, never other bytes.
+	 */
+	if (st.st_dev != loaded.dev || st.st_ino != loaded.ino || st.st_size != loaded.size ||
+	    st.st_mtim.tv_sec != loaded.mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != loaded.mtime.tv_nsec) {
+		close(fd);
+		__atomic_add_fetch(&h->stats.asset_changed, 1, __ATOMIC_RELAXED);
+		log_warn("http: asset %s: %s changed on disk since it was loaded; refused until "
+			 "'xpxe assets --reload' loads it again",
+			 name, path);
+		return send_error(
+		    rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "asset changed on disk since it was loaded: xpxe assets --reload");
+	}
+	to = st.st_size - 1;
+	if (range) {
+		err = parse_range(range, st.st_size, &from, &to);
+		if (err == -ERANGE) {
+			close(fd);
+			r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+			snprintf(text, sizeof(text), "bytes */%lld", (long long)st.st_size);
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, text);
+			ret = MHD_queue_response(rq->conn, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
+			MHD_destroy_response(r);
+			return ret;
+		}
+		if (!err)
+			status = MHD_HTTP_PARTIAL_CONTENT;
+		else
+			from = 0, to = st.st_size - 1;
+	}
+	if (!turn) {
+		struct held_body *b = calloc(1, sizeof(*b));
+
+		if (b) {
+			*b = (struct held_body){ .h = h,
+						 .conn = rq->conn,
+						 .t = &rq->pending->ticket,
+						 .fd = fd,
+						 .from = from,
+						 .len = st.st_size ? to - from + 1 : 0 };
+			r = MHD_create_response_from_callback(b->len, 256 << 10, held_read, b,
+							      held_free);
+			if (!r)
+				free(b);
+		} else {
+			r = NULL;
+		}
+	} else {
+		/* The response owns FD and sends it with sendfile. */
+		r = MHD_create_response_from_fd_at_offset64(st.st_size ? to - from + 1 : 0, fd,
+							    from);
+	}
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	/*
+	 * UEFI HTTP boot (EDK2's HttpBootCheckImageType) runs only what is
+	 * application/efi or has a name ending in .efi: anything else fails before the
+	 * download ("Could not retrieve NBP file size", then "Not Found"), seen with
+	 * AAVMF and /uki/uki-arm64, every time. UKIs say what they are.
+	 */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				efi ? "application/efi" : "application/octet-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	if (status == MHD_HTTP_PARTIAL_CONTENT) {
+		snprintf(text, sizeof(text), "bytes %lld-%lld/%lld", (long long)from, (long long)to,
+			 (long long)st.st_size);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, text);
+	}
+	ret = MHD_queue_response(rq->conn, status, r);
+	MHD_destroy_response(r);
+	__atomic_add_fetch(&h->stats.assets, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&h->stats.asset_bytes, st.st_size ? to - from + 1 : 0, __ATOMIC_RELAXED);
+	{
+		unsigned char mac[6];
+
+		/* Which machine: the one holding the source address, when there is a binding. */
+		if (!who_known && mac_of(&h->leases, rq->src, mac))
+			snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x",
+				 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		xpxe_event(XPXE_EV_ASSET, mac_text, rq->src_text, NULL, name,
+			   st.st_size ? (uint64_t)(to - from + 1) : 0);
+	}
+	return ret;
+}
+
+static bool is_uki(const struct xpxe_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (!strcmp(cfg->profiles[i].uki, name) ||
+		    !strcmp(cfg->profiles[i].uki_arm64, name))
+			return true;
+	return false;
+}
+
+/*
+ * GET /uki/NAME: the UKI HTTP boot clients get in their DHCP answer. Boot-once
+ * applies when xpxe knows who asks (the binding of the source address): an
+ * installed machine gets a 404, and its firmware goes on to its next boot
+ * option, the disk.
+ */
+static enum MHD_Result uki(struct xpxe_http *h, struct request *rq, const char *name)
+{
+	struct xpxe_identity id = { 0 };
+	unsigned char mac[6];
+	char mac_text[18] = "";
+	const char *why;
+	struct who who;
+	bool known, installed = false;
+
+	pthread_mutex_lock(&h->inv->lock);
+	known = is_uki(h->cfg, name);
+	if (known && mac_of(&h->leases, rq->src, mac)) {
+		snprintf(mac_text, sizeof(mac_text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+			 mac[1], mac[2], mac[3], mac[4], mac[5]);
+		id.mac = mac_text;
+		if (!identify(h, rq, &id, &who, &why)) {
+			xpxe_inventory_learn(h->inv, who.key, rq->src, "boot-script");
+			installed = xpxe_inventory_is_installed(h->inv, who.key, NULL);
+		}
+	}
+	pthread_mutex_unlock(&h->inv->lock);
+	if (!known)
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, "no profile boots such a UKI");
+	if (installed) {
+		__atomic_add_fetch(&h->stats.local_boots, 1, __ATOMIC_RELAXED);
+		log_info("http: %s is installed: no UKI for it, its firmware goes on to its disk "
+			 "(xpxe machines rearm to reinstall)",
+			 who.name);
+		xpxe_event(XPXE_EV_LOCAL_BOOT, who.mac, rq->src_text, NULL, who.name, 0);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
+				  "this machine is installed: boot from its disk");
+	}
+	__atomic_add_fetch(&h->stats.ukis, 1, __ATOMIC_RELAXED);
+	return asset(h, rq, name, false);
+}
+
+void xpxe_http_document_path(const char *path, const char *mac, char *out, size_t size)
+{
+	char hyphen[18];
+	struct stat st;
+
+	snprintf(out, size, "%s", path);
+	if (!path[0] || stat(path, &st) || !S_ISDIR(st.st_mode))
+		return;
+	snprintf(hyphen, sizeof(hyphen), "%s", mac);
+	for (char *c = hyphen; *c; c++)
+		*c = *c == ':' ? '-' : *c;
+	snprintf(out, size, "%s/%s.yaml", path, hyphen);
+	if (!mac[0] || access(out, R_OK))
+		snprintf(out, size, "%s/default.yaml", path);
+}
+
+/* Reads the machine's config document: a file, or DIR/<mac-hyphen>.yaml, else DIR/default.yaml. */
+static char *read_document(const char *path, const char *mac, char *used, size_t used_size,
+			   size_t *len)
+{
+	char candidate[XPXE_CFG_PATH_MAX + 32];
+	struct stat st;
+	char *buf;
+	FILE *f;
+
+	if (!path[0])
+		return NULL;
+	xpxe_http_document_path(path, mac, candidate, sizeof(candidate));
+	f = fopen(candidate, "r");
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) || st.st_size > (16 << 20)) {
+		fclose(f);
+		return NULL;
+	}
+	buf = malloc(st.st_size + 1);
+	if (buf && fread(buf, 1, st.st_size, f) != (size_t)st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[st.st_size] = '\0';
+		*len = st.st_size;
+		snprintf(used, used_size, "%s", candidate);
+	}
+	return buf;
+}
+
+/* A 403 for a config, with the lock held: counted, logged, an event for the fleet view. */
+static enum MHD_Result refuse_config(struct xpxe_http *h, struct request *rq, const struct who *who,
+				     const char *log_why, const char *answer)
+{
+	pthread_mutex_unlock(&h->inv->lock);
+	__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
+	log_warn("http: config of %s refused to %s: %s", who->name, rq->src_text, log_why);
+	xpxe_event(XPXE_EV_CONFIG_REFUSED, who->mac, rq->src_text, NULL, answer, 0);
+	return send_error(rq->conn, MHD_HTTP_FORBIDDEN, answer);
+}
+
+static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
+{
+	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
+				    arg(rq->conn, "serial"), arg(rq->conn, "hostname") };
+	const struct xpxe_machine_cfg *m = NULL;
+	char used[XPXE_CFG_PATH_MAX + 32], ip_text[INET_ADDRSTRLEN] = "", hyphen[18];
+	char *doc, *out = NULL;
+	const char *why = NULL, *bad_name, *how;
+	struct who who;
+	size_t len, out_len;
+	in_addr_t known;
+	bool bound;
+	int bad_line, err;
+
+	pthread_mutex_lock(&h->inv->lock);
+	if (h->cfg->tls.refuse_plain && !rq->tls) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&h->stats.refused_plain, 1, __ATOMIC_RELAXED);
+		log_warn("http: config refused to %s over plain HTTP (http.config_over_http: "
+			 "refuse): its talos.config= must be %s/talos/config",
+			 rq->src_text, h->tls_base);
+		return send_error(rq->conn, MHD_HTTP_FORBIDDEN,
+				  "configs are served over HTTPS only");
+	}
+	if (!xpxe_http_allowed(h->cfg, rq->src)) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.refused, 1, __ATOMIC_RELAXED);
+		log_warn("http: config refused to %s: not in http.allow", rq->src_text);
+		return send_error(rq->conn, MHD_HTTP_FORBIDDEN, "source not allowed");
+	}
+	if (identify(h, rq, &id, &who, &why)) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
+		log_warn("http: no config for %s (mac=%s uuid=%s serial=%s): %s", rq->src_text,
+			 id.mac ? id.mac : "-", id.uuid ? id.uuid : "-",
+			 id.serial ? id.serial : "-", why);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, why);
+	}
+	if (who.idx >= 0)
+		m = &h->cfg->machines[who.idx];
+	/*
+	 * Configs hold cluster secrets: a machine whose address xpxe knows (its
+	 * lease or reservation, else the address it booted from) gets it there only.
+	 */
+	known = xpxe_http_config_address(h, who.idx, who.mac, who.key, &how, &bound);
+	if (known && known != rq->src.s_addr) {
+		char log_why[96];
+
+		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
+		snprintf(log_why, sizeof(log_why), "the machine is at %s (%s)", ip_text, how);
+		return refuse_config(h, rq, &who, log_why,
+				     "this machine's config is served only to its own address");
+	}
+	if (!known && h->cfg->config_without_address == XPXE_UNBOUND_REFUSE) {
+		__atomic_add_fetch(&h->stats.refused_no_address, 1, __ATOMIC_RELAXED);
+		return refuse_config(h, rq, &who,
+				     "xpxe has seen no address of this machine (it did not boot "
+				     "through xpxe; http.config_without_address: refuse)",
+				     "xpxe knows no address of this machine: it must boot through "
+				     "xpxe first");
+	}
+	/* {{ip}}: the address xpxe gave it, not one it was merely seen at. */
+	if (bound)
+		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
+	else if (m && m->ip.s_addr)
+		inet_ntop(AF_INET, &m->ip, ip_text, sizeof(ip_text));
+	doc = read_document(m && m->talos_config[0] ? m->talos_config
+						    : h->cfg->profiles[who.profile].talos_config,
+			    who.mac, used, sizeof(used), &len);
+	if (!doc) {
+		pthread_mutex_unlock(&h->inv->lock);
+		__atomic_add_fetch(&h->stats.not_found, 1, __ATOMIC_RELAXED);
+		log_warn("http: no config document for %s (profile %s)", who.name,
+			 h->cfg->profiles[who.profile].name);
+		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL,
+			   "no config document", 0);
+		return send_error(rq->conn, MHD_HTTP_NOT_FOUND,
+				  "no config document for this machine");
+	}
+	snprintf(hyphen, sizeof(hyphen), "%s", who.mac);
+	for (char *c = hyphen; *c; c++)
+		*c = *c == ':' ? '-' : *c;
+	err = xpxe_render_template(
+	    doc, len,
+	    &(struct xpxe_vars){ .hostname = m ? m->hostname : "",
+				 .ip = ip_text,
+				 .mac = who.mac,
+				 .mac_hyphen = hyphen,
+				 .uuid = m && m->uuid[0] ? m->uuid : id.uuid,
+				 .serial = m && m->serial[0] ? m->serial : id.serial,
+				 .install_disk = m ? m->install_disk : "" },
+	    &out, &out_len, &bad_name, &bad_line);
+	if (err) {
+		pthread_mutex_unlock(&h->inv->lock);
+		log_error("http: %s:%d: unknown template variable '{{%.*s}}'", used, bad_line,
+			  (int)strcspn(bad_name, " }"), bad_name);
+		xpxe_event(XPXE_EV_CONFIG_REFUSED, who.mac, rq->src_text, NULL, "template error",
+			   0);
+		free(doc);
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "config template error");
+	}
+	free(doc);
+	pthread_mutex_unlock(&h->inv->lock);
+	/*
+	 * Boot-once: from now on this machine boots its disk, until re-armed. Set
+	 * once the whole document has gone to the machine's own address (completed()).
+	 */
+	if (known && !rq->head) {
+		snprintf(rq->pending->key, sizeof(rq->pending->key), "%s", who.key);
+		snprintf(rq->pending->name, sizeof(rq->pending->name), "%s", who.name);
+		snprintf(rq->pending->src_text, sizeof(rq->pending->src_text), "%s", rq->src_text);
+	} else if (!known) {
+		__atomic_add_fetch(&h->stats.configs_no_address, 1, __ATOMIC_RELAXED);
+		log_warn("http: config of %s served to %s, an address xpxe never saw it use "
+			 "(http.config_without_address: serve): boot-once not set",
+			 who.name, rq->src_text);
+	}
+	__atomic_add_fetch(&h->stats.configs, 1, __ATOMIC_RELAXED);
+	xpxe_event(XPXE_EV_CONFIG, who.mac, rq->src_text, NULL, who.name, out_len);
+	{
+		struct MHD_Response *r =
+		    MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
+		enum MHD_Result ret;
+
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/yaml");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		ret = MHD_queue_response(rq->conn, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+}
+
+static void metric(FILE *f, const char *name, const char *help, const char *type)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Bulk downloads (admit.h): how many run and wait, how they went in, and who is where. */
+static void download_metrics(FILE *f, struct xpxe_http *h)
+{
+	enum { SHOWN = 1024 };
+	struct xpxe_admit_view *v = calloc(SHOWN, sizeof(*v));
+	struct xpxe_admit_stats st;
+	unsigned active, waiting;
+	int n;
+
+	if (!v)
+		return;
+	n = xpxe_admit_snapshot(&h->admit, &active, &waiting, &st, v, SHOWN);
+	metric(f, "xpxe_http_downloads_max", "Bulk downloads allowed at once (0: no cap)", "gauge");
+	fprintf(f, "xpxe_http_downloads_max %u\n", h->downloads.max);
+	metric(f, "xpxe_http_downloads_active", "Bulk downloads running", "gauge");
+	fprintf(f, "xpxe_http_downloads_active %u\n", active);
+	metric(f, "xpxe_http_downloads_waiting", "Bulk downloads held in the queue", "gauge");
+	fprintf(f, "xpxe_http_downloads_waiting %u\n", waiting);
+	metric(f, "xpxe_http_downloads_admitted_total",
+	       "Bulk downloads started: at once, after a wait, over the cap after max_wait",
+	       "counter");
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"at_once\"} %llu\n", st.at_once);
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"after_wait\"} %llu\n", st.after_wait);
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"over_cap\"} %llu\n", st.overdue);
+	metric(f, "xpxe_http_download_wait_seconds_total",
+	       "Seconds bulk downloads waited in the queue before they started", "counter");
+	fprintf(f, "xpxe_http_download_wait_seconds_total %.3f\n", st.wait_seconds);
+	metric(f, "xpxe_http_download", "Who is downloading and who is queued, by machine",
+	       "gauge");
+	for (int i = 0; i < n; i++)
+		fprintf(f,
+			"xpxe_http_download{machine=\"%s\",asset=\"%s\",state=\"%s\","
+			"rank=\"%s\"} 1\n",
+			v[i].who, v[i].what, v[i].waiting ? "queued" : "downloading",
+			v[i].rank == XPXE_RANK_CONTROLPLANE ? "controlplane" : "worker");
+	free(v);
+}
+
+/* A counter of the programs shown as a label's value (outcome="completed", path="tc"). */
+struct labelled_counter {
+	const char *value;
+	enum xpxe_counter c;
+};
+
+/* NAME{interface=...,LABEL=...} for each interface whose counters were read (OK) and each of T. */
+static void labelled_lines(FILE *f, const char *name, const char *label,
+			   const struct labelled_counter *t, size_t n,
+			   const struct xpxe_http_leases *l, __u64 totals[][XPXE_CNT_MAX],
+			   const bool *ok)
+{
+	for (int i = 0; i < l->n; i++)
+		for (size_t k = 0; ok[i] && k < n; k++)
+			fprintf(f, "%s{interface=\"%s\",%s=\"%s\"} %llu\n", name, l->ifnames[i],
+				label, t[k].value, (unsigned long long)totals[i][t[k].c]);
+}
+
+/* TFTP by interface: transfers running and ended, errors, bytes by the path that sent them. */
+static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
+{
+	static const struct labelled_counter ends[] = {
+		{ "started", XPXE_CNT_TFTP_SESSIONS_OPENED },
+		{ "completed", XPXE_CNT_TFTP_SESSIONS_COMPLETED },
+		{ "aborted", XPXE_CNT_TFTP_SESSIONS_ABORTED },
+		{ "expired", XPXE_CNT_TFTP_SESSIONS_EXPIRED },
+	};
+	static const struct labelled_counter paths[] = {
+		{ "xdp", XPXE_CNT_TFTP_BYTES },
+		{ "tc", XPXE_CNT_TFTP_BYTES_TC },
+		{ "af_xdp", XPXE_CNT_TFTP_BYTES_XSK },
+		{ "udp", XPXE_CNT_TFTP_BYTES_DAEMON },
+	};
+	__u64 totals[8][XPXE_CNT_MAX];
+	bool ok[8]; /* as many as struct xpxe_http_leases holds */
+	char names[XPXE_EVENTS_IFACES][16];
+	unsigned int running[XPXE_EVENTS_IFACES];
+	int n_running = xpxe_events_tftp_in_flight(names, running, XPXE_EVENTS_IFACES);
+
+	for (int i = 0; i < l->n; i++)
+		ok[i] = !xpxe_counters_read(l->counters_fds[i], totals[i]);
+	metric(f, "xpxe_tftp_transfers_in_flight", "TFTP transfers running (each second)", "gauge");
+	for (int i = 0; i < n_running; i++)
+		fprintf(f, "xpxe_tftp_transfers_in_flight{interface=\"%s\"} %u\n", names[i],
+			running[i]);
+	metric(f, "xpxe_tftp_transfers_total",
+	       "TFTP transfers started, and ended by outcome (aborted: an ERROR from the client; "
+	       "expired: silent, or evicted)",
+	       "counter");
+	labelled_lines(f, "xpxe_tftp_transfers_total", "outcome", ends,
+		       sizeof(ends) / sizeof(ends[0]), l, totals, ok);
+	metric(f, "xpxe_tftp_errors_sent_total", "TFTP ERROR packets sent (requests refused)",
+	       "counter");
+	for (int i = 0; i < l->n; i++) {
+		__u64 sent = 0;
+
+		if (!ok[i])
+			continue;
+		sent = totals[i][XPXE_CNT_TFTP_WRQ_REFUSED];
+		for (int c = XPXE_CNT_TFTP_ERR_UNDEFINED; c <= XPXE_CNT_TFTP_ERR_BAD_OPTION; c++)
+			sent += totals[i][c];
+		fprintf(f, "xpxe_tftp_errors_sent_total{interface=\"%s\"} %llu\n", l->ifnames[i],
+			(unsigned long long)sent);
+	}
+	metric(f, "xpxe_tftp_retransmits_total", "TFTP DATA blocks sent again", "counter");
+	for (int i = 0; i < l->n; i++)
+		if (ok[i])
+			fprintf(f, "xpxe_tftp_retransmits_total{interface=\"%s\"} %llu\n",
+				l->ifnames[i],
+				(unsigned long long)(totals[i][XPXE_CNT_TFTP_RETRANSMITS] +
+						     totals[i][XPXE_CNT_TFTP_WINDOW_RESENT]));
+	metric(f, "xpxe_tftp_bytes_total",
+	       "TFTP DATA payload bytes by the path that sent them (udp: the daemon's sockets)",
+	       "counter");
+	labelled_lines(f, "xpxe_tftp_bytes_total", "path", paths, sizeof(paths) / sizeof(paths[0]),
+		       l, totals, ok);
+}
+
+/* Prometheus text format: the programs' counters summed over CPUs, HTTP and inventory figures. */
+static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
+{
+	__u64 totals[XPXE_CNT_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	int installed, machines;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	metric(f, "xpxe_frames_total",
+	       "Frames the XDP/tc programs handled, by interface and outcome (one outcome each; "
+	       "tftp_bytes and tftp_retransmits are tallies)",
+	       "counter");
+	for (int i = 0; i < h->leases.n; i++) {
+		if (xpxe_counters_read(h->leases.counters_fds[i], totals))
+			continue;
+		for (int c = 0; c < XPXE_CNT_MAX; c++)
+			fprintf(f, "xpxe_frames_total{interface=\"%s\",outcome=\"%s\"} %llu\n",
+				h->leases.ifnames[i], xpxe_counter_names[c],
+				(unsigned long long)totals[c]);
+	}
+	tftp_metrics(f, &h->leases);
+	metric(f, "xpxe_dhcp_bindings", "DHCP bindings (full mode) held in the program's map",
+	       "gauge");
+	for (int i = 0; i < h->leases.n; i++) {
+		struct xpxe_mac_key key, next;
+		void *prev = NULL;
+		int n = 0;
+
+		while (!bpf_map_get_next_key(h->leases.clients_fds[i], prev, &next)) {
+			struct xpxe_dhcp_client client;
+
+			if (!bpf_map_lookup_elem(h->leases.clients_fds[i], &next, &client) &&
+			    xpxe_dhcp_client_bound(&client))
+				n++;
+			key = next;
+			prev = &key;
+		}
+		fprintf(f, "xpxe_dhcp_bindings{interface=\"%s\"} %d\n", h->leases.ifnames[i], n);
+	}
+	metric(f, "xpxe_http_requests_total", "HTTP answers by kind", "counter");
+	fprintf(f, "xpxe_http_requests_total{kind=\"script\"} %llu\n", h->stats.scripts);
+	fprintf(f, "xpxe_http_requests_total{kind=\"local_boot_script\"} %llu\n",
+		h->stats.local_boots);
+	fprintf(f, "xpxe_http_requests_total{kind=\"asset\"} %llu\n", h->stats.assets);
+	fprintf(f, "xpxe_http_requests_total{kind=\"config\"} %llu\n", h->stats.configs);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused\"} %llu\n", h->stats.refused);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused_no_address\"} %llu\n",
+		h->stats.refused_no_address);
+	fprintf(f, "xpxe_http_requests_total{kind=\"config_no_address\"} %llu\n",
+		h->stats.configs_no_address);
+	fprintf(f, "xpxe_http_requests_total{kind=\"not_found\"} %llu\n", h->stats.not_found);
+	fprintf(f, "xpxe_http_requests_total{kind=\"asset_changed\"} %llu\n",
+		h->stats.asset_changed);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused_plain_http\"} %llu\n",
+		h->stats.refused_plain);
+	fprintf(f, "xpxe_http_requests_total{kind=\"uki\"} %llu\n", h->stats.ukis);
+	fprintf(f, "xpxe_http_requests_total{kind=\"no_arch_files\"} %llu\n",
+		h->stats.no_arch_files);
+	metric(f, "xpxe_http_connections_total",
+	       "HTTP connections: accepted, refused at a limit, timed out without a request",
+	       "counter");
+	fprintf(f, "xpxe_http_connections_total{outcome=\"accepted\"} %llu\n",
+		h->stats.conn_accepted);
+	fprintf(f, "xpxe_http_connections_total{outcome=\"refused_per_ip\"} %llu\n",
+		h->stats.conn_refused_per_ip);
+	fprintf(f, "xpxe_http_connections_total{outcome=\"refused_total\"} %llu\n",
+		h->stats.conn_refused_total);
+	fprintf(f, "xpxe_http_connections_total{outcome=\"timed_out\"} %llu\n",
+		h->stats.conn_timed_out);
+	metric(f, "xpxe_http_connections_open", "HTTP connections open now", "gauge");
+	fprintf(f, "xpxe_http_connections_open %u\n", h->n_open);
+	download_metrics(f, h);
+	metric(f, "xpxe_http_asset_bytes_total", "Asset bytes sent over HTTP", "counter");
+	fprintf(f, "xpxe_http_asset_bytes_total %llu\n", h->stats.asset_bytes);
+	pthread_mutex_lock(&h->inv->lock);
+	machines = h->cfg->n_machines;
+	installed = h->inv->n_installed;
+	pthread_mutex_unlock(&h->inv->lock);
+	{
+		unsigned int stages[XPXE_STAGE_MAX];
+
+		xpxe_events_stage_counts(stages);
+		metric(f, "xpxe_machines_by_stage", "Machines seen, by their boot stage", "gauge");
+		for (int i = 1; i < XPXE_STAGE_MAX; i++)
+			fprintf(f, "xpxe_machines_by_stage{stage=\"%s\"} %u\n", xpxe_stage_names[i],
+				stages[i]);
+	}
+	metric(f, "xpxe_machines", "Machines in the inventory", "gauge");
+	fprintf(f, "xpxe_machines %d\n", machines);
+	metric(f, "xpxe_machines_installed", "Machines that boot their disk (boot-once)", "gauge");
+	fprintf(f, "xpxe_machines_installed %d\n", installed);
+	xpxe_store_metrics(h->inv->store, f);
+	xpxe_ui_metrics(f);
+	fclose(f);
+	{
+		struct MHD_Response *r =
+		    MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		enum MHD_Result ret;
+
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; version=0.0.4");
+		ret = MHD_queue_response(rq->conn, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **req_cls)
+{
+	struct xpxe_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct request rq = { .conn = conn };
+
+	(void)version;
+	(void)upload;
+	if (!*req_cls) { /* a whole request head: this connection is not a slow one */
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci && ci->socket_context) {
+			pthread_mutex_lock(&h->conns_lock);
+			((struct xpxe_http_conn *)ci->socket_context)->requests++;
+			pthread_mutex_unlock(&h->conns_lock);
+		}
+	}
+	/* Refused on the headers alone: a body is never read. */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD only");
+	if (!*req_cls) { /* the headers are in; come back for the rest */
+		*req_cls = calloc(1, sizeof(struct pending));
+		return *req_cls ? MHD_YES : MHD_NO;
+	}
+	rq.pending = *req_cls;
+	rq.head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	if (*upload_size)
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, "no request bodies here");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		rq.src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
+	inet_ntop(AF_INET, &rq.src, rq.src_text, sizeof(rq.src_text));
+	/* The daemon a connection reports is its worker thread's: ask for a TLS session. */
+	ci = h->mhd_tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	rq.tls = ci && ci->tls_session;
+
+	if (!strcmp(url, "/boot.ipxe"))
+		return boot_script(h, &rq);
+	if (!strncmp(url, "/assets/", 8) && url[8] && !strchr(url + 8, '/'))
+		return asset(h, &rq, url + 8, true);
+	if (!strcmp(url, "/talos/config"))
+		return talos_config(h, &rq);
+	if (!strncmp(url, "/uki/", 5) && url[5] && !strchr(url + 5, '/'))
+		return uki(h, &rq, url + 5);
+	if (!strcmp(url, "/metrics"))
+		return metrics(h, &rq);
+	return send_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+/* The end of a request: boot-once is set only for a config that went out whole. */
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct xpxe_http *h = cls;
+	struct pending *p = *req_cls;
+
+	(void)conn;
+	if (p && p->ticket.state == XPXE_TICKET_CLOSED)
+		__atomic_add_fetch(&h->closed_answered, 1, __ATOMIC_RELAXED);
+	/* A held download's end frees its slot for the next in line: said, as its start was. */
+	if (p && p->ticket.state == XPXE_TICKET_ADMITTED)
+		log_info("http: %s of %s %s; its slot goes to the next in line", p->ticket.what,
+			 p->ticket.who,
+			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "sent" : "ended early");
+	if (p &&
+	    (p->ticket.state == XPXE_TICKET_ADMITTED || p->ticket.state == XPXE_TICKET_WAITING))
+		xpxe_admit_leave(&h->admit, &p->ticket, mono_now());
+	if (p && p->key[0]) {
+		if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+			pthread_mutex_lock(&h->inv->lock);
+			xpxe_inventory_set_installed(h->inv, p->key, true);
+			pthread_mutex_unlock(&h->inv->lock);
+		} else {
+			log_warn("http: the config of %s did not reach %s whole (code %d): "
+				 "boot-once not set",
+				 p->name, p->src_text, (int)toe);
+		}
+	}
+	free(p);
+	*req_cls = NULL;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The limits on connections, checked here rather than by MHD's own options
+ * so that each refusal is counted: at most max_per_ip from one address and
+ * max_connections in all. MHD's threads accept in parallel, so a connection
+ * takes its slot here, under the lock, before the next one is counted; MHD's
+ * own limit sits above ours, so nothing MHD refuses has taken a slot.
+ */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct xpxe_http *h = cls;
+	struct in_addr src = { 0 };
+	struct xpxe_http_conn *free_slot = NULL;
+	unsigned same = 0;
+	enum MHD_Result ret = MHD_NO;
+
+	if (addr->sa_family == AF_INET && addrlen >= sizeof(struct sockaddr_in))
+		src = ((const struct sockaddr_in *)addr)->sin_addr;
+	pthread_mutex_lock(&h->conns_lock);
+	for (unsigned i = 0; i < h->n_conns_slots; i++) {
+		if (!h->conns[i].used)
+			free_slot = free_slot ? free_slot : &h->conns[i];
+		else
+			same += h->conns[i].src.s_addr == src.s_addr;
+	}
+	if (h->n_open >= h->limits.max_connections || !free_slot) {
+		h->stats.conn_refused_total++;
+	} else if (same >= h->limits.max_per_ip) {
+		h->stats.conn_refused_per_ip++;
+	} else {
+		*free_slot = (struct xpxe_http_conn){ .used = true, .src = src };
+		h->n_open++;
+		h->stats.conn_accepted++;
+		ret = MHD_YES;
+	}
+	pthread_mutex_unlock(&h->conns_lock);
+	return ret;
+}
+
+/* Ties a connection to the slot it took, and counts those that ended without a request. */
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	struct xpxe_http *h = cls;
+	struct xpxe_http_conn *c = *socket_context;
+
+	pthread_mutex_lock(&h->conns_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		struct in_addr src = { 0 };
+
+		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+			src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
+		for (unsigned i = 0; i < h->n_conns_slots && !*socket_context; i++) {
+			c = &h->conns[i];
+			if (c->used && !c->started && c->src.s_addr == src.s_addr) {
+				c->started = mono_now();
+				*socket_context = c;
+			}
+		}
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
+		/* Silent past the timeout without one whole request: a slow client, dropped. */
+		if (!c->requests && mono_now() - c->started >= h->limits.timeout_s - 0.5)
+			h->stats.conn_timed_out++;
+		c->used = false;
+		*socket_context = NULL;
+		h->n_open--;
+	}
+	pthread_mutex_unlock(&h->conns_lock);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char text[512];
+
+	(void)cls;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	log_debug("http: %s", text);
+}
+
+/* One listener (FLAGS: 0, or MHD_USE_TLS) with the limits, callbacks and handler of H. */
+static struct MHD_Daemon *start_mhd(struct xpxe_http *h, unsigned int flags,
+				    const struct sockaddr_in *addr)
+{
+	/* Without TLS the list ends one option early: the certificate callback is left out. */
+	enum MHD_OPTION last =
+	    flags & MHD_USE_TLS ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END;
+
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | flags,
+				0, accept_policy, h, handle, h, MHD_OPTION_SOCK_ADDR, addr,
+				MHD_OPTION_THREAD_POOL_SIZE, 4,
+				/* A slow or stalled client is dropped, so it cannot hold a slot. */
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
+				/* A held download's body is read into the connection's
+				 * buffer (held_read): 128 KiB a write, not MHD's 32 KiB. */
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 << 10),
+				MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED,
+				completed, h, last, xpxe_tls_callback(), MHD_OPTION_END);
+}
+
+static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const char *host);
+
+/* admit.h's resume: a download whose turn came (or whose server stops) goes on. */
+static void resume_download(void *ctx)
+{
+	MHD_resume_connection(ctx);
+}
+
+void xpxe_http_tick(struct xpxe_http *h)
+{
+	if (h->conns)
+		xpxe_admit_tick(&h->admit, mono_now());
+}
+
+int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_inventory *inv,
+		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	char host[64];
+	const char *colon = strrchr(listen, ':');
+	char *end;
+	unsigned long port;
+
+	memset(h, 0, sizeof(*h));
+	h->inv = inv;
+	h->cfg = cfg;
+	h->leases = *leases;
+	h->limits = cfg->http_limits;
+	h->downloads = cfg->downloads;
+	xpxe_admit_init(&h->admit, h->downloads.max, h->downloads.max_wait_s, resume_download);
+	/* A few slots more than the limit: MHD's threads may accept a handful at once. */
+	h->n_conns_slots = h->limits.max_connections + 64;
+	h->conns = calloc(h->n_conns_slots, sizeof(*h->conns));
+	if (!h->conns)
+		return -ENOMEM;
+	pthread_mutex_init(&h->conns_lock, NULL);
+	if (!colon || colon - listen >= (long)sizeof(host)) {
+		log_error("http: '%s' is not ADDR:PORT", listen);
+		return -EINVAL;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || !port || port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+		log_error("http: '%s' is not ADDR:PORT with an IPv4 address", listen);
+		return -EINVAL;
+	}
+	addr.sin_port = htons((uint16_t)port);
+	snprintf(h->base, sizeof(h->base), "http://%s", listen);
+	snprintf(h->config_base, sizeof(h->config_base), "%s", h->base);
+	snprintf(h->tftp_base, sizeof(h->tftp_base), "tftp://%s", host);
+	h->mhd = start_mhd(h, 0, &addr);
+	if (!h->mhd) {
+		log_error("http: cannot listen on %s (address in use, or not on this host?)",
+			  listen);
+		return -EADDRINUSE;
+	}
+	log_info("http: serving on %s", h->base);
+	return cfg->tls.cert[0] ? start_tls(h, cfg, host) : 0;
+}
+
+/*
+ * HTTPS beside HTTP: the same handler, limits and connection slots (the limits
+ * count both). Assets stay on plain HTTP too, for firmware without TLS.
+ */
+static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const char *host)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	char listen[96], why[512], text[160];
+	const char *colon;
+	unsigned long port = 0;
+	int err;
+
+	if (!MHD_is_feature_supported(MHD_FEATURE_TLS) ||
+	    !MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK)) {
+		log_error("http: this libmicrohttpd has no TLS (GnuTLS): no HTTPS");
+		return -ENOTSUP;
+	}
+	if (cfg->tls.listen[0])
+		snprintf(listen, sizeof(listen), "%s", cfg->tls.listen);
+	else
+		snprintf(listen, sizeof(listen), "%.63s:8443", host);
+	colon = strrchr(listen, ':');
+	if (colon)
+		port = strtoul(colon + 1, NULL, 10);
+	if (!colon || !port || port > 65535 ||
+	    inet_pton(AF_INET,
+		      (snprintf(text, sizeof(text), "%.*s", (int)(colon - listen), listen), text),
+		      &addr.sin_addr) != 1) {
+		log_error("http: tls_listen '%s' is not ADDR:PORT with an IPv4 address", listen);
+		return -EINVAL;
+	}
+	addr.sin_port = htons((uint16_t)port);
+	err = xpxe_tls_open(&h->tls, cfg->tls.cert, cfg->tls.key, why, sizeof(why));
+	if (err) {
+		log_error("http: %s", why);
+		return err;
+	}
+	xpxe_tls_bind(h->tls);
+	h->mhd_tls = start_mhd(h, MHD_USE_TLS, &addr);
+	if (!h->mhd_tls) {
+		log_error("http: cannot listen for HTTPS on %s (address in use, or not on this "
+			  "host?)",
+			  listen);
+		return -EADDRINUSE;
+	}
+	snprintf(h->tls_base, sizeof(h->tls_base), "https://%s", listen);
+	snprintf(h->config_base, sizeof(h->config_base), "%s", h->tls_base);
+	xpxe_tls_describe(h->tls, text, sizeof(text));
+	log_info("http: serving HTTPS on %s (%s, %s); talos.config= URLs point there%s",
+		 h->tls_base, cfg->tls.cert, text,
+		 cfg->tls.refuse_plain ? "; configs over plain HTTP are refused" : "");
+	return 0;
+}
+
+int xpxe_http_tls_reload(struct xpxe_http *h, const struct xpxe_config *cfg, char *why,
+			 size_t why_size)
+{
+	struct xpxe_tls *fresh;
+	char text[160];
+	int err;
+
+	if (!h->tls)
+		return 0;
+	err = xpxe_tls_open(&fresh, cfg->tls.cert, cfg->tls.key, why, why_size);
+	if (err)
+		return err;
+	xpxe_tls_swap(h->tls, fresh);
+	xpxe_tls_describe(h->tls, text, sizeof(text));
+	log_info("http: HTTPS now serves %s (%s) to new connections", cfg->tls.cert, text);
+	return 0;
+}
+
+void xpxe_http_stop(struct xpxe_http *h)
+{
+	/*
+	 * Held downloads are answered first (503, not a connection cut without a word): they are
+	 * resumed, and MHD's threads answer them within a moment; a second at most is given.
+	 */
+	if (h->conns) {
+		struct timespec tick = { 0, 10 * 1000 * 1000 };
+		struct xpxe_admit_stats st;
+		unsigned active, waiting;
+
+		xpxe_admit_close(&h->admit);
+		xpxe_admit_snapshot(&h->admit, &active, &waiting, &st, NULL, 0);
+		for (int i = 0;
+		     i < 100 && __atomic_load_n(&h->closed_answered, __ATOMIC_RELAXED) < st.closed;
+		     i++)
+			nanosleep(&tick, NULL);
+	}
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);
+	h->mhd = NULL;
+	if (h->mhd_tls)
+		MHD_stop_daemon(h->mhd_tls);
+	h->mhd_tls = NULL;
+	xpxe_tls_free(h->tls);
+	h->tls = NULL;
+	if (h->conns) {
+		pthread_mutex_destroy(&h->conns_lock);
+		xpxe_admit_destroy(&h->admit);
+	}
+	free(h->conns);
+	h->conns = NULL;
+}

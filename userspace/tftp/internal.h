@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The TFTP daemon's own state, shared by its files and nothing else: tftp.c (requests,
+ * transfers, their ends and the sweep), window.c (windows, RFC 7440: the blocks the
+ * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket) and
+ * iface.c (what both use). Calls go tftp.c -> window.c -> iface.c, no circle.
+ */
+#ifndef XPXE_TFTP_INTERNAL_H
+#define XPXE_TFTP_INTERNAL_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tftp/tftp.h"
+#include "xpxe.h"
+#include "xpxe_tftp.h"
+
+#define MAX_IFACES 8
+#define N_BUCKETS  4096
+
+struct iface;
+
+/* An AF_XDP socket of an interface, as the epoll entry that wakes us for it. */
+struct xsk_entry {
+	struct iface *ifc;
+	struct xpxe_xsk *xsk;
+};
+
+struct iface {
+	bool used;
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	int sessions_fd;
+	int counters_fd;
+	int xskmap_fd;
+	int rrq_macs_fd;
+	unsigned blksize_max;
+	unsigned windowsize_max; /* what RRQs are granted here; 1 without AF_XDP */
+	char no_window[160];	 /* why windows are not offered here (empty: they are) */
+	struct xsk_entry xsks[XPXE_TFTP_XSK_QUEUES_MAX];
+	unsigned n_xsks;
+	__u64 xsk_redirected, xsk_received; /* at the last sweep: see watch_xsk */
+	unsigned xsk_stuck;
+	unsigned transfers;
+	unsigned running;	 /* transfers not ended, at the last sweep */
+	bool lockstep_tc;	 /* XDP had no room to grow ACKs here: tc sends lockstep blocks */
+	__u64 own[XPXE_CNT_MAX]; /* the counters the daemon writes (see xpxe.h) */
+	bool own_dirty;		 /* own[] holds counts the map has not seen yet */
+};
+
+struct xfer {
+	struct xfer *next; /* in its hash bucket */
+	struct iface *ifc;
+	struct xpxe_tftp_key key;
+	int fd; /* the transfer's port; -1 when a previous daemon's port could not be taken */
+	uint32_t slot;
+	bool adopted;
+	bool ended;
+	char name[XPXE_TFTP_NAME_MAX + 1];
+	uint64_t size;
+	unsigned blksize;
+	unsigned windowsize;
+	unsigned idle_s;
+	uint32_t last_block;
+	uint32_t retransmits;	     /* as last reported */
+	uint32_t window_retransmits; /* as the last window sent from its UDP socket saw them */
+	char mac[18];		     /* the client's, "" when unknown */
+	int path;		     /* enum xpxe_tftp_path: where its blocks go */
+	bool reported; /* its end was reported (an event of the program, or the sweep) */
+	__u64 started_ns;
+	double progress, ended_at;
+	uint8_t first[4 + XPXE_TFTP_BLKSIZE_MAX]; /* the OACK or DATA 1, for a repeated RRQ */
+	size_t first_len;
+	uint64_t rrq_hash; /* of the RRQ's bytes: the same again is a copy, not a new request */
+	size_t rrq_len;
+	/*
+	 * Until the client acknowledged the first answer, the transfer proves nothing: its
+	 * RRQ may come from a forged address. Such transfers are also on a list, oldest
+	 * first, the oldest dropped when a new RRQ needs room (make_room).
+	 */
+	bool confirmed;
+	struct xfer *unconfirmed_prev, *unconfirmed_next;
+};
+
+/* How many transfers one client address holds, for --tftp-max-per-ip. */
+struct ip_count {
+	struct ip_count *next; /* in its hash bucket */
+	__be32 ip;
+	unsigned n;
+};
+
+struct xpxe_tftp {
+	struct xpxe_assets *assets;
+	struct xpxe_tftp_opts opts;
+	int epfd, listen_fd, timer_fd;
+	int ncpus;
+	struct iface ifaces[MAX_IFACES];
+	struct xfer *buckets[N_BUCKETS];
+	struct ip_count *per_ip[N_BUCKETS];
+	unsigned n_xfers; /* transfers held, all interfaces */
+	/* Of those, not acknowledged yet (at most opts.max_sessions): oldest first. */
+	unsigned n_unconfirmed;
+	struct xfer *unconfirmed_head, *unconfirmed_tail;
+	unsigned refused_recently; /* RRQs refused as busy since the last sweep (logged there) */
+	unsigned unconfirmed_dropped_recently; /* ... unconfirmed transfers dropped (make_room) */
+	unsigned refused_per_ip_recently;      /* ... at --tftp-max-per-ip */
+	__be32 refused_per_ip_last;	       /* the address refused last, for that log line */
+};
+
+/* iface.c: what both files below use (it calls neither) */
+void tftp_tally(struct iface *ifc, enum xpxe_counter c, __u64 n);
+struct iface *tftp_find_iface(struct xpxe_tftp *t, int ifindex);
+void tftp_addr_str(char *buf, size_t len, __be32 ip, __be16 port);
+int tftp_watch(struct xpxe_tftp *t, int fd, void *tag);
+__u64 tftp_program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
+
+/* tftp.c (calls window.c; never called from there) */
+__u64 tftp_now_ns(void);
+
+/* window.c */
+void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack);
+void tftp_read_xsk(struct xpxe_tftp *t, struct xsk_entry *e);
+void tftp_open_xsks(struct xpxe_tftp *t, struct iface *ifc);
+void tftp_close_xsks(struct xpxe_tftp *t, struct iface *ifc);
+void tftp_watch_xsk(struct xpxe_tftp *t, struct iface *ifc);
+
+#endif /* XPXE_TFTP_INTERNAL_H */
