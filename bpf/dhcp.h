@@ -13,6 +13,7 @@
 #include "udp_csum.h"
 #include "xpxe_dhcp.h"
 #include "events.h"
+#include "vlan.h"
 
 #define BOOTP_FIXED_LEN 236
 #define DHCP_MAGIC	0x63825363
@@ -58,12 +59,13 @@ struct dhcp_request {
 	__u8 overload;	     /* option 52 seen */
 	__u8 found_end;	     /* option 255 reached inside the UDP payload */
 	__u8 malformed;	     /* an option ran past the payload */
+	__u8 net;	     /* the VLAN it came on (bpf/vlan.h), 0: untagged */
 	__u16 arch;	     /* option 93, host order */
 	__u16 vendor_arch;   /* the 5 decimal digits after "...Client:Arch:", 0xffff if absent */
 	__be32 requested_ip; /* option 50 */
 	__be32 server_id;    /* option 54 */
 	__u8 guid[XPXE_DHCP_GUID_LEN];
-	__u8 pad[3];
+	__u8 pad[2];
 };
 
 struct dhcp_scratch {
@@ -89,9 +91,10 @@ struct {
 	__type(value, struct dhcp_scratch);
 } dhcp_scratch SEC(".maps");
 
+/* Entry 0: the untagged network's settings; entry N: those of the VLAN numbered N. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 1 + XPXE_VLAN_MAX);
 	__type(key, __u32);
 	__type(value, struct xpxe_dhcp_config);
 } dhcp_config SEC(".maps");
@@ -566,6 +569,7 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
 	q->requested_ip = rq->requested_ip ? rq->requested_ip : bp->ciaddr;
 	q->server_id = rq->server_id;
 	q->frame_len = len;
+	q->net = rq->net;
 	size_bounded(len, XPXE_DHCP_QUEUE_FRAME_MAX); /* the verifier's bound: see parse.h */
 	if (bpf_xdp_load_bytes(ctx, 0, q->frame, len)) {
 		bpf_ringbuf_discard(q, 0);
@@ -657,7 +661,8 @@ static __always_inline int dhcp_choose_template(const struct xpxe_dhcp_config *c
 	if (ret)
 		return ret;
 	idx = xpxe_dhcp_template_index(profile, reply, boot);
-	t = bpf_map_lookup_elem(&dhcp_templates, &idx);
+	t = s->req.net ? vlan_template(s->req.net, idx)
+		       : bpf_map_lookup_elem(&dhcp_templates, &idx);
 	if (!t || !t->len)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
 	*tp = t;
@@ -693,11 +698,13 @@ static __always_inline void dhcp_reply_event(struct xpxe_dhcp_client *client, __
 }
 
 /*
- * Handles a frame to UDP port 67 or 4011. Returns the counter of the outcome
- * and sets *VERDICT (XDP_TX when a reply was built, else XDP_PASS).
+ * Handles a frame to UDP port 67 or 4011, on the untagged network (NET 0) or the
+ * VLAN numbered NET (its tags off: bpf/vlan.h). Returns the counter of the
+ * outcome and sets *VERDICT (XDP_TX when a reply was built, else XDP_PASS).
  */
 static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *iph,
-				       struct udphdr *udph, __u32 payload_len, int *verdict)
+				       struct udphdr *udph, __u32 payload_len, __u32 net,
+				       int *verdict)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -710,14 +717,14 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct dhcp_echo echo;
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
-	__u32 zero = 0, reply, boot, slot, udp_len = payload_len + sizeof(*udph);
+	__u32 reply, boot, slot, udp_len = payload_len + sizeof(*udph);
 	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0;
 	__be32 *magic;
 	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
 	int ret;
 
 	*verdict = XDP_PASS;
-	cfg = bpf_map_lookup_elem(&dhcp_config, &zero);
+	cfg = bpf_map_lookup_elem(&dhcp_config, &net);
 	if (!cfg || !cfg->enabled)
 		return XPXE_CNT_PASS_DHCP;
 
@@ -743,6 +750,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 	if (s->req.overload)
 		return XPXE_CNT_PASS_DHCP_OVERLOAD;
+	s->req.net = net;
 
 	echo.xid = bp->xid;
 	echo.flags = bp->flags;
@@ -751,7 +759,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	__builtin_memcpy(echo.chaddr, bp->chaddr, 6);
 	boot = dhcp_boot_class(&s->req);
 
-	/* Proxy mode's DHCP port: passed on, a PXE DISCOVER to tc, with no client looked up. */
+	/* Proxy mode's DHCP port: passed on, a PXE DISCOVER to tc (answered here on a VLAN). */
 	if (!on_4011 && cfg->mode == XPXE_MODE_PROXY) {
 		if (s->req.msg_type != DHCPDISCOVER)
 			return XPXE_CNT_PASS_DHCP_IGNORED; /* the site's server handles the rest */
@@ -761,9 +769,11 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		 * A DHCP server on this host (dnsmasq, Kea, one started after xpxe) must get
 		 * this DISCOVER too, or its PXE clients never get an address. XDP cannot both
 		 * pass a frame and send one: tc_tftp answers it, after a copy went up to the
-		 * stack (bpf/dhcp_tc.h).
+		 * stack (bpf/dhcp_tc.h). On a VLAN the host has no DHCP server (it has no
+		 * device for the VLAN), so XDP answers there (below).
 		 */
-		return XPXE_CNT_DHCP_PROXY_TO_TC;
+		if (!net)
+			return XPXE_CNT_DHCP_PROXY_TO_TC;
 	}
 	/* Only for what is answered here: a proxy-mode pass does without (~30 ns a lookup). */
 	client = bpf_map_lookup_elem(&dhcp_clients, &key);
@@ -779,6 +789,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		reply = XPXE_REPLY_ACK_4011;
 		ciaddr = echo.ciaddr;
 		seen_at = iph->saddr; /* read now: building the reply moves the packet */
+	} else if (cfg->mode == XPXE_MODE_PROXY) {
+		reply = XPXE_REPLY_OFFER; /* a PXE DISCOVER on a VLAN (checked above) */
 	} else {
 		switch (s->req.msg_type) {
 		case DHCPDISCOVER:

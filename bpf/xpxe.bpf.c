@@ -10,6 +10,7 @@
 #include "tftp.h"
 #include "ndp.h"
 #include "dhcp6.h"
+#include "vlan.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -37,11 +38,8 @@ static __always_inline int count_and(__u32 reason, int verdict)
 	return verdict;
 }
 
-/*
- * The body of both entry points below. FRAGS: the program was loaded as "xdp.frags"; a
- * constant, so each entry point is compiled with its own branches only.
- */
-static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
+/* One untagged frame (NET 0), or one of the VLAN numbered NET with its tags off (bpf/vlan.h). */
+static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor cur = { .pos = (void *)(long)ctx->data };
@@ -50,13 +48,12 @@ static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 	struct udphdr *udph;
 	int ret, verdict;
 
-	count_and(XPXE_CNT_RX_FRAMES, XDP_PASS);
-	if (frags && bpf_xdp_get_buff_len(ctx) > (__u64)(data_end - (void *)(long)ctx->data))
-		return count_and(XPXE_CNT_PASS_MULTI_BUFFER, XDP_PASS);
-
 	ret = parse_ethhdr(&cur, data_end, &eth);
 	if (ret < 0)
 		return count_and(-ret, XDP_PASS);
+	/* On a VLAN xpxe answers IPv4 only: the rest goes up, tagged, as it came. */
+	if (ret != ETH_P_IP && net)
+		return count_and(XPXE_CNT_PASS_NOT_IPV4, XDP_PASS);
 	if (ret != ETH_P_IP) {
 		/* DHCPv6, then IPv6 Router Solicitations; anything else not IPv4 is passed
 		 * (pass_not_ipv4). */
@@ -79,7 +76,7 @@ static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 	switch (bpf_ntohs(udph->dest)) {
 	case XPXE_PORT_DHCP_SERVER:
 	case XPXE_PORT_PXE_BOOT:
-		ret = handle_dhcp(ctx, eth, iph, udph, ret, &verdict);
+		ret = handle_dhcp(ctx, eth, iph, udph, ret, net, &verdict);
 		return count_and(ret, verdict);
 	case XPXE_PORT_TFTP: {
 		__u32 reason = XPXE_CNT_PASS_TFTP;
@@ -120,8 +117,15 @@ static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 		act = tftp_on_session_frame(eth, iph, udph, data_end, &blk, &reason,
 					    ctx->ingress_ifindex, XPXE_TFTP_PATH_XDP);
 		if (act == TFTP_SEND) {
-			/* A window of blocks: the daemon's AF_XDP socket sends it. */
-			if (blk.s->windowsize > 1)
+			/*
+			 * A window of blocks: the daemon's AF_XDP socket sends it. On a VLAN
+			 * the ACK goes up instead (tc takes the tags off, decides the window,
+			 * and the transfer's UDP socket sends it, tagged by tc_vlan_out): the
+			 * frames of AF_XDP would leave untagged.
+			 */
+			if (blk.s->windowsize > 1 && net)
+				act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_DAEMON;
+			else if (blk.s->windowsize > 1)
 				act = tftp_xsk_redirect(ctx, &blk, &reason);
 			else if (tftp_xdp_no_room)
 				act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_TC;
@@ -134,6 +138,35 @@ static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 								: XDP_PASS);
 	}
 	}
+}
+
+/*
+ * The body of both entry points below. FRAGS: the program was loaded as "xdp.frags"; a
+ * constant, so each entry point is compiled with its own branches only.
+ */
+static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 slot = ctx->ingress_ifindex == XPXE_LOOPBACK_IFINDEX ? XPXE_DHCP_SCRATCH_RERUN
+								   : XPXE_DHCP_SCRATCH_WIRE;
+	struct vlan_frame *vf;
+	int ret, verdict;
+
+	count_and(XPXE_CNT_RX_FRAMES, XDP_PASS);
+	if (frags && bpf_xdp_get_buff_len(ctx) > (__u64)(data_end - (void *)(long)ctx->data))
+		return count_and(XPXE_CNT_PASS_MULTI_BUFFER, XDP_PASS);
+	vf = bpf_map_lookup_elem(&vlan_frames, &slot);
+	if (!vf)
+		return count_and(XPXE_CNT_PASS_NOT_IPV4, XDP_PASS); /* never: an array's slot */
+	__builtin_memset(vf, 0, sizeof(*vf));
+	ret = vlan_xdp_strip(ctx, vf, &counters);
+	if (ret)
+		return count_and(ret, XDP_PASS);
+	verdict = xdp_pxe_untagged(ctx, vf->net);
+	/* The tags go back on what leaves (the reply) and on what goes up (as it came). */
+	if (vf->net && verdict != XDP_DROP && vlan_xdp_restore(ctx, vf))
+		return count_and(XPXE_CNT_VLAN_RETAG_FAILED, XDP_DROP);
+	return verdict;
 }
 
 SEC("xdp")
@@ -176,13 +209,20 @@ int tc_tftp(struct __sk_buff *skb)
 	struct iphdr *iph;
 	struct udphdr *udph;
 	__u32 reason;
-	int ret, verdict;
+	int ret, verdict, net;
 
 	if (skb->mark == XPXE_SKB_MARK_STACK_COPY) {
 		/* The stack's copy of a DISCOVER answered below, come round again. */
 		skb->mark = 0;
 		return count_and(XPXE_CNT_DHCP_TC_STACK_COPY, TC_ACT_OK);
 	}
+	/* A VLAN's frame for its server address loses its tags; other tagged frames go on as
+	 * they are (bpf/vlan.h). */
+	net = vlan_tc_ingress(skb);
+	if (net < 0)
+		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
+	if (net)
+		vlan_tally(&counters, XPXE_CNT_VLAN_TC_POPPED);
 	dhcp_tc_pull(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
@@ -193,7 +233,8 @@ int tc_tftp(struct __sk_buff *skb)
 	ret = parse_udphdr(&cur, data_end, iph, &udph);
 	if (ret < 0)
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
-	if (udph->dest == bpf_htons(XPXE_PORT_DHCP_SERVER)) {
+	/* DHCP on a VLAN is xdp_pxe's alone: the untagged network's settings are not its. */
+	if (udph->dest == bpf_htons(XPXE_PORT_DHCP_SERVER) && !net) {
 		ret = handle_dhcp_tc(skb, eth, iph, udph, ret, &verdict);
 		return count_and(ret, verdict);
 	}
@@ -232,3 +273,17 @@ int tc_tftp(struct __sk_buff *skb)
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * tc_vlan_out, on the trunk's clsact egress: what the kernel sends from a VLAN's server
+ * address (TFTP from the daemon's sockets, tc_tftp's DATA, HTTP, ARP) gets that VLAN's tags.
+ */
+SEC("tc")
+int tc_vlan_out(struct __sk_buff *skb)
+{
+	int ret = vlan_tc_egress(skb);
+
+	if (ret > 0)
+		vlan_tally(&counters, XPXE_CNT_VLAN_TC_PUSHED);
+	return ret < 0 ? TC_ACT_SHOT : TC_ACT_OK;
+}

@@ -26,7 +26,7 @@
 enum xpxe_counter {
 	XPXE_CNT_RX_FRAMES = 0, /* every frame the program was run on */
 	XPXE_CNT_PASS_TRUNCATED_ETH,
-	XPXE_CNT_PASS_VLAN,
+	XPXE_CNT_PASS_VLAN, /* one tag of a VLAN not configured (bpf/vlan.h), passed untouched */
 	XPXE_CNT_PASS_NOT_IPV4,
 	XPXE_CNT_PASS_TRUNCATED_IPV4,
 	XPXE_CNT_PASS_BAD_IPV4_HEADER,
@@ -159,6 +159,15 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_DHCP6_IGNORED,	  /* a message type xpxe does not answer (Renew, ...) */
 	XPXE_CNT_PASS_DHCP6_NOT_PXE,	  /* no vendor class, user class iPXE or ORO 59 */
 	XPXE_CNT_PASS_DHCP6_OTHER_SERVER, /* a Request naming another server's DUID */
+	/* VLAN trunks (bpf/vlan.h); pass_vlan above counts a tag of a VLAN not configured. */
+	XPXE_CNT_PASS_VLAN_QINQ,     /* two tags no configured VLAN has (or three): untouched */
+	XPXE_CNT_PASS_VLAN_PRIORITY, /* a priority tag (VID 0): untouched, the kernel's */
+	/* Tallies, not outcomes: a frame of a configured VLAN also ends in one outcome above. */
+	XPXE_CNT_VLAN_RX,	    /* frames of configured VLANs, their tags taken off by XDP */
+	XPXE_CNT_VLAN_PCP,	    /* ... with priority bits, kept on what goes back */
+	XPXE_CNT_VLAN_RETAG_FAILED, /* XDP: tags could not go back on: dropped (never expected) */
+	XPXE_CNT_VLAN_TC_POPPED,    /* tc: frames for a VLAN's address untagged for the kernel */
+	XPXE_CNT_VLAN_TC_PUSHED,    /* tc egress: frames from a VLAN's address tagged */
 	XPXE_CNT_MAX,
 };
 

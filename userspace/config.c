@@ -514,6 +514,48 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		       "global_rate, router_advert");
 }
 
+/* vlans: {IFACE: [VID=ADDR/PREFIX, ...]}: the VLANs of a trunk (one trunk for now). */
+static int vlan_iface_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
+{
+	struct xpxe_config *cfg = ctx;
+	struct xpxe_dhcp_settings *d = &cfg->dhcp;
+	const char *ifname = fy_node_get_scalar0(key), *why;
+	struct fy_node *item;
+	void *iter = NULL;
+	bool listed = false;
+	int at;
+
+	if (d->vlan_ifname[0])
+		return fail(w, key, "VLANs on one interface only for now (%s has them)",
+			    d->vlan_ifname);
+	for (int i = 0; i < cfg->n_interfaces; i++)
+		listed |= !strcmp(cfg->interfaces[i], ifname);
+	if (!listed)
+		return fail(w, key, "VLANs on '%s', which 'interfaces' (above) does not list",
+			    ifname);
+	if (!fy_node_is_sequence(v))
+		return fail(w, key,
+			    "'%s' takes a list of VLANs, such as [10=198.18.10.1/24, "
+			    "20=198.18.20.1/24]",
+			    ifname);
+	snprintf(d->vlan_ifname, sizeof(d->vlan_ifname), "%s", ifname);
+	while ((item = fy_node_sequence_iterate(v, &iter))) {
+		const char *s = fy_node_is_scalar(item) ? fy_node_get_scalar0(item) : NULL;
+
+		if (!s)
+			return fail(w, item, "a VLAN is " XPXE_VLAN_SPELLING ", not %s",
+				    fy_node_is_mapping(item) ? "a mapping" : "a list");
+		if (d->n_vlans == XPXE_VLAN_MAX)
+			return fail(w, item, "at most %d VLANs", XPXE_VLAN_MAX);
+		if (xpxe_vlan_parse(s, &d->vlans[d->n_vlans], &why))
+			return fail(w, item, "VLAN '%s': %s", s, why);
+		d->n_vlans++;
+		if (xpxe_vlans_check(d->vlans, d->n_vlans, d->server_ip, &why, &at))
+			return fail(w, item, "VLAN '%s': %s", s, why);
+	}
+	return 0;
+}
+
 static int asset_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
 {
 	struct xpxe_config *cfg = ctx;
@@ -870,6 +912,8 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 		return each_pair(w, key, v, "dhcp", dhcp_key, cfg);
 	if (is(key, "assets"))
 		return each_pair(w, key, v, "assets", asset_key, cfg);
+	if (is(key, "vlans"))
+		return each_pair(w, key, v, "vlans", vlan_iface_key, cfg);
 	if (is(key, "profiles"))
 		return each_pair(w, key, v, "profiles", profiles_key, cfg);
 	if (is(key, "default_profile")) {
@@ -889,8 +933,8 @@ static int top_key(struct walker *w, struct fy_node *key, struct fy_node *v, voi
 	if (is(key, "machines"))
 		return load_machines(w, key, v, cfg);
 	return unknown(w, key, "the top level",
-		       "interfaces, mode, server_ip, http, ui, downloads, dhcp, state_dir, store, "
-		       "assets, profiles, default_profile, machines");
+		       "interfaces, mode, server_ip, http, ui, downloads, dhcp, vlans, state_dir, "
+		       "store, assets, profiles, default_profile, machines");
 }
 
 /* --- the whole ---------------------------------------------------------------------- */

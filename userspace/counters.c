@@ -103,6 +103,13 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_PASS_DHCP6_IGNORED] = "pass_dhcp6_ignored",
 	[XPXE_CNT_PASS_DHCP6_NOT_PXE] = "pass_dhcp6_not_pxe",
 	[XPXE_CNT_PASS_DHCP6_OTHER_SERVER] = "pass_dhcp6_other_server",
+	[XPXE_CNT_PASS_VLAN_QINQ] = "pass_vlan_qinq",
+	[XPXE_CNT_PASS_VLAN_PRIORITY] = "pass_vlan_priority",
+	[XPXE_CNT_VLAN_RX] = "vlan_rx",
+	[XPXE_CNT_VLAN_PCP] = "vlan_pcp",
+	[XPXE_CNT_VLAN_RETAG_FAILED] = "vlan_retag_failed",
+	[XPXE_CNT_VLAN_TC_POPPED] = "vlan_tc_popped",
+	[XPXE_CNT_VLAN_TC_PUSHED] = "vlan_tc_pushed",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

@@ -117,3 +117,115 @@ const char *xpxe_pool_problem(struct in_addr first, struct in_addr last)
 		return "more than 65536 addresses";
 	return NULL;
 }
+
+static int parse_vid_part(const char *s, const char *end, unsigned int max, unsigned int *out)
+{
+	unsigned long v = 0;
+
+	if (s == end || end - s > 5)
+		return -EINVAL;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int xpxe_vlan_parse(const char *text, struct xpxe_vlan_cfg *v, const char **why)
+{
+	const char *eq = strchr(text, '='), *dot, *slash;
+	char addr[INET_ADDRSTRLEN];
+
+	memset(v, 0, sizeof(*v));
+	if (!eq) {
+		*why = "no '=' (expected " XPXE_VLAN_SPELLING ")";
+		return -EINVAL;
+	}
+	dot = memchr(text, '.', (size_t)(eq - text));
+	if (dot && (parse_vid_part(text, dot, XPXE_VID_MAX, &v->outer_vid) || !v->outer_vid)) {
+		*why = "the outer VID is not a number from 1 to 4094";
+		return -EINVAL;
+	}
+	if (parse_vid_part(dot ? dot + 1 : text, eq, XPXE_VID_MAX, &v->vid) || !v->vid) {
+		*why = "the VID is not a number from 1 to 4094";
+		return -EINVAL;
+	}
+	slash = strchr(eq + 1, '/');
+	if (!slash) {
+		*why = "no /PREFIX after the address (expected " XPXE_VLAN_SPELLING ")";
+		return -EINVAL;
+	}
+	if ((size_t)(slash - eq - 1) >= sizeof(addr)) {
+		*why = "the address is not an IPv4 address";
+		return -EINVAL;
+	}
+	memcpy(addr, eq + 1, (size_t)(slash - eq - 1));
+	addr[slash - eq - 1] = '\0';
+	if (inet_pton(AF_INET, addr, &v->server_ip) != 1) {
+		*why = "the address is not an IPv4 address";
+		return -EINVAL;
+	}
+	if (parse_vid_part(slash + 1, slash + 1 + strlen(slash + 1), 30, &v->prefix) ||
+	    v->prefix < 8) {
+		*why = "the prefix is not a number from 8 to 30";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int xpxe_vlans_check(const struct xpxe_vlan_cfg *vlans, int n, struct in_addr untagged,
+		     const char **why, int *at)
+{
+	if (n > XPXE_VLAN_MAX) {
+		*why = "more VLANs than xpxe serves on one interface (64)";
+		*at = XPXE_VLAN_MAX;
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		if (untagged.s_addr && vlans[i].server_ip.s_addr == untagged.s_addr) {
+			*why = "the VLAN's address is the untagged network's server address";
+			*at = i;
+			return -EINVAL;
+		}
+		for (int j = 0; j < i; j++) {
+			if (vlans[j].vid == vlans[i].vid &&
+			    vlans[j].outer_vid == vlans[i].outer_vid) {
+				*why = "this VLAN is configured twice";
+				*at = i;
+				return -EINVAL;
+			}
+			if (vlans[j].server_ip.s_addr == vlans[i].server_ip.s_addr) {
+				*why = "two VLANs have the same server address";
+				*at = i;
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+const struct xpxe_vlan_cfg *xpxe_vlan_of_ip(const struct xpxe_dhcp_settings *s, const char *ifname,
+					    struct in_addr ip)
+{
+	if (!ip.s_addr || strcmp(ifname, s->vlan_ifname))
+		return NULL;
+	for (int i = 0; i < s->n_vlans; i++) {
+		in_addr_t mask = htonl(~0u << (32 - s->vlans[i].prefix));
+
+		if ((ip.s_addr & mask) == (s->vlans[i].server_ip.s_addr & mask))
+			return &s->vlans[i];
+	}
+	return NULL;
+}
+
+void xpxe_vlan_name(const struct xpxe_vlan_cfg *v, char *buf, size_t size)
+{
+	if (v->outer_vid)
+		snprintf(buf, size, "%u.%u", v->outer_vid, v->vid);
+	else
+		snprintf(buf, size, "%u", v->vid);
+}

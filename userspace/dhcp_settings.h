@@ -11,6 +11,40 @@
 #include <netinet/in.h>
 
 #include "xpxe_dhcp.h"
+#include "xpxe_vlan.h"
+
+/* A VLAN of a trunk (--vlan, vlans:): parsed here, served by bpf/vlan.h. */
+struct xpxe_vlan_cfg {
+	unsigned int vid;	/* 1..4094 */
+	unsigned int outer_vid; /* 0: one 802.1Q tag; else the 802.1ad outer tag's VID */
+	struct in_addr server_ip;
+	unsigned int prefix; /* 8..30 */
+};
+
+/* What messages show as the spelling of a VLAN. */
+#define XPXE_VLAN_SPELLING "VID=ADDR/PREFIX (e.g. 10=198.18.10.1/24; OUTER.VID=... for 802.1ad)"
+
+/*
+ * Parses "VID=ADDR/PREFIX" or "OUTER.VID=ADDR/PREFIX" into V. Returns 0, or -EINVAL with
+ * *WHY saying what is wrong.
+ */
+int xpxe_vlan_parse(const char *text, struct xpxe_vlan_cfg *v, const char **why);
+
+/*
+ * Checks VLANS (N of them) against each other and the untagged network's address UNTAGGED:
+ * no tag twice, no address twice. Returns 0, or -EINVAL with *WHY set and *AT the index of
+ * the offending VLAN.
+ */
+int xpxe_vlans_check(const struct xpxe_vlan_cfg *vlans, int n, struct in_addr untagged,
+		     const char **why, int *at);
+
+/* The VLAN of S's trunk IFNAME whose subnet holds IP, or NULL. */
+struct xpxe_dhcp_settings;
+const struct xpxe_vlan_cfg *xpxe_vlan_of_ip(const struct xpxe_dhcp_settings *s, const char *ifname,
+					    struct in_addr ip);
+
+/* "10" or "100.10": the tag(s) of V, for logs and status. */
+void xpxe_vlan_name(const struct xpxe_vlan_cfg *v, char *buf, size_t size);
 
 /* How a proxy hands a PXE ROM its boot file (PROTOCOL.md, ProxyDHCP). */
 enum xpxe_proxy_strategy {
@@ -77,6 +111,10 @@ struct xpxe_dhcp_settings {
 	int default_profile; /* for machines not in the inventory; -1: ignore them */
 	const struct xpxe_machine_cfg *machines;
 	int n_machines;
+	/* VLANs on the trunk (--vlan, vlans:): each answered as its own address (bpf/vlan.h) */
+	struct xpxe_vlan_cfg vlans[XPXE_VLAN_MAX];
+	int n_vlans;
+	char vlan_ifname[16]; /* the trunk they are on (one for now) */
 };
 
 #define XPXE_STATE_DIR "/var/lib/xpxe"

@@ -227,6 +227,12 @@ static const char usage_serve[] =
     "  --reserve MAC=IP         full mode: a fixed address for MAC (repeatable), inside\n"
     "                           those networks; MAC as aa:bb:cc:dd:ee:ff,\n"
     "                           aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff\n"
+    "  --vlan VID=ADDR/PREFIX   serve VLAN VID of the trunk IFACE (repeatable; one -i):\n"
+    "                           DHCP, 4011 and TFTP answered in XDP with the request's\n"
+    "                           tag as ADDR, which xpxe puts on IFACE for the kernel\n"
+    "                           (ARP, TFTP requests); OUTER.VID=... for an 802.1ad\n"
+    "                           outer tag. Full mode: reserved machines only (--reserve\n"
+    "                           inside ADDR/PREFIX); the untagged network stays served\n"
     "  --leases FILE            full mode: where bindings are kept\n"
     "                           (default STATE_DIR/IFACE.leases)\n"
     "  --router IP, --dns IP    full mode: options 3 and 6\n"
@@ -535,6 +541,7 @@ enum {
 	OPT_KERNEL_ARM64,
 	OPT_INITRD_ARM64,
 	OPT_UKI_ARM64,
+	OPT_VLAN,
 };
 
 /* The usage serve's flags are errors of: serve's, or check's (the same flags). */
@@ -633,6 +640,18 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 			return usage_error(serve_usage, "--reserve: '%s' is not an IPv4 address",
 					   eq + 1);
 		dhcp->n_reservations++;
+		return 0;
+	}
+	case OPT_VLAN: {
+		const char *why;
+
+		if (dhcp->n_vlans == XPXE_VLAN_MAX)
+			return usage_error(serve_usage, "%s", "at most 64 --vlan");
+		if (xpxe_vlan_parse(arg, &dhcp->vlans[dhcp->n_vlans], &why)) {
+			snprintf(text, sizeof(text), "--vlan %s: %s", arg, why);
+			return usage_error(serve_usage, "%s", text);
+		}
+		dhcp->n_vlans++;
 		return 0;
 	}
 	case 'p':
@@ -775,6 +794,7 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "router-advert", required_argument, NULL, OPT_ROUTER_ADVERT },
 		{ "reserve", required_argument, NULL, 'R' },
 		{ "pool", required_argument, NULL, 'p' },
+		{ "vlan", required_argument, NULL, OPT_VLAN },
 		{ "leases", required_argument, NULL, 'L' },
 		{ "router", required_argument, NULL, 'G' },
 		{ "dns", required_argument, NULL, 'd' },
@@ -1025,6 +1045,22 @@ static int serve_or_check(int argc, char **argv, bool check)
 	if ((opts.dhcp.n_reservations || opts.dhcp.pool_first.s_addr) &&
 	    opts.dhcp.mode != XPXE_MODE_FULL)
 		return usage_error(serve_usage, "%s", "--pool and --reserve need --mode full");
+	if (opts.dhcp.n_vlans) {
+		const char *why;
+		int at;
+
+		if (opts.n_ifnames != 1)
+			return usage_error(
+			    serve_usage, "%s",
+			    "--vlan needs exactly one -i: the trunk the VLANs are on");
+		snprintf(opts.dhcp.vlan_ifname, sizeof(opts.dhcp.vlan_ifname), "%s",
+			 opts.ifnames[0]);
+		if (xpxe_vlans_check(opts.dhcp.vlans, opts.dhcp.n_vlans, opts.dhcp.server_ip, &why,
+				     &at)) {
+			snprintf(text, sizeof(text), "--vlan %u: %s", opts.dhcp.vlans[at].vid, why);
+			return usage_error(serve_usage, "%s", text);
+		}
+	}
 	opts.socket_path = g.socket;
 	opts.check_only = check;
 	/* Only the daemon logs; check reports on stderr, as the client commands do. */

@@ -26,6 +26,7 @@
 
 #include "xpxe.skel.h"
 #include "dhcp/dhcp.h"
+#include "vlan.h"
 #include "../../tests/bpf/pcap.h"
 
 struct bench_case {
@@ -37,28 +38,41 @@ struct bench_case {
 	int verdict;
 	int mac_off; /* where that MAC is in the frame; 0: the DHCP chaddr */
 	int tc;	     /* run tc_tftp, not xdp_pxe (proxy mode's OFFERs: bpf/dhcp_tc.h) */
+	int vid;     /* tagged with this VID (VLAN 10 is configured: bpf/vlan.h); 0: untagged */
 };
 
 static const struct bench_case cases[] = {
 	/* Proxy mode's OFFER costs both runs: XDP passes the DISCOVER, tc answers it. */
 	{ "proxy pass of a PXE DISCOVER to tc (arch 7)",
-	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0 },
+	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0,
+	  0 },
 	{ "tc: proxy OFFER to OVMF DISCOVER (+ stack copy)",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, TC_ACT_REDIRECT, 0,
-	  1 },
+	  1, 0 },
 	{ "proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5,
-	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0 },
+	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 0 },
 	{ "full OFFER to iPXE DISCOVER (known MAC)",
-	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0 },
+	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0 },
 	{ "full ACK to OVMF REQUEST (known MAC)", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
-	  XPXE_MODE_FULL, 1, XDP_TX, 0, 0 },
+	  XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0 },
 	{ "proxy pass of a plain udhcpc DISCOVER", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
-	  6, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0 },
+	  6, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0 },
 	/* IPv6 (bpf/ndp.h): an answered RS, and one from a stranger. */
 	{ "full RA to iPXE RS (known MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
-	  XPXE_MODE_FULL, 1, XDP_TX, 6, 0 },
+	  XPXE_MODE_FULL, 1, XDP_TX, 6, 0, 0 },
 	{ "full pass of an RS (unknown MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
-	  XPXE_MODE_FULL, 0, XDP_PASS, 6, 0 },
+	  XPXE_MODE_FULL, 0, XDP_PASS, 6, 0, 0 },
+	/*
+	 * The same replies on a VLAN: the tag off, the VLAN's templates, the tag back on. (Not
+	 * the full ACK: that capture's REQUEST names the untagged server in option 54.)
+	 */
+	{ "VLAN 10: proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap",
+	  5, XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 10 },
+	{ "VLAN 10: full OFFER to iPXE DISCOVER (known MAC)",
+	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0,
+	  10 },
+	{ "VLAN 11 (not served): pass", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
+	  XPXE_MODE_FULL, 1, XDP_PASS, 0, 0, 11 },
 };
 
 static int cmp_uint(const void *a, const void *b)
@@ -131,6 +145,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cannot read %s (run from the repository root)\n", c->pcap);
 			return 1;
 		}
+		if (c->vid) {
+			/* The tag right after the MACs, as a trunk carries the frame. */
+			memmove(in + 16, in + 12, (size_t)n - 12);
+			in[12] = 0x81, in[13] = 0x00, in[14] = 0, in[15] = (unsigned char)c->vid;
+			n += 4;
+		}
 		xpxe_dhcp_settings_default(&s);
 		s.mode = c->mode;
 		s.mac_rate = s.mac_burst = s.global_rate = s.global_burst = limits ? 10000000 : 0;
@@ -141,11 +161,16 @@ int main(int argc, char **argv)
 		inet_pton(AF_INET, "255.255.255.0", &net.netmask);
 		if (xpxe_dhcp_load_maps(skel, &s, &net))
 			return 1;
+		struct xpxe_vlan_cfg v = { .vid = 10, .prefix = 24 };
+
+		inet_pton(AF_INET, "198.18.10.1", &v.server_ip);
+		if (xpxe_vlan_load_maps(skel, &s, &net, &v, 1))
+			return 1;
 		struct xpxe_mac_key key = { 0 };
 		struct xpxe_dhcp_client client = { 0 };
 
 		/* Known, or not: an earlier case may have installed the same MAC. */
-		memcpy(key.addr, in + (c->mac_off ? c->mac_off : 42 + 28), 6);
+		memcpy(key.addr, in + (c->mac_off ? c->mac_off : 42 + 28) + (c->vid ? 4 : 0), 6);
 		inet_pton(AF_INET, "198.18.0.125", &client.ip);
 		if (c->known)
 			bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key, &client,

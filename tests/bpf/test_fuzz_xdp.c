@@ -1051,6 +1051,8 @@ static int xdp_verdict_of(int c)
 	case XPXE_CNT_PASS_NDP_RS_IGNORED ... XPXE_CNT_PASS_NDP_RS_RATE:
 	case XPXE_CNT_PASS_IPV6_EXT_HEADER:
 	case XPXE_CNT_PASS_DHCP6 ... XPXE_CNT_PASS_DHCP6_OTHER_SERVER:
+	case XPXE_CNT_PASS_VLAN_QINQ:
+	case XPXE_CNT_PASS_VLAN_PRIORITY:
 		return XDP_PASS;
 	case XPXE_CNT_DHCP_OFFER ... XPXE_CNT_DHCP_NAK:
 	case XPXE_CNT_TFTP_DATA_XDP:
@@ -1099,7 +1101,8 @@ static int tc_verdict_of(int c)
 static bool is_tally(int c)
 {
 	return c == XPXE_CNT_TFTP_BYTES || c == XPXE_CNT_TFTP_BYTES_TC ||
-	       c == XPXE_CNT_TFTP_RETRANSMITS;
+	       c == XPXE_CNT_TFTP_RETRANSMITS || c == XPXE_CNT_VLAN_RX || c == XPXE_CNT_VLAN_PCP ||
+	       c == XPXE_CNT_VLAN_TC_POPPED || c == XPXE_CNT_VLAN_TC_PUSHED;
 }
 
 /*

@@ -53,7 +53,9 @@ static size_t build_vlan(uint8_t *buf)
 {
 	size_t len = frame_eth(buf, ETH_P_8021Q);
 
+	/* VID 5 (no VLAN is configured here); a TCI of 0 would be a priority tag. */
 	memset(buf + len, 0, 46);
+	buf[len + 1] = 5;
 	return len + 46;
 }
 

@@ -185,8 +185,44 @@ static const struct bad_case bad[] = {
 	{ "downloads:\n  slots: 1\n", ":2:3: unknown key 'slots' in downloads" },
 	{ "machines:\n  - {mac: 52:54:00:00:00:01, role: boss}\n",
 	  ":2:36: 'role' takes controlplane, init or worker, not 'boss'" },
+	/* VLANs of a trunk (issue 22): where each mistake is, and what it is. */
+	{ "interfaces: [trunk0]\nvlans:\n  trunk0: [10=198.18.10.1]\n",
+	  ":3:12: VLAN '10=198.18.10.1': no /PREFIX after the address" },
+	{ "interfaces: [trunk0]\nvlans:\n  trunk0: [4095=198.18.10.1/24]\n",
+	  ":3:12: VLAN '4095=198.18.10.1/24': the VID is not a number from 1 to 4094" },
+	{ "interfaces: [trunk0]\nvlans:\n  trunk0:\n    - 10=198.18.10.1/24\n"
+	  "    - 10=198.18.11.1/24\n",
+	  ":5:7: VLAN '10=198.18.11.1/24': this VLAN is configured twice" },
+	{ "interfaces: [trunk0]\nvlans:\n  trunk1: [10=198.18.10.1/24]\n",
+	  ":3:3: VLANs on 'trunk1', which 'interfaces' (above) does not list" },
+	{ "interfaces: [trunk0]\nvlans:\n  trunk0: 10=198.18.10.1/24\n",
+	  ":3:3: 'trunk0' takes a list of VLANs" },
+	{ "interfaces: [trunk0]\nserver_ip: 198.18.10.1\nvlans:\n  trunk0: [10=198.18.10.1/24]\n",
+	  ":4:12: VLAN '10=198.18.10.1/24': the VLAN's address is the untagged network's server "
+	  "address" },
 	{ "", "the file is empty" },
 };
+
+/* vlans: the VLANs of one trunk, parsed. */
+static void test_vlans(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+
+	(void)state;
+	write_file("interfaces: [trunk0]\nvlans:\n  trunk0: [10=198.18.10.1/24, "
+		   "100.20=198.18.20.1/16]\n");
+	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
+	assert_string_equal(cfg.dhcp.vlan_ifname, "trunk0");
+	assert_int_equal(cfg.dhcp.n_vlans, 2);
+	assert_int_equal(cfg.dhcp.vlans[0].vid, 10);
+	assert_int_equal(cfg.dhcp.vlans[0].prefix, 24);
+	assert_int_equal(cfg.dhcp.vlans[1].outer_vid, 100);
+	assert_int_equal(cfg.dhcp.vlans[1].vid, 20);
+	assert_int_equal(cfg.dhcp.vlans[1].prefix, 16);
+	xpxe_config_free(&cfg);
+	unlink(path);
+}
 
 static void test_bad_files(void **state)
 {
@@ -469,10 +505,15 @@ static void test_machines_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_file),     cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_machines_add_checks),
-		cmocka_unit_test(test_machines_file), cmocka_unit_test(test_pool_and_reservations),
-		cmocka_unit_test(test_ui_defaults),   cmocka_unit_test(test_downloads),
+		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_vlans),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_machines_add_checks),
+		cmocka_unit_test(test_machines_file),
+		cmocka_unit_test(test_pool_and_reservations),
+		cmocka_unit_test(test_ui_defaults),
+		cmocka_unit_test(test_downloads),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

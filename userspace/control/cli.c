@@ -164,6 +164,25 @@ static int query(const char *socket_path, const char *request, bool json, struct
 	return XPXE_EXIT_OK;
 }
 
+/* The trunk's VLANs (--vlan, vlans:), one line, and its receive VLAN offload. */
+static void print_vlans(struct fy_node *iface)
+{
+	struct fy_node *vlans = fy_node_by_path(iface, "/vlans", FY_NT, FYNWF_DONT_FOLLOW);
+	struct fy_node *v;
+	void *iter = NULL;
+	const char *sep = "";
+
+	if (!vlans)
+		return;
+	printf("  vlans    ");
+	while ((v = fy_node_sequence_iterate(vlans, &iter))) {
+		printf("%s %s as %s/%llu", sep, xpxe_json_str(v, "/vlan"),
+		       xpxe_json_str(v, "/server_ip"), xpxe_json_u64(v, "/prefix", 0));
+		sep = ",";
+	}
+	printf("; rx-vlan-offload %s\n", xpxe_json_str(iface, "/rx_vlan_offload"));
+}
+
 static void print_iface(struct fy_node *iface, bool all)
 {
 	int zeros = 0;
@@ -215,6 +234,7 @@ static void print_iface(struct fy_node *iface, bool all)
 			       xpxe_json_str(iface, "/dhcp6/server_addr"),
 			       xpxe_json_str(iface, "/dhcp6/server_duid"));
 	}
+	print_vlans(iface);
 	print_tftp(iface);
 	printf("  counters%s\n", all ? "" : " (not zero)");
 	while (counters && (pair = fy_node_mapping_iterate(counters, &iter))) {

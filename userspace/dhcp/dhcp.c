@@ -146,7 +146,12 @@ void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE
 			 "%s/assets/snponly.efi", http_base);
 }
 
-static int install_profile(int fd, __u32 profile, const struct xpxe_dhcp_profile *p,
+/*
+ * Templates of PROFILE into FD: the array dhcp_templates (KEY_BASE 0, every slot), or a VLAN's
+ * set in the hash vlan_templates (KEY_BASE its xpxe_vlan_template_key base: only the slots
+ * that hold a reply, so unused ones take no memory).
+ */
+static int install_profile(int fd, __u32 key_base, __u32 profile, const struct xpxe_dhcp_profile *p,
 			   const struct xpxe_dhcp_net *net)
 {
 	struct xpxe_dhcp_template t;
@@ -162,6 +167,9 @@ static int install_profile(int fd, __u32 profile, const struct xpxe_dhcp_profile
 					  xpxe_boot_class_names[boot]);
 				return err;
 			}
+			if (key_base && !t.len)
+				continue;
+			idx |= key_base;
 			if (bpf_map_update_elem(fd, &idx, &t, BPF_ANY))
 				return -errno;
 		}
@@ -169,21 +177,20 @@ static int install_profile(int fd, __u32 profile, const struct xpxe_dhcp_profile
 	return 0;
 }
 
-static int install_templates(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
-			     const struct xpxe_dhcp_net *net)
+int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_settings *s,
+				const struct xpxe_dhcp_net *net)
 {
-	int fd = bpf_map__fd(skel->maps.dhcp_templates);
 	int err = 0;
 
 	if (!s->profiles)
-		return install_profile(fd, 0, &s->profile, net);
+		return install_profile(fd, key_base, 0, &s->profile, net);
 	for (int i = 0; i < s->n_profiles && !err; i++) {
 		struct xpxe_dhcp_profile p = s->profiles[i].dhcp;
 
 		xpxe_dhcp_profile_defaults(&p, s->profiles[i].boot_file_set, s->http_base);
 		xpxe_boot_profile_files(&p, s->profiles[i].boot_file_set, &s->profiles[i],
 					s->http_base);
-		err = install_profile(fd, i, &p, net);
+		err = install_profile(fd, key_base, i, &p, net);
 	}
 	return err;
 }
@@ -245,7 +252,8 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 	int err = 0;
 
 	if (s->enabled) {
-		err = install_templates(skel, s, net);
+		err =
+		    xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.dhcp_templates), 0, s, net);
 		if (!err)
 			err = install_machines(skel, s);
 		for (int i = 0; !err && i < s->n_reservations; i++) {
@@ -260,24 +268,134 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		}
 		if (err)
 			return err;
-		cfg.enabled = 1;
-		cfg.mode = s->mode;
-		cfg.server_ip = s->server_ip.s_addr;
-		cfg.default_profile = s->default_profile >= 0 ? (__u32)s->default_profile : 0;
-		cfg.flags =
-		    s->answer_unknown && s->default_profile >= 0 ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
-		if (xpxe_dhcp_router_advert(s))
-			cfg.flags |= XPXE_DHCP_F_ROUTER_ADVERT;
-		memcpy(cfg.server_mac, net->server_mac, sizeof(cfg.server_mac));
-		memcpy(cfg.server_ll, &net->server_ll, sizeof(cfg.server_ll));
-		rate_to_gcra(s->mac_rate, s->mac_burst, &cfg.mac_interval_ns,
-			     &cfg.mac_tolerance_ns);
-		rate_to_gcra(s->global_rate, s->global_burst, &cfg.global_interval_ns,
-			     &cfg.global_tolerance_ns);
+		xpxe_dhcp_config_of(s, net, &cfg);
 	}
 	/* Written last: the program starts answering only once everything it reads is there. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &zero, &cfg, BPF_ANY))
 		return -errno;
+	return 0;
+}
+
+void xpxe_dhcp_config_of(const struct xpxe_dhcp_settings *s, const struct xpxe_dhcp_net *net,
+			 struct xpxe_dhcp_config *cfg_out)
+{
+	struct xpxe_dhcp_config cfg = { 0 };
+
+	cfg.enabled = 1;
+	cfg.mode = s->mode;
+	cfg.server_ip = s->server_ip.s_addr;
+	cfg.default_profile = s->default_profile >= 0 ? (__u32)s->default_profile : 0;
+	cfg.flags = s->answer_unknown && s->default_profile >= 0 ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
+	if (xpxe_dhcp_router_advert(s))
+		cfg.flags |= XPXE_DHCP_F_ROUTER_ADVERT;
+	memcpy(cfg.server_mac, net->server_mac, sizeof(cfg.server_mac));
+	memcpy(cfg.server_ll, &net->server_ll, sizeof(cfg.server_ll));
+	rate_to_gcra(s->mac_rate, s->mac_burst, &cfg.mac_interval_ns, &cfg.mac_tolerance_ns);
+	rate_to_gcra(s->global_rate, s->global_burst, &cfg.global_interval_ns,
+		     &cfg.global_tolerance_ns);
+	*cfg_out = cfg;
+}
+
+void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size)
+{
+	const char *host = strstr(base, "://"), *rest;
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	if (!host) {
+		snprintf(out, size, "http://%s:8080", ip);
+		return;
+	}
+	host += 3;
+	rest = host + strcspn(host, ":/");
+	snprintf(out, size, "%.*s%s%s", (int)(host - base), base, ip, rest);
+}
+
+int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
+			const struct xpxe_dhcp_net *net, const struct xpxe_vlan_cfg *v, __u32 netno)
+{
+	struct xpxe_dhcp_settings *sv = malloc(sizeof(*sv));
+	struct xpxe_dhcp_net nv = *net;
+	struct xpxe_dhcp_config cfg;
+	struct xpxe_vlan val = {
+		.server_ip = v->server_ip.s_addr,
+		.net = netno,
+		.vid = (__u16)v->vid,
+		.outer_vid = (__u16)v->outer_vid,
+		.prefix = (__u8)v->prefix,
+	};
+	__u32 key = xpxe_vlan_key(v->outer_vid, v->vid);
+	int err = 0;
+
+	if (!sv)
+		return -ENOMEM;
+	if (!netno || netno > XPXE_VLAN_MAX) {
+		free(sv);
+		return -EINVAL;
+	}
+	/* The untagged network's settings, answering as this VLAN's address. */
+	*sv = *s;
+	sv->server_ip = v->server_ip;
+	xpxe_vlan_http_base(s->http_base, v->server_ip, sv->http_base, sizeof(sv->http_base));
+	xpxe_dhcp_profile_defaults(&sv->profile, sv->boot_file_set, sv->http_base);
+	nv.server_ip = v->server_ip;
+	nv.netmask.s_addr = htonl(~0u << (32 - v->prefix));
+	/* The untagged network's router and DNS are not this VLAN's. */
+	nv.router.s_addr = 0;
+	nv.dns.s_addr = 0;
+	if (s->enabled) {
+		err = xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.vlan_templates),
+						  xpxe_vlan_template_key(netno, 0), sv, &nv);
+		if (!err) {
+			xpxe_dhcp_config_of(sv, &nv, &cfg);
+			/* Router Advertisements are the untagged network's only (bpf/vlan.h). */
+			cfg.flags &= ~XPXE_DHCP_F_ROUTER_ADVERT;
+			if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &cfg,
+						BPF_ANY))
+				err = -errno;
+		}
+	}
+	/* Written last: xdp_pxe takes the VLAN's frames once everything it reads is there. */
+	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_by_addr), &val.server_ip, &val,
+					BPF_ANY))
+		err = -errno;
+	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.vlans), &key, &val, BPF_ANY))
+		err = -errno;
+	free(sv);
+	return err;
+}
+
+/* Empties the map FD of __u32 or __be32 keys. */
+static void clear_map(int fd)
+{
+	__u32 key;
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+}
+
+/* S's VLANs into DP's maps (those of a previous install out first), each logged. */
+static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+			 const struct xpxe_dhcp_net *net)
+{
+	char name[16], ip[INET_ADDRSTRLEN];
+	int err;
+
+	clear_map(bpf_map__fd(dp->skel->maps.vlans));
+	clear_map(bpf_map__fd(dp->skel->maps.vlan_by_addr));
+	for (int i = 0; i < s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname); i++) {
+		const struct xpxe_vlan_cfg *v = &s->vlans[i];
+
+		err = xpxe_vlan_load_maps(dp->skel, s, net, v, (__u32)i + 1);
+		if (err)
+			return err;
+		xpxe_vlan_name(v, name, sizeof(name));
+		inet_ntop(AF_INET, &v->server_ip, ip, sizeof(ip));
+		if (s->enabled)
+			log_info("%s: VLAN %s: answering DHCP in %s mode as %s/%u", dp->ifname,
+				 name, s->mode == XPXE_MODE_FULL ? "full" : "proxy", ip, v->prefix);
+	}
 	return 0;
 }
 
@@ -307,6 +425,8 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 	/* IPv6 when the interface has a global or ULA address: no flag (bpf/dhcp6.h). */
 	if (!err)
 		err = xpxe_dhcp6_install(dp, s, net.server_mac, &net.server_ll);
+	if (!err)
+		err = install_vlans(dp, s, &net);
 	if (err) {
 		log_error("%s: cannot install the DHCP settings: %s", dp->ifname, strerror(-err));
 		return err;

@@ -25,6 +25,30 @@ struct xpxe_bpf;
 int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *settings,
 			const struct xpxe_dhcp_net *net);
 
+/*
+ * Fills SKEL's maps for V, numbered NETNO (1..XPXE_VLAN_MAX): its reply templates (S's
+ * profiles, with V's server address and its HTTP base), its dhcp_config entry, then the tag
+ * and address lookups that make xdp_pxe and tc answer on it. NET: the trunk's untagged
+ * network (its MAC, lease time). Returns 0 or -errno.
+ */
+int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
+			const struct xpxe_dhcp_net *net, const struct xpxe_vlan_cfg *v,
+			__u32 netno);
+
+/* Writes BASE with its host replaced by ADDR: "http://198.18.0.1:8080" -> "http://ADDR:8080". */
+void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size);
+
+/*
+ * Builds the templates of every profile of S for NET into FD: dhcp_templates (KEY_BASE 0) or a
+ * VLAN's set in vlan_templates (KEY_BASE: xpxe_vlan_template_key(its net, 0)).
+ */
+int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_settings *s,
+				const struct xpxe_dhcp_net *net);
+
+/* The dhcp_config entry of S (enabled) on NET. */
+void xpxe_dhcp_config_of(const struct xpxe_dhcp_settings *s, const struct xpxe_dhcp_net *net,
+			 struct xpxe_dhcp_config *cfg);
+
 /* Builds every template and fills dhcp_config/dhcp_clients of DP; DHCP answering starts here. */
 int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings);
 

@@ -33,6 +33,18 @@ static int on_queued(void *ctx, void *data, size_t size)
 		return 0;
 	if (srv->batch_n >= BATCH_MAX) /* not reached: the round stops at a full batch */
 		return -E2BIG;
+	/*
+	 * A request from a VLAN (bpf/vlan.h) of a MAC XDP could not answer: the pool is the
+	 * untagged network's, so VLANs have no pool yet (their machines need a reservation).
+	 */
+	if (((const struct xpxe_dhcp_queued *)data)->net) {
+		if (!srv->vlan_unanswered++)
+			log_warn(
+			    "%s: a machine without a reservation asked for an address on a VLAN: "
+			    "VLANs have no pool; reserve its address (--reserve MAC=IP)",
+			    srv->dp->ifname);
+		return 0;
+	}
 	memcpy(&srv->batch[srv->batch_n++], data, sizeof(struct xpxe_dhcp_queued));
 	/*
 	 * A full batch stops this round: the rest waits in the ring for the next one. Only a

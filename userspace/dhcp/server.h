@@ -26,7 +26,8 @@ struct xpxe_dhcp_server {
 	int packet_fd; /* AF_PACKET socket the replies leave through */
 	/* what the last batch found; counted for status */
 	unsigned long long allocated, exhausted, declined, released, sent, send_errors;
-	unsigned long long ignored; /* unknown MACs refused (default_profile none) */
+	unsigned long long ignored;	    /* unknown MACs refused (default_profile none) */
+	unsigned long long vlan_unanswered; /* VLAN requests of MACs without a reservation */
 	/* offers held, holds given to another MAC, REQUESTs without an offer (see xpxe.h) */
 	unsigned long long held, holds_reclaimed, unoffered;
 	__u64 flushed[4]; /* the part of held..unoffered already in the counters map */

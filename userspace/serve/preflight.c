@@ -594,6 +594,15 @@ void xpxe_preflight_report(const struct xpxe_config *cfg, const struct xpxe_serv
 			busy = true;
 		}
 		printf("\n");
+		for (int v = 0; v < s->n_vlans && !strcmp(cfg->interfaces[i], s->vlan_ifname);
+		     v++) {
+			char name[16];
+
+			xpxe_vlan_name(&s->vlans[v], name, sizeof(name));
+			inet_ntop(AF_INET, &s->vlans[v].server_ip, ip, sizeof(ip));
+			printf("  %-15s VLAN %s, answering as %s/%u (the address goes on %s)\n", "",
+			       name, ip, s->vlans[v].prefix, cfg->interfaces[i]);
+		}
 	}
 	printf("  %-15s %s\n", "http", pf->http_listen);
 	if (pf->https_listen[0])

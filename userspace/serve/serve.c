@@ -29,6 +29,7 @@
 #include "events.h"
 #include "serve/preflight.h"
 #include "ui/ui.h"
+#include "vlan.h"
 #include <bpf/libbpf.h>
 
 /* One interface the daemon serves: its data plane and full mode's slow path. */
@@ -36,8 +37,9 @@ struct served {
 	struct xpxe_inventory *inv; /* where a 4011 request's address is learned */
 	struct xpxe_dataplane dp;
 	struct xpxe_dhcp_server dhcp;
-	struct ring_buffer *events; /* the programs' replies, for the fleet view */
-	struct xpxe_tftp *tftp;	    /* where the ends of transfers go; NULL until TFTP starts */
+	struct ring_buffer *events;    /* the programs' replies, for the fleet view */
+	struct xpxe_tftp *tftp;	       /* where the ends of transfers go; NULL until TFTP starts */
+	struct xpxe_vlan_runtime vlan; /* what serving VLANs changed on the trunk */
 };
 
 struct daemon {
@@ -199,6 +201,26 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_str(dhcp, "server_ip", ip);
 		xpxe_json_add_bool(dhcp, "router_advert", xpxe_dhcp_router_advert(ds));
 	}
+	if (ds->n_vlans && !strcmp(dp->ifname, ds->vlan_ifname)) {
+		struct fy_node *vlans = fy_node_create_sequence(doc);
+		char name[16];
+
+		for (int i = 0; i < ds->n_vlans; i++) {
+			struct fy_node *v = fy_node_create_mapping(doc);
+
+			xpxe_vlan_name(&ds->vlans[i], name, sizeof(name));
+			xpxe_json_add_str(v, "vlan", name);
+			xpxe_json_add_u64(v, "vid", ds->vlans[i].vid);
+			xpxe_json_add_u64(v, "outer_vid", ds->vlans[i].outer_vid);
+			inet_ntop(AF_INET, &ds->vlans[i].server_ip, ip, sizeof(ip));
+			xpxe_json_add_str(v, "server_ip", ip);
+			xpxe_json_add_u64(v, "prefix", ds->vlans[i].prefix);
+			fy_node_sequence_append(vlans, v);
+		}
+		xpxe_json_add_node(node, "vlans", vlans);
+		xpxe_json_add_str(node, "rx_vlan_offload",
+				  sv->vlan.offload ? sv->vlan.offload : "unknown");
+	}
 	if (ds->enabled && ds->mode == XPXE_MODE_FULL) {
 		xpxe_json_add_u64(dhcp, "bindings",
 				  sv->dhcp.leases.n - xpxe_leases_offered(&sv->dhcp.leases));
@@ -207,6 +229,7 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_u64(dhcp, "allocated", sv->dhcp.allocated);
 		xpxe_json_add_u64(dhcp, "pool_exhausted", sv->dhcp.exhausted);
 		xpxe_json_add_u64(dhcp, "unknown_ignored", sv->dhcp.ignored);
+		xpxe_json_add_u64(dhcp, "vlan_unanswered", sv->dhcp.vlan_unanswered);
 		xpxe_json_add_u64(dhcp, "declined", sv->dhcp.declined);
 		xpxe_json_add_u64(dhcp, "replies_sent", sv->dhcp.sent);
 		xpxe_json_add_u64(dhcp, "send_errors", sv->dhcp.send_errors);
@@ -478,7 +501,8 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 {
 	const struct served *sv = ctx;
 	const struct xpxe_dp_event *e = data;
-	char mac[18], ip[INET_ADDRSTRLEN];
+	char mac[18], ip[INET_ADDRSTRLEN], iface[32], vlan[16];
+	const struct xpxe_vlan_cfg *v;
 	struct timespec when;
 
 	if (size < sizeof(*e) || e->type >= XPXE_EV_MAX)
@@ -501,8 +525,16 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 		xpxe_inventory_learn(sv->inv, key, (struct in_addr){ e->ip }, "dhcp-4011");
 		pthread_mutex_unlock(&sv->inv->lock);
 	}
-	xpxe_event_dhcp(mono_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL,
-			sv->dp.ifname, e->boot);
+	/* On a VLAN (its subnet holds the address): IFACE.VID, as a VLAN device would be named. */
+	v = xpxe_vlan_of_ip(&sv->dhcp.settings, sv->dp.ifname, (struct in_addr){ e->ip });
+	if (v) {
+		xpxe_vlan_name(v, vlan, sizeof(vlan));
+		snprintf(iface, sizeof(iface), "%s.%s", sv->dp.ifname, vlan);
+	} else {
+		snprintf(iface, sizeof(iface), "%s", sv->dp.ifname);
+	}
+	xpxe_event_dhcp(mono_to_realtime(e->ts_ns, &when), e->type, mac, e->ip ? ip : NULL, iface,
+			e->boot);
 	return 0;
 }
 
@@ -514,6 +546,7 @@ static void serve_stop(struct daemon *d, struct served *sv)
 	if (d->tftp)
 		xpxe_tftp_remove_iface(d->tftp, sv->dp.ifindex);
 	xpxe_assets_remove_outer(&d->assets, xpxe_dataplane_tftp_assets_fd(&sv->dp));
+	xpxe_vlan_stop(&sv->dp, &sv->vlan);
 	xpxe_dataplane_detach(&sv->dp);
 }
 
@@ -1029,6 +1062,17 @@ static void find_subnets(struct xpxe_config *cfg)
 			s->routed = true;
 		}
 	}
+	/* The trunk's VLANs: their addresses go on the interface when it is served. */
+	for (int i = 0;
+	     i < cfg->dhcp.n_vlans && cfg->n_interfaces && cfg->n_subnets < XPXE_CFG_MAX_SUBNETS;
+	     i++) {
+		struct xpxe_subnet_cfg *n = &cfg->subnets[cfg->n_subnets++];
+
+		snprintf(n->ifname, sizeof(n->ifname), "%s", cfg->dhcp.vlan_ifname);
+		n->addr = cfg->dhcp.vlans[i].server_ip;
+		n->mask.s_addr = htonl(~0u << (32 - cfg->dhcp.vlans[i].prefix));
+		n->routed = false;
+	}
 }
 
 /*
@@ -1489,7 +1533,8 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		d.n_ifaces++;
 		sv->dhcp.packet_fd = -1;
 		if (xpxe_dhcp_install(&sv->dp, dhcp) ||
-		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, dhcp, d.store))
+		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, dhcp, d.store) ||
+		    xpxe_vlan_start(&sv->dp, dhcp, &sv->vlan))
 			goto out_detach;
 		sv->events =
 		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * VLAN trunks without the kernel's 8021q: xpxe takes the tags off and puts them back itself.
+ *
+ * XDP (xdp_pxe): a frame of a configured VLAN (one 802.1Q tag, or an 802.1ad outer tag and an
+ * 802.1Q inner one where the VLAN is configured so) loses its tags, the untagged code answers it
+ * with that VLAN's settings (its dhcp_config entry, its templates), and the same tags, priority
+ * bits included, go back on whatever leaves: the reply sent by XDP_TX, or the frame passed up
+ * untouched. Every other tagged frame is passed untouched, its outcome counted.
+ *
+ * tc: the kernel holds each VLAN's server address on the trunk. On ingress, what a VLAN sends to
+ * that address (IPv4 to it, ARP for it) loses its tags so the stack takes it (TFTP RRQs, the
+ * tc TFTP fallback, HTTP, ARP); on egress (tc_vlan_out), what leaves from that address gets
+ * the VLAN's tags.
+ */
+#ifndef XPXE_BPF_VLAN_H
+#define XPXE_BPF_VLAN_H
+
+#include <stdbool.h>
+#include <linux/pkt_cls.h>
+
+#include "parse.h"
+#include "xpxe_dhcp.h"
+#include "xpxe_vlan.h"
+
+#define VLAN_VID_MASK 0x0fff
+#define VLAN_PCP_MASK 0xe000
+#define VLAN_TAG_LEN  4
+
+/* Configured VLANs by tag (xpxe_vlan_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XPXE_VLAN_MAX);
+	__type(key, __u32);
+	__type(value, struct xpxe_vlan);
+} vlans SEC(".maps");
+
+/* The same VLANs by their server address: which tags what the kernel sends from it gets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XPXE_VLAN_MAX);
+	__type(key, __be32);
+	__type(value, struct xpxe_vlan);
+} vlan_by_addr SEC(".maps");
+
+/*
+ * Each VLAN's DHCP reply templates (its server address in them), by xpxe_vlan_template_key.
+ * A hash without preallocation: only the templates of the VLANs configured take memory.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XPXE_VLAN_MAX *XPXE_DHCP_TEMPLATES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct xpxe_dhcp_template);
+} vlan_templates SEC(".maps");
+
+/* The tags xdp_pxe took off a frame, outer first, as they were on the wire. */
+struct vlan_frame {
+	__u32 net; /* 0: the frame was untagged */
+	__u32 ntags;
+	__be16 tpid[2];
+	__be16 tci[2];
+};
+
+/*
+ * Where xdp_pxe keeps a frame's vlan_frame while it handles the frame: a map value, not the
+ * stack, so the verifier does not carry the tagged and the untagged frame's states apart
+ * through the whole of xdp_pxe (it did: over its million instructions once DHCPv6 came).
+ * A slot per context, as dhcp_scratch (XPXE_DHCP_SCRATCH_RERUN: a daemon's re-run of a
+ * request may be interrupted by a frame on the same CPU before 6.3).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XPXE_DHCP_SCRATCH_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vlan_frame);
+} vlan_frames SEC(".maps");
+
+struct vlan_tag {
+	__be16 tpid;
+	__be16 tci;
+};
+
+static __always_inline bool vlan_is_tpid(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+static __always_inline __u32 vlan_vid(__be16 tci)
+{
+	return bpf_ntohs(tci) & VLAN_VID_MASK;
+}
+
+static __always_inline void vlan_tally(void *counters_map, __u32 counter)
+{
+	__u64 *slot = bpf_map_lookup_elem(counters_map, &counter);
+
+	if (slot)
+		*slot += 1;
+}
+
+/*
+ * XDP: takes the tags off a frame of a configured VLAN (VF says which and what they were).
+ * Returns 0 when the frame is now untagged (VF->net 0: it was so already), or the counter of
+ * a tagged frame that is not ours, passed untouched.
+ */
+static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame *vf,
+					  void *counters_map)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct vlan_tag *tag = data + 2 * ETH_ALEN;
+	struct xpxe_vlan *v;
+	__u8 macs[2 * ETH_ALEN];
+	__be16 *next;
+	__u32 key;
+
+	/* An untagged frame, or one too short for any header: parse_ethhdr counts it. */
+	if ((void *)(tag + 1) > data_end || !vlan_is_tpid(tag->tpid))
+		return 0;
+	next = (void *)(tag + 1);
+	if ((void *)(next + 1) > data_end)
+		return XPXE_CNT_PASS_VLAN;
+	vf->tpid[0] = tag->tpid;
+	vf->tci[0] = tag->tci;
+	if (vlan_is_tpid(*next)) {
+		/* Two tags: an 802.1ad service tag (or a second 802.1Q) outside an 802.1Q one. */
+		struct vlan_tag *inner = (void *)next;
+
+		next = (void *)(inner + 1);
+		if ((void *)(next + 1) > data_end || inner->tpid != bpf_htons(ETH_P_8021Q) ||
+		    vlan_is_tpid(*next))
+			return XPXE_CNT_PASS_VLAN_QINQ; /* not an inner 802.1Q tag, or three tags */
+		vf->tpid[1] = inner->tpid;
+		vf->tci[1] = inner->tci;
+		vf->ntags = 2;
+		key = xpxe_vlan_key(vlan_vid(vf->tci[0]), vlan_vid(vf->tci[1]));
+	} else {
+		/* VID 0 only carries a priority (802.1p): the kernel takes it as untagged. */
+		if (!vlan_vid(vf->tci[0]))
+			return XPXE_CNT_PASS_VLAN_PRIORITY;
+		if (vf->tpid[0] != bpf_htons(ETH_P_8021Q))
+			return XPXE_CNT_PASS_VLAN;
+		vf->ntags = 1;
+		key = xpxe_vlan_key(0, vlan_vid(vf->tci[0]));
+	}
+	v = bpf_map_lookup_elem(&vlans, &key);
+	if (!v || !v->net)
+		return vf->ntags == 2 ? XPXE_CNT_PASS_VLAN_QINQ : XPXE_CNT_PASS_VLAN;
+
+	__builtin_memcpy(macs, data, sizeof(macs));
+	if (bpf_xdp_adjust_head(ctx, (int)(vf->ntags * VLAN_TAG_LEN)))
+		return XPXE_CNT_PASS_VLAN; /* never expected: the bytes are in the frame */
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + sizeof(macs) > data_end)
+		return XPXE_CNT_PASS_VLAN;
+	__builtin_memcpy(data, macs, sizeof(macs));
+	vf->net = v->net;
+	vlan_tally(counters_map, XPXE_CNT_VLAN_RX);
+	if ((vf->tci[0] | vf->tci[1]) & bpf_htons(VLAN_PCP_MASK))
+		vlan_tally(counters_map, XPXE_CNT_VLAN_PCP);
+	return 0;
+}
+
+/*
+ * XDP: puts VF's tags back on the frame, which is untagged (the reply built in its place, or
+ * the request as it came). Returns 0, or -1 when the frame could not take them.
+ */
+static __always_inline int vlan_xdp_restore(struct xdp_md *ctx, const struct vlan_frame *vf)
+{
+	void *data, *data_end;
+	struct vlan_tag *tag;
+	__u8 macs[2 * ETH_ALEN];
+
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + sizeof(macs) > data_end)
+		return -1;
+	__builtin_memcpy(macs, data, sizeof(macs));
+	if (bpf_xdp_adjust_head(ctx, -(int)(vf->ntags * VLAN_TAG_LEN)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	tag = data + sizeof(macs);
+	if ((void *)(tag + 2) > data_end)
+		return -1;
+	__builtin_memcpy(data, macs, sizeof(macs));
+	tag[0].tpid = vf->tpid[0];
+	tag[0].tci = vf->tci[0];
+	if (vf->ntags == 2) {
+		tag[1].tpid = vf->tpid[1];
+		tag[1].tci = vf->tci[1];
+	}
+	return 0;
+}
+
+/* The template INDEX of VLAN NET (not 0), or NULL. */
+static __always_inline const struct xpxe_dhcp_template *vlan_template(__u32 net, __u32 index)
+{
+	__u32 key = xpxe_vlan_template_key(net, index);
+
+	return bpf_map_lookup_elem(&vlan_templates, &key);
+}
+
+/*
+ * tc ingress: a frame of a configured VLAN for that VLAN's server address (IPv4 to it, an ARP
+ * for it) loses its tags, so the kernel, which holds the address, takes it. The outer tag
+ * arrives out of band (the stack moved it to skb->vlan_tci before tc), an inner one in the
+ * frame. Returns the VLAN's net when the tags came off, 0 for an untagged frame, -1 for a
+ * tagged frame left as it is (the stack drops a VLAN it has no device for).
+ */
+static __always_inline int vlan_tc_ingress(struct __sk_buff *skb)
+{
+	__u32 n = 0, first = 0, second = 0, off = 2 * ETH_ALEN, key;
+	struct vlan_tag tag;
+	struct xpxe_vlan *v;
+	__be32 addr;
+	__be16 proto;
+
+	if (skb->vlan_present) {
+		first = skb->vlan_tci & VLAN_VID_MASK;
+		n = 1;
+	}
+	/* Tags still in the frame: an inner one, or both where nothing moved them out. */
+	if (bpf_skb_load_bytes(skb, off, &tag, sizeof(tag)))
+		return n ? -1 : 0;
+	if (vlan_is_tpid(tag.tpid)) {
+		if (n)
+			second = vlan_vid(tag.tci);
+		else
+			first = vlan_vid(tag.tci);
+		n++;
+		off += VLAN_TAG_LEN;
+		if (bpf_skb_load_bytes(skb, off, &tag, sizeof(tag)))
+			return -1;
+		if (vlan_is_tpid(tag.tpid)) {
+			if (n == 2)
+				return -1; /* three tags */
+			second = vlan_vid(tag.tci);
+			n = 2;
+			off += VLAN_TAG_LEN;
+		}
+	}
+	if (!n)
+		return 0;
+	if (bpf_skb_load_bytes(skb, off, &proto, sizeof(proto)) || vlan_is_tpid(proto))
+		return -1; /* cut short, or three tags */
+	key = n == 2 ? xpxe_vlan_key(first, second) : xpxe_vlan_key(0, first);
+	v = bpf_map_lookup_elem(&vlans, &key);
+	if (!v || !v->net || !(n == 2 ? second : first))
+		return -1;
+	off += 2;
+	/* IPv4 destination at 16 in its header; ARP target protocol address at 24 in its. */
+	if (proto == bpf_htons(ETH_P_IP))
+		off += 16;
+	else if (proto == bpf_htons(ETH_P_ARP))
+		off += 24;
+	else
+		return -1;
+	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)) || addr != v->server_ip)
+		return -1;
+	if (bpf_skb_vlan_pop(skb) || (n == 2 && bpf_skb_vlan_pop(skb)))
+		return -1;
+	return v->net;
+}
+
+/*
+ * tc egress: what leaves from a VLAN's server address (IPv4 from it, ARP from it) gets that
+ * VLAN's tags (PCP 0). bpf_skb_vlan_push puts the new tag out of band and moves one already
+ * there into the frame, so the inner tag goes first. Returns 1 when it tagged the frame, 0
+ * when the frame is not a VLAN's, -1 when its tags could not all be put on (drop it).
+ */
+static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
+{
+	struct xpxe_vlan *v;
+	__be16 proto;
+	__be32 addr;
+	__u32 off;
+
+	if (skb->vlan_present || bpf_skb_load_bytes(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
+		return 0;
+	/* IPv4 source at 12 in its header; ARP sender protocol address at 14 in its. */
+	if (proto == bpf_htons(ETH_P_IP))
+		off = ETH_HLEN + 12;
+	else if (proto == bpf_htons(ETH_P_ARP))
+		off = ETH_HLEN + 14;
+	else
+		return 0;
+	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)))
+		return 0;
+	v = bpf_map_lookup_elem(&vlan_by_addr, &addr);
+	if (!v || !v->vid)
+		return 0;
+	if (bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), v->vid))
+		return -1;
+	if (v->outer_vid && bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021AD), v->outer_vid))
+		return -1;
+	return 1;
+}
+
+#endif /* XPXE_BPF_VLAN_H */

@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * VLAN trunks (bpf/vlan.h), run by the kernel (bpf_prog_test_run_opts): real firmware requests
+ * (tests/fixtures/) tagged as a trunk carries them. A configured VLAN's request is answered
+ * with the same tags (priority bits kept) from that VLAN's server address, checksums right; a
+ * frame of a VLAN it passes goes up exactly as it came; unconfigured VLANs, double tags and
+ * priority tags are passed untouched, each its own counted outcome; tc takes the tags off what
+ * is for a VLAN's address and puts them on what leaves from it.
+ */
+#include <arpa/inet.h>
+#include <linux/pkt_cls.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xpxe.skel.h"
+#include "counters.h"
+#include "dhcp/dhcp.h"
+#include "vlan.h"
+#include "frames.h"
+#include "xdp_run.h"
+#include "pcap.h"
+
+#ifndef XPXE_FIXTURES
+#define XPXE_FIXTURES "tests/fixtures"
+#endif
+#define OVMF_PROXY XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
+#define OVMF_FULL  XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
+
+#define SERVER_IP "198.18.0.1"
+#define VLAN10_IP "198.18.10.1" /* VLAN 10, one 802.1Q tag */
+#define QINQ_IP	  "198.18.20.1" /* VLAN 100.20: an 802.1ad outer tag 100, inner 20 */
+#define LEASE_IP  "198.18.10.50"
+
+static struct xpxe_bpf *skel;
+static struct ring_buffer *queue;
+static struct xpxe_dhcp_queued last_queued;
+static int n_queued;
+
+static int on_queued(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	assert_int_equal(size, sizeof(last_queued));
+	memcpy(&last_queued, data, sizeof(last_queued));
+	n_queued++;
+	return 0;
+}
+
+/* The trunk: an untagged network, VLAN 10 and VLAN 100.20, in MODE. */
+static void configure(enum xpxe_dhcp_mode mode)
+{
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { 0 };
+	struct xpxe_vlan_cfg v10, v20;
+	const char *why;
+
+	xpxe_dhcp_settings_default(&s);
+	s.mode = mode;
+	s.answer_unknown = true;
+	inet_pton(AF_INET, SERVER_IP, &s.server_ip);
+	snprintf(s.http_base, sizeof(s.http_base), "http://%s:8080", SERVER_IP);
+	xpxe_dhcp_profile_defaults(&s.profile, s.boot_file_set, s.http_base);
+	net.mode = mode;
+	memcpy(net.server_mac, frame_server_mac, 6);
+	net.server_ip = s.server_ip;
+	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
+	net.lease_time = 3600;
+	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
+	assert_int_equal(xpxe_vlan_parse("10=" VLAN10_IP "/24", &v10, &why), 0);
+	assert_int_equal(xpxe_vlan_parse("100.20=" QINQ_IP "/24", &v20, &why), 0);
+	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v10, 1), 0);
+	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v20, 2), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (tc_test_netns() < 0)
+		return -1;
+	skel = xpxe_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
+		return -1;
+	}
+	queue = ring_buffer__new(bpf_map__fd(skel->maps.dhcp_queue), on_queued, NULL, NULL);
+	return queue ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ring_buffer__free(queue);
+	xpxe_bpf__destroy(skel);
+	return 0;
+}
+
+/* Puts a tag (TPID, TCI) right after the MACs of the frame F of *LEN bytes. */
+static void push_tag(uint8_t *f, size_t *len, uint16_t tpid, uint16_t tci)
+{
+	memmove(f + 16, f + 12, *len - 12);
+	f[12] = tpid >> 8;
+	f[13] = tpid & 0xff;
+	f[14] = tci >> 8;
+	f[15] = tci & 0xff;
+	*len += 4;
+}
+
+/* Frame N of PCAP into IN, with the tags (outer first; TCI 0 ends the list) put on. */
+static size_t tagged(uint8_t *in, const char *pcap, int n, uint16_t outer_tpid, uint16_t outer,
+		     uint16_t inner)
+{
+	int got = pcap_frame(pcap, n, in, FRAME_MAX - 8);
+	size_t len;
+
+	if (got < 0)
+		fail_msg("cannot read frame %d of %s (run from the repository root)", n, pcap);
+	len = (size_t)got;
+	if (inner)
+		push_tag(in, &len, ETH_P_8021Q, inner);
+	if (outer)
+		push_tag(in, &len, outer_tpid, outer);
+	return len;
+}
+
+/*
+ * Runs PROG on IN; fails unless exactly OUTCOME and the tallies listed (0-terminated) moved
+ * by one each, rx_frames too when COUNTS_RX. Returns the verdict.
+ */
+static int run(struct bpf_program *prog, bool counts_rx, const uint8_t *in, size_t len,
+	       uint8_t *out, __u32 *out_len, enum xpxe_counter outcome, ...)
+{
+	int fd = bpf_map__fd(skel->maps.counters);
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], want[XPXE_CNT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
+		    .data_size_out = FRAME_MAX, .repeat = 1);
+	va_list ap;
+	int c;
+
+	assert_int_equal(xpxe_counters_read(fd, before), 0);
+	memcpy(want, before, sizeof(want));
+	want[outcome]++;
+	if (counts_rx)
+		want[XPXE_CNT_RX_FRAMES]++;
+	va_start(ap, outcome);
+	while ((c = va_arg(ap, int)) != 0)
+		want[c]++;
+	va_end(ap);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+	assert_int_equal(xpxe_counters_read(fd, after), 0);
+	for (int i = 0; i < XPXE_CNT_MAX; i++)
+		if (after[i] != want[i])
+			fail_msg("counter %s went %llu -> %llu, expected %llu",
+				 xpxe_counter_names[i], (unsigned long long)before[i],
+				 (unsigned long long)after[i], (unsigned long long)want[i]);
+	*out_len = opts.data_size_out;
+	return (int)opts.retval;
+}
+
+/*
+ * A DHCP reply OUT (OUT_LEN bytes) that must carry the tags of the request IN (NTAGS of them,
+ * byte for byte: TPIDs, VIDs, priority bits), come from SERVER, and be well formed under them.
+ */
+static void check_tagged_reply(const uint8_t *in, int ntags, const uint8_t *out, size_t out_len,
+			       const char *server, uint8_t msg_type)
+{
+	size_t l2 = 14 + 4 * (size_t)ntags;
+	const frame_iphdr *iph = (const void *)(out + l2);
+	const struct udphdr *udph = (const void *)(iph + 1);
+	const uint8_t *bp = (const uint8_t *)(udph + 1), *o;
+	struct in_addr ip;
+	uint32_t sum;
+	size_t udp_len;
+	bool saw_type = false, saw_server = false;
+
+	inet_pton(AF_INET, server, &ip);
+	assert_true(out_len > l2 + 28 + 240);
+	assert_memory_equal(out + 6, frame_server_mac, 6);
+	assert_memory_equal(out + 12, in + 12, 4 * (size_t)ntags); /* the tags, as they came */
+	assert_int_equal(out[l2 - 2] << 8 | out[l2 - 1], ETH_P_IP);
+	assert_int_equal(ntohs(iph->tot_len), out_len - l2);
+	assert_int_equal(frame_csum_fold(frame_csum_add(0, iph, 20)), 0);
+	assert_int_equal(iph->saddr, ip.s_addr);
+	udp_len = ntohs(udph->len);
+	assert_int_equal(udp_len, out_len - l2 - 20);
+	sum = frame_csum_add(0, &iph->saddr, 8) + IPPROTO_UDP + udp_len;
+	assert_int_equal(frame_csum_fold(frame_csum_add(sum, udph, udp_len)), 0);
+	assert_int_equal(bp[0], 2);			    /* BOOTREPLY */
+	assert_memory_equal(bp + 4, in + l2 + 28 + 4, 4);   /* xid */
+	assert_memory_equal(bp + 28, in + l2 + 28 + 28, 6); /* chaddr */
+	assert_memory_equal(bp + 20, &ip.s_addr, 4);	    /* siaddr */
+	for (o = bp + 240; o < out + out_len && *o != 255; o += *o ? 2 + o[1] : 1) {
+		if (o[0] == 53 && o[1] == 1 && o[2] == msg_type)
+			saw_type = true;
+		if (o[0] == 54 && o[1] == 4 && !memcmp(o + 2, &ip.s_addr, 4))
+			saw_server = true;
+	}
+	assert_true(saw_type);
+	assert_true(saw_server); /* option 54: this VLAN's address */
+}
+
+/* A boot server REQUEST (port 4011) on VLAN 10 with priority 5: an ACK, tag and PCP kept. */
+static void test_4011_on_vlan(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = tagged(in, OVMF_PROXY, 5, 0, 0, 5 << 13 | 10);
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_DHCP_ACK_4011, XPXE_CNT_VLAN_RX, XPXE_CNT_VLAN_PCP, 0),
+			 XDP_TX);
+	check_tagged_reply(in, 1, out, out_len, VLAN10_IP, 5);
+}
+
+/*
+ * Proxy mode's DISCOVER: on the untagged network tc answers it (after the stack's copy); on a
+ * VLAN the host has no DHCP server of its own, and XDP answers at once.
+ */
+static void test_proxy_discover_on_vlan(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = tagged(in, OVMF_PROXY, 0, 0, 0, 10);
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len, XPXE_CNT_DHCP_OFFER,
+			     XPXE_CNT_VLAN_RX, 0),
+			 XDP_TX);
+	check_tagged_reply(in, 1, out, out_len, VLAN10_IP, 2);
+}
+
+/* An 802.1ad outer tag (100) over an 802.1Q one (20), configured as 100.20: both kept. */
+static void test_qinq_configured(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = tagged(in, OVMF_PROXY, 5, ETH_P_8021AD, 100, 3 << 13 | 20);
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_DHCP_ACK_4011, XPXE_CNT_VLAN_RX, XPXE_CNT_VLAN_PCP, 0),
+			 XDP_TX);
+	check_tagged_reply(in, 2, out, out_len, QINQ_IP, 5);
+	assert_int_equal(out[12] << 8 | out[13], ETH_P_8021AD);
+}
+
+/* Full mode: a known machine's DISCOVER on a VLAN is offered its address from the VLAN's. */
+static void test_full_known_on_vlan(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = tagged(in, OVMF_FULL, 0, 0, 0, 10);
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client = { 0 };
+	struct in_addr lease;
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_FULL);
+	memcpy(key.addr, in + 18 + 28 + 28, 6);
+	inet_pton(AF_INET, LEASE_IP, &lease);
+	client.ip = lease.s_addr;
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key, &client, BPF_ANY), 0);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len, XPXE_CNT_DHCP_OFFER,
+			     XPXE_CNT_VLAN_RX, 0),
+			 XDP_TX);
+	check_tagged_reply(in, 1, out, out_len, VLAN10_IP, 2);
+	assert_memory_equal(out + 18 + 28 + 16, &lease.s_addr, 4); /* yiaddr */
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp_clients), &key), 0);
+}
+
+/* Full mode: a new machine's DISCOVER on a VLAN is queued for the daemon with its VLAN. */
+static void test_full_new_queued_with_vlan(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = tagged(in, OVMF_FULL, 0, 0, 0, 10);
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_FULL);
+	ring_buffer__consume(queue);
+	n_queued = 0;
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_DHCP_TO_DAEMON, XPXE_CNT_VLAN_RX, 0),
+			 XDP_DROP);
+	ring_buffer__consume(queue);
+	assert_int_equal(n_queued, 1);
+	assert_int_equal(last_queued.net, 1);
+	assert_int_equal(last_queued.frame_len, len - 4); /* untagged: the VLAN is in NET */
+	assert_memory_equal(last_queued.frame, in, 12);
+	assert_memory_equal(last_queued.frame + 12, in + 16, len - 16);
+}
+
+/*
+ * Frames XDP passes: unchanged, byte for byte, each with its own outcome (and the tallies
+ * TALLY, TALLY2 where not 0).
+ */
+static void expect_passed(const uint8_t *in, size_t len, enum xpxe_counter outcome, int tally,
+			  int tally2)
+{
+	uint8_t out[FRAME_MAX];
+	__u32 out_len;
+
+	assert_int_equal(
+	    run(skel->progs.xdp_pxe, true, in, len, out, &out_len, outcome, tally, tally2, 0),
+	    XDP_PASS);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+}
+
+static void test_passed_untouched(void **state)
+{
+	uint8_t in[FRAME_MAX];
+	size_t len;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	len = tagged(in, OVMF_PROXY, 0, 0, 0, 11); /* VLAN 11: not configured */
+	expect_passed(in, len, XPXE_CNT_PASS_VLAN, 0, 0);
+	len = tagged(in, OVMF_PROXY, 0, ETH_P_8021AD, 100, 10); /* 100.10: not configured */
+	expect_passed(in, len, XPXE_CNT_PASS_VLAN_QINQ, 0, 0);
+	len = tagged(in, OVMF_PROXY, 0, 0, 0, 20); /* 20 alone, without its outer tag 100 */
+	expect_passed(in, len, XPXE_CNT_PASS_VLAN, 0, 0);
+	len = tagged(in, OVMF_PROXY, 0, 0, 0, 6 << 13); /* VID 0: a priority tag */
+	expect_passed(in, len, XPXE_CNT_PASS_VLAN_PRIORITY, 0, 0);
+	/* A configured VLAN's frame xpxe does not answer: up as it came, tags and all. */
+	len = tagged(in, OVMF_PROXY, 3, 0, 0, 4 << 13 | 10); /* a DHCPREQUEST to port 67 */
+	expect_passed(in, len, XPXE_CNT_PASS_DHCP_IGNORED, XPXE_CNT_VLAN_RX, XPXE_CNT_VLAN_PCP);
+}
+
+/*
+ * tc on the trunk's ingress: a VLAN's frame for the VLAN's address loses its tag (the kernel
+ * takes it); one for another address keeps it and passes.
+ */
+static void test_tc_pops_for_vlan_address(void **state)
+{
+	static const char rrq[] = "\0\1undionly.kpxe\0octet";
+	uint8_t in[FRAME_MAX], out[FRAME_MAX], plain[FRAME_MAX];
+	struct in_addr client, vlan_ip, other;
+	size_t len, plain_len;
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	inet_pton(AF_INET, "198.18.10.77", &client);
+	inet_pton(AF_INET, VLAN10_IP, &vlan_ip);
+	inet_pton(AF_INET, "198.18.10.2", &other);
+	plain_len = frame_udp(plain, client.s_addr, vlan_ip.s_addr, 40000, 69, rrq, sizeof(rrq));
+	memcpy(in, plain, plain_len);
+	len = plain_len;
+	push_tag(in, &len, ETH_P_8021Q, 10);
+	assert_int_equal(run(skel->progs.tc_tftp, false, in, len, out, &out_len,
+			     XPXE_CNT_TFTP_TC_PASS, XPXE_CNT_VLAN_TC_POPPED, 0),
+			 TC_ACT_OK);
+	assert_int_equal(out_len, plain_len);
+	assert_memory_equal(out, plain, plain_len);
+
+	plain_len = frame_udp(plain, client.s_addr, other.s_addr, 40000, 69, rrq, sizeof(rrq));
+	memcpy(in, plain, plain_len);
+	len = plain_len;
+	push_tag(in, &len, ETH_P_8021Q, 10);
+	assert_int_equal(
+	    run(skel->progs.tc_tftp, false, in, len, out, &out_len, XPXE_CNT_TFTP_TC_PASS, 0),
+	    TC_ACT_OK);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+}
+
+/* A TFTP WRQ on VLAN 10 (priority 2): refused by XDP_TX with the tag kept, checksums right. */
+static void test_tftp_wrq_refused_on_vlan(void **state)
+{
+	static const char wrq[] = "\0\2upload.bin\0octet";
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct in_addr client, vlan_ip;
+	const frame_iphdr *iph = (const void *)(out + 18);
+	const struct udphdr *udph = (const void *)(iph + 1);
+	size_t len, udp_len;
+	__u32 out_len;
+	uint32_t sum;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	inet_pton(AF_INET, "198.18.10.77", &client);
+	inet_pton(AF_INET, VLAN10_IP, &vlan_ip);
+	len = frame_udp(in, client.s_addr, vlan_ip.s_addr, 40000, 69, wrq, sizeof(wrq));
+	push_tag(in, &len, ETH_P_8021Q, 2 << 13 | 10);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_TFTP_WRQ_REFUSED, XPXE_CNT_VLAN_RX, XPXE_CNT_VLAN_PCP, 0),
+			 XDP_TX);
+	assert_memory_equal(out, frame_client_mac, 6);
+	assert_memory_equal(out + 12, in + 12, 4); /* the tag, priority included */
+	assert_int_equal(out[16] << 8 | out[17], ETH_P_IP);
+	assert_int_equal(iph->saddr, vlan_ip.s_addr);
+	assert_int_equal(iph->daddr, client.s_addr);
+	assert_int_equal(frame_csum_fold(frame_csum_add(0, iph, 20)), 0);
+	udp_len = ntohs(udph->len);
+	assert_int_equal(udp_len, out_len - 18 - 20);
+	sum = frame_csum_add(0, &iph->saddr, 8) + IPPROTO_UDP + udp_len;
+	assert_int_equal(frame_csum_fold(frame_csum_add(sum, udph, udp_len)), 0);
+	assert_int_equal(ntohs(udph->dest), 40000);
+	assert_int_equal(((const uint8_t *)(udph + 1))[1], 5); /* ERROR */
+}
+
+/*
+ * tc on the trunk's egress: what leaves from a VLAN's address (IPv4, ARP) is tagged; the rest
+ * is not touched. (A test run keeps the pushed tag out of the frame, as the stack does until
+ * the driver: the count says it was put on.)
+ */
+static void test_tc_egress_tags_vlan_address(void **state)
+{
+	static const char data[] = "\0\3\0\1x";
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct in_addr client, vlan_ip, untagged;
+	size_t len;
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	inet_pton(AF_INET, "198.18.10.77", &client);
+	inet_pton(AF_INET, VLAN10_IP, &vlan_ip);
+	inet_pton(AF_INET, SERVER_IP, &untagged);
+	len = frame_udp(in, vlan_ip.s_addr, client.s_addr, 50000, 40000, data, sizeof(data));
+	assert_int_equal(
+	    run(skel->progs.tc_vlan_out, false, in, len, out, &out_len, XPXE_CNT_VLAN_TC_PUSHED, 0),
+	    TC_ACT_OK);
+	/* An ARP reply from the VLAN's address. */
+	len = frame_eth(in, ETH_P_ARP);
+	memcpy(in + len, "\0\1\10\0\6\4\0\2", 8);
+	memcpy(in + len + 8, frame_server_mac, 6);
+	memcpy(in + len + 14, &vlan_ip.s_addr, 4);
+	memcpy(in + len + 18, frame_client_mac, 6);
+	memcpy(in + len + 24, &client.s_addr, 4);
+	len += 28 + 18;
+	assert_int_equal(
+	    run(skel->progs.tc_vlan_out, false, in, len, out, &out_len, XPXE_CNT_VLAN_TC_PUSHED, 0),
+	    TC_ACT_OK);
+	/* From the untagged network's address: untouched, nothing counted. */
+	len = frame_udp(in, untagged.s_addr, client.s_addr, 50000, 40000, data, sizeof(data));
+	{
+		int fd = bpf_map__fd(skel->maps.counters);
+		__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
+			    .data_out = out, .data_size_out = FRAME_MAX, .repeat = 1);
+
+		assert_int_equal(xpxe_counters_read(fd, before), 0);
+		assert_int_equal(
+		    bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tc_vlan_out), &opts), 0);
+		assert_int_equal(opts.retval, TC_ACT_OK);
+		assert_int_equal(xpxe_counters_read(fd, after), 0);
+		assert_memory_equal(before, after, sizeof(before));
+		assert_int_equal(opts.data_size_out, len);
+		assert_memory_equal(out, in, len);
+	}
+}
+
+/* The parser of --vlan and vlans: entries. */
+static void test_parse(void **state)
+{
+	struct xpxe_vlan_cfg v;
+	const char *why;
+	char name[16];
+
+	(void)state;
+	assert_int_equal(xpxe_vlan_parse("10=198.18.10.1/24", &v, &why), 0);
+	assert_int_equal(v.vid, 10);
+	assert_int_equal(v.outer_vid, 0);
+	assert_int_equal(v.prefix, 24);
+	assert_int_equal(xpxe_vlan_parse("100.4094=198.18.20.1/16", &v, &why), 0);
+	assert_int_equal(v.outer_vid, 100);
+	assert_int_equal(v.vid, 4094);
+	xpxe_vlan_name(&v, name, sizeof(name));
+	assert_string_equal(name, "100.4094");
+	assert_int_equal(xpxe_vlan_parse("0=198.18.10.1/24", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("4095=198.18.10.1/24", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("10=198.18.10.1", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("10=198.18.10/24", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("10=198.18.10.1/31", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("x10=198.18.10.1/24", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("10", &v, &why), -EINVAL);
+	{
+		char base[64];
+		struct in_addr a;
+
+		inet_pton(AF_INET, "198.18.10.1", &a);
+		xpxe_vlan_http_base("http://198.18.0.1:8080", a, base, sizeof(base));
+		assert_string_equal(base, "http://198.18.10.1:8080");
+		xpxe_vlan_http_base("http://boot.example/x", a, base, sizeof(base));
+		assert_string_equal(base, "http://198.18.10.1/x");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_4011_on_vlan),
+		cmocka_unit_test(test_proxy_discover_on_vlan),
+		cmocka_unit_test(test_qinq_configured),
+		cmocka_unit_test(test_full_known_on_vlan),
+		cmocka_unit_test(test_full_new_queued_with_vlan),
+		cmocka_unit_test(test_passed_untouched),
+		cmocka_unit_test(test_tc_pops_for_vlan_address),
+		cmocka_unit_test(test_tftp_wrq_refused_on_vlan),
+		cmocka_unit_test(test_tc_egress_tags_vlan_address),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/ethtool.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xpxe.skel.h"
+#include "dataplane.h"
+#include "log.h"
+#include "vlan.h"
+
+/* tc_vlan_out's filter on clsact egress: its own handle beside tc_tftp's on ingress. */
+#define XPXE_VLAN_TC_HANDLE 0x7871
+#define XPXE_VLAN_TC_PRIO   1
+
+/* Adds (NEW) or removes IFINDEX's address ADDR/PREFIX through rtnetlink. Returns 0 or -errno. */
+static int addr_change(int ifindex, struct in_addr addr, unsigned int prefix, bool add)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		char attrs[64];
+	} req = { 0 };
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+		char more[256];
+	} ack;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct rtattr *rta;
+	int fd, err;
+	ssize_t n;
+
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifa));
+	req.nh.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	req.ifa.ifa_family = AF_INET;
+	req.ifa.ifa_prefixlen = (unsigned char)prefix;
+	req.ifa.ifa_index = (unsigned int)ifindex;
+	for (int type = IFA_LOCAL; type >= IFA_ADDRESS; type--) {
+		rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+		rta->rta_type = (unsigned short)type;
+		rta->rta_len = RTA_LENGTH(sizeof(addr));
+		memcpy(RTA_DATA(rta), &addr, sizeof(addr));
+		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	}
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	n = recv(fd, &ack, sizeof(ack), 0);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || ack.nh.nlmsg_type != NLMSG_ERROR)
+		return -EPROTO;
+	return ack.err.error;
+}
+
+/*
+ * Turns receive VLAN offload off on IFNAME, so a NIC leaves the tags in the frame where XDP
+ * reads them (with it on, drivers take the tag out before XDP runs, and XDP cannot read it
+ * on the kernels xpxe supports). Returns what was done, for the log and status.
+ */
+static const char *rx_offload_off(const char *ifname)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GFLAGS };
+	struct ifreq ifr = { 0 };
+	const char *what;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return "unknown (no socket)";
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+		what = "unknown (the driver does not say)";
+	} else if (!(ev.data & ETH_FLAG_RXVLAN)) {
+		what = "off";
+	} else {
+		ev.cmd = ETHTOOL_SFLAGS;
+		ev.data &= ~(__u32)ETH_FLAG_RXVLAN;
+		what = ioctl(fd, SIOCETHTOOL, &ifr) ? "on (could not be turned off)"
+						    : "off (turned off by xpxe)";
+	}
+	close(fd);
+	return what;
+}
+
+static int attach_egress(struct xpxe_dataplane *dp)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XPXE_VLAN_TC_HANDLE, .priority = XPXE_VLAN_TC_PRIO,
+		    .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = bpf_program__fd(dp->skel->progs.tc_vlan_out));
+	int err;
+
+	/* The clsact qdisc is there already (tc_tftp's): libbpf's warning about it is noise. */
+	xpxe_log_hold_library_warnings();
+	err = bpf_tc_hook_create(&hook);
+	xpxe_log_release_library_warnings(err && err != -EEXIST);
+	if (err && err != -EEXIST)
+		return err;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+int xpxe_vlan_start(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+		    struct xpxe_vlan_runtime *rt)
+{
+	char name[16], ip[INET_ADDRSTRLEN];
+	int err;
+
+	memset(rt, 0, sizeof(*rt));
+	if (!s->n_vlans || strcmp(dp->ifname, s->vlan_ifname))
+		return 0;
+	rt->offload = rx_offload_off(dp->ifname);
+	log_info("%s: trunk of %d VLAN(s); rx-vlan-offload %s", dp->ifname, s->n_vlans,
+		 rt->offload);
+	if (!strncmp(rt->offload, "on", 2))
+		log_warn("%s: with receive VLAN offload on, the driver takes tags out before XDP: "
+			 "tagged requests will not be answered",
+			 dp->ifname);
+	err = attach_egress(dp);
+	if (err) {
+		log_error("%s: cannot attach tc_vlan_out on tc egress: %s", dp->ifname,
+			  strerror(-err));
+		return err;
+	}
+	rt->egress = true;
+	for (int i = 0; i < s->n_vlans; i++) {
+		const struct xpxe_vlan_cfg *v = &s->vlans[i];
+
+		xpxe_vlan_name(v, name, sizeof(name));
+		inet_ntop(AF_INET, &v->server_ip, ip, sizeof(ip));
+		err = addr_change(dp->ifindex, v->server_ip, v->prefix, true);
+		if (err && err != -EEXIST) {
+			log_error("%s: VLAN %s: cannot add the address %s/%u: %s", dp->ifname, name,
+				  ip, v->prefix, strerror(-err));
+			xpxe_vlan_stop(dp, rt);
+			return err;
+		}
+		rt->addrs[rt->n] = v->server_ip;
+		rt->prefixes[rt->n] = (unsigned char)v->prefix;
+		rt->added[rt->n] = !err;
+		rt->n++;
+		log_info("%s: VLAN %s: %s/%u on the trunk%s", dp->ifname, name, ip, v->prefix,
+			 err ? " (already there)" : "");
+	}
+	return 0;
+}
+
+void xpxe_vlan_stop(struct xpxe_dataplane *dp, struct xpxe_vlan_runtime *rt)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XPXE_VLAN_TC_HANDLE,
+		    .priority = XPXE_VLAN_TC_PRIO);
+
+	for (int i = 0; i < rt->n; i++)
+		if (rt->added[i])
+			addr_change(dp->ifindex, rt->addrs[i], rt->prefixes[i], false);
+	if (rt->egress)
+		bpf_tc_detach(&hook, &opts);
+	rt->n = 0;
+	rt->egress = false;
+}

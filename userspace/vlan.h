@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * A trunk's VLANs on the host: receive VLAN offload, each VLAN's address on the interface,
+ * tc_vlan_out on its egress (bpf/vlan.h). The VLANs themselves are settings
+ * (dhcp_settings.h); their maps are filled with the DHCP ones (dhcp/dhcp.h).
+ */
+#ifndef XPXE_VLAN_SETUP_H
+#define XPXE_VLAN_SETUP_H
+
+#include <stdbool.h>
+#include <netinet/in.h>
+
+#include "dhcp_settings.h"
+
+struct xpxe_dataplane;
+
+/* What xpxe_vlan_start changed on the trunk, so that xpxe_vlan_stop undoes only that. */
+struct xpxe_vlan_runtime {
+	int n;				     /* VLANs started */
+	struct in_addr addrs[XPXE_VLAN_MAX]; /* their server addresses */
+	unsigned char prefixes[XPXE_VLAN_MAX];
+	bool added[XPXE_VLAN_MAX]; /* the address was not on the trunk before */
+	bool egress;		   /* tc_vlan_out attached on clsact egress */
+	const char *offload;	   /* what was done to rx-vlan-offload, for status */
+};
+
+/*
+ * Makes DP's interface a trunk for S's VLANs: rx VLAN offload off (so XDP sees the tags in
+ * the frame), each VLAN's server address on it (the kernel answers ARP, TFTP requests, HTTP
+ * there), and tc_vlan_out on clsact egress (tags what leaves from those addresses). Nothing
+ * when S has no VLANs. Returns 0, or -errno after logging why.
+ */
+int xpxe_vlan_start(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+		    struct xpxe_vlan_runtime *rt);
+
+/* Undoes what xpxe_vlan_start did (addresses it added, its egress filter). */
+void xpxe_vlan_stop(struct xpxe_dataplane *dp, struct xpxe_vlan_runtime *rt);
+
+#endif /* XPXE_VLAN_SETUP_H */
