@@ -112,6 +112,23 @@ static __always_inline __u32 dhcp6_sum_addr(const __u8 *a)
 	return sum;
 }
 
+/* RFC 8415 7.3: the messages a client sends to servers. */
+static __always_inline bool dhcp6_from_client(__u8 type)
+{
+	switch (type) {
+	case DHCP6_SOLICIT:
+	case DHCP6_REQUEST:
+	case 4: /* Confirm */
+	case 5: /* Renew */
+	case 6: /* Rebind */
+	case 8: /* Release */
+	case 9: /* Decline */
+	case DHCP6_INFORMATION_REQUEST:
+		return true;
+	}
+	return false;
+}
+
 /* RFC 8200 4.1: the next headers that are extension headers (and ESP, which hides the rest). */
 static __always_inline bool dhcp6_is_ext_header(__u8 nexthdr)
 {
@@ -393,6 +410,11 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict)
 	type = s->in[DHCP6_MSG_OFF];
 	if (type == DHCP6_RELAY_FORW || type == DHCP6_RELAY_REPL)
 		return XPXE_CNT_PASS_DHCP6_RELAY;
+	/* Full mode with a pool6: the daemon's server binds addresses; what a client sends to 547
+	 * goes up to it (4011 stays here: EDK2's PXE asks a proxy's boot file there). */
+	if ((cfg6->flags & XPXE_DHCP6_F_FULL) && udph->dest == bpf_htons(XPXE_PORT_DHCP6_SERVER) &&
+	    dhcp6_from_client(type))
+		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
 	if (dhcp6_walk_options(s, udp_len))
 		return XPXE_CNT_PASS_DHCP6_MALFORMED;
 	switch (type) {

@@ -5,7 +5,11 @@
  * script (README.md, iPXE's waits); any RA ends that wait. Ours says "no
  * router here" (router lifetime 0, no flags, no prefixes), so a host keeps
  * any real router it hears from. Answered only when dhcp_config enables it
- * and only for machines in dhcp_clients.
+ * and only for machines in dhcp_clients. Full mode with a pool6
+ * (XPXE_DHCP6_F_FULL): M=1 and O=1 (addresses and options from DHCPv6) and a
+ * Prefix Information option for the pool's prefix, on-link (L=1) but not for
+ * SLAAC (A=0), still with router lifetime 0; every machine the DHCPv6 server
+ * would answer gets it.
  */
 #ifndef XPXE_BPF_NDP_H
 #define XPXE_BPF_NDP_H
@@ -16,6 +20,7 @@
 #include "parse.h"
 #include "csum.h"
 #include "xpxe_dhcp.h"
+#include "dhcp6.h"
 
 #define NDP_RS		  133
 #define NDP_RA		  134
@@ -26,6 +31,13 @@
 #define NDP_ETH_IP6_LEN	  (14 + 40)
 #define NDP_RA_ICMP_LEN	  (16 + 8) /* the RA header, one SLLA option */
 #define NDP_RA_FRAME_LEN  (NDP_ETH_IP6_LEN + NDP_RA_ICMP_LEN)
+#define NDP_OPT_PREFIX	  3  /* Prefix Information (RFC 4861 4.6.2) */
+#define NDP_PIO_LEN	  32 /* its length */
+#define NDP_RA_F_MANAGED  0x80 /* M: addresses from DHCPv6 */
+#define NDP_RA_F_OTHER	  0x40 /* O: other settings from DHCPv6 */
+#define NDP_PIO_F_ONLINK  0x80 /* L; A (0x40, autonomous: SLAAC) stays clear */
+#define NDP_PIO_VALID	  86400 /* seconds, radvd's defaults */
+#define NDP_PIO_PREFERRED 14400
 #define NDP_ALL_ROUTERS_2 0x02 /* ff02::2, last byte */
 #define NDP_ALL_NODES_1	  0x01 /* ff02::1, last byte */
 
@@ -44,9 +56,18 @@ struct ndp_ra_frame {
 	__u8 opt_type;
 	__u8 opt_len; /* in units of 8 bytes */
 	__u8 opt_mac[ETH_ALEN];
+	/* Full mode with a pool6 only: the frame is sent without these otherwise. */
+	__u8 pio_type;
+	__u8 pio_len; /* in units of 8 bytes: 4 */
+	__u8 pio_prefix_len;
+	__u8 pio_flags;
+	__be32 pio_valid;
+	__be32 pio_preferred;
+	__be32 pio_reserved;
+	__u8 pio_prefix[16];
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct ndp_ra_frame) == NDP_RA_FRAME_LEN, "RA frame layout");
+_Static_assert(sizeof(struct ndp_ra_frame) == NDP_RA_FRAME_LEN + NDP_PIO_LEN, "RA frame layout");
 
 /*
  * The RS and the RA under construction: too big for xdp_pxe's stack next to the rest.
@@ -131,8 +152,12 @@ static __always_inline bool ndp_rs_valid(const struct ipv6hdr *ip6, const __u8 *
 	return true;
 }
 
-/* Whether the RS of the machine with MAC gets an answer: enabled, and ours. */
-static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, const __u8 *mac)
+/*
+ * Whether the RS of the machine with MAC gets an answer: enabled, and ours.
+ * FULL6: the DHCPv6 server's machines, known or (when answered) unknown.
+ */
+static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, const __u8 *mac,
+					bool full6)
 {
 	struct xpxe_mac_key key = { 0 };
 	struct xpxe_dhcp_client *c;
@@ -141,6 +166,8 @@ static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, cons
 		return false;
 	__builtin_memcpy(key.addr, mac, ETH_ALEN);
 	c = bpf_map_lookup_elem(&dhcp_clients, &key);
+	if (full6)
+		return c || (cfg->flags & XPXE_DHCP_F_ANSWER_UNKNOWN);
 	if (!c)
 		return false;
 	/* Full mode: a machine holding its address, not one only offered one. */
@@ -157,12 +184,14 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct xpxe_dhcp_rate_key key;
 	struct xpxe_dhcp_config *cfg;
+	struct xpxe_dhcp6_config *cfg6;
 	struct ndp_scratch *s;
 	struct ndp_ra_frame *ra;
 	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
 	struct ethhdr *eth = data;
 	__u8 *icmp = (__u8 *)(ip6 + 1);
-	__u32 zero = 0, len;
+	__u32 zero = 0, len, icmp_len = NDP_RA_ICMP_LEN;
+	bool full6;
 	int delta;
 
 	*verdict = XDP_PASS;
@@ -192,7 +221,9 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 		return XPXE_CNT_PASS_NDP_RS_INVALID;
 
 	cfg = bpf_map_lookup_elem(&dhcp_config, &zero);
-	if (!cfg || !ndp_answers(cfg, eth->h_source))
+	cfg6 = bpf_map_lookup_elem(&dhcp6_config, &zero);
+	full6 = cfg6 && cfg6->enabled && (cfg6->flags & XPXE_DHCP6_F_FULL);
+	if (!cfg || !ndp_answers(cfg, eth->h_source, full6))
 		return XPXE_CNT_PASS_NDP_RS_IGNORED;
 	/* To all routers, or to us: an RS to another router's address is not ours to answer. */
 	if (!ndp_is_ff02(&ip6->daddr, NDP_ALL_ROUTERS_2) &&
@@ -202,7 +233,7 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 	 * stream of RAs from us (a firmware sends a handful per boot). Its own DHCP requests are
 	 * charged to (its MAC, its MAC): so is its RS. */
 	dhcp_rate_key(&key, eth->h_source, eth->h_source);
-	if (dhcp_rate_check(cfg, &key, true))
+	if (dhcp_rate_check(cfg, &key, !full6 || bpf_map_lookup_elem(&dhcp_clients, &key)))
 		return XPXE_CNT_PASS_NDP_RS_RATE;
 
 	ra = &s->ra;
@@ -225,18 +256,36 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 	ra->opt_type = NDP_OPT_SLLA;
 	ra->opt_len = 1;
 	__builtin_memcpy(ra->opt_mac, cfg->server_mac, ETH_ALEN);
-	ra->csum =
-	    csum_fold(ndp_sum(ra->ip6.saddr.s6_addr, 16) + ndp_sum(ra->ip6.daddr.s6_addr, 16) +
-		      NDP_RA_ICMP_LEN + IPPROTO_ICMPV6 + ndp_sum(&ra->type, NDP_RA_ICMP_LEN));
+	if (full6 && cfg6) {
+		/* DHCPv6 gives addresses and options; the prefix is on-link, not for SLAAC. */
+		ra->flags = NDP_RA_F_MANAGED | NDP_RA_F_OTHER;
+		ra->pio_type = NDP_OPT_PREFIX;
+		ra->pio_len = NDP_PIO_LEN / 8;
+		ra->pio_prefix_len = cfg6->prefix_len;
+		ra->pio_flags = NDP_PIO_F_ONLINK;
+		ra->pio_valid = bpf_htonl(NDP_PIO_VALID);
+		ra->pio_preferred = bpf_htonl(NDP_PIO_PREFERRED);
+		__builtin_memcpy(ra->pio_prefix, cfg6->prefix, 16);
+		icmp_len += NDP_PIO_LEN;
+		ra->ip6.payload_len = bpf_htons(NDP_RA_ICMP_LEN + NDP_PIO_LEN);
+	}
+	/* The option is all zeros when not sent: the sum over it adds nothing then. */
+	ra->csum = csum_fold(ndp_sum(ra->ip6.saddr.s6_addr, 16) +
+			     ndp_sum(ra->ip6.daddr.s6_addr, 16) + icmp_len + IPPROTO_ICMPV6 +
+			     ndp_sum(&ra->type, NDP_RA_ICMP_LEN + NDP_PIO_LEN));
 
 	/* Grow at the head: XDP guarantees headroom, not tailroom (DESIGN.md, lab facts). */
-	delta = NDP_RA_FRAME_LEN - (int)(data_end - data);
+	delta = (int)(NDP_ETH_IP6_LEN + icmp_len) - (int)(data_end - data);
 	if (delta > 0 && bpf_xdp_adjust_head(ctx, -delta))
 		return XPXE_CNT_PASS_NDP_NO_ROOM;
 	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
 		return XPXE_CNT_PASS_NDP_NO_ROOM;
-	if (bpf_xdp_store_bytes(ctx, 0, ra, sizeof(*ra)))
+	if (icmp_len != NDP_RA_ICMP_LEN) {
+		if (bpf_xdp_store_bytes(ctx, 0, ra, sizeof(*ra)))
+			return XPXE_CNT_PASS_NDP_NO_ROOM;
+	} else if (bpf_xdp_store_bytes(ctx, 0, ra, NDP_RA_FRAME_LEN)) {
 		return XPXE_CNT_PASS_NDP_NO_ROOM;
+	}
 	*verdict = XDP_TX;
 	return XPXE_CNT_NDP_RA_SENT;
 }

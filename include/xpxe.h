@@ -159,6 +159,7 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_DHCP6_IGNORED,	  /* a message type xpxe does not answer (Renew, ...) */
 	XPXE_CNT_PASS_DHCP6_NOT_PXE,	  /* no vendor class, user class iPXE or ORO 59 */
 	XPXE_CNT_PASS_DHCP6_OTHER_SERVER, /* a Request naming another server's DUID */
+	XPXE_CNT_PASS_DHCP6_TO_DAEMON,	  /* full mode with a pool6: a client's message, to 547 */
 	/* VLAN trunks (bpf/vlan.h); pass_vlan above counts a tag of a VLAN not configured. */
 	XPXE_CNT_PASS_VLAN_QINQ,     /* two tags no configured VLAN has (or three): untouched */
 	XPXE_CNT_PASS_VLAN_PRIORITY, /* a priority tag (VID 0): untouched, the kernel's */

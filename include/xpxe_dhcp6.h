@@ -2,9 +2,9 @@
 /*
  * DHCPv6 (RFC 8415) boot answers shared between xdp_pxe (bpf/dhcp6.h) and the
  * daemon: the settings of one interface and the options each class of client
- * gets. Proxy-like mode only: another server or SLAAC gives the address, xpxe
+ * gets. Proxy-like mode: another server or SLAAC gives the address, xpxe
  * answers the boot options (option 59, RFC 5970), the way EDK2 takes them
- * (docs/dhcp6-edk2.md).
+ * (docs/dhcp6-edk2.md). Full mode (XPXE_DHCP6_F_FULL): the daemon answers.
  */
 #ifndef XPXE_DHCP6_H
 #define XPXE_DHCP6_H
@@ -30,7 +30,18 @@ struct xpxe_dhcp6_config {
 	__u8 pad[2];
 	__u8 server_ll[16];   /* the source of answers to multicast (ff02::1:2) */
 	__u8 server_addr[16]; /* the global or ULA address the URLs name */
+	__u32 flags;	      /* XPXE_DHCP6_F_* */
+	__u8 prefix[16];      /* full mode: the pool's on-link prefix, for the RA (bpf/ndp.h) */
+	__u8 prefix_len;
+	__u8 pad3[3];
 };
+
+/*
+ * Full mode with a pool6: the daemon is the DHCPv6 server (userspace/dhcp/dhcp6_server.c).
+ * XDP passes clients' messages to port 547 up to it (pass_dhcp6_to_daemon), and the RA
+ * carries M=1, O=1 and the pool's prefix (on-link, not for SLAAC).
+ */
+#define XPXE_DHCP6_F_FULL 0x1
 
 /*
  * The options after the client's own of one (profile, class): server id,
