@@ -460,6 +460,15 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 
 	if (is(key, "pool"))
 		return parse_pool(w, key, v, cfg);
+	if (is(key, "pool6")) {
+		const char *s = scalar(w, key, v, "FIRST-LAST"), *why;
+
+		if (!s)
+			return -EINVAL;
+		if (xpxe_pool6_parse(s, &d->pool6_first, &d->pool6_last, &why))
+			return fail(w, v, "'pool6' %s: %s", s, why);
+		return 0;
+	}
 	if (is(key, "router"))
 		return get_ip(w, key, v, &d->router);
 	if (is(key, "dns"))
@@ -777,6 +786,16 @@ static int machine_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 	}
 	if (is(key, "ip"))
 		return get_ip(w, key, v, &m->ip);
+	if (is(key, "ip6")) {
+		const char *s = scalar(w, key, v, "an IPv6 address");
+
+		if (!s)
+			return -EINVAL;
+		if (inet_pton(AF_INET6, s, &m->ip6) != 1 || IN6_IS_ADDR_MULTICAST(&m->ip6) ||
+		    IN6_IS_ADDR_LINKLOCAL(&m->ip6) || IN6_IS_ADDR_UNSPECIFIED(&m->ip6))
+			return fail(w, v, "'ip6' takes a global or ULA IPv6 address, not '%s'", s);
+		return 0;
+	}
 	if (is(key, "talos_config")) {
 		m->talos_config_at = mark(w, v);
 		return copy_str(w, key, v, m->talos_config, sizeof(m->talos_config), "a file");
@@ -1125,6 +1144,9 @@ int xpxe_config_check_machine(const struct xpxe_config *cfg, int i, struct xpxe_
 				  "a machine's 'ip' is a reservation: it needs mode: full");
 	if (m->ip.s_addr && check_subnet(cfg, at, m->ip, err))
 		return -EINVAL;
+	if (!IN6_IS_ADDR_UNSPECIFIED(&m->ip6) && cfg->dhcp.mode != XPXE_MODE_FULL)
+		return check_fail(err, at,
+				  "a machine's 'ip6' is a DHCPv6 reservation: it needs mode: full");
 	for (int j = 0; j < i; j++) {
 		const struct xpxe_machine_cfg *o = &cfg->machines[j];
 

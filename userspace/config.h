@@ -103,6 +103,7 @@ struct xpxe_machine_cfg {
 			*/
 	int profile;   /* index in profiles; -1: the default profile */
 	struct in_addr ip;		      /* full mode: reserved address; 0: from the pool */
+	struct in6_addr ip6;		      /* full mode: reserved DHCPv6 address; :: none */
 	char talos_config[XPXE_CFG_PATH_MAX]; /* overrides the profile's */
 	struct xpxe_cfg_mark talos_config_at;
 	int line;   /* where it is defined, for messages */

@@ -2,6 +2,7 @@
 /* The DHCP settings' defaults, the boot classes' names and the parsers of dhcp_settings.h. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,42 @@ const char *xpxe_pool_problem(struct in_addr first, struct in_addr last)
 	if (ntohl(last.s_addr) - ntohl(first.s_addr) >= 65536)
 		return "more than 65536 addresses";
 	return NULL;
+}
+
+const char *xpxe_pool6_problem(const struct in6_addr *first, const struct in6_addr *last)
+{
+	uint64_t lo_first = 0, lo_last = 0;
+
+	if (memcmp(first->s6_addr, last->s6_addr, 8))
+		return "its two ends are not in the same /64";
+	if (IN6_IS_ADDR_MULTICAST(first) || IN6_IS_ADDR_LINKLOCAL(first) ||
+	    IN6_IS_ADDR_UNSPECIFIED(first) || IN6_IS_ADDR_LOOPBACK(first))
+		return "not a unicast global or unique local (fc00::/7) range";
+	for (int i = 8; i < 16; i++) {
+		lo_first = lo_first << 8 | first->s6_addr[i];
+		lo_last = lo_last << 8 | last->s6_addr[i];
+	}
+	if (lo_last < lo_first)
+		return "its first address comes after its last (write it FIRST-LAST, low to high)";
+	if (lo_last - lo_first >= 65536)
+		return "more than 65536 addresses";
+	return NULL;
+}
+
+int xpxe_pool6_parse(const char *text, struct in6_addr *first, struct in6_addr *last,
+		     const char **why)
+{
+	char a[INET6_ADDRSTRLEN + 1];
+	const char *dash = strchr(text, '-');
+
+	*why = "takes FIRST-LAST (two IPv6 addresses)";
+	if (!dash || dash - text >= (long)sizeof(a))
+		return -EINVAL;
+	snprintf(a, sizeof(a), "%.*s", (int)(dash - text), text);
+	if (inet_pton(AF_INET6, a, first) != 1 || inet_pton(AF_INET6, dash + 1, last) != 1)
+		return -EINVAL;
+	*why = xpxe_pool6_problem(first, last);
+	return *why ? -EINVAL : 0;
 }
 
 static int parse_vid_part(const char *s, const char *end, unsigned int max, unsigned int *out)

@@ -78,6 +78,12 @@ struct xpxe_reservation {
 	struct in_addr ip;
 };
 
+/* --reserve6 MAC=IPV6: full mode's DHCPv6 address for MAC (userspace/dhcp/dhcp6_server.c). */
+struct xpxe_reservation6 {
+	unsigned char mac[6];
+	struct in6_addr ip;
+};
+
 /* dhcp.router_advert: answer IPv6 Router Solicitations (bpf/ndp.h) or not. */
 enum xpxe_router_advert {
 	XPXE_RA_AUTO = 0, /* on in full mode, off in proxy mode (the site may have routers) */
@@ -104,6 +110,11 @@ struct xpxe_dhcp_settings {
 	struct xpxe_reservation reservations[XPXE_MAX_RESERVATIONS];
 	int n_reservations;
 	char leases_path[256];		   /* default XPXE_STATE_DIR/IFNAME.leases */
+	/* full mode's DHCPv6 (--pool6, dhcp.pool6; --reserve6, a machine's ip6): bindings in
+	 * LEASES_PATH with "6" appended */
+	struct in6_addr pool6_first, pool6_last; /* :: : no pool */
+	struct xpxe_reservation6 reservations6[XPXE_MAX_RESERVATIONS];
+	int n_reservations6;
 	bool boot_file_set[XPXE_BOOT_MAX]; /* given by a flag: no default filled in */
 	/* From the config: every profile (index = profile id) and the inventory. */
 	const struct xpxe_profile_cfg *profiles; /* NULL: PROFILE above is the only one */
@@ -140,5 +151,12 @@ int xpxe_parse_mac(const char *text, unsigned char mac[6]);
 
 /* Why FIRST-LAST cannot be a pool (reversed, too large), or NULL when it can. */
 const char *xpxe_pool_problem(struct in_addr first, struct in_addr last);
+
+/* The same for a DHCPv6 pool: one /64, at most 65536 addresses, no multicast or link-local. */
+const char *xpxe_pool6_problem(const struct in6_addr *first, const struct in6_addr *last);
+
+/* Parses "FIRST-LAST" (two IPv6 addresses) into FIRST and LAST; -EINVAL with *WHY set. */
+int xpxe_pool6_parse(const char *text, struct in6_addr *first, struct in6_addr *last,
+		     const char **why);
 
 #endif /* XPXE_DHCP_SETTINGS_H */

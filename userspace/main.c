@@ -227,6 +227,10 @@ static const char usage_serve[] =
     "  --reserve MAC=IP         full mode: a fixed address for MAC (repeatable), inside\n"
     "                           those networks; MAC as aa:bb:cc:dd:ee:ff,\n"
     "                           aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff\n"
+    "  --pool6 FIRST-LAST       full mode: DHCPv6 addresses (IA_NA) from this range of\n"
+    "                           one /64 (at most 65536); IFACE needs a global or ULA\n"
+    "                           address; the RA then says M=1 O=1 with the /64 on-link\n"
+    "  --reserve6 MAC=IPV6      full mode: a fixed DHCPv6 address for MAC (repeatable)\n"
     "  --vlan VID=ADDR/PREFIX   serve VLAN VID of the trunk IFACE (repeatable; one -i):\n"
     "                           DHCP, 4011 and TFTP answered in XDP with the request's\n"
     "                           tag as ADDR, which xpxe puts on IFACE for the kernel\n"
@@ -542,6 +546,8 @@ enum {
 	OPT_INITRD_ARM64,
 	OPT_UKI_ARM64,
 	OPT_VLAN,
+	OPT_POOL6,
+	OPT_RESERVE6,
 };
 
 /* The usage serve's flags are errors of: serve's, or check's (the same flags). */
@@ -640,6 +646,39 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 			return usage_error(serve_usage, "--reserve: '%s' is not an IPv4 address",
 					   eq + 1);
 		dhcp->n_reservations++;
+		return 0;
+	}
+	case OPT_POOL6: {
+		const char *why;
+
+		if (xpxe_pool6_parse(arg, &dhcp->pool6_first, &dhcp->pool6_last, &why)) {
+			snprintf(text, sizeof(text), "--pool6 %s: %s", arg, why);
+			return usage_error(serve_usage, "%s", text);
+		}
+		return 0;
+	}
+	case OPT_RESERVE6: {
+		struct xpxe_reservation6 *r = &dhcp->reservations6[dhcp->n_reservations6];
+
+		snprintf(text, sizeof(text), "%s", arg);
+		eq = strchr(text, '=');
+		if (eq)
+			*eq = '\0';
+		if (dhcp->n_reservations6 == XPXE_MAX_RESERVATIONS)
+			return usage_error(serve_usage, "%s", "too many --reserve6");
+		if (!eq)
+			return usage_error(serve_usage, "--reserve6 takes MAC=IPV6, not '%s'", arg);
+		if (xpxe_parse_mac(text, r->mac))
+			return usage_error(serve_usage,
+					   "--reserve6 %s: not a MAC: expected a MAC such "
+					   "as " XPXE_MAC_SPELLINGS,
+					   text);
+		if (inet_pton(AF_INET6, eq + 1, &r->ip) != 1 || IN6_IS_ADDR_MULTICAST(&r->ip) ||
+		    IN6_IS_ADDR_LINKLOCAL(&r->ip))
+			return usage_error(serve_usage,
+					   "--reserve6: '%s' is not a global or ULA IPv6 address",
+					   eq + 1);
+		dhcp->n_reservations6++;
 		return 0;
 	}
 	case OPT_VLAN: {
@@ -795,6 +834,8 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "reserve", required_argument, NULL, 'R' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "vlan", required_argument, NULL, OPT_VLAN },
+		{ "pool6", required_argument, NULL, OPT_POOL6 },
+		{ "reserve6", required_argument, NULL, OPT_RESERVE6 },
 		{ "leases", required_argument, NULL, 'L' },
 		{ "router", required_argument, NULL, 'G' },
 		{ "dns", required_argument, NULL, 'd' },
@@ -1042,9 +1083,11 @@ static int serve_or_check(int argc, char **argv, bool check)
 		return usage_error(serve_usage, "%s",
 				   "serve needs an interface (-i IFACE) or a config file "
 				   "(-c FILE, default " XPXE_CONFIG_PATH ")");
-	if ((opts.dhcp.n_reservations || opts.dhcp.pool_first.s_addr) &&
+	if ((opts.dhcp.n_reservations || opts.dhcp.pool_first.s_addr ||
+	     opts.dhcp.n_reservations6 || !IN6_IS_ADDR_UNSPECIFIED(&opts.dhcp.pool6_first)) &&
 	    opts.dhcp.mode != XPXE_MODE_FULL)
-		return usage_error(serve_usage, "%s", "--pool and --reserve need --mode full");
+		return usage_error(serve_usage, "%s",
+				   "--pool, --reserve, --pool6 and --reserve6 need --mode full");
 	if (opts.dhcp.n_vlans) {
 		const char *why;
 		int at;
