@@ -129,7 +129,8 @@ int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *s, const char *ifname)
 	if (!s->leases_path[0])
 		snprintf(s->leases_path, sizeof(s->leases_path), "%s/%s.leases", XPXE_STATE_DIR,
 			 ifname);
-	if (s->mode == XPXE_MODE_FULL && !s->pool_first.s_addr && !s->n_reservations)
+	if (s->mode == XPXE_MODE_FULL && !s->pool_first.s_addr && !s->n_reservations &&
+	    IN6_IS_ADDR_UNSPECIFIED(&s->pool6_first) && !s->n_reservations6)
 		log_warn("full mode without --pool or --reserve: no machine will get an address");
 	return 0;
 }

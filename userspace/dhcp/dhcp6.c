@@ -21,6 +21,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "dhcp/dhcp.h"
+#include "dhcp/dhcp6_server.h"
 #include "json.h"
 #include "log.h"
 
@@ -225,6 +226,18 @@ int xpxe_dhcp6_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings 
 		memcpy(cfg.server_mac, net->server_mac, 6);
 		memcpy(cfg.server_ll, &net->server_ll, 16);
 		memcpy(cfg.server_addr, &net->server_addr, 16);
+		if (xpxe_dhcp6_full(s)) {
+			/* The RA's on-link prefix: the pool's /64 (or the first reservation's). */
+			const struct in6_addr *p = IN6_IS_ADDR_UNSPECIFIED(&s->pool6_first)
+						       ? &s->reservations6[0].ip
+						       : &s->pool6_first;
+
+			if (IN6_IS_ADDR_UNSPECIFIED(&s->pool6_first) && !s->n_reservations6)
+				p = &s->pool6_first;
+			cfg.flags = XPXE_DHCP6_F_FULL;
+			memcpy(cfg.prefix, p, 8);
+			cfg.prefix_len = 64;
+		}
 	}
 	/* Written last: the program answers only once everything it reads is there. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp6_config), &zero, &cfg, BPF_ANY))
@@ -280,7 +293,8 @@ int xpxe_dhcp6_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_setting
 		log_error("%s: cannot install the DHCPv6 settings: %s", dp->ifname, strerror(-err));
 		return err;
 	}
-	log_info("%s: answering DHCPv6 boot requests (proxy-like) with URLs on %s", dp->ifname,
+	log_info("%s: answering DHCPv6 boot requests (%s) with URLs on %s", dp->ifname,
+		 xpxe_dhcp6_full(s) ? "full mode: the daemon's server" : "proxy-like",
 		 inet_ntop(AF_INET6, &net.server_addr, text, sizeof(text)));
 	return 0;
 }
@@ -294,7 +308,10 @@ struct fy_node *xpxe_dhcp6_status(const struct xpxe_dataplane *dp, struct fy_doc
 
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.dhcp6_config), &zero, &cfg))
 		cfg.enabled = 0;
-	xpxe_json_add_str(node, "mode", cfg.enabled ? "proxy" : "off");
+	xpxe_json_add_str(node, "mode",
+			  !cfg.enabled			      ? "off"
+			  : cfg.flags & XPXE_DHCP6_F_FULL ? "full"
+							      : "proxy");
 	if (!cfg.enabled)
 		return node;
 	inet_ntop(AF_INET6, cfg.server_addr, text, sizeof(text));

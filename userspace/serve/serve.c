@@ -15,6 +15,7 @@
 #include "control/control.h"
 #include "dataplane.h"
 #include "dhcp/dhcp.h"
+#include "dhcp/dhcp6_server.h"
 #include "json.h"
 #include "log.h"
 #include "netif.h"
@@ -37,6 +38,7 @@ struct served {
 	struct xpxe_inventory *inv; /* where a 4011 request's address is learned */
 	struct xpxe_dataplane dp;
 	struct xpxe_dhcp_server dhcp;
+	struct xpxe_dhcp6_server dhcp6; /* full mode's DHCPv6 (--pool6, --reserve6) */
 	struct ring_buffer *events;    /* the programs' replies, for the fleet view */
 	struct xpxe_tftp *tftp;	       /* where the ends of transfers go; NULL until TFTP starts */
 	struct xpxe_vlan_runtime vlan; /* what serving VLANs changed on the trunk */
@@ -240,7 +242,10 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_str(dhcp, "leases_file", ds->leases_path);
 	}
 	xpxe_json_add_node(node, "dhcp", dhcp);
-	xpxe_json_add_node(node, "dhcp6", xpxe_dhcp6_status(dp, doc));
+	dhcp = xpxe_dhcp6_status(dp, doc);
+	if (sv->dhcp6.running)
+		xpxe_json_add_node(dhcp, "server", xpxe_dhcp6_server_status(&sv->dhcp6, doc));
+	xpxe_json_add_node(node, "dhcp6", dhcp);
 	return node;
 }
 
@@ -476,6 +481,36 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 			xpxe_json_add_u64(item, "expires", (unsigned long long)l->items[j].expires);
 			/* The responder that made it, with a shared store ("": this one's file). */
 			xpxe_json_add_str(item, "by", l->items[j].by);
+			xpxe_json_add_str(item, "family", "ipv4");
+			fy_node_sequence_append(list, item);
+		}
+	}
+	/* DHCPv6 bindings (full mode with --pool6/--reserve6): with the client's DUID and IAID. */
+	for (int i = 0; i < d->n_ifaces; i++) {
+		const struct xpxe_leases6 *l = &d->ifaces[i].dhcp6.leases;
+		char ip6[INET6_ADDRSTRLEN], duid[2 * XPXE_DHCP6_DUID_LEN_MAX + 1];
+
+		for (int j = 0; d->ifaces[i].dhcp6.running && j < l->n; j++) {
+			const struct xpxe_lease6 *b = &l->items[j];
+			struct fy_node *item;
+
+			if (b->offered)
+				continue;
+			item = fy_node_create_mapping(doc);
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b->mac[0],
+				 b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
+			inet_ntop(AF_INET6, &b->ip, ip6, sizeof(ip6));
+			for (unsigned int k = 0; k < b->duid_len; k++)
+				snprintf(duid + 2 * k, 3, "%02x", b->duid[k]);
+			duid[2 * b->duid_len] = '\0';
+			xpxe_json_add_str(item, "interface", d->ifaces[i].dp.ifname);
+			xpxe_json_add_str(item, "mac", mac);
+			xpxe_json_add_str(item, "ip", ip6);
+			xpxe_json_add_u64(item, "expires", (unsigned long long)b->expires);
+			xpxe_json_add_str(item, "by", "");
+			xpxe_json_add_str(item, "family", "ipv6");
+			xpxe_json_add_u64(item, "iaid", b->iaid);
+			xpxe_json_add_str(item, "duid", duid);
 			fy_node_sequence_append(list, item);
 		}
 	}
@@ -543,6 +578,7 @@ static void serve_stop(struct daemon *d, struct served *sv)
 	ring_buffer__free(sv->events);
 	sv->events = NULL;
 	xpxe_dhcp_server_stop(&sv->dhcp);
+	xpxe_dhcp6_server_stop(&sv->dhcp6);
 	if (d->tftp)
 		xpxe_tftp_remove_iface(d->tftp, sv->dp.ifindex);
 	xpxe_assets_remove_outer(&d->assets, xpxe_dataplane_tftp_assets_fd(&sv->dp));
@@ -556,6 +592,7 @@ static void serve_release(struct daemon *d, struct served *sv)
 	ring_buffer__free(sv->events);
 	sv->events = NULL;
 	xpxe_dhcp_server_stop(&sv->dhcp);
+	xpxe_dhcp6_server_stop(&sv->dhcp6);
 	xpxe_assets_remove_outer(&d->assets, xpxe_dataplane_tftp_assets_fd(&sv->dp));
 	xpxe_dataplane_release(&sv->dp);
 }
@@ -787,7 +824,7 @@ static void take_store_changes(struct daemon *d)
 
 static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 {
-	struct pollfd pfds[4 + 2 * XPXE_MAX_IFACES];
+	struct pollfd pfds[4 + 3 * XPXE_MAX_IFACES];
 	time_t ticked = 0;
 	int n;
 
@@ -806,12 +843,19 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 						       : -1,
 					     .events = POLLIN };
 		}
-		/* Unused slots between the two groups have fd -1: poll skips them. */
-		for (int i = n; i < XPXE_MAX_IFACES; i++)
+		/* Unused slots between the groups have fd -1: poll skips them. */
+		for (int i = n; i < XPXE_MAX_IFACES; i++) {
 			pfds[3 + i] = (struct pollfd){ .fd = -1 };
-		pfds[3 + XPXE_MAX_IFACES + n] =
+			pfds[3 + XPXE_MAX_IFACES + i] = (struct pollfd){ .fd = -1 };
+		}
+		for (int i = 0; i < XPXE_MAX_IFACES; i++)
+			pfds[3 + 2 * XPXE_MAX_IFACES + i] = (struct pollfd){
+				.fd = i < n ? xpxe_dhcp6_server_fd(&d->ifaces[i].dhcp6) : -1,
+				.events = POLLIN
+			};
+		pfds[3 + 3 * XPXE_MAX_IFACES] =
 		    (struct pollfd){ .fd = xpxe_store_fd(d->store), .events = POLLIN };
-		if (poll(pfds, 4 + XPXE_MAX_IFACES + n, -1) < 0) {
+		if (poll(pfds, 4 + 3 * XPXE_MAX_IFACES, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -843,6 +887,8 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 		for (int i = 0; i < n && i < d->n_ifaces; i++) {
 			if (pfds[3 + i].revents & POLLIN)
 				xpxe_dhcp_server_process(&d->ifaces[i].dhcp);
+			if (pfds[3 + 2 * XPXE_MAX_IFACES + i].revents & POLLIN)
+				xpxe_dhcp6_server_process(&d->ifaces[i].dhcp6);
 			/*
 			 * Each round, not only when woken: the ends of TFTP transfers are
 			 * written without a wakeup (it cost ~6 us a record here), and the
@@ -855,12 +901,14 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 			serve_connection(d, listen_fd);
 		if (pfds[2].revents & POLLIN)
 			xpxe_tftp_process(d->tftp);
-		if (pfds[3 + XPXE_MAX_IFACES + n].revents & POLLIN)
+		if (pfds[3 + 3 * XPXE_MAX_IFACES].revents & POLLIN)
 			take_store_changes(d);
 		if (time(NULL) != ticked) {
 			ticked = time(NULL);
-			for (int i = 0; i < d->n_ifaces; i++)
+			for (int i = 0; i < d->n_ifaces; i++) {
 				xpxe_dhcp_server_tick(&d->ifaces[i].dhcp);
+				xpxe_dhcp6_server_tick(&d->ifaces[i].dhcp6);
+			}
 			xpxe_http_tick(&d->http); /* downloads waiting past their bound go in */
 		}
 		xpxe_inventory_save_learned(&d->inv, false);
@@ -1532,8 +1580,10 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 			goto out_detach;
 		d.n_ifaces++;
 		sv->dhcp.packet_fd = -1;
+		sv->dhcp6.pkt_fd = sv->dhcp6.udp_fd = -1;
 		if (xpxe_dhcp_install(&sv->dp, dhcp) ||
 		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, dhcp, d.store) ||
+		    xpxe_dhcp6_server_start(&sv->dhcp6, &sv->dp, dhcp) ||
 		    xpxe_vlan_start(&sv->dp, dhcp, &sv->vlan))
 			goto out_detach;
 		sv->events =

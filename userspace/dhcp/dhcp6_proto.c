@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* DHCPv6 (RFC 8415) messages of full mode's server: parse what clients send, build answers. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "dhcp/dhcp6_proto.h"
+
+const char *const xpxe_dhcp6_verdict_names[XPXE_DHCP6_VERDICT_MAX] = {
+	[XPXE_DHCP6_OK] = "ok",
+	[XPXE_DHCP6_TOO_SHORT] = "too_short",
+	[XPXE_DHCP6_TRUNCATED] = "truncated",
+	[XPXE_DHCP6_BAD_OPTION] = "bad_option",
+	[XPXE_DHCP6_NOT_CLIENT] = "not_client",
+	[XPXE_DHCP6_MISSING_IDS] = "missing_ids",
+};
+
+#define IA_NA_HDR  12 /* IAID, T1, T2 */
+#define IAADDR_LEN 24 /* address, preferred and valid lifetimes */
+#define MAX_OPTS   256
+
+static uint32_t get16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* An IA_NA's data (LEN bytes at V): its header and the first IA Address inside. */
+static enum xpxe_dhcp6_verdict take_ia(struct xpxe_dhcp6_msg *m, const uint8_t *v, size_t len)
+{
+	size_t off = IA_NA_HDR;
+
+	if (len < IA_NA_HDR)
+		return XPXE_DHCP6_BAD_OPTION;
+	m->n_ia_na++;
+	if (m->has_ia)
+		return XPXE_DHCP6_OK; /* the first IA only: one address per machine */
+	m->has_ia = true;
+	m->ia.iaid = get32(v);
+	m->ia.t1 = get32(v + 4);
+	m->ia.t2 = get32(v + 8);
+	for (int i = 0; i < MAX_OPTS && off < len; i++) {
+		uint32_t code, olen;
+
+		if (len - off < 4)
+			return XPXE_DHCP6_TRUNCATED;
+		code = get16(v + off);
+		olen = get16(v + off + 2);
+		if (olen > len - off - 4)
+			return XPXE_DHCP6_TRUNCATED;
+		if (code == XPXE_DHCP6_OPT_IAADDR) {
+			if (olen < IAADDR_LEN)
+				return XPXE_DHCP6_BAD_OPTION;
+			if (!m->ia.has_addr) {
+				memcpy(&m->ia.addr, v + off + 4, 16);
+				m->ia.has_addr = true;
+			}
+		}
+		off += 4 + olen;
+	}
+	return XPXE_DHCP6_OK;
+}
+
+/* "PXEClient:Arch:00007:..." / "HTTPClient:Arch:00016:...": the vendor and the decimal arch. */
+static void take_vendor(struct xpxe_dhcp6_msg *m, const uint8_t *v, size_t len)
+{
+	size_t at, n;
+	int arch = 0;
+
+	if (len < 6)
+		return;
+	n = get16(v + 4);
+	if (n > len - 6)
+		n = len - 6;
+	v += 6;
+	if (n >= 9 && !memcmp(v, "PXEClient", 9))
+		m->vendor = 1, at = 15;
+	else if (n >= 10 && !memcmp(v, "HTTPClient", 10))
+		m->vendor = 2, at = 16;
+	else
+		return;
+	if (n < at + 5)
+		return;
+	for (int i = 0; i < 5; i++) {
+		if (v[at + i] < '0' || v[at + i] > '9')
+			return;
+		arch = arch * 10 + (v[at + i] - '0');
+	}
+	if (arch <= 0xffff)
+		m->vendor_arch = arch;
+}
+
+static enum xpxe_dhcp6_verdict take_option(struct xpxe_dhcp6_msg *m, uint32_t code,
+					   const uint8_t *v, size_t len)
+{
+	switch (code) {
+	case XPXE_DHCP6_OPT_CLIENTID:
+		if (len < 2 || len > XPXE_DHCP6_DUID_LEN_MAX)
+			return XPXE_DHCP6_BAD_OPTION;
+		if (!m->duid_len) {
+			memcpy(m->duid, v, len);
+			m->duid_len = len;
+		}
+		break;
+	case XPXE_DHCP6_OPT_SERVERID:
+		if (len < 2 || len > XPXE_DHCP6_DUID_LEN_MAX)
+			return XPXE_DHCP6_BAD_OPTION;
+		if (!m->sid_len) {
+			m->sid = v;
+			m->sid_len = len;
+		}
+		break;
+	case XPXE_DHCP6_OPT_IA_NA:
+		return take_ia(m, v, len);
+	case XPXE_DHCP6_OPT_ORO:
+		for (size_t i = 0; i + 2 <= len; i += 2)
+			if (get16(v + i) == XPXE_DHCP6_OPT_BOOTFILE_URL)
+				m->wants_url = true;
+		break;
+	case XPXE_DHCP6_OPT_RAPID_COMMIT:
+		m->rapid_commit = true;
+		break;
+	case XPXE_DHCP6_OPT_USER_CLASS:
+		/* A list of (2-byte length, data); iPXE sends one, "iPXE" (as bpf/dhcp6.h). */
+		if (len >= 6 && get16(v) == 4 && !memcmp(v + 2, "iPXE", 4))
+			m->is_ipxe = true;
+		break;
+	case XPXE_DHCP6_OPT_VENDOR_CLASS:
+		take_vendor(m, v, len);
+		break;
+	case XPXE_DHCP6_OPT_ARCH:
+		if (len >= 2 && m->arch < 0)
+			m->arch = (int)get16(v);
+		break;
+	}
+	return XPXE_DHCP6_OK;
+}
+
+/* RFC 8415 16: which ids each client message carries (1: must, 0: must not, -1: may). */
+static enum xpxe_dhcp6_verdict check_ids(const struct xpxe_dhcp6_msg *m)
+{
+	int cid = 1, sid;
+
+	switch (m->type) {
+	case XPXE_DHCP6_SOLICIT:
+	case XPXE_DHCP6_CONFIRM:
+	case XPXE_DHCP6_REBIND:
+		sid = 0;
+		break;
+	case XPXE_DHCP6_REQUEST:
+	case XPXE_DHCP6_RENEW:
+	case XPXE_DHCP6_RELEASE:
+	case XPXE_DHCP6_DECLINE:
+		sid = 1;
+		break;
+	case XPXE_DHCP6_INFORMATION_REQUEST:
+		cid = -1, sid = -1;
+		break;
+	default:
+		return XPXE_DHCP6_NOT_CLIENT;
+	}
+	if ((cid == 1 && !m->duid_len) || (sid == 1 && !m->sid_len) || (sid == 0 && m->sid_len))
+		return XPXE_DHCP6_MISSING_IDS;
+	return XPXE_DHCP6_OK;
+}
+
+enum xpxe_dhcp6_verdict xpxe_dhcp6_parse(const uint8_t *buf, size_t len,
+					 struct xpxe_dhcp6_msg *m)
+{
+	size_t off = 4;
+
+	memset(m, 0, sizeof(*m));
+	m->vendor_arch = -1;
+	m->arch = -1;
+	if (len < 4)
+		return XPXE_DHCP6_TOO_SHORT;
+	m->type = buf[0];
+	memcpy(m->xid, buf + 1, 3);
+	if (m->type != XPXE_DHCP6_SOLICIT && m->type != XPXE_DHCP6_REQUEST &&
+	    m->type != XPXE_DHCP6_CONFIRM && m->type != XPXE_DHCP6_RENEW &&
+	    m->type != XPXE_DHCP6_REBIND && m->type != XPXE_DHCP6_RELEASE &&
+	    m->type != XPXE_DHCP6_DECLINE && m->type != XPXE_DHCP6_INFORMATION_REQUEST)
+		return XPXE_DHCP6_NOT_CLIENT;
+	for (int i = 0; off < len; i++) {
+		uint32_t code, olen;
+		enum xpxe_dhcp6_verdict v;
+
+		if (i == MAX_OPTS || len - off < 4)
+			return XPXE_DHCP6_TRUNCATED;
+		code = get16(buf + off);
+		olen = get16(buf + off + 2);
+		if (olen > len - off - 4)
+			return XPXE_DHCP6_TRUNCATED;
+		v = take_option(m, code, buf + off + 4, olen);
+		if (v)
+			return v;
+		off += 4 + olen;
+	}
+	return check_ids(m);
+}
+
+/* Option 93's table (PROTOCOL.md), as bpf/dhcp.h's arch_class. */
+static enum xpxe_boot_class arch_class(int arch)
+{
+	switch (arch) {
+	case 0:
+		return XPXE_BOOT_BIOS;
+	case 6:
+		return XPXE_BOOT_UEFI_IA32;
+	case 7:
+	case 9:
+		return XPXE_BOOT_UEFI_X64;
+	case 10:
+		return XPXE_BOOT_UEFI_ARM32;
+	case 11:
+		return XPXE_BOOT_UEFI_ARM64;
+	case 15:
+		return XPXE_BOOT_HTTP_IA32;
+	case 16:
+		return XPXE_BOOT_HTTP_X64;
+	case 18:
+		return XPXE_BOOT_HTTP_ARM32;
+	case 19:
+		return XPXE_BOOT_HTTP_ARM64;
+	case 22:
+		return XPXE_BOOT_UBOOT_ARM64;
+	case 41:
+		return XPXE_BOOT_RPI;
+	}
+	return XPXE_BOOT_UNKNOWN_ARCH;
+}
+
+enum xpxe_boot_class xpxe_dhcp6_boot_class(const struct xpxe_dhcp6_msg *m)
+{
+	enum xpxe_boot_class c;
+
+	if (m->is_ipxe)
+		return XPXE_BOOT_IPXE;
+	if (!m->vendor)
+		/* A client asking for option 59 with its architecture: a PXE client of it. */
+		return m->wants_url && m->arch >= 0 ? arch_class(m->arch) : XPXE_BOOT_PLAIN;
+	c = arch_class(m->arch >= 0 ? m->arch : m->vendor_arch);
+	/* An HTTPClient takes only an HTTP boot answer. */
+	if (m->vendor == 2 && (c < XPXE_BOOT_HTTP_IA32 || c > XPXE_BOOT_HTTP_ARM64))
+		return XPXE_BOOT_UNKNOWN_ARCH;
+	return c;
+}
+
+void xpxe_dhcp6_out_start(struct xpxe_dhcp6_out *o, uint8_t type, const uint8_t xid[3])
+{
+	o->buf[0] = type;
+	memcpy(o->buf + 1, xid, 3);
+	o->len = 4;
+	o->overflow = false;
+}
+
+void xpxe_dhcp6_out_raw(struct xpxe_dhcp6_out *o, const void *data, size_t len)
+{
+	if (o->overflow || len > sizeof(o->buf) - o->len) {
+		o->overflow = true;
+		return;
+	}
+	memcpy(o->buf + o->len, data, len);
+	o->len += len;
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+void xpxe_dhcp6_out_opt(struct xpxe_dhcp6_out *o, unsigned int code, const void *data,
+			size_t len)
+{
+	uint8_t hdr[4];
+
+	if (len > 0xffff) {
+		o->overflow = true;
+		return;
+	}
+	put16(hdr, code);
+	put16(hdr + 2, len);
+	xpxe_dhcp6_out_raw(o, hdr, 4);
+	xpxe_dhcp6_out_raw(o, data, len);
+}
+
+/* A Status Code option's bytes into BUF (room for 2 + 64); its length. */
+static size_t status_bytes(uint8_t *buf, enum xpxe_dhcp6_status code, const char *text)
+{
+	size_t n = text ? strnlen(text, 64) : 0;
+
+	put16(buf, code);
+	memcpy(buf + 2, text ? text : "", n);
+	return 2 + n;
+}
+
+void xpxe_dhcp6_out_status(struct xpxe_dhcp6_out *o, enum xpxe_dhcp6_status code,
+			   const char *text)
+{
+	uint8_t buf[2 + 64];
+
+	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_STATUS, buf, status_bytes(buf, code, text));
+}
+
+void xpxe_dhcp6_out_ia(struct xpxe_dhcp6_out *o, uint32_t iaid, uint32_t t1, uint32_t t2,
+		       const struct in6_addr *addr, uint32_t preferred, uint32_t valid,
+		       enum xpxe_dhcp6_status status, const char *text)
+{
+	uint8_t ia[IA_NA_HDR + 4 + IAADDR_LEN + 4 + 2 + 64];
+	size_t n = IA_NA_HDR;
+
+	put32(ia, iaid);
+	put32(ia + 4, t1);
+	put32(ia + 8, t2);
+	if (addr) {
+		put16(ia + n, XPXE_DHCP6_OPT_IAADDR);
+		put16(ia + n + 2, IAADDR_LEN);
+		memcpy(ia + n + 4, addr, 16);
+		put32(ia + n + 20, preferred);
+		put32(ia + n + 24, valid);
+		n += 4 + IAADDR_LEN;
+	}
+	if (status != XPXE_DHCP6_SUCCESS) {
+		size_t s = status_bytes(ia + n + 4, status, text);
+
+		put16(ia + n, XPXE_DHCP6_OPT_STATUS);
+		put16(ia + n + 2, s);
+		n += 4 + s;
+	}
+	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_IA_NA, ia, n);
+}

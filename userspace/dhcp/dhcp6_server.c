@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Full mode's DHCPv6 server (RFC 8415): IA_NA addresses from --pool6 and
+ * --reserve6, with the boot options xdp_pxe gives in proxy-like mode.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/ip6.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xpxe.skel.h"
+
+#include "config.h"
+#include "dataplane.h"
+#include "dhcp/dhcp6_server.h"
+#include "json.h"
+#include "log.h"
+
+#define IP6_HDR_LEN 40
+#define UDP_HDR_LEN 8
+
+static const char *const counter_names[XPXE_D6_CNT_MAX] = {
+	[XPXE_D6_RECEIVED] = "received",
+	[XPXE_D6_BAD_FRAME] = "bad_frame",
+	[XPXE_D6_MALFORMED] = "malformed",
+	[XPXE_D6_OTHER_SERVER] = "other_server",
+	[XPXE_D6_UNKNOWN] = "unknown_ignored",
+	[XPXE_D6_ADVERTISE] = "advertise",
+	[XPXE_D6_REPLY] = "reply",
+	[XPXE_D6_BOUND] = "bound",
+	[XPXE_D6_NO_ADDRS] = "no_addrs_avail",
+	[XPXE_D6_NO_BINDING] = "no_binding",
+	[XPXE_D6_NOT_ON_LINK] = "not_on_link",
+	[XPXE_D6_RELEASED] = "released",
+	[XPXE_D6_DECLINED] = "declined",
+	[XPXE_D6_SAVE_ERRORS] = "save_errors",
+	[XPXE_D6_SEND_ERRORS] = "send_errors",
+};
+
+bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s)
+{
+	return s->enabled && s->mode == XPXE_MODE_FULL &&
+	       (!IN6_IS_ADDR_UNSPECIFIED(&s->pool6_first) || s->n_reservations6);
+}
+
+static void mac_text(const unsigned char *m, char *buf, size_t size)
+{
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/*
+ * The profile MAC boots with: the inventory's (dhcp_clients), or the default
+ * one for a reservation or, when answered, a stranger. False: not answered.
+ */
+static bool machine_profile(const struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+			    __u32 *profile)
+{
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client c;
+
+	memcpy(key.addr, mac, 6);
+	if (srv->clients_fd >= 0 && !bpf_map_lookup_elem(srv->clients_fd, &key, &c)) {
+		*profile = c.profile;
+		return true;
+	}
+	*profile = srv->default_profile < XPXE_DHCP_MAX_PROFILES ? srv->default_profile : 0;
+	return srv->answer_unknown || xpxe_leases6_reservation(&srv->leases, mac);
+}
+
+/*
+ * The options before the client id: the boot options of (PROFILE, class of M)
+ * exactly as xdp_pxe sends them (server id, vendor class, option 59), or only
+ * the server id for a plain client (an address, nothing to boot).
+ */
+static void put_server_options(const struct xpxe_dhcp6_server *srv, __u32 profile,
+			       const struct xpxe_dhcp6_msg *m, struct xpxe_dhcp6_out *o)
+{
+	enum xpxe_boot_class boot = xpxe_dhcp6_boot_class(m);
+	struct xpxe_dhcp6_reply r = { 0 };
+	__u32 idx = xpxe_dhcp6_reply_index(profile, boot);
+
+	if (boot != XPXE_BOOT_PLAIN && srv->replies_fd >= 0 &&
+	    !bpf_map_lookup_elem(srv->replies_fd, &idx, &r) && r.len &&
+	    r.len <= XPXE_DHCP6_OPTS_MAX) {
+		xpxe_dhcp6_out_raw(o, r.opts, r.len);
+		return;
+	}
+	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_SERVERID, srv->duid, srv->duid_len);
+}
+
+static bool names_us(const struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_msg *m)
+{
+	return m->sid_len == srv->duid_len && !memcmp(m->sid, srv->duid, srv->duid_len);
+}
+
+static void put_binding(const struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_msg *m,
+			const struct xpxe_lease6 *lease, struct xpxe_dhcp6_out *o)
+{
+	unsigned int t = srv->lease_time;
+
+	xpxe_dhcp6_out_ia(o, m->ia.iaid, t / 2, t / 5 * 4, &lease->ip, t, t, XPXE_DHCP6_SUCCESS,
+			  NULL);
+}
+
+/* Makes LEASE a binding until NOW + lease time, for M's DUID and IAID, and writes the file. */
+static int commit(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+		  struct xpxe_lease6 *lease, const struct xpxe_dhcp6_msg *m, time_t now)
+{
+	struct xpxe_lease6 before = *lease;
+	char ip[INET6_ADDRSTRLEN], text[18];
+	int err;
+
+	lease->offered = false;
+	lease->expires = now + srv->lease_time;
+	lease->iaid = m->ia.iaid;
+	memcpy(lease->duid, m->duid, m->duid_len);
+	lease->duid_len = m->duid_len;
+	/* On disk before the answer: a client never holds an address the file does not. */
+	err = xpxe_leases6_save(&srv->leases);
+	if (err) {
+		*lease = before;
+		srv->cnt[XPXE_D6_SAVE_ERRORS]++;
+		log_error("%s: cannot write the DHCPv6 bindings %s: %s (not answered)", srv->ifname,
+			  srv->leases.path, strerror(-err));
+		return err;
+	}
+	srv->cnt[XPXE_D6_BOUND]++;
+	if (before.offered || before.duid_len != lease->duid_len) {
+		mac_text(mac, text, sizeof(text));
+		log_info("%s: DHCPv6 bound %s to %s", srv->ifname, text,
+			 inet_ntop(AF_INET6, &lease->ip, ip, sizeof(ip)));
+	}
+	return 0;
+}
+
+/* Solicit (18.3.1, 18.3.9) and Request (18.3.2): an address for the client's IA_NA. */
+static bool answer_bind(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+			const struct xpxe_dhcp6_msg *m, struct xpxe_dhcp6_out *o, time_t now)
+{
+	bool solicit = m->type == XPXE_DHCP6_SOLICIT, created;
+	bool rapid = solicit && m->rapid_commit;
+	struct xpxe_lease6 *lease;
+
+	if (!m->has_ia)
+		return true; /* boot options only (an IA_TA or IA_PD xpxe does not give) */
+	lease = xpxe_leases6_allocate(&srv->leases, mac, m->ia.has_addr ? &m->ia.addr : NULL,
+				      now, &created);
+	if (!lease) {
+		srv->cnt[XPXE_D6_NO_ADDRS]++;
+		if (solicit)
+			xpxe_dhcp6_out_status(o, XPXE_DHCP6_NO_ADDRS_AVAIL, "no addresses left");
+		else
+			xpxe_dhcp6_out_ia(o, m->ia.iaid, 0, 0, NULL, 0, 0,
+					  XPXE_DHCP6_NO_ADDRS_AVAIL, "no addresses left");
+		return true;
+	}
+	if (solicit && !rapid) {
+		/* Held for the Request, in memory only (an Advertise binds nothing). */
+		if (lease->offered) {
+			lease->expires = now + srv->offer_hold;
+			lease->iaid = m->ia.iaid;
+		}
+		put_binding(srv, m, lease, o);
+		return true;
+	}
+	if (commit(srv, mac, lease, m, now))
+		return false;
+	put_binding(srv, m, lease, o);
+	if (rapid)
+		xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_RAPID_COMMIT, NULL, 0);
+	return true;
+}
+
+/* Renew (18.3.4) and Rebind (18.3.5): the binding extended, or NoBinding. */
+static bool answer_extend(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+			  const struct xpxe_dhcp6_msg *m, struct xpxe_dhcp6_out *o, time_t now)
+{
+	struct xpxe_lease6 *lease = xpxe_leases6_find(&srv->leases, mac);
+
+	if (!m->has_ia)
+		return true;
+	if (!lease || lease->offered) {
+		srv->cnt[XPXE_D6_NO_BINDING]++;
+		xpxe_dhcp6_out_ia(o, m->ia.iaid, 0, 0, NULL, 0, 0, XPXE_DHCP6_NO_BINDING,
+				  "no binding for this client");
+		return true;
+	}
+	if (commit(srv, mac, lease, m, now))
+		return false;
+	put_binding(srv, m, lease, o);
+	return true;
+}
+
+/* Release (18.3.7) and Decline (18.3.8): the binding freed (a declined address kept aside). */
+static void answer_free(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+			const struct xpxe_dhcp6_msg *m, struct xpxe_dhcp6_out *o)
+{
+	struct xpxe_lease6 *lease = xpxe_leases6_find(&srv->leases, mac);
+	char ip[INET6_ADDRSTRLEN], text[18];
+
+	mac_text(mac, text, sizeof(text));
+	if (!lease || lease->offered ||
+	    (m->ia.has_addr && !IN6_ARE_ADDR_EQUAL(&m->ia.addr, &lease->ip))) {
+		srv->cnt[XPXE_D6_NO_BINDING]++;
+		if (m->has_ia)
+			xpxe_dhcp6_out_ia(o, m->ia.iaid, 0, 0, NULL, 0, 0, XPXE_DHCP6_NO_BINDING,
+					  "no binding for this client");
+		xpxe_dhcp6_out_status(o, XPXE_DHCP6_SUCCESS, NULL);
+		return;
+	}
+	inet_ntop(AF_INET6, &lease->ip, ip, sizeof(ip));
+	if (m->type == XPXE_DHCP6_DECLINE) {
+		xpxe_leases6_decline(&srv->leases, &lease->ip);
+		srv->cnt[XPXE_D6_DECLINED]++;
+		log_warn("%s: %s declined %s (in use elsewhere?): not given again until a restart",
+			 srv->ifname, text, ip);
+	} else {
+		srv->cnt[XPXE_D6_RELEASED]++;
+		log_info("%s: DHCPv6 %s released %s", srv->ifname, text, ip);
+	}
+	xpxe_leases6_remove(&srv->leases, mac);
+	if (xpxe_leases6_save(&srv->leases))
+		srv->cnt[XPXE_D6_SAVE_ERRORS]++; /* the next write catches up */
+	xpxe_dhcp6_out_status(o, XPXE_DHCP6_SUCCESS, NULL);
+}
+
+bool xpxe_dhcp6_server_answer(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+			      const uint8_t *msg, size_t len, struct xpxe_dhcp6_out *o)
+{
+	struct xpxe_dhcp6_msg m;
+	enum xpxe_dhcp6_verdict v = xpxe_dhcp6_parse(msg, len, &m);
+	bool send = true, advertise = false;
+	time_t now = time(NULL);
+	__u32 profile;
+
+	if (v) {
+		srv->cnt[XPXE_D6_MALFORMED]++;
+		srv->malformed[v]++;
+		return false;
+	}
+	if (m.sid_len && !names_us(srv, &m)) {
+		srv->cnt[XPXE_D6_OTHER_SERVER]++;
+		return false;
+	}
+	if (!machine_profile(srv, mac, &profile)) {
+		srv->cnt[XPXE_D6_UNKNOWN]++;
+		return false;
+	}
+	/* A Confirm with no address to confirm gets no answer (18.3.3). */
+	if (m.type == XPXE_DHCP6_CONFIRM && !m.ia.has_addr)
+		return false;
+	advertise = m.type == XPXE_DHCP6_SOLICIT && !m.rapid_commit;
+	xpxe_dhcp6_out_start(o, advertise ? XPXE_DHCP6_ADVERTISE : XPXE_DHCP6_REPLY, m.xid);
+	put_server_options(srv, profile, &m, o);
+	/* The client id after the boot URL: its first byte (0) ends the URL for EDK2. */
+	if (m.duid_len)
+		xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_CLIENTID, m.duid, m.duid_len);
+	switch (m.type) {
+	case XPXE_DHCP6_SOLICIT:
+	case XPXE_DHCP6_REQUEST:
+		send = answer_bind(srv, mac, &m, o, now);
+		break;
+	case XPXE_DHCP6_RENEW:
+	case XPXE_DHCP6_REBIND:
+		send = answer_extend(srv, mac, &m, o, now);
+		break;
+	case XPXE_DHCP6_CONFIRM:
+		if (xpxe_leases6_on_link(&srv->leases, &m.ia.addr)) {
+			xpxe_dhcp6_out_status(o, XPXE_DHCP6_SUCCESS, NULL);
+		} else {
+			srv->cnt[XPXE_D6_NOT_ON_LINK]++;
+			xpxe_dhcp6_out_status(o, XPXE_DHCP6_NOT_ON_LINK, "not on this link");
+		}
+		break;
+	case XPXE_DHCP6_RELEASE:
+	case XPXE_DHCP6_DECLINE:
+		answer_free(srv, mac, &m, o);
+		break;
+	default: /* Information-request: the options, no address */
+		break;
+	}
+	if (!send || o->overflow)
+		return false;
+	srv->cnt[advertise ? XPXE_D6_ADVERTISE : XPXE_D6_REPLY]++;
+	return true;
+}
+
+/* The UDP checksum of the datagram at UDP (LEN bytes) between SRC and DST: 0 when right. */
+static uint16_t udp6_check(const struct in6_addr *src, const struct in6_addr *dst,
+			   const uint8_t *udp, size_t len)
+{
+	uint32_t sum = 17 + (uint32_t)len;
+
+	for (int i = 0; i < 16; i += 2)
+		sum += (src->s6_addr[i] << 8 | src->s6_addr[i + 1]) +
+		       (dst->s6_addr[i] << 8 | dst->s6_addr[i + 1]);
+	for (size_t i = 0; i < len; i += 2)
+		sum += udp[i] << 8 | (i + 1 < len ? udp[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* One datagram from the packet socket: its IPv6 packet, the sender's MAC. */
+static void take_frame(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, size_t n,
+		       const unsigned char *mac)
+{
+	struct xpxe_dhcp6_out out;
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+	struct in6_addr src, dst;
+	const uint8_t *udp = pkt + IP6_HDR_LEN;
+	size_t plen, ulen;
+
+	srv->cnt[XPXE_D6_RECEIVED]++;
+	if (n < IP6_HDR_LEN + UDP_HDR_LEN || pkt[0] >> 4 != 6 || pkt[6] != 17) {
+		srv->cnt[XPXE_D6_BAD_FRAME]++;
+		return;
+	}
+	plen = (size_t)pkt[4] << 8 | pkt[5];
+	ulen = (size_t)udp[4] << 8 | udp[5];
+	memcpy(&src, pkt + 8, 16);
+	memcpy(&dst, pkt + 24, 16);
+	if (plen > n - IP6_HDR_LEN || ulen < UDP_HDR_LEN || ulen > plen ||
+	    (udp[2] << 8 | udp[3]) != XPXE_PORT_DHCP6_SERVER || (!udp[6] && !udp[7]) ||
+	    udp6_check(&src, &dst, udp, ulen) || IN6_IS_ADDR_MULTICAST(&src)) {
+		srv->cnt[XPXE_D6_BAD_FRAME]++;
+		return;
+	}
+	if (!xpxe_dhcp6_server_answer(srv, mac, udp + UDP_HDR_LEN, ulen - UDP_HDR_LEN, &out))
+		return;
+	to.sin6_addr = src;
+	to.sin6_port = htons(udp[0] << 8 | udp[1]);
+	to.sin6_scope_id = srv->ifindex;
+	if (sendto(srv->udp_fd, out.buf, out.len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		srv->cnt[XPXE_D6_SEND_ERRORS]++;
+		log_debug("%s: DHCPv6 answer not sent: %s", srv->ifname, strerror(errno));
+	}
+}
+
+void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
+{
+	uint8_t pkt[2048];
+
+	if (!srv->running)
+		return;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(srv->pkt_fd, pkt, sizeof(pkt), MSG_TRUNC,
+				     (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			break;
+		if (from.sll_pkttype == PACKET_OUTGOING || from.sll_halen != 6)
+			continue;
+		if ((size_t)n > sizeof(pkt)) {
+			srv->cnt[XPXE_D6_RECEIVED]++;
+			srv->cnt[XPXE_D6_BAD_FRAME]++;
+			continue;
+		}
+		take_frame(srv, pkt, (size_t)n, from.sll_addr);
+	}
+	/* The UDP socket gets the same datagrams: it is there to hold the port and the group. */
+	while (recv(srv->udp_fd, pkt, sizeof(pkt), MSG_DONTWAIT) >= 0)
+		;
+}
+
+void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv)
+{
+	time_t now = time(NULL);
+
+	for (int i = 0; srv->running && i < srv->leases.n; i++) {
+		if (srv->leases.items[i].offered && srv->leases.items[i].expires < now) {
+			xpxe_leases6_remove(&srv->leases, srv->leases.items[i].mac);
+			i--;
+		}
+	}
+}
+
+/* Packet socket filter: IPv6 (SOCK_DGRAM: the network header first) with UDP to 547. */
+static int attach_filter(int fd)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6), /* next header */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 3),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, IP6_HDR_LEN + 2), /* UDP destination port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, XPXE_PORT_DHCP6_SERVER, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+static int open_sockets(struct xpxe_dhcp6_server *srv)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_IPV6),
+				  .sll_ifindex = srv->ifindex };
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6,
+				    .sin6_port = htons(XPXE_PORT_DHCP6_SERVER) };
+	struct ipv6_mreq group = { .ipv6mr_interface = srv->ifindex };
+	int one = 1;
+
+	inet_pton(AF_INET6, "ff02::1:2", &group.ipv6mr_multiaddr);
+	srv->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (srv->pkt_fd < 0 || attach_filter(srv->pkt_fd))
+		return -errno;
+	ll.sll_protocol = htons(ETH_P_IPV6);
+	if (bind(srv->pkt_fd, (struct sockaddr *)&ll, sizeof(ll)))
+		return -errno;
+	srv->udp_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (srv->udp_fd < 0 ||
+	    setsockopt(srv->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+	    setsockopt(srv->udp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(srv->udp_fd, SOL_SOCKET, SO_BINDTODEVICE, srv->ifname,
+		       strlen(srv->ifname)) ||
+	    bind(srv->udp_fd, (struct sockaddr *)&any, sizeof(any)) ||
+	    setsockopt(srv->udp_fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &group, sizeof(group)))
+		return -errno;
+	return 0;
+}
+
+int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
+			    const struct xpxe_dhcp_settings *s)
+{
+	struct xpxe_dhcp6_config cfg6 = { 0 };
+	struct xpxe_dhcp_config cfg = { 0 };
+	struct xpxe_reservation6 res[XPXE_MAX_RESERVATIONS];
+	char path[sizeof(s->leases_path) + 2];
+	__u32 zero = 0;
+	int err, n = 0;
+
+	memset(srv, 0, sizeof(*srv));
+	srv->pkt_fd = srv->udp_fd = -1;
+	if (!xpxe_dhcp6_full(s))
+		return 0;
+	snprintf(srv->ifname, sizeof(srv->ifname), "%s", dp->ifname);
+	srv->ifindex = dp->ifindex;
+	srv->clients_fd = bpf_map__fd(dp->skel->maps.dhcp_clients);
+	srv->config_fd = bpf_map__fd(dp->skel->maps.dhcp_config);
+	srv->config6_fd = bpf_map__fd(dp->skel->maps.dhcp6_config);
+	srv->replies_fd = bpf_map__fd(dp->skel->maps.dhcp6_replies);
+	if (bpf_map_lookup_elem(srv->config6_fd, &zero, &cfg6) || !cfg6.enabled ||
+	    !(cfg6.flags & XPXE_DHCP6_F_FULL)) {
+		log_error("%s: --pool6/--reserve6 need a global or ULA IPv6 address on the "
+			  "interface (the source of the boot URLs); none found",
+			  dp->ifname);
+		return -EADDRNOTAVAIL;
+	}
+	if (!bpf_map_lookup_elem(srv->config_fd, &zero, &cfg)) {
+		srv->answer_unknown = cfg.flags & XPXE_DHCP_F_ANSWER_UNKNOWN;
+		srv->default_profile = cfg.default_profile;
+	}
+	srv->duid_len = cfg6.duid_len;
+	memcpy(srv->duid, cfg6.duid, sizeof(srv->duid));
+	srv->lease_time = s->lease_time ? s->lease_time : 3600;
+	srv->offer_hold = s->offer_hold ? s->offer_hold : 30;
+	snprintf(path, sizeof(path), "%s6", s->leases_path);
+	err = xpxe_leases6_init(&srv->leases, path, &s->pool6_first, &s->pool6_last);
+	/* Reservations: the flags', then the machines' ip6. */
+	for (int i = 0; !err && i < s->n_reservations6 && n < XPXE_MAX_RESERVATIONS; i++)
+		res[n++] = s->reservations6[i];
+	for (int i = 0; !err && i < s->n_machines; i++) {
+		const struct xpxe_machine_cfg *m = &s->machines[i];
+
+		for (int j = 0; !IN6_IS_ADDR_UNSPECIFIED(&m->ip6) && j < m->n_macs &&
+				n < XPXE_MAX_RESERVATIONS;
+		     j++) {
+			memcpy(res[n].mac, m->macs[j], 6);
+			res[n++].ip = m->ip6;
+		}
+	}
+	if (!err)
+		err = xpxe_leases6_set_reserved(&srv->leases, res, n);
+	if (!err) {
+		err = xpxe_leases6_load(&srv->leases);
+		err = err > 0 ? 0 : err;
+	}
+	if (!err)
+		err = open_sockets(srv);
+	if (err) {
+		log_error("%s: cannot start the DHCPv6 server: %s", dp->ifname, strerror(-err));
+		xpxe_dhcp6_server_stop(srv);
+		return err;
+	}
+	srv->running = true;
+	log_info("%s: DHCPv6 server (full mode): %d binding(s) from %s, %d reservation(s)",
+		 dp->ifname, srv->leases.n, srv->leases.path, n);
+	return 0;
+}
+
+int xpxe_dhcp6_server_fd(const struct xpxe_dhcp6_server *srv)
+{
+	return srv->running ? srv->pkt_fd : -1;
+}
+
+void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv)
+{
+	if (srv->pkt_fd >= 0)
+		close(srv->pkt_fd);
+	if (srv->udp_fd >= 0)
+		close(srv->udp_fd);
+	srv->pkt_fd = srv->udp_fd = -1;
+	srv->running = false;
+	xpxe_leases6_free(&srv->leases);
+}
+
+struct fy_node *xpxe_dhcp6_server_status(const struct xpxe_dhcp6_server *srv,
+					 struct fy_document *doc)
+{
+	struct fy_node *node = fy_node_create_mapping(doc), *bad = fy_node_create_mapping(doc);
+	int bound = 0;
+
+	for (int i = 0; i < srv->leases.n; i++)
+		bound += !srv->leases.items[i].offered;
+	xpxe_json_add_u64(node, "bindings", bound);
+	xpxe_json_add_u64(node, "offers_held", srv->leases.n - bound);
+	xpxe_json_add_u64(node, "pool_size", srv->leases.pool_size);
+	xpxe_json_add_str(node, "leases_file", srv->leases.path);
+	for (int i = 0; i < XPXE_D6_CNT_MAX; i++)
+		xpxe_json_add_u64(node, counter_names[i], srv->cnt[i]);
+	for (int i = 1; i < XPXE_DHCP6_VERDICT_MAX; i++)
+		xpxe_json_add_u64(bad, xpxe_dhcp6_verdict_names[i], srv->malformed[i]);
+	xpxe_json_add_node(node, "malformed_by_kind", bad);
+	return node;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_DHCP6_SERVER_H
+#define XPXE_DHCP6_SERVER_H
+
+#include <stdbool.h>
+
+#include "xpxe_dhcp6.h"
+#include "dhcp_settings.h"
+#include "dhcp/dhcp6_proto.h"
+#include "dhcp/leases6.h"
+
+struct xpxe_dataplane;
+struct fy_node;
+struct fy_document;
+
+/* What became of the messages the server read (xpxe status, dhcp6.server). */
+enum xpxe_dhcp6_srv_counter {
+	XPXE_D6_RECEIVED,     /* datagrams read from the interface */
+	XPXE_D6_BAD_FRAME,    /* not IPv6/UDP to 547, extension headers, a bad UDP checksum */
+	XPXE_D6_MALFORMED,    /* the parser refused it (dhcp6_proto.h's verdicts) */
+	XPXE_D6_OTHER_SERVER, /* names another server's DUID */
+	XPXE_D6_UNKNOWN,      /* a machine not in the inventory, unknown ones not answered */
+	XPXE_D6_ADVERTISE,
+	XPXE_D6_REPLY,
+	XPXE_D6_BOUND,	       /* bindings made or extended (Request, Renew, Rebind, rapid commit) */
+	XPXE_D6_NO_ADDRS,      /* NoAddrsAvail: the pool is exhausted */
+	XPXE_D6_NO_BINDING,    /* NoBinding: a Renew/Rebind/Release of an address xpxe never gave */
+	XPXE_D6_NOT_ON_LINK,   /* a Confirm of addresses of another link */
+	XPXE_D6_RELEASED,      /* bindings freed by a Release */
+	XPXE_D6_DECLINED,      /* addresses declined: never given again until a restart */
+	XPXE_D6_SAVE_ERRORS,   /* the bindings file could not be written: not answered */
+	XPXE_D6_SEND_ERRORS,   /* sendto failed */
+	XPXE_D6_CNT_MAX,
+};
+
+/*
+ * Full mode's DHCPv6 server on one interface (with a pool6 or reservations):
+ * xdp_pxe passes the clients' messages up (pass_dhcp6_to_daemon); a packet
+ * socket reads them with their Ethernet source (the MAC keys the machine,
+ * whatever the DUID type), a UDP socket on [::]:547 joined to ff02::1:2 sends
+ * the answers (and keeps the port bound). Bindings in LEASES (leases6.h).
+ */
+struct xpxe_dhcp6_server {
+	bool running;
+	int pkt_fd, udp_fd, ifindex;
+	char ifname[16];
+	int clients_fd, config_fd, config6_fd, replies_fd; /* the data plane's maps */
+	unsigned int lease_time, offer_hold;
+	__u8 duid[XPXE_DHCP6_SERVER_DUID_MAX]; /* ours, as dhcp6_config holds it */
+	unsigned int duid_len;
+	bool answer_unknown; /* machines not in dhcp_clients get DEFAULT_PROFILE's answers */
+	unsigned int default_profile;
+	struct xpxe_leases6 leases;
+	unsigned long long cnt[XPXE_D6_CNT_MAX];
+	unsigned long long malformed[XPXE_DHCP6_VERDICT_MAX];
+};
+
+/* True when S asks for full mode's DHCPv6 (full mode, a pool6 or a v6 reservation). */
+bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s);
+
+/*
+ * Starts the server on DP when S asks for it (a no-op otherwise), after
+ * xpxe_dhcp_install: loads the bindings, opens the sockets. Logs why on failure.
+ */
+int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
+			    const struct xpxe_dhcp_settings *s);
+
+/* The fd to poll, or -1. */
+int xpxe_dhcp6_server_fd(const struct xpxe_dhcp6_server *srv);
+
+/* Answers everything waiting. */
+void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv);
+
+/* NOW-dependent work: advertised addresses nobody requested in time go back to the pool. */
+void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv);
+
+void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv);
+
+/* Its counters and bindings count, for `xpxe status`. */
+struct fy_node *xpxe_dhcp6_server_status(const struct xpxe_dhcp6_server *srv,
+					 struct fy_document *doc);
+
+/*
+ * Handles one DHCPv6 message MSG (LEN bytes) from the machine MAC: parses,
+ * binds, builds the answer into OUT. Returns true when there is one to send.
+ * Split from the sockets for the unit tests.
+ */
+bool xpxe_dhcp6_server_answer(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+			      const uint8_t *msg, size_t len, struct xpxe_dhcp6_out *out);
+
+#endif /* XPXE_DHCP6_SERVER_H */

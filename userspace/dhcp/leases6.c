@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Full mode's DHCPv6 bindings: the table, its file (leases.c's pattern, atomic.h's writes). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "dhcp/leases6.h"
+#include "log.h"
+
+/* The low 64 bits of IP, and IP with them replaced. */
+static uint64_t low64(const struct in6_addr *ip)
+{
+	uint64_t v = 0;
+
+	for (int i = 8; i < 16; i++)
+		v = v << 8 | ip->s6_addr[i];
+	return v;
+}
+
+static struct in6_addr with_low64(const struct in6_addr *prefix, uint64_t v)
+{
+	struct in6_addr ip = *prefix;
+
+	for (int i = 15; i >= 8; i--, v >>= 8)
+		ip.s6_addr[i] = v & 0xff;
+	return ip;
+}
+
+int xpxe_leases6_init(struct xpxe_leases6 *l, const char *path, const struct in6_addr *first,
+		      const struct in6_addr *last)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	if (IN6_IS_ADDR_UNSPECIFIED(first))
+		return 0;
+	if (xpxe_pool6_problem(first, last))
+		return -ERANGE;
+	l->first = *first;
+	l->pool_size = (uint32_t)(low64(last) - low64(first) + 1);
+	return 0;
+}
+
+void xpxe_leases6_free(struct xpxe_leases6 *l)
+{
+	free(l->items);
+	free(l->reserved);
+	free(l->declined);
+	l->items = NULL;
+	l->reserved = NULL;
+	l->declined = NULL;
+	l->n = l->cap = l->n_reserved = l->n_declined = 0;
+}
+
+int xpxe_leases6_set_reserved(struct xpxe_leases6 *l, const struct xpxe_reservation6 *r, int n)
+{
+	struct xpxe_reservation6 *copy = NULL;
+
+	if (n && !(copy = calloc(n, sizeof(*copy))))
+		return -ENOMEM;
+	if (n)
+		memcpy(copy, r, n * sizeof(*copy));
+	free(l->reserved);
+	l->reserved = copy;
+	l->n_reserved = n;
+	return 0;
+}
+
+const struct in6_addr *xpxe_leases6_reservation(const struct xpxe_leases6 *l,
+						const unsigned char mac[6])
+{
+	for (int i = 0; i < l->n_reserved; i++)
+		if (!memcmp(l->reserved[i].mac, mac, 6))
+			return &l->reserved[i].ip;
+	return NULL;
+}
+
+struct xpxe_lease6 *xpxe_leases6_find(struct xpxe_leases6 *l, const unsigned char mac[6])
+{
+	for (int i = 0; i < l->n; i++)
+		if (!memcmp(l->items[i].mac, mac, 6))
+			return &l->items[i];
+	return NULL;
+}
+
+struct xpxe_lease6 *xpxe_leases6_holder(struct xpxe_leases6 *l, const struct in6_addr *ip)
+{
+	for (int i = 0; i < l->n; i++)
+		if (IN6_ARE_ADDR_EQUAL(&l->items[i].ip, ip))
+			return &l->items[i];
+	return NULL;
+}
+
+bool xpxe_leases6_in_pool(const struct xpxe_leases6 *l, const struct in6_addr *ip)
+{
+	return l->pool_size && !memcmp(ip->s6_addr, l->first.s6_addr, 8) &&
+	       low64(ip) >= low64(&l->first) && low64(ip) - low64(&l->first) < l->pool_size;
+}
+
+bool xpxe_leases6_on_link(const struct xpxe_leases6 *l, const struct in6_addr *ip)
+{
+	if (l->pool_size && !memcmp(ip->s6_addr, l->first.s6_addr, 8))
+		return true;
+	for (int i = 0; i < l->n_reserved; i++)
+		if (!memcmp(ip->s6_addr, l->reserved[i].ip.s6_addr, 8))
+			return true;
+	return false;
+}
+
+static bool is_reserved(const struct xpxe_leases6 *l, const struct in6_addr *ip)
+{
+	for (int i = 0; i < l->n_reserved; i++)
+		if (IN6_ARE_ADDR_EQUAL(&l->reserved[i].ip, ip))
+			return true;
+	return false;
+}
+
+static bool is_declined(const struct xpxe_leases6 *l, const struct in6_addr *ip)
+{
+	for (int i = 0; i < l->n_declined; i++)
+		if (IN6_ARE_ADDR_EQUAL(&l->declined[i], ip))
+			return true;
+	return false;
+}
+
+static bool is_free(struct xpxe_leases6 *l, const struct in6_addr *ip)
+{
+	return xpxe_leases6_in_pool(l, ip) && !xpxe_leases6_holder(l, ip) && !is_reserved(l, ip) &&
+	       !is_declined(l, ip);
+}
+
+static struct xpxe_lease6 *append(struct xpxe_leases6 *l, const struct xpxe_lease6 *lease)
+{
+	if (l->n == l->cap) {
+		int cap = l->cap ? 2 * l->cap : 16;
+		struct xpxe_lease6 *more = realloc(l->items, cap * sizeof(*more));
+
+		if (!more)
+			return NULL;
+		l->items = more;
+		l->cap = cap;
+	}
+	l->items[l->n] = *lease;
+	return &l->items[l->n++];
+}
+
+struct xpxe_lease6 *xpxe_leases6_allocate(struct xpxe_leases6 *l, const unsigned char mac[6],
+					  const struct in6_addr *want, time_t now, bool *created)
+{
+	struct xpxe_lease6 *lease = xpxe_leases6_find(l, mac), *oldest = NULL, *holder;
+	const struct in6_addr *reserved = xpxe_leases6_reservation(l, mac);
+	struct xpxe_lease6 fresh = { .offered = true };
+	bool found = false;
+
+	*created = false;
+	if (lease && (!reserved || IN6_ARE_ADDR_EQUAL(&lease->ip, reserved)))
+		return lease;
+	if (lease) /* a reservation made since: it wins over the pool's address */
+		xpxe_leases6_remove(l, mac);
+	memcpy(fresh.mac, mac, 6);
+	if (reserved) {
+		/* Whoever held it from the pool before the reservation loses it. */
+		holder = xpxe_leases6_holder(l, reserved);
+		if (holder)
+			xpxe_leases6_remove(l, holder->mac);
+		fresh.ip = *reserved;
+		found = true;
+	} else if (want && is_free(l, want)) {
+		fresh.ip = *want;
+		found = true;
+	} else {
+		for (uint32_t i = 0; i < l->pool_size && !found; i++) {
+			fresh.ip = with_low64(&l->first, low64(&l->first) + i);
+			found = is_free(l, &fresh.ip);
+		}
+	}
+	if (!found) {
+		/* Exhausted: take over the binding that expired longest ago, if any. */
+		for (int i = 0; i < l->n; i++)
+			if (l->items[i].expires < now && xpxe_leases6_in_pool(l, &l->items[i].ip) &&
+			    (!oldest || l->items[i].expires < oldest->expires))
+				oldest = &l->items[i];
+		if (!oldest)
+			return NULL;
+		fresh.ip = oldest->ip;
+		*oldest = fresh;
+		*created = true;
+		return oldest;
+	}
+	lease = append(l, &fresh);
+	*created = lease != NULL;
+	return lease;
+}
+
+void xpxe_leases6_remove(struct xpxe_leases6 *l, const unsigned char mac[6])
+{
+	struct xpxe_lease6 *lease = xpxe_leases6_find(l, mac);
+
+	if (lease)
+		*lease = l->items[--l->n];
+}
+
+int xpxe_leases6_decline(struct xpxe_leases6 *l, const struct in6_addr *ip)
+{
+	struct in6_addr *more;
+
+	if (is_declined(l, ip))
+		return 0;
+	more = realloc(l->declined, (l->n_declined + 1) * sizeof(*more));
+	if (!more)
+		return -ENOMEM;
+	l->declined = more;
+	more[l->n_declined++] = *ip;
+	return 0;
+}
+
+static int parse_hex(const char *s, uint8_t *out, unsigned int max, unsigned int *len)
+{
+	unsigned int n = 0;
+
+	while (s[0] && s[1]) {
+		unsigned int b;
+
+		if (n == max || sscanf(s, "%2x", &b) != 1)
+			return -EINVAL;
+		out[n++] = (uint8_t)b;
+		s += 2;
+	}
+	if (*s || n < 2)
+		return -EINVAL;
+	*len = n;
+	return 0;
+}
+
+/* "MAC IPV6 EXPIRES IAID DUID". */
+static int parse_line(const char *p, struct xpxe_lease6 *lease)
+{
+	char mac[32], ip[INET6_ADDRSTRLEN + 1], duid[2 * XPXE_DHCP6_DUID_LEN_MAX + 2];
+	long long expires;
+	unsigned long iaid;
+	char extra;
+
+	memset(lease, 0, sizeof(*lease));
+	if (sscanf(p, "%31s %46s %lld %lu %261s %c", mac, ip, &expires, &iaid, duid, &extra) != 5)
+		return -EINVAL;
+	if (xpxe_parse_mac(mac, lease->mac) || inet_pton(AF_INET6, ip, &lease->ip) != 1 ||
+	    expires < 0 || iaid > 0xffffffffUL ||
+	    parse_hex(duid, lease->duid, sizeof(lease->duid), &lease->duid_len))
+		return -EINVAL;
+	lease->expires = (time_t)expires;
+	lease->iaid = (uint32_t)iaid;
+	return 0;
+}
+
+int xpxe_leases6_load(struct xpxe_leases6 *l)
+{
+	char line[512], aside[300];
+	int lineno = 0, bad = 0;
+	FILE *f = fopen(l->path, "r");
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct xpxe_lease6 lease;
+		char *p = line;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || *p == '\0')
+			continue;
+		if (!strchr(p, '\n') && !feof(f)) {
+			log_error("%s:%d: line too long", l->path, lineno);
+			bad++;
+			while (fgets(line, sizeof(line), f) && !strchr(line, '\n'))
+				;
+			continue;
+		}
+		if (parse_line(p, &lease)) {
+			log_error("%s:%d: expected 'MAC IPV6 EXPIRES IAID DUID', got: %.*s", l->path,
+				  lineno, (int)strcspn(p, "\n"), p);
+			bad++;
+			continue;
+		}
+		if (xpxe_leases6_find(l, lease.mac) || xpxe_leases6_holder(l, &lease.ip)) {
+			log_error("%s:%d: duplicate MAC or address, line ignored", l->path, lineno);
+			bad++;
+			continue;
+		}
+		if (!append(l, &lease)) {
+			fclose(f);
+			return -ENOMEM;
+		}
+	}
+	fclose(f);
+	if (bad) {
+		snprintf(aside, sizeof(aside), "%s.corrupt-%lld", l->path, (long long)time(NULL));
+		if (rename(l->path, aside))
+			return -errno;
+		log_warn("%s had %d bad line(s): moved aside to %s, %d binding(s) kept", l->path,
+			 bad, aside, l->n);
+	}
+	return bad;
+}
+
+static int write_bindings(FILE *f, void *ctx)
+{
+	const struct xpxe_leases6 *l = ctx;
+	char ip[INET6_ADDRSTRLEN];
+
+	fprintf(f, "# xpxe DHCPv6 bindings: MAC IPV6 EXPIRES(unix seconds) IAID DUID(hex)\n");
+	for (int i = 0; i < l->n; i++) {
+		const struct xpxe_lease6 *b = &l->items[i];
+		const unsigned char *m = b->mac;
+
+		if (b->offered)
+			continue;
+		inet_ntop(AF_INET6, &b->ip, ip, sizeof(ip));
+		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x %s %lld %u ", m[0], m[1], m[2], m[3],
+			m[4], m[5], ip, (long long)b->expires, b->iaid);
+		for (unsigned int j = 0; j < b->duid_len; j++)
+			fprintf(f, "%02x", b->duid[j]);
+		fputc('\n', f);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int xpxe_leases6_save(const struct xpxe_leases6 *l)
+{
+	return xpxe_write_atomically(l->path, 0600, write_bindings, (void *)l);
+}

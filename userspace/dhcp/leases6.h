@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef XPXE_LEASES6_H
+#define XPXE_LEASES6_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <netinet/in.h>
+
+#include "dhcp_settings.h"
+#include "dhcp/dhcp6_proto.h"
+
+/*
+ * Full mode's DHCPv6 bindings (IA_NA): one address per MAC, sticky, with the
+ * client's DUID and IAID kept beside it (answers go to the DUID; the MAC, from
+ * the frame, keys the machine whatever its DUID type). Persisted as leases.h's
+ * v4 bindings are: a text file replaced atomically (atomic.h), one binding a
+ * line: "MAC IPV6 EXPIRES IAID DUID" (EXPIRES in Unix seconds, DUID in hex),
+ * '#' starts a comment. Addresses only advertised (held for the Request) stay
+ * in memory.
+ */
+
+struct xpxe_lease6 {
+	unsigned char mac[6];
+	bool offered; /* only advertised, held until EXPIRES: never in the file */
+	struct in6_addr ip;
+	time_t expires;
+	uint32_t iaid;
+	uint8_t duid[XPXE_DHCP6_DUID_LEN_MAX];
+	unsigned int duid_len;
+};
+
+struct xpxe_leases6 {
+	char path[256];
+	struct in6_addr first; /* the pool: FIRST and the POOL_SIZE addresses after it */
+	uint32_t pool_size;    /* 0: reservations only */
+	struct xpxe_lease6 *items;
+	int n, cap;
+	struct xpxe_reservation6 *reserved; /* never handed out to another MAC */
+	int n_reserved;
+	struct in6_addr *declined; /* DECLINEd (in use elsewhere): until the daemon restarts */
+	int n_declined;
+};
+
+/* Initialises L for PATH and the pool FIRST..LAST (both ::: none). -errno on failure. */
+int xpxe_leases6_init(struct xpxe_leases6 *l, const char *path, const struct in6_addr *first,
+		      const struct in6_addr *last);
+void xpxe_leases6_free(struct xpxe_leases6 *l);
+
+/* Replaces the reservations with R (N of them). */
+int xpxe_leases6_set_reserved(struct xpxe_leases6 *l, const struct xpxe_reservation6 *r, int n);
+
+/* MAC's reserved address, or NULL. */
+const struct in6_addr *xpxe_leases6_reservation(const struct xpxe_leases6 *l,
+						const unsigned char mac[6]);
+
+struct xpxe_lease6 *xpxe_leases6_find(struct xpxe_leases6 *l, const unsigned char mac[6]);
+
+/* The binding holding IP, or NULL. */
+struct xpxe_lease6 *xpxe_leases6_holder(struct xpxe_leases6 *l, const struct in6_addr *ip);
+
+/* True when IP lies in the pool. */
+bool xpxe_leases6_in_pool(const struct xpxe_leases6 *l, const struct in6_addr *ip);
+
+/* True when IP is on the served link: the pool's /64 or a reservation's. */
+bool xpxe_leases6_on_link(const struct xpxe_leases6 *l, const struct in6_addr *ip);
+
+/*
+ * MAC's binding, made if needed: its reservation; else WANT (may be NULL) if
+ * it is a free pool address; else the first free one; else the binding that
+ * expired longest ago before NOW. NULL when nothing is left. A new binding is
+ * marked offered; *CREATED tells whether the table changed.
+ */
+struct xpxe_lease6 *xpxe_leases6_allocate(struct xpxe_leases6 *l, const unsigned char mac[6],
+					  const struct in6_addr *want, time_t now, bool *created);
+
+/* Removes MAC's binding. */
+void xpxe_leases6_remove(struct xpxe_leases6 *l, const unsigned char mac[6]);
+
+/* Marks IP as DECLINEd: never handed out again until the daemon restarts. */
+int xpxe_leases6_decline(struct xpxe_leases6 *l, const struct in6_addr *ip);
+
+/*
+ * Loads the file; a missing one is an empty table. Bad lines are reported with
+ * their numbers, the file is moved aside to PATH.corrupt-UNIXTIME and the good
+ * lines are kept. Returns the number of bad lines or -errno.
+ */
+int xpxe_leases6_load(struct xpxe_leases6 *l);
+
+/* Writes the bindings (not the offers): PATH.tmp, fsync, rename, fsync of the folder. */
+int xpxe_leases6_save(const struct xpxe_leases6 *l);
+
+#endif /* XPXE_LEASES6_H */
