@@ -4,6 +4,7 @@ address, hop limit 255, with a source link-layer option) and prints the Router
 Advertisements that answer it within TIMEOUT seconds, one line each:
 
   ra src=ADDR hlim=N cur_hop_limit=N flags=N lifetime=N reachable=N retrans=N slla=MAC opts=N
+     prefix=ADDR/LEN pflags=N (a Prefix Information option; none/-1 without)
 
 Exits 0 if at least one came, 1 if none, 2 on a setup error. The kernel fills in
 the ICMPv6 checksum (raw ICMPv6 sockets) and checks the RA's.
@@ -65,15 +66,20 @@ def main():
             if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_HOPLIMIT:
                 hlim = struct.unpack("i", value[:4])[0]
         _t, code, _c, cur, flags, life, reach, retrans = struct.unpack("!BBHBBHII", data[:16])
-        slla, opts, off = "none", 0, 16
+        slla, opts, off, prefix, pflags = "none", 0, 16, "none", -1
         while off + 2 <= len(data) and data[off + 1]:
             if data[off] == 1:
                 slla = ":".join("%02x" % b for b in data[off + 2:off + 8])
+            if data[off] == 3 and off + 32 <= len(data):  # Prefix Information
+                prefix = "%s/%d" % (socket.inet_ntop(socket.AF_INET6, data[off + 16:off + 32]),
+                                    data[off + 2])
+                pflags = data[off + 3]
             opts += 1
             off += data[off + 1] * 8
         print("ra src=%s code=%d hlim=%d cur_hop_limit=%d flags=%d lifetime=%d reachable=%d "
-              "retrans=%d slla=%s opts=%d" % (src[0].split("%")[0], code, hlim, cur, flags, life,
-                                               reach, retrans, slla, opts))
+              "retrans=%d slla=%s opts=%d prefix=%s pflags=%d" % (
+                  src[0].split("%")[0], code, hlim, cur, flags, life, reach, retrans, slla, opts,
+                  prefix, pflags))
         got += 1
     return 0 if got else 1
 

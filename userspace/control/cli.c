@@ -229,6 +229,11 @@ static void print_iface(struct fy_node *iface, bool all)
 
 		if (!strcmp(mode, "off"))
 			printf("  dhcpv6    off (no global or ULA address on the interface)\n");
+		else if (!strcmp(mode, "full"))
+			printf("  dhcpv6    full mode, server on [%s], %llu binding(s), DUID %s\n",
+			       xpxe_json_str(iface, "/dhcp6/server_addr"),
+			       xpxe_json_u64(iface, "/dhcp6/server/bindings", 0),
+			       xpxe_json_str(iface, "/dhcp6/server_duid"));
 		else
 			printf("  dhcpv6    proxy-like: boot URLs on [%s], server DUID %s\n",
 			       xpxe_json_str(iface, "/dhcp6/server_addr"),

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Full mode's DHCPv6 (--pool6, --reserve6) with ISC dhclient -6 in the lab, ULA addresses only:
+# xdp_pxe passes the clients' messages up (pass_dhcp6_to_daemon) and the daemon's server binds
+# an address from the pool (Solicit/Advertise/Request/Reply), written to IFACE's leases6 file;
+# after a restart the machine keeps it (a new Solicit, a crafted Renew); a Release frees it for
+# the next machine, which was refused (NoAddrsAvail) while the one-address pool was taken; an
+# Information-request gets a Reply; a reserved MAC gets its address; NoBinding, NotOnLink and
+# malformed messages get counted outcomes; the RA says M=1 O=1 with the pool's /64 (L=1, A=0).
+LAB=td6full
+source "$(dirname "$0")/lib.sh"
+require_root
+
+SRV6=fd00:198:18::1
+POOL6=fd00:198:18::100
+RES6=fd00:198:18::50
+PROBE=$ROOT/tests/integration/dhcp6_probe.py
+RS_PROBE=$ROOT/tests/integration/rs_probe.py
+lab up || { not_ok "lab up"; exit 1; }
+for n in 1 2 3 4; do lab host $n "52:54:00:d7:00:0$n"; done
+ll_ready() {
+	ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 scope link | grep -q inet6 &&
+		! ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 tentative | grep -q inet6
+}
+for n in 1 2 3 4; do
+	wait_until ll_ready $n || { not_ok "host $n has a link-local address"; exit 1; }
+done
+in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+LEASES=$WORK/bindings
+SERVE=(-i "$IF_SRV" --mode full --pool6 "$POOL6-$POOL6" --reserve6 "52:54:00:d7:00:03=$RES6"
+	--leases "$LEASES")
+
+# dhcp6 N NAME [ARGS...]: dhclient -6 on host N with lease file NAME.leases (kept between
+# runs: the client's DUID and lease); what it got lands in $WORK/NAME.result. dhclient goes to
+# the background once bound: stopped at once (-x, no Release), its address stays on eth0.
+dhcp6() {
+	local n=$1 name=$2
+	shift 2
+	: >>"$WORK/$name.conf"
+	cat >"$WORK/$name.sh" <<SCRIPT
+#!/bin/sh
+case "\$reason" in BOUND6|RENEW6|REBIND6|REBOOT6)
+	ip -6 addr replace "\$new_ip6_address/128" dev "\$interface" nodad
+	echo "ip6=\$new_ip6_address sid=\$new_dhcp6_server_id" >"$WORK/$name.result" ;;
+esac
+[ -n "\$new_dhcp6_server_id" ] && [ -z "\$new_ip6_address" ] &&
+	echo "sid=\$new_dhcp6_server_id" >"$WORK/$name.result"
+exit 0
+SCRIPT
+	chmod +x "$WORK/$name.sh"
+	rm -f "$WORK/$name.result"
+	timeout 60 ip netns exec "$LAB-h$n" dhclient -6 -1 -v "$@" -cf "$WORK/$name.conf" \
+		-sf "$WORK/$name.sh" -lf "$WORK/$name.leases" -pf "$WORK/$name.pid" eth0 \
+		>>"$WORK/$name.log" 2>&1
+	local rc=$?
+	stop_dhclients "$n"
+	return $rc
+}
+# stop_dhclients N: the dhclients this test started in host N's namespace (by pid), gone.
+stop_dhclients() {
+	local pid
+	for pid in $(ip netns pids "$LAB-h$1"); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dhclient ] && kill "$pid"
+	done
+	gone() { ! ip netns pids "$LAB-h$1" | while read -r p; do cat "/proc/$p/comm"; done 2>/dev/null | grep -qx dhclient; }
+	wait_until gone "$1"
+}
+field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" "$WORK/$1.result" 2>/dev/null; }
+srv6() { "$XPXE" status --json | jq -r ".interfaces[0].dhcp6.server.$1"; }
+# probe N NAME TYPE [OPTIONS...]: one crafted message from host N; the answers in $WORK/NAME.out
+probe() {
+	local n=$1 name=$2
+	shift 2
+	ip netns exec "$LAB-h$n" python3 "$PROBE" eth0 3 "$@" >"$WORK/$name.out" 2>&1
+}
+
+if start_daemon "${SERVE[@]}"; then ok "xpxe serves $IF_SRV in full mode with --pool6"; else
+	not_ok "xpxe serves $IF_SRV in full mode with --pool6" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+check "status: DHCPv6 full mode" test "$("$XPXE" status --json | jq -r '.interfaces[0].dhcp6.mode')" = full
+DUID=$("$XPXE" status --json | jq -r '.interfaces[0].dhcp6.server_duid' | tr -d :)
+
+# --- the RA of full mode: M=1 O=1, the pool's /64 on-link, not for SLAAC, lifetime 0 -------------
+ip netns exec "$LAB-h4" python3 "$RS_PROBE" eth0 3 >"$WORK/h4.ra" 2>&1
+ra() { sed -n "1s/.*\b$1=\([^ ]*\).*/\1/p" "$WORK/h4.ra"; }
+check "an RS gets an RA with M and O (flags $(ra flags) = 192)" test "$(ra flags)" = 192
+check "... the pool's prefix fd00:198:18::/64 ($(ra prefix))" test "$(ra prefix)" = fd00:198:18::/64
+check "... L=1, A=0 (prefix flags $(ra pflags) = 128)" test "$(ra pflags)" = 128
+check "... router lifetime 0" test "$(ra lifetime)" = 0
+
+# --- a new machine: an address from the pool, on disk ---------------------------------------
+to_daemon0=$(counter pass_dhcp6_to_daemon)
+dhcp6 1 h1
+if [ "$(field h1 ip6)" = "$POOL6" ]; then ok "dhclient -6 gets $POOL6 from the pool"; else
+	not_ok "dhclient -6 gets $POOL6 from the pool" "$(cat "$WORK/h1.result" 2>&1)" "$(tail -5 "$WORK/h1.log")"
+fi
+check "ip -6 addr shows it on the client" bash -c "ip -n '$LAB-h1' -6 addr show dev eth0 | grep -q '$POOL6/128'"
+check "dhclient's lease file has it" grep -q "iaaddr $POOL6" "$WORK/h1.leases"
+check "the binding is on disk (leases6)" grep -q "^52:54:00:d7:00:01 $POOL6 " "$LEASES"6
+check "... from xpxe's server id" test "$(field h1 sid | tr -d :)" != ""
+check "the messages went to the daemon (pass_dhcp6_to_daemon $to_daemon0 -> $(counter pass_dhcp6_to_daemon))" \
+	test "$(counter pass_dhcp6_to_daemon)" -ge $((to_daemon0 + 2))
+check "xpxe leases --json lists it with its DUID" \
+	jq -e ".leases | map(select(.family == \"ipv6\" and .ip == \"$POOL6\" and (.duid | length) > 0)) | length == 1" \
+	<<<"$("$XPXE" leases --json)"
+check "xpxe leases shows it" bash -c "'$XPXE' leases | grep -q '52:54:00:d7:00:01 *$POOL6'"
+
+# --- the pool is taken: the next machine is refused -------------------------------------------
+noaddr0=$(srv6 no_addrs_avail)
+probe 2 full 1 "cid=00030001525400d70002" "ia=7:"
+check "a second machine gets NoAddrsAvail while the one address is bound" \
+	grep -q 'type=2 status=2 ' "$WORK/full.out"
+check "... counted (no_addrs_avail $noaddr0 -> $(srv6 no_addrs_avail))" test "$(srv6 no_addrs_avail)" -gt "$noaddr0"
+
+# --- restart: the machine keeps its address ------------------------------------------------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+start_daemon "${SERVE[@]}" || { not_ok "serve starts again" "$(tail -5 "$WORK/daemon.log")"; exit 1; }
+check "the binding came back from disk" test "$(srv6 bindings)" = 1
+# dhclient with its lease file: Confirm, or a Solicit for its address.
+dhcp6 1 h1
+check "after a restart dhclient -6 with its lease file keeps $POOL6 ($(field h1 ip6))" test "$(field h1 ip6)" = "$POOL6"
+# A Renew (to xpxe's server id) of the address: extended, the same address.
+probe 1 renew 5 "cid=00030001525400d70001" "sid=$DUID" "ia=1:$POOL6"
+check "a Renew of the machine's IA gets a Reply with $POOL6" grep -q "type=7 .*addrs=$POOL6/" "$WORK/renew.out"
+# Renew from a machine without a binding: NoBinding
+nob0=$(srv6 no_binding)
+probe 4 nobinding 5 "cid=00030001525400d70004" "sid=$DUID" "ia=9:fd00:198:18::77"
+check "a Renew without a binding gets NoBinding in its IA" grep -q 'type=7 .*ia_status=3 ' "$WORK/nobinding.out"
+check "... counted (no_binding $nob0 -> $(srv6 no_binding))" test "$(srv6 no_binding)" -gt "$nob0"
+# Confirm of an address of another link: NotOnLink
+probe 4 confirm 4 "cid=00030001525400d70004" "ia=9:fd00:9999::1"
+check "a Confirm of another link's address gets NotOnLink" grep -q 'type=7 status=4 ' "$WORK/confirm.out"
+
+# --- release: freed, and the next machine gets it ---------------------------------------------
+timeout 60 ip netns exec "$LAB-h1" dhclient -6 -r -v -cf "$WORK/h1.conf" -sf "$WORK/h1.sh" \
+	-lf "$WORK/h1.leases" -pf "$WORK/h1.pid" eth0 >>"$WORK/h1.log" 2>&1
+released() { ! grep -q "^52:54:00:d7:00:01 " "$LEASES"6; }
+if wait_until released; then ok "dhclient -6 -r releases the binding (gone from leases6)"; else
+	not_ok "dhclient -6 -r releases the binding" "$(tail -5 "$WORK/h1.log")"; fi
+check "... counted (released $(srv6 released))" test "$(srv6 released)" -ge 1
+dhcp6 2 h2
+check "the next machine gets the freed $POOL6 ($(field h2 ip6))" test "$(field h2 ip6)" = "$POOL6"
+
+# --- Information-request: a Reply, no address ------------------------------------------------------
+replies0=$(srv6 reply)
+dhcp6 4 info -S
+check "dhclient -6 -S gets a Reply (server id $(field info sid))" test -n "$(field info sid)"
+check "... from the daemon (reply $replies0 -> $(srv6 reply))" test "$(srv6 reply)" -gt "$replies0"
+
+# --- a reservation ----------------------------------------------------------------------------------
+dhcp6 3 h3
+check "the reserved MAC gets $RES6 ($(field h3 ip6))" test "$(field h3 ip6)" = "$RES6"
+check "... on disk" grep -q "^52:54:00:d7:00:03 $RES6 " "$LEASES"6
+
+# --- malformed messages: counted, never answered, the daemon keeps serving -----------------------------
+bad0=$(srv6 malformed)
+# an option claiming 200 bytes in a 12-byte message; an IA_NA of 4 bytes; a Solicit with no client id
+probe 4 bad1 raw=01aabbcc000100c80003
+probe 4 bad2 raw=01aabbcc0001000a00030001525400d700040003000400000001
+probe 4 bad3 raw=01aabbcc00060002003b
+check "three malformed messages are counted (malformed $bad0 -> $(srv6 malformed))" \
+	test "$(srv6 malformed)" -eq $((bad0 + 3))
+check "... by kind (truncated, bad_option, missing_ids)" \
+	jq -e '.interfaces[0].dhcp6.server.malformed_by_kind | .truncated >= 1 and .bad_option >= 1 and .missing_ids >= 1' \
+	<<<"$("$XPXE" status --json)"
+check "... and none answered" bash -c "! grep -q reply '$WORK'/bad*.out"
+check "the daemon still answers" daemon_answers
