@@ -31,11 +31,11 @@
 #define NDP_ETH_IP6_LEN	  (14 + 40)
 #define NDP_RA_ICMP_LEN	  (16 + 8) /* the RA header, one SLLA option */
 #define NDP_RA_FRAME_LEN  (NDP_ETH_IP6_LEN + NDP_RA_ICMP_LEN)
-#define NDP_OPT_PREFIX	  3  /* Prefix Information (RFC 4861 4.6.2) */
-#define NDP_PIO_LEN	  32 /* its length */
-#define NDP_RA_F_MANAGED  0x80 /* M: addresses from DHCPv6 */
-#define NDP_RA_F_OTHER	  0x40 /* O: other settings from DHCPv6 */
-#define NDP_PIO_F_ONLINK  0x80 /* L; A (0x40, autonomous: SLAAC) stays clear */
+#define NDP_OPT_PREFIX	  3	/* Prefix Information (RFC 4861 4.6.2) */
+#define NDP_PIO_LEN	  32	/* its length */
+#define NDP_RA_F_MANAGED  0x80	/* M: addresses from DHCPv6 */
+#define NDP_RA_F_OTHER	  0x40	/* O: other settings from DHCPv6 */
+#define NDP_PIO_F_ONLINK  0x80	/* L; A (0x40, autonomous: SLAAC) stays clear */
 #define NDP_PIO_VALID	  86400 /* seconds, radvd's defaults */
 #define NDP_PIO_PREFERRED 14400
 #define NDP_ALL_ROUTERS_2 0x02 /* ff02::2, last byte */

@@ -109,7 +109,7 @@ struct xpxe_dhcp_settings {
 	unsigned int mac_rate, mac_burst, global_rate, global_burst;
 	struct xpxe_reservation reservations[XPXE_MAX_RESERVATIONS];
 	int n_reservations;
-	char leases_path[256];		   /* default XPXE_STATE_DIR/IFNAME.leases */
+	char leases_path[256]; /* default XPXE_STATE_DIR/IFNAME.leases */
 	/* full mode's DHCPv6 (--pool6, dhcp.pool6; --reserve6, a machine's ip6): bindings in
 	 * LEASES_PATH with "6" appended */
 	struct in6_addr pool6_first, pool6_last; /* :: : no pool */

@@ -1083,8 +1083,8 @@ static int serve_or_check(int argc, char **argv, bool check)
 		return usage_error(serve_usage, "%s",
 				   "serve needs an interface (-i IFACE) or a config file "
 				   "(-c FILE, default " XPXE_CONFIG_PATH ")");
-	if ((opts.dhcp.n_reservations || opts.dhcp.pool_first.s_addr ||
-	     opts.dhcp.n_reservations6 || !IN6_IS_ADDR_UNSPECIFIED(&opts.dhcp.pool6_first)) &&
+	if ((opts.dhcp.n_reservations || opts.dhcp.pool_first.s_addr || opts.dhcp.n_reservations6 ||
+	     !IN6_IS_ADDR_UNSPECIFIED(&opts.dhcp.pool6_first)) &&
 	    opts.dhcp.mode != XPXE_MODE_FULL)
 		return usage_error(serve_usage, "%s",
 				   "--pool, --reserve, --pool6 and --reserve6 need --mode full");

@@ -309,9 +309,9 @@ struct fy_node *xpxe_dhcp6_status(const struct xpxe_dataplane *dp, struct fy_doc
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.dhcp6_config), &zero, &cfg))
 		cfg.enabled = 0;
 	xpxe_json_add_str(node, "mode",
-			  !cfg.enabled			      ? "off"
+			  !cfg.enabled			  ? "off"
 			  : cfg.flags & XPXE_DHCP6_F_FULL ? "full"
-							      : "proxy");
+							  : "proxy");
 	if (!cfg.enabled)
 		return node;
 	inet_ntop(AF_INET6, cfg.server_addr, text, sizeof(text));

@@ -167,8 +167,7 @@ static enum xpxe_dhcp6_verdict check_ids(const struct xpxe_dhcp6_msg *m)
 	return XPXE_DHCP6_OK;
 }
 
-enum xpxe_dhcp6_verdict xpxe_dhcp6_parse(const uint8_t *buf, size_t len,
-					 struct xpxe_dhcp6_msg *m)
+enum xpxe_dhcp6_verdict xpxe_dhcp6_parse(const uint8_t *buf, size_t len, struct xpxe_dhcp6_msg *m)
 {
 	size_t off = 4;
 
@@ -279,8 +278,7 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, v & 0xffff);
 }
 
-void xpxe_dhcp6_out_opt(struct xpxe_dhcp6_out *o, unsigned int code, const void *data,
-			size_t len)
+void xpxe_dhcp6_out_opt(struct xpxe_dhcp6_out *o, unsigned int code, const void *data, size_t len)
 {
 	uint8_t hdr[4];
 
@@ -304,8 +302,7 @@ static size_t status_bytes(uint8_t *buf, enum xpxe_dhcp6_status code, const char
 	return 2 + n;
 }
 
-void xpxe_dhcp6_out_status(struct xpxe_dhcp6_out *o, enum xpxe_dhcp6_status code,
-			   const char *text)
+void xpxe_dhcp6_out_status(struct xpxe_dhcp6_out *o, enum xpxe_dhcp6_status code, const char *text)
 {
 	uint8_t buf[2 + 64];
 

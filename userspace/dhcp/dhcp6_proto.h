@@ -52,11 +52,11 @@ enum xpxe_dhcp6_status {
 /* Why a message is not taken: each has a counter in the server's status. */
 enum xpxe_dhcp6_verdict {
 	XPXE_DHCP6_OK = 0,
-	XPXE_DHCP6_TOO_SHORT,	  /* shorter than the 4-byte header */
-	XPXE_DHCP6_TRUNCATED,	  /* an option header or body runs past the end */
-	XPXE_DHCP6_BAD_OPTION,	  /* an option's length is wrong for its kind (an IA, a DUID) */
-	XPXE_DHCP6_NOT_CLIENT,	  /* not a message a client sends to a server (relays too) */
-	XPXE_DHCP6_MISSING_IDS,	  /* client id or server id missing or there (RFC 8415 16) */
+	XPXE_DHCP6_TOO_SHORT,	/* shorter than the 4-byte header */
+	XPXE_DHCP6_TRUNCATED,	/* an option header or body runs past the end */
+	XPXE_DHCP6_BAD_OPTION,	/* an option's length is wrong for its kind (an IA, a DUID) */
+	XPXE_DHCP6_NOT_CLIENT,	/* not a message a client sends to a server (relays too) */
+	XPXE_DHCP6_MISSING_IDS, /* client id or server id missing or there (RFC 8415 16) */
 	XPXE_DHCP6_VERDICT_MAX,
 };
 
@@ -85,14 +85,13 @@ struct xpxe_dhcp6_msg {
 	bool wants_url; /* the ORO asks for option 59 */
 	/* what classifies a boot client, as bpf/dhcp6.h reads it */
 	bool is_ipxe;
-	int vendor;	  /* 0 none, 1 PXEClient, 2 HTTPClient */
-	int vendor_arch;  /* the digits of the vendor class; -1: none */
-	int arch;	  /* option 61's first; -1: none */
+	int vendor;	 /* 0 none, 1 PXEClient, 2 HTTPClient */
+	int vendor_arch; /* the digits of the vendor class; -1: none */
+	int arch;	 /* option 61's first; -1: none */
 };
 
 /* Parses the LEN-byte message at BUF into M. Returns a verdict (XPXE_DHCP6_OK when taken). */
-enum xpxe_dhcp6_verdict xpxe_dhcp6_parse(const uint8_t *buf, size_t len,
-					 struct xpxe_dhcp6_msg *m);
+enum xpxe_dhcp6_verdict xpxe_dhcp6_parse(const uint8_t *buf, size_t len, struct xpxe_dhcp6_msg *m);
 
 /* The boot class of M, as xdp_pxe would classify it (XPXE_BOOT_PLAIN: an address only). */
 enum xpxe_boot_class xpxe_dhcp6_boot_class(const struct xpxe_dhcp6_msg *m);
@@ -110,15 +109,13 @@ struct xpxe_dhcp6_out {
 void xpxe_dhcp6_out_start(struct xpxe_dhcp6_out *o, uint8_t type, const uint8_t xid[3]);
 
 /* Appends option CODE with LEN bytes of DATA. */
-void xpxe_dhcp6_out_opt(struct xpxe_dhcp6_out *o, unsigned int code, const void *data,
-			size_t len);
+void xpxe_dhcp6_out_opt(struct xpxe_dhcp6_out *o, unsigned int code, const void *data, size_t len);
 
 /* Appends raw bytes (options already in wire format). */
 void xpxe_dhcp6_out_raw(struct xpxe_dhcp6_out *o, const void *data, size_t len);
 
 /* Appends a Status Code option. */
-void xpxe_dhcp6_out_status(struct xpxe_dhcp6_out *o, enum xpxe_dhcp6_status code,
-			   const char *text);
+void xpxe_dhcp6_out_status(struct xpxe_dhcp6_out *o, enum xpxe_dhcp6_status code, const char *text);
 
 /*
  * Appends an IA_NA for IAID with T1/T2 and, when ADDR is not NULL, one IA

@@ -153,8 +153,8 @@ static bool answer_bind(struct xpxe_dhcp6_server *srv, const unsigned char mac[6
 
 	if (!m->has_ia)
 		return true; /* boot options only (an IA_TA or IA_PD xpxe does not give) */
-	lease = xpxe_leases6_allocate(&srv->leases, mac, m->ia.has_addr ? &m->ia.addr : NULL,
-				      now, &created);
+	lease = xpxe_leases6_allocate(&srv->leases, mac, m->ia.has_addr ? &m->ia.addr : NULL, now,
+				      &created);
 	if (!lease) {
 		srv->cnt[XPXE_D6_NO_ADDRS]++;
 		if (solicit)

@@ -22,14 +22,14 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_UNKNOWN,      /* a machine not in the inventory, unknown ones not answered */
 	XPXE_D6_ADVERTISE,
 	XPXE_D6_REPLY,
-	XPXE_D6_BOUND,	       /* bindings made or extended (Request, Renew, Rebind, rapid commit) */
-	XPXE_D6_NO_ADDRS,      /* NoAddrsAvail: the pool is exhausted */
-	XPXE_D6_NO_BINDING,    /* NoBinding: a Renew/Rebind/Release of an address xpxe never gave */
-	XPXE_D6_NOT_ON_LINK,   /* a Confirm of addresses of another link */
-	XPXE_D6_RELEASED,      /* bindings freed by a Release */
-	XPXE_D6_DECLINED,      /* addresses declined: never given again until a restart */
-	XPXE_D6_SAVE_ERRORS,   /* the bindings file could not be written: not answered */
-	XPXE_D6_SEND_ERRORS,   /* sendto failed */
+	XPXE_D6_BOUND,	     /* bindings made or extended (Request, Renew, Rebind, rapid commit) */
+	XPXE_D6_NO_ADDRS,    /* NoAddrsAvail: the pool is exhausted */
+	XPXE_D6_NO_BINDING,  /* NoBinding: a Renew/Rebind/Release of an address xpxe never gave */
+	XPXE_D6_NOT_ON_LINK, /* a Confirm of addresses of another link */
+	XPXE_D6_RELEASED,    /* bindings freed by a Release */
+	XPXE_D6_DECLINED,    /* addresses declined: never given again until a restart */
+	XPXE_D6_SAVE_ERRORS, /* the bindings file could not be written: not answered */
+	XPXE_D6_SEND_ERRORS, /* sendto failed */
 	XPXE_D6_CNT_MAX,
 };
 

@@ -279,8 +279,8 @@ int xpxe_leases6_load(struct xpxe_leases6 *l)
 			continue;
 		}
 		if (parse_line(p, &lease)) {
-			log_error("%s:%d: expected 'MAC IPV6 EXPIRES IAID DUID', got: %.*s", l->path,
-				  lineno, (int)strcspn(p, "\n"), p);
+			log_error("%s:%d: expected 'MAC IPV6 EXPIRES IAID DUID', got: %.*s",
+				  l->path, lineno, (int)strcspn(p, "\n"), p);
 			bad++;
 			continue;
 		}

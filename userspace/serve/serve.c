@@ -39,9 +39,9 @@ struct served {
 	struct xpxe_dataplane dp;
 	struct xpxe_dhcp_server dhcp;
 	struct xpxe_dhcp6_server dhcp6; /* full mode's DHCPv6 (--pool6, --reserve6) */
-	struct ring_buffer *events;    /* the programs' replies, for the fleet view */
-	struct xpxe_tftp *tftp;	       /* where the ends of transfers go; NULL until TFTP starts */
-	struct xpxe_vlan_runtime vlan; /* what serving VLANs changed on the trunk */
+	struct ring_buffer *events;	/* the programs' replies, for the fleet view */
+	struct xpxe_tftp *tftp;		/* where the ends of transfers go; NULL until TFTP starts */
+	struct xpxe_vlan_runtime vlan;	/* what serving VLANs changed on the trunk */
 };
 
 struct daemon {
@@ -849,10 +849,10 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 			pfds[3 + XPXE_MAX_IFACES + i] = (struct pollfd){ .fd = -1 };
 		}
 		for (int i = 0; i < XPXE_MAX_IFACES; i++)
-			pfds[3 + 2 * XPXE_MAX_IFACES + i] = (struct pollfd){
-				.fd = i < n ? xpxe_dhcp6_server_fd(&d->ifaces[i].dhcp6) : -1,
-				.events = POLLIN
-			};
+			pfds[3 + 2 * XPXE_MAX_IFACES + i] =
+			    (struct pollfd){ .fd = i < n ? xpxe_dhcp6_server_fd(&d->ifaces[i].dhcp6)
+							 : -1,
+					     .events = POLLIN };
 		pfds[3 + 3 * XPXE_MAX_IFACES] =
 		    (struct pollfd){ .fd = xpxe_store_fd(d->store), .events = POLLIN };
 		if (poll(pfds, 4 + 3 * XPXE_MAX_IFACES, -1) < 0) {
