@@ -499,13 +499,19 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void configure(bool off)
+/* FULL: full mode with a pool6 (the daemon's DHCPv6 server answers on 547). */
+static void configure_mode(bool off, bool full)
 {
 	struct xpxe_dhcp_settings s;
 	struct xpxe_dhcp_net net = { 0 };
 	struct xpxe_dhcp6_net net6 = { 0 };
 
 	xpxe_dhcp_settings_default(&s);
+	if (full) {
+		s.mode = XPXE_MODE_FULL;
+		inet_pton(AF_INET6, "fd00:198:18::100", &s.pool6_first);
+		inet_pton(AF_INET6, "fd00:198:18::1ff", &s.pool6_last);
+	}
 	s.mac_rate = s.global_rate = 0; /* many frames from one MAC: no limit here */
 	inet_pton(AF_INET, "198.18.0.1", &s.server_ip);
 	snprintf(s.http_base, sizeof(s.http_base), "http://198.18.0.1:8080");
@@ -522,6 +528,11 @@ static void configure(bool off)
 	memcpy(net6.duid, server_duid, sizeof(server_duid));
 	net6.duid_len = sizeof(server_duid);
 	assert_int_equal(xpxe_dhcp6_load_maps(skel, &s, off ? NULL : &net6), 0);
+}
+
+static void configure(bool off)
+{
+	configure_mode(off, false);
 }
 
 /* The option CODE of the answer's options (OPTS, LEN bytes); NULL when absent. */
@@ -655,6 +666,52 @@ static void test_rate_limited(void **state)
 	    XDP_DROP);
 }
 
+/*
+ * Full mode with a pool6: what a client sends to 547 goes up to the daemon's server
+ * untouched (pass_dhcp6_to_daemon), whatever its class; 4011 stays XDP's; relays, bad sums
+ * and other servers' messages keep their own outcomes.
+ */
+static void test_full_mode_to_daemon(void **state)
+{
+	static const struct {
+		size_t (*build)(uint8_t *f);
+		int verdict;
+		int counter;
+	} full[] = {
+		{ pxe_x64, XDP_PASS, XPXE_CNT_PASS_DHCP6_TO_DAEMON },
+		{ plain, XDP_PASS, XPXE_CNT_PASS_DHCP6_TO_DAEMON },
+		{ ipxe, XDP_PASS, XPXE_CNT_PASS_DHCP6_TO_DAEMON },
+		{ request_547, XDP_PASS, XPXE_CNT_PASS_DHCP6_TO_DAEMON },
+		{ renew, XDP_PASS, XPXE_CNT_PASS_DHCP6_TO_DAEMON },
+		{ info_request, XDP_PASS, XPXE_CNT_PASS_DHCP6_TO_DAEMON },
+		{ solicit_no_cid, XDP_PASS,
+		  XPXE_CNT_PASS_DHCP6_TO_DAEMON }, /* the daemon counts it */
+		{ request_4011, XDP_TX, XPXE_CNT_DHCP6_REPLY },
+		{ relay_forward, XDP_PASS, XPXE_CNT_PASS_DHCP6_RELAY },
+		{ advertise_from_other, XDP_PASS, XPXE_CNT_PASS_DHCP6_IGNORED },
+		{ bad_checksum, XDP_PASS, XPXE_CNT_PASS_BAD_UDP_CSUM },
+		{ udp_len_lies, XDP_PASS, XPXE_CNT_PASS_DHCP6_MALFORMED },
+	};
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	__u32 out_len;
+
+	(void)state;
+	configure_mode(false, true);
+	for (size_t i = 0; i < sizeof(full) / sizeof(full[0]); i++) {
+		size_t len;
+
+		memset(in, 0, sizeof(in));
+		len = full[i].build(in);
+		assert_int_equal(
+		    xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, full[i].counter),
+		    full[i].verdict);
+		if (full[i].verdict == XDP_PASS) {
+			assert_int_equal(out_len, len);
+			assert_memory_equal(out, in, len);
+		}
+	}
+}
+
 /* --- the daemon's side -------------------------------------------------------------- */
 
 static void test_urls(void **state)
@@ -710,7 +767,7 @@ static void test_server_duid_persists(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 3];
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 4];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -718,6 +775,7 @@ int main(void)
 						  .test_func = run_case,
 						  .initial_state = (void *)&cases[i] };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_rate_limited);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_full_mode_to_daemon);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_urls);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_server_duid_persists);
 	return _cmocka_run_group_tests("xdp_dhcp6", tests, n, setup, teardown);

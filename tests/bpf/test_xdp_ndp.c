@@ -414,6 +414,62 @@ static void test_rs_rate_limited(void **state)
 	bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp_rate_mac), &key);
 }
 
+/*
+ * Full mode with a pool6 (dhcp6_config's XPXE_DHCP6_F_FULL): the RA says M=1 O=1 and carries
+ * the pool's /64 on-link (L=1) but not for SLAAC (A=0), router lifetime still 0; a machine
+ * not in dhcp_clients gets it too (the DHCPv6 server answers strangers), unless strangers
+ * are not answered.
+ */
+static void test_ra_full_pool6(void **state)
+{
+	static const struct ndp_case stranger = {
+		"full6",     NULL,   XPXE_MODE_FULL,	   XPXE_RA_AUTO, false,
+		CLIENT_NONE, XDP_TX, XPXE_CNT_NDP_RA_SENT, false
+	};
+	static const uint8_t prefix[16] = { 0xfd, 0x00, 0x01, 0x98, 0x00, 0x18 };
+	struct xpxe_dhcp6_config cfg6 = { .enabled = 1,
+					  .flags = XPXE_DHCP6_F_FULL,
+					  .prefix_len = 64 };
+	int fd6 = bpf_map__fd(skel->maps.dhcp6_config), fd = bpf_map__fd(skel->maps.dhcp_config);
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	int n = pcap_frame(IPXE_RS, 0, in, sizeof(in) - 64);
+	const uint8_t *icmp = out + OFF_ICMP, *pio = icmp + 24;
+	struct xpxe_dhcp_config cfg;
+	__u32 zero = 0, out_len;
+
+	(void)state;
+	assert_true(n > 0);
+	configure(&stranger, in);
+	memcpy(cfg6.prefix, prefix, 16);
+	assert_int_equal(bpf_map_update_elem(fd6, &zero, &cfg6, BPF_ANY), 0);
+	assert_int_equal(
+	    xdp_run_counted(skel, in, n, out, sizeof(out), &out_len, XPXE_CNT_NDP_RA_SENT), XDP_TX);
+	assert_int_equal(out_len, 14 + 40 + 16 + 8 + 32);
+	assert_int_equal(out[OFF_PLEN] << 8 | out[OFF_PLEN + 1], 16 + 8 + 32);
+	assert_int_equal(icmp[0], 134);
+	assert_int_equal(icmp6_folded(out, 16 + 8 + 32), 0xffff);
+	assert_int_equal(icmp[5], 0xc0);	     /* M and O */
+	assert_int_equal(icmp[6] << 8 | icmp[7], 0); /* router lifetime: not a router */
+	assert_int_equal(icmp[16], 1);		     /* the source link-layer option first */
+	assert_memory_equal(icmp + 18, frame_server_mac, 6);
+	assert_int_equal(pio[0], 3); /* Prefix Information, 32 bytes */
+	assert_int_equal(pio[1], 4);
+	assert_int_equal(pio[2], 64);
+	assert_int_equal(pio[3], 0x80); /* L, not A */
+	assert_int_equal(pio[4] << 24 | pio[5] << 16 | pio[6] << 8 | pio[7], 86400);
+	assert_int_equal(pio[8] << 24 | pio[9] << 16 | pio[10] << 8 | pio[11], 14400);
+	assert_memory_equal(pio + 16, prefix, 16);
+
+	/* Strangers not answered (default_profile none): no RA for them either. */
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &cfg), 0);
+	cfg.flags &= ~XPXE_DHCP_F_ANSWER_UNKNOWN;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+	assert_int_equal(send_rs(in, n, XPXE_CNT_PASS_NDP_RS_IGNORED), XDP_PASS);
+
+	memset(&cfg6, 0, sizeof(cfg6)); /* the other cases run without DHCPv6 */
+	assert_int_equal(bpf_map_update_elem(fd6, &zero, &cfg6, BPF_ANY), 0);
+}
+
 /* With no link-local address on the interface, the kernel's EUI-64 one. */
 static void test_link_local_fallback(void **state)
 {
@@ -427,18 +483,19 @@ static void test_link_local_fallback(void **state)
 int main(void)
 {
 	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
-	struct CMUnitTest tests[N_CASES + 2] = {
+	struct CMUnitTest tests[N_CASES + 3] = {
 		cmocka_unit_test(test_link_local_fallback),
 		cmocka_unit_test(test_rs_rate_limited),
+		cmocka_unit_test(test_ra_full_pool6),
 	};
 
 	xpxe_interface_link_local("xpxe-no-such0", frame_server_mac, &server_ll);
 	for (int i = 0; i < N_CASES; i++) {
-		tests[i + 2] = (struct CMUnitTest){
+		tests[i + 3] = (struct CMUnitTest){
 			.name = cases[i].name,
 			.test_func = run_case,
 			.initial_state = (void *)&cases[i],
 		};
 	}
-	return _cmocka_run_group_tests("xdp_ndp", tests, N_CASES + 2, setup, teardown);
+	return _cmocka_run_group_tests("xdp_ndp", tests, N_CASES + 3, setup, teardown);
 }
