@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Full mode's DHCPv6: the one parser (every lying or truncated option a counted verdict,
+ * never a crash), the answers' bytes, the bindings file, and the server's answers to each
+ * message type (RFC 8415 18.3) without sockets or maps.
+ */
+#include <arpa/inet.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "dhcp/dhcp6_proto.h"
+#include "dhcp/dhcp6_server.h"
+#include "dhcp/leases6.h"
+
+static char dir[64], path[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/xpxe-dhcp6-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/test.leases6", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[160];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static struct in6_addr ip6(const char *text)
+{
+	struct in6_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, text, &a), 1);
+	return a;
+}
+
+/* --- building requests --------------------------------------------------------------- */
+
+struct req {
+	uint8_t b[1024];
+	size_t n;
+};
+
+static void r_start(struct req *r, uint8_t type)
+{
+	r->b[0] = type;
+	r->b[1] = 0x12, r->b[2] = 0x34, r->b[3] = 0x56;
+	r->n = 4;
+}
+
+static void r_opt(struct req *r, uint16_t code, const void *data, size_t len)
+{
+	r->b[r->n] = code >> 8, r->b[r->n + 1] = code & 0xff;
+	r->b[r->n + 2] = len >> 8, r->b[r->n + 3] = len & 0xff;
+	memcpy(r->b + r->n + 4, data, len);
+	r->n += 4 + len;
+}
+
+static const uint8_t cid[] = {
+	0,    4,    0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+	0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00
+}; /* DUID-UUID */
+static const uint8_t sid[] = { 0, 1, 0, 1, 0x32, 0xa7, 0xcd, 0x01, 2, 0, 0, 0, 0, 1 };
+static const uint8_t other_sid[] = { 0, 3, 0, 1, 2, 0, 0, 0, 0, 9 };
+
+/* An IA_NA for IAID, with ADDR (NULL: none). */
+static void r_ia(struct req *r, uint32_t iaid, const char *addr)
+{
+	uint8_t ia[12 + 28] = { iaid >> 24, iaid >> 16, iaid >> 8, iaid };
+	size_t n = 12;
+
+	if (addr) {
+		struct in6_addr a = ip6(addr);
+
+		ia[12] = 0, ia[13] = 5, ia[14] = 0, ia[15] = 24;
+		memcpy(ia + 16, &a, 16);
+		n += 28;
+	}
+	r_opt(r, XPXE_DHCP6_OPT_IA_NA, ia, n);
+}
+
+static void r_msg(struct req *r, uint8_t type, bool with_sid, const char *addr)
+{
+	r_start(r, type);
+	r_opt(r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	if (with_sid)
+		r_opt(r, XPXE_DHCP6_OPT_SERVERID, sid, sizeof(sid));
+	r_ia(r, 7, addr);
+}
+
+/* --- the parser ------------------------------------------------------------------------ */
+
+static void test_parse_solicit(void **state)
+{
+	static const uint8_t vendor[] = "\0\0\x01\x57\0\x20PXEClient:Arch:00007:UNDI:003000";
+	static const uint8_t oro[] = { 0, 59, 0, 60 }, arch[] = { 0, 7 };
+	struct xpxe_dhcp6_msg m;
+	struct req r;
+
+	(void)state;
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, "fd00::5");
+	r_opt(&r, XPXE_DHCP6_OPT_VENDOR_CLASS, vendor, sizeof(vendor) - 1);
+	r_opt(&r, XPXE_DHCP6_OPT_ORO, oro, sizeof(oro));
+	r_opt(&r, XPXE_DHCP6_OPT_ARCH, arch, sizeof(arch));
+	r_opt(&r, XPXE_DHCP6_OPT_RAPID_COMMIT, NULL, 0);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_OK);
+	assert_int_equal(m.type, XPXE_DHCP6_SOLICIT);
+	assert_int_equal(m.duid_len, sizeof(cid));
+	assert_memory_equal(m.duid, cid, sizeof(cid));
+	assert_true(m.has_ia);
+	assert_int_equal(m.ia.iaid, 7);
+	assert_true(m.ia.has_addr);
+	assert_true(m.rapid_commit);
+	assert_true(m.wants_url);
+	assert_int_equal(m.vendor, 1);
+	assert_int_equal(m.vendor_arch, 7);
+	assert_int_equal(xpxe_dhcp6_boot_class(&m), XPXE_BOOT_UEFI_X64);
+}
+
+static void test_classes(void **state)
+{
+	static const uint8_t ipxe[] = { 0, 4, 'i', 'P', 'X', 'E' };
+	static const uint8_t http[] = "\0\0\x01\x57\0\x21HTTPClient:Arch:00016:UNDI:003000";
+	static const uint8_t oro[] = { 0, 59 }, arm64[] = { 0, 11 };
+	struct xpxe_dhcp6_msg m;
+	struct req r;
+
+	(void)state;
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_OK);
+	assert_int_equal(xpxe_dhcp6_boot_class(&m), XPXE_BOOT_PLAIN);
+	r_opt(&r, XPXE_DHCP6_OPT_USER_CLASS, ipxe, sizeof(ipxe));
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_OK);
+	assert_int_equal(xpxe_dhcp6_boot_class(&m), XPXE_BOOT_IPXE);
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_opt(&r, XPXE_DHCP6_OPT_VENDOR_CLASS, http, sizeof(http) - 1);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_OK);
+	assert_int_equal(xpxe_dhcp6_boot_class(&m), XPXE_BOOT_HTTP_X64);
+	/* Only an ORO for 59 and an architecture: a PXE client of that architecture. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_opt(&r, XPXE_DHCP6_OPT_ORO, oro, sizeof(oro));
+	r_opt(&r, XPXE_DHCP6_OPT_ARCH, arm64, sizeof(arm64));
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_OK);
+	assert_int_equal(xpxe_dhcp6_boot_class(&m), XPXE_BOOT_UEFI_ARM64);
+}
+
+/* Every lie a message can tell: a verdict, and the parser reads nothing past the end. */
+static void test_parse_malformed(void **state)
+{
+	static const uint8_t big[200] = { 0, 2 };
+	struct xpxe_dhcp6_msg m;
+	struct req r = { { 0 }, 0 };
+	uint8_t *copy;
+
+	(void)state;
+	assert_int_equal(xpxe_dhcp6_parse(r.b, 0, &m), XPXE_DHCP6_TOO_SHORT);
+	assert_int_equal(xpxe_dhcp6_parse((const uint8_t *)"\x01\x00", 2, &m),
+			 XPXE_DHCP6_TOO_SHORT);
+	/* an option claiming 200 bytes */
+	r_start(&r, XPXE_DHCP6_SOLICIT);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	r.b[6] = 0, r.b[7] = 200;
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_TRUNCATED);
+	/* an option header cut by the end */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n + 3, &m) == XPXE_DHCP6_OK, 0);
+	r.b[r.n] = 0, r.b[r.n + 1] = 8, r.b[r.n + 2] = 0;
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n + 3, &m), XPXE_DHCP6_TRUNCATED);
+	/* an IA_NA shorter than its header; an IA Address shorter than 24 bytes; one inside
+	 * the IA that runs past the IA */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_opt(&r, XPXE_DHCP6_OPT_IA_NA, "\0\0\0\1", 4);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_BAD_OPTION);
+	r_start(&r, XPXE_DHCP6_SOLICIT);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	r_opt(&r, XPXE_DHCP6_OPT_IA_NA, "\0\0\0\1\0\0\0\0\0\0\0\0\0\5\0\4abcd", 20);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_BAD_OPTION);
+	r_start(&r, XPXE_DHCP6_SOLICIT);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	r_opt(&r, XPXE_DHCP6_OPT_IA_NA, "\0\0\0\1\0\0\0\0\0\0\0\0\0\5\0\x30", 16);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_TRUNCATED);
+	/* a DUID of 1 byte, and of 200 */
+	r_start(&r, XPXE_DHCP6_SOLICIT);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, cid, 1);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_BAD_OPTION);
+	r_start(&r, XPXE_DHCP6_SOLICIT);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, big, sizeof(big));
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_BAD_OPTION);
+	/* ids against RFC 8415 16: no client id; a Solicit naming a server; a Request without */
+	r_start(&r, XPXE_DHCP6_SOLICIT);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_MISSING_IDS);
+	r_msg(&r, XPXE_DHCP6_SOLICIT, true, NULL);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_MISSING_IDS);
+	r_msg(&r, XPXE_DHCP6_REQUEST, false, NULL);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_MISSING_IDS);
+	/* servers' and relays' messages, unknown types */
+	for (int t = 0; t < 256; t++) {
+		r_msg(&r, (uint8_t)t, t == 3 || t == 5 || t == 8 || t == 9, NULL);
+		if (t == 1 || t == 3 || (t >= 4 && t <= 6) || t == 8 || t == 9 || t == 11)
+			assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_OK);
+		else
+			assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_NOT_CLIENT);
+	}
+	/* Every prefix of a valid message, in a buffer of exactly that size (ASan/valgrind
+	 * catch a read past it): a verdict each time. */
+	r_msg(&r, XPXE_DHCP6_REQUEST, true, "fd00::9");
+	for (size_t n = 0; n <= r.n; n++) {
+		copy = malloc(n ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, r.b, n);
+		assert_in_range(xpxe_dhcp6_parse(copy, n, &m), XPXE_DHCP6_OK,
+				XPXE_DHCP6_VERDICT_MAX - 1);
+		free(copy);
+	}
+	/* 300 empty options: more than the parser walks */
+	r_start(&r, XPXE_DHCP6_INFORMATION_REQUEST);
+	for (int i = 0; i < 255; i++)
+		r_opt(&r, 0x7777, NULL, 0);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_OK);
+	r_opt(&r, 0x7777, NULL, 0);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_TRUNCATED);
+}
+
+static void test_build_ia(void **state)
+{
+	static const uint8_t want[] = {
+		7, 0x12, 0x34, 0x56, 0, 3, 0, 40, 0,	0, 0,	 7,    0, 0, 0x07, 0x08,
+		0, 0,	 0x0b, 0x40, 0, 5, 0, 24, 0xfd, 0, 0,	 0,    0, 0, 0,	   0,
+		0, 0,	 0,    0,    0, 0, 0, 9,  0,	0, 0x0e, 0x10, 0, 0, 0x0e, 0x10,
+	};
+	static const uint8_t xid[3] = { 0x12, 0x34, 0x56 };
+	struct xpxe_dhcp6_out o;
+	struct in6_addr a = ip6("fd00::9");
+
+	(void)state;
+	xpxe_dhcp6_out_start(&o, XPXE_DHCP6_REPLY, xid);
+	xpxe_dhcp6_out_ia(&o, 7, 1800, 2880, &a, 3600, 3600, XPXE_DHCP6_SUCCESS, NULL);
+	assert_false(o.overflow);
+	assert_int_equal(o.len, sizeof(want));
+	assert_memory_equal(o.buf, want, sizeof(want));
+	/* NoBinding inside the IA: IA header, then the status option */
+	xpxe_dhcp6_out_start(&o, XPXE_DHCP6_REPLY, xid);
+	xpxe_dhcp6_out_ia(&o, 7, 0, 0, NULL, 0, 0, XPXE_DHCP6_NO_BINDING, "x");
+	assert_int_equal(o.len, 4 + 4 + 12 + 4 + 3);
+	assert_int_equal(o.buf[4 + 4 + 12 + 1], 13);
+	assert_int_equal(o.buf[4 + 4 + 12 + 5], XPXE_DHCP6_NO_BINDING);
+	/* what does not fit sets overflow and is not written */
+	for (int i = 0; i < 100 && !o.overflow; i++)
+		xpxe_dhcp6_out_opt(&o, 1, cid, sizeof(cid));
+	assert_true(o.overflow);
+	assert_true(o.len <= XPXE_DHCP6_OUT_MAX);
+}
+
+/* --- the bindings ----------------------------------------------------------------------- */
+
+static const unsigned char mac1[6] = { 0x52, 0x54, 0, 0xd7, 0, 1 };
+static const unsigned char mac2[6] = { 0x52, 0x54, 0, 0xd7, 0, 2 };
+static const unsigned char mac3[6] = { 0x52, 0x54, 0, 0xd7, 0, 3 };
+
+static void test_leases6_file(void **state)
+{
+	struct in6_addr first = ip6("fd00::100"), last = ip6("fd00::101");
+	struct xpxe_reservation6 res = { { 0x52, 0x54, 0, 0xd7, 0, 3 }, ip6("fd00::50") };
+	struct xpxe_leases6 l;
+	struct xpxe_lease6 *a, *b;
+	char aside[200];
+	glob_t g;
+	FILE *f;
+	bool created;
+
+	(void)state;
+	assert_int_equal(xpxe_leases6_init(&l, path, &first, &last), 0);
+	assert_int_equal(xpxe_leases6_set_reserved(&l, &res, 1), 0);
+	a = xpxe_leases6_allocate(&l, mac1, NULL, 1000, &created);
+	assert_non_null(a);
+	assert_true(created && a->offered);
+	assert_memory_equal(&a->ip, &first, 16);
+	a->offered = false, a->expires = 5000, a->iaid = 7;
+	memcpy(a->duid, cid, sizeof(cid)), a->duid_len = sizeof(cid);
+	b = xpxe_leases6_allocate(&l, mac2, NULL, 1000, &created);
+	assert_non_null(b);
+	assert_memory_equal(&b->ip, &last, 16);
+	b->expires = 2000; /* held for its Request until then */
+	/* the pool is taken: a third MAC gets nothing; the reserved MAC its address */
+	assert_null(xpxe_leases6_allocate(&l, (unsigned char[6]){ 1, 2, 3, 4, 5, 6 }, NULL, 1000,
+					  &created));
+	a = xpxe_leases6_allocate(&l, mac3, NULL, 1000, &created);
+	assert_non_null(a);
+	assert_memory_equal(&a->ip, &res.ip, 16);
+	a->offered = false, a->expires = 6000, a->duid_len = 2;
+	assert_int_equal(xpxe_leases6_save(&l), 0);
+	xpxe_leases6_free(&l);
+
+	/* reloaded: the two bindings, not the offer */
+	assert_int_equal(xpxe_leases6_init(&l, path, &first, &last), 0);
+	assert_int_equal(xpxe_leases6_load(&l), 0);
+	assert_int_equal(l.n, 2);
+	a = xpxe_leases6_find(&l, mac1);
+	assert_non_null(a);
+	assert_int_equal(a->iaid, 7);
+	assert_int_equal(a->expires, 5000);
+	assert_int_equal(a->duid_len, sizeof(cid));
+	assert_memory_equal(a->duid, cid, sizeof(cid));
+	assert_null(xpxe_leases6_find(&l, mac2));
+	xpxe_leases6_free(&l);
+
+	/* a bad line: reported, the file moved aside, the good lines kept */
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fprintf(f,
+		"52:54:00:d7:00:09 not-an-address 1 2 0001\n52:54:00:d7:00:01 fd00::7 1 1 0001\n");
+	fclose(f);
+	assert_int_equal(xpxe_leases6_init(&l, path, &first, &last), 0);
+	assert_int_equal(xpxe_leases6_load(&l), 2);
+	assert_int_equal(l.n, 2);
+	snprintf(aside, sizeof(aside), "%s.corrupt-*", path);
+	assert_int_equal(glob(aside, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	globfree(&g);
+	xpxe_leases6_free(&l);
+}
+
+/* --- the server's answers ------------------------------------------------------------- */
+
+static void server(struct xpxe_dhcp6_server *srv)
+{
+	struct in6_addr first = ip6("fd00::100"), last = ip6("fd00::100");
+	struct xpxe_reservation6 res = { { 0x52, 0x54, 0, 0xd7, 0, 3 }, ip6("fd00::50") };
+
+	memset(srv, 0, sizeof(*srv));
+	srv->pkt_fd = srv->udp_fd = srv->clients_fd = srv->config_fd = srv->config6_fd =
+	    srv->replies_fd = -1;
+	snprintf(srv->ifname, sizeof(srv->ifname), "test0");
+	srv->lease_time = 3600;
+	srv->offer_hold = 30;
+	srv->answer_unknown = true;
+	memcpy(srv->duid, sid, sizeof(sid));
+	srv->duid_len = sizeof(sid);
+	assert_int_equal(xpxe_leases6_init(&srv->leases, path, &first, &last), 0);
+	assert_int_equal(xpxe_leases6_set_reserved(&srv->leases, &res, 1), 0);
+}
+
+/* The option CODE at the top level of answer O (NULL: absent). */
+static const uint8_t *find(const struct xpxe_dhcp6_out *o, uint16_t code, size_t *len)
+{
+	for (size_t off = 4; off + 4 <= o->len;) {
+		size_t n = (size_t)o->buf[off + 2] << 8 | o->buf[off + 3];
+
+		if ((o->buf[off] << 8 | o->buf[off + 1]) == code) {
+			*len = n;
+			return o->buf + off + 4;
+		}
+		off += 4 + n;
+	}
+	return NULL;
+}
+
+/* The address in answer O's IA_NA (NULL: none), and the IA's status (-1: none). */
+static const uint8_t *ia_addr(const struct xpxe_dhcp6_out *o, int *status)
+{
+	size_t n, off = 12;
+	const uint8_t *ia = find(o, XPXE_DHCP6_OPT_IA_NA, &n), *addr = NULL;
+
+	*status = -1;
+	while (ia && off + 4 <= n) {
+		size_t len = (size_t)ia[off + 2] << 8 | ia[off + 3];
+
+		if (ia[off + 1] == 5)
+			addr = ia + off + 4;
+		if (ia[off + 1] == 13)
+			*status = ia[off + 4] << 8 | ia[off + 5];
+		off += 4 + len;
+	}
+	return addr;
+}
+
+static int top_status(const struct xpxe_dhcp6_out *o)
+{
+	size_t n;
+	const uint8_t *s = find(o, XPXE_DHCP6_OPT_STATUS, &n);
+
+	return s && n >= 2 ? s[0] << 8 | s[1] : -1;
+}
+
+static void test_server_exchanges(void **state)
+{
+	struct xpxe_dhcp6_server srv;
+	struct xpxe_dhcp6_out o;
+	struct in6_addr pool = ip6("fd00::100"), res = ip6("fd00::50");
+	const uint8_t *a;
+	size_t n;
+	int st;
+	struct req r;
+
+	(void)state;
+	server(&srv);
+	/* Solicit -> Advertise with the pool's address, our id, the client's echoed */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_int_equal(o.buf[0], XPXE_DHCP6_ADVERTISE);
+	assert_memory_equal(o.buf + 1, r.b + 1, 3);
+	a = ia_addr(&o, &st);
+	assert_non_null(a);
+	assert_memory_equal(a, &pool, 16);
+	assert_non_null(find(&o, XPXE_DHCP6_OPT_SERVERID, &n));
+	assert_int_equal(n, sizeof(sid));
+	assert_non_null(find(&o, XPXE_DHCP6_OPT_CLIENTID, &n));
+	assert_int_equal(n, sizeof(cid));
+	assert_true(access(path, F_OK) != 0); /* an Advertise binds nothing */
+	/* another MAC meanwhile: NoAddrsAvail */
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac2, r.b, r.n, &o));
+	assert_int_equal(top_status(&o), XPXE_DHCP6_NO_ADDRS_AVAIL);
+	/* Request -> Reply, on disk */
+	r_msg(&r, XPXE_DHCP6_REQUEST, true, "fd00::100");
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_int_equal(o.buf[0], XPXE_DHCP6_REPLY);
+	a = ia_addr(&o, &st);
+	assert_non_null(a);
+	assert_memory_equal(a, &pool, 16);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(srv.cnt[XPXE_D6_BOUND], 1);
+	/* a Request naming another server: not ours, no answer */
+	r_start(&r, XPXE_DHCP6_REQUEST);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	r_opt(&r, XPXE_DHCP6_OPT_SERVERID, other_sid, sizeof(other_sid));
+	assert_false(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_int_equal(srv.cnt[XPXE_D6_OTHER_SERVER], 1);
+	/* Renew -> the same address; Rebind too */
+	r_msg(&r, XPXE_DHCP6_RENEW, true, "fd00::100");
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_memory_equal(ia_addr(&o, &st), &pool, 16);
+	r_msg(&r, XPXE_DHCP6_REBIND, false, "fd00::100");
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_memory_equal(ia_addr(&o, &st), &pool, 16);
+	/* Renew of a machine without a binding: NoBinding in its IA */
+	r_msg(&r, XPXE_DHCP6_RENEW, true, "fd00::100");
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac2, r.b, r.n, &o));
+	assert_null(ia_addr(&o, &st));
+	assert_int_equal(st, XPXE_DHCP6_NO_BINDING);
+	/* Confirm: on the link, or not */
+	r_msg(&r, XPXE_DHCP6_CONFIRM, false, "fd00::100");
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_int_equal(top_status(&o), XPXE_DHCP6_SUCCESS);
+	r_msg(&r, XPXE_DHCP6_CONFIRM, false, "fd99::1");
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_int_equal(top_status(&o), XPXE_DHCP6_NOT_ON_LINK);
+	/* Information-request: a Reply without an IA */
+	r_start(&r, XPXE_DHCP6_INFORMATION_REQUEST);
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac2, r.b, r.n, &o));
+	assert_int_equal(o.buf[0], XPXE_DHCP6_REPLY);
+	assert_null(find(&o, XPXE_DHCP6_OPT_IA_NA, &n));
+	/* Release: freed; the other machine gets the address (rapid commit: a Reply at once) */
+	r_msg(&r, XPXE_DHCP6_RELEASE, true, "fd00::100");
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_int_equal(top_status(&o), XPXE_DHCP6_SUCCESS);
+	assert_null(xpxe_leases6_find(&srv.leases, mac1));
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_opt(&r, XPXE_DHCP6_OPT_RAPID_COMMIT, NULL, 0);
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac2, r.b, r.n, &o));
+	assert_int_equal(o.buf[0], XPXE_DHCP6_REPLY);
+	assert_non_null(find(&o, XPXE_DHCP6_OPT_RAPID_COMMIT, &n));
+	assert_memory_equal(ia_addr(&o, &st), &pool, 16);
+	assert_false(xpxe_leases6_find(&srv.leases, mac2)->offered);
+	/* Decline: the address is never given again */
+	r_msg(&r, XPXE_DHCP6_DECLINE, true, "fd00::100");
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac2, r.b, r.n, &o));
+	assert_int_equal(srv.cnt[XPXE_D6_DECLINED], 1);
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_int_equal(top_status(&o), XPXE_DHCP6_NO_ADDRS_AVAIL);
+	/* the reservation */
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac3, r.b, r.n, &o));
+	assert_memory_equal(ia_addr(&o, &st), &res, 16);
+	/* malformed: counted by kind, no answer */
+	assert_false(xpxe_dhcp6_server_answer(&srv, mac1, r.b, 6, &o));
+	assert_int_equal(srv.malformed[XPXE_DHCP6_TRUNCATED], 1);
+	assert_int_equal(srv.cnt[XPXE_D6_MALFORMED], 1);
+	/* strangers not answered: counted */
+	srv.answer_unknown = false;
+	assert_false(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_int_equal(srv.cnt[XPXE_D6_UNKNOWN], 1);
+	xpxe_leases6_free(&srv.leases);
+}
+
+/* A binding that cannot be written is not answered, and memory keeps what the file holds. */
+static void test_server_save_error(void **state)
+{
+	struct xpxe_dhcp6_server srv;
+	struct xpxe_dhcp6_out o;
+	struct req r;
+
+	(void)state;
+	server(&srv);
+	snprintf(srv.leases.path, sizeof(srv.leases.path), "/proc/xpxe-no/leases6");
+	r_msg(&r, XPXE_DHCP6_REQUEST, true, NULL);
+	assert_false(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	assert_int_equal(srv.cnt[XPXE_D6_SAVE_ERRORS], 1);
+	assert_true(xpxe_leases6_find(&srv.leases, mac1)->offered);
+	xpxe_leases6_free(&srv.leases);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_solicit),
+		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_build_ia),
+		cmocka_unit_test_setup_teardown(test_leases6_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("dhcp6", tests, NULL, NULL);
+}
