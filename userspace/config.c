@@ -518,9 +518,10 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 			return fail(w, v, "'router_advert' takes auto, on or off, not '%s'", s);
 		return 0;
 	}
-	return unknown(w, key, "dhcp",
-		       "pool, router, dns, lease_time, leases, unknown, offer_hold, mac_rate, "
-		       "global_rate, router_advert");
+	return unknown(
+	    w, key, "dhcp",
+	    "pool, pool6, router, dns, lease_time, leases, unknown, offer_hold, mac_rate, "
+	    "global_rate, router_advert");
 }
 
 /* vlans: {IFACE: [VID=ADDR/PREFIX, ...]}: the VLANs of a trunk (one trunk for now). */
@@ -805,7 +806,7 @@ static int machine_key(struct walker *w, struct fy_node *key, struct fy_node *v,
 		return scalar(w, key, v, "a profile name") ? 0 : -EINVAL;
 	}
 	return unknown(w, key, "a machine",
-		       "mac, uuid, serial, hostname, install_disk, ip, profile, role, "
+		       "mac, uuid, serial, hostname, install_disk, ip, ip6, profile, role, "
 		       "talos_config");
 }
 
@@ -1251,6 +1252,17 @@ static int check_reservations(const struct xpxe_config *cfg, struct xpxe_config_
 
 	if (d->n_reservations && d->mode != XPXE_MODE_FULL)
 		return check_fail(err, config_name(cfg), "reservations need mode: full");
+	if ((d->n_reservations6 || !IN6_IS_ADDR_UNSPECIFIED(&d->pool6_first)) &&
+	    d->mode != XPXE_MODE_FULL)
+		return check_fail(err, config_name(cfg),
+				  "pool6 and DHCPv6 reservations need mode: full");
+	for (int i = 0; i < d->n_reservations6; i++)
+		for (int j = 0; j < i; j++)
+			if (!memcmp(d->reservations6[i].mac, d->reservations6[j].mac, 6) ||
+			    IN6_ARE_ADDR_EQUAL(&d->reservations6[i].ip, &d->reservations6[j].ip))
+				return check_fail(
+				    err, config_name(cfg),
+				    "a MAC or an IPv6 address is reserved twice (--reserve6)");
 	for (int i = 0; i < d->n_reservations; i++) {
 		const unsigned char *m = d->reservations[i].mac;
 

@@ -1312,6 +1312,11 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		key = "dhcp.pool";
 		pool_text(old, was, sizeof(was));
 		pool_text(new, now, sizeof(now));
+	} else if (memcmp(&old->dhcp.pool6_first, &new->dhcp.pool6_first, 16) ||
+		   memcmp(&old->dhcp.pool6_last, &new->dhcp.pool6_last, 16)) {
+		key = "dhcp.pool6";
+		inet_ntop(AF_INET6, &old->dhcp.pool6_first, was, sizeof(was));
+		inet_ntop(AF_INET6, &new->dhcp.pool6_first, now, sizeof(now));
 	} else if (strcmp(old->dhcp.leases_path, new->dhcp.leases_path)) {
 		key = "dhcp.leases";
 		snprintf(was, sizeof(was), "%s",
@@ -1341,7 +1346,7 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 	snprintf(why, why_size,
 		 "%s changed (%s -> %s): it changes only with a restart (so do interfaces, mode, "
 		 "server_ip, http.listen, http's limits, HTTPS on or off, http.tls_listen, "
-		 "dhcp.pool, dhcp.leases, state_dir and store); "
+		 "dhcp.pool, dhcp.pool6, dhcp.leases, state_dir and store); "
 		 "the running config is kept",
 		 key, was, now);
 	return -EINVAL;
