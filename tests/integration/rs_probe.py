@@ -4,7 +4,7 @@ address, hop limit 255, with a source link-layer option) and prints the Router
 Advertisements that answer it within TIMEOUT seconds, one line each:
 
   ra src=ADDR hlim=N cur_hop_limit=N flags=N lifetime=N reachable=N retrans=N slla=MAC opts=N
-     prefix=ADDR/LEN pflags=N (a Prefix Information option; none/-1 without)
+     [prefix=ADDR/LEN pflags=N] (when it carries a Prefix Information option)
 
 Exits 0 if at least one came, 1 if none, 2 on a setup error. The kernel fills in
 the ICMPv6 checksum (raw ICMPv6 sockets) and checks the RA's.
@@ -76,10 +76,10 @@ def main():
                 pflags = data[off + 3]
             opts += 1
             off += data[off + 1] * 8
+        pio = "" if pflags < 0 else " prefix=%s pflags=%d" % (prefix, pflags)
         print("ra src=%s code=%d hlim=%d cur_hop_limit=%d flags=%d lifetime=%d reachable=%d "
-              "retrans=%d slla=%s opts=%d prefix=%s pflags=%d" % (
-                  src[0].split("%")[0], code, hlim, cur, flags, life, reach, retrans, slla, opts,
-                  prefix, pflags))
+              "retrans=%d slla=%s opts=%d%s" % (src[0].split("%")[0], code, hlim, cur, flags,
+                                                life, reach, retrans, slla, opts, pio))
         got += 1
     return 0 if got else 1
 
