@@ -6,6 +6,7 @@
 # the next machine, which was refused (NoAddrsAvail) while the one-address pool was taken; an
 # Information-request gets a Reply; a reserved MAC gets its address; NoBinding, NotOnLink and
 # malformed messages get counted outcomes; the RA says M=1 O=1 with the pool's /64 (L=1, A=0).
+# The config file's spelling (dhcp.pool6, a machine's ip6) does the same.
 LAB=td6full
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -166,3 +167,26 @@ check "... by kind (truncated, bad_option, missing_ids)" \
 	<<<"$("$XPXE" status --json)"
 check "... and none answered" bash -c "! grep -q reply '$WORK'/bad*.out"
 check "the daemon still answers" daemon_answers
+
+# --- the config file: dhcp.pool6 and a machine's ip6 ----------------------------------------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+head -c 1000 /dev/urandom >"$WORK/kernel"
+cat >"$WORK/xpxe.yaml" <<YAML
+interfaces: [$IF_SRV]
+mode: full
+dhcp: {pool6: fd00:198:18::200-fd00:198:18::2ff, leases: $WORK/cfg-leases}
+state_dir: $WORK/state
+assets: {vmlinuz: $WORK/kernel, initramfs: $WORK/kernel}
+machines:
+  - {mac: 52:54:00:d7:00:04, hostname: w-4, ip6: fd00:198:18::44}
+YAML
+if start_daemon -c "$WORK/xpxe.yaml"; then ok "serve -c with dhcp.pool6 and a machine's ip6"; else
+	not_ok "serve -c with dhcp.pool6 and a machine's ip6" "$(tail -5 "$WORK/daemon.log")"; exit 1; fi
+rm -f "$WORK/h4.leases"
+dhcp6 4 h4
+check "the machine with ip6 gets fd00:198:18::44 ($(field h4 ip6))" test "$(field h4 ip6)" = fd00:198:18::44
+dhcp6 1 h1cfg
+check "another machine gets the config's pool6 fd00:198:18::200 ($(field h1cfg ip6))" \
+	test "$(field h1cfg ip6)" = fd00:198:18::200
+check "... bound in the config's leases6" grep -q "^52:54:00:d7:00:01 fd00:198:18::200 " "$WORK/cfg-leases6"

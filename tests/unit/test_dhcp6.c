@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "dhcp/dhcp6_proto.h"
 #include "dhcp/dhcp6_server.h"
 #include "dhcp/leases6.h"
@@ -514,6 +515,30 @@ static void test_server_save_error(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+/* Full mode's DHCPv6 is on with a pool6, a --reserve6 or a machine's ip6, and only then. */
+static void test_full_when(void **state)
+{
+	struct xpxe_machine_cfg m = { .n_macs = 1 };
+	struct xpxe_dhcp_settings s;
+	struct in6_addr want = ip6("fd00:5::50");
+
+	(void)state;
+	xpxe_dhcp_settings_default(&s);
+	s.mode = XPXE_MODE_FULL;
+	assert_false(xpxe_dhcp6_full(&s));
+	s.machines = &m;
+	s.n_machines = 1;
+	assert_false(xpxe_dhcp6_full(&s));
+	m.ip6 = want;
+	assert_true(xpxe_dhcp6_full(&s));
+	assert_memory_equal(xpxe_dhcp6_link_prefix(&s), &want, 8);
+	s.pool6_first = ip6("fd00:6::100");
+	s.pool6_last = ip6("fd00:6::1ff");
+	assert_memory_equal(xpxe_dhcp6_link_prefix(&s), &s.pool6_first, 8);
+	s.mode = XPXE_MODE_PROXY;
+	assert_false(xpxe_dhcp6_full(&s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_build_ia),
+		cmocka_unit_test(test_full_when),
 		cmocka_unit_test_setup_teardown(test_leases6_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),

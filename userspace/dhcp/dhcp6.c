@@ -227,15 +227,9 @@ int xpxe_dhcp6_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings 
 		memcpy(cfg.server_ll, &net->server_ll, 16);
 		memcpy(cfg.server_addr, &net->server_addr, 16);
 		if (xpxe_dhcp6_full(s)) {
-			/* The RA's on-link prefix: the pool's /64 (or the first reservation's). */
-			const struct in6_addr *p = IN6_IS_ADDR_UNSPECIFIED(&s->pool6_first)
-						       ? &s->reservations6[0].ip
-						       : &s->pool6_first;
-
-			if (IN6_IS_ADDR_UNSPECIFIED(&s->pool6_first) && !s->n_reservations6)
-				p = &s->pool6_first;
+			/* The RA's on-link prefix: the pool's /64 (or a reservation's). */
 			cfg.flags = XPXE_DHCP6_F_FULL;
-			memcpy(cfg.prefix, p, 8);
+			memcpy(cfg.prefix, xpxe_dhcp6_link_prefix(s), 8);
 			cfg.prefix_len = 64;
 		}
 	}

@@ -49,8 +49,26 @@ static const char *const counter_names[XPXE_D6_CNT_MAX] = {
 
 bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s)
 {
-	return s->enabled && s->mode == XPXE_MODE_FULL &&
-	       (!IN6_IS_ADDR_UNSPECIFIED(&s->pool6_first) || s->n_reservations6);
+	if (!s->enabled || s->mode != XPXE_MODE_FULL)
+		return false;
+	if (!IN6_IS_ADDR_UNSPECIFIED(&s->pool6_first) || s->n_reservations6)
+		return true;
+	for (int i = 0; i < s->n_machines; i++)
+		if (!IN6_IS_ADDR_UNSPECIFIED(&s->machines[i].ip6))
+			return true;
+	return false;
+}
+
+const struct in6_addr *xpxe_dhcp6_link_prefix(const struct xpxe_dhcp_settings *s)
+{
+	if (!IN6_IS_ADDR_UNSPECIFIED(&s->pool6_first))
+		return &s->pool6_first;
+	if (s->n_reservations6)
+		return &s->reservations6[0].ip;
+	for (int i = 0; i < s->n_machines; i++)
+		if (!IN6_IS_ADDR_UNSPECIFIED(&s->machines[i].ip6))
+			return &s->machines[i].ip6;
+	return &s->pool6_first;
 }
 
 static void mac_text(const unsigned char *m, char *buf, size_t size)
@@ -67,14 +85,22 @@ static bool machine_profile(const struct xpxe_dhcp6_server *srv, const unsigned 
 {
 	struct xpxe_mac_key key = { 0 };
 	struct xpxe_dhcp_client c;
+	struct xpxe_dhcp_config cfg;
+	bool answer_unknown = srv->answer_unknown;
+	__u32 zero = 0, def = srv->default_profile;
 
 	memcpy(key.addr, mac, 6);
 	if (srv->clients_fd >= 0 && !bpf_map_lookup_elem(srv->clients_fd, &key, &c)) {
 		*profile = c.profile;
 		return true;
 	}
-	*profile = srv->default_profile < XPXE_DHCP_MAX_PROFILES ? srv->default_profile : 0;
-	return srv->answer_unknown || xpxe_leases6_reservation(&srv->leases, mac);
+	/* The data plane's settings as they are now: a reload may have changed them. */
+	if (srv->config_fd >= 0 && !bpf_map_lookup_elem(srv->config_fd, &zero, &cfg)) {
+		answer_unknown = cfg.flags & XPXE_DHCP_F_ANSWER_UNKNOWN;
+		def = cfg.default_profile;
+	}
+	*profile = def < XPXE_DHCP_MAX_PROFILES ? def : 0;
+	return answer_unknown || xpxe_leases6_reservation(&srv->leases, mac);
 }
 
 /*

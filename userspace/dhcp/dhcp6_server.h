@@ -58,6 +58,9 @@ struct xpxe_dhcp6_server {
 /* True when S asks for full mode's DHCPv6 (full mode, a pool6 or a v6 reservation). */
 bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s);
 
+/* The address whose /64 the RA announces on-link: the pool's, else a reservation's. */
+const struct in6_addr *xpxe_dhcp6_link_prefix(const struct xpxe_dhcp_settings *s);
+
 /*
  * Starts the server on DP when S asks for it (a no-op otherwise), after
  * xpxe_dhcp_install: loads the bindings, opens the sockets. Logs why on failure.
