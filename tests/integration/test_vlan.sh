@@ -39,7 +39,10 @@ in_srv ethtool -K "$IF_SRV" txvlan off >/dev/null
 
 FILE=$WORK/payload
 head -c 300000 /dev/urandom >"$FILE"
-SERVE=(-i "$IF_SRV" --mode full --asset "payload=$FILE"
+mkdir -p "$WORK/talos"
+for m in 01 02 04; do echo "version: v1alpha1 # machine $m" >"$WORK/talos/52-54-00-f1-00-$m.yaml"; done
+SERVE=(-i "$IF_SRV" --mode full --asset "payload=$FILE" --kernel "$FILE" --initrd "$FILE"
+	--talos-config "$WORK/talos"
 	--vlan "10=198.18.10.1/24" --vlan "20=198.18.20.1/24"
 	--reserve 52:54:00:f1:00:01=198.18.10.50 --reserve 52:54:00:f1:00:02=198.18.20.50
 	--reserve 52:54:00:f1:00:04=198.18.0.60)
@@ -100,6 +103,45 @@ check "... tc untagged what was for 198.18.10.1 and tagged what left from it" \
 	test "$(counter vlan_tc_popped)" -gt 0 -a "$(counter vlan_tc_pushed)" -gt 0
 check "... and the blocks went out (tftp_data_xdp + tftp_data_tc > 200)" \
 	test $(($(counter tftp_data_xdp) + $(counter tftp_data_tc))) -gt 200
+
+# --- HTTP on a VLAN's address: its URLs, and configs only over the machine's own VLAN ---------
+ip -n "$LAB-h2" addr replace 198.18.20.50/24 dev eth0
+ip -n "$LAB-h4" addr replace 198.18.0.60/24 dev eth0
+# get NS URL -> the status code; the body in $WORK/body
+get() { ip netns exec "$1" curl -s -m 10 -o "$WORK/body" -w '%{http_code}' "$2"; }
+Q='arch=x86_64&platform=pcbios'
+code=$(get "$LAB-h1" "http://198.18.10.1:8080/boot.ipxe?mac=52:54:00:f1:00:01&$Q")
+if [ "$code" = 200 ] && grep -q "kernel http://198.18.10.1:8080/assets/" "$WORK/body" &&
+	grep -q "talos.config=http://198.18.10.1:8080/talos/config" "$WORK/body" &&
+	! grep -q "198.18.0.1" "$WORK/body"; then
+	ok "VLAN 10's machine gets a script whose URLs name 198.18.10.1"
+else
+	not_ok "VLAN 10's machine gets a script whose URLs name 198.18.10.1" "$code" "$(cat "$WORK/body")"
+fi
+code=$(get "$LAB-h2" "http://198.18.20.1:8080/boot.ipxe")
+check "VLAN 20's bare request chains to 198.18.20.1" 	grep -q "chain http://198.18.20.1:8080/boot.ipxe?mac=" "$WORK/body"
+code=$(get "$LAB-h4" "http://198.18.0.1:8080/boot.ipxe?mac=52:54:00:f1:00:04&$Q")
+check "the untagged machine's script still names 198.18.0.1" 	grep -q "talos.config=http://198.18.0.1:8080/talos/config" "$WORK/body"
+code=$(get "$LAB-h1" "http://198.18.10.1:8080/talos/config?mac=52:54:00:f1:00:01")
+check "VLAN 10's machine gets its config from 198.18.10.1" 	test "$code" = 200 -a "$(cat "$WORK/body")" = "version: v1alpha1 # machine 01"
+code=$(get "$LAB-h2" "http://198.18.20.1:8080/talos/config?mac=52:54:00:f1:00:02")
+check "VLAN 20's machine gets its config from 198.18.20.1" 	test "$code" = 200 -a "$(cat "$WORK/body")" = "version: v1alpha1 # machine 02"
+code=$(get "$LAB-h1" "http://198.18.10.1:8080/talos/config?mac=52:54:00:f1:00:02")
+check "VLAN 10's machine asking for VLAN 20's config: 403" test "$code" = 403
+# A machine of VLAN 10 that takes the address of VLAN 20's machine: the kernel would answer it
+# from 198.18.10.1, tagged for VLAN 10 (tc tags by source address), so only the network the
+# request came in on tells it apart. The trunk forgets h2's MAC, so it asks VLAN 10 for it.
+ip -n "$LAB-h1" addr flush dev eth0
+ip -n "$LAB-h1" addr add 198.18.20.50/16 dev eth0
+in_srv ip neigh flush dev "$IF_SRV" to 198.18.20.50
+code=$(get "$LAB-h1" "http://198.18.10.1:8080/talos/config?mac=52:54:00:f1:00:02")
+check "... and with VLAN 20's machine's address, over VLAN 10: 403" test "$code" = 403
+check "... counted: refused_other_vlan in /metrics" sh -c \
+	"ip netns exec $LAB-h4 curl -s http://198.18.0.1:8080/metrics | grep -q 'kind=\"refused_other_vlan\"} [1-9]'"
+check "... and logged" grep -q "another network's address (VLAN)" "$WORK/daemon.log"
+code=$(in_srv curl -s -m 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/metrics)
+check "an address that is neither the listener's nor a VLAN's gets no answer" test "$code" = 000
+ip -n "$LAB-h1" addr flush dev eth0
 
 # --- stopping gives the trunk back ------------------------------------------------------------
 kill -TERM "$DAEMON_PID"
