@@ -26,8 +26,9 @@ access_port() {
 			sec classifier
 }
 if access_port 1 10 52:54:00:f1:00:01 && access_port 2 20 52:54:00:f1:00:02 &&
-	access_port 3 11 52:54:00:f1:00:03 && lab host 4 52:54:00:f1:00:04; then
-	ok "access ports: h1 on VLAN 10, h2 on VLAN 20, h3 on VLAN 11; h4 untagged"
+	access_port 3 11 52:54:00:f1:00:03 && lab host 4 52:54:00:f1:00:04 &&
+	access_port 5 20 52:54:00:f1:00:05 && access_port 6 10 52:54:00:f1:00:06; then
+	ok "access ports: h1 and h6 on VLAN 10, h2 and h5 on VLAN 20, h3 on VLAN 11; h4 untagged"
 else
 	not_ok "access ports"
 	exit 1
@@ -43,7 +44,9 @@ mkdir -p "$WORK/talos"
 for m in 01 02 04; do echo "version: v1alpha1 # machine $m" >"$WORK/talos/52-54-00-f1-00-$m.yaml"; done
 SERVE=(-i "$IF_SRV" --mode full --asset "payload=$FILE" --kernel "$FILE" --initrd "$FILE"
 	--talos-config "$WORK/talos"
-	--vlan "10=198.18.10.1/24" --vlan "20=198.18.20.1/24"
+	--state-dir "$WORK/state" --leases "$WORK/state/trunk.leases"
+	--vlan "10=198.18.10.1/24,pool=198.18.10.100-198.18.10.109"
+	--vlan "20=198.18.20.1/24,pool=198.18.20.100-198.18.20.109"
 	--reserve 52:54:00:f1:00:01=198.18.10.50 --reserve 52:54:00:f1:00:02=198.18.20.50
 	--reserve 52:54:00:f1:00:04=198.18.0.60)
 nsenter --net="/run/netns/$NS_SRV" "$XPXE" check "${SERVE[@]}" >"$WORK/check.out" 2>&1
@@ -85,6 +88,34 @@ check "the events name the VLAN: iface $IF_SRV.10" grep -q "$ACK10" "$WORK/daemo
 udhcpc_run "$LAB-h4" h4
 check "the untagged network still works: h4 gets 198.18.0.60 from 198.18.0.1" \
 	test "$(result_field h4 ip)/$(result_field h4 server)" = 198.18.0.60/198.18.0.1
+# --- a VLAN's pool: new machines on VLAN 20 (dhclient) and VLAN 10 (udhcpc) ---------------------
+# Answered by the daemon's slow path from that VLAN's pool, the reply tagged for that VLAN
+# (the access port drops anything else), the binding kept in the VLAN's own file.
+dhclient_run "$LAB-h5" h5
+if [ "$(result_field h5 ip)" = 198.18.20.100 ] && [ "$(result_field h5 server)" = 198.18.20.1 ]; then
+	ok "dhclient of a new MAC on VLAN 20 gets 198.18.20.100 from VLAN 20's pool"
+else
+	not_ok "dhclient of a new MAC on VLAN 20 gets 198.18.20.100 from VLAN 20's pool" \
+		"$(cat "$WORK/h5.result" 2>/dev/null)" "$(tail -4 "$WORK/h5.log")"
+fi
+udhcpc_run "$LAB-h6" h6
+if [ "$(result_field h6 ip)" = 198.18.10.100 ] && [ "$(result_field h6 server)" = 198.18.10.1 ]; then
+	ok "udhcpc of a new MAC on VLAN 10 gets 198.18.10.100 from VLAN 10's pool"
+else
+	not_ok "udhcpc of a new MAC on VLAN 10 gets 198.18.10.100 from VLAN 10's pool" \
+		"$(cat "$WORK/h6.result" 2>/dev/null)" "$(tail -4 "$WORK/h6.log")"
+fi
+check "... through the daemon (dhcp_to_daemon >= 4), none left unanswered (vlan_unanswered 0)" \
+	test "$(counter dhcp_to_daemon)" -ge 4 -a \
+	"$("$XPXE" status --json | jq '.interfaces[0].dhcp.vlan_unanswered')" = 0
+check "the bindings are in each VLAN's own file" sh -c \
+	"grep -q '52:54:00:f1:00:05.*198.18.20.100' '$WORK/state/trunk.leases.vlan20' &&
+	 grep -q '52:54:00:f1:00:06.*198.18.10.100' '$WORK/state/trunk.leases.vlan10'"
+check "xpxe leases names them by VLAN" jq -e \
+	'[.leases[] | select(.mac == "52:54:00:f1:00:05")][0].interface | endswith(".20")' \
+	<<<"$("$XPXE" leases --json)"
+BOUND20="event=lease_bound mac=52:54:00:f1:00:05 ip=198.18.20.100 iface=$IF_SRV.20"
+check "the event names the VLAN" grep -q "$BOUND20" "$WORK/daemon.log"
 passed0=$(counter pass_vlan)
 udhcpc_run "$LAB-h3" h3
 check "a machine on VLAN 11 (not served) gets nothing" test ! -s "$WORK/h3.result"
@@ -103,6 +134,9 @@ check "... tc untagged what was for 198.18.10.1 and tagged what left from it" \
 	test "$(counter vlan_tc_popped)" -gt 0 -a "$(counter vlan_tc_pushed)" -gt 0
 check "... and the blocks went out (tftp_data_xdp + tftp_data_tc > 200)" \
 	test $(($(counter tftp_data_xdp) + $(counter tftp_data_tc))) -gt 200
+TFTP10="event=tftp_done .*ip=198.18.10.50 iface=$IF_SRV.10 "
+wait_until said "$WORK/daemon.log" "$TFTP10" "$DAEMON_PID"
+check "... its events name the VLAN: iface $IF_SRV.10" grep -q "$TFTP10" "$WORK/daemon.log"
 
 # --- HTTP on a VLAN's address: its URLs, and configs only over the machine's own VLAN ---------
 ip -n "$LAB-h2" addr replace 198.18.20.50/24 dev eth0
@@ -128,6 +162,10 @@ code=$(get "$LAB-h2" "http://198.18.20.1:8080/talos/config?mac=52:54:00:f1:00:02
 check "VLAN 20's machine gets its config from 198.18.20.1" 	test "$code" = 200 -a "$(cat "$WORK/body")" = "version: v1alpha1 # machine 02"
 code=$(get "$LAB-h1" "http://198.18.10.1:8080/talos/config?mac=52:54:00:f1:00:02")
 check "VLAN 10's machine asking for VLAN 20's config: 403" test "$code" = 403
+check "HTTP events name the VLAN: iface $IF_SRV.10 and $IF_SRV.20" sh -c \
+	"grep -q 'event=config .*ip=198.18.10.50 iface=$IF_SRV.10 ' '$WORK/daemon.log' &&
+	 grep -q 'event=script .*ip=198.18.10.50 iface=$IF_SRV.10 ' '$WORK/daemon.log' &&
+	 grep -q 'event=config .*ip=198.18.20.50 iface=$IF_SRV.20 ' '$WORK/daemon.log'"
 # A machine of VLAN 10 that takes the address of VLAN 20's machine: the kernel would answer it
 # from 198.18.10.1, tagged for VLAN 10 (tc tags by source address), so only the network the
 # request came in on tells it apart. The trunk forgets h2's MAC, so it asks VLAN 10 for it.

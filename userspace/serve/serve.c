@@ -455,9 +455,19 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 			d->ifaces[i].dhcp.settings.mode == XPXE_MODE_FULL;
 	xpxe_json_add_bool(reply, "full_mode", full);
 
-	for (int i = 0; i < d->n_ifaces; i++) {
-		const struct xpxe_leases *l = &d->ifaces[i].dhcp.leases;
+	/* Each interface's table, then its VLANs' pools (named IFACE.VID, as their events). */
+	for (int t = 0; t < d->n_ifaces * (1 + XPXE_VLAN_MAX); t++) {
+		int i = t / (1 + XPXE_VLAN_MAX), net = t % (1 + XPXE_VLAN_MAX);
+		const struct xpxe_dhcp_server *srv = &d->ifaces[i].dhcp;
+		const struct xpxe_leases *l = net ? &srv->vlan_leases[net - 1] : &srv->leases;
+		char iface[40];
 
+		if (net && !l->pool_size)
+			continue;
+		if (net)
+			xpxe_vlan_name(&srv->settings.vlans[net - 1], mac, sizeof(mac));
+		snprintf(iface, sizeof(iface), "%s%s%s", d->ifaces[i].dp.ifname, net ? "." : "",
+			 net ? mac : "");
 		for (int j = 0; j < l->n; j++) {
 			struct fy_node *item;
 			const unsigned char *m = l->items[j].mac;
@@ -470,7 +480,7 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
 				 m[2], m[3], m[4], m[5]);
 			inet_ntop(AF_INET, &l->items[j].ip, ip, sizeof(ip));
-			xpxe_json_add_str(item, "interface", d->ifaces[i].dp.ifname);
+			xpxe_json_add_str(item, "interface", iface);
 			xpxe_json_add_str(item, "mac", mac);
 			xpxe_json_add_str(item, "ip", ip);
 			xpxe_json_add_u64(item, "expires", (unsigned long long)l->items[j].expires);
@@ -1536,6 +1546,8 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, dhcp, d.store) ||
 		    xpxe_vlan_start(&sv->dp, dhcp, &sv->vlan))
 			goto out_detach;
+		if (dhcp->n_vlans && !strcmp(sv->dp.ifname, dhcp->vlan_ifname))
+			xpxe_events_set_vlans(sv->dp.ifname, dhcp->vlans, dhcp->n_vlans);
 		sv->events =
 		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
 	}
