@@ -33,6 +33,13 @@ struct xpxe_vlan_runtime {
 int xpxe_vlan_start(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
 		    struct xpxe_vlan_runtime *rt);
 
+/*
+ * A reload: the addresses of VLANs S no longer has go (those xpxe added), those of new
+ * VLANs come; the first VLANs start the trunk, none left stops it. Returns 0 or -errno.
+ */
+int xpxe_vlan_update(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+		     struct xpxe_vlan_runtime *rt);
+
 /* Undoes what xpxe_vlan_start did (addresses it added, its egress filter). */
 void xpxe_vlan_stop(struct xpxe_dataplane *dp, struct xpxe_vlan_runtime *rt);
 

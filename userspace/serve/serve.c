@@ -1228,6 +1228,41 @@ static void pool_text(const struct xpxe_config *cfg, char *out, size_t size)
 }
 
 /*
+ * Whether a VLAN's pool changed: each pool's table is its VLAN's place in the list (its net),
+ * set up at the start; VLANs without pools may come and go (add them at the end of the list).
+ * WAS and NOW say which, for the message.
+ */
+static bool vlan_pools_moved(const struct xpxe_config *old, const struct xpxe_config *new,
+			     char *was, size_t was_size, char *now, size_t now_size)
+{
+	int n = old->dhcp.n_vlans > new->dhcp.n_vlans ? old->dhcp.n_vlans : new->dhcp.n_vlans;
+
+	for (int i = 0; i < n; i++) {
+		const struct xpxe_vlan_cfg none = { 0 };
+		const struct xpxe_vlan_cfg *a = i < old->dhcp.n_vlans ? &old->dhcp.vlans[i] : &none;
+		const struct xpxe_vlan_cfg *b = i < new->dhcp.n_vlans ? &new->dhcp.vlans[i] : &none;
+		char name[16], first[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
+
+		if (!a->pool_first.s_addr && !b->pool_first.s_addr)
+			continue;
+		if (a->vid == b->vid && a->outer_vid == b->outer_vid &&
+		    a->pool_first.s_addr == b->pool_first.s_addr &&
+		    a->pool_last.s_addr == b->pool_last.s_addr)
+			continue;
+		xpxe_vlan_name(a, name, sizeof(name));
+		inet_ntop(AF_INET, &a->pool_first, first, sizeof(first));
+		inet_ntop(AF_INET, &a->pool_last, last, sizeof(last));
+		snprintf(was, was_size, "VLAN %s pool %s-%s", a->vid ? name : "-", first, last);
+		xpxe_vlan_name(b, name, sizeof(name));
+		inet_ntop(AF_INET, &b->pool_first, first, sizeof(first));
+		inet_ntop(AF_INET, &b->pool_last, last, sizeof(last));
+		snprintf(now, now_size, "VLAN %s pool %s-%s", b->vid ? name : "-", first, last);
+		return true;
+	}
+	return false;
+}
+
+/*
  * What a reload cannot apply (the data plane, the listeners and the pool were set up
  * with it): the first key that differs between OLD and NEW, named with both values in
  * WHY; 0 when none does.
@@ -1274,6 +1309,8 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		key = "dhcp.pool";
 		pool_text(old, was, sizeof(was));
 		pool_text(new, now, sizeof(now));
+	} else if (vlan_pools_moved(old, new, was, sizeof(was), now, sizeof(now))) {
+		key = "a VLAN's pool (or the VLAN at a pool's place in vlans:)";
 	} else if (strcmp(old->dhcp.leases_path, new->dhcp.leases_path)) {
 		key = "dhcp.leases";
 		snprintf(was, sizeof(was), "%s",
@@ -1303,7 +1340,7 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 	snprintf(why, why_size,
 		 "%s changed (%s -> %s): it changes only with a restart (so do interfaces, mode, "
 		 "server_ip, http.listen, http's limits, HTTPS on or off, http.tls_listen, "
-		 "dhcp.pool, dhcp.leases, state_dir and store); "
+		 "dhcp.pool, VLANs' pools, dhcp.leases, state_dir and store); "
 		 "the running config is kept",
 		 key, was, now);
 	return -EINVAL;
@@ -1404,6 +1441,20 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 			return ret;
 		}
 		sv->dhcp.settings = dhcp;
+		/* The trunk's VLAN addresses follow the VLANs (the maps took them above). */
+		ret = xpxe_vlan_update(&sv->dp, &dhcp, &sv->vlan);
+		if (ret) {
+			snprintf(why, why_size, "%s: VLAN addresses: %s", sv->dp.ifname,
+				 strerror(-ret));
+			free(gone);
+			return ret;
+		}
+		xpxe_events_set_vlans(sv->dp.ifname, dhcp.vlans,
+				      strcmp(sv->dp.ifname, dhcp.vlan_ifname) ? 0 : dhcp.n_vlans);
+		if (dhcp.n_vlans && !d->http.any_addr)
+			log_warn("%s: HTTP listens on one address (no VLANs at the start): the "
+				 "VLANs' machines reach it after a restart",
+				 sv->dp.ifname);
 	}
 	xpxe_machines_name(&d->cfg);
 	free(gone);
