@@ -1277,13 +1277,12 @@ static bool request_site(struct xpxe_http *h, struct request *rq)
 	    local.sin_family != AF_INET)
 		return false;
 	rq->local = local.sin_addr;
-	if (rq->local.s_addr == h->listen_ip.s_addr)
-		return true;
 	pthread_mutex_lock(&h->inv->lock);
 	known = vlan_at(h->cfg, rq->local) != NULL;
 	pthread_mutex_unlock(&h->inv->lock);
+	/* Not a VLAN's: the listener's own address (any address when it was told 0.0.0.0). */
 	if (!known)
-		return false;
+		return rq->local.s_addr == h->listen_ip.s_addr || !h->listen_ip.s_addr;
 	inet_ntop(AF_INET, &rq->local, ip, sizeof(ip));
 	snprintf(rq->site[0], sizeof(rq->site[0]), "http://%s:%u", ip, h->port);
 	snprintf(rq->site[1], sizeof(rq->site[1]), "tftp://%s", ip);
