@@ -52,6 +52,7 @@ SERVE=(-i "$IF_SRV" --mode full --asset "payload=$FILE" --kernel "$FILE" --initr
 nsenter --net="/run/netns/$NS_SRV" "$XPXE" check "${SERVE[@]}" >"$WORK/check.out" 2>&1
 check "xpxe check accepts reservations inside the VLANs' subnets and lists the VLANs" \
 	grep -q "VLAN 20, answering as 198.18.20.1/24" "$WORK/check.out"
+check "... and their pools" grep -q "VLAN 20, .*, pool 198.18.20.100-198.18.20.109, bindings in $WORK/state/trunk.leases.vlan20" "$WORK/check.out"
 if start_daemon "${SERVE[@]}"; then ok "xpxe serves $IF_SRV with VLANs 10 and 20"; else
 	not_ok "xpxe serves $IF_SRV with VLANs 10 and 20" "$(tail -5 "$WORK/daemon.log")"
 	exit 1

@@ -368,6 +368,8 @@ static void answer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *
 		memcpy(in + off, q->frame + 12, q->frame_len - 12u);
 		opts.data_in = in;
 		opts.data_size_in = (unsigned int)(off + q->frame_len - 12u);
+	} else if (q->net) {
+		return; /* its VLAN is gone (a reload): never answered untagged */
 	}
 
 	if (bpf_prog_test_run_opts(bpf_program__fd(srv->dp->xdp), &opts)) {
