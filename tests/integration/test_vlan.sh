@@ -109,6 +109,9 @@ fi
 check "... through the daemon (dhcp_to_daemon >= 4), none left unanswered (vlan_unanswered 0)" \
 	test "$(counter dhcp_to_daemon)" -ge 4 -a \
 	"$("$XPXE" status --json | jq '.interfaces[0].dhcp.vlan_unanswered')" = 0
+check "xpxe status counts each VLAN pool's bindings" jq -e \
+	'[.interfaces[0].vlans[] | .bindings] == [1, 1] and .interfaces[0].vlans[1].pool_first == "198.18.20.100"' \
+	<<<"$("$XPXE" status --json)"
 check "the bindings are in each VLAN's own file" sh -c \
 	"grep -q '52:54:00:f1:00:05.*198.18.20.100' '$WORK/state/trunk.leases.vlan20' &&
 	 grep -q '52:54:00:f1:00:06.*198.18.10.100' '$WORK/state/trunk.leases.vlan10'"

@@ -215,6 +215,18 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 			inet_ntop(AF_INET, &ds->vlans[i].server_ip, ip, sizeof(ip));
 			xpxe_json_add_str(v, "server_ip", ip);
 			xpxe_json_add_u64(v, "prefix", ds->vlans[i].prefix);
+			/* Its pool, once served: the range and the bindings made from it. */
+			if (sv->dhcp.vlan_leases[i].pool_size) {
+				const struct xpxe_leases *l = &sv->dhcp.vlan_leases[i];
+				char last[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &ds->vlans[i].pool_first, ip, sizeof(ip));
+				inet_ntop(AF_INET, &ds->vlans[i].pool_last, last, sizeof(last));
+				xpxe_json_add_str(v, "pool_first", ip);
+				xpxe_json_add_str(v, "pool_last", last);
+				xpxe_json_add_u64(v, "bindings", l->n - xpxe_leases_offered(l));
+				xpxe_json_add_u64(v, "offers_held", xpxe_leases_offered(l));
+			}
 			fy_node_sequence_append(vlans, v);
 		}
 		xpxe_json_add_node(node, "vlans", vlans);
