@@ -3,7 +3,8 @@
 # adds on the trunk (and the VLAN is answered at once) and takes the address of a VLAN it
 # removes off; a VLAN's pool changes only with a restart (refused, the reason given); a
 # --keep-attached stop leaves the VLAN addresses for the next daemon, which adopts them and
-# takes them off at its own stop.
+# takes them off at its own stop. With HTTPS, a VLAN's machine gets a talos.config= URL on
+# its VLAN's address, where HTTPS answers with the config.
 LAB=tvlanr
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -91,3 +92,40 @@ check "... and the address, as the previous daemon's" grep -q "kept from the pre
 kill -TERM "$DAEMON_PID"
 wait_daemon
 check "... which its own stop takes off the trunk" sh -c "! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.20.1/'"
+
+# --- HTTPS on a VLAN: talos.config= names the VLAN's address, and HTTPS answers there ------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=ca" \
+	-keyout "$WORK/ca.key" -out "$WORK/ca.pem" >/dev/null 2>&1 &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=198.18.20.1" \
+		-keyout "$WORK/srv.key" -out "$WORK/srv.csr" >/dev/null 2>&1 &&
+	openssl x509 -req -in "$WORK/srv.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+		-CAcreateserial -days 2 -extfile <(echo "subjectAltName=IP:198.18.20.1") \
+		-out "$WORK/srv.pem" >/dev/null 2>&1 || { not_ok "openssl makes a CA and a certificate"; exit 1; }
+mkdir -p "$WORK/talos"
+printf 'version: v1alpha1 # h2\n' >"$WORK/talos/52-54-00-f2-00-02.yaml"
+head -c 10000 /dev/urandom >"$WORK/kernel"
+config 20=198.18.20.1/24
+cat >>"$WORK/xpxe.yaml" <<YAML
+http:
+  tls_cert: $WORK/srv.pem
+  tls_key: $WORK/srv.key
+assets:
+  vmlinuz: $WORK/kernel
+profiles:
+  default:
+    kernel: vmlinuz
+    initrd: vmlinuz
+    talos_config: $WORK/talos
+YAML
+if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves VLAN 20 with HTTPS"; else
+	not_ok "xpxe serves VLAN 20 with HTTPS" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+ip -n "$LAB-h2" addr replace 198.18.20.50/24 dev eth0
+script=$(ip netns exec "$LAB-h2" curl -s -m 10 \
+	"http://198.18.20.1:8080/boot.ipxe?mac=52:54:00:f2:00:02&arch=x86_64&platform=efi")
+check "VLAN 20's script points talos.config= at https://198.18.20.1:8443" \
+	grep -q "talos.config=https://198.18.20.1:8443/talos/config" <<<"$script"
+check "... where HTTPS gives it its config (the certificate checked)" test \
+	"$(ip netns exec "$LAB-h2" curl -s -m 10 --cacert "$WORK/ca.pem" \
+		"https://198.18.20.1:8443/talos/config?mac=52:54:00:f2:00:02")" = "version: v1alpha1 # h2"
