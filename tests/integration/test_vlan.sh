@@ -6,7 +6,10 @@
 # address and its VLAN's server from that VLAN (answered in XDP, tagged); a machine on a VLAN
 # xpxe does not serve gets nothing, counted; a TFTP download on a VLAN is byte for byte the file
 # (the kernel holds the VLAN's address: tc takes the tag off the request and puts it on what
-# leaves from that address); the untagged network keeps working.
+# leaves from that address); the untagged network keeps working. New machines on VLAN 20
+# (dhclient) and VLAN 10 (udhcpc) get addresses from their VLAN's pool, kept in its own file
+# across a restart. HTTP on a VLAN's address: the URLs name it, and a config goes only over
+# its machine's own VLAN (curl from the access ports). TFTP and HTTP events name IFACE.VID.
 LAB=tvlan
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -192,3 +195,14 @@ check "after serve stops, the VLAN addresses are off the trunk" in_srv sh -c \
 	"! ip -4 addr show dev $IF_SRV | grep -q 198.18.10.1"
 check "... and tc_vlan_out is off its egress" in_srv sh -c \
 	"! tc filter show dev $IF_SRV egress | grep -q tc_vlan_out"
+
+# --- a VLAN pool's bindings outlive the daemon ------------------------------------------------
+if start_daemon "${SERVE[@]}"; then ok "xpxe serves the trunk again"; else
+	not_ok "xpxe serves the trunk again" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+check "... with VLAN 10's binding read back from its file" \
+	grep -q "VLAN 10: a pool of 10 address(es), 1 binding(s) from $WORK/state/trunk.leases.vlan10" "$WORK/daemon.log"
+udhcpc_run "$LAB-h6" h6
+check "... so h6 gets 198.18.10.100 again, answered in XDP (dhcp_to_daemon 0)" \
+	test "$(result_field h6 ip)/$(counter dhcp_to_daemon)" = 198.18.10.100/0
