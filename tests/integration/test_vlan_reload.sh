@@ -57,6 +57,21 @@ ACK20="event=dhcp_ack mac=52:54:00:f2:00:02 ip=198.18.20.50 iface=$IF_SRV.20 "
 wait_until said "$WORK/daemon.log" "$ACK20" "$DAEMON_PID"
 check "... its events name the VLAN" grep -q "$ACK20" "$WORK/daemon.log"
 
+# A new MAC on VLAN 20, which has no pool: counted and logged, never answered (the untagged
+# network's pool is not VLAN 20's).
+if lab host 3 52:54:00:f2:00:03 && in_cli tc qdisc replace dev "$LAB-h3" clsact &&
+	in_cli tc filter replace dev "$LAB-h3" ingress bpf da obj "$BUILD/lab_vlan20.bpf.o" sec tc &&
+	in_cli tc filter replace dev "$LAB-h3" egress bpf da obj "$BUILD/lab_vlan20.bpf.o" sec classifier
+then
+	udhcpc_run "$LAB-h3" h3
+	check "a new MAC on VLAN 20 (no pool) gets nothing" test ! -s "$WORK/h3.result"
+	check "... counted: vlan_unanswered" test \
+		"$("$XPXE" status --json | jq '.interfaces[0].dhcp.vlan_unanswered')" -ge 1
+	check "... and logged, saying what to do" grep -q "VLAN without a pool: give the VLAN one" "$WORK/daemon.log"
+else
+	not_ok "h3 on an access port of VLAN 20"
+fi
+
 # --- a reload removes VLAN 10; a pool needs a restart -------------------------------------------
 config 20=198.18.20.1/24
 check "xpxe reload drops VLAN 10" "$XPXE" reload
