@@ -109,13 +109,16 @@ wait_daemon
 check "... which its own stop takes off the trunk" sh -c "! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.20.1/'"
 
 # --- HTTPS on a VLAN: talos.config= names the VLAN's address, and HTTPS answers there ------------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=ca" \
+if ! { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=ca" \
 	-keyout "$WORK/ca.key" -out "$WORK/ca.pem" >/dev/null 2>&1 &&
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=198.18.20.1" \
 		-keyout "$WORK/srv.key" -out "$WORK/srv.csr" >/dev/null 2>&1 &&
 	openssl x509 -req -in "$WORK/srv.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
 		-CAcreateserial -days 2 -extfile <(echo "subjectAltName=IP:198.18.20.1") \
-		-out "$WORK/srv.pem" >/dev/null 2>&1 || { not_ok "openssl makes a CA and a certificate"; exit 1; }
+		-out "$WORK/srv.pem" >/dev/null 2>&1; }; then
+	not_ok "openssl makes a CA and a certificate"
+	exit 1
+fi
 mkdir -p "$WORK/talos"
 printf 'version: v1alpha1 # h2\n' >"$WORK/talos/52-54-00-f2-00-02.yaml"
 head -c 10000 /dev/urandom >"$WORK/kernel"
