@@ -182,6 +182,42 @@ static bool vlan_has(const struct xpxe_dhcp_settings *s, struct in_addr addr, un
 	return false;
 }
 
+void xpxe_vlan_read_left(struct xpxe_dataplane *dp, struct xpxe_vlan_left *left)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vlan_by_addr);
+	__be32 key, next, *prev = NULL;
+	struct xpxe_vlan v;
+
+	left->n = 0;
+	if (!dp->adopted)
+		return;
+	while (left->n < XPXE_VLAN_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &v)) {
+			left->addrs[left->n].s_addr = v.server_ip;
+			left->prefixes[left->n++] = v.prefix;
+		}
+		key = next;
+		prev = &key;
+	}
+}
+
+void xpxe_vlan_drop_left(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+			 const struct xpxe_vlan_left *left)
+{
+	bool trunk = s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname);
+	char ip[INET_ADDRSTRLEN];
+
+	for (int i = 0; i < left->n; i++) {
+		if (trunk && vlan_has(s, left->addrs[i], left->prefixes[i]))
+			continue;
+		inet_ntop(AF_INET, &left->addrs[i], ip, sizeof(ip));
+		if (!addr_change(dp->ifindex, left->addrs[i], left->prefixes[i], false))
+			log_info("%s: %s/%u off the trunk (the previous daemon's VLAN, no longer "
+				 "configured)",
+				 dp->ifname, ip, left->prefixes[i]);
+	}
+}
+
 int xpxe_vlan_update(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
 		     struct xpxe_vlan_runtime *rt)
 {

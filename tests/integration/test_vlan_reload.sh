@@ -3,7 +3,7 @@
 # adds on the trunk (and the VLAN is answered at once) and takes the address of a VLAN it
 # removes off; a VLAN's pool changes only with a restart (refused, the reason given); a
 # --keep-attached stop leaves the VLAN addresses for the next daemon, which adopts them and
-# takes them off at its own stop. With HTTPS, a VLAN's machine gets a talos.config= URL on
+# takes them off at its own stop (and at its start those of VLANs no longer configured). With HTTPS, a VLAN's machine gets a talos.config= URL on
 # its VLAN's address, where HTTPS answers with the config.
 LAB=tvlanr
 source "$(dirname "$0")/lib.sh"
@@ -107,6 +107,21 @@ check "... and the address, as the previous daemon's" grep -q "kept from the pre
 kill -TERM "$DAEMON_PID"
 wait_daemon
 check "... which its own stop takes off the trunk" sh -c "! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.20.1/'"
+# Once more, with VLAN 20 gone from the config between the two daemons: the next one finds
+# its address in the adopted maps and takes it off.
+start_daemon -c "$WORK/xpxe.yaml" --keep-attached && kill -TERM "$DAEMON_PID"
+wait_daemon
+config 10=198.18.10.1/24
+if start_daemon -c "$WORK/xpxe.yaml"; then
+	check "a VLAN dropped from the config between two daemons: its address goes, the new VLAN's comes" \
+		sh -c "! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.20.1/' &&
+		       ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.10.1/24'"
+	check "... said in the log" grep -q "198.18.20.1/24 off the trunk (the previous daemon's VLAN" "$WORK/daemon.log"
+else
+	not_ok "the next daemon, with VLAN 10 instead of 20" "$(tail -5 "$WORK/daemon.log")"
+fi
+kill -TERM "$DAEMON_PID"
+wait_daemon
 
 # --- HTTPS on a VLAN: talos.config= names the VLAN's address, and HTTPS answers there ------------
 if ! { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=ca" \

@@ -1598,6 +1598,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		/* Per interface: the server address and URLs follow each interface's own address
 		 * (resolved by the checks). */
 		struct xpxe_dhcp_settings *dhcp = &pf.dhcp[i];
+		struct xpxe_vlan_left left;
 		struct served *sv = &d.ifaces[d.n_ifaces];
 
 		sv->inv = &d.inv;
@@ -1605,10 +1606,13 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 			goto out_detach;
 		d.n_ifaces++;
 		sv->dhcp.packet_fd = -1;
+		/* What a previous daemon's VLANs left on the trunk, before the maps are set. */
+		xpxe_vlan_read_left(&sv->dp, &left);
 		if (xpxe_dhcp_install(&sv->dp, dhcp) ||
 		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, dhcp, d.store) ||
 		    xpxe_vlan_start(&sv->dp, dhcp, &sv->vlan))
 			goto out_detach;
+		xpxe_vlan_drop_left(&sv->dp, dhcp, &left);
 		if (dhcp->n_vlans && !strcmp(sv->dp.ifname, dhcp->vlan_ifname))
 			xpxe_events_set_vlans(sv->dp.ifname, dhcp->vlans, dhcp->n_vlans);
 		sv->events =
