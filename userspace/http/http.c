@@ -1555,11 +1555,14 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 	snprintf(h->tftp_base, sizeof(h->tftp_base), "tftp://%s", host);
 	h->mhd = start_mhd(h, 0, &addr);
 	if (!h->mhd) {
-		log_error("http: cannot listen on %s (address in use, or not on this host?)",
-			  listen);
+		log_error("http: cannot listen on %s%s (address in use, or not on this host?)",
+			  listen, h->any_addr ? " (with VLANs: port on every address)" : "");
 		return -EADDRINUSE;
 	}
-	log_info("http: serving on %s", h->base);
+	log_info("http: serving on %s%s", h->base,
+		 h->any_addr ? " and on the VLANs' addresses (the port on every address; others "
+			       "are closed)"
+			     : "");
 	return cfg->tls.cert[0] ? start_tls(h, cfg, host) : 0;
 }
 
