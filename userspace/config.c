@@ -518,10 +518,9 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 			return fail(w, v, "'router_advert' takes auto, on or off, not '%s'", s);
 		return 0;
 	}
-	return unknown(
-	    w, key, "dhcp",
-	    "pool, pool6, router, dns, lease_time, leases, unknown, offer_hold, mac_rate, "
-	    "global_rate, router_advert");
+	return unknown(w, key, "dhcp",
+		       "pool, pool6, router, dns, lease_time, leases, unknown, offer_hold, "
+		       "mac_rate, global_rate, router_advert");
 }
 
 /* vlans: {IFACE: [VID=ADDR/PREFIX, ...]}: the VLANs of a trunk (one trunk for now). */
