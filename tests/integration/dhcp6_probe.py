@@ -8,7 +8,10 @@ and prints the answers that come within TIMEOUT seconds, one line each:
 CODE=HEX, or the raw message as raw=HEX (for malformed ones). Options ia=IAID:ADDR and
 cid=HEX, sid=HEX are shortcuts. The kernel computes and checks the UDP checksums.
 Exits 0 if an answer came, 1 if none, 2 on a setup error.
-usage: dhcp6_probe.py IFACE TIMEOUT TYPE|raw=HEX [OPTION...]
+With --frame=badsum or --frame=hopbyhop first, the message goes out as a whole Ethernet
+frame through a packet socket instead: its UDP checksum wrong, or behind a hop-by-hop
+options header; nothing is awaited.
+usage: dhcp6_probe.py [--frame=KIND] IFACE TIMEOUT TYPE|raw=HEX [OPTION...]
 """
 import os
 import socket
@@ -50,7 +53,43 @@ def options(data):
         off += 4 + n
 
 
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def send_frame(kind, iface, msg):
+    """MSG to ff02::1:2 port 547 in a frame of our own making, broken as KIND says."""
+    with open("/sys/class/net/%s/address" % iface) as f:
+        mac = bytes.fromhex(f.read().strip().replace(":", ""))
+    src = bytes.fromhex("fe80000000000000") + bytes([mac[0] ^ 2, mac[1], mac[2], 0xff, 0xfe,
+                                                       mac[3], mac[4], mac[5]])
+    dst = socket.inet_pton(socket.AF_INET6, "ff02::1:2")
+    udp = struct.pack("!HHHH", 546, 547, 8 + len(msg), 0) + msg
+    pseudo = src + dst + struct.pack("!IxxxB", len(udp), 17)
+    check = csum(pseudo + udp) or 0xffff
+    if kind == "badsum":
+        check ^= 0x5a5a
+    udp = udp[:6] + struct.pack("!H", check) + udp[8:]
+    nexthdr, payload = 17, udp
+    if kind == "hopbyhop":  # next header UDP, length 0 (8 bytes), a PadN option
+        nexthdr, payload = 0, bytes([17, 0, 1, 4, 0, 0, 0, 0]) + udp
+    ip6 = struct.pack("!IHBB", 6 << 28, len(payload), nexthdr, 1) + src + dst
+    eth = bytes.fromhex("333300010002") + mac + b"\x86\xdd"
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    s.send(eth + ip6 + payload)
+    return 0
+
+
 def main():
+    if sys.argv[1].startswith("--frame="):
+        kind = sys.argv.pop(1)[len("--frame="):]
+        return send_frame(kind, sys.argv[1], build(sys.argv[3:]))
     iface, timeout = sys.argv[1], float(sys.argv[2])
     ifindex = socket.if_nametoindex(iface)
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)

@@ -5,7 +5,7 @@
 # after a restart the machine keeps it (a new Solicit, a crafted Renew); a Release frees it for
 # the next machine, which was refused (NoAddrsAvail) while the one-address pool was taken; an
 # Information-request gets a Reply; a reserved MAC gets its address; NoBinding, NotOnLink and
-# malformed messages get counted outcomes; the RA says M=1 O=1 with the pool's /64 (L=1, A=0).
+# malformed messages and frames get counted outcomes; the RA says M=1 O=1 with the pool's /64 (L=1, A=0).
 # The config file's spelling (dhcp.pool6, a machine's ip6) does the same.
 LAB=td6full
 source "$(dirname "$0")/lib.sh"
@@ -166,6 +166,21 @@ check "... by kind (truncated, bad_option, missing_ids)" \
 	jq -e '.interfaces[0].dhcp6.server.malformed_by_kind | .truncated >= 1 and .bad_option >= 1 and .missing_ids >= 1' \
 	<<<"$("$XPXE" status --json)"
 check "... and none answered" bash -c "! grep -q reply '$WORK'/bad*.out"
+# whole frames: a wrong UDP checksum (XDP passes it, counted; the server refuses it too), and a
+# hop-by-hop header (XDP does not walk extension headers: counted, passed)
+badsum0=$(counter pass_bad_udp_csum) badframe0=$(srv6 bad_frame) ext0=$(counter pass_ipv6_ext_header)
+ip netns exec "$LAB-h4" python3 "$PROBE" --frame=badsum eth0 0 1 "cid=00030001525400d70004" "ia=9:"
+ip netns exec "$LAB-h4" python3 "$PROBE" --frame=hopbyhop eth0 0 1 "cid=00030001525400d70004" "ia=9:"
+frames_counted() {
+	[ "$(counter pass_bad_udp_csum)" -gt "$badsum0" ] && [ "$(srv6 bad_frame)" -gt "$badframe0" ] &&
+		[ "$(counter pass_ipv6_ext_header)" -gt "$ext0" ]
+}
+if wait_until frames_counted; then
+	ok "a frame with a wrong UDP checksum and one with a hop-by-hop header: counted (pass_bad_udp_csum, bad_frame, pass_ipv6_ext_header)"
+else
+	not_ok "bad frames counted" "pass_bad_udp_csum $badsum0 -> $(counter pass_bad_udp_csum)" \
+		"bad_frame $badframe0 -> $(srv6 bad_frame)" "pass_ipv6_ext_header $ext0 -> $(counter pass_ipv6_ext_header)"
+fi
 check "the daemon still answers" daemon_answers
 
 # --- the config file: dhcp.pool6 and a machine's ip6 ----------------------------------------------
