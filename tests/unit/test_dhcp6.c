@@ -448,6 +448,16 @@ static void test_server_exchanges(void **state)
 	r_msg(&r, XPXE_DHCP6_REBIND, false, "fd00::100");
 	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
 	assert_memory_equal(ia_addr(&o, &st), &pool, 16);
+	/* Renew of another address: the binding's, and that one at lifetimes 0 */
+	r_msg(&r, XPXE_DHCP6_RENEW, true, "fd00::77");
+	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
+	a = find(&o, XPXE_DHCP6_OPT_IA_NA, &n);
+	assert_non_null(a);
+	assert_int_equal(n, 12 + 2 * 28);
+	assert_memory_equal(a + 16, &pool, 16);
+	assert_int_equal(a[12 + 24 + 3], 0x10); /* valid 3600 = 0x0e10 */
+	assert_int_equal(a[12 + 28 + 4 + 15], 0x77);
+	assert_int_equal(a[12 + 28 + 4 + 16 + 7], 0); /* lifetimes 0 */
 	/* Renew of a machine without a binding: NoBinding in its IA */
 	r_msg(&r, XPXE_DHCP6_RENEW, true, "fd00::100");
 	assert_true(xpxe_dhcp6_server_answer(&srv, mac2, r.b, r.n, &o));

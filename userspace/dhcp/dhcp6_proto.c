@@ -336,3 +336,27 @@ void xpxe_dhcp6_out_ia(struct xpxe_dhcp6_out *o, uint32_t iaid, uint32_t t1, uin
 	}
 	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_IA_NA, ia, n);
 }
+
+void xpxe_dhcp6_out_ia_stale(struct xpxe_dhcp6_out *o, uint32_t iaid, uint32_t t1, uint32_t t2,
+			     const struct in6_addr *addr, uint32_t lifetime,
+			     const struct in6_addr *stale)
+{
+	uint8_t ia[IA_NA_HDR + 2 * (4 + IAADDR_LEN)] = { 0 };
+	const struct in6_addr *addrs[2] = { addr, stale };
+	size_t n = IA_NA_HDR;
+
+	put32(ia, iaid);
+	put32(ia + 4, t1);
+	put32(ia + 8, t2);
+	for (int i = 0; i < 2; i++) {
+		uint32_t life = i ? 0 : lifetime;
+
+		put16(ia + n, XPXE_DHCP6_OPT_IAADDR);
+		put16(ia + n + 2, IAADDR_LEN);
+		memcpy(ia + n + 4, addrs[i], 16);
+		put32(ia + n + 20, life);
+		put32(ia + n + 24, life);
+		n += 4 + IAADDR_LEN;
+	}
+	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_IA_NA, ia, n);
+}

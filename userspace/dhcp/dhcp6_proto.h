@@ -126,4 +126,12 @@ void xpxe_dhcp6_out_ia(struct xpxe_dhcp6_out *o, uint32_t iaid, uint32_t t1, uin
 		       const struct in6_addr *addr, uint32_t preferred, uint32_t valid,
 		       enum xpxe_dhcp6_status status, const char *text);
 
+/*
+ * The same, with a second IA Address, STALE, at lifetimes 0: an address the
+ * client asked to renew that is not (or no longer) its binding (RFC 8415 18.3.4).
+ */
+void xpxe_dhcp6_out_ia_stale(struct xpxe_dhcp6_out *o, uint32_t iaid, uint32_t t1, uint32_t t2,
+			     const struct in6_addr *addr, uint32_t lifetime,
+			     const struct in6_addr *stale);
+
 #endif /* XPXE_DHCP6_PROTO_H */

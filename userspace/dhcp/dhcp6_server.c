@@ -129,13 +129,19 @@ static bool names_us(const struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp
 	return m->sid_len == srv->duid_len && !memcmp(m->sid, srv->duid, srv->duid_len);
 }
 
+/* The IA_NA of the binding; an address the client named that is not it, at lifetimes 0. */
 static void put_binding(const struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_msg *m,
 			const struct xpxe_lease6 *lease, struct xpxe_dhcp6_out *o)
 {
 	unsigned int t = srv->lease_time;
 
-	xpxe_dhcp6_out_ia(o, m->ia.iaid, t / 2, t / 5 * 4, &lease->ip, t, t, XPXE_DHCP6_SUCCESS,
-			  NULL);
+	if (m->ia.has_addr && !IN6_ARE_ADDR_EQUAL(&m->ia.addr, &lease->ip) &&
+	    m->type != XPXE_DHCP6_SOLICIT)
+		xpxe_dhcp6_out_ia_stale(o, m->ia.iaid, t / 2, t / 5 * 4, &lease->ip, t,
+					&m->ia.addr);
+	else
+		xpxe_dhcp6_out_ia(o, m->ia.iaid, t / 2, t / 5 * 4, &lease->ip, t, t,
+				  XPXE_DHCP6_SUCCESS, NULL);
 }
 
 /* Makes LEASE a binding until NOW + lease time, for M's DUID and IAID, and writes the file. */
