@@ -262,7 +262,8 @@ void xpxe_dhcp6_out_raw(struct xpxe_dhcp6_out *o, const void *data, size_t len)
 		o->overflow = true;
 		return;
 	}
-	memcpy(o->buf + o->len, data, len);
+	if (len) /* an empty option (rapid commit) may come with no data at all */
+		memcpy(o->buf + o->len, data, len);
 	o->len += len;
 }
 

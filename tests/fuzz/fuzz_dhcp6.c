@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libFuzzer: a DHCPv6 message as full mode's server reads it (userspace/dhcp/dhcp6_proto.c),
+ * exactly as long as it came (ASan sees any read past it). Every input gets a verdict; an
+ * accepted one is a client's message with its ids as RFC 8415 16 wants them, a DUID within
+ * bounds and a class; an answer built from it never passes its buffer.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "dhcp/dhcp6_proto.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	struct xpxe_dhcp6_msg m;
+	struct xpxe_dhcp6_out o;
+	enum xpxe_dhcp6_verdict v;
+
+	if (!copy)
+		return 0;
+	memcpy(copy, data, size);
+	v = xpxe_dhcp6_parse(copy, size, &m);
+	FUZZ_ASSERT(v >= XPXE_DHCP6_OK && v < XPXE_DHCP6_VERDICT_MAX);
+	if (v == XPXE_DHCP6_OK) {
+		FUZZ_ASSERT(m.duid_len <= XPXE_DHCP6_DUID_LEN_MAX);
+		FUZZ_ASSERT(m.type != XPXE_DHCP6_ADVERTISE && m.type != XPXE_DHCP6_REPLY);
+		FUZZ_ASSERT(m.type == XPXE_DHCP6_INFORMATION_REQUEST || m.duid_len >= 2);
+		FUZZ_ASSERT(!m.sid_len || (m.sid >= copy && m.sid + m.sid_len <= copy + size));
+		FUZZ_ASSERT(xpxe_dhcp6_boot_class(&m) < XPXE_BOOT_MAX);
+		/* An answer as the server builds it: ids, an IA (with a stale address too). */
+		xpxe_dhcp6_out_start(&o, XPXE_DHCP6_REPLY, m.xid);
+		xpxe_dhcp6_out_opt(&o, XPXE_DHCP6_OPT_SERVERID, m.sid, m.sid_len);
+		xpxe_dhcp6_out_opt(&o, XPXE_DHCP6_OPT_CLIENTID, m.duid, m.duid_len);
+		xpxe_dhcp6_out_ia_stale(&o, m.ia.iaid, 1, 2, &m.ia.addr, 3, &m.ia.addr);
+		xpxe_dhcp6_out_ia(&o, m.ia.iaid, 1, 2, NULL, 0, 0, XPXE_DHCP6_NO_BINDING, "x");
+		FUZZ_ASSERT(o.len <= sizeof(o.buf));
+	}
+	free(copy);
+	return 0;
+}
