@@ -14,7 +14,7 @@ ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "userspace")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 # Folder-internal headers: only the folder's own files may include them.
-INTERNAL = {"dhcp/leases.h", "tftp/internal.h", "tftp/proto.h", "store/internal.h"}
+INTERNAL = {"dhcp/leases.h", "dhcp/leases6.h", "tftp/internal.h", "tftp/proto.h", "store/internal.h"}
 
 
 def node_of(rel):

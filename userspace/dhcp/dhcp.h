@@ -14,6 +14,7 @@
 #include "dhcp/server.h"
 #include "dhcp/template.h"
 #include "dhcp/dhcp6.h"
+#include "dhcp/dhcp6_server.h"
 
 /* Completes SETTINGS for IFNAME: server address, URLs. Logs and returns -errno on failure. */
 int xpxe_dhcp_settings_resolve(struct xpxe_dhcp_settings *settings, const char *ifname);

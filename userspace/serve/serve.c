@@ -15,7 +15,6 @@
 #include "control/control.h"
 #include "dataplane.h"
 #include "dhcp/dhcp.h"
-#include "dhcp/dhcp6_server.h"
 #include "json.h"
 #include "log.h"
 #include "netif.h"
