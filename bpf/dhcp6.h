@@ -413,8 +413,17 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict)
 	/* Full mode with a pool6: the daemon's server binds addresses; what a client sends to 547
 	 * goes up to it (4011 stays here: EDK2's PXE asks a proxy's boot file there). */
 	if ((cfg6->flags & XPXE_DHCP6_F_FULL) && udph->dest == bpf_htons(XPXE_PORT_DHCP6_SERVER) &&
-	    dhcp6_from_client(type))
+	    dhcp6_from_client(type)) {
+		/* The limits of v4's path to the daemon: a flood of made-up MACs stops here. */
+		__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
+		dhcp_rate_key(&rkey, eth->h_source, eth->h_source);
+		ret = dhcp_rate_check(cfg, &rkey, bpf_map_lookup_elem(&dhcp_clients, &key) != NULL);
+		if (ret) {
+			*verdict = XDP_DROP;
+			return ret;
+		}
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+	}
 	if (dhcp6_walk_options(s, udp_len))
 		return XPXE_CNT_PASS_DHCP6_MALFORMED;
 	switch (type) {

@@ -710,6 +710,25 @@ static void test_full_mode_to_daemon(void **state)
 			assert_memory_equal(out, in, len);
 		}
 	}
+	/* The path to the daemon has the MAC's limit, as v4's: past it, dropped and counted. */
+	{
+		struct xpxe_dhcp_config cfg;
+		int fd = bpf_map__fd(skel->maps.dhcp_config);
+		size_t len = plain(in);
+		__u32 zero = 0;
+
+		assert_int_equal(bpf_map_lookup_elem(fd, &zero, &cfg), 0);
+		cfg.mac_interval_ns = 1000000000ull;
+		cfg.mac_tolerance_ns = 0;
+		cfg.clock_ns = 7000 * 1000000000ull;
+		assert_int_equal(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+		assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), NULL,
+						 XPXE_CNT_PASS_DHCP6_TO_DAEMON),
+				 XDP_PASS);
+		assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), NULL,
+						 XPXE_CNT_DROP_DHCP_RATE_MAC),
+				 XDP_DROP);
+	}
 }
 
 /* --- the daemon's side -------------------------------------------------------------- */
