@@ -49,15 +49,16 @@ struct bench_case {
 static const struct bench_case cases[] = {
 	/* Proxy mode's OFFER costs both runs: XDP passes the DISCOVER, tc answers it. */
 	{ "proxy pass of a PXE DISCOVER to tc (arch 7)",
-	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0,
-	  0, 0 },
+	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0,
+	  0 },
 	{ "tc: proxy OFFER to OVMF DISCOVER (+ stack copy)",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, TC_ACT_REDIRECT, 0,
 	  1, 0, 0 },
 	{ "proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5,
 	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 0, 0 },
 	{ "full OFFER to iPXE DISCOVER (known MAC)",
-	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0, 0 },
+	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0,
+	  0 },
 	{ "full ACK to OVMF REQUEST (known MAC)", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
 	  XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0, 0 },
 	{ "proxy pass of a plain udhcpc DISCOVER", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
@@ -80,7 +81,8 @@ static const struct bench_case cases[] = {
 	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
 	  100 },
 	{ "802.1Q 10: full ACK to OVMF REQUEST (known MAC)",
-	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10, 0 },
+	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10,
+	  0 },
 	{ "802.1ad 100.20: full ACK to OVMF REQUEST (known MAC)",
 	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
 	  100 },
@@ -139,8 +141,8 @@ static void request_for_net(unsigned char *f, int len, int l3, struct in_addr se
  * A DHCP reply OUT (LEN bytes) to the frame IN with L3 bytes before its IPv4 header: the same
  * tags, from SERVER (option 54), and not a NAK. Returns 0 when it is so.
  */
-static int check_reply(const unsigned char *in, const unsigned char *out, unsigned int len,
-		       int l3, struct in_addr server)
+static int check_reply(const unsigned char *in, const unsigned char *out, unsigned int len, int l3,
+		       struct in_addr server)
 {
 	const unsigned char *o = out + l3 + 28 + 240, *end = out + len;
 	int type = 0, from = 0;
@@ -325,7 +327,8 @@ int main(int argc, char **argv)
 					opts.retval);
 				return 1;
 			}
-			/* The first reply checked: a NAK or a lost tag would time something else. */
+			/* The first reply checked: a NAK or a lost tag would time something else.
+			 */
 			if (!r && c->verdict == XDP_TX && !c->mac_off &&
 			    check_reply(in, out, opts.data_size_out, l3, server_ip)) {
 				fprintf(stderr, "%s: not the reply expected\n", c->name);
