@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The cost of a VLAN tag (README "VLAN trunks", issue 22): the same DHCP replies and TFTP
+# DATA blocks untagged, with one 802.1Q tag of a configured VLAN (10) and with an 802.1ad outer
+# tag over an 802.1Q one (VLAN 100.20), in the programs themselves, timed by the kernel
+# (bpf_prog_test_run_opts, one run per call):
+#   - build/bench/xdp_ns: each untagged reply beside its two tagged ones (the maps filled as
+#     the daemon fills them for --vlan 10=198.18.10.1/24 --vlan 100.20=198.18.20.1/24, the MAC
+#     reserved in its network's subnet);
+#   - build/bench/tftp_prog_ns ... tags: every block of an asset from an ACK on each network,
+#     xdp_pxe (XDP_TX) and tc_tftp + tc_vlan_out (the fallback and the trunk's egress).
+# Taken in turn: RUNS rounds (default 9), each running both binaries, the cases in alternate
+# order from one round to the next; a figure is the median of the rounds' medians. Needs no
+# lab (the programs run on test frames), so it runs in seconds. Writes its section of
+# BENCHMARKS.md. N=runs per DHCP case and round (20000); PASSES, SIZE: the TFTP asset's
+# passes and size per round (10, 2 MiB: it stays in cache, so the blocks' own cost shows).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RUNS=${RUNS:-9}
+N=${N:-20000}
+PASSES=${PASSES:-10}
+SIZE=${SIZE:-$((2 << 20))}
+XDPNS=$root/build/bench/xdp_ns
+PROGNS=$root/build/bench/tftp_prog_ns
+CASES="full OFFER to iPXE DISCOVER|full ACK to OVMF REQUEST|proxy ACK to OVMF 4011 REQUEST|VLAN 11"
+work=$(mktemp -d /tmp/xpxe-bench-vlan.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+. "$root/scripts/bench/section.sh"
+say() { printf '== %s\n' "$*" >&2; }
+
+for b in "$XDPNS" "$PROGNS"; do
+	[ -x "$b" ] || {
+		echo "$b is missing: make $(realpath --relative-to="$root" "$b")" >&2
+		exit 1
+	}
+done
+cd "$root" # xdp_ns reads tests/fixtures/
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+load_max=${load_before%% *}
+for r in $(seq "$RUNS"); do
+	rev=$((r % 2 == 0 ? 1 : 0))
+	say "round $r/$RUNS (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	XDP_NS_REVERSE=$rev "$XDPNS" "$N" "$CASES" >"$work/xdp.$r"
+	"$PROGNS" "$PASSES" "$SIZE" tags >"$work/tftp.$r"
+	load_max=$(awk -v m="$load_max" '{ print ($1 > m ? $1 : m) }' /proc/loadavg)
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# The tables and the verdict from the rounds' medians. The tag's cost is taken per round
+# (tagged minus untagged in the same round, so the load of the moment falls on both); it is
+# "within noise" when it is no larger than the untagged figure's own spread between rounds.
+python3 - "$work" "$RUNS" >"$work/tables.md" <<'EOF'
+import re, statistics as st, sys
+work, runs = sys.argv[1], int(sys.argv[2])
+line = re.compile(r"^(.*?)\s+(limits off|limits on)\s+\d+\s+(\d+)\s+(\d+)$")
+dhcp = {}  # (name, limits) -> [median per round]
+tftp = {}  # key -> [value per round]
+for r in range(1, runs + 1):
+    for l in open(f"{work}/xdp.{r}"):
+        m = line.match(l.rstrip())
+        if m:
+            dhcp.setdefault((m[1], m[2]), []).append(int(m[4]))
+    for l in open(f"{work}/tftp.{r}"):
+        if "=" in l and " " not in l.strip():
+            k, v = l.strip().split("=")
+            tftp.setdefault(k, []).append(float(v))
+
+def med(xs): return st.median(xs)
+def spread(xs): return f"{min(xs):.0f}–{max(xs):.0f}"
+def cell(xs): return f"{med(xs):.0f} ({spread(xs)})"
+def cost(tag, base):
+    d = [t - b for t, b in zip(tag, base)]
+    return d, f"{med(d):+.0f} ({min(d):+.0f} to {max(d):+.0f})"
+verdicts = []
+def judge(what, d, base):
+    noise = max(base) - min(base)
+    pct = 100 * med(d) / med(base)
+    if abs(med(d)) <= noise:
+        verdicts.append(f"{what}: {med(d):+.0f} ns, within noise (the untagged figure moved by {noise:.0f} ns between rounds)")
+    else:
+        verdicts.append(f"{what}: {med(d):+.0f} ns ({pct:+.0f} %), NOT within noise (the untagged figure moved by {noise:.0f} ns between rounds)")
+
+print("| reply (xdp_pxe, limits off / on) | untagged | 802.1Q VLAN 10 | 802.1ad+802.1Q VLAN 100.20 | the tag's cost: 802.1Q | 802.1ad+802.1Q |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for base in ("full OFFER to iPXE DISCOVER (known MAC)", "full ACK to OVMF REQUEST (known MAC)",
+             "proxy ACK to OVMF 4011 REQUEST"):
+    for lim in ("limits off", "limits on"):
+        u = dhcp[(base, lim)]
+        q = dhcp[("802.1Q 10: " + base, lim)]
+        a = dhcp[("802.1ad 100.20: " + base, lim)]
+        dq, cq = cost(q, u)
+        da, ca = cost(a, u)
+        print(f"| {base}, {lim} | {cell(u)} | {cell(q)} | {cell(a)} | {cq} | {ca} |")
+        if lim == "limits off":
+            judge(f"{base}, 802.1Q", dq, u)
+            judge(f"{base}, 802.1ad+802.1Q", da, u)
+p = dhcp[("VLAN 11 (not served): pass", "limits off")]
+print(f"| a frame of VLAN 11, not served: passed untouched | | {cell(p)} | | | |")
+print()
+print("| TFTP DATA block (one run per ACK) | untagged | 802.1Q VLAN 10 | 802.1ad+802.1Q VLAN 100.20 | the tag's cost: 802.1Q | 802.1ad+802.1Q |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for key, what in (("xdp", "xdp_pxe: ACK grown into DATA, tags back on, XDP_TX"),
+                  ("tc", "tc_tftp: tags off, ACK grown into DATA, redirect"),
+                  ("tc_vlan_out", "tc_vlan_out on the DATA (egress: the VLAN's tags)"),
+                  ("tc_both", "the fallback's two runs, per block")):
+    u = tftp[f"{key}_untagged_median_ns"]
+    q = tftp[f"{key}_q10_median_ns"]
+    a = tftp[f"{key}_qinq100_20_median_ns"]
+    dq, cq = cost(q, u)
+    da, ca = cost(a, u)
+    print(f"| {what} | {cell(u)} | {cell(q)} | {cell(a)} | {cq} | {ca} |")
+    if key in ("xdp", "tc_both"):
+        judge(f"TFTP block, {key}, 802.1Q", dq, u)
+        judge(f"TFTP block, {key}, 802.1ad+802.1Q", da, u)
+print()
+print("Per CPU, the programs alone (10^9 / the medians above): "
+      + ", ".join(f"{name} {1e9 / med(dhcp[(pfx + 'full OFFER to iPXE DISCOVER (known MAC)', 'limits off')]) / 1e6:.2f} M"
+                  for name, pfx in (("untagged", ""), ("802.1Q", "802.1Q 10: "), ("802.1ad+802.1Q", "802.1ad 100.20: ")))
+      + " full OFFERs/s; "
+      + ", ".join(f"{name} {1e9 / med(tftp[f'xdp_{k}_median_ns']) / 1e6:.2f} M"
+                  for name, k in (("untagged", "untagged"), ("802.1Q", "q10"), ("802.1ad+802.1Q", "qinq100_20")))
+      + " DATA blocks/s on XDP.")
+print()
+print("Verdict of this run (median of the per-round differences, limits off; within noise when no larger than the untagged median's spread between rounds):")
+print()
+for v in verdicts:
+    print(f"- {v}")
+EOF
+
+kernel=$(uname -r)
+cpus=$(nproc)
+out=$work/section.md
+cat >"$out" <<EOF
+## VLAN tags: tagged against untagged DHCP replies and TFTP blocks
+
+Written by \`scripts/bench/vlan.sh\` (part of \`make bench\`) on $(date -u +%F) — $cpus CPUs,
+Linux $kernel. The same frames untagged, with one 802.1Q tag of a configured VLAN (10) and with
+an 802.1ad outer tag over an 802.1Q one (VLAN 100.20), run through the programs by
+\`bpf_prog_test_run_opts\` (the kernel's timing, one run per call: ~45 ns of each figure is
+the timing's own share). The maps are filled as the daemon fills them for \`--vlan
+10=198.18.10.1/24 --vlan 100.20=198.18.20.1/24\` (\`xpxe_vlan_load_maps\`: each VLAN's
+\`dhcp_config\` entry and its own templates); the machine's MAC is reserved in its network's
+subnet and a REQUEST's options 50 and 54 name that network's addresses. The first reply of
+each case is checked: the request's tags on it, option 54 the network's server, not a NAK.
+
+$RUNS rounds taken in turn, each running \`build/bench/xdp_ns $N "…"\` (every case $N runs,
+each untagged case beside its tagged ones, the order reversed every other round) and
+\`build/bench/tftp_prog_ns $PASSES $SIZE tags\` (every block of a $((SIZE >> 20)) MiB asset,
+$PASSES passes, the three networks in turn pass by pass). Each figure: the median of the
+rounds' medians (min–max of the rounds' medians), ns. The tag's cost is taken round by round
+(tagged minus untagged, same round): its median (min to max).
+
+Load average before: $load_before; after: $load_after; highest between rounds: $load_max (the
+machine is shared: other work runs beside these figures).
+
+EOF
+cat "$work/tables.md" >>"$out"
+cat >>"$out" <<'EOF'
+
+Where the tag's time goes (bpf/vlan.h, bpf/xpxe.bpf.c; read from the code beside the figures,
+not from a profile):
+
+- xdp_pxe, a DHCP reply or a TFTP block on a VLAN: the tags read and the VLAN looked up in
+  `vlans` (a hash); one `bpf_xdp_adjust_head` to take them off and one to put them back
+  (4 bytes, or 8 for two tags), each with the 12 bytes of MACs copied out and back; the
+  `vlan_rx` tally. A DHCP reply also takes its template from `vlan_templates`, a hash without
+  preallocation (so that 64 VLANs' sets cost memory only when used), where the untagged
+  network's come from the array `dhcp_templates`. The 802.1ad outer tag adds only the second
+  tag's parse: the same two head moves, 8 bytes instead of 4. The untagged columns already
+  pay `vlan_frames`' lookup and clearing, done for every frame.
+- The tc fallback: `tc_tftp` checks the tags and the destination address and pops them
+  (`bpf_skb_vlan_pop`); `tc_vlan_out` on the trunk's egress looks up the source address in
+  `vlan_by_addr` (its untagged column: that lookup, which every frame leaving a trunk with
+  VLANs pays) and pushes the tags (`bpf_skb_vlan_push`: the first goes into the skb's
+  metadata; a second moves that one into the frame, hence the 802.1ad column's extra). In a
+  test run the tags arrive in the frame, so each pop moves the frame's head; on a live trunk
+  the stack has moved the outer (or only) tag into the skb's metadata before tc, outside these
+  figures, and popping that one is cheap: the tc ingress figures overstate the live cost.
+- Not in these figures: what the device does with a tag left in the skb's metadata (veth
+  hands it on as it is; a NIC inserts it in hardware, or the kernel in software).
+
+Command: `make bench` (or `bash scripts/bench/vlan.sh`; `RUNS=`, `N=`, `PASSES=`, `SIZE=`).
+EOF
+bench_section "VLAN tags" "$out"
+say "wrote the VLAN tags section of BENCHMARKS.md"
