@@ -8,6 +8,11 @@
 #     reserved in its network's subnet);
 #   - build/bench/tftp_prog_ns ... tags: every block of an asset from an ACK on each network,
 #     xdp_pxe (XDP_TX) and tc_tftp + tc_vlan_out (the fallback and the trunk's egress).
+# Then through the lab (LOAD_RUNS rounds, default 5; 0: none): build/bench/dhcp_load -P in a
+# client host, full DORA as fast as it goes for 120 machines reserved on the untagged network
+# and 120 on VLAN 10 (its requests tagged, -V 10, as an access port tags them), the two in turn
+# against one xpxe serving both, PERIOD (5) s each: exchanges per second, and xdp_pxe's ns
+# per frame under that traffic (kernel.bpf_stats_enabled, put back as it was after).
 # Taken in turn: RUNS rounds (default 9), each running both binaries, the cases in alternate
 # order from one round to the next; a figure is the median of the rounds' medians. Needs no
 # lab (the programs run on test frames), so it runs in seconds. Writes its section of
@@ -20,16 +25,31 @@ RUNS=${RUNS:-9}
 N=${N:-20000}
 PASSES=${PASSES:-10}
 SIZE=${SIZE:-$((2 << 20))}
+LOAD_RUNS=${LOAD_RUNS:-5}
+PERIOD=${PERIOD:-5}
+XPXE=${XPXE_BIN:-$root/xpxe}
+LOAD=$root/build/bench/dhcp_load
 XDPNS=$root/build/bench/xdp_ns
 PROGNS=$root/build/bench/tftp_prog_ns
 CASES="full OFFER to iPXE DISCOVER|full ACK to OVMF REQUEST|proxy ACK to OVMF 4011 REQUEST|VLAN 11"
 work=$(mktemp -d /tmp/xpxe-bench-vlan.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+lab_used=
+cleanup() {
+	if [ -n "$lab_used" ]; then
+		bench_stop_servers || true
+		sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+		"$root/scripts/lab.sh" down >/dev/null 2>&1 || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
 
-. "$root/scripts/bench/section.sh"
-say() { printf '== %s\n' "$*" >&2; }
+export LAB=${XPXE_LAB:-vlanbn}
+eval "$("$root/scripts/lab.sh" env)"
+. "$root/scripts/bench/lib.sh"
 
-for b in "$XDPNS" "$PROGNS"; do
+for b in "$XDPNS" "$PROGNS" $([ "$LOAD_RUNS" = 0 ] || echo "$LOAD $XPXE"); do
 	[ -x "$b" ] || {
 		echo "$b is missing: make $(realpath --relative-to="$root" "$b")" >&2
 		exit 1
@@ -45,14 +65,69 @@ for r in $(seq "$RUNS"); do
 	"$PROGNS" "$PASSES" "$SIZE" tags >"$work/tftp.$r"
 	load_max=$(awk -v m="$load_max" '{ print ($1 > m ? $1 : m) }' /proc/loadavg)
 done
+
+# xdp_pxe's run time and runs so far: "NS CNT".
+prog_stats() {
+	local id
+	id=$(in_srv ip -j link show dev "$IF_SRV" | jq -r '.[0].xdp.prog.id // empty')
+	bpftool -j prog show id "$id" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+: >"$work/load.txt"
+if [ "$LOAD_RUNS" != 0 ]; then
+	lab_used=1
+	export XPXE_SOCKET=$work/xpxe.sock
+	RELAY=198.18.64.1
+	bench_lab_up >/dev/null
+	"$root/scripts/lab.sh" host 2 >/dev/null
+	# On veth a tag the stack put on travels beside the frame (tx-vlan-offload), where XDP
+	# on the peer does not see it: in the frame, as on a wire (tests/integration/test_vlan.sh).
+	in_cli ethtool -K "$IF_CLI" txvlan off >/dev/null
+	in_srv ethtool -K "$IF_SRV" txvlan off >/dev/null
+	in_srv ip route replace 198.18.64.0/18 dev "$IF_SRV"
+	in_srv ip neigh replace "$RELAY" lladdr "$(ip netns exec "$LAB-h2" cat /sys/class/net/eth0/address)" \
+		dev "$IF_SRV" nud permanent
+	srv_mac=$(in_srv cat "/sys/class/net/$IF_SRV/address")
+	# 120 machines on each network (the daemon takes 256 reservations), as dhcp_load names them.
+	reserve=()
+	for i in $(seq 0 119); do
+		reserve+=(--reserve "$(printf '52:54:05:00:00:%02x' "$i")=198.18.0.$((i + 20))"
+			--reserve "$(printf '52:54:06:00:00:%02x' "$i")=198.18.10.$((i + 20))")
+	done
+	nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --state-dir "$work/state" \
+		--mode full --dhcp-mac-rate 0 --dhcp-global-rate 0 --vlan 10=198.18.10.1/24 \
+		"${reserve[@]}" >"$work/xpxe.log" 2>&1 &
+	for _ in $(seq 50); do "$XPXE" status >/dev/null 2>&1 && break; sleep 0.1; done
+	"$XPXE" status >/dev/null 2>&1 || {
+		say "xpxe did not start: $(tail -3 "$work/xpxe.log")"
+		exit 1
+	}
+	sysctl -qw kernel.bpf_stats_enabled=1
+	for r in $(seq "$LOAD_RUNS"); do
+		for side in untagged q10; do
+			if [ "$side" = untagged ]; then
+				args=(-M 52:54:05:00:00:00 -s "$SRV_IP")
+			else
+				args=(-V 10 -M 52:54:06:00:00:00 -s 198.18.10.1)
+			fi
+			read -r ns0 cnt0 < <(prog_stats)
+			line=$(ip netns exec "$LAB-h2" "$LOAD" -P -i eth0 -d "$srv_mac" -g "$RELAY" \
+				-m full -n 120 -t "$PERIOD" -c bios,uefi64,ipxe,http64 "${args[@]}")
+			read -r ns1 cnt1 < <(prog_stats)
+			say "lab round $r, $side: $line"
+			echo "$side $r $line xdp_ns_total=$((ns1 - ns0)) xdp_runs=$((cnt1 - cnt0))" \
+				>>"$work/load.txt"
+		done
+		load_max=$(awk -v m="$load_max" '{ print ($1 > m ? $1 : m) }' /proc/loadavg)
+	done
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The tables and the verdict from the rounds' medians. The tag's cost is taken per round
 # (tagged minus untagged in the same round, so the load of the moment falls on both); it is
 # "within noise" when it is no larger than the untagged figure's own spread between rounds.
-python3 - "$work" "$RUNS" >"$work/tables.md" <<'EOF'
+python3 - "$work" "$RUNS" "$PERIOD" >"$work/tables.md" <<'EOF'
 import re, statistics as st, sys
-work, runs = sys.argv[1], int(sys.argv[2])
+work, runs, period = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 line = re.compile(r"^(.*?)\s+(limits off|limits on)\s+\d+\s+(\d+)\s+(\d+)$")
 dhcp = {}  # (name, limits) -> [median per round]
 tftp = {}  # key -> [value per round]
@@ -125,6 +200,35 @@ print("Per CPU, the programs alone (10^9 / the medians above): "
       + ", ".join(f"{name} {1e9 / med(tftp[f'xdp_{k}_median_ns']) / 1e6:.2f} M"
                   for name, k in (("untagged", "untagged"), ("802.1Q", "q10"), ("802.1ad+802.1Q", "qinq100_20")))
       + " DATA blocks/s on XDP.")
+lab = {}
+for l in open(f"{work}/load.txt"):
+    side, r, *kv = l.split()
+    d = dict(x.split("=", 1) for x in kv if "=" in x)
+    lab.setdefault(side, []).append(d)
+if lab:
+    print()
+    print(f"Through the lab: full DORA, 120 reserved machines a side, {period} s a round, "
+          f"{len(lab['untagged'])} rounds taken in turn (median, min–max over the rounds):")
+    print()
+    print("| side | exchanges answered/s | loss | malformed / wrong | p50 / p99 µs | xdp_pxe ns per frame under traffic |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    per = {}
+    for side, what in (("untagged", "untagged"), ("q10", "802.1Q VLAN 10 (tagged by the generator, -V 10)")):
+        rows = lab[side]
+        ans = [float(d["answered_per_s"]) for d in rows]
+        per[side] = [int(d["xdp_ns_total"]) / max(1, int(d["xdp_runs"])) for d in rows]
+        bad = sum(int(d["malformed"]) for d in rows), sum(int(d["wrong"]) for d in rows)
+        print(f"| {what} | {med(ans):.0f} ({min(ans):.0f}–{max(ans):.0f}) | "
+              f"{max(float(d['loss'].rstrip('%')) for d in rows):.2f} % at most | {bad[0]} / {bad[1]} | "
+              f"{med([float(d['p50_us']) for d in rows]):.0f} / {med([float(d['p99_us']) for d in rows]):.0f} | "
+              f"{med(per[side]):.0f} ({min(per[side]):.0f}–{max(per[side]):.0f}) |")
+    d = [t - u for t, u in zip(per["q10"], per["untagged"])]
+    a = [float(t["answered_per_s"]) / float(u["answered_per_s"]) for t, u in zip(lab["q10"], lab["untagged"])]
+    print()
+    print(f"Tagged / untagged exchanges per second, round by round: median {med(a):.2f} "
+          f"({min(a):.2f}–{max(a):.2f}); xdp_pxe per frame, tagged minus untagged: {med(d):+.0f} ns "
+          f"({min(d):+.0f} to {max(d):+.0f}). Every frame xdp_pxe ran on counts (the requests, "
+          f"and the client host's ARP and IPv6 chatter).")
 print()
 print("Verdict of this run, limits off (the tag's cost: the median of the per-round differences; within noise when it is no larger than the interquartile range of the untagged figure over the rounds, or when tagged was slower in fewer than 80 % of the rounds):")
 print()
@@ -184,7 +288,8 @@ not from a profile):
 - Not in these figures: what the device does with a tag left in the skb's metadata (veth
   hands it on as it is; a NIC inserts it in hardware, or the kernel in software).
 
-Command: `make bench` (or `bash scripts/bench/vlan.sh`; `RUNS=`, `N=`, `PASSES=`, `SIZE=`).
+Command: `make bench` (or `bash scripts/bench/vlan.sh`; `RUNS=`, `N=`, `PASSES=`, `SIZE=`;
+`LOAD_RUNS=` (0: no lab), `PERIOD=`, `XPXE_LAB=`).
 EOF
 bench_section "VLAN tags" "$out"
 say "wrote the VLAN tags section of BENCHMARKS.md"
