@@ -155,7 +155,8 @@ def judge(what, d, base):
     noise = q[2] - q[0]
     slower = sum(1 for x in d if x > 0)
     pct = 100 * med(d) / med(base)
-    within = abs(med(d)) <= noise or slower < 0.8 * len(d)
+    # A cost the tag pays in (nearly) every round is the tag's, whatever the rounds' spread.
+    within = slower < 0.8 * len(d) or med(d) <= 0
     verdicts.append(f"{what}: {med(d):+.0f} ns ({pct:+.0f} %), tagged slower in {slower} of {len(d)} rounds; "
                     f"the untagged figure's interquartile range over the rounds {noise:.0f} ns: "
                     + ("within noise" if within else "**not within noise**"))
@@ -230,10 +231,16 @@ if lab:
           f"({min(d):+.0f} to {max(d):+.0f}). Every frame xdp_pxe ran on counts (the requests, "
           f"and the client host's ARP and IPv6 chatter).")
 print()
-print("Verdict of this run, limits off (the tag's cost: the median of the per-round differences; within noise when it is no larger than the interquartile range of the untagged figure over the rounds, or when tagged was slower in fewer than 80 % of the rounds):")
+print("Verdict of this run, limits off (the tag's cost: the median of the per-round differences; "
+      "within noise unless tagged was slower in at least 80 % of the rounds; the untagged figure's "
+      "interquartile range over the rounds beside it, for scale):")
 print()
 for v in verdicts:
     print(f"- {v}")
+n_not = sum("not within noise" in v for v in verdicts)
+print()
+print(f"**Is the tag's cost within noise? {'No' if n_not else 'Yes'}**: {n_not} of {len(verdicts)} "
+      "comparisons above show a cost the tag paid in (nearly) every round.")
 EOF
 
 kernel=$(uname -r)
@@ -276,7 +283,9 @@ not from a profile):
   preallocation (so that 64 VLANs' sets cost memory only when used), where the untagged
   network's come from the array `dhcp_templates`. The 802.1ad outer tag adds only the second
   tag's parse: the same two head moves, 8 bytes instead of 4. The untagged columns already
-  pay `vlan_frames`' lookup and clearing, done for every frame.
+  pay `vlan_frames`' lookup and clearing, done for every frame. A TFTP block, which takes no
+  template, pays about what a reply pays (compare the two tables): most of the cost is the
+  tags' removal and return and the VLAN's lookup, not the template hash.
 - The tc fallback: `tc_tftp` checks the tags and the destination address and pops them
   (`bpf_skb_vlan_pop`); `tc_vlan_out` on the trunk's egress looks up the source address in
   `vlan_by_addr` (its untagged column: that lookup, which every frame leaving a trunk with
@@ -287,6 +296,10 @@ not from a profile):
   figures, and popping that one is cheap: the tc ingress figures overstate the live cost.
 - Not in these figures: what the device does with a tag left in the skb's metadata (veth
   hands it on as it is; a NIC inserts it in hardware, or the kernel in software).
+- Through the lab, the exchanges per second are the generator's and the veth pair's to give
+  (a DORA takes the machine tens of µs, of which xdp_pxe's two runs are about 1), so they move
+  with the machine's other work from round to round more than with the tag; the ns per frame
+  under traffic (bpf_stats) show the tag's cost as the test runs do.
 
 Command: `make bench` (or `bash scripts/bench/vlan.sh`; `RUNS=`, `N=`, `PASSES=`, `SIZE=`;
 `LOAD_RUNS=` (0: no lab), `PERIOD=`, `XPXE_LAB=`).
