@@ -60,6 +60,43 @@ static uint16_t fold16(uint64_t s)
 	return (uint16_t)s;
 }
 
+/* Sum of the bytes of BUF as big-endian 16-bit words, an odd last byte as a high half. */
+static uint64_t sum_bytes(const uint8_t *buf, size_t len)
+{
+	uint64_t s = sum_words(buf, len & ~(size_t)1);
+
+	if (len & 1)
+		s += (uint32_t)buf[len - 1] << 8;
+	return s;
+}
+
+/*
+ * The sums of the blocks of each size in XPXE_TFTP_BSUM_SIZES that start in chunk C, which
+ * holds the file's bytes from OFF (xpxe_tftp_bsum_index): the data and XDP paths read them
+ * instead of summing the block. Blocks past the file's end (the final block is the one at
+ * or before it) are never asked for: their slots stay 0.
+ */
+static void fill_block_sums(struct xpxe_tftp_chunk *c, uint64_t size, uint64_t off)
+{
+	static const uint32_t sizes[] = XPXE_TFTP_BSUM_SIZES;
+
+	memset(c->bsum, 0, sizeof(c->bsum));
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		uint64_t bs = sizes[k];
+
+		/* The first block of this size to start at or after OFF, then each one after it. */
+		for (uint64_t b = (off + bs - 1) / bs * bs; b < off + XPXE_TFTP_CHUNK && b <= size;
+		     b += bs) {
+			uint32_t r = (uint32_t)(b - off);
+			size_t len = size - b < bs ? size - b : bs;
+			int j = xpxe_tftp_bsum_index(sizes[k], r);
+
+			if (j >= 0 && j < XPXE_TFTP_CHUNK_BSUMS)
+				c->bsum[j] = fold16(sum_bytes(c->data + r, len));
+		}
+	}
+}
+
 void xpxe_asset_fill_chunk(struct xpxe_tftp_chunk *c, const uint8_t *file, uint64_t size,
 			   uint32_t idx)
 {
@@ -79,6 +116,7 @@ void xpxe_asset_fill_chunk(struct xpxe_tftp_chunk *c, const uint8_t *file, uint6
 	for (uint32_t i = XPXE_TFTP_CHUNK_DATA / XPXE_TFTP_CSUM_STRIDE + 1;
 	     i < XPXE_TFTP_CHUNK_CSUMS; i++)
 		c->csum[i] = 0;
+	fill_block_sums(c, size, off);
 }
 
 static double ms_since(const struct timespec *t0)
