@@ -247,8 +247,8 @@ int main(int argc, char **argv)
 					  sizeof(rrq)),
 				XDP_PASS));
 	}
-	printf("blocks_per_pass=%u passes=%d size=%u blksize=%u\n", SIZE / BLKSIZE + 1, passes, SIZE,
-	       BLKSIZE);
+	printf("blocks_per_pass=%u passes=%d size=%u blksize=%u\n", SIZE / BLKSIZE + 1, passes,
+	       SIZE, BLKSIZE);
 	xpxe_assets_free(&assets);
 	xpxe_bpf__destroy(skel);
 	free(content);
