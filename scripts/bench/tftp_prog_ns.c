@@ -216,6 +216,7 @@ int main(int argc, char **argv)
 		return 1;
 	unlink(path);
 	slot = xpxe_assets_find(&assets, "bench")->slot;
+	printf("asset_load_ms=%.1f\n", xpxe_assets_find(&assets, "bench")->load_ms);
 
 	uint32_t median;
 
