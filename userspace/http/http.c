@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +46,10 @@ struct request {
 	bool head;
 	bool tls; /* came in over HTTPS */
 	struct pending *pending;
+	/* Where it came in (request_site): the URLs it gets name that address. */
+	struct in_addr local;
+	const char *base, *tftp_base, *config_base;
+	char site[3][112]; /* a VLAN's base, tftp_base and config_base */
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status, const char *type,
@@ -225,7 +230,7 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		id.mac = mac_text;
 	}
 	if (!id.mac && !id.uuid && !id.serial) {
-		xpxe_script_chain(script, sizeof(script), h->base);
+		xpxe_script_chain(script, sizeof(script), rq->base);
 		return send_text(rq->conn, MHD_HTTP_OK, "text/plain", script, strlen(script));
 	}
 
@@ -266,8 +271,8 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 				 url);
 			return send_error(rq->conn, MHD_HTTP_NOT_FOUND, url);
 		}
-		snprintf(url, sizeof(url), "%s/uki/%s", h->base, name);
-		err = xpxe_script_uki(script, sizeof(script), who.name, url, h->base);
+		snprintf(url, sizeof(url), "%s/uki/%s", rq->base, name);
+		err = xpxe_script_uki(script, sizeof(script), who.name, url, rq->base);
 		pthread_mutex_unlock(&h->inv->lock);
 		if (err)
 			return send_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -304,9 +309,9 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 	}
 	err = xpxe_script_boot(
 	    script, sizeof(script),
-	    &(struct xpxe_script_in){ .base = h->base,
-				      .config_base = h->config_base,
-				      .tftp_base = h->tftp_base,
+	    &(struct xpxe_script_in){ .base = rq->base,
+				      .config_base = rq->config_base,
+				      .tftp_base = rq->tftp_base,
 				      .name = who.name,
 				      .kernel = kernel,
 				      .initrd = initrd,
@@ -832,6 +837,32 @@ static char *read_document(const char *path, const char *mac, char *used, size_t
 	return buf;
 }
 
+/* The trunk's VLAN whose server address is ADDR, or NULL (CFG's lock held). */
+static const struct xpxe_vlan_cfg *vlan_at(const struct xpxe_config *cfg, struct in_addr addr)
+{
+	for (int i = 0; i < cfg->dhcp.n_vlans; i++)
+		if (cfg->dhcp.vlans[i].server_ip.s_addr == addr.s_addr)
+			return &cfg->dhcp.vlans[i];
+	return NULL;
+}
+
+/*
+ * Whether a request that came in on LOCAL may have the config of a machine at KNOWN: on a
+ * trunk, only over the machine's own network, the VLAN whose subnet holds KNOWN (its server
+ * address, which tc lets in from that VLAN only) or the untagged network. Else a machine of
+ * VLAN 10 that took the address of a machine of VLAN 20 would get its config: the kernel
+ * answers it from VLAN 10's address, so tagged for VLAN 10 (bpf/vlan.h). CFG's lock held.
+ */
+static bool same_network(const struct xpxe_config *cfg, struct in_addr local, in_addr_t known)
+{
+	const struct xpxe_vlan_cfg *v;
+
+	if (!cfg->dhcp.n_vlans)
+		return true;
+	v = xpxe_vlan_of_ip(&cfg->dhcp, cfg->dhcp.vlan_ifname, (struct in_addr){ known });
+	return v ? v->server_ip.s_addr == local.s_addr : !vlan_at(cfg, local);
+}
+
 /* A 403 for a config, with the lock held: counted, logged, an event for the fleet view. */
 static enum MHD_Result refuse_config(struct xpxe_http *h, struct request *rq, const struct who *who,
 				     const char *log_why, const char *answer)
@@ -896,6 +927,13 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		snprintf(log_why, sizeof(log_why), "the machine is at %s (%s)", ip_text, how);
 		return refuse_config(h, rq, &who, log_why,
 				     "this machine's config is served only to its own address");
+	}
+	if (known && !same_network(h->cfg, rq->local, known)) {
+		__atomic_add_fetch(&h->stats.refused_other_vlan, 1, __ATOMIC_RELAXED);
+		return refuse_config(h, rq, &who,
+				     "the request came in on another network's address (VLAN) than "
+				     "the machine's",
+				     "this machine's config is served only on its own network");
 	}
 	if (!known && h->cfg->config_without_address == XPXE_UNBOUND_REFUSE) {
 		__atomic_add_fetch(&h->stats.refused_no_address, 1, __ATOMIC_RELAXED);
@@ -1160,6 +1198,10 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_http_requests_total{kind=\"refused_plain_http\"} %llu\n",
 		h->stats.refused_plain);
 	fprintf(f, "xpxe_http_requests_total{kind=\"uki\"} %llu\n", h->stats.ukis);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused_other_vlan\"} %llu\n",
+		h->stats.refused_other_vlan);
+	fprintf(f, "xpxe_http_requests_total{kind=\"wrong_address\"} %llu\n",
+		h->stats.wrong_address);
 	fprintf(f, "xpxe_http_requests_total{kind=\"no_arch_files\"} %llu\n",
 		h->stats.no_arch_files);
 	metric(f, "xpxe_http_connections_total",
@@ -1211,6 +1253,47 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	}
 }
 
+/*
+ * Where RQ came in: the listener's own address (URLs name h->base), or with VLANs, where
+ * the listener takes every address (xpxe_http_start), a VLAN's server address on the trunk:
+ * the scripts and talos.config= URLs a machine gets then name that address, its VLAN's.
+ * Returns false for any other local address (refused and counted).
+ */
+static bool request_site(struct xpxe_http *h, struct request *rq)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_in local = { 0 };
+	socklen_t len = sizeof(local);
+	char ip[INET_ADDRSTRLEN];
+	bool known;
+
+	rq->base = h->base;
+	rq->tftp_base = h->tftp_base;
+	rq->config_base = h->config_base;
+	if (!h->any_addr)
+		return true;
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) ||
+	    local.sin_family != AF_INET)
+		return false;
+	rq->local = local.sin_addr;
+	pthread_mutex_lock(&h->inv->lock);
+	known = vlan_at(h->cfg, rq->local) != NULL;
+	pthread_mutex_unlock(&h->inv->lock);
+	/* Not a VLAN's: the listener's own address (any address when it was told 0.0.0.0). */
+	if (!known)
+		return rq->local.s_addr == h->listen_ip.s_addr || !h->listen_ip.s_addr;
+	inet_ntop(AF_INET, &rq->local, ip, sizeof(ip));
+	snprintf(rq->site[0], sizeof(rq->site[0]), "http://%s:%u", ip, h->port);
+	snprintf(rq->site[1], sizeof(rq->site[1]), "tftp://%s", ip);
+	if (h->tls_port)
+		snprintf(rq->site[2], sizeof(rq->site[2]), "https://%s:%u", ip, h->tls_port);
+	rq->base = rq->site[0];
+	rq->tftp_base = rq->site[1];
+	rq->config_base = h->tls_port ? rq->site[2] : rq->site[0];
+	return true;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **req_cls)
@@ -1244,6 +1327,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		rq.src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
 	inet_ntop(AF_INET, &rq.src, rq.src_text, sizeof(rq.src_text));
+	if (!request_site(h, &rq)) {
+		__atomic_add_fetch(&h->stats.wrong_address, 1, __ATOMIC_RELAXED);
+		return MHD_NO; /* closes the connection */
+	}
 	/* The daemon a connection reports is its worker thread's: ask for a TLS session. */
 	ci = h->mhd_tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
 	rq.tls = ci && ci->tls_session;
@@ -1453,16 +1540,29 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 		return -EINVAL;
 	}
 	addr.sin_port = htons((uint16_t)port);
+	h->listen_ip = addr.sin_addr;
+	h->port = (unsigned)port;
+	/*
+	 * A trunk's VLANs reach HTTP at their own server addresses: the listener takes every
+	 * address and request_site turns away those that are neither its own nor a VLAN's.
+	 */
+	if (cfg->dhcp.n_vlans) {
+		h->any_addr = true;
+		addr.sin_addr.s_addr = htonl(INADDR_ANY);
+	}
 	snprintf(h->base, sizeof(h->base), "http://%s", listen);
 	snprintf(h->config_base, sizeof(h->config_base), "%s", h->base);
 	snprintf(h->tftp_base, sizeof(h->tftp_base), "tftp://%s", host);
 	h->mhd = start_mhd(h, 0, &addr);
 	if (!h->mhd) {
-		log_error("http: cannot listen on %s (address in use, or not on this host?)",
-			  listen);
+		log_error("http: cannot listen on %s%s (address in use, or not on this host?)",
+			  listen, h->any_addr ? " (with VLANs: port on every address)" : "");
 		return -EADDRINUSE;
 	}
-	log_info("http: serving on %s", h->base);
+	log_info("http: serving on %s%s", h->base,
+		 h->any_addr ? " and on the VLANs' addresses (the port on every address; others "
+			       "are closed)"
+			     : "");
 	return cfg->tls.cert[0] ? start_tls(h, cfg, host) : 0;
 }
 
@@ -1498,6 +1598,8 @@ static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const c
 		return -EINVAL;
 	}
 	addr.sin_port = htons((uint16_t)port);
+	if (h->any_addr)
+		addr.sin_addr.s_addr = htonl(INADDR_ANY); /* the VLANs' addresses too */
 	err = xpxe_tls_open(&h->tls, cfg->tls.cert, cfg->tls.key, why, sizeof(why));
 	if (err) {
 		log_error("http: %s", why);
@@ -1512,6 +1614,7 @@ static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const c
 		return -EADDRINUSE;
 	}
 	snprintf(h->tls_base, sizeof(h->tls_base), "https://%s", listen);
+	h->tls_port = (unsigned)port;
 	snprintf(h->config_base, sizeof(h->config_base), "%s", h->tls_base);
 	xpxe_tls_describe(h->tls, text, sizeof(text));
 	log_info("http: serving HTTPS on %s (%s, %s); talos.config= URLs point there%s",
