@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# TFTP and HTTP over IPv6 in the lab, with real clients, on ULA addresses that exist only in the
+# lab's namespaces. TFTP: tftp-hpa (-6), atftp and curl fetch files of awkward sizes from the
+# server's IPv6 address, with and without options (blksize, tsize, windowsize, timeout), and one
+# past the 65535-block rollover; every download's sha256 equals the source's. Hostile names and
+# modes get the same ERROR over IPv6 as over IPv4, and the counters move (tftp6_*, tftp_err_*,
+# the XDP program's pass of the frames). HTTP: curl fetches the iPXE script over IPv6, whose
+# kernel, initrd and talos.config= URLs name the server's IPv6 address in brackets; an asset
+# (sha256 equal); a machine's Talos config only from the address it booted from.
+LAB=ipv6srv
+source "$(dirname "$0")/lib.sh"
+require_root
+
+SRV6=fd00:198:18:6::1
+CLI6=fd00:198:18:6::2
+OTHER6=fd00:198:18:6::3
+
+lab up || { not_ok "lab up"; exit 1; }
+in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+in_cli ip -6 addr add "$CLI6/64" dev "$IF_CLI" nodad
+in_cli ip -6 addr add "$OTHER6/64" dev "$IF_CLI" nodad
+v6_ready() { in_cli ping -6 -c1 -W1 "$SRV6" >/dev/null 2>&1; }
+if wait_until v6_ready; then ok "lab up, $CLI6 reaches $SRV6"; else
+	not_ok "$CLI6 reaches $SRV6"; exit 1; fi
+
+# --- the files --------------------------------------------------------------------
+FILES=$WORK/files
+OUT=$WORK/out
+mkdir -p "$FILES" "$OUT" "$WORK/talos"
+declare -A SIZE=([f0]=0 [f1]=1 [f511]=511 [f512]=512 [f513]=513 [f1468x100]=146800
+	[big]=$((32 * 1024 * 1024 + 1000)))
+for f in "${!SIZE[@]}"; do
+	head -c "${SIZE[$f]}" /dev/urandom >"$FILES/$f"
+done
+assets=()
+for f in "${!SIZE[@]}"; do assets+=(--asset "$f=$FILES/$f"); done
+head -c 300000 /dev/urandom >"$FILES/kernel"
+head -c 200000 /dev/urandom >"$FILES/initrd"
+printf 'machine:\n  type: worker # {{mac}}\n' >"$WORK/talos/default.yaml"
+printf 'machine:\n  type: controlplane # aa\n' >"$WORK/talos/52-54-00-aa-00-01.yaml"
+printf 'machine:\n  type: worker # bb\n' >"$WORK/talos/52-54-00-bb-00-02.yaml"
+
+if start_daemon -i "$IF_SRV" --tftp-max-per-ip 64 "${assets[@]}" --kernel "$FILES/kernel" \
+	--initrd "$FILES/initrd" --talos-config "$WORK/talos"; then
+	ok "xpxe serves $IF_SRV with $SRV6"
+else
+	not_ok "xpxe serves $IF_SRV" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+udp6_bound() { in_srv ss -Hlun6 "sport = :69" | grep -q .; }
+check "TFTP listens on UDP [::]:69 (IPv6)" wait_until udp6_bound
+
+# --- TFTP: every client, every size -------------------------------------------------
+fetched() { # DESCRIPTION SOURCE OUTFILE COMMAND...
+	local desc=$1 src=$2 out=$3 output
+	shift 3
+	rm -f "$out"
+	if ! output=$("$@" 2>&1); then
+		not_ok "$desc" "command: $*" "${output//$'\n'/ | }"
+	elif [ ! -f "$out" ] || [ "$(sha "$out")" != "$(sha "$src")" ]; then
+		not_ok "$desc" "sha256 of $out differs from $src ($(stat -c %s "$out" 2>/dev/null) bytes)" \
+			"${output//$'\n'/ | }"
+	else
+		ok "$desc"
+	fi
+}
+rrq0=$(counter tftp6_rrq)
+data0=$(counter tftp6_data)
+for f in f0 f1 f511 f512 f513 f1468x100; do
+	fetched "tftp-hpa -6, no options: $f (${SIZE[$f]} bytes)" "$FILES/$f" "$OUT/t.$f" \
+		in_cli tftp -6 -m binary "$SRV6" -c get "$f" "$OUT/t.$f"
+	fetched "tftp-hpa [addr], blksize 1428, tsize: $f" "$FILES/$f" "$OUT/tb.$f" \
+		in_cli tftp -m binary "[$SRV6]" -c blksize 1428 -c tsize -c get "$f" "$OUT/tb.$f"
+	fetched "atftp over IPv6: $f" "$FILES/$f" "$OUT/a.$f" \
+		in_cli atftp --get -r "$f" -l "$OUT/a.$f" "$SRV6"
+	fetched "atftp blksize 1000, tsize, timeout 2: $f" "$FILES/$f" "$OUT/a1000.$f" \
+		in_cli atftp --option "blksize 1000" --option "tsize 0" --option "timeout 2" \
+		--get -r "$f" -l "$OUT/a1000.$f" "$SRV6"
+	fetched "curl tftp://[$SRV6]/$f, blksize 1428" "$FILES/$f" "$OUT/c.$f" \
+		in_cli curl -sS -g --tftp-blksize 1428 -o "$OUT/c.$f" "tftp://[$SRV6]/$f"
+done
+fetched "atftp windowsize 8 (RFC 7440), blksize 1428: f1468x100" "$FILES/f1468x100" "$OUT/aw.f" \
+	in_cli atftp --option "blksize 1428" --option "windowsize 8" --get -r f1468x100 \
+	-l "$OUT/aw.f" "$SRV6"
+fetched "tftp-hpa -6 past the 65535-block rollover (32 MiB, 512-byte blocks)" "$FILES/big" \
+	"$OUT/t.big" in_cli tftp -6 -m binary "$SRV6" -c get big "$OUT/t.big"
+fetched "atftp windowsize 16 past the rollover" "$FILES/big" "$OUT/aw.big" \
+	in_cli atftp --option "windowsize 16" --get -r big -l "$OUT/aw.big" "$SRV6"
+check "tftp6_rrq counts the IPv6 RRQs ($rrq0 -> $(counter tftp6_rrq))" \
+	test "$(counter tftp6_rrq)" -ge $((rrq0 + 30))
+check "tftp6_data counts the blocks the daemon sent ($(counter tftp6_data))" \
+	test "$(counter tftp6_data)" -gt $((data0 + 65536 + 2000))
+check "tftp6_completed counts finished transfers ($(counter tftp6_completed))" \
+	test "$(counter tftp6_completed)" -ge 30
+check "no IPv4 fast path sent IPv6 blocks (tftp_data_xdp $(counter tftp_data_xdp))" \
+	test "$(counter tftp_data_xdp)" -eq 0
+check "the XDP program passed the IPv6 TFTP frames (pass_tftp6 $(counter pass_tftp6))" \
+	test "$(counter pass_tftp6)" -gt 0
+
+# --- TFTP: refusals, as over IPv4 ---------------------------------------------------------
+PROBE6=$ROOT/tests/integration/tftp6_probe.py
+ask_both() { # DESCRIPTION CODE OPCODE NAME MODE [OPT VALUE]...: the same answer over v4 and v6
+	local desc=$1 want=$2 got4 got6
+	shift 2
+	got4=$(in_cli python3 "$PROBE6" "$SRV_IP" "$@")
+	got6=$(in_cli python3 "$PROBE6" "$SRV6" "$@")
+	if [ "${got6%% *}" = "$want" ] && [ "$got4" = "$got6" ]; then
+		ok "$desc: '$got6' over IPv6, as over IPv4"
+	else
+		not_ok "$desc" "IPv6: '$got6', IPv4: '$got4', wanted code $want"
+	fi
+}
+err1=$(counter tftp_err_not_found)
+err2=$(counter tftp_err_access)
+ask_both "a name that climbs out" 2 1 "../../etc/passwd" octet
+ask_both "a name that climbs out, in the middle" 2 1 "a/../../etc/passwd" octet
+ask_both "a missing file" 1 1 nosuchfile octet
+ask_both "an absolute path outside" 1 1 /etc/passwd octet
+ask_both "a name with a control byte" 1 1 $'f1\x01' octet
+ask_both "netascii" 0 1 f1 netascii
+ask_both "an unknown mode" 4 1 f1 bogus
+ask_both "a WRQ" 4 2 f1 octet
+ask_both "an unknown opcode" 4 9 f1 octet
+ask_both "a bad blksize" 8 1 f1 octet blksize 7
+ask_both "windowsize 0" 8 1 f1 octet windowsize 0
+ask_both "an option given twice" 8 1 f1 octet blksize 512 blksize 1024
+check "tftp_err_not_found counts the IPv6 refusals too" test "$(counter tftp_err_not_found)" -ge $((err1 + 6))
+check "tftp_err_access counts the IPv6 refusals too" test "$(counter tftp_err_access)" -ge $((err2 + 4))
+check "the refusal over IPv6 is logged with the client's address" \
+	grep -qF "from port 69 to [$CLI6]" "$WORK/daemon.log"
