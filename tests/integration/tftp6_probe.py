@@ -28,7 +28,8 @@ def main():
     op = struct.unpack("!H", data[:2])[0]
     if op == 5:
         code = struct.unpack("!H", data[2:4])[0]
-        print(f"{code} {data[4:].split(b'\0')[0].decode(errors='replace')}")
+        message = data[4:].split(b"\0")[0].decode(errors="replace")
+        print(f"{code} {message}")
         return
     # A transfer started: end it, so it does not wait out its timeout.
     s.sendto(struct.pack("!HH", 5, 0) + b"probe done\0", peer)

@@ -22,6 +22,7 @@
 #include "privs.h"
 #include "serve/serve.h"
 #include "boot/boot.h"
+#include "dhcp/dhcp6.h"
 #include "tftp/tftp.h"
 #include "config.h"
 #include "http/http.h"
@@ -1434,7 +1435,15 @@ static int start_http(struct daemon *d, const char *listen)
 		leases.counters_fds[leases.n] = xpxe_dataplane_counters_fd(&d->ifaces[i].dp);
 		snprintf(leases.ifnames[leases.n++], 16, "%s", d->ifaces[i].dp.ifname);
 	}
-	return xpxe_http_start(&d->http, listen, &d->inv, &d->cfg, &leases);
+	err = xpxe_http_start(&d->http, listen, &d->inv, &d->cfg, &leases);
+	/* And on each interface's IPv6 address, the one DHCPv6's boot URLs name. */
+	for (int i = 0; i < d->n_ifaces && !err; i++) {
+		struct in6_addr a6;
+
+		if (!xpxe_interface_ipv6(d->ifaces[i].dp.ifname, &a6))
+			err = xpxe_http_listen6(&d->http, &a6);
+	}
+	return err;
 }
 
 /* Takes over running transfers first, so their asset slots are kept, then loads and listens. */

@@ -46,7 +46,8 @@
 #define UNCONFIRMED_GRACE_NS (100ull * 1000 * 1000)
 
 /* Tags for the epoll entries that are not transfers. */
-static char listen_tag, listen6_tag, timer_tag;
+/* Aligned, as every tag is: bit 0 of a tag marks an IPv6 transfer (v6.c). */
+static uint64_t listen_tag, listen6_tag, timer_tag;
 
 static double now_s(void)
 {
