@@ -50,8 +50,7 @@ static __always_inline bool udp6_to_tftp(struct xdp_md *ctx)
 	struct udphdr *udph = (void *)(ip6 + 1);
 
 	return (void *)(udph + 1) <= data_end && eth->h_proto == bpf_htons(ETH_P_IPV6) &&
-	       ip6->nexthdr == IPPROTO_UDP &&
-	       udph->dest == bpf_htons(XPXE_PORT_TFTP);
+	       ip6->nexthdr == IPPROTO_UDP && udph->dest == bpf_htons(XPXE_PORT_TFTP);
 }
 
 /* One untagged frame (NET 0), or one of the VLAN numbered NET with its tags off (bpf/vlan.h). */

@@ -172,10 +172,10 @@ enum xpxe_counter {
 	XPXE_CNT_VLAN_TC_POPPED,    /* tc: frames for a VLAN's address untagged for the kernel */
 	XPXE_CNT_VLAN_TC_PUSHED,    /* tc egress: frames from a VLAN's address tagged */
 	/*
-	 * TFTP over IPv6, written by the daemon only (but pass_tftp6): the fast paths are IPv4's, so the daemon's
-	 * socket of each transfer sends every block (the slow path). Its RRQs, errors, refusals
-	 * and payload bytes also count in tftp_rrq, tftp_err_*, tftp_sessions_* and
-	 * tftp_bytes_daemon, as IPv4's do.
+	 * TFTP over IPv6, written by the daemon only (but pass_tftp6): the fast paths are IPv4's,
+	 * so the daemon's socket of each transfer sends every block (the slow path). Its RRQs,
+	 * errors, refusals and payload bytes also count in tftp_rrq, tftp_err_*, tftp_sessions_*
+	 * and tftp_bytes_daemon, as IPv4's do.
 	 */
 	XPXE_CNT_PASS_TFTP6,	    /* XDP: an IPv6 frame to UDP 69, passed to the daemon */
 	XPXE_CNT_TFTP6_RRQ,	    /* RRQs over IPv6 answered with an OACK or DATA 1 */

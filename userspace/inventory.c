@@ -174,8 +174,7 @@ static int learn(struct xpxe_inventory *inv, const char *key, bool v6, struct in
 	struct xpxe_learned *l = (struct xpxe_learned *)xpxe_inventory_learned(inv, key);
 	char text[INET6_ADDRSTRLEN];
 
-	if (l && l->v6 == v6 && l->ip.s_addr == ip.s_addr &&
-	    !memcmp(&l->ip6, ip6, sizeof(*ip6))) {
+	if (l && l->v6 == v6 && l->ip.s_addr == ip.s_addr && !memcmp(&l->ip6, ip6, sizeof(*ip6))) {
 		l->when = time(NULL); /* in memory only: no write for a machine that stays put */
 		return 0;
 	}

@@ -32,10 +32,10 @@ struct xpxe_identity {
 #define XPXE_LEARNED_MAX 16384 /* addresses kept; the oldest goes first */
 
 struct xpxe_learned {
-	char key[80]; /* the machine's boot-once key */
-	struct in_addr ip;    /* 0 when the address is IPv6 */
-	bool v6;	      /* the address is IP6: the machine last showed up over IPv6 */
-	struct in6_addr ip6;  /* :: when the address is IPv4 */
+	char key[80];	     /* the machine's boot-once key */
+	struct in_addr ip;   /* 0 when the address is IPv6 */
+	bool v6;	     /* the address is IP6: the machine last showed up over IPv6 */
+	struct in6_addr ip6; /* :: when the address is IPv4 */
 	time_t when;
 	char how[16]; /* "dhcp-4011", "boot-script" */
 };

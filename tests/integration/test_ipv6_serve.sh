@@ -40,7 +40,7 @@ printf 'machine:\n  type: worker # {{mac}}\n' >"$WORK/talos/default.yaml"
 printf 'machine:\n  type: controlplane # aa\n' >"$WORK/talos/52-54-00-aa-00-01.yaml"
 printf 'machine:\n  type: worker # bb\n' >"$WORK/talos/52-54-00-bb-00-02.yaml"
 
-if start_daemon -i "$IF_SRV" --tftp-max-per-ip 64 "${assets[@]}" --kernel "$FILES/kernel" \
+if start_daemon -i "$IF_SRV" --state-dir "$WORK/state" --tftp-max-per-ip 64 "${assets[@]}" --kernel "$FILES/kernel" \
 	--initrd "$FILES/initrd" --talos-config "$WORK/talos"; then
 	ok "xpxe serves $IF_SRV with $SRV6"
 else
@@ -126,5 +126,92 @@ ask_both "windowsize 0" 8 1 f1 octet windowsize 0
 ask_both "an option given twice" 8 1 f1 octet blksize 512 blksize 1024
 check "tftp_err1_not_found counts the IPv6 refusals too" test "$(counter tftp_err1_not_found)" -ge $((err1 + 6))
 check "tftp_err2_access counts the IPv6 refusals too" test "$(counter tftp_err2_access)" -ge $((err2 + 4))
-check "the refusal over IPv6 is logged with the client's address" \
-	grep -qF "from port 69 to [$CLI6]" "$WORK/daemon.log"
+check "the refusal over IPv6 is logged with the client's IPv6 address" \
+	grep -qE "event=tftp_error mac=- ip=fd00:198:18:6::[23] .*ERROR 2 .*from port 69 to \[fd00" "$WORK/daemon.log"
+
+# --- HTTP over IPv6 -------------------------------------------------------------------------
+HTTP6="http://[$SRV6]:8080"
+check "HTTP listens on [$SRV6]:8080" grep -qF "serving HTTP on [$SRV6]:8080" "$WORK/daemon.log"
+# get6 FROM URL [CURL ARGS...]: the body from source address FROM; the status in $WORK/status.
+get6() {
+	local from=$1 url=$2
+	shift 2
+	in_cli curl -sS -g --interface "$from" -o "$WORK/body" -w '%{http_code}' "$@" "$url" \
+		>"$WORK/status" 2>"$WORK/curl.err"
+	cat "$WORK/body" 2>/dev/null
+}
+status() { cat "$WORK/status"; }
+metric() { in_cli curl -sS "http://$SRV_IP:8080/metrics" | sed -n "s/^xpxe_http_requests_total{kind=\"$1\"} //p"; }
+
+scripts0=$(metric script)
+chain=$(get6 "$CLI6" "$HTTP6/boot.ipxe")
+check "the chain script over IPv6 points back at [$SRV6]" \
+	grep -qF "chain $HTTP6/boot.ipxe?mac=" <<<"$chain"
+A=52:54:00:aa:00:01
+script=$(get6 "$CLI6" "$HTTP6/boot.ipxe?mac=$A&arch=x86_64")
+check "machine A's script over IPv6 (HTTP $(status))" test "$(status)" = 200
+kernel_url=$(sed -n 's/^kernel \([^ ]*\) .*/\1/p' <<<"$script")
+initrd_url=$(sed -n 's/^initrd --name initrd \([^ ]*\) .*/\1/p' <<<"$script")
+config_url=$(grep -o 'talos.config=[^ ]*' <<<"$script" | cut -d= -f2-)
+starts() { [[ $1 == "$2"* ]]; }
+check "its kernel URL names [$SRV6] ($kernel_url)" starts "$kernel_url" "$HTTP6/assets/"
+check "its initrd URL names [$SRV6] ($initrd_url)" starts "$initrd_url" "$HTTP6/assets/"
+check "its talos.config= URL names [$SRV6] ($config_url)" starts "$config_url" "$HTTP6/talos/config?"
+check "no IPv4 address in the script over IPv6" bash -c "! grep -qF '$SRV_IP' <<<'$script'"
+# Another machine's (A's config must stay bound to where A booted).
+D=52:54:00:dd:00:04
+check "a script over IPv4 names $SRV_IP" bash -c \
+	"ip netns exec '$NS_CLI' curl -sS 'http://$SRV_IP:8080/boot.ipxe?mac=$D&arch=x86_64' | grep -q '^kernel http://$SRV_IP:8080/assets/'"
+check "xpxe_http_requests_total{kind=script} counts them ($scripts0 -> $(metric script))" \
+	test "$(metric script)" -ge $((scripts0 + 2))
+get6 "$CLI6" "$kernel_url" >/dev/null
+check "the kernel over IPv6: sha256 equal (HTTP $(status))" test "$(sha "$WORK/body")" = "$(sha "$FILES/kernel")"
+get6 "$CLI6" "$initrd_url" -r 1000-149999 >/dev/null
+check "a range of the initrd over IPv6 (HTTP $(status))" \
+	cmp -s "$WORK/body" <(tail -c +1001 "$FILES/initrd" | head -c 149000)
+
+# Configs go to the address a machine fetched its script from, over IPv6 as over IPv4.
+config_of() { # FROM MAC (IPv6 source when FROM has a colon)
+	local url="$HTTP6/talos/config?mac=$2"
+	[[ $1 == *:* ]] || url="http://$SRV_IP:8080/talos/config?mac=$2"
+	get6 "$1" "$url"
+}
+seen=$("$XPXE" machines show "$A" --json | jq -r '.machine.seen_at.ip + " " + .machine.config_to')
+check "xpxe machines show: A seen at $CLI6, its config goes there ($seen)" test "$seen" = "$CLI6 $CLI6"
+refused0=$(metric refused)
+config_of "$OTHER6" "$A" >/dev/null
+check "A's config refused to another IPv6 address, $OTHER6 (HTTP $(status))" test "$(status)" = 403
+config_of "$CLI_IP" "$A" >/dev/null
+check "A's config refused over IPv4 (HTTP $(status)): it booted over IPv6" test "$(status)" = 403
+check "the refusals are counted ($refused0 -> $(metric refused))" test "$(metric refused)" -ge $((refused0 + 2))
+check "and logged with the machine's IPv6 address" \
+	grep -qF "the machine is at $CLI6 (the address it fetched its script from, over IPv6)" "$WORK/daemon.log"
+doc=$(config_of "$CLI6" "$A")
+got() { [ "$(status)" = 200 ] && grep -q "$1" <<<"$doc"; }
+check "A's config over IPv6 from $CLI6 (HTTP $(status)): its own document" got 'controlplane # aa'
+installed() { "$XPXE" machines show "$1" --json | jq -e '.machine.installed == true' >/dev/null; }
+check "A is marked installed (boot-once) after its config went out whole" wait_until installed "$A"
+local_script=$(get6 "$CLI6" "$HTTP6/boot.ipxe?mac=$A&arch=x86_64")
+check "A's next script over IPv6 boots its disk" grep -qiE 'exit|sanboot' <<<"$local_script"
+
+# B boots over IPv4: its config is not served over IPv6.
+B=52:54:00:bb:00:02
+in_cli curl -sS "http://$SRV_IP:8080/boot.ipxe?mac=$B&arch=x86_64" >/dev/null
+config_of "$CLI6" "$B" >/dev/null
+check "B (booted over IPv4) gets no config over IPv6 (HTTP $(status))" test "$(status)" = 403
+doc=$(config_of "$CLI_IP" "$B")
+check "B's config over IPv4 (HTTP $(status))" got 'worker # bb'
+
+# The learned IPv6 address survives a restart (STATE_DIR/addresses).
+C=52:54:00:cc:00:03
+get6 "$OTHER6" "$HTTP6/boot.ipxe?mac=$C&arch=x86_64" >/dev/null
+kill -TERM "$DAEMON_PID"
+wait_daemon
+if start_daemon -i "$IF_SRV" --state-dir "$WORK/state" "${assets[@]}" --kernel "$FILES/kernel" --initrd "$FILES/initrd" \
+	--talos-config "$WORK/talos"; then ok "xpxe restarted"; else not_ok "xpxe restarted"; exit 1; fi
+wait_listen6() { grep -c "serving HTTP on \[$SRV6\]:8080" "$WORK/daemon.log" | grep -q 2; }
+wait_until wait_listen6
+config_of "$CLI6" "$C" >/dev/null
+check "after a restart, C's config is still refused to another IPv6 address (HTTP $(status))" test "$(status)" = 403
+doc=$(config_of "$OTHER6" "$C")
+check "and served to $OTHER6, where C booted (HTTP $(status))" got 'worker # 52:54:00:cc:00:03'

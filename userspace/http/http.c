@@ -1399,8 +1399,7 @@ static struct in6_addr conn_addr(const struct sockaddr *addr, socklen_t addrlen)
 	if (addr && addr->sa_family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
 		a.s6_addr[10] = a.s6_addr[11] = 0xff;
 		memcpy(&a.s6_addr[12], &((const struct sockaddr_in *)addr)->sin_addr, 4);
-	} else if (addr && addr->sa_family == AF_INET6 &&
-		   addrlen >= sizeof(struct sockaddr_in6)) {
+	} else if (addr && addr->sa_family == AF_INET6 && addrlen >= sizeof(struct sockaddr_in6)) {
 		a = ((const struct sockaddr_in6 *)addr)->sin6_addr;
 	}
 	return a;
@@ -1490,20 +1489,19 @@ static struct MHD_Daemon *start_mhd_at(struct xpxe_http *h, unsigned int flags,
 	enum MHD_OPTION last =
 	    flags & MHD_USE_TLS ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END;
 
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | flags,
-				0, accept_policy, h, handle, h, MHD_OPTION_ARRAY, where,
-				MHD_OPTION_THREAD_POOL_SIZE, 4,
-				/* A slow or stalled client is dropped, so it cannot hold a slot. */
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
-				/* A held download's body is read into the connection's
-				 * buffer (held_read): 128 KiB a write, not MHD's 32 KiB. */
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 << 10),
-				MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED,
-				completed, h, last, xpxe_tls_callback(), MHD_OPTION_END);
+	return MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME | flags,
+	    0, accept_policy, h, handle, h, MHD_OPTION_ARRAY, where, MHD_OPTION_THREAD_POOL_SIZE, 4,
+	    /* A slow or stalled client is dropped, so it cannot hold a slot. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
+	    /* A held download's body is read into the connection's
+	     * buffer (held_read): 128 KiB a write, not MHD's 32 KiB. */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 << 10), MHD_OPTION_NOTIFY_CONNECTION,
+	    notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed, h, last,
+	    xpxe_tls_callback(), MHD_OPTION_END);
 }
 
 /* One listener on IPv4 ADDR: see start_mhd_at. */
@@ -1699,8 +1697,8 @@ int xpxe_http_listen6(struct xpxe_http *h, const struct in6_addr *addr)
 				  fd < 0 ? strerror(-fd) : "libmicrohttpd refused the socket");
 			return fd < 0 ? fd : -EINVAL;
 		}
-		log_info("http: serving %s on [%s]:%u; URLs to IPv6 clients name it", i ? "HTTPS" : "HTTP",
-			 text, port);
+		log_info("http: serving %s on [%s]:%u; URLs to IPv6 clients name it",
+			 i ? "HTTPS" : "HTTP", text, port);
 	}
 	h->n_mhd6++;
 	return 0;

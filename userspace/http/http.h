@@ -51,7 +51,7 @@ struct xpxe_http_stats {
 struct xpxe_http_conn {
 	bool used;
 	struct in6_addr src; /* IPv4 as ::ffff:a.b.c.d */
-	double started; /* 0: accepted, MHD has not started it yet */
+	double started;	     /* 0: accepted, MHD has not started it yet */
 	unsigned requests;
 };
 

@@ -101,7 +101,7 @@ struct xfer6 {
 	struct xfer6 *next;
 	struct iface *ifc;
 	struct sockaddr_in6 peer; /* the client's address and port */
-	int fd;			  /* the transfer's port, bound to the address the RRQ was sent to */
+	int fd; /* the transfer's port, bound to the address the RRQ was sent to */
 	uint32_t slot;
 	char name[XPXE_TFTP_NAME_MAX + 1];
 	char who[INET6_ADDRSTRLEN + 8]; /* "[addr]:port", for log lines */
@@ -124,8 +124,8 @@ struct xpxe_tftp {
 	struct xpxe_assets *assets;
 	struct xpxe_tftp_opts opts;
 	int epfd, listen_fd, timer_fd;
-	int listen6_fd;		/* UDP [::]:69, IPv6 only; -1 when IPv6 is off on the host */
-	struct xfer6 *xfers6;	/* transfers over IPv6 */
+	int listen6_fd;	      /* UDP [::]:69, IPv6 only; -1 when IPv6 is off on the host */
+	struct xfer6 *xfers6; /* transfers over IPv6 */
 	unsigned n_xfers6;
 	int ncpus;
 	struct iface ifaces[MAX_IFACES];

@@ -68,7 +68,6 @@ static void flush_tallies(struct xpxe_tftp *t, struct iface *ifc)
 	ifc->own_dirty = false;
 }
 
-
 static unsigned bucket_of(__be32 ip, __be16 port)
 {
 	uint32_t h = ntohl(ip) * 2654435761u ^ ntohs(port) * 40503u;
@@ -568,7 +567,8 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	if (!from->sin_port || from->sin_addr.s_addr == INADDR_ANY ||
 	    from->sin_addr.s_addr == INADDR_BROADCAST)
 		return;
-	tftp_printable(name, sizeof(name), len > 2 ? (const char *)buf + 2 : "", len > 2 ? len - 2 : 0);
+	tftp_printable(name, sizeof(name), len > 2 ? (const char *)buf + 2 : "",
+		       len > 2 ? len - 2 : 0);
 	if (len >= 2 && buf[0] == 0 && (buf[1] == XPXE_TFTP_RRQ || buf[1] == XPXE_TFTP_WRQ))
 		snprintf(what, sizeof(what), "%s '%.100s'", buf[1] == XPXE_TFTP_WRQ ? "WRQ" : "RRQ",
 			 name);
@@ -915,7 +915,8 @@ void xpxe_tftp_process(struct xpxe_tftp *t)
 
 		/* An IPv6 transfer's tag has bit 0 set (v6.c): no other tag has. */
 		if (evs[i].data.u64 & 1) {
-			tftp6_read_transfer(t, (struct xfer6 *)(uintptr_t)(evs[i].data.u64 & ~1ull));
+			tftp6_read_transfer(t,
+					    (struct xfer6 *)(uintptr_t)(evs[i].data.u64 & ~1ull));
 		} else if ((e = xsk_of_tag(t, tag))) {
 			tftp_read_xsk(t, e);
 		} else if (tag == &listen_tag) {

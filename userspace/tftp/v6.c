@@ -87,7 +87,7 @@ static void report6(int type, const struct xfer6 *x, const char *why, int error)
 				  .seconds = (tftp_now_ns() - x->started_ns) / 1e9,
 				  .error = error,
 				  .why = why,
-			  });
+			      });
 }
 
 /* Answers from port 69, from the address the request was sent to (PI). */
@@ -130,16 +130,16 @@ static void refuse6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tf
 	inet_ntop(AF_INET6, &from->sin6_addr, ip, sizeof(ip));
 	snprintf(detail, sizeof(detail), "%s: ERROR %d (%s) from port 69 to %s", what, why->code,
 		 why->message, who);
-	xpxe_event_tftp(XPXE_EV_TFTP_ERROR,
-			&(struct xpxe_tftp_report){
-			    .mac = "",
-			    .ip = ip,
-			    .iface = ifc ? ifc->ifname : NULL,
-			    .path = -1,
-			    .error = why->code,
-			    .why = detail,
-			    .expected = file && why->code == XPXE_TFTP_ERR_NOT_FOUND &&
-					xpxe_boot_optional_file(file) });
+	xpxe_event_tftp(
+	    XPXE_EV_TFTP_ERROR,
+	    &(struct xpxe_tftp_report){ .mac = "",
+					.ip = ip,
+					.iface = ifc ? ifc->ifname : NULL,
+					.path = -1,
+					.error = why->code,
+					.why = detail,
+					.expected = file && why->code == XPXE_TFTP_ERR_NOT_FOUND &&
+						    xpxe_boot_optional_file(file) });
 	send_from_69_v6(t, pkt, xpxe_tftp_error_packet(pkt, why->code, why->message), from, pi);
 	if (ifc && tftp_error_counter(why->code) != XPXE_CNT_MAX)
 		tftp_bump(t, ifc, tftp_error_counter(why->code));
@@ -162,8 +162,8 @@ static void send_blocks(struct xpxe_tftp *t, struct xfer6 *x, uint32_t first, bo
 	if (!chunks)
 		return;
 	for (uint32_t b = first; b <= last; b++) {
-		size_t len = xpxe_tftp_data_payload(buf, chunks, n_chunks, x->size, x->blksize, b,
-						    &sum);
+		size_t len =
+		    xpxe_tftp_data_payload(buf, chunks, n_chunks, x->size, x->blksize, b, &sum);
 
 		if (!len)
 			break;
@@ -473,12 +473,12 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x)
 			snprintf(why, sizeof(why),
 				 "%s sent to the port of a transfer to another client: ERROR 5",
 				 who);
-			xpxe_event_tftp(XPXE_EV_TFTP_ERROR,
-					&(struct xpxe_tftp_report){ .ip = ip,
-								    .iface = x->ifc->ifname,
-								    .path = -1,
-								    .error = XPXE_TFTP_ERR_UNKNOWN_TID,
-								    .why = why });
+			xpxe_event_tftp(XPXE_EV_TFTP_ERROR, &(struct xpxe_tftp_report){
+								.ip = ip,
+								.iface = x->ifc->ifname,
+								.path = -1,
+								.error = XPXE_TFTP_ERR_UNKNOWN_TID,
+								.why = why });
 			sendto(x->fd, pkt,
 			       xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNKNOWN_TID,
 						      "unknown transfer ID"),
