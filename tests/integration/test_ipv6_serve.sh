@@ -92,6 +92,10 @@ check "tftp6_data counts the blocks the daemon sent ($(counter tftp6_data))" \
 	test "$(counter tftp6_data)" -gt $((data0 + 65536 + 2000))
 check "tftp6_completed counts finished transfers ($(counter tftp6_completed))" \
 	test "$(counter tftp6_completed)" -ge 30
+check "xpxe status says IPv6 blocks come from the daemon (slow path)" \
+	bash -c "'$XPXE' status | grep -q 'IPv6: every block from the daemon.s sockets (slow path'"
+check "xpxe status --json: tftp.ipv6.blocks = tftp6_data" \
+	test "$("$XPXE" status --json | jq '.interfaces[0].tftp.ipv6.blocks')" = "$(counter tftp6_data)"
 check "no IPv4 fast path sent IPv6 blocks (tftp_data_xdp $(counter tftp_data_xdp))" \
 	test "$(counter tftp_data_xdp)" -eq 0
 check "the XDP program passed the IPv6 TFTP frames (pass_tftp6 $(counter pass_tftp6))" \
