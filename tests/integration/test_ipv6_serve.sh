@@ -219,3 +219,38 @@ config_of "$CLI6" "$C" >/dev/null
 check "after a restart, C's config is still refused to another IPv6 address (HTTP $(status))" test "$(status)" = 403
 doc=$(config_of "$OTHER6" "$C")
 check "and served to $OTHER6, where C booted (HTTP $(status))" got 'worker # 52:54:00:cc:00:03'
+
+# --- HTTPS over IPv6: its own listener, and talos.config= URLs point there ----------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$SRV6" \
+	-addext "subjectAltName=IP:$SRV6" -keyout "$WORK/server.key" -out "$WORK/server.pem" \
+	>/dev/null 2>&1 || { not_ok "openssl makes a certificate"; exit 1; }
+E=52:54:00:ee:00:05
+cat >"$WORK/tls.yaml" <<YAML
+interfaces: [$IF_SRV]
+mode: proxy
+state_dir: $WORK/state
+http:
+  tls_cert: $WORK/server.pem
+  tls_key: $WORK/server.key
+assets:
+  vmlinuz: $FILES/kernel
+  initramfs: $FILES/initrd
+profiles:
+  default:
+    kernel: vmlinuz
+    initrd: initramfs
+    talos_config: $WORK/talos
+machines:
+  - {mac: $E, hostname: tls-e}
+YAML
+kill -TERM "$DAEMON_PID"
+wait_daemon
+if start_daemon -c "$WORK/tls.yaml"; then ok "xpxe restarted with HTTPS"; else
+	not_ok "xpxe restarted with HTTPS" "$(tail -5 "$WORK/daemon.log")"; exit 1; fi
+check "HTTPS listens on [$SRV6]:8443 too" grep -qF "serving HTTPS on [$SRV6]:8443" "$WORK/daemon.log"
+script=$(get6 "$CLI6" "$HTTP6/boot.ipxe?mac=$E&arch=x86_64")
+config_url=$(grep -o 'talos.config=[^ ]*' <<<"$script" | cut -d= -f2-)
+check "over IPv6, talos.config= names https://[$SRV6]:8443 ($config_url)" \
+	starts "$config_url" "https://[$SRV6]:8443/talos/config?"
+doc=$(get6 "$CLI6" "https://[$SRV6]:8443/talos/config?mac=$E" --cacert "$WORK/server.pem")
+check "E's config over HTTPS on IPv6, the certificate checked (HTTP $(status))" got 'worker # 52:54:00:ee:00:05'
