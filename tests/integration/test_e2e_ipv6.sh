@@ -13,6 +13,7 @@ QEMU=("$ROOT/scripts/qemu.sh")
 SRV6=fd00:198:18:7::1
 SITE6=fd00:198:18:7::2
 MAC=52:54:00:e6:00:01
+MAC_HTTP=52:54:00:e6:00:02
 for tool in qemu-system-x86_64 dnsmasq; do
 	command -v "$tool" >/dev/null || { not_ok "$tool is installed"; exit 1; }
 done
@@ -35,22 +36,39 @@ if wait_until site_ready && kill -0 $SITE; then ok "the site's dnsmasq serves DH
 if start_daemon -i "$IF_SRV" --state-dir "$WORK/state"; then ok "xpxe serves $IF_SRV with $SRV6"; else
 	not_ok "xpxe serves $IF_SRV" "$(tail -5 "$WORK/daemon.log")"; exit 1; fi
 
-# OVMF, no NIC ROM (its own PXE), IPv4 PXE off and IPv6 PXE on: its first boot option is PXEv6.
-LAB=$LAB "${QEMU[@]}" --uefi --no-rom --mac "$MAC" --tap "$LAB-t0" --timeout 600 --log "$WORK/ovmf.serial" \
-	--pcap "$WORK/ovmf.pcap" -- -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n \
-	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=y >"$WORK/ovmf.qemu" 2>&1 &
-GUEST=$!
-at_exit kill $GUEST
-booted() { grep -a -q "iPXE initialising devices" "$WORK/ovmf.serial" 2>/dev/null; }
-booted_or_dead() { booted || ! kill -0 $GUEST 2>/dev/null; }
-WAIT_S=600 wait_until booted_or_dead
-serial_end() { tail -c 800 "$WORK/ovmf.serial" 2>/dev/null | tr -d '\r' | tr '\n' '|'; }
-if booted; then
-	ok "OVMF booted snponly.efi over IPv6: iPXE's banner on the serial console"
+# Two machines side by side. PXE: OVMF, no NIC ROM (its own PXE), IPv4 PXE off and IPv6 PXE on:
+# its first boot option is PXEv6. HTTP: OVMF's HTTP boot (PXE off); HTTPv4 finds no DHCPv4
+# server and gives up, then HTTPv6 takes the URL of xpxe's Advertise.
+LAB=$LAB "${QEMU[@]}" --uefi --no-rom --mac "$MAC" --tap "$LAB-t0" --timeout 600 --log "$WORK/pxe.serial" \
+	--pcap "$WORK/pxe.pcap" -- -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n \
+	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=y >"$WORK/pxe.qemu" 2>&1 &
+PXE=$!
+at_exit kill $PXE
+LAB=$LAB "${QEMU[@]}" --http-boot --mac "$MAC_HTTP" --tap "$LAB-t1" --timeout 900 \
+	--log "$WORK/http.serial" --pcap "$WORK/http.pcap" >"$WORK/http.qemu" 2>&1 &
+HTTPB=$!
+at_exit kill $HTTPB
+booted() { grep -a -q "iPXE initialising devices" "$WORK/$1.serial" 2>/dev/null; }
+booted_or_dead() { booted "$1" || ! kill -0 "$2" 2>/dev/null; }
+serial_end() { tail -c 800 "$WORK/$1.serial" 2>/dev/null | tr -d '\r' | tr '\n' '|'; }
+WAIT_S=600 wait_until booted_or_dead pxe $PXE
+if booted pxe; then
+	ok "PXEv6: OVMF booted snponly.efi over TFTP on IPv6: iPXE's banner on the serial console"
 else
-	not_ok "OVMF booted snponly.efi over IPv6" "qemu.sh: $(cat "$WORK/ovmf.qemu")" "$(serial_end)"
+	not_ok "PXEv6: OVMF booted snponly.efi over IPv6" "qemu.sh: $(cat "$WORK/pxe.qemu")" "$(serial_end pxe)"
 fi
-kill $GUEST 2>/dev/null
+kill $PXE 2>/dev/null
+WAIT_S=900 wait_until booted_or_dead http $HTTPB
+if booted http; then
+	ok "HTTPv6: OVMF booted snponly.efi over HTTP on IPv6: iPXE's banner on the serial console"
+else
+	not_ok "HTTPv6: OVMF booted snponly.efi over HTTP on IPv6" "qemu.sh: $(cat "$WORK/http.qemu")" \
+		"$(serial_end http)"
+fi
+kill $HTTPB 2>/dev/null
+check "HTTPv6: its URL named [$SRV6]" grep -a -q "URI: http://\[$SRV6\]:8080/" "$WORK/http.serial"
+check "HTTPv6: xpxe sent it snponly.efi over IPv6" \
+	grep -a -q "event=asset .*ip=fd00:198:18:7::1[0-9a-f][0-9a-f] .*snponly.efi" "$WORK/daemon.log"
 check "its address came from the site's dnsmasq" grep -q "DHCPREPLY.*fd00:198:18:7::1[0-9a-f][0-9a-f]" "$WORK/site.log"
 check "xpxe answered its Solicit and its boot service Request (dhcp6_advertise, dhcp6_reply)" \
 	test "$(counter dhcp6_advertise)" -ge 1 -a "$(counter dhcp6_reply)" -ge 1
