@@ -137,8 +137,9 @@ static int parse_vid_part(const char *s, const char *end, unsigned int max, unsi
 
 int xpxe_vlan_parse(const char *text, struct xpxe_vlan_cfg *v, const char **why)
 {
-	const char *eq = strchr(text, '='), *dot, *slash;
+	const char *eq = strchr(text, '='), *dot, *slash, *comma, *dash;
 	char addr[INET_ADDRSTRLEN];
+	in_addr_t mask;
 
 	memset(v, 0, sizeof(*v));
 	if (!eq) {
@@ -169,11 +170,41 @@ int xpxe_vlan_parse(const char *text, struct xpxe_vlan_cfg *v, const char **why)
 		*why = "the address is not an IPv4 address";
 		return -EINVAL;
 	}
-	if (parse_vid_part(slash + 1, slash + 1 + strlen(slash + 1), 30, &v->prefix) ||
+	comma = strchr(slash + 1, ',');
+	if (parse_vid_part(slash + 1, comma ? comma : slash + 1 + strlen(slash + 1), 30,
+			   &v->prefix) ||
 	    v->prefix < 8) {
 		*why = "the prefix is not a number from 8 to 30";
 		return -EINVAL;
 	}
+	if (!comma)
+		return 0;
+	/* ",pool=FIRST-LAST": addresses for the VLAN's machines without a reservation. */
+	dash = strncmp(comma, ",pool=", 6) ? NULL : strchr(comma + 6, '-');
+	if (!dash || (size_t)(dash - comma - 6) >= sizeof(addr)) {
+		*why = "after the prefix only ,pool=FIRST-LAST may follow";
+		return -EINVAL;
+	}
+	memcpy(addr, comma + 6, (size_t)(dash - comma - 6));
+	addr[dash - comma - 6] = '\0';
+	if (inet_pton(AF_INET, addr, &v->pool_first) != 1 ||
+	    inet_pton(AF_INET, dash + 1, &v->pool_last) != 1) {
+		*why = "the pool is not FIRST-LAST (two IPv4 addresses)";
+		return -EINVAL;
+	}
+	mask = htonl(~0u << (32 - v->prefix));
+	if ((v->pool_first.s_addr & mask) != (v->server_ip.s_addr & mask) ||
+	    (v->pool_last.s_addr & mask) != (v->server_ip.s_addr & mask)) {
+		*why = "the pool is not inside the VLAN's subnet";
+		return -EINVAL;
+	}
+	if (ntohl(v->server_ip.s_addr) >= ntohl(v->pool_first.s_addr) &&
+	    ntohl(v->server_ip.s_addr) <= ntohl(v->pool_last.s_addr)) {
+		*why = "the pool holds the VLAN's own address";
+		return -EINVAL;
+	}
+	if ((*why = xpxe_pool_problem(v->pool_first, v->pool_last)))
+		return -EINVAL;
 	return 0;
 }
 

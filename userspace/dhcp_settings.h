@@ -19,13 +19,17 @@ struct xpxe_vlan_cfg {
 	unsigned int outer_vid; /* 0: one 802.1Q tag; else the 802.1ad outer tag's VID */
 	struct in_addr server_ip;
 	unsigned int prefix; /* 8..30 */
+	/* its pool (",pool=FIRST-LAST"; both 0: none, only reservations are answered) */
+	struct in_addr pool_first, pool_last;
 };
 
 /* What messages show as the spelling of a VLAN. */
-#define XPXE_VLAN_SPELLING "VID=ADDR/PREFIX (e.g. 10=198.18.10.1/24; OUTER.VID=... for 802.1ad)"
+#define XPXE_VLAN_SPELLING \
+	"VID=ADDR/PREFIX[,pool=FIRST-LAST] (e.g. 10=198.18.10.1/24; OUTER.VID=... for 802.1ad)"
 
 /*
- * Parses "VID=ADDR/PREFIX" or "OUTER.VID=ADDR/PREFIX" into V. Returns 0, or -EINVAL with
+ * Parses "VID=ADDR/PREFIX" or "OUTER.VID=ADDR/PREFIX", either followed by
+ * ",pool=FIRST-LAST" (inside the subnet), into V. Returns 0, or -EINVAL with
  * *WHY saying what is wrong.
  */
 int xpxe_vlan_parse(const char *text, struct xpxe_vlan_cfg *v, const char **why);

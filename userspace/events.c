@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -251,6 +252,50 @@ enum {
 };
 
 /* WHEN: when it happened (NULL: now). */
+/* The trunk's VLANs (xpxe_events_set_vlans); under ev.lock. */
+static struct {
+	char trunk[16];
+	int n;
+	struct {
+		in_addr_t net, mask;
+		char name[16];
+	} v[XPXE_VLAN_MAX];
+} vlans;
+
+void xpxe_events_set_vlans(const char *iface, const struct xpxe_vlan_cfg *v, int n)
+{
+	pthread_mutex_lock(&ev.lock);
+	snprintf(vlans.trunk, sizeof(vlans.trunk), "%s", iface ? iface : "");
+	vlans.n = 0;
+	for (int i = 0; i < n && i < XPXE_VLAN_MAX; i++) {
+		vlans.v[i].mask = htonl(~0u << (32 - v[i].prefix));
+		vlans.v[i].net = v[i].server_ip.s_addr & vlans.v[i].mask;
+		xpxe_vlan_name(&v[i], vlans.v[i].name, sizeof(vlans.v[i].name));
+		vlans.n++;
+	}
+	pthread_mutex_unlock(&ev.lock);
+}
+
+/*
+ * An event of a machine on a VLAN of the trunk (its address IP in the VLAN's subnet) names
+ * the interface TRUNK.VID, whoever reported it as the trunk's or without one (HTTP).
+ */
+static void vlan_iface(char *iface, size_t size, const char *ip)
+{
+	struct in_addr a;
+
+	if (!vlans.n || (iface[0] && strcmp(iface, vlans.trunk)) || !ip ||
+	    inet_pton(AF_INET, ip, &a) != 1)
+		return;
+	for (int i = 0; i < vlans.n; i++)
+		if ((a.s_addr & vlans.v[i].mask) == vlans.v[i].net) {
+			/* Cut to IFACE's size, as a VLAN device's name would be. */
+			if (snprintf(iface, size, "%s.%s", vlans.trunk, vlans.v[i].name) < 0)
+				iface[0] = '\0';
+			return;
+		}
+}
+
 static void record(const struct timespec *when, int type, const char *mac, const char *ip,
 		   const char *iface, const char *detail, uint64_t bytes,
 		   const struct xpxe_tftp_report *r, int flags)
@@ -272,6 +317,7 @@ static void record(const struct timespec *when, int type, const char *mac, const
 	snprintf(e->mac, sizeof(e->mac), "%s", mac ? mac : "");
 	snprintf(e->ip, sizeof(e->ip), "%s", ip ? ip : "");
 	snprintf(e->iface, sizeof(e->iface), "%s", iface ? iface : "");
+	vlan_iface(e->iface, sizeof(e->iface), ip);
 	snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
 	/* Details end up inside quotes in the log lines: keep them quote-free. */
 	for (char *c = e->detail; *c; c++)

@@ -132,6 +132,14 @@ void xpxe_events_set_tftp_in_flight(const char *iface, unsigned int n);
 /* Copies at most MAX (interface, transfers running) pairs; returns how many. */
 int xpxe_events_tftp_in_flight(char names[][16], unsigned int *counts, int max);
 
+/*
+ * The VLANs (N of them) of the trunk IFACE: events of a machine whose address lies in a
+ * VLAN's subnet name the interface IFACE.VID, as a VLAN device would be named, whichever
+ * part reports them (DHCP, TFTP, HTTP). N 0 forgets them.
+ */
+struct xpxe_vlan_cfg;
+void xpxe_events_set_vlans(const char *iface, const struct xpxe_vlan_cfg *vlans, int n);
+
 /* Sets the hostname and profile shown for MAC (from the inventory). */
 void xpxe_event_name(const char *mac, const char *hostname, const char *profile);
 

@@ -159,10 +159,113 @@ int xpxe_vlan_start(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *
 		}
 		rt->addrs[rt->n] = v->server_ip;
 		rt->prefixes[rt->n] = (unsigned char)v->prefix;
-		rt->added[rt->n] = !err;
+		/*
+		 * Already there on a data plane this daemon adopted: the previous daemon's,
+		 * left for the handover (--keep-attached), so this one removes it at its stop.
+		 */
+		rt->added[rt->n] = !err || dp->adopted;
 		rt->n++;
-		log_info("%s: VLAN %s: %s/%u on the trunk%s", dp->ifname, name, ip, v->prefix,
-			 err ? " (already there)" : "");
+		log_info(
+		    "%s: VLAN %s: %s/%u on the trunk%s", dp->ifname, name, ip, v->prefix,
+		    err ? (dp->adopted ? " (kept from the previous daemon)" : " (already there)")
+			: "");
+	}
+	return 0;
+}
+
+/* Whether S has a VLAN with server address ADDR/PREFIX. */
+static bool vlan_has(const struct xpxe_dhcp_settings *s, struct in_addr addr, unsigned prefix)
+{
+	for (int i = 0; i < s->n_vlans; i++)
+		if (s->vlans[i].server_ip.s_addr == addr.s_addr && s->vlans[i].prefix == prefix)
+			return true;
+	return false;
+}
+
+void xpxe_vlan_read_left(struct xpxe_dataplane *dp, struct xpxe_vlan_left *left)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vlan_by_addr);
+	__be32 key, next, *prev = NULL;
+	struct xpxe_vlan v;
+
+	left->n = 0;
+	if (!dp->adopted)
+		return;
+	while (left->n < XPXE_VLAN_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &v)) {
+			left->addrs[left->n].s_addr = v.server_ip;
+			left->prefixes[left->n++] = v.prefix;
+		}
+		key = next;
+		prev = &key;
+	}
+}
+
+void xpxe_vlan_drop_left(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+			 const struct xpxe_vlan_left *left)
+{
+	bool trunk = s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname);
+	char ip[INET_ADDRSTRLEN];
+
+	for (int i = 0; i < left->n; i++) {
+		if (trunk && vlan_has(s, left->addrs[i], left->prefixes[i]))
+			continue;
+		inet_ntop(AF_INET, &left->addrs[i], ip, sizeof(ip));
+		if (!addr_change(dp->ifindex, left->addrs[i], left->prefixes[i], false))
+			log_info("%s: %s/%u off the trunk (the previous daemon's VLAN, no longer "
+				 "configured)",
+				 dp->ifname, ip, left->prefixes[i]);
+	}
+}
+
+int xpxe_vlan_update(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+		     struct xpxe_vlan_runtime *rt)
+{
+	bool trunk = s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname);
+	char ip[INET_ADDRSTRLEN];
+	int err;
+
+	if (!rt->egress)
+		return trunk ? xpxe_vlan_start(dp, s, rt) : 0;
+	if (!trunk) {
+		log_info("%s: no VLAN left: their addresses and tc_vlan_out go", dp->ifname);
+		xpxe_vlan_stop(dp, rt);
+		return 0;
+	}
+	for (int i = rt->n - 1; i >= 0; i--) {
+		if (vlan_has(s, rt->addrs[i], rt->prefixes[i]))
+			continue;
+		inet_ntop(AF_INET, &rt->addrs[i], ip, sizeof(ip));
+		if (rt->added[i])
+			addr_change(dp->ifindex, rt->addrs[i], rt->prefixes[i], false);
+		log_info("%s: %s/%u %s the trunk (its VLAN is no longer configured)", dp->ifname,
+			 ip, rt->prefixes[i], rt->added[i] ? "off" : "left on (not xpxe's)");
+		rt->n--;
+		rt->addrs[i] = rt->addrs[rt->n];
+		rt->prefixes[i] = rt->prefixes[rt->n];
+		rt->added[i] = rt->added[rt->n];
+	}
+	for (int i = 0; i < s->n_vlans; i++) {
+		const struct xpxe_vlan_cfg *v = &s->vlans[i];
+		bool there = false;
+
+		for (int j = 0; j < rt->n && !there; j++)
+			there = rt->addrs[j].s_addr == v->server_ip.s_addr &&
+				rt->prefixes[j] == v->prefix;
+		if (there || rt->n == XPXE_VLAN_MAX)
+			continue;
+		inet_ntop(AF_INET, &v->server_ip, ip, sizeof(ip));
+		err = addr_change(dp->ifindex, v->server_ip, v->prefix, true);
+		if (err && err != -EEXIST) {
+			log_error("%s: cannot add the address %s/%u: %s", dp->ifname, ip, v->prefix,
+				  strerror(-err));
+			return err;
+		}
+		rt->addrs[rt->n] = v->server_ip;
+		rt->prefixes[rt->n] = (unsigned char)v->prefix;
+		rt->added[rt->n++] = !err;
+		log_info("%s: %s/%u on the trunk (a VLAN the reload added)%s", dp->ifname, ip,
+			 v->prefix, err ? " (already there)" : "");
 	}
 	return 0;
 }

@@ -33,6 +33,33 @@ struct xpxe_vlan_runtime {
 int xpxe_vlan_start(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
 		    struct xpxe_vlan_runtime *rt);
 
+/*
+ * A reload: the addresses of VLANs S no longer has go (those xpxe added), those of new
+ * VLANs come; the first VLANs start the trunk, none left stops it. Returns 0 or -errno.
+ */
+int xpxe_vlan_update(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+		     struct xpxe_vlan_runtime *rt);
+
+/* The VLAN addresses a previous daemon left on an adopted trunk (--keep-attached). */
+struct xpxe_vlan_left {
+	int n;
+	struct in_addr addrs[XPXE_VLAN_MAX];
+	unsigned char prefixes[XPXE_VLAN_MAX];
+};
+
+/*
+ * Reads from DP's adopted maps (vlan_by_addr) the VLANs the previous daemon served, before
+ * this daemon's settings replace them. Nothing when DP was not adopted.
+ */
+void xpxe_vlan_read_left(struct xpxe_dataplane *dp, struct xpxe_vlan_left *left);
+
+/*
+ * After xpxe_vlan_start: takes off the trunk the addresses in LEFT of VLANs that S no
+ * longer has (the config changed between the two daemons).
+ */
+void xpxe_vlan_drop_left(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
+			 const struct xpxe_vlan_left *left);
+
 /* Undoes what xpxe_vlan_start did (addresses it added, its egress filter). */
 void xpxe_vlan_stop(struct xpxe_dataplane *dp, struct xpxe_vlan_runtime *rt);
 

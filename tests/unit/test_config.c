@@ -200,6 +200,21 @@ static const struct bad_case bad[] = {
 	{ "interfaces: [trunk0]\nserver_ip: 198.18.10.1\nvlans:\n  trunk0: [10=198.18.10.1/24]\n",
 	  ":4:12: VLAN '10=198.18.10.1/24': the VLAN's address is the untagged network's server "
 	  "address" },
+	{ "interfaces: [trunk0]\nvlans:\n  trunk0:\n    - "
+	  "10=198.18.10.1/24,pool=198.18.11.1-198.18.11.9\n",
+	  ":4:7: VLAN '10=198.18.10.1/24,pool=198.18.11.1-198.18.11.9': the pool is not inside the "
+	  "VLAN's subnet" },
+	{ "interfaces: [trunk0]\nvlans:\n  trunk0:\n    - "
+	  "10=198.18.10.1/24,pool=198.18.10.1-198.18.10.9\n",
+	  ":4:7: VLAN '10=198.18.10.1/24,pool=198.18.10.1-198.18.10.9': the pool holds the VLAN's "
+	  "own "
+	  "address" },
+	{ "interfaces: [trunk0]\nvlans:\n  trunk0:\n    - "
+	  "10=198.18.10.1/24,pool=198.18.10.9-198.18.10.2\n",
+	  "its first address comes after its last" },
+	{ "interfaces: [trunk0]\nvlans:\n  trunk0:\n    - "
+	  "10=198.18.10.1/24,range=198.18.10.2-198.18.10.9\n",
+	  "after the prefix only ,pool=FIRST-LAST may follow" },
 	{ "", "the file is empty" },
 };
 
@@ -220,6 +235,15 @@ static void test_vlans(void **state)
 	assert_int_equal(cfg.dhcp.vlans[1].outer_vid, 100);
 	assert_int_equal(cfg.dhcp.vlans[1].vid, 20);
 	assert_int_equal(cfg.dhcp.vlans[1].prefix, 16);
+	assert_int_equal(cfg.dhcp.vlans[0].pool_first.s_addr, 0);
+	xpxe_config_free(&cfg);
+	/* A VLAN's pool: a block list (in a flow list [...] the comma would split the entry). */
+	write_file("interfaces: [trunk0]\nvlans:\n  trunk0:\n"
+		   "    - 10=198.18.10.1/24,pool=198.18.10.100-198.18.10.199\n");
+	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
+	assert_int_equal(cfg.dhcp.n_vlans, 1);
+	assert_int_equal(ntohl(cfg.dhcp.vlans[0].pool_first.s_addr), 0xc6120a64);
+	assert_int_equal(ntohl(cfg.dhcp.vlans[0].pool_last.s_addr), 0xc6120ac7);
 	xpxe_config_free(&cfg);
 	unlink(path);
 }

@@ -25,6 +25,40 @@
 
 #define BATCH_MAX 256
 
+/* The bindings of network NET (0: the untagged one; a VLAN's when it has a pool), or NULL. */
+static struct xpxe_leases *leases_of(struct xpxe_dhcp_server *srv, unsigned int net)
+{
+	if (!net)
+		return &srv->leases;
+	if (net > XPXE_VLAN_MAX || !srv->vlan_leases[net - 1].pool_size)
+		return NULL;
+	return &srv->vlan_leases[net - 1];
+}
+
+/* The interface events name for network NET: IFACE, or IFACE.VID for a VLAN. */
+static const char *iface_of(const struct xpxe_dhcp_server *srv, unsigned int net, char *buf,
+			    size_t size)
+{
+	char vlan[16];
+
+	if (!net || net > (unsigned int)srv->settings.n_vlans)
+		return srv->dp->ifname;
+	xpxe_vlan_name(&srv->settings.vlans[net - 1], vlan, sizeof(vlan));
+	snprintf(buf, size, "%s.%s", srv->dp->ifname, vlan);
+	return buf;
+}
+
+/* MAC's entry in any network's table, or NULL. */
+static struct xpxe_lease *find_any(struct xpxe_dhcp_server *srv, const unsigned char mac[6])
+{
+	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, mac);
+
+	for (int i = 0; !lease && i < XPXE_VLAN_MAX; i++)
+		if (srv->vlan_leases[i].pool_size)
+			lease = xpxe_leases_find(&srv->vlan_leases[i], mac);
+	return lease;
+}
+
 static int on_queued(void *ctx, void *data, size_t size)
 {
 	struct xpxe_dhcp_server *srv = ctx;
@@ -34,15 +68,18 @@ static int on_queued(void *ctx, void *data, size_t size)
 	if (srv->batch_n >= BATCH_MAX) /* not reached: the round stops at a full batch */
 		return -E2BIG;
 	/*
-	 * A request from a VLAN (bpf/vlan.h) of a MAC XDP could not answer: the pool is the
-	 * untagged network's, so VLANs have no pool yet (their machines need a reservation).
+	 * A request from a VLAN (bpf/vlan.h) of a MAC XDP could not answer: that VLAN's pool
+	 * takes it; a VLAN without one answers only its reservations (never from the
+	 * untagged network's pool).
 	 */
-	if (((const struct xpxe_dhcp_queued *)data)->net) {
+	if (!leases_of(srv, ((const struct xpxe_dhcp_queued *)data)->net)) {
 		if (!srv->vlan_unanswered++)
-			log_warn(
-			    "%s: a machine without a reservation asked for an address on a VLAN: "
-			    "VLANs have no pool; reserve its address (--reserve MAC=IP)",
-			    srv->dp->ifname);
+			log_warn("%s: a machine without a reservation asked for an address on a "
+				 "VLAN without a pool: give the VLAN one (,pool=FIRST-LAST) or "
+				 "reserve its address (--reserve MAC=IP)%s",
+				 srv->dp->ifname,
+				 srv->reqs ? " (VLAN pools do not work with a shared store yet)"
+					   : "");
 		return 0;
 	}
 	memcpy(&srv->batch[srv->batch_n++], data, sizeof(struct xpxe_dhcp_queued));
@@ -130,8 +167,7 @@ static void drop_stale_offers(struct xpxe_dhcp_server *srv)
 
 			if (!bpf_map_lookup_elem(fd, &next, &client) &&
 			    (client.flags & XPXE_CLIENT_F_OFFERED) &&
-			    (!(lease = xpxe_leases_find(&srv->leases, next.addr)) ||
-			     !lease->offered))
+			    (!(lease = find_any(srv, next.addr)) || !lease->offered))
 				stale[n++] = next;
 			key = next;
 			prev = &key;
@@ -149,6 +185,64 @@ static uint32_t name_hash(const char *name)
 	for (; *name; name++)
 		h = (h ^ (unsigned char)*name) * 16777619u;
 	return h;
+}
+
+/*
+ * The pools of S's VLANs on this interface: a table each, in a file of its own beside the
+ * untagged network's (LEASES.vlanVID), its bindings installed. Not with a shared store
+ * (its transactions know one pool per responder): those VLANs answer reservations only.
+ */
+static int start_vlan_pools(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
+			    struct xpxe_store *store)
+{
+	char name[16], path[sizeof(srv->leases.path)];
+	int err;
+
+	for (int i = 0; i < s->n_vlans && !strcmp(srv->dp->ifname, s->vlan_ifname); i++) {
+		const struct xpxe_vlan_cfg *v = &s->vlans[i];
+		struct xpxe_leases *l = &srv->vlan_leases[i];
+
+		if (!v->pool_first.s_addr)
+			continue;
+		xpxe_vlan_name(v, name, sizeof(name));
+		if (xpxe_store_shared(store)) {
+			log_warn(
+			    "%s: VLAN %s: its pool is not served with a shared store (not yet): "
+			    "reservations only",
+			    srv->dp->ifname, name);
+			continue;
+		}
+		if (snprintf(path, sizeof(path), "%s.vlan%s", s->leases_path, name) >=
+		    (int)sizeof(path))
+			return -ENAMETOOLONG;
+		err = xpxe_leases_init(l, path, v->pool_first, v->pool_last);
+		if (err)
+			return err;
+		for (int j = 0; j < s->n_reservations; j++)
+			xpxe_leases_reserve_ip(l, s->reservations[j].ip);
+		for (int j = 0; j < s->n_machines; j++)
+			if (s->machines[j].ip.s_addr)
+				xpxe_leases_reserve_ip(l, s->machines[j].ip);
+		err = xpxe_leases_load(l);
+		if (err > 0)
+			err = xpxe_leases_save(l);
+		if (err < 0) {
+			log_error("%s: VLAN %s: cannot read or rewrite %s: %s", srv->dp->ifname,
+				  name, path, strerror(-err));
+			return err;
+		}
+		for (int j = 0; j < l->n; j++) {
+			if (!srv->dp->adopted &&
+			    l->items[j].expires < time(NULL) + (time_t)s->lease_time)
+				l->items[j].expires = time(NULL) + (time_t)s->lease_time;
+			err = install_binding(srv, l->items[j].mac, l->items[j].ip, 0);
+			if (err)
+				return err;
+		}
+		log_info("%s: VLAN %s: a pool of %u address(es), %d binding(s) from %s",
+			 srv->dp->ifname, name, l->pool_size, l->n, path);
+	}
+	return 0;
 }
 
 int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *dp,
@@ -201,6 +295,9 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 			return err;
 		}
 	}
+	err = start_vlan_pools(srv, s, store);
+	if (err)
+		return err;
 	drop_stale_offers(srv);
 	srv->batch = calloc(BATCH_MAX, sizeof(*srv->batch));
 	if (!srv->batch)
@@ -243,10 +340,37 @@ int xpxe_dhcp_server_fd(const struct xpxe_dhcp_server *srv)
  */
 static void answer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q)
 {
-	unsigned char out[XPXE_DHCP_FRAME_MAX + 512];
+	unsigned char out[XPXE_DHCP_FRAME_MAX + 512], in[XPXE_DHCP_QUEUE_FRAME_MAX + 8];
 	struct sockaddr_ll to = { .sll_family = AF_PACKET };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = q->frame, .data_size_in = q->frame_len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	/*
+	 * A VLAN's request was queued untagged: its tags go back on (PCP 0), so the program
+	 * answers it as that VLAN's and tags the reply, as it does on the wire.
+	 */
+	if (q->net && q->net <= srv->settings.n_vlans && q->frame_len >= 14 &&
+	    q->frame_len <= XPXE_DHCP_QUEUE_FRAME_MAX) {
+		const struct xpxe_vlan_cfg *v = &srv->settings.vlans[q->net - 1];
+		size_t off = 12;
+
+		memcpy(in, q->frame, off);
+		if (v->outer_vid) {
+			in[off++] = 0x88;
+			in[off++] = 0xa8;
+			in[off++] = (unsigned char)(v->outer_vid >> 8);
+			in[off++] = (unsigned char)v->outer_vid;
+		}
+		in[off++] = 0x81;
+		in[off++] = 0x00;
+		in[off++] = (unsigned char)(v->vid >> 8);
+		in[off++] = (unsigned char)v->vid;
+		memcpy(in + off, q->frame + 12, q->frame_len - 12u);
+		opts.data_in = in;
+		opts.data_size_in = (unsigned int)(off + q->frame_len - 12u);
+	} else if (q->net) {
+		return; /* its VLAN is gone (a reload): never answered untagged */
+	}
 
 	if (bpf_prog_test_run_opts(bpf_program__fd(srv->dp->xdp), &opts)) {
 		log_error("%s: running the program on a queued request failed: %s", srv->dp->ifname,
@@ -257,7 +381,8 @@ static void answer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *
 	if (opts.retval != XDP_TX)
 		return; /* a NAK-less silence, or the binding went away meanwhile */
 	to.sll_ifindex = srv->dp->ifindex;
-	to.sll_protocol = htons(ETH_P_IP);
+	/* The reply's own ethertype: IPv4, or its VLAN's tag. */
+	memcpy(&to.sll_protocol, out + 12, sizeof(to.sll_protocol));
 	to.sll_halen = 6;
 	memcpy(to.sll_addr, out, 6);
 	if (sendto(srv->packet_fd, out, opts.data_size_out, 0, (struct sockaddr *)&to, sizeof(to)) <
@@ -290,31 +415,30 @@ static time_t expiry_from_last_seen(__u64 last_seen_ns, unsigned int lease_time)
  * an "expired" binding, it takes the program's last_seen_ns into account, so
  * an address still in use is never handed to a second machine.
  */
-static void refresh_expiries(struct xpxe_dhcp_server *srv)
+static void refresh_expiries(struct xpxe_dhcp_server *srv, struct xpxe_leases *l)
 {
 	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
 
-	for (int i = 0; i < srv->leases.n; i++) {
+	for (int i = 0; i < l->n; i++) {
 		struct xpxe_mac_key key = { 0 };
 		struct xpxe_dhcp_client client;
 		time_t seen;
 
-		memcpy(key.addr, srv->leases.items[i].mac, 6);
+		memcpy(key.addr, l->items[i].mac, 6);
 		/*
 		 * Another responder's binding: its renewals go to that responder, which this one
 		 * cannot see. While that responder lives, the binding is taken as in use.
 		 */
-		if (srv->leases.items[i].by[0] &&
-		    strcmp(srv->leases.items[i].by, xpxe_store_name(srv->store)) &&
-		    xpxe_store_responder_alive(srv->store, srv->leases.items[i].by)) {
-			srv->leases.items[i].expires = time(NULL) + srv->settings.lease_time;
+		if (l->items[i].by[0] && strcmp(l->items[i].by, xpxe_store_name(srv->store)) &&
+		    xpxe_store_responder_alive(srv->store, l->items[i].by)) {
+			l->items[i].expires = time(NULL) + srv->settings.lease_time;
 			continue;
 		}
 		if (bpf_map_lookup_elem(fd, &key, &client) || !client.last_seen_ns)
 			continue;
 		seen = expiry_from_last_seen(client.last_seen_ns, srv->settings.lease_time);
-		if (seen > srv->leases.items[i].expires)
-			srv->leases.items[i].expires = seen;
+		if (seen > l->items[i].expires)
+			l->items[i].expires = seen;
 	}
 }
 
@@ -337,7 +461,7 @@ static bool known_or_welcome(struct xpxe_dhcp_server *srv, const unsigned char m
  * Q's MAC's binding, or a free pool address for it (an expired binding when the pool is
  * full: its holder in *EVICTED); NULL, counted and logged once a second, when there is none.
  */
-static struct xpxe_lease *take_address(struct xpxe_dhcp_server *srv,
+static struct xpxe_lease *take_address(struct xpxe_dhcp_server *srv, struct xpxe_leases *l,
 				       const struct xpxe_dhcp_queued *q, time_t now, bool *created,
 				       struct xpxe_lease *evicted)
 {
@@ -345,9 +469,9 @@ static struct xpxe_lease *take_address(struct xpxe_dhcp_server *srv,
 	struct xpxe_lease *lease;
 	char mac[18];
 
-	if (xpxe_leases_pool_full(&srv->leases))
-		refresh_expiries(srv);
-	lease = xpxe_leases_allocate(&srv->leases, q->mac, want, now, created, evicted);
+	if (xpxe_leases_pool_full(l))
+		refresh_expiries(srv, l);
+	lease = xpxe_leases_allocate(l, q->mac, want, now, created, evicted);
 	if (lease)
 		return lease;
 	/* Logged once a second at most: a flood would fill the log, not the pool. */
@@ -367,15 +491,15 @@ static struct xpxe_lease *take_address(struct xpxe_dhcp_server *srv,
  * made-up MACs thus holds the pool only as long as it keeps sending, writes
  * nothing to disk, and every held address goes back once its hold ran out.
  */
-static bool hold_offer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
-		       bool *changed)
+static bool hold_offer(struct xpxe_dhcp_server *srv, struct xpxe_leases *l,
+		       const struct xpxe_dhcp_queued *q, time_t now, bool *changed)
 {
 	struct xpxe_lease *lease, evicted;
 	char mac[18], old[18];
 	bool created;
 
 	mac_text(q->mac, mac);
-	lease = take_address(srv, q, now, &created, &evicted);
+	lease = take_address(srv, l, q, now, &created, &evicted);
 	if (!lease)
 		return false;
 	if (!created)
@@ -399,11 +523,11 @@ static bool hold_offer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queu
 }
 
 /* A REQUEST that reached the daemon: it confirms its offer, or renews a binding. */
-static bool bind_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
-			 bool *changed)
+static bool bind_request(struct xpxe_dhcp_server *srv, struct xpxe_leases *l,
+			 const struct xpxe_dhcp_queued *q, time_t now, bool *changed)
 {
-	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, q->mac);
-	char mac[18], ip[INET_ADDRSTRLEN];
+	struct xpxe_lease *lease = xpxe_leases_find(l, q->mac);
+	char mac[18], ip[INET_ADDRSTRLEN], iface[40];
 
 	mac_text(q->mac, mac);
 	/*
@@ -425,7 +549,8 @@ static bool bind_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 		lease->offered = false;
 		srv->allocated++;
 		inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
-		xpxe_event(XPXE_EV_LEASE_BOUND, mac, ip, srv->dp->ifname, "from the pool", 0);
+		xpxe_event(XPXE_EV_LEASE_BOUND, mac, ip,
+			   iface_of(srv, q->net, iface, sizeof(iface)), "from the pool", 0);
 	}
 	return true;
 }
@@ -434,11 +559,13 @@ static bool bind_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q, time_t now,
 			 bool *changed)
 {
-	struct xpxe_leases *l = &srv->leases;
+	struct xpxe_leases *l = leases_of(srv, q->net);
 	struct xpxe_lease *lease;
 	char mac[18], ip[INET_ADDRSTRLEN];
 
 	mac_text(q->mac, mac);
+	if (!l)
+		return false; /* not queued (on_queued) */
 	switch (q->msg_type) {
 	case 1: /* DISCOVER */
 	case 3: /* REQUEST */
@@ -448,8 +575,8 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 				  srv->dp->ifname, mac);
 			return false;
 		}
-		return q->msg_type == 1 ? hold_offer(srv, q, now, changed)
-					: bind_request(srv, q, now, changed);
+		return q->msg_type == 1 ? hold_offer(srv, l, q, now, changed)
+					: bind_request(srv, l, q, now, changed);
 	case 4: /* DECLINE: someone else answers ARP for it; never offer it again */
 		lease = xpxe_leases_find(l, q->mac);
 		if (lease && lease->ip.s_addr == q->requested_ip) {
@@ -663,7 +790,7 @@ static bool plan(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q,
 		refuse_away(srv, q->mac, now);
 		return false;
 	}
-	lease = take_address(srv, q, now, &created, &evicted);
+	lease = take_address(srv, &srv->leases, q, now, &created, &evicted);
 	if (!lease)
 		return false;
 	lease->offered = true;
@@ -844,10 +971,32 @@ void xpxe_dhcp_server_tick(struct xpxe_dhcp_server *srv)
 	srv->copy_dirty = false;
 }
 
+/*
+ * Writes VLAN NET's bindings; on failure (counted, logged) the table goes back to what its
+ * file holds and false is returned: the request that changed it stays unanswered.
+ */
+static bool save_vlan(struct xpxe_dhcp_server *srv, unsigned int net)
+{
+	struct xpxe_leases *l = leases_of(srv, net);
+	int err = l ? xpxe_leases_save(l) : -ENOENT;
+
+	if (!err)
+		return true;
+	srv->save_errors++;
+	if (!l)
+		return false;
+	log_error("%s: cannot save %s: %s; the request is left unanswered", srv->dp->ifname,
+		  l->path, strerror(-err));
+	xpxe_leases_forget(l);
+	xpxe_leases_load(l);
+	drop_stale_offers(srv);
+	return false;
+}
+
 void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 {
 	bool answer_it[BATCH_MAX];
-	bool changed = false;
+	bool changed = false, vlan_changed;
 	time_t now = time(NULL);
 	int err;
 
@@ -860,8 +1009,17 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 		answer_batch(srv, answer_it);
 		return;
 	}
-	for (int i = 0; i < srv->batch_n; i++)
-		answer_it[i] = take_request(srv, &srv->batch[i], now, &changed);
+	for (int i = 0; i < srv->batch_n; i++) {
+		if (!srv->batch[i].net) {
+			answer_it[i] = take_request(srv, &srv->batch[i], now, &changed);
+			continue;
+		}
+		/* A VLAN's pool: its file is written before its answers go, as below. */
+		vlan_changed = false;
+		answer_it[i] = take_request(srv, &srv->batch[i], now, &vlan_changed);
+		if (vlan_changed && !save_vlan(srv, srv->batch[i].net))
+			answer_it[i] = false;
+	}
 
 	/* Durable first: a binding that is not on disk is never installed or offered. */
 	if (changed) {
@@ -895,7 +1053,9 @@ static void answer_batch(struct xpxe_dhcp_server *srv, const bool *answer_it)
 
 		if (!answer_it[i])
 			continue;
-		lease = xpxe_leases_find(&srv->leases, srv->batch[i].mac);
+		lease = leases_of(srv, srv->batch[i].net)
+			    ? xpxe_leases_find(leases_of(srv, srv->batch[i].net), srv->batch[i].mac)
+			    : NULL;
 		/* A held address is OFFERed by the program, which sends its REQUEST back here. */
 		if (!lease)
 			continue;
@@ -931,6 +1091,10 @@ void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv)
 	if (srv->copy_dirty && srv->queue)
 		xpxe_leases_save(&srv->leases);
 	xpxe_leases_free(&srv->leases);
+	for (int i = 0; i < XPXE_VLAN_MAX; i++)
+		if (srv->vlan_leases[i].pool_size)
+			xpxe_leases_free(&srv->vlan_leases[i]);
+	memset(srv->vlan_leases, 0, sizeof(srv->vlan_leases));
 	free(srv->batch);
 	free(srv->reqs);
 	srv->reqs = NULL;
@@ -978,8 +1142,7 @@ int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_s
 	for (int i = 0; i < n_gone; i++) {
 		struct xpxe_mac_key key = { 0 };
 		struct xpxe_dhcp_client client = { 0 };
-		struct xpxe_lease *lease =
-		    srv->queue ? xpxe_leases_find(&srv->leases, gone[i]) : NULL;
+		struct xpxe_lease *lease = srv->queue ? find_any(srv, gone[i]) : NULL;
 
 		if (machine_of(s, gone[i]))
 			continue; /* still listed (moved to another machine entry) */
@@ -1023,6 +1186,10 @@ int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_s
 			drop_binding(srv, s, holder->mac, "its address is reserved now");
 	}
 	err = xpxe_leases_set_reserved(&srv->leases, reserved, n);
+	/* The VLANs' pools skip the new reservations too (bindings made before them stay). */
+	for (int i = 0; !err && i < XPXE_VLAN_MAX; i++)
+		if (srv->vlan_leases[i].pool_size)
+			err = xpxe_leases_set_reserved(&srv->vlan_leases[i], reserved, n);
 	if (reserved != ips)
 		free(reserved);
 	if (err)

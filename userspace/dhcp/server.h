@@ -20,6 +20,11 @@ struct xpxe_dhcp_server {
 	struct xpxe_dataplane *dp;
 	struct xpxe_dhcp_settings settings;
 	struct xpxe_leases leases;
+	/*
+	 * The pools of the trunk's VLANs, by net - 1 (xpxe_vlan.h): a table and a file each
+	 * (LEASES.vlanVID); pool_size 0: the VLAN has none (its reservations only).
+	 */
+	struct xpxe_leases vlan_leases[XPXE_VLAN_MAX];
 	struct ring_buffer *queue;
 	struct xpxe_dhcp_queued *batch; /* what one round took from the queue */
 	int batch_n;
@@ -27,7 +32,7 @@ struct xpxe_dhcp_server {
 	/* what the last batch found; counted for status */
 	unsigned long long allocated, exhausted, declined, released, sent, send_errors;
 	unsigned long long ignored;	    /* unknown MACs refused (default_profile none) */
-	unsigned long long vlan_unanswered; /* VLAN requests of MACs without a reservation */
+	unsigned long long vlan_unanswered; /* VLAN requests no pool could answer */
 	/* offers held, holds given to another MAC, REQUESTs without an offer (see xpxe.h) */
 	unsigned long long held, holds_reclaimed, unoffered;
 	__u64 flushed[4]; /* the part of held..unoffered already in the counters map */

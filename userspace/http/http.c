@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,11 +45,13 @@ struct request {
 	bool v6;	    /* came over IPv6, from SRC6 */
 	struct in6_addr src6;
 	char src_text[INET6_ADDRSTRLEN];
-	/* The URLs its answers name: the server's address it arrived on (request_bases). */
-	char base[96], tftp_base[80], config_base[112];
 	bool head;
 	bool tls; /* came in over HTTPS */
 	struct pending *pending;
+	/* Where it came in (request_site): the URLs it gets name that address. */
+	struct in_addr local; /* 0 over IPv6 */
+	const char *base, *tftp_base, *config_base;
+	char site[3][112]; /* a VLAN's (or the IPv6 address's) base, tftp_base and config_base */
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status, const char *type,
@@ -401,6 +404,26 @@ bool xpxe_http_document_says_controlplane(const char *path)
 	return yes;
 }
 
+/* Whether L, a learned address, is RQ's source (either family). */
+static bool learned_at(const struct xpxe_learned *l, const struct request *rq)
+{
+	if (rq->v6)
+		return l->v6 && !memcmp(&l->ip6, &rq->src6, sizeof(rq->src6));
+	return !l->v6 && l->ip.s_addr == rq->src.s_addr;
+}
+
+/* RQ's source as admit.h's client key: an IPv4 address, or an IPv6 one folded (never 0). */
+static unsigned client_key(const struct request *rq)
+{
+	uint32_t w[4], k;
+
+	if (!rq->v6)
+		return rq->src.s_addr;
+	memcpy(w, &rq->src6, sizeof(w));
+	k = w[0] ^ w[1] ^ w[2] ^ w[3];
+	return k ? k : 1;
+}
+
 /*
  * Who downloads from the source address, and its place in the queue: the machine holding the
  * address (its binding, else the address it fetched its script from), its inventory role, else
@@ -430,7 +453,7 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 	pthread_mutex_lock(&h->inv->lock);
 	if (!id.mac) /* the latest machine seen at this address */
 		for (int i = 0; i < h->inv->n_learned; i++)
-			if (h->inv->learned[i].ip.s_addr == rq->src.s_addr &&
+			if (learned_at(&h->inv->learned[i], rq) &&
 			    (!seen || h->inv->learned[i].when >= seen->when))
 				seen = &h->inv->learned[i];
 	if (seen && !strncmp(seen->key, "mac:", 4)) {
@@ -482,7 +505,7 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	if (t->state == XPXE_TICKET_CLOSED)
 		return -1;
 	t->rank = download_rank(h, rq, t->who, sizeof(t->who), mac);
-	t->client = rq->src.s_addr; /* its next file keeps the place of its first */
+	t->client = client_key(rq); /* its next file keeps the place of its first */
 	memcpy(rq->pending->mac, mac, 18);
 	snprintf(t->what, sizeof(t->what), "%s", name);
 	t->ctx = rq->conn;
@@ -868,6 +891,32 @@ static bool config_to_source(const struct request *rq, in_addr_t known, bool hav
 	return known ? known == rq->src.s_addr : !have6;
 }
 
+/* The trunk's VLAN whose server address is ADDR, or NULL (CFG's lock held). */
+static const struct xpxe_vlan_cfg *vlan_at(const struct xpxe_config *cfg, struct in_addr addr)
+{
+	for (int i = 0; i < cfg->dhcp.n_vlans; i++)
+		if (cfg->dhcp.vlans[i].server_ip.s_addr == addr.s_addr)
+			return &cfg->dhcp.vlans[i];
+	return NULL;
+}
+
+/*
+ * Whether a request that came in on LOCAL may have the config of a machine at KNOWN: on a
+ * trunk, only over the machine's own network, the VLAN whose subnet holds KNOWN (its server
+ * address, which tc lets in from that VLAN only) or the untagged network. Else a machine of
+ * VLAN 10 that took the address of a machine of VLAN 20 would get its config: the kernel
+ * answers it from VLAN 10's address, so tagged for VLAN 10 (bpf/vlan.h). CFG's lock held.
+ */
+static bool same_network(const struct xpxe_config *cfg, struct in_addr local, in_addr_t known)
+{
+	const struct xpxe_vlan_cfg *v;
+
+	if (!cfg->dhcp.n_vlans)
+		return true;
+	v = xpxe_vlan_of_ip(&cfg->dhcp, cfg->dhcp.vlan_ifname, (struct in_addr){ known });
+	return v ? v->server_ip.s_addr == local.s_addr : !vlan_at(cfg, local);
+}
+
 /* A 403 for a config, with the lock held: counted, logged, an event for the fleet view. */
 static enum MHD_Result refuse_config(struct xpxe_http *h, struct request *rq, const struct who *who,
 				     const char *log_why, const char *answer)
@@ -939,6 +988,14 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		snprintf(log_why, sizeof(log_why), "the machine is at %s (%s)", ip_text, how);
 		return refuse_config(h, rq, &who, log_why,
 				     "this machine's config is served only to its own address");
+	}
+	/* VLANs are IPv4's: over IPv6 the address itself (config_to_source) decides. */
+	if (!rq->v6 && known && !same_network(h->cfg, rq->local, known)) {
+		__atomic_add_fetch(&h->stats.refused_other_vlan, 1, __ATOMIC_RELAXED);
+		return refuse_config(h, rq, &who,
+				     "the request came in on another network's address (VLAN) than "
+				     "the machine's",
+				     "this machine's config is served only on its own network");
 	}
 	if (!known && !have6 && h->cfg->config_without_address == XPXE_UNBOUND_REFUSE) {
 		__atomic_add_fetch(&h->stats.refused_no_address, 1, __ATOMIC_RELAXED);
@@ -1203,6 +1260,10 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_http_requests_total{kind=\"refused_plain_http\"} %llu\n",
 		h->stats.refused_plain);
 	fprintf(f, "xpxe_http_requests_total{kind=\"uki\"} %llu\n", h->stats.ukis);
+	fprintf(f, "xpxe_http_requests_total{kind=\"refused_other_vlan\"} %llu\n",
+		h->stats.refused_other_vlan);
+	fprintf(f, "xpxe_http_requests_total{kind=\"wrong_address\"} %llu\n",
+		h->stats.wrong_address);
 	fprintf(f, "xpxe_http_requests_total{kind=\"no_arch_files\"} %llu\n",
 		h->stats.no_arch_files);
 	metric(f, "xpxe_http_connections_total",
@@ -1255,35 +1316,73 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 }
 
 /*
- * The URLs RQ's answers name. Over IPv4, the configured ones. Over IPv6, the server's address
- * the connection arrived on (its socket's local address), in brackets: a machine that came
- * over IPv6 is sent back the way it came, whichever of the daemon's addresses that was.
+ * The URLs a request over IPv6 gets: the server's address the connection arrived on (its
+ * socket's local address), in brackets: a machine that came over IPv6 is sent back the way it
+ * came, whichever of the daemon's IPv6 addresses that was. HTTPS's port when it is on (it
+ * listens on the IPv6 addresses too), as over IPv4.
  */
-static void request_bases(const struct xpxe_http *h, struct request *rq)
+static bool request_site6(const struct xpxe_http *h, struct request *rq,
+			  const union MHD_ConnectionInfo *ci)
 {
-	const union MHD_ConnectionInfo *ci;
 	struct sockaddr_in6 local;
 	socklen_t len = sizeof(local);
 	char a[INET6_ADDRSTRLEN];
 
-	snprintf(rq->base, sizeof(rq->base), "%s", h->base);
-	snprintf(rq->tftp_base, sizeof(rq->tftp_base), "%s", h->tftp_base);
-	snprintf(rq->config_base, sizeof(rq->config_base), "%s", h->config_base);
-	if (!rq->v6)
-		return;
-	ci = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) ||
 	    local.sin6_family != AF_INET6)
-		return;
+		return false;
 	inet_ntop(AF_INET6, &local.sin6_addr, a, sizeof(a));
-	snprintf(rq->base, sizeof(rq->base), "http://[%s]:%u", a, h->port);
-	snprintf(rq->tftp_base, sizeof(rq->tftp_base), "tftp://[%s]", a);
-	/* HTTPS when it is on (it listens on the IPv6 addresses too), as over IPv4. */
-	if (h->mhd_tls)
-		snprintf(rq->config_base, sizeof(rq->config_base), "https://[%s]:%u", a,
-			 h->tls_port);
-	else
-		snprintf(rq->config_base, sizeof(rq->config_base), "%s", rq->base);
+	snprintf(rq->site[0], sizeof(rq->site[0]), "http://[%s]:%u", a, h->port);
+	snprintf(rq->site[1], sizeof(rq->site[1]), "tftp://[%s]", a);
+	if (h->tls_port)
+		snprintf(rq->site[2], sizeof(rq->site[2]), "https://[%s]:%u", a, h->tls_port);
+	rq->base = rq->site[0];
+	rq->tftp_base = rq->site[1];
+	rq->config_base = h->tls_port ? rq->site[2] : rq->site[0];
+	return true;
+}
+
+/*
+ * Where RQ came in: the listener's own address (URLs name h->base), or with VLANs, where
+ * the listener takes every address (xpxe_http_start), a VLAN's server address on the trunk:
+ * the scripts and talos.config= URLs a machine gets then name that address, its VLAN's.
+ * Returns false for any other local address (refused and counted).
+ */
+static bool request_site(struct xpxe_http *h, struct request *rq)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_in local = { 0 };
+	socklen_t len = sizeof(local);
+	char ip[INET_ADDRSTRLEN];
+	bool known;
+
+	rq->base = h->base;
+	rq->tftp_base = h->tftp_base;
+	rq->config_base = h->config_base;
+	if (rq->v6)
+		return request_site6(h, rq, ci);
+	if (!h->any_addr)
+		return true;
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) ||
+	    local.sin_family != AF_INET)
+		return false;
+	rq->local = local.sin_addr;
+	pthread_mutex_lock(&h->inv->lock);
+	known = vlan_at(h->cfg, rq->local) != NULL;
+	pthread_mutex_unlock(&h->inv->lock);
+	/* Not a VLAN's: the listener's own address (any address when it was told 0.0.0.0). */
+	if (!known)
+		return rq->local.s_addr == h->listen_ip.s_addr || !h->listen_ip.s_addr;
+	inet_ntop(AF_INET, &rq->local, ip, sizeof(ip));
+	snprintf(rq->site[0], sizeof(rq->site[0]), "http://%s:%u", ip, h->port);
+	snprintf(rq->site[1], sizeof(rq->site[1]), "tftp://%s", ip);
+	if (h->tls_port)
+		snprintf(rq->site[2], sizeof(rq->site[2]), "https://%s:%u", ip, h->tls_port);
+	rq->base = rq->site[0];
+	rq->tftp_base = rq->site[1];
+	rq->config_base = h->tls_port ? rq->site[2] : rq->site[0];
+	return true;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -1325,10 +1424,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	} else {
 		inet_ntop(AF_INET, &rq.src, rq.src_text, sizeof(rq.src_text));
 	}
+	if (!request_site(h, &rq)) {
+		__atomic_add_fetch(&h->stats.wrong_address, 1, __ATOMIC_RELAXED);
+		return MHD_NO; /* closes the connection */
+	}
 	/* The daemon a connection reports is its worker thread's: ask for a TLS session. */
 	ci = h->mhd_tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
 	rq.tls = ci && ci->tls_session;
-	request_bases(h, &rq);
 
 	if (!strcmp(url, "/boot.ipxe"))
 		return boot_script(h, &rq);
@@ -1561,17 +1663,29 @@ int xpxe_http_start(struct xpxe_http *h, const char *listen, struct xpxe_invento
 		return -EINVAL;
 	}
 	addr.sin_port = htons((uint16_t)port);
+	h->listen_ip = addr.sin_addr;
 	h->port = (unsigned)port;
+	/*
+	 * A trunk's VLANs reach HTTP at their own server addresses: the listener takes every
+	 * address and request_site turns away those that are neither its own nor a VLAN's.
+	 */
+	if (cfg->dhcp.n_vlans) {
+		h->any_addr = true;
+		addr.sin_addr.s_addr = htonl(INADDR_ANY);
+	}
 	snprintf(h->base, sizeof(h->base), "http://%s", listen);
 	snprintf(h->config_base, sizeof(h->config_base), "%s", h->base);
 	snprintf(h->tftp_base, sizeof(h->tftp_base), "tftp://%s", host);
 	h->mhd = start_mhd(h, 0, &addr);
 	if (!h->mhd) {
-		log_error("http: cannot listen on %s (address in use, or not on this host?)",
-			  listen);
+		log_error("http: cannot listen on %s%s (address in use, or not on this host?)",
+			  listen, h->any_addr ? " (with VLANs: port on every address)" : "");
 		return -EADDRINUSE;
 	}
-	log_info("http: serving on %s", h->base);
+	log_info("http: serving on %s%s", h->base,
+		 h->any_addr ? " and on the VLANs' addresses (the port on every address; others "
+			       "are closed)"
+			     : "");
 	return cfg->tls.cert[0] ? start_tls(h, cfg, host) : 0;
 }
 
@@ -1607,6 +1721,8 @@ static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const c
 		return -EINVAL;
 	}
 	addr.sin_port = htons((uint16_t)port);
+	if (h->any_addr)
+		addr.sin_addr.s_addr = htonl(INADDR_ANY); /* the VLANs' addresses too */
 	err = xpxe_tls_open(&h->tls, cfg->tls.cert, cfg->tls.key, why, sizeof(why));
 	if (err) {
 		log_error("http: %s", why);

@@ -45,6 +45,10 @@ struct xpxe_http_stats {
 	unsigned long long no_arch_files;
 	unsigned long long refused_plain; /* configs refused over plain HTTP (of refused) */
 	unsigned long long ukis;	  /* UKIs sent from /uki/ */
+	/* configs refused: asked over another network (VLAN) than the machine's own */
+	unsigned long long refused_other_vlan;
+	/* requests to a local address that is neither the listener's nor a VLAN's (closed) */
+	unsigned long long wrong_address;
 };
 
 /* A connection being served; slots of an array, so its limits can be counted. */
@@ -71,8 +75,11 @@ struct xpxe_http {
 	char tftp_base[80];
 	char tls_base[112];    /* https://ADDR:PORT; "" without HTTPS */
 	char config_base[112]; /* where talos.config= URLs point: HTTPS when it is on */
+	/* With VLANs the listeners take every address; requests name their site (http.c) */
+	bool any_addr;
+	struct in_addr listen_ip;
+	unsigned port, tls_port; /* tls_port 0: no HTTPS */
 	/* IPv6 (xpxe_http_listen6): its URLs name the address each request arrived on. */
-	unsigned port, tls_port;
 	struct MHD_Daemon *mhd6[XPXE_HTTP_V6_MAX], *mhd6_tls[XPXE_HTTP_V6_MAX];
 	int n_mhd6;
 	struct xpxe_http_stats stats;

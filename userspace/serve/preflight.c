@@ -600,8 +600,17 @@ void xpxe_preflight_report(const struct xpxe_config *cfg, const struct xpxe_serv
 
 			xpxe_vlan_name(&s->vlans[v], name, sizeof(name));
 			inet_ntop(AF_INET, &s->vlans[v].server_ip, ip, sizeof(ip));
-			printf("  %-15s VLAN %s, answering as %s/%u (the address goes on %s)\n", "",
+			printf("  %-15s VLAN %s, answering as %s/%u (the address goes on %s)", "",
 			       name, ip, s->vlans[v].prefix, cfg->interfaces[i]);
+			if (s->vlans[v].pool_first.s_addr && s->mode == XPXE_MODE_FULL) {
+				char last[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &s->vlans[v].pool_first, ip, sizeof(ip));
+				inet_ntop(AF_INET, &s->vlans[v].pool_last, last, sizeof(last));
+				printf(", pool %s-%s, bindings in %s.vlan%s", ip, last,
+				       s->leases_path, name);
+			}
+			printf("\n");
 		}
 	}
 	printf("  %-15s %s\n", "http", pf->http_listen);

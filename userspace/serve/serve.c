@@ -228,6 +228,18 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 			inet_ntop(AF_INET, &ds->vlans[i].server_ip, ip, sizeof(ip));
 			xpxe_json_add_str(v, "server_ip", ip);
 			xpxe_json_add_u64(v, "prefix", ds->vlans[i].prefix);
+			/* Its pool, once served: the range and the bindings made from it. */
+			if (sv->dhcp.vlan_leases[i].pool_size) {
+				const struct xpxe_leases *l = &sv->dhcp.vlan_leases[i];
+				char last[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &ds->vlans[i].pool_first, ip, sizeof(ip));
+				inet_ntop(AF_INET, &ds->vlans[i].pool_last, last, sizeof(last));
+				xpxe_json_add_str(v, "pool_first", ip);
+				xpxe_json_add_str(v, "pool_last", last);
+				xpxe_json_add_u64(v, "bindings", l->n - xpxe_leases_offered(l));
+				xpxe_json_add_u64(v, "offers_held", xpxe_leases_offered(l));
+			}
 			fy_node_sequence_append(vlans, v);
 		}
 		xpxe_json_add_node(node, "vlans", vlans);
@@ -468,9 +480,19 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 			d->ifaces[i].dhcp.settings.mode == XPXE_MODE_FULL;
 	xpxe_json_add_bool(reply, "full_mode", full);
 
-	for (int i = 0; i < d->n_ifaces; i++) {
-		const struct xpxe_leases *l = &d->ifaces[i].dhcp.leases;
+	/* Each interface's table, then its VLANs' pools (named IFACE.VID, as their events). */
+	for (int t = 0; t < d->n_ifaces * (1 + XPXE_VLAN_MAX); t++) {
+		int i = t / (1 + XPXE_VLAN_MAX), net = t % (1 + XPXE_VLAN_MAX);
+		const struct xpxe_dhcp_server *srv = &d->ifaces[i].dhcp;
+		const struct xpxe_leases *l = net ? &srv->vlan_leases[net - 1] : &srv->leases;
+		char iface[40];
 
+		if (net && !l->pool_size)
+			continue;
+		if (net)
+			xpxe_vlan_name(&srv->settings.vlans[net - 1], mac, sizeof(mac));
+		snprintf(iface, sizeof(iface), "%s%s%s", d->ifaces[i].dp.ifname, net ? "." : "",
+			 net ? mac : "");
 		for (int j = 0; j < l->n; j++) {
 			struct fy_node *item;
 			const unsigned char *m = l->items[j].mac;
@@ -483,7 +505,7 @@ static void reply_leases(struct daemon *d, struct fy_document *doc, struct fy_no
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
 				 m[2], m[3], m[4], m[5]);
 			inet_ntop(AF_INET, &l->items[j].ip, ip, sizeof(ip));
-			xpxe_json_add_str(item, "interface", d->ifaces[i].dp.ifname);
+			xpxe_json_add_str(item, "interface", iface);
 			xpxe_json_add_str(item, "mac", mac);
 			xpxe_json_add_str(item, "ip", ip);
 			xpxe_json_add_u64(item, "expires", (unsigned long long)l->items[j].expires);
@@ -1231,6 +1253,41 @@ static void pool_text(const struct xpxe_config *cfg, char *out, size_t size)
 }
 
 /*
+ * Whether a VLAN's pool changed: each pool's table is its VLAN's place in the list (its net),
+ * set up at the start; VLANs without pools may come and go (add them at the end of the list).
+ * WAS and NOW say which, for the message.
+ */
+static bool vlan_pools_moved(const struct xpxe_config *old, const struct xpxe_config *new,
+			     char *was, size_t was_size, char *now, size_t now_size)
+{
+	int n = old->dhcp.n_vlans > new->dhcp.n_vlans ? old->dhcp.n_vlans : new->dhcp.n_vlans;
+
+	for (int i = 0; i < n; i++) {
+		const struct xpxe_vlan_cfg none = { 0 };
+		const struct xpxe_vlan_cfg *a = i < old->dhcp.n_vlans ? &old->dhcp.vlans[i] : &none;
+		const struct xpxe_vlan_cfg *b = i < new->dhcp.n_vlans ? &new->dhcp.vlans[i] : &none;
+		char name[16], first[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
+
+		if (!a->pool_first.s_addr && !b->pool_first.s_addr)
+			continue;
+		if (a->vid == b->vid && a->outer_vid == b->outer_vid &&
+		    a->pool_first.s_addr == b->pool_first.s_addr &&
+		    a->pool_last.s_addr == b->pool_last.s_addr)
+			continue;
+		xpxe_vlan_name(a, name, sizeof(name));
+		inet_ntop(AF_INET, &a->pool_first, first, sizeof(first));
+		inet_ntop(AF_INET, &a->pool_last, last, sizeof(last));
+		snprintf(was, was_size, "VLAN %s pool %s-%s", a->vid ? name : "-", first, last);
+		xpxe_vlan_name(b, name, sizeof(name));
+		inet_ntop(AF_INET, &b->pool_first, first, sizeof(first));
+		inet_ntop(AF_INET, &b->pool_last, last, sizeof(last));
+		snprintf(now, now_size, "VLAN %s pool %s-%s", b->vid ? name : "-", first, last);
+		return true;
+	}
+	return false;
+}
+
+/*
  * What a reload cannot apply (the data plane, the listeners and the pool were set up
  * with it): the first key that differs between OLD and NEW, named with both values in
  * WHY; 0 when none does.
@@ -1277,6 +1334,8 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		key = "dhcp.pool";
 		pool_text(old, was, sizeof(was));
 		pool_text(new, now, sizeof(now));
+	} else if (vlan_pools_moved(old, new, was, sizeof(was), now, sizeof(now))) {
+		key = "a VLAN's pool (or the VLAN at a pool's place in vlans:)";
 	} else if (strcmp(old->dhcp.leases_path, new->dhcp.leases_path)) {
 		key = "dhcp.leases";
 		snprintf(was, sizeof(was), "%s",
@@ -1306,7 +1365,7 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 	snprintf(why, why_size,
 		 "%s changed (%s -> %s): it changes only with a restart (so do interfaces, mode, "
 		 "server_ip, http.listen, http's limits, HTTPS on or off, http.tls_listen, "
-		 "dhcp.pool, dhcp.leases, state_dir and store); "
+		 "dhcp.pool, VLANs' pools, dhcp.leases, state_dir and store); "
 		 "the running config is kept",
 		 key, was, now);
 	return -EINVAL;
@@ -1407,6 +1466,20 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 			return ret;
 		}
 		sv->dhcp.settings = dhcp;
+		/* The trunk's VLAN addresses follow the VLANs (the maps took them above). */
+		ret = xpxe_vlan_update(&sv->dp, &dhcp, &sv->vlan);
+		if (ret) {
+			snprintf(why, why_size, "%s: VLAN addresses: %s", sv->dp.ifname,
+				 strerror(-ret));
+			free(gone);
+			return ret;
+		}
+		xpxe_events_set_vlans(sv->dp.ifname, dhcp.vlans,
+				      strcmp(sv->dp.ifname, dhcp.vlan_ifname) ? 0 : dhcp.n_vlans);
+		if (dhcp.n_vlans && !d->http.any_addr)
+			log_warn("%s: HTTP listens on one address (no VLANs at the start): the "
+				 "VLANs' machines reach it after a restart",
+				 sv->dp.ifname);
 	}
 	xpxe_machines_name(&d->cfg);
 	free(gone);
@@ -1546,6 +1619,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 		/* Per interface: the server address and URLs follow each interface's own address
 		 * (resolved by the checks). */
 		struct xpxe_dhcp_settings *dhcp = &pf.dhcp[i];
+		struct xpxe_vlan_left left;
 		struct served *sv = &d.ifaces[d.n_ifaces];
 
 		sv->inv = &d.inv;
@@ -1553,10 +1627,15 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 			goto out_detach;
 		d.n_ifaces++;
 		sv->dhcp.packet_fd = -1;
+		/* What a previous daemon's VLANs left on the trunk, before the maps are set. */
+		xpxe_vlan_read_left(&sv->dp, &left);
 		if (xpxe_dhcp_install(&sv->dp, dhcp) ||
 		    xpxe_dhcp_server_start(&sv->dhcp, &sv->dp, dhcp, d.store) ||
 		    xpxe_vlan_start(&sv->dp, dhcp, &sv->vlan))
 			goto out_detach;
+		xpxe_vlan_drop_left(&sv->dp, dhcp, &left);
+		if (dhcp->n_vlans && !strcmp(sv->dp.ifname, dhcp->vlan_ifname))
+			xpxe_events_set_vlans(sv->dp.ifname, dhcp->vlans, dhcp->n_vlans);
 		sv->events =
 		    ring_buffer__new(xpxe_dataplane_events_fd(&sv->dp), on_dp_event, sv, NULL);
 	}

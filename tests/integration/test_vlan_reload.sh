@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# VLAN trunks and the daemon's life (issue 22): `xpxe reload` puts the address of a VLAN it
+# adds on the trunk (and the VLAN is answered at once) and takes the address of a VLAN it
+# removes off; a VLAN's pool changes only with a restart (refused, the reason given); a
+# --keep-attached stop leaves the VLAN addresses for the next daemon, which adopts them and
+# takes them off at its own stop (and at its start those of VLANs no longer configured). With HTTPS, a VLAN's machine gets a talos.config= URL on
+# its VLAN's address, where HTTPS answers with the config.
+LAB=tvlanr
+source "$(dirname "$0")/lib.sh"
+require_root
+
+[ -f "$BUILD/lab_vlan20.bpf.o" ] || { not_ok "$BUILD/lab_vlan20.bpf.o is missing: run make"; exit 1; }
+lab up || { not_ok "lab up"; exit 1; }
+if lab host 2 52:54:00:f2:00:02 && in_cli tc qdisc replace dev "$LAB-h2" clsact &&
+	in_cli tc filter replace dev "$LAB-h2" ingress bpf da obj "$BUILD/lab_vlan20.bpf.o" sec tc &&
+	in_cli tc filter replace dev "$LAB-h2" egress bpf da obj "$BUILD/lab_vlan20.bpf.o" sec classifier
+then
+	ok "h2 on an access port of VLAN 20"
+else
+	not_ok "h2 on an access port of VLAN 20"
+	exit 1
+fi
+in_cli ethtool -K "$IF_CLI" txvlan off >/dev/null
+in_srv ethtool -K "$IF_SRV" txvlan off >/dev/null
+
+# config VLAN-LINE...: the config file, with these entries under the trunk's vlans:
+config() {
+	{
+		printf 'interfaces: [%s]\nmode: full\nstate_dir: %s\ndhcp:\n  leases: %s\n' \
+			"$IF_SRV" "$WORK/state" "$WORK/state/trunk.leases"
+		# h2's reservation, while VLAN 20 (its subnet) is configured
+		case " $* " in *" 20="*) printf 'machines:\n  - {mac: 52:54:00:f2:00:02, ip: 198.18.20.50}\n' ;; esac
+		printf 'vlans:\n  %s:\n' "$IF_SRV"
+		for v in "$@"; do printf '    - %s\n' "$v"; done
+	} >"$WORK/xpxe.yaml"
+}
+on_trunk() { in_srv ip -4 addr show dev "$IF_SRV" | grep -q "inet $1/"; }
+
+mkdir -p "$WORK/state"
+config 10=198.18.10.1/24
+if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves VLAN 10"; else
+	not_ok "xpxe serves VLAN 10" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+check "198.18.10.1 is on the trunk, 198.18.20.1 is not" sh -c \
+	"ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.10.1/24' &&
+	 ! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.20.1/'"
+
+# --- a reload adds VLAN 20 ---------------------------------------------------------------------
+config 10=198.18.10.1/24 20=198.18.20.1/24
+check "xpxe reload takes VLAN 20" "$XPXE" reload
+check "... its address is on the trunk" on_trunk 198.18.20.1
+udhcpc_run "$LAB-h2" h2
+check "... and its machine gets its reservation from 198.18.20.1" \
+	test "$(result_field h2 ip)/$(result_field h2 server)" = 198.18.20.50/198.18.20.1
+ACK20="event=dhcp_ack mac=52:54:00:f2:00:02 ip=198.18.20.50 iface=$IF_SRV.20 "
+wait_until said "$WORK/daemon.log" "$ACK20" "$DAEMON_PID"
+check "... its events name the VLAN" grep -q "$ACK20" "$WORK/daemon.log"
+
+# A new MAC on VLAN 20, which has no pool: counted and logged, never answered (the untagged
+# network's pool is not VLAN 20's).
+if lab host 3 52:54:00:f2:00:03 && in_cli tc qdisc replace dev "$LAB-h3" clsact &&
+	in_cli tc filter replace dev "$LAB-h3" ingress bpf da obj "$BUILD/lab_vlan20.bpf.o" sec tc &&
+	in_cli tc filter replace dev "$LAB-h3" egress bpf da obj "$BUILD/lab_vlan20.bpf.o" sec classifier
+then
+	udhcpc_run "$LAB-h3" h3
+	check "a new MAC on VLAN 20 (no pool) gets nothing" test ! -s "$WORK/h3.result"
+	check "... counted: vlan_unanswered" test \
+		"$("$XPXE" status --json | jq '.interfaces[0].dhcp.vlan_unanswered')" -ge 1
+	check "... and logged, saying what to do" grep -q "VLAN without a pool: give the VLAN one" "$WORK/daemon.log"
+else
+	not_ok "h3 on an access port of VLAN 20"
+fi
+
+# --- a reload removes VLAN 10; a pool needs a restart -------------------------------------------
+config 20=198.18.20.1/24
+check "xpxe reload drops VLAN 10" "$XPXE" reload
+check "... its address is off the trunk, VLAN 20's stays" sh -c \
+	"! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.10.1/' &&
+	 ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.20.1/24'"
+config 20=198.18.20.1/24,pool=198.18.20.100-198.18.20.109
+out=$("$XPXE" reload 2>&1)
+rc=$?
+check "a VLAN's new pool is refused by reload (exit $rc), the reason given" sh -c \
+	"[ $rc -ne 0 ] && grep -q \"a VLAN's pool\" <<'END'
+$out
+END"
+config 20=198.18.20.1/24
+
+# --- --keep-attached: the addresses stay for the next daemon, which takes them off -------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+if start_daemon -c "$WORK/xpxe.yaml" --keep-attached; then ok "xpxe serves again, --keep-attached"; else
+	not_ok "xpxe serves again, --keep-attached" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+kill -TERM "$DAEMON_PID"
+wait_daemon
+check "a --keep-attached stop leaves VLAN 20's address (the data plane still answers)" \
+	on_trunk 198.18.20.1
+: >"$WORK/daemon.log"
+if start_daemon -c "$WORK/xpxe.yaml"; then ok "the next daemon adopts the data plane"; else
+	not_ok "the next daemon adopts the data plane" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+check "... and the address, as the previous daemon's" grep -q "kept from the previous daemon" "$WORK/daemon.log"
+kill -TERM "$DAEMON_PID"
+wait_daemon
+check "... which its own stop takes off the trunk" sh -c "! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.20.1/'"
+# Once more, with VLAN 20 gone from the config between the two daemons: the next one finds
+# its address in the adopted maps and takes it off.
+start_daemon -c "$WORK/xpxe.yaml" --keep-attached && kill -TERM "$DAEMON_PID"
+wait_daemon
+config 10=198.18.10.1/24
+if start_daemon -c "$WORK/xpxe.yaml"; then
+	check "a VLAN dropped from the config between two daemons: its address goes, the new VLAN's comes" \
+		sh -c "! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.20.1/' &&
+		       ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.10.1/24'"
+	check "... said in the log" grep -q "198.18.20.1/24 off the trunk (the previous daemon's VLAN" "$WORK/daemon.log"
+else
+	not_ok "the next daemon, with VLAN 10 instead of 20" "$(tail -5 "$WORK/daemon.log")"
+fi
+kill -TERM "$DAEMON_PID"
+wait_daemon
+
+# --- HTTPS on a VLAN: talos.config= names the VLAN's address, and HTTPS answers there ------------
+if ! { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=ca" \
+	-keyout "$WORK/ca.key" -out "$WORK/ca.pem" >/dev/null 2>&1 &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=198.18.20.1" \
+		-keyout "$WORK/srv.key" -out "$WORK/srv.csr" >/dev/null 2>&1 &&
+	openssl x509 -req -in "$WORK/srv.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+		-CAcreateserial -days 2 -extfile <(echo "subjectAltName=IP:198.18.20.1") \
+		-out "$WORK/srv.pem" >/dev/null 2>&1; }; then
+	not_ok "openssl makes a CA and a certificate"
+	exit 1
+fi
+mkdir -p "$WORK/talos"
+printf 'version: v1alpha1 # h2\n' >"$WORK/talos/52-54-00-f2-00-02.yaml"
+head -c 10000 /dev/urandom >"$WORK/kernel"
+config 20=198.18.20.1/24
+cat >>"$WORK/xpxe.yaml" <<YAML
+http:
+  tls_cert: $WORK/srv.pem
+  tls_key: $WORK/srv.key
+assets:
+  vmlinuz: $WORK/kernel
+profiles:
+  default:
+    kernel: vmlinuz
+    initrd: vmlinuz
+    talos_config: $WORK/talos
+YAML
+if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves VLAN 20 with HTTPS"; else
+	not_ok "xpxe serves VLAN 20 with HTTPS" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+ip -n "$LAB-h2" addr replace 198.18.20.50/24 dev eth0
+script=$(ip netns exec "$LAB-h2" curl -s -m 10 \
+	"http://198.18.20.1:8080/boot.ipxe?mac=52:54:00:f2:00:02&arch=x86_64&platform=efi")
+check "VLAN 20's script points talos.config= at https://198.18.20.1:8443" \
+	grep -q "talos.config=https://198.18.20.1:8443/talos/config" <<<"$script"
+check "... where HTTPS gives it its config (the certificate checked)" test \
+	"$(ip netns exec "$LAB-h2" curl -s -m 10 --cacert "$WORK/ca.pem" \
+		"https://198.18.20.1:8443/talos/config?mac=52:54:00:f2:00:02")" = "version: v1alpha1 # h2"
