@@ -130,6 +130,19 @@ ask_both "windowsize 0" 8 1 f1 octet windowsize 0
 ask_both "an option given twice" 8 1 f1 octet blksize 512 blksize 1024
 check "tftp_err1_not_found counts the IPv6 refusals too" test "$(counter tftp_err1_not_found)" -ge $((err1 + 6))
 check "tftp_err2_access counts the IPv6 refusals too" test "$(counter tftp_err2_access)" -ge $((err2 + 4))
+ABUSE=$ROOT/tests/integration/tftp6_abuse.py
+got=$(in_cli python3 "$ABUSE" stranger "$SRV6" f1468x100)
+check "an ACK from a stranger to an IPv6 transfer's port: ERROR 5 ($got)" grep -q "^5 " <<<"$got"
+repeated0=$(counter tftp_rrq_repeated)
+got=$(in_cli python3 "$ABUSE" repeat "$SRV6" f1468x100)
+check "a repeated RRQ over IPv6 is answered again from the same port ($got)" test "$got" = same
+check "... and counted (tftp_rrq_repeated)" test "$(counter tftp_rrq_repeated)" -gt "$repeated0"
+per_ip0=$(counter tftp_sessions_refused_per_ip)
+got=$(in_cli python3 "$ABUSE" hold "$SRV6" f1468x100 66)
+check "--tftp-max-per-ip 64 holds for one IPv6 address ($got)" \
+	grep -q "^started 64 refused 2: too many transfers from your address" <<<"$got"
+check "... counted (tftp_sessions_refused_per_ip)" \
+	test "$(counter tftp_sessions_refused_per_ip)" -ge $((per_ip0 + 2))
 check "the refusal over IPv6 is logged with the client's IPv6 address" \
 	grep -qE "event=tftp_error mac=- ip=fd00:198:18:6::[23] .*ERROR 2 .*from port 69 to \[fd00" "$WORK/daemon.log"
 
