@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * What the two halves of the TFTP daemon both use: tftp.c (requests, transfers, the sweep)
- * and window.c (windows, AF_XDP) call these, and this file calls neither, so the two
- * depend on it and tftp.c on window.c, never the other way round.
+ * What the parts of the TFTP daemon all use: tftp.c (requests, transfers, the sweep),
+ * window.c (windows, AF_XDP) and v6.c (IPv6) call these, and this file calls none of them,
+ * so they depend on it and tftp.c on the other two, never the other way round.
  */
 #include <arpa/inet.h>
 #include <errno.h>

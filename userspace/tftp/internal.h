@@ -2,8 +2,9 @@
 /*
  * The TFTP daemon's own state, shared by its files and nothing else: tftp.c (requests,
  * transfers, their ends and the sweep), window.c (windows, RFC 7440: the blocks the
- * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket) and
- * iface.c (what both use). Calls go tftp.c -> window.c -> iface.c, no circle.
+ * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket), v6.c
+ * (TFTP over IPv6, whole, in the daemon) and iface.c (what they all use). Calls go
+ * tftp.c -> window.c -> iface.c and tftp.c -> v6.c -> iface.c, no circle.
  */
 #ifndef XPXE_TFTP_INTERNAL_H
 #define XPXE_TFTP_INTERNAL_H
