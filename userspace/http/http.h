@@ -103,7 +103,8 @@ void xpxe_http_stop(struct xpxe_http *http);
 /*
  * Listens on [ADDR] too, on the IPv4 listener's port (and HTTPS's, when it is on). The scripts
  * and talos.config= URLs a request over IPv6 gets name the address it arrived on, in brackets.
- * Bound even while ADDR is still tentative (duplicate address detection). 0 or -errno, logged.
+ * Bound even while ADDR is still tentative (duplicate address detection). 0 or -errno, logged
+ * (the daemon goes on serving IPv4 then).
  */
 int xpxe_http_listen6(struct xpxe_http *http, const struct in6_addr *addr);
 

@@ -1521,12 +1521,15 @@ static int start_http(struct daemon *d, const char *listen)
 		snprintf(leases.ifnames[leases.n++], 16, "%s", d->ifaces[i].dp.ifname);
 	}
 	err = xpxe_http_start(&d->http, listen, &d->inv, &d->cfg, &leases);
-	/* And on each interface's IPv6 address, the one DHCPv6's boot URLs name. */
+	/*
+	 * And on each interface's IPv6 address, the one DHCPv6's boot URLs name. Without it
+	 * (logged) IPv4 is served all the same, as before IPv6 was.
+	 */
 	for (int i = 0; i < d->n_ifaces && !err; i++) {
 		struct in6_addr a6;
 
 		if (!xpxe_interface_ipv6(d->ifaces[i].dp.ifname, &a6))
-			err = xpxe_http_listen6(&d->http, &a6);
+			xpxe_http_listen6(&d->http, &a6);
 	}
 	return err;
 }

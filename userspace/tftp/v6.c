@@ -584,15 +584,16 @@ int tftp6_listen(struct xpxe_tftp *t)
 	if (setsockopt(t->listen6_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
 	    setsockopt(t->listen6_fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) ||
 	    bind(t->listen6_fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		/* IPv4 is served all the same, as before IPv6 was: said, not fatal. */
 		err = -errno;
-		log_error("cannot bind UDP [::]:%d for TFTP over IPv6: %s%s", XPXE_PORT_TFTP,
-			  strerror(-err),
+		log_error("cannot bind UDP [::]:%d for TFTP over IPv6: %s%s; TFTP over IPv4 only",
+			  XPXE_PORT_TFTP, strerror(-err),
 			  err == -EADDRINUSE ? " (another TFTP server runs in this network "
 					       "namespace: stop it)"
 					     : "");
 		close(t->listen6_fd);
 		t->listen6_fd = -1;
-		return err;
+		return 0;
 	}
 	setsockopt(t->listen6_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	return 0;
