@@ -10,6 +10,7 @@ source "$(dirname "$0")/lib.sh"
 require_root
 
 QEMU=("$ROOT/scripts/qemu.sh")
+export LAB # for scripts/qemu.sh
 SRV6=fd00:198:18:7::1
 SITE6=fd00:198:18:7::2
 MAC=52:54:00:e6:00:01
@@ -39,12 +40,12 @@ if start_daemon -i "$IF_SRV" --state-dir "$WORK/state"; then ok "xpxe serves $IF
 # Two machines side by side. PXE: OVMF, no NIC ROM (its own PXE), IPv4 PXE off and IPv6 PXE on:
 # its first boot option is PXEv6. HTTP: OVMF's HTTP boot (PXE off); HTTPv4 finds no DHCPv4
 # server and gives up, then HTTPv6 takes the URL of xpxe's Advertise.
-LAB=$LAB "${QEMU[@]}" --uefi --no-rom --mac "$MAC" --tap "$LAB-t0" --timeout 600 --log "$WORK/pxe.serial" \
+"${QEMU[@]}" --uefi --no-rom --mac "$MAC" --tap "$LAB-t0" --timeout 600 --log "$WORK/pxe.serial" \
 	--pcap "$WORK/pxe.pcap" -- -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n \
 	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=y >"$WORK/pxe.qemu" 2>&1 &
 PXE=$!
 at_exit kill $PXE
-LAB=$LAB "${QEMU[@]}" --http-boot --mac "$MAC_HTTP" --tap "$LAB-t1" --timeout 900 \
+"${QEMU[@]}" --http-boot --mac "$MAC_HTTP" --tap "$LAB-t1" --timeout 900 \
 	--log "$WORK/http.serial" --pcap "$WORK/http.pcap" >"$WORK/http.qemu" 2>&1 &
 HTTPB=$!
 at_exit kill $HTTPB
