@@ -155,6 +155,7 @@ bench: all $(BENCH_BINS) | bench-deps
 	@TITLE="Talos-sized boot storm" STEM=storm-talos KERNEL_MIB=16 INITRD_MIB=64 MACHINES=1024 \
 		RUNS=1 DEADLINE=900 scripts/bench/storm.sh
 	@scripts/bench/ui.sh
+	@scripts/bench/vlan.sh
 
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h include/*.h tests/*/*.c tests/*/*.h \
 	scripts/bench/*.c scripts/bench/*.h) $(USER_SRCS) $(USER_HDRS)

@@ -4,7 +4,8 @@
  * builder, shared by the XDP program and its tc fallback (see xpxe.bpf.c).
  * The daemon answers RRQs and installs sessions; everything here runs per
  * ACK and must stay cheap: one session lookup, two array lookups, one copy,
- * and a checksum made of precomputed sums (see xpxe_tftp.h). For windowed
+ * and a checksum made of precomputed sums (see xpxe_tftp.h): the block's own
+ * for the common block sizes, two prefix sums for the others. For windowed
  * transfers (RFC 7440) XDP decides the window and redirects the ACK, with the
  * window written in front of it, to the daemon's AF_XDP socket, which sends it.
  */
@@ -260,14 +261,23 @@ static __always_inline enum tftp_action tftp_load_block(struct tftp_block *b, __
 }
 
 /*
- * Sums B's bytes. Called once they are copied into the frame: the few bytes it
- * reads at each end are then in cache, and only the stored sums may miss.
+ * Sums B's bytes: for the common block sizes the sum the loader stored for the
+ * block (one load, the next blocks' sums in the same cache line); for others
+ * from the prefix sums, once the bytes are copied into the frame, so that the
+ * few bytes read at each end are then in cache and only the stored sums miss.
  */
 static __always_inline void tftp_sum_block(struct tftp_block *b)
 {
 	__u32 len = b->len > XPXE_TFTP_BLKSIZE_MAX ? XPXE_TFTP_BLKSIZE_MAX : b->len;
+	__u32 r = b->off & (XPXE_TFTP_CHUNK - 1);
+	int j = xpxe_tftp_bsum_index(b->s->blksize, r);
 
-	b->data_sum = tftp_block_sum(b->chunk, b->off & (XPXE_TFTP_CHUNK - 1), len);
+	if (j >= 0 && j < XPXE_TFTP_CHUNK_BSUMS) {
+		index_bounded(j, XPXE_TFTP_CHUNK_BSUMS); /* for Linux 6.1: see parse.h */
+		b->data_sum = b->chunk->bsum[j];
+		return;
+	}
+	b->data_sum = tftp_block_sum(b->chunk, r, len);
 }
 
 /* Notes the source MAC of an RRQ on its way up to the daemon (see tftp_rrq_macs). */

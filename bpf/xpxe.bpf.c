@@ -38,6 +38,21 @@ static __always_inline int count_and(__u32 reason, int verdict)
 	return verdict;
 }
 
+/*
+ * Whether an IPv6 frame (no extension headers) is UDP to port 69: TFTP over IPv6 is the
+ * daemon's alone (its sockets serve every block), so such frames are passed, and counted.
+ */
+static __always_inline bool udp6_to_tftp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
+	struct udphdr *udph = (void *)(ip6 + 1);
+
+	return (void *)(udph + 1) <= data_end && eth->h_proto == bpf_htons(ETH_P_IPV6) &&
+	       ip6->nexthdr == IPPROTO_UDP && udph->dest == bpf_htons(XPXE_PORT_TFTP);
+}
+
 /* One untagged frame (NET 0), or one of the VLAN numbered NET with its tags off (bpf/vlan.h). */
 static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net)
 {
@@ -60,6 +75,8 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net)
 		ret = handle_dhcp6(ctx, &verdict);
 		if (ret == DHCP6_NOT_MINE)
 			ret = handle_ndp(ctx, &verdict);
+		if (ret == XPXE_CNT_PASS_NOT_IPV4 && udp6_to_tftp(ctx))
+			ret = XPXE_CNT_PASS_TFTP6;
 		return count_and(ret, verdict);
 	}
 

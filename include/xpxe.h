@@ -139,7 +139,10 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP, /* ... at --tftp-max-per-ip from one address */
 	XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED,    /* dropped before their first ACK, for a newer RRQ */
 	XPXE_CNT_TFTP_SESSIONS_REPLACED, /* ended by a new RRQ from the same address and port */
-	/* IPv6 Router Solicitations (bpf/ndp.h); other IPv6 frames count in pass_not_ipv4. */
+	/*
+	 * IPv6 Router Solicitations (bpf/ndp.h); other IPv6 frames count in pass_not_ipv4 (but
+	 * for UDP 69: pass_tftp6).
+	 */
 	XPXE_CNT_NDP_RA_SENT,	      /* an RS answered with an empty RA by XDP_TX */
 	XPXE_CNT_PASS_NDP_RS_IGNORED, /* a valid RS not ours to answer: off, or not our machine */
 	XPXE_CNT_PASS_NDP_RS_INVALID, /* fails RFC 4861 6.1.1 (or longer than xpxe parses) */
@@ -169,6 +172,18 @@ enum xpxe_counter {
 	XPXE_CNT_VLAN_RETAG_FAILED, /* XDP: tags could not go back on: dropped (never expected) */
 	XPXE_CNT_VLAN_TC_POPPED,    /* tc: frames for a VLAN's address untagged for the kernel */
 	XPXE_CNT_VLAN_TC_PUSHED,    /* tc egress: frames from a VLAN's address tagged */
+	/*
+	 * TFTP over IPv6, written by the daemon only (but pass_tftp6): the fast paths are IPv4's,
+	 * so the daemon's socket of each transfer sends every block (the slow path). Its RRQs,
+	 * errors, refusals and payload bytes also count in tftp_rrq, tftp_err_*, tftp_sessions_*
+	 * and tftp_bytes_daemon, as IPv4's do.
+	 */
+	XPXE_CNT_PASS_TFTP6,	    /* XDP: an IPv6 frame to UDP 69, passed to the daemon */
+	XPXE_CNT_TFTP6_RRQ,	    /* RRQs over IPv6 answered with an OACK or DATA 1 */
+	XPXE_CNT_TFTP6_DATA,	    /* DATA blocks sent over IPv6 by the daemon */
+	XPXE_CNT_TFTP6_RETRANSMITS, /* ... of them sent again (a repeated ACK, or our timeout) */
+	XPXE_CNT_TFTP6_COMPLETED,   /* IPv6 transfers whose final block was acknowledged */
+	XPXE_CNT_TFTP6_ABORTED,	    /* ... ended by the client's ERROR (a tsize probe, say) */
 	XPXE_CNT_MAX,
 };
 

@@ -58,10 +58,57 @@
 #define XPXE_TFTP_CSUM_STRIDE (1u << XPXE_TFTP_CSUM_SHIFT)
 #define XPXE_TFTP_CHUNK_CSUMS 4192 /* >= CHUNK_DATA / STRIDE + 1, rounded up to 8 bytes */
 
+/*
+ * Block sums. For the block sizes clients ask for most, each chunk also holds
+ * the folded sum of every block that starts in it, as its DATA frame carries it
+ * (big-endian words from the block's first byte; an odd last byte is the high
+ * half of a word), computed once when the asset is loaded: the block's
+ * checksum is then one load, not two prefix sums and the bytes beside them.
+ * The final block's sum is of its own bytes (short, odd or empty). Its index:
+ * xpxe_tftp_bsum_index. Other block sizes use csum[] above.
+ *   1468: what a 1500-byte MTU carries, and what a client asking for more gets
+ *   1432: iPXE's request; 1024: GRUB's; 512: no blksize option
+ * A block starting at R in its chunk is the (R / blksize)th to start there: at
+ * most ceil(65536 / blksize) per chunk, 45, 46, 64 and 128.
+ */
+#define XPXE_TFTP_BSUM_AT_1468 0
+#define XPXE_TFTP_BSUM_AT_1432 45
+#define XPXE_TFTP_BSUM_AT_1024 91
+#define XPXE_TFTP_BSUM_AT_512  155
+#define XPXE_TFTP_CHUNK_BSUMS  284 /* 283, rounded up to 8 bytes */
+
 struct xpxe_tftp_chunk {
 	__u8 data[XPXE_TFTP_CHUNK_DATA];
 	__u16 csum[XPXE_TFTP_CHUNK_CSUMS];
+	__u16 bsum[XPXE_TFTP_CHUNK_BSUMS];
 };
+
+/*
+ * Where in bsum[] the sum of the block of BLKSIZE bytes that starts at R
+ * (0..65535) in its chunk is; -1 for a block size without stored sums.
+ * Constant divisors: the compiler multiplies.
+ */
+static inline int xpxe_tftp_bsum_index(__u32 blksize, __u32 r)
+{
+	r &= XPXE_TFTP_CHUNK - 1;
+	switch (blksize) {
+	case 1468:
+		return XPXE_TFTP_BSUM_AT_1468 + r / 1468;
+	case 1432:
+		return XPXE_TFTP_BSUM_AT_1432 + r / 1432;
+	case 1024:
+		return XPXE_TFTP_BSUM_AT_1024 + (r >> 10);
+	case 512:
+		return XPXE_TFTP_BSUM_AT_512 + (r >> 9);
+	}
+	return -1;
+}
+
+/* The block sizes with stored sums, for the loader. */
+#define XPXE_TFTP_BSUM_SIZES          \
+	{                             \
+		1468, 1432, 1024, 512 \
+	}
 
 /* Assets are published in slots of the outer map tftp_assets (array of maps). */
 #define XPXE_TFTP_ASSET_SLOTS 256

@@ -60,6 +60,59 @@ static uint16_t fold16(uint64_t s)
 	return (uint16_t)s;
 }
 
+/* The folded sum of chunk bytes [0, X) as big-endian words, from the prefix sums in C. */
+static uint32_t prefix_sum(const struct xpxe_tftp_chunk *c, uint32_t x)
+{
+	uint64_t s = c->csum[x >> XPXE_TFTP_CSUM_SHIFT];
+
+	/* The stride's start is even: bytes at even offsets are the high halves of words. */
+	for (uint32_t i = x & ~(XPXE_TFTP_CSUM_STRIDE - 1); i < x; i++)
+		s += (i & 1) ? c->data[i] : (uint32_t)c->data[i] << 8;
+	return fold16(s);
+}
+
+/*
+ * The sum of chunk bytes [R, R + LEN) as a frame that starts them at an even offset carries
+ * it: the prefix sums' difference (one's complement: adding the complement), byte-swapped
+ * from an odd R, where each byte weighs as the other half of its word (RFC 1071 2(B)).
+ * A pass over the block's bytes would make loading several times slower.
+ */
+static uint16_t block_sum(const struct xpxe_tftp_chunk *c, uint32_t r, uint32_t len)
+{
+	uint32_t s = fold16((uint64_t)prefix_sum(c, r + len) + (~prefix_sum(c, r) & 0xffff));
+
+	if (r & 1)
+		s = ((s & 0xff) << 8) | (s >> 8);
+	return (uint16_t)s;
+}
+
+/*
+ * The sums of the blocks of each size in XPXE_TFTP_BSUM_SIZES that start in chunk C, which
+ * holds the file's bytes from OFF (xpxe_tftp_bsum_index): the data and XDP paths read them
+ * instead of summing the block. Blocks past the file's end (the final block is the one at
+ * or before it) are never asked for: their slots stay 0.
+ */
+static void fill_block_sums(struct xpxe_tftp_chunk *c, uint64_t size, uint64_t off)
+{
+	static const uint32_t sizes[] = XPXE_TFTP_BSUM_SIZES;
+
+	memset(c->bsum, 0, sizeof(c->bsum));
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		uint64_t bs = sizes[k];
+
+		/* The first block of this size to start at or after OFF, then each one after it. */
+		for (uint64_t b = (off + bs - 1) / bs * bs; b < off + XPXE_TFTP_CHUNK && b <= size;
+		     b += bs) {
+			uint32_t r = (uint32_t)(b - off);
+			size_t len = size - b < bs ? size - b : bs;
+			int j = xpxe_tftp_bsum_index(sizes[k], r);
+
+			if (j >= 0 && j < XPXE_TFTP_CHUNK_BSUMS)
+				c->bsum[j] = block_sum(c, r, (uint32_t)len);
+		}
+	}
+}
+
 void xpxe_asset_fill_chunk(struct xpxe_tftp_chunk *c, const uint8_t *file, uint64_t size,
 			   uint32_t idx)
 {
@@ -79,6 +132,7 @@ void xpxe_asset_fill_chunk(struct xpxe_tftp_chunk *c, const uint8_t *file, uint6
 	for (uint32_t i = XPXE_TFTP_CHUNK_DATA / XPXE_TFTP_CSUM_STRIDE + 1;
 	     i < XPXE_TFTP_CHUNK_CSUMS; i++)
 		c->csum[i] = 0;
+	fill_block_sums(c, size, off);
 }
 
 static double ms_since(const struct timespec *t0)

@@ -105,7 +105,8 @@ size_t xpxe_asset_read_block(const struct xpxe_asset *as, uint32_t block, unsign
 /* True when NAME is acceptable as an asset name (what an RRQ can name; see README). */
 bool xpxe_asset_name_valid(const char *name);
 
-/* Lays out chunk IDX of the file FILE (SIZE bytes) into C: bytes, tail copy, prefix sums. */
+/* Lays out chunk IDX of the file FILE (SIZE bytes) into C: bytes, tail copy, prefix sums,
+ * block sums. */
 void xpxe_asset_fill_chunk(struct xpxe_tftp_chunk *c, const uint8_t *file, uint64_t size,
 			   uint32_t idx);
 

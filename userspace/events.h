@@ -41,7 +41,7 @@ struct xpxe_event {
 	struct timespec when; /* CLOCK_REALTIME */
 	int type;	      /* enum xpxe_event_type */
 	char mac[18];	      /* "" when unknown */
-	char ip[16];
+	char ip[46];	      /* IPv4, or IPv6 (INET6_ADDRSTRLEN) */
 	char iface[16];
 	char detail[96];
 	uint64_t bytes;
@@ -70,7 +70,7 @@ struct xpxe_transfer_view {
 
 struct xpxe_machine_view {
 	char mac[18];
-	char ip[16];
+	char ip[46]; /* IPv4, or IPv6 (INET6_ADDRSTRLEN) */
 	char hostname[64];
 	char profile[64]; /* its profile's name; "" outside the inventory without a default */
 	int stage;

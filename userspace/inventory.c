@@ -105,12 +105,15 @@ struct learned_list {
 static int write_learned(FILE *f, void *ctx)
 {
 	const struct learned_list *list = ctx;
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
 
 	fprintf(f, "# xpxe: addresses machines were seen using (KEY IP UNIXTIME HOW); their "
 		   "configs go only there\n");
 	for (int i = 0; i < list->n; i++) {
-		inet_ntop(AF_INET, &list->items[i].ip, ip, sizeof(ip));
+		if (list->items[i].v6)
+			inet_ntop(AF_INET6, &list->items[i].ip6, ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET, &list->items[i].ip, ip, sizeof(ip));
 		fprintf(f, "%s %s %lld %s\n", list->items[i].key, ip,
 			(long long)list->items[i].when, list->items[i].how);
 	}
@@ -120,7 +123,7 @@ static int write_learned(FILE *f, void *ctx)
 /* KEY IP UNIXTIME HOW, one a line; bad lines are reported and the file moved aside. */
 static int load_learned(struct xpxe_inventory *inv)
 {
-	char line[256], key[80], ip[32], how[16];
+	char line[256], key[80], ip[INET6_ADDRSTRLEN], how[16];
 	long long when;
 	int lineno = 0, bad = 0;
 	FILE *f = fopen(inv->learned_path, "r");
@@ -134,8 +137,11 @@ static int load_learned(struct xpxe_inventory *inv)
 		lineno++;
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if (sscanf(line, "%79s %31s %lld %15s %c", key, ip, &when, how, &extra) != 4 ||
-		    inet_pton(AF_INET, ip, &l.ip) != 1 || when < 0 || !strchr(line, '\n')) {
+		/* IP: IPv4, or IPv6 (a machine seen over IPv6). */
+		if (sscanf(line, "%79s %45s %lld %15s %c", key, ip, &when, how, &extra) != 4 ||
+		    (inet_pton(AF_INET, ip, &l.ip) != 1 &&
+		     !(l.v6 = inet_pton(AF_INET6, ip, &l.ip6) == 1)) ||
+		    when < 0 || !strchr(line, '\n')) {
 			log_error("%s:%d: expected 'KEY IP UNIXTIME HOW'", inv->learned_path,
 				  lineno);
 			bad++;
@@ -161,13 +167,14 @@ static int load_learned(struct xpxe_inventory *inv)
 				     &(struct learned_list){ inv->learned, inv->n_learned });
 }
 
-int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_addr ip,
-			 const char *how)
+/* KEY is at IP (V6: IP6): see xpxe_inventory_learn. */
+static int learn(struct xpxe_inventory *inv, const char *key, bool v6, struct in_addr ip,
+		 const struct in6_addr *ip6, const char *how)
 {
 	struct xpxe_learned *l = (struct xpxe_learned *)xpxe_inventory_learned(inv, key);
-	char text[INET_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN];
 
-	if (l && l->ip.s_addr == ip.s_addr) {
+	if (l && l->v6 == v6 && l->ip.s_addr == ip.s_addr && !memcmp(&l->ip6, ip6, sizeof(*ip6))) {
 		l->when = time(NULL); /* in memory only: no write for a machine that stays put */
 		return 0;
 	}
@@ -191,12 +198,29 @@ int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_
 		snprintf(l->key, sizeof(l->key), "%s", key);
 	}
 	l->ip = ip;
+	l->v6 = v6;
+	l->ip6 = *ip6;
 	l->when = time(NULL);
 	snprintf(l->how, sizeof(l->how), "%s", how);
-	inet_ntop(AF_INET, &ip, text, sizeof(text));
+	if (v6)
+		inet_ntop(AF_INET6, ip6, text, sizeof(text));
+	else
+		inet_ntop(AF_INET, &ip, text, sizeof(text));
 	log_info("%s is at %s (%s): its config goes only there", key, text, how);
 	inv->learned_unsaved = true;
 	return 0;
+}
+
+int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_addr ip,
+			 const char *how)
+{
+	return learn(inv, key, false, ip, &in6addr_any, how);
+}
+
+int xpxe_inventory_learn6(struct xpxe_inventory *inv, const char *key, const struct in6_addr *ip6,
+			  const char *how)
+{
+	return learn(inv, key, true, (struct in_addr){ 0 }, ip6, how);
 }
 
 int xpxe_inventory_save_learned(struct xpxe_inventory *inv, bool now)

@@ -32,8 +32,10 @@ struct xpxe_identity {
 #define XPXE_LEARNED_MAX 16384 /* addresses kept; the oldest goes first */
 
 struct xpxe_learned {
-	char key[80]; /* the machine's boot-once key */
-	struct in_addr ip;
+	char key[80];	     /* the machine's boot-once key */
+	struct in_addr ip;   /* 0 when the address is IPv6 */
+	bool v6;	     /* the address is IP6: the machine last showed up over IPv6 */
+	struct in6_addr ip6; /* :: when the address is IPv4 */
 	time_t when;
 	char how[16]; /* "dhcp-4011", "boot-script" */
 };
@@ -89,6 +91,9 @@ bool xpxe_inventory_is_installed(struct xpxe_inventory *inv, const char *key, ti
  */
 int xpxe_inventory_learn(struct xpxe_inventory *inv, const char *key, struct in_addr ip,
 			 const char *how);
+/* The same for an IPv6 address: it replaces the IPv4 one (a machine is at one address). */
+int xpxe_inventory_learn6(struct xpxe_inventory *inv, const char *key, const struct in6_addr *ip6,
+			  const char *how);
 
 /*
  * Writes STATE_DIR/addresses (atomically) when a learned address changed, at most once a

@@ -21,7 +21,12 @@
  *
  *   dhcp_load -i IFNAME -d SERVER_MAC -s SERVER_IP -g RELAY_IP [-n CLIENTS] [-m full|proxy]
  *             [-r RATE] [-t SECONDS] [-c CLASSES] [-R RENEW_PCT] [-1] [-b BINDINGS]
- *             [-M MAC_BASE] [-w TIMEOUT_MS] [-C CPU] [-P]
+ *             [-M MAC_BASE] [-w TIMEOUT_MS] [-C CPU] [-P [-V VID]]
+ *
+ * -V VID (with -P): every request carries an 802.1Q tag of VID, as an access port of that VLAN
+ * puts it on toward a trunk (scripts/bench/vlan.sh). The replies arrive tagged and the client's
+ * kernel takes the tag off before the packet socket sees them, so the checker reads them as
+ * untagged ones.
  *
  * RATE: new exchanges (a DISCOVER, or a renewal's REQUEST) per second, 0 (the default) as fast
  * as it can; the REQUEST that follows an OFFER leaves at once, as perfdhcp's does. CLASSES: a
@@ -151,6 +156,7 @@ static bool proxy, once;
 static struct dl_request tmpl; /* addresses and MACs of every request */
 static struct ring idle, ready;
 static uint64_t timeout_ns = 1000000000ull;
+static unsigned vlan_vid; /* -V: the 802.1Q tag's VID; 0: untagged */
 
 static bool parse_mac(const char *s, uint8_t mac[ETH_ALEN])
 {
@@ -359,6 +365,19 @@ static void xsk_frame(void *arg, const uint8_t *frame, uint32_t len, const void 
 	on_frame(frame, len, rx_now);
 }
 
+/* Client I's next request into BUF (DL_FRAME_LEN + 4 bytes), tagged with -V's VID. */
+static size_t request_frame(uint32_t i, uint8_t *buf, uint64_t now, bool renew)
+{
+	size_t len = next_request(i, buf, now, renew);
+
+	if (!vlan_vid)
+		return len;
+	memmove(buf + 16, buf + 12, len - 12);
+	buf[12] = 0x81, buf[13] = 0x00;
+	buf[14] = (uint8_t)(vlan_vid >> 8), buf[15] = (uint8_t)vlan_vid;
+	return len + 4;
+}
+
 /* A request of LEN bytes built: pushed to the AF_XDP TX ring, or its iovec sized. */
 static void tx_put(struct xpxe_xsk *xsk, struct iovec *v, size_t len)
 {
@@ -374,7 +393,7 @@ static void usage(FILE *out)
 		"usage: dhcp_load -i IFNAME -d SERVER_MAC -s SERVER_IP -g RELAY_IP [-n CLIENTS]\n"
 		"                 [-m full|proxy] [-r RATE] [-t SECONDS] [-c CLASSES]\n"
 		"                 [-R RENEW_PCT] [-1] [-b BINDINGS] [-M MAC_BASE]\n"
-		"                 [-w TIMEOUT_MS] [-C CPU] [-P]\n");
+		"                 [-w TIMEOUT_MS] [-C CPU] [-P [-V VID]]\n");
 }
 
 int main(int argc, char **argv)
@@ -386,7 +405,7 @@ int main(int argc, char **argv)
 	double rate = 0, seconds = 5;
 	int c, fd, cpu = -1, one = 1, rcvbuf = 8 << 20;
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP) };
-	static uint8_t txbuf[BATCH][DL_FRAME_LEN], rxbuf[BATCH][FRAME_BUF];
+	static uint8_t txbuf[BATCH][DL_FRAME_LEN + 4], rxbuf[BATCH][FRAME_BUF];
 	struct mmsghdr txm[BATCH], rxm[BATCH];
 	struct iovec txv[BATCH], rxv[BATCH];
 	struct tpacket_stats pst;
@@ -400,7 +419,7 @@ int main(int argc, char **argv)
 	char *save, *tok, *list;
 
 	nclients = 1000;
-	while ((c = getopt(argc, argv, "i:d:s:g:n:m:r:t:c:R:1b:M:w:C:Ph")) != -1) {
+	while ((c = getopt(argc, argv, "i:d:s:g:n:m:r:t:c:R:1b:M:w:C:PV:h")) != -1) {
 		switch (c) {
 		case 'i':
 			ifname = optarg;
@@ -457,6 +476,9 @@ int main(int argc, char **argv)
 		case 'P':
 			use_xsk = false;
 			break;
+		case 'V':
+			vlan_vid = (unsigned)atoi(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -466,7 +488,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!ifname || !have_dst || !tmpl.server_ip || !tmpl.relay_ip || !nclients ||
-	    nclients > 0xffffff || seconds <= 0 || renew_pct > 100 || !timeout_ns) {
+	    nclients > 0xffffff || seconds <= 0 || renew_pct > 100 || !timeout_ns ||
+	    vlan_vid > 4094 || (vlan_vid && use_xsk)) {
 		usage(stderr);
 		return 2;
 	}
@@ -542,7 +565,7 @@ int main(int argc, char **argv)
 	if (bindings)
 		load_bindings(bindings);
 	for (int k = 0; k < BATCH; k++) {
-		txv[k] = (struct iovec){ txbuf[k], DL_FRAME_LEN };
+		txv[k] = (struct iovec){ txbuf[k], sizeof(txbuf[k]) };
 		rxv[k] = (struct iovec){ rxbuf[k], FRAME_BUF };
 		txm[k].msg_hdr = (struct msghdr){ .msg_name = &sll,
 						  .msg_namelen = sizeof(sll),
@@ -608,14 +631,14 @@ int main(int argc, char **argv)
 		 * until the kernel has sent some. */
 		while (ntx < BATCH && (buf = use_xsk ? xpxe_xsk_tx_frame(xsk) : txbuf[ntx]) &&
 		       ring_pop(&ready, &i))
-			tx_put(xsk, &txv[ntx++], next_request(i, buf, now, false));
+			tx_put(xsk, &txv[ntx++], request_frame(i, buf, now, false));
 		while (ntx < BATCH && budget > 0 &&
 		       (buf = use_xsk ? xpxe_xsk_tx_frame(xsk) : txbuf[ntx]) &&
 		       ring_pop(&idle, &i)) {
 			bool renew = !proxy && clients[i].bound && renew_pct &&
 				     (unsigned)(rand() % 100) < renew_pct;
 
-			tx_put(xsk, &txv[ntx++], next_request(i, buf, now, renew));
+			tx_put(xsk, &txv[ntx++], request_frame(i, buf, now, renew));
 			budget--;
 			started++;
 			credit++;

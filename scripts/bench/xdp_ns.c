@@ -8,7 +8,10 @@
  * firmware requests of tests/fixtures/.
  *
  *   build/bench/xdp_ns [RUNS [CASE]]   CASE: only the cases whose name contains it
- *                                     (a profile of one case: perf record on it)
+ *                                     (a profile of one case: perf record on it);
+ *                                     "A|B|...": those matching A, then B, ... in turn
+ *                                     (scripts/bench/vlan.sh: each untagged case beside
+ *                                     its tagged ones); XDP_NS_REVERSE=1: in reverse
  */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -27,6 +30,7 @@
 #include "xpxe.skel.h"
 #include "dhcp/dhcp.h"
 #include "vlan.h"
+#include "../../tests/bpf/frames.h"
 #include "../../tests/bpf/pcap.h"
 
 struct bench_case {
@@ -38,42 +42,156 @@ struct bench_case {
 	int verdict;
 	int mac_off; /* where that MAC is in the frame; 0: the DHCP chaddr */
 	int tc;	     /* run tc_tftp, not xdp_pxe (proxy mode's OFFERs: bpf/dhcp_tc.h) */
-	int vid;     /* tagged with this VID (VLAN 10 is configured: bpf/vlan.h); 0: untagged */
+	int vid;     /* tagged with this VID (VLANs 10 and 100.20 are configured); 0: untagged */
+	int outer;   /* and an 802.1ad outer tag with this VID over it (VLAN 100.20); 0: none */
 };
 
 static const struct bench_case cases[] = {
 	/* Proxy mode's OFFER costs both runs: XDP passes the DISCOVER, tc answers it. */
 	{ "proxy pass of a PXE DISCOVER to tc (arch 7)",
-	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0,
+	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0,
 	  0 },
 	{ "tc: proxy OFFER to OVMF DISCOVER (+ stack copy)",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, TC_ACT_REDIRECT, 0,
-	  1, 0 },
+	  1, 0, 0 },
 	{ "proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5,
-	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 0 },
+	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 0, 0 },
 	{ "full OFFER to iPXE DISCOVER (known MAC)",
-	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0 },
+	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0,
+	  0 },
 	{ "full ACK to OVMF REQUEST (known MAC)", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
-	  XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0 },
+	  XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0, 0 },
 	{ "proxy pass of a plain udhcpc DISCOVER", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
-	  6, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0 },
+	  6, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0, 0 },
 	/* IPv6 (bpf/ndp.h): an answered RS, and one from a stranger. */
 	{ "full RA to iPXE RS (known MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
-	  XPXE_MODE_FULL, 1, XDP_TX, 6, 0, 0 },
+	  XPXE_MODE_FULL, 1, XDP_TX, 6, 0, 0, 0 },
 	{ "full pass of an RS (unknown MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
-	  XPXE_MODE_FULL, 0, XDP_PASS, 6, 0, 0 },
+	  XPXE_MODE_FULL, 0, XDP_PASS, 6, 0, 0, 0 },
 	/*
-	 * The same replies on a VLAN: the tag off, the VLAN's templates, the tag back on. (Not
-	 * the full ACK: that capture's REQUEST names the untagged server in option 54.)
+	 * The same replies on a VLAN (scripts/bench/vlan.sh): the tags off, the VLAN's config and
+	 * templates, the tags back on. Each beside its untagged case above, whose name it ends
+	 * with; the MAC is reserved in the VLAN's subnet and a REQUEST's options 50 and 54 name
+	 * the VLAN's addresses (request_for_net).
 	 */
-	{ "VLAN 10: proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap",
-	  5, XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 10 },
-	{ "VLAN 10: full OFFER to iPXE DISCOVER (known MAC)",
-	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0,
-	  10 },
+	{ "802.1Q 10: full OFFER to iPXE DISCOVER (known MAC)",
+	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10,
+	  0 },
+	{ "802.1ad 100.20: full OFFER to iPXE DISCOVER (known MAC)",
+	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
+	  100 },
+	{ "802.1Q 10: full ACK to OVMF REQUEST (known MAC)",
+	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10,
+	  0 },
+	{ "802.1ad 100.20: full ACK to OVMF REQUEST (known MAC)",
+	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
+	  100 },
+	{ "802.1Q 10: proxy ACK to OVMF 4011 REQUEST",
+	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5, XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 10,
+	  0 },
+	{ "802.1ad 100.20: proxy ACK to OVMF 4011 REQUEST",
+	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5, XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 20,
+	  100 },
 	{ "VLAN 11 (not served): pass", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
-	  XPXE_MODE_FULL, 1, XDP_PASS, 0, 0, 11 },
+	  XPXE_MODE_FULL, 1, XDP_PASS, 0, 0, 11, 0 },
 };
+
+/* Puts a tag (TPID, VID) right after the MACs of the frame F of *LEN bytes, as a trunk has it. */
+static void push_tag(unsigned char *f, int *len, unsigned int tpid, unsigned int vid)
+{
+	memmove(f + 16, f + 12, (size_t)*len - 12);
+	f[12] = (unsigned char)(tpid >> 8), f[13] = (unsigned char)tpid;
+	f[14] = (unsigned char)(vid >> 8), f[15] = (unsigned char)vid;
+	*len += 4;
+}
+
+/*
+ * A REQUEST as a machine of the network whose server is SERVER and whose reserved address is
+ * LEASE sends it: options 54 (server) and 50 (requested address) name those, and the UDP
+ * checksum is right again. The IPv4/UDP headers start at L3 in the frame F of LEN bytes.
+ */
+static void request_for_net(unsigned char *f, int len, int l3, struct in_addr server,
+			    struct in_addr lease)
+{
+	frame_iphdr *iph = (frame_iphdr *)(f + l3);
+	struct udphdr *udph = (struct udphdr *)(f + l3 + 20);
+	unsigned char *o = f + l3 + 28 + 240, *end = f + len;
+	size_t udp_len = ntohs(udph->len);
+	uint32_t sum;
+	uint16_t csum;
+
+	while (o + 2 <= end && *o != 255) {
+		if (!*o) {
+			o++;
+			continue;
+		}
+		if (o[1] == 4 && o + 6 <= end && (o[0] == 54 || o[0] == 50))
+			memcpy(o + 2, o[0] == 54 ? &server : &lease, 4);
+		o += 2 + o[1];
+	}
+	if (!udph->check)
+		return;
+	udph->check = 0;
+	sum = frame_csum_add(0, &iph->saddr, 8) + IPPROTO_UDP + udp_len;
+	csum = htons(frame_csum_fold(frame_csum_add(sum, udph, udp_len)));
+	udph->check = csum ? csum : 0xffff;
+}
+
+/*
+ * A DHCP reply OUT (LEN bytes) to the frame IN with L3 bytes before its IPv4 header: the same
+ * tags, from SERVER (option 54), and not a NAK. Returns 0 when it is so.
+ */
+static int check_reply(const unsigned char *in, const unsigned char *out, unsigned int len, int l3,
+		       struct in_addr server)
+{
+	const unsigned char *o = out + l3 + 28 + 240, *end = out + len;
+	int type = 0, from = 0;
+
+	if ((int)len < l3 + 28 + 240 || memcmp(out + 12, in + 12, (size_t)l3 - 12))
+		return -1;
+	while (o + 2 <= end && *o != 255) {
+		if (!*o) {
+			o++;
+			continue;
+		}
+		if (o[0] == 53 && o[1] == 1)
+			type = o[2];
+		if (o[0] == 54 && o[1] == 4 && !memcmp(o + 2, &server, 4))
+			from = 1;
+		o += 2 + o[1];
+	}
+	return type && type != 6 && from ? 0 : -1;
+}
+
+/* Empties dhcp_tc_copies (FD): bpf/dhcp_tc.h answers a DISCOVER once per 100 ms. */
+static void clear_tc_copies(int fd)
+{
+	struct xpxe_dhcp_tc_copy_key key;
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			return;
+}
+
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+/* The cases to run, in order, into ORDER: those ONLY names (see the top). Returns how many. */
+static size_t pick_cases(const char *only, size_t *order)
+{
+	char parts[512], *part, *save = NULL;
+	int taken[N_CASES] = { 0 };
+	size_t n = 0;
+
+	snprintf(parts, sizeof(parts), "%s", only ? only : "");
+	for (part = strtok_r(parts, "|", &save); part || !n; part = strtok_r(NULL, "|", &save)) {
+		for (size_t i = 0; i < N_CASES; i++)
+			if (!taken[i] && (!part || strstr(cases[i].name, part)))
+				taken[i] = 1, order[n++] = i;
+		if (!part)
+			break;
+	}
+	return n;
+}
 
 static int cmp_uint(const void *a, const void *b)
 {
@@ -125,53 +243,85 @@ int main(int argc, char **argv)
 	if (!ns)
 		return 1;
 	/* The median as well: on a shared machine a few preempted runs pull the mean up. */
-	printf("%-56s %10s %8s %8s\n", "case", "runs", "ns/run", "median");
+	printf("%-68s %10s %8s %8s\n", "case", "runs", "ns/run", "median");
 	/*
 	 * Each case twice: without the rate limits, then with both on at a rate
 	 * no run reaches (so every run pays for the buckets and none is dropped):
 	 * the difference is what the limits cost per request.
 	 */
-	for (size_t k = 0; k < 2 * sizeof(cases) / sizeof(cases[0]); k++) {
-		const struct bench_case *c = &cases[k / 2];
+	size_t order[N_CASES], n_order = pick_cases(only, order);
+
+	/* XDP_NS_REVERSE=1: the last first (a benchmark alternates, so drift falls on all alike).
+	 */
+	if (getenv("XDP_NS_REVERSE") && !strcmp(getenv("XDP_NS_REVERSE"), "1"))
+		for (size_t i = 0; i < n_order / 2; i++) {
+			size_t t = order[i];
+
+			order[i] = order[n_order - 1 - i], order[n_order - 1 - i] = t;
+		}
+
+	for (size_t k = 0; k < 2 * n_order; k++) {
+		const struct bench_case *c = &cases[order[k / 2]];
 		int limits = k % 2;
 		struct xpxe_dhcp_settings s;
 		struct xpxe_dhcp_net net = { .mode = c->mode, .lease_time = 3600 };
 		int n;
 
-		if (only && !strstr(c->name, only))
-			continue;
 		n = pcap_frame(c->pcap, c->frame, in, sizeof(in));
 		if (n < 0) {
 			fprintf(stderr, "cannot read %s (run from the repository root)\n", c->pcap);
 			return 1;
 		}
-		if (c->vid) {
-			/* The tag right after the MACs, as a trunk carries the frame. */
-			memmove(in + 16, in + 12, (size_t)n - 12);
-			in[12] = 0x81, in[13] = 0x00, in[14] = 0, in[15] = (unsigned char)c->vid;
-			n += 4;
-		}
+		/*
+		 * The network's addresses: VLAN 10 (netno 1), VLAN 100.20 (netno 2), or the
+		 * untagged one; the known MAC holds a reservation in it, as the daemon puts one
+		 * (userspace/dhcp/dhcp.c).
+		 */
+		const char *server = c->vid == 10   ? "198.18.10.1"
+				     : c->vid == 20 ? "198.18.20.1"
+						    : "198.18.0.1";
+		const char *lease = c->vid == 10   ? "198.18.10.50"
+				    : c->vid == 20 ? "198.18.20.50"
+						   : "198.18.0.125";
+		struct in_addr server_ip, lease_ip;
+		int l3 = 14 + (c->vid ? 4 : 0) + (c->outer ? 4 : 0);
+
+		inet_pton(AF_INET, server, &server_ip);
+		inet_pton(AF_INET, lease, &lease_ip);
+		if (c->vid)
+			push_tag(in, &n, 0x8100, (unsigned int)c->vid);
+		if (c->outer)
+			push_tag(in, &n, 0x88a8, (unsigned int)c->outer);
+		if (!c->mac_off && c->vid && c->vid != 11)
+			request_for_net(in, n, l3, server_ip, lease_ip);
 		xpxe_dhcp_settings_default(&s);
 		s.mode = c->mode;
 		s.mac_rate = s.mac_burst = s.global_rate = s.global_burst = limits ? 10000000 : 0;
 		inet_pton(AF_INET, "198.18.0.1", &s.server_ip);
 		snprintf(s.profile.boot_file[XPXE_BOOT_IPXE], XPXE_BOOT_FILE_MAX,
 			 "http://198.18.0.1:8080/boot.ipxe");
+		/* A VLAN's templates take this with the VLAN's address as the host. */
+		snprintf(s.http_base, sizeof(s.http_base), "http://198.18.0.1:8080");
 		net.server_ip = s.server_ip;
+		memcpy(net.server_mac, frame_server_mac, 6);
 		inet_pton(AF_INET, "255.255.255.0", &net.netmask);
 		if (xpxe_dhcp_load_maps(skel, &s, &net))
 			return 1;
-		struct xpxe_vlan_cfg v = { .vid = 10, .prefix = 24 };
+		/* The trunk's VLANs, numbered as the daemon numbers them (install_vlans). */
+		struct xpxe_vlan_cfg v10 = { .vid = 10, .prefix = 24 },
+				     v20 = { .vid = 20, .outer_vid = 100, .prefix = 24 };
 
-		inet_pton(AF_INET, "198.18.10.1", &v.server_ip);
-		if (xpxe_vlan_load_maps(skel, &s, &net, &v, 1))
+		inet_pton(AF_INET, "198.18.10.1", &v10.server_ip);
+		inet_pton(AF_INET, "198.18.20.1", &v20.server_ip);
+		if (xpxe_vlan_load_maps(skel, &s, &net, &v10, 1) ||
+		    xpxe_vlan_load_maps(skel, &s, &net, &v20, 2))
 			return 1;
 		struct xpxe_mac_key key = { 0 };
-		struct xpxe_dhcp_client client = { 0 };
+		struct xpxe_dhcp_client client = { .ip = lease_ip.s_addr,
+						   .flags = XPXE_CLIENT_F_RESERVED };
 
 		/* Known, or not: an earlier case may have installed the same MAC. */
-		memcpy(key.addr, in + (c->mac_off ? c->mac_off : 42 + 28) + (c->vid ? 4 : 0), 6);
-		inet_pton(AF_INET, "198.18.0.125", &client.ip);
+		memcpy(key.addr, in + (c->mac_off ? c->mac_off : l3 + 28 + 28), 6);
 		if (c->known)
 			bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key, &client,
 					    BPF_ANY);
@@ -196,14 +346,27 @@ int main(int argc, char **argv)
 					opts.retval);
 				return 1;
 			}
+			/* The first reply checked: a NAK or a lost tag would time something else.
+			 */
+			if (!r && c->verdict == XDP_TX && !c->mac_off &&
+			    check_reply(in, out, opts.data_size_out, l3, server_ip)) {
+				fprintf(stderr, "%s: not the reply expected\n", c->name);
+				return 1;
+			}
 			total += opts.duration;
 			ns[r] = opts.duration;
 			if (rb)
 				ring_buffer__consume(rb);
+			/*
+			 * tc's note of the DISCOVER it answered (untimed): the same frame again
+			 * within 100 ms is taken for the stack's copy and let up, unanswered.
+			 */
+			if (c->tc)
+				clear_tc_copies(bpf_map__fd(skel->maps.dhcp_tc_copies));
 		}
 		ring_buffer__free(rb);
 		qsort(ns, repeat, sizeof(*ns), cmp_uint);
-		printf("%-44s %-11s %10u %8.0f %8u\n", c->name, limits ? "limits on" : "limits off",
+		printf("%-56s %-11s %10u %8.0f %8u\n", c->name, limits ? "limits on" : "limits off",
 		       repeat, (double)total / repeat, ns[repeat / 2]);
 	}
 	free(ns);

@@ -38,12 +38,18 @@
 #define SERVER_IP   htonl(0xc6120001) /* 198.18.0.1 */
 #define CLIENT_PORT 1554
 
-enum { ASSET_RANDOM, ASSET_1024, ASSET_ROLLOVER, N_ASSETS };
+enum { ASSET_RANDOM, ASSET_1024, ASSET_ROLLOVER, ASSET_ODD, ASSET_EXACT, ASSET_2_CHUNKS, N_ASSETS };
 
 static const uint64_t asset_sizes[N_ASSETS] = {
 	[ASSET_RANDOM] = 200000,
 	[ASSET_1024] = 1024,
 	[ASSET_ROLLOVER] = 65536 * 8 + 5, /* at blksize 8: block 65537 goes out as block 1 */
+	/* The block sizes with stored sums (xpxe_tftp.h): a final block of odd length at each, */
+	[ASSET_ODD] = 200001,
+	/* an empty one at 1468, */
+	[ASSET_EXACT] = 1468 * 100,
+	/* and at 512 and 1024 an empty one at the start of a chunk of no bytes. */
+	[ASSET_2_CHUNKS] = 2 * 65536,
 };
 
 static struct xpxe_bpf *skel;
@@ -431,6 +437,37 @@ static void test_whole_transfer_tc(void **state)
 	whole_transfer(true, ASSET_RANDOM, 513);
 }
 
+/*
+ * Every block, first, middle, across chunks and last (odd, short or empty), at each block
+ * size whose sums the loader stores, byte for byte against frames summed here.
+ */
+static void stored_block_sums(bool tc)
+{
+	static const unsigned sizes[] = XPXE_TFTP_BSUM_SIZES;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		assert_true(xpxe_tftp_bsum_index(sizes[i], 0) >= 0);
+		whole_transfer(tc, ASSET_ODD, sizes[i]);
+		whole_transfer(tc, ASSET_EXACT, sizes[i]);
+		whole_transfer(tc, ASSET_2_CHUNKS, sizes[i]);
+	}
+	/* A size beside them: the prefix sums. */
+	assert_int_equal(xpxe_tftp_bsum_index(1467, 0), -1);
+	whole_transfer(tc, ASSET_ODD, 1467);
+}
+
+static void test_stored_block_sums_xdp(void **state)
+{
+	(void)state;
+	stored_block_sums(false);
+}
+
+static void test_stored_block_sums_tc(void **state)
+{
+	(void)state;
+	stored_block_sums(true);
+}
+
 static void test_wrq_refused_by_xdp(void **state)
 {
 	static const char wrq[] = "\0\2boot.img\0octet";
@@ -739,6 +776,8 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_whole_transfer_xdp),
 		cmocka_unit_test(test_whole_transfer_tc),
+		cmocka_unit_test(test_stored_block_sums_xdp),
+		cmocka_unit_test(test_stored_block_sums_tc),
 		cmocka_unit_test(test_wrq_refused_by_xdp),
 		cmocka_unit_test(test_rrq_goes_to_the_daemon),
 		cmocka_unit_test(test_ack_without_session_passes),

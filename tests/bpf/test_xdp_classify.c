@@ -182,10 +182,38 @@ static size_t build_ipv6_hop_by_hop(uint8_t *buf)
 	return len;
 }
 
+/* UDP over IPv6 to PORT: TFTP's is the daemon's (pass_tftp6), others pass_not_ipv4. */
+static size_t build_ipv6_udp(uint8_t *buf, uint16_t port)
+{
+	size_t len = build_ipv6(buf);
+
+	buf[14 + 4] = 0;
+	buf[14 + 5] = 12; /* payload length: UDP header and 4 bytes */
+	buf[14 + 6] = IPPROTO_UDP;
+	buf[14 + 40 + 0] = 0xc0; /* source port 49152 */
+	buf[14 + 40 + 2] = port >> 8;
+	buf[14 + 40 + 3] = port & 0xff;
+	buf[14 + 40 + 5] = 12;
+	return len;
+}
+
+static size_t build_ipv6_tftp(uint8_t *buf)
+{
+	return build_ipv6_udp(buf, 69);
+}
+
+/* An ACK to a transfer's port: XDP cannot tell it from any other UDP (no IPv6 sessions). */
+static size_t build_ipv6_udp_other(uint8_t *buf)
+{
+	return build_ipv6_udp(buf, 40000);
+}
+
 static const struct classify_case cases[] = {
 	{ "arp", build_arp, XDP_PASS, XPXE_CNT_PASS_NOT_IPV4 },
 	{ "ipv6", build_ipv6, XDP_PASS, XPXE_CNT_PASS_NOT_IPV4 },
 	{ "ipv6 hop-by-hop", build_ipv6_hop_by_hop, XDP_PASS, XPXE_CNT_PASS_IPV6_EXT_HEADER },
+	{ "tftp over ipv6 (udp 69)", build_ipv6_tftp, XDP_PASS, XPXE_CNT_PASS_TFTP6 },
+	{ "other udp over ipv6", build_ipv6_udp_other, XDP_PASS, XPXE_CNT_PASS_NOT_IPV4 },
 	{ "ethernet header only", build_eth_only, XDP_PASS, XPXE_CNT_PASS_TRUNCATED_IPV4 },
 	{ "vlan tagged", build_vlan, XDP_PASS, XPXE_CNT_PASS_VLAN },
 	{ "icmp", build_icmp, XDP_PASS, XPXE_CNT_PASS_NOT_UDP },

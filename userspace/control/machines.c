@@ -233,7 +233,7 @@ static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 	const struct xpxe_machine_cfg *m = NULL;
 	const struct xpxe_learned *learned;
 	const struct xpxe_lease *lease;
-	char key[80], mac[18], ip[INET_ADDRSTRLEN], doc_path[XPXE_CFG_PATH_MAX + 32];
+	char key[80], mac[18], ip[INET6_ADDRSTRLEN], doc_path[XPXE_CFG_PATH_MAX + 32];
 	unsigned char addr[6];
 	const char *talos, *to_text;
 	int profile;
@@ -274,7 +274,9 @@ static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 	if (learned) {
 		struct fy_node *l = fy_node_create_mapping(doc);
 
-		xpxe_json_add_str(l, "ip", inet_ntop(AF_INET, &learned->ip, ip, sizeof(ip)));
+		xpxe_json_add_str(l, "ip",
+				  learned->v6 ? inet_ntop(AF_INET6, &learned->ip6, ip, sizeof(ip))
+					      : inet_ntop(AF_INET, &learned->ip, ip, sizeof(ip)));
 		xpxe_json_add_str(l, "how", learned->how);
 		xpxe_json_add_u64(l, "when", (unsigned long long)learned->when);
 		xpxe_json_add_node(item, "seen_at", l);
@@ -294,6 +296,10 @@ static void reply_show(struct xpxe_machines_ctl *c, struct fy_document *doc,
 		how = "not in the inventory, and default_profile is none";
 	} else if (to) {
 		to_text = inet_ntop(AF_INET, &to, ip, sizeof(ip));
+	} else if (learned && learned->v6) {
+		/* Seen over IPv6 last: its config goes to that address only (http.c). */
+		to_text = inet_ntop(AF_INET6, &learned->ip6, ip, sizeof(ip));
+		how = "the address it fetched its script from";
 	} else if (c->cfg->config_without_address == XPXE_UNBOUND_SERVE) {
 		to_text = "anyone";
 		how = "no address known; http.config_without_address: serve";

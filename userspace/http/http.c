@@ -32,7 +32,7 @@
 struct pending {
 	char key[80]; /* boot-once key to set; "" for none */
 	char name[XPXE_CFG_NAME_MAX + 24];
-	char src_text[INET_ADDRSTRLEN];
+	char src_text[INET6_ADDRSTRLEN];
 	struct xpxe_admit_ticket ticket; /* a bulk download's place (admit.h); NEW: none */
 	char mac[18];			 /* of the machine downloading, "" unknown */
 };
@@ -41,15 +41,17 @@ static double mono_now(void);
 
 struct request {
 	struct MHD_Connection *conn;
-	struct in_addr src;
-	char src_text[INET_ADDRSTRLEN];
+	struct in_addr src; /* 0 over IPv6 */
+	bool v6;	    /* came over IPv6, from SRC6 */
+	struct in6_addr src6;
+	char src_text[INET6_ADDRSTRLEN];
 	bool head;
 	bool tls; /* came in over HTTPS */
 	struct pending *pending;
 	/* Where it came in (request_site): the URLs it gets name that address. */
-	struct in_addr local;
+	struct in_addr local; /* 0 over IPv6 */
 	const char *base, *tftp_base, *config_base;
-	char site[3][112]; /* a VLAN's base, tftp_base and config_base */
+	char site[3][112]; /* a VLAN's (or the IPv6 address's) base, tftp_base and config_base */
 };
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status, const char *type,
@@ -138,7 +140,7 @@ in_addr_t xpxe_http_config_address(struct xpxe_http *h, int idx, const char *mac
 		return held;
 	}
 	learned = xpxe_inventory_learned(h->inv, key);
-	if (learned) {
+	if (learned && !learned->v6) {
 		*how = !strcmp(learned->how, "dhcp-4011")
 			   ? "the address of its boot server request"
 			   : "the address it fetched its script from";
@@ -244,7 +246,9 @@ static enum MHD_Result boot_script(struct xpxe_http *h, struct request *rq)
 		return send_error(rq->conn, MHD_HTTP_NOT_FOUND, why);
 	}
 	/* Where the machine boots from: its config goes there (unless a binding says else). */
-	if (rq->src.s_addr)
+	if (rq->v6)
+		xpxe_inventory_learn6(h->inv, who.key, &rq->src6, "boot-script");
+	else if (rq->src.s_addr)
 		xpxe_inventory_learn(h->inv, who.key, rq->src, "boot-script");
 	if (xpxe_inventory_is_installed(h->inv, who.key, NULL)) {
 		pthread_mutex_unlock(&h->inv->lock);
@@ -400,6 +404,26 @@ bool xpxe_http_document_says_controlplane(const char *path)
 	return yes;
 }
 
+/* Whether L, a learned address, is RQ's source (either family). */
+static bool learned_at(const struct xpxe_learned *l, const struct request *rq)
+{
+	if (rq->v6)
+		return l->v6 && !memcmp(&l->ip6, &rq->src6, sizeof(rq->src6));
+	return !l->v6 && l->ip.s_addr == rq->src.s_addr;
+}
+
+/* RQ's source as admit.h's client key: an IPv4 address, or an IPv6 one folded (never 0). */
+static unsigned client_key(const struct request *rq)
+{
+	uint32_t w[4], k;
+
+	if (!rq->v6)
+		return rq->src.s_addr;
+	memcpy(w, &rq->src6, sizeof(w));
+	k = w[0] ^ w[1] ^ w[2] ^ w[3];
+	return k ? k : 1;
+}
+
 /*
  * Who downloads from the source address, and its place in the queue: the machine holding the
  * address (its binding, else the address it fetched its script from), its inventory role, else
@@ -429,7 +453,7 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 	pthread_mutex_lock(&h->inv->lock);
 	if (!id.mac) /* the latest machine seen at this address */
 		for (int i = 0; i < h->inv->n_learned; i++)
-			if (h->inv->learned[i].ip.s_addr == rq->src.s_addr &&
+			if (learned_at(&h->inv->learned[i], rq) &&
 			    (!seen || h->inv->learned[i].when >= seen->when))
 				seen = &h->inv->learned[i];
 	if (seen && !strncmp(seen->key, "mac:", 4)) {
@@ -481,7 +505,7 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	if (t->state == XPXE_TICKET_CLOSED)
 		return -1;
 	t->rank = download_rank(h, rq, t->who, sizeof(t->who), mac);
-	t->client = rq->src.s_addr; /* its next file keeps the place of its first */
+	t->client = client_key(rq); /* its next file keeps the place of its first */
 	memcpy(rq->pending->mac, mac, 18);
 	snprintf(t->what, sizeof(t->what), "%s", name);
 	t->ctx = rq->conn;
@@ -837,6 +861,36 @@ static char *read_document(const char *path, const char *mac, char *used, size_t
 	return buf;
 }
 
+/*
+ * The IPv6 address KEY's machine was last seen at (it fetched its script over IPv6), into
+ * *ADDR; false when its last known address is not IPv6. Call with the inventory's lock held.
+ */
+static bool config_address6(struct xpxe_http *h, const char *key, struct in6_addr *addr)
+{
+	const struct xpxe_learned *learned = xpxe_inventory_learned(h->inv, key);
+
+	*addr = in6addr_any;
+	if (!learned || !learned->v6)
+		return false;
+	*addr = learned->ip6;
+	return true;
+}
+
+/*
+ * Whether a config may go to RQ's source, the machine's addresses being KNOWN (IPv4: its
+ * binding, else where it was seen; 0: none) and KNOWN6 (HAVE6: it was last seen over IPv6).
+ * The rule is IPv4's for both families: a machine whose address xpxe knows gets its config
+ * there only. Over IPv6 that is the address it fetched its script from over IPv6; a machine
+ * known only by an IPv4 address gets nothing over IPv6, and the other way round.
+ */
+static bool config_to_source(const struct request *rq, in_addr_t known, bool have6,
+			     const struct in6_addr *known6)
+{
+	if (rq->v6)
+		return have6 ? !memcmp(known6, &rq->src6, sizeof(*known6)) : !known;
+	return known ? known == rq->src.s_addr : !have6;
+}
+
 /* The trunk's VLAN whose server address is ADDR, or NULL (CFG's lock held). */
 static const struct xpxe_vlan_cfg *vlan_at(const struct xpxe_config *cfg, struct in_addr addr)
 {
@@ -879,13 +933,14 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	struct xpxe_identity id = { arg(rq->conn, "mac"), arg(rq->conn, "uuid"),
 				    arg(rq->conn, "serial"), arg(rq->conn, "hostname") };
 	const struct xpxe_machine_cfg *m = NULL;
-	char used[XPXE_CFG_PATH_MAX + 32], ip_text[INET_ADDRSTRLEN] = "", hyphen[18];
+	char used[XPXE_CFG_PATH_MAX + 32], ip_text[INET6_ADDRSTRLEN] = "", hyphen[18];
 	char *doc, *out = NULL;
 	const char *why = NULL, *bad_name, *how;
 	struct who who;
 	size_t len, out_len;
 	in_addr_t known;
-	bool bound;
+	struct in6_addr known6;
+	bool bound, have6;
 	int bad_line, err;
 
 	pthread_mutex_lock(&h->inv->lock);
@@ -920,22 +975,29 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	 * lease or reservation, else the address it booted from) gets it there only.
 	 */
 	known = xpxe_http_config_address(h, who.idx, who.mac, who.key, &how, &bound);
-	if (known && known != rq->src.s_addr) {
+	have6 = config_address6(h, who.key, &known6);
+	if (!config_to_source(rq, known, have6, &known6)) {
 		char log_why[96];
 
-		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
+		if (known && !(rq->v6 && have6)) {
+			inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
+		} else {
+			inet_ntop(AF_INET6, &known6, ip_text, sizeof(ip_text));
+			how = "the address it fetched its script from, over IPv6";
+		}
 		snprintf(log_why, sizeof(log_why), "the machine is at %s (%s)", ip_text, how);
 		return refuse_config(h, rq, &who, log_why,
 				     "this machine's config is served only to its own address");
 	}
-	if (known && !same_network(h->cfg, rq->local, known)) {
+	/* VLANs are IPv4's: over IPv6 the address itself (config_to_source) decides. */
+	if (!rq->v6 && known && !same_network(h->cfg, rq->local, known)) {
 		__atomic_add_fetch(&h->stats.refused_other_vlan, 1, __ATOMIC_RELAXED);
 		return refuse_config(h, rq, &who,
 				     "the request came in on another network's address (VLAN) than "
 				     "the machine's",
 				     "this machine's config is served only on its own network");
 	}
-	if (!known && h->cfg->config_without_address == XPXE_UNBOUND_REFUSE) {
+	if (!known && !have6 && h->cfg->config_without_address == XPXE_UNBOUND_REFUSE) {
 		__atomic_add_fetch(&h->stats.refused_no_address, 1, __ATOMIC_RELAXED);
 		return refuse_config(h, rq, &who,
 				     "xpxe has seen no address of this machine (it did not boot "
@@ -993,11 +1055,11 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	 * Boot-once: from now on this machine boots its disk, until re-armed. Set
 	 * once the whole document has gone to the machine's own address (completed()).
 	 */
-	if (known && !rq->head) {
+	if ((known || have6) && !rq->head) {
 		snprintf(rq->pending->key, sizeof(rq->pending->key), "%s", who.key);
 		snprintf(rq->pending->name, sizeof(rq->pending->name), "%s", who.name);
 		snprintf(rq->pending->src_text, sizeof(rq->pending->src_text), "%s", rq->src_text);
-	} else if (!known) {
+	} else if (!known && !have6) {
 		__atomic_add_fetch(&h->stats.configs_no_address, 1, __ATOMIC_RELAXED);
 		log_warn("http: config of %s served to %s, an address xpxe never saw it use "
 			 "(http.config_without_address: serve): boot-once not set",
@@ -1254,6 +1316,33 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 }
 
 /*
+ * The URLs a request over IPv6 gets: the server's address the connection arrived on (its
+ * socket's local address), in brackets: a machine that came over IPv6 is sent back the way it
+ * came, whichever of the daemon's IPv6 addresses that was. HTTPS's port when it is on (it
+ * listens on the IPv6 addresses too), as over IPv4.
+ */
+static bool request_site6(const struct xpxe_http *h, struct request *rq,
+			  const union MHD_ConnectionInfo *ci)
+{
+	struct sockaddr_in6 local;
+	socklen_t len = sizeof(local);
+	char a[INET6_ADDRSTRLEN];
+
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) ||
+	    local.sin6_family != AF_INET6)
+		return false;
+	inet_ntop(AF_INET6, &local.sin6_addr, a, sizeof(a));
+	snprintf(rq->site[0], sizeof(rq->site[0]), "http://[%s]:%u", a, h->port);
+	snprintf(rq->site[1], sizeof(rq->site[1]), "tftp://[%s]", a);
+	if (h->tls_port)
+		snprintf(rq->site[2], sizeof(rq->site[2]), "https://[%s]:%u", a, h->tls_port);
+	rq->base = rq->site[0];
+	rq->tftp_base = rq->site[1];
+	rq->config_base = h->tls_port ? rq->site[2] : rq->site[0];
+	return true;
+}
+
+/*
  * Where RQ came in: the listener's own address (URLs name h->base), or with VLANs, where
  * the listener takes every address (xpxe_http_start), a VLAN's server address on the trunk:
  * the scripts and talos.config= URLs a machine gets then name that address, its VLAN's.
@@ -1271,6 +1360,8 @@ static bool request_site(struct xpxe_http *h, struct request *rq)
 	rq->base = h->base;
 	rq->tftp_base = h->tftp_base;
 	rq->config_base = h->config_base;
+	if (rq->v6)
+		return request_site6(h, rq, ci);
 	if (!h->any_addr)
 		return true;
 	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) ||
@@ -1326,7 +1417,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		rq.src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
-	inet_ntop(AF_INET, &rq.src, rq.src_text, sizeof(rq.src_text));
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+		rq.v6 = true;
+		rq.src6 = ((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr;
+		inet_ntop(AF_INET6, &rq.src6, rq.src_text, sizeof(rq.src_text));
+	} else {
+		inet_ntop(AF_INET, &rq.src, rq.src_text, sizeof(rq.src_text));
+	}
 	if (!request_site(h, &rq)) {
 		__atomic_add_fetch(&h->stats.wrong_address, 1, __ATOMIC_RELAXED);
 		return MHD_NO; /* closes the connection */
@@ -1396,22 +1493,34 @@ static double mono_now(void)
  * takes its slot here, under the lock, before the next one is counted; MHD's
  * own limit sits above ours, so nothing MHD refuses has taken a slot.
  */
+/* A client's address as one IPv6 address: IPv4 as ::ffff:a.b.c.d; :: when neither. */
+static struct in6_addr conn_addr(const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct in6_addr a = in6addr_any;
+
+	if (addr && addr->sa_family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
+		a.s6_addr[10] = a.s6_addr[11] = 0xff;
+		memcpy(&a.s6_addr[12], &((const struct sockaddr_in *)addr)->sin_addr, 4);
+	} else if (addr && addr->sa_family == AF_INET6 && addrlen >= sizeof(struct sockaddr_in6)) {
+		a = ((const struct sockaddr_in6 *)addr)->sin6_addr;
+	}
+	return a;
+}
+
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct xpxe_http *h = cls;
-	struct in_addr src = { 0 };
+	struct in6_addr src = conn_addr(addr, addrlen);
 	struct xpxe_http_conn *free_slot = NULL;
 	unsigned same = 0;
 	enum MHD_Result ret = MHD_NO;
 
-	if (addr->sa_family == AF_INET && addrlen >= sizeof(struct sockaddr_in))
-		src = ((const struct sockaddr_in *)addr)->sin_addr;
 	pthread_mutex_lock(&h->conns_lock);
 	for (unsigned i = 0; i < h->n_conns_slots; i++) {
 		if (!h->conns[i].used)
 			free_slot = free_slot ? free_slot : &h->conns[i];
 		else
-			same += h->conns[i].src.s_addr == src.s_addr;
+			same += !memcmp(&h->conns[i].src, &src, sizeof(src));
 	}
 	if (h->n_open >= h->limits.max_connections || !free_slot) {
 		h->stats.conn_refused_total++;
@@ -1438,13 +1547,15 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		struct in_addr src = { 0 };
+		struct in6_addr src =
+		    conn_addr(ci ? ci->client_addr : NULL,
+			      ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6
+				  ? sizeof(struct sockaddr_in6)
+				  : sizeof(struct sockaddr_in));
 
-		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-			src = ((const struct sockaddr_in *)ci->client_addr)->sin_addr;
 		for (unsigned i = 0; i < h->n_conns_slots && !*socket_context; i++) {
 			c = &h->conns[i];
-			if (c->used && !c->started && c->src.s_addr == src.s_addr) {
+			if (c->used && !c->started && !memcmp(&c->src, &src, sizeof(src))) {
 				c->started = mono_now();
 				*socket_context = c;
 			}
@@ -1469,28 +1580,40 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", text);
 }
 
-/* One listener (FLAGS: 0, or MHD_USE_TLS) with the limits, callbacks and handler of H. */
-static struct MHD_Daemon *start_mhd(struct xpxe_http *h, unsigned int flags,
-				    const struct sockaddr_in *addr)
+/*
+ * One listener (FLAGS: 0, or MHD_USE_TLS) with the limits, callbacks and handler of H; WHERE
+ * says where it listens (an address, or a socket of ours: MHD_OPTION_LISTEN_SOCKET).
+ */
+static struct MHD_Daemon *start_mhd_at(struct xpxe_http *h, unsigned int flags,
+				       const struct MHD_OptionItem *where)
 {
 	/* Without TLS the list ends one option early: the certificate callback is left out. */
 	enum MHD_OPTION last =
 	    flags & MHD_USE_TLS ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END;
 
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | flags,
-				0, accept_policy, h, handle, h, MHD_OPTION_SOCK_ADDR, addr,
-				MHD_OPTION_THREAD_POOL_SIZE, 4,
-				/* A slow or stalled client is dropped, so it cannot hold a slot. */
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
-				/* A held download's body is read into the connection's
-				 * buffer (held_read): 128 KiB a write, not MHD's 32 KiB. */
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 << 10),
-				MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED,
-				completed, h, last, xpxe_tls_callback(), MHD_OPTION_END);
+	return MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME | flags,
+	    0, accept_policy, h, handle, h, MHD_OPTION_ARRAY, where, MHD_OPTION_THREAD_POOL_SIZE, 4,
+	    /* A slow or stalled client is dropped, so it cannot hold a slot. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->limits.timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->n_conns_slots,
+	    /* A held download's body is read into the connection's
+	     * buffer (held_read): 128 KiB a write, not MHD's 32 KiB. */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 << 10), MHD_OPTION_NOTIFY_CONNECTION,
+	    notify_connection, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, completed, h, last,
+	    xpxe_tls_callback(), MHD_OPTION_END);
+}
+
+/* One listener on IPv4 ADDR: see start_mhd_at. */
+static struct MHD_Daemon *start_mhd(struct xpxe_http *h, unsigned int flags,
+				    const struct sockaddr_in *addr)
+{
+	struct MHD_OptionItem where[] = { { MHD_OPTION_SOCK_ADDR, 0, (void *)addr },
+					  { MHD_OPTION_END, 0, NULL } };
+
+	return start_mhd_at(h, flags, where);
 }
 
 static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const char *host);
@@ -1613,8 +1736,8 @@ static int start_tls(struct xpxe_http *h, const struct xpxe_config *cfg, const c
 			  listen);
 		return -EADDRINUSE;
 	}
-	snprintf(h->tls_base, sizeof(h->tls_base), "https://%s", listen);
 	h->tls_port = (unsigned)port;
+	snprintf(h->tls_base, sizeof(h->tls_base), "https://%s", listen);
 	snprintf(h->config_base, sizeof(h->config_base), "%s", h->tls_base);
 	xpxe_tls_describe(h->tls, text, sizeof(text));
 	log_info("http: serving HTTPS on %s (%s, %s); talos.config= URLs point there%s",
@@ -1638,6 +1761,62 @@ int xpxe_http_tls_reload(struct xpxe_http *h, const struct xpxe_config *cfg, cha
 	xpxe_tls_swap(h->tls, fresh);
 	xpxe_tls_describe(h->tls, text, sizeof(text));
 	log_info("http: HTTPS now serves %s (%s) to new connections", cfg->tls.cert, text);
+	return 0;
+}
+
+/* A TCP socket listening on [ADDR]:PORT, IPv6 only, bound even to a tentative address. */
+static int listen_socket6(const struct in6_addr *addr, unsigned port)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_addr = *addr,
+				   .sin6_port = htons((uint16_t)port) };
+	int one = 1, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1024)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int xpxe_http_listen6(struct xpxe_http *h, const struct in6_addr *addr)
+{
+	char text[INET6_ADDRSTRLEN];
+	int fd, n = h->n_mhd6;
+
+	inet_ntop(AF_INET6, addr, text, sizeof(text));
+	if (n >= XPXE_HTTP_V6_MAX)
+		return -ENOSPC;
+	for (int i = 0; i < 2; i++) {
+		unsigned port = i ? h->tls_port : h->port;
+		struct MHD_Daemon **d = i ? &h->mhd6_tls[n] : &h->mhd6[n];
+
+		if (i && !h->mhd_tls)
+			break;
+		fd = listen_socket6(addr, port);
+		if (fd >= 0) {
+			struct MHD_OptionItem where[] = { { MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+							  { MHD_OPTION_END, 0, NULL } };
+
+			*d = start_mhd_at(h, i ? MHD_USE_TLS : 0, where);
+			if (!*d)
+				close(fd);
+		}
+		if (fd < 0 || !*d) {
+			log_error("http: cannot listen on [%s]:%u: %s", text, port,
+				  fd < 0 ? strerror(-fd) : "libmicrohttpd refused the socket");
+			return fd < 0 ? fd : -EINVAL;
+		}
+		log_info("http: serving %s on [%s]:%u; URLs to IPv6 clients name it",
+			 i ? "HTTPS" : "HTTP", text, port);
+	}
+	h->n_mhd6++;
 	return 0;
 }
 
@@ -1668,6 +1847,14 @@ void xpxe_http_stop(struct xpxe_http *h)
 	if (h->mhd_tls)
 		MHD_stop_daemon(h->mhd_tls);
 	h->mhd_tls = NULL;
+	for (int i = 0; i < h->n_mhd6; i++) {
+		if (h->mhd6[i])
+			MHD_stop_daemon(h->mhd6[i]);
+		if (h->mhd6_tls[i])
+			MHD_stop_daemon(h->mhd6_tls[i]);
+		h->mhd6[i] = h->mhd6_tls[i] = NULL;
+	}
+	h->n_mhd6 = 0;
 	xpxe_tls_free(h->tls);
 	h->tls = NULL;
 	if (h->conns) {

@@ -54,12 +54,15 @@ struct xpxe_http_stats {
 /* A connection being served; slots of an array, so its limits can be counted. */
 struct xpxe_http_conn {
 	bool used;
-	struct in_addr src;
-	double started; /* 0: accepted, MHD has not started it yet */
+	struct in6_addr src; /* IPv4 as ::ffff:a.b.c.d */
+	double started;	     /* 0: accepted, MHD has not started it yet */
 	unsigned requests;
 };
 
 struct xpxe_tls;
+
+/* IPv6 addresses HTTP listens on besides its IPv4 one: one per interface served. */
+#define XPXE_HTTP_V6_MAX 8
 
 struct xpxe_http {
 	struct MHD_Daemon *mhd;
@@ -68,7 +71,7 @@ struct xpxe_http {
 	struct xpxe_inventory *inv; /* its lock also guards CFG during a reload */
 	const struct xpxe_config *cfg;
 	struct xpxe_http_leases leases;
-	char base[96]; /* http://ADDR:PORT as machines reach it */
+	char base[96]; /* http://ADDR:PORT as machines reach it over IPv4 */
 	char tftp_base[80];
 	char tls_base[112];    /* https://ADDR:PORT; "" without HTTPS */
 	char config_base[112]; /* where talos.config= URLs point: HTTPS when it is on */
@@ -76,6 +79,9 @@ struct xpxe_http {
 	bool any_addr;
 	struct in_addr listen_ip;
 	unsigned port, tls_port; /* tls_port 0: no HTTPS */
+	/* IPv6 (xpxe_http_listen6): its URLs name the address each request arrived on. */
+	struct MHD_Daemon *mhd6[XPXE_HTTP_V6_MAX], *mhd6_tls[XPXE_HTTP_V6_MAX];
+	int n_mhd6;
 	struct xpxe_http_stats stats;
 	struct xpxe_http_limits limits;
 	struct xpxe_admit admit;	     /* bulk downloads: the cap and its queue */
@@ -93,6 +99,14 @@ struct xpxe_http {
 int xpxe_http_start(struct xpxe_http *http, const char *listen, struct xpxe_inventory *inv,
 		    const struct xpxe_config *cfg, const struct xpxe_http_leases *leases);
 void xpxe_http_stop(struct xpxe_http *http);
+
+/*
+ * Listens on [ADDR] too, on the IPv4 listener's port (and HTTPS's, when it is on). The scripts
+ * and talos.config= URLs a request over IPv6 gets name the address it arrived on, in brackets.
+ * Bound even while ADDR is still tentative (duplicate address detection). 0 or -errno, logged
+ * (the daemon goes on serving IPv4 then).
+ */
+int xpxe_http_listen6(struct xpxe_http *http, const struct in6_addr *addr);
 
 /* Once a second, from the daemon's loop: downloads queued past downloads.max_wait go in. */
 void xpxe_http_tick(struct xpxe_http *http);

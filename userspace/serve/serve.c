@@ -22,6 +22,7 @@
 #include "privs.h"
 #include "serve/serve.h"
 #include "boot/boot.h"
+#include "dhcp/dhcp6.h"
 #include "tftp/tftp.h"
 #include "config.h"
 #include "http/http.h"
@@ -161,6 +162,18 @@ static struct fy_node *tftp_status(struct daemon *d, struct fy_document *doc,
 	xpxe_json_add_u64(node, "transfers",
 			  d->tftp ? xpxe_tftp_transfers(d->tftp, dp->ifindex) : 0);
 	xpxe_json_add_node(node, "window", window_status(d, doc, dp, totals));
+	{
+		/* IPv6: the daemon's sockets send every block (no fast path for IPv6 yet). */
+		struct fy_node *v6 = fy_node_create_mapping(doc);
+
+		xpxe_json_add_str(v6, "path", "daemon");
+		xpxe_json_add_u64(v6, "rrq", totals[XPXE_CNT_TFTP6_RRQ]);
+		xpxe_json_add_u64(v6, "blocks", totals[XPXE_CNT_TFTP6_DATA]);
+		xpxe_json_add_u64(v6, "blocks_resent", totals[XPXE_CNT_TFTP6_RETRANSMITS]);
+		xpxe_json_add_u64(v6, "completed", totals[XPXE_CNT_TFTP6_COMPLETED]);
+		xpxe_json_add_u64(v6, "aborted", totals[XPXE_CNT_TFTP6_ABORTED]);
+		xpxe_json_add_node(node, "ipv6", v6);
+	}
 	return node;
 }
 
@@ -1559,7 +1572,18 @@ static int start_http(struct daemon *d, const char *listen)
 		leases.counters_fds[leases.n] = xpxe_dataplane_counters_fd(&d->ifaces[i].dp);
 		snprintf(leases.ifnames[leases.n++], 16, "%s", d->ifaces[i].dp.ifname);
 	}
-	return xpxe_http_start(&d->http, listen, &d->inv, &d->cfg, &leases);
+	err = xpxe_http_start(&d->http, listen, &d->inv, &d->cfg, &leases);
+	/*
+	 * And on each interface's IPv6 address, the one DHCPv6's boot URLs name. Without it
+	 * (logged) IPv4 is served all the same, as before IPv6 was.
+	 */
+	for (int i = 0; i < d->n_ifaces && !err; i++) {
+		struct in6_addr a6;
+
+		if (!xpxe_interface_ipv6(d->ifaces[i].dp.ifname, &a6))
+			xpxe_http_listen6(&d->http, &a6);
+	}
+	return err;
 }
 
 /* Takes over running transfers first, so their asset slots are kept, then loads and listens. */

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * What the two halves of the TFTP daemon both use: tftp.c (requests, transfers, the sweep)
- * and window.c (windows, AF_XDP) call these, and this file calls neither, so the two
- * depend on it and tftp.c on window.c, never the other way round.
+ * What the parts of the TFTP daemon all use: tftp.c (requests, transfers, the sweep),
+ * window.c (windows, AF_XDP) and v6.c (IPv6) call these, and this file calls none of them,
+ * so they depend on it and tftp.c on the other two, never the other way round.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
+#include "counters.h"
+#include "log.h"
 #include "tftp/internal.h"
 
 /* Adds N to a counter in memory only: per window, a syscall would cost more than the window. */
@@ -61,4 +64,92 @@ __u64 tftp_program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_cou
 	for (int i = 0; i < t->ncpus; i++)
 		sum += values[i];
 	return sum;
+}
+
+/* True for the counters only the daemon writes (see xpxe.h). */
+bool tftp_daemon_counter(int c)
+{
+	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
+	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_XSK) ||
+	       (c >= XPXE_CNT_TFTP_SESSIONS_REFUSED && c <= XPXE_CNT_TFTP_SESSIONS_REPLACED) ||
+	       (c >= XPXE_CNT_TFTP6_RRQ && c <= XPXE_CNT_TFTP6_ABORTED);
+}
+
+void tftp_write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
+{
+	__u64 values[t->ncpus];
+	__u32 key = c;
+
+	/* Only the daemon writes these slots: the sum lives in CPU 0's, the others stay 0. */
+	memset(values, 0, sizeof(values));
+	values[0] = ifc->own[c];
+	if (bpf_map_update_elem(ifc->counters_fd, &key, values, BPF_ANY))
+		log_debug("cannot update counter %s: %s", xpxe_counter_names[c], strerror(errno));
+}
+
+/* One more of C, in memory and in the map at once. */
+void tftp_bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
+{
+	ifc->own[c]++;
+	tftp_write_counter(t, ifc, c);
+}
+
+/* The counter of an ERROR CODE the daemon sends; XPXE_CNT_MAX for none. */
+enum xpxe_counter tftp_error_counter(int code)
+{
+	switch (code) {
+	case XPXE_TFTP_ERR_UNDEFINED:
+		return XPXE_CNT_TFTP_ERR_UNDEFINED;
+	case XPXE_TFTP_ERR_NOT_FOUND:
+		return XPXE_CNT_TFTP_ERR_NOT_FOUND;
+	case XPXE_TFTP_ERR_ACCESS:
+		return XPXE_CNT_TFTP_ERR_ACCESS;
+	case XPXE_TFTP_ERR_ILLEGAL_OP:
+		return XPXE_CNT_TFTP_ERR_ILLEGAL_OP;
+	case XPXE_TFTP_ERR_UNKNOWN_TID:
+		return XPXE_CNT_TFTP_ERR_UNKNOWN_TID;
+	case XPXE_TFTP_ERR_BAD_OPTION:
+		return XPXE_CNT_TFTP_ERR_BAD_OPTION;
+	default:
+		return XPXE_CNT_MAX;
+	}
+}
+
+__u64 tftp_now_ns(void)
+{
+	struct timespec ts;
+
+	/* The clock bpf_ktime_get_coarse_ns reads: send times are compared across both. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* A client's name, fit for a log line: printable ASCII, others escaped, cut at 80. */
+void tftp_printable(char *out, size_t len, const char *in, size_t in_len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < in_len && in[i] && o + 5 < len; i++) {
+		unsigned char c = in[i];
+
+		if (o >= 80) {
+			o += snprintf(out + o, len - o, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = c;
+		else
+			o += snprintf(out + o, len - o, "\\x%02x", c);
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+/* FNV-1a of an RRQ's bytes: the same bytes again is a copy (repeated_rrq). */
+uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ buf[i]) * 1099511628211ull;
+	return h;
 }

@@ -2,16 +2,20 @@
 /*
  * The TFTP daemon's own state, shared by its files and nothing else: tftp.c (requests,
  * transfers, their ends and the sweep), window.c (windows, RFC 7440: the blocks the
- * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket) and
- * iface.c (what both use). Calls go tftp.c -> window.c -> iface.c, no circle.
+ * daemon builds itself, into AF_XDP frames or through a transfer's UDP socket), v6.c
+ * (TFTP over IPv6, whole, in the daemon) and iface.c (what they all use). Calls go
+ * tftp.c -> window.c -> iface.c and tftp.c -> v6.c -> iface.c, no circle.
  */
 #ifndef XPXE_TFTP_INTERNAL_H
 #define XPXE_TFTP_INTERNAL_H
 
 #include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tftp/proto.h"
 #include "tftp/tftp.h"
 #include "xpxe.h"
 #include "xpxe_tftp.h"
@@ -90,10 +94,40 @@ struct ip_count {
 	unsigned n;
 };
 
+/*
+ * A transfer over IPv6. The programs' sessions are IPv4's, so the daemon keeps this one's
+ * state itself and its socket sends every block (v6.c): the slow path.
+ */
+struct xfer6 {
+	struct xfer6 *next;
+	struct iface *ifc;
+	struct sockaddr_in6 peer; /* the client's address and port */
+	int fd; /* the transfer's port, bound to the address the RRQ was sent to */
+	uint32_t slot;
+	char name[XPXE_TFTP_NAME_MAX + 1];
+	char who[INET6_ADDRSTRLEN + 8]; /* "[addr]:port", for log lines */
+	uint64_t size;
+	unsigned blksize, windowsize, idle_s;
+	uint32_t final_block;
+	uint32_t acked; /* the last block the client acknowledged (0: none) */
+	uint32_t sent;	/* the last block sent (0: the OACK only) */
+	uint32_t retransmits;
+	bool ended, confirmed;
+	__u64 started_ns, last_tx_ns;
+	double progress, ended_at;
+	uint8_t first[XPXE_TFTP_REPLY_MAX]; /* the OACK, for a repeated RRQ (DATA 1: rebuilt) */
+	size_t first_len;
+	uint64_t rrq_hash;
+	size_t rrq_len;
+};
+
 struct xpxe_tftp {
 	struct xpxe_assets *assets;
 	struct xpxe_tftp_opts opts;
 	int epfd, listen_fd, timer_fd;
+	int listen6_fd;	      /* UDP [::]:69, IPv6 only; -1 when IPv6 is off on the host */
+	struct xfer6 *xfers6; /* transfers over IPv6 */
+	unsigned n_xfers6;
 	int ncpus;
 	struct iface ifaces[MAX_IFACES];
 	struct xfer *buckets[N_BUCKETS];
@@ -115,8 +149,21 @@ void tftp_addr_str(char *buf, size_t len, __be32 ip, __be16 port);
 int tftp_watch(struct xpxe_tftp *t, int fd, void *tag);
 __u64 tftp_program_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
 
-/* tftp.c (calls window.c; never called from there) */
+bool tftp_daemon_counter(int c);
+void tftp_write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
+void tftp_bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
+enum xpxe_counter tftp_error_counter(int code);
 __u64 tftp_now_ns(void);
+uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len);
+void tftp_printable(char *out, size_t len, const char *in, size_t in_len);
+
+/* v6.c: TFTP over IPv6 (tftp.c calls it; it calls iface.c only) */
+int tftp6_listen(struct xpxe_tftp *t);
+void tftp6_read_requests(struct xpxe_tftp *t);
+void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x);
+void tftp6_sweep(struct xpxe_tftp *t);
+void tftp6_remove_iface(struct xpxe_tftp *t, struct iface *ifc);
+void tftp6_close(struct xpxe_tftp *t);
 
 /* window.c */
 void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack);

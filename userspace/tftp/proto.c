@@ -309,6 +309,7 @@ size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks
 	uint64_t off = (uint64_t)(block - 1) * blksize;
 	uint32_t idx = off >> XPXE_TFTP_CHUNK_SHIFT, r = off & (XPXE_TFTP_CHUNK - 1);
 	size_t len;
+	int j;
 
 	if (block == 0 || off > size || idx >= n_chunks || blksize > XPXE_TFTP_BLKSIZE_MAX ||
 	    blksize < XPXE_TFTP_BLKSIZE_MIN)
@@ -319,7 +320,11 @@ size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks
 	buf[2] = (uint8_t)(block >> 8); /* rolls over past 65535 to 0 */
 	buf[3] = (uint8_t)block;
 	memcpy(buf + 4, chunks[idx].data + r, len);
-	*sum = XPXE_TFTP_DATA + (block & 0xffff) + xpxe_tftp_chunk_sum(&chunks[idx], r, len);
+	j = xpxe_tftp_bsum_index(blksize, r);
+	/* The block's sum as the loader stored it, for the common sizes (xpxe_tftp.h). */
+	*sum = XPXE_TFTP_DATA + (block & 0xffff) +
+	       (j >= 0 && j < XPXE_TFTP_CHUNK_BSUMS ? chunks[idx].bsum[j]
+						    : xpxe_tftp_chunk_sum(&chunks[idx], r, len));
 	return 4 + len;
 }
 

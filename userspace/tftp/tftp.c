@@ -46,7 +46,8 @@
 #define UNCONFIRMED_GRACE_NS (100ull * 1000 * 1000)
 
 /* Tags for the epoll entries that are not transfers. */
-static char listen_tag, timer_tag;
+/* Aligned, as every tag is: bit 0 of a tag marks an IPv6 transfer (v6.c). */
+static uint64_t listen_tag, listen6_tag, timer_tag;
 
 static double now_s(void)
 {
@@ -56,59 +57,16 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-__u64 tftp_now_ns(void)
-{
-	struct timespec ts;
-
-	/* The clock bpf_ktime_get_coarse_ns reads: send times are compared across both. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-/* True for the counters only the daemon writes (see xpxe.h). */
-static bool daemon_counter(int c)
-{
-	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
-	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_XSK) ||
-	       (c >= XPXE_CNT_TFTP_SESSIONS_REFUSED && c <= XPXE_CNT_TFTP_SESSIONS_REPLACED);
-}
-
-static void write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
-{
-	__u64 values[t->ncpus];
-	__u32 key = c;
-
-	/* Only the daemon writes these slots: the sum lives in CPU 0's, the others stay 0. */
-	memset(values, 0, sizeof(values));
-	values[0] = ifc->own[c];
-	if (bpf_map_update_elem(ifc->counters_fd, &key, values, BPF_ANY))
-		log_debug("cannot update counter %s: %s", xpxe_counter_names[c], strerror(errno));
-}
-
-static void bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
-{
-	ifc->own[c]++;
-	write_counter(t, ifc, c);
-}
-
 /* Writes what tftp_tally() counted to the map (each second, and before `xpxe status`). */
 static void flush_tallies(struct xpxe_tftp *t, struct iface *ifc)
 {
 	if (!ifc->own_dirty)
 		return;
-	for (int c = XPXE_CNT_TFTP_WINDOWS; c <= XPXE_CNT_TFTP_BYTES_XSK; c++)
-		write_counter(t, ifc, c);
+	for (int c = 0; c < XPXE_CNT_MAX; c++)
+		if (tftp_daemon_counter(c))
+			tftp_write_counter(t, ifc, c);
 	ifc->own_dirty = false;
 }
-
-static const enum xpxe_counter error_counters[9] = {
-	[XPXE_TFTP_ERR_UNDEFINED] = XPXE_CNT_TFTP_ERR_UNDEFINED,
-	[XPXE_TFTP_ERR_NOT_FOUND] = XPXE_CNT_TFTP_ERR_NOT_FOUND,
-	[XPXE_TFTP_ERR_ACCESS] = XPXE_CNT_TFTP_ERR_ACCESS,
-	[XPXE_TFTP_ERR_ILLEGAL_OP] = XPXE_CNT_TFTP_ERR_ILLEGAL_OP,
-	[XPXE_TFTP_ERR_UNKNOWN_TID] = XPXE_CNT_TFTP_ERR_UNKNOWN_TID,
-	[XPXE_TFTP_ERR_BAD_OPTION] = XPXE_CNT_TFTP_ERR_BAD_OPTION,
-};
 
 static unsigned bucket_of(__be32 ip, __be16 port)
 {
@@ -238,26 +196,6 @@ static void tftp_report_end(struct xfer *x, const struct xpxe_tftp_session *s)
 		x->retransmits = s->retransmits;
 	}
 	report(s->state == XPXE_TFTP_DONE ? XPXE_EV_TFTP_DONE : XPXE_EV_TFTP_ABORTED, x, s, NULL);
-}
-
-/* A client's name, fit for a log line: printable ASCII, others escaped, cut at 80. */
-static void printable(char *out, size_t len, const char *in, size_t in_len)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < in_len && in[i] && o + 5 < len; i++) {
-		unsigned char c = in[i];
-
-		if (o >= 80) {
-			o += snprintf(out + o, len - o, "...");
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = c;
-		else
-			o += snprintf(out + o, len - o, "\\x%02x", c);
-	}
-	out[o < len ? o : len - 1] = '\0';
 }
 
 /* Whether the client acknowledged X's first answer: a program moved its session on since. */
@@ -425,8 +363,8 @@ static void refuse(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 						xpxe_boot_optional_file(file) });
 	}
 	send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, why->code, why->message), ip, port, local);
-	if (ifc && why->code < 9 && error_counters[why->code])
-		bump(t, ifc, error_counters[why->code]);
+	if (ifc && tftp_error_counter(why->code) != XPXE_CNT_MAX)
+		tftp_bump(t, ifc, tftp_error_counter(why->code));
 }
 
 /*
@@ -447,7 +385,7 @@ static bool repeated_rrq(struct xpxe_tftp *t, struct xfer *x)
 		return false;
 	if (acknowledged(x, &s) && (__s64)(tftp_now_ns() - s.last_tx_ns) >= (__s64)RRQ_COPY_NS)
 		return false;
-	bump(t, x->ifc, XPXE_CNT_TFTP_RRQ_REPEATED);
+	tftp_bump(t, x->ifc, XPXE_CNT_TFTP_RRQ_REPEATED);
 	if (x->fd >= 0 && !acknowledged(x, &s))
 		send_to(x->fd, x->first, x->first_len, x->key.client_ip, x->key.client_port);
 	return true;
@@ -477,7 +415,7 @@ static void replace(struct xpxe_tftp *t, struct xfer *x)
 
 	report(XPXE_EV_TFTP_EXPIRED, x, have ? &s : NULL,
 	       "a new read request from its address and port replaced it");
-	bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_REPLACED);
+	tftp_bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_REPLACED);
 	finish(t, x, true);
 }
 
@@ -490,7 +428,7 @@ static void replace(struct xpxe_tftp *t, struct xfer *x)
  */
 static bool make_room(struct xpxe_tftp *t)
 {
-	while (t->n_xfers >= t->opts.max_sessions && t->unconfirmed_head) {
+	while (t->n_xfers + t->n_xfers6 >= t->opts.max_sessions && t->unconfirmed_head) {
 		struct xfer *x = t->unconfirmed_head;
 		struct xpxe_tftp_session s;
 
@@ -502,21 +440,11 @@ static bool make_room(struct xpxe_tftp *t)
 			break; /* the oldest is too young: so are the others */
 		report(XPXE_EV_TFTP_EXPIRED, x, NULL,
 		       "no ACK of its first answer: dropped for a newer request");
-		bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED);
+		tftp_bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED);
 		t->unconfirmed_dropped_recently++;
 		finish(t, x, true);
 	}
-	return t->n_xfers < t->opts.max_sessions;
-}
-
-/* FNV-1a of an RRQ's bytes: the same bytes again is a copy (repeated_rrq). */
-static uint64_t rrq_hash(const uint8_t *buf, size_t len)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ buf[i]) * 1099511628211ull;
-	return h;
+	return t->n_xfers + t->n_xfers6 < t->opts.max_sessions;
 }
 
 static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
@@ -601,12 +529,12 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		x->first[1] = XPXE_TFTP_DATA;
 		x->first[3] = 1;
 		x->first_len = 4 + xpxe_asset_read_block(as, 1, plan.blksize, x->first + 4);
-		bump(t, ifc, XPXE_CNT_TFTP_DATA_DAEMON);
+		tftp_bump(t, ifc, XPXE_CNT_TFTP_DATA_DAEMON);
 		tftp_tally(ifc, XPXE_CNT_TFTP_BYTES_DAEMON, x->first_len - 4);
 	}
 	send_to(fd, x->first, x->first_len, key.client_ip, key.client_port);
-	bump(t, ifc, XPXE_CNT_TFTP_RRQ);
-	bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
+	tftp_bump(t, ifc, XPXE_CNT_TFTP_RRQ);
+	tftp_bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
 	report(XPXE_EV_TFTP_START, x, NULL, NULL);
 	log_debug("TFTP %s: RRQ %s (%llu bytes), blksize %u, windowsize %u%s, from port %u", who,
 		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
@@ -634,14 +562,15 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	struct xfer *x;
 	char what[128], name[400];
 	bool rrq = len >= 2 && buf[0] == 0 && buf[1] == XPXE_TFTP_RRQ;
-	uint64_t hash = rrq_hash(buf, len);
+	uint64_t hash = tftp_rrq_hash(buf, len);
 
 	if (!from->sin_port || from->sin_addr.s_addr == INADDR_ANY ||
 	    from->sin_addr.s_addr == INADDR_BROADCAST)
 		return;
-	printable(name, sizeof(name), len > 2 ? (const char *)buf + 2 : "", len > 2 ? len - 2 : 0);
+	tftp_printable(name, sizeof(name), len > 2 ? (const char *)buf + 2 : "",
+		       len > 2 ? len - 2 : 0);
 	if (len >= 2 && buf[0] == 0 && (buf[1] == XPXE_TFTP_RRQ || buf[1] == XPXE_TFTP_WRQ))
-		snprintf(what, sizeof(what), "%s '%s'", buf[1] == XPXE_TFTP_WRQ ? "WRQ" : "RRQ",
+		snprintf(what, sizeof(what), "%s '%.100s'", buf[1] == XPXE_TFTP_WRQ ? "WRQ" : "RRQ",
 			 name);
 	else
 		snprintf(what, sizeof(what), "opcode %d to port 69",
@@ -698,7 +627,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 
 		send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNDEFINED, mine),
 			     from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
-		bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP);
+		tftp_bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_REFUSED_PER_IP);
 		t->refused_per_ip_recently++;
 		t->refused_per_ip_last = from->sin_addr.s_addr;
 		return;
@@ -711,7 +640,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 
 		send_from_69(t, pkt, xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNDEFINED, busy),
 			     from->sin_addr.s_addr, from->sin_port, pi->ipi_spec_dst);
-		bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_REFUSED);
+		tftp_bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_REFUSED);
 		t->refused_recently++;
 		return;
 	}
@@ -797,7 +726,7 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 				xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_UNKNOWN_TID,
 						       "unknown transfer ID"),
 				from.sin_addr.s_addr, from.sin_port);
-			bump(t, x->ifc, XPXE_CNT_TFTP_ERR_UNKNOWN_TID);
+			tftp_bump(t, x->ifc, XPXE_CNT_TFTP_ERR_UNKNOWN_TID);
 			continue;
 		}
 		if (op == XPXE_TFTP_ACK) {
@@ -816,7 +745,7 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 		    x->fd, pkt,
 		    xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_ILLEGAL_OP, "illegal TFTP operation"),
 		    from.sin_addr.s_addr, from.sin_port);
-		bump(t, x->ifc, XPXE_CNT_TFTP_ERR_ILLEGAL_OP);
+		tftp_bump(t, x->ifc, XPXE_CNT_TFTP_ERR_ILLEGAL_OP);
 	}
 }
 
@@ -872,7 +801,7 @@ static void sweep(struct xpxe_tftp *t)
 			if (bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s)) {
 				report(XPXE_EV_TFTP_EXPIRED, x, NULL,
 				       "the session left the table (too many transfers at once?)");
-				bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
+				tftp_bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
 				finish(t, x, false);
 				continue;
 			}
@@ -905,13 +834,14 @@ static void sweep(struct xpxe_tftp *t)
 				snprintf(why, sizeof(why), "no ACK for %u s after block %u of %u",
 					 x->idle_s, s.last_block, s.final_block);
 				report(XPXE_EV_TFTP_EXPIRED, x, &s, why);
-				bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
+				tftp_bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
 				finish(t, x, true);
 				continue;
 			}
 			x->ifc->running++;
 		}
 	}
+	tftp6_sweep(t);
 	for (int i = 0; i < MAX_IFACES; i++)
 		if (t->ifaces[i].used)
 			xpxe_events_set_tftp_in_flight(t->ifaces[i].ifname, t->ifaces[i].running);
@@ -983,10 +913,16 @@ void xpxe_tftp_process(struct xpxe_tftp *t)
 		void *tag = evs[i].data.ptr;
 		struct xsk_entry *e;
 
-		if ((e = xsk_of_tag(t, tag))) {
+		/* An IPv6 transfer's tag has bit 0 set (v6.c): no other tag has. */
+		if (evs[i].data.u64 & 1) {
+			tftp6_read_transfer(t,
+					    (struct xfer6 *)(uintptr_t)(evs[i].data.u64 & ~1ull));
+		} else if ((e = xsk_of_tag(t, tag))) {
 			tftp_read_xsk(t, e);
 		} else if (tag == &listen_tag) {
 			read_requests(t);
+		} else if (tag == &listen6_tag) {
+			tftp6_read_requests(t);
 		} else if (tag == &timer_tag) {
 			uint64_t ticks;
 
@@ -1028,7 +964,7 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		t->opts.max_sessions = XPXE_TFTP_MAX_SESSIONS_DEFAULT;
 	if (!t->opts.max_per_ip)
 		t->opts.max_per_ip = XPXE_TFTP_MAX_PER_IP_DEFAULT;
-	t->listen_fd = t->timer_fd = -1;
+	t->listen_fd = t->listen6_fd = t->timer_fd = -1;
 	t->ncpus = libbpf_num_possible_cpus();
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	t->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -1125,7 +1061,7 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 	/* Counters a previous daemon wrote (pinned map): carry on from them. */
 	if (!xpxe_counters_read(counters_fd, totals)) {
 		for (int c = 0; c < XPXE_CNT_MAX; c++)
-			if (daemon_counter(c))
+			if (tftp_daemon_counter(c))
 				ifc->own[c] = totals[c];
 		ifc->lockstep_tc = totals[XPXE_CNT_TFTP_ACK_TO_TC] > 0;
 	}
@@ -1154,6 +1090,7 @@ void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex)
 				finish(t, x, false);
 		}
 	}
+	tftp6_remove_iface(t, ifc);
 	tftp_close_xsks(t, ifc);
 	ifc->used = false;
 }
@@ -1176,7 +1113,12 @@ int xpxe_tftp_listen(struct xpxe_tftp *t)
 	setsockopt(t->listen_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (setsockopt(t->listen_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)))
 		return -errno;
-	return tftp_watch(t, t->listen_fd, &listen_tag);
+	err = tftp_watch(t, t->listen_fd, &listen_tag);
+	if (!err)
+		err = tftp6_listen(t);
+	if (!err && t->listen6_fd >= 0)
+		err = tftp_watch(t, t->listen6_fd, &listen6_tag);
+	return err;
 }
 
 int xpxe_tftp_fd(const struct xpxe_tftp *t)
@@ -1220,6 +1162,7 @@ void xpxe_tftp_close(struct xpxe_tftp *t)
 			free(c);
 		}
 	}
+	tftp6_close(t);
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	if (t->timer_fd >= 0)
