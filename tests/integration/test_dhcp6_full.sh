@@ -193,9 +193,14 @@ mode: full
 dhcp: {pool6: fd00:198:18::200-fd00:198:18::2ff, leases: $WORK/cfg-leases}
 state_dir: $WORK/state
 assets: {vmlinuz: $WORK/kernel, initramfs: $WORK/kernel}
+profiles:
+  default: {kernel: vmlinuz, initrd: initramfs, talos_config: $WORK/talos}
 machines:
   - {mac: 52:54:00:d7:00:04, hostname: w-4, ip6: fd00:198:18::44}
+  - {mac: 52:54:00:d7:00:02, hostname: w-2, ip: 198.18.0.52}
 YAML
+mkdir -p "$WORK/talos"
+echo "machine: {type: worker} # d7" >"$WORK/talos/default.yaml"
 if start_daemon -c "$WORK/xpxe.yaml"; then ok "serve -c with dhcp.pool6 and a machine's ip6"; else
 	not_ok "serve -c with dhcp.pool6 and a machine's ip6" "$(tail -5 "$WORK/daemon.log")"; exit 1; fi
 rm -f "$WORK/h4.leases"
@@ -205,3 +210,25 @@ dhcp6 1 h1cfg
 check "another machine gets the config's pool6 fd00:198:18::200 ($(field h1cfg ip6))" \
 	test "$(field h1cfg ip6)" = fd00:198:18::200
 check "... bound in the config's leases6" grep -q "^52:54:00:d7:00:01 fd00:198:18::200 " "$WORK/cfg-leases6"
+
+# --- configs over IPv6 in full mode: an address xpxe gave out outranks a script fetch ----------
+# Anyone may fetch a script naming another machine's MAC: over IPv6 that must not win the
+# machine's config when xpxe holds its IPv6 reservation or an IPv4 reservation or lease.
+http6() { # HOST-N SOURCE PATH -> the HTTP status
+	ip netns exec "$LAB-h$1" curl -sS -g --interface "$2" -o "$WORK/body" -w '%{http_code}' \
+		"http://[$SRV6]:8080$3" 2>"$WORK/curl.err"
+}
+STRANGER=$(field h1cfg ip6)
+http6 1 "$STRANGER" "/boot.ipxe?mac=52:54:00:d7:00:04" >/dev/null
+st=$(http6 1 "$STRANGER" "/talos/config?mac=52:54:00:d7:00:04")
+check "w-4's config (ip6 reserved) refused to $STRANGER after its script fetch (HTTP $st)" \
+	test "$st" = 403
+st=$(http6 4 fd00:198:18::44 "/talos/config?mac=52:54:00:d7:00:04")
+check "w-4's config served to its reserved fd00:198:18::44 (HTTP $st)" test "$st" = 200
+http6 1 "$STRANGER" "/boot.ipxe?mac=52:54:00:d7:00:02" >/dev/null
+st=$(http6 1 "$STRANGER" "/talos/config?mac=52:54:00:d7:00:02")
+check "w-2's config (IPv4 reservation) refused over IPv6 after a stranger's script fetch (HTTP $st)" \
+	test "$st" = 403
+check "... and logged as its reservation's" \
+	grep -q "config of .*w-2.* refused to $STRANGER: the machine is at 198.18.0.52 (its reservation)" \
+	"$WORK/daemon.log"

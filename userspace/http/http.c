@@ -878,16 +878,26 @@ static bool config_address6(struct xpxe_http *h, const char *key, struct in6_add
 
 /*
  * Whether a config may go to RQ's source, the machine's addresses being KNOWN (IPv4: its
- * binding, else where it was seen; 0: none) and KNOWN6 (HAVE6: it was last seen over IPv6).
- * The rule is IPv4's for both families: a machine whose address xpxe knows gets its config
- * there only. Over IPv6 that is the address it fetched its script from over IPv6; a machine
- * known only by an IPv4 address gets nothing over IPv6, and the other way round.
+ * binding, else where it was seen; 0: none; BOUND: a lease or reservation xpxe holds) and
+ * KNOWN6 (HAVE6: it was last seen over IPv6). The rule is IPv4's for both families: a
+ * machine whose address xpxe knows gets its config there only. Over IPv6 that is its
+ * reserved IPv6 address (RESERVED6, not ::) when it has one, else the address it fetched its
+ * script from over IPv6. An address xpxe gave out outranks one a machine was merely seen
+ * at: anyone can fetch a script naming another machine's MAC, so a machine with an IPv4
+ * binding gets nothing over IPv6 (else a stranger's script fetch over IPv6 would win its
+ * config), and one known only by an IPv4 address gets nothing over IPv6, and the other way
+ * round.
  */
-static bool config_to_source(const struct request *rq, in_addr_t known, bool have6,
-			     const struct in6_addr *known6)
+static bool config_to_source(const struct request *rq, in_addr_t known, bool bound, bool have6,
+			     const struct in6_addr *known6, const struct in6_addr *reserved6)
 {
-	if (rq->v6)
+	if (rq->v6) {
+		if (!IN6_IS_ADDR_UNSPECIFIED(reserved6))
+			return !memcmp(reserved6, &rq->src6, sizeof(*reserved6));
+		if (bound)
+			return false;
 		return have6 ? !memcmp(known6, &rq->src6, sizeof(*known6)) : !known;
+	}
 	return known ? known == rq->src.s_addr : !have6;
 }
 
@@ -976,10 +986,13 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	 */
 	known = xpxe_http_config_address(h, who.idx, who.mac, who.key, &how, &bound);
 	have6 = config_address6(h, who.key, &known6);
-	if (!config_to_source(rq, known, have6, &known6)) {
+	if (!config_to_source(rq, known, bound, have6, &known6, m ? &m->ip6 : &in6addr_any)) {
 		char log_why[96];
 
-		if (known && !(rq->v6 && have6)) {
+		if (rq->v6 && m && !IN6_IS_ADDR_UNSPECIFIED(&m->ip6)) {
+			inet_ntop(AF_INET6, &m->ip6, ip_text, sizeof(ip_text));
+			how = "its IPv6 reservation";
+		} else if (known && (!rq->v6 || bound || !have6)) {
 			inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
 		} else {
 			inet_ntop(AF_INET6, &known6, ip_text, sizeof(ip_text));

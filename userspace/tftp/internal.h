@@ -54,13 +54,14 @@ struct iface {
 };
 
 struct xfer {
-	struct xfer *next; /* in its hash bucket */
+	struct xfer *next; /* in its hash bucket; once dead, on xpxe_tftp.dead */
 	struct iface *ifc;
 	struct xpxe_tftp_key key;
 	int fd; /* the transfer's port; -1 when a previous daemon's port could not be taken */
 	uint32_t slot;
 	bool adopted;
 	bool ended;
+	bool dead; /* finished: freed once the epoll batch that may still name it is done */
 	char name[XPXE_TFTP_NAME_MAX + 1];
 	uint64_t size;
 	unsigned blksize;
@@ -99,7 +100,8 @@ struct ip_count {
  * state itself and its socket sends every block (v6.c): the slow path.
  */
 struct xfer6 {
-	struct xfer6 *next;
+	struct xfer6 *next; /* on xpxe_tftp.xfers6; once dead, on xpxe_tftp.dead6 */
+	bool dead;	    /* as struct xfer's */
 	struct iface *ifc;
 	struct sockaddr_in6 peer; /* the client's address and port */
 	int fd; /* the transfer's port, bound to the address the RRQ was sent to */
@@ -128,6 +130,13 @@ struct xpxe_tftp {
 	int listen6_fd;	      /* UDP [::]:69, IPv6 only; -1 when IPv6 is off on the host */
 	struct xfer6 *xfers6; /* transfers over IPv6 */
 	unsigned n_xfers6;
+	/*
+	 * Transfers finished while an epoll batch may still hold events naming them (a new RRQ
+	 * replacing one, the sweep's timer, an eviction): freed after the batch (tftp_free_dead),
+	 * never in it, so a later event of the same batch finds them marked dead, not freed.
+	 */
+	struct xfer *dead;
+	struct xfer6 *dead6;
 	int ncpus;
 	struct iface ifaces[MAX_IFACES];
 	struct xfer *buckets[N_BUCKETS];
@@ -164,6 +173,7 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x);
 void tftp6_sweep(struct xpxe_tftp *t);
 void tftp6_remove_iface(struct xpxe_tftp *t, struct iface *ifc);
 void tftp6_close(struct xpxe_tftp *t);
+void tftp_free_dead(struct xpxe_tftp *t);
 
 /* window.c */
 void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack);

@@ -244,7 +244,24 @@ static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
 	x->ifc->transfers--;
 	t->n_xfers--;
 	count_ip(t, x->key.client_ip, -1);
-	free(x);
+	x->fd = -1;
+	x->dead = true;
+	x->next = t->dead;
+	t->dead = x;
+}
+
+void tftp_free_dead(struct xpxe_tftp *t)
+{
+	for (struct xfer *x = t->dead, *next; x; x = next) {
+		next = x->next;
+		free(x);
+	}
+	for (struct xfer6 *x = t->dead6, *next; x; x = next) {
+		next = x->next;
+		free(x);
+	}
+	t->dead = NULL;
+	t->dead6 = NULL;
 }
 
 static struct xfer *new_xfer(struct xpxe_tftp *t, struct iface *ifc,
@@ -915,8 +932,10 @@ void xpxe_tftp_process(struct xpxe_tftp *t)
 
 		/* An IPv6 transfer's tag has bit 0 set (v6.c): no other tag has. */
 		if (evs[i].data.u64 & 1) {
-			tftp6_read_transfer(t,
-					    (struct xfer6 *)(uintptr_t)(evs[i].data.u64 & ~1ull));
+			struct xfer6 *x6 = (struct xfer6 *)(uintptr_t)(evs[i].data.u64 & ~1ull);
+
+			if (!x6->dead)
+				tftp6_read_transfer(t, x6);
 		} else if ((e = xsk_of_tag(t, tag))) {
 			tftp_read_xsk(t, e);
 		} else if (tag == &listen_tag) {
@@ -928,10 +947,11 @@ void xpxe_tftp_process(struct xpxe_tftp *t)
 
 			if (read(t->timer_fd, &ticks, sizeof(ticks)) > 0)
 				sweep(t);
-		} else {
+		} else if (!((struct xfer *)tag)->dead) {
 			read_transfer(t, tag);
 		}
 	}
+	tftp_free_dead(t);
 }
 
 static void raise_fd_limit(void)
@@ -1163,6 +1183,7 @@ void xpxe_tftp_close(struct xpxe_tftp *t)
 		}
 	}
 	tftp6_close(t);
+	tftp_free_dead(t);
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	if (t->timer_fd >= 0)

@@ -212,7 +212,10 @@ static void free6(struct xpxe_tftp *t, struct xfer6 *x)
 	xpxe_assets_put(t->assets, x->slot);
 	x->ifc->transfers--;
 	t->n_xfers6--;
-	free(x);
+	x->fd = -1;
+	x->dead = true;
+	x->next = t->dead6;
+	t->dead6 = x;
 }
 
 static struct xfer6 *find6(struct xpxe_tftp *t, const struct sockaddr_in6 *from)
