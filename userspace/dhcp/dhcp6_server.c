@@ -364,7 +364,7 @@ static void take_frame(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, size_t
 	memcpy(&dst, pkt + 24, 16);
 	if (plen > n - IP6_HDR_LEN || ulen < UDP_HDR_LEN || ulen > plen ||
 	    (udp[2] << 8 | udp[3]) != XPXE_PORT_DHCP6_SERVER || (!udp[6] && !udp[7]) ||
-	    udp6_check(&src, &dst, udp, ulen) || IN6_IS_ADDR_MULTICAST(&src)) {
+	    udp6_check(&src, &dst, udp, ulen) || !IN6_IS_ADDR_LINKLOCAL(&src)) {
 		srv->cnt[XPXE_D6_BAD_FRAME]++;
 		return;
 	}
@@ -393,8 +393,18 @@ void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
 
 		if (n < 0)
 			break;
+		/*
+		 * OTHERHOST: a frame of a VLAN the kernel has no device for (it took the tag off
+		 * and kept it): xpxe's DHCPv6 server is the untagged network's, and XDP's rate
+		 * limits never saw such a frame. Counted as a bad frame.
+		 */
 		if (from.sll_pkttype == PACKET_OUTGOING || from.sll_halen != 6)
 			continue;
+		if (from.sll_pkttype == PACKET_OTHERHOST) {
+			srv->cnt[XPXE_D6_RECEIVED]++;
+			srv->cnt[XPXE_D6_BAD_FRAME]++;
+			continue;
+		}
 		if ((size_t)n > sizeof(pkt)) {
 			srv->cnt[XPXE_D6_RECEIVED]++;
 			srv->cnt[XPXE_D6_BAD_FRAME]++;
@@ -518,7 +528,15 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 		err = xpxe_leases6_set_reserved(&srv->leases, res, n);
 	if (!err) {
 		err = xpxe_leases6_load(&srv->leases);
-		err = err > 0 ? 0 : err;
+		/*
+		 * Bad lines: the file was moved aside and only memory holds the good bindings;
+		 * written back at once (as the v4 file), else a restart before the next commit
+		 * would find no file and give their addresses to other machines.
+		 */
+		if (err > 0 && (err = xpxe_leases6_save(&srv->leases)))
+			log_error(
+			    "%s: cannot write back the DHCPv6 bindings kept from a damaged file",
+			    dp->ifname);
 	}
 	if (!err)
 		err = open_sockets(srv);

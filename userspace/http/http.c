@@ -1824,6 +1824,12 @@ int xpxe_http_listen6(struct xpxe_http *h, const struct in6_addr *addr)
 		if (fd < 0 || !*d) {
 			log_error("http: cannot listen on [%s]:%u: %s", text, port,
 				  fd < 0 ? strerror(-fd) : "libmicrohttpd refused the socket");
+			/* HTTP without its HTTPS would hand IPv6 clients https URLs nobody serves.
+			 */
+			if (i && h->mhd6[n]) {
+				MHD_stop_daemon(h->mhd6[n]);
+				h->mhd6[n] = NULL;
+			}
 			return fd < 0 ? fd : -EINVAL;
 		}
 		log_info("http: serving %s on [%s]:%u; URLs to IPv6 clients name it",
