@@ -225,7 +225,14 @@ get6 "$OTHER6" "$HTTP6/boot.ipxe?mac=$C&arch=x86_64" >/dev/null
 kill -TERM "$DAEMON_PID"
 wait_daemon
 if start_daemon -i "$IF_SRV" --state-dir "$WORK/state" "${assets[@]}" --kernel "$FILES/kernel" --initrd "$FILES/initrd" \
-	--talos-config "$WORK/talos"; then ok "xpxe restarted"; else not_ok "xpxe restarted"; exit 1; fi
+	--talos-config "$WORK/talos" --tftp-max-sessions 8; then ok "xpxe restarted"; else not_ok "xpxe restarted"; exit 1; fi
+# IPv6 transfers nobody acknowledges make way for a newcomer at the cap, as IPv4's do.
+unc0=$(counter tftp_sessions_unconfirmed)
+got=$(in_cli python3 "$ABUSE" crowd "$SRV6" f1468x100 8)
+check "at --tftp-max-sessions 8, 8 unacknowledged IPv6 transfers make way for a newcomer ($got)" \
+	test "$got" = "held 8 newcomer served"
+check "... counted (tftp_sessions_unconfirmed +$(($(counter tftp_sessions_unconfirmed) - unc0)))" \
+	test "$(counter tftp_sessions_unconfirmed)" -gt "$unc0"
 wait_listen6() { grep -c "serving HTTP on \[$SRV6\]:8080" "$WORK/daemon.log" | grep -q 2; }
 wait_until wait_listen6
 config_of "$CLI6" "$C" >/dev/null

@@ -7,6 +7,10 @@
                                      prints "same" when both answers came from one port
   tftp6_abuse.py hold ADDR FILE N    N transfers at once from one address, none acknowledged:
                                      prints "started S refused R: MESSAGE"
+  tftp6_abuse.py crowd ADDR FILE N   N transfers held unacknowledged (a server at
+                                     --tftp-max-sessions N), then a newcomer's RRQ, repeated
+                                     until answered (at most 50 tries): prints "held H newcomer
+                                     served" when a held one made way for it
 Every transfer started is ended with an ERROR, so none waits out its timeout.
 """
 import socket
@@ -77,6 +81,27 @@ def main():
                 message = data[4:].split(b"\0")[0].decode()
         print(f"started {len(started)} refused {refused}: {message}")
         for s, peer in started:
+            end(s, peer)
+    elif mode == "crowd":
+        n, held = int(sys.argv[4]), []
+        for _ in range(n):
+            s = sock(addr)
+            s.sendto(rrq(name, "tsize", "0"), (addr, 69))
+            op, _, peer = answer(s)
+            if op in (3, 6):
+                held.append((s, peer))  # never acknowledged
+        verdict = "refused"
+        for _ in range(50):
+            s = sock(addr)
+            s.sendto(rrq(name, "tsize", "0"), (addr, 69))
+            op, _, peer = answer(s)
+            if op in (3, 6):
+                verdict = "served"
+                end(s, peer)
+                break
+            s.close()
+        print(f"held {len(held)} newcomer {verdict}")
+        for s, peer in held:
             end(s, peer)
 
 

@@ -174,6 +174,8 @@ void tftp6_sweep(struct xpxe_tftp *t);
 void tftp6_remove_iface(struct xpxe_tftp *t, struct iface *ifc);
 void tftp6_close(struct xpxe_tftp *t);
 void tftp_free_dead(struct xpxe_tftp *t);
+bool tftp_make_room(struct xpxe_tftp *t);
+bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns);
 
 /* window.c */
 void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack);

@@ -438,12 +438,13 @@ static void replace(struct xpxe_tftp *t, struct xfer *x)
 
 /*
  * Room for one more transfer, at --tftp-max-sessions: the oldest transfer whose client never
- * acknowledged our first answer (UNCONFIRMED_GRACE_NS after it) makes way. Forged RRQs (their
- * answer goes to a machine that never asked) cannot hold the sessions against real clients.
- * Transfers found acknowledged on the way become ones like any other. Returns false when
- * there is no room: every transfer is acknowledged, or too young to tell.
+ * acknowledged our first answer (UNCONFIRMED_GRACE_NS after it) makes way, IPv4's first, then
+ * IPv6's (the cap is both families'). Forged RRQs (their answer goes to a machine that never
+ * asked) cannot hold the sessions against real clients. Transfers found acknowledged on the
+ * way become ones like any other. Returns false when there is no room: every transfer is
+ * acknowledged, or too young to tell.
  */
-static bool make_room(struct xpxe_tftp *t)
+bool tftp_make_room(struct xpxe_tftp *t)
 {
 	while (t->n_xfers + t->n_xfers6 >= t->opts.max_sessions && t->unconfirmed_head) {
 		struct xfer *x = t->unconfirmed_head;
@@ -461,6 +462,9 @@ static bool make_room(struct xpxe_tftp *t)
 		t->unconfirmed_dropped_recently++;
 		finish(t, x, true);
 	}
+	while (t->n_xfers + t->n_xfers6 >= t->opts.max_sessions &&
+	       tftp6_drop_unconfirmed(t, UNCONFIRMED_GRACE_NS))
+		;
 	return t->n_xfers + t->n_xfers6 < t->opts.max_sessions;
 }
 
@@ -649,7 +653,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		t->refused_per_ip_last = from->sin_addr.s_addr;
 		return;
 	}
-	if (!make_room(t)) {
+	if (!tftp_make_room(t)) {
 		/* A flood of RRQs: a clear answer, logged once a second (sweep), not per request.
 		 */
 		static const char busy[] = "server busy: too many transfers, try again later";

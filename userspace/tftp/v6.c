@@ -387,8 +387,8 @@ static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 				pi);
 		return;
 	}
-	/* The cap holds for both families together; IPv4's own room-making is not tried here. */
-	if (t->n_xfers + t->n_xfers6 >= t->opts.max_sessions) {
+	/* The cap holds for both families together, and so does making room under it. */
+	if (!tftp_make_room(t)) {
 		static const char busy[] = "server busy: too many transfers, try again later";
 		uint8_t pkt[XPXE_TFTP_REPLY_MAX];
 
@@ -600,6 +600,29 @@ int tftp6_listen(struct xpxe_tftp *t)
 	}
 	setsockopt(t->listen6_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	return 0;
+}
+
+/*
+ * The oldest IPv6 transfer whose client never acknowledged its first answer, GRACE_NS after
+ * it, dropped to make room (tftp_make_room): false when there is none.
+ */
+bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns)
+{
+	__u64 now = tftp_now_ns();
+	struct xfer6 *oldest = NULL;
+
+	for (struct xfer6 *x = t->xfers6; x; x = x->next)
+		if (!x->confirmed && !x->ended && now - x->started_ns >= grace_ns &&
+		    (!oldest || x->started_ns < oldest->started_ns))
+			oldest = x;
+	if (!oldest)
+		return false;
+	report6(XPXE_EV_TFTP_EXPIRED, oldest,
+		"no ACK of its first answer: dropped for a newer request", 0);
+	tftp_bump(t, oldest->ifc, XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED);
+	t->unconfirmed_dropped_recently++;
+	free6(t, oldest);
+	return true;
 }
 
 void tftp6_remove_iface(struct xpxe_tftp *t, struct iface *ifc)
