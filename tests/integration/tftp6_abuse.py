@@ -9,13 +9,14 @@
                                      prints "started S refused R: MESSAGE"
   tftp6_abuse.py crowd ADDR FILE N   N transfers held unacknowledged (a server at
                                      --tftp-max-sessions N), then a newcomer's RRQ, repeated
-                                     until answered (at most 50 tries): prints "held H newcomer
-                                     served" when a held one made way for it
+                                     until answered (held ones make way only once old enough;
+                                     gives up after 20 s): prints "held H newcomer served"
 Every transfer started is ended with an ERROR, so none waits out its timeout.
 """
 import socket
 import struct
 import sys
+import time
 
 
 def sock(addr):
@@ -90,8 +91,8 @@ def main():
             op, _, peer = answer(s)
             if op in (3, 6):
                 held.append((s, peer))  # never acknowledged
-        verdict = "refused"
-        for _ in range(50):
+        verdict, deadline = "refused", time.monotonic() + 20
+        while time.monotonic() < deadline:
             s = sock(addr)
             s.sendto(rrq(name, "tsize", "0"), (addr, 69))
             op, _, peer = answer(s)
