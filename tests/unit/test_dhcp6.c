@@ -403,14 +403,14 @@ static int top_status(const struct xpxe_dhcp6_out *o)
 static void test_boot_with_address(void **state)
 {
 	static const uint8_t pxe[] = {
-		0, 2, 0, 4, 0xde, 0xad, 0xbe, 0xef,				/* server id */
-		0, 16, 0, 15, 0, 0, 1, 0x57, 0, 9, 'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't',
-		0, 59, 0, 3, 'u', 'r', 'l',					/* boot file URL */
+		0,   2,	  0,   4,   0xde, 0xad, 0xbe, 0xef, /* server id */
+		0,   16,  0,   15,  0,	  0,	1,    0x57, 0, 9, 'P', 'X', 'E',
+		'C', 'l', 'i', 'e', 'n',  't',	0,    59,   0, 3, 'u', 'r', 'l', /* boot file URL */
 	};
 	static const uint8_t http[] = {
-		0, 2, 0, 4, 0xde, 0xad, 0xbe, 0xef,
-		0, 16, 0, 16, 0, 0, 1, 0x57, 0, 10, 'H', 'T', 'T', 'P', 'C', 'l', 'i', 'e', 'n', 't',
-		0, 59, 0, 3, 'u', 'r', 'l',
+		0,   2,	  0,   4,    0xde, 0xad, 0xbe, 0xef, 0,	  16,  0,   16,
+		0,   0,	  1,   0x57, 0,	   10,	 'H',  'T',  'T', 'P', 'C', 'l',
+		'i', 'e', 'n', 't',  0,	   59,	 0,    3,    'u', 'r', 'l',
 	};
 	static const uint8_t lying[] = { 0, 2, 0, 4, 0xde, 0xad, 0xbe, 0xef, 0, 16, 0, 40, 0, 0 };
 	struct xpxe_dhcp6_out o;

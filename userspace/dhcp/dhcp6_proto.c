@@ -271,8 +271,9 @@ void xpxe_dhcp6_out_raw(struct xpxe_dhcp6_out *o, const void *data, size_t len)
 /* Vendor class option (16) data naming PXEClient, as EDK2 reads it: {343, length, class}. */
 static bool is_pxe_vendor_class(const uint8_t *data, size_t len)
 {
-	return len >= 6 + 9 && (data[0] << 24 | data[1] << 16 | data[2] << 8 | data[3]) ==
-				       XPXE_DHCP6_ENTERPRISE_PXE &&
+	return len >= 6 + 9 &&
+	       ((uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | data[2] << 8 | data[3]) ==
+		   XPXE_DHCP6_ENTERPRISE_PXE &&
 	       !memcmp(data + 6, "PXEClient", 9);
 }
 
