@@ -398,6 +398,47 @@ static int top_status(const struct xpxe_dhcp6_out *o)
 	return s && n >= 2 ? s[0] << 8 | s[1] : -1;
 }
 
+/* Full mode's boot options: PXEClient's vendor class left out (EDK2 would go to port
+ * 4011 without a server id), HTTPClient's kept, the rest as they are. */
+static void test_boot_with_address(void **state)
+{
+	static const uint8_t pxe[] = {
+		0,   2,	  0,   4,   0xde, 0xad, 0xbe, 0xef, /* server id */
+		0,   16,  0,   15,  0,	  0,	1,    0x57, 0, 9, 'P', 'X', 'E',
+		'C', 'l', 'i', 'e', 'n',  't',	0,    59,   0, 3, 'u', 'r', 'l', /* boot file URL */
+	};
+	static const uint8_t http[] = {
+		0,   2,	  0,   4,    0xde, 0xad, 0xbe, 0xef, 0,	  16,  0,   16,
+		0,   0,	  1,   0x57, 0,	   10,	 'H',  'T',  'T', 'P', 'C', 'l',
+		'i', 'e', 'n', 't',  0,	   59,	 0,    3,    'u', 'r', 'l',
+	};
+	static const uint8_t lying[] = { 0, 2, 0, 4, 0xde, 0xad, 0xbe, 0xef, 0, 16, 0, 40, 0, 0 };
+	struct xpxe_dhcp6_out o;
+	const uint8_t xid[3] = { 1, 2, 3 };
+	size_t n;
+
+	(void)state;
+	xpxe_dhcp6_out_start(&o, XPXE_DHCP6_ADVERTISE, xid);
+	xpxe_dhcp6_out_boot_with_address(&o, pxe, sizeof(pxe));
+	assert_false(o.overflow);
+	assert_int_equal(o.len, 4 + 8 + 7);
+	assert_null(find(&o, XPXE_DHCP6_OPT_VENDOR_CLASS, &n));
+	assert_non_null(find(&o, XPXE_DHCP6_OPT_SERVERID, &n));
+	assert_int_equal(n, 4);
+	assert_memory_equal(find(&o, XPXE_DHCP6_OPT_BOOTFILE_URL, &n), "url", 3);
+	assert_int_equal(n, 3);
+
+	xpxe_dhcp6_out_start(&o, XPXE_DHCP6_ADVERTISE, xid);
+	xpxe_dhcp6_out_boot_with_address(&o, http, sizeof(http));
+	assert_int_equal(o.len, 4 + sizeof(http));
+	assert_memory_equal(o.buf + 4, http, sizeof(http));
+
+	/* a blob that does not parse goes out whole (it is ours: never seen) */
+	xpxe_dhcp6_out_start(&o, XPXE_DHCP6_ADVERTISE, xid);
+	xpxe_dhcp6_out_boot_with_address(&o, lying, sizeof(lying));
+	assert_int_equal(o.len, 4 + sizeof(lying));
+}
+
 static void test_server_exchanges(void **state)
 {
 	struct xpxe_dhcp6_server srv;
@@ -557,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_build_ia),
 		cmocka_unit_test(test_full_when),
+		cmocka_unit_test(test_boot_with_address),
 		cmocka_unit_test_setup_teardown(test_leases6_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dhcp/dhcp6_proto.h"
+#include "xpxe_dhcp6.h"
 
 const char *const xpxe_dhcp6_verdict_names[XPXE_DHCP6_VERDICT_MAX] = {
 	[XPXE_DHCP6_OK] = "ok",
@@ -265,6 +266,37 @@ void xpxe_dhcp6_out_raw(struct xpxe_dhcp6_out *o, const void *data, size_t len)
 	if (len) /* an empty option (rapid commit) may come with no data at all */
 		memcpy(o->buf + o->len, data, len);
 	o->len += len;
+}
+
+/* Vendor class option (16) data naming PXEClient, as EDK2 reads it: {343, length, class}. */
+static bool is_pxe_vendor_class(const uint8_t *data, size_t len)
+{
+	return len >= 6 + 9 &&
+	       ((uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | data[2] << 8 | data[3]) ==
+		   XPXE_DHCP6_ENTERPRISE_PXE &&
+	       !memcmp(data + 6, "PXEClient", 9);
+}
+
+void xpxe_dhcp6_out_boot_with_address(struct xpxe_dhcp6_out *o, const uint8_t *opts, size_t len)
+{
+	size_t off = 0;
+
+	/* Our own blob: a lying length means a bug; then it goes out as it is. */
+	for (size_t p = 0; p < len;) {
+		if (len - p < 4 || len - p - 4 < (size_t)(opts[p + 2] << 8 | opts[p + 3])) {
+			xpxe_dhcp6_out_raw(o, opts, len);
+			return;
+		}
+		p += 4 + (opts[p + 2] << 8 | opts[p + 3]);
+	}
+	while (off < len) {
+		size_t n = 4 + (opts[off + 2] << 8 | opts[off + 3]);
+
+		if ((opts[off] << 8 | opts[off + 1]) != XPXE_DHCP6_OPT_VENDOR_CLASS ||
+		    !is_pxe_vendor_class(opts + off + 4, n - 4))
+			xpxe_dhcp6_out_raw(o, opts + off, n);
+		off += n;
+	}
 }
 
 static void put16(uint8_t *p, uint32_t v)

@@ -114,6 +114,17 @@ void xpxe_dhcp6_out_opt(struct xpxe_dhcp6_out *o, unsigned int code, const void 
 /* Appends raw bytes (options already in wire format). */
 void xpxe_dhcp6_out_raw(struct xpxe_dhcp6_out *o, const void *data, size_t len);
 
+/*
+ * Appends the boot options OPTS (wire format, as xdp_pxe sends them) for an
+ * answer that gives an address (full mode), without a vendor class (16)
+ * naming PXEClient. EDK2's PXE takes an IA_NA offer with PXEClient as a
+ * "DhcpBinl" offer and asks the URL's host on port 4011 again, in a Request
+ * with no server id (EDK2 2022.11), which xdp_pxe refuses as malformed;
+ * without the class the offer is "DhcpOnly" with option 59, and EDK2 boots
+ * the Reply's URL (docs/dhcp6-edk2.md). HTTPClient stays: HTTP boot needs it.
+ */
+void xpxe_dhcp6_out_boot_with_address(struct xpxe_dhcp6_out *o, const uint8_t *opts, size_t len);
+
 /* Appends a Status Code option. */
 void xpxe_dhcp6_out_status(struct xpxe_dhcp6_out *o, enum xpxe_dhcp6_status code, const char *text);
 

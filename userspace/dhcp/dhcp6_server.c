@@ -105,8 +105,9 @@ static bool machine_profile(const struct xpxe_dhcp6_server *srv, const unsigned 
 
 /*
  * The options before the client id: the boot options of (PROFILE, class of M)
- * exactly as xdp_pxe sends them (server id, vendor class, option 59), or only
- * the server id for a plain client (an address, nothing to boot).
+ * as xdp_pxe sends them (server id, vendor class, option 59) less a PXEClient
+ * vendor class (EDK2 would ask port 4011 again), or only the server id for a
+ * plain client (an address, nothing to boot).
  */
 static void put_server_options(const struct xpxe_dhcp6_server *srv, __u32 profile,
 			       const struct xpxe_dhcp6_msg *m, struct xpxe_dhcp6_out *o)
@@ -118,7 +119,7 @@ static void put_server_options(const struct xpxe_dhcp6_server *srv, __u32 profil
 	if (boot != XPXE_BOOT_PLAIN && srv->replies_fd >= 0 &&
 	    !bpf_map_lookup_elem(srv->replies_fd, &idx, &r) && r.len &&
 	    r.len <= XPXE_DHCP6_OPTS_MAX) {
-		xpxe_dhcp6_out_raw(o, r.opts, r.len);
+		xpxe_dhcp6_out_boot_with_address(o, r.opts, r.len);
 		return;
 	}
 	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_SERVERID, srv->duid, srv->duid_len);
