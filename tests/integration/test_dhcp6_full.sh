@@ -232,3 +232,13 @@ check "w-2's config (IPv4 reservation) refused over IPv6 after a stranger's scri
 check "... and logged as its reservation's" \
 	grep -q "config of .*w-2.* refused to $STRANGER: the machine is at 198.18.0.52 (its reservation)" \
 	"$WORK/daemon.log"
+
+# A reload cannot move a DHCPv6 reservation: the server takes them at start only.
+sed -i 's/ip6: fd00:198:18::44}/ip6: fd00:198:18::45}/' "$WORK/xpxe.yaml"
+out=$("$XPXE" reload 2>&1)
+rc=$?
+check "a reload that moves w-4's ip6 is refused (exit $rc), the reason given" \
+	sh -c "[ $rc -ne 0 ] && printf '%s' \"\$1\" | grep -q 'DHCPv6 reservations'" _ "$out"
+st=$(http6 4 fd00:198:18::44 "/talos/config?mac=52:54:00:d7:00:04")
+check "... the running config kept: w-4's config still goes to fd00:198:18::44 (HTTP $st)" \
+	test "$st" = 200

@@ -1304,6 +1304,53 @@ static void pool_text(const struct xpxe_config *cfg, char *out, size_t size)
  * set up at the start; VLANs without pools may come and go (add them at the end of the list).
  * WAS and NOW say which, for the message.
  */
+/* Whether every machine of A with an ip6 has the same MACs' ip6 in B. */
+static bool ip6_machines_in(const struct xpxe_config *a, const struct xpxe_config *b)
+{
+	for (int i = 0; i < a->n_machines; i++) {
+		const struct xpxe_machine_cfg *m = &a->machines[i];
+		bool found = IN6_IS_ADDR_UNSPECIFIED(&m->ip6);
+
+		for (int j = 0; !found && j < b->n_machines; j++)
+			found =
+			    !memcmp(&b->machines[j].ip6, &m->ip6, sizeof(m->ip6)) &&
+			    b->machines[j].n_macs == m->n_macs &&
+			    !memcmp(b->machines[j].macs, m->macs, sizeof(m->macs[0]) * m->n_macs);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether the DHCPv6 reservations changed (--reserve6, a machine's ip6): the DHCPv6 server
+ * takes them, and whether it runs at all, at start only, while a reload would change what
+ * xdp_pxe passes up to it.
+ */
+static bool reservations6_changed(const struct xpxe_config *old, const struct xpxe_config *new)
+{
+	if (old->dhcp.n_reservations6 != new->dhcp.n_reservations6)
+		return true;
+	for (int i = 0; i < old->dhcp.n_reservations6; i++) {
+		const struct xpxe_reservation6 *a = &old->dhcp.reservations6[i];
+		const struct xpxe_reservation6 *b = &new->dhcp.reservations6[i];
+
+		if (memcmp(a->mac, b->mac, sizeof(a->mac)) || memcmp(&a->ip, &b->ip, sizeof(a->ip)))
+			return true;
+	}
+	return !ip6_machines_in(old, new) || !ip6_machines_in(new, old);
+}
+
+/* How many DHCPv6 reservations CFG has: --reserve6 and machines' ip6. */
+static int reservations6_count(const struct xpxe_config *cfg)
+{
+	int n = cfg->dhcp.n_reservations6;
+
+	for (int i = 0; i < cfg->n_machines; i++)
+		n += !IN6_IS_ADDR_UNSPECIFIED(&cfg->machines[i].ip6);
+	return n;
+}
+
 static bool vlan_pools_moved(const struct xpxe_config *old, const struct xpxe_config *new,
 			     char *was, size_t was_size, char *now, size_t now_size)
 {
@@ -1386,6 +1433,11 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		key = "dhcp.pool6";
 		inet_ntop(AF_INET6, &old->dhcp.pool6_first, was, sizeof(was));
 		inet_ntop(AF_INET6, &new->dhcp.pool6_first, now, sizeof(now));
+	} else if (reservations6_changed(old, new)) {
+		key = "DHCPv6 reservations (--reserve6, machines' ip6)";
+		snprintf(was, sizeof(was), "%d of them", reservations6_count(old));
+		snprintf(now, sizeof(now), "%d, or other addresses or MACs",
+			 reservations6_count(new));
 	} else if (vlan_pools_moved(old, new, was, sizeof(was), now, sizeof(now))) {
 		key = "a VLAN's pool (or the VLAN at a pool's place in vlans:)";
 	} else if (strcmp(old->dhcp.leases_path, new->dhcp.leases_path)) {
@@ -1417,7 +1469,8 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 	snprintf(why, why_size,
 		 "%s changed (%s -> %s): it changes only with a restart (so do interfaces, mode, "
 		 "server_ip, http.listen, http's limits, HTTPS on or off, http.tls_listen, "
-		 "dhcp.pool, dhcp.pool6, VLANs' pools, dhcp.leases, state_dir and store); "
+		 "dhcp.pool, dhcp.pool6, DHCPv6 reservations, VLANs' pools, dhcp.leases, "
+		 "state_dir and store); "
 		 "the running config is kept",
 		 key, was, now);
 	return -EINVAL;
