@@ -144,6 +144,21 @@ void tftp_printable(char *out, size_t len, const char *in, size_t in_len)
 	out[o < len ? o : len - 1] = '\0';
 }
 
+/* What a datagram to port 69 asked, fit for a log line: "RRQ 'name'", or its opcode. */
+void tftp_describe_request(char *what, size_t what_size, const uint8_t *buf, size_t len)
+{
+	char name[400];
+
+	tftp_printable(name, sizeof(name), len > 2 ? (const char *)buf + 2 : "",
+		       len > 2 ? len - 2 : 0);
+	if (len >= 2 && buf[0] == 0 && (buf[1] == XPXE_TFTP_RRQ || buf[1] == XPXE_TFTP_WRQ))
+		snprintf(what, what_size, "%s '%.100s'", buf[1] == XPXE_TFTP_WRQ ? "WRQ" : "RRQ",
+			 name);
+	else
+		snprintf(what, what_size, "opcode %d to port 69",
+			 len >= 2 ? buf[0] << 8 | buf[1] : -1);
+}
+
 /* FNV-1a of an RRQ's bytes: the same bytes again is a copy (repeated_rrq). */
 uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len)
 {

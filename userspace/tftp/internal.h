@@ -165,6 +165,7 @@ enum xpxe_counter tftp_error_counter(int code);
 __u64 tftp_now_ns(void);
 uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len);
 void tftp_printable(char *out, size_t len, const char *in, size_t in_len);
+void tftp_describe_request(char *what, size_t what_size, const uint8_t *buf, size_t len);
 
 /* v6.c: TFTP over IPv6 (tftp.c calls it; it calls iface.c only) */
 int tftp6_listen(struct xpxe_tftp *t);

@@ -581,21 +581,14 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	struct xpxe_tftp_request req;
 	struct xpxe_asset *as;
 	struct xfer *x;
-	char what[128], name[400];
+	char what[128];
 	bool rrq = len >= 2 && buf[0] == 0 && buf[1] == XPXE_TFTP_RRQ;
 	uint64_t hash = tftp_rrq_hash(buf, len);
 
 	if (!from->sin_port || from->sin_addr.s_addr == INADDR_ANY ||
 	    from->sin_addr.s_addr == INADDR_BROADCAST)
 		return;
-	tftp_printable(name, sizeof(name), len > 2 ? (const char *)buf + 2 : "",
-		       len > 2 ? len - 2 : 0);
-	if (len >= 2 && buf[0] == 0 && (buf[1] == XPXE_TFTP_RRQ || buf[1] == XPXE_TFTP_WRQ))
-		snprintf(what, sizeof(what), "%s '%.100s'", buf[1] == XPXE_TFTP_WRQ ? "WRQ" : "RRQ",
-			 name);
-	else
-		snprintf(what, sizeof(what), "opcode %d to port 69",
-			 len >= 2 ? buf[0] << 8 | buf[1] : -1);
+	tftp_describe_request(what, sizeof(what), buf, len);
 	if (!ifc) {
 		why.code = XPXE_TFTP_ERR_UNDEFINED;
 		snprintf(why.message, sizeof(why.message),
