@@ -86,8 +86,8 @@ static const struct bench_case cases[] = {
 	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
 	  100, 0 },
 	{ "802.1Q 10: full ACK to OVMF REQUEST (known MAC)",
-	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10,
-	  0, 0 },
+	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10, 0,
+	  0 },
 	{ "802.1ad 100.20: full ACK to OVMF REQUEST (known MAC)",
 	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
 	  100, 0 },
@@ -104,12 +104,14 @@ static const struct bench_case cases[] = {
 	 * boot options; the address from elsewhere), and full mode, where xdp_pxe passes a
 	 * client's message up to the daemon's server (its cost here: the checks before the pass).
 	 */
-	{ "DHCPv6 proxy-like Advertise to OVMF PXE Solicit", "tests/fixtures/ovmf-dhcp6-pxe-http.pcap",
-	  0, XPXE_MODE_PROXY, 0, XDP_TX, 6, 0, 0, 0, V6_PROXY },
+	{ "DHCPv6 proxy-like Advertise to OVMF PXE Solicit",
+	  "tests/fixtures/ovmf-dhcp6-pxe-http.pcap", 0, XPXE_MODE_PROXY, 0, XDP_TX, 6, 0, 0, 0,
+	  V6_PROXY },
 	{ "DHCPv6 proxy-like Reply to OVMF 4011 Request", "tests/fixtures/ovmf-dhcp6-pxe-http.pcap",
 	  1, XPXE_MODE_PROXY, 0, XDP_TX, 6, 0, 0, 0, V6_PROXY },
-	{ "DHCPv6 full: pass of OVMF Solicit to the daemon", "tests/fixtures/ovmf-dhcp6-pxe-http.pcap",
-	  0, XPXE_MODE_FULL, 1, XDP_PASS, 6, 0, 0, 0, V6_FULL },
+	{ "DHCPv6 full: pass of OVMF Solicit to the daemon",
+	  "tests/fixtures/ovmf-dhcp6-pxe-http.pcap", 0, XPXE_MODE_FULL, 1, XDP_PASS, 6, 0, 0, 0,
+	  V6_FULL },
 };
 
 /* Puts a tag (TPID, VID) right after the MACs of the frame F of *LEN bytes, as a trunk has it. */
@@ -351,7 +353,7 @@ int main(int argc, char **argv)
 			return 1;
 		/* DHCPv6 on for its cases (the server of OVMF's capture), off for the others. */
 		struct xpxe_dhcp6_net net6 = { .duid = { 0, 1, 0, 1, 0x32, 0xa7, 0xcd, 0x9e, 0xe2,
-							0x24, 0x06, 0xf4, 0xa9, 0x5d },
+							 0x24, 0x06, 0xf4, 0xa9, 0x5d },
 					       .duid_len = 14 };
 
 		memcpy(net6.server_mac, frame_server_mac, 6);
