@@ -608,6 +608,96 @@ static void test_server_save_error(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+/*
+ * R as the IPv6 packet the packet socket reads (from fe80::1 port 546 to ff02::1:2 port 547,
+ * its UDP checksum right) into PKT; returns its length.
+ */
+static size_t r_packet(const struct req *r, uint8_t *pkt)
+{
+	struct in6_addr src = ip6("fe80::1"), dst = ip6("ff02::1:2");
+	size_t ulen = 8 + r->n;
+	uint32_t sum = 17 + (uint32_t)ulen;
+	uint8_t *udp = pkt + 40;
+
+	memset(pkt, 0, 48);
+	pkt[0] = 0x60;
+	pkt[4] = (uint8_t)(ulen >> 8), pkt[5] = (uint8_t)ulen;
+	pkt[6] = 17, pkt[7] = 255;
+	memcpy(pkt + 8, &src, 16);
+	memcpy(pkt + 24, &dst, 16);
+	udp[1] = 546 & 0xff, udp[0] = 546 >> 8;
+	udp[3] = 547 & 0xff, udp[2] = 547 >> 8;
+	udp[4] = pkt[4], udp[5] = pkt[5];
+	memcpy(udp + 8, r->b, r->n);
+	udp[8 + r->n] = 0; /* the pad byte of an odd length */
+	for (size_t i = 8; i < 40; i += 2)
+		sum += pkt[i] << 8 | pkt[i + 1];
+	for (size_t i = 0; i < ulen; i += 2)
+		sum += udp[i] << 8 | (i + 1 < ulen ? udp[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	udp[6] = (uint8_t)(sum >> 8), udp[7] = (uint8_t)sum;
+	return 40 + ulen;
+}
+
+/*
+ * A batch: its messages' bindings are written once, before any answer of the batch goes. A
+ * batch whose write fails takes back its Request's binding (not answered, counted) and still
+ * answers what needed no write (an Information-request).
+ */
+static void test_server_batch(void **state)
+{
+	struct xpxe_dhcp6_server srv;
+	uint8_t pkt[2200];
+	char line[256];
+	bool has1 = false, has3 = false;
+	struct req r;
+	FILE *f;
+
+	(void)state;
+	server(&srv);
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	snprintf(srv.leases.path, sizeof(srv.leases.path), "/proc/xpxe-no/leases6");
+	r_msg(&r, XPXE_DHCP6_REQUEST, true, NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac1);
+	r_start(&r, XPXE_DHCP6_INFORMATION_REQUEST);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac1);
+	assert_int_equal(srv.cnt[XPXE_D6_RECEIVED], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_BAD_FRAME], 0);
+	assert_false(xpxe_leases6_find(&srv.leases, mac1)->offered); /* in memory, not yet sent */
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 0);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_SAVE_ERRORS], 1);
+	assert_int_equal(srv.cnt[XPXE_D6_BOUND], 0);
+	assert_true(xpxe_leases6_find(&srv.leases, mac1)->offered); /* taken back */
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 1);		    /* the Information-request's */
+	assert_int_equal(srv.cnt[XPXE_D6_SEND_ERRORS], 1);	    /* (no socket here) */
+
+	/* Written: two machines bound by one batch, both in the file. */
+	snprintf(srv.leases.path, sizeof(srv.leases.path), "%s", path);
+	r_msg(&r, XPXE_DHCP6_REQUEST, true, NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac3);
+	assert_int_equal(access(path, F_OK), -1);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_SAVE_ERRORS], 1);
+	assert_int_equal(srv.cnt[XPXE_D6_BOUND], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 3);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		has1 |= !strncmp(line, "52:54:00:d7:00:01 fd00::100 ", 28);
+		has3 |= !strncmp(line, "52:54:00:d7:00:03 fd00::50 ", 27);
+	}
+	fclose(f);
+	assert_true(has1 && has3);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* Full mode's DHCPv6 is on with a pool6, a --reserve6 or a machine's ip6, and only then. */
 static void test_full_when(void **state)
 {
@@ -645,6 +735,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leases6_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dhcp6", tests, NULL, NULL);
