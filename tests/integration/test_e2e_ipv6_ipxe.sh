@@ -13,6 +13,8 @@
 #   v4b    `xpxe machines rearm`, then over IPv4 only: its config over IPv4; installed again
 #   v6b    over IPv6 only: the local-disk script again
 # One machine has one boot-once mark, whatever the family it fetched its config over.
+# Beside the first boot, a SeaBIOS machine with QEMU's BIOS iPXE ROM (pxe-virtio.rom, IPv6
+# too), reserved over IPv6 only, on an IPv6-only tap: its config over IPv6 as well.
 # Software emulation (tcg).
 LAB=e2e6i
 source "$(dirname "$0")/lib.sh"
@@ -25,16 +27,23 @@ MAC=52:54:00:e6:00:21
 IP4=198.18.0.61
 IP6=fd00:198:18:9::61
 TAP=$LAB-t0
+MAC_B=52:54:00:e6:00:22
+IP6_B=fd00:198:18:9::62
 e6_require
 e6_guest
 e6_lab_up "$SRV6"
 
 mkdir -p "$WORK/talos"
-printf 'version: v1alpha1\nmachine:\n  type: worker\n  network:\n    hostname: {{hostname}}\n# for {{mac}} at {{ip}}\n' \
-	>"$WORK/talos/${MAC//:/-}.yaml"
+for m in "$MAC" "$MAC_B"; do
+	printf 'version: v1alpha1\nmachine:\n  type: worker\n  network:\n    hostname: {{hostname}}\n# for {{mac}} at {{ip}}\n' \
+		>"$WORK/talos/${m//:/-}.yaml"
+done
 # The document the machine must get, {{ip}} filled with IP
-expected_doc() { sed -e "s/{{hostname}}/dual-1/" -e "s/{{mac}}/$MAC/" -e "s/{{ip}}/$1/" "$WORK/talos/${MAC//:/-}.yaml"; }
-expected_sha() { expected_doc "$1" | sha256sum | cut -d' ' -f1; }
+expected_doc() { # IP [MAC HOSTNAME]
+	local mac=${2:-$MAC}
+	sed -e "s/{{hostname}}/${3:-dual-1}/" -e "s/{{mac}}/$mac/" -e "s/{{ip}}/$1/" "$WORK/talos/${mac//:/-}.yaml"
+}
+expected_sha() { expected_doc "$@" | sha256sum | cut -d' ' -f1; }
 cat >"$WORK/xpxe.yaml" <<YAML
 interfaces: [$IF_SRV]
 mode: full
@@ -55,16 +64,18 @@ profiles:
     talos_config: $WORK/talos
 machines:
   - {mac: $MAC, hostname: dual-1, ip: $IP4, ip6: $IP6}
+  - {mac: $MAC_B, hostname: bios6, ip6: $IP6_B}
 YAML
 if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves the lab dual-stack in full mode"; else
 	not_ok "xpxe serves the lab dual-stack in full mode" "$(tail -5 "$WORK/daemon.log")"; exit 1; fi
 
-# only FAMILY: the machine's tap passes only that family from the machine (4: IPv6 dropped;
-# 6: IPv4 and ARP dropped: bpf/lab_family.bpf.c), so xpxe never hears its other family.
+# only FAMILY [TAP]: the machine's tap passes only that family from the machine (4: IPv6
+# dropped; 6: IPv4 and ARP dropped: bpf/lab_family.bpf.c), so xpxe never hears its other family.
 only() {
-	in_cli tc qdisc del dev "$TAP" clsact 2>/dev/null
-	in_cli tc qdisc add dev "$TAP" clsact &&
-		in_cli tc filter add dev "$TAP" ingress bpf da obj "$BUILD/lab_family.bpf.o" sec "tc/only$1"
+	local tap=${2:-$TAP}
+	in_cli tc qdisc del dev "$tap" clsact 2>/dev/null
+	in_cli tc qdisc add dev "$tap" clsact &&
+		in_cli tc filter add dev "$tap" ingress bpf da obj "$BUILD/lab_family.bpf.o" sec "tc/only$1"
 }
 
 # boot NAME: the machine, once, in the background ($!; e2e6.sh)
@@ -94,8 +105,11 @@ srv6() { "$XPXE" status --json | jq -r ".interfaces[0].dhcp6.server.$1"; }
 
 # --- v6: iPXE over IPv6 all the way to the config ---------------------------------------------
 only 6 || { not_ok "lab_family (tc) on $TAP"; exit 1; }
+only 6 "$LAB-t1" || { not_ok "lab_family (tc) on $LAB-t1"; exit 1; }
+e6_machine bios6 "$MAC_B" "$LAB-t1" 300 --bios
+BIOS6=$!
 boot v6
-wait $!
+wait $! $BIOS6
 if config_boot v6 "$IP6"; then
 	ok "over IPv6 only: iPXE's DHCPv6, script, kernel and initramfs over IPv6, the guest's DHCPv6 and its own config over IPv6 ($(took v6))"
 else
@@ -114,10 +128,21 @@ check "... the guest's URL named [$SRV6]" \
 check "... {{ip}} in its document is its IPv4 reservation, not $IP6" \
 	test "$(sha_of v6)" = "$(expected_sha "$IP4")" -a "$(sha_of v6)" != "$(expected_sha "$IP6")"
 check "... nothing over IPv4 reached xpxe: no IPv4 binding" bash -c "! grep -q '$MAC' '$WORK/leases' 2>/dev/null"
-check "... the DHCPv6 server bound it twice, iPXE and the guest (bound $(srv6 bound))" test "$(srv6 bound)" -ge 2
+check "... the DHCPv6 server bound it twice, iPXE and the guest, as the BIOS machine (bound $(srv6 bound))" \
+	test "$(srv6 bound)" -ge 4
 check "... through the daemon (pass_dhcp6_to_daemon $(counter pass_dhcp6_to_daemon))" \
-	test "$(counter pass_dhcp6_to_daemon)" -ge 4
+	test "$(counter pass_dhcp6_to_daemon)" -ge 8
 check "... and it is marked installed (boot-once)" installed true
+
+if [ "$(sha_of bios6)" = "$(expected_sha '' "$MAC_B" bios6)" ] &&
+	grep -a -q "XPXE-GUEST: dhcp ip=$IP6_B " "$WORK/bios6.serial"; then
+	ok "SeaBIOS's iPXE ROM over IPv6 only: its own config over IPv6 at $IP6_B ($(took bios6))"
+else
+	not_ok "SeaBIOS's iPXE ROM over IPv6 only: its config" "$(cat "$WORK/bios6.qemu")" "$(serial_end bios6)"
+fi
+check "... xpxe sent it from its script to its config over IPv6" \
+	test -n "$(grep -a "event=script mac=$MAC_B ip=$IP6_B " "$WORK/daemon.log")" \
+	-a -n "$(grep -a "event=config mac=$MAC_B ip=$IP6_B " "$WORK/daemon.log")"
 
 # --- v4: the same machine over IPv4 only: the same boot-once mark -----------------------------
 only 4 || not_ok "lab_family only4 on $TAP"
