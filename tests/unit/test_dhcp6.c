@@ -274,6 +274,47 @@ static const unsigned char mac1[6] = { 0x52, 0x54, 0, 0xd7, 0, 1 };
 static const unsigned char mac2[6] = { 0x52, 0x54, 0, 0xd7, 0, 2 };
 static const unsigned char mac3[6] = { 0x52, 0x54, 0, 0xd7, 0, 3 };
 
+/*
+ * First fit skips what is held (a binding, a reservation inside the pool, a declined
+ * address) and finds a hole left by a released binding; a whole pool gives nothing more.
+ */
+static void test_leases6_first_fit(void **state)
+{
+	struct in6_addr first = ip6("fd00::1:0"), last = ip6("fd00::1:ff");
+	struct xpxe_reservation6 res = { { 0x52, 0x54, 0, 0xd7, 0, 0xee }, ip6("fd00::1:1") };
+	struct in6_addr declined = ip6("fd00::1:2"), want;
+	unsigned char mac[6] = { 0x52, 0x54, 0, 0xd8, 0, 0 };
+	struct xpxe_leases6 l;
+	struct xpxe_lease6 *b;
+	bool created;
+
+	(void)state;
+	assert_int_equal(xpxe_leases6_init(&l, path, &first, &last), 0);
+	assert_int_equal(xpxe_leases6_set_reserved(&l, &res, 1), 0);
+	assert_int_equal(xpxe_leases6_decline(&l, &declined), 0);
+	/* ::1:0, then ::1:3 onwards: ::1:1 is reserved, ::1:2 declined */
+	for (int i = 0; i < 254; i++) {
+		mac[5] = (unsigned char)i;
+		b = xpxe_leases6_allocate(&l, mac, NULL, 1000, &created);
+		assert_non_null(b);
+		assert_true(created);
+		want = ip6(i == 0 ? "fd00::1:0" : "fd00::1:3");
+		want.s6_addr[15] = (unsigned char)(i == 0 ? 0 : i + 2);
+		assert_memory_equal(&b->ip, &want, 16);
+		b->expires = 5000; /* held (an offer's deadline), not expired at 1000 */
+	}
+	mac[5] = 0xfe; /* all 256 held: nothing, and none expired to take over */
+	assert_null(xpxe_leases6_allocate(&l, mac, NULL, 1000, &created));
+	mac[5] = 40; /* released: its address is the first hole */
+	xpxe_leases6_remove(&l, mac);
+	mac[5] = 0xfe;
+	b = xpxe_leases6_allocate(&l, mac, NULL, 1000, &created);
+	assert_non_null(b);
+	want = ip6("fd00::1:2a");
+	assert_memory_equal(&b->ip, &want, 16);
+	xpxe_leases6_free(&l);
+}
+
 static void test_leases6_file(void **state)
 {
 	struct in6_addr first = ip6("fd00::100"), last = ip6("fd00::101");
@@ -600,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_build_ia),
 		cmocka_unit_test(test_full_when),
 		cmocka_unit_test(test_boot_with_address),
+		cmocka_unit_test_setup_teardown(test_leases6_first_fit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases6_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),
