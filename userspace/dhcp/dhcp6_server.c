@@ -24,6 +24,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "dhcp/dhcp6_server.h"
+#include "events.h"
 #include "json.h"
 #include "log.h"
 
@@ -146,14 +147,19 @@ static void put_binding(const struct xpxe_dhcp6_server *srv, const struct xpxe_d
 				  XPXE_DHCP6_SUCCESS, NULL);
 }
 
-static void log_bound(const struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
-		      const struct xpxe_lease6 *lease)
+/* LEASE (BEFORE: what it was) is on disk: counted; a new binding logged and an event. */
+static void bound(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+		  const struct xpxe_lease6 *before, const struct xpxe_lease6 *lease)
 {
 	char ip[INET6_ADDRSTRLEN], text[18];
 
+	srv->cnt[XPXE_D6_BOUND]++;
+	if (!before->offered && before->duid_len == lease->duid_len)
+		return; /* an extension */
 	mac_text(mac, text, sizeof(text));
-	log_info("%s: DHCPv6 bound %s to %s", srv->ifname, text,
-		 inet_ntop(AF_INET6, &lease->ip, ip, sizeof(ip)));
+	inet_ntop(AF_INET6, &lease->ip, ip, sizeof(ip));
+	log_info("%s: DHCPv6 bound %s to %s", srv->ifname, text, ip);
+	xpxe_event(XPXE_EV_LEASE_BOUND, text, ip, srv->ifname, "DHCPv6", 0);
 }
 
 /* Makes LEASE a binding until NOW + lease time, for M's DUID and IAID, and writes the file. */
@@ -173,9 +179,6 @@ static int commit(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
 		memcpy(srv->undo[srv->n_undo].mac, mac, 6);
 		srv->undo[srv->n_undo++].before = before;
 		srv->batch_dirty = true;
-		srv->cnt[XPXE_D6_BOUND]++;
-		if (before.offered || before.duid_len != lease->duid_len)
-			log_bound(srv, mac, lease);
 		return 0;
 	}
 	/* On disk before the answer: a client never holds an address the file does not. */
@@ -187,9 +190,7 @@ static int commit(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
 			  srv->leases.path, strerror(-err));
 		return err;
 	}
-	srv->cnt[XPXE_D6_BOUND]++;
-	if (before.offered || before.duid_len != lease->duid_len)
-		log_bound(srv, mac, lease);
+	bound(srv, mac, &before, lease);
 	return 0;
 }
 
@@ -420,7 +421,12 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 				*lease = srv->undo[i].before;
 		}
 		srv->cnt[XPXE_D6_SAVE_ERRORS] += srv->n_undo ? srv->n_undo : 1;
-		srv->cnt[XPXE_D6_BOUND] -= srv->n_undo;
+	}
+	for (int i = 0; written && i < srv->n_undo; i++) {
+		const struct xpxe_lease6 *lease = xpxe_leases6_find(&srv->leases, srv->undo[i].mac);
+
+		if (lease) /* else released later in the batch */
+			bound(srv, srv->undo[i].mac, &srv->undo[i].before, lease);
 	}
 	for (int i = 0; i < srv->n_queued; i++) {
 		struct xpxe_dhcp6_queued *q = &srv->queued[i];
