@@ -933,6 +933,7 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 				    arg(rq->conn, "serial"), arg(rq->conn, "hostname") };
 	const struct xpxe_machine_cfg *m = NULL;
 	char used[XPXE_CFG_PATH_MAX + 32], ip_text[INET6_ADDRSTRLEN] = "", hyphen[18];
+	char ip6_text[INET6_ADDRSTRLEN] = "";
 	char *doc, *out = NULL;
 	const char *why = NULL, *bad_name, *how;
 	struct who who;
@@ -1012,6 +1013,14 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
 	else if (m && m->ip.s_addr)
 		inet_ntop(AF_INET, &m->ip, ip_text, sizeof(ip_text));
+	/*
+	 * {{ip6}}: its IPv6 reservation, else over IPv6 the address it fetches from (its own:
+	 * config_to_source said so above); none over IPv4 without a reservation.
+	 */
+	if (m && !IN6_IS_ADDR_UNSPECIFIED(&m->ip6))
+		inet_ntop(AF_INET6, &m->ip6, ip6_text, sizeof(ip6_text));
+	else if (rq->v6)
+		inet_ntop(AF_INET6, &rq->src6, ip6_text, sizeof(ip6_text));
 	doc = read_document(m && m->talos_config[0] ? m->talos_config
 						    : h->cfg->profiles[who.profile].talos_config,
 			    who.mac, used, sizeof(used), &len);
@@ -1035,6 +1044,7 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	    doc, len,
 	    &(struct xpxe_vars){ .hostname = m ? m->hostname : "",
 				 .ip = ip_text,
+				 .ip6 = ip6_text,
 				 .mac = who.mac,
 				 .mac_hyphen = hyphen,
 				 .uuid = m && m->uuid[0] ? m->uuid : id.uuid,
