@@ -315,6 +315,41 @@ static void test_leases6_first_fit(void **state)
 	xpxe_leases6_free(&l);
 }
 
+/*
+ * A released address stays its machine's for XPXE_DHCP6_RELEASE_HOLD_S (EDK2 releases and
+ * boots on from it): another machine gets another address while the pool has one, its own
+ * machine gets it back, and only a full pool gives it away.
+ */
+static void test_leases6_release_hold(void **state)
+{
+	struct in6_addr first = ip6("fd00::200"), last = ip6("fd00::201");
+	struct xpxe_leases6 l;
+	struct xpxe_lease6 *a, *b;
+	bool created;
+
+	(void)state;
+	assert_int_equal(xpxe_leases6_init(&l, path, &first, &last), 0);
+	a = xpxe_leases6_allocate(&l, mac1, NULL, 1000, &created);
+	assert_memory_equal(&a->ip, &first, 16);
+	a->offered = a->released = true; /* what a Release leaves */
+	a->expires = 1000 + XPXE_DHCP6_RELEASE_HOLD_S;
+	b = xpxe_leases6_allocate(&l, mac2, NULL, 1001, &created);
+	assert_non_null(b);
+	assert_memory_equal(&b->ip, &last, 16);
+	b->offered = false, b->expires = 9000;
+	a = xpxe_leases6_allocate(&l, mac1, NULL, 1002, &created);
+	assert_memory_equal(&a->ip, &first, 16);
+	assert_false(created);
+	assert_false(a->released);
+	a->released = true; /* released again; the pool is full: a third machine takes it */
+	a = xpxe_leases6_allocate(&l, mac3, NULL, 1003, &created);
+	assert_non_null(a);
+	assert_true(created);
+	assert_memory_equal(&a->ip, &first, 16);
+	assert_null(xpxe_leases6_find(&l, mac1));
+	xpxe_leases6_free(&l);
+}
+
 static void test_leases6_file(void **state)
 {
 	struct in6_addr first = ip6("fd00::100"), last = ip6("fd00::101");
@@ -558,11 +593,15 @@ static void test_server_exchanges(void **state)
 	assert_true(xpxe_dhcp6_server_answer(&srv, mac2, r.b, r.n, &o));
 	assert_int_equal(o.buf[0], XPXE_DHCP6_REPLY);
 	assert_null(find(&o, XPXE_DHCP6_OPT_IA_NA, &n));
-	/* Release: freed; the other machine gets the address (rapid commit: a Reply at once) */
+	/*
+	 * Release: out of the file, held for its machine (an offer); the one-address pool has
+	 * nothing else, so the other machine takes it over (rapid commit: a Reply at once).
+	 */
 	r_msg(&r, XPXE_DHCP6_RELEASE, true, "fd00::100");
 	assert_true(xpxe_dhcp6_server_answer(&srv, mac1, r.b, r.n, &o));
 	assert_int_equal(top_status(&o), XPXE_DHCP6_SUCCESS);
-	assert_null(xpxe_leases6_find(&srv.leases, mac1));
+	assert_true(xpxe_leases6_find(&srv.leases, mac1)->offered);
+	assert_true(xpxe_leases6_find(&srv.leases, mac1)->released);
 	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
 	r_opt(&r, XPXE_DHCP6_OPT_RAPID_COMMIT, NULL, 0);
 	assert_true(xpxe_dhcp6_server_answer(&srv, mac2, r.b, r.n, &o));
@@ -570,6 +609,7 @@ static void test_server_exchanges(void **state)
 	assert_non_null(find(&o, XPXE_DHCP6_OPT_RAPID_COMMIT, &n));
 	assert_memory_equal(ia_addr(&o, &st), &pool, 16);
 	assert_false(xpxe_leases6_find(&srv.leases, mac2)->offered);
+	assert_null(xpxe_leases6_find(&srv.leases, mac1));
 	/* Decline: the address is never given again */
 	r_msg(&r, XPXE_DHCP6_DECLINE, true, "fd00::100");
 	assert_true(xpxe_dhcp6_server_answer(&srv, mac2, r.b, r.n, &o));
@@ -732,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_full_when),
 		cmocka_unit_test(test_boot_with_address),
 		cmocka_unit_test_setup_teardown(test_leases6_first_fit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leases6_release_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases6_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),

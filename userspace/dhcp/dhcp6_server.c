@@ -275,11 +275,15 @@ static void answer_free(struct xpxe_dhcp6_server *srv, const unsigned char mac[6
 		srv->cnt[XPXE_D6_DECLINED]++;
 		log_warn("%s: %s declined %s (in use elsewhere?): not given again until a restart",
 			 srv->ifname, text, ip);
+		xpxe_leases6_remove(&srv->leases, mac);
 	} else {
 		srv->cnt[XPXE_D6_RELEASED]++;
-		log_info("%s: DHCPv6 %s released %s", srv->ifname, text, ip);
+		log_info("%s: DHCPv6 %s released %s (held for it %d s)", srv->ifname, text, ip,
+			 XPXE_DHCP6_RELEASE_HOLD_S);
+		/* Out of the file, but its machine's a while yet (leases6.h). */
+		lease->offered = lease->released = true;
+		lease->expires = time(NULL) + XPXE_DHCP6_RELEASE_HOLD_S;
 	}
-	xpxe_leases6_remove(&srv->leases, mac);
 	if (srv->batching)
 		srv->batch_dirty = true;
 	else if (xpxe_leases6_save(&srv->leases))

@@ -194,14 +194,17 @@ static struct xpxe_lease6 *append(struct xpxe_leases6 *l, const struct xpxe_leas
 struct xpxe_lease6 *xpxe_leases6_allocate(struct xpxe_leases6 *l, const unsigned char mac[6],
 					  const struct in6_addr *want, time_t now, bool *created)
 {
-	struct xpxe_lease6 *lease = xpxe_leases6_find(l, mac), *oldest = NULL, *holder;
+	struct xpxe_lease6 *lease = xpxe_leases6_find(l, mac), *oldest = NULL, *given_up = NULL;
+	struct xpxe_lease6 *holder;
 	const struct in6_addr *reserved = xpxe_leases6_reservation(l, mac);
 	struct xpxe_lease6 fresh = { .offered = true };
 	bool found = false;
 
 	*created = false;
-	if (lease && (!reserved || IN6_ARE_ADDR_EQUAL(&lease->ip, reserved)))
+	if (lease && (!reserved || IN6_ARE_ADDR_EQUAL(&lease->ip, reserved))) {
+		lease->released = false; /* its machine, back for it */
 		return lease;
+	}
 	if (lease) /* a reservation made since: it wins over the pool's address */
 		xpxe_leases6_remove(l, mac);
 	memcpy(fresh.mac, mac, 6);
@@ -219,11 +222,20 @@ struct xpxe_lease6 *xpxe_leases6_allocate(struct xpxe_leases6 *l, const unsigned
 		found = first_free(l, &fresh.ip);
 	}
 	if (!found) {
-		/* Exhausted: take over the binding that expired longest ago, if any. */
+		/*
+		 * Exhausted: take over the binding that expired longest ago, else the address a
+		 * Release left that its machine has held longest (the client gave it up).
+		 */
 		for (int i = 0; i < l->n; i++)
 			if (l->items[i].expires < now && xpxe_leases6_in_pool(l, &l->items[i].ip) &&
 			    (!oldest || l->items[i].expires < oldest->expires))
 				oldest = &l->items[i];
+		for (int i = 0; i < l->n; i++)
+			if (l->items[i].released && xpxe_leases6_in_pool(l, &l->items[i].ip) &&
+			    (!given_up || l->items[i].expires < given_up->expires))
+				given_up = &l->items[i];
+		if (!oldest)
+			oldest = given_up;
 		if (!oldest)
 			return NULL;
 		fresh.ip = oldest->ip;

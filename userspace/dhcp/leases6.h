@@ -22,13 +22,23 @@
 
 struct xpxe_lease6 {
 	unsigned char mac[6];
-	bool offered; /* only advertised, held until EXPIRES: never in the file */
+	bool offered;  /* only advertised, held until EXPIRES: never in the file */
+	bool released; /* offered: what a Release left, held for its MAC (XPXE_DHCP6_RELEASE_HOLD_S)
+			*/
 	struct in6_addr ip;
 	time_t expires;
 	uint32_t iaid;
 	uint8_t duid[XPXE_DHCP6_DUID_LEN_MAX];
 	unsigned int duid_len;
 };
+
+/*
+ * How long a released address stays its machine's (in memory, as an offer) before another
+ * machine may have it, unless the pool has nothing else. EDK2 sends its Release once its
+ * DHCPv6 exchange is done and goes on booting from the address (TFTP, HTTP, then iPXE's own
+ * DHCPv6 with the same MAC): the address must not go to another machine meanwhile.
+ */
+#define XPXE_DHCP6_RELEASE_HOLD_S 600
 
 struct xpxe_leases6 {
 	char path[256];
