@@ -93,7 +93,7 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net)
 	switch (bpf_ntohs(udph->dest)) {
 	case XPXE_PORT_DHCP_SERVER:
 	case XPXE_PORT_PXE_BOOT:
-		ret = handle_dhcp(ctx, eth, iph, udph, ret, net, &verdict);
+		ret = handle_dhcp(ctx, eth, iph, udph, ret, net, &counters, &verdict);
 		return count_and(ret, verdict);
 	case XPXE_PORT_TFTP: {
 		__u32 reason = XPXE_CNT_PASS_TFTP;
