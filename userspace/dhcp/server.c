@@ -1167,10 +1167,11 @@ void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv)
 
 /* Drops MAC_IN's pool binding (WHY for the log). */
 static void drop_binding(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
-			 const unsigned char mac_in[6], const char *why)
+			 unsigned int net, const unsigned char mac_in[6], const char *why)
 {
-	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, mac_in);
-	char text[18], ip[INET_ADDRSTRLEN];
+	struct xpxe_leases *l = leases_of(srv, net);
+	struct xpxe_lease *lease = l ? xpxe_leases_find(l, mac_in) : NULL;
+	char text[18], ip[INET_ADDRSTRLEN], iface[40];
 	unsigned char mac[6];
 	struct in_addr addr;
 
@@ -1181,22 +1182,68 @@ static void drop_binding(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_se
 	memcpy(mac, mac_in, 6);
 	mac_text(mac, text);
 	inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
-	log_warn("%s: %s's pool binding %s dropped: %s", srv->dp->ifname, text, ip, why);
-	if (srv->reqs && lease->rev) {
+	log_warn("%s: %s's pool binding %s dropped: %s", iface_of(srv, net, iface, sizeof(iface)),
+		 text, ip, why);
+	if (!net && srv->reqs && lease->rev) {
 		/* The store's too: every responder drops it the same way, one of them wins. */
 		struct xpxe_store_lease_req req = { .op = XPXE_STORE_RELEASE };
 
 		to_store(lease, &req.want);
 		xpxe_store_leases(srv->store, &req, 1, 0);
 	}
-	xpxe_leases_remove(&srv->leases, mac);
+	xpxe_leases_remove(l, mac);
 	unbind_entry(srv, s, mac, addr);
+}
+
+/*
+ * What a reload's reservations take from the pools of every network (the untagged one, the
+ * VLANs'): the pool binding of a machine that has a reservation now, and the binding of
+ * another MAC that holds a newly reserved address. Returns how many bindings went; a VLAN's
+ * file is written when its table changed (its untagged counterpart: by the caller).
+ */
+static int drop_reserved(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s)
+{
+	int dropped = 0, err;
+
+	for (unsigned int net = 0; net <= XPXE_VLAN_MAX; net++) {
+		struct xpxe_leases *l = leases_of(srv, net);
+		int before;
+
+		if (!l)
+			continue;
+		before = l->n;
+		for (int i = 0; i < s->n_machines; i++) {
+			const struct xpxe_machine_cfg *m = &s->machines[i];
+			struct xpxe_lease *holder;
+
+			if (!m->ip.s_addr)
+				continue;
+			/* A reserved machine is answered from its reservation: no pool address too. */
+			for (int j = 0; j < m->n_macs; j++)
+				drop_binding(srv, s, net, m->macs[j], "the machine has a reservation now");
+			holder = xpxe_leases_holder(l, m->ip);
+			if (holder)
+				drop_binding(srv, s, net, holder->mac, "its address is reserved now");
+		}
+		for (int i = 0; i < s->n_reservations; i++) {
+			struct xpxe_lease *holder = xpxe_leases_holder(l, s->reservations[i].ip);
+
+			if (holder && memcmp(holder->mac, s->reservations[i].mac, 6))
+				drop_binding(srv, s, net, holder->mac, "its address is reserved now");
+		}
+		dropped += before - l->n;
+		if (net && l->n != before && (err = xpxe_leases_save(l))) {
+			srv->save_errors++;
+			log_error("%s: cannot save %s: %s", srv->dp->ifname, l->path, strerror(-err));
+		}
+	}
+	return dropped;
 }
 
 int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
 			  const unsigned char (*gone)[6], int n_gone)
 {
-	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients), n = 0, before, err;
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients), n = 0, before, err, dropped;
 	struct in_addr ips[XPXE_MAX_RESERVATIONS + 1];
 	struct in_addr *reserved = ips;
 
@@ -1234,28 +1281,12 @@ int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_s
 	before = srv->leases.n;
 	for (int i = 0; i < s->n_reservations; i++)
 		reserved[n++] = s->reservations[i].ip;
-	for (int i = 0; i < s->n_machines; i++) {
-		const struct xpxe_machine_cfg *m = &s->machines[i];
-		struct xpxe_lease *holder;
-
-		if (!m->ip.s_addr)
-			continue;
-		reserved[n++] = m->ip;
-		/* A reserved machine is answered from its reservation: no pool address too. */
-		for (int j = 0; j < m->n_macs; j++)
-			drop_binding(srv, s, m->macs[j], "the machine has a reservation now");
-		holder = xpxe_leases_holder(&srv->leases, m->ip);
-		if (holder)
-			drop_binding(srv, s, holder->mac, "its address is reserved now");
-	}
-	for (int i = 0; i < s->n_reservations; i++) {
-		struct xpxe_lease *holder = xpxe_leases_holder(&srv->leases, s->reservations[i].ip);
-
-		if (holder && memcmp(holder->mac, s->reservations[i].mac, 6))
-			drop_binding(srv, s, holder->mac, "its address is reserved now");
-	}
+	for (int i = 0; i < s->n_machines; i++)
+		if (s->machines[i].ip.s_addr)
+			reserved[n++] = s->machines[i].ip;
+	dropped = drop_reserved(srv, s);
 	err = xpxe_leases_set_reserved(&srv->leases, reserved, n);
-	/* The VLANs' pools skip the new reservations too (bindings made before them stay). */
+	/* The VLANs' pools skip the new reservations too. */
 	for (int i = 0; !err && i < XPXE_VLAN_MAX; i++)
 		if (srv->vlan_leases[i].pool_size)
 			err = xpxe_leases_set_reserved(&srv->vlan_leases[i], reserved, n);
@@ -1271,5 +1302,5 @@ int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_s
 			return err;
 		}
 	}
-	return before - srv->leases.n;
+	return dropped;
 }
