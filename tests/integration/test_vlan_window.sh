@@ -57,14 +57,21 @@ check "... the windows went through AF_XDP (tftp_ack_to_xsk > 0, tftp_data_xsk >
 check "... not the transfers' UDP sockets (tftp_data_window_udp unchanged)" \
 	test "$(counter tftp_data_window_udp)" -eq "$udp0"
 
-start=$(date +%s%N)
-get 16 big
-rc=$? ms=$((($(date +%s%N) - start) / 1000000))
-if [ "$rc" = 0 ] && [ "$(sha "$WORK/got.big.16")" = "$(sha "$WORK/big")" ]; then
-	ok "atftp windowsize 16 on VLAN 10: 32 MiB byte for byte"
-	echo "# 32 MiB, windowsize 16, blksize 1468, VLAN 10: $ms ms" \
+# Five downloads of 32 MiB: each byte for byte; their times (ms, atftp's whole run) printed
+# with the median, a figure for A/B runs (XPXE_BIN, XPXE_BUILD), not an assertion.
+times=() bad=0
+for i in 1 2 3 4 5; do
+	start=$(date +%s%N)
+	get 16 big || bad=1
+	times+=($((($(date +%s%N) - start) / 1000000)))
+	[ "$(sha "$WORK/got.big.16")" = "$(sha "$WORK/big")" ] || bad=1
+done
+if [ "$bad" = 0 ]; then
+	ok "atftp windowsize 16 on VLAN 10: 32 MiB byte for byte, 5 times"
+	echo "# 32 MiB, windowsize 16, blksize 1468, VLAN 10: ${times[*]} ms, median" \
+		"$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p) ms" \
 		"(tftp_data_xsk $(counter tftp_data_xsk), tftp_data_window_udp $(counter tftp_data_window_udp);" \
 		"load $(cut -d' ' -f1-3 /proc/loadavg))"
 else
-	not_ok "atftp windowsize 16 on VLAN 10: 32 MiB" "$(tail -3 "$WORK/atftp.log")"
+	not_ok "atftp windowsize 16 on VLAN 10: 32 MiB, 5 times" "${times[*]} ms" "$(tail -3 "$WORK/atftp.log")"
 fi

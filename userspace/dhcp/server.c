@@ -85,6 +85,12 @@ static in_addr_t reserved_on(const struct xpxe_dhcp_server *srv, const unsigned 
 	return ip.s_addr;
 }
 
+/* Q is a DISCOVER or REQUEST of a MAC with a reservation on Q's network. */
+static bool asks_reservation(const struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q)
+{
+	return (q->msg_type == 1 || q->msg_type == 3) && reserved_on(srv, q->mac, q->net);
+}
+
 static int on_queued(void *ctx, void *data, size_t size)
 {
 	struct xpxe_dhcp_server *srv = ctx;
@@ -780,8 +786,8 @@ static bool plan(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q,
 	*answer = false;
 	memset(req, 0, sizeof(*req));
 	mac_text(q->mac, mac);
-	if (reserved_on(srv, q->mac, q->net)) {
-		*answer = q->msg_type == 1 || q->msg_type == 3; /* its reservation: answer_batch */
+	if (asks_reservation(srv, q)) {
+		*answer = true; /* from its reservation: answer_batch */
 		return false;
 	}
 	switch (q->msg_type) {
@@ -1057,9 +1063,8 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 		return;
 	}
 	for (int i = 0; i < srv->batch_n; i++) {
-		if (reserved_on(srv, srv->batch[i].mac, srv->batch[i].net)) {
-			/* DECLINE and RELEASE of a reservation: nothing to do, as XDP does. */
-			answer_it[i] = srv->batch[i].msg_type == 1 || srv->batch[i].msg_type == 3;
+		if (asks_reservation(srv, &srv->batch[i])) {
+			answer_it[i] = true; /* from its reservation: answer_batch */
 			continue;
 		}
 		if (!srv->batch[i].net) {
@@ -1218,23 +1223,28 @@ static int drop_reserved(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_se
 
 			if (!m->ip.s_addr)
 				continue;
-			/* A reserved machine is answered from its reservation: no pool address too. */
+			/* A reserved machine is answered from its reservation: no pool address too.
+			 */
 			for (int j = 0; j < m->n_macs; j++)
-				drop_binding(srv, s, net, m->macs[j], "the machine has a reservation now");
+				drop_binding(srv, s, net, m->macs[j],
+					     "the machine has a reservation now");
 			holder = xpxe_leases_holder(l, m->ip);
 			if (holder)
-				drop_binding(srv, s, net, holder->mac, "its address is reserved now");
+				drop_binding(srv, s, net, holder->mac,
+					     "its address is reserved now");
 		}
 		for (int i = 0; i < s->n_reservations; i++) {
 			struct xpxe_lease *holder = xpxe_leases_holder(l, s->reservations[i].ip);
 
 			if (holder && memcmp(holder->mac, s->reservations[i].mac, 6))
-				drop_binding(srv, s, net, holder->mac, "its address is reserved now");
+				drop_binding(srv, s, net, holder->mac,
+					     "its address is reserved now");
 		}
 		dropped += before - l->n;
 		if (net && l->n != before && (err = xpxe_leases_save(l))) {
 			srv->save_errors++;
-			log_error("%s: cannot save %s: %s", srv->dp->ifname, l->path, strerror(-err));
+			log_error("%s: cannot save %s: %s", srv->dp->ifname, l->path,
+				  strerror(-err));
 		}
 	}
 	return dropped;
