@@ -624,11 +624,11 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 	case 4: /* DECLINE: someone else answers ARP for it; never offer it again */
 		lease = xpxe_leases_find(l, q->mac);
 		if (lease && lease->ip.s_addr == q->requested_ip) {
+			struct in_addr declined = lease->ip; /* LEASE goes from the table */
+
 			inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
 			log_warn("%s: %s declined %s (in use elsewhere?): quarantined",
 				 srv->dp->ifname, mac, ip);
-			struct in_addr declined = lease->ip;
-
 			xpxe_leases_quarantine_ip(l, declined);
 			xpxe_leases_remove(l, q->mac);
 			unbind_entry(srv, &srv->settings, q->mac, declined);
@@ -707,8 +707,7 @@ static void forget(struct xpxe_dhcp_server *srv, const unsigned char mac_in[6])
 
 	memcpy(mac, mac_in, 6); /* MAC_IN may point into the table */
 	xpxe_leases_remove(&srv->leases, mac);
-	if (lease)
-		unbind_entry(srv, &srv->settings, mac, ip);
+	unbind_entry(srv, &srv->settings, mac, ip);
 	srv->copy_dirty = true;
 }
 
@@ -1223,8 +1222,7 @@ static int drop_reserved(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_se
 
 			if (!m->ip.s_addr)
 				continue;
-			/* A reserved machine is answered from its reservation: no pool address too.
-			 */
+			/* Answered from its reservation: no pool address too. */
 			for (int j = 0; j < m->n_macs; j++)
 				drop_binding(srv, s, net, m->macs[j],
 					     "the machine has a reservation now");
