@@ -412,18 +412,6 @@ static bool learned_at(const struct xpxe_learned *l, const struct request *rq)
 	return !l->v6 && l->ip.s_addr == rq->src.s_addr;
 }
 
-/* RQ's source as admit.h's client key: an IPv4 address, or an IPv6 one folded (never 0). */
-static unsigned client_key(const struct request *rq)
-{
-	uint32_t w[4], k;
-
-	if (!rq->v6)
-		return rq->src.s_addr;
-	memcpy(w, &rq->src6, sizeof(w));
-	k = w[0] ^ w[1] ^ w[2] ^ w[3];
-	return k ? k : 1;
-}
-
 /*
  * Who downloads from the source address, and its place in the queue: the machine holding the
  * address (its binding, else the address it fetched its script from), its inventory role, else
@@ -505,7 +493,8 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	if (t->state == XPXE_TICKET_CLOSED)
 		return -1;
 	t->rank = download_rank(h, rq, t->who, sizeof(t->who), mac);
-	t->client = client_key(rq); /* its next file keeps the place of its first */
+	t->client = xpxe_admit_client_key(
+	    rq->v6, rq->src, &rq->src6); /* its next file keeps the place of its first */
 	memcpy(rq->pending->mac, mac, 18);
 	snprintf(t->what, sizeof(t->what), "%s", name);
 	t->ctx = rq->conn;
