@@ -704,7 +704,7 @@ static __always_inline void dhcp_reply_event(struct xpxe_dhcp_client *client, __
  */
 static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *iph,
 				       struct udphdr *udph, __u32 payload_len, __u32 net,
-				       int *verdict)
+				       void *counters_map, int *verdict)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -718,7 +718,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct dhcp_dest dest;
 	struct bootp_hdr *bp;
 	__u32 reply, boot, slot, udp_len = payload_len + sizeof(*udph);
-	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0;
+	__be32 yiaddr = 0, ciaddr = 0, wanted, seen_at = 0, here;
 	__be32 *magic;
 	int on_4011 = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
 	int ret;
@@ -792,25 +792,33 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	} else if (cfg->mode == XPXE_MODE_PROXY) {
 		reply = XPXE_REPLY_OFFER; /* a PXE DISCOVER on a VLAN (checked above) */
 	} else {
+		/*
+		 * A binding is answered only on its own network: a MAC that moved (to another
+		 * VLAN, or between a VLAN and the untagged network) is a first contact there,
+		 * for the daemon, which gives it an address of that network.
+		 */
+		here = client && client->net == net ? client->ip : 0;
+		if (client && client->ip && !here)
+			vlan_tally(counters_map, XPXE_CNT_DHCP_OTHER_NET);
 		switch (s->req.msg_type) {
 		case DHCPDISCOVER:
-			if (!client || !client->ip)
+			if (!here)
 				return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph,
 							     udph, udp_len, verdict);
 			reply = XPXE_REPLY_OFFER;
-			yiaddr = client->ip;
+			yiaddr = here;
 			break;
 		case DHCPREQUEST:
 			if (s->req.server_id && s->req.server_id != cfg->server_ip)
 				return XPXE_CNT_PASS_DHCP_OTHER_SERVER;
 			/* An offer is only held: the daemon binds (and persists) before the ACK. */
-			if (!client || !client->ip || (client->flags & XPXE_CLIENT_F_OFFERED))
+			if (!here || !client || (client->flags & XPXE_CLIENT_F_OFFERED))
 				return dhcp_admit_then_queue(ctx, cfg, &rkey, client, bp, s, iph,
 							     udph, udp_len, verdict);
 			wanted = s->req.requested_ip ? s->req.requested_ip : echo.ciaddr;
-			if (wanted == client->ip) {
+			if (wanted == here) {
 				reply = XPXE_REPLY_ACK;
-				yiaddr = client->ip;
+				yiaddr = here;
 				ciaddr = echo.ciaddr;
 			} else {
 				reply = XPXE_REPLY_NAK;

@@ -561,9 +561,11 @@ static __always_inline bool tftp_xdp_leave_to_tc(struct xdp_md *ctx, const struc
  * the daemon sends the blocks. Without a socket there (no daemon, AF_XDP
  * refused on this interface) the ACK is passed up untouched: tc decides the
  * same window, commits it and passes the ACK on to the daemon's UDP socket of
- * the transfer, which sends the window the session now records.
+ * the transfer, which sends the window the session now records. TAGS: the ACK's VLAN
+ * tags (its ntags, tpid, tci; ntags 0 when it came untagged), for the window's frames.
  */
 static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, struct tftp_block *b,
+							  const struct xpxe_tftp_xsk_meta *tags,
 							  __u32 *reason)
 {
 	struct xpxe_tftp_xsk_meta *meta;
@@ -594,7 +596,11 @@ static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, st
 	meta->blksize = b->s->blksize;
 	meta->resent = b->win.resent;
 	meta->magic = XPXE_TFTP_XSK_MAGIC;
-	meta->pad = 0;
+	meta->ntags = tags->ntags;
+	meta->tpid[0] = tags->tpid[0];
+	meta->tpid[1] = tags->tpid[1];
+	meta->tci[0] = tags->tci[0];
+	meta->tci[1] = tags->tci[1];
 	if (bpf_redirect_map(&tftp_xsks, queue, XDP_PASS) != XDP_REDIRECT) {
 		bpf_xdp_adjust_head(ctx, (int)sizeof(*meta)); /* the socket left meanwhile */
 		return TFTP_PASS;

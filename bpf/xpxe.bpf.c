@@ -53,6 +53,27 @@ static __always_inline bool udp6_to_tftp(struct xdp_md *ctx)
 	       ip6->nexthdr == IPPROTO_UDP && udph->dest == bpf_htons(XPXE_PORT_TFTP);
 }
 
+/*
+ * The tags xdp_pxe took off the frame in hand (its vlan_frame), into TAGS for the AF_XDP
+ * socket that sends a window (the frames it builds carry them). Returns 0, or -1 when they
+ * are not there (never: the frame came through xdp_pxe_frame).
+ */
+static __always_inline int xsk_tags_of(struct xdp_md *ctx, struct xpxe_tftp_xsk_meta *tags)
+{
+	__u32 slot = ctx->ingress_ifindex == XPXE_LOOPBACK_IFINDEX ? XPXE_DHCP_SCRATCH_RERUN
+								   : XPXE_DHCP_SCRATCH_WIRE;
+	const struct vlan_frame *vf = bpf_map_lookup_elem(&vlan_frames, &slot);
+
+	if (!vf || !vf->ntags || vf->ntags > 2)
+		return -1;
+	tags->ntags = vf->ntags;
+	tags->tpid[0] = vf->tpid[0];
+	tags->tpid[1] = vf->tpid[1];
+	tags->tci[0] = vf->tci[0];
+	tags->tci[1] = vf->tci[1];
+	return 0;
+}
+
 /* One untagged frame (NET 0), or one of the VLAN numbered NET with its tags off (bpf/vlan.h). */
 static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net)
 {
@@ -93,7 +114,7 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net)
 	switch (bpf_ntohs(udph->dest)) {
 	case XPXE_PORT_DHCP_SERVER:
 	case XPXE_PORT_PXE_BOOT:
-		ret = handle_dhcp(ctx, eth, iph, udph, ret, net, &verdict);
+		ret = handle_dhcp(ctx, eth, iph, udph, ret, net, &counters, &verdict);
 		return count_and(ret, verdict);
 	case XPXE_PORT_TFTP: {
 		__u32 reason = XPXE_CNT_PASS_TFTP;
@@ -135,16 +156,17 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net)
 					    ctx->ingress_ifindex, XPXE_TFTP_PATH_XDP);
 		if (act == TFTP_SEND) {
 			/*
-			 * A window of blocks: the daemon's AF_XDP socket sends it. On a VLAN
-			 * the ACK goes up instead (tc takes the tags off, decides the window,
-			 * and the transfer's UDP socket sends it, tagged by tc_vlan_out): the
-			 * frames of AF_XDP would leave untagged.
+			 * A window of blocks: the daemon's AF_XDP socket sends it, with the
+			 * ACK's tags when it came on a VLAN (its frames carry them).
 			 */
-			if (blk.s->windowsize > 1 && net)
-				act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_DAEMON;
-			else if (blk.s->windowsize > 1)
-				act = tftp_xsk_redirect(ctx, &blk, &reason);
-			else if (tftp_xdp_no_room)
+			if (blk.s->windowsize > 1) {
+				struct xpxe_tftp_xsk_meta tags = {};
+
+				if (net && xsk_tags_of(ctx, &tags))
+					act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_DAEMON;
+				else
+					act = tftp_xsk_redirect(ctx, &blk, &tags, &reason);
+			} else if (tftp_xdp_no_room)
 				act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_TC;
 			else
 				act = tftp_xdp_send(ctx, &blk, &counters, &reason);
@@ -180,8 +202,11 @@ static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 	if (ret)
 		return count_and(ret, XDP_PASS);
 	verdict = xdp_pxe_untagged(ctx, vf->net);
-	/* The tags go back on what leaves (the reply) and on what goes up (as it came). */
-	if (vf->net && verdict != XDP_DROP && vlan_xdp_restore(ctx, vf))
+	/*
+	 * The tags go back on what leaves (the reply) and on what goes up (as it came); not on
+	 * an ACK redirected to AF_XDP: the window's descriptor is in front of it, with the tags.
+	 */
+	if (vf->net && verdict != XDP_DROP && verdict != XDP_REDIRECT && vlan_xdp_restore(ctx, vf))
 		return count_and(XPXE_CNT_VLAN_RETAG_FAILED, XDP_DROP);
 	return verdict;
 }

@@ -172,6 +172,8 @@ enum xpxe_counter {
 	XPXE_CNT_VLAN_RETAG_FAILED, /* XDP: tags could not go back on: dropped (never expected) */
 	XPXE_CNT_VLAN_TC_POPPED,    /* tc: frames for a VLAN's address untagged for the kernel */
 	XPXE_CNT_VLAN_TC_PUSHED,    /* tc egress: frames from a VLAN's address tagged */
+	/* Full mode: a request of a MAC bound on another network (VLAN/untagged): to the daemon */
+	XPXE_CNT_DHCP_OTHER_NET,
 	/*
 	 * TFTP over IPv6, written by the daemon only (but pass_tftp6): the fast paths are IPv4's,
 	 * so the daemon's socket of each transfer sends every block (the slow path). Its RRQs,

@@ -150,7 +150,12 @@ struct xpxe_dhcp_client {
 	__be32 ip;     /* leased or reserved address; 0 in proxy mode */
 	__u32 profile; /* < XPXE_DHCP_MAX_PROFILES */
 	__u32 flags;   /* XPXE_CLIENT_F_* */
-	__u32 pad;
+	/*
+	 * The network IP belongs to (xpxe_vlan.h: 0 the untagged one, N the VLAN numbered N):
+	 * XDP answers the binding only there; a request from another network goes to the
+	 * daemon as a first contact on that one (dhcp_other_net), which replaces the binding.
+	 */
+	__u32 net;
 	__u64 last_seen_ns; /* CLOCK_MONOTONIC (coarse) of the last request XDP answered */
 };
 

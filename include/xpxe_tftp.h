@@ -186,7 +186,9 @@ struct xpxe_tftp_rrq_mac {
 /*
  * What XDP hands the daemon in front of a redirected ACK (in the frame, before its
  * Ethernet header): the window to send, and where from. The reply's addresses and
- * ports are the ACK's own, swapped. 24 bytes, taken from the frame's headroom.
+ * ports are the ACK's own, swapped; on a VLAN (xpxe_vlan.h) the ACK arrives with its
+ * tags off, and they are here, for the window's frames to carry as the ACK did. 32
+ * bytes, taken from the frame's headroom.
  */
 struct xpxe_tftp_xsk_meta {
 	__u32 first_block; /* full block numbers */
@@ -196,7 +198,9 @@ struct xpxe_tftp_xsk_meta {
 	__u16 blksize;
 	__u16 resent; /* blocks of the window sent before (a restart when > 0) */
 	__u16 magic;  /* XPXE_TFTP_XSK_MAGIC: what the daemon checks first */
-	__u16 pad;
+	__u16 ntags;  /* 0: untagged; 1 or 2: the ACK's tags below, outer first */
+	__be16 tpid[2];
+	__be16 tci[2]; /* as on the wire: VID and priority bits */
 };
 
 #define XPXE_TFTP_XSK_MAGIC 0x7877

@@ -111,6 +111,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_VLAN_RETAG_FAILED] = "vlan_retag_failed",
 	[XPXE_CNT_VLAN_TC_POPPED] = "vlan_tc_popped",
 	[XPXE_CNT_VLAN_TC_PUSHED] = "vlan_tc_pushed",
+	[XPXE_CNT_DHCP_OTHER_NET] = "dhcp_other_net",
 	[XPXE_CNT_PASS_TFTP6] = "pass_tftp6",
 	[XPXE_CNT_TFTP6_RRQ] = "tftp6_rrq",
 	[XPXE_CNT_TFTP6_DATA] = "tftp6_data",

@@ -290,6 +290,14 @@ const struct xpxe_vlan_cfg *xpxe_vlan_of_ip(const struct xpxe_dhcp_settings *s, 
 	return NULL;
 }
 
+unsigned int xpxe_net_of_ip(const struct xpxe_dhcp_settings *s, const char *ifname,
+			    struct in_addr ip)
+{
+	const struct xpxe_vlan_cfg *v = xpxe_vlan_of_ip(s, ifname, ip);
+
+	return v ? (unsigned int)(v - s->vlans) + 1 : 0;
+}
+
 void xpxe_vlan_name(const struct xpxe_vlan_cfg *v, char *buf, size_t size)
 {
 	if (v->outer_vid)

@@ -47,6 +47,13 @@ struct xpxe_dhcp_settings;
 const struct xpxe_vlan_cfg *xpxe_vlan_of_ip(const struct xpxe_dhcp_settings *s, const char *ifname,
 					    struct in_addr ip);
 
+/*
+ * The network of IP on the interface IFNAME (xpxe_vlan.h): N for the VLAN numbered N of S's
+ * trunk whose subnet holds it, else 0 (the untagged network).
+ */
+unsigned int xpxe_net_of_ip(const struct xpxe_dhcp_settings *s, const char *ifname,
+			    struct in_addr ip);
+
 /* "10" or "100.10": the tag(s) of V, for logs and status. */
 void xpxe_vlan_name(const struct xpxe_vlan_cfg *v, char *buf, size_t size);
 

@@ -1103,7 +1103,8 @@ static bool is_tally(int c)
 {
 	return c == XPXE_CNT_TFTP_BYTES || c == XPXE_CNT_TFTP_BYTES_TC ||
 	       c == XPXE_CNT_TFTP_RETRANSMITS || c == XPXE_CNT_VLAN_RX || c == XPXE_CNT_VLAN_PCP ||
-	       c == XPXE_CNT_VLAN_TC_POPPED || c == XPXE_CNT_VLAN_TC_PUSHED;
+	       c == XPXE_CNT_VLAN_TC_POPPED || c == XPXE_CNT_VLAN_TC_PUSHED ||
+	       c == XPXE_CNT_DHCP_OTHER_NET;
 }
 
 /*

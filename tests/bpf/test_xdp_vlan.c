@@ -271,6 +271,7 @@ static void test_full_known_on_vlan(void **state)
 	memcpy(key.addr, in + 18 + 28 + 28, 6);
 	inet_pton(AF_INET, LEASE_IP, &lease);
 	client.ip = lease.s_addr;
+	client.net = 1; /* VLAN 10's binding */
 	assert_int_equal(
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key, &client, BPF_ANY), 0);
 	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len, XPXE_CNT_DHCP_OFFER,
@@ -278,6 +279,43 @@ static void test_full_known_on_vlan(void **state)
 			 XDP_TX);
 	check_tagged_reply(in, 1, out, out_len, VLAN10_IP, 2);
 	assert_memory_equal(out + 18 + 28 + 16, &lease.s_addr, 4); /* yiaddr */
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp_clients), &key), 0);
+}
+
+/*
+ * Full mode: a MAC bound on the untagged network (or another VLAN) that asks on VLAN 10 is
+ * not offered that address: its DISCOVER goes to the daemon as a first contact on VLAN 10,
+ * counted dhcp_other_net.
+ */
+static void test_full_bound_elsewhere_queued(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = tagged(in, OVMF_FULL, 0, 0, 0, 10);
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client = { 0 };
+	struct in_addr lease;
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_FULL);
+	ring_buffer__consume(queue);
+	n_queued = 0;
+	memcpy(key.addr, in + 18 + 28 + 28, 6);
+	inet_pton(AF_INET, LEASE_IP, &lease);
+	for (__u32 net = 0; net <= 2; net += 2) { /* the untagged network's, then VLAN 100.20's */
+		client.ip = lease.s_addr;
+		client.net = net;
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key,
+						     &client, BPF_ANY),
+				 0);
+		assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+				     XPXE_CNT_DHCP_TO_DAEMON, XPXE_CNT_VLAN_RX,
+				     XPXE_CNT_DHCP_OTHER_NET, 0),
+				 XDP_DROP);
+		ring_buffer__consume(queue);
+		assert_int_equal(last_queued.net, 1);
+	}
+	assert_int_equal(n_queued, 2);
 	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp_clients), &key), 0);
 }
 
@@ -509,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_proxy_discover_on_vlan),
 		cmocka_unit_test(test_qinq_configured),
 		cmocka_unit_test(test_full_known_on_vlan),
+		cmocka_unit_test(test_full_bound_elsewhere_queued),
 		cmocka_unit_test(test_full_new_queued_with_vlan),
 		cmocka_unit_test(test_passed_untouched),
 		cmocka_unit_test(test_tc_pops_for_vlan_address),

@@ -30,6 +30,8 @@ config() {
 			"$IF_SRV" "$WORK/state" "$WORK/state/trunk.leases"
 		# h2's reservation, while VLAN 20 (its subnet) is configured
 		case " $* " in *" 20="*) printf 'machines:\n  - {mac: 52:54:00:f2:00:02, ip: 198.18.20.50}\n' ;; esac
+		# EXTRA_MACHINE: one more machine entry (a reservation a reload adds)
+		[ -n "${EXTRA_MACHINE:-}" ] && printf '  - %s\n' "$EXTRA_MACHINE"
 		printf 'vlans:\n  %s:\n' "$IF_SRV"
 		for v in "$@"; do printf '    - %s\n' "$v"; done
 	} >"$WORK/xpxe.yaml"
@@ -120,6 +122,29 @@ if start_daemon -c "$WORK/xpxe.yaml"; then
 else
 	not_ok "the next daemon, with VLAN 10 instead of 20" "$(tail -5 "$WORK/daemon.log")"
 fi
+kill -TERM "$DAEMON_PID"
+wait_daemon
+
+# --- a reload that reserves an address a VLAN pool's holder has: the holder loses it ------------
+# As on the untagged network: the binding is dropped (logged, out of the VLAN's file) and the
+# MAC gets another address of the pool at its next DHCP.
+config 20=198.18.20.1/24,pool=198.18.20.100-198.18.20.109
+rm -f "$WORK/state/trunk.leases.vlan20"
+if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves VLAN 20 with a pool"; else
+	not_ok "xpxe serves VLAN 20 with a pool" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+udhcpc_run "$LAB-h3" h3
+check "h3 (a new MAC on VLAN 20) gets 198.18.20.100 from VLAN 20's pool" \
+	test "$(result_field h3 ip)/$(result_field h3 server)" = 198.18.20.100/198.18.20.1
+EXTRA_MACHINE="{mac: 52:54:00:f2:00:09, ip: 198.18.20.100}" config 20=198.18.20.1/24,pool=198.18.20.100-198.18.20.109
+check "xpxe reload reserves 198.18.20.100 for another machine" "$XPXE" reload
+check "... h3's binding of it is dropped, logged" \
+	grep -q "$IF_SRV.20: 52:54:00:f2:00:03's pool binding 198.18.20.100 dropped: its address is reserved now" "$WORK/daemon.log"
+check "... and out of VLAN 20's file" sh -c "! grep -q 52:54:00:f2:00:03 '$WORK/state/trunk.leases.vlan20'"
+udhcpc_run "$LAB-h3" h3
+check "... h3 asks again and gets another address of the pool: 198.18.20.101" \
+	test "$(result_field h3 ip)/$(result_field h3 server)" = 198.18.20.101/198.18.20.1
 kill -TERM "$DAEMON_PID"
 wait_daemon
 

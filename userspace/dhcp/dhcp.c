@@ -196,13 +196,16 @@ int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_s
 	return err;
 }
 
-static int put_machine(int fd, const struct xpxe_dhcp_settings *s, const struct xpxe_machine_cfg *m)
+/* M in dhcp_clients of the interface IFNAME (a reservation's network is its address's). */
+static int put_machine(int fd, const struct xpxe_dhcp_settings *s, const char *ifname,
+		       const struct xpxe_machine_cfg *m)
 {
 	int profile = m->profile >= 0 ? m->profile : s->default_profile;
 	struct xpxe_dhcp_client client = {
 		.ip = s->mode == XPXE_MODE_FULL ? m->ip.s_addr : 0,
 		.profile = profile >= 0 ? (__u32)profile : 0,
 		.flags = m->ip.s_addr ? XPXE_CLIENT_F_RESERVED : 0,
+		.net = xpxe_net_of_ip(s, ifname, m->ip),
 	};
 
 	for (int j = 0; j < m->n_macs; j++) {
@@ -217,6 +220,7 @@ static int put_machine(int fd, const struct xpxe_dhcp_settings *s, const struct 
 		if (!c.ip && !bpf_map_lookup_elem(fd, &key, &old) &&
 		    !(old.flags & XPXE_CLIENT_F_RESERVED)) {
 			c.ip = old.ip;
+			c.net = old.net;
 			/* Only offered, not bound: its REQUEST still goes to the daemon (which
 			 * at start drops offers it does not hold: they are in no file). */
 			c.flags |= old.flags & XPXE_CLIENT_F_OFFERED;
@@ -232,16 +236,17 @@ int xpxe_dhcp_put_machine(struct xpxe_dataplane *dp, const struct xpxe_dhcp_sett
 {
 	if (!s->enabled)
 		return 0;
-	return put_machine(bpf_map__fd(dp->skel->maps.dhcp_clients), s, m);
+	return put_machine(bpf_map__fd(dp->skel->maps.dhcp_clients), s, dp->ifname, m);
 }
 
 /* The inventory's machines in dhcp_clients: their profile, and their reserved address. */
-static int install_machines(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s)
+static int install_machines(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
+			    const char *ifname)
 {
 	int fd = bpf_map__fd(skel->maps.dhcp_clients), err = 0;
 
 	for (int i = 0; i < s->n_machines && !err; i++)
-		err = put_machine(fd, s, &s->machines[i]);
+		err = put_machine(fd, s, ifname, &s->machines[i]);
 	return err;
 }
 
@@ -256,11 +261,14 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		err =
 		    xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.dhcp_templates), 0, s, net);
 		if (!err)
-			err = install_machines(skel, s);
+			err = install_machines(skel, s, net->ifname);
 		for (int i = 0; !err && i < s->n_reservations; i++) {
 			struct xpxe_mac_key key = { 0 };
-			struct xpxe_dhcp_client client = { .ip = s->reservations[i].ip.s_addr,
-							   .flags = XPXE_CLIENT_F_RESERVED };
+			struct xpxe_dhcp_client client = {
+				.ip = s->reservations[i].ip.s_addr,
+				.flags = XPXE_CLIENT_F_RESERVED,
+				.net = xpxe_net_of_ip(s, net->ifname, s->reservations[i].ip),
+			};
 
 			memcpy(key.addr, s->reservations[i].mac, 6);
 			if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key, &client,
@@ -408,6 +416,7 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 	int err = 0;
 
 	if (s->enabled) {
+		snprintf(net.ifname, sizeof(net.ifname), "%s", dp->ifname);
 		net.mode = s->mode;
 		net.server_ip = s->server_ip;
 		net.router = s->router;

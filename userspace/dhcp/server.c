@@ -48,15 +48,47 @@ static const char *iface_of(const struct xpxe_dhcp_server *srv, unsigned int net
 	return buf;
 }
 
-/* MAC's entry in any network's table, or NULL. */
-static struct xpxe_lease *find_any(struct xpxe_dhcp_server *srv, const unsigned char mac[6])
+/* MAC's entry in any network's table (its network in *NET), or NULL. */
+static struct xpxe_lease *find_any(struct xpxe_dhcp_server *srv, const unsigned char mac[6],
+				   unsigned int *net)
 {
 	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, mac);
 
+	*net = 0;
 	for (int i = 0; !lease && i < XPXE_VLAN_MAX; i++)
-		if (srv->vlan_leases[i].pool_size)
-			lease = xpxe_leases_find(&srv->vlan_leases[i], mac);
+		if (srv->vlan_leases[i].pool_size &&
+		    (lease = xpxe_leases_find(&srv->vlan_leases[i], mac)))
+			*net = (unsigned int)i + 1;
 	return lease;
+}
+
+/*
+ * The address reserved for MAC (--reserve, or its machine's ip) when it is on network NET of
+ * this interface, else 0. A reserved machine that moved to another network and back gets its
+ * reservation again from here: XDP answers a binding only on its own network.
+ */
+static in_addr_t reserved_on(const struct xpxe_dhcp_server *srv, const unsigned char mac[6],
+			     unsigned int net)
+{
+	const struct xpxe_dhcp_settings *s = &srv->settings;
+	struct in_addr ip = { 0 };
+
+	for (int i = 0; !ip.s_addr && i < s->n_machines; i++)
+		for (int j = 0; j < s->machines[i].n_macs; j++)
+			if (!memcmp(s->machines[i].macs[j], mac, 6))
+				ip = s->machines[i].ip;
+	for (int i = 0; !ip.s_addr && i < s->n_reservations; i++)
+		if (!memcmp(s->reservations[i].mac, mac, 6))
+			ip = s->reservations[i].ip;
+	if (!ip.s_addr || xpxe_net_of_ip(s, srv->dp->ifname, ip) != net)
+		return 0;
+	return ip.s_addr;
+}
+
+/* Q is a DISCOVER or REQUEST of a MAC with a reservation on Q's network. */
+static bool asks_reservation(const struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q)
+{
+	return (q->msg_type == 1 || q->msg_type == 3) && reserved_on(srv, q->mac, q->net);
 }
 
 static int on_queued(void *ctx, void *data, size_t size)
@@ -72,7 +104,9 @@ static int on_queued(void *ctx, void *data, size_t size)
 	 * takes it; a VLAN without one answers only its reservations (never from the
 	 * untagged network's pool).
 	 */
-	if (!leases_of(srv, ((const struct xpxe_dhcp_queued *)data)->net)) {
+	if (!leases_of(srv, ((const struct xpxe_dhcp_queued *)data)->net) &&
+	    !reserved_on(srv, ((const struct xpxe_dhcp_queued *)data)->mac,
+			 ((const struct xpxe_dhcp_queued *)data)->net)) {
 		if (!srv->vlan_unanswered++)
 			log_warn("%s: a machine without a reservation asked for an address on a "
 				 "VLAN without a pool: give the VLAN one (,pool=FIRST-LAST) or "
@@ -96,12 +130,13 @@ static void mac_text(const unsigned char *m, char out[18])
 	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+/* MAC's binding to IP on network NET (xpxe_vlan.h), for XDP to answer there. */
 static int install_binding(struct xpxe_dhcp_server *srv, const unsigned char mac[6],
-			   struct in_addr ip, __u32 flags)
+			   struct in_addr ip, __u32 flags, unsigned int net)
 {
 	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
 	struct xpxe_mac_key key = { 0 };
-	struct xpxe_dhcp_client client = { .ip = ip.s_addr, .flags = flags }, old;
+	struct xpxe_dhcp_client client = { .ip = ip.s_addr, .flags = flags, .net = net }, old;
 
 	memcpy(key.addr, mac, 6);
 	/* An inventory machine keeps its profile; only the address is the pool's. The last
@@ -128,15 +163,21 @@ static const struct xpxe_machine_cfg *machine_of(const struct xpxe_dhcp_settings
 	return NULL;
 }
 
-/* MAC's map entry once it holds no pool address: an inventory machine keeps its entry. */
+/*
+ * MAC's map entry once it holds no pool address IP: an inventory machine keeps its entry. An
+ * entry with another address is left alone: the MAC moved to another network, whose binding
+ * it is (IP 0: whatever the entry holds).
+ */
 static void unbind_entry(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
-			 const unsigned char mac[6])
+			 const unsigned char mac[6], struct in_addr ip)
 {
 	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients);
 	struct xpxe_mac_key key = { 0 };
 	struct xpxe_dhcp_client client;
 
 	memcpy(key.addr, mac, 6);
+	if (ip.s_addr && (bpf_map_lookup_elem(fd, &key, &client) || client.ip != ip.s_addr))
+		return;
 	if (!machine_of(s, mac)) {
 		bpf_map_delete_elem(fd, &key);
 	} else if (!bpf_map_lookup_elem(fd, &key, &client)) {
@@ -164,16 +205,17 @@ static void drop_stale_offers(struct xpxe_dhcp_server *srv)
 		while (n < 256 && !bpf_map_get_next_key(fd, prev, &next)) {
 			struct xpxe_dhcp_client client;
 			struct xpxe_lease *lease;
+			unsigned int net;
 
 			if (!bpf_map_lookup_elem(fd, &next, &client) &&
 			    (client.flags & XPXE_CLIENT_F_OFFERED) &&
-			    (!(lease = find_any(srv, next.addr)) || !lease->offered))
+			    (!(lease = find_any(srv, next.addr, &net)) || !lease->offered))
 				stale[n++] = next;
 			key = next;
 			prev = &key;
 		}
 		for (int i = 0; i < n; i++)
-			unbind_entry(srv, &srv->settings, stale[i].addr);
+			unbind_entry(srv, &srv->settings, stale[i].addr, (struct in_addr){ 0 });
 	} while (n == 256);
 }
 
@@ -235,7 +277,7 @@ static int start_vlan_pools(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp
 			if (!srv->dp->adopted &&
 			    l->items[j].expires < time(NULL) + (time_t)s->lease_time)
 				l->items[j].expires = time(NULL) + (time_t)s->lease_time;
-			err = install_binding(srv, l->items[j].mac, l->items[j].ip, 0);
+			err = install_binding(srv, l->items[j].mac, l->items[j].ip, 0, i + 1);
 			if (err)
 				return err;
 		}
@@ -289,7 +331,7 @@ int xpxe_dhcp_server_start(struct xpxe_dhcp_server *srv, struct xpxe_dataplane *
 		 */
 		if (!dp->adopted && lease->expires < time(NULL) + (time_t)s->lease_time)
 			lease->expires = time(NULL) + (time_t)s->lease_time;
-		err = install_binding(srv, lease->mac, lease->ip, 0);
+		err = install_binding(srv, lease->mac, lease->ip, 0, 0);
 		if (err) {
 			log_error("%s: cannot install a binding: %s", dp->ifname, strerror(-err));
 			return err;
@@ -434,7 +476,9 @@ static void refresh_expiries(struct xpxe_dhcp_server *srv, struct xpxe_leases *l
 			l->items[i].expires = time(NULL) + srv->settings.lease_time;
 			continue;
 		}
-		if (bpf_map_lookup_elem(fd, &key, &client) || !client.last_seen_ns)
+		/* Another address: the MAC is bound on another network now, not renewing this. */
+		if (bpf_map_lookup_elem(fd, &key, &client) || !client.last_seen_ns ||
+		    client.ip != l->items[i].ip.s_addr)
 			continue;
 		seen = expiry_from_last_seen(client.last_seen_ns, srv->settings.lease_time);
 		if (seen > l->items[i].expires)
@@ -506,7 +550,7 @@ static bool hold_offer(struct xpxe_dhcp_server *srv, struct xpxe_leases *l,
 		return true; /* bound or held already: offered again */
 	if (evicted.ip.s_addr) {
 		mac_text(evicted.mac, old);
-		unbind_entry(srv, &srv->settings, evicted.mac);
+		unbind_entry(srv, &srv->settings, evicted.mac, evicted.ip);
 		if (evicted.offered) {
 			srv->holds_reclaimed++;
 			log_debug("%s: %s never asked for its offer; the address goes to %s",
@@ -580,12 +624,14 @@ static bool take_request(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_qu
 	case 4: /* DECLINE: someone else answers ARP for it; never offer it again */
 		lease = xpxe_leases_find(l, q->mac);
 		if (lease && lease->ip.s_addr == q->requested_ip) {
+			struct in_addr declined = lease->ip; /* LEASE goes from the table */
+
 			inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
 			log_warn("%s: %s declined %s (in use elsewhere?): quarantined",
 				 srv->dp->ifname, mac, ip);
-			xpxe_leases_quarantine_ip(l, lease->ip);
+			xpxe_leases_quarantine_ip(l, declined);
 			xpxe_leases_remove(l, q->mac);
-			unbind_entry(srv, &srv->settings, q->mac);
+			unbind_entry(srv, &srv->settings, q->mac, declined);
 			srv->declined++;
 			*changed = true;
 		}
@@ -633,7 +679,7 @@ static void reinstall_missing(struct xpxe_dhcp_server *srv)
 
 		memcpy(key.addr, srv->leases.items[i].mac, 6);
 		if (bpf_map_lookup_elem(fd, &key, &client))
-			install_binding(srv, key.addr, srv->leases.items[i].ip, 0);
+			install_binding(srv, key.addr, srv->leases.items[i].ip, 0, 0);
 	}
 }
 
@@ -655,11 +701,13 @@ static void to_store(const struct xpxe_lease *lease, struct xpxe_store_lease *ou
 /* Removes MAC_IN's entry from the table and its pool address from dhcp_clients. */
 static void forget(struct xpxe_dhcp_server *srv, const unsigned char mac_in[6])
 {
+	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, mac_in);
+	struct in_addr ip = { lease ? lease->ip.s_addr : 0 };
 	unsigned char mac[6];
 
 	memcpy(mac, mac_in, 6); /* MAC_IN may point into the table */
 	xpxe_leases_remove(&srv->leases, mac);
-	unbind_entry(srv, &srv->settings, mac);
+	unbind_entry(srv, &srv->settings, mac, ip);
 	srv->copy_dirty = true;
 }
 
@@ -700,7 +748,7 @@ static struct xpxe_lease *adopt(struct xpxe_dhcp_server *srv, const struct xpxe_
 	cur->rev = sl->rev;
 	snprintf(cur->by, sizeof(cur->by), "%s", sl->by);
 	cur->seen = true;
-	install_binding(srv, cur->mac, cur->ip, cur->offered ? XPXE_CLIENT_F_OFFERED : 0);
+	install_binding(srv, cur->mac, cur->ip, cur->offered ? XPXE_CLIENT_F_OFFERED : 0, 0);
 	return cur;
 }
 
@@ -737,6 +785,10 @@ static bool plan(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q,
 	*answer = false;
 	memset(req, 0, sizeof(*req));
 	mac_text(q->mac, mac);
+	if (asks_reservation(srv, q)) {
+		*answer = true; /* from its reservation: answer_batch */
+		return false;
+	}
 	switch (q->msg_type) {
 	case 1: /* DISCOVER */
 	case 3: /* REQUEST */
@@ -800,7 +852,7 @@ static bool plan(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *q,
 	req->op = XPXE_STORE_HOLD;
 	to_store(lease, &req->want);
 	if (evicted.ip.s_addr) {
-		unbind_entry(srv, &srv->settings, evicted.mac);
+		unbind_entry(srv, &srv->settings, evicted.mac, evicted.ip);
 		req->replace = true;
 		to_store(&evicted, &req->replaced);
 	} else if (moved) {
@@ -1010,6 +1062,10 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 		return;
 	}
 	for (int i = 0; i < srv->batch_n; i++) {
+		if (asks_reservation(srv, &srv->batch[i])) {
+			answer_it[i] = true; /* from its reservation: answer_batch */
+			continue;
+		}
 		if (!srv->batch[i].net) {
 			answer_it[i] = take_request(srv, &srv->batch[i], now, &changed);
 			continue;
@@ -1046,6 +1102,7 @@ void xpxe_dhcp_server_process(struct xpxe_dhcp_server *srv)
 /* Installs what the batch's answered requests hold in dhcp_clients and answers them. */
 static void answer_batch(struct xpxe_dhcp_server *srv, const bool *answer_it)
 {
+	struct in_addr reserved;
 	int err;
 
 	for (int i = 0; i < srv->batch_n; i++) {
@@ -1053,14 +1110,23 @@ static void answer_batch(struct xpxe_dhcp_server *srv, const bool *answer_it)
 
 		if (!answer_it[i])
 			continue;
+		reserved.s_addr = reserved_on(srv, srv->batch[i].mac, srv->batch[i].net);
+		if (reserved.s_addr) {
+			/* Back on its reservation's network: the reservation, for XDP to answer. */
+			if (!install_binding(srv, srv->batch[i].mac, reserved,
+					     XPXE_CLIENT_F_RESERVED, srv->batch[i].net))
+				answer(srv, &srv->batch[i]);
+			continue;
+		}
 		lease = leases_of(srv, srv->batch[i].net)
 			    ? xpxe_leases_find(leases_of(srv, srv->batch[i].net), srv->batch[i].mac)
 			    : NULL;
 		/* A held address is OFFERed by the program, which sends its REQUEST back here. */
 		if (!lease)
 			continue;
-		err = install_binding(srv, lease->mac, lease->ip,
-				      lease->offered ? XPXE_CLIENT_F_OFFERED : 0);
+		err =
+		    install_binding(srv, lease->mac, lease->ip,
+				    lease->offered ? XPXE_CLIENT_F_OFFERED : 0, srv->batch[i].net);
 		if (err) {
 			/*
 			 * The map is full (E2BIG): the binding (or the offer held) keeps
@@ -1105,44 +1171,101 @@ void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv)
 
 /* Drops MAC_IN's pool binding (WHY for the log). */
 static void drop_binding(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
-			 const unsigned char mac_in[6], const char *why)
+			 unsigned int net, const unsigned char mac_in[6], const char *why)
 {
-	struct xpxe_lease *lease = xpxe_leases_find(&srv->leases, mac_in);
-	char text[18], ip[INET_ADDRSTRLEN];
+	struct xpxe_leases *l = leases_of(srv, net);
+	struct xpxe_lease *lease = l ? xpxe_leases_find(l, mac_in) : NULL;
+	char text[18], ip[INET_ADDRSTRLEN], iface[40];
 	unsigned char mac[6];
+	struct in_addr addr;
 
 	if (!lease)
 		return;
+	addr = lease->ip;
 	/* MAC_IN may point into the table, whose last lease takes the removed one's slot. */
 	memcpy(mac, mac_in, 6);
 	mac_text(mac, text);
 	inet_ntop(AF_INET, &lease->ip, ip, sizeof(ip));
-	log_warn("%s: %s's pool binding %s dropped: %s", srv->dp->ifname, text, ip, why);
-	if (srv->reqs && lease->rev) {
+	log_warn("%s: %s's pool binding %s dropped: %s", iface_of(srv, net, iface, sizeof(iface)),
+		 text, ip, why);
+	if (!net && srv->reqs && lease->rev) {
 		/* The store's too: every responder drops it the same way, one of them wins. */
 		struct xpxe_store_lease_req req = { .op = XPXE_STORE_RELEASE };
 
 		to_store(lease, &req.want);
 		xpxe_store_leases(srv->store, &req, 1, 0);
 	}
-	xpxe_leases_remove(&srv->leases, mac);
-	unbind_entry(srv, s, mac);
+	xpxe_leases_remove(l, mac);
+	unbind_entry(srv, s, mac, addr);
+}
+
+/*
+ * What a reload's reservations take from the pools of every network (the untagged one, the
+ * VLANs'): the pool binding of a machine that has a reservation now, and the binding of
+ * another MAC that holds a newly reserved address. Returns how many bindings went; a VLAN's
+ * file is written when its table changed (its untagged counterpart: by the caller).
+ */
+static int drop_reserved(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s)
+{
+	int dropped = 0, err;
+
+	for (unsigned int net = 0; net <= XPXE_VLAN_MAX; net++) {
+		struct xpxe_leases *l = leases_of(srv, net);
+		int before;
+
+		if (!l)
+			continue;
+		before = l->n;
+		for (int i = 0; i < s->n_machines; i++) {
+			const struct xpxe_machine_cfg *m = &s->machines[i];
+			struct xpxe_lease *holder;
+
+			if (!m->ip.s_addr)
+				continue;
+			/* Answered from its reservation: no pool address too. */
+			for (int j = 0; j < m->n_macs; j++)
+				drop_binding(srv, s, net, m->macs[j],
+					     "the machine has a reservation now");
+			holder = xpxe_leases_holder(l, m->ip);
+			if (holder)
+				drop_binding(srv, s, net, holder->mac,
+					     "its address is reserved now");
+		}
+		for (int i = 0; i < s->n_reservations; i++) {
+			struct xpxe_lease *holder = xpxe_leases_holder(l, s->reservations[i].ip);
+
+			if (holder && memcmp(holder->mac, s->reservations[i].mac, 6))
+				drop_binding(srv, s, net, holder->mac,
+					     "its address is reserved now");
+		}
+		dropped += before - l->n;
+		if (net && l->n != before && (err = xpxe_leases_save(l))) {
+			srv->save_errors++;
+			log_error("%s: cannot save %s: %s", srv->dp->ifname, l->path,
+				  strerror(-err));
+		}
+	}
+	return dropped;
 }
 
 int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_settings *s,
 			  const unsigned char (*gone)[6], int n_gone)
 {
-	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients), n = 0, before, err;
+	int fd = bpf_map__fd(srv->dp->skel->maps.dhcp_clients), n = 0, before, err, dropped;
 	struct in_addr ips[XPXE_MAX_RESERVATIONS + 1];
 	struct in_addr *reserved = ips;
 
 	srv->settings.machines = s->machines;
 	srv->settings.n_machines = s->n_machines;
+	/* reserved_on answers a machine back on its reservation's network: the new ones. */
+	memcpy(srv->settings.reservations, s->reservations, sizeof(s->reservations));
+	srv->settings.n_reservations = s->n_reservations;
 	srv->settings.default_profile = s->default_profile;
 	for (int i = 0; i < n_gone; i++) {
 		struct xpxe_mac_key key = { 0 };
 		struct xpxe_dhcp_client client = { 0 };
-		struct xpxe_lease *lease = srv->queue ? find_any(srv, gone[i]) : NULL;
+		unsigned int net = 0;
+		struct xpxe_lease *lease = srv->queue ? find_any(srv, gone[i], &net) : NULL;
 
 		if (machine_of(s, gone[i]))
 			continue; /* still listed (moved to another machine entry) */
@@ -1151,6 +1274,7 @@ int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_s
 			client.ip = lease->ip.s_addr;
 			client.profile = (__u32)s->default_profile;
 			client.flags = lease->offered ? XPXE_CLIENT_F_OFFERED : 0;
+			client.net = net;
 			bpf_map_update_elem(fd, &key, &client, BPF_ANY);
 		} else {
 			bpf_map_delete_elem(fd, &key);
@@ -1165,28 +1289,12 @@ int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_s
 	before = srv->leases.n;
 	for (int i = 0; i < s->n_reservations; i++)
 		reserved[n++] = s->reservations[i].ip;
-	for (int i = 0; i < s->n_machines; i++) {
-		const struct xpxe_machine_cfg *m = &s->machines[i];
-		struct xpxe_lease *holder;
-
-		if (!m->ip.s_addr)
-			continue;
-		reserved[n++] = m->ip;
-		/* A reserved machine is answered from its reservation: no pool address too. */
-		for (int j = 0; j < m->n_macs; j++)
-			drop_binding(srv, s, m->macs[j], "the machine has a reservation now");
-		holder = xpxe_leases_holder(&srv->leases, m->ip);
-		if (holder)
-			drop_binding(srv, s, holder->mac, "its address is reserved now");
-	}
-	for (int i = 0; i < s->n_reservations; i++) {
-		struct xpxe_lease *holder = xpxe_leases_holder(&srv->leases, s->reservations[i].ip);
-
-		if (holder && memcmp(holder->mac, s->reservations[i].mac, 6))
-			drop_binding(srv, s, holder->mac, "its address is reserved now");
-	}
+	for (int i = 0; i < s->n_machines; i++)
+		if (s->machines[i].ip.s_addr)
+			reserved[n++] = s->machines[i].ip;
+	dropped = drop_reserved(srv, s);
 	err = xpxe_leases_set_reserved(&srv->leases, reserved, n);
-	/* The VLANs' pools skip the new reservations too (bindings made before them stay). */
+	/* The VLANs' pools skip the new reservations too. */
 	for (int i = 0; !err && i < XPXE_VLAN_MAX; i++)
 		if (srv->vlan_leases[i].pool_size)
 			err = xpxe_leases_set_reserved(&srv->vlan_leases[i], reserved, n);
@@ -1202,5 +1310,5 @@ int xpxe_dhcp_server_sync(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_s
 			return err;
 		}
 	}
-	return before - srv->leases.n;
+	return dropped;
 }

@@ -84,7 +84,8 @@ void xpxe_dhcp_server_stop(struct xpxe_dhcp_server *srv);
  * the new one: the MACs in GONE (machines no longer listed) lose what the
  * inventory gave them in dhcp_clients (they keep a pool binding when unknown
  * machines are answered); a pool binding on an address that is now reserved,
- * or held by a machine that now has a reservation, is dropped (its MAC gets
+ * or held by a machine that now has a reservation, is dropped, in every network's pool
+ * (the untagged one and the VLANs'; its MAC gets
  * another address at its next DHCP); the pool's reserved addresses are marked
  * again, so a new reservation is never handed out and a removed one becomes
  * allocatable. Call it before xpxe_dhcp_install / xpxe_dhcp_put_machine.

@@ -113,6 +113,29 @@ struct xsk_rx {
 	struct xpxe_xsk *xsk;
 };
 
+/*
+ * Builds block BLOCK of the window M into the UMEM frame F (XPXE_XSK_FRAME_SIZE bytes) for
+ * PEER, with M's VLAN tags after the MACs when the ACK came tagged. Returns its length, 0 on
+ * failure.
+ */
+static size_t window_frame(uint8_t *f, const struct xpxe_tftp_xsk_meta *m,
+			   const struct xpxe_tftp_peer *peer, const struct xpxe_tftp_chunk *chunks,
+			   uint32_t n_chunks, uint32_t block)
+{
+	size_t tags = (size_t)m->ntags * 4, flen;
+
+	/* Built after room for the tags, then its MACs move in front of them. */
+	flen = xpxe_tftp_data_frame(f + tags, peer, chunks, n_chunks, m->size, m->blksize, block);
+	if (!flen || !tags)
+		return flen;
+	memmove(f, f + tags, 12);
+	for (unsigned i = 0; i < m->ntags; i++) {
+		memcpy(f + 12 + 4 * i, &m->tpid[i], 2);
+		memcpy(f + 14 + 4 * i, &m->tci[i], 2);
+	}
+	return flen + tags;
+}
+
 static void window_over_xsk(void *arg, const uint8_t *frame, uint32_t len, const void *meta_p)
 {
 	struct xsk_rx *rx = arg;
@@ -125,7 +148,7 @@ static void window_over_xsk(void *arg, const uint8_t *frame, uint32_t len, const
 
 	memcpy(&m, meta_p, sizeof(m));
 	if (m.magic != XPXE_TFTP_XSK_MAGIC || !m.first_block || m.last_block < m.first_block ||
-	    m.last_block - m.first_block >= XPXE_TFTP_WINDOWSIZE_LIMIT ||
+	    m.last_block - m.first_block >= XPXE_TFTP_WINDOWSIZE_LIMIT || m.ntags > 2 ||
 	    xpxe_tftp_peer_from_frame(frame, len, &peer))
 		return;
 	chunks = xpxe_assets_chunks(rx->t->assets, m.asset_slot, &n_chunks);
@@ -142,12 +165,12 @@ static void window_over_xsk(void *arg, const uint8_t *frame, uint32_t len, const
 		}
 		if (!f)
 			break;
-		flen = xpxe_tftp_data_frame(f, &peer, chunks, n_chunks, m.size, m.blksize, block);
+		flen = window_frame(f, &m, &peer, chunks, n_chunks, block);
 		if (!flen)
 			break;
 		xpxe_xsk_tx_push(rx->xsk, flen);
 		sent++;
-		bytes += flen - XPXE_TFTP_HDRS_LEN;
+		bytes += flen - XPXE_TFTP_HDRS_LEN - (size_t)m.ntags * 4;
 	}
 	/* What did not fit comes again at the client's retry: the ACK of what it got. */
 	if (block <= m.last_block)
