@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -43,15 +44,61 @@ void xpxe_inventory_key(const struct xpxe_machine_cfg *m, char *key, size_t size
 		snprintf(key, size, "hostname:%s", m->hostname);
 }
 
+/*
+ * Splits a copy of LINE (its '\n' kept; LINE itself is left whole for the reader's log) into
+ * its key and its last N fields: FIELDS point into COPY. A key may hold blanks (a serial such
+ * as "To Be Filled By O.E.M."), the fields never do. Returns false when there are fewer
+ * fields, or the key is empty or too long for SIZE.
+ */
+static bool split_key(const char *line, char copy[512], int n, char *key, size_t size,
+		      char **fields)
+{
+	char *end;
+
+	snprintf(copy, 512, "%s", line);
+	end = copy + strcspn(copy, "\n");
+	*end = '\0';
+	for (int i = n - 1; i >= 0; i--) {
+		char *sp;
+
+		while (end > copy && end[-1] == ' ')
+			*--end = '\0';
+		sp = memrchr(copy, ' ', (size_t)(end - copy));
+		if (!sp || sp[1] == '\0')
+			return false;
+		fields[i] = sp + 1;
+		end = sp;
+		*end = '\0';
+	}
+	while (end > copy && end[-1] == ' ')
+		*--end = '\0';
+	if (end == copy || (size_t)(end - copy) >= size)
+		return false;
+	memcpy(key, copy, (size_t)(end - copy) + 1);
+	return true;
+}
+
+/* A field of digits only, as a time: false for anything else. */
+static bool parse_when(const char *text, long long *when)
+{
+	char *rest;
+
+	if (!isdigit((unsigned char)text[0]))
+		return false;
+	errno = 0;
+	*when = strtoll(text, &rest, 10);
+	return !*rest && !errno;
+}
+
 /* KEY UNIXTIME: one boot-once mark (xpxe_read_records). */
 static int take_state_line(char *line, void *ctx)
 {
 	struct xpxe_inventory *inv = ctx;
 	struct installed *more;
-	char key[80], extra;
+	char key[80], copy[512], *fields[1];
 	long long when;
 
-	if (sscanf(line, "%79s %lld %c", key, &when, &extra) != 2 || when < 0)
+	if (!split_key(line, copy, 1, key, sizeof(key), fields) || !parse_when(fields[0], &when))
 		return XPXE_RECORD_MALFORMED;
 	more = realloc(inv->installed, (inv->n_installed + 1) * sizeof(*more));
 	if (!more)
@@ -125,22 +172,22 @@ static int write_learned(FILE *f, void *ctx)
 static int take_learned_line(char *line, void *ctx)
 {
 	struct xpxe_inventory *inv = ctx;
-	char key[80], ip[INET6_ADDRSTRLEN], how[16], extra;
 	struct xpxe_learned l = { 0 }, *more;
+	char key[80], copy[512], *fields[3]; /* IP UNIXTIME HOW */
 	long long when;
 
 	/* IP: IPv4, or IPv6 (a machine seen over IPv6). */
-	if (sscanf(line, "%79s %45s %lld %15s %c", key, ip, &when, how, &extra) != 4 ||
-	    (inet_pton(AF_INET, ip, &l.ip) != 1 &&
-	     !(l.v6 = inet_pton(AF_INET6, ip, &l.ip6) == 1)) ||
-	    when < 0)
+	if (!split_key(line, copy, 3, key, sizeof(key), fields) ||
+	    (inet_pton(AF_INET, fields[0], &l.ip) != 1 &&
+	     !(l.v6 = inet_pton(AF_INET6, fields[0], &l.ip6) == 1)) ||
+	    !parse_when(fields[1], &when) || strlen(fields[2]) >= sizeof(l.how))
 		return XPXE_RECORD_MALFORMED;
 	more = realloc(inv->learned, (inv->n_learned + 1) * sizeof(*more));
 	if (!more)
 		return -ENOMEM;
 	inv->learned = more;
 	snprintf(l.key, sizeof(l.key), "%s", key);
-	snprintf(l.how, sizeof(l.how), "%s", how);
+	snprintf(l.how, sizeof(l.how), "%s", fields[2]);
 	l.when = (time_t)when;
 	more[inv->n_learned++] = l;
 	return XPXE_RECORD_KEPT;

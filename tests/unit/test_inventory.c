@@ -204,7 +204,7 @@ static void test_boot_once_bad_line(void **state)
 	struct xpxe_config cfg;
 	struct xpxe_inventory inv;
 	char file[128], pattern[160], line[128];
-	bool first = false, second = false, junk = false;
+	bool first = false, second = false, third = false, junk = false;
 	glob_t g;
 	FILE *f;
 
@@ -214,12 +214,15 @@ static void test_boot_once_bad_line(void **state)
 	f = fopen(file, "w");
 	assert_non_null(f);
 	fputs("# marks\nmac:52:54:00:00:00:01 1700000000\nmac:52:54:00:00:00:02 soon\n"
-	      "mac:52:54:00:00:00:03 1700000001 trailing\nmac:52:54:00:00:00:04 1700000002\n",
+	      "mac:52:54:00:00:00:03 1700000001 trailing\nmac:52:54:00:00:00:04 1700000002\n"
+	      "serial:To Be Filled By O.E.M. 1700000003\n",
 	      f);
 	fclose(f);
 	assert_int_equal(xpxe_inventory_open(&inv, &cfg), 0);
-	assert_int_equal(inv.n_installed, 2);
+	assert_int_equal(inv.n_installed, 3);
 	assert_true(xpxe_inventory_is_installed(&inv, "mac:52:54:00:00:00:01", NULL));
+	/* a key with blanks (a board's placeholder serial) is a key like any other */
+	assert_true(xpxe_inventory_is_installed(&inv, "serial:To Be Filled By O.E.M.", NULL));
 	assert_false(xpxe_inventory_is_installed(&inv, "mac:52:54:00:00:00:02", NULL));
 	assert_true(xpxe_inventory_is_installed(&inv, "mac:52:54:00:00:00:04", NULL));
 	snprintf(pattern, sizeof(pattern), "%s.corrupt-*", file);
@@ -231,10 +234,11 @@ static void test_boot_once_bad_line(void **state)
 	while (fgets(line, sizeof(line), f)) {
 		first |= !strncmp(line, "mac:52:54:00:00:00:01 1700000000", 32);
 		second |= !strncmp(line, "mac:52:54:00:00:00:04 1700000002", 32);
+		third |= !strcmp(line, "serial:To Be Filled By O.E.M. 1700000003\n");
 		junk |= strstr(line, "soon") || strstr(line, "trailing");
 	}
 	fclose(f);
-	assert_true(first && second);
+	assert_true(first && second && third);
 	assert_false(junk);
 	xpxe_inventory_close(&inv);
 	xpxe_config_free(&cfg);

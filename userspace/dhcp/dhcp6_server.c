@@ -174,7 +174,7 @@ static int commit(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
 	lease->iaid = m->ia.iaid;
 	memcpy(lease->duid, m->duid, m->duid_len);
 	lease->duid_len = m->duid_len;
-	if (srv->batching) {
+	if (srv->batching && srv->n_undo < XPXE_DHCP6_BATCH) {
 		/* Written once for the whole batch, before any of its answers leaves. */
 		memcpy(srv->undo[srv->n_undo].mac, mac, 6);
 		srv->undo[srv->n_undo++].before = before;
@@ -216,9 +216,13 @@ static bool answer_bind(struct xpxe_dhcp6_server *srv, const unsigned char mac[6
 		return true;
 	}
 	if (solicit && !rapid) {
-		/* Held for the Request, in memory only (an Advertise binds nothing). */
+		/*
+		 * Held for the Request, in memory only (an Advertise binds nothing); an address
+		 * its machine released keeps the rest of its hold (leases6.h).
+		 */
 		if (lease->offered) {
-			lease->expires = now + srv->offer_hold;
+			if (lease->expires < now + (time_t)srv->offer_hold)
+				lease->expires = now + srv->offer_hold;
 			lease->iaid = m->ia.iaid;
 		}
 		put_binding(srv, m, lease, o);
@@ -378,7 +382,7 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	const uint8_t *udp = pkt + IP6_HDR_LEN;
 	size_t plen, ulen;
 
-	if (srv->n_queued == XPXE_DHCP6_BATCH)
+	if (srv->n_queued == XPXE_DHCP6_BATCH || srv->n_undo == XPXE_DHCP6_BATCH)
 		xpxe_dhcp6_server_flush(srv);
 	srv->batching = true;
 	srv->cnt[XPXE_D6_RECEIVED]++;
@@ -429,7 +433,7 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 	for (int i = 0; written && i < srv->n_undo; i++) {
 		const struct xpxe_lease6 *lease = xpxe_leases6_find(&srv->leases, srv->undo[i].mac);
 
-		if (lease) /* else released later in the batch */
+		if (lease && !lease->offered) /* else released (or declined) later in the batch */
 			bound(srv, srv->undo[i].mac, &srv->undo[i].before, lease);
 	}
 	for (int i = 0; i < srv->n_queued; i++) {
