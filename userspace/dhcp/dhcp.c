@@ -348,9 +348,9 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		err = xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.vlan_templates),
 						  xpxe_vlan_template_key(netno, 0), sv, &nv);
 		if (!err) {
+			/* Router Advertisements as on the untagged network, tagged (bpf/ndp.h);
+			 * its DHCPv6 prefix is not the VLAN's: their RAs carry none. */
 			xpxe_dhcp_config_of(sv, &nv, &cfg);
-			/* Router Advertisements are the untagged network's only (bpf/vlan.h). */
-			cfg.flags &= ~XPXE_DHCP_F_ROUTER_ADVERT;
 			if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &cfg,
 						BPF_ANY))
 				err = -errno;
