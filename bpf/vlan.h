@@ -235,12 +235,19 @@ static __always_inline int vlan_xdp_restore(struct xdp_md *ctx, const struct vla
 	return 0;
 }
 
-/* The template INDEX of VLAN NET (not 0), or NULL. */
+/*
+ * The template INDEX of VLAN NET (not 0), or NULL. The barrier keeps this lookup a call of its
+ * own: dhcp.h picks between it and the untagged network's (dhcp_templates), and the compiler
+ * had made the two one call of two maps, which the verifier cannot inline, so that every
+ * reply, untagged too, paid a real call through the map's ops for its template.
+ */
 static __always_inline const struct xpxe_dhcp_template *vlan_template(__u32 net, __u32 index)
 {
 	__u32 key = xpxe_vlan_template_key(net, index);
+	const struct xpxe_dhcp_template *t = bpf_map_lookup_elem(&vlan_templates, &key);
 
-	return bpf_map_lookup_elem(&vlan_templates, &key);
+	barrier_var(t);
+	return t;
 }
 
 /*
