@@ -11,8 +11,8 @@
 
 #include <linux/types.h>
 
-#define XPXE_VLAN_MAX 64 /* configured VLANs per interface */
-#define XPXE_VID_MAX  4094
+#define XPXE_VLAN_MAX  64 /* configured VLANs per interface */
+#define XPXE_VID_MAX   4094
 #define XPXE_VID_SLOTS 4096 /* entries of `vlan_vids`: every 12-bit VID */
 
 /*

@@ -364,8 +364,8 @@ static uint32_t sum16(const uint8_t *p, size_t n)
 /* Whether the ICMPv6 message of the IPv6 packet at IP6 (ICMP_LEN bytes) sums right. */
 static bool icmp6_csum_ok(const uint8_t *ip6, size_t icmp_len)
 {
-	uint32_t s = sum16(ip6 + 8, 32) + (uint32_t)icmp_len + IPPROTO_ICMPV6 +
-		     sum16(ip6 + 40, icmp_len);
+	uint32_t s =
+	    sum16(ip6 + 8, 32) + (uint32_t)icmp_len + IPPROTO_ICMPV6 + sum16(ip6 + 40, icmp_len);
 
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
@@ -419,7 +419,7 @@ static void check_tagged_ra(const uint8_t *in, int ntags, const uint8_t *out, si
 	assert_int_equal(icmp[0], 134);
 	assert_int_equal(icmp[1], 0);
 	assert_true(icmp6_csum_ok(ip6, 24));
-	assert_int_equal(icmp[5], 0); /* no M/O: no DHCPv6 on a VLAN */
+	assert_int_equal(icmp[5], 0);  /* no M/O: no DHCPv6 on a VLAN */
 	assert_int_equal(icmp[16], 1); /* one option, the SLLA: ours */
 	assert_memory_equal(icmp + 18, frame_server_mac, 6);
 }

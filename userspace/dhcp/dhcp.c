@@ -364,7 +364,8 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		err = -errno;
 	/* A single tag's VLAN also by its VID: xdp_pxe's and tc_tftp's lookup (bpf/vlan.h). */
 	if (!err && !v->outer_vid &&
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &(__u32){ v->vid }, &val, BPF_ANY))
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &(__u32){ v->vid }, &val,
+				BPF_ANY))
 		err = -errno;
 	free(sv);
 	return err;
@@ -392,7 +393,8 @@ static void clear_vlan_vids(struct xpxe_bpf *skel)
 		first = false;
 		vid = key & 0xffff;
 		if (key == xpxe_vlan_key(0, vid))
-			bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &vid, &none, BPF_ANY);
+			bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &vid, &none,
+					    BPF_ANY);
 	}
 }
 
