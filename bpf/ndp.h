@@ -177,9 +177,12 @@ static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, cons
 /*
  * A frame that is not IPv4 (its Ethernet header checked): returns the counter
  * of its outcome and sets *VERDICT. Anything but an RS is not ours
- * (pass_not_ipv4).
+ * (pass_not_ipv4). NET: the VLAN the frame came on with its tags off
+ * (bpf/vlan.h; 0: untagged): answered with that VLAN's dhcp_config entry (its
+ * settings, its server's addresses), never with the untagged network's DHCPv6
+ * prefix; xdp_pxe puts the tags back on the RA.
  */
-static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
+static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict, __u32 net)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct xpxe_dhcp_rate_key key;
@@ -220,9 +223,9 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict)
 	if (!ndp_rs_valid(ip6, s->msg, len))
 		return XPXE_CNT_PASS_NDP_RS_INVALID;
 
-	cfg = bpf_map_lookup_elem(&dhcp_config, &zero);
+	cfg = bpf_map_lookup_elem(&dhcp_config, &net);
 	cfg6 = bpf_map_lookup_elem(&dhcp6_config, &zero);
-	full6 = cfg6 && cfg6->enabled && (cfg6->flags & XPXE_DHCP6_F_FULL);
+	full6 = !net && cfg6 && cfg6->enabled && (cfg6->flags & XPXE_DHCP6_F_FULL);
 	if (!cfg || !ndp_answers(cfg, eth->h_source, full6))
 		return XPXE_CNT_PASS_NDP_RS_IGNORED;
 	/* To all routers, or to us: an RS to another router's address is not ours to answer. */

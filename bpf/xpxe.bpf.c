@@ -87,16 +87,16 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net)
 	ret = parse_ethhdr(&cur, data_end, &eth);
 	if (ret < 0)
 		return count_and(-ret, XDP_PASS);
-	/* On a VLAN xpxe answers IPv4 only: the rest goes up, tagged, as it came. */
-	if (ret != ETH_P_IP && net)
-		return count_and(XPXE_CNT_PASS_NOT_IPV4, XDP_PASS);
 	if (ret != ETH_P_IP) {
-		/* DHCPv6, then IPv6 Router Solicitations; anything else not IPv4 is passed
-		 * (pass_not_ipv4). */
-		ret = handle_dhcp6(ctx, &verdict);
+		/*
+		 * DHCPv6 (the untagged network's only), then IPv6 Router Solicitations (a
+		 * VLAN's answered as that VLAN's, tagged as they came); anything else not IPv4
+		 * is passed (pass_not_ipv4), on a VLAN tagged as it came.
+		 */
+		ret = net ? DHCP6_NOT_MINE : handle_dhcp6(ctx, &verdict);
 		if (ret == DHCP6_NOT_MINE)
-			ret = handle_ndp(ctx, &verdict);
-		if (ret == XPXE_CNT_PASS_NOT_IPV4 && udp6_to_tftp(ctx))
+			ret = handle_ndp(ctx, &verdict, net);
+		if (ret == XPXE_CNT_PASS_NOT_IPV4 && !net && udp6_to_tftp(ctx))
 			ret = XPXE_CNT_PASS_TFTP6;
 		return count_and(ret, verdict);
 	}

@@ -11,8 +11,9 @@
 
 #include <linux/types.h>
 
-#define XPXE_VLAN_MAX 64 /* configured VLANs per interface */
-#define XPXE_VID_MAX  4094
+#define XPXE_VLAN_MAX  64 /* configured VLANs per interface */
+#define XPXE_VID_MAX   4094
+#define XPXE_VID_SLOTS 4096 /* entries of `vlan_vids`: every 12-bit VID */
 
 /*
  * Key of `vlans`: the tag's VID, and the VID of an 802.1ad outer tag when the VLAN is
@@ -23,7 +24,11 @@ static inline __u32 xpxe_vlan_key(__u32 outer_vid, __u32 vid)
 	return outer_vid << 16 | vid;
 }
 
-/* A configured VLAN: value of `vlans` (by tag) and of `vlan_by_addr` (by server address). */
+/*
+ * A configured VLAN: value of `vlans` (by tag), of `vlan_vids` (an array by VID: the single
+ * 802.1Q tagged VLANs again, so that a tagged frame's lookup is an index, not a hash) and of
+ * `vlan_by_addr` (by server address).
+ */
 struct xpxe_vlan {
 	__be32 server_ip; /* this VLAN's server address (given to the kernel on the trunk) */
 	__u32 net;	  /* 1..XPXE_VLAN_MAX: its dhcp_config entry and template set */

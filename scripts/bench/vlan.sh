@@ -276,16 +276,18 @@ cat >>"$out" <<'EOF'
 Where the tag's time goes (bpf/vlan.h, bpf/xpxe.bpf.c; read from the code beside the figures,
 not from a profile):
 
-- xdp_pxe, a DHCP reply or a TFTP block on a VLAN: the tags read and the VLAN looked up in
-  `vlans` (a hash); one `bpf_xdp_adjust_head` to take them off and one to put them back
-  (4 bytes, or 8 for two tags), each with the 12 bytes of MACs copied out and back; the
-  `vlan_rx` tally. A DHCP reply also takes its template from `vlan_templates`, a hash without
-  preallocation (so that 64 VLANs' sets cost memory only when used), where the untagged
-  network's come from the array `dhcp_templates`. The 802.1ad outer tag adds only the second
-  tag's parse: the same two head moves, 8 bytes instead of 4. The untagged columns already
-  pay `vlan_frames`' lookup and clearing, done for every frame. A TFTP block, which takes no
-  template, pays about what a reply pays (compare the two tables): most of the cost is the
-  tags' removal and return and the VLAN's lookup, not the template hash.
+- xdp_pxe, a DHCP reply or a TFTP block on a VLAN: the tags read and the VLAN looked up
+  (one 802.1Q tag: an index into the array `vlan_vids`, which the verifier inlines; an
+  802.1ad outer tag: the hash `vlans`); the 12 bytes of MACs moved over the tags inside the
+  frame (three words) and one `bpf_xdp_adjust_head` past them; after the reply, one
+  `bpf_xdp_adjust_head` back and the MACs and tags written again; the `vlan_rx` tally. A
+  DHCP reply also takes its template from `vlan_templates`, a hash without preallocation (so
+  that 64 VLANs' sets cost memory only when used), where the untagged network's come from the
+  array `dhcp_templates`: most of what a reply pays beyond a TFTP block. The untagged columns
+  already pay `vlan_frames`' lookup and clearing, done for every frame. Before issue 22's
+  cost round the single tag's VLAN came from the hash too, the two lookups were compiled into
+  one call of two maps (which the verifier cannot inline: a real call through the map's ops),
+  and the MACs went to the stack and back byte by byte.
 - The tc fallback: `tc_tftp` checks the tags and the destination address and pops them
   (`bpf_skb_vlan_pop`); `tc_vlan_out` on the trunk's egress looks up the source address in
   `vlan_by_addr` (its untagged column: that lookup, which every frame leaving a trunk with

@@ -35,6 +35,8 @@
 #endif
 #define OVMF_PROXY XPXE_FIXTURES "/ovmf-pxe-proxy-4011-dhcp.pcap"
 #define OVMF_FULL  XPXE_FIXTURES "/ovmf-pxe-full-tftp-dhcp.pcap"
+#define IPXE_RS	   XPXE_FIXTURES "/seabios-ipxe-rom-rs.pcap" /* iPXE's RS, with its SLLA */
+#define SERVER_LL  "fe80::ff:fe00:1"
 
 #define SERVER_IP "198.18.0.1"
 #define VLAN10_IP "198.18.10.1" /* VLAN 10, one 802.1Q tag */
@@ -55,8 +57,8 @@ static int on_queued(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The trunk: an untagged network, VLAN 10 and VLAN 100.20, in MODE. */
-static void configure(enum xpxe_dhcp_mode mode)
+/* The trunk: an untagged network, VLAN 10 and VLAN 100.20, in MODE, Router Advertisements RA. */
+static void configure_ra(enum xpxe_dhcp_mode mode, int ra)
 {
 	struct xpxe_dhcp_settings s;
 	struct xpxe_dhcp_net net = { 0 };
@@ -66,6 +68,7 @@ static void configure(enum xpxe_dhcp_mode mode)
 	xpxe_dhcp_settings_default(&s);
 	s.mode = mode;
 	s.answer_unknown = true;
+	s.router_advert = ra;
 	inet_pton(AF_INET, SERVER_IP, &s.server_ip);
 	snprintf(s.http_base, sizeof(s.http_base), "http://%s:8080", SERVER_IP);
 	xpxe_dhcp_profile_defaults(&s.profile, s.boot_file_set, s.http_base);
@@ -74,11 +77,17 @@ static void configure(enum xpxe_dhcp_mode mode)
 	net.server_ip = s.server_ip;
 	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
 	net.lease_time = 3600;
+	inet_pton(AF_INET6, SERVER_LL, &net.server_ll);
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
 	assert_int_equal(xpxe_vlan_parse("10=" VLAN10_IP "/24", &v10, &why), 0);
 	assert_int_equal(xpxe_vlan_parse("100.20=" QINQ_IP "/24", &v20, &why), 0);
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v10, 1), 0);
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v20, 2), 0);
+}
+
+static void configure(enum xpxe_dhcp_mode mode)
+{
+	configure_ra(mode, XPXE_RA_AUTO);
 }
 
 static int setup(void **state)
@@ -378,6 +387,140 @@ static void test_passed_untouched(void **state)
 	expect_passed(in, len, XPXE_CNT_PASS_DHCP_IGNORED, XPXE_CNT_VLAN_RX, XPXE_CNT_VLAN_PCP);
 }
 
+/* --- Router Solicitations on a VLAN (bpf/ndp.h) ------------------------------------- */
+
+/* The one's complement sum of N bytes at P as big-endian words (N even). */
+static uint32_t sum16(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	return s;
+}
+
+/* Whether the ICMPv6 message of the IPv6 packet at IP6 (ICMP_LEN bytes) sums right. */
+static bool icmp6_csum_ok(const uint8_t *ip6, size_t icmp_len)
+{
+	uint32_t s =
+	    sum16(ip6 + 8, 32) + (uint32_t)icmp_len + IPPROTO_ICMPV6 + sum16(ip6 + 40, icmp_len);
+
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
+
+/* iPXE's RS into IN with the tags put on (as tagged() does), its MAC known in proxy mode. */
+static size_t tagged_rs(uint8_t *in, uint16_t outer_tpid, uint16_t outer, uint16_t inner,
+			bool known)
+{
+	size_t len = tagged(in, IPXE_RS, 0, outer_tpid, outer, inner);
+	size_t l2 = 14 + (inner ? 4 : 0) + (outer ? 4 : 0);
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client = { 0 };
+	int fd = bpf_map__fd(skel->maps.dhcp_clients);
+
+	assert_int_equal(in[l2 - 2] << 8 | in[l2 - 1], ETH_P_IPV6);
+	assert_int_equal(in[l2 + 40], 133);
+	assert_true(icmp6_csum_ok(in + l2, 16));
+	memcpy(key.addr, in + 6, 6);
+	if (known)
+		assert_int_equal(bpf_map_update_elem(fd, &key, &client, BPF_ANY), 0);
+	else
+		bpf_map_delete_elem(fd, &key);
+	return len;
+}
+
+/*
+ * The RA OUT (OUT_LEN bytes) to the RS IN of NTAGS tags: those tags byte for byte (TPIDs,
+ * VIDs, priority bits), the trunk's MAC and link-local address (the VLAN's entry names
+ * them), no prefix (the untagged network's DHCPv6 is not the VLAN's), checksum right.
+ */
+static void check_tagged_ra(const uint8_t *in, int ntags, const uint8_t *out, size_t out_len)
+{
+	size_t l2 = 14 + 4 * (size_t)ntags;
+	const uint8_t *ip6 = out + l2, *icmp = ip6 + 40;
+	struct in6_addr ll;
+
+	inet_pton(AF_INET6, SERVER_LL, &ll);
+	assert_int_equal(out_len, l2 + 40 + 24);
+	assert_memory_equal(out, in + 6, 6); /* to the solicitor's MAC */
+	assert_memory_equal(out + 6, frame_server_mac, 6);
+	assert_memory_equal(out + 12, in + 12, 4 * (size_t)ntags); /* the tags, as they came */
+	assert_int_equal(out[l2 - 2] << 8 | out[l2 - 1], ETH_P_IPV6);
+	assert_int_equal(ip6[0], 0x60);
+	assert_int_equal(ip6[4] << 8 | ip6[5], 24);
+	assert_int_equal(ip6[6], IPPROTO_ICMPV6);
+	assert_int_equal(ip6[7], 255);
+	assert_memory_equal(ip6 + 8, &ll, 16);		/* from our link-local address */
+	assert_memory_equal(ip6 + 24, in + l2 + 8, 16); /* to the solicitor's */
+	assert_int_equal(icmp[0], 134);
+	assert_int_equal(icmp[1], 0);
+	assert_true(icmp6_csum_ok(ip6, 24));
+	assert_int_equal(icmp[5], 0);  /* no M/O: no DHCPv6 on a VLAN */
+	assert_int_equal(icmp[16], 1); /* one option, the SLLA: ours */
+	assert_memory_equal(icmp + 18, frame_server_mac, 6);
+}
+
+/* An RS on VLAN 10 with priority 6: the RA goes back with the tag, PCP kept. */
+static void test_rs_on_vlan(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 64];
+	size_t len;
+	__u32 out_len;
+
+	(void)state;
+	configure_ra(XPXE_MODE_PROXY, XPXE_RA_ON);
+	len = tagged_rs(in, 0, 0, 6 << 13 | 10, true);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_NDP_RA_SENT, XPXE_CNT_VLAN_RX, XPXE_CNT_VLAN_PCP, 0),
+			 XDP_TX);
+	check_tagged_ra(in, 1, out, out_len);
+}
+
+/* An RS on 100.20 (both tags with priority bits): the RA carries both, as they came. */
+static void test_rs_on_qinq(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 64];
+	size_t len;
+	__u32 out_len;
+
+	(void)state;
+	configure_ra(XPXE_MODE_PROXY, XPXE_RA_ON);
+	len = tagged_rs(in, ETH_P_8021AD, 2 << 13 | 100, 5 << 13 | 20, true);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_NDP_RA_SENT, XPXE_CNT_VLAN_RX, XPXE_CNT_VLAN_PCP, 0),
+			 XDP_TX);
+	check_tagged_ra(in, 2, out, out_len);
+	assert_int_equal(out[12] << 8 | out[13], ETH_P_8021AD);
+}
+
+/*
+ * The RS's that are not answered: on VLAN 11 (not configured), untouched before any parsing
+ * (pass_vlan); on VLAN 10 from an unknown MAC, or with RAs off, the same outcomes as
+ * untagged, the frame up as it came, tag and all.
+ */
+static void test_rs_on_vlan_passed(void **state)
+{
+	uint8_t in[FRAME_MAX];
+	size_t len;
+
+	(void)state;
+	configure_ra(XPXE_MODE_PROXY, XPXE_RA_ON);
+	len = tagged_rs(in, 0, 0, 3 << 13 | 11, true);
+	expect_passed(in, len, XPXE_CNT_PASS_VLAN, 0, 0);
+	len = tagged_rs(in, 0, 0, 10, false);
+	expect_passed(in, len, XPXE_CNT_PASS_NDP_RS_IGNORED, XPXE_CNT_VLAN_RX, 0);
+	configure_ra(XPXE_MODE_PROXY, XPXE_RA_OFF);
+	len = tagged_rs(in, 0, 0, 10, true);
+	expect_passed(in, len, XPXE_CNT_PASS_NDP_RS_IGNORED, XPXE_CNT_VLAN_RX, 0);
+	/* Its checksum broken: invalid, as untagged. */
+	configure_ra(XPXE_MODE_PROXY, XPXE_RA_ON);
+	len = tagged_rs(in, 0, 0, 10, true);
+	in[18 + 40 + 3] ^= 1;
+	expect_passed(in, len, XPXE_CNT_PASS_NDP_RS_INVALID, XPXE_CNT_VLAN_RX, 0);
+}
+
 /*
  * tc on the trunk's ingress: a VLAN's frame for the VLAN's address loses its tag (the kernel
  * takes it); one for another address keeps it and passes.
@@ -550,6 +693,9 @@ int main(void)
 		cmocka_unit_test(test_full_bound_elsewhere_queued),
 		cmocka_unit_test(test_full_new_queued_with_vlan),
 		cmocka_unit_test(test_passed_untouched),
+		cmocka_unit_test(test_rs_on_vlan),
+		cmocka_unit_test(test_rs_on_qinq),
+		cmocka_unit_test(test_rs_on_vlan_passed),
 		cmocka_unit_test(test_tc_pops_for_vlan_address),
 		cmocka_unit_test(test_tftp_wrq_refused_on_vlan),
 		cmocka_unit_test(test_tc_egress_tags_vlan_address),

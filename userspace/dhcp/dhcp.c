@@ -356,9 +356,9 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		err = xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.vlan_templates),
 						  xpxe_vlan_template_key(netno, 0), sv, &nv);
 		if (!err) {
+			/* Router Advertisements as on the untagged network, tagged (bpf/ndp.h);
+			 * its DHCPv6 prefix is not the VLAN's: their RAs carry none. */
 			xpxe_dhcp_config_of(sv, &nv, &cfg);
-			/* Router Advertisements are the untagged network's only (bpf/vlan.h). */
-			cfg.flags &= ~XPXE_DHCP_F_ROUTER_ADVERT;
 			if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &cfg,
 						BPF_ANY))
 				err = -errno;
@@ -369,6 +369,11 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 					BPF_ANY))
 		err = -errno;
 	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.vlans), &key, &val, BPF_ANY))
+		err = -errno;
+	/* A single tag's VLAN also by its VID: xdp_pxe's and tc_tftp's lookup (bpf/vlan.h). */
+	if (!err && !v->outer_vid &&
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &(__u32){ v->vid }, &val,
+				BPF_ANY))
 		err = -errno;
 	free(sv);
 	return err;
@@ -384,6 +389,23 @@ static void clear_map(int fd)
 			break;
 }
 
+/* Zeroes the slots of `vlan_vids` that `vlans` says are in use (an array's entries stay). */
+static void clear_vlan_vids(struct xpxe_bpf *skel)
+{
+	const struct xpxe_vlan none = { 0 };
+	__u32 key, next, vid;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.vlans), first ? NULL : &key, &next)) {
+		key = next;
+		first = false;
+		vid = key & 0xffff;
+		if (key == xpxe_vlan_key(0, vid))
+			bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &vid, &none,
+					    BPF_ANY);
+	}
+}
+
 /* S's VLANs into DP's maps (those of a previous install out first), each logged. */
 static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
 			 const struct xpxe_dhcp_net *net)
@@ -391,6 +413,7 @@ static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_setti
 	char name[16], ip[INET_ADDRSTRLEN];
 	int err;
 
+	clear_vlan_vids(dp->skel);
 	clear_map(bpf_map__fd(dp->skel->maps.vlans));
 	clear_map(bpf_map__fd(dp->skel->maps.vlan_by_addr));
 	for (int i = 0; i < s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname); i++) {
