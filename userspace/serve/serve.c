@@ -1657,6 +1657,7 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 	for (int i = 0; i < d->n_ifaces && !err; i++)
 		err = xpxe_tftp_add_iface(d->tftp, d->ifaces[i].dp.ifname, d->ifaces[i].dp.ifindex,
 					  xpxe_dataplane_tftp_sessions_fd(&d->ifaces[i].dp),
+					  xpxe_dataplane_tftp_sessions6_fd(&d->ifaces[i].dp),
 					  xpxe_dataplane_counters_fd(&d->ifaces[i].dp),
 					  xpxe_dataplane_tftp_xsks_fd(&d->ifaces[i].dp),
 					  xpxe_dataplane_tftp_rrq_macs_fd(&d->ifaces[i].dp));
