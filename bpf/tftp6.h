@@ -149,8 +149,7 @@ static __always_inline __u32 tftp6_tc(struct __sk_buff *skb, void *counters_map,
 			  ((const __u32 *)udph)[2]);
 	pseudo = csum_udp6_pseudo(key.client_ip, server_ip, udp_len);
 	/* A zero checksum is no checksum, which IPv6 forbids; a sender's offload seed is fine. */
-	if (!udph->check ||
-	    (csum_fold(sum + pseudo) && udph->check != (__u16)~csum_fold(pseudo))) {
+	if (!udph->check || (csum_fold(sum + pseudo) && udph->check != (__u16)~csum_fold(pseudo))) {
 		*verdict = TC_ACT_SHOT;
 		return XPXE_CNT_TFTP6_DROP_BAD_CSUM;
 	}

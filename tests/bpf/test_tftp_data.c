@@ -490,8 +490,7 @@ static void test_bad_checksums6(void **state)
 	put_session6(43000, ASSET_RANDOM, 512, 5, true);
 	len = build_ack6(in, 43000, 5);
 	in[ETH_HLEN + 40 + 7] ^= 0x01;
-	tc6_outcome("a wrong checksum", in, len, 43000, TC_ACT_SHOT,
-		    XPXE_CNT_TFTP6_DROP_BAD_CSUM);
+	tc6_outcome("a wrong checksum", in, len, 43000, TC_ACT_SHOT, XPXE_CNT_TFTP6_DROP_BAD_CSUM);
 	len = build_ack6(in, 43000, 5);
 	in[ETH_HLEN + 40 + 6] = in[ETH_HLEN + 40 + 7] = 0;
 	tc6_outcome("no checksum", in, len, 43000, TC_ACT_SHOT, XPXE_CNT_TFTP6_DROP_BAD_CSUM);
@@ -534,8 +533,7 @@ static void test_tc6_passes(void **state)
 	put_session6(43002, ASSET_RANDOM, 512, 5, true);
 	len = build_ack6(in, 43002, 5);
 	in[ETH_HLEN + 6] = 60; /* a destination options header in front of UDP */
-	tc6_outcome("an extension header", in, len, 43002, TC_ACT_OK,
-		    XPXE_CNT_TFTP6_TC_EXT_HDR);
+	tc6_outcome("an extension header", in, len, 43002, TC_ACT_OK, XPXE_CNT_TFTP6_TC_EXT_HDR);
 	len = build_ack6(in, 43002, 5);
 	in[ETH_HLEN + 5] += 4; /* the IPv6 payload claims more than the frame holds */
 	tc6_outcome("a payload length past the frame", in, len, 43002, TC_ACT_OK,
@@ -566,7 +564,7 @@ static void test_whole_transfer_tc6(void **state)
 		assert_int_equal(r.out_len, want_len);
 		assert_memory_equal(r.out, want, want_len);
 	}
-	run_prog(true, in, build_ack6(in, 43004, (uint16_t)final), &r);
+	run_prog(true, in, build_ack6(in, 43004, (uint16_t) final), &r);
 	assert_int_equal(r.retval, TC_ACT_SHOT);
 	assert_int_equal(get_session6(43004).state, XPXE_TFTP_DONE);
 }

@@ -96,6 +96,10 @@ check "tftp6_data_tc counts the lockstep blocks tc_tftp sent ($(counter tftp6_da
 	test "$(counter tftp6_data_tc)" -gt $((tc0 + 65538))
 completed30() { test "$(counter tftp6_completed)" -ge 30; }
 check "tftp6_completed counts finished transfers ($(counter tftp6_completed))" wait_until completed30
+check "the 32 MiB lockstep transfer's end event says path=tc" grep -Eq \
+	"event=tftp_done mac=- ip=fd00:198:18:6::[23] .*detail=\"big blocks=65538 path=tc " "$WORK/daemon.log"
+check "the 32 MiB windowed transfer's end event says path=udp" grep -Eq \
+	"event=tftp_done mac=- ip=fd00:198:18:6::[23] .*detail=\"big blocks=65538 path=udp " "$WORK/daemon.log"
 check "xpxe status says IPv6 lockstep blocks come from tc, windows from the daemon" \
 	bash -c "'$XPXE' status | grep -qE 'IPv6: [0-9]+ RRQs; blocks: tc [1-9][0-9]* \(lockstep\), daemon [1-9]'"
 check "xpxe status --json: tftp.ipv6.blocks_tc = tftp6_data_tc" \

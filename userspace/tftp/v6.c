@@ -73,23 +73,27 @@ static void report6(int type, const struct xfer6 *x, const char *why, int error)
 	__u64 done = (__u64)x->acked * x->blksize;
 
 	inet_ntop(AF_INET6, &x->peer.sin6_addr, ip, sizeof(ip));
-	xpxe_event_tftp(type, &(struct xpxe_tftp_report){
-				  .mac = "",
-				  .ip = ip,
-				  .iface = x->ifc->ifname,
-				  .file = x->name,
-				  .path = XPXE_TFTP_PATH_UDP,
-				  .size = x->size,
-				  .done = done < x->size ? done : x->size,
-				  .blksize = x->blksize,
-				  .windowsize = x->windowsize,
-				  .retransmits = x->retransmits,
-				  .block = x->acked,
-				  .final_block = x->final_block,
-				  .seconds = (tftp_now_ns() - x->started_ns) / 1e9,
-				  .error = error,
-				  .why = why,
-			      });
+	xpxe_event_tftp(
+	    type,
+	    &(struct xpxe_tftp_report){
+		.mac = "",
+		.ip = ip,
+		.iface = x->ifc->ifname,
+		.file = x->name,
+		.path = x->kernel ? XPXE_TFTP_PATH_TC : XPXE_TFTP_PATH_UDP,
+		.size = x->size,
+		.done = done < x->size ? done : x->size,
+		.blksize = x->blksize,
+		.windowsize = x->windowsize,
+		.retransmits = x->retransmits,
+		.block = x->acked,
+		.final_block = x->final_block,
+		/* tc's transfers end at their last block; the sweep sees it later */
+		.seconds =
+		    ((x->kernel && x->ended ? x->last_tx_ns : tftp_now_ns()) - x->started_ns) / 1e9,
+		.error = error,
+		.why = why,
+	    });
 }
 
 /* Answers from port 69, from the address the request was sent to (PI). */
@@ -386,8 +390,8 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	tftp_bump(t, ifc, XPXE_CNT_TFTP6_RRQ);
 	tftp_bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
 	report6(XPXE_EV_TFTP_START, x, NULL, 0);
-	log_debug("TFTP %s: RRQ %s (%llu bytes) over IPv6, blksize %u, windowsize %u%s%s",
-		  x->who, as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
+	log_debug("TFTP %s: RRQ %s (%llu bytes) over IPv6, blksize %u, windowsize %u%s%s", x->who,
+		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
 		  plan.oack_len ? ", OACK" : "", x->kernel ? ", blocks from tc" : "");
 }
 
@@ -709,7 +713,8 @@ bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns)
 	struct xfer6 *oldest = NULL;
 
 	for (struct xfer6 *x = t->xfers6; x; x = x->next)
-		if (sync6(x) >= 0 && !x->confirmed && !x->ended && now - x->started_ns >= grace_ns &&
+		if (sync6(x) >= 0 && !x->confirmed && !x->ended &&
+		    now - x->started_ns >= grace_ns &&
 		    (!oldest || x->started_ns < oldest->started_ns))
 			oldest = x;
 	if (!oldest)
