@@ -148,6 +148,7 @@ demo: all
 # Never part of check: minutes of load, and figures, not verdicts (see BENCHMARKS.md).
 bench: all $(BENCH_BINS) | bench-deps
 	@scripts/bench/dhcp.sh
+	@scripts/bench/dhcp6.sh
 	@scripts/bench/dhcp_load.sh
 	@scripts/bench/tftp.sh
 	@scripts/bench/storm.sh

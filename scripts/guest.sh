@@ -162,6 +162,22 @@ unpack_kernel() {
 	ls "$tree/lib/modules" | head -1
 }
 
+# add_dhclient STAGE: ISC dhclient (the host's, package isc-dhcp-client) and the libraries
+# ldd names, for the guest's DHCPv6 (busybox 1.35 in Debian has no udhcpc6). amd64 only:
+# an arm64 guest has none and fetches over IPv4 only.
+add_dhclient() {
+	local stage=$1 dhclient lib
+	[ "$ARCH" = amd64 ] || return 0
+	dhclient=$(command -v dhclient || true)
+	[ -n "$dhclient" ] || die "dhclient is missing (Debian package isc-dhcp-client): the guest's DHCPv6"
+	mkdir -p "$stage/sbin" "$stage/lib64" "$stage/lib/x86_64-linux-gnu"
+	cp "$dhclient" "$stage/sbin/dhclient"
+	for lib in $(ldd "$dhclient" | grep -o '/[^ ]*'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+}
+
 # module_order NAME MODDIR: appends NAME's modules to MODS (scripts/modules.sh).
 source "$here/modules.sh"
 
@@ -216,6 +232,8 @@ build() {
 	install -m 755 "$here/guest/init" "$stage/init"
 	install -m 755 "$here/guest/udhcpc.script" "$stage/etc/udhcpc.script"
 	install -m 644 "$here/guest/talos-url.awk" "$stage/etc/talos-url.awk"
+	install -m 755 "$here/guest/dhclient6.script" "$stage/etc/dhclient6.script"
+	add_dhclient "$stage"
 	: >"$stage/etc/modules"
 	for m in "${MODS[@]}"; do
 		cp "$moddir/$m" "$stage/lib/modules/"

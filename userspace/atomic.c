@@ -2,12 +2,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
+#include "log.h"
 
 static int mkdir_parents(const char *path)
 {
@@ -86,4 +89,55 @@ int xpxe_write_atomically(const char *path, mode_t mode, int (*fill)(FILE *f, vo
 out:
 	free(tmp);
 	return err;
+}
+
+int xpxe_read_records(const char *path, const char *format, int (*take)(char *line, void *ctx),
+		      void *ctx)
+{
+	char line[512], aside[PATH_MAX + 32];
+	int lineno = 0, bad = 0, kept = 0, err = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || *p == '\0')
+			continue;
+		if (!strchr(p, '\n') && !feof(f)) {
+			log_error("%s:%d: line too long", path, lineno);
+			bad++;
+			while (fgets(line, sizeof(line), f) && !strchr(line, '\n'))
+				;
+			continue;
+		}
+		err = take(p, ctx);
+		if (err < 0)
+			break;
+		if (err == XPXE_RECORD_MALFORMED)
+			log_error("%s:%d: expected '%s', got: %.*s", path, lineno, format,
+				  (int)strcspn(p, "\n"), p);
+		else if (err == XPXE_RECORD_DUPLICATE)
+			log_error("%s:%d: duplicate MAC or address, line ignored", path, lineno);
+		if (err == XPXE_RECORD_KEPT)
+			kept++;
+		else
+			bad++;
+		err = 0;
+	}
+	fclose(f);
+	if (err)
+		return err;
+	if (bad) {
+		snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, (long long)time(NULL));
+		if (rename(path, aside))
+			return -errno;
+		log_warn("%s had %d bad line(s): moved aside to %s, %d record(s) kept", path, bad,
+			 aside, kept);
+	}
+	return bad;
 }

@@ -43,30 +43,23 @@ void xpxe_inventory_key(const struct xpxe_machine_cfg *m, char *key, size_t size
 		snprintf(key, size, "hostname:%s", m->hostname);
 }
 
-static int load_state(struct xpxe_inventory *inv)
+/* KEY UNIXTIME: one boot-once mark (xpxe_read_records). */
+static int take_state_line(char *line, void *ctx)
 {
-	char line[160], key[80];
+	struct xpxe_inventory *inv = ctx;
+	struct installed *more;
+	char key[80], extra;
 	long long when;
-	FILE *f = fopen(inv->state_path, "r");
 
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		struct installed *more;
-
-		if (line[0] == '#' || sscanf(line, "%79s %lld", key, &when) != 2)
-			continue;
-		more = realloc(inv->installed, (inv->n_installed + 1) * sizeof(*more));
-		if (!more) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		inv->installed = more;
-		snprintf(more[inv->n_installed].key, sizeof(more->key), "%s", key);
-		more[inv->n_installed++].when = (time_t)when;
-	}
-	fclose(f);
-	return 0;
+	if (sscanf(line, "%79s %lld %c", key, &when, &extra) != 2 || when < 0)
+		return XPXE_RECORD_MALFORMED;
+	more = realloc(inv->installed, (inv->n_installed + 1) * sizeof(*more));
+	if (!more)
+		return -ENOMEM;
+	inv->installed = more;
+	snprintf(more[inv->n_installed].key, sizeof(more->key), "%s", key);
+	more[inv->n_installed++].when = (time_t)when;
+	return XPXE_RECORD_KEPT;
 }
 
 static int write_state(FILE *f, void *ctx)
@@ -82,6 +75,14 @@ static int write_state(FILE *f, void *ctx)
 static int save_state(const struct xpxe_inventory *inv)
 {
 	return xpxe_write_atomically(inv->state_path, 0600, write_state, (void *)inv);
+}
+
+/* Bad lines are reported and the file moved aside; the good marks go back in place at once. */
+static int load_state(struct xpxe_inventory *inv)
+{
+	int bad = xpxe_read_records(inv->state_path, "KEY UNIXTIME", take_state_line, inv);
+
+	return bad > 0 ? save_state(inv) : bad;
 }
 
 void xpxe_state_move_aside(const char *path)
@@ -120,49 +121,39 @@ static int write_learned(FILE *f, void *ctx)
 	return ferror(f) ? -EIO : 0;
 }
 
-/* KEY IP UNIXTIME HOW, one a line; bad lines are reported and the file moved aside. */
+/* KEY IP UNIXTIME HOW: where a machine was seen (xpxe_read_records). */
+static int take_learned_line(char *line, void *ctx)
+{
+	struct xpxe_inventory *inv = ctx;
+	char key[80], ip[INET6_ADDRSTRLEN], how[16], extra;
+	struct xpxe_learned l = { 0 }, *more;
+	long long when;
+
+	/* IP: IPv4, or IPv6 (a machine seen over IPv6). */
+	if (sscanf(line, "%79s %45s %lld %15s %c", key, ip, &when, how, &extra) != 4 ||
+	    (inet_pton(AF_INET, ip, &l.ip) != 1 &&
+	     !(l.v6 = inet_pton(AF_INET6, ip, &l.ip6) == 1)) ||
+	    when < 0)
+		return XPXE_RECORD_MALFORMED;
+	more = realloc(inv->learned, (inv->n_learned + 1) * sizeof(*more));
+	if (!more)
+		return -ENOMEM;
+	inv->learned = more;
+	snprintf(l.key, sizeof(l.key), "%s", key);
+	snprintf(l.how, sizeof(l.how), "%s", how);
+	l.when = (time_t)when;
+	more[inv->n_learned++] = l;
+	return XPXE_RECORD_KEPT;
+}
+
+/* Bad lines are reported and the file moved aside; the good lines go back in place at once. */
 static int load_learned(struct xpxe_inventory *inv)
 {
-	char line[256], key[80], ip[INET6_ADDRSTRLEN], how[16];
-	long long when;
-	int lineno = 0, bad = 0;
-	FILE *f = fopen(inv->learned_path, "r");
+	int bad =
+	    xpxe_read_records(inv->learned_path, "KEY IP UNIXTIME HOW", take_learned_line, inv);
 
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		struct xpxe_learned l = { 0 }, *more;
-		char extra;
-
-		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		/* IP: IPv4, or IPv6 (a machine seen over IPv6). */
-		if (sscanf(line, "%79s %45s %lld %15s %c", key, ip, &when, how, &extra) != 4 ||
-		    (inet_pton(AF_INET, ip, &l.ip) != 1 &&
-		     !(l.v6 = inet_pton(AF_INET6, ip, &l.ip6) == 1)) ||
-		    when < 0 || !strchr(line, '\n')) {
-			log_error("%s:%d: expected 'KEY IP UNIXTIME HOW'", inv->learned_path,
-				  lineno);
-			bad++;
-			continue;
-		}
-		more = realloc(inv->learned, (inv->n_learned + 1) * sizeof(*more));
-		if (!more) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		inv->learned = more;
-		snprintf(l.key, sizeof(l.key), "%s", key);
-		snprintf(l.how, sizeof(l.how), "%s", how);
-		l.when = (time_t)when;
-		more[inv->n_learned++] = l;
-	}
-	fclose(f);
-	if (!bad)
-		return 0;
-	/* Keep the evidence aside; the good lines go back in place at once. */
-	xpxe_state_move_aside(inv->learned_path);
+	if (bad <= 0)
+		return bad;
 	return xpxe_write_atomically(inv->learned_path, 0600, write_learned,
 				     &(struct learned_list){ inv->learned, inv->n_learned });
 }

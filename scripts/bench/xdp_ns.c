@@ -44,30 +44,35 @@ struct bench_case {
 	int tc;	     /* run tc_tftp, not xdp_pxe (proxy mode's OFFERs: bpf/dhcp_tc.h) */
 	int vid;     /* tagged with this VID (VLANs 10 and 100.20 are configured); 0: untagged */
 	int outer;   /* and an 802.1ad outer tag with this VID over it (VLAN 100.20); 0: none */
+	int v6;	     /* DHCPv6 (bpf/dhcp6.h): 1 proxy-like, 2 full mode with a pool6; 0: off */
 };
+
+/* DHCPv6's modes (the case's v6). */
+#define V6_PROXY 1
+#define V6_FULL	 2
 
 static const struct bench_case cases[] = {
 	/* Proxy mode's OFFER costs both runs: XDP passes the DISCOVER, tc answers it. */
 	{ "proxy pass of a PXE DISCOVER to tc (arch 7)",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0,
-	  0 },
+	  0, 0 },
 	{ "tc: proxy OFFER to OVMF DISCOVER (+ stack copy)",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, TC_ACT_REDIRECT, 0,
-	  1, 0, 0 },
+	  1, 0, 0, 0 },
 	{ "proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5,
-	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 0, 0 },
+	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 0, 0, 0 },
 	{ "full OFFER to iPXE DISCOVER (known MAC)",
 	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0,
-	  0 },
+	  0, 0 },
 	{ "full ACK to OVMF REQUEST (known MAC)", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
-	  XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0, 0 },
+	  XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0, 0, 0 },
 	{ "proxy pass of a plain udhcpc DISCOVER", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
-	  6, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0, 0 },
+	  6, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0, 0, 0 },
 	/* IPv6 (bpf/ndp.h): an answered RS, and one from a stranger. */
 	{ "full RA to iPXE RS (known MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
-	  XPXE_MODE_FULL, 1, XDP_TX, 6, 0, 0, 0 },
+	  XPXE_MODE_FULL, 1, XDP_TX, 6, 0, 0, 0, 0 },
 	{ "full pass of an RS (unknown MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
-	  XPXE_MODE_FULL, 0, XDP_PASS, 6, 0, 0, 0 },
+	  XPXE_MODE_FULL, 0, XDP_PASS, 6, 0, 0, 0, 0 },
 	/*
 	 * The same replies on a VLAN (scripts/bench/vlan.sh): the tags off, the VLAN's config and
 	 * templates, the tags back on. Each beside its untagged case above, whose name it ends
@@ -76,24 +81,37 @@ static const struct bench_case cases[] = {
 	 */
 	{ "802.1Q 10: full OFFER to iPXE DISCOVER (known MAC)",
 	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10,
-	  0 },
+	  0, 0 },
 	{ "802.1ad 100.20: full OFFER to iPXE DISCOVER (known MAC)",
 	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
-	  100 },
+	  100, 0 },
 	{ "802.1Q 10: full ACK to OVMF REQUEST (known MAC)",
-	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10,
+	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10, 0,
 	  0 },
 	{ "802.1ad 100.20: full ACK to OVMF REQUEST (known MAC)",
 	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
-	  100 },
+	  100, 0 },
 	{ "802.1Q 10: proxy ACK to OVMF 4011 REQUEST",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5, XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 10,
-	  0 },
+	  0, 0 },
 	{ "802.1ad 100.20: proxy ACK to OVMF 4011 REQUEST",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5, XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 20,
-	  100 },
+	  100, 0 },
 	{ "VLAN 11 (not served): pass", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
-	  XPXE_MODE_FULL, 1, XDP_PASS, 0, 0, 11, 0 },
+	  XPXE_MODE_FULL, 1, XDP_PASS, 0, 0, 11, 0, 0 },
+	/*
+	 * DHCPv6 (scripts/bench/dhcp6.sh), OVMF's own messages: proxy-like answers in XDP (the
+	 * boot options; the address from elsewhere), and full mode, where xdp_pxe passes a
+	 * client's message up to the daemon's server (its cost here: the checks before the pass).
+	 */
+	{ "DHCPv6 proxy-like Advertise to OVMF PXE Solicit",
+	  "tests/fixtures/ovmf-dhcp6-pxe-http.pcap", 0, XPXE_MODE_PROXY, 0, XDP_TX, 6, 0, 0, 0,
+	  V6_PROXY },
+	{ "DHCPv6 proxy-like Reply to OVMF 4011 Request", "tests/fixtures/ovmf-dhcp6-pxe-http.pcap",
+	  1, XPXE_MODE_PROXY, 0, XDP_TX, 6, 0, 0, 0, V6_PROXY },
+	{ "DHCPv6 full: pass of OVMF Solicit to the daemon",
+	  "tests/fixtures/ovmf-dhcp6-pxe-http.pcap", 0, XPXE_MODE_FULL, 1, XDP_PASS, 6, 0, 0, 0,
+	  V6_FULL },
 };
 
 /* Puts a tag (TPID, VID) right after the MACs of the frame F of *LEN bytes, as a trunk has it. */
@@ -161,6 +179,23 @@ static int check_reply(const unsigned char *in, const unsigned char *out, unsign
 		o += 2 + o[1];
 	}
 	return type && type != 6 && from ? 0 : -1;
+}
+
+/*
+ * A DHCPv6 answer OUT (LEN bytes) to the untagged frame IN: Advertise to a Solicit, else Reply,
+ * the transaction id echoed, the UDP checksum right. Returns 0 when it is so.
+ */
+static int check_reply6(const unsigned char *in, const unsigned char *out, unsigned int len)
+{
+	size_t ulen = (size_t)out[58] << 8 | out[59];
+	uint32_t sum;
+
+	if (len < 66 || ulen < 12 || 54 + ulen > len)
+		return -1;
+	sum = frame_csum_add(0, out + 22, 32) + IPPROTO_UDP + (uint32_t)ulen;
+	if (frame_csum_fold(frame_csum_add(sum, out + 54, ulen)) != 0)
+		return -1;
+	return out[62] == (in[62] == 1 ? 2 : 7) && !memcmp(out + 63, in + 63, 3) ? 0 : -1;
 }
 
 /* Empties dhcp_tc_copies (FD): bpf/dhcp_tc.h answers a DISCOVER once per 100 ms. */
@@ -316,6 +351,22 @@ int main(int argc, char **argv)
 		if (xpxe_vlan_load_maps(skel, &s, &net, &v10, 1) ||
 		    xpxe_vlan_load_maps(skel, &s, &net, &v20, 2))
 			return 1;
+		/* DHCPv6 on for its cases (the server of OVMF's capture), off for the others. */
+		struct xpxe_dhcp6_net net6 = { .duid = { 0, 1, 0, 1, 0x32, 0xa7, 0xcd, 0x9e, 0xe2,
+							 0x24, 0x06, 0xf4, 0xa9, 0x5d },
+					       .duid_len = 14 };
+
+		memcpy(net6.server_mac, frame_server_mac, 6);
+		inet_pton(AF_INET6, "fe80::ff:fe00:1", &net6.server_ll);
+		inet_pton(AF_INET6, "fd00:198:18::1", &net6.server_addr);
+		if (c->v6 == V6_FULL) {
+			inet_pton(AF_INET6, "fd00:198:18::100", &s.pool6_first);
+			inet_pton(AF_INET6, "fd00:198:18::1ff", &s.pool6_last);
+		}
+		if (c->v6) /* the default boot files, with their HTTP URLs, as the test has them */
+			xpxe_dhcp_profile_defaults(&s.profile, s.boot_file_set, s.http_base);
+		if (xpxe_dhcp6_load_maps(skel, &s, c->v6 ? &net6 : NULL))
+			return 1;
 		struct xpxe_mac_key key = { 0 };
 		struct xpxe_dhcp_client client = { .ip = lease_ip.s_addr,
 						   .flags = XPXE_CLIENT_F_RESERVED };
@@ -351,6 +402,11 @@ int main(int argc, char **argv)
 			if (!r && c->verdict == XDP_TX && !c->mac_off &&
 			    check_reply(in, out, opts.data_size_out, l3, server_ip)) {
 				fprintf(stderr, "%s: not the reply expected\n", c->name);
+				return 1;
+			}
+			if (!r && c->verdict == XDP_TX && c->v6 &&
+			    check_reply6(in, out, opts.data_size_out)) {
+				fprintf(stderr, "%s: not the DHCPv6 answer expected\n", c->name);
 				return 1;
 			}
 			total += opts.duration;

@@ -609,6 +609,13 @@ static void check_answer(const struct dhcp6_case *c, const uint8_t *rq, const ui
 	/* EDK2's HTTP boot reads the URL as a string: a 0 byte must follow it. */
 	assert_true(o + olen < a + len);
 	assert_int_equal(o[olen], 0);
+	/*
+	 * No boot file parameters (option 60, RFC 5970), though EDK2 and iPXE ask for them:
+	 * EDK2's PXE reads the first as the boot file's size in 512-byte units and fails the
+	 * boot on one it cannot parse or that is too small (PxeBcDhcp6BootInfo), its HTTP boot
+	 * reads none, and iPXE has no setting that reads it (docs/dhcp6-edk2.md).
+	 */
+	assert_null(find_opt(opts, opts_len, 60, &olen));
 	o = find_opt(opts, opts_len, 16, &olen);
 	if (!c->vendor) {
 		assert_null(o);

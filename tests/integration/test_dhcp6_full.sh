@@ -98,6 +98,8 @@ fi
 check "ip -6 addr shows it on the client" bash -c "ip -n '$LAB-h1' -6 addr show dev eth0 | grep -q '$POOL6/128'"
 check "dhclient's lease file has it" grep -q "iaaddr $POOL6" "$WORK/h1.leases"
 check "the binding is on disk (leases6)" grep -q "^52:54:00:d7:00:01 $POOL6 " "$LEASES"6
+check "a lease_bound event names the machine, its IPv6 address and DHCPv6" grep -q \
+	"event=lease_bound mac=52:54:00:d7:00:01 ip=$POOL6 iface=$IF_SRV .*DHCPv6" "$WORK/daemon.log"
 check "... from xpxe's server id" test "$(field h1 sid | tr -d :)" != ""
 check "the messages went to the daemon (pass_dhcp6_to_daemon $to_daemon0 -> $(counter pass_dhcp6_to_daemon))" \
 	test "$(counter pass_dhcp6_to_daemon)" -ge $((to_daemon0 + 2))

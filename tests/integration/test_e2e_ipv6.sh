@@ -7,21 +7,15 @@
 # server's address offer (docs/dhcp6-edk2.md), hence dnsmasq. Software emulation (tcg).
 LAB=e2e6
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/e2e6.sh"
 require_root
 
-QEMU=("$ROOT/scripts/qemu.sh")
-export LAB # for scripts/qemu.sh
 SRV6=fd00:198:18:7::1
 SITE6=fd00:198:18:7::2
 MAC=52:54:00:e6:00:01
 MAC_HTTP=52:54:00:e6:00:02
-for tool in qemu-system-x86_64 dnsmasq; do
-	command -v "$tool" >/dev/null || { not_ok "$tool is installed"; exit 1; }
-done
-[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || { not_ok "OVMF is installed (package ovmf)"; exit 1; }
-
-lab up || { not_ok "lab up"; exit 1; }
-in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+e6_require dnsmasq
+e6_lab_up "$SRV6"
 in_cli ip -6 addr add "$SITE6/64" dev "$IF_BR" nodad
 
 # The site's DHCPv6 server: addresses from a stateful range, RAs (M flag) for its prefix.
@@ -37,21 +31,12 @@ if wait_until site_ready && kill -0 $SITE; then ok "the site's dnsmasq serves DH
 if start_daemon -i "$IF_SRV" --state-dir "$WORK/state"; then ok "xpxe serves $IF_SRV with $SRV6"; else
 	not_ok "xpxe serves $IF_SRV" "$(tail -5 "$WORK/daemon.log")"; exit 1; fi
 
-# Two machines side by side. PXE: OVMF, no NIC ROM (its own PXE), IPv4 PXE off and IPv6 PXE on:
-# its first boot option is PXEv6. HTTP: OVMF's HTTP boot (PXE off); HTTPv4 finds no DHCPv4
-# server and gives up, then HTTPv6 takes the URL of xpxe's Advertise.
-"${QEMU[@]}" --uefi --no-rom --mac "$MAC" --tap "$LAB-t0" --timeout 600 --log "$WORK/pxe.serial" \
-	--pcap "$WORK/pxe.pcap" -- -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n \
-	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=y >"$WORK/pxe.qemu" 2>&1 &
+# Two machines side by side (e2e6.sh): OVMF's PXEv6, and its HTTP boot, whose HTTPv6 takes
+# the URL of xpxe's Advertise.
+e6_pxe6 pxe "$MAC" "$LAB-t0" 600
 PXE=$!
-at_exit kill $PXE
-"${QEMU[@]}" --http-boot --mac "$MAC_HTTP" --tap "$LAB-t1" --timeout 900 \
-	--log "$WORK/http.serial" --pcap "$WORK/http.pcap" >"$WORK/http.qemu" 2>&1 &
+e6_http6 http "$MAC_HTTP" "$LAB-t1" 900
 HTTPB=$!
-at_exit kill $HTTPB
-booted() { grep -a -q "iPXE initialising devices" "$WORK/$1.serial" 2>/dev/null; }
-booted_or_dead() { booted "$1" || ! kill -0 "$2" 2>/dev/null; }
-serial_end() { tail -c 800 "$WORK/$1.serial" 2>/dev/null | tr -d '\r' | tr '\n' '|'; }
 WAIT_S=600 wait_until booted_or_dead pxe $PXE
 if booted pxe; then
 	ok "PXEv6: OVMF booted snponly.efi over TFTP on IPv6: iPXE's banner on the serial console"

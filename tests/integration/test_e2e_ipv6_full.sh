@@ -12,21 +12,17 @@
 # (EDK2 sends a Release when its boot driver stops). Software emulation (tcg).
 LAB=e2e6f
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/e2e6.sh"
 require_root
 
-QEMU=("$ROOT/scripts/qemu.sh")
-export LAB # for scripts/qemu.sh
 SRV6=fd00:198:18:8::1
 POOL6=fd00:198:18:8::100-fd00:198:18:8::1ff
 RES6=fd00:198:18:8::42
 RES6_HTTP=fd00:198:18:8::43
 MAC=52:54:00:e6:00:11
 MAC_HTTP=52:54:00:e6:00:12
-command -v qemu-system-x86_64 >/dev/null || { not_ok "qemu-system-x86_64 is installed"; exit 1; }
-[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || { not_ok "OVMF is installed (package ovmf)"; exit 1; }
-
-lab up || { not_ok "lab up"; exit 1; }
-in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+e6_require
+e6_lab_up "$SRV6"
 LEASES=$WORK/bindings
 
 if start_daemon -i "$IF_SRV" --state-dir "$WORK/state" --mode full --pool6 "$POOL6" \
@@ -47,18 +43,10 @@ fi
 done) &
 at_exit kill $!
 
-"${QEMU[@]}" --uefi --no-rom --mac "$MAC" --tap "$LAB-t0" --timeout 600 --log "$WORK/pxe.serial" \
-	--pcap "$WORK/pxe.pcap" -- -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n \
-	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=y >"$WORK/pxe.qemu" 2>&1 &
+e6_pxe6 pxe "$MAC" "$LAB-t0" 600
 PXE=$!
-at_exit kill $PXE
-"${QEMU[@]}" --http-boot --mac "$MAC_HTTP" --tap "$LAB-t1" --timeout 900 \
-	--log "$WORK/http.serial" --pcap "$WORK/http.pcap" >"$WORK/http.qemu" 2>&1 &
+e6_http6 http "$MAC_HTTP" "$LAB-t1" 900
 HTTPB=$!
-at_exit kill $HTTPB
-booted() { grep -a -q "iPXE initialising devices" "$WORK/$1.serial" 2>/dev/null; }
-booted_or_dead() { booted "$1" || ! kill -0 "$2" 2>/dev/null; }
-serial_end() { tail -c 800 "$WORK/$1.serial" 2>/dev/null | tr -d '\r' | tr '\n' '|'; }
 tftp_done() { grep -a "event=tftp_done .*ip=$RES6 .*snponly.efi" "$WORK/daemon.log" | tail -1; }
 
 WAIT_S=600 wait_until booted_or_dead pxe $PXE

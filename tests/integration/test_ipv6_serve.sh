@@ -37,8 +37,8 @@ for f in "${!SIZE[@]}"; do assets+=(--asset "$f=$FILES/$f"); done
 head -c 300000 /dev/urandom >"$FILES/kernel"
 head -c 200000 /dev/urandom >"$FILES/initrd"
 printf 'machine:\n  type: worker # {{mac}}\n' >"$WORK/talos/default.yaml"
-printf 'machine:\n  type: controlplane # aa\n' >"$WORK/talos/52-54-00-aa-00-01.yaml"
-printf 'machine:\n  type: worker # bb\n' >"$WORK/talos/52-54-00-bb-00-02.yaml"
+printf 'machine:\n  type: controlplane # aa ip6=[{{ip6}}]\n' >"$WORK/talos/52-54-00-aa-00-01.yaml"
+printf 'machine:\n  type: worker # bb ip6=[{{ip6}}]\n' >"$WORK/talos/52-54-00-bb-00-02.yaml"
 
 if start_daemon -i "$IF_SRV" --state-dir "$WORK/state" --tftp-max-per-ip 64 "${assets[@]}" --kernel "$FILES/kernel" \
 	--initrd "$FILES/initrd" --talos-config "$WORK/talos"; then
@@ -225,6 +225,7 @@ check "and logged with the machine's IPv6 address" \
 doc=$(config_of "$CLI6" "$A")
 got() { [ "$(status)" = 200 ] && grep -q "$1" <<<"$doc"; }
 check "A's config over IPv6 from $CLI6 (HTTP $(status)): its own document" got 'controlplane # aa'
+check "... {{ip6}} is the address it fetched from, $CLI6" got "aa ip6=\\[$CLI6\\]"
 installed() { "$XPXE" machines show "$1" --json | jq -e '.machine.installed == true' >/dev/null; }
 check "A is marked installed (boot-once) after its config went out whole" wait_until installed "$A"
 local_script=$(get6 "$CLI6" "$HTTP6/boot.ipxe?mac=$A&arch=x86_64")
@@ -237,6 +238,7 @@ config_of "$CLI6" "$B" >/dev/null
 check "B (booted over IPv4) gets no config over IPv6 (HTTP $(status))" test "$(status)" = 403
 doc=$(config_of "$CLI_IP" "$B")
 check "B's config over IPv4 (HTTP $(status))" got 'worker # bb'
+check "... {{ip6}} empty: over IPv4, no IPv6 reservation" got 'bb ip6=\[\]'
 
 # The learned IPv6 address survives a restart (STATE_DIR/addresses).
 C=52:54:00:cc:00:03

@@ -259,6 +259,38 @@ static void test_places_of_a_storm(void **state)
 	xpxe_admit_destroy(&a);
 }
 
+/*
+ * IPv6 machines of one /64 whose addresses fold alike (fd00::1:0:0:2 and fd00::2:1:0: their
+ * 32-bit words XOR to the same) keep places of their own, and none takes an IPv4 machine's.
+ */
+static void test_places_of_ipv6(void **state)
+{
+	struct xpxe_admit_ticket first[3] = { 0 }, again[3] = { 0 };
+	const char *text[3] = { "fd00::1:0:0:2", "fd00::2:1:0", NULL };
+	struct in6_addr ip6[2];
+	struct in_addr ip4 = { htonl(0xc6120801) };
+	struct xpxe_admit a;
+
+	(void)state;
+	xpxe_admit_init(&a, 0, 0, NULL);
+	for (int i = 0; i < 3; i++) {
+		if (text[i])
+			assert_int_equal(inet_pton(AF_INET6, text[i], &ip6[i]), 1);
+		first[i].client = xpxe_admit_client_key(text[i] != NULL, ip4, &ip6[i % 2]);
+		assert_true(first[i].client != 0);
+		assert_true(xpxe_admit_enter(&a, &first[i], 0));
+	}
+	assert_true(first[0].client != first[1].client);
+	assert_true(first[2].client == ip4.s_addr);
+	for (int i = 0; i < 3; i++) {
+		again[i].client = first[i].client;
+		assert_true(xpxe_admit_enter(&a, &again[i], 1));
+		assert_true(again[i].seq == first[i].seq);
+	}
+	assert_true(first[0].seq != first[1].seq && first[1].seq != first[2].seq);
+	xpxe_admit_destroy(&a);
+}
+
 /* A request that ends while it waits leaves the queue without taking a slot. */
 static void test_leave_while_waiting(void **state)
 {
@@ -520,6 +552,7 @@ int main(void)
 		cmocka_unit_test_setup(test_controlplane_passes_waiting_workers, setup),
 		cmocka_unit_test_setup(test_machine_keeps_its_place, setup),
 		cmocka_unit_test_setup(test_places_of_a_storm, setup),
+		cmocka_unit_test_setup(test_places_of_ipv6, setup),
 		cmocka_unit_test_setup(test_place_ages_out, setup),
 		cmocka_unit_test_setup(test_leave_while_waiting, setup),
 		cmocka_unit_test_setup(test_overdue_over_the_cap, setup),

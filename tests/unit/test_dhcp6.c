@@ -274,6 +274,47 @@ static const unsigned char mac1[6] = { 0x52, 0x54, 0, 0xd7, 0, 1 };
 static const unsigned char mac2[6] = { 0x52, 0x54, 0, 0xd7, 0, 2 };
 static const unsigned char mac3[6] = { 0x52, 0x54, 0, 0xd7, 0, 3 };
 
+/*
+ * First fit skips what is held (a binding, a reservation inside the pool, a declined
+ * address) and finds a hole left by a released binding; a whole pool gives nothing more.
+ */
+static void test_leases6_first_fit(void **state)
+{
+	struct in6_addr first = ip6("fd00::1:0"), last = ip6("fd00::1:ff");
+	struct xpxe_reservation6 res = { { 0x52, 0x54, 0, 0xd7, 0, 0xee }, ip6("fd00::1:1") };
+	struct in6_addr declined = ip6("fd00::1:2"), want;
+	unsigned char mac[6] = { 0x52, 0x54, 0, 0xd8, 0, 0 };
+	struct xpxe_leases6 l;
+	struct xpxe_lease6 *b;
+	bool created;
+
+	(void)state;
+	assert_int_equal(xpxe_leases6_init(&l, path, &first, &last), 0);
+	assert_int_equal(xpxe_leases6_set_reserved(&l, &res, 1), 0);
+	assert_int_equal(xpxe_leases6_decline(&l, &declined), 0);
+	/* ::1:0, then ::1:3 onwards: ::1:1 is reserved, ::1:2 declined */
+	for (int i = 0; i < 254; i++) {
+		mac[5] = (unsigned char)i;
+		b = xpxe_leases6_allocate(&l, mac, NULL, 1000, &created);
+		assert_non_null(b);
+		assert_true(created);
+		want = ip6(i == 0 ? "fd00::1:0" : "fd00::1:3");
+		want.s6_addr[15] = (unsigned char)(i == 0 ? 0 : i + 2);
+		assert_memory_equal(&b->ip, &want, 16);
+		b->expires = 5000; /* held (an offer's deadline), not expired at 1000 */
+	}
+	mac[5] = 0xfe; /* all 256 held: nothing, and none expired to take over */
+	assert_null(xpxe_leases6_allocate(&l, mac, NULL, 1000, &created));
+	mac[5] = 40; /* released: its address is the first hole */
+	xpxe_leases6_remove(&l, mac);
+	mac[5] = 0xfe;
+	b = xpxe_leases6_allocate(&l, mac, NULL, 1000, &created);
+	assert_non_null(b);
+	want = ip6("fd00::1:2a");
+	assert_memory_equal(&b->ip, &want, 16);
+	xpxe_leases6_free(&l);
+}
+
 static void test_leases6_file(void **state)
 {
 	struct in6_addr first = ip6("fd00::100"), last = ip6("fd00::101");
@@ -567,6 +608,96 @@ static void test_server_save_error(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+/*
+ * R as the IPv6 packet the packet socket reads (from fe80::1 port 546 to ff02::1:2 port 547,
+ * its UDP checksum right) into PKT; returns its length.
+ */
+static size_t r_packet(const struct req *r, uint8_t *pkt)
+{
+	struct in6_addr src = ip6("fe80::1"), dst = ip6("ff02::1:2");
+	size_t ulen = 8 + r->n;
+	uint32_t sum = 17 + (uint32_t)ulen;
+	uint8_t *udp = pkt + 40;
+
+	memset(pkt, 0, 48);
+	pkt[0] = 0x60;
+	pkt[4] = (uint8_t)(ulen >> 8), pkt[5] = (uint8_t)ulen;
+	pkt[6] = 17, pkt[7] = 255;
+	memcpy(pkt + 8, &src, 16);
+	memcpy(pkt + 24, &dst, 16);
+	udp[1] = 546 & 0xff, udp[0] = 546 >> 8;
+	udp[3] = 547 & 0xff, udp[2] = 547 >> 8;
+	udp[4] = pkt[4], udp[5] = pkt[5];
+	memcpy(udp + 8, r->b, r->n);
+	udp[8 + r->n] = 0; /* the pad byte of an odd length */
+	for (size_t i = 8; i < 40; i += 2)
+		sum += pkt[i] << 8 | pkt[i + 1];
+	for (size_t i = 0; i < ulen; i += 2)
+		sum += udp[i] << 8 | (i + 1 < ulen ? udp[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	udp[6] = (uint8_t)(sum >> 8), udp[7] = (uint8_t)sum;
+	return 40 + ulen;
+}
+
+/*
+ * A batch: its messages' bindings are written once, before any answer of the batch goes. A
+ * batch whose write fails takes back its Request's binding (not answered, counted) and still
+ * answers what needed no write (an Information-request).
+ */
+static void test_server_batch(void **state)
+{
+	struct xpxe_dhcp6_server srv;
+	uint8_t pkt[2200];
+	char line[256];
+	bool has1 = false, has3 = false;
+	struct req r;
+	FILE *f;
+
+	(void)state;
+	server(&srv);
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	snprintf(srv.leases.path, sizeof(srv.leases.path), "/proc/xpxe-no/leases6");
+	r_msg(&r, XPXE_DHCP6_REQUEST, true, NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac1);
+	r_start(&r, XPXE_DHCP6_INFORMATION_REQUEST);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac1);
+	assert_int_equal(srv.cnt[XPXE_D6_RECEIVED], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_BAD_FRAME], 0);
+	assert_false(xpxe_leases6_find(&srv.leases, mac1)->offered); /* in memory, not yet sent */
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 0);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_SAVE_ERRORS], 1);
+	assert_int_equal(srv.cnt[XPXE_D6_BOUND], 0);
+	assert_true(xpxe_leases6_find(&srv.leases, mac1)->offered); /* taken back */
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 1);		    /* the Information-request's */
+	assert_int_equal(srv.cnt[XPXE_D6_SEND_ERRORS], 1);	    /* (no socket here) */
+
+	/* Written: two machines bound by one batch, both in the file. */
+	snprintf(srv.leases.path, sizeof(srv.leases.path), "%s", path);
+	r_msg(&r, XPXE_DHCP6_REQUEST, true, NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac3);
+	assert_int_equal(access(path, F_OK), -1);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_SAVE_ERRORS], 1);
+	assert_int_equal(srv.cnt[XPXE_D6_BOUND], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 3);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		has1 |= !strncmp(line, "52:54:00:d7:00:01 fd00::100 ", 28);
+		has3 |= !strncmp(line, "52:54:00:d7:00:03 fd00::50 ", 27);
+	}
+	fclose(f);
+	assert_true(has1 && has3);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* Full mode's DHCPv6 is on with a pool6, a --reserve6 or a machine's ip6, and only then. */
 static void test_full_when(void **state)
 {
@@ -600,9 +731,11 @@ int main(void)
 		cmocka_unit_test(test_build_ia),
 		cmocka_unit_test(test_full_when),
 		cmocka_unit_test(test_boot_with_address),
+		cmocka_unit_test_setup_teardown(test_leases6_first_fit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases6_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dhcp6", tests, NULL, NULL);

@@ -194,10 +194,57 @@ static void test_boot_once_survives_a_failed_write(void **state)
 	xpxe_config_free(&cfg);
 }
 
+/*
+ * A bad line in the boot-once marks (a hand edit, a disk's damage): reported, the file moved
+ * aside as evidence, the good marks kept and written back at once (a crash right after the
+ * start must not lose them), never skipped in silence.
+ */
+static void test_boot_once_bad_line(void **state)
+{
+	struct xpxe_config cfg;
+	struct xpxe_inventory inv;
+	char file[128], pattern[160], line[128];
+	bool first = false, second = false, junk = false;
+	glob_t g;
+	FILE *f;
+
+	(void)state;
+	base_config(&cfg);
+	snprintf(file, sizeof(file), "%s/installed", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fputs("# marks\nmac:52:54:00:00:00:01 1700000000\nmac:52:54:00:00:00:02 soon\n"
+	      "mac:52:54:00:00:00:03 1700000001 trailing\nmac:52:54:00:00:00:04 1700000002\n",
+	      f);
+	fclose(f);
+	assert_int_equal(xpxe_inventory_open(&inv, &cfg), 0);
+	assert_int_equal(inv.n_installed, 2);
+	assert_true(xpxe_inventory_is_installed(&inv, "mac:52:54:00:00:00:01", NULL));
+	assert_false(xpxe_inventory_is_installed(&inv, "mac:52:54:00:00:00:02", NULL));
+	assert_true(xpxe_inventory_is_installed(&inv, "mac:52:54:00:00:00:04", NULL));
+	snprintf(pattern, sizeof(pattern), "%s.corrupt-*", file);
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	globfree(&g);
+	f = fopen(file, "r"); /* written back: the two good marks, no bad line */
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		first |= !strncmp(line, "mac:52:54:00:00:00:01 1700000000", 32);
+		second |= !strncmp(line, "mac:52:54:00:00:00:04 1700000002", 32);
+		junk |= strstr(line, "soon") || strstr(line, "trailing");
+	}
+	fclose(f);
+	assert_true(first && second);
+	assert_false(junk);
+	xpxe_inventory_close(&inv);
+	xpxe_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_added_machines_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot_once_bad_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_learned_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_once_survives_a_failed_write, setup,
 						teardown),

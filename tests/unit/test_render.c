@@ -15,6 +15,7 @@
 static const struct xpxe_vars vars = {
 	.hostname = "cp-1",
 	.ip = "198.18.0.50",
+	.ip6 = "fd00:198:18::50",
 	.mac = "52:54:00:00:00:01",
 	.mac_hyphen = "52-54-00-00-00-01",
 	.uuid = "4c4c4544-0000",
@@ -27,6 +28,7 @@ static void test_template_fills_every_name(void **state)
 	const char t[] = "machine:\n  network:\n    hostname: {{hostname}}\n"
 			 "  install:\n    disk: {{ install_disk }}\n"
 			 "# {{ip}} {{mac}} {{mac_hyphen}} {{uuid}} {{serial}}\n"
+			 "# {{ ip6 }}/64 {{6ip}}\n"
 			 "talos: ${mac} stays, { {not} } stays, {{ }} stays\n";
 	char *out;
 	size_t len;
@@ -39,6 +41,7 @@ static void test_template_fills_every_name(void **state)
 			    "machine:\n  network:\n    hostname: cp-1\n"
 			    "  install:\n    disk: /dev/sda\n"
 			    "# 198.18.0.50 52:54:00:00:00:01 52-54-00-00-00-01 4c4c4544-0000 SN1\n"
+			    "# fd00:198:18::50/64 {{6ip}}\n"
 			    "talos: ${mac} stays, { {not} } stays, {{ }} stays\n");
 	assert_int_equal(len, strlen(out));
 	free(out);
@@ -46,7 +49,7 @@ static void test_template_fills_every_name(void **state)
 
 static void test_template_unknown_name_is_an_error(void **state)
 {
-	const char t[] = "a: 1\nb: 2\nc: {{hostnme}}\n";
+	const char t[] = "a: 1\nb: 2\nc: {{hostnme}}\nd: {{ip7}}\n";
 	char *out = NULL;
 	size_t len;
 	const char *bad;

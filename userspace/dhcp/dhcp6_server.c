@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <netinet/ip6.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "dhcp/dhcp6_server.h"
+#include "events.h"
 #include "json.h"
 #include "log.h"
 
@@ -145,12 +147,26 @@ static void put_binding(const struct xpxe_dhcp6_server *srv, const struct xpxe_d
 				  XPXE_DHCP6_SUCCESS, NULL);
 }
 
+/* LEASE (BEFORE: what it was) is on disk: counted; a new binding logged and an event. */
+static void bound(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+		  const struct xpxe_lease6 *before, const struct xpxe_lease6 *lease)
+{
+	char ip[INET6_ADDRSTRLEN], text[18];
+
+	srv->cnt[XPXE_D6_BOUND]++;
+	if (!before->offered && before->duid_len == lease->duid_len)
+		return; /* an extension */
+	mac_text(mac, text, sizeof(text));
+	inet_ntop(AF_INET6, &lease->ip, ip, sizeof(ip));
+	log_info("%s: DHCPv6 bound %s to %s", srv->ifname, text, ip);
+	xpxe_event(XPXE_EV_LEASE_BOUND, text, ip, srv->ifname, "DHCPv6", 0);
+}
+
 /* Makes LEASE a binding until NOW + lease time, for M's DUID and IAID, and writes the file. */
 static int commit(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
 		  struct xpxe_lease6 *lease, const struct xpxe_dhcp6_msg *m, time_t now)
 {
 	struct xpxe_lease6 before = *lease;
-	char ip[INET6_ADDRSTRLEN], text[18];
 	int err;
 
 	lease->offered = false;
@@ -158,6 +174,13 @@ static int commit(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
 	lease->iaid = m->ia.iaid;
 	memcpy(lease->duid, m->duid, m->duid_len);
 	lease->duid_len = m->duid_len;
+	if (srv->batching) {
+		/* Written once for the whole batch, before any of its answers leaves. */
+		memcpy(srv->undo[srv->n_undo].mac, mac, 6);
+		srv->undo[srv->n_undo++].before = before;
+		srv->batch_dirty = true;
+		return 0;
+	}
 	/* On disk before the answer: a client never holds an address the file does not. */
 	err = xpxe_leases6_save(&srv->leases);
 	if (err) {
@@ -167,12 +190,7 @@ static int commit(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
 			  srv->leases.path, strerror(-err));
 		return err;
 	}
-	srv->cnt[XPXE_D6_BOUND]++;
-	if (before.offered || before.duid_len != lease->duid_len) {
-		mac_text(mac, text, sizeof(text));
-		log_info("%s: DHCPv6 bound %s to %s", srv->ifname, text,
-			 inet_ntop(AF_INET6, &lease->ip, ip, sizeof(ip)));
-	}
+	bound(srv, mac, &before, lease);
 	return 0;
 }
 
@@ -262,7 +280,9 @@ static void answer_free(struct xpxe_dhcp6_server *srv, const unsigned char mac[6
 		log_info("%s: DHCPv6 %s released %s", srv->ifname, text, ip);
 	}
 	xpxe_leases6_remove(&srv->leases, mac);
-	if (xpxe_leases6_save(&srv->leases))
+	if (srv->batching)
+		srv->batch_dirty = true;
+	else if (xpxe_leases6_save(&srv->leases))
 		srv->cnt[XPXE_D6_SAVE_ERRORS]++; /* the next write catches up */
 	xpxe_dhcp6_out_status(o, XPXE_DHCP6_SUCCESS, NULL);
 }
@@ -324,7 +344,8 @@ bool xpxe_dhcp6_server_answer(struct xpxe_dhcp6_server *srv, const unsigned char
 	}
 	if (!send || o->overflow)
 		return false;
-	srv->cnt[advertise ? XPXE_D6_ADVERTISE : XPXE_D6_REPLY]++;
+	if (!srv->batching) /* else counted when it is sent (xpxe_dhcp6_server_flush) */
+		srv->cnt[advertise ? XPXE_D6_ADVERTISE : XPXE_D6_REPLY]++;
 	return true;
 }
 
@@ -344,16 +365,18 @@ static uint16_t udp6_check(const struct in6_addr *src, const struct in6_addr *ds
 	return (uint16_t)~sum;
 }
 
-/* One datagram from the packet socket: its IPv6 packet, the sender's MAC. */
-static void take_frame(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, size_t n,
-		       const unsigned char *mac)
+void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, size_t n,
+			    const unsigned char *mac)
 {
-	struct xpxe_dhcp6_out out;
-	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+	struct xpxe_dhcp6_queued *q;
 	struct in6_addr src, dst;
+	int undo_before;
 	const uint8_t *udp = pkt + IP6_HDR_LEN;
 	size_t plen, ulen;
 
+	if (srv->n_queued == XPXE_DHCP6_BATCH)
+		xpxe_dhcp6_server_flush(srv);
+	srv->batching = true;
 	srv->cnt[XPXE_D6_RECEIVED]++;
 	if (n < IP6_HDR_LEN + UDP_HDR_LEN || pkt[0] >> 4 != 6 || pkt[6] != 17) {
 		srv->cnt[XPXE_D6_BAD_FRAME]++;
@@ -369,15 +392,57 @@ static void take_frame(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, size_t
 		srv->cnt[XPXE_D6_BAD_FRAME]++;
 		return;
 	}
-	if (!xpxe_dhcp6_server_answer(srv, mac, udp + UDP_HDR_LEN, ulen - UDP_HDR_LEN, &out))
+	q = &srv->queued[srv->n_queued];
+	undo_before = srv->n_undo;
+	if (!xpxe_dhcp6_server_answer(srv, mac, udp + UDP_HDR_LEN, ulen - UDP_HDR_LEN, &q->out))
 		return;
-	to.sin6_addr = src;
-	to.sin6_port = htons(udp[0] << 8 | udp[1]);
-	to.sin6_scope_id = srv->ifindex;
-	if (sendto(srv->udp_fd, out.buf, out.len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
-		srv->cnt[XPXE_D6_SEND_ERRORS]++;
-		log_debug("%s: DHCPv6 answer not sent: %s", srv->ifname, strerror(errno));
+	q->to = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+				       .sin6_addr = src,
+				       .sin6_port = htons(udp[0] << 8 | udp[1]),
+				       .sin6_scope_id = srv->ifindex };
+	q->needs_write = srv->n_undo != undo_before;
+	srv->n_queued++;
+}
+
+void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
+{
+	bool written = true;
+	int err = 0;
+
+	if (srv->batch_dirty && (err = xpxe_leases6_save(&srv->leases))) {
+		written = false;
+		log_error("%s: cannot write the DHCPv6 bindings %s: %s (%d answer(s) not sent)",
+			  srv->ifname, srv->leases.path, strerror(-err), srv->n_undo);
+		for (int i = srv->n_undo - 1; i >= 0; i--) {
+			struct xpxe_lease6 *lease =
+			    xpxe_leases6_find(&srv->leases, srv->undo[i].mac);
+
+			if (lease)
+				*lease = srv->undo[i].before;
+		}
+		srv->cnt[XPXE_D6_SAVE_ERRORS] += srv->n_undo ? srv->n_undo : 1;
 	}
+	for (int i = 0; written && i < srv->n_undo; i++) {
+		const struct xpxe_lease6 *lease = xpxe_leases6_find(&srv->leases, srv->undo[i].mac);
+
+		if (lease) /* else released later in the batch */
+			bound(srv, srv->undo[i].mac, &srv->undo[i].before, lease);
+	}
+	for (int i = 0; i < srv->n_queued; i++) {
+		struct xpxe_dhcp6_queued *q = &srv->queued[i];
+
+		if (q->needs_write && !written)
+			continue;
+		srv->cnt[q->out.buf[0] == XPXE_DHCP6_ADVERTISE ? XPXE_D6_ADVERTISE
+							       : XPXE_D6_REPLY]++;
+		if (sendto(srv->udp_fd, q->out.buf, q->out.len, 0, (struct sockaddr *)&q->to,
+			   sizeof(q->to)) < 0) {
+			srv->cnt[XPXE_D6_SEND_ERRORS]++;
+			log_debug("%s: DHCPv6 answer not sent: %s", srv->ifname, strerror(errno));
+		}
+	}
+	srv->batching = srv->batch_dirty = false;
+	srv->n_queued = srv->n_undo = 0;
 }
 
 void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
@@ -386,7 +451,7 @@ void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
 
 	if (!srv->running)
 		return;
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < XPXE_DHCP6_BATCH; i++) {
 		struct sockaddr_ll from;
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(srv->pkt_fd, pkt, sizeof(pkt), MSG_TRUNC,
@@ -411,8 +476,9 @@ void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
 			srv->cnt[XPXE_D6_BAD_FRAME]++;
 			continue;
 		}
-		take_frame(srv, pkt, (size_t)n, from.sll_addr);
+		xpxe_dhcp6_server_take(srv, pkt, (size_t)n, from.sll_addr);
 	}
+	xpxe_dhcp6_server_flush(srv);
 	/* The UDP socket gets the same datagrams: it is there to hold the port and the group. */
 	while (recv(srv->udp_fd, pkt, sizeof(pkt), MSG_DONTWAIT) >= 0)
 		;
@@ -539,6 +605,8 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 			    "%s: cannot write back the DHCPv6 bindings kept from a damaged file",
 			    dp->ifname);
 	}
+	if (!err && !(srv->queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv->queued))))
+		err = -ENOMEM;
 	if (!err)
 		err = open_sockets(srv);
 	if (err) {
@@ -565,6 +633,8 @@ void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv)
 		close(srv->udp_fd);
 	srv->pkt_fd = srv->udp_fd = -1;
 	srv->running = false;
+	free(srv->queued);
+	srv->queued = NULL;
 	xpxe_leases6_free(&srv->leases);
 }
 

@@ -2,6 +2,7 @@
 #ifndef XPXE_DHCP6_SERVER_H
 #define XPXE_DHCP6_SERVER_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 
 #include "xpxe_dhcp6.h"
@@ -40,6 +41,22 @@ enum xpxe_dhcp6_srv_counter {
  * whatever the DUID type), a UDP socket on [::]:547 joined to ff02::1:2 sends
  * the answers (and keeps the port bound). Bindings in LEASES (leases6.h).
  */
+/* At most this many messages are read, answered and written to the bindings file at once. */
+#define XPXE_DHCP6_BATCH 64
+
+/* One answer of a batch, waiting for the batch's one write of the bindings (group commit). */
+struct xpxe_dhcp6_queued {
+	struct xpxe_dhcp6_out out;
+	struct sockaddr_in6 to;
+	bool needs_write; /* it makes or extends a binding: sent only once the file holds it */
+};
+
+/* A binding a batch changed: how to take it back if the batch's write fails. */
+struct xpxe_dhcp6_undo {
+	unsigned char mac[6];
+	struct xpxe_lease6 before;
+};
+
 struct xpxe_dhcp6_server {
 	bool running;
 	int pkt_fd, udp_fd, ifindex;
@@ -51,6 +68,14 @@ struct xpxe_dhcp6_server {
 	bool answer_unknown; /* machines not in dhcp_clients get DEFAULT_PROFILE's answers */
 	unsigned int default_profile;
 	struct xpxe_leases6 leases;
+	/*
+	 * While a batch is answered (xpxe_dhcp6_server_process): bindings change in memory only,
+	 * their answers wait, and one write of the file (not one per message) lets them all go.
+	 */
+	bool batching, batch_dirty;
+	int n_queued, n_undo;
+	struct xpxe_dhcp6_queued *queued; /* XPXE_DHCP6_BATCH of them */
+	struct xpxe_dhcp6_undo undo[XPXE_DHCP6_BATCH];
 	unsigned long long cnt[XPXE_D6_CNT_MAX];
 	unsigned long long malformed[XPXE_DHCP6_VERDICT_MAX];
 };
@@ -73,6 +98,18 @@ int xpxe_dhcp6_server_fd(const struct xpxe_dhcp6_server *srv);
 
 /* Answers everything waiting. */
 void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv);
+
+/*
+ * The two halves of xpxe_dhcp6_server_process, for a batch of frames: TAKE answers one IPv6
+ * packet PKT (N bytes, from MAC) into the batch (bindings change in memory only; bad frames
+ * are counted); FLUSH writes the bindings once for every message of the batch that changed
+ * them, then sends the answers. A failed write takes back the batch's new bindings and
+ * extensions, whose answers are not sent (each counted in save_errors, as one message's would
+ * be); the other answers go. A TAKE into a full batch (XPXE_DHCP6_BATCH) flushes it first.
+ */
+void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, size_t n,
+			    const unsigned char *mac);
+void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv);
 
 /* NOW-dependent work: advertised addresses nobody requested in time go back to the pool. */
 void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv);

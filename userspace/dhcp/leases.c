@@ -202,57 +202,24 @@ static int parse_line(char *line, struct xpxe_lease *lease)
 	return 0;
 }
 
+/* One line of the file into the table (xpxe_read_records). */
+static int take_line(char *line, void *ctx)
+{
+	struct xpxe_leases *l = ctx;
+	struct xpxe_lease lease;
+
+	if (parse_line(line, &lease))
+		return XPXE_RECORD_MALFORMED;
+	if (xpxe_leases_find(l, lease.mac) || ip_bound(l, lease.ip))
+		return XPXE_RECORD_DUPLICATE;
+	int err = append(l, &lease);
+
+	return err ? err : XPXE_RECORD_KEPT;
+}
+
 int xpxe_leases_load(struct xpxe_leases *l)
 {
-	char line[256], aside[300];
-	int lineno = 0, bad = 0, err = 0;
-	FILE *f = fopen(l->path, "r");
-
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		struct xpxe_lease lease;
-		char *p = line;
-
-		lineno++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#' || *p == '\n' || *p == '\0')
-			continue;
-		if (!strchr(p, '\n') && !feof(f)) {
-			log_error("%s:%d: line too long", l->path, lineno);
-			bad++;
-			while (fgets(line, sizeof(line), f) && !strchr(line, '\n'))
-				;
-			continue;
-		}
-		if (parse_line(p, &lease)) {
-			log_error("%s:%d: expected 'MAC IP EXPIRES', got: %.*s", l->path, lineno,
-				  (int)strcspn(p, "\n"), p);
-			bad++;
-			continue;
-		}
-		if (xpxe_leases_find(l, lease.mac) || ip_bound(l, lease.ip)) {
-			log_error("%s:%d: duplicate MAC or address, line ignored", l->path, lineno);
-			bad++;
-			continue;
-		}
-		err = append(l, &lease);
-		if (err)
-			break;
-	}
-	fclose(f);
-	if (err)
-		return err;
-	if (bad) {
-		/* Keep the evidence; the good lines are rewritten by the next save. */
-		snprintf(aside, sizeof(aside), "%s.corrupt-%lld", l->path, (long long)time(NULL));
-		if (rename(l->path, aside))
-			return -errno;
-		log_warn("%s had %d bad line(s): moved aside to %s, %d binding(s) kept", l->path,
-			 bad, aside, l->n);
-	}
-	return bad;
+	return xpxe_read_records(l->path, "MAC IP EXPIRES", take_line, l);
 }
 
 static int write_bindings(FILE *f, void *ctx)

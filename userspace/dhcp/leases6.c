@@ -131,6 +131,51 @@ static bool is_free(struct xpxe_leases6 *l, const struct in6_addr *ip)
 	       !is_declined(l, ip);
 }
 
+/* The pool's offset of IP, or -1 outside it. */
+static long pool_slot(const struct xpxe_leases6 *l, const struct in6_addr *ip)
+{
+	return xpxe_leases6_in_pool(l, ip) ? (long)(low64(ip) - low64(&l->first)) : -1;
+}
+
+static void mark_taken(uint64_t *taken, long slot)
+{
+	if (slot >= 0)
+		taken[slot / 64] |= 1ULL << (slot % 64);
+}
+
+/*
+ * The pool's lowest address no binding, reservation or decline holds, into IP: one pass over
+ * each list into a bitmap of the pool (at most 65536 addresses), then one over the bitmap,
+ * so a first contact costs O(bindings), not O(bindings) per address tried.
+ */
+static bool first_free(const struct xpxe_leases6 *l, struct in6_addr *ip)
+{
+	uint64_t *taken = calloc((l->pool_size + 63) / 64, sizeof(*taken));
+	bool found = false;
+
+	if (!taken)
+		return false;
+	for (int i = 0; i < l->n; i++)
+		mark_taken(taken, pool_slot(l, &l->items[i].ip));
+	for (int i = 0; i < l->n_reserved; i++)
+		mark_taken(taken, pool_slot(l, &l->reserved[i].ip));
+	for (int i = 0; i < l->n_declined; i++)
+		mark_taken(taken, pool_slot(l, &l->declined[i]));
+	for (uint32_t w = 0; w < (l->pool_size + 63) / 64 && !found; w++) {
+		uint32_t slot;
+
+		if (taken[w] == UINT64_MAX)
+			continue;
+		slot = w * 64 + (uint32_t)__builtin_ctzll(~taken[w]);
+		if (slot < l->pool_size) {
+			*ip = with_low64(&l->first, low64(&l->first) + slot);
+			found = true;
+		}
+	}
+	free(taken);
+	return found;
+}
+
 static struct xpxe_lease6 *append(struct xpxe_leases6 *l, const struct xpxe_lease6 *lease)
 {
 	if (l->n == l->cap) {
@@ -171,10 +216,7 @@ struct xpxe_lease6 *xpxe_leases6_allocate(struct xpxe_leases6 *l, const unsigned
 		fresh.ip = *want;
 		found = true;
 	} else {
-		for (uint32_t i = 0; i < l->pool_size && !found; i++) {
-			fresh.ip = with_low64(&l->first, low64(&l->first) + i);
-			found = is_free(l, &fresh.ip);
-		}
+		found = first_free(l, &fresh.ip);
 	}
 	if (!found) {
 		/* Exhausted: take over the binding that expired longest ago, if any. */
@@ -254,55 +296,22 @@ static int parse_line(const char *p, struct xpxe_lease6 *lease)
 	return 0;
 }
 
+/* One line of the file into the table (xpxe_read_records). */
+static int take_line(char *line, void *ctx)
+{
+	struct xpxe_leases6 *l = ctx;
+	struct xpxe_lease6 lease;
+
+	if (parse_line(line, &lease))
+		return XPXE_RECORD_MALFORMED;
+	if (xpxe_leases6_find(l, lease.mac) || xpxe_leases6_holder(l, &lease.ip))
+		return XPXE_RECORD_DUPLICATE;
+	return append(l, &lease) ? XPXE_RECORD_KEPT : -ENOMEM;
+}
+
 int xpxe_leases6_load(struct xpxe_leases6 *l)
 {
-	char line[512], aside[300];
-	int lineno = 0, bad = 0;
-	FILE *f = fopen(l->path, "r");
-
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		struct xpxe_lease6 lease;
-		char *p = line;
-
-		lineno++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#' || *p == '\n' || *p == '\0')
-			continue;
-		if (!strchr(p, '\n') && !feof(f)) {
-			log_error("%s:%d: line too long", l->path, lineno);
-			bad++;
-			while (fgets(line, sizeof(line), f) && !strchr(line, '\n'))
-				;
-			continue;
-		}
-		if (parse_line(p, &lease)) {
-			log_error("%s:%d: expected 'MAC IPV6 EXPIRES IAID DUID', got: %.*s",
-				  l->path, lineno, (int)strcspn(p, "\n"), p);
-			bad++;
-			continue;
-		}
-		if (xpxe_leases6_find(l, lease.mac) || xpxe_leases6_holder(l, &lease.ip)) {
-			log_error("%s:%d: duplicate MAC or address, line ignored", l->path, lineno);
-			bad++;
-			continue;
-		}
-		if (!append(l, &lease)) {
-			fclose(f);
-			return -ENOMEM;
-		}
-	}
-	fclose(f);
-	if (bad) {
-		snprintf(aside, sizeof(aside), "%s.corrupt-%lld", l->path, (long long)time(NULL));
-		if (rename(l->path, aside))
-			return -errno;
-		log_warn("%s had %d bad line(s): moved aside to %s, %d binding(s) kept", l->path,
-			 bad, aside, l->n);
-	}
-	return bad;
+	return xpxe_read_records(l->path, "MAC IPV6 EXPIRES IAID DUID", take_line, l);
 }
 
 static int write_bindings(FILE *f, void *ctx)

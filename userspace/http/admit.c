@@ -114,13 +114,27 @@ static void resume_all(struct xpxe_admit *a, struct xpxe_admit_ticket *list)
 	}
 }
 
+uint64_t xpxe_admit_client_key(bool v6, struct in_addr ip, const struct in6_addr *ip6)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	if (!v6)
+		return ip.s_addr;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ ip6->s6_addr[i]) * 0x100000001b3ull;
+	return h | 1ull << 63;
+}
+
 /*
  * CLIENT's place. Knuth's multiplicative hash, its top bits: an address in network order varies
- * in its top byte, which the product's low bits never see.
+ * in its top byte, which the product's low bits never see; a storm's consecutive addresses
+ * land apart. An IPv4 key has no high half, so the fold leaves it as it is.
  */
-static struct xpxe_admit_place *place_of(struct xpxe_admit *a, unsigned client)
+static struct xpxe_admit_place *place_of(struct xpxe_admit *a, uint64_t client)
 {
-	return &a->places[(client * 2654435761u) >> (32 - XPXE_ADMIT_PLACES_BITS)];
+	uint32_t folded = (uint32_t)(client ^ client >> 32);
+
+	return &a->places[(folded * 2654435761u) >> (32 - XPXE_ADMIT_PLACES_BITS)];
 }
 
 bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now)

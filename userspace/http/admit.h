@@ -3,7 +3,9 @@
 #define XPXE_ADMIT_H
 
 #include <pthread.h>
+#include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -57,12 +59,12 @@ struct xpxe_admit_ticket {
 	struct xpxe_admit_ticket *resume_next; /* in a tick's list of those given their trickle */
 	enum xpxe_ticket_state state;
 	int rank;
-	bool overdue;		 /* let in over the cap after MAX_WAIT */
-	bool held;		 /* the caller has suspended it (xpxe_admit_held) */
-	unsigned budget;	 /* bytes it may send while it waits (the trickle) */
-	double trickled;	 /* when it last got some */
-	unsigned long long seq;	 /* its machine's arrival order (the queue's order in a rank) */
-	unsigned client;	 /* who asks (an IPv4 address); 0: unknown, a place of its own */
+	bool overdue;		/* let in over the cap after MAX_WAIT */
+	bool held;		/* the caller has suspended it (xpxe_admit_held) */
+	unsigned budget;	/* bytes it may send while it waits (the trickle) */
+	double trickled;	/* when it last got some */
+	unsigned long long seq; /* its machine's arrival order (the queue's order in a rank) */
+	uint64_t client; /* who asks (xpxe_admit_client_key); 0: unknown, a place of its own */
 	double queued, admitted; /* monotonic seconds; queued 0: admitted at once */
 	void *ctx;		 /* what RESUME gets (the HTTP connection) */
 	char who[96];		 /* for xpxe watch and the log: the machine's name or address */
@@ -84,7 +86,7 @@ struct xpxe_admit {
 	unsigned long long seq;
 	/* The place each recent client took with its first file, by a hash of its address. */
 	struct xpxe_admit_place {
-		unsigned client;
+		uint64_t client;
 		unsigned long long seq;
 		double seen; /* when its client's last download entered or left */
 	} places[XPXE_ADMIT_PLACES];
@@ -102,6 +104,13 @@ void xpxe_admit_destroy(struct xpxe_admit *a);
  * the queue (the caller suspends; RESUME(T->ctx) comes once T->state is ADMITTED or CLOSED).
  * T's rank, client, ctx, who and what are set by the caller before.
  */
+/*
+ * A client's key for its place in the queue: an IPv4 address as it is (network order), an
+ * IPv6 one hashed whole into 64 bits with the top bit set, so two machines' places never
+ * meet by their addresses (an IPv6 key is never an IPv4 one; two IPv6 keys meet 1 in 2^63).
+ */
+uint64_t xpxe_admit_client_key(bool v6, struct in_addr ip, const struct in6_addr *ip6);
+
 bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double now);
 
 /* What a waiting download's body may do now (xpxe_admit_body). */

@@ -412,18 +412,6 @@ static bool learned_at(const struct xpxe_learned *l, const struct request *rq)
 	return !l->v6 && l->ip.s_addr == rq->src.s_addr;
 }
 
-/* RQ's source as admit.h's client key: an IPv4 address, or an IPv6 one folded (never 0). */
-static unsigned client_key(const struct request *rq)
-{
-	uint32_t w[4], k;
-
-	if (!rq->v6)
-		return rq->src.s_addr;
-	memcpy(w, &rq->src6, sizeof(w));
-	k = w[0] ^ w[1] ^ w[2] ^ w[3];
-	return k ? k : 1;
-}
-
 /*
  * Who downloads from the source address, and its place in the queue: the machine holding the
  * address (its binding, else the address it fetched its script from), its inventory role, else
@@ -505,7 +493,8 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	if (t->state == XPXE_TICKET_CLOSED)
 		return -1;
 	t->rank = download_rank(h, rq, t->who, sizeof(t->who), mac);
-	t->client = client_key(rq); /* its next file keeps the place of its first */
+	t->client = xpxe_admit_client_key(
+	    rq->v6, rq->src, &rq->src6); /* its next file keeps the place of its first */
 	memcpy(rq->pending->mac, mac, 18);
 	snprintf(t->what, sizeof(t->what), "%s", name);
 	t->ctx = rq->conn;
@@ -944,6 +933,7 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 				    arg(rq->conn, "serial"), arg(rq->conn, "hostname") };
 	const struct xpxe_machine_cfg *m = NULL;
 	char used[XPXE_CFG_PATH_MAX + 32], ip_text[INET6_ADDRSTRLEN] = "", hyphen[18];
+	char ip6_text[INET6_ADDRSTRLEN] = "";
 	char *doc, *out = NULL;
 	const char *why = NULL, *bad_name, *how;
 	struct who who;
@@ -1023,6 +1013,14 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 		inet_ntop(AF_INET, &known, ip_text, sizeof(ip_text));
 	else if (m && m->ip.s_addr)
 		inet_ntop(AF_INET, &m->ip, ip_text, sizeof(ip_text));
+	/*
+	 * {{ip6}}: its IPv6 reservation, else over IPv6 the address it fetches from (its own:
+	 * config_to_source said so above); none over IPv4 without a reservation.
+	 */
+	if (m && !IN6_IS_ADDR_UNSPECIFIED(&m->ip6))
+		inet_ntop(AF_INET6, &m->ip6, ip6_text, sizeof(ip6_text));
+	else if (rq->v6)
+		inet_ntop(AF_INET6, &rq->src6, ip6_text, sizeof(ip6_text));
 	doc = read_document(m && m->talos_config[0] ? m->talos_config
 						    : h->cfg->profiles[who.profile].talos_config,
 			    who.mac, used, sizeof(used), &len);
@@ -1046,6 +1044,7 @@ static enum MHD_Result talos_config(struct xpxe_http *h, struct request *rq)
 	    doc, len,
 	    &(struct xpxe_vars){ .hostname = m ? m->hostname : "",
 				 .ip = ip_text,
+				 .ip6 = ip6_text,
 				 .mac = who.mac,
 				 .mac_hyphen = hyphen,
 				 .uuid = m && m->uuid[0] ? m->uuid : id.uuid,

@@ -12,6 +12,7 @@
 const char *const xpxe_var_names[XPXE_VAR_MAX] = {
 	[XPXE_VAR_HOSTNAME] = "hostname",
 	[XPXE_VAR_IP] = "ip",
+	[XPXE_VAR_IP6] = "ip6",
 	[XPXE_VAR_MAC] = "mac",
 	[XPXE_VAR_MAC_HYPHEN] = "mac_hyphen",
 	[XPXE_VAR_UUID] = "uuid",
@@ -22,6 +23,7 @@ const char *const xpxe_var_names[XPXE_VAR_MAX] = {
 static const size_t var_offsets[XPXE_VAR_MAX] = {
 	[XPXE_VAR_HOSTNAME] = offsetof(struct xpxe_vars, hostname),
 	[XPXE_VAR_IP] = offsetof(struct xpxe_vars, ip),
+	[XPXE_VAR_IP6] = offsetof(struct xpxe_vars, ip6),
 	[XPXE_VAR_MAC] = offsetof(struct xpxe_vars, mac),
 	[XPXE_VAR_MAC_HYPHEN] = offsetof(struct xpxe_vars, mac_hyphen),
 	[XPXE_VAR_UUID] = offsetof(struct xpxe_vars, uuid),
@@ -51,7 +53,9 @@ static size_t placeholder_at(const char *t, size_t len, size_t i, const char **n
 	while (j < len && t[j] == ' ')
 		j++;
 	*name = t + j;
-	while (j < len && (islower((unsigned char)t[j]) || t[j] == '_'))
+	/* A name: a letter or '_', then letters, '_' or digits (ip6). */
+	while (j < len && (islower((unsigned char)t[j]) || t[j] == '_' ||
+			   (t + j > *name && isdigit((unsigned char)t[j]))))
 		j++;
 	name_len = t + j - *name;
 	while (j < len && t[j] == ' ')

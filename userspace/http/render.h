@@ -8,19 +8,20 @@
  * What xpxe writes for a machine: its iPXE script and its Talos config.
  *
  * Talos configs are templates: `{{name}}` (spaces allowed inside the braces)
- * is replaced by the machine's value. Names: hostname, ip, mac (aa:bb:...),
+ * is replaced by the machine's value. Names: hostname, ip, ip6, mac (aa:bb:...),
  * mac_hyphen (aa-bb-...), uuid, serial, install_disk. An unknown name is an
  * error, never silently empty. `${...}` is left alone: it is Talos's and iPXE's.
  */
 
 struct xpxe_vars {
-	const char *hostname, *ip, *mac, *mac_hyphen, *uuid, *serial, *install_disk;
+	const char *hostname, *ip, *ip6, *mac, *mac_hyphen, *uuid, *serial, *install_disk;
 };
 
 /* The placeholders, by the names templates use (xpxe_var_names). */
 enum xpxe_var {
 	XPXE_VAR_HOSTNAME,
 	XPXE_VAR_IP,
+	XPXE_VAR_IP6,
 	XPXE_VAR_MAC,
 	XPXE_VAR_MAC_HYPHEN,
 	XPXE_VAR_UUID,
