@@ -479,7 +479,9 @@ static __always_inline int tftp_xdp_store(struct xdp_md *ctx, const struct tftp_
 	return bpf_xdp_store_bytes(ctx, XPXE_TFTP_HDRS_LEN, (void *)b->src, len);
 }
 
-static __always_inline int tftp_skb_store(struct __sk_buff *skb, const struct tftp_block *b)
+/* HDRS: the headers' length in front of the block, XPXE_TFTP_HDRS_LEN or XPXE_TFTP_HDRS6_LEN. */
+static __always_inline int tftp_skb_store(struct __sk_buff *skb, const struct tftp_block *b,
+					  __u32 hdrs)
 {
 	__u64 len = b->len;
 
@@ -487,7 +489,7 @@ static __always_inline int tftp_skb_store(struct __sk_buff *skb, const struct tf
 	if (len < 1 || len > XPXE_TFTP_BLKSIZE_MAX)
 		return -1;
 	size_bounded(len, XPXE_TFTP_BLKSIZE_MAX);
-	return bpf_skb_store_bytes(skb, XPXE_TFTP_HDRS_LEN, b->src, len, 0);
+	return bpf_skb_store_bytes(skb, hdrs, b->src, len, 0);
 }
 
 /*

@@ -8,6 +8,7 @@
 #include "dhcp.h"
 #include "dhcp_tc.h"
 #include "tftp.h"
+#include "tftp6.h"
 #include "ndp.h"
 #include "dhcp6.h"
 #include "vlan.h"
@@ -269,8 +270,13 @@ int tc_tftp(struct __sk_buff *skb)
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	cur.pos = data;
-	if (parse_ethhdr(&cur, data_end, &eth) != ETH_P_IP ||
-	    parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP)
+	ret = parse_ethhdr(&cur, data_end, &eth);
+	/* IPv6 on the untagged network: maybe an ACK of a lockstep transfer (tftp6.h). */
+	if (ret == ETH_P_IPV6 && !net) {
+		reason = tftp6_tc(skb, &counters, &verdict);
+		return count_and(reason, verdict);
+	}
+	if (ret != ETH_P_IP || parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP)
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
 	ret = parse_udphdr(&cur, data_end, iph, &udph);
 	if (ret < 0)
@@ -300,7 +306,7 @@ int tc_tftp(struct __sk_buff *skb)
 		return count_and(reason, TC_ACT_OK);
 	if (bpf_skb_change_tail(skb, XPXE_TFTP_HDRS_LEN + blk.len, 0))
 		return count_and(XPXE_CNT_TFTP_TC_NO_ROOM, TC_ACT_OK);
-	if (blk.len && tftp_skb_store(skb, &blk))
+	if (blk.len && tftp_skb_store(skb, &blk, XPXE_TFTP_HDRS_LEN))
 		return count_and(XPXE_CNT_TFTP_BUILD_FAILED, TC_ACT_SHOT);
 	tftp_sum_block(&blk);
 	data = (void *)(long)skb->data;

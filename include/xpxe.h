@@ -175,8 +175,8 @@ enum xpxe_counter {
 	/* Full mode: a request of a MAC bound on another network (VLAN/untagged): to the daemon */
 	XPXE_CNT_DHCP_OTHER_NET,
 	/*
-	 * TFTP over IPv6, written by the daemon only (but pass_tftp6): the fast paths are IPv4's,
-	 * so the daemon's socket of each transfer sends every block (the slow path). Its RRQs,
+	 * TFTP over IPv6, written by the daemon (but pass_tftp6): its sockets send the first block
+	 * of each transfer and every block of windows; tc_tftp the rest (below). Its RRQs,
 	 * errors, refusals and payload bytes also count in tftp_rrq, tftp_err_*, tftp_sessions_*
 	 * and tftp_bytes_daemon, as IPv4's do.
 	 */
@@ -186,6 +186,19 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP6_RETRANSMITS, /* ... of them sent again (a repeated ACK, or our timeout) */
 	XPXE_CNT_TFTP6_COMPLETED,   /* IPv6 transfers whose final block was acknowledged */
 	XPXE_CNT_TFTP6_ABORTED,	    /* ... ended by the client's ERROR (a tsize probe, say) */
+	/*
+	 * tc_tftp, on IPv6 frames: lockstep transfers the daemon installed in tftp_sessions6
+	 * get their DATA blocks from tc, as IPv4's (tftp_ack_stale, tftp_ack_dup_ignored,
+	 * tftp_retransmits, tftp_bytes_tc and tftp_no_asset count for both families).
+	 */
+	XPXE_CNT_TFTP6_DATA_TC,		/* tc: an IPv6 ACK answered with the next DATA */
+	XPXE_CNT_TFTP6_TC_EXT_HDR,	/* tc: IPv6 with an extension header: to the stack */
+	XPXE_CNT_TFTP6_TC_TRUNCATED,	/* tc: a session's IPv6 frame with lengths that do not
+					   hold: to the stack, which drops it */
+	XPXE_CNT_TFTP6_DROP_BAD_CSUM,	/* tc: a session's IPv6 ACK with a wrong or zero UDP
+					   checksum: dropped */
+	XPXE_CNT_TFTP6_TC_PASS_SESSION, /* tc: a session's IPv6 frame not a plain ACK (ERROR,
+					   trailing bytes): to the daemon's socket */
 	XPXE_CNT_MAX,
 };
 

@@ -124,6 +124,19 @@ struct xpxe_tftp_key {
 	__be16 server_port;
 };
 
+/*
+ * The same over IPv6, in tftp_sessions6 (the same session value): lockstep transfers only,
+ * whose ACKs tc_tftp answers with DATA frames of XPXE_TFTP_HDRS6_LEN bytes of headers. IPv6
+ * windows stay the daemon's socket's (userspace/tftp/v6.c).
+ */
+struct xpxe_tftp_key6 {
+	__u8 client_ip[16];
+	__be16 client_port;
+	__be16 server_port;
+};
+
+#define XPXE_TFTP_HDRS6_LEN 66 /* Ethernet 14 + IPv6 40 + UDP 8 + TFTP 4 */
+
 enum xpxe_tftp_state {
 	XPXE_TFTP_ACTIVE = 1,
 	XPXE_TFTP_DONE = 2,    /* the final block was acknowledged */

@@ -118,6 +118,11 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP6_RETRANSMITS] = "tftp6_retransmits",
 	[XPXE_CNT_TFTP6_COMPLETED] = "tftp6_completed",
 	[XPXE_CNT_TFTP6_ABORTED] = "tftp6_aborted",
+	[XPXE_CNT_TFTP6_DATA_TC] = "tftp6_data_tc",
+	[XPXE_CNT_TFTP6_TC_EXT_HDR] = "tftp6_tc_ext_hdr",
+	[XPXE_CNT_TFTP6_TC_TRUNCATED] = "tftp6_tc_truncated",
+	[XPXE_CNT_TFTP6_DROP_BAD_CSUM] = "tftp6_drop_bad_csum",
+	[XPXE_CNT_TFTP6_TC_PASS_SESSION] = "tftp6_tc_pass_session",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

@@ -535,6 +535,11 @@ int xpxe_dataplane_tftp_sessions_fd(const struct xpxe_dataplane *dp)
 	return bpf_map__fd(dp->skel->maps.tftp_sessions);
 }
 
+int xpxe_dataplane_tftp_sessions6_fd(const struct xpxe_dataplane *dp)
+{
+	return bpf_map__fd(dp->skel->maps.tftp_sessions6);
+}
+
 int xpxe_dataplane_tftp_xsks_fd(const struct xpxe_dataplane *dp)
 {
 	return bpf_map__fd(dp->skel->maps.tftp_xsks);

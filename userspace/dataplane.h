@@ -59,6 +59,7 @@ void xpxe_dataplane_release(struct xpxe_dataplane *dp);
 
 /* The maps the TFTP slow path fills. */
 int xpxe_dataplane_tftp_sessions_fd(const struct xpxe_dataplane *dp);
+int xpxe_dataplane_tftp_sessions6_fd(const struct xpxe_dataplane *dp);
 int xpxe_dataplane_tftp_assets_fd(const struct xpxe_dataplane *dp);
 /* The XSKMAP where the TFTP daemon enters its AF_XDP sockets (windowed transfers). */
 int xpxe_dataplane_tftp_xsks_fd(const struct xpxe_dataplane *dp);

@@ -1087,10 +1087,16 @@ static int tc_verdict_of(int c)
 	case XPXE_CNT_PASS_BAD_UDP_CSUM: /* xdp_pxe leaves a proxy DISCOVER's checksum to tc */
 	case XPXE_CNT_DHCP_TC_STACK_COPY:
 	case XPXE_CNT_DHCP_TC_NO_COPY:
+	/* IPv6 frames tc_tftp does not answer (bpf/tftp6.h) */
+	case XPXE_CNT_TFTP6_TC_EXT_HDR:
+	case XPXE_CNT_TFTP6_TC_TRUNCATED:
+	case XPXE_CNT_TFTP6_TC_PASS_SESSION:
 		return TC_ACT_OK;
 	case XPXE_CNT_TFTP_DATA_TC:
+	case XPXE_CNT_TFTP6_DATA_TC:
 	case XPXE_CNT_DHCP_OFFER:
 		return TC_ACT_REDIRECT;
+	case XPXE_CNT_TFTP6_DROP_BAD_CSUM:
 	case XPXE_CNT_PASS_DHCP_NO_ROOM: /* the stack has its copy: the frame is dropped */
 	case XPXE_CNT_TFTP_SESSIONS_COMPLETED ... XPXE_CNT_TFTP_ACK_DUP_IGNORED:
 	case XPXE_CNT_TFTP_BUILD_FAILED:

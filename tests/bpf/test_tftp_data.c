@@ -347,6 +347,228 @@ static void test_data_tc(void **state)
 	run_data_case(c, true, 41000 + (c - cases));
 }
 
+/* --- IPv6: tc_tftp answers the ACKs of tftp_sessions6 (bpf/tftp6.h) ------------------------ */
+
+static const uint8_t client6[16] = { 0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0x06, [15] = 2 };
+static const uint8_t server6[16] = { 0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0x06, [15] = 1 };
+
+static struct xpxe_tftp_key6 session_key6(uint16_t server_port)
+{
+	struct xpxe_tftp_key6 key = {
+		.client_port = htons(CLIENT_PORT),
+		.server_port = htons(server_port),
+	};
+
+	memcpy(key.client_ip, client6, 16);
+	return key;
+}
+
+/* As put_session, in tftp_sessions6. */
+static void put_session6(uint16_t server_port, int asset, unsigned blksize, uint32_t last_block,
+			 bool timed_out)
+{
+	struct xpxe_tftp_key6 key = session_key6(server_port);
+	struct xpxe_tftp_session s = {
+		.size = asset_sizes[asset],
+		.asset_slot = slot_of[asset],
+		.blksize = blksize,
+		.last_block = last_block,
+		.win_base = last_block ? last_block - 1 : 0,
+		.final_block = asset_sizes[asset] / blksize + 1,
+		.state = XPXE_TFTP_ACTIVE,
+	};
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s.last_tx_ns = timed_out ? 0 : (uint64_t)(now.tv_sec + 3600) * 1000000000ull + now.tv_nsec;
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s, BPF_ANY), 0);
+}
+
+static struct xpxe_tftp_session get_session6(uint16_t server_port)
+{
+	struct xpxe_tftp_key6 key = session_key6(server_port);
+	struct xpxe_tftp_session s;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s), 0);
+	return s;
+}
+
+static size_t build_ack6(uint8_t *buf, uint16_t server_port, uint16_t block)
+{
+	uint8_t ack[4] = { 0, XPXE_TFTP_ACK, block >> 8, block & 0xff };
+
+	return frame_udp6(buf, client6, server6, CLIENT_PORT, server_port, ack, sizeof(ack));
+}
+
+/* DATA C->block from the server, as xpxe builds it over IPv6: hop limit 64. */
+static size_t build_data6(uint8_t *buf, const struct data_case *c, uint16_t server_port)
+{
+	static uint8_t payload[4 + XPXE_TFTP_BLKSIZE_MAX];
+	uint64_t off = (uint64_t)(c->block - 1) * c->blksize, size = asset_sizes[c->asset];
+	size_t len = size - off < c->blksize ? size - off : c->blksize, n;
+	struct ethhdr *eth = (struct ethhdr *)buf;
+
+	payload[0] = 0;
+	payload[1] = XPXE_TFTP_DATA;
+	payload[2] = (c->block >> 8) & 0xff;
+	payload[3] = c->block & 0xff;
+	memcpy(payload + 4, content[c->asset] + off, len);
+	n = frame_udp6(buf, server6, client6, server_port, CLIENT_PORT, payload, 4 + len);
+	memcpy(eth->h_dest, frame_client_mac, ETH_ALEN);
+	memcpy(eth->h_source, frame_server_mac, ETH_ALEN);
+	buf[ETH_HLEN + 7] = 64; /* the hop limit is in no checksum */
+	return n;
+}
+
+/* Every case of the IPv4 table, over IPv6 through tc_tftp: the same decisions, exact frames. */
+static void test_data_tc6(void **state)
+{
+	const struct data_case *c = *state;
+	uint16_t server_port = 42000 + (c - cases);
+	uint8_t in[FRAME_MAX] = { 0 }, want[FRAME_MAX];
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
+	size_t in_len, want_len;
+	struct xpxe_tftp_session s;
+	struct run r;
+
+	put_session6(server_port, c->asset, c->blksize, c->last_block, c->timed_out);
+	in_len = build_ack6(in, server_port, c->ack);
+	read_counters(before);
+	run_prog(true, in, in_len, &r);
+	read_counters(after);
+	assert_int_equal(r.retval, verdict_of(true, c->expect));
+	s = get_session6(server_port);
+	if (c->expect == SEND) {
+		bool resend = c->block == c->last_block;
+
+		want_len = build_data6(want, c, server_port);
+		assert_int_equal(r.out_len, want_len);
+		assert_memory_equal(r.out, want, want_len);
+		assert_int_equal(s.last_block, c->block);
+		assert_int_equal(s.retransmits, resend ? 1 : 0);
+		delta[XPXE_CNT_TFTP6_DATA_TC] = 1;
+		delta[XPXE_CNT_TFTP_BYTES_TC] = want_len - XPXE_TFTP_HDRS6_LEN;
+		delta[XPXE_CNT_TFTP_RETRANSMITS] = resend;
+	} else {
+		assert_int_equal(r.out_len, in_len);
+		assert_memory_equal(r.out, in, in_len);
+		assert_int_equal(s.last_block, c->last_block);
+		assert_int_equal(s.state, c->counter == XPXE_CNT_TFTP_SESSIONS_COMPLETED
+					      ? XPXE_TFTP_DONE
+					      : XPXE_TFTP_ACTIVE);
+		delta[c->counter] = 1;
+	}
+	assert_counter_deltas(c->name, before, after, delta);
+}
+
+/* IN through tc_tftp: verdict VERDICT, the frame unchanged, the session untouched, COUNTER +1. */
+static void tc6_outcome(const char *name, const uint8_t *in, size_t len, uint16_t server_port,
+			int verdict, enum xpxe_counter counter)
+{
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
+	struct run r;
+
+	read_counters(before);
+	run_prog(true, in, len, &r);
+	read_counters(after);
+	assert_int_equal(r.retval, verdict);
+	assert_int_equal(r.out_len, len);
+	assert_memory_equal(r.out, in, len);
+	assert_int_equal(get_session6(server_port).last_block, 5);
+	delta[counter] = 1;
+	assert_counter_deltas(name, before, after, delta);
+}
+
+/* An ACK with a wrong checksum, or none (forbidden over IPv6), is dropped and counted. */
+static void test_bad_checksums6(void **state)
+{
+	uint8_t in[FRAME_MAX];
+	size_t len;
+
+	(void)state;
+	put_session6(43000, ASSET_RANDOM, 512, 5, true);
+	len = build_ack6(in, 43000, 5);
+	in[ETH_HLEN + 40 + 7] ^= 0x01;
+	tc6_outcome("a wrong checksum", in, len, 43000, TC_ACT_SHOT, XPXE_CNT_TFTP6_DROP_BAD_CSUM);
+	len = build_ack6(in, 43000, 5);
+	in[ETH_HLEN + 40 + 6] = in[ETH_HLEN + 40 + 7] = 0;
+	tc6_outcome("no checksum", in, len, 43000, TC_ACT_SHOT, XPXE_CNT_TFTP6_DROP_BAD_CSUM);
+	/* A byte of the address changed: the pseudo-header is in the sum. */
+	len = build_ack6(in, 43000, 5);
+	in[ETH_HLEN + 24 + 15] ^= 0x10;
+	tc6_outcome("another destination", in, len, 43000, TC_ACT_SHOT,
+		    XPXE_CNT_TFTP6_DROP_BAD_CSUM);
+}
+
+/* A sender's offload seed (the pseudo-header's sum, not complemented) is taken as intact. */
+static void test_offload_seed6(void **state)
+{
+	static const struct data_case c = { "seed", ASSET_RANDOM, 512, 5, 5, true, SEND, 6, 0 };
+	uint8_t in[FRAME_MAX], want[FRAME_MAX];
+	uint32_t sum = frame_csum_add(0, client6, 16) + frame_csum_add(0, server6, 16) + 17 + 12;
+	uint16_t seed = (uint16_t)~frame_csum_fold(sum);
+	size_t len, want_len;
+	struct run r;
+
+	(void)state;
+	put_session6(43001, ASSET_RANDOM, 512, 5, true);
+	len = build_ack6(in, 43001, 5);
+	in[ETH_HLEN + 40 + 6] = seed >> 8;
+	in[ETH_HLEN + 40 + 7] = seed & 0xff;
+	run_prog(true, in, len, &r);
+	assert_int_equal(r.retval, TC_ACT_REDIRECT);
+	want_len = build_data6(want, &c, 43001);
+	assert_int_equal(r.out_len, want_len);
+	assert_memory_equal(r.out, want, want_len);
+}
+
+/* What tc_tftp does not answer over IPv6 goes up unchanged, each outcome counted. */
+static void test_tc6_passes(void **state)
+{
+	uint8_t in[FRAME_MAX], err[8] = { 0, XPXE_TFTP_ERROR, 0, 0, 'n', 'o', 0 };
+	size_t len;
+
+	(void)state;
+	put_session6(43002, ASSET_RANDOM, 512, 5, true);
+	len = build_ack6(in, 43002, 5);
+	in[ETH_HLEN + 6] = 60; /* a destination options header in front of UDP */
+	tc6_outcome("an extension header", in, len, 43002, TC_ACT_OK, XPXE_CNT_TFTP6_TC_EXT_HDR);
+	len = build_ack6(in, 43002, 5);
+	in[ETH_HLEN + 5] += 4; /* the IPv6 payload claims more than the frame holds */
+	tc6_outcome("a payload length past the frame", in, len, 43002, TC_ACT_OK,
+		    XPXE_CNT_TFTP6_TC_TRUNCATED);
+	len = frame_udp6(in, client6, server6, CLIENT_PORT, 43002, err, 7);
+	tc6_outcome("the client's ERROR (the daemon's socket ends the transfer)", in, len, 43002,
+		    TC_ACT_OK, XPXE_CNT_TFTP6_TC_PASS_SESSION);
+	len = build_ack6(in, 43003, 5);
+	tc6_outcome("an ACK of no session", in, len, 43002, TC_ACT_OK, XPXE_CNT_TFTP_TC_PASS);
+}
+
+/* A whole IPv6 transfer through tc past the rollover: every block exact, then the final ACK. */
+static void test_whole_transfer_tc6(void **state)
+{
+	uint32_t final = asset_sizes[ASSET_ROLLOVER] / 8 + 1;
+	uint8_t in[FRAME_MAX], want[FRAME_MAX];
+	struct run r;
+
+	(void)state;
+	put_session6(43004, ASSET_ROLLOVER, 8, 0, true);
+	for (uint32_t b = 1; b <= final; b++) {
+		struct data_case c = { "whole", ASSET_ROLLOVER, 8, 0, 0, true, SEND, b, 0 };
+		size_t len = build_ack6(in, 43004, (uint16_t)(b - 1)), want_len;
+
+		run_prog(true, in, len, &r);
+		assert_int_equal(r.retval, TC_ACT_REDIRECT);
+		want_len = build_data6(want, &c, 43004);
+		assert_int_equal(r.out_len, want_len);
+		assert_memory_equal(r.out, want, want_len);
+	}
+	run_prog(true, in, build_ack6(in, 43004, (uint16_t) final), &r);
+	assert_int_equal(r.retval, TC_ACT_SHOT);
+	assert_int_equal(get_session6(43004).state, XPXE_TFTP_DONE);
+}
+
 /* A transfer end to end through one program: every block equal, then the final ACK. */
 /* --- the events of a transfer's end (the ring buffer `events`) --------------------------- */
 
@@ -788,11 +1010,15 @@ int main(void)
 		cmocka_unit_test(test_window_without_af_xdp),
 		cmocka_unit_test(test_window_where_xdp_has_no_room),
 		cmocka_unit_test(test_window_restarts_once),
+		cmocka_unit_test(test_bad_checksums6),
+		cmocka_unit_test(test_offload_seed6),
+		cmocka_unit_test(test_tc6_passes),
+		cmocka_unit_test(test_whole_transfer_tc6),
 	};
 	enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	enum { N_WINDOWS = sizeof(window_cases) / sizeof(window_cases[0]) };
-	static struct CMUnitTest tests[2 * N_CASES + N_FIXED + N_WINDOWS];
-	static char names[2 * N_CASES + N_WINDOWS][128];
+	static struct CMUnitTest tests[3 * N_CASES + N_FIXED + N_WINDOWS];
+	static char names[3 * N_CASES + N_WINDOWS][128];
 
 	for (int i = 0; i < N_CASES; i++) {
 		snprintf(names[2 * i], sizeof(names[0]), "xdp: %s", cases[i].name);
@@ -813,6 +1039,15 @@ int main(void)
 					 .test_func = test_window,
 					 .initial_state = (void *)&window_cases[i] };
 	}
-	return _cmocka_run_group_tests("tftp_data", tests, 2 * N_CASES + N_FIXED + N_WINDOWS, setup,
+	for (int i = 0; i < N_CASES; i++) {
+		int k = 2 * N_CASES + N_WINDOWS + i;
+
+		snprintf(names[k], sizeof(names[0]), "tc, IPv6: %s", cases[i].name);
+		tests[2 * N_CASES + N_FIXED + N_WINDOWS + i] =
+		    (struct CMUnitTest){ .name = names[k],
+					 .test_func = test_data_tc6,
+					 .initial_state = (void *)&cases[i] };
+	}
+	return _cmocka_run_group_tests("tftp_data", tests, 3 * N_CASES + N_FIXED + N_WINDOWS, setup,
 				       teardown);
 }

@@ -66,6 +66,7 @@ fetched() { # DESCRIPTION SOURCE OUTFILE COMMAND...
 }
 rrq0=$(counter tftp6_rrq)
 data0=$(counter tftp6_data)
+tc0=$(counter tftp6_data_tc)
 for f in f0 f1 f511 f512 f513 f1468x100; do
 	fetched "tftp-hpa -6, no options: $f (${SIZE[$f]} bytes)" "$FILES/$f" "$OUT/t.$f" \
 		in_cli tftp -6 -m binary "$SRV6" -c get "$f" "$OUT/t.$f"
@@ -88,18 +89,36 @@ fetched "atftp windowsize 16 past the rollover" "$FILES/big" "$OUT/aw.big" \
 	in_cli atftp --option "windowsize 16" --get -r big -l "$OUT/aw.big" "$SRV6"
 check "tftp6_rrq counts the IPv6 RRQs ($rrq0 -> $(counter tftp6_rrq))" \
 	test "$(counter tftp6_rrq)" -ge $((rrq0 + 30))
-check "tftp6_data counts the blocks the daemon sent ($(counter tftp6_data))" \
-	test "$(counter tftp6_data)" -gt $((data0 + 65536 + 2000))
-check "tftp6_completed counts finished transfers ($(counter tftp6_completed))" \
-	test "$(counter tftp6_completed)" -ge 30
-check "xpxe status says IPv6 blocks come from the daemon (slow path)" \
-	bash -c "'$XPXE' status | grep -q 'IPv6: every block from the daemon.s sockets (slow path'"
+# Windows are the daemon's socket's; lockstep blocks come from tc_tftp (tftp_sessions6).
+check "tftp6_data counts the blocks the daemon sent: windows ($(counter tftp6_data))" \
+	test "$(counter tftp6_data)" -gt $((data0 + 65536))
+check "tftp6_data_tc counts the lockstep blocks tc_tftp sent ($(counter tftp6_data_tc))" \
+	test "$(counter tftp6_data_tc)" -gt $((tc0 + 65538))
+completed30() { test "$(counter tftp6_completed)" -ge 30; }
+check "tftp6_completed counts finished transfers ($(counter tftp6_completed))" wait_until completed30
+check "the 32 MiB lockstep transfer's end event says path=tc" grep -Eq \
+	"event=tftp_done mac=- ip=fd00:198:18:6::[23] .*detail=\"big blocks=65538 path=tc " "$WORK/daemon.log"
+check "the 32 MiB windowed transfer's end event says path=udp" grep -Eq \
+	"event=tftp_done mac=- ip=fd00:198:18:6::[23] .*detail=\"big blocks=65538 path=udp " "$WORK/daemon.log"
+check "xpxe status says IPv6 lockstep blocks come from tc, windows from the daemon" \
+	bash -c "'$XPXE' status | grep -qE 'IPv6: [0-9]+ RRQs; blocks: tc [1-9][0-9]* \(lockstep\), daemon [1-9]'"
+check "xpxe status --json: tftp.ipv6.blocks_tc = tftp6_data_tc" \
+	test "$("$XPXE" status --json | jq '.interfaces[0].tftp.ipv6.blocks_tc')" = "$(counter tftp6_data_tc)"
 check "xpxe status --json: tftp.ipv6.blocks = tftp6_data" \
 	test "$("$XPXE" status --json | jq '.interfaces[0].tftp.ipv6.blocks')" = "$(counter tftp6_data)"
 check "no IPv4 fast path sent IPv6 blocks (tftp_data_xdp $(counter tftp_data_xdp))" \
 	test "$(counter tftp_data_xdp)" -eq 0
 check "the XDP program passed the IPv6 TFTP frames (pass_tftp6 $(counter pass_tftp6))" \
 	test "$(counter pass_tftp6)" -gt 0
+
+# A lockstep transfer's ACKs with a wrong or no UDP checksum: dropped by tc_tftp, counted; the
+# good ACK that follows gets DATA 2.
+bad0=$(counter tftp6_drop_bad_csum)
+got=$(in_cli python3 "$ROOT/tests/integration/tftp6_badack.py" "$SRV6" f1468x100)
+check "after two bad ACKs 1 over IPv6, the good one gets DATA 2 ($got)" test "$got" = "data2 512"
+bad2() { test "$(counter tftp6_drop_bad_csum)" -eq $((bad0 + 2)); }
+check "tc_tftp dropped both, counted (tftp6_drop_bad_csum $bad0 -> $(counter tftp6_drop_bad_csum))" \
+	wait_until bad2
 
 # --- TFTP: refusals, as over IPv4 ---------------------------------------------------------
 PROBE6=$ROOT/tests/integration/tftp6_probe.py

@@ -163,12 +163,14 @@ static struct fy_node *tftp_status(struct daemon *d, struct fy_document *doc,
 			  d->tftp ? xpxe_tftp_transfers(d->tftp, dp->ifindex) : 0);
 	xpxe_json_add_node(node, "window", window_status(d, doc, dp, totals));
 	{
-		/* IPv6: the daemon's sockets send every block (no fast path for IPv6 yet). */
+		/* IPv6: tc sends lockstep blocks; the daemon's sockets windows and first blocks. */
 		struct fy_node *v6 = fy_node_create_mapping(doc);
 
-		xpxe_json_add_str(v6, "path", "daemon");
+		xpxe_json_add_str(v6, "path", "tc+daemon");
 		xpxe_json_add_u64(v6, "rrq", totals[XPXE_CNT_TFTP6_RRQ]);
 		xpxe_json_add_u64(v6, "blocks", totals[XPXE_CNT_TFTP6_DATA]);
+		xpxe_json_add_u64(v6, "blocks_tc", totals[XPXE_CNT_TFTP6_DATA_TC]);
+		xpxe_json_add_u64(v6, "dropped_bad_csum", totals[XPXE_CNT_TFTP6_DROP_BAD_CSUM]);
 		xpxe_json_add_u64(v6, "blocks_resent", totals[XPXE_CNT_TFTP6_RETRANSMITS]);
 		xpxe_json_add_u64(v6, "completed", totals[XPXE_CNT_TFTP6_COMPLETED]);
 		xpxe_json_add_u64(v6, "aborted", totals[XPXE_CNT_TFTP6_ABORTED]);
@@ -1657,6 +1659,7 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 	for (int i = 0; i < d->n_ifaces && !err; i++)
 		err = xpxe_tftp_add_iface(d->tftp, d->ifaces[i].dp.ifname, d->ifaces[i].dp.ifindex,
 					  xpxe_dataplane_tftp_sessions_fd(&d->ifaces[i].dp),
+					  xpxe_dataplane_tftp_sessions6_fd(&d->ifaces[i].dp),
 					  xpxe_dataplane_counters_fd(&d->ifaces[i].dp),
 					  xpxe_dataplane_tftp_xsks_fd(&d->ifaces[i].dp),
 					  xpxe_dataplane_tftp_rrq_macs_fd(&d->ifaces[i].dp));

@@ -36,6 +36,7 @@ struct iface {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	int sessions_fd;
+	int sessions6_fd; /* tftp_sessions6: IPv6's lockstep transfers, served by tc (v6.c) */
 	int counters_fd;
 	int xskmap_fd;
 	int rrq_macs_fd;
@@ -121,6 +122,13 @@ struct xfer6 {
 	size_t first_len;
 	uint64_t rrq_hash;
 	size_t rrq_len;
+	/*
+	 * Lockstep: installed in tftp_sessions6 under KEY, whose blocks tc_tftp sends; the
+	 * fields above follow the session at each sweep (sync6), the socket sends nothing
+	 * after the first answer.
+	 */
+	bool kernel;
+	struct xpxe_tftp_key6 key;
 };
 
 struct xpxe_tftp {
@@ -174,6 +182,7 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x);
 void tftp6_sweep(struct xpxe_tftp *t);
 void tftp6_remove_iface(struct xpxe_tftp *t, struct iface *ifc);
 void tftp6_close(struct xpxe_tftp *t);
+void tftp6_forget_sessions(struct iface *ifc);
 void tftp_free_dead(struct xpxe_tftp *t);
 bool tftp_make_room(struct xpxe_tftp *t);
 bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns);

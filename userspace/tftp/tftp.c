@@ -1055,7 +1055,7 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
  * by XDP or tc), and IFC->no_window says why.
  */
 int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
-			int counters_fd, int xskmap_fd, int rrq_macs_fd)
+			int sessions6_fd, int counters_fd, int xskmap_fd, int rrq_macs_fd)
 {
 	__u64 totals[XPXE_CNT_MAX];
 	struct iface *ifc = NULL;
@@ -1070,6 +1070,8 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 	snprintf(ifc->ifname, sizeof(ifc->ifname), "%s", ifname);
 	ifc->ifindex = ifindex;
 	ifc->sessions_fd = sessions_fd;
+	ifc->sessions6_fd = sessions6_fd;
+	tftp6_forget_sessions(ifc);
 	ifc->counters_fd = counters_fd;
 	ifc->xskmap_fd = xskmap_fd;
 	ifc->rrq_macs_fd = rrq_macs_fd;

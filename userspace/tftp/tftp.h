@@ -41,14 +41,14 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 
 /*
  * Serves TFTP on an interface whose data plane has the maps SESSIONS_FD,
- * COUNTERS_FD and XSKMAP_FD. Transfers a previous daemon left in SESSIONS_FD
- * are taken over (and the asset slots they read are kept): call this before
+ * SESSIONS6_FD (IPv6's lockstep transfers), COUNTERS_FD and XSKMAP_FD. Transfers a previous daemon
+ * left in SESSIONS_FD are taken over (and the asset slots they read are kept): call this before
  * publishing assets. Opens an AF_XDP socket per RX queue for windowed
  * transfers; where that fails, windowsize is not offered (logged, and said in
  * xpxe_tftp_window_status), and TFTP is served all the same.
  */
 int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, int sessions_fd,
-			int counters_fd, int xskmap_fd, int rrq_macs_fd);
+			int sessions6_fd, int counters_fd, int xskmap_fd, int rrq_macs_fd);
 
 /*
  * A program saw a transfer end on IFINDEX (the ACK of its final block, or the

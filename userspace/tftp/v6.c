@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * TFTP over IPv6: the slow path, whole. The programs' sessions, their DATA builders and the
- * AF_XDP windows are IPv4's (tftp_sessions is keyed by an IPv4 address), so here the daemon
- * keeps each transfer's state itself and its own UDP socket sends every block, lockstep or
- * in windows (RFC 7440): the kernel's UDP stack builds the frames and their checksums. The
- * XDP program passes IPv6 frames to the stack. Requests get what IPv4's get: the same parser
+ * TFTP over IPv6. Lockstep transfers are installed in tftp_sessions6 (the session IPv4 uses,
+ * under an IPv6 key): after the daemon's first answer (OACK or DATA 1) tc_tftp answers each
+ * ACK with the next block (bpf/tftp6.h), and the sweep follows the session (sync6). Windows
+ * (RFC 7440) are the daemon's alone: it keeps their state itself and its own UDP socket sends
+ * every block, the kernel's UDP stack building the frames and their checksums. The XDP
+ * program passes IPv6 frames up. Requests get what IPv4's get: the same parser
  * (proto.c: hostile names, modes, options), the same assets, limits (--tftp-max-sessions
  * counts both families, --tftp-max-per-ip each address), idle timeout, counters and events.
  * Called by tftp.c; calls iface.c only.
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "assets.h"
 #include "boot/boot.h"
@@ -71,23 +73,27 @@ static void report6(int type, const struct xfer6 *x, const char *why, int error)
 	__u64 done = (__u64)x->acked * x->blksize;
 
 	inet_ntop(AF_INET6, &x->peer.sin6_addr, ip, sizeof(ip));
-	xpxe_event_tftp(type, &(struct xpxe_tftp_report){
-				  .mac = "",
-				  .ip = ip,
-				  .iface = x->ifc->ifname,
-				  .file = x->name,
-				  .path = XPXE_TFTP_PATH_UDP,
-				  .size = x->size,
-				  .done = done < x->size ? done : x->size,
-				  .blksize = x->blksize,
-				  .windowsize = x->windowsize,
-				  .retransmits = x->retransmits,
-				  .block = x->acked,
-				  .final_block = x->final_block,
-				  .seconds = (tftp_now_ns() - x->started_ns) / 1e9,
-				  .error = error,
-				  .why = why,
-			      });
+	xpxe_event_tftp(
+	    type,
+	    &(struct xpxe_tftp_report){
+		.mac = "",
+		.ip = ip,
+		.iface = x->ifc->ifname,
+		.file = x->name,
+		.path = x->kernel ? XPXE_TFTP_PATH_TC : XPXE_TFTP_PATH_UDP,
+		.size = x->size,
+		.done = done < x->size ? done : x->size,
+		.blksize = x->blksize,
+		.windowsize = x->windowsize,
+		.retransmits = x->retransmits,
+		.block = x->acked,
+		.final_block = x->final_block,
+		/* tc's transfers end at their last block; the sweep sees it later */
+		.seconds =
+		    ((x->kernel && x->ended ? x->last_tx_ns : tftp_now_ns()) - x->started_ns) / 1e9,
+		.error = error,
+		.why = why,
+	    });
 }
 
 /* Answers from port 69, from the address the request was sent to (PI). */
@@ -146,6 +152,72 @@ static void refuse6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tf
 }
 
 /*
+ * Follows the session of X, a transfer tc serves: what was acknowledged and sent, when the
+ * last block left. Returns the session's state, or -1 when it left the map (evicted).
+ */
+static int sync6(struct xfer6 *x)
+{
+	struct xpxe_tftp_session s;
+
+	if (!x->kernel)
+		return XPXE_TFTP_ACTIVE;
+	if (bpf_map_lookup_elem(x->ifc->sessions6_fd, &x->key, &s))
+		return -1;
+	if (s.last_block != x->sent || s.win_base != x->acked) {
+		x->progress = now6_s();
+		x->confirmed = true; /* a program moved it on: the client acknowledged */
+	}
+	x->acked = s.state == XPXE_TFTP_DONE ? s.last_block : s.win_base;
+	x->sent = s.last_block;
+	x->retransmits = s.retransmits;
+	x->last_tx_ns = s.last_tx_ns;
+	return s.state;
+}
+
+/*
+ * Installs X, a lockstep transfer whose first answer is about to leave from FD, in
+ * tftp_sessions6 (before it leaves: the first ACK may come back at once). False when it
+ * cannot be: the daemon's socket serves it then, as it does windows.
+ */
+static bool install6(struct xfer6 *x, int fd)
+{
+	struct sockaddr_in6 sa;
+	socklen_t sa_len = sizeof(sa);
+	struct xpxe_tftp_session s = {
+		.size = (__u32)x->size,
+		.asset_slot = x->slot,
+		.blksize = x->blksize,
+		.windowsize = 1,
+		.final_block = x->final_block,
+		.last_block = x->first_len ? 0 : 1, /* the OACK (block 0) or DATA 1 */
+		.state = XPXE_TFTP_ACTIVE,
+		.last_tx_ns = tftp_now_ns(),
+	};
+
+	if (x->ifc->sessions6_fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &sa_len))
+		return false;
+	memcpy(x->key.client_ip, &x->peer.sin6_addr, sizeof(x->key.client_ip));
+	x->key.client_port = x->peer.sin6_port;
+	x->key.server_port = sa.sin6_port;
+	if (bpf_map_update_elem(x->ifc->sessions6_fd, &x->key, &s, BPF_ANY)) {
+		log_debug("TFTP %s: cannot install the transfer for tc: %s", x->who,
+			  strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* A restarted daemon has lost its IPv6 transfers: their sessions go with them. */
+void tftp6_forget_sessions(struct iface *ifc)
+{
+	struct xpxe_tftp_key6 key;
+
+	while (ifc->sessions6_fd >= 0 && !bpf_map_get_next_key(ifc->sessions6_fd, NULL, &key))
+		if (bpf_map_delete_elem(ifc->sessions6_fd, &key))
+			break;
+}
+
+/*
  * Sends X's blocks FIRST to the end of the window after its last acknowledged block (or to
  * its final block), from its socket. RESENT: they went out before.
  */
@@ -192,8 +264,12 @@ static void end6(struct xpxe_tftp *t, struct xfer6 *x, int type, const char *why
 	(void)t;
 	if (x->ended)
 		return;
+	sync6(x);
 	x->ended = true;
 	x->ended_at = now6_s();
+	/* Late ACKs then reach the socket, which drops them (ended). */
+	if (x->kernel && bpf_map_delete_elem(x->ifc->sessions6_fd, &x->key) && errno != ENOENT)
+		log_debug("TFTP %s: cannot delete its session: %s", x->who, strerror(errno));
 	report6(type, x, why, error);
 }
 
@@ -205,6 +281,8 @@ static void free6(struct xpxe_tftp *t, struct xfer6 *x)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = x->next;
+	if (x->kernel && !x->ended)
+		bpf_map_delete_elem(x->ifc->sessions6_fd, &x->key);
 	if (x->fd >= 0) {
 		epoll_ctl(t->epfd, EPOLL_CTL_DEL, x->fd, NULL);
 		close(x->fd);
@@ -295,6 +373,10 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	if (plan.oack_len) {
 		memcpy(x->first, plan.oack, plan.oack_len);
 		x->first_len = plan.oack_len;
+	}
+	if (!plan.oack_len || plan.windowsize <= 1)
+		x->kernel = install6(x, fd);
+	if (plan.oack_len) {
 		if (sendto(fd, x->first, x->first_len, 0, (struct sockaddr *)&x->peer,
 			   sizeof(x->peer)) < 0)
 			log_debug("TFTP %s: sendto: %s", x->who, strerror(errno));
@@ -308,9 +390,9 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	tftp_bump(t, ifc, XPXE_CNT_TFTP6_RRQ);
 	tftp_bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
 	report6(XPXE_EV_TFTP_START, x, NULL, 0);
-	log_debug("TFTP %s: RRQ %s (%llu bytes) over IPv6, blksize %u, windowsize %u%s", x->who,
+	log_debug("TFTP %s: RRQ %s (%llu bytes) over IPv6, blksize %u, windowsize %u%s%s", x->who,
 		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
-		  plan.oack_len ? ", OACK" : "");
+		  plan.oack_len ? ", OACK" : "", x->kernel ? ", blocks from tc" : "");
 }
 
 static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
@@ -337,6 +419,8 @@ static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		return;
 	}
 	x = rrq ? find6(t, from) : NULL;
+	if (x)
+		sync6(x);
 	if (x && !x->ended && x->rrq_len == len && x->rrq_hash == hash &&
 	    (!x->confirmed || tftp_now_ns() - x->last_tx_ns < RRQ6_COPY_NS)) {
 		/* A copy of the running transfer's RRQ: its answer again, if not acknowledged. */
@@ -492,6 +576,12 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x)
 			end6(t, x, XPXE_EV_TFTP_ABORTED, NULL, code);
 			continue;
 		}
+		/*
+		 * A lockstep ACK tc passed up (extension headers, bytes after it, no room):
+		 * tc answers the client's next try; the socket never writes the session.
+		 */
+		if (x->kernel && op == XPXE_TFTP_ACK)
+			continue;
 		if (op != XPXE_TFTP_ACK || n < 4) {
 			char why[64];
 
@@ -542,6 +632,24 @@ void tftp6_sweep(struct xpxe_tftp *t)
 				free6(t, x);
 			continue;
 		}
+		switch (sync6(x)) {
+		case XPXE_TFTP_ACTIVE:
+			break;
+		case XPXE_TFTP_DONE:
+			tftp_bump(t, x->ifc, XPXE_CNT_TFTP6_COMPLETED);
+			end6(t, x, XPXE_EV_TFTP_DONE, NULL, 0);
+			continue;
+		case XPXE_TFTP_ABORTED:
+			tftp_bump(t, x->ifc, XPXE_CNT_TFTP6_ABORTED);
+			end6(t, x, XPXE_EV_TFTP_ABORTED, NULL, 0);
+			continue;
+		default:
+			tftp_bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
+			end6(t, x, XPXE_EV_TFTP_EXPIRED,
+			     "the session left the table (too many transfers at once?)", 0);
+			free6(t, x);
+			continue;
+		}
 		if (now - x->progress >= x->idle_s) {
 			char why[80];
 
@@ -553,7 +661,7 @@ void tftp6_sweep(struct xpxe_tftp *t)
 			continue;
 		}
 		/* Nothing acknowledged for a while: what is in flight again (our timeout). */
-		if (tftp_now_ns() - x->last_tx_ns >= RESEND_NS) {
+		if (tftp_now_ns() - x->last_tx_ns >= RESEND_NS && !(x->kernel && x->confirmed)) {
 			if (x->sent > x->acked)
 				send_blocks(t, x, x->acked + 1, true);
 			else if (x->first_len)
@@ -605,7 +713,8 @@ bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns)
 	struct xfer6 *oldest = NULL;
 
 	for (struct xfer6 *x = t->xfers6; x; x = x->next)
-		if (!x->confirmed && !x->ended && now - x->started_ns >= grace_ns &&
+		if (sync6(x) >= 0 && !x->confirmed && !x->ended &&
+		    now - x->started_ns >= grace_ns &&
 		    (!oldest || x->started_ns < oldest->started_ns))
 			oldest = x;
 	if (!oldest)
