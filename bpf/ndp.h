@@ -153,11 +153,12 @@ static __always_inline bool ndp_rs_valid(const struct ipv6hdr *ip6, const __u8 *
 }
 
 /*
- * Whether the RS of the machine with MAC gets an answer: enabled, and ours.
- * FULL6: the DHCPv6 server's machines, known or (when answered) unknown.
+ * Whether the RS of the machine with MAC, on network NET, gets an answer: enabled, and ours.
+ * FULL6: the DHCPv6 server's machines, known or (when answered) unknown (untagged only).
+ * Full mode: a machine bound on this network, as its DHCP is answered only there.
  */
 static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, const __u8 *mac,
-					bool full6)
+					bool full6, __u32 net)
 {
 	struct xpxe_mac_key key = { 0 };
 	struct xpxe_dhcp_client *c;
@@ -171,7 +172,7 @@ static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, cons
 	if (!c)
 		return false;
 	/* Full mode: a machine holding its address, not one only offered one. */
-	return cfg->mode != XPXE_MODE_FULL || xpxe_dhcp_client_bound(c);
+	return cfg->mode != XPXE_MODE_FULL || (xpxe_dhcp_client_bound(c) && c->net == net);
 }
 
 /*
@@ -226,7 +227,7 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict, __u32 ne
 	cfg = bpf_map_lookup_elem(&dhcp_config, &net);
 	cfg6 = bpf_map_lookup_elem(&dhcp6_config, &zero);
 	full6 = !net && cfg6 && cfg6->enabled && (cfg6->flags & XPXE_DHCP6_F_FULL);
-	if (!cfg || !ndp_answers(cfg, eth->h_source, full6))
+	if (!cfg || !ndp_answers(cfg, eth->h_source, full6, net))
 		return XPXE_CNT_PASS_NDP_RS_IGNORED;
 	/* To all routers, or to us: an RS to another router's address is not ours to answer. */
 	if (!ndp_is_ff02(&ip6->daddr, NDP_ALL_ROUTERS_2) &&

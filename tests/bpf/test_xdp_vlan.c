@@ -522,6 +522,35 @@ static void test_rs_on_vlan_passed(void **state)
 }
 
 /*
+ * Full mode: an RS on VLAN 10 is answered for a machine bound on VLAN 10 (network 1), not for
+ * one bound on the untagged network (its DHCP there goes to the daemon as a first contact).
+ */
+static void test_rs_on_vlan_of_its_binding(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 64];
+	struct xpxe_dhcp_client client = { .ip = htonl(0xc6120a32) };
+	struct xpxe_mac_key key = { 0 };
+	int fd = bpf_map__fd(skel->maps.dhcp_clients);
+	__u32 out_len;
+	size_t len;
+
+	(void)state;
+	configure_ra(XPXE_MODE_FULL, XPXE_RA_ON);
+	len = tagged_rs(in, 0, 0, 10, true);
+	memcpy(key.addr, in + 6, 6);
+	client.net = 0;
+	assert_int_equal(bpf_map_update_elem(fd, &key, &client, BPF_ANY), 0);
+	expect_passed(in, len, XPXE_CNT_PASS_NDP_RS_IGNORED, XPXE_CNT_VLAN_RX, 0);
+	client.net = 1;
+	assert_int_equal(bpf_map_update_elem(fd, &key, &client, BPF_ANY), 0);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_NDP_RA_SENT, XPXE_CNT_VLAN_RX, 0),
+			 XDP_TX);
+	check_tagged_ra(in, 1, out, out_len);
+	bpf_map_delete_elem(fd, &key);
+}
+
+/*
  * tc on the trunk's ingress: a VLAN's frame for the VLAN's address loses its tag (the kernel
  * takes it); one for another address keeps it and passes.
  */
@@ -696,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_rs_on_vlan),
 		cmocka_unit_test(test_rs_on_qinq),
 		cmocka_unit_test(test_rs_on_vlan_passed),
+		cmocka_unit_test(test_rs_on_vlan_of_its_binding),
 		cmocka_unit_test(test_tc_pops_for_vlan_address),
 		cmocka_unit_test(test_tftp_wrq_refused_on_vlan),
 		cmocka_unit_test(test_tc_egress_tags_vlan_address),

@@ -1222,8 +1222,13 @@ static int drop_reserved(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_se
 
 			if (!m->ip.s_addr)
 				continue;
-			/* Answered from its reservation: no pool address too. */
-			for (int j = 0; j < m->n_macs; j++)
+			/*
+			 * Answered from its reservation on the reservation's network: no pool
+			 * address there too. On another network (it moved) its pool binding is
+			 * the one it uses.
+			 */
+			for (int j = 0;
+			     j < m->n_macs && xpxe_net_of_ip(s, srv->dp->ifname, m->ip) == net; j++)
 				drop_binding(srv, s, net, m->macs[j],
 					     "the machine has a reservation now");
 			holder = xpxe_leases_holder(l, m->ip);
