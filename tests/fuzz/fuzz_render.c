@@ -3,7 +3,7 @@
  * libFuzzer: the Talos config renderer. The template is the operator's file,
  * but the values come from the machine's HTTP request (uuid, serial, mac of a
  * machine not in the inventory), so both are fuzzed: an input starting with
- * 0x01 carries the seven values first, NUL-separated (hostname, ip, mac,
+ * 0x01 carries the eight values first, NUL-separated (hostname, ip, ip6, mac,
  * mac_hyphen, uuid, serial, install_disk; empty: NULL), then the template;
  * any other input is a template rendered with fixed values. The template is
  * handed over in a buffer of exactly its length, as a file read gives it, so
@@ -19,8 +19,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *v[7] = { "cp-1",
+	const char *v[8] = { "cp-1",
 			     "198.18.0.50",
+			     "fd00:198:18::50",
 			     "52:54:00:00:00:01",
 			     "52-54-00-00-00-01",
 			     "4c4c4544-0000-0000-0000-000000000002",
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		values[size - 1] = '\0';
 		p = values;
 		end = values + size - 1;
-		for (int i = 0; i < 7; i++) {
+		for (int i = 0; i < 8; i++) {
 			const char *nul = memchr(p, '\0', end - p);
 
 			if (!nul || nul == end)
@@ -56,7 +57,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(t, p, end - p);
 
 	ret = xpxe_render_template(t, end - p,
-				   &(struct xpxe_vars){ v[0], v[1], v[2], v[3], v[4], v[5], v[6] },
+				   &(struct xpxe_vars){ .hostname = v[0],
+							.ip = v[1],
+							.ip6 = v[2],
+							.mac = v[3],
+							.mac_hyphen = v[4],
+							.uuid = v[5],
+							.serial = v[6],
+							.install_disk = v[7] },
 				   &out, &out_len, &bad_name, &bad_line);
 	if (ret == 0) {
 		FUZZ_ASSERT(out && out[out_len] == '\0');
