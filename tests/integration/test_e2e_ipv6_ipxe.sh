@@ -70,12 +70,12 @@ if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves the lab dual-stack in
 	not_ok "xpxe serves the lab dual-stack in full mode" "$(tail -5 "$WORK/daemon.log")"; exit 1; fi
 
 # only FAMILY [TAP]: the machine's tap passes only that family from the machine (4: IPv6
-# dropped; 6: IPv4 and ARP dropped: bpf/lab_family.bpf.c), so xpxe never hears its other family.
+# dropped; 6: IPv4 and ARP dropped: bpf/lab_family.h), so xpxe never hears its other family.
 only() {
 	local tap=${2:-$TAP}
 	in_cli tc qdisc del dev "$tap" clsact 2>/dev/null
 	in_cli tc qdisc add dev "$tap" clsact &&
-		in_cli tc filter add dev "$tap" ingress bpf da obj "$BUILD/lab_family.bpf.o" sec "tc/only$1"
+		in_cli tc filter add dev "$tap" ingress bpf da obj "$BUILD/lab_only$1.bpf.o" sec tc
 }
 
 # boot NAME: the machine, once, in the background ($!; e2e6.sh)
