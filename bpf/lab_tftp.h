@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* For the lab's drop programs (lab_drop*.bpf.c) only: which TFTP DATA block a frame carries. */
+/* For the lab's drop programs (lab_drop*.bpf.c) only: which TFTP block a frame carries. */
 #ifndef XPXE_BPF_LAB_TFTP_H
 #define XPXE_BPF_LAB_TFTP_H
 
@@ -8,8 +8,8 @@
 #include "parse.h"
 #include "xpxe_tftp.h"
 
-/* The block number of the TFTP DATA frame in SKB, or -1 when it carries none. */
-static __always_inline int lab_tftp_data_block(struct __sk_buff *skb)
+/* The block number of the TFTP frame of opcode OP (DATA, ACK) in SKB, or -1 when it is not one. */
+static __always_inline int lab_tftp_block(struct __sk_buff *skb, int op)
 {
 	void *data_end = (void *)(long)skb->data_end;
 	struct hdr_cursor cur = { .pos = (void *)(long)skb->data };
@@ -23,9 +23,15 @@ static __always_inline int lab_tftp_data_block(struct __sk_buff *skb)
 	    parse_udphdr(&cur, data_end, iph, &udph) < 4)
 		return -1;
 	tftp = cur.pos;
-	if ((void *)(tftp + 2) > data_end || tftp[0] != bpf_htons(XPXE_TFTP_DATA))
+	if ((void *)(tftp + 2) > data_end || tftp[0] != bpf_htons(op))
 		return -1;
 	return bpf_ntohs(tftp[1]);
+}
+
+/* The block number of the TFTP DATA frame in SKB, or -1 when it carries none. */
+static __always_inline int lab_tftp_data_block(struct __sk_buff *skb)
+{
+	return lab_tftp_block(skb, XPXE_TFTP_DATA);
 }
 
 #endif /* XPXE_BPF_LAB_TFTP_H */

@@ -97,9 +97,12 @@ enum xpxe_counter {
 	/* Written by the daemon only (the RRQ slow path): never by a program. */
 	XPXE_CNT_TFTP_RRQ,		/* RRQs answered with an OACK or DATA 1 */
 	XPXE_CNT_TFTP_RRQ_REPEATED,	/* an RRQ repeated by a client: its answer sent again */
-	XPXE_CNT_TFTP_DATA_DAEMON,	/* DATA 1 sent by the daemon (RRQs without options) */
+	XPXE_CNT_TFTP_DATA_DAEMON,	/* DATA 1 sent by the daemon (RRQs without options), and
+					   final blocks it sent again (no final ACK in time) */
 	XPXE_CNT_TFTP_SESSIONS_OPENED,	/* transfers installed in tftp_sessions */
 	XPXE_CNT_TFTP_SESSIONS_EXPIRED, /* transfers whose client went silent */
+	/* Ended as done: the final block went out (and again), its ACK never came (RFC 1350 6) */
+	XPXE_CNT_TFTP_FINAL_ACK_MISSING,
 	XPXE_CNT_TFTP_ERR_UNDEFINED,	/* ERROR 0 sent (e.g. netascii asked for) */
 	XPXE_CNT_TFTP_ERR_NOT_FOUND,	/* ERROR 1 sent */
 	XPXE_CNT_TFTP_ERR_ACCESS,	/* ERROR 2 sent ('..' in a name) */
