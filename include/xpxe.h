@@ -103,12 +103,12 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP_SESSIONS_EXPIRED, /* transfers whose client went silent */
 	/* Ended as done: the final block went out (and again), its ACK never came (RFC 1350 6) */
 	XPXE_CNT_TFTP_FINAL_ACK_MISSING,
-	XPXE_CNT_TFTP_ERR_UNDEFINED,	/* ERROR 0 sent (e.g. netascii asked for) */
-	XPXE_CNT_TFTP_ERR_NOT_FOUND,	/* ERROR 1 sent */
-	XPXE_CNT_TFTP_ERR_ACCESS,	/* ERROR 2 sent ('..' in a name) */
-	XPXE_CNT_TFTP_ERR_ILLEGAL_OP,	/* ERROR 4 sent (WRQ, malformed request) */
-	XPXE_CNT_TFTP_ERR_UNKNOWN_TID,	/* ERROR 5 sent to a stranger on a transfer port */
-	XPXE_CNT_TFTP_ERR_BAD_OPTION,	/* ERROR 8 sent */
+	XPXE_CNT_TFTP_ERR_UNDEFINED,   /* ERROR 0 sent (e.g. netascii asked for) */
+	XPXE_CNT_TFTP_ERR_NOT_FOUND,   /* ERROR 1 sent */
+	XPXE_CNT_TFTP_ERR_ACCESS,      /* ERROR 2 sent ('..' in a name) */
+	XPXE_CNT_TFTP_ERR_ILLEGAL_OP,  /* ERROR 4 sent (WRQ, malformed request) */
+	XPXE_CNT_TFTP_ERR_UNKNOWN_TID, /* ERROR 5 sent to a stranger on a transfer port */
+	XPXE_CNT_TFTP_ERR_BAD_OPTION,  /* ERROR 8 sent */
 	/*
 	 * Windowed transfers (RFC 7440): XDP's outcomes for the ACKs of windows,
 	 * then the daemon's counts (it sends the windows).

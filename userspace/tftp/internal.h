@@ -100,8 +100,8 @@ struct xfer {
 	bool reported; /* its end was reported (an event of the program, or the sweep) */
 	__u64 started_ns;
 	double progress, ended_at;
-	unsigned timeout_s;	 /* the client's `timeout` option; 0: none asked */
-	struct tftp_final final; /* waiting for the final ACK (tftp_final_step) */
+	unsigned timeout_s;			  /* the client's `timeout` option; 0: none asked */
+	struct tftp_final final;		  /* waiting for the final ACK (tftp_final_step) */
 	uint8_t first[4 + XPXE_TFTP_BLKSIZE_MAX]; /* the OACK or DATA 1, for a repeated RRQ */
 	size_t first_len;
 	uint64_t rrq_hash; /* of the RRQ's bytes: the same again is a copy, not a new request */
@@ -144,8 +144,8 @@ struct xfer6 {
 	bool ended, confirmed;
 	__u64 started_ns, last_tx_ns;
 	double progress, ended_at;
-	unsigned timeout_s;	 /* as struct xfer's */
-	struct tftp_final final; /* as struct xfer's */
+	unsigned timeout_s;		    /* as struct xfer's */
+	struct tftp_final final;	    /* as struct xfer's */
 	uint8_t first[XPXE_TFTP_REPLY_MAX]; /* the OACK, for a repeated RRQ (DATA 1: rebuilt) */
 	size_t first_len;
 	uint64_t rrq_hash;

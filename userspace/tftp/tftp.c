@@ -779,9 +779,9 @@ static void resend_final(struct xpxe_tftp *t, struct xfer *x, uint32_t block)
 	if (x->fd < 0 || x->blksize > XPXE_TFTP_BLKSIZE_MAX)
 		return;
 	chunks = xpxe_assets_chunks(t->assets, x->slot, &n_chunks);
-	len = chunks ? xpxe_tftp_data_payload(buf, chunks, n_chunks, x->size, x->blksize, block,
-					      &sum)
-		     : 0;
+	len = chunks
+		  ? xpxe_tftp_data_payload(buf, chunks, n_chunks, x->size, x->blksize, block, &sum)
+		  : 0;
 	if (!len)
 		return;
 	send_to(x->fd, buf, len, x->key.client_ip, x->key.client_port);
@@ -860,8 +860,9 @@ static void sweep(struct xpxe_tftp *t)
 				report(XPXE_EV_TFTP_RETRANSMIT, x, &s, NULL);
 				x->retransmits = s.retransmits;
 			}
-			switch (tftp_final_step(&x->final, x->confirmed, s.last_block >= s.final_block,
-						s.win_base, x->timeout_s, x->idle_s, now)) {
+			switch (tftp_final_step(&x->final, x->confirmed,
+						s.last_block >= s.final_block, s.win_base,
+						x->timeout_s, x->idle_s, now)) {
 			case TFTP_FINAL_RESEND:
 				resend_final(t, x, s.final_block);
 				break;

@@ -652,8 +652,8 @@ void tftp6_sweep(struct xpxe_tftp *t)
 			continue;
 		}
 		/* The final block out and the client silent: see struct tftp_final. */
-		switch (tftp_final_step(&x->final, x->confirmed, x->sent >= x->final_block, x->acked,
-					x->timeout_s, x->idle_s, now)) {
+		switch (tftp_final_step(&x->final, x->confirmed, x->sent >= x->final_block,
+					x->acked, x->timeout_s, x->idle_s, now)) {
 		case TFTP_FINAL_RESEND:
 			/* The socket's transfers: the timeout below sends what is in flight. */
 			if (x->kernel && x->confirmed)
