@@ -4,11 +4,13 @@
 #define XPXE_BPF_LAB_TFTP_H
 
 #include <linux/bpf.h>
+#include <linux/ipv6.h>
 
 #include "parse.h"
 #include "xpxe_tftp.h"
 
-/* The block number of the TFTP frame of opcode OP (DATA, ACK) in SKB, or -1 when it is not one. */
+/* The block number of the TFTP frame of opcode OP (DATA, ACK) in SKB, over IPv4 or IPv6, or -1
+ * when it is not one. */
 static __always_inline int lab_tftp_block(struct __sk_buff *skb, int op)
 {
 	void *data_end = (void *)(long)skb->data_end;
@@ -18,11 +20,22 @@ static __always_inline int lab_tftp_block(struct __sk_buff *skb, int op)
 	struct udphdr *udph;
 	__be16 *tftp;
 
-	if (parse_ethhdr(&cur, data_end, &eth) != ETH_P_IP ||
-	    parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP ||
-	    parse_udphdr(&cur, data_end, iph, &udph) < 4)
-		return -1;
-	tftp = cur.pos;
+	int proto = parse_ethhdr(&cur, data_end, &eth);
+
+	if (proto == ETH_P_IPV6) {
+		/* IPv6 without extension headers: what the lab's clients send. */
+		struct ipv6hdr *ip6 = cur.pos;
+
+		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_UDP)
+			return -1;
+		udph = (void *)(ip6 + 1);
+		tftp = (void *)(udph + 1);
+	} else {
+		if (proto != ETH_P_IP || parse_iphdr(&cur, data_end, &iph) != IPPROTO_UDP ||
+		    parse_udphdr(&cur, data_end, iph, &udph) < 4)
+			return -1;
+		tftp = cur.pos;
+	}
 	if ((void *)(tftp + 2) > data_end || tftp[0] != bpf_htons(op))
 		return -1;
 	return bpf_ntohs(tftp[1]);

@@ -6,14 +6,21 @@
 # ACK. It sends the final block again on its timeout, then ends the transfer as done, its
 # final ACK not seen (tftp_final_ack_missing), well before the idle timeout. A transfer
 # stalled before its final block (a file of 40 blocks: block 21 is never asked for) still
-# expires at the idle timeout.
+# expires at the idle timeout. The same over IPv6: tc's lockstep transfers (tftp-hpa -6) and
+# the daemon socket's windows (atftp windowsize 4).
 LAB=tftpfin
 source "$(dirname "$0")/lib.sh"
 require_root
 
 IDLE=10 # --tftp-idle-timeout: longer than the final block's wait (4 s), so the two differ
+SRV6=fd00:198:18:6::1
+CLI6=fd00:198:18:6::2
 lab up || { not_ok "lab up"; exit 1; }
-ok "lab up"
+in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+in_cli ip -6 addr add "$CLI6/64" dev "$IF_BR" nodad
+v6_ready() { in_cli ping -6 -c1 -W1 "$SRV6" >/dev/null 2>&1; }
+if wait_until v6_ready; then ok "lab up, $CLI6 reaches $SRV6"; else
+	not_ok "$CLI6 reaches $SRV6"; exit 1; fi
 
 FILES=$WORK/files
 OUT=$WORK/out
@@ -36,6 +43,11 @@ fi
 fetch() {
 	if [ "$1" = atftp ]; then
 		in_cli timeout 60 atftp --tftp-timeout 1 --get -r "$2" -l "$3" "$SRV_IP" >/dev/null 2>&1
+	elif [ "$1" = tftp-hpa-6 ]; then
+		in_cli timeout 60 tftp -6 -m binary "$SRV6" -c get "$2" "$3" >/dev/null 2>&1
+	elif [ "$1" = atftp-6-window ]; then
+		in_cli timeout 60 atftp --tftp-timeout 1 --option "windowsize 4" --get -r "$2" -l "$3" \
+			"$SRV6" >/dev/null 2>&1
 	else
 		printf 'binary\nrexmt 1\nget %s %s\n' "$2" "$3" | in_cli timeout 60 tftp "$SRV_IP" >/dev/null 2>&1
 	fi
@@ -43,11 +55,15 @@ fetch() {
 events() { grep -c "event=$1 .*detail=\"$2 " "$WORK/daemon.log"; }
 
 n=0
-for client in atftp tftp-hpa; do
+for client in atftp tftp-hpa tftp-hpa-6 atftp-6-window; do
 	n=$((n + 1))
 	missing0=$(counter tftp_final_ack_missing)
 	expired0=$(counter tftp_sessions_expired)
-	data0=$(counter tftp_data_daemon)
+	# What counts the final block sent again: IPv4's in tftp_data_daemon (with DATA 1, the
+	# daemon's too without options), IPv6's in tftp6_retransmits.
+	resent=tftp_data_daemon more=2
+	[[ $client == *-6* ]] && resent=tftp6_retransmits more=1
+	data0=$(counter $resent)
 	rm -f "$OUT/f20"
 	fetch $client f20 "$OUT/f20"
 	t0=$SECONDS
@@ -61,17 +77,16 @@ for client in atftp tftp-hpa; do
 		bash -c "[ '$took' -lt '$IDLE' ] && grep -q 'detail=\"f20 blocks=20 final_ack=not_seen path=' <<<'$line'"
 	check "... counted: tftp_final_ack_missing $missing0 -> $(counter tftp_final_ack_missing), not expired" \
 		test "$(counter tftp_final_ack_missing) $(counter tftp_sessions_expired)" = "$((missing0 + 1)) $expired0"
-	# DATA 1 (no options: the daemon sends it) and the final block again, up to 3 times.
-	check "... the daemon sent the final block again first (tftp_data_daemon $data0 -> $(counter tftp_data_daemon))" \
-		test "$(counter tftp_data_daemon)" -ge $((data0 + 2))
+	check "... the daemon sent the final block again first ($resent $data0 -> $(counter $resent))" \
+		test "$(counter $resent)" -ge $((data0 + more))
 	check "... no tftp_expired for it" test "$(events tftp_expired f20)" = 0
 done
 
 metrics=$(in_cli curl -s -m 10 "http://$SRV_IP:8080/metrics")
-check "/metrics: xpxe_tftp_transfers_total{outcome=\"final_ack_missing\"} 2" \
-	grep -qx "xpxe_tftp_transfers_total{interface=\"$IF_SRV\",outcome=\"final_ack_missing\"} 2" <<<"$metrics"
-check "xpxe status lists tftp_final_ack_missing 2" \
-	grep -Eq "^ +tftp_final_ack_missing +2$" <("$XPXE" status)
+check "/metrics: xpxe_tftp_transfers_total{outcome=\"final_ack_missing\"} 4" \
+	grep -qx "xpxe_tftp_transfers_total{interface=\"$IF_SRV\",outcome=\"final_ack_missing\"} 4" <<<"$metrics"
+check "xpxe status lists tftp_final_ack_missing 4" \
+	grep -Eq "^ +tftp_final_ack_missing +4$" <("$XPXE" status)
 
 # --- stalled before its final block: expires as before -------------------------------------
 missing0=$(counter tftp_final_ack_missing)
