@@ -146,7 +146,10 @@ only_amd64() {
 
 # has_fetched MAC NAME...: the daemon has reported each NAME sent to MAC. A transfer's end is
 # reported by the daemon's sweep, after the data plane's last block: the guest may be
-# fetching its config by then, so the checks wait for the reports they read.
+# fetching its config by then, so the checks wait for the reports they read. GRUB boots as
+# it sends its final ACK, which a busy host's QEMU may then drop (the NIC's reset at
+# ExitBootServices): that transfer ends as done some seconds after its final block, its
+# event saying final_ack=not_seen (still a tftp_done, as the file was sent whole).
 has_fetched() {
 	local mac=$1 got
 	shift
