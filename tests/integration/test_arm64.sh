@@ -171,6 +171,8 @@ report "arm64, AAVMF PXE: GRUB -> its arm64 kernel boots to its own config" arm6
 wait_until has_fetched "${MACS[0]}" grub/grub.cfg grubaa64.efi initramfs-arm64 vmlinuz-arm64
 check "... over TFTP: GRUB, grub.cfg, the arm64 kernel and initramfs, nothing of amd64's ($(fetched "${MACS[0]}"))" \
 	test "$(fetched "${MACS[0]}")" = "grub/grub.cfg grubaa64.efi initramfs-arm64 vmlinuz-arm64 "
+grep -E "event=tftp_done mac=${MACS[0]} .*final_ack=not_seen" "$WORK/daemon.log" |
+	sed -n 's/.* detail="\([^ "]*\).*/# ... \1 ended without its final ACK (final_ack=not_seen)/p'
 report "arm64, AAVMF HTTP boot: its arm64 UKI boots to its own config" arm64-http "${MACS[1]}" aarch64
 wait_until has_fetched "${MACS[1]}" uki-arm64
 check "... the firmware fetched /uki/uki-arm64, nothing else ($(fetched "${MACS[1]}"))" \
