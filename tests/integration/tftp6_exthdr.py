@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""A lockstep TFTP download over IPv6 whose every frame carries an extension header.
+
+  tftp6_exthdr.py hop|dst ADDR FILE OUT   RRQ FILE (no options: 512-byte blocks) from a UDP
+                                          socket whose frames all carry a hop-by-hop (hop) or
+                                          destination options (dst) header (a sticky option:
+                                          the RRQ and every ACK); writes the file to OUT and
+                                          prints "ok BYTES BLOCKS", or "stalled at block N"
+                                          (no new block after 8 tries of 1 s), or "error ...".
+"""
+import socket
+import struct
+import sys
+
+
+def main():
+    kind, addr, name, out = sys.argv[1:5]
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    # One 8-byte header: next header and length (the kernel fills the former; 0: 8 bytes),
+    # then a PadN option of 4 bytes of zeros. Sticky: every frame of the socket carries it.
+    opt = bytes([0, 0, 1, 4, 0, 0, 0, 0])
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_HOPOPTS if kind == "hop" else socket.IPV6_DSTOPTS,
+                 opt)
+    s.settimeout(1)
+    rrq = struct.pack("!H", 1) + name.encode() + b"\0octet\0"
+    s.sendto(rrq, (addr, 69))
+    last, peer, data, tries, blocks = 0, None, b"", 0, 0
+    pending = rrq  # what to send again on a timeout: the RRQ, then the last ACK
+    while True:
+        try:
+            pkt, frm = s.recvfrom(2048)
+        except socket.timeout:
+            tries += 1
+            if tries >= 8:
+                print("stalled at block %d" % last)
+                return 1
+            s.sendto(pending, peer or (addr, 69))
+            continue
+        if peer is None:
+            peer = frm[:2]
+        if frm[:2] != peer or len(pkt) < 4:
+            continue
+        op, block = struct.unpack("!HH", pkt[:4])
+        if op == 5:
+            print("error %d %s" % (block, pkt[4:].split(b"\0")[0].decode(errors="replace")))
+            return 1
+        if op != 3:
+            continue
+        if block == (last + 1) & 0xFFFF:
+            data += pkt[4:]
+            last += 1
+            blocks += 1
+            tries = 0
+        pending = struct.pack("!HH", 4, block)
+        s.sendto(pending, peer)
+        if block == last & 0xFFFF and len(pkt) - 4 < 512:
+            break
+    with open(out, "wb") as f:
+        f.write(data)
+    print("ok %d %d" % (len(data), blocks))
+    return 0
+
+
+sys.exit(main())
