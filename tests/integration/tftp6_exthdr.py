@@ -6,11 +6,13 @@
                                           destination options (dst) header (a sticky option:
                                           the RRQ and every ACK); writes the file to OUT and
                                           prints "ok BYTES BLOCKS", or "stalled at block N"
-                                          (no new block after 8 tries of 1 s), or "error ...".
+                                          (no new block for 8 s: the last ACK sent again
+                                          each second meanwhile), or "error ...".
 """
 import socket
 import struct
 import sys
+import time
 
 
 def main():
@@ -24,16 +26,19 @@ def main():
     s.settimeout(1)
     rrq = struct.pack("!H", 1) + name.encode() + b"\0octet\0"
     s.sendto(rrq, (addr, 69))
-    last, peer, data, tries, blocks = 0, None, b"", 0, 0
+    last, peer, data, blocks = 0, None, b"", 0
+    progress = time.monotonic()  # when the last new block came
     pending = rrq  # what to send again on a timeout: the RRQ, then the last ACK
     while True:
         try:
             pkt, frm = s.recvfrom(2048)
         except socket.timeout:
-            tries += 1
-            if tries >= 8:
-                print("stalled at block %d" % last)
-                return 1
+            pkt = None
+        # Copies of an old block (a server resending it) do not count as progress.
+        if time.monotonic() - progress >= 8:
+            print("stalled at block %d" % last)
+            return 1
+        if pkt is None:
             s.sendto(pending, peer or (addr, 69))
             continue
         if peer is None:
@@ -50,7 +55,7 @@ def main():
             data += pkt[4:]
             last += 1
             blocks += 1
-            tries = 0
+            progress = time.monotonic()
         pending = struct.pack("!HH", 4, block)
         s.sendto(pending, peer)
         if block == last & 0xFFFF and len(pkt) - 4 < 512:

@@ -131,8 +131,8 @@ struct xfer6 {
 	struct xpxe_tftp_key6 key;
 	/*
 	 * An ACK tc passed up (an extension header, say: tc answers none of those, so a client
-	 * whose every ACK carries one would stall) made the daemon take the transfer over at
-	 * this block: its session removed, the socket serves the rest. 0: never taken over.
+	 * whose every ACK carries one would stall) made the daemon take the transfer over: its
+	 * session removed, the socket sends the rest, from this block on. 0: never taken over.
 	 */
 	uint32_t taken_over_at;
 };

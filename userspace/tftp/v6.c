@@ -75,7 +75,7 @@ static void report6(int type, const struct xfer6 *x, const char *why, int error)
 	inet_ntop(AF_INET6, &x->peer.sin6_addr, ip, sizeof(ip));
 	/* The end of a transfer the daemon took over from tc says so (tftp6_takeover). */
 	if (!why && x->taken_over_at && type == XPXE_EV_TFTP_DONE) {
-		snprintf(taken, sizeof(taken), "taken over from tc after block %u",
+		snprintf(taken, sizeof(taken), "taken over from tc at block %u",
 			 x->taken_over_at);
 		why = taken;
 	}
@@ -557,7 +557,7 @@ static bool take_over6(struct xpxe_tftp *t, struct xfer6 *x)
 		end6(t, x, done ? XPXE_EV_TFTP_DONE : XPXE_EV_TFTP_ABORTED, NULL, 0);
 		return false;
 	}
-	x->taken_over_at = x->acked ? x->acked : 1; /* 0 means "never": block 0 is the OACK */
+	x->taken_over_at = x->acked + 1; /* the first block the socket sends */
 	tftp_bump(t, x->ifc, XPXE_CNT_TFTP6_TAKEOVER);
 	log_info("TFTP %s: %s: an ACK came past tc (an IPv6 extension header?): the daemon serves "
 		 "the rest from its socket, after block %u of %u",
