@@ -52,7 +52,7 @@ struct xpxe_leases6 {
 	int n_reserved;
 	struct in6_addr *declined; /* DECLINEd (in use elsewhere): until the daemon restarts */
 	int n_declined;
-	bool holds_dirty;		/* a Release since PATH.holds was written: the next save */
+	bool holds_dirty;		 /* a Release since PATH.holds was written: the next save */
 	int holds_loaded, holds_dropped; /* by the last load */
 };
 

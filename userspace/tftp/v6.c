@@ -2,8 +2,9 @@
 /*
  * TFTP over IPv6. Lockstep transfers are installed in tftp_sessions6 (the session IPv4 uses,
  * under an IPv6 key): after the daemon's first answer (OACK or DATA 1) tc_tftp answers each
- * ACK with the next block (bpf/tftp6.h), and the sweep follows the session (sync6). Windows
- * (RFC 7440) are the daemon's alone: it keeps their state itself and its own UDP socket sends
+ * ACK with the next block (bpf/tftp6.h), and the sweep follows the session (sync6); an ACK tc
+ * passed up to the transfer's socket makes the daemon take the transfer over (take_over6).
+ * Windows (RFC 7440) are the daemon's alone: it keeps their state itself and its own UDP socket sends
  * every block, the kernel's UDP stack building the frames and their checksums. The XDP
  * program passes IPv6 frames up. Requests get what IPv4's get: the same parser
  * (proto.c: hostile names, modes, options), the same assets, limits (--tftp-max-sessions
@@ -75,8 +76,7 @@ static void report6(int type, const struct xfer6 *x, const char *why, int error)
 	inet_ntop(AF_INET6, &x->peer.sin6_addr, ip, sizeof(ip));
 	/* The end of a transfer the daemon took over from tc says so (tftp6_takeover). */
 	if (!why && x->taken_over_at && type == XPXE_EV_TFTP_DONE) {
-		snprintf(taken, sizeof(taken), "taken over from tc at block %u",
-			 x->taken_over_at);
+		snprintf(taken, sizeof(taken), "taken over from tc at block %u", x->taken_over_at);
 		why = taken;
 	}
 	xpxe_event_tftp(
