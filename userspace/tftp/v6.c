@@ -4,9 +4,9 @@
  * under an IPv6 key): after the daemon's first answer (OACK or DATA 1) tc_tftp answers each
  * ACK with the next block (bpf/tftp6.h), and the sweep follows the session (sync6); an ACK tc
  * passed up to the transfer's socket makes the daemon take the transfer over (take_over6).
- * Windows (RFC 7440) are the daemon's alone: it keeps their state itself and its own UDP socket sends
- * every block, the kernel's UDP stack building the frames and their checksums. The XDP
- * program passes IPv6 frames up. Requests get what IPv4's get: the same parser
+ * Windows (RFC 7440) are the daemon's alone: it keeps their state itself and its own UDP
+ * socket sends every block, the kernel's UDP stack building the frames and their checksums.
+ * The XDP program passes IPv6 frames up. Requests get what IPv4's get: the same parser
  * (proto.c: hostile names, modes, options), the same assets, limits (--tftp-max-sessions
  * counts both families, --tftp-max-per-ip each address), idle timeout, counters and events.
  * Called by tftp.c; calls iface.c only.
