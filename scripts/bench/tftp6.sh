@@ -72,7 +72,10 @@ peer6=$!
 in_srv in.tftpd --listen --foreground --address "$SRV_IP:69" -4 --secure "$WORK/root" &
 peer4=$!
 at_exit "kill $peer6 $peer4"
-wait_until udp6_bound && wait_until udp4_bound || { echo "in.tftpd did not start"; exit 1; }
+if ! wait_until udp6_bound || ! wait_until udp4_bound; then
+	echo "in.tftpd did not start"
+	exit 1
+fi
 for _ in $(seq "$RUNS"); do round tftpd; done
 kill "$peer6" "$peer4"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
