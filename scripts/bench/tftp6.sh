@@ -120,7 +120,9 @@ fetching one 32 MiB file of random bytes, over IPv6 (ULA `fd00:198:18:6::1`) and
 (`tftp -6 ADDR -m binary -c get`: lockstep, 512-byte blocks, no options) and atftp
 (`--option "windowsize 16"`, RFC 7440, 512-byte blocks). xpxe serves the file as an asset
 (`xpxe serve -i IF --asset big=FILE`, defaults otherwise); tftpd-hpa (`in.tftpd --listen
---secure`, one instance bound to each family's address) is the peer, in the same run after xpxe.
+--secure`, one instance bound to each family's address) is the peer, in the same run after xpxe;
+tftpd-hpa 5.2 has no windowsize option (it does not answer it in its OACK), so atftp runs
+lockstep against it: its "windowsize 16" rows compare xpxe's windows with tftpd-hpa's lockstep.
 Over IPv6 xpxe's lockstep blocks come from `tc_tftp` (`tftp_sessions6`), its windows from the
 transfer's UDP socket in the daemon; over IPv4 lockstep blocks come from tc and windows from
 AF_XDP (see the TFTP sections above).
