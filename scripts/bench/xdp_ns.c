@@ -371,7 +371,7 @@ int main(int argc, char **argv)
 		/* Bound on the network the case's frames come on (VLAN 10: 1, 100.20: 2). */
 		struct xpxe_dhcp_client client = { .ip = lease_ip.s_addr,
 						   .flags = XPXE_CLIENT_F_RESERVED,
-						   .net = c->vid == 10   ? 1u
+						   .net = c->vid == 10	 ? 1u
 							  : c->vid == 20 ? 2u
 									 : 0u };
 
