@@ -121,6 +121,22 @@ pinned_counter() {
 
 # at_exit COMMAND...: run COMMAND during cleanup (e.g. remove an extra namespace).
 AT_EXIT=()
+# The guest's kernel and initramfs as assets, and the default profile that boots them to a
+# config from $WORK/talos: the part of xpxe.yaml the end-to-end tests share.
+guest_profile_yaml() {
+	local guest=${GUEST:-$ROOT/build/guest}
+	cat <<YAML
+assets:
+  vmlinuz: $guest/vmlinuz
+  initramfs: $guest/initramfs.img
+profiles:
+  default:
+    kernel: vmlinuz
+    initrd: initramfs
+    cmdline: console=ttyS0 no_timer_check panic=1
+    talos_config: $WORK/talos
+YAML
+}
 at_exit() { AT_EXIT+=("$*"); }
 
 cleanup() {

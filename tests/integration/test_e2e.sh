@@ -57,16 +57,8 @@ CMDLINE="console=ttyS0 no_timer_check panic=1"
 # The profiles both configs share: the guest over HTTP, over TFTP, or the ProxyDHCP
 # strategies bypass and 4011 named (auto, the default's, is 4011 for UEFI PXE ROMs).
 profiles_yaml() {
+	guest_profile_yaml
 	cat <<YAML
-assets:
-  vmlinuz: $GUEST/vmlinuz
-  initramfs: $GUEST/initramfs.img
-profiles:
-  default:
-    kernel: vmlinuz
-    initrd: initramfs
-    cmdline: $CMDLINE
-    talos_config: $WORK/talos
   tftp:
     kernel: vmlinuz
     initrd: initramfs

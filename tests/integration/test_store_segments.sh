@@ -38,13 +38,7 @@ mode: full
 dhcp: {pool: $3, router: 198.18.0.1, leases: $WORK/$1.leases}
 state_dir: $WORK/$1
 store: {url: "$(etcd_url)", name: responder-$1}
-assets: {vmlinuz: $GUEST/vmlinuz, initramfs: $GUEST/initramfs.img}
-profiles:
-  default:
-    kernel: vmlinuz
-    initrd: initramfs
-    cmdline: console=ttyS0 no_timer_check panic=1
-    talos_config: $WORK/talos
+$(guest_profile_yaml)
 YAML
 }
 # The labs use one address plan: the segments' pools do not overlap (one store, one plan).
