@@ -2,8 +2,9 @@
 # A lockstep IPv6 transfer whose every ACK carries an extension header (hop-by-hop, then
 # destination options): tc_tftp passes such ACKs up (tftp6_tc_ext_hdr), so the session it
 # serves never moves; the daemon takes the transfer over at the first ACK that reaches its
-# socket (tftp6_takeover), and serves the rest from it. Each download completes, sha256 equal,
-# and its end event says it was taken over. A plain client's transfer stays tc's.
+# socket (tftp6_takeover), and serves the rest from it, after DATA 1 or after an OACK (blksize).
+# Each download completes, sha256 equal, and its end event says it was taken over. A plain
+# client's transfer stays tc's.
 LAB=tftp6to
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -49,6 +50,16 @@ for kind in hop dst; do
 	check "$kind: and the log says why" \
 		grep -q "an ACK came past tc (an IPv6 extension header?)" "$WORK/daemon.log"
 done
+
+# With an option: tc's session starts at the OACK, and the ACK 0 that comes up is taken over.
+took0=$(counter tftp6_takeover)
+got=$(in_cli python3 "$CLIENT" dst "$SRV6" f "$WORK/out.oack" 1024)
+check "dst, blksize 1024: the download completes after the OACK ($got)" test "$got" = "ok 146800 144"
+check "... sha256 equal" test "$(sha "$WORK/out.oack")" = "$(sha "$WORK/f")"
+check "... taken over once (tftp6_takeover $took0 -> $(counter tftp6_takeover))" \
+	test "$(counter tftp6_takeover)" -eq $((took0 + 1))
+ev1() { grep -q 'event=tftp_done .*detail="f blocks=144 path=udp .* taken over from tc at block 1"' "$WORK/daemon.log"; }
+check "... its end event: taken over from tc at block 1 (the OACK was tc's last)" wait_until ev1
 
 # A plain client (no extension header): tc serves every block, nothing taken over.
 took0=$(counter tftp6_takeover)
