@@ -29,10 +29,9 @@ static void test_resends_then_done(void **state)
 {
 	struct tftp_final f = { 0 };
 	const double t[] = { 100, 100.5, 101, 101.5, 102, 103, 103.9, 104 };
-	const enum tftp_final_step want[] = { TFTP_FINAL_WAIT,	 TFTP_FINAL_WAIT,
-					      TFTP_FINAL_RESEND, TFTP_FINAL_WAIT,
-					      TFTP_FINAL_RESEND, TFTP_FINAL_RESEND,
-					      TFTP_FINAL_WAIT,	 TFTP_FINAL_DONE };
+	const enum tftp_final_step want[] = { TFTP_FINAL_WAIT, TFTP_FINAL_WAIT,	  TFTP_FINAL_RESEND,
+					      TFTP_FINAL_WAIT, TFTP_FINAL_RESEND, TFTP_FINAL_RESEND,
+					      TFTP_FINAL_WAIT, TFTP_FINAL_DONE };
 
 	(void)state;
 	steps(&f, 0, IDLE, t, want, 8);
@@ -56,10 +55,9 @@ static void test_client_timeout(void **state)
 {
 	struct tftp_final f = { 0 };
 	const double t[] = { 50, 51, 52, 53, 54, 56, 57.9, 58 };
-	const enum tftp_final_step want[] = { TFTP_FINAL_WAIT,	 TFTP_FINAL_WAIT,
-					      TFTP_FINAL_RESEND, TFTP_FINAL_WAIT,
-					      TFTP_FINAL_RESEND, TFTP_FINAL_RESEND,
-					      TFTP_FINAL_WAIT,	 TFTP_FINAL_DONE };
+	const enum tftp_final_step want[] = { TFTP_FINAL_WAIT, TFTP_FINAL_WAIT,	  TFTP_FINAL_RESEND,
+					      TFTP_FINAL_WAIT, TFTP_FINAL_RESEND, TFTP_FINAL_RESEND,
+					      TFTP_FINAL_WAIT, TFTP_FINAL_DONE };
 
 	(void)state;
 	steps(&f, 2, IDLE, t, want, 8);
