@@ -6,8 +6,10 @@
 # ACK. It sends the final block again on its timeout, then ends the transfer as done, its
 # final ACK not seen (tftp_final_ack_missing), well before the idle timeout. A transfer
 # stalled before its final block (a file of 40 blocks: block 21 is never asked for) still
-# expires at the idle timeout. The same over IPv6: tc's lockstep transfers (tftp-hpa -6) and
-# the daemon socket's windows (atftp windowsize 4).
+# expires at the idle timeout. The same over IPv6 for tc's lockstep transfers (tftp-hpa -6).
+# A window whose final ACK is lost (atftp windowsize 4 over IPv6, the daemon socket's path)
+# expires: its last ACK (16) confirms none of the blocks after it, so the client may lack
+# any of them.
 LAB=tftpfin
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -55,7 +57,7 @@ fetch() {
 events() { grep -c "event=$1 .*detail=\"$2 " "$WORK/daemon.log"; }
 
 n=0
-for client in atftp tftp-hpa tftp-hpa-6 atftp-6-window; do
+for client in atftp tftp-hpa tftp-hpa-6; do
 	n=$((n + 1))
 	missing0=$(counter tftp_final_ack_missing)
 	expired0=$(counter tftp_sessions_expired)
@@ -83,10 +85,24 @@ for client in atftp tftp-hpa tftp-hpa-6 atftp-6-window; do
 done
 
 metrics=$(in_cli curl -s -m 10 "http://$SRV_IP:8080/metrics")
-check "/metrics: xpxe_tftp_transfers_total{outcome=\"final_ack_missing\"} 4" \
-	grep -qx "xpxe_tftp_transfers_total{interface=\"$IF_SRV\",outcome=\"final_ack_missing\"} 4" <<<"$metrics"
-check "xpxe status lists tftp_final_ack_missing 4" \
-	grep -Eq "^ +tftp_final_ack_missing +4$" <("$XPXE" status)
+check "/metrics: xpxe_tftp_transfers_total{outcome=\"final_ack_missing\"} 3" \
+	grep -qx "xpxe_tftp_transfers_total{interface=\"$IF_SRV\",outcome=\"final_ack_missing\"} 3" <<<"$metrics"
+check "xpxe status lists tftp_final_ack_missing 3" \
+	grep -Eq "^ +tftp_final_ack_missing +3$" <("$XPXE" status)
+
+# --- a window's final ACK lost: blocks 17-20 unconfirmed, so it expires ----------------------
+missing0=$(counter tftp_final_ack_missing)
+expired0=$(counter tftp_sessions_expired)
+rm -f "$OUT/f20"
+fetch atftp-6-window f20 "$OUT/f20"
+check "atftp windowsize 4 over IPv6: the whole file of 20 blocks arrived, ACK 20 dropped" \
+	test "$(sha "$OUT/f20" 2>/dev/null)" = "$(sha "$FILES/f20")"
+expired_f20() { [ "$(events tftp_expired f20)" -ge 1 ]; }
+wait_until expired_f20
+check "... the daemon expires it after $IDLE s ($(grep -o 'detail="f20: [^"]*' "$WORK/daemon.log" | tail -1))" \
+	grep -q "event=tftp_expired .*detail=\"f20: no ACK for $IDLE s after block 16 of 20\"" "$WORK/daemon.log"
+check "... counted in tftp_sessions_expired ($expired0 -> $(counter tftp_sessions_expired)), not tftp_final_ack_missing" \
+	test "$(counter tftp_sessions_expired) $(counter tftp_final_ack_missing)" = "$((expired0 + 1)) $missing0"
 
 # --- stalled before its final block: expires as before -------------------------------------
 missing0=$(counter tftp_final_ack_missing)

@@ -605,11 +605,13 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	if (!err) {
 		err = xpxe_leases6_load(&srv->leases);
 		/*
-		 * Bad lines: the file was moved aside and only memory holds the good bindings;
-		 * written back at once (as the v4 file), else a restart before the next commit
-		 * would find no file and give their addresses to other machines.
+		 * Bad lines (in the bindings or the holds file): the file was moved aside and
+		 * only memory holds the good records; written back at once (as the v4 file),
+		 * else a restart before the next commit would find no file and give their
+		 * addresses to other machines.
 		 */
-		if (err > 0 && (err = xpxe_leases6_save(&srv->leases)))
+		if ((err > 0 || (err == 0 && srv->leases.holds_dirty)) &&
+		    (err = xpxe_leases6_save(&srv->leases)))
 			log_error(
 			    "%s: cannot write back the DHCPv6 bindings kept from a damaged file",
 			    dp->ifname);

@@ -209,8 +209,10 @@ uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len);
 void tftp_printable(char *out, size_t len, const char *in, size_t in_len);
 void tftp_describe_request(char *what, size_t what_size, const uint8_t *buf, size_t len);
 /*
- * What the sweep does about a transfer whose final block is out (FINAL_SENT) and whose
- * client acknowledged up to ACKED (a move resets the wait): see struct tftp_final. CONFIRMED:
+ * What the sweep does about a transfer whose final block is out and every block before it
+ * acknowledged (FINAL_SENT: a window's lost final ACK leaves blocks unconfirmed, so it
+ * expires instead), and whose client acknowledged up to ACKED (a move resets the wait): see
+ * struct tftp_final. CONFIRMED:
  * the client acknowledged anything at all (else its RRQ may be forged: it expires instead).
  * The wait ends at IDLE_S at the latest.
  */

@@ -861,8 +861,9 @@ static void sweep(struct xpxe_tftp *t)
 				x->retransmits = s.retransmits;
 			}
 			switch (tftp_final_step(&x->final, x->confirmed,
-						s.last_block >= s.final_block, s.win_base,
-						x->timeout_s, x->idle_s, now)) {
+						s.last_block >= s.final_block &&
+						    s.win_base + 1 >= s.final_block,
+						s.win_base, x->timeout_s, x->idle_s, now)) {
 			case TFTP_FINAL_RESEND:
 				resend_final(t, x, s.final_block);
 				break;

@@ -545,7 +545,6 @@ static bool take_over6(struct xpxe_tftp *t, struct xfer6 *x)
 			  strerror(-err));
 		return false;
 	}
-	x->kernel = false;
 	x->acked = s.state == XPXE_TFTP_DONE ? s.last_block : s.win_base;
 	x->sent = s.last_block;
 	x->retransmits = s.retransmits;
@@ -558,7 +557,9 @@ static bool take_over6(struct xpxe_tftp *t, struct xfer6 *x)
 		end6(t, x, done ? XPXE_EV_TFTP_DONE : XPXE_EV_TFTP_ABORTED, NULL, 0);
 		return false;
 	}
-	x->taken_over_at = x->acked + 1; /* the first block the socket sends */
+	x->kernel = false;
+	/* The ACK that came up is, but for a repeat, of the last block tc sent. */
+	x->taken_over_at = s.last_block + 1; /* the first block the socket sends */
 	tftp_bump(t, x->ifc, XPXE_CNT_TFTP6_TAKEOVER);
 	log_info("TFTP %s: %s: an ACK came past tc (an IPv6 extension header?): the daemon serves "
 		 "the rest from its socket, after block %u of %u",
@@ -631,7 +632,7 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x)
 		 * transfer over and handles this ACK itself.
 		 */
 		if (x->kernel && op == XPXE_TFTP_ACK && n >= 4 && !take_over6(t, x))
-			continue; /* tc had already ended it: the sweep reports the end */
+			continue; /* tc had already ended it: take_over6 reported its end */
 		if (op != XPXE_TFTP_ACK || n < 4) {
 			char why[64];
 
@@ -701,7 +702,8 @@ void tftp6_sweep(struct xpxe_tftp *t)
 			continue;
 		}
 		/* The final block out and the client silent: see struct tftp_final. */
-		switch (tftp_final_step(&x->final, x->confirmed, x->sent >= x->final_block,
+		switch (tftp_final_step(&x->final, x->confirmed,
+					x->sent >= x->final_block && x->acked + 1 >= x->final_block,
 					x->acked, x->timeout_s, x->idle_s, now)) {
 		case TFTP_FINAL_RESEND:
 			/* The socket's transfers: the timeout below sends what is in flight. */
