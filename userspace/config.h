@@ -165,11 +165,20 @@ struct xpxe_ui_cfg {
 struct xpxe_downloads_cfg {
 	unsigned max, max_wait_s;
 	unsigned long long min_size;
+	/* TFTP's (IPv4) transfers at once (downloads.tftp_max, --max-tftp-downloads): further
+	 * RRQs are held, unanswered, control planes first (tftp/tftp.h). 0: no cap. */
+	unsigned tftp_max;
 };
 
 #define XPXE_DOWNLOADS_MIN_SIZE	    (1ULL << 20)
 #define XPXE_ADMIT_MAX_DEFAULT	    64 /* measured: fewer left the lab's link part idle */
 #define XPXE_ADMIT_MAX_WAIT_DEFAULT 0  /* never: the trickle keeps held clients alive */
+/*
+ * A boot storm's TFTP stage: 1024 lockstep transfers at once share the link and all finish
+ * late (the first after 1.5 s, BENCHMARKS.md), and no machine starts its HTTP downloads before;
+ * a few at a time finish one batch after another, and the first machines move on at once.
+ */
+#define XPXE_DOWNLOADS_TFTP_MAX_DEFAULT 32
 
 #define XPXE_HTTP_MAX_CONNECTIONS 2048
 #define XPXE_HTTP_MAX_PER_IP	  32

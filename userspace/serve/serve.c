@@ -1222,6 +1222,8 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 		cfg->downloads.max = opts->max_downloads;
 	if (opts->download_max_wait_set)
 		cfg->downloads.max_wait_s = opts->download_max_wait_s;
+	if (opts->max_tftp_downloads_set)
+		cfg->downloads.tftp_max = opts->max_tftp_downloads;
 	/* Again, now that the interfaces' subnets are known; then the added machines. */
 	find_subnets(cfg);
 	ret = xpxe_config_check(cfg, err);
@@ -1420,11 +1422,13 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		snprintf(now, sizeof(now), "%u, %u, %u s", new->http_limits.max_connections,
 			 new->http_limits.max_per_ip, new->http_limits.timeout_s);
 	} else if (memcmp(&old->downloads, &new->downloads, sizeof(old->downloads))) {
-		key = "downloads.max, max_wait or min_size_kib";
-		snprintf(was, sizeof(was), "%u, %u s, %llu KiB", old->downloads.max,
-			 old->downloads.max_wait_s, old->downloads.min_size >> 10);
-		snprintf(now, sizeof(now), "%u, %u s, %llu KiB", new->downloads.max,
-			 new->downloads.max_wait_s, new->downloads.min_size >> 10);
+		key = "downloads.max, max_wait, min_size_kib or tftp_max";
+		snprintf(was, sizeof(was), "%u, %u s, %llu KiB, %u", old->downloads.max,
+			 old->downloads.max_wait_s, old->downloads.min_size >> 10,
+			 old->downloads.tftp_max);
+		snprintf(now, sizeof(now), "%u, %u s, %llu KiB, %u", new->downloads.max,
+			 new->downloads.max_wait_s, new->downloads.min_size >> 10,
+			 new->downloads.tftp_max);
 	} else if (old->dhcp.pool_first.s_addr != new->dhcp.pool_first.s_addr ||
 		   old->dhcp.pool_last.s_addr != new->dhcp.pool_last.s_addr) {
 		key = "dhcp.pool";
@@ -1641,13 +1645,22 @@ static int start_http(struct daemon *d, const char *listen)
 	return err;
 }
 
+/* A held RRQ's place (TFTP's admission): its machine's, as its HTTP downloads'. */
+static int tftp_rank(void *ctx, const char *mac, char *who, size_t who_size)
+{
+	return xpxe_http_mac_rank(ctx, mac, who, who_size);
+}
+
 /* Takes over running transfers first, so their asset slots are kept, then loads and listens. */
 static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
 	struct xpxe_tftp_opts topts = { .idle_timeout_s = opts->tftp_idle_timeout_s,
 					.windowsize_max = opts->tftp_windowsize_max,
 					.max_sessions = opts->tftp_max_sessions,
-					.max_per_ip = opts->tftp_max_per_ip };
+					.max_per_ip = opts->tftp_max_per_ip,
+					.max_at_once = d->cfg.downloads.tftp_max,
+					.rank = tftp_rank,
+					.rank_ctx = &d->http };
 	int err;
 
 	xpxe_assets_init(&d->assets);

@@ -3,6 +3,7 @@
 #define XPXE_TFTP_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "assets.h"
 #include "xpxe_events.h"
@@ -24,6 +25,17 @@ struct xpxe_tftp_opts {
 	unsigned windowsize_max; /* the largest window granted (RFC 7440); 1: none; 0: default */
 	unsigned max_sessions;	 /* transfers at once, all interfaces; 0: default */
 	unsigned max_per_ip;	 /* transfers at once from one client address; 0: default */
+	/*
+	 * Admission (downloads.tftp_max, --max-tftp-downloads): at most this many IPv4 transfers
+	 * run at once; a further RRQ is held, unanswered, in a queue (control planes first, then
+	 * in the order they asked) and answered when a transfer ends, or once it has waited
+	 * XPXE_TFTP_HOLD_MAX_S. 0: no cap.
+	 */
+	unsigned max_at_once;
+	/* A machine's place in that queue (enum xpxe_admit_rank), by its MAC; WHO gets its
+	 * name. NULL: every machine is a worker. */
+	int (*rank)(void *ctx, const char *mac, char *who, size_t who_size);
+	void *rank_ctx;
 };
 
 #define XPXE_TFTP_IDLE_TIMEOUT_DEFAULT 30
@@ -35,6 +47,14 @@ struct xpxe_tftp_opts {
  * the whole --tftp-max-sessions from the rack.
  */
 #define XPXE_TFTP_MAX_PER_IP_DEFAULT 32
+/*
+ * A held RRQ is answered after this long whatever the queue: firmware repeats its RRQ for a
+ * while and then gives up (iPXE after about 16 s, EDK2's PXE after about 24 s).
+ */
+#define XPXE_TFTP_HOLD_MAX_S 8
+/* An address whose transfer was let in this long ago is not held again: EDK2 asks for the
+ * size first (an RRQ it ends after the OACK), then for the file at once. */
+#define XPXE_TFTP_LET_IN_KEEP_S 10
 
 int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		   const struct xpxe_tftp_opts *opts);
@@ -55,6 +75,11 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
  * client's ERROR): reported at once, rather than at the next sweep.
  */
 void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tftp_event *e);
+
+/* Admission (opts.max_at_once): transfers holding a place now, RRQs held now, RRQs ever
+ * held and, of those, how many were answered after XPXE_TFTP_HOLD_MAX_S over the cap. */
+void xpxe_tftp_admission(const struct xpxe_tftp *t, unsigned *active, unsigned *held,
+			 unsigned long long *held_total, unsigned long long *overdue);
 
 /* Ends the transfers of IFINDEX and forgets it (its data plane is going away). */
 void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex);
