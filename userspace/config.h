@@ -168,6 +168,9 @@ struct xpxe_downloads_cfg {
 	/* TFTP's (IPv4) transfers at once (downloads.tftp_max, --max-tftp-downloads): further
 	 * RRQs are held, unanswered, control planes first (tftp/tftp.h). 0: no cap. */
 	unsigned tftp_max;
+	/* ... and a held RRQ is answered over the cap after this long (downloads.tftp_max_wait;
+	 * 0: never): firmware repeats its RRQ for a while, then gives up. */
+	unsigned tftp_max_wait_s;
 };
 
 #define XPXE_DOWNLOADS_MIN_SIZE	    (1ULL << 20)
@@ -179,6 +182,9 @@ struct xpxe_downloads_cfg {
  * a few at a time finish one batch after another, and the first machines move on at once.
  */
 #define XPXE_DOWNLOADS_TFTP_MAX_DEFAULT 32
+/* Well inside what firmware waits for an answer to its RRQ: iPXE gives up after about 16 s,
+ * EDK2's PXE after about 24 s. */
+#define XPXE_DOWNLOADS_TFTP_MAX_WAIT_DEFAULT 8
 
 #define XPXE_HTTP_MAX_CONNECTIONS 2048
 #define XPXE_HTTP_MAX_PER_IP	  32

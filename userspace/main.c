@@ -188,7 +188,7 @@ static const char usage_serve[] =
     "                              cap); further read requests are held unanswered\n"
     "                              (the firmware repeats them), control planes first,\n"
     "                              then in the order they asked; one held 8 s goes in\n"
-    "                              over the cap\n"
+    "                              over the cap (downloads.tftp_max_wait)\n"
     "\n"
     "Fleet page (quick start; ui: in a config file):\n"
     "  --ui ADDR:PORT              serve the fleet page there (default: off): each\n"

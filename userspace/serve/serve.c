@@ -1422,13 +1422,13 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		snprintf(now, sizeof(now), "%u, %u, %u s", new->http_limits.max_connections,
 			 new->http_limits.max_per_ip, new->http_limits.timeout_s);
 	} else if (memcmp(&old->downloads, &new->downloads, sizeof(old->downloads))) {
-		key = "downloads.max, max_wait, min_size_kib or tftp_max";
-		snprintf(was, sizeof(was), "%u, %u s, %llu KiB, %u", old->downloads.max,
+		key = "downloads.max, max_wait, min_size_kib, tftp_max or tftp_max_wait";
+		snprintf(was, sizeof(was), "%u, %u s, %llu KiB, %u, %u s", old->downloads.max,
 			 old->downloads.max_wait_s, old->downloads.min_size >> 10,
-			 old->downloads.tftp_max);
-		snprintf(now, sizeof(now), "%u, %u s, %llu KiB, %u", new->downloads.max,
+			 old->downloads.tftp_max, old->downloads.tftp_max_wait_s);
+		snprintf(now, sizeof(now), "%u, %u s, %llu KiB, %u, %u s", new->downloads.max,
 			 new->downloads.max_wait_s, new->downloads.min_size >> 10,
-			 new->downloads.tftp_max);
+			 new->downloads.tftp_max, new->downloads.tftp_max_wait_s);
 	} else if (old->dhcp.pool_first.s_addr != new->dhcp.pool_first.s_addr ||
 		   old->dhcp.pool_last.s_addr != new->dhcp.pool_last.s_addr) {
 		key = "dhcp.pool";
@@ -1659,6 +1659,7 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 					.max_sessions = opts->tftp_max_sessions,
 					.max_per_ip = opts->tftp_max_per_ip,
 					.max_at_once = d->cfg.downloads.tftp_max,
+					.max_wait_s = d->cfg.downloads.tftp_max_wait_s,
 					.rank = tftp_rank,
 					.rank_ctx = &d->http };
 	int err;

@@ -677,7 +677,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 			   bool its_turn);
 
 /*
- * Answers held RRQs while places are free, best first, and those held XPXE_TFTP_HOLD_MAX_S
+ * Answers held RRQs while places are free, best first, and those held opts.max_wait_s
  * whatever the queue (over the cap: their firmware would give up).
  */
 void tftp_admit_held(struct xpxe_tftp *t)
@@ -687,7 +687,7 @@ void tftp_admit_held(struct xpxe_tftp *t)
 	for (struct tftp_held **p = &t->held; *p;) {
 		struct tftp_held *h = *p;
 		bool turn = t->n_active < t->opts.max_at_once || !t->opts.max_at_once;
-		bool overdue = now - h->since >= XPXE_TFTP_HOLD_MAX_S;
+		bool overdue = t->opts.max_wait_s && now - h->since >= t->opts.max_wait_s;
 
 		if (!turn && !overdue) {
 			p = &h->next;

@@ -29,9 +29,9 @@ struct xpxe_tftp_opts {
 	 * Admission (downloads.tftp_max, --max-tftp-downloads): at most this many IPv4 transfers
 	 * run at once; a further RRQ is held, unanswered, in a queue (control planes first, then
 	 * in the order they asked) and answered when a transfer ends, or once it has waited
-	 * XPXE_TFTP_HOLD_MAX_S. 0: no cap.
+	 * MAX_WAIT_S (0: never). MAX_AT_ONCE 0: no cap.
 	 */
-	unsigned max_at_once;
+	unsigned max_at_once, max_wait_s;
 	/* A machine's place in that queue (enum xpxe_admit_rank), by its MAC; WHO gets its
 	 * name. NULL: every machine is a worker. */
 	int (*rank)(void *ctx, const char *mac, char *who, size_t who_size);
@@ -47,11 +47,6 @@ struct xpxe_tftp_opts {
  * the whole --tftp-max-sessions from the rack.
  */
 #define XPXE_TFTP_MAX_PER_IP_DEFAULT 32
-/*
- * A held RRQ is answered after this long whatever the queue: firmware repeats its RRQ for a
- * while and then gives up (iPXE after about 16 s, EDK2's PXE after about 24 s).
- */
-#define XPXE_TFTP_HOLD_MAX_S 8
 /* An address whose transfer was let in this long ago is not held again: EDK2 asks for the
  * size first (an RRQ it ends after the OACK), then for the file at once. */
 #define XPXE_TFTP_LET_IN_KEEP_S 10
@@ -77,7 +72,7 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tftp_event *e);
 
 /* Admission (opts.max_at_once): transfers holding a place now, RRQs held now, RRQs ever
- * held and, of those, how many were answered after XPXE_TFTP_HOLD_MAX_S over the cap. */
+ * held and, of those, how many were answered over the cap (opts.max_wait_s). */
 void xpxe_tftp_admission(const struct xpxe_tftp *t, unsigned *active, unsigned *held,
 			 unsigned long long *held_total, unsigned long long *overdue);
 
