@@ -637,7 +637,6 @@ static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, siz
 		h->len = len;
 		h->from = *from;
 		h->pi = *pi;
-		tftp_bump(t, ifc, XPXE_CNT_TFTP_RRQ_REPEATED);
 		return true;
 	}
 	if ((!t->held && t->n_active < t->opts.max_at_once) || t->n_held >= XPXE_TFTP_SESSIONS_MAX)
