@@ -1646,9 +1646,10 @@ static int start_http(struct daemon *d, const char *listen)
 }
 
 /* A held RRQ's place (TFTP's admission): its machine's, as its HTTP downloads'. */
-static int tftp_rank(void *ctx, const char *mac, char *who, size_t who_size)
+static int tftp_rank(void *ctx, struct in_addr ip, const char *mac, char *who, size_t who_size,
+		     char mac_out[18])
 {
-	return xpxe_http_mac_rank(ctx, mac, who, who_size);
+	return xpxe_http_machine_rank(ctx, ip, mac, who, who_size, mac_out);
 }
 
 /* Takes over running transfers first, so their asset slots are kept, then loads and listens. */

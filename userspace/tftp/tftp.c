@@ -652,10 +652,14 @@ static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, siz
 	h->since = now;
 	h->rank = 0;
 	inet_ntop(AF_INET, &from->sin_addr, h->who, sizeof(h->who));
-	if (rrq_mac(ifc, from->sin_addr.s_addr, from->sin_port, mac)) {
+	if (rrq_mac(ifc, from->sin_addr.s_addr, from->sin_port, mac))
 		mac_str(h->mac, mac);
-		if (t->opts.rank)
-			h->rank = t->opts.rank(t->opts.rank_ctx, h->mac, h->who, sizeof(h->who));
+	if (t->opts.rank) {
+		char seen[18];
+
+		snprintf(seen, sizeof(seen), "%s", h->mac);
+		h->rank = t->opts.rank(t->opts.rank_ctx, from->sin_addr, seen[0] ? seen : NULL,
+				       h->who, sizeof(h->who), h->mac);
 	}
 	for (p = &t->held; *p && held_ahead(*p, h); p = &(*p)->next)
 		;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 
 #include "assets.h"
 #include "xpxe_events.h"
@@ -32,9 +33,11 @@ struct xpxe_tftp_opts {
 	 * MAX_WAIT_S (0: never). MAX_AT_ONCE 0: no cap.
 	 */
 	unsigned max_at_once, max_wait_s;
-	/* A machine's place in that queue (enum xpxe_admit_rank), by its MAC; WHO gets its
-	 * name. NULL: every machine is a worker. */
-	int (*rank)(void *ctx, const char *mac, char *who, size_t who_size);
+	/* A machine's place in that queue (enum xpxe_admit_rank), by its address's DHCP binding,
+	 * else MAC (the RRQ's source, NULL when unknown); WHO gets its name, MAC_OUT the MAC it
+	 * went by. NULL: every machine is a worker. */
+	int (*rank)(void *ctx, struct in_addr ip, const char *mac, char *who, size_t who_size,
+		    char mac_out[18]);
 	void *rank_ctx;
 };
 
