@@ -395,6 +395,18 @@ static struct fy_node *downloads_status(struct daemon *d, struct fy_document *do
 	}
 	free(v);
 	xpxe_json_add_node(node, "list", list);
+	if (d->tftp) {
+		struct xpxe_tftp_admission ta;
+
+		xpxe_tftp_admission(d->tftp, &ta);
+		xpxe_json_add_u64(node, "tftp_max", d->cfg.downloads.tftp_max);
+		xpxe_json_add_u64(node, "tftp_max_wait_s", d->cfg.downloads.tftp_max_wait_s);
+		xpxe_json_add_u64(node, "tftp_active", ta.active);
+		xpxe_json_add_u64(node, "tftp_held", ta.held);
+		xpxe_json_add_u64(node, "tftp_held_total", ta.held_total);
+		xpxe_json_add_u64(node, "tftp_over_cap_waited", ta.overdue);
+		xpxe_json_add_u64(node, "tftp_over_cap_controlplane", ta.controlplanes);
+	}
 	return node;
 }
 

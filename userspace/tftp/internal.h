@@ -91,15 +91,14 @@ struct xfer {
 };
 
 /*
- * An RRQ held at opts.max_at_once (tftp.c: hold), answered when its turn comes: its bytes, as
+ * An RRQ held at opts.max_at_once (tftp.c: hold), answered in turn: its bytes, as
  * they came last (a client repeats its RRQ while it waits; a new one from it replaces them).
  */
 struct tftp_held {
-	struct tftp_held *next; /* in xpxe_tftp.held, best first */
+	struct tftp_held *next; /* in xpxe_tftp.held, first come first */
 	struct sockaddr_in from;
 	struct in_pktinfo pi; /* the interface and the address it was sent to */
-	int rank;	      /* enum xpxe_admit_rank: control planes first */
-	unsigned long long seq; /* its arrival (the queue's order within a rank) */
+	unsigned long long seq; /* its arrival */
 	double since;		/* when it was first held (monotonic seconds) */
 	char mac[18];		/* "" when unknown */
 	char who[96];		/* for the log: the machine's name or address */
@@ -184,6 +183,7 @@ struct xpxe_tftp {
 	struct tftp_held *held;
 	unsigned long long held_seq;
 	unsigned long long held_total, held_overdue; /* RRQs ever held; of them let in overdue */
+	unsigned long long cp_over; /* control planes' RRQs let in over the cap */
 	struct {
 		__be32 ip;
 		double at;

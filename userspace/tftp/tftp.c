@@ -600,25 +600,20 @@ static bool let_in_lately(const struct xpxe_tftp *t, __be32 ip, double now)
 	return t->let_in[i].ip == ip && now - t->let_in[i].at < XPXE_TFTP_LET_IN_KEEP_S;
 }
 
-/* Whether A goes before B: the higher rank, then the earlier arrival. */
-static bool held_ahead(const struct tftp_held *a, const struct tftp_held *b)
-{
-	if (a->rank != b->rank)
-		return a->rank > b->rank;
-	return a->seq <= b->seq;
-}
-
 /*
  * Admission (opts.max_at_once): true when the RRQ in BUF from FROM is held (unanswered) in the
  * queue, false when it goes now. A client repeats its RRQ while it waits: the copy (or a new
  * request from the same address) takes the place its first one had. A held machine that
  * gives up costs nothing: its turn answers a port that no longer listens, and the transfer
- * expires unacknowledged.
+ * expires unacknowledged. A control plane is never held: it goes at once, over the cap. (At
+ * the front of the queue it would still wait for a transfer to end, and a lockstep transfer
+ * in a storm takes seconds: it would reach HTTP behind the first batch, and finish with it.)
  */
 static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, size_t len,
 		 const struct sockaddr_in *from, const struct in_pktinfo *pi, const char *name)
 {
 	struct tftp_held *h, **p;
+	char ip[INET_ADDRSTRLEN];
 	uint8_t mac[6];
 	double now = now_s();
 
@@ -650,7 +645,6 @@ static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, siz
 	h->pi = *pi;
 	h->seq = ++t->held_seq;
 	h->since = now;
-	h->rank = 0;
 	inet_ntop(AF_INET, &from->sin_addr, h->who, sizeof(h->who));
 	if (rrq_mac(ifc, from->sin_addr.s_addr, from->sin_port, mac))
 		mac_str(h->mac, mac);
@@ -658,20 +652,24 @@ static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, siz
 		char seen[18];
 
 		snprintf(seen, sizeof(seen), "%s", h->mac);
-		h->rank = t->opts.rank(t->opts.rank_ctx, from->sin_addr, seen[0] ? seen : NULL,
-				       h->who, sizeof(h->who), h->mac);
+		if (t->opts.rank(t->opts.rank_ctx, from->sin_addr, seen[0] ? seen : NULL, h->who,
+				 sizeof(h->who), h->mac) > 0) {
+			log_info("tftp: %s of %s goes at once, over the cap (control plane)", name,
+				 h->who);
+			t->cp_over++;
+			free(h);
+			return false;
+		}
 	}
-	for (p = &t->held; *p && held_ahead(*p, h); p = &(*p)->next)
+	for (p = &t->held; *p; p = &(*p)->next) /* last in line */
 		;
-	h->next = *p;
 	*p = h;
 	t->n_held++;
 	t->held_total++;
-	log_info("tftp: %s of %s held%s (%u transfers at once, %u others waiting)", name, h->who,
-		 h->rank > 0 ? " ahead of the workers (control plane)" : "", t->opts.max_at_once,
-		 t->n_held - 1);
-	xpxe_event(XPXE_EV_DOWNLOAD_QUEUED, h->mac[0] ? h->mac : NULL, h->who, ifc->ifname, name,
-		   0);
+	log_info("tftp: %s of %s held (%u transfers at once, %u others waiting)", name, h->who,
+		 t->opts.max_at_once, t->n_held - 1);
+	inet_ntop(AF_INET, &from->sin_addr, ip, sizeof(ip));
+	xpxe_event(XPXE_EV_DOWNLOAD_QUEUED, h->mac[0] ? h->mac : NULL, ip, ifc->ifname, name, 0);
 	return true;
 }
 
@@ -723,13 +721,13 @@ static void drop_held(struct xpxe_tftp *t, int ifindex)
 	}
 }
 
-void xpxe_tftp_admission(const struct xpxe_tftp *t, unsigned *active, unsigned *held,
-			 unsigned long long *held_total, unsigned long long *overdue)
+void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *out)
 {
-	*active = t->n_active;
-	*held = t->n_held;
-	*held_total = t->held_total;
-	*overdue = t->held_overdue;
+	out->active = t->n_active;
+	out->held = t->n_held;
+	out->held_total = t->held_total;
+	out->overdue = t->held_overdue;
+	out->controlplanes = t->cp_over;
 }
 
 /* ITS_TURN: a held RRQ let in (tftp_admit_held), not held again. */

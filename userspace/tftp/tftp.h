@@ -28,14 +28,14 @@ struct xpxe_tftp_opts {
 	unsigned max_per_ip;	 /* transfers at once from one client address; 0: default */
 	/*
 	 * Admission (downloads.tftp_max, --max-tftp-downloads): at most this many IPv4 transfers
-	 * run at once; a further RRQ is held, unanswered, in a queue (control planes first, then
-	 * in the order they asked) and answered when a transfer ends, or once it has waited
-	 * MAX_WAIT_S (0: never). MAX_AT_ONCE 0: no cap.
+	 * run at once; a further RRQ is held, unanswered, in a queue (in the order they asked)
+	 * and answered when a transfer ends, or once it has waited MAX_WAIT_S (0: never). A
+	 * control plane's is never held (RANK). MAX_AT_ONCE 0: no cap.
 	 */
 	unsigned max_at_once, max_wait_s;
-	/* A machine's place in that queue (enum xpxe_admit_rank), by its address's DHCP binding,
-	 * else MAC (the RRQ's source, NULL when unknown); WHO gets its name, MAC_OUT the MAC it
-	 * went by. NULL: every machine is a worker. */
+	/* A machine's rank (enum xpxe_admit_rank; above 0: a control plane), by its address's
+	 * DHCP binding, else MAC (the RRQ's source, NULL when unknown); WHO gets its name,
+	 * MAC_OUT the MAC it went by. NULL: every machine is a worker. */
 	int (*rank)(void *ctx, struct in_addr ip, const char *mac, char *who, size_t who_size,
 		    char mac_out[18]);
 	void *rank_ctx;
@@ -74,10 +74,14 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
  */
 void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tftp_event *e);
 
-/* Admission (opts.max_at_once): transfers holding a place now, RRQs held now, RRQs ever
- * held and, of those, how many were answered over the cap (opts.max_wait_s). */
-void xpxe_tftp_admission(const struct xpxe_tftp *t, unsigned *active, unsigned *held,
-			 unsigned long long *held_total, unsigned long long *overdue);
+/* Admission (opts.max_at_once), for xpxe status. */
+struct xpxe_tftp_admission {
+	unsigned active, held;	       /* transfers holding a place; RRQs held, now */
+	unsigned long long held_total; /* RRQs ever held */
+	unsigned long long overdue;    /* ... of them answered over the cap (opts.max_wait_s) */
+	unsigned long long controlplanes; /* control planes' RRQs let in over the cap */
+};
+void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *out);
 
 /* Ends the transfers of IFINDEX and forgets it (its data plane is going away). */
 void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex);
