@@ -974,12 +974,12 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 	cfg->http_limits = (struct xpxe_http_limits){ .max_connections = XPXE_HTTP_MAX_CONNECTIONS,
 						      .max_per_ip = XPXE_HTTP_MAX_PER_IP,
 						      .timeout_s = XPXE_HTTP_TIMEOUT_S };
-	cfg->downloads = (struct xpxe_downloads_cfg){ .max = XPXE_ADMIT_MAX_DEFAULT,
-						      .max_wait_s = XPXE_ADMIT_MAX_WAIT_DEFAULT,
-						      .min_size = XPXE_DOWNLOADS_MIN_SIZE,
-						      .tftp_max = XPXE_DOWNLOADS_TFTP_MAX_DEFAULT,
-						      .tftp_max_wait_s =
-							  XPXE_DOWNLOADS_TFTP_MAX_WAIT_DEFAULT };
+	cfg->downloads =
+	    (struct xpxe_downloads_cfg){ .max = XPXE_ADMIT_MAX_DEFAULT,
+					 .max_wait_s = XPXE_ADMIT_MAX_WAIT_DEFAULT,
+					 .min_size = XPXE_DOWNLOADS_MIN_SIZE,
+					 .tftp_max = XPXE_DOWNLOADS_TFTP_MAX_DEFAULT,
+					 .tftp_max_wait_s = XPXE_DOWNLOADS_TFTP_MAX_WAIT_DEFAULT };
 	/* The fleet page, when it is turned on, is for this host alone unless ui.allow says. */
 	cfg->ui.max_connections = XPXE_UI_MAX_CONNECTIONS;
 	cfg->ui.n_allow = 1;

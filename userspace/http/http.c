@@ -481,8 +481,8 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 	return rank < 0 ? XPXE_RANK_WORKER : rank;
 }
 
-int xpxe_http_machine_rank(struct xpxe_http *h, struct in_addr ip, const char *mac,
-			   char *who_text, size_t who_size, char mac_out[18])
+int xpxe_http_machine_rank(struct xpxe_http *h, struct in_addr ip, const char *mac, char *who_text,
+			   size_t who_size, char mac_out[18])
 {
 	struct xpxe_identity id = { 0 };
 	const struct xpxe_machine_cfg *m;
@@ -513,9 +513,9 @@ int xpxe_http_machine_rank(struct xpxe_http *h, struct in_addr ip, const char *m
 	if (who.idx >= 0)
 		snprintf(who_text, who_size, "%s", who.name);
 	m = who.idx >= 0 ? &h->cfg->machines[who.idx] : NULL;
-	xpxe_http_document_path(m && m->talos_config[0] ? m->talos_config
-							: h->cfg->profiles[who.profile].talos_config,
-				who.mac, doc, sizeof(doc));
+	xpxe_http_document_path(
+	    m && m->talos_config[0] ? m->talos_config : h->cfg->profiles[who.profile].talos_config,
+	    who.mac, doc, sizeof(doc));
 	/* M is the config's: read before a reload may free it. */
 	has_role = m && m->role[0];
 	if (has_role)

@@ -97,7 +97,7 @@ struct xfer {
 struct tftp_held {
 	struct tftp_held *next; /* in xpxe_tftp.held, first come first */
 	struct sockaddr_in from;
-	struct in_pktinfo pi; /* the interface and the address it was sent to */
+	struct in_pktinfo pi;	/* the interface and the address it was sent to */
 	unsigned long long seq; /* its arrival */
 	double since;		/* when it was first held (monotonic seconds) */
 	char mac[18];		/* "" when unknown */
@@ -183,7 +183,7 @@ struct xpxe_tftp {
 	struct tftp_held *held;
 	unsigned long long held_seq;
 	unsigned long long held_total, held_overdue; /* RRQs ever held; of them let in overdue */
-	unsigned long long cp_over; /* control planes' RRQs let in over the cap */
+	unsigned long long cp_over;		     /* control planes' RRQs let in over the cap */
 	struct {
 		__be32 ip;
 		double at;

@@ -76,9 +76,9 @@ void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tft
 
 /* Admission (opts.max_at_once), for xpxe status. */
 struct xpxe_tftp_admission {
-	unsigned active, held;	       /* transfers holding a place; RRQs held, now */
-	unsigned long long held_total; /* RRQs ever held */
-	unsigned long long overdue;    /* ... of them answered over the cap (opts.max_wait_s) */
+	unsigned active, held;		  /* transfers holding a place; RRQs held, now */
+	unsigned long long held_total;	  /* RRQs ever held */
+	unsigned long long overdue;	  /* ... of them answered over the cap (opts.max_wait_s) */
 	unsigned long long controlplanes; /* control planes' RRQs let in over the cap */
 };
 void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *out);
