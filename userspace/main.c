@@ -179,7 +179,7 @@ static const char usage_serve[] =
     "  --http-max-per-ip N         connections at once from one address (default 32)\n"
     "  --http-timeout SECONDS      close a connection silent this long (default 30)\n"
     "  --max-downloads N           kernel and initramfs downloads (files of 1 MiB\n"
-    "                              or more) at once (default 32; 0: no cap); the others\n"
+    "                              or more) at once (default 64; 0: no cap); the others\n"
     "                              are held in a queue, machines with role controlplane\n"
     "                              or init first, then in the order they asked\n"
     "  --download-max-wait SECONDS let a queued download in over the cap after this\n"

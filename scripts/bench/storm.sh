@@ -14,7 +14,7 @@
 #                        every TFTP transfer at once as before issue 23;
 #                        peer_xdp: dnsmasq + nginx with an XDP_PASS program on the server's
 #                        veth, as xpxe has its own there)
-#   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 32)
+#   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 64)
 #   MAX_TFTP=N           xpxe's --max-tftp-downloads (default: the daemon's own, 128)
 #   MAX_WAIT=S           xpxe's --download-max-wait (default 0: never)
 #   CONTROLPLANES="100 170 250"  the machines (by index) whose config says type: controlplane;
@@ -37,7 +37,7 @@ SERVERS=${SERVERS:-"xpxe xpxe_nocap peer peer_xdp"} # for trials: some of them o
 MAX_DOWNLOADS=${MAX_DOWNLOADS:-}
 MAX_TFTP=${MAX_TFTP:-}
 # The daemon's defaults (downloads.max, downloads.tftp_max), for the text.
-DEFAULT_DOWNLOADS=32
+DEFAULT_DOWNLOADS=64
 DEFAULT_TFTP=128
 MAX_WAIT=${MAX_WAIT:-0}
 CONTROLPLANES=${CONTROLPLANES:-"100 170 250"}
