@@ -399,10 +399,14 @@ download at once, over the same link. With the cap, machines finish in a stream 
 HTTP downloads on instead of all near the end (p50 and p90 against the last config, and the
 figure), and the three control planes finish among the first (their column, and the share of the
 storm done by then); the last config depends on the cap keeping the link full (MB/s). No machine
-finishes before its TFTP does: the boot file's TFTP (lockstep, from the XDP path) spreads the
-machines' arrival at HTTP over the first part of the storm, and TFTP transfers are not admitted
-(only capped by \`--tftp-max-sessions\`). dnsmasq's slow DHCP spreads its machines out the same way
-from the start, which is why its first machines are done sooner.
+finishes before its TFTP does: with every transfer at once, the boot file's lockstep transfers
+share the link and the first ends late (1.5 s at 1024 machines on a quiet host), so no machine
+reaches HTTP before; with TFTP's cap a batch of transfers runs at a time (a control plane's at
+once) and the first machines reach HTTP sooner. A lockstep transfer waits a round trip per
+block, so a batch is quick on a quiet host and slow on a busy one (the client's turn for each
+ACK): the held ones then go in over the cap after 8 s (the retries column counts their repeated
+RRQs). dnsmasq's slow DHCP spreads its machines out the same way from the start, which is why
+its first machines are done sooner.
 
 The rows "XDP_PASS on the server's veth" are dnsmasq + nginx again with an XDP program that
 passes every frame attached where xpxe attaches xdp_pxe: a veth runs XDP on a copy of each
