@@ -6,10 +6,11 @@
 # (the inventory's) and address (tftp_hold.py). The order is read from the daemon's log (the
 # order it let them in), never from durations.
 #
-# tftp_max 1: w1 takes the place and stalls (ACKs nothing) while w3 and w2 ask, in that order,
+# tftp_max 1: w1 takes the place and stalls (ACKs block 1, then nothing) while w3 and w2 ask,
+# in that order,
 # and are held; cp (role: controlplane) asks and goes at once. Then w1 ends its transfer: w3
 # and w2 follow, one after another. Then with tftp_max_wait 1: a held machine goes in over the
-# cap while w1 stalls.
+# cap while w1 stalls; and a transfer never acknowledged gives its place up.
 LAB=ttadmit
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -65,7 +66,8 @@ check "xpxe check refuses tftp_max_wait above 60 with its line" \
 # --- held in order, control planes first -------------------------------------------------
 config 0
 # --max-tftp-downloads overrides the file's tftp_max (4): one at a time here.
-if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1; then
+# A stalled transfer expires at the idle timeout: far beyond the checks below.
+if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
 	ok "serve -c --max-tftp-downloads 1 starts"
 else
 	not_ok "serve -c --max-tftp-downloads 1 starts"
@@ -106,7 +108,7 @@ rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
 
 # --- over the cap after tftp_max_wait ------------------------------------------------------
 config 1
-if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1; then
+if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
 	ok "serve starts again with tftp_max_wait 1"
 else
 	not_ok "serve starts again with tftp_max_wait 1"
@@ -124,3 +126,26 @@ check "w1 still stalls (it released nothing)" bash -c "! grep -q released '$WORK
 touch "$WORK/w1.out.release"
 check "w1 ends its transfer" wait_until state_is w1 released
 for m in w1 w2; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
+kill "$DAEMON_PID"
+wait_daemon
+rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
+
+# --- a transfer never acknowledged gives its place up ------------------------------------
+config 0
+if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
+	ok "serve starts again with tftp_max_wait 0"
+else
+	not_ok "serve starts again with tftp_max_wait 0"
+	exit 1
+fi
+fetch w1 --mute
+check "w1 is answered, and acknowledges nothing" wait_until state_is w1 answered
+fetch w3
+check "w3 is held behind w1's transfer" wait_until log_has "tftp: boot.efi of w3 held"
+check "... and goes in once w1's transfer went unacknowledged (not at its idle timeout, 600 s)" \
+	wait_until state_is w3 done
+check "... by its turn, not over the cap (tftp_max_wait 0)" \
+	bash -c "grep -q 'tftp: w3 starts after .* in the queue$' '$WORK/daemon.log'"
+check "w1's transfer is still there (it expires at its idle timeout)" \
+	bash -c "'$XPXE' status --json | jq -e '.interfaces[0].tftp.transfers >= 1' >/dev/null"
+wait "${PID[w3]}" || not_ok "tftp_hold.py for w3 failed" "$(cat "$WORK/w3.err")"

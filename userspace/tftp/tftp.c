@@ -44,6 +44,8 @@
  * their ACKs could arrive.
  */
 #define UNCONFIRMED_GRACE_NS (100ull * 1000 * 1000)
+/* ... and one unacknowledged this long gives up its place among opts.max_at_once (sweep). */
+#define UNCONFIRMED_PLACE_NS (1000ull * 1000 * 1000)
 
 /* Tags for the epoll entries that are not transfers. */
 /* Aligned, as every tag is: bit 0 of a tag marks an IPv6 transfer (v6.c). */
@@ -989,6 +991,14 @@ static void sweep(struct xpxe_tftp *t)
 			}
 			if (!x->confirmed && acknowledged(x, &s))
 				confirm(t, x);
+			/*
+			 * Unacknowledged a second after its answer: a forged RRQ, or a held
+			 * machine that gave up before its turn. It keeps no place of
+			 * opts.max_at_once (it expires at its idle timeout, or makes room).
+			 */
+			if (!x->confirmed && x->counted &&
+			    tftp_now_ns() - x->started_ns >= UNCONFIRMED_PLACE_NS)
+				release(t, x);
 			if (s.state != XPXE_TFTP_ACTIVE) {
 				if (x->windowsize <= 1)
 					x->path = lockstep_path(t, x->ifc);
