@@ -97,11 +97,10 @@ struct xfer {
 struct tftp_held {
 	struct tftp_held *next; /* in xpxe_tftp.held, first come first */
 	struct sockaddr_in from;
-	struct in_pktinfo pi;	/* the interface and the address it was sent to */
-	unsigned long long seq; /* its arrival */
-	double since;		/* when it was first held (monotonic seconds) */
-	char mac[18];		/* "" when unknown */
-	char who[96];		/* for the log: the machine's name or address */
+	struct in_pktinfo pi; /* the interface and the address it was sent to */
+	double since;	      /* when it was first held (monotonic seconds) */
+	char mac[18];	      /* "" when unknown */
+	char who[96];	      /* for the log: the machine's name or address */
 	size_t len;
 	uint8_t buf[];
 };
@@ -181,7 +180,6 @@ struct xpxe_tftp {
 	 * held behind them. */
 	unsigned n_active, n_held;
 	struct tftp_held *held;
-	unsigned long long held_seq;
 	unsigned long long held_total, held_overdue; /* RRQs ever held; of them let in overdue */
 	unsigned long long cp_over;		     /* control planes' RRQs let in over the cap */
 	struct {

@@ -645,7 +645,6 @@ static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, siz
 	h->len = len;
 	h->from = *from;
 	h->pi = *pi;
-	h->seq = ++t->held_seq;
 	h->since = now;
 	inet_ntop(AF_INET, &from->sin_addr, h->who, sizeof(h->who));
 	if (rrq_mac(ifc, from->sin_addr.s_addr, from->sin_port, mac))
@@ -680,7 +679,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 			   bool its_turn);
 
 /*
- * Answers held RRQs while places are free, best first, and those held opts.max_wait_s
+ * Answers held RRQs while places are free, first come first, and those held opts.max_wait_s
  * whatever the queue (over the cap: their firmware would give up).
  */
 void tftp_admit_held(struct xpxe_tftp *t)
