@@ -187,7 +187,7 @@ static const char usage_serve[] =
     "  --max-tftp-downloads N      TFTP transfers (IPv4) at once (default 128; 0: no\n"
     "                              cap); further read requests are held unanswered\n"
     "                              (the firmware repeats them) in the order they\n"
-    "                              asked; one held 8 s goes in over the cap\n"
+    "                              asked; one held 2 s goes in over the cap\n"
     "                              (downloads.tftp_max_wait), a control plane's at once\n"
     "\n"
     "Fleet page (quick start; ui: in a config file):\n"

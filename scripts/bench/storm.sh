@@ -357,7 +357,7 @@ download gets its header at once and its first bytes trickle (1 KiB every 5 s: s
 give up on an HTTP download silent for 30 s) until its turn; and at most ${MAX_TFTP:-$DEFAULT_TFTP} TFTP
 transfers (\`downloads.tftp_max\`, \`--max-tftp-downloads\`): a further read request is held
 unanswered (storm's machines repeat it every second, as a ROM does) and answered when a
-transfer ends, or over the cap after 8 s (\`downloads.tftp_max_wait\`), a control plane's never.
+transfer ends, or over the cap after 2 s (\`downloads.tftp_max_wait\`), a control plane's never.
 "xpxe, no cap" is the same xpxe with \`--max-downloads 0 --max-tftp-downloads 0\`:
 every download and transfer at once, sharing the link, as before admission. Machines $CONTROLPLANES (by
 index) are the storm's three control planes: their configs say \`type: controlplane\` for every
@@ -404,7 +404,7 @@ share the link and the first ends late (1.5 s at 1024 machines on a quiet host),
 reaches HTTP before; with TFTP's cap a batch of transfers runs at a time (a control plane's at
 once) and the first machines reach HTTP sooner. A lockstep transfer waits a round trip per
 block, so a batch is quick on a quiet host and slow on a busy one (the client's turn for each
-ACK): the held ones then go in over the cap after 8 s (the retries column counts their repeated
+ACK): the held ones then go in over the cap after 2 s (the retries column counts their repeated
 RRQs). dnsmasq's slow DHCP spreads its machines out the same way from the start, which is why
 its first machines are done sooner.
 

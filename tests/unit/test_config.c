@@ -300,7 +300,7 @@ static void test_downloads(void **state)
 	assert_int_equal(cfg.downloads.max_wait_s, 0);
 	assert_int_equal(cfg.downloads.min_size, 1 << 20);
 	assert_int_equal(cfg.downloads.tftp_max, XPXE_DOWNLOADS_TFTP_MAX_DEFAULT);
-	assert_int_equal(cfg.downloads.tftp_max_wait_s, 8);
+	assert_int_equal(cfg.downloads.tftp_max_wait_s, 2);
 	xpxe_config_free(&cfg);
 	write_file("interfaces: [prov0]\ndownloads: {tftp_max_wait: 61}\n");
 	assert_true(xpxe_config_load(path, &cfg, &err) < 0);
