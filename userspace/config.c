@@ -392,13 +392,17 @@ static int downloads_key(struct walker *w, struct fy_node *key, struct fy_node *
 		return get_uint(w, key, v, 0, 4096, &dl->max);
 	if (is(key, "max_wait"))
 		return get_uint(w, key, v, 0, 3600, &dl->max_wait_s);
+	if (is(key, "tftp_max"))
+		return get_uint(w, key, v, 0, 4096, &dl->tftp_max);
+	if (is(key, "tftp_max_wait"))
+		return get_uint(w, key, v, 0, 60, &dl->tftp_max_wait_s);
 	if (is(key, "min_size_kib")) {
 		if (get_uint(w, key, v, 0, 1 << 22, &kib))
 			return -EINVAL;
 		dl->min_size = (unsigned long long)kib << 10;
 		return 0;
 	}
-	return unknown(w, key, "downloads", "max, max_wait, min_size_kib");
+	return unknown(w, key, "downloads", "max, max_wait, min_size_kib, tftp_max, tftp_max_wait");
 }
 
 /* The fleet page: off unless listen is set; only to the allow list (default: loopback). */
@@ -970,9 +974,12 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 	cfg->http_limits = (struct xpxe_http_limits){ .max_connections = XPXE_HTTP_MAX_CONNECTIONS,
 						      .max_per_ip = XPXE_HTTP_MAX_PER_IP,
 						      .timeout_s = XPXE_HTTP_TIMEOUT_S };
-	cfg->downloads = (struct xpxe_downloads_cfg){ .max = XPXE_ADMIT_MAX_DEFAULT,
-						      .max_wait_s = XPXE_ADMIT_MAX_WAIT_DEFAULT,
-						      .min_size = XPXE_DOWNLOADS_MIN_SIZE };
+	cfg->downloads =
+	    (struct xpxe_downloads_cfg){ .max = XPXE_ADMIT_MAX_DEFAULT,
+					 .max_wait_s = XPXE_ADMIT_MAX_WAIT_DEFAULT,
+					 .min_size = XPXE_DOWNLOADS_MIN_SIZE,
+					 .tftp_max = XPXE_DOWNLOADS_TFTP_MAX_DEFAULT,
+					 .tftp_max_wait_s = XPXE_DOWNLOADS_TFTP_MAX_WAIT_DEFAULT };
 	/* The fleet page, when it is turned on, is for this host alone unless ui.allow says. */
 	cfg->ui.max_connections = XPXE_UI_MAX_CONNECTIONS;
 	cfg->ui.n_allow = 1;

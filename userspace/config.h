@@ -165,11 +165,32 @@ struct xpxe_ui_cfg {
 struct xpxe_downloads_cfg {
 	unsigned max, max_wait_s;
 	unsigned long long min_size;
+	/* TFTP's (IPv4) transfers at once (downloads.tftp_max, --max-tftp-downloads): further
+	 * RRQs are held, unanswered, control planes first (tftp/tftp.h). 0: no cap. */
+	unsigned tftp_max;
+	/* ... and a held RRQ is answered over the cap after this long (downloads.tftp_max_wait;
+	 * 0: never): firmware repeats its RRQ for a while, then gives up. */
+	unsigned tftp_max_wait_s;
 };
 
 #define XPXE_DOWNLOADS_MIN_SIZE	    (1ULL << 20)
 #define XPXE_ADMIT_MAX_DEFAULT	    64 /* measured: fewer left the lab's link part idle */
 #define XPXE_ADMIT_MAX_WAIT_DEFAULT 0  /* never: the trickle keeps held clients alive */
+/*
+ * A boot storm's TFTP stage: 1024 lockstep transfers at once share the link and all finish
+ * late (the first after 1.5 s, BENCHMARKS.md), and no machine starts its HTTP downloads before;
+ * a batch at a time, the first machines move on at once. Not fewer: a lockstep transfer waits
+ * a round trip per block, and once HTTP fills the link those take long (32 at once in a trial
+ * of 256 machines took 13.8 s for the median machine's TFTP, against 1.8 s with 128).
+ */
+#define XPXE_DOWNLOADS_TFTP_MAX_DEFAULT 128
+/*
+ * Well inside what firmware waits for an answer to its RRQ (iPXE gives up after about 16 s,
+ * EDK2's PXE after about 24 s), and short: on a busy host a batch of lockstep transfers is slow,
+ * and those held 8 s went in when HTTP filled the link, where each block waits behind it (a
+ * trial at 1024 machines: TFTP p50 57 s, last config 209 s against 152 s without the cap).
+ */
+#define XPXE_DOWNLOADS_TFTP_MAX_WAIT_DEFAULT 2
 
 #define XPXE_HTTP_MAX_CONNECTIONS 2048
 #define XPXE_HTTP_MAX_PER_IP	  32

@@ -174,7 +174,7 @@ static const char usage_serve[] =
     "                              read request beyond gets ERROR 0 'too many transfers\n"
     "                              from your address' (tftp_sessions_refused_per_ip)\n"
     "\n"
-    "HTTP (these five also go with -c, and override the file's http: and downloads:):\n"
+    "HTTP (these six also go with -c, and override the file's http: and downloads:):\n"
     "  --http-max-connections N    connections at once (default 2048)\n"
     "  --http-max-per-ip N         connections at once from one address (default 32)\n"
     "  --http-timeout SECONDS      close a connection silent this long (default 30)\n"
@@ -184,6 +184,11 @@ static const char usage_serve[] =
     "                              or init first, then in the order they asked\n"
     "  --download-max-wait SECONDS let a queued download in over the cap after this\n"
     "                              long (default 0: never; held ones get a trickle)\n"
+    "  --max-tftp-downloads N      TFTP transfers (IPv4) at once (default 128; 0: no\n"
+    "                              cap); further read requests are held unanswered\n"
+    "                              (the firmware repeats them) in the order they\n"
+    "                              asked; one held 2 s goes in over the cap\n"
+    "                              (downloads.tftp_max_wait), a control plane's at once\n"
     "\n"
     "Fleet page (quick start; ui: in a config file):\n"
     "  --ui ADDR:PORT              serve the fleet page there (default: off): each\n"
@@ -537,6 +542,7 @@ enum {
 	OPT_HTTP_TIMEOUT,
 	OPT_MAX_DOWNLOADS,
 	OPT_DOWNLOAD_MAX_WAIT,
+	OPT_MAX_TFTP_DOWNLOADS,
 	OPT_ROUTER_ADVERT,
 	OPT_STORE,
 	OPT_UKI,
@@ -797,6 +803,7 @@ static const char *const with_config_flags[] = {
 	"--http-timeout",
 	"--max-downloads",
 	"--download-max-wait",
+	"--max-tftp-downloads",
 	"--keep-attached",
 	"--store",
 };
@@ -852,6 +859,7 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
 		{ "max-downloads", required_argument, NULL, OPT_MAX_DOWNLOADS },
 		{ "download-max-wait", required_argument, NULL, OPT_DOWNLOAD_MAX_WAIT },
+		{ "max-tftp-downloads", required_argument, NULL, OPT_MAX_TFTP_DOWNLOADS },
 		{ "ui", required_argument, NULL, OPT_UI },
 		{ "ui-allow", required_argument, NULL, OPT_UI_ALLOW },
 		{ "help", no_argument, NULL, 'h' },
@@ -1034,6 +1042,16 @@ static int serve_or_check(int argc, char **argv, bool check)
 				    optarg);
 			opts.download_max_wait_s = v;
 			opts.download_max_wait_set = true;
+			break;
+		case OPT_MAX_TFTP_DOWNLOADS:
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v > 4096)
+				return usage_error(
+				    serve_usage,
+				    "--max-tftp-downloads wants 0..4096 (0: no cap), not '%s'",
+				    optarg);
+			opts.max_tftp_downloads = v;
+			opts.max_tftp_downloads_set = true;
 			break;
 		case OPT_UI: {
 			struct sockaddr_in addr;

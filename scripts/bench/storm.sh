@@ -10,10 +10,12 @@
 # the same files, the same script, a config file per MAC), on the same lab, same run.
 #   MACHINES="256 1024"  sizes of the storm     RUNS=3   runs per server and size
 #   SERVERS="xpxe xpxe_nocap peer peer_xdp"  (a trial may run some; xpxe_nocap: xpxe with
-#                        --max-downloads 0, every download at once as before issue 23;
+#                        --max-downloads 0 --max-tftp-downloads 0, every download and
+#                        every TFTP transfer at once as before issue 23;
 #                        peer_xdp: dnsmasq + nginx with an XDP_PASS program on the server's
 #                        veth, as xpxe has its own there)
 #   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 64)
+#   MAX_TFTP=N           xpxe's --max-tftp-downloads (default: the daemon's own, 128)
 #   MAX_WAIT=S           xpxe's --download-max-wait (default 0: never)
 #   CONTROLPLANES="100 170 250"  the machines (by index) whose config says type: controlplane;
 #                        xpxe lets their downloads go first; the table says when the last of
@@ -33,6 +35,10 @@ MACHINES=${MACHINES:-"256 1024"}
 RUNS=${RUNS:-3}
 SERVERS=${SERVERS:-"xpxe xpxe_nocap peer peer_xdp"} # for trials: some of them only
 MAX_DOWNLOADS=${MAX_DOWNLOADS:-}
+MAX_TFTP=${MAX_TFTP:-}
+# The daemon's defaults (downloads.max, downloads.tftp_max), for the text.
+DEFAULT_DOWNLOADS=64
+DEFAULT_TFTP=128
 MAX_WAIT=${MAX_WAIT:-0}
 CONTROLPLANES=${CONTROLPLANES:-"100 170 250"}
 WARMUP=${WARMUP:-32}
@@ -159,13 +165,14 @@ wait_for() { # CMD...: up to 5 s
 }
 
 start_xpxe() {
-	bench_storm_xpxe ${MAX_DOWNLOADS:+--max-downloads "$MAX_DOWNLOADS"} --download-max-wait "$MAX_WAIT"
+	bench_storm_xpxe ${MAX_DOWNLOADS:+--max-downloads "$MAX_DOWNLOADS"} \
+		${MAX_TFTP:+--max-tftp-downloads "$MAX_TFTP"} --download-max-wait "$MAX_WAIT"
 	pids+=("$bench_xpxe_pid")
 }
 
 # xpxe as it was before admission (issue 23): every download at once, sharing the link.
 start_xpxe_nocap() {
-	bench_storm_xpxe --max-downloads 0
+	bench_storm_xpxe --max-downloads 0 --max-tftp-downloads 0
 	pids+=("$bench_xpxe_pid")
 }
 
@@ -281,7 +288,7 @@ for m in $MACHINES; do
 done
 
 peer_name="dnsmasq $(dnsmasq --version | head -1 | awk '{ print $3 }') + nginx $(nginx -v 2>&1 | sed 's|.*/||')"
-declare -A NAME=([xpxe]="xpxe (at most ${MAX_DOWNLOADS:-64} downloads at once)" [xpxe_nocap]="xpxe, no cap (every download at once)" [peer]="$peer_name" [peer_xdp]="$peer_name, XDP_PASS on the server's veth")
+declare -A NAME=([xpxe]="xpxe (at most ${MAX_DOWNLOADS:-$DEFAULT_DOWNLOADS} downloads, ${MAX_TFTP:-$DEFAULT_TFTP} TFTP transfers at once)" [xpxe_nocap]="xpxe, no cap (every download at once)" [peer]="$peer_name" [peer_xdp]="$peer_name, XDP_PASS on the server's veth")
 
 # --- the figure: share of the machines done against time, at the largest storm -------------
 big=$(tr ' ' '\n' <<<"$MACHINES" | sort -n | tail -1)
@@ -343,12 +350,16 @@ Every download is compared byte for byte with the file, every config with the ma
 All machines power on at once. Servers: xpxe \`--mode full\` (DHCP from XDP and its daemon,
 TFTP from BPF, HTTP by its libmicrohttpd, config rendered per MAC) against dnsmasq (DHCP and
 TFTP) with nginx (sendfile; the same script, a config file per MAC). xpxe lets at most
-${MAX_DOWNLOADS:-64} kernel and initramfs downloads run at once and holds the others (\`downloads.max\`,
+${MAX_DOWNLOADS:-$DEFAULT_DOWNLOADS} kernel and initramfs downloads run at once and holds the others (\`downloads.max\`,
 \`--max-downloads\`), the machines whose config says \`type: controlplane\` first, then in the
 order machines asked (a machine keeps its place for its kernel after its initramfs); a held
 download gets its header at once and its first bytes trickle (1 KiB every 5 s: storm's machines
-give up on an HTTP download silent for 30 s) until its turn. "xpxe, no cap" is the same xpxe with \`--max-downloads 0\`:
-every download at once, sharing the link, as before admission. Machines $CONTROLPLANES (by
+give up on an HTTP download silent for 30 s) until its turn; and at most ${MAX_TFTP:-$DEFAULT_TFTP} TFTP
+transfers (\`downloads.tftp_max\`, \`--max-tftp-downloads\`): a further read request is held
+unanswered (storm's machines repeat it every second, as a ROM does) and answered when a
+transfer ends, or over the cap after 2 s (\`downloads.tftp_max_wait\`), a control plane's never.
+"xpxe, no cap" is the same xpxe with \`--max-downloads 0 --max-tftp-downloads 0\`:
+every download and transfer at once, sharing the link, as before admission. Machines $CONTROLPLANES (by
 index) are the storm's three control planes: their configs say \`type: controlplane\` for every
 server, and "control planes' configs s" is when the last of them had its config, "machines done
 by then %" the share of the storm that had its config by then. dnsmasq runs with
@@ -388,10 +399,14 @@ download at once, over the same link. With the cap, machines finish in a stream 
 HTTP downloads on instead of all near the end (p50 and p90 against the last config, and the
 figure), and the three control planes finish among the first (their column, and the share of the
 storm done by then); the last config depends on the cap keeping the link full (MB/s). No machine
-finishes before its TFTP does: the boot file's TFTP (lockstep, from the XDP path) spreads the
-machines' arrival at HTTP over the first part of the storm, and TFTP transfers are not admitted
-(only capped by \`--tftp-max-sessions\`). dnsmasq's slow DHCP spreads its machines out the same way
-from the start, which is why its first machines are done sooner.
+finishes before its TFTP does: with every transfer at once, the boot file's lockstep transfers
+share the link and the first ends late (1.5 s at 1024 machines on a quiet host), so no machine
+reaches HTTP before; with TFTP's cap a batch of transfers runs at a time (a control plane's at
+once) and the first machines reach HTTP sooner. A lockstep transfer waits a round trip per
+block, so a batch is quick on a quiet host and slow on a busy one (the client's turn for each
+ACK): the held ones then go in over the cap after 2 s (the retries column counts their repeated
+RRQs). dnsmasq's slow DHCP spreads its machines out the same way from the start, which is why
+its first machines are done sooner.
 
 The rows "XDP_PASS on the server's veth" are dnsmasq + nginx again with an XDP program that
 passes every frame attached where xpxe attaches xdp_pxe: a veth runs XDP on a copy of each

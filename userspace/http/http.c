@@ -481,6 +481,51 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 	return rank < 0 ? XPXE_RANK_WORKER : rank;
 }
 
+int xpxe_http_machine_rank(struct xpxe_http *h, struct in_addr ip, const char *mac, char *who_text,
+			   size_t who_size, char mac_out[18])
+{
+	struct xpxe_identity id = { 0 };
+	const struct xpxe_machine_cfg *m;
+	const char *why;
+	char doc[XPXE_CFG_PATH_MAX + 32];
+	struct who who;
+	unsigned char bound[6];
+	int rank = XPXE_RANK_WORKER;
+	bool has_role;
+
+	mac_out[0] = '\0';
+	if (!h->inv || !h->cfg)
+		return XPXE_RANK_WORKER;
+	if (mac_of(&h->leases, ip, bound))
+		snprintf(mac_out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", bound[0], bound[1], bound[2],
+			 bound[3], bound[4], bound[5]);
+	else if (mac)
+		snprintf(mac_out, 18, "%s", mac);
+	if (!mac_out[0])
+		return XPXE_RANK_WORKER;
+	id.mac = mac_out;
+	doc[0] = '\0';
+	pthread_mutex_lock(&h->inv->lock);
+	if (identify(h, NULL, &id, &who, &why)) {
+		pthread_mutex_unlock(&h->inv->lock);
+		return XPXE_RANK_WORKER;
+	}
+	if (who.idx >= 0)
+		snprintf(who_text, who_size, "%s", who.name);
+	m = who.idx >= 0 ? &h->cfg->machines[who.idx] : NULL;
+	xpxe_http_document_path(
+	    m && m->talos_config[0] ? m->talos_config : h->cfg->profiles[who.profile].talos_config,
+	    who.mac, doc, sizeof(doc));
+	/* M is the config's: read before a reload may free it. */
+	has_role = m && m->role[0];
+	if (has_role)
+		rank = xpxe_role_rank(m->role);
+	pthread_mutex_unlock(&h->inv->lock);
+	if (!has_role && doc[0] && xpxe_http_document_says_controlplane(doc))
+		rank = XPXE_RANK_CONTROLPLANE;
+	return rank < 0 ? XPXE_RANK_WORKER : rank;
+}
+
 /*
  * A bulk download's turn (admit.h): 1 to send it now, 0 when it waits in the queue (its
  * body is then a held one: held_read), -1 when the server stops.

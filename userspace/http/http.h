@@ -138,6 +138,16 @@ void xpxe_http_document_path(const char *path, const char *mac, char *out, size_
  */
 bool xpxe_http_document_says_controlplane(const char *path);
 
+/*
+ * The place in a download queue of the machine at IP (its DHCP binding's MAC), else of MAC
+ * (aa:bb:cc:dd:ee:ff, may be NULL: the frame's source, which behind a relay is the router's):
+ * its inventory role, else what its Talos document says (enum xpxe_admit_rank), as an HTTP
+ * download's. WHO gets its name when it has one, MAC_OUT the MAC it went by ("" none). TFTP's
+ * admission asks (tftp.h, opts.rank); H not started: a worker.
+ */
+int xpxe_http_machine_rank(struct xpxe_http *h, struct in_addr ip, const char *mac, char *who,
+			   size_t who_size, char mac_out[18]);
+
 /* True when SRC may fetch configs under CFG's allow list (empty list: everyone). */
 bool xpxe_http_allowed(const struct xpxe_config *cfg, struct in_addr src);
 

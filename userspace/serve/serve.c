@@ -395,6 +395,18 @@ static struct fy_node *downloads_status(struct daemon *d, struct fy_document *do
 	}
 	free(v);
 	xpxe_json_add_node(node, "list", list);
+	if (d->tftp) {
+		struct xpxe_tftp_admission ta;
+
+		xpxe_tftp_admission(d->tftp, &ta);
+		xpxe_json_add_u64(node, "tftp_max", d->cfg.downloads.tftp_max);
+		xpxe_json_add_u64(node, "tftp_max_wait_s", d->cfg.downloads.tftp_max_wait_s);
+		xpxe_json_add_u64(node, "tftp_active", ta.active);
+		xpxe_json_add_u64(node, "tftp_held", ta.held);
+		xpxe_json_add_u64(node, "tftp_held_total", ta.held_total);
+		xpxe_json_add_u64(node, "tftp_over_cap_waited", ta.overdue);
+		xpxe_json_add_u64(node, "tftp_over_cap_controlplane", ta.controlplanes);
+	}
 	return node;
 }
 
@@ -1222,6 +1234,8 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 		cfg->downloads.max = opts->max_downloads;
 	if (opts->download_max_wait_set)
 		cfg->downloads.max_wait_s = opts->download_max_wait_s;
+	if (opts->max_tftp_downloads_set)
+		cfg->downloads.tftp_max = opts->max_tftp_downloads;
 	/* Again, now that the interfaces' subnets are known; then the added machines. */
 	find_subnets(cfg);
 	ret = xpxe_config_check(cfg, err);
@@ -1420,11 +1434,13 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		snprintf(now, sizeof(now), "%u, %u, %u s", new->http_limits.max_connections,
 			 new->http_limits.max_per_ip, new->http_limits.timeout_s);
 	} else if (memcmp(&old->downloads, &new->downloads, sizeof(old->downloads))) {
-		key = "downloads.max, max_wait or min_size_kib";
-		snprintf(was, sizeof(was), "%u, %u s, %llu KiB", old->downloads.max,
-			 old->downloads.max_wait_s, old->downloads.min_size >> 10);
-		snprintf(now, sizeof(now), "%u, %u s, %llu KiB", new->downloads.max,
-			 new->downloads.max_wait_s, new->downloads.min_size >> 10);
+		key = "downloads.max, max_wait, min_size_kib, tftp_max or tftp_max_wait";
+		snprintf(was, sizeof(was), "%u, %u s, %llu KiB, %u, %u s", old->downloads.max,
+			 old->downloads.max_wait_s, old->downloads.min_size >> 10,
+			 old->downloads.tftp_max, old->downloads.tftp_max_wait_s);
+		snprintf(now, sizeof(now), "%u, %u s, %llu KiB, %u, %u s", new->downloads.max,
+			 new->downloads.max_wait_s, new->downloads.min_size >> 10,
+			 new->downloads.tftp_max, new->downloads.tftp_max_wait_s);
 	} else if (old->dhcp.pool_first.s_addr != new->dhcp.pool_first.s_addr ||
 		   old->dhcp.pool_last.s_addr != new->dhcp.pool_last.s_addr) {
 		key = "dhcp.pool";
@@ -1641,13 +1657,24 @@ static int start_http(struct daemon *d, const char *listen)
 	return err;
 }
 
+/* A held RRQ's place (TFTP's admission): its machine's, as its HTTP downloads'. */
+static int tftp_rank(void *ctx, struct in_addr ip, const char *mac, char *who, size_t who_size,
+		     char mac_out[18])
+{
+	return xpxe_http_machine_rank(ctx, ip, mac, who, who_size, mac_out);
+}
+
 /* Takes over running transfers first, so their asset slots are kept, then loads and listens. */
 static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
 	struct xpxe_tftp_opts topts = { .idle_timeout_s = opts->tftp_idle_timeout_s,
 					.windowsize_max = opts->tftp_windowsize_max,
 					.max_sessions = opts->tftp_max_sessions,
-					.max_per_ip = opts->tftp_max_per_ip };
+					.max_per_ip = opts->tftp_max_per_ip,
+					.max_at_once = d->cfg.downloads.tftp_max,
+					.max_wait_s = d->cfg.downloads.tftp_max_wait_s,
+					.rank = tftp_rank,
+					.rank_ctx = &d->http };
 	int err;
 
 	xpxe_assets_init(&d->assets);

@@ -37,6 +37,8 @@ struct xpxe_serve_opts {
 	/* --max-downloads, --download-max-wait (0 is a value: no cap, no bound); *_set: given */
 	unsigned max_downloads, download_max_wait_s;
 	bool max_downloads_set, download_max_wait_set;
+	unsigned max_tftp_downloads; /* --max-tftp-downloads (0: no cap); *_set: given */
+	bool max_tftp_downloads_set;
 	/* the config file, or the quick start's profile */
 	const char *config_path;  /* -c FILE; NULL: quick start from the flags */
 	const char *talos_config; /* --talos-config DIR or FILE */

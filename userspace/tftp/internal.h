@@ -98,6 +98,7 @@ struct xfer {
 	char mac[18];		     /* the client's, "" when unknown */
 	int path;		     /* enum xpxe_tftp_path: where its blocks go */
 	bool reported; /* its end was reported (an event of the program, or the sweep) */
+	bool counted;  /* holds one of opts.max_at_once's places (n_active) */
 	__u64 started_ns;
 	double progress, ended_at;
 	unsigned timeout_s;			  /* the client's `timeout` option; 0: none asked */
@@ -114,6 +115,24 @@ struct xfer {
 	bool confirmed;
 	struct xfer *unconfirmed_prev, *unconfirmed_next;
 };
+
+/*
+ * An RRQ held at opts.max_at_once (tftp.c: hold), answered in turn: its bytes, as
+ * they came last (a client repeats its RRQ while it waits; a new one from it replaces them).
+ */
+struct tftp_held {
+	struct tftp_held *next; /* in xpxe_tftp.held, first come first */
+	struct sockaddr_in from;
+	struct in_pktinfo pi; /* the interface and the address it was sent to */
+	double since;	      /* when it was first held (monotonic seconds) */
+	char mac[18];	      /* "" when unknown */
+	char who[96];	      /* for the log: the machine's name or address */
+	size_t len;
+	uint8_t buf[];
+};
+
+/* Addresses whose transfer was let in lately (tftp.c: let_in): their next RRQ goes at once. */
+#define TFTP_LET_IN_SLOTS 1024
 
 /* How many transfers one client address holds, for --tftp-max-per-ip. */
 struct ip_count {
@@ -191,6 +210,16 @@ struct xpxe_tftp {
 	unsigned unconfirmed_dropped_recently; /* ... unconfirmed transfers dropped (make_room) */
 	unsigned refused_per_ip_recently;      /* ... at --tftp-max-per-ip */
 	__be32 refused_per_ip_last;	       /* the address refused last, for that log line */
+	/* Admission (opts.max_at_once): IPv4 transfers running that hold a place, and the RRQs
+	 * held behind them. */
+	unsigned n_active, n_held;
+	struct tftp_held *held;
+	unsigned long long held_total, held_overdue; /* RRQs ever held; of them let in overdue */
+	unsigned long long cp_over;		     /* control planes' RRQs let in over the cap */
+	struct {
+		__be32 ip;
+		double at;
+	} let_in[TFTP_LET_IN_SLOTS];
 };
 
 /* iface.c: what both files below use (it calls neither) */
@@ -230,6 +259,7 @@ void tftp6_close(struct xpxe_tftp *t);
 void tftp6_forget_sessions(struct iface *ifc);
 void tftp_free_dead(struct xpxe_tftp *t);
 bool tftp_make_room(struct xpxe_tftp *t);
+void tftp_admit_held(struct xpxe_tftp *t);
 bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns);
 
 /* window.c */

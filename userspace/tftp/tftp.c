@@ -44,6 +44,8 @@
  * their ACKs could arrive.
  */
 #define UNCONFIRMED_GRACE_NS (100ull * 1000 * 1000)
+/* ... and one unacknowledged this long gives up its place among opts.max_at_once (sweep). */
+#define UNCONFIRMED_PLACE_NS (1000ull * 1000 * 1000)
 
 /* Tags for the epoll entries that are not transfers. */
 /* Aligned, as every tag is: bit 0 of a tag marks an IPv6 transfer (v6.c). */
@@ -224,11 +226,21 @@ static void confirm(struct xpxe_tftp *t, struct xfer *x)
 	t->n_unconfirmed--;
 }
 
+/* X ended (or goes): its place among opts.max_at_once is free (tftp_admit_held fills it). */
+static void release(struct xpxe_tftp *t, struct xfer *x)
+{
+	if (!x->counted)
+		return;
+	x->counted = false;
+	t->n_active--;
+}
+
 static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
 {
 	struct xfer **pp = &t->buckets[bucket_of(x->key.client_ip, x->key.client_port)];
 
 	confirm(t, x); /* off that list */
+	release(t, x);
 
 	if (delete_session && bpf_map_delete_elem(x->ifc->sessions_fd, &x->key) && errno != ENOENT)
 		log_debug("cannot delete a TFTP session: %s", strerror(errno));
@@ -529,6 +541,8 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	x->fd = fd;
 	x->rrq_hash = hash;
 	x->rrq_len = rrq_len;
+	x->counted = true;
+	t->n_active++;
 	x->slot = as->slot;
 	x->size = as->size;
 	x->blksize = plan.blksize;
@@ -574,8 +588,154 @@ static bool same_transfer(const struct iface *ifc, const struct xfer *x,
 	       plan.windowsize == x->windowsize;
 }
 
+/* The let_in slot of IP (a hash of the address). */
+static unsigned let_in_slot(__be32 ip)
+{
+	return (ntohl(ip) * 2654435761u) % TFTP_LET_IN_SLOTS;
+}
+
+/* Whether IP's transfer was let in lately: its next RRQ (the file after a size probe) is not
+ * held again. */
+static bool let_in_lately(const struct xpxe_tftp *t, __be32 ip, double now)
+{
+	unsigned i = let_in_slot(ip);
+
+	return t->let_in[i].ip == ip && now - t->let_in[i].at < XPXE_TFTP_LET_IN_KEEP_S;
+}
+
+/*
+ * Admission (opts.max_at_once): true when the RRQ in BUF from FROM is held (unanswered) in the
+ * queue, false when it goes now. A client repeats its RRQ while it waits: the copy (or a new
+ * request from the same address) takes the place its first one had. A held machine that
+ * gives up costs nothing: its turn answers a port that no longer listens, and the transfer
+ * expires unacknowledged. A control plane is never held: it goes at once, over the cap. (At
+ * the front of the queue it would still wait for a transfer to end, and a lockstep transfer
+ * in a storm takes seconds: it would reach HTTP behind the first batch, and finish with it.)
+ */
+static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, size_t len,
+		 const struct sockaddr_in *from, const struct in_pktinfo *pi, const char *name)
+{
+	struct tftp_held *h, **p;
+	char ip[INET_ADDRSTRLEN];
+	uint8_t mac[6];
+	double now = now_s();
+
+	if (!t->opts.max_at_once || let_in_lately(t, from->sin_addr.s_addr, now))
+		return false;
+	for (p = &t->held; *p; p = &(*p)->next)
+		if ((*p)->from.sin_addr.s_addr == from->sin_addr.s_addr)
+			break;
+	if (*p) {
+		/* Its place kept; the latest bytes and port are what its turn answers. */
+		h = realloc(*p, sizeof(*h) + len);
+		if (!h)
+			return true; /* the old bytes stay */
+		*p = h;
+		memcpy(h->buf, buf, len);
+		h->len = len;
+		h->from = *from;
+		h->pi = *pi;
+		return true;
+	}
+	if ((!t->held && t->n_active < t->opts.max_at_once) || t->n_held >= XPXE_TFTP_SESSIONS_MAX)
+		return false;
+	h = calloc(1, sizeof(*h) + len);
+	if (!h)
+		return false;
+	memcpy(h->buf, buf, len);
+	h->len = len;
+	h->from = *from;
+	h->pi = *pi;
+	h->since = now;
+	inet_ntop(AF_INET, &from->sin_addr, h->who, sizeof(h->who));
+	if (rrq_mac(ifc, from->sin_addr.s_addr, from->sin_port, mac))
+		mac_str(h->mac, mac);
+	if (t->opts.rank) {
+		char seen[18];
+
+		snprintf(seen, sizeof(seen), "%s", h->mac);
+		if (t->opts.rank(t->opts.rank_ctx, from->sin_addr, seen[0] ? seen : NULL, h->who,
+				 sizeof(h->who), h->mac) > 0) {
+			log_info("tftp: %s of %s goes at once, over the cap (control plane)", name,
+				 h->who);
+			t->cp_over++;
+			free(h);
+			return false;
+		}
+	}
+	for (p = &t->held; *p; p = &(*p)->next) /* last in line */
+		;
+	*p = h;
+	t->n_held++;
+	t->held_total++;
+	log_info("tftp: %s of %s held (%u transfers at once, %u others waiting)", name, h->who,
+		 t->opts.max_at_once, t->n_held - 1);
+	inet_ntop(AF_INET, &from->sin_addr, ip, sizeof(ip));
+	xpxe_event(XPXE_EV_DOWNLOAD_QUEUED, h->mac[0] ? h->mac : NULL, ip, ifc->ifname, name, 0);
+	return true;
+}
+
 static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
-			   const struct sockaddr_in *from, const struct in_pktinfo *pi)
+			   const struct sockaddr_in *from, const struct in_pktinfo *pi,
+			   bool its_turn);
+
+/*
+ * Answers held RRQs while places are free, first come first, and those held opts.max_wait_s
+ * whatever the queue (over the cap: their firmware would give up).
+ */
+void tftp_admit_held(struct xpxe_tftp *t)
+{
+	double now = now_s();
+
+	for (struct tftp_held **p = &t->held; *p;) {
+		struct tftp_held *h = *p;
+		bool turn = t->n_active < t->opts.max_at_once || !t->opts.max_at_once;
+		bool overdue = t->opts.max_wait_s && now - h->since >= t->opts.max_wait_s;
+
+		if (!turn && !overdue) {
+			p = &h->next;
+			continue;
+		}
+		*p = h->next;
+		t->n_held--;
+		if (!turn)
+			t->held_overdue++;
+		log_info("tftp: %s starts after %.1f s in the queue%s", h->who, now - h->since,
+			 turn ? "" : " (over the cap: it waited too long)");
+		handle_request(t, h->buf, h->len, &h->from, &h->pi, true);
+		free(h);
+	}
+}
+
+/* Forgets the RRQs held on IFINDEX (its interface goes), or all (IFINDEX 0). */
+static void drop_held(struct xpxe_tftp *t, int ifindex)
+{
+	for (struct tftp_held **p = &t->held; *p;) {
+		struct tftp_held *h = *p;
+
+		if (ifindex && h->pi.ipi_ifindex != ifindex) {
+			p = &h->next;
+			continue;
+		}
+		*p = h->next;
+		t->n_held--;
+		free(h);
+	}
+}
+
+void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *out)
+{
+	out->active = t->n_active;
+	out->held = t->n_held;
+	out->held_total = t->held_total;
+	out->overdue = t->held_overdue;
+	out->controlplanes = t->cp_over;
+}
+
+/* ITS_TURN: a held RRQ let in (tftp_admit_held), not held again. */
+static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
+			   const struct sockaddr_in *from, const struct in_pktinfo *pi,
+			   bool its_turn)
 {
 	struct iface *ifc = tftp_find_iface(t, pi->ipi_ifindex);
 	struct xpxe_tftp_refusal why;
@@ -635,6 +795,8 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	 */
 	if (x)
 		replace(t, x);
+	if (!its_turn && hold(t, ifc, buf, len, from, pi, req.name))
+		return;
 	if (transfers_from(t, from->sin_addr.s_addr) >= t->opts.max_per_ip) {
 		/* One host holds its share: the rest of the rack keeps the other sessions. */
 		static const char mine[] = "too many transfers from your address, try again later";
@@ -660,6 +822,12 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		return;
 	}
 	start_transfer(t, ifc, &req, as, from, pi->ipi_spec_dst, hash, len);
+	if (t->opts.max_at_once) {
+		unsigned i = let_in_slot(from->sin_addr.s_addr);
+
+		t->let_in[i].ip = from->sin_addr.s_addr;
+		t->let_in[i].at = now_s();
+	}
 }
 
 static void read_requests(struct xpxe_tftp *t)
@@ -697,8 +865,9 @@ static void read_requests(struct xpxe_tftp *t)
 			       NULL, from.sin_addr.s_addr, from.sin_port, pi->ipi_spec_dst);
 			continue;
 		}
-		handle_request(t, buf, n, &from, pi);
+		handle_request(t, buf, n, &from, pi, false);
 	}
+	tftp_admit_held(t);
 }
 
 /* A packet from FROM (WHO) to the port of X's transfer, which is not FROM's: ERROR 5. */
@@ -847,10 +1016,19 @@ static void sweep(struct xpxe_tftp *t)
 			}
 			if (!x->confirmed && acknowledged(x, &s))
 				confirm(t, x);
+			/*
+			 * Unacknowledged a second after its answer: a forged RRQ, or a held
+			 * machine that gave up before its turn. It keeps no place of
+			 * opts.max_at_once (it expires at its idle timeout, or makes room).
+			 */
+			if (!x->confirmed && x->counted &&
+			    tftp_now_ns() - x->started_ns >= UNCONFIRMED_PLACE_NS)
+				release(t, x);
 			if (s.state != XPXE_TFTP_ACTIVE) {
 				if (x->windowsize <= 1)
 					x->path = lockstep_path(t, x->ifc);
 				tftp_report_end(x, &s);
+				release(t, x);
 				x->ended = true;
 				x->ended_at = now;
 				continue;
@@ -905,6 +1083,10 @@ static void sweep(struct xpxe_tftp *t)
 		}
 	}
 	tftp6_sweep(t);
+	tftp_admit_held(t);
+	if (t->n_held)
+		log_info("TFTP: %u transfers running, %u read requests held (--max-tftp-downloads)",
+			 t->n_active, t->n_held);
 	for (int i = 0; i < MAX_IFACES; i++)
 		if (t->ifaces[i].used)
 			xpxe_events_set_tftp_in_flight(t->ifaces[i].ifname, t->ifaces[i].running);
@@ -952,6 +1134,8 @@ void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tft
 	/* Timed to the end itself: the event's moment is on started_ns's clock (tftp_now_ns). */
 	s.last_tx_ns = e->h.ts_ns;
 	tftp_report_end(x, &s);
+	release(t, x);
+	tftp_admit_held(t);
 }
 
 /* The AF_XDP socket TAG stands for, or NULL when it is a transfer's. */
@@ -1158,6 +1342,7 @@ void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex)
 				finish(t, x, false);
 		}
 	}
+	drop_held(t, ifindex);
 	tftp6_remove_iface(t, ifc);
 	tftp_close_xsks(t, ifc);
 	ifc->used = false;
@@ -1230,6 +1415,7 @@ void xpxe_tftp_close(struct xpxe_tftp *t)
 			free(c);
 		}
 	}
+	drop_held(t, 0);
 	tftp6_close(t);
 	tftp_free_dead(t);
 	if (t->listen_fd >= 0)

@@ -3,6 +3,8 @@
 #define XPXE_TFTP_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <netinet/in.h>
 
 #include "assets.h"
 #include "xpxe_events.h"
@@ -24,6 +26,19 @@ struct xpxe_tftp_opts {
 	unsigned windowsize_max; /* the largest window granted (RFC 7440); 1: none; 0: default */
 	unsigned max_sessions;	 /* transfers at once, all interfaces; 0: default */
 	unsigned max_per_ip;	 /* transfers at once from one client address; 0: default */
+	/*
+	 * Admission (downloads.tftp_max, --max-tftp-downloads): at most this many IPv4 transfers
+	 * run at once; a further RRQ is held, unanswered, in a queue (in the order they asked)
+	 * and answered when a transfer ends, or once it has waited MAX_WAIT_S (0: never). A
+	 * control plane's is never held (RANK). MAX_AT_ONCE 0: no cap.
+	 */
+	unsigned max_at_once, max_wait_s;
+	/* A machine's rank (enum xpxe_admit_rank; above 0: a control plane), by its address's
+	 * DHCP binding, else MAC (the RRQ's source, NULL when unknown); WHO gets its name,
+	 * MAC_OUT the MAC it went by. NULL: every machine is a worker. */
+	int (*rank)(void *ctx, struct in_addr ip, const char *mac, char *who, size_t who_size,
+		    char mac_out[18]);
+	void *rank_ctx;
 };
 
 #define XPXE_TFTP_IDLE_TIMEOUT_DEFAULT 30
@@ -35,6 +50,9 @@ struct xpxe_tftp_opts {
  * the whole --tftp-max-sessions from the rack.
  */
 #define XPXE_TFTP_MAX_PER_IP_DEFAULT 32
+/* An address whose transfer was let in this long ago is not held again: EDK2 asks for the
+ * size first (an RRQ it ends after the OACK), then for the file at once. */
+#define XPXE_TFTP_LET_IN_KEEP_S 10
 
 int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		   const struct xpxe_tftp_opts *opts);
@@ -55,6 +73,15 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
  * client's ERROR): reported at once, rather than at the next sweep.
  */
 void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tftp_event *e);
+
+/* Admission (opts.max_at_once), for xpxe status. */
+struct xpxe_tftp_admission {
+	unsigned active, held;		  /* transfers holding a place; RRQs held, now */
+	unsigned long long held_total;	  /* RRQs ever held */
+	unsigned long long overdue;	  /* ... of them answered over the cap (opts.max_wait_s) */
+	unsigned long long controlplanes; /* control planes' RRQs let in over the cap */
+};
+void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *out);
 
 /* Ends the transfers of IFINDEX and forgets it (its data plane is going away). */
 void xpxe_tftp_remove_iface(struct xpxe_tftp *t, int ifindex);

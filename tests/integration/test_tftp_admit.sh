@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# TFTP's admission (issue 23): at most downloads.tftp_max IPv4 transfers run at once; a further
+# RRQ is held unanswered (the client repeats it), in the order they asked, and answered when a
+# transfer ends, or over the cap once it has waited downloads.tftp_max_wait; a control plane's
+# is never held. Machines are ports of the client's bridge, each with its own MAC
+# (the inventory's) and address (tftp_hold.py). The order is read from the daemon's log (the
+# order it let them in), never from durations.
+#
+# tftp_max 1: w1 takes the place and stalls (ACKs block 1, then nothing) while w3 and w2 ask,
+# in that order,
+# and are held; cp (role: controlplane) asks and goes at once. Then w1 ends its transfer: w3
+# and w2 follow, one after another. Then with tftp_max_wait 1: a held machine goes in over the
+# cap while w1 stalls; and a transfer never acknowledged gives its place up.
+LAB=ttadmit
+source "$(dirname "$0")/lib.sh"
+require_root
+
+HOLD=$ROOT/tests/integration/tftp_hold.py
+lab up >"$WORK/lab.log" 2>&1 || { not_ok "lab up"; exit 1; }
+
+head -c 300000 /dev/urandom >"$WORK/boot.efi"
+# One bridge port per machine: its own MAC and address; only the port that has an address
+# answers ARP for it (arp_ignore), so each machine's frames carry its own MAC.
+in_cli sysctl -qw net.ipv4.conf.all.arp_ignore=1
+in_cli sysctl -qw net.ipv4.conf.all.rp_filter=0
+declare -A IP=([w1]=198.18.0.51 [w2]=198.18.0.52 [w3]=198.18.0.53 [cp]=198.18.0.54)
+declare -A MAC=([w1]=02:00:00:00:24:01 [w2]=02:00:00:00:24:02 [w3]=02:00:00:00:24:03
+	[cp]=02:00:00:00:24:04)
+for m in w1 w2 w3 cp; do
+	in_cli ip link add "m$m" address "${MAC[$m]}" type veth peer name "p$m"
+	in_cli ip link set "p$m" master "$IF_BR"
+	in_cli ip link set "p$m" up
+	in_cli sysctl -qw "net.ipv4.conf.m$m.rp_filter=0"
+	in_cli ip addr add "${IP[$m]}/24" dev "m$m"
+	in_cli ip link set "m$m" up
+done
+ports_up() { for m in w1 w2 w3 cp; do link_up "$NS_CLI" "m$m" || return 1; done; }
+check "each machine has its own port on the bridge" wait_until ports_up
+
+config() { # TFTP_MAX_WAIT
+	cat >"$WORK/xpxe.yaml" <<YAML
+interfaces: [$IF_SRV]
+mode: proxy
+state_dir: $WORK/state
+assets: {boot.efi: $WORK/boot.efi}
+downloads: {tftp_max: 4, tftp_max_wait: $1}
+machines:
+  - {mac: ${MAC[w1]}, hostname: w1}
+  - {mac: ${MAC[w2]}, hostname: w2, role: worker}
+  - {mac: ${MAC[w3]}, hostname: w3}
+  - {mac: ${MAC[cp]}, hostname: cp, role: controlplane}
+YAML
+}
+declare -A PID
+fetch() { # MACHINE [--stall]
+	in_cli python3 "$HOLD" "$SRV_IP" "${IP[$1]}" "m$1" boot.efi "$WORK/$1.out" "${@:2}" \
+		2>"$WORK/$1.err" &
+	PID[$1]=$!
+}
+state_is() { grep -qx "$2" "$WORK/$1.out.state" 2>/dev/null; }
+log_has() { grep -q -- "$1" "$WORK/daemon.log"; }
+
+check "xpxe check refuses tftp_max_wait above 60 with its line" \
+	bash -c "config_line=\$(printf 'interfaces: [x]\ndownloads: {tftp_max_wait: 61}\n'); echo \"\$config_line\" >'$WORK/bad.yaml'; ! '$XPXE' check -c '$WORK/bad.yaml' >'$WORK/bad.out' 2>&1 && grep -q 'bad.yaml:2:.*tftp_max_wait' '$WORK/bad.out'"
+
+# --- held in order, control planes first -------------------------------------------------
+config 0
+# --max-tftp-downloads overrides the file's tftp_max (4): one at a time here.
+# A stalled transfer expires at the idle timeout: far beyond the checks below.
+if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
+	ok "serve -c --max-tftp-downloads 1 starts"
+else
+	not_ok "serve -c --max-tftp-downloads 1 starts"
+	exit 1
+fi
+fetch w1 --stall
+check "w1 is answered at once and holds the one place" wait_until state_is w1 answered
+for m in w3 w2; do
+	fetch "$m"
+	check "$m is held" wait_until log_has "tftp: boot.efi of $m held"
+done
+fetch cp
+check "cp, a control plane, is not held: it reads the whole file while w1 holds the place" \
+	wait_until state_is cp done
+check "... the log says so" log_has "tftp: boot.efi of cp goes at once, over the cap (control plane)"
+check "held ones are not answered while w1 holds the place" \
+	bash -c "! grep -q . '$WORK/w2.out.state' '$WORK/w3.out.state' 2>/dev/null"
+check "xpxe trace shows w2's download_queued event" \
+	bash -c "'$XPXE' trace w2 --once | grep -q 'download_queued.*boot.efi'"
+check "xpxe status counts them: 1 running, 2 held, 1 control plane over the cap" \
+	bash -c "'$XPXE' status --json | jq -e '.http.downloads | .tftp_active == 1 and .tftp_held == 2 and .tftp_over_cap_controlplane == 1'"
+
+touch "$WORK/w1.out.release"
+check "w1 ends its transfer" wait_until state_is w1 released
+all_done() { for m in w2 w3 cp; do state_is "$m" done || return 1; done; }
+check "the held ones are answered and read the whole file" wait_until all_done
+same=0
+for m in w2 w3 cp; do cmp -s "$WORK/boot.efi" "$WORK/$m.out" && same=$((same + 1)); done
+check "each got the file's bytes" test "$same" = 3
+started=$(sed -n 's/.*tftp: \([a-z0-9]*\) starts after .* in the queue$/\1/p' "$WORK/daemon.log" | tr '\n' ' ')
+check "the server let them in in the queue's order: w3 w2 (got: $started)" \
+	test "$started" = "w3 w2 "
+check "none went in over the cap for its wait (tftp_max_wait 0: never)" \
+	bash -c "! grep -q 'over the cap: it waited' '$WORK/daemon.log'"
+kill "$DAEMON_PID"
+wait_daemon
+rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
+
+# --- over the cap after tftp_max_wait ------------------------------------------------------
+config 1
+if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
+	ok "serve starts again with tftp_max_wait 1"
+else
+	not_ok "serve starts again with tftp_max_wait 1"
+	exit 1
+fi
+fetch w1 --stall
+check "w1 holds the one place again" wait_until state_is w1 answered
+fetch w2
+check "w2 is held" wait_until log_has "tftp: boot.efi of w2 held"
+check "... and goes in over the cap after tftp_max_wait, while w1 still holds its place" \
+	wait_until state_is w2 done
+check "... the whole file" cmp -s "$WORK/boot.efi" "$WORK/w2.out"
+check "the log says why" log_has "tftp: w2 starts after .* (over the cap: it waited too long)"
+check "w1 still stalls (it released nothing)" bash -c "! grep -q released '$WORK/w1.out.state'"
+touch "$WORK/w1.out.release"
+check "w1 ends its transfer" wait_until state_is w1 released
+for m in w1 w2; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
+kill "$DAEMON_PID"
+wait_daemon
+rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
+
+# --- a transfer never acknowledged gives its place up ------------------------------------
+config 0
+if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
+	ok "serve starts again with tftp_max_wait 0"
+else
+	not_ok "serve starts again with tftp_max_wait 0"
+	exit 1
+fi
+fetch w1 --mute
+check "w1 is answered, and acknowledges nothing" wait_until state_is w1 answered
+fetch w3
+check "w3 is held behind w1's transfer" wait_until log_has "tftp: boot.efi of w3 held"
+check "... and goes in once w1's transfer went unacknowledged (not at its idle timeout, 600 s)" \
+	wait_until state_is w3 done
+check "... by its turn, not over the cap (tftp_max_wait 0)" \
+	bash -c "grep -q 'tftp: w3 starts after .* in the queue$' '$WORK/daemon.log'"
+check "w1's transfer is still there (it expires at its idle timeout)" \
+	bash -c "'$XPXE' status --json | jq -e '.interfaces[0].tftp.transfers >= 1' >/dev/null"
+wait "${PID[w3]}" || not_ok "tftp_hold.py for w3 failed" "$(cat "$WORK/w3.err")"
