@@ -199,6 +199,12 @@ enum xpxe_counter {
 					   checksum: dropped */
 	XPXE_CNT_TFTP6_TC_PASS_SESSION, /* tc: a session's IPv6 frame not a plain ACK (ERROR,
 					   trailing bytes): to the daemon's socket */
+	/*
+	 * A tally, not an outcome (the frame's is dhcp_offer): a proxy-mode PXE DISCOVER answered
+	 * by xdp_pxe itself (XDP_TX), on a VLAN or, with no DHCP server on this host
+	 * (XPXE_DHCP_F_LOCAL_SERVER clear), on the untagged network.
+	 */
+	XPXE_CNT_DHCP_PROXY_XDP,
 	XPXE_CNT_MAX,
 };
 
