@@ -840,9 +840,9 @@ static void run_via_xdp(const struct dhcp_case *c, const uint8_t *in, size_t len
 	verdict = (int)opts.retval;
 	out_len = opts.data_size_out;
 	for (int i = 0; i < XPXE_CNT_MAX; i++) {
-		__u64 expect = before[i] + (i == XPXE_CNT_RX_FRAMES || i == (int)c->counter ||
-					    (c->verdict == TC_ACT_REDIRECT &&
-					     i == XPXE_CNT_DHCP_PROXY_XDP));
+		__u64 expect =
+		    before[i] + (i == XPXE_CNT_RX_FRAMES || i == (int)c->counter ||
+				 (c->verdict == TC_ACT_REDIRECT && i == XPXE_CNT_DHCP_PROXY_XDP));
 
 		if (after[i] != expect)
 			fail_msg("xdp_pxe, no local server: counter %s went %llu -> %llu",

@@ -524,8 +524,8 @@ bool xpxe_dhcp_local_server(const struct xpxe_dhcp_settings *s, bool bound)
 const char *xpxe_dhcp_local_server_says(const struct xpxe_dhcp_settings *s, bool on)
 {
 	if (s->local_server == XPXE_LOCAL_SERVER_YES)
-		return "a DHCP server on this host (dhcp.local_server: yes): DISCOVERs go up to it, "
-		       "tc answers";
+		return "a DHCP server on this host (dhcp.local_server: yes): DISCOVERs go up "
+		       "to it, tc answers";
 	if (s->local_server == XPXE_LOCAL_SERVER_NO)
 		return "no DHCP server on this host (dhcp.local_server: no): XDP answers DISCOVERs";
 	return on ? "a DHCP server on this host listens on port 67: DISCOVERs go up to it, tc "
