@@ -279,6 +279,42 @@ ratio() { awk -v x="${ANSWERED[$1]:-0}" -v d="${ANSWERED[$2]:-0}" 'BEGIN { if (d
 } | tee -a "$out"
 
 if [ "$ONLY" = proxy ]; then
+	# Proxy mode's two paths in one build, taken in turn with dnsmasq: a DHCP server on this
+	# host (--dhcp-local-server yes: XDP passes each PXE DISCOVER, tc answers it after a copy
+	# went up) or none (no: XDP answers it, XDP_TX). XPXE_BIN of a build without the flag: none.
+	if "$XPXE" serve --help 2>&1 | grep -q -- --dhcp-local-server; then
+		paths=()
+		for _ in $(seq "$AB_RUNS"); do
+			for ls in yes no; do
+				start_xpxe --mode proxy --dhcp-local-server "$ls"
+				line=$(ip netns exec "$LAB-h2" "$LOAD" -i eth0 -d "$SRV_MAC" -s "$SRV_IP" \
+					-g "$RELAY" -n 1000 -t "$PERIOD" -m proxy -c "$CLASSES_PROXY" 2>/dev/null)
+				paths+=("$ls $(kv answered_per_s "$line") $(kv malformed "$line")/$(kv wrong "$line")")
+				stop_server
+			done
+			start_dnsmasq --dhcp-range=198.18.64.0,proxy,255.255.192.0 \
+				--pxe-service=x86PC,"xpxe bench",undionly \
+				--pxe-service=x86-64_EFI,"xpxe bench",snponly
+			line=$(ip netns exec "$LAB-h2" "$LOAD" -i eth0 -d "$SRV_MAC" -s "$SRV_IP" \
+				-g "$RELAY" -n 1000 -t "$PERIOD" -m proxy -c "$CLASSES_PROXY" 2>/dev/null)
+			paths+=("dnsmasq $(kv answered_per_s "$line") $(kv malformed "$line")/$(kv wrong "$line")")
+			stop_server
+		done
+		{
+			echo
+			echo "Proxy mode's two paths, $AB_RUNS rounds taken in turn (answered/s per round; malformed/wrong), load $(cut -d' ' -f1-3 /proc/loadavg):"
+			echo
+			echo "| server | answered/s per round | / dnsmasq, per round |"
+			echo "| --- | ---: | ---: |"
+			for k in yes no dnsmasq; do
+				printf '| %s | %s | %s |\n' \
+					"$(case $k in yes) echo "xpxe, local server: tc answers" ;; no) echo "xpxe, none: XDP answers" ;; *) echo dnsmasq ;; esac)" \
+					"$(printf '%s\n' "${paths[@]}" | awk -v k="$k" '$1 == k { printf "%s%s (%s)", s, $2, $3; s = ", " }')" \
+					"$(printf '%s\n' "${paths[@]}" | awk -v k="$k" '{ v[$1, ++n[$1]] = $2 }
+						END { for (i = 1; i <= n[k]; i++) { printf "%s%s", s, (v["dnsmasq", i] > 0 ? sprintf("%.1f×", v[k, i] / v["dnsmasq", i]) : "-"); s = ", " } }')"
+			done
+		} | tee -a "$out"
+	fi
 	say "ONLY=proxy: the proxy rows only (in $out), no cross-check; BENCHMARKS.md left as it is"
 	exit 0
 fi
