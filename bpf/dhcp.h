@@ -766,13 +766,13 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		if (boot == XPXE_BOOT_PLAIN)
 			return XPXE_CNT_PASS_DHCP_NOT_PXE;
 		/*
-		 * A DHCP server on this host (dnsmasq, Kea, one started after xpxe) must get
-		 * this DISCOVER too, or its PXE clients never get an address. XDP cannot both
-		 * pass a frame and send one: tc_tftp answers it, after a copy went up to the
-		 * stack (bpf/dhcp_tc.h). On a VLAN the host has no DHCP server (it has no
-		 * device for the VLAN), so XDP answers there (below).
+		 * A DHCP server on this host (dnsmasq, Kea, one started after xpxe: the daemon
+		 * looks each second) must get this DISCOVER too, or its PXE clients never get
+		 * an address. XDP cannot both pass a frame and send one: tc_tftp answers it,
+		 * after a copy went up to the stack (bpf/dhcp_tc.h). With none, and on a VLAN
+		 * (the host has no device for it), XDP answers (below): no skb, no copy.
 		 */
-		if (!net)
+		if (!net && (cfg->flags & XPXE_DHCP_F_LOCAL_SERVER))
 			return XPXE_CNT_DHCP_PROXY_TO_TC;
 	}
 	/* Only for what is answered here: a proxy-mode pass does without (~30 ns a lookup). */
@@ -790,7 +790,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 		ciaddr = echo.ciaddr;
 		seen_at = iph->saddr; /* read now: building the reply moves the packet */
 	} else if (cfg->mode == XPXE_MODE_PROXY) {
-		reply = XPXE_REPLY_OFFER; /* a PXE DISCOVER on a VLAN (checked above) */
+		reply = XPXE_REPLY_OFFER; /* a PXE DISCOVER XDP answers (checked above) */
 	} else {
 		/*
 		 * A binding is answered only on its own network: a MAC that moved (to another
@@ -856,6 +856,8 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	*verdict = XDP_TX;
 	switch (reply) {
 	case XPXE_REPLY_OFFER:
+		if (cfg->mode == XPXE_MODE_PROXY)
+			vlan_tally(counters_map, XPXE_CNT_DHCP_PROXY_XDP);
 		return XPXE_CNT_DHCP_OFFER;
 	case XPXE_REPLY_ACK:
 		return XPXE_CNT_DHCP_ACK;

@@ -204,6 +204,12 @@ enum xpxe_counter {
 					   trailing bytes): to the daemon's socket */
 	XPXE_CNT_TFTP6_TAKEOVER,	/* daemon: an ACK of a transfer tc served reached its
 					   socket (tc passed it up): the daemon serves the rest */
+	/*
+	 * A tally, not an outcome (the frame's is dhcp_offer): a proxy-mode PXE DISCOVER answered
+	 * by xdp_pxe itself (XDP_TX), on a VLAN or, with no DHCP server on this host
+	 * (XPXE_DHCP_F_LOCAL_SERVER clear), on the untagged network.
+	 */
+	XPXE_CNT_DHCP_PROXY_XDP,
 	XPXE_CNT_MAX,
 };
 

@@ -125,6 +125,14 @@ struct xpxe_dhcp_config {
  * wait for routers (README.md, iPXE's waits) and makes no one use us as a router.
  */
 #define XPXE_DHCP_F_ROUTER_ADVERT 0x2
+/*
+ * Proxy mode: a DHCP server runs on this host (something listens on UDP port 67 in the
+ * daemon's network namespace, or dhcp.local_server says so). It must see each PXE DISCOVER
+ * too: xdp_pxe passes them on the untagged network and tc_tftp answers after a copy went up
+ * (bpf/dhcp_tc.h). Clear: xdp_pxe answers them itself with XDP_TX, as on a VLAN, which has no
+ * host server (the daemon sets it from its sweep: userspace/dhcp/dhcp.c).
+ */
+#define XPXE_DHCP_F_LOCAL_SERVER 0x4
 
 /* Key of `dhcp_clients`: the client's MAC, padded to 8 bytes. */
 struct xpxe_mac_key {

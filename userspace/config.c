@@ -522,9 +522,24 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 			return fail(w, v, "'router_advert' takes auto, on or off, not '%s'", s);
 		return 0;
 	}
+	if (is(key, "local_server")) {
+		const char *s = scalar(w, key, v, "auto, yes or no");
+
+		if (!s)
+			return -EINVAL;
+		if (!strcmp(s, "auto"))
+			d->local_server = XPXE_LOCAL_SERVER_AUTO;
+		else if (!strcmp(s, "yes"))
+			d->local_server = XPXE_LOCAL_SERVER_YES;
+		else if (!strcmp(s, "no"))
+			d->local_server = XPXE_LOCAL_SERVER_NO;
+		else
+			return fail(w, v, "'local_server' takes auto, yes or no, not '%s'", s);
+		return 0;
+	}
 	return unknown(w, key, "dhcp",
 		       "pool, pool6, router, dns, lease_time, leases, unknown, offer_hold, "
-		       "mac_rate, global_rate, router_advert");
+		       "mac_rate, global_rate, router_advert, local_server");
 }
 
 /* vlans: {IFACE: [VID=ADDR/PREFIX, ...]}: the VLANs of a trunk (one trunk for now). */

@@ -102,6 +102,17 @@ enum xpxe_router_advert {
 	XPXE_RA_OFF,
 };
 
+/*
+ * Proxy mode: whether a DHCP server runs on this host (it must see the PXE DISCOVERs too,
+ * so tc answers them after a copy went up; with none, XDP answers). AUTO: the daemon looks
+ * for a UDP socket on port 67 at start and each second; YES for servers on raw sockets only.
+ */
+enum xpxe_local_server {
+	XPXE_LOCAL_SERVER_AUTO = 0,
+	XPXE_LOCAL_SERVER_YES,
+	XPXE_LOCAL_SERVER_NO,
+};
+
 /* What `xpxe serve` was told about DHCP (flags today, the config file later). */
 struct xpxe_dhcp_settings {
 	bool enabled;
@@ -111,6 +122,7 @@ struct xpxe_dhcp_settings {
 	struct xpxe_dhcp_profile profile; /* profile 0, the default */
 	bool answer_unknown;		  /* proxy mode: answer machines not in the inventory */
 	enum xpxe_router_advert router_advert;
+	enum xpxe_local_server local_server; /* proxy mode: --dhcp-local-server */
 	/* full mode */
 	struct in_addr pool_first, pool_last; /* 0: no pool, reservations only */
 	struct in_addr router, dns;

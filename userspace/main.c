@@ -221,6 +221,12 @@ static const char usage_serve[] =
     "                           HTTP boot clients always get their URL in the OFFER\n"
     "  --unknown answer|ignore  proxy mode: answer machines not in the inventory\n"
     "                           (default answer)\n"
+    "  --dhcp-local-server auto|yes|no\n"
+    "                           proxy mode: whether a DHCP server runs on this host; it\n"
+    "                           gets every PXE DISCOVER too (tc answers them after a\n"
+    "                           copy went up), else XDP answers them; auto (default):\n"
+    "                           yes while a UDP socket is bound to port 67 here\n"
+    "                           (looked at each second); yes for servers on raw sockets\n"
     "  --router-advert auto|on|off\n"
     "                           answer the IPv6 Router Solicitations of the machines\n"
     "                           xpxe serves with an empty Router Advertisement (ends\n"
@@ -556,6 +562,7 @@ enum {
 	OPT_VLAN,
 	OPT_POOL6,
 	OPT_RESERVE6,
+	OPT_LOCAL_SERVER,
 };
 
 /* The usage serve's flags are errors of: serve's, or check's (the same flags). */
@@ -622,6 +629,18 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 			return usage_error(serve_usage,
 					   "--unknown takes answer or ignore, not '%s'", arg);
 		dhcp->answer_unknown = !strcmp(arg, "answer");
+		return 0;
+	case OPT_LOCAL_SERVER:
+		if (!strcmp(arg, "auto"))
+			dhcp->local_server = XPXE_LOCAL_SERVER_AUTO;
+		else if (!strcmp(arg, "yes"))
+			dhcp->local_server = XPXE_LOCAL_SERVER_YES;
+		else if (!strcmp(arg, "no"))
+			dhcp->local_server = XPXE_LOCAL_SERVER_NO;
+		else
+			return usage_error(serve_usage,
+					   "--dhcp-local-server takes auto, yes or no, not '%s'",
+					   arg);
 		return 0;
 	case OPT_ROUTER_ADVERT:
 		if (!strcmp(arg, "auto"))
@@ -840,6 +859,7 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "proxy-strategy", required_argument, NULL, 'P' },
 		{ "unknown", required_argument, NULL, 'U' },
 		{ "router-advert", required_argument, NULL, OPT_ROUTER_ADVERT },
+		{ "dhcp-local-server", required_argument, NULL, OPT_LOCAL_SERVER },
 		{ "reserve", required_argument, NULL, 'R' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "vlan", required_argument, NULL, OPT_VLAN },

@@ -34,6 +34,9 @@ RATES_CHECK=${RATES_CHECK:-"100 200 500"}
 RATES_CHECK_PROXY=${RATES_CHECK_PROXY:-"2000 5000 10000"}
 RATES_CHECK_XPXE=${RATES_CHECK_XPXE:-"5000 20000"}
 AB_RUNS=${AB_RUNS:-3} # alternated runs: the generator's back ends; xpxe against the reflector
+# ONLY=proxy: proxy mode's rows and alternated rounds only (a minute or two), no cross-check,
+# BENCHMARKS.md untouched: for A/B runs of one change (XPXE_BIN=another build's binary).
+ONLY=${ONLY:-}
 CLASSES=bios,uefi64,ipxe,http64
 CLASSES_PROXY=bios,uefi64,ipxe
 POOL=198.18.64.10-198.18.127.250
@@ -177,6 +180,7 @@ full_rows() {
 }
 
 sysctl -q kernel.bpf_stats_enabled=1
+if [ "$ONLY" != proxy ]; then
 full_rows xpxe start_xpxe --mode full --pool "$POOL" --leases "$work/xpxe.leases"
 # --no-ping: see the perfdhcp section (as shipped it pings each new address first).
 full_rows dnsmasq start_dnsmasq --no-ping \
@@ -195,6 +199,7 @@ for _ in $(seq "$AB_RUNS"); do
 	done
 done
 stop_server
+fi
 
 # xpxe against the reflector, alternated: on a shared machine the load changes from one row
 # to the next, so the ratio that says how close xpxe is to the lab's ceiling comes from runs
@@ -207,14 +212,16 @@ alt_run() { # NAME MODE LOAD-ARGS...
 	alt+=("$1|$2|$(kv answered_per_s "$line")|$(kv malformed "$line")/$(kv wrong "$line")")
 }
 for _ in $(seq "$AB_RUNS"); do
-	start_reflector build/bench_dhcp_reflect.bpf.o
-	alt_run reflector full -c "$CLASSES"
-	stop_server
-	start_xpxe --mode full --pool "$POOL" --leases "$work/xpxe.leases"
-	ip netns exec "$LAB-h2" "$LOAD" -i eth0 -d "$SRV_MAC" -s "$SRV_IP" -g "$RELAY" -n 1000 -1 \
-		-r "$RATE_COLD" -t "$COLD_DEADLINE" -c "$CLASSES" >/dev/null 2>&1
-	alt_run xpxe full -c "$CLASSES"
-	stop_server
+	if [ "$ONLY" != proxy ]; then
+		start_reflector build/bench_dhcp_reflect.bpf.o
+		alt_run reflector full -c "$CLASSES"
+		stop_server
+		start_xpxe --mode full --pool "$POOL" --leases "$work/xpxe.leases"
+		ip netns exec "$LAB-h2" "$LOAD" -i eth0 -d "$SRV_MAC" -s "$SRV_IP" -g "$RELAY" \
+			-n 1000 -1 -r "$RATE_COLD" -t "$COLD_DEADLINE" -c "$CLASSES" >/dev/null 2>&1
+		alt_run xpxe full -c "$CLASSES"
+		stop_server
+	fi
 	start_reflector build/bench_dhcp_reflect_proxy.bpf.o
 	alt_run reflector proxy -m proxy -c "$CLASSES_PROXY"
 	stop_server
@@ -270,6 +277,47 @@ ratio() { awk -v x="${ANSWERED[$1]:-0}" -v d="${ANSWERED[$2]:-0}" 'BEGIN { if (d
 			"$(printf '%s\n' "${ab[@]}" | awk -v b="$b" '$1 == b { print $3 }' | paste -sd' ')"
 	done
 } | tee -a "$out"
+
+if [ "$ONLY" = proxy ]; then
+	# Proxy mode's two paths in one build, taken in turn with dnsmasq: a DHCP server on this
+	# host (--dhcp-local-server yes: XDP passes each PXE DISCOVER, tc answers it after a copy
+	# went up) or none (no: XDP answers it, XDP_TX). XPXE_BIN of a build without the flag: none.
+	if "$XPXE" serve --help 2>&1 | grep -q -- --dhcp-local-server; then
+		paths=()
+		for _ in $(seq "$AB_RUNS"); do
+			for ls in yes no; do
+				start_xpxe --mode proxy --dhcp-local-server "$ls"
+				line=$(ip netns exec "$LAB-h2" "$LOAD" -i eth0 -d "$SRV_MAC" -s "$SRV_IP" \
+					-g "$RELAY" -n 1000 -t "$PERIOD" -m proxy -c "$CLASSES_PROXY" 2>/dev/null)
+				paths+=("$ls $(kv answered_per_s "$line") $(kv malformed "$line")/$(kv wrong "$line")")
+				stop_server
+			done
+			start_dnsmasq --dhcp-range=198.18.64.0,proxy,255.255.192.0 \
+				--pxe-service=x86PC,"xpxe bench",undionly \
+				--pxe-service=x86-64_EFI,"xpxe bench",snponly
+			line=$(ip netns exec "$LAB-h2" "$LOAD" -i eth0 -d "$SRV_MAC" -s "$SRV_IP" \
+				-g "$RELAY" -n 1000 -t "$PERIOD" -m proxy -c "$CLASSES_PROXY" 2>/dev/null)
+			paths+=("dnsmasq $(kv answered_per_s "$line") $(kv malformed "$line")/$(kv wrong "$line")")
+			stop_server
+		done
+		{
+			echo
+			echo "Proxy mode's two paths, $AB_RUNS rounds taken in turn (answered/s per round; malformed/wrong), load $(cut -d' ' -f1-3 /proc/loadavg):"
+			echo
+			echo "| server | answered/s per round | / dnsmasq, per round |"
+			echo "| --- | ---: | ---: |"
+			for k in yes no dnsmasq; do
+				printf '| %s | %s | %s |\n' \
+					"$(case $k in yes) echo "xpxe, local server: tc answers" ;; no) echo "xpxe, none: XDP answers" ;; *) echo dnsmasq ;; esac)" \
+					"$(printf '%s\n' "${paths[@]}" | awk -v k="$k" '$1 == k { printf "%s%s (%s)", s, $2, $3; s = ", " }')" \
+					"$(printf '%s\n' "${paths[@]}" | awk -v k="$k" '{ v[$1, ++n[$1]] = $2 }
+						END { for (i = 1; i <= n[k]; i++) { printf "%s%s", s, (v["dnsmasq", i] > 0 ? sprintf("%.1f×", v[k, i] / v["dnsmasq", i]) : "-"); s = ", " } }')"
+			done
+		} | tee -a "$out"
+	fi
+	say "ONLY=proxy: the proxy rows only (in $out), no cross-check; BENCHMARKS.md left as it is"
+	exit 0
+fi
 
 # --- the cross-check: perfdhcp and dhcp_load on dnsmasq, same rates, BIOS clients -------------
 perf() { # RATE ARGS... -> "answered/s DISCOVERs sent/s"

@@ -890,19 +890,24 @@ struct phase {
 	bool answer_unknown;
 	enum xpxe_proxy_strategy strategy;
 	bool xdp_no_room; /* XDP hands every ACK to tc, as on veth */
+	/* No DHCP server on this host: XDP answers proxy DISCOVERs (else tc, after a copy). */
+	bool no_local_server;
 };
 
 static const struct phase phases[] = {
 	{ "proxy mode, every PXE client, strategy auto", true, XPXE_MODE_PROXY, true,
-	  XPXE_STRATEGY_AUTO, false },
+	  XPXE_STRATEGY_AUTO, false, false },
 	{ "proxy mode, known machines only, strategy bypass", true, XPXE_MODE_PROXY, false,
-	  XPXE_STRATEGY_BYPASS, false },
+	  XPXE_STRATEGY_BYPASS, false, false },
 	{ "proxy mode, strategy 4011, ACKs left to tc", true, XPXE_MODE_PROXY, true,
-	  XPXE_STRATEGY_4011, true },
-	{ "full mode, known MACs leased", true, XPXE_MODE_FULL, true, XPXE_STRATEGY_AUTO, false },
+	  XPXE_STRATEGY_4011, true, false },
+	{ "proxy mode, no DHCP server on this host: XDP answers", true, XPXE_MODE_PROXY, true,
+	  XPXE_STRATEGY_AUTO, false, true },
+	{ "full mode, known MACs leased", true, XPXE_MODE_FULL, true, XPXE_STRATEGY_AUTO, false,
+	  false },
 	{ "full mode, known machines only, ACKs left to tc", true, XPXE_MODE_FULL, false,
-	  XPXE_STRATEGY_BYPASS, true },
-	{ "DHCP off", false, XPXE_MODE_PROXY, true, XPXE_STRATEGY_AUTO, false },
+	  XPXE_STRATEGY_BYPASS, true, false },
+	{ "DHCP off", false, XPXE_MODE_PROXY, true, XPXE_STRATEGY_AUTO, false, false },
 };
 enum { N_PHASES = sizeof(phases) / sizeof(phases[0]) };
 
@@ -935,6 +940,7 @@ static void configure(const struct phase *p)
 	net.server_ip.s_addr = SERVER_IP;
 	net.netmask.s_addr = htonl(0xffffff00);
 	net.lease_time = 3600;
+	net.local_server = !p->no_local_server;
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
 	net6.duid_len = 14;
 	memcpy(net6.duid, "\0\1\0\1\x2c\x0f\x10\x20\2\0\0\0\0\1", 14);
@@ -1110,7 +1116,7 @@ static bool is_tally(int c)
 	return c == XPXE_CNT_TFTP_BYTES || c == XPXE_CNT_TFTP_BYTES_TC ||
 	       c == XPXE_CNT_TFTP_RETRANSMITS || c == XPXE_CNT_VLAN_RX || c == XPXE_CNT_VLAN_PCP ||
 	       c == XPXE_CNT_VLAN_TC_POPPED || c == XPXE_CNT_VLAN_TC_PUSHED ||
-	       c == XPXE_CNT_DHCP_OTHER_NET;
+	       c == XPXE_CNT_DHCP_OTHER_NET || c == XPXE_CNT_DHCP_PROXY_XDP;
 }
 
 /*

@@ -588,6 +588,8 @@ static void configure(const struct dhcp_case *c, const uint8_t *request)
 	net.server_ip = s.server_ip;
 	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
 	net.lease_time = 3600;
+	/* A DHCP server on this host: proxy DISCOVERs go to tc (run_via_tc turns it off too). */
+	net.local_server = true;
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
 
 	/* No DISCOVER was answered in tc a moment ago (dhcp_tc_copies): each case is its own. */
@@ -781,19 +783,21 @@ static int stack_copy(uint8_t *buf, size_t size, int wait_ms)
  * then sends the stack its copy, byte for byte what came in, and answers from the frame
  * (TC_ACT_REDIRECT), or lets the frame itself up (TC_ACT_OK) with no copy.
  */
-static void run_via_tc(const struct dhcp_case *c, const uint8_t *in, size_t len)
+static void run_via_tc(const struct dhcp_case *c, const uint8_t *in, size_t len,
+		       uint8_t out[FRAME_MAX + 512], __u32 *out_lenp)
 {
-	uint8_t out[FRAME_MAX + 512], copy[FRAME_MAX + 512];
+	uint8_t copy[FRAME_MAX + 512];
 	__u32 out_len;
 	int n;
 
-	assert_int_equal(
-	    xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_DHCP_PROXY_TO_TC),
-	    XDP_PASS);
+	assert_int_equal(xdp_run_counted(skel, in, len, out, FRAME_MAX + 512, &out_len,
+					 XPXE_CNT_DHCP_PROXY_TO_TC),
+			 XDP_PASS);
 	assert_int_equal(out_len, len);
 	assert_memory_equal(out, in, len);
-	assert_int_equal(tc_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),
+	assert_int_equal(tc_run_counted(skel, in, len, out, FRAME_MAX + 512, &out_len, c->counter),
 			 c->verdict);
+	*out_lenp = out_len;
 	if (c->verdict != TC_ACT_REDIRECT) {
 		assert_int_equal(out_len, len);
 		assert_memory_equal(out, in, len);
@@ -806,6 +810,55 @@ static void run_via_tc(const struct dhcp_case *c, const uint8_t *in, size_t len)
 	assert_int_equal(n, len);
 	assert_memory_equal(copy, in, len);
 	assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1); /* one copy */
+	check_reply(c, in, len, out, out_len);
+}
+
+/*
+ * The same DISCOVER with no DHCP server on this host (XPXE_DHCP_F_LOCAL_SERVER clear, as the
+ * daemon's sweep sets it): xdp_pxe answers it itself, XDP_TX, byte for byte the OFFER tc_tftp
+ * sent (TC_OUT, TC_LEN), counted dhcp_offer and the dhcp_proxy_xdp tally; what tc let up
+ * unanswered, XDP passes untouched with the same outcome. Nothing goes to the stack.
+ */
+static void run_via_xdp(const struct dhcp_case *c, const uint8_t *in, size_t len,
+			const uint8_t *tc_out, __u32 tc_len)
+{
+	int counters_fd = bpf_map__fd(skel->maps.counters);
+	uint8_t out[FRAME_MAX + 512], copy[FRAME_MAX + 512];
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
+	__u32 out_len;
+	int verdict;
+
+	assert_int_equal(xpxe_dhcp_set_local_server(skel, false), 1);
+	assert_int_equal(xpxe_dhcp_set_local_server(skel, false), 0); /* already so */
+	assert_false(xpxe_dhcp_local_server_flag(skel));
+	clear_tc_copies();
+	assert_int_equal(xpxe_counters_read(counters_fd, before), 0);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_pxe), &opts), 0);
+	assert_int_equal(xpxe_counters_read(counters_fd, after), 0);
+	verdict = (int)opts.retval;
+	out_len = opts.data_size_out;
+	for (int i = 0; i < XPXE_CNT_MAX; i++) {
+		__u64 expect =
+		    before[i] + (i == XPXE_CNT_RX_FRAMES || i == (int)c->counter ||
+				 (c->verdict == TC_ACT_REDIRECT && i == XPXE_CNT_DHCP_PROXY_XDP));
+
+		if (after[i] != expect)
+			fail_msg("xdp_pxe, no local server: counter %s went %llu -> %llu",
+				 xpxe_counter_names[i], (unsigned long long)before[i],
+				 (unsigned long long)after[i]);
+	}
+	assert_int_equal(stack_copy(copy, sizeof(copy), 0), -1);
+	if (c->verdict != TC_ACT_REDIRECT) {
+		assert_int_equal(verdict, XDP_PASS);
+		assert_int_equal(out_len, len);
+		assert_memory_equal(out, in, len);
+		return;
+	}
+	assert_int_equal(verdict, XDP_TX);
+	assert_int_equal(out_len, tc_len);
+	assert_memory_equal(out, tc_out, tc_len);
 	check_reply(c, in, len, out, out_len);
 }
 
@@ -826,7 +879,8 @@ static void run_case(void **state)
 	if (c->mutate)
 		c->mutate(in, &len);
 	if (c->via_tc) {
-		run_via_tc(c, in, len);
+		run_via_tc(c, in, len, out, &out_len);
+		run_via_xdp(c, in, len, out, out_len);
 		return;
 	}
 	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),

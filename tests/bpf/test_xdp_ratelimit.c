@@ -120,6 +120,7 @@ static void configure(enum xpxe_dhcp_mode mode, unsigned mac_rate, unsigned mac_
 	net.server_ip = s.server_ip;
 	memcpy(net.server_mac, frame_server_mac, 6);
 	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
+	net.local_server = true; /* proxy DISCOVERs to tc, as these cases expect */
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
 	while (!bpf_map_get_next_key(clients_fd, NULL, &key))
 		assert_int_equal(bpf_map_delete_elem(clients_fd, &key), 0);

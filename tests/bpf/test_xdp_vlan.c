@@ -78,6 +78,8 @@ static void configure_ra(enum xpxe_dhcp_mode mode, int ra)
 	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
 	net.lease_time = 3600;
 	inet_pton(AF_INET6, SERVER_LL, &net.server_ll);
+	/* A DHCP server on this host, on the untagged network: a VLAN's DISCOVERs are XDP's. */
+	net.local_server = true;
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
 	assert_int_equal(xpxe_vlan_parse("10=" VLAN10_IP "/24", &v10, &why), 0);
 	assert_int_equal(xpxe_vlan_parse("100.20=" QINQ_IP "/24", &v20, &why), 0);
@@ -244,7 +246,7 @@ static void test_proxy_discover_on_vlan(void **state)
 	(void)state;
 	configure(XPXE_MODE_PROXY);
 	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len, XPXE_CNT_DHCP_OFFER,
-			     XPXE_CNT_VLAN_RX, 0),
+			     XPXE_CNT_VLAN_RX, XPXE_CNT_DHCP_PROXY_XDP, 0),
 			 XDP_TX);
 	check_tagged_reply(in, 1, out, out_len, VLAN10_IP, 2);
 }

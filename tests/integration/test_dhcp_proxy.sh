@@ -115,3 +115,72 @@ if [ -n "$sent" ] && [ "$sent" -gt 100 ] && [ "$recv" = "$sent" ]; then
 else
 	not_ok "perfdhcp: every relayed PXE DISCOVER answered" "sent=$sent recv=$recv" "$(tail -20 <<<"$out")"
 fi
+
+# --- who answers the untagged network's PXE DISCOVERs: XDP, or tc beside a local server --------
+# Nothing on this host (the server namespace) listens on port 67 (the site's server is on the
+# client side): xdp_pxe answers the PXE DISCOVERs above itself, as on a VLAN. Then a UDP
+# listener on port 67 starts here: the daemon's sweep sees it, and the next DISCOVER goes up
+# to it (tc answers after the copy); once it stops, XDP answers again.
+said_status() { "$XPXE" status 2>/dev/null | grep -qF -- "$1"; }
+check "xpxe status: no DHCP server on this host, XDP answers" \
+	said_status "no DHCP server on this host: XDP answers DISCOVERs"
+check "the daemon's log said so" grep -qF "no DHCP server on this host: XDP answers DISCOVERs" "$WORK/daemon.log"
+xdp_answered=$(counter dhcp_proxy_xdp) to_tc0=$(counter dhcp_proxy_to_tc)
+if [ "$xdp_answered" -ge 2 ] && [ "$to_tc0" -eq 0 ]; then
+	ok "the PXE DISCOVERs were answered by XDP (dhcp_proxy_xdp $xdp_answered, dhcp_proxy_to_tc 0)"
+else
+	not_ok "the PXE DISCOVERs were answered by XDP" "dhcp_proxy_xdp=$xdp_answered dhcp_proxy_to_tc=$to_tc0"
+fi
+
+cat >"$WORK/listen67.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.bind(("0.0.0.0", 67))
+with open(sys.argv[1], "a") as out:
+    while True:
+        data, peer = s.recvfrom(4096)
+        # op 1 (BOOTREQUEST), its chaddr, and whether it is a PXE client's
+        out.write("op=%d chaddr=%s pxe=%s\n" % (data[0], data[28:34].hex(":"),
+                  b"PXEClient" in data))
+        out.flush()
+PY
+: >"$WORK/listen67.out"
+ip netns exec "$NS_SRV" python3 "$WORK/listen67.py" "$WORK/listen67.out" &
+LISTENER=$!
+at_exit kill $LISTENER
+listener_ready() { udp_bound "$NS_SRV" 67 || ! kill -0 $LISTENER 2>/dev/null; }
+wait_until listener_ready
+check "a UDP listener on port 67 runs in the server namespace" kill -0 $LISTENER
+if wait_until said_status "a DHCP server on this host listens on port 67: DISCOVERs go up to it, tc answers"; then
+	ok "xpxe status: a DHCP server on this host listens on port 67, tc answers"
+else
+	not_ok "xpxe status follows the listener" "$("$XPXE" status 2>&1 | grep -F proxy)"
+fi
+check "the daemon's log said so" grep -qF "a DHCP server on this host listens on port 67" "$WORK/daemon.log"
+offers1=$(counter dhcp_offer) xdp1=$(counter dhcp_proxy_xdp)
+capture_start "$LAB-h3" uplisten
+dhclient_run "$LAB-h3" uplisten \
+	'reject 198.18.0.1;' \
+	'option pxe-arch code 93 = unsigned integer 16;' \
+	'send vendor-class-identifier "PXEClient:Arch:00000:UNDI:002001";' \
+	'send pxe-arch 0;'
+capture_stop
+offer=$(capture_replies uplisten 198.18.0.1)
+check "the next PXE DISCOVER went up to the listener" \
+	grep -qx "op=1 chaddr=52:54:00:d0:00:03 pxe=True" "$WORK/listen67.out"
+check "... and still got xpxe's proxy OFFER" grep -q 'Vendor-Class (60), length 9: "PXEClient"' <<<"$offer"
+to_tc=$(counter dhcp_proxy_to_tc) copies=$(counter dhcp_tc_stack_copy)
+if [ "$to_tc" -gt "$to_tc0" ] && [ "$copies" -gt 0 ] && [ "$(counter dhcp_offer)" -gt "$offers1" ] &&
+	[ "$(counter dhcp_proxy_xdp)" -eq "$xdp1" ]; then
+	ok "answered by tc after the stack's copy (dhcp_proxy_to_tc $to_tc, dhcp_tc_stack_copy $copies)"
+else
+	not_ok "answered by tc after the stack's copy" "to_tc $to_tc0->$to_tc copies $copies offers $offers1->$(counter dhcp_offer) xdp $xdp1->$(counter dhcp_proxy_xdp)"
+fi
+kill $LISTENER
+if wait_until said_status "no DHCP server on this host: XDP answers DISCOVERs"; then
+	ok "the listener gone, XDP answers again"
+else
+	not_ok "the listener gone, XDP answers again" "$("$XPXE" status 2>&1 | grep -F proxy)"
+fi

@@ -231,6 +231,8 @@ static void print_iface(struct fy_node *iface, bool all)
 			printf(" (%llu new machine(s) refused while the store was away)",
 			       xpxe_json_u64(iface, "/dhcp/store_refused", 0));
 		printf("\n");
+		if (xpxe_json_str(iface, "/dhcp/local_server_says"))
+			printf("  proxy     %s\n", xpxe_json_str(iface, "/dhcp/local_server_says"));
 	}
 	if (xpxe_json_str(iface, "/dhcp6/mode")) {
 		const char *mode = xpxe_json_str(iface, "/dhcp6/mode");

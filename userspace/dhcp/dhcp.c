@@ -295,6 +295,8 @@ void xpxe_dhcp_config_of(const struct xpxe_dhcp_settings *s, const struct xpxe_d
 	cfg.server_ip = s->server_ip.s_addr;
 	cfg.default_profile = s->default_profile >= 0 ? (__u32)s->default_profile : 0;
 	cfg.flags = s->answer_unknown && s->default_profile >= 0 ? XPXE_DHCP_F_ANSWER_UNKNOWN : 0;
+	if (net->local_server)
+		cfg.flags |= XPXE_DHCP_F_LOCAL_SERVER;
 	if (xpxe_dhcp_router_advert(s))
 		cfg.flags |= XPXE_DHCP_F_ROUTER_ADVERT;
 	memcpy(cfg.server_mac, net->server_mac, sizeof(cfg.server_mac));
@@ -352,6 +354,7 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 	/* The untagged network's router and DNS are not this VLAN's. */
 	nv.router.s_addr = 0;
 	nv.dns.s_addr = 0;
+	nv.local_server = false; /* the host has no device on the VLAN: XDP answers there */
 	if (s->enabled) {
 		err = xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.vlan_templates),
 						  xpxe_vlan_template_key(netno, 0), sv, &nv);
@@ -452,6 +455,7 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 		err = interface_mac(dp->ifname, net.server_mac);
 		if (!err)
 			xpxe_interface_link_local(dp->ifname, net.server_mac, &net.server_ll);
+		net.local_server = xpxe_dhcp_local_server(s, xpxe_dhcp_port67_bound());
 	}
 	if (!err)
 		err = xpxe_dhcp_load_maps(dp->skel, s, &net);
@@ -470,6 +474,9 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 
 		log_info("%s: answering DHCP in %s mode as %s", dp->ifname,
 			 s->mode == XPXE_MODE_FULL ? "full" : "proxy", text);
+		if (s->mode == XPXE_MODE_PROXY)
+			log_info("%s: %s", dp->ifname,
+				 xpxe_dhcp_local_server_says(s, net.local_server));
 		if (xpxe_dhcp_router_advert(s))
 			log_info("%s: answering its machines' IPv6 Router Solicitations from %s "
 				 "(router lifetime 0)",
@@ -478,4 +485,81 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 		log_info("%s: DHCP answering is off", dp->ifname);
 	}
 	return 0;
+}
+
+/*
+ * Whether the UDP table FILE (/proc/net/udp or udp6: this process's network namespace)
+ * holds a socket bound to local port 67, whatever its address.
+ */
+static bool udp_table_has_port67(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[512];
+	unsigned int port;
+	bool found = false;
+
+	if (!f)
+		return false; /* no IPv6 in this kernel: no such socket either */
+	/* "  sl  local_address ...", then "   0: 00000000:0043 00000000:0000 07 ..." */
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, " %*u: %*[0-9A-Fa-f]:%x", &port) == 1 &&
+			port == XPXE_PORT_DHCP_SERVER;
+	fclose(f);
+	return found;
+}
+
+bool xpxe_dhcp_port67_bound(void)
+{
+	return udp_table_has_port67("/proc/net/udp") || udp_table_has_port67("/proc/net/udp6");
+}
+
+bool xpxe_dhcp_local_server(const struct xpxe_dhcp_settings *s, bool bound)
+{
+	if (!s->enabled || s->mode != XPXE_MODE_PROXY)
+		return false;
+	return s->local_server == XPXE_LOCAL_SERVER_YES ||
+	       (s->local_server == XPXE_LOCAL_SERVER_AUTO && bound);
+}
+
+const char *xpxe_dhcp_local_server_says(const struct xpxe_dhcp_settings *s, bool on)
+{
+	if (s->local_server == XPXE_LOCAL_SERVER_YES)
+		return "a DHCP server on this host (dhcp.local_server: yes): DISCOVERs go up "
+		       "to it, tc answers";
+	if (s->local_server == XPXE_LOCAL_SERVER_NO)
+		return "no DHCP server on this host (dhcp.local_server: no): XDP answers DISCOVERs";
+	return on ? "a DHCP server on this host listens on port 67: DISCOVERs go up to it, tc "
+		    "answers"
+		  : "no DHCP server on this host: XDP answers DISCOVERs";
+}
+
+int xpxe_dhcp_set_local_server(struct xpxe_bpf *skel, bool on)
+{
+	int fd = bpf_map__fd(skel->maps.dhcp_config);
+	struct xpxe_dhcp_config cfg;
+	__u32 zero = 0, flags;
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -errno;
+	flags = on ? cfg.flags | XPXE_DHCP_F_LOCAL_SERVER : cfg.flags & ~XPXE_DHCP_F_LOCAL_SERVER;
+	if (flags == cfg.flags)
+		return 0;
+	/*
+	 * One writer (the daemon's loop) and whole-value updates: the program reads the old
+	 * entry or the new one. Between two sweeps a server that just bound port 67 misses
+	 * at most a second of PXE DISCOVERs; its clients send them again.
+	 */
+	cfg.flags = flags;
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 1;
+}
+
+bool xpxe_dhcp_local_server_flag(struct xpxe_bpf *skel)
+{
+	struct xpxe_dhcp_config cfg;
+	__u32 zero = 0;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(skel->maps.dhcp_config), &zero, &cfg) &&
+	       (cfg.flags & XPXE_DHCP_F_LOCAL_SERVER);
 }

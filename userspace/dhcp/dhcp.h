@@ -60,6 +60,23 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 int xpxe_dhcp_put_machine(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *settings,
 			  const struct xpxe_machine_cfg *m);
 
+/*
+ * A DHCP server on this host (proxy mode, README "DHCP"): whether a UDP socket in this
+ * network namespace is bound to port 67 (/proc/net/udp and udp6); whether S's data plane
+ * treats one as there (dhcp.local_server, AUTO resolved by BOUND; never outside proxy mode);
+ * the sentence the log and `xpxe status` say about it (ON: the answer of the last two).
+ */
+bool xpxe_dhcp_port67_bound(void);
+bool xpxe_dhcp_local_server(const struct xpxe_dhcp_settings *s, bool bound);
+const char *xpxe_dhcp_local_server_says(const struct xpxe_dhcp_settings *s, bool on);
+
+/*
+ * Sets (ON) or clears XPXE_DHCP_F_LOCAL_SERVER in SKEL's dhcp_config entry of the untagged
+ * network: 1 when it changed, 0 when it was so, or -errno. The flag as the program reads it.
+ */
+int xpxe_dhcp_set_local_server(struct xpxe_bpf *skel, bool on);
+bool xpxe_dhcp_local_server_flag(struct xpxe_bpf *skel);
+
 /* Whether S answers Router Solicitations (router_advert resolved against the mode). */
 bool xpxe_dhcp_router_advert(const struct xpxe_dhcp_settings *s);
 

@@ -19,6 +19,7 @@ struct xpxe_dhcp_net {
 	struct in_addr dns;	   /* full mode: option 6, omitted when 0 */
 	unsigned int lease_time;   /* full mode: option 51, seconds */
 	char ifname[16];	   /* the interface: which network a reservation is on */
+	bool local_server;	   /* proxy mode: a DHCP server here (XPXE_DHCP_F_LOCAL_SERVER) */
 };
 
 /*

@@ -217,6 +217,13 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_str(dhcp, "server_ip", ip);
 		xpxe_json_add_bool(dhcp, "router_advert", xpxe_dhcp_router_advert(ds));
 	}
+	if (ds->enabled && ds->mode == XPXE_MODE_PROXY) {
+		/* As the program reads it (the sweep's last answer), not as configured. */
+		bool on = xpxe_dhcp_local_server_flag(dp->skel);
+
+		xpxe_json_add_bool(dhcp, "local_server", on);
+		xpxe_json_add_str(dhcp, "local_server_says", xpxe_dhcp_local_server_says(ds, on));
+	}
 	if (ds->n_vlans && !strcmp(dp->ifname, ds->vlan_ifname)) {
 		struct fy_node *vlans = fy_node_create_sequence(doc);
 		char name[16];
@@ -870,6 +877,37 @@ static void take_store_changes(struct daemon *d)
 	xpxe_store_changes_free(&ch);
 }
 
+/*
+ * Proxy mode, once a second: whether a DHCP server on this host started or stopped (a UDP
+ * socket on port 67 in this network namespace), so PXE DISCOVERs go up to it and tc answers,
+ * or XDP answers them (XPXE_DHCP_F_LOCAL_SERVER). Logged when it changes.
+ */
+static void sweep_local_server(struct daemon *d)
+{
+	bool looked = false, bound = false;
+
+	for (int i = 0; i < d->n_ifaces; i++) {
+		struct served *sv = &d->ifaces[i];
+		const struct xpxe_dhcp_settings *s = &sv->dhcp.settings;
+		bool on;
+		int ret;
+
+		if (!s->enabled || s->mode != XPXE_MODE_PROXY)
+			continue;
+		if (!looked) {
+			bound = xpxe_dhcp_port67_bound();
+			looked = true;
+		}
+		on = xpxe_dhcp_local_server(s, bound);
+		ret = xpxe_dhcp_set_local_server(sv->dp.skel, on);
+		if (ret > 0)
+			log_info("%s: %s", sv->dp.ifname, xpxe_dhcp_local_server_says(s, on));
+		else if (ret < 0)
+			log_error("%s: cannot update dhcp_config: %s", sv->dp.ifname,
+				  strerror(-ret));
+	}
+}
+
 static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 {
 	struct pollfd pfds[4 + 3 * XPXE_MAX_IFACES];
@@ -958,6 +996,7 @@ static void run_loop(struct daemon *d, int listen_fd, int sig_fd)
 				xpxe_dhcp6_server_tick(&d->ifaces[i].dhcp6);
 			}
 			xpxe_http_tick(&d->http); /* downloads waiting past their bound go in */
+			sweep_local_server(d);
 		}
 		xpxe_inventory_save_learned(&d->inv, false);
 		xpxe_inventory_retry_state(&d->inv);
