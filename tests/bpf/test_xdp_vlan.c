@@ -675,6 +675,47 @@ static void test_tc_egress_tags_vlan_address(void **state)
 	}
 }
 
+/*
+ * A reload that turns DHCP off (or drops a VLAN) leaves nothing in the VLAN's dhcp_config
+ * slot: the VLAN's requests are passed (pass_dhcp), not answered with the settings of before.
+ */
+static void test_dhcp_off_zeroes_vlan_config(void **state)
+{
+	const struct xpxe_dhcp_config none = { 0 };
+	struct xpxe_dhcp_config cfg;
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { 0 };
+	struct xpxe_vlan_cfg v10;
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = tagged(in, OVMF_PROXY, 5, 0, 0, 10);
+	int fd = bpf_map__fd(skel->maps.dhcp_config);
+	const char *why;
+	__u32 out_len, one = 1, two = 2;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	assert_int_equal(bpf_map_lookup_elem(fd, &one, &cfg), 0);
+	assert_int_equal(cfg.enabled, 1);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_DHCP_ACK_4011, XPXE_CNT_VLAN_RX, 0),
+			 XDP_TX);
+	/* The reload: the same VLAN, DHCP off. */
+	xpxe_dhcp_settings_default(&s);
+	s.enabled = false;
+	memcpy(net.server_mac, frame_server_mac, 6);
+	assert_int_equal(xpxe_vlan_parse("10=" VLAN10_IP "/24", &v10, &why), 0);
+	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v10, 1), 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &one, &cfg), 0);
+	assert_memory_equal(&cfg, &none, sizeof(cfg));
+	expect_passed(in, len, XPXE_CNT_PASS_DHCP, XPXE_CNT_VLAN_RX, 0);
+	/* A VLAN the reload dropped (net 2, 100.20): its slot zeroed too. */
+	assert_int_equal(bpf_map_lookup_elem(fd, &two, &cfg), 0);
+	assert_int_equal(cfg.enabled, 1);
+	xpxe_vlan_clear_configs(skel);
+	assert_int_equal(bpf_map_lookup_elem(fd, &two, &cfg), 0);
+	assert_memory_equal(&cfg, &none, sizeof(cfg));
+}
+
 /* The parser of --vlan and vlans: entries. */
 static void test_parse(void **state)
 {
@@ -729,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_tc_pops_for_vlan_address),
 		cmocka_unit_test(test_tftp_wrq_refused_on_vlan),
 		cmocka_unit_test(test_tc_egress_tags_vlan_address),
+		cmocka_unit_test(test_dhcp_off_zeroes_vlan_config),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
