@@ -37,6 +37,14 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 			const struct xpxe_dhcp_net *net, const struct xpxe_vlan_cfg *v,
 			__u32 netno);
 
+/*
+ * Writes into OUT the queued request Q (untagged) with V's tags put back, the request's priority
+ * bits (PCP, DEI: Q->tci) on them, as the daemon re-runs it. OUT holds Q->frame_len + 8 bytes;
+ * Q->frame_len is 14 or more. Returns the bytes written.
+ */
+size_t xpxe_dhcp_queued_tagged(const struct xpxe_vlan_cfg *v, const struct xpxe_dhcp_queued *q,
+			       unsigned char *out);
+
 /* Zeroes the VLAN slots (1..XPXE_VLAN_MAX) of SKEL's dhcp_config: no VLAN answered. */
 void xpxe_vlan_clear_configs(struct xpxe_bpf *skel);
 
