@@ -199,6 +199,8 @@ enum xpxe_counter {
 					   checksum: dropped */
 	XPXE_CNT_TFTP6_TC_PASS_SESSION, /* tc: a session's IPv6 frame not a plain ACK (ERROR,
 					   trailing bytes): to the daemon's socket */
+	XPXE_CNT_TFTP6_TAKEOVER,	/* daemon: an ACK of a transfer tc served reached its
+					   socket (tc passed it up): the daemon serves the rest */
 	XPXE_CNT_MAX,
 };
 

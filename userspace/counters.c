@@ -123,6 +123,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP6_TC_TRUNCATED] = "tftp6_tc_truncated",
 	[XPXE_CNT_TFTP6_DROP_BAD_CSUM] = "tftp6_drop_bad_csum",
 	[XPXE_CNT_TFTP6_TC_PASS_SESSION] = "tftp6_tc_pass_session",
+	[XPXE_CNT_TFTP6_TAKEOVER] = "tftp6_takeover",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

@@ -129,6 +129,12 @@ struct xfer6 {
 	 */
 	bool kernel;
 	struct xpxe_tftp_key6 key;
+	/*
+	 * An ACK tc passed up (an extension header, say: tc answers none of those, so a client
+	 * whose every ACK carries one would stall) made the daemon take the transfer over: its
+	 * session removed, the socket sends the rest, from this block on. 0: never taken over.
+	 */
+	uint32_t taken_over_at;
 };
 
 struct xpxe_tftp {
