@@ -323,7 +323,8 @@ static int tags_mode(uint32_t slot, int passes)
 					    (opts.data_size_out < 14 + 4 * ntags + 28 + 4 ||
 					     (!path && memcmp(out + 12, in + 12, 4 * ntags)) ||
 					     (path && ntags < 2 && out[12] != 0x08) ||
-					     (path && ntags == 2 && memcmp(out + 12, in + 16, 4)))) {
+					     (path && ntags == 2 &&
+					      memcmp(out + 12, in + 16, 4)))) {
 						fprintf(stderr, "%s %s: not the DATA expected\n",
 							nets[i].name, path ? "tc" : "xdp");
 						return 1;
@@ -342,7 +343,8 @@ static int tags_mode(uint32_t slot, int passes)
 					 * sees a tagged frame too (and leaves it, as it does).
 					 */
 					if (ntags == 1) {
-						memmove(out + 16, out + 12, opts.data_size_out - 12);
+						memmove(out + 16, out + 12,
+							opts.data_size_out - 12);
 						memcpy(out + 12, in + 12, 4);
 						opts.data_size_out += 4;
 					}

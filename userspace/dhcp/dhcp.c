@@ -362,8 +362,7 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 	}
 	/* Written whether DHCP is on or off: a reload that turns it off must leave no earlier
 	 * daemon's settings in this VLAN's slot (zeroed: not enabled, nothing answered). */
-	if (!err &&
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &cfg, BPF_ANY))
+	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &cfg, BPF_ANY))
 		err = -errno;
 	/* Written last: xdp_pxe takes the VLAN's frames once everything it reads is there. */
 	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_by_addr), &val.server_ip, &val,
