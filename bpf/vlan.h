@@ -104,8 +104,8 @@ struct vlan_tc_tags {
 };
 
 /*
- * The priority bits (PCP and DEI) of the last frame from a peer on a VLAN that went up to the
- * stack (a TFTP RRQ, HTTP, ARP), for the tags tc_vlan_out puts on what the kernel sends back:
+ * The priority bits (PCP and DEI) of the last frame from a peer on a VLAN whose tags tc took
+ * off (a TFTP RRQ or ACK, HTTP, ARP), for the tags tc_vlan_out puts on what the kernel sends back:
  * the same bits, as XDP and tc_tftp keep them. Only peers that sent some are here (an LRU:
  * a flood of them forgets the oldest, whose replies go back with none).
  */
@@ -402,11 +402,10 @@ static __always_inline __be32 vlan_tc_peer(struct __sk_buff *skb, __be16 proto, 
 }
 
 /*
- * tc ingress, for a VLAN's frame whose tags came off and that now goes up to the stack: notes
- * its priority bits (BITS: the outer or only tag's in the high half, an inner one's in the low)
- * for what the kernel sends back to its sender on VLAN NET (vlan_prios), written only when
- * they changed. A function of its own, verified once: inlined at the end of tc_tftp, each of
- * its exits went through it again (190k instructions verified became 570k).
+ * tc ingress, for a VLAN's frame whose tags came off: notes its priority bits (BITS: the outer
+ * or only tag's in the high half, an inner one's in the low) for what the kernel sends back to
+ * its sender on VLAN NET (vlan_prios), written only when they changed. A function of its own,
+ * verified once.
  */
 __noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 net, __u32 bits)
 {

@@ -263,8 +263,15 @@ static __always_inline int tc_tftp_frame(struct __sk_buff *skb, struct vlan_tc_t
 	net = vlan_tc_ingress(skb, tags);
 	if (net < 0)
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
-	if (net)
+	if (net) {
 		vlan_tally(&counters, XPXE_CNT_VLAN_TC_POPPED);
+		/* What the kernel sends back to its sender gets its priority bits (tc_vlan_out).
+		 * Noted here, for every frame whose tags came off: noted only on the frames that
+		 * go up, at tc_tftp's end, it took the verifier from 190k to 940k instructions. */
+		vlan_tc_note_prio(skb, (__u32)net,
+				  (__u32)(tags->tci[0] & VLAN_PRIO_MASK) << 16 |
+				      (tags->n == 2 ? tags->tci[1] & VLAN_PRIO_MASK : 0));
+	}
 	dhcp_tc_pull(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
@@ -327,15 +334,8 @@ SEC("tc")
 int tc_tftp(struct __sk_buff *skb)
 {
 	struct vlan_tc_tags tags = {};
-	int verdict = tc_tftp_frame(skb, &tags);
 
-	/* A VLAN's frame the stack takes (a TFTP RRQ, HTTP, ARP): what the kernel sends back
-	 * gets its priority bits (tc_vlan_out). */
-	if (tags.net > 0 && verdict == TC_ACT_OK)
-		vlan_tc_note_prio(skb, (__u32)tags.net,
-				  (__u32)(tags.tci[0] & VLAN_PRIO_MASK) << 16 |
-				      (tags.n == 2 ? tags.tci[1] & VLAN_PRIO_MASK : 0));
-	return verdict;
+	return tc_tftp_frame(skb, &tags);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
