@@ -365,6 +365,7 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	x->idle_s = t->opts.idle_timeout_s;
 	if (plan.timeout_s && plan.timeout_s * 3 > x->idle_s)
 		x->idle_s = plan.timeout_s * 3;
+	x->timeout_s = plan.timeout_s;
 	x->started_ns = x->last_tx_ns = tftp_now_ns();
 	x->progress = now6_s();
 	x->rrq_hash = hash;
@@ -699,7 +700,25 @@ void tftp6_sweep(struct xpxe_tftp *t)
 			free6(t, x);
 			continue;
 		}
-		if (now - x->progress >= x->idle_s) {
+		/* The final block out and the client silent: see struct tftp_final. */
+		switch (tftp_final_step(&x->final, x->confirmed, x->sent >= x->final_block,
+					x->acked, x->timeout_s, x->idle_s, now)) {
+		case TFTP_FINAL_RESEND:
+			/* The socket's transfers: the timeout below sends what is in flight. */
+			if (x->kernel && x->confirmed)
+				send_blocks(t, x, x->final_block, true);
+			break;
+		case TFTP_FINAL_DONE:
+			if (sync6(x) != XPXE_TFTP_ACTIVE)
+				break; /* the final ACK came meanwhile: the next sweep ends it */
+			tftp_bump(t, x->ifc, XPXE_CNT_TFTP_FINAL_ACK_MISSING);
+			end6(t, x, XPXE_EV_TFTP_DONE, "final_ack=not_seen", 0);
+			free6(t, x);
+			continue;
+		case TFTP_FINAL_WAIT:
+			break;
+		}
+		if (!x->final.since && now - x->progress >= x->idle_s) {
 			char why[80];
 
 			snprintf(why, sizeof(why), "no ACK for %u s after block %u of %u",
