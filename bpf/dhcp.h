@@ -570,6 +570,19 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
 	q->server_id = rq->server_id;
 	q->frame_len = len;
 	q->net = rq->net;
+	q->tci[0] = 0;
+	q->tci[1] = 0;
+	if (rq->net) {
+		/* The tags xdp_pxe took off (bpf/vlan.h): the daemon's reply keeps their bits. */
+		__u32 slot = ctx->ingress_ifindex == XPXE_LOOPBACK_IFINDEX ? XPXE_DHCP_SCRATCH_RERUN
+									   : XPXE_DHCP_SCRATCH_WIRE;
+		const struct vlan_frame *vf = bpf_map_lookup_elem(&vlan_frames, &slot);
+
+		if (vf) {
+			q->tci[0] = vf->tci[0];
+			q->tci[1] = vf->tci[1];
+		}
+	}
 	size_bounded(len, XPXE_DHCP_QUEUE_FRAME_MAX); /* the verifier's bound: see parse.h */
 	if (bpf_xdp_load_bytes(ctx, 0, q->frame, len)) {
 		bpf_ringbuf_discard(q, 0);

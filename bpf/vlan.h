@@ -95,6 +95,38 @@ struct vlan_tag {
 	__be16 tci;
 };
 
+/* The tags tc_tftp took off a frame (vlan_tc_ingress), outer first, as they were. */
+struct vlan_tc_tags {
+	__s32 net; /* the VLAN's, when they came off; 0: untagged; -1: left on */
+	__u32 n;
+	__be16 tpid[2];
+	__u16 tci[2]; /* host order, as bpf_skb_vlan_push takes them */
+};
+
+/*
+ * The priority bits (PCP and DEI) of the last frame from a peer on a VLAN whose tags tc took
+ * off (a TFTP RRQ or ACK, HTTP, ARP), for the tags tc_vlan_out puts on what the kernel sends back:
+ * the same bits, as XDP and tc_tftp keep them. Only peers that sent some are here (an LRU:
+ * a flood of them forgets the oldest, whose replies go back with none).
+ */
+struct vlan_prio_key {
+	__be32 peer;
+	__u32 net;
+};
+
+struct vlan_prio {
+	__u16 bits[2]; /* of the outer (or only) tag, of an inner one: TCI & VLAN_PRIO_MASK */
+};
+
+#define VLAN_PRIO_MASK 0xf000 /* PCP and DEI */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vlan_prio_key);
+	__type(value, struct vlan_prio);
+} vlan_prios SEC(".maps");
+
 static __always_inline bool vlan_is_tpid(__be16 proto)
 {
 	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
@@ -254,10 +286,11 @@ static __always_inline const struct xpxe_dhcp_template *vlan_template(__u32 net,
  * tc ingress: a frame of a configured VLAN for that VLAN's server address (IPv4 to it, an ARP
  * for it) loses its tags, so the kernel, which holds the address, takes it. The outer tag
  * arrives out of band (the stack moved it to skb->vlan_tci before tc), an inner one in the
- * frame. Returns the VLAN's net when the tags came off, 0 for an untagged frame, -1 for a
- * tagged frame left as it is (the stack drops a VLAN it has no device for).
+ * frame. Sets T (T->net: the VLAN's net when the tags came off, 0 for an untagged frame, -1
+ * for a tagged frame left as it is: the stack drops a VLAN it has no device for) and returns
+ * T->net.
  */
-static __always_inline int vlan_tc_ingress(struct __sk_buff *skb)
+static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc_tags *t)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	__u32 n = 0, first = 0, second = 0, off = 2 * ETH_ALEN, key;
@@ -266,8 +299,11 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb)
 	__be32 addr;
 	__be16 proto;
 
+	t->net = -1;
 	if (skb->vlan_present) {
 		first = skb->vlan_tci & VLAN_VID_MASK;
+		t->tpid[0] = (__be16)skb->vlan_proto;
+		t->tci[0] = (__u16)skb->vlan_tci;
 		n = 1;
 	}
 	/*
@@ -279,12 +315,17 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb)
 	if (data + 2 * ETH_ALEN + sizeof(tag) <= data_end)
 		__builtin_memcpy(&tag, data + 2 * ETH_ALEN, sizeof(tag));
 	else if (bpf_skb_load_bytes(skb, off, &tag, sizeof(tag)))
-		return n ? -1 : 0;
+		return t->net = n ? -1 : 0;
 	if (vlan_is_tpid(tag.tpid)) {
-		if (n)
+		if (n) {
 			second = vlan_vid(tag.tci);
-		else
+			t->tpid[1] = tag.tpid;
+			t->tci[1] = bpf_ntohs(tag.tci);
+		} else {
 			first = vlan_vid(tag.tci);
+			t->tpid[0] = tag.tpid;
+			t->tci[0] = bpf_ntohs(tag.tci);
+		}
 		n++;
 		off += VLAN_TAG_LEN;
 		if (bpf_skb_load_bytes(skb, off, &tag, sizeof(tag)))
@@ -293,12 +334,14 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb)
 			if (n == 2)
 				return -1; /* three tags */
 			second = vlan_vid(tag.tci);
+			t->tpid[1] = tag.tpid;
+			t->tci[1] = bpf_ntohs(tag.tci);
 			n = 2;
 			off += VLAN_TAG_LEN;
 		}
 	}
 	if (!n)
-		return 0;
+		return t->net = 0;
 	if (bpf_skb_load_bytes(skb, off, &proto, sizeof(proto)) || vlan_is_tpid(proto))
 		return -1; /* cut short, or three tags */
 	if (n == 2) {
@@ -321,18 +364,82 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb)
 		return -1;
 	if (bpf_skb_vlan_pop(skb) || (n == 2 && bpf_skb_vlan_pop(skb)))
 		return -1;
-	return v->net;
+	t->n = n;
+	return t->net = (__s32)v->net;
+}
+
+/*
+ * tc: puts the tags T took off back on the frame (tc_tftp's DATA, sent back out of the trunk),
+ * priority bits included. bpf_skb_vlan_push puts a tag out of band and moves one already there
+ * into the frame, so the inner tag goes first. tc_vlan_out leaves a frame so tagged alone.
+ * Returns 0, or -1 when they could not all go on.
+ */
+static __always_inline int vlan_tc_retag(struct __sk_buff *skb, const struct vlan_tc_tags *t)
+{
+	if (t->n == 2 && bpf_skb_vlan_push(skb, t->tpid[1], t->tci[1]))
+		return -1;
+	return bpf_skb_vlan_push(skb, t->tpid[0], t->tci[0]) ? -1 : 0;
+}
+
+/* The peer's IPv4 address in an untagged IPv4 or ARP frame of ethertype PROTO: its source
+ * (an ARP's sender), or with DST its destination (an ARP's target); 0 when there is none. */
+static __always_inline __be32 vlan_tc_peer(struct __sk_buff *skb, __be16 proto, bool dst)
+{
+	__be32 addr = 0;
+	__u32 off;
+
+	/* IPv4 source at 12 in its header, destination at 16; ARP sender's protocol address at
+	 * 14, target's at 24. */
+	if (proto == bpf_htons(ETH_P_IP))
+		off = ETH_HLEN + (dst ? 16 : 12);
+	else if (proto == bpf_htons(ETH_P_ARP))
+		off = ETH_HLEN + (dst ? 24 : 14);
+	else
+		return 0;
+	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)))
+		return 0;
+	return addr;
+}
+
+/*
+ * tc ingress, for a VLAN's frame whose tags came off: notes its priority bits (BITS: the outer
+ * or only tag's in the high half, an inner one's in the low) for what the kernel sends back to
+ * its sender on VLAN NET (vlan_prios), written only when they changed. A function of its own,
+ * verified once.
+ */
+__noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 net, __u32 bits)
+{
+	struct vlan_prio p = { .bits = { bits >> 16, bits & 0xffff } };
+	struct vlan_prio_key k = { .net = net };
+	struct vlan_prio *had;
+	__be16 proto;
+
+	if (!skb || bpf_skb_load_bytes(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
+		return 0;
+	k.peer = vlan_tc_peer(skb, proto, false);
+	if (!k.peer)
+		return 0;
+	had = bpf_map_lookup_elem(&vlan_prios, &k);
+	if (had ? had->bits[0] == p.bits[0] && had->bits[1] == p.bits[1] : !bits)
+		return 0;
+	bpf_map_update_elem(&vlan_prios, &k, &p, BPF_ANY);
+	return 1;
 }
 
 /*
  * tc egress: what leaves from a VLAN's server address (IPv4 from it, ARP from it) gets that
- * VLAN's tags (PCP 0). bpf_skb_vlan_push puts the new tag out of band and moves one already
- * there into the frame, so the inner tag goes first. Returns 1 when it tagged the frame, 0
- * when the frame is not a VLAN's, -1 when its tags could not all be put on (drop it).
+ * VLAN's tags, with the priority bits its peer's last frame up to the stack had (vlan_prios;
+ * none if it had none). bpf_skb_vlan_push puts the new tag out of band and moves one already
+ * there into the frame, so the inner tag goes first. A frame already tagged (tc_tftp's DATA)
+ * is left alone. Returns 1 when it tagged the frame, 0 when the frame is not a VLAN's, -1 when
+ * its tags could not all be put on (drop it).
  */
 static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 {
+	struct vlan_prio_key k;
+	struct vlan_prio *p;
 	struct xpxe_vlan *v;
+	__u16 inner, outer;
 	__be16 proto;
 	__be32 addr;
 	__u32 off;
@@ -351,9 +458,22 @@ static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 	v = bpf_map_lookup_elem(&vlan_by_addr, &addr);
 	if (!v || !v->vid)
 		return 0;
-	if (bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), v->vid))
+	inner = v->vid;
+	outer = v->outer_vid;
+	k.peer = vlan_tc_peer(skb, proto, true);
+	k.net = v->net;
+	p = k.peer ? bpf_map_lookup_elem(&vlan_prios, &k) : NULL;
+	if (p) {
+		if (outer) {
+			outer |= p->bits[0];
+			inner |= p->bits[1];
+		} else {
+			inner |= p->bits[0];
+		}
+	}
+	if (bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), inner))
 		return -1;
-	if (v->outer_vid && bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021AD), v->outer_vid))
+	if (v->outer_vid && bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021AD), outer))
 		return -1;
 	return 1;
 }

@@ -242,8 +242,7 @@ int xdp_pxe_frags(struct xdp_md *ctx)
  * stack gets them too (dhcp_tc.h). One program, so a frame pays for one run;
  * its name stays the one a daemon recognises its tc filter by (dataplane.c).
  */
-SEC("tc")
-int tc_tftp(struct __sk_buff *skb)
+static __always_inline int tc_tftp_frame(struct __sk_buff *skb, struct vlan_tc_tags *tags)
 {
 	void *data, *data_end;
 	struct hdr_cursor cur;
@@ -261,11 +260,18 @@ int tc_tftp(struct __sk_buff *skb)
 	}
 	/* A VLAN's frame for its server address loses its tags; other tagged frames go on as
 	 * they are (bpf/vlan.h). */
-	net = vlan_tc_ingress(skb);
+	net = vlan_tc_ingress(skb, tags);
 	if (net < 0)
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
-	if (net)
+	if (net) {
 		vlan_tally(&counters, XPXE_CNT_VLAN_TC_POPPED);
+		/* What the kernel sends back to its sender gets its priority bits (tc_vlan_out).
+		 * Noted here, for every frame whose tags came off: noted only on the frames that
+		 * go up, at tc_tftp's end, it took the verifier from 190k to 940k instructions. */
+		vlan_tc_note_prio(skb, (__u32)net,
+				  (__u32)(tags->tci[0] & VLAN_PRIO_MASK) << 16 |
+				      (tags->n == 2 ? tags->tci[1] & VLAN_PRIO_MASK : 0));
+	}
 	dhcp_tc_pull(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
@@ -315,9 +321,21 @@ int tc_tftp(struct __sk_buff *skb)
 		return count_and(XPXE_CNT_TFTP_BUILD_FAILED, TC_ACT_SHOT);
 	/* The checksums are final: let the receiver check them, as one on a wire would. */
 	bpf_csum_level(skb, BPF_CSUM_LEVEL_RESET);
+	/* On a VLAN the ACK's tags go back on, priority bits and all (tc_vlan_out then leaves
+	 * the DATA as it is). */
+	if (net && vlan_tc_retag(skb, tags))
+		return count_and(XPXE_CNT_VLAN_RETAG_FAILED, TC_ACT_SHOT);
 	tftp_commit(&blk);
 	tftp_tally_block(&counters, &blk, XPXE_CNT_TFTP_BYTES_TC);
 	return count_and(XPXE_CNT_TFTP_DATA_TC, bpf_redirect(skb->ifindex, 0));
+}
+
+SEC("tc")
+int tc_tftp(struct __sk_buff *skb)
+{
+	struct vlan_tc_tags tags = {};
+
+	return tc_tftp_frame(skb, &tags);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

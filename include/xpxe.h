@@ -172,7 +172,8 @@ enum xpxe_counter {
 	/* Tallies, not outcomes: a frame of a configured VLAN also ends in one outcome above. */
 	XPXE_CNT_VLAN_RX,	    /* frames of configured VLANs, their tags taken off by XDP */
 	XPXE_CNT_VLAN_PCP,	    /* ... with priority bits, kept on what goes back */
-	XPXE_CNT_VLAN_RETAG_FAILED, /* XDP: tags could not go back on: dropped (never expected) */
+	XPXE_CNT_VLAN_RETAG_FAILED, /* XDP, tc_tftp: tags could not go back on: dropped (never
+				       expected) */
 	XPXE_CNT_VLAN_TC_POPPED,    /* tc: frames for a VLAN's address untagged for the kernel */
 	XPXE_CNT_VLAN_TC_PUSHED,    /* tc egress: frames from a VLAN's address tagged */
 	/* Full mode: a request of a MAC bound on another network (VLAN/untagged): to the daemon */

@@ -204,6 +204,7 @@ struct xpxe_dhcp_queued {
 	__be32 server_id;
 	__u16 frame_len; /* bytes of FRAME used; frames longer than FRAME are not queued */
 	__u16 net;	 /* the VLAN it came on (xpxe_vlan.h; FRAME is untagged), 0: untagged */
+	__be16 tci[2];	 /* its tags' TCIs, outer first (their priority bits go on the reply) */
 	__u8 frame[XPXE_DHCP_QUEUE_FRAME_MAX];
 };
 

@@ -314,11 +314,17 @@ static int tags_mode(uint32_t slot, int passes)
 							opts.retval);
 						return 1;
 					}
-					/* XDP's DATA keeps the ACK's tags; tc's has them off. */
+					/*
+					 * XDP's DATA keeps the ACK's tags; so does tc's, the
+					 * outer (or only) one out of the frame, where a test run
+					 * drops it: an inner one is in the frame.
+					 */
 					if (!b &&
 					    (opts.data_size_out < 14 + 4 * ntags + 28 + 4 ||
 					     (!path && memcmp(out + 12, in + 12, 4 * ntags)) ||
-					     (path && out[12] != 0x08))) {
+					     (path && ntags < 2 && out[12] != 0x08) ||
+					     (path && ntags == 2 &&
+					      memcmp(out + 12, in + 16, 4)))) {
 						fprintf(stderr, "%s %s: not the DATA expected\n",
 							nets[i].name, path ? "tc" : "xdp");
 						return 1;
@@ -330,6 +336,18 @@ static int tags_mode(uint32_t slot, int passes)
 						continue;
 					}
 					ns[i][1][r] = opts.duration;
+					/*
+					 * On a trunk tc_vlan_out finds tc_tftp's DATA tagged
+					 * already and leaves it: here the single tag, which the
+					 * test run dropped, goes back into the frame, so that it
+					 * sees a tagged frame too (and leaves it, as it does).
+					 */
+					if (ntags == 1) {
+						memmove(out + 16, out + 12,
+							opts.data_size_out - 12);
+						memcpy(out + 12, in + 12, 4);
+						opts.data_size_out += 4;
+					}
 					LIBBPF_OPTS(bpf_test_run_opts, eg, .data_in = out,
 						    .data_size_in = opts.data_size_out,
 						    .data_out = out2, .data_size_out = sizeof(out2),

@@ -288,14 +288,20 @@ not from a profile):
   cost round the single tag's VLAN came from the hash too, the two lookups were compiled into
   one call of two maps (which the verifier cannot inline: a real call through the map's ops),
   and the MACs went to the stack and back byte by byte.
-- The tc fallback: `tc_tftp` checks the tags and the destination address and pops them
-  (`bpf_skb_vlan_pop`); `tc_vlan_out` on the trunk's egress looks up the source address in
-  `vlan_by_addr` (its untagged column: that lookup, which every frame leaving a trunk with
-  VLANs pays) and pushes the tags (`bpf_skb_vlan_push`: the first goes into the skb's
-  metadata; a second moves that one into the frame, hence the 802.1ad column's extra). In a
-  test run the tags arrive in the frame, so each pop moves the frame's head; on a live trunk
-  the stack has moved the outer (or only) tag into the skb's metadata before tc, outside these
-  figures, and popping that one is cheap: the tc ingress figures overstate the live cost.
+- The tc fallback: `tc_tftp` checks the tags and the destination address, pops them
+  (`bpf_skb_vlan_pop`), notes their priority bits for the stack's replies to that peer
+  (`vlan_prios`: a lookup, a write only when they changed) and, once the DATA is built, puts
+  the ACK's tags back itself, priority bits and all (`bpf_skb_vlan_push`: the first goes into
+  the skb's metadata; a second moves that one into the frame, hence the 802.1ad column's
+  extra). `tc_vlan_out` on the trunk's egress leaves that tagged DATA alone (its tagged
+  columns: the test run drops the metadata tag, so the bench puts the tag back in the frame,
+  where it stops as soon on the ethertype); its untagged column is the lookup of the source
+  address in `vlan_by_addr` that every untagged frame leaving a trunk with VLANs pays, and
+  what the kernel itself sends from a VLAN's address pays that, the `vlan_prios` lookup and
+  the push. In a test run the tags arrive in the frame, so each pop moves the frame's head;
+  on a live trunk the stack has moved the outer (or only) tag into the skb's metadata before
+  tc, outside these figures, and popping that one is cheap: the tc ingress figures overstate
+  the live cost.
 - Not in these figures: what the device does with a tag left in the skb's metadata (veth
   hands it on as it is; a NIC inserts it in hardware, or the kernel in software).
 - Through the lab, the exchanges per second are the generator's and the veth pair's to give

@@ -677,6 +677,153 @@ static void test_tc_egress_tags_vlan_address(void **state)
 	}
 }
 
+/*
+ * Full mode: a new machine's request with priority bits (PCP, DEI) on its tags is queued with
+ * them, and the daemon's re-run puts them back on, byte for byte as the request came: its
+ * reply keeps them as XDP's own do (one 802.1Q tag; an 802.1ad outer tag over an inner one).
+ */
+static void test_queued_keeps_priority(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX], again[FRAME_MAX];
+	struct xpxe_vlan_cfg v10, v20;
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp_client client = { 0 };
+	const char *why;
+	size_t len;
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_FULL);
+	assert_int_equal(xpxe_vlan_parse("10=" VLAN10_IP "/24", &v10, &why), 0);
+	assert_int_equal(xpxe_vlan_parse("100.20=" QINQ_IP "/24", &v20, &why), 0);
+	for (int two = 0; two < 2; two++) {
+		len = two ? tagged(in, OVMF_FULL, 0, ETH_P_8021AD, 3 << 13 | 1 << 12 | 100,
+				   5 << 13 | 20)
+			  : tagged(in, OVMF_FULL, 0, 0, 0, 6 << 13 | 1 << 12 | 10);
+		ring_buffer__consume(queue);
+		n_queued = 0;
+		assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+				     XPXE_CNT_DHCP_TO_DAEMON, XPXE_CNT_VLAN_RX, XPXE_CNT_VLAN_PCP,
+				     0),
+				 XDP_DROP);
+		ring_buffer__consume(queue);
+		assert_int_equal(n_queued, 1);
+		assert_int_equal(last_queued.net, two ? 2 : 1);
+		assert_memory_equal(&last_queued.tci[0], in + 14, 2);
+		if (two)
+			assert_memory_equal(&last_queued.tci[1], in + 18, 2);
+		/* The re-run's frame: the request as it came, priority bits and all. */
+		assert_int_equal(xpxe_dhcp_queued_tagged(two ? &v20 : &v10, &last_queued, again),
+				 len);
+		assert_memory_equal(again, in, len);
+		/* Bound meanwhile (as the daemon binds it): the re-run's OFFER keeps them. */
+		memcpy(key.addr, in + 14 + 4 * (two + 1) + 28 + 28, 6);
+		client.ip = htonl(two ? 0xc6121432 : 0xc6120a32); /* 198.18.20.50, 198.18.10.50 */
+		client.net = two ? 2 : 1;
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_clients), &key,
+						     &client, BPF_ANY),
+				 0);
+		assert_int_equal(run(skel->progs.xdp_pxe, true, again, len, out, &out_len,
+				     XPXE_CNT_DHCP_OFFER, XPXE_CNT_VLAN_RX, XPXE_CNT_VLAN_PCP, 0),
+				 XDP_TX);
+		check_tagged_reply(in, two + 1, out, out_len, two ? QINQ_IP : VLAN10_IP, 2);
+		bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp_clients), &key);
+	}
+}
+
+/*
+ * tc: a request on VLAN 100.20 that goes up to the stack (a TFTP RRQ) with priority bits
+ * leaves them for what the kernel sends back to its sender (tc_vlan_out); another sender's
+ * replies get none. (A test run keeps the outer tag out of the frame, where the stack keeps
+ * it until the driver; the inner one goes into the frame, its bits there to check.)
+ */
+static void test_tc_replies_keep_priority(void **state)
+{
+	static const char rrq[] = "\0\1undionly.kpxe\0octet", data[] = "\0\3\0\1x";
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct in_addr client, other, vlan_ip;
+	size_t len;
+	__u32 out_len;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	inet_pton(AF_INET, "198.18.20.77", &client);
+	inet_pton(AF_INET, "198.18.20.78", &other);
+	inet_pton(AF_INET, QINQ_IP, &vlan_ip);
+	len = frame_udp(in, client.s_addr, vlan_ip.s_addr, 40000, 69, rrq, sizeof(rrq));
+	push_tag(in, &len, ETH_P_8021Q, 5 << 13 | 1 << 12 | 20);
+	push_tag(in, &len, ETH_P_8021AD, 2 << 13 | 100);
+	assert_int_equal(run(skel->progs.tc_tftp, false, in, len, out, &out_len,
+			     XPXE_CNT_TFTP_TC_PASS, XPXE_CNT_VLAN_TC_POPPED, 0),
+			 TC_ACT_OK);
+	len = frame_udp(in, vlan_ip.s_addr, client.s_addr, 50000, 40000, data, sizeof(data));
+	assert_int_equal(
+	    run(skel->progs.tc_vlan_out, false, in, len, out, &out_len, XPXE_CNT_VLAN_TC_PUSHED, 0),
+	    TC_ACT_OK);
+	assert_int_equal(out_len, len + 4);
+	assert_int_equal(out[12] << 8 | out[13], ETH_P_8021Q);
+	assert_int_equal(out[14] << 8 | out[15], 5 << 13 | 1 << 12 | 20); /* its bits kept */
+	assert_memory_equal(out + 16, in + 12, len - 12);
+	len = frame_udp(in, vlan_ip.s_addr, other.s_addr, 50000, 40000, data, sizeof(data));
+	assert_int_equal(
+	    run(skel->progs.tc_vlan_out, false, in, len, out, &out_len, XPXE_CNT_VLAN_TC_PUSHED, 0),
+	    TC_ACT_OK);
+	assert_int_equal(out[14] << 8 | out[15], 20); /* a sender that gave none: none */
+	/* The same sender again without bits: its replies go back without them too. */
+	len = frame_udp(in, client.s_addr, vlan_ip.s_addr, 40000, 69, rrq, sizeof(rrq));
+	push_tag(in, &len, ETH_P_8021Q, 20);
+	push_tag(in, &len, ETH_P_8021AD, 100);
+	assert_int_equal(run(skel->progs.tc_tftp, false, in, len, out, &out_len,
+			     XPXE_CNT_TFTP_TC_PASS, XPXE_CNT_VLAN_TC_POPPED, 0),
+			 TC_ACT_OK);
+	len = frame_udp(in, vlan_ip.s_addr, client.s_addr, 50000, 40000, data, sizeof(data));
+	assert_int_equal(
+	    run(skel->progs.tc_vlan_out, false, in, len, out, &out_len, XPXE_CNT_VLAN_TC_PUSHED, 0),
+	    TC_ACT_OK);
+	assert_int_equal(out[14] << 8 | out[15], 20);
+}
+
+/*
+ * A reload that turns DHCP off (or drops a VLAN) leaves nothing in the VLAN's dhcp_config
+ * slot: the VLAN's requests are passed (pass_dhcp), not answered with the settings of before.
+ */
+static void test_dhcp_off_zeroes_vlan_config(void **state)
+{
+	const struct xpxe_dhcp_config none = { 0 };
+	struct xpxe_dhcp_config cfg;
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { 0 };
+	struct xpxe_vlan_cfg v10;
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = tagged(in, OVMF_PROXY, 5, 0, 0, 10);
+	int fd = bpf_map__fd(skel->maps.dhcp_config);
+	const char *why;
+	__u32 out_len, one = 1, two = 2;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	assert_int_equal(bpf_map_lookup_elem(fd, &one, &cfg), 0);
+	assert_int_equal(cfg.enabled, 1);
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_DHCP_ACK_4011, XPXE_CNT_VLAN_RX, 0),
+			 XDP_TX);
+	/* The reload: the same VLAN, DHCP off. */
+	xpxe_dhcp_settings_default(&s);
+	s.enabled = false;
+	memcpy(net.server_mac, frame_server_mac, 6);
+	assert_int_equal(xpxe_vlan_parse("10=" VLAN10_IP "/24", &v10, &why), 0);
+	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v10, 1), 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &one, &cfg), 0);
+	assert_memory_equal(&cfg, &none, sizeof(cfg));
+	expect_passed(in, len, XPXE_CNT_PASS_DHCP, XPXE_CNT_VLAN_RX, 0);
+	/* A VLAN the reload dropped (net 2, 100.20): its slot zeroed too. */
+	assert_int_equal(bpf_map_lookup_elem(fd, &two, &cfg), 0);
+	assert_int_equal(cfg.enabled, 1);
+	xpxe_vlan_clear_configs(skel);
+	assert_int_equal(bpf_map_lookup_elem(fd, &two, &cfg), 0);
+	assert_memory_equal(&cfg, &none, sizeof(cfg));
+}
+
 /* The parser of --vlan and vlans: entries. */
 static void test_parse(void **state)
 {
@@ -731,6 +878,9 @@ int main(void)
 		cmocka_unit_test(test_tc_pops_for_vlan_address),
 		cmocka_unit_test(test_tftp_wrq_refused_on_vlan),
 		cmocka_unit_test(test_tc_egress_tags_vlan_address),
+		cmocka_unit_test(test_dhcp_off_zeroes_vlan_config),
+		cmocka_unit_test(test_queued_keeps_priority),
+		cmocka_unit_test(test_tc_replies_keep_priority),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,7 +9,8 @@
 # leaves from that address); the untagged network keeps working. New machines on VLAN 20
 # (dhclient) and VLAN 10 (udhcpc) get addresses from their VLAN's pool, kept in its own file
 # across a restart. HTTP on a VLAN's address: the URLs name it, and a config goes only over
-# its machine's own VLAN (curl from the access ports). TFTP and HTTP events name IFACE.VID.
+# its machine's own VLAN (curl from the access ports). TFTP and HTTP events name IFACE.VID. A
+# machine bound on VLAN 10 gets an RA to its RS, tagged 10; an RS on VLAN 11 gets none.
 LAB=tvlan
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -92,6 +93,29 @@ check "the events name the VLAN: iface $IF_SRV.10" grep -q "$ACK10" "$WORK/daemo
 udhcpc_run "$LAB-h4" h4
 check "the untagged network still works: h4 gets 198.18.0.60 from 198.18.0.1" \
 	test "$(result_field h4 ip)/$(result_field h4 server)" = 198.18.0.60/198.18.0.1
+# --- Router Solicitations on a VLAN: answered in XDP, tagged as they came ---------------------
+# h1 is bound on VLAN 10 (full mode answers an RS only for a machine bound on the network it
+# came on): its RS gets the empty RA, through an access port that drops any frame not tagged
+# 10. h3's VLAN 11 is not served: its RS is passed untouched, no RA.
+SRV_LL=$(in_srv ip -6 -o addr show dev "$IF_SRV" scope link | awk '{ sub("/.*", "", $4); print $4 }')
+SRV_MAC=$(in_srv cat "/sys/class/net/$IF_SRV/address")
+ra0=$(counter ndp_ra_sent)
+ip netns exec "$LAB-h1" python3 "$ROOT/tests/integration/rs_probe.py" eth0 3 >"$WORK/h1.ra" 2>&1
+want="ra src=$SRV_LL code=0 hlim=255 cur_hop_limit=0 flags=0 lifetime=0 reachable=0 retrans=0 slla=$SRV_MAC opts=1"
+if [ -n "$SRV_LL" ] && grep -qxF "$want" "$WORK/h1.ra"; then
+	ok "an RS on VLAN 10 from h1 (bound there) gets the empty RA, tagged 10 (its access port let it in)"
+else
+	not_ok "an RS on VLAN 10 from h1 gets the empty RA, tagged 10" "want: $want" \
+		"got: $(tr '\n' '|' <"$WORK/h1.ra")"
+fi
+check "... sent by XDP (ndp_ra_sent $ra0 -> $(counter ndp_ra_sent))" test "$(counter ndp_ra_sent)" -gt "$ra0"
+passed0=$(counter pass_vlan)
+if ip netns exec "$LAB-h3" python3 "$ROOT/tests/integration/rs_probe.py" eth0 1.5 >"$WORK/h3.ra" 2>&1; then
+	not_ok "an RS on VLAN 11 (not served) gets no RA" "$(cat "$WORK/h3.ra")"
+else
+	ok "an RS on VLAN 11 (not served) gets no RA"
+fi
+check "... passed untouched, counted pass_vlan" test "$(counter pass_vlan)" -gt "$passed0"
 # --- a VLAN's pool: new machines on VLAN 20 (dhclient) and VLAN 10 (udhcpc) ---------------------
 # Answered by the daemon's slow path from that VLAN's pool, the reply tagged for that VLAN
 # (the access port drops anything else), the binding kept in the VLAN's own file.

@@ -327,7 +327,7 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 {
 	struct xpxe_dhcp_settings *sv = malloc(sizeof(*sv));
 	struct xpxe_dhcp_net nv = *net;
-	struct xpxe_dhcp_config cfg;
+	struct xpxe_dhcp_config cfg = { 0 };
 	struct xpxe_vlan val = {
 		.server_ip = v->server_ip.s_addr,
 		.net = netno,
@@ -358,15 +358,15 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 	if (s->enabled) {
 		err = xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.vlan_templates),
 						  xpxe_vlan_template_key(netno, 0), sv, &nv);
-		if (!err) {
-			/* Router Advertisements as on the untagged network, tagged (bpf/ndp.h);
-			 * its DHCPv6 prefix is not the VLAN's: their RAs carry none. */
+		/* Router Advertisements as on the untagged network, tagged (bpf/ndp.h); its
+		 * DHCPv6 prefix is not the VLAN's: their RAs carry none. */
+		if (!err)
 			xpxe_dhcp_config_of(sv, &nv, &cfg);
-			if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &cfg,
-						BPF_ANY))
-				err = -errno;
-		}
 	}
+	/* Written whether DHCP is on or off: a reload that turns it off must leave no earlier
+	 * daemon's settings in this VLAN's slot (zeroed: not enabled, nothing answered). */
+	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &cfg, BPF_ANY))
+		err = -errno;
 	/* Written last: xdp_pxe takes the VLAN's frames once everything it reads is there. */
 	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_by_addr), &val.server_ip, &val,
 					BPF_ANY))
@@ -380,6 +380,14 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		err = -errno;
 	free(sv);
 	return err;
+}
+
+void xpxe_vlan_clear_configs(struct xpxe_bpf *skel)
+{
+	const struct xpxe_dhcp_config none = { 0 };
+
+	for (__u32 netno = 1; netno <= XPXE_VLAN_MAX; netno++)
+		bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &none, BPF_ANY);
 }
 
 /* Empties the map FD of __u32 or __be32 keys. */
@@ -419,6 +427,9 @@ static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_setti
 	clear_vlan_vids(dp->skel);
 	clear_map(bpf_map__fd(dp->skel->maps.vlans));
 	clear_map(bpf_map__fd(dp->skel->maps.vlan_by_addr));
+	/* The VLAN slots of dhcp_config zeroed: those of VLANs a reload removed keep nothing
+	 * (the configured ones are written again below). */
+	xpxe_vlan_clear_configs(dp->skel);
 	for (int i = 0; i < s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname); i++) {
 		const struct xpxe_vlan_cfg *v = &s->vlans[i];
 

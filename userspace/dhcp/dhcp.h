@@ -28,13 +28,25 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 
 /*
  * Fills SKEL's maps for V, numbered NETNO (1..XPXE_VLAN_MAX): its reply templates (S's
- * profiles, with V's server address and its HTTP base), its dhcp_config entry, then the tag
+ * profiles, with V's server address and its HTTP base), its dhcp_config entry (zeroed when S
+ * has DHCP off), then the tag
  * and address lookups that make xdp_pxe and tc answer on it. NET: the trunk's untagged
  * network (its MAC, lease time). Returns 0 or -errno.
  */
 int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
 			const struct xpxe_dhcp_net *net, const struct xpxe_vlan_cfg *v,
 			__u32 netno);
+
+/*
+ * Writes into OUT the queued request Q (untagged) with V's tags put back, the request's priority
+ * bits (PCP, DEI: Q->tci) on them, as the daemon re-runs it. OUT holds Q->frame_len + 8 bytes;
+ * Q->frame_len is 14 or more. Returns the bytes written.
+ */
+size_t xpxe_dhcp_queued_tagged(const struct xpxe_vlan_cfg *v, const struct xpxe_dhcp_queued *q,
+			       unsigned char *out);
+
+/* Zeroes the VLAN slots (1..XPXE_VLAN_MAX) of SKEL's dhcp_config: no VLAN answered. */
+void xpxe_vlan_clear_configs(struct xpxe_bpf *skel);
 
 /* Writes BASE with its host replaced by ADDR: "http://198.18.0.1:8080" -> "http://ADDR:8080". */
 void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size);

@@ -375,6 +375,29 @@ int xpxe_dhcp_server_fd(const struct xpxe_dhcp_server *srv)
 	return srv->queue ? ring_buffer__epoll_fd(srv->queue) : -1;
 }
 
+size_t xpxe_dhcp_queued_tagged(const struct xpxe_vlan_cfg *v, const struct xpxe_dhcp_queued *q,
+			       unsigned char *out)
+{
+	/* The request's priority bits (PCP, DEI), outer tag first, as xdp_pxe keeps them. */
+	unsigned int outer_bits = ntohs(q->tci[0]) & 0xf000u,
+		     bits = ntohs(q->tci[v->outer_vid ? 1 : 0]) & 0xf000u;
+	size_t off = 12;
+
+	memcpy(out, q->frame, off);
+	if (v->outer_vid) {
+		out[off++] = 0x88;
+		out[off++] = 0xa8;
+		out[off++] = (unsigned char)((outer_bits | v->outer_vid) >> 8);
+		out[off++] = (unsigned char)v->outer_vid;
+	}
+	out[off++] = 0x81;
+	out[off++] = 0x00;
+	out[off++] = (unsigned char)((bits | v->vid) >> 8);
+	out[off++] = (unsigned char)v->vid;
+	memcpy(out + off, q->frame + 12, q->frame_len - 12u);
+	return off + q->frame_len - 12u;
+}
+
 /*
  * Runs the program on FRAME, as if it had just arrived, and sends what it answers. A test
  * run's frame comes in on the loopback device: the program parses it in a scratch slot of
@@ -388,28 +411,14 @@ static void answer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
 	/*
-	 * A VLAN's request was queued untagged: its tags go back on (PCP 0), so the program
-	 * answers it as that VLAN's and tags the reply, as it does on the wire.
+	 * A VLAN's request was queued untagged: its tags go back on (its priority bits with
+	 * them), so the program answers it as that VLAN's and tags the reply, as on the wire.
 	 */
 	if (q->net && q->net <= srv->settings.n_vlans && q->frame_len >= 14 &&
 	    q->frame_len <= XPXE_DHCP_QUEUE_FRAME_MAX) {
-		const struct xpxe_vlan_cfg *v = &srv->settings.vlans[q->net - 1];
-		size_t off = 12;
-
-		memcpy(in, q->frame, off);
-		if (v->outer_vid) {
-			in[off++] = 0x88;
-			in[off++] = 0xa8;
-			in[off++] = (unsigned char)(v->outer_vid >> 8);
-			in[off++] = (unsigned char)v->outer_vid;
-		}
-		in[off++] = 0x81;
-		in[off++] = 0x00;
-		in[off++] = (unsigned char)(v->vid >> 8);
-		in[off++] = (unsigned char)v->vid;
-		memcpy(in + off, q->frame + 12, q->frame_len - 12u);
 		opts.data_in = in;
-		opts.data_size_in = (unsigned int)(off + q->frame_len - 12u);
+		opts.data_size_in =
+		    (unsigned int)xpxe_dhcp_queued_tagged(&srv->settings.vlans[q->net - 1], q, in);
 	} else if (q->net) {
 		return; /* its VLAN is gone (a reload): never answered untagged */
 	}
