@@ -166,7 +166,8 @@ struct xpxe_downloads_cfg {
 	unsigned max, max_wait_s;
 	unsigned long long min_size;
 	/* TFTP's (IPv4) transfers at once (downloads.tftp_max, --max-tftp-downloads): further
-	 * RRQs are held, unanswered, control planes first (tftp/tftp.h). 0: no cap. */
+	 * RRQs are held, unanswered (a control plane's never: it goes over the cap; and none
+	 * beyond 8 x this many: the rest go over the cap) (tftp/tftp.h). 0: no cap. */
 	unsigned tftp_max;
 	/* ... and a held RRQ is answered over the cap after this long (downloads.tftp_max_wait;
 	 * 0: never): firmware repeats its RRQ for a while, then gives up. */

@@ -496,7 +496,10 @@ int xpxe_http_machine_rank(struct xpxe_http *h, struct in_addr ip, const char *m
 	mac_out[0] = '\0';
 	if (!h->inv || !h->cfg)
 		return XPXE_RANK_WORKER;
-	if (mac_of(&h->leases, ip, bound))
+	/* The frame's MAC bound to IP: one lookup, not a walk of every binding (a storm's RRQs). */
+	if (mac && xpxe_parse_mac(mac, bound) == 0 && binding_of(&h->leases, bound) == ip.s_addr)
+		snprintf(mac_out, 18, "%s", mac);
+	else if (mac_of(&h->leases, ip, bound))
 		snprintf(mac_out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", bound[0], bound[1], bound[2],
 			 bound[3], bound[4], bound[5]);
 	else if (mac)

@@ -216,6 +216,8 @@ struct xpxe_tftp {
 	struct tftp_held *held;
 	unsigned long long held_total, held_overdue; /* RRQs ever held; of them let in overdue */
 	unsigned long long cp_over;		     /* control planes' RRQs let in over the cap */
+	unsigned long long
+	    full_over; /* RRQs let in over the cap: the queue was full (held_limit) */
 	struct {
 		__be32 ip;
 		double at;

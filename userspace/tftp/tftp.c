@@ -612,6 +612,13 @@ static bool let_in_lately(const struct xpxe_tftp *t, __be32 ip, double now)
  * the front of the queue it would still wait for a transfer to end, and a lockstep transfer
  * in a storm takes seconds: it would reach HTTP behind the first batch, and finish with it.)
  */
+static unsigned held_limit(const struct xpxe_tftp *t)
+{
+	unsigned long long limit = 8ull * t->opts.max_at_once;
+
+	return limit < XPXE_TFTP_SESSIONS_MAX ? (unsigned)limit : XPXE_TFTP_SESSIONS_MAX;
+}
+
 static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, size_t len,
 		 const struct sockaddr_in *from, const struct in_pktinfo *pi, const char *name)
 {
@@ -637,8 +644,16 @@ static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, siz
 		h->pi = *pi;
 		return true;
 	}
-	if ((!t->held && t->n_active < t->opts.max_at_once) || t->n_held >= XPXE_TFTP_SESSIONS_MAX)
+	if (!t->held && t->n_active < t->opts.max_at_once)
 		return false;
+	/*
+	 * A queue this long drains past any firmware's patience (a flood of forged RRQs, each
+	 * held until its place is taken and given back): the rest go at once, over the cap.
+	 */
+	if (t->n_held >= held_limit(t)) {
+		t->full_over++;
+		return false;
+	}
 	h = calloc(1, sizeof(*h) + len);
 	if (!h)
 		return false;
@@ -692,10 +707,9 @@ void tftp_admit_held(struct xpxe_tftp *t)
 		bool turn = t->n_active < t->opts.max_at_once || !t->opts.max_at_once;
 		bool overdue = t->opts.max_wait_s && now - h->since >= t->opts.max_wait_s;
 
-		if (!turn && !overdue) {
-			p = &h->next;
-			continue;
-		}
+		/* In line by arrival (a repeat keeps its place): none after it is due either. */
+		if (!turn && !overdue)
+			break;
 		*p = h->next;
 		t->n_held--;
 		if (!turn)
@@ -730,6 +744,7 @@ void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *
 	out->held_total = t->held_total;
 	out->overdue = t->held_overdue;
 	out->controlplanes = t->cp_over;
+	out->queue_full = t->full_over;
 }
 
 /* ITS_TURN: a held RRQ let in (tftp_admit_held), not held again. */

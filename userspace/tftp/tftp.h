@@ -80,6 +80,7 @@ struct xpxe_tftp_admission {
 	unsigned long long held_total;	  /* RRQs ever held */
 	unsigned long long overdue;	  /* ... of them answered over the cap (opts.max_wait_s) */
 	unsigned long long controlplanes; /* control planes' RRQs let in over the cap */
+	unsigned long long queue_full;	  /* RRQs let in over the cap: 8 x the cap already held */
 };
 void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *out);
 
