@@ -342,6 +342,18 @@ static bool dispatcher_may_be_why(const struct xpxe_dataplane *dp, int err)
 	return err == -EINVAL || (err == -ERANGE && dp->frags);
 }
 
+int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags)
+{
+	struct bpf_map *map = frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog;
+	int fd = bpf_program__fd(frags ? skel->progs.xdp_dhcp6_bound_frags
+				       : skel->progs.xdp_dhcp6_bound);
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return -EBADF;
+	return bpf_map_update_elem(bpf_map__fd(map), &zero, &fd, BPF_ANY) ? -errno : 0;
+}
+
 /* libxdp reads it when it attaches: set, it attaches the program alone. */
 #define SKIP_DISPATCHER "LIBXDP_SKIP_DISPATCHER"
 
@@ -368,6 +380,9 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	dp->xdp = dp->frags ? dp->skel->progs.xdp_pxe_frags : dp->skel->progs.xdp_pxe;
 	bpf_program__set_autoload(
 	    dp->frags ? dp->skel->progs.xdp_pxe : dp->skel->progs.xdp_pxe_frags, false);
+	bpf_program__set_autoload(dp->frags ? dp->skel->progs.xdp_dhcp6_bound
+					    : dp->skel->progs.xdp_dhcp6_bound_frags,
+				  false);
 	prog_opts.obj = dp->skel->obj;
 	prog_opts.prog_name = bpf_program__name(dp->xdp);
 	dp->prog = xdp_program__create(&prog_opts);
@@ -389,6 +404,12 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 		if (alone || !dispatcher_may_be_why(dp, err))
 			log_error("cannot attach the XDP program to %s: %s", dp->ifname,
 				  strerror(-err));
+		goto fail;
+	}
+	err = xpxe_dataplane_set_tail_calls(dp->skel, dp->frags);
+	if (err) {
+		log_error("%s: cannot set xdp_pxe's tail call: %s", dp->ifname, strerror(-err));
+		xdp_program__detach(dp->prog, dp->ifindex, XDP_MODE_UNSPEC, 0);
 		goto fail;
 	}
 	return 0;
