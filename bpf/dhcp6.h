@@ -47,7 +47,7 @@
 #define DHCP6_TAIL_MAX (4 + DHCP6_IA_NA_HDR + 4 + DHCP6_IAADDR_LEN)
 /* The reply: headers, the message header, the class's options, the client id (+4: zeros),
  * the tail. */
-#define DHCP6_REPLY_UDP_MAX                                                                       \
+#define DHCP6_REPLY_UDP_MAX \
 	(DHCP6_MSG_OFF + 4 + XPXE_DHCP6_OPTS_MAX + 4 + XPXE_DHCP6_DUID_MAX + DHCP6_TAIL_MAX)
 
 enum dhcp6_msg_type {
@@ -568,9 +568,9 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 		/* A bound machine's renewal may be answered here (S->in holds it, checked): it
 		 * does not come back when the tail call happens. */
 		if (dhcp6_bound_may_answer(type))
-			bpf_tail_call(ctx, frags ? (void *)&dhcp6_bound_prog_frags
-						 : (void *)&dhcp6_bound_prog,
-				      0);
+			bpf_tail_call(
+			    ctx,
+			    frags ? (void *)&dhcp6_bound_prog_frags : (void *)&dhcp6_bound_prog, 0);
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
 	}
 	if (dhcp6_walk_options(s, udp_len, false))
@@ -711,7 +711,8 @@ static __always_inline int handle_dhcp6_bound(struct xdp_md *ctx, int *verdict)
 	if (!cfg6 || !cfg || !s)
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
 	udp_len = ntohs_bounded(udph->len);
-	if (udp_len < DHCP6_OPTS_OFF || udp_len > DHCP6_UDP_MAX || (void *)udph + udp_len > data_end)
+	if (udp_len < DHCP6_OPTS_OFF || udp_len > DHCP6_UDP_MAX ||
+	    (void *)udph + udp_len > data_end)
 		return XPXE_CNT_PASS_DHCP6_MALFORMED; /* never: xdp_pxe checked */
 	__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
 	b = bpf_map_lookup_elem(&dhcp6_bindings, &key);
@@ -747,7 +748,8 @@ static __always_inline int handle_dhcp6_bound(struct xdp_md *ctx, int *verdict)
 	client = bpf_map_lookup_elem(&dhcp_clients, &key);
 	if (client)
 		profile = client->profile;
-	else if ((cfg->flags & XPXE_DHCP_F_ANSWER_UNKNOWN) || (b->flags & XPXE_DHCP6_BIND_F_RESERVED))
+	else if ((cfg->flags & XPXE_DHCP_F_ANSWER_UNKNOWN) ||
+		 (b->flags & XPXE_DHCP6_BIND_F_RESERVED))
 		profile = cfg->default_profile < XPXE_DHCP_MAX_PROFILES ? cfg->default_profile : 0;
 	else
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;

@@ -344,7 +344,8 @@ static bool dispatcher_may_be_why(const struct xpxe_dataplane *dp, int err)
 
 int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags)
 {
-	struct bpf_map *map = frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog;
+	struct bpf_map *map =
+	    frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog;
 	int fd = bpf_program__fd(frags ? skel->progs.xdp_dhcp6_bound_frags
 				       : skel->progs.xdp_dhcp6_bound);
 	__u32 zero = 0;

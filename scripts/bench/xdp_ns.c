@@ -129,13 +129,16 @@ static const unsigned char renew_duid[] = { 0, 3, 0, 1, 0x52, 0x54, 0x00, 0x12, 
  */
 static int renew_frame(unsigned char *f, const unsigned char *sid, unsigned int sid_len)
 {
-	static const unsigned char tail[] = {
-		0, 8, 0, 2, 0, 0,				   /* elapsed time */
-		0, 3, 0, 40, 0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 0x15, 0x18, /* IA_NA */
-		0, 5, 0, 24, 0xfd, 0, 1, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, /* IAADDR */
-		0, 0, 0x1c, 0x20, 0, 0, 0x0e, 0x10,			   /* lifetimes */
-		0, 6, 0, 4, 0, 23, 0, 24,				   /* ORO */
-	};
+	static const unsigned char
+	    tail[] = {
+		    0,	  8,	0,    2,    0,	  0, /* elapsed time */
+		    0,	  3,	0,    40,   0,	  0,	0,    1,    0, 0,
+		    0x0e, 0x10, 0,    0,    0x15, 0x18, /* IA_NA */
+		    0,	  5,	0,    24,   0xfd, 0,	1,    0x98, 0, 0x18,
+		    0,	  0,	0,    0,    0,	  0,	0,    0,    1, 0, /* IAADDR */
+		    0,	  0,	0x1c, 0x20, 0,	  0,	0x0e, 0x10,	  /* lifetimes */
+		    0,	  6,	0,    4,    0,	  23,	0,    24,	  /* ORO */
+	    };
 	unsigned char msg[256] = { 5, 0x12, 0x34, 0x56 }, src[16], dst[16];
 	size_t len = 4;
 
@@ -409,8 +412,11 @@ int main(int argc, char **argv)
 			return 1;
 		if (c->v6 == V6_BOUND) {
 			/* Bound as the daemon binds it (dhcp6_server.c map_put): lease 3600. */
-			struct xpxe_dhcp6_binding b = { .iaid = RENEW_IAID, .t1 = 1800, .t2 = 2880,
-							.preferred = 3600, .valid = 3600,
+			struct xpxe_dhcp6_binding b = { .iaid = RENEW_IAID,
+							.t1 = 1800,
+							.t2 = 2880,
+							.preferred = 3600,
+							.valid = 3600,
 							.duid_len = sizeof(renew_duid) };
 			struct xpxe_mac_key bkey = { 0 };
 

@@ -491,7 +491,8 @@ static int setup(void **state)
 		return -1;
 	}
 	/* Both builds' tail calls, as the daemon sets the one it attaches. */
-	if (xpxe_dataplane_set_tail_calls(skel, false) || xpxe_dataplane_set_tail_calls(skel, true)) {
+	if (xpxe_dataplane_set_tail_calls(skel, false) ||
+	    xpxe_dataplane_set_tail_calls(skel, true)) {
 		fprintf(stderr, "# cannot set xdp_dhcp6_bound in its slots\n");
 		return -1;
 	}
@@ -756,7 +757,8 @@ static void bound_msg(struct msg *m, uint8_t type, const uint8_t *duid, size_t d
 		      uint32_t iaid, const struct in6_addr *addr, bool with_sid)
 {
 	static const uint8_t oro[] = { 0, 23, 0, 24 };
-	uint8_t ia[12 + 4 + 24] = { iaid >> 24, iaid >> 16, iaid >> 8, iaid, 0, 0, 7, 8, 0, 0, 11, 22 };
+	uint8_t ia[12 + 4 + 24] = { iaid >> 24, iaid >> 16, iaid >> 8, iaid, 0,	 0,
+				    7,		8,	    0,	       0,    11, 22 };
 
 	m_start(m, type);
 	m_opt(m, 1, duid, duid_len);

@@ -217,7 +217,8 @@ int xpxe_dhcp6_server_sync_map(struct xpxe_dhcp6_server *srv)
 		more = false;
 		for (int err = bpf_map_get_next_key(srv->bindings_fd, NULL, &next); !err;
 		     err = bpf_map_get_next_key(srv->bindings_fd, &key, &next)) {
-			const struct xpxe_lease6 *lease = xpxe_leases6_find(&srv->leases, next.addr);
+			const struct xpxe_lease6 *lease =
+			    xpxe_leases6_find(&srv->leases, next.addr);
 
 			key = next;
 			if (!lease || lease->offered) {
