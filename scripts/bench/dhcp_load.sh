@@ -116,7 +116,7 @@ server_cpu() {
 row() { printf '| %s |\n' "$(paste -sd'|' - <<<"$(printf '%s\n' "$@")" | sed 's/|/ | /g')" | tee -a "$out"; }
 mkdir -p build/bench
 {
-	echo "dhcp_load, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), load average before: $load_before"
+	echo "dhcp_load, $(date -u +%Y-%m-%d), $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), $(uname -r), load average before: $load_before"
 	echo
 	echo "| server | mode | machines | exchanges/s offered | answered/s | loss | malformed / wrong | latency p50 / p99 µs | server CPU s: XDP + processes | replies per server CPU-s (M) | generator CPU | machine busy cores | load avg after |"
 	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"

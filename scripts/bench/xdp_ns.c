@@ -429,8 +429,12 @@ int main(int argc, char **argv)
 				return 1;
 		}
 		struct xpxe_mac_key key = { 0 };
+		/* Bound on the network the case's frames come on (VLAN 10: 1, 100.20: 2). */
 		struct xpxe_dhcp_client client = { .ip = lease_ip.s_addr,
-						   .flags = XPXE_CLIENT_F_RESERVED };
+						   .flags = XPXE_CLIENT_F_RESERVED,
+						   .net = c->vid == 10	 ? 1u
+							  : c->vid == 20 ? 2u
+									 : 0u };
 
 		/* Known, or not: an earlier case may have installed the same MAC. */
 		memcpy(key.addr, in + (c->mac_off ? c->mac_off : l3 + 28 + 28), 6);

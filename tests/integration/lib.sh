@@ -121,6 +121,37 @@ pinned_counter() {
 
 # at_exit COMMAND...: run COMMAND during cleanup (e.g. remove an extra namespace).
 AT_EXIT=()
+# Checks that COMMAND exits 0 and leaves OUTFILE with SOURCE's bytes (a fetch by any client).
+fetched() { # DESCRIPTION OUTFILE SOURCE COMMAND...
+	local desc=$1 out=$2 src=$3 output
+	shift 3
+	rm -f "$out"
+	if ! output=$("$@" 2>&1); then
+		not_ok "$desc" "command: $*" "${output//$'\n'/ | }"
+	elif [ ! -f "$out" ] || [ "$(sha "$out")" != "$(sha "$src")" ]; then
+		not_ok "$desc" "sha256 of $out differs from $src ($(stat -c %s "$out" 2>/dev/null) bytes)" \
+			"${output//$'\n'/ | }"
+	else
+		ok "$desc"
+	fi
+}
+
+# The guest's kernel and initramfs as assets, and the default profile that boots them to a
+# config from $WORK/talos: the part of xpxe.yaml the end-to-end tests share.
+guest_profile_yaml() {
+	local guest=${GUEST:-$ROOT/build/guest}
+	cat <<YAML
+assets:
+  vmlinuz: $guest/vmlinuz
+  initramfs: $guest/initramfs.img
+profiles:
+  default:
+    kernel: vmlinuz
+    initrd: initramfs
+    cmdline: console=ttyS0 no_timer_check panic=1
+    talos_config: $WORK/talos
+YAML
+}
 at_exit() { AT_EXIT+=("$*"); }
 
 cleanup() {

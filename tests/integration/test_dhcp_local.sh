@@ -107,15 +107,7 @@ cat >"$WORK/xpxe.yaml" <<YAML
 interfaces: [$IF_SRV]
 mode: proxy
 state_dir: $WORK/state
-assets:
-  vmlinuz: $GUEST/vmlinuz
-  initramfs: $GUEST/initramfs.img
-profiles:
-  default:
-    kernel: vmlinuz
-    initrd: initramfs
-    cmdline: console=ttyS0 no_timer_check panic=1
-    talos_config: $WORK/talos
+$(guest_profile_yaml)
 YAML
 if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves the guest's assets in proxy mode"; else
 	not_ok "xpxe serves the guest's assets in proxy mode"; exit 1; fi

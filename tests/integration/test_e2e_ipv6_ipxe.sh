@@ -53,15 +53,7 @@ dhcp:
   router: $SRV4
   leases: $WORK/leases
 state_dir: $WORK/state
-assets:
-  vmlinuz: $GUEST/vmlinuz
-  initramfs: $GUEST/initramfs.img
-profiles:
-  default:
-    kernel: vmlinuz
-    initrd: initramfs
-    cmdline: console=ttyS0 no_timer_check panic=1
-    talos_config: $WORK/talos
+$(guest_profile_yaml)
 machines:
   - {mac: $MAC, hostname: dual-1, ip: $IP4, ip6: $IP6}
   - {mac: $MAC_B, hostname: bios6, ip6: $IP6_B}

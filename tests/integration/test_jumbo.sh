@@ -49,18 +49,6 @@ check "the bound MAC again: its address, from XDP (dhcp_ack grew)" \
 	test "$(result_field h1again ip)" = 198.18.0.100 -a "$(counter dhcp_ack)" -gt "$acks0"
 
 # --- TFTP -------------------------------------------------------------------------------------
-fetched() { # DESCRIPTION OUTFILE SOURCE COMMAND...
-	local desc=$1 out=$2 src=$3 output
-	shift 3
-	rm -f "$out"
-	if ! output=$("$@" 2>&1); then
-		not_ok "$desc" "command: $*" "${output//$'\n'/ | }"
-	elif [ ! -f "$out" ] || [ "$(sha "$out")" != "$(sha "$src")" ]; then
-		not_ok "$desc" "sha256 of $out differs from $src ($(stat -c %s "$out" 2>/dev/null) bytes)"
-	else
-		ok "$desc"
-	fi
-}
 blocks0=$(($(tftp_field blocks_xdp) + $(tftp_field blocks_tc)))
 fetched "curl --tftp-blksize 1468: f1468x100 byte for byte" "$OUT/c1468" "$FILES/f1468x100" \
 	in_cli curl -sS --tftp-blksize 1468 -o "$OUT/c1468" "tftp://$SRV_IP/f1468x100"

@@ -54,18 +54,6 @@ check "the XSKMAP is pinned with the other maps" \
 	bash -c "bpftool map show pinned $pins/tftp_xsks | grep -q 'xskmap  name tftp_xsks'"
 
 # --- atftp with windowsize 4 and 16, every size ------------------------------------
-fetched() { # DESCRIPTION OUTFILE SOURCE COMMAND...
-	local desc=$1 out=$2 src=$3 output
-	shift 3
-	rm -f "$out"
-	if ! output=$("$@" 2>&1); then
-		not_ok "$desc" "command: $*" "${output//$'\n'/ | }"
-	elif [ ! -f "$out" ] || [ "$(sha "$out")" != "$(sha "$src")" ]; then
-		not_ok "$desc" "sha256 of $out differs from $src ($(stat -c %s "$out" 2>/dev/null) bytes)"
-	else
-		ok "$desc"
-	fi
-}
 atftp_get() { # WINDOWSIZE BLKSIZE NAME OUT [ATFTP ARGS...]
 	local w=$1 b=$2 name=$3 out=$4
 	shift 4

@@ -64,15 +64,7 @@ vlans:
   $IF_SRV:
     - 10=198.18.10.1/24
     - 20=198.18.20.1/24,pool=198.18.20.100-198.18.20.109
-assets:
-  vmlinuz: $GUEST/vmlinuz
-  initramfs: $GUEST/initramfs.img
-profiles:
-  default:
-    kernel: vmlinuz
-    initrd: initramfs
-    cmdline: console=ttyS0 no_timer_check panic=1
-    talos_config: $WORK/talos
+$(guest_profile_yaml)
 machines:
   - {mac: 52:54:00:e3:00:01, hostname: vlan10-bios, ip: 198.18.10.51}
   - {mac: 52:54:00:e3:00:02, hostname: vlan20-uefi}
