@@ -151,6 +151,7 @@ bench: all $(BENCH_BINS) | bench-deps
 	@scripts/bench/dhcp6.sh
 	@scripts/bench/dhcp_load.sh
 	@scripts/bench/tftp.sh
+	@scripts/bench/tftp6.sh
 	@scripts/bench/storm.sh
 	@scripts/bench/store.sh
 	@TITLE="Talos-sized boot storm" STEM=storm-talos KERNEL_MIB=16 INITRD_MIB=64 MACHINES=1024 \

@@ -97,15 +97,18 @@ enum xpxe_counter {
 	/* Written by the daemon only (the RRQ slow path): never by a program. */
 	XPXE_CNT_TFTP_RRQ,		/* RRQs answered with an OACK or DATA 1 */
 	XPXE_CNT_TFTP_RRQ_REPEATED,	/* an RRQ repeated by a client: its answer sent again */
-	XPXE_CNT_TFTP_DATA_DAEMON,	/* DATA 1 sent by the daemon (RRQs without options) */
+	XPXE_CNT_TFTP_DATA_DAEMON,	/* DATA 1 sent by the daemon (RRQs without options), and
+					   final blocks it sent again (no final ACK in time) */
 	XPXE_CNT_TFTP_SESSIONS_OPENED,	/* transfers installed in tftp_sessions */
 	XPXE_CNT_TFTP_SESSIONS_EXPIRED, /* transfers whose client went silent */
-	XPXE_CNT_TFTP_ERR_UNDEFINED,	/* ERROR 0 sent (e.g. netascii asked for) */
-	XPXE_CNT_TFTP_ERR_NOT_FOUND,	/* ERROR 1 sent */
-	XPXE_CNT_TFTP_ERR_ACCESS,	/* ERROR 2 sent ('..' in a name) */
-	XPXE_CNT_TFTP_ERR_ILLEGAL_OP,	/* ERROR 4 sent (WRQ, malformed request) */
-	XPXE_CNT_TFTP_ERR_UNKNOWN_TID,	/* ERROR 5 sent to a stranger on a transfer port */
-	XPXE_CNT_TFTP_ERR_BAD_OPTION,	/* ERROR 8 sent */
+	/* Ended as done: the final block went out (and again), its ACK never came (RFC 1350 6) */
+	XPXE_CNT_TFTP_FINAL_ACK_MISSING,
+	XPXE_CNT_TFTP_ERR_UNDEFINED,   /* ERROR 0 sent (e.g. netascii asked for) */
+	XPXE_CNT_TFTP_ERR_NOT_FOUND,   /* ERROR 1 sent */
+	XPXE_CNT_TFTP_ERR_ACCESS,      /* ERROR 2 sent ('..' in a name) */
+	XPXE_CNT_TFTP_ERR_ILLEGAL_OP,  /* ERROR 4 sent (WRQ, malformed request) */
+	XPXE_CNT_TFTP_ERR_UNKNOWN_TID, /* ERROR 5 sent to a stranger on a transfer port */
+	XPXE_CNT_TFTP_ERR_BAD_OPTION,  /* ERROR 8 sent */
 	/*
 	 * Windowed transfers (RFC 7440): XDP's outcomes for the ACKs of windows,
 	 * then the daemon's counts (it sends the windows).
@@ -202,6 +205,8 @@ enum xpxe_counter {
 					   checksum: dropped */
 	XPXE_CNT_TFTP6_TC_PASS_SESSION, /* tc: a session's IPv6 frame not a plain ACK (ERROR,
 					   trailing bytes): to the daemon's socket */
+	XPXE_CNT_TFTP6_TAKEOVER,	/* daemon: an ACK of a transfer tc served reached its
+					   socket (tc passed it up): the daemon serves the rest */
 	XPXE_CNT_MAX,
 };
 

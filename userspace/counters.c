@@ -63,6 +63,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP_DATA_DAEMON] = "tftp_data_daemon",
 	[XPXE_CNT_TFTP_SESSIONS_OPENED] = "tftp_sessions_opened",
 	[XPXE_CNT_TFTP_SESSIONS_EXPIRED] = "tftp_sessions_expired",
+	[XPXE_CNT_TFTP_FINAL_ACK_MISSING] = "tftp_final_ack_missing",
 	[XPXE_CNT_TFTP_ERR_UNDEFINED] = "tftp_err0_undefined",
 	[XPXE_CNT_TFTP_ERR_NOT_FOUND] = "tftp_err1_not_found",
 	[XPXE_CNT_TFTP_ERR_ACCESS] = "tftp_err2_access",
@@ -124,6 +125,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP6_TC_TRUNCATED] = "tftp6_tc_truncated",
 	[XPXE_CNT_TFTP6_DROP_BAD_CSUM] = "tftp6_drop_bad_csum",
 	[XPXE_CNT_TFTP6_TC_PASS_SESSION] = "tftp6_tc_pass_session",
+	[XPXE_CNT_TFTP6_TAKEOVER] = "tftp6_takeover",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

@@ -420,10 +420,13 @@ void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
 			 r->file, (unsigned long long)r->size, r->blksize, r->windowsize, path);
 		break;
 	case XPXE_EV_TFTP_DONE:
+		/* WHY: how it went, when it was not the usual way (IPv6: taken over from tc; the
+		 * final ACK not seen: final_ack=not_seen, tftp.c's sweep and v6.c's) */
 		snprintf(detail, sizeof(detail),
-			 "%s blocks=%u path=%s retransmits=%u seconds=%.3f MB/s=%.2f", r->file,
+			 "%s blocks=%u path=%s retransmits=%u seconds=%.3f MB/s=%.2f%s%s", r->file,
 			 r->final_block, path, r->retransmits, r->seconds,
-			 r->seconds > 0 ? r->size / r->seconds / 1e6 : 0.0);
+			 r->seconds > 0 ? r->size / r->seconds / 1e6 : 0.0, r->why ? " " : "",
+			 r->why ? r->why : "");
 		bytes = r->size;
 		break;
 	case XPXE_EV_TFTP_RETRANSMIT:

@@ -13,11 +13,8 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-export LAB=bdhcp6
-eval "$(scripts/lab.sh env)"
-work=$(mktemp -d /tmp/xpxe-bench-dhcp6.XXXXXX)
-export XPXE_SOCKET=$work/xpxe.sock
-out=build/bench/dhcp6.md
+. scripts/bench/lib.sh
+bench_begin dhcp6 bdhcp6
 PERIOD=${PERIOD:-8}
 CLIENTS=${CLIENTS:-1000}
 CLIENTS6=${CLIENTS6:-1} # xpxe binds one address per MAC, and perfdhcp -6 sends every DUID from one MAC
@@ -25,20 +22,9 @@ RATES=${RATES:-"2000 5000 10000"}
 SRV6=fd00:198:18::1
 POOL6=fd00:198:18::1000-fd00:198:18::1fff # 4096: room for CLIENTS up to 4000
 
-. scripts/bench/lib.sh
-
-cleanup() {
-	bench_stop_servers
-	scripts/lab.sh down
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
 bench_wait_quiet
 bench_lab_up
-scripts/lab.sh host 1
-ip -n "$LAB-h1" addr add 198.18.4.11/22 dev eth0
-ip -n "$NS_SRV" route add 198.18.4.0/22 dev "$IF_SRV"
+bench_relay_host
 in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
 ll_ready() {
 	ip netns exec "$LAB-h1" ip -6 addr show dev eth0 scope link | grep -q inet6 &&

@@ -1,9 +1,38 @@
 #!/usr/bin/env bash
-# Sourced by the benchmarks that run in a lab (after `eval "$(scripts/lab.sh env)"`): what each
-# of them does the same way. Also brings in bench_section (section.sh).
+# Sourced by the benchmarks that run in a lab (before bench_begin, or after their own
+# `eval "$(scripts/lab.sh env)"`): what each of them does the same way. Also brings in
+# bench_section (section.sh).
 . "$(dirname "${BASH_SOURCE[0]}")/section.sh"
 
 say() { printf '== %s\n' "$*" >&2; }
+
+# bench_begin NAME LAB (from the checkout's root): what a lab benchmark sets up first. The lab's
+# names (LAB, or XPXE_LAB to run beside another checkout; NS_SRV, IF_SRV...: scripts/lab.sh
+# env), $work (a fresh folder), XPXE_SOCKET in it, $out (build/bench/NAME.md, its results),
+# and bench_cleanup at exit: the servers stopped, then bench_cleanup_more if the script defines
+# it (what else it started), the lab down, $work removed.
+bench_begin() {
+	export LAB=${XPXE_LAB:-$2}
+	eval "$(scripts/lab.sh env)"
+	work=$(mktemp -d "/tmp/xpxe-bench-$1.XXXXXX")
+	export XPXE_SOCKET=$work/xpxe.sock
+	out=build/bench/$1.md
+	trap bench_cleanup EXIT
+}
+bench_cleanup() {
+	bench_stop_servers
+	if declare -F bench_cleanup_more >/dev/null; then bench_cleanup_more; fi
+	scripts/lab.sh down
+	rm -rf "$work"
+}
+
+# bench_relay_host: the lab's host 1 as perfdhcp's relay (giaddr 198.18.4.11, so 1000 clients
+# fit a /22), and the server's route to that /22.
+bench_relay_host() {
+	scripts/lab.sh host 1
+	ip -n "$LAB-h1" addr add 198.18.4.11/22 dev eth0
+	in_srv ip route add 198.18.4.0/22 dev "$IF_SRV"
+}
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
 # Stops every process in the server's namespace and waits until none is left, so that the next

@@ -11,33 +11,22 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-export LAB=bstore
-eval "$(scripts/lab.sh env)"
-work=$(mktemp -d /tmp/xpxe-bench-store.XXXXXX)
-export XPXE_SOCKET=$work/xpxe.sock
-out=build/bench/store.md
+. scripts/bench/lib.sh
+bench_begin store bstore
 N=${N:-1000}
 RATE_BACK=${RATE_BACK:-5000}
 PERIOD=${PERIOD:-5}
 RUNS=${RUNS:-3}
 ETCD_NS=$LAB-etcd
 
-. scripts/bench/lib.sh
-
-cleanup() {
-	bench_stop_servers
+bench_cleanup_more() {
 	ip netns pids "$ETCD_NS" 2>/dev/null | xargs -r kill -9
 	ip netns del "$ETCD_NS" 2>/dev/null
-	scripts/lab.sh down
-	rm -rf "$work"
 }
-trap cleanup EXIT
 
 bench_wait_quiet
 bench_lab_up
-scripts/lab.sh host 1
-ip -n "$LAB-h1" addr add 198.18.4.11/22 dev eth0
-in_srv ip route add 198.18.4.0/22 dev "$IF_SRV"
+bench_relay_host
 # etcd: its own namespace, a veth to the server's (198.18.200.0/24).
 ip netns add "$ETCD_NS"
 ip -n "$ETCD_NS" link set lo up

@@ -413,6 +413,93 @@ static void test_leases6_file(void **state)
 	xpxe_leases6_free(&l);
 }
 
+/*
+ * Release holds across a restart: written beside the bindings (PATH.holds) after a Release,
+ * reloaded as released offers; one that ran out, one whose MAC is bound again, one whose
+ * address another machine holds are dropped; a bad line moves the file aside.
+ */
+static void test_leases6_holds_file(void **state)
+{
+	struct in6_addr first = ip6("fd00::300"), last = ip6("fd00::303");
+	unsigned char mac4[6] = { 0x52, 0x54, 0, 0xd7, 0, 4 };
+	time_t now = time(NULL);
+	struct xpxe_leases6 l;
+	struct xpxe_lease6 *a, *b, *c;
+	char holds[200], aside[220];
+	glob_t g;
+	FILE *f;
+	bool created;
+
+	(void)state;
+	assert_int_equal(xpxe_leases6_init(&l, path, &first, &last), 0);
+	a = xpxe_leases6_allocate(&l, mac1, NULL, now, &created); /* released: held */
+	a->offered = a->released = true, a->expires = now + XPXE_DHCP6_RELEASE_HOLD_S;
+	a->iaid = 9, a->duid_len = sizeof(cid), memcpy(a->duid, cid, sizeof(cid));
+	b = xpxe_leases6_allocate(&l, mac2, NULL, now, &created); /* bound */
+	b->offered = false, b->expires = now + 3600, b->duid_len = 2;
+	c = xpxe_leases6_allocate(&l, mac3, NULL, now, &created); /* released long ago */
+	c->offered = c->released = true, c->expires = now - 1, c->duid_len = 2;
+	/* no Release since the last write: no holds file */
+	assert_int_equal(xpxe_leases6_save(&l), 0);
+	xpxe_leases6_holds_path(&l, holds, sizeof(holds));
+	assert_int_equal(access(holds, F_OK), -1);
+	l.holds_dirty = true; /* what a Release sets */
+	assert_int_equal(xpxe_leases6_save(&l), 0);
+	assert_false(l.holds_dirty);
+	assert_int_equal(access(holds, F_OK), 0);
+	/* a hold from a crash between the two writes (its MAC still bound): the binding wins */
+	f = fopen(holds, "a");
+	assert_non_null(f);
+	fprintf(f, "52:54:00:d7:00:02 fd00::303 %lld 1 0001\n", (long long)now + 100);
+	/* another machine's hold of a bound address: dropped too */
+	fprintf(f, "52:54:00:d7:00:04 fd00::301 %lld 1 0001\n", (long long)now + 100);
+	fclose(f);
+	xpxe_leases6_free(&l);
+
+	assert_int_equal(xpxe_leases6_init(&l, path, &first, &last), 0);
+	assert_int_equal(xpxe_leases6_load(&l), 0);
+	assert_int_equal(l.holds_loaded, 1);
+	assert_int_equal(l.holds_dropped, 2);
+	assert_int_equal(l.n, 2);
+	a = xpxe_leases6_find(&l, mac1);
+	assert_non_null(a);
+	assert_true(a->offered && a->released);
+	assert_memory_equal(&a->ip, &first, 16);
+	assert_int_equal(a->expires, now + XPXE_DHCP6_RELEASE_HOLD_S);
+	assert_int_equal(a->iaid, 9);
+	assert_memory_equal(a->duid, cid, sizeof(cid));
+	assert_null(xpxe_leases6_find(&l, mac3)); /* ran out */
+	assert_null(xpxe_leases6_find(&l, mac4));
+	b = xpxe_leases6_find(&l, mac2);
+	assert_non_null(b);
+	assert_false(b->offered); /* the binding, not the hold */
+	/* held for mac1: another machine gets the next free address, mac1 its own */
+	c = xpxe_leases6_allocate(&l, mac4, NULL, now, &created);
+	assert_non_null(c);
+	assert_memory_not_equal(&c->ip, &first, 16);
+	a = xpxe_leases6_allocate(&l, mac1, NULL, now, &created);
+	assert_false(created);
+	assert_memory_equal(&a->ip, &first, 16);
+	xpxe_leases6_free(&l);
+
+	/* a bad line: the holds file moved aside, the good hold kept, the bindings untouched */
+	f = fopen(holds, "a");
+	assert_non_null(f);
+	fprintf(f, "52:54:00:d7:00:09 not-an-address 1 2 0001\n");
+	fclose(f);
+	assert_int_equal(xpxe_leases6_init(&l, path, &first, &last), 0);
+	assert_int_equal(xpxe_leases6_load(&l), 0);
+	assert_int_equal(l.holds_loaded, 1);
+	assert_true(l.holds_dirty); /* the next save writes it back */
+	snprintf(aside, sizeof(aside), "%s.corrupt-*", holds);
+	assert_int_equal(glob(aside, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	globfree(&g);
+	assert_int_equal(xpxe_leases6_save(&l), 0);
+	assert_int_equal(access(holds, F_OK), 0);
+	xpxe_leases6_free(&l);
+}
+
 /* --- the server's answers ------------------------------------------------------------- */
 
 static void server(struct xpxe_dhcp6_server *srv)
@@ -774,6 +861,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leases6_first_fit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases6_release_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases6_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leases6_holds_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_batch, setup, teardown),

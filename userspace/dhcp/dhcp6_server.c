@@ -392,9 +392,10 @@ static void answer_free(struct xpxe_dhcp6_server *srv, const unsigned char mac[6
 		srv->cnt[XPXE_D6_RELEASED]++;
 		log_info("%s: DHCPv6 %s released %s (held for it %d s)", srv->ifname, text, ip,
 			 XPXE_DHCP6_RELEASE_HOLD_S);
-		/* Out of the file, but its machine's a while yet (leases6.h). */
+		/* Out of the file, but its machine's a while yet (leases6.h), across a restart. */
 		lease->offered = lease->released = true;
 		lease->expires = time(NULL) + XPXE_DHCP6_RELEASE_HOLD_S;
+		srv->leases.holds_dirty = true;
 	}
 	if (srv->batching)
 		srv->batch_dirty = true;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "atomic.h"
 #include "dhcp/leases6.h"
@@ -328,34 +329,122 @@ static int take_line(char *line, void *ctx)
 	return append(l, &lease) ? XPXE_RECORD_KEPT : -ENOMEM;
 }
 
+/*
+ * One line of the release holds' file (read by xpxe_leases6_load, after the bindings): a hold
+ * that ran out, whose MAC has a binding again or whose address someone holds (a crash between
+ * the two files' writes, or a hold given up since the file's last write), or whose address is
+ * no longer the pool's or is reserved for another MAC (a new configuration) is dropped, not an
+ * error: only a line that does not parse is.
+ */
+static int take_hold(char *line, void *ctx)
+{
+	struct xpxe_leases6 *l = ctx;
+	struct xpxe_lease6 hold;
+	const struct in6_addr *reserved;
+
+	if (parse_line(line, &hold))
+		return XPXE_RECORD_MALFORMED;
+	reserved = xpxe_leases6_reservation(l, hold.mac);
+	if (hold.expires <= time(NULL) || xpxe_leases6_find(l, hold.mac) ||
+	    xpxe_leases6_holder(l, &hold.ip) || is_declined(l, &hold.ip) ||
+	    (reserved ? !IN6_ARE_ADDR_EQUAL(reserved, &hold.ip)
+		      : !xpxe_leases6_in_pool(l, &hold.ip) || is_reserved(l, &hold.ip))) {
+		l->holds_dropped++;
+		return XPXE_RECORD_KEPT; /* read, and rightly left out */
+	}
+	hold.offered = hold.released = true;
+	if (!append(l, &hold))
+		return -ENOMEM;
+	l->holds_loaded++;
+	return XPXE_RECORD_KEPT;
+}
+
+void xpxe_leases6_holds_path(const struct xpxe_leases6 *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.holds", l->path);
+}
+
 int xpxe_leases6_load(struct xpxe_leases6 *l)
 {
-	return xpxe_read_records(l->path, "MAC IPV6 EXPIRES IAID DUID", take_line, l);
+	int bad = xpxe_read_records(l->path, "MAC IPV6 EXPIRES IAID DUID", take_line, l);
+	char holds[sizeof(l->path) + 8];
+	int err;
+
+	if (bad < 0)
+		return bad;
+	/* The holds after the bindings, which win over them (take_hold). */
+	xpxe_leases6_holds_path(l, holds, sizeof(holds));
+	l->holds_loaded = l->holds_dropped = 0;
+	err = xpxe_read_records(holds, "MAC IPV6 HOLD-UNTIL IAID DUID", take_hold, l);
+	if (err < 0) {
+		/* Unreadable: the holds are lost, the bindings are not (said, not fatal). */
+		log_error("cannot read the DHCPv6 release holds %s: %s", holds, strerror(-err));
+	} else if (err > 0) {
+		l->holds_dirty = true; /* moved aside: the next save writes the good ones back */
+	}
+	if (l->holds_loaded || l->holds_dropped)
+		log_info("%s: %d DHCPv6 release hold(s) kept for their machines, %d dropped (ran "
+			 "out, or bound or taken since)",
+			 holds, l->holds_loaded, l->holds_dropped);
+	return bad;
+}
+
+/* One binding or hold, as a line of its file: "MAC IPV6 EXPIRES IAID DUID". */
+static void put_line(FILE *f, const struct xpxe_lease6 *b)
+{
+	const unsigned char *m = b->mac;
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, &b->ip, ip, sizeof(ip));
+	fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x %s %lld %u ", m[0], m[1], m[2], m[3], m[4], m[5],
+		ip, (long long)b->expires, b->iaid);
+	for (unsigned int j = 0; j < b->duid_len; j++)
+		fprintf(f, "%02x", b->duid[j]);
+	fputc('\n', f);
 }
 
 static int write_bindings(FILE *f, void *ctx)
 {
 	const struct xpxe_leases6 *l = ctx;
-	char ip[INET6_ADDRSTRLEN];
 
 	fprintf(f, "# xpxe DHCPv6 bindings: MAC IPV6 EXPIRES(unix seconds) IAID DUID(hex)\n");
-	for (int i = 0; i < l->n; i++) {
-		const struct xpxe_lease6 *b = &l->items[i];
-		const unsigned char *m = b->mac;
-
-		if (b->offered)
-			continue;
-		inet_ntop(AF_INET6, &b->ip, ip, sizeof(ip));
-		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x %s %lld %u ", m[0], m[1], m[2], m[3],
-			m[4], m[5], ip, (long long)b->expires, b->iaid);
-		for (unsigned int j = 0; j < b->duid_len; j++)
-			fprintf(f, "%02x", b->duid[j]);
-		fputc('\n', f);
-	}
+	for (int i = 0; i < l->n; i++)
+		if (!l->items[i].offered)
+			put_line(f, &l->items[i]);
 	return ferror(f) ? -EIO : 0;
 }
 
-int xpxe_leases6_save(const struct xpxe_leases6 *l)
+static int write_holds(FILE *f, void *ctx)
 {
-	return xpxe_write_atomically(l->path, 0600, write_bindings, (void *)l);
+	const struct xpxe_leases6 *l = ctx;
+	time_t now = time(NULL);
+
+	fprintf(f, "# xpxe DHCPv6 release holds (leases6.h): MAC IPV6 HOLD-UNTIL(unix seconds) "
+		   "IAID DUID(hex)\n");
+	for (int i = 0; i < l->n; i++)
+		if (l->items[i].offered && l->items[i].released && l->items[i].expires > now)
+			put_line(f, &l->items[i]);
+	return ferror(f) ? -EIO : 0;
+}
+
+int xpxe_leases6_save(struct xpxe_leases6 *l)
+{
+	char holds[sizeof(l->path) + 8];
+	int err;
+
+	/*
+	 * The holds first: a crash between the two writes leaves a released binding in both
+	 * files, and the binding wins at the next start (take_hold), as if the Release had not
+	 * come (its Reply had not left either). A hold that cannot be written stays dirty.
+	 */
+	if (l->holds_dirty) {
+		xpxe_leases6_holds_path(l, holds, sizeof(holds));
+		err = xpxe_write_atomically(holds, 0600, write_holds, l);
+		if (err)
+			log_error("cannot write the DHCPv6 release holds %s: %s", holds,
+				  strerror(-err));
+		else
+			l->holds_dirty = false;
+	}
+	return xpxe_write_atomically(l->path, 0600, write_bindings, l);
 }

@@ -17,7 +17,9 @@
  * v4 bindings are: a text file replaced atomically (atomic.h), one binding a
  * line: "MAC IPV6 EXPIRES IAID DUID" (EXPIRES in Unix seconds, DUID in hex),
  * '#' starts a comment. Addresses only advertised (held for the Request) stay
- * in memory.
+ * in memory; those a Release left, held for their machine, are written beside
+ * the file (PATH.holds, the same line with the hold's end for EXPIRES) so that
+ * a restart keeps them.
  */
 
 struct xpxe_lease6 {
@@ -50,6 +52,8 @@ struct xpxe_leases6 {
 	int n_reserved;
 	struct in6_addr *declined; /* DECLINEd (in use elsewhere): until the daemon restarts */
 	int n_declined;
+	bool holds_dirty;		 /* a Release since PATH.holds was written: the next save */
+	int holds_loaded, holds_dropped; /* by the last load */
 	/*
 	 * The owner's hooks (NULL: none), for a copy of the bindings elsewhere (xdp_pxe's
 	 * dhcp6_bindings): FORGET before MAC's binding leaves the table or goes to another
@@ -102,11 +106,20 @@ int xpxe_leases6_decline(struct xpxe_leases6 *l, const struct in6_addr *ip);
 /*
  * Loads the file; a missing one is an empty table. Bad lines are reported with
  * their numbers, the file is moved aside to PATH.corrupt-UNIXTIME and the good
- * lines are kept. Returns the number of bad lines or -errno.
+ * lines are kept. Then the release holds (PATH.holds, the same way): those still
+ * running whose MAC has no binding and whose address is free come back as
+ * released offers; the rest are dropped. Returns the number of bad lines of the
+ * bindings' file or -errno (the holds' troubles are logged only).
  */
 int xpxe_leases6_load(struct xpxe_leases6 *l);
 
-/* Writes the bindings (not the offers): PATH.tmp, fsync, rename, fsync of the folder. */
-int xpxe_leases6_save(const struct xpxe_leases6 *l);
+/* The release holds' file of L: PATH.holds. */
+void xpxe_leases6_holds_path(const struct xpxe_leases6 *l, char *buf, size_t len);
+
+/*
+ * Writes the bindings (not the offers): PATH.tmp, fsync, rename, fsync of the folder; first,
+ * after a Release (holds_dirty), the release holds still running to PATH.holds the same way.
+ */
+int xpxe_leases6_save(struct xpxe_leases6 *l);
 
 #endif /* XPXE_LEASES6_H */

@@ -1161,6 +1161,7 @@ static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
 		{ "completed", XPXE_CNT_TFTP_SESSIONS_COMPLETED },
 		{ "aborted", XPXE_CNT_TFTP_SESSIONS_ABORTED },
 		{ "expired", XPXE_CNT_TFTP_SESSIONS_EXPIRED },
+		{ "final_ack_missing", XPXE_CNT_TFTP_FINAL_ACK_MISSING },
 	};
 	static const struct labelled_counter paths[] = {
 		{ "xdp", XPXE_CNT_TFTP_BYTES },
@@ -1182,7 +1183,8 @@ static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
 			running[i]);
 	metric(f, "xpxe_tftp_transfers_total",
 	       "TFTP transfers started, and ended by outcome (aborted: an ERROR from the client; "
-	       "expired: silent, or evicted)",
+	       "expired: silent, or evicted; final_ack_missing: sent whole, the final ACK never "
+	       "came)",
 	       "counter");
 	labelled_lines(f, "xpxe_tftp_transfers_total", "outcome", ends,
 		       sizeof(ends) / sizeof(ends[0]), l, totals, ok);

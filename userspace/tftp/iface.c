@@ -168,3 +168,31 @@ uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len)
 		h = (h ^ buf[i]) * 1099511628211ull;
 	return h;
 }
+
+enum tftp_final_step tftp_final_step(struct tftp_final *f, bool confirmed, bool final_sent,
+				     uint32_t acked, unsigned timeout_s, unsigned idle_s,
+				     double now)
+{
+	double wait, step = timeout_s ? timeout_s : TFTP_FINAL_TIMEOUT_S;
+
+	if (!confirmed || !final_sent) {
+		f->since = 0;
+		return TFTP_FINAL_WAIT;
+	}
+	if (!f->since || acked != f->mark) {
+		f->since = now;
+		f->mark = acked;
+		f->resends = 0;
+		return TFTP_FINAL_WAIT;
+	}
+	wait = step * (TFTP_FINAL_RESENDS + 1);
+	if (idle_s && wait > idle_s)
+		wait = idle_s;
+	if (now - f->since >= wait)
+		return TFTP_FINAL_DONE;
+	if (f->resends < TFTP_FINAL_RESENDS && now - f->since >= step * (f->resends + 1)) {
+		f->resends++;
+		return TFTP_FINAL_RESEND;
+	}
+	return TFTP_FINAL_WAIT;
+}

@@ -25,6 +25,30 @@
 
 struct iface;
 
+/*
+ * After a transfer's final block went out, the client may end as it sends the final ACK, and
+ * that ACK may be lost (RFC 1350 6: a firmware that boots at once, a NIC reset before its last
+ * frame left). The daemon then sends the final block again on its own timeout (the client's
+ * `timeout` option, else TFTP_FINAL_TIMEOUT_S), TFTP_FINAL_RESENDS times: a client still
+ * there ACKs it again. Silence after that: the transfer ends as done, its final ACK not seen
+ * (tftp_final_ack_missing), not held for the whole idle timeout (its slot counts against
+ * --tftp-max-sessions). A transfer that stops before its final block expires as before.
+ */
+#define TFTP_FINAL_TIMEOUT_S 1
+#define TFTP_FINAL_RESENDS   3
+
+struct tftp_final {
+	double since;	  /* when the sweep first saw the final block out at ACK MARK; 0: not */
+	uint32_t mark;	  /* the client's last ACK (window base) then */
+	unsigned resends; /* final blocks sent again since */
+};
+
+enum tftp_final_step {
+	TFTP_FINAL_WAIT,   /* the final block is not out, or its ACK may still come */
+	TFTP_FINAL_RESEND, /* send the final block again now */
+	TFTP_FINAL_DONE,   /* end it as done, the final ACK not seen */
+};
+
 /* An AF_XDP socket of an interface, as the epoll entry that wakes us for it. */
 struct xsk_entry {
 	struct iface *ifc;
@@ -76,6 +100,8 @@ struct xfer {
 	bool reported; /* its end was reported (an event of the program, or the sweep) */
 	__u64 started_ns;
 	double progress, ended_at;
+	unsigned timeout_s;			  /* the client's `timeout` option; 0: none asked */
+	struct tftp_final final;		  /* waiting for the final ACK (tftp_final_step) */
 	uint8_t first[4 + XPXE_TFTP_BLKSIZE_MAX]; /* the OACK or DATA 1, for a repeated RRQ */
 	size_t first_len;
 	uint64_t rrq_hash; /* of the RRQ's bytes: the same again is a copy, not a new request */
@@ -118,6 +144,8 @@ struct xfer6 {
 	bool ended, confirmed;
 	__u64 started_ns, last_tx_ns;
 	double progress, ended_at;
+	unsigned timeout_s;		    /* as struct xfer's */
+	struct tftp_final final;	    /* as struct xfer's */
 	uint8_t first[XPXE_TFTP_REPLY_MAX]; /* the OACK, for a repeated RRQ (DATA 1: rebuilt) */
 	size_t first_len;
 	uint64_t rrq_hash;
@@ -129,6 +157,12 @@ struct xfer6 {
 	 */
 	bool kernel;
 	struct xpxe_tftp_key6 key;
+	/*
+	 * An ACK tc passed up (an extension header, say: tc answers none of those, so a client
+	 * whose every ACK carries one would stall) made the daemon take the transfer over: its
+	 * session removed, the socket sends the rest, from this block on. 0: never taken over.
+	 */
+	uint32_t taken_over_at;
 };
 
 struct xpxe_tftp {
@@ -174,6 +208,15 @@ __u64 tftp_now_ns(void);
 uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len);
 void tftp_printable(char *out, size_t len, const char *in, size_t in_len);
 void tftp_describe_request(char *what, size_t what_size, const uint8_t *buf, size_t len);
+/*
+ * What the sweep does about a transfer whose final block is out (FINAL_SENT) and whose
+ * client acknowledged up to ACKED (a move resets the wait): see struct tftp_final. CONFIRMED:
+ * the client acknowledged anything at all (else its RRQ may be forged: it expires instead).
+ * The wait ends at IDLE_S at the latest.
+ */
+enum tftp_final_step tftp_final_step(struct tftp_final *f, bool confirmed, bool final_sent,
+				     uint32_t acked, unsigned timeout_s, unsigned idle_s,
+				     double now);
 
 /* v6.c: TFTP over IPv6 (tftp.c calls it; it calls iface.c only) */
 int tftp6_listen(struct xpxe_tftp *t);

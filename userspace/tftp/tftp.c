@@ -541,6 +541,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		mac_str(x->mac, s.client_mac);
 	if (plan.timeout_s && plan.timeout_s * 3 > x->idle_s)
 		x->idle_s = plan.timeout_s * 3;
+	x->timeout_s = plan.timeout_s;
 	snprintf(x->name, sizeof(x->name), "%s", as->name);
 	xpxe_assets_get(t->assets, as->slot);
 	if (plan.oack_len) {
@@ -763,6 +764,31 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 	}
 }
 
+/*
+ * The final block of X again, from its port (tftp_final_step): the programs send blocks only
+ * for ACKs, and a client whose final ACK was lost sends none. Without its port (a previous
+ * daemon's transfer) nothing is sent: the wait ends all the same.
+ */
+static void resend_final(struct xpxe_tftp *t, struct xfer *x, uint32_t block)
+{
+	static uint8_t buf[4 + XPXE_TFTP_BLKSIZE_MAX];
+	const struct xpxe_tftp_chunk *chunks;
+	uint32_t n_chunks, sum;
+	size_t len;
+
+	if (x->fd < 0 || x->blksize > XPXE_TFTP_BLKSIZE_MAX)
+		return;
+	chunks = xpxe_assets_chunks(t->assets, x->slot, &n_chunks);
+	len = chunks
+		  ? xpxe_tftp_data_payload(buf, chunks, n_chunks, x->size, x->blksize, block, &sum)
+		  : 0;
+	if (!len)
+		return;
+	send_to(x->fd, buf, len, x->key.client_ip, x->key.client_port);
+	tftp_bump(t, x->ifc, XPXE_CNT_TFTP_DATA_DAEMON);
+	tftp_tally(x->ifc, XPXE_CNT_TFTP_BYTES_DAEMON, len - 4);
+}
+
 static void sweep(struct xpxe_tftp *t)
 {
 	double now = now_s();
@@ -834,6 +860,27 @@ static void sweep(struct xpxe_tftp *t)
 				report(XPXE_EV_TFTP_RETRANSMIT, x, &s, NULL);
 				x->retransmits = s.retransmits;
 			}
+			switch (tftp_final_step(&x->final, x->confirmed,
+						s.last_block >= s.final_block, s.win_base,
+						x->timeout_s, x->idle_s, now)) {
+			case TFTP_FINAL_RESEND:
+				resend_final(t, x, s.final_block);
+				break;
+			case TFTP_FINAL_DONE:
+				/* Unless the final ACK came since the session was read. */
+				if (bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) ||
+				    s.state != XPXE_TFTP_ACTIVE)
+					break; /* the next sweep ends it as the session says */
+				if (x->windowsize <= 1)
+					x->path = lockstep_path(t, x->ifc);
+				x->reported = true;
+				report(XPXE_EV_TFTP_DONE, x, &s, "final_ack=not_seen");
+				tftp_bump(t, x->ifc, XPXE_CNT_TFTP_FINAL_ACK_MISSING);
+				finish(t, x, true);
+				continue;
+			case TFTP_FINAL_WAIT:
+				break;
+			}
 			if (s.last_block != x->last_block) {
 				x->last_block = s.last_block;
 				x->progress = now;
@@ -844,7 +891,8 @@ static void sweep(struct xpxe_tftp *t)
 						? (__u64)s.win_base * x->blksize
 						: x->size,
 					    s.retransmits);
-			} else if (now - x->progress >= x->idle_s) {
+			} else if (!x->final.since && now - x->progress >= x->idle_s) {
+				/* Once the final block is out, tftp_final_step ends it instead. */
 				snprintf(why, sizeof(why), "no ACK for %u s after block %u of %u",
 					 x->idle_s, s.last_block, s.final_block);
 				report(XPXE_EV_TFTP_EXPIRED, x, &s, why);

@@ -2,10 +2,11 @@
 /*
  * TFTP over IPv6. Lockstep transfers are installed in tftp_sessions6 (the session IPv4 uses,
  * under an IPv6 key): after the daemon's first answer (OACK or DATA 1) tc_tftp answers each
- * ACK with the next block (bpf/tftp6.h), and the sweep follows the session (sync6). Windows
- * (RFC 7440) are the daemon's alone: it keeps their state itself and its own UDP socket sends
- * every block, the kernel's UDP stack building the frames and their checksums. The XDP
- * program passes IPv6 frames up. Requests get what IPv4's get: the same parser
+ * ACK with the next block (bpf/tftp6.h), and the sweep follows the session (sync6); an ACK tc
+ * passed up to the transfer's socket makes the daemon take the transfer over (take_over6).
+ * Windows (RFC 7440) are the daemon's alone: it keeps their state itself and its own UDP
+ * socket sends every block, the kernel's UDP stack building the frames and their checksums.
+ * The XDP program passes IPv6 frames up. Requests get what IPv4's get: the same parser
  * (proto.c: hostile names, modes, options), the same assets, limits (--tftp-max-sessions
  * counts both families, --tftp-max-per-ip each address), idle timeout, counters and events.
  * Called by tftp.c; calls iface.c only.
@@ -69,10 +70,15 @@ static void who6(char *buf, size_t len, const struct sockaddr_in6 *sa)
 
 static void report6(int type, const struct xfer6 *x, const char *why, int error)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN], taken[48];
 	__u64 done = (__u64)x->acked * x->blksize;
 
 	inet_ntop(AF_INET6, &x->peer.sin6_addr, ip, sizeof(ip));
+	/* The end of a transfer the daemon took over from tc says so (tftp6_takeover). */
+	if (!why && x->taken_over_at && type == XPXE_EV_TFTP_DONE) {
+		snprintf(taken, sizeof(taken), "taken over from tc at block %u", x->taken_over_at);
+		why = taken;
+	}
 	xpxe_event_tftp(
 	    type,
 	    &(struct xpxe_tftp_report){
@@ -359,6 +365,7 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	x->idle_s = t->opts.idle_timeout_s;
 	if (plan.timeout_s && plan.timeout_s * 3 > x->idle_s)
 		x->idle_s = plan.timeout_s * 3;
+	x->timeout_s = plan.timeout_s;
 	x->started_ns = x->last_tx_ns = tftp_now_ns();
 	x->progress = now6_s();
 	x->rrq_hash = hash;
@@ -518,6 +525,47 @@ void tftp6_read_requests(struct xpxe_tftp *t)
 	}
 }
 
+/*
+ * X, a transfer tc serves, becomes the socket's: its session leaves tftp_sessions6 (read as
+ * it leaves, so no block tc sent before is lost to X's state), and the socket sends the rest
+ * as it does windows' blocks. False when the session had already ended or left the map (the
+ * sweep follows that).
+ */
+static bool take_over6(struct xpxe_tftp *t, struct xfer6 *x)
+{
+	struct xpxe_tftp_session s;
+	int err = bpf_map_lookup_and_delete_elem(x->ifc->sessions6_fd, &x->key, &s) ? -errno : 0;
+
+	if (err) {
+		/*
+		 * Not taken: tc keeps it and the next ACK that comes up tries again; a session
+		 * that left the map (evicted) is the sweep's to end, as without an ACK.
+		 */
+		log_debug("TFTP %s: cannot take the transfer over from tc: %s", x->who,
+			  strerror(-err));
+		return false;
+	}
+	x->kernel = false;
+	x->acked = s.state == XPXE_TFTP_DONE ? s.last_block : s.win_base;
+	x->sent = s.last_block;
+	x->retransmits = s.retransmits;
+	x->last_tx_ns = s.last_tx_ns;
+	if (s.state != XPXE_TFTP_ACTIVE) {
+		/* Ended in tc between the ACK and now: the end is reported as the sweep would. */
+		bool done = s.state == XPXE_TFTP_DONE;
+
+		tftp_bump(t, x->ifc, done ? XPXE_CNT_TFTP6_COMPLETED : XPXE_CNT_TFTP6_ABORTED);
+		end6(t, x, done ? XPXE_EV_TFTP_DONE : XPXE_EV_TFTP_ABORTED, NULL, 0);
+		return false;
+	}
+	x->taken_over_at = x->acked + 1; /* the first block the socket sends */
+	tftp_bump(t, x->ifc, XPXE_CNT_TFTP6_TAKEOVER);
+	log_info("TFTP %s: %s: an ACK came past tc (an IPv6 extension header?): the daemon serves "
+		 "the rest from its socket, after block %u of %u",
+		 x->who, x->name, x->acked, x->final_block);
+	return true;
+}
+
 /* The full block number a 16-bit ACK names within X's blocks in flight, or -1. */
 static int64_t acked_block(const struct xfer6 *x, uint16_t ack)
 {
@@ -577,11 +625,13 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x)
 			continue;
 		}
 		/*
-		 * A lockstep ACK tc passed up (extension headers, bytes after it, no room):
-		 * tc answers the client's next try; the socket never writes the session.
+		 * A lockstep ACK tc passed up (an extension header, lengths, no room): tc
+		 * would pass the client's next try up the same way (a client whose every ACK
+		 * carries an extension header stalled here), so the daemon takes the
+		 * transfer over and handles this ACK itself.
 		 */
-		if (x->kernel && op == XPXE_TFTP_ACK)
-			continue;
+		if (x->kernel && op == XPXE_TFTP_ACK && n >= 4 && !take_over6(t, x))
+			continue; /* tc had already ended it: the sweep reports the end */
 		if (op != XPXE_TFTP_ACK || n < 4) {
 			char why[64];
 
@@ -650,7 +700,25 @@ void tftp6_sweep(struct xpxe_tftp *t)
 			free6(t, x);
 			continue;
 		}
-		if (now - x->progress >= x->idle_s) {
+		/* The final block out and the client silent: see struct tftp_final. */
+		switch (tftp_final_step(&x->final, x->confirmed, x->sent >= x->final_block,
+					x->acked, x->timeout_s, x->idle_s, now)) {
+		case TFTP_FINAL_RESEND:
+			/* The socket's transfers: the timeout below sends what is in flight. */
+			if (x->kernel && x->confirmed)
+				send_blocks(t, x, x->final_block, true);
+			break;
+		case TFTP_FINAL_DONE:
+			if (sync6(x) != XPXE_TFTP_ACTIVE)
+				break; /* the final ACK came meanwhile: the next sweep ends it */
+			tftp_bump(t, x->ifc, XPXE_CNT_TFTP_FINAL_ACK_MISSING);
+			end6(t, x, XPXE_EV_TFTP_DONE, "final_ack=not_seen", 0);
+			free6(t, x);
+			continue;
+		case TFTP_FINAL_WAIT:
+			break;
+		}
+		if (!x->final.since && now - x->progress >= x->idle_s) {
 			char why[80];
 
 			snprintf(why, sizeof(why), "no ACK for %u s after block %u of %u",

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tftp_final_step: what the daemon's sweeps (IPv4's and IPv6's) do once a transfer's final
+ * block is out and its ACK does not come (RFC 1350 6: the client may end as it sends it, and
+ * it may be lost). The final block goes out again each timeout, TFTP_FINAL_RESENDS times,
+ * then the transfer ends as done; a client that never acknowledged anything, or whose
+ * transfer stopped before its final block, is left to the idle timeout.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tftp/internal.h"
+
+#define IDLE 30
+
+/* The steps of sweeps at the times T[0..N) of a confirmed transfer whose final block is out. */
+static void steps(struct tftp_final *f, unsigned timeout_s, unsigned idle_s, const double *t,
+		  const enum tftp_final_step *want, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(tftp_final_step(f, true, true, 19, timeout_s, idle_s, t[i]),
+				 want[i]);
+}
+
+static void test_resends_then_done(void **state)
+{
+	struct tftp_final f = { 0 };
+	const double t[] = { 100, 100.5, 101, 101.5, 102, 103, 103.9, 104 };
+	const enum tftp_final_step want[] = { TFTP_FINAL_WAIT, TFTP_FINAL_WAIT,	  TFTP_FINAL_RESEND,
+					      TFTP_FINAL_WAIT, TFTP_FINAL_RESEND, TFTP_FINAL_RESEND,
+					      TFTP_FINAL_WAIT, TFTP_FINAL_DONE };
+
+	(void)state;
+	steps(&f, 0, IDLE, t, want, 8);
+}
+
+/* Sweeps late (a busy host): never more resends than TFTP_FINAL_RESENDS, done on time. */
+static void test_late_sweeps(void **state)
+{
+	struct tftp_final f = { 0 };
+	const double t[] = { 100, 103.5, 103.6, 103.7, 104.2 };
+	const enum tftp_final_step want[] = { TFTP_FINAL_WAIT, TFTP_FINAL_RESEND, TFTP_FINAL_RESEND,
+					      TFTP_FINAL_RESEND, TFTP_FINAL_DONE };
+
+	(void)state;
+	steps(&f, 0, IDLE, t, want, 5);
+	assert_int_equal(f.resends, TFTP_FINAL_RESENDS);
+}
+
+/* The client's own `timeout` option paces it: 2 s, done after 8 s. */
+static void test_client_timeout(void **state)
+{
+	struct tftp_final f = { 0 };
+	const double t[] = { 50, 51, 52, 53, 54, 56, 57.9, 58 };
+	const enum tftp_final_step want[] = { TFTP_FINAL_WAIT, TFTP_FINAL_WAIT,	  TFTP_FINAL_RESEND,
+					      TFTP_FINAL_WAIT, TFTP_FINAL_RESEND, TFTP_FINAL_RESEND,
+					      TFTP_FINAL_WAIT, TFTP_FINAL_DONE };
+
+	(void)state;
+	steps(&f, 2, IDLE, t, want, 8);
+}
+
+/* --tftp-idle-timeout shorter than the resends: done at the idle timeout. */
+static void test_idle_caps(void **state)
+{
+	struct tftp_final f = { 0 };
+	const double t[] = { 10, 11, 12, 13 };
+	const enum tftp_final_step want[] = { TFTP_FINAL_WAIT, TFTP_FINAL_RESEND, TFTP_FINAL_RESEND,
+					      TFTP_FINAL_DONE };
+
+	(void)state;
+	steps(&f, 0, 3, t, want, 4);
+}
+
+/* An ACK that moves (a window's earlier block) starts the wait again. */
+static void test_ack_moves(void **state)
+{
+	struct tftp_final f = { 0 };
+
+	(void)state;
+	assert_int_equal(tftp_final_step(&f, true, true, 16, 0, IDLE, 10), TFTP_FINAL_WAIT);
+	assert_int_equal(tftp_final_step(&f, true, true, 16, 0, IDLE, 11), TFTP_FINAL_RESEND);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, IDLE, 12), TFTP_FINAL_WAIT);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, IDLE, 13), TFTP_FINAL_RESEND);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, IDLE, 15.9), TFTP_FINAL_RESEND);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, IDLE, 16), TFTP_FINAL_DONE);
+}
+
+/* Unconfirmed (a forged RRQ?) or stopped before the final block: the idle timeout's. */
+static void test_not_ours(void **state)
+{
+	struct tftp_final f = { 0 };
+
+	(void)state;
+	for (double t = 10; t < 100; t += 1) {
+		assert_int_equal(tftp_final_step(&f, false, true, 0, 0, IDLE, t), TFTP_FINAL_WAIT);
+		assert_int_equal(tftp_final_step(&f, true, false, 19, 0, IDLE, t), TFTP_FINAL_WAIT);
+	}
+	assert_true(f.since == 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_resends_then_done), cmocka_unit_test(test_late_sweeps),
+		cmocka_unit_test(test_client_timeout),	  cmocka_unit_test(test_idle_caps),
+		cmocka_unit_test(test_ack_moves),	  cmocka_unit_test(test_not_ours),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
