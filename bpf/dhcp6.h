@@ -32,18 +32,31 @@
 #define DHCP6_HOP_LIMIT	     64
 #define DHCP6_OPT_CLIENTID   1
 #define DHCP6_OPT_SERVERID   2
+#define DHCP6_OPT_IA_NA	     3
+#define DHCP6_OPT_IAADDR     5
 #define DHCP6_OPT_ORO	     6
+#define DHCP6_OPT_STATUS     13
 #define DHCP6_OPT_USER_CLASS 15
 #define DHCP6_OPT_VENDOR_CLS 16
 #define DHCP6_OPT_BOOTFILE   59
 #define DHCP6_OPT_ARCH	     61
-/* The reply: headers, the message header, the class's options, the client id (+4: zeros). */
-#define DHCP6_REPLY_UDP_MAX (DHCP6_MSG_OFF + 4 + XPXE_DHCP6_OPTS_MAX + 4 + XPXE_DHCP6_DUID_MAX)
+#define DHCP6_IA_NA_HDR	     12 /* IAID, T1, T2 */
+#define DHCP6_IAADDR_LEN     24 /* address, preferred and valid lifetimes */
+#define DHCP6_IA_OPTS	     4	/* options inside an IA_NA looked at (more: the daemon's) */
+/* A bound machine's answer ends in its IA_NA (one IA Address) or a Status Code. */
+#define DHCP6_TAIL_MAX (4 + DHCP6_IA_NA_HDR + 4 + DHCP6_IAADDR_LEN)
+/* The reply: headers, the message header, the class's options, the client id (+4: zeros),
+ * the tail. */
+#define DHCP6_REPLY_UDP_MAX \
+	(DHCP6_MSG_OFF + 4 + XPXE_DHCP6_OPTS_MAX + 4 + XPXE_DHCP6_DUID_MAX + DHCP6_TAIL_MAX)
 
 enum dhcp6_msg_type {
 	DHCP6_SOLICIT = 1,
 	DHCP6_ADVERTISE = 2,
 	DHCP6_REQUEST = 3,
+	DHCP6_CONFIRM = 4,
+	DHCP6_RENEW = 5,
+	DHCP6_REBIND = 6,
 	DHCP6_REPLY = 7,
 	DHCP6_INFORMATION_REQUEST = 11,
 	DHCP6_RELAY_FORW = 12,
@@ -58,7 +71,13 @@ struct dhcp6_request {
 	__u16 sid_off;		/* the server id option's data in the datagram */
 	__u16 sid_len;		/* its data's length; 0: none */
 	__u8 wants_url;		/* the ORO asks for option 59 */
-	__u8 pad[7];
+	/* IA_NA, walked only for a bound machine's message (dhcp6_walk_options' WITH_IA) */
+	__u8 n_ia_na;	  /* IA_NA options seen */
+	__u8 has_ia_addr; /* the first IA_NA holds an IA Address: IA_ADDR */
+	__u8 odd_ia;	  /* an IA_NA or IA Address too short, or more inside than looked at */
+	__u32 iaid;	  /* the first IA_NA's */
+	__u8 ia_addr[16];
+	__u8 pad[6];
 };
 
 struct dhcp6_scratch {
@@ -95,6 +114,42 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xpxe_dhcp6_reply);
 } dhcp6_replies SEC(".maps");
+
+/* Full mode: the bindings the daemon made (xpxe_dhcp6.h), by MAC. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xpxe_mac_key);
+	__type(value, struct xpxe_dhcp6_binding);
+} dhcp6_bindings SEC(".maps");
+
+/* Full mode: what goes before the client id, per (profile, class) (xpxe_dhcp6.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XPXE_DHCP6_REPLIES);
+	__type(key, __u32);
+	__type(value, struct xpxe_dhcp6_reply);
+} dhcp6_replies_full SEC(".maps");
+
+/*
+ * xdp_dhcp6_bound (xdp_dhcp6_bound_frags for xdp_pxe_frags: a tail call needs the same
+ * multi-buffer flag on both sides), in slot 0, put there by the daemon: a bound machine's
+ * message, tail-called from xdp_pxe so that its answer is verified apart, within its own
+ * budget of instructions. Empty: the message goes to the daemon, as before.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} dhcp6_bound_prog SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} dhcp6_bound_prog_frags SEC(".maps");
 
 static __always_inline __u32 dhcp6_get16(const __u8 *p)
 {
@@ -164,14 +219,81 @@ static __always_inline bool dhcp6_oro_wants_url(const __u8 *in, __u32 off, __u32
 	return false;
 }
 
-/* One option: CODE, LEN bytes of data at IN[OFF] (OFF below DHCP6_UDP_MAX). */
-static __always_inline void dhcp6_take_option(struct dhcp6_request *rq, const __u8 *in, __u32 off,
-					      __u32 code, __u32 len)
+static __always_inline __u32 dhcp6_get32(const __u8 *p)
 {
+	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
+}
+
+/*
+ * An IA_NA whose data is LEN bytes at S->in[OFF]: its IAID and first IA Address into
+ * S->req, as the daemon's parser reads them (dhcp6_proto.c take_ia). What that parser would
+ * refuse, or more than DHCP6_IA_OPTS options inside, marks the request odd_ia: the daemon's
+ * to answer. A global function: the verifier checks it once, not once for each path
+ * through the walk that calls it (inlined, the walk took more than its 1M instructions).
+ */
+__noinline int dhcp6_take_ia(struct dhcp6_scratch *s, __u32 off, __u32 len)
+{
+	struct dhcp6_request *rq;
+	__u32 at = DHCP6_IA_NA_HDR;
+
+	if (!s)
+		return 0;
+	rq = &s->req;
+	off &= DHCP6_UDP_MASK; /* below DHCP6_UDP_MAX already: for the verifier */
+	if (len < DHCP6_IA_NA_HDR) {
+		rq->odd_ia = 1;
+		return 0;
+	}
+	if (rq->n_ia_na++)
+		return 0; /* the first IA only, as the daemon */
+	rq->iaid = dhcp6_get32(&s->in[off]);
+	for (int i = 0; i < DHCP6_IA_OPTS; i++) {
+		__u32 p, code, olen;
+
+		if (at == len)
+			return 0;
+		if (at + 4 > len)
+			break;
+		p = (off + at) & DHCP6_UDP_MASK;
+		code = dhcp6_get16(&s->in[p]);
+		olen = dhcp6_get16(&s->in[p + 2]);
+		if (olen > len - at - 4)
+			break;
+		if (code == DHCP6_OPT_IAADDR) {
+			if (olen < DHCP6_IAADDR_LEN)
+				break;
+			if (!rq->has_ia_addr) {
+				__builtin_memcpy(rq->ia_addr, &s->in[p + 4], 16);
+				rq->has_ia_addr = 1;
+			}
+		}
+		at += 4 + olen;
+	}
+	rq->odd_ia = 1;
+	return 0;
+}
+
+/*
+ * One option: CODE, LEN bytes of data at IN[OFF] (OFF below DHCP6_UDP_MAX). WITH_IA (a
+ * constant): IA_NAs too, and client and server ids of lengths the daemon's parser refuses
+ * mark the request odd_ia.
+ */
+static __always_inline void dhcp6_take_option(struct dhcp6_scratch *s, __u32 off, __u32 code,
+					      __u32 len, const bool with_ia)
+{
+	struct dhcp6_request *rq = &s->req;
+	const __u8 *in = s->in;
 	const __u8 *v = &in[off];
 	__u32 n;
 
+	if (with_ia && (code == DHCP6_OPT_CLIENTID || code == DHCP6_OPT_SERVERID) &&
+	    (len < 2 || len > XPXE_DHCP6_DUID_MAX))
+		rq->odd_ia = 1;
 	switch (code) {
+	case DHCP6_OPT_IA_NA:
+		if (with_ia)
+			dhcp6_take_ia(s, off, len);
+		break;
 	case DHCP6_OPT_CLIENTID:
 		if (!rq->cid_len && len >= 2 && len <= XPXE_DHCP6_DUID_MAX) {
 			rq->cid_off = off - 4;
@@ -213,8 +335,12 @@ static __always_inline void dhcp6_take_option(struct dhcp6_request *rq, const __
 	}
 }
 
-/* Walks the options of the UDP_LEN-byte datagram in S->in. 0, or -1 when malformed. */
-static __always_inline int dhcp6_walk_options(struct dhcp6_scratch *s, __u32 udp_len)
+/*
+ * Walks the options of the UDP_LEN-byte datagram in S->in. 0, or -1 when malformed. WITH_IA
+ * (a constant): the IA_NA too (dhcp6_take_option), for a bound machine's message.
+ */
+static __always_inline int dhcp6_walk_options(struct dhcp6_scratch *s, __u32 udp_len,
+					      const bool with_ia)
 {
 	const __u8 *in = s->in;
 	__u32 off = DHCP6_OPTS_OFF;
@@ -231,7 +357,7 @@ static __always_inline int dhcp6_walk_options(struct dhcp6_scratch *s, __u32 udp
 		len = dhcp6_get16(&in[off + 2]);
 		if (off + 4 + len > udp_len)
 			return -1; /* the option claims more than the message holds */
-		dhcp6_take_option(&s->req, in, off + 4, code, len);
+		dhcp6_take_option(s, off + 4, code, len, with_ia);
 		off += 4 + len;
 	}
 	return -1;
@@ -269,14 +395,15 @@ static __always_inline bool dhcp6_names_us(const struct dhcp6_scratch *s,
 
 /*
  * Builds the answer of TYPE in S->hdr and S->udp, from the request in S->in
- * (IP6 and UDPH: its headers, in the packet), with the options R, then writes
- * it over the frame. Returns 0, or the counter of why not.
+ * (IP6 and UDPH: its headers, in the packet), with the options R, the client
+ * id, then TAIL_LEN bytes of TAIL (DHCP6_TAIL_MAX readable; 0: none), then
+ * writes it over the frame. Returns 0, or the counter of why not.
  */
 static __always_inline int dhcp6_build(struct xdp_md *ctx, struct dhcp6_scratch *s,
 				       const struct xpxe_dhcp6_config *cfg,
 				       const struct xpxe_dhcp6_reply *r, const struct ethhdr *eth,
 				       const struct ipv6hdr *ip6, const struct udphdr *udph,
-				       __u8 type)
+				       __u8 type, const __u8 *tail, __u32 tail_len)
 {
 	struct ethhdr *oeth = (void *)s->hdr;
 	struct ipv6hdr *oip6 = (void *)(s->hdr + 14);
@@ -287,9 +414,9 @@ static __always_inline int dhcp6_build(struct xdp_md *ctx, struct dhcp6_scratch 
 
 	if (!opts_len || opts_len > XPXE_DHCP6_OPTS_MAX)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	if (cid_len > XPXE_DHCP6_DUID_MAX + 4)
+	if (cid_len > XPXE_DHCP6_DUID_MAX + 4 || tail_len > DHCP6_TAIL_MAX)
 		return XPXE_CNT_PASS_DHCP6_MALFORMED;
-	udp_len = DHCP6_OPTS_OFF + opts_len + cid_len;
+	udp_len = DHCP6_OPTS_OFF + opts_len + cid_len + tail_len;
 
 	__builtin_memcpy(oeth->h_dest, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(oeth->h_source, cfg->server_mac, ETH_ALEN);
@@ -327,6 +454,14 @@ static __always_inline int dhcp6_build(struct xdp_md *ctx, struct dhcp6_scratch 
 		if (bpf_xdp_load_bytes(ctx, from, s->udp + cid_at, cid_len))
 			return XPXE_CNT_PASS_DHCP6_MALFORMED;
 	}
+	if (tail_len) {
+		__u32 tail_at = DHCP6_OPTS_OFF + opts_len + cid_len;
+
+		asm("if %0 <= %1 goto +1; %0 = %1"
+		    : "+r"(tail_at)
+		    : "i"(DHCP6_OPTS_OFF + XPXE_DHCP6_OPTS_MAX + XPXE_DHCP6_DUID_MAX + 4));
+		__builtin_memcpy(s->udp + tail_at, tail, DHCP6_TAIL_MAX);
+	}
 
 	csum = udp_csum_add_buf(0, s->udp, udp_len, DHCP6_UDP_CALLS, sizeof(s->udp));
 	if (csum < 0)
@@ -349,11 +484,19 @@ static __always_inline int dhcp6_build(struct xdp_md *ctx, struct dhcp6_scratch 
 	return 0;
 }
 
+/* The messages a bound machine sends that XDP may answer from its binding (xdp_dhcp6_bound). */
+static __always_inline bool dhcp6_bound_may_answer(__u8 type)
+{
+	return type == DHCP6_REQUEST || type == DHCP6_CONFIRM || type == DHCP6_RENEW ||
+	       type == DHCP6_REBIND || type == DHCP6_INFORMATION_REQUEST;
+}
+
 /*
  * A frame that is not IPv4: returns DHCP6_NOT_MINE when it is no DHCPv6 (the
- * next handler's), else the counter of its outcome, with *VERDICT set.
+ * next handler's), else the counter of its outcome, with *VERDICT set. FRAGS
+ * (a constant): called from xdp_pxe_frags.
  */
-static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict)
+static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const bool frags)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
@@ -422,9 +565,15 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict)
 			*verdict = XDP_DROP;
 			return ret;
 		}
+		/* A bound machine's renewal may be answered here (S->in holds it, checked): it
+		 * does not come back when the tail call happens. */
+		if (dhcp6_bound_may_answer(type))
+			bpf_tail_call(
+			    ctx,
+			    frags ? (void *)&dhcp6_bound_prog_frags : (void *)&dhcp6_bound_prog, 0);
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
 	}
-	if (dhcp6_walk_options(s, udp_len))
+	if (dhcp6_walk_options(s, udp_len, false))
 		return XPXE_CNT_PASS_DHCP6_MALFORMED;
 	switch (type) {
 	case DHCP6_SOLICIT:
@@ -477,11 +626,178 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict)
 	r = bpf_map_lookup_elem(&dhcp6_replies, &idx);
 	if (!r)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, answer);
+	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, answer, NULL, 0);
 	if (ret)
 		return ret;
 	*verdict = XDP_TX;
 	return answer == DHCP6_ADVERTISE ? XPXE_CNT_DHCP6_ADVERTISE : XPXE_CNT_DHCP6_REPLY;
+}
+
+/* Whether the client id S's request carries (its data) is the DUID of binding B. */
+static __always_inline bool dhcp6_same_duid(const struct dhcp6_scratch *s,
+					    const struct xpxe_dhcp6_binding *b)
+{
+	__u32 len = b->duid_len, off = s->req.cid_off + 4;
+
+	if (!s->req.cid_len || s->req.cid_len - 4 != len || len > XPXE_DHCP6_DUID_MAX)
+		return false;
+	for (int i = 0; i < XPXE_DHCP6_DUID_MAX; i++) {
+		if (i >= (int)len)
+			break;
+		if (s->in[(off + i) & DHCP6_UDP_MASK] != b->duid[i])
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool dhcp6_same_addr(const __u8 *a, const __u8 *b)
+{
+	__u32 diff = 0;
+
+#pragma unroll
+	for (int i = 0; i < 16; i++)
+		diff |= a[i] ^ b[i];
+	return !diff;
+}
+
+static __always_inline void dhcp6_put16(__u8 *p, __u32 v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static __always_inline void dhcp6_put32(__u8 *p, __u32 v)
+{
+	dhcp6_put16(p, v >> 16);
+	dhcp6_put16(p + 2, v);
+}
+
+/*
+ * xdp_dhcp6_bound's body, tail-called by xdp_pxe for a Request, Confirm, Renew, Rebind or
+ * Information-request to 547 in full mode, admitted there (checksum, rate limits) and
+ * copied to dhcp6_scratch. A machine with a binding in dhcp6_bindings whose message
+ * matches it gets the Reply the daemon's server would send (dhcp6_server.c): the options of
+ * dhcp6_replies_full, its client id, then its IA_NA at the daemon's lifetimes (Request,
+ * Renew, Rebind) or Success (Confirm of its address). Anything else, or anything the daemon
+ * would answer otherwise (another DUID or IAID, another address, two IA_NAs, ids RFC 8415 16
+ * forbids, another server's id), goes up to the daemon (pass_dhcp6_to_daemon). Returns the
+ * counter of the outcome with *VERDICT set.
+ */
+static __always_inline int handle_dhcp6_bound(struct xdp_md *ctx, int *verdict)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
+	struct udphdr *udph = (void *)(ip6 + 1);
+	const struct xpxe_dhcp6_reply *r;
+	struct xpxe_dhcp6_binding *b;
+	struct xpxe_dhcp6_config *cfg6;
+	struct xpxe_dhcp_config *cfg;
+	struct xpxe_dhcp_client *client;
+	struct xpxe_mac_key key = {};
+	struct dhcp6_scratch *s;
+	__u8 tail[DHCP6_TAIL_MAX] = {};
+	__u32 zero = 0, udp_len, profile, idx, tail_len = 0;
+	bool cid, sid, extends = false;
+	__u8 type;
+	int ret;
+
+	*verdict = XDP_PASS;
+	if ((void *)(udph + 1) > data_end)
+		return XPXE_CNT_PASS_DHCP6_MALFORMED; /* never: xdp_pxe checked */
+	cfg6 = bpf_map_lookup_elem(&dhcp6_config, &zero);
+	cfg = bpf_map_lookup_elem(&dhcp_config, &zero);
+	s = bpf_map_lookup_elem(&dhcp6_scratch, &zero);
+	if (!cfg6 || !cfg || !s)
+		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+	udp_len = ntohs_bounded(udph->len);
+	if (udp_len < DHCP6_OPTS_OFF || udp_len > DHCP6_UDP_MAX ||
+	    (void *)udph + udp_len > data_end)
+		return XPXE_CNT_PASS_DHCP6_MALFORMED; /* never: xdp_pxe checked */
+	__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
+	b = bpf_map_lookup_elem(&dhcp6_bindings, &key);
+	if (!b)
+		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+	__builtin_memset(&s->req, 0, sizeof(s->req));
+	s->req.v4.vendor_arch = 0xffff;
+	if (dhcp6_walk_options(s, udp_len, true) || s->req.odd_ia || s->req.n_ia_na > 1)
+		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+	/* The ids of RFC 8415 16 (the daemon's check_ids); a server id, ours. */
+	type = s->in[DHCP6_MSG_OFF];
+	cid = s->req.cid_len != 0;
+	sid = s->req.sid_len != 0;
+	switch (type) {
+	case DHCP6_REQUEST:
+	case DHCP6_RENEW:
+		if (!cid || !sid)
+			return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+		break;
+	case DHCP6_REBIND:
+	case DHCP6_CONFIRM:
+		if (!cid || sid)
+			return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+		break;
+	case DHCP6_INFORMATION_REQUEST:
+		break;
+	default:
+		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+	}
+	if (sid && !dhcp6_names_us(s, cfg6))
+		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+	/* The machine's profile, as the daemon's machine_profile picks it. */
+	client = bpf_map_lookup_elem(&dhcp_clients, &key);
+	if (client)
+		profile = client->profile;
+	else if ((cfg->flags & XPXE_DHCP_F_ANSWER_UNKNOWN) ||
+		 (b->flags & XPXE_DHCP6_BIND_F_RESERVED))
+		profile = cfg->default_profile < XPXE_DHCP_MAX_PROFILES ? cfg->default_profile : 0;
+	else
+		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+	if (profile >= XPXE_DHCP_MAX_PROFILES)
+		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+
+	if (type != DHCP6_INFORMATION_REQUEST) {
+		/* Its binding, for this DUID, this IA and this address (else the daemon's). */
+		if (!dhcp6_same_duid(s, b) || !s->req.n_ia_na)
+			return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+		if (s->req.has_ia_addr && !dhcp6_same_addr(s->req.ia_addr, b->ip))
+			return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+		if (type == DHCP6_CONFIRM) {
+			/* A Confirm with no address gets no answer (the daemon's, 18.3.3). */
+			if (!s->req.has_ia_addr)
+				return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+			dhcp6_put16(tail, DHCP6_OPT_STATUS);
+			dhcp6_put16(tail + 2, 2);
+			tail_len = 6; /* status 0, Success: its address is on the link */
+		} else {
+			if (s->req.iaid != b->iaid)
+				return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+			dhcp6_put16(tail, DHCP6_OPT_IA_NA);
+			dhcp6_put16(tail + 2, DHCP6_IA_NA_HDR + 4 + DHCP6_IAADDR_LEN);
+			dhcp6_put32(tail + 4, b->iaid);
+			dhcp6_put32(tail + 8, b->t1);
+			dhcp6_put32(tail + 12, b->t2);
+			dhcp6_put16(tail + 16, DHCP6_OPT_IAADDR);
+			dhcp6_put16(tail + 18, DHCP6_IAADDR_LEN);
+			__builtin_memcpy(tail + 20, b->ip, 16);
+			dhcp6_put32(tail + 36, b->preferred);
+			dhcp6_put32(tail + 40, b->valid);
+			tail_len = DHCP6_TAIL_MAX;
+			extends = true;
+		}
+	}
+	idx = xpxe_dhcp6_reply_index(profile, dhcp6_boot_class(&s->req));
+	r = bpf_map_lookup_elem(&dhcp6_replies_full, &idx);
+	if (!r)
+		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
+	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, DHCP6_REPLY, tail, tail_len);
+	if (ret)
+		return ret;
+	/* Not written to the file: the daemon reads this before it takes the address back. */
+	if (extends)
+		b->last_seen_ns = bpf_ktime_get_coarse_ns();
+	*verdict = XDP_TX;
+	return XPXE_CNT_DHCP6_REPLY_BOUND;
 }
 
 #endif /* XPXE_BPF_DHCP6_H */

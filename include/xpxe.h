@@ -166,6 +166,9 @@ enum xpxe_counter {
 	XPXE_CNT_PASS_DHCP6_NOT_PXE,	  /* no vendor class, user class iPXE or ORO 59 */
 	XPXE_CNT_PASS_DHCP6_OTHER_SERVER, /* a Request naming another server's DUID */
 	XPXE_CNT_PASS_DHCP6_TO_DAEMON,	  /* full mode with a pool6: a client's message, to 547 */
+	XPXE_CNT_DHCP6_REPLY_BOUND,	  /* full mode: a bound machine's Renew, Rebind, Request,
+					     Confirm or Information-request answered from
+					     dhcp6_bindings (xdp_dhcp6_bound) */
 	/* VLAN trunks (bpf/vlan.h); pass_vlan above counts a tag of a VLAN not configured. */
 	XPXE_CNT_PASS_VLAN_QINQ,     /* two tags no configured VLAN has (or three): untouched */
 	XPXE_CNT_PASS_VLAN_PRIORITY, /* a priority tag (VID 0): untouched, the kernel's */

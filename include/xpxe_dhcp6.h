@@ -60,6 +60,39 @@ struct xpxe_dhcp6_reply {
 
 #define XPXE_DHCP6_REPLIES (XPXE_DHCP_MAX_PROFILES * XPXE_BOOT_MAX)
 
+/*
+ * Full mode: what the daemon's server puts before the client id in an answer that gives an
+ * address, per (profile, class), in the array map `dhcp6_replies_full` (same index): the
+ * proxy-like options less a PXEClient vendor class (dhcp6_proto.h,
+ * xpxe_dhcp6_out_boot_with_address), or only the server id for a plain client. The daemon
+ * and xdp_pxe both answer from it, so their answers carry the same bytes.
+ */
+
+/*
+ * Full mode: a machine's DHCPv6 binding, in the hash map `dhcp6_bindings` keyed by its MAC
+ * (struct xpxe_mac_key), written by the daemon once its bindings file holds it and removed
+ * when the binding goes (Release, Decline, another machine takes the address). xdp_pxe
+ * answers the Renew, Rebind, Request, Confirm and Information-request of such a machine
+ * that match it (its DUID, IAID, address) with the Reply the daemon would send; the rest
+ * goes up to the daemon. Renewals answered in XDP are not written to the file (as IPv4's):
+ * LAST_SEEN_NS tells the daemon the machine still renews before it takes the address back.
+ */
+struct xpxe_dhcp6_binding {
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC (coarse) of the last renewal XDP answered; 0: none */
+	__u8 ip[16];
+	__u32 iaid;
+	__u32 t1, t2;		/* seconds, as the daemon's IA_NA carries them */
+	__u32 preferred, valid; /* the IA Address's lifetimes */
+	__u32 flags;		/* XPXE_DHCP6_BIND_F_* */
+	__u16 duid_len;		/* the client id's data the binding is for */
+	__u8 duid[XPXE_DHCP6_DUID_MAX];
+	__u8 pad[4];
+};
+
+/* The MAC has a --reserve6 reservation: answered even when not in dhcp_clients (the daemon's
+ * rule, dhcp6_server.c machine_profile). */
+#define XPXE_DHCP6_BIND_F_RESERVED 0x1
+
 /* Index of a reply in the array map `dhcp6_replies`. */
 static inline __u32 xpxe_dhcp6_reply_index(__u32 profile, __u32 boot)
 {

@@ -105,6 +105,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_PASS_DHCP6_NOT_PXE] = "pass_dhcp6_not_pxe",
 	[XPXE_CNT_PASS_DHCP6_OTHER_SERVER] = "pass_dhcp6_other_server",
 	[XPXE_CNT_PASS_DHCP6_TO_DAEMON] = "pass_dhcp6_to_daemon",
+	[XPXE_CNT_DHCP6_REPLY_BOUND] = "dhcp6_reply_bound",
 	[XPXE_CNT_PASS_VLAN_QINQ] = "pass_vlan_qinq",
 	[XPXE_CNT_PASS_VLAN_PRIORITY] = "pass_vlan_priority",
 	[XPXE_CNT_VLAN_RX] = "vlan_rx",

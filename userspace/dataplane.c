@@ -89,7 +89,13 @@ static int set_map_pins(struct xpxe_bpf *skel, const char *ifname)
 
 	/* libbpf reuses a map already pinned there, so a restarted daemon keeps its state. */
 	bpf_object__for_each_map (map, skel->obj) {
-		if (bpf_map__is_internal(map))
+		/*
+		 * Not the tail calls' slots (bpf/dhcp6.h): a prog array belongs to the kind of
+		 * program that first used it (before Linux 6.3 or so, the libxdp dispatcher's
+		 * extension, not XDP), and a pinned one would refuse the next daemon's program
+		 * of the other kind. Each daemon fills fresh ones.
+		 */
+		if (bpf_map__is_internal(map) || bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY)
 			continue;
 		err = xpxe_pin_path(path, sizeof(path), ifname, bpf_map__name(map));
 		if (!err)
@@ -342,6 +348,19 @@ static bool dispatcher_may_be_why(const struct xpxe_dataplane *dp, int err)
 	return err == -EINVAL || (err == -ERANGE && dp->frags);
 }
 
+int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags)
+{
+	struct bpf_map *map =
+	    frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog;
+	int fd = bpf_program__fd(frags ? skel->progs.xdp_dhcp6_bound_frags
+				       : skel->progs.xdp_dhcp6_bound);
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return -EBADF;
+	return bpf_map_update_elem(bpf_map__fd(map), &zero, &fd, BPF_ANY) ? -errno : 0;
+}
+
 /* libxdp reads it when it attaches: set, it attaches the program alone. */
 #define SKIP_DISPATCHER "LIBXDP_SKIP_DISPATCHER"
 
@@ -368,6 +387,9 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	dp->xdp = dp->frags ? dp->skel->progs.xdp_pxe_frags : dp->skel->progs.xdp_pxe;
 	bpf_program__set_autoload(
 	    dp->frags ? dp->skel->progs.xdp_pxe : dp->skel->progs.xdp_pxe_frags, false);
+	bpf_program__set_autoload(dp->frags ? dp->skel->progs.xdp_dhcp6_bound
+					    : dp->skel->progs.xdp_dhcp6_bound_frags,
+				  false);
 	prog_opts.obj = dp->skel->obj;
 	prog_opts.prog_name = bpf_program__name(dp->xdp);
 	dp->prog = xdp_program__create(&prog_opts);
@@ -391,6 +413,16 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 				  strerror(-err));
 		goto fail;
 	}
+	/*
+	 * Refused where xdp_pxe runs as the libxdp dispatcher's extension and the kernel takes
+	 * an extension for another kind of program than XDP (Linux 6.1): then the daemon
+	 * answers bound machines' DHCPv6 renewals too, as it answers their first contact.
+	 */
+	err = xpxe_dataplane_set_tail_calls(dp->skel, dp->frags);
+	if (err)
+		log_warn("%s: DHCPv6 renewals of bound machines go to the daemon, not XDP (the "
+			 "kernel refused xdp_pxe's tail call%s: %s)",
+			 dp->ifname, alone ? "" : " from the libxdp dispatcher", strerror(-err));
 	return 0;
 fail:
 	if (dp->prog)

@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "xpxe.skel.h"
+#include "dataplane.h"
 #include "dhcp/dhcp.h"
 #include "vlan.h"
 #include "../../tests/bpf/frames.h"
@@ -50,6 +51,7 @@ struct bench_case {
 /* DHCPv6's modes (the case's v6). */
 #define V6_PROXY 1
 #define V6_FULL	 2
+#define V6_BOUND 3 /* full mode, the machine bound (dhcp6_bindings): its Renew, built here */
 
 static const struct bench_case cases[] = {
 	/* Proxy mode's OFFER costs both runs: XDP passes the DISCOVER, tc answers it. */
@@ -112,7 +114,46 @@ static const struct bench_case cases[] = {
 	{ "DHCPv6 full: pass of OVMF Solicit to the daemon",
 	  "tests/fixtures/ovmf-dhcp6-pxe-http.pcap", 0, XPXE_MODE_FULL, 1, XDP_PASS, 6, 0, 0, 0,
 	  V6_FULL },
+	/* A bound machine's Renew (dhclient -6's shape), answered by xdp_dhcp6_bound. */
+	{ "DHCPv6 full: Reply to a bound machine's Renew (XDP)", NULL, 0, XPXE_MODE_FULL, 1, XDP_TX,
+	  6, 0, 0, 0, V6_BOUND },
 };
+
+#define RENEW_IAID 0x00000001
+static const unsigned char renew_duid[] = { 0, 3, 0, 1, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+/*
+ * A Renew as dhclient -6 sends it, from frame_client_mac to ff02::1:2: client id (DUID-LL),
+ * our server id, elapsed time, IA_NA of RENEW_IAID holding fd00:198:18::100, ORO (DNS).
+ * Into F; its length.
+ */
+static int renew_frame(unsigned char *f, const unsigned char *sid, unsigned int sid_len)
+{
+	static const unsigned char
+	    tail[] = {
+		    0,	  8,	0,    2,    0,	  0, /* elapsed time */
+		    0,	  3,	0,    40,   0,	  0,	0,    1,    0, 0,
+		    0x0e, 0x10, 0,    0,    0x15, 0x18, /* IA_NA */
+		    0,	  5,	0,    24,   0xfd, 0,	1,    0x98, 0, 0x18,
+		    0,	  0,	0,    0,    0,	  0,	0,    0,    1, 0, /* IAADDR */
+		    0,	  0,	0x1c, 0x20, 0,	  0,	0x0e, 0x10,	  /* lifetimes */
+		    0,	  6,	0,    4,    0,	  23,	0,    24,	  /* ORO */
+	    };
+	unsigned char msg[256] = { 5, 0x12, 0x34, 0x56 }, src[16], dst[16];
+	size_t len = 4;
+
+	msg[len++] = 0, msg[len++] = 1, msg[len++] = 0, msg[len++] = sizeof(renew_duid);
+	memcpy(msg + len, renew_duid, sizeof(renew_duid));
+	len += sizeof(renew_duid);
+	msg[len++] = 0, msg[len++] = 2, msg[len++] = 0, msg[len++] = (unsigned char)sid_len;
+	memcpy(msg + len, sid, sid_len);
+	len += sid_len;
+	memcpy(msg + len, tail, sizeof(tail));
+	len += sizeof(tail);
+	inet_pton(AF_INET6, "fe80::5054:ff:fe12:3456", src);
+	inet_pton(AF_INET6, "ff02::1:2", dst);
+	return (int)frame_udp6(f, src, dst, 546, 547, msg, len);
+}
 
 /* Puts a tag (TPID, VID) right after the MACs of the frame F of *LEN bytes, as a trunk has it. */
 static void push_tag(unsigned char *f, int *len, unsigned int tpid, unsigned int vid)
@@ -302,7 +343,7 @@ int main(int argc, char **argv)
 		struct xpxe_dhcp_net net = { .mode = c->mode, .lease_time = 3600 };
 		int n;
 
-		n = pcap_frame(c->pcap, c->frame, in, sizeof(in));
+		n = c->pcap ? pcap_frame(c->pcap, c->frame, in, sizeof(in)) : 0;
 		if (n < 0) {
 			fprintf(stderr, "cannot read %s (run from the repository root)\n", c->pcap);
 			return 1;
@@ -359,7 +400,9 @@ int main(int argc, char **argv)
 		memcpy(net6.server_mac, frame_server_mac, 6);
 		inet_pton(AF_INET6, "fe80::ff:fe00:1", &net6.server_ll);
 		inet_pton(AF_INET6, "fd00:198:18::1", &net6.server_addr);
-		if (c->v6 == V6_FULL) {
+		if (!c->pcap && c->v6 == V6_BOUND)
+			n = renew_frame(in, net6.duid, net6.duid_len);
+		if (c->v6 >= V6_FULL) {
 			inet_pton(AF_INET6, "fd00:198:18::100", &s.pool6_first);
 			inet_pton(AF_INET6, "fd00:198:18::1ff", &s.pool6_last);
 		}
@@ -367,6 +410,24 @@ int main(int argc, char **argv)
 			xpxe_dhcp_profile_defaults(&s.profile, s.boot_file_set, s.http_base);
 		if (xpxe_dhcp6_load_maps(skel, &s, c->v6 ? &net6 : NULL))
 			return 1;
+		if (c->v6 == V6_BOUND) {
+			/* Bound as the daemon binds it (dhcp6_server.c map_put): lease 3600. */
+			struct xpxe_dhcp6_binding b = { .iaid = RENEW_IAID,
+							.t1 = 1800,
+							.t2 = 2880,
+							.preferred = 3600,
+							.valid = 3600,
+							.duid_len = sizeof(renew_duid) };
+			struct xpxe_mac_key bkey = { 0 };
+
+			memcpy(bkey.addr, frame_client_mac, 6);
+			inet_pton(AF_INET6, "fd00:198:18::100", b.ip);
+			memcpy(b.duid, renew_duid, sizeof(renew_duid));
+			if (xpxe_dataplane_set_tail_calls(skel, false) ||
+			    bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp6_bindings), &bkey, &b,
+						BPF_ANY))
+				return 1;
+		}
 		struct xpxe_mac_key key = { 0 };
 		/* Bound on the network the case's frames come on (VLAN 10: 1, 100.20: 2). */
 		struct xpxe_dhcp_client client = { .ip = lease_ip.s_addr,

@@ -25,6 +25,7 @@
 
 #include "xpxe.skel.h"
 #include "counters.h"
+#include "dataplane.h"
 #include "dhcp/dhcp.h"
 #include "frames.h"
 #include "xdp_run.h"
@@ -489,6 +490,12 @@ static int setup(void **state)
 		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
 		return -1;
 	}
+	/* Both builds' tail calls, as the daemon sets the one it attaches. */
+	if (xpxe_dataplane_set_tail_calls(skel, false) ||
+	    xpxe_dataplane_set_tail_calls(skel, true)) {
+		fprintf(stderr, "# cannot set xdp_dhcp6_bound in its slots\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -738,6 +745,238 @@ static void test_full_mode_to_daemon(void **state)
 	}
 }
 
+/* --- full mode: a bound machine's renewals, answered in XDP ------------------------------ */
+
+#define BOUND_IAID 0x0a0b0c0d
+
+/*
+ * A message of TYPE from a plain client (dhclient -6, systemd-networkd): DUID, our server id
+ * when WITH_SID, an IA_NA of IAID holding ADDR (NULL: none), an ORO (DNS).
+ */
+static void bound_msg(struct msg *m, uint8_t type, const uint8_t *duid, size_t duid_len,
+		      uint32_t iaid, const struct in6_addr *addr, bool with_sid)
+{
+	static const uint8_t oro[] = { 0, 23, 0, 24 };
+	uint8_t ia[12 + 4 + 24] = { iaid >> 24, iaid >> 16, iaid >> 8, iaid, 0,	 0,
+				    7,		8,	    0,	       0,    11, 22 };
+
+	m_start(m, type);
+	m_opt(m, 1, duid, duid_len);
+	if (with_sid)
+		m_opt(m, 2, server_duid, sizeof(server_duid));
+	if (type != 11) {
+		if (addr) {
+			ia[12] = 0, ia[13] = 5, ia[14] = 0, ia[15] = 24;
+			memcpy(ia + 16, addr, 16);
+			ia[32 + 3] = 100, ia[36 + 3] = 200;
+		}
+		m_opt(m, 3, ia, addr ? sizeof(ia) : 12);
+	}
+	m_opt(m, 6, oro, sizeof(oro));
+}
+
+/* The daemon's server over the test's maps, its bindings file in a folder of its own. */
+static void bound_server(struct xpxe_dhcp6_server *srv, char *dir, size_t dir_size)
+{
+	struct in6_addr first, last;
+	char path[300];
+
+	memset(srv, 0, sizeof(*srv));
+	srv->pkt_fd = srv->udp_fd = srv->config6_fd = -1;
+	srv->clients_fd = bpf_map__fd(skel->maps.dhcp_clients);
+	srv->config_fd = bpf_map__fd(skel->maps.dhcp_config);
+	srv->replies_fd = bpf_map__fd(skel->maps.dhcp6_replies_full);
+	srv->bindings_fd = bpf_map__fd(skel->maps.dhcp6_bindings);
+	snprintf(srv->ifname, sizeof(srv->ifname), "test0");
+	srv->lease_time = 3600;
+	srv->offer_hold = 30;
+	srv->answer_unknown = true;
+	memcpy(srv->duid, server_duid, sizeof(server_duid));
+	srv->duid_len = sizeof(server_duid);
+	snprintf(dir, dir_size, "/tmp/xpxe-test-d6bound-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/leases6", dir);
+	inet_pton(AF_INET6, "fd00:198:18::100", &first);
+	inet_pton(AF_INET6, "fd00:198:18::1ff", &last);
+	assert_int_equal(xpxe_leases6_init(&srv->leases, path, &first, &last), 0);
+}
+
+/*
+ * The message M from the client through xdp_pxe (PROG: its build), which must answer it
+ * (XDP_TX, dhcp6_reply_bound) with exactly the bytes the daemon's server answers it with:
+ * Reply, options, client id, IA_NA or Success, to the client's address and port, with a
+ * right UDP checksum.
+ */
+static void xdp_answers_as_daemon(struct xpxe_dhcp6_server *srv, struct bpf_program *prog,
+				  const struct msg *m)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512], s6[16], d6[16];
+	struct xpxe_dhcp6_out o;
+	size_t len;
+	__u32 out_len;
+
+	memset(in, 0, sizeof(in));
+	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, m);
+	assert_int_equal(prog_run_counted(skel, prog, true, in, len, out, sizeof(out), &out_len,
+					  XPXE_CNT_DHCP6_REPLY_BOUND),
+			 XDP_TX);
+	assert_true(xpxe_dhcp6_server_answer(srv, frame_client_mac, m->b, m->len, &o));
+	assert_true(o.buf[0] == 7 && o.len > 4);
+	assert_int_equal(out_len, OFF_MSG + o.len);
+	assert_memory_equal(out + OFF_MSG, o.buf, o.len);
+	assert_int_equal(udp6_folded(out), 0xffff);
+	assert_memory_equal(out, frame_client_mac, 6);
+	assert_memory_equal(out + 6, frame_server_mac, 6);
+	inet_pton(AF_INET6, SERVER_LL, s6);
+	inet_pton(AF_INET6, CLIENT_LL, d6);
+	assert_memory_equal(out + OFF_SRC, s6, 16);
+	assert_memory_equal(out + OFF_DST, d6, 16);
+	assert_int_equal(out[OFF_NEXT], 17);
+	assert_int_equal(out[OFF_PLEN] << 8 | out[OFF_PLEN + 1], 8 + o.len);
+	assert_int_equal(out[OFF_UDP] << 8 | out[OFF_UDP + 1], 547);
+	assert_int_equal(out[OFF_UDP + 2] << 8 | out[OFF_UDP + 3], 546);
+}
+
+/* M goes up to the daemon untouched (pass_dhcp6_to_daemon). */
+static void xdp_passes(const struct msg *m)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	size_t len;
+	__u32 out_len;
+
+	memset(in, 0, sizeof(in));
+	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, m);
+	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len,
+					 XPXE_CNT_PASS_DHCP6_TO_DAEMON),
+			 XDP_PASS);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+}
+
+/*
+ * A machine the daemon bound (Request: into its file, then dhcp6_bindings) renews in XDP:
+ * Renew, Rebind, Request, Confirm and Information-request get the daemon's own answer, byte
+ * for byte, from both builds of xdp_pxe. What the daemon would answer otherwise goes up:
+ * another DUID, another IAID, another address, a Solicit, a Release; after the Release the
+ * binding is out of the map and the Renew goes up too.
+ */
+static void test_full_mode_bound_renewals(void **state)
+{
+	struct xpxe_dhcp6_server srv;
+	struct xpxe_dhcp6_binding b;
+	struct xpxe_dhcp6_out o;
+	struct xpxe_mac_key key = { 0 };
+	struct in6_addr ip, other;
+	struct msg m;
+	char dir[64], path[300];
+	int fd = bpf_map__fd(skel->maps.dhcp6_bindings);
+	uint64_t seen;
+
+	(void)state;
+	configure_mode(false, true);
+	bound_server(&srv, dir, sizeof(dir));
+	memcpy(key.addr, frame_client_mac, 6);
+
+	/* Nothing bound yet: the Renew and the Request are the daemon's. */
+	inet_pton(AF_INET6, "fd00:198:18::100", &ip);
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+	xdp_passes(&m);
+	bound_msg(&m, 3, client_duid, sizeof(client_duid), BOUND_IAID, NULL, true);
+	xdp_passes(&m);
+	/* The daemon binds it: on disk, then in the map. */
+	assert_true(xpxe_dhcp6_server_answer(&srv, frame_client_mac, m.b, m.len, &o));
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &b), 0);
+	assert_memory_equal(b.ip, &ip, 16);
+	assert_int_equal(b.iaid, BOUND_IAID);
+	assert_int_equal(b.t1, 1800);
+	assert_int_equal(b.t2, 2880);
+	assert_int_equal(b.preferred, 3600);
+	assert_int_equal(b.valid, 3600);
+	assert_int_equal(b.last_seen_ns, 0);
+
+	/* Renew (then Rebind, Request) of its address: answered here, as the daemon would. */
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &b), 0);
+	assert_true(b.last_seen_ns > 0); /* the daemon's hint: it still renews */
+	seen = b.last_seen_ns;
+	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe_frags, &m);
+	bound_msg(&m, 6, client_duid, sizeof(client_duid), BOUND_IAID, &ip, false);
+	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+	bound_msg(&m, 3, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+	/* An IA_NA without an address: the binding's. */
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, NULL, true);
+	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+	/* Boot clients' classes: HTTP boot keeps its class and URL, PXE loses PXEClient. */
+	{
+		static const uint8_t arch16[] = { 0, 16 }, arch7[] = { 0, 7 };
+
+		bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+		m_opt(&m, 61, arch16, sizeof(arch16));
+		m_vendor(&m, "HTTPClient:Arch:00016:UNDI:003000");
+		xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+		bound_msg(&m, 6, client_duid, sizeof(client_duid), BOUND_IAID, &ip, false);
+		m_opt(&m, 61, arch7, sizeof(arch7));
+		m_vendor(&m, "PXEClient:Arch:00007:UNDI:003000");
+		xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+	}
+	/* Confirm of its address: Success. Information-request: the options. */
+	bound_msg(&m, 4, client_duid, sizeof(client_duid), BOUND_IAID, &ip, false);
+	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+	bound_msg(&m, 11, client_duid, sizeof(client_duid), 0, NULL, false);
+	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+	/* The daemon's own answer (its commit) kept what XDP saw of the renewals. */
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &b), 0);
+	assert_true(b.last_seen_ns >= seen);
+
+	/* Not its binding: another DUID, another IAID, another address; a Rebind naming a
+	 * server, a Confirm of no address, a Solicit. */
+	bound_msg(&m, 5, other_duid, sizeof(other_duid), BOUND_IAID, &ip, true);
+	xdp_passes(&m);
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID + 1, &ip, true);
+	xdp_passes(&m);
+	inet_pton(AF_INET6, "fd00:198:18::150", &other);
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &other, true);
+	xdp_passes(&m);
+	bound_msg(&m, 6, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+	xdp_passes(&m);
+	bound_msg(&m, 4, client_duid, sizeof(client_duid), BOUND_IAID, NULL, false);
+	xdp_passes(&m);
+	bound_msg(&m, 1, client_duid, sizeof(client_duid), BOUND_IAID, NULL, false);
+	xdp_passes(&m);
+	/* A Renew naming another server's DUID: the daemon's (it stays silent). */
+	m_start(&m, 5);
+	m_opt(&m, 1, client_duid, sizeof(client_duid));
+	m_opt(&m, 2, other_duid, sizeof(other_duid));
+	xdp_passes(&m);
+
+	/* Release: through the daemon, and out of the map; the next Renew goes up. */
+	bound_msg(&m, 8, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+	xdp_passes(&m);
+	assert_true(xpxe_dhcp6_server_answer(&srv, frame_client_mac, m.b, m.len, &o));
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &b), -ENOENT);
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+	xdp_passes(&m);
+
+	/* A restart's sync: the table's bindings in, nothing else. */
+	bound_msg(&m, 3, client_duid, sizeof(client_duid), BOUND_IAID, NULL, true);
+	assert_true(xpxe_dhcp6_server_answer(&srv, frame_client_mac, m.b, m.len, &o));
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &b), 0);
+	key.addr[5] ^= 1;
+	assert_int_equal(bpf_map_update_elem(fd, &key, &b, BPF_ANY), 0);
+	assert_int_equal(xpxe_dhcp6_server_sync_map(&srv), 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &b), -ENOENT);
+	key.addr[5] ^= 1;
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &b), 0);
+	assert_int_equal(bpf_map_delete_elem(fd, &key), 0);
+
+	snprintf(path, sizeof(path), "%s/leases6", dir);
+	unlink(path);
+	rmdir(dir);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* --- the daemon's side -------------------------------------------------------------- */
 
 static void test_urls(void **state)
@@ -793,7 +1032,7 @@ static void test_server_duid_persists(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 4];
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 5];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -802,6 +1041,7 @@ int main(void)
 						  .initial_state = (void *)&cases[i] };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_rate_limited);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_full_mode_to_daemon);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_full_mode_bound_renewals);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_urls);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_server_duid_persists);
 	return _cmocka_run_group_tests("xdp_dhcp6", tests, n, setup, teardown);

@@ -244,3 +244,61 @@ check "a reload that moves w-4's ip6 is refused (exit $rc), the reason given" \
 st=$(http6 4 fd00:198:18::44 "/talos/config?mac=52:54:00:d7:00:04")
 check "... the running config kept: w-4's config still goes to fd00:198:18::44 (HTTP $st)" \
 	test "$st" = 200
+
+# --- a bound machine's renewals: answered in XDP from dhcp6_bindings, not by the daemon ---------
+# lease_time 60: dhclient -6 renews at T1 = 30 s (to ff02::1:2, naming xpxe's server id). The
+# binding enters the map once on disk; dhclient takes XDP's Reply (its RENEW6); the daemon never
+# sees the Renew (its bound counter stays); the Release goes up and takes it out of the map.
+kill -TERM "$DAEMON_PID"
+wait_daemon
+cat >"$WORK/renew.yaml" <<YAML
+interfaces: [$IF_SRV]
+mode: full
+dhcp: {pool6: fd00:198:18::300-fd00:198:18::3ff, leases: $WORK/renew-leases, lease_time: 60}
+state_dir: $WORK/state
+assets: {vmlinuz: $WORK/kernel, initramfs: $WORK/kernel}
+profiles:
+  default: {kernel: vmlinuz, initrd: initramfs, talos_config: $WORK/talos}
+YAML
+start_daemon -c "$WORK/renew.yaml" || { not_ok "serve -c with lease_time 60" "$(tail -5 "$WORK/daemon.log")"; exit 1; }
+BINDINGS6=/sys/fs/bpf/xpxe/$IF_SRV/dhcp6_bindings
+nbindings6() { bpftool -j map dump pinned "$BINDINGS6" | jq length; }
+cat >"$WORK/renew.sh" <<SCRIPT
+#!/bin/sh
+case "\$reason" in BOUND6|RENEW6|REBIND6)
+	ip -6 addr replace "\$new_ip6_address/128" dev "\$interface" nodad
+	echo "\$reason ip6=\$new_ip6_address" >>"$WORK/renew.result" ;;
+esac
+exit 0
+SCRIPT
+chmod +x "$WORK/renew.sh"
+: >"$WORK/renew.conf"
+rm -f "$WORK/renew.result" "$WORK/renew.leases"
+xdp0=$(counter dhcp6_reply_bound)
+# Not -1: once bound, dhclient stays in the background to renew.
+timeout 60 ip netns exec "$LAB-h1" dhclient -6 -v -cf "$WORK/renew.conf" -sf "$WORK/renew.sh" \
+	-lf "$WORK/renew.leases" -pf "$WORK/renew.pid" eth0 >>"$WORK/renew.log" 2>&1
+bound_ip6() { sed -n 's/^BOUND6 ip6=//p' "$WORK/renew.result" 2>/dev/null | head -1; }
+has_bound6() { [ -n "$(bound_ip6)" ]; }
+if wait_until has_bound6; then ok "dhclient -6 (lease_time 60) gets $(bound_ip6)"; else
+	not_ok "dhclient -6 (lease_time 60) gets an address" "$(tail -5 "$WORK/renew.log")"; exit 1; fi
+RIP6=$(bound_ip6)
+check "... its binding is in dhcp6_bindings ($(nbindings6) entry)" test "$(nbindings6)" = 1
+srvbound0=$(srv6 bound)
+renewed6() { grep -q "^RENEW6 ip6=$RIP6\$" "$WORK/renew.result" && [ "$(counter dhcp6_reply_bound)" -gt "$xdp0" ]; }
+if WAIT_S=100 wait_until renewed6; then
+	ok "dhclient -6 renews $RIP6 at T1 and takes XDP's Reply (dhcp6_reply_bound $xdp0 -> $(counter dhcp6_reply_bound))"
+else
+	not_ok "dhclient -6 renews in XDP" "dhcp6_reply_bound $xdp0 -> $(counter dhcp6_reply_bound)" \
+		"$(cat "$WORK/renew.result")" "$(tail -5 "$WORK/renew.log")"
+fi
+check "... the daemon never saw it (bound $srvbound0 -> $(srv6 bound))" test "$(srv6 bound)" = "$srvbound0"
+check "... the renewal noted for the daemon (last_seen_ns)" \
+	jq -e '.[0].formatted.value.last_seen_ns > 0' <<<"$(bpftool -j map dump pinned "$BINDINGS6")"
+stop_dhclients 1
+timeout 60 ip netns exec "$LAB-h1" dhclient -6 -r -v -cf "$WORK/renew.conf" -sf "$WORK/renew.sh" \
+	-lf "$WORK/renew.leases" -pf "$WORK/renew.pid" eth0 >>"$WORK/renew.log" 2>&1
+unbound6() { [ "$(nbindings6)" = 0 ]; }
+if wait_until unbound6; then ok "after dhclient -6 -r the binding is out of dhcp6_bindings"; else
+	not_ok "after dhclient -6 -r the binding is out of dhcp6_bindings" "$(nbindings6) entries"; fi
+check "... and out of the file" bash -c "! grep -q '^52:54:00:d7:00:01 ' '$WORK/renew-leases6'"

@@ -509,7 +509,7 @@ static void server(struct xpxe_dhcp6_server *srv)
 
 	memset(srv, 0, sizeof(*srv));
 	srv->pkt_fd = srv->udp_fd = srv->clients_fd = srv->config_fd = srv->config6_fd =
-	    srv->replies_fd = -1;
+	    srv->replies_fd = srv->bindings_fd = -1;
 	snprintf(srv->ifname, sizeof(srv->ifname), "test0");
 	srv->lease_time = 3600;
 	srv->offer_hold = 30;

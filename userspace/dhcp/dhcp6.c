@@ -188,10 +188,37 @@ int xpxe_dhcp6_server_duid(const char *path, const unsigned char mac[6], __u8 *d
 	return err;
 }
 
+/*
+ * FULL: what full mode's server puts before the client id for class BOOT whose proxy-like
+ * options are R (NULL: none), as dhcp6_replies_full holds it (xpxe_dhcp6.h): the boot
+ * options less a PXEClient vendor class, or the server id alone. -ENAMETOOLONG when it does
+ * not fit (never: it is R, shorter, or one option).
+ */
+static int full_reply(struct xpxe_dhcp6_reply *full, const struct xpxe_dhcp6_reply *r, __u32 boot,
+		      const struct xpxe_dhcp6_net *net)
+{
+	static const uint8_t xid[3];
+	struct xpxe_dhcp6_out o;
+
+	xpxe_dhcp6_out_start(&o, 0, xid);
+	if (boot != XPXE_BOOT_PLAIN && r && r->len && r->len <= XPXE_DHCP6_OPTS_MAX)
+		xpxe_dhcp6_out_boot_with_address(&o, r->opts, r->len);
+	else
+		xpxe_dhcp6_out_opt(&o, XPXE_DHCP6_OPT_SERVERID, net->duid, net->duid_len);
+	memset(full, 0, sizeof(*full));
+	if (o.overflow || o.len - 4 > XPXE_DHCP6_OPTS_MAX)
+		return -ENAMETOOLONG;
+	full->len = (__u16)(o.len - 4);
+	memcpy(full->opts, o.buf + 4, full->len);
+	return 0;
+}
+
 int xpxe_dhcp6_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
 			 const struct xpxe_dhcp6_net *net)
 {
 	int fd = bpf_map__fd(skel->maps.dhcp6_replies);
+	int full_fd = bpf_map__fd(skel->maps.dhcp6_replies_full);
+	struct xpxe_dhcp6_reply full;
 	struct xpxe_dhcp6_config cfg = { 0 };
 	struct xpxe_dhcp6_reply r;
 	__u32 zero = 0;
@@ -217,6 +244,19 @@ int xpxe_dhcp6_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings 
 			}
 			if (bpf_map_update_elem(fd, &idx, &r, BPF_ANY))
 				return -errno;
+			if (full_reply(&full, &r, boot, net) ||
+			    bpf_map_update_elem(full_fd, &idx, &full, BPF_ANY))
+				return -EIO;
+		}
+	}
+	/* Profiles past the config's: the server id alone (as full mode's server answers). */
+	for (int i = n; net && i < XPXE_DHCP_MAX_PROFILES; i++) {
+		for (__u32 boot = 0; boot < XPXE_BOOT_MAX; boot++) {
+			__u32 idx = xpxe_dhcp6_reply_index(i, boot);
+
+			if (full_reply(&full, NULL, boot, net) ||
+			    bpf_map_update_elem(full_fd, &idx, &full, BPF_ANY))
+				return -EIO;
 		}
 	}
 	if (net) {

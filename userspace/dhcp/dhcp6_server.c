@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -106,10 +107,11 @@ static bool machine_profile(const struct xpxe_dhcp6_server *srv, const unsigned 
 }
 
 /*
- * The options before the client id: the boot options of (PROFILE, class of M)
- * as xdp_pxe sends them (server id, vendor class, option 59) less a PXEClient
- * vendor class (EDK2 would ask port 4011 again), or only the server id for a
- * plain client (an address, nothing to boot).
+ * The options before the client id, from dhcp6_replies_full (xpxe_dhcp6.h), where xdp_pxe
+ * takes them too for a bound machine's renewal: the boot options of (PROFILE, class of M)
+ * as xdp_pxe sends them (server id, vendor class, option 59) less a PXEClient vendor class
+ * (EDK2 would ask port 4011 again), or only the server id for a plain client (an address,
+ * nothing to boot). Without the map (unit tests), the server id.
  */
 static void put_server_options(const struct xpxe_dhcp6_server *srv, __u32 profile,
 			       const struct xpxe_dhcp6_msg *m, struct xpxe_dhcp6_out *o)
@@ -118,13 +120,117 @@ static void put_server_options(const struct xpxe_dhcp6_server *srv, __u32 profil
 	struct xpxe_dhcp6_reply r = { 0 };
 	__u32 idx = xpxe_dhcp6_reply_index(profile, boot);
 
-	if (boot != XPXE_BOOT_PLAIN && srv->replies_fd >= 0 &&
-	    !bpf_map_lookup_elem(srv->replies_fd, &idx, &r) && r.len &&
+	if (srv->replies_fd >= 0 && !bpf_map_lookup_elem(srv->replies_fd, &idx, &r) && r.len &&
 	    r.len <= XPXE_DHCP6_OPTS_MAX) {
-		xpxe_dhcp6_out_boot_with_address(o, r.opts, r.len);
+		xpxe_dhcp6_out_raw(o, r.opts, r.len);
 		return;
 	}
 	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_SERVERID, srv->duid, srv->duid_len);
+}
+
+/* The lifetimes of every binding's IA_NA: T1, T2, preferred, valid (put_binding's). */
+static void lifetimes(const struct xpxe_dhcp6_server *srv, __u32 *t1, __u32 *t2, __u32 *life)
+{
+	*t1 = srv->lease_time / 2;
+	*t2 = srv->lease_time / 5 * 4;
+	*life = srv->lease_time;
+}
+
+/* LEASE, a binding on disk, into dhcp6_bindings, keeping what XDP saw of its renewals. */
+static void map_put(const struct xpxe_dhcp6_server *srv, const struct xpxe_lease6 *lease)
+{
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp6_binding b = { 0 }, old;
+
+	if (srv->bindings_fd < 0 || lease->offered || lease->duid_len > sizeof(b.duid))
+		return;
+	memcpy(key.addr, lease->mac, 6);
+	memcpy(b.ip, &lease->ip, 16);
+	b.iaid = lease->iaid;
+	lifetimes(srv, &b.t1, &b.t2, &b.valid);
+	b.preferred = b.valid;
+	if (xpxe_leases6_reservation(&srv->leases, lease->mac))
+		b.flags |= XPXE_DHCP6_BIND_F_RESERVED;
+	b.duid_len = (__u16)lease->duid_len;
+	memcpy(b.duid, lease->duid, lease->duid_len);
+	if (!bpf_map_lookup_elem(srv->bindings_fd, &key, &old) && !memcmp(old.ip, b.ip, 16))
+		b.last_seen_ns = old.last_seen_ns;
+	if (bpf_map_update_elem(srv->bindings_fd, &key, &b, BPF_ANY))
+		log_warn("%s: DHCPv6 binding not in the data plane (%s): its renewals come here",
+			 srv->ifname, strerror(errno));
+}
+
+/* The leases table's hook: MAC's binding goes, and XDP must not answer it any more. */
+static void map_forget(void *ctx, const unsigned char mac[6])
+{
+	const struct xpxe_dhcp6_server *srv = ctx;
+	struct xpxe_mac_key key = { 0 };
+
+	if (srv->bindings_fd < 0)
+		return;
+	memcpy(key.addr, mac, 6);
+	bpf_map_delete_elem(srv->bindings_fd, &key);
+}
+
+/*
+ * The leases table's hook, before it takes back expired bindings: renewals answered in XDP
+ * never reach the file, so a binding's expiry moves to a whole lease after the last renewal
+ * XDP answered (last_seen_ns, CLOCK_MONOTONIC as the program's clock), as IPv4's does.
+ */
+static void map_refresh(void *ctx, struct xpxe_leases6 *l)
+{
+	const struct xpxe_dhcp6_server *srv = ctx;
+	struct timespec mono;
+	__u64 now_ns;
+
+	if (srv->bindings_fd < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	now_ns = (__u64)mono.tv_sec * 1000000000ull + (__u64)mono.tv_nsec;
+	for (int i = 0; i < l->n; i++) {
+		struct xpxe_mac_key key = { 0 };
+		struct xpxe_dhcp6_binding b;
+		__u64 seen;
+		time_t until;
+
+		memcpy(key.addr, l->items[i].mac, 6);
+		if (l->items[i].offered || bpf_map_lookup_elem(srv->bindings_fd, &key, &b) ||
+		    !b.last_seen_ns || memcmp(b.ip, &l->items[i].ip, 16))
+			continue;
+		seen = b.last_seen_ns > now_ns ? now_ns : b.last_seen_ns;
+		until = time(NULL) - (time_t)((now_ns - seen) / 1000000000ull) +
+			(time_t)srv->lease_time;
+		if (until > l->items[i].expires)
+			l->items[i].expires = until;
+	}
+}
+
+int xpxe_dhcp6_server_sync_map(struct xpxe_dhcp6_server *srv)
+{
+	struct xpxe_mac_key key, next;
+	bool more;
+
+	if (srv->bindings_fd < 0)
+		return 0;
+	/* Out: what the table does not hold as a binding (deleting while walking: restart). */
+	do {
+		more = false;
+		for (int err = bpf_map_get_next_key(srv->bindings_fd, NULL, &next); !err;
+		     err = bpf_map_get_next_key(srv->bindings_fd, &key, &next)) {
+			const struct xpxe_lease6 *lease =
+			    xpxe_leases6_find(&srv->leases, next.addr);
+
+			key = next;
+			if (!lease || lease->offered) {
+				bpf_map_delete_elem(srv->bindings_fd, &key);
+				more = true;
+				break;
+			}
+		}
+	} while (more);
+	for (int i = 0; i < srv->leases.n; i++)
+		map_put(srv, &srv->leases.items[i]);
+	return 0;
 }
 
 static bool names_us(const struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_msg *m)
@@ -154,6 +260,7 @@ static void bound(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
 	char ip[INET6_ADDRSTRLEN], text[18];
 
 	srv->cnt[XPXE_D6_BOUND]++;
+	map_put(srv, lease); /* on disk: XDP may answer its renewals */
 	if (!before->offered && before->duid_len == lease->duid_len)
 		return; /* an extension */
 	mac_text(mac, text, sizeof(text));
@@ -274,6 +381,7 @@ static void answer_free(struct xpxe_dhcp6_server *srv, const unsigned char mac[6
 		return;
 	}
 	inet_ntop(AF_INET6, &lease->ip, ip, sizeof(ip));
+	map_forget(srv, mac); /* XDP answers it no more */
 	if (m->type == XPXE_DHCP6_DECLINE) {
 		xpxe_leases6_decline(&srv->leases, &lease->ip);
 		srv->cnt[XPXE_D6_DECLINED]++;
@@ -561,7 +669,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	int err, n = 0;
 
 	memset(srv, 0, sizeof(*srv));
-	srv->pkt_fd = srv->udp_fd = -1;
+	srv->pkt_fd = srv->udp_fd = srv->bindings_fd = -1;
 	if (!xpxe_dhcp6_full(s))
 		return 0;
 	snprintf(srv->ifname, sizeof(srv->ifname), "%s", dp->ifname);
@@ -569,7 +677,8 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	srv->clients_fd = bpf_map__fd(dp->skel->maps.dhcp_clients);
 	srv->config_fd = bpf_map__fd(dp->skel->maps.dhcp_config);
 	srv->config6_fd = bpf_map__fd(dp->skel->maps.dhcp6_config);
-	srv->replies_fd = bpf_map__fd(dp->skel->maps.dhcp6_replies);
+	srv->replies_fd = bpf_map__fd(dp->skel->maps.dhcp6_replies_full);
+	srv->bindings_fd = bpf_map__fd(dp->skel->maps.dhcp6_bindings);
 	if (bpf_map_lookup_elem(srv->config6_fd, &zero, &cfg6) || !cfg6.enabled ||
 	    !(cfg6.flags & XPXE_DHCP6_F_FULL)) {
 		log_error("%s: --pool6/--reserve6 need a global or ULA IPv6 address on the "
@@ -587,6 +696,9 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	srv->offer_hold = s->offer_hold ? s->offer_hold : 30;
 	snprintf(path, sizeof(path), "%s6", s->leases_path);
 	err = xpxe_leases6_init(&srv->leases, path, &s->pool6_first, &s->pool6_last);
+	srv->leases.forget = map_forget;
+	srv->leases.refresh = map_refresh;
+	srv->leases.hook_ctx = srv;
 	/* Reservations: the flags', then the machines' ip6. */
 	for (int i = 0; !err && i < s->n_reservations6 && n < XPXE_MAX_RESERVATIONS; i++)
 		res[n++] = s->reservations6[i];
@@ -616,6 +728,18 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 			    "%s: cannot write back the DHCPv6 bindings kept from a damaged file",
 			    dp->ifname);
 	}
+	if (!err && !dp->adopted) {
+		/*
+		 * Renewals answered in XDP never reach the file, so its expiries say nothing of
+		 * a machine still renewing. Adopted maps know (last_seen_ns, map_refresh); a
+		 * fresh data plane does not: every binding gets a whole lease first (as IPv4's).
+		 */
+		for (int i = 0; i < srv->leases.n; i++)
+			if (srv->leases.items[i].expires < time(NULL) + (time_t)srv->lease_time)
+				srv->leases.items[i].expires = time(NULL) + (time_t)srv->lease_time;
+	}
+	if (!err)
+		err = xpxe_dhcp6_server_sync_map(srv);
 	if (!err && !(srv->queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv->queued))))
 		err = -ENOMEM;
 	if (!err)

@@ -62,6 +62,7 @@ struct xpxe_dhcp6_server {
 	int pkt_fd, udp_fd, ifindex;
 	char ifname[16];
 	int clients_fd, config_fd, config6_fd, replies_fd; /* the data plane's maps */
+	int bindings_fd; /* dhcp6_bindings: what xdp_pxe answers renewals from; -1: none */
 	unsigned int lease_time, offer_hold;
 	__u8 duid[XPXE_DHCP6_SERVER_DUID_MAX]; /* ours, as dhcp6_config holds it */
 	unsigned int duid_len;
@@ -115,6 +116,12 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv);
 void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv);
 
 void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv);
+
+/*
+ * Makes dhcp6_bindings hold the table's bindings and nothing else (the entries of a previous
+ * daemon's data plane keep what they know of renewals answered in XDP). 0 or -errno.
+ */
+int xpxe_dhcp6_server_sync_map(struct xpxe_dhcp6_server *srv);
 
 /* Its counters and bindings count, for `xpxe status`. */
 struct fy_node *xpxe_dhcp6_server_status(const struct xpxe_dhcp6_server *srv,

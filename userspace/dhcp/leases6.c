@@ -227,6 +227,8 @@ struct xpxe_lease6 *xpxe_leases6_allocate(struct xpxe_leases6 *l, const unsigned
 		 * Exhausted: take over the binding that expired longest ago, else the address a
 		 * Release left that its machine has held longest (the client gave it up).
 		 */
+		if (l->refresh)
+			l->refresh(l->hook_ctx, l);
 		for (int i = 0; i < l->n; i++)
 			if (l->items[i].expires < now && xpxe_leases6_in_pool(l, &l->items[i].ip) &&
 			    (!oldest || l->items[i].expires < oldest->expires))
@@ -240,6 +242,8 @@ struct xpxe_lease6 *xpxe_leases6_allocate(struct xpxe_leases6 *l, const unsigned
 		if (!oldest)
 			return NULL;
 		fresh.ip = oldest->ip;
+		if (l->forget)
+			l->forget(l->hook_ctx, oldest->mac);
 		*oldest = fresh;
 		*created = true;
 		return oldest;
@@ -253,8 +257,11 @@ void xpxe_leases6_remove(struct xpxe_leases6 *l, const unsigned char mac[6])
 {
 	struct xpxe_lease6 *lease = xpxe_leases6_find(l, mac);
 
-	if (lease)
-		*lease = l->items[--l->n];
+	if (!lease)
+		return;
+	if (l->forget)
+		l->forget(l->hook_ctx, mac);
+	*lease = l->items[--l->n];
 }
 
 int xpxe_leases6_decline(struct xpxe_leases6 *l, const struct in6_addr *ip)

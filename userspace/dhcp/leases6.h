@@ -54,6 +54,15 @@ struct xpxe_leases6 {
 	int n_declined;
 	bool holds_dirty;		 /* a Release since PATH.holds was written: the next save */
 	int holds_loaded, holds_dropped; /* by the last load */
+	/*
+	 * The owner's hooks (NULL: none), for a copy of the bindings elsewhere (xdp_pxe's
+	 * dhcp6_bindings): FORGET before MAC's binding leaves the table or goes to another
+	 * MAC; REFRESH before expired bindings are looked for (their expiry may be older than
+	 * what the copy knows). Set after xpxe_leases6_init.
+	 */
+	void (*forget)(void *ctx, const unsigned char mac[6]);
+	void (*refresh)(void *ctx, struct xpxe_leases6 *l);
+	void *hook_ctx;
 };
 
 /* Initialises L for PATH and the pool FIRST..LAST (both ::: none). -errno on failure. */
