@@ -500,7 +500,9 @@ int xpxe_dhcp_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings
 
 /*
  * Whether the UDP table FILE (/proc/net/udp or udp6: this process's network namespace)
- * holds a socket bound to local port 67, whatever its address.
+ * holds a socket bound to local port 67, whatever its address. A table that cannot be read
+ * (but for a kernel without IPv6: no udp6, no such socket either) counts as holding one: tc's
+ * path, which a server on this host needs, is the safe guess.
  */
 static bool udp_table_has_port67(const char *file)
 {
@@ -510,11 +512,13 @@ static bool udp_table_has_port67(const char *file)
 	bool found = false;
 
 	if (!f)
-		return false; /* no IPv6 in this kernel: no such socket either */
+		return errno != ENOENT;
 	/* "  sl  local_address ...", then "   0: 00000000:0043 00000000:0000 07 ..." */
 	while (!found && fgets(line, sizeof(line), f))
 		found = sscanf(line, " %*u: %*[0-9A-Fa-f]:%x", &port) == 1 &&
 			port == XPXE_PORT_DHCP_SERVER;
+	if (ferror(f))
+		found = true;
 	fclose(f);
 	return found;
 }

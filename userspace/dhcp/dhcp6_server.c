@@ -141,15 +141,27 @@ static void map_put(const struct xpxe_dhcp6_server *srv, const struct xpxe_lease
 {
 	struct xpxe_mac_key key = { 0 };
 	struct xpxe_dhcp6_binding b = { 0 }, old;
+	const struct in6_addr *reserved;
 
 	if (srv->bindings_fd < 0 || lease->offered || lease->duid_len > sizeof(b.duid))
 		return;
 	memcpy(key.addr, lease->mac, 6);
+	reserved = xpxe_leases6_reservation(&srv->leases, lease->mac);
+	/*
+	 * A binding from the file that this start's pool6 or reservations no longer give (an
+	 * address off the link, or the MAC reserved elsewhere): the daemon answers it (NotOnLink,
+	 * or the move to its reservation), not XDP.
+	 */
+	if (!xpxe_leases6_on_link(&srv->leases, &lease->ip) ||
+	    (reserved && memcmp(reserved, &lease->ip, 16))) {
+		bpf_map_delete_elem(srv->bindings_fd, &key);
+		return;
+	}
 	memcpy(b.ip, &lease->ip, 16);
 	b.iaid = lease->iaid;
 	lifetimes(srv, &b.t1, &b.t2, &b.valid);
 	b.preferred = b.valid;
-	if (xpxe_leases6_reservation(&srv->leases, lease->mac))
+	if (reserved)
 		b.flags |= XPXE_DHCP6_BIND_F_RESERVED;
 	b.duid_len = (__u16)lease->duid_len;
 	memcpy(b.duid, lease->duid, lease->duid_len);

@@ -645,6 +645,17 @@ static void serve_stop(struct daemon *d, struct served *sv)
 /* --keep-attached: this daemon goes, the data plane stays (see xpxe_dataplane_release). */
 static void serve_release(struct daemon *d, struct served *sv)
 {
+	const struct xpxe_dhcp_settings *s = &sv->dhcp.settings;
+
+	/*
+	 * Nobody watches port 67 until a daemon adopts the data plane: a DHCP server started
+	 * meanwhile must see the DISCOVERs, so they go up (tc answers) as with a server here.
+	 */
+	if (s->enabled && s->mode == XPXE_MODE_PROXY && s->local_server == XPXE_LOCAL_SERVER_AUTO &&
+	    xpxe_dhcp_set_local_server(sv->dp.skel, true) > 0)
+		log_info("%s: PXE DISCOVERs go up to the stack (tc answers them) until a daemon "
+			 "watches port 67 again",
+			 sv->dp.ifname);
 	ring_buffer__free(sv->events);
 	sv->events = NULL;
 	xpxe_dhcp_server_stop(&sv->dhcp);
