@@ -121,6 +121,22 @@ pinned_counter() {
 
 # at_exit COMMAND...: run COMMAND during cleanup (e.g. remove an extra namespace).
 AT_EXIT=()
+# lab_up_v6 [EXTRA-CLIENT-ADDRESS...]: the lab, with $SRV6 on the server's side and $CLI6 (and
+# any extra addresses) on the client's, each /64 without DAD; reports once the client reaches
+# the server. Returns 1 (reported) when it does not.
+lab_up_v6() {
+	local a
+	lab up || { not_ok "lab up"; return 1; }
+	in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+	for a in "$CLI6" "$@"; do in_cli ip -6 addr add "$a/64" dev "$IF_BR" nodad; done
+	if wait_until in_cli ping -6 -c1 -W1 "$SRV6" >/dev/null 2>&1; then
+		ok "lab up, $CLI6 reaches $SRV6"
+	else
+		not_ok "$CLI6 reaches $SRV6"
+		return 1
+	fi
+}
+
 # Checks that COMMAND exits 0 and leaves OUTFILE with SOURCE's bytes (a fetch by any client).
 fetched() { # DESCRIPTION OUTFILE SOURCE COMMAND...
 	local desc=$1 out=$2 src=$3 output

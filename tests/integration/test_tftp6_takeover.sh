@@ -11,12 +11,7 @@ require_root
 
 SRV6=fd00:198:18:6::1
 CLI6=fd00:198:18:6::2
-lab up || { not_ok "lab up"; exit 1; }
-in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
-in_cli ip -6 addr add "$CLI6/64" dev "$IF_BR" nodad
-v6_ready() { in_cli ping -6 -c1 -W1 "$SRV6" >/dev/null 2>&1; }
-if wait_until v6_ready; then ok "lab up, $CLI6 reaches $SRV6"; else
-	not_ok "$CLI6 reaches $SRV6"; exit 1; fi
+lab_up_v6 || exit 1
 
 head -c 146800 /dev/urandom >"$WORK/f" # 287 blocks of 512 bytes
 if start_daemon -i "$IF_SRV" --state-dir "$WORK/state" --asset "f=$WORK/f"; then
