@@ -305,6 +305,27 @@ static __always_inline const struct xpxe_dhcp_template *vlan_template(__u32 net,
 }
 
 /*
+ * tc: the LEN (2 or 4) bytes at OFF of SKB's frame into TO, read in the packet where its
+ * linear part holds them, as it does for nearly every frame, else by bpf_skb_load_bytes: the
+ * helper call cost ~11 ns of a 68 ns pass (BENCHMARKS.md, issue 27's second round), and the
+ * tagged path made up to five. Returns 0, or <0 when the frame is shorter.
+ */
+static __always_inline int vlan_tc_load(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	void *p = data + off;
+
+	if (p + len <= data_end) {
+		if (len == 4)
+			__builtin_memcpy(to, p, 4);
+		else
+			__builtin_memcpy(to, p, 2);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
+/*
  * tc ingress: a frame of a configured VLAN for that VLAN's server address (IPv4 to it, an ARP
  * for it) loses its tags, so the kernel, which holds the address, takes it. The outer tag
  * arrives out of band (the stack moved it to skb->vlan_tci before tc), an inner one in the
@@ -350,7 +371,7 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 		}
 		n++;
 		off += VLAN_TAG_LEN;
-		if (bpf_skb_load_bytes(skb, off, &tag, sizeof(tag)))
+		if (vlan_tc_load(skb, off, &tag, sizeof(tag)))
 			return -1;
 		if (vlan_is_tpid(tag.tpid)) {
 			if (n == 2)
@@ -364,7 +385,7 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 	}
 	if (!n)
 		return t->net = 0;
-	if (bpf_skb_load_bytes(skb, off, &proto, sizeof(proto)) || vlan_is_tpid(proto))
+	if (vlan_tc_load(skb, off, &proto, sizeof(proto)) || vlan_is_tpid(proto))
 		return -1; /* cut short, or three tags */
 	if (n == 2) {
 		key = xpxe_vlan_key(first, second);
@@ -382,7 +403,7 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 		off += 24;
 	else
 		return -1;
-	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)) || addr != v->server_ip)
+	if (vlan_tc_load(skb, off, &addr, sizeof(addr)) || addr != v->server_ip)
 		return -1;
 	if (bpf_skb_vlan_pop(skb) || (n == 2 && bpf_skb_vlan_pop(skb)))
 		return -1;
@@ -418,7 +439,7 @@ static __always_inline __be32 vlan_tc_peer(struct __sk_buff *skb, __be16 proto, 
 		off = ETH_HLEN + (dst ? 24 : 14);
 	else
 		return 0;
-	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)))
+	if (vlan_tc_load(skb, off, &addr, sizeof(addr)))
 		return 0;
 	return addr;
 }
@@ -436,7 +457,7 @@ __noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 net, __u32 bits)
 	struct vlan_prio *had;
 	__be16 proto;
 
-	if (!skb || bpf_skb_load_bytes(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
+	if (!skb || vlan_tc_load(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
 		return 0;
 	k.peer = vlan_tc_peer(skb, proto, false);
 	if (!k.peer)
@@ -466,7 +487,7 @@ static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 	__be32 addr;
 	__u32 off;
 
-	if (skb->vlan_present || bpf_skb_load_bytes(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
+	if (skb->vlan_present || vlan_tc_load(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
 		return 0;
 	/* IPv4 source at 12 in its header; ARP sender protocol address at 14 in its. */
 	if (proto == bpf_htons(ETH_P_IP))
@@ -475,7 +496,7 @@ static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 		off = ETH_HLEN + 14;
 	else
 		return 0;
-	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)))
+	if (vlan_tc_load(skb, off, &addr, sizeof(addr)))
 		return 0;
 	v = bpf_map_lookup_elem(&vlan_by_addr, &addr);
 	if (!v || !v->vid)
