@@ -305,24 +305,36 @@ static __always_inline const struct xpxe_dhcp_template *vlan_template(__u32 net,
 }
 
 /*
- * tc: the LEN (2 or 4) bytes at OFF of SKB's frame into TO, read in the packet where its
- * linear part holds them, as it does for nearly every frame, else by bpf_skb_load_bytes: the
- * helper call cost ~11 ns of a 68 ns pass (BENCHMARKS.md, issue 27's second round), and the
- * tagged path made up to five. Returns 0, or <0 when the frame is shorter.
+ * tc: the 4 (vlan_tc_load4) or 2 (vlan_tc_load2) bytes at OFF of SKB's frame as they are
+ * there (network order), or -1 past its end. Read in the packet where its linear part holds
+ * them, as it does for nearly every frame, else by bpf_skb_load_bytes: the helper call cost
+ * ~11 ns of a 68 ns pass (BENCHMARKS.md, issue 27's second round). For tc_vlan_out (every
+ * frame leaving a trunk) and vlan_tc_note_prio (a function of its own); not in
+ * vlan_tc_ingress: any read there in two ways, whether through a buffer or by value, took
+ * tc_tftp's verification from 195k to over 370k instructions (issue 22's cost round).
  */
-static __always_inline int vlan_tc_load(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
+static __always_inline __s64 vlan_tc_load4(struct __sk_buff *skb, __u32 off)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	void *p = data + off;
+	__u32 w;
 
-	if (p + len <= data_end) {
-		if (len == 4)
-			__builtin_memcpy(to, p, 4);
-		else
-			__builtin_memcpy(to, p, 2);
-		return 0;
-	}
-	return bpf_skb_load_bytes(skb, off, to, len);
+	if (data + off + sizeof(w) <= data_end)
+		return *(__u32 *)(data + off);
+	if (bpf_skb_load_bytes(skb, off, &w, sizeof(w)))
+		return -1;
+	return w;
+}
+
+static __always_inline __s32 vlan_tc_load2(struct __sk_buff *skb, __u32 off)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	__u16 w;
+
+	if (data + off + sizeof(w) <= data_end)
+		return *(__u16 *)(data + off);
+	if (bpf_skb_load_bytes(skb, off, &w, sizeof(w)))
+		return -1;
+	return w;
 }
 
 /*
@@ -371,7 +383,7 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 		}
 		n++;
 		off += VLAN_TAG_LEN;
-		if (vlan_tc_load(skb, off, &tag, sizeof(tag)))
+		if (bpf_skb_load_bytes(skb, off, &tag, sizeof(tag)))
 			return -1;
 		if (vlan_is_tpid(tag.tpid)) {
 			if (n == 2)
@@ -385,7 +397,7 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 	}
 	if (!n)
 		return t->net = 0;
-	if (vlan_tc_load(skb, off, &proto, sizeof(proto)) || vlan_is_tpid(proto))
+	if (bpf_skb_load_bytes(skb, off, &proto, sizeof(proto)) || vlan_is_tpid(proto))
 		return -1; /* cut short, or three tags */
 	if (n == 2) {
 		key = xpxe_vlan_key(first, second);
@@ -403,7 +415,7 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 		off += 24;
 	else
 		return -1;
-	if (vlan_tc_load(skb, off, &addr, sizeof(addr)) || addr != v->server_ip)
+	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)) || addr != v->server_ip)
 		return -1;
 	if (bpf_skb_vlan_pop(skb) || (n == 2 && bpf_skb_vlan_pop(skb)))
 		return -1;
@@ -428,7 +440,7 @@ static __always_inline int vlan_tc_retag(struct __sk_buff *skb, const struct vla
  * (an ARP's sender), or with DST its destination (an ARP's target); 0 when there is none. */
 static __always_inline __be32 vlan_tc_peer(struct __sk_buff *skb, __be16 proto, bool dst)
 {
-	__be32 addr = 0;
+	__s64 w;
 	__u32 off;
 
 	/* IPv4 source at 12 in its header, destination at 16; ARP sender's protocol address at
@@ -439,9 +451,8 @@ static __always_inline __be32 vlan_tc_peer(struct __sk_buff *skb, __be16 proto, 
 		off = ETH_HLEN + (dst ? 24 : 14);
 	else
 		return 0;
-	if (vlan_tc_load(skb, off, &addr, sizeof(addr)))
-		return 0;
-	return addr;
+	w = vlan_tc_load4(skb, off);
+	return w < 0 ? 0 : (__be32)w;
 }
 
 /*
@@ -457,8 +468,14 @@ __noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 net, __u32 bits)
 	struct vlan_prio *had;
 	__be16 proto;
 
-	if (!skb || vlan_tc_load(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
+	__s32 w;
+
+	if (!skb)
 		return 0;
+	w = vlan_tc_load2(skb, 2 * ETH_ALEN);
+	if (w < 0)
+		return 0;
+	proto = (__be16)w;
 	k.peer = vlan_tc_peer(skb, proto, false);
 	if (!k.peer)
 		return 0;
@@ -487,8 +504,14 @@ static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 	__be32 addr;
 	__u32 off;
 
-	if (skb->vlan_present || vlan_tc_load(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
+	__s64 w;
+
+	if (skb->vlan_present)
 		return 0;
+	w = vlan_tc_load2(skb, 2 * ETH_ALEN);
+	if (w < 0)
+		return 0;
+	proto = (__be16)w;
 	/* IPv4 source at 12 in its header; ARP sender protocol address at 14 in its. */
 	if (proto == bpf_htons(ETH_P_IP))
 		off = ETH_HLEN + 12;
@@ -496,8 +519,10 @@ static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 		off = ETH_HLEN + 14;
 	else
 		return 0;
-	if (vlan_tc_load(skb, off, &addr, sizeof(addr)))
+	w = vlan_tc_load4(skb, off);
+	if (w < 0)
 		return 0;
+	addr = (__be32)w;
 	v = bpf_map_lookup_elem(&vlan_by_addr, &addr);
 	if (!v || !v->vid)
 		return 0;
