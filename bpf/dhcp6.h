@@ -656,8 +656,8 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
  * PACKET_BROADCAST), not another host's (PACKET_OTHERHOST); an IPv6 payload length within
  * the frame. The daemon checks no destination address: neither does this.
  */
-static __always_inline bool dhcp6_daemon_takes(const struct ethhdr *eth,
-					       const struct ipv6hdr *ip6, const void *data_end,
+static __always_inline bool dhcp6_daemon_takes(const struct ethhdr *eth, const struct ipv6hdr *ip6,
+					       const void *data_end,
 					       const struct xpxe_dhcp6_config *cfg6)
 {
 	const __u8 *src = ip6->saddr.s6_addr, *dst = eth->h_dest;

@@ -870,7 +870,6 @@ static void session_frame(struct frame *f)
 	f->len = tftp_frame(f->b, TFTP_PORT0 + i, payload, plen);
 }
 
-
 /* --- DHCPv6 of a bound machine, full mode (xdp_dhcp6_bound) ------------------------------ */
 
 #define D6_IAID 0x0a0b0c0d
@@ -952,7 +951,9 @@ static void d6_oro(struct d6_opt *o)
  */
 static size_t d6_message(uint8_t *m)
 {
-	static const uint8_t types[] = { 5, 5, 5, 5, 6, 6, 6, 3, 3, 4, 4, 11, 11, 1, 8, 9, 7, 2, 12 };
+	static const uint8_t types[] = {
+		5, 5, 5, 5, 6, 6, 6, 3, 3, 4, 4, 11, 11, 1, 8, 9, 7, 2, 12
+	};
 	static const char *const classes[] = { "PXEClient:Arch:00007:UNDI:003000",
 					       "HTTPClient:Arch:00016:UNDI:003000",
 					       "PXEClient:Arch:00000:UNDI:002001", "PXEClient:Ar",
@@ -1046,7 +1047,7 @@ static void d6_frame(struct frame *f)
 	size_t n = d6_message(m);
 
 	inet_pton(AF_INET6,
-		  chance(90) ? "fe80::5054:ff:fe12:3456"
+		  chance(90)   ? "fe80::5054:ff:fe12:3456"
 		  : chance(50) ? "fd00:198:18::77"
 		  : chance(50) ? "febf::1" /* still fe80::/10 */
 			       : "fec0::1",
@@ -1061,7 +1062,8 @@ static void d6_frame(struct frame *f)
 	if (chance(40))
 		memcpy(f->b, d6_group_mac, ETH_ALEN);
 	else if (chance(10))
-		memcpy(f->b, chance(50) ? d6_other_mac : (const uint8_t *)"\xff\xff\xff\xff\xff\xff",
+		memcpy(f->b,
+		       chance(50) ? d6_other_mac : (const uint8_t *)"\xff\xff\xff\xff\xff\xff",
 		       ETH_ALEN);
 	if (chance(35)) {
 		for (int i = 1 + rnd(4); i > 0; i--)
