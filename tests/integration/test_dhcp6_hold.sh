@@ -9,6 +9,7 @@ LAB=td6hold
 source "$(dirname "$0")/lib.sh"
 require_root
 
+# shellcheck disable=SC2034 # lab_up_dhcp6 puts it on the server's side
 SRV6=fd00:198:18::1
 A1=fd00:198:18::100
 A2=fd00:198:18::101
