@@ -326,7 +326,7 @@ ACK +21 → +18, +29 → +26. `taskset -c 1 tftp_prog_ns 10 2097152 tags` (13 ro
 XDP block +6 → +4 ns (802.1Q), +6 → +10 (802.1ad+802.1Q), both within this machine's noise
 (the untagged block's medians spread 170-270 ns over rounds); tc_tftp +65 → +54 ns and
 +99 → +86; `tc_vlan_out` 66 → 54 ns untagged, 52 → 47 tagged. The XDP change (one resize
-for the whole size change, the tags as words) costs xdp_pxe's verification 525k → 538k
+for the whole size change, the tags as words) costs xdp_pxe's verification 479k → 487k
 instructions; tc_tftp stays at 195k. What a DHCP reply on a VLAN pays beyond a TFTP block
 is then most likely `vlan_templates`' hash lookup (above; read from the code: `perf` on the
 JITed programs here drowned in the verifier's and the test runs' own samples), not the
