@@ -41,11 +41,15 @@ fi
 # both ends of the trunk insert it in the frame. txvlan is the 802.1Q tag's; an 802.1ad tag
 # has its own switch (tx-vlan-stag-hw-insert): left on, the double-tagged port's frames
 # reached xdp_pxe with their inner tag alone (VLAN 20, not served: pass_vlan).
-for end in "in_cli $IF_CLI" "in_srv $IF_SRV"; do
-	set -- $end
-	if ! "$1" ethtool -K "$2" txvlan off tx-vlan-stag-hw-insert off >/dev/null ||
-		"$1" ethtool -k "$2" | grep -Eq '^tx-vlan-(hw|stag-hw)-insert: on'; then
-		not_ok "$2 inserts its 802.1Q and 802.1ad tags in the frame" "$("$1" ethtool -k "$2" | grep vlan)"
+# tags_in_frame NS IF: IF (in namespace NS) inserts its 802.1Q and 802.1ad tags in the frame.
+tags_in_frame() {
+	ip netns exec "$1" ethtool -K "$2" txvlan off tx-vlan-stag-hw-insert off >/dev/null &&
+		! ip netns exec "$1" ethtool -k "$2" | grep -Eq '^tx-vlan-(hw|stag-hw)-insert: on'
+}
+for end in "$NS_CLI:$IF_CLI" "$NS_SRV:$IF_SRV"; do
+	if ! tags_in_frame "${end%%:*}" "${end#*:}"; then
+		not_ok "${end#*:} inserts its 802.1Q and 802.1ad tags in the frame" \
+			"$(ip netns exec "${end%%:*}" ethtool -k "${end#*:}" | grep vlan)"
 		exit 1
 	fi
 done
@@ -122,7 +126,7 @@ check "... the blocks left the trunk with both tags, 802.1ad 100 and 802.1Q 20 (
 # Five downloads of 32 MiB: each byte for byte; their times (ms, atftp's whole run) printed
 # with the median, a figure for A/B runs (XPXE_BIN, XPXE_BUILD), not an assertion.
 times=() bad=0
-for i in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	start=$(date +%s%N)
 	get 16 big || bad=1
 	times+=($((($(date +%s%N) - start) / 1000000)))
