@@ -101,7 +101,7 @@ check "... not the transfers' UDP sockets (tftp_data_window_udp unchanged)" \
 # either kind: the ethertypes are checked by hand).
 xsk0=$(counter tftp_data_xsk)
 udp0=$(counter tftp_data_window_udp)
-ip netns exec "$NS_CLI" tcpdump -i "$IF_CLI" -nn -s 128 -Q in -w "$WORK/qinq.pcap" -U \
+ip netns exec "$NS_CLI" tcpdump -i "$IF_CLI" -nn -s 128 -B 32768 -Q in -w "$WORK/qinq.pcap" -U \
 	>"$WORK/tcpdump.log" 2>&1 &
 TCPDUMP_PID=$!
 wait_until said "$WORK/tcpdump.log" "listening on" "$TCPDUMP_PID"
@@ -118,10 +118,16 @@ check "... not the transfers' UDP sockets (tftp_data_window_udp unchanged)" \
 	test "$(counter tftp_data_window_udp)" -eq "$udp0"
 kill -INT "$TCPDUMP_PID" 2>/dev/null
 wait "$TCPDUMP_PID" 2>/dev/null
-qinq=$(tcpdump -nn -r "$WORK/qinq.pcap" 'ether[12:2] == 0x88a8 and vlan 100 and ether[16:2] == 0x8100 and
-	vlan 20 and src host 198.18.20.1 and udp and udp[8:2] == 3' 2>/dev/null | wc -l)
-check "... the blocks left the trunk with both tags, 802.1ad 100 and 802.1Q 20 ($qinq frames captured >= 4088)" \
-	test "$qinq" -ge 4088
+# The capture sees fewer DATA frames than were sent (3263 of 4088 in every run here, with a
+# 32 MiB buffer too; not pinned down: the receiving veth's GRO merging some before the tap is
+# the likely cause): every one it saw from the VLAN's address must have both tags, and it
+# must have seen most of them.
+captured() { tcpdump -nn -r "$WORK/qinq.pcap" "$1" 2>/dev/null | wc -l; }
+data='src host 198.18.20.1 and udp and udp[8:2] == 3'
+qinq=$(captured "ether[12:2] == 0x88a8 and vlan 100 and ether[16:2] == 0x8100 and vlan 20 and $data")
+other=$(($(captured "$data") + $(captured "vlan and $data") + $(captured "vlan and vlan and $data") - qinq))
+check "... the blocks left the trunk with both tags, 802.1ad 100 and 802.1Q 20 ($qinq captured so, >= 2044; $other otherwise)" \
+	test "$qinq" -ge 2044 -a "$other" -eq 0
 
 # Five downloads of 32 MiB: each byte for byte; their times (ms, atftp's whole run) printed
 # with the median, a figure for A/B runs (XPXE_BIN, XPXE_BUILD), not an assertion.
