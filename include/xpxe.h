@@ -214,6 +214,14 @@ enum xpxe_counter {
 	 * (XPXE_DHCP_F_LOCAL_SERVER clear), on the untagged network.
 	 */
 	XPXE_CNT_DHCP_PROXY_XDP,
+	/*
+	 * xdp_tftp6, tail-called by xdp_pxe for an IPv6 frame shaped like a TFTP ACK: a lockstep
+	 * transfer's next DATA block by XDP_TX (its bytes in tftp_bytes), as IPv4's; where it
+	 * cannot (no room to grow the frame, no tail call, not a plain ACK) the frame goes on to
+	 * tc_tftp, which serves it (tftp6_data_tc).
+	 */
+	XPXE_CNT_TFTP6_DATA_XDP, /* XDP: an IPv6 ACK answered with the next DATA by XDP_TX */
+	XPXE_CNT_TFTP6_XDP_TO_TC, /* XDP: an IPv6 frame shaped like an ACK, left to tc_tftp */
 	XPXE_CNT_MAX,
 };
 

@@ -348,17 +348,27 @@ static bool dispatcher_may_be_why(const struct xpxe_dataplane *dp, int err)
 	return err == -EINVAL || (err == -ERANGE && dp->frags);
 }
 
-int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags)
+/* Puts PROG in slot 0 of the program array MAP. 0 or -errno. */
+static int set_tail_call(struct bpf_map *map, struct bpf_program *prog)
 {
-	struct bpf_map *map =
-	    frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog;
-	int fd = bpf_program__fd(frags ? skel->progs.xdp_dhcp6_bound_frags
-				       : skel->progs.xdp_dhcp6_bound);
+	int fd = bpf_program__fd(prog);
 	__u32 zero = 0;
 
 	if (fd < 0)
 		return -EBADF;
 	return bpf_map_update_elem(bpf_map__fd(map), &zero, &fd, BPF_ANY) ? -errno : 0;
+}
+
+int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags)
+{
+	int err = set_tail_call(frags ? skel->maps.dhcp6_bound_prog_frags
+				      : skel->maps.dhcp6_bound_prog,
+				frags ? skel->progs.xdp_dhcp6_bound_frags : skel->progs.xdp_dhcp6_bound);
+
+	if (err)
+		return err;
+	return set_tail_call(frags ? skel->maps.tftp6_prog_frags : skel->maps.tftp6_prog,
+			     frags ? skel->progs.xdp_tftp6_frags : skel->progs.xdp_tftp6);
 }
 
 /* libxdp reads it when it attaches: set, it attaches the program alone. */
@@ -390,6 +400,9 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	bpf_program__set_autoload(dp->frags ? dp->skel->progs.xdp_dhcp6_bound
 					    : dp->skel->progs.xdp_dhcp6_bound_frags,
 				  false);
+	bpf_program__set_autoload(dp->frags ? dp->skel->progs.xdp_tftp6
+					    : dp->skel->progs.xdp_tftp6_frags,
+				  false);
 	prog_opts.obj = dp->skel->obj;
 	prog_opts.prog_name = bpf_program__name(dp->xdp);
 	dp->prog = xdp_program__create(&prog_opts);
@@ -420,8 +433,9 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	 */
 	err = xpxe_dataplane_set_tail_calls(dp->skel, dp->frags);
 	if (err)
-		log_warn("%s: DHCPv6 renewals of bound machines go to the daemon, not XDP (the "
-			 "kernel refused xdp_pxe's tail call%s: %s)",
+		log_warn("%s: DHCPv6 renewals of bound machines go to the daemon and IPv6 TFTP "
+			 "blocks come from tc, not XDP (the kernel refused xdp_pxe's tail "
+			 "calls%s: %s)",
 			 dp->ifname, alone ? "" : " from the libxdp dispatcher", strerror(-err));
 	return 0;
 fail:
