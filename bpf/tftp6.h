@@ -3,8 +3,9 @@
  * TFTP over IPv6 in tc_tftp: the ACKs of the lockstep transfers the daemon installed in
  * tftp_sessions6 get their next DATA block from tc, as IPv4's do where XDP has no room
  * (tftp.h): the same decision (tftp_on_ack), the same block maps and stored block sums, the
- * same commit and tallies; only the headers differ. xdp_pxe passes IPv6 frames up untouched
- * (its IPv6 branch answers DHCPv6 and NDP only), so tc sees every one: skbs always grow.
+ * same commit and tallies; only the headers differ. xdp_pxe tail-calls xdp_tftp6 (below) for
+ * the ACKs, which answers them by XDP_TX where the frame can grow; what it cannot answer it
+ * passes up untouched, so tc sees it: skbs always grow.
  *
  * The UDP checksum is mandatory over IPv6 (RFC 8200 8.1): an ACK with a wrong or zero one is
  * dropped and counted. Frames that are not plain ACKs of a session (extension headers,

@@ -109,9 +109,9 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net, const
 		 */
 		if (ret == XPXE_CNT_PASS_NOT_IPV4 && !net && tftp6_ack_shaped(ctx)) {
 			if (!tftp_xdp_no_room)
-				bpf_tail_call(ctx,
-					      frags ? (void *)&tftp6_prog_frags : (void *)&tftp6_prog,
-					      0);
+				bpf_tail_call(
+				    ctx, frags ? (void *)&tftp6_prog_frags : (void *)&tftp6_prog,
+				    0);
 			ret = XPXE_CNT_TFTP6_XDP_TO_TC;
 		}
 		return count_and(ret, verdict);

@@ -220,7 +220,7 @@ enum xpxe_counter {
 	 * cannot (no room to grow the frame, no tail call, not a plain ACK) the frame goes on to
 	 * tc_tftp, which serves it (tftp6_data_tc).
 	 */
-	XPXE_CNT_TFTP6_DATA_XDP, /* XDP: an IPv6 ACK answered with the next DATA by XDP_TX */
+	XPXE_CNT_TFTP6_DATA_XDP,  /* XDP: an IPv6 ACK answered with the next DATA by XDP_TX */
 	XPXE_CNT_TFTP6_XDP_TO_TC, /* XDP: an IPv6 frame shaped like an ACK, left to tc_tftp */
 	XPXE_CNT_MAX,
 };

@@ -361,9 +361,9 @@ static int set_tail_call(struct bpf_map *map, struct bpf_program *prog)
 
 int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags)
 {
-	int err = set_tail_call(frags ? skel->maps.dhcp6_bound_prog_frags
-				      : skel->maps.dhcp6_bound_prog,
-				frags ? skel->progs.xdp_dhcp6_bound_frags : skel->progs.xdp_dhcp6_bound);
+	int err =
+	    set_tail_call(frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog,
+			  frags ? skel->progs.xdp_dhcp6_bound_frags : skel->progs.xdp_dhcp6_bound);
 
 	if (err)
 		return err;
@@ -400,9 +400,8 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	bpf_program__set_autoload(dp->frags ? dp->skel->progs.xdp_dhcp6_bound
 					    : dp->skel->progs.xdp_dhcp6_bound_frags,
 				  false);
-	bpf_program__set_autoload(dp->frags ? dp->skel->progs.xdp_tftp6
-					    : dp->skel->progs.xdp_tftp6_frags,
-				  false);
+	bpf_program__set_autoload(
+	    dp->frags ? dp->skel->progs.xdp_tftp6 : dp->skel->progs.xdp_tftp6_frags, false);
 	prog_opts.obj = dp->skel->obj;
 	prog_opts.prog_name = bpf_program__name(dp->xdp);
 	dp->prog = xdp_program__create(&prog_opts);

@@ -445,8 +445,7 @@ static int v6_mode(uint32_t slot, int passes)
 		printf("%s_data_p10_ns=%u\n", keys[k], ns[k][runs[k] / 10]);
 		free(ns[k]);
 	}
-	printf("blocks_per_pass=%zu passes=%d size=%u blksize=%u\n", blocks, passes, SIZE,
-	       BLKSIZE);
+	printf("blocks_per_pass=%zu passes=%d size=%u blksize=%u\n", blocks, passes, SIZE, BLKSIZE);
 	return 0;
 }
 

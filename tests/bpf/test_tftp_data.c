@@ -504,8 +504,7 @@ static void set_tftp6_tail_call(bool on)
  * IN through xdp_pxe: passed on to tc unchanged (tftp6_xdp_to_tc), the session untouched;
  * then tc_tftp answers it with DATA 6, exact (the fallback decides what XDP would have).
  */
-static void xdp6_leaves_to_tc(const char *name, const uint8_t *in, size_t len,
-			      uint16_t server_port)
+static void xdp6_leaves_to_tc(const char *name, const uint8_t *in, size_t len, uint16_t server_port)
 {
 	static const struct data_case c = { "6", ASSET_RANDOM, 512, 5, 5, true, SEND, 6, 0 };
 	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
@@ -604,8 +603,7 @@ static void test_xdp6_outcomes(void **state)
 	}
 	/* A window's ACK: the daemon sends IPv6 windows; XDP leaves it to tc, which passes it. */
 	put_session6(45001, ASSET_RANDOM, 512, 5, true);
-	assert_int_equal(
-	    bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s), 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s), 0);
 	s.windowsize = 4;
 	assert_int_equal(
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s, BPF_ANY), 0);
