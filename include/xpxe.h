@@ -224,12 +224,15 @@ enum xpxe_counter {
 };
 
 /* Pinned below /sys/fs/bpf/xpxe/<ifname>/ (see userspace/pins.c). */
-#define XPXE_BPFFS_ROOT	 "/sys/fs/bpf"
-#define XPXE_PIN_ROOT	 XPXE_BPFFS_ROOT "/xpxe"
-#define XPXE_PIN_PROG	 "xdp_pxe"
-#define XPXE_PIN_LAYOUT	 "layout" /* the build that made the pins: see dataplane.c */
-#define XPXE_RUN_DIR	 "/run/xpxe"
-#define XPXE_SOCKET_PATH XPXE_RUN_DIR "/xpxe.sock"
+#define XPXE_BPFFS_ROOT "/sys/fs/bpf"
+#define XPXE_PIN_ROOT	XPXE_BPFFS_ROOT "/xpxe"
+#define XPXE_PIN_PROG	"xdp_pxe"
+#define XPXE_PIN_LAYOUT "layout" /* the build that made the pins: see dataplane.c */
+/* The filled tail-call slots of the attached program (a prog array), pinned so the kernel keeps
+ * them while no daemon runs; never reused by the next daemon (see dataplane.c). */
+#define XPXE_PIN_TAIL_CALLS "tail_calls"
+#define XPXE_RUN_DIR	    "/run/xpxe"
+#define XPXE_SOCKET_PATH    XPXE_RUN_DIR "/xpxe.sock"
 
 /*
  * The skb mark of the copy of a proxy-mode DISCOVER that tc_tftp sends back in on ingress for
