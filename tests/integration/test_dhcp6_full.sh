@@ -209,9 +209,10 @@ check "... bound in the config's leases6" grep -q "^52:54:00:d7:00:01 fd00:198:1
 # --- configs over IPv6 in full mode: an address xpxe gave out outranks a script fetch ----------
 # Anyone may fetch a script naming another machine's MAC: over IPv6 that must not win the
 # machine's config when xpxe holds its IPv6 reservation or an IPv4 reservation or lease.
-http6() { # HOST-N SOURCE PATH -> the HTTP status
+http6() { # HOST-N SOURCE PATH -> the HTTP status, and curl's error after it when it has one
 	ip netns exec "$LAB-h$1" curl -sS -g --interface "$2" -o "$WORK/body" -w '%{http_code}' \
 		"http://[$SRV6]:8080$3" 2>"$WORK/curl.err"
+	[ -s "$WORK/curl.err" ] && printf ' (%s)' "$(head -c 200 "$WORK/curl.err" | tr '\n' ' ')"
 }
 STRANGER=$(field h1cfg ip6)
 http6 1 "$STRANGER" "/boot.ipxe?mac=52:54:00:d7:00:04" >/dev/null
