@@ -169,6 +169,12 @@ enum xpxe_counter {
 	XPXE_CNT_DHCP6_REPLY_BOUND,	  /* full mode: a bound machine's Renew, Rebind, Request,
 					     Confirm or Information-request answered from
 					     dhcp6_bindings (xdp_dhcp6_bound) */
+	XPXE_CNT_DHCP6_TAIL_CALL_FAILED,  /* full mode: a renewal xdp_dhcp6_bound would answer,
+					     passed to the daemon: the tail call failed (its
+					     prog array empty, or refused under the dispatcher) */
+	XPXE_CNT_PASS_DHCP6_BAD_FRAME,	  /* xdp_dhcp6_bound: a source not link-local, or a
+					     destination MAC neither ours nor a group's: the
+					     daemon's bad_frame (it drops it) */
 	/* VLAN trunks (bpf/vlan.h); pass_vlan above counts a tag of a VLAN not configured. */
 	XPXE_CNT_PASS_VLAN_QINQ,     /* two tags no configured VLAN has (or three): untouched */
 	XPXE_CNT_PASS_VLAN_PRIORITY, /* a priority tag (VID 0): untouched, the kernel's */
@@ -226,12 +232,15 @@ enum xpxe_counter {
 };
 
 /* Pinned below /sys/fs/bpf/xpxe/<ifname>/ (see userspace/pins.c). */
-#define XPXE_BPFFS_ROOT	 "/sys/fs/bpf"
-#define XPXE_PIN_ROOT	 XPXE_BPFFS_ROOT "/xpxe"
-#define XPXE_PIN_PROG	 "xdp_pxe"
-#define XPXE_PIN_LAYOUT	 "layout" /* the build that made the pins: see dataplane.c */
-#define XPXE_RUN_DIR	 "/run/xpxe"
-#define XPXE_SOCKET_PATH XPXE_RUN_DIR "/xpxe.sock"
+#define XPXE_BPFFS_ROOT "/sys/fs/bpf"
+#define XPXE_PIN_ROOT	XPXE_BPFFS_ROOT "/xpxe"
+#define XPXE_PIN_PROG	"xdp_pxe"
+#define XPXE_PIN_LAYOUT "layout" /* the build that made the pins: see dataplane.c */
+/* The filled tail-call slots of the attached program (a prog array), pinned so the kernel keeps
+ * them while no daemon runs; never reused by the next daemon (see dataplane.c). */
+#define XPXE_PIN_TAIL_CALLS "tail_calls"
+#define XPXE_RUN_DIR	    "/run/xpxe"
+#define XPXE_SOCKET_PATH    XPXE_RUN_DIR "/xpxe.sock"
 
 /*
  * The skb mark of the copy of a proxy-mode DISCOVER that tc_tftp sends back in on ingress for

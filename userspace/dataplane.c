@@ -154,6 +154,29 @@ static int pin_program(struct xpxe_dataplane *dp)
 	return err;
 }
 
+/*
+ * The kernel empties a prog array once no process and no pin holds it, even while the
+ * attached program still uses it: without this pin, a daemon gone (--keep-attached, a crash)
+ * would leave bound machines' DHCPv6 renewals unanswered, where IPv4's are answered from XDP
+ * alone. The next daemon unlinks it (and the kernel frees it once the old program is
+ * replaced) and pins its own: a pinned prog array belongs to the kind of program that first
+ * used it, so it is never reused (set_map_pins).
+ */
+static void pin_tail_calls(struct xpxe_dataplane *dp)
+{
+	struct bpf_map *map =
+	    dp->frags ? dp->skel->maps.dhcp6_bound_prog_frags : dp->skel->maps.dhcp6_bound_prog;
+	char path[256];
+
+	if (xpxe_pin_path(path, sizeof(path), dp->ifname, XPXE_PIN_TAIL_CALLS))
+		return;
+	unlink(path);
+	if (bpf_obj_pin(bpf_map__fd(map), path))
+		log_warn("%s: cannot pin the tail calls at %s (%s): while no daemon runs, DHCPv6 "
+			 "renewals go unanswered",
+			 dp->ifname, path, strerror(errno));
+}
+
 static bool prog_is_named(__u32 prog_id, const char *name)
 {
 	struct bpf_prog_info info = { 0 };
@@ -510,6 +533,8 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 		err = write_layout(dp);
 	if (!err)
 		err = pin_program(dp);
+	if (!err)
+		pin_tail_calls(dp);
 	if (!err)
 		err = attach_tc(dp);
 	if (err) {
