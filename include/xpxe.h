@@ -236,11 +236,12 @@ enum xpxe_counter {
 #define XPXE_PIN_ROOT	XPXE_BPFFS_ROOT "/xpxe"
 #define XPXE_PIN_PROG	"xdp_pxe"
 #define XPXE_PIN_LAYOUT "layout" /* the build that made the pins: see dataplane.c */
-/* The filled tail-call slots of the attached program (a prog array), pinned so the kernel keeps
- * them while no daemon runs; never reused by the next daemon (see dataplane.c). */
-#define XPXE_PIN_TAIL_CALLS "tail_calls"
-#define XPXE_RUN_DIR	    "/run/xpxe"
-#define XPXE_SOCKET_PATH    XPXE_RUN_DIR "/xpxe.sock"
+/* The filled tail-call slots of the attached program (prog arrays: xdp_dhcp6_bound's, xdp_tftp6's),
+ * pinned so the kernel keeps them while no daemon runs; never reused (see dataplane.c). */
+#define XPXE_PIN_TAIL_CALLS	  "tail_calls"
+#define XPXE_PIN_TAIL_CALLS_TFTP6 "tail_calls_tftp6"
+#define XPXE_RUN_DIR		  "/run/xpxe"
+#define XPXE_SOCKET_PATH	  XPXE_RUN_DIR "/xpxe.sock"
 
 /*
  * The skb mark of the copy of a proxy-mode DISCOVER that tc_tftp sends back in on ingress for

@@ -156,25 +156,34 @@ static int pin_program(struct xpxe_dataplane *dp)
 
 /*
  * The kernel empties a prog array once no process and no pin holds it, even while the
- * attached program still uses it: without this pin, a daemon gone (--keep-attached, a crash)
- * would leave bound machines' DHCPv6 renewals unanswered, where IPv4's are answered from XDP
- * alone. The next daemon unlinks it (and the kernel frees it once the old program is
- * replaced) and pins its own: a pinned prog array belongs to the kind of program that first
- * used it, so it is never reused (set_map_pins).
+ * attached program still uses it: without these pins, a daemon gone (--keep-attached, a
+ * crash) would leave bound machines' DHCPv6 renewals unanswered (where IPv4's are answered
+ * from XDP alone) and IPv6 TFTP blocks to tc. The next daemon unlinks them (the kernel frees
+ * the old arrays once the old program is replaced) and pins its own: a pinned prog array
+ * belongs to the kind of program that first used it, so it is never reused (set_map_pins).
  */
-static void pin_tail_calls(struct xpxe_dataplane *dp)
+static void pin_tail_call(struct xpxe_dataplane *dp, struct bpf_map *map, const char *leaf)
 {
-	struct bpf_map *map =
-	    dp->frags ? dp->skel->maps.dhcp6_bound_prog_frags : dp->skel->maps.dhcp6_bound_prog;
 	char path[256];
 
-	if (xpxe_pin_path(path, sizeof(path), dp->ifname, XPXE_PIN_TAIL_CALLS))
+	if (xpxe_pin_path(path, sizeof(path), dp->ifname, leaf))
 		return;
 	unlink(path);
 	if (bpf_obj_pin(bpf_map__fd(map), path))
-		log_warn("%s: cannot pin the tail calls at %s (%s): while no daemon runs, DHCPv6 "
-			 "renewals go unanswered",
+		log_warn("%s: cannot pin the tail calls at %s (%s): while no daemon runs, they "
+			 "are not made",
 			 dp->ifname, path, strerror(errno));
+}
+
+static void pin_tail_calls(struct xpxe_dataplane *dp)
+{
+	struct xpxe_bpf *skel = dp->skel;
+
+	pin_tail_call(dp,
+		      dp->frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog,
+		      XPXE_PIN_TAIL_CALLS);
+	pin_tail_call(dp, dp->frags ? skel->maps.tftp6_prog_frags : skel->maps.tftp6_prog,
+		      XPXE_PIN_TAIL_CALLS_TFTP6);
 }
 
 static bool prog_is_named(__u32 prog_id, const char *name)
