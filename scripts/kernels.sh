@@ -241,7 +241,13 @@ build_initramfs() {
 	done
 	mkdir -p "$stage/xpxe/obj"
 	cp "$BUILD"/*.bpf.o "$stage/xpxe/obj/"
-	[ "$arch" = amd64 ] && build_initramfs_amd64 "$stage"
+	if [ "$arch" = amd64 ]; then
+		build_initramfs_amd64 "$stage"
+	else
+		# The frame an arm64 guest runs xdp_pxe on (scripts/kernels/init, attach).
+		mkdir -p "$stage/xpxe/tests/fixtures"
+		cp "$root/tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap" "$stage/xpxe/tests/fixtures/"
+	fi
 	install -m 755 "$here/kernels/init" "$stage/init"
 	echo "$kernel" >"$stage/etc/xpxe-kernel"
 
