@@ -169,6 +169,12 @@ enum xpxe_counter {
 	XPXE_CNT_DHCP6_REPLY_BOUND,	  /* full mode: a bound machine's Renew, Rebind, Request,
 					     Confirm or Information-request answered from
 					     dhcp6_bindings (xdp_dhcp6_bound) */
+	XPXE_CNT_DHCP6_TAIL_CALL_FAILED,  /* full mode: a renewal xdp_dhcp6_bound would answer,
+					     passed to the daemon: the tail call failed (its
+					     prog array empty, or refused under the dispatcher) */
+	XPXE_CNT_PASS_DHCP6_BAD_FRAME,	  /* xdp_dhcp6_bound: a source not link-local, or a
+					     destination MAC neither ours nor a group's: the
+					     daemon's bad_frame (it drops it) */
 	/* VLAN trunks (bpf/vlan.h); pass_vlan above counts a tag of a VLAN not configured. */
 	XPXE_CNT_PASS_VLAN_QINQ,     /* two tags no configured VLAN has (or three): untouched */
 	XPXE_CNT_PASS_VLAN_PRIORITY, /* a priority tag (VID 0): untouched, the kernel's */

@@ -6,7 +6,9 @@
 # the next machine, which was refused (NoAddrsAvail) while the one-address pool was taken; an
 # Information-request gets a Reply; a reserved MAC gets its address; NoBinding, NotOnLink and
 # malformed messages and frames get counted outcomes; the RA says M=1 O=1 with the pool's /64 (L=1, A=0).
-# The config file's spelling (dhcp.pool6, a machine's ip6) does the same.
+# The config file's spelling (dhcp.pool6, a machine's ip6) does the same. A bound machine's
+# renewals are answered in XDP (xdp_dhcp6_bound); with its tail-call slot emptied they go to the
+# daemon, counted in dhcp6_tail_call_failed, and `xpxe status` says so.
 LAB=td6full
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -16,16 +18,7 @@ POOL6=fd00:198:18::100
 RES6=fd00:198:18::50
 PROBE=$ROOT/tests/integration/dhcp6_probe.py
 RS_PROBE=$ROOT/tests/integration/rs_probe.py
-lab up || { not_ok "lab up"; exit 1; }
-for n in 1 2 3 4; do lab host $n "52:54:00:d7:00:0$n"; done
-ll_ready() {
-	ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 scope link | grep -q inet6 &&
-		! ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 tentative | grep -q inet6
-}
-for n in 1 2 3 4; do
-	wait_until ll_ready $n || { not_ok "host $n has a link-local address"; exit 1; }
-done
-in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+lab_up_dhcp6 52:54:00:d7:00 4 || exit 1
 LEASES=$WORK/bindings
 SERVE=(-i "$IF_SRV" --mode full --pool6 "$POOL6-$POOL6" --reserve6 "52:54:00:d7:00:03=$RES6"
 	--leases "$LEASES")
@@ -302,3 +295,26 @@ unbound6() { [ "$(nbindings6)" = 0 ]; }
 if wait_until unbound6; then ok "after dhclient -6 -r the binding is out of dhcp6_bindings"; else
 	not_ok "after dhclient -6 -r the binding is out of dhcp6_bindings" "$(nbindings6) entries"; fi
 check "... and out of the file" bash -c "! grep -q '^52:54:00:d7:00:01 ' '$WORK/renew-leases6'"
+
+# --- the tail call unavailable: renewals go to the daemon, counted apart, and status says so ---------
+check "status: renewals in XDP (renewals_in_xdp, dhcp6_tail_call_failed 0)" \
+	jq -e '.interfaces[0] | .dhcp6.renewals_in_xdp == true and .counters.dhcp6_tail_call_failed == 0' \
+	<<<"$("$XPXE" status --json)"
+# Empty xdp_dhcp6_bound's slot, as a --keep-attached exit leaves it: the prog array xdp_pxe uses.
+PROG_ID=$("$XPXE" status --json | jq -r '.interfaces[0].prog_id')
+SLOT_MAP=$(for id in $(bpftool -j prog show id "$PROG_ID" | jq -r '.map_ids[]'); do
+	bpftool -j map show id "$id" | jq -r 'select(.type == "prog_array" and (.name | startswith("dhcp6_bound"))) | .id'
+done)
+check "xdp_pxe's tail-call map found (id ${SLOT_MAP:-none})" test -n "$SLOT_MAP"
+bpftool map delete id "$SLOT_MAP" key 0 0 0 0
+failed0=$(counter dhcp6_tail_call_failed) todaemon0=$(counter pass_dhcp6_to_daemon)
+DUID=$("$XPXE" status --json | jq -r '.interfaces[0].dhcp6.server_duid' | tr -d :)
+probe 4 notail 5 "cid=00030001525400d70004" "sid=$DUID" "ia=9:fd00:198:18::377"
+check "a Renew with the slot empty is answered by the daemon (NoBinding)" \
+	grep -q 'type=7 .*ia_status=3 ' "$WORK/notail.out"
+check "... counted in dhcp6_tail_call_failed ($failed0 -> $(counter dhcp6_tail_call_failed)), not pass_dhcp6_to_daemon" \
+	test "$(counter dhcp6_tail_call_failed)" -gt "$failed0" -a "$(counter pass_dhcp6_to_daemon)" = "$todaemon0"
+check "status --json: renewals_in_xdp false" \
+	test "$("$XPXE" status --json | jq -r '.interfaces[0].dhcp6.renewals_in_xdp')" = false
+check "xpxe status says the daemon answers the renewals" \
+	bash -c "'$XPXE' status | grep -q '^  renewals  answered by the daemon'"
