@@ -5,10 +5,11 @@
 # the BPF program tests run, and a lab smoke test (veth pair, `xpxe serve`, udhcpc, TFTP byte
 # for byte, HTTP, kill -9 and adoption) passes. Beside them Debian 12's arm64 6.1 (an aarch64
 # guest): every object loads there too, JITed by arm64's JIT, and xdp_pxe attaches to a veth
-# (~30 s of emulation: the build's binaries are amd64's, so no tests nor smoke there). The
-# host's kernel (this lab's 6.18) is the rest of make check. The guests cost the wall time of
-# one: emulation runs a guest on one core, and the suites around this one leave the other
-# idle. XPXE_CHECK_KERNELS overrides the list (make check-kernels runs the same, alone).
+# and runs a frame (~30 s of emulation: the build's binaries are amd64's, so no tests nor
+# smoke there). The host's kernel (this lab's 6.18) is the rest of make check. The amd64
+# guests run side by side, one core each; tests/run.sh starts this suite first, in the
+# background at nice 10, beside the other suites (its BACKGROUND). XPXE_CHECK_KERNELS
+# overrides the list (make check-kernels runs the same, alone).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [ "$(id -u)" -ne 0 ]; then
