@@ -712,6 +712,14 @@ static void test_queued_keeps_priority(void **state)
 		assert_memory_equal(&last_queued.tci[0], in + 14, 2);
 		if (two)
 			assert_memory_equal(&last_queued.tci[1], in + 18, 2);
+		/* Its VLAN by its tags under a reload's renumbered list (100.20 first, then 10),
+		 * none once its VLAN is gone, whatever its net was at queueing. */
+		{
+			const struct xpxe_vlan_cfg swapped[2] = { v20, v10 };
+
+			assert_int_equal(xpxe_dhcp_queued_net(swapped, 2, &last_queued), two ? 1 : 2);
+			assert_int_equal(xpxe_dhcp_queued_net(two ? &v10 : &v20, 1, &last_queued), 0);
+		}
 		/* The re-run's frame: the request as it came, priority bits and all. */
 		assert_int_equal(xpxe_dhcp_queued_tagged(two ? &v20 : &v10, &last_queued, again),
 				 len);
