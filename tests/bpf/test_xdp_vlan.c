@@ -717,8 +717,10 @@ static void test_queued_keeps_priority(void **state)
 		{
 			const struct xpxe_vlan_cfg swapped[2] = { v20, v10 };
 
-			assert_int_equal(xpxe_dhcp_queued_net(swapped, 2, &last_queued), two ? 1 : 2);
-			assert_int_equal(xpxe_dhcp_queued_net(two ? &v10 : &v20, 1, &last_queued), 0);
+			assert_int_equal(xpxe_dhcp_queued_net(swapped, 2, &last_queued),
+					 two ? 1 : 2);
+			assert_int_equal(xpxe_dhcp_queued_net(two ? &v10 : &v20, 1, &last_queued),
+					 0);
 		}
 		/* The re-run's frame: the request as it came, priority bits and all. */
 		assert_int_equal(xpxe_dhcp_queued_tagged(two ? &v20 : &v10, &last_queued, again),
@@ -858,9 +860,9 @@ static void test_tc_priority_survives_renumbering(void **state)
 	assert_int_equal(out[14] << 8 | out[15], 30);
 	/* The trunk as the other tests have it. */
 	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_by_addr), &v30_ip), 0);
-	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.vlans),
-					     &(__u32){ xpxe_vlan_key(100, 30) }),
-			 0);
+	assert_int_equal(
+	    bpf_map_delete_elem(bpf_map__fd(skel->maps.vlans), &(__u32){ xpxe_vlan_key(100, 30) }),
+	    0);
 }
 
 /*
