@@ -109,8 +109,14 @@ struct vlan_tc_tags {
  * off (a TFTP RRQ or ACK, HTTP, ARP), for the tags tc_vlan_out puts on what the kernel sends back:
  * the same bits, as XDP and tc_tftp keep them. Only peers that sent some are here (an LRU:
  * a flood of them forgets the oldest, whose replies go back with none). By the peer's address
- * and its VLAN's tags (xpxe_vlan_prio_key): a reload renumbers nets, not tags.
+ * and its VLAN by tag (xpxe_vlan_key), never by net: a reload that adds or removes a VLAN
+ * renumbers the nets, not the tags, and leaves this map (pinned, it outlives reloads and
+ * restarts) as it is. By net, a peer's bits went onto another VLAN's frames.
  */
+struct vlan_prio_key {
+	__be32 peer;
+	__u32 vlan; /* xpxe_vlan_key(outer VID, VID) */
+};
 
 struct vlan_prio {
 	__u16 bits[2]; /* of the outer (or only) tag, of an inner one: TCI & VLAN_PRIO_MASK */
@@ -121,7 +127,7 @@ struct vlan_prio {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct xpxe_vlan_prio_key);
+	__type(key, struct vlan_prio_key);
 	__type(value, struct vlan_prio);
 } vlan_prios SEC(".maps");
 
@@ -409,7 +415,7 @@ static __always_inline __be32 vlan_tc_peer(struct __sk_buff *skb, __be16 proto, 
 __noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 vlan, __u32 bits)
 {
 	struct vlan_prio p = { .bits = { bits >> 16, bits & 0xffff } };
-	struct xpxe_vlan_prio_key k = { .vlan = vlan };
+	struct vlan_prio_key k = { .vlan = vlan };
 	struct vlan_prio *had;
 	__be16 proto;
 
@@ -435,7 +441,7 @@ __noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 vlan, __u32 bits)
  */
 static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 {
-	struct xpxe_vlan_prio_key k;
+	struct vlan_prio_key k;
 	struct vlan_prio *p;
 	struct xpxe_vlan *v;
 	__u16 inner, outer;

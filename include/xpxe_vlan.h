@@ -38,18 +38,6 @@ struct xpxe_vlan {
 	__u8 pad[3];
 };
 
-/*
- * Key of `vlan_prios` (bpf/vlan.h: a peer's priority bits, for what the kernel sends back to
- * it): the peer's address and its VLAN by tag (xpxe_vlan_key), never by net. A reload that
- * adds or removes a VLAN renumbers the nets, not the tags, and leaves the map (pinned, it
- * outlives reloads and restarts) as it is: by net, a peer's bits went onto another VLAN's
- * frames. Here with the shared structs: a change of it is another layout (dataplane.c).
- */
-struct xpxe_vlan_prio_key {
-	__be32 peer;
-	__u32 vlan; /* xpxe_vlan_key(outer VID, VID) */
-};
-
 /* Index of a VLAN's template in `vlan_templates` (a hash: only the sets in use take memory). */
 static inline __u32 xpxe_vlan_template_key(__u32 net, __u32 template_index)
 {
