@@ -56,7 +56,13 @@ static __always_inline void dhcp_tc_pull(struct __sk_buff *skb)
  * The proxy-mode PXE DISCOVER in SKB (headers ETH, IPH, UDPH, a UDP payload
  * of PAYLOAD_LEN bytes) answered: returns the counter of the outcome and sets
  * *VERDICT. A frame that is not one goes up untouched, counted in tftp_tc_pass
- * (xdp_pxe counted why it passed it).
+ * (xdp_pxe counted why it passed it). So does every frame while no DHCP server
+ * is on this host (XPXE_DHCP_F_LOCAL_SERVER clear): xdp_pxe then decides proxy
+ * DISCOVERs itself, answered, dropped over a limit or passed for a reason it
+ * counted (no boot file, unknown machine, a bad checksum, no room for the reply),
+ * and one counter and one rate-limit token per frame means tc does not decide
+ * again. (The daemon's sweep can flip the flag between the two programs' runs
+ * of one frame: that frame alone, once a flip, is decided by both or by neither.)
  */
 static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *eth,
 					  struct iphdr *iph, struct udphdr *udph, __u32 payload_len,
@@ -81,7 +87,8 @@ static __always_inline int handle_dhcp_tc(struct __sk_buff *skb, struct ethhdr *
 
 	*verdict = TC_ACT_OK;
 	cfg = bpf_map_lookup_elem(&dhcp_config, &zero);
-	if (!cfg || !cfg->enabled || cfg->mode != XPXE_MODE_PROXY)
+	if (!cfg || !cfg->enabled || cfg->mode != XPXE_MODE_PROXY ||
+	    !(cfg->flags & XPXE_DHCP_F_LOCAL_SERVER))
 		return XPXE_CNT_TFTP_TC_PASS;
 	/* xdp_pxe's checks again, in its order: what it did not pass for tc is not ours. */
 	bp = (void *)(udph + 1);

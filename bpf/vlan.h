@@ -107,7 +107,8 @@ struct {
 
 /* The tags tc_tftp took off a frame (vlan_tc_ingress), outer first, as they were. */
 struct vlan_tc_tags {
-	__s32 net; /* the VLAN's, when they came off; 0: untagged; -1: left on */
+	__s32 net;  /* the VLAN's, when they came off; 0: untagged; -1: left on */
+	__u32 vlan; /* its xpxe_vlan_key, when they came off */
 	__u32 n;
 	__be16 tpid[2];
 	__u16 tci[2]; /* host order, as bpf_skb_vlan_push takes them */
@@ -117,11 +118,14 @@ struct vlan_tc_tags {
  * The priority bits (PCP and DEI) of the last frame from a peer on a VLAN whose tags tc took
  * off (a TFTP RRQ or ACK, HTTP, ARP), for the tags tc_vlan_out puts on what the kernel sends back:
  * the same bits, as XDP and tc_tftp keep them. Only peers that sent some are here (an LRU:
- * a flood of them forgets the oldest, whose replies go back with none).
+ * a flood of them forgets the oldest, whose replies go back with none). By the peer's address
+ * and its VLAN by tag (xpxe_vlan_key), never by net: a reload that adds or removes a VLAN
+ * renumbers the nets, not the tags, and leaves this map (pinned, it outlives reloads and
+ * restarts) as it is. By net, a peer's bits went onto another VLAN's frames.
  */
 struct vlan_prio_key {
 	__be32 peer;
-	__u32 net;
+	__u32 vlan; /* xpxe_vlan_key(outer VID, VID) */
 };
 
 struct vlan_prio {
@@ -407,6 +411,7 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 	}
 	if (!v || !v->net || !(n == 2 ? second : first))
 		return -1;
+	t->vlan = n == 2 ? xpxe_vlan_key(first, second) : xpxe_vlan_key(0, first);
 	off += 2;
 	/* IPv4 destination at 16 in its header; ARP target protocol address at 24 in its. */
 	if (proto == bpf_htons(ETH_P_IP))
@@ -458,13 +463,13 @@ static __always_inline __be32 vlan_tc_peer(struct __sk_buff *skb, __be16 proto, 
 /*
  * tc ingress, for a VLAN's frame whose tags came off: notes its priority bits (BITS: the outer
  * or only tag's in the high half, an inner one's in the low) for what the kernel sends back to
- * its sender on VLAN NET (vlan_prios), written only when they changed. A function of its own,
- * verified once.
+ * its sender on the VLAN of tags VLAN (xpxe_vlan_key; vlan_prios), written only when they
+ * changed. A function of its own, verified once.
  */
-__noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 net, __u32 bits)
+__noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 vlan, __u32 bits)
 {
 	struct vlan_prio p = { .bits = { bits >> 16, bits & 0xffff } };
-	struct vlan_prio_key k = { .net = net };
+	struct vlan_prio_key k = { .vlan = vlan };
 	struct vlan_prio *had;
 	__be16 proto;
 
@@ -529,7 +534,7 @@ static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 	inner = v->vid;
 	outer = v->outer_vid;
 	k.peer = vlan_tc_peer(skb, proto, true);
-	k.net = v->net;
+	k.vlan = xpxe_vlan_key(v->outer_vid, v->vid);
 	p = k.peer ? bpf_map_lookup_elem(&vlan_prios, &k) : NULL;
 	if (p) {
 		if (outer) {

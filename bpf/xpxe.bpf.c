@@ -334,7 +334,7 @@ static __always_inline int tc_tftp_frame(struct __sk_buff *skb, struct vlan_tc_t
 		/* What the kernel sends back to its sender gets its priority bits (tc_vlan_out).
 		 * Noted here, for every frame whose tags came off: noted only on the frames that
 		 * go up, at tc_tftp's end, it took the verifier from 190k to 940k instructions. */
-		vlan_tc_note_prio(skb, (__u32)net,
+		vlan_tc_note_prio(skb, tags->vlan,
 				  (__u32)(tags->tci[0] & VLAN_PRIO_MASK) << 16 |
 				      (tags->n == 2 ? tags->tci[1] & VLAN_PRIO_MASK : 0));
 	}

@@ -814,10 +814,29 @@ static void run_via_tc(const struct dhcp_case *c, const uint8_t *in, size_t len,
 }
 
 /*
+ * What xdp_pxe passed (IN, LEN bytes) through tc_tftp: untouched, counted tftp_tc_pass and
+ * nothing else (xdp_pxe counted its outcome), no copy for the stack; no second decision, and
+ * no second rate-limit token, whatever XPXE_DHCP_F_LOCAL_SERVER says.
+ */
+static void tc_leaves_passed(const uint8_t *in, size_t len)
+{
+	uint8_t out[FRAME_MAX + 512];
+	__u32 out_len;
+
+	assert_int_equal(
+	    tc_run_counted(skel, in, len, out, sizeof(out), &out_len, XPXE_CNT_TFTP_TC_PASS),
+	    TC_ACT_OK);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+	assert_int_equal(stack_copy(out, sizeof(out), 0), -1);
+}
+
+/*
  * The same DISCOVER with no DHCP server on this host (XPXE_DHCP_F_LOCAL_SERVER clear, as the
  * daemon's sweep sets it): xdp_pxe answers it itself, XDP_TX, byte for byte the OFFER tc_tftp
  * sent (TC_OUT, TC_LEN), counted dhcp_offer and the dhcp_proxy_xdp tally; what tc let up
- * unanswered, XDP passes untouched with the same outcome. Nothing goes to the stack.
+ * unanswered, XDP passes untouched with the same outcome, and tc then leaves it alone (XDP
+ * decided it). Nothing goes to the stack.
  */
 static void run_via_xdp(const struct dhcp_case *c, const uint8_t *in, size_t len,
 			const uint8_t *tc_out, __u32 tc_len)
@@ -854,6 +873,7 @@ static void run_via_xdp(const struct dhcp_case *c, const uint8_t *in, size_t len
 		assert_int_equal(verdict, XDP_PASS);
 		assert_int_equal(out_len, len);
 		assert_memory_equal(out, in, len);
+		tc_leaves_passed(in, len);
 		return;
 	}
 	assert_int_equal(verdict, XDP_TX);
@@ -886,16 +906,12 @@ static void run_case(void **state)
 	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, c->counter),
 			 c->verdict);
 	if (c->verdict == XDP_PASS) {
-		/* What XDP passes, tc passes too, untouched, and counts nothing but that. */
-		uint8_t tc_out[FRAME_MAX + 512];
-		__u32 tc_len;
-
-		assert_int_equal(tc_run_counted(skel, in, len, tc_out, sizeof(tc_out), &tc_len,
-						XPXE_CNT_TFTP_TC_PASS),
-				 TC_ACT_OK);
-		assert_int_equal(tc_len, len);
-		assert_memory_equal(tc_out, in, len);
-		assert_int_equal(stack_copy(tc_out, sizeof(tc_out), 0), -1);
+		/* What XDP passes, tc passes too, untouched, and counts nothing but that: with
+		 * a DHCP server on this host and without one. */
+		tc_leaves_passed(in, len);
+		assert_true(xpxe_dhcp_set_local_server(skel, false) >= 0);
+		assert_false(xpxe_dhcp_local_server_flag(skel));
+		tc_leaves_passed(in, len);
 	}
 	n_queued = 0;
 	ring_buffer__consume(queue);

@@ -421,6 +421,42 @@ static void test_relay_clients_apart(void **state)
 	run_as_tc(OVMF_PROXY, 0, relay, 1, "198.18.5.1", TC_ACT_OK, XPXE_CNT_DROP_DHCP_RATE_MAC);
 }
 
+/*
+ * Proxy mode without a DHCP server on this host (XPXE_DHCP_F_LOCAL_SERVER clear): xdp_pxe
+ * decides a PXE DISCOVER itself, its limits included. One it admitted (a token taken) but
+ * could not answer (no boot file for ARM64) goes up, and tc_tftp lets it by untouched: no
+ * second decision, no second token. With burst 3, the fourth at one instant is XDP's drop;
+ * tc taking a token for each, the second pair had gone over already.
+ */
+static void test_no_local_server_one_token(void **state)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	int n;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY, 10, 3, 0, 0);
+	assert_int_equal(xpxe_dhcp_set_local_server(skel, false), 1);
+	set_clock(T0);
+	n = frame_as(in, sizeof(in), OVMF_PROXY, 0, 1, 1, NULL);
+	/* Option 93 (client architecture, after the 240 bytes of BOOTP) to 11: ARM64 UEFI. */
+	for (int o = 42 + 240; o + 3 < n && in[o] != 255; o += in[o] ? 2 + in[o + 1] : 1)
+		if (in[o] == 93) {
+			in[o + 2] = 0;
+			in[o + 3] = 11;
+		}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(xdp_run_counted(skel, in, n, out, sizeof(out), NULL,
+						 XPXE_CNT_PASS_DHCP_NO_BOOT_FILE),
+				 XDP_PASS);
+		assert_int_equal(
+		    tc_run_counted(skel, in, n, out, sizeof(out), NULL, XPXE_CNT_TFTP_TC_PASS),
+		    TC_ACT_OK);
+	}
+	assert_int_equal(
+	    xdp_run_counted(skel, in, n, out, sizeof(out), NULL, XPXE_CNT_DROP_DHCP_RATE_MAC),
+	    XDP_DROP);
+}
+
 /* An address only offered: XDP OFFERs it again, the REQUEST goes to the daemon. */
 static void test_offered_request_to_daemon(void **state)
 {
@@ -448,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_offered_request_to_daemon),
 		cmocka_unit_test(test_spoofed_chaddr_spares_the_victim),
 		cmocka_unit_test(test_relay_clients_apart),
+		cmocka_unit_test(test_no_local_server_one_token),
 	};
 
 	return cmocka_run_group_tests_name("xdp_ratelimit", tests, setup, teardown);

@@ -712,6 +712,16 @@ static void test_queued_keeps_priority(void **state)
 		assert_memory_equal(&last_queued.tci[0], in + 14, 2);
 		if (two)
 			assert_memory_equal(&last_queued.tci[1], in + 18, 2);
+		/* Its VLAN by its tags under a reload's renumbered list (100.20 first, then 10),
+		 * none once its VLAN is gone, whatever its net was at queueing. */
+		{
+			const struct xpxe_vlan_cfg swapped[2] = { v20, v10 };
+
+			assert_int_equal(xpxe_dhcp_queued_net(swapped, 2, &last_queued),
+					 two ? 1 : 2);
+			assert_int_equal(xpxe_dhcp_queued_net(two ? &v10 : &v20, 1, &last_queued),
+					 0);
+		}
 		/* The re-run's frame: the request as it came, priority bits and all. */
 		assert_int_equal(xpxe_dhcp_queued_tagged(two ? &v20 : &v10, &last_queued, again),
 				 len);
@@ -781,6 +791,78 @@ static void test_tc_replies_keep_priority(void **state)
 	    run(skel->progs.tc_vlan_out, false, in, len, out, &out_len, XPXE_CNT_VLAN_TC_PUSHED, 0),
 	    TC_ACT_OK);
 	assert_int_equal(out[14] << 8 | out[15], 20);
+}
+
+/*
+ * A reload that renumbers the VLANs (one removed before another, one added: 100.20 goes from
+ * net 2 to net 1, VLAN 100.30 takes net 2) leaves vlan_prios as it is. A peer's bits, noted on
+ * 100.20 before it, stay 100.20's: its replies there keep them, and the same address on the
+ * VLAN that took 100.20's old number gets none. (Keyed by net, both went wrong.)
+ */
+static void test_tc_priority_survives_renumbering(void **state)
+{
+	static const char rrq[] = "\0\1undionly.kpxe\0octet", data[] = "\0\3\0\1x";
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { 0 };
+	struct xpxe_vlan_cfg v20, v30;
+	struct in_addr peer, qinq_ip, v30_ip, v10_ip;
+	const char *why;
+	size_t len;
+	__u32 out_len, ten = 10;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY);
+	inet_pton(AF_INET, "198.18.20.79", &peer);
+	inet_pton(AF_INET, QINQ_IP, &qinq_ip);
+	inet_pton(AF_INET, "198.18.30.1", &v30_ip);
+	len = frame_udp(in, peer.s_addr, qinq_ip.s_addr, 40000, 69, rrq, sizeof(rrq));
+	push_tag(in, &len, ETH_P_8021Q, 5 << 13 | 1 << 12 | 20);
+	push_tag(in, &len, ETH_P_8021AD, 2 << 13 | 100);
+	assert_int_equal(run(skel->progs.tc_tftp, false, in, len, out, &out_len,
+			     XPXE_CNT_TFTP_TC_PASS, XPXE_CNT_VLAN_TC_POPPED, 0),
+			 TC_ACT_OK);
+
+	/* The reload, as install_vlans makes it: VLAN 10 gone, 100.20 now net 1, 100.30 net 2. */
+	xpxe_dhcp_settings_default(&s);
+	s.mode = XPXE_MODE_PROXY;
+	inet_pton(AF_INET, SERVER_IP, &s.server_ip);
+	snprintf(s.http_base, sizeof(s.http_base), "http://%s:8080", SERVER_IP);
+	net.mode = XPXE_MODE_PROXY;
+	memcpy(net.server_mac, frame_server_mac, 6);
+	net.server_ip = s.server_ip;
+	net.lease_time = 3600;
+	assert_int_equal(xpxe_vlan_parse("100.20=" QINQ_IP "/24", &v20, &why), 0);
+	assert_int_equal(xpxe_vlan_parse("100.30=198.18.30.1/24", &v30, &why), 0);
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.vlans), &ten), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &ten,
+					     &(struct xpxe_vlan){ 0 }, BPF_ANY),
+			 0);
+	inet_pton(AF_INET, VLAN10_IP, &v10_ip);
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_by_addr), &v10_ip), 0);
+	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v20, 1), 0);
+	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v30, 2), 0);
+
+	/* 100.20's reply to the peer: its bits, on the inner tag (the outer is out of band). */
+	len = frame_udp(in, qinq_ip.s_addr, peer.s_addr, 50000, 40000, data, sizeof(data));
+	assert_int_equal(
+	    run(skel->progs.tc_vlan_out, false, in, len, out, &out_len, XPXE_CNT_VLAN_TC_PUSHED, 0),
+	    TC_ACT_OK);
+	assert_int_equal(out_len, len + 4);
+	assert_int_equal(out[14] << 8 | out[15], 5 << 13 | 1 << 12 | 20);
+	/* 100.30's frame to the same address: its inner tag, no bits. */
+	len = frame_udp(in, v30_ip.s_addr, peer.s_addr, 50000, 40000, data, sizeof(data));
+	assert_int_equal(
+	    run(skel->progs.tc_vlan_out, false, in, len, out, &out_len, XPXE_CNT_VLAN_TC_PUSHED, 0),
+	    TC_ACT_OK);
+	assert_int_equal(out_len, len + 4);
+	assert_int_equal(out[12] << 8 | out[13], ETH_P_8021Q);
+	assert_int_equal(out[14] << 8 | out[15], 30);
+	/* The trunk as the other tests have it. */
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_by_addr), &v30_ip), 0);
+	assert_int_equal(
+	    bpf_map_delete_elem(bpf_map__fd(skel->maps.vlans), &(__u32){ xpxe_vlan_key(100, 30) }),
+	    0);
 }
 
 /*
@@ -881,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_dhcp_off_zeroes_vlan_config),
 		cmocka_unit_test(test_queued_keeps_priority),
 		cmocka_unit_test(test_tc_replies_keep_priority),
+		cmocka_unit_test(test_tc_priority_survives_renumbering),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

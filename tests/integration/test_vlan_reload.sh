@@ -148,6 +148,81 @@ check "... h3 asks again and gets another address of the pool: 198.18.20.101" \
 kill -TERM "$DAEMON_PID"
 wait_daemon
 
+# --- a request queued before a reload that renumbers the VLANs stays its VLAN's ----------------
+# The daemon is stopped while h4's DISCOVER on VLAN 20 (net 2, after VLAN 10) waits in the queue.
+# The reload (SIGHUP: the daemon's loop reads its signals before its queue) removes VLAN 10, so
+# VLAN 20 is net 1 now, and reserves h4's address on VLAN 20. Once the daemon runs again, the
+# queued DISCOVER is VLAN 20's, found by its tag: answered from the reservation, tagged 20. By
+# the net it was queued with (2, no VLAN now) it went unanswered, counted vlan_unanswered.
+cat >"$WORK/discover.py" <<'PY'
+import os, socket, struct, sys
+mac = bytes.fromhex(sys.argv[1].replace(":", ""))
+xid = os.urandom(4)
+bootp = (bytes([1, 1, 6, 0]) + xid + struct.pack("!HH", 0, 0x8000) + bytes(16) + mac +
+         bytes(10 + 64 + 128) + bytes.fromhex("63825363") + bytes([53, 1, 1, 55, 2, 1, 3, 255]))
+bootp += bytes(300 - len(bootp))
+udp = struct.pack("!HHHH", 68, 67, 8 + len(bootp), 0) + bootp
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes(4), b"\xff" * 4)
+s = sum(struct.unpack("!10H", ip))
+s = (s & 0xffff) + (s >> 16)
+ip = ip[:10] + struct.pack("!H", ~s & 0xffff) + ip[12:]
+sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+sock.bind(("eth0", 0))
+sock.settimeout(60)  # bounds a hang only: the daemon answers once it runs
+sock.send(b"\xff" * 6 + mac + b"\x08\x00" + ip + udp)
+while True:
+    f = sock.recv(2048)
+    b = f[14 + 28:]
+    if f[23] == 17 and f[36:38] == b"\x00\x44" and b[0] == 2 and b[4:8] == xid:
+        o, server = 240, b""
+        while o + 1 < len(b) and b[o] != 255:
+            if b[o] == 54:
+                server = b[o + 2:o + 6]
+            o += 2 + b[o + 1] if b[o] else 1
+        print("yiaddr=%s server=%s" % (socket.inet_ntoa(b[16:20]), socket.inet_ntoa(server)))
+        break
+PY
+rm -f "$WORK/state/trunk.leases.vlan20"
+: >"$WORK/daemon.log"
+config 10=198.18.10.1/24 20=198.18.20.1/24
+if start_daemon -c "$WORK/xpxe.yaml" && lab host 4 52:54:00:f2:00:04 &&
+	in_cli tc qdisc replace dev "$LAB-h4" clsact &&
+	in_cli tc filter replace dev "$LAB-h4" ingress bpf da obj "$BUILD/lab_vlan20.bpf.o" sec tc &&
+	in_cli tc filter replace dev "$LAB-h4" egress bpf da obj "$BUILD/lab_vlan20.bpf.o" sec classifier
+then
+	ok "xpxe serves VLANs 10 and 20; h4 on an access port of VLAN 20"
+else
+	not_ok "xpxe serves VLANs 10 and 20; h4 on an access port of VLAN 20" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+to_daemon=$(counter_index dhcp_to_daemon)
+queued0=$(pinned_counter "$to_daemon")
+unanswered0=$("$XPXE" status --json | jq '.interfaces[0].dhcp.vlan_unanswered')
+kill -STOP "$DAEMON_PID"
+stopped() { [ "$(ps -o stat= -p "$DAEMON_PID" | cut -c1)" = T ]; }
+wait_until stopped
+ip netns exec "$LAB-h4" python3 "$WORK/discover.py" 52:54:00:f2:00:04 \
+	>"$WORK/h4.offer" 2>"$WORK/h4.err" &
+h4_pid=$!
+queued() { [ "$(pinned_counter "$to_daemon")" -gt "$queued0" ] || ! kill -0 $h4_pid 2>/dev/null; }
+wait_until queued
+check "h4's DISCOVER waits in the queue of the stopped daemon" test "$(pinned_counter "$to_daemon")" -gt "$queued0"
+EXTRA_MACHINE="{mac: 52:54:00:f2:00:04, ip: 198.18.20.60}" config 20=198.18.20.1/24
+kill -HUP "$DAEMON_PID"
+kill -CONT "$DAEMON_PID"
+wait "$h4_pid"
+if grep -qx "yiaddr=198.18.20.60 server=198.18.20.1" "$WORK/h4.offer"; then
+	ok "... after a reload that made VLAN 20 net 1, it is answered as VLAN 20's: 198.18.20.60 from 198.18.20.1"
+else
+	not_ok "... after a reload that made VLAN 20 net 1, it is answered as VLAN 20's" \
+		"offer: $(cat "$WORK/h4.offer") $(tail -3 "$WORK/h4.err")" "$(tail -8 "$WORK/daemon.log")"
+fi
+check "... the reload done first (its log line)" grep -q "reloaded $WORK/xpxe.yaml" "$WORK/daemon.log"
+check "... and nothing counted vlan_unanswered" test \
+	"$("$XPXE" status --json | jq '.interfaces[0].dhcp.vlan_unanswered')" -eq "$unanswered0"
+kill -TERM "$DAEMON_PID"
+wait_daemon
+
 # --- HTTPS on a VLAN: talos.config= names the VLAN's address, and HTTPS answers there ------------
 if ! { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=ca" \
 	-keyout "$WORK/ca.key" -out "$WORK/ca.pem" >/dev/null 2>&1 &&

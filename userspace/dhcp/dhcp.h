@@ -45,6 +45,15 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 size_t xpxe_dhcp_queued_tagged(const struct xpxe_vlan_cfg *v, const struct xpxe_dhcp_queued *q,
 			       unsigned char *out);
 
+/*
+ * The net (1..N_VLANS) of the VLAN in VLANS whose tags the queued request Q came with
+ * (Q->tci: one 802.1Q tag, or an 802.1ad outer tag over an inner one), or 0 when none has
+ * them. Q->net is the number of its VLAN when it was queued, which a reload may have given
+ * another VLAN since.
+ */
+unsigned int xpxe_dhcp_queued_net(const struct xpxe_vlan_cfg *vlans, int n_vlans,
+				  const struct xpxe_dhcp_queued *q);
+
 /* Zeroes the VLAN slots (1..XPXE_VLAN_MAX) of SKEL's dhcp_config: no VLAN answered. */
 void xpxe_vlan_clear_configs(struct xpxe_bpf *skel);
 

@@ -91,22 +91,51 @@ static bool asks_reservation(const struct xpxe_dhcp_server *srv, const struct xp
 	return (q->msg_type == 1 || q->msg_type == 3) && reserved_on(srv, q->mac, q->net);
 }
 
+unsigned int xpxe_dhcp_queued_net(const struct xpxe_vlan_cfg *vlans, int n_vlans,
+				  const struct xpxe_dhcp_queued *q)
+{
+	unsigned int outer = ntohs(q->tci[0]) & 0xfffu, inner = ntohs(q->tci[1]) & 0xfffu;
+
+	for (int i = 0; i < n_vlans; i++)
+		if (vlans[i].outer_vid ? vlans[i].outer_vid == outer && vlans[i].vid == inner
+				       : vlans[i].vid == outer && !q->tci[1])
+			return (unsigned int)i + 1;
+	return 0;
+}
+
 static int on_queued(void *ctx, void *data, size_t size)
 {
 	struct xpxe_dhcp_server *srv = ctx;
+	struct xpxe_dhcp_queued *q;
 
 	if (size < sizeof(struct xpxe_dhcp_queued))
 		return 0;
 	if (srv->batch_n >= BATCH_MAX) /* not reached: the round stops at a full batch */
 		return -E2BIG;
+	q = &srv->batch[srv->batch_n];
+	memcpy(q, data, sizeof(*q));
+	/*
+	 * A VLAN's request: its net again from its tags, under the VLANs of now. A reload
+	 * between its queueing and this round renumbers the nets (a VLAN added or removed
+	 * before its own), never the tags: by the net it came with, it was another VLAN's
+	 * request, answered with that VLAN's tags and settings. Its VLAN gone: unanswered.
+	 */
+	if (q->net) {
+		q->net = (__u16)xpxe_dhcp_queued_net(
+		    srv->settings.vlans,
+		    strcmp(srv->dp->ifname, srv->settings.vlan_ifname) ? 0 : srv->settings.n_vlans,
+		    q);
+		if (!q->net) {
+			srv->vlan_unanswered++;
+			return 0;
+		}
+	}
 	/*
 	 * A request from a VLAN (bpf/vlan.h) of a MAC XDP could not answer: that VLAN's pool
 	 * takes it; a VLAN without one answers only its reservations (never from the
 	 * untagged network's pool).
 	 */
-	if (!leases_of(srv, ((const struct xpxe_dhcp_queued *)data)->net) &&
-	    !reserved_on(srv, ((const struct xpxe_dhcp_queued *)data)->mac,
-			 ((const struct xpxe_dhcp_queued *)data)->net)) {
+	if (!leases_of(srv, q->net) && !reserved_on(srv, q->mac, q->net)) {
 		if (!srv->vlan_unanswered++)
 			log_warn("%s: a machine without a reservation asked for an address on a "
 				 "VLAN without a pool: give the VLAN one (,pool=FIRST-LAST) or "
@@ -116,7 +145,7 @@ static int on_queued(void *ctx, void *data, size_t size)
 					   : "");
 		return 0;
 	}
-	memcpy(&srv->batch[srv->batch_n++], data, sizeof(struct xpxe_dhcp_queued));
+	srv->batch_n++;
 	/*
 	 * A full batch stops this round: the rest waits in the ring for the next one. Only a
 	 * negative return stops libbpf (a positive one is ignored, and a rack of more than
@@ -420,7 +449,7 @@ static void answer(struct xpxe_dhcp_server *srv, const struct xpxe_dhcp_queued *
 		opts.data_size_in =
 		    (unsigned int)xpxe_dhcp_queued_tagged(&srv->settings.vlans[q->net - 1], q, in);
 	} else if (q->net) {
-		return; /* its VLAN is gone (a reload): never answered untagged */
+		return; /* never: on_queued numbered it under the VLANs of now */
 	}
 
 	if (bpf_prog_test_run_opts(bpf_program__fd(srv->dp->xdp), &opts)) {
