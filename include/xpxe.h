@@ -192,6 +192,8 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP6_DATA,	    /* DATA blocks sent over IPv6 by the daemon */
 	XPXE_CNT_TFTP6_RETRANSMITS, /* ... of them sent again (a repeated ACK, or our timeout) */
 	XPXE_CNT_TFTP6_COMPLETED,   /* IPv6 transfers whose final block was acknowledged */
+	XPXE_CNT_TFTP6_COMPLETED_UDP, /* ... of them, the daemon's socket saw that ACK (windows,
+				     taken over): tc counted tc's in tftp_sessions_completed */
 	XPXE_CNT_TFTP6_ABORTED,	    /* ... ended by the client's ERROR (a tsize probe, say) */
 	/*
 	 * tc_tftp, on IPv6 frames: lockstep transfers the daemon installed in tftp_sessions6
