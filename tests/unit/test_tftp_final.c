@@ -97,8 +97,10 @@ static void test_not_ours(void **state)
 
 	(void)state;
 	for (double t = 10; t < 100; t += 1) {
-		assert_int_equal(tftp_final_step(&f, false, true, 0, 0, 0, IDLE, t), TFTP_FINAL_WAIT);
-		assert_int_equal(tftp_final_step(&f, true, false, 19, 0, 0, IDLE, t), TFTP_FINAL_WAIT);
+		assert_int_equal(tftp_final_step(&f, false, true, 0, 0, 0, IDLE, t),
+				 TFTP_FINAL_WAIT);
+		assert_int_equal(tftp_final_step(&f, true, false, 19, 0, 0, IDLE, t),
+				 TFTP_FINAL_WAIT);
 	}
 	assert_true(f.since == 0);
 }
@@ -138,8 +140,7 @@ static void test_repeats_then_silence(void **state)
 
 	(void)state;
 	for (int i = 0; i < 7; i++)
-		assert_int_equal(tftp_final_step(&f, true, true, 19, r[i], 0, IDLE, t[i]),
-				 want[i]);
+		assert_int_equal(tftp_final_step(&f, true, true, 19, r[i], 0, IDLE, t[i]), want[i]);
 }
 
 /* The final ACK's ACK moving on clears it: a window's earlier ACK, then silence: done. */
@@ -158,9 +159,12 @@ static void test_repeat_then_ack_moves(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resends_then_done), cmocka_unit_test(test_late_sweeps),
-		cmocka_unit_test(test_client_timeout),	  cmocka_unit_test(test_idle_caps),
-		cmocka_unit_test(test_ack_moves),	  cmocka_unit_test(test_not_ours),
+		cmocka_unit_test(test_resends_then_done),
+		cmocka_unit_test(test_late_sweeps),
+		cmocka_unit_test(test_client_timeout),
+		cmocka_unit_test(test_idle_caps),
+		cmocka_unit_test(test_ack_moves),
+		cmocka_unit_test(test_not_ours),
 		cmocka_unit_test(test_client_repeats_before_final),
 		cmocka_unit_test(test_repeats_then_silence),
 		cmocka_unit_test(test_repeat_then_ack_moves),

@@ -1202,9 +1202,9 @@ static void labelled_lines(FILE *f, const char *name, const char *label,
 		for (size_t k = 0; ok[i] && k < n; k++)
 			fprintf(f, "%s{interface=\"%s\",%s=\"%s\"} %llu\n", name, l->ifnames[i],
 				label, t[k].value,
-				(unsigned long long)(totals[i][t[k].c] +
-						     (t[k].plus != XPXE_CNT_MAX ? totals[i][t[k].plus]
-										: 0)));
+				(unsigned long long)(totals[i][t[k].c] + (t[k].plus != XPXE_CNT_MAX
+									      ? totals[i][t[k].plus]
+									      : 0)));
 }
 
 /* TFTP by interface: transfers running and ended, errors, bytes by the path that sent them. */

@@ -235,8 +235,9 @@ void tftp_place_sweep(struct xpxe_tftp *t, bool *counted, bool *gave_up, bool co
 	if (!confirmed && *counted && tftp_now_ns() - started_ns >= TFTP_PLACE_UNCONFIRMED_NS) {
 		tftp_place_give(t, counted);
 		*gave_up = true;
+		/* Debug only: a flood of forged RRQs would log a line each. */
 		if (t->opts.max_at_once)
-			log_info("tftp: %s gave its place up: no ACK of its first answer", who);
+			log_debug("tftp: %s gave its place up: no ACK of its first answer", who);
 	} else if (confirmed && *gave_up) {
 		/* It runs after all (a client slow to answer): counted, even over the cap. */
 		*gave_up = false;

@@ -55,7 +55,8 @@ enum tftp_final_step {
 	TFTP_FINAL_WAIT,   /* the final block is not out, or its ACK may still come */
 	TFTP_FINAL_RESEND, /* send the final block again now */
 	TFTP_FINAL_DONE,   /* end it as done, the final ACK not seen */
-	TFTP_FINAL_FAILED, /* end it as expired: the client asked for the final block, never had it */
+	TFTP_FINAL_FAILED, /* end it as expired: the client asked for the final block, never had it
+			    */
 };
 
 /*

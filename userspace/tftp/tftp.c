@@ -1048,19 +1048,21 @@ static void sweep(struct xpxe_tftp *t)
 			 * opts.max_at_once (it expires at its idle timeout, or makes room),
 			 * until its client acknowledges after all: then it runs, and counts.
 			 */
-			tftp_addr_str(who, sizeof(who), x->key.client_ip, x->key.client_port);
-			tftp_place_sweep(t, &x->counted, &x->gave_up, x->confirmed, x->started_ns,
-					 who);
+			if ((!x->confirmed && x->counted) || x->gave_up) {
+				tftp_addr_str(who, sizeof(who), x->key.client_ip,
+					      x->key.client_port);
+				tftp_place_sweep(t, &x->counted, &x->gave_up, x->confirmed,
+						 x->started_ns, who);
+			}
 			/* Retransmits since the last second: one event per burst, not per block. */
 			if (s.retransmits > x->retransmits) {
 				report(XPXE_EV_TFTP_RETRANSMIT, x, &s, NULL);
 				x->retransmits = s.retransmits;
 			}
-			switch (tftp_final_step(&x->final, x->confirmed,
-						s.last_block >= s.final_block &&
-						    s.win_base + 1 >= s.final_block,
-						s.win_base, s.retransmits, x->timeout_s, x->idle_s,
-						now)) {
+			switch (tftp_final_step(
+			    &x->final, x->confirmed,
+			    s.last_block >= s.final_block && s.win_base + 1 >= s.final_block,
+			    s.win_base, s.retransmits, x->timeout_s, x->idle_s, now)) {
 			case TFTP_FINAL_RESEND:
 				resend_final(t, x, s.final_block);
 				break;

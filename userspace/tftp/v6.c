@@ -732,10 +732,11 @@ void tftp6_sweep(struct xpxe_tftp *t)
 
 			if (sync6(x) != XPXE_TFTP_ACTIVE)
 				break; /* the final ACK came meanwhile: the next sweep ends it */
-			snprintf(why, sizeof(why),
-				 "the client ACKed block %u again: the final block %u never reached "
-				 "it",
-				 x->acked, x->final_block);
+			snprintf(
+			    why, sizeof(why),
+			    "the client ACKed block %u again: the final block %u never reached "
+			    "it",
+			    x->acked, x->final_block);
 			tftp_bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
 			end6(t, x, XPXE_EV_TFTP_EXPIRED, why, 0);
 			free6(t, x);
