@@ -27,10 +27,14 @@ CFLAGS   += -D_FORTIFY_SOURCE=2
 endif
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Iuserspace -I$(BUILD) \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# The shared structs and counters live in include/: a daemon reuses pinned maps only when the
-# pins were made by a build of the same headers (see dataplane.c).
-LAYOUT_ID := $(shell cat $(sort $(wildcard include/*.h)) | sha256sum | cut -c1-16)
-CFLAGS   += -DXPXE_LAYOUT_ID=0x$(LAYOUT_ID)ULL
+# A daemon reuses pinned maps only when the pins were made by a build of the same layout
+# (see dataplane.c): the ID hashes include/*.h, bpf/xpxe.bpf.c and the bpf/*.h it includes
+# (scripts/layout_id.sh; `make layout-id` prints it). Worked out once, when first needed:
+# on a fresh machine clang comes with deps, after this file is read.
+LAYOUT_ID = $(eval LAYOUT_ID := $$(shell CLANG=$(CLANG) MULTIARCH=$(MULTIARCH) scripts/layout_id.sh))$(or \
+	    $(LAYOUT_ID),$(error scripts/layout_id.sh found no layout ID))
+LAYOUT_DEF = -DXPXE_LAYOUT_ID=0x$(LAYOUT_ID)ULL
+CFLAGS   += $(LAYOUT_DEF)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread
 CFLAGS   += $(SAN_FLAGS)
 LDLIBS   += $(SAN_FLAGS)
@@ -56,7 +60,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 BENCH_SRCS := $(wildcard scripts/bench/*.c)
 BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps bench-deps check check-kernels demo bench format format-check clean
+.PHONY: all deps bench-deps check check-kernels demo bench format format-check clean layout-id
 .DEFAULT_GOAL := all
 # Keep the BPF objects and skeletons: they are intermediates, but the lab and tests use them.
 .SECONDARY:
@@ -65,6 +69,9 @@ all: $(XPXE_BIN) $(BPF_OBJS)
 
 deps:
 	@scripts/deps.sh
+
+layout-id:
+	@echo $(LAYOUT_ID)
 
 # What only the benchmarks need (nginx, gnuplot): never a dependency of check.
 bench-deps:
@@ -262,7 +269,7 @@ FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 60
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	       -Iinclude -Iuserspace -I$(BUILD) -Itests/fuzz -DXPXE_LAYOUT_ID=0x$(LAYOUT_ID)ULL \
+	       -Iinclude -Iuserspace -I$(BUILD) -Itests/fuzz \
 	       $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
@@ -272,10 +279,10 @@ FUZZ_OBJS   := $(patsubst userspace/%.c,$(BUILD)/fuzz/obj/%.o,$(filter-out users
 
 $(BUILD)/fuzz/obj/%.o: userspace/%.c $(USER_HDRS) $(wildcard include/*.h) $(SKELS) | $(BUILD)/.dir
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(LAYOUT_DEF) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(LAYOUT_DEF) $(FUZZ_SAN) -fsanitize=fuzzer $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS) $(BUILD)/tests/test_fuzz_xdp
 

@@ -227,6 +227,8 @@ static const char usage_serve[] =
     "                           copy went up), else XDP answers them; auto (default):\n"
     "                           yes while a UDP socket is bound to port 67 here\n"
     "                           (looked at each second); yes for servers on raw sockets\n"
+    "                           or in a VM or container bridged to IFACE (their port 67\n"
+    "                           is in another network namespace: auto cannot see it)\n"
     "  --router-advert auto|on|off\n"
     "                           answer the IPv6 Router Solicitations of the machines\n"
     "                           xpxe serves with an empty Router Advertisement (ends\n"

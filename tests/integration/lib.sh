@@ -137,6 +137,25 @@ lab_up_v6() {
 	fi
 }
 
+# ll_ready N: host N's eth0 has a link-local address past duplicate address detection (a
+# DHCPv6 client binds to it).
+ll_ready() {
+	ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 scope link | grep -q inet6 &&
+		! ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 tentative | grep -q inet6
+}
+# lab_up_dhcp6 MAC_PREFIX COUNT: the lab with hosts 1..COUNT (host N's MAC MAC_PREFIX:0N),
+# each with its link-local address ready, and $SRV6 on the server's side (/64, no DAD): where
+# the DHCPv6 server tests start. Returns 1 (reported) when a step fails.
+lab_up_dhcp6() {
+	local prefix=$1 count=$2 n
+	lab up || { not_ok "lab up"; return 1; }
+	for ((n = 1; n <= count; n++)); do lab host $n "$prefix:0$n"; done
+	for ((n = 1; n <= count; n++)); do
+		wait_until ll_ready $n || { not_ok "host $n has a link-local address"; return 1; }
+	done
+	in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+}
+
 # Checks that COMMAND exits 0 and leaves OUTFILE with SOURCE's bytes (a fetch by any client).
 fetched() { # DESCRIPTION OUTFILE SOURCE COMMAND...
 	local desc=$1 out=$2 src=$3 output

@@ -16,16 +16,7 @@ POOL6=fd00:198:18::100
 RES6=fd00:198:18::50
 PROBE=$ROOT/tests/integration/dhcp6_probe.py
 RS_PROBE=$ROOT/tests/integration/rs_probe.py
-lab up || { not_ok "lab up"; exit 1; }
-for n in 1 2 3 4; do lab host $n "52:54:00:d7:00:0$n"; done
-ll_ready() {
-	ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 scope link | grep -q inet6 &&
-		! ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 tentative | grep -q inet6
-}
-for n in 1 2 3 4; do
-	wait_until ll_ready $n || { not_ok "host $n has a link-local address"; exit 1; }
-done
-in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+lab_up_dhcp6 52:54:00:d7:00 4 || exit 1
 LEASES=$WORK/bindings
 SERVE=(-i "$IF_SRV" --mode full --pool6 "$POOL6-$POOL6" --reserve6 "52:54:00:d7:00:03=$RES6"
 	--leases "$LEASES")

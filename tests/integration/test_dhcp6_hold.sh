@@ -9,20 +9,12 @@ LAB=td6hold
 source "$(dirname "$0")/lib.sh"
 require_root
 
+# shellcheck disable=SC2034 # lab_up_dhcp6 puts it on the server's side
 SRV6=fd00:198:18::1
 A1=fd00:198:18::100
 A2=fd00:198:18::101
 PROBE=$ROOT/tests/integration/dhcp6_probe.py
-lab up || { not_ok "lab up"; exit 1; }
-for n in 1 2; do lab host $n "52:54:00:d8:00:0$n"; done
-ll_ready() {
-	ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 scope link | grep -q inet6 &&
-		! ip netns exec "$LAB-h$1" ip -6 addr show dev eth0 tentative | grep -q inet6
-}
-for n in 1 2; do
-	wait_until ll_ready $n || { not_ok "host $n has a link-local address"; exit 1; }
-done
-in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+lab_up_dhcp6 52:54:00:d8:00 2 || exit 1
 LEASES=$WORK/bindings
 HOLDS=${LEASES}6.holds
 SERVE=(-i "$IF_SRV" --mode full --pool6 "$A1-$A2" --leases "$LEASES" --state-dir "$WORK/state")

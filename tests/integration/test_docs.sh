@@ -69,6 +69,21 @@ else
 	not_ok "xpxe(8)'s flags beside -c are serve's" "serve: ${with_c//$'\n'/ }" "xpxe(8): ${man_with_c//$'\n'/ }"
 fi
 
+# Every counter of `xpxe status` (counters.c's names, in the map's order) has its entry in
+# xpxe(8)'s COUNTERS, and every entry there is a counter.
+counters=$(sed -n 's/^\t\[XPXE_CNT_[A-Z0-9_]*\] *= *"\([a-z0-9_]*\)",.*/\1/p' "$ROOT/userspace/counters.c" | sort)
+n_enum=$(awk '/^enum xpxe_counter \{/ { on = 1; next } on && /XPXE_CNT_MAX/ { exit } on' "$ROOT/include/xpxe.h" |
+	grep -c '^[[:space:]]*XPXE_CNT_[A-Z0-9_]*')
+man_counters=$(awk '/^\.SH COUNTERS/ { on = 1; next } /^\.SH/ { on = 0 } on && prev ~ /^\.TP/ { print $2 } { prev = $0 }' "$MAN8" | sort)
+missing=$(comm -23 <(echo "$counters") <(echo "$man_counters") | tr '\n' ' ')
+extra=$(comm -13 <(echo "$counters") <(echo "$man_counters") | tr '\n' ' ')
+if [ "$(grep -c . <<<"$counters")" = "$n_enum" ] && [ "$n_enum" -ge 100 ] && [ -z "$missing$extra" ]; then
+	ok "xpxe(8)'s COUNTERS describes each of the $n_enum counters of xpxe status, and no other"
+else
+	not_ok "xpxe(8)'s COUNTERS describes every counter" "counters.c: $(grep -c . <<<"$counters") of $n_enum" \
+		"missing: $missing" "not a counter: $extra"
+fi
+
 # The exit codes: xpxe --help, xpxe(8) and the README list the same ones.
 codes_help=$("$XPXE" --help | sed -n '/^exit codes:/,$p' | grep -oE '(^|[ ,:])[0-9] ' | tr -dc '0-9\n' | sort -u | tr -d '\n')
 codes_man=$(awk '/^\.SH EXIT STATUS/ { on = 1; next } /^\.SH/ { on = 0 } on && prev ~ /^\.TP/ { print $2 } { prev = $0 }' "$MAN8" | sort -u | tr -d '\n')

@@ -325,6 +325,10 @@ layout_map=/sys/fs/bpf/xpxe/$IF_SRV/layout
 layout_of_build() { bpftool -j map dump pinned "$layout_map" | jq -r '.[0].value'; }
 ours=$(layout_of_build)
 check "the layout map holds this build's id" test "$ours" != 0 -a -n "$ours"
+# The value's bytes, least significant first (the hosts we run on are little-endian).
+id_hex=$(jq -r 'reverse | map(ltrimstr("0x")) | join("")' <<<"$ours")
+check "... the one scripts/layout_id.sh makes of the BPF headers ($id_hex)" \
+	test "$id_hex" = "$("$ROOT/scripts/layout_id.sh")"
 # As an older or newer xpxe would have left them: another id in the layout map.
 bpftool map update pinned "$layout_map" key 0 0 0 0 value 1 2 3 4 5 6 7 8
 : >"$WORK/daemon.log"

@@ -59,20 +59,30 @@ fetch() { # MACHINE [--stall]
 }
 state_is() { grep -qx "$2" "$WORK/$1.out.state" 2>/dev/null; }
 log_has() { grep -q -- "$1" "$WORK/daemon.log"; }
+# serve TFTP_MAX_WAIT DESCRIPTION: the daemon with config TFTP_MAX_WAIT, one transfer at a
+# time; --max-tftp-downloads overrides the file's tftp_max (4). A stalled transfer expires at
+# the idle timeout: far beyond the checks. Exits when it does not start.
+serve() {
+	config "$1"
+	if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
+		ok "$2"
+	else
+		not_ok "$2"
+		exit 1
+	fi
+}
+# stop: the daemon ends; the machines' files go, for the next part.
+stop() {
+	kill "$DAEMON_PID"
+	wait_daemon
+	rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
+}
 
 check "xpxe check refuses tftp_max_wait above 60 with its line" \
 	bash -c "config_line=\$(printf 'interfaces: [x]\ndownloads: {tftp_max_wait: 61}\n'); echo \"\$config_line\" >'$WORK/bad.yaml'; ! '$XPXE' check -c '$WORK/bad.yaml' >'$WORK/bad.out' 2>&1 && grep -q 'bad.yaml:2:.*tftp_max_wait' '$WORK/bad.out'"
 
 # --- held in order, control planes first -------------------------------------------------
-config 0
-# --max-tftp-downloads overrides the file's tftp_max (4): one at a time here.
-# A stalled transfer expires at the idle timeout: far beyond the checks below.
-if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
-	ok "serve -c --max-tftp-downloads 1 starts"
-else
-	not_ok "serve -c --max-tftp-downloads 1 starts"
-	exit 1
-fi
+serve 0 "serve -c --max-tftp-downloads 1 starts"
 fetch w1 --stall
 check "w1 is answered at once and holds the one place" wait_until state_is w1 answered
 for m in w3 w2; do
@@ -102,18 +112,10 @@ check "the server let them in in the queue's order: w3 w2 (got: $started)" \
 	test "$started" = "w3 w2 "
 check "none went in over the cap for its wait (tftp_max_wait 0: never)" \
 	bash -c "! grep -q 'over the cap: it waited' '$WORK/daemon.log'"
-kill "$DAEMON_PID"
-wait_daemon
-rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
+stop
 
 # --- over the cap after tftp_max_wait ------------------------------------------------------
-config 1
-if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
-	ok "serve starts again with tftp_max_wait 1"
-else
-	not_ok "serve starts again with tftp_max_wait 1"
-	exit 1
-fi
+serve 1 "serve starts again with tftp_max_wait 1"
 fetch w1 --stall
 check "w1 holds the one place again" wait_until state_is w1 answered
 fetch w2
@@ -126,18 +128,10 @@ check "w1 still stalls (it released nothing)" bash -c "! grep -q released '$WORK
 touch "$WORK/w1.out.release"
 check "w1 ends its transfer" wait_until state_is w1 released
 for m in w1 w2; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
-kill "$DAEMON_PID"
-wait_daemon
-rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
+stop
 
 # --- a transfer never acknowledged gives its place up ------------------------------------
-config 0
-if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
-	ok "serve starts again with tftp_max_wait 0"
-else
-	not_ok "serve starts again with tftp_max_wait 0"
-	exit 1
-fi
+serve 0 "serve starts again with tftp_max_wait 0"
 fetch w1 --mute
 check "w1 is answered, and acknowledges nothing" wait_until state_is w1 answered
 fetch w3
