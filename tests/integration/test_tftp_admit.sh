@@ -75,7 +75,7 @@ serve() {
 stop() {
 	kill "$DAEMON_PID"
 	wait_daemon
-	rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
+	rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release "$WORK"/*.out.ack
 }
 
 check "xpxe check refuses tftp_max_wait above 60 with its line" \
@@ -143,9 +143,7 @@ check "... by its turn, not over the cap (tftp_max_wait 0)" \
 check "w1's transfer is still there (it expires at its idle timeout)" \
 	bash -c "'$XPXE' status --json | jq -e '.interfaces[0].tftp.transfers >= 1' >/dev/null"
 wait "${PID[w3]}" || not_ok "tftp_hold.py for w3 failed" "$(cat "$WORK/w3.err")"
-kill "$DAEMON_PID"
-wait_daemon
-rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
+stop
 
 # fetch_as NAME MACHINE [--stall|--late...]: as fetch, from MACHINE's address and port, into
 # NAME's files (a second request from the same machine, from another port).
@@ -163,24 +161,13 @@ new_log() { cat "$WORK/daemon.log" >>"$WORK/daemon.log.before"; : >"$WORK/daemon
 # data plane's pinned map: it counts as running, so w2 is held behind it. And two requests of
 # one address from two ports (two machines behind a relay, or one asking twice) are two
 # places in the queue, each answered in turn.
-config 0
 new_log
-if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
-	ok "serve starts again (adopted transfers)"
-else
-	not_ok "serve starts again (adopted transfers)"
-	exit 1
-fi
+serve 0 "serve starts again (adopted transfers)"
 fetch w1 --stall
 check "w1 holds the one place" wait_until state_is w1 answered
 kill -KILL "$DAEMON_PID"
 wait_daemon
-if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
-	ok "serve starts over the killed daemon's data plane"
-else
-	not_ok "serve starts over the killed daemon's data plane"
-	exit 1
-fi
+serve 0 "serve starts over the killed daemon's data plane"
 check "it takes w1's transfer over" wait_until log_has "took over 1 TFTP transfer"
 check "... which holds the place: 1 running" wait_until downloads_are '.tftp_active == 1'
 fetch w2
@@ -200,22 +187,14 @@ check "... the file's bytes, twice" \
 check "... by their turn, not over the cap" \
 	test "$(grep -c 'tftp: w2 starts after .* in the queue$' "$WORK/daemon.log")" = 2
 for m in w1 w2 w2b; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
-kill "$DAEMON_PID"
-wait_daemon
-rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release "$WORK"/*.out.ack
+stop
 
 # --- a late ACK: the transfer runs, and counts ---------------------------------------------
 # w1 acknowledges its first answer only after it gave its place up (w3 takes it): it runs
 # after all, so it counts as running again, over the cap (2 running). When w3 ends, w2 (held)
 # still waits: w1 holds the one place.
-config 0
 new_log
-if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
-	ok "serve starts again (late ACK)"
-else
-	not_ok "serve starts again (late ACK)"
-	exit 1
-fi
+serve 0 "serve starts again (late ACK)"
 fetch w1 --late --stall
 check "w1 is answered, and does not acknowledge yet" wait_until state_is w1 answered
 check "... it gives its place up (0 running)" wait_until downloads_are '.tftp_active == 0'
