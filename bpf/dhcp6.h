@@ -28,7 +28,7 @@
 #define DHCP6_MSG_OFF	     8	/* the message in the datagram: after the UDP header */
 #define DHCP6_OPTS_OFF	     12 /* its options: after the type and the transaction id */
 #define DHCP6_MAX_OPTIONS    48 /* a message with more options is malformed */
-#define DHCP6_ORO_MAX	     32 /* option codes of an ORO looked at */
+#define DHCP6_ORO_MAX	     (DHCP6_UDP_MAX / 2) /* codes of an ORO: all a datagram holds */
 #define DHCP6_HOP_LIMIT	     64
 #define DHCP6_OPT_CLIENTID   1
 #define DHCP6_OPT_SERVERID   2
@@ -204,19 +204,26 @@ static __always_inline bool dhcp6_is_ext_header(__u8 nexthdr)
 	return false;
 }
 
-/* Whether an ORO whose data is LEN bytes at IN[OFF] asks for option 59. */
-static __always_inline bool dhcp6_oro_wants_url(const __u8 *in, __u32 off, __u32 len)
+/*
+ * Whether an ORO whose data is LEN bytes at S->in[OFF] asks for option 59: 1 or 0. Every
+ * code, as the daemon's parser reads them (dhcp6_proto.c take_option): a client that names
+ * 59 late in a long list gets the same class here and there. A global function: the
+ * verifier walks its loop once, not once for each option of the walk that calls it.
+ */
+__noinline int dhcp6_oro_wants_url(const struct dhcp6_scratch *s, __u32 off, __u32 len)
 {
+	if (!s)
+		return 0;
 	for (__u32 i = 0; i < DHCP6_ORO_MAX; i++) {
 		__u32 at = off + 2 * i;
 
 		if (2 * i + 2 > len)
 			break;
 		at &= DHCP6_UDP_MASK;
-		if (dhcp6_get16(&in[at]) == DHCP6_OPT_BOOTFILE)
-			return true;
+		if (dhcp6_get16(&s->in[at]) == DHCP6_OPT_BOOTFILE)
+			return 1;
 	}
-	return false;
+	return 0;
 }
 
 static __always_inline __u32 dhcp6_get32(const __u8 *p)
@@ -307,7 +314,7 @@ static __always_inline void dhcp6_take_option(struct dhcp6_scratch *s, __u32 off
 		}
 		break;
 	case DHCP6_OPT_ORO:
-		if (dhcp6_oro_wants_url(in, off, len))
+		if (!rq->wants_url && dhcp6_oro_wants_url(s, off, len))
 			rq->wants_url = 1;
 		break;
 	case DHCP6_OPT_USER_CLASS:
@@ -326,8 +333,9 @@ static __always_inline void dhcp6_take_option(struct dhcp6_scratch *s, __u32 off
 		parse_vendor_class(&rq->v4, v + 6, n);
 		break;
 	case DHCP6_OPT_ARCH:
-		/* RFC 5970: a list of architecture types; the first names this boot. */
-		if (len >= 2) {
+		/* RFC 5970: a list of architecture types; the first names this boot. The first
+		 * option 61 of the message, as the daemon's parser takes it. */
+		if (len >= 2 && !rq->v4.has_arch) {
 			rq->v4.arch = (__u16)dhcp6_get16(v);
 			rq->v4.has_arch = 1;
 		}
@@ -397,13 +405,16 @@ static __always_inline bool dhcp6_names_us(const struct dhcp6_scratch *s,
  * Builds the answer of TYPE in S->hdr and S->udp, from the request in S->in
  * (IP6 and UDPH: its headers, in the packet), with the options R, the client
  * id, then TAIL_LEN bytes of TAIL (DHCP6_TAIL_MAX readable; 0: none), then
- * writes it over the frame. Returns 0, or the counter of why not.
+ * writes it over the frame. FROM_LL (a constant): from our link-local address
+ * whatever the request went to, as the daemon's socket answers a link-local
+ * client. Returns 0, or the counter of why not.
  */
 static __always_inline int dhcp6_build(struct xdp_md *ctx, struct dhcp6_scratch *s,
 				       const struct xpxe_dhcp6_config *cfg,
 				       const struct xpxe_dhcp6_reply *r, const struct ethhdr *eth,
 				       const struct ipv6hdr *ip6, const struct udphdr *udph,
-				       __u8 type, const __u8 *tail, __u32 tail_len)
+				       __u8 type, const __u8 *tail, __u32 tail_len,
+				       const bool from_ll)
 {
 	struct ethhdr *oeth = (void *)s->hdr;
 	struct ipv6hdr *oip6 = (void *)(s->hdr + 14);
@@ -427,7 +438,7 @@ static __always_inline int dhcp6_build(struct xdp_md *ctx, struct dhcp6_scratch 
 	oip6->nexthdr = IPPROTO_UDP;
 	oip6->hop_limit = DHCP6_HOP_LIMIT;
 	/* From the address the request went to, or our link-local one when that was ff02::1:2. */
-	if (ip6->daddr.s6_addr[0] == 0xff)
+	if (from_ll || ip6->daddr.s6_addr[0] == 0xff)
 		__builtin_memcpy(&oip6->saddr, cfg->server_ll, 16);
 	else
 		oip6->saddr = ip6->daddr;
@@ -566,11 +577,16 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 			return ret;
 		}
 		/* A bound machine's renewal may be answered here (S->in holds it, checked): it
-		 * does not come back when the tail call happens. */
-		if (dhcp6_bound_may_answer(type))
+		 * does not come back when the tail call happens. It comes back when the prog
+		 * array is empty (a daemon left with --keep-attached: its array went with it) or
+		 * the kernel refuses the call (Linux 6.1 under libxdp's dispatcher): the daemon
+		 * answers, counted apart so that the lost fast path shows. */
+		if (dhcp6_bound_may_answer(type)) {
 			bpf_tail_call(
 			    ctx,
 			    frags ? (void *)&dhcp6_bound_prog_frags : (void *)&dhcp6_bound_prog, 0);
+			return XPXE_CNT_DHCP6_TAIL_CALL_FAILED;
+		}
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
 	}
 	if (dhcp6_walk_options(s, udp_len, false))
@@ -626,11 +642,35 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 	r = bpf_map_lookup_elem(&dhcp6_replies, &idx);
 	if (!r)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, answer, NULL, 0);
+	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, answer, NULL, 0, false);
 	if (ret)
 		return ret;
 	*verdict = XDP_TX;
 	return answer == DHCP6_ADVERTISE ? XPXE_CNT_DHCP6_ADVERTISE : XPXE_CNT_DHCP6_REPLY;
+}
+
+/*
+ * Whether the frame passes the daemon's receive path (dhcp6_server.c xpxe_dhcp6_server_take
+ * and _process) where xdp_pxe has not checked it already: a source in fe80::/10, and a
+ * destination MAC ours (the kernel's PACKET_HOST) or a group's (PACKET_MULTICAST,
+ * PACKET_BROADCAST), not another host's (PACKET_OTHERHOST); an IPv6 payload length within
+ * the frame. The daemon checks no destination address: neither does this.
+ */
+static __always_inline bool dhcp6_daemon_takes(const struct ethhdr *eth, const struct ipv6hdr *ip6,
+					       const void *data_end,
+					       const struct xpxe_dhcp6_config *cfg6)
+{
+	const __u8 *src = ip6->saddr.s6_addr, *dst = eth->h_dest;
+
+	if (src[0] != 0xfe || (src[1] & 0xc0) != 0x80)
+		return false;
+	if ((void *)(ip6 + 1) + ntohs_bounded(ip6->payload_len) > data_end)
+		return false;
+	if (dst[0] & 1)
+		return true;
+	return dst[0] == cfg6->server_mac[0] && dst[1] == cfg6->server_mac[1] &&
+	       dst[2] == cfg6->server_mac[2] && dst[3] == cfg6->server_mac[3] &&
+	       dst[4] == cfg6->server_mac[4] && dst[5] == cfg6->server_mac[5];
 }
 
 /* Whether the client id S's request carries (its data) is the DUID of binding B. */
@@ -714,6 +754,10 @@ static __always_inline int handle_dhcp6_bound(struct xdp_md *ctx, int *verdict)
 	if (udp_len < DHCP6_OPTS_OFF || udp_len > DHCP6_UDP_MAX ||
 	    (void *)udph + udp_len > data_end)
 		return XPXE_CNT_PASS_DHCP6_MALFORMED; /* never: xdp_pxe checked */
+	/* What the daemon would not take is no binding's either: it goes up, where the daemon
+	 * counts it (bad_frame) and drops it. */
+	if (!dhcp6_daemon_takes(eth, ip6, data_end, cfg6))
+		return XPXE_CNT_PASS_DHCP6_BAD_FRAME;
 	__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
 	b = bpf_map_lookup_elem(&dhcp6_bindings, &key);
 	if (!b)
@@ -790,7 +834,7 @@ static __always_inline int handle_dhcp6_bound(struct xdp_md *ctx, int *verdict)
 	r = bpf_map_lookup_elem(&dhcp6_replies_full, &idx);
 	if (!r)
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
-	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, DHCP6_REPLY, tail, tail_len);
+	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, DHCP6_REPLY, tail, tail_len, true);
 	if (ret)
 		return ret;
 	/* Not written to the file: the daemon reads this before it takes the address back. */

@@ -102,6 +102,18 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net, const
 			ret = handle_ndp(ctx, &verdict, net);
 		if (ret == XPXE_CNT_PASS_NOT_IPV4 && !net && udp6_to_tftp(ctx))
 			ret = XPXE_CNT_PASS_TFTP6;
+		/*
+		 * Maybe an ACK of a lockstep transfer over IPv6: xdp_tftp6 answers it, in a
+		 * program of its own (the tail call does not come back when it happens). Where
+		 * XDP has no room to grow it, or no tail call, it goes on to tc_tftp.
+		 */
+		if (ret == XPXE_CNT_PASS_NOT_IPV4 && !net && tftp6_ack_shaped(ctx)) {
+			if (!tftp_xdp_no_room)
+				bpf_tail_call(
+				    ctx, frags ? (void *)&tftp6_prog_frags : (void *)&tftp6_prog,
+				    0);
+			ret = XPXE_CNT_TFTP6_XDP_TO_TC;
+		}
 		return count_and(ret, verdict);
 	}
 
@@ -254,6 +266,29 @@ SEC("xdp.frags")
 int xdp_dhcp6_bound_frags(struct xdp_md *ctx)
 {
 	int verdict, ret = handle_dhcp6_bound(ctx, &verdict);
+
+	return count_and(ret, verdict);
+}
+
+/*
+ * xdp_tftp6: an IPv6 TFTP ACK's next DATA block, tail-called from xdp_pxe (bpf/tftp6.h,
+ * tftp6_xdp), which counted the frame in rx_frames; untagged always. Verified apart from
+ * xdp_pxe, and built twice, as xdp_dhcp6_bound.
+ */
+SEC("xdp")
+int xdp_tftp6(struct xdp_md *ctx)
+{
+	int verdict;
+	__u32 ret = tftp6_xdp(ctx, &counters, &verdict);
+
+	return count_and(ret, verdict);
+}
+
+SEC("xdp.frags")
+int xdp_tftp6_frags(struct xdp_md *ctx)
+{
+	int verdict;
+	__u32 ret = tftp6_xdp(ctx, &counters, &verdict);
 
 	return count_and(ret, verdict);
 }

@@ -169,6 +169,12 @@ enum xpxe_counter {
 	XPXE_CNT_DHCP6_REPLY_BOUND,	  /* full mode: a bound machine's Renew, Rebind, Request,
 					     Confirm or Information-request answered from
 					     dhcp6_bindings (xdp_dhcp6_bound) */
+	XPXE_CNT_DHCP6_TAIL_CALL_FAILED,  /* full mode: a renewal xdp_dhcp6_bound would answer,
+					     passed to the daemon: the tail call failed (its
+					     prog array empty, or refused under the dispatcher) */
+	XPXE_CNT_PASS_DHCP6_BAD_FRAME,	  /* xdp_dhcp6_bound: a source not link-local, or a
+					     destination MAC neither ours nor a group's: the
+					     daemon's bad_frame (it drops it) */
 	/* VLAN trunks (bpf/vlan.h); pass_vlan above counts a tag of a VLAN not configured. */
 	XPXE_CNT_PASS_VLAN_QINQ,     /* two tags no configured VLAN has (or three): untouched */
 	XPXE_CNT_PASS_VLAN_PRIORITY, /* a priority tag (VID 0): untouched, the kernel's */
@@ -193,7 +199,8 @@ enum xpxe_counter {
 	XPXE_CNT_TFTP6_RETRANSMITS,   /* ... of them sent again (a repeated ACK, or our timeout) */
 	XPXE_CNT_TFTP6_COMPLETED,     /* IPv6 transfers whose final block was acknowledged */
 	XPXE_CNT_TFTP6_COMPLETED_UDP, /* ... of them, the daemon's socket saw that ACK (windows,
-				       taken over): tc counted tc's in tftp_sessions_completed */
+				       taken over): the programs count theirs in
+				       tftp_sessions_completed */
 	XPXE_CNT_TFTP6_ABORTED,	      /* ... ended by the client's ERROR (a tsize probe, say) */
 	/*
 	 * tc_tftp, on IPv6 frames: lockstep transfers the daemon installed in tftp_sessions6
@@ -216,16 +223,28 @@ enum xpxe_counter {
 	 * (XPXE_DHCP_F_LOCAL_SERVER clear), on the untagged network.
 	 */
 	XPXE_CNT_DHCP_PROXY_XDP,
+	/*
+	 * xdp_tftp6, tail-called by xdp_pxe for an IPv6 frame shaped like a TFTP ACK: a lockstep
+	 * transfer's next DATA block by XDP_TX (its bytes in tftp_bytes), as IPv4's; where it
+	 * cannot (no room to grow the frame, no tail call, not a plain ACK) the frame goes on to
+	 * tc_tftp, which serves it (tftp6_data_tc).
+	 */
+	XPXE_CNT_TFTP6_DATA_XDP,  /* XDP: an IPv6 ACK answered with the next DATA by XDP_TX */
+	XPXE_CNT_TFTP6_XDP_TO_TC, /* XDP: an IPv6 frame shaped like an ACK, left to tc_tftp */
 	XPXE_CNT_MAX,
 };
 
 /* Pinned below /sys/fs/bpf/xpxe/<ifname>/ (see userspace/pins.c). */
-#define XPXE_BPFFS_ROOT	 "/sys/fs/bpf"
-#define XPXE_PIN_ROOT	 XPXE_BPFFS_ROOT "/xpxe"
-#define XPXE_PIN_PROG	 "xdp_pxe"
-#define XPXE_PIN_LAYOUT	 "layout" /* the build that made the pins: see dataplane.c */
-#define XPXE_RUN_DIR	 "/run/xpxe"
-#define XPXE_SOCKET_PATH XPXE_RUN_DIR "/xpxe.sock"
+#define XPXE_BPFFS_ROOT "/sys/fs/bpf"
+#define XPXE_PIN_ROOT	XPXE_BPFFS_ROOT "/xpxe"
+#define XPXE_PIN_PROG	"xdp_pxe"
+#define XPXE_PIN_LAYOUT "layout" /* the build that made the pins: see dataplane.c */
+/* The filled tail-call slots of the attached program (prog arrays: xdp_dhcp6_bound's, xdp_tftp6's),
+ * pinned so the kernel keeps them while no daemon runs; never reused (see dataplane.c). */
+#define XPXE_PIN_TAIL_CALLS	  "tail_calls"
+#define XPXE_PIN_TAIL_CALLS_TFTP6 "tail_calls_tftp6"
+#define XPXE_RUN_DIR		  "/run/xpxe"
+#define XPXE_SOCKET_PATH	  XPXE_RUN_DIR "/xpxe.sock"
 
 /*
  * The skb mark of the copy of a proxy-mode DISCOVER that tc_tftp sends back in on ingress for

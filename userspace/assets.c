@@ -205,6 +205,20 @@ static int publish(struct xpxe_assets *a, const struct xpxe_asset *as)
 	return 0;
 }
 
+/*
+ * Whether SLOT of the outer map holds a map (a lookup from userspace gives its id). Asked
+ * before a delete: on 6.1 every delete on a map of maps waits for an RCU grace period
+ * (maybe_wait_bpf_programs), even one that finds the slot empty; 6.12's guest showed no such
+ * cost. Deleting all 256 slots blind took 0.2-0.9 s per delete on 6.1 under QEMU (strace in
+ * the kernel-matrix guest), about a minute per start; a lookup waits for nothing.
+ */
+static bool slot_holds_map(int outer_fd, uint32_t slot)
+{
+	__u32 id;
+
+	return bpf_map_lookup_elem(outer_fd, &slot, &id) == 0;
+}
+
 int xpxe_assets_add_outer(struct xpxe_assets *a, int outer_fd)
 {
 	int err;
@@ -217,7 +231,8 @@ int xpxe_assets_add_outer(struct xpxe_assets *a, int outer_fd)
 			err = publish(a, a->slots[slot]);
 			if (err)
 				return err;
-		} else if (!a->orphan_refs[slot] && bpf_map_delete_elem(outer_fd, &slot) == 0) {
+		} else if (!a->orphan_refs[slot] && slot_holds_map(outer_fd, slot) &&
+			   bpf_map_delete_elem(outer_fd, &slot) == 0) {
 			log_debug("cleared asset slot %u a previous daemon left", slot);
 		}
 	}

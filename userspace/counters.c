@@ -106,6 +106,8 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_PASS_DHCP6_OTHER_SERVER] = "pass_dhcp6_other_server",
 	[XPXE_CNT_PASS_DHCP6_TO_DAEMON] = "pass_dhcp6_to_daemon",
 	[XPXE_CNT_DHCP6_REPLY_BOUND] = "dhcp6_reply_bound",
+	[XPXE_CNT_DHCP6_TAIL_CALL_FAILED] = "dhcp6_tail_call_failed",
+	[XPXE_CNT_PASS_DHCP6_BAD_FRAME] = "pass_dhcp6_bad_frame",
 	[XPXE_CNT_PASS_VLAN_QINQ] = "pass_vlan_qinq",
 	[XPXE_CNT_PASS_VLAN_PRIORITY] = "pass_vlan_priority",
 	[XPXE_CNT_VLAN_RX] = "vlan_rx",
@@ -127,6 +129,8 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP6_DROP_BAD_CSUM] = "tftp6_drop_bad_csum",
 	[XPXE_CNT_TFTP6_TC_PASS_SESSION] = "tftp6_tc_pass_session",
 	[XPXE_CNT_TFTP6_TAKEOVER] = "tftp6_takeover",
+	[XPXE_CNT_TFTP6_DATA_XDP] = "tftp6_data_xdp",
+	[XPXE_CNT_TFTP6_XDP_TO_TC] = "tftp6_xdp_to_tc",
 	[XPXE_CNT_DHCP_PROXY_XDP] = "dhcp_proxy_xdp",
 };
 

@@ -18,7 +18,12 @@
  *  - a DATA block holds the asset's bytes of the block the session records;
  *  - in proxy mode (and on port 4011 in any mode) no DHCP reply goes to a client
  *    whose request carried no PXEClient/HTTPClient/iPXE identity;
- *  - a request queued for the daemon is queued once and whole.
+ *  - a request queued for the daemon is queued once and whole;
+ *  - in full mode with a pool6, a bound machine's DHCPv6 message answered by
+ *    xdp_dhcp6_bound (tail-called from xdp_pxe) is one the daemon's receive path takes
+ *    (a source in fe80::/10, a destination MAC ours or a group's), and the answer is a
+ *    well-formed IPv6/UDP frame from our link-local address carrying, byte for byte,
+ *    what the daemon's server answers the same message with.
  *
  * XPXE_FUZZ_ITERATIONS (default 20000: a few seconds, part of make check) and
  * XPXE_FUZZ_SEED (default fixed, printed) choose the run; `make fuzz` runs
@@ -51,6 +56,7 @@
 #include "xpxe.skel.h"
 #include "assets.h"
 #include "counters.h"
+#include "dataplane.h"
 #include "dhcp/dhcp.h"
 #include "frames.h"
 #include "test_assets.h"
@@ -864,8 +870,219 @@ static void session_frame(struct frame *f)
 	f->len = tftp_frame(f->b, TFTP_PORT0 + i, payload, plen);
 }
 
+/* --- DHCPv6 of a bound machine, full mode (xdp_dhcp6_bound) ------------------------------ */
+
+#define D6_IAID 0x0a0b0c0d
+#define D6_MSG	62 /* the DHCPv6 message in an untagged frame */
+
+/* configure()'s server DUID; the client's (a DUID-LL of frame_client_mac), as the seeds'. */
+static const uint8_t d6_server_duid[14] = { 0, 1, 0, 1, 0x2c, 0x0f, 0x10, 0x20, 2, 0, 0, 0, 0, 1 };
+static const uint8_t d6_client_duid[10] = { 0, 3, 0, 1, 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+static const uint8_t d6_other_duid[10] = { 0, 3, 0, 1, 0x52, 0x54, 0, 0x12, 0x34, 0x57 };
+static const uint8_t d6_group_mac[ETH_ALEN] = { 0x33, 0x33, 0, 1, 0, 2 };
+static const uint8_t d6_other_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x99 };
+static uint8_t d6_bound_ip[16], d6_server_ll[16];
+
+/* The daemon's DHCPv6 server over the fuzzer's maps (its bindings file in d6_dir): it binds
+ * frame_client_mac, and answers whatever XDP answered, to compare. */
+static struct xpxe_dhcp6_server d6srv;
+static char d6_dir[64];
+static bool d6srv_up;
+static bool d6_phase; /* the phase running is the bound phase (configure) */
+
+struct d6_opt {
+	uint16_t code, len;
+	uint8_t data[160];
+};
+
+static void d6_set(struct d6_opt *o, uint16_t code, const void *data, size_t len)
+{
+	o->code = code;
+	o->len = len;
+	memcpy(o->data, data, len);
+}
+
+/* An IA_NA: the binding's IAID or another, its address, another, none, or odd insides. */
+static void d6_ia_na(struct d6_opt *o)
+{
+	uint8_t ia[12 + 4 * 28] = { 0 };
+	size_t len = 12;
+	int n_inside = chance(85) ? 1 : rnd(6);
+
+	put16(ia, D6_IAID >> 16);
+	put16(ia + 2, chance(85) ? D6_IAID & 0xffff : (uint16_t)rnd(65536));
+	ia[7] = 8, ia[11] = 11;
+	for (int i = 0; i < n_inside && len + 28 <= sizeof(ia); i++) {
+		uint16_t olen = chance(90) ? 24 : rnd(30);
+
+		if (olen > 24)
+			olen = 24;
+		put16(ia + len, chance(90) ? 5 : (uint16_t)rnd(20));
+		put16(ia + len + 2, olen);
+		memcpy(ia + len + 4, d6_bound_ip, 16);
+		if (chance(15))
+			ia[len + 4 + 15] ^= 1 + rnd(255); /* another address */
+		len += 4 + olen;
+	}
+	if (chance(10))
+		len = rnd(len + 1); /* cut anywhere */
+	d6_set(o, 3, ia, len);
+}
+
+/* An ORO of up to 80 codes, 59 anywhere in it or nowhere. */
+static void d6_oro(struct d6_opt *o)
+{
+	uint8_t oro[160];
+	size_t n = 1 + rnd(chance(70) ? 8 : 80);
+
+	for (size_t i = 0; i < n; i++)
+		put16(oro + 2 * i, chance(50) ? 23 + rnd(4) : (uint16_t)rnd(200));
+	if (chance(60))
+		put16(oro + 2 * rnd(n), 59);
+	d6_set(o, 6, oro, 2 * n - (chance(5) ? 1 : 0));
+}
+
+/*
+ * A DHCPv6 message a bound machine (or one pretending to be it) sends: mostly the Renew,
+ * Rebind, Request, Confirm and Information-request xdp_dhcp6_bound may answer, with the
+ * binding's ids or others, ids missing or twice, IA_NAs right, wrong or odd, ORO, arch (none,
+ * one, two), vendor and user classes and random options, in a random order. Returns its
+ * length in M (room for 1200 bytes).
+ */
+static size_t d6_message(uint8_t *m)
+{
+	static const uint8_t types[] = {
+		5, 5, 5, 5, 6, 6, 6, 3, 3, 4, 4, 11, 11, 1, 8, 9, 7, 2, 12
+	};
+	static const char *const classes[] = { "PXEClient:Arch:00007:UNDI:003000",
+					       "HTTPClient:Arch:00016:UNDI:003000",
+					       "PXEClient:Arch:00000:UNDI:002001", "PXEClient:Ar",
+					       "HTTPClient" };
+	struct d6_opt opts[16];
+	uint8_t type = PICK(types), a[2];
+	int n = 0;
+	size_t len = 4;
+
+	m[0] = type;
+	m[1] = rnd(256), m[2] = rnd(256), m[3] = rnd(256);
+	if (chance(92))
+		d6_set(&opts[n++], 1, chance(90) ? d6_client_duid : d6_other_duid, 10);
+	if (chance(4))
+		d6_set(&opts[n++], 1, d6_other_duid, chance(50) ? 10 : 1);
+	if (type == 5 || type == 3 || type == 8 || type == 9 ? chance(90) : chance(8))
+		d6_set(&opts[n++], 2, chance(92) ? d6_server_duid : d6_other_duid,
+		       chance(95) ? sizeof(d6_server_duid) : 1);
+	if (type != 11 ? chance(92) : chance(8))
+		d6_ia_na(&opts[n++]);
+	if (chance(5))
+		d6_ia_na(&opts[n++]);
+	for (int i = chance(70) ? 1 : rnd(3); i > 0; i--)
+		d6_oro(&opts[n++]);
+	for (int i = chance(50) ? 0 : 1 + rnd(2); i > 0; i--) {
+		put16(a, PICK(interesting_arch));
+		d6_set(&opts[n++], 61, a, chance(95) ? 2 : rnd(2));
+	}
+	if (chance(35)) {
+		uint8_t v[64] = { 0, 0, 343 >> 8, 343 & 0xff };
+		const char *c = PICK(classes);
+		size_t cl = strlen(c);
+
+		put16(v + 4, chance(90) ? cl : (uint16_t)rnd(80));
+		memcpy(v + 6, c, cl);
+		d6_set(&opts[n++], 16, v, 6 + cl);
+	}
+	if (chance(15))
+		d6_set(&opts[n++], 15, "\0\4iPXE", 6);
+	for (int i = chance(70) ? 0 : 1 + rnd(3); i > 0 && n < 16; i--) {
+		uint8_t r[24];
+		size_t rl = rnd(sizeof(r) + 1);
+
+		for (size_t j = 0; j < rl; j++)
+			r[j] = rnd(256);
+		d6_set(&opts[n++], chance(50) ? rnd(100) : (uint16_t)rnd(65536), r, rl);
+	}
+	for (int i = n - 1; i > 0 && chance(30); i--) { /* another order */
+		struct d6_opt t = opts[i];
+		int j = rnd(i + 1);
+
+		opts[i] = opts[j];
+		opts[j] = t;
+	}
+	for (int i = 0; i < n; i++) {
+		put16(m + len, opts[i].code);
+		put16(m + len + 2, opts[i].len);
+		memcpy(m + len + 4, opts[i].data, opts[i].len);
+		len += 4 + opts[i].len;
+	}
+	return len;
+}
+
+/* Makes the IPv6 payload and UDP lengths and the UDP checksum of F true to it. */
+static void fix_up6(struct frame *f)
+{
+	uint8_t *ip6 = f->b + 14, *udp = ip6 + 40;
+	size_t ulen = f->len - 54;
+	uint32_t sum;
+	uint16_t c;
+
+	if (f->len < 54 + 8 || f->b[12] != 0x86 || f->b[13] != 0xdd || ip6[6] != IPPROTO_UDP)
+		return;
+	put16(ip6 + 4, ulen);
+	put16(udp + 4, ulen);
+	udp[6] = udp[7] = 0;
+	sum = frame_csum_add(0, ip6 + 8, 32) + IPPROTO_UDP + ulen;
+	c = frame_csum_fold(frame_csum_add(sum, udp, ulen));
+	c = c ? c : 0xffff;
+	put16(udp + 6, c);
+}
+
+/*
+ * A frame for the bound phase: a d6_message from a link-local source (or not) to ff02::1:2,
+ * our addresses or others, on our MAC, the group's or another host's; then maybe mutated in
+ * its message, its lengths and checksum mostly made true again.
+ */
+static void d6_frame(struct frame *f)
+{
+	uint8_t m[1200], src[16], dst[16];
+	size_t n = d6_message(m);
+
+	inet_pton(AF_INET6,
+		  chance(90)   ? "fe80::5054:ff:fe12:3456"
+		  : chance(50) ? "fd00:198:18::77"
+		  : chance(50) ? "febf::1" /* still fe80::/10 */
+			       : "fec0::1",
+		  src);
+	inet_pton(AF_INET6,
+		  chance(80)   ? "ff02::1:2"
+		  : chance(50) ? "fd00:198:18::1"
+		  : chance(50) ? "fe80::ff:fe00:1"
+			       : "ff02::1:3",
+		  dst);
+	f->len = frame_udp6(f->b, src, dst, chance(95) ? 546 : interesting_port(), 547, m, n);
+	if (chance(40))
+		memcpy(f->b, d6_group_mac, ETH_ALEN);
+	else if (chance(10))
+		memcpy(f->b,
+		       chance(50) ? d6_other_mac : (const uint8_t *)"\xff\xff\xff\xff\xff\xff",
+		       ETH_ALEN);
+	if (chance(35)) {
+		for (int i = 1 + rnd(4); i > 0; i--)
+			f->b[D6_MSG + rnd(f->len - D6_MSG)] = chance(50) ? 0 : (uint8_t)rnd(256);
+		if (chance(20))
+			f->len = D6_MSG + rnd(f->len - D6_MSG + 1);
+	}
+	if (chance(5))
+		f->b[14 + 4] ^= 1 + rnd(255); /* a payload length that lies */
+	else if (chance(92))
+		fix_up6(f);
+}
+
 static void next_frame(struct frame *f)
 {
+	if (d6_phase && chance(60)) {
+		d6_frame(f);
+		return;
+	}
 	if (chance(10)) {
 		random_frame(f);
 	} else if (chance(15)) {
@@ -892,26 +1109,84 @@ struct phase {
 	bool xdp_no_room; /* XDP hands every ACK to tc, as on veth */
 	/* No DHCP server on this host: XDP answers proxy DISCOVERs (else tc, after a copy). */
 	bool no_local_server;
+	/* Full mode with a pool6, a machine bound by the daemon's DHCPv6 server: its renewals
+	 * (mutated) go through xdp_dhcp6_bound (d6_frame). */
+	bool dhcp6_bound;
 };
 
 static const struct phase phases[] = {
 	{ "proxy mode, every PXE client, strategy auto", true, XPXE_MODE_PROXY, true,
-	  XPXE_STRATEGY_AUTO, false, false },
+	  XPXE_STRATEGY_AUTO, false, false, false },
 	{ "proxy mode, known machines only, strategy bypass", true, XPXE_MODE_PROXY, false,
-	  XPXE_STRATEGY_BYPASS, false, false },
+	  XPXE_STRATEGY_BYPASS, false, false, false },
 	{ "proxy mode, strategy 4011, ACKs left to tc", true, XPXE_MODE_PROXY, true,
-	  XPXE_STRATEGY_4011, true, false },
+	  XPXE_STRATEGY_4011, true, false, false },
 	{ "proxy mode, no DHCP server on this host: XDP answers", true, XPXE_MODE_PROXY, true,
-	  XPXE_STRATEGY_AUTO, false, true },
+	  XPXE_STRATEGY_AUTO, false, true, false },
 	{ "full mode, known MACs leased", true, XPXE_MODE_FULL, true, XPXE_STRATEGY_AUTO, false,
-	  false },
+	  false, false },
 	{ "full mode, known machines only, ACKs left to tc", true, XPXE_MODE_FULL, false,
-	  XPXE_STRATEGY_BYPASS, true, false },
-	{ "DHCP off", false, XPXE_MODE_PROXY, true, XPXE_STRATEGY_AUTO, false, false },
+	  XPXE_STRATEGY_BYPASS, true, false, false },
+	{ "full mode with a pool6: a bound machine's DHCPv6 in xdp_dhcp6_bound", true,
+	  XPXE_MODE_FULL, true, XPXE_STRATEGY_AUTO, false, false, true },
+	{ "DHCP off", false, XPXE_MODE_PROXY, true, XPXE_STRATEGY_AUTO, false, false, false },
 };
 enum { N_PHASES = sizeof(phases) / sizeof(phases[0]) };
 
 static const struct phase *phase;
+
+/*
+ * The daemon's DHCPv6 server binds frame_client_mac (a Request from the seeds' DUID), as in
+ * full mode with a pool6: its binding goes into dhcp6_bindings, where xdp_dhcp6_bound finds it.
+ */
+static void d6_bind(void)
+{
+	struct xpxe_dhcp6_binding b;
+	struct xpxe_mac_key key = { 0 };
+	struct xpxe_dhcp6_out o;
+	struct in6_addr first, last;
+	uint8_t m[128];
+	char path[300];
+	size_t n = 4;
+
+	if (!d6srv_up) {
+		memset(&d6srv, 0, sizeof(d6srv));
+		d6srv.pkt_fd = d6srv.udp_fd = d6srv.config6_fd = -1;
+		d6srv.clients_fd = clients_fd;
+		d6srv.config_fd = bpf_map__fd(skel->maps.dhcp_config);
+		d6srv.replies_fd = bpf_map__fd(skel->maps.dhcp6_replies_full);
+		d6srv.bindings_fd = bpf_map__fd(skel->maps.dhcp6_bindings);
+		snprintf(d6srv.ifname, sizeof(d6srv.ifname), "fuzz0");
+		d6srv.lease_time = 3600;
+		d6srv.offer_hold = 30;
+		d6srv.answer_unknown = true;
+		memcpy(d6srv.duid, d6_server_duid, sizeof(d6_server_duid));
+		d6srv.duid_len = sizeof(d6_server_duid);
+		snprintf(d6_dir, sizeof(d6_dir), "/tmp/xpxe-fuzz-d6-XXXXXX");
+		assert_non_null(mkdtemp(d6_dir));
+		snprintf(path, sizeof(path), "%s/leases6", d6_dir);
+		inet_pton(AF_INET6, "fd00:198:18::100", &first);
+		inet_pton(AF_INET6, "fd00:198:18::1ff", &last);
+		assert_int_equal(xpxe_leases6_init(&d6srv.leases, path, &first, &last), 0);
+		d6srv_up = true;
+	}
+	m[0] = 3, m[1] = 1, m[2] = 2, m[3] = 3; /* Request */
+	put16(m + n, 1), put16(m + n + 2, sizeof(d6_client_duid));
+	memcpy(m + n + 4, d6_client_duid, sizeof(d6_client_duid));
+	n += 4 + sizeof(d6_client_duid);
+	put16(m + n, 2), put16(m + n + 2, sizeof(d6_server_duid));
+	memcpy(m + n + 4, d6_server_duid, sizeof(d6_server_duid));
+	n += 4 + sizeof(d6_server_duid);
+	put16(m + n, 3), put16(m + n + 2, 12);
+	memset(m + n + 4, 0, 12);
+	put16(m + n + 4, D6_IAID >> 16), put16(m + n + 6, D6_IAID & 0xffff);
+	n += 16;
+	assert_true(xpxe_dhcp6_server_answer(&d6srv, frame_client_mac, m, n, &o));
+	memcpy(key.addr, frame_client_mac, ETH_ALEN);
+	assert_int_equal(bpf_map_lookup_elem(d6srv.bindings_fd, &key, &b), 0);
+	memcpy(d6_bound_ip, b.ip, 16);
+	inet_pton(AF_INET6, "fe80::ff:fe00:1", d6_server_ll);
+}
 
 static void configure(const struct phase *p)
 {
@@ -929,6 +1204,10 @@ static void configure(const struct phase *p)
 	s.profile.strategy = p->strategy;
 	s.answer_unknown = p->answer_unknown;
 	s.server_ip.s_addr = SERVER_IP;
+	if (p->dhcp6_bound) {
+		inet_pton(AF_INET6, "fd00:198:18::100", &s.pool6_first);
+		inet_pton(AF_INET6, "fd00:198:18::1ff", &s.pool6_last);
+	}
 	snprintf(s.http_base, sizeof(s.http_base), "http://198.18.0.1:8080");
 	snprintf(s.profile.boot_file[XPXE_BOOT_IPXE], XPXE_BOOT_FILE_MAX, "%s/boot.ipxe",
 		 s.http_base);
@@ -963,6 +1242,9 @@ static void configure(const struct phase *p)
 		assert_int_equal(bpf_map_update_elem(clients_fd, &key, &c, BPF_ANY), 0);
 	}
 	skel->bss->tftp_xdp_no_room = p->xdp_no_room;
+	if (p->dhcp6_bound)
+		d6_bind();
+	d6_phase = p->dhcp6_bound;
 	phase = p;
 }
 
@@ -1057,6 +1339,7 @@ static int xdp_verdict_of(int c)
 	case XPXE_CNT_PASS_NDP_RS_IGNORED ... XPXE_CNT_PASS_NDP_RS_RATE:
 	case XPXE_CNT_PASS_IPV6_EXT_HEADER:
 	case XPXE_CNT_PASS_DHCP6 ... XPXE_CNT_PASS_DHCP6_TO_DAEMON:
+	case XPXE_CNT_PASS_DHCP6_BAD_FRAME:
 	case XPXE_CNT_PASS_VLAN_QINQ:
 	case XPXE_CNT_PASS_VLAN_PRIORITY:
 	case XPXE_CNT_PASS_TFTP6:
@@ -1066,6 +1349,7 @@ static int xdp_verdict_of(int c)
 	case XPXE_CNT_TFTP_WRQ_REFUSED:
 	case XPXE_CNT_DHCP6_ADVERTISE:
 	case XPXE_CNT_DHCP6_REPLY:
+	case XPXE_CNT_DHCP6_REPLY_BOUND:
 		return XDP_TX;
 	case XPXE_CNT_DHCP_TO_DAEMON:
 	case XPXE_CNT_DROP_BAD_UDP_CSUM:
@@ -1401,6 +1685,51 @@ static bool check_data_block(const uint8_t *in, size_t in_len, const uint8_t *o,
 	return true;
 }
 
+/*
+ * xdp_dhcp6_bound's answer to the request RQ (the bound phase): the request is one the
+ * daemon's receive path takes; the answer an IPv6/UDP frame from our MAC and link-local
+ * address to the requester's, from 547 to its port, lengths and checksum right; and its
+ * message, byte for byte, what the daemon's server answers the same message with.
+ */
+static bool check_dhcp6_bound_answer(const uint8_t *rq, size_t rq_len, const uint8_t *o, size_t n)
+{
+	const uint8_t *ip6 = o + 14, *udp = o + 54;
+	struct xpxe_dhcp6_out d;
+	size_t rq_ulen, udp_len;
+	uint32_t sum;
+
+	CHECK(rq_len >= D6_MSG + 4 && n >= D6_MSG + 4 && n <= WIRE_MAX,
+	      "DHCPv6 bound answer of %zu bytes to %zu", n, rq_len);
+	CHECK(rq[22] == 0xfe && (rq[23] & 0xc0) == 0x80, "answered a source outside fe80::/10");
+	CHECK((rq[0] & 1) || !memcmp(rq, frame_server_mac, ETH_ALEN),
+	      "answered a frame to another host's MAC");
+	CHECK(get16(rq + 18) <= rq_len - 54, "answered a payload length past the frame");
+	CHECK(get16(rq + 56) == 547, "answered a frame to port %u", get16(rq + 56));
+	rq_ulen = get16(rq + 58);
+	CHECK(rq_ulen >= 12 && rq_ulen <= rq_len - 54, "answered a UDP length of %zu", rq_ulen);
+	CHECK(get16(o + 12) == ETH_P_IPV6, "DHCPv6 bound answer EtherType %#x", get16(o + 12));
+	CHECK(!memcmp(o, rq + 6, ETH_ALEN) && !memcmp(o + 6, frame_server_mac, ETH_ALEN),
+	      "DHCPv6 bound answer's MACs");
+	CHECK(ip6[0] >> 4 == 6 && ip6[6] == IPPROTO_UDP && ip6[7] > 0,
+	      "DHCPv6 bound answer's IPv6 header");
+	CHECK(get16(ip6 + 4) == n - 54, "DHCPv6 bound answer payload length %u in %zu bytes",
+	      get16(ip6 + 4), n);
+	CHECK(!memcmp(ip6 + 8, d6_server_ll, 16), "DHCPv6 bound answer not from our link-local");
+	CHECK(!memcmp(ip6 + 24, rq + 22, 16), "DHCPv6 bound answer not to the requester");
+	CHECK(get16(udp) == 547 && get16(udp + 2) == get16(rq + 54),
+	      "DHCPv6 bound answer ports %u -> %u", get16(udp), get16(udp + 2));
+	udp_len = get16(udp + 4);
+	CHECK(udp_len == n - 54 && get16(udp + 6) != 0, "DHCPv6 bound answer UDP length/checksum");
+	sum = frame_csum_add(0, ip6 + 8, 32) + IPPROTO_UDP + udp_len;
+	CHECK(frame_csum_fold(frame_csum_add(sum, udp, udp_len)) == 0,
+	      "DHCPv6 bound answer UDP checksum wrong");
+	CHECK(xpxe_dhcp6_server_answer(&d6srv, rq + 6, rq + D6_MSG, rq_ulen - 8, &d),
+	      "XDP answered a message the daemon does not answer");
+	CHECK(d.len == n - D6_MSG && !memcmp(d.buf, o + D6_MSG, d.len),
+	      "XDP's answer (%zu bytes) is not the daemon's (%zu bytes)", n - D6_MSG, d.len);
+	return true;
+}
+
 static bool check_run(bool tc, const struct frame *f, int retval, const uint8_t *out,
 		      size_t out_len, const __u64 *before, const __u64 *after)
 {
@@ -1438,6 +1767,8 @@ static bool check_run(bool tc, const struct frame *f, int retval, const uint8_t 
 	}
 	if (outcome == XPXE_CNT_DHCP6_ADVERTISE || outcome == XPXE_CNT_DHCP6_REPLY)
 		return check_dhcp6_answer(f->b, f->len, out, out_len, outcome);
+	if (outcome == XPXE_CNT_DHCP6_REPLY_BOUND)
+		return check_dhcp6_bound_answer(f->b, f->len, out, out_len);
 	if (!check_wire_frame(out, out_len)) {
 		size_t n = strlen(why);
 
@@ -1686,7 +2017,10 @@ static void test_coverage(void **state)
 					XPXE_CNT_DROP_BAD_UDP_CSUM,
 					XPXE_CNT_DHCP6_ADVERTISE,
 					XPXE_CNT_DHCP6_REPLY,
-					XPXE_CNT_PASS_DHCP6_MALFORMED };
+					XPXE_CNT_PASS_DHCP6_MALFORMED,
+					XPXE_CNT_DHCP6_REPLY_BOUND,
+					XPXE_CNT_PASS_DHCP6_BAD_FRAME,
+					XPXE_CNT_PASS_DHCP6_TO_DAEMON };
 	static const int tc_must[] = { XPXE_CNT_TFTP_DATA_TC, XPXE_CNT_TFTP_TC_PASS,
 				       XPXE_CNT_TFTP_ACK_STALE, XPXE_CNT_TFTP_NO_ASSET };
 
@@ -1748,6 +2082,9 @@ static int setup(void **state)
 		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
 		return -1;
 	}
+	/* xdp_dhcp6_bound in its slots, as the daemon sets them (the bound phase reaches it). */
+	if (xpxe_dataplane_set_tail_calls(skel, false) || xpxe_dataplane_set_tail_calls(skel, true))
+		return -1;
 	counters_fd = bpf_map__fd(skel->maps.counters);
 	sessions_fd = bpf_map__fd(skel->maps.tftp_sessions);
 	clients_fd = bpf_map__fd(skel->maps.dhcp_clients);
@@ -1771,6 +2108,14 @@ static int teardown(void **state)
 {
 	(void)state;
 	ring_buffer__free(queue);
+	if (d6srv_up) {
+		char path[300];
+
+		snprintf(path, sizeof(path), "%s/leases6", d6_dir);
+		unlink(path);
+		xpxe_leases6_free(&d6srv.leases);
+		rmdir(d6_dir);
+	}
 	xpxe_assets_free(&assets);
 	xpxe_bpf__destroy(skel);
 	for (int i = 0; i < N_ASSETS; i++)

@@ -272,6 +272,43 @@ static size_t solicit_no_cid(uint8_t *f)
 	return frame6(f, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
 }
 
+/* An ORO of 40 codes (the daemon reads them all) with 59 the last: then the arch (x64 UEFI). */
+static void m_long_oro(struct msg *m)
+{
+	uint8_t oro[80];
+
+	for (int i = 0; i < 40; i++)
+		oro[2 * i] = 0, oro[2 * i + 1] = 100 + i;
+	oro[79] = 59;
+	m_opt(m, 6, oro, sizeof(oro));
+}
+
+static size_t oro_59_late(uint8_t *f)
+{
+	static const uint8_t arch[] = { 0, 7 };
+	struct msg m;
+
+	m_start(&m, 1);
+	m_opt(&m, 1, client_duid, sizeof(client_duid));
+	m_long_oro(&m);
+	m_opt(&m, 61, arch, sizeof(arch));
+	return frame6(f, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
+}
+
+/* Two options 61: x64 UEFI, then BIOS. The first names the boot, as in the daemon's parser. */
+static size_t two_archs(uint8_t *f)
+{
+	static const uint8_t oro[] = { 0, 59 }, x64[] = { 0, 7 }, bios[] = { 0, 0 };
+	struct msg m;
+
+	m_start(&m, 1);
+	m_opt(&m, 1, client_duid, sizeof(client_duid));
+	m_opt(&m, 6, oro, sizeof(oro));
+	m_opt(&m, 61, x64, sizeof(x64));
+	m_opt(&m, 61, bios, sizeof(bios));
+	return frame6(f, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
+}
+
 static size_t of_type(uint8_t *f, uint8_t type)
 {
 	struct msg m;
@@ -450,6 +487,12 @@ static const struct dhcp6_case cases[] = {
 	   "HTTPClient"),
 	TX("ipxe_solicit_gets_script_url", ipxe, XPXE_CNT_DHCP6_ADVERTISE, IPXE_URL, NULL),
 	TX("oro_59_and_arch_gets_advertise", oro_arch_only, XPXE_CNT_DHCP6_ADVERTISE, TFTP_URL,
+	   "PXEClient"),
+	/* 59 as the 40th code of the ORO: XDP read 32 once, and passed it as a plain client. */
+	TX("oro_59_late_gets_advertise", oro_59_late, XPXE_CNT_DHCP6_ADVERTISE, TFTP_URL,
+	   "PXEClient"),
+	/* XDP took the last option 61 once (BIOS: no IPv6 boot, passed). */
+	TX("first_of_two_archs_names_the_boot", two_archs, XPXE_CNT_DHCP6_ADVERTISE, TFTP_URL,
 	   "PXEClient"),
 	TX("edk2_boot_service_request_4011_gets_reply", request_4011, XPXE_CNT_DHCP6_REPLY,
 	   TFTP_URL, "PXEClient"),
@@ -807,16 +850,13 @@ static void bound_server(struct xpxe_dhcp6_server *srv, char *dir, size_t dir_si
  * Reply, options, client id, IA_NA or Success, to the client's address and port, with a
  * right UDP checksum.
  */
-static void xdp_answers_as_daemon(struct xpxe_dhcp6_server *srv, struct bpf_program *prog,
-				  const struct msg *m)
+static void xdp_answers_frame_as_daemon(struct xpxe_dhcp6_server *srv, struct bpf_program *prog,
+					const struct msg *m, const uint8_t *in, size_t len)
 {
-	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512], s6[16], d6[16];
+	uint8_t out[FRAME_MAX + 512], s6[16], d6[16];
 	struct xpxe_dhcp6_out o;
-	size_t len;
 	__u32 out_len;
 
-	memset(in, 0, sizeof(in));
-	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, m);
 	assert_int_equal(prog_run_counted(skel, prog, true, in, len, out, sizeof(out), &out_len,
 					  XPXE_CNT_DHCP6_REPLY_BOUND),
 			 XDP_TX);
@@ -835,6 +875,29 @@ static void xdp_answers_as_daemon(struct xpxe_dhcp6_server *srv, struct bpf_prog
 	assert_int_equal(out[OFF_PLEN] << 8 | out[OFF_PLEN + 1], 8 + o.len);
 	assert_int_equal(out[OFF_UDP] << 8 | out[OFF_UDP + 1], 547);
 	assert_int_equal(out[OFF_UDP + 2] << 8 | out[OFF_UDP + 3], 546);
+}
+
+static void xdp_answers_as_daemon(struct xpxe_dhcp6_server *srv, struct bpf_program *prog,
+				  const struct msg *m)
+{
+	uint8_t in[FRAME_MAX];
+	size_t len;
+
+	memset(in, 0, sizeof(in));
+	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, m);
+	xdp_answers_frame_as_daemon(srv, prog, m, in, len);
+}
+
+/* The frame IN goes up untouched, counted in COUNTER. */
+static void xdp_passes_frame(const uint8_t *in, size_t len, int counter)
+{
+	uint8_t out[FRAME_MAX + 512];
+	__u32 out_len;
+
+	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len, counter),
+			 XDP_PASS);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
 }
 
 /* M goes up to the daemon untouched (pass_dhcp6_to_daemon). */
@@ -977,6 +1040,90 @@ static void test_full_mode_bound_renewals(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+/*
+ * xdp_dhcp6_bound answers only what the daemon's receive path takes, and as the daemon does
+ * (review of stop 35): an ORO whose 59 comes after its 32nd code, two options 61 (the first
+ * names the boot), a Renew unicast to our address or to ff02::1:2's group MAC (answered
+ * from our link-local address, as the daemon's socket answers a link-local client); a
+ * source outside fe80::/10 or a destination MAC of another host goes up (the daemon counts
+ * it bad_frame and drops it). A tail call that fails (its prog array emptied) is counted
+ * apart, and the frame goes up.
+ */
+static void test_full_mode_bound_as_daemon_takes(void **state)
+{
+	static const uint8_t arch7[] = { 0, 7 }, arch16[] = { 0, 16 }, oro59[] = { 0, 59 };
+	static const uint8_t group_mac[6] = { 0x33, 0x33, 0, 1, 0, 2 };
+	static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+	struct xpxe_dhcp6_server srv;
+	struct xpxe_dhcp6_out o;
+	struct xpxe_mac_key key = { 0 };
+	struct in6_addr ip;
+	struct msg m;
+	uint8_t in[FRAME_MAX];
+	char dir[64], path[300];
+	size_t len;
+	__u32 zero = 0;
+
+	(void)state;
+	configure_mode(false, true);
+	bound_server(&srv, dir, sizeof(dir));
+	memcpy(key.addr, frame_client_mac, 6);
+	inet_pton(AF_INET6, "fd00:198:18::100", &ip);
+	bound_msg(&m, 3, client_duid, sizeof(client_duid), BOUND_IAID, NULL, true);
+	assert_true(xpxe_dhcp6_server_answer(&srv, frame_client_mac, m.b, m.len, &o));
+
+	/* 59 as the 40th code of a second ORO, with an arch: the x64 class's options. */
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+	m_long_oro(&m);
+	m_opt(&m, 61, arch7, sizeof(arch7));
+	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+	/* Two options 61: HTTP boot x64, then x64 UEFI PXE: the first's. */
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+	m_opt(&m, 6, oro59, sizeof(oro59));
+	m_opt(&m, 61, arch16, sizeof(arch16));
+	m_opt(&m, 61, arch7, sizeof(arch7));
+	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
+
+	/* Unicast to our global address (our MAC): answered from our link-local address. */
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+	memset(in, 0, sizeof(in));
+	len = frame6(in, CLIENT_LL, SERVER_ADDR, 546, 547, &m);
+	xdp_answers_frame_as_daemon(&srv, skel->progs.xdp_pxe, &m, in, len);
+	/* To ff02::1:2 on its group MAC. */
+	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
+	memcpy(in, group_mac, 6);
+	xdp_answers_frame_as_daemon(&srv, skel->progs.xdp_pxe, &m, in, len);
+
+	/* From a global source: up; the daemon's receive path refuses it (bad_frame). */
+	len = frame6(in, CLIENT_ADDR, ALL_SERVERS, 546, 547, &m);
+	xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_BAD_FRAME);
+	xpxe_dhcp6_server_take(&srv, in + OFF_IP6, len - OFF_IP6, frame_client_mac);
+	assert_int_equal(srv.cnt[XPXE_D6_BAD_FRAME], 1);
+	assert_int_equal(srv.n_queued, 0);
+	srv.batching = false;
+	/* To another host's MAC (the kernel's PACKET_OTHERHOST: the daemon's bad_frame). */
+	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
+	memcpy(in, other_mac, 6);
+	xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_BAD_FRAME);
+	/* An IPv6 payload length past the frame's end (the UDP length within it). */
+	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
+	in[OFF_PLEN] = 0x04;
+	xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_BAD_FRAME);
+
+	/* The tail call's slot emptied (a --keep-attached exit): counted apart, up it goes. */
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp6_bound_prog), &zero), 0);
+	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
+	xdp_passes_frame(in, len, XPXE_CNT_DHCP6_TAIL_CALL_FAILED);
+	assert_int_equal(xpxe_dataplane_set_tail_calls(skel, false), 0);
+	xdp_answers_frame_as_daemon(&srv, skel->progs.xdp_pxe, &m, in, len);
+
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp6_bindings), &key), 0);
+	snprintf(path, sizeof(path), "%s/leases6", dir);
+	unlink(path);
+	rmdir(dir);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* --- the daemon's side -------------------------------------------------------------- */
 
 static void test_urls(void **state)
@@ -1032,7 +1179,7 @@ static void test_server_duid_persists(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 5];
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 6];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -1042,6 +1189,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_rate_limited);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_full_mode_to_daemon);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_full_mode_bound_renewals);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_full_mode_bound_as_daemon_takes);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_urls);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_server_duid_persists);
 	return _cmocka_run_group_tests("xdp_dhcp6", tests, n, setup, teardown);

@@ -33,11 +33,16 @@ in_cli() { ip netns exec "$NS_CLI" "$@"; }
 # wait_until COMMAND...: runs COMMAND every 0.1 s until it succeeds (status 0), or returns 1
 # once WAIT_S seconds (default 120) have passed. Tests wait for the condition they need, never
 # for a duration: the deadline only bounds a hang, so a slow or busy machine just waits longer.
+# Giving up is said on stderr (the suite's log): a condition that can never hold (a pattern
+# that matches no line) otherwise costs WAIT_S seconds of every run and shows nowhere.
 WAIT_S=${WAIT_S:-120}
 wait_until() {
 	local end=$((SECONDS + WAIT_S))
 	until "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "# wait_until gave up after $WAIT_S s: $*" >&2
+			return 1
+		fi
 		sleep 0.1
 	done
 }

@@ -6,7 +6,9 @@
 # the next machine, which was refused (NoAddrsAvail) while the one-address pool was taken; an
 # Information-request gets a Reply; a reserved MAC gets its address; NoBinding, NotOnLink and
 # malformed messages and frames get counted outcomes; the RA says M=1 O=1 with the pool's /64 (L=1, A=0).
-# The config file's spelling (dhcp.pool6, a machine's ip6) does the same.
+# The config file's spelling (dhcp.pool6, a machine's ip6) does the same. A bound machine's
+# renewals are answered in XDP (xdp_dhcp6_bound); with its tail-call slot emptied they go to the
+# daemon, counted in dhcp6_tail_call_failed, and `xpxe status` says so.
 LAB=td6full
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -207,9 +209,10 @@ check "... bound in the config's leases6" grep -q "^52:54:00:d7:00:01 fd00:198:1
 # --- configs over IPv6 in full mode: an address xpxe gave out outranks a script fetch ----------
 # Anyone may fetch a script naming another machine's MAC: over IPv6 that must not win the
 # machine's config when xpxe holds its IPv6 reservation or an IPv4 reservation or lease.
-http6() { # HOST-N SOURCE PATH -> the HTTP status
+http6() { # HOST-N SOURCE PATH -> the HTTP status, and curl's error after it when it has one
 	ip netns exec "$LAB-h$1" curl -sS -g --interface "$2" -o "$WORK/body" -w '%{http_code}' \
 		"http://[$SRV6]:8080$3" 2>"$WORK/curl.err"
+	[ -s "$WORK/curl.err" ] && printf ' (%s)' "$(head -c 200 "$WORK/curl.err" | tr '\n' ' ')"
 }
 STRANGER=$(field h1cfg ip6)
 http6 1 "$STRANGER" "/boot.ipxe?mac=52:54:00:d7:00:04" >/dev/null
@@ -287,9 +290,50 @@ check "... the daemon never saw it (bound $srvbound0 -> $(srv6 bound))" test "$(
 check "... the renewal noted for the daemon (last_seen_ns)" \
 	jq -e '.[0].formatted.value.last_seen_ns > 0' <<<"$(bpftool -j map dump pinned "$BINDINGS6")"
 stop_dhclients 1
+# The daemon killed (its pins and xdp_pxe stay): the tail call's slot is pinned, so XDP still
+# renews the bound machine, as IPv4's known machines are answered with no daemon. (dhclient
+# stopped first: its socket on port 546 would take the probe's Reply.)
+BOUND_IDX=$(counter_index dhcp6_reply_bound)
+DUID=$("$XPXE" status --json | jq -r '.interfaces[0].dhcp6.server_duid' | tr -d :)
+kill -KILL "$DAEMON_PID"; wait_daemon
+check "with the daemon killed, xdp_dhcp6_bound and xdp_tftp6 stay in their pinned tail-call slots" \
+	bash -c "bpftool -j map dump pinned /sys/fs/bpf/xpxe/$IF_SRV/tail_calls | jq -e 'length == 1' &&
+		bpftool -j map dump pinned /sys/fs/bpf/xpxe/$IF_SRV/tail_calls_tftp6 | jq -e 'length == 1'"
+bind6=$(bpftool -j map dump pinned "$BINDINGS6" | jq -c '.[0].formatted.value')
+# shellcheck disable=SC2046 # one byte a word
+dead_cid=$(printf '%02x' $(jq -r '.duid[0:.duid_len][]' <<<"$bind6"))
+dead_iaid=$(jq -r .iaid <<<"$bind6")
+bound0=$(pinned_counter "$BOUND_IDX")
+probe 1 deadrenew 5 "cid=$dead_cid" "sid=$DUID" "ia=$dead_iaid:$RIP6"
+check "... and a Renew of its binding gets XDP's Reply with $RIP6 (dhcp6_reply_bound $bound0 -> $(pinned_counter "$BOUND_IDX")): $(head -c 300 "$WORK/deadrenew.out")" \
+	bash -c "grep -q 'type=7 .*addrs=$RIP6/' '$WORK/deadrenew.out' && [ $(pinned_counter "$BOUND_IDX") -gt $bound0 ]"
+start_daemon -c "$WORK/renew.yaml" || { not_ok "serve -c starts over the killed daemon's data plane" "$(tail -5 "$WORK/daemon.log")"; exit 1; }
 timeout 60 ip netns exec "$LAB-h1" dhclient -6 -r -v -cf "$WORK/renew.conf" -sf "$WORK/renew.sh" \
 	-lf "$WORK/renew.leases" -pf "$WORK/renew.pid" eth0 >>"$WORK/renew.log" 2>&1
 unbound6() { [ "$(nbindings6)" = 0 ]; }
 if wait_until unbound6; then ok "after dhclient -6 -r the binding is out of dhcp6_bindings"; else
 	not_ok "after dhclient -6 -r the binding is out of dhcp6_bindings" "$(nbindings6) entries"; fi
 check "... and out of the file" bash -c "! grep -q '^52:54:00:d7:00:01 ' '$WORK/renew-leases6'"
+
+# --- the tail call unavailable: renewals go to the daemon, counted apart, and status says so ---------
+check "status: renewals in XDP (renewals_in_xdp, dhcp6_tail_call_failed 0)" \
+	jq -e '.interfaces[0] | .dhcp6.renewals_in_xdp == true and .counters.dhcp6_tail_call_failed == 0' \
+	<<<"$("$XPXE" status --json)"
+# Empty xdp_dhcp6_bound's slot by hand (as a kernel that refuses the tail call leaves it).
+PROG_ID=$("$XPXE" status --json | jq -r '.interfaces[0].prog_id')
+SLOT_MAP=$(for id in $(bpftool -j prog show id "$PROG_ID" | jq -r '.map_ids[]'); do
+	bpftool -j map show id "$id" | jq -r 'select(.type == "prog_array" and (.name | startswith("dhcp6_bound"))) | .id'
+done)
+check "xdp_pxe's tail-call map found (id ${SLOT_MAP:-none})" test -n "$SLOT_MAP"
+bpftool map delete id "$SLOT_MAP" key 0 0 0 0
+failed0=$(counter dhcp6_tail_call_failed) todaemon0=$(counter pass_dhcp6_to_daemon)
+DUID=$("$XPXE" status --json | jq -r '.interfaces[0].dhcp6.server_duid' | tr -d :)
+probe 4 notail 5 "cid=00030001525400d70004" "sid=$DUID" "ia=9:fd00:198:18::377"
+check "a Renew with the slot empty is answered by the daemon (NoBinding)" \
+	grep -q 'type=7 .*ia_status=3 ' "$WORK/notail.out"
+check "... counted in dhcp6_tail_call_failed ($failed0 -> $(counter dhcp6_tail_call_failed)), not pass_dhcp6_to_daemon" \
+	test "$(counter dhcp6_tail_call_failed)" -gt "$failed0" -a "$(counter pass_dhcp6_to_daemon)" = "$todaemon0"
+check "status --json: renewals_in_xdp false" \
+	test "$("$XPXE" status --json | jq -r '.interfaces[0].dhcp6.renewals_in_xdp')" = false
+check "xpxe status says the daemon answers the renewals" \
+	bash -c "'$XPXE' status | grep -q '^  renewals  answered by the daemon'"

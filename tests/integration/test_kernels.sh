@@ -4,9 +4,9 @@
 # (scripts/kernels.sh), where every BPF object must load (that kernel's verifier's verdict),
 # the BPF program tests run, and a lab smoke test (veth pair, `xpxe serve`, udhcpc, TFTP byte
 # for byte, HTTP, kill -9 and adoption) passes. The host's kernel (this lab's 6.18) is the
-# rest of make check. Two guests cost the wall time of one: emulation runs a guest on one
-# core, and the suites around this one leave the other idle. XPXE_CHECK_KERNELS overrides the
-# list (make check-kernels runs the same, alone).
+# rest of make check. The two guests run side by side, one core each; tests/run.sh starts
+# this suite first, in the background at nice 10, beside the other suites (its BACKGROUND).
+# XPXE_CHECK_KERNELS overrides the list (make check-kernels runs the same, alone).
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [ "$(id -u)" -ne 0 ]; then

@@ -51,7 +51,8 @@ fetch() {
 		printf 'binary\nrexmt 1\nget %s %s\n' "$2" "$3" | in_cli timeout 60 tftp "$SRV_IP" >/dev/null 2>&1
 	fi
 }
-events() { grep -c "event=$1 .*detail=\"$2 " "$WORK/daemon.log"; }
+# The events of file $2: tftp_done's detail is "NAME blocks=...", tftp_expired's "NAME: no ACK ...".
+events() { grep -Ec "event=$1 .*detail=\"$2[ :]" "$WORK/daemon.log"; }
 
 n=0
 for client in atftp tftp-hpa tftp-hpa-6; do

@@ -133,14 +133,14 @@ static void print_tftp(struct fy_node *iface)
 	       xpxe_json_u64(iface, "/tftp/blocks_window_udp", 0),
 	       xpxe_json_u64(iface, "/tftp/blocks_daemon", 0),
 	       xpxe_json_u64(iface, "/tftp/bytes", 0), xpxe_json_u64(iface, "/tftp/transfers", 0));
-	printf(
-	    "            IPv6: %llu RRQs; blocks: tc %llu (lockstep), daemon %llu (windows, first "
-	    "blocks; %llu resent); %llu completed\n",
-	    xpxe_json_u64(iface, "/tftp/ipv6/rrq", 0),
-	    xpxe_json_u64(iface, "/tftp/ipv6/blocks_tc", 0),
-	    xpxe_json_u64(iface, "/tftp/ipv6/blocks", 0),
-	    xpxe_json_u64(iface, "/tftp/ipv6/blocks_resent", 0),
-	    xpxe_json_u64(iface, "/tftp/ipv6/completed", 0));
+	printf("            IPv6: %llu RRQs; blocks: xdp %llu, tc %llu (lockstep), daemon %llu "
+	       "(windows, first blocks; %llu resent); %llu completed\n",
+	       xpxe_json_u64(iface, "/tftp/ipv6/rrq", 0),
+	       xpxe_json_u64(iface, "/tftp/ipv6/blocks_xdp", 0),
+	       xpxe_json_u64(iface, "/tftp/ipv6/blocks_tc", 0),
+	       xpxe_json_u64(iface, "/tftp/ipv6/blocks", 0),
+	       xpxe_json_u64(iface, "/tftp/ipv6/blocks_resent", 0),
+	       xpxe_json_u64(iface, "/tftp/ipv6/completed", 0));
 	print_window(iface);
 }
 
@@ -173,6 +173,30 @@ static int query(const char *socket_path, const char *request, bool json, struct
 }
 
 /* The trunk's VLANs (--vlan, vlans:), one line, and its receive VLAN offload. */
+/*
+ * Full mode's DHCPv6 line, and where a bound machine's renewals are answered: by XDP
+ * (xdp_dhcp6_bound, a tail call from xdp_pxe) while its slot holds it and the kernel runs
+ * the call; else by the daemon, which says so here.
+ */
+static void print_dhcp6_full(struct fy_node *iface)
+{
+	const char *in_xdp = xpxe_json_str(iface, "/dhcp6/renewals_in_xdp");
+	unsigned long long failed = xpxe_json_u64(iface, "/counters/dhcp6_tail_call_failed", 0);
+
+	printf("  dhcpv6    full mode, server on [%s], %llu binding(s), DUID %s\n",
+	       xpxe_json_str(iface, "/dhcp6/server_addr"),
+	       xpxe_json_u64(iface, "/dhcp6/server/bindings", 0),
+	       xpxe_json_str(iface, "/dhcp6/server_duid"));
+	if (in_xdp && strcmp(in_xdp, "true"))
+		printf("  renewals  answered by the daemon: xdp_dhcp6_bound is not in its "
+		       "tail-call slot\n");
+	else if (failed)
+		printf("  renewals  answered by the daemon when the tail call to xdp_dhcp6_bound "
+		       "fails: %llu so far (dhcp6_tail_call_failed; Linux 6.1 under the libxdp "
+		       "dispatcher refuses it)\n",
+		       failed);
+}
+
 static void print_vlans(struct fy_node *iface)
 {
 	struct fy_node *vlans = fy_node_by_path(iface, "/vlans", FY_NT, FYNWF_DONT_FOLLOW);
@@ -240,10 +264,7 @@ static void print_iface(struct fy_node *iface, bool all)
 		if (!strcmp(mode, "off"))
 			printf("  dhcpv6    off (no global or ULA address on the interface)\n");
 		else if (!strcmp(mode, "full"))
-			printf("  dhcpv6    full mode, server on [%s], %llu binding(s), DUID %s\n",
-			       xpxe_json_str(iface, "/dhcp6/server_addr"),
-			       xpxe_json_u64(iface, "/dhcp6/server/bindings", 0),
-			       xpxe_json_str(iface, "/dhcp6/server_duid"));
+			print_dhcp6_full(iface);
 		else
 			printf("  dhcpv6    proxy-like: boot URLs on [%s], server DUID %s\n",
 			       xpxe_json_str(iface, "/dhcp6/server_addr"),

@@ -354,5 +354,15 @@ struct fy_node *xpxe_dhcp6_status(const struct xpxe_dataplane *dp, struct fy_doc
 		snprintf(text + 3 * i, sizeof(text) - 3 * i, "%02x%s", cfg.duid[i],
 			 i + 1 < cfg.duid_len ? ":" : "");
 	xpxe_json_add_str(node, "server_duid", text);
+	if (cfg.flags & XPXE_DHCP6_F_FULL) {
+		/* Whether xdp_pxe can hand a bound machine's renewal to xdp_dhcp6_bound: its slot
+		 * holds the program (a lookup from here reads its id), else the daemon answers. */
+		struct bpf_map *slot = dp->frags ? dp->skel->maps.dhcp6_bound_prog_frags
+						 : dp->skel->maps.dhcp6_bound_prog;
+		__u32 id = 0;
+
+		xpxe_json_add_bool(node, "renewals_in_xdp",
+				   !bpf_map_lookup_elem(bpf_map__fd(slot), &zero, &id) && id);
+	}
 	return node;
 }

@@ -1211,7 +1211,7 @@ static void labelled_lines(FILE *f, const char *name, const char *label,
 static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
 {
 	/*
-	 * Both families: tc counts the ends of IPv6's lockstep transfers in
+	 * Both families: the programs (XDP, tc) count the ends of IPv6's lockstep transfers in
 	 * tftp_sessions_completed as IPv4's; the daemon's socket sees the rest of IPv6's (windows,
 	 * transfers taken over, every client ERROR).
 	 */
