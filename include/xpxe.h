@@ -193,12 +193,15 @@ enum xpxe_counter {
 	 * errors, refusals and payload bytes also count in tftp_rrq, tftp_err_*, tftp_sessions_*
 	 * and tftp_bytes_daemon, as IPv4's do.
 	 */
-	XPXE_CNT_PASS_TFTP6,	    /* XDP: an IPv6 frame to UDP 69, passed to the daemon */
-	XPXE_CNT_TFTP6_RRQ,	    /* RRQs over IPv6 answered with an OACK or DATA 1 */
-	XPXE_CNT_TFTP6_DATA,	    /* DATA blocks sent over IPv6 by the daemon */
-	XPXE_CNT_TFTP6_RETRANSMITS, /* ... of them sent again (a repeated ACK, or our timeout) */
-	XPXE_CNT_TFTP6_COMPLETED,   /* IPv6 transfers whose final block was acknowledged */
-	XPXE_CNT_TFTP6_ABORTED,	    /* ... ended by the client's ERROR (a tsize probe, say) */
+	XPXE_CNT_PASS_TFTP6,	      /* XDP: an IPv6 frame to UDP 69, passed to the daemon */
+	XPXE_CNT_TFTP6_RRQ,	      /* RRQs over IPv6 answered with an OACK or DATA 1 */
+	XPXE_CNT_TFTP6_DATA,	      /* DATA blocks sent over IPv6 by the daemon */
+	XPXE_CNT_TFTP6_RETRANSMITS,   /* ... of them sent again (a repeated ACK, or our timeout) */
+	XPXE_CNT_TFTP6_COMPLETED,     /* IPv6 transfers whose final block was acknowledged */
+	XPXE_CNT_TFTP6_COMPLETED_UDP, /* ... of them, the daemon's socket saw that ACK (windows,
+				       taken over): the programs count theirs in
+				       tftp_sessions_completed */
+	XPXE_CNT_TFTP6_ABORTED,	      /* ... ended by the client's ERROR (a tsize probe, say) */
 	/*
 	 * tc_tftp, on IPv6 frames: lockstep transfers the daemon installed in tftp_sessions6
 	 * get their DATA blocks from tc, as IPv4's (tftp_ack_stale, tftp_ack_dup_ignored,

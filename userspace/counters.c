@@ -121,6 +121,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP6_DATA] = "tftp6_data",
 	[XPXE_CNT_TFTP6_RETRANSMITS] = "tftp6_retransmits",
 	[XPXE_CNT_TFTP6_COMPLETED] = "tftp6_completed",
+	[XPXE_CNT_TFTP6_COMPLETED_UDP] = "tftp6_completed_udp",
 	[XPXE_CNT_TFTP6_ABORTED] = "tftp6_aborted",
 	[XPXE_CNT_TFTP6_DATA_TC] = "tftp6_data_tc",
 	[XPXE_CNT_TFTP6_TC_EXT_HDR] = "tftp6_tc_ext_hdr",

@@ -68,3 +68,13 @@ check "... its blocks from tc or XDP (tftp6_data_tc + tftp6_data_xdp $tc0 -> $(d
 	test "$(dp)" -ge $((tc0 + 286))
 check "... and not taken over (tftp6_takeover $took0 -> $(counter tftp6_takeover))" \
 	test "$(counter tftp6_takeover)" -eq "$took0"
+
+# /metrics counts IPv6's ends too: those tc saw (the plain one) and the socket's (taken over).
+completed_metric() {
+	in_cli curl -s -m 10 "http://$SRV_IP:8080/metrics" |
+		sed -n "s/^xpxe_tftp_transfers_total{interface=\"$IF_SRV\",outcome=\"completed\"} //p"
+}
+all4() { test "$(counter tftp6_completed)" = 4; }
+wait_until all4
+check "/metrics: outcome=\"completed\" counts the 4 IPv6 transfers ($(completed_metric), tftp6_completed $(counter tftp6_completed))" \
+	test "$(completed_metric)" = 4

@@ -75,7 +75,7 @@ serve() {
 stop() {
 	kill "$DAEMON_PID"
 	wait_daemon
-	rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release
+	rm -f "$WORK"/*.out "$WORK"/*.out.state "$WORK"/*.out.release "$WORK"/*.out.ack
 }
 
 check "xpxe check refuses tftp_max_wait above 60 with its line" \
@@ -143,3 +143,76 @@ check "... by its turn, not over the cap (tftp_max_wait 0)" \
 check "w1's transfer is still there (it expires at its idle timeout)" \
 	bash -c "'$XPXE' status --json | jq -e '.interfaces[0].tftp.transfers >= 1' >/dev/null"
 wait "${PID[w3]}" || not_ok "tftp_hold.py for w3 failed" "$(cat "$WORK/w3.err")"
+stop
+
+# fetch_as NAME MACHINE [--stall|--late...]: as fetch, from MACHINE's address and port, into
+# NAME's files (a second request from the same machine, from another port).
+fetch_as() {
+	in_cli python3 "$HOLD" "$SRV_IP" "${IP[$2]}" "m$2" boot.efi "$WORK/$1.out" "${@:3}" \
+		2>"$WORK/$1.err" &
+	PID[$1]=$!
+}
+downloads_are() { "$XPXE" status --json | jq -e ".http.downloads | $1" >/dev/null; }
+# new_log: the daemon log so far moves to daemon.log.before, so log_has sees the next daemon's.
+new_log() { cat "$WORK/daemon.log" >>"$WORK/daemon.log.before"; : >"$WORK/daemon.log"; }
+
+# --- a transfer taken over from a previous daemon holds its place --------------------------
+# w1 runs (stalled) when the daemon is killed; the next one takes its transfer over from the
+# data plane's pinned map: it counts as running, so w2 is held behind it. And two requests of
+# one address from two ports (two machines behind a relay, or one asking twice) are two
+# places in the queue, each answered in turn.
+new_log
+serve 0 "serve starts again (adopted transfers)"
+fetch w1 --stall
+check "w1 holds the one place" wait_until state_is w1 answered
+kill -KILL "$DAEMON_PID"
+wait_daemon
+serve 0 "serve starts over the killed daemon's data plane"
+check "it takes w1's transfer over" wait_until log_has "took over 1 TFTP transfer"
+check "... which holds the place: 1 running" wait_until downloads_are '.tftp_active == 1'
+fetch w2
+check "w2 is held behind the transfer taken over" \
+	wait_until log_has "tftp: boot.efi of w2 held"
+fetch_as w2b w2
+check "w2 asks again from another port: two requests held, not one" \
+	wait_until downloads_are '.tftp_active == 1 and .tftp_held == 2'
+check "neither is answered while w1 holds the place" \
+	bash -c "! grep -q . '$WORK/w2.out.state' '$WORK/w2b.out.state' 2>/dev/null"
+touch "$WORK/w1.out.release"
+check "w1 ends its transfer" wait_until state_is w1 released
+both_done() { state_is w2 done && state_is w2b done; }
+check "both of w2's requests are answered in turn and read the whole file" wait_until both_done
+check "... the file's bytes, twice" \
+	bash -c "cmp -s '$WORK/boot.efi' '$WORK/w2.out' && cmp -s '$WORK/boot.efi' '$WORK/w2b.out'"
+check "... by their turn, not over the cap" \
+	test "$(grep -c 'tftp: w2 starts after .* in the queue$' "$WORK/daemon.log")" = 2
+for m in w1 w2 w2b; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
+stop
+
+# --- a late ACK: the transfer runs, and counts ---------------------------------------------
+# w1 acknowledges its first answer only after it gave its place up (w3 takes it): it runs
+# after all, so it counts as running again, over the cap (2 running). When w3 ends, w2 (held)
+# still waits: w1 holds the one place.
+new_log
+serve 0 "serve starts again (late ACK)"
+fetch w1 --late --stall
+check "w1 is answered, and does not acknowledge yet" wait_until state_is w1 answered
+check "... it gives its place up (0 running)" wait_until downloads_are '.tftp_active == 0'
+fetch w3 --stall
+check "w3 takes the free place" wait_until state_is w3 answered
+touch "$WORK/w1.out.ack"
+check "w1 acknowledges late: the log says it takes a place again" \
+	wait_until log_has "acknowledged late: it runs, and takes a place again"
+check "xpxe status counts both as running (2, over the cap of 1)" \
+	wait_until downloads_are '.tftp_active == 2'
+fetch w2
+check "w2 is held" wait_until log_has "tftp: boot.efi of w2 held"
+touch "$WORK/w3.out.release"
+check "w3 ends its transfer" wait_until state_is w3 released
+check "w2 stays held: w1 runs, and holds the one place (1 running, 1 held)" \
+	wait_until downloads_are '.tftp_active == 1 and .tftp_held == 1'
+check "... w2 not answered" bash -c "! grep -q . '$WORK/w2.out.state' 2>/dev/null"
+touch "$WORK/w1.out.release"
+check "w1 ends its transfer" wait_until state_is w1 released
+check "w2 then reads the whole file" wait_until state_is w2 done
+for m in w1 w2 w3; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done

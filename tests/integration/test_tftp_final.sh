@@ -42,6 +42,8 @@ fetch() {
 		in_cli timeout 60 atftp --tftp-timeout 1 --get -r "$2" -l "$3" "$SRV_IP" >/dev/null 2>&1
 	elif [ "$1" = tftp-hpa-6 ]; then
 		in_cli timeout 60 tftp -6 -m binary "$SRV6" -c get "$2" "$3" >/dev/null 2>&1
+	elif [ "$1" = atftp-6 ]; then
+		in_cli timeout 60 atftp --tftp-timeout 1 --get -r "$2" -l "$3" "$SRV6" >/dev/null 2>&1
 	elif [ "$1" = atftp-6-window ]; then
 		in_cli timeout 60 atftp --tftp-timeout 1 --option "windowsize 4" --get -r "$2" -l "$3" \
 			"$SRV6" >/dev/null 2>&1
@@ -114,6 +116,35 @@ check "... counted in tftp_sessions_expired ($expired0 -> $(counter tftp_session
 	test "$(counter tftp_sessions_expired) $(counter tftp_final_ack_missing)" = "$((expired0 + 1)) $missing0"
 check "... and no tftp_done for it" test "$(events tftp_done f40)" = 0
 
+# --- the final block never reaches the client: it fails, never ends as done ---------------------
+# lab_drop_final drops every DATA 20 on the client's way in: a lockstep client (atftp, its timeout
+# 1 s) ACKs block 19 again and again, and the data plane sends block 20 again for each. Over
+# IPv4 (XDP's blocks) and IPv6 (tc's).
 in_cli tc filter del dev "$IF_CLI" egress
+if in_cli tc filter add dev "$IF_CLI" ingress bpf da obj "$BUILD/lab_drop_final.bpf.o" sec tc; then
+	ok "lab_drop_final on $IF_CLI (ingress): every DATA 20 to the client is dropped"
+else
+	not_ok "lab_drop_final loads on $IF_CLI"
+	exit 1
+fi
+n=0
+for client in atftp atftp-6; do
+	n=$((n + 1))
+	missing0=$(counter tftp_final_ack_missing)
+	expired0=$(counter tftp_sessions_expired)
+	done0=$(events tftp_done f20)
+	rm -f "$OUT/f20"
+	fetch $client f20 "$OUT/f20"
+	check "$client: DATA 20 dropped: the client does not get the file whole" \
+		test "$(sha "$OUT/f20" 2>/dev/null)" != "$(sha "$FILES/f20")"
+	failed() { [ "$(grep -c 'event=tftp_expired .*the client ACKed block 19 again: the final block 20 never reached it' "$WORK/daemon.log")" -ge "$n" ]; }
+	wait_until failed
+	check "... the daemon expires it: the client ACKed block 19 again ($(grep -o 'event=tftp_expired .*detail="f20[^"]*' "$WORK/daemon.log" | tail -1))" failed
+	check "... counted in tftp_sessions_expired ($expired0 -> $(counter tftp_sessions_expired)), not tftp_final_ack_missing" \
+		test "$(counter tftp_sessions_expired) $(counter tftp_final_ack_missing)" = "$((expired0 + 1)) $missing0"
+	check "... and no tftp_done for it" test "$(events tftp_done f20)" = "$done0"
+done
+
+in_cli tc filter del dev "$IF_CLI" ingress
 kill -TERM "$DAEMON_PID"
 wait_daemon

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """A PXE ROM's TFTP read of NAME from SERVER, from address BIND on device DEV.
 
-Usage: tftp_hold.py SERVER BIND DEV NAME OUT [--stall|--mute]
+Usage: tftp_hold.py SERVER BIND DEV NAME OUT [--stall|--mute] [--late]
 Sends its RRQ (octet, no options: lockstep, 512-byte blocks) every 0.5 s until an answer comes,
 as a ROM repeats its request while the server is silent, then writes "answered" to OUT.state.
 Without --stall: reads the file into OUT, ACKing each block, and writes "done" to OUT.state.
 With --stall: ACKs block 1 and then nothing (its transfer holds its place at the server) until
 OUT.release exists, then ends the transfer with ERROR 0 and writes "released" to OUT.state.
 With --mute: ACKs nothing and leaves (as a machine that gave up, or a forged RRQ's address).
+With --late: acknowledges the first answer only once OUT.ack exists (a client slow to answer),
+then goes on as without it.
 Exits 1 when no answer came in 300 s or a block went unanswered for 30 s.
 """
 import os
@@ -28,6 +30,7 @@ def main():
     server, bind, dev, name, out = sys.argv[1:6]
     stall = "--stall" in sys.argv[6:]
     mute = "--mute" in sys.argv[6:]
+    late = "--late" in sys.argv[6:]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     # Its own device: the answer must come back to this machine's MAC, not another port's.
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
@@ -52,6 +55,8 @@ def main():
         sys.exit(1)
     if mute:
         return
+    while late and not os.path.exists(out + ".ack"):
+        time.sleep(0.1)
     if stall:
         s.sendto(struct.pack("!HH", 4, 1), peer)  # acknowledged: a client that is there
         while not os.path.exists(out + ".release"):

@@ -3,7 +3,8 @@
  * tftp_final_step: what the daemon's sweeps (IPv4's and IPv6's) do once a transfer's final
  * block is out and its ACK does not come (RFC 1350 6: the client may end as it sends it, and
  * it may be lost). The final block goes out again each timeout, TFTP_FINAL_RESENDS times,
- * then the transfer ends as done; a client that never acknowledged anything, or whose
+ * then the transfer ends as done; a client that ACKs the block before the final one again
+ * (it lacks the final block) fails instead; a client that never acknowledged anything, or whose
  * transfer stopped before its final block, is left to the idle timeout.
  */
 #include <stdarg.h>
@@ -21,7 +22,7 @@ static void steps(struct tftp_final *f, unsigned timeout_s, unsigned idle_s, con
 		  const enum tftp_final_step *want, int n)
 {
 	for (int i = 0; i < n; i++)
-		assert_int_equal(tftp_final_step(f, true, true, 19, timeout_s, idle_s, t[i]),
+		assert_int_equal(tftp_final_step(f, true, true, 19, 0, timeout_s, idle_s, t[i]),
 				 want[i]);
 }
 
@@ -81,12 +82,12 @@ static void test_ack_moves(void **state)
 	struct tftp_final f = { 0 };
 
 	(void)state;
-	assert_int_equal(tftp_final_step(&f, true, true, 16, 0, IDLE, 10), TFTP_FINAL_WAIT);
-	assert_int_equal(tftp_final_step(&f, true, true, 16, 0, IDLE, 11), TFTP_FINAL_RESEND);
-	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, IDLE, 12), TFTP_FINAL_WAIT);
-	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, IDLE, 13), TFTP_FINAL_RESEND);
-	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, IDLE, 15.9), TFTP_FINAL_RESEND);
-	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, IDLE, 16), TFTP_FINAL_DONE);
+	assert_int_equal(tftp_final_step(&f, true, true, 16, 0, 0, IDLE, 10), TFTP_FINAL_WAIT);
+	assert_int_equal(tftp_final_step(&f, true, true, 16, 0, 0, IDLE, 11), TFTP_FINAL_RESEND);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, 0, IDLE, 12), TFTP_FINAL_WAIT);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, 0, IDLE, 13), TFTP_FINAL_RESEND);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, 0, IDLE, 15.9), TFTP_FINAL_RESEND);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 0, 0, IDLE, 16), TFTP_FINAL_DONE);
 }
 
 /* Unconfirmed (a forged RRQ?) or stopped before the final block: the idle timeout's. */
@@ -96,18 +97,77 @@ static void test_not_ours(void **state)
 
 	(void)state;
 	for (double t = 10; t < 100; t += 1) {
-		assert_int_equal(tftp_final_step(&f, false, true, 0, 0, IDLE, t), TFTP_FINAL_WAIT);
-		assert_int_equal(tftp_final_step(&f, true, false, 19, 0, IDLE, t), TFTP_FINAL_WAIT);
+		assert_int_equal(tftp_final_step(&f, false, true, 0, 0, 0, IDLE, t),
+				 TFTP_FINAL_WAIT);
+		assert_int_equal(tftp_final_step(&f, true, false, 19, 0, 0, IDLE, t),
+				 TFTP_FINAL_WAIT);
 	}
 	assert_true(f.since == 0);
+}
+
+/*
+ * A lockstep client that ACKs block 19 again after the final block 20 went out (REPEATS grows:
+ * the data plane sent block 20 again for each): it does not have the final block. Never
+ * done: the wait starts over at each repeat, and ends as a failure (expired).
+ */
+static void test_client_repeats_before_final(void **state)
+{
+	struct tftp_final f = { 0 };
+
+	(void)state;
+	assert_int_equal(tftp_final_step(&f, true, true, 19, 5, 0, IDLE, 100), TFTP_FINAL_WAIT);
+	assert_int_equal(tftp_final_step(&f, true, true, 19, 6, 0, IDLE, 101), TFTP_FINAL_WAIT);
+	assert_true(f.asked);
+	/* Each second a repeat, for longer than the silent client's 4 s: still not done. */
+	for (unsigned r = 7, t = 102; t < 100 + IDLE; r++, t++)
+		assert_int_equal(tftp_final_step(&f, true, true, 19, r, 0, IDLE, t),
+				 TFTP_FINAL_WAIT);
+	/* Still asking at the idle timeout from the first wait: it failed. */
+	assert_int_equal(tftp_final_step(&f, true, true, 19, 99, 0, IDLE, 100 + IDLE),
+			 TFTP_FINAL_FAILED);
+}
+
+/* Repeats, then silence: the final block sent again, then the end is a failure, not done. */
+static void test_repeats_then_silence(void **state)
+{
+	struct tftp_final f = { 0 };
+	const double t[] = { 100, 101, 102, 103, 104, 104.9, 105 };
+	const uint32_t r[] = { 0, 1, 1, 1, 1, 1, 1 };
+	const enum tftp_final_step want[] = { TFTP_FINAL_WAIT,	 TFTP_FINAL_WAIT,
+					      TFTP_FINAL_RESEND, TFTP_FINAL_RESEND,
+					      TFTP_FINAL_RESEND, TFTP_FINAL_WAIT,
+					      TFTP_FINAL_FAILED };
+
+	(void)state;
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(tftp_final_step(&f, true, true, 19, r[i], 0, IDLE, t[i]), want[i]);
+}
+
+/* The final ACK's ACK moving on clears it: a window's earlier ACK, then silence: done. */
+static void test_repeat_then_ack_moves(void **state)
+{
+	struct tftp_final f = { 0 };
+
+	(void)state;
+	assert_int_equal(tftp_final_step(&f, true, true, 16, 0, 0, IDLE, 10), TFTP_FINAL_WAIT);
+	assert_int_equal(tftp_final_step(&f, true, true, 16, 1, 0, IDLE, 11), TFTP_FINAL_WAIT);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 1, 0, IDLE, 12), TFTP_FINAL_WAIT);
+	assert_false(f.asked);
+	assert_int_equal(tftp_final_step(&f, true, true, 18, 1, 0, IDLE, 16), TFTP_FINAL_DONE);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resends_then_done), cmocka_unit_test(test_late_sweeps),
-		cmocka_unit_test(test_client_timeout),	  cmocka_unit_test(test_idle_caps),
-		cmocka_unit_test(test_ack_moves),	  cmocka_unit_test(test_not_ours),
+		cmocka_unit_test(test_resends_then_done),
+		cmocka_unit_test(test_late_sweeps),
+		cmocka_unit_test(test_client_timeout),
+		cmocka_unit_test(test_idle_caps),
+		cmocka_unit_test(test_ack_moves),
+		cmocka_unit_test(test_not_ours),
+		cmocka_unit_test(test_client_repeats_before_final),
+		cmocka_unit_test(test_repeats_then_silence),
+		cmocka_unit_test(test_repeat_then_ack_moves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

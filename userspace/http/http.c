@@ -1183,10 +1183,13 @@ static void download_metrics(FILE *f, struct xpxe_http *h)
 	free(v);
 }
 
-/* A counter of the programs shown as a label's value (outcome="completed", path="tc"). */
+/*
+ * A counter of the programs shown as a label's value (outcome="completed", path="tc"), plus
+ * PLUS when it is not XPXE_CNT_MAX: IPv6's ends the programs did not count.
+ */
 struct labelled_counter {
 	const char *value;
-	enum xpxe_counter c;
+	enum xpxe_counter c, plus;
 };
 
 /* NAME{interface=...,LABEL=...} for each interface whose counters were read (OK) and each of T. */
@@ -1198,24 +1201,32 @@ static void labelled_lines(FILE *f, const char *name, const char *label,
 	for (int i = 0; i < l->n; i++)
 		for (size_t k = 0; ok[i] && k < n; k++)
 			fprintf(f, "%s{interface=\"%s\",%s=\"%s\"} %llu\n", name, l->ifnames[i],
-				label, t[k].value, (unsigned long long)totals[i][t[k].c]);
+				label, t[k].value,
+				(unsigned long long)(totals[i][t[k].c] + (t[k].plus != XPXE_CNT_MAX
+									      ? totals[i][t[k].plus]
+									      : 0)));
 }
 
 /* TFTP by interface: transfers running and ended, errors, bytes by the path that sent them. */
 static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
 {
+	/*
+	 * Both families: the programs (XDP, tc) count the ends of IPv6's lockstep transfers in
+	 * tftp_sessions_completed as IPv4's; the daemon's socket sees the rest of IPv6's (windows,
+	 * transfers taken over, every client ERROR).
+	 */
 	static const struct labelled_counter ends[] = {
-		{ "started", XPXE_CNT_TFTP_SESSIONS_OPENED },
-		{ "completed", XPXE_CNT_TFTP_SESSIONS_COMPLETED },
-		{ "aborted", XPXE_CNT_TFTP_SESSIONS_ABORTED },
-		{ "expired", XPXE_CNT_TFTP_SESSIONS_EXPIRED },
-		{ "final_ack_missing", XPXE_CNT_TFTP_FINAL_ACK_MISSING },
+		{ "started", XPXE_CNT_TFTP_SESSIONS_OPENED, XPXE_CNT_MAX },
+		{ "completed", XPXE_CNT_TFTP_SESSIONS_COMPLETED, XPXE_CNT_TFTP6_COMPLETED_UDP },
+		{ "aborted", XPXE_CNT_TFTP_SESSIONS_ABORTED, XPXE_CNT_TFTP6_ABORTED },
+		{ "expired", XPXE_CNT_TFTP_SESSIONS_EXPIRED, XPXE_CNT_MAX },
+		{ "final_ack_missing", XPXE_CNT_TFTP_FINAL_ACK_MISSING, XPXE_CNT_MAX },
 	};
 	static const struct labelled_counter paths[] = {
-		{ "xdp", XPXE_CNT_TFTP_BYTES },
-		{ "tc", XPXE_CNT_TFTP_BYTES_TC },
-		{ "af_xdp", XPXE_CNT_TFTP_BYTES_XSK },
-		{ "udp", XPXE_CNT_TFTP_BYTES_DAEMON },
+		{ "xdp", XPXE_CNT_TFTP_BYTES, XPXE_CNT_MAX },
+		{ "tc", XPXE_CNT_TFTP_BYTES_TC, XPXE_CNT_MAX },
+		{ "af_xdp", XPXE_CNT_TFTP_BYTES_XSK, XPXE_CNT_MAX },
+		{ "udp", XPXE_CNT_TFTP_BYTES_DAEMON, XPXE_CNT_MAX },
 	};
 	__u64 totals[8][XPXE_CNT_MAX];
 	bool ok[8]; /* as many as struct xpxe_http_leases holds */

@@ -170,8 +170,8 @@ uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len)
 }
 
 enum tftp_final_step tftp_final_step(struct tftp_final *f, bool confirmed, bool final_sent,
-				     uint32_t acked, unsigned timeout_s, unsigned idle_s,
-				     double now)
+				     uint32_t acked, uint32_t repeats, unsigned timeout_s,
+				     unsigned idle_s, double now)
 {
 	double wait, step = timeout_s ? timeout_s : TFTP_FINAL_TIMEOUT_S;
 
@@ -180,19 +180,71 @@ enum tftp_final_step tftp_final_step(struct tftp_final *f, bool confirmed, bool 
 		return TFTP_FINAL_WAIT;
 	}
 	if (!f->since || acked != f->mark) {
-		f->since = now;
+		f->since = f->first = now;
 		f->mark = acked;
+		f->repeats = repeats;
 		f->resends = 0;
+		f->asked = false;
 		return TFTP_FINAL_WAIT;
+	}
+	if (repeats != f->repeats) {
+		/*
+		 * The client ACKed the block before the final one again: the final block did not
+		 * reach it (the data plane sent it again for that ACK). Not done: the wait starts
+		 * over, and ends as a failure.
+		 */
+		f->repeats = repeats;
+		f->asked = true;
+		f->since = now;
+		f->resends = 0;
 	}
 	wait = step * (TFTP_FINAL_RESENDS + 1);
 	if (idle_s && wait > idle_s)
 		wait = idle_s;
+	/* A client that keeps asking gets the idle timeout from the first time, no more. */
+	if (f->asked && idle_s && now - f->first >= idle_s)
+		return TFTP_FINAL_FAILED;
 	if (now - f->since >= wait)
-		return TFTP_FINAL_DONE;
+		return f->asked ? TFTP_FINAL_FAILED : TFTP_FINAL_DONE;
 	if (f->resends < TFTP_FINAL_RESENDS && now - f->since >= step * (f->resends + 1)) {
 		f->resends++;
 		return TFTP_FINAL_RESEND;
 	}
 	return TFTP_FINAL_WAIT;
+}
+
+void tftp_place_take(struct xpxe_tftp *t, bool *counted)
+{
+	if (*counted)
+		return;
+	*counted = true;
+	t->n_active++;
+}
+
+void tftp_place_give(struct xpxe_tftp *t, bool *counted)
+{
+	if (!*counted)
+		return;
+	*counted = false;
+	t->n_active--;
+}
+
+void tftp_place_sweep(struct xpxe_tftp *t, bool *counted, bool *gave_up, bool confirmed,
+		      __u64 started_ns, const char *who)
+{
+	if (!confirmed && *counted && tftp_now_ns() - started_ns >= TFTP_PLACE_UNCONFIRMED_NS) {
+		tftp_place_give(t, counted);
+		*gave_up = true;
+		/* Debug only: a flood of forged RRQs would log a line each. */
+		if (t->opts.max_at_once)
+			log_debug("tftp: %s gave its place up: no ACK of its first answer", who);
+	} else if (confirmed && *gave_up) {
+		/* It runs after all (a client slow to answer): counted, even over the cap. */
+		*gave_up = false;
+		tftp_place_take(t, counted);
+		if (t->opts.max_at_once)
+			log_info("tftp: %s acknowledged late: it runs, and takes a place again (%u "
+				 "running)",
+				 who, t->n_active);
+	}
 }

@@ -33,21 +33,38 @@ struct iface;
  * there ACKs it again. Silence after that: the transfer ends as done, its final ACK not seen
  * (tftp_final_ack_missing), not held for the whole idle timeout (its slot counts against
  * --tftp-max-sessions). A transfer that stops before its final block expires as before.
+ * A client that instead ACKs the block before the final one again (lockstep: it retransmits
+ * its last ACK while the final block does not reach it) does not have the final block: it is
+ * sent again (the data plane answers each such ACK), the wait starts over, and the transfer
+ * ends as failed (expired), never as done.
  */
 #define TFTP_FINAL_TIMEOUT_S 1
 #define TFTP_FINAL_RESENDS   3
 
 struct tftp_final {
-	double since;	  /* when the sweep first saw the final block out at ACK MARK; 0: not */
+	double since;	  /* when the sweep first saw the final block out at ACK MARK, or the
+			     client's last repeat of ACK MARK since; 0: not */
+	double first;	  /* when the sweep first saw the final block out at ACK MARK */
 	uint32_t mark;	  /* the client's last ACK (window base) then */
+	uint32_t repeats; /* the client's repeats of ACKs, as last seen (see tftp_final_step) */
 	unsigned resends; /* final blocks sent again since */
+	bool asked;	  /* the client ACKed MARK again after the final block went out */
 };
 
 enum tftp_final_step {
 	TFTP_FINAL_WAIT,   /* the final block is not out, or its ACK may still come */
 	TFTP_FINAL_RESEND, /* send the final block again now */
 	TFTP_FINAL_DONE,   /* end it as done, the final ACK not seen */
+	TFTP_FINAL_FAILED, /* end it as expired: the client asked for the final block, never had it
+			    */
 };
+
+/*
+ * A transfer whose client has not acknowledged its first answer this long after it went out
+ * gives its place among opts.max_at_once up (a forged RRQ, or a held machine that gave up
+ * before its turn); a late ACK takes one again (tftp_place_sweep).
+ */
+#define TFTP_PLACE_UNCONFIRMED_NS (1000ull * 1000 * 1000)
 
 /* An AF_XDP socket of an interface, as the epoll entry that wakes us for it. */
 struct xsk_entry {
@@ -99,6 +116,8 @@ struct xfer {
 	int path;		     /* enum xpxe_tftp_path: where its blocks go */
 	bool reported; /* its end was reported (an event of the program, or the sweep) */
 	bool counted;  /* holds one of opts.max_at_once's places (n_active) */
+	bool gave_up;  /* gave its place up unacknowledged (tftp_place_give_up): a late ACK
+			  takes one again, over the cap if need be (tftp_place_back) */
 	__u64 started_ns;
 	double progress, ended_at;
 	unsigned timeout_s;			  /* the client's `timeout` option; 0: none asked */
@@ -117,8 +136,9 @@ struct xfer {
 };
 
 /*
- * An RRQ held at opts.max_at_once (tftp.c: hold), answered in turn: its bytes, as
- * they came last (a client repeats its RRQ while it waits; a new one from it replaces them).
+ * An RRQ held at opts.max_at_once (tftp.c: hold), answered in turn: one per client address
+ * and port, its bytes as they came last (a client repeats its RRQ from its port while it
+ * waits; a new one from that port replaces them).
  */
 struct tftp_held {
 	struct tftp_held *next; /* in xpxe_tftp.held, first come first */
@@ -161,6 +181,8 @@ struct xfer6 {
 	uint32_t sent;	/* the last block sent (0: the OACK only) */
 	uint32_t retransmits;
 	bool ended, confirmed;
+	bool counted, gave_up; /* as struct xfer's: a place of opts.max_at_once */
+	uint32_t repeats;      /* ACKs of block ACKED again (tc's retransmits, or the socket's) */
 	__u64 started_ns, last_tx_ns;
 	double progress, ended_at;
 	unsigned timeout_s;		    /* as struct xfer's */
@@ -210,8 +232,8 @@ struct xpxe_tftp {
 	unsigned unconfirmed_dropped_recently; /* ... unconfirmed transfers dropped (make_room) */
 	unsigned refused_per_ip_recently;      /* ... at --tftp-max-per-ip */
 	__be32 refused_per_ip_last;	       /* the address refused last, for that log line */
-	/* Admission (opts.max_at_once): IPv4 transfers running that hold a place, and the RRQs
-	 * held behind them. */
+	/* Admission (opts.max_at_once): transfers running that hold a place (both families,
+	 * taken over ones too), and the IPv4 RRQs held behind them. */
 	unsigned n_active, n_held;
 	struct tftp_held *held;
 	unsigned long long held_total, held_overdue; /* RRQs ever held; of them let in overdue */
@@ -245,11 +267,25 @@ void tftp_describe_request(char *what, size_t what_size, const uint8_t *buf, siz
  * expires instead), and whose client acknowledged up to ACKED (a move resets the wait): see
  * struct tftp_final. CONFIRMED:
  * the client acknowledged anything at all (else its RRQ may be forged: it expires instead).
+ * REPEATS: a count that grows each time the client ACKs ACKED again (the data plane's
+ * retransmits for a repeated ACK): a change means it asks for the final block.
  * The wait ends at IDLE_S at the latest.
  */
 enum tftp_final_step tftp_final_step(struct tftp_final *f, bool confirmed, bool final_sent,
-				     uint32_t acked, unsigned timeout_s, unsigned idle_s,
-				     double now);
+				     uint32_t acked, uint32_t repeats, unsigned timeout_s,
+				     unsigned idle_s, double now);
+
+/*
+ * Admission (opts.max_at_once): a transfer takes a place (*COUNTED, n_active), or gives it
+ * back; each does nothing twice. tftp_place_sweep, each second: an unacknowledged transfer
+ * (CONFIRMED false) started at STARTED_NS gives its place up after TFTP_PLACE_UNCONFIRMED_NS
+ * (*GAVE_UP); once acknowledged it runs, so it takes a place again, over the cap if need be:
+ * n_active counts every transfer that runs. WHO names it in the log.
+ */
+void tftp_place_take(struct xpxe_tftp *t, bool *counted);
+void tftp_place_give(struct xpxe_tftp *t, bool *counted);
+void tftp_place_sweep(struct xpxe_tftp *t, bool *counted, bool *gave_up, bool confirmed,
+		      __u64 started_ns, const char *who);
 
 /* v6.c: TFTP over IPv6 (tftp.c calls it; it calls iface.c only) */
 int tftp6_listen(struct xpxe_tftp *t);

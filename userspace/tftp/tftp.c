@@ -44,8 +44,6 @@
  * their ACKs could arrive.
  */
 #define UNCONFIRMED_GRACE_NS (100ull * 1000 * 1000)
-/* ... and one unacknowledged this long gives up its place among opts.max_at_once (sweep). */
-#define UNCONFIRMED_PLACE_NS (1000ull * 1000 * 1000)
 
 /* Tags for the epoll entries that are not transfers. */
 /* Aligned, as every tag is: bit 0 of a tag marks an IPv6 transfer (v6.c). */
@@ -229,10 +227,8 @@ static void confirm(struct xpxe_tftp *t, struct xfer *x)
 /* X ended (or goes): its place among opts.max_at_once is free (tftp_admit_held fills it). */
 static void release(struct xpxe_tftp *t, struct xfer *x)
 {
-	if (!x->counted)
-		return;
-	x->counted = false;
-	t->n_active--;
+	x->gave_up = false; /* it ended: no late ACK takes a place again */
+	tftp_place_give(t, &x->counted);
 }
 
 static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
@@ -541,8 +537,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	x->fd = fd;
 	x->rrq_hash = hash;
 	x->rrq_len = rrq_len;
-	x->counted = true;
-	t->n_active++;
+	tftp_place_take(t, &x->counted);
 	x->slot = as->slot;
 	x->size = as->size;
 	x->blksize = plan.blksize;
@@ -606,7 +601,7 @@ static bool let_in_lately(const struct xpxe_tftp *t, __be32 ip, double now)
 /*
  * Admission (opts.max_at_once): true when the RRQ in BUF from FROM is held (unanswered) in the
  * queue, false when it goes now. A client repeats its RRQ while it waits: the copy (or a new
- * request from the same address) takes the place its first one had. A held machine that
+ * request from the same address and port) takes the place its first one had. A held machine that
  * gives up costs nothing: its turn answers a port that no longer listens, and the transfer
  * expires unacknowledged. A control plane is never held: it goes at once, over the cap. (At
  * the front of the queue it would still wait for a transfer to end, and a lockstep transfer
@@ -627,20 +622,27 @@ static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, siz
 	uint8_t mac[6];
 	double now = now_s();
 
-	if (!t->opts.max_at_once || let_in_lately(t, from->sin_addr.s_addr, now))
+	if (!t->opts.max_at_once)
 		return false;
+	/*
+	 * A request is its address and port: a client repeats its RRQ from the port it asked
+	 * from, and two machines behind one address (a relay, NAT), or one asking two files from
+	 * two ports, are two requests, each with its place.
+	 */
 	for (p = &t->held; *p; p = &(*p)->next)
-		if ((*p)->from.sin_addr.s_addr == from->sin_addr.s_addr)
+		if ((*p)->from.sin_addr.s_addr == from->sin_addr.s_addr &&
+		    (*p)->from.sin_port == from->sin_port)
 			break;
+	if (!*p && let_in_lately(t, from->sin_addr.s_addr, now))
+		return false;
 	if (*p) {
-		/* Its place kept; the latest bytes and port are what its turn answers. */
+		/* Its place kept; the latest bytes are what its turn answers. */
 		h = realloc(*p, sizeof(*h) + len);
 		if (!h)
 			return true; /* the old bytes stay */
 		*p = h;
 		memcpy(h->buf, buf, len);
 		h->len = len;
-		h->from = *from;
 		h->pi = *pi;
 		return true;
 	}
@@ -1014,7 +1016,7 @@ static void sweep(struct xpxe_tftp *t)
 
 		for (; x; x = next) {
 			struct xpxe_tftp_session s;
-			char why[80];
+			char why[96], who[32];
 
 			next = x->next;
 			if (x->ended) {
@@ -1031,14 +1033,6 @@ static void sweep(struct xpxe_tftp *t)
 			}
 			if (!x->confirmed && acknowledged(x, &s))
 				confirm(t, x);
-			/*
-			 * Unacknowledged a second after its answer: a forged RRQ, or a held
-			 * machine that gave up before its turn. It keeps no place of
-			 * opts.max_at_once (it expires at its idle timeout, or makes room).
-			 */
-			if (!x->confirmed && x->counted &&
-			    tftp_now_ns() - x->started_ns >= UNCONFIRMED_PLACE_NS)
-				release(t, x);
 			if (s.state != XPXE_TFTP_ACTIVE) {
 				if (x->windowsize <= 1)
 					x->path = lockstep_path(t, x->ifc);
@@ -1048,15 +1042,27 @@ static void sweep(struct xpxe_tftp *t)
 				x->ended_at = now;
 				continue;
 			}
+			/*
+			 * Unacknowledged a second after its answer: a forged RRQ, or a held
+			 * machine that gave up before its turn. It keeps no place of
+			 * opts.max_at_once (it expires at its idle timeout, or makes room),
+			 * until its client acknowledges after all: then it runs, and counts.
+			 */
+			if ((!x->confirmed && x->counted) || x->gave_up) {
+				tftp_addr_str(who, sizeof(who), x->key.client_ip,
+					      x->key.client_port);
+				tftp_place_sweep(t, &x->counted, &x->gave_up, x->confirmed,
+						 x->started_ns, who);
+			}
 			/* Retransmits since the last second: one event per burst, not per block. */
 			if (s.retransmits > x->retransmits) {
 				report(XPXE_EV_TFTP_RETRANSMIT, x, &s, NULL);
 				x->retransmits = s.retransmits;
 			}
-			switch (tftp_final_step(&x->final, x->confirmed,
-						s.last_block >= s.final_block &&
-						    s.win_base + 1 >= s.final_block,
-						s.win_base, x->timeout_s, x->idle_s, now)) {
+			switch (tftp_final_step(
+			    &x->final, x->confirmed,
+			    s.last_block >= s.final_block && s.win_base + 1 >= s.final_block,
+			    s.win_base, s.retransmits, x->timeout_s, x->idle_s, now)) {
 			case TFTP_FINAL_RESEND:
 				resend_final(t, x, s.final_block);
 				break;
@@ -1070,6 +1076,19 @@ static void sweep(struct xpxe_tftp *t)
 				x->reported = true;
 				report(XPXE_EV_TFTP_DONE, x, &s, "final_ack=not_seen");
 				tftp_bump(t, x->ifc, XPXE_CNT_TFTP_FINAL_ACK_MISSING);
+				finish(t, x, true);
+				continue;
+			case TFTP_FINAL_FAILED:
+				/* Unless the final ACK came since the session was read. */
+				if (bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) ||
+				    s.state != XPXE_TFTP_ACTIVE)
+					break;
+				snprintf(why, sizeof(why),
+					 "the client ACKed block %u again: the final block %u "
+					 "never reached it",
+					 s.win_base, s.final_block);
+				report(XPXE_EV_TFTP_EXPIRED, x, &s, why);
+				tftp_bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
 				finish(t, x, true);
 				continue;
 			case TFTP_FINAL_WAIT:
@@ -1181,6 +1200,7 @@ void xpxe_tftp_process(struct xpxe_tftp *t)
 
 			if (!x6->dead)
 				tftp6_read_transfer(t, x6);
+			tftp_admit_held(t); /* it may have ended, its place free */
 		} else if ((e = xsk_of_tag(t, tag))) {
 			tftp_read_xsk(t, e);
 		} else if (tag == &listen_tag) {
@@ -1272,6 +1292,8 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 			break;
 		x->adopted = true;
 		confirm(t, x); /* its first answer is not known here: treated as acknowledged */
+		/* It runs: it holds a place of opts.max_at_once as one started here would. */
+		tftp_place_take(t, &x->counted);
 		x->slot = s.asset_slot;
 		x->size = s.size;
 		x->blksize = s.blksize;

@@ -27,10 +27,11 @@ struct xpxe_tftp_opts {
 	unsigned max_sessions;	 /* transfers at once, all interfaces; 0: default */
 	unsigned max_per_ip;	 /* transfers at once from one client address; 0: default */
 	/*
-	 * Admission (downloads.tftp_max, --max-tftp-downloads): at most this many IPv4 transfers
-	 * run at once; a further RRQ is held, unanswered, in a queue (in the order they asked)
-	 * and answered when a transfer ends, or once it has waited MAX_WAIT_S (0: never). A
-	 * control plane's is never held (RANK). MAX_AT_ONCE 0: no cap.
+	 * Admission (downloads.tftp_max, --max-tftp-downloads): at most this many transfers run
+	 * at once (IPv6's and those taken over count); a further IPv4 RRQ is held, unanswered,
+	 * in a queue (in the order they asked, one per address and port) and answered when a
+	 * transfer ends, or once it has waited MAX_WAIT_S (0: never). A control plane's is never
+	 * held (RANK). MAX_AT_ONCE 0: no cap.
 	 */
 	unsigned max_at_once, max_wait_s;
 	/* A machine's rank (enum xpxe_admit_rank; above 0: a control plane), by its address's
@@ -76,7 +77,7 @@ void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tft
 
 /* Admission (opts.max_at_once), for xpxe status. */
 struct xpxe_tftp_admission {
-	unsigned active, held;		  /* transfers holding a place; RRQs held, now */
+	unsigned active, held;		  /* transfers running (holding a place); RRQs held, now */
 	unsigned long long held_total;	  /* RRQs ever held */
 	unsigned long long overdue;	  /* ... of them answered over the cap (opts.max_wait_s) */
 	unsigned long long controlplanes; /* control planes' RRQs let in over the cap */

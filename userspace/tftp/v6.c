@@ -190,7 +190,7 @@ static int sync6(struct xfer6 *x)
 	}
 	x->acked = s.state == XPXE_TFTP_DONE ? s.last_block : s.win_base;
 	x->sent = s.last_block;
-	x->retransmits = s.retransmits;
+	x->retransmits = x->repeats = s.retransmits;
 	x->last_tx_ns = s.last_tx_ns;
 	return s.state;
 }
@@ -285,6 +285,8 @@ static void end6(struct xpxe_tftp *t, struct xfer6 *x, int type, const char *why
 	if (x->ended)
 		return;
 	sync6(x);
+	x->gave_up = false; /* ended: its place is free, and no late ACK takes one again */
+	tftp_place_give(t, &x->counted);
 	x->ended = true;
 	x->ended_at = now6_s();
 	/* Late ACKs then reach the socket, which drops them (ended). */
@@ -303,6 +305,7 @@ static void free6(struct xpxe_tftp *t, struct xfer6 *x)
 		*pp = x->next;
 	if (x->kernel && !x->ended)
 		bpf_map_delete_elem(x->ifc->sessions6_fd, &x->key);
+	tftp_place_give(t, &x->counted);
 	if (x->fd >= 0) {
 		epoll_ctl(t->epfd, EPOLL_CTL_DEL, x->fd, NULL);
 		close(x->fd);
@@ -391,6 +394,8 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	t->xfers6 = x;
 	t->n_xfers6++;
 	ifc->transfers++;
+	/* It runs: a place of opts.max_at_once, as IPv4's (its RRQ was not held, though). */
+	tftp_place_take(t, &x->counted);
 	if (plan.oack_len) {
 		memcpy(x->first, plan.oack, plan.oack_len);
 		x->first_len = plan.oack_len;
@@ -561,7 +566,7 @@ static bool take_over6(struct xpxe_tftp *t, struct xfer6 *x)
 	}
 	x->acked = s.state == XPXE_TFTP_DONE ? s.last_block : s.win_base;
 	x->sent = s.last_block;
-	x->retransmits = s.retransmits;
+	x->retransmits = x->repeats = s.retransmits;
 	x->last_tx_ns = s.last_tx_ns;
 	if (s.state != XPXE_TFTP_ACTIVE) {
 		/* Ended in tc between the ACK and now: the end is reported as the sweep would. */
@@ -667,13 +672,17 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x)
 		if ((uint32_t)b == x->final_block) {
 			x->acked = (uint32_t)b;
 			tftp_bump(t, x->ifc, XPXE_CNT_TFTP6_COMPLETED);
+			/* the programs counted none of this one's in tftp_sessions_completed */
+			tftp_bump(t, x->ifc, XPXE_CNT_TFTP6_COMPLETED_UDP);
 			end6(t, x, XPXE_EV_TFTP_DONE, NULL, 0);
 			continue;
 		}
 		if ((uint32_t)b == x->acked && x->sent > x->acked) {
 			/* The same ACK again: what followed it was lost, unless this is a copy. */
-			if (tftp_now_ns() - x->last_tx_ns >= DUP_ACK_NS)
+			if (tftp_now_ns() - x->last_tx_ns >= DUP_ACK_NS) {
+				x->repeats++;
 				send_blocks(t, x, x->acked + 1, true);
+			}
 			continue;
 		}
 		x->acked = (uint32_t)b;
@@ -715,10 +724,12 @@ void tftp6_sweep(struct xpxe_tftp *t)
 			free6(t, x);
 			continue;
 		}
+		/* As IPv4's: a place of opts.max_at_once while it runs (tftp_place_sweep). */
+		tftp_place_sweep(t, &x->counted, &x->gave_up, x->confirmed, x->started_ns, x->who);
 		/* The final block out and the client silent: see struct tftp_final. */
 		switch (tftp_final_step(&x->final, x->confirmed,
 					x->sent >= x->final_block && x->acked + 1 >= x->final_block,
-					x->acked, x->timeout_s, x->idle_s, now)) {
+					x->acked, x->repeats, x->timeout_s, x->idle_s, now)) {
 		case TFTP_FINAL_RESEND:
 			/* The socket's transfers: the timeout below sends what is in flight. */
 			if (x->kernel && x->confirmed)
@@ -731,6 +742,21 @@ void tftp6_sweep(struct xpxe_tftp *t)
 			end6(t, x, XPXE_EV_TFTP_DONE, "final_ack=not_seen", 0);
 			free6(t, x);
 			continue;
+		case TFTP_FINAL_FAILED: {
+			char why[96];
+
+			if (sync6(x) != XPXE_TFTP_ACTIVE)
+				break; /* the final ACK came meanwhile: the next sweep ends it */
+			snprintf(
+			    why, sizeof(why),
+			    "the client ACKed block %u again: the final block %u never reached "
+			    "it",
+			    x->acked, x->final_block);
+			tftp_bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
+			end6(t, x, XPXE_EV_TFTP_EXPIRED, why, 0);
+			free6(t, x);
+			continue;
+		}
 		case TFTP_FINAL_WAIT:
 			break;
 		}
