@@ -290,9 +290,10 @@ static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, i
 		return XPXE_CNT_TFTP6_XDP_TO_TC;
 	}
 	if (tftp_load_block(&b, &reason) != TFTP_SEND) {
-		/* Back to the ACK as it came: it only grew, and shrinks back exactly. */
+		/* Back to the ACK as it came: it only grew, and shrinks back exactly. tc decides
+		 * (and counts) it again: counted here as handed over, not twice as REASON. */
 		bpf_xdp_adjust_tail(ctx, -(int)b.len);
-		return reason;
+		return XPXE_CNT_TFTP6_XDP_TO_TC;
 	}
 	*verdict = XDP_DROP;
 	if (b.len && tftp_xdp_store(ctx, &b, XPXE_TFTP_HDRS6_LEN))

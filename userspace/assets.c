@@ -216,7 +216,8 @@ static bool slot_holds_map(int outer_fd, uint32_t slot)
 {
 	__u32 id;
 
-	return bpf_map_lookup_elem(outer_fd, &slot, &id) == 0;
+	/* Only ENOENT says empty: on any other error, delete as before rather than leave a map. */
+	return bpf_map_lookup_elem(outer_fd, &slot, &id) == 0 || errno != ENOENT;
 }
 
 int xpxe_assets_add_outer(struct xpxe_assets *a, int outer_fd)
