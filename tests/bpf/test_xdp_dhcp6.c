@@ -1211,8 +1211,7 @@ static void test_full_mode_bound_as_daemon_takes(void **state)
 		xdp_passes_frame(big, sizeof(big), XPXE_CNT_PASS_DHCP6_BAD_FRAME);
 		/* one byte shorter: the daemon's whole buffer; XDP answers it */
 		assert_int_equal(xdp_run_counted(skel, big, OFF_IP6 + XPXE_DHCP6_PKT_MAX, big_out,
-						 sizeof(big_out), NULL,
-						 XPXE_CNT_DHCP6_REPLY_BOUND),
+						 sizeof(big_out), NULL, XPXE_CNT_DHCP6_REPLY_BOUND),
 				 XDP_TX);
 	}
 	/* A Solicit, a Release from a global source: the daemon's bad_frame, whatever the type

@@ -569,7 +569,8 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	q = &srv->queued[srv->n_queued];
 	undo_before = srv->n_undo;
 	if (IN6_IS_ADDR_MULTICAST(&dst)
-		? !xpxe_dhcp6_server_answer(srv, mac, udp + UDP_HDR_LEN, ulen - UDP_HDR_LEN, &q->out)
+		? !xpxe_dhcp6_server_answer(srv, mac, udp + UDP_HDR_LEN, ulen - UDP_HDR_LEN,
+					    &q->out)
 		: !answer_unicast(srv, mac, udp + UDP_HDR_LEN, ulen - UDP_HDR_LEN, &q->out))
 		return;
 	q->to = (struct sockaddr_in6){ .sin6_family = AF_INET6,
