@@ -545,8 +545,9 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	struct xpxe_dhcp6_queued *q;
 	struct in6_addr src, dst;
 	int undo_before;
-	const uint8_t *udp = pkt + IP6_HDR_LEN;
-	size_t plen, ulen;
+	const uint8_t *udp = pkt + IP6_HDR_LEN, *msg = udp + UDP_HDR_LEN;
+	size_t plen, ulen, mlen;
+	bool answered;
 
 	if (srv->n_queued == XPXE_DHCP6_BATCH || srv->n_undo == XPXE_DHCP6_BATCH)
 		xpxe_dhcp6_server_flush(srv);
@@ -568,10 +569,13 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	}
 	q = &srv->queued[srv->n_queued];
 	undo_before = srv->n_undo;
-	if (IN6_IS_ADDR_MULTICAST(&dst)
-		? !xpxe_dhcp6_server_answer(srv, mac, udp + UDP_HDR_LEN, ulen - UDP_HDR_LEN,
-					    &q->out)
-		: !answer_unicast(srv, mac, udp + UDP_HDR_LEN, ulen - UDP_HDR_LEN, &q->out))
+	mlen = ulen - UDP_HDR_LEN;
+	/* To ff02::1:2, or to one of our addresses (answer_unicast: RFC 8415 16, 18.4). */
+	if (IN6_IS_ADDR_MULTICAST(&dst))
+		answered = xpxe_dhcp6_server_answer(srv, mac, msg, mlen, &q->out);
+	else
+		answered = answer_unicast(srv, mac, msg, mlen, &q->out);
+	if (!answered)
 		return;
 	q->to = (struct sockaddr_in6){ .sin6_family = AF_INET6,
 				       .sin6_addr = src,
