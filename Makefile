@@ -144,10 +144,11 @@ check: all $(UNIT_BINS) $(BPFT_BINS) $(BUILD)/bench/storm
 		$(if $(SAN_FLAGS),$(SAN_ENV)) tests/run.sh $(UNIT_BINS) $(BPFT_BINS)
 
 # The kernel matrix: Debian 12's 6.1 and Debian's 6.12 (bookworm-backports) booted side by
-# side under QEMU, each running the BPF program tests and a lab smoke test (scripts/kernels.sh).
+# side under QEMU, each running the BPF program tests and a lab smoke test, and Debian 12's
+# arm64 6.1 (its verifier and JIT: every object loads, xdp_pxe attaches) (scripts/kernels.sh).
 # make check runs it too (tests/integration/test_kernels.sh); this runs it alone.
 check-kernels: all $(BPFT_BINS)
-	@XPXE_BIN=$(abspath $(XPXE_BIN)) XPXE_BUILD=$(abspath $(BUILD)) scripts/kernels.sh run 6.1 6.12
+	@XPXE_BIN=$(abspath $(XPXE_BIN)) XPXE_BUILD=$(abspath $(BUILD)) scripts/kernels.sh run 6.1 6.12 6.1-arm64
 
 demo: all
 	@scripts/demo.sh

@@ -60,6 +60,7 @@ struct dhcp_request {
 	__u8 found_end;	     /* option 255 reached inside the UDP payload */
 	__u8 malformed;	     /* an option ran past the payload */
 	__u8 net;	     /* the VLAN it came on (bpf/vlan.h), 0: untagged */
+	__u8 room;	     /* bytes the reply leaves in front for its tags (vlan_room) */
 	__u16 arch;	     /* option 93, host order */
 	__u16 vendor_arch;   /* the 5 decimal digits after "...Client:Arch:", 0xffff if absent */
 	__be32 requested_ip; /* option 50 */
@@ -442,8 +443,11 @@ static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpx
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	/* On a VLAN the reply leaves room in front for its tags (vlan_room): the one resize
+	 * below makes it, and vlan_xdp_restore moves the head no more. 0, 4 or 8. */
+	__u32 room = rq->room & 0xc;
 	__u32 len = t->len;
-	int delta = (int)len - (int)(data_end - data);
+	int delta = (int)(len + room) - (int)(data_end - data);
 
 	if (len < XPXE_OFF_OPTIONS || len > XPXE_DHCP_FRAME_MAX)
 		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
@@ -453,10 +457,10 @@ static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpx
 	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
 	size_bounded(len, XPXE_DHCP_FRAME_MAX); /* for Linux 6.1: see parse.h */
-	if (bpf_xdp_store_bytes(ctx, 0, (void *)t->frame, len))
+	if (bpf_xdp_store_bytes(ctx, room, (void *)t->frame, len))
 		return XPXE_CNT_PASS_DHCP_NO_ROOM;
-	return dhcp_patch_reply((void *)(long)ctx->data, (void *)(long)ctx->data_end, t, echo, dest,
-				yiaddr, ciaddr, rq);
+	return dhcp_patch_reply((void *)(long)ctx->data + room, (void *)(long)ctx->data_end, t,
+				echo, dest, yiaddr, ciaddr, rq);
 }
 
 /* Where the reply to this request goes. */
@@ -579,8 +583,8 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
 		const struct vlan_frame *vf = bpf_map_lookup_elem(&vlan_frames, &slot);
 
 		if (vf) {
-			q->tci[0] = vf->tci[0];
-			q->tci[1] = vf->tci[1];
+			q->tci[0] = vf->tag[0].tci;
+			q->tci[1] = vf->tag[1].tci;
 		}
 	}
 	size_bounded(len, XPXE_DHCP_QUEUE_FRAME_MAX); /* the verifier's bound: see parse.h */
@@ -712,12 +716,12 @@ static __always_inline void dhcp_reply_event(struct xpxe_dhcp_client *client, __
 
 /*
  * Handles a frame to UDP port 67 or 4011, on the untagged network (NET 0) or the
- * VLAN numbered NET (its tags off: bpf/vlan.h). Returns the counter of the
+ * VLAN numbered NET (its tags off: bpf/vlan.h; ROOM: vlan_room's). Returns the counter of the
  * outcome and sets *VERDICT (XDP_TX when a reply was built, else XDP_PASS).
  */
 static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *iph,
 				       struct udphdr *udph, __u32 payload_len, __u32 net,
-				       void *counters_map, int *verdict)
+				       __u32 room, void *counters_map, int *verdict)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -764,6 +768,7 @@ static __always_inline int handle_dhcp(struct xdp_md *ctx, struct ethhdr *eth, s
 	if (s->req.overload)
 		return XPXE_CNT_PASS_DHCP_OVERLOAD;
 	s->req.net = net;
+	s->req.room = room;
 
 	echo.xid = bp->xid;
 	echo.flags = bp->flags;

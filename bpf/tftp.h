@@ -463,12 +463,14 @@ static __always_inline void tftp_tally_block(void *counters_map, const struct tf
 }
 
 /*
+ * HDRS: the headers' length in front of the block, XPXE_TFTP_HDRS_LEN or XPXE_TFTP_HDRS6_LEN.
  * The copies need the verifier to see 1 <= len <= BLKSIZE_MAX in the very
  * register passed: the barrier stops clang from re-deriving it from a spill,
  * and size_bounded gives Linux 6.1 the lower bound (clang turns len < 1 into
  * len == 0, from which 6.1 learns none; see parse.h).
  */
-static __always_inline int tftp_xdp_store(struct xdp_md *ctx, const struct tftp_block *b)
+static __always_inline int tftp_xdp_store(struct xdp_md *ctx, const struct tftp_block *b,
+					  __u32 hdrs)
 {
 	__u64 len = b->len;
 
@@ -476,10 +478,10 @@ static __always_inline int tftp_xdp_store(struct xdp_md *ctx, const struct tftp_
 	if (len < 1 || len > XPXE_TFTP_BLKSIZE_MAX)
 		return -1;
 	size_bounded(len, XPXE_TFTP_BLKSIZE_MAX);
-	return bpf_xdp_store_bytes(ctx, XPXE_TFTP_HDRS_LEN, (void *)b->src, len);
+	return bpf_xdp_store_bytes(ctx, hdrs, (void *)b->src, len);
 }
 
-/* HDRS: the headers' length in front of the block, XPXE_TFTP_HDRS_LEN or XPXE_TFTP_HDRS6_LEN. */
+/* HDRS: as tftp_xdp_store's. */
 static __always_inline int tftp_skb_store(struct __sk_buff *skb, const struct tftp_block *b,
 					  __u32 hdrs)
 {
@@ -497,14 +499,18 @@ static __always_inline int tftp_skb_store(struct __sk_buff *skb, const struct tf
  * driver leaves no room to grow (veth, 2 KiB NIC buffers), the ACK goes up to
  * the tc program instead, with the session untouched so tc decides the same;
  * the block is looked up only once the frame has grown, so that hand-over is
- * cheap.
+ * cheap. ROOM (0, 4 or 8: vlan_room): bytes left in front of the DATA frame for
+ * its VLAN tags, made by the same one resize.
  */
 static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct tftp_block *b,
-						      void *counters_map, __u32 *reason)
+						      void *counters_map, __u32 *reason, __u32 room)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	int delta = (int)(XPXE_TFTP_HDRS_LEN + b->len) - (int)(data_end - data);
 	bool loaded = false;
+	int delta;
+
+	room &= 0xc; /* 0, 4 or 8: said so to the verifier */
+	delta = (int)(XPXE_TFTP_HDRS_LEN + b->len + room) - (int)(data_end - data);
 
 	/*
 	 * An ACK longer than its DATA frame (padding, trailing bytes, IP options,
@@ -530,12 +536,12 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 		return TFTP_PASS;
 	}
 	*reason = XPXE_CNT_TFTP_BUILD_FAILED;
-	if (b->len && tftp_xdp_store(ctx, b))
+	if (b->len && tftp_xdp_store(ctx, b, XPXE_TFTP_HDRS_LEN + room))
 		return TFTP_DROP;
 	tftp_sum_block(b);
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	if (tftp_write_data_headers(data, data_end, b))
+	if (tftp_write_data_headers(data + room, data_end, b))
 		return TFTP_DROP;
 	tftp_commit(b);
 	tftp_tally_block(counters_map, b, XPXE_CNT_TFTP_BYTES);

@@ -3,8 +3,9 @@
  * TFTP over IPv6 in tc_tftp: the ACKs of the lockstep transfers the daemon installed in
  * tftp_sessions6 get their next DATA block from tc, as IPv4's do where XDP has no room
  * (tftp.h): the same decision (tftp_on_ack), the same block maps and stored block sums, the
- * same commit and tallies; only the headers differ. xdp_pxe passes IPv6 frames up untouched
- * (its IPv6 branch answers DHCPv6 and NDP only), so tc sees every one: skbs always grow.
+ * same commit and tallies; only the headers differ. xdp_pxe tail-calls xdp_tftp6 (below) for
+ * the ACKs, which answers them by XDP_TX where the frame can grow; what it cannot answer it
+ * passes up untouched, so tc sees it: skbs always grow.
  *
  * The UDP checksum is mandatory over IPv6 (RFC 8200 8.1): an ACK with a wrong or zero one is
  * dropped and counted. Frames that are not plain ACKs of a session (extension headers,
@@ -183,6 +184,128 @@ static __always_inline __u32 tftp6_tc(struct __sk_buff *skb, void *counters_map,
 	tftp_tally_block(counters_map, &b, XPXE_CNT_TFTP_BYTES_TC);
 	*verdict = bpf_redirect(skb->ifindex, 0);
 	return XPXE_CNT_TFTP6_DATA_TC;
+}
+
+/*
+ * xdp_tftp6 (xdp_tftp6_frags for xdp_pxe_frags: a tail call needs the same multi-buffer flag
+ * on both sides), in slot 0, put there by the daemon: xdp_pxe tail-calls it for an IPv6 frame
+ * shaped like a TFTP ACK, so that the block is built in a program verified apart, within its
+ * own budget of instructions. Empty (Linux 6.1 refuses it where xdp_pxe runs in libxdp's
+ * dispatcher): the frame goes on to tc_tftp, as before.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tftp6_prog SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tftp6_prog_frags SEC(".maps");
+
+/*
+ * Whether an untagged frame is IPv6 (no extension headers) carrying a UDP datagram of 12
+ * bytes whose TFTP opcode is ACK: what xdp_pxe tail-calls xdp_tftp6 for. The rest of the
+ * checks are xdp_tftp6's, whose budget is its own.
+ */
+static __always_inline bool tftp6_ack_shaped(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct udphdr *udph = (void *)(ip6 + 1);
+	const __be16 *p = (const void *)(udph + 1);
+
+	return (void *)(p + 2) <= data_end && eth->h_proto == bpf_htons(ETH_P_IPV6) &&
+	       ip6->nexthdr == IPPROTO_UDP && udph->len == bpf_htons(sizeof(*udph) + 4) &&
+	       p[0] == bpf_htons(XPXE_TFTP_ACK);
+}
+
+/*
+ * xdp_tftp6's body: the ACK of a lockstep transfer in tftp_sessions6 grown in place into its
+ * next DATA block and sent back (XDP_TX), with tc's decision, block builder and checksum
+ * (tftp6_tc). Returns the counter of the outcome, *VERDICT the XDP verdict. Everything that
+ * is not the plain case goes on to tc_tftp untouched (tftp6_xdp_to_tc), which judges and
+ * counts it as it always has: a frame that is not exactly an ACK's 66 bytes, one to a group
+ * address, a window's ACK (the daemon's), and the ACKs XDP has no room to grow (veth, 2 KiB
+ * NIC buffers: then tftp_xdp_no_room, and xdp_pxe stops calling here). The session is
+ * written (tftp_commit) only once the DATA frame is built, so that tc decides the same.
+ */
+static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, int *verdict)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct udphdr *udph = (void *)(ip6 + 1);
+	const __be16 *p = (const void *)(udph + 1);
+	struct xpxe_tftp_key6 key = {};
+	struct xpxe_tftp_session *s;
+	struct tftp_block b;
+	__u8 server_ip[16];
+	__u32 reason, sum, pseudo, udp_len = sizeof(*udph) + 4;
+
+	*verdict = XDP_PASS;
+	/* xdp_pxe checked the shape; this program is verified alone, so it checks again. */
+	if (!tftp6_ack_shaped(ctx) || (void *)(p + 2) > data_end)
+		return XPXE_CNT_PASS_NOT_IPV4;
+	if (data_end - data != XPXE_TFTP_HDRS6_LEN || ip6->payload_len != bpf_htons(udp_len) ||
+	    (eth->h_dest[0] & 1) || ip6->daddr.in6_u.u6_addr8[0] == 0xff)
+		return XPXE_CNT_TFTP6_XDP_TO_TC;
+	__builtin_memcpy(key.client_ip, &ip6->saddr, sizeof(key.client_ip));
+	key.client_port = udph->source;
+	key.server_port = udph->dest;
+	s = bpf_map_lookup_elem(&tftp_sessions6, &key);
+	if (!s || s->windowsize > 1)
+		return XPXE_CNT_TFTP6_XDP_TO_TC;
+	__builtin_memcpy(server_ip, &ip6->daddr, sizeof(server_ip));
+	/* As tc_tftp checks it: no checksum is a wrong one over IPv6; an offload seed is not. */
+	sum = udp_csum_of((__u64)((const __u32 *)udph)[0] + ((const __u32 *)udph)[1] +
+			  ((const __u32 *)udph)[2]);
+	pseudo = csum_udp6_pseudo(key.client_ip, server_ip, udp_len);
+	if (!udph->check || (csum_fold(sum + pseudo) && udph->check != (__u16)~csum_fold(pseudo))) {
+		*verdict = XDP_DROP;
+		return XPXE_CNT_TFTP6_DROP_BAD_CSUM;
+	}
+	__builtin_memcpy(b.client_mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(b.server_mac, eth->h_dest, ETH_ALEN);
+	b.client_ip = 0; /* IPv4's; the addresses here are KEY's and SERVER_IP */
+	b.server_ip = 0;
+	b.client_port = udph->source;
+	b.server_port = udph->dest;
+	b.retransmit = false;
+	if (tftp_on_ack(s, bpf_ntohs(p[1]), &b, &reason) != TFTP_SEND) {
+		/* Completed, duplicate or stale: as tc_tftp, dropped. */
+		*verdict = XDP_DROP;
+		return reason;
+	}
+	/* The frame is exactly the ACK's 66 bytes: it grows by the block's length. */
+	if (bpf_xdp_adjust_tail(ctx, (int)b.len)) {
+		/* Small growths may work where a full block does not: only a big one counts. */
+		if (b.len > XPXE_TFTP_BLKSIZE_MAX / 2)
+			tftp_xdp_no_room = 1;
+		return XPXE_CNT_TFTP6_XDP_TO_TC;
+	}
+	if (tftp_load_block(&b, &reason) != TFTP_SEND) {
+		/* Back to the ACK as it came: it only grew, and shrinks back exactly. */
+		bpf_xdp_adjust_tail(ctx, -(int)b.len);
+		return reason;
+	}
+	*verdict = XDP_DROP;
+	if (b.len && tftp_xdp_store(ctx, &b, XPXE_TFTP_HDRS6_LEN))
+		return XPXE_CNT_TFTP_BUILD_FAILED;
+	tftp_sum_block(&b);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (tftp6_write_data_headers(data, data_end, &b, key.client_ip, server_ip))
+		return XPXE_CNT_TFTP_BUILD_FAILED;
+	tftp_commit(&b);
+	tftp_tally_block(counters_map, &b, XPXE_CNT_TFTP_BYTES);
+	*verdict = XDP_TX;
+	return XPXE_CNT_TFTP6_DATA_XDP;
 }
 
 #endif /* XPXE_BPF_TFTP6_H */

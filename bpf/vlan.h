@@ -68,12 +68,27 @@ struct {
 	__type(value, struct xpxe_dhcp_template);
 } vlan_templates SEC(".maps");
 
+struct vlan_tag {
+	__be16 tpid;
+	__be16 tci;
+};
+
 /* The tags xdp_pxe took off a frame, outer first, as they were on the wire. */
 struct vlan_frame {
 	__u32 net; /* 0: the frame was untagged */
-	__u32 ntags;
-	__be16 tpid[2];
-	__be16 tci[2];
+	__u16 ntags;
+	/*
+	 * Set when the reply was built with room for the tags in front of it (vlan_room): the
+	 * builder's one bpf_xdp_adjust_head or _tail made the whole size change, and
+	 * vlan_xdp_restore only moves the MACs and writes the tags. (16 bytes in all, as
+	 * before it: a pinned vlan_frames of an older daemon is reused as it is.)
+	 */
+	__u16 room;
+	/* As the frame had them after its MACs: each tag one word, copied as such. */
+	union {
+		struct vlan_tag tag[2];
+		__u32 word[2];
+	};
 };
 
 /*
@@ -89,11 +104,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vlan_frame);
 } vlan_frames SEC(".maps");
-
-struct vlan_tag {
-	__be16 tpid;
-	__be16 tci;
-};
 
 /* The tags tc_tftp took off a frame (vlan_tc_ingress), outer first, as they were. */
 struct vlan_tc_tags {
@@ -193,8 +203,6 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 	next = (void *)(tag + 1);
 	if ((void *)(next + 1) > data_end)
 		return XPXE_CNT_PASS_VLAN;
-	vf->tpid[0] = tag->tpid;
-	vf->tci[0] = tag->tci;
 	if (vlan_is_tpid(*next)) {
 		/* Two tags: an 802.1ad service tag (or a second 802.1Q) outside an 802.1Q one. */
 		struct vlan_tag *inner = (void *)next;
@@ -203,10 +211,8 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 		if ((void *)(next + 1) > data_end || inner->tpid != bpf_htons(ETH_P_8021Q) ||
 		    vlan_is_tpid(*next))
 			return XPXE_CNT_PASS_VLAN_QINQ; /* not an inner 802.1Q tag, or three tags */
-		vf->tpid[1] = inner->tpid;
-		vf->tci[1] = inner->tci;
 		vf->ntags = 2;
-		key = xpxe_vlan_key(vlan_vid(vf->tci[0]), vlan_vid(vf->tci[1]));
+		key = xpxe_vlan_key(vlan_vid(tag->tci), vlan_vid(inner->tci));
 		v = bpf_map_lookup_elem(&vlans, &key);
 		/* Each lookup tested where it is made: with one test after both, the compiler
 		 * made them one call of two maps, which the verifier cannot inline. */
@@ -214,12 +220,12 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 			return XPXE_CNT_PASS_VLAN_QINQ;
 	} else {
 		/* VID 0 only carries a priority (802.1p): the kernel takes it as untagged. */
-		if (!vlan_vid(vf->tci[0]))
+		if (!vlan_vid(tag->tci))
 			return XPXE_CNT_PASS_VLAN_PRIORITY;
-		if (vf->tpid[0] != bpf_htons(ETH_P_8021Q))
+		if (tag->tpid != bpf_htons(ETH_P_8021Q))
 			return XPXE_CNT_PASS_VLAN;
 		vf->ntags = 1;
-		key = vlan_vid(vf->tci[0]);
+		key = vlan_vid(tag->tci);
 		v = bpf_map_lookup_elem(&vlan_vids, &key);
 		if (!v || !v->net)
 			return XPXE_CNT_PASS_VLAN;
@@ -230,40 +236,56 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 	 * always in a form the verifier carries this far: said again.) */
 	if (data + 2 * ETH_ALEN + 2 * VLAN_TAG_LEN > data_end)
 		return XPXE_CNT_PASS_VLAN;
+	/* The tags as words: one load and store each (the second stays 0 with one tag). */
+	vf->word[0] = *(__u32 *)(data + 2 * ETH_ALEN);
+	if (vf->ntags == 2)
+		vf->word[1] = *(__u32 *)(data + 2 * ETH_ALEN + VLAN_TAG_LEN);
 	vlan_move_macs(data, vf->ntags * VLAN_TAG_LEN);
 	if (bpf_xdp_adjust_head(ctx, (int)(vf->ntags * VLAN_TAG_LEN)))
 		return XPXE_CNT_PASS_VLAN; /* never expected: the bytes are in the frame */
 	vf->net = v->net;
 	vlan_tally(counters_map, XPXE_CNT_VLAN_RX);
-	if ((vf->tci[0] | vf->tci[1]) & bpf_htons(VLAN_PCP_MASK))
+	if ((vf->tag[0].tci | vf->tag[1].tci) & bpf_htons(VLAN_PCP_MASK))
 		vlan_tally(counters_map, XPXE_CNT_VLAN_PCP);
 	return 0;
 }
 
 /*
+ * The room a reply to a frame with VF's tags is built with in front (0 untagged, 4 or 8): the
+ * builders (dhcp_build_reply, tftp_xdp_send) make it with the one bpf_xdp_adjust_head or
+ * _tail of their own size change and build the reply after it, so that vlan_xdp_restore need
+ * not move the head a second time (BENCHMARKS.md, "VLAN tags").
+ */
+static __always_inline __u32 vlan_room(const struct vlan_frame *vf)
+{
+	return vf->ntags == 2 ? 2 * VLAN_TAG_LEN : vf->ntags == 1 ? VLAN_TAG_LEN : 0;
+}
+
+/*
  * XDP: puts VF's tags back on the frame, which is untagged (the reply built in its place, or
- * the request as it came). Returns 0, or -1 when the frame could not take them.
+ * the request as it came), after VF->room bytes of room when the reply was built so (then the
+ * head stays where it is: its MACs come forward into the room). Returns 0, or -1 when the
+ * frame could not take them.
  */
 static __always_inline int vlan_xdp_restore(struct xdp_md *ctx, const struct vlan_frame *vf)
 {
+	__u32 shift = vf->ntags == 2 ? 2 * VLAN_TAG_LEN : VLAN_TAG_LEN;
 	void *data, *data_end;
-	struct vlan_tag *tag;
+	__u32 *tags;
 
-	if (bpf_xdp_adjust_head(ctx, -(int)(vf->ntags * VLAN_TAG_LEN)))
+	if (!vf->room && bpf_xdp_adjust_head(ctx, -(int)shift))
 		return -1;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	tag = data + 2 * ETH_ALEN;
-	if ((void *)(tag + 2) > data_end)
+	tags = data + 2 * ETH_ALEN;
+	if ((void *)(tags + 2) > data_end)
 		return -1;
-	/* The head moved back over room for the tags: the MACs come forward into it. */
-	vlan_unmove_macs(data, vf->ntags * VLAN_TAG_LEN);
-	tag[0].tpid = vf->tpid[0];
-	tag[0].tci = vf->tci[0];
-	if (vf->ntags == 2) {
-		tag[1].tpid = vf->tpid[1];
-		tag[1].tci = vf->tci[1];
-	}
+	/* The head moved back over room for the tags (or the reply left it): the MACs come
+	 * forward into it, then the tags go in as the words they were. */
+	vlan_unmove_macs(data, shift);
+	tags[0] = vf->word[0];
+	if (shift == 2 * VLAN_TAG_LEN)
+		tags[1] = vf->word[1];
 	return 0;
 }
 
@@ -280,6 +302,39 @@ static __always_inline const struct xpxe_dhcp_template *vlan_template(__u32 net,
 
 	barrier_var(t);
 	return t;
+}
+
+/*
+ * tc: the 4 (vlan_tc_load4) or 2 (vlan_tc_load2) bytes at OFF of SKB's frame as they are
+ * there (network order), or -1 past its end. Read in the packet where its linear part holds
+ * them, as it does for nearly every frame, else by bpf_skb_load_bytes: the helper call cost
+ * ~11 ns of a 68 ns pass (BENCHMARKS.md, issue 27's second round). For tc_vlan_out (every
+ * frame leaving a trunk) and vlan_tc_note_prio (a function of its own); not in
+ * vlan_tc_ingress: any read there in two ways, whether through a buffer or by value, took
+ * tc_tftp's verification from 195k to over 370k instructions (issue 22's cost round).
+ */
+static __always_inline __s64 vlan_tc_load4(struct __sk_buff *skb, __u32 off)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	__u32 w;
+
+	if (data + off + sizeof(w) <= data_end)
+		return *(__u32 *)(data + off);
+	if (bpf_skb_load_bytes(skb, off, &w, sizeof(w)))
+		return -1;
+	return w;
+}
+
+static __always_inline __s32 vlan_tc_load2(struct __sk_buff *skb, __u32 off)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	__u16 w;
+
+	if (data + off + sizeof(w) <= data_end)
+		return *(__u16 *)(data + off);
+	if (bpf_skb_load_bytes(skb, off, &w, sizeof(w)))
+		return -1;
+	return w;
 }
 
 /*
@@ -385,7 +440,7 @@ static __always_inline int vlan_tc_retag(struct __sk_buff *skb, const struct vla
  * (an ARP's sender), or with DST its destination (an ARP's target); 0 when there is none. */
 static __always_inline __be32 vlan_tc_peer(struct __sk_buff *skb, __be16 proto, bool dst)
 {
-	__be32 addr = 0;
+	__s64 w;
 	__u32 off;
 
 	/* IPv4 source at 12 in its header, destination at 16; ARP sender's protocol address at
@@ -396,9 +451,8 @@ static __always_inline __be32 vlan_tc_peer(struct __sk_buff *skb, __be16 proto, 
 		off = ETH_HLEN + (dst ? 24 : 14);
 	else
 		return 0;
-	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)))
-		return 0;
-	return addr;
+	w = vlan_tc_load4(skb, off);
+	return w < 0 ? 0 : (__be32)w;
 }
 
 /*
@@ -414,8 +468,14 @@ __noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 net, __u32 bits)
 	struct vlan_prio *had;
 	__be16 proto;
 
-	if (!skb || bpf_skb_load_bytes(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
+	__s32 w;
+
+	if (!skb)
 		return 0;
+	w = vlan_tc_load2(skb, 2 * ETH_ALEN);
+	if (w < 0)
+		return 0;
+	proto = (__be16)w;
 	k.peer = vlan_tc_peer(skb, proto, false);
 	if (!k.peer)
 		return 0;
@@ -444,8 +504,14 @@ static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 	__be32 addr;
 	__u32 off;
 
-	if (skb->vlan_present || bpf_skb_load_bytes(skb, 2 * ETH_ALEN, &proto, sizeof(proto)))
+	__s64 w;
+
+	if (skb->vlan_present)
 		return 0;
+	w = vlan_tc_load2(skb, 2 * ETH_ALEN);
+	if (w < 0)
+		return 0;
+	proto = (__be16)w;
 	/* IPv4 source at 12 in its header; ARP sender protocol address at 14 in its. */
 	if (proto == bpf_htons(ETH_P_IP))
 		off = ETH_HLEN + 12;
@@ -453,8 +519,10 @@ static __always_inline int vlan_tc_egress(struct __sk_buff *skb)
 		off = ETH_HLEN + 14;
 	else
 		return 0;
-	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)))
+	w = vlan_tc_load4(skb, off);
+	if (w < 0)
 		return 0;
+	addr = (__be32)w;
 	v = bpf_map_lookup_elem(&vlan_by_addr, &addr);
 	if (!v || !v->vid)
 		return 0;

@@ -68,19 +68,22 @@ static __always_inline int xsk_tags_of(struct xdp_md *ctx, struct xpxe_tftp_xsk_
 	if (!vf || !vf->ntags || vf->ntags > 2)
 		return -1;
 	tags->ntags = vf->ntags;
-	tags->tpid[0] = vf->tpid[0];
-	tags->tpid[1] = vf->tpid[1];
-	tags->tci[0] = vf->tci[0];
-	tags->tci[1] = vf->tci[1];
+	tags->tpid[0] = vf->tag[0].tpid;
+	tags->tpid[1] = vf->tag[1].tpid;
+	tags->tci[0] = vf->tag[0].tci;
+	tags->tci[1] = vf->tag[1].tci;
 	return 0;
 }
 
 /*
- * One untagged frame (NET 0), or one of the VLAN numbered NET with its tags off (bpf/vlan.h).
- * FRAGS: as xdp_pxe_frame's.
+ * One untagged frame (VF->net 0), or one of the VLAN numbered VF->net with its tags off
+ * (bpf/vlan.h): a DHCP reply or TFTP block to it is built with room for them in front
+ * (VF->room set then). FRAGS: as xdp_pxe_frame's.
  */
-static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net, const bool frags)
+static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, struct vlan_frame *vf,
+					    const bool frags)
 {
+	__u32 net = vf->net, room = vlan_room(vf);
 	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor cur = { .pos = (void *)(long)ctx->data };
 	struct ethhdr *eth;
@@ -102,6 +105,18 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net, const
 			ret = handle_ndp(ctx, &verdict, net);
 		if (ret == XPXE_CNT_PASS_NOT_IPV4 && !net && udp6_to_tftp(ctx))
 			ret = XPXE_CNT_PASS_TFTP6;
+		/*
+		 * Maybe an ACK of a lockstep transfer over IPv6: xdp_tftp6 answers it, in a
+		 * program of its own (the tail call does not come back when it happens). Where
+		 * XDP has no room to grow it, or no tail call, it goes on to tc_tftp.
+		 */
+		if (ret == XPXE_CNT_PASS_NOT_IPV4 && !net && tftp6_ack_shaped(ctx)) {
+			if (!tftp_xdp_no_room)
+				bpf_tail_call(
+				    ctx, frags ? (void *)&tftp6_prog_frags : (void *)&tftp6_prog,
+				    0);
+			ret = XPXE_CNT_TFTP6_XDP_TO_TC;
+		}
 		return count_and(ret, verdict);
 	}
 
@@ -118,7 +133,9 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net, const
 	switch (bpf_ntohs(udph->dest)) {
 	case XPXE_PORT_DHCP_SERVER:
 	case XPXE_PORT_PXE_BOOT:
-		ret = handle_dhcp(ctx, eth, iph, udph, ret, net, &counters, &verdict);
+		ret = handle_dhcp(ctx, eth, iph, udph, ret, net, room, &counters, &verdict);
+		if (verdict == XDP_TX)
+			vf->room = room;
 		return count_and(ret, verdict);
 	case XPXE_PORT_TFTP: {
 		__u32 reason = XPXE_CNT_PASS_TFTP;
@@ -172,8 +189,9 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, __u32 net, const
 					act = tftp_xsk_redirect(ctx, &blk, &tags, &reason);
 			} else if (tftp_xdp_no_room)
 				act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_TC;
-			else
-				act = tftp_xdp_send(ctx, &blk, &counters, &reason);
+			else if ((act = tftp_xdp_send(ctx, &blk, &counters, &reason, room)) ==
+				 TFTP_SEND)
+				vf->room = room;
 		}
 		return count_and(reason, act == TFTP_SEND	? XDP_TX
 					 : act == TFTP_REDIRECT ? XDP_REDIRECT
@@ -205,7 +223,7 @@ static __always_inline int xdp_pxe_frame(struct xdp_md *ctx, const bool frags)
 	ret = vlan_xdp_strip(ctx, vf, &counters);
 	if (ret)
 		return count_and(ret, XDP_PASS);
-	verdict = xdp_pxe_untagged(ctx, vf->net, frags);
+	verdict = xdp_pxe_untagged(ctx, vf, frags);
 	/*
 	 * The tags go back on what leaves (the reply) and on what goes up (as it came); not on
 	 * an ACK redirected to AF_XDP: the window's descriptor is in front of it, with the tags.
@@ -254,6 +272,29 @@ SEC("xdp.frags")
 int xdp_dhcp6_bound_frags(struct xdp_md *ctx)
 {
 	int verdict, ret = handle_dhcp6_bound(ctx, &verdict);
+
+	return count_and(ret, verdict);
+}
+
+/*
+ * xdp_tftp6: an IPv6 TFTP ACK's next DATA block, tail-called from xdp_pxe (bpf/tftp6.h,
+ * tftp6_xdp), which counted the frame in rx_frames; untagged always. Verified apart from
+ * xdp_pxe, and built twice, as xdp_dhcp6_bound.
+ */
+SEC("xdp")
+int xdp_tftp6(struct xdp_md *ctx)
+{
+	int verdict;
+	__u32 ret = tftp6_xdp(ctx, &counters, &verdict);
+
+	return count_and(ret, verdict);
+}
+
+SEC("xdp.frags")
+int xdp_tftp6_frags(struct xdp_md *ctx)
+{
+	int verdict;
+	__u32 ret = tftp6_xdp(ctx, &counters, &verdict);
 
 	return count_and(ret, verdict);
 }

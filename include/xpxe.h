@@ -220,6 +220,14 @@ enum xpxe_counter {
 	 * (XPXE_DHCP_F_LOCAL_SERVER clear), on the untagged network.
 	 */
 	XPXE_CNT_DHCP_PROXY_XDP,
+	/*
+	 * xdp_tftp6, tail-called by xdp_pxe for an IPv6 frame shaped like a TFTP ACK: a lockstep
+	 * transfer's next DATA block by XDP_TX (its bytes in tftp_bytes), as IPv4's; where it
+	 * cannot (no room to grow the frame, no tail call, not a plain ACK) the frame goes on to
+	 * tc_tftp, which serves it (tftp6_data_tc).
+	 */
+	XPXE_CNT_TFTP6_DATA_XDP,  /* XDP: an IPv6 ACK answered with the next DATA by XDP_TX */
+	XPXE_CNT_TFTP6_XDP_TO_TC, /* XDP: an IPv6 frame shaped like an ACK, left to tc_tftp */
 	XPXE_CNT_MAX,
 };
 
@@ -228,11 +236,12 @@ enum xpxe_counter {
 #define XPXE_PIN_ROOT	XPXE_BPFFS_ROOT "/xpxe"
 #define XPXE_PIN_PROG	"xdp_pxe"
 #define XPXE_PIN_LAYOUT "layout" /* the build that made the pins: see dataplane.c */
-/* The filled tail-call slots of the attached program (a prog array), pinned so the kernel keeps
- * them while no daemon runs; never reused by the next daemon (see dataplane.c). */
-#define XPXE_PIN_TAIL_CALLS "tail_calls"
-#define XPXE_RUN_DIR	    "/run/xpxe"
-#define XPXE_SOCKET_PATH    XPXE_RUN_DIR "/xpxe.sock"
+/* The filled tail-call slots of the attached program (prog arrays: xdp_dhcp6_bound's, xdp_tftp6's),
+ * pinned so the kernel keeps them while no daemon runs; never reused (see dataplane.c). */
+#define XPXE_PIN_TAIL_CALLS	  "tail_calls"
+#define XPXE_PIN_TAIL_CALLS_TFTP6 "tail_calls_tftp6"
+#define XPXE_RUN_DIR		  "/run/xpxe"
+#define XPXE_SOCKET_PATH	  XPXE_RUN_DIR "/xpxe.sock"
 
 /*
  * The skb mark of the copy of a proxy-mode DISCOVER that tc_tftp sends back in on ingress for

@@ -128,6 +128,8 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP6_DROP_BAD_CSUM] = "tftp6_drop_bad_csum",
 	[XPXE_CNT_TFTP6_TC_PASS_SESSION] = "tftp6_tc_pass_session",
 	[XPXE_CNT_TFTP6_TAKEOVER] = "tftp6_takeover",
+	[XPXE_CNT_TFTP6_DATA_XDP] = "tftp6_data_xdp",
+	[XPXE_CNT_TFTP6_XDP_TO_TC] = "tftp6_xdp_to_tc",
 	[XPXE_CNT_DHCP_PROXY_XDP] = "dhcp_proxy_xdp",
 };
 

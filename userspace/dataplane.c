@@ -156,25 +156,34 @@ static int pin_program(struct xpxe_dataplane *dp)
 
 /*
  * The kernel empties a prog array once no process and no pin holds it, even while the
- * attached program still uses it: without this pin, a daemon gone (--keep-attached, a crash)
- * would leave bound machines' DHCPv6 renewals unanswered, where IPv4's are answered from XDP
- * alone. The next daemon unlinks it (and the kernel frees it once the old program is
- * replaced) and pins its own: a pinned prog array belongs to the kind of program that first
- * used it, so it is never reused (set_map_pins).
+ * attached program still uses it: without these pins, a daemon gone (--keep-attached, a
+ * crash) would leave bound machines' DHCPv6 renewals unanswered (where IPv4's are answered
+ * from XDP alone) and IPv6 TFTP blocks to tc. The next daemon unlinks them (the kernel frees
+ * the old arrays once the old program is replaced) and pins its own: a pinned prog array
+ * belongs to the kind of program that first used it, so it is never reused (set_map_pins).
  */
-static void pin_tail_calls(struct xpxe_dataplane *dp)
+static void pin_tail_call(struct xpxe_dataplane *dp, struct bpf_map *map, const char *leaf)
 {
-	struct bpf_map *map =
-	    dp->frags ? dp->skel->maps.dhcp6_bound_prog_frags : dp->skel->maps.dhcp6_bound_prog;
 	char path[256];
 
-	if (xpxe_pin_path(path, sizeof(path), dp->ifname, XPXE_PIN_TAIL_CALLS))
+	if (xpxe_pin_path(path, sizeof(path), dp->ifname, leaf))
 		return;
 	unlink(path);
 	if (bpf_obj_pin(bpf_map__fd(map), path))
-		log_warn("%s: cannot pin the tail calls at %s (%s): while no daemon runs, DHCPv6 "
-			 "renewals go unanswered",
+		log_warn("%s: cannot pin the tail calls at %s (%s): while no daemon runs, they "
+			 "are not made",
 			 dp->ifname, path, strerror(errno));
+}
+
+static void pin_tail_calls(struct xpxe_dataplane *dp)
+{
+	struct xpxe_bpf *skel = dp->skel;
+
+	pin_tail_call(dp,
+		      dp->frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog,
+		      XPXE_PIN_TAIL_CALLS);
+	pin_tail_call(dp, dp->frags ? skel->maps.tftp6_prog_frags : skel->maps.tftp6_prog,
+		      XPXE_PIN_TAIL_CALLS_TFTP6);
 }
 
 static bool prog_is_named(__u32 prog_id, const char *name)
@@ -371,17 +380,27 @@ static bool dispatcher_may_be_why(const struct xpxe_dataplane *dp, int err)
 	return err == -EINVAL || (err == -ERANGE && dp->frags);
 }
 
-int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags)
+/* Puts PROG in slot 0 of the program array MAP. 0 or -errno. */
+static int set_tail_call(struct bpf_map *map, struct bpf_program *prog)
 {
-	struct bpf_map *map =
-	    frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog;
-	int fd = bpf_program__fd(frags ? skel->progs.xdp_dhcp6_bound_frags
-				       : skel->progs.xdp_dhcp6_bound);
+	int fd = bpf_program__fd(prog);
 	__u32 zero = 0;
 
 	if (fd < 0)
 		return -EBADF;
 	return bpf_map_update_elem(bpf_map__fd(map), &zero, &fd, BPF_ANY) ? -errno : 0;
+}
+
+int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags)
+{
+	int err =
+	    set_tail_call(frags ? skel->maps.dhcp6_bound_prog_frags : skel->maps.dhcp6_bound_prog,
+			  frags ? skel->progs.xdp_dhcp6_bound_frags : skel->progs.xdp_dhcp6_bound);
+
+	if (err)
+		return err;
+	return set_tail_call(frags ? skel->maps.tftp6_prog_frags : skel->maps.tftp6_prog,
+			     frags ? skel->progs.xdp_tftp6_frags : skel->progs.xdp_tftp6);
 }
 
 /* libxdp reads it when it attaches: set, it attaches the program alone. */
@@ -413,6 +432,8 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	bpf_program__set_autoload(dp->frags ? dp->skel->progs.xdp_dhcp6_bound
 					    : dp->skel->progs.xdp_dhcp6_bound_frags,
 				  false);
+	bpf_program__set_autoload(
+	    dp->frags ? dp->skel->progs.xdp_tftp6 : dp->skel->progs.xdp_tftp6_frags, false);
 	prog_opts.obj = dp->skel->obj;
 	prog_opts.prog_name = bpf_program__name(dp->xdp);
 	dp->prog = xdp_program__create(&prog_opts);
@@ -443,8 +464,9 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	 */
 	err = xpxe_dataplane_set_tail_calls(dp->skel, dp->frags);
 	if (err)
-		log_warn("%s: DHCPv6 renewals of bound machines go to the daemon, not XDP (the "
-			 "kernel refused xdp_pxe's tail call%s: %s)",
+		log_warn("%s: DHCPv6 renewals of bound machines go to the daemon and IPv6 TFTP "
+			 "blocks come from tc, not XDP (the kernel refused xdp_pxe's tail "
+			 "calls%s: %s)",
 			 dp->ifname, alone ? "" : " from the libxdp dispatcher", strerror(-err));
 	return 0;
 fail:

@@ -85,8 +85,9 @@ int xpxe_dataplane_counters(const struct xpxe_dataplane *dp, __u64 totals[XPXE_C
 int xpxe_dataplane_detach_orphan(const char *ifname);
 
 /*
- * Puts xdp_dhcp6_bound (FRAGS: its xdp.frags build) in the slot xdp_pxe tail-calls for a
- * bound machine's DHCPv6 renewal (bpf/dhcp6.h), once SKEL is loaded. 0 or -errno.
+ * Puts xdp_dhcp6_bound and xdp_tftp6 (FRAGS: their xdp.frags builds) in the slots xdp_pxe
+ * tail-calls for a bound machine's DHCPv6 renewal (bpf/dhcp6.h) and an IPv6 TFTP ACK
+ * (bpf/tftp6.h), once SKEL is loaded. 0 or -errno.
  */
 int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags);
 

@@ -16,6 +16,9 @@
  *   tftp_prog_ns PASSES SIZE tags    the data paths only, for an untagged ACK, one on
  *                                    VLAN 10 (802.1Q) and one on VLAN 100.20 (802.1ad over
  *                                    802.1Q), in turn (scripts/bench/vlan.sh)
+ *   tftp_prog_ns PASSES SIZE v6      the IPv6 data paths only: xdp_pxe with its tail call to
+ *                                    xdp_tftp6 (XDP_TX) and tc_tftp (redirect), pass by pass
+ *                                    in turn (BLKSIZE 1468)
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -378,13 +381,81 @@ static int tags_mode(uint32_t slot, int passes)
 	return 0;
 }
 
+static const uint8_t client6[16] = { 0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0x06, [15] = 2 };
+static const uint8_t server6[16] = { 0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0x06, [15] = 1 };
+
+/*
+ * The IPv6 data paths, pass by pass, the order swapping each pass (drift in the machine's
+ * load falls on both alike): xdp_pxe, which tail-calls xdp_tftp6 (put in its slot here, as
+ * the daemon does), and tc_tftp. Every block one run per call. Prints key=value lines.
+ */
+static int v6_mode(uint32_t slot, int passes)
+{
+	size_t blocks = SIZE / BLKSIZE + 1, runs[2] = { 0 };
+	uint32_t *ns[2];
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	int fds[2] = { bpf_program__fd(skel->progs.xdp_pxe), bpf_program__fd(skel->progs.tc_tftp) };
+	int tail = bpf_program__fd(skel->progs.xdp_tftp6);
+	static const char *const keys[2] = { "xdp6", "tc6" };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.tftp6_prog), &zero, &tail, BPF_ANY))
+		return 1;
+	for (int k = 0; k < 2; k++)
+		if (!(ns[k] = calloc((size_t)passes * blocks, sizeof(uint32_t))))
+			return 1;
+	for (int p = 0; p < passes; p++)
+		for (int j = 0; j < 2; j++) {
+			int path = (j + p) % 2, want = path ? TC_ACT_REDIRECT : XDP_TX;
+			uint16_t port = (uint16_t)(42000 + path);
+			struct xpxe_tftp_key6 key = { .client_port = htons(1554),
+						      .server_port = htons(port) };
+			struct xpxe_tftp_session s = {
+				.size = SIZE,
+				.asset_slot = slot,
+				.blksize = BLKSIZE,
+				.final_block = SIZE / BLKSIZE + 1,
+				.state = XPXE_TFTP_ACTIVE,
+			};
+
+			memcpy(key.client_ip, client6, 16);
+			if (bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s,
+						BPF_ANY))
+				return 1;
+			for (uint32_t b = 0; b < blocks; b++) {
+				uint8_t p4[4] = { 0, XPXE_TFTP_ACK, (b >> 8) & 0xff, b & 0xff };
+				LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in,
+					    .data_size_in = frame_udp6(in, client6, server6, 1554,
+								       port, p4, sizeof(p4)),
+					    .data_out = out, .data_size_out = sizeof(out),
+					    .repeat = 1);
+
+				if (bpf_prog_test_run_opts(fds[path], &opts) ||
+				    (int)opts.retval != want) {
+					fprintf(stderr, "%s block %u: retval %d\n", keys[path],
+						b + 1, opts.retval);
+					return 1;
+				}
+				ns[path][runs[path]++] = opts.duration;
+			}
+		}
+	for (int k = 0; k < 2; k++) {
+		printf("%s_data_ns=%.0f\n", keys[k], mean_of(ns[k], runs[k]));
+		printf("%s_data_median_ns=%u\n", keys[k], median_of(ns[k], runs[k]));
+		printf("%s_data_p10_ns=%u\n", keys[k], ns[k][runs[k] / 10]);
+		free(ns[k]);
+	}
+	printf("blocks_per_pass=%zu passes=%d size=%u blksize=%u\n", blocks, passes, SIZE, BLKSIZE);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int passes = argc > 1 ? atoi(argv[1]) : 3;
 
 	if (argc > 2)
 		SIZE = strtoul(argv[2], NULL, 0);
-	if (argc > 3 && strcmp(argv[3], "tags"))
+	if (argc > 3 && strcmp(argv[3], "tags") && strcmp(argv[3], "v6"))
 		BLKSIZE = strtoul(argv[3], NULL, 0);
 	if (BLKSIZE < XPXE_TFTP_BLKSIZE_MIN || BLKSIZE > XPXE_TFTP_BLKSIZE_MAX)
 		return 1;
@@ -414,8 +485,8 @@ int main(int argc, char **argv)
 
 	uint32_t median;
 
-	if (argc > 3 && !strcmp(argv[3], "tags")) {
-		int ret = tags_mode(slot, passes);
+	if (argc > 3 && (!strcmp(argv[3], "tags") || !strcmp(argv[3], "v6"))) {
+		int ret = strcmp(argv[3], "v6") ? tags_mode(slot, passes) : v6_mode(slot, passes);
 
 		xpxe_assets_free(&assets);
 		xpxe_bpf__destroy(skel);

@@ -146,6 +146,14 @@ static int setup(void **state)
 	for (int i = 0; i < N_ASSETS; i++)
 		if (load_asset(i))
 			return -1;
+	{
+		/* xdp_tftp6 in the slot xdp_pxe tail-calls, as the daemon puts it there. */
+		int fd = bpf_program__fd(skel->progs.xdp_tftp6);
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.tftp6_prog), &zero, &fd, BPF_ANY))
+			return -1;
+	}
 	err = xpxe_xsk_open(&xsk, "lo", 0, bpf_map__fd(skel->maps.tftp_xsks));
 	if (err) {
 		fprintf(stderr, "# cannot open an AF_XDP socket on lo: %s\n", strerror(-err));
@@ -421,11 +429,12 @@ static size_t build_data6(uint8_t *buf, const struct data_case *c, uint16_t serv
 	return n;
 }
 
-/* Every case of the IPv4 table, over IPv6 through tc_tftp: the same decisions, exact frames. */
-static void test_data_tc6(void **state)
+/*
+ * Every case of the IPv4 table, over IPv6 through tc_tftp (TC) or xdp_pxe and the xdp_tftp6 it
+ * tail-calls: the same decisions, exact frames.
+ */
+static void run_data_case6(const struct data_case *c, bool tc, uint16_t server_port)
 {
-	const struct data_case *c = *state;
-	uint16_t server_port = 42000 + (c - cases);
 	uint8_t in[FRAME_MAX] = { 0 }, want[FRAME_MAX];
 	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
 	size_t in_len, want_len;
@@ -435,9 +444,11 @@ static void test_data_tc6(void **state)
 	put_session6(server_port, c->asset, c->blksize, c->last_block, c->timed_out);
 	in_len = build_ack6(in, server_port, c->ack);
 	read_counters(before);
-	run_prog(true, in, in_len, &r);
+	run_prog(tc, in, in_len, &r);
 	read_counters(after);
-	assert_int_equal(r.retval, verdict_of(true, c->expect));
+	assert_int_equal(r.retval, verdict_of(tc, c->expect));
+	if (!tc)
+		delta[XPXE_CNT_RX_FRAMES] = 1;
 	s = get_session6(server_port);
 	if (c->expect == SEND) {
 		bool resend = c->block == c->last_block;
@@ -447,8 +458,9 @@ static void test_data_tc6(void **state)
 		assert_memory_equal(r.out, want, want_len);
 		assert_int_equal(s.last_block, c->block);
 		assert_int_equal(s.retransmits, resend ? 1 : 0);
-		delta[XPXE_CNT_TFTP6_DATA_TC] = 1;
-		delta[XPXE_CNT_TFTP_BYTES_TC] = want_len - XPXE_TFTP_HDRS6_LEN;
+		delta[tc ? XPXE_CNT_TFTP6_DATA_TC : XPXE_CNT_TFTP6_DATA_XDP] = 1;
+		delta[tc ? XPXE_CNT_TFTP_BYTES_TC : XPXE_CNT_TFTP_BYTES] =
+		    want_len - XPXE_TFTP_HDRS6_LEN;
 		delta[XPXE_CNT_TFTP_RETRANSMITS] = resend;
 	} else {
 		assert_int_equal(r.out_len, in_len);
@@ -460,6 +472,175 @@ static void test_data_tc6(void **state)
 		delta[c->counter] = 1;
 	}
 	assert_counter_deltas(c->name, before, after, delta);
+}
+
+static void test_data_tc6(void **state)
+{
+	const struct data_case *c = *state;
+
+	run_data_case6(c, true, 42000 + (c - cases));
+}
+
+static void test_data_xdp6(void **state)
+{
+	const struct data_case *c = *state;
+
+	run_data_case6(c, false, 44000 + (c - cases));
+}
+
+/* Puts xdp_tftp6 in the slot xdp_pxe tail-calls (ON), or empties it, as Linux 6.1 leaves it. */
+static void set_tftp6_tail_call(bool on)
+{
+	int fd = bpf_program__fd(skel->progs.xdp_tftp6), map = bpf_map__fd(skel->maps.tftp6_prog);
+	__u32 zero = 0;
+
+	if (on)
+		assert_int_equal(bpf_map_update_elem(map, &zero, &fd, BPF_ANY), 0);
+	else
+		assert_int_equal(bpf_map_delete_elem(map, &zero), 0);
+}
+
+/*
+ * IN through xdp_pxe: passed on to tc unchanged (tftp6_xdp_to_tc), the session untouched;
+ * then tc_tftp answers it with DATA 6, exact (the fallback decides what XDP would have).
+ */
+static void xdp6_leaves_to_tc(const char *name, const uint8_t *in, size_t len, uint16_t server_port)
+{
+	static const struct data_case c = { "6", ASSET_RANDOM, 512, 5, 5, true, SEND, 6, 0 };
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
+	uint8_t want[FRAME_MAX];
+	size_t want_len;
+	struct run r;
+
+	read_counters(before);
+	run_prog(false, in, len, &r);
+	read_counters(after);
+	assert_int_equal(r.retval, XDP_PASS);
+	assert_int_equal(r.out_len, len);
+	assert_memory_equal(r.out, in, len);
+	assert_int_equal(get_session6(server_port).last_block, 5);
+	delta[XPXE_CNT_RX_FRAMES] = 1;
+	delta[XPXE_CNT_TFTP6_XDP_TO_TC] = 1;
+	assert_counter_deltas(name, before, after, delta);
+	run_prog(true, in, len, &r);
+	assert_int_equal(r.retval, TC_ACT_REDIRECT);
+	want_len = build_data6(want, &c, server_port);
+	assert_int_equal(r.out_len, want_len);
+	assert_memory_equal(r.out, want, want_len);
+}
+
+/* Where XDP has no room to grow an ACK (veth) or no tail call (6.1's dispatcher): tc's. */
+static void test_xdp6_falls_back_to_tc(void **state)
+{
+	uint8_t in[FRAME_MAX];
+	size_t len;
+
+	(void)state;
+	put_session6(45000, ASSET_RANDOM, 512, 5, true);
+	len = build_ack6(in, 45000, 5);
+	skel->bss->tftp_xdp_no_room = 1;
+	xdp6_leaves_to_tc("no room", in, len, 45000);
+	skel->bss->tftp_xdp_no_room = 0;
+	put_session6(45000, ASSET_RANDOM, 512, 5, true);
+	set_tftp6_tail_call(false);
+	xdp6_leaves_to_tc("no tail call", in, len, 45000);
+	set_tftp6_tail_call(true);
+	/* Not the plain case: tc judges it (a window's ACK goes to the daemon from there). */
+	put_session6(45000, ASSET_RANDOM, 512, 5, true);
+	len = build_ack6(in, 45000, 5);
+	in[len] = 0xab; /* a byte after the datagram */
+	xdp6_leaves_to_tc("a byte after the ACK", in, len + 1, 45000);
+}
+
+/* What xdp_tftp6 does not answer goes on to tc unchanged; a bad checksum is dropped. */
+static void test_xdp6_outcomes(void **state)
+{
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX];
+	uint8_t in[FRAME_MAX];
+	struct xpxe_tftp_key6 key = session_key6(45001);
+	struct xpxe_tftp_session s;
+	struct run r;
+	size_t len;
+	const struct {
+		const char *name;
+		int byte, value; /* the byte of the ACK changed (-1: none), to VALUE */
+		uint16_t port;	 /* the server port it goes to */
+		int verdict;
+		enum xpxe_counter counter;
+	} cases6[] = {
+		{ "a wrong checksum", ETH_HLEN + 47, -1, 45001, XDP_DROP,
+		  XPXE_CNT_TFTP6_DROP_BAD_CSUM },
+		{ "no checksum", ETH_HLEN + 46, -2, 45001, XDP_DROP, XPXE_CNT_TFTP6_DROP_BAD_CSUM },
+		{ "an ACK of no session", -1, 0, 45002, XDP_PASS, XPXE_CNT_TFTP6_XDP_TO_TC },
+		/* Counted by xdp_pxe's IPv6 parser, before any tail call; tc counts it too. */
+		{ "an extension header", ETH_HLEN + 6, 60, 45001, XDP_PASS,
+		  XPXE_CNT_PASS_IPV6_EXT_HEADER },
+		{ "to a multicast group", ETH_HLEN + 24, 0xff, 45001, XDP_PASS,
+		  XPXE_CNT_TFTP6_XDP_TO_TC },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases6) / sizeof(cases6[0]); i++) {
+		put_session6(45001, ASSET_RANDOM, 512, 5, true);
+		len = build_ack6(in, cases6[i].port, 5);
+		if (cases6[i].value == -1)
+			in[cases6[i].byte] ^= 0x01;
+		else if (cases6[i].value == -2)
+			in[cases6[i].byte] = in[cases6[i].byte + 1] = 0;
+		else if (cases6[i].byte >= 0)
+			in[cases6[i].byte] = cases6[i].value;
+		memset(delta, 0, sizeof(delta));
+		read_counters(before);
+		run_prog(false, in, len, &r);
+		read_counters(after);
+		assert_int_equal(r.retval, cases6[i].verdict);
+		assert_int_equal(r.out_len, len);
+		assert_memory_equal(r.out, in, len);
+		assert_int_equal(get_session6(45001).last_block, 5);
+		delta[XPXE_CNT_RX_FRAMES] = 1;
+		delta[cases6[i].counter] = 1;
+		assert_counter_deltas(cases6[i].name, before, after, delta);
+	}
+	/* A window's ACK: the daemon sends IPv6 windows; XDP leaves it to tc, which passes it. */
+	put_session6(45001, ASSET_RANDOM, 512, 5, true);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s), 0);
+	s.windowsize = 4;
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s, BPF_ANY), 0);
+	len = build_ack6(in, 45001, 5);
+	memset(delta, 0, sizeof(delta));
+	read_counters(before);
+	run_prog(false, in, len, &r);
+	read_counters(after);
+	assert_int_equal(r.retval, XDP_PASS);
+	assert_memory_equal(r.out, in, len);
+	delta[XPXE_CNT_RX_FRAMES] = 1;
+	delta[XPXE_CNT_TFTP6_XDP_TO_TC] = 1;
+	assert_counter_deltas("a window's ACK", before, after, delta);
+}
+
+/* A whole IPv6 transfer through XDP past the rollover: every block exact, then the final ACK. */
+static void test_whole_transfer_xdp6(void **state)
+{
+	uint32_t final = asset_sizes[ASSET_ROLLOVER] / 8 + 1;
+	uint8_t in[FRAME_MAX], want[FRAME_MAX];
+	struct run r;
+
+	(void)state;
+	put_session6(45003, ASSET_ROLLOVER, 8, 0, true);
+	for (uint32_t b = 1; b <= final; b++) {
+		struct data_case c = { "whole", ASSET_ROLLOVER, 8, 0, 0, true, SEND, b, 0 };
+		size_t len = build_ack6(in, 45003, (uint16_t)(b - 1)), want_len;
+
+		run_prog(false, in, len, &r);
+		assert_int_equal(r.retval, XDP_TX);
+		want_len = build_data6(want, &c, 45003);
+		assert_int_equal(r.out_len, want_len);
+		assert_memory_equal(r.out, want, want_len);
+	}
+	run_prog(false, in, build_ack6(in, 45003, (uint16_t) final), &r);
+	assert_int_equal(r.retval, XDP_DROP);
+	assert_int_equal(get_session6(45003).state, XPXE_TFTP_DONE);
 }
 
 /* IN through tc_tftp: verdict VERDICT, the frame unchanged, the session untouched, COUNTER +1. */
@@ -1014,11 +1195,14 @@ int main(void)
 		cmocka_unit_test(test_offload_seed6),
 		cmocka_unit_test(test_tc6_passes),
 		cmocka_unit_test(test_whole_transfer_tc6),
+		cmocka_unit_test(test_xdp6_falls_back_to_tc),
+		cmocka_unit_test(test_xdp6_outcomes),
+		cmocka_unit_test(test_whole_transfer_xdp6),
 	};
 	enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	enum { N_WINDOWS = sizeof(window_cases) / sizeof(window_cases[0]) };
-	static struct CMUnitTest tests[3 * N_CASES + N_FIXED + N_WINDOWS];
-	static char names[3 * N_CASES + N_WINDOWS][128];
+	static struct CMUnitTest tests[4 * N_CASES + N_FIXED + N_WINDOWS];
+	static char names[4 * N_CASES + N_WINDOWS][128];
 
 	for (int i = 0; i < N_CASES; i++) {
 		snprintf(names[2 * i], sizeof(names[0]), "xdp: %s", cases[i].name);
@@ -1048,6 +1232,15 @@ int main(void)
 					 .test_func = test_data_tc6,
 					 .initial_state = (void *)&cases[i] };
 	}
-	return _cmocka_run_group_tests("tftp_data", tests, 3 * N_CASES + N_FIXED + N_WINDOWS, setup,
+	for (int i = 0; i < N_CASES; i++) {
+		int k = 3 * N_CASES + N_WINDOWS + i;
+
+		snprintf(names[k], sizeof(names[0]), "xdp, IPv6: %s", cases[i].name);
+		tests[3 * N_CASES + N_FIXED + N_WINDOWS + i] =
+		    (struct CMUnitTest){ .name = names[k],
+					 .test_func = test_data_xdp6,
+					 .initial_state = (void *)&cases[i] };
+	}
+	return _cmocka_run_group_tests("tftp_data", tests, 4 * N_CASES + N_FIXED + N_WINDOWS, setup,
 				       teardown);
 }

@@ -82,7 +82,7 @@ check "the 32 MiB lockstep transfer's end event says path=tc" grep -Eq \
 check "the 32 MiB windowed transfer's end event says path=udp" grep -Eq \
 	"event=tftp_done mac=- ip=fd00:198:18:6::[23] .*detail=\"big blocks=65538 path=udp " "$WORK/daemon.log"
 check "xpxe status says IPv6 lockstep blocks come from tc, windows from the daemon" \
-	bash -c "'$XPXE' status | grep -qE 'IPv6: [0-9]+ RRQs; blocks: tc [1-9][0-9]* \(lockstep\), daemon [1-9]'"
+	bash -c "'$XPXE' status | grep -qE 'IPv6: [0-9]+ RRQs; blocks: xdp [0-9]+, tc [1-9][0-9]* \(lockstep\), daemon [1-9]'"
 check "xpxe status --json: tftp.ipv6.blocks_tc = tftp6_data_tc" \
 	test "$("$XPXE" status --json | jq '.interfaces[0].tftp.ipv6.blocks_tc')" = "$(counter tftp6_data_tc)"
 check "xpxe status --json: tftp.ipv6.blocks = tftp6_data" \

@@ -5,12 +5,18 @@
 # access port (bpf/lab_vlan.h) drops anything untagged, so a file that arrives whole came
 # tagged. atftp with windowsize 4 and 16 on VLAN 10, byte for byte; the counters say AF_XDP
 # sent the blocks (tftp_ack_to_xsk, tftp_data_xsk), not the transfer's UDP socket.
+# The same on a double-tagged VLAN (802.1ad 100 outside 802.1Q 20, --vlan 100.20): h2's port
+# (bpf/lab_vlan100_20.bpf.c) takes off exactly those two tags and drops anything else, and a
+# capture on the trunk sees the window's frames leave with both.
 # The 32 MiB download's time is printed (a figure, not an assertion).
 LAB=tvwin
 source "$(dirname "$0")/lib.sh"
 require_root
 
-[ -f "$BUILD/lab_vlan10.bpf.o" ] || { not_ok "$BUILD/lab_vlan10.bpf.o is missing: run make"; exit 1; }
+for o in lab_vlan10 lab_vlan100_20; do
+	[ -f "$BUILD/$o.bpf.o" ] || { not_ok "$BUILD/$o.bpf.o is missing: run make"; exit 1; }
+done
+command -v tcpdump >/dev/null || { not_ok "tcpdump is missing (scripts/deps.sh)"; exit 1; }
 command -v atftp >/dev/null || { not_ok "atftp is missing (scripts/deps.sh)"; exit 1; }
 lab up || { not_ok "lab up"; exit 1; }
 if lab host 1 52:54:00:f4:00:01 && in_cli tc qdisc replace dev "$LAB-h1" clsact &&
@@ -22,26 +28,56 @@ else
 	not_ok "h1 on an access port of VLAN 10"
 	exit 1
 fi
-in_cli ethtool -K "$IF_CLI" txvlan off >/dev/null
-in_srv ethtool -K "$IF_SRV" txvlan off >/dev/null
+if lab host 2 52:54:00:f4:00:02 && in_cli tc qdisc replace dev "$LAB-h2" clsact &&
+	in_cli tc filter replace dev "$LAB-h2" ingress bpf da obj "$BUILD/lab_vlan100_20.bpf.o" sec tc &&
+	in_cli tc filter replace dev "$LAB-h2" egress bpf da obj "$BUILD/lab_vlan100_20.bpf.o" sec classifier
+then
+	ok "h2 on a double-tagged access port: 802.1ad 100 outside 802.1Q 20"
+else
+	not_ok "h2 on a double-tagged access port"
+	exit 1
+fi
+# On veth a tag the stack puts on travels beside the frame, where the peer's XDP never sees it:
+# both ends of the trunk insert it in the frame. txvlan is the 802.1Q tag's; an 802.1ad tag
+# has its own switch (tx-vlan-stag-hw-insert): left on, the double-tagged port's frames
+# reached xdp_pxe with their inner tag alone (VLAN 20, not served: pass_vlan).
+# tags_in_frame NS IF: IF (in namespace NS) inserts its 802.1Q and 802.1ad tags in the frame.
+tags_in_frame() {
+	ip netns exec "$1" ethtool -K "$2" txvlan off tx-vlan-stag-hw-insert off >/dev/null &&
+		! ip netns exec "$1" ethtool -k "$2" | grep -Eq '^tx-vlan-(hw|stag-hw)-insert: on'
+}
+for end in "$NS_CLI:$IF_CLI" "$NS_SRV:$IF_SRV"; do
+	if ! tags_in_frame "${end%%:*}" "${end#*:}"; then
+		not_ok "${end#*:} inserts its 802.1Q and 802.1ad tags in the frame" \
+			"$(ip netns exec "${end%%:*}" ethtool -k "${end#*:}" | grep vlan)"
+		exit 1
+	fi
+done
+# A full block with two tags in front is a 1522-byte frame (1500 of IP, 14 + 8 of Ethernet):
+# a veth takes one tag beyond its MTU, not two, and dropped every such block on the switch's
+# trunk end. A provider's (802.1ad) links carry the extra 4 bytes (MTU 1504 or more); so
+# does this one.
+in_cli ip link set dev "$IF_CLI" mtu 1504
 
 head -c 3000000 /dev/urandom >"$WORK/f3m"
 head -c $((32 * 1024 * 1024)) /dev/urandom >"$WORK/big"
-if start_daemon -i "$IF_SRV" --mode full --vlan "10=198.18.10.1/24" --asset "f3m=$WORK/f3m" \
-	--asset "big=$WORK/big" --tftp-windowsize-max 16; then
-	ok "xpxe serves VLAN 10 with windows up to 16"
+if start_daemon -i "$IF_SRV" --mode full --vlan "10=198.18.10.1/24" --vlan "100.20=198.18.20.1/24" \
+	--asset "f3m=$WORK/f3m" --asset "big=$WORK/big" --tftp-windowsize-max 16; then
+	ok "xpxe serves VLANs 10 and 100.20 with windows up to 16"
 else
-	not_ok "xpxe serves VLAN 10 with windows up to 16" "$(tail -5 "$WORK/daemon.log")"
+	not_ok "xpxe serves VLANs 10 and 100.20 with windows up to 16" "$(tail -5 "$WORK/daemon.log")"
 	exit 1
 fi
 check "AF_XDP sockets are open for windows" jq -e '.interfaces[0].tftp.window.af_xdp' \
 	<<<"$("$XPXE" status --json)"
 ip -n "$LAB-h1" addr replace 198.18.10.50/24 dev eth0
+ip -n "$LAB-h2" addr replace 198.18.20.50/24 dev eth0
 
-# get W NAME: atftp on VLAN 10 fetches NAME with windowsize W into $WORK/got.NAME.W.
+# get W NAME [HOST SERVER]: atftp on VLAN 10 (or from HOST to SERVER) fetches NAME with
+# windowsize W into $WORK/got.NAME.W.
 get() {
-	timeout 300 ip netns exec "$LAB-h1" atftp --option "blksize 1468" --option "windowsize $1" \
-		--get -r "$2" -l "$WORK/got.$2.$1" 198.18.10.1 >"$WORK/atftp.log" 2>&1
+	timeout 300 ip netns exec "$LAB-${3:-h1}" atftp --option "blksize 1468" --option "windowsize $1" \
+		--get -r "$2" -l "$WORK/got.$2.$1" "${4:-198.18.10.1}" >"$WORK/atftp.log" 2>&1
 }
 xsk0=$(counter tftp_data_xsk)
 udp0=$(counter tftp_data_window_udp)
@@ -57,10 +93,46 @@ check "... the windows went through AF_XDP (tftp_ack_to_xsk > 0, tftp_data_xsk >
 check "... not the transfers' UDP sockets (tftp_data_window_udp unchanged)" \
 	test "$(counter tftp_data_window_udp)" -eq "$udp0"
 
+# --- the same on the double-tagged VLAN 100.20 ---------------------------------------------
+# A capture on the trunk's switch end (what arrives there from the server: the tap sees a
+# frame after the stack moved its outer tag out of band, and libpcap puts it back in the
+# frame it hands on, TPID and all), read back after the transfer with a filter that matches
+# only an 802.1ad tag of 100 outside an 802.1Q tag of 20 ("vlan" steps over one tag of
+# either kind: the ethertypes are checked by hand).
+xsk0=$(counter tftp_data_xsk)
+udp0=$(counter tftp_data_window_udp)
+ip netns exec "$NS_CLI" tcpdump -i "$IF_CLI" -nn -s 128 -B 32768 -Q in -w "$WORK/qinq.pcap" -U \
+	>"$WORK/tcpdump.log" 2>&1 &
+TCPDUMP_PID=$!
+wait_until said "$WORK/tcpdump.log" "listening on" "$TCPDUMP_PID"
+for w in 4 16; do
+	if get "$w" f3m h2 198.18.20.1 && [ "$(sha "$WORK/got.f3m.$w")" = "$(sha "$WORK/f3m")" ]; then
+		ok "atftp windowsize $w on double-tagged VLAN 100.20: f3m byte for byte"
+	else
+		not_ok "atftp windowsize $w on double-tagged VLAN 100.20: f3m" "$(tail -3 "$WORK/atftp.log")"
+	fi
+done
+check "... the windows went through AF_XDP (tftp_data_xsk +$(($(counter tftp_data_xsk) - xsk0)) >= 2 x 2044)" \
+	test $(($(counter tftp_data_xsk) - xsk0)) -ge 4088
+check "... not the transfers' UDP sockets (tftp_data_window_udp unchanged)" \
+	test "$(counter tftp_data_window_udp)" -eq "$udp0"
+kill -INT "$TCPDUMP_PID" 2>/dev/null
+wait "$TCPDUMP_PID" 2>/dev/null
+# The capture sees fewer DATA frames than were sent (3263 of 4088 in every run here, with a
+# 32 MiB buffer too; not pinned down: the receiving veth's GRO merging some before the tap is
+# the likely cause): every one it saw from the VLAN's address must have both tags, and it
+# must have seen most of them.
+captured() { tcpdump -nn -r "$WORK/qinq.pcap" "$1" 2>/dev/null | wc -l; }
+data='src host 198.18.20.1 and udp and udp[8:2] == 3'
+qinq=$(captured "ether[12:2] == 0x88a8 and vlan 100 and ether[16:2] == 0x8100 and vlan 20 and $data")
+other=$(($(captured "$data") + $(captured "vlan and $data") + $(captured "vlan and vlan and $data") - qinq))
+check "... the blocks left the trunk with both tags, 802.1ad 100 and 802.1Q 20 ($qinq captured so, >= 2044; $other otherwise)" \
+	test "$qinq" -ge 2044 -a "$other" -eq 0
+
 # Five downloads of 32 MiB: each byte for byte; their times (ms, atftp's whole run) printed
 # with the median, a figure for A/B runs (XPXE_BIN, XPXE_BUILD), not an assertion.
 times=() bad=0
-for i in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	start=$(date +%s%N)
 	get 16 big || bad=1
 	times+=($((($(date +%s%N) - start) / 1000000)))

@@ -163,13 +163,19 @@ static struct fy_node *tftp_status(struct daemon *d, struct fy_document *doc,
 			  d->tftp ? xpxe_tftp_transfers(d->tftp, dp->ifindex) : 0);
 	xpxe_json_add_node(node, "window", window_status(d, doc, dp, totals));
 	{
-		/* IPv6: tc sends lockstep blocks; the daemon's sockets windows and first blocks. */
+		/*
+		 * IPv6: XDP (xdp_tftp6) or, where it cannot, tc sends lockstep blocks; the
+		 * daemon's sockets windows and first blocks.
+		 */
 		struct fy_node *v6 = fy_node_create_mapping(doc);
 
-		xpxe_json_add_str(v6, "path", "tc+daemon");
+		xpxe_json_add_str(v6, "path",
+				  totals[XPXE_CNT_TFTP6_DATA_XDP] ? "xdp+tc+daemon" : "tc+daemon");
 		xpxe_json_add_u64(v6, "rrq", totals[XPXE_CNT_TFTP6_RRQ]);
 		xpxe_json_add_u64(v6, "blocks", totals[XPXE_CNT_TFTP6_DATA]);
+		xpxe_json_add_u64(v6, "blocks_xdp", totals[XPXE_CNT_TFTP6_DATA_XDP]);
 		xpxe_json_add_u64(v6, "blocks_tc", totals[XPXE_CNT_TFTP6_DATA_TC]);
+		xpxe_json_add_u64(v6, "acks_to_tc", totals[XPXE_CNT_TFTP6_XDP_TO_TC]);
 		xpxe_json_add_u64(v6, "dropped_bad_csum", totals[XPXE_CNT_TFTP6_DROP_BAD_CSUM]);
 		xpxe_json_add_u64(v6, "blocks_resent", totals[XPXE_CNT_TFTP6_RETRANSMITS]);
 		xpxe_json_add_u64(v6, "completed", totals[XPXE_CNT_TFTP6_COMPLETED]);

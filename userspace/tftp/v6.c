@@ -68,7 +68,22 @@ static void who6(char *buf, size_t len, const struct sockaddr_in6 *sa)
 	snprintf(buf, len, "[%s]:%u", a, ntohs(sa->sin6_port));
 }
 
-static void report6(int type, const struct xfer6 *x, const char *why, int error)
+/*
+ * The path of X's blocks: the daemon's socket for windows; for lockstep transfers XDP
+ * (xdp_tftp6) once it sent IPv6 blocks on this interface and tc none, else tc.
+ */
+static int path6(struct xpxe_tftp *t, const struct xfer6 *x)
+{
+	if (!x->kernel)
+		return XPXE_TFTP_PATH_UDP;
+	return tftp_program_counter(t, x->ifc, XPXE_CNT_TFTP6_DATA_XDP) &&
+		       !tftp_program_counter(t, x->ifc, XPXE_CNT_TFTP6_DATA_TC)
+		   ? XPXE_TFTP_PATH_XDP
+		   : XPXE_TFTP_PATH_TC;
+}
+
+static void report6(struct xpxe_tftp *t, int type, const struct xfer6 *x, const char *why,
+		    int error)
 {
 	char ip[INET6_ADDRSTRLEN], taken[48];
 	__u64 done = (__u64)x->acked * x->blksize;
@@ -86,7 +101,7 @@ static void report6(int type, const struct xfer6 *x, const char *why, int error)
 		.ip = ip,
 		.iface = x->ifc->ifname,
 		.file = x->name,
-		.path = x->kernel ? XPXE_TFTP_PATH_TC : XPXE_TFTP_PATH_UDP,
+		.path = path6(t, x),
 		.size = x->size,
 		.done = done < x->size ? done : x->size,
 		.blksize = x->blksize,
@@ -267,7 +282,6 @@ static void send_blocks(struct xpxe_tftp *t, struct xfer6 *x, uint32_t first, bo
 
 static void end6(struct xpxe_tftp *t, struct xfer6 *x, int type, const char *why, int error)
 {
-	(void)t;
 	if (x->ended)
 		return;
 	sync6(x);
@@ -276,7 +290,7 @@ static void end6(struct xpxe_tftp *t, struct xfer6 *x, int type, const char *why
 	/* Late ACKs then reach the socket, which drops them (ended). */
 	if (x->kernel && bpf_map_delete_elem(x->ifc->sessions6_fd, &x->key) && errno != ENOENT)
 		log_debug("TFTP %s: cannot delete its session: %s", x->who, strerror(errno));
-	report6(type, x, why, error);
+	report6(t, type, x, why, error);
 }
 
 static void free6(struct xpxe_tftp *t, struct xfer6 *x)
@@ -396,7 +410,7 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	tftp_bump(t, ifc, XPXE_CNT_TFTP_RRQ);
 	tftp_bump(t, ifc, XPXE_CNT_TFTP6_RRQ);
 	tftp_bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
-	report6(XPXE_EV_TFTP_START, x, NULL, 0);
+	report6(t, XPXE_EV_TFTP_START, x, NULL, 0);
 	log_debug("TFTP %s: RRQ %s (%llu bytes) over IPv6, blksize %u, windowsize %u%s%s", x->who,
 		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
 		  plan.oack_len ? ", OACK" : "", x->kernel ? ", blocks from tc" : "");
@@ -638,7 +652,7 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x)
 
 			snprintf(why, sizeof(why), "opcode %d during the transfer: ERROR 4 sent",
 				 op);
-			report6(XPXE_EV_TFTP_ERROR, x, why, XPXE_TFTP_ERR_ILLEGAL_OP);
+			report6(t, XPXE_EV_TFTP_ERROR, x, why, XPXE_TFTP_ERR_ILLEGAL_OP);
 			sendto(x->fd, pkt,
 			       xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_ILLEGAL_OP,
 						      "illegal TFTP operation"),
@@ -789,7 +803,7 @@ bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns)
 			oldest = x;
 	if (!oldest)
 		return false;
-	report6(XPXE_EV_TFTP_EXPIRED, oldest,
+	report6(t, XPXE_EV_TFTP_EXPIRED, oldest,
 		"no ACK of its first answer: dropped for a newer request", 0);
 	tftp_bump(t, oldest->ifc, XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED);
 	t->unconfirmed_dropped_recently++;
