@@ -33,11 +33,13 @@
 #define DHCP6_OPT_CLIENTID   1
 #define DHCP6_OPT_SERVERID   2
 #define DHCP6_OPT_IA_NA	     3
+#define DHCP6_OPT_IA_TA	     4
 #define DHCP6_OPT_IAADDR     5
 #define DHCP6_OPT_ORO	     6
 #define DHCP6_OPT_STATUS     13
 #define DHCP6_OPT_USER_CLASS 15
 #define DHCP6_OPT_VENDOR_CLS 16
+#define DHCP6_OPT_IA_PD	     25
 #define DHCP6_OPT_BOOTFILE   59
 #define DHCP6_OPT_ARCH	     61
 #define DHCP6_IA_NA_HDR	     12 /* IAID, T1, T2 */
@@ -77,7 +79,8 @@ struct dhcp6_request {
 	__u8 odd_ia;	  /* an IA_NA or IA Address too short, or more inside than looked at */
 	__u32 iaid;	  /* the first IA_NA's */
 	__u8 ia_addr[16];
-	__u8 pad[6];
+	__u8 any_ia; /* an IA_NA, IA_TA or IA_PD: never in an Information-request (16.12) */
+	__u8 pad[5];
 };
 
 struct dhcp6_scratch {
@@ -293,6 +296,8 @@ static __always_inline void dhcp6_take_option(struct dhcp6_scratch *s, __u32 off
 	const __u8 *v = &in[off];
 	__u32 n;
 
+	if (code == DHCP6_OPT_IA_NA || code == DHCP6_OPT_IA_TA || code == DHCP6_OPT_IA_PD)
+		rq->any_ia = 1;
 	if (with_ia && (code == DHCP6_OPT_CLIENTID || code == DHCP6_OPT_SERVERID) &&
 	    (len < 2 || len > XPXE_DHCP6_DUID_MAX))
 		rq->odd_ia = 1;
@@ -503,6 +508,34 @@ static __always_inline bool dhcp6_bound_may_answer(__u8 type)
 }
 
 /*
+ * Whether the frame passes the daemon's receive path (dhcp6_server.c xpxe_dhcp6_server_take
+ * and _process) where xdp_pxe has not checked it already: a source in fe80::/10, and a
+ * destination MAC ours (the kernel's PACKET_HOST) or a group's (PACKET_MULTICAST,
+ * PACKET_BROADCAST), not another host's (PACKET_OTHERHOST); an IPv6 payload length within
+ * the frame; an IPv6 packet (the frame after its Ethernet header, fragments included) that
+ * fits the daemon's receive buffer (XPXE_DHCP6_PKT_MAX). A unicast destination address is
+ * the daemon's to drop or answer (UseMulticast): the callers send it up.
+ */
+static __always_inline bool dhcp6_daemon_takes(struct xdp_md *ctx, const struct ethhdr *eth,
+					       const struct ipv6hdr *ip6, const void *data_end,
+					       const struct xpxe_dhcp6_config *cfg6)
+{
+	const __u8 *src = ip6->saddr.s6_addr, *dst = eth->h_dest;
+
+	if (src[0] != 0xfe || (src[1] & 0xc0) != 0x80)
+		return false;
+	if ((void *)(ip6 + 1) + ntohs_bounded(ip6->payload_len) > data_end)
+		return false;
+	if (bpf_xdp_get_buff_len(ctx) > sizeof(struct ethhdr) + XPXE_DHCP6_PKT_MAX)
+		return false;
+	if (dst[0] & 1)
+		return true;
+	return dst[0] == cfg6->server_mac[0] && dst[1] == cfg6->server_mac[1] &&
+	       dst[2] == cfg6->server_mac[2] && dst[3] == cfg6->server_mac[3] &&
+	       dst[4] == cfg6->server_mac[4] && dst[5] == cfg6->server_mac[5];
+}
+
+/*
  * A frame that is not IPv4: returns DHCP6_NOT_MINE when it is no DHCPv6 (the
  * next handler's), else the counter of its outcome, with *VERDICT set. FRAGS
  * (a constant): called from xdp_pxe_frags.
@@ -576,12 +609,17 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 			*verdict = XDP_DROP;
 			return ret;
 		}
+		/* What the daemon's receive path refuses is counted so whatever the message. */
+		if (!dhcp6_daemon_takes(ctx, eth, ip6, data_end, cfg6))
+			return XPXE_CNT_PASS_DHCP6_BAD_FRAME;
 		/* A bound machine's renewal may be answered here (S->in holds it, checked): it
 		 * does not come back when the tail call happens. It comes back when the prog
 		 * array is empty (a daemon left with --keep-attached: its array went with it) or
 		 * the kernel refuses the call (Linux 6.1 under libxdp's dispatcher): the daemon
-		 * answers, counted apart so that the lost fast path shows. */
-		if (dhcp6_bound_may_answer(type)) {
+		 * answers, counted apart so that the lost fast path shows. One sent to our
+		 * address, not to ff02::1:2, is the daemon's (RFC 8415 16, 18.4: it drops it or
+		 * answers UseMulticast; xpxe sends no Server Unicast option). */
+		if (dhcp6_bound_may_answer(type) && ip6->daddr.s6_addr[0] == 0xff) {
 			bpf_tail_call(
 			    ctx,
 			    frags ? (void *)&dhcp6_bound_prog_frags : (void *)&dhcp6_bound_prog, 0);
@@ -589,6 +627,11 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 		}
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
 	}
+	/* RFC 8415 16, 18.4: xpxe sends no Server Unicast option, so a message to 547 at our
+	 * address, not at ff02::1:2, gets no answer of ours (4011 is EDK2's boot-server
+	 * exchange, unicast by design). */
+	if (udph->dest == bpf_htons(XPXE_PORT_DHCP6_SERVER) && ip6->daddr.s6_addr[0] != 0xff)
+		return XPXE_CNT_PASS_DHCP6_IGNORED;
 	if (dhcp6_walk_options(s, udp_len, false))
 		return XPXE_CNT_PASS_DHCP6_MALFORMED;
 	switch (type) {
@@ -607,7 +650,10 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 		answer = DHCP6_REPLY;
 		break;
 	case DHCP6_INFORMATION_REQUEST:
-		/* 16.12: no IA; a server id, if any, ours. */
+		/* 16.12: one with an IA is discarded (a malformed message); a server id, if
+		 * any, ours. */
+		if (s->req.any_ia)
+			return XPXE_CNT_PASS_DHCP6_MALFORMED;
 		if (s->req.sid_len && !dhcp6_names_us(s, cfg6))
 			return XPXE_CNT_PASS_DHCP6_OTHER_SERVER;
 		answer = DHCP6_REPLY;
@@ -647,30 +693,6 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 		return ret;
 	*verdict = XDP_TX;
 	return answer == DHCP6_ADVERTISE ? XPXE_CNT_DHCP6_ADVERTISE : XPXE_CNT_DHCP6_REPLY;
-}
-
-/*
- * Whether the frame passes the daemon's receive path (dhcp6_server.c xpxe_dhcp6_server_take
- * and _process) where xdp_pxe has not checked it already: a source in fe80::/10, and a
- * destination MAC ours (the kernel's PACKET_HOST) or a group's (PACKET_MULTICAST,
- * PACKET_BROADCAST), not another host's (PACKET_OTHERHOST); an IPv6 payload length within
- * the frame. The daemon checks no destination address: neither does this.
- */
-static __always_inline bool dhcp6_daemon_takes(const struct ethhdr *eth, const struct ipv6hdr *ip6,
-					       const void *data_end,
-					       const struct xpxe_dhcp6_config *cfg6)
-{
-	const __u8 *src = ip6->saddr.s6_addr, *dst = eth->h_dest;
-
-	if (src[0] != 0xfe || (src[1] & 0xc0) != 0x80)
-		return false;
-	if ((void *)(ip6 + 1) + ntohs_bounded(ip6->payload_len) > data_end)
-		return false;
-	if (dst[0] & 1)
-		return true;
-	return dst[0] == cfg6->server_mac[0] && dst[1] == cfg6->server_mac[1] &&
-	       dst[2] == cfg6->server_mac[2] && dst[3] == cfg6->server_mac[3] &&
-	       dst[4] == cfg6->server_mac[4] && dst[5] == cfg6->server_mac[5];
 }
 
 /* Whether the client id S's request carries (its data) is the DUID of binding B. */
@@ -756,7 +778,7 @@ static __always_inline int handle_dhcp6_bound(struct xdp_md *ctx, int *verdict)
 		return XPXE_CNT_PASS_DHCP6_MALFORMED; /* never: xdp_pxe checked */
 	/* What the daemon would not take is no binding's either: it goes up, where the daemon
 	 * counts it (bad_frame) and drops it. */
-	if (!dhcp6_daemon_takes(eth, ip6, data_end, cfg6))
+	if (!dhcp6_daemon_takes(ctx, eth, ip6, data_end, cfg6))
 		return XPXE_CNT_PASS_DHCP6_BAD_FRAME;
 	__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
 	b = bpf_map_lookup_elem(&dhcp6_bindings, &key);
@@ -782,6 +804,8 @@ static __always_inline int handle_dhcp6_bound(struct xdp_md *ctx, int *verdict)
 			return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
 		break;
 	case DHCP6_INFORMATION_REQUEST:
+		if (s->req.any_ia) /* 16.12: the daemon drops it (info_request_ia) */
+			return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
 		break;
 	default:
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;

@@ -15,6 +15,9 @@
 
 #define XPXE_PORT_DHCP6_CLIENT 546
 #define XPXE_PORT_DHCP6_SERVER 547
+/* The longest IPv6 packet the daemon's DHCPv6 server reads (its receive buffer): a longer one
+ * is its bad_frame, so XDP answers none either (bpf/dhcp6.h dhcp6_daemon_takes). */
+#define XPXE_DHCP6_PKT_MAX 2048
 
 /* RFC 8415 section 11: a DUID is at most 128 bytes after its 2-byte type. */
 #define XPXE_DHCP6_DUID_MAX 130

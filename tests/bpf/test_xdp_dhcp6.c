@@ -253,6 +253,26 @@ static size_t info_request(uint8_t *f)
 	return frame6(f, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
 }
 
+/* RFC 8415 16: a Solicit to 547 at our address (we send no Server Unicast option). */
+static size_t solicit_unicast(uint8_t *f)
+{
+	struct msg m;
+
+	m_edk2(&m, 1, 7, "PXEClient:Arch:00007:UNDI:003000", false);
+	return frame6(f, CLIENT_LL, SERVER_ADDR, 546, 547, &m);
+}
+
+/* 16.12: an Information-request that carries an IA_NA is discarded. */
+static size_t info_request_with_ia(uint8_t *f)
+{
+	static const uint8_t ia[12] = { 0, 0, 0, 1 };
+	struct msg m;
+
+	m_edk2(&m, 11, 7, "PXEClient:Arch:00007:UNDI:003000", false);
+	m_opt(&m, 3, ia, sizeof(ia));
+	return frame6(f, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
+}
+
 static size_t solicit_with_sid(uint8_t *f)
 {
 	struct msg m;
@@ -503,6 +523,9 @@ static const struct dhcp6_case cases[] = {
 	/* Not ours. */
 	{ "dhcp6_off_passes", pxe_x64, XDP_PASS, XPXE_CNT_PASS_DHCP6, NULL, NULL, true },
 	PASS("plain_client_passes", plain, XPXE_CNT_PASS_DHCP6_NOT_PXE),
+	PASS("solicit_unicast_to_547_not_answered", solicit_unicast, XPXE_CNT_PASS_DHCP6_IGNORED),
+	PASS("info_request_with_ia_not_answered", info_request_with_ia,
+	     XPXE_CNT_PASS_DHCP6_MALFORMED),
 	PASS("bios_has_no_ipv6_boot", pxe_bios, XPXE_CNT_PASS_DHCP_NO_BOOT_FILE),
 	PASS("request_to_other_server_passes", request_other_server,
 	     XPXE_CNT_PASS_DHCP6_OTHER_SERVER),
@@ -842,6 +865,8 @@ static void bound_server(struct xpxe_dhcp6_server *srv, char *dir, size_t dir_si
 	inet_pton(AF_INET6, "fd00:198:18::100", &first);
 	inet_pton(AF_INET6, "fd00:198:18::1ff", &last);
 	assert_int_equal(xpxe_leases6_init(&srv->leases, path, &first, &last), 0);
+	srv->queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv->queued)); /* what take queues */
+	assert_non_null(srv->queued);
 }
 
 /*
@@ -898,6 +923,43 @@ static void xdp_passes_frame(const uint8_t *in, size_t len, int counter)
 			 XDP_PASS);
 	assert_int_equal(out_len, len);
 	assert_memory_equal(out, in, len);
+}
+
+#define DHCP6_BIG (OFF_IP6 + XPXE_DHCP6_PKT_MAX + 1)
+
+/*
+ * The daemon's answer to M in the frame IN, sent to our address: a Reply of our server id,
+ * the client id and UseMulticast only (RFC 8415 18.4), counted use_multicast.
+ */
+static void daemon_use_multicast(struct xpxe_dhcp6_server *srv, const struct msg *m,
+				 const uint8_t *in, size_t len)
+{
+	const struct xpxe_dhcp6_out *o;
+	const uint8_t *opt;
+	size_t olen;
+	unsigned long long before = srv->cnt[XPXE_D6_USE_MULTICAST];
+
+	xpxe_dhcp6_server_take(srv, in + OFF_IP6, len - OFF_IP6, frame_client_mac);
+	assert_int_equal(srv->n_queued, 1);
+	assert_int_equal(srv->cnt[XPXE_D6_USE_MULTICAST], before + 1);
+	o = &srv->queued[0].out;
+	assert_int_equal(o->buf[0], 7);
+	assert_memory_equal(o->buf + 1, m->b + 1, 3);
+	opt = find_opt(o->buf + 4, o->len - 4, 2, &olen);
+	assert_non_null(opt);
+	assert_int_equal(olen, srv->duid_len);
+	assert_memory_equal(opt, srv->duid, olen);
+	opt = find_opt(o->buf + 4, o->len - 4, 1, &olen);
+	assert_non_null(opt);
+	assert_int_equal(olen, sizeof(client_duid));
+	assert_memory_equal(opt, client_duid, olen);
+	opt = find_opt(o->buf + 4, o->len - 4, 13, &olen);
+	assert_non_null(opt);
+	assert_true(olen >= 2 && opt[0] == 0 && opt[1] == 5);
+	assert_null(find_opt(o->buf + 4, o->len - 4, 3, &olen));
+	assert_null(find_opt(o->buf + 4, o->len - 4, 59, &olen));
+	srv->n_queued = 0;
+	srv->batching = false;
 }
 
 /* M goes up to the daemon untouched (pass_dhcp6_to_daemon). */
@@ -1038,6 +1100,7 @@ static void test_full_mode_bound_renewals(void **state)
 	unlink(path);
 	rmdir(dir);
 	xpxe_leases6_free(&srv.leases);
+	free(srv.queued);
 }
 
 /*
@@ -1053,6 +1116,7 @@ static void test_full_mode_bound_as_daemon_takes(void **state)
 {
 	static const uint8_t arch7[] = { 0, 7 }, arch16[] = { 0, 16 }, oro59[] = { 0, 59 };
 	static const uint8_t group_mac[6] = { 0x33, 0x33, 0, 1, 0, 2 };
+	static const uint8_t ia12[12] = { 0x0a, 0x0b, 0x0c, 0x0d }; /* an IA_NA: IAID, T1, T2 */
 	static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
 	struct xpxe_dhcp6_server srv;
 	struct xpxe_dhcp6_out o;
@@ -1084,11 +1148,39 @@ static void test_full_mode_bound_as_daemon_takes(void **state)
 	m_opt(&m, 61, arch7, sizeof(arch7));
 	xdp_answers_as_daemon(&srv, skel->progs.xdp_pxe, &m);
 
-	/* Unicast to our global address (our MAC): answered from our link-local address. */
+	/* RFC 8415 16, 18.4 (we send no Server Unicast option): to our global address, up to
+	 * the daemon, which answers a Renew UseMulticast and drops a Rebind, a Confirm, a
+	 * Solicit or an Information-request. */
 	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
 	memset(in, 0, sizeof(in));
 	len = frame6(in, CLIENT_LL, SERVER_ADDR, 546, 547, &m);
-	xdp_answers_frame_as_daemon(&srv, skel->progs.xdp_pxe, &m, in, len);
+	xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_TO_DAEMON);
+	daemon_use_multicast(&srv, &m, in, len);
+	{
+		static const uint8_t types[] = { 6, 4, 1, 11 };
+
+		for (size_t i = 0; i < sizeof(types); i++) {
+			bound_msg(&m, types[i], client_duid, sizeof(client_duid), BOUND_IAID, &ip,
+				  false); /* an Information-request: no IA */
+			len = frame6(in, CLIENT_LL, SERVER_ADDR, 546, 547, &m);
+			xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_TO_DAEMON);
+			xpxe_dhcp6_server_take(&srv, in + OFF_IP6, len - OFF_IP6, frame_client_mac);
+			assert_int_equal(srv.cnt[XPXE_D6_UNICAST], i + 1);
+			assert_int_equal(srv.n_queued, 0);
+			srv.batching = false;
+		}
+	}
+	/* 16.12: the bound machine's Information-request with an IA_NA, to ff02::1:2: up, and
+	 * the daemon drops it (info_request_ia). */
+	bound_msg(&m, 11, client_duid, sizeof(client_duid), BOUND_IAID, NULL, false);
+	m_opt(&m, 3, ia12, sizeof(ia12));
+	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
+	xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_TO_DAEMON);
+	xpxe_dhcp6_server_take(&srv, in + OFF_IP6, len - OFF_IP6, frame_client_mac);
+	assert_int_equal(srv.malformed[XPXE_DHCP6_INFO_REQ_IA], 1);
+	assert_int_equal(srv.n_queued, 0);
+	srv.batching = false;
+	bound_msg(&m, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
 	/* To ff02::1:2 on its group MAC. */
 	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
 	memcpy(in, group_mac, 6);
@@ -1109,11 +1201,40 @@ static void test_full_mode_bound_as_daemon_takes(void **state)
 	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
 	in[OFF_PLEN] = 0x04;
 	xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_BAD_FRAME);
+	/* An IPv6 packet longer than the daemon's buffer (trailing bytes past the payload): the
+	 * daemon reads it truncated and counts it bad_frame; XDP answers none either. */
+	{
+		uint8_t big[DHCP6_BIG], big_out[DHCP6_BIG + 512];
+		size_t n = frame6(big, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
+
+		memset(big + n, 0, sizeof(big) - n);
+		xdp_passes_frame(big, sizeof(big), XPXE_CNT_PASS_DHCP6_BAD_FRAME);
+		/* one byte shorter: the daemon's whole buffer; XDP answers it */
+		assert_int_equal(xdp_run_counted(skel, big, OFF_IP6 + XPXE_DHCP6_PKT_MAX, big_out,
+						 sizeof(big_out), NULL, XPXE_CNT_DHCP6_REPLY_BOUND),
+				 XDP_TX);
+	}
+	/* A Solicit, a Release from a global source: the daemon's bad_frame, whatever the type
+	 * (the tail call's path is not the only one that checks). */
+	{
+		struct msg bad;
+
+		bound_msg(&bad, 1, client_duid, sizeof(client_duid), BOUND_IAID, NULL, false);
+		len = frame6(in, CLIENT_ADDR, ALL_SERVERS, 546, 547, &bad);
+		xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_BAD_FRAME);
+		bound_msg(&bad, 8, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+		len = frame6(in, CLIENT_ADDR, ALL_SERVERS, 546, 547, &bad);
+		xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_BAD_FRAME);
+	}
 
 	/* The tail call's slot emptied (a --keep-attached exit): counted apart, up it goes. */
 	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.dhcp6_bound_prog), &zero), 0);
 	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
 	xdp_passes_frame(in, len, XPXE_CNT_DHCP6_TAIL_CALL_FAILED);
+	/* A bad frame stays a bad frame with the slot empty. */
+	len = frame6(in, CLIENT_ADDR, ALL_SERVERS, 546, 547, &m);
+	xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_BAD_FRAME);
+	len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &m);
 	assert_int_equal(xpxe_dataplane_set_tail_calls(skel, false), 0);
 	xdp_answers_frame_as_daemon(&srv, skel->progs.xdp_pxe, &m, in, len);
 
@@ -1122,6 +1243,7 @@ static void test_full_mode_bound_as_daemon_takes(void **state)
 	unlink(path);
 	rmdir(dir);
 	xpxe_leases6_free(&srv.leases);
+	free(srv.queued);
 }
 
 /* --- the daemon's side -------------------------------------------------------------- */

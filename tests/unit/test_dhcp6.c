@@ -210,11 +210,22 @@ static void test_parse_malformed(void **state)
 	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_MISSING_IDS);
 	r_msg(&r, XPXE_DHCP6_REQUEST, false, NULL);
 	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_MISSING_IDS);
+	/* 16.12: an Information-request with an IA_TA or IA_PD (any IA) is discarded; without
+	 * one it is taken */
+	r_start(&r, XPXE_DHCP6_INFORMATION_REQUEST);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_OK);
+	r_opt(&r, XPXE_DHCP6_OPT_IA_TA, "\0\0\0\1", 4);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_INFO_REQ_IA);
+	r_start(&r, XPXE_DHCP6_INFORMATION_REQUEST);
+	r_opt(&r, XPXE_DHCP6_OPT_IA_PD, "\0\0\0\1\0\0\0\0\0\0\0\0", 12);
+	assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_INFO_REQ_IA);
 	/* servers' and relays' messages, unknown types */
 	for (int t = 0; t < 256; t++) {
 		r_msg(&r, (uint8_t)t, t == 3 || t == 5 || t == 8 || t == 9, NULL);
-		if (t == 1 || t == 3 || (t >= 4 && t <= 6) || t == 8 || t == 9 || t == 11)
+		if (t == 1 || t == 3 || (t >= 4 && t <= 6) || t == 8 || t == 9)
 			assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_OK);
+		else if (t == 11) /* with r_msg's IA_NA: RFC 8415 16.12 discards it */
+			assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_INFO_REQ_IA);
 		else
 			assert_int_equal(xpxe_dhcp6_parse(r.b, r.n, &m), XPXE_DHCP6_NOT_CLIENT);
 	}

@@ -13,6 +13,7 @@ const char *const xpxe_dhcp6_verdict_names[XPXE_DHCP6_VERDICT_MAX] = {
 	[XPXE_DHCP6_BAD_OPTION] = "bad_option",
 	[XPXE_DHCP6_NOT_CLIENT] = "not_client",
 	[XPXE_DHCP6_MISSING_IDS] = "missing_ids",
+	[XPXE_DHCP6_INFO_REQ_IA] = "info_request_ia",
 };
 
 #define IA_NA_HDR  12 /* IAID, T1, T2 */
@@ -97,6 +98,9 @@ static void take_vendor(struct xpxe_dhcp6_msg *m, const uint8_t *v, size_t len)
 static enum xpxe_dhcp6_verdict take_option(struct xpxe_dhcp6_msg *m, uint32_t code,
 					   const uint8_t *v, size_t len)
 {
+	if (code == XPXE_DHCP6_OPT_IA_NA || code == XPXE_DHCP6_OPT_IA_TA ||
+	    code == XPXE_DHCP6_OPT_IA_PD)
+		m->any_ia = true;
 	switch (code) {
 	case XPXE_DHCP6_OPT_CLIENTID:
 		if (len < 2 || len > XPXE_DHCP6_DUID_LEN_MAX)
@@ -165,6 +169,9 @@ static enum xpxe_dhcp6_verdict check_ids(const struct xpxe_dhcp6_msg *m)
 	}
 	if ((cid == 1 && !m->duid_len) || (sid == 1 && !m->sid_len) || (sid == 0 && m->sid_len))
 		return XPXE_DHCP6_MISSING_IDS;
+	/* 16.12: an Information-request asks for no address; one with an IA is discarded. */
+	if (m->type == XPXE_DHCP6_INFORMATION_REQUEST && m->any_ia)
+		return XPXE_DHCP6_INFO_REQ_IA;
 	return XPXE_DHCP6_OK;
 }
 

@@ -31,6 +31,7 @@ enum xpxe_dhcp6_type {
 #define XPXE_DHCP6_OPT_CLIENTID	    1
 #define XPXE_DHCP6_OPT_SERVERID	    2
 #define XPXE_DHCP6_OPT_IA_NA	    3
+#define XPXE_DHCP6_OPT_IA_TA	    4
 #define XPXE_DHCP6_OPT_IAADDR	    5
 #define XPXE_DHCP6_OPT_ORO	    6
 #define XPXE_DHCP6_OPT_STATUS	    13
@@ -38,6 +39,7 @@ enum xpxe_dhcp6_type {
 #define XPXE_DHCP6_OPT_USER_CLASS   15
 #define XPXE_DHCP6_OPT_VENDOR_CLASS 16
 #define XPXE_DHCP6_OPT_BOOTFILE_URL 59
+#define XPXE_DHCP6_OPT_IA_PD	    25 /* RFC 8415 21.21 */
 #define XPXE_DHCP6_OPT_ARCH	    61
 
 /* Status codes (RFC 8415 21.13). */
@@ -47,6 +49,7 @@ enum xpxe_dhcp6_status {
 	XPXE_DHCP6_NO_ADDRS_AVAIL = 2,
 	XPXE_DHCP6_NO_BINDING = 3,
 	XPXE_DHCP6_NOT_ON_LINK = 4,
+	XPXE_DHCP6_USE_MULTICAST = 5,
 };
 
 /* Why a message is not taken: each has a counter in the server's status. */
@@ -57,6 +60,7 @@ enum xpxe_dhcp6_verdict {
 	XPXE_DHCP6_BAD_OPTION,	/* an option's length is wrong for its kind (an IA, a DUID) */
 	XPXE_DHCP6_NOT_CLIENT,	/* not a message a client sends to a server (relays too) */
 	XPXE_DHCP6_MISSING_IDS, /* client id or server id missing or there (RFC 8415 16) */
+	XPXE_DHCP6_INFO_REQ_IA, /* an Information-request with an IA (RFC 8415 16.12) */
 	XPXE_DHCP6_VERDICT_MAX,
 };
 
@@ -81,6 +85,7 @@ struct xpxe_dhcp6_msg {
 	bool has_ia;
 	struct xpxe_dhcp6_ia ia;
 	unsigned int n_ia_na;
+	bool any_ia; /* an IA_NA, IA_TA or IA_PD, well formed or not */
 	bool rapid_commit;
 	bool wants_url; /* the ORO asks for option 59 */
 	/* what classifies a boot client, as bpf/dhcp6.h reads it */

@@ -48,6 +48,8 @@ static const char *const counter_names[XPXE_D6_CNT_MAX] = {
 	[XPXE_D6_DECLINED] = "declined",
 	[XPXE_D6_SAVE_ERRORS] = "save_errors",
 	[XPXE_D6_SEND_ERRORS] = "send_errors",
+	[XPXE_D6_UNICAST] = "unicast_dropped",
+	[XPXE_D6_USE_MULTICAST] = "use_multicast",
 };
 
 bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s)
@@ -478,6 +480,49 @@ bool xpxe_dhcp6_server_answer(struct xpxe_dhcp6_server *srv, const unsigned char
 	return true;
 }
 
+/*
+ * A message to one of our addresses, not to ff02::1:2. xpxe never sends a Server Unicast
+ * option, so RFC 8415 16 discards a Solicit, Confirm, Rebind or Information-request sent so,
+ * and 18.4 answers a Request, Renew, Release or Decline with a Reply of our id, the client's
+ * and UseMulticast only: it sends it again to the group. Returns whether O is to be sent.
+ */
+static bool answer_unicast(struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
+			   const uint8_t *msg, size_t len, struct xpxe_dhcp6_out *o)
+{
+	struct xpxe_dhcp6_msg m;
+	enum xpxe_dhcp6_verdict v = xpxe_dhcp6_parse(msg, len, &m);
+	__u32 profile;
+
+	if (v) {
+		srv->cnt[XPXE_D6_MALFORMED]++;
+		srv->malformed[v]++;
+		return false;
+	}
+	if (m.type != XPXE_DHCP6_REQUEST && m.type != XPXE_DHCP6_RENEW &&
+	    m.type != XPXE_DHCP6_RELEASE && m.type != XPXE_DHCP6_DECLINE) {
+		srv->cnt[XPXE_D6_UNICAST]++;
+		return false;
+	}
+	if (!names_us(srv, &m)) { /* these carry a server id (check_ids) */
+		srv->cnt[XPXE_D6_OTHER_SERVER]++;
+		return false;
+	}
+	if (!machine_profile(srv, mac, &profile)) {
+		srv->cnt[XPXE_D6_UNKNOWN]++;
+		return false;
+	}
+	xpxe_dhcp6_out_start(o, XPXE_DHCP6_REPLY, m.xid);
+	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_SERVERID, srv->duid, srv->duid_len);
+	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_CLIENTID, m.duid, m.duid_len);
+	xpxe_dhcp6_out_status(o, XPXE_DHCP6_USE_MULTICAST, "use ff02::1:2");
+	if (o->overflow)
+		return false;
+	srv->cnt[XPXE_D6_USE_MULTICAST]++;
+	if (!srv->batching)
+		srv->cnt[XPXE_D6_REPLY]++;
+	return true;
+}
+
 /* The UDP checksum of the datagram at UDP (LEN bytes) between SRC and DST: 0 when right. */
 static uint16_t udp6_check(const struct in6_addr *src, const struct in6_addr *dst,
 			   const uint8_t *udp, size_t len)
@@ -500,8 +545,9 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	struct xpxe_dhcp6_queued *q;
 	struct in6_addr src, dst;
 	int undo_before;
-	const uint8_t *udp = pkt + IP6_HDR_LEN;
-	size_t plen, ulen;
+	const uint8_t *udp = pkt + IP6_HDR_LEN, *msg = udp + UDP_HDR_LEN;
+	size_t plen, ulen, mlen;
+	bool answered;
 
 	if (srv->n_queued == XPXE_DHCP6_BATCH || srv->n_undo == XPXE_DHCP6_BATCH)
 		xpxe_dhcp6_server_flush(srv);
@@ -523,7 +569,13 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	}
 	q = &srv->queued[srv->n_queued];
 	undo_before = srv->n_undo;
-	if (!xpxe_dhcp6_server_answer(srv, mac, udp + UDP_HDR_LEN, ulen - UDP_HDR_LEN, &q->out))
+	mlen = ulen - UDP_HDR_LEN;
+	/* To ff02::1:2, or to one of our addresses (answer_unicast: RFC 8415 16, 18.4). */
+	if (IN6_IS_ADDR_MULTICAST(&dst))
+		answered = xpxe_dhcp6_server_answer(srv, mac, msg, mlen, &q->out);
+	else
+		answered = answer_unicast(srv, mac, msg, mlen, &q->out);
+	if (!answered)
 		return;
 	q->to = (struct sockaddr_in6){ .sin6_family = AF_INET6,
 				       .sin6_addr = src,
@@ -576,7 +628,7 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 
 void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
 {
-	uint8_t pkt[2048];
+	uint8_t pkt[XPXE_DHCP6_PKT_MAX];
 
 	if (!srv->running)
 		return;

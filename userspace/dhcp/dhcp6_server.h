@@ -31,6 +31,8 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_DECLINED,    /* addresses declined: never given again until a restart */
 	XPXE_D6_SAVE_ERRORS, /* the bindings file could not be written: not answered */
 	XPXE_D6_SEND_ERRORS, /* sendto failed */
+	XPXE_D6_UNICAST,     /* a Solicit, Confirm, Rebind or Information-request to our address */
+	XPXE_D6_USE_MULTICAST, /* a Request, Renew, Release or Decline to it: UseMulticast */
 	XPXE_D6_CNT_MAX,
 };
 
