@@ -22,8 +22,8 @@
 
 #define DHCP6_NOT_MINE	     (-1) /* not DHCPv6: the caller tries the next IPv6 handler */
 #define DHCP6_ETH_IP6_LEN    (14 + 40)
-#define DHCP6_UDP_MAX	     1024 /* longer datagrams are not parsed (counted malformed) */
-#define DHCP6_UDP_CALLS	     2	  /* bpf_csum_diff calls for DHCP6_UDP_MAX bytes (udp_csum.h) */
+#define DHCP6_UDP_MAX	     XPXE_DHCP6_UDP_MAX /* longer: not parsed (counted malformed) */
+#define DHCP6_UDP_CALLS	     2 /* bpf_csum_diff calls for DHCP6_UDP_MAX bytes (udp_csum.h) */
 #define DHCP6_UDP_MASK	     (DHCP6_UDP_MAX - 1)
 #define DHCP6_MSG_OFF	     8	/* the message in the datagram: after the UDP header */
 #define DHCP6_OPTS_OFF	     12 /* its options: after the type and the transaction id */

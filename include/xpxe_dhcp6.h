@@ -18,6 +18,10 @@
 /* The longest IPv6 packet the daemon's DHCPv6 server reads (its receive buffer): a longer one
  * is its bad_frame, so XDP answers none either (bpf/dhcp6.h dhcp6_daemon_takes). */
 #define XPXE_DHCP6_PKT_MAX 2048
+/* The longest UDP datagram (its header included) either parses: XDP's buffers are this size,
+ * and a longer one the daemon counts bad_frame too, so padding a message past it cannot take
+ * it around XDP's rate limits to the daemon. */
+#define XPXE_DHCP6_UDP_MAX 1024
 
 /* RFC 8415 section 11: a DUID is at most 128 bytes after its 2-byte type. */
 #define XPXE_DHCP6_DUID_MAX 130

@@ -1214,6 +1214,24 @@ static void test_full_mode_bound_as_daemon_takes(void **state)
 						 sizeof(big_out), NULL, XPXE_CNT_DHCP6_REPLY_BOUND),
 				 XDP_TX);
 	}
+	/* A Renew padded past the longest datagram either parses (an unknown option): XDP
+	 * counts it malformed, and the daemon drops it (bad_frame), so padding cannot take a
+	 * message around XDP's rate limits to the daemon. */
+	{
+		static const uint8_t pad[XPXE_DHCP6_UDP_MAX] = { 0 };
+		struct msg padded;
+		unsigned long long bad = srv.cnt[XPXE_D6_BAD_FRAME];
+
+		bound_msg(&padded, 5, client_duid, sizeof(client_duid), BOUND_IAID, &ip, true);
+		m_opt(&padded, 0xfff0, pad, XPXE_DHCP6_UDP_MAX - 8 - 4 - padded.len + 1);
+		assert_int_equal(padded.len + 8, XPXE_DHCP6_UDP_MAX + 1);
+		len = frame6(in, CLIENT_LL, ALL_SERVERS, 546, 547, &padded);
+		xdp_passes_frame(in, len, XPXE_CNT_PASS_DHCP6_MALFORMED);
+		xpxe_dhcp6_server_take(&srv, in + OFF_IP6, len - OFF_IP6, frame_client_mac);
+		assert_int_equal(srv.cnt[XPXE_D6_BAD_FRAME], bad + 1);
+		assert_int_equal(srv.n_queued, 0);
+		srv.batching = false;
+	}
 	/* A Solicit, a Release from a global source: the daemon's bad_frame, whatever the type
 	 * (the tail call's path is not the only one that checks). */
 	{

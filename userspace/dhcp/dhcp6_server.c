@@ -562,8 +562,9 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	memcpy(&src, pkt + 8, 16);
 	memcpy(&dst, pkt + 24, 16);
 	if (plen > n - IP6_HDR_LEN || ulen < UDP_HDR_LEN || ulen > plen ||
-	    (udp[2] << 8 | udp[3]) != XPXE_PORT_DHCP6_SERVER || (!udp[6] && !udp[7]) ||
-	    udp6_check(&src, &dst, udp, ulen) || !IN6_IS_ADDR_LINKLOCAL(&src)) {
+	    ulen > XPXE_DHCP6_UDP_MAX || (udp[2] << 8 | udp[3]) != XPXE_PORT_DHCP6_SERVER ||
+	    (!udp[6] && !udp[7]) || udp6_check(&src, &dst, udp, ulen) ||
+	    !IN6_IS_ADDR_LINKLOCAL(&src)) {
 		srv->cnt[XPXE_D6_BAD_FRAME]++;
 		return;
 	}

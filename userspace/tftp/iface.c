@@ -182,7 +182,7 @@ enum tftp_final_step tftp_final_step(struct tftp_final *f, bool confirmed, bool 
 	if (!f->since || acked != f->mark) {
 		f->since = f->first = now;
 		f->mark = acked;
-		f->repeats = repeats;
+		f->repeats = f->repeats_first = repeats;
 		f->resends = 0;
 		f->asked = false;
 		return TFTP_FINAL_WAIT;
@@ -190,11 +190,13 @@ enum tftp_final_step tftp_final_step(struct tftp_final *f, bool confirmed, bool 
 	if (repeats != f->repeats) {
 		/*
 		 * The client ACKed the block before the final one again: the final block did not
-		 * reach it (the data plane sent it again for that ACK). Not done: the wait starts
-		 * over, and ends as a failure.
+		 * reach it (the data plane sent it again for that ACK). The wait starts over. Once,
+		 * then silence, is a client the final block reached the second time whose final ACK
+		 * was lost (done, as a silent one); asking again after that resend means it never
+		 * had it, and the end is a failure.
 		 */
 		f->repeats = repeats;
-		f->asked = true;
+		f->asked = repeats - f->repeats_first >= 2;
 		f->since = now;
 		f->resends = 0;
 	}

@@ -47,8 +47,9 @@ struct tftp_final {
 	double first;	  /* when the sweep first saw the final block out at ACK MARK */
 	uint32_t mark;	  /* the client's last ACK (window base) then */
 	uint32_t repeats; /* the client's repeats of ACKs, as last seen (see tftp_final_step) */
-	unsigned resends; /* final blocks sent again since */
-	bool asked;	  /* the client ACKed MARK again after the final block went out */
+	uint32_t repeats_first; /* ... when the sweep first saw the final block out */
+	unsigned resends;	/* final blocks sent again since */
+	bool asked; /* the client ACKed MARK again twice or more after the final block went out */
 };
 
 enum tftp_final_step {
