@@ -969,9 +969,13 @@ static size_t d6_message(uint8_t *m)
 		d6_set(&opts[n++], 1, chance(90) ? d6_client_duid : d6_other_duid, 10);
 	if (chance(4))
 		d6_set(&opts[n++], 1, d6_other_duid, chance(50) ? 10 : 1);
-	if (type == 5 || type == 3 || type == 8 || type == 9 ? chance(90) : chance(8))
-		d6_set(&opts[n++], 2, chance(92) ? d6_server_duid : d6_other_duid,
-		       chance(95) ? sizeof(d6_server_duid) : 1);
+	if (type == 5 || type == 3 || type == 8 || type == 9 ? chance(90) : chance(8)) {
+		/* Each DUID at its own length: the other one is shorter than ours. */
+		bool ours = chance(92);
+
+		d6_set(&opts[n++], 2, ours ? d6_server_duid : d6_other_duid,
+		       chance(95) ? (ours ? sizeof(d6_server_duid) : sizeof(d6_other_duid)) : 1);
+	}
 	if (type != 11 ? chance(92) : chance(8))
 		d6_ia_na(&opts[n++]);
 	if (chance(5))
