@@ -87,6 +87,34 @@ static __always_inline int tftp6_write_data_headers(void *data, void *data_end,
  * verdict: the next DATA block sent back out where the ACK came in, a bad or spent ACK
  * dropped, anything else passed on unchanged.
  */
+/*
+ * The checksum of a 12-byte ACK, summed where it is (as xdp_udp_csum_ok does), one rule for tc
+ * and XDP: a zero checksum is no checksum, which IPv6 forbids; a sender's offload seed is fine.
+ */
+static __always_inline bool tftp6_ack_csum_ok(const struct udphdr *udph, const __u8 *client_ip,
+					      const __u8 *server_ip, __u32 udp_len)
+{
+	__u32 sum = udp_csum_of((__u64)((const __u32 *)udph)[0] + ((const __u32 *)udph)[1] +
+				((const __u32 *)udph)[2]);
+	__u32 pseudo = csum_udp6_pseudo(client_ip, server_ip, udp_len);
+
+	return udph->check &&
+	       (!csum_fold(sum + pseudo) || udph->check == (__u16)~csum_fold(pseudo));
+}
+
+/* The block's addressing from the ACK (the IPv6 addresses are the session key's). */
+static __always_inline void tftp6_block_from_ack(struct tftp_block *b, const struct ethhdr *eth,
+						 const struct udphdr *udph)
+{
+	__builtin_memcpy(b->client_mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(b->server_mac, eth->h_dest, ETH_ALEN);
+	b->client_ip = 0; /* IPv4's */
+	b->server_ip = 0;
+	b->client_port = udph->source;
+	b->server_port = udph->dest;
+	b->retransmit = false;
+}
+
 static __always_inline __u32 tftp6_tc(struct __sk_buff *skb, void *counters_map, int *verdict)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
@@ -98,7 +126,7 @@ static __always_inline __u32 tftp6_tc(struct __sk_buff *skb, void *counters_map,
 	struct xpxe_tftp_session *s;
 	struct tftp_block b;
 	__u8 server_ip[16];
-	__u32 reason, sum, pseudo, udp_len;
+	__u32 reason, udp_len;
 
 	*verdict = TC_ACT_OK;
 	/* An ACK's headers in the linear part, where a driver left them in pages (one call). */
@@ -145,22 +173,11 @@ static __always_inline __u32 tftp6_tc(struct __sk_buff *skb, void *counters_map,
 	    p[0] != bpf_htons(XPXE_TFTP_ACK) || s->windowsize > 1)
 		return XPXE_CNT_TFTP6_TC_PASS_SESSION;
 	__builtin_memcpy(server_ip, &ip6->daddr, sizeof(server_ip));
-	/* The 12 bytes of the ACK, summed where they are (as xdp_udp_csum_ok does). */
-	sum = udp_csum_of((__u64)((const __u32 *)udph)[0] + ((const __u32 *)udph)[1] +
-			  ((const __u32 *)udph)[2]);
-	pseudo = csum_udp6_pseudo(key.client_ip, server_ip, udp_len);
-	/* A zero checksum is no checksum, which IPv6 forbids; a sender's offload seed is fine. */
-	if (!udph->check || (csum_fold(sum + pseudo) && udph->check != (__u16)~csum_fold(pseudo))) {
+	if (!tftp6_ack_csum_ok(udph, key.client_ip, server_ip, udp_len)) {
 		*verdict = TC_ACT_SHOT;
 		return XPXE_CNT_TFTP6_DROP_BAD_CSUM;
 	}
-	__builtin_memcpy(b.client_mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(b.server_mac, eth->h_dest, ETH_ALEN);
-	b.client_ip = 0; /* IPv4's; the addresses here are KEY's and SERVER_IP */
-	b.server_ip = 0;
-	b.client_port = udph->source;
-	b.server_port = udph->dest;
-	b.retransmit = false;
+	tftp6_block_from_ack(&b, eth, udph);
 	if (tftp_on_ack(s, bpf_ntohs(p[1]), &b, &reason) != TFTP_SEND) {
 		/* Completed, duplicate or stale; the daemon's sweep sees the end in the session. */
 		*verdict = TC_ACT_SHOT;
@@ -246,7 +263,7 @@ static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, i
 	struct xpxe_tftp_session *s;
 	struct tftp_block b;
 	__u8 server_ip[16];
-	__u32 reason, sum, pseudo, udp_len = sizeof(*udph) + 4;
+	__u32 reason, udp_len = sizeof(*udph) + 4;
 
 	*verdict = XDP_PASS;
 	/* xdp_pxe checked the shape; this program is verified alone, so it checks again. */
@@ -262,21 +279,11 @@ static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, i
 	if (!s || s->windowsize > 1)
 		return XPXE_CNT_TFTP6_XDP_TO_TC;
 	__builtin_memcpy(server_ip, &ip6->daddr, sizeof(server_ip));
-	/* As tc_tftp checks it: no checksum is a wrong one over IPv6; an offload seed is not. */
-	sum = udp_csum_of((__u64)((const __u32 *)udph)[0] + ((const __u32 *)udph)[1] +
-			  ((const __u32 *)udph)[2]);
-	pseudo = csum_udp6_pseudo(key.client_ip, server_ip, udp_len);
-	if (!udph->check || (csum_fold(sum + pseudo) && udph->check != (__u16)~csum_fold(pseudo))) {
+	if (!tftp6_ack_csum_ok(udph, key.client_ip, server_ip, udp_len)) {
 		*verdict = XDP_DROP;
 		return XPXE_CNT_TFTP6_DROP_BAD_CSUM;
 	}
-	__builtin_memcpy(b.client_mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(b.server_mac, eth->h_dest, ETH_ALEN);
-	b.client_ip = 0; /* IPv4's; the addresses here are KEY's and SERVER_IP */
-	b.server_ip = 0;
-	b.client_port = udph->source;
-	b.server_port = udph->dest;
-	b.retransmit = false;
+	tftp6_block_from_ack(&b, eth, udph);
 	if (tftp_on_ack(s, bpf_ntohs(p[1]), &b, &reason) != TFTP_SEND) {
 		/* Completed, duplicate or stale: as tc_tftp, dropped. */
 		*verdict = XDP_DROP;
