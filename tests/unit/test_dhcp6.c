@@ -747,12 +747,12 @@ static void test_server_save_error(void **state)
 }
 
 /*
- * R as the IPv6 packet the packet socket reads (from fe80::1 port 546 to ff02::1:2 port 547,
- * its UDP checksum right) into PKT; returns its length.
+ * R as the IPv6 packet the packet socket reads (from fe80::1 port 546 to TO port 547, its UDP
+ * checksum right) into PKT; returns its length.
  */
-static size_t r_packet(const struct req *r, uint8_t *pkt)
+static size_t r_packet_to(const struct req *r, const char *to, uint8_t *pkt)
 {
-	struct in6_addr src = ip6("fe80::1"), dst = ip6("ff02::1:2");
+	struct in6_addr src = ip6("fe80::1"), dst = ip6(to);
 	size_t ulen = 8 + r->n;
 	uint32_t sum = 17 + (uint32_t)ulen;
 	uint8_t *udp = pkt + 40;
@@ -777,6 +777,12 @@ static size_t r_packet(const struct req *r, uint8_t *pkt)
 	sum = ~sum & 0xffff;
 	udp[6] = (uint8_t)(sum >> 8), udp[7] = (uint8_t)sum;
 	return 40 + ulen;
+}
+
+/* R to ff02::1:2 (r_packet_to). */
+static size_t r_packet(const struct req *r, uint8_t *pkt)
+{
+	return r_packet_to(r, "ff02::1:2", pkt);
 }
 
 /*
@@ -836,6 +842,79 @@ static void test_server_batch(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+/*
+ * Messages to our address, not to ff02::1:2 (RFC 8415 16, 18.4; xpxe sends no Server Unicast
+ * option): a Solicit, Confirm, Rebind or Information-request is dropped (unicast_dropped); a
+ * Request, Renew, Release or Decline naming us gets a Reply of our id, the client's and
+ * UseMulticast only, counted in use_multicast and not in reply; none binds or frees anything.
+ */
+static void test_server_unicast(void **state)
+{
+	static const uint8_t drop[] = { XPXE_DHCP6_SOLICIT, XPXE_DHCP6_CONFIRM, XPXE_DHCP6_REBIND,
+					XPXE_DHCP6_INFORMATION_REQUEST };
+	static const uint8_t use_mc[] = { XPXE_DHCP6_REQUEST, XPXE_DHCP6_RENEW,
+					  XPXE_DHCP6_RELEASE, XPXE_DHCP6_DECLINE };
+	struct xpxe_dhcp6_server srv;
+	uint8_t pkt[2200];
+	const uint8_t *v;
+	size_t n;
+	struct req r;
+
+	(void)state;
+	server(&srv);
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	for (size_t i = 0; i < sizeof(drop); i++) {
+		if (drop[i] == XPXE_DHCP6_INFORMATION_REQUEST) { /* no IA (16.12) */
+			r_start(&r, drop[i]);
+			r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+		} else {
+			r_msg(&r, drop[i], false, "fd00::100");
+		}
+		xpxe_dhcp6_server_take(&srv, pkt, r_packet_to(&r, "fe80::2", pkt), mac1);
+	}
+	assert_int_equal(srv.n_queued, 0);
+	assert_int_equal(srv.cnt[XPXE_D6_UNICAST], 4);
+	for (size_t i = 0; i < sizeof(use_mc); i++) {
+		r_msg(&r, use_mc[i], true, "fd00::100");
+		xpxe_dhcp6_server_take(&srv, pkt, r_packet_to(&r, "fd00::1", pkt), mac1);
+		assert_int_equal(srv.n_queued, (int)i + 1);
+		assert_true(srv.queued[i].use_multicast);
+		assert_int_equal(srv.queued[i].out.buf[0], XPXE_DHCP6_REPLY);
+		v = find(&srv.queued[i].out, XPXE_DHCP6_OPT_STATUS, &n);
+		assert_non_null(v);
+		assert_int_equal(v[0] << 8 | v[1], XPXE_DHCP6_USE_MULTICAST);
+		assert_null(find(&srv.queued[i].out, XPXE_DHCP6_OPT_IA_NA, &n));
+		v = find(&srv.queued[i].out, XPXE_DHCP6_OPT_SERVERID, &n);
+		assert_true(v && n == sizeof(sid) && !memcmp(v, sid, n));
+		v = find(&srv.queued[i].out, XPXE_DHCP6_OPT_CLIENTID, &n);
+		assert_true(v && n == sizeof(cid) && !memcmp(v, cid, n));
+	}
+	/* Another server's id: not ours to answer, even with UseMulticast. */
+	r_start(&r, XPXE_DHCP6_REQUEST);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	r_opt(&r, XPXE_DHCP6_OPT_SERVERID, other_sid, sizeof(other_sid));
+	r_ia(&r, 7, NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_to(&r, "fd00::1", pkt), mac1);
+	assert_int_equal(srv.cnt[XPXE_D6_OTHER_SERVER], 1);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_USE_MULTICAST], 4);
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 0);
+	assert_int_equal(srv.cnt[XPXE_D6_ADVERTISE], 0);
+	assert_int_equal(srv.cnt[XPXE_D6_SEND_ERRORS], 4); /* (no socket here) */
+	assert_int_equal(srv.cnt[XPXE_D6_BOUND], 0);
+	assert_null(xpxe_leases6_find(&srv.leases, mac1));
+	/* The same Request to ff02::1:2: answered, and counted in reply. */
+	r_msg(&r, XPXE_DHCP6_REQUEST, true, NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac1);
+	assert_false(srv.queued[0].use_multicast);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 1);
+	assert_int_equal(srv.cnt[XPXE_D6_USE_MULTICAST], 4);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* Full mode's DHCPv6 is on with a pool6, a --reserve6 or a machine's ip6, and only then. */
 static void test_full_when(void **state)
 {
@@ -876,6 +955,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_unicast, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dhcp6", tests, NULL, NULL);

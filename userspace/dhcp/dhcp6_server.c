@@ -517,9 +517,7 @@ static bool answer_unicast(struct xpxe_dhcp6_server *srv, const unsigned char ma
 	xpxe_dhcp6_out_status(o, XPXE_DHCP6_USE_MULTICAST, "use ff02::1:2");
 	if (o->overflow)
 		return false;
-	srv->cnt[XPXE_D6_USE_MULTICAST]++;
-	if (!srv->batching)
-		srv->cnt[XPXE_D6_REPLY]++;
+	srv->cnt[XPXE_D6_USE_MULTICAST]++; /* and not in reply: no answer of the exchange */
 	return true;
 }
 
@@ -583,6 +581,7 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 				       .sin6_port = htons(udp[0] << 8 | udp[1]),
 				       .sin6_scope_id = srv->ifindex };
 	q->needs_write = srv->n_undo != undo_before;
+	q->use_multicast = !IN6_IS_ADDR_MULTICAST(&dst);
 	srv->n_queued++;
 }
 
@@ -615,8 +614,9 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 
 		if (q->needs_write && !written)
 			continue;
-		srv->cnt[q->out.buf[0] == XPXE_DHCP6_ADVERTISE ? XPXE_D6_ADVERTISE
-							       : XPXE_D6_REPLY]++;
+		if (!q->use_multicast) /* counted as it was made (answer_unicast) */
+			srv->cnt[q->out.buf[0] == XPXE_DHCP6_ADVERTISE ? XPXE_D6_ADVERTISE
+								       : XPXE_D6_REPLY]++;
 		if (sendto(srv->udp_fd, q->out.buf, q->out.len, 0, (struct sockaddr *)&q->to,
 			   sizeof(q->to)) < 0) {
 			srv->cnt[XPXE_D6_SEND_ERRORS]++;

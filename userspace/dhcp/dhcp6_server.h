@@ -22,7 +22,7 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_OTHER_SERVER, /* names another server's DUID */
 	XPXE_D6_UNKNOWN,      /* a machine not in the inventory, unknown ones not answered */
 	XPXE_D6_ADVERTISE,
-	XPXE_D6_REPLY,
+	XPXE_D6_REPLY,	     /* Replies of the exchanges (UseMulticast ones: use_multicast only) */
 	XPXE_D6_BOUND,	     /* bindings made or extended (Request, Renew, Rebind, rapid commit) */
 	XPXE_D6_NO_ADDRS,    /* NoAddrsAvail: the pool is exhausted */
 	XPXE_D6_NO_BINDING,  /* NoBinding: a Renew/Rebind/Release of an address xpxe never gave */
@@ -51,6 +51,7 @@ struct xpxe_dhcp6_queued {
 	struct xpxe_dhcp6_out out;
 	struct sockaddr_in6 to;
 	bool needs_write; /* it makes or extends a binding: sent only once the file holds it */
+	bool use_multicast; /* answer_unicast's: counted in use_multicast only, not in reply */
 };
 
 /* A binding a batch changed: how to take it back if the batch's write fails. */
