@@ -11,7 +11,9 @@ Exits 0 if an answer came, 1 if none, 2 on a setup error.
 With --frame=badsum or --frame=hopbyhop first, the message goes out as a whole Ethernet
 frame through a packet socket instead: its UDP checksum wrong, or behind a hop-by-hop
 options header; nothing is awaited.
-usage: dhcp6_probe.py [--frame=KIND] IFACE TIMEOUT TYPE|raw=HEX [OPTION...]
+With --to=ADDR first, the message goes to ADDR (a server's own address, link-local ones on
+IFACE) instead of ff02::1:2: RFC 8415 16 and 18.4's unicast cases.
+usage: dhcp6_probe.py [--frame=KIND | --to=ADDR] IFACE TIMEOUT TYPE|raw=HEX [OPTION...]
 """
 import os
 import socket
@@ -90,6 +92,9 @@ def main():
     if sys.argv[1].startswith("--frame="):
         kind = sys.argv.pop(1)[len("--frame="):]
         return send_frame(kind, sys.argv[1], build(sys.argv[3:]))
+    to = "ff02::1:2"
+    if sys.argv[1].startswith("--to="):
+        to = sys.argv.pop(1)[len("--to="):]
     iface, timeout = sys.argv[1], float(sys.argv[2])
     ifindex = socket.if_nametoindex(iface)
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -106,7 +111,7 @@ def main():
                 return 2
             time.sleep(0.1)
     msg = build(sys.argv[3:])
-    s.sendto(msg, ("ff02::1:2", 547, 0, ifindex))
+    s.sendto(msg, (to, 547, 0, ifindex))
     got = 0
     end = time.time() + timeout
     while True:

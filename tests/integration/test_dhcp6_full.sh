@@ -4,7 +4,8 @@
 # an address from the pool (Solicit/Advertise/Request/Reply), written to IFACE's leases6 file;
 # after a restart the machine keeps it (a new Solicit, a crafted Renew); a Release frees it for
 # the next machine, which was refused (NoAddrsAvail) while the one-address pool was taken; an
-# Information-request gets a Reply; a reserved MAC gets its address; NoBinding, NotOnLink and
+# Information-request gets a Reply; messages to its own address are dropped or get UseMulticast
+# (RFC 8415 16, 18.4); a reserved MAC gets its address; NoBinding, NotOnLink and
 # malformed messages and frames get counted outcomes; the RA says M=1 O=1 with the pool's /64 (L=1, A=0).
 # The config file's spelling (dhcp.pool6, a machine's ip6) does the same. A bound machine's
 # renewals are answered in XDP (xdp_dhcp6_bound); with its tail-call slot emptied they go to the
@@ -119,6 +120,54 @@ check "after a restart dhclient -6 with its lease file keeps $POOL6 ($(field h1 
 # A Renew (to xpxe's server id) of the address: extended, the same address.
 probe 1 renew 5 "cid=00030001525400d70001" "sid=$DUID" "ia=1:$POOL6"
 check "a Renew of the machine's IA gets a Reply with $POOL6" grep -q "type=7 .*addrs=$POOL6/" "$WORK/renew.out"
+# --- messages to xpxe's own address, not to ff02::1:2 (RFC 8415 16, 18.4) -------------------------
+# xpxe sends no Server Unicast option: a Solicit, Confirm, Rebind or Information-request sent so
+# is dropped (unicast_dropped); a Request, Renew, Release or Decline naming it gets a Reply of
+# UseMulticast (status 5) only, counted in use_multicast and not in reply. The bound machine's
+# Renew and Rebind (which xdp_dhcp6_bound answers when they go to ff02::1:2) too: XDP sends them
+# up whole, and the daemon neither extends nor frees the binding.
+SRV_LL=$(in_srv ip -6 -o addr show dev "$IF_SRV" scope link | awk '{ sub("/.*", "", $4); print $4; exit }')
+# uprobe N NAME TO TYPE [OPTIONS...]: probe's message to TO; TIMEOUT 2 s
+uprobe() {
+	local n=$1 name=$2 to=$3
+	shift 3
+	ip netns exec "$LAB-h$n" python3 "$PROBE" --to="$to" eth0 2 "$@" >"$WORK/$name.out" 2>&1
+}
+reply0=$(srv6 reply) usemc0=$(srv6 use_multicast) drop0=$(srv6 unicast_dropped)
+xdpbound0=$(counter dhcp6_reply_bound) bound0=$(srv6 bound) expires0=$(grep "^52:54:00:d7:00:01 " "$LEASES"6)
+uprobe 1 u-renew "$SRV_LL" 5 "cid=00030001525400d70001" "sid=$DUID" "ia=1:$POOL6"
+check "the bound machine's Renew to $SRV_LL gets a Reply of UseMulticast, no address" \
+	grep -qi "^reply type=7 status=5 ia_status=-1 addrs=none sid=$DUID\$" "$WORK/u-renew.out"
+uprobe 1 u-rebind "$SRV_LL" 6 "cid=00030001525400d70001" "ia=1:$POOL6"
+check "the bound machine's Rebind to $SRV_LL gets no answer" test ! -s "$WORK/u-rebind.out"
+check "... neither answered in XDP (dhcp6_reply_bound $xdpbound0 -> $(counter dhcp6_reply_bound))" \
+	test "$(counter dhcp6_reply_bound)" = "$xdpbound0"
+check "... nor extended by the daemon (bound $bound0 -> $(srv6 bound), leases6 line unchanged)" \
+	sh -c "[ '$(srv6 bound)' = '$bound0' ] && grep -qx '$expires0' '${LEASES}6'"
+n=0
+for type in 3 5 8 9; do # Request, Renew, Release, Decline of a machine without a binding
+	uprobe 4 "u-$type" "$SRV_LL" "$type" "cid=00030001525400d70004" "sid=$DUID" "ia=9:fd00:198:18::77"
+	grep -qi "^reply type=7 status=5 ia_status=-1 addrs=none sid=$DUID\$" "$WORK/u-$type.out" && n=$((n + 1))
+done
+check "a Request, Renew, Release and Decline to $SRV_LL get UseMulticast ($n of 4)" test "$n" = 4
+n=0
+for type in 1 4 6 11; do # Solicit, Confirm, Rebind, Information-request
+	case $type in
+	11) uprobe 4 "u-$type" "$SRV_LL" "$type" "cid=00030001525400d70004" ;;
+	*) uprobe 4 "u-$type" "$SRV_LL" "$type" "cid=00030001525400d70004" "ia=9:fd00:198:18::77" ;;
+	esac
+	[ -s "$WORK/u-$type.out" ] || n=$((n + 1))
+done
+check "a Solicit, Confirm, Rebind and Information-request to $SRV_LL get no answer ($n of 4)" test "$n" = 4
+unicast_counted() {
+	[ "$(srv6 use_multicast)" -eq $((usemc0 + 5)) ] && [ "$(srv6 unicast_dropped)" -eq $((drop0 + 5)) ]
+}
+if wait_until unicast_counted; then ok "5 UseMulticast and 5 unicast_dropped counted"; else
+	not_ok "UseMulticast and unicast_dropped counted" "use_multicast $usemc0 -> $(srv6 use_multicast) (want +5)" \
+		"unicast_dropped $drop0 -> $(srv6 unicast_dropped) (want +5)"; fi
+check "... the UseMulticast Replies not counted in reply ($reply0 -> $(srv6 reply))" test "$(srv6 reply)" = "$reply0"
+check "the binding is still there (a unicast Release frees nothing)" grep -q "^52:54:00:d7:00:01 $POOL6 " "$LEASES"6
+
 # Renew from a machine without a binding: NoBinding
 nob0=$(srv6 no_binding)
 probe 4 nobinding 5 "cid=00030001525400d70004" "sid=$DUID" "ia=9:fd00:198:18::77"
