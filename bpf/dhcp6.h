@@ -61,6 +61,8 @@ enum dhcp6_msg_type {
 	DHCP6_REBIND = 6,
 	DHCP6_REPLY = 7,
 	DHCP6_INFORMATION_REQUEST = 11,
+	DHCP6_RELEASE = 8,
+	DHCP6_DECLINE = 9,
 	DHCP6_RELAY_FORW = 12,
 	DHCP6_RELAY_REPL = 13,
 };
@@ -90,6 +92,9 @@ struct dhcp6_scratch {
 	__u8 in[DHCP6_UDP_MAX + 264];
 	__u8 hdr[DHCP6_ETH_IP6_LEN + 2]; /* the reply's Ethernet and IPv6 headers */
 	__u8 udp[DHCP6_UDP_MAX + 8];	 /* its UDP datagram (udp_csum_add_buf's room) */
+	/* A UseMulticast Reply's options (dhcp6_use_multicast): our server id, then its status */
+	struct xpxe_dhcp6_reply own;
+	__u8 tail[DHCP6_TAIL_MAX];
 };
 
 _Static_assert(DHCP6_REPLY_UDP_MAX <= DHCP6_UDP_MAX, "a reply fits its buffer");
@@ -406,6 +411,51 @@ static __always_inline bool dhcp6_names_us(const struct dhcp6_scratch *s,
 	return true;
 }
 
+static __always_inline void dhcp6_put16(__u8 *p, __u32 v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static __always_inline void dhcp6_put32(__u8 *p, __u32 v)
+{
+	dhcp6_put16(p, v >> 16);
+	dhcp6_put16(p + 2, v);
+}
+
+/* The messages RFC 8415 18.4 answers with UseMulticast when sent to our address. */
+static __always_inline bool dhcp6_use_multicast_type(__u8 type)
+{
+	return type == DHCP6_REQUEST || type == DHCP6_RENEW || type == DHCP6_RELEASE ||
+	       type == DHCP6_DECLINE;
+}
+
+#define DHCP6_USE_MULTICAST	5
+#define DHCP6_USE_MULTICAST_MSG "use ff02::1:2" /* the daemon's words (dhcp6_server.c) */
+
+/*
+ * The options of a Reply of UseMulticast (RFC 8415 18.4: our server id, the client's id and
+ * the status only) into S->own and S->tail; the tail's length. dhcp6_build puts the client id
+ * between them.
+ */
+static __always_inline __u32 dhcp6_use_multicast(struct dhcp6_scratch *s,
+						 const struct xpxe_dhcp6_config *cfg)
+{
+	__u32 duid_len = cfg->duid_len, msg_len = sizeof(DHCP6_USE_MULTICAST_MSG) - 1;
+
+	if (duid_len > XPXE_DHCP6_SERVER_DUID_MAX)
+		duid_len = XPXE_DHCP6_SERVER_DUID_MAX;
+	dhcp6_put16(s->own.opts, DHCP6_OPT_SERVERID);
+	dhcp6_put16(s->own.opts + 2, duid_len);
+	__builtin_memcpy(s->own.opts + 4, cfg->duid, XPXE_DHCP6_SERVER_DUID_MAX);
+	s->own.len = 4 + duid_len;
+	dhcp6_put16(s->tail, DHCP6_OPT_STATUS);
+	dhcp6_put16(s->tail + 2, 2 + msg_len);
+	dhcp6_put16(s->tail + 4, DHCP6_USE_MULTICAST);
+	__builtin_memcpy(s->tail + 6, DHCP6_USE_MULTICAST_MSG, sizeof(DHCP6_USE_MULTICAST_MSG) - 1);
+	return 6 + msg_len;
+}
+
 /*
  * Builds the answer of TYPE in S->hdr and S->udp, from the request in S->in
  * (IP6 and UDPH: its headers, in the packet), with the options R, the client
@@ -553,8 +603,9 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 	struct xpxe_mac_key key = {};
 	struct xpxe_dhcp_rate_key rkey;
 	struct dhcp6_scratch *s;
-	__u32 zero = 0, udp_len, profile, boot, idx, sum;
+	__u32 zero = 0, udp_len, profile, boot, idx, sum, tail_len = 0;
 	__u8 type, answer;
+	bool unicast;
 	__s64 csum;
 	int ret;
 
@@ -628,13 +679,17 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 		return XPXE_CNT_PASS_DHCP6_TO_DAEMON;
 	}
 	/* RFC 8415 16, 18.4: xpxe sends no Server Unicast option, so a message to 547 at our
-	 * address, not at ff02::1:2, gets no answer of ours (4011 is EDK2's boot-server
-	 * exchange, unicast by design). */
-	if (udph->dest == bpf_htons(XPXE_PORT_DHCP6_SERVER) && ip6->daddr.s6_addr[0] != 0xff)
+	 * address, not at ff02::1:2, is a Solicit, Confirm, Rebind or Information-request it
+	 * drops, or a Request, Renew, Release or Decline that, naming us, gets a Reply of
+	 * UseMulticast only: the client sends it again to the group (the daemon's
+	 * answer_unicast). 4011 is EDK2's boot-server exchange, unicast by design. */
+	unicast = udph->dest == bpf_htons(XPXE_PORT_DHCP6_SERVER) && ip6->daddr.s6_addr[0] != 0xff;
+	if (unicast && !dhcp6_use_multicast_type(type))
 		return XPXE_CNT_PASS_DHCP6_IGNORED;
 	if (dhcp6_walk_options(s, udp_len, false))
 		return XPXE_CNT_PASS_DHCP6_MALFORMED;
-	switch (type) {
+	/* Those four carry both ids as a Request does (16), checked the same way. */
+	switch (unicast ? DHCP6_REQUEST : type) {
 	case DHCP6_SOLICIT:
 		/* RFC 8415 16.2: a Solicit carries a client id and no server id. */
 		if (!s->req.cid_len || s->req.sid_len)
@@ -642,7 +697,8 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 		answer = DHCP6_ADVERTISE;
 		break;
 	case DHCP6_REQUEST:
-		/* 16.4: both ids; one naming another server is that server's. */
+		/* 16.4 (16.5, 16.8, 16.9): both ids; one naming another server is that
+		 * server's. */
 		if (!s->req.cid_len || !s->req.sid_len)
 			return XPXE_CNT_PASS_DHCP6_MALFORMED;
 		if (!dhcp6_names_us(s, cfg6))
@@ -663,8 +719,9 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 		 */
 		return XPXE_CNT_PASS_DHCP6_IGNORED;
 	}
+	/* A UseMulticast Reply carries no boot options: any client naming us gets it. */
 	boot = dhcp6_boot_class(&s->req);
-	if (boot == XPXE_BOOT_PLAIN)
+	if (boot == XPXE_BOOT_PLAIN && !unicast)
 		return XPXE_CNT_PASS_DHCP6_NOT_PXE;
 
 	/* On the link, the Ethernet source is the machine: its MAC keys the inventory. */
@@ -684,14 +741,21 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 		*verdict = XDP_DROP;
 		return ret;
 	}
-	idx = xpxe_dhcp6_reply_index(profile, boot);
-	r = bpf_map_lookup_elem(&dhcp6_replies, &idx);
-	if (!r)
-		return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
-	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, answer, NULL, 0, false);
+	if (unicast) {
+		tail_len = dhcp6_use_multicast(s, cfg6);
+		r = &s->own;
+	} else {
+		idx = xpxe_dhcp6_reply_index(profile, boot);
+		r = bpf_map_lookup_elem(&dhcp6_replies, &idx);
+		if (!r)
+			return XPXE_CNT_PASS_DHCP_NO_BOOT_FILE;
+	}
+	ret = dhcp6_build(ctx, s, cfg6, r, eth, ip6, udph, answer, s->tail, tail_len, false);
 	if (ret)
 		return ret;
 	*verdict = XDP_TX;
+	if (unicast)
+		return XPXE_CNT_DHCP6_USE_MULTICAST;
 	return answer == DHCP6_ADVERTISE ? XPXE_CNT_DHCP6_ADVERTISE : XPXE_CNT_DHCP6_REPLY;
 }
 
@@ -720,18 +784,6 @@ static __always_inline bool dhcp6_same_addr(const __u8 *a, const __u8 *b)
 	for (int i = 0; i < 16; i++)
 		diff |= a[i] ^ b[i];
 	return !diff;
-}
-
-static __always_inline void dhcp6_put16(__u8 *p, __u32 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static __always_inline void dhcp6_put32(__u8 *p, __u32 v)
-{
-	dhcp6_put16(p, v >> 16);
-	dhcp6_put16(p + 2, v);
 }
 
 /*

@@ -231,6 +231,9 @@ enum xpxe_counter {
 	 */
 	XPXE_CNT_TFTP6_DATA_XDP,  /* XDP: an IPv6 ACK answered with the next DATA by XDP_TX */
 	XPXE_CNT_TFTP6_XDP_TO_TC, /* XDP: an IPv6 frame shaped like an ACK, left to tc_tftp */
+	/* Proxy mode: a Request, Renew, Release or Decline naming us sent to our address, not to
+	 * ff02::1:2, answered with a Reply of UseMulticast (RFC 8415 18.4) by XDP_TX */
+	XPXE_CNT_DHCP6_USE_MULTICAST,
 	XPXE_CNT_MAX,
 };
 

@@ -132,6 +132,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP6_DATA_XDP] = "tftp6_data_xdp",
 	[XPXE_CNT_TFTP6_XDP_TO_TC] = "tftp6_xdp_to_tc",
 	[XPXE_CNT_DHCP_PROXY_XDP] = "dhcp_proxy_xdp",
+	[XPXE_CNT_DHCP6_USE_MULTICAST] = "dhcp6_use_multicast",
 };
 
 int xpxe_counters_read(int map_fd, __u64 totals[XPXE_CNT_MAX])

@@ -746,6 +746,101 @@ static void test_rate_limited(void **state)
 	    XDP_DROP);
 }
 
+/* A message of TYPE from EDK2's PXE to 547 at our address (not ff02::1:2); SID: naming us. */
+static size_t to_our_address(uint8_t *f, uint8_t type, bool sid)
+{
+	struct msg m;
+
+	m_edk2(&m, type, 7, "PXEClient:Arch:00007:UNDI:003000", sid);
+	return frame6(f, CLIENT_LL, SERVER_ADDR, 546, 547, &m);
+}
+
+/*
+ * Proxy mode, messages to our address rather than ff02::1:2 (RFC 8415 16, 18.4; xpxe sends no
+ * Server Unicast option): a Request, Renew, Release or Decline naming us gets a Reply from that
+ * address of our id, the client's and UseMulticast only, counted in dhcp6_use_multicast (not
+ * dhcp6_reply); a Solicit, Confirm, Rebind or Information-request passes (pass_dhcp6_ignored),
+ * as does one naming another server or none.
+ */
+static void test_proxy_unicast(void **state)
+{
+	static const uint8_t use_mc[] = { 3, 5, 8, 9 }, drop[] = { 1, 4, 6, 11 };
+	static const char status_msg[] = "use ff02::1:2";
+	uint8_t in[FRAME_MAX], out[FRAME_MAX + 512];
+	const uint8_t *o, *rq_cid, *opts = out + OFF_MSG + 4;
+	size_t len, ulen, olen, rq_cid_len, n_opts;
+	uint8_t addr[16];
+	__u32 out_len;
+
+	(void)state;
+	configure(false);
+	inet_pton(AF_INET6, SERVER_ADDR, addr);
+	for (size_t i = 0; i < sizeof(use_mc); i++) {
+		memset(in, 0, sizeof(in));
+		len = to_our_address(in, use_mc[i], true);
+		assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len,
+						 XPXE_CNT_DHCP6_USE_MULTICAST),
+				 XDP_TX);
+		ulen = (size_t)out[OFF_UDP + 4] << 8 | out[OFF_UDP + 5];
+		assert_int_equal(out_len, OFF_UDP + ulen);
+		assert_memory_equal(out, in + 6, 6);
+		assert_memory_equal(out + 6, frame_server_mac, 6);
+		assert_memory_equal(out + OFF_SRC, addr, 16); /* from the address it went to */
+		assert_memory_equal(out + OFF_DST, in + OFF_SRC, 16);
+		assert_int_equal(out[OFF_PLEN] << 8 | out[OFF_PLEN + 1], ulen);
+		assert_memory_equal(out + OFF_UDP, in + OFF_UDP + 2, 2);
+		assert_memory_equal(out + OFF_UDP + 2, in + OFF_UDP, 2);
+		assert_int_equal(udp6_folded(out), 0xffff);
+		assert_int_equal(out[OFF_MSG], 7);
+		assert_memory_equal(out + OFF_MSG + 1, in + OFF_MSG + 1, 3);
+		/* Exactly three options (find_opt checks they fill the message). */
+		n_opts = 0;
+		for (size_t off = 0; off + 4 <= ulen - 12; n_opts++)
+			off += 4 + ((size_t)opts[off + 2] << 8 | opts[off + 3]);
+		assert_int_equal(n_opts, 3);
+		o = find_opt(opts, ulen - 12, 2, &olen);
+		assert_non_null(o);
+		assert_int_equal(olen, sizeof(server_duid));
+		assert_memory_equal(o, server_duid, olen);
+		rq_cid = find_opt(in + OFF_MSG + 4, len - OFF_MSG - 4, 1, &rq_cid_len);
+		o = find_opt(opts, ulen - 12, 1, &olen);
+		assert_non_null(o);
+		assert_int_equal(olen, rq_cid_len);
+		assert_memory_equal(o, rq_cid, olen);
+		o = find_opt(opts, ulen - 12, 13, &olen);
+		assert_non_null(o);
+		assert_int_equal(olen, 2 + strlen(status_msg));
+		assert_int_equal(o[0] << 8 | o[1], 5); /* UseMulticast */
+		assert_memory_equal(o + 2, status_msg, strlen(status_msg));
+	}
+	for (size_t i = 0; i < sizeof(drop); i++) {
+		memset(in, 0, sizeof(in));
+		len = to_our_address(in, drop[i], false);
+		assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len,
+						 XPXE_CNT_PASS_DHCP6_IGNORED),
+				 XDP_PASS);
+	}
+	/* A Request to our address naming no server, or another one: not ours to answer. */
+	memset(in, 0, sizeof(in));
+	len = to_our_address(in, 3, false);
+	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len,
+					 XPXE_CNT_PASS_DHCP6_MALFORMED),
+			 XDP_PASS);
+	memset(in, 0, sizeof(in));
+	{
+		struct msg m;
+
+		m_edk2(&m, 3, 7, "PXEClient:Arch:00007:UNDI:003000", false);
+		m_opt(&m, 2, other_duid, sizeof(other_duid));
+		len = frame6(in, CLIENT_LL, SERVER_ADDR, 546, 547, &m);
+	}
+	assert_int_equal(xdp_run_counted(skel, in, len, out, sizeof(out), &out_len,
+					 XPXE_CNT_PASS_DHCP6_OTHER_SERVER),
+			 XDP_PASS);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, in, len);
+}
+
 /*
  * Full mode with a pool6: what a client sends to 547 goes up to the daemon's server
  * untouched (pass_dhcp6_to_daemon), whatever its class; 4011 stays XDP's; relays, bad sums
@@ -1327,6 +1422,7 @@ int main(void)
 						  .test_func = run_case,
 						  .initial_state = (void *)&cases[i] };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_rate_limited);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_proxy_unicast);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_full_mode_to_daemon);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_full_mode_bound_renewals);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_full_mode_bound_as_daemon_takes);
