@@ -147,11 +147,15 @@ static int setup(void **state)
 		if (load_asset(i))
 			return -1;
 	{
-		/* xdp_tftp6 in the slot xdp_pxe tail-calls, as the daemon puts it there. */
+		/* xdp_tftp6 in the slot xdp_pxe tail-calls, as the daemon puts it there; the
+		 * frags build's in its own. */
 		int fd = bpf_program__fd(skel->progs.xdp_tftp6);
+		int fd_frags = bpf_program__fd(skel->progs.xdp_tftp6_frags);
 		__u32 zero = 0;
 
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.tftp6_prog), &zero, &fd, BPF_ANY))
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.tftp6_prog), &zero, &fd, BPF_ANY) ||
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp6_prog_frags), &zero, &fd_frags,
+					BPF_ANY))
 			return -1;
 	}
 	err = xpxe_xsk_open(&xsk, "lo", 0, bpf_map__fd(skel->maps.tftp_xsks));
@@ -268,9 +272,14 @@ struct run {
 	uint32_t out_len;
 };
 
+/* XDP runs go through xdp_pxe_frags (and the xdp_tftp6_frags it tail-calls) when set. */
+static bool xdp_frags;
+
 static void run_prog(bool tc, const uint8_t *in, size_t len, struct run *r)
 {
-	int fd = bpf_program__fd(tc ? skel->progs.tc_tftp : skel->progs.xdp_pxe);
+	int fd = bpf_program__fd(tc	     ? skel->progs.tc_tftp
+				 : xdp_frags ? skel->progs.xdp_pxe_frags
+					     : skel->progs.xdp_pxe);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .repeat = 1);
 
@@ -486,6 +495,26 @@ static void test_data_xdp6(void **state)
 	const struct data_case *c = *state;
 
 	run_data_case6(c, false, 44000 + (c - cases));
+}
+
+/*
+ * The same through xdp_pxe_frags and xdp_tftp6_frags (jumbo MTUs: the multi-buffer builds),
+ * which must decide as the others do: the same frames, the same counters.
+ */
+static void test_data_xdp6_frags(void **state)
+{
+	const struct data_case *c = *state;
+
+	xdp_frags = true;
+	run_data_case6(c, false, 46000 + (c - cases));
+}
+
+/* After each of those, failed or not: back to xdp_pxe. */
+static int xdp_frags_off(void **state)
+{
+	(void)state;
+	xdp_frags = false;
+	return 0;
 }
 
 /* Puts xdp_tftp6 in the slot xdp_pxe tail-calls (ON), or empties it, as Linux 6.1 leaves it. */
@@ -1201,8 +1230,8 @@ int main(void)
 	};
 	enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	enum { N_WINDOWS = sizeof(window_cases) / sizeof(window_cases[0]) };
-	static struct CMUnitTest tests[4 * N_CASES + N_FIXED + N_WINDOWS];
-	static char names[4 * N_CASES + N_WINDOWS][128];
+	static struct CMUnitTest tests[5 * N_CASES + N_FIXED + N_WINDOWS];
+	static char names[5 * N_CASES + N_WINDOWS][128];
 
 	for (int i = 0; i < N_CASES; i++) {
 		snprintf(names[2 * i], sizeof(names[0]), "xdp: %s", cases[i].name);
@@ -1241,6 +1270,16 @@ int main(void)
 					 .test_func = test_data_xdp6,
 					 .initial_state = (void *)&cases[i] };
 	}
-	return _cmocka_run_group_tests("tftp_data", tests, 4 * N_CASES + N_FIXED + N_WINDOWS, setup,
+	for (int i = 0; i < N_CASES; i++) {
+		int k = 4 * N_CASES + N_WINDOWS + i;
+
+		snprintf(names[k], sizeof(names[0]), "xdp frags, IPv6: %s", cases[i].name);
+		tests[4 * N_CASES + N_FIXED + N_WINDOWS + i] =
+		    (struct CMUnitTest){ .name = names[k],
+					 .test_func = test_data_xdp6_frags,
+					 .teardown_func = xdp_frags_off,
+					 .initial_state = (void *)&cases[i] };
+	}
+	return _cmocka_run_group_tests("tftp_data", tests, 5 * N_CASES + N_FIXED + N_WINDOWS, setup,
 				       teardown);
 }
