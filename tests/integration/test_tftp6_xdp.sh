@@ -61,8 +61,14 @@ check "xpxe status: the IPv6 blocks came from XDP, path xdp+tc+daemon" \
 fetched "tftp-hpa -6: f (146800 bytes, 512-byte blocks)" "$WORK/f.t" "$WORK/f" \
 	in_cli tftp -6 -m binary "$SRV6" -c get f "$WORK/f.t"
 paths 286
+# The mixed case: both paths sent blocks of this one transfer (each block from exactly one:
+# paths checked the sum), and a failed grow of a 512-byte block did not mark the interface.
+check "... both paths sent blocks (tftp6_data_xdp +$XDP > 0, tftp6_data_tc +$TC > 0)" \
+	test "$XDP" -gt 0 -a "$TC" -gt 0
 check "... what XDP could not grow went to tc (tftp6_xdp_to_tc +$TOTC >= tftp6_data_tc +$TC)" \
 	test "$TOTC" -ge "$TC"
+check "... and XDP keeps trying: the interface is not marked xdp_no_room" \
+	bash -c "'$XPXE' status --json | jq -e '.interfaces[0].tftp.xdp_no_room == false'"
 
 # 1468 (1448 here: the MTU): no room for a full block; the interface is marked, tc serves.
 fetched "atftp over IPv6, blksize 1468: f" "$WORK/f.a" "$WORK/f" \
