@@ -198,6 +198,7 @@ static __always_inline __u32 tftp6_tc(struct __sk_buff *skb, void *counters_map,
 	/* The checksums are final: let the receiver check them, as one on a wire would. */
 	bpf_csum_level(skb, BPF_CSUM_LEVEL_RESET);
 	tftp_commit(&b);
+	s->paths |= 1 << XPXE_TFTP_PATH_TC;
 	tftp_tally_block(counters_map, &b, XPXE_CNT_TFTP_BYTES_TC);
 	*verdict = bpf_redirect(skb->ifindex, 0);
 	return XPXE_CNT_TFTP6_DATA_TC;
@@ -311,6 +312,7 @@ static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, i
 	if (tftp6_write_data_headers(data, data_end, &b, key.client_ip, server_ip))
 		return XPXE_CNT_TFTP_BUILD_FAILED;
 	tftp_commit(&b);
+	s->paths |= 1 << XPXE_TFTP_PATH_XDP;
 	tftp_tally_block(counters_map, &b, XPXE_CNT_TFTP_BYTES);
 	*verdict = XDP_TX;
 	return XPXE_CNT_TFTP6_DATA_XDP;

@@ -157,7 +157,10 @@ struct xpxe_tftp_session {
 	__u8 client_error; /* the error code the client sent, when ABORTED */
 	__u8 client_mac[6]; /* the RRQ's source MAC (tftp_rrq_macs), for the fleet view */
 	__u8 restarted;	    /* the last window was sent again from an earlier ACK (resent > 0) */
-	__u8 pad[3];
+	/* IPv6: 1 << enum xpxe_tftp_path of each program that sent it a block (XDP, tc), so
+	 * that its end event names its own path, not the interface's */
+	__u8 paths;
+	__u8 pad[2];
 };
 
 /*

@@ -6,7 +6,8 @@
 # (measured: blksize 8-32 every block, 64-512 about one in five, 1448 none): so atftp and curl
 # at blksize 16 get every block from XDP and none from tc; tftp-hpa -6 (512) gets each block
 # from one of the two; atftp at blksize 1468 fails to grow a full block, XDP marks the interface
-# (xdp_no_room) and from then on every ACK goes to tc without a try (tftp6_xdp_to_tc).
+# (xdp_no_room) and from then on every ACK goes to tc without a try (tftp6_xdp_to_tc). Each
+# transfer's end event names the programs that sent its own blocks: xdp, xdp/tc, tc.
 LAB=tftp6x
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -42,6 +43,11 @@ paths() {
 		test $((XDP + TC)) -eq $(($1 + RE))
 }
 paths 0
+# ended FILE BLOCKS PATH N: N end events of FILE's transfers (BLOCKS blocks) name PATH, the
+# programs that sent that transfer's blocks (its session's record, not the interface's).
+ended() {
+	[ "$(grep -c "event=tftp_done mac=- .*detail=\"$1 blocks=$2 path=$3 " "$WORK/daemon.log")" -ge "$4" ]
+}
 
 # blksize 16: room on veth; the OACK is the daemon's, DATA 1..6251 XDP's.
 fetched "atftp over IPv6, blksize 16: g (100001 bytes, odd)" "$WORK/g.a16" "$WORK/g" \
@@ -49,11 +55,13 @@ fetched "atftp over IPv6, blksize 16: g (100001 bytes, odd)" "$WORK/g.a16" "$WOR
 paths 6251
 check "... every one by XDP_TX (tftp6_data_xdp +$XDP), none by tc (tftp6_data_tc +$TC)" \
 	test "$XDP" -ge 6251 -a "$TC" -eq 0
+check "... its end event says path=xdp" wait_until ended g 6251 xdp 1
 fetched "curl tftp://[$SRV6]/g, blksize 16" "$WORK/g.c16" "$WORK/g" \
 	in_cli curl -sS -g --tftp-blksize 16 -o "$WORK/g.c16" "tftp://[$SRV6]/g"
 paths 6251
 check "... every one by XDP_TX (tftp6_data_xdp +$XDP), none by tc (tftp6_data_tc +$TC)" \
 	test "$XDP" -ge 6251 -a "$TC" -eq 0
+check "... its end event says path=xdp" wait_until ended g 6251 xdp 2
 check "xpxe status: the IPv6 blocks came from XDP, path xdp+tc+daemon" \
 	test "$("$XPXE" status --json | jq -r '.interfaces[0].tftp.ipv6.path')" = xdp+tc+daemon
 
@@ -69,12 +77,15 @@ check "... what XDP could not grow went to tc (tftp6_xdp_to_tc +$TOTC >= tftp6_d
 	test "$TOTC" -ge "$TC"
 check "... and XDP keeps trying: the interface is not marked xdp_no_room" \
 	bash -c "'$XPXE' status --json | jq -e '.interfaces[0].tftp.xdp_no_room == false'"
+check "... its end event says path=xdp/tc (this transfer's, both programs)" \
+	wait_until ended f 287 xdp/tc 1
 
 # 1468 (1448 here: the MTU): no room for a full block; the interface is marked, tc serves.
 fetched "atftp over IPv6, blksize 1468: f" "$WORK/f.a" "$WORK/f" \
 	in_cli atftp --option "blksize 1468" --get -r f -l "$WORK/f.a" "$SRV6"
 paths 102
 check "... tc sent them (tftp6_data_tc +$TC, tftp6_data_xdp +$XDP)" test "$TC" -ge 102 -a "$XDP" -eq 0
+check "... its end event says path=tc" wait_until ended f 102 tc 1
 check "xpxe status: XDP has no room on this driver (xdp_no_room)" \
 	bash -c "'$XPXE' status --json | jq -e '.interfaces[0].tftp.xdp_no_room == true'"
 fetched "then blksize 16 again: g" "$WORK/g.a16b" "$WORK/g" \
@@ -82,6 +93,8 @@ fetched "then blksize 16 again: g" "$WORK/g.a16b" "$WORK/g" \
 paths 6251
 check "... from tc alone now, XDP no longer trying (tc +$TC, xdp +$XDP, xdp_to_tc +$TOTC)" \
 	test "$TC" -ge 6251 -a "$XDP" -eq 0 -a "$TOTC" -ge 6252
+check "... its end event says path=tc, though earlier transfers of g said xdp" \
+	wait_until ended g 6251 tc 1
 st=$("$XPXE" status --json)
 check "xpxe status --json: tftp.ipv6.blocks_xdp = tftp6_data_xdp" \
 	test "$(jq '.interfaces[0].tftp.ipv6.blocks_xdp' <<<"$st")" = "$(counter tftp6_data_xdp)"

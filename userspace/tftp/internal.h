@@ -199,6 +199,7 @@ struct xfer6 {
 	 */
 	bool kernel;
 	struct xpxe_tftp_key6 key;
+	uint8_t paths; /* the session's: which programs sent its blocks (path6) */
 	/*
 	 * An ACK tc passed up (an extension header, say: tc answers none of those, so a client
 	 * whose every ACK carries one would stall) made the daemon take the transfer over: its

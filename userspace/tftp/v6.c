@@ -69,21 +69,22 @@ static void who6(char *buf, size_t len, const struct sockaddr_in6 *sa)
 }
 
 /*
- * The path of X's blocks: the daemon's socket for windows; for lockstep transfers XDP
- * (xdp_tftp6) once it sent IPv6 blocks on this interface and tc none, else tc.
+ * The path of X's blocks: the daemon's socket for windows; for lockstep transfers the programs
+ * that sent them, as the session records (paths, read by sync6): XDP (xdp_tftp6), tc, or both
+ * (xdp/tc: XDP where it had room to grow the ACK, tc where not); tc before any block.
  */
-static int path6(struct xpxe_tftp *t, const struct xfer6 *x)
+static int path6(const struct xfer6 *x)
 {
+	const unsigned xdp = 1u << XPXE_TFTP_PATH_XDP, tc = 1u << XPXE_TFTP_PATH_TC;
+
 	if (!x->kernel)
 		return XPXE_TFTP_PATH_UDP;
-	return tftp_program_counter(t, x->ifc, XPXE_CNT_TFTP6_DATA_XDP) &&
-		       !tftp_program_counter(t, x->ifc, XPXE_CNT_TFTP6_DATA_TC)
-		   ? XPXE_TFTP_PATH_XDP
-		   : XPXE_TFTP_PATH_TC;
+	if ((x->paths & (xdp | tc)) == (xdp | tc))
+		return XPXE_TFTP_PATH_LOCKSTEP;
+	return x->paths & xdp ? XPXE_TFTP_PATH_XDP : XPXE_TFTP_PATH_TC;
 }
 
-static void report6(struct xpxe_tftp *t, int type, const struct xfer6 *x, const char *why,
-		    int error)
+static void report6(int type, const struct xfer6 *x, const char *why, int error)
 {
 	char ip[INET6_ADDRSTRLEN], taken[48];
 	__u64 done = (__u64)x->acked * x->blksize;
@@ -101,7 +102,7 @@ static void report6(struct xpxe_tftp *t, int type, const struct xfer6 *x, const 
 		.ip = ip,
 		.iface = x->ifc->ifname,
 		.file = x->name,
-		.path = path6(t, x),
+		.path = path6(x),
 		.size = x->size,
 		.done = done < x->size ? done : x->size,
 		.blksize = x->blksize,
@@ -192,6 +193,7 @@ static int sync6(struct xfer6 *x)
 	x->sent = s.last_block;
 	x->retransmits = x->repeats = s.retransmits;
 	x->last_tx_ns = s.last_tx_ns;
+	x->paths = s.paths;
 	return s.state;
 }
 
@@ -292,7 +294,7 @@ static void end6(struct xpxe_tftp *t, struct xfer6 *x, int type, const char *why
 	/* Late ACKs then reach the socket, which drops them (ended). */
 	if (x->kernel && bpf_map_delete_elem(x->ifc->sessions6_fd, &x->key) && errno != ENOENT)
 		log_debug("TFTP %s: cannot delete its session: %s", x->who, strerror(errno));
-	report6(t, type, x, why, error);
+	report6(type, x, why, error);
 }
 
 static void free6(struct xpxe_tftp *t, struct xfer6 *x)
@@ -415,7 +417,7 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	tftp_bump(t, ifc, XPXE_CNT_TFTP_RRQ);
 	tftp_bump(t, ifc, XPXE_CNT_TFTP6_RRQ);
 	tftp_bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
-	report6(t, XPXE_EV_TFTP_START, x, NULL, 0);
+	report6(XPXE_EV_TFTP_START, x, NULL, 0);
 	log_debug("TFTP %s: RRQ %s (%llu bytes) over IPv6, blksize %u, windowsize %u%s%s", x->who,
 		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
 		  plan.oack_len ? ", OACK" : "", x->kernel ? ", blocks from tc" : "");
@@ -657,7 +659,7 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x)
 
 			snprintf(why, sizeof(why), "opcode %d during the transfer: ERROR 4 sent",
 				 op);
-			report6(t, XPXE_EV_TFTP_ERROR, x, why, XPXE_TFTP_ERR_ILLEGAL_OP);
+			report6(XPXE_EV_TFTP_ERROR, x, why, XPXE_TFTP_ERR_ILLEGAL_OP);
 			sendto(x->fd, pkt,
 			       xpxe_tftp_error_packet(pkt, XPXE_TFTP_ERR_ILLEGAL_OP,
 						      "illegal TFTP operation"),
@@ -829,7 +831,7 @@ bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns)
 			oldest = x;
 	if (!oldest)
 		return false;
-	report6(t, XPXE_EV_TFTP_EXPIRED, oldest,
+	report6(XPXE_EV_TFTP_EXPIRED, oldest,
 		"no ACK of its first answer: dropped for a newer request", 0);
 	tftp_bump(t, oldest->ifc, XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED);
 	t->unconfirmed_dropped_recently++;
