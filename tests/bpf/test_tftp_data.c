@@ -467,6 +467,8 @@ static void run_data_case6(const struct data_case *c, bool tc, uint16_t server_p
 		assert_memory_equal(r.out, want, want_len);
 		assert_int_equal(s.last_block, c->block);
 		assert_int_equal(s.retransmits, resend ? 1 : 0);
+		/* The session records which program sent it a block (its end event's path). */
+		assert_int_equal(s.paths, 1u << (tc ? XPXE_TFTP_PATH_TC : XPXE_TFTP_PATH_XDP));
 		delta[tc ? XPXE_CNT_TFTP6_DATA_TC : XPXE_CNT_TFTP6_DATA_XDP] = 1;
 		delta[tc ? XPXE_CNT_TFTP_BYTES_TC : XPXE_CNT_TFTP_BYTES] =
 		    want_len - XPXE_TFTP_HDRS6_LEN;
@@ -475,6 +477,7 @@ static void run_data_case6(const struct data_case *c, bool tc, uint16_t server_p
 		assert_int_equal(r.out_len, in_len);
 		assert_memory_equal(r.out, in, in_len);
 		assert_int_equal(s.last_block, c->last_block);
+		assert_int_equal(s.paths, 0);
 		assert_int_equal(s.state, c->counter == XPXE_CNT_TFTP_SESSIONS_COMPLETED
 					      ? XPXE_TFTP_DONE
 					      : XPXE_TFTP_ACTIVE);
