@@ -1354,6 +1354,7 @@ static int xdp_verdict_of(int c)
 	case XPXE_CNT_DHCP6_ADVERTISE:
 	case XPXE_CNT_DHCP6_REPLY:
 	case XPXE_CNT_DHCP6_REPLY_BOUND:
+	case XPXE_CNT_DHCP6_USE_MULTICAST:
 		return XDP_TX;
 	case XPXE_CNT_DHCP_TO_DAEMON:
 	case XPXE_CNT_DROP_BAD_UDP_CSUM:
@@ -1479,13 +1480,15 @@ static bool check_wire_frame(const uint8_t *o, size_t n)
  * A DHCPv6 answer (bpf/dhcp6.h) to the request RQ: an IPv6/UDP frame whose lengths agree, from a
  * unicast source to the request's source, its checksum valid (mandatory in IPv6), an Advertise
  * or Reply with the request's transaction id, options that fill the message exactly, with a
- * client id, a server id and a boot file URL.
+ * client id, a server id and a boot file URL; a UseMulticast Reply (to a request sent to our
+ * address, not a group) with the two ids and its status, and no URL.
  */
 static bool check_dhcp6_answer(const uint8_t *rq, size_t rq_len, const uint8_t *o, size_t n,
 			       int outcome)
 {
 	const uint8_t *ip6 = o + 14, *udp = o + 54, *msg = o + 62;
 	bool seen[3] = { false };
+	unsigned int status = ~0u;
 	size_t udp_len, off;
 	uint32_t sum;
 
@@ -1518,9 +1521,18 @@ static bool check_dhcp6_answer(const uint8_t *rq, size_t rq_len, const uint8_t *
 			seen[code - 1] = true;
 		if (code == 59)
 			seen[2] = true;
+		if (code == 13 && len >= 2 && off + 6 <= udp_len - 8)
+			status = get16(msg + off + 4);
 		off += 4 + len;
 	}
 	CHECK(off == udp_len - 8, "DHCPv6 answer options stop %zu bytes short", udp_len - 8 - off);
+	if (outcome == XPXE_CNT_DHCP6_USE_MULTICAST) {
+		CHECK(rq[14 + 24] != 0xff, "UseMulticast answer to a request sent to a group");
+		CHECK(seen[0] && seen[1] && !seen[2] && status == 5,
+		      "UseMulticast answer: client id %d, server id %d, URL %d, status %u", seen[0],
+		      seen[1], seen[2], status);
+		return true;
+	}
 	CHECK(seen[0] && seen[1] && seen[2], "DHCPv6 answer without client id, server id or URL");
 	return true;
 }
@@ -1769,7 +1781,8 @@ static bool check_run(bool tc, const struct frame *f, int retval, const uint8_t 
 		      (tc ? want == TC_ACT_SHOT : want == XDP_DROP) ? "dropped" : "passed");
 		return true;
 	}
-	if (outcome == XPXE_CNT_DHCP6_ADVERTISE || outcome == XPXE_CNT_DHCP6_REPLY)
+	if (outcome == XPXE_CNT_DHCP6_ADVERTISE || outcome == XPXE_CNT_DHCP6_REPLY ||
+	    outcome == XPXE_CNT_DHCP6_USE_MULTICAST)
 		return check_dhcp6_answer(f->b, f->len, out, out_len, outcome);
 	if (outcome == XPXE_CNT_DHCP6_REPLY_BOUND)
 		return check_dhcp6_bound_answer(f->b, f->len, out, out_len);
