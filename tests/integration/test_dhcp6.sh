@@ -6,6 +6,7 @@
 # server's IPv6 address, under xpxe's server id; after a restart the server id is the same (the
 # DUID kept in the state dir). A plain client's Information-request gets no answer from xpxe
 # (pass_dhcp6_not_pxe). The kernel checks every answer's UDP checksum before dhclient sees it.
+# A Request sent to its own address rather than ff02::1:2 gets UseMulticast (RFC 8415 18.4).
 LAB=tdhcp6
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -104,3 +105,24 @@ wait_until there_or_dead "$WORK/again.result" "$CLIENT_PID"
 check "after a restart the answer carries the same server id ($(field again sid))" \
 	test "$(field again sid)" = "$SID"
 check "... and the same URL" test "$(field again url)" = "$URL"
+
+# --- to xpxe's own address, not ff02::1:2 (RFC 8415 16, 18.4: xpxe sends no Server Unicast) -----
+# A Request naming xpxe's DUID gets a Reply of UseMulticast only, from XDP (dhcp6_use_multicast,
+# not dhcp6_reply); a Solicit sent so gets nothing (pass_dhcp6_ignored).
+PROBE=$ROOT/tests/integration/dhcp6_probe.py
+DUID_HEX=$(tr -d : <<<"$DUID")
+SRV_LL=$(in_srv ip -6 -o addr show dev "$IF_SRV" scope link | awk '{ sub("/.*", "", $4); print $4; exit }')
+usemc0=$(counter dhcp6_use_multicast) replies0=$(counter dhcp6_reply) ign0=$(counter pass_dhcp6_ignored)
+ip netns exec "$LAB-h1" python3 "$PROBE" --to="$SRV_LL" eth0 2 3 "cid=00030001525400d60001" \
+	"sid=$DUID_HEX" >"$WORK/u-request.out" 2>&1
+check "a Request to $SRV_LL naming xpxe gets a Reply of UseMulticast (status 5), no boot options" \
+	grep -qi "^reply type=7 status=5 ia_status=-1 addrs=none sid=$DUID_HEX\$" "$WORK/u-request.out"
+check "... from XDP (dhcp6_use_multicast $usemc0 -> $(counter dhcp6_use_multicast))" \
+	test "$(counter dhcp6_use_multicast)" = $((usemc0 + 1))
+check "... not counted in dhcp6_reply ($replies0 -> $(counter dhcp6_reply))" \
+	test "$(counter dhcp6_reply)" = "$replies0"
+ip netns exec "$LAB-h1" python3 "$PROBE" --to="$SRV_LL" eth0 2 1 "cid=00030001525400d60001" \
+	"16=000001570009505845436c69656e74" >"$WORK/u-solicit.out" 2>&1
+check "a PXE Solicit to $SRV_LL gets no answer" test ! -s "$WORK/u-solicit.out"
+check "... counted (pass_dhcp6_ignored $ign0 -> $(counter pass_dhcp6_ignored))" \
+	test "$(counter pass_dhcp6_ignored)" -gt "$ign0"
