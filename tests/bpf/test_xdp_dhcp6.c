@@ -1417,7 +1417,7 @@ static void test_server_duid_persists(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 6];
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 7];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
