@@ -158,7 +158,9 @@ struct xpxe_tftp_session {
 	__u8 client_mac[6]; /* the RRQ's source MAC (tftp_rrq_macs), for the fleet view */
 	__u8 restarted;	    /* the last window was sent again from an earlier ACK (resent > 0) */
 	/* IPv6: 1 << enum xpxe_tftp_path of each program that sent it a block (XDP, tc), so
-	 * that its end event names its own path, not the interface's */
+	 * that its end event names its own path, not the interface's. One byte (offset 45,
+	 * the first of the old pad[3]); bytes 46-47 stay pad. A plain |= : lockstep ACKs come
+	 * one at a time, and a bit lost to a repeated ACK only blurs an event. */
 	__u8 paths;
 	__u8 pad[2];
 };

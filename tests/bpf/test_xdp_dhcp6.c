@@ -802,9 +802,9 @@ static void test_proxy_unicast(void **state)
 		assert_non_null(o);
 		assert_int_equal(olen, sizeof(server_duid));
 		assert_memory_equal(o, server_duid, olen);
-		rq_cid = find_opt(in + OFF_MSG + 4,
-				  ((size_t)in[OFF_UDP + 4] << 8 | in[OFF_UDP + 5]) - 12, 1,
-				  &rq_cid_len);
+		rq_cid =
+		    find_opt(in + OFF_MSG + 4,
+			     ((size_t)in[OFF_UDP + 4] << 8 | in[OFF_UDP + 5]) - 12, 1, &rq_cid_len);
 		assert_non_null(rq_cid);
 		o = find_opt(opts, ulen - 12, 1, &olen);
 		assert_non_null(o);

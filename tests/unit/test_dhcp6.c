@@ -852,8 +852,8 @@ static void test_server_unicast(void **state)
 {
 	static const uint8_t drop[] = { XPXE_DHCP6_SOLICIT, XPXE_DHCP6_CONFIRM, XPXE_DHCP6_REBIND,
 					XPXE_DHCP6_INFORMATION_REQUEST };
-	static const uint8_t use_mc[] = { XPXE_DHCP6_REQUEST, XPXE_DHCP6_RENEW,
-					  XPXE_DHCP6_RELEASE, XPXE_DHCP6_DECLINE };
+	static const uint8_t use_mc[] = { XPXE_DHCP6_REQUEST, XPXE_DHCP6_RENEW, XPXE_DHCP6_RELEASE,
+					  XPXE_DHCP6_DECLINE };
 	struct xpxe_dhcp6_server srv;
 	uint8_t pkt[2200];
 	const uint8_t *v;

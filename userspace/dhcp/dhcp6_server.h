@@ -50,7 +50,7 @@ enum xpxe_dhcp6_srv_counter {
 struct xpxe_dhcp6_queued {
 	struct xpxe_dhcp6_out out;
 	struct sockaddr_in6 to;
-	bool needs_write; /* it makes or extends a binding: sent only once the file holds it */
+	bool needs_write;   /* it makes or extends a binding: sent only once the file holds it */
 	bool use_multicast; /* answer_unicast's: counted in use_multicast only, not in reply */
 };
 
