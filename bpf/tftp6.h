@@ -247,12 +247,14 @@ static __always_inline bool tftp6_ack_shaped(struct xdp_md *ctx)
  * xdp_tftp6's body: the ACK of a lockstep transfer in tftp_sessions6 grown in place into its
  * next DATA block and sent back (XDP_TX), with tc's decision, block builder and checksum
  * (tftp6_tc); the ACK of a windowed one, its window decided, redirected to the daemon's AF_XDP
- * socket on its queue (XDP_REDIRECT), which builds the window's frames. Returns the counter of the outcome, *VERDICT the XDP verdict. Everything that
- * is not the plain case goes on to tc_tftp untouched (tftp6_xdp_to_tc), which judges and
- * counts it as it always has: a frame that is not exactly an ACK's 66 bytes, one to a group
- * address, a window's ACK with no AF_XDP socket on its queue (tftp_ack_to_daemon), and the ACKs XDP has no room to grow (veth, 2 KiB
- * NIC buffers: then tftp_xdp_no_room, and xdp_pxe stops calling here). The session is
- * written (tftp_commit) only once the DATA frame is built, so that tc decides the same.
+ * socket on its queue (XDP_REDIRECT), which builds the window's frames. Returns the counter of
+ * the outcome, *VERDICT the XDP verdict. Everything that is not the plain case goes on to
+ * tc_tftp untouched, which judges and counts it as it always has: a frame that is not exactly
+ * an ACK's 66 bytes, one to a group address (tftp6_xdp_to_tc), a window's ACK with no AF_XDP
+ * socket on its queue (tftp_ack_to_daemon), and the lockstep ACKs XDP has no room to grow
+ * (veth, 2 KiB NIC buffers: then tftp_xdp_no_room, and xdp_pxe calls here only while an AF_XDP
+ * socket waits on the queue, for windows). The session is written (tftp_commit) only once the
+ * DATA frame is built or the ACK redirected, so that tc decides the same.
  */
 static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, int *verdict)
 {

@@ -238,8 +238,8 @@ static size_t reference_frame6(uint8_t *buf, const struct asset *a, unsigned blk
 	return n;
 }
 
-static void frames_equal_to(const struct xpxe_tftp_peer *p, const struct asset *a,
-			    unsigned blksize, uint32_t block)
+static void frames_equal_to(const struct xpxe_tftp_peer *p, const struct asset *a, unsigned blksize,
+			    uint32_t block)
 {
 	static uint8_t got[FRAME_MAX], want[FRAME_MAX];
 	size_t n = xpxe_tftp_data_frame(got, p, a->chunks, a->n_chunks, a->size, blksize, block);
@@ -317,8 +317,8 @@ static void test_peer_from_an_ack6(void **state)
 	static const uint8_t ack[4] = { 0, XPXE_TFTP_ACK, 0, 7 };
 	uint8_t buf[FRAME_MAX];
 	struct xpxe_tftp_peer p;
-	size_t n = frame_udp6(buf, peer6.client_ip6, peer6.server_ip6, 1554, 40000, ack,
-			      sizeof(ack));
+	size_t n =
+	    frame_udp6(buf, peer6.client_ip6, peer6.server_ip6, 1554, 40000, ack, sizeof(ack));
 
 	(void)state;
 	assert_int_equal(xpxe_tftp_peer_from_frame(buf, n, &p), 0);

@@ -430,7 +430,7 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	log_debug("TFTP %s: RRQ %s (%llu bytes) over IPv6, blksize %u, windowsize %u%s%s", x->who,
 		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
 		  plan.oack_len ? ", OACK" : "",
-		  !x->kernel		  ? ""
+		  !x->kernel	      ? ""
 		  : x->windowsize > 1 ? ", windows through AF_XDP"
 				      : ", blocks from the data plane");
 }
