@@ -549,6 +549,14 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 	return TFTP_SEND;
 }
 
+/* Whether the daemon's AF_XDP socket waits on this frame's RX queue (tftp_xsks). */
+static __always_inline bool tftp_xsk_on_queue(struct xdp_md *ctx)
+{
+	__u32 queue = ctx->rx_queue_index;
+
+	return bpf_map_lookup_elem(&tftp_xsks, &queue) != NULL;
+}
+
 /*
  * True when XDP should leave this frame to tc_tftp at once (see
  * tftp_xdp_no_room): only where no AF_XDP socket waits on this queue for the
@@ -557,10 +565,8 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 static __always_inline bool tftp_xdp_leave_to_tc(struct xdp_md *ctx, const struct udphdr *udph,
 						 void *data_end)
 {
-	__u32 queue = ctx->rx_queue_index;
-
 	return tftp_xdp_no_room && tftp_opcode(udph, data_end) == XPXE_TFTP_ACK &&
-	       !bpf_map_lookup_elem(&tftp_xsks, &queue);
+	       !tftp_xsk_on_queue(ctx);
 }
 
 /*

@@ -125,9 +125,10 @@ struct xpxe_tftp_key {
 };
 
 /*
- * The same over IPv6, in tftp_sessions6 (the same session value): lockstep transfers only,
- * whose ACKs tc_tftp answers with DATA frames of XPXE_TFTP_HDRS6_LEN bytes of headers. IPv6
- * windows stay the daemon's socket's (userspace/tftp/v6.c).
+ * The same over IPv6, in tftp_sessions6 (the same session value): lockstep transfers, whose
+ * ACKs xdp_tftp6 or tc_tftp answer with DATA frames of XPXE_TFTP_HDRS6_LEN bytes of headers,
+ * and windowed ones where the interface has AF_XDP sockets: xdp_tftp6 redirects their ACKs
+ * there, as IPv4's (userspace/tftp/v6.c).
  */
 struct xpxe_tftp_key6 {
 	__u8 client_ip[16];

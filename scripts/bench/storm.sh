@@ -14,7 +14,7 @@
 #                        every TFTP transfer at once as before issue 23;
 #                        peer_xdp: dnsmasq + nginx with an XDP_PASS program on the server's
 #                        veth, as xpxe has its own there)
-#   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 64)
+#   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 32)
 #   MAX_TFTP=N           xpxe's --max-tftp-downloads (default: the daemon's own, 128)
 #   MAX_WAIT=S           xpxe's --download-max-wait (default 0: never)
 #   TFTP_WAIT=S          xpxe's --tftp-max-wait (default: the daemon's own, 2)

@@ -72,7 +72,8 @@ bool tftp_daemon_counter(int c)
 	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
 	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_XSK) ||
 	       (c >= XPXE_CNT_TFTP_SESSIONS_REFUSED && c <= XPXE_CNT_TFTP_SESSIONS_REPLACED) ||
-	       (c >= XPXE_CNT_TFTP6_RRQ && c <= XPXE_CNT_TFTP6_ABORTED);
+	       (c >= XPXE_CNT_TFTP6_RRQ && c <= XPXE_CNT_TFTP6_ABORTED) ||
+	       c == XPXE_CNT_TFTP6_DATA_XSK;
 }
 
 void tftp_write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
