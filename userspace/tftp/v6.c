@@ -394,7 +394,7 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	t->xfers6 = x;
 	t->n_xfers6++;
 	ifc->transfers++;
-	/* It runs: a place of opts.max_at_once, as IPv4's (its RRQ was not held, though). */
+	/* It runs: a place of opts.max_at_once, as IPv4's. */
 	tftp_place_take(t, &x->counted);
 	if (plan.oack_len) {
 		memcpy(x->first, plan.oack, plan.oack_len);
@@ -421,8 +421,8 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 		  plan.oack_len ? ", OACK" : "", x->kernel ? ", blocks from tc" : "");
 }
 
-static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
-		    const struct sockaddr_in6 *from, const struct in6_pktinfo *pi)
+void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
+		  const struct sockaddr_in6 *from, const struct in6_pktinfo *pi, bool its_turn)
 {
 	struct iface *ifc = tftp_find_iface(t, pi->ipi6_ifindex);
 	struct xpxe_tftp_refusal why;
@@ -478,6 +478,11 @@ static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		}
 		free6(t, x);
 	}
+	/* Held as IPv4's are, in the same queue: its transfer would take a place as theirs do. */
+	if (!its_turn &&
+	    tftp_hold(t, ifc, buf, len,
+		      &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi }, req.name))
+		return;
 	if (from_address(t, &from->sin6_addr) >= t->opts.max_per_ip) {
 		why.code = XPXE_TFTP_ERR_UNDEFINED;
 		snprintf(why.message, sizeof(why.message),
@@ -502,6 +507,8 @@ static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		return;
 	}
 	start6(t, ifc, &req, as, from, pi, hash, len);
+	tftp_let_in(t, &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi },
+		    req.name);
 }
 
 void tftp6_read_requests(struct xpxe_tftp *t)
@@ -540,8 +547,9 @@ void tftp6_read_requests(struct xpxe_tftp *t)
 				NULL, &from, &pi);
 			continue;
 		}
-		handle6(t, buf, n, &from, &pi);
+		tftp6_handle(t, buf, n, &from, &pi, false);
 	}
+	tftp_admit_held(t);
 }
 
 /*
