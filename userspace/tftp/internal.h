@@ -260,6 +260,7 @@ struct xpxe_tftp {
 	unsigned long long
 	    full_over; /* RRQs let in over the cap: the queue was full (held_limit) */
 	unsigned long long held_moved; /* held requests asked again from a new port */
+	uint32_t owners; /* the last session owner given (tftp_new_session) */
 	struct {
 		uint8_t addr[16]; /* IPv4's as ::ffff:a.b.c.d */
 		uint64_t file;	  /* tftp_rrq_hash of the name */
@@ -279,6 +280,12 @@ void tftp_write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counte
 void tftp_bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
 enum xpxe_counter tftp_error_counter(int code);
 __u64 tftp_now_ns(void);
+/*
+ * A session to create in a sessions map, its owner the next number (xpxe_tftp_session.owner),
+ * the rest zero. Create it with BPF_NOEXIST: replacing an entry would free it under a program
+ * that may still hold it (and whose late write would then land in the next session there).
+ */
+void tftp_new_session(struct xpxe_tftp *t, struct xpxe_tftp_session *s);
 uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len);
 void tftp_printable(char *out, size_t len, const char *in, size_t in_len);
 void tftp_describe_request(char *what, size_t what_size, const uint8_t *buf, size_t len);

@@ -505,6 +505,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		return;
 	}
 	key.server_port = sa.sin_port;
+	tftp_new_session(t, &s);
 	s.size = (__u32)as->size;
 	s.asset_slot = as->slot;
 	s.blksize = plan.blksize;
@@ -515,8 +516,9 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	s.state = XPXE_TFTP_ACTIVE;
 	s.last_tx_ns = tftp_now_ns();
 	rrq_mac(ifc, key.client_ip, key.client_port, s.client_mac);
-	/* Installed before the answer leaves: the first ACK may come back at once. */
-	if (bpf_map_update_elem(ifc->sessions_fd, &key, &s, BPF_ANY)) {
+	/* Installed before the answer leaves: the first ACK may come back at once. A session
+	 * of this very key (a stale one) is not replaced: see tftp_new_session. */
+	if (bpf_map_update_elem(ifc->sessions_fd, &key, &s, BPF_NOEXIST)) {
 		snprintf(why.message, sizeof(why.message), "cannot install the transfer: %s",
 			 strerror(errno));
 		close(fd);

@@ -200,27 +200,28 @@ static int sync6(struct xfer6 *x)
  * tftp_sessions6 (before it leaves: the first ACK may come back at once). False when it
  * cannot be: the daemon's socket serves it then, as it does windows.
  */
-static bool install6(struct xfer6 *x, int fd)
+static bool install6(struct xpxe_tftp *t, struct xfer6 *x, int fd)
 {
 	struct sockaddr_in6 sa;
 	socklen_t sa_len = sizeof(sa);
-	struct xpxe_tftp_session s = {
-		.size = (__u32)x->size,
-		.asset_slot = x->slot,
-		.blksize = x->blksize,
-		.windowsize = 1,
-		.final_block = x->final_block,
-		.last_block = x->first_len ? 0 : 1, /* the OACK (block 0) or DATA 1 */
-		.state = XPXE_TFTP_ACTIVE,
-		.last_tx_ns = tftp_now_ns(),
-	};
+	struct xpxe_tftp_session s;
 
 	if (x->ifc->sessions6_fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &sa_len))
 		return false;
+	tftp_new_session(t, &s);
+	s.size = (__u32)x->size;
+	s.asset_slot = x->slot;
+	s.blksize = x->blksize;
+	s.windowsize = 1;
+	s.final_block = x->final_block;
+	s.last_block = x->first_len ? 0 : 1; /* the OACK (block 0) or DATA 1 */
+	s.state = XPXE_TFTP_ACTIVE;
+	s.last_tx_ns = tftp_now_ns();
 	memcpy(x->key.client_ip, &x->peer.sin6_addr, sizeof(x->key.client_ip));
 	x->key.client_port = x->peer.sin6_port;
 	x->key.server_port = sa.sin6_port;
-	if (bpf_map_update_elem(x->ifc->sessions6_fd, &x->key, &s, BPF_ANY)) {
+	/* Never replacing an entry (see tftp_new_session). */
+	if (bpf_map_update_elem(x->ifc->sessions6_fd, &x->key, &s, BPF_NOEXIST)) {
 		log_debug("TFTP %s: cannot install the transfer for tc: %s", x->who,
 			  strerror(errno));
 		return false;
@@ -401,7 +402,7 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 		x->first_len = plan.oack_len;
 	}
 	if (!plan.oack_len || plan.windowsize <= 1)
-		x->kernel = install6(x, fd);
+		x->kernel = install6(t, x, fd);
 	if (plan.oack_len) {
 		if (sendto(fd, x->first, x->first_len, 0, (struct sockaddr *)&x->peer,
 			   sizeof(x->peer)) < 0)
