@@ -158,9 +158,9 @@ struct tftp_src {
 struct tftp_held {
 	struct tftp_held *next; /* in xpxe_tftp.held, first come first */
 	struct tftp_src src;
-	double since; /* when it was first held (monotonic seconds) */
-	char mac[18]; /* "" when unknown */
-	char who[96]; /* for the log: the machine's name or address */
+	double since;			   /* when it was first held (monotonic seconds) */
+	char mac[18];			   /* "" when unknown */
+	char who[96];			   /* for the log: the machine's name or address */
 	char name[XPXE_TFTP_NAME_MAX + 1]; /* the file asked for */
 	size_t len;
 	uint8_t buf[];
@@ -260,7 +260,7 @@ struct xpxe_tftp {
 	unsigned long long
 	    full_over; /* RRQs let in over the cap: the queue was full (held_limit) */
 	unsigned long long held_moved; /* held requests asked again from a new port */
-	uint32_t owners; /* the last session owner given (tftp_new_session) */
+	uint32_t owners;	       /* the last session owner given (tftp_new_session) */
 	struct {
 		uint8_t addr[16]; /* IPv4's as ::ffff:a.b.c.d */
 		uint64_t file;	  /* tftp_rrq_hash of the name */

@@ -916,9 +916,9 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	 */
 	if (x)
 		replace(t, x);
-	if (!its_turn && tftp_hold(t, ifc, buf, len,
-				   &(struct tftp_src){ .family = AF_INET, .from = *from, .pi = *pi },
-				   req.name))
+	if (!its_turn &&
+	    tftp_hold(t, ifc, buf, len,
+		      &(struct tftp_src){ .family = AF_INET, .from = *from, .pi = *pi }, req.name))
 		return;
 	if (transfers_from(t, from->sin_addr.s_addr) >= t->opts.max_per_ip) {
 		/* One host holds its share: the rest of the rack keeps the other sessions. */

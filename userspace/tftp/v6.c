@@ -482,7 +482,8 @@ void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	/* Held as IPv4's are, in the same queue: its transfer would take a place as theirs do. */
 	if (!its_turn &&
 	    tftp_hold(t, ifc, buf, len,
-		      &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi }, req.name))
+		      &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi },
+		      req.name))
 		return;
 	if (from_address(t, &from->sin6_addr) >= t->opts.max_per_ip) {
 		why.code = XPXE_TFTP_ERR_UNDEFINED;
