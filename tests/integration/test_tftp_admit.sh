@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# TFTP's admission (issue 23): at most downloads.tftp_max IPv4 transfers run at once; a further
+# TFTP's admission (issue 23): at most downloads.tftp_max transfers run at once; a further
 # RRQ is held unanswered (the client repeats it), in the order they asked, and answered when a
 # transfer ends, or over the cap once it has waited downloads.tftp_max_wait; a control plane's
-# is never held. Machines are ports of the client's bridge, each with its own MAC
-# (the inventory's) and address (tftp_hold.py). The order is read from the daemon's log (the
+# is never held. IPv6's requests wait in the same queue; a request is its address and file
+# (repeats from new ports keep one place), and so is what "let in lately" remembers. Machines
+# are ports of the client's bridge, each with its own MAC (the inventory's) and address
+# (tftp_hold.py). The order is read from the daemon's log (the
 # order it let them in), never from durations.
 #
 # tftp_max 1: w1 takes the place and stalls (ACKs block 1, then nothing) while w3 and w2 ask,
@@ -241,6 +243,29 @@ check "... by its turn, once" \
 	test "$(grep -c 'tftp: w2 starts after .* in the queue$' "$WORK/daemon.log")" = 1
 check "nothing is left held" downloads_are '.tftp_held == 0'
 for m in w1 w2; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
+stop
+
+# --- let in for one file, not for another ---------------------------------------------------
+# An address let in lately goes at once only for the file it was let in for (EDK2's size, then
+# that file, from a new port): w2 read the kernel, so its RRQ for boot.efi waits behind w3's.
+new_log
+serve 0 "serve starts again (let in by file)"
+FILE=kernel fetch_as w2k w2
+check "w2 reads the kernel at once (nothing runs)" wait_until state_is w2k done
+fetch w1 --stall
+check "w1 holds the one place" wait_until state_is w1 answered
+fetch w3
+check "w3 is held" wait_until log_has "tftp: boot.efi of w3 held"
+fetch w2
+check "w2's request for another file is held behind w3's, though w2 was let in lately" \
+	wait_until log_has "tftp: boot.efi of w2 held"
+touch "$WORK/w1.out.release"
+check "w1 ends its transfer" wait_until state_is w1 released
+w2_w3_done() { state_is w3 done && state_is w2 done; }
+check "w3 and w2 read the whole file" wait_until w2_w3_done
+started=$(sed -n 's/.*tftp: \([a-z0-9]*\) starts after .* in the queue$/\1/p' "$WORK/daemon.log" | tr '\n' ' ')
+check "let in in the queue's order: w3 w2 (got: $started)" test "$started" = "w3 w2 "
+for m in w1 w2 w3 w2k; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
 stop
 
 # --- IPv6's RRQs wait in the same queue ----------------------------------------------------
