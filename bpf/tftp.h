@@ -101,7 +101,13 @@ struct tftp_block {
 	__be16 client_port, server_port;
 	__u8 client_mac[ETH_ALEN], server_mac[ETH_ALEN];
 	bool retransmit;
+	__u32 owner; /* the session's owner when the window was decided (tftp_commit) */
 };
+
+static __always_inline __u32 tftp_owner(const struct xpxe_tftp_session *s)
+{
+	return s->owner[0] | (__u32)s->owner[1] << 8 | (__u32)s->owner[2] << 16;
+}
 
 /*
  * Whether a frame was sent to one host: a unicast MAC and a unicast IPv4
@@ -212,6 +218,7 @@ static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s,
 	}
 	/* Read once a block: tftp_commit records it as the send time (a call each, ~10 ns). */
 	b->now_ns = bpf_ktime_get_coarse_ns();
+	b->owner = tftp_owner(s);
 	switch (xpxe_tftp_decide(s, acked, b->now_ns, &b->win)) {
 	case XPXE_TFTP_SEND:
 		break;
@@ -441,11 +448,18 @@ static __always_inline int tftp_write_data_headers(void *data, void *data_end,
 				  XPXE_TFTP_DATA + block + b->data_sum);
 }
 
-/* Records that B's window went out: the next ACK is judged against it. */
+/*
+ * Records that B's window went out: the next ACK is judged against it. Unless the session is
+ * another transfer's now: evicted (LRU) while the frame was built, its entry reused at once
+ * for the daemon's next session (see xpxe_tftp_session.owner). What is left of that window is
+ * the few stores below, not the whole build.
+ */
 static __always_inline void tftp_commit(const struct tftp_block *b)
 {
 	struct xpxe_tftp_session *s = b->s;
 
+	if (tftp_owner(s) != b->owner)
+		return;
 	s->win_base = b->win.acked;
 	s->last_block = b->win.last;
 	s->last_tx_ns = b->now_ns;

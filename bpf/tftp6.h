@@ -31,6 +31,16 @@ struct {
 	__type(value, struct xpxe_tftp_session);
 } tftp_sessions6 SEC(".maps");
 
+/*
+ * Records in the session that PATH's program sent it a block (its paths byte), unless the
+ * entry now belongs to another transfer (the owner check of tftp_commit).
+ */
+static __always_inline void tftp6_mark_path(const struct tftp_block *b, __u32 path)
+{
+	if (tftp_owner(b->s) == b->owner)
+		b->s->paths |= 1 << path;
+}
+
 /* The sum of an IPv6 address (a copy on the stack) as eight big-endian words. */
 static __always_inline __u32 csum_in6(const __u8 *a)
 {
@@ -199,7 +209,7 @@ static __always_inline __u32 tftp6_tc(struct __sk_buff *skb, void *counters_map,
 	/* The checksums are final: let the receiver check them, as one on a wire would. */
 	bpf_csum_level(skb, BPF_CSUM_LEVEL_RESET);
 	tftp_commit(&b);
-	s->paths |= 1 << XPXE_TFTP_PATH_TC;
+	tftp6_mark_path(&b, XPXE_TFTP_PATH_TC);
 	tftp_tally_block(counters_map, &b, XPXE_CNT_TFTP_BYTES_TC);
 	*verdict = bpf_redirect(skb->ifindex, 0);
 	return XPXE_CNT_TFTP6_DATA_TC;
@@ -330,7 +340,7 @@ static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, i
 	if (tftp6_write_data_headers(data, data_end, &b, key.client_ip, server_ip))
 		return XPXE_CNT_TFTP_BUILD_FAILED;
 	tftp_commit(&b);
-	s->paths |= 1 << XPXE_TFTP_PATH_XDP;
+	tftp6_mark_path(&b, XPXE_TFTP_PATH_XDP);
 	tftp_tally_block(counters_map, &b, XPXE_CNT_TFTP_BYTES);
 	*verdict = XDP_TX;
 	return XPXE_CNT_TFTP6_DATA_XDP;

@@ -158,12 +158,23 @@ struct xpxe_tftp_session {
 	__u8 client_error; /* the error code the client sent, when ABORTED */
 	__u8 client_mac[6]; /* the RRQ's source MAC (tftp_rrq_macs), for the fleet view */
 	__u8 restarted;	    /* the last window was sent again from an earlier ACK (resent > 0) */
-	/* IPv6: 1 << enum xpxe_tftp_path of each program that sent it a block (XDP, tc), so
-	 * that its end event names its own path, not the interface's. One byte (offset 45,
-	 * the first of the old pad[3]); bytes 46-47 stay pad. A plain |= : lockstep ACKs come
-	 * one at a time, and a bit lost to a repeated ACK only blurs an event. */
+	/*
+	 * The daemon's number for the transfer (24 bits, little-endian), set as it creates the
+	 * session and never written after. A program that decided a window records it only
+	 * while this is unchanged (tftp_commit): an LRU map reuses an evicted entry at once for
+	 * the daemon's next session, under a program that still holds it, and the evicted
+	 * transfer's window would land in the new transfer's session.
+	 */
+	__u8 owner[3];
+	/*
+	 * IPv6: 1 << enum xpxe_tftp_path of each program that sent it a block (XDP, tc), so that
+	 * its end event names its own path, not the interface's (tftp6_mark_path, under the
+	 * owner check as tftp_commit). One byte at offset 48: owner took the old pad, so the
+	 * struct grew from 48 to 56 bytes; pad, bytes 49-55, is free. A plain |=: lockstep ACKs
+	 * come one at a time, and a bit lost to a repeated ACK only blurs an event.
+	 */
 	__u8 paths;
-	__u8 pad[2];
+	__u8 pad[7];
 };
 
 /*

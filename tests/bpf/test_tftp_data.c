@@ -225,6 +225,14 @@ static struct xpxe_tftp_key session_key(uint16_t server_port)
 	return key;
 }
 
+/*
+ * The daemon's number for the transfer (xpxe_tftp_session.owner), as it gives them: never 0. A
+ * program records its window only while the owner is the one it decided on (tftp_commit), so
+ * each SEND case checks that the record lands in a session of a real owner, and every case that
+ * no program writes the owner.
+ */
+static const uint8_t session_owner[3] = { 0xc7, 0xb6, 0xa5 };
+
 static void put_session(uint16_t server_port, int asset, unsigned blksize, uint32_t last_block,
 			bool timed_out)
 {
@@ -248,6 +256,7 @@ static void put_session(uint16_t server_port, int asset, unsigned blksize, uint3
 	 */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	s.last_tx_ns = timed_out ? 0 : (uint64_t)(now.tv_sec + 3600) * 1000000000ull + now.tv_nsec;
+	memcpy(s.owner, session_owner, sizeof(s.owner));
 	assert_int_equal(
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
 }
@@ -326,6 +335,7 @@ static void run_data_case(const struct data_case *c, bool tc, uint16_t server_po
 	if (!tc)
 		delta[XPXE_CNT_RX_FRAMES] = 1;
 	s = get_session(server_port);
+	assert_memory_equal(s.owner, session_owner, sizeof(s.owner));
 	if (c->expect == SEND) {
 		bool resend = c->block == c->last_block;
 
@@ -398,6 +408,7 @@ static void put_session6(uint16_t server_port, int asset, unsigned blksize, uint
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	s.last_tx_ns = timed_out ? 0 : (uint64_t)(now.tv_sec + 3600) * 1000000000ull + now.tv_nsec;
+	memcpy(s.owner, session_owner, sizeof(s.owner));
 	assert_int_equal(
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s, BPF_ANY), 0);
 }
@@ -459,6 +470,7 @@ static void run_data_case6(const struct data_case *c, bool tc, uint16_t server_p
 	if (!tc)
 		delta[XPXE_CNT_RX_FRAMES] = 1;
 	s = get_session6(server_port);
+	assert_memory_equal(s.owner, session_owner, sizeof(s.owner));
 	if (c->expect == SEND) {
 		bool resend = c->block == c->last_block;
 

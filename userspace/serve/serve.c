@@ -426,6 +426,7 @@ static struct fy_node *downloads_status(struct daemon *d, struct fy_document *do
 		xpxe_json_add_u64(node, "tftp_over_cap_waited", ta.overdue);
 		xpxe_json_add_u64(node, "tftp_over_cap_controlplane", ta.controlplanes);
 		xpxe_json_add_u64(node, "tftp_over_cap_queue_full", ta.queue_full);
+		xpxe_json_add_u64(node, "tftp_held_moved", ta.moved);
 	}
 	return node;
 }

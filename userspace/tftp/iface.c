@@ -116,6 +116,16 @@ enum xpxe_counter tftp_error_counter(int code)
 	}
 }
 
+void tftp_new_session(struct xpxe_tftp *t, struct xpxe_tftp_session *s)
+{
+	uint32_t owner = ++t->owners & 0xffffff;
+
+	memset(s, 0, sizeof(*s));
+	s->owner[0] = owner & 0xff;
+	s->owner[1] = (owner >> 8) & 0xff;
+	s->owner[2] = owner >> 16;
+}
+
 __u64 tftp_now_ns(void)
 {
 	struct timespec ts;

@@ -209,26 +209,27 @@ static int sync6(struct xfer6 *x)
  * (before it leaves: the first ACK may come back at once): lockstep, or windowed where AF_XDP
  * sends the windows. False when it cannot be: the daemon's socket serves it then.
  */
-static bool install6(struct xfer6 *x, int fd)
+static bool install6(struct xpxe_tftp *t, struct xfer6 *x, int fd)
 {
 	struct sockaddr_in6 sa;
 	socklen_t sa_len = sizeof(sa);
-	struct xpxe_tftp_session s = {
-		.size = (__u32)x->size,
-		.asset_slot = x->slot,
-		.blksize = x->blksize,
-		.windowsize = x->windowsize,
-		.final_block = x->final_block,
-		.last_block = x->first_len ? 0 : 1, /* the OACK (block 0) or DATA 1 */
-		.state = XPXE_TFTP_ACTIVE,
-		.last_tx_ns = tftp_now_ns(),
-	};
+	struct xpxe_tftp_session s;
 
 	if (x->ifc->sessions6_fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &sa_len))
 		return false;
+	tftp_new_session(t, &s);
+	s.size = (__u32)x->size;
+	s.asset_slot = x->slot;
+	s.blksize = x->blksize;
+	s.windowsize = x->windowsize;
+	s.final_block = x->final_block;
+	s.last_block = x->first_len ? 0 : 1; /* the OACK (block 0) or DATA 1 */
+	s.state = XPXE_TFTP_ACTIVE;
+	s.last_tx_ns = tftp_now_ns();
 	memcpy(x->key.client_ip, &x->peer.sin6_addr, sizeof(x->key.client_ip));
 	x->key.client_port = x->peer.sin6_port;
 	x->key.server_port = sa.sin6_port;
+	/* A stale entry of this very key is replaced: see tftp_new_session. */
 	if (bpf_map_update_elem(x->ifc->sessions6_fd, &x->key, &s, BPF_ANY)) {
 		log_debug("TFTP %s: cannot install the transfer for tc: %s", x->who,
 			  strerror(errno));
@@ -406,7 +407,7 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	t->xfers6 = x;
 	t->n_xfers6++;
 	ifc->transfers++;
-	/* It runs: a place of opts.max_at_once, as IPv4's (its RRQ was not held, though). */
+	/* It runs: a place of opts.max_at_once, as IPv4's. */
 	tftp_place_take(t, &x->counted);
 	if (plan.oack_len) {
 		memcpy(x->first, plan.oack, plan.oack_len);
@@ -414,7 +415,7 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	}
 	/* Windows to the data plane where AF_XDP sockets send them (xdp_tftp6 redirects there). */
 	if (!plan.oack_len || plan.windowsize <= 1 || ifc->n_xsks)
-		x->kernel = install6(x, fd);
+		x->kernel = install6(t, x, fd);
 	if (plan.oack_len) {
 		if (sendto(fd, x->first, x->first_len, 0, (struct sockaddr *)&x->peer,
 			   sizeof(x->peer)) < 0)
@@ -437,8 +438,8 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 				      : ", blocks from the data plane");
 }
 
-static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
-		    const struct sockaddr_in6 *from, const struct in6_pktinfo *pi)
+void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
+		  const struct sockaddr_in6 *from, const struct in6_pktinfo *pi, bool its_turn)
 {
 	struct iface *ifc = tftp_find_iface(t, pi->ipi6_ifindex);
 	struct xpxe_tftp_refusal why;
@@ -494,6 +495,12 @@ static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		}
 		free6(t, x);
 	}
+	/* Held as IPv4's are, in the same queue: its transfer would take a place as theirs do. */
+	if (!its_turn &&
+	    tftp_hold(t, ifc, buf, len,
+		      &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi },
+		      req.name))
+		return;
 	if (from_address(t, &from->sin6_addr) >= t->opts.max_per_ip) {
 		why.code = XPXE_TFTP_ERR_UNDEFINED;
 		snprintf(why.message, sizeof(why.message),
@@ -518,6 +525,8 @@ static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		return;
 	}
 	start6(t, ifc, &req, as, from, pi, hash, len);
+	tftp_let_in(t, &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi },
+		    req.name);
 }
 
 void tftp6_read_requests(struct xpxe_tftp *t)
@@ -556,8 +565,9 @@ void tftp6_read_requests(struct xpxe_tftp *t)
 				NULL, &from, &pi);
 			continue;
 		}
-		handle6(t, buf, n, &from, &pi);
+		tftp6_handle(t, buf, n, &from, &pi, false);
 	}
+	tftp_admit_held(t);
 }
 
 /*
