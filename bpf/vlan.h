@@ -57,15 +57,25 @@ struct {
 } vlan_by_addr SEC(".maps");
 
 /*
- * Each VLAN's DHCP reply templates (its server address in them), by xpxe_vlan_template_key.
- * A hash without preallocation: only the templates of the VLANs configured take memory.
+ * Each VLAN's DHCP reply templates (its server address in them): slot NET (1..XPXE_VLAN_MAX)
+ * holds that VLAN's own array of templates, laid out as `dhcp_templates`, made by the daemon
+ * for each VLAN it serves (and made anew at each reload), so only the VLANs configured take
+ * memory. Two array lookups, both of which the verifier inlines (the inner arrays all have
+ * this declaration's size, so no BPF_F_INNER_MAP): before, a hash by (net, index), whose
+ * lookup cost a tagged reply most of its extra time (BENCHMARKS.md, "VLAN tags").
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XPXE_VLAN_MAX *XPXE_DHCP_TEMPLATES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+struct vlan_template_set {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XPXE_DHCP_TEMPLATES);
 	__type(key, __u32);
 	__type(value, struct xpxe_dhcp_template);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XPXE_VLAN_MAX + 1);
+	__type(key, __u32);
+	__array(values, struct vlan_template_set);
 } vlan_templates SEC(".maps");
 
 struct vlan_tag {
@@ -301,9 +311,12 @@ static __always_inline int vlan_xdp_restore(struct xdp_md *ctx, const struct vla
  */
 static __always_inline const struct xpxe_dhcp_template *vlan_template(__u32 net, __u32 index)
 {
-	__u32 key = xpxe_vlan_template_key(net, index);
-	const struct xpxe_dhcp_template *t = bpf_map_lookup_elem(&vlan_templates, &key);
+	const struct xpxe_dhcp_template *t;
+	void *set = bpf_map_lookup_elem(&vlan_templates, &net);
 
+	if (!set)
+		return NULL;
+	t = bpf_map_lookup_elem(set, &index);
 	barrier_var(t);
 	return t;
 }

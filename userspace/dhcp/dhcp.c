@@ -147,12 +147,8 @@ void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE
 			 "%s/assets/snponly.efi", http_base);
 }
 
-/*
- * Templates of PROFILE into FD: the array dhcp_templates (KEY_BASE 0, every slot), or a VLAN's
- * set in the hash vlan_templates (KEY_BASE its xpxe_vlan_template_key base: only the slots
- * that hold a reply, so unused ones take no memory).
- */
-static int install_profile(int fd, __u32 key_base, __u32 profile, const struct xpxe_dhcp_profile *p,
+/* Templates of PROFILE into FD: the array dhcp_templates, or a VLAN's in vlan_templates. */
+static int install_profile(int fd, __u32 profile, const struct xpxe_dhcp_profile *p,
 			   const struct xpxe_dhcp_net *net)
 {
 	struct xpxe_dhcp_template t;
@@ -168,9 +164,6 @@ static int install_profile(int fd, __u32 key_base, __u32 profile, const struct x
 					  xpxe_boot_class_names[boot]);
 				return err;
 			}
-			if (key_base && !t.len)
-				continue;
-			idx |= key_base;
 			if (bpf_map_update_elem(fd, &idx, &t, BPF_ANY))
 				return -errno;
 		}
@@ -178,21 +171,43 @@ static int install_profile(int fd, __u32 key_base, __u32 profile, const struct x
 	return 0;
 }
 
-int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_settings *s,
+int xpxe_dhcp_install_templates(int fd, const struct xpxe_dhcp_settings *s,
 				const struct xpxe_dhcp_net *net)
 {
 	int err = 0;
 
 	if (!s->profiles)
-		return install_profile(fd, key_base, 0, &s->profile, net);
+		return install_profile(fd, 0, &s->profile, net);
 	for (int i = 0; i < s->n_profiles && !err; i++) {
 		struct xpxe_dhcp_profile p = s->profiles[i].dhcp;
 
 		xpxe_dhcp_profile_defaults(&p, s->profiles[i].boot_file_set, s->http_base);
 		xpxe_boot_profile_files(&p, s->profiles[i].boot_file_set, &s->profiles[i],
 					s->http_base);
-		err = install_profile(fd, key_base, i, &p, net);
+		err = install_profile(fd, i, &p, net);
 	}
+	return err;
+}
+
+/*
+ * VLAN NETNO's templates: a new array (bpf/vlan.h's vlan_template_set) filled by S for NET,
+ * then put in slot NETNO of vlan_templates in one update, so xdp_pxe sees the old set or the
+ * new one, never a set half written, and no template of an earlier load lingers in it.
+ */
+static int install_vlan_templates(struct xpxe_bpf *skel, __u32 netno,
+				  const struct xpxe_dhcp_settings *s, const struct xpxe_dhcp_net *net)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vlan_template_s", sizeof(__u32),
+				sizeof(struct xpxe_dhcp_template), XPXE_DHCP_TEMPLATES, NULL);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = xpxe_dhcp_install_templates(fd, s, net);
+	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_templates), &netno, &fd,
+					BPF_ANY))
+		err = -errno;
+	close(fd); /* vlan_templates holds the set now */
 	return err;
 }
 
@@ -259,7 +274,7 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 
 	if (s->enabled) {
 		err =
-		    xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.dhcp_templates), 0, s, net);
+		    xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.dhcp_templates), s, net);
 		if (!err)
 			err = install_machines(skel, s, net->ifname);
 		for (int i = 0; !err && i < s->n_reservations; i++) {
@@ -356,8 +371,7 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 	nv.dns.s_addr = 0;
 	nv.local_server = false; /* the host has no device on the VLAN: XDP answers there */
 	if (s->enabled) {
-		err = xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.vlan_templates),
-						  xpxe_vlan_template_key(netno, 0), sv, &nv);
+		err = install_vlan_templates(skel, netno, sv, &nv);
 		/* Router Advertisements as on the untagged network, tagged (bpf/ndp.h); its
 		 * DHCPv6 prefix is not the VLAN's: their RAs carry none. */
 		if (!err)
@@ -386,8 +400,11 @@ void xpxe_vlan_clear_configs(struct xpxe_bpf *skel)
 {
 	const struct xpxe_dhcp_config none = { 0 };
 
-	for (__u32 netno = 1; netno <= XPXE_VLAN_MAX; netno++)
+	for (__u32 netno = 1; netno <= XPXE_VLAN_MAX; netno++) {
 		bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &none, BPF_ANY);
+		/* Its templates go too (memory back; the configured ones are made anew). */
+		bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_templates), &netno);
+	}
 }
 
 /* Empties the map FD of __u32 or __be32 keys. */

@@ -54,17 +54,18 @@ size_t xpxe_dhcp_queued_tagged(const struct xpxe_vlan_cfg *v, const struct xpxe_
 unsigned int xpxe_dhcp_queued_net(const struct xpxe_vlan_cfg *vlans, int n_vlans,
 				  const struct xpxe_dhcp_queued *q);
 
-/* Zeroes the VLAN slots (1..XPXE_VLAN_MAX) of SKEL's dhcp_config: no VLAN answered. */
+/* Zeroes the VLAN slots (1..XPXE_VLAN_MAX) of SKEL's dhcp_config and drops their template
+ * sets (vlan_templates): no VLAN answered. */
 void xpxe_vlan_clear_configs(struct xpxe_bpf *skel);
 
 /* Writes BASE with its host replaced by ADDR: "http://198.18.0.1:8080" -> "http://ADDR:8080". */
 void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size);
 
 /*
- * Builds the templates of every profile of S for NET into FD: dhcp_templates (KEY_BASE 0) or a
- * VLAN's set in vlan_templates (KEY_BASE: xpxe_vlan_template_key(its net, 0)).
+ * Builds the templates of every profile of S for NET into FD: dhcp_templates, or a VLAN's own
+ * array in vlan_templates (same layout).
  */
-int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_settings *s,
+int xpxe_dhcp_install_templates(int fd, const struct xpxe_dhcp_settings *s,
 				const struct xpxe_dhcp_net *net);
 
 /* The dhcp_config entry of S (enabled) on NET. */
