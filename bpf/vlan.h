@@ -67,8 +67,10 @@ struct {
 struct vlan_template_set {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XPXE_DHCP_TEMPLATES);
-	__type(key, __u32);
-	__type(value, struct xpxe_dhcp_template);
+	/* Sizes, not types: clang emits the template's BTF here only as a forward declaration
+	 * (as tftp.h's tftp_chunks). */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xpxe_dhcp_template));
 };
 
 struct {
