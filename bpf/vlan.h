@@ -48,6 +48,43 @@ struct {
 	__type(value, struct xpxe_vlan);
 } vlan_vids SEC(".maps");
 
+/*
+ * The double-tagged VLANs again, by outer VID (XPXE_VID_SLOTS slots): each outer VID in use
+ * has its own array by inner VID, as `vlan_vids` (64 KiB each, made by the daemon, net 0 where
+ * none is configured). Two lookups into arrays, which the verifier inlines, where `vlans` is a
+ * hash: its lookup was most of what a second tag cost a reply (BENCHMARKS.md, "VLAN tags").
+ */
+struct vlan_qinq_vids {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XPXE_VID_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xpxe_vlan));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XPXE_VID_SLOTS);
+	__type(key, __u32);
+	__array(values, struct vlan_qinq_vids);
+} vlan_qinq SEC(".maps");
+
+/*
+ * The double-tagged VLAN of outer VID OUTER and inner VID VID (both < 4096), or NULL. The
+ * barrier keeps the inner lookup a call of its own, not one call with vlan_vids' beside it
+ * (a call of two maps, which the verifier cannot inline; see vlan_template).
+ */
+static __always_inline struct xpxe_vlan *vlan_qinq_lookup(__u32 outer, __u32 vid)
+{
+	void *vids = bpf_map_lookup_elem(&vlan_qinq, &outer);
+	struct xpxe_vlan *v;
+
+	if (!vids)
+		return NULL;
+	v = bpf_map_lookup_elem(vids, &vid);
+	barrier_var(v);
+	return v;
+}
+
 /* The same VLANs by their server address: which tags what the kernel sends from it gets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -228,8 +265,7 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 		    vlan_is_tpid(*next))
 			return XPXE_CNT_PASS_VLAN_QINQ; /* not an inner 802.1Q tag, or three tags */
 		vf->ntags = 2;
-		key = xpxe_vlan_key(vlan_vid(tag->tci), vlan_vid(inner->tci));
-		v = bpf_map_lookup_elem(&vlans, &key);
+		v = vlan_qinq_lookup(vlan_vid(tag->tci), vlan_vid(inner->tci));
 		/* Each lookup tested where it is made: with one test after both, the compiler
 		 * made them one call of two maps, which the verifier cannot inline. */
 		if (!v || !v->net)
@@ -367,7 +403,7 @@ static __always_inline __s32 vlan_tc_load2(struct __sk_buff *skb, __u32 off)
 static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc_tags *t)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	__u32 n = 0, first = 0, second = 0, off = 2 * ETH_ALEN, key;
+	__u32 n = 0, first = 0, second = 0, off = 2 * ETH_ALEN;
 	struct vlan_tag tag;
 	struct xpxe_vlan *v;
 	__be32 addr;
@@ -419,8 +455,7 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 	if (bpf_skb_load_bytes(skb, off, &proto, sizeof(proto)) || vlan_is_tpid(proto))
 		return -1; /* cut short, or three tags */
 	if (n == 2) {
-		key = xpxe_vlan_key(first, second);
-		v = bpf_map_lookup_elem(&vlans, &key);
+		v = vlan_qinq_lookup(first, second);
 	} else {
 		v = bpf_map_lookup_elem(&vlan_vids, &first);
 	}

@@ -26,7 +26,8 @@ static inline __u32 xpxe_vlan_key(__u32 outer_vid, __u32 vid)
 
 /*
  * A configured VLAN: value of `vlans` (by tag), of `vlan_vids` (an array by VID: the single
- * 802.1Q tagged VLANs again, so that a tagged frame's lookup is an index, not a hash) and of
+ * 802.1Q tagged VLANs again, so that a tagged frame's lookup is an index, not a hash), of
+ * `vlan_qinq`'s arrays (the double-tagged ones again, by outer VID then VID) and of
  * `vlan_by_addr` (by server address).
  */
 struct xpxe_vlan {

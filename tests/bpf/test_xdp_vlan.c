@@ -809,7 +809,8 @@ static void test_tc_priority_survives_renumbering(void **state)
 	struct in_addr peer, qinq_ip, v30_ip, v10_ip;
 	const char *why;
 	size_t len;
-	__u32 out_len, ten = 10;
+	__u32 out_len, ten = 10, qinq_id;
+	int qinq_fd;
 
 	(void)state;
 	configure(XPXE_MODE_PROXY);
@@ -863,6 +864,14 @@ static void test_tc_priority_survives_renumbering(void **state)
 	assert_int_equal(
 	    bpf_map_delete_elem(bpf_map__fd(skel->maps.vlans), &(__u32){ xpxe_vlan_key(100, 30) }),
 	    0);
+	/* ... and out of vlan_qinq's array of outer VID 100 (100.20 stays there). */
+	assert_int_equal(
+	    bpf_map_lookup_elem(bpf_map__fd(skel->maps.vlan_qinq), &(__u32){ 100 }, &qinq_id), 0);
+	qinq_fd = bpf_map_get_fd_by_id(qinq_id);
+	assert_true(qinq_fd >= 0);
+	assert_int_equal(
+	    bpf_map_update_elem(qinq_fd, &(__u32){ 30 }, &(struct xpxe_vlan){ 0 }, BPF_ANY), 0);
+	close(qinq_fd);
 }
 
 /*

@@ -211,6 +211,31 @@ static int install_vlan_templates(struct xpxe_bpf *skel, __u32 netno,
 	return err;
 }
 
+/*
+ * A double-tagged VLAN V into vlan_qinq: the array of its outer VID (made when it is the first
+ * VLAN of that outer VID) gets V at its inner VID.
+ */
+static int put_qinq(struct xpxe_bpf *skel, const struct xpxe_vlan *v)
+{
+	int outer = bpf_map__fd(skel->maps.vlan_qinq), fd, err = 0;
+	__u32 outer_vid = v->outer_vid, vid = v->vid, id;
+
+	if (!bpf_map_lookup_elem(outer, &outer_vid, &id)) {
+		fd = bpf_map_get_fd_by_id(id);
+	} else {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vlan_qinq_vids", sizeof(__u32),
+				    sizeof(struct xpxe_vlan), XPXE_VID_SLOTS, NULL);
+		if (fd >= 0 && bpf_map_update_elem(outer, &outer_vid, &fd, BPF_ANY))
+			err = -errno;
+	}
+	if (fd < 0)
+		return -errno;
+	if (!err && bpf_map_update_elem(fd, &vid, v, BPF_ANY))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 /* M in dhcp_clients of the interface IFNAME (a reservation's network is its address's). */
 static int put_machine(int fd, const struct xpxe_dhcp_settings *s, const char *ifname,
 		       const struct xpxe_machine_cfg *m)
@@ -387,11 +412,14 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		err = -errno;
 	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.vlans), &key, &val, BPF_ANY))
 		err = -errno;
-	/* A single tag's VLAN also by its VID: xdp_pxe's and tc_tftp's lookup (bpf/vlan.h). */
+	/* A single tag's VLAN also by its VID, a double tag's by its two: xdp_pxe's and
+	 * tc_tftp's lookups (bpf/vlan.h). */
 	if (!err && !v->outer_vid &&
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &(__u32){ v->vid }, &val,
 				BPF_ANY))
 		err = -errno;
+	if (!err && v->outer_vid)
+		err = put_qinq(skel, &val);
 	free(sv);
 	return err;
 }
@@ -417,7 +445,10 @@ static void clear_map(int fd)
 			break;
 }
 
-/* Zeroes the slots of `vlan_vids` that `vlans` says are in use (an array's entries stay). */
+/*
+ * Zeroes the slots of `vlan_vids` that `vlans` says are in use (an array's entries stay), and
+ * drops the arrays of `vlan_qinq` of the outer VIDs it names.
+ */
 static void clear_vlan_vids(struct xpxe_bpf *skel)
 {
 	const struct xpxe_vlan none = { 0 };
@@ -431,6 +462,8 @@ static void clear_vlan_vids(struct xpxe_bpf *skel)
 		if (key == xpxe_vlan_key(0, vid))
 			bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &vid, &none,
 					    BPF_ANY);
+		else
+			bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_qinq), &(__u32){ key >> 16 });
 	}
 }
 
