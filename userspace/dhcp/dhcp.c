@@ -195,7 +195,8 @@ int xpxe_dhcp_install_templates(int fd, const struct xpxe_dhcp_settings *s,
  * new one, never a set half written, and no template of an earlier load lingers in it.
  */
 static int install_vlan_templates(struct xpxe_bpf *skel, __u32 netno,
-				  const struct xpxe_dhcp_settings *s, const struct xpxe_dhcp_net *net)
+				  const struct xpxe_dhcp_settings *s,
+				  const struct xpxe_dhcp_net *net)
 {
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vlan_template_s", sizeof(__u32),
 				sizeof(struct xpxe_dhcp_template), XPXE_DHCP_TEMPLATES, NULL);
@@ -204,8 +205,8 @@ static int install_vlan_templates(struct xpxe_bpf *skel, __u32 netno,
 	if (fd < 0)
 		return -errno;
 	err = xpxe_dhcp_install_templates(fd, s, net);
-	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_templates), &netno, &fd,
-					BPF_ANY))
+	if (!err &&
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_templates), &netno, &fd, BPF_ANY))
 		err = -errno;
 	close(fd); /* vlan_templates holds the set now */
 	return err;
@@ -298,8 +299,7 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 	int err = 0;
 
 	if (s->enabled) {
-		err =
-		    xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.dhcp_templates), s, net);
+		err = xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.dhcp_templates), s, net);
 		if (!err)
 			err = install_machines(skel, s, net->ifname);
 		for (int i = 0; !err && i < s->n_reservations; i++) {
@@ -463,7 +463,8 @@ static void clear_vlan_vids(struct xpxe_bpf *skel)
 			bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &vid, &none,
 					    BPF_ANY);
 		else
-			bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_qinq), &(__u32){ key >> 16 });
+			bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_qinq),
+					    &(__u32){ key >> 16 });
 	}
 }
 
