@@ -179,16 +179,17 @@ static const char usage_serve[] =
     "  --http-max-per-ip N         connections at once from one address (default 32)\n"
     "  --http-timeout SECONDS      close a connection silent this long (default 30)\n"
     "  --max-downloads N           kernel and initramfs downloads (files of 1 MiB\n"
-    "                              or more) at once (default 64; 0: no cap); the others\n"
-    "                              are held in a queue, machines with role controlplane\n"
-    "                              or init first, then in the order they asked\n"
+    "                              or more) at once (default 32; 0: no cap); the others\n"
+    "                              are held in a queue in the order they asked;\n"
+    "                              machines with role controlplane or init go at once\n"
     "  --download-max-wait SECONDS let a queued download in over the cap after this\n"
     "                              long (default 0: never; held ones get a trickle)\n"
     "  --max-tftp-downloads N      TFTP transfers (IPv4) at once (default 128; 0: no\n"
     "                              cap); further read requests are held unanswered\n"
     "                              (the firmware repeats them) in the order they\n"
-    "                              asked; one held 2 s goes in over the cap\n"
-    "                              (downloads.tftp_max_wait), a control plane's at once\n"
+    "                              asked, a control plane's at once\n"
+    "  --tftp-max-wait SECONDS     let a held TFTP read request in over the cap after\n"
+    "                              this long (default 2; 0: never; at most 60)\n"
     "\n"
     "Fleet page (quick start; ui: in a config file):\n"
     "  --ui ADDR:PORT              serve the fleet page there (default: off): each\n"
@@ -551,6 +552,7 @@ enum {
 	OPT_MAX_DOWNLOADS,
 	OPT_DOWNLOAD_MAX_WAIT,
 	OPT_MAX_TFTP_DOWNLOADS,
+	OPT_TFTP_MAX_WAIT,
 	OPT_ROUTER_ADVERT,
 	OPT_STORE,
 	OPT_UKI,
@@ -825,6 +827,7 @@ static const char *const with_config_flags[] = {
 	"--max-downloads",
 	"--download-max-wait",
 	"--max-tftp-downloads",
+	"--tftp-max-wait",
 	"--keep-attached",
 	"--store",
 };
@@ -882,6 +885,7 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "max-downloads", required_argument, NULL, OPT_MAX_DOWNLOADS },
 		{ "download-max-wait", required_argument, NULL, OPT_DOWNLOAD_MAX_WAIT },
 		{ "max-tftp-downloads", required_argument, NULL, OPT_MAX_TFTP_DOWNLOADS },
+		{ "tftp-max-wait", required_argument, NULL, OPT_TFTP_MAX_WAIT },
 		{ "ui", required_argument, NULL, OPT_UI },
 		{ "ui-allow", required_argument, NULL, OPT_UI_ALLOW },
 		{ "help", no_argument, NULL, 'h' },
@@ -1074,6 +1078,17 @@ static int serve_or_check(int argc, char **argv, bool check)
 				    optarg);
 			opts.max_tftp_downloads = v;
 			opts.max_tftp_downloads_set = true;
+			break;
+		case OPT_TFTP_MAX_WAIT:
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v > 60)
+				return usage_error(
+				    serve_usage,
+				    "--tftp-max-wait wants 0..60 seconds (0: never), "
+				    "not '%s'",
+				    optarg);
+			opts.tftp_max_wait_s = v;
+			opts.tftp_max_wait_set = true;
 			break;
 		case OPT_UI: {
 			struct sockaddr_in addr;

@@ -17,6 +17,7 @@
 #   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 64)
 #   MAX_TFTP=N           xpxe's --max-tftp-downloads (default: the daemon's own, 128)
 #   MAX_WAIT=S           xpxe's --download-max-wait (default 0: never)
+#   TFTP_WAIT=S          xpxe's --tftp-max-wait (default: the daemon's own, 2)
 #   CONTROLPLANES="100 170 250"  the machines (by index) whose config says type: controlplane;
 #                        xpxe lets their downloads go first; the table says when the last of
 #                        them had its config (cp s) and what share of the storm had by then
@@ -36,9 +37,7 @@ RUNS=${RUNS:-3}
 SERVERS=${SERVERS:-"xpxe xpxe_nocap peer peer_xdp"} # for trials: some of them only
 MAX_DOWNLOADS=${MAX_DOWNLOADS:-}
 MAX_TFTP=${MAX_TFTP:-}
-# The daemon's defaults (downloads.max, downloads.tftp_max), for the text.
-DEFAULT_DOWNLOADS=64
-DEFAULT_TFTP=128
+TFTP_WAIT=${TFTP_WAIT:-}
 MAX_WAIT=${MAX_WAIT:-0}
 CONTROLPLANES=${CONTROLPLANES:-"100 170 250"}
 WARMUP=${WARMUP:-32}
@@ -52,6 +51,10 @@ KERNEL_MIB=${KERNEL_MIB:-4}
 INITRD_MIB=${INITRD_MIB:-16}
 STORM=$root/build/bench/storm
 XPXE=${XPXE:-$root/xpxe} # another build of it (a sanitized one, say)
+# The daemon's defaults (downloads.max, downloads.tftp_max) for the text, as its --help says.
+DEFAULT_DOWNLOADS=$("$XPXE" serve --help | sed -n 's/.* at once (default \([0-9]*\); 0: no cap); the others$/\1/p')
+DEFAULT_TFTP=$("$XPXE" serve --help | sed -n 's/.*TFTP transfers (IPv4) at once (default \([0-9]*\); 0: no$/\1/p')
+[ -n "$DEFAULT_DOWNLOADS" ] && [ -n "$DEFAULT_TFTP" ] || { echo "storm.sh: no defaults in $XPXE serve --help" >&2; exit 1; }
 HTTP=$SRV_IP:8080
 # The machines' network (bench_storm_net: 198.18.8.0/21): their relays (198.18.8.1, .2, ...:
 # one a thread) and 2021 addresses.
@@ -166,7 +169,8 @@ wait_for() { # CMD...: up to 5 s
 
 start_xpxe() {
 	bench_storm_xpxe ${MAX_DOWNLOADS:+--max-downloads "$MAX_DOWNLOADS"} \
-		${MAX_TFTP:+--max-tftp-downloads "$MAX_TFTP"} --download-max-wait "$MAX_WAIT"
+		${MAX_TFTP:+--max-tftp-downloads "$MAX_TFTP"} ${TFTP_WAIT:+--tftp-max-wait "$TFTP_WAIT"} \
+		--download-max-wait "$MAX_WAIT"
 	pids+=("$bench_xpxe_pid")
 }
 
@@ -351,8 +355,9 @@ All machines power on at once. Servers: xpxe \`--mode full\` (DHCP from XDP and 
 TFTP from BPF, HTTP by its libmicrohttpd, config rendered per MAC) against dnsmasq (DHCP and
 TFTP) with nginx (sendfile; the same script, a config file per MAC). xpxe lets at most
 ${MAX_DOWNLOADS:-$DEFAULT_DOWNLOADS} kernel and initramfs downloads run at once and holds the others (\`downloads.max\`,
-\`--max-downloads\`), the machines whose config says \`type: controlplane\` first, then in the
-order machines asked (a machine keeps its place for its kernel after its initramfs); a held
+\`--max-downloads\`) in the order machines asked (a machine keeps its place for its kernel
+after its initramfs), while a machine whose config says \`type: controlplane\` goes at once,
+over the cap; a held
 download gets its header at once and its first bytes trickle (1 KiB every 5 s: storm's machines
 give up on an HTTP download silent for 30 s) until its turn; and at most ${MAX_TFTP:-$DEFAULT_TFTP} TFTP
 transfers (\`downloads.tftp_max\`, \`--max-tftp-downloads\`): a further read request is held

@@ -46,6 +46,7 @@ struct bench_case {
 	int vid;     /* tagged with this VID (VLANs 10 and 100.20 are configured); 0: untagged */
 	int outer;   /* and an 802.1ad outer tag with this VID over it (VLAN 100.20); 0: none */
 	int v6;	     /* DHCPv6 (bpf/dhcp6.h): 1 proxy-like, 2 full mode with a pool6; 0: off */
+	int local;   /* proxy mode: a DHCP server on the host (XPXE_DHCP_F_LOCAL_SERVER) */
 };
 
 /* DHCPv6's modes (the case's v6). */
@@ -54,27 +55,32 @@ struct bench_case {
 #define V6_BOUND 3 /* full mode, the machine bound (dhcp6_bindings): its Renew, built here */
 
 static const struct bench_case cases[] = {
-	/* Proxy mode's OFFER costs both runs: XDP passes the DISCOVER, tc answers it. */
-	{ "proxy pass of a PXE DISCOVER to tc (arch 7)",
+	/*
+	 * Proxy mode's OFFER: XDP answers the DISCOVER when no DHCP server runs on the host;
+	 * with one, XDP passes it and tc answers it (the stack's copy goes on to that server).
+	 */
+	{ "proxy OFFER to OVMF DISCOVER", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0,
+	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 0, 0, 0, 0 },
+	{ "proxy pass of a PXE DISCOVER to tc (a DHCP server here)",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0,
-	  0, 0 },
+	  0, 0, 1 },
 	{ "tc: proxy OFFER to OVMF DISCOVER (+ stack copy)",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 0, XPXE_MODE_PROXY, 0, TC_ACT_REDIRECT, 0,
-	  1, 0, 0, 0 },
+	  1, 0, 0, 0, 1 },
 	{ "proxy ACK to OVMF 4011 REQUEST", "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5,
-	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 0, 0, 0 },
+	  XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 0, 0, 0, 0 },
 	{ "full OFFER to iPXE DISCOVER (known MAC)",
 	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0,
-	  0, 0 },
+	  0, 0, 0 },
 	{ "full ACK to OVMF REQUEST (known MAC)", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
-	  XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0, 0, 0 },
+	  XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 0, 0, 0, 0 },
 	{ "proxy pass of a plain udhcpc DISCOVER", "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap",
-	  6, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0, 0, 0 },
+	  6, XPXE_MODE_PROXY, 0, XDP_PASS, 0, 0, 0, 0, 0, 0 },
 	/* IPv6 (bpf/ndp.h): an answered RS, and one from a stranger. */
 	{ "full RA to iPXE RS (known MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
-	  XPXE_MODE_FULL, 1, XDP_TX, 6, 0, 0, 0, 0 },
+	  XPXE_MODE_FULL, 1, XDP_TX, 6, 0, 0, 0, 0, 0 },
 	{ "full pass of an RS (unknown MAC)", "tests/fixtures/seabios-ipxe-rom-rs.pcap", 0,
-	  XPXE_MODE_FULL, 0, XDP_PASS, 6, 0, 0, 0, 0 },
+	  XPXE_MODE_FULL, 0, XDP_PASS, 6, 0, 0, 0, 0, 0 },
 	/*
 	 * The same replies on a VLAN (scripts/bench/vlan.sh): the tags off, the VLAN's config and
 	 * templates, the tags back on. Each beside its untagged case above, whose name it ends
@@ -83,24 +89,24 @@ static const struct bench_case cases[] = {
 	 */
 	{ "802.1Q 10: full OFFER to iPXE DISCOVER (known MAC)",
 	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10,
-	  0, 0 },
+	  0, 0, 0 },
 	{ "802.1ad 100.20: full OFFER to iPXE DISCOVER (known MAC)",
 	  "tests/fixtures/seabios-ipxe-rom-full-dhcp.pcap", 0, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
-	  100, 0 },
+	  100, 0, 0 },
 	{ "802.1Q 10: full ACK to OVMF REQUEST (known MAC)",
 	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 10, 0,
-	  0 },
+	  0, 0 },
 	{ "802.1ad 100.20: full ACK to OVMF REQUEST (known MAC)",
 	  "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2, XPXE_MODE_FULL, 1, XDP_TX, 0, 0, 20,
-	  100, 0 },
+	  100, 0, 0 },
 	{ "802.1Q 10: proxy ACK to OVMF 4011 REQUEST",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5, XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 10,
-	  0, 0 },
+	  0, 0, 0 },
 	{ "802.1ad 100.20: proxy ACK to OVMF 4011 REQUEST",
 	  "tests/fixtures/ovmf-pxe-proxy-4011-dhcp.pcap", 5, XPXE_MODE_PROXY, 0, XDP_TX, 0, 0, 20,
-	  100, 0 },
+	  100, 0, 0 },
 	{ "VLAN 11 (not served): pass", "tests/fixtures/ovmf-pxe-full-tftp-dhcp.pcap", 2,
-	  XPXE_MODE_FULL, 1, XDP_PASS, 0, 0, 11, 0, 0 },
+	  XPXE_MODE_FULL, 1, XDP_PASS, 0, 0, 11, 0, 0, 0 },
 	/*
 	 * DHCPv6 (scripts/bench/dhcp6.sh), OVMF's own messages: proxy-like answers in XDP (the
 	 * boot options; the address from elsewhere), and full mode, where xdp_pxe passes a
@@ -108,15 +114,15 @@ static const struct bench_case cases[] = {
 	 */
 	{ "DHCPv6 proxy-like Advertise to OVMF PXE Solicit",
 	  "tests/fixtures/ovmf-dhcp6-pxe-http.pcap", 0, XPXE_MODE_PROXY, 0, XDP_TX, 6, 0, 0, 0,
-	  V6_PROXY },
+	  V6_PROXY, 0 },
 	{ "DHCPv6 proxy-like Reply to OVMF 4011 Request", "tests/fixtures/ovmf-dhcp6-pxe-http.pcap",
-	  1, XPXE_MODE_PROXY, 0, XDP_TX, 6, 0, 0, 0, V6_PROXY },
+	  1, XPXE_MODE_PROXY, 0, XDP_TX, 6, 0, 0, 0, V6_PROXY, 0 },
 	{ "DHCPv6 full: pass of OVMF Solicit to the daemon",
 	  "tests/fixtures/ovmf-dhcp6-pxe-http.pcap", 0, XPXE_MODE_FULL, 1, XDP_PASS, 6, 0, 0, 0,
-	  V6_FULL },
+	  V6_FULL, 0 },
 	/* A bound machine's Renew (dhclient -6's shape), answered by xdp_dhcp6_bound. */
 	{ "DHCPv6 full: Reply to a bound machine's Renew (XDP)", NULL, 0, XPXE_MODE_FULL, 1, XDP_TX,
-	  6, 0, 0, 0, V6_BOUND },
+	  6, 0, 0, 0, V6_BOUND, 0 },
 };
 
 #define RENEW_IAID 0x00000001
@@ -381,6 +387,7 @@ int main(int argc, char **argv)
 		net.server_ip = s.server_ip;
 		memcpy(net.server_mac, frame_server_mac, 6);
 		inet_pton(AF_INET, "255.255.255.0", &net.netmask);
+		net.local_server = c->local;
 		if (xpxe_dhcp_load_maps(skel, &s, &net))
 			return 1;
 		/* The trunk's VLANs, numbered as the daemon numbers them (install_vlans). */

@@ -2,13 +2,16 @@
 # Boot storm order (issue 23): large downloads over HTTP are admitted at most
 # downloads.max at once, the others are held (not refused) in a queue, control planes
 # first, then in the order they asked; a held one gets its header at once and a trickle of
-# its first bytes until its turn. Real curl clients in the lab, one source address
+# its first bytes until its turn. A control plane goes at once, over the cap, while fewer
+# than downloads.max control planes download. Real curl clients in the lab, one source address
 # per machine; the order is read from events (which download finished first, the daemon's
 # queue as status lists it), never from durations.
 #
-# With --max-downloads 1: w1 takes the slot and is stopped (SIGSTOP) while w2, w3, cp (role:
-# controlplane in the inventory) and c2 (no role; its Talos document says type: controlplane)
-# queue, in that order. Then w1 goes on. Expected finishing order: w1, cp, c2, w2, w3.
+# With --max-downloads 1: w1 takes the slot and is stopped (SIGSTOP) while w2 and w3 queue,
+# cp (role: controlplane in the inventory) goes in at once over the cap (and is stopped too),
+# and c2 (no role; its Talos document says type: controlplane) queues ahead of the workers: one
+# control plane downloads already. Then cp goes on and ends while w1 still holds the slot
+# (nobody goes in), then w1. Expected finishing order: cp, w1, c2, w2, w3.
 LAB=tstorm
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -41,8 +44,11 @@ YAML
 check "a config with role: boss is refused with its line" \
 	bash -c "sed 's/role: worker/role: boss/' '$WORK/xpxe.yaml' >'$WORK/bad.yaml'; ! '$XPXE' check -c '$WORK/bad.yaml' >'$WORK/bad.out' 2>&1 && grep -q \"bad.yaml:11:.*'role' takes controlplane, init or worker, not 'boss'\" '$WORK/bad.out'"
 
+check "--tftp-max-wait 61 is refused with its range" \
+	bash -c "! '$XPXE' serve -c '$WORK/xpxe.yaml' --tftp-max-wait 61 >'$WORK/tmw.out' 2>&1 && grep -q -- \"--tftp-max-wait wants 0..60 seconds (0: never), not '61'\" '$WORK/tmw.out'"
+
 # --max-downloads overrides the file's downloads.max (4): one at a time here.
-if start_daemon -c "$WORK/xpxe.yaml" --max-downloads 1; then
+if start_daemon -c "$WORK/xpxe.yaml" --max-downloads 1 --tftp-max-wait 7; then
 	ok "serve -c --max-downloads 1 starts"
 else
 	not_ok "serve -c --max-downloads 1 starts"
@@ -91,45 +97,64 @@ check "w1 takes the one slot" wait_until metric_is xpxe_http_downloads_active 1
 curl1=$(pgrep -P "${PID[w1]}" curl || pgrep -P "${PID[w1]}")
 kill -STOP "$curl1"
 n=0
-for m in w2 w3 cp c2; do
+for m in w2 w3; do
 	fetch "$m"
 	n=$((n + 1))
 	wait_until metric_is xpxe_http_downloads_waiting "$n" ||
 		not_ok "$m is held in the queue" "waiting: $(metric xpxe_http_downloads_waiting)"
 done
+fetch cp
+check "cp goes in at once, over the cap of 1 (a control plane)" \
+	wait_until metric_is xpxe_http_downloads_active 2
+curlcp=$(pgrep -P "${PID[cp]}" curl || pgrep -P "${PID[cp]}")
+kill -STOP "$curlcp"
+check "... counted as a control plane over the cap" \
+	metric_is 'xpxe_http_downloads_admitted_total{how="controlplane"}' 1
+check "the log says cp went at once, over the cap" \
+	grep -q "vmlinuz of cp goes at once, over the cap (control plane; 1 downloads at once)" "$WORK/daemon.log"
+fetch c2
+check "c2, the second control plane, is held: one control plane downloads already" \
+	wait_until metric_is xpxe_http_downloads_waiting 3
 size() { stat -c %s "$1" 2>/dev/null || echo 0; }
-held_sizes() { for m in w2 w3 cp c2; do size "$WORK/$m.out"; done | tr '\n' ' '; }
-check "four downloads are held (none refused, none finished; each had at most a few bytes: $(held_sizes))" \
-	bash -c "[ \"\$(cat '$WORK/order')\" = '' ] && for m in w2 w3 cp c2; do [ \$(stat -c %s '$WORK/'\$m.out 2>/dev/null || echo 0) -le 8192 ] || exit 1; done"
+held_sizes() { for m in w2 w3 c2; do size "$WORK/$m.out"; done | tr '\n' ' '; }
+check "three downloads are held (none refused, none finished; each had at most a few bytes: $(held_sizes))" \
+	bash -c "[ \"\$(cat '$WORK/order')\" = '' ] && for m in w2 w3 c2; do [ \$(stat -c %s '$WORK/'\$m.out 2>/dev/null || echo 0) -le 8192 ] || exit 1; done"
 # Held, not silent: each got its header at once, and its first bytes trickle while it waits.
 got_header() { [ "$(size "$WORK/w2.out")" -ge 1 ]; }
 check "a held download got its header and a first byte at once" wait_until got_header
 trickled() { [ "$(size "$WORK/w3.out")" -gt 1 ]; }
 check "... and more bytes trickle while it waits (a client that gives up on silence stays)" \
 	wait_until trickled
-check "the log says cp is queued ahead of the workers" \
-	grep -q "vmlinuz of cp queued ahead of the workers (control plane)" "$WORK/daemon.log"
-check "... and so is c2, by its Talos document's machine.type" \
+check "the log says c2 is queued ahead of the workers, by its Talos document's machine.type" \
 	grep -q "vmlinuz of c2 queued ahead of the workers (control plane)" "$WORK/daemon.log"
 queue=$("$XPXE" status --json | jq -r '[.http.downloads.list[] | select(.state == "queued") | .who] | join(" ")')
-check "status lists the queue in its order: cp, c2, w2, w3" test "$queue" = "cp c2 w2 w3"
-check "status lists w1 as downloading" \
-	bash -c "'$XPXE' status --json | jq -e '[.http.downloads.list[] | select(.state == \"downloading\") | .who] == [\"w1\"]'"
-check "xpxe status prints the queue" bash -c "'$XPXE' status | grep -Eq '^ +queued +controlplane +cp +vmlinuz'"
+check "status lists the queue in its order: c2, w2, w3" test "$queue" = "c2 w2 w3"
+check "status lists cp and w1 as downloading" \
+	bash -c "'$XPXE' status --json | jq -e '[.http.downloads.list[] | select(.state == \"downloading\") | .who] == [\"cp\", \"w1\"]'"
+check "--tftp-max-wait overrides the file's downloads.tftp_max_wait (status --json)" \
+	bash -c "'$XPXE' status --json | jq -e '.http.downloads.tftp_max_wait_s == 7'"
+check "status --json counts cp as a control plane over the cap" \
+	bash -c "'$XPXE' status --json | jq -e '.http.downloads.admitted_controlplane_over_cap == 1'"
+check "xpxe status prints the queue" bash -c "'$XPXE' status | grep -Eq '^ +queued +controlplane +c2 +vmlinuz'"
 check "/metrics names who is queued" \
 	bash -c "curl -s --interface $CLI_IP '$URL/metrics' >/dev/null; ip netns exec $NS_CLI curl -s '$URL/metrics' | grep -q 'xpxe_http_download{machine=\"w3\",asset=\"vmlinuz\",state=\"queued\",rank=\"worker\"} 1'"
 screen=$(XPXE_SOCKET=$SOCK script -qec "$XPXE watch --once" /dev/null | tr -d '\r')
 check "xpxe watch shows who downloads and who is next" \
-	grep -q "downloads: 1 running (at most 1), 4 queued; next: cp (control plane), c2 (control plane), w2, w3" <<<"$screen"
-check "xpxe trace shows cp's download_queued event" \
-	bash -c "'$XPXE' trace cp --once | grep -q 'download_queued.*vmlinuz'"
+	grep -q "downloads: 2 running (at most 1), 3 queued; next: c2 (control plane), w2, w3" <<<"$screen"
+check "xpxe trace shows c2's download_queued event" \
+	bash -c "'$XPXE' trace c2 --once | grep -q 'download_queued.*vmlinuz'"
 # Small files never queue: the initramfs here (100 kB) and a HEAD of the big one.
 check "a small asset is served at once while the queue is full" \
 	bash -c "ip netns exec $NS_CLI curl -s -m 30 -o '$WORK/small.out' '$URL/assets/initramfs' && cmp -s '$WORK/small' '$WORK/small.out'"
 check "a HEAD of the big one too" \
 	bash -c "ip netns exec $NS_CLI curl -sI -m 30 '$URL/assets/vmlinuz' | grep -qi 'content-length: 16777216'"
-check "... and the queue is as it was" metric_is xpxe_http_downloads_waiting 4
+check "... and the queue is as it was" metric_is xpxe_http_downloads_waiting 3
 
+# cp ends while w1 still holds the one slot: nobody goes in (cp was over the cap).
+kill -CONT "$curlcp"
+check "cp's download ends while w1 is stopped" wait_until grep -qx cp "$WORK/order"
+check "... and nobody went in: w1 holds the one slot" \
+	bash -c "[ \"$(metric xpxe_http_downloads_waiting)\" = 3 ] && [ \"$(metric xpxe_http_downloads_active)\" = 1 ]"
 kill -CONT "$curl1"
 wait_downloads "$WORK/big" "$WORK/none" 0 "${PID[@]}"
 check "every download ended well" test "$FAILED" = 0
@@ -139,9 +164,9 @@ check "every machine got the file's bytes" test "$same" = 5
 # The server's order (its log): a download's end frees the slot the next one takes, so the
 # order of these lines is the queue's, whatever the clients' speed.
 sent=$(sed -n 's/.*http: vmlinuz of \([a-z0-9]*\) sent; its slot goes to the next in line/\1/p' "$WORK/daemon.log" | tr '\n' ' ')
-check "the server sent them in the queue's order: w1 cp c2 w2 w3 (got: $sent)" test "$sent" = "w1 cp c2 w2 w3 "
+check "the server sent them in that order: cp w1 c2 w2 w3 (got: $sent)" test "$sent" = "cp w1 c2 w2 w3 "
 started=$(sed -n 's/.*http: vmlinuz of \([a-z0-9]*\) starts after .* in the queue$/\1/p' "$WORK/daemon.log" | tr '\n' ' ')
-check "the held ones started in that order too (got: $started)" test "$started" = "cp c2 w2 w3 "
+check "the held ones started in the queue's order (got: $started)" test "$started" = "c2 w2 w3 "
 pos() { tr ' ' '\n' <<<"$sent" | grep -nx "$1" | cut -d: -f1; }
 check "the control plane's download ended before those of the workers that asked before it" \
 	bash -c "[ '$(pos cp)' -lt '$(pos w2)' ] && [ '$(pos cp)' -lt '$(pos w3)' ]"
@@ -151,12 +176,12 @@ cp_line=$(grep -nx cp "$WORK/order" | cut -d: -f1)
 w3_line=$(grep -nx w3 "$WORK/order" | cut -d: -f1)
 check "cp's client finished before w3's (clients' order: $(tr '\n' ' ' <"$WORK/order"))" \
 	test "${cp_line:-9}" -lt "${w3_line:-0}"
-check "four went in after a wait, one at once" \
-	bash -c "[ \"$(metric 'xpxe_http_downloads_admitted_total{how="after_wait"}')\" = 4 ] && [ \"$(metric 'xpxe_http_downloads_admitted_total{how="at_once"}')\" = 1 ]"
+check "three went in after a wait, two at once" \
+	bash -c "[ \"$(metric 'xpxe_http_downloads_admitted_total{how="after_wait"}')\" = 3 ] && [ \"$(metric 'xpxe_http_downloads_admitted_total{how="at_once"}')\" = 2 ]"
 check "the queue is empty again" \
 	bash -c "[ \"$(metric xpxe_http_downloads_waiting)\" = 0 ] && [ \"$(metric xpxe_http_downloads_active)\" = 0 ]"
 check "the log says when a held download started" \
-	grep -q "vmlinuz of cp starts after .* s in the queue" "$WORK/daemon.log"
+	grep -q "vmlinuz of c2 starts after .* s in the queue" "$WORK/daemon.log"
 
 # --- the bound on waiting: past --download-max-wait a held download goes in over the cap ----
 kill "$DAEMON_PID" && wait_daemon

@@ -105,11 +105,16 @@ static void test_cap_then_fifo(void **state)
 	xpxe_admit_destroy(&a);
 }
 
-/* A control plane that comes last goes before every worker that waits, in its own arrival order. */
-static void test_controlplane_first(void **state)
+/*
+ * A control plane goes at once, over the cap, while fewer than the cap's number of control
+ * planes download (at the front of the queue it would wait for a batch that started together
+ * to end); past that it waits before every worker, in its own arrival order. It counts in
+ * active, so the workers it passed wait the longer.
+ */
+static void test_controlplane_over_the_cap(void **state)
 {
 	struct xpxe_admit a;
-	const int want[] = { 5, 7, 2, 3, 4, 6 };
+	const int want[] = { 7, 2, 3, 4, 6 };
 
 	(void)state;
 	xpxe_admit_init(&a, 1, 0, note_resume);
@@ -117,16 +122,28 @@ static void test_controlplane_first(void **state)
 	assert_false(wait_in(&a, ticket(2, XPXE_RANK_WORKER), 1));
 	assert_false(wait_in(&a, ticket(3, XPXE_RANK_WORKER), 2));
 	assert_false(wait_in(&a, ticket(4, XPXE_RANK_WORKER), 3));
-	assert_false(wait_in(&a, ticket(5, XPXE_RANK_CONTROLPLANE), 4));
+	assert_true(xpxe_admit_enter(&a, ticket(5, XPXE_RANK_CONTROLPLANE), 4));
+	assert_true(tickets[5].controlplane_over);
+	assert_int_equal(a.active, 2);
+	assert_int_equal(a.active_controlplanes, 1);
+	assert_int_equal(a.stats.controlplane_over, 1);
+	assert_int_equal(a.stats.at_once, 2);
 	assert_false(wait_in(&a, ticket(6, XPXE_RANK_WORKER), 5));
+	/* A second control plane: one is over the cap already (cap 1), so it waits, first. */
 	assert_false(wait_in(&a, ticket(7, XPXE_RANK_CONTROLPLANE), 6));
-	/* Each one that finishes hands its slot to the next in line. */
+	assert_false(tickets[7].controlplane_over);
+	/* 1 ends: 5 still runs over the cap, so the one slot is taken and nobody goes in. */
 	xpxe_admit_leave(&a, &tickets[1], 10);
+	assert_int_equal(n_resumed, 0);
+	xpxe_admit_leave(&a, &tickets[5], 11); /* 7 takes the slot */
+	assert_int_equal(a.active_controlplanes, 1);
+	/* Each one that finishes hands its slot to the next in line. */
+	for (int i = 0; i < 4; i++)
+		xpxe_admit_leave(&a, &tickets[want[i]], 12 + i);
+	assert_int_equal(n_resumed, 5);
 	for (int i = 0; i < 5; i++)
-		xpxe_admit_leave(&a, &tickets[want[i]], 11 + i);
-	assert_int_equal(n_resumed, 6);
-	for (int i = 0; i < 6; i++)
 		assert_int_equal(resumed[i], want[i]);
+	assert_int_equal(a.stats.controlplane_over, 1);
 	xpxe_admit_destroy(&a);
 }
 
@@ -155,7 +172,8 @@ static void test_controlplane_passes_waiting_workers(void **state)
 /*
  * A machine keeps its place for its next file: its kernel, asked after its initramfs, goes
  * before the first file of every machine that came after it (machines finish whole, one
- * after another), but not before a control plane's.
+ * after another), but not before a control plane's (the second here: the first went in at
+ * once, over the cap of 1).
  */
 static void test_machine_keeps_its_place(void **state)
 {
@@ -171,17 +189,20 @@ static void test_machine_keeps_its_place(void **state)
 	ticket(3, XPXE_RANK_WORKER)->client = htonl(0xc6120803); /* C's initramfs */
 	assert_false(wait_in(&a, &tickets[3], 2));
 	ticket(4, XPXE_RANK_CONTROLPLANE)->client = htonl(0xc6120804); /* a control plane's */
-	assert_false(wait_in(&a, &tickets[4], 3));
-	xpxe_admit_leave(&a, &tickets[1], 4); /* A's initramfs is done: the cp goes */
+	assert_true(xpxe_admit_enter(&a, &tickets[4], 3));
+	ticket(7, XPXE_RANK_CONTROLPLANE)->client = htonl(0xc6120807); /* another one's */
+	assert_false(wait_in(&a, &tickets[7], 3));
+	xpxe_admit_leave(&a, &tickets[1], 4); /* A's initramfs is done: 4 holds the slot */
 	ticket(5, XPXE_RANK_WORKER)->client =
 	    htonl(0xc6120801); /* A's kernel: A's place, before B */
 	assert_false(wait_in(&a, &tickets[5], 5));
 	assert_int_equal(tickets[5].seq, tickets[1].seq);
-	xpxe_admit_leave(&a, &tickets[4], 6);
-	xpxe_admit_leave(&a, &tickets[5], 7);
-	xpxe_admit_leave(&a, &tickets[2], 8);
+	xpxe_admit_leave(&a, &tickets[4], 6); /* the waiting cp goes */
+	xpxe_admit_leave(&a, &tickets[7], 7);
+	xpxe_admit_leave(&a, &tickets[5], 8);
+	xpxe_admit_leave(&a, &tickets[2], 9);
 	assert_int_equal(n_resumed, 4);
-	assert_int_equal(resumed[0], 4);
+	assert_int_equal(resumed[0], 7);
 	assert_int_equal(resumed[1], 5);
 	assert_int_equal(resumed[2], 2);
 	assert_int_equal(resumed[3], 3);
@@ -434,24 +455,28 @@ static void test_close_and_snapshot(void **state)
 	xpxe_admit_init(&a, 1, 0, note_resume);
 	assert_true(xpxe_admit_enter(&a, ticket(1, XPXE_RANK_WORKER), 0));
 	assert_false(wait_in(&a, ticket(2, XPXE_RANK_WORKER), 1));
-	assert_false(wait_in(&a, ticket(3, XPXE_RANK_CONTROLPLANE), 2));
+	assert_true(xpxe_admit_enter(&a, ticket(3, XPXE_RANK_CONTROLPLANE), 2)); /* over the cap */
+	assert_false(wait_in(&a, ticket(4, XPXE_RANK_CONTROLPLANE), 2));
 	n = xpxe_admit_snapshot(&a, &active, &waiting, &st, v, 8);
-	assert_int_equal(n, 3);
-	assert_int_equal(active, 1);
+	assert_int_equal(n, 4);
+	assert_int_equal(active, 2);
 	assert_int_equal(waiting, 2);
-	assert_string_equal(v[0].who, "m1");
+	assert_int_equal(st.controlplane_over, 1);
+	assert_string_equal(v[0].who, "m3"); /* running, newest first */
 	assert_false(v[0].waiting);
-	assert_string_equal(v[1].who, "m3");
-	assert_true(v[1].waiting);
-	assert_string_equal(v[2].who, "m2");
+	assert_string_equal(v[1].who, "m1");
+	assert_false(v[1].waiting);
+	assert_string_equal(v[2].who, "m4"); /* the queue, best first */
+	assert_true(v[2].waiting);
+	assert_string_equal(v[3].who, "m2");
 	xpxe_admit_close(&a);
 	assert_int_equal(n_resumed, 2);
 	assert_int_equal(tickets[2].state, XPXE_TICKET_CLOSED);
-	assert_int_equal(tickets[3].state, XPXE_TICKET_CLOSED);
+	assert_int_equal(tickets[4].state, XPXE_TICKET_CLOSED);
 	assert_int_equal(a.waiting, 0);
 	/* A CLOSED ticket leaving frees nothing. */
-	xpxe_admit_leave(&a, &tickets[3], 3);
-	assert_int_equal(a.active, 1);
+	xpxe_admit_leave(&a, &tickets[4], 3);
+	assert_int_equal(a.active, 2);
 	xpxe_admit_destroy(&a);
 }
 
@@ -548,7 +573,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_resume_never_before_suspend, setup),
 		cmocka_unit_test_setup(test_cap_then_fifo, setup),
-		cmocka_unit_test_setup(test_controlplane_first, setup),
+		cmocka_unit_test_setup(test_controlplane_over_the_cap, setup),
 		cmocka_unit_test_setup(test_controlplane_passes_waiting_workers, setup),
 		cmocka_unit_test_setup(test_machine_keeps_its_place, setup),
 		cmocka_unit_test_setup(test_places_of_a_storm, setup),

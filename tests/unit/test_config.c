@@ -296,7 +296,7 @@ static void test_downloads(void **state)
 	(void)state;
 	write_file("interfaces: [prov0]\n");
 	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
-	assert_int_equal(cfg.downloads.max, 64);
+	assert_int_equal(cfg.downloads.max, 32);
 	assert_int_equal(cfg.downloads.max_wait_s, 0);
 	assert_int_equal(cfg.downloads.min_size, 1 << 20);
 	assert_int_equal(cfg.downloads.tftp_max, XPXE_DOWNLOADS_TFTP_MAX_DEFAULT);

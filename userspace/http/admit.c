@@ -19,15 +19,23 @@ void xpxe_admit_destroy(struct xpxe_admit *a)
 	pthread_mutex_destroy(&a->lock);
 }
 
+/* A control plane's rank (role controlplane or init) is above a worker's 0. */
+static bool controlplane(const struct xpxe_admit_ticket *t)
+{
+	return t->rank > 0;
+}
+
 /* Puts T (just ADMITTED) on the running list, which status and watch show. */
 static void run(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
 {
 	t->run_next = a->running;
 	a->running = t;
+	a->active_controlplanes += controlplane(t);
 }
 
 static void unrun(struct xpxe_admit *a, struct xpxe_admit_ticket *t)
 {
+	a->active_controlplanes -= controlplane(t);
 	for (struct xpxe_admit_ticket **p = &a->running; *p; p = &(*p)->run_next)
 		if (*p == t) {
 			*p = t->run_next;
@@ -155,9 +163,22 @@ bool xpxe_admit_enter(struct xpxe_admit *a, struct xpxe_admit_ticket *t, double 
 	}
 	t->next = NULL;
 	t->overdue = false;
+	t->controlplane_over = false;
 	t->held = false;
 	/* Nobody waits ahead (of this rank or higher) and a slot is free: straight in. */
 	go = !a->max || a->closing || (a->active < a->max && !(a->queue && ahead(a->queue, t)));
+	/*
+	 * A control plane goes at once, over the cap, while fewer than MAX control planes
+	 * download: at the front of the queue it would wait for a download to end, and in a
+	 * storm the first batch all started together and ends together, so it would finish
+	 * with the second batch. The workers it passes wait the longer (it counts in active).
+	 * Past MAX of them (a fleet that calls every machine a control plane), they queue.
+	 */
+	if (!go && controlplane(t) && a->active_controlplanes < a->max) {
+		go = true;
+		t->controlplane_over = true;
+		a->stats.controlplane_over++;
+	}
 	if (go) {
 		t->state = XPXE_TICKET_ADMITTED;
 		t->queued = 0;

@@ -60,6 +60,7 @@ struct xpxe_admit_ticket {
 	enum xpxe_ticket_state state;
 	int rank;
 	bool overdue;		/* let in over the cap after MAX_WAIT */
+	bool controlplane_over; /* let in at once, over the cap, as a control plane */
 	bool held;		/* the caller has suspended it (xpxe_admit_held) */
 	unsigned budget;	/* bytes it may send while it waits (the trickle) */
 	double trickled;	/* when it last got some */
@@ -73,7 +74,8 @@ struct xpxe_admit_ticket {
 
 struct xpxe_admit_stats {
 	unsigned long long at_once, after_wait, overdue, closed;
-	double wait_seconds; /* summed over those admitted after a wait */
+	unsigned long long controlplane_over; /* of at_once: control planes let in over the cap */
+	double wait_seconds;		      /* summed over those admitted after a wait */
 };
 
 struct xpxe_admit {
@@ -81,6 +83,7 @@ struct xpxe_admit {
 	unsigned max;	     /* 0: no cap (every download at once) */
 	unsigned max_wait_s; /* 0: wait as long as it takes */
 	unsigned active, waiting;
+	unsigned active_controlplanes;	   /* of active: those of a control plane's rank */
 	struct xpxe_admit_ticket *queue;   /* best first */
 	struct xpxe_admit_ticket *running; /* the ADMITTED, newest first */
 	unsigned long long seq;

@@ -546,8 +546,13 @@ static int take_turn(struct xpxe_http *h, struct request *rq, const char *name, 
 	memcpy(rq->pending->mac, mac, 18);
 	snprintf(t->what, sizeof(t->what), "%s", name);
 	t->ctx = rq->conn;
-	if (xpxe_admit_enter(&h->admit, t, mono_now()))
+	if (xpxe_admit_enter(&h->admit, t, mono_now())) {
+		if (t->controlplane_over)
+			log_info("http: %s of %s goes at once, over the cap (control plane; %u "
+				 "downloads at once)",
+				 name, t->who, h->admit.max);
 		return 1;
+	}
 	/*
 	 * Held, not refused: firmware HTTP clients retry badly or not at all. The others
 	 * waiting: this one may have been let in (and left the count) meanwhile.
@@ -1164,11 +1169,14 @@ static void download_metrics(FILE *f, struct xpxe_http *h)
 	metric(f, "xpxe_http_downloads_waiting", "Bulk downloads held in the queue", "gauge");
 	fprintf(f, "xpxe_http_downloads_waiting %u\n", waiting);
 	metric(f, "xpxe_http_downloads_admitted_total",
-	       "Bulk downloads started: at once, after a wait, over the cap after max_wait",
+	       "Bulk downloads started: at once (controlplane: of those, control planes over the "
+	       "cap), after a wait, over the cap after max_wait",
 	       "counter");
 	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"at_once\"} %llu\n", st.at_once);
 	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"after_wait\"} %llu\n", st.after_wait);
 	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"over_cap\"} %llu\n", st.overdue);
+	fprintf(f, "xpxe_http_downloads_admitted_total{how=\"controlplane\"} %llu\n",
+		st.controlplane_over);
 	metric(f, "xpxe_http_download_wait_seconds_total",
 	       "Seconds bulk downloads waited in the queue before they started", "counter");
 	fprintf(f, "xpxe_http_download_wait_seconds_total %.3f\n", st.wait_seconds);

@@ -394,6 +394,7 @@ static struct fy_node *downloads_status(struct daemon *d, struct fy_document *do
 	xpxe_json_add_u64(node, "admitted_at_once", st.at_once);
 	xpxe_json_add_u64(node, "admitted_after_wait", st.after_wait);
 	xpxe_json_add_u64(node, "admitted_over_cap", st.overdue);
+	xpxe_json_add_u64(node, "admitted_controlplane_over_cap", st.controlplane_over);
 	xpxe_json_add_u64(node, "wait_ms_total", (unsigned long long)(st.wait_seconds * 1000));
 	for (int i = 0; i < n; i++) {
 		struct fy_node *item = fy_node_create_mapping(doc);
@@ -1295,6 +1296,8 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 		cfg->downloads.max_wait_s = opts->download_max_wait_s;
 	if (opts->max_tftp_downloads_set)
 		cfg->downloads.tftp_max = opts->max_tftp_downloads;
+	if (opts->tftp_max_wait_set)
+		cfg->downloads.tftp_max_wait_s = opts->tftp_max_wait_s;
 	/* Again, now that the interfaces' subnets are known; then the added machines. */
 	find_subnets(cfg);
 	ret = xpxe_config_check(cfg, err);

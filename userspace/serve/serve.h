@@ -39,6 +39,8 @@ struct xpxe_serve_opts {
 	bool max_downloads_set, download_max_wait_set;
 	unsigned max_tftp_downloads; /* --max-tftp-downloads (0: no cap); *_set: given */
 	bool max_tftp_downloads_set;
+	unsigned tftp_max_wait_s; /* --tftp-max-wait (0: never); *_set: given */
+	bool tftp_max_wait_set;
 	/* the config file, or the quick start's profile */
 	const char *config_path;  /* -c FILE; NULL: quick start from the flags */
 	const char *talos_config; /* --talos-config DIR or FILE */
