@@ -380,6 +380,27 @@ static bool dispatcher_may_be_why(const struct xpxe_dataplane *dp, int err)
 	return err == -EINVAL || (err == -ERANGE && dp->frags);
 }
 
+/* Whether the libxdp dispatcher on IFINDEX holds xpxe's program and nothing else; its
+ * attach mode in MODE. */
+static bool dispatcher_holds_only_xpxe(int ifindex, enum xdp_attach_mode *mode)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	int n = 0, others = 0;
+
+	if (libxdp_get_error(mp) || !mp)
+		return false;
+	if (!xdp_multiprog__is_legacy(mp))
+		for (p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp)) {
+			n++;
+			others += !is_xpxe_prog(xdp_program__name(p));
+		}
+	*mode = xdp_multiprog__attach_mode(mp);
+	xdp_multiprog__close(mp);
+	return n == 1 && !others;
+}
+
 /* Puts PROG in slot 0 of the program array MAP. 0 or -errno. */
 static int set_tail_call(struct bpf_map *map, struct bpf_program *prog)
 {
@@ -406,14 +427,20 @@ int xpxe_dataplane_set_tail_calls(struct xpxe_bpf *skel, bool frags)
 /* libxdp reads it when it attaches: set, it attaches the program alone. */
 #define SKIP_DISPATCHER "LIBXDP_SKIP_DISPATCHER"
 
+/* load_and_attach's "attached through the dispatcher, whose extension may not tail call:
+ * detached again, try alone". */
+#define RETRY_ALONE 1
+
 /*
  * Opens the embedded object, with its maps pinned (or reused) under the interface's pin
  * directory, and attaches xdp_pxe through libxdp: as a dispatcher component where the kernel
- * allows, else alone; ALONE: alone in any case. Undoes what it did when it fails.
+ * allows, else alone; ALONE: alone in any case. Undoes what it did when it fails. 0,
+ * -errno, or RETRY_ALONE.
  */
 static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 {
 	struct xdp_program_opts prog_opts = { .sz = sizeof(prog_opts) };
+	enum xdp_attach_mode mode;
 	int err;
 
 	dp->skel = xpxe_bpf__open();
@@ -463,6 +490,27 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	 * answers bound machines' DHCPv6 renewals too, as it answers their first contact.
 	 */
 	err = xpxe_dataplane_set_tail_calls(dp->skel, dp->frags);
+	/*
+	 * The dispatcher is there to share the interface; with nobody to share it with, xdp_pxe
+	 * alone keeps its tail calls, which Linux 6.1 refuses from the dispatcher's extension.
+	 */
+	if (err && !alone && dispatcher_holds_only_xpxe(dp->ifindex, &mode)) {
+		log_warn(
+		    "%s: the kernel refused xdp_pxe's tail calls from the libxdp dispatcher "
+		    "(%s), and no other XDP program shares %s: attaching xdp_pxe alone, so "
+		    "bound machines' DHCPv6 renewals and IPv6 TFTP blocks stay in XDP (another "
+		    "XDP program can no longer join it there)",
+		    dp->ifname, strerror(-err), dp->ifname);
+		err = xdp_program__detach(dp->prog, dp->ifindex, mode, 0);
+		if (err) {
+			log_error("%s: cannot detach xdp_pxe from the dispatcher: %s", dp->ifname,
+				  strerror(-err));
+			goto fail;
+		}
+		dp->alone_for_tail_calls = true;
+		err = RETRY_ALONE;
+		goto fail;
+	}
 	if (err)
 		log_warn("%s: DHCPv6 renewals of bound machines go to the daemon and IPv6 TFTP "
 			 "blocks come from tc, not XDP (the kernel refused xdp_pxe's tail "
@@ -526,7 +574,9 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 		goto fail;
 	choose_build(dp);
 	err = load_and_attach(dp, false);
-	if (dispatcher_may_be_why(dp, err) && !getenv(SKIP_DISPATCHER)) {
+	if (err == RETRY_ALONE) {
+		err = load_and_attach(dp, true);
+	} else if (dispatcher_may_be_why(dp, err) && !getenv(SKIP_DISPATCHER)) {
 		/* Debian 12's libxdp (1.3) builds a dispatcher whose slots do not change packet
 		 * data; kernels from 6.12 on refuse to put xdp_pxe, which does, in them. On 6.1 it
 		 * builds one without multi-buffer support, which a jumbo MTU refuses. */
@@ -554,7 +604,9 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 		 "prog id %u) on tc ingress",
 		 ifname, bpf_program__name(dp->xdp), dp->prog_id, dp->native ? "native" : "generic",
 		 dp->dispatcher ? "through the libxdp dispatcher"
-				: "alone (this kernel cannot run the libxdp dispatcher)",
+		 : dp->alone_for_tail_calls
+		     ? "alone (keeping its tail calls)"
+		     : "alone (this kernel cannot run the libxdp dispatcher)",
 		 XPXE_TFTP_TC_PROG_NAME, dp->tc_prog_id);
 	return 0;
 fail:

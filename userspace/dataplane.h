@@ -19,11 +19,12 @@ struct xpxe_dataplane {
 	int lock_fd;
 	struct xpxe_bpf *skel;
 	struct xdp_program *prog;
-	struct bpf_program *xdp; /* the build of xdp_pxe loaded: xdp_pxe, or xdp_pxe_frags */
-	bool frags;		 /* ... xdp_pxe_frags: an MTU above 1500 (dataplane.c) */
-	bool native;		 /* driver mode; false: generic (skb) mode */
-	bool dispatcher;	 /* attached through libxdp's dispatcher; false: alone */
-	bool adopted;		 /* a previous daemon's pins were found and reused */
+	struct bpf_program *xdp;   /* the build of xdp_pxe loaded: xdp_pxe, or xdp_pxe_frags */
+	bool frags;		   /* ... xdp_pxe_frags: an MTU above 1500 (dataplane.c) */
+	bool native;		   /* driver mode; false: generic (skb) mode */
+	bool dispatcher;	   /* attached through libxdp's dispatcher; false: alone */
+	bool alone_for_tail_calls; /* alone: the dispatcher's extension could not tail call */
+	bool adopted;		   /* a previous daemon's pins were found and reused */
 	__u32 prog_id;
 	__u32 tc_prog_id; /* tc_tftp on clsact ingress: TFTP blocks XDP cannot grow */
 };

@@ -282,7 +282,9 @@ if [ "$ONLY" = proxy ]; then
 	# Proxy mode's two paths in one build, taken in turn with dnsmasq: a DHCP server on this
 	# host (--dhcp-local-server yes: XDP passes each PXE DISCOVER, tc answers it after a copy
 	# went up) or none (no: XDP answers it, XDP_TX). XPXE_BIN of a build without the flag: none.
-	if "$XPXE" serve --help 2>&1 | grep -q -- --dhcp-local-server; then
+	# The help read whole, not piped to grep -q: under pipefail, grep's early exit made xpxe's
+	# write fail (SIGPIPE, status 141) and this table never ran.
+	if [[ $("$XPXE" serve --help 2>&1) == *--dhcp-local-server* ]]; then
 		paths=()
 		for _ in $(seq "$AB_RUNS"); do
 			for ls in yes no; do

@@ -94,6 +94,9 @@ st=$("$X" status --json)
 via=$(echo "$st" | grep -o '"attach_via": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"')
 mode=$(echo "$st" | grep -o '"attach_mode": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"')
 check "status: attached $mode, through ${via:-?}" test -n "$via" -a "$mode" = native
+# Linux 6.1 refuses tail calls from libxdp's dispatcher: alone on s0, xdp_pxe keeps them.
+check "the tail calls are in place (no \"refused xdp_pxe's tail calls\" warning left standing)" \
+	sh -c "! grep -q 'go to the daemon and IPv6 TFTP blocks come from tc' '$W/daemon.log'"
 
 ip1=$(dhcp d1)
 case $ip1 in
