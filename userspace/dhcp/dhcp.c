@@ -380,7 +380,10 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 
 	if (!sv)
 		return -ENOMEM;
-	if (!netno || netno > XPXE_VLAN_MAX) {
+	/* A net out of vlan_templates' slots, or a VID out of the arrays by VID (0 and 4095 are
+	 * not VLANs: xpxe_vlan_parse refuses them), is refused before any map is written. */
+	if (!netno || netno > XPXE_VLAN_MAX || !v->vid || v->vid > XPXE_VID_MAX ||
+	    v->outer_vid > XPXE_VID_MAX) {
 		free(sv);
 		return -EINVAL;
 	}
@@ -468,6 +471,16 @@ static void clear_vlan_vids(struct xpxe_bpf *skel)
 	}
 }
 
+void xpxe_vlan_clear_maps(struct xpxe_bpf *skel)
+{
+	clear_vlan_vids(skel);
+	clear_map(bpf_map__fd(skel->maps.vlans));
+	clear_map(bpf_map__fd(skel->maps.vlan_by_addr));
+	/* The VLAN slots of dhcp_config zeroed and their template sets dropped: those of VLANs
+	 * a reload removed keep nothing (the configured ones are written again after). */
+	xpxe_vlan_clear_configs(skel);
+}
+
 /* S's VLANs into DP's maps (those of a previous install out first), each logged. */
 static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
 			 const struct xpxe_dhcp_net *net)
@@ -475,12 +488,7 @@ static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_setti
 	char name[16], ip[INET_ADDRSTRLEN];
 	int err;
 
-	clear_vlan_vids(dp->skel);
-	clear_map(bpf_map__fd(dp->skel->maps.vlans));
-	clear_map(bpf_map__fd(dp->skel->maps.vlan_by_addr));
-	/* The VLAN slots of dhcp_config zeroed: those of VLANs a reload removed keep nothing
-	 * (the configured ones are written again below). */
-	xpxe_vlan_clear_configs(dp->skel);
+	xpxe_vlan_clear_maps(dp->skel);
 	for (int i = 0; i < s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname); i++) {
 		const struct xpxe_vlan_cfg *v = &s->vlans[i];
 

@@ -29,9 +29,9 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 /*
  * Fills SKEL's maps for V, numbered NETNO (1..XPXE_VLAN_MAX): its reply templates (S's
  * profiles, with V's server address and its HTTP base), its dhcp_config entry (zeroed when S
- * has DHCP off), then the tag
- * and address lookups that make xdp_pxe and tc answer on it. NET: the trunk's untagged
- * network (its MAC, lease time). Returns 0 or -errno.
+ * has DHCP off), then the tag and address lookups that make xdp_pxe and tc answer on it. NET:
+ * the trunk's untagged network (its MAC, lease time). Returns 0 or -errno (-EINVAL, nothing
+ * written, for a NETNO, VID or outer VID out of range).
  */
 int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
 			const struct xpxe_dhcp_net *net, const struct xpxe_vlan_cfg *v,
@@ -57,6 +57,13 @@ unsigned int xpxe_dhcp_queued_net(const struct xpxe_vlan_cfg *vlans, int n_vlans
 /* Zeroes the VLAN slots (1..XPXE_VLAN_MAX) of SKEL's dhcp_config and drops their template
  * sets (vlan_templates): no VLAN answered. */
 void xpxe_vlan_clear_configs(struct xpxe_bpf *skel);
+
+/*
+ * Takes every VLAN out of SKEL's maps (vlans, vlan_vids, vlan_qinq, vlan_by_addr, their
+ * dhcp_config slots and template sets), as a reload does before it loads the VLANs configured
+ * (xpxe_vlan_load_maps, nets 1..n): no entry of a VLAN it removed stays behind.
+ */
+void xpxe_vlan_clear_maps(struct xpxe_bpf *skel);
 
 /* Writes BASE with its host replaced by ADDR: "http://198.18.0.1:8080" -> "http://ADDR:8080". */
 void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size);
