@@ -101,7 +101,13 @@ struct tftp_block {
 	__be16 client_port, server_port;
 	__u8 client_mac[ETH_ALEN], server_mac[ETH_ALEN];
 	bool retransmit;
+	__u32 owner; /* the session's owner when the window was decided (tftp_commit) */
 };
+
+static __always_inline __u32 tftp_owner(const struct xpxe_tftp_session *s)
+{
+	return s->owner[0] | (__u32)s->owner[1] << 8 | (__u32)s->owner[2] << 16;
+}
 
 /*
  * Whether a frame was sent to one host: a unicast MAC and a unicast IPv4
@@ -212,6 +218,7 @@ static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s,
 	}
 	/* Read once a block: tftp_commit records it as the send time (a call each, ~10 ns). */
 	b->now_ns = bpf_ktime_get_coarse_ns();
+	b->owner = tftp_owner(s);
 	switch (xpxe_tftp_decide(s, acked, b->now_ns, &b->win)) {
 	case XPXE_TFTP_SEND:
 		break;
@@ -441,11 +448,18 @@ static __always_inline int tftp_write_data_headers(void *data, void *data_end,
 				  XPXE_TFTP_DATA + block + b->data_sum);
 }
 
-/* Records that B's window went out: the next ACK is judged against it. */
+/*
+ * Records that B's window went out: the next ACK is judged against it. Unless the session is
+ * another transfer's now: evicted (LRU) while the frame was built, its entry reused at once
+ * for the daemon's next session (see xpxe_tftp_session.owner). What is left of that window is
+ * the few stores below, not the whole build.
+ */
 static __always_inline void tftp_commit(const struct tftp_block *b)
 {
 	struct xpxe_tftp_session *s = b->s;
 
+	if (tftp_owner(s) != b->owner)
+		return;
 	s->win_base = b->win.acked;
 	s->last_block = b->win.last;
 	s->last_tx_ns = b->now_ns;
@@ -549,6 +563,14 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 	return TFTP_SEND;
 }
 
+/* Whether the daemon's AF_XDP socket waits on this frame's RX queue (tftp_xsks). */
+static __always_inline bool tftp_xsk_on_queue(struct xdp_md *ctx)
+{
+	__u32 queue = ctx->rx_queue_index;
+
+	return bpf_map_lookup_elem(&tftp_xsks, &queue) != NULL;
+}
+
 /*
  * True when XDP should leave this frame to tc_tftp at once (see
  * tftp_xdp_no_room): only where no AF_XDP socket waits on this queue for the
@@ -557,10 +579,8 @@ static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct
 static __always_inline bool tftp_xdp_leave_to_tc(struct xdp_md *ctx, const struct udphdr *udph,
 						 void *data_end)
 {
-	__u32 queue = ctx->rx_queue_index;
-
 	return tftp_xdp_no_room && tftp_opcode(udph, data_end) == XPXE_TFTP_ACK &&
-	       !bpf_map_lookup_elem(&tftp_xsks, &queue);
+	       !tftp_xsk_on_queue(ctx);
 }
 
 /*

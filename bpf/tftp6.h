@@ -11,7 +11,8 @@
  * dropped and counted. Frames that are not plain ACKs of a session (extension headers,
  * lengths that do not hold, a client's ERROR, trailing bytes) go up to the stack, counted:
  * the kernel checks them and the transfer's socket in the daemon takes what is left
- * (a client's ERROR ends the transfer there). Windows over IPv6 stay the daemon's.
+ * (a client's ERROR ends the transfer there). A window's ACK xdp_tftp6 redirects to the
+ * daemon's AF_XDP socket, as IPv4's (tftp_xsk_redirect); tc passes it up.
  */
 #ifndef XPXE_BPF_TFTP6_H
 #define XPXE_BPF_TFTP6_H
@@ -245,12 +246,15 @@ static __always_inline bool tftp6_ack_shaped(struct xdp_md *ctx)
 /*
  * xdp_tftp6's body: the ACK of a lockstep transfer in tftp_sessions6 grown in place into its
  * next DATA block and sent back (XDP_TX), with tc's decision, block builder and checksum
- * (tftp6_tc). Returns the counter of the outcome, *VERDICT the XDP verdict. Everything that
- * is not the plain case goes on to tc_tftp untouched (tftp6_xdp_to_tc), which judges and
- * counts it as it always has: a frame that is not exactly an ACK's 66 bytes, one to a group
- * address, a window's ACK (the daemon's), and the ACKs XDP has no room to grow (veth, 2 KiB
- * NIC buffers: then tftp_xdp_no_room, and xdp_pxe stops calling here). The session is
- * written (tftp_commit) only once the DATA frame is built, so that tc decides the same.
+ * (tftp6_tc); the ACK of a windowed one, its window decided, redirected to the daemon's AF_XDP
+ * socket on its queue (XDP_REDIRECT), which builds the window's frames. Returns the counter of
+ * the outcome, *VERDICT the XDP verdict. Everything that is not the plain case goes on to
+ * tc_tftp untouched, which judges and counts it as it always has: a frame that is not exactly
+ * an ACK's 66 bytes, one to a group address (tftp6_xdp_to_tc), a window's ACK with no AF_XDP
+ * socket on its queue (tftp_ack_to_daemon), and the lockstep ACKs XDP has no room to grow
+ * (veth, 2 KiB NIC buffers: then tftp_xdp_no_room, and xdp_pxe calls here only while an AF_XDP
+ * socket waits on the queue, for windows). The session is written (tftp_commit) only once the
+ * DATA frame is built or the ACK redirected, so that tc decides the same.
  */
 static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, int *verdict)
 {
@@ -276,7 +280,8 @@ static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, i
 	key.client_port = udph->source;
 	key.server_port = udph->dest;
 	s = bpf_map_lookup_elem(&tftp_sessions6, &key);
-	if (!s || s->windowsize > 1)
+	/* Where XDP has no room (xdp_pxe calls here for the windows' AF_XDP sockets then), tc. */
+	if (!s || (s->windowsize <= 1 && tftp_xdp_no_room))
 		return XPXE_CNT_TFTP6_XDP_TO_TC;
 	__builtin_memcpy(server_ip, &ip6->daddr, sizeof(server_ip));
 	if (!tftp6_ack_csum_ok(udph, key.client_ip, server_ip, udp_len)) {
@@ -287,6 +292,19 @@ static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, i
 	if (tftp_on_ack(s, bpf_ntohs(p[1]), &b, &reason) != TFTP_SEND) {
 		/* Completed, duplicate or stale: as tc_tftp, dropped. */
 		*verdict = XDP_DROP;
+		return reason;
+	}
+	/*
+	 * A window: to the daemon's AF_XDP socket on this queue, as IPv4's (tftp_xsk_redirect;
+	 * untagged: IPv6 TFTP is the untagged network's). Without one the ACK goes up untouched,
+	 * counted as IPv4's (tftp_ack_to_daemon): tc passes a window's ACK on, and the
+	 * transfer's socket in the daemon takes the transfer over (v6.c, take_over6).
+	 */
+	if (s->windowsize > 1) {
+		struct xpxe_tftp_xsk_meta untagged = {};
+
+		if (tftp_xsk_redirect(ctx, &b, &untagged, &reason) == TFTP_REDIRECT)
+			*verdict = XDP_REDIRECT;
 		return reason;
 	}
 	/* The frame is exactly the ACK's 66 bytes: it grows by the block's length. */

@@ -40,8 +40,8 @@ static __always_inline int count_and(__u32 reason, int verdict)
 }
 
 /*
- * Whether an IPv6 frame (no extension headers) is UDP to port 69: TFTP over IPv6 is the
- * daemon's alone (its sockets serve every block), so such frames are passed, and counted.
+ * Whether an IPv6 frame (no extension headers) is UDP to port 69: requests over IPv6 are the
+ * daemon's alone (its socket answers them), so such frames are passed, and counted.
  */
 static __always_inline bool udp6_to_tftp(struct xdp_md *ctx)
 {
@@ -106,12 +106,13 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, struct vlan_fram
 		if (ret == XPXE_CNT_PASS_NOT_IPV4 && !net && udp6_to_tftp(ctx))
 			ret = XPXE_CNT_PASS_TFTP6;
 		/*
-		 * Maybe an ACK of a lockstep transfer over IPv6: xdp_tftp6 answers it, in a
-		 * program of its own (the tail call does not come back when it happens). Where
-		 * XDP has no room to grow it, or no tail call, it goes on to tc_tftp.
+		 * Maybe an ACK of a transfer over IPv6: xdp_tftp6 answers it (a lockstep one) or
+		 * redirects it to AF_XDP (a window's), in a program of its own (the tail call does
+		 * not come back when it happens). Where XDP has no room to grow it and no AF_XDP
+		 * socket waits (tftp_xdp_leave_to_tc), or no tail call, it goes on to tc_tftp.
 		 */
 		if (ret == XPXE_CNT_PASS_NOT_IPV4 && !net && tftp6_ack_shaped(ctx)) {
-			if (!tftp_xdp_no_room)
+			if (!tftp_xdp_no_room || tftp_xsk_on_queue(ctx))
 				bpf_tail_call(
 				    ctx, frags ? (void *)&tftp6_prog_frags : (void *)&tftp6_prog,
 				    0);
@@ -277,8 +278,9 @@ int xdp_dhcp6_bound_frags(struct xdp_md *ctx)
 }
 
 /*
- * xdp_tftp6: an IPv6 TFTP ACK's next DATA block, tail-called from xdp_pxe (bpf/tftp6.h,
- * tftp6_xdp), which counted the frame in rx_frames; untagged always. Verified apart from
+ * xdp_tftp6: an IPv6 TFTP ACK's next DATA block, or a window's ACK redirected to AF_XDP,
+ * tail-called from xdp_pxe (bpf/tftp6.h, tftp6_xdp), which counted the frame in rx_frames;
+ * untagged always. Verified apart from
  * xdp_pxe, and built twice, as xdp_dhcp6_bound.
  */
 SEC("xdp")

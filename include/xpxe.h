@@ -231,6 +231,12 @@ enum xpxe_counter {
 	 */
 	XPXE_CNT_TFTP6_DATA_XDP,  /* XDP: an IPv6 ACK answered with the next DATA by XDP_TX */
 	XPXE_CNT_TFTP6_XDP_TO_TC, /* XDP: an IPv6 frame shaped like an ACK, left to tc_tftp */
+	/*
+	 * IPv6 windows go as IPv4's: xdp_tftp6 redirects a window's ACK to AF_XDP (counted in
+	 * tftp_ack_to_xsk, or tftp_ack_to_daemon without a socket) and the daemon builds its
+	 * blocks (tftp_data_xsk, tftp_windows, tftp_bytes_xsk): those of them over IPv6.
+	 */
+	XPXE_CNT_TFTP6_DATA_XSK, /* daemon: DATA blocks of IPv6 windows sent through AF_XDP */
 	XPXE_CNT_MAX,
 };
 

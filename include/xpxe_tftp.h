@@ -125,9 +125,10 @@ struct xpxe_tftp_key {
 };
 
 /*
- * The same over IPv6, in tftp_sessions6 (the same session value): lockstep transfers only,
- * whose ACKs tc_tftp answers with DATA frames of XPXE_TFTP_HDRS6_LEN bytes of headers. IPv6
- * windows stay the daemon's socket's (userspace/tftp/v6.c).
+ * The same over IPv6, in tftp_sessions6 (the same session value): lockstep transfers, whose
+ * ACKs xdp_tftp6 or tc_tftp answer with DATA frames of XPXE_TFTP_HDRS6_LEN bytes of headers,
+ * and windowed ones where the interface has AF_XDP sockets: xdp_tftp6 redirects their ACKs
+ * there, as IPv4's (userspace/tftp/v6.c).
  */
 struct xpxe_tftp_key6 {
 	__u8 client_ip[16];
@@ -157,7 +158,14 @@ struct xpxe_tftp_session {
 	__u8 client_error; /* the error code the client sent, when ABORTED */
 	__u8 client_mac[6]; /* the RRQ's source MAC (tftp_rrq_macs), for the fleet view */
 	__u8 restarted;	    /* the last window was sent again from an earlier ACK (resent > 0) */
-	__u8 pad[3];
+	/*
+	 * The daemon's number for the transfer (24 bits, little-endian), set as it creates the
+	 * session and never written after. A program that decided a window records it only
+	 * while this is unchanged (tftp_commit): an LRU map reuses an evicted entry at once for
+	 * the daemon's next session, under a program that still holds it, and the evicted
+	 * transfer's window would land in the new transfer's session.
+	 */
+	__u8 owner[3];
 };
 
 /*

@@ -131,6 +131,7 @@ const char *const xpxe_counter_names[XPXE_CNT_MAX] = {
 	[XPXE_CNT_TFTP6_TAKEOVER] = "tftp6_takeover",
 	[XPXE_CNT_TFTP6_DATA_XDP] = "tftp6_data_xdp",
 	[XPXE_CNT_TFTP6_XDP_TO_TC] = "tftp6_xdp_to_tc",
+	[XPXE_CNT_TFTP6_DATA_XSK] = "tftp6_data_xsk",
 	[XPXE_CNT_DHCP_PROXY_XDP] = "dhcp_proxy_xdp",
 };
 

@@ -512,9 +512,9 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 		goto fail;
 	}
 	if (err)
-		log_warn("%s: DHCPv6 renewals of bound machines go to the daemon and IPv6 TFTP "
-			 "blocks come from tc, not XDP (the kernel refused xdp_pxe's tail "
-			 "calls%s: %s)",
+		log_warn("%s: DHCPv6 renewals of bound machines go to the daemon, IPv6 TFTP "
+			 "blocks come from tc, not XDP, and IPv6 windows from the transfers' "
+			 "sockets, not AF_XDP (the kernel refused xdp_pxe's tail calls%s: %s)",
 			 dp->ifname, alone ? "" : " from the libxdp dispatcher", strerror(-err));
 	return 0;
 fail:

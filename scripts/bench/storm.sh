@@ -14,7 +14,7 @@
 #                        every TFTP transfer at once as before issue 23;
 #                        peer_xdp: dnsmasq + nginx with an XDP_PASS program on the server's
 #                        veth, as xpxe has its own there)
-#   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 64)
+#   MAX_DOWNLOADS=N      xpxe's --max-downloads (default: the daemon's own, 32)
 #   MAX_TFTP=N           xpxe's --max-tftp-downloads (default: the daemon's own, 128)
 #   MAX_WAIT=S           xpxe's --download-max-wait (default 0: never)
 #   TFTP_WAIT=S          xpxe's --tftp-max-wait (default: the daemon's own, 2)
@@ -53,7 +53,7 @@ STORM=$root/build/bench/storm
 XPXE=${XPXE:-$root/xpxe} # another build of it (a sanitized one, say)
 # The daemon's defaults (downloads.max, downloads.tftp_max) for the text, as its --help says.
 DEFAULT_DOWNLOADS=$("$XPXE" serve --help | sed -n 's/.* at once (default \([0-9]*\); 0: no cap); the others$/\1/p')
-DEFAULT_TFTP=$("$XPXE" serve --help | sed -n 's/.*TFTP transfers (IPv4) at once (default \([0-9]*\); 0: no$/\1/p')
+DEFAULT_TFTP=$("$XPXE" serve --help | sed -n '/--max-tftp-downloads/{n;s/^ *\([0-9]*\); 0: no cap.*/\1/p}')
 [ -n "$DEFAULT_DOWNLOADS" ] && [ -n "$DEFAULT_TFTP" ] || { echo "storm.sh: no defaults in $XPXE serve --help" >&2; exit 1; }
 HTTP=$SRV_IP:8080
 # The machines' network (bench_storm_net: 198.18.8.0/21): their relays (198.18.8.1, .2, ...:

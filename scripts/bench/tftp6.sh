@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make bench` (TFTP over IPv6): one client, one 32 MiB file, over IPv6 and IPv4 taken in turn
 # in the same lab, from xpxe and from tftpd-hpa (the peer, one instance per family): tftp-hpa
-# lockstep (512-byte blocks: xpxe's tc path) and atftp windowsize 16 (xpxe's daemon socket over
-# IPv6, AF_XDP over IPv4). Seconds per transfer, the median and range of RUNS runs (default 3);
+# lockstep (512-byte blocks: xpxe's XDP or tc path) and atftp windowsize 16 (xpxe's AF_XDP path,
+# over both families). Seconds per transfer, the median and range of RUNS runs (default 3);
 # every download checked byte for byte (a failed one is counted and fails the script).
 # Results: a Markdown table on stdout and in build/bench/tftp6.md, and its section of
 # BENCHMARKS.md (scripts/bench/section.sh). XPXE_LAB=NAME: another lab name; QUIET_WAIT=0: no
@@ -59,8 +59,10 @@ udp4_bound() { in_srv ss -Hlun4 "sport = :69" | grep -q .; }
 start_daemon -i "$IF_SRV" --asset "big=$WORK/root/big" || { tail "$WORK/daemon.log"; exit 1; }
 wait_until udp6_bound || { echo "xpxe: no IPv6 TFTP socket"; exit 1; }
 c0_6x=$(counter tftp6_data_xdp) c0_6tc=$(counter tftp6_data_tc) c0_6=$(counter tftp6_data) c0_4tc=$(counter tftp_data_tc)
+c0_6xsk=$(counter tftp6_data_xsk)
 for _ in $(seq "$RUNS"); do round xpxe; done
 c1_6x=$(counter tftp6_data_xdp) c1_6tc=$(counter tftp6_data_tc) c1_6=$(counter tftp6_data) c1_4tc=$(counter tftp_data_tc)
+c1_6xsk=$(counter tftp6_data_xsk)
 kill "$DAEMON_PID"
 wait_daemon
 wait_until bash -c "! ip netns exec $NS_SRV ss -Hlun 'sport = :69' | grep -q ." ||
@@ -107,7 +109,7 @@ mkdir -p "$(dirname "$out")"
 			"$(ratio "$(med <<<"${T["$s|${LABELS[2]}"]:-}")" "$(med <<<"${T["$s|${LABELS[3]}"]:-}")")"
 	done
 	echo
-	echo "xpxe's blocks in its runs: IPv6 from XDP $((c1_6x - c0_6x)) (\`tftp6_data_xdp\`), IPv6 from tc $((c1_6tc - c0_6tc)) (\`tftp6_data_tc\`), IPv6 from the daemon $((c1_6 - c0_6)) (\`tftp6_data\`), IPv4 from tc $((c1_4tc - c0_4tc)) (\`tftp_data_tc\`). Downloads that failed their sha256: $failed."
+	echo "xpxe's blocks in its runs: IPv6 from XDP $((c1_6x - c0_6x)) (\`tftp6_data_xdp\`), IPv6 from tc $((c1_6tc - c0_6tc)) (\`tftp6_data_tc\`), IPv6 through AF_XDP $((c1_6xsk - c0_6xsk)) (\`tftp6_data_xsk\`), IPv6 from the daemon's sockets $((c1_6 - c0_6)) (\`tftp6_data\`), IPv4 from tc $((c1_4tc - c0_4tc)) (\`tftp_data_tc\`). Downloads that failed their sha256: $failed."
 } | tee "$out"
 
 {
@@ -125,8 +127,9 @@ tftpd-hpa 5.2 has no windowsize option (it does not answer it in its OACK), so a
 lockstep against it: its "windowsize 16" rows compare xpxe's windows with tftpd-hpa's lockstep.
 Over IPv6 xpxe's lockstep blocks come from `xdp_tftp6` (tail-called by xdp_pxe) where XDP can
 grow the ACK (on veth, about one 512-byte block in five) and from `tc_tftp` (`tftp_sessions6`)
-where not, its windows from the transfer's UDP socket in the daemon; over IPv4 lockstep blocks
-come from tc where XDP has no room and windows from AF_XDP (see the TFTP sections above).
+where not, its windows from AF_XDP (`xdp_tftp6` redirects a window's ACK to the daemon's AF_XDP
+socket, which builds the window's frames), as over IPv4, whose lockstep blocks come from tc where
+XDP has no room (see the TFTP sections above).
 
 TEXT
 	cat "$out"

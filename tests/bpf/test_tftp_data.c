@@ -221,6 +221,14 @@ static struct xpxe_tftp_key session_key(uint16_t server_port)
 	return key;
 }
 
+/*
+ * The daemon's number for the transfer (xpxe_tftp_session.owner), as it gives them: never 0. A
+ * program records its window only while the owner is the one it decided on (tftp_commit), so
+ * each SEND case checks that the record lands in a session of a real owner, and every case that
+ * no program writes the owner.
+ */
+static const uint8_t session_owner[3] = { 0xc7, 0xb6, 0xa5 };
+
 static void put_session(uint16_t server_port, int asset, unsigned blksize, uint32_t last_block,
 			bool timed_out)
 {
@@ -244,6 +252,7 @@ static void put_session(uint16_t server_port, int asset, unsigned blksize, uint3
 	 */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	s.last_tx_ns = timed_out ? 0 : (uint64_t)(now.tv_sec + 3600) * 1000000000ull + now.tv_nsec;
+	memcpy(s.owner, session_owner, sizeof(s.owner));
 	assert_int_equal(
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
 }
@@ -317,6 +326,7 @@ static void run_data_case(const struct data_case *c, bool tc, uint16_t server_po
 	if (!tc)
 		delta[XPXE_CNT_RX_FRAMES] = 1;
 	s = get_session(server_port);
+	assert_memory_equal(s.owner, session_owner, sizeof(s.owner));
 	if (c->expect == SEND) {
 		bool resend = c->block == c->last_block;
 
@@ -389,6 +399,7 @@ static void put_session6(uint16_t server_port, int asset, unsigned blksize, uint
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	s.last_tx_ns = timed_out ? 0 : (uint64_t)(now.tv_sec + 3600) * 1000000000ull + now.tv_nsec;
+	memcpy(s.owner, session_owner, sizeof(s.owner));
 	assert_int_equal(
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s, BPF_ANY), 0);
 }
@@ -450,6 +461,7 @@ static void run_data_case6(const struct data_case *c, bool tc, uint16_t server_p
 	if (!tc)
 		delta[XPXE_CNT_RX_FRAMES] = 1;
 	s = get_session6(server_port);
+	assert_memory_equal(s.owner, session_owner, sizeof(s.owner));
 	if (c->expect == SEND) {
 		bool resend = c->block == c->last_block;
 
@@ -601,22 +613,23 @@ static void test_xdp6_outcomes(void **state)
 		delta[cases6[i].counter] = 1;
 		assert_counter_deltas(cases6[i].name, before, after, delta);
 	}
-	/* A window's ACK: the daemon sends IPv6 windows; XDP leaves it to tc, which passes it. */
+	/* A window's ACK with a wrong checksum: dropped before any window is decided. */
 	put_session6(45001, ASSET_RANDOM, 512, 5, true);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s), 0);
 	s.windowsize = 4;
 	assert_int_equal(
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s, BPF_ANY), 0);
 	len = build_ack6(in, 45001, 5);
+	in[ETH_HLEN + 47] ^= 0x01;
 	memset(delta, 0, sizeof(delta));
 	read_counters(before);
 	run_prog(false, in, len, &r);
 	read_counters(after);
-	assert_int_equal(r.retval, XDP_PASS);
-	assert_memory_equal(r.out, in, len);
+	assert_int_equal(r.retval, XDP_DROP);
+	assert_int_equal(get_session6(45001).last_block, 5);
 	delta[XPXE_CNT_RX_FRAMES] = 1;
-	delta[XPXE_CNT_TFTP6_XDP_TO_TC] = 1;
-	assert_counter_deltas("a window's ACK", before, after, delta);
+	delta[XPXE_CNT_TFTP6_DROP_BAD_CSUM] = 1;
+	assert_counter_deltas("a window's ACK, a wrong checksum", before, after, delta);
 }
 
 /* A whole IPv6 transfer through XDP past the rollover: every block exact, then the final ACK. */
@@ -1006,6 +1019,21 @@ static void put_window_session(uint16_t server_port, unsigned windowsize, uint32
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
 }
 
+/* As put_window_session, in tftp_sessions6 (the same block size: the same windows). */
+static void put_window_session6(uint16_t server_port, unsigned windowsize, uint32_t base,
+				uint32_t last, bool timed_out)
+{
+	struct xpxe_tftp_key6 key = session_key6(server_port);
+	struct xpxe_tftp_session s;
+
+	put_session6(server_port, ASSET_RANDOM, 1468, last, timed_out);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s), 0);
+	s.windowsize = windowsize;
+	s.win_base = base;
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions6), &key, &s, BPF_ANY), 0);
+}
+
 struct window_case {
 	const char *name;
 	uint32_t base, last;
@@ -1035,25 +1063,31 @@ static const struct window_case window_cases[] = {
 	  0, 0, 0 },
 };
 
-static void test_window(void **state)
+/*
+ * C over IPv4 through xdp_pxe, or over IPv6 (IPV6) through xdp_pxe and the xdp_tftp6 it
+ * tail-calls: the same decision, the same metadata in front of the ACK.
+ */
+static void run_window_case(const struct window_case *c, bool ipv6)
 {
-	const struct window_case *c = *state;
-	uint16_t port = 44000 + (c - window_cases);
+	uint16_t port = (ipv6 ? 46000 : 44000) + (c - window_cases);
 	uint8_t in[FRAME_MAX] = { 0 };
 	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX], delta[XPXE_CNT_MAX] = { 0 };
 	struct xpxe_tftp_xsk_meta meta;
 	struct xpxe_tftp_session s;
-	size_t in_len = build_ack(in, port, c->ack);
+	size_t in_len = ipv6 ? build_ack6(in, port, c->ack) : build_ack(in, port, c->ack);
 	struct run r;
 
-	put_window_session(port, 16, c->base, c->last, c->timed_out);
+	if (ipv6)
+		put_window_session6(port, 16, c->base, c->last, c->timed_out);
+	else
+		put_window_session(port, 16, c->base, c->last, c->timed_out);
 	read_counters(before);
 	run_prog(false, in, in_len, &r);
 	read_counters(after);
 	assert_int_equal(r.retval, c->verdict);
 	delta[XPXE_CNT_RX_FRAMES] = delta[c->counter] = 1;
 	assert_counter_deltas(c->name, before, after, delta);
-	s = get_session(port);
+	s = ipv6 ? get_session6(port) : get_session(port);
 	if (c->verdict != XDP_REDIRECT) {
 		assert_int_equal(r.out_len, in_len);
 		assert_memory_equal(r.out, in, in_len);
@@ -1072,11 +1106,22 @@ static void test_window(void **state)
 	assert_int_equal(meta.size, asset_sizes[ASSET_RANDOM]);
 	assert_int_equal(meta.asset_slot, slot_of[ASSET_RANDOM]);
 	assert_int_equal(meta.blksize, 1468);
+	assert_int_equal(meta.ntags, 0);
 	/* The session records the window: the next ACK is judged against it. */
 	assert_int_equal(s.win_base, c->first - 1);
 	assert_int_equal(s.last_block, c->win_last);
 	assert_int_equal(s.retransmits, c->resent);
 	assert_int_equal(s.restarted, c->resent > 0);
+}
+
+static void test_window(void **state)
+{
+	run_window_case(*state, false);
+}
+
+static void test_window6(void **state)
+{
+	run_window_case(*state, true);
 }
 
 /*
@@ -1164,6 +1209,58 @@ static void test_window_where_xdp_has_no_room(void **state)
 	skel->bss->tftp_xdp_no_room = 0;
 }
 
+/*
+ * IPv6, no socket on the queue: xdp_tftp6 passes the window's ACK up untouched, counted as
+ * IPv4's (tftp_ack_to_daemon), the session too; tc passes it on untouched (a session's frame
+ * that is not a lockstep ACK), and the transfer's socket takes the transfer over (v6.c).
+ */
+static void test_window6_without_af_xdp(void **state)
+{
+	uint8_t in[FRAME_MAX] = { 0 };
+	size_t len = build_ack6(in, 46100, 16);
+	__u32 queue = 0;
+	int fd = bpf_map__fd(skel->maps.tftp_xsks), xsk_fd = xpxe_xsk_fd(xsk);
+	struct xpxe_tftp_session s;
+
+	(void)state;
+	put_window_session6(46100, 16, 0, 16, false);
+	assert_int_equal(bpf_map_delete_elem(fd, &queue), 0);
+	passes_unchanged(false, in, len, XPXE_CNT_TFTP_ACK_TO_DAEMON);
+	/* Where XDP has no room either, xdp_pxe leaves it to tc without the tail call. */
+	skel->bss->tftp_xdp_no_room = 1;
+	passes_unchanged(false, in, len, XPXE_CNT_TFTP6_XDP_TO_TC);
+	skel->bss->tftp_xdp_no_room = 0;
+	/* The socket back first: the tests after this one need it, whatever fails below. */
+	assert_int_equal(bpf_map_update_elem(fd, &queue, &xsk_fd, BPF_ANY), 0);
+	passes_unchanged(true, in, len, XPXE_CNT_TFTP6_TC_PASS_SESSION);
+	s = get_session6(46100);
+	assert_int_equal(s.win_base, 0);
+	assert_int_equal(s.last_block, 16);
+	assert_int_equal(s.retransmits, 0);
+}
+
+/*
+ * IPv6 where XDP cannot grow frames (veth): xdp_pxe still tail-calls xdp_tftp6 while an AF_XDP
+ * socket waits on the queue, so windows reach it; a lockstep ACK goes to tc untouched, with no
+ * try to grow it (tftp6_xdp_to_tc), the session untouched.
+ */
+static void test_window6_where_xdp_has_no_room(void **state)
+{
+	uint8_t in[FRAME_MAX] = { 0 };
+	struct run r;
+
+	(void)state;
+	skel->bss->tftp_xdp_no_room = 1;
+	put_window_session6(46101, 16, 0, 0, false);
+	run_prog(false, in, build_ack6(in, 46101, 0), &r);
+	assert_int_equal(r.retval, XDP_REDIRECT);
+	assert_int_equal(get_session6(46101).last_block, 16);
+	put_session6(46102, ASSET_RANDOM, 16, 3, false);
+	passes_unchanged(false, in, build_ack6(in, 46102, 3), XPXE_CNT_TFTP6_XDP_TO_TC);
+	assert_int_equal(get_session6(46102).last_block, 3);
+	skel->bss->tftp_xdp_no_room = 0;
+}
+
 static void test_tc_passes_what_is_not_udp(void **state)
 {
 	uint8_t in[FRAME_MAX] = { 0 };
@@ -1198,11 +1295,13 @@ int main(void)
 		cmocka_unit_test(test_xdp6_falls_back_to_tc),
 		cmocka_unit_test(test_xdp6_outcomes),
 		cmocka_unit_test(test_whole_transfer_xdp6),
+		cmocka_unit_test(test_window6_without_af_xdp),
+		cmocka_unit_test(test_window6_where_xdp_has_no_room),
 	};
 	enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	enum { N_WINDOWS = sizeof(window_cases) / sizeof(window_cases[0]) };
-	static struct CMUnitTest tests[4 * N_CASES + N_FIXED + N_WINDOWS];
-	static char names[4 * N_CASES + N_WINDOWS][128];
+	static struct CMUnitTest tests[4 * N_CASES + N_FIXED + 2 * N_WINDOWS];
+	static char names[4 * N_CASES + 2 * N_WINDOWS][128];
 
 	for (int i = 0; i < N_CASES; i++) {
 		snprintf(names[2 * i], sizeof(names[0]), "xdp: %s", cases[i].name);
@@ -1241,6 +1340,15 @@ int main(void)
 					 .test_func = test_data_xdp6,
 					 .initial_state = (void *)&cases[i] };
 	}
-	return _cmocka_run_group_tests("tftp_data", tests, 4 * N_CASES + N_FIXED + N_WINDOWS, setup,
-				       teardown);
+	for (int i = 0; i < N_WINDOWS; i++) {
+		int k = 4 * N_CASES + N_WINDOWS + i;
+
+		snprintf(names[k], sizeof(names[0]), "window, IPv6: %s", window_cases[i].name);
+		tests[4 * N_CASES + N_FIXED + N_WINDOWS + i] =
+		    (struct CMUnitTest){ .name = names[k],
+					 .test_func = test_window6,
+					 .initial_state = (void *)&window_cases[i] };
+	}
+	return _cmocka_run_group_tests("tftp_data", tests, 4 * N_CASES + N_FIXED + 2 * N_WINDOWS,
+				       setup, teardown);
 }

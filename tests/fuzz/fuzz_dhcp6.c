@@ -3,7 +3,8 @@
  * libFuzzer: a DHCPv6 message as full mode's server reads it (userspace/dhcp/dhcp6_proto.c),
  * exactly as long as it came (ASan sees any read past it). Every input gets a verdict; an
  * accepted one is a client's message with its ids as RFC 8415 16 wants them, a DUID within
- * bounds and a class; an answer built from it never passes its buffer.
+ * bounds and a class; an answer built from it never passes its buffer. The same input read
+ * as a Relay-forward: an accepted one points inside it, and its Relay-reply fits.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *copy = malloc(size ? size : 1);
 	struct xpxe_dhcp6_msg m;
-	struct xpxe_dhcp6_out o;
+	struct xpxe_dhcp6_relay r;
+	struct xpxe_dhcp6_out o, relayed;
 	enum xpxe_dhcp6_verdict v;
 
 	if (!copy)
@@ -37,6 +39,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		xpxe_dhcp6_out_ia_stale(&o, m.ia.iaid, 1, 2, &m.ia.addr, 3, &m.ia.addr);
 		xpxe_dhcp6_out_ia(&o, m.ia.iaid, 1, 2, NULL, 0, 0, XPXE_DHCP6_NO_BINDING, "x");
 		FUZZ_ASSERT(o.len <= sizeof(o.buf));
+	}
+	v = xpxe_dhcp6_parse_relay(copy, size, &r);
+	FUZZ_ASSERT(v >= XPXE_DHCP6_OK && v < XPXE_DHCP6_VERDICT_MAX);
+	if (v == XPXE_DHCP6_OK) {
+		FUZZ_ASSERT(r.msg > copy && r.msg_len && r.msg + r.msg_len <= copy + size);
+		FUZZ_ASSERT(
+		    !r.interface_id ||
+		    (r.interface_id > copy && r.interface_id + r.interface_id_len <= copy + size));
+		xpxe_dhcp6_out_start(&o, XPXE_DHCP6_REPLY, copy + 1);
+		xpxe_dhcp6_out_raw(&o, r.msg, r.msg_len);
+		xpxe_dhcp6_out_relay(&relayed, &r, &o);
+		FUZZ_ASSERT(relayed.len <= sizeof(relayed.buf));
+		FUZZ_ASSERT(relayed.overflow || relayed.buf[0] == XPXE_DHCP6_RELAY_REPL);
 	}
 	free(copy);
 	return 0;

@@ -63,5 +63,5 @@ done_line=$(grep -a "event=tftp_done .*ip=fd00:198:18:7::.*snponly.efi" "$WORK/d
 check "xpxe's log: the TFTP transfer of snponly.efi over IPv6 completed ($done_line)" test -n "$done_line"
 check "the firmware acknowledged all $size bytes (tftp6_completed $(counter tftp6_completed))" \
 	test "$(counter tftp6_completed)" -ge 1
-check "the blocks came from the daemon's socket over IPv6 (tftp6_data $(counter tftp6_data))" \
-	test "$(counter tftp6_data)" -ge $((size / 1468))
+check "its windows' blocks came over IPv6 through AF_XDP (tftp6_data_xsk $(counter tftp6_data_xsk))" \
+	test "$(counter tftp6_data_xsk)" -ge $((size / 1468))

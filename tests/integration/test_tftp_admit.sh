@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# TFTP's admission (issue 23): at most downloads.tftp_max IPv4 transfers run at once; a further
+# TFTP's admission (issue 23): at most downloads.tftp_max transfers run at once; a further
 # RRQ is held unanswered (the client repeats it), in the order they asked, and answered when a
 # transfer ends, or over the cap once it has waited downloads.tftp_max_wait; a control plane's
-# is never held. Machines are ports of the client's bridge, each with its own MAC
-# (the inventory's) and address (tftp_hold.py). The order is read from the daemon's log (the
+# is never held. IPv6's requests wait in the same queue; a request is its address and file
+# (repeats from new ports keep one place), and so is what "let in lately" remembers. Machines
+# are ports of the client's bridge, each with its own MAC (the inventory's) and address
+# (tftp_hold.py). The order is read from the daemon's log (the
 # order it let them in), never from durations.
 #
 # tftp_max 1: w1 takes the place and stalls (ACKs block 1, then nothing) while w3 and w2 ask,
@@ -42,7 +44,7 @@ config() { # TFTP_MAX_WAIT
 interfaces: [$IF_SRV]
 mode: proxy
 state_dir: $WORK/state
-assets: {boot.efi: $WORK/boot.efi}
+assets: {boot.efi: $WORK/boot.efi, kernel: $WORK/boot.efi}
 downloads: {tftp_max: 4, tftp_max_wait: $1}
 machines:
   - {mac: ${MAC[w1]}, hostname: w1}
@@ -146,9 +148,10 @@ wait "${PID[w3]}" || not_ok "tftp_hold.py for w3 failed" "$(cat "$WORK/w3.err")"
 stop
 
 # fetch_as NAME MACHINE [--stall|--late...]: as fetch, from MACHINE's address and port, into
-# NAME's files (a second request from the same machine, from another port).
+# NAME's files (a second request from the same machine, from another port), for $FILE
+# (default boot.efi).
 fetch_as() {
-	in_cli python3 "$HOLD" "$SRV_IP" "${IP[$2]}" "m$2" boot.efi "$WORK/$1.out" "${@:3}" \
+	in_cli python3 "$HOLD" "$SRV_IP" "${IP[$2]}" "m$2" "${FILE:-boot.efi}" "$WORK/$1.out" "${@:3}" \
 		2>"$WORK/$1.err" &
 	PID[$1]=$!
 }
@@ -159,7 +162,8 @@ new_log() { cat "$WORK/daemon.log" >>"$WORK/daemon.log.before"; : >"$WORK/daemon
 # --- a transfer taken over from a previous daemon holds its place --------------------------
 # w1 runs (stalled) when the daemon is killed; the next one takes its transfer over from the
 # data plane's pinned map: it counts as running, so w2 is held behind it. And two requests of
-# one address from two ports (two machines behind a relay, or one asking twice) are two
+# one address for two files, from two ports (two machines behind a relay, or one asking for two
+# files) are two
 # places in the queue, each answered in turn.
 new_log
 serve 0 "serve starts again (adopted transfers)"
@@ -173,8 +177,8 @@ check "... which holds the place: 1 running" wait_until downloads_are '.tftp_act
 fetch w2
 check "w2 is held behind the transfer taken over" \
 	wait_until log_has "tftp: boot.efi of w2 held"
-fetch_as w2b w2
-check "w2 asks again from another port: two requests held, not one" \
+FILE=kernel fetch_as w2b w2
+check "w2 asks for another file from another port: two requests held, not one" \
 	wait_until downloads_are '.tftp_active == 1 and .tftp_held == 2'
 check "neither is answered while w1 holds the place" \
 	bash -c "! grep -q . '$WORK/w2.out.state' '$WORK/w2b.out.state' 2>/dev/null"
@@ -216,3 +220,81 @@ touch "$WORK/w1.out.release"
 check "w1 ends its transfer" wait_until state_is w1 released
 check "w2 then reads the whole file" wait_until state_is w2 done
 for m in w1 w2 w3; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
+stop
+
+# --- one machine, one place: the same file asked again from new ports ---------------------
+# w2 repeats its RRQ from a new port each time (as some firmware does): each is the request it
+# was held for, its port moved, never a new place in the queue; its turn answers its latest port.
+new_log
+serve 0 "serve starts again (new ports)"
+fetch w1 --stall
+check "w1 holds the one place" wait_until state_is w1 answered
+fetch w2 --new-port
+check "w2 is held" wait_until log_has "tftp: boot.efi of w2 held"
+check "w2 asks again from new ports: its request moves (tftp_held_moved)" \
+	wait_until downloads_are '.tftp_held_moved >= 2'
+check "... one request held, held once (tftp_held 1, tftp_held_total 1)" \
+	downloads_are '.tftp_held == 1 and .tftp_held_total == 1'
+touch "$WORK/w1.out.release"
+check "w1 ends its transfer" wait_until state_is w1 released
+check "w2 is answered at its latest port and reads the whole file" wait_until state_is w2 done
+check "... the file's bytes" cmp -s "$WORK/boot.efi" "$WORK/w2.out"
+check "... by its turn, once" \
+	test "$(grep -c 'tftp: w2 starts after .* in the queue$' "$WORK/daemon.log")" = 1
+check "nothing is left held" downloads_are '.tftp_held == 0'
+for m in w1 w2; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
+stop
+
+# --- let in for one file, not for another ---------------------------------------------------
+# An address let in lately goes at once only for the file it was let in for (EDK2's size, then
+# that file, from a new port): w2 read the kernel, so its RRQ for boot.efi waits behind w3's.
+new_log
+serve 0 "serve starts again (let in by file)"
+FILE=kernel fetch_as w2k w2
+check "w2 reads the kernel at once (nothing runs)" wait_until state_is w2k done
+fetch w1 --stall
+check "w1 holds the one place" wait_until state_is w1 answered
+fetch w3
+check "w3 is held" wait_until log_has "tftp: boot.efi of w3 held"
+fetch w2
+check "w2's request for another file is held behind w3's, though w2 was let in lately" \
+	wait_until log_has "tftp: boot.efi of w2 held"
+touch "$WORK/w1.out.release"
+check "w1 ends its transfer" wait_until state_is w1 released
+w2_w3_done() { state_is w3 done && state_is w2 done; }
+check "w3 and w2 read the whole file" wait_until w2_w3_done
+started=$(sed -n 's/.*tftp: \([a-z0-9]*\) starts after .* in the queue$/\1/p' "$WORK/daemon.log" | tr '\n' ' ')
+check "let in in the queue's order: w3 w2 (got: $started)" test "$started" = "w3 w2 "
+for m in w1 w2 w3 w2k; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
+stop
+
+# --- IPv6's RRQs wait in the same queue ----------------------------------------------------
+# w1 (IPv4) holds the place, w3 (IPv4) is held, then a machine asks over IPv6: it is held
+# behind w3, not answered at once past it, and let in after it once w1 ends.
+SRV6=fd00:198:18:23::1
+CLI6=fd00:198:18:23::52
+in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+in_cli ip -6 addr add "$CLI6/64" dev mw2 nodad
+check "$CLI6 (w2's port) reaches $SRV6" \
+	wait_until in_cli ping -6 -c1 -W1 -I mw2 "$SRV6"
+new_log
+serve 0 "serve starts again (IPv6)"
+udp6_bound() { in_srv ss -Hlun6 "sport = :69" | grep -q .; }
+check "TFTP listens on UDP [::]:69" wait_until udp6_bound
+fetch w1 --stall
+check "w1 holds the one place" wait_until state_is w1 answered
+fetch w3
+check "w3 is held" wait_until log_has "tftp: boot.efi of w3 held"
+in_cli python3 "$HOLD" "$SRV6" "$CLI6" mw2 boot.efi "$WORK/v6.out" 2>"$WORK/v6.err" &
+PID[v6]=$!
+check "the IPv6 request is held behind w3" wait_until log_has "tftp: boot.efi of $CLI6 held"
+check "... not answered while w1 holds the place (1 running, 2 held)" \
+	bash -c "! grep -q . '$WORK/v6.out.state' 2>/dev/null && '$XPXE' status --json | jq -e '.http.downloads | .tftp_active == 1 and .tftp_held == 2' >/dev/null"
+touch "$WORK/w1.out.release"
+check "w1 ends its transfer" wait_until state_is w1 released
+v6_done() { state_is w3 done && state_is v6 done; }
+check "w3 and the IPv6 machine are answered and read the whole file" wait_until v6_done
+check "... the file's bytes over IPv6" cmp -s "$WORK/boot.efi" "$WORK/v6.out"
+started=$(sed -n "s/.*tftp: \(w3\|$CLI6\) starts after .* in the queue\$/\1/p" "$WORK/daemon.log" | tr '\n' ' ')
+check "let in in the queue's order: w3, then IPv6's (got: $started)" test "$started" = "w3 $CLI6 "
+for m in w1 w3 v6; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done

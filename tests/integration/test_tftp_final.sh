@@ -7,7 +7,7 @@
 # final ACK not seen (tftp_final_ack_missing), well before the idle timeout. A transfer
 # stalled before its final block (a file of 40 blocks: block 21 is never asked for) still
 # expires at the idle timeout. The same over IPv6 for tc's lockstep transfers (tftp-hpa -6).
-# A window whose final ACK is lost (atftp windowsize 4 over IPv6, the daemon socket's path)
+# A window whose final ACK is lost (atftp windowsize 4 over IPv6, through AF_XDP)
 # expires: its last ACK (16) confirms none of the blocks after it, so the client may lack
 # any of them.
 LAB=tftpfin

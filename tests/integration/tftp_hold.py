@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A PXE ROM's TFTP read of NAME from SERVER, from address BIND on device DEV.
 
-Usage: tftp_hold.py SERVER BIND DEV NAME OUT [--stall|--mute] [--late]
+Usage: tftp_hold.py SERVER BIND DEV NAME OUT [--stall|--mute] [--late] [--new-port]
+SERVER and BIND are IPv4 or IPv6 addresses (both of one family).
 Sends its RRQ (octet, no options: lockstep, 512-byte blocks) every 0.5 s until an answer comes,
 as a ROM repeats its request while the server is silent, then writes "answered" to OUT.state.
 Without --stall: reads the file into OUT, ACKing each block, and writes "done" to OUT.state.
@@ -10,6 +11,8 @@ OUT.release exists, then ends the transfer with ERROR 0 and writes "released" to
 With --mute: ACKs nothing and leaves (as a machine that gave up, or a forged RRQ's address).
 With --late: acknowledges the first answer only once OUT.ack exists (a client slow to answer),
 then goes on as without it.
+With --new-port: each repeat of the RRQ leaves from a new port (the previous one closed), as some
+firmware retries.
 Exits 1 when no answer came in 300 s or a block went unanswered for 30 s.
 """
 import os
@@ -31,17 +34,29 @@ def main():
     stall = "--stall" in sys.argv[6:]
     mute = "--mute" in sys.argv[6:]
     late = "--late" in sys.argv[6:]
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    # Its own device: the answer must come back to this machine's MAC, not another port's.
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
-    s.bind((bind, 0))
+    new_port = "--new-port" in sys.argv[6:]
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+
+    def new_socket():
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        # Its own device: the answer must come back to this machine's MAC, not another port's.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
+        s.bind((bind, 0))
+        s.settimeout(0.5)
+        return s
+
+    s = new_socket()
     rrq = struct.pack("!H", 1) + name.encode() + b"\0octet\0"
-    s.settimeout(0.5)
     end = time.monotonic() + 300
+    first = True
     while True:
         if time.monotonic() > end:
             print("no answer to the RRQ", file=sys.stderr)
             sys.exit(1)
+        if new_port and not first:
+            s.close()
+            s = new_socket()
+        first = False
         s.sendto(rrq, (server, 69))
         try:
             data, peer = s.recvfrom(2048)

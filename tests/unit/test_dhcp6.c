@@ -750,9 +750,10 @@ static void test_server_save_error(void **state)
  * R as the IPv6 packet the packet socket reads (from fe80::1 port 546 to ff02::1:2 port 547,
  * its UDP checksum right) into PKT; returns its length.
  */
-static size_t r_packet(const struct req *r, uint8_t *pkt)
+static size_t r_packet_from(const struct req *r, uint8_t *pkt, const char *from, const char *to,
+			    uint16_t sport)
 {
-	struct in6_addr src = ip6("fe80::1"), dst = ip6("ff02::1:2");
+	struct in6_addr src = ip6(from), dst = ip6(to);
 	size_t ulen = 8 + r->n;
 	uint32_t sum = 17 + (uint32_t)ulen;
 	uint8_t *udp = pkt + 40;
@@ -763,7 +764,7 @@ static size_t r_packet(const struct req *r, uint8_t *pkt)
 	pkt[6] = 17, pkt[7] = 255;
 	memcpy(pkt + 8, &src, 16);
 	memcpy(pkt + 24, &dst, 16);
-	udp[1] = 546 & 0xff, udp[0] = 546 >> 8;
+	udp[1] = sport & 0xff, udp[0] = sport >> 8;
 	udp[3] = 547 & 0xff, udp[2] = 547 >> 8;
 	udp[4] = pkt[4], udp[5] = pkt[5];
 	memcpy(udp + 8, r->b, r->n);
@@ -777,6 +778,11 @@ static size_t r_packet(const struct req *r, uint8_t *pkt)
 	sum = ~sum & 0xffff;
 	udp[6] = (uint8_t)(sum >> 8), udp[7] = (uint8_t)sum;
 	return 40 + ulen;
+}
+
+static size_t r_packet(const struct req *r, uint8_t *pkt)
+{
+	return r_packet_from(r, pkt, "fe80::1", "ff02::1:2", 546);
 }
 
 /*
@@ -836,6 +842,163 @@ static void test_server_batch(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+/* R wrapped in a Relay-forward of HOP and LINK, with option 79 naming MAC (NULL: none). */
+static void r_relay(struct req *r, uint8_t hop, const char *link, const unsigned char *mac)
+{
+	struct req in = *r;
+	struct in6_addr l = ip6(link), peer = ip6("fe80::5054:ff:fed7:1");
+	uint8_t lladdr[8] = { 0, 1 };
+
+	r->b[0] = XPXE_DHCP6_RELAY_FORW;
+	r->b[1] = hop;
+	memcpy(r->b + 2, &l, 16);
+	memcpy(r->b + 18, &peer, 16);
+	r->n = 34;
+	r_opt(r, XPXE_DHCP6_OPT_INTERFACE_ID, "ge-0/0/7", 8);
+	if (mac) {
+		memcpy(lladdr + 2, mac, 6);
+		r_opt(r, XPXE_DHCP6_OPT_CLIENT_LLADDR, lladdr, sizeof(lladdr));
+	}
+	r_opt(r, XPXE_DHCP6_OPT_RELAY_MSG, in.b, in.n);
+}
+
+/* The Relay Message in the Relay-reply O, as an answer of its own (false: none). */
+static bool relayed_answer(const struct xpxe_dhcp6_out *o, struct xpxe_dhcp6_out *inner)
+{
+	struct xpxe_dhcp6_out hdr = *o;
+	const uint8_t *m;
+	size_t n;
+
+	if (o->buf[0] != XPXE_DHCP6_RELAY_REPL)
+		return false;
+	memmove(hdr.buf + 4, hdr.buf + 34, hdr.len - 34); /* find() reads options from 4 */
+	hdr.len -= 30;
+	m = find(&hdr, XPXE_DHCP6_OPT_RELAY_MSG, &n);
+	if (!m)
+		return false;
+	memcpy(inner->buf, m, n);
+	inner->len = n;
+	return true;
+}
+
+/*
+ * Relays (RFC 8415 19): a Relay-forward from a relay's own address is answered with a
+ * Relay-reply to its port 547 that echoes its hop count, addresses and Interface-Id around the
+ * client's answer; the machine is option 79's MAC or its DUID-LL's; nested relays are answered
+ * nested. A relay of another link, a client with no MAC to go by, and broken Relay-forwards get
+ * their counted outcomes, no answer.
+ */
+static void test_server_relayed(void **state)
+{
+	static const uint8_t duid_ll3[] = { 0, 3, 0, 1, 0x52, 0x54, 0, 0xd7, 0, 3 };
+	struct in6_addr pool = ip6("fd00::100"), res = ip6("fd00::50"), relay = ip6("fd00::2");
+	struct in6_addr peer = ip6("fe80::5054:ff:fed7:1"), link = ip6("fd00::");
+	struct xpxe_dhcp6_server srv;
+	struct xpxe_dhcp6_out in, in2;
+	struct xpxe_dhcp6_queued *q;
+	uint8_t pkt[2200];
+	const uint8_t *a;
+	struct req r;
+	int st;
+
+	(void)state;
+	server(&srv);
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	/* A Solicit through one relay, its MAC in option 79: the pool's address for mac1. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd00::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547),
+			       mac2 /* the relay's MAC: not the machine's */);
+	assert_int_equal(srv.n_queued, 1);
+	q = &srv.queued[0];
+	assert_int_equal(q->type, XPXE_DHCP6_ADVERTISE);
+	assert_memory_equal(&q->to.sin6_addr, &relay, 16);
+	assert_int_equal(ntohs(q->to.sin6_port), 547);
+	assert_int_equal(q->out.buf[0], XPXE_DHCP6_RELAY_REPL);
+	assert_int_equal(q->out.buf[1], 0);
+	assert_memory_equal(q->out.buf + 2, &link, 16);
+	assert_memory_equal(q->out.buf + 18, &peer, 16);
+	assert_int_equal(q->out.buf[34 + 1], XPXE_DHCP6_OPT_INTERFACE_ID);
+	assert_memory_equal(q->out.buf + 38, "ge-0/0/7", 8);
+	assert_true(relayed_answer(&q->out, &in));
+	assert_int_equal(in.buf[0], XPXE_DHCP6_ADVERTISE);
+	assert_memory_equal(in.buf + 1, "\x12\x34\x56", 3); /* the client's xid (r_start) */
+	a = ia_addr(&in, &st);
+	assert_non_null(a);
+	assert_memory_equal(a, &pool, 16);
+	assert_non_null(xpxe_leases6_find(&srv.leases, mac1));
+	assert_null(xpxe_leases6_find(&srv.leases, mac2));
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_ADVERTISE], 1);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], 1);
+
+	/* Two relays, the inner one with no option 79: the DUID-LL's MAC, mac3's reservation. */
+	r_start(&r, XPXE_DHCP6_SOLICIT);
+	r_opt(&r, XPXE_DHCP6_OPT_CLIENTID, duid_ll3, sizeof(duid_ll3));
+	r_ia(&r, 7, NULL);
+	r_relay(&r, 0, "fd00::1:2", NULL);
+	r_relay(&r, 1, "::", NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "ff05::1:3", 547),
+			       mac2);
+	assert_int_equal(srv.n_queued, 1);
+	q = &srv.queued[0];
+	assert_int_equal(q->out.buf[1], 1);
+	assert_true(relayed_answer(&q->out, &in));
+	assert_int_equal(in.buf[0], XPXE_DHCP6_RELAY_REPL);
+	assert_int_equal(in.buf[1], 0);
+	assert_true(relayed_answer(&in, &in2));
+	assert_int_equal(in2.buf[0], XPXE_DHCP6_ADVERTISE);
+	a = ia_addr(&in2, &st);
+	assert_non_null(a);
+	assert_memory_equal(a, &res, 16);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], 2);
+
+	/* A relay of a link with no pool6 or reservation: not answered. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 0);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_OTHER_LINK], 1);
+	/* No option 79 and a DUID-UUID: no MAC to bind. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd00::", NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 0);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_NO_MAC], 1);
+	/* No Relay Message; nine relays deep; a Relay-forward of 20 bytes. */
+	r_start(&r, XPXE_DHCP6_RELAY_FORW);
+	memset(r.b + 2, 0, 32);
+	r.n = 34;
+	r_opt(&r, XPXE_DHCP6_OPT_INTERFACE_ID, "x", 1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	for (int i = 0; i < XPXE_DHCP6_RELAY_DEPTH_MAX + 1; i++)
+		r_relay(&r, (uint8_t)i, "fd00::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.malformed[XPXE_DHCP6_BAD_RELAY], 2);
+	r.n = 20;
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.malformed[XPXE_DHCP6_TOO_SHORT], 1);
+	/* Eight deep is still answered. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	for (int i = 0; i < XPXE_DHCP6_RELAY_DEPTH_MAX; i++)
+		r_relay(&r, (uint8_t)i, "fd00::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 1);
+	assert_int_equal(srv.queued[0].out.buf[1], XPXE_DHCP6_RELAY_DEPTH_MAX - 1);
+	xpxe_dhcp6_server_flush(&srv);
+	/* A client's own message from a global address is still a bad frame. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "ff02::1:2", 546),
+			       mac1);
+	assert_int_equal(srv.cnt[XPXE_D6_BAD_FRAME], 1);
+	assert_int_equal(srv.n_queued, 0);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* Full mode's DHCPv6 is on with a pool6, a --reserve6 or a machine's ip6, and only then. */
 static void test_full_when(void **state)
 {
@@ -876,6 +1039,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_exchanges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_save_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_relayed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dhcp6", tests, NULL, NULL);

@@ -2,8 +2,9 @@
 /*
  * Windowed TFTP (RFC 7440) in the daemon's half: the one ACK decision all
  * paths make (xpxe_tftp_decide, include/xpxe_tftp.h), case by case, and the
- * DATA frames the daemon builds for AF_XDP, byte for byte against frames
- * built the slow, obvious way (tests/bpf/frames.h), at every awkward offset.
+ * DATA frames the daemon builds for AF_XDP, over IPv4 and IPv6, byte for byte
+ * against frames built the slow, obvious way (tests/bpf/frames.h), at every
+ * awkward offset.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,16 +205,58 @@ static size_t reference_frame(uint8_t *buf, const struct asset *a, unsigned blks
 	return n;
 }
 
-static void frames_equal(const struct asset *a, unsigned blksize, uint32_t block)
+/* The same peer over IPv6: fd00:198:18:6::2 and ::1, as the lab's. */
+static const struct xpxe_tftp_peer peer6 = {
+	.client_mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
+	.server_mac = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 },
+	.ipv6 = true,
+	.client_ip6 = { 0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0x06, [15] = 2 },
+	.server_ip6 = { 0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0x06, [15] = 1 },
+	.client_port = 0x1206,
+	.server_port = 0x409c,
+};
+
+/* DATA BLOCK over IPv6 as the programs send it (bpf/tftp6.h), built independently: hop limit 64. */
+static size_t reference_frame6(uint8_t *buf, const struct asset *a, unsigned blksize,
+			       uint32_t block)
+{
+	static uint8_t payload[4 + XPXE_TFTP_BLKSIZE_MAX];
+	uint64_t off = (uint64_t)(block - 1) * blksize;
+	size_t len = a->size - off < blksize ? a->size - off : blksize, n;
+	struct ethhdr *eth = (struct ethhdr *)buf;
+
+	payload[0] = 0;
+	payload[1] = XPXE_TFTP_DATA;
+	payload[2] = (block >> 8) & 0xff;
+	payload[3] = block & 0xff;
+	memcpy(payload + 4, a->file + off, len);
+	n = frame_udp6(buf, peer6.server_ip6, peer6.client_ip6, ntohs(peer6.server_port),
+		       ntohs(peer6.client_port), payload, 4 + len);
+	memcpy(eth->h_dest, peer6.client_mac, ETH_ALEN);
+	memcpy(eth->h_source, peer6.server_mac, ETH_ALEN);
+	buf[ETH_HLEN + 7] = 64; /* the hop limit is in no checksum */
+	return n;
+}
+
+static void frames_equal_to(const struct xpxe_tftp_peer *p, const struct asset *a, unsigned blksize,
+			    uint32_t block)
 {
 	static uint8_t got[FRAME_MAX], want[FRAME_MAX];
-	size_t n =
-	    xpxe_tftp_data_frame(got, &peer, a->chunks, a->n_chunks, a->size, blksize, block);
-	size_t m = reference_frame(want, a, blksize, block);
+	size_t n = xpxe_tftp_data_frame(got, p, a->chunks, a->n_chunks, a->size, blksize, block);
+	size_t m = p->ipv6 ? reference_frame6(want, a, blksize, block)
+			   : reference_frame(want, a, blksize, block);
 
 	if (n != m || memcmp(got, want, m))
-		fail_msg("blksize %u block %u: %zu bytes, expected %zu%s", blksize, block, n, m,
+		fail_msg("%s, blksize %u block %u: %zu bytes, expected %zu%s",
+			 p->ipv6 ? "IPv6" : "IPv4", blksize, block, n, m,
 			 n == m ? ", contents differ" : "");
+}
+
+/* Both families: one frame builder (proto.c), each against its own reference. */
+static void frames_equal(const struct asset *a, unsigned blksize, uint32_t block)
+{
+	frames_equal_to(&peer, a, blksize, block);
+	frames_equal_to(&peer6, a, blksize, block);
 }
 
 static void test_data_frames(void **state)
@@ -269,6 +312,61 @@ static void test_peer_from_an_ack(void **state)
 	assert_int_equal(xpxe_tftp_peer_from_frame(buf, n, &p), -1);
 }
 
+static void test_peer_from_an_ack6(void **state)
+{
+	static const uint8_t ack[4] = { 0, XPXE_TFTP_ACK, 0, 7 };
+	uint8_t buf[FRAME_MAX];
+	struct xpxe_tftp_peer p;
+	size_t n =
+	    frame_udp6(buf, peer6.client_ip6, peer6.server_ip6, 1554, 40000, ack, sizeof(ack));
+
+	(void)state;
+	assert_int_equal(xpxe_tftp_peer_from_frame(buf, n, &p), 0);
+	assert_memory_equal(&p, &peer6, sizeof(p));
+	assert_int_equal(xpxe_tftp_hdrs_len(&p), XPXE_TFTP_HDRS6_LEN);
+	/* Cut inside the UDP header. */
+	assert_int_equal(xpxe_tftp_peer_from_frame(buf, ETH_HLEN + 40 + 4, &p), -1);
+	/* An extension header (hop-by-hop) in front of UDP: not an ACK XDP redirects. */
+	buf[ETH_HLEN + 6] = 0;
+	assert_int_equal(xpxe_tftp_peer_from_frame(buf, n, &p), -1);
+	/* Not version 6. */
+	buf[ETH_HLEN + 6] = IPPROTO_UDP;
+	buf[ETH_HLEN] = 0x40;
+	assert_int_equal(xpxe_tftp_peer_from_frame(buf, n, &p), -1);
+}
+
+/*
+ * IPv6's checksum is mandatory (RFC 8200 8.1): a datagram whose sum comes to 0 carries 0xffff,
+ * never 0 (which says "none"). The block's first word is set to make it so, then the frame is
+ * checked whole.
+ */
+static void test_ipv6_checksum_never_zero(void **state)
+{
+	static uint8_t got[FRAME_MAX];
+	struct asset a = make_asset(1000, 11);
+	uint8_t *udp = got + ETH_HLEN + 40;
+	uint32_t s0, w0, w, sum;
+	size_t n;
+
+	(void)state;
+	n = xpxe_tftp_data_frame(got, &peer6, a.chunks, a.n_chunks, a.size, 512, 1);
+	assert_int_equal(n, XPXE_TFTP_HDRS6_LEN + 512);
+	/* The sum the checksum complements; the file's first word moves it one for one. */
+	s0 = ~(udp[6] << 8 | udp[7]) & 0xffff;
+	w0 = a.file[0] << 8 | a.file[1];
+	w = (w0 + 0xffff - s0) % 0xffff;
+	a.file[0] = w >> 8;
+	a.file[1] = w & 0xff;
+	xpxe_asset_fill_chunk(&a.chunks[0], a.file, a.size, 0);
+	n = xpxe_tftp_data_frame(got, &peer6, a.chunks, a.n_chunks, a.size, 512, 1);
+	assert_int_equal(udp[6], 0xff);
+	assert_int_equal(udp[7], 0xff);
+	/* 0xffff stands for 0: the datagram with its pseudo-header still sums to all ones. */
+	sum = frame_csum_add(0, got + ETH_HLEN + 8, 32) + IPPROTO_UDP + (n - ETH_HLEN - 40);
+	assert_int_equal(frame_csum_fold(frame_csum_add(sum, udp, n - ETH_HLEN - 40)), 0);
+	free_asset(&a);
+}
+
 int main(void)
 {
 	enum { N_CASES = sizeof(decide_cases) / sizeof(decide_cases[0]) };
@@ -278,6 +376,8 @@ int main(void)
 		cmocka_unit_test(test_data_frames),
 		cmocka_unit_test(test_blocks_outside_the_asset),
 		cmocka_unit_test(test_peer_from_an_ack),
+		cmocka_unit_test(test_peer_from_an_ack6),
+		cmocka_unit_test(test_ipv6_checksum_never_zero),
 	};
 	enum { N_FIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	static struct CMUnitTest tests[N_CASES + N_AFTER + N_FIXED];

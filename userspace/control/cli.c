@@ -133,11 +133,13 @@ static void print_tftp(struct fy_node *iface)
 	       xpxe_json_u64(iface, "/tftp/blocks_window_udp", 0),
 	       xpxe_json_u64(iface, "/tftp/blocks_daemon", 0),
 	       xpxe_json_u64(iface, "/tftp/bytes", 0), xpxe_json_u64(iface, "/tftp/transfers", 0));
-	printf("            IPv6: %llu RRQs; blocks: xdp %llu, tc %llu (lockstep), daemon %llu "
-	       "(windows, first blocks; %llu resent); %llu completed\n",
+	printf("            IPv6: %llu RRQs; blocks: xdp %llu, tc %llu (lockstep), af_xdp %llu "
+	       "(windows), daemon %llu (first blocks, windows without AF_XDP; %llu resent); "
+	       "%llu completed\n",
 	       xpxe_json_u64(iface, "/tftp/ipv6/rrq", 0),
 	       xpxe_json_u64(iface, "/tftp/ipv6/blocks_xdp", 0),
 	       xpxe_json_u64(iface, "/tftp/ipv6/blocks_tc", 0),
+	       xpxe_json_u64(iface, "/tftp/ipv6/blocks_af_xdp", 0),
 	       xpxe_json_u64(iface, "/tftp/ipv6/blocks", 0),
 	       xpxe_json_u64(iface, "/tftp/ipv6/blocks_resent", 0),
 	       xpxe_json_u64(iface, "/tftp/ipv6/completed", 0));

@@ -14,11 +14,13 @@ const char *const xpxe_dhcp6_verdict_names[XPXE_DHCP6_VERDICT_MAX] = {
 	[XPXE_DHCP6_NOT_CLIENT] = "not_client",
 	[XPXE_DHCP6_MISSING_IDS] = "missing_ids",
 	[XPXE_DHCP6_INFO_REQ_IA] = "info_request_ia",
+	[XPXE_DHCP6_BAD_RELAY] = "bad_relay",
 };
 
 #define IA_NA_HDR  12 /* IAID, T1, T2 */
 #define IAADDR_LEN 24 /* address, preferred and valid lifetimes */
 #define MAX_OPTS   256
+#define RELAY_HDR  34 /* type, hop count, link address, peer address */
 
 static uint32_t get16(const uint8_t *p)
 {
@@ -207,6 +209,59 @@ enum xpxe_dhcp6_verdict xpxe_dhcp6_parse(const uint8_t *buf, size_t len, struct 
 		off += 4 + olen;
 	}
 	return check_ids(m);
+}
+
+enum xpxe_dhcp6_verdict xpxe_dhcp6_parse_relay(const uint8_t *buf, size_t len,
+					       struct xpxe_dhcp6_relay *r)
+{
+	size_t off = RELAY_HDR;
+
+	memset(r, 0, sizeof(*r));
+	if (len < RELAY_HDR)
+		return XPXE_DHCP6_TOO_SHORT;
+	if (buf[0] != XPXE_DHCP6_RELAY_FORW)
+		return XPXE_DHCP6_NOT_CLIENT;
+	r->hop_count = buf[1];
+	memcpy(&r->link, buf + 2, 16);
+	memcpy(&r->peer, buf + 18, 16);
+	for (int i = 0; off < len; i++) {
+		uint32_t code, olen;
+		const uint8_t *v;
+
+		if (i == MAX_OPTS || len - off < 4)
+			return XPXE_DHCP6_TRUNCATED;
+		code = get16(buf + off);
+		olen = get16(buf + off + 2);
+		if (olen > len - off - 4)
+			return XPXE_DHCP6_TRUNCATED;
+		v = buf + off + 4;
+		if (code == XPXE_DHCP6_OPT_RELAY_MSG && !r->msg) {
+			r->msg = v;
+			r->msg_len = olen;
+		} else if (code == XPXE_DHCP6_OPT_INTERFACE_ID && !r->interface_id) {
+			r->interface_id = v;
+			r->interface_id_len = olen;
+		} else if (code == XPXE_DHCP6_OPT_CLIENT_LLADDR && olen == 8 && get16(v) == 1) {
+			memcpy(r->mac, v + 2, 6);
+			r->has_mac = true;
+		}
+		off += 4 + olen;
+	}
+	/* An empty Relay Message has no message type to answer. */
+	return r->msg && r->msg_len ? XPXE_DHCP6_OK : XPXE_DHCP6_BAD_RELAY;
+}
+
+bool xpxe_dhcp6_duid_mac(const uint8_t *duid, size_t len, uint8_t mac[6])
+{
+	/* DUID-LLT: type 1, hardware type, time, address; DUID-LL: type 3, hardware type, address.
+	 */
+	if (len == 14 && get16(duid) == 1 && get16(duid + 2) == 1)
+		memcpy(mac, duid + 8, 6);
+	else if (len == 10 && get16(duid) == 3 && get16(duid + 2) == 1)
+		memcpy(mac, duid + 4, 6);
+	else
+		return false;
+	return true;
 }
 
 /* Option 93's table (PROTOCOL.md), as bpf/dhcp.h's arch_class. */
@@ -399,4 +454,19 @@ void xpxe_dhcp6_out_ia_stale(struct xpxe_dhcp6_out *o, uint32_t iaid, uint32_t t
 		n += 4 + IAADDR_LEN;
 	}
 	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_IA_NA, ia, n);
+}
+
+void xpxe_dhcp6_out_relay(struct xpxe_dhcp6_out *o, const struct xpxe_dhcp6_relay *r,
+			  const struct xpxe_dhcp6_out *inner)
+{
+	o->buf[0] = XPXE_DHCP6_RELAY_REPL;
+	o->buf[1] = r->hop_count;
+	memcpy(o->buf + 2, &r->link, 16);
+	memcpy(o->buf + 18, &r->peer, 16);
+	o->len = RELAY_HDR;
+	o->overflow = inner->overflow;
+	if (r->interface_id)
+		xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_INTERFACE_ID, r->interface_id,
+				   r->interface_id_len);
+	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_RELAY_MSG, inner->buf, inner->len);
 }

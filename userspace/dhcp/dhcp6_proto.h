@@ -25,22 +25,27 @@ enum xpxe_dhcp6_type {
 	XPXE_DHCP6_RELEASE = 8,
 	XPXE_DHCP6_DECLINE = 9,
 	XPXE_DHCP6_INFORMATION_REQUEST = 11,
+	XPXE_DHCP6_RELAY_FORW = 12,
+	XPXE_DHCP6_RELAY_REPL = 13,
 };
 
 /* Options (RFC 8415 21, RFC 5970). */
-#define XPXE_DHCP6_OPT_CLIENTID	    1
-#define XPXE_DHCP6_OPT_SERVERID	    2
-#define XPXE_DHCP6_OPT_IA_NA	    3
-#define XPXE_DHCP6_OPT_IA_TA	    4
-#define XPXE_DHCP6_OPT_IAADDR	    5
-#define XPXE_DHCP6_OPT_ORO	    6
-#define XPXE_DHCP6_OPT_STATUS	    13
-#define XPXE_DHCP6_OPT_RAPID_COMMIT 14
-#define XPXE_DHCP6_OPT_USER_CLASS   15
-#define XPXE_DHCP6_OPT_VENDOR_CLASS 16
-#define XPXE_DHCP6_OPT_BOOTFILE_URL 59
-#define XPXE_DHCP6_OPT_IA_PD	    25 /* RFC 8415 21.21 */
-#define XPXE_DHCP6_OPT_ARCH	    61
+#define XPXE_DHCP6_OPT_CLIENTID	     1
+#define XPXE_DHCP6_OPT_SERVERID	     2
+#define XPXE_DHCP6_OPT_IA_NA	     3
+#define XPXE_DHCP6_OPT_IA_TA	     4
+#define XPXE_DHCP6_OPT_IAADDR	     5
+#define XPXE_DHCP6_OPT_ORO	     6
+#define XPXE_DHCP6_OPT_STATUS	     13
+#define XPXE_DHCP6_OPT_RAPID_COMMIT  14
+#define XPXE_DHCP6_OPT_USER_CLASS    15
+#define XPXE_DHCP6_OPT_VENDOR_CLASS  16
+#define XPXE_DHCP6_OPT_BOOTFILE_URL  59
+#define XPXE_DHCP6_OPT_IA_PD	     25 /* RFC 8415 21.21 */
+#define XPXE_DHCP6_OPT_RELAY_MSG     9
+#define XPXE_DHCP6_OPT_INTERFACE_ID  18
+#define XPXE_DHCP6_OPT_CLIENT_LLADDR 79 /* RFC 6939: a relay's copy of the client's MAC */
+#define XPXE_DHCP6_OPT_ARCH	     61
 
 /* Status codes (RFC 8415 21.13). */
 enum xpxe_dhcp6_status {
@@ -61,6 +66,7 @@ enum xpxe_dhcp6_verdict {
 	XPXE_DHCP6_NOT_CLIENT,	/* not a message a client sends to a server (relays too) */
 	XPXE_DHCP6_MISSING_IDS, /* client id or server id missing or there (RFC 8415 16) */
 	XPXE_DHCP6_INFO_REQ_IA, /* an Information-request with an IA (RFC 8415 16.12) */
+	XPXE_DHCP6_BAD_RELAY,	/* a Relay-forward with no Relay Message, or nested too deep */
 	XPXE_DHCP6_VERDICT_MAX,
 };
 
@@ -97,6 +103,35 @@ struct xpxe_dhcp6_msg {
 
 /* Parses the LEN-byte message at BUF into M. Returns a verdict (XPXE_DHCP6_OK when taken). */
 enum xpxe_dhcp6_verdict xpxe_dhcp6_parse(const uint8_t *buf, size_t len, struct xpxe_dhcp6_msg *m);
+
+/*
+ * RFC 8415 7.6's HOP_COUNT_LIMIT: at most this many Relay-forwards around a client's
+ * message; a deeper one is BAD_RELAY.
+ */
+#define XPXE_DHCP6_RELAY_DEPTH_MAX 8
+
+/* One Relay-forward (RFC 8415 9): what its Relay-reply echoes, and what it carries. */
+struct xpxe_dhcp6_relay {
+	uint8_t hop_count;
+	struct in6_addr link; /* the client's link as the relay names it; :: from an LDRA */
+	struct in6_addr peer; /* the client's address, or the next relay's */
+	const uint8_t *msg;   /* the Relay Message option's data, in the buffer */
+	size_t msg_len;
+	const uint8_t *interface_id; /* the Interface-Id option's data, echoed; NULL: none */
+	size_t interface_id_len;
+	bool has_mac; /* a Client Link-Layer Address option (RFC 6939) of an Ethernet MAC */
+	uint8_t mac[6];
+};
+
+/* Parses the Relay-forward of LEN bytes at BUF into R (OK: it carries a message). */
+enum xpxe_dhcp6_verdict xpxe_dhcp6_parse_relay(const uint8_t *buf, size_t len,
+					       struct xpxe_dhcp6_relay *r);
+
+/*
+ * The Ethernet MAC in a DUID-LLT or DUID-LL of hardware type 1 (RFC 8415 11.2, 11.4):
+ * a relayed client's machine when its relay sends no Client Link-Layer Address option.
+ */
+bool xpxe_dhcp6_duid_mac(const uint8_t *duid, size_t len, uint8_t mac[6]);
 
 /* The boot class of M, as xdp_pxe would classify it (XPXE_BOOT_PLAIN: an address only). */
 enum xpxe_boot_class xpxe_dhcp6_boot_class(const struct xpxe_dhcp6_msg *m);
@@ -149,5 +184,12 @@ void xpxe_dhcp6_out_ia(struct xpxe_dhcp6_out *o, uint32_t iaid, uint32_t t1, uin
 void xpxe_dhcp6_out_ia_stale(struct xpxe_dhcp6_out *o, uint32_t iaid, uint32_t t1, uint32_t t2,
 			     const struct in6_addr *addr, uint32_t lifetime,
 			     const struct in6_addr *stale);
+
+/*
+ * The Relay-reply to R around the answer INNER (RFC 8415 19.3): R's hop count, link and
+ * peer addresses and Interface-Id, INNER in a Relay Message option.
+ */
+void xpxe_dhcp6_out_relay(struct xpxe_dhcp6_out *o, const struct xpxe_dhcp6_relay *r,
+			  const struct xpxe_dhcp6_out *inner);
 
 #endif /* XPXE_DHCP6_PROTO_H */

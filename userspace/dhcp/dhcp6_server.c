@@ -50,6 +50,9 @@ static const char *const counter_names[XPXE_D6_CNT_MAX] = {
 	[XPXE_D6_SEND_ERRORS] = "send_errors",
 	[XPXE_D6_UNICAST] = "unicast_dropped",
 	[XPXE_D6_USE_MULTICAST] = "use_multicast",
+	[XPXE_D6_RELAYED] = "relayed",
+	[XPXE_D6_RELAY_OTHER_LINK] = "relay_other_link",
+	[XPXE_D6_RELAY_NO_MAC] = "relay_no_mac",
 };
 
 bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s)
@@ -523,6 +526,77 @@ static bool answer_unicast(struct xpxe_dhcp6_server *srv, const unsigned char ma
 	return true;
 }
 
+/*
+ * The machine behind the innermost Relay-forward R, by MAC as every binding is: the MAC its
+ * relay copied (RFC 6939), else the one in its DUID. A relay's link must be the pool6's or a
+ * reservation's (a link-address of ::, from a lightweight relay on our own link, RFC 6221).
+ */
+static bool relayed_machine(struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_relay *r,
+			    unsigned char mac[6])
+{
+	struct xpxe_dhcp6_msg m;
+	enum xpxe_dhcp6_verdict v;
+
+	if (!IN6_IS_ADDR_UNSPECIFIED(&r->link) && !xpxe_leases6_on_link(&srv->leases, &r->link)) {
+		srv->cnt[XPXE_D6_RELAY_OTHER_LINK]++;
+		return false;
+	}
+	if (r->has_mac) {
+		memcpy(mac, r->mac, 6);
+		return true;
+	}
+	v = xpxe_dhcp6_parse(r->msg, r->msg_len, &m);
+	if (v) {
+		srv->cnt[XPXE_D6_MALFORMED]++;
+		srv->malformed[v]++;
+		return false;
+	}
+	if (!xpxe_dhcp6_duid_mac(m.duid, m.duid_len, mac)) {
+		srv->cnt[XPXE_D6_RELAY_NO_MAC]++;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A Relay-forward (RFC 8415 19): the client's message inside it answered as if it came to
+ * ff02::1:2 (its client sent it so, to the relay), the answer wrapped in a Relay-reply for
+ * each Relay-forward around it. TYPE: the answer's own type. Returns whether O is to be sent.
+ */
+static bool answer_relayed(struct xpxe_dhcp6_server *srv, const uint8_t *msg, size_t len, int depth,
+			   struct xpxe_dhcp6_out *o, uint8_t *type)
+{
+	struct xpxe_dhcp6_relay r;
+	struct xpxe_dhcp6_out inner;
+	enum xpxe_dhcp6_verdict v = xpxe_dhcp6_parse_relay(msg, len, &r);
+	unsigned char mac[6];
+
+	if (!v && r.msg[0] == XPXE_DHCP6_RELAY_FORW && depth == XPXE_DHCP6_RELAY_DEPTH_MAX)
+		v = XPXE_DHCP6_BAD_RELAY;
+	if (v) {
+		srv->cnt[XPXE_D6_MALFORMED]++;
+		srv->malformed[v]++;
+		return false;
+	}
+	if (r.msg[0] == XPXE_DHCP6_RELAY_FORW) {
+		if (!answer_relayed(srv, r.msg, r.msg_len, depth + 1, &inner, type))
+			return false;
+	} else {
+		if (!relayed_machine(srv, &r, mac) ||
+		    !xpxe_dhcp6_server_answer(srv, mac, r.msg, r.msg_len, &inner))
+			return false;
+		*type = inner.buf[0];
+	}
+	xpxe_dhcp6_out_relay(o, &r, &inner);
+	if (o->overflow) {
+		srv->cnt[XPXE_D6_SEND_ERRORS]++;
+		log_debug("%s: a relayed DHCPv6 answer does not fit in %d bytes", srv->ifname,
+			  XPXE_DHCP6_OUT_MAX);
+		return false;
+	}
+	return true;
+}
+
 /* The UDP checksum of the datagram at UDP (LEN bytes) between SRC and DST: 0 when right. */
 static uint16_t udp6_check(const struct in6_addr *src, const struct in6_addr *dst,
 			   const uint8_t *udp, size_t len)
@@ -547,7 +621,7 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	int undo_before;
 	const uint8_t *udp = pkt + IP6_HDR_LEN, *msg = udp + UDP_HDR_LEN;
 	size_t plen, ulen, mlen;
-	bool answered;
+	bool answered, relayed;
 
 	if (srv->n_queued == XPXE_DHCP6_BATCH || srv->n_undo == XPXE_DHCP6_BATCH)
 		xpxe_dhcp6_server_flush(srv);
@@ -563,24 +637,39 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	memcpy(&dst, pkt + 24, 16);
 	if (plen > n - IP6_HDR_LEN || ulen < UDP_HDR_LEN || ulen > plen ||
 	    ulen > XPXE_DHCP6_UDP_MAX || (udp[2] << 8 | udp[3]) != XPXE_PORT_DHCP6_SERVER ||
-	    (!udp[6] && !udp[7]) || udp6_check(&src, &dst, udp, ulen) ||
-	    !IN6_IS_ADDR_LINKLOCAL(&src)) {
+	    (!udp[6] && !udp[7]) || udp6_check(&src, &dst, udp, ulen)) {
+		srv->cnt[XPXE_D6_BAD_FRAME]++;
+		return;
+	}
+	mlen = ulen - UDP_HDR_LEN;
+	relayed = mlen && msg[0] == XPXE_DHCP6_RELAY_FORW;
+	/*
+	 * A client sends from its link-local address (RFC 8415 13.1); a relay from one of its
+	 * own, any scope, to one of ours or to a group.
+	 */
+	if (relayed ? IN6_IS_ADDR_MULTICAST(&src) || IN6_IS_ADDR_UNSPECIFIED(&src)
+		    : !IN6_IS_ADDR_LINKLOCAL(&src)) {
 		srv->cnt[XPXE_D6_BAD_FRAME]++;
 		return;
 	}
 	q = &srv->queued[srv->n_queued];
 	undo_before = srv->n_undo;
-	mlen = ulen - UDP_HDR_LEN;
 	/* To ff02::1:2, or to one of our addresses (answer_unicast: RFC 8415 16, 18.4). */
-	if (IN6_IS_ADDR_MULTICAST(&dst))
+	if (relayed)
+		answered = answer_relayed(srv, msg, mlen, 1, &q->out, &q->type);
+	else if (IN6_IS_ADDR_MULTICAST(&dst))
 		answered = xpxe_dhcp6_server_answer(srv, mac, msg, mlen, &q->out);
 	else
 		answered = answer_unicast(srv, mac, msg, mlen, &q->out);
 	if (!answered)
 		return;
+	if (!relayed)
+		q->type = q->out.buf[0];
+	/* A Relay-reply goes to the relay's port 547 (RFC 8415 7.2), whatever it sent from. */
 	q->to = (struct sockaddr_in6){ .sin6_family = AF_INET6,
 				       .sin6_addr = src,
-				       .sin6_port = htons(udp[0] << 8 | udp[1]),
+				       .sin6_port = htons(relayed ? XPXE_PORT_DHCP6_SERVER
+								  : udp[0] << 8 | udp[1]),
 				       .sin6_scope_id = srv->ifindex };
 	q->needs_write = srv->n_undo != undo_before;
 	srv->n_queued++;
@@ -615,8 +704,9 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 
 		if (q->needs_write && !written)
 			continue;
-		srv->cnt[q->out.buf[0] == XPXE_DHCP6_ADVERTISE ? XPXE_D6_ADVERTISE
-							       : XPXE_D6_REPLY]++;
+		srv->cnt[q->type == XPXE_DHCP6_ADVERTISE ? XPXE_D6_ADVERTISE : XPXE_D6_REPLY]++;
+		if (q->out.buf[0] == XPXE_DHCP6_RELAY_REPL)
+			srv->cnt[XPXE_D6_RELAYED]++;
 		if (sendto(srv->udp_fd, q->out.buf, q->out.len, 0, (struct sockaddr *)&q->to,
 			   sizeof(q->to)) < 0) {
 			srv->cnt[XPXE_D6_SEND_ERRORS]++;

@@ -164,17 +164,22 @@ static struct fy_node *tftp_status(struct daemon *d, struct fy_document *doc,
 	xpxe_json_add_node(node, "window", window_status(d, doc, dp, totals));
 	{
 		/*
-		 * IPv6: XDP (xdp_tftp6) or, where it cannot, tc sends lockstep blocks; the
-		 * daemon's sockets windows and first blocks.
+		 * IPv6: XDP (xdp_tftp6) or, where it cannot, tc sends lockstep blocks; AF_XDP
+		 * windows, as IPv4's; the daemon's sockets first blocks, and windows where no
+		 * AF_XDP socket sends them.
 		 */
 		struct fy_node *v6 = fy_node_create_mapping(doc);
+		char path6[32];
 
-		xpxe_json_add_str(v6, "path",
-				  totals[XPXE_CNT_TFTP6_DATA_XDP] ? "xdp+tc+daemon" : "tc+daemon");
+		snprintf(path6, sizeof(path6), "%stc%s+daemon",
+			 totals[XPXE_CNT_TFTP6_DATA_XDP] ? "xdp+" : "",
+			 totals[XPXE_CNT_TFTP6_DATA_XSK] ? "+af_xdp" : "");
+		xpxe_json_add_str(v6, "path", path6);
 		xpxe_json_add_u64(v6, "rrq", totals[XPXE_CNT_TFTP6_RRQ]);
 		xpxe_json_add_u64(v6, "blocks", totals[XPXE_CNT_TFTP6_DATA]);
 		xpxe_json_add_u64(v6, "blocks_xdp", totals[XPXE_CNT_TFTP6_DATA_XDP]);
 		xpxe_json_add_u64(v6, "blocks_tc", totals[XPXE_CNT_TFTP6_DATA_TC]);
+		xpxe_json_add_u64(v6, "blocks_af_xdp", totals[XPXE_CNT_TFTP6_DATA_XSK]);
 		xpxe_json_add_u64(v6, "acks_to_tc", totals[XPXE_CNT_TFTP6_XDP_TO_TC]);
 		xpxe_json_add_u64(v6, "dropped_bad_csum", totals[XPXE_CNT_TFTP6_DROP_BAD_CSUM]);
 		xpxe_json_add_u64(v6, "blocks_resent", totals[XPXE_CNT_TFTP6_RETRANSMITS]);
@@ -423,6 +428,7 @@ static struct fy_node *downloads_status(struct daemon *d, struct fy_document *do
 		xpxe_json_add_u64(node, "tftp_over_cap_waited", ta.overdue);
 		xpxe_json_add_u64(node, "tftp_over_cap_controlplane", ta.controlplanes);
 		xpxe_json_add_u64(node, "tftp_over_cap_queue_full", ta.queue_full);
+		xpxe_json_add_u64(node, "tftp_held_moved", ta.moved);
 	}
 	return node;
 }

@@ -72,7 +72,8 @@ bool tftp_daemon_counter(int c)
 	return (c >= XPXE_CNT_TFTP_RRQ && c <= XPXE_CNT_TFTP_ERR_BAD_OPTION) ||
 	       (c >= XPXE_CNT_TFTP_WINDOWS && c <= XPXE_CNT_TFTP_BYTES_XSK) ||
 	       (c >= XPXE_CNT_TFTP_SESSIONS_REFUSED && c <= XPXE_CNT_TFTP_SESSIONS_REPLACED) ||
-	       (c >= XPXE_CNT_TFTP6_RRQ && c <= XPXE_CNT_TFTP6_ABORTED);
+	       (c >= XPXE_CNT_TFTP6_RRQ && c <= XPXE_CNT_TFTP6_ABORTED) ||
+	       c == XPXE_CNT_TFTP6_DATA_XSK;
 }
 
 void tftp_write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c)
@@ -113,6 +114,16 @@ enum xpxe_counter tftp_error_counter(int code)
 	default:
 		return XPXE_CNT_MAX;
 	}
+}
+
+void tftp_new_session(struct xpxe_tftp *t, struct xpxe_tftp_session *s)
+{
+	uint32_t owner = ++t->owners & 0xffffff;
+
+	memset(s, 0, sizeof(*s));
+	s->owner[0] = owner & 0xff;
+	s->owner[1] = (owner >> 8) & 0xff;
+	s->owner[2] = owner >> 16;
 }
 
 __u64 tftp_now_ns(void)

@@ -137,22 +137,40 @@ struct xfer {
 };
 
 /*
- * An RRQ held at opts.max_at_once (tftp.c: hold), answered in turn: one per client address
- * and port, its bytes as they came last (a client repeats its RRQ from its port while it
- * waits; a new one from that port replaces them).
+ * Where an RRQ came from and the address it was sent to, over IPv4 (FAMILY AF_INET: FROM, PI)
+ * or IPv6 (AF_INET6: FROM6, PI6).
+ */
+struct tftp_src {
+	sa_family_t family;
+	struct sockaddr_in from;
+	struct in_pktinfo pi;
+	struct sockaddr_in6 from6;
+	struct in6_pktinfo pi6;
+};
+
+/*
+ * An RRQ held at opts.max_at_once (tftp.c: tftp_hold), IPv4's and IPv6's in one queue,
+ * answered in turn. A request is its client's address and the file it asks for: a client
+ * repeats its RRQ while it waits, from its port or (some firmware) from a new one each time,
+ * and a repeat keeps its place, its port and bytes those of the latest (what its turn
+ * answers). A new file asked from the same port replaces the request too (it started over).
  */
 struct tftp_held {
 	struct tftp_held *next; /* in xpxe_tftp.held, first come first */
-	struct sockaddr_in from;
-	struct in_pktinfo pi; /* the interface and the address it was sent to */
-	double since;	      /* when it was first held (monotonic seconds) */
-	char mac[18];	      /* "" when unknown */
-	char who[96];	      /* for the log: the machine's name or address */
+	struct tftp_src src;
+	double since;			   /* when it was first held (monotonic seconds) */
+	char mac[18];			   /* "" when unknown */
+	char who[96];			   /* for the log: the machine's name or address */
+	char name[XPXE_TFTP_NAME_MAX + 1]; /* the file asked for */
 	size_t len;
 	uint8_t buf[];
 };
 
-/* Addresses whose transfer was let in lately (tftp.c: let_in): their next RRQ goes at once. */
+/*
+ * Requests let in lately (tftp_let_in), by address and file: the same again, from any port,
+ * goes at once (EDK2 asks for the size, ends that transfer, then asks for the file from a new
+ * port): the identity held requests have (struct tftp_held).
+ */
 #define TFTP_LET_IN_SLOTS 1024
 
 /* How many transfers one client address holds, for --tftp-max-per-ip. */
@@ -234,16 +252,19 @@ struct xpxe_tftp {
 	unsigned refused_per_ip_recently;      /* ... at --tftp-max-per-ip */
 	__be32 refused_per_ip_last;	       /* the address refused last, for that log line */
 	/* Admission (opts.max_at_once): transfers running that hold a place (both families,
-	 * taken over ones too), and the IPv4 RRQs held behind them. */
+	 * taken over ones too), and the RRQs held behind them (both families). */
 	unsigned n_active, n_held;
 	struct tftp_held *held;
 	unsigned long long held_total, held_overdue; /* RRQs ever held; of them let in overdue */
 	unsigned long long cp_over;		     /* control planes' RRQs let in over the cap */
 	unsigned long long
 	    full_over; /* RRQs let in over the cap: the queue was full (held_limit) */
+	unsigned long long held_moved; /* held requests asked again from a new port */
+	uint32_t owners;	       /* the last session owner given (tftp_new_session) */
 	struct {
-		__be32 ip;
-		double at;
+		uint8_t addr[16]; /* IPv4's as ::ffff:a.b.c.d */
+		uint64_t file;	  /* tftp_rrq_hash of the name */
+		double at;	  /* 0: free */
 	} let_in[TFTP_LET_IN_SLOTS];
 };
 
@@ -259,6 +280,14 @@ void tftp_write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counte
 void tftp_bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
 enum xpxe_counter tftp_error_counter(int code);
 __u64 tftp_now_ns(void);
+/*
+ * A session to create in a sessions map, its owner the next number (xpxe_tftp_session.owner),
+ * the rest zero. An LRU map hands a freed or evicted entry to the next session at once, under
+ * a program that may still hold it: the owner is what keeps that program's late write out of
+ * the new session. So a stale entry of the same key (a dead transfer's, its ports reused) may
+ * be replaced, where refusing the new transfer would fail a machine's boot.
+ */
+void tftp_new_session(struct xpxe_tftp *t, struct xpxe_tftp_session *s);
 uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len);
 void tftp_printable(char *out, size_t len, const char *in, size_t in_len);
 void tftp_describe_request(char *what, size_t what_size, const uint8_t *buf, size_t len);
@@ -299,6 +328,17 @@ void tftp6_forget_sessions(struct iface *ifc);
 void tftp_free_dead(struct xpxe_tftp *t);
 bool tftp_make_room(struct xpxe_tftp *t);
 void tftp_admit_held(struct xpxe_tftp *t);
+/*
+ * Admission (opts.max_at_once): true when the RRQ in BUF from SRC for the file NAME is held
+ * (unanswered) in the queue, false when it goes now. tftp_let_in: SRC's request for NAME
+ * started (its next for NAME, from any port, goes at once for XPXE_TFTP_LET_IN_KEEP_S).
+ */
+bool tftp_hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, size_t len,
+	       const struct tftp_src *src, const char *name);
+void tftp_let_in(struct xpxe_tftp *t, const struct tftp_src *src, const char *name);
+/* An RRQ to [::]:69; ITS_TURN: a held one let in (tftp_admit_held), not held again. */
+void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
+		  const struct sockaddr_in6 *from, const struct in6_pktinfo *pi, bool its_turn);
 bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns);
 
 /* window.c */

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/udp.h>
 #include <stdio.h>
 #include <string.h>
@@ -248,31 +249,6 @@ unsigned xpxe_tftp_blksize_for_mtu(unsigned mtu)
 	return max < XPXE_TFTP_BLKSIZE_MAX ? max : XPXE_TFTP_BLKSIZE_MAX;
 }
 
-int xpxe_tftp_peer_from_frame(const uint8_t *frame, size_t len, struct xpxe_tftp_peer *p)
-{
-	const struct ethhdr *eth = (const void *)frame;
-	struct iphdr iph; /* copied out: 14 bytes into the frame it is not 4-byte aligned */
-	const struct udphdr *udph;
-	size_t ihl;
-
-	if (len < sizeof(*eth) + sizeof(iph) || eth->h_proto != htons(ETH_P_IP))
-		return -1;
-	memcpy(&iph, eth + 1, sizeof(iph));
-	if (iph.version != 4 || iph.protocol != IPPROTO_UDP)
-		return -1;
-	ihl = iph.ihl * 4u;
-	if (ihl < sizeof(iph) || len < sizeof(*eth) + ihl + sizeof(*udph))
-		return -1;
-	udph = (const void *)(frame + sizeof(*eth) + ihl);
-	memcpy(p->client_mac, eth->h_source, ETH_ALEN);
-	memcpy(p->server_mac, eth->h_dest, ETH_ALEN);
-	p->client_ip = iph.saddr;
-	p->server_ip = iph.daddr;
-	p->client_port = udph->source;
-	p->server_port = udph->dest;
-	return 0;
-}
-
 static uint32_t fold(uint64_t s)
 {
 	while (s >> 16)
@@ -328,49 +304,123 @@ size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks
 	return 4 + len;
 }
 
+int xpxe_tftp_peer_from_frame(const uint8_t *frame, size_t len, struct xpxe_tftp_peer *p)
+{
+	const struct ethhdr *eth = (const void *)frame;
+	/* Copied out: 14 bytes into the frame they are not 4-byte aligned. */
+	struct iphdr iph;
+	struct ipv6hdr ip6;
+	struct udphdr udph;
+	size_t ip_len;
+
+	memset(p, 0, sizeof(*p));
+	if (len < sizeof(*eth))
+		return -1;
+	if (eth->h_proto == htons(ETH_P_IP)) {
+		if (len < sizeof(*eth) + sizeof(iph))
+			return -1;
+		memcpy(&iph, eth + 1, sizeof(iph));
+		ip_len = iph.ihl * 4u;
+		if (iph.version != 4 || iph.protocol != IPPROTO_UDP || ip_len < sizeof(iph))
+			return -1;
+		p->client_ip = iph.saddr;
+		p->server_ip = iph.daddr;
+	} else if (eth->h_proto == htons(ETH_P_IPV6)) {
+		if (len < sizeof(*eth) + sizeof(ip6))
+			return -1;
+		memcpy(&ip6, eth + 1, sizeof(ip6));
+		/* No extension headers: XDP redirects only plain ACKs (bpf/tftp6.h). */
+		if (ip6.version != 6 || ip6.nexthdr != IPPROTO_UDP)
+			return -1;
+		ip_len = sizeof(ip6);
+		p->ipv6 = true;
+		memcpy(p->client_ip6, &ip6.saddr, 16);
+		memcpy(p->server_ip6, &ip6.daddr, 16);
+	} else {
+		return -1;
+	}
+	if (len < sizeof(*eth) + ip_len + sizeof(udph))
+		return -1;
+	memcpy(&udph, frame + sizeof(*eth) + ip_len, sizeof(udph));
+	memcpy(p->client_mac, eth->h_source, ETH_ALEN);
+	memcpy(p->server_mac, eth->h_dest, ETH_ALEN);
+	p->client_port = udph.source;
+	p->server_port = udph.dest;
+	return 0;
+}
+
+/* The sum of N bytes at P (N even) as big-endian words, unfolded. */
+static uint64_t sum_words(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)b[i] << 8 | b[i + 1];
+	return s;
+}
+
+/*
+ * Writes P's IP header (IPv4 or IPv6) for UDP_LEN bytes of UDP at IP, and returns the sum of
+ * the UDP pseudo-header (RFC 768, RFC 8200 8.1), unfolded. As the programs write them: IPv4
+ * with DF, no id (RFC 6864), TTL 64, no options; IPv6 with traffic class and flow label 0, hop
+ * limit 64. Built on the stack and copied in: 14 bytes into a UMEM frame (page aligned) is not
+ * where a struct iphdr may be accessed in place.
+ */
+static uint64_t write_ip_header(uint8_t *ip, const struct xpxe_tftp_peer *p, uint16_t udp_len)
+{
+	if (p->ipv6) {
+		struct ipv6hdr ip6 = { .version = 6,
+				       .payload_len = htons(udp_len),
+				       .nexthdr = IPPROTO_UDP,
+				       .hop_limit = 64 };
+
+		memcpy(&ip6.saddr, p->server_ip6, 16);
+		memcpy(&ip6.daddr, p->client_ip6, 16);
+		memcpy(ip, &ip6, sizeof(ip6));
+		return sum_words(p->server_ip6, 16) + sum_words(p->client_ip6, 16) + IPPROTO_UDP +
+		       udp_len;
+	}
+	struct iphdr iph = { .version = 4,
+			     .ihl = 5,
+			     .tot_len = htons(sizeof(iph) + udp_len),
+			     .frag_off = htons(0x4000),
+			     .ttl = 64,
+			     .protocol = IPPROTO_UDP,
+			     .saddr = p->server_ip,
+			     .daddr = p->client_ip };
+
+	iph.check = htons((uint16_t)~fold(sum_words(&iph, sizeof(iph))));
+	memcpy(ip, &iph, sizeof(iph));
+	return sum_words(&p->server_ip, 4) + sum_words(&p->client_ip, 4) + IPPROTO_UDP + udp_len;
+}
+
 size_t xpxe_tftp_data_frame(uint8_t *frame, const struct xpxe_tftp_peer *p,
 			    const struct xpxe_tftp_chunk *chunks, uint32_t n_chunks, uint64_t size,
 			    unsigned blksize, uint32_t block)
 {
 	struct ethhdr *eth = (void *)frame;
-	/*
-	 * The IPv4 header sits 14 bytes into the frame (UMEM frames are page aligned): not
-	 * where a struct iphdr may be accessed in place. It is built here and copied in.
-	 */
-	struct iphdr iph = { 0 };
-	struct udphdr *udph = (void *)(frame + sizeof(*eth) + sizeof(iph));
-	const uint16_t *w = (const uint16_t *)&iph;
-	uint32_t payload_sum, sum = 0;
+	size_t hdrs = xpxe_tftp_hdrs_len(p);
+	/* UDP sits 34 or 54 bytes into the frame: 2-byte aligned, as its fields need. */
+	struct udphdr *udph = (void *)(frame + hdrs - 4 - sizeof(*udph));
+	uint32_t payload_sum;
 	size_t n = xpxe_tftp_data_payload((uint8_t *)(udph + 1), chunks, n_chunks, size, blksize,
 					  block, &payload_sum);
 	uint16_t udp_len = sizeof(*udph) + n, c;
+	uint64_t sum;
 
 	if (!n)
 		return 0;
 	memcpy(eth->h_dest, p->client_mac, ETH_ALEN);
 	memcpy(eth->h_source, p->server_mac, ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
-	/* As the programs write it: DF, no id (RFC 6864), TTL 64, no options. */
-	iph.version = 4;
-	iph.ihl = 5;
-	iph.tot_len = htons(sizeof(iph) + udp_len);
-	iph.frag_off = htons(0x4000);
-	iph.ttl = 64;
-	iph.protocol = IPPROTO_UDP;
-	iph.saddr = p->server_ip;
-	iph.daddr = p->client_ip;
-	for (size_t i = 0; i < sizeof(iph) / 2; i++)
-		sum += ntohs(w[i]);
-	iph.check = htons((uint16_t)~fold(sum));
-	memcpy(frame + sizeof(*eth), &iph, sizeof(iph));
-
+	eth->h_proto = htons(p->ipv6 ? ETH_P_IPV6 : ETH_P_IP);
+	sum = write_ip_header(frame + sizeof(*eth), p, udp_len);
 	udph->source = p->server_port;
 	udph->dest = p->client_port;
 	udph->len = htons(udp_len);
-	sum = (ntohl(p->server_ip) >> 16) + (ntohl(p->server_ip) & 0xffff) +
-	      (ntohl(p->client_ip) >> 16) + (ntohl(p->client_ip) & 0xffff) + IPPROTO_UDP + udp_len;
 	sum += ntohs(p->server_port) + ntohs(p->client_port) + udp_len + payload_sum;
 	c = (uint16_t)~fold(sum);
-	udph->check = htons(c ? c : 0xffff); /* a computed 0 goes as 0xffff (RFC 768) */
-	return sizeof(*eth) + sizeof(iph) + udp_len;
+	/* A computed 0 goes as 0xffff (RFC 768); over IPv6 0 would mean none, which is refused. */
+	udph->check = htons(c ? c : 0xffff);
+	return hdrs - 4 - sizeof(*udph) + udp_len; /* Ethernet, IP, then UDP_LEN bytes */
 }

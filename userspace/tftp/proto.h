@@ -97,15 +97,30 @@ static inline uint64_t xpxe_tftp_blocks(uint64_t size, unsigned blksize)
  * the asset's chunks, with the checksums made of the chunks' prefix sums.
  */
 
-/* Where a reply goes: the ACK's addresses and ports, swapped. All in network order. */
+/*
+ * Where a reply goes: the ACK's addresses and ports, swapped. All in network order. IPV6:
+ * the addresses are CLIENT_IP6 and SERVER_IP6 (the frame is IPv6's), else CLIENT_IP and
+ * SERVER_IP.
+ */
 struct xpxe_tftp_peer {
 	uint8_t client_mac[6], server_mac[6];
+	bool ipv6;
 	uint32_t client_ip, server_ip;
+	uint8_t client_ip6[16], server_ip6[16];
 	uint16_t client_port, server_port;
 };
 
-/* Reads the peer from an ACK frame (Ethernet, IPv4, UDP). Returns 0, or -1 when it is not one. */
+/*
+ * Reads the peer from an ACK frame (Ethernet, then IPv4 or IPv6 without extension headers,
+ * UDP). Returns 0, or -1 when it is not one.
+ */
 int xpxe_tftp_peer_from_frame(const uint8_t *frame, size_t len, struct xpxe_tftp_peer *p);
+
+/* The length of the headers in front of a block to P: XPXE_TFTP_HDRS_LEN or _HDRS6_LEN. */
+static inline size_t xpxe_tftp_hdrs_len(const struct xpxe_tftp_peer *p)
+{
+	return p->ipv6 ? XPXE_TFTP_HDRS6_LEN : XPXE_TFTP_HDRS_LEN;
+}
 
 /*
  * The one's complement sum of chunk bytes [R, R + LEN) (R + LEN within the
@@ -122,7 +137,10 @@ uint16_t xpxe_tftp_chunk_sum(const struct xpxe_tftp_chunk *c, uint32_t r, uint32
 size_t xpxe_tftp_data_payload(uint8_t *buf, const struct xpxe_tftp_chunk *chunks, uint32_t n_chunks,
 			      uint64_t size, unsigned blksize, uint32_t block, uint32_t *sum);
 
-/* The whole frame of DATA BLOCK to P (XPXE_TFTP_HDRS_LEN + its bytes). Returns its length or 0. */
+/*
+ * The whole frame of DATA BLOCK to P (xpxe_tftp_hdrs_len + its bytes), over IPv4 or IPv6 as P
+ * says, with its UDP checksum (never 0: mandatory over IPv6). Returns its length or 0.
+ */
 size_t xpxe_tftp_data_frame(uint8_t *frame, const struct xpxe_tftp_peer *p,
 			    const struct xpxe_tftp_chunk *chunks, uint32_t n_chunks, uint64_t size,
 			    unsigned blksize, uint32_t block);

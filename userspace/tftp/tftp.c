@@ -505,6 +505,7 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		return;
 	}
 	key.server_port = sa.sin_port;
+	tftp_new_session(t, &s);
 	s.size = (__u32)as->size;
 	s.asset_slot = as->slot;
 	s.blksize = plan.blksize;
@@ -515,7 +516,8 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	s.state = XPXE_TFTP_ACTIVE;
 	s.last_tx_ns = tftp_now_ns();
 	rrq_mac(ifc, key.client_ip, key.client_port, s.client_mac);
-	/* Installed before the answer leaves: the first ACK may come back at once. */
+	/* Installed before the answer leaves: the first ACK may come back at once. A session
+	 * of this very key (a stale one) is replaced: see tftp_new_session. */
 	if (bpf_map_update_elem(ifc->sessions_fd, &key, &s, BPF_ANY)) {
 		snprintf(why.message, sizeof(why.message), "cannot install the transfer: %s",
 			 strerror(errno));
@@ -583,29 +585,100 @@ static bool same_transfer(const struct iface *ifc, const struct xfer *x,
 	       plan.windowsize == x->windowsize;
 }
 
-/* The let_in slot of IP (a hash of the address). */
-static unsigned let_in_slot(__be32 ip)
+/* SRC's address in 16 bytes: IPv4's as ::ffff:a.b.c.d, so one table holds both families. */
+static void src_addr16(const struct tftp_src *src, uint8_t out[16])
 {
-	return (ntohl(ip) * 2654435761u) % TFTP_LET_IN_SLOTS;
+	if (src->family == AF_INET6) {
+		memcpy(out, &src->from6.sin6_addr, 16);
+		return;
+	}
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	memcpy(out + 12, &src->from.sin_addr, 4);
 }
 
-/* Whether IP's transfer was let in lately: its next RRQ (the file after a size probe) is not
- * held again. */
-static bool let_in_lately(const struct xpxe_tftp *t, __be32 ip, double now)
+static bool same_address(const struct tftp_src *a, const struct tftp_src *b)
 {
-	unsigned i = let_in_slot(ip);
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET6)
+		return !memcmp(&a->from6.sin6_addr, &b->from6.sin6_addr, 16);
+	return a->from.sin_addr.s_addr == b->from.sin_addr.s_addr;
+}
 
-	return t->let_in[i].ip == ip && now - t->let_in[i].at < XPXE_TFTP_LET_IN_KEEP_S;
+static __be16 src_port(const struct tftp_src *src)
+{
+	return src->family == AF_INET6 ? src->from6.sin6_port : src->from.sin_port;
+}
+
+static int src_ifindex(const struct tftp_src *src)
+{
+	return src->family == AF_INET6 ? (int)src->pi6.ipi6_ifindex : src->pi.ipi_ifindex;
+}
+
+/* The let_in slot of ADDR's request for the file whose name hashes to FILE. */
+static unsigned let_in_slot(const uint8_t addr[16], uint64_t file)
+{
+	uint64_t h = file;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 1099511628211ull;
+	return (unsigned)((h ^ (h >> 32)) % TFTP_LET_IN_SLOTS);
+}
+
+static uint64_t file_hash(const char *name)
+{
+	return tftp_rrq_hash((const uint8_t *)name, strlen(name));
+}
+
+/* Whether SRC's address had its request for NAME let in lately: this one is not held again. */
+static bool let_in_lately(const struct xpxe_tftp *t, const struct tftp_src *src, const char *name,
+			  double now)
+{
+	uint8_t addr[16];
+	uint64_t file = file_hash(name);
+	unsigned i;
+
+	src_addr16(src, addr);
+	i = let_in_slot(addr, file);
+	return t->let_in[i].at && !memcmp(t->let_in[i].addr, addr, 16) &&
+	       t->let_in[i].file == file && now - t->let_in[i].at < XPXE_TFTP_LET_IN_KEEP_S;
+}
+
+void tftp_let_in(struct xpxe_tftp *t, const struct tftp_src *src, const char *name)
+{
+	uint8_t addr[16];
+	uint64_t file = file_hash(name);
+	unsigned i;
+
+	if (!t->opts.max_at_once)
+		return;
+	src_addr16(src, addr);
+	i = let_in_slot(addr, file);
+	memcpy(t->let_in[i].addr, addr, 16);
+	t->let_in[i].file = file;
+	t->let_in[i].at = now_s();
+}
+
+/* The MAC in an IPv6 address's EUI-64 interface identifier (SLAAC, link-local), if any. */
+static bool eui64_mac(const struct in6_addr *a, uint8_t mac[6])
+{
+	const uint8_t *b = a->s6_addr;
+
+	if (b[11] != 0xff || b[12] != 0xfe)
+		return false;
+	mac[0] = b[8] ^ 0x02;
+	mac[1] = b[9];
+	mac[2] = b[10];
+	mac[3] = b[13];
+	mac[4] = b[14];
+	mac[5] = b[15];
+	return true;
 }
 
 /*
- * Admission (opts.max_at_once): true when the RRQ in BUF from FROM is held (unanswered) in the
- * queue, false when it goes now. A client repeats its RRQ while it waits: the copy (or a new
- * request from the same address and port) takes the place its first one had. A held machine that
- * gives up costs nothing: its turn answers a port that no longer listens, and the transfer
- * expires unacknowledged. A control plane is never held: it goes at once, over the cap. (At
- * the front of the queue it would still wait for a transfer to end, and a lockstep transfer
- * in a storm takes seconds: it would reach HTTP behind the first batch, and finish with it.)
+ * A queue this long drains past any firmware's patience (a flood of forged RRQs, each held
+ * until its place is taken and given back): the rest go at once, over the cap.
  */
 static unsigned held_limit(const struct xpxe_tftp *t)
 {
@@ -614,44 +687,63 @@ static unsigned held_limit(const struct xpxe_tftp *t)
 	return limit < XPXE_TFTP_SESSIONS_MAX ? (unsigned)limit : XPXE_TFTP_SESSIONS_MAX;
 }
 
-static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, size_t len,
-		 const struct sockaddr_in *from, const struct in_pktinfo *pi, const char *name)
+/*
+ * Admission (opts.max_at_once). A client repeats its RRQ while it waits: the copy (or a new
+ * request from the same address and port) takes the place its first one had, and so does the
+ * same file asked from the same address from a new port (some firmware retries from a new port
+ * each time: one machine never holds two places). A held machine that gives up costs nothing:
+ * its turn answers a port that no longer listens, and the transfer expires unacknowledged. A
+ * control plane is never held: it goes at once, over the cap. (At the front of the queue it
+ * would still wait for a transfer to end, and a lockstep transfer in a storm takes seconds: it
+ * would reach HTTP behind the first batch, and finish with it.) IPv6's RRQs wait in the same
+ * queue: their transfers take places as IPv4's do.
+ */
+bool tftp_hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, size_t len,
+	       const struct tftp_src *src, const char *name)
 {
-	struct tftp_held *h, **p;
-	char ip[INET_ADDRSTRLEN];
+	struct tftp_held *h, **p, **by_port = NULL, **by_name = NULL;
+	char ip[INET6_ADDRSTRLEN];
 	uint8_t mac[6];
+	bool have_mac;
 	double now = now_s();
 
 	if (!t->opts.max_at_once)
 		return false;
 	/*
-	 * A request is its address and port: a client repeats its RRQ from the port it asked
-	 * from, and two machines behind one address (a relay, NAT), or one asking two files from
-	 * two ports, are two requests, each with its place.
+	 * A request is its address and file; a repeat from its port that names another file
+	 * replaces it too (the client started over). Two machines behind one address (a relay,
+	 * NAT) asking for two files are two requests, each with its place.
 	 */
-	for (p = &t->held; *p; p = &(*p)->next)
-		if ((*p)->from.sin_addr.s_addr == from->sin_addr.s_addr &&
-		    (*p)->from.sin_port == from->sin_port)
-			break;
-	if (!*p && let_in_lately(t, from->sin_addr.s_addr, now))
+	for (p = &t->held; *p; p = &(*p)->next) {
+		if (!same_address(&(*p)->src, src))
+			continue;
+		if (!by_name && !strcmp((*p)->name, name))
+			by_name = p;
+		if (!by_port && src_port(&(*p)->src) == src_port(src))
+			by_port = p;
+	}
+	p = by_name ? by_name : by_port;
+	if (!p && let_in_lately(t, src, name, now))
 		return false;
-	if (*p) {
-		/* Its place kept; the latest bytes are what its turn answers. */
+	if (p) {
+		/* Its place kept; the latest bytes and port are what its turn answers. */
 		h = realloc(*p, sizeof(*h) + len);
 		if (!h)
 			return true; /* the old bytes stay */
 		*p = h;
+		if (src_port(&h->src) != src_port(src)) {
+			t->held_moved++;
+			log_debug("tftp: %s asks for %s again from another port: its place kept",
+				  h->who, name);
+		}
 		memcpy(h->buf, buf, len);
 		h->len = len;
-		h->pi = *pi;
+		h->src = *src;
+		snprintf(h->name, sizeof(h->name), "%s", name);
 		return true;
 	}
 	if (!t->held && t->n_active < t->opts.max_at_once)
 		return false;
-	/*
-	 * A queue this long drains past any firmware's patience (a flood of forged RRQs, each
-	 * held until its place is taken and given back): the rest go at once, over the cap.
-	 */
 	if (t->n_held >= held_limit(t)) {
 		t->full_over++;
 		return false;
@@ -661,17 +753,26 @@ static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, siz
 		return false;
 	memcpy(h->buf, buf, len);
 	h->len = len;
-	h->from = *from;
-	h->pi = *pi;
+	h->src = *src;
 	h->since = now;
-	inet_ntop(AF_INET, &from->sin_addr, h->who, sizeof(h->who));
-	if (rrq_mac(ifc, from->sin_addr.s_addr, from->sin_port, mac))
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	if (src->family == AF_INET6) {
+		inet_ntop(AF_INET6, &src->from6.sin6_addr, ip, sizeof(ip));
+		have_mac = eui64_mac(&src->from6.sin6_addr, mac);
+	} else {
+		inet_ntop(AF_INET, &src->from.sin_addr, ip, sizeof(ip));
+		have_mac = rrq_mac(ifc, src->from.sin_addr.s_addr, src->from.sin_port, mac);
+	}
+	snprintf(h->who, sizeof(h->who), "%s", ip);
+	if (have_mac)
 		mac_str(h->mac, mac);
-	if (t->opts.rank) {
+	/* IPv6's: by the MAC its address carries, if any (no DHCP binding of IPv4's to go by). */
+	if (t->opts.rank && (src->family == AF_INET || have_mac)) {
 		char seen[18];
+		struct in_addr v4 = { src->family == AF_INET ? src->from.sin_addr.s_addr : 0 };
 
 		snprintf(seen, sizeof(seen), "%s", h->mac);
-		if (t->opts.rank(t->opts.rank_ctx, from->sin_addr, seen[0] ? seen : NULL, h->who,
+		if (t->opts.rank(t->opts.rank_ctx, v4, seen[0] ? seen : NULL, h->who,
 				 sizeof(h->who), h->mac) > 0) {
 			log_info("tftp: %s of %s goes at once, over the cap (control plane)", name,
 				 h->who);
@@ -687,7 +788,6 @@ static bool hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, siz
 	t->held_total++;
 	log_info("tftp: %s of %s held (%u transfers at once, %u others waiting)", name, h->who,
 		 t->opts.max_at_once, t->n_held - 1);
-	inet_ntop(AF_INET, &from->sin_addr, ip, sizeof(ip));
 	xpxe_event(XPXE_EV_DOWNLOAD_QUEUED, h->mac[0] ? h->mac : NULL, ip, ifc->ifname, name, 0);
 	return true;
 }
@@ -718,7 +818,10 @@ void tftp_admit_held(struct xpxe_tftp *t)
 			t->held_overdue++;
 		log_info("tftp: %s starts after %.1f s in the queue%s", h->who, now - h->since,
 			 turn ? "" : " (over the cap: it waited too long)");
-		handle_request(t, h->buf, h->len, &h->from, &h->pi, true);
+		if (h->src.family == AF_INET6)
+			tftp6_handle(t, h->buf, h->len, &h->src.from6, &h->src.pi6, true);
+		else
+			handle_request(t, h->buf, h->len, &h->src.from, &h->src.pi, true);
 		free(h);
 	}
 }
@@ -729,7 +832,7 @@ static void drop_held(struct xpxe_tftp *t, int ifindex)
 	for (struct tftp_held **p = &t->held; *p;) {
 		struct tftp_held *h = *p;
 
-		if (ifindex && h->pi.ipi_ifindex != ifindex) {
+		if (ifindex && src_ifindex(&h->src) != ifindex) {
 			p = &h->next;
 			continue;
 		}
@@ -747,6 +850,7 @@ void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *
 	out->overdue = t->held_overdue;
 	out->controlplanes = t->cp_over;
 	out->queue_full = t->full_over;
+	out->moved = t->held_moved;
 }
 
 /* ITS_TURN: a held RRQ let in (tftp_admit_held), not held again. */
@@ -812,7 +916,9 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	 */
 	if (x)
 		replace(t, x);
-	if (!its_turn && hold(t, ifc, buf, len, from, pi, req.name))
+	if (!its_turn &&
+	    tftp_hold(t, ifc, buf, len,
+		      &(struct tftp_src){ .family = AF_INET, .from = *from, .pi = *pi }, req.name))
 		return;
 	if (transfers_from(t, from->sin_addr.s_addr) >= t->opts.max_per_ip) {
 		/* One host holds its share: the rest of the rack keeps the other sessions. */
@@ -839,12 +945,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		return;
 	}
 	start_transfer(t, ifc, &req, as, from, pi->ipi_spec_dst, hash, len);
-	if (t->opts.max_at_once) {
-		unsigned i = let_in_slot(from->sin_addr.s_addr);
-
-		t->let_in[i].ip = from->sin_addr.s_addr;
-		t->let_in[i].at = now_s();
-	}
+	tftp_let_in(t, &(struct tftp_src){ .family = AF_INET, .from = *from, .pi = *pi }, req.name);
 }
 
 static void read_requests(struct xpxe_tftp *t)

@@ -28,10 +28,10 @@ struct xpxe_tftp_opts {
 	unsigned max_per_ip;	 /* transfers at once from one client address; 0: default */
 	/*
 	 * Admission (downloads.tftp_max, --max-tftp-downloads): at most this many transfers run
-	 * at once (IPv6's and those taken over count); a further IPv4 RRQ is held, unanswered,
-	 * in a queue (in the order they asked, one per address and port) and answered when a
-	 * transfer ends, or once it has waited MAX_WAIT_S (0: never). A control plane's is never
-	 * held (RANK). MAX_AT_ONCE 0: no cap.
+	 * at once (IPv6's and those taken over count); a further RRQ (IPv4's or IPv6's) is held,
+	 * unanswered, in one queue (in the order they asked, one per address and file, whatever
+	 * the port it is repeated from) and answered when a transfer ends, or once it has waited
+	 * MAX_WAIT_S (0: never). A control plane's is never held (RANK). MAX_AT_ONCE 0: no cap.
 	 */
 	unsigned max_at_once, max_wait_s;
 	/* A machine's rank (enum xpxe_admit_rank; above 0: a control plane), by its address's
@@ -51,8 +51,9 @@ struct xpxe_tftp_opts {
  * the whole --tftp-max-sessions from the rack.
  */
 #define XPXE_TFTP_MAX_PER_IP_DEFAULT 32
-/* An address whose transfer was let in this long ago is not held again: EDK2 asks for the
- * size first (an RRQ it ends after the OACK), then for the file at once. */
+/* An address whose request for a file was let in this long ago is not held again for that
+ * file: EDK2 asks for the size first (an RRQ it ends after the OACK), then for the file at
+ * once, from a new port. */
 #define XPXE_TFTP_LET_IN_KEEP_S 10
 
 int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
@@ -82,6 +83,7 @@ struct xpxe_tftp_admission {
 	unsigned long long overdue;	  /* ... of them answered over the cap (opts.max_wait_s) */
 	unsigned long long controlplanes; /* control planes' RRQs let in over the cap */
 	unsigned long long queue_full;	  /* RRQs let in over the cap: 8 x the cap already held */
+	unsigned long long moved;	  /* held requests asked again from a new port */
 };
 void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *out);
 

@@ -4,9 +4,13 @@
  * under an IPv6 key): after the daemon's first answer (OACK or DATA 1) tc_tftp answers each
  * ACK with the next block (bpf/tftp6.h), and the sweep follows the session (sync6); an ACK tc
  * passed up to the transfer's socket makes the daemon take the transfer over (take_over6).
- * Windows (RFC 7440) are the daemon's alone: it keeps their state itself and its own UDP
- * socket sends every block, the kernel's UDP stack building the frames and their checksums.
- * The XDP program passes IPv6 frames up. Requests get what IPv4's get: the same parser
+ * Windows (RFC 7440) go as IPv4's where the interface has AF_XDP sockets: installed the same
+ * way, xdp_tftp6 decides each window and redirects its ACK to AF_XDP, whose frames window.c
+ * builds (one frame builder for both families, proto.c). Elsewhere, and once an ACK of a
+ * window comes past XDP to the transfer's socket (no AF_XDP socket on its queue: counted
+ * tftp_ack_to_daemon), the daemon keeps their state itself and its own UDP socket sends every
+ * block, the kernel's UDP stack building the frames and their checksums.
+ * The XDP program passes IPv6 requests up. Requests get what IPv4's get: the same parser
  * (proto.c: hostile names, modes, options), the same assets, limits (--tftp-max-sessions
  * counts both families, --tftp-max-per-ip each address), idle timeout, counters and events.
  * Called by tftp.c; calls iface.c only.
@@ -69,13 +73,16 @@ static void who6(char *buf, size_t len, const struct sockaddr_in6 *sa)
 }
 
 /*
- * The path of X's blocks: the daemon's socket for windows; for lockstep transfers XDP
- * (xdp_tftp6) once it sent IPv6 blocks on this interface and tc none, else tc.
+ * The path of X's blocks: the daemon's socket for the windows it serves, AF_XDP for the
+ * windows XDP redirects; for lockstep transfers XDP (xdp_tftp6) once it sent IPv6 blocks on
+ * this interface and tc none, else tc.
  */
 static int path6(struct xpxe_tftp *t, const struct xfer6 *x)
 {
 	if (!x->kernel)
 		return XPXE_TFTP_PATH_UDP;
+	if (x->windowsize > 1)
+		return XPXE_TFTP_PATH_AF_XDP;
 	return tftp_program_counter(t, x->ifc, XPXE_CNT_TFTP6_DATA_XDP) &&
 		       !tftp_program_counter(t, x->ifc, XPXE_CNT_TFTP6_DATA_TC)
 		   ? XPXE_TFTP_PATH_XDP
@@ -196,30 +203,31 @@ static int sync6(struct xfer6 *x)
 }
 
 /*
- * Installs X, a lockstep transfer whose first answer is about to leave from FD, in
- * tftp_sessions6 (before it leaves: the first ACK may come back at once). False when it
- * cannot be: the daemon's socket serves it then, as it does windows.
+ * Installs X, a transfer whose first answer is about to leave from FD, in tftp_sessions6
+ * (before it leaves: the first ACK may come back at once): lockstep, or windowed where AF_XDP
+ * sends the windows. False when it cannot be: the daemon's socket serves it then.
  */
-static bool install6(struct xfer6 *x, int fd)
+static bool install6(struct xpxe_tftp *t, struct xfer6 *x, int fd)
 {
 	struct sockaddr_in6 sa;
 	socklen_t sa_len = sizeof(sa);
-	struct xpxe_tftp_session s = {
-		.size = (__u32)x->size,
-		.asset_slot = x->slot,
-		.blksize = x->blksize,
-		.windowsize = 1,
-		.final_block = x->final_block,
-		.last_block = x->first_len ? 0 : 1, /* the OACK (block 0) or DATA 1 */
-		.state = XPXE_TFTP_ACTIVE,
-		.last_tx_ns = tftp_now_ns(),
-	};
+	struct xpxe_tftp_session s;
 
 	if (x->ifc->sessions6_fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &sa_len))
 		return false;
+	tftp_new_session(t, &s);
+	s.size = (__u32)x->size;
+	s.asset_slot = x->slot;
+	s.blksize = x->blksize;
+	s.windowsize = x->windowsize;
+	s.final_block = x->final_block;
+	s.last_block = x->first_len ? 0 : 1; /* the OACK (block 0) or DATA 1 */
+	s.state = XPXE_TFTP_ACTIVE;
+	s.last_tx_ns = tftp_now_ns();
 	memcpy(x->key.client_ip, &x->peer.sin6_addr, sizeof(x->key.client_ip));
 	x->key.client_port = x->peer.sin6_port;
 	x->key.server_port = sa.sin6_port;
+	/* A stale entry of this very key is replaced: see tftp_new_session. */
 	if (bpf_map_update_elem(x->ifc->sessions6_fd, &x->key, &s, BPF_ANY)) {
 		log_debug("TFTP %s: cannot install the transfer for tc: %s", x->who,
 			  strerror(errno));
@@ -276,8 +284,11 @@ static void send_blocks(struct xpxe_tftp *t, struct xfer6 *x, uint32_t first, bo
 		tftp_tally(x->ifc, XPXE_CNT_TFTP6_RETRANSMITS, n);
 		x->retransmits += n;
 	}
-	if (x->windowsize > 1)
+	if (x->windowsize > 1) {
 		tftp_tally(x->ifc, XPXE_CNT_TFTP_WINDOWS, 1);
+		/* As IPv4's windows that no AF_XDP socket sent (window.c). */
+		tftp_tally(x->ifc, XPXE_CNT_TFTP_DATA_WINDOW_UDP, n);
+	}
 }
 
 static void end6(struct xpxe_tftp *t, struct xfer6 *x, int type, const char *why, int error)
@@ -394,14 +405,15 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	t->xfers6 = x;
 	t->n_xfers6++;
 	ifc->transfers++;
-	/* It runs: a place of opts.max_at_once, as IPv4's (its RRQ was not held, though). */
+	/* It runs: a place of opts.max_at_once, as IPv4's. */
 	tftp_place_take(t, &x->counted);
 	if (plan.oack_len) {
 		memcpy(x->first, plan.oack, plan.oack_len);
 		x->first_len = plan.oack_len;
 	}
-	if (!plan.oack_len || plan.windowsize <= 1)
-		x->kernel = install6(x, fd);
+	/* Windows to the data plane where AF_XDP sockets send them (xdp_tftp6 redirects there). */
+	if (!plan.oack_len || plan.windowsize <= 1 || ifc->n_xsks)
+		x->kernel = install6(t, x, fd);
 	if (plan.oack_len) {
 		if (sendto(fd, x->first, x->first_len, 0, (struct sockaddr *)&x->peer,
 			   sizeof(x->peer)) < 0)
@@ -418,11 +430,14 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	report6(t, XPXE_EV_TFTP_START, x, NULL, 0);
 	log_debug("TFTP %s: RRQ %s (%llu bytes) over IPv6, blksize %u, windowsize %u%s%s", x->who,
 		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
-		  plan.oack_len ? ", OACK" : "", x->kernel ? ", blocks from tc" : "");
+		  plan.oack_len ? ", OACK" : "",
+		  !x->kernel	      ? ""
+		  : x->windowsize > 1 ? ", windows through AF_XDP"
+				      : ", blocks from the data plane");
 }
 
-static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
-		    const struct sockaddr_in6 *from, const struct in6_pktinfo *pi)
+void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
+		  const struct sockaddr_in6 *from, const struct in6_pktinfo *pi, bool its_turn)
 {
 	struct iface *ifc = tftp_find_iface(t, pi->ipi6_ifindex);
 	struct xpxe_tftp_refusal why;
@@ -478,6 +493,12 @@ static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		}
 		free6(t, x);
 	}
+	/* Held as IPv4's are, in the same queue: its transfer would take a place as theirs do. */
+	if (!its_turn &&
+	    tftp_hold(t, ifc, buf, len,
+		      &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi },
+		      req.name))
+		return;
 	if (from_address(t, &from->sin6_addr) >= t->opts.max_per_ip) {
 		why.code = XPXE_TFTP_ERR_UNDEFINED;
 		snprintf(why.message, sizeof(why.message),
@@ -502,6 +523,8 @@ static void handle6(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		return;
 	}
 	start6(t, ifc, &req, as, from, pi, hash, len);
+	tftp_let_in(t, &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi },
+		    req.name);
 }
 
 void tftp6_read_requests(struct xpxe_tftp *t)
@@ -540,8 +563,9 @@ void tftp6_read_requests(struct xpxe_tftp *t)
 				NULL, &from, &pi);
 			continue;
 		}
-		handle6(t, buf, n, &from, &pi);
+		tftp6_handle(t, buf, n, &from, &pi, false);
 	}
+	tftp_admit_held(t);
 }
 
 /*
@@ -580,9 +604,13 @@ static bool take_over6(struct xpxe_tftp *t, struct xfer6 *x)
 	/* The ACK that came up is, but for a repeat, of the last block tc sent. */
 	x->taken_over_at = s.last_block + 1; /* the first block the socket sends */
 	tftp_bump(t, x->ifc, XPXE_CNT_TFTP6_TAKEOVER);
-	log_info("TFTP %s: %s: an ACK came past tc (an IPv6 extension header?): the daemon serves "
-		 "the rest from its socket, after block %u of %u",
-		 x->who, x->name, x->acked, x->final_block);
+	log_info("TFTP %s: %s: an ACK came past %s: the daemon serves the rest from its socket, "
+		 "after block %u of %u",
+		 x->who, x->name,
+		 x->windowsize > 1 ? "XDP and tc (no AF_XDP socket on its queue, or an IPv6 "
+				     "extension header?)"
+				   : "tc (an IPv6 extension header?)",
+		 x->acked, x->final_block);
 	return true;
 }
 

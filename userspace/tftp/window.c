@@ -2,7 +2,8 @@
 /*
  * Windowed TFTP (RFC 7440) in the daemon. An XDP program answers one frame with one frame, so a
  * window's blocks are built here: into the UMEM frames of the interface's AF_XDP sockets, which
- * XDP redirects a window's ACK to with the window it decided (struct xpxe_tftp_xsk_meta), or,
+ * XDP redirects a window's ACK to with the window it decided (struct xpxe_tftp_xsk_meta; over
+ * IPv4 from xdp_pxe, over IPv6 from xdp_tftp6: the frames are the ACK's family's), or,
  * where no AF_XDP socket took the ACK, through the transfer's own UDP socket. Also the sockets'
  * life: opened per RX queue at start, watched once a second, closed when AF_XDP proves broken.
  */
@@ -170,13 +171,15 @@ static void window_over_xsk(void *arg, const uint8_t *frame, uint32_t len, const
 			break;
 		xpxe_xsk_tx_push(rx->xsk, flen);
 		sent++;
-		bytes += flen - XPXE_TFTP_HDRS_LEN - (size_t)m.ntags * 4;
+		bytes += flen - xpxe_tftp_hdrs_len(&peer) - (size_t)m.ntags * 4;
 	}
 	/* What did not fit comes again at the client's retry: the ACK of what it got. */
 	if (block <= m.last_block)
 		tftp_tally(ifc, XPXE_CNT_TFTP_XSK_TX_FULL, m.last_block - block + 1);
 	tftp_tally(ifc, XPXE_CNT_TFTP_WINDOWS, 1);
 	tftp_tally(ifc, XPXE_CNT_TFTP_DATA_XSK, sent);
+	if (peer.ipv6)
+		tftp_tally(ifc, XPXE_CNT_TFTP6_DATA_XSK, sent);
 	tftp_tally(ifc, XPXE_CNT_TFTP_BYTES_XSK, bytes);
 	if (m.resent) {
 		tftp_tally(ifc, XPXE_CNT_TFTP_WINDOW_RESTARTS, 1);

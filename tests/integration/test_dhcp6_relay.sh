@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# DHCPv6 through relays (RFC 8415 19) in full mode: a relay agent (tests/integration/
+# dhcp6_relay.py, on its own address of the server's link) forwards a UEFI machine's Solicit and
+# Request from a link of its own; xdp_pxe passes the Relay-forwards up (pass_dhcp6_relay), the
+# daemon answers each in a Relay-reply to the relay's port 547 that echoes the relay's fields,
+# with an address from that link's pool6 and the boot file URL, bound to the MAC the relay
+# copied (option 79) and written to the leases6 file. Two relays deep, a DUID-LL instead of
+# option 79, and the counted refusals: a link with no pool, a client with no MAC to go by, a
+# Relay-forward with no message.
+LAB=td6relay
+source "$(dirname "$0")/lib.sh"
+require_root
+
+SRV6=fd00:198:18::1
+RELAY6=fd00:198:18::2
+LINK6=fd00:198:19::
+POOL6_FIRST=fd00:198:19::100
+POOL6_LAST=fd00:198:19::1ff
+RELAY=$ROOT/tests/integration/dhcp6_relay.py
+lab_up_dhcp6 52:54:00:d8:00 1 || exit 1
+ip -n "$LAB-h1" -6 addr add "$RELAY6/64" dev eth0 nodad
+LEASES=$WORK/bindings
+SERVE=(-i "$IF_SRV" --mode full --pool6 "$POOL6_FIRST-$POOL6_LAST" --leases "$LEASES")
+
+srv6() { "$XPXE" status --json | jq -r ".interfaces[0].dhcp6.server.$1"; }
+srv6_above() { [ "$(srv6 "$1")" -gt "$2" ]; }
+# relay NAME WAIT [OPTIONS...]: the relay's exchange, each answer awaited up to WAIT seconds
+# (only a bound on a hang where one is due; a refusal's proof is its counter); in $WORK/NAME.out
+relay() {
+	local name=$1 wait=$2
+	shift 2
+	ip netns exec "$LAB-h1" python3 "$RELAY" "$@" "$RELAY6" "$SRV6" "$wait" >"$WORK/$name.out" 2>&1
+}
+line() { sed -n "${2}p" "$WORK/$1.out"; }
+field() { line "$1" "$2" | sed -n "s/.*\b$3=\([^ ]*\).*/\1/p"; }
+
+if start_daemon "${SERVE[@]}"; then ok "xpxe serves $IF_SRV in full mode, a pool6 of a relayed link"; else
+	not_ok "xpxe serves $IF_SRV in full mode, a pool6 of a relayed link" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+relayed0=$(counter pass_dhcp6_relay)
+
+# --- one relay, the client's MAC in option 79 -------------------------------------------------
+relay one 60 --link="$LINK6" --mac=52:54:00:d8:00:71
+check "Solicit and Request through a relay: two Relay-replies" test "$(wc -l <"$WORK/one.out")" = 2
+check "... an Advertise, then a Reply" test "$(field one 1 inner)/$(field one 2 inner)" = 2/7
+check "... the address from the relayed link's pool ($(field one 2 addrs))" \
+	test "$(field one 2 addrs)" = "$POOL6_FIRST"
+check "... the boot file URL for UEFI x64 over TFTP ($(field one 1 url))" \
+	test "$(field one 1 url)" = "tftp://[$SRV6]/snponly.efi"
+check "... the relay's hop count, link and peer addresses echoed" \
+	test "$(field one 1 hop) $(field one 1 link) $(field one 1 peer)" = "0 $LINK6 fe80::5054:ff:fed7:99"
+check "... its Interface-Id echoed" test "$(field one 1 ifid)" = "$(printf 'rack7/ge-0/0/3' | xxd -p)"
+check "the binding is the MAC the relay named, on disk" grep -q "^52:54:00:d8:00:71 $POOL6_FIRST " "${LEASES}6"
+check "counted: relayed 2 ($(srv6 relayed)), advertise 1 ($(srv6 advertise)), reply 1 ($(srv6 reply))" \
+	test "$(srv6 relayed) $(srv6 advertise) $(srv6 reply)" = "2 1 1"
+check "xdp_pxe passed them up (pass_dhcp6_relay $relayed0 -> $(counter pass_dhcp6_relay))" \
+	test "$(counter pass_dhcp6_relay)" -ge $((relayed0 + 2))
+
+# --- two relays, no option 79: the DUID-LL's MAC ---------------------------------------------
+relay two 60 --link="$LINK6" --depth=2 --duid=00030001525400d80072
+check "two relays deep: answered, nested ($(line two 2))" test "$(field two 2 inner)" = 7
+check "... the outer relay's hop count 1 echoed" test "$(field two 1 hop)" = 1
+check "... bound to the DUID-LL's MAC" grep -q "^52:54:00:d8:00:72 fd00:198:19::101 " "${LEASES}6"
+
+# --- refused, counted --------------------------------------------------------------------------
+other0=$(srv6 relay_other_link) nomac0=$(srv6 relay_no_mac) bad0=$(srv6 malformed_by_kind.bad_relay)
+if relay other 3 --link=fd00:198:77:: --mac=52:54:00:d8:00:73 --solicit-only; then
+	not_ok "a relay of a link with no pool gets no answer" "$(cat "$WORK/other.out")"
+else
+	ok "a relay of a link with no pool gets no answer"
+fi
+wait_until srv6_above relay_other_link "$other0"
+check "... counted relay_other_link ($other0 -> $(srv6 relay_other_link))" test "$(srv6 relay_other_link)" = $((other0 + 1))
+if relay nomac 3 --link="$LINK6" --solicit-only; then
+	not_ok "a client with a DUID-UUID and no option 79 gets no answer" "$(cat "$WORK/nomac.out")"
+else
+	ok "a client with a DUID-UUID and no option 79 gets no answer"
+fi
+wait_until srv6_above relay_no_mac "$nomac0"
+check "... counted relay_no_mac ($nomac0 -> $(srv6 relay_no_mac))" test "$(srv6 relay_no_mac)" = $((nomac0 + 1))
+# A Relay-forward of its header and an Interface-Id only: no message to answer.
+relay bad 0 --raw="0c00$(printf '0%.0s' {1..64})00120001ff"
+wait_until srv6_above malformed_by_kind.bad_relay "$bad0"
+check "a Relay-forward with no Relay Message: malformed, bad_relay ($bad0 -> $(srv6 malformed_by_kind.bad_relay))" \
+	test "$(srv6 malformed_by_kind.bad_relay)" = $((bad0 + 1))
+check "no binding came of the refused ones (2 in leases6)" test "$(grep -c "^52:54:00:d8:00:" "${LEASES}6")" = 2
+check "the daemon is still serving" kill -0 "$DAEMON_PID"
