@@ -83,7 +83,7 @@ static void configure_ra(enum xpxe_dhcp_mode mode, int ra)
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
 	assert_int_equal(xpxe_vlan_parse("10=" VLAN10_IP "/24", &v10, &why), 0);
 	assert_int_equal(xpxe_vlan_parse("100.20=" QINQ_IP "/24", &v20, &why), 0);
-	xpxe_vlan_clear_maps(skel); /* as install_vlans: what an earlier test loaded goes */
+	xpxe_vlan_clear_maps(skel, 2); /* as install_vlans: what an earlier test loaded goes */
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v10, 1), 0);
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v20, 2), 0);
 }
@@ -835,7 +835,7 @@ static void test_tc_priority_survives_renumbering(void **state)
 	net.lease_time = 3600;
 	assert_int_equal(xpxe_vlan_parse("100.20=" QINQ_IP "/24", &v20, &why), 0);
 	assert_int_equal(xpxe_vlan_parse("100.30=198.18.30.1/24", &v30, &why), 0);
-	xpxe_vlan_clear_maps(skel);
+	xpxe_vlan_clear_maps(skel, 2);
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v20, 1), 0);
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v30, 2), 0);
 
@@ -857,8 +857,9 @@ static void test_tc_priority_survives_renumbering(void **state)
 }
 
 /*
- * A reload as install_vlans makes it: every VLAN out (xpxe_vlan_clear_maps), then SPECS (N
- * --vlan entries) in as nets 1..N, proxy mode, unknown machines answered.
+ * A reload as install_vlans makes it: every VLAN out (xpxe_vlan_clear_maps; the template sets
+ * of nets past N too), then SPECS (N --vlan entries) in as nets 1..N, proxy mode, unknown
+ * machines answered.
  */
 static void reload_vlans(const char *const *specs, int n)
 {
@@ -878,7 +879,7 @@ static void reload_vlans(const char *const *specs, int n)
 	net.server_ip = s.server_ip;
 	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
 	net.lease_time = 3600;
-	xpxe_vlan_clear_maps(skel);
+	xpxe_vlan_clear_maps(skel, (__u32)n);
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(xpxe_vlan_parse(specs[i], &v, &why), 0);
 		assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v, (__u32)i + 1), 0);

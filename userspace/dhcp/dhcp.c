@@ -431,11 +431,8 @@ void xpxe_vlan_clear_configs(struct xpxe_bpf *skel)
 {
 	const struct xpxe_dhcp_config none = { 0 };
 
-	for (__u32 netno = 1; netno <= XPXE_VLAN_MAX; netno++) {
+	for (__u32 netno = 1; netno <= XPXE_VLAN_MAX; netno++)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp_config), &netno, &none, BPF_ANY);
-		/* Its templates go too (memory back; the configured ones are made anew). */
-		bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_templates), &netno);
-	}
 }
 
 /* Empties the map FD of __u32 or __be32 keys. */
@@ -455,30 +452,46 @@ static void clear_map(int fd)
 static void clear_vlan_vids(struct xpxe_bpf *skel)
 {
 	const struct xpxe_vlan none = { 0 };
-	__u32 key, next, vid;
+	int qinq = bpf_map__fd(skel->maps.vlan_qinq);
+	__u32 key, next, vid, outer, id;
 	bool first = true;
 
 	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.vlans), first ? NULL : &key, &next)) {
 		key = next;
 		first = false;
 		vid = key & 0xffff;
-		if (key == xpxe_vlan_key(0, vid))
+		outer = key >> 16;
+		if (!outer)
 			bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &vid, &none,
 					    BPF_ANY);
-		else
-			bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_qinq),
-					    &(__u32){ key >> 16 });
+		/* Once per outer VID (its other VLANs find it gone): a map of maps' delete
+		 * waits for an RCU grace period (xpxe_vlan_clear_maps). */
+		else if (!bpf_map_lookup_elem(qinq, &outer, &id))
+			bpf_map_delete_elem(qinq, &outer);
 	}
 }
 
-void xpxe_vlan_clear_maps(struct xpxe_bpf *skel)
+void xpxe_vlan_clear_maps(struct xpxe_bpf *skel, __u32 n_next)
 {
+	int sets = bpf_map__fd(skel->maps.vlan_templates);
+	__u32 id;
+
 	clear_vlan_vids(skel);
 	clear_map(bpf_map__fd(skel->maps.vlans));
 	clear_map(bpf_map__fd(skel->maps.vlan_by_addr));
-	/* The VLAN slots of dhcp_config zeroed and their template sets dropped: those of VLANs
-	 * a reload removed keep nothing (the configured ones are written again after). */
+	/* The VLAN slots of dhcp_config zeroed: those of VLANs a reload removed keep nothing
+	 * (the configured ones are written again after). */
 	xpxe_vlan_clear_configs(skel);
+	/*
+	 * The template sets of nets past N_NEXT dropped (memory back); those of nets 1..N_NEXT
+	 * stay until their VLAN's new set replaces each in one update (unanswered meanwhile:
+	 * dhcp_config is zero). Each write to a map of maps, a delete of an empty slot too,
+	 * waits for an RCU grace period (the kernel's maybe_wait_bpf_programs; ~15 ms here):
+	 * one write per VLAN, and none for an empty slot.
+	 */
+	for (__u32 netno = n_next + 1; netno <= XPXE_VLAN_MAX; netno++)
+		if (!bpf_map_lookup_elem(sets, &netno, &id))
+			bpf_map_delete_elem(sets, &netno);
 }
 
 /* S's VLANs into DP's maps (those of a previous install out first), each logged. */
@@ -486,9 +499,11 @@ static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_setti
 			 const struct xpxe_dhcp_net *net)
 {
 	char name[16], ip[INET_ADDRSTRLEN];
+	bool trunk = !strcmp(dp->ifname, s->vlan_ifname);
 	int err;
 
-	xpxe_vlan_clear_maps(dp->skel);
+	/* Template sets are made for each VLAN only with DHCP on. */
+	xpxe_vlan_clear_maps(dp->skel, trunk && s->enabled ? (__u32)s->n_vlans : 0);
 	for (int i = 0; i < s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname); i++) {
 		const struct xpxe_vlan_cfg *v = &s->vlans[i];
 

@@ -54,16 +54,16 @@ size_t xpxe_dhcp_queued_tagged(const struct xpxe_vlan_cfg *v, const struct xpxe_
 unsigned int xpxe_dhcp_queued_net(const struct xpxe_vlan_cfg *vlans, int n_vlans,
 				  const struct xpxe_dhcp_queued *q);
 
-/* Zeroes the VLAN slots (1..XPXE_VLAN_MAX) of SKEL's dhcp_config and drops their template
- * sets (vlan_templates): no VLAN answered. */
+/* Zeroes the VLAN slots (1..XPXE_VLAN_MAX) of SKEL's dhcp_config: no VLAN answered. */
 void xpxe_vlan_clear_configs(struct xpxe_bpf *skel);
 
 /*
  * Takes every VLAN out of SKEL's maps (vlans, vlan_vids, vlan_qinq, vlan_by_addr, their
- * dhcp_config slots and template sets), as a reload does before it loads the VLANs configured
- * (xpxe_vlan_load_maps, nets 1..n): no entry of a VLAN it removed stays behind.
+ * dhcp_config slots, the template sets of nets past N_NEXT), as a reload does before it loads
+ * the N_NEXT VLANs configured (xpxe_vlan_load_maps, nets 1..N_NEXT, DHCP on: each replaces its
+ * net's set; 0 with DHCP off): no entry of a VLAN it removed stays behind.
  */
-void xpxe_vlan_clear_maps(struct xpxe_bpf *skel);
+void xpxe_vlan_clear_maps(struct xpxe_bpf *skel, __u32 n_next);
 
 /* Writes BASE with its host replaced by ADDR: "http://198.18.0.1:8080" -> "http://ADDR:8080". */
 void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size);
