@@ -260,9 +260,11 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict, __u32 ne
 	ra->opt_type = NDP_OPT_SLLA;
 	ra->opt_len = 1;
 	__builtin_memcpy(ra->opt_mac, cfg->server_mac, ETH_ALEN);
-	if (full6 && cfg6) {
-		/* DHCPv6 gives addresses and options; the prefix is on-link, not for SLAAC. */
+	if (full6 && cfg6)
+		/* DHCPv6 gives addresses and options. */
 		ra->flags = NDP_RA_F_MANAGED | NDP_RA_F_OTHER;
+	/* The pool's prefix is on-link, not for SLAAC; none when the pool is a relayed link's. */
+	if (full6 && cfg6 && cfg6->prefix_len) {
 		ra->pio_type = NDP_OPT_PREFIX;
 		ra->pio_len = NDP_PIO_LEN / 8;
 		ra->pio_prefix_len = cfg6->prefix_len;

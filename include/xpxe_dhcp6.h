@@ -39,7 +39,7 @@ struct xpxe_dhcp6_config {
 	__u8 server_addr[16]; /* the global or ULA address the URLs name */
 	__u32 flags;	      /* XPXE_DHCP6_F_* */
 	__u8 prefix[16];      /* full mode: the pool's on-link prefix, for the RA (bpf/ndp.h) */
-	__u8 prefix_len;
+	__u8 prefix_len;      /* 0: the pool is a relayed link's, not this one's: no prefix */
 	__u8 pad3[3];
 };
 

@@ -416,7 +416,8 @@ static void test_rs_rate_limited(void **state)
 
 /*
  * Full mode with a pool6 (dhcp6_config's XPXE_DHCP6_F_FULL): the RA says M=1 O=1 and carries
- * the pool's /64 on-link (L=1) but not for SLAAC (A=0), router lifetime still 0; a machine
+ * the pool's /64 on-link (L=1) but not for SLAAC (A=0), router lifetime still 0, or no prefix
+ * when the pool is a relayed link's (prefix_len 0); a machine
  * not in dhcp_clients gets it too (the DHCPv6 server answers strangers), unless strangers
  * are not answered.
  */
@@ -459,6 +460,17 @@ static void test_ra_full_pool6(void **state)
 	assert_int_equal(pio[4] << 24 | pio[5] << 16 | pio[6] << 8 | pio[7], 86400);
 	assert_int_equal(pio[8] << 24 | pio[9] << 16 | pio[10] << 8 | pio[11], 14400);
 	assert_memory_equal(pio + 16, prefix, 16);
+
+	/* The pool a relayed link's (prefix_len 0): M and O, no Prefix Information. */
+	cfg6.prefix_len = 0;
+	assert_int_equal(bpf_map_update_elem(fd6, &zero, &cfg6, BPF_ANY), 0);
+	assert_int_equal(
+	    xdp_run_counted(skel, in, n, out, sizeof(out), &out_len, XPXE_CNT_NDP_RA_SENT), XDP_TX);
+	assert_int_equal(out_len, 14 + 40 + 16 + 8);
+	assert_int_equal(out[OFF_PLEN] << 8 | out[OFF_PLEN + 1], 16 + 8);
+	assert_int_equal(icmp6_folded(out, 16 + 8), 0xffff);
+	assert_int_equal(icmp[5], 0xc0);
+	assert_int_equal(icmp[16], 1);
 
 	/* Strangers not answered (default_profile none): no RA for them either. */
 	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &cfg), 0);

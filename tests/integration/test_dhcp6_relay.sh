@@ -6,7 +6,8 @@
 # with an address from that link's pool6 and the boot file URL, bound to the MAC the relay
 # copied (option 79) and written to the leases6 file. Two relays deep, a DUID-LL instead of
 # option 79, and the counted refusals: a link with no pool, a client with no MAC to go by, a
-# Relay-forward with no message.
+# Relay-forward with no message. The RA on xpxe's own link names no prefix: the pool is the
+# relayed link's.
 LAB=td6relay
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -17,6 +18,7 @@ LINK6=fd00:198:19::
 POOL6_FIRST=fd00:198:19::100
 POOL6_LAST=fd00:198:19::1ff
 RELAY=$ROOT/tests/integration/dhcp6_relay.py
+RS_PROBE=$ROOT/tests/integration/rs_probe.py
 lab_up_dhcp6 52:54:00:d8:00 1 || exit 1
 ip -n "$LAB-h1" -6 addr add "$RELAY6/64" dev eth0 nodad
 LEASES=$WORK/bindings
@@ -39,6 +41,13 @@ if start_daemon "${SERVE[@]}"; then ok "xpxe serves $IF_SRV in full mode, a pool
 	exit 1
 fi
 relayed0=$(counter pass_dhcp6_relay)
+check "the daemon says the pool6 is a relayed link's" \
+	grep -q "no address of it in ${LINK6}/64: the pool6 is a relayed link's" "$WORK/daemon.log"
+
+# --- the RA on this link: M and O, no prefix (the relayed link's is not on-link here) ----------
+ip netns exec "$LAB-h1" python3 "$RS_PROBE" eth0 10 >"$WORK/ra.out" 2>&1
+check "an RS gets an RA with M and O ($(cat "$WORK/ra.out"))" grep -q '^ra .*flags=192 ' "$WORK/ra.out"
+check "... and no Prefix Information" bash -c "! grep -q prefix= '$WORK/ra.out'"
 
 # --- one relay, the client's MAC in option 79 -------------------------------------------------
 relay one 60 --link="$LINK6" --mac=52:54:00:d8:00:71

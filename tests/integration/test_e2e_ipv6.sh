@@ -59,6 +59,9 @@ check "its address came from the site's dnsmasq" grep -q "DHCPREPLY.*fd00:198:18
 check "xpxe answered its Solicit and its boot service Request (dhcp6_advertise, dhcp6_reply)" \
 	test "$(counter dhcp6_advertise)" -ge 1 -a "$(counter dhcp6_reply)" -ge 1
 size=$(stat -c %s /usr/lib/ipxe/snponly.efi)
+# Its windows ended in the data plane (AF_XDP): the daemon's once-a-second sweep logs the end.
+done_logged() { grep -aq "event=tftp_done .*ip=fd00:198:18:7::.*snponly.efi" "$WORK/daemon.log"; }
+wait_until done_logged
 done_line=$(grep -a "event=tftp_done .*ip=fd00:198:18:7::.*snponly.efi" "$WORK/daemon.log" | tail -1)
 check "xpxe's log: the TFTP transfer of snponly.efi over IPv6 completed ($done_line)" test -n "$done_line"
 check "the firmware acknowledged all $size bytes (tftp6_completed $(counter tftp6_completed))" \

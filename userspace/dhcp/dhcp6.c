@@ -267,16 +267,35 @@ int xpxe_dhcp6_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings 
 		memcpy(cfg.server_ll, &net->server_ll, 16);
 		memcpy(cfg.server_addr, &net->server_addr, 16);
 		if (xpxe_dhcp6_full(s)) {
-			/* The RA's on-link prefix: the pool's /64 (or a reservation's). */
+			/* The RA's on-link prefix: the pool's /64 (or a reservation's), when it is
+			 * this link's; a relayed link's is not on this one. */
 			cfg.flags = XPXE_DHCP6_F_FULL;
 			memcpy(cfg.prefix, xpxe_dhcp6_link_prefix(s), 8);
-			cfg.prefix_len = 64;
+			cfg.prefix_len = net->pool_on_link ? 64 : 0;
 		}
 	}
 	/* Written last: the program answers only once everything it reads is there. */
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.dhcp6_config), &zero, &cfg, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+/* IFNAME has an address in PREFIX's /64. */
+static bool interface_in_prefix(const char *ifname, const struct in6_addr *prefix)
+{
+	struct ifaddrs *ifs, *ifa;
+	bool found = false;
+
+	if (getifaddrs(&ifs))
+		return false;
+	for (ifa = ifs; ifa && !found; ifa = ifa->ifa_next) {
+		const struct sockaddr_in6 *a = (const void *)ifa->ifa_addr;
+
+		found = a && a->sin6_family == AF_INET6 && !strcmp(ifa->ifa_name, ifname) &&
+			!memcmp(a->sin6_addr.s6_addr, prefix->s6_addr, 8);
+	}
+	freeifaddrs(ifs);
+	return found;
 }
 
 int xpxe_interface_ipv6(const char *ifname, struct in6_addr *addr)
@@ -322,6 +341,16 @@ int xpxe_dhcp6_install(struct xpxe_dataplane *dp, const struct xpxe_dhcp_setting
 	}
 	memcpy(net.server_mac, mac, 6);
 	net.server_ll = *ll;
+	net.pool_on_link = interface_in_prefix(dp->ifname, xpxe_dhcp6_link_prefix(s));
+	if (xpxe_dhcp6_full(s) && !net.pool_on_link) {
+		struct in6_addr prefix = { 0 };
+
+		memcpy(prefix.s6_addr, xpxe_dhcp6_link_prefix(s)->s6_addr, 8);
+		inet_ntop(AF_INET6, &prefix, text, sizeof(text));
+		log_info("%s: no address of it in %s/64: the pool6 is a relayed link's, and the RA "
+			 "names no prefix",
+			 dp->ifname, text);
+	}
 	err = xpxe_dhcp6_load_maps(dp->skel, s, &net);
 	if (err) {
 		log_error("%s: cannot install the DHCPv6 settings: %s", dp->ifname, strerror(-err));

@@ -19,6 +19,8 @@ struct xpxe_dhcp6_net {
 	struct in6_addr server_addr; /* global or ULA: the host of every URL */
 	__u8 duid[XPXE_DHCP6_SERVER_DUID_MAX];
 	unsigned int duid_len;
+	/* The interface has an address in the pool6's /64: its link's, not a relayed link's. */
+	bool pool_on_link;
 };
 
 /*

@@ -146,6 +146,24 @@ static enum xpxe_dhcp6_verdict take_option(struct xpxe_dhcp6_msg *m, uint32_t co
 	return XPXE_DHCP6_OK;
 }
 
+/*
+ * The option at *OFF, the I-th of the LEN-byte message at BUF: its CODE, its data (*V, *OLEN
+ * bytes), and *OFF past it; TRUNCATED when it runs past the end or the message has too many.
+ */
+static enum xpxe_dhcp6_verdict next_option(const uint8_t *buf, size_t len, size_t *off, int i,
+					   uint32_t *code, const uint8_t **v, uint32_t *olen)
+{
+	if (i == MAX_OPTS || len - *off < 4)
+		return XPXE_DHCP6_TRUNCATED;
+	*code = get16(buf + *off);
+	*olen = get16(buf + *off + 2);
+	if (*olen > len - *off - 4)
+		return XPXE_DHCP6_TRUNCATED;
+	*v = buf + *off + 4;
+	*off += 4 + *olen;
+	return XPXE_DHCP6_OK;
+}
+
 /* RFC 8415 16: which ids each client message carries (1: must, 0: must not, -1: may). */
 static enum xpxe_dhcp6_verdict check_ids(const struct xpxe_dhcp6_msg *m)
 {
@@ -195,18 +213,13 @@ enum xpxe_dhcp6_verdict xpxe_dhcp6_parse(const uint8_t *buf, size_t len, struct 
 		return XPXE_DHCP6_NOT_CLIENT;
 	for (int i = 0; off < len; i++) {
 		uint32_t code, olen;
-		enum xpxe_dhcp6_verdict v;
+		const uint8_t *v;
+		enum xpxe_dhcp6_verdict verdict = next_option(buf, len, &off, i, &code, &v, &olen);
 
-		if (i == MAX_OPTS || len - off < 4)
-			return XPXE_DHCP6_TRUNCATED;
-		code = get16(buf + off);
-		olen = get16(buf + off + 2);
-		if (olen > len - off - 4)
-			return XPXE_DHCP6_TRUNCATED;
-		v = take_option(m, code, buf + off + 4, olen);
-		if (v)
-			return v;
-		off += 4 + olen;
+		if (!verdict)
+			verdict = take_option(m, code, v, olen);
+		if (verdict)
+			return verdict;
 	}
 	return check_ids(m);
 }
@@ -228,13 +241,8 @@ enum xpxe_dhcp6_verdict xpxe_dhcp6_parse_relay(const uint8_t *buf, size_t len,
 		uint32_t code, olen;
 		const uint8_t *v;
 
-		if (i == MAX_OPTS || len - off < 4)
+		if (next_option(buf, len, &off, i, &code, &v, &olen))
 			return XPXE_DHCP6_TRUNCATED;
-		code = get16(buf + off);
-		olen = get16(buf + off + 2);
-		if (olen > len - off - 4)
-			return XPXE_DHCP6_TRUNCATED;
-		v = buf + off + 4;
 		if (code == XPXE_DHCP6_OPT_RELAY_MSG && !r->msg) {
 			r->msg = v;
 			r->msg_len = olen;
@@ -245,7 +253,6 @@ enum xpxe_dhcp6_verdict xpxe_dhcp6_parse_relay(const uint8_t *buf, size_t len,
 			memcpy(r->mac, v + 2, 6);
 			r->has_mac = true;
 		}
-		off += 4 + olen;
 	}
 	/* An empty Relay Message has no message type to answer. */
 	return r->msg && r->msg_len ? XPXE_DHCP6_OK : XPXE_DHCP6_BAD_RELAY;
