@@ -48,6 +48,43 @@ struct {
 	__type(value, struct xpxe_vlan);
 } vlan_vids SEC(".maps");
 
+/*
+ * The double-tagged VLANs again, by outer VID (XPXE_VID_SLOTS slots): each outer VID in use
+ * has its own array by inner VID, as `vlan_vids` (64 KiB each, made by the daemon, net 0 where
+ * none is configured). Two lookups into arrays, which the verifier inlines, where `vlans` is a
+ * hash: its lookup was most of what a second tag cost a reply (BENCHMARKS.md, "VLAN tags").
+ */
+struct vlan_qinq_vids {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XPXE_VID_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xpxe_vlan));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XPXE_VID_SLOTS);
+	__type(key, __u32);
+	__array(values, struct vlan_qinq_vids);
+} vlan_qinq SEC(".maps");
+
+/*
+ * The double-tagged VLAN of outer VID OUTER and inner VID VID (both < 4096), or NULL. The
+ * barrier keeps the inner lookup a call of its own, not one call with vlan_vids' beside it
+ * (a call of two maps, which the verifier cannot inline; see vlan_template).
+ */
+static __always_inline struct xpxe_vlan *vlan_qinq_lookup(__u32 outer, __u32 vid)
+{
+	void *vids = bpf_map_lookup_elem(&vlan_qinq, &outer);
+	struct xpxe_vlan *v;
+
+	if (!vids)
+		return NULL;
+	v = bpf_map_lookup_elem(vids, &vid);
+	barrier_var(v);
+	return v;
+}
+
 /* The same VLANs by their server address: which tags what the kernel sends from it gets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -57,15 +94,27 @@ struct {
 } vlan_by_addr SEC(".maps");
 
 /*
- * Each VLAN's DHCP reply templates (its server address in them), by xpxe_vlan_template_key.
- * A hash without preallocation: only the templates of the VLANs configured take memory.
+ * Each VLAN's DHCP reply templates (its server address in them): slot NET (1..XPXE_VLAN_MAX)
+ * holds that VLAN's own array of templates, laid out as `dhcp_templates`, made by the daemon
+ * for each VLAN it serves (and made anew at each reload), so only the VLANs configured take
+ * memory. Two array lookups, both of which the verifier inlines (the inner arrays all have
+ * this declaration's size, so no BPF_F_INNER_MAP): before, a hash by (net, index), whose
+ * lookup cost a tagged reply most of its extra time (BENCHMARKS.md, "VLAN tags").
  */
+struct vlan_template_set {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XPXE_DHCP_TEMPLATES);
+	/* Sizes, not types: clang emits the template's BTF here only as a forward declaration
+	 * (as tftp.h's tftp_chunks). */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xpxe_dhcp_template));
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XPXE_VLAN_MAX *XPXE_DHCP_TEMPLATES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XPXE_VLAN_MAX + 1);
 	__type(key, __u32);
-	__type(value, struct xpxe_dhcp_template);
+	__array(values, struct vlan_template_set);
 } vlan_templates SEC(".maps");
 
 struct vlan_tag {
@@ -216,8 +265,7 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 		    vlan_is_tpid(*next))
 			return XPXE_CNT_PASS_VLAN_QINQ; /* not an inner 802.1Q tag, or three tags */
 		vf->ntags = 2;
-		key = xpxe_vlan_key(vlan_vid(tag->tci), vlan_vid(inner->tci));
-		v = bpf_map_lookup_elem(&vlans, &key);
+		v = vlan_qinq_lookup(vlan_vid(tag->tci), vlan_vid(inner->tci));
 		/* Each lookup tested where it is made: with one test after both, the compiler
 		 * made them one call of two maps, which the verifier cannot inline. */
 		if (!v || !v->net)
@@ -301,9 +349,12 @@ static __always_inline int vlan_xdp_restore(struct xdp_md *ctx, const struct vla
  */
 static __always_inline const struct xpxe_dhcp_template *vlan_template(__u32 net, __u32 index)
 {
-	__u32 key = xpxe_vlan_template_key(net, index);
-	const struct xpxe_dhcp_template *t = bpf_map_lookup_elem(&vlan_templates, &key);
+	const struct xpxe_dhcp_template *t;
+	void *set = bpf_map_lookup_elem(&vlan_templates, &net);
 
+	if (!set)
+		return NULL;
+	t = bpf_map_lookup_elem(set, &index);
 	barrier_var(t);
 	return t;
 }
@@ -352,7 +403,7 @@ static __always_inline __s32 vlan_tc_load2(struct __sk_buff *skb, __u32 off)
 static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc_tags *t)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	__u32 n = 0, first = 0, second = 0, off = 2 * ETH_ALEN, key;
+	__u32 n = 0, first = 0, second = 0, off = 2 * ETH_ALEN;
 	struct vlan_tag tag;
 	struct xpxe_vlan *v;
 	__be32 addr;
@@ -404,8 +455,7 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 	if (bpf_skb_load_bytes(skb, off, &proto, sizeof(proto)) || vlan_is_tpid(proto))
 		return -1; /* cut short, or three tags */
 	if (n == 2) {
-		key = xpxe_vlan_key(first, second);
-		v = bpf_map_lookup_elem(&vlans, &key);
+		v = vlan_qinq_lookup(first, second);
 	} else {
 		v = bpf_map_lookup_elem(&vlan_vids, &first);
 	}

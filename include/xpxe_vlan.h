@@ -4,7 +4,7 @@
  * kernels xpxe runs on may have no 8021q module, so xpxe takes tags off and puts them back
  * itself. Each configured VLAN is a network of its own, numbered 1..XPXE_VLAN_MAX ("net"; 0 is
  * the trunk's untagged network): that number picks its entry of dhcp_config and its set of
- * DHCP reply templates (vlan_templates).
+ * DHCP reply templates (an array of its own in vlan_templates, an array of maps).
  */
 #ifndef XPXE_VLAN_H
 #define XPXE_VLAN_H
@@ -26,7 +26,8 @@ static inline __u32 xpxe_vlan_key(__u32 outer_vid, __u32 vid)
 
 /*
  * A configured VLAN: value of `vlans` (by tag), of `vlan_vids` (an array by VID: the single
- * 802.1Q tagged VLANs again, so that a tagged frame's lookup is an index, not a hash) and of
+ * 802.1Q tagged VLANs again, so that a tagged frame's lookup is an index, not a hash), of
+ * `vlan_qinq`'s arrays (the double-tagged ones again, by outer VID then VID) and of
  * `vlan_by_addr` (by server address).
  */
 struct xpxe_vlan {
@@ -37,11 +38,5 @@ struct xpxe_vlan {
 	__u8 prefix;	 /* of the VLAN's subnet */
 	__u8 pad[3];
 };
-
-/* Index of a VLAN's template in `vlan_templates` (a hash: only the sets in use take memory). */
-static inline __u32 xpxe_vlan_template_key(__u32 net, __u32 template_index)
-{
-	return net << 16 | template_index;
-}
 
 #endif /* XPXE_VLAN_H */

@@ -105,6 +105,109 @@ static const char *rx_offload_off(const char *ifname)
 	return what;
 }
 
+/*
+ * IFNAME's ethtool feature NAME through FD (an AF_INET socket): ETHTOOL_GSSET_INFO and
+ * ETHTOOL_GSTRINGS find its bit among the kernel's feature names, ETHTOOL_GFEATURES reads
+ * it. Returns 1 (on), 0 (off) or -1 (the driver or kernel does not say), and sets *BIT and
+ * *WORDS (the feature blocks) for feature_set.
+ */
+static int feature_get(int fd, const char *ifname, const char *name, __u32 *bit, __u32 *words)
+{
+	struct ethtool_sset_info *info = calloc(1, sizeof(*info) + sizeof(__u32));
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_gfeatures *feat = NULL;
+	struct ifreq ifr = { 0 };
+	__u32 n;
+	int on = -1;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (!info)
+		return -1;
+	info->cmd = ETHTOOL_GSSET_INFO;
+	info->sset_mask = 1ULL << ETH_SS_FEATURES;
+	ifr.ifr_data = (void *)info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || !(info->sset_mask & (1ULL << ETH_SS_FEATURES)))
+		goto out;
+	n = info->data[0];
+	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
+	if (!names)
+		goto out;
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_FEATURES;
+	names->len = n;
+	ifr.ifr_data = (void *)names;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		goto out;
+	for (*bit = 0; *bit < names->len; (*bit)++)
+		if (!strncmp((const char *)names->data + (size_t)*bit * ETH_GSTRING_LEN, name,
+			     ETH_GSTRING_LEN))
+			break;
+	if (*bit == names->len)
+		goto out; /* a kernel without it */
+	*words = (n + 31) / 32;
+	feat = calloc(1, sizeof(*feat) + *words * sizeof(feat->features[0]));
+	if (!feat)
+		goto out;
+	feat->cmd = ETHTOOL_GFEATURES;
+	feat->size = *words;
+	ifr.ifr_data = (void *)feat;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		on = !!(feat->features[*bit / 32].active & (1u << (*bit % 32)));
+out:
+	free(feat);
+	free(names);
+	free(info);
+	return on;
+}
+
+/* Asks (ETHTOOL_SFEATURES) for feature BIT of IFNAME (WORDS blocks, from feature_get) off. */
+static void feature_off(int fd, const char *ifname, __u32 bit, __u32 words)
+{
+	struct ethtool_sfeatures *feat =
+	    calloc(1, sizeof(*feat) + words * sizeof(feat->features[0]));
+	struct ifreq ifr = { 0 };
+
+	if (!feat)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	feat->cmd = ETHTOOL_SFEATURES;
+	feat->size = words;
+	feat->features[bit / 32].valid = 1u << (bit % 32); /* requested: 0, off */
+	ifr.ifr_data = (void *)feat;
+	/* Its answer may be a partial success: what counts is the feature read back after. */
+	(void)ioctl(fd, SIOCETHTOOL, &ifr);
+	free(feat);
+}
+
+/*
+ * Turns receive parsing of 802.1ad service tags off on IFNAME (rx-vlan-stag-hw-parse, which
+ * rxvlan leaves alone): with it on, a NIC takes an OUTER.VID VLAN's outer tag out of the
+ * frame before XDP runs, as rxvlan does an 802.1Q one. Returns what was done, for the log and
+ * status.
+ */
+static const char *rx_stag_offload_off(const char *ifname)
+{
+	const char *what;
+	__u32 bit = 0, words = 0;
+	int on, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return "unknown (no socket)";
+	on = feature_get(fd, ifname, "rx-vlan-stag-hw-parse", &bit, &words);
+	if (on < 0) {
+		what = "unknown (the driver does not say)";
+	} else if (!on) {
+		what = "off";
+	} else {
+		feature_off(fd, ifname, bit, words);
+		what = feature_get(fd, ifname, "rx-vlan-stag-hw-parse", &bit, &words) == 0
+			   ? "off (turned off by xpxe)"
+			   : "on (could not be turned off)";
+	}
+	close(fd);
+	return what;
+}
+
 static int attach_egress(struct xpxe_dataplane *dp)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->ifindex, .attach_point = BPF_TC_EGRESS);
@@ -132,11 +235,16 @@ int xpxe_vlan_start(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *
 	if (!s->n_vlans || strcmp(dp->ifname, s->vlan_ifname))
 		return 0;
 	rt->offload = rx_offload_off(dp->ifname);
-	log_info("%s: trunk of %d VLAN(s); rx-vlan-offload %s", dp->ifname, s->n_vlans,
-		 rt->offload);
+	rt->stag_offload = rx_stag_offload_off(dp->ifname);
+	log_info("%s: trunk of %d VLAN(s); rx-vlan-offload %s; rx-vlan-stag-hw-parse %s",
+		 dp->ifname, s->n_vlans, rt->offload, rt->stag_offload);
 	if (!strncmp(rt->offload, "on", 2))
 		log_warn("%s: with receive VLAN offload on, the driver takes tags out before XDP: "
 			 "tagged requests will not be answered",
+			 dp->ifname);
+	if (!strncmp(rt->stag_offload, "on", 2))
+		log_warn("%s: with rx-vlan-stag-hw-parse on, the driver takes 802.1ad tags out "
+			 "before XDP: requests on double-tagged VLANs will not be answered",
 			 dp->ifname);
 	err = attach_egress(dp);
 	if (err) {

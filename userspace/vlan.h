@@ -22,13 +22,15 @@ struct xpxe_vlan_runtime {
 	bool added[XPXE_VLAN_MAX]; /* the address was not on the trunk before */
 	bool egress;		   /* tc_vlan_out attached on clsact egress */
 	const char *offload;	   /* what was done to rx-vlan-offload, for status */
+	const char *stag_offload;  /* what was done to rx-vlan-stag-hw-parse, for status */
 };
 
 /*
- * Makes DP's interface a trunk for S's VLANs: rx VLAN offload off (so XDP sees the tags in
- * the frame), each VLAN's server address on it (the kernel answers ARP, TFTP requests, HTTP
- * there), and tc_vlan_out on clsact egress (tags what leaves from those addresses). Nothing
- * when S has no VLANs. Returns 0, or -errno after logging why.
+ * Makes DP's interface a trunk for S's VLANs: rx VLAN offload off, 802.1Q's and 802.1ad's
+ * (rx-vlan-offload, rx-vlan-stag-hw-parse: so XDP sees the tags in the frame; left off at
+ * the stop, as a NIC on a trunk should be), each VLAN's server address on it (the kernel answers
+ * ARP, TFTP requests, HTTP there), and tc_vlan_out on clsact egress (tags what leaves from those
+ * addresses). Nothing when S has no VLANs. Returns 0, or -errno after logging why.
  */
 int xpxe_vlan_start(struct xpxe_dataplane *dp, const struct xpxe_dhcp_settings *s,
 		    struct xpxe_vlan_runtime *rt);

@@ -278,17 +278,21 @@ not from a profile):
 
 - xdp_pxe, a DHCP reply or a TFTP block on a VLAN: the tags read and the VLAN looked up
   (one 802.1Q tag: an index into the array `vlan_vids`, which the verifier inlines; an
-  802.1ad outer tag: the hash `vlans`); the tags kept as words and the 12 bytes of MACs
-  moved over them inside the frame (three words) and one `bpf_xdp_adjust_head` past them;
+  802.1ad outer tag: two, into `vlan_qinq` by outer VID and its array by VID, since issue
+  22's second cost round, where it was the hash `vlans`); the tags kept as words and the 12
+  bytes of MACs moved over them inside the frame (three words) and one `bpf_xdp_adjust_head`
+  past them;
   the reply (a DHCP reply, a TFTP block) is built with room for the tags in front, made by
   the builder's own one resize (`bpf_xdp_adjust_head` or `_tail`), so that after it only
   the MACs move back and the tags go in as one or two words (issue 22's cost round; before
   it a second `bpf_xdp_adjust_head` moved the head back and the tags were written field by
   field: worth 1 to 3 ns, near these figures' noise); the `vlan_rx` tally. A
-  DHCP reply also takes its template from `vlan_templates`, a hash without preallocation (so
-  that 64 VLANs' sets cost memory only when used), where the untagged network's come from the
-  array `dhcp_templates`: most of what a reply pays beyond a TFTP block. The untagged columns
-  already pay `vlan_frames`' lookup and clearing, done for every frame. Before issue 22's
+  DHCP reply also takes its template from its VLAN's own array in `vlan_templates` (an array
+  of arrays: two inlined lookups; one array per VLAN served, so unused VLANs cost no memory,
+  but a served one's takes every slot, 525 KiB, where the hash held only the filled ones),
+  where the untagged network's come from the array `dhcp_templates`; before issue 22's second
+  cost round, a hash by (net, index): most of what a reply paid beyond a TFTP block. The
+  untagged columns already pay `vlan_frames`' lookup and clearing, done for every frame. Before issue 22's
   cost round the single tag's VLAN came from the hash too, the two lookups were compiled into
   one call of two maps (which the verifier cannot inline: a real call through the map's ops),
   and the MACs went to the stack and back byte by byte.
@@ -328,9 +332,18 @@ XDP block +6 → +4 ns (802.1Q), +6 → +10 (802.1ad+802.1Q), both within this m
 +99 → +86; `tc_vlan_out` 66 → 54 ns untagged, 52 → 47 tagged. The XDP change (one resize
 for the whole size change, the tags as words) costs xdp_pxe's verification 479k → 487k
 instructions; tc_tftp stays at 195k. What a DHCP reply on a VLAN pays beyond a TFTP block
-is then most likely `vlan_templates`' hash lookup (above; read from the code: `perf` on the
+was then most likely `vlan_templates`' hash lookup (above; read from the code: `perf` on the
 JITed programs here drowned in the verifier's and the test runs' own samples), not the
-head's moves, whose removal saved 0 to 3 ns.
+head's moves, whose removal saved 0 to 3 ns; the second round, below, bears it out.
+
+Issue 22's second cost round (2026-12-07, 7 rounds in turn of both builds' `xdp_ns 20000`
+and `taskset -c 1 tftp_prog_ns 10 2097152 tags`, load 2.5-10 on 2 CPUs): `vlan_templates` an
+array of per-VLAN arrays and the double-tagged VLANs in `vlan_qinq` (arrays), where both were
+hashes. The tag's cost, limits off: full OFFER 802.1Q +18 → +10 ns, 802.1ad+802.1Q +25 → +12;
+full ACK +16 → +11, +25 → +12; proxy ACK +19 → +11, +27 → +12; tc_tftp+tc_vlan_out's
+802.1ad+802.1Q block +77 → +70 (802.1Q unchanged, +44 → +42: its pops and pushes). What a
+reply on a VLAN pays now is about what a TFTP block does (the tags off and back on, ~10 ns).
+xdp_pxe's verification 476k → 480k instructions; tc_tftp 191k → 190k.
 
 Command: `make bench` (or `bash scripts/bench/vlan.sh`; `RUNS=`, `N=`, `PASSES=`, `SIZE=`;
 `LOAD_RUNS=` (0: no lab), `PERIOD=`, `XPXE_LAB=`).

@@ -83,6 +83,7 @@ static void configure_ra(enum xpxe_dhcp_mode mode, int ra)
 	assert_int_equal(xpxe_dhcp_load_maps(skel, &s, &net), 0);
 	assert_int_equal(xpxe_vlan_parse("10=" VLAN10_IP "/24", &v10, &why), 0);
 	assert_int_equal(xpxe_vlan_parse("100.20=" QINQ_IP "/24", &v20, &why), 0);
+	xpxe_vlan_clear_maps(skel, 2); /* as install_vlans: what an earlier test loaded goes */
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v10, 1), 0);
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v20, 2), 0);
 }
@@ -806,10 +807,10 @@ static void test_tc_priority_survives_renumbering(void **state)
 	struct xpxe_dhcp_settings s;
 	struct xpxe_dhcp_net net = { 0 };
 	struct xpxe_vlan_cfg v20, v30;
-	struct in_addr peer, qinq_ip, v30_ip, v10_ip;
+	struct in_addr peer, qinq_ip, v30_ip;
 	const char *why;
 	size_t len;
-	__u32 out_len, ten = 10;
+	__u32 out_len;
 
 	(void)state;
 	configure(XPXE_MODE_PROXY);
@@ -834,12 +835,7 @@ static void test_tc_priority_survives_renumbering(void **state)
 	net.lease_time = 3600;
 	assert_int_equal(xpxe_vlan_parse("100.20=" QINQ_IP "/24", &v20, &why), 0);
 	assert_int_equal(xpxe_vlan_parse("100.30=198.18.30.1/24", &v30, &why), 0);
-	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.vlans), &ten), 0);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &ten,
-					     &(struct xpxe_vlan){ 0 }, BPF_ANY),
-			 0);
-	inet_pton(AF_INET, VLAN10_IP, &v10_ip);
-	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_by_addr), &v10_ip), 0);
+	xpxe_vlan_clear_maps(skel, 2);
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v20, 1), 0);
 	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v30, 2), 0);
 
@@ -858,11 +854,195 @@ static void test_tc_priority_survives_renumbering(void **state)
 	assert_int_equal(out_len, len + 4);
 	assert_int_equal(out[12] << 8 | out[13], ETH_P_8021Q);
 	assert_int_equal(out[14] << 8 | out[15], 30);
-	/* The trunk as the other tests have it. */
-	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.vlan_by_addr), &v30_ip), 0);
+}
+
+/*
+ * A reload as install_vlans makes it: every VLAN out (xpxe_vlan_clear_maps; the template sets
+ * of nets past N too), then SPECS (N --vlan entries) in as nets 1..N, proxy mode, unknown
+ * machines answered.
+ */
+static void reload_vlans(const char *const *specs, int n)
+{
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { 0 };
+	struct xpxe_vlan_cfg v;
+	const char *why;
+
+	xpxe_dhcp_settings_default(&s);
+	s.mode = XPXE_MODE_PROXY;
+	s.answer_unknown = true;
+	inet_pton(AF_INET, SERVER_IP, &s.server_ip);
+	snprintf(s.http_base, sizeof(s.http_base), "http://%s:8080", SERVER_IP);
+	xpxe_dhcp_profile_defaults(&s.profile, s.boot_file_set, s.http_base);
+	net.mode = XPXE_MODE_PROXY;
+	memcpy(net.server_mac, frame_server_mac, 6);
+	net.server_ip = s.server_ip;
+	inet_pton(AF_INET, "255.255.255.0", &net.netmask);
+	net.lease_time = 3600;
+	xpxe_vlan_clear_maps(skel, (__u32)n);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(xpxe_vlan_parse(specs[i], &v, &why), 0);
+		assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v, (__u32)i + 1), 0);
+	}
+}
+
+/* A boot server REQUEST on OUTER.VID (an 802.1ad outer tag): answered from SERVER, both tags. */
+static void expect_qinq_answered(uint16_t outer, uint16_t vid, const char *server)
+{
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	size_t len = tagged(in, OVMF_PROXY, 5, ETH_P_8021AD, outer, vid);
+	__u32 out_len;
+
+	assert_int_equal(run(skel->progs.xdp_pxe, true, in, len, out, &out_len,
+			     XPXE_CNT_DHCP_ACK_4011, XPXE_CNT_VLAN_RX, 0),
+			 XDP_TX);
+	check_tagged_reply(in, 2, out, out_len, server, 5);
+}
+
+/* The same request on OUTER.VID: passed untouched, counted pass_vlan_qinq. */
+static void expect_qinq_passed(uint16_t outer, uint16_t vid)
+{
+	uint8_t in[FRAME_MAX];
+	size_t len = tagged(in, OVMF_PROXY, 5, ETH_P_8021AD, outer, vid);
+
+	expect_passed(in, len, XPXE_CNT_PASS_VLAN_QINQ, 0, 0);
+}
+
+/* Whether vlan_templates has a set in slot NET. */
+static bool template_set(__u32 net)
+{
+	__u32 id;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(skel->maps.vlan_templates), &net, &id);
+}
+
+/* VLAN VID's entry in vlan_qinq's array of outer VID OUTER (zeroed when none); false: no array. */
+static bool qinq_entry(__u32 outer, __u32 vid, struct xpxe_vlan *v)
+{
+	__u32 id;
+	int fd;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.vlan_qinq), &outer, &id))
+		return false;
+	fd = bpf_map_get_fd_by_id(id);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &vid, v), 0);
+	close(fd);
+	return true;
+}
+
+/*
+ * Several double-tagged VLANs under one outer VID, through reloads that add, renumber and
+ * remove them: each answered from its own address (its own template set, not the set its net
+ * had before), a removed one passed, its template set and its entry in the outer VID's array
+ * gone, and the outer VID's array gone with its last VLAN.
+ */
+static void test_qinq_inner_vids_reload(void **state)
+{
+	static const char *const three[] = { "100.30=198.18.30.1/24", "100.20=" QINQ_IP "/24",
+					     "100.40=198.18.40.1/24" };
+	static const char *const one[] = { "100.20=" QINQ_IP "/24" };
+	uint8_t in[FRAME_MAX];
+	struct xpxe_vlan v;
+	size_t len;
+
+	(void)state;
+	configure(XPXE_MODE_PROXY); /* 10 (net 1), 100.20 (net 2) */
+	expect_qinq_answered(100, 20, QINQ_IP);
+	/* VLAN 10 out, 100.30 in as net 1 (VLAN 10's number), 100.20 stays net 2, 100.40 net 3. */
+	reload_vlans(three, 3);
+	expect_qinq_answered(100, 30, "198.18.30.1");
+	expect_qinq_answered(100, 20, QINQ_IP);
+	expect_qinq_answered(100, 40, "198.18.40.1");
+	len = tagged(in, OVMF_PROXY, 5, 0, 0, 10);
+	expect_passed(in, len, XPXE_CNT_PASS_VLAN, 0, 0);
+	assert_true(template_set(1) && template_set(2) && template_set(3));
+	assert_false(template_set(4));
+	assert_true(qinq_entry(100, 40, &v));
+	assert_int_equal(v.net, 3);
+	/* 100.30 and 100.40 out, 100.20 now net 1. */
+	reload_vlans(one, 1);
+	expect_qinq_answered(100, 20, QINQ_IP);
+	expect_qinq_passed(100, 30);
+	expect_qinq_passed(100, 40);
+	assert_true(template_set(1));
+	assert_false(template_set(2));
+	assert_false(template_set(3));
+	assert_true(qinq_entry(100, 30, &v));
+	assert_int_equal(v.net, 0);
+	assert_true(qinq_entry(100, 20, &v));
+	assert_int_equal(v.net, 1);
+	/* No VLAN left: nothing of outer VID 100. */
+	reload_vlans(NULL, 0);
+	expect_qinq_passed(100, 20);
+	assert_false(template_set(1));
+	assert_false(qinq_entry(100, 20, &v));
+}
+
+/*
+ * VIDs at the ends of the 12 bits: 0 (a priority tag) and 4095 (reserved) are no VLAN, in
+ * either tag, and their frames pass, each counted, in XDP and in tc; 4094.4094, the last
+ * slot of both arrays, is a VLAN like any other; a VID out of range is refused before any
+ * map is written.
+ */
+static void test_edge_vids(void **state)
+{
+	static const char rrq[] = "\0\1undionly.kpxe\0octet";
+	static const char *const edge[] = { "10=" VLAN10_IP "/24", "100.20=" QINQ_IP "/24",
+					    "4094.4094=198.18.94.1/24" };
+	uint8_t in[FRAME_MAX], out[FRAME_MAX];
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { 0 };
+	struct xpxe_vlan_cfg bad = { 0 };
+	struct in_addr client, qinq_ip;
+	size_t len;
+	__u32 out_len;
+
+	(void)state;
+	reload_vlans(edge, 3);
+	expect_qinq_answered(4094, 4094, "198.18.94.1");
+	len = tagged(in, OVMF_PROXY, 5, 0, 0, 4095); /* one tag, VID 4095 */
+	expect_passed(in, len, XPXE_CNT_PASS_VLAN, 0, 0);
+	expect_qinq_passed(4095, 20);
+	expect_qinq_passed(4095, 4095);
+	expect_qinq_passed(100, 4095);
+	expect_qinq_passed(100, 3 << 13); /* inner VID 0: a priority tag inside 100 */
+	expect_qinq_passed(5 << 13, 20);  /* outer VID 0 */
+	/* tc: the same tags on a TFTP request to 100.20's address are left on, the frame passed. */
+	inet_pton(AF_INET, "198.18.20.77", &client);
+	inet_pton(AF_INET, QINQ_IP, &qinq_ip);
+	const uint16_t tags[][2] = { { 4095, 20 }, { 100, 4095 }, { 100, 0 }, { 0, 20 } };
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		len = frame_udp(in, client.s_addr, qinq_ip.s_addr, 40000, 69, rrq, sizeof(rrq));
+		push_tag(in, &len, ETH_P_8021Q, tags[i][1]);
+		push_tag(in, &len, ETH_P_8021AD, tags[i][0]);
+		assert_int_equal(run(skel->progs.tc_tftp, false, in, len, out, &out_len,
+				     XPXE_CNT_TFTP_TC_PASS, 0),
+				 TC_ACT_OK);
+		assert_int_equal(out_len, len);
+		assert_memory_equal(out, in, len);
+	}
+	len = frame_udp(in, client.s_addr, qinq_ip.s_addr, 40000, 69, rrq, sizeof(rrq));
+	push_tag(in, &len, ETH_P_8021Q, 4095);
 	assert_int_equal(
-	    bpf_map_delete_elem(bpf_map__fd(skel->maps.vlans), &(__u32){ xpxe_vlan_key(100, 30) }),
-	    0);
+	    run(skel->progs.tc_tftp, false, in, len, out, &out_len, XPXE_CNT_TFTP_TC_PASS, 0),
+	    TC_ACT_OK);
+	assert_int_equal(out_len, len);
+	/* Out of range, past the parser: refused, and net 4 got no template set. */
+	xpxe_dhcp_settings_default(&s);
+	memcpy(net.server_mac, frame_server_mac, 6);
+	inet_pton(AF_INET, "198.18.95.1", &bad.server_ip);
+	bad.prefix = 24;
+	for (unsigned int i = 0; i < 4; i++) {
+		bad.vid = i == 0 ? 0 : i == 1 ? 4095 : 20;
+		bad.outer_vid = i == 2 ? 4095 : 0;
+		assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &bad, i == 3 ? 65 : 4),
+				 -EINVAL);
+	}
+	assert_false(template_set(4));
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.vlan_by_addr), &bad.server_ip,
+					     &(struct xpxe_vlan){ 0 }),
+			 -ENOENT);
 }
 
 /*
@@ -925,6 +1105,10 @@ static void test_parse(void **state)
 	assert_string_equal(name, "100.4094");
 	assert_int_equal(xpxe_vlan_parse("0=198.18.10.1/24", &v, &why), -EINVAL);
 	assert_int_equal(xpxe_vlan_parse("4095=198.18.10.1/24", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("4095.10=198.18.10.1/24", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("0.10=198.18.10.1/24", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("100.0=198.18.10.1/24", &v, &why), -EINVAL);
+	assert_int_equal(xpxe_vlan_parse("100.4095=198.18.10.1/24", &v, &why), -EINVAL);
 	assert_int_equal(xpxe_vlan_parse("10=198.18.10.1", &v, &why), -EINVAL);
 	assert_int_equal(xpxe_vlan_parse("10=198.18.10/24", &v, &why), -EINVAL);
 	assert_int_equal(xpxe_vlan_parse("10=198.18.10.1/31", &v, &why), -EINVAL);
@@ -964,6 +1148,8 @@ int main(void)
 		cmocka_unit_test(test_queued_keeps_priority),
 		cmocka_unit_test(test_tc_replies_keep_priority),
 		cmocka_unit_test(test_tc_priority_survives_renumbering),
+		cmocka_unit_test(test_qinq_inner_vids_reload),
+		cmocka_unit_test(test_edge_vids),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

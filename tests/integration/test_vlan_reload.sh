@@ -4,7 +4,8 @@
 # removes off; a VLAN's pool changes only with a restart (refused, the reason given); a
 # --keep-attached stop leaves the VLAN addresses for the next daemon, which adopts them and
 # takes them off at its own stop (and at its start those of VLANs no longer configured). With HTTPS, a VLAN's machine gets a talos.config= URL on
-# its VLAN's address, where HTTPS answers with the config.
+# its VLAN's address, where HTTPS answers with the config. Double-tagged VLANs of one outer VID
+# added, renumbered and removed by reloads: each machine answered by its own VLAN, or not at all.
 LAB=tvlanr
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -220,6 +221,69 @@ fi
 check "... the reload done first (its log line)" grep -q "reloaded $WORK/xpxe.yaml" "$WORK/daemon.log"
 check "... and nothing counted vlan_unanswered" test \
 	"$("$XPXE" status --json | jq '.interfaces[0].dhcp.vlan_unanswered')" -eq "$unanswered0"
+kill -TERM "$DAEMON_PID"
+wait_daemon
+
+# --- double-tagged VLANs of one outer VID through reloads (vlan_qinq: an array per outer VID) ---
+# h5 sits on 802.1ad 100 outside 802.1Q 20 (bpf/lab_vlan100_20.bpf.c), beside VLAN 20 (the same
+# inner VID, one tag). Reloads that add 100.40 after 100.20, then put 100.30 ahead of it (100.20
+# renumbered, outer VID 100's array made anew) and take 100.40 out, then take 100.30 out, leave
+# h5 answered from 100.20's address each time, and VLAN 20's machine from VLAN 20's; one that
+# removes 100.20 leaves h5 unanswered, its DISCOVERs passed (pass_vlan_qinq).
+if ! [ -f "$BUILD/lab_vlan100_20.bpf.o" ] || ! lab host 5 52:54:00:f2:00:05 ||
+	! in_cli tc qdisc replace dev "$LAB-h5" clsact ||
+	! in_cli tc filter replace dev "$LAB-h5" ingress bpf da obj "$BUILD/lab_vlan100_20.bpf.o" sec tc ||
+	! in_cli tc filter replace dev "$LAB-h5" egress bpf da obj "$BUILD/lab_vlan100_20.bpf.o" sec classifier; then
+	not_ok "h5 on a double-tagged access port: 802.1ad 100 outside 802.1Q 20"
+	exit 1
+fi
+# Both ends of the trunk put their 802.1ad tags in the frame too (test_vlan_window.sh says why).
+for end in "$NS_CLI:$IF_CLI" "$NS_SRV:$IF_SRV"; do
+	ip netns exec "${end%%:*}" ethtool -K "${end#*:}" tx-vlan-stag-hw-insert off >/dev/null
+	if ip netns exec "${end%%:*}" ethtool -k "${end#*:}" | grep -q '^tx-vlan-stag-hw-insert: on'; then
+		not_ok "${end#*:} inserts its 802.1ad tags in the frame"
+		exit 1
+	fi
+done
+H5="{mac: 52:54:00:f2:00:05, ip: 198.18.21.50}"
+: >"$WORK/daemon.log"
+EXTRA_MACHINE=$H5 config 20=198.18.20.1/24 100.20=198.18.21.1/24
+if start_daemon -c "$WORK/xpxe.yaml"; then ok "xpxe serves VLANs 20 and 100.20"; else
+	not_ok "xpxe serves VLANs 20 and 100.20" "$(tail -5 "$WORK/daemon.log")"
+	exit 1
+fi
+# h5_and_h2 WHEN: both machines get their reservations, each from its own VLAN's address.
+h5_and_h2() {
+	udhcpc_run "$LAB-h5" h5
+	check "$1: h5 on 100.20 gets 198.18.21.50 from 198.18.21.1" \
+		test "$(result_field h5 ip)/$(result_field h5 server)" = 198.18.21.50/198.18.21.1
+	udhcpc_run "$LAB-h2" h2
+	check "$1: h2 on 20 gets 198.18.20.50 from 198.18.20.1" \
+		test "$(result_field h2 ip)/$(result_field h2 server)" = 198.18.20.50/198.18.20.1
+}
+h5_and_h2 "at the start"
+EXTRA_MACHINE=$H5 config 20=198.18.20.1/24 100.20=198.18.21.1/24 100.40=198.18.40.1/24
+check "xpxe reload adds 100.40 after 100.20 (a second VLAN in outer VID 100's array)" "$XPXE" reload
+check "... 100.40's address is on the trunk" on_trunk 198.18.40.1
+h5_and_h2 "after it"
+EXTRA_MACHINE=$H5 config 20=198.18.20.1/24 100.30=198.18.30.1/24 100.20=198.18.21.1/24
+check "xpxe reload puts 100.30 ahead of 100.20 (100.20 now its third VLAN), 100.40 out" "$XPXE" reload
+check "... 100.30's address is on the trunk, 100.40's off" sh -c \
+	"ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.30.1/24' &&
+	 ! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.40.1/'"
+h5_and_h2 "after it"
+EXTRA_MACHINE=$H5 config 20=198.18.20.1/24 100.20=198.18.21.1/24
+check "xpxe reload takes 100.30 out (100.20 its second VLAN again)" "$XPXE" reload
+check "... 100.30's address is off the trunk" sh -c "! ip netns exec $NS_SRV ip -4 addr show dev $IF_SRV | grep -q 'inet 198.18.30.1/'"
+h5_and_h2 "after it"
+qinq_passed=$(counter_index pass_vlan_qinq)
+passed0=$(pinned_counter "$qinq_passed")
+config 20=198.18.20.1/24
+check "xpxe reload takes 100.20 out" "$XPXE" reload
+udhcpc_run "$LAB-h5" h5
+check "... h5 on 100.20 gets nothing" test ! -s "$WORK/h5.result"
+check "... its DISCOVERs passed as an unserved double-tagged VLAN (pass_vlan_qinq $passed0 -> $(pinned_counter "$qinq_passed"))" \
+	test "$(pinned_counter "$qinq_passed")" -gt "$passed0"
 kill -TERM "$DAEMON_PID"
 wait_daemon
 

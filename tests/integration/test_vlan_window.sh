@@ -8,6 +8,8 @@
 # The same on a double-tagged VLAN (802.1ad 100 outside 802.1Q 20, --vlan 100.20): h2's port
 # (bpf/lab_vlan100_20.bpf.c) takes off exactly those two tags and drops anything else, and a
 # capture on the trunk sees the window's frames leave with both.
+# xpxe turns rx-vlan-stag-hw-parse off on the trunk (ethtool -k, status, log), and h2 gets its
+# reservation by DHCP on VLAN 100.20 with it so.
 # The 32 MiB download's time is printed (a figure, not an assertion).
 LAB=tvwin
 source "$(dirname "$0")/lib.sh"
@@ -61,7 +63,16 @@ in_cli ip link set dev "$IF_CLI" mtu 1504
 
 head -c 3000000 /dev/urandom >"$WORK/f3m"
 head -c $((32 * 1024 * 1024)) /dev/urandom >"$WORK/big"
+# The trunk parses 802.1ad tags out of the frame (rx-vlan-stag-hw-parse, on by default on
+# veth) until xpxe turns it off on attach, as it does rxvlan (README "VLAN trunks").
+stag_parse() {
+	ip netns exec "$NS_SRV" ethtool -k "$IF_SRV" | sed -n 's/^rx-vlan-stag-hw-parse: \([a-z]*\).*/\1/p'
+}
+stag_before=$(stag_parse)
+check "the trunk says whether it parses 802.1ad tags (rx-vlan-stag-hw-parse: $stag_before)" \
+	test -n "$stag_before"
 if start_daemon -i "$IF_SRV" --mode full --vlan "10=198.18.10.1/24" --vlan "100.20=198.18.20.1/24" \
+	--reserve 52:54:00:f4:00:02=198.18.20.50 \
 	--asset "f3m=$WORK/f3m" --asset "big=$WORK/big" --tftp-windowsize-max 16; then
 	ok "xpxe serves VLANs 10 and 100.20 with windows up to 16"
 else
@@ -70,6 +81,22 @@ else
 fi
 check "AF_XDP sockets are open for windows" jq -e '.interfaces[0].tftp.window.af_xdp' \
 	<<<"$("$XPXE" status --json)"
+check "xpxe turned rx-vlan-stag-hw-parse off on the trunk (ethtool -k: $(stag_parse))" \
+	test "$(stag_parse)" = off
+want_stag=$([ "$stag_before" = on ] && echo "off (turned off by xpxe)" || echo off)
+check "status says so (rx_vlan_stag_offload: $want_stag)" jq -e --arg w "$want_stag" \
+	'.interfaces[0].rx_vlan_stag_offload == $w' <<<"$("$XPXE" status --json)"
+check "... and the log" grep -q "rx-vlan-stag-hw-parse $want_stag" "$WORK/daemon.log"
+check "... and xpxe status's line" sh -c "'$XPXE' status | grep -qF 'rx-vlan-stag-hw-parse $want_stag'"
+# DHCP on the double-tagged VLAN with the trunk so: h2 gets its reservation from VLAN 100.20's
+# server (udhcpc's script only writes what it got: the address is set below).
+udhcpc_run "$LAB-h2" h2
+if [ "$(result_field h2 ip)" = 198.18.20.50 ] && [ "$(result_field h2 server)" = 198.18.20.1 ]; then
+	ok "h2 on double-tagged VLAN 100.20 gets 198.18.20.50 from 198.18.20.1"
+else
+	not_ok "h2 on double-tagged VLAN 100.20 gets 198.18.20.50 from 198.18.20.1" \
+		"$(cat "$WORK/h2.result" "$WORK/h2.log" 2>/dev/null | tail -5)"
+fi
 ip -n "$LAB-h1" addr replace 198.18.10.50/24 dev eth0
 ip -n "$LAB-h2" addr replace 198.18.20.50/24 dev eth0
 

@@ -194,13 +194,13 @@ static void print_dhcp6_full(struct fy_node *iface)
 		       "tail-call slot\n");
 }
 
-/* The trunk's VLANs (--vlan, vlans:), one line, and its receive VLAN offload. */
+/* The trunk's VLANs (--vlan, vlans:), one line, and its receive VLAN offloads. */
 static void print_vlans(struct fy_node *iface)
 {
 	struct fy_node *vlans = fy_node_by_path(iface, "/vlans", FY_NT, FYNWF_DONT_FOLLOW);
 	struct fy_node *v;
 	void *iter = NULL;
-	const char *sep = "";
+	const char *sep = "", *stag;
 
 	if (!vlans)
 		return;
@@ -210,7 +210,9 @@ static void print_vlans(struct fy_node *iface)
 		       xpxe_json_str(v, "/server_ip"), xpxe_json_u64(v, "/prefix", 0));
 		sep = ",";
 	}
-	printf("; rx-vlan-offload %s\n", xpxe_json_str(iface, "/rx_vlan_offload"));
+	stag = xpxe_json_str(iface, "/rx_vlan_stag_offload");
+	printf("; rx-vlan-offload %s; rx-vlan-stag-hw-parse %s\n",
+	       xpxe_json_str(iface, "/rx_vlan_offload"), stag ? stag : "unknown");
 }
 
 static void print_iface(struct fy_node *iface, bool all)

@@ -147,12 +147,8 @@ void xpxe_dhcp_profile_defaults(struct xpxe_dhcp_profile *p, const bool set[XPXE
 			 "%s/assets/snponly.efi", http_base);
 }
 
-/*
- * Templates of PROFILE into FD: the array dhcp_templates (KEY_BASE 0, every slot), or a VLAN's
- * set in the hash vlan_templates (KEY_BASE its xpxe_vlan_template_key base: only the slots
- * that hold a reply, so unused ones take no memory).
- */
-static int install_profile(int fd, __u32 key_base, __u32 profile, const struct xpxe_dhcp_profile *p,
+/* Templates of PROFILE into FD: the array dhcp_templates, or a VLAN's in vlan_templates. */
+static int install_profile(int fd, __u32 profile, const struct xpxe_dhcp_profile *p,
 			   const struct xpxe_dhcp_net *net)
 {
 	struct xpxe_dhcp_template t;
@@ -168,9 +164,6 @@ static int install_profile(int fd, __u32 key_base, __u32 profile, const struct x
 					  xpxe_boot_class_names[boot]);
 				return err;
 			}
-			if (key_base && !t.len)
-				continue;
-			idx |= key_base;
 			if (bpf_map_update_elem(fd, &idx, &t, BPF_ANY))
 				return -errno;
 		}
@@ -178,21 +171,69 @@ static int install_profile(int fd, __u32 key_base, __u32 profile, const struct x
 	return 0;
 }
 
-int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_settings *s,
+int xpxe_dhcp_install_templates(int fd, const struct xpxe_dhcp_settings *s,
 				const struct xpxe_dhcp_net *net)
 {
 	int err = 0;
 
 	if (!s->profiles)
-		return install_profile(fd, key_base, 0, &s->profile, net);
+		return install_profile(fd, 0, &s->profile, net);
 	for (int i = 0; i < s->n_profiles && !err; i++) {
 		struct xpxe_dhcp_profile p = s->profiles[i].dhcp;
 
 		xpxe_dhcp_profile_defaults(&p, s->profiles[i].boot_file_set, s->http_base);
 		xpxe_boot_profile_files(&p, s->profiles[i].boot_file_set, &s->profiles[i],
 					s->http_base);
-		err = install_profile(fd, key_base, i, &p, net);
+		err = install_profile(fd, i, &p, net);
 	}
+	return err;
+}
+
+/*
+ * VLAN NETNO's templates: a new array (bpf/vlan.h's vlan_template_set) filled by S for NET,
+ * then put in slot NETNO of vlan_templates in one update, so xdp_pxe sees the old set or the
+ * new one, never a set half written, and no template of an earlier load lingers in it.
+ */
+static int install_vlan_templates(struct xpxe_bpf *skel, __u32 netno,
+				  const struct xpxe_dhcp_settings *s,
+				  const struct xpxe_dhcp_net *net)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vlan_template_s", sizeof(__u32),
+				sizeof(struct xpxe_dhcp_template), XPXE_DHCP_TEMPLATES, NULL);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = xpxe_dhcp_install_templates(fd, s, net);
+	if (!err &&
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_templates), &netno, &fd, BPF_ANY))
+		err = -errno;
+	close(fd); /* vlan_templates holds the set now */
+	return err;
+}
+
+/*
+ * A double-tagged VLAN V into vlan_qinq: the array of its outer VID (made when it is the first
+ * VLAN of that outer VID) gets V at its inner VID.
+ */
+static int put_qinq(struct xpxe_bpf *skel, const struct xpxe_vlan *v)
+{
+	int outer = bpf_map__fd(skel->maps.vlan_qinq), fd, err = 0;
+	__u32 outer_vid = v->outer_vid, vid = v->vid, id;
+
+	if (!bpf_map_lookup_elem(outer, &outer_vid, &id)) {
+		fd = bpf_map_get_fd_by_id(id);
+	} else {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vlan_qinq_vids", sizeof(__u32),
+				    sizeof(struct xpxe_vlan), XPXE_VID_SLOTS, NULL);
+		if (fd >= 0 && bpf_map_update_elem(outer, &outer_vid, &fd, BPF_ANY))
+			err = -errno;
+	}
+	if (fd < 0)
+		return -errno;
+	if (!err && bpf_map_update_elem(fd, &vid, v, BPF_ANY))
+		err = -errno;
+	close(fd);
 	return err;
 }
 
@@ -258,8 +299,7 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 	int err = 0;
 
 	if (s->enabled) {
-		err =
-		    xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.dhcp_templates), 0, s, net);
+		err = xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.dhcp_templates), s, net);
 		if (!err)
 			err = install_machines(skel, s, net->ifname);
 		for (int i = 0; !err && i < s->n_reservations; i++) {
@@ -340,7 +380,10 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 
 	if (!sv)
 		return -ENOMEM;
-	if (!netno || netno > XPXE_VLAN_MAX) {
+	/* A net out of vlan_templates' slots, or a VID out of the arrays by VID (0 and 4095 are
+	 * not VLANs: xpxe_vlan_parse refuses them), is refused before any map is written. */
+	if (!netno || netno > XPXE_VLAN_MAX || !v->vid || v->vid > XPXE_VID_MAX ||
+	    v->outer_vid > XPXE_VID_MAX) {
 		free(sv);
 		return -EINVAL;
 	}
@@ -356,8 +399,7 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 	nv.dns.s_addr = 0;
 	nv.local_server = false; /* the host has no device on the VLAN: XDP answers there */
 	if (s->enabled) {
-		err = xpxe_dhcp_install_templates(bpf_map__fd(skel->maps.vlan_templates),
-						  xpxe_vlan_template_key(netno, 0), sv, &nv);
+		err = install_vlan_templates(skel, netno, sv, &nv);
 		/* Router Advertisements as on the untagged network, tagged (bpf/ndp.h); its
 		 * DHCPv6 prefix is not the VLAN's: their RAs carry none. */
 		if (!err)
@@ -373,11 +415,14 @@ int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 		err = -errno;
 	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.vlans), &key, &val, BPF_ANY))
 		err = -errno;
-	/* A single tag's VLAN also by its VID: xdp_pxe's and tc_tftp's lookup (bpf/vlan.h). */
+	/* A single tag's VLAN also by its VID, a double tag's by its two: xdp_pxe's and
+	 * tc_tftp's lookups (bpf/vlan.h). */
 	if (!err && !v->outer_vid &&
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &(__u32){ v->vid }, &val,
 				BPF_ANY))
 		err = -errno;
+	if (!err && v->outer_vid)
+		err = put_qinq(skel, &val);
 	free(sv);
 	return err;
 }
@@ -400,21 +445,53 @@ static void clear_map(int fd)
 			break;
 }
 
-/* Zeroes the slots of `vlan_vids` that `vlans` says are in use (an array's entries stay). */
+/*
+ * Zeroes the slots of `vlan_vids` that `vlans` says are in use (an array's entries stay), and
+ * drops the arrays of `vlan_qinq` of the outer VIDs it names.
+ */
 static void clear_vlan_vids(struct xpxe_bpf *skel)
 {
 	const struct xpxe_vlan none = { 0 };
-	__u32 key, next, vid;
+	int qinq = bpf_map__fd(skel->maps.vlan_qinq);
+	__u32 key, next, vid, outer, id;
 	bool first = true;
 
 	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.vlans), first ? NULL : &key, &next)) {
 		key = next;
 		first = false;
 		vid = key & 0xffff;
-		if (key == xpxe_vlan_key(0, vid))
+		outer = key >> 16;
+		if (!outer)
 			bpf_map_update_elem(bpf_map__fd(skel->maps.vlan_vids), &vid, &none,
 					    BPF_ANY);
+		/* Once per outer VID (its other VLANs find it gone): a map of maps' delete
+		 * waits for an RCU grace period (xpxe_vlan_clear_maps). */
+		else if (!bpf_map_lookup_elem(qinq, &outer, &id))
+			bpf_map_delete_elem(qinq, &outer);
 	}
+}
+
+void xpxe_vlan_clear_maps(struct xpxe_bpf *skel, __u32 n_next)
+{
+	int sets = bpf_map__fd(skel->maps.vlan_templates);
+	__u32 id;
+
+	clear_vlan_vids(skel);
+	clear_map(bpf_map__fd(skel->maps.vlans));
+	clear_map(bpf_map__fd(skel->maps.vlan_by_addr));
+	/* The VLAN slots of dhcp_config zeroed: those of VLANs a reload removed keep nothing
+	 * (the configured ones are written again after). */
+	xpxe_vlan_clear_configs(skel);
+	/*
+	 * The template sets of nets past N_NEXT dropped (memory back); those of nets 1..N_NEXT
+	 * stay until their VLAN's new set replaces each in one update (unanswered meanwhile:
+	 * dhcp_config is zero). Each write to a map of maps, a delete of an empty slot too,
+	 * waits for an RCU grace period (the kernel's maybe_wait_bpf_programs; ~15 ms here):
+	 * one write per VLAN, and none for an empty slot.
+	 */
+	for (__u32 netno = n_next + 1; netno <= XPXE_VLAN_MAX; netno++)
+		if (!bpf_map_lookup_elem(sets, &netno, &id))
+			bpf_map_delete_elem(sets, &netno);
 }
 
 /* S's VLANs into DP's maps (those of a previous install out first), each logged. */
@@ -422,14 +499,11 @@ static int install_vlans(struct xpxe_dataplane *dp, const struct xpxe_dhcp_setti
 			 const struct xpxe_dhcp_net *net)
 {
 	char name[16], ip[INET_ADDRSTRLEN];
+	bool trunk = !strcmp(dp->ifname, s->vlan_ifname);
 	int err;
 
-	clear_vlan_vids(dp->skel);
-	clear_map(bpf_map__fd(dp->skel->maps.vlans));
-	clear_map(bpf_map__fd(dp->skel->maps.vlan_by_addr));
-	/* The VLAN slots of dhcp_config zeroed: those of VLANs a reload removed keep nothing
-	 * (the configured ones are written again below). */
-	xpxe_vlan_clear_configs(dp->skel);
+	/* Template sets are made for each VLAN only with DHCP on. */
+	xpxe_vlan_clear_maps(dp->skel, trunk && s->enabled ? (__u32)s->n_vlans : 0);
 	for (int i = 0; i < s->n_vlans && !strcmp(dp->ifname, s->vlan_ifname); i++) {
 		const struct xpxe_vlan_cfg *v = &s->vlans[i];
 

@@ -29,9 +29,9 @@ int xpxe_dhcp_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *
 /*
  * Fills SKEL's maps for V, numbered NETNO (1..XPXE_VLAN_MAX): its reply templates (S's
  * profiles, with V's server address and its HTTP base), its dhcp_config entry (zeroed when S
- * has DHCP off), then the tag
- * and address lookups that make xdp_pxe and tc answer on it. NET: the trunk's untagged
- * network (its MAC, lease time). Returns 0 or -errno.
+ * has DHCP off), then the tag and address lookups that make xdp_pxe and tc answer on it. NET:
+ * the trunk's untagged network (its MAC, lease time). Returns 0 or -errno (-EINVAL, nothing
+ * written, for a NETNO, VID or outer VID out of range).
  */
 int xpxe_vlan_load_maps(struct xpxe_bpf *skel, const struct xpxe_dhcp_settings *s,
 			const struct xpxe_dhcp_net *net, const struct xpxe_vlan_cfg *v,
@@ -57,14 +57,22 @@ unsigned int xpxe_dhcp_queued_net(const struct xpxe_vlan_cfg *vlans, int n_vlans
 /* Zeroes the VLAN slots (1..XPXE_VLAN_MAX) of SKEL's dhcp_config: no VLAN answered. */
 void xpxe_vlan_clear_configs(struct xpxe_bpf *skel);
 
+/*
+ * Takes every VLAN out of SKEL's maps (vlans, vlan_vids, vlan_qinq, vlan_by_addr, their
+ * dhcp_config slots, the template sets of nets past N_NEXT), as a reload does before it loads
+ * the N_NEXT VLANs configured (xpxe_vlan_load_maps, nets 1..N_NEXT, DHCP on: each replaces its
+ * net's set; 0 with DHCP off): no entry of a VLAN it removed stays behind.
+ */
+void xpxe_vlan_clear_maps(struct xpxe_bpf *skel, __u32 n_next);
+
 /* Writes BASE with its host replaced by ADDR: "http://198.18.0.1:8080" -> "http://ADDR:8080". */
 void xpxe_vlan_http_base(const char *base, struct in_addr addr, char *out, size_t size);
 
 /*
- * Builds the templates of every profile of S for NET into FD: dhcp_templates (KEY_BASE 0) or a
- * VLAN's set in vlan_templates (KEY_BASE: xpxe_vlan_template_key(its net, 0)).
+ * Builds the templates of every profile of S for NET into FD: dhcp_templates, or a VLAN's own
+ * array in vlan_templates (same layout).
  */
-int xpxe_dhcp_install_templates(int fd, __u32 key_base, const struct xpxe_dhcp_settings *s,
+int xpxe_dhcp_install_templates(int fd, const struct xpxe_dhcp_settings *s,
 				const struct xpxe_dhcp_net *net);
 
 /* The dhcp_config entry of S (enabled) on NET. */

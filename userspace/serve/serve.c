@@ -266,6 +266,8 @@ static struct fy_node *iface_status(struct daemon *d, struct fy_document *doc,
 		xpxe_json_add_node(node, "vlans", vlans);
 		xpxe_json_add_str(node, "rx_vlan_offload",
 				  sv->vlan.offload ? sv->vlan.offload : "unknown");
+		xpxe_json_add_str(node, "rx_vlan_stag_offload",
+				  sv->vlan.stag_offload ? sv->vlan.stag_offload : "unknown");
 	}
 	if (ds->enabled && ds->mode == XPXE_MODE_FULL) {
 		xpxe_json_add_u64(dhcp, "bindings",
