@@ -21,9 +21,7 @@
 # private arm64 configuration alike.
 #
 # Environment: XPXE_BIN, XPXE_BUILD (the build under test; default ./xpxe and build/),
-# XPXE_KERNEL_TIMEOUT (seconds per guest, default 1500, as tests/run.sh gives test_kernels: 6.1's
-# guest took 765 s alone once test_xdp_vlan's maps of maps came, each write of one waiting for
-# an RCU grace period), XPXE_KERNEL_OUT (where the guests'
+# XPXE_KERNEL_TIMEOUT (seconds per guest, default 780: under run.sh's 900), XPXE_KERNEL_OUT (where the guests'
 # console and result logs go, default build/kernels), XPXE_KERNEL_FUZZ (frames for
 # test_fuzz_xdp, default 2000), XPXE_KERNEL_ONLY (verify, tests or smoke: that part alone).
 set -euo pipefail
@@ -34,7 +32,7 @@ CACHE=${XPXE_KERNEL_CACHE:-$root/build/cache/kernels}
 BUILD=${XPXE_BUILD:-$root/build}
 XPXE=${XPXE_BIN:-$root/xpxe}
 OUT=${XPXE_KERNEL_OUT:-$BUILD/kernels}
-TIMEOUT=${XPXE_KERNEL_TIMEOUT:-1500}
+TIMEOUT=${XPXE_KERNEL_TIMEOUT:-780}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 DEFAULT_KERNELS=(6.1 6.12 6.1-arm64)
 # What the guest needs from the kernel package, their dependencies found in modules.dep.

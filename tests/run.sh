@@ -102,7 +102,7 @@ fi
 for t in "$here"/integration/test_*.sh; do
 	is_background "$(basename "$t" .sh)" || continue
 	# Beside the rest its guests may take twice their time alone: a guest's limit of 1500 s
-	# (kernels.sh's default too) and the suite's of 1800 fail a hung guest, not a slow one.
+	# (not kernels.sh's 780) and the suite's of 1800 fail a hung guest, not a slow one.
 	start_suite "$(basename "$t" .sh)" env XPXE_KERNEL_TIMEOUT=1500 \
 		timeout --kill-after=30 1800 bash "$t"
 done
