@@ -17,6 +17,24 @@ CAPTURE_PID=
 
 source "$ROOT/tests/integration/tap.sh"
 
+# One run per lab name on a machine at a time. Two runs of one test would share its namespaces,
+# interfaces and pins, and each would read the other's daemon and files: a CI run once failed
+# so, its checksums and counters another run's. The lock stays held while this run or anything
+# it started (a daemon, a guest) lives; this is before the cleanup trap, so a refused run
+# leaves the other's lab alone. Namespaces found with the lock taken are a dead run's
+# leftovers, and go before this run builds its own.
+if exec {LAB_LOCK_FD}>"/run/xpxe-lab-$LAB.lock" 2>/dev/null; then
+	if ! flock -n "$LAB_LOCK_FD"; then
+		not_ok "lab $LAB is in use by another run on this machine (XPXE_LAB=NAME runs this test beside it)"
+		rm -rf "$WORK"
+		exit 1
+	fi
+	if ip netns list 2>/dev/null | grep -q "^$LAB-" || [ -e "/sys/fs/bpf/xpxe/$LAB-s0" ]; then
+		echo "# lab $LAB: removing a dead run's namespaces and pins first"
+		LAB=$LAB "$ROOT/scripts/lab.sh" down >/dev/null 2>&1
+	fi
+fi
+
 require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
 		not_ok "lab tests need root (namespaces, XDP): run make check as root"
