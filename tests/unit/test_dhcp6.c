@@ -1038,6 +1038,23 @@ static void test_server_relayed(void **state)
 	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
 	assert_int_equal(srv.n_queued, 0);
 	assert_int_equal(srv.cnt[XPXE_D6_RELAY_OTHER_LINK], 1);
+	/*
+	 * A lightweight relay's (link ::) behind a relay of that other link: the link is the
+	 * first relay's out from the client that names one (RFC 6221 6.2), not ours.
+	 */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "::", mac1);
+	r_relay(&r, 1, "fd01::", NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 0);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_OTHER_LINK], 2);
+	/* The same behind a relay of the pool's link: answered. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "::", mac1);
+	r_relay(&r, 1, "fd00::1", NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 1);
+	xpxe_dhcp6_server_flush(&srv);
 	/* No option 79 and a DUID-UUID: no MAC to bind. */
 	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
 	r_relay(&r, 0, "fd00::", NULL);

@@ -126,6 +126,38 @@ static void test_same_file_from_a_new_port_keeps_its_place(void **state)
 	assert_int_equal(t->held_total, 4);
 }
 
+/*
+ * A new file asked from the port of a held request is that request started over: it replaces it,
+ * also when its address already waits for that file from another port (that request takes the
+ * port). No request for the old file from that port stays behind: its turn would answer a port
+ * whose client asks for something else, and replace the transfer running there.
+ */
+static void test_new_file_from_its_port_leaves_no_stale_request(void **state)
+{
+	struct tftp_src a1 = v4("198.18.0.51", 2001), a2 = v4("198.18.0.51", 2002),
+			b1 = v4("198.18.0.52", 2001), b2 = v4("198.18.0.52", 2002);
+
+	(void)state;
+	/* The request for the old file first in line, then the one for the new file. */
+	assert_true(ask(&a2, "kernel"));
+	assert_true(ask(&a1, "boot.efi"));
+	/* The other way round, from another address. */
+	assert_true(ask(&b1, "boot.efi"));
+	assert_true(ask(&b2, "kernel"));
+	assert_int_equal(t->n_held, 4);
+	assert_true(ask(&a2, "boot.efi"));
+	assert_true(ask(&b2, "boot.efi"));
+	assert_int_equal(t->n_held, 2);
+	assert_string_equal(t->held->name, "boot.efi");
+	assert_int_equal(t->held->src.from.sin_addr.s_addr, a1.from.sin_addr.s_addr);
+	assert_int_equal(ntohs(t->held->src.from.sin_port), 2002);
+	assert_non_null(t->held->next);
+	assert_string_equal(t->held->next->name, "boot.efi");
+	assert_int_equal(t->held->next->src.from.sin_addr.s_addr, b1.from.sin_addr.s_addr);
+	assert_int_equal(ntohs(t->held->next->src.from.sin_port), 2002);
+	assert_null(t->held->next->next);
+}
+
 static void test_let_in_by_address_and_file(void **state)
 {
 	struct tftp_src probe = v4("198.18.0.51", 2001), file = v4("198.18.0.51", 2002),
@@ -149,6 +181,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ipv6_held_in_the_same_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_file_from_a_new_port_keeps_its_place,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_file_from_its_port_leaves_no_stale_request,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_let_in_by_address_and_file, setup, teardown),
 	};

@@ -526,16 +526,18 @@ static bool answer_unicast(struct xpxe_dhcp6_server *srv, const unsigned char ma
 
 /*
  * The machine behind the innermost Relay-forward R, by MAC as every binding is: the MAC its
- * relay copied (RFC 6939), else the one in its DUID. A relay's link must be the pool6's or a
- * reservation's (a link-address of ::, from a lightweight relay on our own link, RFC 6221).
+ * relay copied (RFC 6939), else the one in its DUID. The client's link, LINK (the link-address
+ * of the relay nearest the client that names one: a lightweight relay's is ::, RFC 6221 6.2),
+ * must be the pool6's or a reservation's; :: all the way out is a lightweight relay on our own
+ * link.
  */
 static bool relayed_machine(struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_relay *r,
-			    unsigned char mac[6])
+			    const struct in6_addr *link, unsigned char mac[6])
 {
 	struct xpxe_dhcp6_msg m;
 	enum xpxe_dhcp6_verdict v;
 
-	if (!IN6_IS_ADDR_UNSPECIFIED(&r->link) && !xpxe_leases6_on_link(&srv->leases, &r->link)) {
+	if (!IN6_IS_ADDR_UNSPECIFIED(link) && !xpxe_leases6_on_link(&srv->leases, link)) {
 		srv->cnt[XPXE_D6_RELAY_OTHER_LINK]++;
 		return false;
 	}
@@ -559,10 +561,12 @@ static bool relayed_machine(struct xpxe_dhcp6_server *srv, const struct xpxe_dhc
 /*
  * A Relay-forward (RFC 8415 19): the client's message inside it answered as if it came to
  * ff02::1:2 (its client sent it so, to the relay), the answer wrapped in a Relay-reply for
- * each Relay-forward around it. TYPE: the answer's own type. Returns whether O is to be sent.
+ * each Relay-forward around it. LINK: the innermost non-zero link-address of the relays
+ * around this one (:: for the outermost). TYPE: the answer's own type. Returns whether O is
+ * to be sent.
  */
 static bool answer_relayed(struct xpxe_dhcp6_server *srv, const uint8_t *msg, size_t len, int depth,
-			   struct xpxe_dhcp6_out *o, uint8_t *type)
+			   const struct in6_addr *link, struct xpxe_dhcp6_out *o, uint8_t *type)
 {
 	struct xpxe_dhcp6_relay r;
 	struct xpxe_dhcp6_out inner;
@@ -576,11 +580,13 @@ static bool answer_relayed(struct xpxe_dhcp6_server *srv, const uint8_t *msg, si
 		srv->malformed[v]++;
 		return false;
 	}
+	if (!IN6_IS_ADDR_UNSPECIFIED(&r.link))
+		link = &r.link;
 	if (r.msg[0] == XPXE_DHCP6_RELAY_FORW) {
-		if (!answer_relayed(srv, r.msg, r.msg_len, depth + 1, &inner, type))
+		if (!answer_relayed(srv, r.msg, r.msg_len, depth + 1, link, &inner, type))
 			return false;
 	} else {
-		if (!relayed_machine(srv, &r, mac) ||
+		if (!relayed_machine(srv, &r, link, mac) ||
 		    !xpxe_dhcp6_server_answer(srv, mac, r.msg, r.msg_len, &inner))
 			return false;
 		*type = inner.buf[0];
@@ -654,7 +660,7 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	undo_before = srv->n_undo;
 	/* To ff02::1:2, or to one of our addresses (answer_unicast: RFC 8415 16, 18.4). */
 	if (relayed)
-		answered = answer_relayed(srv, msg, mlen, 1, &q->out, &q->type);
+		answered = answer_relayed(srv, msg, mlen, 1, &in6addr_any, &q->out, &q->type);
 	else if (IN6_IS_ADDR_MULTICAST(&dst))
 		answered = xpxe_dhcp6_server_answer(srv, mac, msg, mlen, &q->out);
 	else

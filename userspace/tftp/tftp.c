@@ -722,6 +722,22 @@ bool tftp_hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, size_
 		if (!by_port && src_port(&(*p)->src) == src_port(src))
 			by_port = p;
 	}
+	/*
+	 * Its port's request for another file when the address waits for this one from another
+	 * port too: that one goes, as a new file from a port replaces its request (its turn would
+	 * answer a client that asks for something else, and replace the transfer from its port).
+	 */
+	if (by_name && by_port && *by_port != *by_name) {
+		struct tftp_held *stale = *by_port;
+
+		if (by_name == &stale->next)
+			by_name = by_port; /* the next entry's link is the one left */
+		*by_port = stale->next;
+		t->n_held--;
+		log_debug("tftp: %s asks for %s from the port it asked %s from: that request goes",
+			  stale->who, name, stale->name);
+		free(stale);
+	}
 	p = by_name ? by_name : by_port;
 	if (!p && let_in_lately(t, src, name, now))
 		return false;
