@@ -6,8 +6,9 @@
 # with an address from that link's pool6 and the boot file URL, bound to the MAC the relay
 # copied (option 79) and written to the leases6 file. Two relays deep, a DUID-LL instead of
 # option 79, and the counted refusals: a link with no pool, a client with no MAC to go by, a
-# Relay-forward with no message. The RA on xpxe's own link names no prefix: the pool is the
-# relayed link's.
+# Relay-forward with no message. A relay sending from a port of its own with a Relay Source Port
+# option (RFC 8357) gets its answers there. The RA on xpxe's own link names no prefix: the pool
+# is the relayed link's.
 LAB=td6relay
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -72,6 +73,18 @@ check "two relays deep: answered, nested ($(line two 2))" test "$(field two 2 in
 check "... the outer relay's hop count 1 echoed" test "$(field two 1 hop)" = 1
 check "... bound to the DUID-LL's MAC" grep -q "^52:54:00:d8:00:72 fd00:198:19::101 " "${LEASES}6"
 
+# --- a relay on a port of its own, with a Relay Source Port option (RFC 8357) -----------------
+sport0=$(srv6 relay_source_port)
+relay sport 60 --link="$LINK6" --mac=52:54:00:d8:00:74 --sport=10547 --relay-port
+check "a relay sending from port 10547 with option 135: answered there ($(line sport 2))" \
+	test "$(field sport 1 inner)/$(field sport 2 inner)" = 2/7
+check "... its option echoed (rport=$(field sport 1 rport))" test "$(field sport 1 rport)" = 0
+check "... bound" grep -q "^52:54:00:d8:00:74 fd00:198:19::102 " "${LEASES}6"
+check "counted: relay_source_port 2 ($sport0 -> $(srv6 relay_source_port))" \
+	test "$(srv6 relay_source_port)" = $((sport0 + 2))
+check "... and only those (the relays on 547 sent none: rport=$(field one 1 rport))" \
+	test "$(field one 1 rport)" = none
+
 # --- refused, counted --------------------------------------------------------------------------
 other0=$(srv6 relay_other_link) nomac0=$(srv6 relay_no_mac) bad0=$(srv6 malformed_by_kind.bad_relay)
 if relay other 3 --link=fd00:198:77:: --mac=52:54:00:d8:00:73 --solicit-only; then
@@ -93,5 +106,5 @@ relay bad 0 --raw="0c00$(printf '0%.0s' {1..64})00120001ff"
 wait_until srv6_above malformed_by_kind.bad_relay "$bad0"
 check "a Relay-forward with no Relay Message: malformed, bad_relay ($bad0 -> $(srv6 malformed_by_kind.bad_relay))" \
 	test "$(srv6 malformed_by_kind.bad_relay)" = $((bad0 + 1))
-check "no binding came of the refused ones (2 in leases6)" test "$(grep -c "^52:54:00:d8:00:" "${LEASES}6")" = 2
+check "no binding came of the refused ones (3 in leases6)" test "$(grep -c "^52:54:00:d8:00:" "${LEASES}6")" = 3
 check "the daemon is still serving" kill -0 "$DAEMON_PID"

@@ -917,8 +917,12 @@ static void test_server_unicast(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
-/* R wrapped in a Relay-forward of HOP and LINK, with option 79 naming MAC (NULL: none). */
-static void r_relay(struct req *r, uint8_t hop, const char *link, const unsigned char *mac)
+/*
+ * R wrapped in a Relay-forward of HOP and LINK, with option 79 naming MAC (NULL: none) and a
+ * Relay Source Port option (RFC 8357) of value PORT (-1: none).
+ */
+static void r_relay_port(struct req *r, uint8_t hop, const char *link, const unsigned char *mac,
+			 int port)
 {
 	struct req in = *r;
 	struct in6_addr l = ip6(link), peer = ip6("fe80::5054:ff:fed7:1");
@@ -934,7 +938,28 @@ static void r_relay(struct req *r, uint8_t hop, const char *link, const unsigned
 		memcpy(lladdr + 2, mac, 6);
 		r_opt(r, XPXE_DHCP6_OPT_CLIENT_LLADDR, lladdr, sizeof(lladdr));
 	}
+	if (port >= 0) {
+		uint8_t v[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+
+		r_opt(r, XPXE_DHCP6_OPT_RELAY_PORT, v, sizeof(v));
+	}
 	r_opt(r, XPXE_DHCP6_OPT_RELAY_MSG, in.b, in.n);
+}
+
+static void r_relay(struct req *r, uint8_t hop, const char *link, const unsigned char *mac)
+{
+	r_relay_port(r, hop, link, mac, -1);
+}
+
+/* The option CODE of the Relay-reply O's own layer (NULL: absent). */
+static const uint8_t *relay_opt(const struct xpxe_dhcp6_out *o, uint16_t code, size_t *len)
+{
+	static struct xpxe_dhcp6_out hdr;
+
+	hdr = *o;
+	memmove(hdr.buf + 4, hdr.buf + 34, hdr.len - 34); /* find() reads options from 4 */
+	hdr.len -= 30;
+	return find(&hdr, code, len);
 }
 
 /* The Relay Message in the Relay-reply O, as an answer of its own (false: none). */
@@ -1076,6 +1101,100 @@ static void test_server_relayed(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+/*
+ * RFC 8357 5.3: a Relay-forward that came with a Relay Source Port option is answered to the
+ * port it came from, not 547, and each layer's option is echoed in its own Relay-reply (its
+ * Downstream Source Port tells that relay where to forward the reply). Only the outermost
+ * layer's option (the relay that sent it to us) moves our answer. Without one: port 547,
+ * whatever the source port. An option not of 2 bytes is a bad relay; a relay's datagram from
+ * port 0 a bad frame.
+ */
+static void test_server_relay_port(void **state)
+{
+	struct xpxe_dhcp6_server srv;
+	struct xpxe_dhcp6_out in;
+	struct xpxe_dhcp6_queued *q;
+	const uint8_t *v;
+	uint8_t pkt[2200];
+	size_t n;
+	struct req r;
+
+	(void)state;
+	server(&srv);
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	/* One relay on port 10547 with the option (0: its client is on its own link). */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay_port(&r, 0, "fd00::", mac1, 0);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 10547),
+			       mac2);
+	assert_int_equal(srv.n_queued, 1);
+	q = &srv.queued[0];
+	assert_int_equal(ntohs(q->to.sin6_port), 10547);
+	v = relay_opt(&q->out, XPXE_DHCP6_OPT_RELAY_PORT, &n);
+	assert_non_null(v);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0] << 8 | v[1], 0);
+	assert_true(relayed_answer(&q->out, &in));
+	assert_int_equal(in.buf[0], XPXE_DHCP6_ADVERTISE);
+	/* The same relay port without the option: 547, nothing echoed. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd00::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 10547),
+			       mac2);
+	assert_int_equal(srv.n_queued, 2);
+	q = &srv.queued[1];
+	assert_int_equal(ntohs(q->to.sin6_port), 547);
+	assert_null(relay_opt(&q->out, XPXE_DHCP6_OPT_RELAY_PORT, &n));
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_SOURCE_PORT], 1);
+
+	/* Two relays, the option in the inner one only: 547; the inner layer's echoed. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay_port(&r, 0, "fd00::", mac1, 0);
+	r_relay(&r, 1, "::", NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 10547),
+			       mac2);
+	q = &srv.queued[0];
+	assert_int_equal(ntohs(q->to.sin6_port), 547);
+	assert_null(relay_opt(&q->out, XPXE_DHCP6_OPT_RELAY_PORT, &n));
+	assert_true(relayed_answer(&q->out, &in));
+	assert_non_null(relay_opt(&in, XPXE_DHCP6_OPT_RELAY_PORT, &n));
+	/* Both with it, the outer naming the inner's port 3547: to the outer's source port. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay_port(&r, 0, "fd00::", mac1, 0);
+	r_relay_port(&r, 1, "::", NULL, 3547);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 20547),
+			       mac2);
+	q = &srv.queued[1];
+	assert_int_equal(ntohs(q->to.sin6_port), 20547);
+	v = relay_opt(&q->out, XPXE_DHCP6_OPT_RELAY_PORT, &n);
+	assert_true(v && n == 2 && (v[0] << 8 | v[1]) == 3547);
+	assert_true(relayed_answer(&q->out, &in));
+	v = relay_opt(&in, XPXE_DHCP6_OPT_RELAY_PORT, &n);
+	assert_true(v && n == 2 && (v[0] << 8 | v[1]) == 0);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_SOURCE_PORT], 2);
+
+	/* An option of 3 bytes: bad_relay; a relay from port 0: a bad frame. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd00::", mac1);
+	memmove(r.b + 34 + 12 + 7, r.b + 34 + 12, r.n - 34 - 12); /* after Interface-Id */
+	memcpy(r.b + 34 + 12, "\0\x87\0\x03\x27\x1b\0", 7);
+	r.n += 7;
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 10547),
+			       mac2);
+	assert_int_equal(srv.malformed[XPXE_DHCP6_BAD_RELAY], 1);
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay_port(&r, 0, "fd00::", mac1, 0);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 0), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_BAD_FRAME], 1);
+	assert_int_equal(srv.n_queued, 0);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* Full mode's DHCPv6 is on with a pool6, a --reserve6 or a machine's ip6, and only then. */
 static void test_full_when(void **state)
 {
@@ -1118,6 +1237,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_unicast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_relayed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_relay_port, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dhcp6", tests, NULL, NULL);

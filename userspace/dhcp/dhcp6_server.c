@@ -53,6 +53,7 @@ static const char *const counter_names[XPXE_D6_CNT_MAX] = {
 	[XPXE_D6_RELAYED] = "relayed",
 	[XPXE_D6_RELAY_OTHER_LINK] = "relay_other_link",
 	[XPXE_D6_RELAY_NO_MAC] = "relay_no_mac",
+	[XPXE_D6_RELAY_SOURCE_PORT] = "relay_source_port",
 };
 
 bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s)
@@ -559,10 +560,12 @@ static bool relayed_machine(struct xpxe_dhcp6_server *srv, const struct xpxe_dhc
 /*
  * A Relay-forward (RFC 8415 19): the client's message inside it answered as if it came to
  * ff02::1:2 (its client sent it so, to the relay), the answer wrapped in a Relay-reply for
- * each Relay-forward around it. TYPE: the answer's own type. Returns whether O is to be sent.
+ * each Relay-forward around it. TYPE: the answer's own type; *SOURCE_PORT: whether the
+ * outermost one (DEPTH 1, the relay that sent it to us) carries a Relay Source Port option
+ * (RFC 8357 5.3). Returns whether O is to be sent.
  */
 static bool answer_relayed(struct xpxe_dhcp6_server *srv, const uint8_t *msg, size_t len, int depth,
-			   struct xpxe_dhcp6_out *o, uint8_t *type)
+			   struct xpxe_dhcp6_out *o, uint8_t *type, bool *source_port)
 {
 	struct xpxe_dhcp6_relay r;
 	struct xpxe_dhcp6_out inner;
@@ -576,8 +579,10 @@ static bool answer_relayed(struct xpxe_dhcp6_server *srv, const uint8_t *msg, si
 		srv->malformed[v]++;
 		return false;
 	}
+	if (depth == 1)
+		*source_port = r.relay_port != NULL;
 	if (r.msg[0] == XPXE_DHCP6_RELAY_FORW) {
-		if (!answer_relayed(srv, r.msg, r.msg_len, depth + 1, &inner, type))
+		if (!answer_relayed(srv, r.msg, r.msg_len, depth + 1, &inner, type, source_port))
 			return false;
 	} else {
 		if (!relayed_machine(srv, &r, mac) ||
@@ -619,7 +624,8 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	int undo_before;
 	const uint8_t *udp = pkt + IP6_HDR_LEN, *msg = udp + UDP_HDR_LEN;
 	size_t plen, ulen, mlen;
-	bool answered, relayed;
+	bool answered, relayed, source_port = false;
+	uint16_t sport;
 
 	if (srv->n_queued == XPXE_DHCP6_BATCH || srv->n_undo == XPXE_DHCP6_BATCH)
 		xpxe_dhcp6_server_flush(srv);
@@ -641,11 +647,12 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	}
 	mlen = ulen - UDP_HDR_LEN;
 	relayed = mlen && msg[0] == XPXE_DHCP6_RELAY_FORW;
+	sport = (uint16_t)(udp[0] << 8 | udp[1]);
 	/*
 	 * A client sends from its link-local address (RFC 8415 13.1); a relay from one of its
-	 * own, any scope, to one of ours or to a group.
+	 * own, any scope, to one of ours or to a group, from a port an answer can go to.
 	 */
-	if (relayed ? IN6_IS_ADDR_MULTICAST(&src) || IN6_IS_ADDR_UNSPECIFIED(&src)
+	if (relayed ? IN6_IS_ADDR_MULTICAST(&src) || IN6_IS_ADDR_UNSPECIFIED(&src) || !sport
 		    : !IN6_IS_ADDR_LINKLOCAL(&src)) {
 		srv->cnt[XPXE_D6_BAD_FRAME]++;
 		return;
@@ -654,7 +661,7 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	undo_before = srv->n_undo;
 	/* To ff02::1:2, or to one of our addresses (answer_unicast: RFC 8415 16, 18.4). */
 	if (relayed)
-		answered = answer_relayed(srv, msg, mlen, 1, &q->out, &q->type);
+		answered = answer_relayed(srv, msg, mlen, 1, &q->out, &q->type, &source_port);
 	else if (IN6_IS_ADDR_MULTICAST(&dst))
 		answered = xpxe_dhcp6_server_answer(srv, mac, msg, mlen, &q->out);
 	else
@@ -663,12 +670,18 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 		return;
 	if (!relayed)
 		q->type = q->out.buf[0];
-	/* A Relay-reply goes to the relay's port 547 (RFC 8415 7.2), whatever it sent from. */
-	q->to = (struct sockaddr_in6){ .sin6_family = AF_INET6,
-				       .sin6_addr = src,
-				       .sin6_port = htons(relayed ? XPXE_PORT_DHCP6_SERVER
-								  : udp[0] << 8 | udp[1]),
-				       .sin6_scope_id = srv->ifindex };
+	/*
+	 * A Relay-reply goes to the relay's port 547 (RFC 8415 7.2), whatever it sent from,
+	 * unless the Relay-forward that came to us carries a Relay Source Port option: then to
+	 * the port it came from (RFC 8357 5.3; the option's value is for the relay, not us).
+	 */
+	q->source_port = relayed && source_port;
+	q->to = (struct sockaddr_in6){
+		.sin6_family = AF_INET6,
+		.sin6_addr = src,
+		.sin6_port = htons(relayed && !source_port ? XPXE_PORT_DHCP6_SERVER : sport),
+		.sin6_scope_id = srv->ifindex
+	};
 	q->needs_write = srv->n_undo != undo_before;
 	/* A relay sends to our address by design (19): only a client's own message is told so. */
 	q->use_multicast = !relayed && !IN6_IS_ADDR_MULTICAST(&dst);
@@ -709,6 +722,8 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 								 : XPXE_D6_REPLY]++;
 		if (q->out.buf[0] == XPXE_DHCP6_RELAY_REPL)
 			srv->cnt[XPXE_D6_RELAYED]++;
+		if (q->source_port)
+			srv->cnt[XPXE_D6_RELAY_SOURCE_PORT]++;
 		if (sendto(srv->udp_fd, q->out.buf, q->out.len, 0, (struct sockaddr *)&q->to,
 			   sizeof(q->to)) < 0) {
 			srv->cnt[XPXE_D6_SEND_ERRORS]++;

@@ -32,10 +32,11 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_SAVE_ERRORS, /* the bindings file could not be written: not answered */
 	XPXE_D6_SEND_ERRORS, /* sendto failed */
 	XPXE_D6_UNICAST,     /* a Solicit, Confirm, Rebind or Information-request to our address */
-	XPXE_D6_USE_MULTICAST,	  /* a Request, Renew, Release or Decline to it: UseMulticast */
-	XPXE_D6_RELAYED,	  /* answers sent in a Relay-reply, to the relay */
-	XPXE_D6_RELAY_OTHER_LINK, /* a relayed message from a link with no pool6 or reservation */
-	XPXE_D6_RELAY_NO_MAC,	  /* relayed, and neither its relay nor its DUID names a MAC */
+	XPXE_D6_USE_MULTICAST,	   /* a Request, Renew, Release or Decline to it: UseMulticast */
+	XPXE_D6_RELAYED,	   /* answers sent in a Relay-reply, to the relay */
+	XPXE_D6_RELAY_OTHER_LINK,  /* a relayed message from a link with no pool6 or reservation */
+	XPXE_D6_RELAY_NO_MAC,	   /* relayed, and neither its relay nor its DUID names a MAC */
+	XPXE_D6_RELAY_SOURCE_PORT, /* Relay-replies to the relay's source port (RFC 8357) */
 	XPXE_D6_CNT_MAX,
 };
 
@@ -56,6 +57,7 @@ struct xpxe_dhcp6_queued {
 	uint8_t type; /* the client's answer's type, inside any Relay-reply: what it counts as */
 	bool needs_write;   /* it makes or extends a binding: sent only once the file holds it */
 	bool use_multicast; /* answer_unicast's: counted in use_multicast only, not in reply */
+	bool source_port;   /* a Relay-reply to the relay's source port, not 547 (RFC 8357) */
 };
 
 /* A binding a batch changed: how to take it back if the batch's write fails. */
