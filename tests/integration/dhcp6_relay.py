@@ -12,7 +12,7 @@ option, RFC 6939; default none), --duid=HEX (the client's, default a DUID-UUID),
 (Relay-forwards around the message, default 1), --sport=N (send from port N and await the
 answers there, not 547), --relay-port (a Relay Source Port option, RFC 8357, in the outermost
 Relay-forward: the answers come to --sport), --solicit-only, --raw=HEX (send HEX as the whole
-Relay-forward, await nothing).
+Relay-forward, await nothing), --flood=N (send N Solicits at once, await nothing).
 Exits 0 when every message got its answer, 1 when one got none, 2 on a setup error.
 usage: dhcp6_relay.py [OPTIONS] ADDR SERVER TIMEOUT
 """
@@ -69,7 +69,7 @@ def unwrap(data):
 def main():
     args = sys.argv[1:]
     link, mac, depth, solicit_only, raw = "::", b"", 1, False, None
-    sport, relay_port = 547, False
+    sport, relay_port, flood = 547, False, 0
     duid = bytes([0, 4]) + bytes(range(0x40, 0x50))
     while args and args[0].startswith("--"):
         key, _, val = args.pop(0)[2:].partition("=")
@@ -83,6 +83,8 @@ def main():
             depth = int(val)
         elif key == "sport":
             sport = int(val)
+        elif key == "flood":
+            flood = int(val)
         elif key == "relay-port":
             relay_port = True
         elif key == "solicit-only":
@@ -110,6 +112,11 @@ def main():
     common = opt(1, duid) + opt(6, struct.pack("!H", 59)) + opt(61, struct.pack("!H", 7))
     ia = struct.pack("!III", 7, 0, 0)
     todo = [bytes([1]) + os.urandom(3) + common + opt(3, ia)]
+    if flood:
+        for _ in range(flood):
+            msg = bytes([1]) + os.urandom(3) + common + opt(3, ia)
+            s.sendto(relay_forward(msg, link, mac, depth, relay_port), (server, 547))
+        return 0
     answered = 0
     while todo:
         msg = todo.pop(0)

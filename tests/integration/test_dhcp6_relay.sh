@@ -108,3 +108,14 @@ check "a Relay-forward with no Relay Message: malformed, bad_relay ($bad0 -> $(s
 	test "$(srv6 malformed_by_kind.bad_relay)" = $((bad0 + 1))
 check "no binding came of the refused ones (3 in leases6)" test "$(grep -c "^52:54:00:d8:00:" "${LEASES}6")" = 3
 check "the daemon is still serving" kill -0 "$DAEMON_PID"
+
+# --- a relay's rate limit (--dhcp-relay-rate): a burst, then dropped, counted ------------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+start_daemon "${SERVE[@]}" --dhcp-relay-rate 1/3 ||
+	{ not_ok "serve --dhcp-relay-rate 1/3 starts" "$(tail -5 "$WORK/daemon.log")"; exit 1; }
+taken() { [ $(($(srv6 relayed) + $(srv6 relay_limited))) -ge 10 ]; }
+relay flood 0 --link="$LINK6" --mac=52:54:00:d8:00:71 --flood=10
+wait_until taken
+check "10 Relay-forwards at once from one relay, a burst of 3: answered $(srv6 relayed), dropped $(srv6 relay_limited) (relay_limited)" \
+	test "$(srv6 relayed)" -ge 3 -a "$(srv6 relay_limited)" -ge 1 -a "$(srv6 relayed)" -le 9

@@ -1195,6 +1195,104 @@ static void test_server_relay_port(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+static unsigned long long fake_now_ns;
+
+static unsigned long long fake_clock(void)
+{
+	return fake_now_ns;
+}
+
+/* A Solicit through one relay at FROM, taken by SRV (answered, or dropped and counted). */
+static void relayed_solicit(struct xpxe_dhcp6_server *srv, const char *from)
+{
+	uint8_t pkt[2200];
+	struct req r;
+
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd00::", mac1);
+	xpxe_dhcp6_server_take(srv, pkt, r_packet_from(&r, pkt, from, "fd00::1", 547), mac2);
+}
+
+static bool relay_tracked(const struct xpxe_dhcp6_server *srv, const char *addr)
+{
+	struct in6_addr a = ip6(addr);
+
+	for (int i = 0; i < XPXE_DHCP6_RELAYS; i++)
+		if (srv->relays[i].used && IN6_ARE_ADDR_EQUAL(&srv->relays[i].addr, &a))
+			return true;
+	return false;
+}
+
+/*
+ * Each relay address has its token bucket (--dhcp-relay-rate): BURST Relay-forwards at once,
+ * then RATE a second; more are dropped before any answer, counted relay_limited. Another
+ * relay has its own bucket. The table holds XPXE_DHCP6_RELAYS of them: a new relay takes the
+ * least recently heard one's place. The default is 200/400; 0 is no limit.
+ */
+static void test_server_relay_limit(void **state)
+{
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp6_server srv;
+	char addr[64];
+
+	(void)state;
+	server(&srv);
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	xpxe_dhcp_settings_default(&s);
+	xpxe_dhcp6_server_set_limits(&srv, &s);
+	assert_int_equal(srv.relay_rate, 200);
+	assert_int_equal(srv.relay_burst, 400);
+	s.relay_rate = 1, s.relay_burst = 3;
+	xpxe_dhcp6_server_set_limits(&srv, &s);
+	srv.clock_ns = fake_clock;
+	fake_now_ns = 5000000000ull;
+	/* A burst of 3, the fourth dropped; another relay not held back by it. */
+	for (int i = 0; i < 4; i++)
+		relayed_solicit(&srv, "fd00::2");
+	assert_int_equal(srv.n_queued, 3);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 1);
+	relayed_solicit(&srv, "fd00::3");
+	assert_int_equal(srv.n_queued, 4);
+	/* A second later: one more, not two. */
+	fake_now_ns += 1000000000ull;
+	relayed_solicit(&srv, "fd00::2");
+	relayed_solicit(&srv, "fd00::2");
+	assert_int_equal(srv.n_queued, 5);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 2);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], 5);
+	/* The table full (62 more relays), a new one takes the place of the oldest (::3). */
+	for (int i = 0; i < XPXE_DHCP6_RELAYS - 2; i++) {
+		fake_now_ns += 1000000ull;
+		snprintf(addr, sizeof(addr), "fd00:1::%x", i);
+		relayed_solicit(&srv, addr);
+		xpxe_dhcp6_server_flush(&srv);
+	}
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 2);
+	assert_true(relay_tracked(&srv, "fd00::2") && relay_tracked(&srv, "fd00::3"));
+	fake_now_ns += 1000000ull;
+	relayed_solicit(&srv, "fd00:2::1");
+	assert_false(relay_tracked(&srv, "fd00::3"));
+	assert_true(relay_tracked(&srv, "fd00::2"));
+	/* ::2, still empty, answered again only once a new relay has pushed it out. */
+	relayed_solicit(&srv, "fd00::2");
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 3);
+	relayed_solicit(&srv, "fd00:2::2"); /* ::2 touched last, the oldest is fd00:1::0 */
+	assert_false(relay_tracked(&srv, "fd00:1::0"));
+	xpxe_dhcp6_server_flush(&srv);
+	/* No limit: never dropped. */
+	s.relay_rate = 0;
+	xpxe_dhcp6_server_set_limits(&srv, &s);
+	for (int i = 0; i < 10; i++)
+		relayed_solicit(&srv, "fd00::2");
+	assert_int_equal(srv.n_queued, 10);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 3);
+	xpxe_dhcp6_server_flush(&srv);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* Full mode's DHCPv6 is on with a pool6, a --reserve6 or a machine's ip6, and only then. */
 static void test_full_when(void **state)
 {
@@ -1238,6 +1336,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_unicast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_relayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_relay_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_relay_limit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dhcp6", tests, NULL, NULL);

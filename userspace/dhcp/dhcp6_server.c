@@ -54,6 +54,7 @@ static const char *const counter_names[XPXE_D6_CNT_MAX] = {
 	[XPXE_D6_RELAY_OTHER_LINK] = "relay_other_link",
 	[XPXE_D6_RELAY_NO_MAC] = "relay_no_mac",
 	[XPXE_D6_RELAY_SOURCE_PORT] = "relay_source_port",
+	[XPXE_D6_RELAY_LIMITED] = "relay_limited",
 };
 
 bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s)
@@ -600,6 +601,50 @@ static bool answer_relayed(struct xpxe_dhcp6_server *srv, const uint8_t *msg, si
 	return true;
 }
 
+static unsigned long long mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (unsigned long long)t.tv_sec * 1000000000ull + (unsigned long long)t.tv_nsec;
+}
+
+/*
+ * Whether the relay at ADDR may have one more Relay-forward answered: its bucket (a new one,
+ * full, in a free slot or the least recently heard relay's) holds relay_burst messages and
+ * fills at relay_rate a second (GCRA: the same as a token bucket, with one number).
+ */
+static bool relay_admit(struct xpxe_dhcp6_server *srv, const struct in6_addr *addr)
+{
+	struct xpxe_dhcp6_relay_bucket *b = NULL, *old = &srv->relays[0];
+	unsigned long long now, interval, tolerance;
+
+	if (!srv->relay_rate)
+		return true;
+	now = srv->clock_ns ? srv->clock_ns() : mono_ns();
+	for (int i = 0; i < XPXE_DHCP6_RELAYS && !b; i++) {
+		struct xpxe_dhcp6_relay_bucket *e = &srv->relays[i];
+
+		if (e->used && IN6_ARE_ADDR_EQUAL(&e->addr, addr))
+			b = e;
+		else if (old->used && (!e->used || e->seen_ns < old->seen_ns))
+			old = e;
+	}
+	if (!b) {
+		b = old;
+		*b = (struct xpxe_dhcp6_relay_bucket){ .addr = *addr, .tat_ns = now, .used = true };
+	}
+	interval = 1000000000ull / srv->relay_rate;
+	tolerance = interval * (srv->relay_burst ? srv->relay_burst - 1 : 0);
+	b->seen_ns = now;
+	if (b->tat_ns < now)
+		b->tat_ns = now;
+	if (b->tat_ns - now > tolerance)
+		return false;
+	b->tat_ns += interval;
+	return true;
+}
+
 /* The UDP checksum of the datagram at UDP (LEN bytes) between SRC and DST: 0 when right. */
 static uint16_t udp6_check(const struct in6_addr *src, const struct in6_addr *dst,
 			   const uint8_t *udp, size_t len)
@@ -655,6 +700,15 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	if (relayed ? IN6_IS_ADDR_MULTICAST(&src) || IN6_IS_ADDR_UNSPECIFIED(&src) || !sport
 		    : !IN6_IS_ADDR_LINKLOCAL(&src)) {
 		srv->cnt[XPXE_D6_BAD_FRAME]++;
+		return;
+	}
+	/*
+	 * A relay's frames carry its router's MAC, which XDP's limits cannot tell apart: each
+	 * relay address (where the answers go: a spoofed one would be a reflection's target)
+	 * has its own rate.
+	 */
+	if (relayed && !relay_admit(srv, &src)) {
+		srv->cnt[XPXE_D6_RELAY_LIMITED]++;
 		return;
 	}
 	q = &srv->queued[srv->n_queued];
@@ -864,6 +918,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	}
 	srv->duid_len = cfg6.duid_len;
 	memcpy(srv->duid, cfg6.duid, sizeof(srv->duid));
+	xpxe_dhcp6_server_set_limits(srv, s);
 	srv->lease_time = s->lease_time ? s->lease_time : 3600;
 	srv->offer_hold = s->offer_hold ? s->offer_hold : 30;
 	snprintf(path, sizeof(path), "%s6", s->leases_path);
@@ -925,6 +980,12 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	log_info("%s: DHCPv6 server (full mode): %d binding(s) from %s, %d reservation(s)",
 		 dp->ifname, srv->leases.n, srv->leases.path, n);
 	return 0;
+}
+
+void xpxe_dhcp6_server_set_limits(struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp_settings *s)
+{
+	srv->relay_rate = s->relay_rate;
+	srv->relay_burst = s->relay_burst;
 }
 
 int xpxe_dhcp6_server_fd(const struct xpxe_dhcp6_server *srv)

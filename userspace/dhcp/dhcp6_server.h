@@ -37,6 +37,7 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_RELAY_OTHER_LINK,  /* a relayed message from a link with no pool6 or reservation */
 	XPXE_D6_RELAY_NO_MAC,	   /* relayed, and neither its relay nor its DUID names a MAC */
 	XPXE_D6_RELAY_SOURCE_PORT, /* Relay-replies to the relay's source port (RFC 8357) */
+	XPXE_D6_RELAY_LIMITED,	   /* Relay-forwards over their relay's rate: dropped */
 	XPXE_D6_CNT_MAX,
 };
 
@@ -58,6 +59,21 @@ struct xpxe_dhcp6_queued {
 	bool needs_write;   /* it makes or extends a binding: sent only once the file holds it */
 	bool use_multicast; /* answer_unicast's: counted in use_multicast only, not in reply */
 	bool source_port;   /* a Relay-reply to the relay's source port, not 547 (RFC 8357) */
+};
+
+/*
+ * A relay's token bucket (--dhcp-relay-rate), kept as GCRA's theoretical arrival time: XDP's
+ * limits go by MAC, and every relay's frames carry its router's MAC, so the daemon limits what
+ * each relay address (where the answers go) makes it send. A small table, the least recently
+ * heard relay evicted.
+ */
+#define XPXE_DHCP6_RELAYS 64
+
+struct xpxe_dhcp6_relay_bucket {
+	struct in6_addr addr;
+	unsigned long long tat_ns;  /* a message at or after it finds the bucket full */
+	unsigned long long seen_ns; /* its last message (eviction: the oldest goes) */
+	bool used;
 };
 
 /* A binding a batch changed: how to take it back if the batch's write fails. */
@@ -86,6 +102,10 @@ struct xpxe_dhcp6_server {
 	int n_queued, n_undo;
 	struct xpxe_dhcp6_queued *queued; /* XPXE_DHCP6_BATCH of them */
 	struct xpxe_dhcp6_undo undo[XPXE_DHCP6_BATCH];
+	/* Relay-forwards per second from one relay address and at once (0: no limit). */
+	unsigned int relay_rate, relay_burst;
+	struct xpxe_dhcp6_relay_bucket relays[XPXE_DHCP6_RELAYS];
+	unsigned long long (*clock_ns)(void); /* CLOCK_MONOTONIC in ns; NULL: the system's */
 	unsigned long long cnt[XPXE_D6_CNT_MAX];
 	unsigned long long malformed[XPXE_DHCP6_VERDICT_MAX];
 };
@@ -125,6 +145,10 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv);
 void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv);
 
 void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv);
+
+/* The relays' rate limit from S (a reload's): the buckets keep what they hold. */
+void xpxe_dhcp6_server_set_limits(struct xpxe_dhcp6_server *srv,
+				  const struct xpxe_dhcp_settings *s);
 
 /*
  * Makes dhcp6_bindings hold the table's bindings and nothing else (the entries of a previous
