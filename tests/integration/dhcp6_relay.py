@@ -4,8 +4,10 @@ the client's Solicit to SERVER port 547 inside a Relay-forward, and with the Adv
 id and address a Request, printing each answer that comes back to port 547 within TIMEOUT:
 
   relay-reply hop=N link=ADDR peer=ADDR ifid=HEX rport=N inner=TYPE addrs=ADDR,... url=URL sid=HEX
+      vendor=CLASS
 
-(rport: the Relay Source Port option echoed in the outer Relay-reply, RFC 8357; none: none)
+(rport: the Relay Source Port option echoed in the outer Relay-reply, RFC 8357; vendor: the
+class in the answer's Vendor Class option; none: none)
 
 Options: --link=ADDR (the client's link, default ::), --mac=MAC (a Client Link-Layer Address
 option, RFC 6939; default none), --duid=HEX (the client's, default a DUID-UUID), --depth=N
@@ -141,10 +143,12 @@ def main():
         if got is None:
             return 1
         answered += 1
-        addrs, url, sid = [], "", b""
+        addrs, url, sid, vendor = [], "", b"", "none"
         for code, val in options(got[4:]):
             if code == 2:
                 sid = val
+            elif code == 16 and len(val) >= 6:
+                vendor = val[6:6 + struct.unpack("!H", val[4:6])[0]].decode(errors="replace")
             elif code == 59:
                 url = val.decode(errors="replace")
             elif code == 3 and len(val) >= 12:
@@ -152,11 +156,11 @@ def main():
                     if c == 5 and len(v) >= 24:
                         addrs.append(v[:16])
         print("relay-reply hop=%d link=%s peer=%s ifid=%s rport=%s inner=%d addrs=%s url=%s "
-              "sid=%s" % (
+              "sid=%s vendor=%s" % (
             hop, socket.inet_ntop(socket.AF_INET6, rlink),
             socket.inet_ntop(socket.AF_INET6, peer), ifid.hex(), rport, got[0],
             ",".join(socket.inet_ntop(socket.AF_INET6, a) for a in addrs) or "none",
-            url or "none", sid.hex()), flush=True)
+            url or "none", sid.hex(), vendor), flush=True)
         if got[0] == 2 and not solicit_only and addrs and sid:
             iaaddr = opt(5, addrs[0] + struct.pack("!II", 0, 0))
             todo.append(bytes([3]) + os.urandom(3) + common + opt(2, sid) +

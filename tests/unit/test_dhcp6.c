@@ -1293,6 +1293,110 @@ static void test_server_relay_limit(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+/* A UEFI x64 PXE client's message of TYPE (ORO 59, architecture 7, PXEClient), IA_NA or not. */
+static void r_pxe(struct req *r, uint8_t type, const uint8_t *server_id, size_t sid_len, bool ia)
+{
+	static const uint8_t vendor[] = "\0\0\x01\x57\0\x20PXEClient:Arch:00007:UNDI:003000";
+	static const uint8_t oro[] = { 0, 59 }, arch[] = { 0, 7 };
+
+	r_start(r, type);
+	r_opt(r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	if (server_id)
+		r_opt(r, XPXE_DHCP6_OPT_SERVERID, server_id, sid_len);
+	if (ia)
+		r_ia(r, 7, NULL);
+	r_opt(r, XPXE_DHCP6_OPT_VENDOR_CLASS, vendor, sizeof(vendor) - 1);
+	r_opt(r, XPXE_DHCP6_OPT_ORO, oro, sizeof(oro));
+	r_opt(r, XPXE_DHCP6_OPT_ARCH, arch, sizeof(arch));
+}
+
+/*
+ * Proxy mode through relays: a boot client's Solicit, Request naming us and
+ * Information-request get the boot options (here, without the maps, the server id) and its
+ * client id in a Relay-reply, no address and no binding, from any link, whatever MAC (option
+ * 79, a DUID's, none: a stranger's profile); the address server's messages (a Request naming
+ * it, a Renew), plain clients and client messages not relayed are not answered, each counted.
+ */
+static void test_server_relay_proxy(void **state)
+{
+	struct xpxe_dhcp6_server srv;
+	struct xpxe_dhcp6_out in;
+	struct xpxe_dhcp6_queued *q;
+	const uint8_t *v;
+	uint8_t pkt[2200];
+	size_t n;
+	struct req r;
+	int st;
+
+	(void)state;
+	server(&srv);
+	srv.proxy = true;
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	/* A Solicit with an IA_NA through a relay of a link xpxe has no pool for. */
+	r_pxe(&r, XPXE_DHCP6_SOLICIT, NULL, 0, true);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 1);
+	q = &srv.queued[0];
+	assert_int_equal(q->type, XPXE_DHCP6_ADVERTISE);
+	assert_int_equal(ntohs(q->to.sin6_port), 547);
+	assert_true(relayed_answer(&q->out, &in));
+	assert_int_equal(in.buf[0], XPXE_DHCP6_ADVERTISE);
+	assert_null(find(&in, XPXE_DHCP6_OPT_IA_NA, &n));
+	assert_null(ia_addr(&in, &st));
+	v = find(&in, XPXE_DHCP6_OPT_SERVERID, &n);
+	assert_true(v && n == sizeof(sid) && !memcmp(v, sid, n));
+	v = find(&in, XPXE_DHCP6_OPT_CLIENTID, &n);
+	assert_true(v && n == sizeof(cid) && !memcmp(v, cid, n));
+	assert_null(xpxe_leases6_find(&srv.leases, mac1));
+	/* A Request naming us, an Information-request: Replies. */
+	r_pxe(&r, XPXE_DHCP6_REQUEST, sid, sizeof(sid), true);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	r_pxe(&r, XPXE_DHCP6_INFORMATION_REQUEST, NULL, 0, false);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 3);
+	assert_int_equal(srv.queued[1].type, XPXE_DHCP6_REPLY);
+	assert_int_equal(srv.queued[2].type, XPXE_DHCP6_REPLY);
+	/* No MAC to go by (a DUID-UUID, no option 79): a stranger, answered while they are. */
+	r_pxe(&r, XPXE_DHCP6_SOLICIT, NULL, 0, true);
+	r_relay(&r, 0, "fd01::", NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 4);
+	srv.answer_unknown = false;
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_UNKNOWN], 1);
+	srv.answer_unknown = true;
+	/* The address server's: a Request naming it, a Renew. */
+	r_pxe(&r, XPXE_DHCP6_REQUEST, other_sid, sizeof(other_sid), true);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_OTHER_SERVER], 1);
+	r_pxe(&r, XPXE_DHCP6_RENEW, other_sid, sizeof(other_sid), true);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_PROXY_IGNORED], 1);
+	/* A plain client (nothing to boot); a client's own Solicit, not relayed. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_PROXY_NOT_PXE], 1);
+	r_pxe(&r, XPXE_DHCP6_SOLICIT, NULL, 0, true);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac1);
+	assert_int_equal(srv.cnt[XPXE_D6_BAD_FRAME], 1);
+	assert_int_equal(srv.n_queued, 4);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_ADVERTISE], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], 4);
+	assert_int_equal(srv.cnt[XPXE_D6_BOUND], 0);
+	assert_int_equal(srv.leases.n, 0);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* Full mode's DHCPv6 is on with a pool6, a --reserve6 or a machine's ip6, and only then. */
 static void test_full_when(void **state)
 {
@@ -1337,6 +1441,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_relayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_relay_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_relay_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_relay_proxy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dhcp6", tests, NULL, NULL);

@@ -38,10 +38,17 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_RELAY_NO_MAC,	   /* relayed, and neither its relay nor its DUID names a MAC */
 	XPXE_D6_RELAY_SOURCE_PORT, /* Relay-replies to the relay's source port (RFC 8357) */
 	XPXE_D6_RELAY_LIMITED,	   /* Relay-forwards over their relay's rate: dropped */
+	XPXE_D6_PROXY_IGNORED,	   /* proxy mode: the address server's (Renew, Rebind, ...) */
+	XPXE_D6_PROXY_NOT_PXE,	   /* proxy mode: a client with nothing to boot (plain, no file) */
 	XPXE_D6_CNT_MAX,
 };
 
 /*
+ * Proxy mode (PROXY): only Relay-forwards, whose clients get the boot options xdp_pxe's proxy
+ * answers carry on the link (dhcp6_replies), no address: another server gives those. The
+ * packet socket takes Relay-forwards only; answers leave from a port of the kernel's choosing
+ * (RFC 8415 7.2 allows it), not 547, which the address server may hold on this host.
+ *
  * Full mode's DHCPv6 server on one interface (with a pool6 or reservations):
  * xdp_pxe passes the clients' messages up (pass_dhcp6_to_daemon); a packet
  * socket reads them with their Ethernet source (the MAC keys the machine,
@@ -84,6 +91,7 @@ struct xpxe_dhcp6_undo {
 
 struct xpxe_dhcp6_server {
 	bool running;
+	bool proxy; /* proxy mode: Relay-forwards only, boot options only (above) */
 	int pkt_fd, udp_fd, ifindex;
 	char ifname[16];
 	int clients_fd, config_fd, config6_fd, replies_fd; /* the data plane's maps */
@@ -117,7 +125,8 @@ bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s);
 const struct in6_addr *xpxe_dhcp6_link_prefix(const struct xpxe_dhcp_settings *s);
 
 /*
- * Starts the server on DP when S asks for it (a no-op otherwise), after
+ * Starts the server on DP when S asks for it: full mode's, or proxy mode's for relays (a
+ * no-op otherwise), after
  * xpxe_dhcp_install: loads the bindings, opens the sockets. Logs why on failure.
  */
 int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
