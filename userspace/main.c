@@ -271,8 +271,8 @@ static const char usage_serve[] =
     "                           (default 10000/10000; 0: no limit); more are dropped\n"
     "                           (drop_dhcp_rate_global); known machines never wait\n"
     "  --dhcp-relay-rate RATE[/BURST]\n"
-    "                           full mode: DHCPv6 Relay-forwards per second from one\n"
-    "                           relay address, BURST at once (default 200/400; 0: no\n"
+    "                           DHCPv6 Relay-forwards per second from one relay\n"
+    "                           address, BURST at once (default 200/400; 0: no\n"
     "                           limit); more are dropped by the daemon (relay_limited)\n";
 
 static const char usage_check[] =
