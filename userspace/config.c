@@ -483,14 +483,19 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		return copy_str(w, key, v, d->leases_path, sizeof(d->leases_path), "a file");
 	if (is(key, "offer_hold"))
 		return get_uint(w, key, v, 1, 3600, &d->offer_hold);
-	if (is(key, "mac_rate") || is(key, "global_rate")) {
+	if (is(key, "mac_rate") || is(key, "global_rate") || is(key, "relay_rate")) {
 		const char *s = scalar(w, key, v, "RATE[/BURST]");
-		bool mac = is(key, "mac_rate");
+		bool mac = is(key, "mac_rate"), relay = is(key, "relay_rate");
 
 		if (!s)
 			return -EINVAL;
-		if (xpxe_parse_rate(s, mac ? &d->mac_rate : &d->global_rate,
-				    mac ? &d->mac_burst : &d->global_burst))
+		if (xpxe_parse_rate(s,
+				    relay ? &d->relay_rate
+				    : mac ? &d->mac_rate
+					  : &d->global_rate,
+				    relay ? &d->relay_burst
+				    : mac ? &d->mac_burst
+					  : &d->global_burst))
 			return fail(w, v,
 				    "'%s' takes RATE[/BURST] (frames per second, 0: no limit), "
 				    "not '%s'",
@@ -539,7 +544,7 @@ static int dhcp_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 	}
 	return unknown(w, key, "dhcp",
 		       "pool, pool6, router, dns, lease_time, leases, unknown, offer_hold, "
-		       "mac_rate, global_rate, router_advert, local_server");
+		       "mac_rate, global_rate, relay_rate, router_advert, local_server");
 }
 
 /* vlans: {IFACE: [VID=ADDR/PREFIX, ...]}: the VLANs of a trunk (one trunk for now). */

@@ -48,6 +48,8 @@ void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *s)
 	s->mac_burst = XPXE_DHCP_MAC_BURST;
 	s->global_rate = XPXE_DHCP_GLOBAL_RATE;
 	s->global_burst = XPXE_DHCP_GLOBAL_BURST;
+	s->relay_rate = XPXE_DHCP6_RELAY_RATE;
+	s->relay_burst = XPXE_DHCP6_RELAY_BURST;
 	s->profile.strategy = XPXE_STRATEGY_AUTO;
 	/* Debian's ipxe package: undionly.kpxe chains from a BIOS ROM, snponly.efi from UEFI. */
 	snprintf(s->profile.boot_file[XPXE_BOOT_BIOS], XPXE_BOOT_FILE_MAX, "undionly.kpxe");

@@ -130,6 +130,8 @@ struct xpxe_dhcp_settings {
 	unsigned int offer_hold; /* seconds an offered address waits for the REQUEST */
 	/* XDP's limits, frames per second and burst (0: no limit); global is per CPU */
 	unsigned int mac_rate, mac_burst, global_rate, global_burst;
+	/* the DHCPv6 server's per relay (dhcp6_server.h), messages per second and burst */
+	unsigned int relay_rate, relay_burst;
 	struct xpxe_reservation reservations[XPXE_MAX_RESERVATIONS];
 	int n_reservations;
 	char leases_path[256]; /* default XPXE_STATE_DIR/IFNAME.leases */
@@ -152,6 +154,10 @@ struct xpxe_dhcp_settings {
 };
 
 #define XPXE_STATE_DIR "/var/lib/xpxe"
+
+/* Relay-forwards per second from one relay address, and at once (--dhcp-relay-rate). */
+#define XPXE_DHCP6_RELAY_RATE  200
+#define XPXE_DHCP6_RELAY_BURST 400
 
 /* Fills SETTINGS with the defaults (proxy mode, Debian's iPXE binaries, HTTP on port 8080). */
 void xpxe_dhcp_settings_default(struct xpxe_dhcp_settings *settings);

@@ -269,7 +269,11 @@ static const char usage_serve[] =
     "  --dhcp-global-rate RATE[/BURST]\n"
     "                           requests per second per CPU from MACs not known yet\n"
     "                           (default 10000/10000; 0: no limit); more are dropped\n"
-    "                           (drop_dhcp_rate_global); known machines never wait\n";
+    "                           (drop_dhcp_rate_global); known machines never wait\n"
+    "  --dhcp-relay-rate RATE[/BURST]\n"
+    "                           DHCPv6 Relay-forwards per second from one relay\n"
+    "                           address, BURST at once (default 200/400; 0: no\n"
+    "                           limit); more are dropped by the daemon (relay_limited)\n";
 
 static const char usage_check[] =
     "usage: xpxe check -c FILE | -i IFACE [-i IFACE...] [OPTIONS]\n"
@@ -544,6 +548,7 @@ enum {
 	OPT_OFFER_HOLD = 1000,
 	OPT_MAC_RATE,
 	OPT_GLOBAL_RATE,
+	OPT_RELAY_RATE,
 	OPT_TFTP_MAX_SESSIONS,
 	OPT_TFTP_MAX_PER_IP,
 	OPT_HTTP_MAX_CONNECTIONS,
@@ -785,6 +790,13 @@ static int serve_dhcp_flag(int c, const char *arg, struct xpxe_dhcp_settings *dh
 						"second, 0: no limit), not '%s'",
 			    arg);
 		return 0;
+	case OPT_RELAY_RATE:
+		if (xpxe_parse_rate(arg, &dhcp->relay_rate, &dhcp->relay_burst))
+			return usage_error(serve_usage,
+					   "--dhcp-relay-rate takes RATE[/BURST] (messages per "
+					   "second, 0: no limit), not '%s'",
+					   arg);
+		return 0;
 	}
 	return usage_error(serve_usage, "%s", "unknown option");
 }
@@ -877,6 +889,7 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "offer-hold", required_argument, NULL, OPT_OFFER_HOLD },
 		{ "dhcp-mac-rate", required_argument, NULL, OPT_MAC_RATE },
 		{ "dhcp-global-rate", required_argument, NULL, OPT_GLOBAL_RATE },
+		{ "dhcp-relay-rate", required_argument, NULL, OPT_RELAY_RATE },
 		{ "tftp-max-sessions", required_argument, NULL, OPT_TFTP_MAX_SESSIONS },
 		{ "tftp-max-per-ip", required_argument, NULL, OPT_TFTP_MAX_PER_IP },
 		{ "http-max-connections", required_argument, NULL, OPT_HTTP_MAX_CONNECTIONS },

@@ -47,6 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(
 		    !r.interface_id ||
 		    (r.interface_id > copy && r.interface_id + r.interface_id_len <= copy + size));
+		FUZZ_ASSERT(!r.relay_port ||
+			    (r.relay_port > copy && r.relay_port + 2 <= copy + size));
 		xpxe_dhcp6_out_start(&o, XPXE_DHCP6_REPLY, copy + 1);
 		xpxe_dhcp6_out_raw(&o, r.msg, r.msg_len);
 		xpxe_dhcp6_out_relay(&relayed, &r, &o);

@@ -3,12 +3,18 @@
 the client's Solicit to SERVER port 547 inside a Relay-forward, and with the Advertise's server
 id and address a Request, printing each answer that comes back to port 547 within TIMEOUT:
 
-  relay-reply hop=N link=ADDR peer=ADDR ifid=HEX inner=TYPE addrs=ADDR,... url=URL sid=HEX
+  relay-reply hop=N link=ADDR peer=ADDR ifid=HEX rport=N inner=TYPE addrs=ADDR,... url=URL sid=HEX
+      vendor=CLASS
+
+(rport: the Relay Source Port option echoed in the outer Relay-reply, RFC 8357; vendor: the
+class in the answer's Vendor Class option; none: none)
 
 Options: --link=ADDR (the client's link, default ::), --mac=MAC (a Client Link-Layer Address
 option, RFC 6939; default none), --duid=HEX (the client's, default a DUID-UUID), --depth=N
-(Relay-forwards around the message, default 1), --solicit-only, --raw=HEX (send HEX as the
-whole Relay-forward, await nothing).
+(Relay-forwards around the message, default 1), --sport=N (send from port N and await the
+answers there, not 547), --relay-port (a Relay Source Port option, RFC 8357, in the outermost
+Relay-forward: the answers come to --sport), --solicit-only, --raw=HEX (send HEX as the whole
+Relay-forward, await nothing), --flood=N (send N Solicits at once, await nothing).
 Exits 0 when every message got its answer, 1 when one got none, 2 on a setup error.
 usage: dhcp6_relay.py [OPTIONS] ADDR SERVER TIMEOUT
 """
@@ -34,11 +40,13 @@ def options(data):
         off += 4 + n
 
 
-def relay_forward(msg, link, mac, depth):
+def relay_forward(msg, link, mac, depth, relay_port):
     for hop in range(depth):
         body = opt(18, IFID)
         if mac and hop == 0:  # the relay next to the client saw its frame
             body += opt(79, struct.pack("!H", 1) + mac)
+        if relay_port and hop == depth - 1:  # the relay that sends: no relay below on a port
+            body += opt(135, struct.pack("!H", 0))
         msg = bytes([12, hop]) + link + PEER + body + opt(9, msg)
     return msg
 
@@ -46,21 +54,24 @@ def relay_forward(msg, link, mac, depth):
 def unwrap(data):
     """The Relay-reply's fields and the client's answer inside every layer."""
     hop, link, peer = data[1], data[2:18], data[18:34]
-    ifid, inner = b"", b""
+    ifid, inner, rport, outer = b"", b"", "none", True
     while data and data[0] == 13:
         inner = b""
         for code, val in options(data[34:]):
             if code == 18 and not ifid:
                 ifid = val
+            elif code == 135 and outer and len(val) == 2:
+                rport = str(struct.unpack("!H", val)[0])
             elif code == 9:
                 inner = val
-        data = inner
-    return hop, link, peer, ifid, data
+        data, outer = inner, False
+    return hop, link, peer, ifid, rport, data
 
 
 def main():
     args = sys.argv[1:]
     link, mac, depth, solicit_only, raw = "::", b"", 1, False, None
+    sport, relay_port, flood = 547, False, 0
     duid = bytes([0, 4]) + bytes(range(0x40, 0x50))
     while args and args[0].startswith("--"):
         key, _, val = args.pop(0)[2:].partition("=")
@@ -72,6 +83,12 @@ def main():
             duid = bytes.fromhex(val)
         elif key == "depth":
             depth = int(val)
+        elif key == "sport":
+            sport = int(val)
+        elif key == "flood":
+            flood = int(val)
+        elif key == "relay-port":
+            relay_port = True
         elif key == "solicit-only":
             solicit_only = True
         elif key == "raw":
@@ -82,11 +99,11 @@ def main():
     deadline = time.time() + 120  # the address may still be tentative
     while True:
         try:
-            s.bind((addr, 547))
+            s.bind((addr, sport))
             break
         except OSError:
             if time.time() > deadline:
-                print("cannot bind [%s]:547" % addr, file=sys.stderr)
+                print("cannot bind [%s]:%d" % (addr, sport), file=sys.stderr)
                 return 2
             time.sleep(0.1)
     if raw is not None:
@@ -97,10 +114,15 @@ def main():
     common = opt(1, duid) + opt(6, struct.pack("!H", 59)) + opt(61, struct.pack("!H", 7))
     ia = struct.pack("!III", 7, 0, 0)
     todo = [bytes([1]) + os.urandom(3) + common + opt(3, ia)]
+    if flood:
+        for _ in range(flood):
+            msg = bytes([1]) + os.urandom(3) + common + opt(3, ia)
+            s.sendto(relay_forward(msg, link, mac, depth, relay_port), (server, 547))
+        return 0
     answered = 0
     while todo:
         msg = todo.pop(0)
-        s.sendto(relay_forward(msg, link, mac, depth), (server, 547))
+        s.sendto(relay_forward(msg, link, mac, depth, relay_port), (server, 547))
         end = time.time() + timeout
         got = None
         while got is None:
@@ -114,28 +136,31 @@ def main():
                 break
             if len(data) < 34 or data[0] != 13:
                 continue
-            hop, rlink, peer, ifid, inner = unwrap(data)
+            hop, rlink, peer, ifid, rport, inner = unwrap(data)
             if len(inner) < 4 or inner[1:4] != msg[1:4]:
                 continue
             got = inner
         if got is None:
             return 1
         answered += 1
-        addrs, url, sid = [], "", b""
+        addrs, url, sid, vendor = [], "", b"", "none"
         for code, val in options(got[4:]):
             if code == 2:
                 sid = val
+            elif code == 16 and len(val) >= 6:
+                vendor = val[6:6 + struct.unpack("!H", val[4:6])[0]].decode(errors="replace")
             elif code == 59:
                 url = val.decode(errors="replace")
             elif code == 3 and len(val) >= 12:
                 for c, v in options(val[12:]):
                     if c == 5 and len(v) >= 24:
                         addrs.append(v[:16])
-        print("relay-reply hop=%d link=%s peer=%s ifid=%s inner=%d addrs=%s url=%s sid=%s" % (
+        print("relay-reply hop=%d link=%s peer=%s ifid=%s rport=%s inner=%d addrs=%s url=%s "
+              "sid=%s vendor=%s" % (
             hop, socket.inet_ntop(socket.AF_INET6, rlink),
-            socket.inet_ntop(socket.AF_INET6, peer), ifid.hex(), got[0],
+            socket.inet_ntop(socket.AF_INET6, peer), ifid.hex(), rport, got[0],
             ",".join(socket.inet_ntop(socket.AF_INET6, a) for a in addrs) or "none",
-            url or "none", sid.hex()), flush=True)
+            url or "none", sid.hex(), vendor), flush=True)
         if got[0] == 2 and not solicit_only and addrs and sid:
             iaaddr = opt(5, addrs[0] + struct.pack("!II", 0, 0))
             todo.append(bytes([3]) + os.urandom(3) + common + opt(2, sid) +

@@ -6,8 +6,10 @@
 # with an address from that link's pool6 and the boot file URL, bound to the MAC the relay
 # copied (option 79) and written to the leases6 file. Two relays deep, a DUID-LL instead of
 # option 79, and the counted refusals: a link with no pool, a client with no MAC to go by, a
-# Relay-forward with no message. The RA on xpxe's own link names no prefix: the pool is the
-# relayed link's.
+# Relay-forward with no message. A relay sending from a port of its own with a Relay Source Port
+# option (RFC 8357) gets its answers there. The RA on xpxe's own link names no prefix: the pool
+# is the relayed link's. Proxy mode (another server gives the addresses): a relayed PXE client
+# gets the boot options in a Relay-reply, no address, as xdp_pxe answers it on the link.
 LAB=td6relay
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -72,6 +74,18 @@ check "two relays deep: answered, nested ($(line two 2))" test "$(field two 2 in
 check "... the outer relay's hop count 1 echoed" test "$(field two 1 hop)" = 1
 check "... bound to the DUID-LL's MAC" grep -q "^52:54:00:d8:00:72 fd00:198:19::101 " "${LEASES}6"
 
+# --- a relay on a port of its own, with a Relay Source Port option (RFC 8357) -----------------
+sport0=$(srv6 relay_source_port)
+relay sport 60 --link="$LINK6" --mac=52:54:00:d8:00:74 --sport=10547 --relay-port
+check "a relay sending from port 10547 with option 135: answered there ($(line sport 2))" \
+	test "$(field sport 1 inner)/$(field sport 2 inner)" = 2/7
+check "... its option echoed (rport=$(field sport 1 rport))" test "$(field sport 1 rport)" = 0
+check "... bound" grep -q "^52:54:00:d8:00:74 fd00:198:19::102 " "${LEASES}6"
+check "counted: relay_source_port 2 ($sport0 -> $(srv6 relay_source_port))" \
+	test "$(srv6 relay_source_port)" = $((sport0 + 2))
+check "... and only those (the relays on 547 sent none: rport=$(field one 1 rport))" \
+	test "$(field one 1 rport)" = none
+
 # --- refused, counted --------------------------------------------------------------------------
 other0=$(srv6 relay_other_link) nomac0=$(srv6 relay_no_mac) bad0=$(srv6 malformed_by_kind.bad_relay)
 if relay other 3 --link=fd00:198:77:: --mac=52:54:00:d8:00:73 --solicit-only; then
@@ -93,5 +107,39 @@ relay bad 0 --raw="0c00$(printf '0%.0s' {1..64})00120001ff"
 wait_until srv6_above malformed_by_kind.bad_relay "$bad0"
 check "a Relay-forward with no Relay Message: malformed, bad_relay ($bad0 -> $(srv6 malformed_by_kind.bad_relay))" \
 	test "$(srv6 malformed_by_kind.bad_relay)" = $((bad0 + 1))
-check "no binding came of the refused ones (2 in leases6)" test "$(grep -c "^52:54:00:d8:00:" "${LEASES}6")" = 2
+check "no binding came of the refused ones (3 in leases6)" test "$(grep -c "^52:54:00:d8:00:" "${LEASES}6")" = 3
 check "the daemon is still serving" kill -0 "$DAEMON_PID"
+
+# --- a relay's rate limit (--dhcp-relay-rate): a burst, then dropped, counted ------------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+start_daemon "${SERVE[@]}" --dhcp-relay-rate 1/3 ||
+	{ not_ok "serve --dhcp-relay-rate 1/3 starts" "$(tail -5 "$WORK/daemon.log")"; exit 1; }
+taken() { [ $(($(srv6 relayed) + $(srv6 relay_limited))) -ge 10 ]; }
+relay flood 0 --link="$LINK6" --mac=52:54:00:d8:00:71 --flood=10
+wait_until taken
+check "10 Relay-forwards at once from one relay, a burst of 3: answered $(srv6 relayed), dropped $(srv6 relay_limited) (relay_limited)" \
+	test "$(srv6 relayed)" -ge 3 -a "$(srv6 relay_limited)" -ge 1 -a "$(srv6 relayed)" -le 9
+
+# --- proxy mode: the boot options through the relay, no address -------------------------------
+kill -TERM "$DAEMON_PID"
+wait_daemon
+start_daemon -i "$IF_SRV" --mode proxy ||
+	{ not_ok "serve --mode proxy starts" "$(tail -5 "$WORK/daemon.log")"; exit 1; }
+check "xpxe status: the daemon answers relays in proxy mode ($(srv6 answers))" \
+	test "$(srv6 answers)" = "relays, boot options only (proxy mode)"
+relay proxy 60 --link="$LINK6" --mac=52:54:00:d8:00:75
+check "proxy mode: a relayed Solicit gets an Advertise ($(line proxy 1))" test "$(field proxy 1 inner)" = 2
+check "... with the boot file URL ($(field proxy 1 url)) and PXEClient" \
+	test "$(field proxy 1 url) $(field proxy 1 vendor)" = "tftp://[$SRV6]/snponly.efi PXEClient"
+check "... and no address (it ends there: no Request)" \
+	test "$(field proxy 1 addrs)/$(wc -l <"$WORK/proxy.out")" = none/1
+check "... the relay's fields echoed" test "$(field proxy 1 hop) $(field proxy 1 link) $(field proxy 1 ifid)" = \
+	"0 $LINK6 $(printf 'rack7/ge-0/0/3' | xxd -p)"
+check "counted: relayed 1, advertise 1, bound 0 ($(srv6 relayed) $(srv6 advertise) $(srv6 bound))" \
+	test "$(srv6 relayed) $(srv6 advertise) $(srv6 bound)" = "1 1 0"
+notpxe0=$(srv6 proxy_not_pxe)
+relay plain 0 --raw="0c00$(printf '0%.0s' {1..64})0009000e01abcdef000100060003000102ff"
+wait_until srv6_above proxy_not_pxe "$notpxe0"
+check "a relayed plain client (nothing to boot) is the address server's: proxy_not_pxe $(srv6 proxy_not_pxe)" \
+	test "$(srv6 proxy_not_pxe)" = $((notpxe0 + 1))

@@ -47,6 +47,7 @@ static const char good[] = "interfaces: [prov0]\n"
 			   "  offer_hold: 10\n"
 			   "  mac_rate: 5/15\n"
 			   "  global_rate: 0\n"
+			   "  relay_rate: 50/80\n"
 			   "assets:\n"
 			   "  vmlinuz: /srv/talos/vmlinuz-amd64\n"
 			   "  initramfs: /srv/talos/initramfs-amd64.xz\n"
@@ -90,6 +91,8 @@ static void test_good_file(void **state)
 	assert_int_equal(cfg.dhcp.mac_rate, 5);
 	assert_int_equal(cfg.dhcp.mac_burst, 15);
 	assert_int_equal(cfg.dhcp.global_rate, 0); /* no limit */
+	assert_int_equal(cfg.dhcp.relay_rate, 50);
+	assert_int_equal(cfg.dhcp.relay_burst, 80);
 	assert_int_equal(cfg.http_limits.max_per_ip, 8);
 	assert_int_equal(cfg.http_limits.timeout_s, 5);
 	assert_int_equal(cfg.http_limits.max_connections, XPXE_HTTP_MAX_CONNECTIONS);
@@ -171,6 +174,7 @@ static const struct bad_case bad[] = {
 	  ":1:32: 'config_without_address' takes refuse or serve, not 'maybe'" },
 	{ "dhcp:\n  mac_rate: 5/0\n", ":2:13: 'mac_rate' takes RATE[/BURST]" },
 	{ "dhcp:\n  global_rate: fast\n", ":2:16: 'global_rate' takes RATE[/BURST]" },
+	{ "dhcp:\n  relay_rate: -1\n", ":2:15: 'relay_rate' takes RATE[/BURST]" },
 	{ "dhcp:\n  offer_hold: 0\n", ":2:15: 'offer_hold' takes a number from 1 to 3600" },
 	{ "http:\n  max_per_ip: 0\n", ":2:15: 'max_per_ip' takes a number from 1 to 65536" },
 	{ "http:\n  allow: [198.18.0.0/33]\n", ":2:11: '198.18.0.0/33' is not an IPv4 network" },

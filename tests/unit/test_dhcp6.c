@@ -917,8 +917,12 @@ static void test_server_unicast(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
-/* R wrapped in a Relay-forward of HOP and LINK, with option 79 naming MAC (NULL: none). */
-static void r_relay(struct req *r, uint8_t hop, const char *link, const unsigned char *mac)
+/*
+ * R wrapped in a Relay-forward of HOP and LINK, with option 79 naming MAC (NULL: none) and a
+ * Relay Source Port option (RFC 8357) of value PORT (-1: none).
+ */
+static void r_relay_port(struct req *r, uint8_t hop, const char *link, const unsigned char *mac,
+			 int port)
 {
 	struct req in = *r;
 	struct in6_addr l = ip6(link), peer = ip6("fe80::5054:ff:fed7:1");
@@ -934,7 +938,28 @@ static void r_relay(struct req *r, uint8_t hop, const char *link, const unsigned
 		memcpy(lladdr + 2, mac, 6);
 		r_opt(r, XPXE_DHCP6_OPT_CLIENT_LLADDR, lladdr, sizeof(lladdr));
 	}
+	if (port >= 0) {
+		uint8_t v[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+
+		r_opt(r, XPXE_DHCP6_OPT_RELAY_PORT, v, sizeof(v));
+	}
 	r_opt(r, XPXE_DHCP6_OPT_RELAY_MSG, in.b, in.n);
+}
+
+static void r_relay(struct req *r, uint8_t hop, const char *link, const unsigned char *mac)
+{
+	r_relay_port(r, hop, link, mac, -1);
+}
+
+/* The option CODE of the Relay-reply O's own layer (NULL: absent). */
+static const uint8_t *relay_opt(const struct xpxe_dhcp6_out *o, uint16_t code, size_t *len)
+{
+	static struct xpxe_dhcp6_out hdr;
+
+	hdr = *o;
+	memmove(hdr.buf + 4, hdr.buf + 34, hdr.len - 34); /* find() reads options from 4 */
+	hdr.len -= 30;
+	return find(&hdr, code, len);
 }
 
 /* The Relay Message in the Relay-reply O, as an answer of its own (false: none). */
@@ -1093,6 +1118,302 @@ static void test_server_relayed(void **state)
 	xpxe_leases6_free(&srv.leases);
 }
 
+/*
+ * RFC 8357 5.3: a Relay-forward that came with a Relay Source Port option is answered to the
+ * port it came from, not 547, and each layer's option is echoed in its own Relay-reply (its
+ * Downstream Source Port tells that relay where to forward the reply). Only the outermost
+ * layer's option (the relay that sent it to us) moves our answer. Without one: port 547,
+ * whatever the source port. An option not of 2 bytes is a bad relay; a relay's datagram from
+ * port 0 a bad frame.
+ */
+static void test_server_relay_port(void **state)
+{
+	struct xpxe_dhcp6_server srv;
+	struct xpxe_dhcp6_out in;
+	struct xpxe_dhcp6_queued *q;
+	const uint8_t *v;
+	uint8_t pkt[2200];
+	size_t n;
+	struct req r;
+
+	(void)state;
+	server(&srv);
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	/* One relay on port 10547 with the option (0: its client is on its own link). */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay_port(&r, 0, "fd00::", mac1, 0);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 10547),
+			       mac2);
+	assert_int_equal(srv.n_queued, 1);
+	q = &srv.queued[0];
+	assert_int_equal(ntohs(q->to.sin6_port), 10547);
+	v = relay_opt(&q->out, XPXE_DHCP6_OPT_RELAY_PORT, &n);
+	assert_non_null(v);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0] << 8 | v[1], 0);
+	assert_true(relayed_answer(&q->out, &in));
+	assert_int_equal(in.buf[0], XPXE_DHCP6_ADVERTISE);
+	/* The same relay port without the option: 547, nothing echoed. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd00::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 10547),
+			       mac2);
+	assert_int_equal(srv.n_queued, 2);
+	q = &srv.queued[1];
+	assert_int_equal(ntohs(q->to.sin6_port), 547);
+	assert_null(relay_opt(&q->out, XPXE_DHCP6_OPT_RELAY_PORT, &n));
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_SOURCE_PORT], 1);
+
+	/* Two relays, the option in the inner one only: 547; the inner layer's echoed. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay_port(&r, 0, "fd00::", mac1, 0);
+	r_relay(&r, 1, "::", NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 10547),
+			       mac2);
+	q = &srv.queued[0];
+	assert_int_equal(ntohs(q->to.sin6_port), 547);
+	assert_null(relay_opt(&q->out, XPXE_DHCP6_OPT_RELAY_PORT, &n));
+	assert_true(relayed_answer(&q->out, &in));
+	assert_non_null(relay_opt(&in, XPXE_DHCP6_OPT_RELAY_PORT, &n));
+	/* Both with it, the outer naming the inner's port 3547: to the outer's source port. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay_port(&r, 0, "fd00::", mac1, 0);
+	r_relay_port(&r, 1, "::", NULL, 3547);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 20547),
+			       mac2);
+	q = &srv.queued[1];
+	assert_int_equal(ntohs(q->to.sin6_port), 20547);
+	v = relay_opt(&q->out, XPXE_DHCP6_OPT_RELAY_PORT, &n);
+	assert_true(v && n == 2 && (v[0] << 8 | v[1]) == 3547);
+	assert_true(relayed_answer(&q->out, &in));
+	v = relay_opt(&in, XPXE_DHCP6_OPT_RELAY_PORT, &n);
+	assert_true(v && n == 2 && (v[0] << 8 | v[1]) == 0);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_SOURCE_PORT], 2);
+
+	/* An option of 3 bytes: bad_relay; a relay from port 0: a bad frame. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd00::", mac1);
+	memmove(r.b + 34 + 12 + 7, r.b + 34 + 12, r.n - 34 - 12); /* after Interface-Id */
+	memcpy(r.b + 34 + 12, "\0\x87\0\x03\x27\x1b\0", 7);
+	r.n += 7;
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 10547),
+			       mac2);
+	assert_int_equal(srv.malformed[XPXE_DHCP6_BAD_RELAY], 1);
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay_port(&r, 0, "fd00::", mac1, 0);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 0), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_BAD_FRAME], 1);
+	assert_int_equal(srv.n_queued, 0);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
+static unsigned long long fake_now_ns;
+
+static unsigned long long fake_clock(void)
+{
+	return fake_now_ns;
+}
+
+/* A Solicit through one relay at FROM, taken by SRV (answered, or dropped and counted). */
+static void relayed_solicit(struct xpxe_dhcp6_server *srv, const char *from)
+{
+	uint8_t pkt[2200];
+	struct req r;
+
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd00::", mac1);
+	xpxe_dhcp6_server_take(srv, pkt, r_packet_from(&r, pkt, from, "fd00::1", 547), mac2);
+}
+
+static bool relay_tracked(const struct xpxe_dhcp6_server *srv, const char *addr)
+{
+	struct in6_addr a = ip6(addr);
+
+	for (int i = 0; i < XPXE_DHCP6_RELAYS; i++)
+		if (srv->relays[i].used && IN6_ARE_ADDR_EQUAL(&srv->relays[i].addr, &a))
+			return true;
+	return false;
+}
+
+/*
+ * Each relay address has its token bucket (--dhcp-relay-rate): BURST Relay-forwards at once,
+ * then RATE a second; more are dropped before any answer, counted relay_limited. Another
+ * relay has its own bucket. The table holds XPXE_DHCP6_RELAYS of them: a new relay takes the
+ * least recently heard one's place. The default is 200/400; 0 is no limit.
+ */
+static void test_server_relay_limit(void **state)
+{
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp6_server srv;
+	char addr[64];
+
+	(void)state;
+	server(&srv);
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	xpxe_dhcp_settings_default(&s);
+	xpxe_dhcp6_server_set_limits(&srv, &s);
+	assert_int_equal(srv.relay_rate, 200);
+	assert_int_equal(srv.relay_burst, 400);
+	s.relay_rate = 1, s.relay_burst = 3;
+	xpxe_dhcp6_server_set_limits(&srv, &s);
+	srv.clock_ns = fake_clock;
+	fake_now_ns = 5000000000ull;
+	/* A burst of 3, the fourth dropped; another relay not held back by it. */
+	for (int i = 0; i < 4; i++)
+		relayed_solicit(&srv, "fd00::2");
+	assert_int_equal(srv.n_queued, 3);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 1);
+	relayed_solicit(&srv, "fd00::3");
+	assert_int_equal(srv.n_queued, 4);
+	/* A second later: one more, not two. */
+	fake_now_ns += 1000000000ull;
+	relayed_solicit(&srv, "fd00::2");
+	relayed_solicit(&srv, "fd00::2");
+	assert_int_equal(srv.n_queued, 5);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 2);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], 5);
+	/* The table full (62 more relays), a new one takes the place of the oldest (::3). */
+	for (int i = 0; i < XPXE_DHCP6_RELAYS - 2; i++) {
+		fake_now_ns += 1000000ull;
+		snprintf(addr, sizeof(addr), "fd00:1::%x", i);
+		relayed_solicit(&srv, addr);
+		xpxe_dhcp6_server_flush(&srv);
+	}
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 2);
+	assert_true(relay_tracked(&srv, "fd00::2") && relay_tracked(&srv, "fd00::3"));
+	fake_now_ns += 1000000ull;
+	relayed_solicit(&srv, "fd00:2::1");
+	assert_false(relay_tracked(&srv, "fd00::3"));
+	assert_true(relay_tracked(&srv, "fd00::2"));
+	/* ::2, still empty, answered again only once a new relay has pushed it out. */
+	relayed_solicit(&srv, "fd00::2");
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 3);
+	relayed_solicit(&srv, "fd00:2::2"); /* ::2 touched last, the oldest is fd00:1::0 */
+	assert_false(relay_tracked(&srv, "fd00:1::0"));
+	xpxe_dhcp6_server_flush(&srv);
+	/* No limit: never dropped. */
+	s.relay_rate = 0;
+	xpxe_dhcp6_server_set_limits(&srv, &s);
+	for (int i = 0; i < 10; i++)
+		relayed_solicit(&srv, "fd00::2");
+	assert_int_equal(srv.n_queued, 10);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 3);
+	xpxe_dhcp6_server_flush(&srv);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
+/* A UEFI x64 PXE client's message of TYPE (ORO 59, architecture 7, PXEClient), IA_NA or not. */
+static void r_pxe(struct req *r, uint8_t type, const uint8_t *server_id, size_t sid_len, bool ia)
+{
+	static const uint8_t vendor[] = "\0\0\x01\x57\0\x20PXEClient:Arch:00007:UNDI:003000";
+	static const uint8_t oro[] = { 0, 59 }, arch[] = { 0, 7 };
+
+	r_start(r, type);
+	r_opt(r, XPXE_DHCP6_OPT_CLIENTID, cid, sizeof(cid));
+	if (server_id)
+		r_opt(r, XPXE_DHCP6_OPT_SERVERID, server_id, sid_len);
+	if (ia)
+		r_ia(r, 7, NULL);
+	r_opt(r, XPXE_DHCP6_OPT_VENDOR_CLASS, vendor, sizeof(vendor) - 1);
+	r_opt(r, XPXE_DHCP6_OPT_ORO, oro, sizeof(oro));
+	r_opt(r, XPXE_DHCP6_OPT_ARCH, arch, sizeof(arch));
+}
+
+/*
+ * Proxy mode through relays: a boot client's Solicit, Request naming us and
+ * Information-request get the boot options (here, without the maps, the server id) and its
+ * client id in a Relay-reply, no address and no binding, from any link, whatever MAC (option
+ * 79, a DUID's, none: a stranger's profile); the address server's messages (a Request naming
+ * it, a Renew), plain clients and client messages not relayed are not answered, each counted.
+ */
+static void test_server_relay_proxy(void **state)
+{
+	struct xpxe_dhcp6_server srv;
+	struct xpxe_dhcp6_out in;
+	struct xpxe_dhcp6_queued *q;
+	const uint8_t *v;
+	uint8_t pkt[2200];
+	size_t n;
+	struct req r;
+	int st;
+
+	(void)state;
+	server(&srv);
+	srv.proxy = true;
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	/* A Solicit with an IA_NA through a relay of a link xpxe has no pool for. */
+	r_pxe(&r, XPXE_DHCP6_SOLICIT, NULL, 0, true);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 1);
+	q = &srv.queued[0];
+	assert_int_equal(q->type, XPXE_DHCP6_ADVERTISE);
+	assert_int_equal(ntohs(q->to.sin6_port), 547);
+	assert_true(relayed_answer(&q->out, &in));
+	assert_int_equal(in.buf[0], XPXE_DHCP6_ADVERTISE);
+	assert_null(find(&in, XPXE_DHCP6_OPT_IA_NA, &n));
+	assert_null(ia_addr(&in, &st));
+	v = find(&in, XPXE_DHCP6_OPT_SERVERID, &n);
+	assert_true(v && n == sizeof(sid) && !memcmp(v, sid, n));
+	v = find(&in, XPXE_DHCP6_OPT_CLIENTID, &n);
+	assert_true(v && n == sizeof(cid) && !memcmp(v, cid, n));
+	assert_null(xpxe_leases6_find(&srv.leases, mac1));
+	/* A Request naming us, an Information-request: Replies. */
+	r_pxe(&r, XPXE_DHCP6_REQUEST, sid, sizeof(sid), true);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	r_pxe(&r, XPXE_DHCP6_INFORMATION_REQUEST, NULL, 0, false);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 3);
+	assert_int_equal(srv.queued[1].type, XPXE_DHCP6_REPLY);
+	assert_int_equal(srv.queued[2].type, XPXE_DHCP6_REPLY);
+	/* No MAC to go by (a DUID-UUID, no option 79): a stranger, answered while they are. */
+	r_pxe(&r, XPXE_DHCP6_SOLICIT, NULL, 0, true);
+	r_relay(&r, 0, "fd01::", NULL);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.n_queued, 4);
+	srv.answer_unknown = false;
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_UNKNOWN], 1);
+	srv.answer_unknown = true;
+	/* The address server's: a Request naming it, a Renew. */
+	r_pxe(&r, XPXE_DHCP6_REQUEST, other_sid, sizeof(other_sid), true);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_OTHER_SERVER], 1);
+	r_pxe(&r, XPXE_DHCP6_RENEW, other_sid, sizeof(other_sid), true);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_PROXY_IGNORED], 1);
+	/* A plain client (nothing to boot); a client's own Solicit, not relayed. */
+	r_msg(&r, XPXE_DHCP6_SOLICIT, false, NULL);
+	r_relay(&r, 0, "fd01::", mac1);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet_from(&r, pkt, "fd00::2", "fd00::1", 547), mac2);
+	assert_int_equal(srv.cnt[XPXE_D6_PROXY_NOT_PXE], 1);
+	r_pxe(&r, XPXE_DHCP6_SOLICIT, NULL, 0, true);
+	xpxe_dhcp6_server_take(&srv, pkt, r_packet(&r, pkt), mac1);
+	assert_int_equal(srv.cnt[XPXE_D6_BAD_FRAME], 1);
+	assert_int_equal(srv.n_queued, 4);
+	xpxe_dhcp6_server_flush(&srv);
+	assert_int_equal(srv.cnt[XPXE_D6_ADVERTISE], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_REPLY], 2);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], 4);
+	assert_int_equal(srv.cnt[XPXE_D6_BOUND], 0);
+	assert_int_equal(srv.leases.n, 0);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
 /* Full mode's DHCPv6 is on with a pool6, a --reserve6 or a machine's ip6, and only then. */
 static void test_full_when(void **state)
 {
@@ -1135,6 +1456,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_unicast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_relayed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_relay_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_relay_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_relay_proxy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("dhcp6", tests, NULL, NULL);

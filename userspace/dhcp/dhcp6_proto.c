@@ -249,6 +249,10 @@ enum xpxe_dhcp6_verdict xpxe_dhcp6_parse_relay(const uint8_t *buf, size_t len,
 		} else if (code == XPXE_DHCP6_OPT_INTERFACE_ID && !r->interface_id) {
 			r->interface_id = v;
 			r->interface_id_len = olen;
+		} else if (code == XPXE_DHCP6_OPT_RELAY_PORT && !r->relay_port) {
+			if (olen != 2)
+				return XPXE_DHCP6_BAD_RELAY;
+			r->relay_port = v;
 		} else if (code == XPXE_DHCP6_OPT_CLIENT_LLADDR && olen == 8 && get16(v) == 1) {
 			memcpy(r->mac, v + 2, 6);
 			r->has_mac = true;
@@ -475,5 +479,8 @@ void xpxe_dhcp6_out_relay(struct xpxe_dhcp6_out *o, const struct xpxe_dhcp6_rela
 	if (r->interface_id)
 		xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_INTERFACE_ID, r->interface_id,
 				   r->interface_id_len);
+	/* Echoed at the relay's own layer: its Downstream Source Port says where it forwards. */
+	if (r->relay_port)
+		xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_RELAY_PORT, r->relay_port, 2);
 	xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_RELAY_MSG, inner->buf, inner->len);
 }

@@ -44,7 +44,8 @@ enum xpxe_dhcp6_type {
 #define XPXE_DHCP6_OPT_IA_PD	     25 /* RFC 8415 21.21 */
 #define XPXE_DHCP6_OPT_RELAY_MSG     9
 #define XPXE_DHCP6_OPT_INTERFACE_ID  18
-#define XPXE_DHCP6_OPT_CLIENT_LLADDR 79 /* RFC 6939: a relay's copy of the client's MAC */
+#define XPXE_DHCP6_OPT_CLIENT_LLADDR 79	 /* RFC 6939: a relay's copy of the client's MAC */
+#define XPXE_DHCP6_OPT_RELAY_PORT    135 /* RFC 8357: a relay that sends from a port not 547 */
 #define XPXE_DHCP6_OPT_ARCH	     61
 
 /* Status codes (RFC 8415 21.13). */
@@ -66,7 +67,8 @@ enum xpxe_dhcp6_verdict {
 	XPXE_DHCP6_NOT_CLIENT,	/* not a message a client sends to a server (relays too) */
 	XPXE_DHCP6_MISSING_IDS, /* client id or server id missing or there (RFC 8415 16) */
 	XPXE_DHCP6_INFO_REQ_IA, /* an Information-request with an IA (RFC 8415 16.12) */
-	XPXE_DHCP6_BAD_RELAY,	/* a Relay-forward with no Relay Message, or nested too deep */
+	XPXE_DHCP6_BAD_RELAY,	/* a Relay-forward with no Relay Message, nested too deep, or a
+				 * Relay Source Port option not of 2 bytes */
 	XPXE_DHCP6_VERDICT_MAX,
 };
 
@@ -119,6 +121,12 @@ struct xpxe_dhcp6_relay {
 	size_t msg_len;
 	const uint8_t *interface_id; /* the Interface-Id option's data, echoed; NULL: none */
 	size_t interface_id_len;
+	/*
+	 * The Relay Source Port option's 2 bytes (RFC 8357 5.1), echoed; NULL: none. Its value
+	 * (Downstream Source Port) is the relay's own business: the port of the relay below it,
+	 * 0 for none; the relay's port is the datagram's source port.
+	 */
+	const uint8_t *relay_port;
 	bool has_mac; /* a Client Link-Layer Address option (RFC 6939) of an Ethernet MAC */
 	uint8_t mac[6];
 };
@@ -187,7 +195,8 @@ void xpxe_dhcp6_out_ia_stale(struct xpxe_dhcp6_out *o, uint32_t iaid, uint32_t t
 
 /*
  * The Relay-reply to R around the answer INNER (RFC 8415 19.3): R's hop count, link and
- * peer addresses and Interface-Id, INNER in a Relay Message option.
+ * peer addresses, Interface-Id and Relay Source Port option (RFC 8357 5.3), INNER in a Relay
+ * Message option.
  */
 void xpxe_dhcp6_out_relay(struct xpxe_dhcp6_out *o, const struct xpxe_dhcp6_relay *r,
 			  const struct xpxe_dhcp6_out *inner);

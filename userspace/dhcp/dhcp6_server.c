@@ -53,6 +53,10 @@ static const char *const counter_names[XPXE_D6_CNT_MAX] = {
 	[XPXE_D6_RELAYED] = "relayed",
 	[XPXE_D6_RELAY_OTHER_LINK] = "relay_other_link",
 	[XPXE_D6_RELAY_NO_MAC] = "relay_no_mac",
+	[XPXE_D6_RELAY_SOURCE_PORT] = "relay_source_port",
+	[XPXE_D6_RELAY_LIMITED] = "relay_limited",
+	[XPXE_D6_PROXY_IGNORED] = "proxy_ignored",
+	[XPXE_D6_PROXY_NOT_PXE] = "proxy_not_pxe",
 };
 
 bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s)
@@ -87,6 +91,7 @@ static void mac_text(const unsigned char *m, char *buf, size_t size)
 /*
  * The profile MAC boots with: the inventory's (dhcp_clients), or the default
  * one for a reservation or, when answered, a stranger. False: not answered.
+ * MAC NULL (a relayed client in proxy mode with no MAC to go by): a stranger.
  */
 static bool machine_profile(const struct xpxe_dhcp6_server *srv, const unsigned char mac[6],
 			    __u32 *profile)
@@ -97,8 +102,9 @@ static bool machine_profile(const struct xpxe_dhcp6_server *srv, const unsigned 
 	bool answer_unknown = srv->answer_unknown;
 	__u32 zero = 0, def = srv->default_profile;
 
-	memcpy(key.addr, mac, 6);
-	if (srv->clients_fd >= 0 && !bpf_map_lookup_elem(srv->clients_fd, &key, &c)) {
+	if (mac)
+		memcpy(key.addr, mac, 6);
+	if (mac && srv->clients_fd >= 0 && !bpf_map_lookup_elem(srv->clients_fd, &key, &c)) {
 		*profile = c.profile;
 		return true;
 	}
@@ -108,7 +114,7 @@ static bool machine_profile(const struct xpxe_dhcp6_server *srv, const unsigned 
 		def = cfg.default_profile;
 	}
 	*profile = def < XPXE_DHCP_MAX_PROFILES ? def : 0;
-	return answer_unknown || xpxe_leases6_reservation(&srv->leases, mac);
+	return answer_unknown || (mac && xpxe_leases6_reservation(&srv->leases, mac));
 }
 
 /*
@@ -559,14 +565,92 @@ static bool relayed_machine(struct xpxe_dhcp6_server *srv, const struct xpxe_dhc
 }
 
 /*
+ * Proxy mode, a relayed client's message MSG (from the machine MAC, NULL: none known): what
+ * xdp_pxe answers on the link (bpf/dhcp6.h), a Solicit with an Advertise, a Request naming us
+ * or an Information-request with a Reply, of the boot options of the machine's profile and
+ * class (dhcp6_replies: server id, vendor class, option 59) and its client id, no address.
+ * The rest is the address server's. Without the map (unit tests), the server id.
+ */
+static bool answer_proxy(struct xpxe_dhcp6_server *srv, const unsigned char *mac,
+			 const uint8_t *msg, size_t len, struct xpxe_dhcp6_out *o)
+{
+	struct xpxe_dhcp6_msg m;
+	struct xpxe_dhcp6_reply r = { 0 };
+	enum xpxe_dhcp6_verdict v = xpxe_dhcp6_parse(msg, len, &m);
+	enum xpxe_boot_class boot;
+	__u32 profile, idx;
+
+	if (v) {
+		srv->cnt[XPXE_D6_MALFORMED]++;
+		srv->malformed[v]++;
+		return false;
+	}
+	if (m.type != XPXE_DHCP6_SOLICIT && m.type != XPXE_DHCP6_REQUEST &&
+	    m.type != XPXE_DHCP6_INFORMATION_REQUEST) {
+		srv->cnt[XPXE_D6_PROXY_IGNORED]++;
+		return false;
+	}
+	if (m.sid_len && !names_us(srv, &m)) {
+		srv->cnt[XPXE_D6_OTHER_SERVER]++;
+		return false;
+	}
+	boot = xpxe_dhcp6_boot_class(&m);
+	if (boot == XPXE_BOOT_PLAIN) {
+		srv->cnt[XPXE_D6_PROXY_NOT_PXE]++;
+		return false;
+	}
+	if (!machine_profile(srv, mac, &profile)) {
+		srv->cnt[XPXE_D6_UNKNOWN]++;
+		return false;
+	}
+	idx = xpxe_dhcp6_reply_index(profile, boot);
+	if (profile >= XPXE_DHCP_MAX_PROFILES ||
+	    (srv->replies_fd >= 0 && (bpf_map_lookup_elem(srv->replies_fd, &idx, &r) || !r.len ||
+				      r.len > XPXE_DHCP6_OPTS_MAX))) {
+		srv->cnt[XPXE_D6_PROXY_NOT_PXE]++;
+		return false;
+	}
+	xpxe_dhcp6_out_start(
+	    o, m.type == XPXE_DHCP6_SOLICIT ? XPXE_DHCP6_ADVERTISE : XPXE_DHCP6_REPLY, m.xid);
+	if (srv->replies_fd >= 0)
+		xpxe_dhcp6_out_raw(o, r.opts, r.len);
+	else
+		xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_SERVERID, srv->duid, srv->duid_len);
+	/* After the URL: the client id's first byte (0) ends it for EDK2 (as XDP's). */
+	if (m.duid_len)
+		xpxe_dhcp6_out_opt(o, XPXE_DHCP6_OPT_CLIENTID, m.duid, m.duid_len);
+	return !o->overflow;
+}
+
+/*
+ * Proxy mode: the MAC of the client behind the innermost Relay-forward R, for its profile:
+ * the one its relay copied (RFC 6939), else its DUID-LL(T)'s. None: NULL (a stranger).
+ */
+static const unsigned char *proxy_machine(const struct xpxe_dhcp6_relay *r, unsigned char mac[6])
+{
+	struct xpxe_dhcp6_msg m;
+
+	if (r->has_mac) {
+		memcpy(mac, r->mac, 6);
+		return mac;
+	}
+	if (xpxe_dhcp6_parse(r->msg, r->msg_len, &m) ||
+	    !xpxe_dhcp6_duid_mac(m.duid, m.duid_len, mac))
+		return NULL;
+	return mac;
+}
+
+/*
  * A Relay-forward (RFC 8415 19): the client's message inside it answered as if it came to
  * ff02::1:2 (its client sent it so, to the relay), the answer wrapped in a Relay-reply for
  * each Relay-forward around it. LINK: the innermost non-zero link-address of the relays
- * around this one (:: for the outermost). TYPE: the answer's own type. Returns whether O is
- * to be sent.
+ * around this one (:: for the outermost). TYPE: the answer's own type; *SOURCE_PORT: whether
+ * the outermost one (DEPTH 1, the relay that sent it to us) carries a Relay Source Port option
+ * (RFC 8357 5.3). Returns whether O is to be sent.
  */
 static bool answer_relayed(struct xpxe_dhcp6_server *srv, const uint8_t *msg, size_t len, int depth,
-			   const struct in6_addr *link, struct xpxe_dhcp6_out *o, uint8_t *type)
+			   const struct in6_addr *link, struct xpxe_dhcp6_out *o, uint8_t *type,
+			   bool *source_port)
 {
 	struct xpxe_dhcp6_relay r;
 	struct xpxe_dhcp6_out inner;
@@ -580,11 +664,18 @@ static bool answer_relayed(struct xpxe_dhcp6_server *srv, const uint8_t *msg, si
 		srv->malformed[v]++;
 		return false;
 	}
+	if (depth == 1)
+		*source_port = r.relay_port != NULL;
 	if (!IN6_IS_ADDR_UNSPECIFIED(&r.link))
 		link = &r.link;
 	if (r.msg[0] == XPXE_DHCP6_RELAY_FORW) {
-		if (!answer_relayed(srv, r.msg, r.msg_len, depth + 1, link, &inner, type))
+		if (!answer_relayed(srv, r.msg, r.msg_len, depth + 1, link, &inner, type,
+				    source_port))
 			return false;
+	} else if (srv->proxy) {
+		if (!answer_proxy(srv, proxy_machine(&r, mac), r.msg, r.msg_len, &inner))
+			return false;
+		*type = inner.buf[0];
 	} else {
 		if (!relayed_machine(srv, &r, link, mac) ||
 		    !xpxe_dhcp6_server_answer(srv, mac, r.msg, r.msg_len, &inner))
@@ -598,6 +689,50 @@ static bool answer_relayed(struct xpxe_dhcp6_server *srv, const uint8_t *msg, si
 			  XPXE_DHCP6_OUT_MAX);
 		return false;
 	}
+	return true;
+}
+
+static unsigned long long mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (unsigned long long)t.tv_sec * 1000000000ull + (unsigned long long)t.tv_nsec;
+}
+
+/*
+ * Whether the relay at ADDR may have one more Relay-forward answered: its bucket (a new one,
+ * full, in a free slot or the least recently heard relay's) holds relay_burst messages and
+ * fills at relay_rate a second (GCRA: the same as a token bucket, with one number).
+ */
+static bool relay_admit(struct xpxe_dhcp6_server *srv, const struct in6_addr *addr)
+{
+	struct xpxe_dhcp6_relay_bucket *b = NULL, *old = &srv->relays[0];
+	unsigned long long now, interval, tolerance;
+
+	if (!srv->relay_rate)
+		return true;
+	now = srv->clock_ns ? srv->clock_ns() : mono_ns();
+	for (int i = 0; i < XPXE_DHCP6_RELAYS && !b; i++) {
+		struct xpxe_dhcp6_relay_bucket *e = &srv->relays[i];
+
+		if (e->used && IN6_ARE_ADDR_EQUAL(&e->addr, addr))
+			b = e;
+		else if (old->used && (!e->used || e->seen_ns < old->seen_ns))
+			old = e;
+	}
+	if (!b) {
+		b = old;
+		*b = (struct xpxe_dhcp6_relay_bucket){ .addr = *addr, .tat_ns = now, .used = true };
+	}
+	interval = 1000000000ull / srv->relay_rate;
+	tolerance = interval * (srv->relay_burst ? srv->relay_burst - 1 : 0);
+	b->seen_ns = now;
+	if (b->tat_ns < now)
+		b->tat_ns = now;
+	if (b->tat_ns - now > tolerance)
+		return false;
+	b->tat_ns += interval;
 	return true;
 }
 
@@ -625,7 +760,8 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	int undo_before;
 	const uint8_t *udp = pkt + IP6_HDR_LEN, *msg = udp + UDP_HDR_LEN;
 	size_t plen, ulen, mlen;
-	bool answered, relayed;
+	bool answered, relayed, source_port = false;
+	uint16_t sport;
 
 	if (srv->n_queued == XPXE_DHCP6_BATCH || srv->n_undo == XPXE_DHCP6_BATCH)
 		xpxe_dhcp6_server_flush(srv);
@@ -647,12 +783,26 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	}
 	mlen = ulen - UDP_HDR_LEN;
 	relayed = mlen && msg[0] == XPXE_DHCP6_RELAY_FORW;
+	sport = (uint16_t)(udp[0] << 8 | udp[1]);
 	/*
 	 * A client sends from its link-local address (RFC 8415 13.1); a relay from one of its
-	 * own, any scope, to one of ours or to a group.
+	 * own, any scope, to one of ours or to a group, from a port an answer can go to.
 	 */
-	if (relayed ? IN6_IS_ADDR_MULTICAST(&src) || IN6_IS_ADDR_UNSPECIFIED(&src)
+	if (relayed ? IN6_IS_ADDR_MULTICAST(&src) || IN6_IS_ADDR_UNSPECIFIED(&src) || !sport
 		    : !IN6_IS_ADDR_LINKLOCAL(&src)) {
+		srv->cnt[XPXE_D6_BAD_FRAME]++;
+		return;
+	}
+	/*
+	 * A relay's frames carry its router's MAC, which XDP's limits cannot tell apart: each
+	 * relay address (where the answers go: a spoofed one would be a reflection's target)
+	 * has its own rate.
+	 */
+	if (relayed && !relay_admit(srv, &src)) {
+		srv->cnt[XPXE_D6_RELAY_LIMITED]++;
+		return;
+	}
+	if (srv->proxy && !relayed) { /* the socket's filter takes none: a client is XDP's */
 		srv->cnt[XPXE_D6_BAD_FRAME]++;
 		return;
 	}
@@ -660,7 +810,8 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	undo_before = srv->n_undo;
 	/* To ff02::1:2, or to one of our addresses (answer_unicast: RFC 8415 16, 18.4). */
 	if (relayed)
-		answered = answer_relayed(srv, msg, mlen, 1, &in6addr_any, &q->out, &q->type);
+		answered = answer_relayed(srv, msg, mlen, 1, &in6addr_any, &q->out, &q->type,
+					  &source_port);
 	else if (IN6_IS_ADDR_MULTICAST(&dst))
 		answered = xpxe_dhcp6_server_answer(srv, mac, msg, mlen, &q->out);
 	else
@@ -669,12 +820,18 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 		return;
 	if (!relayed)
 		q->type = q->out.buf[0];
-	/* A Relay-reply goes to the relay's port 547 (RFC 8415 7.2), whatever it sent from. */
-	q->to = (struct sockaddr_in6){ .sin6_family = AF_INET6,
-				       .sin6_addr = src,
-				       .sin6_port = htons(relayed ? XPXE_PORT_DHCP6_SERVER
-								  : udp[0] << 8 | udp[1]),
-				       .sin6_scope_id = srv->ifindex };
+	/*
+	 * A Relay-reply goes to the relay's port 547 (RFC 8415 7.2), whatever it sent from,
+	 * unless the Relay-forward that came to us carries a Relay Source Port option: then to
+	 * the port it came from (RFC 8357 5.3; the option's value is for the relay, not us).
+	 */
+	q->source_port = relayed && source_port;
+	q->to = (struct sockaddr_in6){
+		.sin6_family = AF_INET6,
+		.sin6_addr = src,
+		.sin6_port = htons(relayed && !source_port ? XPXE_PORT_DHCP6_SERVER : sport),
+		.sin6_scope_id = srv->ifindex
+	};
 	q->needs_write = srv->n_undo != undo_before;
 	/* A relay sends to our address by design (19): only a client's own message is told so. */
 	q->use_multicast = !relayed && !IN6_IS_ADDR_MULTICAST(&dst);
@@ -715,6 +872,8 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 								 : XPXE_D6_REPLY]++;
 		if (q->out.buf[0] == XPXE_DHCP6_RELAY_REPL)
 			srv->cnt[XPXE_D6_RELAYED]++;
+		if (q->source_port)
+			srv->cnt[XPXE_D6_RELAY_SOURCE_PORT]++;
 		if (sendto(srv->udp_fd, q->out.buf, q->out.len, 0, (struct sockaddr *)&q->to,
 			   sizeof(q->to)) < 0) {
 			srv->cnt[XPXE_D6_SEND_ERRORS]++;
@@ -776,8 +935,11 @@ void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv)
 	}
 }
 
-/* Packet socket filter: IPv6 (SOCK_DGRAM: the network header first) with UDP to 547. */
-static int attach_filter(int fd)
+/*
+ * Packet socket filter: IPv6 (SOCK_DGRAM: the network header first) with UDP to 547; in
+ * proxy mode (PROXY) a Relay-forward only.
+ */
+static int attach_filter(int fd, bool proxy)
 {
 	struct sock_filter code[] = {
 		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6), /* next header */
@@ -787,8 +949,21 @@ static int attach_filter(int fd)
 		BPF_STMT(BPF_RET | BPF_K, 0xffff),
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
+	struct sock_filter relays[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 5),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, IP6_HDR_LEN + 2),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, XPXE_PORT_DHCP6_SERVER, 0, 3),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, IP6_HDR_LEN + UDP_HDR_LEN), /* message type */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, XPXE_DHCP6_RELAY_FORW, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
 	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
 
+	if (proxy)
+		prog = (struct sock_fprog){ .len = sizeof(relays) / sizeof(relays[0]),
+					    .filter = relays };
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 }
 
@@ -804,12 +979,18 @@ static int open_sockets(struct xpxe_dhcp6_server *srv)
 
 	inet_pton(AF_INET6, "ff02::1:2", &group.ipv6mr_multiaddr);
 	srv->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (srv->pkt_fd < 0 || attach_filter(srv->pkt_fd))
+	if (srv->pkt_fd < 0 || attach_filter(srv->pkt_fd, srv->proxy))
 		return -errno;
 	ll.sll_protocol = htons(ETH_P_IPV6);
 	if (bind(srv->pkt_fd, (struct sockaddr *)&ll, sizeof(ll)))
 		return -errno;
 	srv->udp_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* Proxy mode: port 547 is the address server's, maybe on this host; any port will do. */
+	if (srv->proxy)
+		return srv->udp_fd < 0 || setsockopt(srv->udp_fd, SOL_SOCKET, SO_BINDTODEVICE,
+						     srv->ifname, strlen(srv->ifname))
+			   ? -errno
+			   : 0;
 	if (srv->udp_fd < 0 ||
 	    setsockopt(srv->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
 	    setsockopt(srv->udp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -818,6 +999,47 @@ static int open_sockets(struct xpxe_dhcp6_server *srv)
 	    bind(srv->udp_fd, (struct sockaddr *)&any, sizeof(any)) ||
 	    setsockopt(srv->udp_fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &group, sizeof(group)))
 		return -errno;
+	return 0;
+}
+
+/*
+ * Proxy mode: relays' clients answered with the boot options, when xdp_pxe answers DHCPv6 (a
+ * global or ULA address on the interface); nothing to load, no bindings.
+ */
+static int start_proxy(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
+		       const struct xpxe_dhcp_settings *s)
+{
+	struct xpxe_dhcp6_config cfg6 = { 0 };
+	struct xpxe_dhcp_config cfg = { 0 };
+	__u32 zero = 0;
+	int err;
+
+	snprintf(srv->ifname, sizeof(srv->ifname), "%s", dp->ifname);
+	srv->ifindex = dp->ifindex;
+	srv->proxy = true;
+	srv->clients_fd = bpf_map__fd(dp->skel->maps.dhcp_clients);
+	srv->config_fd = bpf_map__fd(dp->skel->maps.dhcp_config);
+	srv->config6_fd = bpf_map__fd(dp->skel->maps.dhcp6_config);
+	srv->replies_fd = bpf_map__fd(dp->skel->maps.dhcp6_replies);
+	if (bpf_map_lookup_elem(srv->config6_fd, &zero, &cfg6) || !cfg6.enabled)
+		return 0; /* no DHCPv6 here (xpxe status says why) */
+	if (!bpf_map_lookup_elem(srv->config_fd, &zero, &cfg)) {
+		srv->answer_unknown = cfg.flags & XPXE_DHCP_F_ANSWER_UNKNOWN;
+		srv->default_profile = cfg.default_profile;
+	}
+	srv->duid_len = cfg6.duid_len;
+	memcpy(srv->duid, cfg6.duid, sizeof(srv->duid));
+	xpxe_dhcp6_server_set_limits(srv, s);
+	err = (srv->queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv->queued))) ? open_sockets(srv)
+									     : -ENOMEM;
+	if (err) {
+		log_error("%s: cannot start answering DHCPv6 relays: %s", dp->ifname,
+			  strerror(-err));
+		xpxe_dhcp6_server_stop(srv);
+		return err;
+	}
+	srv->running = true;
+	log_info("%s: DHCPv6 relays' clients get the boot options (proxy mode)", dp->ifname);
 	return 0;
 }
 
@@ -834,7 +1056,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	memset(srv, 0, sizeof(*srv));
 	srv->pkt_fd = srv->udp_fd = srv->bindings_fd = -1;
 	if (!xpxe_dhcp6_full(s))
-		return 0;
+		return s->enabled && s->mode == XPXE_MODE_PROXY ? start_proxy(srv, dp, s) : 0;
 	snprintf(srv->ifname, sizeof(srv->ifname), "%s", dp->ifname);
 	srv->ifindex = dp->ifindex;
 	srv->clients_fd = bpf_map__fd(dp->skel->maps.dhcp_clients);
@@ -855,6 +1077,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	}
 	srv->duid_len = cfg6.duid_len;
 	memcpy(srv->duid, cfg6.duid, sizeof(srv->duid));
+	xpxe_dhcp6_server_set_limits(srv, s);
 	srv->lease_time = s->lease_time ? s->lease_time : 3600;
 	srv->offer_hold = s->offer_hold ? s->offer_hold : 30;
 	snprintf(path, sizeof(path), "%s6", s->leases_path);
@@ -918,6 +1141,12 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	return 0;
 }
 
+void xpxe_dhcp6_server_set_limits(struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp_settings *s)
+{
+	srv->relay_rate = s->relay_rate;
+	srv->relay_burst = s->relay_burst;
+}
+
 int xpxe_dhcp6_server_fd(const struct xpxe_dhcp6_server *srv)
 {
 	return srv->running ? srv->pkt_fd : -1;
@@ -942,6 +1171,9 @@ struct fy_node *xpxe_dhcp6_server_status(const struct xpxe_dhcp6_server *srv,
 	struct fy_node *node = fy_node_create_mapping(doc), *bad = fy_node_create_mapping(doc);
 	int bound = 0;
 
+	xpxe_json_add_str(node, "answers",
+			  srv->proxy ? "relays, boot options only (proxy mode)"
+				     : "addresses (full mode)");
 	for (int i = 0; i < srv->leases.n; i++)
 		bound += !srv->leases.items[i].offered;
 	xpxe_json_add_u64(node, "bindings", bound);

@@ -32,14 +32,23 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_SAVE_ERRORS, /* the bindings file could not be written: not answered */
 	XPXE_D6_SEND_ERRORS, /* sendto failed */
 	XPXE_D6_UNICAST,     /* a Solicit, Confirm, Rebind or Information-request to our address */
-	XPXE_D6_USE_MULTICAST,	  /* a Request, Renew, Release or Decline to it: UseMulticast */
-	XPXE_D6_RELAYED,	  /* answers sent in a Relay-reply, to the relay */
-	XPXE_D6_RELAY_OTHER_LINK, /* a relayed message from a link with no pool6 or reservation */
-	XPXE_D6_RELAY_NO_MAC,	  /* relayed, and neither its relay nor its DUID names a MAC */
+	XPXE_D6_USE_MULTICAST,	   /* a Request, Renew, Release or Decline to it: UseMulticast */
+	XPXE_D6_RELAYED,	   /* answers sent in a Relay-reply, to the relay */
+	XPXE_D6_RELAY_OTHER_LINK,  /* a relayed message from a link with no pool6 or reservation */
+	XPXE_D6_RELAY_NO_MAC,	   /* relayed, and neither its relay nor its DUID names a MAC */
+	XPXE_D6_RELAY_SOURCE_PORT, /* Relay-replies to the relay's source port (RFC 8357) */
+	XPXE_D6_RELAY_LIMITED,	   /* Relay-forwards over their relay's rate: dropped */
+	XPXE_D6_PROXY_IGNORED,	   /* proxy mode: the address server's (Renew, Rebind, ...) */
+	XPXE_D6_PROXY_NOT_PXE,	   /* proxy mode: a client with nothing to boot (plain, no file) */
 	XPXE_D6_CNT_MAX,
 };
 
 /*
+ * Proxy mode (PROXY): only Relay-forwards, whose clients get the boot options xdp_pxe's proxy
+ * answers carry on the link (dhcp6_replies), no address: another server gives those. The
+ * packet socket takes Relay-forwards only; answers leave from a port of the kernel's choosing
+ * (RFC 8415 7.2 allows it), not 547, which the address server may hold on this host.
+ *
  * Full mode's DHCPv6 server on one interface (with a pool6 or reservations):
  * xdp_pxe passes the clients' messages up (pass_dhcp6_to_daemon); a packet
  * socket reads them with their Ethernet source (the MAC keys the machine,
@@ -56,6 +65,22 @@ struct xpxe_dhcp6_queued {
 	uint8_t type; /* the client's answer's type, inside any Relay-reply: what it counts as */
 	bool needs_write;   /* it makes or extends a binding: sent only once the file holds it */
 	bool use_multicast; /* answer_unicast's: counted in use_multicast only, not in reply */
+	bool source_port;   /* a Relay-reply to the relay's source port, not 547 (RFC 8357) */
+};
+
+/*
+ * A relay's token bucket (--dhcp-relay-rate), kept as GCRA's theoretical arrival time: XDP's
+ * limits go by MAC, and every relay's frames carry its router's MAC, so the daemon limits what
+ * each relay address (where the answers go) makes it send. A small table, the least recently
+ * heard relay evicted.
+ */
+#define XPXE_DHCP6_RELAYS 64
+
+struct xpxe_dhcp6_relay_bucket {
+	struct in6_addr addr;
+	unsigned long long tat_ns;  /* a message at or after it finds the bucket full */
+	unsigned long long seen_ns; /* its last message (eviction: the oldest goes) */
+	bool used;
 };
 
 /* A binding a batch changed: how to take it back if the batch's write fails. */
@@ -66,6 +91,7 @@ struct xpxe_dhcp6_undo {
 
 struct xpxe_dhcp6_server {
 	bool running;
+	bool proxy; /* proxy mode: Relay-forwards only, boot options only (above) */
 	int pkt_fd, udp_fd, ifindex;
 	char ifname[16];
 	int clients_fd, config_fd, config6_fd, replies_fd; /* the data plane's maps */
@@ -84,6 +110,10 @@ struct xpxe_dhcp6_server {
 	int n_queued, n_undo;
 	struct xpxe_dhcp6_queued *queued; /* XPXE_DHCP6_BATCH of them */
 	struct xpxe_dhcp6_undo undo[XPXE_DHCP6_BATCH];
+	/* Relay-forwards per second from one relay address and at once (0: no limit). */
+	unsigned int relay_rate, relay_burst;
+	struct xpxe_dhcp6_relay_bucket relays[XPXE_DHCP6_RELAYS];
+	unsigned long long (*clock_ns)(void); /* CLOCK_MONOTONIC in ns; NULL: the system's */
 	unsigned long long cnt[XPXE_D6_CNT_MAX];
 	unsigned long long malformed[XPXE_DHCP6_VERDICT_MAX];
 };
@@ -95,7 +125,8 @@ bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s);
 const struct in6_addr *xpxe_dhcp6_link_prefix(const struct xpxe_dhcp_settings *s);
 
 /*
- * Starts the server on DP when S asks for it (a no-op otherwise), after
+ * Starts the server on DP when S asks for it: full mode's, or proxy mode's for relays (a
+ * no-op otherwise), after
  * xpxe_dhcp_install: loads the bindings, opens the sockets. Logs why on failure.
  */
 int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
@@ -123,6 +154,10 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv);
 void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv);
 
 void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv);
+
+/* The relays' rate limit from S (a reload's): the buckets keep what they hold. */
+void xpxe_dhcp6_server_set_limits(struct xpxe_dhcp6_server *srv,
+				  const struct xpxe_dhcp_settings *s);
 
 /*
  * Makes dhcp6_bindings hold the table's bindings and nothing else (the entries of a previous
