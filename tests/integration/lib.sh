@@ -116,6 +116,18 @@ xdp_prog_on() { # NS IFACE -> prints the attached XDP program id, or nothing
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
+# every_done_timed: the daemon log has tftp_done lines, and none says seconds=0.000: a transfer
+# takes one tick of the coarse clock at least (a small one read 0 on it: "MB/s=0.00").
+every_done_timed() {
+	grep -q 'event=tftp_done ' "$WORK/daemon.log" &&
+		! grep -q 'event=tftp_done .*seconds=0\.000 ' "$WORK/daemon.log"
+}
+# done_lines: how many there are, and their seconds from least to most, for a check's text.
+done_lines() {
+	grep -o 'event=tftp_done .*seconds=[0-9.]*' "$WORK/daemon.log" | sed 's/.*seconds=//' |
+		sort -n | sed -n '1h; ${x; G; s/\n/ to /; p}' | sed "s/^/$(grep -c 'event=tftp_done ' "$WORK/daemon.log") tftp_done, seconds /"
+}
+
 # wait_downloads REF OUT_PREFIX N PID...: waits for the clients' PIDs (so it runs in this shell,
 # not a subshell), then sets FAILED (how many exited non-zero) and SAME (how many of
 # OUT_PREFIX1 .. OUT_PREFIXN have REF's sha256).

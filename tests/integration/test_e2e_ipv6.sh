@@ -38,10 +38,24 @@ PXE=$!
 e6_http6 http "$MAC_HTTP" "$LAB-t1" 900
 HTTPB=$!
 WAIT_S=600 wait_until booted_or_dead pxe $PXE
-if booted pxe; then
-	ok "PXEv6: OVMF booted snponly.efi over TFTP on IPv6: iPXE's banner on the serial console"
+# iPXE's banner alone does not say PXEv6 booted it: OVMF's HTTP fallback runs a snponly.efi
+# that prints it too. The daemon's tftp_start for its read request over IPv6 does (the HTTPv6
+# machine fetches over HTTP); logged as the request comes, waited for as the log's lines are.
+pxe_rrq() {
+	grep -aq "event=tftp_start .*ip=fd00:198:18:7::[0-9a-f:]* .*detail=\"snponly.efi " "$WORK/daemon.log"
+}
+booted pxe && WAIT_S=60 wait_until pxe_rrq
+if booted pxe && pxe_rrq; then
+	ok "PXEv6: OVMF booted snponly.efi over TFTP on IPv6: the daemon's tftp_start for it, iPXE's banner on the serial console"
 else
-	not_ok "PXEv6: OVMF booted snponly.efi over IPv6" "qemu.sh: $(cat "$WORK/pxe.qemu")" "$(serial_end pxe)"
+	mapfile -t serial < <(tail -n 40 "$WORK/pxe.serial" 2>/dev/null | tr -d '\r' |
+		sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g' | tr -cd '[:print:]\t\n')
+	mapfile -t dhcp6 < <("$XPXE" status --json 2>&1 | jq -r '.interfaces[0].counters |
+		to_entries[] | select(.key | startswith("dhcp6")) | "\(.key) \(.value)"' 2>&1)
+	not_ok "PXEv6: OVMF booted snponly.efi over TFTP on IPv6" "qemu.sh: $(cat "$WORK/pxe.qemu")" \
+		"iPXE's banner: $(booted pxe && echo seen || echo not seen); the daemon's tftp_start for snponly.efi over IPv6: $(pxe_rrq && echo seen || echo not seen)" \
+		"the guest's last 40 lines of serial output:" "${serial[@]}" \
+		"xdp_pxe's DHCPv6 counters:" "${dhcp6[@]}"
 fi
 kill $PXE 2>/dev/null
 WAIT_S=900 wait_until booted_or_dead http $HTTPB

@@ -83,6 +83,7 @@ check "the 32 MiB lockstep transfer's end event says path=tc" wait_until grep -E
 	"event=tftp_done mac=- ip=fd00:198:18:6::[23] .*detail=\"big blocks=65538 path=tc " "$WORK/daemon.log"
 check "the 32 MiB windowed transfer's end event says path=af_xdp" wait_until grep -Eq \
 	"event=tftp_done mac=- ip=fd00:198:18:6::[23] .*detail=\"big blocks=65538 path=af_xdp " "$WORK/daemon.log"
+check "every tftp_done says seconds above 0 ($(done_lines))" every_done_timed
 check "xpxe status says IPv6 lockstep blocks come from tc, windows from AF_XDP, first blocks from the daemon" \
 	bash -c "'$XPXE' status | grep -qE 'IPv6: [0-9]+ RRQs; blocks: xdp [0-9]+, tc [1-9][0-9]* \(lockstep\), af_xdp [1-9][0-9]* \(windows\), daemon [1-9]'"
 check "xpxe status --json: tftp.ipv6.blocks_tc = tftp6_data_tc" \

@@ -78,3 +78,4 @@ all4() { test "$(counter tftp6_completed)" = 4; }
 wait_until all4
 check "/metrics: outcome=\"completed\" counts the 4 IPv6 transfers ($(completed_metric), tftp6_completed $(counter tftp6_completed))" \
 	test "$(completed_metric)" = 4
+check "every tftp_done says seconds above 0 ($(done_lines))" every_done_timed

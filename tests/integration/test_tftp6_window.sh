@@ -123,3 +123,4 @@ check "... the transfer's socket took it over once (tftp6_takeover +$(($(counter
 check "... and sent its windows (tftp_data_window_udp +$(($(counter tftp_data_window_udp) - u0)) >= $(blocks_of "${SIZE[f3m]}" 1448)), none through AF_XDP" \
 	test $(($(counter tftp_data_window_udp) - u0)) -ge "$(blocks_of "${SIZE[f3m]}" 1448)" \
 	-a "$(counter tftp6_data_xsk)" -eq "$x0"
+check "every tftp_done says seconds above 0 ($(done_lines))" every_done_timed

@@ -106,3 +106,4 @@ in_cli curl -s "http://[$SRV6]:8080/metrics" >"$WORK/metrics"
 for c in tftp6_data_xdp tftp6_xdp_to_tc; do
 	check "/metrics exports $c" grep -q "outcome=\"$c\"} $(counter $c)\$" "$WORK/metrics"
 done
+check "every tftp_done says seconds above 0 ($(done_lines))" every_done_timed

@@ -183,3 +183,4 @@ check "/metrics: bytes by path: tc" test "$(metric "xpxe_tftp_bytes_total{$lbl,p
 check "/metrics: bytes by path: af_xdp" test "$(metric "xpxe_tftp_bytes_total{$lbl,path=\"af_xdp\"}")" -ge 1048576
 check "/metrics: no transfer in flight any more" \
 	grep -Eq "^xpxe_tftp_transfers_in_flight\{$lbl\} 0$" <<<"$metrics"
+check "every tftp_done says seconds above 0 ($(done_lines))" every_done_timed

@@ -75,6 +75,12 @@ for client in atftp tftp-hpa tftp-hpa-6; do
 	line=$(grep "event=tftp_done .*detail=\"f20 " "$WORK/daemon.log" | tail -1)
 	check "... the daemon ends it as done, the final ACK not seen, in ${took} s (< $IDLE s idle): ${line#*detail=}" \
 		bash -c "[ '$took' -lt '$IDLE' ] && grep -Eq 'detail=\"f20 blocks=20 path=(xdp|tc|xdp/tc|af_xdp|udp) .* final_ack=not_seen\"' <<<'$line'"
+	# Its 20 blocks left within milliseconds of the RRQ (the seconds above went to the wait
+	# for the final ACK): they take one tick of the coarse clock at least, never 0.
+	secs=$(grep -o 'seconds=[0-9.]*' <<<"$line" | cut -d= -f2)
+	rate=$(grep -o 'MB/s=[0-9.]*' <<<"$line" | cut -d= -f2)
+	check "... its seconds ($secs) and MB/s ($rate) are above 0" \
+		awk -v s="$secs" -v r="$rate" 'BEGIN { exit !(s > 0 && r > 0) }'
 	check "... counted: tftp_final_ack_missing $missing0 -> $(counter tftp_final_ack_missing), not expired" \
 		test "$(counter tftp_final_ack_missing) $(counter tftp_sessions_expired)" = "$((missing0 + 1)) $expired0"
 	check "... the daemon sent the final block again first ($resent $data0 -> $(counter $resent))" \
@@ -146,5 +152,6 @@ for client in atftp atftp-6; do
 done
 
 in_cli tc filter del dev "$IF_CLI" ingress
+check "every tftp_done says seconds above 0 ($(done_lines))" every_done_timed
 kill -TERM "$DAEMON_PID"
 wait_daemon

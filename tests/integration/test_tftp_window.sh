@@ -257,3 +257,4 @@ check "... and status says why" \
 	bash -c "'$XPXE' status | grep -q 'windows not offered (clients go lockstep): --tftp-windowsize-max is 1'"
 fetched "... atftp asking windowsize 16 completes lockstep" "$OUT/off" "$FILES/f300k" \
 	atftp_get 16 1468 f300k "$OUT/off"
+check "every tftp_done says seconds above 0 ($(done_lines))" every_done_timed

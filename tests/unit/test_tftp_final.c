@@ -176,6 +176,27 @@ static void test_repeat_then_ack_moves(void **state)
 	assert_int_equal(tftp_final_step(&f, true, true, 18, 1, 0, IDLE, 16), TFTP_FINAL_DONE);
 }
 
+/*
+ * tftp_span_s: tftp_done's seconds. A transfer that ends within the tick of the coarse clock its
+ * RRQ came in (20 blocks of 512 bytes on a LAN: ~1 ms against 4 ms at HZ=250) takes the tick,
+ * never 0 (that read "seconds=0.000 MB/s=0.00"); longer ones their span.
+ */
+#define TICK 4000000ull
+static void test_span(void **state)
+{
+	const unsigned long long t0 = 5000000000ull;
+
+	(void)state;
+	assert_true(tftp_span_s(t0, t0, TICK) == 0.004); /* the same tick */
+	assert_true(tftp_span_s(t0, t0 + TICK, TICK) == 0.004);
+	assert_true(tftp_span_s(t0, t0 + 2 * TICK, TICK) == 0.008);
+	assert_true(tftp_span_s(t0, t0 + 1500000000ull, TICK) == 1.5);
+	assert_true(tftp_span_s(t0, t0 - TICK, TICK) == 0.004); /* never below the tick */
+	assert_true(tftp_span_s(t0, 0, 1000000) == 0.001);	/* nor 0: an unset stamp */
+	assert_true(tftp_seconds(t0, t0) > 0);			/* this host's tick */
+	assert_true(tftp_seconds(t0, t0) <= 0.01);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_repeats_then_silence),
 		cmocka_unit_test(test_one_repeat_then_silence),
 		cmocka_unit_test(test_repeat_then_ack_moves),
+		cmocka_unit_test(test_span),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

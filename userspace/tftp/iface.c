@@ -135,6 +135,24 @@ __u64 tftp_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+double tftp_span_s(__u64 start_ns, __u64 end_ns, __u64 tick_ns)
+{
+	return (end_ns > start_ns && end_ns - start_ns > tick_ns ? end_ns - start_ns : tick_ns) /
+	       1e9;
+}
+
+double tftp_seconds(__u64 start_ns, __u64 end_ns)
+{
+	static __u64 tick_ns;
+	struct timespec res;
+
+	if (!tick_ns)
+		tick_ns = !clock_getres(CLOCK_MONOTONIC_COARSE, &res) && (res.tv_sec || res.tv_nsec)
+			      ? (__u64)res.tv_sec * 1000000000ull + res.tv_nsec
+			      : 10000000; /* HZ=100's, the longest */
+	return tftp_span_s(start_ns, end_ns, tick_ns);
+}
+
 /* A client's name, fit for a log line: printable ASCII, others escaped, cut at 80. */
 void tftp_printable(char *out, size_t len, const char *in, size_t in_len)
 {

@@ -203,6 +203,7 @@ struct xfer6 {
 	bool counted, gave_up; /* as struct xfer's: a place of opts.max_at_once */
 	uint32_t repeats;      /* ACKs of block ACKED again (tc's retransmits, or the socket's) */
 	__u64 started_ns, last_tx_ns;
+	__u64 final_tx_ns; /* when the final block first left (0: not yet): see report6 */
 	double progress, ended_at;
 	unsigned timeout_s;		    /* as struct xfer's */
 	struct tftp_final final;	    /* as struct xfer's */
@@ -281,6 +282,16 @@ void tftp_write_counter(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counte
 void tftp_bump(struct xpxe_tftp *t, struct iface *ifc, enum xpxe_counter c);
 enum xpxe_counter tftp_error_counter(int code);
 __u64 tftp_now_ns(void);
+/*
+ * The seconds a transfer took, from START_NS to END_NS on tftp_now_ns's clock. That clock is
+ * the kernel's coarse one (the data plane stamps its blocks with it: one tick of TICK_NS, 1 to
+ * 10 ms): a transfer that ends within a tick of its RRQ (a small file on a LAN: 20 blocks in
+ * ~1 ms) reads as 0 on it. It takes one tick then, an upper bound (its MB/s a lower bound),
+ * never 0: 0 s and 0 MB/s said a transfer that had delivered its file never moved.
+ * tftp_seconds: the same, with this host's tick.
+ */
+double tftp_span_s(__u64 start_ns, __u64 end_ns, __u64 tick_ns);
+double tftp_seconds(__u64 start_ns, __u64 end_ns);
 /*
  * A session to create in a sessions map, its owner the next number (xpxe_tftp_session.owner),
  * the rest zero. An LRU map hands a freed or evicted entry to the next session at once, under

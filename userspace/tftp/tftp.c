@@ -172,11 +172,14 @@ static void report(int type, const struct xfer *x, const struct xpxe_tftp_sessio
 		r.error = s->client_error;
 		/*
 		 * From the RRQ to the end: the final ACK's moment when the program's event
-		 * told it (xpxe_tftp_on_end), else the last DATA sent (the sweep sees the
-		 * end up to a second late).
+		 * told it (xpxe_tftp_on_end), else the last DATA the data plane sent (the
+		 * sweep sees the end up to a second late). With the final ACK never seen
+		 * (final_ack=not_seen) that is the final block as the data plane sent it:
+		 * the daemon's resends of it while it waited (resend_final) leave the
+		 * session's stamp alone, as they time the wait, not the transfer. Never 0
+		 * (tftp_seconds: a transfer within one tick of the clock takes the tick).
 		 */
-		r.seconds =
-		    s->last_tx_ns > x->started_ns ? (s->last_tx_ns - x->started_ns) / 1e9 : 0;
+		r.seconds = tftp_seconds(x->started_ns, s->last_tx_ns);
 	}
 	xpxe_event_tftp(type, &r);
 }

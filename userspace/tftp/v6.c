@@ -94,35 +94,45 @@ static int path6(const struct xfer6 *x)
 static void report6(int type, const struct xfer6 *x, const char *why, int error)
 {
 	char ip[INET6_ADDRSTRLEN], taken[48];
-	__u64 done = (__u64)x->acked * x->blksize;
+	__u64 done = (__u64)x->acked * x->blksize, end;
 
+	/*
+	 * From the RRQ to the end (tftp_seconds: never 0). tc's transfers end at the last block
+	 * tc sent (the session keeps no ACK's moment; the sweep sees the end later); the
+	 * socket's at their final ACK, now, or, when it never came (final_ack=not_seen: the
+	 * sweep ends it done with the final block unacknowledged), at the final block's first
+	 * send: its resends time the daemon's wait, not the transfer, as IPv4's (tftp.c).
+	 */
+	if (x->kernel)
+		end = x->ended ? x->last_tx_ns : tftp_now_ns();
+	else if (type == XPXE_EV_TFTP_DONE && x->acked < x->final_block && x->final_tx_ns)
+		end = x->final_tx_ns;
+	else
+		end = tftp_now_ns();
 	inet_ntop(AF_INET6, &x->peer.sin6_addr, ip, sizeof(ip));
 	/* The end of a transfer the daemon took over from tc says so (tftp6_takeover). */
 	if (!why && x->taken_over_at && type == XPXE_EV_TFTP_DONE) {
 		snprintf(taken, sizeof(taken), "taken over from tc at block %u", x->taken_over_at);
 		why = taken;
 	}
-	xpxe_event_tftp(
-	    type,
-	    &(struct xpxe_tftp_report){
-		.mac = "",
-		.ip = ip,
-		.iface = x->ifc->ifname,
-		.file = x->name,
-		.path = path6(x),
-		.size = x->size,
-		.done = done < x->size ? done : x->size,
-		.blksize = x->blksize,
-		.windowsize = x->windowsize,
-		.retransmits = x->retransmits,
-		.block = x->acked,
-		.final_block = x->final_block,
-		/* tc's transfers end at their last block; the sweep sees it later */
-		.seconds =
-		    ((x->kernel && x->ended ? x->last_tx_ns : tftp_now_ns()) - x->started_ns) / 1e9,
-		.error = error,
-		.why = why,
-	    });
+	xpxe_event_tftp(type, &(struct xpxe_tftp_report){
+				  .mac = "",
+				  .ip = ip,
+				  .iface = x->ifc->ifname,
+				  .file = x->name,
+				  .path = path6(x),
+				  .size = x->size,
+				  .done = done < x->size ? done : x->size,
+				  .blksize = x->blksize,
+				  .windowsize = x->windowsize,
+				  .retransmits = x->retransmits,
+				  .block = x->acked,
+				  .final_block = x->final_block,
+				  /* to END, above */
+				  .seconds = tftp_seconds(x->started_ns, end),
+				  .error = error,
+				  .why = why,
+			      });
 }
 
 /* Answers from port 69, from the address the request was sent to (PI). */
@@ -280,6 +290,8 @@ static void send_blocks(struct xpxe_tftp *t, struct xfer6 *x, uint32_t first, bo
 			x->sent = b;
 	}
 	x->last_tx_ns = tftp_now_ns();
+	if (x->sent >= x->final_block && !x->final_tx_ns)
+		x->final_tx_ns = x->last_tx_ns;
 	tftp_tally(x->ifc, XPXE_CNT_TFTP6_DATA, n);
 	tftp_tally(x->ifc, XPXE_CNT_TFTP_BYTES_DAEMON, bytes);
 	if (resent) {
@@ -594,6 +606,8 @@ static bool take_over6(struct xpxe_tftp *t, struct xfer6 *x)
 	x->sent = s.last_block;
 	x->retransmits = x->repeats = s.retransmits;
 	x->last_tx_ns = s.last_tx_ns;
+	if (x->sent >= x->final_block && !x->final_tx_ns)
+		x->final_tx_ns = s.last_tx_ns; /* tc sent it: its last block, as far as known */
 	if (s.state != XPXE_TFTP_ACTIVE) {
 		/* Ended in tc between the ACK and now: the end is reported as the sweep would. */
 		bool done = s.state == XPXE_TFTP_DONE;
