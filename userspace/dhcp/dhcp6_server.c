@@ -752,6 +752,18 @@ static uint16_t udp6_check(const struct in6_addr *src, const struct in6_addr *ds
 	return (uint16_t)~sum;
 }
 
+/* Puts back what the batch's commits from the FROMth on did to their bindings, last first. */
+static void unwind(struct xpxe_dhcp6_server *srv, int from)
+{
+	for (int i = srv->n_undo - 1; i >= from; i--) {
+		struct xpxe_lease6 *lease = xpxe_leases6_find(&srv->leases, srv->undo[i].mac);
+
+		if (lease)
+			*lease = srv->undo[i].before;
+	}
+	srv->n_undo = from;
+}
+
 void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, size_t n,
 			    const unsigned char *mac)
 {
@@ -816,8 +828,13 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 		answered = xpxe_dhcp6_server_answer(srv, mac, msg, mlen, &q->out);
 	else
 		answered = answer_unicast(srv, mac, msg, mlen, &q->out);
-	if (!answered)
+	if (!answered) {
+		/* Nothing goes out (say, a Relay-reply too big for a datagram, around a forged
+		 * Interface-Id): a binding made on the way is put back, so that the file never
+		 * holds an address its machine was not told of. */
+		unwind(srv, undo_before);
 		return;
+	}
 	if (!relayed)
 		q->type = q->out.buf[0];
 	/*
@@ -847,14 +864,8 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 		written = false;
 		log_error("%s: cannot write the DHCPv6 bindings %s: %s (%d answer(s) not sent)",
 			  srv->ifname, srv->leases.path, strerror(-err), srv->n_undo);
-		for (int i = srv->n_undo - 1; i >= 0; i--) {
-			struct xpxe_lease6 *lease =
-			    xpxe_leases6_find(&srv->leases, srv->undo[i].mac);
-
-			if (lease)
-				*lease = srv->undo[i].before;
-		}
 		srv->cnt[XPXE_D6_SAVE_ERRORS] += srv->n_undo ? srv->n_undo : 1;
+		unwind(srv, 0);
 	}
 	for (int i = 0; written && i < srv->n_undo; i++) {
 		const struct xpxe_lease6 *lease = xpxe_leases6_find(&srv->leases, srv->undo[i].mac);
