@@ -22,8 +22,9 @@ source "$ROOT/tests/integration/tap.sh"
 # so, its checksums and counters another run's. The lock stays held while this run or anything
 # it started (a daemon, a guest) lives; this is before the cleanup trap, so a refused run
 # leaves the other's lab alone. Namespaces found with the lock taken are a dead run's
-# leftovers, and go before this run builds its own.
-if exec {LAB_LOCK_FD}>"/run/xpxe-lab-$LAB.lock" 2>/dev/null; then
+# leftovers, and go before this run builds its own. (The braces keep 2>/dev/null to the open:
+# on a bare exec it would silence this shell's stderr for the rest of the test.)
+if { exec {LAB_LOCK_FD}>"/run/xpxe-lab-$LAB.lock"; } 2>/dev/null; then
 	if ! flock -n "$LAB_LOCK_FD"; then
 		not_ok "lab $LAB is in use by another run on this machine (XPXE_LAB=NAME runs this test beside it)"
 		rm -rf "$WORK"
