@@ -1013,6 +1013,34 @@ static int open_sockets(struct xpxe_dhcp6_server *srv)
 	return 0;
 }
 
+/* Both modes: the interface and the data plane's maps the server reads (REPLIES: its mode's). */
+static void take_maps(struct xpxe_dhcp6_server *srv, const struct xpxe_dataplane *dp,
+		      int replies_fd)
+{
+	snprintf(srv->ifname, sizeof(srv->ifname), "%s", dp->ifname);
+	srv->ifindex = dp->ifindex;
+	srv->clients_fd = bpf_map__fd(dp->skel->maps.dhcp_clients);
+	srv->config_fd = bpf_map__fd(dp->skel->maps.dhcp_config);
+	srv->config6_fd = bpf_map__fd(dp->skel->maps.dhcp6_config);
+	srv->replies_fd = replies_fd;
+}
+
+/* Both modes: what the server takes from the programs' config (CFG6 read) and the settings. */
+static void take_config(struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_config *cfg6,
+			const struct xpxe_dhcp_settings *s)
+{
+	struct xpxe_dhcp_config cfg = { 0 };
+	__u32 zero = 0;
+
+	if (!bpf_map_lookup_elem(srv->config_fd, &zero, &cfg)) {
+		srv->answer_unknown = cfg.flags & XPXE_DHCP_F_ANSWER_UNKNOWN;
+		srv->default_profile = cfg.default_profile;
+	}
+	srv->duid_len = cfg6->duid_len;
+	memcpy(srv->duid, cfg6->duid, sizeof(srv->duid));
+	xpxe_dhcp6_server_set_limits(srv, s);
+}
+
 /*
  * Proxy mode: relays' clients answered with the boot options, when xdp_pxe answers DHCPv6 (a
  * global or ULA address on the interface); nothing to load, no bindings.
@@ -1021,26 +1049,14 @@ static int start_proxy(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
 		       const struct xpxe_dhcp_settings *s)
 {
 	struct xpxe_dhcp6_config cfg6 = { 0 };
-	struct xpxe_dhcp_config cfg = { 0 };
 	__u32 zero = 0;
 	int err;
 
-	snprintf(srv->ifname, sizeof(srv->ifname), "%s", dp->ifname);
-	srv->ifindex = dp->ifindex;
 	srv->proxy = true;
-	srv->clients_fd = bpf_map__fd(dp->skel->maps.dhcp_clients);
-	srv->config_fd = bpf_map__fd(dp->skel->maps.dhcp_config);
-	srv->config6_fd = bpf_map__fd(dp->skel->maps.dhcp6_config);
-	srv->replies_fd = bpf_map__fd(dp->skel->maps.dhcp6_replies);
+	take_maps(srv, dp, bpf_map__fd(dp->skel->maps.dhcp6_replies));
 	if (bpf_map_lookup_elem(srv->config6_fd, &zero, &cfg6) || !cfg6.enabled)
 		return 0; /* no DHCPv6 here (xpxe status says why) */
-	if (!bpf_map_lookup_elem(srv->config_fd, &zero, &cfg)) {
-		srv->answer_unknown = cfg.flags & XPXE_DHCP_F_ANSWER_UNKNOWN;
-		srv->default_profile = cfg.default_profile;
-	}
-	srv->duid_len = cfg6.duid_len;
-	memcpy(srv->duid, cfg6.duid, sizeof(srv->duid));
-	xpxe_dhcp6_server_set_limits(srv, s);
+	take_config(srv, &cfg6, s);
 	err = (srv->queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv->queued))) ? open_sockets(srv)
 									     : -ENOMEM;
 	if (err) {
@@ -1058,7 +1074,6 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 			    const struct xpxe_dhcp_settings *s)
 {
 	struct xpxe_dhcp6_config cfg6 = { 0 };
-	struct xpxe_dhcp_config cfg = { 0 };
 	struct xpxe_reservation6 res[XPXE_MAX_RESERVATIONS];
 	char path[sizeof(s->leases_path) + 2];
 	__u32 zero = 0;
@@ -1068,12 +1083,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 	srv->pkt_fd = srv->udp_fd = srv->bindings_fd = -1;
 	if (!xpxe_dhcp6_full(s))
 		return s->enabled && s->mode == XPXE_MODE_PROXY ? start_proxy(srv, dp, s) : 0;
-	snprintf(srv->ifname, sizeof(srv->ifname), "%s", dp->ifname);
-	srv->ifindex = dp->ifindex;
-	srv->clients_fd = bpf_map__fd(dp->skel->maps.dhcp_clients);
-	srv->config_fd = bpf_map__fd(dp->skel->maps.dhcp_config);
-	srv->config6_fd = bpf_map__fd(dp->skel->maps.dhcp6_config);
-	srv->replies_fd = bpf_map__fd(dp->skel->maps.dhcp6_replies_full);
+	take_maps(srv, dp, bpf_map__fd(dp->skel->maps.dhcp6_replies_full));
 	srv->bindings_fd = bpf_map__fd(dp->skel->maps.dhcp6_bindings);
 	if (bpf_map_lookup_elem(srv->config6_fd, &zero, &cfg6) || !cfg6.enabled ||
 	    !(cfg6.flags & XPXE_DHCP6_F_FULL)) {
@@ -1082,13 +1092,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 			  dp->ifname);
 		return -EADDRNOTAVAIL;
 	}
-	if (!bpf_map_lookup_elem(srv->config_fd, &zero, &cfg)) {
-		srv->answer_unknown = cfg.flags & XPXE_DHCP_F_ANSWER_UNKNOWN;
-		srv->default_profile = cfg.default_profile;
-	}
-	srv->duid_len = cfg6.duid_len;
-	memcpy(srv->duid, cfg6.duid, sizeof(srv->duid));
-	xpxe_dhcp6_server_set_limits(srv, s);
+	take_config(srv, &cfg6, s);
 	srv->lease_time = s->lease_time ? s->lease_time : 3600;
 	srv->offer_hold = s->offer_hold ? s->offer_hold : 30;
 	snprintf(path, sizeof(path), "%s6", s->leases_path);
