@@ -119,7 +119,7 @@ check "HTTP: GET /assets/vmlinuz, byte for byte" cmp "$W/vmlinuz" "$W/http.vmlin
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 ip2=$(dhcp d2)
-check "kill -9: the data plane alone gives the machine its address again ($ip2)" test "$ip2" = "$ip1"
+check "kill -9: the data plane alone gives the machine its address again ($ip2)" test -n "$ip2" -a "$ip2" = "$ip1"
 if start_daemon; then
 	check "a second xpxe serve adopts the pinned data plane" \
 		sh -c "'$X' status --json | grep -q '\"adopted\": *true'"
