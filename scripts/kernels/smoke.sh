@@ -98,10 +98,25 @@ check "status: attached $mode, through ${via:-?}" test -n "$via" -a "$mode" = na
 check "the tail calls are in place (no \"refused xdp_pxe's tail calls\" warning left standing)" \
 	sh -c "! grep -q 'go to the daemon and IPv6 TFTP blocks come from tc' '$W/daemon.log'"
 
+# Both ends' counters, for a DHCP exchange that failed: CI's 6.12 guest once logged five OFFERs
+# sent (daemon.log) that udhcpc never saw, and nothing else got through to c0 until the MTU
+# 9000 part re-attached its program; these say where the frames stopped (veth's per-queue
+# XDP drops, a stopped queue, the stack's drops).
+links() {
+	for end in srv:s0 cli:c0; do
+		$IP -n "${end%:*}" -s link show dev "${end#*:}" 2>&1
+		$IP netns exec "${end%:*}" $ETHTOOL -S "${end#*:}" 2>&1 | grep -v ': 0$'
+	done
+	cat /proc/net/softnet_stat 2>&1
+	echo "xpxe's non-zero counters:"
+	"$X" status --json 2>&1 | grep -o '"[a-z0-9_]*": *[1-9][0-9]*' | tr '\n' ' '
+}
+
 ip1=$(dhcp d1)
 case $ip1 in
 198.18.0.1[0-2][0-9]) ok "DHCP: udhcpc bound $ip1 from the pool" ;;
-*) not_ok "DHCP: udhcpc bound an address from the pool" "$(cat "$W/d1.log")" "$(tail -n 5 "$W/daemon.log")" ;;
+*) not_ok "DHCP: udhcpc bound an address from the pool" "$(cat "$W/d1.log")" "$(tail -n 5 "$W/daemon.log")" \
+	"$(links)" ;;
 esac
 
 in_cli timeout 120 tftp -g -b 1468 -r blob -l "$W/got.blob" "$SRV" >"$W/tftp.log" 2>&1
