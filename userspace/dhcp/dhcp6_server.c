@@ -55,6 +55,7 @@ static const char *const counter_names[XPXE_D6_CNT_MAX] = {
 	[XPXE_D6_RELAY_NO_MAC] = "relay_no_mac",
 	[XPXE_D6_RELAY_SOURCE_PORT] = "relay_source_port",
 	[XPXE_D6_RELAY_LIMITED] = "relay_limited",
+	[XPXE_D6_RELAY_GLOBAL_LIMITED] = "relay_global_limited",
 	[XPXE_D6_PROXY_IGNORED] = "proxy_ignored",
 	[XPXE_D6_PROXY_NOT_PXE] = "proxy_not_pxe",
 };
@@ -700,40 +701,87 @@ static unsigned long long mono_ns(void)
 	return (unsigned long long)t.tv_sec * 1000000000ull + (unsigned long long)t.tv_nsec;
 }
 
-/*
- * Whether the relay at ADDR may have one more Relay-forward answered: its bucket (a new one,
- * full, in a free slot or the least recently heard relay's) holds relay_burst messages and
- * fills at relay_rate a second (GCRA: the same as a token bucket, with one number).
- */
-static bool relay_admit(struct xpxe_dhcp6_server *srv, const struct in6_addr *addr)
+/* Whether a message at NOW fits the GCRA bucket of theoretical arrival time TAT within TOL. */
+static bool gcra_fits(unsigned long long tat, unsigned long long now, unsigned long long tol)
 {
-	struct xpxe_dhcp6_relay_bucket *b = NULL, *old = &srv->relays[0];
-	unsigned long long now, interval, tolerance;
+	return tat <= now || tat - now <= tol;
+}
+
+/* Takes one message of INTERVAL from the bucket at TAT (it fits: gcra_fits). */
+static void gcra_take(unsigned long long *tat, unsigned long long now, unsigned long long interval)
+{
+	*tat = (*tat < now ? now : *tat) + interval;
+}
+
+/* A relay heard over at least this long (its first and last message) is established. */
+#define RELAY_SETTLE_NS 1000000000ull
+
+static bool relay_established(const struct xpxe_dhcp6_relay_bucket *b)
+{
+	return b->seen_ns - b->first_ns >= RELAY_SETTLE_NS;
+}
+
+enum relay_verdict { RELAY_ADMITTED, RELAY_LIMITED, RELAY_GLOBAL_LIMITED };
+
+/*
+ * Whether the relay at ADDR may have one more Relay-forward answered. Its own bucket holds
+ * relay_burst messages and fills at relay_rate a second (GCRA: the same as a token bucket,
+ * with one number); all relays together share one of XPXE_DHCP6_RELAY_GLOBAL_X times that.
+ * A flood from forged addresses gets a fresh bucket for each address, so the shared one
+ * is what holds it: a relay not yet established (heard over less than RELAY_SETTLE_NS) may
+ * take it down to half, an established one to empty; so a flood of new addresses leaves
+ * half the burst, and every token it cannot take first, to the relays that were there
+ * before it. A new relay takes a free slot, else the least recently heard one of those not
+ * established, else the least recently heard one: a relay refused by the shared bucket
+ * takes none, so the flood evicts no more than it is answered, and never an established
+ * relay while a newer one is in the table.
+ */
+static enum relay_verdict relay_admit(struct xpxe_dhcp6_server *srv, const struct in6_addr *addr)
+{
+	struct xpxe_dhcp6_relay_bucket *b = NULL, *free_b = NULL, *young = NULL, *old = NULL;
+	unsigned long long now, interval, tol, g_interval, g_tol, burst;
+	bool established;
 
 	if (!srv->relay_rate)
-		return true;
+		return RELAY_ADMITTED;
 	now = srv->clock_ns ? srv->clock_ns() : mono_ns();
 	for (int i = 0; i < XPXE_DHCP6_RELAYS && !b; i++) {
 		struct xpxe_dhcp6_relay_bucket *e = &srv->relays[i];
 
-		if (e->used && IN6_ARE_ADDR_EQUAL(&e->addr, addr))
+		if (!e->used) {
+			free_b = free_b ? free_b : e;
+		} else if (IN6_ARE_ADDR_EQUAL(&e->addr, addr)) {
 			b = e;
-		else if (old->used && (!e->used || e->seen_ns < old->seen_ns))
-			old = e;
+		} else {
+			if (!relay_established(e) && (!young || e->seen_ns < young->seen_ns))
+				young = e;
+			if (!old || e->seen_ns < old->seen_ns)
+				old = e;
+		}
 	}
-	if (!b) {
-		b = old;
-		*b = (struct xpxe_dhcp6_relay_bucket){ .addr = *addr, .tat_ns = now, .used = true };
-	}
+	burst = srv->relay_burst ? srv->relay_burst : 1;
 	interval = 1000000000ull / srv->relay_rate;
-	tolerance = interval * (srv->relay_burst ? srv->relay_burst - 1 : 0);
-	b->seen_ns = now;
-	if (b->tat_ns < now)
-		b->tat_ns = now;
-	if (b->tat_ns - now > tolerance)
-		return false;
-	b->tat_ns += interval;
-	return true;
+	tol = interval * (burst - 1);
+	g_interval =
+	    1000000000ull / ((unsigned long long)srv->relay_rate * XPXE_DHCP6_RELAY_GLOBAL_X);
+	g_tol = g_interval * (burst * XPXE_DHCP6_RELAY_GLOBAL_X - 1);
+	if (b) {
+		b->seen_ns = now;
+		if (!gcra_fits(b->tat_ns, now, tol))
+			return RELAY_LIMITED;
+	}
+	established = b && relay_established(b);
+	if (!gcra_fits(srv->relays_tat_ns, now, established ? g_tol : g_tol / 2))
+		return RELAY_GLOBAL_LIMITED;
+	if (!b) {
+		b = free_b ? free_b : young ? young : old;
+		*b = (struct xpxe_dhcp6_relay_bucket){
+			.addr = *addr, .tat_ns = now, .seen_ns = now, .first_ns = now, .used = true
+		};
+	}
+	gcra_take(&b->tat_ns, now, interval);
+	gcra_take(&srv->relays_tat_ns, now, g_interval);
+	return RELAY_ADMITTED;
 }
 
 /* The UDP checksum of the datagram at UDP (LEN bytes) between SRC and DST: 0 when right. */
@@ -773,6 +821,7 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	const uint8_t *udp = pkt + IP6_HDR_LEN, *msg = udp + UDP_HDR_LEN;
 	size_t plen, ulen, mlen;
 	bool answered, relayed, source_port = false;
+	enum relay_verdict limit;
 	uint16_t sport;
 
 	if (srv->n_queued == XPXE_DHCP6_BATCH || srv->n_undo == XPXE_DHCP6_BATCH)
@@ -810,8 +859,9 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	 * relay address (where the answers go: a spoofed one would be a reflection's target)
 	 * has its own rate.
 	 */
-	if (relayed && !relay_admit(srv, &src)) {
-		srv->cnt[XPXE_D6_RELAY_LIMITED]++;
+	if (relayed && (limit = relay_admit(srv, &src)) != RELAY_ADMITTED) {
+		srv->cnt[limit == RELAY_LIMITED ? XPXE_D6_RELAY_LIMITED
+						: XPXE_D6_RELAY_GLOBAL_LIMITED]++;
 		return;
 	}
 	if (srv->proxy && !relayed) { /* the socket's filter takes none: a client is XDP's */

@@ -38,8 +38,9 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_RELAY_NO_MAC,	   /* relayed, and neither its relay nor its DUID names a MAC */
 	XPXE_D6_RELAY_SOURCE_PORT, /* Relay-replies to the relay's source port (RFC 8357) */
 	XPXE_D6_RELAY_LIMITED,	   /* Relay-forwards over their relay's rate: dropped */
-	XPXE_D6_PROXY_IGNORED,	   /* proxy mode: the address server's (Renew, Rebind, ...) */
-	XPXE_D6_PROXY_NOT_PXE,	   /* proxy mode: a client with nothing to boot (plain, no file) */
+	XPXE_D6_RELAY_GLOBAL_LIMITED, /* over all relays' rate (a flood of addresses): dropped */
+	XPXE_D6_PROXY_IGNORED,	      /* proxy mode: the address server's (Renew, Rebind, ...) */
+	XPXE_D6_PROXY_NOT_PXE, /* proxy mode: a client with nothing to boot (plain, no file) */
 	XPXE_D6_CNT_MAX,
 };
 
@@ -71,15 +72,19 @@ struct xpxe_dhcp6_queued {
 /*
  * A relay's token bucket (--dhcp-relay-rate), kept as GCRA's theoretical arrival time: XDP's
  * limits go by MAC, and every relay's frames carry its router's MAC, so the daemon limits what
- * each relay address (where the answers go) makes it send. A small table, the least recently
- * heard relay evicted.
+ * each relay address (where the answers go) makes it send. A small table, a relay heard only
+ * lately evicted before one established (dhcp6_server.c's relay_admit); and one bucket of
+ * XPXE_DHCP6_RELAY_GLOBAL_X times a relay's rate and burst over all relays, which a flood
+ * from many (forged) addresses, each with a fresh bucket, cannot get past.
  */
-#define XPXE_DHCP6_RELAYS 64
+#define XPXE_DHCP6_RELAYS	  64
+#define XPXE_DHCP6_RELAY_GLOBAL_X 4
 
 struct xpxe_dhcp6_relay_bucket {
 	struct in6_addr addr;
-	unsigned long long tat_ns;  /* a message at or after it finds the bucket full */
-	unsigned long long seen_ns; /* its last message (eviction: the oldest goes) */
+	unsigned long long tat_ns;   /* a message at or after it finds the bucket full */
+	unsigned long long seen_ns;  /* its last message (eviction: the oldest goes) */
+	unsigned long long first_ns; /* its first since it took the slot */
 	bool used;
 };
 
@@ -113,6 +118,7 @@ struct xpxe_dhcp6_server {
 	/* Relay-forwards per second from one relay address and at once (0: no limit). */
 	unsigned int relay_rate, relay_burst;
 	struct xpxe_dhcp6_relay_bucket relays[XPXE_DHCP6_RELAYS];
+	unsigned long long relays_tat_ns;     /* all relays' bucket (XPXE_DHCP6_RELAY_GLOBAL_X) */
 	unsigned long long (*clock_ns)(void); /* CLOCK_MONOTONIC in ns; NULL: the system's */
 	unsigned long long cnt[XPXE_D6_CNT_MAX];
 	unsigned long long malformed[XPXE_DHCP6_VERDICT_MAX];
