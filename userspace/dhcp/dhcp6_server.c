@@ -905,6 +905,29 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	srv->n_queued++;
 }
 
+/*
+ * Sends Q's answer from port 547: through the UDP socket bound to it, or in proxy mode the
+ * raw socket with a UDP header of ours (the kernel fills in the checksum: IPV6_CHECKSUM).
+ */
+static ssize_t send_answer(const struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_queued *q)
+{
+	struct sockaddr_in6 to = q->to;
+	uint8_t udp[UDP_HDR_LEN] = { XPXE_PORT_DHCP6_SERVER >> 8, XPXE_PORT_DHCP6_SERVER & 0xff };
+	struct iovec iov[2] = { { udp, sizeof(udp) }, { (void *)q->out.buf, q->out.len } };
+	struct msghdr mh = {
+		.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = iov, .msg_iovlen = 2
+	};
+
+	if (!srv->proxy)
+		return sendto(srv->udp_fd, q->out.buf, q->out.len, 0, (const struct sockaddr *)&to,
+			      sizeof(to));
+	memcpy(udp + 2, &to.sin6_port, 2);
+	udp[4] = (uint8_t)((UDP_HDR_LEN + q->out.len) >> 8);
+	udp[5] = (uint8_t)(UDP_HDR_LEN + q->out.len);
+	to.sin6_port = 0; /* a raw socket's: 0 or its protocol */
+	return sendmsg(srv->udp_fd, &mh, 0);
+}
+
 void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 {
 	bool written = true;
@@ -935,8 +958,7 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 			srv->cnt[XPXE_D6_RELAYED]++;
 		if (q->source_port)
 			srv->cnt[XPXE_D6_RELAY_SOURCE_PORT]++;
-		if (sendto(srv->udp_fd, q->out.buf, q->out.len, 0, (struct sockaddr *)&q->to,
-			   sizeof(q->to)) < 0) {
+		if (send_answer(srv, q) < 0) {
 			srv->cnt[XPXE_D6_SEND_ERRORS]++;
 			log_debug("%s: DHCPv6 answer not sent: %s", srv->ifname, strerror(errno));
 		}
@@ -1045,13 +1067,29 @@ static int open_sockets(struct xpxe_dhcp6_server *srv)
 	ll.sll_protocol = htons(ETH_P_IPV6);
 	if (bind(srv->pkt_fd, (struct sockaddr *)&ll, sizeof(ll)))
 		return -errno;
-	srv->udp_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* Proxy mode: port 547 is the address server's, maybe on this host; any port will do. */
-	if (srv->proxy)
-		return srv->udp_fd < 0 || setsockopt(srv->udp_fd, SOL_SOCKET, SO_BINDTODEVICE,
-						     srv->ifname, strlen(srv->ifname))
+	/*
+	 * Proxy mode: port 547 is the address server's, maybe on this host, so no UDP socket of
+	 * ours may hold it. A raw socket of UDP sends the Relay-replies from 547 all the same, as
+	 * full mode's (send_answer: our UDP header, the kernel's checksum), and reads nothing.
+	 */
+	if (srv->proxy) {
+		struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+		struct sock_fprog prog = { .len = 1, .filter = none };
+		int csum = 6; /* the UDP checksum's offset */
+
+		srv->udp_fd =
+		    socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+		return srv->udp_fd < 0 ||
+			       setsockopt(srv->udp_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+					  sizeof(prog)) ||
+			       setsockopt(srv->udp_fd, IPPROTO_IPV6, IPV6_CHECKSUM, &csum,
+					  sizeof(csum)) ||
+			       setsockopt(srv->udp_fd, SOL_SOCKET, SO_BINDTODEVICE, srv->ifname,
+					  strlen(srv->ifname))
 			   ? -errno
 			   : 0;
+	}
+	srv->udp_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->udp_fd < 0 ||
 	    setsockopt(srv->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
 	    setsockopt(srv->udp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -1210,6 +1248,35 @@ void xpxe_dhcp6_server_set_limits(struct xpxe_dhcp6_server *srv, const struct xp
 {
 	srv->relay_rate = s->relay_rate;
 	srv->relay_burst = s->relay_burst;
+}
+
+void xpxe_dhcp6_server_follow(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
+			      const struct xpxe_dhcp_settings *s)
+{
+	struct xpxe_dhcp6_config cfg6 = { 0 };
+	__u32 zero = 0;
+	bool want;
+
+	xpxe_dhcp6_server_set_limits(srv, s);
+	if (xpxe_dhcp6_full(s) || (srv->running && !srv->proxy))
+		return; /* full mode's: as it started (a reload cannot change the mode) */
+	want = s->enabled && s->mode == XPXE_MODE_PROXY &&
+	       !bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.dhcp6_config), &zero, &cfg6) &&
+	       cfg6.enabled;
+	if (want && srv->running) {
+		take_config(srv, &cfg6,
+			    s); /* the DUID and the strangers' answer, as they are now */
+	} else if (want) {
+		srv->pkt_fd = srv->udp_fd = -1;
+		log_info("%s: a global or ULA IPv6 address now: DHCPv6 relays get answered",
+			 dp->ifname);
+		start_proxy(srv, dp, s);
+	} else if (srv->running) {
+		xpxe_dhcp6_server_stop(srv);
+		log_info("%s: %s: DHCPv6 relays no longer answered", dp->ifname,
+			 s->enabled ? "no global or ULA IPv6 address now"
+				    : "DHCP answering is off");
+	}
 }
 
 int xpxe_dhcp6_server_fd(const struct xpxe_dhcp6_server *srv)

@@ -47,8 +47,9 @@ enum xpxe_dhcp6_srv_counter {
 /*
  * Proxy mode (PROXY): only Relay-forwards, whose clients get the boot options xdp_pxe's proxy
  * answers carry on the link (dhcp6_replies), no address: another server gives those. The
- * packet socket takes Relay-forwards only; answers leave from a port of the kernel's choosing
- * (RFC 8415 7.2 allows it), not 547, which the address server may hold on this host.
+ * packet socket takes Relay-forwards only; answers leave from port 547 through a raw socket,
+ * which does not hold the port: the address server may hold it on this host. It runs while
+ * the interface has a global or ULA address (xdp_pxe's DHCPv6 answers): a reload follows.
  *
  * Full mode's DHCPv6 server on one interface (with a pool6 or reservations):
  * xdp_pxe passes the clients' messages up (pass_dhcp6_to_daemon); a packet
@@ -164,6 +165,15 @@ void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv);
 /* The relays' rate limit from S (a reload's): the buckets keep what they hold. */
 void xpxe_dhcp6_server_set_limits(struct xpxe_dhcp6_server *srv,
 				  const struct xpxe_dhcp_settings *s);
+
+/*
+ * A reload's settings S, once xpxe_dhcp_install has put them (and looked for the interface's
+ * global or ULA address again) on DP: the relays' rate limit; in proxy mode the server starts
+ * when xdp_pxe now answers DHCPv6 (an address came) and stops when it no longer does, logged.
+ * Full mode's server stays as it started.
+ */
+void xpxe_dhcp6_server_follow(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
+			      const struct xpxe_dhcp_settings *s);
 
 /*
  * Makes dhcp6_bindings hold the table's bindings and nothing else (the entries of a previous

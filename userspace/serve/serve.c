@@ -1657,7 +1657,7 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 			return ret;
 		}
 		sv->dhcp.settings = dhcp;
-		xpxe_dhcp6_server_set_limits(&sv->dhcp6, &dhcp);
+		xpxe_dhcp6_server_follow(&sv->dhcp6, &sv->dp, &dhcp);
 		/* The trunk's VLAN addresses follow the VLANs (the maps took them above). */
 		ret = xpxe_vlan_update(&sv->dp, &dhcp, &sv->vlan);
 		if (ret) {
