@@ -145,6 +145,9 @@ ip netns exec "$LAB-h1" python3 "$RELAY" --link="$LINK6" --mac=52:54:00:d8:00:71
 check "$MANY Relay-forwards from $MANY relay addresses: each counted" wait_until taken_many
 check "... capped: answered $(($(srv6 relayed) - relayed0)), dropped $(srv6 relay_global_limited) (relay_global_limited)" \
 	test "$(srv6_sum relay_global_limited)" -ge 1 -a "$(($(srv6 relayed) - relayed0))" -lt $MANY
+in_cli curl -s "http://$SRV_IP:8080/metrics" >"$WORK/metrics"
+check "/metrics has them ($(grep -o 'outcome="relay_global_limited"} [0-9]*' "$WORK/metrics"))" \
+	grep -q "^xpxe_dhcp6_server_total{interface=\"$IF_SRV\",outcome=\"relay_global_limited\"} $(srv6 relay_global_limited)\$" "$WORK/metrics"
 
 # --- proxy mode: the boot options through the relay, no address -------------------------------
 # Started with no global or ULA address on the interface: no server for relays, until a reload

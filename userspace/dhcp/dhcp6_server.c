@@ -967,6 +967,38 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 	srv->n_queued = srv->n_undo = 0;
 }
 
+/* What /metrics shows: the counters as they are now, and whether the server runs. */
+static void show(struct xpxe_dhcp6_server *srv)
+{
+	if (!srv->shown_lock_made)
+		return;
+	pthread_mutex_lock(&srv->shown_lock);
+	memcpy(srv->shown, srv->cnt, sizeof(srv->shown));
+	srv->shown_running = srv->running;
+	pthread_mutex_unlock(&srv->shown_lock);
+}
+
+void xpxe_dhcp6_server_metrics(struct xpxe_dhcp6_server *srv, FILE *f, bool header)
+{
+	unsigned long long cnt[XPXE_D6_CNT_MAX];
+	bool running;
+
+	if (header)
+		fprintf(f, "# HELP xpxe_dhcp6_server_total What the daemon's DHCPv6 server (full "
+			   "mode, proxy mode's relays) did with the messages it read, by interface "
+			   "(dhcp6.server in xpxe status)\n"
+			   "# TYPE xpxe_dhcp6_server_total counter\n");
+	if (!srv->shown_lock_made)
+		return;
+	pthread_mutex_lock(&srv->shown_lock);
+	memcpy(cnt, srv->shown, sizeof(cnt));
+	running = srv->shown_running;
+	pthread_mutex_unlock(&srv->shown_lock);
+	for (int i = 0; running && i < XPXE_D6_CNT_MAX; i++)
+		fprintf(f, "xpxe_dhcp6_server_total{interface=\"%s\",outcome=\"%s\"} %llu\n",
+			srv->ifname, counter_names[i], cnt[i]);
+}
+
 void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
 {
 	uint8_t pkt[XPXE_DHCP6_PKT_MAX];
@@ -1004,6 +1036,7 @@ void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
 	/* The UDP socket gets the same datagrams: it is there to hold the port and the group. */
 	while (recv(srv->udp_fd, pkt, sizeof(pkt), MSG_DONTWAIT) >= 0)
 		;
+	show(srv);
 }
 
 void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv)
@@ -1154,6 +1187,7 @@ static int start_proxy(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
 		return err;
 	}
 	srv->running = true;
+	show(srv);
 	log_info("%s: DHCPv6 relays' clients get the boot options (proxy mode)", dp->ifname);
 	return 0;
 }
@@ -1169,6 +1203,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 
 	memset(srv, 0, sizeof(*srv));
 	srv->pkt_fd = srv->udp_fd = srv->bindings_fd = -1;
+	srv->shown_lock_made = !pthread_mutex_init(&srv->shown_lock, NULL);
 	if (!xpxe_dhcp6_full(s))
 		return s->enabled && s->mode == XPXE_MODE_PROXY ? start_proxy(srv, dp, s) : 0;
 	take_maps(srv, dp, bpf_map__fd(dp->skel->maps.dhcp6_replies_full));
@@ -1239,6 +1274,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 		return err;
 	}
 	srv->running = true;
+	show(srv);
 	log_info("%s: DHCPv6 server (full mode): %d binding(s) from %s, %d reservation(s)",
 		 dp->ifname, srv->leases.n, srv->leases.path, n);
 	return 0;
@@ -1292,6 +1328,7 @@ void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv)
 		close(srv->udp_fd);
 	srv->pkt_fd = srv->udp_fd = -1;
 	srv->running = false;
+	show(srv);
 	free(srv->queued);
 	srv->queued = NULL;
 	xpxe_leases6_free(&srv->leases);

@@ -3,6 +3,8 @@
 #define XPXE_DHCP6_SERVER_H
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 
 #include "xpxe_dhcp6.h"
@@ -123,6 +125,13 @@ struct xpxe_dhcp6_server {
 	unsigned long long (*clock_ns)(void); /* CLOCK_MONOTONIC in ns; NULL: the system's */
 	unsigned long long cnt[XPXE_D6_CNT_MAX];
 	unsigned long long malformed[XPXE_DHCP6_VERDICT_MAX];
+	/*
+	 * What /metrics shows (HTTP's threads): CNT as the loop's last process or reload left
+	 * it, and whether the server ran then, under SHOWN_LOCK (its first start makes it).
+	 */
+	pthread_mutex_t shown_lock;
+	bool shown_lock_made, shown_running;
+	unsigned long long shown[XPXE_D6_CNT_MAX];
 };
 
 /* True when S asks for full mode's DHCPv6 (full mode, a pool6 or a v6 reservation). */
@@ -180,6 +189,12 @@ void xpxe_dhcp6_server_follow(struct xpxe_dhcp6_server *srv, struct xpxe_datapla
  * daemon's data plane keep what they know of renewals answered in XDP). 0 or -errno.
  */
 int xpxe_dhcp6_server_sync_map(struct xpxe_dhcp6_server *srv);
+
+/*
+ * /metrics: xpxe_dhcp6_server_total{interface,outcome} lines of SRV's counters (HEADER: with
+ * the family's HELP and TYPE first), from any thread; nothing while it does not run.
+ */
+void xpxe_dhcp6_server_metrics(struct xpxe_dhcp6_server *srv, FILE *f, bool header);
 
 /* Its counters and bindings count, for `xpxe status`. */
 struct fy_node *xpxe_dhcp6_server_status(const struct xpxe_dhcp6_server *srv,
