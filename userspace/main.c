@@ -273,7 +273,9 @@ static const char usage_serve[] =
     "  --dhcp-relay-rate RATE[/BURST]\n"
     "                           DHCPv6 Relay-forwards per second from one relay\n"
     "                           address, BURST at once (default 200/400; 0: no\n"
-    "                           limit); more are dropped by the daemon (relay_limited)\n";
+    "                           limit); more are dropped by the daemon (relay_limited).\n"
+    "                           All relays together: 4 x RATE and BURST\n"
+    "                           (relay_global_limited)\n";
 
 static const char usage_check[] =
     "usage: xpxe check -c FILE | -i IFACE [-i IFACE...] [OPTIONS]\n"

@@ -4,17 +4,19 @@ the client's Solicit to SERVER port 547 inside a Relay-forward, and with the Adv
 id and address a Request, printing each answer that comes back to port 547 within TIMEOUT:
 
   relay-reply hop=N link=ADDR peer=ADDR ifid=HEX rport=N inner=TYPE addrs=ADDR,... url=URL sid=HEX
-      vendor=CLASS
+      vendor=CLASS from=PORT
 
 (rport: the Relay Source Port option echoed in the outer Relay-reply, RFC 8357; vendor: the
-class in the answer's Vendor Class option; none: none)
+class in the answer's Vendor Class option; none: none; from: the answer's source port)
 
 Options: --link=ADDR (the client's link, default ::), --mac=MAC (a Client Link-Layer Address
 option, RFC 6939; default none), --duid=HEX (the client's, default a DUID-UUID), --depth=N
 (Relay-forwards around the message, default 1), --sport=N (send from port N and await the
 answers there, not 547), --relay-port (a Relay Source Port option, RFC 8357, in the outermost
 Relay-forward: the answers come to --sport), --solicit-only, --raw=HEX (send HEX as the whole
-Relay-forward, await nothing), --flood=N (send N Solicits at once, await nothing).
+Relay-forward, await nothing), --flood=N (send N Solicits at once, await nothing),
+--sources=N (with --flood=1: one Solicit from each of N addresses, ADDR's last group plus 1..N,
+which must be on an interface).
 Exits 0 when every message got its answer, 1 when one got none, 2 on a setup error.
 usage: dhcp6_relay.py [OPTIONS] ADDR SERVER TIMEOUT
 """
@@ -68,10 +70,27 @@ def unwrap(data):
     return hop, link, peer, ifid, rport, data
 
 
+def from_many(addr, server, n, link, mac):
+    """One Solicit in a Relay-forward from each of N addresses after ADDR, awaiting nothing."""
+    base = bytearray(socket.inet_pton(socket.AF_INET6, addr))
+    duid = bytes([0, 4]) + bytes(range(0x40, 0x50))
+    common = opt(1, duid) + opt(6, struct.pack("!H", 59)) + opt(61, struct.pack("!H", 7))
+    last = struct.unpack("!H", bytes(base[14:16]))[0]
+    for i in range(1, n + 1):
+        base[14:16] = struct.pack("!H", (last + i) & 0xffff)
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((socket.inet_ntop(socket.AF_INET6, bytes(base)), 547))
+        msg = bytes([1]) + os.urandom(3) + common + opt(3, struct.pack("!III", 7, 0, 0))
+        s.sendto(relay_forward(msg, link, mac, 1, False), (server, 547))
+        s.close()
+    return 0
+
+
 def main():
     args = sys.argv[1:]
     link, mac, depth, solicit_only, raw = "::", b"", 1, False, None
-    sport, relay_port, flood = 547, False, 0
+    sport, relay_port, flood, sources = 547, False, 0, 0
     duid = bytes([0, 4]) + bytes(range(0x40, 0x50))
     while args and args[0].startswith("--"):
         key, _, val = args.pop(0)[2:].partition("=")
@@ -87,6 +106,8 @@ def main():
             sport = int(val)
         elif key == "flood":
             flood = int(val)
+        elif key == "sources":
+            sources = int(val)
         elif key == "relay-port":
             relay_port = True
         elif key == "solicit-only":
@@ -94,6 +115,8 @@ def main():
         elif key == "raw":
             raw = bytes.fromhex(val)
     addr, server, timeout = args[0], args[1], float(args[2])
+    if sources:
+        return from_many(addr, server, sources, socket.inet_pton(socket.AF_INET6, link), mac)
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     deadline = time.time() + 120  # the address may still be tentative
@@ -137,6 +160,7 @@ def main():
             if len(data) < 34 or data[0] != 13:
                 continue
             hop, rlink, peer, ifid, rport, inner = unwrap(data)
+            from_port = src[1]
             if len(inner) < 4 or inner[1:4] != msg[1:4]:
                 continue
             got = inner
@@ -156,11 +180,11 @@ def main():
                     if c == 5 and len(v) >= 24:
                         addrs.append(v[:16])
         print("relay-reply hop=%d link=%s peer=%s ifid=%s rport=%s inner=%d addrs=%s url=%s "
-              "sid=%s vendor=%s" % (
+              "sid=%s vendor=%s from=%d" % (
             hop, socket.inet_ntop(socket.AF_INET6, rlink),
             socket.inet_ntop(socket.AF_INET6, peer), ifid.hex(), rport, got[0],
             ",".join(socket.inet_ntop(socket.AF_INET6, a) for a in addrs) or "none",
-            url or "none", sid.hex(), vendor), flush=True)
+            url or "none", sid.hex(), vendor, from_port), flush=True)
         if got[0] == 2 and not solicit_only and addrs and sid:
             iaaddr = opt(5, addrs[0] + struct.pack("!II", 0, 0))
             todo.append(bytes([3]) + os.urandom(3) + common + opt(2, sid) +

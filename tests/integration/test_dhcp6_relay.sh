@@ -9,7 +9,10 @@
 # Relay-forward with no message. A relay sending from a port of its own with a Relay Source Port
 # option (RFC 8357) gets its answers there. The RA on xpxe's own link names no prefix: the pool
 # is the relayed link's. Proxy mode (another server gives the addresses): a relayed PXE client
-# gets the boot options in a Relay-reply, no address, as xdp_pxe answers it on the link.
+# gets the boot options in a Relay-reply, no address, as xdp_pxe answers it on the link. Both
+# modes answer from port 547. Rate limits: one relay's, and all relays' (a flood from many
+# addresses). Proxy mode started with no global address answers relays once a reload finds one
+# added, and stops when a reload finds it gone.
 LAB=td6relay
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -27,6 +30,15 @@ LEASES=$WORK/bindings
 SERVE=(-i "$IF_SRV" --mode full --pool6 "$POOL6_FIRST-$POOL6_LAST" --leases "$LEASES")
 
 srv6() { "$XPXE" status --json | jq -r ".interfaces[0].dhcp6.server.$1"; }
+# srv6_sum COUNTER...: their sum (a counter the daemon does not have counts 0)
+srv6_sum() {
+	local c sum=0 v
+	for c in "$@"; do
+		v=$(srv6 "$c")
+		[[ $v =~ ^[0-9]+$ ]] && sum=$((sum + v))
+	done
+	echo "$sum"
+}
 srv6_above() { [ "$(srv6 "$1")" -gt "$2" ]; }
 # relay NAME WAIT [OPTIONS...]: the relay's exchange, each answer awaited up to WAIT seconds
 # (only a bound on a hang where one is due; a refusal's proof is its counter); in $WORK/NAME.out
@@ -62,6 +74,7 @@ check "... the boot file URL for UEFI x64 over TFTP ($(field one 1 url))" \
 check "... the relay's hop count, link and peer addresses echoed" \
 	test "$(field one 1 hop) $(field one 1 link) $(field one 1 peer)" = "0 $LINK6 fe80::5054:ff:fed7:99"
 check "... its Interface-Id echoed" test "$(field one 1 ifid)" = "$(printf 'rack7/ge-0/0/3' | xxd -p)"
+check "... from port 547, the servers' (from=$(field one 1 from))" test "$(field one 1 from)" = 547
 check "the binding is the MAC the relay named, on disk" grep -q "^52:54:00:d8:00:71 $POOL6_FIRST " "${LEASES}6"
 check "counted: relayed 2 ($(srv6 relayed)), advertise 1 ($(srv6 advertise)), reply 1 ($(srv6 reply))" \
 	test "$(srv6 relayed) $(srv6 advertise) $(srv6 reply)" = "2 1 1"
@@ -121,11 +134,35 @@ wait_until taken
 check "10 Relay-forwards at once from one relay, a burst of 3: answered $(srv6 relayed), dropped $(srv6 relay_limited) (relay_limited)" \
 	test "$(srv6 relayed)" -ge 3 -a "$(srv6 relay_limited)" -ge 1 -a "$(srv6 relayed)" -le 9
 
+# --- a flood from many relay addresses (forged ones would each find a fresh bucket): all
+# relays' bucket (4 x 1/3: 6 at once for relays new to the daemon) caps it --------------------
+MANY=60
+printf 'addr add fd00:198:18::1:%x/64 dev eth0 nodad\n' $(seq 1 $MANY) | ip -n "$LAB-h1" -batch -
+relayed0=$(srv6 relayed) taken0=$(srv6_sum relayed relay_limited relay_global_limited)
+taken_many() { [ "$(srv6_sum relayed relay_limited relay_global_limited)" -ge $((taken0 + MANY)) ]; }
+ip netns exec "$LAB-h1" python3 "$RELAY" --link="$LINK6" --mac=52:54:00:d8:00:71 --flood=1 \
+	--sources=$MANY fd00:198:18::1:0 "$SRV6" 0 >"$WORK/many.out" 2>&1
+check "$MANY Relay-forwards from $MANY relay addresses: each counted" wait_until taken_many
+check "... capped: answered $(($(srv6 relayed) - relayed0)), dropped $(srv6 relay_global_limited) (relay_global_limited)" \
+	test "$(srv6_sum relay_global_limited)" -ge 1 -a "$(($(srv6 relayed) - relayed0))" -lt $MANY
+in_cli curl -s "http://$SRV_IP:8080/metrics" >"$WORK/metrics"
+check "/metrics has them ($(grep -o 'outcome="relay_global_limited"} [0-9]*' "$WORK/metrics"))" \
+	grep -q "^xpxe_dhcp6_server_total{interface=\"$IF_SRV\",outcome=\"relay_global_limited\"} $(srv6 relay_global_limited)\$" "$WORK/metrics"
+
 # --- proxy mode: the boot options through the relay, no address -------------------------------
+# Started with no global or ULA address on the interface: no server for relays, until a reload
+# finds the address added.
 kill -TERM "$DAEMON_PID"
 wait_daemon
+in_srv ip -6 addr del "$SRV6/64" dev "$IF_SRV"
 start_daemon -i "$IF_SRV" --mode proxy ||
 	{ not_ok "serve --mode proxy starts" "$(tail -5 "$WORK/daemon.log")"; exit 1; }
+check "proxy mode with no global address: no DHCPv6 server for relays ($(srv6 answers))" \
+	test "$(srv6 answers)" = null
+in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+check "the address added, xpxe reload" "$XPXE" reload
+check "... logged: relays get answered" \
+	grep -q "$IF_SRV: a global or ULA IPv6 address now: DHCPv6 relays get answered" "$WORK/daemon.log"
 check "xpxe status: the daemon answers relays in proxy mode ($(srv6 answers))" \
 	test "$(srv6 answers)" = "relays, boot options only (proxy mode)"
 relay proxy 60 --link="$LINK6" --mac=52:54:00:d8:00:75
@@ -136,6 +173,7 @@ check "... and no address (it ends there: no Request)" \
 	test "$(field proxy 1 addrs)/$(wc -l <"$WORK/proxy.out")" = none/1
 check "... the relay's fields echoed" test "$(field proxy 1 hop) $(field proxy 1 link) $(field proxy 1 ifid)" = \
 	"0 $LINK6 $(printf 'rack7/ge-0/0/3' | xxd -p)"
+check "... from port 547, as full mode's (from=$(field proxy 1 from))" test "$(field proxy 1 from)" = 547
 check "counted: relayed 1, advertise 1, bound 0 ($(srv6 relayed) $(srv6 advertise) $(srv6 bound))" \
 	test "$(srv6 relayed) $(srv6 advertise) $(srv6 bound)" = "1 1 0"
 notpxe0=$(srv6 proxy_not_pxe)
@@ -143,3 +181,11 @@ relay plain 0 --raw="0c00$(printf '0%.0s' {1..64})0009000e01abcdef00010006000300
 wait_until srv6_above proxy_not_pxe "$notpxe0"
 check "a relayed plain client (nothing to boot) is the address server's: proxy_not_pxe $(srv6 proxy_not_pxe)" \
 	test "$(srv6 proxy_not_pxe)" = $((notpxe0 + 1))
+
+# --- the address gone, a reload stops the relays' server ---------------------------------------
+in_srv ip -6 addr del "$SRV6/64" dev "$IF_SRV"
+check "the address removed, xpxe reload" "$XPXE" reload
+check "... logged: relays no longer answered" \
+	grep -q "$IF_SRV: no global or ULA IPv6 address now: DHCPv6 relays no longer answered" "$WORK/daemon.log"
+check "... no DHCPv6 server for relays in xpxe status ($(srv6 answers))" test "$(srv6 answers)" = null
+check "the daemon is still serving" kill -0 "$DAEMON_PID"

@@ -1279,7 +1279,14 @@ static void test_server_relay_limit(void **state)
 	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 2);
 	xpxe_dhcp6_server_flush(&srv);
 	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], 5);
-	/* The table full (62 more relays), a new one takes the place of the oldest (::3). */
+	/*
+	 * The table full (62 more relays, at a rate all relays' bucket lets through), a new one
+	 * takes the place of the least recently heard one not established (::3; ::2, heard over
+	 * a second, is).
+	 */
+	s.relay_rate = 1000;
+	xpxe_dhcp6_server_set_limits(&srv, &s);
+	fake_now_ns += 1000000000ull;
 	for (int i = 0; i < XPXE_DHCP6_RELAYS - 2; i++) {
 		fake_now_ns += 1000000ull;
 		snprintf(addr, sizeof(addr), "fd00:1::%x", i);
@@ -1292,11 +1299,13 @@ static void test_server_relay_limit(void **state)
 	relayed_solicit(&srv, "fd00:2::1");
 	assert_false(relay_tracked(&srv, "fd00::3"));
 	assert_true(relay_tracked(&srv, "fd00::2"));
-	/* ::2, still empty, answered again only once a new relay has pushed it out. */
+	/* ::2, still empty, kept: a new relay pushes out the oldest newcomer, fd00:1::0. */
 	relayed_solicit(&srv, "fd00::2");
 	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 3);
-	relayed_solicit(&srv, "fd00:2::2"); /* ::2 touched last, the oldest is fd00:1::0 */
+	relayed_solicit(&srv, "fd00:2::2");
 	assert_false(relay_tracked(&srv, "fd00:1::0"));
+	assert_true(relay_tracked(&srv, "fd00::2"));
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_GLOBAL_LIMITED], 0);
 	xpxe_dhcp6_server_flush(&srv);
 	/* No limit: never dropped. */
 	s.relay_rate = 0;
@@ -1306,6 +1315,82 @@ static void test_server_relay_limit(void **state)
 	assert_int_equal(srv.n_queued, 10);
 	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 3);
 	xpxe_dhcp6_server_flush(&srv);
+	free(srv.queued);
+	xpxe_leases6_free(&srv.leases);
+}
+
+/* Relay-forwards SRV dropped so far, at its own rate or all relays'. */
+static unsigned long long relay_drops(const struct xpxe_dhcp6_server *srv)
+{
+	return srv->cnt[XPXE_D6_RELAY_LIMITED] + srv->cnt[XPXE_D6_RELAY_GLOBAL_LIMITED];
+}
+
+/*
+ * A flood from ever new (forged) relay addresses, each with a fresh bucket of its own: all
+ * relays' bucket (XPXE_DHCP6_RELAY_GLOBAL_X times one relay's rate and burst) caps what is
+ * answered, counted relay_global_limited; newcomers take it down to half only, and an
+ * established relay (heard over a second) keeps its slot and is answered through the flood.
+ */
+static void test_server_relay_flood(void **state)
+{
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp6_server srv;
+	unsigned long long drops, forged = 0, forged_dropped = 0;
+	char addr[64];
+
+	(void)state;
+	server(&srv);
+	srv.queued = calloc(XPXE_DHCP6_BATCH, sizeof(*srv.queued));
+	assert_non_null(srv.queued);
+	xpxe_dhcp_settings_default(&s);
+	s.relay_rate = 10, s.relay_burst = 20; /* all relays: 40 a second, 80 at once */
+	xpxe_dhcp6_server_set_limits(&srv, &s);
+	srv.clock_ns = fake_clock;
+	fake_now_ns = 5000000000ull;
+	relayed_solicit(&srv, "fd00::2");
+	fake_now_ns += 1000000000ull;
+	relayed_solicit(&srv, "fd00::2");
+	assert_int_equal(relay_drops(&srv), 0);
+	/* 3 s of a new address every 100 us (30000); the relay heard at 1.5 s and 3 s. */
+	for (int i = 1; i <= 30000; i++) {
+		fake_now_ns += 100000ull;
+		drops = relay_drops(&srv);
+		snprintf(addr, sizeof(addr), "fd00:f::%x:%x", i >> 16, i & 0xffff);
+		relayed_solicit(&srv, addr);
+		forged++;
+		forged_dropped += relay_drops(&srv) - drops;
+		if (i % 15000 == 0) {
+			drops = relay_drops(&srv);
+			assert_true(relay_tracked(&srv, "fd00::2"));
+			relayed_solicit(&srv, "fd00::2");
+			assert_int_equal(relay_drops(&srv), drops);
+		}
+	}
+	xpxe_dhcp6_server_flush(&srv);
+	/* Half the burst, then 40 a second for 3 s, less what the relay took. */
+	assert_true(forged - forged_dropped <= 40 + 3 * 40 + 1);
+	assert_true(forged - forged_dropped >= 40 + 3 * 40 - 4);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_GLOBAL_LIMITED], forged_dropped);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 0);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAYED], forged - forged_dropped + 4);
+	/* Established relays together are held to the whole bucket too: 6 at once, 20 each. */
+	fake_now_ns += 10000000000ull;
+	for (int r = 0; r < 6; r++) {
+		snprintf(addr, sizeof(addr), "fd00:e::%x", r);
+		relayed_solicit(&srv, addr);
+		xpxe_dhcp6_server_flush(&srv);
+	}
+	fake_now_ns += 1000000000ull;
+	drops = relay_drops(&srv);
+	for (int i = 0; i < 19; i++)
+		for (int r = 0; r < 6; r++) {
+			snprintf(addr, sizeof(addr), "fd00:e::%x", r);
+			relayed_solicit(&srv, addr);
+			xpxe_dhcp6_server_flush(&srv);
+		}
+	/* 114 sent, 80 at once (the 6 a second ago have come back): the rest dropped. */
+	assert_int_equal(relay_drops(&srv) - drops, 6 * 19 - 80);
+	assert_int_equal(srv.cnt[XPXE_D6_RELAY_LIMITED], 0);
 	free(srv.queued);
 	xpxe_leases6_free(&srv.leases);
 }
@@ -1458,6 +1543,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_relayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_relay_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_relay_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_relay_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_relay_proxy, setup, teardown),
 	};
 

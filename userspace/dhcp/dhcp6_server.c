@@ -55,6 +55,7 @@ static const char *const counter_names[XPXE_D6_CNT_MAX] = {
 	[XPXE_D6_RELAY_NO_MAC] = "relay_no_mac",
 	[XPXE_D6_RELAY_SOURCE_PORT] = "relay_source_port",
 	[XPXE_D6_RELAY_LIMITED] = "relay_limited",
+	[XPXE_D6_RELAY_GLOBAL_LIMITED] = "relay_global_limited",
 	[XPXE_D6_PROXY_IGNORED] = "proxy_ignored",
 	[XPXE_D6_PROXY_NOT_PXE] = "proxy_not_pxe",
 };
@@ -700,40 +701,87 @@ static unsigned long long mono_ns(void)
 	return (unsigned long long)t.tv_sec * 1000000000ull + (unsigned long long)t.tv_nsec;
 }
 
-/*
- * Whether the relay at ADDR may have one more Relay-forward answered: its bucket (a new one,
- * full, in a free slot or the least recently heard relay's) holds relay_burst messages and
- * fills at relay_rate a second (GCRA: the same as a token bucket, with one number).
- */
-static bool relay_admit(struct xpxe_dhcp6_server *srv, const struct in6_addr *addr)
+/* Whether a message at NOW fits the GCRA bucket of theoretical arrival time TAT within TOL. */
+static bool gcra_fits(unsigned long long tat, unsigned long long now, unsigned long long tol)
 {
-	struct xpxe_dhcp6_relay_bucket *b = NULL, *old = &srv->relays[0];
-	unsigned long long now, interval, tolerance;
+	return tat <= now || tat - now <= tol;
+}
+
+/* Takes one message of INTERVAL from the bucket at TAT (it fits: gcra_fits). */
+static void gcra_take(unsigned long long *tat, unsigned long long now, unsigned long long interval)
+{
+	*tat = (*tat < now ? now : *tat) + interval;
+}
+
+/* A relay heard over at least this long (its first and last message) is established. */
+#define RELAY_SETTLE_NS 1000000000ull
+
+static bool relay_established(const struct xpxe_dhcp6_relay_bucket *b)
+{
+	return b->seen_ns - b->first_ns >= RELAY_SETTLE_NS;
+}
+
+enum relay_verdict { RELAY_ADMITTED, RELAY_LIMITED, RELAY_GLOBAL_LIMITED };
+
+/*
+ * Whether the relay at ADDR may have one more Relay-forward answered. Its own bucket holds
+ * relay_burst messages and fills at relay_rate a second (GCRA: the same as a token bucket,
+ * with one number); all relays together share one of XPXE_DHCP6_RELAY_GLOBAL_X times that.
+ * A flood from forged addresses gets a fresh bucket for each address, so the shared one
+ * is what holds it: a relay not yet established (heard over less than RELAY_SETTLE_NS) may
+ * take it down to half, an established one to empty; so a flood of new addresses leaves
+ * half the burst, and every token it cannot take first, to the relays that were there
+ * before it. A new relay takes a free slot, else the least recently heard one of those not
+ * established, else the least recently heard one: a relay refused by the shared bucket
+ * takes none, so the flood evicts no more than it is answered, and never an established
+ * relay while a newer one is in the table.
+ */
+static enum relay_verdict relay_admit(struct xpxe_dhcp6_server *srv, const struct in6_addr *addr)
+{
+	struct xpxe_dhcp6_relay_bucket *b = NULL, *free_b = NULL, *young = NULL, *old = NULL;
+	unsigned long long now, interval, tol, g_interval, g_tol, burst;
+	bool established;
 
 	if (!srv->relay_rate)
-		return true;
+		return RELAY_ADMITTED;
 	now = srv->clock_ns ? srv->clock_ns() : mono_ns();
 	for (int i = 0; i < XPXE_DHCP6_RELAYS && !b; i++) {
 		struct xpxe_dhcp6_relay_bucket *e = &srv->relays[i];
 
-		if (e->used && IN6_ARE_ADDR_EQUAL(&e->addr, addr))
+		if (!e->used) {
+			free_b = free_b ? free_b : e;
+		} else if (IN6_ARE_ADDR_EQUAL(&e->addr, addr)) {
 			b = e;
-		else if (old->used && (!e->used || e->seen_ns < old->seen_ns))
-			old = e;
+		} else {
+			if (!relay_established(e) && (!young || e->seen_ns < young->seen_ns))
+				young = e;
+			if (!old || e->seen_ns < old->seen_ns)
+				old = e;
+		}
 	}
-	if (!b) {
-		b = old;
-		*b = (struct xpxe_dhcp6_relay_bucket){ .addr = *addr, .tat_ns = now, .used = true };
-	}
+	burst = srv->relay_burst ? srv->relay_burst : 1;
 	interval = 1000000000ull / srv->relay_rate;
-	tolerance = interval * (srv->relay_burst ? srv->relay_burst - 1 : 0);
-	b->seen_ns = now;
-	if (b->tat_ns < now)
-		b->tat_ns = now;
-	if (b->tat_ns - now > tolerance)
-		return false;
-	b->tat_ns += interval;
-	return true;
+	tol = interval * (burst - 1);
+	g_interval =
+	    1000000000ull / ((unsigned long long)srv->relay_rate * XPXE_DHCP6_RELAY_GLOBAL_X);
+	g_tol = g_interval * (burst * XPXE_DHCP6_RELAY_GLOBAL_X - 1);
+	if (b) {
+		b->seen_ns = now;
+		if (!gcra_fits(b->tat_ns, now, tol))
+			return RELAY_LIMITED;
+	}
+	established = b && relay_established(b);
+	if (!gcra_fits(srv->relays_tat_ns, now, established ? g_tol : g_tol / 2))
+		return RELAY_GLOBAL_LIMITED;
+	if (!b) {
+		b = free_b ? free_b : young ? young : old;
+		*b = (struct xpxe_dhcp6_relay_bucket){
+			.addr = *addr, .tat_ns = now, .seen_ns = now, .first_ns = now, .used = true
+		};
+	}
+	gcra_take(&b->tat_ns, now, interval);
+	gcra_take(&srv->relays_tat_ns, now, g_interval);
+	return RELAY_ADMITTED;
 }
 
 /* The UDP checksum of the datagram at UDP (LEN bytes) between SRC and DST: 0 when right. */
@@ -773,6 +821,7 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	const uint8_t *udp = pkt + IP6_HDR_LEN, *msg = udp + UDP_HDR_LEN;
 	size_t plen, ulen, mlen;
 	bool answered, relayed, source_port = false;
+	enum relay_verdict limit;
 	uint16_t sport;
 
 	if (srv->n_queued == XPXE_DHCP6_BATCH || srv->n_undo == XPXE_DHCP6_BATCH)
@@ -810,8 +859,9 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	 * relay address (where the answers go: a spoofed one would be a reflection's target)
 	 * has its own rate.
 	 */
-	if (relayed && !relay_admit(srv, &src)) {
-		srv->cnt[XPXE_D6_RELAY_LIMITED]++;
+	if (relayed && (limit = relay_admit(srv, &src)) != RELAY_ADMITTED) {
+		srv->cnt[limit == RELAY_LIMITED ? XPXE_D6_RELAY_LIMITED
+						: XPXE_D6_RELAY_GLOBAL_LIMITED]++;
 		return;
 	}
 	if (srv->proxy && !relayed) { /* the socket's filter takes none: a client is XDP's */
@@ -855,6 +905,29 @@ void xpxe_dhcp6_server_take(struct xpxe_dhcp6_server *srv, const uint8_t *pkt, s
 	srv->n_queued++;
 }
 
+/*
+ * Sends Q's answer from port 547: through the UDP socket bound to it, or in proxy mode the
+ * raw socket with a UDP header of ours (the kernel fills in the checksum: IPV6_CHECKSUM).
+ */
+static ssize_t send_answer(const struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_queued *q)
+{
+	struct sockaddr_in6 to = q->to;
+	uint8_t udp[UDP_HDR_LEN] = { XPXE_PORT_DHCP6_SERVER >> 8, XPXE_PORT_DHCP6_SERVER & 0xff };
+	struct iovec iov[2] = { { udp, sizeof(udp) }, { (void *)q->out.buf, q->out.len } };
+	struct msghdr mh = {
+		.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = iov, .msg_iovlen = 2
+	};
+
+	if (!srv->proxy)
+		return sendto(srv->udp_fd, q->out.buf, q->out.len, 0, (const struct sockaddr *)&to,
+			      sizeof(to));
+	memcpy(udp + 2, &to.sin6_port, 2);
+	udp[4] = (uint8_t)((UDP_HDR_LEN + q->out.len) >> 8);
+	udp[5] = (uint8_t)(UDP_HDR_LEN + q->out.len);
+	to.sin6_port = 0; /* a raw socket's: 0 or its protocol */
+	return sendmsg(srv->udp_fd, &mh, 0);
+}
+
 void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 {
 	bool written = true;
@@ -885,14 +958,45 @@ void xpxe_dhcp6_server_flush(struct xpxe_dhcp6_server *srv)
 			srv->cnt[XPXE_D6_RELAYED]++;
 		if (q->source_port)
 			srv->cnt[XPXE_D6_RELAY_SOURCE_PORT]++;
-		if (sendto(srv->udp_fd, q->out.buf, q->out.len, 0, (struct sockaddr *)&q->to,
-			   sizeof(q->to)) < 0) {
+		if (send_answer(srv, q) < 0) {
 			srv->cnt[XPXE_D6_SEND_ERRORS]++;
 			log_debug("%s: DHCPv6 answer not sent: %s", srv->ifname, strerror(errno));
 		}
 	}
 	srv->batching = srv->batch_dirty = false;
 	srv->n_queued = srv->n_undo = 0;
+}
+
+/* What /metrics shows: the counters as they are now, and whether the server runs. */
+static void show(struct xpxe_dhcp6_server *srv)
+{
+	if (!srv->shown_lock_made)
+		return;
+	pthread_mutex_lock(&srv->shown_lock);
+	memcpy(srv->shown, srv->cnt, sizeof(srv->shown));
+	srv->shown_running = srv->running;
+	pthread_mutex_unlock(&srv->shown_lock);
+}
+
+void xpxe_dhcp6_server_metrics(struct xpxe_dhcp6_server *srv, FILE *f, bool header)
+{
+	unsigned long long cnt[XPXE_D6_CNT_MAX];
+	bool running;
+
+	if (header)
+		fprintf(f, "# HELP xpxe_dhcp6_server_total What the daemon's DHCPv6 server (full "
+			   "mode, proxy mode's relays) did with the messages it read, by interface "
+			   "(dhcp6.server in xpxe status)\n"
+			   "# TYPE xpxe_dhcp6_server_total counter\n");
+	if (!srv->shown_lock_made)
+		return;
+	pthread_mutex_lock(&srv->shown_lock);
+	memcpy(cnt, srv->shown, sizeof(cnt));
+	running = srv->shown_running;
+	pthread_mutex_unlock(&srv->shown_lock);
+	for (int i = 0; running && i < XPXE_D6_CNT_MAX; i++)
+		fprintf(f, "xpxe_dhcp6_server_total{interface=\"%s\",outcome=\"%s\"} %llu\n",
+			srv->ifname, counter_names[i], cnt[i]);
 }
 
 void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
@@ -932,6 +1036,7 @@ void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
 	/* The UDP socket gets the same datagrams: it is there to hold the port and the group. */
 	while (recv(srv->udp_fd, pkt, sizeof(pkt), MSG_DONTWAIT) >= 0)
 		;
+	show(srv);
 }
 
 void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv)
@@ -995,13 +1100,29 @@ static int open_sockets(struct xpxe_dhcp6_server *srv)
 	ll.sll_protocol = htons(ETH_P_IPV6);
 	if (bind(srv->pkt_fd, (struct sockaddr *)&ll, sizeof(ll)))
 		return -errno;
-	srv->udp_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* Proxy mode: port 547 is the address server's, maybe on this host; any port will do. */
-	if (srv->proxy)
-		return srv->udp_fd < 0 || setsockopt(srv->udp_fd, SOL_SOCKET, SO_BINDTODEVICE,
-						     srv->ifname, strlen(srv->ifname))
+	/*
+	 * Proxy mode: port 547 is the address server's, maybe on this host, so no UDP socket of
+	 * ours may hold it. A raw socket of UDP sends the Relay-replies from 547 all the same, as
+	 * full mode's (send_answer: our UDP header, the kernel's checksum), and reads nothing.
+	 */
+	if (srv->proxy) {
+		struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+		struct sock_fprog prog = { .len = 1, .filter = none };
+		int csum = 6; /* the UDP checksum's offset */
+
+		srv->udp_fd =
+		    socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+		return srv->udp_fd < 0 ||
+			       setsockopt(srv->udp_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+					  sizeof(prog)) ||
+			       setsockopt(srv->udp_fd, IPPROTO_IPV6, IPV6_CHECKSUM, &csum,
+					  sizeof(csum)) ||
+			       setsockopt(srv->udp_fd, SOL_SOCKET, SO_BINDTODEVICE, srv->ifname,
+					  strlen(srv->ifname))
 			   ? -errno
 			   : 0;
+	}
+	srv->udp_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->udp_fd < 0 ||
 	    setsockopt(srv->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
 	    setsockopt(srv->udp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -1066,6 +1187,7 @@ static int start_proxy(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
 		return err;
 	}
 	srv->running = true;
+	show(srv);
 	log_info("%s: DHCPv6 relays' clients get the boot options (proxy mode)", dp->ifname);
 	return 0;
 }
@@ -1081,6 +1203,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 
 	memset(srv, 0, sizeof(*srv));
 	srv->pkt_fd = srv->udp_fd = srv->bindings_fd = -1;
+	srv->shown_lock_made = !pthread_mutex_init(&srv->shown_lock, NULL);
 	if (!xpxe_dhcp6_full(s))
 		return s->enabled && s->mode == XPXE_MODE_PROXY ? start_proxy(srv, dp, s) : 0;
 	take_maps(srv, dp, bpf_map__fd(dp->skel->maps.dhcp6_replies_full));
@@ -1151,6 +1274,7 @@ int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane
 		return err;
 	}
 	srv->running = true;
+	show(srv);
 	log_info("%s: DHCPv6 server (full mode): %d binding(s) from %s, %d reservation(s)",
 		 dp->ifname, srv->leases.n, srv->leases.path, n);
 	return 0;
@@ -1160,6 +1284,35 @@ void xpxe_dhcp6_server_set_limits(struct xpxe_dhcp6_server *srv, const struct xp
 {
 	srv->relay_rate = s->relay_rate;
 	srv->relay_burst = s->relay_burst;
+}
+
+void xpxe_dhcp6_server_follow(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
+			      const struct xpxe_dhcp_settings *s)
+{
+	struct xpxe_dhcp6_config cfg6 = { 0 };
+	__u32 zero = 0;
+	bool want;
+
+	xpxe_dhcp6_server_set_limits(srv, s);
+	if (xpxe_dhcp6_full(s) || (srv->running && !srv->proxy))
+		return; /* full mode's: as it started (a reload cannot change the mode) */
+	want = s->enabled && s->mode == XPXE_MODE_PROXY &&
+	       !bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.dhcp6_config), &zero, &cfg6) &&
+	       cfg6.enabled;
+	if (want && srv->running) {
+		take_config(srv, &cfg6,
+			    s); /* the DUID and the strangers' answer, as they are now */
+	} else if (want) {
+		srv->pkt_fd = srv->udp_fd = -1;
+		log_info("%s: a global or ULA IPv6 address now: DHCPv6 relays get answered",
+			 dp->ifname);
+		start_proxy(srv, dp, s);
+	} else if (srv->running) {
+		xpxe_dhcp6_server_stop(srv);
+		log_info("%s: %s: DHCPv6 relays no longer answered", dp->ifname,
+			 s->enabled ? "no global or ULA IPv6 address now"
+				    : "DHCP answering is off");
+	}
 }
 
 int xpxe_dhcp6_server_fd(const struct xpxe_dhcp6_server *srv)
@@ -1175,6 +1328,7 @@ void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv)
 		close(srv->udp_fd);
 	srv->pkt_fd = srv->udp_fd = -1;
 	srv->running = false;
+	show(srv);
 	free(srv->queued);
 	srv->queued = NULL;
 	xpxe_leases6_free(&srv->leases);

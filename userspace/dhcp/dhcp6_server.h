@@ -3,6 +3,8 @@
 #define XPXE_DHCP6_SERVER_H
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 
 #include "xpxe_dhcp6.h"
@@ -38,16 +40,18 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_RELAY_NO_MAC,	   /* relayed, and neither its relay nor its DUID names a MAC */
 	XPXE_D6_RELAY_SOURCE_PORT, /* Relay-replies to the relay's source port (RFC 8357) */
 	XPXE_D6_RELAY_LIMITED,	   /* Relay-forwards over their relay's rate: dropped */
-	XPXE_D6_PROXY_IGNORED,	   /* proxy mode: the address server's (Renew, Rebind, ...) */
-	XPXE_D6_PROXY_NOT_PXE,	   /* proxy mode: a client with nothing to boot (plain, no file) */
+	XPXE_D6_RELAY_GLOBAL_LIMITED, /* over all relays' rate (a flood of addresses): dropped */
+	XPXE_D6_PROXY_IGNORED,	      /* proxy mode: the address server's (Renew, Rebind, ...) */
+	XPXE_D6_PROXY_NOT_PXE, /* proxy mode: a client with nothing to boot (plain, no file) */
 	XPXE_D6_CNT_MAX,
 };
 
 /*
  * Proxy mode (PROXY): only Relay-forwards, whose clients get the boot options xdp_pxe's proxy
  * answers carry on the link (dhcp6_replies), no address: another server gives those. The
- * packet socket takes Relay-forwards only; answers leave from a port of the kernel's choosing
- * (RFC 8415 7.2 allows it), not 547, which the address server may hold on this host.
+ * packet socket takes Relay-forwards only; answers leave from port 547 through a raw socket,
+ * which does not hold the port: the address server may hold it on this host. It runs while
+ * the interface has a global or ULA address (xdp_pxe's DHCPv6 answers): a reload follows.
  *
  * Full mode's DHCPv6 server on one interface (with a pool6 or reservations):
  * xdp_pxe passes the clients' messages up (pass_dhcp6_to_daemon); a packet
@@ -71,15 +75,19 @@ struct xpxe_dhcp6_queued {
 /*
  * A relay's token bucket (--dhcp-relay-rate), kept as GCRA's theoretical arrival time: XDP's
  * limits go by MAC, and every relay's frames carry its router's MAC, so the daemon limits what
- * each relay address (where the answers go) makes it send. A small table, the least recently
- * heard relay evicted.
+ * each relay address (where the answers go) makes it send. A small table, a relay heard only
+ * lately evicted before one established (dhcp6_server.c's relay_admit); and one bucket of
+ * XPXE_DHCP6_RELAY_GLOBAL_X times a relay's rate and burst over all relays, which a flood
+ * from many (forged) addresses, each with a fresh bucket, cannot get past.
  */
-#define XPXE_DHCP6_RELAYS 64
+#define XPXE_DHCP6_RELAYS	  64
+#define XPXE_DHCP6_RELAY_GLOBAL_X 4
 
 struct xpxe_dhcp6_relay_bucket {
 	struct in6_addr addr;
-	unsigned long long tat_ns;  /* a message at or after it finds the bucket full */
-	unsigned long long seen_ns; /* its last message (eviction: the oldest goes) */
+	unsigned long long tat_ns;   /* a message at or after it finds the bucket full */
+	unsigned long long seen_ns;  /* its last message (eviction: the oldest goes) */
+	unsigned long long first_ns; /* its first since it took the slot */
 	bool used;
 };
 
@@ -113,9 +121,17 @@ struct xpxe_dhcp6_server {
 	/* Relay-forwards per second from one relay address and at once (0: no limit). */
 	unsigned int relay_rate, relay_burst;
 	struct xpxe_dhcp6_relay_bucket relays[XPXE_DHCP6_RELAYS];
+	unsigned long long relays_tat_ns;     /* all relays' bucket (XPXE_DHCP6_RELAY_GLOBAL_X) */
 	unsigned long long (*clock_ns)(void); /* CLOCK_MONOTONIC in ns; NULL: the system's */
 	unsigned long long cnt[XPXE_D6_CNT_MAX];
 	unsigned long long malformed[XPXE_DHCP6_VERDICT_MAX];
+	/*
+	 * What /metrics shows (HTTP's threads): CNT as the loop's last process or reload left
+	 * it, and whether the server ran then, under SHOWN_LOCK (its first start makes it).
+	 */
+	pthread_mutex_t shown_lock;
+	bool shown_lock_made, shown_running;
+	unsigned long long shown[XPXE_D6_CNT_MAX];
 };
 
 /* True when S asks for full mode's DHCPv6 (full mode, a pool6 or a v6 reservation). */
@@ -160,10 +176,25 @@ void xpxe_dhcp6_server_set_limits(struct xpxe_dhcp6_server *srv,
 				  const struct xpxe_dhcp_settings *s);
 
 /*
+ * A reload's settings S, once xpxe_dhcp_install has put them (and looked for the interface's
+ * global or ULA address again) on DP: the relays' rate limit; in proxy mode the server starts
+ * when xdp_pxe now answers DHCPv6 (an address came) and stops when it no longer does, logged.
+ * Full mode's server stays as it started.
+ */
+void xpxe_dhcp6_server_follow(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
+			      const struct xpxe_dhcp_settings *s);
+
+/*
  * Makes dhcp6_bindings hold the table's bindings and nothing else (the entries of a previous
  * daemon's data plane keep what they know of renewals answered in XDP). 0 or -errno.
  */
 int xpxe_dhcp6_server_sync_map(struct xpxe_dhcp6_server *srv);
+
+/*
+ * /metrics: xpxe_dhcp6_server_total{interface,outcome} lines of SRV's counters (HEADER: with
+ * the family's HELP and TYPE first), from any thread; nothing while it does not run.
+ */
+void xpxe_dhcp6_server_metrics(struct xpxe_dhcp6_server *srv, FILE *f, bool header);
 
 /* Its counters and bindings count, for `xpxe status`. */
 struct fy_node *xpxe_dhcp6_server_status(const struct xpxe_dhcp6_server *srv,

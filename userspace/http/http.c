@@ -1380,6 +1380,8 @@ static enum MHD_Result metrics(struct xpxe_http *h, struct request *rq)
 	fprintf(f, "xpxe_machines %d\n", machines);
 	metric(f, "xpxe_machines_installed", "Machines that boot their disk (boot-once)", "gauge");
 	fprintf(f, "xpxe_machines_installed %d\n", installed);
+	if (h->leases.more_metrics)
+		h->leases.more_metrics(f, h->leases.more_ctx);
 	xpxe_store_metrics(h->inv->store, f);
 	xpxe_ui_metrics(f);
 	fclose(f);

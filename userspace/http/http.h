@@ -3,6 +3,7 @@
 #define XPXE_HTTP_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <netinet/in.h>
 
@@ -31,6 +32,9 @@ struct xpxe_http_leases {
 	int counters_fds[8]; /* its per-CPU counters, for /metrics */
 	char ifnames[8][16];
 	int n;
+	/* More /metrics lines, from the daemon's side (its DHCPv6 servers'); NULL: none. */
+	void (*more_metrics)(FILE *f, void *ctx);
+	void *more_ctx;
 };
 
 struct xpxe_http_stats {

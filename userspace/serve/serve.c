@@ -1657,7 +1657,7 @@ static int reload(struct daemon *d, char *why, size_t why_size)
 			return ret;
 		}
 		sv->dhcp.settings = dhcp;
-		xpxe_dhcp6_server_set_limits(&sv->dhcp6, &dhcp);
+		xpxe_dhcp6_server_follow(&sv->dhcp6, &sv->dp, &dhcp);
 		/* The trunk's VLAN addresses follow the VLANs (the maps took them above). */
 		ret = xpxe_vlan_update(&sv->dp, &dhcp, &sv->vlan);
 		if (ret) {
@@ -1698,6 +1698,15 @@ static void reply_reload(struct daemon *d, struct fy_node *reply)
 	xpxe_json_add_u64(reply, "bindings_dropped", d->dropped_bindings);
 }
 
+/* /metrics (an HTTP thread): each interface's DHCPv6 server's counters. */
+static void dhcp6_metrics(FILE *f, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	for (int i = 0; i < d->n_ifaces; i++)
+		xpxe_dhcp6_server_metrics(&d->ifaces[i].dhcp6, f, i == 0);
+}
+
 static int start_http(struct daemon *d, const char *listen)
 {
 	struct xpxe_http_leases leases = { 0 };
@@ -1712,6 +1721,8 @@ static int start_http(struct daemon *d, const char *listen)
 		leases.counters_fds[leases.n] = xpxe_dataplane_counters_fd(&d->ifaces[i].dp);
 		snprintf(leases.ifnames[leases.n++], 16, "%s", d->ifaces[i].dp.ifname);
 	}
+	leases.more_metrics = dhcp6_metrics;
+	leases.more_ctx = d;
 	err = xpxe_http_start(&d->http, listen, &d->inv, &d->cfg, &leases);
 	/*
 	 * And on each interface's IPv6 address, the one DHCPv6's boot URLs name. Without it
