@@ -443,8 +443,8 @@ static __always_inline int dhcp_build_reply(struct xdp_md *ctx, const struct xpx
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	/* On a VLAN the reply leaves room in front for its tags (vlan_room): the one resize
-	 * below makes it, and vlan_xdp_restore moves the head no more. 0, 4 or 8. */
+	/* On a VLAN the reply leaves room in front for its tags (vlan_room), as the request
+	 * had it: the one resize below is all, and vlan_xdp_restore moves no head. 0, 4 or 8. */
 	__u32 room = rq->room & 0xc;
 	__u32 len = t->len;
 	int delta = (int)(len + room) - (int)(data_end - data);
@@ -556,11 +556,15 @@ static __always_inline int dhcp_rate_check(const struct xpxe_dhcp_config *cfg,
 	return 0;
 }
 
-/* Hands the request to the daemon (full mode's slow path); the frame leaves the wire. */
+/*
+ * Hands the request to the daemon (full mode's slow path); the frame leaves the wire. On a
+ * VLAN, the untagged frame after the room its tags left (RQ->room: bpf/vlan.h).
+ */
 static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct bootp_hdr *bp,
 						const struct dhcp_request *rq, int *verdict)
 {
-	__u32 len = ctx->data_end - ctx->data;
+	__u32 room = rq->room & 0xc;
+	__u32 len = ctx->data_end - ctx->data - room;
 	struct xpxe_dhcp_queued *q;
 
 	if (len < 14 || len > XPXE_DHCP_QUEUE_FRAME_MAX)
@@ -588,7 +592,7 @@ static __always_inline int dhcp_queue_to_daemon(struct xdp_md *ctx, const struct
 		}
 	}
 	size_bounded(len, XPXE_DHCP_QUEUE_FRAME_MAX); /* the verifier's bound: see parse.h */
-	if (bpf_xdp_load_bytes(ctx, 0, q->frame, len)) {
+	if (bpf_xdp_load_bytes(ctx, room, q->frame, len)) {
 		bpf_ringbuf_discard(q, 0);
 		return XPXE_CNT_PASS_DHCP_MALFORMED;
 	}

@@ -181,11 +181,13 @@ static __always_inline bool ndp_answers(const struct xpxe_dhcp_config *cfg, cons
  * (pass_not_ipv4). NET: the VLAN the frame came on with its tags off
  * (bpf/vlan.h; 0: untagged): answered with that VLAN's dhcp_config entry (its
  * settings, its server's addresses), never with the untagged network's DHCPv6
- * prefix; xdp_pxe puts the tags back on the RA.
+ * prefix; xdp_pxe puts the tags back on the RA. ROOM (vlan_room: 0, 4 or 8): the
+ * bytes in front of the untagged frame, and in front of the RA built in its place.
  */
-static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict, __u32 net)
+static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict, __u32 net, __u32 room)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data + (room &= 0xc);
 	struct xpxe_dhcp_rate_key key;
 	struct xpxe_dhcp_config *cfg;
 	struct xpxe_dhcp6_config *cfg6;
@@ -219,7 +221,7 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict, __u32 ne
 		return XPXE_CNT_PASS_NDP_RS_INVALID;
 	__builtin_memset(s, 0, sizeof(*s));
 	size_bounded(len, NDP_RS_MAX); /* for Linux 6.1: see parse.h */
-	if (bpf_xdp_load_bytes(ctx, NDP_ETH_IP6_LEN, s->msg, len))
+	if (bpf_xdp_load_bytes(ctx, room + NDP_ETH_IP6_LEN, s->msg, len))
 		return XPXE_CNT_PASS_NDP_RS_INVALID;
 	if (!ndp_rs_valid(ip6, s->msg, len))
 		return XPXE_CNT_PASS_NDP_RS_INVALID;
@@ -287,9 +289,9 @@ static __always_inline int handle_ndp(struct xdp_md *ctx, int *verdict, __u32 ne
 	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
 		return XPXE_CNT_PASS_NDP_NO_ROOM;
 	if (icmp_len != NDP_RA_ICMP_LEN) {
-		if (bpf_xdp_store_bytes(ctx, 0, ra, sizeof(*ra)))
+		if (bpf_xdp_store_bytes(ctx, room, ra, sizeof(*ra)))
 			return XPXE_CNT_PASS_NDP_NO_ROOM;
-	} else if (bpf_xdp_store_bytes(ctx, 0, ra, NDP_RA_FRAME_LEN)) {
+	} else if (bpf_xdp_store_bytes(ctx, room, ra, NDP_RA_FRAME_LEN)) {
 		return XPXE_CNT_PASS_NDP_NO_ROOM;
 	}
 	*verdict = XDP_TX;

@@ -591,13 +591,16 @@ static __always_inline bool tftp_xdp_leave_to_tc(struct xdp_md *ctx, const struc
  * same window, commits it and passes the ACK on to the daemon's UDP socket of
  * the transfer, which sends the window the session now records. TAGS: the ACK's VLAN
  * tags (its ntags, tpid, tci; ntags 0 when it came untagged), for the window's frames.
+ * ROOM (vlan_room: 0, 4 or 8): the bytes in front of the untagged ACK, which the window
+ * takes the place of (the daemon reads the untagged ACK after it).
  */
 static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, struct tftp_block *b,
 							  const struct xpxe_tftp_xsk_meta *tags,
-							  __u32 *reason)
+							  __u32 *reason, __u32 room)
 {
 	struct xpxe_tftp_xsk_meta *meta;
 	__u32 queue = ctx->rx_queue_index;
+	int grow = (int)sizeof(*meta) - (int)(room & 0xc);
 	void *data_end;
 
 	*reason = XPXE_CNT_TFTP_ACK_TO_DAEMON;
@@ -609,12 +612,12 @@ static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, st
 	 * of this type cannot use helper"), which would refuse xdp_pxe whole. Without room in
 	 * front the daemon's UDP socket takes the ACK.
 	 */
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*meta)))
+	if (bpf_xdp_adjust_head(ctx, -grow))
 		return TFTP_PASS;
 	meta = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	if ((void *)(meta + 1) > data_end) {
-		bpf_xdp_adjust_head(ctx, (int)sizeof(*meta));
+		bpf_xdp_adjust_head(ctx, grow);
 		return TFTP_PASS;
 	}
 	meta->first_block = b->win.first;
@@ -630,7 +633,7 @@ static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, st
 	meta->tci[0] = tags->tci[0];
 	meta->tci[1] = tags->tci[1];
 	if (bpf_redirect_map(&tftp_xsks, queue, XDP_PASS) != XDP_REDIRECT) {
-		bpf_xdp_adjust_head(ctx, (int)sizeof(*meta)); /* the socket left meanwhile */
+		bpf_xdp_adjust_head(ctx, grow); /* the socket left meanwhile */
 		return TFTP_PASS;
 	}
 	tftp_commit(b);
@@ -641,13 +644,17 @@ static __always_inline enum tftp_action tftp_xsk_redirect(struct xdp_md *ctx, st
 /*
  * XDP, on port 69: a WRQ is refused with ERROR 4 from the data plane itself.
  * Returns TFTP_PASS when the frame cannot be resized (the daemon answers then).
+ * ROOM (vlan_room: 0, 4 or 8): the bytes in front of the untagged WRQ, and of the
+ * ERROR built in its place.
  */
-static __always_inline enum tftp_action tftp_xdp_refuse_wrq(struct xdp_md *ctx, __u32 *reason)
+static __always_inline enum tftp_action tftp_xdp_refuse_wrq(struct xdp_md *ctx, __u32 *reason,
+							    __u32 room)
 {
 	/* A literal, not a static array: clang folds it into stores, no .rodata map. */
 	const char *msg = XPXE_TFTP_MSG_READ_ONLY;
 	const __u32 msg_size = sizeof(XPXE_TFTP_MSG_READ_ONLY);
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data + (room &= 0xc);
 	struct ethhdr *eth = data;
 	struct iphdr *iph = (void *)(eth + 1);
 	struct udphdr *udph = (void *)(iph + 1);
@@ -671,7 +678,7 @@ static __always_inline enum tftp_action tftp_xdp_refuse_wrq(struct xdp_md *ctx, 
 		*reason = XPXE_CNT_PASS_TFTP;
 		return TFTP_PASS;
 	}
-	data = (void *)(long)ctx->data;
+	data = (void *)(long)ctx->data + room;
 	data_end = (void *)(long)ctx->data_end;
 	payload = data + XPXE_TFTP_HDRS_LEN - 4;
 	if ((void *)(payload + 4 + msg_size) > data_end) {

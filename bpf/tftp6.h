@@ -314,7 +314,7 @@ static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, i
 	if (s->windowsize > 1) {
 		struct xpxe_tftp_xsk_meta untagged = {};
 
-		if (tftp_xsk_redirect(ctx, &b, &untagged, &reason) == TFTP_REDIRECT)
+		if (tftp_xsk_redirect(ctx, &b, &untagged, &reason, 0) == TFTP_REDIRECT)
 			*verdict = XDP_REDIRECT;
 		return reason;
 	}

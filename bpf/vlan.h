@@ -127,10 +127,9 @@ struct vlan_frame {
 	__u32 net; /* 0: the frame was untagged */
 	__u16 ntags;
 	/*
-	 * Set when the reply was built with room for the tags in front of it (vlan_room): the
-	 * builder's one bpf_xdp_adjust_head or _tail made the whole size change, and
-	 * vlan_xdp_restore only moves the MACs and writes the tags. (16 bytes in all, as
-	 * before it: a pinned vlan_frames of an older daemon is reused as it is.)
+	 * The bytes in front of the untagged frame (vlan_room: 4 or 8 for a tagged frame; 0
+	 * untagged): the frame's own MACs, moved over its tags, with no head moved. (16 bytes in
+	 * all, as before it: a pinned vlan_frames of an older daemon is reused as it is.)
 	 */
 	__u16 room;
 	/* As the frame had them after its MACs: each tag one word, copied as such. */
@@ -236,9 +235,14 @@ static __always_inline void vlan_unmove_macs(void *p, __u32 shift)
 }
 
 /*
- * XDP: takes the tags off a frame of a configured VLAN (VF says which and what they were).
- * Returns 0 when the frame is now untagged (VF->net 0: it was so already), or the counter of
- * a tagged frame that is not ours, passed untouched.
+ * XDP: takes the tags out of a frame of a configured VLAN (VF says which and what they were):
+ * its MACs move over them, and the untagged frame starts VF->room (4 or 8) bytes after
+ * ctx->data, where xdp_pxe parses it and the builders (dhcp_build_reply, tftp_xdp_send, the
+ * RA and the WRQ's ERROR) build the reply, after the same room. The head does not move: the
+ * untagged path makes one size change (the reply's), and so does the tagged one; a
+ * bpf_xdp_adjust_head here cost a tagged reply 3-5 ns (BENCHMARKS.md, "VLAN tags").
+ * Returns 0 when the frame is ready (VF->net 0: it came untagged), or the counter of a tagged
+ * frame that is not ours, passed untouched.
  */
 static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame *vf,
 					  void *counters_map)
@@ -283,9 +287,9 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 			return XPXE_CNT_PASS_VLAN;
 	}
 
-	/* The MACs move over the tags (saved in VF), then the head moves past them: the frame
-	 * itself is the only copy, in words. (The checks above cover these bytes, but not
-	 * always in a form the verifier carries this far: said again.) */
+	/* The MACs move over the tags (saved in VF): the frame itself is the only copy, in
+	 * words. (The checks above cover these bytes, but not always in a form the verifier
+	 * carries this far: said again.) */
 	if (data + 2 * ETH_ALEN + 2 * VLAN_TAG_LEN > data_end)
 		return XPXE_CNT_PASS_VLAN;
 	/* The tags as words: one load and store each (the second stays 0 with one tag). */
@@ -293,8 +297,7 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 	if (vf->ntags == 2)
 		vf->word[1] = *(__u32 *)(data + 2 * ETH_ALEN + VLAN_TAG_LEN);
 	vlan_move_macs(data, vf->ntags * VLAN_TAG_LEN);
-	if (bpf_xdp_adjust_head(ctx, (int)(vf->ntags * VLAN_TAG_LEN)))
-		return XPXE_CNT_PASS_VLAN; /* never expected: the bytes are in the frame */
+	vf->room = vf->ntags * VLAN_TAG_LEN;
 	vf->net = v->net;
 	vlan_tally(counters_map, XPXE_CNT_VLAN_RX);
 	if ((vf->tag[0].tci | vf->tag[1].tci) & bpf_htons(VLAN_PCP_MASK))
@@ -303,37 +306,30 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 }
 
 /*
- * The room a reply to a frame with VF's tags is built with in front (0 untagged, 4 or 8): the
- * builders (dhcp_build_reply, tftp_xdp_send) make it with the one bpf_xdp_adjust_head or
- * _tail of their own size change and build the reply after it, so that vlan_xdp_restore need
- * not move the head a second time (BENCHMARKS.md, "VLAN tags").
+ * The bytes in front of VF's untagged frame (0 untagged, 4 or 8: vlan_xdp_strip), where its
+ * tags go back; a reply is built after as many (dhcp_build_reply, tftp_xdp_send, handle_ndp,
+ * tftp_xdp_refuse_wrq), so that its one size change is all it makes. 0, 4 or 8 to the
+ * verifier too: the untagged frame is at ctx->data plus this.
  */
 static __always_inline __u32 vlan_room(const struct vlan_frame *vf)
 {
-	return vf->ntags == 2 ? 2 * VLAN_TAG_LEN : vf->ntags == 1 ? VLAN_TAG_LEN : 0;
+	return vf->room & 0xc;
 }
 
 /*
- * XDP: puts VF's tags back on the frame, which is untagged (the reply built in its place, or
- * the request as it came), after VF->room bytes of room when the reply was built so (then the
- * head stays where it is: its MACs come forward into the room). Returns 0, or -1 when the
- * frame could not take them.
+ * XDP: puts VF's tags back on the frame, whose untagged frame (the reply built after the room,
+ * or the request as it came) is VF->room bytes after ctx->data: its MACs come forward into
+ * the room, and the tags go in after them. No head moves. Returns 0, or -1 when the frame
+ * could not take them.
  */
 static __always_inline int vlan_xdp_restore(struct xdp_md *ctx, const struct vlan_frame *vf)
 {
 	__u32 shift = vf->ntags == 2 ? 2 * VLAN_TAG_LEN : VLAN_TAG_LEN;
-	void *data, *data_end;
-	__u32 *tags;
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	__u32 *tags = data + 2 * ETH_ALEN;
 
-	if (!vf->room && bpf_xdp_adjust_head(ctx, -(int)shift))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	tags = data + 2 * ETH_ALEN;
 	if ((void *)(tags + 2) > data_end)
 		return -1;
-	/* The head moved back over room for the tags (or the reply left it): the MACs come
-	 * forward into it, then the tags go in as the words they were. */
 	vlan_unmove_macs(data, shift);
 	tags[0] = vf->word[0];
 	if (shift == 2 * VLAN_TAG_LEN)

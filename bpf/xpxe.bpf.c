@@ -76,16 +76,16 @@ static __always_inline int xsk_tags_of(struct xdp_md *ctx, struct xpxe_tftp_xsk_
 }
 
 /*
- * One untagged frame (VF->net 0), or one of the VLAN numbered VF->net with its tags off
- * (bpf/vlan.h): a DHCP reply or TFTP block to it is built with room for them in front
- * (VF->room set then). FRAGS: as xdp_pxe_frame's.
+ * One untagged frame (VF->net 0), or one of the VLAN numbered VF->net with its tags out
+ * (bpf/vlan.h): it starts VF->room bytes after ctx->data (0 untagged), and a reply to it is
+ * built after as many, where its tags go back. FRAGS: as xdp_pxe_frame's.
  */
 static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, struct vlan_frame *vf,
 					    const bool frags)
 {
 	__u32 net = vf->net, room = vlan_room(vf);
 	void *data_end = (void *)(long)ctx->data_end;
-	struct hdr_cursor cur = { .pos = (void *)(long)ctx->data };
+	struct hdr_cursor cur = { .pos = (void *)(long)ctx->data + room };
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct udphdr *udph;
@@ -102,7 +102,7 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, struct vlan_fram
 		 */
 		ret = net ? DHCP6_NOT_MINE : handle_dhcp6(ctx, &verdict, frags);
 		if (ret == DHCP6_NOT_MINE)
-			ret = handle_ndp(ctx, &verdict, net);
+			ret = handle_ndp(ctx, &verdict, net, room);
 		if (ret == XPXE_CNT_PASS_NOT_IPV4 && !net && udp6_to_tftp(ctx))
 			ret = XPXE_CNT_PASS_TFTP6;
 		/*
@@ -135,8 +135,6 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, struct vlan_fram
 	case XPXE_PORT_DHCP_SERVER:
 	case XPXE_PORT_PXE_BOOT:
 		ret = handle_dhcp(ctx, eth, iph, udph, ret, net, room, &counters, &verdict);
-		if (verdict == XDP_TX)
-			vf->room = room;
 		return count_and(ret, verdict);
 	case XPXE_PORT_TFTP: {
 		__u32 reason = XPXE_CNT_PASS_TFTP;
@@ -153,7 +151,7 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, struct vlan_fram
 		if (op == XPXE_TFTP_RRQ)
 			tftp_note_rrq(eth, iph, udph);
 		else if (op == XPXE_TFTP_WRQ)
-			act = tftp_xdp_refuse_wrq(ctx, &reason);
+			act = tftp_xdp_refuse_wrq(ctx, &reason, room);
 		return count_and(reason, act == TFTP_SEND ? XDP_TX : XDP_PASS);
 	}
 	default: {
@@ -187,12 +185,11 @@ static __always_inline int xdp_pxe_untagged(struct xdp_md *ctx, struct vlan_fram
 				if (net && xsk_tags_of(ctx, &tags))
 					act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_DAEMON;
 				else
-					act = tftp_xsk_redirect(ctx, &blk, &tags, &reason);
+					act = tftp_xsk_redirect(ctx, &blk, &tags, &reason, room);
 			} else if (tftp_xdp_no_room)
 				act = TFTP_PASS, reason = XPXE_CNT_TFTP_ACK_TO_TC;
-			else if ((act = tftp_xdp_send(ctx, &blk, &counters, &reason, room)) ==
-				 TFTP_SEND)
-				vf->room = room;
+			else
+				act = tftp_xdp_send(ctx, &blk, &counters, &reason, room);
 		}
 		return count_and(reason, act == TFTP_SEND	? XDP_TX
 					 : act == TFTP_REDIRECT ? XDP_REDIRECT

@@ -28,6 +28,7 @@
 #include "xpxe.skel.h"
 #include "assets.h"
 #include "counters.h"
+#include "dhcp/dhcp.h"
 #include "frames.h"
 #include "test_assets.h"
 #include "xpxe_events.h"
@@ -1302,6 +1303,110 @@ static void test_tc_passes_what_is_not_udp(void **state)
 	passes_unchanged(true, in, len, XPXE_CNT_TFTP_TC_PASS);
 }
 
+/* --- on a VLAN trunk: xdp_pxe answers an ACK with its tags kept (bpf/vlan.h) ----------- */
+
+/* Puts a tag (TPID, TCI) right after the MACs of the frame F of LEN bytes; returns the length. */
+static size_t push_tag(uint8_t *f, size_t len, unsigned int tpid, unsigned int tci)
+{
+	memmove(f + 16, f + 12, len - 12);
+	f[12] = (uint8_t)(tpid >> 8), f[13] = (uint8_t)tpid;
+	f[14] = (uint8_t)(tci >> 8), f[15] = (uint8_t)tci;
+	return len + 4;
+}
+
+/* The trunk's VLANs as the daemon loads them for --vlan 10=198.18.10.1/24 --vlan 100.20=.... */
+static void load_vlans(void)
+{
+	struct xpxe_dhcp_settings s;
+	struct xpxe_dhcp_net net = { .mode = XPXE_MODE_FULL, .lease_time = 3600 };
+	struct xpxe_vlan_cfg v10 = { .vid = 10, .prefix = 24, .server_ip = { htonl(0xc6120a01) } },
+			     v20 = { .vid = 20,
+				     .outer_vid = 100,
+				     .prefix = 24,
+				     .server_ip = { htonl(0xc6121401) } };
+
+	xpxe_dhcp_settings_default(&s);
+	s.mode = XPXE_MODE_FULL;
+	s.server_ip.s_addr = SERVER_IP;
+	net.server_ip = s.server_ip;
+	net.netmask.s_addr = htonl(0xffffff00);
+	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v10, 1), 0);
+	assert_int_equal(xpxe_vlan_load_maps(skel, &s, &net, &v20, 2), 0);
+}
+
+/*
+ * The untagged ACK IN (IN_LEN bytes) with NTAGS tags (VLAN 10 with priority bits; VLAN 100.20)
+ * into TAGGED: the frame xdp_pxe sees on the trunk. Returns its length.
+ */
+static size_t tag_ack(uint8_t *tagged, const uint8_t *in, size_t in_len, int ntags)
+{
+	size_t len;
+
+	memcpy(tagged, in, in_len);
+	if (ntags == 1)
+		return push_tag(tagged, in_len, 0x8100, 0xa000 | 10); /* PCP 5 */
+	len = push_tag(tagged, in_len, 0x8100, 20);
+	return push_tag(tagged, len, 0x88a8, 0x2000 | 100);
+}
+
+/*
+ * A block's ACK on a VLAN (802.1Q, and 802.1ad over 802.1Q): the DATA is the untagged ACK's,
+ * byte for byte, with the ACK's tags after its MACs; a window's ACK goes to AF_XDP untagged
+ * behind the metadata, which carries the tags; an ACK of no transfer goes up as it came.
+ */
+static void test_tagged_acks_xdp(void **state)
+{
+	static struct run u, t;
+	uint8_t in[FRAME_MAX] = { 0 }, tagged[FRAME_MAX];
+	struct xpxe_tftp_xsk_meta meta;
+
+	(void)state;
+	load_vlans();
+	for (int ntags = 1; ntags <= 2; ntags++) {
+		uint16_t port = 44300 + 10 * ntags;
+		size_t in_len = build_ack(in, port, 3), len = tag_ack(tagged, in, in_len, ntags);
+		size_t room = 4 * (size_t)ntags;
+
+		/* Lockstep: the same session answered untagged, then tagged. */
+		put_session(port, ASSET_RANDOM, 1468, 3, false);
+		run_prog(false, in, in_len, &u);
+		assert_int_equal(u.retval, XDP_TX);
+		put_session(port, ASSET_RANDOM, 1468, 3, false);
+		run_prog(false, tagged, len, &t);
+		assert_int_equal(t.retval, XDP_TX);
+		assert_int_equal(t.out_len, u.out_len + room);
+		assert_memory_equal(t.out, u.out, 12);
+		assert_memory_equal(t.out + 12, tagged + 12, room);
+		assert_memory_equal(t.out + 12 + room, u.out + 12, u.out_len - 12);
+		assert_int_equal(get_session(port).last_block, 4);
+
+		/* A window: the untagged ACK behind the metadata, the tags in it. */
+		put_window_session(port + 1, 16, 0, 0, false);
+		in_len = build_ack(in, port + 1, 0);
+		len = tag_ack(tagged, in, in_len, ntags);
+		run_prog(false, tagged, len, &t);
+		assert_int_equal(t.retval, XDP_REDIRECT);
+		assert_int_equal(t.out_len, sizeof(meta) + in_len);
+		assert_memory_equal(t.out + sizeof(meta), in, in_len);
+		memcpy(&meta, t.out, sizeof(meta));
+		assert_int_equal(meta.magic, XPXE_TFTP_XSK_MAGIC);
+		assert_int_equal(meta.ntags, ntags);
+		assert_int_equal(meta.first_block, 1);
+		for (int i = 0; i < ntags; i++) {
+			assert_memory_equal(&meta.tpid[i], tagged + 12 + 4 * i, 2);
+			assert_memory_equal(&meta.tci[i], tagged + 14 + 4 * i, 2);
+		}
+
+		/* No transfer on that port: passed up as it came, tags and all. */
+		in_len = build_ack(in, port + 2, 1);
+		len = tag_ack(tagged, in, in_len, ntags);
+		run_prog(false, tagged, len, &t);
+		assert_int_equal(t.retval, XDP_PASS);
+		assert_int_equal(t.out_len, len);
+		assert_memory_equal(t.out, tagged, len);
+	}
+}
+
 int main(void)
 {
 	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
@@ -1320,6 +1425,7 @@ int main(void)
 		cmocka_unit_test(test_window_without_af_xdp),
 		cmocka_unit_test(test_window_where_xdp_has_no_room),
 		cmocka_unit_test(test_window_restarts_once),
+		cmocka_unit_test(test_tagged_acks_xdp),
 		cmocka_unit_test(test_bad_checksums6),
 		cmocka_unit_test(test_offload_seed6),
 		cmocka_unit_test(test_tc6_passes),
