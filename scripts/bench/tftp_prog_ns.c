@@ -621,8 +621,8 @@ int main(int argc, char **argv)
 	}
 	{
 		/* The paths pass by pass, the order rotating: drift in the load falls on all. */
-		struct path paths[4];
-		int n = BLKSIZE == 1468 ? 4 : 2; /* the copy's floor has 1468-byte blocks */
+		struct path paths[6];
+		int n = BLKSIZE == 1468 ? 6 : 2; /* the copy's floor has 1468-byte blocks */
 
 		path_init(&paths[0], "xdp_data", bpf_program__fd(skel->progs.xdp_pxe),
 			  bpf_program__fd(floors->progs.xdp_nop), XDP_TX, 40000, passes);
@@ -632,12 +632,17 @@ int main(int argc, char **argv)
 			  bpf_program__fd(floors->progs.xdp_nop), XDP_TX, 40004, passes);
 		path_init(&paths[3], "tc_copy", bpf_program__fd(floors->progs.tc_block_copy),
 			  bpf_program__fd(floors->progs.tc_nop), TC_ACT_REDIRECT, 40005, passes);
+		path_init(&paths[4], "xdp_grow", bpf_program__fd(floors->progs.xdp_grow),
+			  bpf_program__fd(floors->progs.xdp_nop), XDP_TX, 40006, passes);
+		path_init(&paths[5], "xdp_copy_direct",
+			  bpf_program__fd(floors->progs.xdp_copy_direct),
+			  bpf_program__fd(floors->progs.xdp_nop), XDP_TX, 40007, passes);
 		for (int p = 0; p < passes; p++)
 			for (int j = 0; j < n; j++)
 				path_pass(&paths[(j + p) % n], slot);
 		for (int j = 0; j < n; j++)
 			path_print(&paths[j]);
-		if (n == 4)
+		if (n == 6)
 			memcpy_reference(content, passes);
 	}
 	printf("xdp_no_session_repeat_ns=%.0f\n", repeated(bpf_program__fd(skel->progs.xdp_pxe),
