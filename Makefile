@@ -123,6 +123,8 @@ $(BUILD)/tests/test_dhcp_load_check: scripts/bench/dhcp_load.h
 
 # The reflector's loader embeds its program (bpf/bench_reflect.bpf.c) as a skeleton.
 $(BUILD)/bench/tftp_reflect: $(BUILD)/bench_reflect.skel.h
+# tftp_prog_ns embeds its floors (bpf/bench_block.bpf.c: an empty program, a block's copy alone).
+$(BUILD)/bench/tftp_prog_ns: $(BUILD)/bench_block.skel.h
 # dhcp_load -X embeds its AF_XDP redirect (bpf/bench_xsk_dhcp.bpf.c) as one.
 $(BUILD)/bench/dhcp_load: $(BUILD)/bench_xsk_dhcp.skel.h
 

@@ -287,6 +287,10 @@ xdp_pxe builds the block itself there):
 | --- | ---: |
 | xdp_pxe: ACK grown into DATA, XDP_TX | $(val xdp_data_ns) |
 | tc_tftp: ACK grown into DATA, redirect | $(val tc_data_ns) |
+| xdp_pxe, median per block: raw / less the test run's own share (an empty program's median, $(val xdp_data_floor_median_ns) ns) | $(val xdp_data_median_ns) / $(val xdp_data_median_net_ns) |
+| tc_tftp, median per block: raw / less the test run's share ($(val tc_data_floor_median_ns) ns) | $(val tc_data_median_ns) / $(val tc_data_median_net_ns) |
+| the copy's floor (bpf/bench_block.bpf.c: grow, copy, XDP_TX), median: raw / net | $(val xdp_copy_median_ns) / $(val xdp_copy_median_net_ns) |
+| the same on tc (change_tail, copy, redirect), median: raw / net | $(val tc_copy_median_ns) / $(val tc_copy_median_net_ns) |
 | xdp_pxe, a frame of no transfer, one run per call (the timing's own share) | $(val xdp_no_session_single_ns) |
 | tc_tftp, a frame of no transfer, one run per call | $(val tc_no_session_single_ns) |
 | xdp_pxe, a frame of no transfer (repeat 10^6) | $(val xdp_no_session_repeat_ns) |

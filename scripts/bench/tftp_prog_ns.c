@@ -12,7 +12,14 @@
  * as it was (a frame for no transfer: parse and lookup only).
  *
  *   tftp_prog_ns [PASSES [SIZE [BLKSIZE]]]   prints key=value lines (default 3 passes, 32 MiB,
- *                                            blksize 1468)
+ *                                            blksize 1468). Each data path's figures come raw
+ *                                            (NAME_median_ns: the kernel's timing as it is)
+ *                                            and with the test run's own share taken off
+ *                                            (NAME_median_net_ns: less NAME_floor_median_ns,
+ *                                            an empty program's, timed the same way). With
+ *                                            blksize 1468 also the copy's floor (xdp_copy,
+ *                                            tc_copy: bpf/bench_block.bpf.c) and a memcpy
+ *                                            of the blocks in userspace.
  *   tftp_prog_ns PASSES SIZE tags    the data paths only, for an untagged ACK, one on
  *                                    VLAN 10 (802.1Q) and one on VLAN 100.20 (802.1ad over
  *                                    802.1Q), in turn (scripts/bench/vlan.sh)
@@ -24,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/pkt_cls.h>
@@ -31,6 +39,7 @@
 #include <bpf/libbpf.h>
 
 #include "xpxe.skel.h"
+#include "bench_block.skel.h"
 #include "assets.h"
 #include "dhcp/dhcp.h"
 #include "frames.h"
@@ -42,11 +51,11 @@
 #define SERVER_IP htonl(0xc6120001)
 
 static struct xpxe_bpf *skel;
+/* The floors: an empty program, a block's copy alone (bpf/bench_block.bpf.c). */
+static struct bench_block_bpf *floors;
 static uint32_t SIZE = 32u << 20;
 /* 1468 by default; another size times the blocks whose sums are not stored (xpxe_tftp.h). */
 static uint32_t BLKSIZE = 1468;
-/* The last data path's 10th percentile: the load of a shared machine moves it least. */
-static uint32_t p10;
 
 static size_t ack(uint8_t *buf, uint16_t server_port, uint16_t block)
 {
@@ -82,39 +91,146 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /*
- * Every block of the file, one run each: the mean of the kernel's own timing, and in
- * *MEDIAN its median (on a shared machine a few preempted runs pull the mean up).
+ * The test run's own share of each figure. bpf_prog_test_run_opts times from a ktime_get_ns
+ * before the run to one after it (net/bpf/test_run.c: bpf_test_timer_enter, then per run
+ * the run context, bh off, the program's indirect call, bh on, and bpf_test_timer_continue's
+ * count and second ktime_get_ns), so every one-run figure carries that. An empty program
+ * (bench_block's xdp_nop and tc_nop) timed the same way, one run per call on the same ACK,
+ * measures it: FLOOR_RUNS calls before each pass of the data paths.
  */
-static double data_path(int prog_fd, uint16_t port, uint32_t slot, int passes, int want,
-			uint32_t *median)
+#define FLOOR_RUNS 5000
+
+/* A program timed over every block of the file, one run per call, pass by pass. */
+struct path {
+	const char *name;
+	int fd, floor_fd, want;
+	uint16_t port;
+	uint32_t *ns, *floor;
+	size_t runs, floor_runs;
+	unsigned long long total;
+};
+
+static void path_init(struct path *p, const char *name, int fd, int floor_fd, int want,
+		      uint16_t port, int passes)
+{
+	*p = (struct path){
+		.name = name, .fd = fd, .floor_fd = floor_fd, .want = want, .port = port
+	};
+	p->ns = calloc((size_t)passes * (SIZE / BLKSIZE + 1), sizeof(*p->ns));
+	p->floor = calloc((size_t)passes * FLOOR_RUNS, sizeof(*p->floor));
+	if (!p->ns || !p->floor)
+		exit(1);
+}
+
+/* One pass of P: the floor's runs, then every block of the file in turn, one run each. */
+static void path_pass(struct path *p, uint32_t slot)
 {
 	uint8_t in[FRAME_MAX], out[FRAME_MAX];
-	unsigned long long total = 0, runs = 0;
-	uint32_t *ns = calloc((size_t)passes * (SIZE / BLKSIZE + 1), sizeof(*ns));
 
-	if (!ns)
-		exit(1);
+	for (int i = 0; i < FLOOR_RUNS; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in,
+			    .data_size_in = ack(in, p->port, 1), .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
 
-	for (int p = 0; p < passes; p++) {
-		put_session(port, slot);
-		for (uint32_t b = 0; b < SIZE / BLKSIZE + 1; b++) {
-			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in,
-				    .data_size_in = ack(in, port, b & 0xffff), .data_out = out,
-				    .data_size_out = sizeof(out), .repeat = 1);
-
-			if (bpf_prog_test_run_opts(prog_fd, &opts) || (int)opts.retval != want) {
-				fprintf(stderr, "block %u: retval %d\n", b + 1, opts.retval);
-				exit(1);
-			}
-			total += opts.duration;
-			ns[runs++] = opts.duration;
+		if (bpf_prog_test_run_opts(p->floor_fd, &opts)) {
+			fprintf(stderr, "%s floor: error\n", p->name);
+			exit(1);
 		}
+		p->floor[p->floor_runs++] = opts.duration;
+	}
+	put_session(p->port, slot);
+	for (uint32_t b = 0; b < SIZE / BLKSIZE + 1; b++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in,
+			    .data_size_in = ack(in, p->port, b & 0xffff), .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
+
+		if (bpf_prog_test_run_opts(p->fd, &opts) || (int)opts.retval != p->want) {
+			fprintf(stderr, "%s block %u: retval %d\n", p->name, b + 1, opts.retval);
+			exit(1);
+		}
+		p->total += opts.duration;
+		p->ns[p->runs++] = opts.duration;
+	}
+}
+
+/*
+ * P's figures: the kernel's timing of one run per call as it is (raw: mean, median, 10th
+ * percentile), the floor's median, and the median and 10th percentile with the floor's
+ * median taken off ("_net").
+ */
+static void path_print(struct path *p)
+{
+	uint32_t median, p10, floor;
+
+	qsort(p->ns, p->runs, sizeof(*p->ns), cmp_u32);
+	qsort(p->floor, p->floor_runs, sizeof(*p->floor), cmp_u32);
+	median = p->ns[p->runs / 2];
+	p10 = p->ns[p->runs / 10];
+	floor = p->floor[p->floor_runs / 2];
+	printf("%s_ns=%.0f\n", p->name, (double)p->total / (double)p->runs);
+	printf("%s_median_ns=%u\n%s_p10_ns=%u\n", p->name, median, p->name, p10);
+	printf("%s_floor_median_ns=%u\n", p->name, floor);
+	printf("%s_median_net_ns=%d\n%s_p10_net_ns=%d\n", p->name, (int)median - (int)floor,
+	       p->name, (int)p10 - (int)floor);
+	free(p->ns);
+	free(p->floor);
+}
+
+/*
+ * A userspace reference for the copy: memcpy of the file's blocks in order into a frame
+ * buffer, each timed alone (clock_gettime around it, the clock's own median taken off),
+ * after a write over 64 MiB elsewhere that pushes the file out of L2. Prints the median
+ * per block, and the mean per block of a whole pass timed at once.
+ */
+static void memcpy_reference(const uint8_t *file, int passes)
+{
+	size_t blocks = SIZE / BLKSIZE + 1, evict_len = 64u << 20;
+	uint8_t *evict = malloc(evict_len), frame[FRAME_MAX];
+	uint32_t *ns = calloc((size_t)passes * blocks, sizeof(*ns)), clock_ns[1000];
+	size_t runs = 0;
+	double pass_ns = 0;
+	struct timespec t0, t1;
+
+	if (!evict || !ns)
+		exit(1);
+	for (int i = 0; i < 1000; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		clock_ns[i] =
+		    (uint32_t)((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec));
+	}
+	qsort(clock_ns, 1000, sizeof(*clock_ns), cmp_u32);
+	for (int p = 0; p < passes; p++) {
+		memset(evict, p + 1, evict_len);
+		for (size_t b = 0; b < blocks; b++) {
+			size_t off = b * BLKSIZE, len = SIZE - off < BLKSIZE ? SIZE - off : BLKSIZE;
+
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			memcpy(frame + 46, file + off, len);
+			__asm__ volatile("" : : "r"(frame) : "memory");
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			ns[runs++] = (uint32_t)((t1.tv_sec - t0.tv_sec) * 1000000000L +
+						(t1.tv_nsec - t0.tv_nsec));
+		}
+		memset(evict, p + 2, evict_len);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (size_t b = 0; b < blocks; b++) {
+			size_t off = b * BLKSIZE, len = SIZE - off < BLKSIZE ? SIZE - off : BLKSIZE;
+
+			memcpy(frame + 46, file + off, len);
+			__asm__ volatile("" : : "r"(frame) : "memory");
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		pass_ns +=
+		    (double)((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec)) /
+		    (double)blocks;
 	}
 	qsort(ns, runs, sizeof(*ns), cmp_u32);
-	*median = ns[runs / 2];
-	p10 = ns[runs / 10];
+	printf("memcpy_block_median_ns=%d\n", (int)ns[runs / 2] - (int)clock_ns[500]);
+	printf("memcpy_block_pass_mean_ns=%.0f\n", pass_ns / passes);
+	printf("memcpy_clock_median_ns=%u\n", clock_ns[500]);
 	free(ns);
-	return (double)total / runs;
+	free(evict);
 }
 
 static int drop_event(void *ctx, void *data, size_t size)
@@ -482,23 +598,53 @@ int main(int argc, char **argv)
 	unlink(path);
 	slot = xpxe_assets_find(&assets, "bench")->slot;
 	printf("asset_load_ms=%.1f\n", xpxe_assets_find(&assets, "bench")->load_ms);
-
-	uint32_t median;
+	/* The floors read the same asset: xdp_pxe's tftp_assets, by fd. */
+	floors = bench_block_bpf__open();
+	if (!floors)
+		return 1;
+	floors->rodata->asset_slot = slot;
+	floors->rodata->asset_size = SIZE;
+	if (bpf_map__reuse_fd(floors->maps.tftp_assets, bpf_map__fd(skel->maps.tftp_assets)) ||
+	    bench_block_bpf__load(floors)) {
+		fprintf(stderr, "cannot load the floors (bench_block)\n");
+		return 1;
+	}
 
 	if (argc > 3 && (!strcmp(argv[3], "tags") || !strcmp(argv[3], "v6"))) {
 		int ret = strcmp(argv[3], "v6") ? tags_mode(slot, passes) : v6_mode(slot, passes);
 
 		xpxe_assets_free(&assets);
+		bench_block_bpf__destroy(floors);
 		xpxe_bpf__destroy(skel);
 		free(content);
 		return ret;
 	}
-	printf("xdp_data_ns=%.0f\n", data_path(bpf_program__fd(skel->progs.xdp_pxe), 40000, slot,
-					       passes, XDP_TX, &median));
-	printf("xdp_data_median_ns=%u\nxdp_data_p10_ns=%u\n", median, p10);
-	printf("tc_data_ns=%.0f\n", data_path(bpf_program__fd(skel->progs.tc_tftp), 40001, slot,
-					      passes, TC_ACT_REDIRECT, &median));
-	printf("tc_data_median_ns=%u\ntc_data_p10_ns=%u\n", median, p10);
+	{
+		/* The paths pass by pass, the order rotating: drift in the load falls on all. */
+		struct path paths[6];
+		int n = BLKSIZE == 1468 ? 6 : 2; /* the copy's floor has 1468-byte blocks */
+
+		path_init(&paths[0], "xdp_data", bpf_program__fd(skel->progs.xdp_pxe),
+			  bpf_program__fd(floors->progs.xdp_nop), XDP_TX, 40000, passes);
+		path_init(&paths[1], "tc_data", bpf_program__fd(skel->progs.tc_tftp),
+			  bpf_program__fd(floors->progs.tc_nop), TC_ACT_REDIRECT, 40001, passes);
+		path_init(&paths[2], "xdp_copy", bpf_program__fd(floors->progs.xdp_block_copy),
+			  bpf_program__fd(floors->progs.xdp_nop), XDP_TX, 40004, passes);
+		path_init(&paths[3], "tc_copy", bpf_program__fd(floors->progs.tc_block_copy),
+			  bpf_program__fd(floors->progs.tc_nop), TC_ACT_REDIRECT, 40005, passes);
+		path_init(&paths[4], "xdp_grow", bpf_program__fd(floors->progs.xdp_grow),
+			  bpf_program__fd(floors->progs.xdp_nop), XDP_TX, 40006, passes);
+		path_init(&paths[5], "xdp_copy_direct",
+			  bpf_program__fd(floors->progs.xdp_copy_direct),
+			  bpf_program__fd(floors->progs.xdp_nop), XDP_TX, 40007, passes);
+		for (int p = 0; p < passes; p++)
+			for (int j = 0; j < n; j++)
+				path_pass(&paths[(j + p) % n], slot);
+		for (int j = 0; j < n; j++)
+			path_print(&paths[j]);
+		if (n == 6)
+			memcpy_reference(content, passes);
+	}
 	printf("xdp_no_session_repeat_ns=%.0f\n", repeated(bpf_program__fd(skel->progs.xdp_pxe),
 							   frame, ack(frame, 49999, 1), XDP_PASS));
 	printf("tc_no_session_repeat_ns=%.0f\n", repeated(bpf_program__fd(skel->progs.tc_tftp),
@@ -524,6 +670,7 @@ int main(int argc, char **argv)
 	printf("blocks_per_pass=%u passes=%d size=%u blksize=%u\n", SIZE / BLKSIZE + 1, passes,
 	       SIZE, BLKSIZE);
 	xpxe_assets_free(&assets);
+	bench_block_bpf__destroy(floors);
 	xpxe_bpf__destroy(skel);
 	free(content);
 	return 0;
