@@ -87,9 +87,9 @@ check "xpxe answered its Solicit and its boot service Request (dhcp6_advertise, 
 # takes in before then is lost (it was, in about 1 run in 10 here: PXE-E16). The daemon sends
 # xdp_pxe's Reply again within EDK2's 3 s of waiting (docs/dhcp6-edk2.md).
 repeated() { "$XPXE" status --json | jq -r '.interfaces[0].dhcp6.server.repeated_4011'; }
-repeated_twice() { [ "$(repeated)" -ge 2 ] 2>/dev/null; }
-wait_until repeated_twice
-check "the daemon sent xdp_pxe's Reply on 4011 again, twice (repeated_4011 $(repeated))" repeated_twice
+repeated_once() { [ "$(repeated)" -ge 1 ] 2>/dev/null; }
+wait_until repeated_once
+check "the daemon sent xdp_pxe's Reply on 4011 again (repeated_4011 $(repeated))" repeated_once
 size=$(stat -c %s /usr/lib/ipxe/snponly.efi)
 # Its windows ended in the data plane (AF_XDP): the daemon's once-a-second sweep logs the end.
 done_logged() { grep -aq "event=tftp_done .*ip=fd00:198:18:7::.*snponly.efi" "$WORK/daemon.log"; }
