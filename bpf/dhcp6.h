@@ -590,6 +590,37 @@ static __always_inline bool dhcp6_daemon_takes(struct xdp_md *ctx, const struct 
  * next handler's), else the counter of its outcome, with *VERDICT set. FRAGS
  * (a constant): called from xdp_pxe_frags.
  */
+_Static_assert(DHCP6_ETH_IP6_LEN + DHCP6_REPLY_UDP_MAX <= XPXE_DP_FRAME6_MAX,
+	       "a reply's frame fits in its event");
+
+/*
+ * Hands the Reply just built in S (the frame: S->hdr, then S->udp, LEN bytes in all) to the
+ * daemon, which sends it again (include/xpxe_events.h): EDK2's boot service exchange on port
+ * 4011 loses a Reply that comes before its read is set up. A full ring loses the repeat only.
+ */
+static __always_inline void dhcp6_repeat_event(struct xdp_md *ctx, const struct dhcp6_scratch *s,
+					       __u32 len, __u32 boot)
+{
+	struct xpxe_dp_dhcp6_reply_event *ev;
+
+	if (len <= DHCP6_ETH_IP6_LEN || len > DHCP6_ETH_IP6_LEN + DHCP6_REPLY_UDP_MAX)
+		return;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->h.type = XPXE_EV_DHCP6_REPLY_4011;
+	ev->h.boot = boot;
+	__builtin_memcpy(ev->h.mac, s->hdr, ETH_ALEN); /* the reply's destination */
+	ev->h.ip = 0;
+	ev->h.ifindex = ctx->ingress_ifindex;
+	ev->h.ts_ns = bpf_ktime_get_coarse_ns();
+	ev->len = len;
+	ev->pad = 0;
+	__builtin_memcpy(ev->frame, s->hdr, DHCP6_ETH_IP6_LEN);
+	__builtin_memcpy(ev->frame + DHCP6_ETH_IP6_LEN, s->udp, DHCP6_REPLY_UDP_MAX);
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const bool frags)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
@@ -605,7 +636,7 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 	struct dhcp6_scratch *s;
 	__u32 zero = 0, udp_len, profile, boot, idx, sum, tail_len = 0;
 	__u8 type, answer;
-	bool unicast;
+	bool unicast, boot_server;
 	__s64 csum;
 	int ret;
 
@@ -684,6 +715,7 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 	 * UseMulticast only: the client sends it again to the group (the daemon's
 	 * answer_unicast). 4011 is EDK2's boot-server exchange, unicast by design. */
 	unicast = udph->dest == bpf_htons(XPXE_PORT_DHCP6_SERVER) && ip6->daddr.s6_addr[0] != 0xff;
+	boot_server = udph->dest == bpf_htons(XPXE_PORT_PXE_BOOT);
 	if (unicast && !dhcp6_use_multicast_type(type))
 		return XPXE_CNT_PASS_DHCP6_IGNORED;
 	if (dhcp6_walk_options(s, udp_len, false))
@@ -754,6 +786,8 @@ static __always_inline int handle_dhcp6(struct xdp_md *ctx, int *verdict, const 
 	if (ret)
 		return ret;
 	*verdict = XDP_TX;
+	if (boot_server && answer == DHCP6_REPLY)
+		dhcp6_repeat_event(ctx, s, (long)ctx->data_end - (long)ctx->data, boot);
 	if (unicast)
 		return XPXE_CNT_DHCP6_USE_MULTICAST;
 	return answer == DHCP6_ADVERTISE ? XPXE_CNT_DHCP6_ADVERTISE : XPXE_CNT_DHCP6_REPLY;

@@ -19,6 +19,9 @@ enum xpxe_event_type {
 	/* TFTP, sent by a program as struct xpxe_dp_tftp_event */
 	XPXE_EV_TFTP_DONE,    /* the ACK of the final block */
 	XPXE_EV_TFTP_ABORTED, /* an ERROR from the client */
+	/* DHCPv6, sent as struct xpxe_dp_dhcp6_reply_event: a Reply to EDK2's boot service
+	 * Request (port 4011), for the daemon to send again (xpxe_dhcp6_server_repeat) */
+	XPXE_EV_DHCP6_REPLY_4011,
 	/* the daemon's own, never sent by a program */
 	XPXE_EV_LEASE_BOUND = 32,
 	XPXE_EV_SCRIPT,		 /* the per-machine iPXE script */
@@ -69,6 +72,23 @@ struct xpxe_dp_tftp_event {
 	__u32 retransmits;
 	__u8 client_error;
 	__u8 pad[3];
+};
+
+/* Room for a DHCPv6 reply's frame: Ethernet, IPv6, UDP, message (bpf/dhcp6.h checks it). */
+#define XPXE_DP_FRAME6_MAX 640
+
+/*
+ * A Reply xdp_pxe sent to a boot service Request on port 4011: the record above (mac the
+ * client's, boot its class) and the frame as it went out (LEN bytes). EDK2 takes in that
+ * Reply only once its read is set up, which it does after its send: one taken in before is
+ * lost, and EDK2 never sends its Request again (docs/dhcp6-edk2.md). The daemon sends the
+ * frame again, twice, within EDK2's three seconds of waiting.
+ */
+struct xpxe_dp_dhcp6_reply_event {
+	struct xpxe_dp_event h;
+	__u32 len;
+	__u32 pad;
+	__u8 frame[XPXE_DP_FRAME6_MAX];
 };
 
 #endif /* XPXE_EVENTS_H */

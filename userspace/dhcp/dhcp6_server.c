@@ -58,6 +58,7 @@ static const char *const counter_names[XPXE_D6_CNT_MAX] = {
 	[XPXE_D6_RELAY_GLOBAL_LIMITED] = "relay_global_limited",
 	[XPXE_D6_PROXY_IGNORED] = "proxy_ignored",
 	[XPXE_D6_PROXY_NOT_PXE] = "proxy_not_pxe",
+	[XPXE_D6_REPEATED] = "repeated_4011",
 };
 
 bool xpxe_dhcp6_full(const struct xpxe_dhcp_settings *s)
@@ -1039,9 +1040,82 @@ void xpxe_dhcp6_server_process(struct xpxe_dhcp6_server *srv)
 	show(srv);
 }
 
+void xpxe_dhcp6_server_repeat(struct xpxe_dhcp6_server *srv,
+			      const struct xpxe_dp_dhcp6_reply_event *ev)
+{
+	struct xpxe_dhcp6_repeat *slot = &srv->repeats[0];
+
+	if (ev->len <= 14 || ev->len > sizeof(ev->frame))
+		return;
+	for (int i = 0; i < XPXE_DHCP6_REPEATS; i++) {
+		struct xpxe_dhcp6_repeat *e = &srv->repeats[i];
+
+		if (!e->at_ns) {
+			slot = e;
+			break;
+		}
+		if (e->at_ns < slot->at_ns)
+			slot = e;
+	}
+	slot->at_ns = ev->h.ts_ns ? ev->h.ts_ns : 1;
+	slot->len = ev->len;
+	slot->sent = 0;
+	slot->ifindex = ev->h.ifindex;
+	memcpy(slot->frame, ev->frame, ev->len);
+}
+
+/* Sends the frame of R again: its IPv6 packet, to the MAC it went to. */
+static void repeat_send(struct xpxe_dhcp6_server *srv, const struct xpxe_dhcp6_repeat *r)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_IPV6),
+				  .sll_ifindex = (int)r->ifindex,
+				  .sll_halen = 6 };
+
+	if (!srv->repeat_open) {
+		/* Protocol 0: it receives nothing. */
+		srv->repeat_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		srv->repeat_open = srv->repeat_fd >= 0;
+		if (!srv->repeat_open) {
+			srv->cnt[XPXE_D6_SEND_ERRORS]++;
+			log_debug("%s: no socket to repeat a DHCPv6 Reply: %s", srv->ifname,
+				  strerror(errno));
+			return;
+		}
+	}
+	memcpy(to.sll_addr, r->frame, 6);
+	if (sendto(srv->repeat_fd, r->frame + 14, r->len - 14, 0, (struct sockaddr *)&to,
+		   sizeof(to)) < 0) {
+		srv->cnt[XPXE_D6_SEND_ERRORS]++;
+		log_debug("%s: DHCPv6 Reply not repeated: %s", srv->ifname, strerror(errno));
+		return;
+	}
+	srv->cnt[XPXE_D6_REPEATED]++;
+}
+
+/* The repeats due: each tick (once a second) sends those XPXE_DHCP6_REPEAT_AFTER_NS old. */
+static void repeat_tick(struct xpxe_dhcp6_server *srv)
+{
+	unsigned long long now = srv->clock_ns ? srv->clock_ns() : mono_ns();
+
+	for (int i = 0; i < XPXE_DHCP6_REPEATS; i++) {
+		struct xpxe_dhcp6_repeat *r = &srv->repeats[i];
+
+		if (!r->at_ns || now < r->at_ns + XPXE_DHCP6_REPEAT_AFTER_NS)
+			continue;
+		if (now < r->at_ns + XPXE_DHCP6_REPEAT_UNTIL_NS)
+			repeat_send(srv, r);
+		if (++r->sent >= XPXE_DHCP6_REPEAT_TIMES ||
+		    now >= r->at_ns + XPXE_DHCP6_REPEAT_UNTIL_NS)
+			r->at_ns = 0;
+	}
+}
+
 void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv)
 {
 	time_t now = time(NULL);
+
+	repeat_tick(srv);
 
 	for (int i = 0; srv->running && i < srv->leases.n; i++) {
 		if (srv->leases.items[i].offered && srv->leases.items[i].expires < now) {
@@ -1049,6 +1123,7 @@ void xpxe_dhcp6_server_tick(struct xpxe_dhcp6_server *srv)
 			i--;
 		}
 	}
+	show(srv); /* the repeats' counts, between messages */
 }
 
 /*
@@ -1328,6 +1403,10 @@ void xpxe_dhcp6_server_stop(struct xpxe_dhcp6_server *srv)
 		close(srv->udp_fd);
 	srv->pkt_fd = srv->udp_fd = -1;
 	srv->running = false;
+	if (srv->repeat_open)
+		close(srv->repeat_fd);
+	srv->repeat_open = false;
+	memset(srv->repeats, 0, sizeof(srv->repeats));
 	show(srv);
 	free(srv->queued);
 	srv->queued = NULL;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "xpxe_dhcp6.h"
+#include "xpxe_events.h"
 #include "dhcp_settings.h"
 #include "dhcp/dhcp6_proto.h"
 #include "dhcp/leases6.h"
@@ -43,6 +44,7 @@ enum xpxe_dhcp6_srv_counter {
 	XPXE_D6_RELAY_GLOBAL_LIMITED, /* over all relays' rate (a flood of addresses): dropped */
 	XPXE_D6_PROXY_IGNORED,	      /* proxy mode: the address server's (Renew, Rebind, ...) */
 	XPXE_D6_PROXY_NOT_PXE, /* proxy mode: a client with nothing to boot (plain, no file) */
+	XPXE_D6_REPEATED,      /* xdp_pxe's Replies on port 4011 sent again (repeat below) */
 	XPXE_D6_CNT_MAX,
 };
 
@@ -91,6 +93,24 @@ struct xpxe_dhcp6_relay_bucket {
 	bool used;
 };
 
+/*
+ * xdp_pxe's Replies to EDK2's boot service Requests (port 4011), sent again: EDK2 sends that
+ * Request once, then sets up its read, and a Reply its network stack takes in before is lost
+ * (docs/dhcp6-edk2.md); it waits 3 s. Each frame goes out again at the first ticks at least
+ * XPXE_DHCP6_REPEAT_AFTER_NS after xdp_pxe's answer, XPXE_DHCP6_REPEAT_TIMES times, never
+ * after XPXE_DHCP6_REPEAT_UNTIL_NS. A few slots: the oldest gives way.
+ */
+#define XPXE_DHCP6_REPEATS	   16
+#define XPXE_DHCP6_REPEAT_TIMES	   2
+#define XPXE_DHCP6_REPEAT_AFTER_NS 250000000ull
+#define XPXE_DHCP6_REPEAT_UNTIL_NS 2500000000ull
+
+struct xpxe_dhcp6_repeat {
+	unsigned long long at_ns; /* xdp_pxe's answer (CLOCK_MONOTONIC); 0: a free slot */
+	unsigned int len, sent, ifindex;
+	unsigned char frame[XPXE_DP_FRAME6_MAX];
+};
+
 /* A binding a batch changed: how to take it back if the batch's write fails. */
 struct xpxe_dhcp6_undo {
 	unsigned char mac[6];
@@ -121,7 +141,10 @@ struct xpxe_dhcp6_server {
 	/* Relay-forwards per second from one relay address and at once (0: no limit). */
 	unsigned int relay_rate, relay_burst;
 	struct xpxe_dhcp6_relay_bucket relays[XPXE_DHCP6_RELAYS];
-	unsigned long long relays_tat_ns;     /* all relays' bucket (XPXE_DHCP6_RELAY_GLOBAL_X) */
+	unsigned long long relays_tat_ns; /* all relays' bucket (XPXE_DHCP6_RELAY_GLOBAL_X) */
+	struct xpxe_dhcp6_repeat repeats[XPXE_DHCP6_REPEATS];
+	int repeat_fd; /* a packet socket that only sends them; opened at the first */
+	bool repeat_open;
 	unsigned long long (*clock_ns)(void); /* CLOCK_MONOTONIC in ns; NULL: the system's */
 	unsigned long long cnt[XPXE_D6_CNT_MAX];
 	unsigned long long malformed[XPXE_DHCP6_VERDICT_MAX];
@@ -147,6 +170,13 @@ const struct in6_addr *xpxe_dhcp6_link_prefix(const struct xpxe_dhcp_settings *s
  */
 int xpxe_dhcp6_server_start(struct xpxe_dhcp6_server *srv, struct xpxe_dataplane *dp,
 			    const struct xpxe_dhcp_settings *s);
+
+/*
+ * Takes xdp_pxe's Reply EV (a boot service Reply on port 4011) to send again from
+ * xpxe_dhcp6_server_tick (above: XPXE_DHCP6_REPEATS). Any mode, started or not.
+ */
+void xpxe_dhcp6_server_repeat(struct xpxe_dhcp6_server *srv,
+			      const struct xpxe_dp_dhcp6_reply_event *ev);
 
 /* The fd to poll, or -1. */
 int xpxe_dhcp6_server_fd(const struct xpxe_dhcp6_server *srv);

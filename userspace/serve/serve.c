@@ -618,6 +618,12 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 			xpxe_tftp_on_end(sv->tftp, sv->dp.ifindex, data);
 		return 0;
 	}
+	/* A Reply on 4011 to send again (ctx is the served interface, not const: its server's). */
+	if (e->type == XPXE_EV_DHCP6_REPLY_4011) {
+		if (size >= sizeof(struct xpxe_dp_dhcp6_reply_event))
+			xpxe_dhcp6_server_repeat(&((struct served *)ctx)->dhcp6, data);
+		return 0;
+	}
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1], e->mac[2],
 		 e->mac[3], e->mac[4], e->mac[5]);
 	inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
