@@ -35,6 +35,18 @@ if start_daemon -i "$IF_SRV" --state-dir "$WORK/state"; then ok "xpxe serves $IF
 capture_start "$NS_CLI" bridge "$IF_BR" "udp port 546 or udp port 547 or udp port 4011" ||
 	echo "# no capture on $IF_BR: $(cat "$WORK/bridge.tcpdump")"
 
+# The frames and logs outlive $WORK when a machine fails: the bridge's and the guest NICs'
+# captures, the logs, the serial consoles and xpxe status --json, in $kept (one directory a
+# run, copied again at each failure; the capture goes on for the other machine).
+kept=
+keep_failure() {
+	[ -n "$kept" ] || kept=$(mktemp -d "/tmp/xpxe-e2e6-$LAB-fail.XXXXXX")
+	[ -z "$CAPTURE_PID" ] || capture_sync
+	cp "$WORK"/bridge.pcap "$WORK"/pxe.pcap "$WORK"/http.pcap "$WORK"/site.log "$WORK"/daemon.log \
+		"$WORK"/pxe.serial "$WORK"/http.serial "$kept" 2>/dev/null
+	"$XPXE" status --json >"$kept/status.json" 2>&1
+}
+
 # Two machines side by side (e2e6.sh): OVMF's PXEv6, and its HTTP boot, whose HTTPv6 takes
 # the URL of xpxe's Advertise.
 e6_pxe6 pxe "$MAC" "$LAB-t0" 600
@@ -56,12 +68,7 @@ else
 		sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g' | tr -cd '[:print:]\t\n')
 	mapfile -t dhcp6 < <("$XPXE" status --json 2>&1 | jq -r '.interfaces[0].counters |
 		to_entries[] | select(.key | startswith("dhcp6")) | "\(.key) \(.value)"' 2>&1)
-	# The frames and logs outlive $WORK: the bridge's and the guest NIC's captures, the logs
-	kept=$(mktemp -d "/tmp/xpxe-e2e6-$LAB-fail.XXXXXX")
-	[ -z "$CAPTURE_PID" ] || capture_stop
-	cp "$WORK"/bridge.pcap "$WORK"/pxe.pcap "$WORK"/site.log "$WORK"/daemon.log \
-		"$WORK"/pxe.serial "$kept" 2>/dev/null
-	"$XPXE" status --json >"$kept/status.json" 2>&1
+	keep_failure
 	not_ok "PXEv6: OVMF booted snponly.efi over TFTP on IPv6" "qemu.sh: $(cat "$WORK/pxe.qemu")" \
 		"captures (client bridge, guest NIC), logs and xpxe status --json kept in $kept" \
 		"iPXE's banner: $(booted pxe && echo seen || echo not seen); the daemon's tftp_start for snponly.efi over IPv6: $(pxe_rrq && echo seen || echo not seen)" \
@@ -73,7 +80,9 @@ WAIT_S=900 wait_until booted_or_dead http $HTTPB
 if booted http; then
 	ok "HTTPv6: OVMF booted snponly.efi over HTTP on IPv6: iPXE's banner on the serial console"
 else
+	keep_failure
 	not_ok "HTTPv6: OVMF booted snponly.efi over HTTP on IPv6" "qemu.sh: $(cat "$WORK/http.qemu")" \
+		"captures (client bridge, guest NICs), logs and xpxe status --json kept in $kept" \
 		"$(serial_end http)"
 fi
 kill $HTTPB 2>/dev/null
