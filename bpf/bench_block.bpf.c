@@ -16,6 +16,7 @@
  *    (8 bytes at a time, unrolled) instead of bpf_xdp_store_bytes: what each part costs, and
  *    the alternative to the helper.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -26,24 +27,9 @@
 
 #include "parse.h"
 #include "xpxe_tftp.h"
+#include "tftp_asset.h"
 
 #define BLKSIZE 1468
-
-/* The same definition as bpf/tftp.h's: the loader hands this program xdp_pxe's map. */
-struct tftp_chunks {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct xpxe_tftp_chunk));
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, XPXE_TFTP_ASSET_SLOTS);
-	__type(key, __u32);
-	__array(values, struct tftp_chunks);
-} tftp_assets SEC(".maps");
 
 /* Set by the loader before load: the asset's slot in tftp_assets and its size. */
 const volatile __u32 asset_slot;
@@ -98,128 +84,121 @@ int tc_nop(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+/*
+ * The ACK at DATA..DATA_END's next block: *C its chunk, *R its offset there, *LEN its length.
+ * False when there is none to send.
+ */
+static __always_inline bool block_of_ack(void *data, void *data_end,
+					 const struct xpxe_tftp_chunk **c, __u32 *r, __u32 *len)
+{
+	*c = next_block(data, data_end, r, len);
+	return *c && *r <= XPXE_TFTP_CHUNK_DATA - BLKSIZE;
+}
+
+/* The block's LEN bytes from SRC into the frame at HDRS by XDP's store helper: 0 or an error. */
+static __always_inline int xdp_store_block(struct xdp_md *ctx, const __u8 *src, __u32 len)
+{
+	__u64 n = len;
+
+	barrier_var(n);
+	if (n < 1 || n > BLKSIZE)
+		return -1;
+	size_bounded(n, BLKSIZE);
+	return bpf_xdp_store_bytes(ctx, HDRS, (void *)src, n);
+}
+
+/* The same by tc's. */
+static __always_inline int tc_store_block(struct __sk_buff *skb, const __u8 *src, __u32 len)
+{
+	__u64 n = len;
+
+	barrier_var(n);
+	if (n < 1 || n > BLKSIZE)
+		return -1;
+	size_bounded(n, BLKSIZE);
+	return bpf_skb_store_bytes(skb, HDRS, src, n, 0);
+}
+
+/*
+ * The grown frame at DATA..DATA_END gets the block's stored sum in its UDP checksum field (so
+ * the load stays) and goes back: VERDICT, or DROP when the frame is too short.
+ */
+static __always_inline int send_block(void *data, void *data_end, const struct xpxe_tftp_chunk *c,
+				      __u32 r, int verdict, int drop)
+{
+	struct udphdr *udph = data + 14 + 20;
+
+	if ((void *)(udph + 1) > data_end)
+		return drop;
+	udph->check = stored_sum(c, r);
+	return verdict;
+}
+
+/* Grows the ACK at CTX to its block's DATA frame: false when there is no block or no room. */
+static __always_inline bool xdp_grow_to_block(struct xdp_md *ctx, const struct xpxe_tftp_chunk **c,
+					      __u32 *r, __u32 *len)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+
+	return block_of_ack(data, data_end, c, r, len) &&
+	       !bpf_xdp_adjust_tail(ctx, (int)(HDRS + *len) - (int)(data_end - data));
+}
+
 SEC("xdp")
 int xdp_block_copy(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	const struct xpxe_tftp_chunk *c;
-	struct udphdr *udph;
 	__u32 r, len;
-	__u64 n;
 
-	c = next_block(data, data_end, &r, &len);
-	if (!c || r > XPXE_TFTP_CHUNK_DATA - BLKSIZE)
+	if (!xdp_grow_to_block(ctx, &c, &r, &len) || xdp_store_block(ctx, c->data + r, len))
 		return XDP_DROP;
-	if (bpf_xdp_adjust_tail(ctx, (int)(HDRS + len) - (int)(data_end - data)))
-		return XDP_DROP;
-	n = len;
-	barrier_var(n);
-	if (n < 1 || n > BLKSIZE)
-		return XDP_DROP;
-	size_bounded(n, BLKSIZE);
-	if (bpf_xdp_store_bytes(ctx, HDRS, (void *)(c->data + r), n))
-		return XDP_DROP;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	udph = data + 14 + 20;
-	if ((void *)(udph + 1) > data_end)
-		return XDP_DROP;
-	udph->check = stored_sum(c, r);
-	return XDP_TX;
+	return send_block((void *)(long)ctx->data, (void *)(long)ctx->data_end, c, r, XDP_TX,
+			  XDP_DROP);
 }
 
 SEC("xdp")
 int xdp_grow(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	const struct xpxe_tftp_chunk *c;
-	struct udphdr *udph;
 	__u32 r, len;
 
-	c = next_block(data, data_end, &r, &len);
-	if (!c || r > XPXE_TFTP_CHUNK_DATA - BLKSIZE)
+	if (!xdp_grow_to_block(ctx, &c, &r, &len))
 		return XDP_DROP;
-	if (bpf_xdp_adjust_tail(ctx, (int)(HDRS + len) - (int)(data_end - data)))
-		return XDP_DROP;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	udph = data + 14 + 20;
-	if ((void *)(udph + 1) > data_end)
-		return XDP_DROP;
-	udph->check = stored_sum(c, r);
-	return XDP_TX;
+	return send_block((void *)(long)ctx->data, (void *)(long)ctx->data_end, c, r, XDP_TX,
+			  XDP_DROP);
 }
 
+/* The copy as xdp_pxe makes a full block's (tftp_copy_const), the helper's for a short one. */
 SEC("xdp")
 int xdp_copy_direct(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	const struct xpxe_tftp_chunk *c;
-	struct udphdr *udph;
-	const __u8 *src;
-	__u8 *dst;
+	void *data, *data_end;
 	__u32 r, len;
-	__u64 n;
 
-	c = next_block(data, data_end, &r, &len);
-	if (!c || r > XPXE_TFTP_CHUNK_DATA - BLKSIZE)
-		return XDP_DROP;
-	if (bpf_xdp_adjust_tail(ctx, (int)(HDRS + len) - (int)(data_end - data)))
+	if (!xdp_grow_to_block(ctx, &c, &r, &len))
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	src = c->data + r;
-	dst = data + HDRS;
-	if (len == BLKSIZE && (void *)(dst + BLKSIZE) <= data_end) {
-#pragma unroll
-		for (int i = 0; i < BLKSIZE / 8; i++)
-			((__u64 *)dst)[i] = ((const __u64 *)src)[i];
-		*(__u32 *)(dst + BLKSIZE - 4) = *(const __u32 *)(src + BLKSIZE - 4);
-	} else {
-		n = len;
-		barrier_var(n);
-		if (n < 1 || n > BLKSIZE)
-			return XDP_DROP;
-		size_bounded(n, BLKSIZE);
-		if (bpf_xdp_store_bytes(ctx, HDRS, (void *)src, n))
-			return XDP_DROP;
-		data = (void *)(long)ctx->data;
-		data_end = (void *)(long)ctx->data_end;
-	}
-	udph = data + 14 + 20;
-	if ((void *)(udph + 1) > data_end)
+	if (len == BLKSIZE && data + HDRS + BLKSIZE <= data_end)
+		tftp_copy_const(data + HDRS, c->data + r, BLKSIZE);
+	else if (xdp_store_block(ctx, c->data + r, len))
 		return XDP_DROP;
-	udph->check = stored_sum(c, r);
-	return XDP_TX;
+	return send_block((void *)(long)ctx->data, (void *)(long)ctx->data_end, c, r, XDP_TX,
+			  XDP_DROP);
 }
 
 SEC("tc")
 int tc_block_copy(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	const struct xpxe_tftp_chunk *c;
-	struct udphdr *udph;
 	__u32 r, len;
-	__u64 n;
 
-	c = next_block(data, data_end, &r, &len);
-	if (!c || r > XPXE_TFTP_CHUNK_DATA - BLKSIZE)
+	if (!block_of_ack((void *)(long)skb->data, (void *)(long)skb->data_end, &c, &r, &len) ||
+	    bpf_skb_change_tail(skb, HDRS + len, 0) || tc_store_block(skb, c->data + r, len))
 		return TC_ACT_SHOT;
-	if (bpf_skb_change_tail(skb, HDRS + len, 0))
+	if (send_block((void *)(long)skb->data, (void *)(long)skb->data_end, c, r, 0, -1))
 		return TC_ACT_SHOT;
-	n = len;
-	barrier_var(n);
-	if (n < 1 || n > BLKSIZE)
-		return TC_ACT_SHOT;
-	size_bounded(n, BLKSIZE);
-	if (bpf_skb_store_bytes(skb, HDRS, c->data + r, n, 0))
-		return TC_ACT_SHOT;
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	udph = data + 14 + 20;
-	if ((void *)(udph + 1) > data_end)
-		return TC_ACT_SHOT;
-	udph->check = stored_sum(c, r);
 	return bpf_redirect(skb->ifindex, 0);
 }
 
