@@ -114,6 +114,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/.dir
 # The daemon's TFTP code against a session map of the test's own (see the test's comment).
 $(BUILD)/tests/test_tftp_session: LDLIBS += -Wl,--wrap=bpf_map_lookup_elem \
 	-Wl,--wrap=bpf_map_update_elem -Wl,--wrap=xpxe_assets_chunks
+# Paced transfers' promotion against a session map of the test's own.
+$(BUILD)/tests/test_tftp_pace: LDLIBS += -Wl,--wrap=bpf_map_update_elem \
+	-Wl,--wrap=xpxe_assets_chunks
 
 $(BUILD)/tests/test_%: tests/bpf/test_%.c $(wildcard tests/bpf/*.h) $(LIB_OBJS) $(SKELS) | $(BUILD)/.dir
 	$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) -o $@ $(LDLIBS) -lcmocka

@@ -396,13 +396,19 @@ static int downloads_key(struct walker *w, struct fy_node *key, struct fy_node *
 		return get_uint(w, key, v, 0, 4096, &dl->tftp_max);
 	if (is(key, "tftp_max_wait"))
 		return get_uint(w, key, v, 0, 60, &dl->tftp_max_wait_s);
+	if (is(key, "tftp_http_backlog"))
+		return get_uint(w, key, v, 0, 65536, &dl->tftp_http_backlog);
+	if (is(key, "tftp_pace_ms"))
+		return get_uint(w, key, v, 0, XPXE_DOWNLOADS_TFTP_PACE_MS_MAX, &dl->tftp_pace_ms);
 	if (is(key, "min_size_kib")) {
 		if (get_uint(w, key, v, 0, 1 << 22, &kib))
 			return -EINVAL;
 		dl->min_size = (unsigned long long)kib << 10;
 		return 0;
 	}
-	return unknown(w, key, "downloads", "max, max_wait, min_size_kib, tftp_max, tftp_max_wait");
+	return unknown(w, key, "downloads",
+		       "max, max_wait, min_size_kib, tftp_max, tftp_max_wait, tftp_pace_ms, "
+		       "tftp_http_backlog");
 }
 
 /* The fleet page: off unless listen is set; only to the allow list (default: loopback). */
@@ -999,7 +1005,10 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 					 .max_wait_s = XPXE_ADMIT_MAX_WAIT_DEFAULT,
 					 .min_size = XPXE_DOWNLOADS_MIN_SIZE,
 					 .tftp_max = XPXE_DOWNLOADS_TFTP_MAX_DEFAULT,
-					 .tftp_max_wait_s = XPXE_DOWNLOADS_TFTP_MAX_WAIT_DEFAULT };
+					 .tftp_max_wait_s = XPXE_DOWNLOADS_TFTP_MAX_WAIT_DEFAULT,
+					 .tftp_pace_ms = XPXE_DOWNLOADS_TFTP_PACE_MS_DEFAULT,
+					 .tftp_http_backlog =
+					     XPXE_DOWNLOADS_TFTP_HTTP_BACKLOG_DEFAULT };
 	/* The fleet page, when it is turned on, is for this host alone unless ui.allow says. */
 	cfg->ui.max_connections = XPXE_UI_MAX_CONNECTIONS;
 	cfg->ui.n_allow = 1;

@@ -190,6 +190,11 @@ static const char usage_serve[] =
     "                              order they asked, a control plane's at once\n"
     "  --tftp-max-wait SECONDS     let a held TFTP read request in over the cap after\n"
     "                              this long (default 2; 0: never; at most 60)\n"
+    "  --tftp-pace-ms MS           a TFTP transfer let in over the cap runs paced, one\n"
+    "                              block each MS until a place frees (default 200;\n"
+    "                              0: off, full speed; at most 240)\n"
+    "  --tftp-http-backlog N       no TFTP transfer takes a free place at full speed\n"
+    "                              while N HTTP downloads wait (default 32; 0: off)\n"
     "\n"
     "Fleet page (quick start; ui: in a config file):\n"
     "  --ui ADDR:PORT              serve the fleet page there (default: off): each\n"
@@ -560,6 +565,8 @@ enum {
 	OPT_DOWNLOAD_MAX_WAIT,
 	OPT_MAX_TFTP_DOWNLOADS,
 	OPT_TFTP_MAX_WAIT,
+	OPT_TFTP_PACE_MS,
+	OPT_TFTP_HTTP_BACKLOG,
 	OPT_ROUTER_ADVERT,
 	OPT_STORE,
 	OPT_UKI,
@@ -842,6 +849,8 @@ static const char *const with_config_flags[] = {
 	"--download-max-wait",
 	"--max-tftp-downloads",
 	"--tftp-max-wait",
+	"--tftp-pace-ms",
+	"--tftp-http-backlog",
 	"--keep-attached",
 	"--store",
 };
@@ -901,6 +910,8 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "download-max-wait", required_argument, NULL, OPT_DOWNLOAD_MAX_WAIT },
 		{ "max-tftp-downloads", required_argument, NULL, OPT_MAX_TFTP_DOWNLOADS },
 		{ "tftp-max-wait", required_argument, NULL, OPT_TFTP_MAX_WAIT },
+		{ "tftp-pace-ms", required_argument, NULL, OPT_TFTP_PACE_MS },
+		{ "tftp-http-backlog", required_argument, NULL, OPT_TFTP_HTTP_BACKLOG },
 		{ "ui", required_argument, NULL, OPT_UI },
 		{ "ui-allow", required_argument, NULL, OPT_UI_ALLOW },
 		{ "help", no_argument, NULL, 'h' },
@@ -1104,6 +1115,25 @@ static int serve_or_check(int argc, char **argv, bool check)
 				    optarg);
 			opts.tftp_max_wait_s = v;
 			opts.tftp_max_wait_set = true;
+			break;
+		case OPT_TFTP_PACE_MS:
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v > XPXE_DOWNLOADS_TFTP_PACE_MS_MAX)
+				return usage_error(
+				    serve_usage,
+				    "--tftp-pace-ms wants 0..240 ms (0: off), not '%s'", optarg);
+			opts.tftp_pace_ms = v;
+			opts.tftp_pace_ms_set = true;
+			break;
+		case OPT_TFTP_HTTP_BACKLOG:
+			v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v > 65536)
+				return usage_error(
+				    serve_usage,
+				    "--tftp-http-backlog wants 0..65536 (0: off), not '%s'",
+				    optarg);
+			opts.tftp_http_backlog = v;
+			opts.tftp_http_backlog_set = true;
 			break;
 		case OPT_UI: {
 			struct sockaddr_in addr;

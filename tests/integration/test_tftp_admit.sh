@@ -63,10 +63,13 @@ state_is() { grep -qx "$2" "$WORK/$1.out.state" 2>/dev/null; }
 log_has() { grep -q -- "$1" "$WORK/daemon.log"; }
 # serve TFTP_MAX_WAIT DESCRIPTION: the daemon with config TFTP_MAX_WAIT, one transfer at a
 # time; --max-tftp-downloads overrides the file's tftp_max (4). A stalled transfer expires at
-# the idle timeout: far beyond the checks. Exits when it does not start.
+# the idle timeout: far beyond the checks. Exits when it does not start. Not paced
+# (--tftp-pace-ms 0): one let in over the cap reads its file at full speed here
+# (test_tftp_pace.sh covers pacing).
 serve() {
 	config "$1"
-	if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600; then
+	if start_daemon -c "$WORK/xpxe.yaml" --max-tftp-downloads 1 --tftp-idle-timeout 600 \
+		--tftp-pace-ms 0; then
 		ok "$2"
 	else
 		not_ok "$2"

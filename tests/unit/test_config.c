@@ -305,11 +305,15 @@ static void test_downloads(void **state)
 	assert_int_equal(cfg.downloads.min_size, 1 << 20);
 	assert_int_equal(cfg.downloads.tftp_max, XPXE_DOWNLOADS_TFTP_MAX_DEFAULT);
 	assert_int_equal(cfg.downloads.tftp_max_wait_s, 2);
+	assert_int_equal(cfg.downloads.tftp_pace_ms, XPXE_DOWNLOADS_TFTP_PACE_MS_DEFAULT);
+	assert_int_equal(cfg.downloads.tftp_http_backlog, XPXE_DOWNLOADS_TFTP_HTTP_BACKLOG_DEFAULT);
 	xpxe_config_free(&cfg);
 	write_file("interfaces: [prov0]\ndownloads: {tftp_max_wait: 61}\n");
 	assert_true(xpxe_config_load(path, &cfg, &err) < 0);
+	write_file("interfaces: [prov0]\ndownloads: {tftp_pace_ms: 241}\n");
+	assert_true(xpxe_config_load(path, &cfg, &err) < 0);
 	write_file("interfaces: [prov0]\ndownloads: {max: 0, max_wait: 90, min_size_kib: 64, "
-		   "tftp_max: 0, tftp_max_wait: 0}\n"
+		   "tftp_max: 0, tftp_max_wait: 0, tftp_pace_ms: 0, tftp_http_backlog: 48}\n"
 		   "machines:\n  - {mac: 52:54:00:00:00:01, role: controlplane}\n"
 		   "  - {mac: 52:54:00:00:00:02, role: init}\n  - {mac: 52:54:00:00:00:03}\n");
 	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
@@ -318,6 +322,8 @@ static void test_downloads(void **state)
 	assert_int_equal(cfg.downloads.min_size, 64 << 10);
 	assert_int_equal(cfg.downloads.tftp_max, 0);
 	assert_int_equal(cfg.downloads.tftp_max_wait_s, 0);
+	assert_int_equal(cfg.downloads.tftp_pace_ms, 0);
+	assert_int_equal(cfg.downloads.tftp_http_backlog, 48);
 	assert_string_equal(cfg.machines[0].role, "controlplane");
 	assert_string_equal(cfg.machines[1].role, "init");
 	assert_string_equal(cfg.machines[2].role, "");

@@ -481,6 +481,16 @@ static int download_rank(struct xpxe_http *h, struct request *rq, char *who_text
 	return rank < 0 ? XPXE_RANK_WORKER : rank;
 }
 
+unsigned xpxe_http_downloads_waiting(struct xpxe_http *h)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&h->admit.lock);
+	n = h->admit.waiting;
+	pthread_mutex_unlock(&h->admit.lock);
+	return n;
+}
+
 int xpxe_http_machine_rank(struct xpxe_http *h, struct in_addr ip, const char *mac, char *who_text,
 			   size_t who_size, char mac_out[18])
 {

@@ -152,6 +152,9 @@ bool xpxe_http_document_says_controlplane(const char *path);
 int xpxe_http_machine_rank(struct xpxe_http *h, struct in_addr ip, const char *mac, char *who,
 			   size_t who_size, char mac_out[18]);
 
+/* Bulk downloads waiting in the queue now (TFTP's admission asks: tftp.h, opts.backlog). */
+unsigned xpxe_http_downloads_waiting(struct xpxe_http *h);
+
 /* True when SRC may fetch configs under CFG's allow list (empty list: everyone). */
 bool xpxe_http_allowed(const struct xpxe_config *cfg, struct in_addr src);
 

@@ -429,6 +429,11 @@ static struct fy_node *downloads_status(struct daemon *d, struct fy_document *do
 		xpxe_json_add_u64(node, "tftp_over_cap_controlplane", ta.controlplanes);
 		xpxe_json_add_u64(node, "tftp_over_cap_queue_full", ta.queue_full);
 		xpxe_json_add_u64(node, "tftp_held_moved", ta.moved);
+		xpxe_json_add_u64(node, "tftp_pace_ms", d->cfg.downloads.tftp_pace_ms);
+		xpxe_json_add_u64(node, "tftp_http_backlog", d->cfg.downloads.tftp_http_backlog);
+		xpxe_json_add_u64(node, "tftp_paced", ta.paced);
+		xpxe_json_add_u64(node, "tftp_paced_total", ta.paced_total);
+		xpxe_json_add_u64(node, "tftp_promoted", ta.promoted);
 	}
 	return node;
 }
@@ -1310,6 +1315,10 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 		cfg->downloads.tftp_max = opts->max_tftp_downloads;
 	if (opts->tftp_max_wait_set)
 		cfg->downloads.tftp_max_wait_s = opts->tftp_max_wait_s;
+	if (opts->tftp_pace_ms_set)
+		cfg->downloads.tftp_pace_ms = opts->tftp_pace_ms;
+	if (opts->tftp_http_backlog_set)
+		cfg->downloads.tftp_http_backlog = opts->tftp_http_backlog;
 	/* Again, now that the interfaces' subnets are known; then the added machines. */
 	find_subnets(cfg);
 	ret = xpxe_config_check(cfg, err);
@@ -1508,13 +1517,16 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		snprintf(now, sizeof(now), "%u, %u, %u s", new->http_limits.max_connections,
 			 new->http_limits.max_per_ip, new->http_limits.timeout_s);
 	} else if (memcmp(&old->downloads, &new->downloads, sizeof(old->downloads))) {
-		key = "downloads.max, max_wait, min_size_kib, tftp_max or tftp_max_wait";
-		snprintf(was, sizeof(was), "%u, %u s, %llu KiB, %u, %u s", old->downloads.max,
-			 old->downloads.max_wait_s, old->downloads.min_size >> 10,
-			 old->downloads.tftp_max, old->downloads.tftp_max_wait_s);
-		snprintf(now, sizeof(now), "%u, %u s, %llu KiB, %u, %u s", new->downloads.max,
-			 new->downloads.max_wait_s, new->downloads.min_size >> 10,
-			 new->downloads.tftp_max, new->downloads.tftp_max_wait_s);
+		key = "downloads.max, max_wait, min_size_kib, tftp_max, tftp_max_wait or "
+		      "tftp_pace_ms";
+		snprintf(was, sizeof(was), "%u, %u s, %llu KiB, %u, %u s, %u ms",
+			 old->downloads.max, old->downloads.max_wait_s,
+			 old->downloads.min_size >> 10, old->downloads.tftp_max,
+			 old->downloads.tftp_max_wait_s, old->downloads.tftp_pace_ms);
+		snprintf(now, sizeof(now), "%u, %u s, %llu KiB, %u, %u s, %u ms",
+			 new->downloads.max, new->downloads.max_wait_s,
+			 new->downloads.min_size >> 10, new->downloads.tftp_max,
+			 new->downloads.tftp_max_wait_s, new->downloads.tftp_pace_ms);
 	} else if (old->dhcp.pool_first.s_addr != new->dhcp.pool_first.s_addr ||
 		   old->dhcp.pool_last.s_addr != new->dhcp.pool_last.s_addr) {
 		key = "dhcp.pool";
@@ -1750,6 +1762,12 @@ static int tftp_rank(void *ctx, struct in_addr ip, const char *mac, char *who, s
 	return xpxe_http_machine_rank(ctx, ip, mac, who, who_size, mac_out);
 }
 
+/* HTTP's download queue, for TFTP's admission (it feeds that queue). */
+static unsigned tftp_backlog(void *ctx)
+{
+	return xpxe_http_downloads_waiting(ctx);
+}
+
 /* Takes over running transfers first, so their asset slots are kept, then loads and listens. */
 static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 {
@@ -1759,6 +1777,9 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 					.max_per_ip = opts->tftp_max_per_ip,
 					.max_at_once = d->cfg.downloads.tftp_max,
 					.max_wait_s = d->cfg.downloads.tftp_max_wait_s,
+					.pace_ms = d->cfg.downloads.tftp_pace_ms,
+					.backlog = tftp_backlog,
+					.backlog_max = d->cfg.downloads.tftp_http_backlog,
 					.rank = tftp_rank,
 					.rank_ctx = &d->http };
 	int err;

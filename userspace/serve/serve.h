@@ -41,6 +41,10 @@ struct xpxe_serve_opts {
 	bool max_tftp_downloads_set;
 	unsigned tftp_max_wait_s; /* --tftp-max-wait (0: never); *_set: given */
 	bool tftp_max_wait_set;
+	unsigned tftp_pace_ms; /* --tftp-pace-ms (0: off); *_set: given */
+	bool tftp_pace_ms_set;
+	unsigned tftp_http_backlog; /* --tftp-http-backlog (0: off); *_set: given */
+	bool tftp_http_backlog_set;
 	/* the config file, or the quick start's profile */
 	const char *config_path;  /* -c FILE; NULL: quick start from the flags */
 	const char *talos_config; /* --talos-config DIR or FILE */

@@ -134,6 +134,17 @@ struct xfer {
 	 */
 	bool confirmed;
 	struct xfer *unconfirmed_prev, *unconfirmed_next;
+	/*
+	 * Paced (opts.pace_ms, tftp_pace.c): let in over the cap, its session is not in the
+	 * map, so the programs pass its ACKs up to its port and the daemon answers each after a
+	 * pause; PS is its session as the daemon keeps it (what a lookup of the map would give).
+	 * PACE_DUE_NS: when the blocks after PS.win_base go (0: none waits). PROMOTE: it has a
+	 * place already, and goes to the data plane at its next ACK.
+	 */
+	bool paced, promote;
+	struct xpxe_tftp_session ps;
+	__u64 pace_due_ns;
+	struct xfer *pace_prev, *pace_next; /* on xpxe_tftp.paced_head, oldest first */
 };
 
 /*
@@ -263,6 +274,12 @@ struct xpxe_tftp {
 	    full_over; /* RRQs let in over the cap: the queue was full (held_limit) */
 	unsigned long long held_moved; /* held requests asked again from a new port */
 	uint32_t owners;	       /* the last session owner given (tftp_new_session) */
+	/* Paced transfers (opts.pace_ms), oldest first; their timer (tftp_pace.c). */
+	struct xfer *paced_head, *paced_tail;
+	unsigned n_paced;
+	unsigned long long paced_total, promoted_total;
+	int pace_fd;
+	bool pace_armed;
 	struct {
 		uint8_t addr[16]; /* IPv4's as ::ffff:a.b.c.d */
 		uint64_t file;	  /* tftp_rrq_hash of the name */
@@ -352,6 +369,29 @@ void tftp_let_in(struct xpxe_tftp *t, const struct tftp_src *src, const char *na
 void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		  const struct sockaddr_in6 *from, const struct in6_pktinfo *pi, bool its_turn);
 bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns);
+
+/*
+ * pace.c: transfers let in over the cap run paced, one window per opts.pace_ms, from the
+ * daemon's socket, until a place frees (tftp_pace_promote).
+ * tftp_session_of: X's session (the daemon's copy while paced, else the map's); 0 or -1.
+ * tftp_pace_start: X's first answer went out, its session S not installed: paced from now.
+ * tftp_pace_ack: its client's ACK of ACK (read from its port).
+ * tftp_pace_error: its client's ERROR CODE: the transfer ends, as the programs end theirs.
+ * tftp_pace_tick: sends what is due (the pace timer fired).
+ * tftp_pace_promote: the oldest paced transfers take the free places (n_active < cap).
+ * tftp_pace_forget: X ends: off the list.
+ */
+int tftp_session_of(const struct xfer *x, struct xpxe_tftp_session *s);
+void tftp_pace_start(struct xpxe_tftp *t, struct xfer *x, const struct xpxe_tftp_session *s);
+void tftp_pace_ack(struct xpxe_tftp *t, struct xfer *x, uint16_t ack);
+void tftp_pace_error(struct xpxe_tftp *t, struct xfer *x, uint16_t code);
+void tftp_pace_tick(struct xpxe_tftp *t);
+void tftp_pace_promote(struct xpxe_tftp *t);
+void tftp_pace_forget(struct xpxe_tftp *t, struct xfer *x);
+/* Whose turn it is: the xfer of the oldest paced transfer without a place (NULL: none). */
+struct xfer *tftp_pace_next(const struct xpxe_tftp *t);
+/* HTTP's queue is long enough (opts.backlog_max): no transfer takes a free place now. */
+bool tftp_http_fed(struct xpxe_tftp *t);
 
 /* window.c */
 void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack);

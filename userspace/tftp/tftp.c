@@ -47,7 +47,7 @@
 
 /* Tags for the epoll entries that are not transfers. */
 /* Aligned, as every tag is: bit 0 of a tag marks an IPv6 transfer (v6.c). */
-static uint64_t listen_tag, listen6_tag, timer_tag;
+static uint64_t listen_tag, listen6_tag, timer_tag, pace_tag;
 
 static double now_s(void)
 {
@@ -240,6 +240,7 @@ static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
 
 	confirm(t, x); /* off that list */
 	release(t, x);
+	tftp_pace_forget(t, x);
 
 	if (delete_session && bpf_map_delete_elem(x->ifc->sessions_fd, &x->key) && errno != ENOENT)
 		log_debug("cannot delete a TFTP session: %s", strerror(errno));
@@ -408,8 +409,7 @@ static bool repeated_rrq(struct xpxe_tftp *t, struct xfer *x)
 {
 	struct xpxe_tftp_session s;
 
-	if (x->ended || bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) ||
-	    s.state != XPXE_TFTP_ACTIVE)
+	if (x->ended || tftp_session_of(x, &s) || s.state != XPXE_TFTP_ACTIVE)
 		return false;
 	if (acknowledged(x, &s) && (__s64)(tftp_now_ns() - s.last_tx_ns) >= (__s64)RRQ_COPY_NS)
 		return false;
@@ -427,7 +427,7 @@ static bool running(struct xfer *x)
 {
 	struct xpxe_tftp_session s;
 
-	if (x->ended || bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s))
+	if (x->ended || tftp_session_of(x, &s))
 		return false;
 	if (s.state == XPXE_TFTP_ACTIVE)
 		return true;
@@ -439,7 +439,7 @@ static bool running(struct xfer *x)
 static void replace(struct xpxe_tftp *t, struct xfer *x)
 {
 	struct xpxe_tftp_session s;
-	bool have = !bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s);
+	bool have = !tftp_session_of(x, &s);
 
 	report(XPXE_EV_TFTP_EXPIRED, x, have ? &s : NULL,
 	       "a new read request from its address and port replaced it");
@@ -461,7 +461,7 @@ bool tftp_make_room(struct xpxe_tftp *t)
 		struct xfer *x = t->unconfirmed_head;
 		struct xpxe_tftp_session s;
 
-		if (!bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) && acknowledged(x, &s)) {
+		if (!tftp_session_of(x, &s) && acknowledged(x, &s)) {
 			confirm(t, x);
 			continue;
 		}
@@ -482,7 +482,7 @@ bool tftp_make_room(struct xpxe_tftp *t)
 static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 			   const struct xpxe_tftp_request *req, struct xpxe_asset *as,
 			   const struct sockaddr_in *from, struct in_addr local, uint64_t hash,
-			   size_t rrq_len)
+			   size_t rrq_len, bool paced)
 {
 	struct xpxe_tftp_refusal why = { .code = XPXE_TFTP_ERR_UNDEFINED };
 	struct xpxe_tftp_plan plan;
@@ -520,8 +520,10 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	s.last_tx_ns = tftp_now_ns();
 	rrq_mac(ifc, key.client_ip, key.client_port, s.client_mac);
 	/* Installed before the answer leaves: the first ACK may come back at once. A session
-	 * of this very key (a stale one) is replaced: see tftp_new_session. */
-	if (bpf_map_update_elem(ifc->sessions_fd, &key, &s, BPF_ANY)) {
+	 * of this very key (a stale one) is replaced: see tftp_new_session. A paced one is not
+	 * installed (the daemon answers its ACKs): a stale one of its key goes. */
+	if (paced ? bpf_map_delete_elem(ifc->sessions_fd, &key) && errno != ENOENT
+		  : bpf_map_update_elem(ifc->sessions_fd, &key, &s, BPF_ANY)) {
 		snprintf(why.message, sizeof(why.message), "cannot install the transfer: %s",
 			 strerror(errno));
 		close(fd);
@@ -542,7 +544,10 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	x->fd = fd;
 	x->rrq_hash = hash;
 	x->rrq_len = rrq_len;
-	tftp_place_take(t, &x->counted);
+	if (paced)
+		tftp_pace_start(t, x, &s);
+	else
+		tftp_place_take(t, &x->counted);
 	x->slot = as->slot;
 	x->size = as->size;
 	x->blksize = plan.blksize;
@@ -572,9 +577,9 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	tftp_bump(t, ifc, XPXE_CNT_TFTP_RRQ);
 	tftp_bump(t, ifc, XPXE_CNT_TFTP_SESSIONS_OPENED);
 	report(XPXE_EV_TFTP_START, x, NULL, NULL);
-	log_debug("TFTP %s: RRQ %s (%llu bytes), blksize %u, windowsize %u%s, from port %u", who,
+	log_debug("TFTP %s: RRQ %s (%llu bytes), blksize %u, windowsize %u%s, from port %u%s", who,
 		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
-		  plan.oack_len ? ", OACK" : "", ntohs(key.server_port));
+		  plan.oack_len ? ", OACK" : "", ntohs(key.server_port), paced ? ", paced" : "");
 }
 
 /* Whether REQ for AS would make the transfer X runs: the same size, block and window sizes. */
@@ -761,7 +766,7 @@ bool tftp_hold(struct xpxe_tftp *t, struct iface *ifc, const uint8_t *buf, size_
 		snprintf(h->name, sizeof(h->name), "%s", name);
 		return true;
 	}
-	if (!t->held && t->n_active < t->opts.max_at_once)
+	if (!t->held && t->n_active < t->opts.max_at_once && !tftp_http_fed(t))
 		return false;
 	if (t->n_held >= held_limit(t)) {
 		t->full_over++;
@@ -823,9 +828,13 @@ void tftp_admit_held(struct xpxe_tftp *t)
 {
 	double now = now_s();
 
+	tftp_pace_promote(t); /* paced transfers waited longer than any held RRQ */
+
 	for (struct tftp_held **p = &t->held; *p;) {
 		struct tftp_held *h = *p;
-		bool turn = t->n_active < t->opts.max_at_once || !t->opts.max_at_once;
+		bool turn = (t->n_active < t->opts.max_at_once && !tftp_pace_next(t) &&
+			     !tftp_http_fed(t)) ||
+			    !t->opts.max_at_once;
 		bool overdue = t->opts.max_wait_s && now - h->since >= t->opts.max_wait_s;
 
 		/* In line by arrival (a repeat keeps its place): none after it is due either. */
@@ -836,7 +845,9 @@ void tftp_admit_held(struct xpxe_tftp *t)
 		if (!turn)
 			t->held_overdue++;
 		log_info("tftp: %s starts after %.1f s in the queue%s", h->who, now - h->since,
-			 turn ? "" : " (over the cap: it waited too long)");
+			 turn		   ? ""
+			 : t->opts.pace_ms ? " (over the cap: it waited too long; paced)"
+					   : " (over the cap: it waited too long)");
 		if (h->src.family == AF_INET6)
 			tftp6_handle(t, h->buf, h->len, &h->src.from6, &h->src.pi6, true);
 		else
@@ -870,6 +881,9 @@ void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *
 	out->controlplanes = t->cp_over;
 	out->queue_full = t->full_over;
 	out->moved = t->held_moved;
+	out->paced = t->n_paced;
+	out->paced_total = t->paced_total;
+	out->promoted = t->promoted_total;
 }
 
 /* ITS_TURN: a held RRQ let in (tftp_admit_held), not held again. */
@@ -885,6 +899,8 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	char what[128];
 	bool rrq = len >= 2 && buf[0] == 0 && buf[1] == XPXE_TFTP_RRQ;
 	uint64_t hash = tftp_rrq_hash(buf, len);
+	unsigned long long cp_over;
+	bool paced;
 
 	if (!from->sin_port || from->sin_addr.s_addr == INADDR_ANY ||
 	    from->sin_addr.s_addr == INADDR_BROADCAST)
@@ -935,10 +951,14 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	 */
 	if (x)
 		replace(t, x);
+	cp_over = t->cp_over;
 	if (!its_turn &&
 	    tftp_hold(t, ifc, buf, len,
 		      &(struct tftp_src){ .family = AF_INET, .from = *from, .pi = *pi }, req.name))
 		return;
+	/* Let in over the cap (it waited max_wait, the queue is full), a control plane's not. */
+	paced = t->opts.pace_ms && t->opts.max_at_once &&
+		(t->n_active >= t->opts.max_at_once || tftp_http_fed(t)) && t->cp_over == cp_over;
 	if (transfers_from(t, from->sin_addr.s_addr) >= t->opts.max_per_ip) {
 		/* One host holds its share: the rest of the rack keeps the other sessions. */
 		static const char mine[] = "too many transfers from your address, try again later";
@@ -963,7 +983,7 @@ static void handle_request(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		t->refused_recently++;
 		return;
 	}
-	start_transfer(t, ifc, &req, as, from, pi->ipi_spec_dst, hash, len);
+	start_transfer(t, ifc, &req, as, from, pi->ipi_spec_dst, hash, len, paced);
 	tftp_let_in(t, &(struct tftp_src){ .family = AF_INET, .from = *from, .pi = *pi }, req.name);
 }
 
@@ -1023,6 +1043,23 @@ static void stranger_error(const struct xfer *x, const struct sockaddr_in *from,
 						    .why = why });
 }
 
+/* Paced X's client ACKed its final block, or sent an ERROR: it ends, as the sweep ends one. */
+static void end_paced(struct xpxe_tftp *t, struct xfer *x)
+{
+	struct xpxe_tftp_session s = x->ps;
+
+	tftp_pace_forget(t, x);
+	tftp_bump(t, x->ifc,
+		  s.state == XPXE_TFTP_DONE ? XPXE_CNT_TFTP_SESSIONS_COMPLETED
+					    : XPXE_CNT_TFTP_SESSIONS_ABORTED);
+	x->ps = s; /* what the sweep reads until it frees X */
+	tftp_report_end(x, &s);
+	release(t, x);
+	x->ended = true;
+	x->ended_at = now_s();
+	tftp_admit_held(t);
+}
+
 /* Something reached a transfer's port that the data plane left to us. */
 static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 {
@@ -1038,6 +1075,20 @@ static void read_transfer(struct xpxe_tftp *t, struct xfer *x)
 
 		tftp_addr_str(who, sizeof(who), from.sin_addr.s_addr, from.sin_port);
 		from_len = sizeof(from);
+		if (x->paced && !x->ended && from.sin_addr.s_addr == x->key.client_ip &&
+		    from.sin_port == x->key.client_port &&
+		    (op == XPXE_TFTP_ACK || op == XPXE_TFTP_ERROR) && n >= 4) {
+			/* Its session is the daemon's: what the programs do, done here. */
+			if (op == XPXE_TFTP_ACK)
+				tftp_pace_ack(t, x, (uint16_t)(buf[2] << 8 | buf[3]));
+			else
+				tftp_pace_error(t, x, (uint16_t)(buf[2] << 8 | buf[3]));
+			if (!x->confirmed && x->paced && acknowledged(x, &x->ps))
+				confirm(t, x);
+			if (x->paced && x->ps.state != XPXE_TFTP_ACTIVE)
+				end_paced(t, x);
+			continue;
+		}
 		if (op == XPXE_TFTP_ERROR)
 			continue; /* never answered; the data plane records a client's ERROR */
 		if (from.sin_addr.s_addr != x->key.client_ip ||
@@ -1144,7 +1195,7 @@ static void sweep(struct xpxe_tftp *t)
 					finish(t, x, true);
 				continue;
 			}
-			if (bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s)) {
+			if (tftp_session_of(x, &s)) {
 				report(XPXE_EV_TFTP_EXPIRED, x, NULL,
 				       "the session left the table (too many transfers at once?)");
 				tftp_bump(t, x->ifc, XPXE_CNT_TFTP_SESSIONS_EXPIRED);
@@ -1154,8 +1205,9 @@ static void sweep(struct xpxe_tftp *t)
 			if (!x->confirmed && acknowledged(x, &s))
 				confirm(t, x);
 			if (s.state != XPXE_TFTP_ACTIVE) {
-				if (x->windowsize <= 1)
+				if (x->windowsize <= 1 && !x->paced)
 					x->path = lockstep_path(t, x->ifc);
+				tftp_pace_forget(t, x);
 				tftp_report_end(x, &s);
 				release(t, x);
 				x->ended = true;
@@ -1188,8 +1240,7 @@ static void sweep(struct xpxe_tftp *t)
 				break;
 			case TFTP_FINAL_DONE:
 				/* Unless the final ACK came since the session was read. */
-				if (bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) ||
-				    s.state != XPXE_TFTP_ACTIVE)
+				if (tftp_session_of(x, &s) || s.state != XPXE_TFTP_ACTIVE)
 					break; /* the next sweep ends it as the session says */
 				if (x->windowsize <= 1)
 					x->path = lockstep_path(t, x->ifc);
@@ -1200,8 +1251,7 @@ static void sweep(struct xpxe_tftp *t)
 				continue;
 			case TFTP_FINAL_FAILED:
 				/* Unless the final ACK came since the session was read. */
-				if (bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, &s) ||
-				    s.state != XPXE_TFTP_ACTIVE)
+				if (tftp_session_of(x, &s) || s.state != XPXE_TFTP_ACTIVE)
 					break;
 				snprintf(why, sizeof(why),
 					 "the client ACKed block %u again: the final block %u "
@@ -1327,6 +1377,8 @@ void xpxe_tftp_process(struct xpxe_tftp *t)
 			read_requests(t);
 		} else if (tag == &listen6_tag) {
 			tftp6_read_requests(t);
+		} else if (tag == &pace_tag) {
+			tftp_pace_tick(t);
 		} else if (tag == &timer_tag) {
 			uint64_t ticks;
 
@@ -1369,17 +1421,20 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		t->opts.max_sessions = XPXE_TFTP_MAX_SESSIONS_DEFAULT;
 	if (!t->opts.max_per_ip)
 		t->opts.max_per_ip = XPXE_TFTP_MAX_PER_IP_DEFAULT;
-	t->listen_fd = t->listen6_fd = t->timer_fd = -1;
+	t->listen_fd = t->listen6_fd = t->timer_fd = t->pace_fd = -1;
 	t->ncpus = libbpf_num_possible_cpus();
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	t->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (t->ncpus <= 0 || t->epfd < 0 || t->timer_fd < 0 ||
+	t->pace_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (t->ncpus <= 0 || t->epfd < 0 || t->timer_fd < 0 || t->pace_fd < 0 ||
 	    timerfd_settime(t->timer_fd, 0, &every_second, NULL)) {
 		err = t->ncpus <= 0 ? -EINVAL : -errno;
 		xpxe_tftp_close(t);
 		return err;
 	}
 	err = tftp_watch(t, t->timer_fd, &timer_tag);
+	if (!err)
+		err = tftp_watch(t, t->pace_fd, &pace_tag);
 	if (err) {
 		xpxe_tftp_close(t);
 		return err;
@@ -1579,6 +1634,8 @@ void xpxe_tftp_close(struct xpxe_tftp *t)
 		close(t->listen_fd);
 	if (t->timer_fd >= 0)
 		close(t->timer_fd);
+	if (t->pace_fd >= 0)
+		close(t->pace_fd);
 	if (t->epfd >= 0)
 		close(t->epfd);
 	free(t);

@@ -34,6 +34,24 @@ struct xpxe_tftp_opts {
 	 * MAX_WAIT_S (0: never). A control plane's is never held (RANK). MAX_AT_ONCE 0: no cap.
 	 */
 	unsigned max_at_once, max_wait_s;
+	/*
+	 * Pacing (downloads.tftp_pace_ms, --tftp-pace-ms): a transfer let in over the cap (held
+	 * MAX_WAIT_S, or the queue full) is answered at once but paced: the programs leave its
+	 * ACKs to the daemon, which sends the next window PACE_MS after each, below every
+	 * firmware's first retransmission timeout. When a place frees, the oldest paced transfer
+	 * takes it (before any held RRQ) and the data plane sends the rest at full speed.
+	 * 0: off (let in over the cap at full speed).
+	 */
+	unsigned pace_ms;
+	/*
+	 * Feeding HTTP (downloads.tftp_http_backlog, --tftp-http-backlog): while BACKLOG (the
+	 * HTTP downloads waiting in their queue) is at least BACKLOG_MAX, no further transfer
+	 * takes a place at full speed (a held RRQ waits, a paced one stays paced): a machine
+	 * whose TFTP ends now would only wait for HTTP, and its blocks take CPU from those
+	 * downloading. 0 or no BACKLOG: off. Called with RANK_CTX.
+	 */
+	unsigned (*backlog)(void *ctx);
+	unsigned backlog_max;
 	/* A machine's rank (enum xpxe_admit_rank; above 0: a control plane), by its address's
 	 * DHCP binding, else MAC (the RRQ's source, NULL when unknown); WHO gets its name,
 	 * MAC_OUT the MAC it went by. NULL: every machine is a worker. */
@@ -84,6 +102,9 @@ struct xpxe_tftp_admission {
 	unsigned long long controlplanes; /* control planes' RRQs let in over the cap */
 	unsigned long long queue_full;	  /* RRQs let in over the cap: 8 x the cap already held */
 	unsigned long long moved;	  /* held requests asked again from a new port */
+	unsigned paced;			  /* transfers paced now (opts.pace_ms) */
+	unsigned long long paced_total;	  /* transfers ever let in paced */
+	unsigned long long promoted;	  /* paced transfers that took a place since */
 };
 void xpxe_tftp_admission(const struct xpxe_tftp *t, struct xpxe_tftp_admission *out);
 
