@@ -84,6 +84,7 @@ struct tftp_block {
 	__be16 client_port, server_port;
 	__u8 client_mac[ETH_ALEN], server_mac[ETH_ALEN];
 	bool retransmit;
+	bool summed; /* data_sum is the stored sum, read by tftp_load_block */
 	__u32 owner; /* the session's owner when the window was decided (tftp_commit) */
 };
 
@@ -186,9 +187,9 @@ static __always_inline __u32 tftp_block_sum(const struct xpxe_tftp_chunk *c, __u
 /*
  * Decides what an ACK asks for (xpxe_tftp_decide): the window to send, whose
  * first block B describes, or in *REASON why nothing. The bytes come after, in
- * tftp_load_block: XDP first learns whether it can grow the frame at all. The
- * session changes only once the reply is on its way (tftp_commit), so XDP can
- * leave the same decision to tc.
+ * tftp_load_block (only for a block to send, not for a window). The session
+ * changes only once the reply is on its way (tftp_commit), so XDP can leave the
+ * same decision to tc.
  */
 static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s, __u16 acked,
 						    struct tftp_block *b, __u32 *reason)
@@ -229,12 +230,46 @@ static __always_inline enum tftp_action tftp_on_ack(struct xpxe_tftp_session *s,
 	return TFTP_SEND;
 }
 
-/* Finds B's bytes in its asset. TFTP_PASS when the asset is gone. */
+/*
+ * Starts the reads of a block's BLKSIZE_MAX bytes at SRC: one load in each of its cache lines
+ * (volatile: their values are not used), issued together, so that the lines are on their way
+ * while the program resizes the frame (bpf_xdp_adjust_tail zeroes what it adds, tc's
+ * bpf_skb_change_tail reallocates) and the copy then finds them in cache (BENCHMARKS.md,
+ * issue 27). The chunk holds BLKSIZE_MAX bytes after any block start (its tail), so a
+ * shorter block's reads stay in it: they fetch the next block's lines.
+ */
+static __always_inline void tftp_touch_block(const __u8 *src)
+{
+#pragma unroll
+	for (__u32 i = 0; i < XPXE_TFTP_BLKSIZE_MAX; i += 64)
+		(void)*(volatile const __u8 *)(src + i);
+	(void)*(volatile const __u8 *)(src + XPXE_TFTP_BLKSIZE_MAX - 1);
+}
+
+/*
+ * B's sum as the loader stored it for the common block sizes (one load, the next blocks'
+ * sums in the same cache line), into B->data_sum; false for the other sizes, whose sum
+ * tftp_sum_block makes from the prefix sums.
+ */
+static __always_inline bool tftp_stored_sum(struct tftp_block *b)
+{
+	int j = xpxe_tftp_bsum_index(b->s->blksize, b->off & (XPXE_TFTP_CHUNK - 1));
+
+	if (j < 0 || j >= XPXE_TFTP_CHUNK_BSUMS)
+		return false;
+	index_bounded(j, XPXE_TFTP_CHUNK_BSUMS); /* for Linux 6.1: see parse.h */
+	b->data_sum = b->chunk->bsum[j];
+	return true;
+}
+
+/*
+ * Finds B's bytes in its asset, starts their reads (tftp_touch_block) and reads their stored
+ * sum, all before the frame is resized. TFTP_PASS when the asset is gone.
+ */
 static __always_inline enum tftp_action tftp_load_block(struct tftp_block *b, __u32 *reason)
 {
 	const struct xpxe_tftp_chunk *c;
 	__u32 idx = b->off >> XPXE_TFTP_CHUNK_SHIFT, r = b->off & (XPXE_TFTP_CHUNK - 1);
-	__u32 len = b->len;
 	void *chunks;
 
 	chunks = bpf_map_lookup_elem(&tftp_assets, &b->s->asset_slot);
@@ -243,31 +278,24 @@ static __always_inline enum tftp_action tftp_load_block(struct tftp_block *b, __
 		*reason = XPXE_CNT_TFTP_NO_ASSET;
 		return TFTP_PASS;
 	}
-	if (len > XPXE_TFTP_BLKSIZE_MAX)
-		len = XPXE_TFTP_BLKSIZE_MAX;
 	b->chunk = c;
 	b->src = c->data + r;
+	tftp_touch_block(b->src);
+	b->summed = tftp_stored_sum(b);
 	return TFTP_SEND;
 }
 
 /*
- * Sums B's bytes: for the common block sizes the sum the loader stored for the
- * block (one load, the next blocks' sums in the same cache line); for others
- * from the prefix sums, once the bytes are copied into the frame, so that the
- * few bytes read at each end are then in cache and only the stored sums miss.
+ * Sums B's bytes where tftp_load_block found no stored sum: from the prefix sums, once the
+ * bytes are copied into the frame, so that the few bytes read at each end are then in cache
+ * and only the stored sums miss.
  */
 static __always_inline void tftp_sum_block(struct tftp_block *b)
 {
 	__u32 len = b->len > XPXE_TFTP_BLKSIZE_MAX ? XPXE_TFTP_BLKSIZE_MAX : b->len;
-	__u32 r = b->off & (XPXE_TFTP_CHUNK - 1);
-	int j = xpxe_tftp_bsum_index(b->s->blksize, r);
 
-	if (j >= 0 && j < XPXE_TFTP_CHUNK_BSUMS) {
-		index_bounded(j, XPXE_TFTP_CHUNK_BSUMS); /* for Linux 6.1: see parse.h */
-		b->data_sum = b->chunk->bsum[j];
-		return;
-	}
-	b->data_sum = tftp_block_sum(b->chunk, r, len);
+	if (!b->summed)
+		b->data_sum = tftp_block_sum(b->chunk, b->off & (XPXE_TFTP_CHUNK - 1), len);
 }
 
 /* Notes the source MAC of an RRQ on its way up to the daemon (see tftp_rrq_macs). */
@@ -524,42 +552,31 @@ static __always_inline int tftp_skb_store(struct __sk_buff *skb, const struct tf
 /*
  * XDP: grows the ACK in place into the DATA frame and sends it back. Where the
  * driver leaves no room to grow (veth, 2 KiB NIC buffers), the ACK goes up to
- * the tc program instead, with the session untouched so tc decides the same;
- * the block is looked up only once the frame has grown, so that hand-over is
- * cheap. ROOM (0, 4 or 8: vlan_room): bytes left in front of the DATA frame for
- * its VLAN tags, made by the same one resize.
+ * the tc program instead, with the session untouched so tc decides the same.
+ * The block is found first: its reads start before the growth (tftp_load_block),
+ * and a missing asset passes the ACK on as it came. ROOM (0, 4 or 8: vlan_room):
+ * bytes left in front of the DATA frame for its VLAN tags, made by the same one
+ * resize.
  */
 static __always_inline enum tftp_action tftp_xdp_send(struct xdp_md *ctx, struct tftp_block *b,
 						      void *counters_map, __u32 *reason, __u32 room)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	bool loaded = false;
 	int delta;
 
 	room &= 0xc; /* 0, 4 or 8: said so to the verifier */
-	delta = (int)(XPXE_TFTP_HDRS_LEN + b->len + room) - (int)(data_end - data);
-
 	/*
-	 * An ACK longer than its DATA frame (padding, trailing bytes, IP options,
-	 * before a short last block) must shrink, and the bytes cut off come back
-	 * zeroed if it grows again: find the block first then, so that a missing
-	 * asset passes the ACK on as it came.
+	 * An ACK longer than its DATA frame (padding, trailing bytes, IP options, before a short
+	 * last block) shrinks: delta < 0.
 	 */
-	if (delta < 0) {
-		if (tftp_load_block(b, reason) != TFTP_SEND)
-			return TFTP_PASS;
-		loaded = true;
-	}
+	delta = (int)(XPXE_TFTP_HDRS_LEN + b->len + room) - (int)(data_end - data);
+	if (tftp_load_block(b, reason) != TFTP_SEND)
+		return TFTP_PASS;
 	if (bpf_xdp_adjust_tail(ctx, delta)) {
 		/* Small growths may work where a full block does not: only a big one counts. */
 		if (delta > XPXE_TFTP_BLKSIZE_MAX / 2)
 			tftp_xdp_no_room = 1;
 		*reason = XPXE_CNT_TFTP_ACK_TO_TC;
-		return TFTP_PASS;
-	}
-	if (!loaded && tftp_load_block(b, reason) != TFTP_SEND) {
-		/* Back to the ACK as it came: it only grew, and shrinks back exactly. */
-		bpf_xdp_adjust_tail(ctx, -delta);
 		return TFTP_PASS;
 	}
 	*reason = XPXE_CNT_TFTP_BUILD_FAILED;

@@ -318,17 +318,18 @@ static __always_inline __u32 tftp6_xdp(struct xdp_md *ctx, void *counters_map, i
 			*verdict = XDP_REDIRECT;
 		return reason;
 	}
+	/*
+	 * The block first (its reads start before the growth: tftp_load_block). Without its
+	 * asset the ACK goes on as it came: tc decides (and counts) it again, counted here as
+	 * handed over, not twice as REASON.
+	 */
+	if (tftp_load_block(&b, &reason) != TFTP_SEND)
+		return XPXE_CNT_TFTP6_XDP_TO_TC;
 	/* The frame is exactly the ACK's 66 bytes: it grows by the block's length. */
 	if (bpf_xdp_adjust_tail(ctx, (int)b.len)) {
 		/* Small growths may work where a full block does not: only a big one counts. */
 		if (b.len > XPXE_TFTP_BLKSIZE_MAX / 2)
 			tftp_xdp_no_room = 1;
-		return XPXE_CNT_TFTP6_XDP_TO_TC;
-	}
-	if (tftp_load_block(&b, &reason) != TFTP_SEND) {
-		/* Back to the ACK as it came: it only grew, and shrinks back exactly. tc decides
-		 * (and counts) it again: counted here as handed over, not twice as REASON. */
-		bpf_xdp_adjust_tail(ctx, -(int)b.len);
 		return XPXE_CNT_TFTP6_XDP_TO_TC;
 	}
 	*verdict = XDP_DROP;
