@@ -249,10 +249,10 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct vlan_tag *tag = data + 2 * ETH_ALEN;
+	struct vlan_tag *tag = data + 2 * ETH_ALEN, *inner;
 	struct xpxe_vlan *v;
+	__u32 key, w0, w1, net;
 	__be16 *next;
-	__u32 key;
 
 	/* An untagged frame, or one too short for any header: parse_ethhdr counts it. */
 	if ((void *)(tag + 1) > data_end || !vlan_is_tpid(tag->tpid))
@@ -260,47 +260,64 @@ static __always_inline int vlan_xdp_strip(struct xdp_md *ctx, struct vlan_frame 
 	next = (void *)(tag + 1);
 	if ((void *)(next + 1) > data_end)
 		return XPXE_CNT_PASS_VLAN;
-	if (vlan_is_tpid(*next)) {
-		/* Two tags: an 802.1ad service tag (or a second 802.1Q) outside an 802.1Q one. */
-		struct vlan_tag *inner = (void *)next;
-
-		next = (void *)(inner + 1);
-		if ((void *)(next + 1) > data_end || inner->tpid != bpf_htons(ETH_P_8021Q) ||
-		    vlan_is_tpid(*next))
-			return XPXE_CNT_PASS_VLAN_QINQ; /* not an inner 802.1Q tag, or three tags */
-		vf->ntags = 2;
-		v = vlan_qinq_lookup(vlan_vid(tag->tci), vlan_vid(inner->tci));
-		/* Each lookup tested where it is made: with one test after both, the compiler
-		 * made them one call of two maps, which the verifier cannot inline. */
-		if (!v || !v->net)
-			return XPXE_CNT_PASS_VLAN_QINQ;
-	} else {
-		/* VID 0 only carries a priority (802.1p): the kernel takes it as untagged. */
-		if (!vlan_vid(tag->tci))
+	/* The outer (or only) tag as a word: one load here, one store into VF. */
+	w0 = *(__u32 *)tag;
+	if (!vlan_is_tpid(*next)) {
+		/*
+		 * One tag, the common case, straight through with its constants (4 bytes of
+		 * room, one word): no test of the tag count past this one (BENCHMARKS.md, "VLAN
+		 * tags", issue 22's fourth cost round). VID 0 only carries a priority (802.1p):
+		 * the kernel takes it as untagged.
+		 */
+		key = vlan_vid(tag->tci);
+		if (!key)
 			return XPXE_CNT_PASS_VLAN_PRIORITY;
 		if (tag->tpid != bpf_htons(ETH_P_8021Q))
 			return XPXE_CNT_PASS_VLAN;
-		vf->ntags = 1;
-		key = vlan_vid(tag->tci);
 		v = bpf_map_lookup_elem(&vlan_vids, &key);
-		if (!v || !v->net)
+		if (!v)
 			return XPXE_CNT_PASS_VLAN;
+		net = v->net;
+		/* The MACs move over the tag (the checks above cover these bytes, but not always
+		 * in a form the verifier carries this far: said again). */
+		if (!net || data + 2 * ETH_ALEN + 2 * VLAN_TAG_LEN > data_end)
+			return XPXE_CNT_PASS_VLAN;
+		vlan_move_macs(data, VLAN_TAG_LEN);
+		vf->net = net;
+		vf->ntags = 1;
+		vf->room = VLAN_TAG_LEN;
+		vf->word[0] = w0;
+		vlan_tally(counters_map, XPXE_CNT_VLAN_RX);
+		if (w0 & bpf_htonl(VLAN_PCP_MASK))
+			vlan_tally(counters_map, XPXE_CNT_VLAN_PCP);
+		return 0;
 	}
-
-	/* The MACs move over the tags (saved in VF): the frame itself is the only copy, in
-	 * words. (The checks above cover these bytes, but not always in a form the verifier
-	 * carries this far: said again.) */
+	/* Two tags: an 802.1ad service tag (or a second 802.1Q) outside an 802.1Q one. */
+	inner = (void *)next;
+	next = (void *)(inner + 1);
+	if ((void *)(next + 1) > data_end || inner->tpid != bpf_htons(ETH_P_8021Q) ||
+	    vlan_is_tpid(*next))
+		return XPXE_CNT_PASS_VLAN_QINQ; /* not an inner 802.1Q tag, or three tags */
+	w1 = *(__u32 *)inner;
+	v = vlan_qinq_lookup(vlan_vid(tag->tci), vlan_vid(inner->tci));
+	/* Each lookup tested where it is made: with one test after both, the compiler
+	 * made them one call of two maps, which the verifier cannot inline. */
+	if (!v)
+		return XPXE_CNT_PASS_VLAN_QINQ;
+	net = v->net;
+	if (!net)
+		return XPXE_CNT_PASS_VLAN_QINQ;
+	/* The MACs move over both tags (saved in VF): three words. */
 	if (data + 2 * ETH_ALEN + 2 * VLAN_TAG_LEN > data_end)
 		return XPXE_CNT_PASS_VLAN;
-	/* The tags as words: one load and store each (the second stays 0 with one tag). */
-	vf->word[0] = *(__u32 *)(data + 2 * ETH_ALEN);
-	if (vf->ntags == 2)
-		vf->word[1] = *(__u32 *)(data + 2 * ETH_ALEN + VLAN_TAG_LEN);
-	vlan_move_macs(data, vf->ntags * VLAN_TAG_LEN);
-	vf->room = vf->ntags * VLAN_TAG_LEN;
-	vf->net = v->net;
+	vlan_move_macs(data, 2 * VLAN_TAG_LEN);
+	vf->net = net;
+	vf->ntags = 2;
+	vf->room = 2 * VLAN_TAG_LEN;
+	vf->word[0] = w0;
+	vf->word[1] = w1;
 	vlan_tally(counters_map, XPXE_CNT_VLAN_RX);
-	if ((vf->tag[0].tci | vf->tag[1].tci) & bpf_htons(VLAN_PCP_MASK))
+	if ((w0 | w1) & bpf_htonl(VLAN_PCP_MASK))
 		vlan_tally(counters_map, XPXE_CNT_VLAN_PCP);
 	return 0;
 }
@@ -324,16 +341,20 @@ static __always_inline __u32 vlan_room(const struct vlan_frame *vf)
  */
 static __always_inline int vlan_xdp_restore(struct xdp_md *ctx, const struct vlan_frame *vf)
 {
-	__u32 shift = vf->ntags == 2 ? 2 * VLAN_TAG_LEN : VLAN_TAG_LEN;
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	__u32 *tags = data + 2 * ETH_ALEN;
 
 	if ((void *)(tags + 2) > data_end)
 		return -1;
-	vlan_unmove_macs(data, shift);
-	tags[0] = vf->word[0];
-	if (shift == 2 * VLAN_TAG_LEN)
+	/* Each tag count with its constants: no shift computed, no second test. */
+	if (vf->ntags == 2) {
+		vlan_unmove_macs(data, 2 * VLAN_TAG_LEN);
+		tags[0] = vf->word[0];
 		tags[1] = vf->word[1];
+	} else {
+		vlan_unmove_macs(data, VLAN_TAG_LEN);
+		tags[0] = vf->word[0];
+	}
 	return 0;
 }
 
