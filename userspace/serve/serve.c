@@ -1517,16 +1517,18 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 		snprintf(now, sizeof(now), "%u, %u, %u s", new->http_limits.max_connections,
 			 new->http_limits.max_per_ip, new->http_limits.timeout_s);
 	} else if (memcmp(&old->downloads, &new->downloads, sizeof(old->downloads))) {
-		key = "downloads.max, max_wait, min_size_kib, tftp_max, tftp_max_wait or "
-		      "tftp_pace_ms";
-		snprintf(was, sizeof(was), "%u, %u s, %llu KiB, %u, %u s, %u ms",
+		key = "downloads.max, max_wait, min_size_kib, tftp_max, tftp_max_wait, "
+		      "tftp_pace_ms or tftp_http_backlog";
+		snprintf(was, sizeof(was), "%u, %u s, %llu KiB, %u, %u s, %u ms, %u",
 			 old->downloads.max, old->downloads.max_wait_s,
 			 old->downloads.min_size >> 10, old->downloads.tftp_max,
-			 old->downloads.tftp_max_wait_s, old->downloads.tftp_pace_ms);
-		snprintf(now, sizeof(now), "%u, %u s, %llu KiB, %u, %u s, %u ms",
+			 old->downloads.tftp_max_wait_s, old->downloads.tftp_pace_ms,
+			 old->downloads.tftp_http_backlog);
+		snprintf(now, sizeof(now), "%u, %u s, %llu KiB, %u, %u s, %u ms, %u",
 			 new->downloads.max, new->downloads.max_wait_s,
 			 new->downloads.min_size >> 10, new->downloads.tftp_max,
-			 new->downloads.tftp_max_wait_s, new->downloads.tftp_pace_ms);
+			 new->downloads.tftp_max_wait_s, new->downloads.tftp_pace_ms,
+			 new->downloads.tftp_http_backlog);
 	} else if (old->dhcp.pool_first.s_addr != new->dhcp.pool_first.s_addr ||
 		   old->dhcp.pool_last.s_addr != new->dhcp.pool_last.s_addr) {
 		key = "dhcp.pool";
