@@ -181,8 +181,8 @@ print()
 print("| TFTP DATA block (one run per ACK) | untagged | 802.1Q VLAN 10 | 802.1ad+802.1Q VLAN 100.20 | the tag's cost: 802.1Q | 802.1ad+802.1Q |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for key, what in (("xdp", "xdp_pxe: ACK grown into DATA, tags back on, XDP_TX"),
-                  ("tc", "tc_tftp: tags off, ACK grown into DATA, redirect"),
-                  ("tc_vlan_out", "tc_vlan_out on the DATA (egress: the VLAN's tags)"),
+                  ("tc", "tc_tftp: ACK grown into DATA behind its tags, redirect"),
+                  ("tc_vlan_out", "tc_vlan_out on the DATA (egress: tagged already, left)"),
                   ("tc_both", "the fallback's two runs, per block")):
     u = tftp[f"{key}_untagged_median_ns"]
     q = tftp[f"{key}_q10_median_ns"]
