@@ -162,11 +162,11 @@ struct {
  * (vlan_tc_restore); what goes up to the stack loses them (vlan_tc_up).
  */
 struct vlan_tc_tags {
-	__s32 net;  /* the VLAN's; 0: untagged; -1: a tagged frame left as it is */
-	__u32 vlan; /* its xpxe_vlan_key */
-	__u32 n;    /* its tags, in and out of the frame */
-	__u32 room; /* the bytes of them in the frame: 0, 4 or 8 */
-	__u16 tci[2]; /* host order: their priority bits for vlan_prios */
+	__s32 net;     /* the VLAN's; 0: untagged; -1: a tagged frame left as it is */
+	__u32 vlan;    /* its xpxe_vlan_key */
+	__u32 n;       /* its tags, in and out of the frame */
+	__u32 room;    /* the bytes of them in the frame: 0, 4 or 8 */
+	__u16 tci[2];  /* host order: their priority bits for vlan_prios */
 	__u32 word[2]; /* the tags in the frame, as they were there */
 };
 

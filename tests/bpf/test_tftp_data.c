@@ -1434,7 +1434,8 @@ static void test_tagged_acks_tc(void **state)
 	for (int ntags = 1; ntags <= 2; ntags++) {
 		uint16_t port = 44400 + 10 * ntags;
 		uint32_t to = htonl(vlan_ip[ntags]);
-		size_t in_len = build_ack_to(in, to, port, 3), len = tag_ack(tagged, in, in_len, ntags);
+		size_t in_len = build_ack_to(in, to, port, 3),
+		       len = tag_ack(tagged, in, in_len, ntags);
 		size_t room = 4 * (size_t)ntags;
 
 		/* Lockstep: the same session answered untagged, then tagged. */
@@ -1464,7 +1465,8 @@ static void test_tagged_acks_tc(void **state)
 		assert_int_equal(t.retval, TC_ACT_OK);
 		assert_int_equal(t.out_len, in_len);
 		assert_memory_equal(t.out, in, in_len);
-		assert_int_equal(after[XPXE_CNT_VLAN_TC_POPPED] - before[XPXE_CNT_VLAN_TC_POPPED], 1);
+		assert_int_equal(after[XPXE_CNT_VLAN_TC_POPPED] - before[XPXE_CNT_VLAN_TC_POPPED],
+				 1);
 
 		/* No transfer on that port: up untagged too. */
 		in_len = build_ack_to(in, to, port + 2, 1);
