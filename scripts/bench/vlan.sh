@@ -407,8 +407,9 @@ block pays (+12 to +16 in these rounds). xdp_pxe is unchanged: its DHCP replies 
 template, `vlan_rx` folded into a counter the frame already touches, the MACs read where
 they arrived) are not tried yet. tc_tftp's verification 209k → 204k instructions here
 (6.18; the classification and `vlan_tc_up` functions of their own, verified once). On a
-live trunk (`test_vlan.sh`'s download on VLAN 10, veth: all 205 blocks by tc_tftp) the tags
-came off 2 frames, the ARP and the RRQ, where before they came off every ACK too.
+live trunk (veth: `test_vlan.sh`'s download on VLAN 10, all 205 blocks by tc_tftp, and
+`test_vlan_window.sh`'s lockstep one on 100.20, 2044 blocks) the tags came off 2 frames, the
+ARP and the RRQ, where before they came off every ACK too (+2046 `vlan_tc_popped`).
 `make check-kernels` accepts every object on 6.1, 6.12 and 6.1-arm64 (719 passed, 0 failed).
 
 Command: `make bench` (or `bash scripts/bench/vlan.sh`; `RUNS=`, `N=`, `PASSES=`, `SIZE=`;
