@@ -9,9 +9,9 @@
  * untouched. Every other tagged frame is passed untouched, its outcome counted.
  *
  * tc: the kernel holds each VLAN's server address on the trunk. On ingress, what a VLAN sends to
- * that address (IPv4 to it, ARP for it) loses its tags so the stack takes it (TFTP RRQs, the
- * tc TFTP fallback, HTTP, ARP); on egress (tc_vlan_out), what leaves from that address gets
- * the VLAN's tags.
+ * that address (IPv4 to it, ARP for it) and goes up loses its tags so the stack takes it (TFTP
+ * RRQs, HTTP, ARP); an ACK the tc TFTP fallback answers keeps them, its DATA built behind them;
+ * on egress (tc_vlan_out), what leaves from that address gets the VLAN's tags.
  */
 #ifndef XPXE_BPF_VLAN_H
 #define XPXE_BPF_VLAN_H
@@ -153,13 +153,21 @@ struct {
 	__type(value, struct vlan_frame);
 } vlan_frames SEC(".maps");
 
-/* The tags tc_tftp took off a frame (vlan_tc_ingress), outer first, as they were. */
+/*
+ * A frame of a VLAN tc_tftp serves, as vlan_tc_ingress found it (outer tag first): the
+ * outer (or only) tag may be out of the frame (skb->vlan_tci: the stack moves it there
+ * before tc), the others are in it, ROOM bytes of them after the MACs, which tc_tftp moved
+ * over them (so the untagged frame starts ROOM bytes on, as xdp_pxe's does: bpf/vlan.h's
+ * XDP part). A DATA frame is built behind them and they come back as they were
+ * (vlan_tc_restore); what goes up to the stack loses them (vlan_tc_up).
+ */
 struct vlan_tc_tags {
-	__s32 net;  /* the VLAN's, when they came off; 0: untagged; -1: left on */
-	__u32 vlan; /* its xpxe_vlan_key, when they came off */
-	__u32 n;
-	__be16 tpid[2];
-	__u16 tci[2]; /* host order, as bpf_skb_vlan_push takes them */
+	__s32 net;     /* the VLAN's; 0: untagged; -1: a tagged frame left as it is */
+	__u32 vlan;    /* its xpxe_vlan_key */
+	__u32 n;       /* its tags, in and out of the frame */
+	__u32 room;    /* the bytes of them in the frame: 0, 4 or 8 */
+	__u16 tci[2];  /* host order: their priority bits for vlan_prios */
+	__u32 word[2]; /* the tags in the frame, as they were there */
 };
 
 /*
@@ -381,9 +389,8 @@ static __always_inline const struct xpxe_dhcp_template *vlan_template(__u32 net,
  * there (network order), or -1 past its end. Read in the packet where its linear part holds
  * them, as it does for nearly every frame, else by bpf_skb_load_bytes: the helper call cost
  * ~11 ns of a 68 ns pass (BENCHMARKS.md, issue 27's second round). For tc_vlan_out (every
- * frame leaving a trunk) and vlan_tc_note_prio (a function of its own); not in
- * vlan_tc_ingress: any read there in two ways, whether through a buffer or by value, took
- * tc_tftp's verification from 195k to over 370k instructions (issue 22's cost round).
+ * frame leaving a trunk) and vlan_tc_note_prio (functions of their own); vlan_tc_ingress
+ * pulls a short frame and reads in the packet alone.
  */
 static __always_inline __s64 vlan_tc_load4(struct __sk_buff *skb, __u32 off)
 {
@@ -409,68 +416,80 @@ static __always_inline __s32 vlan_tc_load2(struct __sk_buff *skb, __u32 off)
 	return w;
 }
 
+/* The bytes tc's classification of a tagged frame reads: up to an ARP's target protocol
+ * address behind two tags. */
+#define VLAN_TC_PEEK (2 * ETH_ALEN + 2 * VLAN_TAG_LEN + 2 + 28)
+
 /*
  * tc ingress: a frame of a configured VLAN for that VLAN's server address (IPv4 to it, an ARP
- * for it) loses its tags, so the kernel, which holds the address, takes it. The outer tag
- * arrives out of band (the stack moved it to skb->vlan_tci before tc), an inner one in the
- * frame. Sets T (T->net: the VLAN's net when the tags came off, 0 for an untagged frame, -1
- * for a tagged frame left as it is: the stack drops a VLAN it has no device for) and returns
- * T->net.
+ * for it) is tc_tftp's: the tags in the frame (an inner one, or both where nothing moved the
+ * outer one to skb->vlan_tci) have its MACs moved over them, with no helper call and no
+ * length changed, and T says what they were. Sets T (T->net: the VLAN's net, 0 for an
+ * untagged frame, -1 for a tagged frame left as it is: the stack drops a VLAN it has no
+ * device for) and returns T->net.
+ *
+ * A function of its own, verified once: its caller sees T->room as any of 0, 4 and 8 and
+ * goes through tc_tftp once for all three. Every read in the packet, none by
+ * bpf_skb_load_bytes (each call cost ~6-11 ns: BENCHMARKS.md, "VLAN tags"): a frame whose
+ * linear part is shorter than what is read is pulled first, as good as never.
  */
-static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc_tags *t)
+__noinline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc_tags *t)
 {
-	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	__u32 n = 0, first = 0, second = 0, off = 2 * ETH_ALEN;
-	struct vlan_tag tag;
+	void *data, *data_end;
+	__u32 n = 0, first = 0, second = 0, room = 0, off;
+	struct vlan_tag *tag;
 	struct xpxe_vlan *v;
-	__be32 addr;
+	__be32 *addr;
 	__be16 proto;
 
+	if (!t)
+		return -1;
 	t->net = -1;
+	t->room = 0;
 	if (skb->vlan_present) {
 		first = skb->vlan_tci & VLAN_VID_MASK;
-		t->tpid[0] = (__be16)skb->vlan_proto;
 		t->tci[0] = (__u16)skb->vlan_tci;
 		n = 1;
 	}
-	/*
-	 * Tags still in the frame: an inner one, or both where nothing moved them out. Read in
-	 * the packet where its linear part holds them, as it does for nearly every frame: this
-	 * runs for every frame tc_tftp sees, and the helper call cost ~11 ns of a 68 ns pass of
-	 * an untagged frame (BENCHMARKS.md, issue 27's second round).
-	 */
-	if (data + 2 * ETH_ALEN + sizeof(tag) <= data_end)
-		__builtin_memcpy(&tag, data + 2 * ETH_ALEN, sizeof(tag));
-	else if (bpf_skb_load_bytes(skb, off, &tag, sizeof(tag)))
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (data + VLAN_TC_PEEK > data_end && (long)data_end - (long)data < skb->len) {
+		bpf_skb_pull_data(skb, skb->len < VLAN_TC_PEEK ? skb->len : VLAN_TC_PEEK);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
+	tag = data + 2 * ETH_ALEN;
+	if ((void *)(tag + 2) > data_end)
 		return t->net = n ? -1 : 0;
-	if (vlan_is_tpid(tag.tpid)) {
+	if (vlan_is_tpid(tag[0].tpid)) {
+		t->word[0] = *(__u32 *)&tag[0];
 		if (n) {
-			second = vlan_vid(tag.tci);
-			t->tpid[1] = tag.tpid;
-			t->tci[1] = bpf_ntohs(tag.tci);
+			second = vlan_vid(tag[0].tci);
+			t->tci[1] = bpf_ntohs(tag[0].tci);
 		} else {
-			first = vlan_vid(tag.tci);
-			t->tpid[0] = tag.tpid;
-			t->tci[0] = bpf_ntohs(tag.tci);
+			first = vlan_vid(tag[0].tci);
+			t->tci[0] = bpf_ntohs(tag[0].tci);
 		}
 		n++;
-		off += VLAN_TAG_LEN;
-		if (bpf_skb_load_bytes(skb, off, &tag, sizeof(tag)))
-			return -1;
-		if (vlan_is_tpid(tag.tpid)) {
+		room = VLAN_TAG_LEN;
+		if (vlan_is_tpid(tag[1].tpid)) {
 			if (n == 2)
 				return -1; /* three tags */
-			second = vlan_vid(tag.tci);
-			t->tpid[1] = tag.tpid;
-			t->tci[1] = bpf_ntohs(tag.tci);
+			t->word[1] = *(__u32 *)&tag[1];
+			second = vlan_vid(tag[1].tci);
+			t->tci[1] = bpf_ntohs(tag[1].tci);
 			n = 2;
-			off += VLAN_TAG_LEN;
+			room = 2 * VLAN_TAG_LEN;
 		}
 	}
 	if (!n)
 		return t->net = 0;
-	if (bpf_skb_load_bytes(skb, off, &proto, sizeof(proto)) || vlan_is_tpid(proto))
-		return -1; /* cut short, or three tags */
+	off = 2 * ETH_ALEN + room;
+	if (data + off + 2 > data_end)
+		return -1;
+	proto = *(__be16 *)(data + off);
+	if (vlan_is_tpid(proto))
+		return -1; /* three tags */
 	if (n == 2) {
 		v = vlan_qinq_lookup(first, second);
 	} else {
@@ -478,34 +497,51 @@ static __always_inline int vlan_tc_ingress(struct __sk_buff *skb, struct vlan_tc
 	}
 	if (!v || !v->net || !(n == 2 ? second : first))
 		return -1;
-	t->vlan = n == 2 ? xpxe_vlan_key(first, second) : xpxe_vlan_key(0, first);
-	off += 2;
 	/* IPv4 destination at 16 in its header; ARP target protocol address at 24 in its. */
 	if (proto == bpf_htons(ETH_P_IP))
-		off += 16;
+		off += 2 + 16;
 	else if (proto == bpf_htons(ETH_P_ARP))
-		off += 24;
+		off += 2 + 24;
 	else
 		return -1;
-	if (bpf_skb_load_bytes(skb, off, &addr, sizeof(addr)) || addr != v->server_ip)
+	addr = data + off;
+	if ((void *)(addr + 1) > data_end || *addr != v->server_ip)
 		return -1;
-	if (bpf_skb_vlan_pop(skb) || (n == 2 && bpf_skb_vlan_pop(skb)))
-		return -1;
+	/* The MACs over the tags in the frame (three words): the untagged frame is ROOM on. */
+	if (room == 2 * VLAN_TAG_LEN)
+		vlan_move_macs(data, 2 * VLAN_TAG_LEN);
+	else if (room)
+		vlan_move_macs(data, VLAN_TAG_LEN);
+	t->vlan = n == 2 ? xpxe_vlan_key(first, second) : xpxe_vlan_key(0, first);
 	t->n = n;
+	t->room = room;
 	return t->net = (__s32)v->net;
 }
 
 /*
- * tc: puts the tags T took off back on the frame (tc_tftp's DATA, sent back out of the trunk),
- * priority bits included. bpf_skb_vlan_push puts a tag out of band and moves one already there
- * into the frame, so the inner tag goes first. tc_vlan_out leaves a frame so tagged alone.
- * Returns 0, or -1 when they could not all go on.
+ * tc: the tags T had in the frame back where they were (tc_tftp's DATA, built after them, or
+ * the frame as it came): the MACs ROOM bytes on come forward and the tags go in after them.
+ * A tag out of the frame (skb->vlan_tci) stays there: the DATA leaves with it, as the frame
+ * came. Returns 0, or -1 when the frame is too short for them (never: it held them).
  */
-static __always_inline int vlan_tc_retag(struct __sk_buff *skb, const struct vlan_tc_tags *t)
+static __always_inline int vlan_tc_restore(struct __sk_buff *skb, const struct vlan_tc_tags *t)
 {
-	if (t->n == 2 && bpf_skb_vlan_push(skb, t->tpid[1], t->tci[1]))
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	__u32 *tags = data + 2 * ETH_ALEN, room = t->room;
+
+	if (!room)
+		return 0;
+	if ((void *)(tags + 2) > data_end)
 		return -1;
-	return bpf_skb_vlan_push(skb, t->tpid[0], t->tci[0]) ? -1 : 0;
+	if (room == 2 * VLAN_TAG_LEN) {
+		vlan_unmove_macs(data, 2 * VLAN_TAG_LEN);
+		tags[0] = t->word[0];
+		tags[1] = t->word[1];
+	} else {
+		vlan_unmove_macs(data, VLAN_TAG_LEN);
+		tags[0] = t->word[0];
+	}
+	return 0;
 }
 
 /* The peer's IPv4 address in an untagged IPv4 or ARP frame of ethertype PROTO: its source
@@ -555,6 +591,27 @@ __noinline int vlan_tc_note_prio(struct __sk_buff *skb, __u32 vlan, __u32 bits)
 	if (had ? had->bits[0] == p.bits[0] && had->bits[1] == p.bits[1] : !bits)
 		return 0;
 	bpf_map_update_elem(&vlan_prios, &k, &p, BPF_ANY);
+	return 1;
+}
+
+/*
+ * tc ingress: a frame of T's VLAN that goes up to the stack (a TFTP RRQ, an ACK of a window
+ * the daemon's socket sends, HTTP, ARP) loses its tags, so that the kernel, which holds the
+ * VLAN's address, takes it: back in place (vlan_tc_restore), then popped, the one out of the
+ * frame first (bpf_skb_vlan_pop moves an inner one out after it). Its priority bits are noted
+ * for what the kernel sends back to its sender (vlan_tc_note_prio). A function of its own,
+ * verified once, for every way up out of tc_tftp. Returns 1 when the tags came off, 0 when
+ * the frame goes up as it came.
+ */
+__noinline int vlan_tc_up(struct __sk_buff *skb, const struct vlan_tc_tags *t)
+{
+	if (!t || vlan_tc_restore(skb, t))
+		return 0;
+	if (bpf_skb_vlan_pop(skb) || (t->n == 2 && bpf_skb_vlan_pop(skb)))
+		return 0;
+	vlan_tc_note_prio(skb, t->vlan,
+			  (__u32)(t->tci[0] & VLAN_PRIO_MASK) << 16 |
+			      (t->n == 2 ? t->tci[1] & VLAN_PRIO_MASK : 0));
 	return 1;
 }
 

@@ -315,32 +315,29 @@ static __always_inline int tc_tftp_frame(struct __sk_buff *skb, struct vlan_tc_t
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct udphdr *udph;
-	__u32 reason;
+	__u32 reason, room;
 	int ret, verdict, net;
 
-	if (skb->mark == XPXE_SKB_MARK_STACK_COPY) {
-		/* The stack's copy of a DISCOVER answered below, come round again. */
-		skb->mark = 0;
-		return count_and(XPXE_CNT_DHCP_TC_STACK_COPY, TC_ACT_OK);
-	}
-	/* A VLAN's frame for its server address loses its tags; other tagged frames go on as
-	 * they are (bpf/vlan.h). */
+	/*
+	 * A VLAN's frame for its server address has its MACs moved over the tags in it, as
+	 * xdp_pxe's (bpf/vlan.h): the untagged frame starts ROOM (0, 4 or 8) bytes on. Other
+	 * tagged frames go on as they are. Tags come off only what goes up (tc_tftp).
+	 */
 	net = vlan_tc_ingress(skb, tags);
 	if (net < 0)
 		return count_and(XPXE_CNT_TFTP_TC_PASS, TC_ACT_OK);
-	if (net) {
-		vlan_tally(&counters, XPXE_CNT_VLAN_TC_POPPED);
-		/* What the kernel sends back to its sender gets its priority bits (tc_vlan_out).
-		 * Noted here, for every frame whose tags came off: noted only on the frames that
-		 * go up, at tc_tftp's end, it took the verifier from 190k to 940k instructions. */
-		vlan_tc_note_prio(skb, tags->vlan,
-				  (__u32)(tags->tci[0] & VLAN_PRIO_MASK) << 16 |
-				      (tags->n == 2 ? tags->tci[1] & VLAN_PRIO_MASK : 0));
-	}
-	dhcp_tc_pull(skb);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	cur.pos = data;
+	if (net) {
+		room = tags->room & 0xc; /* 0, 4 or 8: said so to the verifier */
+		cur.pos = data + room;
+	} else {
+		dhcp_tc_pull(skb);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		room = 0;
+		cur.pos = data;
+	}
 	ret = parse_ethhdr(&cur, data_end, &eth);
 	/* IPv6 on the untagged network: maybe an ACK of a lockstep transfer (tftp6.h). */
 	if (ret == ETH_P_IPV6 && !net) {
@@ -375,20 +372,22 @@ static __always_inline int tc_tftp_frame(struct __sk_buff *skb, struct vlan_tc_t
 
 	if (tftp_load_block(&blk, &reason) != TFTP_SEND)
 		return count_and(reason, TC_ACT_OK);
-	if (bpf_skb_change_tail(skb, XPXE_TFTP_HDRS_LEN + blk.len, 0))
+	/* On a VLAN the DATA is built behind the ACK's tags (ROOM bytes of them in the frame),
+	 * which then go back as they came, priority bits and all: no tag popped, none pushed
+	 * (BENCHMARKS.md, "VLAN tags", issue 22's fifth cost round). */
+	if (bpf_skb_change_tail(skb, XPXE_TFTP_HDRS_LEN + room + blk.len, 0))
 		return count_and(XPXE_CNT_TFTP_TC_NO_ROOM, TC_ACT_OK);
-	if (blk.len && tftp_skb_store(skb, &blk, XPXE_TFTP_HDRS_LEN))
+	if (blk.len && tftp_skb_store(skb, &blk, XPXE_TFTP_HDRS_LEN + room))
 		return count_and(XPXE_CNT_TFTP_BUILD_FAILED, TC_ACT_SHOT);
 	tftp_sum_block(&blk);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	if (tftp_write_data_headers(data, data_end, &blk))
+	if (tftp_write_data_headers(data + room, data_end, &blk))
 		return count_and(XPXE_CNT_TFTP_BUILD_FAILED, TC_ACT_SHOT);
 	/* The checksums are final: let the receiver check them, as one on a wire would. */
 	bpf_csum_level(skb, BPF_CSUM_LEVEL_RESET);
-	/* On a VLAN the ACK's tags go back on, priority bits and all (tc_vlan_out then leaves
-	 * the DATA as it is). */
-	if (net && vlan_tc_retag(skb, tags))
+	/* tc_vlan_out then leaves the tagged DATA as it is. */
+	if (net && vlan_tc_restore(skb, tags))
 		return count_and(XPXE_CNT_VLAN_RETAG_FAILED, TC_ACT_SHOT);
 	tftp_commit(&blk);
 	tftp_tally_block(&counters, &blk, XPXE_CNT_TFTP_BYTES_TC);
@@ -399,8 +398,18 @@ SEC("tc")
 int tc_tftp(struct __sk_buff *skb)
 {
 	struct vlan_tc_tags tags = {};
+	int verdict;
 
-	return tc_tftp_frame(skb, &tags);
+	if (skb->mark == XPXE_SKB_MARK_STACK_COPY) {
+		/* The stack's copy of a DISCOVER answered below, come round again. */
+		skb->mark = 0;
+		return count_and(XPXE_CNT_DHCP_TC_STACK_COPY, TC_ACT_OK);
+	}
+	verdict = tc_tftp_frame(skb, &tags);
+	/* A VLAN's frame that goes up loses its tags (vlan_tc_up): the kernel takes it. */
+	if (verdict == TC_ACT_OK && tags.net > 0 && vlan_tc_up(skb, &tags))
+		vlan_tally(&counters, XPXE_CNT_VLAN_TC_POPPED);
+	return verdict;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

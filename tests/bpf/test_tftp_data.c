@@ -1407,6 +1407,77 @@ static void test_tagged_acks_xdp(void **state)
 	}
 }
 
+/* The ACK of BLOCK from the client to SERVER_PORT at TO (network order), VLAN's address. */
+static size_t build_ack_to(uint8_t *buf, uint32_t to, uint16_t server_port, uint16_t block)
+{
+	uint8_t ack[4] = { 0, XPXE_TFTP_ACK, block >> 8, block & 0xff };
+
+	return frame_udp(buf, CLIENT_IP, to, CLIENT_PORT, server_port, ack, sizeof(ack));
+}
+
+/*
+ * The same on tc_tftp (the fallback where XDP has no room to grow), for ACKs to the VLAN's
+ * server address: the DATA is built behind the ACK's tags, which stay in the frame as they
+ * came (priority bits and all; before, tc popped them and pushed them back, the outer one out
+ * of the frame), byte for byte the untagged ACK's DATA otherwise, and no tag is popped. What
+ * goes up (a window's ACK, for the daemon's socket; an ACK of no transfer) goes up untagged.
+ */
+static void test_tagged_acks_tc(void **state)
+{
+	static const uint32_t vlan_ip[3] = { 0, 0xc6120a01, 0xc6121401 };
+	static struct run u, t;
+	uint8_t in[FRAME_MAX] = { 0 }, tagged[FRAME_MAX];
+	__u64 before[XPXE_CNT_MAX], after[XPXE_CNT_MAX];
+
+	(void)state;
+	load_vlans();
+	for (int ntags = 1; ntags <= 2; ntags++) {
+		uint16_t port = 44400 + 10 * ntags;
+		uint32_t to = htonl(vlan_ip[ntags]);
+		size_t in_len = build_ack_to(in, to, port, 3),
+		       len = tag_ack(tagged, in, in_len, ntags);
+		size_t room = 4 * (size_t)ntags;
+
+		/* Lockstep: the same session answered untagged, then tagged. */
+		put_session(port, ASSET_RANDOM, 1468, 3, false);
+		run_prog(true, in, in_len, &u);
+		assert_int_equal(u.retval, TC_ACT_REDIRECT);
+		put_session(port, ASSET_RANDOM, 1468, 3, false);
+		read_counters(before);
+		run_prog(true, tagged, len, &t);
+		read_counters(after);
+		assert_int_equal(t.retval, TC_ACT_REDIRECT);
+		assert_int_equal(t.out_len, u.out_len + room);
+		assert_memory_equal(t.out, u.out, 12);
+		assert_memory_equal(t.out + 12, tagged + 12, room);
+		assert_memory_equal(t.out + 12 + room, u.out + 12, u.out_len - 12);
+		assert_int_equal(get_session(port).last_block, 4);
+		assert_int_equal(after[XPXE_CNT_TFTP_DATA_TC] - before[XPXE_CNT_TFTP_DATA_TC], 1);
+		assert_int_equal(after[XPXE_CNT_VLAN_TC_POPPED], before[XPXE_CNT_VLAN_TC_POPPED]);
+
+		/* A window's ACK: recorded, and up to the daemon's socket untagged. */
+		put_window_session(port + 1, 16, 0, 0, false);
+		in_len = build_ack_to(in, to, port + 1, 0);
+		len = tag_ack(tagged, in, in_len, ntags);
+		read_counters(before);
+		run_prog(true, tagged, len, &t);
+		read_counters(after);
+		assert_int_equal(t.retval, TC_ACT_OK);
+		assert_int_equal(t.out_len, in_len);
+		assert_memory_equal(t.out, in, in_len);
+		assert_int_equal(after[XPXE_CNT_VLAN_TC_POPPED] - before[XPXE_CNT_VLAN_TC_POPPED],
+				 1);
+
+		/* No transfer on that port: up untagged too. */
+		in_len = build_ack_to(in, to, port + 2, 1);
+		len = tag_ack(tagged, in, in_len, ntags);
+		run_prog(true, tagged, len, &t);
+		assert_int_equal(t.retval, TC_ACT_OK);
+		assert_int_equal(t.out_len, in_len);
+		assert_memory_equal(t.out, in, in_len);
+	}
+}
+
 int main(void)
 {
 	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
@@ -1426,6 +1497,7 @@ int main(void)
 		cmocka_unit_test(test_window_where_xdp_has_no_room),
 		cmocka_unit_test(test_window_restarts_once),
 		cmocka_unit_test(test_tagged_acks_xdp),
+		cmocka_unit_test(test_tagged_acks_tc),
 		cmocka_unit_test(test_bad_checksums6),
 		cmocka_unit_test(test_offload_seed6),
 		cmocka_unit_test(test_tc6_passes),
