@@ -28,12 +28,19 @@
 #include "events.h"
 #include "tftp_asset.h"
 
+/* IPv4's transfers, by server port: the entry at (port - tftp_port_low) (xpxe_tftp.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XPXE_TFTP_SESSIONS_MAX);
-	__type(key, struct xpxe_tftp_key);
-	__type(value, struct xpxe_tftp_session);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XPXE_TFTP_PORTS_MAX);
+	__type(key, __u32);
+	__type(value, struct xpxe_tftp_entry);
 } tftp_sessions SEC(".maps");
+
+/*
+ * The low port of the daemon's range (--tftp-port-range), set by the loader before the
+ * programs load: a constant to the verifier, so the index costs a subtraction.
+ */
+const volatile __u32 tftp_port_low = XPXE_TFTP_PORT_LOW_DEFAULT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -344,7 +351,8 @@ static __noinline void tftp_report_end(const __u8 *mac, const struct xpxe_tftp_k
 
 /*
  * A frame to a port other than the well-known ones: an ACK or ERROR of a
- * transfer in tftp_sessions, or not ours (*REASON pass_other_port). IFINDEX
+ * transfer in tftp_sessions (its port's entry, for this client), or not ours
+ * (*REASON pass_other_port). IFINDEX
  * and PATH (enum xpxe_tftp_path: the calling program) go into the event
  * reporting a transfer's end.
  */
@@ -358,8 +366,11 @@ static __always_inline enum tftp_action tftp_on_session_frame(struct ethhdr *eth
 		.client_port = udph->source,
 		.server_port = udph->dest,
 	};
+	struct xpxe_tftp_entry *e;
 	struct xpxe_tftp_session *s;
 	const __be16 *p = (const void *)(udph + 1);
+	__u32 idx = (__u32)bpf_ntohs(udph->dest) - tftp_port_low;
+	__u64 want, have;
 	int op;
 
 	/* A transfer's frames come to the server alone: to a group address, they are not ours. */
@@ -367,11 +378,19 @@ static __always_inline enum tftp_action tftp_on_session_frame(struct ethhdr *eth
 		*reason = XPXE_CNT_PASS_OTHER_PORT;
 		return TFTP_PASS;
 	}
-	s = bpf_map_lookup_elem(&tftp_sessions, &key);
-	if (!s) {
+	/*
+	 * The port's entry (below the range, idx wraps above it), its transfer this client's:
+	 * the key compared as one word. Another client's, or none (zero): not a session of ours.
+	 */
+	e = idx < XPXE_TFTP_PORTS_MAX ? bpf_map_lookup_elem(&tftp_sessions, &idx) : NULL;
+	__builtin_memcpy(&want, &key, sizeof(want));
+	if (e)
+		__builtin_memcpy(&have, &e->key, sizeof(have));
+	if (!e || have != want) {
 		*reason = XPXE_CNT_PASS_OTHER_PORT;
 		return TFTP_PASS;
 	}
+	s = &e->s;
 	op = tftp_opcode(udph, data_end);
 	if (op == XPXE_TFTP_ERROR) {
 		if (s->state == XPXE_TFTP_ACTIVE) {
@@ -461,9 +480,9 @@ static __always_inline int tftp_write_data_headers(void *data, void *data_end,
 
 /*
  * Records that B's window went out: the next ACK is judged against it. Unless the session is
- * another transfer's now: evicted (LRU) while the frame was built, its entry reused at once
- * for the daemon's next session (see xpxe_tftp_session.owner). What is left of that window is
- * the few stores below, not the whole build.
+ * another transfer's now: ended and cleared by the daemon while the frame was built, its port's
+ * entry written at once for the daemon's next transfer (see xpxe_tftp_session.owner). What is left
+ * of that window is the few stores below, not the whole build.
  */
 static __always_inline void tftp_commit(const struct tftp_block *b)
 {

@@ -161,9 +161,9 @@ struct xpxe_tftp_session {
 	/*
 	 * The daemon's number for the transfer (24 bits, little-endian), set as it creates the
 	 * session and never written after. A program that decided a window records it only
-	 * while this is unchanged (tftp_commit): an LRU map reuses an evicted entry at once for
-	 * the daemon's next session, under a program that still holds it, and the evicted
-	 * transfer's window would land in the new transfer's session.
+	 * while this is unchanged (tftp_commit): the daemon clears a port's entry when its
+	 * transfer ends and writes the port's next transfer there, under a program that may
+	 * still hold the entry, and the old transfer's window would land in the new session.
 	 */
 	__u8 owner[3];
 	/*
@@ -197,8 +197,38 @@ struct xpxe_tftp_rrq_mac {
  */
 #define XPXE_TFTP_DUP_GUARD_NS (50ull * 1000 * 1000)
 
-/* Room for thousands of concurrent transfers; the least recently used go first. */
+/* Room for thousands of concurrent transfers. */
 #define XPXE_TFTP_SESSIONS_MAX 16384
+
+/*
+ * The ports of IPv4 transfers. The daemon binds each transfer's socket (its server port, the
+ * port its client ACKs) from a range, --tftp-port-range LOW-HIGH (downloads.tftp_port_range),
+ * each port to one transfer at a time, so the programs find a block's session with one array
+ * lookup, inlined by the verifier, at index (server port - LOW), where a hash map cost a
+ * kernel call and a key compare per block (BENCHMARKS.md, issue 27). The default, 49152-65535,
+ * is IANA's dynamic range: 16384 ports, as many as transfers may run at once
+ * (--tftp-max-sessions at most); a range holds at least --tftp-max-sessions ports and at most
+ * XPXE_TFTP_PORTS_MAX.
+ */
+#define XPXE_TFTP_PORTS_MAX	    16384
+#define XPXE_TFTP_PORT_LOW_DEFAULT  49152
+#define XPXE_TFTP_PORT_HIGH_DEFAULT 65535
+
+/*
+ * An entry of tftp_sessions: the transfer on that port, KEY its client's address and port and
+ * the port itself. An entry whose key is not the ACK's (another client, or all zero: no
+ * transfer on that port) is no session: the ACK passes, as one to no transfer.
+ */
+struct xpxe_tftp_entry {
+	struct xpxe_tftp_key key;
+	struct xpxe_tftp_session s;
+};
+
+/* The entry of tftp_sessions for server port PORT (host order) in a range from LOW; -1: none. */
+static inline int xpxe_tftp_port_index(__u32 port, __u32 low)
+{
+	return port >= low && port - low < XPXE_TFTP_PORTS_MAX ? (int)(port - low) : -1;
+}
 
 /*
  * Windowed transfers (RFC 7440). The client asks for a window of W blocks per

@@ -272,7 +272,7 @@ build_initramfs_amd64() {
 	# paths under /xpxe, not the checkout's: the guest mounts a tmpfs on /tmp, which hid a
 	# checkout under /tmp (CI's fresh clone there found no binaries).
 	copy_with_libs "$stage" "$(realpath "$XPXE")" /xpxe/xpxe
-	for t in "$BUILD"/tests/test_xdp_* "$BUILD"/tests/test_tftp_data "$BUILD"/tests/test_tftp_lru \
+	for t in "$BUILD"/tests/test_xdp_* "$BUILD"/tests/test_tftp_data "$BUILD"/tests/test_tftp_ports \
 		"$BUILD"/tests/test_fuzz_xdp; do
 		[ -x "$t" ] || die "no $t: build it first (make check builds them)"
 		copy_with_libs "$stage" "$(realpath "$t")" "/xpxe/tests/$(basename "$t")"

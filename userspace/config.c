@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "netif.h"
+#include "xpxe_tftp.h"
 
 struct walker {
 	const char *path;
@@ -382,6 +383,41 @@ static int http_key(struct walker *w, struct fy_node *key, struct fy_node *v, vo
 		       "timeout, tls_cert, tls_key, tls_listen, config_over_http");
 }
 
+int xpxe_tftp_port_range_parse(const char *text, unsigned *low, unsigned *high, char *why,
+			       size_t why_len)
+{
+	unsigned long lo, hi;
+	char *end;
+
+	lo = strtoul(text, &end, 10);
+	if (end == text || *end != '-' || !end[1] || end[1] == '-' || end[1] == '+') {
+		snprintf(why, why_len, "'%s' is no port range: LOW-HIGH, e.g. %u-%u", text,
+			 XPXE_TFTP_PORT_LOW_DEFAULT, XPXE_TFTP_PORT_HIGH_DEFAULT);
+		return -EINVAL;
+	}
+	hi = strtoul(end + 1, &end, 10);
+	if (*end || *text == '-' || *text == '+') {
+		snprintf(why, why_len, "'%s' is no port range: LOW-HIGH, e.g. %u-%u", text,
+			 XPXE_TFTP_PORT_LOW_DEFAULT, XPXE_TFTP_PORT_HIGH_DEFAULT);
+		return -EINVAL;
+	}
+	if (lo < 1024 || hi > 65535 || lo > hi) {
+		snprintf(why, why_len,
+			 "'%s': ports from 1024 to 65535, the low one first (port 69 and the other "
+			 "well-known ports are not for transfers)",
+			 text);
+		return -EINVAL;
+	}
+	if (hi - lo + 1 > XPXE_TFTP_PORTS_MAX) {
+		snprintf(why, why_len, "'%s' holds %lu ports: at most %u (the data plane's table)",
+			 text, hi - lo + 1, XPXE_TFTP_PORTS_MAX);
+		return -EINVAL;
+	}
+	*low = (unsigned)lo;
+	*high = (unsigned)hi;
+	return 0;
+}
+
 /* Admission of bulk downloads (admit.h). */
 static int downloads_key(struct walker *w, struct fy_node *key, struct fy_node *v, void *ctx)
 {
@@ -400,6 +436,17 @@ static int downloads_key(struct walker *w, struct fy_node *key, struct fy_node *
 		return get_uint(w, key, v, 0, 65536, &dl->tftp_http_backlog);
 	if (is(key, "tftp_pace_ms"))
 		return get_uint(w, key, v, 0, XPXE_DOWNLOADS_TFTP_PACE_MS_MAX, &dl->tftp_pace_ms);
+	if (is(key, "tftp_port_range")) {
+		const char *s = scalar(w, key, v, "a port range, LOW-HIGH");
+		char why[160];
+
+		if (!s)
+			return -EINVAL;
+		if (xpxe_tftp_port_range_parse(s, &dl->tftp_port_low, &dl->tftp_port_high, why,
+					       sizeof(why)))
+			return fail(w, v, "'tftp_port_range': %s", why);
+		return 0;
+	}
 	if (is(key, "min_size_kib")) {
 		if (get_uint(w, key, v, 0, 1 << 22, &kib))
 			return -EINVAL;
@@ -408,7 +455,7 @@ static int downloads_key(struct walker *w, struct fy_node *key, struct fy_node *
 	}
 	return unknown(w, key, "downloads",
 		       "max, max_wait, min_size_kib, tftp_max, tftp_max_wait, tftp_pace_ms, "
-		       "tftp_http_backlog");
+		       "tftp_http_backlog, tftp_port_range");
 }
 
 /* The fleet page: off unless listen is set; only to the allow list (default: loopback). */
@@ -1008,7 +1055,9 @@ void xpxe_config_defaults(struct xpxe_config *cfg)
 					 .tftp_max_wait_s = XPXE_DOWNLOADS_TFTP_MAX_WAIT_DEFAULT,
 					 .tftp_pace_ms = XPXE_DOWNLOADS_TFTP_PACE_MS_DEFAULT,
 					 .tftp_http_backlog =
-					     XPXE_DOWNLOADS_TFTP_HTTP_BACKLOG_DEFAULT };
+					     XPXE_DOWNLOADS_TFTP_HTTP_BACKLOG_DEFAULT,
+					 .tftp_port_low = XPXE_TFTP_PORT_LOW_DEFAULT,
+					 .tftp_port_high = XPXE_TFTP_PORT_HIGH_DEFAULT };
 	/* The fleet page, when it is turned on, is for this host alone unless ui.allow says. */
 	cfg->ui.max_connections = XPXE_UI_MAX_CONNECTIONS;
 	cfg->ui.n_allow = 1;

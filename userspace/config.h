@@ -178,7 +178,17 @@ struct xpxe_downloads_cfg {
 	/* ... and none takes a free place while this many HTTP downloads wait in their queue
 	 * (downloads.tftp_http_backlog, --tftp-http-backlog; 0: off). */
 	unsigned tftp_http_backlog;
+	/* The ports of TFTP transfers over IPv4, TFTP_PORT_LOW..TFTP_PORT_HIGH
+	 * (downloads.tftp_port_range, --tftp-port-range; include/xpxe_tftp.h). */
+	unsigned tftp_port_low, tftp_port_high;
 };
+
+/*
+ * "LOW-HIGH" (downloads.tftp_port_range, --tftp-port-range): 1024 <= LOW <= HIGH <= 65535,
+ * at most XPXE_TFTP_PORTS_MAX ports. 0, or -EINVAL with WHY.
+ */
+int xpxe_tftp_port_range_parse(const char *text, unsigned *low, unsigned *high, char *why,
+			       size_t why_len);
 
 #define XPXE_DOWNLOADS_MIN_SIZE (1ULL << 20)
 /*

@@ -452,6 +452,7 @@ static int load_and_attach(struct xpxe_dataplane *dp, bool alone)
 	err = set_map_pins(dp->skel, dp->ifname);
 	if (err)
 		goto fail;
+	dp->skel->rodata->tftp_port_low = dp->tftp_port_low;
 	/* Only the build chosen is loaded: the other need not pass this kernel's verifier. */
 	dp->xdp = dp->frags ? dp->skel->progs.xdp_pxe_frags : dp->skel->progs.xdp_pxe;
 	bpf_program__set_autoload(
@@ -535,6 +536,7 @@ int xpxe_dataplane_attach(struct xpxe_dataplane *dp, const char *ifname,
 
 	memset(dp, 0, sizeof(*dp));
 	dp->lock_fd = -1;
+	dp->tftp_port_low = opts->tftp_port_low ? opts->tftp_port_low : XPXE_TFTP_PORT_LOW_DEFAULT;
 	err = check_interface(dp, ifname, opts);
 	if (err)
 		goto fail;

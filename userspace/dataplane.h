@@ -26,11 +26,15 @@ struct xpxe_dataplane {
 	bool alone_for_tail_calls; /* alone: the dispatcher's extension could not tail call */
 	bool adopted;		   /* a previous daemon's pins were found and reused */
 	__u32 prog_id;
-	__u32 tc_prog_id; /* tc_tftp on clsact ingress: TFTP blocks XDP cannot grow */
+	__u32 tc_prog_id;	/* tc_tftp on clsact ingress: TFTP blocks XDP cannot grow */
+	unsigned tftp_port_low; /* the programs' tftp_port_low (xpxe_attach_opts) */
 };
 
 struct xpxe_attach_opts {
 	bool allow_default_route;
+	/* The TFTP port range's low port (--tftp-port-range): where tftp_sessions' entries
+	 * start (include/xpxe_tftp.h). 0: the default. */
+	unsigned tftp_port_low;
 };
 
 /*

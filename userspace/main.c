@@ -173,6 +173,10 @@ static const char usage_serve[] =
     "  --tftp-max-per-ip N         transfers at once from one address (default 32); a\n"
     "                              read request beyond gets ERROR 0 'too many transfers\n"
     "                              from your address' (tftp_sessions_refused_per_ip)\n"
+    "  --tftp-port-range LOW-HIGH  the ports of transfers over IPv4 and IPv6, one\n"
+    "                              each (default 49152-65535; 1024..65535, at most\n"
+    "                              16384 ports and at least --tftp-max-sessions);\n"
+    "                              as dnsmasq's, for firewalls (downloads.tftp_port_range)\n"
     "\n"
     "HTTP (these six also go with -c, and override the file's http: and downloads:):\n"
     "  --http-max-connections N    connections at once (default 2048)\n"
@@ -567,6 +571,7 @@ enum {
 	OPT_TFTP_MAX_WAIT,
 	OPT_TFTP_PACE_MS,
 	OPT_TFTP_HTTP_BACKLOG,
+	OPT_TFTP_PORT_RANGE,
 	OPT_ROUTER_ADVERT,
 	OPT_STORE,
 	OPT_UKI,
@@ -851,6 +856,7 @@ static const char *const with_config_flags[] = {
 	"--tftp-max-wait",
 	"--tftp-pace-ms",
 	"--tftp-http-backlog",
+	"--tftp-port-range",
 	"--keep-attached",
 	"--store",
 };
@@ -912,6 +918,7 @@ static int serve_or_check(int argc, char **argv, bool check)
 		{ "tftp-max-wait", required_argument, NULL, OPT_TFTP_MAX_WAIT },
 		{ "tftp-pace-ms", required_argument, NULL, OPT_TFTP_PACE_MS },
 		{ "tftp-http-backlog", required_argument, NULL, OPT_TFTP_HTTP_BACKLOG },
+		{ "tftp-port-range", required_argument, NULL, OPT_TFTP_PORT_RANGE },
 		{ "ui", required_argument, NULL, OPT_UI },
 		{ "ui-allow", required_argument, NULL, OPT_UI_ALLOW },
 		{ "help", no_argument, NULL, 'h' },
@@ -1135,6 +1142,15 @@ static int serve_or_check(int argc, char **argv, bool check)
 			opts.tftp_http_backlog = v;
 			opts.tftp_http_backlog_set = true;
 			break;
+		case OPT_TFTP_PORT_RANGE: {
+			char why[160];
+
+			if (xpxe_tftp_port_range_parse(optarg, &opts.tftp_port_low,
+						       &opts.tftp_port_high, why, sizeof(why)))
+				return usage_error(serve_usage, "--tftp-port-range: %s", why);
+			opts.tftp_port_range_set = true;
+			break;
+		}
 		case OPT_UI: {
 			struct sockaddr_in addr;
 

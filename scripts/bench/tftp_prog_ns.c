@@ -39,6 +39,7 @@
 #include <bpf/libbpf.h>
 
 #include "xpxe.skel.h"
+#include "tftp_entry.h"
 #include "bench_block.skel.h"
 #include "assets.h"
 #include "dhcp/dhcp.h"
@@ -75,7 +76,7 @@ static void put_session_for(uint32_t client_ip, uint16_t server_port, uint32_t s
 		.state = XPXE_TFTP_ACTIVE,
 	};
 
-	bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY);
+	tftp_entry_update(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY);
 }
 
 static void put_session(uint16_t server_port, uint32_t slot)
@@ -268,7 +269,7 @@ static double final_ack(int prog_fd, uint16_t port, uint32_t slot, int want)
 			    .data_size_in = ack(in, port, final & 0xffff), .data_out = out,
 			    .data_size_out = sizeof(out), .repeat = 1);
 
-		bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY);
+		tftp_entry_update(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY);
 		if (bpf_prog_test_run_opts(prog_fd, &opts) || (int)opts.retval != want) {
 			fprintf(stderr, "final ACK: retval %d\n", opts.retval);
 			exit(1);
@@ -573,7 +574,7 @@ int main(int argc, char **argv)
 	if (fd < 0 || write(fd, content, SIZE) != (ssize_t)SIZE)
 		return 1;
 	close(fd);
-	skel = xpxe_bpf__open_and_load();
+	skel = tftp_entry_open_and_load();
 	if (!skel)
 		return 1;
 	xpxe_assets_init(&assets);

@@ -54,6 +54,7 @@
 #include <bpf/libbpf.h>
 
 #include "xpxe.skel.h"
+#include "tftp_entry.h"
 #include "assets.h"
 #include "counters.h"
 #include "dataplane.h"
@@ -847,7 +848,7 @@ static void session_frame(struct frame *f)
 	uint16_t block;
 	size_t plen = 4;
 
-	bpf_map_lookup_elem(sessions_fd, &key, &s);
+	tftp_entry_lookup(sessions_fd, &key, &s);
 	switch (rnd(5)) {
 	case 0:
 	case 1:
@@ -1272,7 +1273,7 @@ static void install_session(int i, int asset, unsigned blksize, uint32_t last_bl
 	s.last_tx_ns = timed_out ? 0 : (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
 	sessions[i].asset = asset;
 	sessions[i].blksize = blksize;
-	assert_int_equal(bpf_map_update_elem(sessions_fd, &key, &s, BPF_ANY), 0);
+	assert_int_equal(tftp_entry_update(sessions_fd, &key, &s, BPF_ANY), 0);
 }
 
 /* Fresh transfers, each at a random point of its life, as the daemon would have installed them. */
@@ -1677,7 +1678,7 @@ static bool check_data_block(const uint8_t *in, size_t in_len, const uint8_t *o,
 	      "DATA for a transfer that was never installed");
 	fz = &sessions[i];
 	CHECK(fz->asset >= 0, "DATA of a transfer whose asset is not loaded");
-	CHECK(!bpf_map_lookup_elem(sessions_fd, &key, &s), "DATA, but the session is gone");
+	CHECK(!tftp_entry_lookup(sessions_fd, &key, &s), "DATA, but the session is gone");
 	CHECK(get16(o + 42) == XPXE_TFTP_DATA, "DATA with opcode %u", get16(o + 42));
 	CHECK(s.last_block >= 1 && get16(o + 44) == (s.last_block & 0xffff),
 	      "DATA %u but the session's last block is %u", get16(o + 44), s.last_block);
@@ -1983,7 +1984,7 @@ static void test_ack_to_a_group_address(void **state)
 		expect(false, &f, XDP_PASS, XPXE_CNT_PASS_OTHER_PORT);
 		expect(true, &f, TC_ACT_OK, XPXE_CNT_TFTP_TC_PASS);
 	}
-	assert_int_equal(bpf_map_lookup_elem(sessions_fd, &key, &s), 0);
+	assert_int_equal(tftp_entry_lookup(sessions_fd, &key, &s), 0);
 	assert_int_equal(s.last_block, 1);
 	f.len = tftp_frame(f.b, TFTP_PORT0, ack, sizeof(ack));
 	expect(false, &f, XDP_TX, XPXE_CNT_TFTP_DATA_XDP);
@@ -2094,7 +2095,7 @@ static int setup(void **state)
 	if (lo_sock < 0)
 		return -1;
 	close(lo_sock); /* nobody reads them here */
-	skel = xpxe_bpf__open_and_load();
+	skel = tftp_entry_open_and_load();
 	if (!skel) {
 		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
 		return -1;

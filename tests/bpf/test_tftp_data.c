@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "xpxe.skel.h"
+#include "tftp_entry.h"
 #include "assets.h"
 #include "counters.h"
 #include "dhcp/dhcp.h"
@@ -136,7 +137,7 @@ static int setup(void **state)
 		fprintf(stderr, "# cannot make a network namespace (needs root)\n");
 		return -1;
 	}
-	skel = xpxe_bpf__open_and_load();
+	skel = tftp_entry_open_and_load();
 	if (!skel) {
 		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
 		return -1;
@@ -259,7 +260,7 @@ static void put_session(uint16_t server_port, int asset, unsigned blksize, uint3
 	s.last_tx_ns = timed_out ? 0 : (uint64_t)(now.tv_sec + 3600) * 1000000000ull + now.tv_nsec;
 	memcpy(s.owner, session_owner, sizeof(s.owner));
 	assert_int_equal(
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
+	    tftp_entry_update(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
 }
 
 static struct xpxe_tftp_session get_session(uint16_t server_port)
@@ -267,7 +268,7 @@ static struct xpxe_tftp_session get_session(uint16_t server_port)
 	struct xpxe_tftp_key key = session_key(server_port);
 	struct xpxe_tftp_session s;
 
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
+	assert_int_equal(tftp_entry_lookup(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
 	return s;
 }
 
@@ -1004,10 +1005,10 @@ static void test_session_without_asset_passes(void **state)
 
 	(void)state;
 	put_session(43002, ASSET_RANDOM, 512, 1, false);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
+	assert_int_equal(tftp_entry_lookup(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
 	s.asset_slot = XPXE_TFTP_ASSET_SLOTS - 1; /* nothing published there */
 	assert_int_equal(
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
+	    tftp_entry_update(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
 	passes_unchanged(false, in, len, XPXE_CNT_TFTP_NO_ASSET);
 	assert_int_equal(get_session(43002).last_block, 1);
 }
@@ -1045,11 +1046,11 @@ static void put_window_session(uint16_t server_port, unsigned windowsize, uint32
 	struct xpxe_tftp_session s;
 
 	put_session(server_port, ASSET_RANDOM, 1468, last, timed_out);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
+	assert_int_equal(tftp_entry_lookup(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
 	s.windowsize = windowsize;
 	s.win_base = base;
 	assert_int_equal(
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
+	    tftp_entry_update(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
 }
 
 /* As put_window_session, in tftp_sessions6 (the same block size: the same windows). */

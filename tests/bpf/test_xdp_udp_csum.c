@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "xpxe.skel.h"
+#include "tftp_entry.h"
 #include "assets.h"
 #include "counters.h"
 #include "frames.h"
@@ -45,7 +46,7 @@ static uint32_t asset_slot;
 static int setup(void **state)
 {
 	(void)state;
-	skel = xpxe_bpf__open_and_load();
+	skel = tftp_entry_open_and_load();
 	if (!skel) {
 		fprintf(stderr, "# cannot load xpxe.bpf.o (needs root and a BPF-capable kernel)\n");
 		return -1;
@@ -95,7 +96,7 @@ static void put_session(uint16_t server_port, uint32_t last_block)
 	};
 
 	assert_int_equal(
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
+	    tftp_entry_update(bpf_map__fd(skel->maps.tftp_sessions), &key, &s, BPF_ANY), 0);
 }
 
 static struct xpxe_tftp_session get_session(uint16_t server_port)
@@ -103,7 +104,7 @@ static struct xpxe_tftp_session get_session(uint16_t server_port)
 	struct xpxe_tftp_key key = session_key(server_port);
 	struct xpxe_tftp_session s;
 
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
+	assert_int_equal(tftp_entry_lookup(bpf_map__fd(skel->maps.tftp_sessions), &key, &s), 0);
 	return s;
 }
 

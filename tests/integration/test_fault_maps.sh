@@ -4,7 +4,7 @@
 # MAC's DISCOVER reaches the daemon, which holds an address for it, but the offer cannot
 # go into the map: the request is left unanswered, logged and counted (dhcp
 # install_errors), each retry again, and nothing is written; known MACs keep being
-# answered from XDP. Once there is room, the new MAC is bound. (The TFTP session map, an LRU, is tested in tests/bpf/test_tftp_lru.c.)
+# answered from XDP. Once there is room, the new MAC is bound. (The TFTP session map cannot fill: an entry per port of --tftp-port-range, tests/bpf/test_tftp_ports.c.)
 LAB=fmaps
 source "$(dirname "$0")/lib.sh"
 require_root

@@ -185,3 +185,28 @@ check "... and the data plane counted 64 more completed sessions ($done0 -> $don
 released() { "$XPXE" status --json | jq -e '.interfaces[0].tftp.transfers == 0' >/dev/null; }
 wait_until released # the daemon's sweep, once a second
 check "... and the daemon let go of every finished transfer" released
+
+# --- the port range (--tftp-port-range, downloads.tftp_port_range) --------------------------
+# 64 transfers above came from the default range (the probe prints a transfer's port).
+port=$(probe rrq=f513 | awk '/^DATA/ { print $2 }')
+check "a transfer's port is in the default range 49152-65535 ($port)" \
+	test "${port:-0}" -ge 49152 -a "${port:-0}" -le 65535
+kill -TERM "$DAEMON_PID"
+wait_daemon
+out=$(nsenter --net="/run/netns/$NS_SRV" "$XPXE" serve -i "$IF_SRV" --tftp-port-range 50000-50099 \
+	"${assets[@]}" 2>&1)
+rc=$?
+check "a range of 100 ports is refused below --tftp-max-sessions' 4096 (exit $rc)" \
+	bash -c '[ "$1" -ne 0 ] && grep -q "holds 100 ports, fewer than the 4096 transfers" <<<"$2"' _ "$rc" "$out"
+out=$("$XPXE" serve -i "$IF_SRV" --tftp-port-range 69-1000 2>&1)
+check "a range with well-known ports is refused" grep -q -- "--tftp-port-range: '69-1000': ports from 1024" <<<"$out"
+start_daemon -i "$IF_SRV" --tftp-port-range 50000-50063 --tftp-max-sessions 64 "${assets[@]}" ||
+	not_ok "serve --tftp-port-range 50000-50063"
+ports=""
+for i in 1 2 3; do
+	ports+=" $(probe rrq=f1468x100,blksize=1468 rest | awk '/^OACK/ { print $2 }')"
+done
+inside() { for p in $ports; do [ "$p" -ge 50000 ] && [ "$p" -le 50063 ] || return 1; done; }
+check "with --tftp-port-range 50000-50063 every transfer's port is in it ($ports)" inside
+fetched "... and the data plane serves a whole file from that range" "$OUT/range" "$FILES/f1468x100" \
+	in_cli curl -sS --tftp-blksize 1468 -o "$OUT/range" "tftp://$SRV_IP/f1468x100"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* xpxe.yaml: what a good file gives, and the file:line:col of what a bad one got wrong. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -331,6 +332,43 @@ static void test_downloads(void **state)
 	unlink(path);
 }
 
+/* downloads.tftp_port_range: the default, a range, and what is refused (and why). */
+static void test_tftp_port_range(void **state)
+{
+	static const char *const bad[] = { "1000-2000",	   "50000-40000", "40000-56384", "40000",
+					   "40000-",	   "-40000",	  "40000-5x",	 "a-b",
+					   "40000--50000", "1024-65536" };
+	struct xpxe_config cfg;
+	struct xpxe_config_error err;
+	unsigned lo = 0, hi = 0;
+	char why[160];
+
+	(void)state;
+	write_file("interfaces: [prov0]\n");
+	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
+	assert_int_equal(cfg.downloads.tftp_port_low, 49152);
+	assert_int_equal(cfg.downloads.tftp_port_high, 65535);
+	xpxe_config_free(&cfg);
+	write_file("interfaces: [prov0]\ndownloads: {tftp_port_range: 40000-56383}\n");
+	assert_int_equal(xpxe_config_load(path, &cfg, &err), 0);
+	assert_int_equal(cfg.downloads.tftp_port_low, 40000);
+	assert_int_equal(cfg.downloads.tftp_port_high, 56383);
+	xpxe_config_free(&cfg);
+	write_file("interfaces: [prov0]\ndownloads: {tftp_port_range: 69-1000}\n");
+	assert_true(xpxe_config_load(path, &cfg, &err) < 0);
+	assert_non_null(strstr(err.text, "tftp_port_range"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!xpxe_tftp_port_range_parse(bad[i], &lo, &hi, why, sizeof(why)))
+			fail_msg("'%s' taken as a port range (%u-%u)", bad[i], lo, hi);
+	assert_int_equal(xpxe_tftp_port_range_parse("1024-1024", &lo, &hi, why, sizeof(why)), 0);
+	assert_int_equal(lo, 1024);
+	assert_int_equal(hi, 1024);
+	assert_int_equal(xpxe_tftp_port_range_parse("40000-56384", &lo, &hi, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "at most 16384"));
+	unlink(path);
+}
+
 static void test_missing_file(void **state)
 {
 	struct xpxe_config cfg;
@@ -555,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_pool_and_reservations),
 		cmocka_unit_test(test_ui_defaults),
 		cmocka_unit_test(test_downloads),
+		cmocka_unit_test(test_tftp_port_range),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -24,13 +24,14 @@ static struct xpxe_tftp_session last_written;
 int __wrap_bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);
 int __wrap_bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags)
 {
-	const struct xpxe_tftp_key *k = key;
+	const struct xpxe_tftp_entry *e = value; /* at the transfer's port (xpxe_tftp.h) */
 
 	(void)fd;
+	(void)key;
 	(void)flags;
 	if (n_written < 8)
-		written[n_written++] = k->client_port;
-	memcpy(&last_written, value, sizeof(last_written));
+		written[n_written++] = e->key.client_port;
+	last_written = e->s;
 	return 0;
 }
 

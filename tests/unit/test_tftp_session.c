@@ -10,8 +10,9 @@
  * be there afterwards, and the window tc recorded must have gone out.
  *
  * The session map is a value in this file: bpf_map_lookup_elem and
- * bpf_map_update_elem are wrapped (-Wl,--wrap, see the Makefile) for its fd,
- * and so is the asset store's xpxe_assets_chunks, for one chunk made here.
+ * bpf_map_update_elem are wrapped (-Wl,--wrap, see the Makefile) for its fd (the
+ * entry of the transfer's port, include/xpxe_tftp.h: key and session), and so is
+ * the asset store's xpxe_assets_chunks, for one chunk made here.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,7 +34,8 @@
 #define SESSIONS_FD 1000000 /* no real descriptor is this large */
 #define BLKSIZE	    512
 
-static struct xpxe_tftp_session stored; /* the map's one value */
+static struct xpxe_tftp_session stored; /* the map's one value: the session */
+static struct xpxe_tftp_key stored_key; /* ... and its transfer */
 static bool stored_present;
 static int lookups, updates;
 /* What "a program" does to the session right after the daemon's lookup returned. */
@@ -53,7 +55,8 @@ int __wrap_bpf_map_lookup_elem(int fd, const void *key, void *value)
 		errno = ENOENT;
 		return -1;
 	}
-	memcpy(value, &stored, sizeof(stored));
+	((struct xpxe_tftp_entry *)value)->key = stored_key;
+	((struct xpxe_tftp_entry *)value)->s = stored;
 	if (after_lookup)
 		after_lookup(&stored); /* in place, as XDP and tc write */
 	return 0;
@@ -64,7 +67,8 @@ int __wrap_bpf_map_update_elem(int fd, const void *key, const void *value, __u64
 	if (fd != SESSIONS_FD)
 		return __real_bpf_map_update_elem(fd, key, value, flags);
 	updates++;
-	memcpy(&stored, value, sizeof(stored));
+	stored_key = ((const struct xpxe_tftp_entry *)value)->key;
+	stored = ((const struct xpxe_tftp_entry *)value)->s;
 	return 0;
 }
 
@@ -104,6 +108,7 @@ static struct fixture *make_fixture(void)
 		chunk.data[i] = (uint8_t)(i * 7 + 3);
 	f->t.ifaces[0].used = true;
 	f->t.ifaces[0].sessions_fd = SESSIONS_FD;
+	f->t.ifaces[0].port_low = 40000;
 	f->client_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	assert_true(f->client_fd >= 0);
 	assert_int_equal(bind(f->client_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -124,6 +129,7 @@ static struct fixture *make_fixture(void)
 		.final_block = 65536 / BLKSIZE + 1,
 		.state = XPXE_TFTP_ACTIVE,
 	};
+	stored_key = f->x.key;
 	stored_present = true;
 	lookups = updates = 0;
 	after_lookup = NULL;

@@ -1319,6 +1319,26 @@ static int load_config(struct xpxe_config *cfg, const struct xpxe_serve_opts *op
 		cfg->downloads.tftp_pace_ms = opts->tftp_pace_ms;
 	if (opts->tftp_http_backlog_set)
 		cfg->downloads.tftp_http_backlog = opts->tftp_http_backlog;
+	if (opts->tftp_port_range_set) {
+		cfg->downloads.tftp_port_low = opts->tftp_port_low;
+		cfg->downloads.tftp_port_high = opts->tftp_port_high;
+	}
+	/* Each transfer (IPv4's or IPv6's) binds a port of its own from the range. */
+	if (cfg->downloads.tftp_port_high - cfg->downloads.tftp_port_low + 1 <
+	    (opts->tftp_max_sessions ? opts->tftp_max_sessions : XPXE_TFTP_MAX_SESSIONS_DEFAULT)) {
+		snprintf(
+		    err->text, sizeof(err->text),
+		    "the TFTP port range %u-%u (downloads.tftp_port_range, "
+		    "--tftp-port-range) holds %u ports, fewer than the %u transfers "
+		    "--tftp-max-sessions lets run at once: each needs a port of its own; widen "
+		    "the range or lower --tftp-max-sessions",
+		    cfg->downloads.tftp_port_low, cfg->downloads.tftp_port_high,
+		    cfg->downloads.tftp_port_high - cfg->downloads.tftp_port_low + 1,
+		    opts->tftp_max_sessions ? opts->tftp_max_sessions
+					    : XPXE_TFTP_MAX_SESSIONS_DEFAULT);
+		xpxe_config_free(cfg);
+		return -EINVAL;
+	}
 	/* Again, now that the interfaces' subnets are known; then the added machines. */
 	find_subnets(cfg);
 	ret = xpxe_config_check(cfg, err);
@@ -1516,6 +1536,13 @@ static int restart_only_change(const struct xpxe_config *old, const struct xpxe_
 			 old->http_limits.max_per_ip, old->http_limits.timeout_s);
 		snprintf(now, sizeof(now), "%u, %u, %u s", new->http_limits.max_connections,
 			 new->http_limits.max_per_ip, new->http_limits.timeout_s);
+	} else if (old->downloads.tftp_port_low != new->downloads.tftp_port_low ||
+		   old->downloads.tftp_port_high != new->downloads.tftp_port_high) {
+		key = "downloads.tftp_port_range";
+		snprintf(was, sizeof(was), "%u-%u", old->downloads.tftp_port_low,
+			 old->downloads.tftp_port_high);
+		snprintf(now, sizeof(now), "%u-%u", new->downloads.tftp_port_low,
+			 new->downloads.tftp_port_high);
 	} else if (memcmp(&old->downloads, &new->downloads, sizeof(old->downloads))) {
 		key = "downloads.max, max_wait, min_size_kib, tftp_max, tftp_max_wait, "
 		      "tftp_pace_ms or tftp_http_backlog";
@@ -1782,6 +1809,8 @@ static int start_tftp(struct daemon *d, const struct xpxe_serve_opts *opts)
 					.pace_ms = d->cfg.downloads.tftp_pace_ms,
 					.backlog = tftp_backlog,
 					.backlog_max = d->cfg.downloads.tftp_http_backlog,
+					.port_low = d->cfg.downloads.tftp_port_low,
+					.port_high = d->cfg.downloads.tftp_port_high,
 					.rank = tftp_rank,
 					.rank_ctx = &d->http };
 	int err;
@@ -1861,6 +1890,7 @@ int xpxe_serve(struct xpxe_serve_opts *opts)
 	for (int i = 0; i < d.cfg.n_interfaces; i++) {
 		struct xpxe_attach_opts attach_opts = {
 			.allow_default_route = opts->allow_default_route,
+			.tftp_port_low = d.cfg.downloads.tftp_port_low,
 		};
 
 		/* Per interface: the server address and URLs follow each interface's own address

@@ -45,6 +45,8 @@ struct xpxe_serve_opts {
 	bool tftp_pace_ms_set;
 	unsigned tftp_http_backlog; /* --tftp-http-backlog (0: off); *_set: given */
 	bool tftp_http_backlog_set;
+	unsigned tftp_port_low, tftp_port_high; /* --tftp-port-range; *_set: given */
+	bool tftp_port_range_set;
 	/* the config file, or the quick start's profile */
 	const char *config_path;  /* -c FILE; NULL: quick start from the flags */
 	const char *talos_config; /* --talos-config DIR or FILE */

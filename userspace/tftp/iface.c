@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <bpf/bpf.h>
@@ -40,6 +41,116 @@ void tftp_addr_str(char *buf, size_t len, __be32 ip, __be16 port)
 
 	inet_ntop(AF_INET, &ip, a, sizeof(a));
 	snprintf(buf, len, "%s:%u", a, ntohs(port));
+}
+
+/* KEY's entry in IFC's tftp_sessions (its server port's), as the map's key; false: none. */
+static bool session_index(const struct iface *ifc, const struct xpxe_tftp_key *key, __u32 *idx)
+{
+	int i = xpxe_tftp_port_index(ntohs(key->server_port), ifc->port_low);
+
+	*idx = (__u32)i;
+	return i >= 0;
+}
+
+static bool same_key(const struct xpxe_tftp_key *a, const struct xpxe_tftp_key *b)
+{
+	return a->client_ip == b->client_ip && a->client_port == b->client_port &&
+	       a->server_port == b->server_port;
+}
+
+int tftp_session_get(const struct iface *ifc, const struct xpxe_tftp_key *key,
+		     struct xpxe_tftp_session *s)
+{
+	struct xpxe_tftp_entry e;
+	__u32 idx;
+
+	if (!session_index(ifc, key, &idx)) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (bpf_map_lookup_elem(ifc->sessions_fd, &idx, &e))
+		return -1;
+	if (!same_key(&e.key, key)) {
+		errno = ENOENT; /* another transfer's, or none */
+		return -1;
+	}
+	*s = e.s;
+	return 0;
+}
+
+int tftp_session_put(const struct iface *ifc, const struct xpxe_tftp_key *key,
+		     const struct xpxe_tftp_session *s)
+{
+	struct xpxe_tftp_entry e = { .key = *key, .s = *s };
+	__u32 idx;
+
+	if (!session_index(ifc, key, &idx)) {
+		errno = ERANGE; /* a port outside the range: the programs would never find it */
+		return -1;
+	}
+	return bpf_map_update_elem(ifc->sessions_fd, &idx, &e, BPF_ANY);
+}
+
+int tftp_session_clear(const struct iface *ifc, const struct xpxe_tftp_key *key)
+{
+	struct xpxe_tftp_entry e, none = { 0 };
+	__u32 idx;
+
+	if (!session_index(ifc, key, &idx) || bpf_map_lookup_elem(ifc->sessions_fd, &idx, &e) ||
+	    !same_key(&e.key, key)) {
+		errno = ENOENT;
+		return -1;
+	}
+	return bpf_map_update_elem(ifc->sessions_fd, &idx, &none, BPF_ANY);
+}
+
+static bool port_bit(struct xpxe_tftp *t, unsigned port, unsigned *i)
+{
+	if (port < t->opts.port_low || port > t->opts.port_high)
+		return false;
+	*i = port - t->opts.port_low;
+	return *i < XPXE_TFTP_PORTS_MAX;
+}
+
+void tftp_hold_port(struct xpxe_tftp *t, __be16 port)
+{
+	unsigned i;
+
+	if (port_bit(t, ntohs(port), &i))
+		t->ports_used[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+void tftp_free_port(struct xpxe_tftp *t, __be16 port)
+{
+	unsigned i;
+
+	if (port_bit(t, ntohs(port), &i))
+		t->ports_used[i / 8] &= (uint8_t) ~(1u << (i % 8));
+}
+
+int tftp_bind_port(struct xpxe_tftp *t, int fd, struct sockaddr *sa, socklen_t len, in_port_t *port)
+{
+	unsigned n = t->opts.port_high - t->opts.port_low + 1;
+	int err = -EADDRINUSE;
+
+	/* From after the last port taken: a port just freed waits its turn (late ACKs). */
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = (t->port_next + k) % n;
+
+		if (t->ports_used[i / 8] & (1u << (i % 8)))
+			continue;
+		*port = htons((uint16_t)(t->opts.port_low + i));
+		if (bind(fd, sa, len)) {
+			/* Another program's (EADDRINUSE), or one this host keeps (EACCES). */
+			if (errno == EADDRINUSE || errno == EACCES)
+				continue;
+			return -errno;
+		}
+		t->ports_used[i / 8] |= (uint8_t)(1u << (i % 8));
+		t->port_next = (i + 1) % n;
+		return (int)(t->opts.port_low + i);
+	}
+	return err;
 }
 
 /* FD in the daemon's epoll set, TAG its tag (see xpxe_tftp_process). */

@@ -77,8 +77,9 @@ struct iface {
 	bool used;
 	char ifname[IFNAMSIZ];
 	int ifindex;
-	int sessions_fd;
-	int sessions6_fd; /* tftp_sessions6: IPv6's lockstep transfers, served by tc (v6.c) */
+	int sessions_fd;   /* tftp_sessions: by server port (tftp_session_get and the others) */
+	int sessions6_fd;  /* tftp_sessions6: IPv6's lockstep transfers, served by tc (v6.c) */
+	unsigned port_low; /* the port of tftp_sessions' first entry: opts.port_low */
 	int counters_fd;
 	int xskmap_fd;
 	int rrq_macs_fd;
@@ -101,6 +102,7 @@ struct xfer {
 	struct iface *ifc;
 	struct xpxe_tftp_key key;
 	int fd; /* the transfer's port; -1 when a previous daemon's port could not be taken */
+	bool port_held; /* its server port is held in xpxe_tftp.ports_used (tftp_bind_port) */
 	uint32_t slot;
 	bool adopted;
 	bool ended;
@@ -200,7 +202,8 @@ struct xfer6 {
 	bool dead;	    /* as struct xfer's */
 	struct iface *ifc;
 	struct sockaddr_in6 peer; /* the client's address and port */
-	int fd; /* the transfer's port, bound to the address the RRQ was sent to */
+	int fd;		/* the transfer's port, bound to the address the RRQ was sent to */
+	in_port_t port; /* ... its number, held in xpxe_tftp.ports_used; 0: none */
 	uint32_t slot;
 	char name[XPXE_TFTP_NAME_MAX + 1];
 	char who[INET6_ADDRSTRLEN + 8]; /* "[addr]:port", for log lines */
@@ -274,6 +277,10 @@ struct xpxe_tftp {
 	    full_over; /* RRQs let in over the cap: the queue was full (held_limit) */
 	unsigned long long held_moved; /* held requests asked again from a new port */
 	uint32_t owners;	       /* the last session owner given (tftp_new_session) */
+	/* The range's ports a transfer holds (bit port - opts.port_low), and where the search
+	 * for a free one starts: after the last one taken (tftp_bind_port). */
+	uint8_t ports_used[XPXE_TFTP_PORTS_MAX / 8];
+	unsigned port_next;
 	/* Paced transfers (opts.pace_ms), oldest first; their timer (tftp_pace.c). */
 	struct xfer *paced_head, *paced_tail;
 	unsigned n_paced;
@@ -311,12 +318,34 @@ double tftp_span_s(__u64 start_ns, __u64 end_ns, __u64 tick_ns);
 double tftp_seconds(__u64 start_ns, __u64 end_ns);
 /*
  * A session to create in a sessions map, its owner the next number (xpxe_tftp_session.owner),
- * the rest zero. An LRU map hands a freed or evicted entry to the next session at once, under
- * a program that may still hold it: the owner is what keeps that program's late write out of
- * the new session. So a stale entry of the same key (a dead transfer's, its ports reused) may
- * be replaced, where refusing the new transfer would fail a machine's boot.
+ * the rest zero. A port's entry of tftp_sessions goes to its next transfer as soon as the port
+ * is free, under a program that may still hold the entry: the owner is what keeps that
+ * program's late write out of the new session. (tftp_sessions6, a hash, reuses a freed entry
+ * at once the same way.)
  */
 void tftp_new_session(struct xpxe_tftp *t, struct xpxe_tftp_session *s);
+/*
+ * tftp_sessions, an array by server port (include/xpxe_tftp.h), as a map of transfers by KEY:
+ * tftp_session_get reads the session of KEY's port when it is KEY's (else -1, errno ENOENT),
+ * tftp_session_put writes KEY and S at KEY's port, tftp_session_clear empties KEY's port's
+ * entry if it is KEY's. 0, or -1 with errno.
+ */
+int tftp_session_get(const struct iface *ifc, const struct xpxe_tftp_key *key,
+		     struct xpxe_tftp_session *s);
+int tftp_session_put(const struct iface *ifc, const struct xpxe_tftp_key *key,
+		     const struct xpxe_tftp_session *s);
+int tftp_session_clear(const struct iface *ifc, const struct xpxe_tftp_key *key);
+/*
+ * Binds FD (AF_INET or AF_INET6, SA of LEN with *PORT its port field) to a free port of the
+ * range (opts.port_low..port_high), one no transfer of this daemon holds, and holds it.
+ * Returns the port (host order), or -errno (-EADDRINUSE: every port is taken).
+ * tftp_hold_port: PORT (network order) is held (a previous daemon's transfer); tftp_free_port:
+ * free again. Ports outside the range are not held.
+ */
+int tftp_bind_port(struct xpxe_tftp *t, int fd, struct sockaddr *sa, socklen_t len,
+		   in_port_t *port);
+void tftp_hold_port(struct xpxe_tftp *t, __be16 port);
+void tftp_free_port(struct xpxe_tftp *t, __be16 port);
 uint64_t tftp_rrq_hash(const uint8_t *buf, size_t len);
 void tftp_printable(char *out, size_t len, const char *in, size_t in_len);
 void tftp_describe_request(char *what, size_t what_size, const uint8_t *buf, size_t len);

@@ -42,7 +42,7 @@ int tftp_session_of(const struct xfer *x, struct xpxe_tftp_session *s)
 		*s = x->ps;
 		return 0;
 	}
-	return bpf_map_lookup_elem(x->ifc->sessions_fd, &x->key, s);
+	return tftp_session_get(x->ifc, &x->key, s);
 }
 
 static void arm(struct xpxe_tftp *t, bool on)
@@ -151,7 +151,7 @@ static bool promote(struct xpxe_tftp *t, struct xfer *x)
 	s.restarted = 0;
 	s.last_tx_ns = tftp_now_ns();
 	s.state = XPXE_TFTP_ACTIVE;
-	if (bpf_map_update_elem(x->ifc->sessions_fd, &x->key, &s, BPF_ANY)) {
+	if (tftp_session_put(x->ifc, &x->key, &s)) {
 		log_debug("TFTP: cannot install a paced transfer: %s", strerror(errno));
 		return false;
 	}

@@ -242,12 +242,15 @@ static void finish(struct xpxe_tftp *t, struct xfer *x, bool delete_session)
 	release(t, x);
 	tftp_pace_forget(t, x);
 
-	if (delete_session && bpf_map_delete_elem(x->ifc->sessions_fd, &x->key) && errno != ENOENT)
+	if (delete_session && tftp_session_clear(x->ifc, &x->key) && errno != ENOENT)
 		log_debug("cannot delete a TFTP session: %s", strerror(errno));
 	if (x->fd >= 0) {
 		epoll_ctl(t->epfd, EPOLL_CTL_DEL, x->fd, NULL);
 		close(x->fd);
 	}
+	/* Its port's entry is empty (or another's never: a port is one transfer's): free. */
+	if (x->port_held)
+		tftp_free_port(t, x->key.server_port);
 	xpxe_assets_put(t->assets, x->slot);
 	while (*pp && *pp != x)
 		pp = &(*pp)->next;
@@ -492,16 +495,19 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 		.client_port = from->sin_port,
 	};
 	struct sockaddr_in sa;
-	socklen_t sa_len = sizeof(sa);
 	struct xfer *x;
 	char who[32];
-	int fd;
+	int fd, port;
 
 	tftp_addr_str(who, sizeof(who), key.client_ip, key.client_port);
 	xpxe_tftp_negotiate(req, as->size, ifc->blksize_max, ifc->windowsize_max, &plan);
-	fd = udp_socket(local.s_addr, 0);
-	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &sa_len)) {
-		snprintf(why.message, sizeof(why.message), "out of ports: %s", strerror(-fd));
+	/* A port of the range (--tftp-port-range): the programs find the session by it. */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = local };
+	port = fd < 0 ? -errno
+		      : tftp_bind_port(t, fd, (struct sockaddr *)&sa, sizeof(sa), &sa.sin_port);
+	if (port < 0) {
+		snprintf(why.message, sizeof(why.message), "out of ports: %s", strerror(-port));
 		if (fd >= 0)
 			close(fd);
 		refuse(t, ifc, &why, "RRQ", NULL, key.client_ip, key.client_port, local);
@@ -522,25 +528,30 @@ static void start_transfer(struct xpxe_tftp *t, struct iface *ifc,
 	/* Installed before the answer leaves: the first ACK may come back at once. A session
 	 * of this very key (a stale one) is replaced: see tftp_new_session. A paced one is not
 	 * installed (the daemon answers its ACKs): a stale one of its key goes. */
-	if (paced ? bpf_map_delete_elem(ifc->sessions_fd, &key) && errno != ENOENT
-		  : bpf_map_update_elem(ifc->sessions_fd, &key, &s, BPF_ANY)) {
+	if (paced ? tftp_session_clear(ifc, &key) && errno != ENOENT
+		  : tftp_session_put(ifc, &key, &s)) {
 		snprintf(why.message, sizeof(why.message), "cannot install the transfer: %s",
 			 strerror(errno));
 		close(fd);
+		tftp_free_port(t, key.server_port);
 		refuse(t, ifc, &why, "RRQ", NULL, key.client_ip, key.client_port, local);
 		return;
 	}
 	x = new_xfer(t, ifc, &key);
 	if (!x || tftp_watch(t, fd, x)) {
-		bpf_map_delete_elem(ifc->sessions_fd, &key);
+		tftp_session_clear(ifc, &key);
 		close(fd);
 		if (x) {
 			x->fd = -1;
 			x->slot = XPXE_TFTP_ASSET_SLOTS; /* holds nothing */
+			x->port_held = true;
 			finish(t, x, false);
+		} else {
+			tftp_free_port(t, key.server_port);
 		}
 		return;
 	}
+	x->port_held = true;
 	x->fd = fd;
 	x->rrq_hash = hash;
 	x->rrq_len = rrq_len;
@@ -1318,7 +1329,7 @@ void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tft
 	struct xpxe_tftp_session s;
 
 	if (!x || x->key.server_port != e->key.server_port || x->reported ||
-	    bpf_map_lookup_elem(ifc->sessions_fd, &x->key, &s))
+	    tftp_session_get(ifc, &x->key, &s))
 		return;
 	/*
 	 * Windows leave through AF_XDP (or UDP) whichever program saw their last ACK. A
@@ -1421,6 +1432,11 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		t->opts.max_sessions = XPXE_TFTP_MAX_SESSIONS_DEFAULT;
 	if (!t->opts.max_per_ip)
 		t->opts.max_per_ip = XPXE_TFTP_MAX_PER_IP_DEFAULT;
+	if (!t->opts.port_low || t->opts.port_high < t->opts.port_low ||
+	    t->opts.port_high - t->opts.port_low >= XPXE_TFTP_PORTS_MAX) {
+		t->opts.port_low = XPXE_TFTP_PORT_LOW_DEFAULT;
+		t->opts.port_high = XPXE_TFTP_PORT_HIGH_DEFAULT;
+	}
 	t->listen_fd = t->listen6_fd = t->timer_fd = t->pace_fd = -1;
 	t->ncpus = libbpf_num_possible_cpus();
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1444,22 +1460,35 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 	return 0;
 }
 
-/* Takes over the transfers a previous daemon left running in IFC's map. */
+/*
+ * Takes over the transfers a previous daemon left running in IFC's map. One whose entry is not
+ * at its port's index in this daemon's range (the range changed) is dropped: the programs,
+ * loaded with the new range, never find it again.
+ */
 static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 {
-	struct xpxe_tftp_key key, next, *prev = NULL;
-	unsigned adopted = 0;
+	static const struct xpxe_tftp_entry none;
+	unsigned adopted = 0, dropped = 0;
 
-	while (!bpf_map_get_next_key(ifc->sessions_fd, prev, &next)) {
+	for (__u32 idx = 0; idx < XPXE_TFTP_PORTS_MAX; idx++) {
+		struct xpxe_tftp_entry e;
 		struct xpxe_tftp_session s;
+		struct xpxe_tftp_key key;
 		struct xfer *x;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(ifc->sessions_fd, &key, &s))
+		if (bpf_map_lookup_elem(ifc->sessions_fd, &idx, &e) || !e.key.client_ip)
 			continue;
+		key = e.key;
+		s = e.s;
+		if (xpxe_tftp_port_index(ntohs(key.server_port), ifc->port_low) != (int)idx ||
+		    ntohs(key.server_port) > t->opts.port_high) {
+			bpf_map_update_elem(ifc->sessions_fd, &idx, &none, BPF_ANY);
+			dropped += s.state == XPXE_TFTP_ACTIVE;
+			continue;
+		}
 		if (s.state != XPXE_TFTP_ACTIVE) {
-			bpf_map_delete_elem(ifc->sessions_fd, &key); /* ended meanwhile */
+			/* ended meanwhile */
+			bpf_map_update_elem(ifc->sessions_fd, &idx, &none, BPF_ANY);
 			continue;
 		}
 		x = new_xfer(t, ifc, &key);
@@ -1487,11 +1516,18 @@ static void adopt_sessions(struct xpxe_tftp *t, struct iface *ifc)
 			close(x->fd);
 			x->fd = -1;
 		}
+		tftp_hold_port(t, key.server_port);
+		x->port_held = true;
 		adopted++;
 	}
 	if (adopted)
 		log_info("%s: took over %u TFTP transfer(s) a previous xpxe left running",
 			 ifc->ifname, adopted);
+	if (dropped)
+		log_warn(
+		    "%s: dropped %u TFTP transfer(s) a previous xpxe left running on ports "
+		    "outside this daemon's range (--tftp-port-range changed): they start again",
+		    ifc->ifname, dropped);
 }
 
 /*
@@ -1516,6 +1552,7 @@ int xpxe_tftp_add_iface(struct xpxe_tftp *t, const char *ifname, int ifindex, in
 	ifc->ifindex = ifindex;
 	ifc->sessions_fd = sessions_fd;
 	ifc->sessions6_fd = sessions6_fd;
+	ifc->port_low = t->opts.port_low;
 	tftp6_forget_sessions(ifc);
 	ifc->counters_fd = counters_fd;
 	ifc->xskmap_fd = xskmap_fd;

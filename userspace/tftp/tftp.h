@@ -52,6 +52,12 @@ struct xpxe_tftp_opts {
 	 */
 	unsigned (*backlog)(void *ctx);
 	unsigned backlog_max;
+	/*
+	 * The ports transfers bind, one each, IPv4's and IPv6's (downloads.tftp_port_range,
+	 * --tftp-port-range): tftp_sessions' entry of an IPv4 transfer is at (its port -
+	 * PORT_LOW), as the programs were loaded with it. 0: the default range.
+	 */
+	unsigned port_low, port_high;
 	/* A machine's rank (enum xpxe_admit_rank; above 0: a control plane), by its address's
 	 * DHCP binding, else MAC (the RRQ's source, NULL when unknown); WHO gets its name,
 	 * MAC_OUT the MAC it went by. NULL: every machine is a worker. */

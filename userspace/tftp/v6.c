@@ -335,6 +335,8 @@ static void free6(struct xpxe_tftp *t, struct xfer6 *x)
 		epoll_ctl(t->epfd, EPOLL_CTL_DEL, x->fd, NULL);
 		close(x->fd);
 	}
+	tftp_free_port(t, x->port);
+	x->port = 0;
 	xpxe_assets_put(t->assets, x->slot);
 	x->ifc->transfers--;
 	t->n_xfers6--;
@@ -376,15 +378,19 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	struct sockaddr_in6 local = { .sin6_family = AF_INET6, .sin6_addr = pi->ipi6_addr };
 	struct xpxe_tftp_plan plan;
 	struct xfer6 *x;
-	int fd;
+	int fd, port;
 
 	/* A link-local request is answered from the link it came on. */
 	if (IN6_IS_ADDR_LINKLOCAL(&local.sin6_addr))
 		local.sin6_scope_id = pi->ipi6_ifindex;
 	xpxe_tftp_negotiate(req, as->size, blksize6(ifc), t->opts.windowsize_max, &plan);
+	/* A port of the range (--tftp-port-range), as IPv4's: one port, one transfer. */
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local))) {
-		snprintf(why.message, sizeof(why.message), "out of ports: %s", strerror(errno));
+	port = fd < 0 ? -errno
+		      : tftp_bind_port(t, fd, (struct sockaddr *)&local, sizeof(local),
+				       &local.sin6_port);
+	if (port < 0) {
+		snprintf(why.message, sizeof(why.message), "out of ports: %s", strerror(-port));
 		if (fd >= 0)
 			close(fd);
 		refuse6(t, ifc, &why, "RRQ", NULL, from, pi);
@@ -394,8 +400,10 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	if (!x || watch6(t, fd, x)) {
 		free(x);
 		close(fd);
+		tftp_free_port(t, local.sin6_port);
 		return;
 	}
+	x->port = local.sin6_port;
 	x->ifc = ifc;
 	x->peer = *from;
 	x->fd = fd;

@@ -54,8 +54,8 @@ void tftp_window_over_udp(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 	char who[32];
 
 	tftp_addr_str(who, sizeof(who), x->key.client_ip, x->key.client_port);
-	if (bpf_map_lookup_elem(ifc->sessions_fd, &x->key, &s)) {
-		/* Only when the session left the map under us (evicted). */
+	if (tftp_session_get(ifc, &x->key, &s)) {
+		/* Only when the session left the map under us (the transfer ended). */
 		log_debug("TFTP %s: an ACK reached the daemon; its session is gone", who);
 		return;
 	}
