@@ -181,8 +181,11 @@ void tftp_pace_ack(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 	}
 	if (x->pace_due_ns)
 		return; /* a copy of the ACK that waits for its pause */
-	if (m == base && (__s64)(now - s->last_tx_ns) < (__s64)XPXE_TFTP_DUP_GUARD_NS)
-		return; /* the echo of a duplicate block (see xpxe_tftp_decide) */
+	/* The echo of a duplicate block, as xpxe_tftp_decide tells it: not the ACK of all that
+	 * went out (the OACK's ACK 0 comes back sooner than the guard on a LAN). */
+	if (m == base && m < s->last_block && (s->windowsize <= 1 || s->restarted) &&
+	    (__s64)(now - s->last_tx_ns) < (__s64)XPXE_TFTP_DUP_GUARD_NS)
+		return;
 	s->win_base = m;
 	if (x->promote && promote(t, x))
 		return; /* else it keeps its place, and tries again at its next ACK */
