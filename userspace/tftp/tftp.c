@@ -1005,8 +1005,9 @@ static void read_requests(struct xpxe_tftp *t)
 		struct in_pktinfo *pi = NULL;
 		ssize_t n = recvmsg(t->listen_fd, &msg, 0);
 
+		/* All read: the held requests overdue by now go in below, not at the sweep. */
 		if (n < 0)
-			return;
+			break;
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
 			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
 				pi = (struct in_pktinfo *)CMSG_DATA(cm);

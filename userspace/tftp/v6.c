@@ -560,8 +560,9 @@ void tftp6_read_requests(struct xpxe_tftp *t)
 		bool have = false;
 		ssize_t n = recvmsg(t->listen6_fd, &msg, 0);
 
+		/* All read: the held requests overdue by now go in below, not at the sweep. */
 		if (n < 0)
-			return;
+			break;
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
 			if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
 				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
