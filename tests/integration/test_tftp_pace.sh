@@ -50,6 +50,16 @@ state_is() { grep -qx "$2" "$WORK/$1.out.state" 2>/dev/null; }
 downloads_are() { "$XPXE" status --json | jq -e ".http.downloads | $1" >/dev/null; }
 counter() { "$XPXE" status --json | jq ".interfaces[0].counters.$1"; }
 counter_at_least() { [ "$(counter "$1")" -ge "$2" ]; }
+# /metrics (HTTP's thread: TFTP's figures reach it through the events' copy).
+metric() { in_cli curl -s "http://$SRV_IP:8080/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+metrics_are() { # NAME VALUE ...
+	while [ $# -ge 2 ]; do [ "$(metric "$1")" = "$2" ] || return 1; shift 2; done
+}
+# xpxe watch on a terminal: the table, once.
+screen() { script -qec "$XPXE watch --once" /dev/null | tr -d '\r'; }
+screen_has() { screen | grep -qF "$1"; }
+# W3's row in xpxe watch: its transfer's path is PATH (an extended regex).
+w3_path_is() { screen | grep -Eq "${MAC[w3]} .* boot\.efi ([0-9]+%|done) ($1)( |\$)"; }
 
 check "xpxe check refuses tftp_pace_ms above 240 with its line" \
 	bash -c "printf 'interfaces: [x]\ndownloads: {tftp_pace_ms: 241}\n' >'$WORK/bad.yaml'; ! '$XPXE' check -c '$WORK/bad.yaml' >'$WORK/bad.out' 2>&1 && grep -q 'bad.yaml:2:.*tftp_pace_ms' '$WORK/bad.out'"
@@ -74,12 +84,24 @@ atftp_pid=$!
 check "atftp's request goes in over the cap after tftp_max_wait, paced (tftp_paced 1)" \
 	wait_until downloads_are '.tftp_paced == 1 and .tftp_paced_total == 1'
 check "... while w1 still holds its place (1 running)" downloads_are '.tftp_active == 1'
+check "/metrics says so: xpxe_tftp_downloads_paced 1, _paced_total 1, _active 1, _held 0, _max 1" \
+	wait_until metrics_are xpxe_tftp_downloads_paced 1 xpxe_tftp_downloads_paced_total 1 \
+	xpxe_tftp_downloads_active 1 xpxe_tftp_downloads_held 0 xpxe_tftp_downloads_max 1
+check "... and xpxe_tftp_downloads_held_total 1, _promoted_total 0" \
+	metrics_are xpxe_tftp_downloads_held_total 1 xpxe_tftp_downloads_promoted_total 0
+check "xpxe status prints TFTP's line: 1 running, 0 held, 1 paced" \
+	bash -c "'$XPXE' status | grep -q '^tftp  *1 running (at most 1 at once), 0 held, 1 paced (a block each 200 ms)'"
 if wait "$atftp_pid"; then ok "atftp ends"; else not_ok "atftp ends" "$(cat "$WORK/atftp.out")"; fi
 check "... with the whole file" cmp -s "$WORK/small.bin" "$WORK/small.out"
 check "the daemon sent its 30 blocks itself, not the data plane (tftp_data_daemon +30)" \
 	counter_at_least tftp_data_daemon $((daemon0 + 30))
 check "... paced to its end, never promoted (paced 0, promoted 0)" \
 	wait_until downloads_are '.tftp_paced == 0 and .tftp_promoted == 0'
+events_say_paced() { # FILE: its tftp_start and tftp_done say path=paced
+	grep -q "event=tftp_start .*\"$1 .*path=paced" "$WORK/daemon.log" &&
+		grep -q "event=tftp_done .*\"$1 .*path=paced" "$WORK/daemon.log"
+}
+check "its tftp_start and tftp_done events say path=paced" wait_until events_say_paced small.bin
 
 # --- paced, then promoted -------------------------------------------------------------------
 fetch w3 boot.efi
@@ -89,10 +111,19 @@ daemon1=$(counter tftp_data_daemon)
 check "the daemon sends w3's blocks while it is paced (tftp_data_daemon +3)" \
 	wait_until counter_at_least tftp_data_daemon $((daemon1 + 3))
 check "w3 is not done while paced (586 blocks)" bash -c "! grep -qx done '$WORK/w3.out.state'"
+check "xpxe watch shows w3's transfer as paced" wait_until w3_path_is paced
+check "... and TFTP's line: 1 running, 0 held, 1 paced, 2 let in paced" \
+	screen_has 'tftp: 1 running (at most 1), 0 held, 1 paced (2 let in paced, 0 of them took a place)'
+check "/metrics: xpxe_tftp_downloads_paced 1, _paced_total 2" \
+	wait_until metrics_are xpxe_tftp_downloads_paced 1 xpxe_tftp_downloads_paced_total 2
 touch "$WORK/w1.out.release"
 check "w1 ends its transfer" wait_until state_is w1 released
 check "w3 takes the free place: promoted (tftp_promoted 1, paced 0, 1 running)" \
 	wait_until downloads_are '.tftp_promoted == 1 and .tftp_paced == 0'
+check "/metrics: xpxe_tftp_downloads_promoted_total 1, _paced 0" \
+	wait_until metrics_are xpxe_tftp_downloads_promoted_total 1 xpxe_tftp_downloads_paced 0
+check "xpxe watch shows w3's transfer on the data plane's path now, not paced" \
+	wait_until w3_path_is 'xdp|tc|xdp/tc'
 check "w3 reads the whole file" wait_until state_is w3 done
 check "... the file's bytes" cmp -s "$WORK/boot.efi" "$WORK/w3.out"
 daemon2=$(counter tftp_data_daemon)

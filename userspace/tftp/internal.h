@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "tftp/proto.h"
 #include "tftp/tftp.h"
 #include "xpxe.h"
@@ -285,6 +286,7 @@ struct xpxe_tftp {
 		uint64_t file;	  /* tftp_rrq_hash of the name */
 		double at;	  /* 0: free */
 	} let_in[TFTP_LET_IN_SLOTS];
+	struct xpxe_tftp_queue published; /* what /metrics was last told (xpxe_events) */
 };
 
 /* iface.c: what both files below use (it calls neither) */
