@@ -8,7 +8,9 @@
 # tftp_max 1, tftp_max_wait 1: w1 takes the place and stalls. atftp (another address) asks for
 # a small file: held, then let in over the cap, paced: it reads the whole file from the
 # daemon's socket, promoted never. Then w3 asks for a larger file: paced; w1 ends, w3 takes its
-# place, and the data plane sends the rest of its file.
+# place, and the data plane sends the rest of its file. Then w1 stalls again and a machine asks
+# over IPv6: paced too (the daemon's socket), then promoted when w1 ends. /metrics, xpxe watch
+# and xpxe status show the paced and promoted ones on the way.
 LAB=ttpace
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -32,6 +34,12 @@ for m in w1 w3; do
 done
 ports_up() { for m in w1 w3; do link_up "$NS_CLI" "m$m" || return 1; done; }
 check "each machine has its own port on the bridge" wait_until ports_up
+# An IPv6 machine on w3's port, for the last part.
+SRV6=fd00:198:18:23::1
+CLI6=fd00:198:18:23::53
+in_srv ip -6 addr add "$SRV6/64" dev "$IF_SRV" nodad
+in_cli ip -6 addr add "$CLI6/64" dev mw3 nodad
+check "$CLI6 (w3's port) reaches $SRV6" wait_until in_cli ping -6 -c1 -W1 -I mw3 "$SRV6"
 
 cat >"$WORK/xpxe.yaml" <<YAML
 interfaces: [$IF_SRV]
@@ -132,6 +140,29 @@ check "the data plane sent the rest at full speed (XDP or tc: $plane blocks; the
 	test "$plane" -ge 400 -a $((daemon2 - daemon1)) -lt 200
 for m in w1 w3; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
 check "the log says so" grep -q "tftp: boot.efi of ${IP[w3]}:[0-9]*, paced, takes a place" "$WORK/daemon.log"
+
+# --- IPv6: paced the same way ---------------------------------------------------------------
+rm -f "$WORK"/w1.out*
+fetch w1 boot.efi --stall
+check "w1 holds the one place again" wait_until state_is w1 answered
+in_cli python3 "$HOLD" "$SRV6" "$CLI6" mw3 boot.efi "$WORK/v6.out" 2>"$WORK/v6.err" &
+PID[v6]=$!
+check "an IPv6 request goes in over the cap after tftp_max_wait, paced (paced 1, paced_total 3)" \
+	wait_until downloads_are '.tftp_paced == 1 and .tftp_paced_total == 3'
+d6=$(counter tftp6_data)
+check "the daemon's socket sends its blocks while it is paced (tftp6_data +3)" \
+	wait_until counter_at_least tftp6_data $((d6 + 3))
+check "it is not done while paced (586 blocks)" bash -c "! grep -qx done '$WORK/v6.out.state'"
+check "its tftp_start event says path=paced" \
+	grep -q "event=tftp_start .*ip=$CLI6 .*path=paced" "$WORK/daemon.log"
+touch "$WORK/w1.out.release"
+check "w1 ends its transfer" wait_until state_is w1 released
+check "the IPv6 transfer takes the free place: promoted (promoted 2, paced 0)" \
+	wait_until downloads_are '.tftp_promoted == 2 and .tftp_paced == 0'
+check "it reads the whole file" wait_until state_is v6 done
+check "... the file's bytes over IPv6" cmp -s "$WORK/boot.efi" "$WORK/v6.out"
+check "the log says so" grep -q "tftp: boot.efi of \[$CLI6\]:[0-9]*, paced, takes a place" "$WORK/daemon.log"
+for m in w1 v6; do wait "${PID[$m]}" || not_ok "tftp_hold.py for $m failed" "$(cat "$WORK/$m.err")"; done
 kill "$DAEMON_PID"
 wait_daemon
 

@@ -833,7 +833,7 @@ void tftp_admit_held(struct xpxe_tftp *t)
 	for (struct tftp_held **p = &t->held; *p;) {
 		struct tftp_held *h = *p;
 		bool turn = (t->n_active < t->opts.max_at_once && !tftp_pace_next(t) &&
-			     !tftp_http_fed(t)) ||
+			     !tftp6_pace_next(t) && !tftp_http_fed(t)) ||
 			    !t->opts.max_at_once;
 		bool overdue = t->opts.max_wait_s && now - h->since >= t->opts.max_wait_s;
 
