@@ -58,10 +58,10 @@ const char *const xpxe_transfer_state_names[] = {
 	[XPXE_XFER_FAILED] = "failed",
 };
 
-const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_LOCKSTEP + 1] = {
+const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_PACED + 1] = {
 	[XPXE_TFTP_PATH_XDP] = "xdp",	      [XPXE_TFTP_PATH_TC] = "tc",
 	[XPXE_TFTP_PATH_AF_XDP] = "af_xdp",   [XPXE_TFTP_PATH_UDP] = "udp",
-	[XPXE_TFTP_PATH_LOCKSTEP] = "xdp/tc",
+	[XPXE_TFTP_PATH_LOCKSTEP] = "xdp/tc", [XPXE_TFTP_PATH_PACED] = "paced",
 };
 
 /* Events that tell of a problem are logged as warnings. */
@@ -105,6 +105,7 @@ static struct {
 		char name[16];
 		unsigned int transfers;
 	} in_flight[XPXE_EVENTS_IFACES];
+	struct xpxe_tftp_queue tftp_queue;
 } ev = { .lock = PTHREAD_MUTEX_INITIALIZER, .next_seq = 1 };
 
 /* FNV-1a of the MAC string: what the index is keyed by (strings compared as strcmp does). */
@@ -219,7 +220,7 @@ static void fold_transfer(struct xpxe_machine_view *m, int type, const struct xp
 		x->size = r->size;
 		x->state = XPXE_XFER_RUNNING;
 	}
-	if (r->path >= 0 && r->path <= XPXE_TFTP_PATH_LOCKSTEP)
+	if (r->path >= 0 && r->path <= XPXE_TFTP_PATH_PACED)
 		snprintf(x->path, sizeof(x->path), "%s", xpxe_tftp_path_names[r->path]);
 	if (r->done > x->done)
 		x->done = r->done;
@@ -408,9 +409,8 @@ void xpxe_event_dhcp(const struct timespec *when, int type, const char *mac, con
 void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
 {
 	char detail[160];
-	const char *path = r->path >= 0 && r->path <= XPXE_TFTP_PATH_LOCKSTEP
-			       ? xpxe_tftp_path_names[r->path]
-			       : "-";
+	const char *path =
+	    r->path >= 0 && r->path <= XPXE_TFTP_PATH_PACED ? xpxe_tftp_path_names[r->path] : "-";
 	bool problem = type < XPXE_EV_MAX && warn_event[type];
 	uint64_t bytes = 0;
 
@@ -453,17 +453,22 @@ void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r)
 }
 
 void xpxe_event_tftp_progress(const char *mac, const char *file, uint64_t done,
-			      unsigned int retransmits)
+			      unsigned int retransmits, int path)
 {
+	const char *p =
+	    path >= 0 && path <= XPXE_TFTP_PATH_PACED ? xpxe_tftp_path_names[path] : NULL;
 	struct xpxe_machine_view *m;
 
 	pthread_mutex_lock(&ev.lock);
 	m = view_of(mac);
 	if (m && m->xfer.state == XPXE_XFER_RUNNING && !strcmp(m->xfer.file, file) &&
-	    (done > m->xfer.done || retransmits != m->xfer.retransmits)) {
+	    (done > m->xfer.done || retransmits != m->xfer.retransmits ||
+	     (p && strcmp(p, m->xfer.path)))) {
 		if (done > m->xfer.done)
 			m->xfer.done = done;
 		m->xfer.retransmits = retransmits;
+		if (p)
+			snprintf(m->xfer.path, sizeof(m->xfer.path), "%s", p);
 		m->version = ++ev.version;
 	}
 	pthread_mutex_unlock(&ev.lock);
@@ -504,6 +509,20 @@ int xpxe_events_tftp_in_flight(char names[][16], unsigned int *counts, int max)
 	}
 	pthread_mutex_unlock(&ev.lock);
 	return n;
+}
+
+void xpxe_events_set_tftp_queue(const struct xpxe_tftp_queue *q)
+{
+	pthread_mutex_lock(&ev.lock);
+	ev.tftp_queue = *q;
+	pthread_mutex_unlock(&ev.lock);
+}
+
+void xpxe_events_tftp_queue(struct xpxe_tftp_queue *out)
+{
+	pthread_mutex_lock(&ev.lock);
+	*out = ev.tftp_queue;
+	pthread_mutex_unlock(&ev.lock);
 }
 
 void xpxe_events_clear_names(void)

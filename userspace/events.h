@@ -58,11 +58,14 @@ enum xpxe_transfer_state {
 extern const char *const xpxe_transfer_state_names[];
 /* A lockstep transfer before the interface showed which of XDP and tc sends its blocks. */
 #define XPXE_TFTP_PATH_LOCKSTEP XPXE_TFTP_PATH_MAX
-extern const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_LOCKSTEP + 1];
+/* A transfer let in over the cap, paced: the daemon's socket sends its blocks, one window per
+ * pause (downloads.tftp_pace_ms), until it takes a place and the data plane sends the rest. */
+#define XPXE_TFTP_PATH_PACED (XPXE_TFTP_PATH_LOCKSTEP + 1)
+extern const char *const xpxe_tftp_path_names[XPXE_TFTP_PATH_PACED + 1];
 
 struct xpxe_transfer_view {
 	char file[64];
-	char path[8]; /* xdp, tc, af_xdp, udp */
+	char path[8]; /* xdp, tc, af_xdp, udp, xdp/tc, paced */
 	uint64_t size, done;
 	unsigned int retransmits;
 	int state; /* enum xpxe_transfer_state */
@@ -104,7 +107,7 @@ struct xpxe_tftp_report {
 	const char *mac; /* NULL or "" when unknown */
 	const char *ip, *iface;
 	const char *file;
-	int path; /* enum xpxe_tftp_path, or XPXE_TFTP_PATH_LOCKSTEP */
+	int path; /* enum xpxe_tftp_path, XPXE_TFTP_PATH_LOCKSTEP or XPXE_TFTP_PATH_PACED */
 	uint64_t size;
 	uint64_t done; /* bytes the client acknowledged */
 	unsigned int blksize, windowsize;
@@ -122,15 +125,32 @@ struct xpxe_tftp_report {
  */
 void xpxe_event_tftp(int type, const struct xpxe_tftp_report *r);
 
-/* A running transfer's progress, read from its session each second: the view only, no event. */
+/*
+ * A running transfer's progress, read from its session each second: the view only, no event.
+ * PATH as xpxe_tftp_report's (a paced transfer that took a place changes it), -1: unchanged.
+ */
 void xpxe_event_tftp_progress(const char *mac, const char *file, uint64_t done,
-			      unsigned int retransmits);
+			      unsigned int retransmits, int path);
 
 /* Transfers running on IFACE now, for /metrics (set by the TFTP slow path). */
 #define XPXE_EVENTS_IFACES 8
 void xpxe_events_set_tftp_in_flight(const char *iface, unsigned int n);
 /* Copies at most MAX (interface, transfers running) pairs; returns how many. */
 int xpxe_events_tftp_in_flight(char names[][16], unsigned int *counts, int max);
+
+/*
+ * TFTP's admission (downloads.tftp_max), for /metrics: published by the TFTP slow path when
+ * it changes, read by HTTP's threads (a copy under the events' lock).
+ */
+struct xpxe_tftp_queue {
+	unsigned max;			/* downloads.tftp_max (0: no cap) */
+	unsigned active, held, paced;	/* transfers holding a place; RRQs held; transfers paced */
+	unsigned long long held_total;	/* RRQs ever held */
+	unsigned long long paced_total; /* transfers ever let in paced */
+	unsigned long long promoted;	/* paced transfers that took a place since */
+};
+void xpxe_events_set_tftp_queue(const struct xpxe_tftp_queue *q);
+void xpxe_events_tftp_queue(struct xpxe_tftp_queue *out);
 
 /*
  * The VLANs (N of them) of the trunk IFACE: events of a machine whose address lies in a

@@ -39,8 +39,13 @@
  * planes, machines I, J, ..., had its config) and cp_pct (the share of the
  * machines that had theirs by then, in percent), the median time of each phase, bytes, mbps
  * (aggregate, 10^6 bytes/s), retries, storm_cpu_s (this program's own CPU
- * time). -o writes one line per machine: its MAC, address and the time each
- * phase ended (seconds from the start). Exits 1 when a machine failed, with
+ * time), and the retries by kind: retries_dhcp (DHCP sent again, or a NAK), retries_rrq
+ * (a TFTP read request unanswered), retries_ack (a TFTP ACK whose next packet did not come),
+ * retries_unread (of those, ones whose answer had come but sat unread in the socket: this
+ * program's own delay, not the server's). -o writes one line per machine: its MAC, address
+ * and the time each phase ended (seconds from the start). -R writes a line per TFTP retry
+ * ("retry T MAC rrq|ack BLOCK UNREAD_BYTES") and per block that came after an ACK retry
+ * ("answer T MAC BLOCK SECONDS_AFTER_THE_RETRY"). Exits 1 when a machine failed, with
  * the first five reasons on stderr.
  */
 #include <arpa/inet.h>
@@ -55,6 +60,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -102,6 +108,8 @@ struct machine {
 	double t_start, t_end[PH_DONE]; /* t_end[p]: when phase p ended */
 	double sent_at;
 	unsigned tries, retries;
+	unsigned r_dhcp, r_rrq, r_ack, r_unread; /* retries by kind (see the top) */
+	double retry_at;			 /* the last TFTP ACK retry (0: none pending) */
 	int fd;
 	const char *why; /* why it failed */
 	/* TFTP */
@@ -133,6 +141,7 @@ struct worker {
 
 static struct in_addr opt_server, opt_relay;
 static const char *opt_boot = "snponly.efi", *opt_script_url, *opt_csv;
+static FILE *retry_log; /* -R */
 static unsigned opt_timeout_ms = 1000, opt_deadline_s = 600, opt_mac_byte;
 static struct ref ref_tftp, ref_kernel, ref_initrd;
 static char *config_template, *cp_template; /* -C, and -P for the control planes */
@@ -302,6 +311,7 @@ static struct machine *dhcp_receive(struct worker *w)
 		m->phase = PH_DISCOVER;
 		m->tries = 0;
 		m->retries++;
+		m->r_dhcp++;
 		dhcp_send(w, m);
 	}
 	return NULL;
@@ -402,6 +412,10 @@ static void tftp_receive(struct worker *w, struct machine *m)
 			fail(m, "a TFTP block differs from the file");
 			return;
 		}
+		if (m->retry_at && retry_log)
+			fprintf(retry_log, "answer %.4f %s %u %.4f\n", now() - t0, m->mac_colon,
+				m->expect, now() - m->retry_at);
+		m->retry_at = 0;
 		m->got += len;
 		w->bytes += len;
 		m->expect++;
@@ -767,10 +781,27 @@ static void *run(void *arg)
 				continue;
 			}
 			m->retries++;
-			if (m->phase == PH_TFTP)
+			if (m->phase == PH_TFTP) {
+				int unread = 0;
+				bool rrq = m->last[1] == 1;
+
+				if (rrq) {
+					m->r_rrq++;
+				} else {
+					m->r_ack++;
+					m->retry_at = t;
+					if (!ioctl(m->fd, FIONREAD, &unread) && unread > 0)
+						m->r_unread++;
+				}
+				if (retry_log)
+					fprintf(retry_log, "retry %.4f %s %s %u %d\n", t - t0,
+						m->mac_colon, rrq ? "rrq" : "ack", m->expect,
+						unread);
 				tftp_send_last(m);
-			else
+			} else {
+				m->r_dhcp++;
 				dhcp_send(w, m);
+			}
 		}
 	}
 	free(buf);
@@ -799,14 +830,14 @@ static void usage(void)
 	fprintf(stderr, "usage: storm -s SERVER -g RELAY -n MACHINES -F BOOTFILE -T FILE -I FILE "
 			"-K FILE -C FILE [-P FILE -p I,J,...] [-u SCRIPT_URL] [-t THREADS] "
 			"[-x MACBYTE] "
-			"[-w TIMEOUT_MS] [-W DEADLINE_S] [-o CSV]\n");
+			"[-w TIMEOUT_MS] [-W DEADLINE_S] [-o CSV] [-R RETRY_LOG]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	unsigned machines = 0, threads = sysconf(_SC_NPROCESSORS_ONLN), ok = 0, failed = 0;
-	unsigned long long retries = 0, bytes = 0;
+	unsigned long long retries = 0, bytes = 0, r_dhcp = 0, r_rrq = 0, r_ack = 0, r_unread = 0;
 	const char *why_first = NULL;
 	char default_url[128];
 	struct machine *ms;
@@ -818,7 +849,7 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:g:n:F:T:I:K:C:P:p:u:t:x:w:W:o:")) != -1) {
+	while ((c = getopt(argc, argv, "s:g:n:F:T:I:K:C:P:p:u:t:x:w:W:o:R:")) != -1) {
 		switch (c) {
 		case 's':
 			if (!inet_aton(optarg, &opt_server))
@@ -872,6 +903,13 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			opt_csv = optarg;
+			break;
+		case 'R':
+			retry_log = fopen(optarg, "w");
+			if (!retry_log) {
+				perror(optarg);
+				return 1;
+			}
 			break;
 		default:
 			usage();
@@ -937,6 +975,10 @@ int main(int argc, char **argv)
 		struct machine *m = &ms[i];
 
 		retries += m->retries;
+		r_dhcp += m->r_dhcp;
+		r_rrq += m->r_rrq;
+		r_ack += m->r_ack;
+		r_unread += m->r_unread;
 		if (m->phase != PH_DONE) {
 			if (failed++ < 5)
 				fprintf(
@@ -986,10 +1028,13 @@ int main(int argc, char **argv)
 	for (int p = PH_TFTP; p < PH_DONE; p++)
 		printf(" %s_p50=%.3f", phase_names[p], bench_quantile(phase[p], ok, 0.5));
 	getrusage(RUSAGE_SELF, &ru);
-	printf(" bytes=%llu mbps=%.1f retries=%llu storm_cpu_s=%.1f\n", bytes,
-	       last > 0 ? bytes / last / 1e6 : 0, retries,
+	printf(" bytes=%llu mbps=%.1f retries=%llu retries_dhcp=%llu retries_rrq=%llu "
+	       "retries_ack=%llu retries_unread=%llu storm_cpu_s=%.1f\n",
+	       bytes, last > 0 ? bytes / last / 1e6 : 0, retries, r_dhcp, r_rrq, r_ack, r_unread,
 	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 		   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	if (retry_log)
+		fclose(retry_log);
 	/* Freed, so a sanitized build's leak check (test_storm_retries) sees only real leaks. */
 	for (unsigned i = 0; i < machines; i++)
 		free(ms[i].small);

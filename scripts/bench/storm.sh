@@ -72,9 +72,10 @@ ulimit -n "$(ulimit -Hn)" # a socket per machine in storm, per transfer in dnsma
 finish() {
 	stop_servers
 	"$root/scripts/lab.sh" down
-	# Each machine's phase times (storm's -o) and the servers' logs, for a closer look.
+	# Each machine's phase times (storm's -o), its TFTP retries (-R) and the servers' logs,
+	# for a closer look.
 	mkdir -p "$root/build/bench/$STEM-runs"
-	cp "$work"/*.csv "$work"/*.log "$root/build/bench/$STEM-runs/" 2>/dev/null || true
+	cp "$work"/*.csv "$work"/*.retries "$work"/*.log "$root/build/bench/$STEM-runs/" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap finish EXIT
@@ -237,7 +238,7 @@ storm_once() {
 	line=$(in_cli "$STORM" -s "$SRV_IP" -g 198.18.8.1 -n "$m" -F snponly.efi \
 		-T "$work/root/snponly.efi" -I "$work/root/initramfs" -K "$work/root/vmlinuz" \
 		-C "$work/talos/default.yaml" -P "$work/controlplane.yaml" -p "${CONTROLPLANES// /,}" -u "http://$HTTP/boot.ipxe?mac=\${mac:hexhyp}" \
-		-W "$DEADLINE" -o "$work/$server-$m.csv" 2>"$work/storm.err") || rc=$?
+		-W "$DEADLINE" -o "$work/$server-$m.csv" -R "$work/$server-$m.retries" 2>"$work/storm.err") || rc=$?
 	b1=$(busy)
 	q1=$(softirq)
 	d1=$(drops)

@@ -182,6 +182,41 @@ static void test_ack_rules(void **state)
 	assert_null(tftp_pace_next(t));
 }
 
+/*
+ * Let in with an OACK (block 0 out, just now): the client's ACK 0 comes back within the
+ * duplicate guard, and is the ACK of all that went out, not an echo: DATA 1 goes after the
+ * pause. (It was taken for an echo: the client waited for its 1-s timeout, and sent ACK 0
+ * again: a retry for every paced transfer in storm.c's storms.) A repeat of that ACK as soon
+ * after DATA 1 went out is the echo, and is ignored.
+ */
+static void test_oack_ack_at_once(void **state)
+{
+	struct xfer *a = &xs[0];
+	struct xpxe_tftp_session s = { .state = XPXE_TFTP_ACTIVE,
+				       .blksize = 512,
+				       .final_block = 100,
+				       .last_block = 0,
+				       .last_tx_ns = tftp_now_ns() };
+
+	(void)state;
+	a->ifc = &ifc;
+	a->fd = -1;
+	a->key.client_port = htons(1000);
+	a->blksize = 512;
+	a->size = 99 * 512 + 10;
+	tftp_pace_start(t, a, &s);
+	tftp_pace_ack(t, a, 0);
+	assert_true(a->pace_due_ns != 0); /* DATA 1 after the pause */
+	assert_int_equal(a->ps.win_base, 0);
+
+	/* DATA 1 goes (here: decided, nothing sent); ACK 0 again at once: an echo. */
+	a->pace_due_ns = 0;
+	a->ps.last_block = 1;
+	a->ps.last_tx_ns = tftp_now_ns();
+	tftp_pace_ack(t, a, 0);
+	assert_true(a->pace_due_ns == 0);
+}
+
 /* HTTP's queue as the test sets it (opts.backlog). */
 static unsigned waiting;
 static unsigned backlog(void *ctx)
@@ -232,6 +267,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_in_flight_promoted_at_its_ack, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ack_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oack_ack_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_aborts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_fed_waits, setup, teardown),
 	};

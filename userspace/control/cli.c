@@ -319,6 +319,27 @@ static void print_downloads(struct fy_node *root)
 		       xpxe_json_u64(item, "/seconds", 0));
 }
 
+/* TFTP's admission: transfers in a place, read requests held, transfers paced. */
+static void print_tftp_downloads(struct fy_node *root)
+{
+	if (!fy_node_by_path(root, "/http/downloads/tftp_max", FY_NT, FYNWF_DONT_FOLLOW))
+		return; /* no TFTP */
+	if (!xpxe_json_u64(root, "/http/downloads/tftp_max", 0)) {
+		printf("tftp        no cap (downloads.tftp_max 0): every transfer at once\n");
+		return;
+	}
+	printf("tftp        %llu running (at most %llu at once), %llu held, %llu paced (a block "
+	       "each %llu ms); %llu held in all, %llu let in paced, %llu of them took a place\n",
+	       xpxe_json_u64(root, "/http/downloads/tftp_active", 0),
+	       xpxe_json_u64(root, "/http/downloads/tftp_max", 0),
+	       xpxe_json_u64(root, "/http/downloads/tftp_held", 0),
+	       xpxe_json_u64(root, "/http/downloads/tftp_paced", 0),
+	       xpxe_json_u64(root, "/http/downloads/tftp_pace_ms", 0),
+	       xpxe_json_u64(root, "/http/downloads/tftp_held_total", 0),
+	       xpxe_json_u64(root, "/http/downloads/tftp_paced_total", 0),
+	       xpxe_json_u64(root, "/http/downloads/tftp_promoted", 0));
+}
+
 static void print_listeners(struct fy_node *root)
 {
 	const char *url = xpxe_json_str(root, "/http/url");
@@ -452,6 +473,7 @@ int xpxe_cli_status(const char *socket_path, bool json, bool all)
 	       xpxe_json_u64(root, "/http/refused_per_ip", 0),
 	       xpxe_json_u64(root, "/http/timed_out", 0));
 	print_downloads(root);
+	print_tftp_downloads(root);
 	print_listeners(root);
 	print_profiles(root);
 	print_store(root);

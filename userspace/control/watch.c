@@ -120,7 +120,10 @@ static int print_new_events(const char *socket_path, const char *machine, unsign
 	return rc;
 }
 
-/* "FILE 42% tc", "FILE done xdp", "FILE failed", and the retransmits when any. */
+/*
+ * "FILE 42% tc", "FILE done xdp", "FILE failed", and the retransmits when any; "FILE 7% paced"
+ * while a transfer let in over the cap is paced (its path once it takes a place).
+ */
 static void transfer_text(struct fy_node *x, unsigned long long pct, unsigned long long rtx,
 			  char *out, size_t size)
 {
@@ -140,7 +143,9 @@ static void transfer_text(struct fy_node *x, unsigned long long pct, unsigned lo
 
 /*
  * The line of bulk downloads: how many run, how many wait, and who is next (the queue's
- * order: control planes first). Nothing when the daemon has no cap.
+ * order: control planes first); then TFTP's: transfers in a place, read requests held, and
+ * transfers paced (let in over the cap, the daemon sending their blocks slowly). Nothing for
+ * either when the daemon has no cap there.
  */
 static void draw_downloads(struct fy_node *root)
 {
@@ -148,20 +153,35 @@ static void draw_downloads(struct fy_node *root)
 		       *item;
 	void *iter = NULL;
 	int shown = 0;
+	bool http = xpxe_json_u64(root, "/downloads/max", 0),
+	     tftp = xpxe_json_u64(root, "/downloads/tftp_max", 0);
 
-	if (!xpxe_json_u64(root, "/downloads/max", 0))
-		return;
-	printf("downloads: %llu running (at most %llu), %llu queued",
-	       xpxe_json_u64(root, "/downloads/active", 0),
-	       xpxe_json_u64(root, "/downloads/max", 0),
-	       xpxe_json_u64(root, "/downloads/waiting", 0));
-	while (list && (item = fy_node_sequence_iterate(list, &iter)))
-		if (!strcmp(xpxe_json_str(item, "/state"), "queued") && shown++ < 8)
-			printf("%s %s%s", shown == 1 ? "; next:" : ",", xpxe_json_str(item, "/who"),
-			       strcmp(xpxe_json_str(item, "/rank"), "controlplane")
-				   ? ""
-				   : " (control plane)");
-	printf("%s\n\n", shown > 8 ? ", ..." : "");
+	if (http) {
+		printf("downloads: %llu running (at most %llu), %llu queued",
+		       xpxe_json_u64(root, "/downloads/active", 0),
+		       xpxe_json_u64(root, "/downloads/max", 0),
+		       xpxe_json_u64(root, "/downloads/waiting", 0));
+		while (list && (item = fy_node_sequence_iterate(list, &iter)))
+			if (!strcmp(xpxe_json_str(item, "/state"), "queued") && shown++ < 8)
+				printf("%s %s%s", shown == 1 ? "; next:" : ",",
+				       xpxe_json_str(item, "/who"),
+				       strcmp(xpxe_json_str(item, "/rank"), "controlplane")
+					   ? ""
+					   : " (control plane)");
+		printf("%s\n", shown > 8 ? ", ..." : "");
+	}
+	if (tftp)
+		printf(
+		    "tftp: %llu running (at most %llu), %llu held, %llu paced (%llu let in paced, "
+		    "%llu of them took a place)\n",
+		    xpxe_json_u64(root, "/downloads/tftp_active", 0),
+		    xpxe_json_u64(root, "/downloads/tftp_max", 0),
+		    xpxe_json_u64(root, "/downloads/tftp_held", 0),
+		    xpxe_json_u64(root, "/downloads/tftp_paced", 0),
+		    xpxe_json_u64(root, "/downloads/tftp_paced_total", 0),
+		    xpxe_json_u64(root, "/downloads/tftp_promoted", 0));
+	if (http || tftp)
+		printf("\n");
 }
 
 static void draw_fleet(struct fy_document *doc, bool once)

@@ -1251,6 +1251,7 @@ static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
 	char names[XPXE_EVENTS_IFACES][16];
 	unsigned int running[XPXE_EVENTS_IFACES];
 	int n_running = xpxe_events_tftp_in_flight(names, running, XPXE_EVENTS_IFACES);
+	struct xpxe_tftp_queue q;
 
 	for (int i = 0; i < l->n; i++)
 		ok[i] = !xpxe_counters_read(l->counters_fds[i], totals[i]);
@@ -1258,6 +1259,31 @@ static void tftp_metrics(FILE *f, const struct xpxe_http_leases *l)
 	for (int i = 0; i < n_running; i++)
 		fprintf(f, "xpxe_tftp_transfers_in_flight{interface=\"%s\"} %u\n", names[i],
 			running[i]);
+	xpxe_events_tftp_queue(&q);
+	metric(f, "xpxe_tftp_downloads_max",
+	       "TFTP transfers allowed at once at full speed (downloads.tftp_max; 0: no cap)",
+	       "gauge");
+	fprintf(f, "xpxe_tftp_downloads_max %u\n", q.max);
+	metric(f, "xpxe_tftp_downloads_active",
+	       "TFTP transfers running in one of those places (the data plane sends their blocks)",
+	       "gauge");
+	fprintf(f, "xpxe_tftp_downloads_active %u\n", q.active);
+	metric(f, "xpxe_tftp_downloads_held", "TFTP read requests held unanswered in the queue",
+	       "gauge");
+	fprintf(f, "xpxe_tftp_downloads_held %u\n", q.held);
+	metric(f, "xpxe_tftp_downloads_paced",
+	       "TFTP transfers let in over the cap and paced (the daemon sends their blocks, one "
+	       "window per downloads.tftp_pace_ms) until a place frees",
+	       "gauge");
+	fprintf(f, "xpxe_tftp_downloads_paced %u\n", q.paced);
+	metric(f, "xpxe_tftp_downloads_held_total", "TFTP read requests ever held", "counter");
+	fprintf(f, "xpxe_tftp_downloads_held_total %llu\n", q.held_total);
+	metric(f, "xpxe_tftp_downloads_paced_total", "TFTP transfers ever let in paced", "counter");
+	fprintf(f, "xpxe_tftp_downloads_paced_total %llu\n", q.paced_total);
+	metric(f, "xpxe_tftp_downloads_promoted_total",
+	       "Paced TFTP transfers that took a freed place (the data plane sent the rest)",
+	       "counter");
+	fprintf(f, "xpxe_tftp_downloads_promoted_total %llu\n", q.promoted);
 	metric(f, "xpxe_tftp_transfers_total",
 	       "TFTP transfers started, and ended by outcome (aborted: an ERROR from the client; "
 	       "expired: silent, or evicted; final_ack_missing: sent whole, the final ACK never "

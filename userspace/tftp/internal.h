@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "tftp/proto.h"
 #include "tftp/tftp.h"
 #include "xpxe.h"
@@ -239,6 +240,13 @@ struct xfer6 {
 	 * session removed, the socket sends the rest, from this block on. 0: never taken over.
 	 */
 	uint32_t taken_over_at;
+	/*
+	 * Paced (opts.pace_ms, as IPv4's: pace.c): let in over the cap, never installed for tc;
+	 * its socket sends the window after ACKED at PACE_DUE_NS (0: none waits), until a place
+	 * frees (tftp6_pace_promote) and it answers each ACK at once.
+	 */
+	bool paced;
+	__u64 pace_due_ns;
 };
 
 struct xpxe_tftp {
@@ -292,6 +300,7 @@ struct xpxe_tftp {
 		uint64_t file;	  /* tftp_rrq_hash of the name */
 		double at;	  /* 0: free */
 	} let_in[TFTP_LET_IN_SLOTS];
+	struct xpxe_tftp_queue published; /* what /metrics was last told (xpxe_events) */
 };
 
 /* iface.c: what both files below use (it calls neither) */
@@ -398,6 +407,10 @@ void tftp_let_in(struct xpxe_tftp *t, const struct tftp_src *src, const char *na
 void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		  const struct sockaddr_in6 *from, const struct in6_pktinfo *pi, bool its_turn);
 bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns);
+/* IPv6's paced transfers: send what is due; the oldest waiting (NULL: none); promote it. */
+void tftp6_pace_tick(struct xpxe_tftp *t);
+struct xfer6 *tftp6_pace_next(const struct xpxe_tftp *t);
+bool tftp6_pace_promote(struct xpxe_tftp *t);
 
 /*
  * pace.c: transfers let in over the cap run paced, one window per opts.pace_ms, from the
@@ -409,6 +422,7 @@ bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns);
  * tftp_pace_tick: sends what is due (the pace timer fired).
  * tftp_pace_promote: the oldest paced transfers take the free places (n_active < cap).
  * tftp_pace_forget: X ends: off the list.
+ * tftp_pace_count: one more transfer paced (UP) or one fewer (an IPv6 one: v6.c keeps them).
  */
 int tftp_session_of(const struct xfer *x, struct xpxe_tftp_session *s);
 void tftp_pace_start(struct xpxe_tftp *t, struct xfer *x, const struct xpxe_tftp_session *s);
@@ -417,6 +431,7 @@ void tftp_pace_error(struct xpxe_tftp *t, struct xfer *x, uint16_t code);
 void tftp_pace_tick(struct xpxe_tftp *t);
 void tftp_pace_promote(struct xpxe_tftp *t);
 void tftp_pace_forget(struct xpxe_tftp *t, struct xfer *x);
+void tftp_pace_count(struct xpxe_tftp *t, bool up);
 /* Whose turn it is: the xfer of the oldest paced transfer without a place (NULL: none). */
 struct xfer *tftp_pace_next(const struct xpxe_tftp *t);
 /* HTTP's queue is long enough (opts.backlog_max): no transfer takes a free place now. */

@@ -84,6 +84,17 @@ void tftp_pace_forget(struct xpxe_tftp *t, struct xfer *x)
 		arm(t, false);
 }
 
+void tftp_pace_count(struct xpxe_tftp *t, bool up)
+{
+	if (up) {
+		t->n_paced++;
+		t->paced_total++;
+		arm(t, true);
+	} else if (t->n_paced && !--t->n_paced) {
+		arm(t, false);
+	}
+}
+
 void tftp_pace_start(struct xpxe_tftp *t, struct xfer *x, const struct xpxe_tftp_session *s)
 {
 	x->paced = true;
@@ -181,8 +192,11 @@ void tftp_pace_ack(struct xpxe_tftp *t, struct xfer *x, uint16_t ack)
 	}
 	if (x->pace_due_ns)
 		return; /* a copy of the ACK that waits for its pause */
-	if (m == base && (__s64)(now - s->last_tx_ns) < (__s64)XPXE_TFTP_DUP_GUARD_NS)
-		return; /* the echo of a duplicate block (see xpxe_tftp_decide) */
+	/* The echo of a duplicate block, as xpxe_tftp_decide tells it: not the ACK of all that
+	 * went out (the OACK's ACK 0 comes back sooner than the guard on a LAN). */
+	if (m == base && m < s->last_block && (s->windowsize <= 1 || s->restarted) &&
+	    (__s64)(now - s->last_tx_ns) < (__s64)XPXE_TFTP_DUP_GUARD_NS)
+		return;
 	s->win_base = m;
 	if (x->promote && promote(t, x))
 		return; /* else it keeps its place, and tries again at its next ACK */
@@ -209,6 +223,7 @@ void tftp_pace_tick(struct xpxe_tftp *t)
 		if (x->pace_due_ns && (__s64)(now - x->pace_due_ns) >= 0 &&
 		    x->ps.state == XPXE_TFTP_ACTIVE)
 			send_window(t, x);
+	tftp6_pace_tick(t);
 	/* Places that free while HTTP's queue shrinks (opts.backlog_max): taken now. */
 	if (t->opts.backlog_max && t->n_active < t->opts.max_at_once)
 		tftp_admit_held(t);
@@ -242,4 +257,7 @@ void tftp_pace_promote(struct xpxe_tftp *t)
 		if (!x->pace_due_ns || !promote(t, x))
 			x->promote = true;
 	}
+	/* Then IPv6's (after IPv4's, whatever their age). */
+	while (t->n_active < t->opts.max_at_once && tftp6_pace_promote(t))
+		;
 }

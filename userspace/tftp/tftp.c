@@ -152,7 +152,7 @@ static void report(int type, const struct xfer *x, const struct xpxe_tftp_sessio
 		.ip = ip,
 		.iface = x->ifc->ifname,
 		.file = x->name,
-		.path = x->path,
+		.path = x->paced ? XPXE_TFTP_PATH_PACED : x->path,
 		.size = x->size,
 		.blksize = x->blksize,
 		.windowsize = x->windowsize,
@@ -844,7 +844,7 @@ void tftp_admit_held(struct xpxe_tftp *t)
 	for (struct tftp_held **p = &t->held; *p;) {
 		struct tftp_held *h = *p;
 		bool turn = (t->n_active < t->opts.max_at_once && !tftp_pace_next(t) &&
-			     !tftp_http_fed(t)) ||
+			     !tftp6_pace_next(t) && !tftp_http_fed(t)) ||
 			    !t->opts.max_at_once;
 		bool overdue = t->opts.max_wait_s && now - h->since >= t->opts.max_wait_s;
 
@@ -880,6 +880,23 @@ static void drop_held(struct xpxe_tftp *t, int ifindex)
 		*p = h->next;
 		t->n_held--;
 		free(h);
+	}
+}
+
+/* The admission's figures to /metrics (HTTP's threads), when they changed. */
+static void publish_queue(struct xpxe_tftp *t)
+{
+	struct xpxe_tftp_queue q = { .max = t->opts.max_at_once,
+				     .active = t->n_active,
+				     .held = t->n_held,
+				     .paced = t->n_paced,
+				     .held_total = t->held_total,
+				     .paced_total = t->paced_total,
+				     .promoted = t->promoted_total };
+
+	if (memcmp(&q, &t->published, sizeof(q))) {
+		t->published = q;
+		xpxe_events_set_tftp_queue(&q);
 	}
 }
 
@@ -1016,8 +1033,9 @@ static void read_requests(struct xpxe_tftp *t)
 		struct in_pktinfo *pi = NULL;
 		ssize_t n = recvmsg(t->listen_fd, &msg, 0);
 
+		/* All read: the held requests overdue by now go in below, not at the sweep. */
 		if (n < 0)
-			return;
+			break;
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
 			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
 				pi = (struct in_pktinfo *)CMSG_DATA(cm);
@@ -1059,6 +1077,7 @@ static void end_paced(struct xpxe_tftp *t, struct xfer *x)
 {
 	struct xpxe_tftp_session s = x->ps;
 
+	x->path = XPXE_TFTP_PATH_PACED; /* its blocks came from the daemon's socket */
 	tftp_pace_forget(t, x);
 	tftp_bump(t, x->ifc,
 		  s.state == XPXE_TFTP_DONE ? XPXE_CNT_TFTP_SESSIONS_COMPLETED
@@ -1216,7 +1235,9 @@ static void sweep(struct xpxe_tftp *t)
 			if (!x->confirmed && acknowledged(x, &s))
 				confirm(t, x);
 			if (s.state != XPXE_TFTP_ACTIVE) {
-				if (x->windowsize <= 1 && !x->paced)
+				if (x->paced) /* its blocks came from the daemon: said so */
+					x->path = XPXE_TFTP_PATH_PACED;
+				else if (x->windowsize <= 1)
 					x->path = lockstep_path(t, x->ifc);
 				tftp_pace_forget(t, x);
 				tftp_report_end(x, &s);
@@ -1284,7 +1305,8 @@ static void sweep(struct xpxe_tftp *t)
 					    (__u64)s.win_base * x->blksize < x->size
 						? (__u64)s.win_base * x->blksize
 						: x->size,
-					    s.retransmits);
+					    s.retransmits,
+					    x->paced ? XPXE_TFTP_PATH_PACED : x->path);
 			} else if (!x->final.since && now - x->progress >= x->idle_s) {
 				/* Once the final block is out, tftp_final_step ends it instead. */
 				snprintf(why, sizeof(why), "no ACK for %u s after block %u of %u",
@@ -1351,6 +1373,7 @@ void xpxe_tftp_on_end(struct xpxe_tftp *t, int ifindex, const struct xpxe_dp_tft
 	tftp_report_end(x, &s);
 	release(t, x);
 	tftp_admit_held(t);
+	publish_queue(t);
 }
 
 /* The AF_XDP socket TAG stands for, or NULL when it is a transfer's. */
@@ -1400,6 +1423,7 @@ void xpxe_tftp_process(struct xpxe_tftp *t)
 		}
 	}
 	tftp_free_dead(t);
+	publish_queue(t);
 }
 
 static void raise_fd_limit(void)
@@ -1456,6 +1480,7 @@ int xpxe_tftp_open(struct xpxe_tftp **tp, struct xpxe_assets *assets,
 		return err;
 	}
 	raise_fd_limit();
+	publish_queue(t);
 	*tp = t;
 	return 0;
 }

@@ -82,6 +82,8 @@ static int path6(const struct xfer6 *x)
 {
 	const unsigned xdp = 1u << XPXE_TFTP_PATH_XDP, tc = 1u << XPXE_TFTP_PATH_TC;
 
+	if (x->paced)
+		return XPXE_TFTP_PATH_PACED;
 	if (!x->kernel)
 		return XPXE_TFTP_PATH_UDP;
 	if (x->windowsize > 1)
@@ -318,6 +320,10 @@ static void end6(struct xpxe_tftp *t, struct xfer6 *x, int type, const char *why
 	if (x->kernel && bpf_map_delete_elem(x->ifc->sessions6_fd, &x->key) && errno != ENOENT)
 		log_debug("TFTP %s: cannot delete its session: %s", x->who, strerror(errno));
 	report6(type, x, why, error);
+	if (x->paced) {
+		x->paced = false;
+		tftp_pace_count(t, false);
+	}
 }
 
 static void free6(struct xpxe_tftp *t, struct xfer6 *x)
@@ -331,6 +337,10 @@ static void free6(struct xpxe_tftp *t, struct xfer6 *x)
 	if (x->kernel && !x->ended)
 		bpf_map_delete_elem(x->ifc->sessions6_fd, &x->key);
 	tftp_place_give(t, &x->counted);
+	if (x->paced) {
+		x->paced = false;
+		tftp_pace_count(t, false);
+	}
 	if (x->fd >= 0) {
 		epoll_ctl(t->epfd, EPOLL_CTL_DEL, x->fd, NULL);
 		close(x->fd);
@@ -372,7 +382,7 @@ static unsigned blksize6(const struct iface *ifc)
 
 static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tftp_request *req,
 		   struct xpxe_asset *as, const struct sockaddr_in6 *from,
-		   const struct in6_pktinfo *pi, uint64_t hash, size_t rrq_len)
+		   const struct in6_pktinfo *pi, uint64_t hash, size_t rrq_len, bool paced)
 {
 	struct xpxe_tftp_refusal why = { .code = XPXE_TFTP_ERR_UNDEFINED };
 	struct sockaddr_in6 local = { .sin6_family = AF_INET6, .sin6_addr = pi->ipi6_addr };
@@ -427,14 +437,18 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	t->xfers6 = x;
 	t->n_xfers6++;
 	ifc->transfers++;
-	/* It runs: a place of opts.max_at_once, as IPv4's. */
-	tftp_place_take(t, &x->counted);
+	/* It runs: a place of opts.max_at_once, as IPv4's; or paced, as theirs. */
+	x->paced = paced;
+	if (paced)
+		tftp_pace_count(t, true);
+	else
+		tftp_place_take(t, &x->counted);
 	if (plan.oack_len) {
 		memcpy(x->first, plan.oack, plan.oack_len);
 		x->first_len = plan.oack_len;
 	}
 	/* Windows to the data plane where AF_XDP sockets send them (xdp_tftp6 redirects there). */
-	if (!plan.oack_len || plan.windowsize <= 1 || ifc->n_xsks)
+	if (!paced && (!plan.oack_len || plan.windowsize <= 1 || ifc->n_xsks))
 		x->kernel = install6(t, x, fd);
 	if (plan.oack_len) {
 		if (sendto(fd, x->first, x->first_len, 0, (struct sockaddr *)&x->peer,
@@ -453,7 +467,8 @@ static void start6(struct xpxe_tftp *t, struct iface *ifc, const struct xpxe_tft
 	log_debug("TFTP %s: RRQ %s (%llu bytes) over IPv6, blksize %u, windowsize %u%s%s", x->who,
 		  as->name, (unsigned long long)as->size, plan.blksize, plan.windowsize,
 		  plan.oack_len ? ", OACK" : "",
-		  !x->kernel	      ? ""
+		  paced		      ? ", paced"
+		  : !x->kernel	      ? ""
 		  : x->windowsize > 1 ? ", windows through AF_XDP"
 				      : ", blocks from the data plane");
 }
@@ -469,6 +484,8 @@ void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 	char what[128];
 	bool rrq = len >= 2 && buf[0] == 0 && buf[1] == XPXE_TFTP_RRQ;
 	uint64_t hash = tftp_rrq_hash(buf, len);
+	unsigned long long cp_over;
+	bool paced;
 
 	if (!from->sin6_port || IN6_IS_ADDR_UNSPECIFIED(&from->sin6_addr) ||
 	    IN6_IS_ADDR_MULTICAST(&from->sin6_addr))
@@ -516,11 +533,15 @@ void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		free6(t, x);
 	}
 	/* Held as IPv4's are, in the same queue: its transfer would take a place as theirs do. */
+	cp_over = t->cp_over;
 	if (!its_turn &&
 	    tftp_hold(t, ifc, buf, len,
 		      &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi },
 		      req.name))
 		return;
+	/* Let in over the cap (as IPv4's: tftp.c's handle_request), a control plane's not. */
+	paced = t->opts.pace_ms && t->opts.max_at_once &&
+		(t->n_active >= t->opts.max_at_once || tftp_http_fed(t)) && t->cp_over == cp_over;
 	if (from_address(t, &from->sin6_addr) >= t->opts.max_per_ip) {
 		why.code = XPXE_TFTP_ERR_UNDEFINED;
 		snprintf(why.message, sizeof(why.message),
@@ -544,7 +565,7 @@ void tftp6_handle(struct xpxe_tftp *t, const uint8_t *buf, size_t len,
 		t->refused_recently++;
 		return;
 	}
-	start6(t, ifc, &req, as, from, pi, hash, len);
+	start6(t, ifc, &req, as, from, pi, hash, len, paced);
 	tftp_let_in(t, &(struct tftp_src){ .family = AF_INET6, .from6 = *from, .pi6 = *pi },
 		    req.name);
 }
@@ -568,8 +589,9 @@ void tftp6_read_requests(struct xpxe_tftp *t)
 		bool have = false;
 		ssize_t n = recvmsg(t->listen6_fd, &msg, 0);
 
+		/* All read: the held requests overdue by now go in below, not at the sweep. */
 		if (n < 0)
-			return;
+			break;
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
 			if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
 				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
@@ -731,14 +753,25 @@ void tftp6_read_transfer(struct xpxe_tftp *t, struct xfer6 *x)
 		}
 		if ((uint32_t)b == x->acked && x->sent > x->acked) {
 			/* The same ACK again: what followed it was lost, unless this is a copy. */
-			if (tftp_now_ns() - x->last_tx_ns >= DUP_ACK_NS) {
+			if (tftp_now_ns() - x->last_tx_ns >= DUP_ACK_NS && !x->pace_due_ns) {
 				x->repeats++;
-				send_blocks(t, x, x->acked + 1, true);
+				if (x->paced)
+					x->pace_due_ns =
+					    tftp_now_ns() + t->opts.pace_ms * 1000000ull;
+				else
+					send_blocks(t, x, x->acked + 1, true);
 			}
 			continue;
 		}
 		x->acked = (uint32_t)b;
 		x->progress = now6_s();
+		if (x->paced) {
+			/* The next window after the pause (tftp6_pace_tick); a copy waits with it.
+			 */
+			if (!x->pace_due_ns)
+				x->pace_due_ns = tftp_now_ns() + t->opts.pace_ms * 1000000ull;
+			continue;
+		}
 		/*
 		 * Lockstep, or the window's last block: the next window. An ACK inside the
 		 * window (RFC 7440: a block was lost) starts the next one right after it.
@@ -823,7 +856,8 @@ void tftp6_sweep(struct xpxe_tftp *t)
 			continue;
 		}
 		/* Nothing acknowledged for a while: what is in flight again (our timeout). */
-		if (tftp_now_ns() - x->last_tx_ns >= RESEND_NS && !(x->kernel && x->confirmed)) {
+		if (tftp_now_ns() - x->last_tx_ns >= RESEND_NS && !(x->kernel && x->confirmed) &&
+		    !x->pace_due_ns) {
 			if (x->sent > x->acked)
 				send_blocks(t, x, x->acked + 1, true);
 			else if (x->first_len)
@@ -886,6 +920,52 @@ bool tftp6_drop_unconfirmed(struct xpxe_tftp *t, __u64 grace_ns)
 	tftp_bump(t, oldest->ifc, XPXE_CNT_TFTP_SESSIONS_UNCONFIRMED);
 	t->unconfirmed_dropped_recently++;
 	free6(t, oldest);
+	return true;
+}
+
+void tftp6_pace_tick(struct xpxe_tftp *t)
+{
+	__u64 now = tftp_now_ns();
+
+	for (struct xfer6 *x = t->xfers6; x; x = x->next)
+		if (x->paced && x->pace_due_ns && !x->ended && (__s64)(now - x->pace_due_ns) >= 0) {
+			x->pace_due_ns = 0;
+			send_blocks(t, x, x->acked + 1, x->acked + 1 <= x->sent);
+		}
+}
+
+struct xfer6 *tftp6_pace_next(const struct xpxe_tftp *t)
+{
+	struct xfer6 *oldest = NULL;
+
+	/* The list is newest first: the oldest is the last paced one. */
+	for (struct xfer6 *x = t->xfers6; x; x = x->next)
+		if (x->paced && !x->ended && !x->dead)
+			oldest = x;
+	return oldest;
+}
+
+/*
+ * The oldest paced IPv6 transfer takes a free place: its socket answers each ACK at once from
+ * now (it is not handed to tc), and what waits for its pause goes now. False: none waits.
+ */
+bool tftp6_pace_promote(struct xpxe_tftp *t)
+{
+	struct xfer6 *x = tftp6_pace_next(t);
+
+	if (!x)
+		return false;
+	x->paced = false;
+	tftp_pace_count(t, false);
+	t->promoted_total++;
+	tftp_place_take(t, &x->counted);
+	if (x->pace_due_ns) {
+		x->pace_due_ns = 0;
+		send_blocks(t, x, x->acked + 1, x->acked + 1 <= x->sent);
+	}
+	log_info("tftp: %s of %s, paced, takes a place: its socket sends the rest at once, from "
+		 "block %u",
+		 x->name, x->who, x->acked + 1);
 	return true;
 }
 
